@@ -1,0 +1,2 @@
+export { cloudEventSchema, MAX_EVENT_DATA_BYTES, KNOWN_ATTRIBUTES } from './cloudevent.ts';
+export type { CloudEvent } from './cloudevent.ts';

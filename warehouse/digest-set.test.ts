@@ -1,0 +1,30 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { DigestSet } from './digest-set.ts';
+
+const md5 = (s: string) => createHash('md5').update(s).digest();
+
+describe('DigestSet', () => {
+  it('answers membership exactly through many resizes', () => {
+    const set = new DigestSet(4);
+    for (let i = 0; i < 50_000; i++) expect(set.add(md5(`k${i}`))).toBe(true);
+    expect(set.size).toBe(50_000);
+    for (let i = 0; i < 50_000; i++) expect(set.has(md5(`k${i}`))).toBe(true);
+    for (let i = 50_000; i < 60_000; i++) expect(set.has(md5(`k${i}`))).toBe(false);
+    expect(set.add(md5('k7'))).toBe(false);
+  });
+
+  it('holds the all-zero digest like any other', () => {
+    const set = new DigestSet();
+    const zero = new Uint8Array(16);
+    expect(set.has(zero)).toBe(false);
+    expect(set.add(zero)).toBe(true);
+    expect(set.add(zero)).toBe(false);
+    expect(set.has(zero)).toBe(true);
+    expect(set.size).toBe(1);
+  });
+
+  it('rejects digests of the wrong length', () => {
+    expect(() => new DigestSet().add(new Uint8Array(8))).toThrow(RangeError);
+  });
+});

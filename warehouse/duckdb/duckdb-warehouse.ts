@@ -1,0 +1,225 @@
+import {
+  DuckDBConnection,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  JSToDuckDBValueConverter,
+  type DuckDBType,
+} from '@duckdb/node-api';
+import { dedupeDigest } from '../dedupe-key.ts';
+import { DigestSet } from '../digest-set.ts';
+import { WarehouseError, WarehouseLockedError } from '../errors.ts';
+import { SerialLock } from '../serial-lock.ts';
+import type { Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
+import { fromDuckDBValue, toDuckDBParam } from './duckdb-values.ts';
+
+/** DuckDB's largest data chunk. */
+const CHUNK_ROWS = 2048;
+const READ_POOL_SIZE = 4;
+
+/**
+ * The embedded warehouse. One process owns the file; writes go through one
+ * connection, one at a time, and reads use their own connections (DuckDB's
+ * MVCC gives each a consistent snapshot).
+ *
+ * Dedupe keeps an in-memory index of key digests per table, rebuilt from the
+ * table itself when first used, so it holds across restarts: the table is the
+ * durable record, the index only its fast lookup.
+ */
+export class DuckDBWarehouse implements Warehouse {
+  readonly engine = 'duckdb';
+  private readonly writeLock = new SerialLock();
+  private readonly idleReaders: DuckDBConnection[] = [];
+  private readonly keyIndexes = new Map<string, Promise<DigestSet>>();
+  private readonly columnTypes = new Map<string, Promise<Map<string, DuckDBType>>>();
+  private closed = false;
+
+  private constructor(
+    readonly location: string,
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+  ) {}
+
+  /** Opens (creating if needed) the database at `path`; `:memory:` for a throwaway one. */
+  static async open(path: string): Promise<DuckDBWarehouse> {
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path);
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/lock/i.test(message)) {
+        const pid = /PID (\d+)/.exec(message)?.[1];
+        throw new WarehouseLockedError(path, pid ? Number(pid) : undefined, { cause: error });
+      }
+      throw new WarehouseError(`cannot open the DuckDB warehouse at ${path}: ${message}`, { cause: error });
+    }
+    return new DuckDBWarehouse(path, instance, await instance.connect());
+  }
+
+  async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    const connection = await this.reader();
+    try {
+      const reader = await connection.runAndReadAll(sql, params.map(toDuckDBParam));
+      const names = reader.columnNames();
+      return reader.getRows().map((values) => {
+        const row: Row = {};
+        for (let i = 0; i < names.length; i++) row[names[i]!] = fromDuckDBValue(values[i]!);
+        return row as T;
+      });
+    } catch (error) {
+      throw wrap(error, sql);
+    } finally {
+      this.idleReaders.length < READ_POOL_SIZE ? this.idleReaders.push(connection) : connection.closeSync();
+    }
+  }
+
+  execute(sql: string, params: readonly SqlValue[] = []): Promise<void> {
+    return this.writeLock.run(async () => {
+      try {
+        await this.writer.run(sql, params.length ? params.map(toDuckDBParam) : undefined);
+      } catch (error) {
+        throw wrap(error, sql);
+      }
+    });
+  }
+
+  insert(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<number> {
+    return this.writeLock.run(() => this.append(table, columns, rows));
+  }
+
+  insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[]): Promise<UniqueInsertResult> {
+    return this.writeLock.run(async () => {
+      const index = await this.keyIndex(spec);
+      const keyAt = spec.key.map((k) => columnIndex(spec.columns, k));
+      const digests = rows.map((row) => dedupeDigest(keyAt.map((i) => String(row[i]))));
+      const inBatch = new DigestSet(rows.length);
+      const fresh: (readonly SqlValue[])[] = [];
+      const duplicate = digests.map((digest, i) => {
+        if (index.has(digest) || !inBatch.add(digest)) return true;
+        fresh.push(rows[i]!);
+        return false;
+      });
+      const inserted = await this.append(spec.table, spec.columns, fresh);
+      // Only once the rows are written do their keys count as seen.
+      digests.forEach((digest, i) => duplicate[i] || index.add(digest));
+      return { inserted, duplicate };
+    });
+  }
+
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    return this.writeLock.run(async () => {
+      await this.writer.run('BEGIN TRANSACTION');
+      try {
+        const result = await fn();
+        await this.writer.run('COMMIT');
+        return result;
+      } catch (error) {
+        await this.writer.run('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writeLock.run(async () => {
+      await this.writer.run('CHECKPOINT').catch(() => undefined);
+      for (const connection of this.idleReaders.splice(0)) connection.closeSync();
+      this.writer.closeSync();
+      this.instance.closeSync();
+    });
+  }
+
+  private async append(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const typesByName = await this.tableColumns(table);
+    if (columns.length !== typesByName.size || columns.some((c) => !typesByName.has(c))) {
+      throw new WarehouseError(
+        `insert into ${table} must list every column (${[...typesByName.keys()].join(', ')}); got ${columns.join(', ')}`,
+      );
+    }
+    // The appender writes columns in table order; map the caller's order onto it.
+    const tableOrder = [...typesByName.keys()];
+    const sourceIndex = tableOrder.map((name) => columns.indexOf(name));
+    const types = tableOrder.map((name) => typesByName.get(name)!);
+    try {
+      const appender = await this.writer.createAppender(table);
+      try {
+        for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
+          const slice = rows.slice(start, start + CHUNK_ROWS);
+          const chunk = DuckDBDataChunk.create(types, slice.length);
+          chunk.setColumnsConverted(
+            sourceIndex.map((from) => slice.map((row) => row[from] ?? null)),
+            JSToDuckDBValueConverter,
+          );
+          appender.appendDataChunk(chunk);
+        }
+        appender.flushSync();
+      } finally {
+        appender.closeSync();
+      }
+    } catch (error) {
+      throw wrap(error, `append to ${table}`);
+    }
+    return rows.length;
+  }
+
+  private tableColumns(table: string): Promise<Map<string, DuckDBType>> {
+    let types = this.columnTypes.get(table);
+    if (!types) {
+      types = this.writer.runAndReadAll(`SELECT * FROM ${table} LIMIT 0`).then((reader) => {
+        const names = reader.columnNames();
+        const columnTypes = reader.columnTypes();
+        return new Map(names.map((name, i) => [name, columnTypes[i]!]));
+      });
+      types.catch(() => this.columnTypes.delete(table));
+      this.columnTypes.set(table, types);
+    }
+    return types;
+  }
+
+  private keyIndex(spec: UniqueInsert): Promise<DigestSet> {
+    let index = this.keyIndexes.get(spec.table);
+    if (!index) {
+      index = this.loadKeyIndex(spec);
+      index.catch(() => this.keyIndexes.delete(spec.table));
+      this.keyIndexes.set(spec.table, index);
+    }
+    return index;
+  }
+
+  private async loadKeyIndex(spec: UniqueInsert): Promise<DigestSet> {
+    const since = new Date(Date.now() - spec.windowDays * 86_400_000);
+    const pieces = spec.key.map((c) => `CAST(strlen(${c}) AS VARCHAR), ':', ${c}`).join(', ');
+    const count = await this.query<{ n: number }>(
+      `SELECT count(*) AS n FROM ${spec.table} WHERE ${spec.windowColumn} >= ?`,
+      [since],
+    );
+    const index = new DigestSet(Math.max(1 << 16, (count[0]?.n ?? 0) * 2));
+    const result = await this.writer.stream(
+      `SELECT md5(concat(${pieces})) FROM ${spec.table} WHERE ${spec.windowColumn} >= ?`,
+      [toDuckDBParam(since)],
+    );
+    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+      for (const hex of chunk.getColumnValues(0)) index.add(Buffer.from(hex as string, 'hex'));
+    }
+    return index;
+  }
+
+  private async reader(): Promise<DuckDBConnection> {
+    if (this.closed) throw new WarehouseError('the warehouse is closed');
+    return this.idleReaders.pop() ?? this.instance.connect();
+  }
+}
+
+function columnIndex(columns: readonly string[], name: string): number {
+  const index = columns.indexOf(name);
+  if (index < 0) throw new WarehouseError(`dedupe key column ${name} is not among the inserted columns`);
+  return index;
+}
+
+function wrap(error: unknown, what: string): WarehouseError {
+  if (error instanceof WarehouseError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new WarehouseError(`DuckDB failed (${what.slice(0, 200)}): ${message}`, { cause: error });
+}

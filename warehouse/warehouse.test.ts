@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { engineHarness, TEST_ENGINES, type EngineHarness } from '../test/support/engines.ts';
+import { MigrationError, migrateWarehouse, openWarehouse, WarehouseLockedError, type Warehouse } from './index.ts';
+import { migrate } from './migrations.ts';
+
+const QUARANTINE_COLUMNS = [
+  'tenant_id', 'quarantine_id', 'received_at', 'channel', 'batch_index', 'event_id', 'event_source',
+  'reason_code', 'reason_text', 'payload',
+];
+const EVENT_COLUMNS = [
+  'tenant_id', 'source', 'id', 'type', 'time', 'subject', 'policy_version', 'plan', 'feature',
+  'flow_type', 'sla_tier', 'data_content_type', 'data', 'extensions', 'channel', 'ingested_at',
+];
+const EVENTS_UNIQUE = {
+  table: 'events', columns: EVENT_COLUMNS, key: ['tenant_id', 'source', 'id'], windowColumn: 'ingested_at', windowDays: 35,
+};
+
+function eventRow(id: string, tenant = 'acme', source = 'svc/api') {
+  const at = new Date('2026-11-01T10:00:00.123Z');
+  return [tenant, source, id, 'policy.decisions_total', at, null, 'v1', 'pro', null, null, null, null, '{"value":1}', '{}', 'test', at];
+}
+
+describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
+  let harness: EngineHarness;
+  let warehouse: Warehouse;
+
+  beforeEach(async () => {
+    harness = await engineHarness(engine);
+    warehouse = await harness.open();
+  });
+  afterEach(async () => {
+    await warehouse.close();
+    await harness.cleanup();
+  });
+
+  it('migrates once; running migrations again applies nothing', async () => {
+    const again = await migrateWarehouse(warehouse);
+    expect(again.applied).toEqual([]);
+    expect(again.alreadyApplied).toBeGreaterThan(0);
+    const tables = await warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events');
+    expect(tables[0]!.n).toBe(0);
+  });
+
+  it('refuses a migration that was edited after it was applied', async () => {
+    const [applied] = await warehouse.query<{ version: number; name: string }>(
+      'SELECT version, name FROM schema_migrations ORDER BY version LIMIT 1',
+    );
+    const edited = { version: applied!.version, name: applied!.name, sql: 'SELECT 1', checksum: 'different' };
+    await expect(migrate(warehouse, [edited])).rejects.toBeInstanceOf(MigrationError);
+  });
+
+  it('round-trips timestamps, nulls, JSON text and unicode through a bulk insert', async () => {
+    const at = new Date('2026-11-02T03:04:05.678Z');
+    const rows = [['acme', 'q-1', at, 'http', 0, null, 'src', 'EVENT_MISSING_TENANT', 'naïve 🚀 text', '{"a":[1,2]}']];
+    expect(await warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, rows)).toBe(1);
+    const [row] = await warehouse.query('SELECT * FROM events_quarantine WHERE tenant_id = ?', ['acme']);
+    expect(row).toMatchObject({ received_at: at, event_id: null, batch_index: 0, reason_text: 'naïve 🚀 text' });
+    expect(JSON.parse(row!.payload as string)).toEqual({ a: [1, 2] });
+  });
+
+  it('accepts columns in any order', async () => {
+    const reordered = [...QUARANTINE_COLUMNS].reverse();
+    const row = ['p', 'reason', 'CODE', 'src', 'e1', 1, 'kafka', new Date(), 'q-2', 'acme'];
+    await warehouse.insert('events_quarantine', reordered, [row]);
+    const [stored] = await warehouse.query('SELECT channel, event_id, reason_code FROM events_quarantine');
+    expect(stored).toEqual({ channel: 'kafka', event_id: 'e1', reason_code: 'CODE' });
+  });
+
+  it('writes each dedupe key once: within a call, across calls, and per tenant', async () => {
+    const first = await warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('a'), eventRow('b')]);
+    expect(first).toEqual({ inserted: 2, duplicate: [false, true, false] });
+    const second = await warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('b'), eventRow('a', 'other-tenant'), eventRow('c')]);
+    expect(second).toEqual({ inserted: 2, duplicate: [true, false, false] });
+    const [count] = await warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events');
+    expect(count!.n).toBe(4);
+  });
+
+  it('does not confuse keys whose parts run together', async () => {
+    const result = await warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('c', 'ab', 'x'), eventRow('c', 'a', 'bx')]);
+    expect(result.inserted).toBe(2);
+  });
+
+  it('remembers dedupe keys across a restart', async () => {
+    await warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('b')]);
+    await warehouse.close();
+    warehouse = await harness.open();
+    const result = await warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('z')]);
+    expect(result).toEqual({ inserted: 1, duplicate: [true, false] });
+  });
+
+  it('rolls back a failed transaction entirely', async () => {
+    const attempt = warehouse.transaction(async () => {
+      await warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [
+        ['acme', 'q-1', new Date(), 'http', 0, null, null, 'X', 'x', '{}'],
+      ]);
+      await warehouse.execute('SELECT * FROM no_such_table');
+    });
+    await expect(attempt).rejects.toThrow(/no_such_table/);
+    const [count] = await warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events_quarantine');
+    expect(count!.n).toBe(0);
+  });
+
+  it('binds values as data, never as SQL', async () => {
+    const hostile = "x'); DROP TABLE events; --";
+    await warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [
+      ['acme', hostile, new Date(), 'http', 0, hostile, null, 'X', hostile, '{}'],
+    ]);
+    const rows = await warehouse.query('SELECT event_id FROM events_quarantine WHERE reason_text = ?', [hostile]);
+    expect(rows).toEqual([{ event_id: hostile }]);
+    await expect(warehouse.query('SELECT count(*) AS n FROM events')).resolves.toHaveLength(1);
+  });
+});
+
+describe('duckdb single owner', () => {
+  it('names the holder when another process has the file open', async () => {
+    const harness = await engineHarness('duckdb');
+    const path = join(harness.dataDir, 'warehouse.duckdb');
+    await (await harness.open()).close();
+    const holder = spawn(
+      process.execPath,
+      ['--import', 'tsx', '-e', `import('@duckdb/node-api').then(async ({ DuckDBInstance }) => { await DuckDBInstance.create(${JSON.stringify(path)}); console.log('ready'); setInterval(() => {}, 1000); })`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+      const opening = openWarehouse({ engine: 'duckdb', dataDir: harness.dataDir });
+      await expect(opening).rejects.toBeInstanceOf(WarehouseLockedError);
+      await expect(opening).rejects.toThrow(`pid ${holder.pid}`);
+    } finally {
+      holder.kill('SIGKILL');
+      await harness.cleanup();
+    }
+  });
+});

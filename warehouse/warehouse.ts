@@ -1,0 +1,52 @@
+/** A value that can be bound into SQL or written to a column. */
+export type SqlValue = string | number | bigint | boolean | Date | null;
+
+/**
+ * A row read back from the warehouse. Engines agree on the JS shape:
+ * timestamps are `Date`, integers that fit a double are `number`, decimals and
+ * larger integers are `string` (money never becomes a binary float), JSON
+ * columns are their text.
+ */
+export type Row = Record<string, SqlValue>;
+
+export type EngineName = 'duckdb';
+
+/** Inserts rows that are not already present under a dedupe key. */
+export interface UniqueInsert {
+  table: string;
+  columns: readonly string[];
+  /** Columns whose values together identify a row (e.g. tenant_id, source, id). */
+  key: readonly string[];
+  /** Timestamp column the dedupe window is measured on. */
+  windowColumn: string;
+  /** Keys seen within this many days are guaranteed to be recognised. */
+  windowDays: number;
+}
+
+export interface UniqueInsertResult {
+  inserted: number;
+  /** One flag per input row: true when the row was a duplicate and was not written. */
+  duplicate: boolean[];
+}
+
+/**
+ * The warehouse port. Every engine adapter implements it; callers never ask
+ * which engine they hold. SQL uses `?` placeholders for values.
+ */
+export interface Warehouse {
+  readonly engine: EngineName;
+  /** Where the data lives, for messages (a file path or a URL). */
+  readonly location: string;
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  execute(sql: string, params?: readonly SqlValue[]): Promise<void>;
+  /** Bulk insert; rows are arrays in `columns` order. Returns the number written. */
+  insert(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<number>;
+  /**
+   * Bulk insert that skips rows whose key was already written (within the
+   * window) or appears earlier in the same call. Safe across restarts.
+   */
+  insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[]): Promise<UniqueInsertResult>;
+  /** Runs `fn` atomically: everything it does commits together or not at all. */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
