@@ -3,3 +3,4 @@ export { WarehouseError, WarehouseLockedError, MigrationError } from './errors.t
 export { openWarehouse, migrateWarehouse, ENGINES, type WarehouseConfig } from './open-warehouse.ts';
 export type { Migration, MigrationReport } from './migrations.ts';
 export { DuckDBWarehouse } from './duckdb/duckdb-warehouse.ts';
+export { EVENT_COLUMNS, QUARANTINE_COLUMNS } from './tables.ts';

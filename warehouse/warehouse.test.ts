@@ -2,17 +2,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { engineHarness, TEST_ENGINES, type EngineHarness } from '../test/support/engines.ts';
-import { MigrationError, migrateWarehouse, openWarehouse, WarehouseLockedError, type Warehouse } from './index.ts';
+import { EVENT_COLUMNS, MigrationError, migrateWarehouse, QUARANTINE_COLUMNS, openWarehouse, WarehouseLockedError, type Warehouse } from './index.ts';
 import { migrate } from './migrations.ts';
 
-const QUARANTINE_COLUMNS = [
-  'tenant_id', 'quarantine_id', 'received_at', 'channel', 'batch_index', 'event_id', 'event_source',
-  'reason_code', 'reason_text', 'payload',
-];
-const EVENT_COLUMNS = [
-  'tenant_id', 'source', 'id', 'type', 'time', 'subject', 'policy_version', 'plan', 'feature',
-  'flow_type', 'sla_tier', 'data_content_type', 'data', 'extensions', 'channel', 'ingested_at',
-];
 const EVENTS_UNIQUE = {
   table: 'events', columns: EVENT_COLUMNS, key: ['tenant_id', 'source', 'id'], windowColumn: 'ingested_at', windowDays: 35,
 };

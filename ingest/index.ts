@@ -1,0 +1,5 @@
+export { IngestPipeline, DEFAULT_DEDUPE_WINDOW_DAYS, UnparsedEvent } from './pipeline.ts';
+export type { Channel, IngestContext, IngestResult, Rejection } from './pipeline.ts';
+export { REJECTION_CODES, type RejectionCode } from './rejection-codes.ts';
+export { validateEvent } from './validate-event.ts';
+export { readEventFile, EventFileError, type EventFileBatch } from './event-file.ts';

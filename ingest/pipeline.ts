@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { EVENT_COLUMNS, QUARANTINE_COLUMNS, type SqlValue, type UniqueInsert, type Warehouse } from '../warehouse/index.ts';
+import { normalizeEvent } from './normalize-event.ts';
+import { REJECTION_CODES, type RejectionCode } from './rejection-codes.ts';
+import { validateEvent } from './validate-event.ts';
+
+/** Where events came from: recorded on every row and every parked event. */
+export type Channel = 'http' | 'file' | 'kafka' | 'seed';
+
+export interface IngestContext {
+  channel: Channel;
+  /** Tenant of whoever submitted the events; parked events without a tenant are filed under it. */
+  submitter: string;
+  receivedAt?: Date;
+}
+
+export interface Rejection {
+  index: number;
+  id: string | null;
+  code: RejectionCode;
+  message: string;
+}
+
+/** A line of input that was not JSON: parked with its raw text. */
+export class UnparsedEvent {
+  constructor(
+    readonly raw: string,
+    readonly reason: string,
+  ) {}
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  rejected: Rejection[];
+}
+
+/** The dedupe guarantee: a repeat of (tenant, source, id) within this many days is never stored twice. */
+export const DEFAULT_DEDUPE_WINDOW_DAYS = 35;
+
+/**
+ * The one ingest path every source shares (HTTP, files, Kafka, the seed):
+ * validate → normalize → dedupe on (tenant_id, source, id) → write, and park
+ * whatever is invalid with its reason.
+ */
+export class IngestPipeline {
+  private readonly unique: UniqueInsert;
+
+  constructor(
+    private readonly warehouse: Warehouse,
+    options: { dedupeWindowDays?: number } = {},
+  ) {
+    this.unique = {
+      table: 'events',
+      columns: EVENT_COLUMNS,
+      key: ['tenant_id', 'source', 'id'],
+      windowColumn: 'ingested_at',
+      windowDays: options.dedupeWindowDays ?? DEFAULT_DEDUPE_WINDOW_DAYS,
+    };
+  }
+
+  async ingest(candidates: readonly unknown[], context: IngestContext): Promise<IngestResult> {
+    const receivedAt = context.receivedAt ?? new Date();
+    const rows: SqlValue[][] = [];
+    const rejected: Rejection[] = [];
+    const parked: SqlValue[][] = [];
+    const park = (index: number, candidate: unknown, code: RejectionCode, message: string) => {
+      const attrs: Record<string, unknown> = isObject(candidate) ? candidate : {};
+      const id = typeof attrs.id === 'string' ? attrs.id : null;
+      rejected.push({ index, id, code, message });
+      parked.push([
+        typeof attrs.tenantid === 'string' && attrs.tenantid ? attrs.tenantid : context.submitter,
+        randomUUID(),
+        receivedAt,
+        context.channel,
+        index,
+        id,
+        typeof attrs.source === 'string' ? attrs.source : null,
+        code,
+        message,
+        candidate instanceof UnparsedEvent ? candidate.raw : (JSON.stringify(candidate) ?? 'null'),
+      ]);
+    };
+
+    candidates.forEach((candidate, index) => {
+      if (candidate instanceof UnparsedEvent) {
+        return park(index, candidate, 'EVENT_NOT_JSON', `${REJECTION_CODES.EVENT_NOT_JSON} (${candidate.reason})`);
+      }
+      const valid = validateEvent(candidate);
+      if (!valid.ok) return park(index, candidate, valid.code, valid.message);
+      const normalized = normalizeEvent(valid.event, context.channel, receivedAt);
+      if (!normalized.ok) return park(index, candidate, normalized.code, normalized.message);
+      rows.push(normalized.row);
+    });
+
+    const { inserted, duplicate } = await this.warehouse.insertUnique(this.unique, rows);
+    if (parked.length) await this.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, parked);
+    return { accepted: inserted, duplicates: duplicate.length - inserted, rejected };
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
