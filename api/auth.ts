@@ -1,0 +1,68 @@
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { ApiError } from './errors.ts';
+
+export const ROLES = ['admin', 'writer', 'reader', 'connector', 'operator', 'approver', 'auditor', 'partner'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles allowed to write events for their own tenant. */
+export const WRITE_ROLES: readonly Role[] = ['admin', 'writer', 'connector', 'operator'];
+/** Roles allowed to write events for any tenant (ingest connectors). */
+export const CROSS_TENANT_WRITE_ROLES: readonly Role[] = ['connector'];
+
+export interface Principal {
+  tenant: string;
+  roles: Role[];
+  subject: string;
+}
+
+export interface TokenRequest {
+  tenant: string;
+  roles: Role[];
+  subject?: string;
+  /** Lifetime, as jose reads it: "24h", "30d", or seconds. */
+  expiresIn?: string | number;
+}
+
+const ISSUER = 'companyos';
+
+/** HS256 bearer tokens with `tenant` and `roles` claims. */
+export class TokenAuthority {
+  private readonly key: Uint8Array;
+
+  constructor(secret: string) {
+    if (secret.length < 32) throw new Error('the JWT secret must be at least 32 characters');
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  mint(request: TokenRequest): Promise<string> {
+    return new SignJWT({ tenant: request.tenant, roles: request.roles })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(ISSUER)
+      .setSubject(request.subject ?? `${request.tenant}:${request.roles.join('+')}`)
+      .setIssuedAt()
+      .setExpirationTime(request.expiresIn ?? '24h')
+      .sign(this.key);
+  }
+
+  /** The principal behind an `Authorization` header value, or an `ApiError`. */
+  async verify(header: string | undefined): Promise<Principal> {
+    const token = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
+    if (!token) throw new ApiError('AUTH_MISSING_TOKEN');
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
+      const { tenant, roles, sub } = payload;
+      if (typeof tenant !== 'string' || !Array.isArray(roles)) {
+        throw new ApiError('AUTH_INVALID_TOKEN', 'It has no tenant or roles claim.');
+      }
+      return { tenant, roles: roles.filter((r): r is Role => ROLES.includes(r)), subject: sub ?? tenant };
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      if (error instanceof errors.JWTExpired) throw new ApiError('AUTH_TOKEN_EXPIRED');
+      throw new ApiError('AUTH_INVALID_TOKEN');
+    }
+  }
+}
+
+export function hasAnyRole(principal: Principal, allowed: readonly Role[]): boolean {
+  return principal.roles.some((role) => allowed.includes(role));
+}

@@ -1,0 +1,54 @@
+import { REJECTION_CODES } from '../ingest/index.ts';
+
+/**
+ * Every error the API answers with: a stable code for machines, an HTTP
+ * status, and a sentence for people. Responses carry `{ code, message }`.
+ */
+export const API_ERRORS = {
+  AUTH_MISSING_TOKEN: [401, 'This endpoint needs a bearer token: send "Authorization: Bearer <token>" (mint one with `companyos token`).'],
+  AUTH_INVALID_TOKEN: [401, 'The bearer token is not valid: it is malformed, or was signed with another secret.'],
+  AUTH_TOKEN_EXPIRED: [401, 'The bearer token has expired; mint a new one with `companyos token`.'],
+  TENANT_FORBIDDEN: [403, 'The token belongs to another tenant; writing events for a tenant needs that tenant\'s token or a connector role.'],
+  ROLE_FORBIDDEN: [403, 'The token\'s roles do not allow this action.'],
+  BODY_NOT_JSON: [400, 'The request body is not valid JSON.'],
+  BODY_NOT_EVENTS: [400, 'The body must be one event (a JSON object) or a batch (a JSON array of events).'],
+  BODY_TOO_LARGE: [413, 'The request body is larger than the server accepts.'],
+  BATCH_TOO_LARGE: [413, 'The batch has more events than the server accepts in one request; split it.'],
+  UNSUPPORTED_MEDIA_TYPE: [415, 'Send events as application/cloudevents+json, application/cloudevents-batch+json or application/json.'],
+  QUERY_INVALID: [400, 'A query parameter is not valid.'],
+  CURSOR_INVALID: [400, 'The cursor is not one this server issued; start again without it.'],
+  NOT_FOUND: [404, 'There is no such endpoint.'],
+  WAREHOUSE_UNAVAILABLE: [503, 'The warehouse is not answering; try again shortly.'],
+  INTERNAL: [500, 'Something failed inside the server; it has been logged.'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly statusCode: number;
+
+  constructor(
+    readonly code: ApiErrorCode,
+    detail?: string,
+  ) {
+    const [status, sentence] = API_ERRORS[code];
+    super(detail ? `${sentence} ${detail}` : sentence);
+    this.statusCode = status;
+  }
+}
+
+/** The catalogue as documentation: request errors plus per-event rejection codes. */
+export function errorCatalogue(): { code: string; status: number | null; message: string }[] {
+  return [
+    ...Object.entries(API_ERRORS).map(([code, [status, message]]) => ({ code, status, message })),
+    ...Object.entries(REJECTION_CODES).map(([code, message]) => ({ code, status: null, message })),
+  ];
+}
+
+export const errorResponseSchema = {
+  $id: 'Error',
+  type: 'object',
+  required: ['code', 'message'],
+  properties: { code: { type: 'string' }, message: { type: 'string' } },
+} as const;

@@ -1,0 +1,122 @@
+import type { FastifyInstance } from 'fastify';
+import type { IngestPipeline } from '../../ingest/index.ts';
+import type { Warehouse } from '../../warehouse/index.ts';
+import { CROSS_TENANT_WRITE_ROLES, hasAnyRole, WRITE_ROLES, type Principal } from '../auth.ts';
+import { ApiError } from '../errors.ts';
+import type { PlatformMetrics } from '../metrics.ts';
+import { eventStats, listEvents } from '../queries/events.ts';
+import { errorReplies, eventPageSchema, eventStatsSchema, ingestResultSchema, pageQuerySchema } from '../route-schemas.ts';
+
+export const SINGLE_EVENT_TYPE = 'application/cloudevents+json';
+export const BATCH_TYPE = 'application/cloudevents-batch+json';
+const EVENT_MEDIA_TYPES = new Set([SINGLE_EVENT_TYPE, BATCH_TYPE, 'application/json']);
+
+export interface EventRouteDeps {
+  warehouse: Warehouse;
+  pipeline: IngestPipeline;
+  metrics: PlatformMetrics;
+  maxBatchEvents: number;
+}
+
+export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
+  app.post(
+    '/v1/events',
+    {
+      schema: {
+        summary: 'Send one event or a batch',
+        description:
+          'One CloudEvent, or a batch (a JSON array). Valid events are stored once per (tenant, source, id); ' +
+          'invalid ones are parked in quarantine and listed in `rejected`. Writing for another tenant needs a connector token.',
+        tags: ['events'],
+        body: { oneOf: [{ $ref: 'CloudEvent#' }, { type: 'array', items: { $ref: 'CloudEvent#' } }] },
+        response: { 202: ingestResultSchema, ...errorReplies, 413: { $ref: 'Error#' }, 415: { $ref: 'Error#' } },
+      },
+      // The schema above documents the body; the ingest pipeline validates each
+      // event itself so that one bad event does not refuse a whole batch.
+      validatorCompiler: () => () => true,
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      if (!hasAnyRole(principal, WRITE_ROLES)) {
+        throw new ApiError('ROLE_FORBIDDEN', `Writing events needs one of: ${WRITE_ROLES.join(', ')}.`);
+      }
+      const events = eventsOf(request.body, mediaType(request.headers['content-type']));
+      if (events.length > deps.maxBatchEvents) {
+        throw new ApiError('BATCH_TOO_LARGE', `This batch has ${events.length}; the limit is ${deps.maxBatchEvents}.`);
+      }
+      refuseOtherTenants(events, principal);
+      const result = await deps.pipeline.ingest(events, { channel: 'http', submitter: principal.tenant });
+      deps.metrics.observeIngest('http', result);
+      return reply.code(202).send(result);
+    },
+  );
+
+  app.get<{ Querystring: { type?: string; from?: string; to?: string; limit: number; cursor?: string } }>(
+    '/v1/events',
+    {
+      schema: {
+        summary: "Read back the caller's tenant's events",
+        description: 'In time order; `from` is inclusive and `to` exclusive (RFC 3339).',
+        tags: ['events'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            type: { type: 'string', maxLength: 256 },
+            from: { type: 'string', format: 'date-time' },
+            to: { type: 'string', format: 'date-time' },
+            ...pageQuerySchema,
+          },
+        },
+        response: { 200: eventPageSchema, ...errorReplies },
+      },
+    },
+    async (request) => {
+      const { type, from, to, limit, cursor } = request.query;
+      return listEvents(deps.warehouse, request.principal!.tenant, {
+        type,
+        from: from ? new Date(from) : undefined,
+        to: to ? new Date(to) : undefined,
+        limit,
+        cursor,
+      });
+    },
+  );
+
+  app.get(
+    '/v1/events/stats',
+    {
+      schema: {
+        summary: "Counts of the caller's tenant's events by type",
+        tags: ['events'],
+        response: { 200: eventStatsSchema, ...errorReplies },
+      },
+    },
+    async (request) => {
+      const tenant = request.principal!.tenant;
+      return { tenant, ...(await eventStats(deps.warehouse, tenant)) };
+    },
+  );
+}
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function eventsOf(body: unknown, type: string): unknown[] {
+  if (!EVENT_MEDIA_TYPES.has(type)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `Got "${type || 'none'}".`);
+  if (Array.isArray(body) && type !== SINGLE_EVENT_TYPE) return body;
+  if (typeof body === 'object' && body !== null && !Array.isArray(body) && type !== BATCH_TYPE) return [body];
+  const expected = type === SINGLE_EVENT_TYPE ? 'a JSON object' : type === BATCH_TYPE ? 'a JSON array' : 'an object or an array';
+  throw new ApiError('BODY_NOT_EVENTS', `With ${type} the body must be ${expected}.`);
+}
+
+function refuseOtherTenants(events: readonly unknown[], principal: Principal): void {
+  if (hasAnyRole(principal, CROSS_TENANT_WRITE_ROLES)) return;
+  for (let index = 0; index < events.length; index++) {
+    const tenant = (events[index] as { tenantid?: unknown } | null)?.tenantid;
+    if (typeof tenant === 'string' && tenant !== principal.tenant) {
+      throw new ApiError('TENANT_FORBIDDEN', `Event ${index} is for tenant "${tenant}"; this token is for "${principal.tenant}". Nothing was stored.`);
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import { IngestPipeline } from '../ingest/index.ts';
+import { cloudEventSchema } from '../schemas/index.ts';
+import { WarehouseError, type Warehouse } from '../warehouse/index.ts';
+import type { TokenAuthority } from './auth.ts';
+import { ApiError, errorResponseSchema } from './errors.ts';
+import './fastify-types.ts';
+import { PlatformMetrics } from './metrics.ts';
+import { eventRoutes } from './routes/events.ts';
+import { operationsRoutes } from './routes/operations.ts';
+import { quarantineRoutes } from './routes/quarantine.ts';
+
+export interface ServerOptions {
+  warehouse: Warehouse;
+  tokens: TokenAuthority;
+  /** Most events accepted in one POST. */
+  maxBatchEvents?: number;
+  /** Largest request body, in bytes. */
+  maxBodyBytes?: number;
+  dedupeWindowDays?: number;
+  logLevel?: string;
+  version?: string;
+}
+
+export const DEFAULT_MAX_BATCH_EVENTS = 5_000;
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+const CLOUDEVENT_TYPES = ['application/cloudevents+json', 'application/cloudevents-batch+json'];
+
+/** The platform API: routes, auth, errors, metrics and OpenAPI, ready to listen. */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: options.logLevel ?? 'info' },
+    bodyLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    // Per-request logs only at debug: at ingest rates they cost more than they tell.
+    logController: new LogController({ disableRequestLogging: options.logLevel !== 'debug' }),
+  });
+  const metrics = new PlatformMetrics();
+  const pipeline = new IngestPipeline(options.warehouse, { dedupeWindowDays: options.dedupeWindowDays });
+
+  app.addContentTypeParser(CLOUDEVENT_TYPES, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  app.addSchema(cloudEventSchema);
+  app.addSchema(errorResponseSchema);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'CompanyOS platform API',
+        version: options.version ?? '0.0.0',
+        description: 'Metering events in, warehouse facts out. Every /v1 route needs a bearer token (`companyos token`).',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string) ?? `def-${i}` },
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.public) return;
+    request.principal = await options.tokens.verify(request.headers.authorization);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(apiError.statusCode).send({ code: apiError.code, message: apiError.message });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ code: 'NOT_FOUND', message: `There is no ${request.method} ${request.url}.` }),
+  );
+
+  eventRoutes(app, {
+    warehouse: options.warehouse,
+    pipeline,
+    metrics,
+    maxBatchEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
+  });
+  quarantineRoutes(app, { warehouse: options.warehouse });
+  operationsRoutes(app, { warehouse: options.warehouse, metrics });
+  return app;
+}
+
+/** Fastify's own errors (body parsing, validation) mapped onto the catalogue. */
+function toApiError(error: FastifyError): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error.validation) return new ApiError('QUERY_INVALID', error.message);
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('UNSUPPORTED_MEDIA_TYPE');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('BODY_TOO_LARGE');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError('BODY_NOT_JSON', error.message);
+  }
+  if (error instanceof SyntaxError || error.statusCode === 400) return new ApiError('BODY_NOT_JSON', error.message);
+  if (error instanceof WarehouseError) return new ApiError('WAREHOUSE_UNAVAILABLE');
+  return new ApiError('INTERNAL');
+}
