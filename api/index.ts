@@ -2,4 +2,4 @@ export { buildServer, DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, type Ser
 export { TokenAuthority, ROLES, type Role, type Principal, type TokenRequest } from './auth.ts';
 export { API_ERRORS, ApiError, errorCatalogue, type ApiErrorCode } from './errors.ts';
 export { listEvents, eventStats, type EventFilter } from './queries/events.ts';
-export { listQuarantine, type QuarantineFilter } from './queries/quarantine.ts';
+export { listQuarantine, type QuarantineFilter, type ParkedEvent } from './queries/quarantine.ts';

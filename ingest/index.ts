@@ -3,3 +3,4 @@ export type { Channel, IngestContext, IngestResult, Rejection } from './pipeline
 export { REJECTION_CODES, type RejectionCode } from './rejection-codes.ts';
 export { validateEvent } from './validate-event.ts';
 export { readEventFile, EventFileError, type EventFileBatch } from './event-file.ts';
+export { tenantZeroWeek, TENANT_ZERO, TENANT_ZERO_TYPES, SEED_POLICY_VERSION } from './seed/tenant-zero.ts';

@@ -7,7 +7,7 @@ export interface QuarantineFilter {
   cursor?: string;
 }
 
-export interface ParkedEvent {
+export type ParkedEvent = {
   quarantine_id: string;
   received_at: string;
   channel: string;
@@ -17,7 +17,7 @@ export interface ParkedEvent {
   reason_code: string;
   reason_text: string;
   payload: string;
-}
+};
 
 /** One tenant's parked events, newest first, with the reason each was refused. */
 export async function listQuarantine(

@@ -1,0 +1,37 @@
+import { Command } from 'commander';
+import { errorCatalogue } from '../api/index.ts';
+import { registerIngest } from './commands/ingest.ts';
+import { registerMigrate } from './commands/migrate.ts';
+import { registerReadCommands } from './commands/read.ts';
+import { registerStart } from './commands/start.ts';
+import { registerToken } from './commands/token.ts';
+import { ENVIRONMENT } from './config.ts';
+import { explain } from './explain-error.ts';
+
+const program = new Command('companyos')
+  .description('CompanyOS: metering events and cloud bills into a warehouse, served by a policy-gated API.')
+  .showHelpAfterError('(add --help for usage)')
+  .addHelpText(
+    'after',
+    `\nEnvironment:\n${ENVIRONMENT.map(([name, fallback, what]) => `  ${name.padEnd(26)} ${what} (default ${fallback})`).join('\n')}`,
+  );
+
+registerStart(program);
+registerMigrate(program);
+registerToken(program);
+registerIngest(program);
+registerReadCommands(program);
+program
+  .command('errors')
+  .description('List the API error and rejection codes with their meaning.')
+  .action(() => {
+    for (const { code, status, message } of errorCatalogue()) console.log(`${code.padEnd(30)} ${String(status ?? 'event').padEnd(6)} ${message}`);
+  });
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  console.error(`companyos: ${explain(error)}`);
+  if (process.env.COMPANYOS_DEBUG) console.error(error);
+  process.exitCode = 1;
+}

@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { buildServer, TokenAuthority } from '../../api/index.ts';
+import { IngestPipeline, TENANT_ZERO, tenantZeroWeek } from '../../ingest/index.ts';
+import { migrateWarehouse, openWarehouse, type Warehouse } from '../../warehouse/index.ts';
+import { printBanner } from '../banner.ts';
+import { jwtSecret, loadConfig, type PlatformConfig } from '../config.ts';
+import { forgetRunningPlatform, recordRunningPlatform } from '../running-platform.ts';
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('Migrate the warehouse and serve the API (the one process that owns an embedded warehouse).')
+    .option('--no-seed', 'do not seed summit-internal with a week of demo events on an empty warehouse')
+    .action(async (options: { seed: boolean }) => start(loadConfig(), options.seed));
+}
+
+async function start(config: PlatformConfig, seed: boolean): Promise<void> {
+  const warehouse = await openWarehouse({ engine: config.engine, dataDir: config.dataDir });
+  await migrateWarehouse(warehouse);
+  const seeded = seed ? await seedTenantZero(warehouse, config) : 0;
+  const tokens = new TokenAuthority(await jwtSecret(config));
+  const app = await buildServer({
+    warehouse,
+    tokens,
+    maxBatchEvents: config.maxBatchEvents,
+    maxBodyBytes: config.maxBodyBytes,
+    dedupeWindowDays: config.dedupeWindowDays,
+    logLevel: config.logLevel,
+    version: process.env.npm_package_version,
+  });
+  await app.listen({ port: config.port, host: config.host });
+  const { port } = app.server.address() as { port: number };
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  await recordRunningPlatform(config.dataDir, url);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'stopping');
+    await app.close();
+    await warehouse.close();
+    await forgetRunningPlatform(config.dataDir);
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+
+  const token = await tokens.mint({ tenant: TENANT_ZERO, roles: ['admin'], subject: 'companyos-start' });
+  printBanner({ url, config, warehouse, seeded, token });
+}
+
+/** On an empty warehouse, a realistic week of Tenant Zero metering, through the normal ingest path. */
+async function seedTenantZero(warehouse: Warehouse, config: PlatformConfig): Promise<number> {
+  const [row] = await warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events');
+  if (row!.n > 0) return 0;
+  const pipeline = new IngestPipeline(warehouse, { dedupeWindowDays: config.dedupeWindowDays });
+  const events = tenantZeroWeek(new Date());
+  let accepted = 0;
+  for (let i = 0; i < events.length; i += 5000) {
+    accepted += (await pipeline.ingest(events.slice(i, i + 5000), { channel: 'seed', submitter: TENANT_ZERO })).accepted;
+  }
+  return accepted;
+}

@@ -1,0 +1,33 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { ROLES, TokenAuthority, type Role } from '../../api/index.ts';
+import { jwtSecret, loadConfig } from '../config.ts';
+
+export function registerToken(program: Command): void {
+  program
+    .command('token')
+    .description('Mint a bearer token for the API, signed with this data dir\'s secret (or COMPANYOS_JWT_SECRET).')
+    .requiredOption('--tenant <tenant>', 'tenant the token acts for')
+    .option('--role <role>', `role, repeatable (${ROLES.join(', ')})`, collectRole, [] as Role[])
+    .option('--ttl <duration>', 'lifetime, e.g. 15m, 24h, 30d', parseDuration, '24h')
+    .option('--subject <subject>', 'who the token is for (defaults to tenant:roles)')
+    .addHelpText('after', '\nExample:\n  export TOKEN=$(companyos token --tenant summit-internal --role writer)')
+    .action(async (options: { tenant: string; role: Role[]; ttl: string; subject?: string }) => {
+      const authority = new TokenAuthority(await jwtSecret(loadConfig()));
+      const roles = options.role.length ? options.role : (['writer'] as Role[]);
+      console.log(await authority.mint({ tenant: options.tenant, roles, expiresIn: options.ttl, subject: options.subject }));
+    });
+}
+
+function collectRole(value: string, previous: Role[]): Role[] {
+  if (!(ROLES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`"${value}" is not a role; use one of ${ROLES.join(', ')}.`);
+  }
+  return [...previous, value as Role];
+}
+
+function parseDuration(value: string): string {
+  if (!/^\d+\s*(s|sec|secs|m|min|mins|h|hr|hrs|hour|hours|d|day|days|w|week|weeks)$/.test(value)) {
+    throw new InvalidArgumentError(`"${value}" is not a duration like 15m, 24h or 30d.`);
+  }
+  return value;
+}

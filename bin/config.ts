@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES } from '../api/index.ts';
+import { DEFAULT_DEDUPE_WINDOW_DAYS } from '../ingest/index.ts';
+
+export interface PlatformConfig {
+  dataDir: string;
+  engine: string;
+  port: number;
+  host: string;
+  maxBatchEvents: number;
+  maxBodyBytes: number;
+  dedupeWindowDays: number;
+  logLevel: string;
+}
+
+/** Every environment variable the platform reads, for `--help` and the README. */
+export const ENVIRONMENT = [
+  ['COMPANYOS_DATA_DIR', './.companyos', 'Where the embedded warehouse, the JWT secret and the running platform\'s address live.'],
+  ['COMPANYOS_WAREHOUSE', 'duckdb', 'Warehouse engine.'],
+  ['PORT', '8080', 'API port.'],
+  ['HOST', '127.0.0.1', 'API address to listen on.'],
+  ['COMPANYOS_JWT_SECRET', '(generated)', 'HS256 secret for bearer tokens; if unset, one is generated into the data dir on first use.'],
+  ['COMPANYOS_MAX_BATCH', String(DEFAULT_MAX_BATCH_EVENTS), 'Most events accepted in one POST /v1/events.'],
+  ['COMPANYOS_MAX_BODY_BYTES', String(DEFAULT_MAX_BODY_BYTES), 'Largest request body, in bytes.'],
+  ['COMPANYOS_DEDUPE_DAYS', String(DEFAULT_DEDUPE_WINDOW_DAYS), 'A repeat of (tenant, source, id) within this many days is never stored twice.'],
+  ['COMPANYOS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug (debug logs every request) or silent.'],
+] as const;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  return {
+    dataDir: resolve(env.COMPANYOS_DATA_DIR || './.companyos'),
+    engine: env.COMPANYOS_WAREHOUSE || 'duckdb',
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    maxBatchEvents: integer(env, 'COMPANYOS_MAX_BATCH', DEFAULT_MAX_BATCH_EVENTS, 1, 1_000_000),
+    maxBodyBytes: integer(env, 'COMPANYOS_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 1024 ** 3),
+    dedupeWindowDays: integer(env, 'COMPANYOS_DEDUPE_DAYS', DEFAULT_DEDUPE_WINDOW_DAYS, 1, 3650),
+    logLevel: env.COMPANYOS_LOG_LEVEL || 'info',
+  };
+}
+
+/** The JWT secret: from the environment, or generated once into the data dir. */
+export async function jwtSecret(config: PlatformConfig, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (env.COMPANYOS_JWT_SECRET) {
+    if (env.COMPANYOS_JWT_SECRET.length < 32) throw new ConfigError('COMPANYOS_JWT_SECRET must be at least 32 characters.');
+    return env.COMPANYOS_JWT_SECRET;
+  }
+  const path = join(config.dataDir, 'jwt-secret');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdir(config.dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  try {
+    await writeFile(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (error) {
+    // Another process created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(path, 'utf8')).trim();
+    throw error;
+  }
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got "${raw}".`);
+  }
+  return value;
+}

@@ -1,0 +1,120 @@
+import { listEvents, listQuarantine, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../api/index.ts';
+import { IngestPipeline, type IngestResult } from '../ingest/index.ts';
+import { migrateWarehouse, openWarehouse, type Warehouse } from '../warehouse/index.ts';
+import { jwtSecret, type PlatformConfig } from './config.ts';
+import { findRunningPlatform } from './running-platform.ts';
+
+type Page<K extends string, T> = { [key in K]: T[] } & { next_cursor: string | null };
+
+/**
+ * What CLI commands need from the platform. With `companyos start` running it
+ * goes through the API (DuckDB has one writer); otherwise it opens the
+ * warehouse directly.
+ */
+export interface PlatformClient {
+  readonly description: string;
+  ingest(events: unknown[], submitter: string): Promise<IngestResult>;
+  events(tenant: string, filter: EventFilter): Promise<Page<'events', Record<string, unknown>>>;
+  quarantine(tenant: string, filter: QuarantineFilter): Promise<Page<'items', ParkedEvent>>;
+  close(): Promise<void>;
+}
+
+export async function connectPlatform(config: PlatformConfig): Promise<PlatformClient> {
+  const url = await findRunningPlatform(config.dataDir);
+  const secret = await jwtSecret(config);
+  if (url) return new HttpPlatformClient(url, new TokenAuthority(secret));
+  const warehouse = await openWarehouse({ engine: config.engine, dataDir: config.dataDir });
+  await migrateWarehouse(warehouse);
+  return new LocalPlatformClient(warehouse, config.dedupeWindowDays);
+}
+
+class LocalPlatformClient implements PlatformClient {
+  readonly description: string;
+  private readonly pipeline: IngestPipeline;
+
+  constructor(
+    private readonly warehouse: Warehouse,
+    dedupeWindowDays: number,
+  ) {
+    this.description = `the ${warehouse.engine} warehouse at ${warehouse.location}`;
+    this.pipeline = new IngestPipeline(warehouse, { dedupeWindowDays });
+  }
+
+  ingest(events: unknown[], submitter: string): Promise<IngestResult> {
+    return this.pipeline.ingest(events, { channel: 'file', submitter });
+  }
+
+  events(tenant: string, filter: EventFilter) {
+    return listEvents(this.warehouse, tenant, filter);
+  }
+
+  quarantine(tenant: string, filter: QuarantineFilter) {
+    return listQuarantine(this.warehouse, tenant, filter);
+  }
+
+  close(): Promise<void> {
+    return this.warehouse.close();
+  }
+}
+
+/** A platform API failure, with the catalogue code it answered. */
+export class PlatformApiError extends Error {
+  override readonly name = 'PlatformApiError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+class HttpPlatformClient implements PlatformClient {
+  readonly description: string;
+  private readonly tokens = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly url: string,
+    private readonly authority: TokenAuthority,
+  ) {
+    this.description = `the running platform at ${url}`;
+  }
+
+  ingest(events: unknown[], submitter: string): Promise<IngestResult> {
+    return this.call('POST', '/v1/events', submitter, ['connector'], events);
+  }
+
+  events(tenant: string, filter: EventFilter) {
+    return this.call<Page<'events', Record<string, unknown>>>('GET', `/v1/events?${query(filter)}`, tenant, ['reader']);
+  }
+
+  quarantine(tenant: string, filter: QuarantineFilter) {
+    return this.call<Page<'items', ParkedEvent>>('GET', `/v1/quarantine?${query(filter)}`, tenant, ['reader']);
+  }
+
+  async close(): Promise<void> {}
+
+  private async call<T>(method: string, path: string, tenant: string, roles: Role[], body?: unknown): Promise<T> {
+    const key = `${tenant}/${roles.join()}`;
+    if (!this.tokens.has(key)) this.tokens.set(key, this.authority.mint({ tenant, roles, subject: 'companyos-cli', expiresIn: '1h' }));
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${await this.tokens.get(key)}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/cloudevents-batch+json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const payload = (await response.json()) as T & { code?: string; message?: string };
+    if (!response.ok) throw new PlatformApiError(payload.code ?? 'HTTP_ERROR', `${this.url}: ${payload.message ?? response.statusText}`);
+    return payload;
+  }
+}
+
+function query(filter: object): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(filter)) {
+    if (value === undefined) continue;
+    params.set(name, value instanceof Date ? value.toISOString() : String(value));
+  }
+  return params.toString();
+}

@@ -1,0 +1,133 @@
+import type { CloudEvent } from '../../schemas/index.ts';
+import { SeededRandom } from './random.ts';
+
+export const TENANT_ZERO = 'summit-internal';
+export const SEED_POLICY_VERSION = 'bundle-2026.11.1';
+
+/** The Tenant Zero metering event types and their share of traffic. */
+export const TENANT_ZERO_TYPES = [
+  'policy.decisions_total',
+  'workflow.executions_total',
+  'high_risk_ops.requests_total',
+  'revops.leads_ingested_total',
+  'revops.quotes_submitted_total',
+] as const;
+
+type Generator = (random: SeededRandom) => Pick<CloudEvent, 'feature' | 'flowtype' | 'subject' | 'data'>;
+
+const GENERATORS: Record<(typeof TENANT_ZERO_TYPES)[number], { perHour: number; make: Generator }> = {
+  'policy.decisions_total': {
+    perHour: 90,
+    make: (r) => {
+      const decision = r.weighted([['allow', 93], ['deny', 7]] as const);
+      return {
+        feature: 'policy',
+        flowtype: 'decision',
+        subject: r.pick(['entity/read', 'entity/update', 'ledger/append', 'workflow/run', 'export/create']),
+        data: { bundle: 'core', package: r.pick(['entity', 'ledger', 'workflow', 'export']), decision, latency_ms: r.latency(12) },
+      };
+    },
+  },
+  'workflow.executions_total': {
+    perHour: 30,
+    make: (r) => ({
+      feature: 'workflow',
+      flowtype: 'execution',
+      data: {
+        status: r.weighted([['succeeded', 97], ['failed', 2.5], ['cancelled', 0.5]] as const),
+        pack: r.weighted([['high_risk_ops', 3], ['revops', 5], ['finops', 2]] as const),
+        runner: r.pick(['scheduler', 'api']),
+        duration_ms: r.latency(420),
+      },
+    }),
+  },
+  'high_risk_ops.requests_total': {
+    perHour: 4,
+    make: (r) => ({
+      feature: 'high_risk_ops',
+      flowtype: 'approval',
+      data: {
+        operation: r.weighted([['export', 5], ['delete', 3], ['policy_change', 1], ['purge', 1]] as const),
+        status: r.weighted([['approved', 80], ['denied', 12], ['pending', 8]] as const),
+        approval_latency_ms: r.latency(240_000),
+        receipt_complete: r.next() > 0.02,
+      },
+    }),
+  },
+  'revops.leads_ingested_total': {
+    perHour: 12,
+    make: (r) => {
+      const routingSeconds = r.latency(180);
+      return {
+        feature: 'revops',
+        flowtype: 'lead_routing',
+        data: {
+          lead_source: r.weighted([['web', 5], ['partner', 2], ['event', 1], ['outbound', 2]] as const),
+          routing_latency_s: routingSeconds,
+          routed_within_sla: routingSeconds <= 900,
+        },
+      };
+    },
+  },
+  'revops.quotes_submitted_total': {
+    perHour: 3,
+    make: (r) => {
+      const discount = r.weighted([[0, 5], [5, 3], [10, 2], [15, 1], [25, 0.3]] as const);
+      return {
+        feature: 'revops',
+        flowtype: 'quote',
+        data: {
+          // Money travels as decimal strings, never floats.
+          amount: `${r.int(12, 480) * 250}.00`,
+          currency: 'USD',
+          discount_pct: `${discount}.0`,
+          rationale: discount > 10 ? r.pick(['multi-year commitment', 'competitive displacement', 'strategic logo']) : null,
+          plan: r.weighted([['pro', 3], ['enterprise', 2], ['white-label', 1]] as const),
+        },
+      };
+    },
+  },
+};
+
+/** Weekday daytime traffic is heavier than nights and weekends (UTC office hours). */
+function loadFactor(at: Date): number {
+  const hour = at.getUTCHours();
+  const weekend = at.getUTCDay() === 0 || at.getUTCDay() === 6;
+  const daytime = hour >= 8 && hour < 19 ? 1 : hour >= 6 && hour < 22 ? 0.5 : 0.15;
+  return daytime * (weekend ? 0.35 : 1);
+}
+
+/**
+ * A realistic week of `summit-internal` metering events ending at `end`:
+ * the same events for the same seed, so demos and tests agree.
+ */
+export function tenantZeroWeek(end: Date, seed = 20261122): CloudEvent[] {
+  const random = new SeededRandom(seed);
+  const events: CloudEvent[] = [];
+  const startHour = Math.floor(end.getTime() / 3_600_000) - 7 * 24;
+  for (let hour = startHour; hour < startHour + 7 * 24; hour++) {
+    const hourStart = new Date(hour * 3_600_000);
+    for (const type of TENANT_ZERO_TYPES) {
+      const { perHour, make } = GENERATORS[type];
+      const count = Math.round(perHour * loadFactor(hourStart) * (0.8 + 0.4 * random.next()));
+      for (let i = 0; i < count; i++) {
+        const time = new Date(hourStart.getTime() + random.int(0, 3_599_999));
+        if (time > end) continue;
+        events.push({
+          specversion: '1.0',
+          id: `seed-${type}-${hour}-${i}`,
+          source: `urn:companyos:${TENANT_ZERO}:${type.split('.')[0]}`,
+          type,
+          time: time.toISOString(),
+          tenantid: TENANT_ZERO,
+          policyversion: SEED_POLICY_VERSION,
+          plan: 'internal',
+          slatier: 'gold',
+          datacontenttype: 'application/json',
+          ...make(random),
+        });
+      }
+    }
+  }
+  return events.sort((a, b) => a.time!.localeCompare(b.time!));
+}
