@@ -1,5 +1,6 @@
-import type { Row, SqlValue, Warehouse } from '../../warehouse/index.ts';
+import type { Row, Warehouse } from '../../warehouse/index.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { Where } from './where.ts';
 
 export interface EventFilter {
   type?: string;
@@ -24,21 +25,20 @@ const ATTRIBUTE_COLUMNS = [
  * `from` is inclusive, `to` exclusive. Events come back as CloudEvents.
  */
 export async function listEvents(warehouse: Warehouse, tenant: string, filter: EventFilter): Promise<EventPage> {
-  const where = ['tenant_id = ?'];
-  const params: SqlValue[] = [tenant];
-  if (filter.type) (where.push('type = ?'), params.push(filter.type));
-  if (filter.from) (where.push('time >= ?'), params.push(filter.from));
-  if (filter.to) (where.push('time < ?'), params.push(filter.to));
+  const where = new Where()
+    .add('tenant_id = ?', tenant)
+    .addIf(filter.type, 'type = ?')
+    .addIf(filter.from, 'time >= ?')
+    .addIf(filter.to, 'time < ?');
   if (filter.cursor) {
     const [time, source, id] = decodeCursor(filter.cursor, 3);
     const at = new Date(time!);
-    where.push('(time > ? OR (time = ? AND (source > ? OR (source = ? AND id > ?))))');
-    params.push(at, at, source!, source!, id!);
+    where.add('(time > ? OR (time = ? AND (source > ? OR (source = ? AND id > ?))))', at, at, source!, source!, id!);
   }
-  const rows = await warehouse.query(
-    `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY time, source, id LIMIT ?`,
-    [...params, filter.limit + 1],
-  );
+  const rows = await warehouse.query(`SELECT * FROM events WHERE ${where} ORDER BY time, source, id LIMIT ?`, [
+    ...where.params,
+    filter.limit + 1,
+  ]);
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
   return {

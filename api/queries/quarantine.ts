@@ -1,5 +1,6 @@
-import type { SqlValue, Warehouse } from '../../warehouse/index.ts';
+import type { Warehouse } from '../../warehouse/index.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { Where } from './where.ts';
 
 export interface QuarantineFilter {
   reason?: string;
@@ -25,19 +26,16 @@ export async function listQuarantine(
   tenant: string,
   filter: QuarantineFilter,
 ): Promise<{ items: ParkedEvent[]; next_cursor: string | null }> {
-  const where = ['tenant_id = ?'];
-  const params: SqlValue[] = [tenant];
-  if (filter.reason) (where.push('reason_code = ?'), params.push(filter.reason));
+  const where = new Where().add('tenant_id = ?', tenant).addIf(filter.reason, 'reason_code = ?');
   if (filter.cursor) {
     const [receivedAt, id] = decodeCursor(filter.cursor, 2);
     const at = new Date(receivedAt!);
-    where.push('(received_at < ? OR (received_at = ? AND quarantine_id < ?))');
-    params.push(at, at, id!);
+    where.add('(received_at < ? OR (received_at = ? AND quarantine_id < ?))', at, at, id!);
   }
   const rows = await warehouse.query(
     `SELECT quarantine_id, received_at, channel, batch_index, event_id, event_source, reason_code, reason_text, payload
-     FROM events_quarantine WHERE ${where.join(' AND ')} ORDER BY received_at DESC, quarantine_id DESC LIMIT ?`,
-    [...params, filter.limit + 1],
+     FROM events_quarantine WHERE ${where} ORDER BY received_at DESC, quarantine_id DESC LIMIT ?`,
+    [...where.params, filter.limit + 1],
   );
   const items = rows.slice(0, filter.limit).map((r) => ({
     ...(r as unknown as ParkedEvent),

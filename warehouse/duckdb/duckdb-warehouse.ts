@@ -1,8 +1,8 @@
 import {
-  DuckDBConnection,
   DuckDBDataChunk,
   DuckDBInstance,
   JSToDuckDBValueConverter,
+  type DuckDBConnection,
   type DuckDBType,
 } from '@duckdb/node-api';
 import { dedupeDigest } from '../dedupe-key.ts';
@@ -68,7 +68,8 @@ export class DuckDBWarehouse implements Warehouse {
     } catch (error) {
       throw wrap(error, sql);
     } finally {
-      this.idleReaders.length < READ_POOL_SIZE ? this.idleReaders.push(connection) : connection.closeSync();
+      if (this.idleReaders.length < READ_POOL_SIZE) this.idleReaders.push(connection);
+      else connection.closeSync();
     }
   }
 
