@@ -4,3 +4,4 @@ export { REJECTION_CODES, type RejectionCode } from './rejection-codes.ts';
 export { validateEvent } from './validate-event.ts';
 export { readEventFile, EventFileError, type EventFileBatch } from './event-file.ts';
 export { tenantZeroWeek, TENANT_ZERO, TENANT_ZERO_TYPES, SEED_POLICY_VERSION } from './seed/tenant-zero.ts';
+export { normalizeEvent } from './normalize-event.ts';

@@ -74,6 +74,35 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     expect(result.inserted).toBe(2);
   });
 
+  it('gives concurrent callers their own results, first arrival winning a shared key', async () => {
+    const results = await Promise.all([
+      warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('b')]),
+      warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('b'), eventRow('c')]),
+      warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('c'), eventRow('d'), eventRow('d')]),
+    ]);
+    expect(results).toEqual([
+      { inserted: 2, duplicate: [false, false] },
+      { inserted: 1, duplicate: [true, false] },
+      { inserted: 1, duplicate: [true, false, true] },
+    ]);
+    const ids = await warehouse.query('SELECT id FROM events ORDER BY id');
+    expect(ids.map((r) => r.id)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('writes nothing and remembers no key when a write fails', async () => {
+    const broken = eventRow('x');
+    broken[3] = null; // type is NOT NULL
+    const attempts = await Promise.allSettled([
+      warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('w')]),
+      warehouse.insertUnique(EVENTS_UNIQUE, [broken]),
+    ]);
+    expect(attempts.some((a) => a.status === 'rejected')).toBe(true);
+    const retried = await warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('x')]);
+    expect(retried.inserted).toBe(1);
+    const [count] = await warehouse.query<{ n: number }>("SELECT count(*) AS n FROM events WHERE id = 'x'");
+    expect(count!.n).toBe(1);
+  });
+
   it('remembers dedupe keys across a restart', async () => {
     await warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('b')]);
     await warehouse.close();

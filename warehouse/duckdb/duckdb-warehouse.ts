@@ -30,6 +30,7 @@ export class DuckDBWarehouse implements Warehouse {
   private readonly writeLock = new SerialLock();
   private readonly idleReaders: DuckDBConnection[] = [];
   private readonly keyIndexes = new Map<string, Promise<DigestSet>>();
+  private readonly pendingGroups = new Map<string, UniqueGroup>();
   private readonly columnTypes = new Map<string, Promise<Map<string, DuckDBType>>>();
   private closed = false;
 
@@ -87,23 +88,51 @@ export class DuckDBWarehouse implements Warehouse {
     return this.writeLock.run(() => this.append(table, columns, rows));
   }
 
+  /**
+   * Requests that arrive while a write is in progress join one group, written
+   * with one append and one commit (group commit): under concurrent load each
+   * commit carries several batches, and each caller still gets its own result.
+   */
   insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[]): Promise<UniqueInsertResult> {
-    return this.writeLock.run(async () => {
+    const groupKey = `${spec.table}|${spec.key.join()}|${spec.windowColumn}|${spec.windowDays}`;
+    return new Promise((resolve, reject) => {
+      let group = this.pendingGroups.get(groupKey);
+      const isNew = !group;
+      if (!group) this.pendingGroups.set(groupKey, (group = { spec, requests: [] }));
+      group.requests.push({ rows, resolve, reject });
+      if (isNew) void this.writeLock.run(() => this.commitGroup(groupKey));
+    });
+  }
+
+  private async commitGroup(groupKey: string): Promise<void> {
+    const group = this.pendingGroups.get(groupKey)!;
+    this.pendingGroups.delete(groupKey);
+    const { spec, requests } = group;
+    try {
       const index = await this.keyIndex(spec);
       const keyAt = spec.key.map((k) => columnIndex(spec.columns, k));
-      const digests = rows.map((row) => dedupeDigest(keyAt.map((i) => String(row[i]))));
-      const inBatch = new DigestSet(rows.length);
+      const inGroup = new DigestSet(requests.reduce((n, r) => n + r.rows.length, 0));
       const fresh: (readonly SqlValue[])[] = [];
-      const duplicate = digests.map((digest, i) => {
-        if (index.has(digest) || !inBatch.add(digest)) return true;
-        fresh.push(rows[i]!);
-        return false;
+      const newDigests: Buffer[] = [];
+      const results = requests.map(({ rows }) => {
+        let inserted = 0;
+        const duplicate = rows.map((row) => {
+          const digest = dedupeDigest(keyAt.map((i) => String(row[i])));
+          if (index.has(digest) || !inGroup.add(digest)) return true;
+          fresh.push(row);
+          newDigests.push(digest);
+          inserted++;
+          return false;
+        });
+        return { inserted, duplicate };
       });
-      const inserted = await this.append(spec.table, spec.columns, fresh);
+      await this.append(spec.table, spec.columns, fresh);
       // Only once the rows are written do their keys count as seen.
-      digests.forEach((digest, i) => duplicate[i] || index.add(digest));
-      return { inserted, duplicate };
-    });
+      for (const digest of newDigests) index.add(digest);
+      requests.forEach((request, i) => request.resolve(results[i]!));
+    } catch (error) {
+      for (const request of requests) request.reject(error);
+    }
   }
 
   transaction<T>(fn: () => Promise<T>): Promise<T> {
@@ -211,6 +240,15 @@ export class DuckDBWarehouse implements Warehouse {
     if (this.closed) throw new WarehouseError('the warehouse is closed');
     return this.idleReaders.pop() ?? this.instance.connect();
   }
+}
+
+interface UniqueGroup {
+  spec: UniqueInsert;
+  requests: {
+    rows: readonly (readonly SqlValue[])[];
+    resolve: (result: UniqueInsertResult) => void;
+    reject: (error: unknown) => void;
+  }[];
 }
 
 function columnIndex(columns: readonly string[], name: string): number {

@@ -1,0 +1,148 @@
+/**
+ * Ingest throughput over HTTP, against the direct-adapter baseline, in one run.
+ *
+ *   npm run bench:ingest-http -- [--events 1000000] [--batch 1000] [--concurrency 4] [--warehouse duckdb]
+ *
+ * 1. Baseline: the same events, already turned into rows, written straight
+ *    through the warehouse adapter (`insertUnique`, batch by batch) in this process.
+ * 2. HTTP: the real platform (`companyos start`) runs as its own process on a
+ *    fresh data dir; this process posts pre-serialized batches over loopback
+ *    with keep-alive and `concurrency` requests in flight.
+ * Prints events/s and p50/p95/p99 per batch for both, and HTTP as a share of the baseline.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { TokenAuthority } from '../../api/index.ts';
+import { normalizeEvent } from '../../ingest/index.ts';
+import { migrateWarehouse, openWarehouse, EVENT_COLUMNS, type SqlValue } from '../../warehouse/index.ts';
+import { report, throughput, type Measurement } from '../lib/stats.ts';
+import { benchmarkEvent } from './events.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' },
+    batch: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '4' },
+    warehouse: { type: 'string', default: 'duckdb' },
+  },
+});
+const N = Number(args.events);
+const BATCH = Number(args.batch);
+const CONCURRENCY = Number(args.concurrency);
+const ENGINE = args.warehouse!;
+const TENANT = 'bench-tenant';
+const SECRET = 'benchmark-secret-benchmark-secret-0123456789';
+
+function batches(): number[][] {
+  const out: number[][] = [];
+  for (let start = 0; start < N; start += BATCH) out.push(Array.from({ length: Math.min(BATCH, N - start) }, (_, i) => start + i));
+  return out;
+}
+
+async function baseline(): Promise<Measurement> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'bench-direct-'));
+  const warehouse = await openWarehouse({ engine: ENGINE, dataDir });
+  await migrateWarehouse(warehouse);
+  const unique = { table: 'events', columns: EVENT_COLUMNS, key: ['tenant_id', 'source', 'id'], windowColumn: 'ingested_at', windowDays: 35 };
+  const batchMs: number[] = [];
+  let inserted = 0;
+  for (const indexes of batches()) {
+    const now = new Date();
+    const rows = indexes.map((i) => {
+      const normalized = normalizeEvent(benchmarkEvent(i, TENANT), 'bench', now);
+      if (!normalized.ok) throw new Error(normalized.message);
+      return normalized.row as SqlValue[];
+    });
+    const started = performance.now();
+    inserted += (await warehouse.insertUnique(unique, rows)).inserted;
+    batchMs.push(performance.now() - started);
+  }
+  await warehouse.close();
+  await rm(dataDir, { recursive: true, force: true });
+  if (inserted !== N) throw new Error(`baseline stored ${inserted} of ${N} events`);
+  return { name: `direct adapter (${ENGINE})`, events: N, seconds: batchMs.reduce((a, b) => a + b, 0) / 1000, batchMs };
+}
+
+async function startPlatform(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['bin/companyos.js', 'start', '--no-seed'], {
+    env: { ...process.env, COMPANYOS_DATA_DIR: dataDir, COMPANYOS_WAREHOUSE: ENGINE, PORT: '0', COMPANYOS_LOG_LEVEL: 'warn', COMPANYOS_JWT_SECRET: SECRET },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk;
+      const match = /running at (http:\/\/\S+)/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the platform exited (${code}) before serving`)));
+  });
+  return { url, child };
+}
+
+function post(agent: Agent, url: URL, token: string, body: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents-batch+json', 'content-length': body.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function overHttp(): Promise<Measurement> {
+  const bodies = batches().map((indexes) => Buffer.from(JSON.stringify(indexes.map((i) => benchmarkEvent(i, TENANT)))));
+  const dataDir = await mkdtemp(join(tmpdir(), 'bench-http-'));
+  const { url, child } = await startPlatform(dataDir);
+  try {
+    const token = await new TokenAuthority(SECRET).mint({ tenant: TENANT, roles: ['writer'] });
+    const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const target = new URL('/v1/events', url);
+    const batchMs: number[] = [];
+    let next = 0;
+    let accepted = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++]!;
+          const sent = performance.now();
+          const response = await post(agent, target, token, body);
+          batchMs.push(performance.now() - sent);
+          if (response.status !== 202) throw new Error(`POST answered ${response.status}: ${response.body.slice(0, 200)}`);
+          accepted += (JSON.parse(response.body) as { accepted: number }).accepted;
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    agent.destroy();
+    if (accepted !== N) throw new Error(`the platform accepted ${accepted} of ${N} events`);
+    return { name: `HTTP POST /v1/events (${ENGINE}, concurrency ${CONCURRENCY})`, events: N, seconds, batchMs };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+console.log(`ingest-http: ${N.toLocaleString('en-US')} events in batches of ${BATCH}, warehouse ${ENGINE}`);
+const direct = await baseline();
+const http = await overHttp();
+console.log(report([direct, http]));
+const ratio = throughput(http) / throughput(direct);
+console.log(`HTTP throughput is ${(ratio * 100).toFixed(1)}% of the direct-adapter baseline measured in this run.`);
+console.log(JSON.stringify({ benchmark: 'ingest-http', engine: ENGINE, events: N, batch: BATCH, concurrency: CONCURRENCY, http_events_per_s: Math.round(throughput(http)), direct_events_per_s: Math.round(throughput(direct)), ratio: Number(ratio.toFixed(3)) }));
