@@ -14,7 +14,7 @@ export const API_ERRORS = {
   BODY_NOT_EVENTS: [400, 'The body must be one event (a JSON object) or a batch (a JSON array of events).'],
   BODY_TOO_LARGE: [413, 'The request body is larger than the server accepts.'],
   BATCH_TOO_LARGE: [413, 'The batch has more events than the server accepts in one request; split it.'],
-  UNSUPPORTED_MEDIA_TYPE: [415, 'Send events as application/cloudevents+json, application/cloudevents-batch+json or application/json.'],
+  UNSUPPORTED_MEDIA_TYPE: [415, 'Send events as application/cloudevents+json, application/cloudevents-batch+json, application/json or application/x-ndjson.'],
   QUERY_INVALID: [400, 'A query parameter is not valid.'],
   CURSOR_INVALID: [400, 'The cursor is not one this server issued; start again without it.'],
   NOT_FOUND: [404, 'There is no such endpoint.'],

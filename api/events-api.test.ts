@@ -56,6 +56,15 @@ describe.each(TEST_ENGINES)('events API on %s', (engine) => {
     expect(response.json()).toMatchObject({ accepted: 1 });
   });
 
+  it('takes NDJSON, parking a line that is not JSON with its raw text', async () => {
+    const body = `${JSON.stringify(cloudEvent({ id: 'n1' }))}\n\n{"id": broken\n${JSON.stringify(cloudEvent({ id: 'n2' }))}\n`;
+    const response = await post(body, { type: 'application/x-ndjson', raw: true });
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toMatchObject({ accepted: 2, rejected: [{ index: 1, code: 'EVENT_NOT_JSON' }] });
+    const parked = await get('/v1/quarantine');
+    expect(parked.items[0]).toMatchObject({ reason_code: 'EVENT_NOT_JSON', payload: '{"id": broken' });
+  });
+
   it.each([
     ['a non-JSON body', '{"id": oops', 'application/json', 400, 'BODY_NOT_JSON'],
     ['an empty JSON body', '', 'application/json', 400, 'BODY_NOT_JSON'],

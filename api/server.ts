@@ -40,6 +40,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const pipeline = new IngestPipeline(options.warehouse, { dedupeWindowDays: options.dedupeWindowDays });
 
   app.addContentTypeParser(CLOUDEVENT_TYPES, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // NDJSON is split and parsed line by line in the route, so one bad line is parked, not the request refused.
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.addSchema(cloudEventSchema);
   app.addSchema(errorResponseSchema);
   await app.register(swagger, {

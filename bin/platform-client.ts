@@ -1,5 +1,5 @@
 import { listEvents, listQuarantine, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../api/index.ts';
-import { IngestPipeline, type IngestResult } from '../ingest/index.ts';
+import { IngestPipeline, toNdjson, type IngestResult } from '../ingest/index.ts';
 import { migrateWarehouse, openWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { jwtSecret, type PlatformConfig } from './config.ts';
 import { findRunningPlatform } from './running-platform.ts';
@@ -79,8 +79,9 @@ class HttpPlatformClient implements PlatformClient {
     this.description = `the running platform at ${url}`;
   }
 
+  /** Sent as NDJSON so that lines of a file that are not JSON reach the platform as they were, and are parked. */
   ingest(events: unknown[], submitter: string): Promise<IngestResult> {
-    return this.call('POST', '/v1/events', submitter, ['connector'], events);
+    return this.call('POST', '/v1/events', submitter, ['connector'], toNdjson(events));
   }
 
   events(tenant: string, filter: EventFilter) {
@@ -93,16 +94,16 @@ class HttpPlatformClient implements PlatformClient {
 
   async close(): Promise<void> {}
 
-  private async call<T>(method: string, path: string, tenant: string, roles: Role[], body?: unknown): Promise<T> {
+  private async call<T>(method: string, path: string, tenant: string, roles: Role[], body?: string): Promise<T> {
     const key = `${tenant}/${roles.join()}`;
     if (!this.tokens.has(key)) this.tokens.set(key, this.authority.mint({ tenant, roles, subject: 'companyos-cli', expiresIn: '1h' }));
     const response = await fetch(`${this.url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${await this.tokens.get(key)}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/cloudevents-batch+json' }),
+        ...(body === undefined ? {} : { 'content-type': 'application/x-ndjson' }),
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body,
     });
     const payload = (await response.json()) as T & { code?: string; message?: string };
     if (!response.ok) throw new PlatformApiError(payload.code ?? 'HTTP_ERROR', `${this.url}: ${payload.message ?? response.statusText}`);

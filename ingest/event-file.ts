@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { UnparsedEvent } from './pipeline.ts';
+import { parseNdjsonLine } from './ndjson.ts';
 
 export interface EventFileBatch {
   /** Parsed events, or `UnparsedEvent` for NDJSON lines that are not JSON. */
@@ -36,7 +36,7 @@ export async function* readEventFile(path: string, batchSize = 1000): AsyncGener
   for await (const line of lines) {
     lineNumber++;
     if (line.trim() === '') continue;
-    batch.events.push(parseLine(line));
+    batch.events.push(parseNdjsonLine(line));
     batch.lines.push(lineNumber);
     if (batch.events.length >= batchSize) {
       batch.bytesRead = stream.bytesRead;
@@ -45,14 +45,6 @@ export async function* readEventFile(path: string, batchSize = 1000): AsyncGener
     }
   }
   if (batch.events.length) yield { ...batch, bytesRead: totalBytes };
-}
-
-function parseLine(line: string): unknown {
-  try {
-    return JSON.parse(line);
-  } catch (error) {
-    return new UnparsedEvent(line, (error as Error).message);
-  }
 }
 
 async function* readJsonArray(path: string, batchSize: number, totalBytes: number): AsyncGenerator<EventFileBatch> {

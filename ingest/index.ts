@@ -5,3 +5,4 @@ export { validateEvent } from './validate-event.ts';
 export { readEventFile, EventFileError, type EventFileBatch } from './event-file.ts';
 export { tenantZeroWeek, TENANT_ZERO, TENANT_ZERO_TYPES, SEED_POLICY_VERSION } from './seed/tenant-zero.ts';
 export { normalizeEvent } from './normalize-event.ts';
+export { parseNdjson, toNdjson } from './ndjson.ts';

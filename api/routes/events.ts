@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { IngestPipeline } from '../../ingest/index.ts';
+import { parseNdjson, type IngestPipeline } from '../../ingest/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { CROSS_TENANT_WRITE_ROLES, hasAnyRole, WRITE_ROLES, type Principal } from '../auth.ts';
 import { ApiError } from '../errors.ts';
@@ -9,7 +9,8 @@ import { errorReplies, eventPageSchema, eventStatsSchema, ingestResultSchema, pa
 
 export const SINGLE_EVENT_TYPE = 'application/cloudevents+json';
 export const BATCH_TYPE = 'application/cloudevents-batch+json';
-const EVENT_MEDIA_TYPES = new Set([SINGLE_EVENT_TYPE, BATCH_TYPE, 'application/json']);
+export const NDJSON_TYPE = 'application/x-ndjson';
+const EVENT_MEDIA_TYPES = new Set([SINGLE_EVENT_TYPE, BATCH_TYPE, NDJSON_TYPE, 'application/json']);
 
 export interface EventRouteDeps {
   warehouse: Warehouse;
@@ -25,7 +26,8 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
       schema: {
         summary: 'Send one event or a batch',
         description:
-          'One CloudEvent, or a batch (a JSON array). Valid events are stored once per (tenant, source, id); ' +
+          'One CloudEvent, or a batch (a JSON array, or NDJSON as application/x-ndjson: one event per line, ' +
+          'a line that is not JSON is parked as EVENT_NOT_JSON and `index` counts non-blank lines). Valid events are stored once per (tenant, source, id); ' +
           'invalid ones are parked in quarantine and listed in `rejected`. Writing for another tenant needs a connector token.',
         tags: ['events'],
         body: { oneOf: [{ $ref: 'CloudEvent#' }, { type: 'array', items: { $ref: 'CloudEvent#' } }] },
@@ -105,6 +107,7 @@ function mediaType(header: string | undefined): string {
 
 function eventsOf(body: unknown, type: string): unknown[] {
   if (!EVENT_MEDIA_TYPES.has(type)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `Got "${type || 'none'}".`);
+  if (type === NDJSON_TYPE) return parseNdjson(body as string);
   if (Array.isArray(body) && type !== SINGLE_EVENT_TYPE) return body;
   if (typeof body === 'object' && body !== null && !Array.isArray(body) && type !== BATCH_TYPE) return [body];
   const expected = type === SINGLE_EVENT_TYPE ? 'a JSON object' : type === BATCH_TYPE ? 'a JSON array' : 'an object or an array';

@@ -30,7 +30,7 @@ async function start(config: PlatformConfig, seed: boolean): Promise<void> {
   });
   await app.listen({ port: config.port, host: config.host });
   const { port } = app.server.address() as { port: number };
-  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  const url = `http://${reachableHost(config.host)}:${port}`;
   await recordRunningPlatform(config.dataDir, url);
 
   let stopping = false;
@@ -61,4 +61,11 @@ async function seedTenantZero(warehouse: Warehouse, config: PlatformConfig): Pro
     accepted += (await pipeline.ingest(events.slice(i, i + 5000), { channel: 'seed', submitter: TENANT_ZERO })).accepted;
   }
   return accepted;
+}
+
+/** The address other processes on this machine use to reach a server bound to `host`. */
+export function reachableHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }

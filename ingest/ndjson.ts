@@ -1,0 +1,25 @@
+import { UnparsedEvent } from './pipeline.ts';
+
+/** One NDJSON line as an event candidate: parsed JSON, or an `UnparsedEvent` to be parked. */
+export function parseNdjsonLine(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch (error) {
+    return new UnparsedEvent(line, (error as Error).message);
+  }
+}
+
+/** Every non-blank line of an NDJSON text, in order (CRLF or LF line ends). */
+export function parseNdjson(text: string): unknown[] {
+  const events: unknown[] = [];
+  for (const line of text.split('\n')) {
+    const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (trimmed.trim() !== '') events.push(parseNdjsonLine(trimmed));
+  }
+  return events;
+}
+
+/** The inverse, for sending a batch read from a file: unparsed lines travel as they were. */
+export function toNdjson(events: readonly unknown[]): string {
+  return events.map((e) => (e instanceof UnparsedEvent ? e.raw : JSON.stringify(e))).join('\n');
+}

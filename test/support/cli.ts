@@ -1,0 +1,155 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Runs the real `companyos` CLI (bin/companyos.js, through tsx) as child processes. */
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunningPlatform {
+  /** The URL from the banner, e.g. http://127.0.0.1:43211. */
+  url: string;
+  /** The admin token for summit-internal from the banner. */
+  token: string;
+  pid: number;
+  /** Everything printed so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Sends `signal` and waits for the process to end. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const live = new Set<ChildProcess>();
+
+/** The environment a CLI child sees: this process's, minus any CompanyOS settings, plus the given ones. */
+export function cliEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('COMPANYOS_') && name !== 'HOST' && name !== 'PORT') env[name] = value;
+  }
+  return { ...env, COMPANYOS_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', COMPANYOS_LOG_LEVEL: 'warn', ...extra };
+}
+
+function spawnCli(args: readonly string[], dataDir: string, extra?: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['bin/companyos.js', ...args], {
+    cwd: REPO_ROOT,
+    env: cliEnv(dataDir, extra),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** Runs one CLI command to completion. */
+export async function runCli(
+  args: readonly string[],
+  options: { dataDir: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<CliResult> {
+  const child = spawnCli(args, options.dataDir, options.env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  try {
+    const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+    return { code, signal, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs `companyos start` and resolves once its banner shows the URL and the token. */
+export async function startPlatform(dataDir: string, args: readonly string[] = [], timeoutMs = 45_000): Promise<RunningPlatform> {
+  const child = spawnCli(['start', ...args], dataDir);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  exited.catch(() => undefined); // a spawn failure surfaces through the banner wait below
+
+  const banner = await new Promise<{ url: string; token: string }>((resolve, reject) => {
+    const check = () => {
+      const url = /CompanyOS is running at (http:\/\/\S+)/.exec(stdout)?.[1];
+      const token = /^ {2}export TOKEN=(\S+)$/m.exec(stdout)?.[1];
+      if (url && token) finish(() => resolve({ url, token }));
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      finish(() => reject(new Error(`companyos start exited (${code ?? signal}) before its banner.\nstdout:\n${stdout}\nstderr:\n${stderr}`)));
+    const onError = (error: Error) => finish(() => reject(error));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish(() => reject(new Error(`companyos start printed no banner in ${timeoutMs} ms.\nstdout:\n${stdout}\nstderr:\n${stderr}`)));
+    }, timeoutMs);
+    const finish = (settle: () => void) => {
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      child.off('exit', onExit);
+      child.off('error', onError);
+      settle();
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', onExit);
+    child.once('error', onError);
+  });
+
+  return {
+    ...banner,
+    pid: child.pid!,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (!hasExited(child)) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      try {
+        const [code, exitSignal] = await exited;
+        return { code, signal: exitSignal };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** Kills every CLI process still running (for afterEach): no test leaves a server behind. */
+export async function killAllCliProcesses(): Promise<void> {
+  await Promise.all(
+    [...live].map(async (child) => {
+      if (hasExited(child)) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }),
+  );
+}
+
+/** Temp dirs under the OS temp folder, removed by `removeAll`. */
+export class TempDirs {
+  private readonly dirs: string[] = [];
+
+  async make(prefix = 'companyos-e2e-'): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    this.dirs.push(dir);
+    return dir;
+  }
+
+  async removeAll(): Promise<void> {
+    await Promise.all(this.dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  }
+}
