@@ -15,6 +15,15 @@ import { fromDuckDBValue, toDuckDBParam } from './duckdb-values.ts';
 /** DuckDB's largest data chunk. */
 const CHUNK_ROWS = 2048;
 const READ_POOL_SIZE = 4;
+/**
+ * DuckDB checkpoints automatically inside the commit that crosses its WAL
+ * threshold — and the appender commits synchronously, so that would stall the
+ * event loop (every request, not only writes) for up to a second. Instead the
+ * adapter checkpoints itself, asynchronously, every this many appended rows,
+ * and keeps DuckDB's own threshold only as a backstop.
+ */
+const CHECKPOINT_EVERY_ROWS = 100_000;
+const WAL_BACKSTOP = '512MB';
 
 /**
  * The embedded warehouse. One process owns the file; writes go through one
@@ -33,6 +42,7 @@ export class DuckDBWarehouse implements Warehouse {
   private readonly pendingGroups = new Map<string, UniqueGroup>();
   private readonly columnTypes = new Map<string, Promise<Map<string, DuckDBType>>>();
   private closed = false;
+  private rowsSinceCheckpoint = 0;
 
   private constructor(
     readonly location: string,
@@ -53,7 +63,9 @@ export class DuckDBWarehouse implements Warehouse {
       }
       throw new WarehouseError(`cannot open the DuckDB warehouse at ${path}: ${message}`, { cause: error });
     }
-    return new DuckDBWarehouse(path, instance, await instance.connect());
+    const writer = await instance.connect();
+    await writer.run(`SET checkpoint_threshold = '${WAL_BACKSTOP}'`);
+    return new DuckDBWarehouse(path, instance, writer);
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
@@ -190,6 +202,12 @@ export class DuckDBWarehouse implements Warehouse {
       }
     } catch (error) {
       throw wrap(error, `append to ${table}`);
+    }
+    this.rowsSinceCheckpoint += rows.length;
+    if (this.rowsSinceCheckpoint >= CHECKPOINT_EVERY_ROWS) {
+      this.rowsSinceCheckpoint = 0;
+      // Queued behind the current write; runs on DuckDB's thread, not the event loop.
+      void this.writeLock.run(() => this.writer.run('CHECKPOINT')).catch(() => undefined);
     }
     return rows.length;
   }
