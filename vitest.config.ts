@@ -6,5 +6,6 @@ export default defineConfig({
     exclude: ['node_modules/**', 'target/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
