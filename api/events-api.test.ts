@@ -1,29 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { apiHarness, type ApiHarness } from '../test/support/api.ts';
-import { engineHarness, TEST_ENGINES, type EngineHarness } from '../test/support/engines.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useApi } from '../test/support/api.ts';
+import { TEST_ENGINES, useWarehouse } from '../test/support/engines.ts';
 import { cloudEvent } from '../test/support/events.ts';
-import type { Warehouse } from '../warehouse/index.ts';
 
 describe.each(TEST_ENGINES)('events API on %s', (engine) => {
-  let harness: EngineHarness;
-  let warehouse: Warehouse;
-  let api: ApiHarness;
+  const db = useWarehouse(engine);
+  const server = useApi(db, { maxBatchEvents: 10 });
   let acme: string;
-
   beforeEach(async () => {
-    harness = await engineHarness(engine);
-    warehouse = await harness.open();
-    api = await apiHarness(warehouse, { maxBatchEvents: 10 });
-    acme = await api.token('acme');
-  });
-  afterEach(async () => {
-    await api.app.close();
-    await warehouse.close();
-    await harness.cleanup();
+    acme = await server.api.token('acme');
   });
 
   const post = (payload: unknown, options: { token?: string | null; type?: string; raw?: boolean } = {}) =>
-    api.app.inject({
+    server.api.app.inject({
       method: 'POST',
       url: '/v1/events',
       headers: {
@@ -33,8 +22,8 @@ describe.each(TEST_ENGINES)('events API on %s', (engine) => {
       payload: options.raw ? (payload as string) : JSON.stringify(payload),
     });
   const get = async (url: string, token = acme) =>
-    (await api.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } })).json();
-  const storedCount = async () => (await warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events'))[0]!.n;
+    (await server.api.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } })).json();
+  const storedCount = async () => (await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events'))[0]!.n;
 
   it('answers the 3-event batch: one new, one repeat, one without tenant', async () => {
     const batch = [cloudEvent({ id: 'a' }), cloudEvent({ id: 'a' }), cloudEvent({ id: 'b', tenantid: undefined })];
@@ -111,7 +100,7 @@ describe.each(TEST_ENGINES)('events API on %s', (engine) => {
   it('refuses a request without a token, with a bad one, and with an expired one', async () => {
     expect((await post([cloudEvent()], { token: null })).json().code).toBe('AUTH_MISSING_TOKEN');
     expect((await post([cloudEvent()], { token: `${acme}x` })).json().code).toBe('AUTH_INVALID_TOKEN');
-    const expired = await api.tokens.mint({ tenant: 'acme', roles: ['writer'], expiresIn: Math.floor(Date.now() / 1000) - 60 });
+    const expired = await server.api.tokens.mint({ tenant: 'acme', roles: ['writer'], expiresIn: Math.floor(Date.now() / 1000) - 60 });
     const response = await post([cloudEvent()], { token: expired });
     expect(response.statusCode).toBe(401);
     expect(response.json().code).toBe('AUTH_TOKEN_EXPIRED');
@@ -124,22 +113,22 @@ describe.each(TEST_ENGINES)('events API on %s', (engine) => {
     expect(refused.statusCode).toBe(403);
     expect(refused.json().code).toBe('TENANT_FORBIDDEN');
     expect(await storedCount()).toBe(0);
-    const connector = await api.token('acme', 'connector');
+    const connector = await server.api.token('acme', 'connector');
     expect((await post(forGlobex, { token: connector })).json()).toMatchObject({ accepted: 2 });
   });
 
   it('refuses writes from a read-only token', async () => {
-    const response = await post([cloudEvent()], { token: await api.token('acme', 'reader') });
+    const response = await post([cloudEvent()], { token: await server.api.token('acme', 'reader') });
     expect(response.statusCode).toBe(403);
     expect(response.json().code).toBe('ROLE_FORBIDDEN');
   });
 
   it("never shows one tenant another's events, stats or quarantine", async () => {
-    const connector = await api.token('acme', 'connector');
+    const connector = await server.api.token('acme', 'connector');
     await post([cloudEvent({ id: 'a1' }), cloudEvent({ id: 'g1', tenantid: 'globex' }), cloudEvent({ tenantid: 'globex', id: undefined })], {
       token: connector,
     });
-    const globex = await api.token('globex', 'reader');
+    const globex = await server.api.token('globex', 'reader');
     expect((await get('/v1/events', globex)).events.map((e: { id: string }) => e.id)).toEqual(['g1']);
     expect((await get('/v1/events', acme)).events.map((e: { id: string }) => e.id)).toEqual(['a1']);
     expect((await get('/v1/events/stats', globex)).total).toBe(1);

@@ -1,32 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { engineHarness, TEST_ENGINES, type EngineHarness } from '../test/support/engines.ts';
+import { describe, expect, it } from 'vitest';
+import { TEST_ENGINES, useWarehouse } from '../test/support/engines.ts';
 import { cloudEvent } from '../test/support/events.ts';
-import type { Warehouse } from '../warehouse/index.ts';
 import { IngestPipeline, UnparsedEvent } from './pipeline.ts';
 
 const http = { channel: 'http', submitter: 'acme' } as const;
 
 describe.each(TEST_ENGINES)('ingest pipeline on %s', (engine) => {
-  let harness: EngineHarness;
-  let warehouse: Warehouse;
-  let pipeline: IngestPipeline;
+  const db = useWarehouse(engine);
+  const pipeline = () => new IngestPipeline(db.warehouse);
 
-  beforeEach(async () => {
-    harness = await engineHarness(engine);
-    warehouse = await harness.open();
-    pipeline = new IngestPipeline(warehouse);
-  });
-  afterEach(async () => {
-    await warehouse.close();
-    await harness.cleanup();
-  });
-
-  const parked = () => warehouse.query('SELECT * FROM events_quarantine ORDER BY batch_index');
-  const stored = () => warehouse.query('SELECT * FROM events ORDER BY id');
+  const parked = () => db.warehouse.query('SELECT * FROM events_quarantine ORDER BY batch_index');
+  const stored = () => db.warehouse.query('SELECT * FROM events ORDER BY id');
 
   it('accepts the new, counts the repeat once and parks the tenantless', async () => {
     const batch = [cloudEvent({ id: 'a' }), cloudEvent({ id: 'a' }), cloudEvent({ id: 'b', tenantid: undefined })];
-    const result = await pipeline.ingest(batch, http);
+    const result = await pipeline().ingest(batch, http);
     expect(result).toEqual({
       accepted: 1,
       duplicates: 1,
@@ -40,11 +28,9 @@ describe.each(TEST_ENGINES)('ingest pipeline on %s', (engine) => {
 
   it('after a restart the same batch is all duplicates, and the bad one is parked again', async () => {
     const batch = [cloudEvent({ id: 'a' }), cloudEvent({ id: 'a' }), cloudEvent({ id: 'b', tenantid: undefined })];
-    await pipeline.ingest(batch, http);
-    await warehouse.close();
-    warehouse = await harness.open();
-    pipeline = new IngestPipeline(warehouse);
-    const result = await pipeline.ingest(batch, http);
+    await pipeline().ingest(batch, http);
+    await db.reopen();
+    const result = await pipeline().ingest(batch, http);
     expect(result).toMatchObject({ accepted: 0, duplicates: 2 });
     expect(result.rejected).toHaveLength(1);
     expect(await stored()).toHaveLength(1);
@@ -64,21 +50,21 @@ describe.each(TEST_ENGINES)('ingest pipeline on %s', (engine) => {
     ['data over 64 KiB', 'EVENT_DATA_TOO_LARGE', { data: { blob: 'x'.repeat(64 * 1024) } }],
     ['an extension with an illegal name', 'EVENT_INVALID_ATTRIBUTE', { Tenant_ID: 'acme' }],
   ])('parks an event with %s as %s and keeps the valid ones beside it', async (_what, code, overrides) => {
-    const result = await pipeline.ingest([cloudEvent({ id: 'ok-1' }), cloudEvent({ id: 'bad', ...overrides }), cloudEvent({ id: 'ok-2' })], http);
+    const result = await pipeline().ingest([cloudEvent({ id: 'ok-1' }), cloudEvent({ id: 'bad', ...overrides }), cloudEvent({ id: 'ok-2' })], http);
     expect(result.accepted).toBe(2);
     expect(result.rejected).toEqual([expect.objectContaining({ index: 1, code })]);
     expect((await parked())[0]).toMatchObject({ reason_code: code, batch_index: 1 });
   });
 
   it('parks things that are not events: arrays, strings, unparsed lines', async () => {
-    const result = await pipeline.ingest([[1], 'text', new UnparsedEvent('{oops', 'Unexpected token o')], http);
+    const result = await pipeline().ingest([[1], 'text', new UnparsedEvent('{oops', 'Unexpected token o')], http);
     expect(result.rejected.map((r) => r.code)).toEqual(['EVENT_NOT_OBJECT', 'EVENT_NOT_OBJECT', 'EVENT_NOT_JSON']);
     expect((await parked()).map((r) => r.payload)).toEqual(['[1]', '"text"', '{oops']);
   });
 
   it('stores attributes in their columns, other extensions as JSON, and defaults time to receipt', async () => {
     const receivedAt = new Date('2026-11-21T00:00:00.000Z');
-    await pipeline.ingest(
+    await pipeline().ingest(
       [cloudEvent({ id: 'x', time: undefined, feature: 'routing', flowtype: 'lead', slatier: 'gold', region: 'eu', data: { n: '1.50' } })],
       { ...http, receivedAt },
     );
@@ -92,7 +78,7 @@ describe.each(TEST_ENGINES)('ingest pipeline on %s', (engine) => {
   });
 
   it('keeps tenants apart: the same source and id under two tenants are two events', async () => {
-    const result = await pipeline.ingest([cloudEvent({ id: 'same' }), cloudEvent({ id: 'same', tenantid: 'globex' })], {
+    const result = await pipeline().ingest([cloudEvent({ id: 'same' }), cloudEvent({ id: 'same', tenantid: 'globex' })], {
       channel: 'file',
       submitter: 'acme',
     });

@@ -3,6 +3,7 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAllCliProcesses, runCli, startPlatform, TempDirs } from './support/cli.ts';
+import { cloudEvent } from './support/events.ts';
 
 /**
  * End to end: the real `companyos` CLI in child processes, on a temp data dir,
@@ -54,16 +55,8 @@ async function api<T>(url: string, token: string, path: string, body?: unknown):
 }
 
 function event(overrides: Record<string, unknown>): Record<string, unknown> {
-  const base: Record<string, unknown> = {
-    specversion: '1.0',
-    source: 'urn:companyos:e2e',
-    type: 'e2e.checks_total',
-    policyversion: 'v1',
-    data: { value: 1 },
-    ...overrides,
-  };
-  for (const key of Object.keys(base)) if (base[key] === undefined) delete base[key];
-  return base;
+  const e2eDefaults = { source: 'urn:companyos:e2e', type: 'e2e.checks_total', policyversion: 'v1', tenantid: undefined, time: undefined, plan: undefined };
+  return cloudEvent({ ...e2eDefaults, ...overrides });
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { engineHarness, TEST_ENGINES, type EngineHarness } from '../test/support/engines.ts';
-import { EVENT_COLUMNS, MigrationError, migrateWarehouse, QUARANTINE_COLUMNS, openWarehouse, WarehouseLockedError, type Warehouse } from './index.ts';
+import { describe, expect, it } from 'vitest';
+import { engineHarness, TEST_ENGINES, useWarehouse } from '../test/support/engines.ts';
+import { EVENT_COLUMNS, MigrationError, migrateWarehouse, QUARANTINE_COLUMNS, openWarehouse, WarehouseLockedError } from './index.ts';
 import { migrate } from './migrations.ts';
 
 const EVENTS_UNIQUE = {
@@ -15,39 +15,29 @@ function eventRow(id: string, tenant = 'acme', source = 'svc/api') {
 }
 
 describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
-  let harness: EngineHarness;
-  let warehouse: Warehouse;
-
-  beforeEach(async () => {
-    harness = await engineHarness(engine);
-    warehouse = await harness.open();
-  });
-  afterEach(async () => {
-    await warehouse.close();
-    await harness.cleanup();
-  });
+  const db = useWarehouse(engine);
 
   it('migrates once; running migrations again applies nothing', async () => {
-    const again = await migrateWarehouse(warehouse);
+    const again = await migrateWarehouse(db.warehouse);
     expect(again.applied).toEqual([]);
     expect(again.alreadyApplied).toBeGreaterThan(0);
-    const tables = await warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events');
+    const tables = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events');
     expect(tables[0]!.n).toBe(0);
   });
 
   it('refuses a migration that was edited after it was applied', async () => {
-    const [applied] = await warehouse.query<{ version: number; name: string }>(
+    const [applied] = await db.warehouse.query<{ version: number; name: string }>(
       'SELECT version, name FROM schema_migrations ORDER BY version LIMIT 1',
     );
     const edited = { version: applied!.version, name: applied!.name, sql: 'SELECT 1', checksum: 'different' };
-    await expect(migrate(warehouse, [edited])).rejects.toBeInstanceOf(MigrationError);
+    await expect(migrate(db.warehouse, [edited])).rejects.toBeInstanceOf(MigrationError);
   });
 
   it('round-trips timestamps, nulls, JSON text and unicode through a bulk insert', async () => {
     const at = new Date('2026-11-02T03:04:05.678Z');
     const rows = [['acme', 'q-1', at, 'http', 0, null, 'src', 'EVENT_MISSING_TENANT', 'naïve 🚀 text', '{"a":[1,2]}']];
-    expect(await warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, rows)).toBe(1);
-    const [row] = await warehouse.query('SELECT * FROM events_quarantine WHERE tenant_id = ?', ['acme']);
+    expect(await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, rows)).toBe(1);
+    const [row] = await db.warehouse.query('SELECT * FROM events_quarantine WHERE tenant_id = ?', ['acme']);
     expect(row).toMatchObject({ received_at: at, event_id: null, batch_index: 0, reason_text: 'naïve 🚀 text' });
     expect(JSON.parse(row!.payload as string)).toEqual({ a: [1, 2] });
   });
@@ -55,37 +45,37 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
   it('accepts columns in any order', async () => {
     const reordered = [...QUARANTINE_COLUMNS].reverse();
     const row = ['p', 'reason', 'CODE', 'src', 'e1', 1, 'kafka', new Date(), 'q-2', 'acme'];
-    await warehouse.insert('events_quarantine', reordered, [row]);
-    const [stored] = await warehouse.query('SELECT channel, event_id, reason_code FROM events_quarantine');
+    await db.warehouse.insert('events_quarantine', reordered, [row]);
+    const [stored] = await db.warehouse.query('SELECT channel, event_id, reason_code FROM events_quarantine');
     expect(stored).toEqual({ channel: 'kafka', event_id: 'e1', reason_code: 'CODE' });
   });
 
   it('writes each dedupe key once: within a call, across calls, and per tenant', async () => {
-    const first = await warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('a'), eventRow('b')]);
+    const first = await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('a'), eventRow('b')]);
     expect(first).toEqual({ inserted: 2, duplicate: [false, true, false] });
-    const second = await warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('b'), eventRow('a', 'other-tenant'), eventRow('c')]);
+    const second = await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('b'), eventRow('a', 'other-tenant'), eventRow('c')]);
     expect(second).toEqual({ inserted: 2, duplicate: [true, false, false] });
-    const [count] = await warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events');
+    const [count] = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events');
     expect(count!.n).toBe(4);
   });
 
   it('does not confuse keys whose parts run together', async () => {
-    const result = await warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('c', 'ab', 'x'), eventRow('c', 'a', 'bx')]);
+    const result = await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('c', 'ab', 'x'), eventRow('c', 'a', 'bx')]);
     expect(result.inserted).toBe(2);
   });
 
   it('gives concurrent callers their own results, first arrival winning a shared key', async () => {
     const results = await Promise.all([
-      warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('b')]),
-      warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('b'), eventRow('c')]),
-      warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('c'), eventRow('d'), eventRow('d')]),
+      db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('b')]),
+      db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('b'), eventRow('c')]),
+      db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('c'), eventRow('d'), eventRow('d')]),
     ]);
     expect(results).toEqual([
       { inserted: 2, duplicate: [false, false] },
       { inserted: 1, duplicate: [true, false] },
       { inserted: 1, duplicate: [true, false, true] },
     ]);
-    const ids = await warehouse.query('SELECT id FROM events ORDER BY id');
+    const ids = await db.warehouse.query('SELECT id FROM events ORDER BY id');
     expect(ids.map((r) => r.id)).toEqual(['a', 'b', 'c', 'd']);
   });
 
@@ -93,44 +83,43 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     const broken = eventRow('x');
     broken[3] = null; // type is NOT NULL
     const attempts = await Promise.allSettled([
-      warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('w')]),
-      warehouse.insertUnique(EVENTS_UNIQUE, [broken]),
+      db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('w')]),
+      db.warehouse.insertUnique(EVENTS_UNIQUE, [broken]),
     ]);
     expect(attempts.some((a) => a.status === 'rejected')).toBe(true);
-    const retried = await warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('x')]);
+    const retried = await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('x')]);
     expect(retried.inserted).toBe(1);
-    const [count] = await warehouse.query<{ n: number }>("SELECT count(*) AS n FROM events WHERE id = 'x'");
+    const [count] = await db.warehouse.query<{ n: number }>("SELECT count(*) AS n FROM events WHERE id = 'x'");
     expect(count!.n).toBe(1);
   });
 
   it('remembers dedupe keys across a restart', async () => {
-    await warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('b')]);
-    await warehouse.close();
-    warehouse = await harness.open();
-    const result = await warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('z')]);
+    await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('b')]);
+    await db.reopen();
+    const result = await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('z')]);
     expect(result).toEqual({ inserted: 1, duplicate: [true, false] });
   });
 
   it('rolls back a failed transaction entirely', async () => {
-    const attempt = warehouse.transaction(async () => {
-      await warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [
+    const attempt = db.warehouse.transaction(async () => {
+      await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [
         ['acme', 'q-1', new Date(), 'http', 0, null, null, 'X', 'x', '{}'],
       ]);
-      await warehouse.execute('SELECT * FROM no_such_table');
+      await db.warehouse.execute('SELECT * FROM no_such_table');
     });
     await expect(attempt).rejects.toThrow(/no_such_table/);
-    const [count] = await warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events_quarantine');
+    const [count] = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events_quarantine');
     expect(count!.n).toBe(0);
   });
 
   it('binds values as data, never as SQL', async () => {
     const hostile = "x'); DROP TABLE events; --";
-    await warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [
+    await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [
       ['acme', hostile, new Date(), 'http', 0, hostile, null, 'X', hostile, '{}'],
     ]);
-    const rows = await warehouse.query('SELECT event_id FROM events_quarantine WHERE reason_text = ?', [hostile]);
+    const rows = await db.warehouse.query('SELECT event_id FROM events_quarantine WHERE reason_text = ?', [hostile]);
     expect(rows).toEqual([{ event_id: hostile }]);
-    await expect(warehouse.query('SELECT count(*) AS n FROM events')).resolves.toHaveLength(1);
+    await expect(db.warehouse.query('SELECT count(*) AS n FROM events')).resolves.toHaveLength(1);
   });
 });
 

@@ -1,6 +1,8 @@
+import { afterEach, beforeEach } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, TokenAuthority, type Role } from '../../api/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
+import type { WarehouseFixture } from './engines.ts';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256';
 
@@ -17,5 +19,21 @@ export async function apiHarness(warehouse: Warehouse, options: { maxBatchEvents
     app,
     tokens,
     token: (tenant, ...roles) => tokens.mint({ tenant, roles: roles.length ? roles : ['writer'] }),
+  };
+}
+
+/** A server over a fresh warehouse per test (see `useWarehouse`); closed before the warehouse. */
+export function useApi(db: WarehouseFixture, options: { maxBatchEvents?: number } = {}): { readonly api: ApiHarness } {
+  let api: ApiHarness;
+  beforeEach(async () => {
+    api = await apiHarness(db.warehouse, options);
+  });
+  afterEach(async () => {
+    await api.app.close();
+  });
+  return {
+    get api() {
+      return api;
+    },
   };
 }

@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,5 +27,39 @@ export async function engineHarness(engine: EngineName): Promise<EngineHarness> 
       return warehouse;
     },
     cleanup: () => rm(dataDir, { recursive: true, force: true }),
+  };
+}
+
+export interface WarehouseFixture {
+  readonly warehouse: Warehouse;
+  readonly harness: EngineHarness;
+  /** Closes and opens the same warehouse again, as a restart would. */
+  reopen(): Promise<Warehouse>;
+}
+
+/** Gives each test of the suite a fresh, migrated warehouse on `engine`, closed and removed afterwards. */
+export function useWarehouse(engine: EngineName): WarehouseFixture {
+  let harness: EngineHarness;
+  let warehouse: Warehouse;
+  beforeEach(async () => {
+    harness = await engineHarness(engine);
+    warehouse = await harness.open();
+  });
+  afterEach(async () => {
+    await warehouse.close();
+    await harness.cleanup();
+  });
+  return {
+    get warehouse() {
+      return warehouse;
+    },
+    get harness() {
+      return harness;
+    },
+    async reopen() {
+      await warehouse.close();
+      warehouse = await harness.open();
+      return warehouse;
+    },
   };
 }
