@@ -15,6 +15,7 @@ export const API_ERRORS = {
   BODY_TOO_LARGE: [413, 'The request body is larger than the server accepts.'],
   BATCH_TOO_LARGE: [413, 'The batch has more events than the server accepts in one request; split it.'],
   UNSUPPORTED_MEDIA_TYPE: [415, 'Send events as application/cloudevents+json, application/cloudevents-batch+json, application/json or application/x-ndjson.'],
+  BAD_REQUEST: [400, 'The request is malformed.'],
   QUERY_INVALID: [400, 'A query parameter is not valid.'],
   CURSOR_INVALID: [400, 'The cursor is not one this server issued; start again without it.'],
   NOT_FOUND: [404, 'There is no such endpoint.'],

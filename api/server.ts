@@ -2,9 +2,10 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { IngestPipeline } from '../ingest/index.ts';
 import { cloudEventSchema } from '../schemas/index.ts';
-import { WarehouseError, type Warehouse } from '../warehouse/index.ts';
+import type { Warehouse } from '../warehouse/index.ts';
 import type { TokenAuthority } from './auth.ts';
-import { ApiError, errorResponseSchema } from './errors.ts';
+import { errorResponseSchema } from './errors.ts';
+import { toApiError } from './to-api-error.ts';
 import './fastify-types.ts';
 import { PlatformMetrics } from './metrics.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -83,22 +84,4 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   quarantineRoutes(app, { warehouse: options.warehouse });
   operationsRoutes(app, { warehouse: options.warehouse, metrics });
   return app;
-}
-
-/** Fastify's own errors (body parsing, validation) mapped onto the catalogue. */
-function toApiError(error: FastifyError): ApiError {
-  if (error instanceof ApiError) return error;
-  if (error.validation) return new ApiError('QUERY_INVALID', error.message);
-  switch (error.code) {
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError('UNSUPPORTED_MEDIA_TYPE');
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError('BODY_TOO_LARGE');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new ApiError('BODY_NOT_JSON', error.message);
-  }
-  if (error instanceof SyntaxError || error.statusCode === 400) return new ApiError('BODY_NOT_JSON', error.message);
-  if (error instanceof WarehouseError) return new ApiError('WAREHOUSE_UNAVAILABLE');
-  return new ApiError('INTERNAL');
 }

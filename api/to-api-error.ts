@@ -1,0 +1,22 @@
+import type { FastifyError } from 'fastify';
+import { WarehouseError } from '../warehouse/index.ts';
+import { ApiError } from './errors.ts';
+
+/** Fastify's own errors (body parsing, validation) mapped onto the catalogue. */
+export function toApiError(error: FastifyError): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error.validation) return new ApiError('QUERY_INVALID', error.message);
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('UNSUPPORTED_MEDIA_TYPE');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('BODY_TOO_LARGE');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError('BODY_NOT_JSON', error.message);
+  }
+  if (error instanceof SyntaxError) return new ApiError('BODY_NOT_JSON', error.message);
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return new ApiError('BAD_REQUEST', error.message);
+  if (error instanceof WarehouseError) return new ApiError('WAREHOUSE_UNAVAILABLE');
+  return new ApiError('INTERNAL');
+}
