@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MigrationError } from './errors.ts';
+import { splitStatements } from './sql-statements.ts';
 import type { Warehouse } from './warehouse.ts';
 
 export interface Migration {
@@ -11,16 +12,23 @@ export interface Migration {
   checksum: string;
 }
 
+/** An engine's migrations, and the DDL of the table that records them (`schema_migrations.sql`). */
+export interface MigrationSet {
+  ledgerDdl: string;
+  migrations: Migration[];
+}
+
 export interface MigrationReport {
   applied: Migration[];
   alreadyApplied: number;
 }
 
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
+const LEDGER_FILE = 'schema_migrations.sql';
 
-/** Reads `NNNN_name.sql` files from `dir`, in version order. */
-export async function loadMigrations(dir: string): Promise<Migration[]> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+/** Reads `schema_migrations.sql` and the `NNNN_name.sql` files of `dir`, in version order. */
+export async function loadMigrations(dir: string): Promise<MigrationSet> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.sql') && f !== LEDGER_FILE).sort();
   const migrations: Migration[] = [];
   for (const file of files) {
     const match = FILE_NAME.exec(file);
@@ -29,18 +37,18 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
     const checksum = createHash('sha256').update(sql).digest('hex');
     migrations.push({ version: Number(match[1]), name: match[2]!, sql, checksum });
   }
-  return migrations;
+  return { ledgerDdl: await readFile(join(dir, LEDGER_FILE), 'utf8'), migrations };
 }
 
 /**
  * Applies the migrations not yet recorded in `schema_migrations`, each in its
- * own transaction. Running it again changes nothing. A migration edited after
- * it was applied is an error: write a new one instead.
+ * own transaction where the engine has them. Running it again changes nothing.
+ * A migration edited after it was applied is an error: write a new one instead.
+ * On engines without transactions each statement must be safe to re-run
+ * (`IF NOT EXISTS`), so that a migration that failed half-way can be retried.
  */
-export async function migrate(warehouse: Warehouse, migrations: readonly Migration[]): Promise<MigrationReport> {
-  await warehouse.execute(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, name VARCHAR NOT NULL, checksum VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)',
-  );
+export async function migrate(warehouse: Warehouse, { ledgerDdl, migrations }: MigrationSet): Promise<MigrationReport> {
+  await warehouse.execute(ledgerDdl);
   const rows = await warehouse.query<{ version: number; checksum: string }>(
     'SELECT version, checksum FROM schema_migrations ORDER BY version',
   );
@@ -56,16 +64,17 @@ export async function migrate(warehouse: Warehouse, migrations: readonly Migrati
       }
       continue;
     }
+    const apply = async () => {
+      for (const statement of splitStatements(migration.sql)) await warehouse.execute(statement);
+      await warehouse.execute('INSERT INTO schema_migrations VALUES (?, ?, ?, ?)', [
+        migration.version,
+        migration.name,
+        migration.checksum,
+        new Date(),
+      ]);
+    };
     try {
-      await warehouse.transaction(async () => {
-        await warehouse.execute(migration.sql);
-        await warehouse.execute('INSERT INTO schema_migrations VALUES (?, ?, ?, ?)', [
-          migration.version,
-          migration.name,
-          migration.checksum,
-          new Date(),
-        ]);
-      });
+      await (warehouse.transaction ? warehouse.transaction(apply) : apply());
     } catch (error) {
       throw new MigrationError(`migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, {
         cause: error,

@@ -9,7 +9,17 @@ export type SqlValue = string | number | bigint | boolean | Date | null;
  */
 export type Row = Record<string, SqlValue>;
 
-export type EngineName = 'duckdb';
+export type EngineName = 'duckdb' | 'clickhouse';
+
+/** The few places engines differ in SQL, as small macros callers use in their queries. */
+export interface Dialect {
+  /**
+   * The table as a deduplicated read: where duplicates can exist in storage
+   * until the engine merges them (ClickHouse's ReplacingMergeTree), the form
+   * that hides them (`events FINAL`); elsewhere the table itself.
+   */
+  deduplicated(table: string): string;
+}
 
 /** Inserts rows that are not already present under a dedupe key. */
 export interface UniqueInsert {
@@ -35,6 +45,7 @@ export interface UniqueInsertResult {
  */
 export interface Warehouse {
   readonly engine: EngineName;
+  readonly dialect: Dialect;
   /** Where the data lives, for messages (a file path or a URL). */
   readonly location: string;
   query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
@@ -46,7 +57,10 @@ export interface Warehouse {
    * window) or appears earlier in the same call. Safe across restarts.
    */
   insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[]): Promise<UniqueInsertResult>;
-  /** Runs `fn` atomically: everything it does commits together or not at all. */
-  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` atomically: everything it does commits together or not at all.
+   * Absent on engines without transactions (ClickHouse).
+   */
+  transaction?<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

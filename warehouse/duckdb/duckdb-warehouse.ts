@@ -5,11 +5,11 @@ import {
   type DuckDBConnection,
   type DuckDBType,
 } from '@duckdb/node-api';
-import { dedupeDigest } from '../dedupe-key.ts';
-import { DigestSet } from '../digest-set.ts';
 import { WarehouseError, WarehouseLockedError } from '../errors.ts';
+import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
-import type { Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
+import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
+import type { Dialect, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
 import { fromDuckDBValue, toDuckDBParam } from './duckdb-values.ts';
 
 /** DuckDB's largest data chunk. */
@@ -25,21 +25,20 @@ const READ_POOL_SIZE = 4;
 const CHECKPOINT_EVERY_ROWS = 100_000;
 const WAL_BACKSTOP = '512MB';
 
+const DUCKDB_DIALECT: Dialect = { deduplicated: (table) => table };
+
 /**
  * The embedded warehouse. One process owns the file; writes go through one
  * connection, one at a time, and reads use their own connections (DuckDB's
- * MVCC gives each a consistent snapshot).
- *
- * Dedupe keeps an in-memory index of key digests per table, rebuilt from the
- * table itself when first used, so it holds across restarts: the table is the
- * durable record, the index only its fast lookup.
+ * MVCC gives each a consistent snapshot). As the only writer, its in-memory
+ * dedupe index (see `UniqueWriter`) sees every write.
  */
 export class DuckDBWarehouse implements Warehouse {
   readonly engine = 'duckdb';
+  readonly dialect = DUCKDB_DIALECT;
   private readonly writeLock = new SerialLock();
+  private readonly unique: UniqueWriter;
   private readonly idleReaders: DuckDBConnection[] = [];
-  private readonly keyIndexes = new Map<string, Promise<DigestSet>>();
-  private readonly pendingGroups = new Map<string, UniqueGroup>();
   private readonly columnTypes = new Map<string, Promise<Map<string, DuckDBType>>>();
   private closed = false;
   private rowsSinceCheckpoint = 0;
@@ -48,7 +47,13 @@ export class DuckDBWarehouse implements Warehouse {
     readonly location: string,
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
-  ) {}
+  ) {
+    const storage: UniqueStorage = {
+      loadDigests: (spec, since) => this.loadDigests(spec, since),
+      write: async (spec, rows) => void (await this.append(spec.table, spec.columns, rows)),
+    };
+    this.unique = new UniqueWriter(storage, this.writeLock);
+  }
 
   /** Opens (creating if needed) the database at `path`; `:memory:` for a throwaway one. */
   static async open(path: string): Promise<DuckDBWarehouse> {
@@ -100,51 +105,8 @@ export class DuckDBWarehouse implements Warehouse {
     return this.writeLock.run(() => this.append(table, columns, rows));
   }
 
-  /**
-   * Requests that arrive while a write is in progress join one group, written
-   * with one append and one commit (group commit): under concurrent load each
-   * commit carries several batches, and each caller still gets its own result.
-   */
   insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[]): Promise<UniqueInsertResult> {
-    const groupKey = `${spec.table}|${spec.key.join()}|${spec.windowColumn}|${spec.windowDays}`;
-    return new Promise((resolve, reject) => {
-      let group = this.pendingGroups.get(groupKey);
-      const isNew = !group;
-      if (!group) this.pendingGroups.set(groupKey, (group = { spec, requests: [] }));
-      group.requests.push({ rows, resolve, reject });
-      if (isNew) void this.writeLock.run(() => this.commitGroup(groupKey));
-    });
-  }
-
-  private async commitGroup(groupKey: string): Promise<void> {
-    const group = this.pendingGroups.get(groupKey)!;
-    this.pendingGroups.delete(groupKey);
-    const { spec, requests } = group;
-    try {
-      const index = await this.keyIndex(spec);
-      const keyAt = spec.key.map((k) => columnIndex(spec.columns, k));
-      const inGroup = new DigestSet(requests.reduce((n, r) => n + r.rows.length, 0));
-      const fresh: (readonly SqlValue[])[] = [];
-      const newDigests: Buffer[] = [];
-      const results = requests.map(({ rows }) => {
-        let inserted = 0;
-        const duplicate = rows.map((row) => {
-          const digest = dedupeDigest(keyAt.map((i) => String(row[i])));
-          if (index.has(digest) || !inGroup.add(digest)) return true;
-          fresh.push(row);
-          newDigests.push(digest);
-          inserted++;
-          return false;
-        });
-        return { inserted, duplicate };
-      });
-      await this.append(spec.table, spec.columns, fresh);
-      // Only once the rows are written do their keys count as seen.
-      for (const digest of newDigests) index.add(digest);
-      requests.forEach((request, i) => request.resolve(results[i]!));
-    } catch (error) {
-      for (const request of requests) request.reject(error);
-    }
+    return this.unique.insert(spec, rows);
   }
 
   transaction<T>(fn: () => Promise<T>): Promise<T> {
@@ -215,7 +177,7 @@ export class DuckDBWarehouse implements Warehouse {
   private tableColumns(table: string): Promise<Map<string, DuckDBType>> {
     let types = this.columnTypes.get(table);
     if (!types) {
-      types = this.writer.runAndReadAll(`SELECT * FROM ${table} LIMIT 0`).then((reader) => {
+      types = this.writer.runAndReadAll(`SELECT * FROM ${assertIdentifier(table)} LIMIT 0`).then((reader) => {
         const names = reader.columnNames();
         const columnTypes = reader.columnTypes();
         return new Map(names.map((name, i) => [name, columnTypes[i]!]));
@@ -226,53 +188,21 @@ export class DuckDBWarehouse implements Warehouse {
     return types;
   }
 
-  private keyIndex(spec: UniqueInsert): Promise<DigestSet> {
-    let index = this.keyIndexes.get(spec.table);
-    if (!index) {
-      index = this.loadKeyIndex(spec);
-      index.catch(() => this.keyIndexes.delete(spec.table));
-      this.keyIndexes.set(spec.table, index);
-    }
-    return index;
-  }
-
-  private async loadKeyIndex(spec: UniqueInsert): Promise<DigestSet> {
-    const since = new Date(Date.now() - spec.windowDays * 86_400_000);
-    const pieces = spec.key.map((c) => `CAST(strlen(${c}) AS VARCHAR), ':', ${c}`).join(', ');
-    const count = await this.query<{ n: number }>(
-      `SELECT count(*) AS n FROM ${spec.table} WHERE ${spec.windowColumn} >= ?`,
-      [since],
-    );
-    const index = new DigestSet(Math.max(1 << 16, (count[0]?.n ?? 0) * 2));
+  private async *loadDigests(spec: UniqueInsert, since: Date): AsyncIterable<string> {
+    const pieces = spec.key.map((c) => `CAST(strlen(${assertIdentifier(c)}) AS VARCHAR), ':', ${c}`).join(', ');
     const result = await this.writer.stream(
-      `SELECT md5(concat(${pieces})) FROM ${spec.table} WHERE ${spec.windowColumn} >= ?`,
+      `SELECT md5(concat(${pieces})) FROM ${assertIdentifier(spec.table)} WHERE ${assertIdentifier(spec.windowColumn)} >= ?`,
       [toDuckDBParam(since)],
     );
     for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-      for (const hex of chunk.getColumnValues(0)) index.add(Buffer.from(hex as string, 'hex'));
+      yield* chunk.getColumnValues(0) as string[];
     }
-    return index;
   }
 
   private async reader(): Promise<DuckDBConnection> {
     if (this.closed) throw new WarehouseError('the warehouse is closed');
     return this.idleReaders.pop() ?? this.instance.connect();
   }
-}
-
-interface UniqueGroup {
-  spec: UniqueInsert;
-  requests: {
-    rows: readonly (readonly SqlValue[])[];
-    resolve: (result: UniqueInsertResult) => void;
-    reject: (error: unknown) => void;
-  }[];
-}
-
-function columnIndex(columns: readonly string[], name: string): number {
-  const index = columns.indexOf(name);
-  if (index < 0) throw new WarehouseError(`dedupe key column ${name} is not among the inserted columns`);
-  return index;
 }
 
 function wrap(error: unknown, what: string): WarehouseError {

@@ -1,0 +1,106 @@
+import { dedupeDigest } from './dedupe-key.ts';
+import { DigestSet } from './digest-set.ts';
+import { WarehouseError } from './errors.ts';
+import type { SerialLock } from './serial-lock.ts';
+import type { SqlValue, UniqueInsert, UniqueInsertResult } from './warehouse.ts';
+
+type Rows = readonly (readonly SqlValue[])[];
+
+/** What an engine provides so `UniqueWriter` can dedupe on it. */
+export interface UniqueStorage {
+  /** Hex digests (`dedupeDigest`) of the keys written since `since`. */
+  loadDigests(spec: UniqueInsert, since: Date): AsyncIterable<string>;
+  /**
+   * For engines with several writers (ClickHouse): which of these rows some
+   * other process has already stored. Single-writer engines leave it out.
+   */
+  storedElsewhere?(spec: UniqueInsert, rows: Rows, digests: readonly Buffer[]): Promise<boolean[]>;
+  /** Writes the rows, and whatever the engine keeps to find their keys again. */
+  write(spec: UniqueInsert, rows: Rows): Promise<void>;
+}
+
+interface Group {
+  spec: UniqueInsert;
+  requests: { rows: Rows; resolve: (result: UniqueInsertResult) => void; reject: (error: unknown) => void }[];
+}
+
+/**
+ * Engine-independent dedupe for `Warehouse.insertUnique`: an in-memory index of
+ * key digests, rebuilt from storage on first use, plus group commit — requests
+ * that arrive while a write is in progress are written together in one write,
+ * and each caller still gets its own result. A key enters the index only after
+ * its row is written, so a failed write can be retried.
+ */
+export class UniqueWriter {
+  private readonly indexes = new Map<string, Promise<DigestSet>>();
+  private readonly pending = new Map<string, Group>();
+
+  constructor(
+    private readonly storage: UniqueStorage,
+    private readonly lock: SerialLock,
+  ) {}
+
+  insert(spec: UniqueInsert, rows: Rows): Promise<UniqueInsertResult> {
+    const groupKey = `${spec.table}|${spec.key.join()}|${spec.windowColumn}|${spec.windowDays}`;
+    return new Promise((resolve, reject) => {
+      let group = this.pending.get(groupKey);
+      const isNew = !group;
+      if (!group) this.pending.set(groupKey, (group = { spec, requests: [] }));
+      group.requests.push({ rows, resolve, reject });
+      if (isNew) void this.lock.run(() => this.commit(groupKey));
+    });
+  }
+
+  private async commit(groupKey: string): Promise<void> {
+    const { spec, requests } = this.pending.get(groupKey)!;
+    this.pending.delete(groupKey);
+    try {
+      const index = await this.index(spec);
+      const keyAt = spec.key.map((k) => {
+        const at = spec.columns.indexOf(k);
+        if (at < 0) throw new WarehouseError(`dedupe key column ${k} is not among the inserted columns`);
+        return at;
+      });
+      const inGroup = new DigestSet(requests.reduce((n, r) => n + r.rows.length, 0));
+      const candidates: (readonly SqlValue[])[] = [];
+      const candidateDigests: Buffer[] = [];
+      // Per request and row: -1 = duplicate, otherwise its position among the candidates.
+      const slots = requests.map(({ rows }) =>
+        rows.map((row) => {
+          const digest = dedupeDigest(keyAt.map((i) => String(row[i])));
+          if (index.has(digest) || !inGroup.add(digest)) return -1;
+          candidateDigests.push(digest);
+          return candidates.push(row) - 1;
+        }),
+      );
+      const elsewhere = this.storage.storedElsewhere
+        ? await this.storage.storedElsewhere(spec, candidates, candidateDigests)
+        : candidates.map(() => false);
+      await this.storage.write(spec, candidates.filter((_, i) => !elsewhere[i]));
+      for (const digest of candidateDigests) index.add(digest);
+      requests.forEach((request, r) => {
+        const duplicate = slots[r]!.map((slot) => slot < 0 || elsewhere[slot]!);
+        request.resolve({ inserted: duplicate.filter((d) => !d).length, duplicate });
+      });
+    } catch (error) {
+      for (const request of requests) request.reject(error);
+    }
+  }
+
+  private index(spec: UniqueInsert): Promise<DigestSet> {
+    let index = this.indexes.get(spec.table);
+    if (!index) {
+      index = this.load(spec);
+      index.catch(() => this.indexes.delete(spec.table));
+      this.indexes.set(spec.table, index);
+    }
+    return index;
+  }
+
+  private async load(spec: UniqueInsert): Promise<DigestSet> {
+    const index = new DigestSet();
+    const since = new Date(Date.now() - spec.windowDays * 86_400_000);
+    for await (const hex of this.storage.loadDigests(spec, since)) index.add(Buffer.from(hex, 'hex'));
+    return index;
+  }
+}
