@@ -6,6 +6,7 @@ export default defineConfig({
     exclude: ['node_modules/**', 'target/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    globalSetup: ['./test/global-setup.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

@@ -89,6 +89,28 @@ describe.each(TEST_ENGINES)('events API on %s', (engine) => {
     expect(parked.items).toHaveLength(1);
   });
 
+  it('stores injection strings as plain data and finds them only by exact match', async () => {
+    const hostile = [
+      "x'); DROP TABLE events; --",
+      "\\' OR 1=1 --",
+      'quote" and `backtick`',
+      'nul\u0000byte and new\nline',
+      "ünïcødé 🚀 ' ; --",
+    ];
+    const events = hostile.map((text, i) =>
+      cloudEvent({ id: `${text}#${i}`, source: text, type: text, subject: text, flowtype: text, data: { text } }),
+    );
+    expect((await post(events)).json()).toMatchObject({ accepted: hostile.length, rejected: [] });
+    for (const [i, text] of hostile.entries()) {
+      const page = await get(`/v1/events?type=${encodeURIComponent(text)}`);
+      expect(page.events).toHaveLength(1);
+      expect(page.events[0]).toMatchObject({ id: `${text}#${i}`, source: text, type: text, subject: text, flowtype: text, data: { text } });
+    }
+    expect((await get(`/v1/events?type=${encodeURIComponent("' OR '1'='1")}`)).events).toEqual([]);
+    expect((await get(`/v1/quarantine?reason=${encodeURIComponent("x' OR 1=1 --")}`)).items).toEqual([]);
+    expect(await storedCount()).toBe(hostile.length);
+  });
+
   it('refuses a batch over the limit with 413 and stores none of it', async () => {
     const batch = Array.from({ length: 11 }, (_, i) => cloudEvent({ id: `e${i}` }));
     const response = await post(batch);

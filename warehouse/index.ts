@@ -5,3 +5,4 @@ export type { Migration, MigrationReport } from './migrations.ts';
 export { DuckDBWarehouse } from './duckdb/duckdb-warehouse.ts';
 export { EVENT_COLUMNS, QUARANTINE_COLUMNS } from './tables.ts';
 export { assertIdentifier } from './identifier.ts';
+export { ClickHouseWarehouse } from './clickhouse/clickhouse-warehouse.ts';

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ClickHouseWarehouse } from './clickhouse/clickhouse-warehouse.ts';
 import { DuckDBWarehouse } from './duckdb/duckdb-warehouse.ts';
 import { WarehouseError } from './errors.ts';
 import { loadMigrations, migrate, type MigrationReport } from './migrations.ts';
@@ -10,9 +11,10 @@ export interface WarehouseConfig {
   engine: EngineName | string;
   /** Folder for embedded engines' files. */
   dataDir: string;
+  clickhouse?: { url: string; database: string };
 }
 
-export const ENGINES: readonly EngineName[] = ['duckdb'];
+export const ENGINES: readonly EngineName[] = ['duckdb', 'clickhouse'];
 
 /** Opens the configured engine. Does not migrate: see `migrateWarehouse`. */
 export async function openWarehouse(config: WarehouseConfig): Promise<Warehouse> {
@@ -20,6 +22,9 @@ export async function openWarehouse(config: WarehouseConfig): Promise<Warehouse>
     case 'duckdb':
       await mkdir(config.dataDir, { recursive: true });
       return DuckDBWarehouse.open(join(config.dataDir, 'warehouse.duckdb'));
+    case 'clickhouse':
+      if (!config.clickhouse) throw new WarehouseError('the ClickHouse warehouse needs COMPANYOS_CLICKHOUSE_URL');
+      return ClickHouseWarehouse.open(config.clickhouse);
     default:
       throw new WarehouseError(
         `unknown warehouse engine "${config.engine}"; COMPANYOS_WAREHOUSE takes one of: ${ENGINES.join(', ')}`,

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { engineHarness, TEST_ENGINES, useWarehouse } from '../test/support/engines.ts';
-import { EVENT_COLUMNS, MigrationError, migrateWarehouse, QUARANTINE_COLUMNS, openWarehouse, WarehouseLockedError } from './index.ts';
+import { EVENT_COLUMNS, MigrationError, migrateWarehouse, QUARANTINE_COLUMNS, openWarehouse, WarehouseLockedError, type SqlValue } from './index.ts';
 import { migrate } from './migrations.ts';
 
 const EVENTS_UNIQUE = {
@@ -34,12 +34,26 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
   });
 
   it('round-trips timestamps, nulls, JSON text and unicode through a bulk insert', async () => {
-    const at = new Date('2026-11-02T03:04:05.678Z');
+    const at = new Date('2026-11-02T03:04:05.000Z');
     const rows = [['acme', 'q-1', at, 'http', 0, null, 'src', 'EVENT_MISSING_TENANT', 'naïve 🚀 text', '{"a":[1,2]}']];
     expect(await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, rows)).toBe(1);
     const [row] = await db.warehouse.query('SELECT * FROM events_quarantine WHERE tenant_id = ?', ['acme']);
     expect(row).toMatchObject({ received_at: at, event_id: null, batch_index: 0, reason_text: 'naïve 🚀 text' });
     expect(JSON.parse(row!.payload as string)).toEqual({ a: [1, 2] });
+  });
+
+  it('keeps times to the second at least (ClickHouse 18 has no sub-second DateTime)', async () => {
+    const at = new Date('2026-11-02T03:04:05.678Z');
+    await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [['acme', 'q-1', at, 'http', 0, null, null, 'X', 'x', '{}']]);
+    const [row] = await db.warehouse.query<{ received_at: Date }>('SELECT received_at FROM events_quarantine');
+    expect(Math.floor(row!.received_at.getTime() / 1000)).toBe(Math.floor(at.getTime() / 1000));
+    if (engine === 'duckdb') expect(row!.received_at).toEqual(at);
+  });
+
+  it('refuses NULL in a column that cannot hold it, naming the column', async () => {
+    const row = ['acme', 'q-1', new Date(), 'http', 0, null, null, null, 'reason', '{}'];
+    await expect(db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [row])).rejects.toThrow(/reason_code/);
+    expect(await db.warehouse.query('SELECT * FROM events_quarantine')).toEqual([]);
   });
 
   it('accepts columns in any order', async () => {
@@ -80,8 +94,8 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
   });
 
   it('writes nothing and remembers no key when a write fails', async () => {
-    const broken = eventRow('x');
-    broken[3] = null; // type is NOT NULL
+    const broken: SqlValue[] = eventRow('x');
+    broken[4] = 'not a time';
     const attempts = await Promise.allSettled([
       db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('w')]),
       db.warehouse.insertUnique(EVENTS_UNIQUE, [broken]),

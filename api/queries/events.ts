@@ -35,7 +35,8 @@ export async function listEvents(warehouse: Warehouse, tenant: string, filter: E
     const at = new Date(time!);
     where.add('(time > ? OR (time = ? AND (source > ? OR (source = ? AND id > ?))))', at, at, source!, source!, id!);
   }
-  const rows = await warehouse.query(`SELECT * FROM events WHERE ${where} ORDER BY time, source, id LIMIT ?`, [
+  const events = warehouse.dialect.deduplicated('events');
+  const rows = await warehouse.query(`SELECT * FROM ${events} WHERE ${where} ORDER BY time, source, id LIMIT ?`, [
     ...where.params,
     filter.limit + 1,
   ]);
@@ -60,7 +61,8 @@ export interface TypeCount {
 /** How many events a tenant has, by type. */
 export async function eventStats(warehouse: Warehouse, tenant: string): Promise<{ total: number; by_type: TypeCount[] }> {
   const rows = await warehouse.query(
-    'SELECT type, count(*) AS n, min(time) AS first_time, max(time) AS last_time FROM events WHERE tenant_id = ? GROUP BY type ORDER BY type',
+    `SELECT type, count(*) AS n, min(time) AS first_time, max(time) AS last_time FROM ${warehouse.dialect.deduplicated('events')}
+     WHERE tenant_id = ? GROUP BY type ORDER BY type`,
     [tenant],
   );
   const byType = rows.map((r) => ({

@@ -1,32 +1,57 @@
-import { afterEach, beforeEach } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { migrateWarehouse, openWarehouse, type EngineName, type Warehouse } from '../../warehouse/index.ts';
+import { afterEach, beforeEach, inject } from 'vitest';
+import { migrateWarehouse, openWarehouse, type EngineName, type Warehouse, type WarehouseConfig } from '../../warehouse/index.ts';
 
 /** A fresh, migrated warehouse per test, on a real engine. */
 export interface EngineHarness {
   engine: EngineName;
-  /** Opens the warehouse for this harness's data dir (again, to test restarts). */
+  /** Opens the warehouse for this harness (again, to test restarts). */
   open(): Promise<Warehouse>;
+  /** The settings `companyos` needs to reach the same warehouse (for child processes). */
+  env: Record<string, string>;
   dataDir: string;
   cleanup(): Promise<void>;
 }
 
 /** The engines every warehouse-touching suite runs on. */
-export const TEST_ENGINES: EngineName[] = ['duckdb'];
+export const TEST_ENGINES: EngineName[] = ['duckdb', 'clickhouse'];
+
+/** Why `engine` cannot run here, or null when it can. */
+export function engineUnavailable(engine: EngineName): string | null {
+  return engine === 'clickhouse' && !inject('clickhouseUrl') ? (inject('clickhouseSkipReason') ?? 'no ClickHouse server') : null;
+}
 
 export async function engineHarness(engine: EngineName): Promise<EngineHarness> {
   const dataDir = await mkdtemp(join(tmpdir(), `companyos-${engine}-`));
+  const config: WarehouseConfig = { engine, dataDir };
+  const env: Record<string, string> = { COMPANYOS_WAREHOUSE: engine, COMPANYOS_DATA_DIR: dataDir };
+  if (engine === 'clickhouse') {
+    const url = inject('clickhouseUrl');
+    if (!url) throw new Error(`ClickHouse is unavailable: ${inject('clickhouseSkipReason')}`);
+    config.clickhouse = { url, database: `test_${randomUUID().replaceAll('-', '').slice(0, 16)}` };
+    Object.assign(env, { COMPANYOS_CLICKHOUSE_URL: url, COMPANYOS_CLICKHOUSE_DATABASE: config.clickhouse.database });
+  }
+  const open = async () => {
+    const warehouse = await openWarehouse(config);
+    await migrateWarehouse(warehouse);
+    return warehouse;
+  };
   return {
     engine,
     dataDir,
-    async open() {
-      const warehouse = await openWarehouse({ engine, dataDir });
-      await migrateWarehouse(warehouse);
-      return warehouse;
+    env,
+    open,
+    async cleanup() {
+      if (config.clickhouse) {
+        const warehouse = await openWarehouse(config);
+        await warehouse.execute(`DROP DATABASE IF EXISTS ${config.clickhouse.database}`);
+        await warehouse.close();
+      }
+      await rm(dataDir, { recursive: true, force: true });
     },
-    cleanup: () => rm(dataDir, { recursive: true, force: true }),
   };
 }
 
@@ -37,28 +62,35 @@ export interface WarehouseFixture {
   reopen(): Promise<Warehouse>;
 }
 
-/** Gives each test of the suite a fresh, migrated warehouse on `engine`, closed and removed afterwards. */
+/**
+ * Gives each test of the suite a fresh, migrated warehouse on `engine`, closed
+ * and removed afterwards. When the engine is unavailable here, the tests are
+ * reported as skipped with the reason.
+ */
 export function useWarehouse(engine: EngineName): WarehouseFixture {
-  let harness: EngineHarness;
-  let warehouse: Warehouse;
-  beforeEach(async () => {
+  let harness: EngineHarness | undefined;
+  let warehouse: Warehouse | undefined;
+  beforeEach(async (context) => {
+    const unavailable = engineUnavailable(engine);
+    if (unavailable) context.skip(unavailable);
     harness = await engineHarness(engine);
     warehouse = await harness.open();
   });
   afterEach(async () => {
-    await warehouse.close();
-    await harness.cleanup();
+    await warehouse?.close();
+    await harness?.cleanup();
+    warehouse = harness = undefined;
   });
   return {
     get warehouse() {
-      return warehouse;
+      return warehouse!;
     },
     get harness() {
-      return harness;
+      return harness!;
     },
     async reopen() {
-      await warehouse.close();
-      warehouse = await harness.open();
+      await warehouse!.close();
+      warehouse = await harness!.open();
       return warehouse;
     },
   };

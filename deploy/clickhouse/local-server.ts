@@ -1,0 +1,132 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A throwaway ClickHouse server on loopback, for tests and benchmarks: its own
+ * config and data in a temp dir, free ports, stopped and removed afterwards.
+ */
+export interface LocalClickHouse {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export type ClickHouseBinary = { binary: string } | { missing: string };
+
+const CANDIDATES = ['/usr/bin/clickhouse-server', '/usr/sbin/clickhouse-server', '/usr/bin/clickhouse'];
+
+export function findClickHouseServer(): string | undefined {
+  const onPath = spawnSync('sh', ['-c', 'command -v clickhouse-server'], { encoding: 'utf8' }).stdout.trim();
+  return onPath || CANDIDATES.find((path) => existsSync(path));
+}
+
+/**
+ * The server binary; when it is missing and we are root, Debian's
+ * `clickhouse-server` package is installed first (`apt-get`, as CI does on a
+ * fresh machine).
+ */
+export function ensureClickHouseServer(log: (line: string) => void = () => {}): ClickHouseBinary {
+  const found = findClickHouseServer();
+  if (found) return { binary: found };
+  if (process.getuid?.() !== 0) {
+    return { missing: 'clickhouse-server is not installed, and installing it (apt-get install clickhouse-server) needs root' };
+  }
+  log('installing clickhouse-server with apt-get (once per machine)…');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update', '-qq'], { env, encoding: 'utf8' });
+  const install = spawnSync('apt-get', ['install', '-y', '-qq', 'clickhouse-server'], { env, encoding: 'utf8' });
+  const installed = findClickHouseServer();
+  if (installed) return { binary: installed };
+  return {
+    missing: `apt-get could not install clickhouse-server: ${(install.stderr || update.stderr || 'no output').trim().slice(-500)}`,
+  };
+}
+
+export async function startLocalClickHouse(binary: string, timeoutMs = 60_000): Promise<LocalClickHouse> {
+  const dir = await mkdtemp(join(tmpdir(), 'companyos-clickhouse-'));
+  for (const sub of ['data', 'tmp', 'log', 'user_files', 'format_schemas']) await mkdir(join(dir, sub));
+  const [httpPort, tcpPort] = await freePorts(2);
+  await writeFile(join(dir, 'config.xml'), serverConfig(dir, httpPort!, tcpPort!));
+  await writeFile(join(dir, 'users.xml'), USERS_CONFIG);
+  const child = spawn(binary, [`--config-file=${join(dir, 'config.xml')}`], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${httpPort}`;
+  const stop = async () => {
+    await terminate(child);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilAnswering(url, child, timeoutMs);
+  } catch (error) {
+    const log = await readFile(join(dir, 'log', 'err.log'), 'utf8').catch(() => '');
+    await stop();
+    throw new Error(`${(error as Error).message}\n${log.split('\n').slice(-15).join('\n')}`);
+  }
+  return { url, stop };
+}
+
+async function waitUntilAnswering(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`clickhouse-server exited with code ${child.exitCode} while starting`);
+    try {
+      const response = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`clickhouse-server did not answer on ${url} within ${timeoutMs / 1000} s`);
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () =>
+      new Promise<ReturnType<typeof createServer>>((resolve) => {
+        const server = createServer();
+        server.listen(0, '127.0.0.1', () => resolve(server));
+      }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+function serverConfig(dir: string, httpPort: number, tcpPort: number): string {
+  return `<yandex>
+  <logger><level>warning</level><log>${dir}/log/server.log</log><errorlog>${dir}/log/err.log</errorlog><console>0</console></logger>
+  <http_port>${httpPort}</http_port>
+  <tcp_port>${tcpPort}</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>${dir}/data/</path>
+  <tmp_path>${dir}/tmp/</tmp_path>
+  <user_files_path>${dir}/user_files/</user_files_path>
+  <format_schema_path>${dir}/format_schemas/</format_schema_path>
+  <users_config>users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <mark_cache_size>268435456</mark_cache_size>
+</yandex>
+`;
+}
+
+const USERS_CONFIG = `<yandex>
+  <profiles><default></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default></default></quotas>
+</yandex>
+`;
