@@ -3,10 +3,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES } from '../api/index.ts';
 import { DEFAULT_DEDUPE_WINDOW_DAYS } from '../ingest/index.ts';
+import type { WarehouseConfig } from '../warehouse/index.ts';
 
 export interface PlatformConfig {
   dataDir: string;
   engine: string;
+  clickhouse: { url: string; database: string };
   port: number;
   host: string;
   maxBatchEvents: number;
@@ -18,7 +20,9 @@ export interface PlatformConfig {
 /** Every environment variable the platform reads, for `--help` and the README. */
 export const ENVIRONMENT = [
   ['COMPANYOS_DATA_DIR', './.companyos', 'Where the embedded warehouse, the JWT secret and the running platform\'s address live.'],
-  ['COMPANYOS_WAREHOUSE', 'duckdb', 'Warehouse engine.'],
+  ['COMPANYOS_WAREHOUSE', 'duckdb', 'Warehouse engine: duckdb (embedded) or clickhouse.'],
+  ['COMPANYOS_CLICKHOUSE_URL', 'http://127.0.0.1:8123', 'ClickHouse HTTP interface, credentials in the URL if any (http://user:password@host:8123).'],
+  ['COMPANYOS_CLICKHOUSE_DATABASE', 'companyos', 'ClickHouse database; created if missing.'],
   ['PORT', '8080', 'API port.'],
   ['HOST', '127.0.0.1', 'API address to listen on.'],
   ['COMPANYOS_JWT_SECRET', '(generated)', 'HS256 secret for bearer tokens; if unset, one is generated into the data dir on first use.'],
@@ -36,6 +40,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
   return {
     dataDir: resolve(env.COMPANYOS_DATA_DIR || './.companyos'),
     engine: env.COMPANYOS_WAREHOUSE || 'duckdb',
+    clickhouse: {
+      url: env.COMPANYOS_CLICKHOUSE_URL || 'http://127.0.0.1:8123',
+      database: env.COMPANYOS_CLICKHOUSE_DATABASE || 'companyos',
+    },
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '127.0.0.1',
     maxBatchEvents: integer(env, 'COMPANYOS_MAX_BATCH', DEFAULT_MAX_BATCH_EVENTS, 1, 1_000_000),
@@ -43,6 +51,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     dedupeWindowDays: integer(env, 'COMPANYOS_DEDUPE_DAYS', DEFAULT_DEDUPE_WINDOW_DAYS, 1, 3650),
     logLevel: env.COMPANYOS_LOG_LEVEL || 'info',
   };
+}
+
+/** Where the configured warehouse lives, for `openWarehouse`. */
+export function warehouseConfig(config: PlatformConfig): WarehouseConfig {
+  return { engine: config.engine, dataDir: config.dataDir, clickhouse: config.clickhouse };
 }
 
 /** The JWT secret: from the environment, or generated once into the data dir. */

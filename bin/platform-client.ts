@@ -1,7 +1,7 @@
 import { listEvents, listQuarantine, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../api/index.ts';
 import { IngestPipeline, toNdjson, type IngestResult } from '../ingest/index.ts';
 import { migrateWarehouse, openWarehouse, type Warehouse } from '../warehouse/index.ts';
-import { jwtSecret, type PlatformConfig } from './config.ts';
+import { jwtSecret, warehouseConfig, type PlatformConfig } from './config.ts';
 import { findRunningPlatform } from './running-platform.ts';
 
 type Page<K extends string, T> = { [key in K]: T[] } & { next_cursor: string | null };
@@ -23,7 +23,7 @@ export async function connectPlatform(config: PlatformConfig): Promise<PlatformC
   const url = await findRunningPlatform(config.dataDir);
   const secret = await jwtSecret(config);
   if (url) return new HttpPlatformClient(url, new TokenAuthority(secret));
-  const warehouse = await openWarehouse({ engine: config.engine, dataDir: config.dataDir });
+  const warehouse = await openWarehouse(warehouseConfig(config));
   await migrateWarehouse(warehouse);
   return new LocalPlatformClient(warehouse, config.dedupeWindowDays);
 }

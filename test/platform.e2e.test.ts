@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { killAllCliProcesses, runCli, startPlatform, TempDirs } from './support/cli.ts';
+import { engineHarness, engineUnavailable, TEST_ENGINES } from './support/engines.ts';
 import { cloudEvent } from './support/events.ts';
 
 /**
@@ -84,88 +85,92 @@ function jwtPayload(token: string): Record<string, unknown> {
 }
 
 describe('companyos CLI, end to end', () => {
-  it(
-    'newcomer flow: start seeds, ingests a batch over HTTP, stops cleanly and dedupes across a restart',
-    async () => {
-      const dataDir = await temp.make();
-      const type = `e2e.newcomer_${randomUUID().slice(0, 8)}`;
-      const stored = event({ id: `new-${randomUUID()}`, type, tenantid: 'summit-internal' });
-      const noTenant = event({ id: `orphan-${randomUUID()}`, type });
-      const batch = [stored, stored, noTenant];
+  for (const engine of TEST_ENGINES) {
+    it.runIf(!engineUnavailable(engine))(
+      `newcomer flow on ${engine}: start seeds, ingests a batch over HTTP, stops cleanly and dedupes across a restart`,
+      async () => {
+        const harness = await engineHarness(engine);
+        onTestFinished(() => harness.cleanup());
+        const { dataDir, env } = harness;
+        const type = `e2e.newcomer_${randomUUID().slice(0, 8)}`;
+        const stored = event({ id: `new-${randomUUID()}`, type, tenantid: 'summit-internal' });
+        const noTenant = event({ id: `orphan-${randomUUID()}`, type });
+        const batch = [stored, stored, noTenant];
 
-      // First run: fresh data dir, seeding on.
-      const first = await startPlatform(dataDir);
-      const seeded = /seeded summit-internal with ([\d,]+) metering events/.exec(first.stdout());
-      expect(seeded, first.stdout()).not.toBeNull();
-      const seededCount = Number(seeded![1]!.replaceAll(',', ''));
-      expect(seededCount).toBeGreaterThan(0);
-      expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect(first.url).not.toMatch(/:0$/);
+        // First run: fresh data dir, seeding on.
+        const first = await startPlatform(dataDir, [], { env });
+        const seeded = /seeded summit-internal with ([\d,]+) metering events/.exec(first.stdout());
+        expect(seeded, first.stdout()).not.toBeNull();
+        const seededCount = Number(seeded![1]!.replaceAll(',', ''));
+        expect(seededCount).toBeGreaterThan(0);
+        expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(first.url).not.toMatch(/:0$/);
 
-      // Other commands find the running platform through platform.json.
-      const record = JSON.parse(await readFile(join(dataDir, 'platform.json'), 'utf8')) as { url: string; pid: number };
-      expect(record).toEqual({ url: first.url, pid: first.pid });
+        // Other commands find the running platform through platform.json.
+        const record = JSON.parse(await readFile(join(dataDir, 'platform.json'), 'utf8')) as { url: string; pid: number };
+        expect(record).toEqual({ url: first.url, pid: first.pid });
 
-      const statsBefore = await api<Stats>(first.url, first.token, '/v1/events/stats');
-      expect(statsBefore.status).toBe(200);
-      expect(statsBefore.body.total).toBe(seededCount);
+        const statsBefore = await api<Stats>(first.url, first.token, '/v1/events/stats');
+        expect(statsBefore.status).toBe(200);
+        expect(statsBefore.body.total).toBe(seededCount);
 
-      const posted = await api<IngestReply>(first.url, first.token, '/v1/events', batch);
-      expect(posted.status).toBe(202);
-      expect(posted.body).toEqual({
-        accepted: 1,
-        duplicates: 1,
-        rejected: [{ index: 2, id: noTenant.id, code: 'EVENT_MISSING_TENANT', message: expect.any(String) }],
-      });
+        const posted = await api<IngestReply>(first.url, first.token, '/v1/events', batch);
+        expect(posted.status).toBe(202);
+        expect(posted.body).toEqual({
+          accepted: 1,
+          duplicates: 1,
+          rejected: [{ index: 2, id: noTenant.id, code: 'EVENT_MISSING_TENANT', message: expect.any(String) }],
+        });
 
-      const listed = await api<EventsPage>(first.url, first.token, `/v1/events?type=${encodeURIComponent(type)}`);
-      expect(listed.status).toBe(200);
-      expect(listed.body.events).toHaveLength(1);
-      expect(listed.body.events[0]).toMatchObject({
-        id: stored.id,
-        source: stored.source,
-        type,
-        tenantid: 'summit-internal',
-        policyversion: 'v1',
-        data: { value: 1 },
-      });
+        const listed = await api<EventsPage>(first.url, first.token, `/v1/events?type=${encodeURIComponent(type)}`);
+        expect(listed.status).toBe(200);
+        expect(listed.body.events).toHaveLength(1);
+        expect(listed.body.events[0]).toMatchObject({
+          id: stored.id,
+          source: stored.source,
+          type,
+          tenantid: 'summit-internal',
+          policyversion: 'v1',
+          data: { value: 1 },
+        });
 
-      const parked = await api<QuarantinePage>(first.url, first.token, '/v1/quarantine');
-      expect(parked.status).toBe(200);
-      const mine = parked.body.items.filter((item) => item.event_id === noTenant.id);
-      expect(mine).toHaveLength(1);
-      expect(mine[0]).toMatchObject({ reason_code: 'EVENT_MISSING_TENANT', channel: 'http' });
-      expect(JSON.parse(mine[0]!.payload)).toEqual(noTenant);
+        const parked = await api<QuarantinePage>(first.url, first.token, '/v1/quarantine');
+        expect(parked.status).toBe(200);
+        const mine = parked.body.items.filter((item) => item.event_id === noTenant.id);
+        expect(mine).toHaveLength(1);
+        expect(mine[0]).toMatchObject({ reason_code: 'EVENT_MISSING_TENANT', channel: 'http' });
+        expect(JSON.parse(mine[0]!.payload)).toEqual(noTenant);
 
-      const totalAfterFirstRun = (await api<Stats>(first.url, first.token, '/v1/events/stats')).body.total;
-      expect(totalAfterFirstRun).toBe(seededCount + 1);
+        const totalAfterFirstRun = (await api<Stats>(first.url, first.token, '/v1/events/stats')).body.total;
+        expect(totalAfterFirstRun).toBe(seededCount + 1);
 
-      // SIGTERM: clean exit, and the running-platform record is gone.
-      expect(await first.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-      expect(await exists(join(dataDir, 'platform.json'))).toBe(false);
+        // SIGTERM: clean exit, and the running-platform record is gone.
+        expect(await first.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+        expect(await exists(join(dataDir, 'platform.json'))).toBe(false);
 
-      // Second run on the same data dir: no second seeding, dedupe survives the restart.
-      const second = await startPlatform(dataDir);
-      expect(second.stdout()).not.toMatch(/seeded/);
-      const statsAfterRestart = await api<Stats>(second.url, second.token, '/v1/events/stats');
-      expect(statsAfterRestart.body.total).toBe(totalAfterFirstRun);
+        // Second run on the same data dir: no second seeding, dedupe survives the restart.
+        const second = await startPlatform(dataDir, [], { env });
+        expect(second.stdout()).not.toMatch(/seeded/);
+        const statsAfterRestart = await api<Stats>(second.url, second.token, '/v1/events/stats');
+        expect(statsAfterRestart.body.total).toBe(totalAfterFirstRun);
 
-      const again = await api<IngestReply>(second.url, second.token, '/v1/events', batch);
-      expect(again.status).toBe(202);
-      expect(again.body.accepted).toBe(0);
-      expect(again.body.duplicates).toBe(2);
-      expect(again.body.rejected).toHaveLength(1);
-      expect(again.body.rejected[0]).toMatchObject({ index: 2, code: 'EVENT_MISSING_TENANT' });
+        const again = await api<IngestReply>(second.url, second.token, '/v1/events', batch);
+        expect(again.status).toBe(202);
+        expect(again.body.accepted).toBe(0);
+        expect(again.body.duplicates).toBe(2);
+        expect(again.body.rejected).toHaveLength(1);
+        expect(again.body.rejected[0]).toMatchObject({ index: 2, code: 'EVENT_MISSING_TENANT' });
 
-      expect((await api<Stats>(second.url, second.token, '/v1/events/stats')).body.total).toBe(totalAfterFirstRun);
-      const listedAgain = await api<EventsPage>(second.url, second.token, `/v1/events?type=${encodeURIComponent(type)}`);
-      expect(listedAgain.body.events).toHaveLength(1);
+        expect((await api<Stats>(second.url, second.token, '/v1/events/stats')).body.total).toBe(totalAfterFirstRun);
+        const listedAgain = await api<EventsPage>(second.url, second.token, `/v1/events?type=${encodeURIComponent(type)}`);
+        expect(listedAgain.body.events).toHaveLength(1);
 
-      expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-      expect(await exists(join(dataDir, 'platform.json'))).toBe(false);
-    },
-    E2E_TIMEOUT * 2,
-  );
+        expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+        expect(await exists(join(dataDir, 'platform.json'))).toBe(false);
+      },
+      E2E_TIMEOUT * 2,
+    );
+  }
 
   it(
     'ingest FILE without a running platform writes the warehouse directly and reports bad lines by file and line',

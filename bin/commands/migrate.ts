@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { migrateWarehouse, openWarehouse } from '../../warehouse/index.ts';
-import { loadConfig } from '../config.ts';
+import { loadConfig, warehouseConfig } from '../config.ts';
 import { findRunningPlatform } from '../running-platform.ts';
 
 export function registerMigrate(program: Command): void {
@@ -14,7 +14,7 @@ export function registerMigrate(program: Command): void {
         console.log(`The platform at ${running} migrated the warehouse when it started; nothing to do.`);
         return;
       }
-      const warehouse = await openWarehouse({ engine: config.engine, dataDir: config.dataDir });
+      const warehouse = await openWarehouse(warehouseConfig(config));
       try {
         const report = await migrateWarehouse(warehouse);
         for (const m of report.applied) console.log(`applied ${String(m.version).padStart(4, '0')}_${m.name}`);

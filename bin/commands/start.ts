@@ -3,7 +3,7 @@ import { buildServer, TokenAuthority } from '../../api/index.ts';
 import { IngestPipeline, TENANT_ZERO, tenantZeroWeek } from '../../ingest/index.ts';
 import { migrateWarehouse, openWarehouse, type Warehouse } from '../../warehouse/index.ts';
 import { printBanner } from '../banner.ts';
-import { jwtSecret, loadConfig, type PlatformConfig } from '../config.ts';
+import { jwtSecret, loadConfig, warehouseConfig, type PlatformConfig } from '../config.ts';
 import { forgetRunningPlatform, recordRunningPlatform } from '../running-platform.ts';
 
 export function registerStart(program: Command): void {
@@ -15,7 +15,7 @@ export function registerStart(program: Command): void {
 }
 
 async function start(config: PlatformConfig, seed: boolean): Promise<void> {
-  const warehouse = await openWarehouse({ engine: config.engine, dataDir: config.dataDir });
+  const warehouse = await openWarehouse(warehouseConfig(config));
   await migrateWarehouse(warehouse);
   const seeded = seed ? await seedTenantZero(warehouse, config) : 0;
   const tokens = new TokenAuthority(await jwtSecret(config));

@@ -62,7 +62,7 @@ export async function startLocalClickHouse(binary: string, timeoutMs = 60_000): 
   } catch (error) {
     const log = await readFile(join(dir, 'log', 'err.log'), 'utf8').catch(() => '');
     await stop();
-    throw new Error(`${(error as Error).message}\n${log.split('\n').slice(-15).join('\n')}`);
+    throw new Error(`${(error as Error).message}\n${log.split("\n").slice(-15).join("\n")}`, { cause: error });
   }
   return { url, stop };
 }

@@ -75,8 +75,12 @@ export async function runCli(
 }
 
 /** Runs `companyos start` and resolves once its banner shows the URL and the token. */
-export async function startPlatform(dataDir: string, args: readonly string[] = [], timeoutMs = 45_000): Promise<RunningPlatform> {
-  const child = spawnCli(['start', ...args], dataDir);
+export async function startPlatform(
+  dataDir: string,
+  args: readonly string[] = [],
+  { env, timeoutMs = 45_000 }: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<RunningPlatform> {
+  const child = spawnCli(['start', ...args], dataDir, env);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
