@@ -1,26 +1,25 @@
 /**
  * Ingest throughput over HTTP, against the direct-adapter baseline, in one run.
  *
- *   npm run bench:ingest-http -- [--events 1000000] [--batch 1000] [--concurrency 4] [--warehouse duckdb]
+ *   npm run bench:ingest-http -- [--events 1000000] [--batch 1000] [--concurrency 4] [--warehouse duckdb,clickhouse]
  *
  * 1. Baseline: the same events, already turned into rows, written straight
  *    through the warehouse adapter (`insertUnique`, batch by batch) in this process.
  * 2. HTTP: the real platform (`companyos start`) runs as its own process on a
  *    fresh data dir; this process posts pre-serialized batches over loopback
  *    with keep-alive and `concurrency` requests in flight.
- * Prints events/s and p50/p95/p99 per batch for both, and HTTP as a share of the baseline.
+ * Prints events/s and p50/p95/p99 per batch for both, and HTTP as a share of the baseline,
+ * for each engine named (ClickHouse: COMPANYOS_CLICKHOUSE_URL, or a local server started for the run).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TokenAuthority } from '../../api/index.ts';
 import { normalizeEvent } from '../../ingest/index.ts';
-import { migrateWarehouse, openWarehouse, EVENT_COLUMNS, type SqlValue } from '../../warehouse/index.ts';
+import { ENGINES, EVENT_COLUMNS, migrateWarehouse, openWarehouse, type EngineName, type SqlValue } from '../../warehouse/index.ts';
 import { report, throughput, type Measurement } from '../lib/stats.ts';
 import { benchmarkEvent } from './events.ts';
+import { TargetFactory, type Target } from './targets.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,7 +32,10 @@ const { values: args } = parseArgs({
 const N = Number(args.events);
 const BATCH = Number(args.batch);
 const CONCURRENCY = Number(args.concurrency);
-const ENGINE = args.warehouse!;
+const ENGINE_NAMES = args.warehouse!.split(',').map((e) => e.trim());
+for (const name of ENGINE_NAMES) {
+  if (!(ENGINES as readonly string[]).includes(name)) throw new Error(`--warehouse takes ${ENGINES.join(', ')} (comma-separated); got "${name}"`);
+}
 const TENANT = 'bench-tenant';
 const SECRET = 'benchmark-secret-benchmark-secret-0123456789';
 
@@ -43,9 +45,8 @@ function batches(): number[][] {
   return out;
 }
 
-async function baseline(): Promise<Measurement> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'bench-direct-'));
-  const warehouse = await openWarehouse({ engine: ENGINE, dataDir });
+async function baseline(engine: EngineName, target: Target): Promise<Measurement> {
+  const warehouse = await openWarehouse(target.config);
   await migrateWarehouse(warehouse);
   const unique = { table: 'events', columns: EVENT_COLUMNS, key: ['tenant_id', 'source', 'id'], windowColumn: 'ingested_at', windowDays: 35 };
   const batchMs: number[] = [];
@@ -62,14 +63,14 @@ async function baseline(): Promise<Measurement> {
     batchMs.push(performance.now() - started);
   }
   await warehouse.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await target.dispose();
   if (inserted !== N) throw new Error(`baseline stored ${inserted} of ${N} events`);
-  return { name: `direct adapter (${ENGINE})`, events: N, seconds: batchMs.reduce((a, b) => a + b, 0) / 1000, batchMs };
+  return { name: `direct adapter (${engine})`, events: N, seconds: batchMs.reduce((a, b) => a + b, 0) / 1000, batchMs };
 }
 
-async function startPlatform(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+async function startPlatform(target: Target): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ['bin/companyos.js', 'start', '--no-seed'], {
-    env: { ...process.env, COMPANYOS_DATA_DIR: dataDir, COMPANYOS_WAREHOUSE: ENGINE, PORT: '0', COMPANYOS_LOG_LEVEL: 'warn', COMPANYOS_JWT_SECRET: SECRET },
+    env: { ...process.env, ...target.env, PORT: '0', COMPANYOS_LOG_LEVEL: 'warn', COMPANYOS_JWT_SECRET: SECRET },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -104,10 +105,8 @@ function post(agent: Agent, url: URL, token: string, body: Buffer): Promise<{ st
   });
 }
 
-async function overHttp(): Promise<Measurement> {
-  const bodies = batches().map((indexes) => Buffer.from(JSON.stringify(indexes.map((i) => benchmarkEvent(i, TENANT)))));
-  const dataDir = await mkdtemp(join(tmpdir(), 'bench-http-'));
-  const { url, child } = await startPlatform(dataDir);
+async function overHttp(engine: EngineName, target: Target, bodies: readonly Buffer[]): Promise<Measurement> {
+  const { url, child } = await startPlatform(target);
   try {
     const token = await new TokenAuthority(SECRET).mint({ tenant: TENANT, roles: ['writer'] });
     const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -131,18 +130,35 @@ async function overHttp(): Promise<Measurement> {
     const seconds = (performance.now() - started) / 1000;
     agent.destroy();
     if (accepted !== N) throw new Error(`the platform accepted ${accepted} of ${N} events`);
-    return { name: `HTTP POST /v1/events (${ENGINE}, concurrency ${CONCURRENCY})`, events: N, seconds, batchMs };
+    return { name: `HTTP POST /v1/events (${engine}, concurrency ${CONCURRENCY})`, events: N, seconds, batchMs };
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
-    await rm(dataDir, { recursive: true, force: true });
+    await target.dispose();
   }
 }
 
-console.log(`ingest-http: ${N.toLocaleString('en-US')} events in batches of ${BATCH}, warehouse ${ENGINE}`);
-const direct = await baseline();
-const http = await overHttp();
-console.log(report([direct, http]));
-const ratio = throughput(http) / throughput(direct);
-console.log(`HTTP throughput is ${(ratio * 100).toFixed(1)}% of the direct-adapter baseline measured in this run.`);
-console.log(JSON.stringify({ benchmark: 'ingest-http', engine: ENGINE, events: N, batch: BATCH, concurrency: CONCURRENCY, http_events_per_s: Math.round(throughput(http)), direct_events_per_s: Math.round(throughput(direct)), ratio: Number(ratio.toFixed(3)) }));
+console.log(`ingest-http: ${N.toLocaleString('en-US')} events in batches of ${BATCH}, warehouse ${ENGINE_NAMES.join(' and ')}`);
+const bodies = batches().map((indexes) => Buffer.from(JSON.stringify(indexes.map((i) => benchmarkEvent(i, TENANT)))));
+const measurements: Measurement[] = [];
+const summaries: Record<string, unknown>[] = [];
+for (const engine of ENGINE_NAMES as EngineName[]) {
+  const targets = await TargetFactory.create(engine);
+  try {
+    const direct = await baseline(engine, await targets.target());
+    const http = await overHttp(engine, await targets.target(), bodies);
+    measurements.push(direct, http);
+    const ratio = throughput(http) / throughput(direct);
+    summaries.push({
+      benchmark: 'ingest-http', engine, events: N, batch: BATCH, concurrency: CONCURRENCY,
+      http_events_per_s: Math.round(throughput(http)), direct_events_per_s: Math.round(throughput(direct)), ratio: Number(ratio.toFixed(3)),
+    });
+  } finally {
+    await targets.close();
+  }
+}
+console.log(report(measurements));
+for (const summary of summaries) {
+  console.log(`${summary.engine}: HTTP throughput is ${((summary.ratio as number) * 100).toFixed(1)}% of the direct-adapter baseline measured in this run.`);
+}
+for (const summary of summaries) console.log(JSON.stringify(summary));

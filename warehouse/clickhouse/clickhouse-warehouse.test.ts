@@ -7,7 +7,9 @@ const EVENTS_UNIQUE = {
   table: 'events', columns: EVENT_COLUMNS, key: ['tenant_id', 'source', 'id'], windowColumn: 'ingested_at', windowDays: 35,
 };
 const at = new Date('2026-11-01T10:00:00Z');
-const row = (id: string): SqlValue[] => ['acme', 'svc', id, 'metered', at, null, 'v1', null, null, null, null, null, '{}', '{}', 'test', at];
+const row = (id: string, tenant = 'acme', source = 'svc'): SqlValue[] => [
+  tenant, source, id, 'metered', at, null, 'v1', null, null, null, null, null, '{}', '{}', 'test', at,
+];
 
 /** What only a multi-writer engine can show; the shared suites cover the rest on both engines. */
 describe.runIf(inject('clickhouseUrl'))('ClickHouse warehouse', () => {
@@ -20,6 +22,20 @@ describe.runIf(inject('clickhouseUrl'))('ClickHouse warehouse', () => {
       expect((await db.warehouse.insertUnique(EVENTS_UNIQUE, [row('a'), row('b')])).inserted).toBe(2);
       const result = await second.insertUnique(EVENTS_UNIQUE, [row('b'), row('c')]);
       expect(result).toEqual({ inserted: 1, duplicate: [true, false] });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('finds keys of another writer across many tenants and sources, beyond one lookup query', async () => {
+    const rows = Array.from({ length: 2600 }, (_, i) => row(`id-${i}`, `tenant-${i % 3}`, `source-${i % 2}`));
+    const second = await db.harness.open();
+    try {
+      await second.insertUnique(EVENTS_UNIQUE, []);
+      await db.warehouse.insertUnique(EVENTS_UNIQUE, rows.filter((_, i) => i % 2 === 0));
+      const result = await second.insertUnique(EVENTS_UNIQUE, rows);
+      expect(result.inserted).toBe(1300);
+      expect(result.duplicate).toEqual(rows.map((_, i) => i % 2 === 0));
     } finally {
       await second.close();
     }

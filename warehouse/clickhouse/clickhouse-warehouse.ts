@@ -11,7 +11,7 @@ import { bindParams, parseTsvWithTypes, toClickHouseLiteral, toTsvField } from '
 type Rows = readonly (readonly SqlValue[])[];
 
 /** Keys per existence query: keeps the SQL well under ClickHouse's 256 KiB max_query_size. */
-const KEYS_PER_LOOKUP = 500;
+const KEYS_PER_LOOKUP = 1000;
 
 const CLICKHOUSE_DIALECT: Dialect = { deduplicated: (table) => `${assertIdentifier(table)} FINAL` };
 
@@ -150,13 +150,9 @@ export class ClickHouseWarehouse implements Warehouse {
 
   private async storedElsewhere(spec: UniqueInsert, rows: Rows, digests: readonly Buffer[]): Promise<boolean[]> {
     const found = new Set<string>();
-    const at = spec.key.map((c) => spec.columns.indexOf(c));
-    for (let start = 0; start < rows.length; start += KEYS_PER_LOOKUP) {
-      const tuples = rows
-        .slice(start, start + KEYS_PER_LOOKUP)
-        .map((row) => `(${at.map((i) => toClickHouseLiteral(row[i]!)).join(', ')})`);
+    for (const condition of keyLookups(spec, rows)) {
       const result = await this.query<{ d: string }>(
-        `SELECT DISTINCT ${digestSql(spec.key)} AS d FROM ${keysTable(spec)} WHERE (${spec.key.join(', ')}) IN (${tuples.join(', ')})`,
+        `SELECT DISTINCT ${digestSql(spec.key)} AS d FROM ${keysTable(spec)} WHERE ${condition}`,
       );
       for (const { d } of result) found.add(d);
     }
@@ -191,6 +187,41 @@ export class ClickHouseWarehouse implements Warehouse {
   private assertOpen(): void {
     if (this.closed) throw new WarehouseError('the warehouse is closed');
   }
+}
+
+/**
+ * WHERE conditions that find these rows' keys, at most KEYS_PER_LOOKUP keys
+ * each: keys grouped by their leading columns, the last one as an `IN` list —
+ * `tenant_id = 'a' AND source = 's' AND id IN ('1', '2')` parses three times
+ * faster than a list of tuples, and still uses the primary index.
+ */
+function keyLookups(spec: UniqueInsert, rows: Rows): string[] {
+  const at = spec.key.map((c) => spec.columns.indexOf(c));
+  const last = spec.key.at(-1)!;
+  const groups = new Map<string, { prefix: string; values: string[] }>();
+  for (const row of rows) {
+    const prefix = at.slice(0, -1).map((i, k) => `${spec.key[k]} = ${toClickHouseLiteral(row[i]!)}`);
+    const group = groups.get(prefix.join(' AND ')) ?? { prefix: prefix.join(' AND '), values: [] };
+    groups.set(group.prefix, group);
+    group.values.push(toClickHouseLiteral(row[at.at(-1)!]!));
+  }
+  const conditions: string[] = [];
+  let batch: string[] = [];
+  let size = 0;
+  for (const { prefix, values } of groups.values()) {
+    for (let start = 0; start < values.length; start += KEYS_PER_LOOKUP) {
+      const slice = values.slice(start, start + KEYS_PER_LOOKUP);
+      if (size + slice.length > KEYS_PER_LOOKUP && batch.length) {
+        conditions.push(batch.join(' OR '));
+        batch = [];
+        size = 0;
+      }
+      batch.push(`(${prefix ? `${prefix} AND ` : ''}${last} IN (${slice.join(', ')}))`);
+      size += slice.length;
+    }
+  }
+  if (batch.length) conditions.push(batch.join(' OR '));
+  return conditions;
 }
 
 /** Where ClickHouse keeps the dedupe keys of `spec.table`: `<table>_keys`, ordered by the key. */
