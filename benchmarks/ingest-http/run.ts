@@ -19,7 +19,8 @@ import { normalizeEvent } from '../../ingest/index.ts';
 import { ENGINES, EVENT_COLUMNS, migrateWarehouse, openWarehouse, type EngineName, type SqlValue } from '../../warehouse/index.ts';
 import { report, throughput, type Measurement } from '../lib/stats.ts';
 import { benchmarkEvent } from './events.ts';
-import { TargetFactory, type Target } from './targets.ts';
+import type { ScratchWarehouse } from '../../deploy/scratch-warehouse.ts';
+import { TargetFactory } from './targets.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,7 +46,7 @@ function batches(): number[][] {
   return out;
 }
 
-async function baseline(engine: EngineName, target: Target): Promise<Measurement> {
+async function baseline(engine: EngineName, target: ScratchWarehouse): Promise<Measurement> {
   const warehouse = await openWarehouse(target.config);
   await migrateWarehouse(warehouse);
   const unique = { table: 'events', columns: EVENT_COLUMNS, key: ['tenant_id', 'source', 'id'], windowColumn: 'ingested_at', windowDays: 35 };
@@ -68,7 +69,7 @@ async function baseline(engine: EngineName, target: Target): Promise<Measurement
   return { name: `direct adapter (${engine})`, events: N, seconds: batchMs.reduce((a, b) => a + b, 0) / 1000, batchMs };
 }
 
-async function startPlatform(target: Target): Promise<{ url: string; child: ChildProcess }> {
+async function startPlatform(target: ScratchWarehouse): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ['bin/companyos.js', 'start', '--no-seed'], {
     env: { ...process.env, ...target.env, PORT: '0', COMPANYOS_LOG_LEVEL: 'warn', COMPANYOS_JWT_SECRET: SECRET },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -105,7 +106,7 @@ function post(agent: Agent, url: URL, token: string, body: Buffer): Promise<{ st
   });
 }
 
-async function overHttp(engine: EngineName, target: Target, bodies: readonly Buffer[]): Promise<Measurement> {
+async function overHttp(engine: EngineName, target: ScratchWarehouse, bodies: readonly Buffer[]): Promise<Measurement> {
   const { url, child } = await startPlatform(target);
   try {
     const token = await new TokenAuthority(SECRET).mint({ tenant: TENANT, roles: ['writer'] });

@@ -1,18 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ensureClickHouseServer, startLocalClickHouse, type LocalClickHouse } from '../../deploy/clickhouse/local-server.ts';
-import { openWarehouse, type EngineName, type WarehouseConfig } from '../../warehouse/index.ts';
+import { scratchWarehouse, type ScratchWarehouse } from '../../deploy/scratch-warehouse.ts';
+import type { EngineName } from '../../warehouse/index.ts';
 
-/** A fresh, empty warehouse for one measurement, and the environment a `companyos` child needs to use it. */
-export interface Target {
-  config: WarehouseConfig;
-  env: Record<string, string>;
-  dispose(): Promise<void>;
-}
-
-/** Makes fresh targets on one engine; for ClickHouse, on COMPANYOS_CLICKHOUSE_URL or a local server it starts. */
+/** Makes fresh warehouses on one engine; for ClickHouse, on COMPANYOS_CLICKHOUSE_URL or a local server it starts. */
 export class TargetFactory {
   private constructor(
     readonly engine: EngineName,
@@ -29,26 +19,8 @@ export class TargetFactory {
     return new TargetFactory(engine, server.url, server);
   }
 
-  async target(): Promise<Target> {
-    const dataDir = await mkdtemp(join(tmpdir(), `bench-${this.engine}-`));
-    const config: WarehouseConfig = { engine: this.engine, dataDir };
-    const env: Record<string, string> = { COMPANYOS_DATA_DIR: dataDir, COMPANYOS_WAREHOUSE: this.engine };
-    if (this.clickhouseUrl) {
-      config.clickhouse = { url: this.clickhouseUrl, database: `bench_${randomUUID().replaceAll('-', '').slice(0, 12)}` };
-      Object.assign(env, { COMPANYOS_CLICKHOUSE_URL: this.clickhouseUrl, COMPANYOS_CLICKHOUSE_DATABASE: config.clickhouse.database });
-    }
-    return {
-      config,
-      env,
-      async dispose() {
-        if (config.clickhouse) {
-          const warehouse = await openWarehouse(config);
-          await warehouse.execute(`DROP DATABASE IF EXISTS ${config.clickhouse.database}`);
-          await warehouse.close();
-        }
-        await rm(dataDir, { recursive: true, force: true });
-      },
-    };
+  target(): Promise<ScratchWarehouse> {
+    return scratchWarehouse(this.engine, this.clickhouseUrl);
   }
 
   async close(): Promise<void> {

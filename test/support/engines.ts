@@ -1,9 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, inject } from 'vitest';
-import { migrateWarehouse, openWarehouse, type EngineName, type Warehouse, type WarehouseConfig } from '../../warehouse/index.ts';
+import { scratchWarehouse } from '../../deploy/scratch-warehouse.ts';
+import { migrateWarehouse, openWarehouse, type EngineName, type Warehouse } from '../../warehouse/index.ts';
 
 /** A fresh, migrated warehouse per test, on a real engine. */
 export interface EngineHarness {
@@ -25,33 +22,19 @@ export function engineUnavailable(engine: EngineName): string | null {
 }
 
 export async function engineHarness(engine: EngineName): Promise<EngineHarness> {
-  const dataDir = await mkdtemp(join(tmpdir(), `companyos-${engine}-`));
-  const config: WarehouseConfig = { engine, dataDir };
-  const env: Record<string, string> = { COMPANYOS_WAREHOUSE: engine, COMPANYOS_DATA_DIR: dataDir };
-  if (engine === 'clickhouse') {
-    const url = inject('clickhouseUrl');
-    if (!url) throw new Error(`ClickHouse is unavailable: ${inject('clickhouseSkipReason')}`);
-    config.clickhouse = { url, database: `test_${randomUUID().replaceAll('-', '').slice(0, 16)}` };
-    Object.assign(env, { COMPANYOS_CLICKHOUSE_URL: url, COMPANYOS_CLICKHOUSE_DATABASE: config.clickhouse.database });
-  }
-  const open = async () => {
-    const warehouse = await openWarehouse(config);
-    await migrateWarehouse(warehouse);
-    return warehouse;
-  };
+  const unavailable = engineUnavailable(engine);
+  if (unavailable) throw new Error(`${engine} is unavailable: ${unavailable}`);
+  const scratch = await scratchWarehouse(engine, inject('clickhouseUrl'));
   return {
     engine,
-    dataDir,
-    env,
-    open,
-    async cleanup() {
-      if (config.clickhouse) {
-        const warehouse = await openWarehouse(config);
-        await warehouse.execute(`DROP DATABASE IF EXISTS ${config.clickhouse.database}`);
-        await warehouse.close();
-      }
-      await rm(dataDir, { recursive: true, force: true });
+    dataDir: scratch.dataDir,
+    env: scratch.env,
+    async open() {
+      const warehouse = await openWarehouse(scratch.config);
+      await migrateWarehouse(warehouse);
+      return warehouse;
     },
+    cleanup: () => scratch.dispose(),
   };
 }
 
