@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { ensureClickHouseServer, startLocalClickHouse, type LocalClickHouse } from '../deploy/clickhouse/local-server.ts';
+import { ensureKcat, startMockKafka, type MockKafkaCluster } from '../deploy/kafka/mock-cluster.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -7,14 +8,17 @@ declare module 'vitest' {
     clickhouseUrl: string | null;
     /** Why the ClickHouse suites are skipped, when they are. */
     clickhouseSkipReason: string | null;
+    /** Bootstrap address of the Kafka mock cluster, or null when it is unavailable. */
+    kafkaBrokers: string | null;
+    kafkaSkipReason: string | null;
   }
 }
 
 /**
  * Provides the real engines for the whole run: a ClickHouse server on loopback
- * (COMPANYOS_TEST_CLICKHOUSE_URL to use one already running). Without the
- * binary and without root the ClickHouse suites are skipped with the reason;
- * under CI a missing engine fails the run.
+ * (COMPANYOS_TEST_CLICKHOUSE_URL to use one already running) and a Kafka mock
+ * cluster through kcat. Without a binary and without root the suites needing it
+ * are skipped with the reason; under CI a missing engine fails the run.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let server: LocalClickHouse | undefined;
@@ -29,13 +33,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
       url = server.url;
     }
   }
-  if (skipReason && ['true', '1'].includes(process.env.CI ?? '')) {
-    throw new Error(`CI=true and the ClickHouse engine is unavailable: ${skipReason}`);
+  let kafka: MockKafkaCluster | undefined;
+  const kcat = ensureKcat((line) => console.log(line));
+  const kafkaSkipReason = 'missing' in kcat ? kcat.missing : null;
+  if (!('missing' in kcat)) kafka = await startMockKafka(kcat.binary);
+
+  const ci = ['true', '1'].includes(process.env.CI ?? '');
+  for (const [engine, reason] of [['ClickHouse', skipReason], ['Kafka', kafkaSkipReason]] as const) {
+    if (reason && ci) throw new Error(`CI=true and the ${engine} engine is unavailable: ${reason}`);
+    if (reason) console.warn(`\n${engine} suites are skipped: ${reason}\n`);
   }
-  if (skipReason) console.warn(`\nClickHouse suites are skipped: ${skipReason}\n`);
   project.provide('clickhouseUrl', url);
   project.provide('clickhouseSkipReason', skipReason);
+  project.provide('kafkaBrokers', kafka?.brokers ?? null);
+  project.provide('kafkaSkipReason', kafkaSkipReason);
   return async () => {
+    await kafka?.stop();
     await server?.stop();
   };
 }
