@@ -21,11 +21,12 @@ export interface Rejection {
   message: string;
 }
 
-/** A line of input that was not JSON: parked with its raw text. */
+/** Input that never became an event (not JSON, or too large to read): parked with its raw text. */
 export class UnparsedEvent {
   constructor(
     readonly raw: string,
     readonly reason: string,
+    readonly code: 'EVENT_NOT_JSON' | 'EVENT_TOO_LARGE' = 'EVENT_NOT_JSON',
   ) {}
 }
 
@@ -84,7 +85,7 @@ export class IngestPipeline {
 
     candidates.forEach((candidate, index) => {
       if (candidate instanceof UnparsedEvent) {
-        return park(index, candidate, 'EVENT_NOT_JSON', `${REJECTION_CODES.EVENT_NOT_JSON} (${candidate.reason})`);
+        return park(index, candidate, candidate.code, `${REJECTION_CODES[candidate.code]} (${candidate.reason})`);
       }
       const valid = validateEvent(candidate);
       if (!valid.ok) return park(index, candidate, valid.code, valid.message);

@@ -4,6 +4,7 @@
  */
 export const REJECTION_CODES = {
   EVENT_NOT_JSON: 'The event is not valid JSON.',
+  EVENT_TOO_LARGE: 'The message is larger than the ingest limit.',
   EVENT_NOT_OBJECT: 'An event must be a JSON object.',
   EVENT_MISSING_SPECVERSION: 'The event has no "specversion"; CloudEvents 1.0 requires "specversion": "1.0".',
   EVENT_BAD_SPECVERSION: 'The event\'s "specversion" must be "1.0".',

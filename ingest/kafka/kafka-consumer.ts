@@ -1,0 +1,145 @@
+import { Kafka, logLevel, type Consumer, type EachBatchPayload, type IHeaders, type Producer } from 'kafkajs';
+import { parseNdjsonLine } from '../ndjson.ts';
+import { UnparsedEvent, type IngestPipeline, type IngestResult } from '../pipeline.ts';
+
+export interface KafkaConsumerOptions {
+  brokers: string[];
+  topics: string[];
+  groupId: string;
+  /** Tenant that parked events without a `tenantid` are filed under. */
+  submitter: string;
+  /** Larger messages are not parsed: parked as EVENT_TOO_LARGE and sent to the DLQ. */
+  maxMessageBytes?: number;
+  /** Where refused messages go; defaults to `<topic>.dlq`. */
+  deadLetterTopic?: (topic: string) => string;
+  /** First and longest wait between attempts while the warehouse refuses writes. */
+  backoff?: { initialMs: number; maxMs: number };
+  clientId?: string;
+  /** How long the group waits for a silent member before handing its partitions on (kafkajs default 30 s). */
+  sessionTimeoutMs?: number;
+  /** Called once per batch written, for metrics. */
+  onBatch?: (report: BatchReport) => void;
+  /** Called when a write fails and will be retried. */
+  onRetry?: (error: unknown, attempt: number, waitMs: number) => void;
+}
+
+export interface BatchReport {
+  topic: string;
+  partition: number;
+  result: IngestResult;
+  /** Messages still behind this batch in the partition. */
+  lag: number;
+}
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * Streams CloudEvents (structured JSON, one per message) from Kafka into the
+ * warehouse through the shared ingest pipeline, exactly once in effect:
+ * offsets are committed only after a batch is durably written, and a batch
+ * delivered again after a crash is absorbed by the (tenant, source, id) dedupe.
+ * While the warehouse refuses writes the partition waits, retrying with
+ * backoff, and commits nothing. Refused messages go to the dead-letter topic
+ * with their original bytes and the reason in headers, and to quarantine.
+ */
+export class KafkaIngestConsumer {
+  private readonly kafka: Kafka;
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly maxBytes: number;
+  private readonly backoff: { initialMs: number; maxMs: number };
+  private stopping = false;
+
+  constructor(
+    private readonly pipeline: IngestPipeline,
+    private readonly options: KafkaConsumerOptions,
+  ) {
+    this.kafka = new Kafka({ clientId: options.clientId ?? 'companyos-ingest', brokers: options.brokers, logLevel: logLevel.ERROR });
+    this.consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
+      maxWaitTimeInMs: 100,
+      maxBytes: 64 * 1024 * 1024,
+      maxBytesPerPartition: 16 * 1024 * 1024,
+    });
+    this.producer = this.kafka.producer();
+    this.maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.connect();
+    for (const topic of this.options.topics) await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: (payload) => this.handle(payload),
+    });
+  }
+
+  /** Finishes the batch in hand, commits what was written, and disconnects. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+
+  private async handle({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
+    if (batch.messages.length === 0) return;
+    const candidates = batch.messages.map((message) => {
+      const value = message.value ?? Buffer.alloc(0);
+      if (value.length > this.maxBytes) {
+        return new UnparsedEvent(value.toString('utf8'), `${value.length} bytes; the limit is ${this.maxBytes}`, 'EVENT_TOO_LARGE');
+      }
+      return parseNdjsonLine(value.toString('utf8'));
+    });
+
+    let result: IngestResult | undefined;
+    for (let attempt = 0; !result; attempt++) {
+      try {
+        result = await this.pipeline.ingest(candidates, { channel: 'kafka', submitter: this.options.submitter });
+      } catch (error) {
+        // Nothing of this batch is committed; stopping now means it is delivered again.
+        if (this.stopping || !isRunning() || isStale()) return;
+        const waitMs = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** attempt);
+        this.options.onRetry?.(error, attempt + 1, waitMs);
+        await sleep(waitMs);
+        await heartbeat();
+      }
+    }
+
+    if (result.rejected.length) {
+      const dlq = this.options.deadLetterTopic?.(batch.topic) ?? `${batch.topic}.dlq`;
+      await this.producer.send({
+        topic: dlq,
+        acks: -1,
+        messages: result.rejected.map((rejection) => {
+          const message = batch.messages[rejection.index]!;
+          const headers: IHeaders = {
+            ...message.headers,
+            'companyos-reason-code': rejection.code,
+            'companyos-reason': rejection.message,
+            'companyos-source-topic': batch.topic,
+            'companyos-source-partition': String(batch.partition),
+            'companyos-source-offset': message.offset,
+          };
+          return { key: message.key, value: message.value, headers };
+        }),
+      });
+    }
+    resolveOffset(batch.lastOffset());
+    // Kafka's committed offset is the next one to read.
+    await this.consumer.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
+    ]);
+    await heartbeat();
+    this.options.onBatch?.({ topic: batch.topic, partition: batch.partition, result, lag: Number(batch.offsetLag()) });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
