@@ -1,5 +1,8 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { Channel, IngestResult } from '../ingest/index.ts';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BatchReport, Channel, IngestResult } from '../ingest/index.ts';
+
+/** Window over which the Kafka consumer's events/s gauge is computed. */
+const RATE_WINDOW_MS = 10_000;
 
 /** The platform's Prometheus metrics, one registry per server. */
 export class PlatformMetrics {
@@ -27,8 +30,41 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  private readonly kafkaLag = new Gauge({
+    name: 'companyos_kafka_consumer_lag',
+    help: 'Messages not yet consumed, per topic and partition, as of the last batch.',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly kafkaBatches = new Counter({
+    name: 'companyos_kafka_batches_total',
+    help: 'Kafka batches written to the warehouse and committed.',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly kafkaRate = new Gauge({
+    name: 'companyos_kafka_consumer_events_per_second',
+    help: `Events consumed from Kafka per second over the last ${RATE_WINDOW_MS / 1000} s.`,
+    registers: [this.registry],
+  });
+
+  private readonly recentBatches: { at: number; events: number }[] = [];
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'companyos_' });
+  }
+
+  observeKafkaBatch(report: BatchReport): void {
+    this.observeIngest('kafka', report.result);
+    this.kafkaBatches.inc({ topic: report.topic });
+    this.kafkaLag.set({ topic: report.topic, partition: String(report.partition) }, report.lag);
+    const now = Date.now();
+    const { accepted, duplicates, rejected } = report.result;
+    this.recentBatches.push({ at: now, events: accepted + duplicates + rejected.length });
+    while (this.recentBatches[0]!.at < now - RATE_WINDOW_MS) this.recentBatches.shift();
+    this.kafkaRate.set(this.recentBatches.reduce((n, b) => n + b.events, 0) / (RATE_WINDOW_MS / 1000));
   }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {

@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
-import { IngestPipeline } from '../ingest/index.ts';
+import { IngestPipeline, KafkaIngestConsumer, type KafkaConsumerOptions } from '../ingest/index.ts';
 import { cloudEventSchema } from '../schemas/index.ts';
 import type { Warehouse } from '../warehouse/index.ts';
 import type { TokenAuthority } from './auth.ts';
@@ -22,6 +22,8 @@ export interface ServerOptions {
   dedupeWindowDays?: number;
   logLevel?: string;
   version?: string;
+  /** When given, the server also consumes these Kafka topics, through the same pipeline, from ready to close. */
+  kafka?: Omit<KafkaConsumerOptions, 'onBatch' | 'onRetry'>;
 }
 
 export const DEFAULT_MAX_BATCH_EVENTS = 5_000;
@@ -83,5 +85,18 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   quarantineRoutes(app, { warehouse: options.warehouse });
   operationsRoutes(app, { warehouse: options.warehouse, metrics });
+
+  if (options.kafka) {
+    const consumer = new KafkaIngestConsumer(pipeline, {
+      ...options.kafka,
+      onBatch: (report) => metrics.observeKafkaBatch(report),
+      onRetry: (error, attempt, waitMs) => app.log.warn({ err: error, attempt, waitMs }, 'warehouse write failed; retrying the Kafka batch'),
+    });
+    // Joining the group can wait for a crashed member's session to expire: serve HTTP meanwhile.
+    app.addHook('onReady', async () => {
+      consumer.start().catch((error: unknown) => app.log.error({ err: error }, 'the Kafka consumer could not start'));
+    });
+    app.addHook('onClose', () => consumer.stop());
+  }
   return app;
 }

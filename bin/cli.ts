@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { errorCatalogue } from '../api/index.ts';
 import { registerIngest } from './commands/ingest.ts';
+import { registerKafka } from './commands/kafka.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerReadCommands } from './commands/read.ts';
 import { registerStart } from './commands/start.ts';
@@ -21,6 +22,7 @@ registerMigrate(program);
 registerToken(program);
 registerIngest(program);
 registerReadCommands(program);
+registerKafka(program);
 program
   .command('errors')
   .description('List the API error and rejection codes with their meaning.')

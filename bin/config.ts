@@ -9,6 +9,8 @@ export interface PlatformConfig {
   dataDir: string;
   engine: string;
   clickhouse: { url: string; database: string };
+  /** Set when COMPANYOS_KAFKA_BROKERS is. */
+  kafka: { brokers: string[]; topics: string[]; group: string } | null;
   port: number;
   host: string;
   maxBatchEvents: number;
@@ -23,6 +25,9 @@ export const ENVIRONMENT = [
   ['COMPANYOS_WAREHOUSE', 'duckdb', 'Warehouse engine: duckdb (embedded) or clickhouse.'],
   ['COMPANYOS_CLICKHOUSE_URL', 'http://127.0.0.1:8123', 'ClickHouse HTTP interface, credentials in the URL if any (http://user:password@host:8123).'],
   ['COMPANYOS_CLICKHOUSE_DATABASE', 'companyos', 'ClickHouse database; created if missing.'],
+  ['COMPANYOS_KAFKA_BROKERS', '(none)', 'Kafka bootstrap brokers, comma-separated; when set, `start` also consumes events from Kafka.'],
+  ['COMPANYOS_KAFKA_TOPICS', 'companyos.events', 'Topics to consume, comma-separated; refused messages go to <topic>.dlq.'],
+  ['COMPANYOS_KAFKA_GROUP', 'companyos-ingest', 'Kafka consumer group.'],
   ['PORT', '8080', 'API port.'],
   ['HOST', '127.0.0.1', 'API address to listen on.'],
   ['COMPANYOS_JWT_SECRET', '(generated)', 'HS256 secret for bearer tokens; if unset, one is generated into the data dir on first use.'],
@@ -44,6 +49,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
       url: env.COMPANYOS_CLICKHOUSE_URL || 'http://127.0.0.1:8123',
       database: env.COMPANYOS_CLICKHOUSE_DATABASE || 'companyos',
     },
+    kafka: env.COMPANYOS_KAFKA_BROKERS
+      ? {
+          brokers: list(env.COMPANYOS_KAFKA_BROKERS),
+          topics: list(env.COMPANYOS_KAFKA_TOPICS || 'companyos.events'),
+          group: env.COMPANYOS_KAFKA_GROUP || 'companyos-ingest',
+        }
+      : null,
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '127.0.0.1',
     maxBatchEvents: integer(env, 'COMPANYOS_MAX_BATCH', DEFAULT_MAX_BATCH_EVENTS, 1, 1_000_000),
@@ -80,6 +92,10 @@ export async function jwtSecret(config: PlatformConfig, env: NodeJS.ProcessEnv =
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(path, 'utf8')).trim();
     throw error;
   }
+}
+
+function list(value: string): string[] {
+  return value.split(',').map((item) => item.trim()).filter(Boolean);
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

@@ -5,6 +5,7 @@ import { migrateWarehouse, openWarehouse, type Warehouse } from '../../warehouse
 import { printBanner } from '../banner.ts';
 import { jwtSecret, loadConfig, warehouseConfig, type PlatformConfig } from '../config.ts';
 import { forgetRunningPlatform, recordRunningPlatform } from '../running-platform.ts';
+import { kafkaConsumerOptions } from './kafka.ts';
 
 export function registerStart(program: Command): void {
   program
@@ -27,6 +28,7 @@ async function start(config: PlatformConfig, seed: boolean): Promise<void> {
     dedupeWindowDays: config.dedupeWindowDays,
     logLevel: config.logLevel,
     version: process.env.npm_package_version,
+    kafka: config.kafka ? kafkaConsumerOptions(config.kafka) : undefined,
   });
   await app.listen({ port: config.port, host: config.host });
   const { port } = app.server.address() as { port: number };

@@ -40,7 +40,8 @@ export function cliEnv(dataDir: string, extra: Record<string, string> = {}): Nod
   return { ...env, COMPANYOS_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', COMPANYOS_LOG_LEVEL: 'warn', ...extra };
 }
 
-function spawnCli(args: readonly string[], dataDir: string, extra?: Record<string, string>): ChildProcess {
+/** Spawns a long-running CLI command (tracked, so `killAllCliProcesses` ends it). */
+export function spawnCli(args: readonly string[], dataDir: string, extra?: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['bin/companyos.js', ...args], {
     cwd: REPO_ROOT,
     env: cliEnv(dataDir, extra),

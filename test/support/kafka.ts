@@ -14,12 +14,18 @@ function client(): Kafka {
   return new Kafka({ clientId: 'companyos-tests', brokers: [kafkaBrokers()], logLevel: logLevel.NOTHING });
 }
 
-/** Produces the values to `topic` (same key: one partition, in order). */
-export async function produce(topic: string, values: readonly (string | Buffer)[], key = 'k'): Promise<void> {
+/**
+ * Produces the values to `topic`, in sends of 1000. With a fixed `key` they go
+ * to one partition, in order; without one they spread over the partitions.
+ */
+export async function produce(topic: string, values: readonly (string | Buffer)[], key: string | null = 'k'): Promise<void> {
   const producer = client().producer();
   await producer.connect();
   try {
-    await producer.send({ topic, acks: -1, messages: values.map((value) => ({ key, value })) });
+    for (let start = 0; start < values.length; start += 1000) {
+      const messages = values.slice(start, start + 1000).map((value, i) => ({ key: key ?? `k${(start + i) % 16}`, value }));
+      await producer.send({ topic, acks: -1, messages });
+    }
   } finally {
     await producer.disconnect();
   }
