@@ -42,6 +42,15 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     expect(JSON.parse(row!.payload as string)).toEqual({ a: [1, 2] });
   });
 
+  it('writes nothing of a bulk insert that fails part-way through', async () => {
+    const rows = Array.from({ length: 2500 }, (_, i) => ['acme', `q-${i}`, new Date(), 'http', i, null, null, 'X', 'x', '{}']);
+    rows[2400]![2] = 'not a time' as never; // in the second chunk, after the first is appended
+    await expect(db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, rows)).rejects.toThrow();
+    await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [rows[0]!]);
+    const [count] = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events_quarantine');
+    expect(count!.n).toBe(1);
+  });
+
   it('keeps times to the second at least (ClickHouse 18 has no sub-second DateTime)', async () => {
     const at = new Date('2026-11-02T03:04:05.678Z');
     await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [['acme', 'q-1', at, 'http', 0, null, null, 'X', 'x', '{}']]);

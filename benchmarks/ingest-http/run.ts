@@ -15,12 +15,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { TokenAuthority } from '../../api/index.ts';
-import { normalizeEvent } from '../../ingest/index.ts';
-import { ENGINES, EVENT_COLUMNS, migrateWarehouse, openWarehouse, type EngineName, type SqlValue } from '../../warehouse/index.ts';
+import type { EngineName } from '../../warehouse/index.ts';
 import { report, throughput, type Measurement } from '../lib/stats.ts';
-import { benchmarkEvent } from './events.ts';
+import { directAdapterBaseline } from '../lib/baseline.ts';
+import { benchmarkEvent } from '../lib/events.ts';
 import type { ScratchWarehouse } from '../../deploy/scratch-warehouse.ts';
-import { TargetFactory } from './targets.ts';
+import { parseEngines, TargetFactory } from '../lib/targets.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,10 +33,7 @@ const { values: args } = parseArgs({
 const N = Number(args.events);
 const BATCH = Number(args.batch);
 const CONCURRENCY = Number(args.concurrency);
-const ENGINE_NAMES = args.warehouse!.split(',').map((e) => e.trim());
-for (const name of ENGINE_NAMES) {
-  if (!(ENGINES as readonly string[]).includes(name)) throw new Error(`--warehouse takes ${ENGINES.join(', ')} (comma-separated); got "${name}"`);
-}
+const ENGINE_NAMES = parseEngines(args.warehouse!);
 const TENANT = 'bench-tenant';
 const SECRET = 'benchmark-secret-benchmark-secret-0123456789';
 
@@ -44,29 +41,6 @@ function batches(): number[][] {
   const out: number[][] = [];
   for (let start = 0; start < N; start += BATCH) out.push(Array.from({ length: Math.min(BATCH, N - start) }, (_, i) => start + i));
   return out;
-}
-
-async function baseline(engine: EngineName, target: ScratchWarehouse): Promise<Measurement> {
-  const warehouse = await openWarehouse(target.config);
-  await migrateWarehouse(warehouse);
-  const unique = { table: 'events', columns: EVENT_COLUMNS, key: ['tenant_id', 'source', 'id'], windowColumn: 'ingested_at', windowDays: 35 };
-  const batchMs: number[] = [];
-  let inserted = 0;
-  for (const indexes of batches()) {
-    const now = new Date();
-    const rows = indexes.map((i) => {
-      const normalized = normalizeEvent(benchmarkEvent(i, TENANT), 'bench', now);
-      if (!normalized.ok) throw new Error(normalized.message);
-      return normalized.row as SqlValue[];
-    });
-    const started = performance.now();
-    inserted += (await warehouse.insertUnique(unique, rows)).inserted;
-    batchMs.push(performance.now() - started);
-  }
-  await warehouse.close();
-  await target.dispose();
-  if (inserted !== N) throw new Error(`baseline stored ${inserted} of ${N} events`);
-  return { name: `direct adapter (${engine})`, events: N, seconds: batchMs.reduce((a, b) => a + b, 0) / 1000, batchMs };
 }
 
 async function startPlatform(target: ScratchWarehouse): Promise<{ url: string; child: ChildProcess }> {
@@ -143,10 +117,10 @@ console.log(`ingest-http: ${N.toLocaleString('en-US')} events in batches of ${BA
 const bodies = batches().map((indexes) => Buffer.from(JSON.stringify(indexes.map((i) => benchmarkEvent(i, TENANT)))));
 const measurements: Measurement[] = [];
 const summaries: Record<string, unknown>[] = [];
-for (const engine of ENGINE_NAMES as EngineName[]) {
+for (const engine of ENGINE_NAMES) {
   const targets = await TargetFactory.create(engine);
   try {
-    const direct = await baseline(engine, await targets.target());
+    const direct = await directAdapterBaseline(engine, await targets.target(), N, BATCH, TENANT);
     const http = await overHttp(engine, await targets.target(), bodies);
     measurements.push(direct, http);
     const ratio = throughput(http) / throughput(direct);

@@ -29,6 +29,8 @@ export interface BatchReport {
   result: IngestResult;
   /** Messages still behind this batch in the partition. */
   lag: number;
+  /** Time from receiving the batch to committing it, retries included. */
+  ms: number;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -77,7 +79,7 @@ export class KafkaIngestConsumer {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 4,
+      partitionsConsumedConcurrently: 16,
       eachBatch: (payload) => this.handle(payload),
     });
   }
@@ -91,6 +93,7 @@ export class KafkaIngestConsumer {
 
   private async handle({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     if (batch.messages.length === 0) return;
+    const started = performance.now();
     const candidates = batch.messages.map((message) => {
       const value = message.value ?? Buffer.alloc(0);
       if (value.length > this.maxBytes) {
@@ -138,7 +141,13 @@ export class KafkaIngestConsumer {
       { topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
     ]);
     await heartbeat();
-    this.options.onBatch?.({ topic: batch.topic, partition: batch.partition, result, lag: Number(batch.offsetLag()) });
+    this.options.onBatch?.({
+      topic: batch.topic,
+      partition: batch.partition,
+      result,
+      lag: Number(batch.offsetLag()),
+      ms: performance.now() - started,
+    });
   }
 }
 

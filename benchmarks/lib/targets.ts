@@ -1,6 +1,6 @@
 import { ensureClickHouseServer, startLocalClickHouse, type LocalClickHouse } from '../../deploy/clickhouse/local-server.ts';
 import { scratchWarehouse, type ScratchWarehouse } from '../../deploy/scratch-warehouse.ts';
-import type { EngineName } from '../../warehouse/index.ts';
+import { ENGINES, type EngineName } from '../../warehouse/index.ts';
 
 /** Makes fresh warehouses on one engine; for ClickHouse, on COMPANYOS_CLICKHOUSE_URL or a local server it starts. */
 export class TargetFactory {
@@ -26,4 +26,13 @@ export class TargetFactory {
   async close(): Promise<void> {
     await this.server?.stop();
   }
+}
+
+/** `--warehouse duckdb,clickhouse` as engine names, refusing unknown ones. */
+export function parseEngines(arg: string): EngineName[] {
+  const names = arg.split(',').map((e) => e.trim());
+  for (const name of names) {
+    if (!(ENGINES as readonly string[]).includes(name)) throw new Error(`--warehouse takes ${ENGINES.join(', ')} (comma-separated); got "${name}"`);
+  }
+  return names as EngineName[];
 }
