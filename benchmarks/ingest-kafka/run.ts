@@ -1,7 +1,7 @@
 /**
  * Kafka ingest throughput into each warehouse, against the direct-adapter baseline, in one run.
  *
- *   npm run bench:ingest-kafka -- [--events 1000000] [--warehouse duckdb,clickhouse] [--per-topic 20000]
+ *   npm run bench:ingest-kafka -- [--events 1000000] [--warehouse duckdb,clickhouse] [--per-topic 20000] [--send 4000]
  *
  * Brokers: COMPANYOS_KAFKA_BROKERS, or librdkafka's mock cluster through kcat,
  * started for the run. The mock keeps about 5 MB per partition, so the events
@@ -30,11 +30,17 @@ const { values: args } = parseArgs({
     events: { type: 'string', default: '1000000' },
     warehouse: { type: 'string', default: 'duckdb' },
     'per-topic': { type: 'string', default: '20000' },
+    send: { type: 'string', default: '4000' },
   },
 });
 const N = Number(args.events);
 const PER_TOPIC = Number(args['per-topic']);
-const SEND = 1000;
+/**
+ * Messages per producer send: one record batch per partition (~1000 events,
+ * ~330 KB at the default, like a producer with linger). The mock broker returns
+ * one record batch per partition per fetch, so this sets how much a fetch carries.
+ */
+const SEND = Number(args.send);
 const TENANT = 'bench-tenant';
 const ENGINE_NAMES = parseEngines(args.warehouse!);
 
@@ -127,7 +133,7 @@ try {
   for (const engine of ENGINE_NAMES as EngineName[]) {
     const targets = await TargetFactory.create(engine);
     try {
-      const direct = await directAdapterBaseline(engine, await targets.target(), N, SEND, TENANT);
+      const direct = await directAdapterBaseline(engine, await targets.target(), N, 1000, TENANT);
       const filled = topicsFor(`bench-${randomUUID().slice(0, 8)}`);
       const produceSeconds = await produceAll(kafka, filled);
       const only = await consumeAll(broker, await targets.target(), filled);
