@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
-import { IngestPipeline, KafkaIngestConsumer, type KafkaConsumerOptions } from '../ingest/index.ts';
+import { IngestPipeline, KafkaEventPublisher, KafkaIngestConsumer, type KafkaConsumerOptions } from '../ingest/index.ts';
 import { cloudEventSchema } from '../schemas/index.ts';
 import type { Warehouse } from '../warehouse/index.ts';
 import type { TokenAuthority } from './auth.ts';
@@ -24,6 +24,11 @@ export interface ServerOptions {
   version?: string;
   /** When given, the server also consumes these Kafka topics, through the same pipeline, from ready to close. */
   kafka?: Omit<KafkaConsumerOptions, 'onBatch' | 'onRetry'>;
+  /**
+   * Kafka ingest mode: POST /v1/events publishes validated events to this topic
+   * (acks from all replicas) instead of writing them; a consumer lands them.
+   */
+  publishTo?: { brokers: string[]; topic: string };
 }
 
 export const DEFAULT_MAX_BATCH_EVENTS = 5_000;
@@ -77,9 +82,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     reply.code(404).send({ code: 'NOT_FOUND', message: `There is no ${request.method} ${request.url}.` }),
   );
 
+  const publisher = options.publishTo ? new KafkaEventPublisher(options.publishTo.brokers, options.publishTo.topic) : undefined;
+  if (publisher) app.addHook('onClose', () => publisher.close());
   eventRoutes(app, {
     warehouse: options.warehouse,
     pipeline,
+    publisher,
     metrics,
     maxBatchEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
   });

@@ -11,6 +11,8 @@ export interface PlatformConfig {
   clickhouse: { url: string; database: string };
   /** Set when COMPANYOS_KAFKA_BROKERS is. */
   kafka: { brokers: string[]; topics: string[]; group: string } | null;
+  /** `kafka`: POST /v1/events publishes to the first Kafka topic instead of writing. */
+  ingestMode: 'warehouse' | 'kafka';
   port: number;
   host: string;
   maxBatchEvents: number;
@@ -28,6 +30,7 @@ export const ENVIRONMENT = [
   ['COMPANYOS_KAFKA_BROKERS', '(none)', 'Kafka bootstrap brokers, comma-separated; when set, `start` also consumes events from Kafka.'],
   ['COMPANYOS_KAFKA_TOPICS', 'companyos.events', 'Topics to consume, comma-separated; refused messages go to <topic>.dlq.'],
   ['COMPANYOS_KAFKA_GROUP', 'companyos-ingest', 'Kafka consumer group.'],
+  ['COMPANYOS_INGEST_MODE', 'warehouse', 'warehouse: POST /v1/events writes; kafka: it publishes validated events to the first topic and the consumer writes them.'],
   ['PORT', '8080', 'API port.'],
   ['HOST', '127.0.0.1', 'API address to listen on.'],
   ['COMPANYOS_JWT_SECRET', '(generated)', 'HS256 secret for bearer tokens; if unset, one is generated into the data dir on first use.'],
@@ -56,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
           group: env.COMPANYOS_KAFKA_GROUP || 'companyos-ingest',
         }
       : null,
+    ingestMode: ingestMode(env),
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '127.0.0.1',
     maxBatchEvents: integer(env, 'COMPANYOS_MAX_BATCH', DEFAULT_MAX_BATCH_EVENTS, 1, 1_000_000),
@@ -92,6 +96,13 @@ export async function jwtSecret(config: PlatformConfig, env: NodeJS.ProcessEnv =
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(path, 'utf8')).trim();
     throw error;
   }
+}
+
+function ingestMode(env: NodeJS.ProcessEnv): 'warehouse' | 'kafka' {
+  const mode = env.COMPANYOS_INGEST_MODE || 'warehouse';
+  if (mode !== 'warehouse' && mode !== 'kafka') throw new ConfigError(`COMPANYOS_INGEST_MODE is warehouse or kafka; got "${mode}".`);
+  if (mode === 'kafka' && !env.COMPANYOS_KAFKA_BROKERS) throw new ConfigError('COMPANYOS_INGEST_MODE=kafka needs COMPANYOS_KAFKA_BROKERS.');
+  return mode;
 }
 
 function list(value: string): string[] {

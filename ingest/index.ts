@@ -1,4 +1,4 @@
-export { IngestPipeline, DEFAULT_DEDUPE_WINDOW_DAYS, UnparsedEvent } from './pipeline.ts';
+export { IngestPipeline, DEFAULT_DEDUPE_WINDOW_DAYS, UnparsedEvent, type Screened } from './pipeline.ts';
 export type { Channel, IngestContext, IngestResult, Rejection } from './pipeline.ts';
 export { REJECTION_CODES, type RejectionCode } from './rejection-codes.ts';
 export { validateEvent } from './validate-event.ts';
@@ -7,3 +7,4 @@ export { tenantZeroWeek, TENANT_ZERO, TENANT_ZERO_TYPES, SEED_POLICY_VERSION } f
 export { normalizeEvent } from './normalize-event.ts';
 export { parseNdjson, toNdjson } from './ndjson.ts';
 export { KafkaIngestConsumer, DEFAULT_MAX_MESSAGE_BYTES, type KafkaConsumerOptions, type BatchReport } from './kafka/kafka-consumer.ts';
+export { KafkaEventPublisher } from './kafka/kafka-publisher.ts';

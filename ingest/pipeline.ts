@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT_COLUMNS, QUARANTINE_COLUMNS, type SqlValue, type UniqueInsert, type Warehouse } from '../warehouse/index.ts';
+import type { CloudEvent } from '../schemas/index.ts';
 import { normalizeEvent } from './normalize-event.ts';
 import { REJECTION_CODES, type RejectionCode } from './rejection-codes.ts';
 import { validateEvent } from './validate-event.ts';
@@ -61,8 +62,19 @@ export class IngestPipeline {
   }
 
   async ingest(candidates: readonly unknown[], context: IngestContext): Promise<IngestResult> {
+    const { rows, rejected } = await this.screen(candidates, context);
+    const { inserted, duplicate } = await this.warehouse.insertUnique(this.unique, rows);
+    return { accepted: inserted, duplicates: duplicate.length - inserted, rejected };
+  }
+
+  /**
+   * Validates and normalizes, and parks what is invalid; writes nothing valid.
+   * `ingest` writes the rows; the Kafka producer mode publishes the events instead.
+   */
+  async screen(candidates: readonly unknown[], context: IngestContext): Promise<Screened> {
     const receivedAt = context.receivedAt ?? new Date();
     const rows: SqlValue[][] = [];
+    const events: CloudEvent[] = [];
     const rejected: Rejection[] = [];
     const parked: SqlValue[][] = [];
     const park = (index: number, candidate: unknown, code: RejectionCode, message: string) => {
@@ -92,12 +104,20 @@ export class IngestPipeline {
       const normalized = normalizeEvent(valid.event, context.channel, receivedAt);
       if (!normalized.ok) return park(index, candidate, normalized.code, normalized.message);
       rows.push(normalized.row);
+      events.push(valid.event);
     });
-
-    const { inserted, duplicate } = await this.warehouse.insertUnique(this.unique, rows);
     if (parked.length) await this.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, parked);
-    return { accepted: inserted, duplicates: duplicate.length - inserted, rejected };
+    return { rows, events, rejected };
   }
+}
+
+export interface Screened {
+  /** `events` rows of the valid events, in input order. */
+  rows: SqlValue[][];
+  /** The valid events themselves, in the same order. */
+  events: CloudEvent[];
+  /** The invalid ones, already parked. */
+  rejected: Rejection[];
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

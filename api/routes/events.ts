@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { parseNdjson, type IngestPipeline } from '../../ingest/index.ts';
+import { parseNdjson, type IngestContext, type IngestPipeline, type IngestResult, type KafkaEventPublisher } from '../../ingest/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { CROSS_TENANT_WRITE_ROLES, hasAnyRole, WRITE_ROLES, type Principal } from '../auth.ts';
 import { ApiError } from '../errors.ts';
@@ -15,6 +15,8 @@ const EVENT_MEDIA_TYPES = new Set([SINGLE_EVENT_TYPE, BATCH_TYPE, NDJSON_TYPE, '
 export interface EventRouteDeps {
   warehouse: Warehouse;
   pipeline: IngestPipeline;
+  /** Set in Kafka ingest mode: valid events are published, not written. */
+  publisher?: KafkaEventPublisher;
   metrics: PlatformMetrics;
   maxBatchEvents: number;
 }
@@ -47,7 +49,10 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
         throw new ApiError('BATCH_TOO_LARGE', `This batch has ${events.length}; the limit is ${deps.maxBatchEvents}.`);
       }
       refuseOtherTenants(events, principal);
-      const result = await deps.pipeline.ingest(events, { channel: 'http', submitter: principal.tenant });
+      const context: IngestContext = { channel: 'http', submitter: principal.tenant };
+      const result = deps.publisher
+        ? await publish(deps.pipeline, deps.publisher, events, context)
+        : await deps.pipeline.ingest(events, context);
       deps.metrics.observeIngest('http', result);
       return reply.code(202).send(result);
     },
@@ -99,6 +104,22 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
       return { tenant, ...(await eventStats(deps.warehouse, tenant)) };
     },
   );
+}
+
+/**
+ * Kafka ingest mode: invalid events are parked now; valid ones are published and
+ * counted as accepted. Duplicates are only known when the consumer writes them,
+ * so `duplicates` is 0 here.
+ */
+async function publish(
+  pipeline: IngestPipeline,
+  publisher: KafkaEventPublisher,
+  events: unknown[],
+  context: IngestContext,
+): Promise<IngestResult> {
+  const screened = await pipeline.screen(events, context);
+  await publisher.publish(screened.events);
+  return { accepted: screened.events.length, duplicates: 0, rejected: screened.rejected };
 }
 
 function mediaType(header: string | undefined): string {

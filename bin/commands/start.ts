@@ -29,6 +29,7 @@ async function start(config: PlatformConfig, seed: boolean): Promise<void> {
     logLevel: config.logLevel,
     version: process.env.npm_package_version,
     kafka: config.kafka ? kafkaConsumerOptions(config.kafka) : undefined,
+    publishTo: config.kafka && config.ingestMode === 'kafka' ? { brokers: config.kafka.brokers, topic: config.kafka.topics[0]! } : undefined,
   });
   await app.listen({ port: config.port, host: config.host });
   const { port } = app.server.address() as { port: number };

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildServer, TokenAuthority, type Role } from '../../api/index.ts';
+import { buildServer, TokenAuthority, type Role, type ServerOptions } from '../../api/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import type { WarehouseFixture } from './engines.ts';
 
@@ -12,7 +12,7 @@ export interface ApiHarness {
   token(tenant: string, ...roles: Role[]): Promise<string>;
 }
 
-export async function apiHarness(warehouse: Warehouse, options: { maxBatchEvents?: number } = {}): Promise<ApiHarness> {
+export async function apiHarness(warehouse: Warehouse, options: Partial<Omit<ServerOptions, 'warehouse' | 'tokens'>> = {}): Promise<ApiHarness> {
   const tokens = new TokenAuthority(TEST_SECRET);
   const app = await buildServer({ warehouse, tokens, logLevel: 'silent', ...options });
   return {
@@ -23,7 +23,7 @@ export async function apiHarness(warehouse: Warehouse, options: { maxBatchEvents
 }
 
 /** A server over a fresh warehouse per test (see `useWarehouse`); closed before the warehouse. */
-export function useApi(db: WarehouseFixture, options: { maxBatchEvents?: number } = {}): { readonly api: ApiHarness } {
+export function useApi(db: WarehouseFixture, options: Partial<Omit<ServerOptions, 'warehouse' | 'tokens'>> = {}): { readonly api: ApiHarness } {
   let api: ApiHarness;
   beforeEach(async () => {
     api = await apiHarness(db.warehouse, options);
