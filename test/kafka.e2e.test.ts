@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { migrateWarehouse, openWarehouse } from '../warehouse/index.ts';
-import { killAllCliProcesses, spawnCli, startPlatform } from './support/cli.ts';
+import { killAllCliProcesses, runCli, spawnCli, startPlatform } from './support/cli.ts';
 import { engineHarness, engineUnavailable, TEST_ENGINES } from './support/engines.ts';
 import { cloudEvent } from './support/events.ts';
 import { kafkaBrokers, produce, uniqueTopic, waitFor } from './support/kafka.ts';
@@ -44,6 +44,31 @@ describe.runIf(inject('kafkaBrokers'))('Kafka ingest, end to end', () => {
         expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
         // The kill fell mid-stream (in practice 1,000-2,000 of 30,000 were stored).
         expect(atKill).toBeLessThan(total);
+      },
+    );
+
+    it.runIf(!engineUnavailable(engine))(
+      `on ${engine}: replay re-reads from an offset or a time and counts every event once`,
+      { timeout: 90_000 },
+      async () => {
+        const harness = await engineHarness(engine);
+        onTestFinished(() => harness.cleanup());
+        const topic = uniqueTopic();
+        await produce(topic, events(20)); // one key: one partition, offsets 0-19
+        const env = { ...harness.env, COMPANYOS_KAFKA_BROKERS: kafkaBrokers(), COMPANYOS_KAFKA_TOPICS: topic, COMPANYOS_KAFKA_GROUP: `g-${topic}` };
+        const replay = async (...args: string[]) => {
+          const result = await runCli(['kafka', 'replay', ...args], { dataDir: harness.dataDir, env, timeoutMs: 60_000 });
+          expect(result.code, result.stderr).toBe(0);
+          return /accepted (\d+), duplicates (\d+)/.exec(result.stdout.trim().split('\n').at(-1)!)!.slice(1).map(Number);
+        };
+        expect(await replay('--from-offset', '0')).toEqual([20, 0]);
+        expect(await replay('--from-offset', '0')).toEqual([0, 20]);
+        expect(await replay('--from-offset', '15')).toEqual([0, 5]);
+        expect(await replay('--from-time', '2000-01-01T00:00:00Z')).toEqual([0, 20]);
+        expect(await replay('--from-time', '2999-01-01T00:00:00Z')).toEqual([0, 0]);
+        const both = await runCli(['kafka', 'replay'], { dataDir: harness.dataDir, env });
+        expect(both.code).toBe(1);
+        expect(both.stderr).toContain('exactly one of --from-offset N or --from-time T');
       },
     );
 

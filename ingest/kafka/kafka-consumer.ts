@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type IHeaders, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
 import { parseNdjsonLine } from '../ndjson.ts';
 import { UnparsedEvent, type IngestPipeline, type IngestResult } from '../pipeline.ts';
 
@@ -17,6 +17,10 @@ export interface KafkaConsumerOptions {
   clientId?: string;
   /** How long the group waits for a silent (crashed) member before handing its partitions on. */
   sessionTimeoutMs?: number;
+  /** Replays: where each assigned partition starts (default: the group's committed offset, else the beginning). */
+  startOffset?: string;
+  /** Replays: messages for which this is true are passed over (neither written nor dead-lettered). */
+  skip?: (message: KafkaMessage) => boolean;
   /** Called once per batch written, for metrics. */
   onBatch?: (report: BatchReport) => void;
   /** Called when a write fails and will be retried. */
@@ -31,6 +35,8 @@ export interface BatchReport {
   lag: number;
   /** Time from receiving the batch to committing it, retries included. */
   ms: number;
+  /** Offset of the batch's last message. */
+  lastOffset: string;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -76,6 +82,14 @@ export class KafkaIngestConsumer {
     await this.producer.connect();
     await this.consumer.connect();
     for (const topic of this.options.topics) await this.consumer.subscribe({ topic, fromBeginning: true });
+    const startOffset = this.options.startOffset;
+    if (startOffset !== undefined) {
+      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+        for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+          for (const partition of partitions) this.consumer.seek({ topic, partition, offset: startOffset });
+        }
+      });
+    }
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -92,9 +106,10 @@ export class KafkaIngestConsumer {
   }
 
   private async handle({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
+    const messages = this.options.skip ? batch.messages.filter((m) => !this.options.skip!(m)) : batch.messages;
     if (batch.messages.length === 0) return;
     const started = performance.now();
-    const candidates = batch.messages.map((message) => {
+    const candidates = messages.map((message) => {
       const value = message.value ?? Buffer.alloc(0);
       if (value.length > this.maxBytes) {
         return new UnparsedEvent(value.toString('utf8'), `${value.length} bytes; the limit is ${this.maxBytes}`, 'EVENT_TOO_LARGE');
@@ -122,7 +137,7 @@ export class KafkaIngestConsumer {
         topic: dlq,
         acks: -1,
         messages: result.rejected.map((rejection) => {
-          const message = batch.messages[rejection.index]!;
+          const message = messages[rejection.index]!;
           const headers: IHeaders = {
             ...message.headers,
             'companyos-reason-code': rejection.code,
@@ -147,6 +162,7 @@ export class KafkaIngestConsumer {
       result,
       lag: Number(batch.offsetLag()),
       ms: performance.now() - started,
+      lastOffset: batch.lastOffset(),
     });
   }
 }
