@@ -11,7 +11,12 @@ import { join } from 'node:path';
  */
 export interface LocalClickHouse {
   url: string;
+  /** Stops the server and removes its data. */
   stop(): Promise<void>;
+  /** Stops the server process but keeps its data and ports (an outage). */
+  kill(): Promise<void>;
+  /** Starts the killed server again on the same data and ports. */
+  restart(): Promise<void>;
 }
 
 export type ClickHouseBinary = { binary: string } | { missing: string };
@@ -51,20 +56,24 @@ export async function startLocalClickHouse(binary: string, timeoutMs = 60_000): 
   const [httpPort, tcpPort] = await freePorts(2);
   await writeFile(join(dir, 'config.xml'), serverConfig(dir, httpPort!, tcpPort!));
   await writeFile(join(dir, 'users.xml'), USERS_CONFIG);
-  const child = spawn(binary, [`--config-file=${join(dir, 'config.xml')}`], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${httpPort}`;
+  let child: ChildProcess;
+  const launch = async () => {
+    child = spawn(binary, [`--config-file=${join(dir, 'config.xml')}`], { stdio: 'ignore' });
+    try {
+      await waitUntilAnswering(url, child, timeoutMs);
+    } catch (error) {
+      const log = await readFile(join(dir, 'log', 'err.log'), 'utf8').catch(() => '');
+      await stop();
+      throw new Error(`${(error as Error).message}\n${log.split("\n").slice(-15).join("\n")}`, { cause: error });
+    }
+  };
   const stop = async () => {
     await terminate(child);
     await rm(dir, { recursive: true, force: true });
   };
-  try {
-    await waitUntilAnswering(url, child, timeoutMs);
-  } catch (error) {
-    const log = await readFile(join(dir, 'log', 'err.log'), 'utf8').catch(() => '');
-    await stop();
-    throw new Error(`${(error as Error).message}\n${log.split("\n").slice(-15).join("\n")}`, { cause: error });
-  }
-  return { url, stop };
+  await launch();
+  return { url, stop, kill: () => terminate(child), restart: launch };
 }
 
 async function waitUntilAnswering(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
