@@ -41,6 +41,7 @@ describe.runIf(inject('kafkaBrokers'))('Kafka ingest, end to end', () => {
         const metrics = await (await fetch(`${second.url}/metrics`)).text();
         expect(metrics).toMatch(new RegExp(`companyos_kafka_consumer_lag\\{topic="${topic}",partition="\\d"\\} 0`));
         expect(metrics).toContain('companyos_kafka_batches_total');
+        expect(metrics).toMatch(/companyos_kafka_consumer_events_per_second [\d.]+/);
         expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
         // The kill fell mid-stream (in practice 1,000-2,000 of 30,000 were stored).
         expect(atKill).toBeLessThan(total);

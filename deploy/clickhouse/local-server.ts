@@ -1,9 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureDebianPackage, onPath, type Binary } from '../debian-package.ts';
 
 /**
  * A throwaway ClickHouse server on loopback, for tests and benchmarks: its own
@@ -19,35 +20,17 @@ export interface LocalClickHouse {
   restart(): Promise<void>;
 }
 
-export type ClickHouseBinary = { binary: string } | { missing: string };
+export type ClickHouseBinary = Binary;
 
 const CANDIDATES = ['/usr/bin/clickhouse-server', '/usr/sbin/clickhouse-server', '/usr/bin/clickhouse'];
 
 export function findClickHouseServer(): string | undefined {
-  const onPath = spawnSync('sh', ['-c', 'command -v clickhouse-server'], { encoding: 'utf8' }).stdout.trim();
-  return onPath || CANDIDATES.find((path) => existsSync(path));
+  return onPath('clickhouse-server') ?? CANDIDATES.find((path) => existsSync(path));
 }
 
-/**
- * The server binary; when it is missing and we are root, Debian's
- * `clickhouse-server` package is installed first (`apt-get`, as CI does on a
- * fresh machine).
- */
-export function ensureClickHouseServer(log: (line: string) => void = () => {}): ClickHouseBinary {
-  const found = findClickHouseServer();
-  if (found) return { binary: found };
-  if (process.getuid?.() !== 0) {
-    return { missing: 'clickhouse-server is not installed, and installing it (apt-get install clickhouse-server) needs root' };
-  }
-  log('installing clickhouse-server with apt-get (once per machine)…');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const update = spawnSync('apt-get', ['update', '-qq'], { env, encoding: 'utf8' });
-  const install = spawnSync('apt-get', ['install', '-y', '-qq', 'clickhouse-server'], { env, encoding: 'utf8' });
-  const installed = findClickHouseServer();
-  if (installed) return { binary: installed };
-  return {
-    missing: `apt-get could not install clickhouse-server: ${(install.stderr || update.stderr || 'no output').trim().slice(-500)}`,
-  };
+/** The server binary; Debian's `clickhouse-server` is installed first when missing and root. */
+export function ensureClickHouseServer(log?: (line: string) => void): ClickHouseBinary {
+  return ensureDebianPackage('clickhouse-server', findClickHouseServer, log);
 }
 
 export async function startLocalClickHouse(binary: string, timeoutMs = 60_000): Promise<LocalClickHouse> {

@@ -1,4 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { ensureDebianPackage, onPath, type Binary } from '../debian-package.ts';
 
 /**
  * librdkafka's Kafka-protocol mock cluster, run through Debian's `kcat`: it
@@ -12,23 +13,15 @@ export interface MockKafkaCluster {
   stop(): Promise<void>;
 }
 
-export type KcatBinary = { binary: string } | { missing: string };
+export type KcatBinary = Binary;
 
 export function findKcat(): string | undefined {
-  return spawnSync('sh', ['-c', 'command -v kcat || command -v kafkacat'], { encoding: 'utf8' }).stdout.trim() || undefined;
+  return onPath('kcat', 'kafkacat');
 }
 
-/** The kcat binary; installed from Debian's `kcat` package with apt-get when missing and root. */
-export function ensureKcat(log: (line: string) => void = () => {}): KcatBinary {
-  const found = findKcat();
-  if (found) return { binary: found };
-  if (process.getuid?.() !== 0) return { missing: 'kcat is not installed, and installing it (apt-get install kcat) needs root' };
-  log('installing kcat with apt-get (once per machine)…');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  spawnSync('apt-get', ['update', '-qq'], { env });
-  const install = spawnSync('apt-get', ['install', '-y', '-qq', 'kcat'], { env, encoding: 'utf8' });
-  const installed = findKcat();
-  return installed ? { binary: installed } : { missing: `apt-get could not install kcat: ${(install.stderr || 'no output').trim().slice(-500)}` };
+/** The kcat binary; Debian's `kcat` is installed first when missing and root. */
+export function ensureKcat(log?: (line: string) => void): KcatBinary {
+  return ensureDebianPackage('kcat', findKcat, log);
 }
 
 export async function startMockKafka(binary: string, timeoutMs = 20_000): Promise<MockKafkaCluster> {
