@@ -1,0 +1,63 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CompileError, compileProject } from './compile-project.ts';
+import { parseModelFile } from './model-file.ts';
+import { selectModels } from './select-models.ts';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}/`, import.meta.url));
+const SOURCES = { raw: ['events', 'events_quarantine'] };
+
+describe('compileProject', () => {
+  it('reads configs, refs and sources, and orders every model after what it refs', async () => {
+    const project = await compileProject(fixture('good'), SOURCES);
+    expect(project.order).toEqual(['stg_events', 'daily_counts', 'tenant_totals']);
+    const daily = project.models.get('daily_counts')!;
+    expect(daily.config).toMatchObject({ materialized: 'incremental', uniqueKey: ['tenant_id', 'day'], tags: ['meters'] });
+    expect(daily.config.columns.tenant_id!.tests).toEqual([
+      { name: 'not_null', severity: 'error' },
+      expect.objectContaining({ name: 'relationships', to: 'stg_events', field: 'tenant_id' }),
+    ]);
+    expect(project.models.get('stg_events')!.sources).toEqual([['raw', 'events']]);
+    expect(project.children.get('stg_events')).toEqual(['daily_counts']);
+  });
+
+  it('reports every broken model at once: cycle, unknown ref, bad config, unknown source', async () => {
+    const error = await compileProject(fixture('broken'), SOURCES).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CompileError);
+    const messages = (error as CompileError).problems.map((p) => `${p.path.split('/').pop()}: ${p.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^b\.sql: ref\('stg_event'\) names no model \(did you mean "stg_events"\?\)$/),
+        expect.stringMatching(/^c\.sql: materialized must be one of view, table, incremental, ephemeral; got "snapshot"$/),
+        expect.stringMatching(/^c\.sql: unknown config key "colour"/),
+        expect.stringMatching(/^c\.sql: source\('raw', 'bills'\) is not a declared source$/),
+        expect.stringMatching(/^a\.sql: ref cycle: a → b → a$/),
+      ]),
+    );
+    expect(messages).toHaveLength(5);
+  });
+});
+
+describe('parseModelFile', () => {
+  it('explains a header that is not YAML and a model without SQL', () => {
+    const { problems } = parseModelFile('m.sql', '/*---\nmaterialized: [table\n---*/\n');
+    expect(problems.map((p) => p.message)).toEqual([expect.stringMatching(/not valid YAML/), 'the model has no SQL']);
+  });
+
+  it('refuses names that cannot be table names', () => {
+    expect(parseModelFile('models/Daily-Counts.sql', 'SELECT 1').problems[0]!.message).toMatch(/lowercase/);
+  });
+});
+
+describe('selectModels', () => {
+  it('selects by name, descendants, ancestors and tag, minus exclusions, in run order', async () => {
+    const project = await compileProject(fixture('good'), SOURCES);
+    expect(selectModels(project, [])).toEqual(['stg_events', 'daily_counts', 'tenant_totals']);
+    expect(selectModels(project, ['daily_counts'])).toEqual(['daily_counts']);
+    expect(selectModels(project, ['daily_counts+'])).toEqual(['daily_counts', 'tenant_totals']);
+    expect(selectModels(project, ['+daily_counts'])).toEqual(['stg_events', 'daily_counts']);
+    expect(selectModels(project, ['tag:meters'])).toEqual(['daily_counts', 'tenant_totals']);
+    expect(selectModels(project, ['tag:meters'], ['tag:reports'])).toEqual(['daily_counts']);
+    expect(() => selectModels(project, ['nope+'])).toThrow(/names no model/);
+  });
+});

@@ -1,0 +1,3 @@
+export { compileProject, CompileError, type CompiledProject, type Sources } from './compile-project.ts';
+export { parseModelFile, MATERIALIZATIONS, GENERIC_TESTS, type ModelFile, type ModelConfig, type ColumnTest, type Materialization } from './model-file.ts';
+export { selectModels } from './select-models.ts';

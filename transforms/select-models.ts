@@ -1,0 +1,47 @@
+import type { CompiledProject } from './compile-project.ts';
+
+/**
+ * dbt's node selection over a compiled project: `name`, `name+` (and its
+ * descendants), `+name` (and its ancestors), `tag:x`; several selectors are a
+ * union, `exclude` removes. No selector selects everything. Keeps run order.
+ */
+export function selectModels(project: CompiledProject, select: readonly string[], exclude: readonly string[] = []): string[] {
+  const chosen = select.length ? union(project, select) : new Set(project.order);
+  for (const name of union(project, exclude)) chosen.delete(name);
+  return project.order.filter((name) => chosen.has(name));
+}
+
+function union(project: CompiledProject, selectors: readonly string[]): Set<string> {
+  const result = new Set<string>();
+  for (const selector of selectors) for (const name of resolve(project, selector)) result.add(name);
+  return result;
+}
+
+function resolve(project: CompiledProject, selector: string): string[] {
+  if (selector.startsWith('tag:')) {
+    const tag = selector.slice(4);
+    return [...project.models.values()].filter((m) => m.config.tags.includes(tag)).map((m) => m.name);
+  }
+  const upstream = selector.startsWith('+');
+  const downstream = selector.endsWith('+');
+  const name = selector.slice(upstream ? 1 : 0, downstream ? -1 : undefined);
+  if (!project.models.has(name)) throw new Error(`selector "${selector}" names no model`);
+  return [
+    name,
+    ...(upstream ? walk(project.parents, name) : []),
+    ...(downstream ? walk(project.children, name) : []),
+  ];
+}
+
+function walk(edges: Map<string, string[]>, from: string): string[] {
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    for (const next of edges.get(name) ?? []) {
+      if (seen.has(next)) continue;
+      seen.add(next);
+      visit(next);
+    }
+  };
+  visit(from);
+  return [...seen];
+}
