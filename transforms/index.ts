@@ -1,3 +1,5 @@
 export { compileProject, CompileError, type CompiledProject, type Sources } from './compile-project.ts';
 export { parseModelFile, MATERIALIZATIONS, GENERIC_TESTS, type ModelFile, type ModelConfig, type ColumnTest, type Materialization } from './model-file.ts';
 export { selectModels } from './select-models.ts';
+export { runProject, type ModelResult, type ModelStatus, type RunOptions } from './run-project.ts';
+export { renderModel } from './render-model.ts';

@@ -1,4 +1,4 @@
-export type { Dialect, EngineName, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from './warehouse.ts';
+export type { Dialect, EngineName, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from './warehouse.ts';
 export { WarehouseError, WarehouseLockedError, MigrationError } from './errors.ts';
 export { openWarehouse, migrateWarehouse, ENGINES, type WarehouseConfig } from './open-warehouse.ts';
 export type { Migration, MigrationReport } from './migrations.ts';

@@ -135,6 +135,19 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     expect(count!.n).toBe(0);
   });
 
+  it('materializes a name as a view or a table, switching kind either way', async () => {
+    await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [['acme', 'q-1', new Date(), 'http', 0, null, null, 'X', 'x', '{}']]);
+    const count = async () => (await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM parked'))[0]!.n;
+    await db.warehouse.materialize('parked', 'view', 'SELECT tenant_id FROM events_quarantine');
+    expect(await count()).toBe(1);
+    await db.warehouse.materialize('parked', 'table', 'SELECT tenant_id FROM events_quarantine');
+    await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [['acme', 'q-2', new Date(), 'http', 1, null, null, 'X', 'x', '{}']]);
+    expect(await count()).toBe(1); // a table keeps the rows it was built with
+    await db.warehouse.materialize('parked', 'view', 'SELECT tenant_id FROM events_quarantine');
+    expect(await count()).toBe(2);
+    await expect(db.warehouse.materialize('parked; DROP TABLE events', 'view', 'SELECT 1')).rejects.toThrow(/not a valid table/);
+  });
+
   it('binds values as data, never as SQL', async () => {
     const hostile = "x'); DROP TABLE events; --";
     await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [

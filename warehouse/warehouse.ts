@@ -21,6 +21,8 @@ export interface Dialect {
   deduplicated(table: string): string;
 }
 
+export type RelationKind = 'view' | 'table';
+
 /** Inserts rows that are not already present under a dedupe key. */
 export interface UniqueInsert {
   table: string;
@@ -57,6 +59,8 @@ export interface Warehouse {
    * window) or appears earlier in the same call. Safe across restarts.
    */
   insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[]): Promise<UniqueInsertResult>;
+  /** Makes `name` a view of `select`, or a table of its rows, replacing whatever `name` was (view or table). */
+  materialize(name: string, kind: RelationKind, select: string): Promise<void>;
   /**
    * Runs `fn` atomically: everything it does commits together or not at all.
    * Absent on engines without transactions (ClickHouse).

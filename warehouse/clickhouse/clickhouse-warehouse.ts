@@ -5,7 +5,7 @@ import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
 import { splitStatements } from '../sql-statements.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
-import type { Dialect, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
+import type { Dialect, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
 import { bindParams, parseTsvWithTypes, toClickHouseLiteral, toTsvField } from './clickhouse-values.ts';
 
 type Rows = readonly (readonly SqlValue[])[];
@@ -130,6 +130,21 @@ export class ClickHouseWarehouse implements Warehouse {
 
   insertUnique(spec: UniqueInsert, rows: Rows): Promise<UniqueInsertResult> {
     return this.unique.insert(spec, rows);
+  }
+
+  /** DROP TABLE drops views too. A table is built beside the old one, then swapped in. */
+  async materialize(name: string, kind: RelationKind, select: string): Promise<void> {
+    assertIdentifier(name);
+    const statements =
+      kind === 'view'
+        ? [`DROP TABLE IF EXISTS ${name}`, `CREATE VIEW ${name} AS ${select}`]
+        : [
+            `DROP TABLE IF EXISTS ${name}__new`,
+            `CREATE TABLE ${name}__new ENGINE = MergeTree ORDER BY tuple() AS ${select}`,
+            `DROP TABLE IF EXISTS ${name}`,
+            `RENAME TABLE ${name}__new TO ${name}`,
+          ];
+    for (const statement of statements) await this.execute(statement);
   }
 
   async close(): Promise<void> {

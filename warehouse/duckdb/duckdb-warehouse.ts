@@ -10,7 +10,7 @@ import { WarehouseError, WarehouseLockedError } from '../errors.ts';
 import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
-import type { Dialect, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
+import type { Dialect, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
 import { fromDuckDBValue, toDuckDBParam } from './duckdb-values.ts';
 
 /** DuckDB's largest data chunk. */
@@ -114,6 +114,20 @@ export class DuckDBWarehouse implements Warehouse {
     return this.unique.insert(spec, rows);
   }
 
+  /** In one transaction: DuckDB will not drop a view as a table (or back), so the old kind is looked up first. */
+  materialize(name: string, kind: RelationKind, select: string): Promise<void> {
+    assertIdentifier(name);
+    return this.transaction(async () => {
+      const [existing] = await this.queryOnWriter<{ table_type: string }>(
+        "SELECT table_type FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
+        [name],
+      );
+      if (existing?.table_type === 'VIEW' && kind === 'table') await this.execute(`DROP VIEW ${name}`);
+      if (existing && existing.table_type !== 'VIEW' && kind === 'view') await this.execute(`DROP TABLE ${name}`);
+      await this.execute(`CREATE OR REPLACE ${kind === 'view' ? 'VIEW' : 'TABLE'} ${name} AS ${select}`);
+    });
+  }
+
   transaction<T>(fn: () => Promise<T>): Promise<T> {
     return this.writeLock.run(async () => {
       await this.writer.run('BEGIN TRANSACTION');
@@ -177,6 +191,13 @@ export class DuckDBWarehouse implements Warehouse {
       void this.writeLock.run(() => this.writer.run('CHECKPOINT')).catch(() => undefined);
     }
     return rows.length;
+  }
+
+  /** A read on the writer connection, inside the write lock: it sees the transaction in progress. */
+  private async queryOnWriter<T extends Row>(sql: string, params: readonly SqlValue[]): Promise<T[]> {
+    const reader = await this.writer.runAndReadAll(sql, params.map(toDuckDBParam));
+    const names = reader.columnNames();
+    return reader.getRows().map((values) => Object.fromEntries(names.map((n, i) => [n, fromDuckDBValue(values[i]!)])) as T);
   }
 
   private forgetAppenders({ discard = false } = {}): void {
