@@ -115,9 +115,9 @@ export class DuckDBWarehouse implements Warehouse {
   }
 
   /** In one transaction: DuckDB will not drop a view as a table (or back), so the old kind is looked up first. */
-  materialize(name: string, kind: RelationKind, select: string): Promise<void> {
+  async materialize(name: string, kind: RelationKind, select: string): Promise<void> {
     assertIdentifier(name);
-    return this.transaction(async () => {
+    await this.transaction(async () => {
       const [existing] = await this.queryOnWriter<{ table_type: string }>(
         "SELECT table_type FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
         [name],
