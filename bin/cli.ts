@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { errorCatalogue } from '../api/index.ts';
+import { registerBuild } from './commands/build.ts';
 import { registerIngest } from './commands/ingest.ts';
 import { registerKafka } from './commands/kafka.ts';
 import { registerMigrate } from './commands/migrate.ts';
@@ -23,6 +24,7 @@ registerToken(program);
 registerIngest(program);
 registerReadCommands(program);
 registerKafka(program);
+registerBuild(program);
 program
   .command('errors')
   .description('List the API error and rejection codes with their meaning.')

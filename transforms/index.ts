@@ -3,3 +3,5 @@ export { parseModelFile, MATERIALIZATIONS, GENERIC_TESTS, type ModelFile, type M
 export { selectModels } from './select-models.ts';
 export { runProject, type ModelResult, type ModelStatus, type RunOptions } from './run-project.ts';
 export { renderModel } from './render-model.ts';
+export { manifest, runResults, writeArtifacts } from './artifacts.ts';
+export { RAW_SOURCES, PROJECT_NAME } from './raw-sources.ts';

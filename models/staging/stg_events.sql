@@ -1,0 +1,21 @@
+/*---
+materialized: view
+tags: [staging]
+description: Accepted events, deduplicated, with the attributes meters group by.
+columns:
+  tenant_id: { description: Tenant the event belongs to., tests: [not_null] }
+  type: { tests: [not_null] }
+---*/
+SELECT
+  tenant_id,
+  source,
+  id,
+  type,
+  time,
+  policy_version,
+  plan,
+  feature,
+  flow_type,
+  sla_tier,
+  data
+FROM {{ source('raw', 'events') }} raw_events
