@@ -59,8 +59,18 @@ export interface Warehouse {
    * window) or appears earlier in the same call. Safe across restarts.
    */
   insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[]): Promise<UniqueInsertResult>;
-  /** Makes `name` a view of `select`, or a table of its rows, replacing whatever `name` was (view or table). */
-  materialize(name: string, kind: RelationKind, select: string): Promise<void>;
+  /**
+   * Makes `name` a view of `select`, or a table of its rows, replacing whatever
+   * `name` was. A table given a `uniqueKey` is one `mergeInto` can merge into.
+   */
+  materialize(name: string, kind: RelationKind, select: string, uniqueKey?: readonly string[]): Promise<void>;
+  /**
+   * Adds the rows of `select` to table `name`: appended, or — with a `uniqueKey` —
+   * replacing rows with the same key (reads through `dialect.deduplicated` on
+   * engines that merge later).
+   */
+  mergeInto(name: string, select: string, uniqueKey: readonly string[]): Promise<void>;
+  hasRelation(name: string): Promise<boolean>;
   /**
    * Runs `fn` atomically: everything it does commits together or not at all.
    * Absent on engines without transactions (ClickHouse).

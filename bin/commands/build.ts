@@ -35,8 +35,9 @@ export function registerBuild(program: Command): void {
     program
       .command('build')
       .description('Compile the models, run them in dependency order on the warehouse, and write target/manifest.json and run_results.json.')
-      .option('--target <dir>', 'where the artifacts go', 'target'),
-  ).action(async (options: SelectionOptions & { target: string }) => {
+      .option('--target <dir>', 'where the artifacts go', 'target')
+      .option('--full-refresh', 'rebuild incremental models from scratch'),
+  ).action(async (options: SelectionOptions & { target: string; fullRefresh?: boolean }) => {
     const config = loadConfig();
     const project = await compileProject(resolve(options.models), RAW_SOURCES);
     const selected = selectModels(project, options.select, options.exclude);
@@ -52,6 +53,7 @@ export function registerBuild(program: Command): void {
       console.log(`Running ${selected.length} of ${project.models.size} models on ${warehouse.location}`);
       results = await runProject(warehouse, project, {
         models: selected,
+        fullRefresh: options.fullRefresh,
         onModel: ({ model, index, total, result }) => {
           const kind = project.models.get(model)!.config.materialized;
           const position = `${String(index + 1).padStart(String(total).length)}/${total}`;

@@ -132,19 +132,35 @@ export class ClickHouseWarehouse implements Warehouse {
     return this.unique.insert(spec, rows);
   }
 
-  /** DROP TABLE drops views too. A table is built beside the old one, then swapped in. */
-  async materialize(name: string, kind: RelationKind, select: string): Promise<void> {
+  /**
+   * DROP TABLE drops views too. A table is built beside the old one, then
+   * swapped in; with a unique key it is a ReplacingMergeTree ordered by it (the
+   * key columns cannot be Nullable there), so `mergeInto` replaces by key.
+   */
+  async materialize(name: string, kind: RelationKind, select: string, uniqueKey: readonly string[] = []): Promise<void> {
     assertIdentifier(name);
+    uniqueKey.forEach(assertIdentifier);
+    const engine = uniqueKey.length ? `ReplacingMergeTree ORDER BY (${uniqueKey.join(', ')})` : 'MergeTree ORDER BY tuple()';
     const statements =
       kind === 'view'
         ? [`DROP TABLE IF EXISTS ${name}`, `CREATE VIEW ${name} AS ${select}`]
         : [
             `DROP TABLE IF EXISTS ${name}__new`,
-            `CREATE TABLE ${name}__new ENGINE = MergeTree ORDER BY tuple() AS ${select}`,
+            `CREATE TABLE ${name}__new ENGINE = ${engine} AS ${select}`,
             `DROP TABLE IF EXISTS ${name}`,
             `RENAME TABLE ${name}__new TO ${name}`,
           ];
     for (const statement of statements) await this.execute(statement);
+  }
+
+  /** An insert: a table made with a unique key is a ReplacingMergeTree, which keeps the later row per key. */
+  async mergeInto(name: string, select: string): Promise<void> {
+    await this.execute(`INSERT INTO ${assertIdentifier(name)} ${select}`);
+  }
+
+  async hasRelation(name: string): Promise<boolean> {
+    const rows = await this.query('SELECT name FROM system.tables WHERE database = currentDatabase() AND name = ?', [name]);
+    return rows.length > 0;
   }
 
   async close(): Promise<void> {

@@ -128,6 +128,25 @@ export class DuckDBWarehouse implements Warehouse {
     });
   }
 
+  async mergeInto(name: string, select: string, uniqueKey: readonly string[]): Promise<void> {
+    assertIdentifier(name);
+    uniqueKey.forEach(assertIdentifier);
+    if (uniqueKey.length === 0) return this.execute(`INSERT INTO ${name} SELECT * FROM (${select})`);
+    const staged = `${name}__incoming`;
+    const match = uniqueKey.map((k) => `${name}.${k} = ${staged}.${k}`).join(' AND ');
+    await this.transaction(async () => {
+      await this.execute(`CREATE OR REPLACE TEMP TABLE ${staged} AS ${select}`);
+      await this.execute(`DELETE FROM ${name} USING ${staged} WHERE ${match}`);
+      await this.execute(`INSERT INTO ${name} SELECT * FROM ${staged}`);
+      await this.execute(`DROP TABLE ${staged}`);
+    });
+  }
+
+  async hasRelation(name: string): Promise<boolean> {
+    const rows = await this.query("SELECT 1 FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [name]);
+    return rows.length > 0;
+  }
+
   transaction<T>(fn: () => Promise<T>): Promise<T> {
     return this.writeLock.run(async () => {
       await this.writer.run('BEGIN TRANSACTION');
