@@ -57,16 +57,28 @@ export function runResults(results: readonly ModelResult[], projectName: string,
   return {
     metadata: { dbt_schema_version: `${DBT_SCHEMA}/run-results/v6.json`, generated_at: generatedAt.toISOString() },
     elapsed_time: elapsedSeconds,
-    results: results.map((r) => ({
-      unique_id: `model.${projectName}.${r.model}`,
-      status: r.status,
-      execution_time: r.seconds,
-      timing: [],
-      message: r.message,
-      thread_id: 'main',
-      compiled_code: r.sql,
-      adapter_response: { rows_affected: r.rows },
-    })),
+    results: results.flatMap((r) => [
+      {
+        unique_id: `model.${projectName}.${r.model}`,
+        status: r.status,
+        execution_time: r.seconds,
+        timing: [],
+        message: r.message,
+        thread_id: 'main',
+        compiled_code: r.sql,
+        adapter_response: { rows_affected: r.rows },
+      },
+      ...r.tests.map((t) => ({
+        unique_id: `test.${projectName}.${t.name}`,
+        status: t.status,
+        execution_time: 0,
+        timing: [],
+        message: t.message,
+        thread_id: 'main',
+        failures: t.failures,
+        adapter_response: {},
+      })),
+    ]),
   };
 }
 

@@ -19,6 +19,13 @@ describe('compileProject', () => {
     ]);
     expect(project.models.get('stg_events')!.sources).toEqual([['raw', 'events']]);
     expect(project.children.get('stg_events')).toEqual(['daily_counts']);
+    expect(project.parents.get('daily_counts')).toEqual(['stg_events']); // by ref and by its relationships test
+  });
+
+  it('builds the target of a relationships test before the model tested against it', async () => {
+    const project = await compileProject(fixture('tested'), SOURCES);
+    expect(project.order).toEqual(['tenants', 'plans', 'after_plans']);
+    expect(project.parents.get('plans')).toEqual(['tenants']);
   });
 
   it('reports every broken model at once: cycle, unknown ref, bad config, unknown source', async () => {

@@ -51,7 +51,13 @@ export async function compileProject(dir: string, sources: Sources): Promise<Com
       }
     }
   }
-  const parents = new Map([...models.values()].map((m) => [m.name, m.refs.filter((r) => models.has(r))]));
+  // A relationships test reads its target, so the target is built first, like a ref.
+  const parents = new Map(
+    [...models.values()].map((m) => {
+      const tested = Object.values(m.config.columns).flatMap(({ tests }) => tests.flatMap((t) => (t.name === 'relationships' && t.to ? [t.to] : [])));
+      return [m.name, [...new Set([...m.refs, ...tested])].filter((r) => models.has(r) && r !== m.name)];
+    }),
+  );
   const { order, cycles } = topologicalOrder(parents);
   for (const cycle of cycles) problems.push({ path: models.get(cycle[0]!)!.path, message: `ref cycle: ${[...cycle, cycle[0]].join(' → ')}` });
   if (problems.length) throw new CompileError(problems);

@@ -1,8 +1,16 @@
 import type { Warehouse } from '../warehouse/index.ts';
 import type { CompiledProject } from './compile-project.ts';
+import { columnTestQueries } from './column-tests.ts';
 import { mergedByKey, renderModel } from './render-model.ts';
 
 export type ModelStatus = 'success' | 'error' | 'skipped';
+
+export interface TestResult {
+  name: string;
+  status: 'pass' | 'warn' | 'fail' | 'error';
+  failures: number;
+  message: string;
+}
 
 export interface ModelResult {
   model: string;
@@ -13,6 +21,8 @@ export interface ModelResult {
   /** Rows in the relation after the run (views: not counted). */
   rows: number | null;
   sql: string;
+  /** Its column tests, run after it was built. */
+  tests: TestResult[];
 }
 
 export interface RunOptions {
@@ -58,8 +68,8 @@ async function runModel(
   const isIncremental = materialized === 'incremental' && !fullRefresh && (await warehouse.hasRelation(name));
   const sql = renderModel(model, { dialect: warehouse.dialect, project, isIncremental });
   const started = performance.now();
-  const done = (status: ModelStatus, message: string, rows: number | null = null): ModelResult => ({
-    model: name, status, message, rows, sql, seconds: (performance.now() - started) / 1000,
+  const done = (status: ModelStatus, message: string, rows: number | null = null, tests: TestResult[] = []): ModelResult => ({
+    model: name, status, message, rows, sql, tests, seconds: (performance.now() - started) / 1000,
   });
   const brokenParent = project.parents.get(name)!.find((parent) => failed.has(parent));
   if (brokenParent) return done('skipped', `upstream ${failed.get(brokenParent)} failed`);
@@ -69,11 +79,35 @@ async function runModel(
   try {
     if (isIncremental) await warehouse.mergeInto(name, sql, uniqueKey);
     else await warehouse.materialize(name, materialized === 'view' ? 'view' : 'table', sql, uniqueKey);
-    if (materialized === 'view') return done('success', 'view created');
-    const relation = mergedByKey(model) ? warehouse.dialect.deduplicated(name) : name;
-    const [count] = await warehouse.query<{ n: number }>(`SELECT count(*) AS n FROM ${relation}`);
-    return done('success', isIncremental ? (uniqueKey.length ? 'merged' : 'appended') : 'table built', count!.n);
+    const relation = (model: string) =>
+      mergedByKey(project.models.get(model)!) ? warehouse.dialect.deduplicated(model) : model;
+    const tests = await runTests(warehouse, project, name, relation);
+    const failing = tests.filter((t) => t.status === 'fail' || t.status === 'error');
+    const built = materialized === 'view' ? 'view created' : isIncremental ? (uniqueKey.length ? 'merged' : 'appended') : 'table built';
+    const message = failing.length ? `${failing.length} test${failing.length > 1 ? 's' : ''} failed: ${failing.map((t) => t.message).join('; ')}` : built;
+    const rows = materialized === 'view' ? null : (await warehouse.query<{ n: number }>(`SELECT count(*) AS n FROM ${relation(name)}`))[0]!.n;
+    return done(failing.length ? 'error' : 'success', message, rows, tests);
   } catch (error) {
     return done('error', (error as Error).message);
   }
+}
+
+async function runTests(
+  warehouse: Warehouse,
+  project: CompiledProject,
+  name: string,
+  relation: (model: string) => string,
+): Promise<TestResult[]> {
+  const results: TestResult[] = [];
+  for (const test of columnTestQueries(project.models.get(name)!, relation)) {
+    try {
+      const [row] = await warehouse.query<{ failures: number }>(test.sql, test.params);
+      const failures = Number(row?.failures ?? 0);
+      const status = failures === 0 ? 'pass' : test.severity === 'warn' ? 'warn' : 'fail';
+      results.push({ name: test.name, status, failures, message: `${test.name}: ${failures} failing row${failures === 1 ? '' : 's'}` });
+    } catch (error) {
+      results.push({ name: test.name, status: 'error', failures: 0, message: `${test.name}: ${(error as Error).message}` });
+    }
+  }
+  return results;
 }

@@ -37,7 +37,8 @@ describe('dbt artifacts', () => {
     expect(doc.parent_map['model.companyos.stg_events']).toEqual(['source.companyos.raw.events']);
     expect(doc.child_map['source.companyos.raw.events']).toEqual(['model.companyos.stg_events']);
     expect(doc.child_map['model.companyos.daily_counts']).toEqual(['model.companyos.tenant_totals']);
-    const run = runResults([{ model: 'stg_events', status: 'success', message: 'view created', seconds: 0.5, rows: null, sql: 'SELECT 1' }], 'companyos', at, 1.5);
+    const run = runResults([{ model: 'stg_events', status: 'success', message: 'view created', seconds: 0.5, rows: null, sql: 'SELECT 1', tests: [{ name: 'not_null_stg_events_tenant_id', status: 'fail', failures: 2, message: 'x' }] }], 'companyos', at, 1.5);
     expect(run.results[0]).toMatchObject({ unique_id: 'model.companyos.stg_events', status: 'success', execution_time: 0.5, adapter_response: { rows_affected: null } });
+    expect(run.results[1]).toMatchObject({ unique_id: 'test.companyos.not_null_stg_events_tenant_id', status: 'fail', failures: 2 });
   });
 });
