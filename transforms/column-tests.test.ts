@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { IngestPipeline } from '../ingest/index.ts';
+import { CLICKHOUSE_DIALECT, DUCKDB_DIALECT } from '../warehouse/index.ts';
 import { TEST_ENGINES, useWarehouse } from '../test/support/engines.ts';
 import { cloudEvent } from '../test/support/events.ts';
 import { columnTestQueries } from './column-tests.ts';
@@ -12,7 +13,7 @@ import { runProject } from './run-project.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}/`, import.meta.url));
 const golden = (name: string) => readFile(new URL(`./goldens/${name}`, import.meta.url), 'utf8');
-const DIALECTS = { duckdb: { deduplicated: (t: string) => t }, clickhouse: { deduplicated: (t: string) => `${t} FINAL` } };
+const DIALECTS = { duckdb: DUCKDB_DIALECT, clickhouse: CLICKHOUSE_DIALECT };
 
 describe.each(TEST_ENGINES)('column tests on %s', (engine) => {
   const db = useWarehouse(engine);

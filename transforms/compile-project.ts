@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { meterModel, meterModelName, parseMeters } from './meters.ts';
 import { parseModelFile, type ModelFile, type ModelProblem } from './model-file.ts';
 
 /** Raw tables models may read with `{{ source('name', 'table') }}`. */
@@ -23,11 +24,22 @@ export class CompileError extends Error {
   }
 }
 
-/** Reads every `.sql` file under `dir` and checks the graph: names, refs, sources, tests, cycles. */
+/**
+ * Reads every `.sql` file under `dir`, and the meters of `dir/meters.yaml` as
+ * generated models, and checks the graph: names, refs, sources, tests, cycles.
+ */
 export async function compileProject(dir: string, sources: Sources): Promise<CompiledProject> {
   const files = await sqlFiles(dir);
   const problems: ModelProblem[] = [];
   const models = new Map<string, ModelFile>();
+  const metersFile = join(dir, 'meters.yaml');
+  const metersText = await readFile(metersFile, 'utf8').catch(() => undefined);
+  if (metersText !== undefined) {
+    const path = relative(process.cwd(), metersFile);
+    const { meters, problems: found } = parseMeters(path, metersText);
+    problems.push(...found);
+    for (const meter of meters) models.set(meterModelName(meter), meterModel(meter, path));
+  }
   for (const file of files) {
     const path = relative(process.cwd(), file);
     const { model, problems: found } = parseModelFile(path, await readFile(file, 'utf8'));

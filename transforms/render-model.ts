@@ -15,14 +15,18 @@ const INCREMENTAL_BLOCK = /\{%-?\s*if\s+is_incremental\(\)\s*-?%\}([\s\S]*?)\{%-
  * The model's SQL as the engine runs it, with dbt's syntax: `{{ ref('m') }}`
  * becomes the model's relation (a deduplicated read for models merged by key),
  * `{{ source('raw', 't') }}` a deduplicated read of the raw table,
- * `{{ this }}` the model's own table, and `{% if is_incremental() %} … {% endif %}`
- * is kept only on incremental runs.
+ * `{{ this }}` the model's own table, `{% if is_incremental() %} … {% endif %}`
+ * is kept only on incremental runs, and the dialect macros `json_string`,
+ * `json_number` and `time_window` become the engine's SQL.
  */
 export function renderModel(model: ModelFile, context: RenderContext): string {
   const { dialect, project } = context;
   return model.body
     .replace(INCREMENTAL_BLOCK, (_, block: string) => (context.isIncremental ? block : ''))
     .replace(/\{\{\s*this\s*\}\}/g, model.name)
+    .replace(/\{\{\s*json_string\(\s*'([^']+)'\s*,\s*'([^']+)'\s*\)\s*\}\}/g, (_, column: string, key: string) => dialect.jsonString(column, key))
+    .replace(/\{\{\s*json_number\(\s*'([^']+)'\s*,\s*'([^']+)'\s*\)\s*\}\}/g, (_, column: string, key: string) => dialect.jsonNumber(column, key))
+    .replace(/\{\{\s*time_window\(\s*'([^']+)'\s*,\s*'([^']+)'\s*\)\s*\}\}/g, (_, unit: string, column: string) => dialect.timeWindow(unit as 'hour', column))
     .replace(/\{\{\s*ref\(\s*'([^']+)'\s*\)\s*\}\}/g, (_, name: string) => {
       const target = project.models.get(name)!;
       return mergedByKey(target) ? `(SELECT * FROM ${dialect.deduplicated(name)})` : name;

@@ -10,3 +10,9 @@ export function assertIdentifier(name: string): string {
   if (!IDENTIFIER.test(name)) throw new WarehouseError(`"${name}" is not a valid table or column name`);
   return name;
 }
+
+/** Time units that may go into SQL: `hour`, `day` or `month`. */
+export function timeUnit(unit: string): 'hour' | 'day' | 'month' {
+  if (unit !== 'hour' && unit !== 'day' && unit !== 'month') throw new WarehouseError(`"${unit}" is not a time window (hour, day or month)`);
+  return unit;
+}

@@ -1,4 +1,5 @@
-export type { Dialect, EngineName, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from './warehouse.ts';
+export { TIME_UNITS } from './warehouse.ts';
+export type { Dialect, EngineName, RelationKind, Row, TimeUnit, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from './warehouse.ts';
 export { WarehouseError, WarehouseLockedError, MigrationError } from './errors.ts';
 export { openWarehouse, migrateWarehouse, ENGINES, type WarehouseConfig } from './open-warehouse.ts';
 export type { Migration, MigrationReport } from './migrations.ts';
@@ -6,3 +7,5 @@ export { DuckDBWarehouse } from './duckdb/duckdb-warehouse.ts';
 export { EVENT_COLUMNS, QUARANTINE_COLUMNS } from './tables.ts';
 export { assertIdentifier } from './identifier.ts';
 export { ClickHouseWarehouse } from './clickhouse/clickhouse-warehouse.ts';
+export { DUCKDB_DIALECT } from './duckdb/duckdb-dialect.ts';
+export { CLICKHOUSE_DIALECT } from './clickhouse/clickhouse-dialect.ts';

@@ -19,7 +19,16 @@ export interface Dialect {
    * that hides them (`events FINAL`); elsewhere the table itself.
    */
   deduplicated(table: string): string;
+  /** A top-level string field of a JSON text column, '' when absent. `key` is a plain name. */
+  jsonString(column: string, key: string): string;
+  /** A top-level numeric field of a JSON text column, 0 when absent. */
+  jsonNumber(column: string, key: string): string;
+  /** The start of the hour, day or month a timestamp falls in, as a timestamp. */
+  timeWindow(unit: TimeUnit, column: string): string;
 }
+
+export type TimeUnit = 'hour' | 'day' | 'month';
+export const TIME_UNITS: readonly TimeUnit[] = ['hour', 'day', 'month'];
 
 export type RelationKind = 'view' | 'table';
 

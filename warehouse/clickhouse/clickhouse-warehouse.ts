@@ -5,7 +5,8 @@ import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
 import { splitStatements } from '../sql-statements.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
-import type { Dialect, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
+import type { RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
+import { CLICKHOUSE_DIALECT } from './clickhouse-dialect.ts';
 import { bindParams, parseTsvWithTypes, toClickHouseLiteral, toTsvField } from './clickhouse-values.ts';
 
 type Rows = readonly (readonly SqlValue[])[];
@@ -13,7 +14,6 @@ type Rows = readonly (readonly SqlValue[])[];
 /** Keys per existence query: keeps the SQL well under ClickHouse's 256 KiB max_query_size. */
 const KEYS_PER_LOOKUP = 1000;
 
-const CLICKHOUSE_DIALECT: Dialect = { deduplicated: (table) => `${assertIdentifier(table)} FINAL` };
 
 export interface ClickHouseOptions {
   /** HTTP interface, e.g. http://user:password@127.0.0.1:8123 */

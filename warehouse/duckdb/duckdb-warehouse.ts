@@ -10,7 +10,8 @@ import { WarehouseError, WarehouseLockedError } from '../errors.ts';
 import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
-import type { Dialect, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
+import type { RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
+import { DUCKDB_DIALECT } from './duckdb-dialect.ts';
 import { fromDuckDBValue, toDuckDBParam } from './duckdb-values.ts';
 
 /** DuckDB's largest data chunk. */
@@ -26,7 +27,6 @@ const READ_POOL_SIZE = 4;
 const CHECKPOINT_EVERY_ROWS = 100_000;
 const WAL_BACKSTOP = '512MB';
 
-const DUCKDB_DIALECT: Dialect = { deduplicated: (table) => table };
 
 /**
  * The embedded warehouse. One process owns the file; writes go through one
