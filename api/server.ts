@@ -11,6 +11,7 @@ import { PlatformMetrics } from './metrics.ts';
 import { eventRoutes } from './routes/events.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { quarantineRoutes } from './routes/quarantine.ts';
+import { transformRoutes } from './routes/transforms.ts';
 
 export interface ServerOptions {
   warehouse: Warehouse;
@@ -29,6 +30,8 @@ export interface ServerOptions {
    * (acks from all replicas) instead of writing them; a consumer lands them.
    */
   publishTo?: { brokers: string[]; topic: string };
+  /** Where `POST /v1/transforms/build` finds models and writes artifacts. */
+  transforms?: { modelsDir: string; targetDir: string; operatorTenant: string };
 }
 
 export const DEFAULT_MAX_BATCH_EVENTS = 5_000;
@@ -92,6 +95,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     maxBatchEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
   });
   quarantineRoutes(app, { warehouse: options.warehouse });
+  transformRoutes(app, {
+    warehouse: options.warehouse,
+    modelsDir: options.transforms?.modelsDir ?? 'models',
+    targetDir: options.transforms?.targetDir ?? 'target',
+    operatorTenant: options.transforms?.operatorTenant ?? 'summit-internal',
+  });
   operationsRoutes(app, { warehouse: options.warehouse, metrics });
 
   if (options.kafka) {

@@ -1,5 +1,6 @@
 import { listEvents, listQuarantine, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../api/index.ts';
-import { IngestPipeline, toNdjson, type IngestResult } from '../ingest/index.ts';
+import { IngestPipeline, TENANT_ZERO, toNdjson, type IngestResult } from '../ingest/index.ts';
+import { buildProject, type BuildReport, type BuildRequest } from '../transforms/index.ts';
 import { migrateWarehouse, openWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { jwtSecret, warehouseConfig, type PlatformConfig } from './config.ts';
 import { findRunningPlatform } from './running-platform.ts';
@@ -16,6 +17,8 @@ export interface PlatformClient {
   ingest(events: unknown[], submitter: string): Promise<IngestResult>;
   events(tenant: string, filter: EventFilter): Promise<Page<'events', Record<string, unknown>>>;
   quarantine(tenant: string, filter: QuarantineFilter): Promise<Page<'items', ParkedEvent>>;
+  /** Builds the models (the running platform uses its own models and target folders). */
+  build(request: BuildRequest): Promise<BuildReport>;
   close(): Promise<void>;
 }
 
@@ -50,6 +53,10 @@ class LocalPlatformClient implements PlatformClient {
 
   quarantine(tenant: string, filter: QuarantineFilter) {
     return listQuarantine(this.warehouse, tenant, filter);
+  }
+
+  build(request: BuildRequest): Promise<BuildReport> {
+    return buildProject(this.warehouse, request);
   }
 
   close(): Promise<void> {
@@ -92,16 +99,21 @@ class HttpPlatformClient implements PlatformClient {
     return this.call<Page<'items', ParkedEvent>>('GET', `/v1/quarantine?${query(filter)}`, tenant, ['reader']);
   }
 
+  build(request: BuildRequest): Promise<BuildReport> {
+    const body = JSON.stringify({ select: request.select, exclude: request.exclude, full_refresh: request.fullRefresh });
+    return this.call('POST', '/v1/transforms/build', TENANT_ZERO, ['operator'], body, 'application/json');
+  }
+
   async close(): Promise<void> {}
 
-  private async call<T>(method: string, path: string, tenant: string, roles: Role[], body?: string): Promise<T> {
+  private async call<T>(method: string, path: string, tenant: string, roles: Role[], body?: string, type = 'application/x-ndjson'): Promise<T> {
     const key = `${tenant}/${roles.join()}`;
     if (!this.tokens.has(key)) this.tokens.set(key, this.authority.mint({ tenant, roles, subject: 'companyos-cli', expiresIn: '1h' }));
     const response = await fetch(`${this.url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${await this.tokens.get(key)}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/x-ndjson' }),
+        ...(body === undefined ? {} : { 'content-type': type }),
       },
       body,
     });

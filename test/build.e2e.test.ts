@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killAllCliProcesses, runCli, TempDirs } from './support/cli.ts';
+import { killAllCliProcesses, runCli, startPlatform, TempDirs } from './support/cli.ts';
 
 describe('companyos build, end to end', () => {
   const temp = new TempDirs();
@@ -16,10 +16,10 @@ describe('companyos build, end to end', () => {
     const target = join(dataDir, 'target');
     const built = await runCli(['build', '--target', target], { dataDir });
     expect(built.code, built.stderr).toBe(0);
-    expect(built.stdout).toMatch(/1\/1 OK {4}stg_events \(view\)/);
-    expect(built.stdout).toContain('PASS=1 ERROR=0 SKIP=0');
+    expect(built.stdout).toMatch(/OK {4}stg_events \(view created, 2\/2 tests pass\)/);
+    expect(built.stdout).toContain('6 of 6 models. PASS=6 ERROR=0 SKIP=0');
     const results = JSON.parse(await readFile(join(target, 'run_results.json'), 'utf8')) as { results: { unique_id: string; status: string }[] };
-    expect(results.results).toEqual([expect.objectContaining({ unique_id: 'model.companyos.stg_events', status: 'success' })]);
+    expect(results.results.map((r) => r.unique_id)).toEqual(expect.arrayContaining(['model.companyos.stg_events', 'model.companyos.meter_policy_decisions_total']));
 
     const broken = fileURLToPath(new URL('../transforms/fixtures/broken/', import.meta.url));
     const failed = await runCli(['build', '--models', broken, '--target', target], { dataDir });
@@ -27,5 +27,25 @@ describe('companyos build, end to end', () => {
     expect(failed.stderr).toContain('5 problems in the models');
     expect(failed.stderr).toContain('ref cycle: a → b → a');
     expect(failed.stderr).not.toContain('    at ');
+  });
+
+  it('builds the meters of the seeded demo data through the running platform', { timeout: 90_000 }, async () => {
+    const dataDir = await temp.make();
+    const platform = await startPlatform(dataDir);
+    try {
+      const built = await runCli(['build', '-s', 'tag:meters'], { dataDir, timeoutMs: 60_000 });
+      expect(built.code, built.stderr).toBe(0);
+      expect(built.stdout).toContain(`Building on the running platform at ${platform.url}`);
+      expect(built.stdout).toContain('5 of 6 models. PASS=5 ERROR=0 SKIP=0');
+      expect(built.stdout).toMatch(/OK {4}meter_policy_decisions_total \(table built, \d+ rows/);
+      const refused = await fetch(`${platform.url}/v1/transforms/build`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${(await runCli(['token', '--tenant', 'acme', '--role', 'admin'], { dataDir })).stdout.trim()}` },
+        body: '{}',
+      });
+      expect(refused.status).toBe(403);
+    } finally {
+      await platform.stop('SIGTERM');
+    }
   });
 });

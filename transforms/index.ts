@@ -5,3 +5,4 @@ export { runProject, type ModelResult, type ModelStatus, type RunOptions } from 
 export { renderModel } from './render-model.ts';
 export { manifest, runResults, writeArtifacts } from './artifacts.ts';
 export { RAW_SOURCES, PROJECT_NAME } from './raw-sources.ts';
+export { buildProject, type BuildRequest, type BuildReport } from './build-project.ts';

@@ -1,19 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import {
-  compileProject,
-  manifest,
-  PROJECT_NAME,
-  RAW_SOURCES,
-  runProject,
-  runResults,
-  selectModels,
-  writeArtifacts,
-  type ModelResult,
-} from '../../transforms/index.ts';
-import { migrateWarehouse, openWarehouse } from '../../warehouse/index.ts';
-import { ConfigError, loadConfig, warehouseConfig } from '../config.ts';
-import { findRunningPlatform } from '../running-platform.ts';
+import { compileProject, RAW_SOURCES, selectModels, type BuildReport, type ModelResult } from '../../transforms/index.ts';
+import { loadConfig } from '../config.ts';
+import { connectPlatform } from '../platform-client.ts';
 
 interface SelectionOptions {
   select: string[];
@@ -34,45 +23,35 @@ export function registerBuild(program: Command): void {
   withSelection(
     program
       .command('build')
-      .description('Compile the models, run them in dependency order on the warehouse, and write target/manifest.json and run_results.json.')
+      .description(
+        'Compile the models, run them in dependency order on the warehouse, and write target/manifest.json and ' +
+          'run_results.json. Goes through the running platform when `companyos start` is up.',
+      )
       .option('--target <dir>', 'where the artifacts go', 'target')
       .option('--full-refresh', 'rebuild incremental models from scratch'),
   ).action(async (options: SelectionOptions & { target: string; fullRefresh?: boolean }) => {
-    const config = loadConfig();
-    const project = await compileProject(resolve(options.models), RAW_SOURCES);
-    const selected = selectModels(project, options.select, options.exclude);
-    const running = await findRunningPlatform(config.dataDir);
-    if (running && config.engine === 'duckdb') {
-      throw new ConfigError(`The platform at ${running} owns the DuckDB warehouse; stop it to build (building through the API comes next).`);
-    }
-    const warehouse = await openWarehouse(warehouseConfig(config));
-    const started = new Date();
-    let results: ModelResult[];
+    const client = await connectPlatform(loadConfig());
+    let report: BuildReport;
     try {
-      await migrateWarehouse(warehouse);
-      console.log(`Running ${selected.length} of ${project.models.size} models on ${warehouse.location}`);
-      results = await runProject(warehouse, project, {
-        models: selected,
+      console.log(`Building on ${client.description}`);
+      report = await client.build({
+        modelsDir: options.models,
+        targetDir: options.target,
+        select: options.select,
+        exclude: options.exclude,
         fullRefresh: options.fullRefresh,
-        onModel: ({ model, index, total, result }) => {
-          const kind = project.models.get(model)!.config.materialized;
-          const position = `${String(index + 1).padStart(String(total).length)}/${total}`;
-          if (!result) return;
-          const label = { success: 'OK   ', error: 'ERROR', skipped: 'SKIP ' }[result.status];
-          const rows = result.rows === null ? '' : `, ${result.rows} rows`;
-          console.log(`${position} ${label} ${model} (${kind}${rows}) in ${result.seconds.toFixed(2)}s${result.status === 'success' ? '' : `: ${result.message}`}`);
-        },
+        onModel: ({ index, total, result }) => result && console.log(describe(result, index, total)),
       });
     } finally {
-      await warehouse.close();
+      await client.close();
     }
-    const elapsed = (Date.now() - started.getTime()) / 1000;
-    await writeArtifacts(resolve(options.target), {
-      manifest: manifest(project, PROJECT_NAME, RAW_SOURCES, started),
-      runResults: runResults(results, PROJECT_NAME, started, elapsed),
-    });
-    const count = (status: string) => results.filter((r) => r.status === status).length;
-    console.log(`Done in ${elapsed.toFixed(1)}s. PASS=${count('success')} ERROR=${count('error')} SKIP=${count('skipped')}; artifacts in ${options.target}/`);
+    // Through the API the results come back together, at the end.
+    if (client.description.startsWith('the running platform')) report.results.forEach((r, i) => console.log(describe(r, i, report.results.length)));
+    const count = (status: string) => report.results.filter((r) => r.status === status).length;
+    console.log(
+      `Done in ${report.seconds.toFixed(1)}s: ${report.selected} of ${report.total} models. ` +
+        `PASS=${count('success')} ERROR=${count('error')} SKIP=${count('skipped')}`,
+    );
     if (count('error')) process.exitCode = 1;
   });
 
@@ -85,4 +64,13 @@ export function registerBuild(program: Command): void {
       }
     },
   );
+}
+
+function describe(result: ModelResult, index: number, total: number): string {
+  const position = `${String(index + 1).padStart(String(total).length)}/${total}`;
+  const label = { success: 'OK   ', error: 'ERROR', skipped: 'SKIP ' }[result.status];
+  const rows = result.rows === null ? '' : `, ${result.rows} rows`;
+  const tests = result.tests.length ? `, ${result.tests.filter((t) => t.status === 'pass').length}/${result.tests.length} tests pass` : '';
+  const detail = result.status === 'success' ? '' : `: ${result.message}`;
+  return `${position} ${label} ${result.model} (${result.message.split(':')[0]}${rows}${tests}) in ${result.seconds.toFixed(2)}s${detail}`;
 }
