@@ -18,6 +18,8 @@ export const API_ERRORS = {
   BAD_REQUEST: [400, 'The request is malformed.'],
   QUERY_INVALID: [400, 'A query parameter is not valid.'],
   CURSOR_INVALID: [400, 'The cursor is not one this server issued; start again without it.'],
+  METER_UNKNOWN: [404, 'There is no such meter.'],
+  METER_NOT_BUILT: [409, 'That meter has not been built yet.'],
   MODELS_INVALID: [400, 'The SQL models do not compile; every problem is listed.'],
   BUILD_IN_PROGRESS: [409, 'A build is already running; try again when it is done.'],
   NOT_FOUND: [404, 'There is no such endpoint.'],

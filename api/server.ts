@@ -12,6 +12,7 @@ import { eventRoutes } from './routes/events.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { quarantineRoutes } from './routes/quarantine.ts';
 import { transformRoutes } from './routes/transforms.ts';
+import { usageRoutes } from './routes/usage.ts';
 
 export interface ServerOptions {
   warehouse: Warehouse;
@@ -95,6 +96,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     maxBatchEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
   });
   quarantineRoutes(app, { warehouse: options.warehouse });
+  usageRoutes(app, { warehouse: options.warehouse, modelsDir: options.transforms?.modelsDir ?? 'models' });
   transformRoutes(app, {
     warehouse: options.warehouse,
     modelsDir: options.transforms?.modelsDir ?? 'models',

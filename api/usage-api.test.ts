@@ -1,0 +1,61 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { useApi } from '../test/support/api.ts';
+import { TEST_ENGINES, useWarehouse } from '../test/support/engines.ts';
+import { cloudEvent } from '../test/support/events.ts';
+import { IngestPipeline } from '../ingest/index.ts';
+import { buildProject } from '../transforms/index.ts';
+
+const MODELS = fileURLToPath(new URL('../models/', import.meta.url));
+
+describe.each(TEST_ENGINES)('usage API on %s', (engine) => {
+  const db = useWarehouse(engine);
+  const server = useApi(db, { transforms: { modelsDir: MODELS, targetDir: '/tmp/companyos-usage-target', operatorTenant: 'summit-internal' } });
+  const decision = (id: string, time: string, data: object, tenantid = 'acme') =>
+    cloudEvent({ id, tenantid, time, type: 'policy.decisions_total', data: { bundle: 'core', package: 'entity', decision: 'allow', ...data } });
+
+  async function seedAndBuild() {
+    await new IngestPipeline(db.warehouse).ingest(
+      [
+        decision('1', '2026-11-20T10:05:00Z', {}),
+        decision('2', '2026-11-20T10:40:00Z', { decision: 'deny' }),
+        decision('3', '2026-11-20T11:10:00Z', {}),
+        decision('4', '2026-11-21T09:00:00Z', {}),
+        decision('g', '2026-11-20T10:05:00Z', {}, 'globex'),
+      ],
+      { channel: 'file', submitter: 'acme' },
+    );
+    await buildProject(db.warehouse, { modelsDir: MODELS, targetDir: '/tmp/companyos-usage-target', select: ['tag:meters'] });
+  }
+  const get = async (path: string, tenant = 'acme') =>
+    server.api.app.inject({ url: path, headers: { authorization: `Bearer ${await server.api.token(tenant, 'reader')}` } });
+
+  it('reads a meter per window, grouped, re-aggregated to days, and within a time range', async () => {
+    await seedAndBuild();
+    const hourly = (await get('/v1/tenants/acme/usage?meter=policy.decisions_total')).json();
+    expect(hourly).toMatchObject({ tenant: 'acme', meter: 'policy.decisions_total', aggregation: 'COUNT', window: 'hour' });
+    expect(hourly.rows).toEqual([
+      { window_start: '2026-11-20T10:00:00.000Z', value: 2 },
+      { window_start: '2026-11-20T11:00:00.000Z', value: 1 },
+      { window_start: '2026-11-21T09:00:00.000Z', value: 1 },
+    ]);
+    const byDecision = (await get('/v1/tenants/acme/usage?meter=policy.decisions_total&window=day&groupBy=decision')).json();
+    expect(byDecision.rows).toEqual([
+      { window_start: '2026-11-20T00:00:00.000Z', decision: 'allow', value: 2 },
+      { window_start: '2026-11-20T00:00:00.000Z', decision: 'deny', value: 1 },
+      { window_start: '2026-11-21T00:00:00.000Z', decision: 'allow', value: 1 },
+    ]);
+    const ranged = (await get('/v1/tenants/acme/usage?meter=policy.decisions_total&window=month&from=2026-11-20T11:00:00Z&to=2026-11-22T00:00:00Z')).json();
+    expect(ranged.rows).toEqual([{ window_start: '2026-11-01T00:00:00.000Z', value: 2 }]);
+  });
+
+  it("refuses another tenant's usage, unknown meters and dimensions, and unbuilt meters", async () => {
+    expect((await get('/v1/tenants/acme/usage?meter=policy.decisions_total')).json().code).toBe('METER_NOT_BUILT');
+    await seedAndBuild();
+    const other = await get('/v1/tenants/acme/usage?meter=policy.decisions_total', 'globex');
+    expect([other.statusCode, other.json().code]).toEqual([403, 'TENANT_FORBIDDEN']);
+    expect((await get('/v1/tenants/acme/usage?meter=nope')).json().code).toBe('METER_UNKNOWN');
+    expect((await get('/v1/tenants/acme/usage?meter=policy.decisions_total&groupBy=colour')).json()).toMatchObject({ code: 'QUERY_INVALID' });
+    expect((await get('/v1/tenants/acme/usage')).json()).toMatchObject({ code: 'QUERY_INVALID' });
+  });
+});
