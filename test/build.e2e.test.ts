@@ -17,7 +17,7 @@ describe('companyos build, end to end', () => {
     const built = await runCli(['build', '--target', target], { dataDir });
     expect(built.code, built.stderr).toBe(0);
     expect(built.stdout).toMatch(/OK {4}stg_events \(view created, 2\/2 tests pass\)/);
-    expect(built.stdout).toContain('6 of 6 models. PASS=6 ERROR=0 SKIP=0');
+    expect(built.stdout).toContain('14 of 14 models. PASS=14 ERROR=0 SKIP=0');
     const results = JSON.parse(await readFile(join(target, 'run_results.json'), 'utf8')) as { results: { unique_id: string; status: string }[] };
     expect(results.results.map((r) => r.unique_id)).toEqual(expect.arrayContaining(['model.companyos.stg_events', 'model.companyos.meter_policy_decisions_total']));
 
@@ -36,7 +36,7 @@ describe('companyos build, end to end', () => {
       const built = await runCli(['build', '-s', 'tag:meters'], { dataDir, timeoutMs: 60_000 });
       expect(built.code, built.stderr).toBe(0);
       expect(built.stdout).toContain(`Building on the running platform at ${platform.url}`);
-      expect(built.stdout).toContain('5 of 6 models. PASS=5 ERROR=0 SKIP=0');
+      expect(built.stdout).toContain('13 of 14 models. PASS=13 ERROR=0 SKIP=0');
       expect(built.stdout).toMatch(/OK {4}meter_policy_decisions_total \(table built, \d+ rows/);
       const refused = await fetch(`${platform.url}/v1/transforms/build`, {
         method: 'POST',

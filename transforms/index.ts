@@ -6,4 +6,4 @@ export { renderModel } from './render-model.ts';
 export { manifest, runResults, writeArtifacts } from './artifacts.ts';
 export { RAW_SOURCES, PROJECT_NAME } from './raw-sources.ts';
 export { buildProject, type BuildRequest, type BuildReport } from './build-project.ts';
-export { parseMeters, meterModel, meterModelName, AGGREGATIONS, type Meter, type Aggregation } from './meters.ts';
+export { parseMeters, meterModel, meterModelName, AGGREGATIONS, DECIMAL_AGGREGATIONS, type Meter, type Aggregation } from './meters.ts';

@@ -2,8 +2,11 @@ import { parse as parseYaml } from 'yaml';
 import { TIME_UNITS, type TimeUnit } from '../warehouse/index.ts';
 import type { ModelFile, ModelProblem } from './model-file.ts';
 
-export const AGGREGATIONS = ['COUNT', 'SUM', 'MAX', 'UNIQUE_COUNT'] as const;
+export const AGGREGATIONS = ['COUNT', 'SUM', 'MAX', 'LATEST', 'UNIQUE_COUNT'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
+
+/** Aggregations over a decimal value: their meters hold DECIMAL(38, 9), the others whole numbers. */
+export const DECIMAL_AGGREGATIONS: ReadonlySet<Aggregation> = new Set(['SUM', 'MAX', 'LATEST']);
 
 /** Event columns a meter can group by; any other dimension is a key of the event's `data`. */
 const COLUMN_DIMENSIONS = new Set(['plan', 'feature', 'flow_type', 'policy_version', 'sla_tier', 'source', 'subject']);
@@ -12,7 +15,7 @@ export interface Meter {
   name: string;
   eventType: string;
   aggregation: Aggregation;
-  /** Key of `data` that SUM, MAX and UNIQUE_COUNT read. */
+  /** Key of `data` that SUM, MAX, LATEST (as DECIMAL(38, 9)) and UNIQUE_COUNT (as text) read. */
   value?: string;
   /** Dimensions besides tenant_id. */
   groupBy: string[];
@@ -68,19 +71,24 @@ export function meterModelName(meter: Meter): string {
 }
 
 /**
- * A meter as an incremental model merged on (window, tenant, dimensions). An
+ * A meter as an incremental model merged on (window, tenant, dimensions);
+ * LATEST is the value of the event with the latest event time in the window. An
  * incremental run recomputes every window that newly ingested events fall in,
  * so an event that arrives after its window was built is counted.
  */
 export function meterModel(meter: Meter, path: string): ModelFile {
   const window = `{{ time_window('${meter.window}', 'time') }}`;
   const dimension = (d: string) => (COLUMN_DIMENSIONS.has(d) ? `coalesce(e.${d}, '')` : `{{ json_string('data', '${d}') }}`);
+  const decimal = `{{ json_decimal('data', '${meter.value}') }}`;
   const measure = {
     COUNT: 'count(*)',
-    SUM: `sum({{ json_number('data', '${meter.value}') }})`,
-    MAX: `max({{ json_number('data', '${meter.value}') }})`,
+    SUM: `sum(${decimal})`,
+    MAX: `max(${decimal})`,
+    LATEST: `argMax(${decimal}, e.time)`,
     UNIQUE_COUNT: `count(DISTINCT {{ json_string('data', '${meter.value}') }})`,
   }[meter.aggregation];
+  // An event whose value is absent or not a plain decimal is not metered (argMax would disagree across engines on it).
+  const valued = DECIMAL_AGGREGATIONS.has(meter.aggregation) ? `\n  AND ${decimal} IS NOT NULL` : '';
   const type = `'${meter.eventType.replaceAll("'", "''")}'`;
   const dims = meter.groupBy.map((d) => `${dimension(d)} AS dim_${d}`);
   const body = `SELECT
@@ -88,7 +96,7 @@ export function meterModel(meter: Meter, path: string): ModelFile {
   e.tenant_id AS tenant_id,
   ${[...dims, `${measure} AS value`, 'max(e.ingested_at) AS last_ingested_at'].join(',\n  ')}
 FROM {{ source('raw', 'events') }} e
-WHERE e.type = ${type}
+WHERE e.type = ${type}${valued}
 {% if is_incremental() %}
   AND ${window} IN (
     SELECT DISTINCT ${window} FROM {{ source('raw', 'events') }} arrived

@@ -1,4 +1,4 @@
-import type { Dialect } from '../warehouse/index.ts';
+import type { Dialect, TimeUnit } from '../warehouse/index.ts';
 import type { CompiledProject } from './compile-project.ts';
 import type { ModelFile } from './model-file.ts';
 
@@ -9,6 +9,14 @@ export interface RenderContext {
   isIncremental: boolean;
 }
 
+/** Dialect macros: two quoted arguments, the engine's SQL out. */
+const MACROS = {
+  json_string: (dialect: Dialect, column: string, key: string) => dialect.jsonString(column, key),
+  json_number: (dialect: Dialect, column: string, key: string) => dialect.jsonNumber(column, key),
+  json_decimal: (dialect: Dialect, column: string, key: string) => dialect.jsonDecimal(column, key),
+  time_window: (dialect: Dialect, unit: string, column: string) => dialect.timeWindow(unit as TimeUnit, column),
+};
+const MACRO = new RegExp(`\\{\\{\\s*(${Object.keys(MACROS).join('|')})\\(\\s*'([^']+)'\\s*,\\s*'([^']+)'\\s*\\)\\s*\\}\\}`, 'g');
 const INCREMENTAL_BLOCK = /\{%-?\s*if\s+is_incremental\(\)\s*-?%\}([\s\S]*?)\{%-?\s*endif\s*-?%\}/g;
 
 /**
@@ -17,16 +25,14 @@ const INCREMENTAL_BLOCK = /\{%-?\s*if\s+is_incremental\(\)\s*-?%\}([\s\S]*?)\{%-
  * `{{ source('raw', 't') }}` a deduplicated read of the raw table,
  * `{{ this }}` the model's own table, `{% if is_incremental() %} … {% endif %}`
  * is kept only on incremental runs, and the dialect macros `json_string`,
- * `json_number` and `time_window` become the engine's SQL.
+ * `json_number`, `json_decimal` and `time_window` become the engine's SQL.
  */
 export function renderModel(model: ModelFile, context: RenderContext): string {
   const { dialect, project } = context;
   return model.body
     .replace(INCREMENTAL_BLOCK, (_, block: string) => (context.isIncremental ? block : ''))
     .replace(/\{\{\s*this\s*\}\}/g, model.name)
-    .replace(/\{\{\s*json_string\(\s*'([^']+)'\s*,\s*'([^']+)'\s*\)\s*\}\}/g, (_, column: string, key: string) => dialect.jsonString(column, key))
-    .replace(/\{\{\s*json_number\(\s*'([^']+)'\s*,\s*'([^']+)'\s*\)\s*\}\}/g, (_, column: string, key: string) => dialect.jsonNumber(column, key))
-    .replace(/\{\{\s*time_window\(\s*'([^']+)'\s*,\s*'([^']+)'\s*\)\s*\}\}/g, (_, unit: string, column: string) => dialect.timeWindow(unit as 'hour', column))
+    .replace(MACRO, (_, macro: keyof typeof MACROS, first: string, second: string) => MACROS[macro](dialect, first, second))
     .replace(/\{\{\s*ref\(\s*'([^']+)'\s*\)\s*\}\}/g, (_, name: string) => {
       const target = project.models.get(name)!;
       return mergedByKey(target) ? `(SELECT * FROM ${dialect.deduplicated(name)})` : name;

@@ -23,12 +23,21 @@ export interface Dialect {
   jsonString(column: string, key: string): string;
   /** A top-level numeric field of a JSON text column, 0 when absent. */
   jsonNumber(column: string, key: string): string;
+  /**
+   * A top-level field of a JSON text column as DECIMAL(38, 9), read from a JSON
+   * string or number; NULL when absent or not a plain decimal (`-12.50`), so
+   * money never passes through a float.
+   */
+  jsonDecimal(column: string, key: string): string;
   /** The start of the hour, day or month a timestamp falls in, as a timestamp. */
   timeWindow(unit: TimeUnit, column: string): string;
 }
 
 export type TimeUnit = 'hour' | 'day' | 'month';
 export const TIME_UNITS: readonly TimeUnit[] = ['hour', 'day', 'month'];
+
+/** What `jsonDecimal` accepts: up to 29 integer and 9 fractional digits, as DECIMAL(38, 9) holds. */
+export const PLAIN_DECIMAL = '-?[0-9]{1,29}([.][0-9]{1,9})?';
 
 export type RelationKind = 'view' | 'table';
 

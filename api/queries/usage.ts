@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { meterModelName, parseMeters, type Meter } from '../../transforms/index.ts';
+import { DECIMAL_AGGREGATIONS, meterModelName, parseMeters, type Meter } from '../../transforms/index.ts';
 import { TIME_UNITS, type TimeUnit, type Warehouse } from '../../warehouse/index.ts';
 import { ApiError } from '../errors.ts';
 import { Where } from './where.ts';
@@ -22,7 +22,8 @@ export interface UsageReport {
   rows: Record<string, string | number>[];
 }
 
-const AGGREGATE_AGAIN = { COUNT: 'sum', SUM: 'sum', MAX: 'max' } as const;
+/** How a meter's windows roll up into coarser ones, or fewer dimensions: UNIQUE_COUNT does not. */
+const AGGREGATE_AGAIN = { COUNT: 'sum(value)', SUM: 'sum(value)', MAX: 'max(value)', LATEST: 'argMax(value, window_start)', UNIQUE_COUNT: undefined };
 
 /** One tenant's usage of a meter, by window and chosen dimensions, from the meter's built table. */
 export async function readUsage(warehouse: Warehouse, modelsDir: string, tenant: string, query: UsageQuery): Promise<UsageReport> {
@@ -35,7 +36,7 @@ export async function readUsage(warehouse: Warehouse, modelsDir: string, tenant:
   if (TIME_UNITS.indexOf(window) < TIME_UNITS.indexOf(meter.window)) {
     throw new ApiError('QUERY_INVALID', `${meter.name} is metered per ${meter.window}; it cannot be read per ${window}.`);
   }
-  const again = meter.aggregation === 'UNIQUE_COUNT' ? undefined : AGGREGATE_AGAIN[meter.aggregation];
+  const again = AGGREGATE_AGAIN[meter.aggregation];
   if (!again && (window !== meter.window || query.groupBy.length !== meter.groupBy.length)) {
     throw new ApiError('QUERY_INVALID', `${meter.name} counts distinct values, which do not add up: read it per ${meter.window} with every dimension.`);
   }
@@ -46,7 +47,7 @@ export async function readUsage(warehouse: Warehouse, modelsDir: string, tenant:
   const dims = query.groupBy.map((d) => `dim_${d}`);
   const where = new Where().add('tenant_id = ?', tenant).addIf(query.from, 'window_start >= ?').addIf(query.to, 'window_start < ?');
   const rows = await warehouse.query(
-    `SELECT ${bucket} AS bucket${dims.map((d) => `, ${d}`).join('')}, ${again ?? 'max'}(value) AS value
+    `SELECT ${bucket} AS bucket${dims.map((d) => `, ${d}`).join('')}, ${again ?? 'max(value)'} AS value
      FROM ${warehouse.dialect.deduplicated(table)} WHERE ${where}
      GROUP BY ${['bucket', ...dims].join(', ')} ORDER BY ${['bucket', ...dims].join(', ')}`,
     where.params,
@@ -60,7 +61,8 @@ export async function readUsage(warehouse: Warehouse, modelsDir: string, tenant:
     rows: rows.map((r) => ({
       window_start: (r.bucket as Date).toISOString(),
       ...Object.fromEntries(query.groupBy.map((d) => [d, String(r[`dim_${d}`])])),
-      value: Number(r.value),
+      // Decimal meters answer with decimal strings, as money travels everywhere else.
+      value: DECIMAL_AGGREGATIONS.has(meter.aggregation) ? String(r.value) : Number(r.value),
     })),
   };
 }

@@ -38,6 +38,9 @@ function row(i: number, ingestedAt: Date): SqlValue[] {
     bundle: 'core', package: pick(['entity', 'ledger', 'workflow', 'export'], i >> 3), decision: i % 17 ? 'allow' : 'deny',
     status: pick(['succeeded', 'failed', 'approved', 'denied'], i >> 2), pack: pick(['revops', 'finops', 'high_risk_ops'], i >> 4),
     runner: pick(['scheduler', 'api'], i >> 5), operation: pick(['export', 'delete', 'purge'], i >> 6), lead_source: pick(['web', 'partner'], i >> 7),
+    latency_ms: i % 500, amount: `${(i % 4000) * 25}.00`, currency: 'USD', plan: 'pro',
+    service: pick(['api', 'warehouse'], i >> 3), cpu_seconds: `${i % 90}.125`, store: pick(['warehouse', 'ledger'], i >> 4),
+    gb: `${100 + (i % 50)}.5`, gb_hours: `${100 + (i % 50)}.5`, route: pick(['POST /v1/events', 'GET /v1/events'], i >> 2), status_class: '2xx',
   };
   const time = new Date(START + Math.floor((i * 7919) % MONTH_MS));
   return [

@@ -4,18 +4,25 @@ import { SeededRandom } from './random.ts';
 export const TENANT_ZERO = 'summit-internal';
 export const SEED_POLICY_VERSION = 'bundle-2026.11.1';
 
-/** The Tenant Zero metering event types and their share of traffic. */
+/** The Tenant Zero metering event types, resource usage included. */
 export const TENANT_ZERO_TYPES = [
   'policy.decisions_total',
   'workflow.executions_total',
   'high_risk_ops.requests_total',
   'revops.leads_ingested_total',
   'revops.quotes_submitted_total',
+  'resource.cpu_usage',
+  'resource.storage_usage',
+  'api.requests_total',
+  'notary.calls_total',
 ] as const;
+
+/** Stores sampled once an hour for `resource.storage_usage`, with their size at the start of the week in GB. */
+const STORES = [['warehouse', 180], ['ledger', 12], ['object-store', 640]] as const;
 
 type Generator = (random: SeededRandom) => Pick<CloudEvent, 'feature' | 'flowtype' | 'subject' | 'data'>;
 
-const GENERATORS: Record<(typeof TENANT_ZERO_TYPES)[number], { perHour: number; make: Generator }> = {
+const GENERATORS: Record<Exclude<(typeof TENANT_ZERO_TYPES)[number], 'resource.storage_usage'>, { perHour: number; make: Generator }> = {
   'policy.decisions_total': {
     perHour: 90,
     make: (r) => {
@@ -87,7 +94,70 @@ const GENERATORS: Record<(typeof TENANT_ZERO_TYPES)[number], { perHour: number; 
       };
     },
   },
+  'resource.cpu_usage': {
+    perHour: 8,
+    make: (r) => ({
+      feature: 'platform',
+      flowtype: 'compute',
+      data: { service: r.pick(['api', 'warehouse', 'kafka-consumer', 'scheduler']), cpu_seconds: (r.int(50, 90_000) / 1000).toFixed(3) },
+    }),
+  },
+  'api.requests_total': {
+    perHour: 60,
+    make: (r) => {
+      const status = r.weighted([[200, 90], [201, 6], [403, 2], [422, 1.5], [500, 0.5]] as const);
+      return {
+        feature: 'api',
+        flowtype: 'request',
+        data: {
+          route: r.pick(['POST /v1/events', 'GET /v1/events', 'GET /v1/tenants/:tenant/usage', 'POST /v1/transforms/build']),
+          status_class: `${String(status)[0]}xx`,
+          status,
+          latency_ms: r.latency(35),
+        },
+      };
+    },
+  },
+  'notary.calls_total': {
+    perHour: 6,
+    make: (r) => ({
+      feature: 'provenance',
+      flowtype: 'notarize',
+      data: { operation: r.weighted([['sign', 3], ['verify', 2]] as const), key_id: 'summit-notary-2026' },
+    }),
+  },
 };
+
+/**
+ * One `resource.storage_usage` sample per store per hour: the store's size in
+ * GB, and the GB-hours since the last sample (an hour at that size).
+ */
+function storageSamples(random: SeededRandom, hour: number, hoursIn: number): CloudEvent[] {
+  return STORES.map(([store, startGb]) => {
+    const gb = (startGb * (1 + hoursIn * 0.0015) + random.next()).toFixed(3);
+    return event('resource.storage_usage', `seed-resource.storage_usage-${hour}-${store}`, new Date(hour * 3_600_000 + random.int(0, 59_999)), {
+      feature: 'platform',
+      flowtype: 'storage',
+      data: { store, gb, gb_hours: gb },
+    });
+  });
+}
+
+function event(type: string, id: string, time: Date, body: ReturnType<Generator>): CloudEvent {
+  return {
+    specversion: '1.0',
+    id,
+    source: `urn:companyos:${TENANT_ZERO}:${type.split('.')[0]}`,
+    type,
+    time: time.toISOString(),
+    tenantid: TENANT_ZERO,
+    policyversion: SEED_POLICY_VERSION,
+    plan: 'internal',
+    slatier: 'gold',
+    datacontenttype: 'application/json',
+    ...body,
+  };
+}
 
 /** Weekday daytime traffic is heavier than nights and weekends (UTC office hours). */
 function loadFactor(at: Date): number {
@@ -107,27 +177,15 @@ export function tenantZeroWeek(end: Date, seed = 20261122): CloudEvent[] {
   const startHour = Math.floor(end.getTime() / 3_600_000) - 7 * 24;
   for (let hour = startHour; hour < startHour + 7 * 24; hour++) {
     const hourStart = new Date(hour * 3_600_000);
-    for (const type of TENANT_ZERO_TYPES) {
-      const { perHour, make } = GENERATORS[type];
+    for (const [type, { perHour, make }] of Object.entries(GENERATORS)) {
       const count = Math.round(perHour * loadFactor(hourStart) * (0.8 + 0.4 * random.next()));
       for (let i = 0; i < count; i++) {
         const time = new Date(hourStart.getTime() + random.int(0, 3_599_999));
         if (time > end) continue;
-        events.push({
-          specversion: '1.0',
-          id: `seed-${type}-${hour}-${i}`,
-          source: `urn:companyos:${TENANT_ZERO}:${type.split('.')[0]}`,
-          type,
-          time: time.toISOString(),
-          tenantid: TENANT_ZERO,
-          policyversion: SEED_POLICY_VERSION,
-          plan: 'internal',
-          slatier: 'gold',
-          datacontenttype: 'application/json',
-          ...make(random),
-        });
+        events.push(event(type, `seed-${type}-${hour}-${i}`, time, make(random)));
       }
     }
+    events.push(...storageSamples(random, hour, hour - startHour).filter((e) => Date.parse(e.time!) <= end.getTime()));
   }
   return events.sort((a, b) => a.time!.localeCompare(b.time!));
 }

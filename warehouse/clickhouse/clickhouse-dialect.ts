@@ -1,5 +1,5 @@
 import { assertIdentifier, timeUnit } from '../identifier.ts';
-import type { Dialect } from '../warehouse.ts';
+import { PLAIN_DECIMAL, type Dialect } from '../warehouse.ts';
 
 const WINDOW_FUNCTIONS = { hour: 'toStartOfHour(%)', day: 'toStartOfDay(%)', month: "toDateTime(toStartOfMonth(%), 'UTC')" };
 
@@ -9,5 +9,11 @@ export const CLICKHOUSE_DIALECT: Dialect = {
   // ifNull: a Nullable JSON column would make the result Nullable, which a sorting key refuses.
   jsonString: (column, key) => `visitParamExtractString(ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}')`,
   jsonNumber: (column, key) => `visitParamExtractFloat(ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}')`,
+  jsonDecimal: (column, key) => {
+    const text = `replaceAll(visitParamExtractRaw(ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}'), '"', '')`;
+    const plain = `match(${text}, '^${PLAIN_DECIMAL}$')`;
+    // ClickHouse evaluates both branches of if(), so the cast gets a parsable '0' where the value is not plain.
+    return `if(${plain}, toDecimal128(if(${plain}, ${text}, '0'), 9), NULL)`;
+  },
   timeWindow: (unit, column) => WINDOW_FUNCTIONS[timeUnit(unit)].replace('%', assertIdentifier(column)),
 };

@@ -1,10 +1,14 @@
 import { assertIdentifier, timeUnit } from '../identifier.ts';
-import type { Dialect } from '../warehouse.ts';
+import { PLAIN_DECIMAL, type Dialect } from '../warehouse.ts';
 
 /** DuckDB's SQL for the places engines differ. */
 export const DUCKDB_DIALECT: Dialect = {
   deduplicated: (table) => table,
   jsonString: (column, key) => `coalesce(json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}'), '')`,
   jsonNumber: (column, key) => `coalesce(CAST(json_extract(${assertIdentifier(column)}, '$.${assertIdentifier(key)}') AS DOUBLE), 0)`,
+  jsonDecimal: (column, key) => {
+    const text = `json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}')`;
+    return `CASE WHEN regexp_full_match(${text}, '${PLAIN_DECIMAL}') THEN CAST(${text} AS DECIMAL(38, 9)) END`;
+  },
   timeWindow: (unit, column) => `date_trunc('${timeUnit(unit)}', ${assertIdentifier(column)})`,
 };
