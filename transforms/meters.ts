@@ -5,7 +5,7 @@ import type { ModelFile, ModelProblem } from './model-file.ts';
 export const AGGREGATIONS = ['COUNT', 'SUM', 'MAX', 'LATEST', 'UNIQUE_COUNT'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
 
-/** Aggregations over a decimal value: their meters hold DECIMAL(38, 9), the others whole numbers. */
+/** Aggregations over a decimal value: their meters hold DECIMAL(38, 10), the others whole numbers. */
 export const DECIMAL_AGGREGATIONS: ReadonlySet<Aggregation> = new Set(['SUM', 'MAX', 'LATEST']);
 
 /** Event columns a meter can group by; any other dimension is a key of the event's `data`. */
@@ -15,7 +15,7 @@ export interface Meter {
   name: string;
   eventType: string;
   aggregation: Aggregation;
-  /** Key of `data` that SUM, MAX, LATEST (as DECIMAL(38, 9)) and UNIQUE_COUNT (as text) read. */
+  /** Key of `data` that SUM, MAX, LATEST (as DECIMAL(38, 10)) and UNIQUE_COUNT (as text) read. */
   value?: string;
   /** Dimensions besides tenant_id. */
   groupBy: string[];

@@ -24,7 +24,7 @@ export interface Dialect {
   /** A top-level numeric field of a JSON text column, 0 when absent. */
   jsonNumber(column: string, key: string): string;
   /**
-   * A top-level field of a JSON text column as DECIMAL(38, 9), read from a JSON
+   * A top-level field of a JSON text column as DECIMAL(38, 10), read from a JSON
    * string or number; NULL when absent or not a plain decimal (`-12.50`), so
    * money never passes through a float.
    */
@@ -36,8 +36,8 @@ export interface Dialect {
 export type TimeUnit = 'hour' | 'day' | 'month';
 export const TIME_UNITS: readonly TimeUnit[] = ['hour', 'day', 'month'];
 
-/** What `jsonDecimal` accepts: up to 29 integer and 9 fractional digits, as DECIMAL(38, 9) holds. */
-export const PLAIN_DECIMAL = '-?[0-9]{1,29}([.][0-9]{1,9})?';
+/** What `jsonDecimal` accepts: up to 28 integer and 10 fractional digits, as DECIMAL(38, 10) holds. */
+export const PLAIN_DECIMAL = '-?[0-9]{1,28}([.][0-9]{1,10})?';
 
 export type RelationKind = 'view' | 'table';
 
@@ -89,6 +89,8 @@ export interface Warehouse {
    */
   mergeInto(name: string, select: string, uniqueKey: readonly string[]): Promise<void>;
   hasRelation(name: string): Promise<boolean>;
+  /** The columns of a table or view, in order, with the engine's type names; empty when there is no such relation. */
+  columns(name: string): Promise<{ name: string; type: string }[]>;
   /**
    * Runs `fn` atomically: everything it does commits together or not at all.
    * Absent on engines without transactions (ClickHouse).

@@ -5,13 +5,13 @@ import type { Meter } from '../../transforms/index.ts';
 const ATTRIBUTES: Record<string, keyof CloudEvent> = {
   plan: 'plan', feature: 'feature', flow_type: 'flowtype', policy_version: 'policyversion', sla_tier: 'slatier', source: 'source', subject: 'subject',
 };
-const NANOS = 1_000_000_000n;
+const UNITS = 10_000_000_000n;
 
 /**
  * A meter computed in plain TypeScript from the events themselves, as the
  * independent answer the built meter tables are checked against: one line per
  * (window, tenant, dimensions), `window|tenant|dims…|value`, values in
- * billionths so decimals compare exactly.
+ * ten-billionths so decimals compare exactly.
  */
 export function expectedMeterRows(meter: Meter, events: readonly CloudEvent[]): string[] {
   const groups = new Map<string, CloudEvent[]>();
@@ -36,9 +36,9 @@ function aggregate(meter: Meter, group: CloudEvent[]): bigint {
   const values = group.map((e) => toNanos(dataField(e, meter.value ?? ''))!);
   switch (meter.aggregation) {
     case 'COUNT':
-      return BigInt(group.length) * NANOS;
+      return BigInt(group.length) * UNITS;
     case 'UNIQUE_COUNT':
-      return BigInt(new Set(group.map((e) => dataField(e, meter.value!))).size) * NANOS;
+      return BigInt(new Set(group.map((e) => dataField(e, meter.value!))).size) * UNITS;
     case 'SUM':
       return values.reduce((a, b) => a + b, 0n);
     case 'MAX':
@@ -56,10 +56,10 @@ function dataField(event: CloudEvent, key: string): string {
 }
 
 function toNanos(text: string): bigint | null {
-  const match = /^(-?)(\d+)(?:\.(\d{1,9}))?$/.exec(text);
+  const match = /^(-?)(\d+)(?:\.(\d{1,10}))?$/.exec(text);
   if (!match) return null;
-  const nanos = BigInt(match[2]!) * NANOS + BigInt((match[3] ?? '').padEnd(9, '0'));
-  return match[1] ? -nanos : nanos;
+  const units = BigInt(match[2]!) * UNITS + BigInt((match[3] ?? '').padEnd(10, '0'));
+  return match[1] ? -units : units;
 }
 
 function windowStart(time: string, window: Meter['window']): string {

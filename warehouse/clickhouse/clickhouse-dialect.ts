@@ -13,7 +13,7 @@ export const CLICKHOUSE_DIALECT: Dialect = {
     const text = `replaceAll(visitParamExtractRaw(ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}'), '"', '')`;
     const plain = `match(${text}, '^${PLAIN_DECIMAL}$')`;
     // ClickHouse evaluates both branches of if(), so the cast gets a parsable '0' where the value is not plain.
-    return `if(${plain}, toDecimal128(if(${plain}, ${text}, '0'), 9), NULL)`;
+    return `if(${plain}, toDecimal128(if(${plain}, ${text}, '0'), 10), NULL)`;
   },
   timeWindow: (unit, column) => WINDOW_FUNCTIONS[timeUnit(unit)].replace('%', assertIdentifier(column)),
 };

@@ -32,7 +32,7 @@ export class ClickHouseWarehouse implements Warehouse {
   readonly engine = 'clickhouse';
   readonly dialect = CLICKHOUSE_DIALECT;
   private readonly unique: UniqueWriter;
-  private readonly columns = new Map<string, Promise<Map<string, string>>>();
+  private readonly columnTypes = new Map<string, Promise<Map<string, string>>>();
   private closed = false;
 
   private constructor(
@@ -163,6 +163,10 @@ export class ClickHouseWarehouse implements Warehouse {
     return rows.length > 0;
   }
 
+  columns(name: string): Promise<{ name: string; type: string }[]> {
+    return this.query<{ name: string; type: string }>('SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = ?', [name]);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -204,13 +208,13 @@ export class ClickHouseWarehouse implements Warehouse {
   }
 
   private tableColumns(table: string): Promise<Map<string, string>> {
-    let columns = this.columns.get(table);
+    let columns = this.columnTypes.get(table);
     if (!columns) {
       columns = this.query<{ name: string; type: string }>(`DESCRIBE TABLE ${assertIdentifier(table)}`).then(
         (rows) => new Map(rows.map((r) => [r.name, r.type])),
       );
-      columns.catch(() => this.columns.delete(table));
-      this.columns.set(table, columns);
+      columns.catch(() => this.columnTypes.delete(table));
+      this.columnTypes.set(table, columns);
     }
     return columns;
   }

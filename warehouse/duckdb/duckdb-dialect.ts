@@ -8,7 +8,7 @@ export const DUCKDB_DIALECT: Dialect = {
   jsonNumber: (column, key) => `coalesce(CAST(json_extract(${assertIdentifier(column)}, '$.${assertIdentifier(key)}') AS DOUBLE), 0)`,
   jsonDecimal: (column, key) => {
     const text = `json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}')`;
-    return `CASE WHEN regexp_full_match(${text}, '${PLAIN_DECIMAL}') THEN CAST(${text} AS DECIMAL(38, 9)) END`;
+    return `CASE WHEN regexp_full_match(${text}, '${PLAIN_DECIMAL}') THEN CAST(${text} AS DECIMAL(38, 10)) END`;
   },
   timeWindow: (unit, column) => `date_trunc('${timeUnit(unit)}', ${assertIdentifier(column)})`,
 };

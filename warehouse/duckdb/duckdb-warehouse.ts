@@ -147,6 +147,13 @@ export class DuckDBWarehouse implements Warehouse {
     return rows.length > 0;
   }
 
+  columns(name: string): Promise<{ name: string; type: string }[]> {
+    return this.query<{ name: string; type: string }>(
+      "SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+      [name],
+    );
+  }
+
   transaction<T>(fn: () => Promise<T>): Promise<T> {
     return this.writeLock.run(async () => {
       await this.writer.run('BEGIN TRANSACTION');
