@@ -20,6 +20,8 @@ export const API_ERRORS = {
   CURSOR_INVALID: [400, 'The cursor is not one this server issued; start again without it.'],
   METER_UNKNOWN: [404, 'There is no such meter.'],
   METER_NOT_BUILT: [409, 'That meter has not been built yet.'],
+  LINEAGE_NODE_UNKNOWN: [404, 'There is no such model, source table or meter in the lineage graph.'],
+  LINEAGE_NOT_BUILT: [409, 'There is no lineage yet: run `companyos build` first.'],
   MODELS_INVALID: [400, 'The SQL models do not compile; every problem is listed.'],
   BUILD_IN_PROGRESS: [409, 'A build is already running; try again when it is done.'],
   NOT_FOUND: [404, 'There is no such endpoint.'],

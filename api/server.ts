@@ -12,6 +12,8 @@ import { eventRoutes } from './routes/events.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { quarantineRoutes } from './routes/quarantine.ts';
 import { transformRoutes } from './routes/transforms.ts';
+import { lineageRoutes } from './routes/lineage.ts';
+import { BuildGate, type LineageSink } from '../transforms/index.ts';
 import { usageRoutes } from './routes/usage.ts';
 
 export interface ServerOptions {
@@ -32,7 +34,15 @@ export interface ServerOptions {
    */
   publishTo?: { brokers: string[]; topic: string };
   /** Where `POST /v1/transforms/build` finds models and writes artifacts. */
-  transforms?: { modelsDir: string; targetDir: string; operatorTenant: string };
+  transforms?: {
+    modelsDir: string;
+    targetDir: string;
+    operatorTenant: string;
+    /** Shared with an in-process schedule; the server makes its own when absent. */
+    gate?: BuildGate;
+    /** Where builds also send their OpenLineage events (COMPANYOS_OPENLINEAGE_URL). */
+    lineageSink?: LineageSink;
+  };
 }
 
 export const DEFAULT_MAX_BATCH_EVENTS = 5_000;
@@ -102,7 +112,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     modelsDir: options.transforms?.modelsDir ?? 'models',
     targetDir: options.transforms?.targetDir ?? 'target',
     operatorTenant: options.transforms?.operatorTenant ?? 'summit-internal',
+    gate: options.transforms?.gate ?? new BuildGate(),
+    lineageSink: options.transforms?.lineageSink,
   });
+  lineageRoutes(app, { warehouse: options.warehouse });
   operationsRoutes(app, { warehouse: options.warehouse, metrics });
 
   if (options.kafka) {

@@ -19,6 +19,8 @@ export interface PlatformConfig {
   maxBodyBytes: number;
   dedupeWindowDays: number;
   logLevel: string;
+  /** Builds also POST their OpenLineage events here. */
+  openLineageUrl: string | undefined;
 }
 
 /** Every environment variable the platform reads, for `--help` and the README. */
@@ -37,6 +39,7 @@ export const ENVIRONMENT = [
   ['COMPANYOS_MAX_BATCH', String(DEFAULT_MAX_BATCH_EVENTS), 'Most events accepted in one POST /v1/events.'],
   ['COMPANYOS_MAX_BODY_BYTES', String(DEFAULT_MAX_BODY_BYTES), 'Largest request body, in bytes.'],
   ['COMPANYOS_DEDUPE_DAYS', String(DEFAULT_DEDUPE_WINDOW_DAYS), 'A repeat of (tenant, source, id) within this many days is never stored twice.'],
+  ['COMPANYOS_OPENLINEAGE_URL', '(none)', 'Builds also POST their OpenLineage run events here (e.g. Marquez: http://host:5000/api/v1/lineage); they are always stored in the warehouse.'],
   ['COMPANYOS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug (debug logs every request) or silent.'],
 ] as const;
 
@@ -66,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     maxBodyBytes: integer(env, 'COMPANYOS_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 1024 ** 3),
     dedupeWindowDays: integer(env, 'COMPANYOS_DEDUPE_DAYS', DEFAULT_DEDUPE_WINDOW_DAYS, 1, 3650),
     logLevel: env.COMPANYOS_LOG_LEVEL || 'info',
+    openLineageUrl: env.COMPANYOS_OPENLINEAGE_URL || undefined,
   };
 }
 

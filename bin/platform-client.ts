@@ -1,9 +1,12 @@
 import { listEvents, listQuarantine, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../api/index.ts';
 import { IngestPipeline, TENANT_ZERO, toNdjson, type IngestResult } from '../ingest/index.ts';
-import { buildProject, type BuildReport, type BuildRequest } from '../transforms/index.ts';
+import { buildProject, httpLineageSink, listBuildRuns, type BuildReport, type BuildRequest, type BuildRun } from '../transforms/index.ts';
 import { migrateWarehouse, openWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { jwtSecret, warehouseConfig, type PlatformConfig } from './config.ts';
 import { findRunningPlatform } from './running-platform.ts';
+
+/** A build as the CLI asks for it: the tenant is always summit-internal, the platform operator. */
+export type ClientBuildRequest = Omit<BuildRequest, 'tenant' | 'lineageSink'>;
 
 type Page<K extends string, T> = { [key in K]: T[] } & { next_cursor: string | null };
 
@@ -17,8 +20,10 @@ export interface PlatformClient {
   ingest(events: unknown[], submitter: string): Promise<IngestResult>;
   events(tenant: string, filter: EventFilter): Promise<Page<'events', Record<string, unknown>>>;
   quarantine(tenant: string, filter: QuarantineFilter): Promise<Page<'items', ParkedEvent>>;
-  /** Builds the models (the running platform uses its own models and target folders). */
-  build(request: BuildRequest): Promise<BuildReport>;
+  /** Builds the models as summit-internal (the running platform uses its own models and target folders). */
+  build(request: ClientBuildRequest): Promise<BuildReport>;
+  /** The latest recorded builds, newest first. */
+  buildRuns(limit: number): Promise<BuildRun[]>;
   close(): Promise<void>;
 }
 
@@ -28,7 +33,7 @@ export async function connectPlatform(config: PlatformConfig): Promise<PlatformC
   if (url) return new HttpPlatformClient(url, new TokenAuthority(secret));
   const warehouse = await openWarehouse(warehouseConfig(config));
   await migrateWarehouse(warehouse);
-  return new LocalPlatformClient(warehouse, config.dedupeWindowDays);
+  return new LocalPlatformClient(warehouse, config);
 }
 
 class LocalPlatformClient implements PlatformClient {
@@ -37,10 +42,10 @@ class LocalPlatformClient implements PlatformClient {
 
   constructor(
     private readonly warehouse: Warehouse,
-    dedupeWindowDays: number,
+    private readonly config: PlatformConfig,
   ) {
     this.description = `the ${warehouse.engine} warehouse at ${warehouse.location}`;
-    this.pipeline = new IngestPipeline(warehouse, { dedupeWindowDays });
+    this.pipeline = new IngestPipeline(warehouse, { dedupeWindowDays: config.dedupeWindowDays });
   }
 
   ingest(events: unknown[], submitter: string): Promise<IngestResult> {
@@ -55,8 +60,13 @@ class LocalPlatformClient implements PlatformClient {
     return listQuarantine(this.warehouse, tenant, filter);
   }
 
-  build(request: BuildRequest): Promise<BuildReport> {
-    return buildProject(this.warehouse, request);
+  build(request: ClientBuildRequest): Promise<BuildReport> {
+    const lineageSink = this.config.openLineageUrl ? httpLineageSink(this.config.openLineageUrl) : undefined;
+    return buildProject(this.warehouse, { ...request, tenant: TENANT_ZERO, lineageSink });
+  }
+
+  buildRuns(limit: number): Promise<BuildRun[]> {
+    return listBuildRuns(this.warehouse, TENANT_ZERO, limit);
   }
 
   close(): Promise<void> {
@@ -99,9 +109,14 @@ class HttpPlatformClient implements PlatformClient {
     return this.call<Page<'items', ParkedEvent>>('GET', `/v1/quarantine?${query(filter)}`, tenant, ['reader']);
   }
 
-  build(request: BuildRequest): Promise<BuildReport> {
-    const body = JSON.stringify({ select: request.select, exclude: request.exclude, full_refresh: request.fullRefresh });
+  build(request: ClientBuildRequest): Promise<BuildReport> {
+    const trigger = request.trigger === 'schedule' ? 'schedule' : undefined;
+    const body = JSON.stringify({ select: request.select, exclude: request.exclude, full_refresh: request.fullRefresh, mode: request.mode, trigger });
     return this.call('POST', '/v1/transforms/build', TENANT_ZERO, ['operator'], body, 'application/json');
+  }
+
+  async buildRuns(limit: number): Promise<BuildRun[]> {
+    return (await this.call<{ runs: BuildRun[] }>('GET', `/v1/transforms/runs?limit=${limit}`, TENANT_ZERO, ['reader'])).runs;
   }
 
   async close(): Promise<void> {}

@@ -33,10 +33,10 @@ describe('companyos build, end to end', () => {
     const dataDir = await temp.make();
     const platform = await startPlatform(dataDir);
     try {
-      const built = await runCli(['build', '-s', 'tag:meters'], { dataDir, timeoutMs: 60_000 });
+      const built = await runCli(['build', '-s', '+tag:meters'], { dataDir, timeoutMs: 60_000 });
       expect(built.code, built.stderr).toBe(0);
-      expect(built.stdout).toContain(`Building on the running platform at ${platform.url}`);
-      expect(built.stdout).toContain('13 of 14 models. PASS=13 ERROR=0 SKIP=0');
+      expect(built.stdout).toContain(`build on the running platform at ${platform.url}`);
+      expect(built.stdout).toContain('14 of 14 models. PASS=14 ERROR=0 SKIP=0');
       expect(built.stdout).toMatch(/OK {4}meter_policy_decisions_total \(table built, \d+ rows/);
       const refused = await fetch(`${platform.url}/v1/transforms/build`, {
         method: 'POST',

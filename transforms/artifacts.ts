@@ -7,14 +7,14 @@ const DBT_SCHEMA = 'https://schemas.getdbt.com/dbt';
 
 /** `manifest.json` in dbt's shape: nodes, sources, parent_map, child_map. */
 export function manifest(project: CompiledProject, projectName: string, sources: Sources, generatedAt: Date) {
-  const modelId = (name: string) => `model.${projectName}.${name}`;
+  const modelId = (name: string) => `${project.models.get(name)?.seed ? 'seed' : 'model'}.${projectName}.${name}`;
   const sourceId = (source: string, table: string) => `source.${projectName}.${source}.${table}`;
   const nodes = Object.fromEntries(
     [...project.models.values()].map((model) => [
       modelId(model.name),
       {
         unique_id: modelId(model.name),
-        resource_type: 'model',
+        resource_type: model.seed ? 'seed' : 'model',
         package_name: projectName,
         name: model.name,
         original_file_path: model.path,
@@ -53,13 +53,19 @@ export function manifest(project: CompiledProject, projectName: string, sources:
 }
 
 /** `run_results.json` in dbt's shape. */
-export function runResults(results: readonly ModelResult[], projectName: string, generatedAt: Date, elapsedSeconds: number) {
+export function runResults(
+  results: readonly ModelResult[],
+  projectName: string,
+  generatedAt: Date,
+  elapsedSeconds: number,
+  seeds: ReadonlySet<string> = new Set(),
+) {
   return {
     metadata: { dbt_schema_version: `${DBT_SCHEMA}/run-results/v6.json`, generated_at: generatedAt.toISOString() },
     elapsed_time: elapsedSeconds,
     results: results.flatMap((r) => [
       {
-        unique_id: `model.${projectName}.${r.model}`,
+        unique_id: `${seeds.has(r.model) ? 'seed' : 'model'}.${projectName}.${r.model}`,
         status: r.status,
         execution_time: r.seconds,
         timing: [],

@@ -2,9 +2,13 @@ import { resolve } from 'node:path';
 import type { Warehouse } from '../warehouse/index.ts';
 import { manifest, runResults, writeArtifacts } from './artifacts.ts';
 import { compileProject } from './compile-project.ts';
+import { LineageRecorder, type LineageSink } from './lineage/lineage-recorder.ts';
 import { PROJECT_NAME, RAW_SOURCES } from './raw-sources.ts';
-import { runProject, type ModelResult, type RunOptions } from './run-project.ts';
+import { runProject, type ModelResult, type RunMode, type RunOptions } from './run-project.ts';
 import { selectModels } from './select-models.ts';
+
+/** What started a build, as recorded in `build_runs`. */
+export type BuildTrigger = 'cli' | 'api' | 'schedule';
 
 export interface BuildRequest {
   modelsDir: string;
@@ -12,26 +16,67 @@ export interface BuildRequest {
   select?: string[];
   exclude?: string[];
   fullRefresh?: boolean;
+  /** build (default), run, test or seed: see `RunOptions.mode`. */
+  mode?: RunMode;
   onModel?: RunOptions['onModel'];
+  /** The tenant the build runs as; its lineage and run records carry it. */
+  tenant: string;
+  trigger: BuildTrigger;
+  /** Also sends the OpenLineage events here (COMPANYOS_OPENLINEAGE_URL). */
+  lineageSink?: LineageSink;
 }
 
 export interface BuildReport {
+  run_id: string;
   results: ModelResult[];
   selected: number;
   total: number;
   seconds: number;
+  /** OpenLineage events the sink refused; the build itself is not failed for them. */
+  lineage_failures: string[];
 }
 
-/** compile → select → run → write artifacts: what `companyos build` and the build API both do. */
+const BUILD_RUN_COLUMNS = ['tenant_id', 'run_id', 'trigger', 'started_at', 'finished_at', 'status', 'models_ok', 'models_error', 'models_skipped', 'message'];
+
+/**
+ * compile → select → run (with lineage) → write artifacts → record the run:
+ * what `companyos build | run | test | seed`, the build API and the schedule all do.
+ */
 export async function buildProject(warehouse: Warehouse, request: BuildRequest): Promise<BuildReport> {
   const project = await compileProject(resolve(request.modelsDir), RAW_SOURCES);
-  const models = selectModels(project, request.select ?? [], request.exclude ?? []);
+  const mode = request.mode ?? 'build';
+  const models = selectModels(project, request.select ?? [], request.exclude ?? []).filter((name) => {
+    const { materialized } = project.models.get(name)!.config;
+    if (mode === 'seed') return materialized === 'seed';
+    if (mode === 'run') return materialized !== 'seed';
+    if (mode === 'test') return materialized !== 'seed' && materialized !== 'ephemeral';
+    return true;
+  });
   const started = new Date();
-  const results = await runProject(warehouse, project, { models, fullRefresh: request.fullRefresh, onModel: request.onModel });
-  const seconds = (Date.now() - started.getTime()) / 1000;
+  const lineage = new LineageRecorder(warehouse, project, request.tenant, request.lineageSink);
+  await lineage.buildStarted(started);
+  const results = await runProject(warehouse, project, {
+    models,
+    fullRefresh: request.fullRefresh,
+    mode,
+    onModel: async (event) => {
+      if (event.result) await lineage.modelFinished(event.result);
+      else lineage.modelStarted(event.model);
+      await request.onModel?.(event);
+    },
+  });
+  await lineage.buildFinished(results);
+  const finished = new Date();
+  const seconds = (finished.getTime() - started.getTime()) / 1000;
   await writeArtifacts(resolve(request.targetDir), {
     manifest: manifest(project, PROJECT_NAME, RAW_SOURCES, started),
-    runResults: runResults(results, PROJECT_NAME, started, seconds),
+    runResults: runResults(results, PROJECT_NAME, started, seconds, new Set([...project.models.values()].filter((m) => m.seed).map((m) => m.name))),
   });
-  return { results, selected: models.length, total: project.models.size, seconds };
+  const count = (status: ModelResult['status']) => results.filter((r) => r.status === status).length;
+  const failed = results.filter((r) => r.status === 'error').map((r) => `${r.model}: ${r.message}`);
+  await warehouse.insert('build_runs', BUILD_RUN_COLUMNS, [
+    [request.tenant, lineage.buildRunId, request.trigger, started, finished, failed.length ? 'error' : 'success',
+      count('success'), count('error'), count('skipped'), failed.join('; ').slice(0, 2000)],
+  ]);
+  return { run_id: lineage.buildRunId, results, selected: models.length, total: project.models.size, seconds, lineage_failures: lineage.sinkFailures };
 }

@@ -65,6 +65,7 @@ describe('selectModels', () => {
     expect(selectModels(project, ['+daily_counts'])).toEqual(['stg_events', 'daily_counts']);
     expect(selectModels(project, ['tag:meters'])).toEqual(['daily_counts', 'tenant_totals']);
     expect(selectModels(project, ['tag:meters'], ['tag:reports'])).toEqual(['daily_counts']);
+    expect(selectModels(project, ['+tag:reports'])).toEqual(['stg_events', 'daily_counts', 'tenant_totals']);
     expect(() => selectModels(project, ['nope+'])).toThrow(/names no model/);
   });
 });

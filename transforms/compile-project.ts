@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { meterModel, meterModelName, parseMeters } from './meters.ts';
 import { parseModelFile, type ModelFile, type ModelProblem } from './model-file.ts';
+import { parseSeedFile } from './seeds/seed-file.ts';
 
 /** Raw tables models may read with `{{ source('name', 'table') }}`. */
 export type Sources = Record<string, readonly string[]>;
@@ -25,11 +26,11 @@ export class CompileError extends Error {
 }
 
 /**
- * Reads every `.sql` file under `dir`, and the meters of `dir/meters.yaml` as
+ * Reads every `.sql` model and `.csv` seed under `dir`, and the meters of `dir/meters.yaml` as
  * generated models, and checks the graph: names, refs, sources, tests, cycles.
  */
 export async function compileProject(dir: string, sources: Sources): Promise<CompiledProject> {
-  const files = await sqlFiles(dir);
+  const files = await projectFiles(dir);
   const problems: ModelProblem[] = [];
   const models = new Map<string, ModelFile>();
   const metersFile = join(dir, 'meters.yaml');
@@ -42,7 +43,8 @@ export async function compileProject(dir: string, sources: Sources): Promise<Com
   }
   for (const file of files) {
     const path = relative(process.cwd(), file);
-    const { model, problems: found } = parseModelFile(path, await readFile(file, 'utf8'));
+    const parse = file.endsWith('.csv') ? parseSeedFile : parseModelFile;
+    const { model, problems: found } = parse(path, await readFile(file, 'utf8'));
     problems.push(...found);
     const existing = models.get(model.name);
     if (existing) problems.push({ path, message: `a model named "${model.name}" is also defined in ${existing.path}` });
@@ -55,8 +57,14 @@ export async function compileProject(dir: string, sources: Sources): Promise<Com
     for (const [source, table] of model.sources) {
       if (!sources[source]?.includes(table)) problems.push({ path: model.path, message: `source('${source}', '${table}') is not a declared source` });
     }
+    if (model.config.materialized === 'ephemeral' && Object.values(model.config.columns).some((c) => c.tests.length)) {
+      problems.push({ path: model.path, message: 'an ephemeral model is never built, so it cannot have column tests' });
+    }
     for (const [column, { tests }] of Object.entries(model.config.columns)) {
       for (const test of tests) {
+        if (test.name === 'relationships' && test.to && models.get(test.to)?.config.materialized === 'ephemeral') {
+          problems.push({ path: model.path, message: `columns.${column}: relationships to "${test.to}", which is ephemeral and never built` });
+        }
         if (test.name === 'relationships' && test.to && !models.has(test.to)) {
           problems.push({ path: model.path, message: `columns.${column}: relationships to "${test.to}", which is no model` });
         }
@@ -101,10 +109,11 @@ function topologicalOrder(parents: Map<string, string[]>): { order: string[]; cy
   return { order, cycles };
 }
 
-async function sqlFiles(dir: string): Promise<string[]> {
+/** Models (`.sql`) and seeds (`.csv`) anywhere under the folder. */
+async function projectFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries
-    .filter((e) => e.isFile() && e.name.endsWith('.sql'))
+    .filter((e) => e.isFile() && (e.name.endsWith('.sql') || e.name.endsWith('.csv')))
     .map((e) => join(e.parentPath, e.name))
     .sort();
 }

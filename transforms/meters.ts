@@ -8,6 +8,9 @@ export type Aggregation = (typeof AGGREGATIONS)[number];
 /** Aggregations over a decimal value: their meters hold DECIMAL(38, 10), the others whole numbers. */
 export const DECIMAL_AGGREGATIONS: ReadonlySet<Aggregation> = new Set(['SUM', 'MAX', 'LATEST']);
 
+/** The model meters read events from: accepted events, deduplicated. */
+export const STAGING_MODEL = 'stg_events';
+
 /** Event columns a meter can group by; any other dimension is a key of the event's `data`. */
 const COLUMN_DIMENSIONS = new Set(['plan', 'feature', 'flow_type', 'policy_version', 'sla_tier', 'source', 'subject']);
 
@@ -95,11 +98,11 @@ export function meterModel(meter: Meter, path: string): ModelFile {
   ${window} AS window_start,
   e.tenant_id AS tenant_id,
   ${[...dims, `${measure} AS value`, 'max(e.ingested_at) AS last_ingested_at'].join(',\n  ')}
-FROM {{ source('raw', 'events') }} e
+FROM {{ ref('stg_events') }} e
 WHERE e.type = ${type}${valued}
 {% if is_incremental() %}
   AND ${window} IN (
-    SELECT DISTINCT ${window} FROM {{ source('raw', 'events') }} arrived
+    SELECT DISTINCT ${window} FROM {{ ref('stg_events') }} arrived
     WHERE arrived.type = ${type} AND arrived.ingested_at > (SELECT max(last_ingested_at) FROM {{ this }})
   )
 {% endif %}
@@ -107,9 +110,10 @@ GROUP BY ${['window_start', 'tenant_id', ...meter.groupBy.map((d) => `dim_${d}`)
   return {
     name: meterModelName(meter),
     path,
+    meter: meter.name,
     body,
-    refs: [],
-    sources: [['raw', 'events']],
+    refs: [STAGING_MODEL],
+    sources: [],
     config: {
       materialized: 'incremental',
       uniqueKey: ['window_start', 'tenant_id', ...meter.groupBy.map((d) => `dim_${d}`)],

@@ -1,4 +1,5 @@
 import { parse as parseYaml } from 'yaml';
+import type { Seed } from './seeds/seed-file.ts';
 
 export const MATERIALIZATIONS = ['view', 'table', 'incremental', 'ephemeral'] as const;
 export type Materialization = (typeof MATERIALIZATIONS)[number];
@@ -14,7 +15,8 @@ export interface ColumnTest {
 }
 
 export interface ModelConfig {
-  materialized: Materialization;
+  /** `seed` only for CSV files (see seeds/seed-file.ts), never in a header. */
+  materialized: Materialization | 'seed';
   uniqueKey: string[];
   tags: string[];
   description: string;
@@ -29,6 +31,10 @@ export interface ModelFile {
   body: string;
   refs: string[];
   sources: [string, string][];
+  /** For a model generated from meters.yaml, the meter's name. */
+  meter?: string;
+  /** For a CSV seed, its typed columns and rows. */
+  seed?: Seed;
 }
 
 /** A problem in one model file, reported with the others at the end of compilation. */

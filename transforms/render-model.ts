@@ -23,6 +23,7 @@ const INCREMENTAL_BLOCK = /\{%-?\s*if\s+is_incremental\(\)\s*-?%\}([\s\S]*?)\{%-
  * The model's SQL as the engine runs it, with dbt's syntax: `{{ ref('m') }}`
  * becomes the model's relation (a deduplicated read for models merged by key),
  * `{{ source('raw', 't') }}` a deduplicated read of the raw table,
+ * an ephemeral model's SQL inlined as a subquery,
  * `{{ this }}` the model's own table, `{% if is_incremental() %} … {% endif %}`
  * is kept only on incremental runs, and the dialect macros `json_string`,
  * `json_number`, `json_decimal` and `time_window` become the engine's SQL.
@@ -35,6 +36,7 @@ export function renderModel(model: ModelFile, context: RenderContext): string {
     .replace(MACRO, (_, macro: keyof typeof MACROS, first: string, second: string) => MACROS[macro](dialect, first, second))
     .replace(/\{\{\s*ref\(\s*'([^']+)'\s*\)\s*\}\}/g, (_, name: string) => {
       const target = project.models.get(name)!;
+      if (target.config.materialized === 'ephemeral') return `(${renderModel(target, { ...context, isIncremental: false })})`;
       return mergedByKey(target) ? `(SELECT * FROM ${dialect.deduplicated(name)})` : name;
     })
     .replace(/\{\{\s*source\(\s*'([^']+)'\s*,\s*'([^']+)'\s*\)\s*\}\}/g, (_, _source: string, table: string) => `(SELECT * FROM ${dialect.deduplicated(table)})`)

@@ -2,8 +2,10 @@ import type { Warehouse } from '../warehouse/index.ts';
 import type { CompiledProject } from './compile-project.ts';
 import { columnTestQueries } from './column-tests.ts';
 import { mergedByKey, renderModel } from './render-model.ts';
+import { loadSeed } from './seeds/load-seed.ts';
 
 export type ModelStatus = 'success' | 'error' | 'skipped';
+export type RunMode = 'build' | 'run' | 'test' | 'seed';
 
 export interface TestResult {
   name: string;
@@ -30,8 +32,14 @@ export interface RunOptions {
   models?: string[];
   /** Rebuild incremental models from scratch instead of adding to them. */
   fullRefresh?: boolean;
+  /**
+   * dbt's commands: `build` loads seeds, builds models and tests each after
+   * it is built; `run` builds without testing; `test` only tests what is
+   * built; `seed` only loads seeds. Default `build`.
+   */
+  mode?: RunMode;
   /** Told before and after each model, for progress output. */
-  onModel?: (event: { model: string; index: number; total: number; result?: ModelResult }) => void;
+  onModel?: (event: { model: string; index: number; total: number; result?: ModelResult }) => void | Promise<void>;
 }
 
 /**
@@ -39,19 +47,19 @@ export interface RunOptions {
  * engine's message; everything downstream of it is skipped and reported too.
  * Materializations: `view`, `table`, and `incremental` (the first build and
  * `fullRefresh` build the table; later runs append the rows the model selects,
- * or merge them on `unique_key`). `ephemeral` is refused with a message until
- * the runner supports it.
+ * or merge them on `unique_key`); `ephemeral` models are not built but inlined
+ * as subqueries where they are ref'd.
  */
 export async function runProject(warehouse: Warehouse, project: CompiledProject, options: RunOptions = {}): Promise<ModelResult[]> {
   const selected = options.models ?? project.order;
   const failed = new Map<string, string>();
   const results: ModelResult[] = [];
   for (const [index, name] of selected.entries()) {
-    options.onModel?.({ model: name, index, total: selected.length });
-    const result = await runModel(warehouse, project, name, failed, options.fullRefresh ?? false);
+    await options.onModel?.({ model: name, index, total: selected.length });
+    const result = await runModel(warehouse, project, name, failed, options.fullRefresh ?? false, options.mode ?? 'build');
     if (result.status !== 'success') failed.set(name, result.status === 'error' ? name : result.message.replace(/^upstream /, ''));
     results.push(result);
-    options.onModel?.({ model: name, index, total: selected.length, result });
+    await options.onModel?.({ model: name, index, total: selected.length, result });
   }
   return results;
 }
@@ -62,6 +70,7 @@ async function runModel(
   name: string,
   failed: Map<string, string>,
   fullRefresh: boolean,
+  mode: RunMode,
 ): Promise<ModelResult> {
   const model = project.models.get(name)!;
   const { materialized, uniqueKey } = model.config;
@@ -73,17 +82,18 @@ async function runModel(
   });
   const brokenParent = project.parents.get(name)!.find((parent) => failed.has(parent));
   if (brokenParent) return done('skipped', `upstream ${failed.get(brokenParent)} failed`);
-  if (materialized === 'ephemeral') {
-    return done('error', 'materialized: ephemeral is not supported by this runner yet (view, table and incremental are)');
-  }
+  if (materialized === 'ephemeral') return done('success', 'ephemeral: inlined where it is ref\'d');
   try {
-    if (isIncremental) await warehouse.mergeInto(name, sql, uniqueKey);
-    else await warehouse.materialize(name, materialized === 'view' ? 'view' : 'table', sql, uniqueKey);
+    if (model.seed) return done('success', 'seed loaded', await loadSeed(warehouse, name, model.seed));
+    if (mode === 'test' && !(await warehouse.hasRelation(name))) return done('error', 'not built yet: run `companyos build` or `companyos run` first');
+    if (mode !== 'test' && isIncremental) await warehouse.mergeInto(name, sql, uniqueKey);
+    else if (mode !== 'test') await warehouse.materialize(name, materialized === 'view' ? 'view' : 'table', sql, uniqueKey);
     const relation = (model: string) =>
       mergedByKey(project.models.get(model)!) ? warehouse.dialect.deduplicated(model) : model;
-    const tests = await runTests(warehouse, project, name, relation);
+    const tests = mode === 'run' ? [] : await runTests(warehouse, project, name, relation);
     const failing = tests.filter((t) => t.status === 'fail' || t.status === 'error');
-    const built = materialized === 'view' ? 'view created' : isIncremental ? (uniqueKey.length ? 'merged' : 'appended') : 'table built';
+    const built =
+      mode === 'test' ? 'tested' : materialized === 'view' ? 'view created' : isIncremental ? (uniqueKey.length ? 'merged' : 'appended') : 'table built';
     const message = failing.length ? `${failing.length} test${failing.length > 1 ? 's' : ''} failed: ${failing.map((t) => t.message).join('; ')}` : built;
     const rows = materialized === 'view' ? null : (await warehouse.query<{ n: number }>(`SELECT count(*) AS n FROM ${relation(name)}`))[0]!.n;
     return done(failing.length ? 'error' : 'success', message, rows, tests);

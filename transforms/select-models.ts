@@ -2,7 +2,7 @@ import type { CompiledProject } from './compile-project.ts';
 
 /**
  * dbt's node selection over a compiled project: `name`, `name+` (and its
- * descendants), `+name` (and its ancestors), `tag:x`; several selectors are a
+ * descendants), `+name` (and its ancestors), `tag:x` (also `+tag:x`, `tag:x+`); several selectors are a
  * union, `exclude` removes. No selector selects everything. Keeps run order.
  */
 export function selectModels(project: CompiledProject, select: readonly string[], exclude: readonly string[] = []): string[] {
@@ -18,19 +18,18 @@ function union(project: CompiledProject, selectors: readonly string[]): Set<stri
 }
 
 function resolve(project: CompiledProject, selector: string): string[] {
-  if (selector.startsWith('tag:')) {
-    const tag = selector.slice(4);
-    return [...project.models.values()].filter((m) => m.config.tags.includes(tag)).map((m) => m.name);
-  }
   const upstream = selector.startsWith('+');
   const downstream = selector.endsWith('+');
-  const name = selector.slice(upstream ? 1 : 0, downstream ? -1 : undefined);
-  if (!project.models.has(name)) throw new Error(`selector "${selector}" names no model`);
-  return [
+  const base = selector.slice(upstream ? 1 : 0, downstream ? -1 : undefined);
+  const names = base.startsWith('tag:')
+    ? [...project.models.values()].filter((m) => m.config.tags.includes(base.slice(4))).map((m) => m.name)
+    : [base];
+  if (!base.startsWith('tag:') && !project.models.has(base)) throw new Error(`selector "${selector}" names no model`);
+  return names.flatMap((name) => [
     name,
     ...(upstream ? walk(project.parents, name) : []),
     ...(downstream ? walk(project.children, name) : []),
-  ];
+  ]);
 }
 
 function walk(edges: Map<string, string[]>, from: string): string[] {

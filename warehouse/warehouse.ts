@@ -29,11 +29,17 @@ export interface Dialect {
    * money never passes through a float.
    */
   jsonDecimal(column: string, key: string): string;
+  /**
+   * A text column as a seed column of `kind`: '' becomes NULL, integers
+   * BIGINT, decimals DECIMAL(38, 10) (values are checked to fit before).
+   */
+  castText(column: string, kind: SeedColumnKind): string;
   /** The start of the hour, day or month a timestamp falls in, as a timestamp. */
   timeWindow(unit: TimeUnit, column: string): string;
 }
 
 export type TimeUnit = 'hour' | 'day' | 'month';
+export type SeedColumnKind = 'integer' | 'decimal' | 'text';
 export const TIME_UNITS: readonly TimeUnit[] = ['hour', 'day', 'month'];
 
 /** What `jsonDecimal` accepts: up to 28 integer and 10 fractional digits, as DECIMAL(38, 10) holds. */

@@ -41,7 +41,7 @@ export async function readUsage(warehouse: Warehouse, modelsDir: string, tenant:
     throw new ApiError('QUERY_INVALID', `${meter.name} counts distinct values, which do not add up: read it per ${meter.window} with every dimension.`);
   }
   const table = meterModelName(meter);
-  if (!(await warehouse.hasRelation(table))) throw new ApiError('METER_NOT_BUILT', `Run \`companyos build -s tag:meters\` first.`);
+  if (!(await warehouse.hasRelation(table))) throw new ApiError('METER_NOT_BUILT', `Run \`companyos build -s +tag:meters\` first.`);
 
   const bucket = window === meter.window ? 'window_start' : warehouse.dialect.timeWindow(window, 'window_start');
   const dims = query.groupBy.map((d) => `dim_${d}`);

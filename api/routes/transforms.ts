@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { buildProject, CompileError, type BuildReport } from '../../transforms/index.ts';
+import { BuildGate, BuildInProgressError, CompileError, listBuildRuns, type LineageSink, type RunMode } from '../../transforms/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { hasAnyRole } from '../auth.ts';
 import { ApiError } from '../errors.ts';
@@ -11,12 +11,14 @@ export interface TransformRouteDeps {
   targetDir: string;
   /** The tenant that operates the platform; only its admins and operators build. */
   operatorTenant: string;
+  /** Shared with the in-process schedule, so that builds never overlap. */
+  gate: BuildGate;
+  lineageSink?: LineageSink;
 }
 
 /** Builds run in the platform process (DuckDB's one writer), one at a time. */
 export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps): void {
-  let running: Promise<BuildReport> | undefined;
-  app.post<{ Body: { select?: string[]; exclude?: string[]; full_refresh?: boolean } }>(
+  app.post<{ Body: { select?: string[]; exclude?: string[]; full_refresh?: boolean; mode?: RunMode; trigger?: 'api' | 'schedule' } }>(
     '/v1/transforms/build',
     {
       schema: {
@@ -29,6 +31,8 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
             select: { type: 'array', items: { type: 'string' } },
             exclude: { type: 'array', items: { type: 'string' } },
             full_refresh: { type: 'boolean' },
+            mode: { type: 'string', enum: ['build', 'run', 'test', 'seed'], default: 'build', description: "dbt's commands: build, run (no tests), test (only tests), seed" },
+            trigger: { type: 'string', enum: ['api', 'schedule'], description: 'recorded in build_runs; `companyos schedule` sends schedule' },
           },
         },
         response: { ...errorReplies, 409: { $ref: 'Error#' } },
@@ -39,22 +43,36 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
       if (principal.tenant !== deps.operatorTenant || !hasAnyRole(principal, ['admin', 'operator'])) {
         throw new ApiError('ROLE_FORBIDDEN', `Building models needs an admin or operator token of ${deps.operatorTenant}.`);
       }
-      if (running) throw new ApiError('BUILD_IN_PROGRESS');
-      running = buildProject(deps.warehouse, {
-        modelsDir: deps.modelsDir,
-        targetDir: deps.targetDir,
-        select: request.body?.select,
-        exclude: request.body?.exclude,
-        fullRefresh: request.body?.full_refresh,
-      });
       try {
-        return await running;
+        return await deps.gate.run(deps.warehouse, {
+          modelsDir: deps.modelsDir,
+          targetDir: deps.targetDir,
+          select: request.body?.select,
+          exclude: request.body?.exclude,
+          fullRefresh: request.body?.full_refresh,
+          mode: request.body?.mode,
+          tenant: principal.tenant,
+          trigger: request.body?.trigger ?? 'api',
+          lineageSink: deps.lineageSink,
+        });
       } catch (error) {
         if (error instanceof CompileError) throw new ApiError('MODELS_INVALID', error.message);
+        if (error instanceof BuildInProgressError) throw new ApiError('BUILD_IN_PROGRESS', `${error.message}.`);
         throw error;
-      } finally {
-        running = undefined;
       }
     },
+  );
+
+  app.get<{ Querystring: { limit?: number } }>(
+    '/v1/transforms/runs',
+    {
+      schema: {
+        summary: "The caller's tenant's latest builds (CLI, API and schedule), newest first",
+        tags: ['transforms'],
+        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 20 } } },
+        response: errorReplies,
+      },
+    },
+    async (request) => ({ runs: await listBuildRuns(deps.warehouse, request.principal!.tenant, request.query.limit ?? 20) }),
   );
 }

@@ -9,7 +9,7 @@
  * least work any build must do.
  */
 import { parseArgs } from 'node:util';
-import { TENANT_ZERO_TYPES } from '../../ingest/index.ts';
+import { TENANT_ZERO, TENANT_ZERO_TYPES } from '../../ingest/index.ts';
 import { buildProject } from '../../transforms/index.ts';
 import { EVENT_COLUMNS, migrateWarehouse, openWarehouse, type SqlValue, type Warehouse } from '../../warehouse/index.ts';
 import { parseEngines, TargetFactory } from '../lib/targets.ts';
@@ -76,7 +76,7 @@ for (const engine of parseEngines(args.warehouse!)) {
     const loadSeconds = await load(warehouse, 0, N, new Date(START + MONTH_MS));
     const [, scan] = await timed(() => warehouse.query('SELECT type, tenant_id, count(*) AS n FROM events GROUP BY type, tenant_id'));
     const build = (fullRefresh: boolean) =>
-      timed(() => buildProject(warehouse, { modelsDir: 'models', targetDir: `${target.dataDir}/target`, fullRefresh }));
+      timed(() => buildProject(warehouse, { modelsDir: 'models', targetDir: `${target.dataDir}/target`, fullRefresh, tenant: TENANT_ZERO, trigger: 'cli' }));
     const [full, fullSeconds] = await build(true);
     const failed = full.results.filter((r) => r.status !== 'success');
     if (failed.length) throw new Error(`full build failed: ${failed.map((r) => `${r.model}: ${r.message}`).join('; ')}`);

@@ -1,8 +1,21 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { compileProject, RAW_SOURCES, selectModels, type BuildReport, type ModelResult } from '../../transforms/index.ts';
+import {
+  compileProject,
+  DEFAULT_SCHEDULE,
+  parseSchedule,
+  RAW_SOURCES,
+  selectModels,
+  startSchedule,
+  type BuildReport,
+  type ModelResult,
+  type RunMode,
+  type ScheduleJob,
+} from '../../transforms/index.ts';
 import { loadConfig } from '../config.ts';
-import { connectPlatform } from '../platform-client.ts';
+import { connectPlatform, type ClientBuildRequest } from '../platform-client.ts';
 
 interface SelectionOptions {
   select: string[];
@@ -19,43 +32,31 @@ function withSelection(command: Command): Command {
     .option('--models <dir>', 'models folder', 'models');
 }
 
-export function registerBuild(program: Command): void {
-  withSelection(
-    program
-      .command('build')
-      .description(
-        'Compile the models, run them in dependency order on the warehouse, and write target/manifest.json and ' +
-          'run_results.json. Goes through the running platform when `companyos start` is up.',
-      )
-      .option('--target <dir>', 'where the artifacts go', 'target')
-      .option('--full-refresh', 'rebuild incremental models from scratch'),
-  ).action(async (options: SelectionOptions & { target: string; fullRefresh?: boolean }) => {
-    const client = await connectPlatform(loadConfig());
-    let report: BuildReport;
-    try {
-      console.log(`Building on ${client.description}`);
-      report = await client.build({
-        modelsDir: options.models,
-        targetDir: options.target,
-        select: options.select,
-        exclude: options.exclude,
-        fullRefresh: options.fullRefresh,
-        onModel: ({ index, total, result }) => result && console.log(describe(result, index, total)),
-      });
-    } finally {
-      await client.close();
-    }
-    // Through the API the results come back together, at the end.
-    if (client.description.startsWith('the running platform')) report.results.forEach((r, i) => console.log(describe(r, i, report.results.length)));
-    const count = (status: string) => report.results.filter((r) => r.status === status).length;
-    console.log(
-      `Done in ${report.seconds.toFixed(1)}s: ${report.selected} of ${report.total} models. ` +
-        `PASS=${count('success')} ERROR=${count('error')} SKIP=${count('skipped')}`,
-    );
-    if (count('error')) process.exitCode = 1;
-  });
+const COMMANDS: [RunMode, string][] = [
+  ['build', 'Load the seeds, build the models in dependency order and test each one after it is built; downstream of a failure is skipped.'],
+  ['run', 'Build the models in dependency order, without testing them.'],
+  ['test', 'Run the column tests of models already built, without building anything.'],
+  ['seed', 'Load the CSV seeds under the models folder into tables.'],
+];
 
-  withSelection(program.command('ls').description('List the models a selection picks, in run order.')).action(
+export function registerBuild(program: Command): void {
+  for (const [mode, description] of COMMANDS) {
+    withSelection(
+      program
+        .command(mode)
+        .description(
+          `${description} Writes target/manifest.json and run_results.json, records OpenLineage runs and the lineage graph. ` +
+            'Goes through the running platform when `companyos start` is up.',
+        )
+        .option('--target <dir>', 'where the artifacts go', 'target')
+        .option('--full-refresh', 'rebuild incremental models from scratch'),
+    ).action(async (options: SelectionOptions & { target: string; fullRefresh?: boolean }) => {
+      const report = await buildOnce({ ...request(options), mode, trigger: 'cli' }, true);
+      if (report.results.some((r) => r.status === 'error')) process.exitCode = 1;
+    });
+  }
+
+  withSelection(program.command('ls').description('List the models and seeds a selection picks, in run order.')).action(
     async (options: SelectionOptions) => {
       const project = await compileProject(resolve(options.models), RAW_SOURCES);
       for (const name of selectModels(project, options.select, options.exclude)) {
@@ -64,6 +65,95 @@ export function registerBuild(program: Command): void {
       }
     },
   );
+
+  program
+    .command('schedule')
+    .description(
+      'Run builds on a cron schedule (node-cron, UTC) until stopped: every 15 minutes by default, or the jobs of a schedule ' +
+        'file. Builds never overlap (a job firing during a build is skipped and says so); every build is recorded in build_runs.',
+    )
+    .option('--config <file>', 'schedule file: jobs: [{name, cron, select, exclude, full_refresh}] (default: schedule.yaml when present)')
+    .option('--models <dir>', 'models folder', 'models')
+    .option('--target <dir>', 'where the artifacts go', 'target')
+    .option('--once', 'run each job once now, then exit')
+    .option('--history [n]', 'print the latest recorded builds instead, newest first')
+    .action(async (options: { config?: string; models: string; target: string; once?: boolean; history?: string | true }) => {
+      if (options.history) return printHistory(options.history === true ? 20 : Number(options.history));
+      const jobs = await loadScheduleJobs(options.config);
+      const buildJob = async (job: ScheduleJob) => {
+        const report = await buildOnce(
+          { modelsDir: options.models, targetDir: options.target, select: job.select, exclude: job.exclude, fullRefresh: job.fullRefresh, trigger: 'schedule' },
+          false,
+          job.name,
+        );
+        if (report.results.some((r) => r.status === 'error')) process.exitCode = 1;
+      };
+      if (options.once) {
+        for (const job of jobs) await buildJob(job);
+        return;
+      }
+      for (const job of jobs) console.log(`${job.name}: "${job.cron}" (UTC)${job.select.length ? `, ${job.select.join(' ')}` : ''}`);
+      const running = startSchedule(jobs, buildJob, (line) => console.log(line));
+      await new Promise<void>((done) => {
+        const stop = () => void running.stop().then(done);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}
+
+/** The jobs of `file`, of ./schedule.yaml when there is one, or every 15 minutes for everything. */
+export async function loadScheduleJobs(file?: string): Promise<readonly ScheduleJob[]> {
+  const path = file ?? (existsSync('schedule.yaml') ? 'schedule.yaml' : undefined);
+  return path ? parseSchedule(path, await readFile(path, 'utf8')) : DEFAULT_SCHEDULE;
+}
+
+function request(options: SelectionOptions & { target: string; fullRefresh?: boolean }): Omit<ClientBuildRequest, 'trigger'> {
+  return { modelsDir: options.models, targetDir: options.target, select: options.select, exclude: options.exclude, fullRefresh: options.fullRefresh };
+}
+
+async function buildOnce(buildRequest: ClientBuildRequest, progress: boolean, label?: string): Promise<BuildReport> {
+  const client = await connectPlatform(loadConfig());
+  const prefix = label ? `${label}: ` : '';
+  let report: BuildReport;
+  try {
+    console.log(`${prefix}${buildRequest.mode ?? 'build'} on ${client.description} at ${new Date().toISOString()}`);
+    report = await client.build({
+      ...buildRequest,
+      onModel: ({ index, total, result }) => {
+        if (progress && result) console.log(describe(result, index, total));
+      },
+    });
+  } finally {
+    await client.close();
+  }
+  // Through the API the results come back together, at the end.
+  if (progress && client.description.startsWith('the running platform')) report.results.forEach((r, i) => console.log(describe(r, i, report.results.length)));
+  const count = (status: string) => report.results.filter((r) => r.status === status).length;
+  console.log(
+    `${prefix}Done in ${report.seconds.toFixed(1)}s: ${report.selected} of ${report.total} models. ` +
+      `PASS=${count('success')} ERROR=${count('error')} SKIP=${count('skipped')} (run ${report.run_id})`,
+  );
+  for (const failure of report.lineage_failures) console.error(`${prefix}OpenLineage endpoint refused: ${failure}`);
+  if (!progress) for (const r of report.results.filter((r) => r.status === 'error')) console.log(`${prefix}ERROR ${r.model}: ${r.message}`);
+  return report;
+}
+
+async function printHistory(limit: number): Promise<void> {
+  const client = await connectPlatform(loadConfig());
+  try {
+    const runs = await client.buildRuns(limit);
+    if (!runs.length) console.log('No builds recorded yet.');
+    for (const run of runs) {
+      const seconds = (Date.parse(run.finished_at) - Date.parse(run.started_at)) / 1000;
+      console.log(
+        `${run.started_at}  ${run.trigger.padEnd(8)} ${run.status.padEnd(7)} ok=${run.models_ok} error=${run.models_error} ` +
+          `skipped=${run.models_skipped}  ${seconds.toFixed(1)}s  ${run.run_id}${run.message ? `  ${run.message}` : ''}`,
+      );
+    }
+  } finally {
+    await client.close();
+  }
 }
 
 function describe(result: ModelResult, index: number, total: number): string {

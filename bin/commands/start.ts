@@ -5,6 +5,8 @@ import { migrateWarehouse, openWarehouse, type Warehouse } from '../../warehouse
 import { printBanner } from '../banner.ts';
 import { jwtSecret, loadConfig, warehouseConfig, type PlatformConfig } from '../config.ts';
 import { forgetRunningPlatform, recordRunningPlatform } from '../running-platform.ts';
+import { BuildGate, httpLineageSink, startSchedule } from '../../transforms/index.ts';
+import { loadScheduleJobs } from './build.ts';
 import { kafkaConsumerOptions } from './kafka.ts';
 
 export function registerStart(program: Command): void {
@@ -12,14 +14,17 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('Migrate the warehouse and serve the API (the one process that owns an embedded warehouse).')
     .option('--no-seed', 'do not seed summit-internal with a week of demo events on an empty warehouse')
-    .action(async (options: { seed: boolean }) => start(loadConfig(), options.seed));
+    .option('--schedule [file]', 'also run scheduled builds in this process (every 15 minutes, or the jobs of the file; see `companyos schedule`)')
+    .action(async (options: { seed: boolean; schedule?: string | true }) => start(loadConfig(), options.seed, options.schedule));
 }
 
-async function start(config: PlatformConfig, seed: boolean): Promise<void> {
+async function start(config: PlatformConfig, seed: boolean, scheduleFile: string | true | undefined): Promise<void> {
   const warehouse = await openWarehouse(warehouseConfig(config));
   await migrateWarehouse(warehouse);
   const seeded = seed ? await seedTenantZero(warehouse, config) : 0;
   const tokens = new TokenAuthority(await jwtSecret(config));
+  const gate = new BuildGate();
+  const lineageSink = config.openLineageUrl ? httpLineageSink(config.openLineageUrl) : undefined;
   const app = await buildServer({
     warehouse,
     tokens,
@@ -30,17 +35,33 @@ async function start(config: PlatformConfig, seed: boolean): Promise<void> {
     version: process.env.npm_package_version,
     kafka: config.kafka ? kafkaConsumerOptions(config.kafka) : undefined,
     publishTo: config.kafka && config.ingestMode === 'kafka' ? { brokers: config.kafka.brokers, topic: config.kafka.topics[0]! } : undefined,
+    transforms: { modelsDir: 'models', targetDir: 'target', operatorTenant: TENANT_ZERO, gate, lineageSink },
   });
   await app.listen({ port: config.port, host: config.host });
   const { port } = app.server.address() as { port: number };
   const url = `http://${reachableHost(config.host)}:${port}`;
   await recordRunningPlatform(config.dataDir, url);
 
+  const schedule = scheduleFile
+    ? startSchedule(
+        await loadScheduleJobs(scheduleFile === true ? undefined : scheduleFile),
+        async (job) => {
+          const report = await gate.run(warehouse, {
+            modelsDir: 'models', targetDir: 'target', select: job.select, exclude: job.exclude, fullRefresh: job.fullRefresh,
+            tenant: TENANT_ZERO, trigger: 'schedule', lineageSink,
+          });
+          app.log.info({ job: job.name, run: report.run_id, seconds: report.seconds, failed: report.results.filter((r) => r.status === 'error').length }, 'scheduled build done');
+        },
+        (line) => app.log.warn(line),
+      )
+    : undefined;
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'stopping');
+    await schedule?.stop();
     await app.close();
     await warehouse.close();
     await forgetRunningPlatform(config.dataDir);

@@ -17,5 +17,6 @@ SELECT
   feature,
   flow_type,
   sla_tier,
-  data
+  data,
+  ingested_at
 FROM {{ source('raw', 'events') }} raw_events

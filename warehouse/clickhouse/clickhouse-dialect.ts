@@ -15,5 +15,11 @@ export const CLICKHOUSE_DIALECT: Dialect = {
     // ClickHouse evaluates both branches of if(), so the cast gets a parsable '0' where the value is not plain.
     return `if(${plain}, toDecimal128(if(${plain}, ${text}, '0'), 10), NULL)`;
   },
+  castText: (column, kind) => {
+    const text = assertIdentifier(column);
+    if (kind === 'integer') return `toInt64OrNull(${text})`;
+    if (kind === 'decimal') return `if(${text} = '', NULL, toDecimal128(if(${text} = '', '0', ${text}), 10))`;
+    return `nullIf(${text}, '')`;
+  },
   timeWindow: (unit, column) => WINDOW_FUNCTIONS[timeUnit(unit)].replace('%', assertIdentifier(column)),
 };

@@ -10,5 +10,9 @@ export const DUCKDB_DIALECT: Dialect = {
     const text = `json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}')`;
     return `CASE WHEN regexp_full_match(${text}, '${PLAIN_DECIMAL}') THEN CAST(${text} AS DECIMAL(38, 10)) END`;
   },
+  castText: (column, kind) => {
+    const text = `nullif(${assertIdentifier(column)}, '')`;
+    return kind === 'integer' ? `CAST(${text} AS BIGINT)` : kind === 'decimal' ? `CAST(${text} AS DECIMAL(38, 10))` : text;
+  },
   timeWindow: (unit, column) => `date_trunc('${timeUnit(unit)}', ${assertIdentifier(column)})`,
 };
