@@ -17,14 +17,14 @@ describe('companyos build, end to end', () => {
     const built = await runCli(['build', '--target', target], { dataDir });
     expect(built.code, built.stderr).toBe(0);
     expect(built.stdout).toMatch(/OK {4}stg_events \(view created, 2\/2 tests pass\)/);
-    expect(built.stdout).toContain('14 of 14 models. PASS=14 ERROR=0 SKIP=0');
+    expect(built.stdout).toContain('15 of 15 models. PASS=15 ERROR=0 SKIP=0');
     const results = JSON.parse(await readFile(join(target, 'run_results.json'), 'utf8')) as { results: { unique_id: string; status: string }[] };
     expect(results.results.map((r) => r.unique_id)).toEqual(expect.arrayContaining(['model.companyos.stg_events', 'model.companyos.meter_policy_decisions_total']));
 
     const broken = fileURLToPath(new URL('../transforms/fixtures/broken/', import.meta.url));
     const failed = await runCli(['build', '--models', broken, '--target', target], { dataDir });
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain('5 problems in the models');
+    expect(failed.stderr).toContain('6 problems in the models');
     expect(failed.stderr).toContain('ref cycle: a → b → a');
     expect(failed.stderr).not.toContain('    at ');
   });
@@ -36,7 +36,7 @@ describe('companyos build, end to end', () => {
       const built = await runCli(['build', '-s', '+tag:meters'], { dataDir, timeoutMs: 60_000 });
       expect(built.code, built.stderr).toBe(0);
       expect(built.stdout).toContain(`build on the running platform at ${platform.url}`);
-      expect(built.stdout).toContain('14 of 14 models. PASS=14 ERROR=0 SKIP=0');
+      expect(built.stdout).toContain('14 of 15 models. PASS=14 ERROR=0 SKIP=0');
       expect(built.stdout).toMatch(/OK {4}meter_policy_decisions_total \(table built, \d+ rows/);
       const refused = await fetch(`${platform.url}/v1/transforms/build`, {
         method: 'POST',
@@ -47,5 +47,32 @@ describe('companyos build, end to end', () => {
     } finally {
       await platform.stop('SIGTERM');
     }
+  });
+
+  it('seeds, runs, tests and schedules from the CLI, recording every build', { timeout: 90_000 }, async () => {
+    const dataDir = await temp.make();
+    const target = join(dataDir, 'target');
+    for (const command of ['build', 'run', 'test', 'seed', 'ls', 'schedule']) {
+      const help = await runCli([command, '--help'], { dataDir });
+      expect(help.stdout, command).toMatch(/Usage: companyos /);
+    }
+    const seeded = await runCli(['seed', '--target', target], { dataDir });
+    expect(seeded.code, seeded.stderr).toBe(0);
+    expect(seeded.stdout).toMatch(/OK {4}packs \(seed loaded, 3 rows\)/);
+    const tested = await runCli(['test', '-s', 'stg_events', '--target', target], { dataDir });
+    expect(tested.code).toBe(1);
+    expect(tested.stdout).toContain('stg_events (not built yet');
+    const ran = await runCli(['run', '-s', '+meter_notary_calls_total', '--target', target], { dataDir });
+    expect(ran.stdout).toContain('2 of 15 models. PASS=2 ERROR=0 SKIP=0');
+    const scheduled = await runCli(['schedule', '--once', '--target', target], { dataDir, timeoutMs: 60_000 });
+    expect(scheduled.code, scheduled.stderr).toBe(0);
+    expect(scheduled.stdout).toMatch(/models: Done in .*15 of 15 models\. PASS=15 ERROR=0 SKIP=0/);
+    const history = await runCli(['schedule', '--history'], { dataDir });
+    expect(history.stdout.trim().split('\n').map((line) => line.split(/\s+/).slice(1, 3))).toEqual([
+      ['schedule', 'success'],
+      ['cli', 'success'],
+      ['cli', 'error'],
+      ['cli', 'success'],
+    ]);
   });
 });

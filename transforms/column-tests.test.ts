@@ -53,6 +53,13 @@ describe('generated SQL (goldens)', () => {
     expect(`${render(false)}\n-- incremental run:\n${render(true)}\n`).toBe(await golden(`tenant_counts.${dialect}.sql`));
   });
 
+  it.each(Object.keys(DIALECTS) as (keyof typeof DIALECTS)[])('renders a generated meter model (LATEST of a decimal) for %s', async (dialect) => {
+    const project = await compileProject(fileURLToPath(new URL('../models/', import.meta.url)), RAW_SOURCES);
+    const model = project.models.get('meter_resource_storage_gb')!;
+    const render = (isIncremental: boolean) => renderModel(model, { dialect: DIALECTS[dialect], project, isIncremental });
+    expect(`${render(false)}\n-- incremental run:\n${render(true)}\n`).toBe(await golden(`meter_resource_storage_gb.${dialect}.sql`));
+  });
+
   it('pins the generic test queries', async () => {
     const project = await compileProject(fixture('tested'), RAW_SOURCES);
     const queries = columnTestQueries(project.models.get('plans')!, (name) => name);

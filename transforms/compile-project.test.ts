@@ -39,9 +39,10 @@ describe('compileProject', () => {
         expect.stringMatching(/^c\.sql: unknown config key "colour"/),
         expect.stringMatching(/^c\.sql: source\('raw', 'bills'\) is not a declared source$/),
         expect.stringMatching(/^a\.sql: ref cycle: a → b → a$/),
+        expect.stringMatching(/^d\.sql: an ephemeral model is never built, so it cannot have column tests$/),
       ]),
     );
-    expect(messages).toHaveLength(5);
+    expect(messages).toHaveLength(6);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { BuildGate, BuildInProgressError, CompileError, listBuildRuns, type LineageSink, type RunMode } from '../../transforms/index.ts';
+import { BuildInProgressError, CompileError, listBuildRuns, type BuildGate, type LineageSink, type RunMode } from '../../transforms/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { hasAnyRole } from '../auth.ts';
 import { ApiError } from '../errors.ts';

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { parseSchedule, ScheduleError, startSchedule, type ScheduleJob } from './schedule.ts';
+
+describe('schedule', () => {
+  it('reads jobs and reports every problem at once', () => {
+    expect(parseSchedule('schedule.yaml', 'jobs:\n  - { name: meters, cron: "*/5 * * * *", select: [+tag:meters], full_refresh: true }\n')).toEqual([
+      { name: 'meters', cron: '*/5 * * * *', select: ['+tag:meters'], exclude: [], fullRefresh: true },
+    ]);
+    const error = (() => {
+      try {
+        parseSchedule('schedule.yaml', 'jobs:\n  - { name: a, cron: "every hour" }\n  - { name: a, cron: "0 * * * *", select: tag:x }\n');
+      } catch (e) {
+        return e as ScheduleError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ScheduleError);
+    expect(error!.problems.map((p) => p.message)).toEqual([
+      'jobs[0] (a): cron "every hour" is not a cron expression (five fields, or six with seconds first)',
+      'jobs[1] (a): select must be a list of selectors',
+      'job names must be distinct',
+    ]);
+    expect(() => parseSchedule('schedule.yaml', 'jobs: []')).toThrow('expected `jobs:` with at least one job');
+  });
+
+  it('fires on the cron, never runs two builds at once, and says when it skips one', { timeout: 15_000 }, async () => {
+    const every = (name: string): ScheduleJob => ({ name, cron: '* * * * * *', select: [], exclude: [], fullRefresh: false });
+    let running = 0;
+    let most = 0;
+    const builds: string[] = [];
+    const reports: string[] = [];
+    const schedule = startSchedule(
+      [every('slow'), every('other')],
+      async (job) => {
+        most = Math.max(most, ++running);
+        await new Promise((done) => setTimeout(done, 1500));
+        builds.push(job.name);
+        running--;
+      },
+      (line) => reports.push(line),
+    );
+    await new Promise((done) => setTimeout(done, 4200));
+    await schedule.stop();
+    expect(most).toBe(1);
+    expect(builds.length).toBeGreaterThanOrEqual(2);
+    expect(reports.some((line) => /: skipped at .*, (slow|other) is still building/.test(line))).toBe(true);
+    const after = builds.length;
+    await new Promise((done) => setTimeout(done, 1500));
+    expect(builds.length).toBe(after);
+  });
+});
