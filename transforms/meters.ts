@@ -82,31 +82,35 @@ export function meterModelName(meter: Meter): string {
 export function meterModel(meter: Meter, path: string): ModelFile {
   const window = `{{ time_window('${meter.window}', 'time') }}`;
   const dimension = (d: string) => (COLUMN_DIMENSIONS.has(d) ? `coalesce(e.${d}, '')` : `{{ json_string('data', '${d}') }}`);
-  const decimal = `{{ json_decimal('data', '${meter.value}') }}`;
+  const decimal = DECIMAL_AGGREGATIONS.has(meter.aggregation);
+  // The value is read once per event, in the inner query; the outer one aggregates.
+  const metered = decimal
+    ? `{{ json_decimal('data', '${meter.value}') }}`
+    : meter.aggregation === 'UNIQUE_COUNT' ? `{{ json_string('data', '${meter.value}') }}` : 'NULL';
   const measure = {
     COUNT: 'count(*)',
-    SUM: `sum(${decimal})`,
-    MAX: `max(${decimal})`,
-    LATEST: `argMax(${decimal}, e.time)`,
-    UNIQUE_COUNT: `count(DISTINCT {{ json_string('data', '${meter.value}') }})`,
+    SUM: 'sum(metered)',
+    MAX: 'max(metered)',
+    LATEST: 'argMax(metered, time)',
+    UNIQUE_COUNT: 'count(DISTINCT metered)',
   }[meter.aggregation];
-  // An event whose value is absent or not a plain decimal is not metered (argMax would disagree across engines on it).
-  const valued = DECIMAL_AGGREGATIONS.has(meter.aggregation) ? `\n  AND ${decimal} IS NOT NULL` : '';
   const type = `'${meter.eventType.replaceAll("'", "''")}'`;
-  const dims = meter.groupBy.map((d) => `${dimension(d)} AS dim_${d}`);
+  const dims = meter.groupBy.map((d) => `dim_${d}`);
   const body = `SELECT
-  ${window} AS window_start,
-  e.tenant_id AS tenant_id,
-  ${[...dims, `${measure} AS value`, 'max(e.ingested_at) AS last_ingested_at'].join(',\n  ')}
-FROM {{ ref('stg_events') }} e
-WHERE e.type = ${type}${valued}
+  ${['window_start', 'tenant_id', ...dims, `${measure} AS value`, 'max(ingested_at) AS last_ingested_at'].join(',\n  ')}
+FROM (
+  SELECT
+    ${[`${window} AS window_start`, 'e.tenant_id AS tenant_id', ...meter.groupBy.map((d) => `${dimension(d)} AS dim_${d}`), `${metered} AS metered`, 'e.time AS time', 'e.ingested_at AS ingested_at'].join(',\n    ')}
+  FROM {{ ref('stg_events') }} e
+  WHERE e.type = ${type}
 {% if is_incremental() %}
-  AND ${window} IN (
-    SELECT DISTINCT ${window} FROM {{ ref('stg_events') }} arrived
-    WHERE arrived.type = ${type} AND arrived.ingested_at > (SELECT max(last_ingested_at) FROM {{ this }})
-  )
+    AND ${window} IN (
+      SELECT DISTINCT ${window} FROM {{ ref('stg_events') }} arrived
+      WHERE arrived.type = ${type} AND arrived.ingested_at > (SELECT max(last_ingested_at) FROM {{ this }})
+    )
 {% endif %}
-GROUP BY ${['window_start', 'tenant_id', ...meter.groupBy.map((d) => `dim_${d}`)].join(', ')}`;
+) events_of_type
+${/* An event whose value is absent or not a plain decimal is not metered (argMax would disagree across engines on it). */ decimal ? 'WHERE metered IS NOT NULL\n' : ''}GROUP BY ${['window_start', 'tenant_id', ...dims].join(', ')}`;
   return {
     name: meterModelName(meter),
     path,

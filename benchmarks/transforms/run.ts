@@ -81,7 +81,7 @@ for (const engine of parseEngines(args.warehouse!)) {
     const failed = full.results.filter((r) => r.status !== 'success');
     if (failed.length) throw new Error(`full build failed: ${failed.map((r) => `${r.model}: ${r.message}`).join('; ')}`);
     await load(warehouse, N, NEW, new Date(START + MONTH_MS + 3_600_000));
-    const [, incrementalSeconds] = await build(false);
+    const [incremental, incrementalSeconds] = await build(false);
     const row = (name: string, rows: number, seconds: number) =>
       `${name.padEnd(42)} ${rows.toLocaleString('en-US').padStart(12)} ${seconds.toFixed(2).padStart(8)} s ${Math.round(rows / seconds).toLocaleString('en-US').padStart(12)} rows/s`;
     lines.push(
@@ -90,6 +90,9 @@ for (const engine of parseEngines(args.warehouse!)) {
       row(`full build, ${full.selected} models (${engine})`, N, fullSeconds),
       row(`incremental build after ${NEW.toLocaleString('en-US')} new (${engine})`, NEW, incrementalSeconds),
     );
+    const slowest = (results: typeof full.results) =>
+      [...results].sort((a, b) => b.seconds - a.seconds).slice(0, 4).map((r) => `${r.model} ${r.seconds.toFixed(2)}s`).join(', ');
+    lines.push(`  slowest models, full (${engine}): ${slowest(full.results)}`, `  slowest models, incremental (${engine}): ${slowest(incremental.results)}`);
     summaries.push({
       benchmark: 'transforms', engine, events: N, tenants: TENANTS, new_events: NEW,
       full_build_s: Number(fullSeconds.toFixed(2)), incremental_build_s: Number(incrementalSeconds.toFixed(2)),

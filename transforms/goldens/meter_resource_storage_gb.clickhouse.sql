@@ -1,28 +1,46 @@
 SELECT
-  toStartOfHour(time) AS window_start,
-  e.tenant_id AS tenant_id,
-  visitParamExtractString(ifNull(data, ''), 'store') AS dim_store,
-  argMax(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '0'), 10), NULL), e.time) AS value,
-  max(e.ingested_at) AS last_ingested_at
-FROM stg_events e
-WHERE e.type = 'resource.storage_usage'
-  AND if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '0'), 10), NULL) IS NOT NULL
+  window_start,
+  tenant_id,
+  dim_store,
+  argMax(metered, time) AS value,
+  max(ingested_at) AS last_ingested_at
+FROM (
+  SELECT
+    toStartOfHour(time) AS window_start,
+    e.tenant_id AS tenant_id,
+    visitParamExtractString(ifNull(data, ''), 'store') AS dim_store,
+    if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '0'), 10), NULL) AS metered,
+    e.time AS time,
+    e.ingested_at AS ingested_at
+  FROM stg_events e
+  WHERE e.type = 'resource.storage_usage'
 
+) events_of_type
+WHERE metered IS NOT NULL
 GROUP BY window_start, tenant_id, dim_store
 -- incremental run:
 SELECT
-  toStartOfHour(time) AS window_start,
-  e.tenant_id AS tenant_id,
-  visitParamExtractString(ifNull(data, ''), 'store') AS dim_store,
-  argMax(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '0'), 10), NULL), e.time) AS value,
-  max(e.ingested_at) AS last_ingested_at
-FROM stg_events e
-WHERE e.type = 'resource.storage_usage'
-  AND if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '0'), 10), NULL) IS NOT NULL
+  window_start,
+  tenant_id,
+  dim_store,
+  argMax(metered, time) AS value,
+  max(ingested_at) AS last_ingested_at
+FROM (
+  SELECT
+    toStartOfHour(time) AS window_start,
+    e.tenant_id AS tenant_id,
+    visitParamExtractString(ifNull(data, ''), 'store') AS dim_store,
+    if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '0'), 10), NULL) AS metered,
+    e.time AS time,
+    e.ingested_at AS ingested_at
+  FROM stg_events e
+  WHERE e.type = 'resource.storage_usage'
 
-  AND toStartOfHour(time) IN (
-    SELECT DISTINCT toStartOfHour(time) FROM stg_events arrived
-    WHERE arrived.type = 'resource.storage_usage' AND arrived.ingested_at > (SELECT max(last_ingested_at) FROM meter_resource_storage_gb)
-  )
+    AND toStartOfHour(time) IN (
+      SELECT DISTINCT toStartOfHour(time) FROM stg_events arrived
+      WHERE arrived.type = 'resource.storage_usage' AND arrived.ingested_at > (SELECT max(last_ingested_at) FROM meter_resource_storage_gb)
+    )
 
+) events_of_type
+WHERE metered IS NOT NULL
 GROUP BY window_start, tenant_id, dim_store

@@ -21,6 +21,16 @@ describe('column lineage from SQL', () => {
     });
   });
 
+  it('traces through a subquery in FROM, keeping the strongest transformation', () => {
+    const sql = `SELECT window_start, sum(metered) AS value FROM (
+      SELECT date_trunc('hour', time) AS window_start, CAST(json_extract_string(data, '$.x') AS DECIMAL(38, 10)) AS metered FROM events
+    ) inner_events GROUP BY window_start`;
+    expect(deriveColumnLineage(sql, [events])).toEqual({
+      window_start: { inputFields: [direct('time', 'TRANSFORMATION')] },
+      value: { inputFields: [direct('data', 'AGGREGATION')] },
+    });
+  });
+
   it('maps * through, and gives nothing where the SQL has no outer select list', () => {
     expect(Object.keys(deriveColumnLineage('SELECT DISTINCT * FROM events', [events]))).toEqual(events.columns);
     expect(deriveColumnLineage('VALUES (1)', [events])).toEqual({});

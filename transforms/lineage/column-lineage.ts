@@ -14,13 +14,25 @@ const IDENTIFIER = /(?:[A-Za-z_]\w*\.)?([A-Za-z_]\w*)(\s*\()?/g;
 
 /**
  * Column lineage where the SQL makes it derivable: the outer SELECT list of a
- * rendered model, each item traced to the input columns it names. `*` maps
+ * rendered model, each item traced to the input columns it names (through a
+ * subquery in FROM, to the columns that subquery reads). `*` maps
  * every input column through; expressions naming no input column (count(*))
  * get no entry rather than a guess.
  */
 export function deriveColumnLineage(sql: string, inputs: readonly LineageInput[]): ColumnLineage {
-  const items = outerSelectList(withoutLiterals(sql));
-  if (!items) return {};
+  return derive(withoutLiterals(sql), inputs);
+}
+
+const SUBTYPES = ['IDENTITY', 'TRANSFORMATION', 'AGGREGATION'] as const;
+type Subtype = (typeof SUBTYPES)[number];
+
+function derive(sql: string, inputs: readonly LineageInput[]): ColumnLineage {
+  const select = outerSelect(sql);
+  if (!select) return {};
+  const { items, from } = select;
+  // FROM ( SELECT … ) alias: trace through the subquery's own lineage.
+  const subquery = from.trimStart().startsWith('(') ? balancedParentheses(from.trimStart()) : undefined;
+  const inner = subquery === undefined ? undefined : derive(subquery, inputs);
   const lineage: ColumnLineage = {};
   for (const item of items) {
     if (/^(?:[A-Za-z_]\w*\.)?\*$/.test(item)) {
@@ -31,12 +43,30 @@ export function deriveColumnLineage(sql: string, inputs: readonly LineageInput[]
     const aliased = bare ? undefined : ALIASED.exec(item);
     const [expression, output] = bare ? [item, bare[1]!] : aliased ? [aliased[1]!, aliased[2]!] : [item, undefined];
     if (!output) continue;
-    const subtype = bare || BARE_COLUMN.test(expression) ? 'IDENTITY' : AGGREGATE.test(expression) ? 'AGGREGATION' : 'TRANSFORMATION';
+    const subtype: Subtype = bare || BARE_COLUMN.test(expression) ? 'IDENTITY' : AGGREGATE.test(expression) ? 'AGGREGATION' : 'TRANSFORMATION';
     const named = new Set([...expression.matchAll(IDENTIFIER)].filter((m) => !m[2]).map((m) => m[1]!));
-    const inputFields = inputs.flatMap((input) => input.columns.filter((c) => named.has(c)).map((c) => field(input, c, subtype)));
+    const inputFields = inner
+      ? [...named].flatMap((column) =>
+          (inner[column]?.inputFields ?? []).map((f) => ({ ...f, transformations: [{ type: 'DIRECT' as const, subtype: stronger(subtype, f.transformations[0]!.subtype) }] })),
+        )
+      : inputs.flatMap((input) => input.columns.filter((c) => named.has(c)).map((c) => field(input, c, subtype)));
     if (inputFields.length) lineage[output] = { inputFields };
   }
   return lineage;
+}
+
+function stronger(a: Subtype, b: Subtype): Subtype {
+  return SUBTYPES[Math.max(SUBTYPES.indexOf(a), SUBTYPES.indexOf(b))]!;
+}
+
+/** The text inside the parentheses `text` starts with. */
+function balancedParentheses(text: string): string | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0) return text.slice(1, i);
+  }
+  return undefined;
 }
 
 function field(input: LineageInput, column: string, subtype: InputField['transformations'][number]['subtype']): InputField {
@@ -48,8 +78,8 @@ function withoutLiterals(sql: string): string {
   return sql.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ').replace(/'(?:[^']|'')*'/g, "''");
 }
 
-/** The items between the first top-level SELECT and its FROM, split on top-level commas. */
-function outerSelectList(sql: string): string[] | undefined {
+/** The items between the first top-level SELECT and its FROM, split on top-level commas, and what follows FROM. */
+function outerSelect(sql: string): { items: string[]; from: string } | undefined {
   let depth = 0;
   let start = -1;
   const items: string[] = [];
@@ -66,7 +96,7 @@ function outerSelectList(sql: string): string[] | undefined {
         itemStart = start + (distinct ? distinct[0].length : 0);
       } else if (start >= 0 && word === 'FROM') {
         items.push(sql.slice(itemStart, i).trim());
-        return items.filter(Boolean);
+        return { items: items.filter(Boolean), from: sql.slice(i + word.length) };
       }
       i += word.length - 1;
     } else if (char === ',' && depth === 0 && start >= 0) {

@@ -6,9 +6,10 @@ export const DUCKDB_DIALECT: Dialect = {
   deduplicated: (table) => table,
   jsonString: (column, key) => `coalesce(json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}'), '')`,
   jsonNumber: (column, key) => `coalesce(CAST(json_extract(${assertIdentifier(column)}, '$.${assertIdentifier(key)}') AS DOUBLE), 0)`,
+  // TRY_CAST reads the text once; the plain-decimal check keeps DuckDB to what ClickHouse accepts (no '1e3', no spaces).
   jsonDecimal: (column, key) => {
     const text = `json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}')`;
-    return `CASE WHEN regexp_full_match(${text}, '${PLAIN_DECIMAL}') THEN CAST(${text} AS DECIMAL(38, 10)) END`;
+    return `TRY_CAST(CASE WHEN regexp_full_match(${text}, '${PLAIN_DECIMAL}') THEN ${text} END AS DECIMAL(38, 10))`;
   },
   castText: (column, kind) => {
     const text = `nullif(${assertIdentifier(column)}, '')`;
