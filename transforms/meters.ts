@@ -76,8 +76,9 @@ export function meterModelName(meter: Meter): string {
 /**
  * A meter as an incremental model merged on (window, tenant, dimensions);
  * LATEST is the value of the event with the latest event time in the window. An
- * incremental run recomputes every window that newly ingested events fall in,
- * so an event that arrives after its window was built is counted.
+ * incremental run recomputes every (window, tenant) that newly ingested events
+ * fall in, so an event that arrives after its window was built is counted, and
+ * a late event costs one tenant's window, not every tenant's.
  */
 export function meterModel(meter: Meter, path: string): ModelFile {
   const window = `{{ time_window('${meter.window}', 'time') }}`;
@@ -104,8 +105,8 @@ FROM (
   FROM {{ ref('stg_events') }} e
   WHERE e.type = ${type}
 {% if is_incremental() %}
-    AND ${window} IN (
-      SELECT DISTINCT ${window} FROM {{ ref('stg_events') }} arrived
+    AND (${window}, e.tenant_id) IN (
+      SELECT DISTINCT ${window}, tenant_id FROM {{ ref('stg_events') }} arrived
       WHERE arrived.type = ${type} AND arrived.ingested_at > (SELECT max(last_ingested_at) FROM {{ this }})
     )
 {% endif %}
