@@ -41,6 +41,9 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
     const late = [
       { ...week[0]!, id: 'late-arrival' },
       { ...storage, id: 'late-sample', time: new Date(Date.parse(storage.time!) + 1_800_000).toISOString(), data: { ...(storage.data as object), gb: '1.125' } },
+      // Values that are not plain decimals are not metered: not the latest, and no window of their own.
+      { ...storage, id: 'unreadable-sample', time: new Date(Date.parse(storage.time!) + 2_400_000).toISOString(), data: { ...(storage.data as object), gb: '1e3', gb_hours: 'n/a' } },
+      { ...storage, id: 'lonely-unreadable', time: new Date(Date.parse(storage.time!) - 10 * 86_400_000).toISOString(), data: { ...(storage.data as object), gb: null, gb_hours: '' } },
     ];
     await pipeline.ingest(late, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T11:00:00Z') });
     const second = await runProject(db.warehouse, project);

@@ -92,7 +92,8 @@ export function meterModel(meter: Meter, path: string): ModelFile {
     COUNT: 'count(*)',
     SUM: 'sum(metered)',
     MAX: 'max(metered)',
-    LATEST: 'argMax(metered, time)',
+    // A NULL ordering key makes both engines pass over the row (DuckDB's arg_max, ClickHouse's -Null combinator).
+    LATEST: 'argMax(metered, CASE WHEN metered IS NOT NULL THEN time END)',
     UNIQUE_COUNT: 'count(DISTINCT metered)',
   }[meter.aggregation];
   const type = `'${meter.eventType.replaceAll("'", "''")}'`;
@@ -111,7 +112,11 @@ FROM (
     )
 {% endif %}
 ) events_of_type
-${/* An event whose value is absent or not a plain decimal is not metered (argMax would disagree across engines on it). */ decimal ? 'WHERE metered IS NOT NULL\n' : ''}GROUP BY ${['window_start', 'tenant_id', ...dims].join(', ')}`;
+GROUP BY ${['window_start', 'tenant_id', ...dims].join(', ')}${
+    // An event whose value is absent or not a plain decimal is not metered. HAVING, not WHERE: a WHERE would be
+    // pushed below the incremental (window, tenant) filter and parse every event's JSON.
+    decimal ? '\nHAVING count(metered) > 0' : ''
+  }`;
   return {
     name: meterModelName(meter),
     path,

@@ -2,7 +2,7 @@ SELECT
   window_start,
   tenant_id,
   dim_store,
-  argMax(metered, time) AS value,
+  argMax(metered, CASE WHEN metered IS NOT NULL THEN time END) AS value,
   max(ingested_at) AS last_ingested_at
 FROM (
   SELECT
@@ -16,14 +16,14 @@ FROM (
   WHERE e.type = 'resource.storage_usage'
 
 ) events_of_type
-WHERE metered IS NOT NULL
 GROUP BY window_start, tenant_id, dim_store
+HAVING count(metered) > 0
 -- incremental run:
 SELECT
   window_start,
   tenant_id,
   dim_store,
-  argMax(metered, time) AS value,
+  argMax(metered, CASE WHEN metered IS NOT NULL THEN time END) AS value,
   max(ingested_at) AS last_ingested_at
 FROM (
   SELECT
@@ -36,11 +36,11 @@ FROM (
   FROM stg_events e
   WHERE e.type = 'resource.storage_usage'
 
-    AND date_trunc('hour', time) IN (
-      SELECT DISTINCT date_trunc('hour', time) FROM stg_events arrived
+    AND (date_trunc('hour', time), e.tenant_id) IN (
+      SELECT DISTINCT date_trunc('hour', time), tenant_id FROM stg_events arrived
       WHERE arrived.type = 'resource.storage_usage' AND arrived.ingested_at > (SELECT max(last_ingested_at) FROM meter_resource_storage_gb)
     )
 
 ) events_of_type
-WHERE metered IS NOT NULL
 GROUP BY window_start, tenant_id, dim_store
+HAVING count(metered) > 0
