@@ -17,6 +17,8 @@ type Page<K extends string, T> = { [key in K]: T[] } & { next_cursor: string | n
  */
 export interface PlatformClient {
   readonly description: string;
+  /** True when calls go to the running platform: a build's results then arrive together, at the end. */
+  readonly remote: boolean;
   ingest(events: unknown[], submitter: string): Promise<IngestResult>;
   events(tenant: string, filter: EventFilter): Promise<Page<'events', Record<string, unknown>>>;
   quarantine(tenant: string, filter: QuarantineFilter): Promise<Page<'items', ParkedEvent>>;
@@ -38,6 +40,7 @@ export async function connectPlatform(config: PlatformConfig): Promise<PlatformC
 
 class LocalPlatformClient implements PlatformClient {
   readonly description: string;
+  readonly remote = false;
   private readonly pipeline: IngestPipeline;
 
   constructor(
@@ -87,6 +90,7 @@ export class PlatformApiError extends Error {
 
 class HttpPlatformClient implements PlatformClient {
   readonly description: string;
+  readonly remote = true;
   private readonly tokens = new Map<string, Promise<string>>();
 
   constructor(

@@ -61,7 +61,7 @@ export async function buildProject(warehouse: Warehouse, request: BuildRequest):
     mode,
     onModel: async (event) => {
       if (event.result) await lineage.modelFinished(event.result);
-      else lineage.modelStarted(event.model);
+      else await lineage.modelStarted(event.model);
       await request.onModel?.(event);
     },
   });

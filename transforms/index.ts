@@ -11,4 +11,4 @@ export { httpLineageSink, type LineageSink } from './lineage/lineage-recorder.ts
 export { readLineageGraph, LineageNodeUnknownError, type LineageGraph, type LineageDirection } from './lineage/lineage-graph.ts';
 export { parseMeters, meterModel, meterModelName, AGGREGATIONS, DECIMAL_AGGREGATIONS, type Meter, type Aggregation } from './meters.ts';
 export { listBuildRuns, type BuildRun } from './build-runs.ts';
-export { parseSchedule, startSchedule, DEFAULT_SCHEDULE, ScheduleError, type ScheduleJob, type RunningSchedule } from './schedule.ts';
+export { parseSchedule, scheduledBuild, startSchedule, DEFAULT_SCHEDULE, ScheduleError, type ScheduleJob, type RunningSchedule } from './schedule.ts';

@@ -51,6 +51,11 @@ export function parseSchedule(path: string, text: string): ScheduleJob[] {
   return jobs;
 }
 
+/** What a job asks of a build: the same whether the schedule runs in `start` or in its own process. */
+export function scheduledBuild(job: ScheduleJob): { select: string[]; exclude: string[]; fullRefresh: boolean; trigger: 'schedule' } {
+  return { select: job.select, exclude: job.exclude, fullRefresh: job.fullRefresh, trigger: 'schedule' };
+}
+
 export interface RunningSchedule {
   /** Stops firing and waits for a build in progress to end. */
   stop(): Promise<void>;

@@ -7,6 +7,7 @@ import {
   DEFAULT_SCHEDULE,
   parseSchedule,
   RAW_SOURCES,
+  scheduledBuild,
   selectModels,
   startSchedule,
   type BuildReport,
@@ -81,11 +82,7 @@ export function registerBuild(program: Command): void {
       if (options.history) return printHistory(options.history === true ? 20 : Number(options.history));
       const jobs = await loadScheduleJobs(options.config);
       const buildJob = async (job: ScheduleJob) => {
-        const report = await buildOnce(
-          { modelsDir: options.models, targetDir: options.target, select: job.select, exclude: job.exclude, fullRefresh: job.fullRefresh, trigger: 'schedule' },
-          false,
-          job.name,
-        );
+        const report = await buildOnce({ modelsDir: options.models, targetDir: options.target, ...scheduledBuild(job) }, false, job.name);
         if (report.results.some((r) => r.status === 'error')) process.exitCode = 1;
       };
       if (options.once) {
@@ -127,8 +124,7 @@ async function buildOnce(buildRequest: ClientBuildRequest, progress: boolean, la
   } finally {
     await client.close();
   }
-  // Through the API the results come back together, at the end.
-  if (progress && client.description.startsWith('the running platform')) report.results.forEach((r, i) => console.log(describe(r, i, report.results.length)));
+  if (progress && client.remote) report.results.forEach((r, i) => console.log(describe(r, i, report.results.length)));
   const count = (status: string) => report.results.filter((r) => r.status === status).length;
   console.log(
     `${prefix}Done in ${report.seconds.toFixed(1)}s: ${report.selected} of ${report.total} models. ` +

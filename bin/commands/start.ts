@@ -5,7 +5,7 @@ import { migrateWarehouse, openWarehouse, type Warehouse } from '../../warehouse
 import { printBanner } from '../banner.ts';
 import { jwtSecret, loadConfig, warehouseConfig, type PlatformConfig } from '../config.ts';
 import { forgetRunningPlatform, recordRunningPlatform } from '../running-platform.ts';
-import { BuildGate, httpLineageSink, startSchedule } from '../../transforms/index.ts';
+import { BuildGate, httpLineageSink, scheduledBuild, startSchedule } from '../../transforms/index.ts';
 import { loadScheduleJobs } from './build.ts';
 import { kafkaConsumerOptions } from './kafka.ts';
 
@@ -46,10 +46,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     ? startSchedule(
         await loadScheduleJobs(scheduleFile === true ? undefined : scheduleFile),
         async (job) => {
-          const report = await gate.run(warehouse, {
-            modelsDir: 'models', targetDir: 'target', select: job.select, exclude: job.exclude, fullRefresh: job.fullRefresh,
-            tenant: TENANT_ZERO, trigger: 'schedule', lineageSink,
-          });
+          const report = await gate.run(warehouse, { modelsDir: 'models', targetDir: 'target', ...scheduledBuild(job), tenant: TENANT_ZERO, lineageSink });
           app.log.info({ job: job.name, run: report.run_id, seconds: report.seconds, failed: report.results.filter((r) => r.status === 'error').length }, 'scheduled build done');
         },
         (line) => app.log.warn(line),

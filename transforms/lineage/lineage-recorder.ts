@@ -23,7 +23,7 @@ export type LineageSink = (event: RunEvent) => Promise<void>;
 export class LineageRecorder {
   readonly buildRunId = runId();
   private readonly buildJob: JobRef = { namespace: JOB_NAMESPACE, name: BUILD_JOB };
-  private readonly modelRuns = new Map<string, { runId: string; started: Date }>();
+  private readonly modelRuns = new Map<string, { runId: string; started: Date; inputs: LineageInput[] }>();
   private readonly namespace: string;
   readonly sinkFailures: string[] = [];
 
@@ -41,31 +41,42 @@ export class LineageRecorder {
     await this.record([runEvent({ eventType: 'START', eventTime: at, runId: this.buildRunId, job: this.buildJob, jobFacets: { jobType: facets.jobType('JOB') } })]);
   }
 
-  modelStarted(model: string): void {
-    this.modelRuns.set(model, { runId: runId(), started: new Date() });
+  /** START goes out when the model begins, so that an endpoint watching sees it running. */
+  async modelStarted(name: string): Promise<void> {
+    const model = this.project.models.get(name)!;
+    if (model.config.materialized === 'ephemeral') return;
+    const run = { runId: runId(), started: new Date(), inputs: await this.inputs(name) };
+    this.modelRuns.set(name, run);
+    await this.record([
+      runEvent({ eventType: 'START', eventTime: run.started, runId: run.runId, job: { namespace: JOB_NAMESPACE, name }, ...this.modelFacets(name), inputs: datasets(run.inputs) }),
+    ]);
   }
 
   async modelFinished(result: ModelResult): Promise<void> {
-    const model = this.project.models.get(result.model)!;
-    if (model.config.materialized === 'ephemeral') return;
-    const run = this.modelRuns.get(result.model) ?? { runId: runId(), started: new Date() };
-    const job = { namespace: JOB_NAMESPACE, name: result.model };
-    const runFacets = { parent: facets.parent(this.buildRunId, this.buildJob) };
-    const jobFacets: Record<string, object> = { jobType: facets.jobType('MODEL'), ...(result.sql ? { sql: facets.sql(result.sql) } : {}) };
-    const inputs = await this.inputs(result.model);
-    const start = runEvent({ eventType: 'START', eventTime: run.started, runId: run.runId, job, runFacets, jobFacets, inputs: inputs.map(({ namespace, name }) => ({ namespace, name })) });
+    const run = this.modelRuns.get(result.model);
+    if (!run) return;
+    const { runFacets, jobFacets } = this.modelFacets(result.model, result.sql);
     const eventType: RunEventType = result.status === 'success' ? 'COMPLETE' : result.status === 'skipped' ? 'ABORT' : 'FAIL';
-    const end = runEvent({
-      eventType,
-      eventTime: new Date(),
-      runId: run.runId,
-      job,
-      runFacets: result.status === 'success' ? runFacets : { ...runFacets, errorMessage: facets.errorMessage(result.message) },
-      jobFacets,
-      inputs: inputs.map(({ namespace, name }) => ({ namespace, name })),
-      outputs: result.status === 'skipped' ? [] : [await this.output(result, inputs)],
-    });
-    await this.record([start, end]);
+    await this.record([
+      runEvent({
+        eventType,
+        eventTime: new Date(),
+        runId: run.runId,
+        job: { namespace: JOB_NAMESPACE, name: result.model },
+        runFacets: result.status === 'success' ? runFacets : { ...runFacets, errorMessage: facets.errorMessage(result.message) },
+        jobFacets,
+        inputs: datasets(run.inputs),
+        outputs: result.status === 'skipped' ? [] : [await this.output(result, run.inputs)],
+      }),
+    ]);
+  }
+
+  /** The SQL facet comes with the end: the rendered SQL is known once the model ran (a seed has none). */
+  private modelFacets(name: string, sql?: string): { runFacets: Record<string, object>; jobFacets: Record<string, object> } {
+    return {
+      runFacets: { parent: facets.parent(this.buildRunId, this.buildJob) },
+      jobFacets: { jobType: facets.jobType(this.project.models.get(name)!.seed ? 'JOB' : 'MODEL'), ...(sql ? { sql: facets.sql(sql) } : {}) },
+    };
   }
 
   async buildFinished(results: readonly ModelResult[]): Promise<void> {
@@ -132,6 +143,8 @@ export class LineageRecorder {
     }
   }
 }
+
+const datasets = (inputs: LineageInput[]): Dataset[] => inputs.map(({ namespace, name }) => ({ namespace, name }));
 
 /** A sink that POSTs each event to an OpenLineage HTTP endpoint (Marquez: …/api/v1/lineage). */
 export function httpLineageSink(url: string, timeoutMs = 5000): LineageSink {
