@@ -45,13 +45,7 @@ const BUILD_RUN_COLUMNS = ['tenant_id', 'run_id', 'trigger', 'started_at', 'fini
 export async function buildProject(warehouse: Warehouse, request: BuildRequest): Promise<BuildReport> {
   const project = await compileProject(resolve(request.modelsDir), RAW_SOURCES);
   const mode = request.mode ?? 'build';
-  const models = selectModels(project, request.select ?? [], request.exclude ?? []).filter((name) => {
-    const { materialized } = project.models.get(name)!.config;
-    if (mode === 'seed') return materialized === 'seed';
-    if (mode === 'run') return materialized !== 'seed';
-    if (mode === 'test') return materialized !== 'seed' && materialized !== 'ephemeral';
-    return true;
-  });
+  const models = selectModels(project, request.select ?? [], request.exclude ?? []);
   const started = new Date();
   const lineage = new LineageRecorder(warehouse, project, request.tenant, request.lineageSink);
   await lineage.buildStarted(started);
@@ -78,5 +72,5 @@ export async function buildProject(warehouse: Warehouse, request: BuildRequest):
     [request.tenant, lineage.buildRunId, request.trigger, started, finished, failed.length ? 'error' : 'success',
       count('success'), count('error'), count('skipped'), failed.join('; ').slice(0, 2000)],
   ]);
-  return { run_id: lineage.buildRunId, results, selected: models.length, total: project.models.size, seconds, lineage_failures: lineage.sinkFailures };
+  return { run_id: lineage.buildRunId, results, selected: results.length, total: project.models.size, seconds, lineage_failures: lineage.sinkFailures };
 }

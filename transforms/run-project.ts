@@ -51,7 +51,7 @@ export interface RunOptions {
  * as subqueries where they are ref'd.
  */
 export async function runProject(warehouse: Warehouse, project: CompiledProject, options: RunOptions = {}): Promise<ModelResult[]> {
-  const selected = options.models ?? project.order;
+  const selected = forMode(project, options.models ?? project.order, options.mode ?? 'build');
   const failed = new Map<string, string>();
   const results: ModelResult[] = [];
   for (const [index, name] of selected.entries()) {
@@ -62,6 +62,17 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
     await options.onModel?.({ model: name, index, total: selected.length, result });
   }
   return results;
+}
+
+/** The nodes a mode acts on: seeds only for `seed`, no seeds for `run`, neither seeds nor ephemerals for `test`. */
+function forMode(project: CompiledProject, names: readonly string[], mode: RunMode): string[] {
+  return names.filter((name) => {
+    const { materialized } = project.models.get(name)!.config;
+    if (mode === 'seed') return materialized === 'seed';
+    if (mode === 'run') return materialized !== 'seed';
+    if (mode === 'test') return materialized !== 'seed' && materialized !== 'ephemeral';
+    return true;
+  });
 }
 
 async function runModel(
