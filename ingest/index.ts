@@ -8,3 +8,4 @@ export { normalizeEvent } from './normalize-event.ts';
 export { parseNdjson, toNdjson } from './ndjson.ts';
 export { KafkaIngestConsumer, DEFAULT_MAX_MESSAGE_BYTES, type KafkaConsumerOptions, type BatchReport } from './kafka/kafka-consumer.ts';
 export { KafkaEventPublisher } from './kafka/kafka-publisher.ts';
+export * from './bills/index.ts';

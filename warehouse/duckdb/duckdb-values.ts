@@ -1,4 +1,9 @@
 import {
+  DuckDBTypeId,
+  JSToDuckDBValueConverter,
+  type DuckDBDecimalType,
+  type JS,
+  type ToDuckDBValueConverter,
   DuckDBDecimalValue,
   DuckDBTimestampTZValue,
   DuckDBTimestampValue,
@@ -29,3 +34,25 @@ export function fromDuckDBValue(value: DuckDBValue): SqlValue {
   if (value instanceof DuckDBDecimalValue) return value.toString();
   return String(value);
 }
+
+const DECIMAL_TEXT = /^(-?)(\d*)(?:\.(\d*))?$/;
+
+/**
+ * Writes JS values into appender chunks. Decimals arrive as strings (money never
+ * passes through a float), so a DECIMAL column takes its digits exactly;
+ * everything else is the driver's own conversion.
+ */
+export const toDuckDBColumnValue: ToDuckDBValueConverter<JS> = (value, type, converter) => {
+  if (type.typeId === DuckDBTypeId.DECIMAL && typeof value === 'string') {
+    const { width, scale } = type as DuckDBDecimalType;
+    const match = DECIMAL_TEXT.exec(value.trim());
+    if (!match || (match[2] === '' && !match[3])) throw new Error(`"${value}" is not a decimal number`);
+    const [, sign, whole, fraction = ''] = match;
+    if (fraction.length > scale && /[1-9]/.test(fraction.slice(scale))) {
+      throw new Error(`"${value}" has more than ${scale} decimal places`);
+    }
+    const digits = BigInt(`${whole || '0'}${fraction.slice(0, scale).padEnd(scale, '0')}`);
+    return new DuckDBDecimalValue(sign ? -digits : digits, width, scale);
+  }
+  return JSToDuckDBValueConverter(value, type, converter);
+};

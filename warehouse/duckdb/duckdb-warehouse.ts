@@ -1,7 +1,6 @@
 import {
   DuckDBDataChunk,
   DuckDBInstance,
-  JSToDuckDBValueConverter,
   type DuckDBAppender,
   type DuckDBConnection,
   type DuckDBType,
@@ -12,7 +11,7 @@ import { SerialLock } from '../serial-lock.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
 import type { RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
 import { DUCKDB_DIALECT } from './duckdb-dialect.ts';
-import { fromDuckDBValue, toDuckDBParam } from './duckdb-values.ts';
+import { fromDuckDBValue, toDuckDBColumnValue, toDuckDBParam } from './duckdb-values.ts';
 
 /** DuckDB's largest data chunk. */
 const CHUNK_ROWS = 2048;
@@ -200,7 +199,7 @@ export class DuckDBWarehouse implements Warehouse {
         const chunk = DuckDBDataChunk.create(types, slice.length);
         chunk.setColumnsConverted(
           sourceIndex.map((from) => slice.map((row) => row[from] ?? null)),
-          JSToDuckDBValueConverter,
+          toDuckDBColumnValue,
         );
         appender.appendDataChunk(chunk);
       }

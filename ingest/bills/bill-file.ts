@@ -1,0 +1,200 @@
+import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { DuckDBWarehouse, type Row, type SqlValue } from '../../warehouse/index.ts';
+import { BILL_FORMATS, detectFormat, focusMapping, REQUIRED_SOURCE_COLUMNS, type BillFormat } from './bill-formats.ts';
+import { typedBillSelect } from './bill-sql.ts';
+import { csvRecordStarts, readCsvHeader } from './csv-lines.ts';
+import { FOCUS_COLUMNS } from './focus-columns.ts';
+import { literal, quote, RawColumns } from './raw-columns.ts';
+
+/** A bill file that cannot be imported at all: the message names the file and what is wrong. */
+export class BillFileError extends Error {
+  override readonly name = 'BillFileError';
+}
+
+/** A row of a file that could not be loaded, with where and why. */
+export interface ParkedBillRow {
+  line: number;
+  column: string;
+  code: 'BILL_VALUE_MISSING' | 'BILL_VALUE_INVALID' | 'BILL_ROW_MALFORMED';
+  reason: string;
+  raw: string;
+}
+
+/** The typed values of a loadable row, in FOCUS_COLUMNS order, after its line. */
+export type BillRowValues = SqlValue[];
+
+/**
+ * A bill file read by DuckDB (CSV or Parquet) into a scratch in-memory
+ * database and mapped onto FOCUS. Rows come out typed, in chunks.
+ */
+export class BillFile {
+  private constructor(
+    readonly path: string,
+    readonly format: BillFormat,
+    readonly notes: readonly string[],
+    readonly recordCount: number,
+    private readonly readRecords: number,
+    private readonly scratch: DuckDBWarehouse,
+  ) {}
+
+  static async open(path: string, format?: BillFormat): Promise<BillFile> {
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => {
+        throw new BillFileError(`${path}: no such file`);
+      },
+    );
+    if (size === 0) throw new BillFileError(`${path}: the file is empty`);
+    if (format && !BILL_FORMATS.includes(format)) throw new BillFileError(`unknown format "${format}"; use one of ${BILL_FORMATS.join(', ')}`);
+    const scratch = await DuckDBWarehouse.open(':memory:');
+    try {
+      await scratch.execute("SET TimeZone = 'UTC'");
+      const parquet = extname(path).toLowerCase() === '.parquet' || (await isParquet(path));
+      const names = parquet ? await loadParquet(scratch, path) : await loadCsv(scratch, path);
+      const columns = new RawColumns(names);
+      const detected = format ?? detectFormat(columns);
+      if (!detected) {
+        throw new BillFileError(
+          `${path}: cannot tell the format from the header (${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}); ` +
+            `pass --format ${BILL_FORMATS.join('|')}`,
+        );
+      }
+      for (const alternatives of REQUIRED_SOURCE_COLUMNS[detected]) {
+        if (!alternatives.some((name) => columns.has(name))) {
+          throw new BillFileError(`${path}: a ${detected} file needs a ${alternatives.join(' or ')} column`);
+        }
+      }
+      const mapping = focusMapping(detected, columns);
+      const extra = columns.unused();
+      const extraJson = extra.length
+        ? `CAST(to_json(struct_pack(${extra.map((n) => `${quote(n)} := ${quote(n)}`).join(', ')})) AS VARCHAR)`
+        : `'{}'`;
+      await scratch.execute(
+        `CREATE TABLE mapped AS SELECT record, ${FOCUS_COLUMNS.map((c) => `CAST(${mapping.expressions[c.focus] ?? "NULL"} AS VARCHAR) AS ${quote(c.focus)}`).join(', ')},
+          ${extraJson} AS extra FROM raw`,
+      );
+      await scratch.execute(`CREATE TABLE typed AS ${typedBillSelect()}`);
+      const [{ n }] = (await scratch.query<{ n: number }>('SELECT count(*) AS n FROM raw')) as [{ n: number }];
+      const [{ rejected }] = (await scratch.query<{ rejected: number }>('SELECT count(*) AS rejected FROM rejects')) as [{ rejected: number }];
+      return new BillFile(path, detected, mapping.notes, Number(n) + Number(rejected), Number(n), scratch);
+    } catch (error) {
+      await scratch.close();
+      if (error instanceof BillFileError) throw error;
+      throw new BillFileError(`${path}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Loadable rows in file order: [line, ...FOCUS_COLUMNS values, extra]. */
+  async *rows(chunkRows = 50_000): AsyncGenerator<BillRowValues[]> {
+    const names = FOCUS_COLUMNS.map((c) => c.column);
+    for (let from = 0; from < this.readRecords; from += chunkRows) {
+      const rows = await this.scratch.query(
+        `SELECT line, ${names.join(', ')}, extra FROM typed JOIN lines USING (record)
+         WHERE problem_column IS NULL AND record >= ? AND record < ? ORDER BY record`,
+        [from, from + chunkRows],
+      );
+      if (rows.length) yield rows.map((row: Row) => [row.line ?? null, ...names.map((n) => row[n] ?? null), row.extra ?? '{}']);
+    }
+  }
+
+  /** Rows that could not be loaded: unreadable values, and records the CSV reader refused. */
+  async parked(): Promise<ParkedBillRow[]> {
+    const bad = await this.scratch.query<{ line: number; problem_column: string; problem_code: string; problem_reason: string; raw: string }>(
+      `SELECT line, problem_column, problem_code, problem_reason, CAST(to_json(r) AS VARCHAR) AS raw
+       FROM typed JOIN lines USING (record) JOIN raw AS r USING (record)
+       WHERE problem_column IS NOT NULL ORDER BY line`,
+    );
+    const refused = await this.scratch.query<{ line: number; column_name: string; reason: string; raw: string }>(
+      'SELECT line, column_name, reason, raw FROM rejects ORDER BY line',
+    );
+    return [
+      ...bad.map((r) => ({
+        line: Number(r.line),
+        column: r.problem_column,
+        code: r.problem_code as ParkedBillRow['code'],
+        reason: r.problem_reason,
+        raw: String(r.raw).replace(/,"record":\d+\}$/, '}'),
+      })),
+      ...refused.map((r) => ({ line: Number(r.line), column: r.column_name, code: 'BILL_ROW_MALFORMED' as const, reason: r.reason, raw: r.raw })),
+    ].sort((a, b) => a.line - b.line);
+  }
+
+  close(): Promise<void> {
+    return this.scratch.close();
+  }
+}
+
+async function isParquet(path: string): Promise<boolean> {
+  const { open } = await import('node:fs/promises');
+  const handle = await open(path, 'r');
+  try {
+    const magic = Buffer.alloc(4);
+    await handle.read(magic, 0, 4, 0);
+    return magic.toString('latin1') === 'PAR1';
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Loads `raw` (record + every column as text) and `lines` / `rejects`; returns the header. */
+async function loadCsv(scratch: DuckDBWarehouse, path: string): Promise<string[]> {
+  const header = uniqueNames(await readCsvHeader(path));
+  if (!header.length) throw new BillFileError(`${path}: the file has no header row`);
+  const columns = `{${header.map((n) => `${literal(n)}: 'VARCHAR'`).join(', ')}}`;
+  await scratch.execute(
+    `CREATE TABLE raw_read AS SELECT * FROM read_csv(${literal(path)}, header = true, auto_detect = false, delim = ',', quote = '"',
+       escape = '"', columns = ${columns}, store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`,
+  );
+  await scratch.execute('CREATE TABLE raw AS SELECT rowid AS record, * FROM raw_read');
+  // One reject row per problem; a record is parked once, under its first problem.
+  await scratch.execute(
+    `CREATE TABLE rejects AS SELECT line, arg_min(coalesce(column_name, ''), column_idx) AS column_name,
+       arg_min(error_message, column_idx) AS reason, arg_min(trim(csv_line, chr(13) || chr(10)), column_idx) AS raw
+     FROM csv_rejects GROUP BY line`,
+  );
+  const rejectedReaderLines = new Set(
+    (await scratch.query<{ line: number }>('SELECT line FROM rejects')).map((r) => Number(r.line)),
+  );
+  const starts = await csvRecordStarts(path);
+  const accepted = starts.filter((s) => !rejectedReaderLines.has(s.readerLine));
+  // Report refused records at their physical line too.
+  const physical = new Map(starts.map((s) => [s.readerLine, s.line]));
+  await scratch.execute('CREATE TABLE lines (record BIGINT, line BIGINT)');
+  await scratch.insert('lines', ['record', 'line'], accepted.map((s, record) => [record, s.line]));
+  for (const [readerLine, line] of physical) {
+    if (rejectedReaderLines.has(readerLine) && readerLine !== line) {
+      await scratch.execute('UPDATE rejects SET line = ? WHERE line = ?', [line, readerLine]);
+    }
+  }
+  return header;
+}
+
+async function loadParquet(scratch: DuckDBWarehouse, path: string): Promise<string[]> {
+  const described = await scratch.query<{ column_name: string; column_type: string }>(
+    `DESCRIBE SELECT * FROM read_parquet(${literal(path)})`,
+  );
+  const nested = /^(STRUCT|MAP|LIST|JSON)|\[\]$/;
+  const select = described.map(({ column_name: name, column_type: type }) =>
+    nested.test(type) ? `CAST(to_json(${quote(name)}) AS VARCHAR) AS ${quote(name)}` : `CAST(${quote(name)} AS VARCHAR) AS ${quote(name)}`,
+  );
+  await scratch.execute(
+    `CREATE TABLE raw AS SELECT file_row_number AS record, ${select.join(', ')} FROM read_parquet(${literal(path)}, file_row_number = true)`,
+  );
+  // Parquet has no lines: a row is reported by its 1-based row number.
+  await scratch.execute('CREATE TABLE lines AS SELECT record, record + 1 AS line FROM raw');
+  await scratch.execute("CREATE TABLE rejects (line BIGINT, column_name VARCHAR, reason VARCHAR, raw VARCHAR)");
+  return described.map((d) => d.column_name);
+}
+
+/** Header names as DuckDB can hold them: blanks named by position, repeats numbered. */
+function uniqueNames(header: string[]): string[] {
+  const seen = new Map<string, number>();
+  return header.map((raw, i) => {
+    const name = raw.trim() || `column_${i + 1}`;
+    const key = name.toLowerCase();
+    const count = seen.get(key) ?? 0;
+    seen.set(key, count + 1);
+    return count ? `${name}_${count + 1}` : name;
+  });
+}
