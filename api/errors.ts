@@ -22,6 +22,8 @@ export const API_ERRORS = {
   METER_NOT_BUILT: [409, 'That meter has not been built yet.'],
   LINEAGE_NODE_UNKNOWN: [404, 'There is no such model, source table or meter in the lineage graph.'],
   LINEAGE_NOT_BUILT: [409, 'There is no lineage yet: run `companyos build` first.'],
+  FINOPS_NOT_BUILT: [409, 'Cost attribution has not been built yet: import a bill (`companyos bills import`) and run `companyos build`.'],
+  BILL_FILE_INVALID: [400, 'The bill file cannot be imported.'],
   MODELS_INVALID: [400, 'The SQL models do not compile; every problem is listed.'],
   BUILD_IN_PROGRESS: [409, 'A build is already running; try again when it is done.'],
   NOT_FOUND: [404, 'There is no such endpoint.'],

@@ -15,6 +15,7 @@ import { transformRoutes } from './routes/transforms.ts';
 import { lineageRoutes } from './routes/lineage.ts';
 import { BuildGate, type LineageSink } from '../transforms/index.ts';
 import { usageRoutes } from './routes/usage.ts';
+import { finopsRoutes } from './routes/finops.ts';
 
 export interface ServerOptions {
   warehouse: Warehouse;
@@ -116,6 +117,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     lineageSink: options.transforms?.lineageSink,
   });
   lineageRoutes(app, { warehouse: options.warehouse });
+  finopsRoutes(app, { warehouse: options.warehouse, operatorTenant: options.transforms?.operatorTenant ?? 'summit-internal' });
   operationsRoutes(app, { warehouse: options.warehouse, metrics });
 
   if (options.kafka) {

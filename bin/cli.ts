@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { errorCatalogue } from '../api/index.ts';
+import { registerBills } from './commands/bills.ts';
 import { registerBuild } from './commands/build.ts';
+import { registerSimulate } from './commands/simulate.ts';
 import { registerIngest } from './commands/ingest.ts';
 import { registerKafka } from './commands/kafka.ts';
 import { registerMigrate } from './commands/migrate.ts';
@@ -25,6 +27,8 @@ registerIngest(program);
 registerReadCommands(program);
 registerKafka(program);
 registerBuild(program);
+registerBills(program);
+registerSimulate(program);
 program
   .command('errors')
   .description('List the API error and rejection codes with their meaning.')

@@ -1,5 +1,8 @@
-import { listEvents, listQuarantine, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../api/index.ts';
-import { IngestPipeline, TENANT_ZERO, toNdjson, type IngestResult } from '../ingest/index.ts';
+import { readFile } from 'node:fs/promises';
+import { listEvents, listQuarantine, readFinopsSummary, recordTrueCosts, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../api/index.ts';
+import { importBillFile, IngestPipeline, TENANT_ZERO, toNdjson, type BillFormat, type BillImportReport, type IngestResult, type TrueCost } from '../ingest/index.ts';
+
+export type FinopsSummary = Awaited<ReturnType<typeof readFinopsSummary>>;
 import { buildProject, httpLineageSink, listBuildRuns, type BuildReport, type BuildRequest, type BuildRun } from '../transforms/index.ts';
 import { migrateWarehouse, openWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { jwtSecret, warehouseConfig, type PlatformConfig } from './config.ts';
@@ -26,6 +29,10 @@ export interface PlatformClient {
   build(request: ClientBuildRequest): Promise<BuildReport>;
   /** The latest recorded builds, newest first. */
   buildRuns(limit: number): Promise<BuildRun[]>;
+  /** Imports a bill file as the operator (summit-internal). */
+  importBill(path: string, options: { format?: BillFormat; fileName: string }): Promise<BillImportReport>;
+  recordTrueCosts(simulationId: string, rows: TrueCost[]): Promise<void>;
+  finopsSummary(): Promise<FinopsSummary>;
   close(): Promise<void>;
 }
 
@@ -70,6 +77,18 @@ class LocalPlatformClient implements PlatformClient {
 
   buildRuns(limit: number): Promise<BuildRun[]> {
     return listBuildRuns(this.warehouse, TENANT_ZERO, limit);
+  }
+
+  importBill(path: string, options: { format?: BillFormat; fileName: string }): Promise<BillImportReport> {
+    return importBillFile(this.warehouse, path, { tenant: TENANT_ZERO, ...options });
+  }
+
+  recordTrueCosts(simulationId: string, rows: TrueCost[]): Promise<void> {
+    return recordTrueCosts(this.warehouse, TENANT_ZERO, simulationId, rows);
+  }
+
+  finopsSummary(): Promise<FinopsSummary> {
+    return readFinopsSummary(this.warehouse, TENANT_ZERO);
   }
 
   close(): Promise<void> {
@@ -125,7 +144,20 @@ class HttpPlatformClient implements PlatformClient {
 
   async close(): Promise<void> {}
 
-  private async call<T>(method: string, path: string, tenant: string, roles: Role[], body?: string, type = 'application/x-ndjson'): Promise<T> {
+  async importBill(path: string, options: { format?: BillFormat; fileName: string }): Promise<BillImportReport> {
+    const params = new URLSearchParams({ file_name: options.fileName, ...(options.format ? { format: options.format } : {}) });
+    return this.call('POST', `/v1/finops/bills?${params}`, TENANT_ZERO, ['operator'], await readFile(path), 'application/octet-stream');
+  }
+
+  async recordTrueCosts(simulationId: string, rows: TrueCost[]): Promise<void> {
+    await this.call('POST', '/v1/finops/simulations/true-costs', TENANT_ZERO, ['operator'], JSON.stringify({ simulation_id: simulationId, rows }), 'application/json');
+  }
+
+  finopsSummary(): Promise<FinopsSummary> {
+    return this.call('GET', '/v1/finops/summary', TENANT_ZERO, ['reader']);
+  }
+
+  private async call<T>(method: string, path: string, tenant: string, roles: Role[], body?: string | Buffer, type = 'application/x-ndjson'): Promise<T> {
     const key = `${tenant}/${roles.join()}`;
     if (!this.tokens.has(key)) this.tokens.set(key, this.authority.mint({ tenant, roles, subject: 'companyos-cli', expiresIn: '1h' }));
     const response = await fetch(`${this.url}${path}`, {

@@ -1,6 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { meterModel, meterModelName, parseMeters } from './meters.ts';
+import { allocationModels } from './finops/allocation-models.ts';
+import { ALLOCATION_FILE, parseAllocationRules } from './finops/allocation-rules.ts';
 import { parseModelFile, type ModelFile, type ModelProblem } from './model-file.ts';
 import { parseSeedFile } from './seeds/seed-file.ts';
 
@@ -26,8 +28,8 @@ export class CompileError extends Error {
 }
 
 /**
- * Reads every `.sql` model and `.csv` seed under `dir`, and the meters of `dir/meters.yaml` as
- * generated models, and checks the graph: names, refs, sources, tests, cycles.
+ * Reads every `.sql` model and `.csv` seed under `dir`, and as generated models the meters of
+ * `dir/meters.yaml` and the cost attribution of `dir/finops/allocation.yaml`, and checks the graph: names, refs, sources, tests, cycles.
  */
 export async function compileProject(dir: string, sources: Sources): Promise<CompiledProject> {
   const files = await projectFiles(dir);
@@ -40,6 +42,14 @@ export async function compileProject(dir: string, sources: Sources): Promise<Com
     const { meters, problems: found } = parseMeters(path, metersText);
     problems.push(...found);
     for (const meter of meters) models.set(meterModelName(meter), meterModel(meter, path));
+  }
+  const allocationFile = join(dir, ALLOCATION_FILE);
+  const allocationText = await readFile(allocationFile, 'utf8').catch(() => undefined);
+  if (allocationText !== undefined) {
+    const path = relative(process.cwd(), allocationFile);
+    const { rules, problems: found } = parseAllocationRules(path, allocationText);
+    problems.push(...found);
+    for (const model of allocationModels(rules, path)) models.set(model.name, model);
   }
   for (const file of files) {
     const path = relative(process.cwd(), file);

@@ -15,8 +15,12 @@ const MACROS = {
   json_number: (dialect: Dialect, column: string, key: string) => dialect.jsonNumber(column, key),
   json_decimal: (dialect: Dialect, column: string, key: string) => dialect.jsonDecimal(column, key),
   time_window: (dialect: Dialect, unit: string, column: string) => dialect.timeWindow(unit as TimeUnit, column),
+  regexp_extract: (dialect: Dialect, column: string, pattern: string) => dialect.regexpExtract(column, pattern),
+  regexp_matches: (dialect: Dialect, column: string, pattern: string) => dialect.regexpMatches(column, pattern),
+  prorate: (dialect: Dialect, amount: string, weight: string, total: string) => dialect.prorate(amount, weight, total),
+  to_decimal: (dialect: Dialect, column: string) => dialect.toDecimal(column),
 };
-const MACRO = new RegExp(`\\{\\{\\s*(${Object.keys(MACROS).join('|')})\\(\\s*'([^']+)'\\s*,\\s*'([^']+)'\\s*\\)\\s*\\}\\}`, 'g');
+const MACRO = new RegExp(`\\{\\{\\s*(${Object.keys(MACROS).join('|')})\\(\\s*'([^']+)'\\s*(?:,\\s*'([^']+)'\\s*)?(?:,\\s*'([^']+)'\\s*)?\\)\\s*\\}\\}`, 'g');
 const INCREMENTAL_BLOCK = /\{%-?\s*if\s+is_incremental\(\)\s*-?%\}([\s\S]*?)\{%-?\s*endif\s*-?%\}/g;
 
 /**
@@ -33,7 +37,9 @@ export function renderModel(model: ModelFile, context: RenderContext): string {
   return model.body
     .replace(INCREMENTAL_BLOCK, (_, block: string) => (context.isIncremental ? block : ''))
     .replace(/\{\{\s*this\s*\}\}/g, model.name)
-    .replace(MACRO, (_, macro: keyof typeof MACROS, first: string, second: string) => MACROS[macro](dialect, first, second))
+    .replace(MACRO, (_, macro: keyof typeof MACROS, ...args: (string | undefined)[]) =>
+      (MACROS[macro] as (d: Dialect, ...args: string[]) => string)(dialect, ...args.slice(0, 3).filter((a): a is string => typeof a === 'string')),
+    )
     .replace(/\{\{\s*ref\(\s*'([^']+)'\s*\)\s*\}\}/g, (_, name: string) => {
       const target = project.models.get(name)!;
       if (target.config.materialized === 'ephemeral') return `(${renderModel(target, { ...context, isIncremental: false })})`;

@@ -16,3 +16,18 @@ export function timeUnit(unit: string): 'hour' | 'day' | 'month' {
   if (unit !== 'hour' && unit !== 'day' && unit !== 'month') throw new WarehouseError(`"${unit}" is not a time window (hour, day or month)`);
   return unit;
 }
+
+/** An RE2 pattern as a standard SQL string literal (DuckDB: backslashes are literal). */
+export function patternLiteral(pattern: string): string {
+  return `'${pattern.replaceAll("'", "''")}'`;
+}
+
+/** An RE2 pattern as a ClickHouse string literal, where backslash escapes. */
+export function clickHousePatternLiteral(pattern: string): string {
+  return `'${pattern.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
+/** Whether a pattern has a capturing group (an unescaped "(" not followed by "?"). */
+export function hasCaptureGroup(pattern: string): boolean {
+  return /(^|[^\\])\((?!\?)/.test(pattern);
+}

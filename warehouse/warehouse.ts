@@ -36,6 +36,18 @@ export interface Dialect {
   castText(column: string, kind: SeedColumnKind): string;
   /** The start of the hour, day or month a timestamp falls in, as a timestamp. */
   timeWindow(unit: TimeUnit, column: string): string;
+  /** The text of a column's first capture group of an RE2 `pattern` (the whole match without one); '' when NULL or no match. */
+  regexpExtract(column: string, pattern: string): string;
+  /** Whether a text column matches an RE2 `pattern` anywhere (false when NULL). */
+  regexpMatches(column: string, pattern: string): string;
+  /**
+   * `amount × weight ÷ total` as DECIMAL(38, 10), truncated, computed in
+   * integers: exact, never through a float. All three are DECIMAL(38, 10)
+   * columns; amounts up to 10⁹ and weights up to 10⁶ per unit keep within 38 digits.
+   */
+  prorate(amount: string, weight: string, total: string): string;
+  /** A numeric column as DECIMAL(38, 10). */
+  toDecimal(column: string): string;
 }
 
 export type TimeUnit = 'hour' | 'day' | 'month';

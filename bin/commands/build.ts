@@ -131,8 +131,32 @@ async function buildOnce(buildRequest: ClientBuildRequest, progress: boolean, la
       `PASS=${count('success')} ERROR=${count('error')} SKIP=${count('skipped')} (run ${report.run_id})`,
   );
   for (const failure of report.lineage_failures) console.error(`${prefix}OpenLineage endpoint refused: ${failure}`);
+  if (report.results.some((r) => r.model === 'finops_reconciliation' && r.status === 'success')) await printFinops(prefix);
   if (!progress) for (const r of report.results.filter((r) => r.status === 'error')) console.log(`${prefix}ERROR ${r.model}: ${r.message}`);
   return report;
+}
+
+/** After a build of the attribution models: do the books balance, how much is attributed, how accurately. */
+async function printFinops(prefix: string): Promise<void> {
+  const client = await connectPlatform(loadConfig());
+  try {
+    const summary = await client.finopsSummary();
+    if (!summary.built) return;
+    const exact = summary.unbalanced.length === 0;
+    console.log(
+      `${prefix}FinOps: ${summary.balanced} of ${summary.invoices} invoices reconcile exactly (direct + shared + unallocated = bill total)` +
+        `${exact ? '' : `; NOT balanced: ${summary.unbalanced.join(', ')}`}; attribution coverage ${summary.coverage_percent ?? '-'}%`,
+    );
+    if (summary.accuracy) {
+      console.log(
+        `${prefix}FinOps: attribution accuracy ${summary.accuracy.accuracy_percent}% against simulation ${summary.accuracy.simulation_id} ` +
+          `(Σ|attributed − true| = ${summary.accuracy.absolute_error} of ${summary.accuracy.true_total})`,
+      );
+    }
+    if (!exact) process.exitCode = 1;
+  } finally {
+    await client.close();
+  }
 }
 
 async function printHistory(limit: number): Promise<void> {

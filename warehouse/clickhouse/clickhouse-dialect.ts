@@ -1,4 +1,4 @@
-import { assertIdentifier, timeUnit } from '../identifier.ts';
+import { assertIdentifier, clickHousePatternLiteral as patternLiteral, timeUnit } from '../identifier.ts';
 import { PLAIN_DECIMAL, type Dialect } from '../warehouse.ts';
 
 const WINDOW_FUNCTIONS = { hour: 'toStartOfHour(%)', day: 'toStartOfDay(%)', month: "toDateTime(toStartOfMonth(%), 'UTC')" };
@@ -22,4 +22,12 @@ export const CLICKHOUSE_DIALECT: Dialect = {
     return `nullIf(${text}, '')`;
   },
   timeWindow: (unit, column) => WINDOW_FUNCTIONS[timeUnit(unit)].replace('%', assertIdentifier(column)),
+  regexpExtract: (column, pattern) => `extract(ifNull(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)})`,
+  regexpMatches: (column, pattern) => `match(ifNull(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)})`,
+  // Decimal128(10) × Decimal128(0) keeps the scale; ÷ Decimal128(0) truncates at it.
+  prorate: (amount, weight, total) => {
+    const units = (column: string) => `toDecimal128(toDecimal128(${assertIdentifier(column)}, 10) * 10000000000, 0)`;
+    return `toDecimal128(toDecimal128(${assertIdentifier(amount)}, 10) * ${units(weight)} / ${units(total)}, 10)`;
+  },
+  toDecimal: (column) => `toDecimal128(${assertIdentifier(column)}, 10)`,
 };

@@ -1,4 +1,4 @@
-import { assertIdentifier, timeUnit } from '../identifier.ts';
+import { assertIdentifier, hasCaptureGroup, patternLiteral, timeUnit } from '../identifier.ts';
 import { PLAIN_DECIMAL, type Dialect } from '../warehouse.ts';
 
 /** DuckDB's SQL for the places engines differ. */
@@ -16,4 +16,15 @@ export const DUCKDB_DIALECT: Dialect = {
     return kind === 'integer' ? `CAST(${text} AS BIGINT)` : kind === 'decimal' ? `CAST(${text} AS DECIMAL(38, 10))` : text;
   },
   timeWindow: (unit, column) => `date_trunc('${timeUnit(unit)}', ${assertIdentifier(column)})`,
+  regexpExtract: (column, pattern) => {
+    const group = hasCaptureGroup(pattern) ? 1 : 0;
+    return `regexp_extract(coalesce(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)}, ${group})`;
+  },
+  regexpMatches: (column, pattern) => `regexp_matches(coalesce(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)})`,
+  // DECIMAL ÷ DECIMAL is a DOUBLE in DuckDB: divide the scaled integers instead (HUGEINT, 38 digits).
+  prorate: (amount, weight, total) => {
+    const units = (column: string) => `CAST(CAST(${assertIdentifier(column)} AS DECIMAL(38, 10)) * 10000000000 AS HUGEINT)`;
+    return `CAST(CAST((${units(amount)} * ${units(weight)}) // ${units(total)} AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(38, 10))`;
+  },
+  toDecimal: (column) => `CAST(${assertIdentifier(column)} AS DECIMAL(38, 10))`,
 };

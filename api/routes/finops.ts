@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BILL_FORMATS, BillFileError, importBillFile, type BillFormat } from '../../ingest/index.ts';
+import type { Warehouse } from '../../warehouse/index.ts';
+import { hasAnyRole } from '../auth.ts';
+import { replyTable } from '../csv-reply.ts';
+import { ApiError } from '../errors.ts';
+import { COST_GROUPS, readAttribution, readFinopsSummary, readReconciliation, readTenantCost, type CostGroup } from '../queries/finops.ts';
+import { errorReplies } from '../route-schemas.ts';
+
+const BILL_TYPES = ['text/csv', 'application/octet-stream', 'application/vnd.apache.parquet'];
+const period = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$' } as const;
+
+function requireWriter(request: FastifyRequest, what: string): string {
+  const principal = request.principal!;
+  if (!hasAnyRole(principal, ['admin', 'operator'])) throw new ApiError('ROLE_FORBIDDEN', `${what} needs an admin or operator token.`);
+  return principal.tenant;
+}
+
+/**
+ * FinOps: bills in, attribution and reconciliation out. Bills belong to the
+ * tenant that imports them (the platform operator); every read is of the
+ * caller's own bills. Another tenant's cost is readable only by the operator.
+ */
+export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; operatorTenant: string }): void {
+  app.addContentTypeParser(BILL_TYPES, { parseAs: 'buffer', bodyLimit: 2 * 1024 * 1024 * 1024 }, (_request, body, done) => done(null, body));
+
+  app.post<{ Querystring: { file_name?: string; format?: BillFormat } }>(
+    '/v1/finops/bills',
+    {
+      schema: {
+        summary: 'Import a cloud bill file (FOCUS 1.0–1.3, AWS CUR 2.0, GCP or Azure export; CSV or Parquet)',
+        description: 'The body is the file. Re-sending a file already imported (same SHA-256) writes nothing and answers its batch.',
+        tags: ['finops'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { file_name: { type: 'string', maxLength: 256 }, format: { type: 'string', enum: [...BILL_FORMATS] } },
+        },
+        response: { ...errorReplies, 415: { $ref: 'Error#' } },
+      },
+    },
+    async (request) => {
+      const tenant = requireWriter(request, 'Importing a bill');
+      if (!Buffer.isBuffer(request.body)) throw new ApiError('BAD_REQUEST', `Send the file as the body, with Content-Type ${BILL_TYPES.join(' or ')}.`);
+      const fileName = request.query.file_name ?? 'bill.csv';
+      const path = join(tmpdir(), `companyos-bill-${randomUUID()}${fileName.toLowerCase().endsWith('.parquet') ? '.parquet' : '.csv'}`);
+      await writeFile(path, request.body);
+      try {
+        return await importBillFile(deps.warehouse, path, { tenant, format: request.query.format, fileName });
+      } catch (error) {
+        if (error instanceof BillFileError) throw new ApiError('BILL_FILE_INVALID', error.message.replace(path, fileName));
+        throw error;
+      } finally {
+        await rm(path, { force: true });
+      }
+    },
+  );
+
+  app.post<{ Body: { simulation_id: string; rows: { tenant: string; period: string; currency: string; cost: string }[] } }>(
+    '/v1/finops/simulations/true-costs',
+    {
+      schema: {
+        summary: 'Record the true per-tenant costs of a `companyos simulate` run, to measure attribution accuracy against',
+        tags: ['finops'],
+        body: {
+          type: 'object',
+          required: ['simulation_id', 'rows'],
+          properties: {
+            simulation_id: { type: 'string', maxLength: 128 },
+            rows: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['tenant', 'period', 'currency', 'cost'],
+                properties: { tenant: { type: 'string' }, period: period, currency: { type: 'string' }, cost: { type: 'string', pattern: '^-?[0-9]+([.][0-9]{1,10})?$' } },
+              },
+            },
+          },
+        },
+        response: { ...errorReplies },
+      },
+    },
+    async (request) => {
+      const tenant = requireWriter(request, 'Recording simulation costs');
+      await recordTrueCosts(deps.warehouse, tenant, request.body.simulation_id, request.body.rows);
+      return { recorded: request.body.rows.length };
+    },
+  );
+
+  app.get('/v1/finops/summary', { schema: { summary: 'Invoices reconciled, attribution coverage and simulation accuracy', tags: ['finops'] } }, (request) =>
+    readFinopsSummary(deps.warehouse, request.principal!.tenant),
+  );
+
+  app.get<{ Querystring: { period?: string } }>(
+    '/v1/finops/reconciliation',
+    {
+      schema: {
+        summary: 'Bill totals per billing account, provider, invoice and currency against direct + shared + unallocated cost',
+        description: 'Decimal strings; `balanced` when both BilledCost and EffectiveCost reconcile exactly. `Accept: text/csv` for CSV.',
+        tags: ['finops'],
+        querystring: { type: 'object', additionalProperties: false, properties: { period } },
+        response: { ...errorReplies, 409: { $ref: 'Error#' } },
+      },
+    },
+    async (request, reply) => {
+      const lines = await readReconciliation(deps.warehouse, request.principal!.tenant, request.query.period);
+      return replyTable(request, reply, { period: request.query.period ?? null, invoices: lines }, lines as unknown as Record<string, unknown>[], 'reconciliation');
+    },
+  );
+
+  app.get<{ Querystring: { period: string } }>(
+    '/v1/finops/attribution',
+    {
+      schema: {
+        summary: 'Cost per tenant for a month of charges (corrections count in the month they correct), with the unallocated line',
+        tags: ['finops'],
+        querystring: { type: 'object', additionalProperties: false, required: ['period'], properties: { period } },
+        response: { ...errorReplies, 409: { $ref: 'Error#' } },
+      },
+    },
+    async (request, reply) => {
+      const result = await readAttribution(deps.warehouse, request.principal!.tenant, request.query.period);
+      return replyTable(request, reply, result, result.lines as unknown as Record<string, unknown>[], `attribution-${request.query.period}`);
+    },
+  );
+
+  app.get<{ Params: { tenant: string }; Querystring: { from?: string; to?: string; groupBy?: CostGroup } }>(
+    '/v1/tenants/:tenant/cost',
+    {
+      schema: {
+        summary: "A tenant's attributed cost (EffectiveCost), by service, pack or day",
+        tags: ['finops'],
+        params: { type: 'object', properties: { tenant: { type: 'string', maxLength: 128 } }, required: ['tenant'] },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' }, groupBy: { type: 'string', enum: [...COST_GROUPS] } },
+        },
+        response: { ...errorReplies, 409: { $ref: 'Error#' } },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const { tenant } = request.params;
+      if (tenant !== principal.tenant && principal.tenant !== deps.operatorTenant) {
+        throw new ApiError('TENANT_FORBIDDEN', `This token is for "${principal.tenant}", not "${tenant}".`);
+      }
+      const { from, to, groupBy } = request.query;
+      const result = await readTenantCost(deps.warehouse, principal.tenant, tenant, {
+        from: from ? new Date(`${from}T00:00:00Z`) : undefined,
+        to: to ? new Date(`${to}T00:00:00Z`) : undefined,
+        groupBy,
+      });
+      return replyTable(request, reply, result, result.lines, `cost-${tenant}`);
+    },
+  );
+}
+
+export async function recordTrueCosts(
+  warehouse: Warehouse,
+  tenant: string,
+  simulationId: string,
+  rows: { tenant: string; period: string; currency: string; cost: string }[],
+): Promise<void> {
+  await warehouse.insert(
+    'finops_true_costs',
+    ['tenant_id', 'simulation_id', 'cost_tenant', 'period_start', 'billing_currency', 'true_cost'],
+    rows.map((r) => [tenant, simulationId, r.tenant, new Date(`${r.period}-01T00:00:00Z`), r.currency, r.cost]),
+  );
+}
