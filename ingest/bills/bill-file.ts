@@ -114,7 +114,7 @@ export class BillFile {
         column: r.problem_column,
         code: r.problem_code as ParkedBillRow['code'],
         reason: r.problem_reason,
-        raw: String(r.raw).replace(/,"record":\d+\}$/, '}'),
+        raw: withoutRecord(String(r.raw)),
       })),
       ...refused.map((r) => ({ line: Number(r.line), column: r.column_name, code: 'BILL_ROW_MALFORMED' as const, reason: r.reason, raw: r.raw })),
     ].sort((a, b) => a.line - b.line);
@@ -123,6 +123,12 @@ export class BillFile {
   close(): Promise<void> {
     return this.scratch.close();
   }
+}
+
+/** The raw row as JSON, without the reader's own record number. */
+function withoutRecord(json: string): string {
+  const { record: _record, ...fields } = JSON.parse(json) as Record<string, unknown>;
+  return JSON.stringify(fields);
 }
 
 async function isParquet(path: string): Promise<boolean> {

@@ -105,6 +105,8 @@ function fromAwsCur(c: RawColumns): FocusMapping {
         WHEN 'DiscountedUsage' THEN coalesce(${c.text('reservation_effective_cost')}, ${unblended})
         WHEN 'SavingsPlanNegation' THEN '0'
         WHEN 'SavingsPlanUpfrontFee' THEN '0'
+        WHEN 'SavingsPlanRecurringFee' THEN coalesce(CAST(TRY_CAST(${c.text('savings_plan_total_commitment_to_date')} AS DECIMAL(38, 10))
+          - TRY_CAST(${c.text('savings_plan_used_commitment')} AS DECIMAL(38, 10)) AS VARCHAR), ${unblended})
         ELSE ${unblended} END`,
       ListCost: c.first('pricing_public_on_demand_cost'),
       PricingQuantity: c.first('pricing_quantity', 'line_item_usage_amount'),

@@ -23,11 +23,14 @@ function timestamp(text: string): string {
   END`;
 }
 
-/** Tags as a JSON object with keys trimmed and lowercased, values as text: `{" Tenant ": "acme"}` reads as `{"tenant":"acme"}`. */
+/**
+ * Tags as a JSON object with keys trimmed, lowercased and other characters made "_", values as text:
+ * `{" Tenant ": "acme", "Cost Center": 7}` reads as `{"tenant":"acme","cost_center":"7"}`.
+ */
 function tags(text: string): string {
   return `CASE WHEN ${text} IS NULL THEN '{}'
     WHEN json_valid(${text}) AND json_type(${text}::JSON) = 'OBJECT' THEN CAST(to_json(map_from_entries(list_transform(
-      json_keys(${text}::JSON), k -> struct_pack(k := lower(trim(k)), v := ${text}::JSON->>k)))) AS VARCHAR)
+      json_keys(${text}::JSON), k -> struct_pack(k := trim(regexp_replace(lower(trim(k)), '[^a-z0-9]+', '_', 'g'), '_'), v := ${text}::JSON->>k)))) AS VARCHAR)
   END`;
 }
 

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import type { Warehouse } from '../../warehouse/index.ts';
-import { BillFile, type ParkedBillRow } from './bill-file.ts';
+import { BillFile, BillFileError, type ParkedBillRow } from './bill-file.ts';
 import type { BillFormat } from './bill-formats.ts';
 import { BATCH_COLUMNS, BILL_ROW_COLUMNS, PARKED_COLUMNS } from './focus-columns.ts';
 
@@ -42,7 +42,9 @@ const SHOWN_PARKED = 50;
  */
 export async function importBillFile(warehouse: Warehouse, path: string, options: BillImportOptions): Promise<BillImportReport> {
   const started = performance.now();
-  const checksum = await sha256File(path);
+  const checksum = await sha256File(path).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'ENOENT' ? new BillFileError(`${path}: no such file`) : error;
+  });
   const fileName = options.fileName ?? basename(path);
   const previous = await warehouse.query<{ batch_id: string; format: string; rows_read: number; rows_loaded: number; rows_parked: number }>(
     'SELECT batch_id, format, rows_read, rows_loaded, rows_parked FROM bill_batches WHERE tenant_id = ? AND checksum = ? ORDER BY imported_at LIMIT 1',
