@@ -1,3 +1,6 @@
+-- Raw tables models read through source() are ReplacingMergeTree: such reads go through FINAL.
+-- Each row's sorting key is unique (batch, line), so nothing is ever replaced.
+
 -- Cloud bill imports: one row per imported file. Re-importing a file with the
 -- same checksum finds its batch here and writes nothing.
 CREATE TABLE IF NOT EXISTS bill_batches (
@@ -10,7 +13,7 @@ CREATE TABLE IF NOT EXISTS bill_batches (
   rows_loaded Int64,
   rows_parked Int64,
   imported_at DateTime('UTC')
-) ENGINE = MergeTree
+) ENGINE = ReplacingMergeTree
 ORDER BY (tenant_id, checksum, batch_id);
 
 -- Bill rows in FOCUS terms (see ingest/bills/README.md for the mapping of
@@ -59,7 +62,7 @@ CREATE TABLE IF NOT EXISTS bill_rows (
   sku_price_id Nullable(String),
   tags String,
   extra String
-) ENGINE = MergeTree
+) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(billing_period_start)
 ORDER BY (tenant_id, charge_period_start, batch_id, line);
 
