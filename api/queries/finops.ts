@@ -136,8 +136,14 @@ export async function readTenantCost(
   await assertBuilt(warehouse, 'finops_cost_allocation');
   const params: (string | Date)[] = [owner, costTenant];
   let where = 'tenant_id = ? AND cost_tenant = ?';
-  if (options.from) (where += ' AND charge_window >= ?'), params.push(options.from);
-  if (options.to) (where += ' AND charge_window < ?'), params.push(options.to);
+  if (options.from) {
+    where += ' AND charge_window >= ?';
+    params.push(options.from);
+  }
+  if (options.to) {
+    where += ' AND charge_window < ?';
+    params.push(options.to);
+  }
   const group = { service: 'service', pack: 'pack', day: 'charge_window' }[options.groupBy ?? 'service'];
   const rows = await warehouse.query(
     `SELECT ${group} AS grp, currency, sum(billed_cost) AS billed, sum(effective_cost) AS effective

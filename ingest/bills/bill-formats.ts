@@ -1,5 +1,5 @@
 import { FOCUS_ALIASES, FOCUS_COLUMNS } from './focus-columns.ts';
-import { literal, RawColumns } from './raw-columns.ts';
+import { literal, type RawColumns } from './raw-columns.ts';
 
 export const BILL_FORMATS = ['focus', 'aws-cur', 'gcp', 'azure'] as const;
 export type BillFormat = (typeof BILL_FORMATS)[number];

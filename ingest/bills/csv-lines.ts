@@ -19,11 +19,16 @@ export async function readCsvHeader(path: string): Promise<string[]> {
     for (let i = 0; i < text.length; i++) {
       const char = text[i]!;
       if (quoted) {
-        if (char === '"' && text[i + 1] === '"') (field += '"'), i++;
-        else if (char === '"') quoted = false;
+        if (char === '"' && text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else if (char === '"') quoted = false;
         else field += char;
       } else if (char === '"') quoted = true;
-      else if (char === ',') fields.push(field), (field = '');
+      else if (char === ',') {
+        fields.push(field);
+        field = '';
+      }
       else if (char === '\n' || char === '\r') break;
       else field += char;
     }

@@ -1,0 +1,137 @@
+/**
+ * FinOps: import a FOCUS bill of N rows across T tenants, build the attribution
+ * models over it (with a month of per-tenant usage for the shared splits), then
+ * query one tenant's cost Q times.
+ *
+ *   npm run bench:finops -- [--rows 1000000] [--tenants 100] [--queries 200] [--warehouse duckdb,clickhouse]
+ *
+ * Baselines, in the same run: DuckDB reading the file as text with nothing
+ * else (`count(*)` over read_csv) for the import; a `count(*)` of the
+ * allocation table for the query.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readTenantCost } from '../../api/index.ts';
+import { importBillFile, TENANT_ZERO } from '../../ingest/index.ts';
+import { buildProject } from '../../transforms/index.ts';
+import { DuckDBWarehouse, EVENT_COLUMNS, migrateWarehouse, openWarehouse, type SqlValue } from '../../warehouse/index.ts';
+import { percentiles } from '../lib/stats.ts';
+import { parseEngines, TargetFactory } from '../lib/targets.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    tenants: { type: 'string', default: '100' },
+    queries: { type: 'string', default: '200' },
+    warehouse: { type: 'string', default: 'duckdb' },
+  },
+});
+const ROWS = Number(args.rows);
+const TENANTS = Number(args.tenants);
+const QUERIES = Number(args.queries);
+const START = Date.UTC(2026, 9, 1);
+const HOURS = 30 * 24;
+const HOUR_MS = 3_600_000;
+
+const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/** Row i: hourly charges; 10% on shared databases (split by CPU-seconds), the rest tagged to a tenant; some credits. */
+async function writeBill(path: string): Promise<void> {
+  const out = createWriteStream(path);
+  const write = (text: string) => (out.write(text) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r())));
+  await write('BillingAccountId,InvoiceId,BillingCurrency,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,ResourceId,ServiceName,ProviderName,Tags\n');
+  const per = Math.ceil(ROWS / HOURS);
+  let buffer = '';
+  for (let i = 0; i < ROWS; i++) {
+    const hour = Math.floor(i / per);
+    const start = START + hour * HOUR_MS;
+    const tenant = `tenant-${i % TENANTS}`;
+    const shared = i % 10 === 0;
+    const credit = i % 97 === 0;
+    const cost = credit ? `-${(i % 7) + 1}.25` : `${(i % 1000) / 100 + 0.013}`;
+    const tags = shared ? '"{""shared"": ""database""}"' : `"{""Tenant"": ""${tenant}""}"`;
+    buffer += `bench-acct,INV-202610,USD,2026-10-01T00:00:00Z,2026-11-01T00:00:00Z,${iso(start)},${iso(start + HOUR_MS)},${credit ? 'Credit' : 'Usage'},${cost},${cost},${shared ? 'shared-db-1' : `vm-${tenant}-${i % 40}`},${shared ? 'Databases' : 'Compute'},BenchCloud,${tags}\n`;
+    if (buffer.length > 1 << 20) {
+      await write(buffer);
+      buffer = '';
+    }
+  }
+  await write(buffer);
+  await new Promise<void>((done) => out.end(done));
+}
+
+/** Hourly CPU-seconds on the shared database per tenant: what the shared rows are split by. */
+function usageEvents(): SqlValue[][] {
+  const rows: SqlValue[][] = [];
+  const ingestedAt = new Date(START + HOURS * HOUR_MS);
+  for (let h = 0; h < HOURS; h++) {
+    for (let t = 0; t < TENANTS; t++) {
+      rows.push([
+        `tenant-${t}`, 'urn:bench', `cpu-${h}-${t}`, 'resource.cpu_usage', new Date(START + h * HOUR_MS + 60_000), null, 'bundle-1', 'pro',
+        'resource', 'bench', 'gold', 'application/json', JSON.stringify({ service: 'shared-db', cpu_seconds: `${(t % 13) + 1}.5` }), '{}', 'bench', ingestedAt,
+      ]);
+    }
+  }
+  return rows;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  return [await fn(), (performance.now() - started) / 1000];
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'companyos-bench-finops-'));
+const bill = join(dir, 'bill.csv');
+const [, writeSeconds] = await timed(() => writeBill(bill));
+const lines: string[] = [`finops: ${ROWS.toLocaleString('en-US')} bill rows, ${TENANTS} tenants (bill written in ${writeSeconds.toFixed(1)}s)`];
+const summaries: object[] = [];
+try {
+  const scratch = await DuckDBWarehouse.open(':memory:');
+  const [, readSeconds] = await timed(() => scratch.query(`SELECT count(*) AS n FROM read_csv('${bill}', all_varchar = true)`));
+  await scratch.close();
+  for (const engine of parseEngines(args.warehouse!)) {
+    const targets = await TargetFactory.create(engine);
+    const target = await targets.target();
+    const warehouse = await openWarehouse(target.config);
+    try {
+      await migrateWarehouse(warehouse);
+      await warehouse.insert('events', EVENT_COLUMNS, usageEvents());
+      const [report, importSeconds] = await timed(() => importBillFile(warehouse, bill, { tenant: TENANT_ZERO }));
+      if (report.rows_loaded !== ROWS) throw new Error(`imported ${report.rows_loaded} of ${ROWS} rows`);
+      const [build, buildSeconds] = await timed(() =>
+        buildProject(warehouse, { modelsDir: 'models', targetDir: `${target.dataDir}/target`, select: ['+tag:finops'], tenant: TENANT_ZERO, trigger: 'cli' }),
+      );
+      const failed = build.results.filter((r) => r.status !== 'success');
+      if (failed.length) throw new Error(`build failed: ${failed.map((r) => `${r.model}: ${r.message}`).join('; ')}`);
+      const [, countSeconds] = await timed(() => warehouse.query('SELECT count(*) AS n FROM finops_cost_allocation'));
+      const samples: number[] = [];
+      for (let q = 0; q < QUERIES; q++) {
+        const started = performance.now();
+        await readTenantCost(warehouse, TENANT_ZERO, `tenant-${(q * 37) % TENANTS}`, { groupBy: (['service', 'pack', 'day'] as const)[q % 3] });
+        samples.push(performance.now() - started);
+      }
+      const p = percentiles(samples);
+      const finops = build.results.filter((r) => r.model.startsWith('finops_')).reduce((a, r) => a + r.seconds, 0);
+      lines.push(
+        `import (${engine})                    ${importSeconds.toFixed(2).padStart(8)} s ${Math.round(ROWS / importSeconds).toLocaleString('en-US').padStart(10)} rows/s   baseline read_csv ${readSeconds.toFixed(2)} s (×${(importSeconds / readSeconds).toFixed(1)})`,
+        `build +tag:finops, ${build.selected} models (${engine}) ${buildSeconds.toFixed(2).padStart(6)} s   (finops models ${finops.toFixed(2)} s)`,
+        `tenant cost query (${engine})         p50 ${p.p50.toFixed(1)} ms  p95 ${p.p95.toFixed(1)} ms  p99 ${p.p99.toFixed(1)} ms   baseline count(*) ${(countSeconds * 1000).toFixed(1)} ms`,
+      );
+      summaries.push({
+        benchmark: 'finops', engine, rows: ROWS, tenants: TENANTS, import_s: Number(importSeconds.toFixed(2)), baseline_read_s: Number(readSeconds.toFixed(2)),
+        build_s: Number(buildSeconds.toFixed(2)), query_p50_ms: Number(p.p50.toFixed(1)), query_p95_ms: Number(p.p95.toFixed(1)), query_p99_ms: Number(p.p99.toFixed(1)),
+      });
+    } finally {
+      await warehouse.close();
+      await target.dispose();
+      await targets.close();
+    }
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+for (const line of lines) console.log(line);
+for (const summary of summaries) console.log(JSON.stringify(summary));
