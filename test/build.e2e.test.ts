@@ -17,7 +17,7 @@ describe('companyos build, end to end', () => {
     const built = await runCli(['build', '--target', target], { dataDir });
     expect(built.code, built.stderr).toBe(0);
     expect(built.stdout).toMatch(/OK {4}stg_events \(view created, 2\/2 tests pass\)/);
-    expect(built.stdout).toContain('15 of 15 models. PASS=15 ERROR=0 SKIP=0');
+    expect(built.stdout).toContain('22 of 22 models. PASS=22 ERROR=0 SKIP=0');
     const results = JSON.parse(await readFile(join(target, 'run_results.json'), 'utf8')) as { results: { unique_id: string; status: string }[] };
     expect(results.results.map((r) => r.unique_id)).toEqual(expect.arrayContaining(['model.companyos.stg_events', 'model.companyos.meter_policy_decisions_total']));
 
@@ -29,6 +29,28 @@ describe('companyos build, end to end', () => {
     expect(failed.stderr).not.toContain('    at ');
   });
 
+  it('simulates a company, imports its bill and builds: exact reconciliation and accuracy of at least 99%', { timeout: 120_000 }, async () => {
+    const dataDir = await temp.make();
+    const out = join(dataDir, 'simulation');
+    const simulated = await runCli(['simulate', '--tenants', '8', '--days', '20', '--seed', '5', '--out', out], { dataDir, timeoutMs: 60_000 });
+    expect(simulated.code, simulated.stderr).toBe(0);
+    expect(simulated.stdout).toMatch(/Simulated 8 tenants × 20 days/);
+    const imported = await runCli(['bills', 'import', join(out, 'bill.csv')], { dataDir });
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(/bill\.csv: focus, \d+ rows → loaded \d+, parked 0/);
+    const again = await runCli(['bills', 'import', join(out, 'bill.csv')], { dataDir });
+    expect(again.stdout).toContain('already imported as batch');
+    const built = await runCli(['build', '--target', join(dataDir, 'target')], { dataDir, timeoutMs: 60_000 });
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stdout).toMatch(/FinOps: 2 of 2 invoices reconcile exactly/);
+    const accuracy = /attribution accuracy ([\d.]+)%/.exec(built.stdout);
+    expect(Number(accuracy?.[1])).toBeGreaterThanOrEqual(99);
+    const refused = await runCli(['bills', 'import', join(out, 'events.ndjson')], { dataDir });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('events.ndjson');
+    expect(refused.stderr).not.toContain('    at ');
+  });
+
   it('builds the meters of the seeded demo data through the running platform', { timeout: 90_000 }, async () => {
     const dataDir = await temp.make();
     const platform = await startPlatform(dataDir);
@@ -36,7 +58,7 @@ describe('companyos build, end to end', () => {
       const built = await runCli(['build', '-s', '+tag:meters'], { dataDir, timeoutMs: 60_000 });
       expect(built.code, built.stderr).toBe(0);
       expect(built.stdout).toContain(`build on the running platform at ${platform.url}`);
-      expect(built.stdout).toContain('14 of 15 models. PASS=14 ERROR=0 SKIP=0');
+      expect(built.stdout).toContain('14 of 22 models. PASS=14 ERROR=0 SKIP=0');
       expect(built.stdout).toMatch(/OK {4}meter_policy_decisions_total \(table built, \d+ rows/);
       const refused = await fetch(`${platform.url}/v1/transforms/build`, {
         method: 'POST',
@@ -63,10 +85,10 @@ describe('companyos build, end to end', () => {
     expect(tested.code).toBe(1);
     expect(tested.stdout).toContain('stg_events (not built yet');
     const ran = await runCli(['run', '-s', '+meter_notary_calls_total', '--target', target], { dataDir });
-    expect(ran.stdout).toContain('2 of 15 models. PASS=2 ERROR=0 SKIP=0');
+    expect(ran.stdout).toContain('2 of 22 models. PASS=2 ERROR=0 SKIP=0');
     const scheduled = await runCli(['schedule', '--once', '--target', target], { dataDir, timeoutMs: 60_000 });
     expect(scheduled.code, scheduled.stderr).toBe(0);
-    expect(scheduled.stdout).toMatch(/models: Done in .*15 of 15 models\. PASS=15 ERROR=0 SKIP=0/);
+    expect(scheduled.stdout).toMatch(/models: Done in .*22 of 22 models\. PASS=22 ERROR=0 SKIP=0/);
     const history = await runCli(['schedule', '--history'], { dataDir });
     expect(history.stdout.trim().split('\n').map((line) => line.split(/\s+/).slice(1, 3))).toEqual([
       ['schedule', 'success'],
