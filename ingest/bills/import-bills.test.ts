@@ -8,7 +8,7 @@ import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { DuckDBWarehouse } from '../../warehouse/index.ts';
 import { BillFileError, importBillFile } from './index.ts';
 
-const SPEC_EXAMPLES = fileURLToPath(new URL('../../../shared/data/focus-spec-examples/', import.meta.url));
+const SPEC_EXAMPLES = fileURLToPath(new URL('../../test/data/focus-spec-examples/', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const TENANT = 'summit-internal';
 
@@ -48,7 +48,7 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
   });
 
   it('re-importing the same file writes nothing and answers the first batch', async () => {
-    const file = join(SPEC_EXAMPLES, readdirSync(SPEC_EXAMPLES)[0]!);
+    const file = join(SPEC_EXAMPLES, readdirSync(SPEC_EXAMPLES).filter((f) => f.endsWith('.csv'))[0]!);
     const first = await importBillFile(db.warehouse, file, { tenant: TENANT });
     const again = await importBillFile(db.warehouse, file, { tenant: TENANT });
     expect(again).toMatchObject({ already_imported: true, batch_id: first.batch_id, checksum: first.checksum, rows_loaded: first.rows_loaded });

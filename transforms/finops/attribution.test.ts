@@ -11,7 +11,7 @@ import { buildProject } from '../index.ts';
 import { parseAllocationRules } from './allocation-rules.ts';
 
 const MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
-const SPEC_EXAMPLES = fileURLToPath(new URL('../../../shared/data/focus-spec-examples/', import.meta.url));
+const SPEC_EXAMPLES = fileURLToPath(new URL('../../test/data/focus-spec-examples/', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../ingest/bills/fixtures/', import.meta.url));
 const TENANT = 'summit-internal';
 
@@ -61,7 +61,7 @@ describe.each(TEST_ENGINES)('cost attribution on %s', (engine) => {
   });
 
   it('reconciles every FOCUS spec example and provider sample exactly, with nothing claimed left unallocated', async () => {
-    for (const file of readdirSync(SPEC_EXAMPLES)) await importBillFile(db.warehouse, join(SPEC_EXAMPLES, file), { tenant: TENANT });
+    for (const file of readdirSync(SPEC_EXAMPLES).filter((f) => f.endsWith('.csv'))) await importBillFile(db.warehouse, join(SPEC_EXAMPLES, file), { tenant: TENANT });
     for (const file of readdirSync(FIXTURES)) await importBillFile(db.warehouse, join(FIXTURES, file), { tenant: TENANT });
     await build();
     const invoices = await readReconciliation(db.warehouse, TENANT);
