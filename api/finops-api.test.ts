@@ -2,9 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useApi } from '../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../test/support/engines.ts';
-import { FOCUS_HEADER, IngestPipeline, simulate } from '../ingest/index.ts';
+import { IngestPipeline, simulate, simulatedBillCsv } from '../ingest/index.ts';
 import { buildProject } from '../transforms/index.ts';
-import { toCsv } from './csv-reply.ts';
 
 const MODELS = fileURLToPath(new URL('../models/', import.meta.url));
 const OPERATOR = 'summit-internal';
@@ -17,7 +16,7 @@ describe.each(TEST_ENGINES)('FinOps API on %s', (engine) => {
   async function importAndBuild() {
     const simulation = simulate({ tenants: 3, days: 5, seed: 3, start: new Date('2026-10-01T00:00:00Z'), eventLoss: 0 });
     await new IngestPipeline(db.warehouse).ingest(simulation.events, { channel: 'file', submitter: OPERATOR });
-    const csv = toCsv(simulation.bill.map((row) => Object.fromEntries(FOCUS_HEADER.map((c) => [c, row[c]]))));
+    const csv = simulatedBillCsv(simulation.bill);
     const upload = await server.api.app.inject({
       method: 'POST', url: '/v1/finops/bills?file_name=bill.csv', payload: csv,
       headers: { ...(await auth(OPERATOR, 'operator')), 'content-type': 'text/csv' },

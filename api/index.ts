@@ -3,6 +3,5 @@ export { TokenAuthority, ROLES, type Role, type Principal, type TokenRequest } f
 export { API_ERRORS, ApiError, errorCatalogue, type ApiErrorCode } from './errors.ts';
 export { listEvents, eventStats, type EventFilter } from './queries/events.ts';
 export { listQuarantine, type QuarantineFilter, type ParkedEvent } from './queries/quarantine.ts';
-export { recordTrueCosts } from './routes/finops.ts';
-export { readFinopsSummary, readReconciliation, readAttribution, readTenantCost, readSimulationAccuracy } from './queries/finops.ts';
-export { toCsv, replyTable, wantsCsv } from './csv-reply.ts';
+export { recordTrueCosts, readFinopsSummary, readReconciliation, readAttribution, readTenantCost, readSimulationAccuracy } from './queries/finops.ts';
+export { replyTable, wantsCsv } from './csv-reply.ts';

@@ -9,4 +9,5 @@ export { parseNdjson, toNdjson } from './ndjson.ts';
 export { KafkaIngestConsumer, DEFAULT_MAX_MESSAGE_BYTES, type KafkaConsumerOptions, type BatchReport } from './kafka/kafka-consumer.ts';
 export { KafkaEventPublisher } from './kafka/kafka-publisher.ts';
 export * from './bills/index.ts';
-export { simulate, DEFAULT_SIMULATION, FOCUS_HEADER, type Simulation, type SimulationOptions, type TrueCost } from './simulate/bill-simulator.ts';
+export { toCsv } from './csv-writer.ts';
+export { simulate, simulatedBillCsv, DEFAULT_SIMULATION, FOCUS_HEADER, type Simulation, type SimulationOptions, type TrueCost } from './simulate/bill-simulator.ts';

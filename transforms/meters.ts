@@ -69,7 +69,7 @@ export function parseMeters(path: string, text: string): { meters: Meter[]; prob
 }
 
 /** The model a meter becomes: `meter_<name>`, e.g. `meter_policy_decisions_total`. */
-export function meterModelName(meter: Meter): string {
+export function meterModelName(meter: Pick<Meter, 'name'>): string {
   return `meter_${meter.name.replaceAll('.', '_')}`;
 }
 

@@ -9,3 +9,4 @@ export { assertIdentifier } from './identifier.ts';
 export { ClickHouseWarehouse } from './clickhouse/clickhouse-warehouse.ts';
 export { DUCKDB_DIALECT } from './duckdb/duckdb-dialect.ts';
 export { CLICKHOUSE_DIALECT } from './clickhouse/clickhouse-dialect.ts';
+export { toUnits, fromUnits, DECIMAL_SCALE } from './decimal-units.ts';

@@ -1,17 +1,6 @@
-import type { Row, Warehouse } from '../../warehouse/index.ts';
+import { fromUnits, toUnits, type Row, type Warehouse } from '../../warehouse/index.ts';
 import { ApiError } from '../errors.ts';
 
-const SCALE = 10_000_000_000n;
-const toUnits = (value: unknown): bigint => {
-  const [whole = '0', fraction = ''] = String(value ?? '0').split('.');
-  const negative = whole.startsWith('-');
-  const digits = BigInt(`${whole.replace('-', '') || '0'}${fraction.padEnd(10, '0').slice(0, 10)}`);
-  return negative ? -digits : digits;
-};
-const fromUnits = (value: bigint): string => {
-  const abs = value < 0n ? -value : value;
-  return `${value < 0n ? '-' : ''}${abs / SCALE}.${(abs % SCALE).toString().padStart(10, '0')}`;
-};
 /** `part ÷ whole` as a percentage with 4 decimals, from exact decimals; null when whole is 0. */
 export function percent(part: bigint, whole: bigint): string | null {
   if (whole === 0n) return null;
@@ -178,8 +167,8 @@ export async function readSimulationAccuracy(warehouse: Warehouse, tenant: strin
   const simulation = latest[0].simulation_id;
   const truth = await warehouse.query('SELECT cost_tenant, period_start, true_cost FROM finops_true_costs WHERE tenant_id = ? AND simulation_id = ?', [tenant, simulation]);
   const attributed = await warehouse.query(
-    `SELECT cost_tenant, {{month}} AS period_start, sum(effective_cost) AS cost FROM finops_cost_allocation
-     WHERE tenant_id = ? AND cost_tenant != '' GROUP BY cost_tenant, period_start`.replace('{{month}}', warehouse.dialect.timeWindow('month', 'charge_window')),
+    `SELECT cost_tenant, ${warehouse.dialect.timeWindow('month', 'charge_window')} AS period_start, sum(effective_cost) AS cost
+     FROM finops_cost_allocation WHERE tenant_id = ? AND cost_tenant != '' GROUP BY cost_tenant, period_start`,
     [tenant],
   );
   const key = (r: Row) => `${text(r, 'cost_tenant')}|${iso(r.period_start).slice(0, 7)}`;
@@ -218,4 +207,18 @@ export async function readFinopsSummary(warehouse: Warehouse, tenant: string) {
     coverage_percent: percent(attributed, effective),
     accuracy: await readSimulationAccuracy(warehouse, tenant),
   };
+}
+
+/** The true per-tenant costs of a `companyos simulate` run, which accuracy is measured against. */
+export async function recordTrueCosts(
+  warehouse: Warehouse,
+  tenant: string,
+  simulationId: string,
+  rows: { tenant: string; period: string; currency: string; cost: string }[],
+): Promise<void> {
+  await warehouse.insert(
+    'finops_true_costs',
+    ['tenant_id', 'simulation_id', 'cost_tenant', 'period_start', 'billing_currency', 'true_cost'],
+    rows.map((r) => [tenant, simulationId, r.tenant, new Date(`${r.period}-01T00:00:00Z`), r.currency, r.cost]),
+  );
 }

@@ -8,7 +8,7 @@ import type { Warehouse } from '../../warehouse/index.ts';
 import { hasAnyRole } from '../auth.ts';
 import { replyTable } from '../csv-reply.ts';
 import { ApiError } from '../errors.ts';
-import { COST_GROUPS, readAttribution, readFinopsSummary, readReconciliation, readTenantCost, type CostGroup } from '../queries/finops.ts';
+import { COST_GROUPS, readAttribution, readFinopsSummary, readReconciliation, readTenantCost, recordTrueCosts, type CostGroup } from '../queries/finops.ts';
 import { errorReplies } from '../route-schemas.ts';
 
 const BILL_TYPES = ['text/csv', 'application/octet-stream', 'application/vnd.apache.parquet'];
@@ -108,7 +108,7 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
     },
     async (request, reply) => {
       const lines = await readReconciliation(deps.warehouse, request.principal!.tenant, request.query.period);
-      return replyTable(request, reply, { period: request.query.period ?? null, invoices: lines }, lines as unknown as Record<string, unknown>[], 'reconciliation');
+      return replyTable(request, reply, { period: request.query.period ?? null, invoices: lines }, lines, 'reconciliation');
     },
   );
 
@@ -124,7 +124,7 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
     },
     async (request, reply) => {
       const result = await readAttribution(deps.warehouse, request.principal!.tenant, request.query.period);
-      return replyTable(request, reply, result, result.lines as unknown as Record<string, unknown>[], `attribution-${request.query.period}`);
+      return replyTable(request, reply, result, result.lines, `attribution-${request.query.period}`);
     },
   );
 
@@ -157,18 +157,5 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
       });
       return replyTable(request, reply, result, result.lines, `cost-${tenant}`);
     },
-  );
-}
-
-export async function recordTrueCosts(
-  warehouse: Warehouse,
-  tenant: string,
-  simulationId: string,
-  rows: { tenant: string; period: string; currency: string; cost: string }[],
-): Promise<void> {
-  await warehouse.insert(
-    'finops_true_costs',
-    ['tenant_id', 'simulation_id', 'cost_tenant', 'period_start', 'billing_currency', 'true_cost'],
-    rows.map((r) => [tenant, simulationId, r.tenant, new Date(`${r.period}-01T00:00:00Z`), r.currency, r.cost]),
   );
 }

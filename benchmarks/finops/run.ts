@@ -18,7 +18,7 @@ import { readTenantCost } from '../../api/index.ts';
 import { importBillFile, TENANT_ZERO } from '../../ingest/index.ts';
 import { buildProject } from '../../transforms/index.ts';
 import { DuckDBWarehouse, EVENT_COLUMNS, migrateWarehouse, openWarehouse, type SqlValue } from '../../warehouse/index.ts';
-import { percentiles } from '../lib/stats.ts';
+import { percentiles, timed } from '../lib/stats.ts';
 import { parseEngines, TargetFactory } from '../lib/targets.ts';
 
 const { values: args } = parseArgs({
@@ -78,10 +78,6 @@ function usageEvents(): SqlValue[][] {
   return rows;
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const started = performance.now();
-  return [await fn(), (performance.now() - started) / 1000];
-}
 
 const dir = await mkdtemp(join(tmpdir(), 'companyos-bench-finops-'));
 const bill = join(dir, 'bill.csv');

@@ -35,3 +35,9 @@ export function report(measurements: readonly Measurement[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [header, ...rows].map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
 }
+
+/** Runs `fn` and answers its result with the seconds it took. */
+export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  return [await fn(), (performance.now() - started) / 1000];
+}

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { TENANT_ZERO, TENANT_ZERO_TYPES } from '../../ingest/index.ts';
 import { buildProject } from '../../transforms/index.ts';
 import { EVENT_COLUMNS, migrateWarehouse, openWarehouse, type SqlValue, type Warehouse } from '../../warehouse/index.ts';
+import { timed } from '../lib/stats.ts';
 import { parseEngines, TargetFactory } from '../lib/targets.ts';
 
 const { values: args } = parseArgs({
@@ -69,11 +70,6 @@ async function load(warehouse: Warehouse, from: number, count: number, ingestedA
   return (performance.now() - started) / 1000;
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const started = performance.now();
-  const result = await fn();
-  return [result, (performance.now() - started) / 1000];
-}
 
 const lines: string[] = [];
 const summaries: object[] = [];

@@ -1,8 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_SIMULATION, FOCUS_HEADER, simulate, toNdjson } from '../../ingest/index.ts';
-import { toCsv } from '../../api/index.ts';
+import { DEFAULT_SIMULATION, simulate, simulatedBillCsv, toCsv, toNdjson } from '../../ingest/index.ts';
 import { loadConfig } from '../config.ts';
 import { connectPlatform } from '../platform-client.ts';
 import { positiveInteger } from './ingest.ts';
@@ -31,9 +30,9 @@ export function registerSimulate(program: Command): void {
       const simulation = simulate({ tenants: options.tenants, days: options.days, seed: options.seed, start, eventLoss });
       const out = resolve(options.out);
       await mkdir(out, { recursive: true });
-      await writeFile(join(out, 'bill.csv'), toCsv(simulation.bill.map((row) => Object.fromEntries(FOCUS_HEADER.map((c) => [c, row[c]])))));
+      await writeFile(join(out, 'bill.csv'), simulatedBillCsv(simulation.bill));
       await writeFile(join(out, 'events.ndjson'), toNdjson(simulation.events));
-      await writeFile(join(out, "true-costs.csv"), toCsv(simulation.trueCosts.map((t) => ({ ...t }))));
+      await writeFile(join(out, 'true-costs.csv'), toCsv(simulation.trueCosts));
       const { summary } = simulation;
       console.log(
         `Simulated ${summary.tenants} tenants × ${summary.days} days: ${summary.events} events (${summary.eventsLost} lost in transit), ` +

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { DuckDBWarehouse, type Row, type SqlValue } from '../../warehouse/index.ts';
 import { BILL_FORMATS, detectFormat, focusMapping, REQUIRED_SOURCE_COLUMNS, type BillFormat } from './bill-formats.ts';
@@ -135,7 +135,6 @@ function withoutRecord(json: string): string {
 }
 
 async function isParquet(path: string): Promise<boolean> {
-  const { open } = await import('node:fs/promises');
   const handle = await open(path, 'r');
   try {
     const magic = Buffer.alloc(4);
@@ -162,20 +161,16 @@ async function loadCsv(scratch: DuckDBWarehouse, path: string): Promise<string[]
        arg_min(error_message, column_idx) AS reason, arg_min(trim(csv_line, chr(13) || chr(10)), column_idx) AS raw
      FROM csv_rejects GROUP BY line`,
   );
-  const rejectedReaderLines = new Set(
-    (await scratch.query<{ line: number }>('SELECT line FROM rejects')).map((r) => Number(r.line)),
-  );
+  // DuckDB numbers a refused record by its own count of lines; the scan of the file gives each record's physical line.
   const starts = await csvRecordStarts(path);
-  const accepted = starts.filter((s) => !rejectedReaderLines.has(s.readerLine));
-  // Report refused records at their physical line too.
-  const physical = new Map(starts.map((s) => [s.readerLine, s.line]));
-  await scratch.execute('CREATE TABLE lines (record BIGINT, line BIGINT)');
-  await scratch.insert('lines', ['record', 'line'], accepted.map((s, record) => [record, s.line]));
-  for (const [readerLine, line] of physical) {
-    if (rejectedReaderLines.has(readerLine) && readerLine !== line) {
-      await scratch.execute('UPDATE rejects SET line = ? WHERE line = ?', [line, readerLine]);
-    }
-  }
+  await scratch.execute('CREATE TABLE starts (ordinal BIGINT, line BIGINT, reader_line BIGINT)');
+  await scratch.insert('starts', ['ordinal', 'line', 'reader_line'], starts.map((s, i) => [i, s.line, s.readerLine]));
+  await scratch.execute('UPDATE rejects SET line = starts.line FROM starts WHERE rejects.line = starts.reader_line');
+  // The records DuckDB kept are, in order, the records it did not refuse.
+  await scratch.execute(
+    `CREATE TABLE lines AS SELECT row_number() OVER (ORDER BY ordinal) - 1 AS record, line
+     FROM starts WHERE line NOT IN (SELECT line FROM rejects)`,
+  );
   return header;
 }
 

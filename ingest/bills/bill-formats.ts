@@ -130,6 +130,9 @@ function fromAwsCur(c: RawColumns): FocusMapping {
 function fromGcp(c: RawColumns): FocusMapping {
   const credits = c.text('credits');
   const creditSum = `(SELECT coalesce(sum(TRY_CAST(amount AS DECIMAL(38, 10))), 0) FROM unnest(CASE WHEN json_valid(${credits}) THEN json_extract_string(${credits}, '$[*].amount') ELSE [] END) AS t(amount))`;
+  const cost = c.text('cost');
+  // An unreadable cost stays as it was, so that it is parked as unreadable rather than netted to NULL.
+  const netCost = `coalesce(CAST(TRY_CAST(${cost} AS DECIMAL(38, 10)) + ${creditSum} AS VARCHAR), ${cost})`;
   const month = c.text('invoice.month');
   const periodStart = `strftime(try_strptime(${month}, '%Y%m'), '%Y-%m-%dT00:00:00Z')`;
   return {
@@ -148,8 +151,8 @@ function fromGcp(c: RawColumns): FocusMapping {
       ChargeClass: `CASE WHEN ${c.text('adjustment_info.type')} IS NOT NULL THEN 'Correction' END`,
       ChargeDescription: c.first('sku.description'),
       // Credits (CUDs, sustained use, promotions) are net of the cost, as GCP's own FOCUS view does.
-      BilledCost: `CASE WHEN ${c.text('cost')} IS NULL THEN NULL ELSE CAST(TRY_CAST(${c.text('cost')} AS DECIMAL(38, 10)) + ${creditSum} AS VARCHAR) END`,
-      EffectiveCost: `CASE WHEN ${c.text('cost')} IS NULL THEN NULL ELSE CAST(TRY_CAST(${c.text('cost')} AS DECIMAL(38, 10)) + ${creditSum} AS VARCHAR) END`,
+      BilledCost: netCost,
+      EffectiveCost: netCost,
       ListCost: c.first('cost_at_list'),
       PricingQuantity: c.first('usage.amount_in_pricing_units'),
       PricingUnit: c.first('usage.pricing_unit'),

@@ -7,8 +7,8 @@ import { literal, quote } from './raw-columns.ts';
  */
 interface TypedColumn {
   value: string;
-  invalid: string;
-  reason: string;
+  /** Absent for columns any text is valid in. */
+  check?: { invalid: string; reason: string };
 }
 
 const ISO_DATE = `'^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T].*)?$'`;
@@ -49,28 +49,29 @@ function typed({ focus, kind }: FocusColumn): TypedColumn {
     case 'decimal':
       return {
         value: `TRY_CAST(${plainNumber(text)} AS DECIMAL(38, 10))`,
-        invalid: `${text} IS NOT NULL AND TRY_CAST(${plainNumber(text)} AS DECIMAL(38, 10)) IS NULL`,
-        reason: `'not a decimal number that fits DECIMAL(38, 10): ' || ${text}`,
+        check: {
+          invalid: `${text} IS NOT NULL AND TRY_CAST(${plainNumber(text)} AS DECIMAL(38, 10)) IS NULL`,
+          reason: `'not a decimal number that fits DECIMAL(38, 10): ' || ${text}`,
+        },
       };
     case 'timestamp':
       return {
         value: timestamp(text),
-        invalid: `${text} IS NOT NULL AND (${timestamp(text)}) IS NULL`,
-        reason: `'not a date-time (ISO 8601 or M/D/YYYY): ' || ${text}`,
+        check: { invalid: `${text} IS NOT NULL AND (${timestamp(text)}) IS NULL`, reason: `'not a date-time (ISO 8601 or M/D/YYYY): ' || ${text}` },
       };
     case 'tags':
-      return { value: tags(text), invalid: `(${tags(text)}) IS NULL`, reason: `'not a JSON object: ' || left(${text}, 200)` };
+      return { value: tags(text), check: { invalid: `(${tags(text)}) IS NULL`, reason: `'not a JSON object: ' || left(${text}, 200)` } };
+    case 'category': {
+      const canonical = `CASE lower(${text}) ${CHARGE_CATEGORIES.map((c) => `WHEN ${literal(c.toLowerCase())} THEN ${literal(c)}`).join(' ')} END`;
+      return {
+        value: canonical,
+        check: { invalid: `(${canonical}) IS NULL`, reason: `'${focus} must be one of ${CHARGE_CATEGORIES.join(', ')}; got ' || coalesce(${text}, 'nothing')` },
+      };
+    }
+    case 'code':
+      return { value: `upper(${text})` };
     case 'text':
-      if (focus === 'ChargeCategory') {
-        const canonical = `CASE lower(${text}) ${CHARGE_CATEGORIES.map((c) => `WHEN ${literal(c.toLowerCase())} THEN ${literal(c)}`).join(' ')} END`;
-        return {
-          value: canonical,
-          invalid: `(${canonical}) IS NULL`,
-          reason: `'ChargeCategory must be one of ${CHARGE_CATEGORIES.join(', ')}; got ' || coalesce(${text}, 'nothing')`,
-        };
-      }
-      if (focus === 'BillingCurrency') return { value: `upper(${text})`, invalid: 'false', reason: "''" };
-      return { value: text, invalid: 'false', reason: "''" };
+      return { value: text };
   }
 }
 
@@ -86,9 +87,9 @@ export function typedBillSelect(): string {
   const columns = FOCUS_COLUMNS.map((column) => ({ column, ...typed(column) }));
   const problems = [
     ...REQUIRED.map((focus) => ({ focus, when: `${quote(focus)} IS NULL`, code: 'BILL_VALUE_MISSING', reason: `'${focus} is required'` })),
-    ...columns
-      .filter((c) => c.invalid !== 'false')
-      .map(({ column, invalid, reason }) => ({ focus: column.focus, when: invalid, code: 'BILL_VALUE_INVALID', reason })),
+    ...columns.flatMap(({ column, check }) =>
+      check ? [{ focus: column.focus, when: check.invalid, code: 'BILL_VALUE_INVALID', reason: check.reason }] : [],
+    ),
   ];
   const values = columns.map(({ column, value }) => {
     if (column.focus === 'BillingPeriodStart') {

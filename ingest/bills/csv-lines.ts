@@ -4,7 +4,6 @@ import { open } from 'node:fs/promises';
 const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
-const COMMA = 0x2c;
 
 /** The header fields of a CSV file (RFC 4180 quoting, BOM stripped). */
 export async function readCsvHeader(path: string): Promise<string[]> {
@@ -82,8 +81,7 @@ export async function csvRecordStarts(path: string): Promise<RecordStart[]> {
         recordReaderLine = readerLine;
       } else {
         if (byte === QUOTE) quoted = true;
-        if (!recordHasContent && byte !== COMMA) recordHasContent = true;
-        else if (byte === COMMA) recordHasContent = true;
+        recordHasContent = true;
       }
       previous = byte;
     }

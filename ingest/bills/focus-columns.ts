@@ -1,5 +1,8 @@
-/** How a FOCUS column is read: text, a decimal (DECIMAL(38, 10)), a UTC timestamp, or a JSON object of tags. */
-export type FocusKind = 'text' | 'decimal' | 'timestamp' | 'tags';
+/**
+ * How a FOCUS column is read: text, an upper-case code (currencies), one of the
+ * ChargeCategory values, a decimal (DECIMAL(38, 10)), a UTC timestamp, or a JSON object of tags.
+ */
+export type FocusKind = 'text' | 'code' | 'category' | 'decimal' | 'timestamp' | 'tags';
 
 export interface FocusColumn {
   /** The FOCUS column name (1.0–1.3). */
@@ -23,12 +26,12 @@ export const FOCUS_COLUMNS: readonly FocusColumn[] = [
   column('SubAccountName', 'sub_account_name'),
   column('InvoiceId', 'invoice_id'),
   column('InvoiceIssuerName', 'invoice_issuer'),
-  column('BillingCurrency', 'billing_currency'),
+  column('BillingCurrency', 'billing_currency', 'code'),
   column('BillingPeriodStart', 'billing_period_start', 'timestamp'),
   column('BillingPeriodEnd', 'billing_period_end', 'timestamp'),
   column('ChargePeriodStart', 'charge_period_start', 'timestamp'),
   column('ChargePeriodEnd', 'charge_period_end', 'timestamp'),
-  column('ChargeCategory', 'charge_category'),
+  column('ChargeCategory', 'charge_category', 'category'),
   column('ChargeClass', 'charge_class'),
   column('ChargeFrequency', 'charge_frequency'),
   column('ChargeDescription', 'charge_description'),

@@ -1,4 +1,6 @@
 import { SeededRandom } from '../seed/random.ts';
+import { toUnits } from '../../warehouse/index.ts';
+import { toCsv } from '../csv-writer.ts';
 import { decimal, share, units } from './money.ts';
 
 export interface SimulationOptions {
@@ -138,7 +140,7 @@ export function simulate(options: SimulationOptions): Simulation {
         totals.usageBilled += cost - covered;
         addTruth(tenant.id, day, effective + cost - covered);
       } else {
-        row({ ...service, BilledCost: `"${decimal(cost)}"`.slice(1, -1), EffectiveCost: decimal(cost), ListCost: decimal(cost) }, day, 'on-demand');
+        row({ ...service, BilledCost: decimal(cost), EffectiveCost: decimal(cost), ListCost: decimal(cost) }, day, 'on-demand');
         totals.usageBilled += cost;
         addTruth(tenant.id, day, cost);
       }
@@ -181,20 +183,18 @@ export function simulate(options: SimulationOptions): Simulation {
       for (let c = 0; c < Number(usage); c++) {
         emit(tenant, 'api.requests_total', new Date(day.getTime() + Math.floor((c * DAY_MS) / Number(usage))), { route: '/v1/events', status_class: '2xx', status: '202', latency_ms: '12' });
       }
-    } else {
-      // The control plane splits evenly among tenants active that day: their API calls make them active.
     }
+    // The control plane needs no events of its own: it splits evenly among tenants active that day.
   }
 
   // Per invoice: the commitment's fee (billed, amortized away), its idle part, credits, tax.
-  let correctionDone = false;
-  const monthList = [...months.entries()];
-  for (const [index, [, totals]] of monthList.entries()) {
+  for (const [index, totals] of [...months.values()].entries()) {
     const fee = share(totals.committedEffective, 125n, 100n);
     const idle = fee - totals.committedEffective;
     const day = totals.day;
-    row({ ChargeCategory: 'Purchase', ChargeFrequency: 'Recurring', ResourceId: COMMITMENT, CommitmentDiscountId: COMMITMENT, BilledCost: decimal(fee), EffectiveCost: '0', ServiceName: 'Compute', ChargePeriodEnd: iso(new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + 1, 1))) }, day, 'commitment-fee');
-    row({ ResourceId: COMMITMENT, CommitmentDiscountId: COMMITMENT, CommitmentDiscountStatus: 'Unused', PricingCategory: 'Committed', BilledCost: '0', EffectiveCost: decimal(idle), ServiceName: 'Compute', ChargePeriodEnd: iso(new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + 1, 1))) }, day, 'idle-capacity');
+    const monthEnd = iso(new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + 1, 1)));
+    row({ ChargeCategory: 'Purchase', ChargeFrequency: 'Recurring', ResourceId: COMMITMENT, CommitmentDiscountId: COMMITMENT, BilledCost: decimal(fee), EffectiveCost: '0', ServiceName: 'Compute', ChargePeriodEnd: monthEnd }, day, 'commitment-fee');
+    row({ ResourceId: COMMITMENT, CommitmentDiscountId: COMMITMENT, CommitmentDiscountStatus: 'Unused', PricingCategory: 'Committed', BilledCost: '0', EffectiveCost: decimal(idle), ServiceName: 'Compute', ChargePeriodEnd: monthEnd }, day, 'idle-capacity');
     tenants.forEach((tenant, i) => {
       if (i % 5 !== 0) return;
       const credit = -units(15);
@@ -204,17 +204,13 @@ export function simulate(options: SimulationOptions): Simulation {
     row({ ChargeCategory: 'Credit', ChargeFrequency: 'One-Time', BilledCost: decimal(-units(50)), EffectiveCost: decimal(-units(50)), ChargeDescription: 'Promotional credit' }, day, 'promotional-credit');
     const tax = share(totals.usageBilled + fee, 8n, 100n);
     row({ ChargeCategory: 'Tax', ChargeFrequency: 'Recurring', BilledCost: decimal(tax), EffectiveCost: decimal(tax), ChargeDescription: 'Sales tax', ResourceId: 'NULL' }, day, 'tax');
-    // A correction on this invoice for a charge of the previous period: it lands in the period it corrects.
-    if (index > 0 && !correctionDone && tenants[0]) {
-      const corrected = new Date(monthList[index - 1]![1].day.getTime() + Math.max(0, options.start.getUTCDate() === 1 ? 4 : 0) * DAY_MS);
-      const previous = monthList[index - 1]![1].day;
-      const chargeDay = new Date(Math.max(corrected.getTime(), options.start.getTime()));
+    // A correction on this invoice, for a charge of the first simulated day: it lands in the period it corrects.
+    if (index === 1 && tenants[0]) {
       const amount = units(12.34);
-      bill.push({ ...bill[bill.length - 1]!, ChargeCategory: 'Usage', ChargeClass: 'Correction', ChargeDescription: 'Re-rated compute', ChargeFrequency: 'Usage-Based',
-        ChargePeriodStart: iso(chargeDay), ChargePeriodEnd: iso(new Date(chargeDay.getTime() + DAY_MS)), BilledCost: decimal(amount), EffectiveCost: decimal(amount),
-        ResourceId: `i-${tenants[0].id}-compute`, ServiceName: 'Compute', Tags: tagFor(tenants[0].id, 0), x_SimulationCostKind: 'correction' });
-      addTruth(tenants[0].id, previous, amount);
-      correctionDone = true;
+      row({ ChargeClass: 'Correction', ChargeDescription: 'Re-rated compute', BilledCost: decimal(amount), EffectiveCost: decimal(amount),
+        ResourceId: `i-${tenants[0].id}-compute`, ServiceName: 'Compute', Tags: tagFor(tenants[0].id, 0),
+        ChargePeriodStart: iso(options.start), ChargePeriodEnd: iso(new Date(options.start.getTime() + DAY_MS)) }, day, 'correction');
+      addTruth(tenants[0].id, options.start, amount);
     }
   }
 
@@ -222,7 +218,7 @@ export function simulate(options: SimulationOptions): Simulation {
     const [tenant, period] = key.split('|') as [string, string];
     return { tenant, period, currency: 'USD', cost: decimal(cost) };
   });
-  const sum = (values: string[]) => values.reduce((a, v) => a + BigInt(v.replace('.', '')), 0n);
+  const sum = (values: string[]) => values.reduce((a, v) => a + toUnits(v), 0n);
   return {
     events,
     bill,
@@ -252,4 +248,9 @@ function monthKey(day: Date): string {
 
 function iso(date: Date): string {
   return date.toISOString().replace('.000Z', 'Z');
+}
+
+/** The simulated bill as a FOCUS 1.2 CSV file. */
+export function simulatedBillCsv(bill: readonly FocusRow[]): string {
+  return toCsv(bill, FOCUS_HEADER);
 }

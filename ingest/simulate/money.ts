@@ -1,5 +1,6 @@
-/** Money in the simulator: whole units of 10⁻¹⁰ (the warehouse's scale), as bigint, so sums are exact. */
-export const SCALE = 10_000_000_000n;
+import { fromUnits } from '../../warehouse/index.ts';
+
+// Money in the simulator is whole units of 10⁻¹⁰ (the warehouse's scale), as bigint, so sums are exact.
 
 /** Dollars given as a number with at most 6 decimals, in units. */
 export function units(dollars: number): bigint {
@@ -7,11 +8,7 @@ export function units(dollars: number): bigint {
 }
 
 /** Units as a plain decimal string with 10 decimals ('-12.5000000000'). */
-export function decimal(value: bigint): string {
-  const sign = value < 0n ? '-' : '';
-  const abs = value < 0n ? -value : value;
-  return `${sign}${abs / SCALE}.${(abs % SCALE).toString().padStart(10, '0')}`;
-}
+export const decimal = fromUnits;
 
 /** `value × part ÷ whole`, truncated toward zero. */
 export function share(value: bigint, part: bigint, whole: bigint): bigint {

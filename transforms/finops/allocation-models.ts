@@ -29,7 +29,7 @@ export function allocationModels(rules: AllocationRules, path: string): ModelFil
     sources,
     config: { materialized: 'table', uniqueKey: [], tags: ['finops'], description, columns: {} },
   });
-  const meterRefs = [...new Set(rules.shared.flatMap((r) => (r.split.kind === 'meter' ? [meterModelName({ name: r.split.meter } as never)] : [])))];
+  const meterRefs = [...new Set(rules.shared.flatMap((r) => (r.split.kind === 'meter' ? [meterModelName({ name: r.split.meter })] : [])))];
   const evenRefs = rules.shared.some((r) => r.split.kind === 'even') ? ['stg_events'] : [];
   return [
     model('finops_bill_lines', billLines(rules), [], 'Bill rows of recorded import batches, with the rule that claims each', [
@@ -98,7 +98,7 @@ function splitWeights(rules: AllocationRules): string {
     const name = q(rule.name);
     const split = rule.split;
     if (split.kind === 'meter') {
-      const meter = meterModelName({ name: split.meter } as never);
+      const meter = meterModelName({ name: split.meter });
       const filter = Object.entries(split.where).map(([k, v]) => `dim_${k} = ${q(v)}`);
       const grain = (unit: 'day' | 'month') => `SELECT ${name} AS shared_rule, '${unit}' AS charge_grain, split_window AS charge_window, cost_tenant, sum(usage) AS weight
   FROM (SELECT {{ time_window('${unit}', 'window_start') }} AS split_window, tenant_id AS cost_tenant, {{ to_decimal('value') }} AS usage

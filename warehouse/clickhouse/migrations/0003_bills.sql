@@ -89,18 +89,3 @@ CREATE TABLE IF NOT EXISTS finops_true_costs (
   true_cost Decimal128(10)
 ) ENGINE = MergeTree
 ORDER BY (tenant_id, simulation_id, cost_tenant, period_start);
-
--- Invoice artifacts delivered to the configured webhook, one row per attempt.
-CREATE TABLE IF NOT EXISTS invoice_deliveries (
-  tenant_id String,
-  invoice_run_id String,
-  cost_tenant String,
-  period String,
-  url String,
-  attempt Int32,
-  status String,
-  http_status Nullable(Int32),
-  message String,
-  attempted_at DateTime('UTC')
-) ENGINE = MergeTree
-ORDER BY (tenant_id, invoice_run_id, cost_tenant, attempt);

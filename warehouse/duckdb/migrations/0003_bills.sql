@@ -81,17 +81,3 @@ CREATE TABLE finops_true_costs (
   billing_currency VARCHAR NOT NULL,
   true_cost DECIMAL(38, 10) NOT NULL
 );
-
--- Invoice artifacts delivered to the configured webhook, one row per attempt.
-CREATE TABLE invoice_deliveries (
-  tenant_id VARCHAR NOT NULL,
-  invoice_run_id VARCHAR NOT NULL,
-  cost_tenant VARCHAR NOT NULL,
-  period VARCHAR NOT NULL,
-  url VARCHAR NOT NULL,
-  attempt INTEGER NOT NULL,
-  status VARCHAR NOT NULL,
-  http_status INTEGER,
-  message VARCHAR NOT NULL,
-  attempted_at TIMESTAMP NOT NULL
-);
