@@ -10,3 +10,4 @@ export { ClickHouseWarehouse } from './clickhouse/clickhouse-warehouse.ts';
 export { DUCKDB_DIALECT } from './duckdb/duckdb-dialect.ts';
 export { CLICKHOUSE_DIALECT } from './clickhouse/clickhouse-dialect.ts';
 export { toUnits, fromUnits, DECIMAL_SCALE } from './decimal-units.ts';
+export { CSV_FILE } from './warehouse.ts';

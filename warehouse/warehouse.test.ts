@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { engineHarness, TEST_ENGINES, useWarehouse } from '../test/support/engines.ts';
@@ -40,6 +42,23 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     const [row] = await db.warehouse.query('SELECT * FROM events_quarantine WHERE tenant_id = ?', ['acme']);
     expect(row).toMatchObject({ received_at: at, event_id: null, batch_index: 0, reason_text: 'naïve 🚀 text' });
     expect(JSON.parse(row!.payload as string)).toEqual({ a: [1, 2] });
+  });
+
+  it('loads a CSV file as written: NULL as \\N, quotes and line breaks in text, exact decimals, UTC times', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-csv-'));
+    const path = join(dir, 'true-costs.csv');
+    await writeFile(
+      path,
+      'tenant_id,simulation_id,cost_tenant,period_start,billing_currency,true_cost\n' +
+        'acme,"sim ""1""\nline two",t-1,2026-10-01 00:00:00,USD,-12345678901234567890.0123456789\n' +
+        'acme,sim-2,t-2,2026-10-31 23:59:59,EUR,0.0000000001\n',
+    );
+    await db.warehouse.insertCsv('finops_true_costs', ['tenant_id', 'simulation_id', 'cost_tenant', 'period_start', 'billing_currency', 'true_cost'], path);
+    const rows = await db.warehouse.query('SELECT simulation_id, period_start, true_cost FROM finops_true_costs ORDER BY cost_tenant');
+    expect(rows).toEqual([
+      { simulation_id: 'sim "1"\nline two', period_start: new Date('2026-10-01T00:00:00Z'), true_cost: '-12345678901234567890.0123456789' },
+      { simulation_id: 'sim-2', period_start: new Date('2026-10-31T23:59:59Z'), true_cost: '0.0000000001' },
+    ]);
   });
 
   it('writes nothing of a bulk insert that fails part-way through', async () => {

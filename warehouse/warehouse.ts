@@ -59,6 +59,12 @@ export const PLAIN_DECIMAL = '-?[0-9]{1,28}([.][0-9]{1,10})?';
 
 export type RelationKind = 'view' | 'table';
 
+/**
+ * The CSV `insertCsv` reads: RFC 4180 (comma, `"` quoting with `""`), a header
+ * row, NULL written as `\N`, timestamps as `YYYY-MM-DD hh:mm:ss` (UTC), decimals plain.
+ */
+export const CSV_FILE = { nullText: '\\N', timestampFormat: '%Y-%m-%d %H:%M:%S' } as const;
+
 /** Inserts rows that are not already present under a dedupe key. */
 export interface UniqueInsert {
   table: string;
@@ -90,6 +96,13 @@ export interface Warehouse {
   execute(sql: string, params?: readonly SqlValue[]): Promise<void>;
   /** Bulk insert; rows are arrays in `columns` order. Returns the number written. */
   insert(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<number>;
+  /**
+   * Bulk insert of a CSV file written the way `CSV_FILE` describes, its header
+   * naming `columns`: the engine reads the file itself, no row passes through JS.
+   * Unlike `insert`, nothing checks the rows first: the writer must leave no NULL
+   * in a column that cannot hold one (ClickHouse 18 would store the type's default).
+   */
+  insertCsv(table: string, columns: readonly string[], path: string): Promise<void>;
   /**
    * Bulk insert that skips rows whose key was already written (within the
    * window) or appears earlier in the same call. Safe across restarts.

@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { DuckDBWarehouse, type Row, type SqlValue } from '../../warehouse/index.ts';
+import { CSV_FILE, DuckDBWarehouse } from '../../warehouse/index.ts';
 import { BILL_FORMATS, detectFormat, focusMapping, REQUIRED_SOURCE_COLUMNS, type BillFormat } from './bill-formats.ts';
 import { typedBillSelect } from './bill-sql.ts';
 import { csvRecordStarts, readCsvHeader } from './csv-lines.ts';
@@ -21,9 +21,6 @@ export interface ParkedBillRow {
   raw: string;
 }
 
-/** The typed values of a loadable row, in FOCUS_COLUMNS order, after its line. */
-export type BillRowValues = SqlValue[];
-
 /**
  * A bill file read by DuckDB (CSV or Parquet) into a scratch in-memory
  * database and mapped onto FOCUS. Rows come out typed, in chunks.
@@ -34,7 +31,6 @@ export class BillFile {
     readonly format: BillFormat,
     readonly notes: readonly string[],
     readonly recordCount: number,
-    private readonly readRecords: number,
     private readonly scratch: DuckDBWarehouse,
   ) {}
 
@@ -77,7 +73,7 @@ export class BillFile {
       await scratch.execute(`CREATE TABLE typed AS ${typedBillSelect()}`);
       const [{ n }] = (await scratch.query<{ n: number }>('SELECT count(*) AS n FROM raw')) as [{ n: number }];
       const [{ rejected }] = (await scratch.query<{ rejected: number }>('SELECT count(*) AS rejected FROM rejects')) as [{ rejected: number }];
-      return new BillFile(path, detected, mapping.notes, Number(n) + Number(rejected), Number(n), scratch);
+      return new BillFile(path, detected, mapping.notes, Number(n) + Number(rejected), scratch);
     } catch (error) {
       await scratch.close();
       if (error instanceof BillFileError) throw error;
@@ -85,19 +81,20 @@ export class BillFile {
     }
   }
 
-  /** Loadable rows in file order: [line, ...FOCUS_COLUMNS values, extra]. */
-  async *rows(chunkRows = 100_000): AsyncGenerator<BillRowValues[]> {
-    const names = FOCUS_COLUMNS.map((c) => c.column);
-    // Laid out once in file order, then read by rowid range: each chunk is a slice, not a rescan.
+  /**
+   * Writes the loadable rows, in file order, as a CSV file of bill_rows
+   * (`CSV_FILE` conventions) for `Warehouse.insertCsv`; answers how many.
+   */
+  async writeLoadable(path: string, tenant: string, batchId: string): Promise<number> {
+    const value = ({ column, kind }: (typeof FOCUS_COLUMNS)[number]) =>
+      kind === 'timestamp' ? `strftime(${column}, '${CSV_FILE.timestampFormat}') AS ${column}` : column;
     await this.scratch.execute(
-      `CREATE OR REPLACE TABLE loadable AS SELECT line, ${names.join(', ')}, extra FROM typed JOIN lines USING (record)
-       WHERE problem_column IS NULL ORDER BY record`,
+      `COPY (SELECT ${literal(tenant)} AS tenant_id, ${literal(batchId)} AS batch_id, line, ${FOCUS_COLUMNS.map(value).join(', ')}, extra
+             FROM typed JOIN lines USING (record) WHERE problem_column IS NULL ORDER BY record)
+       TO ${literal(path)} (FORMAT csv, HEADER, NULLSTR '${CSV_FILE.nullText}')`,
     );
-    for (let from = 0; from < this.readRecords; from += chunkRows) {
-      const rows = await this.scratch.query(`SELECT * FROM loadable WHERE rowid >= ? AND rowid < ?`, [from, from + chunkRows]);
-      if (!rows.length) return;
-      yield rows.map((row: Row) => [row.line ?? null, ...names.map((n) => row[n] ?? null), row.extra ?? '{}']);
-    }
+    const [{ n }] = (await this.scratch.query<{ n: number }>('SELECT count(*) AS n FROM typed WHERE problem_column IS NULL')) as [{ n: number }];
+    return Number(n);
   }
 
   /** Rows that could not be loaded: unreadable values, and records the CSV reader refused. */

@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { basename } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { BillFile, BillFileError, type ParkedBillRow } from './bill-file.ts';
 import type { BillFormat } from './bill-formats.ts';
@@ -12,7 +14,6 @@ export interface BillImportOptions {
   format?: BillFormat;
   /** Name recorded for the file (defaults to its base name). */
   fileName?: string;
-  onProgress?: (rowsLoaded: number, rowsTotal: number) => void;
 }
 
 export interface BillImportReport {
@@ -61,11 +62,15 @@ export async function importBillFile(warehouse: Warehouse, path: string, options
   const file = await BillFile.open(path, options.format);
   try {
     const batchId = randomUUID();
-    let loaded = 0;
-    for await (const chunk of file.rows()) {
-      await warehouse.insert('bill_rows', BILL_ROW_COLUMNS, chunk.map((values) => [options.tenant, batchId, ...values]));
-      loaded += chunk.length;
-      options.onProgress?.(loaded, file.recordCount);
+    // The rows go file to file: DuckDB writes them, the warehouse reads them, none passes through JS.
+    const staging = await mkdtemp(join(tmpdir(), 'companyos-bill-rows-'));
+    let loaded: number;
+    try {
+      const rows = join(staging, 'bill_rows.csv');
+      loaded = await file.writeLoadable(rows, options.tenant, batchId);
+      if (loaded) await warehouse.insertCsv('bill_rows', BILL_ROW_COLUMNS, rows);
+    } finally {
+      await rm(staging, { recursive: true, force: true });
     }
     const parked = await file.parked();
     if (parked.length) {

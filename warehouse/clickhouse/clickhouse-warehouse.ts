@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { WarehouseError } from '../errors.ts';
@@ -126,6 +127,21 @@ export class ClickHouseWarehouse implements Warehouse {
       throw wrap(error, `insert into ${table}`);
     }
     return rows.length;
+  }
+
+  /** The file is streamed as it is: ClickHouse's CSVWithNames reads `\N` as NULL and "" as a quote. */
+  async insertCsv(table: string, columns: readonly string[], path: string): Promise<void> {
+    this.assertOpen();
+    try {
+      await this.client.insert({
+        table: assertIdentifier(table),
+        values: createReadStream(path),
+        format: 'CSVWithNames',
+        columns: columns as [string, ...string[]],
+      });
+    } catch (error) {
+      throw wrap(error, `insert ${path} into ${table}`);
+    }
   }
 
   insertUnique(spec: UniqueInsert, rows: Rows): Promise<UniqueInsertResult> {

@@ -12,6 +12,7 @@ import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
 import type { RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
 import { DUCKDB_DIALECT } from './duckdb-dialect.ts';
 import { fromDuckDBValue, toDuckDBColumnValue, toDuckDBParam } from './duckdb-values.ts';
+import { CSV_FILE } from '../warehouse.ts';
 
 /** DuckDB's largest data chunk. */
 const CHUNK_ROWS = 2048;
@@ -107,6 +108,20 @@ export class DuckDBWarehouse implements Warehouse {
 
   insert(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<number> {
     return this.writeLock.run(() => this.append(table, columns, rows));
+  }
+
+  async insertCsv(table: string, columns: readonly string[], path: string): Promise<void> {
+    const types = await this.tableColumns(table);
+    const declared = columns.map((name) => {
+      const type = types.get(name);
+      if (!type) throw new WarehouseError(`insertCsv into ${table}: there is no column ${name}`);
+      return `'${assertIdentifier(name)}': '${type.toString()}'`;
+    });
+    await this.execute(
+      `INSERT INTO ${assertIdentifier(table)} (${columns.join(', ')}) SELECT * FROM read_csv('${path.replaceAll("'", "''")}',
+         header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', nullstr = '${CSV_FILE.nullText}',
+         timestampformat = '${CSV_FILE.timestampFormat}', columns = {${declared.join(', ')}})`,
+    );
   }
 
   insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[]): Promise<UniqueInsertResult> {
