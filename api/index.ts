@@ -5,3 +5,4 @@ export { listEvents, eventStats, type EventFilter } from './queries/events.ts';
 export { listQuarantine, type QuarantineFilter, type ParkedEvent } from './queries/quarantine.ts';
 export { recordTrueCosts, readFinopsSummary, readReconciliation, readAttribution, readTenantCost, readSimulationAccuracy } from './queries/finops.ts';
 export { replyTable, wantsCsv } from './csv-reply.ts';
+export { readCogs, readMargins, simulatePricing, COGS_GROUPS, type CogsGroup } from './queries/economics.ts';

@@ -15,6 +15,7 @@ import { transformRoutes } from './routes/transforms.ts';
 import { lineageRoutes } from './routes/lineage.ts';
 import { BuildGate, type LineageSink } from '../transforms/index.ts';
 import { usageRoutes } from './routes/usage.ts';
+import { economicsRoutes } from './routes/economics.ts';
 import { finopsRoutes } from './routes/finops.ts';
 
 export interface ServerOptions {
@@ -118,6 +119,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   lineageRoutes(app, { warehouse: options.warehouse });
   finopsRoutes(app, { warehouse: options.warehouse, operatorTenant: options.transforms?.operatorTenant ?? 'summit-internal' });
+  economicsRoutes(app, { warehouse: options.warehouse, modelsDir: options.transforms?.modelsDir ?? 'models' });
   operationsRoutes(app, { warehouse: options.warehouse, metrics });
 
   if (options.kafka) {

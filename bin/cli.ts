@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { errorCatalogue } from '../api/index.ts';
 import { registerBills } from './commands/bills.ts';
 import { registerBuild } from './commands/build.ts';
+import { registerPricing } from './commands/pricing.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerIngest } from './commands/ingest.ts';
 import { registerKafka } from './commands/kafka.ts';
@@ -29,6 +30,7 @@ registerKafka(program);
 registerBuild(program);
 registerBills(program);
 registerSimulate(program);
+registerPricing(program);
 program
   .command('errors')
   .description('List the API error and rejection codes with their meaning.')

@@ -1,9 +1,16 @@
 import { readFile } from 'node:fs/promises';
-import { listEvents, listQuarantine, readFinopsSummary, recordTrueCosts, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../api/index.ts';
+import { ApiError, listEvents, listQuarantine, readFinopsSummary, recordTrueCosts, simulatePricing, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../api/index.ts';
 import { importBillFile, IngestPipeline, TENANT_ZERO, toNdjson, type BillFormat, type BillImportReport, type IngestResult, type TrueCost } from '../ingest/index.ts';
 
 export type FinopsSummary = Awaited<ReturnType<typeof readFinopsSummary>>;
-import { buildProject, httpLineageSink, listBuildRuns, type BuildReport, type BuildRequest, type BuildRun } from '../transforms/index.ts';
+export type PricingSimulation = Awaited<ReturnType<typeof simulatePricing>>;
+/** A what-if, as `POST /v1/finops/pricing:simulate` takes it. */
+export interface PricingWhatIf {
+  period: string;
+  tier_moves: Record<string, string>;
+  excluded_packs: string[];
+}
+import { buildProject, httpLineageSink, listBuildRuns, loadPricing, type BuildReport, type BuildRequest, type BuildRun } from '../transforms/index.ts';
 import { migrateWarehouse, openWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { jwtSecret, warehouseConfig, type PlatformConfig } from './config.ts';
 import { findRunningPlatform } from './running-platform.ts';
@@ -33,6 +40,8 @@ export interface PlatformClient {
   importBill(path: string, options: { format?: BillFormat; fileName: string }): Promise<BillImportReport>;
   recordTrueCosts(simulationId: string, rows: TrueCost[]): Promise<void>;
   finopsSummary(): Promise<FinopsSummary>;
+  /** SKU margins of a month as they are and under the what-if (the running platform prices with its own models folder). */
+  simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation>;
   close(): Promise<void>;
 }
 
@@ -89,6 +98,12 @@ class LocalPlatformClient implements PlatformClient {
 
   finopsSummary(): Promise<FinopsSummary> {
     return readFinopsSummary(this.warehouse, TENANT_ZERO);
+  }
+
+  async simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation> {
+    const pricing = await loadPricing('models');
+    if (!pricing) throw new ApiError('PRICING_INVALID', 'There is no models/finops/pricing.yaml to price SKUs with.');
+    return simulatePricing(this.warehouse, TENANT_ZERO, whatIf.period, pricing, { tierMoves: whatIf.tier_moves, excludedPacks: whatIf.excluded_packs });
   }
 
   close(): Promise<void> {
@@ -155,6 +170,10 @@ class HttpPlatformClient implements PlatformClient {
 
   finopsSummary(): Promise<FinopsSummary> {
     return this.call('GET', '/v1/finops/summary', TENANT_ZERO, ['reader']);
+  }
+
+  simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation> {
+    return this.call('POST', '/v1/finops/pricing:simulate', TENANT_ZERO, ['reader'], JSON.stringify(whatIf), 'application/json');
   }
 
   private async call<T>(method: string, path: string, tenant: string, roles: Role[], body?: string | Buffer, type = 'application/x-ndjson'): Promise<T> {

@@ -3,6 +3,8 @@ import { join, relative } from 'node:path';
 import { meterModel, meterModelName, parseMeters } from './meters.ts';
 import { allocationModels } from './finops/allocation-models.ts';
 import { ALLOCATION_FILE, parseAllocationRules } from './finops/allocation-rules.ts';
+import { economicsModels } from './finops/economics-models.ts';
+import { parsePricing, PRICING_FILE } from './finops/pricing-rules.ts';
 import { parseModelFile, type ModelFile, type ModelProblem } from './model-file.ts';
 import { parseSeedFile } from './seeds/seed-file.ts';
 
@@ -29,7 +31,7 @@ export class CompileError extends Error {
 
 /**
  * Reads every `.sql` model and `.csv` seed under `dir`, and as generated models the meters of
- * `dir/meters.yaml` and the cost attribution of `dir/finops/allocation.yaml`, and checks the graph: names, refs, sources, tests, cycles.
+ * `dir/meters.yaml`, the cost attribution of `dir/finops/allocation.yaml` and the economics of `dir/finops/pricing.yaml`, and checks the graph: names, refs, sources, tests, cycles.
  */
 export async function compileProject(dir: string, sources: Sources): Promise<CompiledProject> {
   const files = await projectFiles(dir);
@@ -50,6 +52,14 @@ export async function compileProject(dir: string, sources: Sources): Promise<Com
     const { rules, problems: found } = parseAllocationRules(path, allocationText);
     problems.push(...found);
     for (const model of allocationModels(rules, path)) models.set(model.name, model);
+  }
+  const pricingFile = join(dir, PRICING_FILE);
+  const pricingText = await readFile(pricingFile, 'utf8').catch(() => undefined);
+  if (pricingText !== undefined) {
+    const path = relative(process.cwd(), pricingFile);
+    const { pricing, problems: found } = parsePricing(path, pricingText);
+    problems.push(...found);
+    for (const model of economicsModels(pricing, path)) models.set(model.name, model);
   }
   for (const file of files) {
     const path = relative(process.cwd(), file);

@@ -2,7 +2,7 @@ export { compileProject, CompileError, type CompiledProject, type Sources } from
 export { parseModelFile, MATERIALIZATIONS, GENERIC_TESTS, type ModelFile, type ModelConfig, type ColumnTest, type Materialization } from './model-file.ts';
 export { selectModels } from './select-models.ts';
 export { runProject, type ModelResult, type ModelStatus, type RunMode, type RunOptions } from './run-project.ts';
-export { renderModel } from './render-model.ts';
+export { renderModel, renderMacros } from './render-model.ts';
 export { manifest, runResults, writeArtifacts } from './artifacts.ts';
 export { RAW_SOURCES, PROJECT_NAME } from './raw-sources.ts';
 export { buildProject, type BuildRequest, type BuildReport, type BuildTrigger } from './build-project.ts';
@@ -12,3 +12,5 @@ export { readLineageGraph, LineageNodeUnknownError, type LineageGraph, type Line
 export { parseMeters, meterModel, meterModelName, AGGREGATIONS, DECIMAL_AGGREGATIONS, type Meter, type Aggregation } from './meters.ts';
 export { listBuildRuns, type BuildRun } from './build-runs.ts';
 export { parseSchedule, scheduledBuild, startSchedule, DEFAULT_SCHEDULE, ScheduleError, type ScheduleJob, type RunningSchedule } from './schedule.ts';
+export { loadPricing, scenarioProblems, withExcludedPacks, PricingFileError, PRICING_FILE, type Pricing, type PricingScenario } from './finops/pricing-rules.ts';
+export { tenantChargesSql, skuMarginsSql } from './finops/economics-models.ts';

@@ -34,12 +34,9 @@ const INCREMENTAL_BLOCK = /\{%-?\s*if\s+is_incremental\(\)\s*-?%\}([\s\S]*?)\{%-
  */
 export function renderModel(model: ModelFile, context: RenderContext): string {
   const { dialect, project } = context;
-  return model.body
+  return renderMacros(model.body, dialect)
     .replace(INCREMENTAL_BLOCK, (_, block: string) => (context.isIncremental ? block : ''))
     .replace(/\{\{\s*this\s*\}\}/g, model.name)
-    .replace(MACRO, (_, macro: keyof typeof MACROS, ...args: (string | undefined)[]) =>
-      (MACROS[macro] as (d: Dialect, ...args: string[]) => string)(dialect, ...args.slice(0, 3).filter((a): a is string => typeof a === 'string')),
-    )
     .replace(/\{\{\s*ref\(\s*'([^']+)'\s*\)\s*\}\}/g, (_, name: string) => {
       const target = project.models.get(name)!;
       if (target.config.materialized === 'ephemeral') return `(${renderModel(target, { ...context, isIncremental: false })})`;
@@ -48,6 +45,13 @@ export function renderModel(model: ModelFile, context: RenderContext): string {
     .replace(/\{\{\s*source\(\s*'([^']+)'\s*,\s*'([^']+)'\s*\)\s*\}\}/g, (_, _source: string, table: string) => `(SELECT * FROM ${dialect.deduplicated(table)})`)
     .trim()
     .replace(/;\s*$/, '');
+}
+
+/** The dialect macros in `sql` (`{{ time_window('day', 'time') }}` …) as the engine's SQL. */
+export function renderMacros(sql: string, dialect: Dialect): string {
+  return sql.replace(MACRO, (_, macro: keyof typeof MACROS, ...args: (string | undefined)[]) =>
+    (MACROS[macro] as (d: Dialect, ...args: string[]) => string)(dialect, ...args.slice(0, 3).filter((a): a is string => typeof a === 'string')),
+  );
 }
 
 /** An incremental model with a unique key: rows are replaced by key, so reads go through the dedupe. */

@@ -11,13 +11,13 @@ export function percent(part: bigint, whole: bigint): string | null {
 
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 
-function periodRange(period: string): [Date, Date] {
+export function periodRange(period: string): [Date, Date] {
   if (!PERIOD.test(period)) throw new ApiError('QUERY_INVALID', `period must be YYYY-MM; got "${period}".`);
   const [year, month] = period.split('-').map(Number) as [number, number];
   return [new Date(Date.UTC(year, month - 1, 1)), new Date(Date.UTC(year, month, 1))];
 }
 
-async function assertBuilt(warehouse: Warehouse, relation: string): Promise<void> {
+export async function assertBuilt(warehouse: Warehouse, relation: string): Promise<void> {
   if (!(await warehouse.hasRelation(relation))) throw new ApiError('FINOPS_NOT_BUILT', `${relation} does not exist yet.`);
 }
 

@@ -62,12 +62,14 @@ export const FOCUS_HEADER = [
 
 const PLANS = ['pro', 'enterprise', 'white-label'] as const;
 const TIERS: Record<(typeof PLANS)[number], string> = { pro: 'silver', enterprise: 'gold', 'white-label': 'platinum' };
+type Pack = 'high_risk_ops' | 'revops' | 'finops';
+const PACK_DAILY_COST: Record<Pack, number> = { high_risk_ops: 4, revops: 3, finops: 5 };
 const DAY_MS = 86_400_000;
 const COMMITMENT = 'sim-commitment-compute-1y';
 
 /**
  * A synthetic company month: tenants with their own resources (tagged, or
- * named by resource id), shared databases, storage, an API gateway and a
+ * named by resource id), pack workers tagged with their pack, shared databases, storage, an API gateway and a
  * control plane split by usage the tenants' metering events record, a compute
  * commitment with amortization and idle capacity, credits, tax and a
  * correction. The bill is FOCUS 1.2; each tenant's true cost is what its
@@ -77,7 +79,9 @@ export function simulate(options: SimulationOptions): Simulation {
   const random = new SeededRandom(options.seed);
   const tenants = Array.from({ length: options.tenants }, (_, i) => {
     const plan = PLANS[i % PLANS.length]!;
-    return { id: `sim-tenant-${String(i + 1).padStart(3, '0')}`, size: 0.5 + random.next() * 2.5, plan, tier: TIERS[plan] };
+    // Every tenant runs the base packs; every other one also bought the FinOps add-on.
+    const packs: Pack[] = i % 2 === 1 ? ['high_risk_ops', 'revops', 'finops'] : ['high_risk_ops', 'revops'];
+    return { id: `sim-tenant-${String(i + 1).padStart(3, '0')}`, size: 0.5 + random.next() * 2.5, plan, tier: TIERS[plan], packs };
   });
   const events: SimulatedEvent[] = [];
   const bill: FocusRow[] = [];
@@ -141,6 +145,17 @@ export function simulate(options: SimulationOptions): Simulation {
         addTruth(tenant.id, day, effective + cost - covered);
       } else {
         row({ ...service, BilledCost: decimal(cost), EffectiveCost: decimal(cost), ListCost: decimal(cost) }, day, 'on-demand');
+        totals.usageBilled += cost;
+        addTruth(tenant.id, day, cost);
+      }
+    });
+
+    // Pack workers: each tenant runs the packs it bought, tagged with the pack so COGS per pack is measured.
+    tenants.forEach((tenant) => {
+      for (const pack of tenant.packs) {
+        const cost = units(round(tenant.size * PACK_DAILY_COST[pack] * (0.9 + random.next() * 0.2)));
+        row({ ResourceId: `${pack}-worker-${tenant.id}`, ServiceName: 'Compute', ServiceCategory: 'Compute', SkuId: 'VM_SMALL',
+          Tags: JSON.stringify({ tenant: tenant.id, pack }), BilledCost: decimal(cost), EffectiveCost: decimal(cost), ListCost: decimal(cost) }, day, 'pack-worker');
         totals.usageBilled += cost;
         addTruth(tenant.id, day, cost);
       }

@@ -18,7 +18,8 @@ const keys = (prefix = '') => KEYS.map((k) => `${prefix}${k}`).join(', ');
  * finops_bill_lines → finops_split_weights → finops_shared_groups →
  * finops_shared_shares → finops_cost_allocation → finops_reconciliation, finops_unit_costs.
  * Shares are truncated to 10 decimals; what truncation leaves goes to the
- * tenant with the largest weight, so every split sums to its cost exactly.
+ * tenant with the largest weight (on a tie, the last by name, so rebuilds
+ * agree), so every split sums to its cost exactly.
  */
 export function allocationModels(rules: AllocationRules, path: string): ModelFile[] {
   const model = (name: string, body: string, refs: string[], description: string, sources: [string, string][] = []): ModelFile => ({
@@ -132,7 +133,7 @@ FROM (
   GROUP BY ${keys()}, shared_rule
 ) shared_cost
 LEFT JOIN (
-  SELECT shared_rule, charge_grain, charge_window, sum(weight) AS total_weight, argMax(cost_tenant, weight) AS top_tenant
+  SELECT shared_rule, charge_grain, charge_window, sum(weight) AS total_weight, argMax(cost_tenant, (weight, cost_tenant)) AS top_tenant
   FROM {{ ref('finops_split_weights') }}
   GROUP BY shared_rule, charge_grain, charge_window
 ) totals USING (shared_rule, charge_grain, charge_window)`;
