@@ -66,3 +66,9 @@ export class TokenAuthority {
 export function hasAnyRole(principal: Principal, allowed: readonly Role[]): boolean {
   return principal.roles.some((role) => allowed.includes(role));
 }
+
+/** The caller's tenant, when it holds the admin or operator role; ROLE_FORBIDDEN naming `what` otherwise. */
+export function requireOperatorRole(principal: Principal, what: string): string {
+  if (!hasAnyRole(principal, ['admin', 'operator'])) throw new ApiError('ROLE_FORBIDDEN', `${what} needs an admin or operator token.`);
+  return principal.tenant;
+}

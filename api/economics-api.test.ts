@@ -1,15 +1,11 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { useApi } from '../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../test/support/engines.ts';
-import { importBillFile, IngestPipeline, simulate, simulatedBillCsv } from '../ingest/index.ts';
-import { buildProject } from '../transforms/index.ts';
+import { buildSimulatedFinops, MODELS, OPERATOR } from '../test/support/finops.ts';
 import { fromUnits, toUnits } from '../warehouse/index.ts';
 
-const MODELS = fileURLToPath(new URL('../models/', import.meta.url));
-const OPERATOR = 'summit-internal';
 const TARGET = '/tmp/companyos-economics-api-target';
 
 interface Sku {
@@ -31,15 +27,7 @@ describe.each(TEST_ENGINES)('FinOps economics API on %s', (engine) => {
   const whatIf = async (payload: object) =>
     server.api.app.inject({ method: 'POST', url: '/v1/finops/pricing:simulate', payload, headers: await auth(OPERATOR) });
 
-  // Three tenants: 001 pro/silver, 002 enterprise/gold with the FinOps add-on, 003 white-label/platinum.
-  async function importAndBuild() {
-    const simulation = simulate({ tenants: 3, days: 5, seed: 3, start: new Date('2026-10-01T00:00:00Z'), eventLoss: 0 });
-    await new IngestPipeline(db.warehouse).ingest(simulation.events, { channel: 'file', submitter: OPERATOR });
-    const path = `/tmp/companyos-economics-${engine}-${process.pid}.csv`;
-    await writeFile(path, simulatedBillCsv(simulation.bill));
-    await importBillFile(db.warehouse, path, { tenant: OPERATOR });
-    await buildProject(db.warehouse, { modelsDir: MODELS, targetDir: TARGET, select: ['+tag:finops'], tenant: OPERATOR, trigger: 'api' });
-  }
+  const importAndBuild = () => buildSimulatedFinops(db.warehouse, TARGET);
 
   it('serves COGS per tenant, pack, plan and SLA tier, each summing to the cost attributed to tenants', async () => {
     await importAndBuild();

@@ -6,3 +6,5 @@ export { listQuarantine, type QuarantineFilter, type ParkedEvent } from './queri
 export { recordTrueCosts, readFinopsSummary, readReconciliation, readAttribution, readTenantCost, readSimulationAccuracy } from './queries/finops.ts';
 export { replyTable, wantsCsv } from './csv-reply.ts';
 export { readCogs, readMargins, simulatePricing, COGS_GROUPS, type CogsGroup } from './queries/economics.ts';
+export { generateInvoices, listInvoices, readInvoice, readDeliveries } from './invoices/invoices.ts';
+export { signWebhook, verifyWebhook, DEFAULT_WEBHOOK, SIGNATURE_HEADER, type WebhookConfig } from './invoices/webhook-delivery.ts';

@@ -17,6 +17,8 @@ import { BuildGate, type LineageSink } from '../transforms/index.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { economicsRoutes } from './routes/economics.ts';
 import { finopsRoutes } from './routes/finops.ts';
+import { invoiceRoutes } from './routes/invoices.ts';
+import type { WebhookConfig } from './invoices/webhook-delivery.ts';
 
 export interface ServerOptions {
   warehouse: Warehouse;
@@ -35,6 +37,8 @@ export interface ServerOptions {
    * (acks from all replicas) instead of writing them; a consumer lands them.
    */
   publishTo?: { brokers: string[]; topic: string };
+  /** Where `POST /v1/finops/invoices:generate` delivers invoices (COMPANYOS_INVOICE_WEBHOOK_URL); not delivered when absent. */
+  invoiceWebhook?: WebhookConfig;
   /** Where `POST /v1/transforms/build` finds models and writes artifacts. */
   transforms?: {
     modelsDir: string;
@@ -120,6 +124,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   lineageRoutes(app, { warehouse: options.warehouse });
   finopsRoutes(app, { warehouse: options.warehouse, operatorTenant: options.transforms?.operatorTenant ?? 'summit-internal' });
   economicsRoutes(app, { warehouse: options.warehouse, modelsDir: options.transforms?.modelsDir ?? 'models' });
+  invoiceRoutes(app, { warehouse: options.warehouse, webhook: options.invoiceWebhook });
   operationsRoutes(app, { warehouse: options.warehouse, metrics });
 
   if (options.kafka) {

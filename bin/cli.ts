@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { errorCatalogue } from '../api/index.ts';
 import { registerBills } from './commands/bills.ts';
 import { registerBuild } from './commands/build.ts';
+import { registerInvoices } from './commands/invoices.ts';
 import { registerPricing } from './commands/pricing.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerIngest } from './commands/ingest.ts';
@@ -31,6 +32,7 @@ registerBuild(program);
 registerBills(program);
 registerSimulate(program);
 registerPricing(program);
+registerInvoices(program);
 program
   .command('errors')
   .description('List the API error and rejection codes with their meaning.')

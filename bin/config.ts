@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES } from '../api/index.ts';
+import { DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, DEFAULT_WEBHOOK, type WebhookConfig } from '../api/index.ts';
 import { DEFAULT_DEDUPE_WINDOW_DAYS } from '../ingest/index.ts';
 import type { WarehouseConfig } from '../warehouse/index.ts';
 
@@ -21,6 +21,8 @@ export interface PlatformConfig {
   logLevel: string;
   /** Builds also POST their OpenLineage events here. */
   openLineageUrl: string | undefined;
+  /** Where generated invoices are delivered; set when COMPANYOS_INVOICE_WEBHOOK_URL is. */
+  invoiceWebhook: WebhookConfig | undefined;
 }
 
 /** Every environment variable the platform reads, for `--help` and the README. */
@@ -40,6 +42,9 @@ export const ENVIRONMENT = [
   ['COMPANYOS_MAX_BODY_BYTES', String(DEFAULT_MAX_BODY_BYTES), 'Largest request body, in bytes.'],
   ['COMPANYOS_DEDUPE_DAYS', String(DEFAULT_DEDUPE_WINDOW_DAYS), 'A repeat of (tenant, source, id) within this many days is never stored twice.'],
   ['COMPANYOS_OPENLINEAGE_URL', '(none)', 'Builds also POST their OpenLineage run events here (e.g. Marquez: http://host:5000/api/v1/lineage); they are always stored in the warehouse.'],
+  ['COMPANYOS_INVOICE_WEBHOOK_URL', '(none)', 'POST /v1/finops/invoices:generate delivers each invoice here (HMAC-signed); without it invoices are only stored.'],
+  ['COMPANYOS_INVOICE_WEBHOOK_SECRET', '(none)', 'HMAC-SHA256 key for the x-companyos-signature header; required with the URL, at least 32 characters.'],
+  ['COMPANYOS_INVOICE_WEBHOOK_ATTEMPTS', String(DEFAULT_WEBHOOK.maxAttempts), 'Delivery attempts per invoice, with exponential backoff between them.'],
   ['COMPANYOS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug (debug logs every request) or silent.'],
 ] as const;
 
@@ -70,7 +75,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     dedupeWindowDays: integer(env, 'COMPANYOS_DEDUPE_DAYS', DEFAULT_DEDUPE_WINDOW_DAYS, 1, 3650),
     logLevel: env.COMPANYOS_LOG_LEVEL || 'info',
     openLineageUrl: env.COMPANYOS_OPENLINEAGE_URL || undefined,
+    invoiceWebhook: invoiceWebhook(env),
   };
+}
+
+function invoiceWebhook(env: NodeJS.ProcessEnv): WebhookConfig | undefined {
+  const url = env.COMPANYOS_INVOICE_WEBHOOK_URL;
+  if (!url) return undefined;
+  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError(`COMPANYOS_INVOICE_WEBHOOK_URL must be an http(s) URL; got "${url}".`);
+  const secret = env.COMPANYOS_INVOICE_WEBHOOK_SECRET ?? '';
+  if (secret.length < 32) throw new ConfigError('COMPANYOS_INVOICE_WEBHOOK_URL needs COMPANYOS_INVOICE_WEBHOOK_SECRET, at least 32 characters, to sign deliveries.');
+  return { ...DEFAULT_WEBHOOK, url, secret, maxAttempts: integer(env, 'COMPANYOS_INVOICE_WEBHOOK_ATTEMPTS', DEFAULT_WEBHOOK.maxAttempts, 1, 20) };
 }
 
 /** Where the configured warehouse lives, for `openWarehouse`. */

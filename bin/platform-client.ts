@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { ApiError, listEvents, listQuarantine, readFinopsSummary, recordTrueCosts, simulatePricing, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../api/index.ts';
+import { ApiError, generateInvoices, listEvents, listQuarantine, readFinopsSummary, recordTrueCosts, simulatePricing, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../api/index.ts';
 import { importBillFile, IngestPipeline, TENANT_ZERO, toNdjson, type BillFormat, type BillImportReport, type IngestResult, type TrueCost } from '../ingest/index.ts';
 
 export type FinopsSummary = Awaited<ReturnType<typeof readFinopsSummary>>;
 export type PricingSimulation = Awaited<ReturnType<typeof simulatePricing>>;
+export type InvoiceRun = Awaited<ReturnType<typeof generateInvoices>>;
 /** A what-if, as `POST /v1/finops/pricing:simulate` takes it. */
 export interface PricingWhatIf {
   period: string;
@@ -42,6 +43,8 @@ export interface PlatformClient {
   finopsSummary(): Promise<FinopsSummary>;
   /** SKU margins of a month as they are and under the what-if (the running platform prices with its own models folder). */
   simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation>;
+  /** Generates and delivers the month's invoices (the running platform uses its own webhook settings). */
+  generateInvoices(period: string): Promise<InvoiceRun>;
   close(): Promise<void>;
 }
 
@@ -104,6 +107,10 @@ class LocalPlatformClient implements PlatformClient {
     const pricing = await loadPricing('models');
     if (!pricing) throw new ApiError('PRICING_INVALID', 'There is no models/finops/pricing.yaml to price SKUs with.');
     return simulatePricing(this.warehouse, TENANT_ZERO, whatIf.period, pricing, { tierMoves: whatIf.tier_moves, excludedPacks: whatIf.excluded_packs });
+  }
+
+  generateInvoices(period: string): Promise<InvoiceRun> {
+    return generateInvoices(this.warehouse, TENANT_ZERO, period, this.config.invoiceWebhook);
   }
 
   close(): Promise<void> {
@@ -174,6 +181,10 @@ class HttpPlatformClient implements PlatformClient {
 
   simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation> {
     return this.call('POST', '/v1/finops/pricing:simulate', TENANT_ZERO, ['reader'], JSON.stringify(whatIf), 'application/json');
+  }
+
+  generateInvoices(period: string): Promise<InvoiceRun> {
+    return this.call('POST', `/v1/finops/invoices:generate?period=${encodeURIComponent(period)}`, TENANT_ZERO, ['operator']);
   }
 
   private async call<T>(method: string, path: string, tenant: string, roles: Role[], body?: string | Buffer, type = 'application/x-ndjson'): Promise<T> {

@@ -17,7 +17,7 @@ describe('companyos build, end to end', () => {
     const built = await runCli(['build', '--target', target], { dataDir });
     expect(built.code, built.stderr).toBe(0);
     expect(built.stdout).toMatch(/OK {4}stg_events \(view created, 2\/2 tests pass\)/);
-    expect(built.stdout).toContain('22 of 22 models. PASS=22 ERROR=0 SKIP=0');
+    expect(built.stdout).toContain('26 of 26 models. PASS=26 ERROR=0 SKIP=0');
     const results = JSON.parse(await readFile(join(target, 'run_results.json'), 'utf8')) as { results: { unique_id: string; status: string }[] };
     expect(results.results.map((r) => r.unique_id)).toEqual(expect.arrayContaining(['model.companyos.stg_events', 'model.companyos.meter_policy_decisions_total']));
 
@@ -45,6 +45,14 @@ describe('companyos build, end to end', () => {
     expect(built.stdout).toMatch(/FinOps: 2 of 2 invoices reconcile exactly/);
     const accuracy = /attribution accuracy ([\d.]+)%/.exec(built.stdout);
     expect(Number(accuracy?.[1])).toBeGreaterThanOrEqual(99);
+    const whatIf = await runCli(['pricing', 'simulate', '--period', '2026-10', '--move-tier', 'sim-tenant-001=gold', '--exclude-pack', 'revops'], { dataDir });
+    expect(whatIf.code, whatIf.stderr).toBe(0);
+    expect(whatIf.stdout).toMatch(/base pro\/gold +0 → 1 /);
+    expect(whatIf.stdout).toMatch(/pack revops +0 → 8 /);
+    expect(whatIf.stdout).toMatch(/^Total 2026-10: revenue [\d.]+ → [\d.]+ \(\+\d+\.\d\d\)/m);
+    const invoiced = await runCli(['invoices', 'generate', '--period', '2026-10'], { dataDir });
+    expect(invoiced.code, invoiced.stderr).toBe(0);
+    expect(invoiced.stdout).toContain('8 invoices for 2026-10; no webhook configured');
     const refused = await runCli(['bills', 'import', join(out, 'events.ndjson')], { dataDir });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('events.ndjson');
@@ -58,7 +66,7 @@ describe('companyos build, end to end', () => {
       const built = await runCli(['build', '-s', '+tag:meters'], { dataDir, timeoutMs: 60_000 });
       expect(built.code, built.stderr).toBe(0);
       expect(built.stdout).toContain(`build on the running platform at ${platform.url}`);
-      expect(built.stdout).toContain('14 of 22 models. PASS=14 ERROR=0 SKIP=0');
+      expect(built.stdout).toContain('14 of 26 models. PASS=14 ERROR=0 SKIP=0');
       expect(built.stdout).toMatch(/OK {4}meter_policy_decisions_total \(table built, \d+ rows/);
       const refused = await fetch(`${platform.url}/v1/transforms/build`, {
         method: 'POST',
@@ -85,10 +93,10 @@ describe('companyos build, end to end', () => {
     expect(tested.code).toBe(1);
     expect(tested.stdout).toContain('stg_events (not built yet');
     const ran = await runCli(['run', '-s', '+meter_notary_calls_total', '--target', target], { dataDir });
-    expect(ran.stdout).toContain('2 of 22 models. PASS=2 ERROR=0 SKIP=0');
+    expect(ran.stdout).toContain('2 of 26 models. PASS=2 ERROR=0 SKIP=0');
     const scheduled = await runCli(['schedule', '--once', '--target', target], { dataDir, timeoutMs: 60_000 });
     expect(scheduled.code, scheduled.stderr).toBe(0);
-    expect(scheduled.stdout).toMatch(/models: Done in .*22 of 22 models\. PASS=22 ERROR=0 SKIP=0/);
+    expect(scheduled.stdout).toMatch(/models: Done in .*26 of 26 models\. PASS=26 ERROR=0 SKIP=0/);
     const history = await runCli(['schedule', '--history'], { dataDir });
     expect(history.stdout.trim().split('\n').map((line) => line.split(/\s+/).slice(1, 3))).toEqual([
       ['schedule', 'success'],

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { BILL_FORMATS, BillFileError, importBillFile, type BillFormat } from '../../ingest/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
-import { hasAnyRole } from '../auth.ts';
+import { requireOperatorRole } from '../auth.ts';
 import { replyTable } from '../csv-reply.ts';
 import { ApiError } from '../errors.ts';
 import { COST_GROUPS, readAttribution, readFinopsSummary, readReconciliation, readTenantCost, recordTrueCosts, type CostGroup } from '../queries/finops.ts';
@@ -13,12 +13,6 @@ import { errorReplies } from '../route-schemas.ts';
 
 const BILL_TYPES = ['text/csv', 'application/octet-stream', 'application/vnd.apache.parquet'];
 const period = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$' } as const;
-
-function requireWriter(request: FastifyRequest, what: string): string {
-  const principal = request.principal!;
-  if (!hasAnyRole(principal, ['admin', 'operator'])) throw new ApiError('ROLE_FORBIDDEN', `${what} needs an admin or operator token.`);
-  return principal.tenant;
-}
 
 /**
  * FinOps: bills in, attribution and reconciliation out. Bills belong to the
@@ -44,7 +38,7 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
       },
     },
     async (request) => {
-      const tenant = requireWriter(request, 'Importing a bill');
+      const tenant = requireOperatorRole(request.principal!, 'Importing a bill');
       if (!Buffer.isBuffer(request.body)) throw new ApiError('BAD_REQUEST', `Send the file as the body, with Content-Type ${BILL_TYPES.join(' or ')}.`);
       const fileName = request.query.file_name ?? 'bill.csv';
       const path = join(tmpdir(), `companyos-bill-${randomUUID()}${fileName.toLowerCase().endsWith('.parquet') ? '.parquet' : '.csv'}`);
@@ -85,7 +79,7 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
       },
     },
     async (request) => {
-      const tenant = requireWriter(request, 'Recording simulation costs');
+      const tenant = requireOperatorRole(request.principal!, 'Recording simulation costs');
       await recordTrueCosts(deps.warehouse, tenant, request.body.simulation_id, request.body.rows);
       return { recorded: request.body.rows.length };
     },

@@ -36,6 +36,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     kafka: config.kafka ? kafkaConsumerOptions(config.kafka) : undefined,
     publishTo: config.kafka && config.ingestMode === 'kafka' ? { brokers: config.kafka.brokers, topic: config.kafka.topics[0]! } : undefined,
     transforms: { modelsDir: 'models', targetDir: 'target', operatorTenant: TENANT_ZERO, gate, lineageSink },
+    invoiceWebhook: config.invoiceWebhook,
   });
   await app.listen({ port: config.port, host: config.host });
   const { port } = app.server.address() as { port: number };
