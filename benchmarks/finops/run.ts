@@ -1,23 +1,26 @@
 /**
  * FinOps: import a FOCUS bill of N rows across T tenants, build the attribution
- * models over it (with a month of per-tenant usage for the shared splits), then
- * query one tenant's cost Q times.
+ * and economics models over it (with a month of per-tenant usage for the shared
+ * splits), query one tenant's cost Q times, run W pricing what-ifs, and generate
+ * and deliver every tenant's invoice to a loopback webhook.
  *
- *   npm run bench:finops -- [--rows 1000000] [--tenants 100] [--queries 200] [--warehouse duckdb,clickhouse]
+ *   npm run bench:finops -- [--rows 1000000] [--tenants 100] [--queries 200] [--what-ifs 20] [--warehouse duckdb,clickhouse]
  *
  * Baselines, in the same run: DuckDB reading the file as text with nothing
  * else (`count(*)` over read_csv) for the import; a `count(*)` of the
- * allocation table for the query.
+ * allocation table for the query; reading the built SKU margins for the what-if.
  */
 import { createWriteStream } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readTenantCost } from '../../api/index.ts';
+import { DEFAULT_WEBHOOK, generateInvoices, readMargins, readTenantCost, simulatePricing } from '../../api/index.ts';
 import { importBillFile, TENANT_ZERO } from '../../ingest/index.ts';
-import { buildProject } from '../../transforms/index.ts';
-import { DuckDBWarehouse, EVENT_COLUMNS, migrateWarehouse, openWarehouse, type SqlValue } from '../../warehouse/index.ts';
+import { buildProject, loadPricing } from '../../transforms/index.ts';
+import { DuckDBWarehouse, EVENT_COLUMNS, migrateWarehouse, openWarehouse, type SqlValue, type Warehouse } from '../../warehouse/index.ts';
 import { percentiles, timed } from '../lib/stats.ts';
 import { parseEngines, TargetFactory } from '../lib/targets.ts';
 
@@ -26,12 +29,14 @@ const { values: args } = parseArgs({
     rows: { type: 'string', default: '1000000' },
     tenants: { type: 'string', default: '100' },
     queries: { type: 'string', default: '200' },
+    'what-ifs': { type: 'string', default: '20' },
     warehouse: { type: 'string', default: 'duckdb' },
   },
 });
 const ROWS = Number(args.rows);
 const TENANTS = Number(args.tenants);
 const QUERIES = Number(args.queries);
+const WHAT_IFS = Number(args['what-ifs']);
 const START = Date.UTC(2026, 9, 1);
 const HOURS = 30 * 24;
 const HOUR_MS = 3_600_000;
@@ -78,6 +83,27 @@ function usageEvents(): SqlValue[][] {
   return rows;
 }
 
+/** What-if pricing latency (a tenant moves tier, a pack leaves the base SKU) against reading the built margins, and invoicing every tenant. */
+async function measureEconomics(warehouse: Warehouse) {
+  const pricing = await loadPricing('models');
+  if (!pricing) throw new Error('models/finops/pricing.yaml is missing');
+  const [, marginsSeconds] = await timed(() => readMargins(warehouse, TENANT_ZERO, '2026-10', pricing));
+  const samples: number[] = [];
+  for (let q = 0; q < WHAT_IFS; q++) {
+    const started = performance.now();
+    await simulatePricing(warehouse, TENANT_ZERO, '2026-10', pricing, { tierMoves: { [`tenant-${q % TENANTS}`]: 'platinum' }, excludedPacks: ['revops'] });
+    samples.push(performance.now() - started);
+  }
+  const receiver = createServer((request, response) => request.resume().on('end', () => response.writeHead(200).end()));
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/invoices`;
+  try {
+    const [run, invoiceSeconds] = await timed(() => generateInvoices(warehouse, TENANT_ZERO, '2026-10', { ...DEFAULT_WEBHOOK, url, secret: 'bench-secret-bench-secret-bench-secret' }));
+    return { whatIf: percentiles(samples), marginsMs: marginsSeconds * 1000, invoiceSeconds, invoices: run.invoices.length, delivered: run.delivered };
+  } finally {
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  }
+}
 
 const dir = await mkdtemp(join(tmpdir(), 'companyos-bench-finops-'));
 const bill = join(dir, 'bill.csv');
@@ -110,15 +136,19 @@ try {
         samples.push(performance.now() - started);
       }
       const p = percentiles(samples);
+      const economics = await measureEconomics(warehouse);
       const finops = build.results.filter((r) => r.model.startsWith('finops_')).reduce((a, r) => a + r.seconds, 0);
       lines.push(
         `import (${engine})                    ${importSeconds.toFixed(2).padStart(8)} s ${Math.round(ROWS / importSeconds).toLocaleString('en-US').padStart(10)} rows/s   baseline read_csv ${readSeconds.toFixed(2)} s (×${(importSeconds / readSeconds).toFixed(1)})`,
         `build +tag:finops, ${build.selected} models (${engine}) ${buildSeconds.toFixed(2).padStart(6)} s   (finops models ${finops.toFixed(2)} s)`,
         `tenant cost query (${engine})         p50 ${p.p50.toFixed(1)} ms  p95 ${p.p95.toFixed(1)} ms  p99 ${p.p99.toFixed(1)} ms   baseline count(*) ${(countSeconds * 1000).toFixed(1)} ms`,
+        `pricing what-if (${engine})           p50 ${economics.whatIf.p50.toFixed(1)} ms  p95 ${economics.whatIf.p95.toFixed(1)} ms  p99 ${economics.whatIf.p99.toFixed(1)} ms   baseline built margins read ${economics.marginsMs.toFixed(1)} ms (×${(economics.whatIf.p50 / economics.marginsMs).toFixed(1)} at p50)`,
+        `invoices generate + deliver (${engine}) ${economics.invoiceSeconds.toFixed(2).padStart(6)} s for ${economics.invoices} invoices (${Math.round(economics.invoices / economics.invoiceSeconds)} /s), ${economics.delivered} delivered to a loopback webhook`,
       );
       summaries.push({
         benchmark: 'finops', engine, rows: ROWS, tenants: TENANTS, import_s: Number(importSeconds.toFixed(2)), baseline_read_s: Number(readSeconds.toFixed(2)),
         build_s: Number(buildSeconds.toFixed(2)), query_p50_ms: Number(p.p50.toFixed(1)), query_p95_ms: Number(p.p95.toFixed(1)), query_p99_ms: Number(p.p99.toFixed(1)),
+        what_if_p95_ms: Number(economics.whatIf.p95.toFixed(1)), invoices_s: Number(economics.invoiceSeconds.toFixed(2)),
       });
     } finally {
       await warehouse.close();
