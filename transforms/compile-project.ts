@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { meterModel, meterModelName, parseMeters } from './meters.ts';
+import { meterModel, parseMeters } from './meters.ts';
 import { allocationModels } from './finops/allocation-models.ts';
 import { ALLOCATION_FILE, parseAllocationRules } from './finops/allocation-rules.ts';
 import { economicsModels } from './finops/economics-models.ts';
@@ -37,29 +37,27 @@ export async function compileProject(dir: string, sources: Sources): Promise<Com
   const files = await projectFiles(dir);
   const problems: ModelProblem[] = [];
   const models = new Map<string, ModelFile>();
-  const metersFile = join(dir, 'meters.yaml');
-  const metersText = await readFile(metersFile, 'utf8').catch(() => undefined);
-  if (metersText !== undefined) {
-    const path = relative(process.cwd(), metersFile);
-    const { meters, problems: found } = parseMeters(path, metersText);
-    problems.push(...found);
-    for (const meter of meters) models.set(meterModelName(meter), meterModel(meter, path));
-  }
-  const allocationFile = join(dir, ALLOCATION_FILE);
-  const allocationText = await readFile(allocationFile, 'utf8').catch(() => undefined);
-  if (allocationText !== undefined) {
-    const path = relative(process.cwd(), allocationFile);
-    const { rules, problems: found } = parseAllocationRules(path, allocationText);
-    problems.push(...found);
-    for (const model of allocationModels(rules, path)) models.set(model.name, model);
-  }
-  const pricingFile = join(dir, PRICING_FILE);
-  const pricingText = await readFile(pricingFile, 'utf8').catch(() => undefined);
-  if (pricingText !== undefined) {
-    const path = relative(process.cwd(), pricingFile);
-    const { pricing, problems: found } = parsePricing(path, pricingText);
-    problems.push(...found);
-    for (const model of economicsModels(pricing, path)) models.set(model.name, model);
+  // YAML files that become generated models; each one's problems are reported with the rest.
+  const generators: [string, (path: string, text: string) => { models: ModelFile[]; problems: ModelProblem[] }][] = [
+    ['meters.yaml', (path, text) => {
+      const { meters, problems: found } = parseMeters(path, text);
+      return { models: meters.map((meter) => meterModel(meter, path)), problems: found };
+    }],
+    [ALLOCATION_FILE, (path, text) => {
+      const { rules, problems: found } = parseAllocationRules(path, text);
+      return { models: allocationModels(rules, path), problems: found };
+    }],
+    [PRICING_FILE, (path, text) => {
+      const { pricing, problems: found } = parsePricing(path, text);
+      return { models: economicsModels(pricing, path), problems: found };
+    }],
+  ];
+  for (const [file, generate] of generators) {
+    const text = await readFile(join(dir, file), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    const generated = generate(relative(process.cwd(), join(dir, file)), text);
+    problems.push(...generated.problems);
+    for (const model of generated.models) models.set(model.name, model);
   }
   for (const file of files) {
     const path = relative(process.cwd(), file);
