@@ -25,7 +25,7 @@ export const API_ERRORS = {
   FINOPS_NOT_BUILT: [409, 'Cost attribution has not been built yet: import a bill (`companyos bills import`) and run `companyos build`.'],
   BILL_FILE_INVALID: [400, 'The bill file cannot be imported.'],
   SCENARIO_INVALID: [400, 'The pricing what-if cannot be simulated.'],
-  PRICING_INVALID: [409, 'models/finops/pricing.yaml is missing or has problems; every problem is listed.'],
+  PRICING_INVALID: [409, 'The price table (models/finops/pricing.yaml) is missing or has problems; every problem is listed.'],
   INVOICE_NOT_FOUND: [404, 'There is no such invoice.'],
   MODELS_INVALID: [400, 'The SQL models do not compile; every problem is listed.'],
   BUILD_IN_PROGRESS: [409, 'A build is already running; try again when it is done.'],

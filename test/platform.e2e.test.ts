@@ -348,12 +348,13 @@ describe('companyos CLI, end to end', () => {
       expect(first.stdout).toMatch(/^applied 0001_events$/m);
       expect(first.stdout).toMatch(/^applied 0002_lineage$/m);
       expect(first.stdout).toMatch(/^applied 0003_bills$/m);
-      expect(first.stdout).toMatch(/: 3 applied, 0 already applied\./);
+      expect(first.stdout).toMatch(/^applied 0004_invoices$/m);
+      expect(first.stdout).toMatch(/: 4 applied, 0 already applied\./);
 
       const second = await runCli(['migrate'], { dataDir });
       expect(second.code, second.stderr).toBe(0);
       expect(second.stdout).not.toMatch(/^applied /m);
-      expect(second.stdout).toMatch(/: 0 applied, 3 already applied\./);
+      expect(second.stdout).toMatch(/: 0 applied, 4 already applied\./);
     },
     E2E_TIMEOUT,
   );
