@@ -90,3 +90,6 @@ export const errorReplies = {
   401: { $ref: 'Error#' },
   403: { $ref: 'Error#' },
 } as const;
+
+/** A month, as FinOps routes take it: `period=YYYY-MM`. */
+export const period = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$' } as const;

@@ -62,9 +62,8 @@ function skuLines(rows: Row[]): SkuLine[] {
 type Figures = Omit<SkuFigures, 'tenants'>;
 
 function totals(lines: readonly SkuFigures[]): Figures {
-  const revenue = sumOf(lines, (l) => l.revenue);
-  const cogs = sumOf(lines, (l) => l.cogs);
-  return { revenue: fromUnits(revenue), cogs: fromUnits(cogs), margin: fromUnits(revenue - cogs), margin_percent: percent(revenue - cogs, revenue) };
+  const { revenue, cogs, margin, margin_percent } = figures(sumOf(lines, (l) => l.revenue), sumOf(lines, (l) => l.cogs), 0);
+  return { revenue, cogs, margin, margin_percent };
 }
 
 const figuresOf = (line: SkuLine | undefined): SkuFigures =>

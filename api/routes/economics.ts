@@ -4,9 +4,8 @@ import type { Warehouse } from '../../warehouse/index.ts';
 import { replyTable } from '../csv-reply.ts';
 import { ApiError } from '../errors.ts';
 import { COGS_GROUPS, readCogs, readMargins, simulatePricing, type CogsGroup } from '../queries/economics.ts';
-import { errorReplies } from '../route-schemas.ts';
+import { errorReplies, period } from '../route-schemas.ts';
 
-const period = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$' } as const;
 const built = { ...errorReplies, 409: { $ref: 'Error#' } } as const;
 
 /**

@@ -9,10 +9,9 @@ import { requireOperatorRole } from '../auth.ts';
 import { replyTable } from '../csv-reply.ts';
 import { ApiError } from '../errors.ts';
 import { COST_GROUPS, readAttribution, readFinopsSummary, readReconciliation, readTenantCost, recordTrueCosts, type CostGroup } from '../queries/finops.ts';
-import { errorReplies } from '../route-schemas.ts';
+import { errorReplies, period } from '../route-schemas.ts';
 
 const BILL_TYPES = ['text/csv', 'application/octet-stream', 'application/vnd.apache.parquet'];
-const period = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$' } as const;
 
 /**
  * FinOps: bills in, attribution and reconciliation out. Bills belong to the

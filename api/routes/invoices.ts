@@ -4,9 +4,8 @@ import { requireOperatorRole } from '../auth.ts';
 import { wantsCsv } from '../csv-reply.ts';
 import { generateInvoices, listInvoices, readDeliveries, readInvoice } from '../invoices/invoices.ts';
 import type { WebhookConfig } from '../invoices/webhook-delivery.ts';
-import { errorReplies } from '../route-schemas.ts';
+import { errorReplies, period } from '../route-schemas.ts';
 
-const period = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$' } as const;
 const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 200 } }, required: ['id'] } as const;
 
 /**
