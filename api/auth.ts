@@ -13,19 +13,29 @@ export interface Principal {
   tenant: string;
   roles: Role[];
   subject: string;
+  /** The environment the token was minted for (prod, staging, dev); policies refuse it elsewhere. */
+  env: string;
+  /** Where the holder works from; restricted data is served in its own region only. */
+  region: string;
 }
+
+/** What a token without `env` / `region` claims stands for. */
+export const DEFAULT_ENV = 'dev';
+export const DEFAULT_REGION = 'local';
 
 export interface TokenRequest {
   tenant: string;
   roles: Role[];
   subject?: string;
+  env?: string;
+  region?: string;
   /** Lifetime, as jose reads it: "24h", "30d", or seconds. */
   expiresIn?: string | number;
 }
 
 const ISSUER = 'companyos';
 
-/** HS256 bearer tokens with `tenant` and `roles` claims. */
+/** HS256 bearer tokens with `tenant`, `roles`, `env` and `region` claims. */
 export class TokenAuthority {
   private readonly key: Uint8Array;
 
@@ -35,7 +45,7 @@ export class TokenAuthority {
   }
 
   mint(request: TokenRequest): Promise<string> {
-    return new SignJWT({ tenant: request.tenant, roles: request.roles })
+    return new SignJWT({ tenant: request.tenant, roles: request.roles, env: request.env ?? DEFAULT_ENV, region: request.region ?? DEFAULT_REGION })
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuer(ISSUER)
       .setSubject(request.subject ?? `${request.tenant}:${request.roles.join('+')}`)
@@ -50,11 +60,17 @@ export class TokenAuthority {
     if (!token) throw new ApiError('AUTH_MISSING_TOKEN');
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
-      const { tenant, roles, sub } = payload;
+      const { tenant, roles, sub, env, region } = payload;
       if (typeof tenant !== 'string' || !Array.isArray(roles)) {
         throw new ApiError('AUTH_INVALID_TOKEN', 'It has no tenant or roles claim.');
       }
-      return { tenant, roles: roles.filter((r): r is Role => ROLES.includes(r)), subject: sub ?? tenant };
+      return {
+        tenant,
+        roles: roles.filter((r): r is Role => ROLES.includes(r)),
+        subject: sub ?? tenant,
+        env: typeof env === 'string' ? env : DEFAULT_ENV,
+        region: typeof region === 'string' ? region : DEFAULT_REGION,
+      };
     } catch (error) {
       if (error instanceof ApiError) throw error;
       if (error instanceof errors.JWTExpired) throw new ApiError('AUTH_TOKEN_EXPIRED');

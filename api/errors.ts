@@ -29,6 +29,20 @@ export const API_ERRORS = {
   INVOICE_NOT_FOUND: [404, 'There is no such invoice.'],
   MODELS_INVALID: [400, 'The SQL models do not compile; every problem is listed.'],
   BUILD_IN_PROGRESS: [409, 'A build is already running; try again when it is done.'],
+  POLICY_DENIED: [403, 'The policy engine denied this action; `decision_id` finds the decision, with its reasons, in the decision log.'],
+  SELF_APPROVAL_REFUSED: [403, 'An approval has to come from someone other than whoever asked for the action (dual control).'],
+  APPROVAL_NOT_REQUESTED: [409, 'Nothing is waiting for this approval: ask for the action first (it answers 202, pending approval).'],
+  RATIONALE_INVALID: [400, 'An approval needs a rationale: a category from the taxonomy and a sentence.'],
+  POLICY_CASES_INVALID: [400, 'The policy cases cannot be evaluated.'],
+  ENTITY_INVALID: [400, 'The entity is not valid.'],
+  ENTITY_NOT_FOUND: [404, 'There is no such entity.'],
+  ENTITY_EXISTS: [409, 'An entity with that id already exists.'],
+  EDGE_INVALID: [400, 'The edge is not valid.'],
+  RECEIPT_NOT_FOUND: [404, 'There is no such receipt in this tenant\'s ledger.'],
+  BUNDLE_NOT_FOUND: [404, 'There is no such evidence bundle or receipt.'],
+  EVIDENCE_INVALID: [400, 'The evidence cannot be attached.'],
+  LEDGER_RANGE_INVALID: [400, 'Those tree sizes are not in this tenant\'s ledger.'],
+  RECEIPT_WRITE_FAILED: [503, 'The action was rolled back: its receipt could not be written to the ledger.'],
   NOT_FOUND: [404, 'There is no such endpoint.'],
   WAREHOUSE_UNAVAILABLE: [503, 'The warehouse is not answering; try again shortly.'],
   INTERNAL: [500, 'Something failed inside the server; it has been logged.'],
@@ -43,6 +57,8 @@ export class ApiError extends Error {
   constructor(
     readonly code: ApiErrorCode,
     detail?: string,
+    /** More fields for the response body (a decision id, the reasons). */
+    readonly fields?: Record<string, unknown>,
   ) {
     const [status, sentence] = API_ERRORS[code];
     super(detail ? `${sentence} ${detail}` : sentence);
@@ -62,5 +78,10 @@ export const errorResponseSchema = {
   $id: 'Error',
   type: 'object',
   required: ['code', 'message'],
-  properties: { code: { type: 'string' }, message: { type: 'string' } },
+  properties: {
+    code: { type: 'string' },
+    message: { type: 'string' },
+    decision_id: { type: 'string', description: 'On POLICY_DENIED: the decision in `GET /v1/policy/decisions`.' },
+    reasons: { type: 'array', items: { type: 'string' }, description: 'On POLICY_DENIED: the policies that denied.' },
+  },
 } as const;

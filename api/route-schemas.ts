@@ -85,11 +85,17 @@ export const pageQuerySchema = {
   cursor: { type: 'string', maxLength: 2048 },
 } as const;
 
+/** A 201 answer: the created resource plus its `receiptId`. */
+export const created = { 201: { type: 'object', additionalProperties: true } } as const;
+
 export const errorReplies = {
   400: { $ref: 'Error#' },
   401: { $ref: 'Error#' },
   403: { $ref: 'Error#' },
 } as const;
+
+/** Errors a policy-gated route can answer besides the usual: no such thing, a conflict, a receipt that could not be written. */
+export const gatedErrorReplies = { ...errorReplies, 404: { $ref: 'Error#' }, 409: { $ref: 'Error#' }, 503: { $ref: 'Error#' } } as const;
 
 /** A month, as FinOps routes take it: `period=YYYY-MM`. */
 export const period = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$' } as const;

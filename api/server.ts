@@ -19,6 +19,19 @@ import { economicsRoutes } from './routes/economics.ts';
 import { finopsRoutes } from './routes/finops.ts';
 import { invoiceRoutes } from './routes/invoices.ts';
 import type { WebhookConfig } from './invoices/webhook-delivery.ts';
+import { Keyring, LEDGER_KEY_NAME } from '../ledger/index.ts';
+import { loadPolicyBundle, PolicyEngine } from '../policies/index.ts';
+import { DEFAULT_ENV, DEFAULT_REGION } from './auth.ts';
+import { ApprovalStore } from './entities/approval-store.ts';
+import { EntityStore } from './entities/entity-store.ts';
+import { DecisionLog } from './policy/decision-log.ts';
+import { registerPolicyGate, type RouteEntry } from './policy/gate.ts';
+import { EvidenceStore } from './provenance/evidence-store.ts';
+import { LedgerStore } from './provenance/ledger-store.ts';
+import { approvalRoutes } from './routes/approvals.ts';
+import { entityRoutes } from './routes/entities.ts';
+import { policyRoutes } from './routes/policy.ts';
+import { provenanceRoutes } from './routes/provenance.ts';
 
 export interface ServerOptions {
   warehouse: Warehouse;
@@ -39,6 +52,10 @@ export interface ServerOptions {
   publishTo?: { brokers: string[]; topic: string };
   /** Where `POST /v1/finops/invoices:generate` delivers invoices (COMPANYOS_INVOICE_WEBHOOK_URL); not delivered when absent. */
   invoiceWebhook?: WebhookConfig;
+  /** The policy bundle (default: the shipped `policies/`) and where this server runs. */
+  policy?: { dir?: string; env?: string; region?: string };
+  /** Signing keys of the receipt ledger: a keyring, or the folder it lives in ($COMPANYOS_DATA_DIR/keys); in memory when neither. */
+  ledger?: { keyring?: Keyring; keysDir?: string };
   /** Where `POST /v1/transforms/build` finds models and writes artifacts. */
   transforms?: {
     modelsDir: string;
@@ -53,6 +70,15 @@ export interface ServerOptions {
 
 export const DEFAULT_MAX_BATCH_EVENTS = 5_000;
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with how the policy gate treats it (`companyos policy coverage`). */
+    routeInventory: RouteEntry[];
+    decisionLog: DecisionLog;
+    ledgerStore: LedgerStore;
+  }
+}
 
 const CLOUDEVENT_TYPES = ['application/cloudevents+json', 'application/cloudevents-batch+json'];
 
@@ -96,11 +122,25 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const apiError = toApiError(error);
     if (apiError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(apiError.statusCode).send({ code: apiError.code, message: apiError.message });
+    return reply.code(apiError.statusCode).send({ ...apiError.fields, code: apiError.code, message: apiError.message });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ code: 'NOT_FOUND', message: `There is no ${request.method} ${request.url}.` }),
   );
+
+  const env = options.policy?.env ?? DEFAULT_ENV;
+  const region = options.policy?.region ?? DEFAULT_REGION;
+  const engine = new PolicyEngine(loadPolicyBundle(options.policy?.dir));
+  const keyring = options.ledger?.keyring ?? (options.ledger?.keysDir ? await Keyring.open(options.ledger.keysDir, LEDGER_KEY_NAME) : Keyring.inMemory(LEDGER_KEY_NAME));
+  const decisions = new DecisionLog(options.warehouse, app.log);
+  const ledger = new LedgerStore(options.warehouse, keyring);
+  const entities = new EntityStore(options.warehouse, region);
+  const approvals = new ApprovalStore(options.warehouse);
+  const evidence = new EvidenceStore(options.warehouse);
+  app.addHook('onClose', () => decisions.close());
+  app.decorate('decisionLog', decisions);
+  app.decorate('ledgerStore', ledger);
+  app.decorate('routeInventory', registerPolicyGate(app, { engine, decisions, ledger, approvals, evidence, pipeline, env }));
 
   const publisher = options.publishTo ? new KafkaEventPublisher(options.publishTo.brokers, options.publishTo.topic) : undefined;
   if (publisher) app.addHook('onClose', () => publisher.close());
@@ -126,6 +166,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   economicsRoutes(app, { warehouse: options.warehouse, modelsDir: options.transforms?.modelsDir ?? 'models' });
   invoiceRoutes(app, { warehouse: options.warehouse, webhook: options.invoiceWebhook });
   operationsRoutes(app, { warehouse: options.warehouse, metrics });
+  policyRoutes(app, { engine, decisions, region });
+  entityRoutes(app, { entities, approvals, region });
+  approvalRoutes(app, { entities, approvals });
+  provenanceRoutes(app, { ledger, evidence, region });
 
   if (options.kafka) {
     const consumer = new KafkaIngestConsumer(pipeline, {

@@ -3,6 +3,8 @@ import { errorCatalogue } from '../api/index.ts';
 import { registerBills } from './commands/bills.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerInvoices } from './commands/invoices.ts';
+import { registerLedger } from './commands/ledger.ts';
+import { registerPolicy } from './commands/policy.ts';
 import { registerPricing } from './commands/pricing.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerIngest } from './commands/ingest.ts';
@@ -33,6 +35,8 @@ registerBills(program);
 registerSimulate(program);
 registerPricing(program);
 registerInvoices(program);
+registerPolicy(program);
+registerLedger(program);
 program
   .command('errors')
   .description('List the API error and rejection codes with their meaning.')

@@ -19,6 +19,10 @@ export interface PlatformConfig {
   maxBodyBytes: number;
   dedupeWindowDays: number;
   logLevel: string;
+  /** Where this server runs, as policies see it: tokens of another environment are refused. */
+  env: string;
+  /** This server's region: restricted data is served to principals of the same region only. */
+  region: string;
   /** Builds also POST their OpenLineage events here. */
   openLineageUrl: string | undefined;
   /** Where generated invoices are delivered; set when COMPANYOS_INVOICE_WEBHOOK_URL is. */
@@ -45,6 +49,8 @@ export const ENVIRONMENT = [
   ['COMPANYOS_INVOICE_WEBHOOK_URL', '(none)', 'POST /v1/finops/invoices:generate delivers each invoice here (HMAC-signed); without it invoices are only stored.'],
   ['COMPANYOS_INVOICE_WEBHOOK_SECRET', '(none)', 'HMAC-SHA256 key for the x-companyos-signature header; required with the URL, at least 32 characters.'],
   ['COMPANYOS_INVOICE_WEBHOOK_ATTEMPTS', String(DEFAULT_WEBHOOK.maxAttempts), 'Delivery attempts per invoice, with exponential backoff between them.'],
+  ['COMPANYOS_ENV', 'dev', 'The environment this server is (prod, staging, dev): policies refuse tokens minted for another, and restricted data is served in prod only.'],
+  ['COMPANYOS_REGION', 'local', 'The region this server runs in: restricted data is served to principals of the same region only.'],
   ['COMPANYOS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug (debug logs every request) or silent.'],
 ] as const;
 
@@ -74,6 +80,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     maxBodyBytes: integer(env, 'COMPANYOS_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 1024 ** 3),
     dedupeWindowDays: integer(env, 'COMPANYOS_DEDUPE_DAYS', DEFAULT_DEDUPE_WINDOW_DAYS, 1, 3650),
     logLevel: env.COMPANYOS_LOG_LEVEL || 'info',
+    env: env.COMPANYOS_ENV || 'dev',
+    region: env.COMPANYOS_REGION || 'local',
     openLineageUrl: env.COMPANYOS_OPENLINEAGE_URL || undefined,
     invoiceWebhook: invoiceWebhook(env),
   };

@@ -51,7 +51,7 @@ export interface PlatformClient {
 export async function connectPlatform(config: PlatformConfig): Promise<PlatformClient> {
   const url = await findRunningPlatform(config.dataDir);
   const secret = await jwtSecret(config);
-  if (url) return new HttpPlatformClient(url, new TokenAuthority(secret));
+  if (url) return new HttpPlatformClient(url, new TokenAuthority(secret), { env: config.env, region: config.region });
   const warehouse = await openWarehouse(warehouseConfig(config));
   await migrateWarehouse(warehouse);
   return new LocalPlatformClient(warehouse, config);
@@ -137,6 +137,7 @@ class HttpPlatformClient implements PlatformClient {
   constructor(
     private readonly url: string,
     private readonly authority: TokenAuthority,
+    private readonly scope: { env: string; region: string },
   ) {
     this.description = `the running platform at ${url}`;
   }
@@ -189,7 +190,7 @@ class HttpPlatformClient implements PlatformClient {
 
   private async call<T>(method: string, path: string, tenant: string, roles: Role[], body?: string | Buffer, type = 'application/x-ndjson'): Promise<T> {
     const key = `${tenant}/${roles.join()}`;
-    if (!this.tokens.has(key)) this.tokens.set(key, this.authority.mint({ tenant, roles, subject: 'companyos-cli', expiresIn: '1h' }));
+    if (!this.tokens.has(key)) this.tokens.set(key, this.authority.mint({ tenant, roles, subject: 'companyos-cli', expiresIn: '1h', ...this.scope }));
     const response = await fetch(`${this.url}${path}`, {
       method,
       headers: {

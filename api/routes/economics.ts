@@ -83,6 +83,7 @@ export function economicsRoutes(app: FastifyInstance, deps: { warehouse: Warehou
         },
         response: built,
       },
+      config: { ungated: 'A what-if over the caller\'s own built COGS: reads only, writes nothing.' },
     },
     async (request) => {
       const table = await pricing();

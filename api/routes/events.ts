@@ -38,6 +38,10 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
       // The schema above documents the body; the ingest pipeline validates each
       // event itself so that one bad event does not refuse a whole batch.
       validatorCompiler: () => () => true,
+      config: {
+        ungated:
+          'Data-plane ingest at tens of thousands of events a second: authorized by token role and tenant, every event deduplicated or parked with its reason; not a privileged action.',
+      },
     },
     async (request, reply) => {
       const principal = request.principal!;

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ResourceAttributes } from '../../policies/index.ts';
 import { BILL_FORMATS, BillFileError, importBillFile, type BillFormat } from '../../ingest/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { requireOperatorRole } from '../auth.ts';
@@ -18,6 +19,15 @@ const BILL_TYPES = ['text/csv', 'application/octet-stream', 'application/vnd.apa
  * tenant that imports them (the platform operator); every read is of the
  * caller's own bills. Another tenant's cost is readable only by the operator.
  */
+/** Bills and their attribution belong to the tenant that imports them. */
+const ownBills = (request: FastifyRequest): ResourceAttributes => ({
+  id: 'bills',
+  tenant: request.principal!.tenant,
+  kind: 'Bills',
+  data_class: 'confidential',
+  region: request.principal!.region,
+});
+
 export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; operatorTenant: string }): void {
   app.addContentTypeParser(BILL_TYPES, { parseAs: 'buffer', bodyLimit: 2 * 1024 * 1024 * 1024 }, (_request, body, done) => done(null, body));
 
@@ -35,6 +45,7 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
         },
         response: { ...errorReplies, 415: { $ref: 'Error#' } },
       },
+      config: { gate: { privileged: true, action: 'import_bills', receipt: 'before', resource: ownBills } },
     },
     async (request) => {
       const tenant = requireOperatorRole(request.principal!, 'Importing a bill');
@@ -76,6 +87,7 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
         },
         response: { ...errorReplies },
       },
+      config: { gate: { privileged: true, action: 'import_bills', receipt: 'before', resource: ownBills } },
     },
     async (request) => {
       const tenant = requireOperatorRole(request.principal!, 'Recording simulation costs');

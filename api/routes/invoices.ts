@@ -28,6 +28,15 @@ export function invoiceRoutes(app: FastifyInstance, deps: { warehouse: Warehouse
         querystring: { type: 'object', additionalProperties: false, required: ['period'], properties: { period } },
         response: { ...errorReplies, 409: { $ref: 'Error#' } },
       },
+      config: {
+        gate: {
+          privileged: true,
+          action: 'generate_invoices',
+          // Delivered invoices cannot be called back: the receipt comes first.
+          receipt: 'before',
+          resource: (request) => ({ id: 'invoices', tenant: request.principal!.tenant, kind: 'Invoices', data_class: 'confidential', region: request.principal!.region }),
+        },
+      },
     },
     (request) => generateInvoices(deps.warehouse, requireOperatorRole(request.principal!, 'Generating invoices'), request.query.period, deps.webhook),
   );

@@ -37,6 +37,15 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
         },
         response: { ...errorReplies, 409: { $ref: 'Error#' } },
       },
+      config: {
+        gate: {
+          privileged: true,
+          action: 'run_transforms',
+          // A build rewrites every tenant's facts: it is the platform operator's, and cannot be undone.
+          receipt: 'before',
+          resource: (request) => ({ id: 'warehouse', tenant: deps.operatorTenant, kind: 'Warehouse', data_class: 'confidential', region: request.principal!.region }),
+        },
+      },
     },
     async (request) => {
       const principal = request.principal!;

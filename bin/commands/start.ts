@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildServer, TokenAuthority } from '../../api/index.ts';
 import { IngestPipeline, TENANT_ZERO, tenantZeroWeek } from '../../ingest/index.ts';
@@ -37,6 +38,8 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     publishTo: config.kafka && config.ingestMode === 'kafka' ? { brokers: config.kafka.brokers, topic: config.kafka.topics[0]! } : undefined,
     transforms: { modelsDir: 'models', targetDir: 'target', operatorTenant: TENANT_ZERO, gate, lineageSink },
     invoiceWebhook: config.invoiceWebhook,
+    policy: { env: config.env, region: config.region },
+    ledger: { keysDir: join(config.dataDir, 'keys') },
   });
   await app.listen({ port: config.port, host: config.host });
   const { port } = app.server.address() as { port: number };
@@ -68,7 +71,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
-  const token = await tokens.mint({ tenant: TENANT_ZERO, roles: ['admin'], subject: 'companyos-start' });
+  const token = await tokens.mint({ tenant: TENANT_ZERO, roles: ['admin'], subject: 'companyos-start', env: config.env, region: config.region });
   printBanner({ url, config, warehouse, seeded, token });
 }
 

@@ -9,12 +9,17 @@ export function registerToken(program: Command): void {
     .requiredOption('--tenant <tenant>', 'tenant the token acts for')
     .option('--role <role>', `role, repeatable (${ROLES.join(', ')})`, collectRole, [] as Role[])
     .option('--ttl <duration>', 'lifetime, e.g. 15m, 24h, 30d', parseDuration, '24h')
-    .option('--subject <subject>', 'who the token is for (defaults to tenant:roles)')
+    .option('--subject <subject>', 'who the token is for (defaults to tenant:roles); dual control tells principals apart by it')
+    .option('--env <env>', 'environment the token is valid in (defaults to COMPANYOS_ENV, else dev)')
+    .option('--region <region>', 'region of the holder (defaults to COMPANYOS_REGION, else local)')
     .addHelpText('after', '\nExample:\n  export TOKEN=$(companyos token --tenant summit-internal --role writer)')
-    .action(async (options: { tenant: string; role: Role[]; ttl: string; subject?: string }) => {
-      const authority = new TokenAuthority(await jwtSecret(loadConfig()));
+    .action(async (options: { tenant: string; role: Role[]; ttl: string; subject?: string; env?: string; region?: string }) => {
+      const config = loadConfig();
+      const authority = new TokenAuthority(await jwtSecret(config));
       const roles = options.role.length ? options.role : (['writer'] as Role[]);
-      console.log(await authority.mint({ tenant: options.tenant, roles, expiresIn: options.ttl, subject: options.subject }));
+      console.log(await authority.mint({
+          tenant: options.tenant, roles, expiresIn: options.ttl, subject: options.subject, env: options.env ?? config.env, region: options.region ?? config.region,
+        }));
     });
 }
 

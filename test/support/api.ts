@@ -10,6 +10,8 @@ export interface ApiHarness {
   app: FastifyInstance;
   tokens: TokenAuthority;
   token(tenant: string, ...roles: Role[]): Promise<string>;
+  /** A token for a named principal (`<tenant>/<subject>` to the policy engine). */
+  principal(subject: string, tenant: string, ...roles: Role[]): Promise<string>;
 }
 
 export async function apiHarness(warehouse: Warehouse, options: Partial<Omit<ServerOptions, 'warehouse' | 'tokens'>> = {}): Promise<ApiHarness> {
@@ -19,6 +21,7 @@ export async function apiHarness(warehouse: Warehouse, options: Partial<Omit<Ser
     app,
     tokens,
     token: (tenant, ...roles) => tokens.mint({ tenant, roles: roles.length ? roles : ['writer'] }),
+    principal: (subject, tenant, ...roles) => tokens.mint({ tenant, roles, subject }),
   };
 }
 

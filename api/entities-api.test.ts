@@ -1,0 +1,146 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { readReceipt, verifyBundle } from '../ledger/index.ts';
+import { useApi } from '../test/support/api.ts';
+import { TEST_ENGINES, useWarehouse } from '../test/support/engines.ts';
+
+describe.each(TEST_ENGINES)('Entities, dual control and receipts on %s', (engine) => {
+  const db = useWarehouse(engine);
+  const server = useApi(db);
+  let alice: string; // operator of acme
+  let bob: string; // approver of acme
+  let reader: string;
+  let globex: string; // operator of another tenant
+
+  beforeEach(async () => {
+    alice = await server.api.principal('alice', 'acme', 'operator');
+    bob = await server.api.principal('bob', 'acme', 'approver');
+    reader = await server.api.principal('rita', 'acme', 'reader');
+    globex = await server.api.principal('gus', 'globex', 'operator', 'admin');
+  });
+
+  const call = (token: string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
+    server.api.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload === undefined ? {} : { payload: payload as object }) });
+
+  const keys = async () => server.api.app.ledgerStore.keyring.all();
+
+  async function createAsset(name = 'build-runner-7') {
+    const response = await call(alice, 'POST', '/v1/entities', { type: 'Asset', name, attributes: { rack: 'r7' } });
+    expect(response.statusCode, response.body).toBe(201);
+    return response.json() as { id: string; receiptId: string; tenant: string; version: number };
+  }
+
+  it('creates an entity with a signed receipt in the tenant ledger, and logs the decision with the bundle revision', async () => {
+    const asset = await createAsset();
+    expect(asset).toMatchObject({ tenant: 'acme', version: 1 });
+    const receipt = await call(alice, 'GET', `/v1/provenance/receipts/${asset.receiptId}`);
+    expect(receipt.statusCode, receipt.body).toBe(200);
+    const statement = readReceipt(receipt.json().envelope, await keys());
+    expect(statement.subject[0]!.name).toBe(`Asset/${asset.id}`);
+    expect(statement.predicate).toMatchObject({ receiptId: asset.receiptId, tenant: 'acme', actor: 'acme/alice', action: 'create', approvers: [] });
+
+    const decisions = await call(alice, 'GET', '/v1/policy/decisions?action=create');
+    const [decision] = decisions.json().decisions;
+    expect(decision).toMatchObject({ decision_id: statement.predicate.decisionId, path: 'cedar/CompanyOS/create', result: { decision: 'allow', reasons: ['writers-create-update'] } });
+    expect(decision.bundles.companyos.revision).toBe(statement.predicate.bundleRevision);
+    expect(Object.keys(decision)).toEqual(expect.arrayContaining(['decision_id', 'timestamp', 'path', 'input', 'result', 'bundles', 'erased', 'masked', 'trace_id']));
+  });
+
+  it('refuses cross-tenant reads with a logged decision and a policy-violation event', async () => {
+    const asset = await createAsset();
+    const refused = await call(globex, 'GET', `/v1/entities/${asset.id}`);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ code: 'POLICY_DENIED', reasons: ['tenant-isolation'] });
+    const decisionId = refused.json().decision_id as string;
+
+    const seenByAcme = await call(alice, 'GET', '/v1/policy/decisions?decision=deny');
+    expect(seenByAcme.json().decisions.map((d: { decision_id: string }) => d.decision_id)).toContain(decisionId);
+    const events = await db.warehouse.query("SELECT tenant_id, id FROM events WHERE type = 'companyos.policy.violation'");
+    expect(events).toEqual([{ tenant_id: 'globex', id: decisionId }]);
+    expect((await call(globex, 'GET', `/v1/provenance/receipts/${asset.receiptId}`)).statusCode).toBe(403);
+    expect((await call(globex, 'GET', '/v1/entities')).json().entities).toEqual([]);
+    expect((await call(reader, 'GET', `/v1/entities/${asset.id}`)).statusCode).toBe(200);
+  });
+
+  it('dual control: delete waits for an approval by someone else; self-approval is refused; the receipt names both principals', async () => {
+    const asset = await createAsset();
+    const pending = await call(alice, 'DELETE', `/v1/entities/${asset.id}`);
+    expect(pending.statusCode).toBe(202);
+    expect(pending.json()).toMatchObject({ status: 'pending-approval' });
+    expect((await call(alice, 'GET', `/v1/entities/${asset.id}`)).statusCode).toBe(200);
+
+    const self = await call(alice, 'POST', '/v1/approvals', { entityId: asset.id, action: 'delete', rationale: 'decommission: rack r7 retired' });
+    expect(self.statusCode).toBe(403);
+    const aliceApprover = await server.api.principal('alice', 'acme', 'operator', 'approver');
+    const selfAsApprover = await call(aliceApprover, 'POST', '/v1/approvals', { entityId: asset.id, action: 'delete', rationale: 'decommission: rack r7 retired' });
+    expect([selfAsApprover.statusCode, selfAsApprover.json().code]).toEqual([403, 'SELF_APPROVAL_REFUSED']);
+    const vague = await call(bob, 'POST', '/v1/approvals', { entityId: asset.id, action: 'delete', rationale: { category: 'because', text: 'I said so' } });
+    expect([vague.statusCode, vague.json().code]).toEqual([400, 'RATIONALE_INVALID']);
+    expect((await call(reader, 'DELETE', `/v1/entities/${asset.id}`)).statusCode).toBe(403);
+
+    const approved = await call(bob, 'POST', '/v1/approvals', { entityId: asset.id, action: 'delete', rationale: { category: 'decommission', text: 'Rack r7 is retired.' } });
+    expect(approved.statusCode, approved.body).toBe(201);
+    expect(approved.json()).toMatchObject({ requestedBy: 'acme/alice', approver: 'acme/bob' });
+    expect((await call(bob, 'DELETE', `/v1/entities/${asset.id}`)).statusCode).not.toBe(200);
+
+    const deleted = await call(alice, 'DELETE', `/v1/entities/${asset.id}`);
+    expect(deleted.statusCode, deleted.body).toBe(200);
+    expect(deleted.json()).toMatchObject({ deleted: true, approvers: ['acme/bob'] });
+    expect((await call(alice, 'GET', `/v1/entities/${asset.id}`)).statusCode).toBe(404);
+
+    const fetched = await call(alice, 'GET', `/v1/provenance/receipts/${deleted.json().receiptId}`);
+    const statement = readReceipt(fetched.json().envelope, await keys());
+    expect(statement.predicate).toMatchObject({ action: 'delete', actor: 'acme/alice', approvers: ['acme/bob'] });
+    const disclosed = await call(alice, 'GET', `/v1/provenance/receipts/${deleted.json().receiptId}/disclose?fields=rationale_category`);
+    expect(disclosed.json().disclosures).toHaveLength(1);
+
+    const bundle = await call(alice, 'GET', `/v1/provenance/bundles/${deleted.json().receiptId}`);
+    const report = verifyBundle(bundle.json(), await keys());
+    expect(report.failures).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
+  it('grants entitlements and traverses the graph to a depth', async () => {
+    const batch = await call(alice, 'POST', '/v1/entities:batch', {
+      entities: [
+        { id: `${engine}-co`, type: 'Company', name: 'Acme' },
+        { id: `${engine}-ann`, type: 'Person', name: 'Ann' },
+        { id: `${engine}-wf`, type: 'Workflow', name: 'Onboarding' },
+        { id: `${engine}-rb`, type: 'Runbook', name: 'Restore' },
+      ],
+      edges: [
+        { type: 'MEMBER_OF', from: `${engine}-ann`, to: `${engine}-co` },
+        { type: 'OWNS', from: `${engine}-co`, to: `${engine}-wf` },
+        { type: 'TRIGGERS', from: `${engine}-wf`, to: `${engine}-rb` },
+      ],
+    });
+    expect(batch.statusCode, batch.body).toBe(201);
+    expect(batch.json()).toMatchObject({ created: 4, edges: 3 });
+    const bad = await call(alice, 'POST', '/v1/entities:batch', { entities: [{ type: 'Asset', name: 'ok' }, { type: 'Spaceship', name: 'no' }] });
+    expect(bad.json()).toMatchObject({ code: 'ENTITY_INVALID' });
+    expect(bad.json().message).toContain('entities[1].type');
+
+    const grant = await call(alice, 'POST', `/v1/entities/${engine}-rb/entitlements`, { subjectId: `${engine}-ann`, entitlement: 'execute' });
+    expect(grant.statusCode, grant.body).toBe(201);
+    expect(grant.json()).toMatchObject({ type: 'ENTITLED_TO', from: `${engine}-ann`, to: `${engine}-rb` });
+    expect((await call(reader, 'POST', `/v1/entities/${engine}-rb/entitlements`, { subjectId: `${engine}-ann`, entitlement: 'execute' })).statusCode).toBe(403);
+
+    const one = await call(alice, 'GET', `/v1/entities/${engine}-co/lineage?depth=1&direction=out`);
+    expect(one.json().nodes.map((n: { id: string; distance: number }) => [n.id, n.distance])).toEqual([[`${engine}-co`, 0], [`${engine}-wf`, 1]]);
+    const two = await call(alice, 'GET', `/v1/entities/${engine}-co/lineage?depth=2`);
+    expect(two.json().nodes.map((n: { id: string }) => n.id).sort()).toEqual([`${engine}-ann`, `${engine}-co`, `${engine}-rb`, `${engine}-wf`].sort());
+    expect(two.json().edges).toHaveLength(4);
+  });
+
+  it('rolls the action back when its receipt cannot be written', async () => {
+    await createAsset('before');
+    await db.warehouse.execute(engine === 'duckdb' ? 'ALTER TABLE ledger_entries RENAME TO ledger_entries_off' : 'RENAME TABLE ledger_entries TO ledger_entries_off');
+    try {
+      const refused = await call(alice, 'POST', '/v1/entities', { type: 'Asset', name: 'unreceipted' });
+      expect([refused.statusCode, refused.json().code]).toEqual([503, 'RECEIPT_WRITE_FAILED']);
+    } finally {
+      await db.warehouse.execute(engine === 'duckdb' ? 'ALTER TABLE ledger_entries_off RENAME TO ledger_entries' : 'RENAME TABLE ledger_entries_off TO ledger_entries');
+    }
+    const names = (await call(alice, 'GET', '/v1/entities')).json().entities.map((e: { name: string }) => e.name);
+    expect(names).toEqual(['before']);
+  });
+});

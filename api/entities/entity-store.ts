@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import type { Row, SqlValue, Warehouse } from '../../warehouse/index.ts';
+import { ApiError } from '../errors.ts';
+import type { Edge, EdgeInput, EdgeType, Entity, EntityInput, EntityType } from './entity-model.ts';
+
+const ENTITY_COLUMNS = [
+  'tenant_id', 'entity_id', 'version', 'entity_type', 'name', 'data_class', 'region', 'attributes', 'deleted', 'recorded_by', 'recorded_at',
+] as const;
+const EDGE_COLUMNS = ['tenant_id', 'edge_id', 'version', 'edge_type', 'src_id', 'dst_id', 'attributes', 'deleted', 'recorded_by', 'recorded_at'] as const;
+
+/** The latest version of each entity (aliases differ from column names: ClickHouse 18 reads a same-named alias as a cycle). */
+const LATEST_ENTITY = `SELECT entity_id AS id_, min(tenant_id) AS tenant_, max(version) AS version_,
+  argMax(entity_type, version) AS type_, argMax(name, version) AS name_, argMax(data_class, version) AS class_,
+  argMax(region, version) AS region_, argMax(attributes, version) AS attributes_, argMax(deleted, version) AS deleted_,
+  max(recorded_at) AS updated_
+FROM entities`;
+
+/**
+ * Entities and edges, one row per version: an update or delete appends, the
+ * highest version wins, a tombstone (`deleted` = 1) hides. Rolling back an
+ * action appends the state before it, so history shows both.
+ */
+export class EntityStore {
+  constructor(
+    private readonly warehouse: Warehouse,
+    private readonly defaultRegion: string,
+  ) {}
+
+  /** Creates entities; refuses the whole batch when an id is already taken (in any tenant: ids are global). */
+  async create(tenant: string, inputs: readonly EntityInput[], by: string): Promise<Entity[]> {
+    const now = new Date();
+    const entities = inputs.map((input): Entity => ({
+      id: input.id ?? randomUUID(),
+      tenant,
+      type: input.type,
+      name: input.name,
+      dataClass: input.dataClass ?? 'internal',
+      region: input.region ?? this.defaultRegion,
+      attributes: input.attributes ?? {},
+      version: 1,
+      updatedAt: now.toISOString(),
+    }));
+    const ids = entities.map((e) => e.id);
+    const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (duplicate) throw new ApiError('ENTITY_INVALID', `The id ${duplicate} appears twice in the batch.`);
+    const given = inputs.filter((input) => input.id).map((input) => input.id!);
+    const taken = await this.existingIds(given);
+    if (taken.length > 0) throw new ApiError('ENTITY_EXISTS', `Taken: ${taken.slice(0, 5).join(', ')}${taken.length > 5 ? ` and ${taken.length - 5} more` : ''}.`);
+    await this.writeVersions(entities, by, now);
+    return entities;
+  }
+
+  /** The entity's current state in whichever tenant holds it; undefined when there is none or it was deleted. */
+  async get(id: string): Promise<Entity | undefined> {
+    const [row] = await this.warehouse.query(`${LATEST_ENTITY} WHERE entity_id = ? GROUP BY entity_id`, [id]);
+    return row && Number(row.deleted_) === 0 ? toEntity(row) : undefined;
+  }
+
+  async list(tenant: string, filter: { type?: EntityType; after?: string; limit: number }): Promise<Entity[]> {
+    const params: SqlValue[] = [tenant];
+    let where = 'WHERE tenant_id = ?';
+    if (filter.after) (where += ' AND entity_id > ?'), params.push(filter.after);
+    let having = 'HAVING argMax(deleted, version) = 0';
+    if (filter.type) (having += ' AND argMax(entity_type, version) = ?'), params.push(filter.type);
+    const rows = await this.warehouse.query(`${LATEST_ENTITY} ${where} GROUP BY entity_id ${having} ORDER BY id_ LIMIT ${filter.limit}`, params);
+    return rows.map(toEntity);
+  }
+
+  /** Current states of `ids` within a tenant (deleted ones left out). */
+  async getMany(tenant: string, ids: readonly string[]): Promise<Entity[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.warehouse.query(
+      `${LATEST_ENTITY} WHERE tenant_id = ? AND entity_id IN (${ids.map(() => '?').join(', ')}) GROUP BY entity_id HAVING argMax(deleted, version) = 0`,
+      [tenant, ...ids],
+    );
+    return rows.map(toEntity);
+  }
+
+  /** Appends `next` as the entity's new version. */
+  async update(current: Entity, next: Omit<Entity, 'version' | 'updatedAt'>, by: string): Promise<Entity> {
+    const now = new Date();
+    const entity = { ...next, version: current.version + 1, updatedAt: now.toISOString() };
+    await this.writeVersions([entity], by, now);
+    return entity;
+  }
+
+  /** Appends a tombstone. */
+  async delete(current: Entity, by: string): Promise<void> {
+    await this.writeVersions([{ ...current, version: current.version + 1 }], by, new Date(), 1);
+  }
+
+  /** Puts back what an action changed: `before` undefined means the entities did not exist. */
+  async restore(after: readonly Entity[], before: Entity | undefined, by: string): Promise<void> {
+    const now = new Date();
+    if (before) await this.writeVersions([{ ...before, version: after[0]!.version + 1 }], by, now);
+    else await this.writeVersions(after.map((e) => ({ ...e, version: e.version + 1 })), by, now, 1);
+  }
+
+  async createEdges(tenant: string, inputs: readonly EdgeInput[], by: string): Promise<Edge[]> {
+    const ends = [...new Set(inputs.flatMap((edge) => [edge.from, edge.to]))];
+    const found = new Set((await this.getMany(tenant, ends)).map((e) => e.id));
+    const missing = ends.filter((id) => !found.has(id));
+    if (missing.length > 0) throw new ApiError('EDGE_INVALID', `No entity ${missing.slice(0, 5).join(', ')} in this tenant.`);
+    const edges = inputs.map((input): Edge => ({ id: randomUUID(), tenant, type: input.type, from: input.from, to: input.to, attributes: input.attributes ?? {} }));
+    await this.writeEdges(edges, by, 0);
+    return edges;
+  }
+
+  async removeEdges(edges: readonly Edge[], by: string): Promise<void> {
+    await this.writeEdges(edges, by, 1);
+  }
+
+  /** Live edges touching any of `ids` (both ends must be live entities). */
+  async edgesAround(tenant: string, ids: readonly string[]): Promise<Edge[]> {
+    if (ids.length === 0) return [];
+    const list = ids.map(() => '?').join(', ');
+    const rows = await this.warehouse.query(
+      `SELECT edge_id AS id_, argMax(edge_type, version) AS type_, argMax(src_id, version) AS src_, argMax(dst_id, version) AS dst_,
+         argMax(attributes, version) AS attributes_, argMax(deleted, version) AS deleted_
+       FROM entity_edges WHERE tenant_id = ? AND (src_id IN (${list}) OR dst_id IN (${list})) GROUP BY edge_id ORDER BY id_`,
+      [tenant, ...ids, ...ids],
+    );
+    return rows
+      .filter((row) => Number(row.deleted_) === 0)
+      .map((row) => ({
+        id: String(row.id_),
+        tenant,
+        type: String(row.type_) as EdgeType,
+        from: String(row.src_),
+        to: String(row.dst_),
+        attributes: JSON.parse(String(row.attributes_)) as Record<string, unknown>,
+      }));
+  }
+
+  private async existingIds(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.warehouse.query(`SELECT DISTINCT entity_id FROM entities WHERE entity_id IN (${ids.map(() => '?').join(', ')})`, ids);
+    return rows.map((row) => String(row.entity_id));
+  }
+
+  private async writeVersions(entities: readonly Entity[], by: string, at: Date, deleted = 0): Promise<void> {
+    await this.warehouse.insert(
+      'entities',
+      ENTITY_COLUMNS,
+      entities.map((e) => [e.tenant, e.id, e.version, e.type, e.name, e.dataClass, e.region, JSON.stringify(e.attributes), deleted, by, at]),
+    );
+  }
+
+  private async writeEdges(edges: readonly Edge[], by: string, deleted: number): Promise<void> {
+    const at = new Date();
+    // A tombstone outranks the edge it removes: versions are the write time in microseconds.
+    const version = at.getTime() * 1000 + deleted;
+    await this.warehouse.insert(
+      'entity_edges',
+      EDGE_COLUMNS,
+      edges.map((e) => [e.tenant, e.id, version, e.type, e.from, e.to, JSON.stringify(e.attributes), deleted, by, at]),
+    );
+  }
+}
+
+function toEntity(row: Row): Entity {
+  return {
+    id: String(row.id_),
+    tenant: String(row.tenant_),
+    type: String(row.type_) as EntityType,
+    name: String(row.name_),
+    dataClass: String(row.class_),
+    region: String(row.region_),
+    attributes: JSON.parse(String(row.attributes_)) as Record<string, unknown>,
+    version: Number(row.version_),
+    updatedAt: (row.updated_ as Date).toISOString(),
+  };
+}

@@ -1,0 +1,124 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { SqlValue, Warehouse } from '../../warehouse/index.ts';
+
+/** One decision, in the fields of OPA's decision log plus Cedar's reasons. */
+export interface DecisionRecord {
+  decision_id: string;
+  timestamp: string;
+  /** The policy path: `cedar/<namespace>/<action>`. */
+  path: string;
+  input: { principal: string; action: string; resource: string; context: Record<string, unknown> };
+  result: { decision: 'allow' | 'deny'; reasons: string[]; errors: string[] };
+  bundles: Record<string, { revision: string }>;
+  erased: string[];
+  masked: string[];
+  trace_id: string;
+  tenant: string;
+  resource_tenant: string;
+  method: string;
+  route: string;
+}
+
+export interface DecisionFilter {
+  decision?: 'allow' | 'deny';
+  action?: string;
+  principal?: string;
+  since?: Date;
+  limit: number;
+}
+
+const COLUMNS = [
+  'tenant_id', 'decision_id', 'decided_at', 'path', 'principal', 'action', 'resource', 'resource_tenant', 'decision', 'reasons',
+  'input', 'result', 'bundle_name', 'bundle_revision', 'erased', 'masked', 'trace_id', 'method', 'route',
+] as const;
+
+/**
+ * Decisions are written in batches, off the request path: the gate answers at
+ * Cedar's speed, not the warehouse's. Readers call `flush` first, so what the
+ * API returns includes every decision taken before the query.
+ */
+export class DecisionLog {
+  private buffer: SqlValue[][] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private written = 0;
+
+  constructor(
+    private readonly warehouse: Warehouse,
+    private readonly log: FastifyBaseLogger,
+    private readonly flushAfterMs = 200,
+  ) {}
+
+  /** Decisions written to the warehouse since the start. */
+  get count(): number {
+    return this.written;
+  }
+
+  record(record: DecisionRecord): void {
+    const [bundle, { revision }] = Object.entries(record.bundles)[0] ?? ['', { revision: '' }];
+    this.buffer.push([
+      record.tenant, record.decision_id, new Date(record.timestamp), record.path, record.input.principal, record.input.action,
+      record.input.resource, record.resource_tenant, record.result.decision, JSON.stringify(record.result.reasons),
+      JSON.stringify(record.input), JSON.stringify(record.result), bundle, revision, JSON.stringify(record.erased),
+      JSON.stringify(record.masked), record.trace_id, record.method, record.route,
+    ]);
+    if (this.buffer.length >= 1000) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.flushAfterMs);
+  }
+
+  /** Writes what is buffered; resolves when every decision recorded so far is in the warehouse. */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const rows = this.buffer;
+    this.buffer = [];
+    this.writing = this.writing.then(async () => {
+      if (rows.length === 0) return;
+      try {
+        await this.warehouse.insert('policy_decisions', COLUMNS, rows);
+        this.written += rows.length;
+      } catch (error) {
+        // Kept for the next flush: a decision is never dropped because the warehouse blinked.
+        this.buffer.unshift(...rows);
+        this.log.error({ err: error, decisions: rows.length }, 'decision log write failed; retrying with the next batch');
+        this.timer ??= setTimeout(() => void this.flush(), 1000);
+      }
+    });
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    clearTimeout(this.timer);
+  }
+
+  /** Decisions taken by a tenant's principals or about its resources, newest first. */
+  async query(tenant: string, filter: DecisionFilter): Promise<DecisionRecord[]> {
+    await this.flush();
+    const where = ['(tenant_id = ? OR resource_tenant = ?)'];
+    const params: SqlValue[] = [tenant, tenant];
+    if (filter.decision) (where.push('decision = ?'), params.push(filter.decision));
+    if (filter.action) (where.push('action = ?'), params.push(filter.action));
+    if (filter.principal) (where.push('principal = ?'), params.push(filter.principal));
+    if (filter.since) (where.push('decided_at >= ?'), params.push(filter.since));
+    const rows = await this.warehouse.query(
+      `SELECT * FROM policy_decisions WHERE ${where.join(' AND ')} ORDER BY decided_at DESC, decision_id LIMIT ${filter.limit}`,
+      params,
+    );
+    return rows.map((row) => ({
+      decision_id: String(row.decision_id),
+      timestamp: (row.decided_at as Date).toISOString(),
+      path: String(row.path),
+      input: JSON.parse(String(row.input)),
+      result: JSON.parse(String(row.result)),
+      bundles: { [String(row.bundle_name)]: { revision: String(row.bundle_revision) } },
+      erased: JSON.parse(String(row.erased)),
+      masked: JSON.parse(String(row.masked)),
+      trace_id: String(row.trace_id),
+      tenant: String(row.tenant_id),
+      resource_tenant: String(row.resource_tenant),
+      method: String(row.method),
+      route: String(row.route),
+    }));
+  }
+}

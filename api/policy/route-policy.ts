@@ -1,0 +1,56 @@
+import type { FastifyRequest } from 'fastify';
+import type { DecisionContext, PolicyAction, ResourceAttributes } from '../../policies/engine.ts';
+
+/** What a route declares to be gated: the action, and how to find the resource it acts on. */
+export interface GatedRoute {
+  /** Receipted: every success appends a signed receipt to the tenant's ledger before the response goes out. */
+  privileged?: boolean;
+  action: PolicyAction;
+  resource(request: FastifyRequest): ResourceAttributes | Promise<ResourceAttributes>;
+  /** More context for the decision (who asked for what is being approved). */
+  context?(request: FastifyRequest, resource: ResourceAttributes): Partial<DecisionContext> | Promise<Partial<DecisionContext>>;
+  /**
+   * `after` (default): the receipt is appended when the handler succeeded; if that fails the
+   * handler's rollback runs and the caller gets 503. `before`: for actions that cannot be undone
+   * (a build, an import), the receipt of the authorized action is appended first and the action
+   * is refused when it cannot be.
+   */
+  receipt?: 'after' | 'before';
+}
+
+/** The gate's answer, for the handler and the receipt hook. */
+export interface Authorization {
+  decisionId: string;
+  bundleRevision: string;
+  principalId: string;
+  resource: ResourceAttributes;
+  approvers: string[];
+}
+
+/** What the handler adds to the receipt of a privileged action. */
+export interface ReceiptDraft {
+  /** Allocated before the handler runs, so the response can carry it. */
+  id: string;
+  /** What was acted on; defaults to the resource, digested as the response body. */
+  target?: { name: string; sha256: string };
+  evidenceRefs: { id: string; sha256: string }[];
+  /** Fields hidden behind salted digests: disclosed only on request. */
+  hidden: Record<string, string>;
+  /** Undoes the action when its receipt cannot be written. */
+  rollback?: () => Promise<void>;
+  /** Set once the receipt is in the ledger. */
+  logIndex?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Gated by the policy engine; `privileged` routes are also receipted. */
+    gate?: GatedRoute;
+    /** Why a state-changing route is neither gated nor receipted (the coverage test insists on a reason). */
+    ungated?: string;
+  }
+  interface FastifyRequest {
+    gate?: Authorization;
+    receipt?: ReceiptDraft;
+  }
+}

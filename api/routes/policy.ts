@@ -1,0 +1,87 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ACTIONS, type PolicyEngine, type ResourceAttributes } from '../../policies/engine.ts';
+import { parseCases, PolicyCaseError, runCases } from '../../policies/regression.ts';
+import { ApiError } from '../errors.ts';
+import type { DecisionLog } from '../policy/decision-log.ts';
+import { created, gatedErrorReplies } from '../route-schemas.ts';
+
+const MAX_CASES = 1_000;
+
+/** The tenant's view of the policy bundle: preflight simulation and the decision log. */
+export function policyRoutes(app: FastifyInstance, deps: { engine: PolicyEngine; decisions: DecisionLog; region: string }): void {
+  const bundle = (request: FastifyRequest): ResourceAttributes => ({
+    id: 'policy-bundle',
+    tenant: request.principal!.tenant,
+    kind: 'PolicyBundle',
+    data_class: 'internal',
+    region: deps.region,
+  });
+
+  app.post<{ Body: unknown }>(
+    '/v1/policy/simulate',
+    {
+      schema: {
+        summary: 'Preflight: evaluate cases against the live policy bundle; PASS or FAIL per case, with reasons. Changes nothing.',
+        description:
+          'Cases as `cedar run-tests` reads them: [{name, request: {principal, action, resource, context}, entities, decision?, reason?}]. ' +
+          'With an expected decision a case PASSes when the engine agrees; without one it PASSes when the request would be allowed.',
+        tags: ['policy'],
+        body: { type: ['array', 'object'] },
+        response: gatedErrorReplies,
+      },
+      config: { gate: { action: 'simulate_policy', resource: bundle } },
+    },
+    async (request) => {
+      let cases;
+      try {
+        cases = parseCases(JSON.stringify(request.body), 'body', { requireDecision: false });
+      } catch (error) {
+        if (error instanceof PolicyCaseError) throw new ApiError('POLICY_CASES_INVALID', error.message);
+        throw error;
+      }
+      if (cases.length > MAX_CASES) throw new ApiError('POLICY_CASES_INVALID', `At most ${MAX_CASES} cases per call.`);
+      const results = runCases(deps.engine, 'body', cases);
+      return {
+        bundle: { name: deps.engine.bundle.name, revision: deps.engine.revision },
+        passed: results.filter((r) => r.outcome === 'PASS').length,
+        failed: results.filter((r) => r.outcome === 'FAIL').length,
+        results: results.map((r, i) => ({
+          name: r.name,
+          outcome: r.outcome,
+          decision: r.actual.decision,
+          reasons: r.actual.reasons,
+          errors: r.actual.errors,
+          expected: cases[i]!.decision ? r.expected : undefined,
+        })),
+      };
+    },
+  );
+
+  app.get<{ Querystring: { decision?: 'allow' | 'deny'; action?: string; principal?: string; since?: string; limit: number } }>(
+    '/v1/policy/decisions',
+    {
+      schema: {
+        summary: "Decisions about the caller's tenant (taken for its principals or about its resources), newest first",
+        tags: ['policy'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            decision: { type: 'string', enum: ['allow', 'deny'] },
+            action: { type: 'string', enum: [...ACTIONS] },
+            principal: { type: 'string', maxLength: 300, description: '`<tenant>/<subject>`' },
+            since: { type: 'string', format: 'date-time' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+        response: gatedErrorReplies,
+      },
+      config: { gate: { action: 'audit', resource: bundle } },
+    },
+    async (request) => {
+      const { since, ...filter } = request.query;
+      const decisions = await deps.decisions.query(request.principal!.tenant, { ...filter, since: since ? new Date(since) : undefined });
+      return { decisions };
+    },
+  );
+}

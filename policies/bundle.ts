@@ -1,0 +1,95 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+
+/** The directory this file lives in: the bundle the platform ships. */
+export const DEFAULT_POLICY_DIR = new URL('.', import.meta.url).pathname;
+
+export interface RolesData {
+  roles: Record<string, string>;
+  dataClasses: string[];
+}
+
+export interface BundleRevision {
+  /** `sha256:<hex>` over every policy, schema and data file, by path. */
+  content: string;
+  /** The git commit the bundle was loaded from, when it is in a git checkout. */
+  git?: string;
+  /** What decisions carry: the content hash, then `+git.<short commit>` when known. */
+  id: string;
+}
+
+export interface PolicyBundle {
+  dir: string;
+  name: string;
+  schema: string;
+  /** Cedar policy text by its `@id`. */
+  policies: Record<string, string>;
+  /** The file each policy came from, by `@id`. */
+  policyFiles: Record<string, string>;
+  data: RolesData;
+  revision: BundleRevision;
+}
+
+export class PolicyBundleError extends Error {
+  override readonly name = 'PolicyBundleError';
+}
+
+const ID_ANNOTATION = /@id\(\s*"([^"]+)"\s*\)/;
+
+/** Reads `*.cedar`, `schema.cedarschema` and `data/*.json` from `dir`; refuses unparsable files or policies without a unique `@id`. */
+export function loadPolicyBundle(dir = DEFAULT_POLICY_DIR, name = 'companyos'): PolicyBundle {
+  const files = readdirSync(dir).filter((file) => file.endsWith('.cedar')).sort();
+  if (files.length === 0) throw new PolicyBundleError(`${dir} holds no .cedar policy files.`);
+  const schema = readText(join(dir, 'schema.cedarschema'));
+  const policies: Record<string, string> = {};
+  const policyFiles: Record<string, string> = {};
+  for (const file of files) {
+    const parts = cedar.policySetTextToParts(readText(join(dir, file)));
+    if (parts.type === 'failure') throw new PolicyBundleError(`${file}: ${parts.errors.map((e) => e.message).join('; ')}.`);
+    for (const text of parts.policies) {
+      const id = ID_ANNOTATION.exec(text)?.[1];
+      if (!id) throw new PolicyBundleError(`${file}: every policy needs an @id("…") annotation; this one has none: ${text.split('\n')[0]}`);
+      if (policies[id]) throw new PolicyBundleError(`${file}: @id("${id}") is already used in ${policyFiles[id]}.`);
+      policies[id] = text;
+      policyFiles[id] = file;
+    }
+  }
+  const dataFiles = readdirSync(join(dir, 'data')).filter((file) => file.endsWith('.json')).sort();
+  const data = JSON.parse(readText(join(dir, 'data', 'roles.json'))) as RolesData;
+  const hashed = [...files, 'schema.cedarschema', ...dataFiles.map((file) => join('data', file))];
+  return { dir, name, schema, policies, policyFiles, data, revision: bundleRevision(dir, hashed) };
+}
+
+function bundleRevision(dir: string, files: string[]): BundleRevision {
+  const hash = createHash('sha256');
+  for (const file of files) {
+    const bytes = readFileSync(join(dir, file));
+    hash.update(`${file}\0${bytes.length}\0`).update(bytes);
+  }
+  const content = `sha256:${hash.digest('hex')}`;
+  const git = gitRevision(dir);
+  const short = git && `${git.slice(0, 12)}${git.endsWith('-dirty') ? '-dirty' : ''}`;
+  return { content, git, id: short ? `${content.slice(0, 19)}+git.${short}` : content.slice(0, 19) };
+}
+
+function gitRevision(dir: string): string | undefined {
+  try {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    // A bundle edited since the commit is not that commit's bundle.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', '.'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return dirty ? `${head}-dirty` : head;
+  } catch {
+    return undefined;
+  }
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new PolicyBundleError(`Cannot read ${relative(process.cwd(), path) || path}: ${(error as Error).message}.`);
+  }
+}

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import type { EntityJson, EntityUidJson } from '@cedar-policy/cedar-wasm/nodejs';
+import type { PolicyBundle } from './bundle.ts';
+
+export const NAMESPACE = 'CompanyOS';
+export const ACTIONS = [
+  'read', 'create', 'update', 'grant', 'approve', 'delete', 'purge', 'export', 'change_policy',
+  'simulate_policy', 'audit', 'attach_evidence', 'run_transforms', 'import_bills', 'generate_invoices',
+] as const;
+export type PolicyAction = (typeof ACTIONS)[number];
+/** Actions that only run with an approval from a second principal. */
+export const DUAL_CONTROL_ACTIONS: readonly PolicyAction[] = ['delete', 'purge', 'export', 'change_policy'];
+
+export interface PrincipalAttributes {
+  /** `<tenant>/<subject>`. */
+  id: string;
+  tenant: string;
+  roles: readonly string[];
+  env: string;
+  region: string;
+}
+
+export interface ResourceAttributes {
+  id: string;
+  tenant: string;
+  kind: string;
+  data_class: string;
+  region: string;
+}
+
+export interface DecisionContext {
+  env: string;
+  /** Principal id of a recorded approval. */
+  approver?: string;
+  /** Principal id of whoever asked for what is being approved. */
+  requester?: string;
+}
+
+export interface AuthorizationRequest {
+  principal: PrincipalAttributes;
+  action: PolicyAction;
+  resource: ResourceAttributes;
+  context: DecisionContext;
+}
+
+/** A case as `cedar run-tests` reads it: the request as Cedar JSON plus its entities. */
+export interface CedarRequest {
+  principal: EntityUidJson | string;
+  action: EntityUidJson | string;
+  resource: EntityUidJson | string;
+  context: Record<string, unknown>;
+}
+
+export interface Decision {
+  decision: 'allow' | 'deny';
+  /** Ids of the policies that determined it; empty when nothing permitted (default deny). */
+  reasons: string[];
+  errors: string[];
+}
+
+let engines = 0;
+
+/** A policy bundle parsed and validated once, then asked many times through Cedar's stateful API. */
+export class PolicyEngine {
+  private readonly policySetId: string;
+  private readonly schemaName: string;
+  private readonly roles: Record<string, string>;
+
+  constructor(readonly bundle: PolicyBundle) {
+    engines += 1;
+    this.policySetId = `${bundle.name}-policies-${engines}`;
+    this.schemaName = `${bundle.name}-schema-${engines}`;
+    this.roles = bundle.data.roles;
+    const schema = cedar.preparseSchema(this.schemaName, bundle.schema);
+    if (schema.type === 'failure') throw new Error(`schema.cedarschema: ${schema.errors.map((e) => e.message).join('; ')}`);
+    const policies = cedar.preparsePolicySet(this.policySetId, { staticPolicies: bundle.policies });
+    if (policies.type === 'failure') throw new Error(`policies: ${policies.errors.map((e) => e.message).join('; ')}`);
+  }
+
+  get revision(): string {
+    return this.bundle.revision.id;
+  }
+
+  /** Strict-mode validation of every policy against the schema: the errors, none when valid. */
+  validate(): string[] {
+    const answer = cedar.validate({
+      schema: this.bundle.schema,
+      policies: { staticPolicies: this.bundle.policies },
+      validationSettings: { mode: 'strict' },
+    });
+    if (answer.type === 'failure') return answer.errors.map((e) => e.message);
+    return answer.validationErrors.map((e) => `${e.policyId}: ${e.error.message}`);
+  }
+
+  authorize(request: AuthorizationRequest): Decision {
+    const principal = uid('User', request.principal.id);
+    const resource = uid('Resource', request.resource.id);
+    const context: Record<string, unknown> = { env: request.context.env };
+    if (request.context.approver) context.approver = { __entity: uid('User', request.context.approver) };
+    if (request.context.requester) context.requester = { __entity: uid('User', request.context.requester) };
+    return this.evaluate(
+      { principal, action: uid('Action', request.action), resource, context },
+      [this.principalEntity(request.principal), resourceEntity(resource, request.resource)],
+    );
+  }
+
+  /** Evaluates a request given in Cedar JSON (regression cases, simulation input). */
+  evaluate(request: CedarRequest, entities: EntityJson[]): Decision {
+    const answer = cedar.statefulIsAuthorized({
+      principal: toUid(request.principal),
+      action: toUid(request.action),
+      resource: toUid(request.resource),
+      context: request.context as cedar.Context,
+      entities,
+      preparsedPolicySetId: this.policySetId,
+      preparsedSchemaName: this.schemaName,
+      validateRequest: true,
+    });
+    if (answer.type === 'failure') {
+      return { decision: 'deny', reasons: [], errors: answer.errors.map((e) => e.message) };
+    }
+    const { decision, diagnostics } = answer.response;
+    return {
+      decision,
+      reasons: [...diagnostics.reason].sort(),
+      errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
+    };
+  }
+
+  private principalEntity(principal: PrincipalAttributes): EntityJson {
+    return {
+      uid: uid('User', principal.id),
+      attrs: { tenant: principal.tenant, env: principal.env, region: principal.region },
+      parents: principal.roles.flatMap((role) => (this.roles[role] ? [uid('Role', this.roles[role])] : [])),
+    };
+  }
+}
+
+export function newDecisionId(): string {
+  return randomUUID();
+}
+
+function uid(type: string, id: string): { type: string; id: string } {
+  return { type: `${NAMESPACE}::${type}`, id };
+}
+
+function resourceEntity(id: EntityUidJson, resource: ResourceAttributes): EntityJson {
+  return {
+    uid: id,
+    attrs: { tenant: resource.tenant, kind: resource.kind, data_class: resource.data_class, region: resource.region },
+    parents: [],
+  };
+}
+
+const UID_TEXT = /^(.+)::"((?:[^"\\]|\\.)*)"$/;
+
+/** `CompanyOS::User::"acme/alice"` or `{type, id}` as Cedar's `{type, id}`. */
+export function toUid(value: EntityUidJson | string): EntityUidJson {
+  if (typeof value !== 'string') return value;
+  const match = UID_TEXT.exec(value);
+  if (!match) throw new Error(`${value} is not an entity uid like CompanyOS::User::"acme/alice"`);
+  return { type: match[1]!, id: JSON.parse(`"${match[2]}"`) as string };
+}

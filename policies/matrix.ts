@@ -1,0 +1,79 @@
+import { writeFileSync } from 'node:fs';
+import type { EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
+import { ACTIONS, DUAL_CONTROL_ACTIONS, NAMESPACE, type PolicyAction } from './engine.ts';
+import type { PolicyCase } from './regression.ts';
+
+/**
+ * Who may do what in their own tenant: the access model written down independently of the
+ * policies, from which `tests/role-action-tenant.json` is generated. Changing a policy without
+ * changing this table (and regenerating) fails `companyos policy test`.
+ */
+export const ROLE_PERMISSIONS: Record<PolicyAction, { roles: string[]; permit: string }> = {
+  read: { roles: ['Admin', 'Operator', 'Approver', 'Auditor', 'Writer', 'Reader', 'Connector'], permit: 'members-read' },
+  create: { roles: ['Admin', 'Operator', 'Writer'], permit: 'writers-create-update' },
+  update: { roles: ['Admin', 'Operator', 'Writer'], permit: 'writers-create-update' },
+  grant: { roles: ['Admin', 'Operator'], permit: 'operators-grant' },
+  approve: { roles: ['Admin', 'Approver'], permit: 'approvers-approve' },
+  delete: { roles: ['Admin', 'Operator'], permit: 'operators-destroy' },
+  purge: { roles: ['Admin', 'Operator'], permit: 'operators-destroy' },
+  export: { roles: ['Admin', 'Operator', 'Auditor'], permit: 'export-data' },
+  change_policy: { roles: ['Admin'], permit: 'admins-change-policy' },
+  simulate_policy: { roles: ['Admin', 'Operator', 'Auditor'], permit: 'audit-trail' },
+  audit: { roles: ['Admin', 'Operator', 'Auditor'], permit: 'audit-trail' },
+  attach_evidence: { roles: ['Admin', 'Operator', 'Auditor'], permit: 'audit-trail' },
+  run_transforms: { roles: ['Admin', 'Operator'], permit: 'operators-run-platform' },
+  import_bills: { roles: ['Admin', 'Operator'], permit: 'operators-run-platform' },
+  generate_invoices: { roles: ['Admin', 'Operator'], permit: 'operators-run-platform' },
+};
+export const MATRIX_ROLES = ['Admin', 'Operator', 'Approver', 'Auditor', 'Partner', 'Writer', 'Reader', 'Connector'];
+export const MATRIX_FILE = new URL('./tests/role-action-tenant.json', import.meta.url).pathname;
+
+const user = (id: string) => `${NAMESPACE}::User::"${id}"`;
+
+/**
+ * Every role × action × (own tenant, other tenant) on internal data in dev, with what dual control
+ * needs already present (an approval by someone else, a request by someone else), so each case
+ * isolates the role's permission and tenant isolation.
+ */
+export function matrixCases(): PolicyCase[] {
+  const cases: PolicyCase[] = [];
+  for (const role of MATRIX_ROLES) {
+    for (const action of ACTIONS) {
+      for (const target of ['own', 'other'] as const) {
+        const principal = `acme/${role.toLowerCase()}-1`;
+        const tenant = target === 'own' ? 'acme' : 'globex';
+        const context: Record<string, unknown> = { env: 'dev' };
+        if (DUAL_CONTROL_ACTIONS.includes(action)) context.approver = { __entity: { type: `${NAMESPACE}::User`, id: 'acme/approver-2' } };
+        if (action === 'approve') context.requester = { __entity: { type: `${NAMESPACE}::User`, id: 'acme/operator-2' } };
+        const forbids = [...(target === 'other' ? ['tenant-isolation'] : []), ...(role === 'Partner' ? ['partner-public-data-only'] : [])];
+        const { roles, permit } = ROLE_PERMISSIONS[action];
+        const allowed = forbids.length === 0 && roles.includes(role);
+        cases.push({
+          name: `${role} ${action} ${target} tenant`,
+          request: { principal: user(principal), action: `${NAMESPACE}::Action::"${action}"`, resource: `${NAMESPACE}::Resource::"${tenant}-asset"`, context },
+          entities: [userEntity(principal, 'acme', role), resourceEntity(`${tenant}-asset`, tenant)],
+          decision: allowed ? 'allow' : 'deny',
+          reason: allowed ? [permit] : forbids,
+        });
+      }
+    }
+  }
+  return cases;
+}
+
+function userEntity(id: string, tenant: string, role: string): EntityJson {
+  return {
+    uid: { type: `${NAMESPACE}::User`, id },
+    attrs: { tenant, env: 'dev', region: 'eu-west-1' },
+    parents: [{ type: `${NAMESPACE}::Role`, id: role }],
+  };
+}
+
+function resourceEntity(id: string, tenant: string): EntityJson {
+  return { uid: { type: `${NAMESPACE}::Resource`, id }, attrs: { tenant, kind: 'Asset', data_class: 'internal', region: 'eu-west-1' }, parents: [] };
+}
+
+if (process.argv.includes('--write')) {
+  writeFileSync(MATRIX_FILE, `${JSON.stringify(matrixCases(), null, 1)}\n`);
+  console.log(`Wrote ${matrixCases().length} cases to ${MATRIX_FILE}`);
+}
