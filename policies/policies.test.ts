@@ -1,0 +1,68 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../test/support/cli.ts';
+import { DEFAULT_POLICY_DIR, loadPolicyBundle } from './bundle.ts';
+import { ACTIONS, PolicyEngine } from './engine.ts';
+import { MATRIX_FILE, MATRIX_ROLES, matrixCases } from './matrix.ts';
+
+describe('the policy bundle', () => {
+  const engine = new PolicyEngine(loadPolicyBundle());
+
+  it('validates against the schema in strict mode', () => {
+    expect(engine.validate()).toEqual([]);
+    expect(Object.keys(engine.bundle.policies)).toEqual(expect.arrayContaining(['tenant-isolation', 'dual-control', 'no-self-approval', 'environment-scope']));
+  });
+
+  it('carries a revision that changes with any policy, schema or data file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-policies-'));
+    try {
+      await cp(DEFAULT_POLICY_DIR, dir, { recursive: true });
+      const before = loadPolicyBundle(dir).revision.content;
+      await writeFile(join(dir, 'data', 'roles.json'), (await readFile(join(dir, 'data', 'roles.json'), 'utf8')).replace('"Auditor"', '"Auditors"'));
+      expect(loadPolicyBundle(dir).revision.content).not.toBe(before);
+      expect(before).toBe(engine.bundle.revision.content);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the committed matrix covers every role × action × tenant and matches the access table', async () => {
+    const committed = JSON.parse(await readFile(MATRIX_FILE, 'utf8'));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(matrixCases())));
+    expect(committed).toHaveLength(MATRIX_ROLES.length * ACTIONS.length * 2);
+  });
+
+  it('`policy test` exits 1 and names the case when a policy regresses', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-policies-'));
+    try {
+      await cp(DEFAULT_POLICY_DIR, dir, { recursive: true });
+      // Someone "simplifies" dual control away.
+      const file = join(dir, 'dual-control.cedar');
+      await writeFile(file, (await readFile(file, 'utf8')).replace('unless { context has approver && context.approver != principal }', 'when { false }'));
+      const result = await runCli(['policy', 'test', '--dir', dir], { dataDir: dir });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/FAIL dual-control\.json/);
+      expect(result.stdout).toMatch(/FAIL operator deletes without an approval: allow — operators-destroy \(expected deny by dual-control\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('`policy simulate` answers PASS or FAIL per case with reasons', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-simulate-'));
+    try {
+      const cases = JSON.parse(await readFile(join(DEFAULT_POLICY_DIR, 'tests', 'dual-control.json'), 'utf8')).slice(0, 2);
+      delete cases[0].decision;
+      delete cases[0].reason;
+      await writeFile(join(dir, 'cases.json'), JSON.stringify(cases));
+      const result = await runCli(['policy', 'simulate', '--input', join(dir, 'cases.json')], { dataDir: dir });
+      expect(result.stdout).toContain('FAIL operator deletes without an approval: deny — dual-control');
+      expect(result.stdout).toContain('PASS operator deletes with an approval by another principal: allow — operators-destroy');
+      expect(result.code).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
