@@ -20,7 +20,7 @@ export const ROLE_PERMISSIONS: Record<PolicyAction, { roles: string[]; permit: s
   change_policy: { roles: ['Admin'], permit: 'admins-change-policy' },
   simulate_policy: { roles: ['Admin', 'Operator', 'Auditor'], permit: 'audit-trail' },
   audit: { roles: ['Admin', 'Operator', 'Auditor'], permit: 'audit-trail' },
-  attach_evidence: { roles: ['Admin', 'Operator', 'Auditor'], permit: 'audit-trail' },
+  attach_evidence: { roles: ['Admin', 'Operator', 'Auditor', 'Approver'], permit: 'evidence-attach' },
   run_transforms: { roles: ['Admin', 'Operator'], permit: 'operators-run-platform' },
   import_bills: { roles: ['Admin', 'Operator'], permit: 'operators-run-platform' },
   generate_invoices: { roles: ['Admin', 'Operator'], permit: 'operators-run-platform' },

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import type { Shot } from './open-loop.ts';
+import type { Client, Reply } from './platform.ts';
+
+export const FLOWS = ['create-entity', 'grant-entitlement', 'approval', 'policy-simulate', 'provenance-fetch'] as const;
+export type Flow = (typeof FLOWS)[number];
+/** Flows whose every success appends one receipt to the tenant's ledger. */
+export const RECEIPTED: readonly Flow[] = ['create-entity', 'grant-entitlement', 'approval'];
+
+/** What the flows of one tenant work on. */
+export interface TenantState {
+  name: string;
+  /** Operator token, subject `ops`: creates, grants, requests deletes, simulates, reads receipts. */
+  ops: string;
+  /** Approver token, subject `approver`: the second principal of dual control. */
+  approver: string;
+  grantTargets: string[];
+  grantSubjects: string[];
+  /** Entities with an open delete request by `ops`, each approved once. */
+  approvalPool: string[];
+  /** Receipt ids of this tenant's creates, for provenance-fetch. */
+  receipts: string[];
+}
+
+/** Three cases of policies/tests/dual-control.json, with their expected decisions. */
+const SIMULATE_BODY = JSON.stringify((JSON.parse(readFileSync('policies/tests/dual-control.json', 'utf8')) as unknown[]).slice(0, 3));
+
+const json = (reply: Reply) => {
+  try {
+    return JSON.parse(reply.body) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+};
+
+/** Sends, and answers undefined when the status (and `check` of the body) is the expected one, else the request and what came back. */
+async function expect(client: Client, method: string, path: string, token: string, body: unknown, status: number, check?: (body: Record<string, unknown>) => boolean): Promise<string | undefined> {
+  const reply = await client.call(method, path, token, body);
+  if (reply.status === status && (!check || check(json(reply)))) return undefined;
+  const sent = body === undefined ? '' : ` ${typeof body === 'string' ? body.slice(0, 200) : JSON.stringify(body).slice(0, 200)}`;
+  return `${method} ${path}${sent} → ${reply.status}: ${reply.body.slice(0, 400)}`;
+}
+
+/** The k-th request of `flow` for tenant `t`. */
+export function shot(flow: Flow, t: TenantState, k: number, client: Client): Shot {
+  switch (flow) {
+    case 'create-entity':
+      return async () => {
+        const reply = await client.call('POST', '/v1/entities', t.ops, { type: 'Asset', name: `bench asset ${t.name} #${k}` });
+        const body = json(reply);
+        if (reply.status === 201 && typeof body.id === 'string' && typeof body.receiptId === 'string') {
+          t.receipts.push(body.receiptId);
+          return undefined;
+        }
+        return `POST /v1/entities → ${reply.status}: ${reply.body.slice(0, 400)}`;
+      };
+    case 'grant-entitlement': {
+      const target = t.grantTargets[k % t.grantTargets.length]!;
+      const subjectId = t.grantSubjects[(k * 31 + 7) % t.grantSubjects.length]!;
+      return () => expect(client, 'POST', `/v1/entities/${target}/entitlements`, t.ops, { subjectId, entitlement: 'execute' }, 201);
+    }
+    case 'approval':
+      return async () => {
+        const entityId = t.approvalPool.pop();
+        if (!entityId) return `approval pool of ${t.name} exhausted (driver bug)`;
+        const body = { entityId, action: 'delete', rationale: { category: 'decommission', text: 'Benchmark decommission.' } };
+        return expect(client, 'POST', '/v1/approvals', t.approver, body, 201);
+      };
+    case 'policy-simulate':
+      return () => expect(client, 'POST', '/v1/policy/simulate', t.ops, SIMULATE_BODY, 200, (body) => body.failed === 0 && body.passed === 3);
+    case 'provenance-fetch': {
+      const receiptId = t.receipts[(k * 7919) % t.receipts.length]!;
+      return () => expect(client, 'GET', `/v1/provenance/receipts/${receiptId}`, t.ops, undefined, 200);
+    }
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The policy-gated API flows under a constant arrival rate, against an ungated route, in one run.
+ *
+ *   npm run bench:api-flows -- [--rate 500] [--seconds 60] [--warmup 5] [--baseline 5] [--tenants 10] [--nodes 5000] [--connections 64]
+ *                              [--mix create-entity=20,grant-entitlement=20,approval=20,policy-simulate=20,provenance-fetch=20]
+ *
+ * The real platform (`companyos start --no-seed`, DuckDB, fresh data dir) runs as its own process.
+ * 1. Graph: `--tenants` × `--nodes` entities (~1.9 edges a node), one POST /v1/entities:batch per tenant; build time and nodes/s.
+ * 2. Setup (not timed): an operator asks to delete as many entities as the run will approve (202 pending-approval).
+ * 3. Baseline: GET /healthz (no token, no gate, no receipt) at the same rate for `--baseline` seconds.
+ * 4. Flows, open loop (request i leaves at i/rate whatever the earlier ones did; latency counts from then), tenants round robin:
+ *    create-entity, grant-entitlement, approval (the second half of dual control), policy-simulate (3 cases), provenance-fetch;
+ *    `--warmup` seconds first, not measured.
+ * Prints per flow requests, achieved rate, p50/p95/p99, errors and p95 as a multiple of the baseline's; policy decisions/s and
+ * receipt appends/s; PASS/MISS against the target: p95 ≤ 50 ms and no errors at 500 req/s.
+ */
+import { parseArgs } from 'node:util';
+import { TokenAuthority } from '../../api/index.ts';
+import { percentiles } from '../lib/stats.ts';
+import { TargetFactory } from '../lib/targets.ts';
+import { FLOWS, RECEIPTED, shot, type Flow, type TenantState } from './flows.ts';
+import { tenantGraph } from './graph.ts';
+import { openLoop, weightedSequence, type FlowSamples, type LoopResult } from './open-loop.ts';
+import { Client, inParallel, startPlatform, stopPlatform } from './platform.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '500' },
+    seconds: { type: 'string', default: '60' },
+    warmup: { type: 'string', default: '5' },
+    baseline: { type: 'string', default: '5' },
+    tenants: { type: 'string', default: '10' },
+    nodes: { type: 'string', default: '5000' },
+    connections: { type: 'string', default: '64' },
+    mix: { type: 'string', default: FLOWS.map((f) => `${f}=20`).join(',') },
+  },
+});
+const RATE = Number(args.rate);
+const SECONDS = Number(args.seconds);
+const WARMUP = Number(args.warmup);
+const BASELINE = Number(args.baseline);
+const TENANTS = Number(args.tenants);
+const NODES = Number(args.nodes);
+const CONNECTIONS = Number(args.connections);
+const TARGET_P95_MS = 50;
+const SECRET = 'benchmark-secret-benchmark-secret-0123456789';
+const MIX = args.mix!.split(',').map((part): [Flow, number] => {
+  const [flow, weight] = part.split('=');
+  if (!(FLOWS as readonly string[]).includes(flow!) || !(Number(weight) >= 0)) throw new Error(`--mix takes flow=weight pairs of ${FLOWS.join(', ')}; got "${part}"`);
+  return [flow as Flow, Number(weight)];
+}).filter(([, weight]) => weight > 0);
+
+const tenantName = (t: number) => `bench-t${String(t).padStart(2, '0')}`;
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+const count = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** The sum of every sample of the counters whose name matches, or undefined when /metrics has none. */
+function counterSum(metrics: string, name: RegExp): number | undefined {
+  const samples = metrics.split('\n').filter((line) => !line.startsWith('#') && name.test(line.split(/[{ ]/)[0]!));
+  return samples.length ? samples.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0) : undefined;
+}
+
+async function buildGraph(client: Client, tenants: TenantState[]): Promise<void> {
+  const started = performance.now();
+  let edges = 0;
+  for (const [t, state] of tenants.entries()) {
+    const graph = tenantGraph(t, NODES);
+    const reply = await client.call('POST', '/v1/entities:batch', state.ops, { entities: graph.entities, edges: graph.edges });
+    if (reply.status !== 201) throw new Error(`POST /v1/entities:batch (${state.name}) answered ${reply.status}: ${reply.body.slice(0, 400)}`);
+    const body = JSON.parse(reply.body) as { created: number; edges: number; receiptId: string };
+    edges += body.edges;
+    state.receipts.push(body.receiptId);
+    // Dual control takes entities from the top of the index range; grants stay in the bottom half.
+    const lower = (ids: string[]) => ids.filter((id) => Number(id.split('-e')[1]) < NODES / 2);
+    state.grantTargets = lower(graph.ids.Asset);
+    state.grantSubjects = lower(graph.ids.Person);
+    state.approvalPool = graph.entities.slice(NODES / 2).map((e) => e.id);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`graph: ${count(TENANTS * NODES)} nodes and ${count(edges)} edges in ${fmt(seconds, 2)} s (${count((TENANTS * NODES) / seconds)} nodes/s, one batch per tenant)`);
+}
+
+/** Opens a delete request (202) on as many entities per tenant as the run will approve. */
+async function requestDeletes(client: Client, tenants: TenantState[], perTenant: number[]): Promise<void> {
+  const started = performance.now();
+  const jobs = tenants.flatMap((t, i) => {
+    if (perTenant[i]! > t.approvalPool.length) throw new Error(`${t.name} needs ${perTenant[i]} approvals but has ${t.approvalPool.length} spare entities: raise --nodes`);
+    t.approvalPool = t.approvalPool.slice(0, perTenant[i]);
+    return t.approvalPool.map((id) => ({ t, id }));
+  });
+  await inParallel(jobs, 16, async ({ t, id }) => {
+    const reply = await client.call('DELETE', `/v1/entities/${id}`, t.ops);
+    if (reply.status !== 202 || !reply.body.includes('pending-approval')) throw new Error(`DELETE /v1/entities/${id} answered ${reply.status}: ${reply.body.slice(0, 400)}`);
+  });
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`setup: ${count(jobs.length)} delete requests pending approval in ${fmt(seconds, 2)} s (${count(jobs.length / seconds)} /s)`);
+}
+
+function runLoop(client: Client, tenants: TenantState[], sequence: readonly Flow[], offset: number, seconds: number): Promise<LoopResult> {
+  const seen = new Map<Flow, number>();
+  return openLoop(RATE, seconds, (i) => {
+    const flow = sequence[offset + i]!;
+    const n = seen.get(flow) ?? 0;
+    seen.set(flow, n + 1);
+    return { flow, shot: shot(flow, tenants[n % TENANTS]!, Math.floor(n / TENANTS), client) };
+  });
+}
+
+function printReport(result: LoopResult, baseline: LoopResult, decisionsPerS: string, receiptsPerS: string): void {
+  const base = percentiles(baseline.flows.get('baseline')!.latencies);
+  const header = ['flow', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'error %', 'p95 ×base', `p95 ≤ ${TARGET_P95_MS} ms, 0 errors`];
+  const row = (name: string, s: FlowSamples, seconds: number, target: boolean) => {
+    const p = percentiles(s.latencies);
+    return [
+      name, count(s.requests), fmt((s.latencies.length + s.errors) / seconds), fmt(p.p50), fmt(p.p95), fmt(p.p99), fmt(p.max), count(s.errors),
+      fmt((100 * s.errors) / Math.max(1, s.requests), 2), `${fmt(p.p95 / base.p95)}×`,
+      target ? (p.p95 <= TARGET_P95_MS && s.errors === 0 && s.latencies.length > 0 ? 'PASS' : 'MISS') : '-',
+    ];
+  };
+  const rows = [row('GET /healthz (ungated baseline)', baseline.flows.get('baseline')!, baseline.seconds, false)];
+  for (const [flow] of MIX) rows.push(row(flow, result.flows.get(flow)!, result.seconds, true));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  console.log([header, ...rows].map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n'));
+
+  const all = [...result.flows.values()];
+  const requests = all.reduce((n, s) => n + s.requests, 0);
+  const errors = all.reduce((n, s) => n + s.errors, 0);
+  const lag = percentiles(result.sendLagMs);
+  console.log(`overall: ${count(requests)} requests in ${fmt(result.seconds, 2)} s (${fmt(requests / result.seconds)} req/s achieved of ${RATE} offered), ${count(errors)} errors (${fmt((100 * errors) / requests, 2)}%); driver send lag p99 ${fmt(lag.p99)} ms`);
+  console.log(`policy decisions: ${decisionsPerS}; receipt appends: ${receiptsPerS}`);
+  for (const [flow] of MIX) {
+    const p95 = percentiles(result.flows.get(flow)!.latencies).p95;
+    console.log(`p95 ${flow} = ${fmt(p95 / base.p95)}× the ungated baseline (${fmt(p95)} ms vs GET /healthz ${fmt(base.p95)} ms at ${RATE} req/s)`);
+  }
+  for (const [flow, s] of result.flows) for (const sample of s.errorSamples) console.log(`error (${flow}): ${sample}`);
+}
+
+console.log(`api-flows: ${TENANTS} tenants × ${count(NODES)} nodes, ${RATE} req/s for ${SECONDS} s after ${WARMUP} s warm-up, mix ${MIX.map(([f, w]) => `${f}=${w}`).join(',')}, ${CONNECTIONS} connections`);
+const targets = await TargetFactory.create('duckdb');
+const target = await targets.target();
+let platform: Awaited<ReturnType<typeof startPlatform>> | undefined;
+let client: Client | undefined;
+let cleaning: Promise<void> | undefined;
+const cleanUp = () =>
+  (cleaning ??= (async () => {
+    client?.close();
+    if (platform) await stopPlatform(platform.child);
+    await target.dispose();
+    await targets.close();
+  })());
+process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
+try {
+  platform = await startPlatform({ ...target.env, COMPANYOS_JWT_SECRET: SECRET });
+  client = new Client(platform.url, CONNECTIONS);
+  const authority = new TokenAuthority(SECRET);
+  const mint = (tenant: string, role: 'operator' | 'approver', subject: string) => authority.mint({ tenant, roles: [role], subject, env: 'dev', region: 'local' });
+  const tenants: TenantState[] = await Promise.all(
+    Array.from({ length: TENANTS }, async (_, t) => ({
+      name: tenantName(t), ops: await mint(tenantName(t), 'operator', 'ops'), approver: await mint(tenantName(t), 'approver', 'approver'),
+      grantTargets: [], grantSubjects: [], approvalPool: [], receipts: [],
+    })),
+  );
+  await buildGraph(client, tenants);
+
+  const warmupCount = Math.round(RATE * WARMUP);
+  const sequence = weightedSequence(MIX, warmupCount + Math.round(RATE * SECONDS)) as Flow[];
+  const approvals = sequence.filter((f) => f === 'approval').length;
+  await requestDeletes(client, tenants, tenants.map((_, t) => Math.ceil((approvals - t) / TENANTS) + 5));
+
+  const c = client;
+  const baseline = await openLoop(RATE, BASELINE, () => ({ flow: 'baseline', shot: () => expectOk(c) }));
+  const warm = await runLoop(client, tenants, sequence, 0, WARMUP);
+  const warmErrors = [...warm.flows.values()].reduce((n, s) => n + s.errors, 0);
+  console.log(`baseline and warm-up done (${count(warmErrors)} warm-up errors${warmErrors ? `, e.g. ${[...warm.flows.values()].find((s) => s.errors)!.errorSamples[0]}` : ''})`);
+  const before = (await client.call('GET', '/metrics')).body;
+  const result = await runLoop(client, tenants, sequence, warmupCount, SECONDS);
+  const after = (await client.call('GET', '/metrics')).body;
+
+  const succeeded = (flows: readonly Flow[]) => flows.reduce((n, f) => n + (result.flows.get(f)?.latencies.length ?? 0), 0);
+  const fromMetrics = (name: RegExp) => {
+    const [a, b] = [counterSum(before, name), counterSum(after, name)];
+    return a === undefined || b === undefined ? undefined : `${count((b - a) / result.seconds)}/s (from /metrics)`;
+  };
+  const decisions = fromMetrics(/^companyos_\w*decision\w*_total$/) ?? `${count(succeeded(FLOWS) / result.seconds)}/s (computed: one per gated request; /metrics has no decision counter)`;
+  const receipts = fromMetrics(/^companyos_\w*receipt\w*_total$/) ?? `${count(succeeded(RECEIPTED) / result.seconds)}/s (computed: one per create/grant/approval; /metrics has no receipt counter)`;
+  printReport(result, baseline, decisions, receipts);
+
+  const summary: Record<string, unknown> = { benchmark: 'api-flows', rate: RATE, seconds: SECONDS, tenants: TENANTS, nodes: TENANTS * NODES };
+  summary.baseline_p95_ms = Number(fmt(percentiles(baseline.flows.get('baseline')!.latencies).p95, 2));
+  for (const [flow, s] of result.flows) {
+    const p = percentiles(s.latencies);
+    Object.assign(summary, { [`${flow}_p50_ms`]: Number(fmt(p.p50, 2)), [`${flow}_p95_ms`]: Number(fmt(p.p95, 2)), [`${flow}_p99_ms`]: Number(fmt(p.p99, 2)), [`${flow}_errors`]: s.errors });
+  }
+  console.log(JSON.stringify(summary));
+} finally {
+  await cleanUp();
+}
+
+async function expectOk(c: Client): Promise<string | undefined> {
+  const reply = await c.call('GET', '/healthz');
+  return reply.status === 200 ? undefined : `GET /healthz → ${reply.status}: ${reply.body.slice(0, 200)}`;
+}
