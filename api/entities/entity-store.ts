@@ -59,9 +59,15 @@ export class EntityStore {
   async list(tenant: string, filter: { type?: EntityType; after?: string; limit: number }): Promise<Entity[]> {
     const params: SqlValue[] = [tenant];
     let where = 'WHERE tenant_id = ?';
-    if (filter.after) (where += ' AND entity_id > ?'), params.push(filter.after);
+    if (filter.after) {
+      where += ' AND entity_id > ?';
+      params.push(filter.after);
+    }
     let having = 'HAVING argMax(deleted, version) = 0';
-    if (filter.type) (having += ' AND argMax(entity_type, version) = ?'), params.push(filter.type);
+    if (filter.type) {
+      having += ' AND argMax(entity_type, version) = ?';
+      params.push(filter.type);
+    }
     const rows = await this.warehouse.query(`${LATEST_ENTITY} ${where} GROUP BY entity_id ${having} ORDER BY id_ LIMIT ${filter.limit}`, params);
     return rows.map(toEntity);
   }

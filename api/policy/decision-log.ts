@@ -97,10 +97,17 @@ export class DecisionLog {
     await this.flush();
     const where = ['(tenant_id = ? OR resource_tenant = ?)'];
     const params: SqlValue[] = [tenant, tenant];
-    if (filter.decision) (where.push('decision = ?'), params.push(filter.decision));
-    if (filter.action) (where.push('action = ?'), params.push(filter.action));
-    if (filter.principal) (where.push('principal = ?'), params.push(filter.principal));
-    if (filter.since) (where.push('decided_at >= ?'), params.push(filter.since));
+    const conditions: [string, SqlValue | undefined][] = [
+      ['decision = ?', filter.decision],
+      ['action = ?', filter.action],
+      ['principal = ?', filter.principal],
+      ['decided_at >= ?', filter.since],
+    ];
+    for (const [condition, value] of conditions) {
+      if (value === undefined) continue;
+      where.push(condition);
+      params.push(value);
+    }
     const rows = await this.warehouse.query(
       `SELECT * FROM policy_decisions WHERE ${where.join(' AND ')} ORDER BY decided_at DESC, decision_id LIMIT ${filter.limit}`,
       params,

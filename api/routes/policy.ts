@@ -3,7 +3,7 @@ import { ACTIONS, type PolicyEngine, type ResourceAttributes } from '../../polic
 import { parseCases, PolicyCaseError, runCases } from '../../policies/regression.ts';
 import { ApiError } from '../errors.ts';
 import type { DecisionLog } from '../policy/decision-log.ts';
-import { created, gatedErrorReplies } from '../route-schemas.ts';
+import { gatedErrorReplies } from '../route-schemas.ts';
 
 const MAX_CASES = 1_000;
 

@@ -21,7 +21,7 @@ export function registerLedger(program: Command): void {
       try {
         bundle = JSON.parse(await readFile(bundlePath, 'utf8'));
       } catch (error) {
-        throw new Error(`${bundlePath} is not a readable JSON bundle: ${(error as Error).message}`);
+        throw new Error(`${bundlePath} is not a readable JSON bundle: ${(error as Error).message}`, { cause: error });
       }
       const report = verifyBundle(bundle, keys);
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
@@ -49,7 +49,7 @@ async function readKeys(value: string): Promise<LedgerKey[]> {
     try {
       return parseVerifierKey(line);
     } catch (error) {
-      throw new Error(`--key ${value}, line ${i + 1}: ${(error as Error).message}`);
+      throw new Error(`--key ${value}, line ${i + 1}: ${(error as Error).message}`, { cause: error });
     }
   });
 }
