@@ -42,6 +42,9 @@ describe.each(TEST_ENGINES)('Entities, dual control and receipts on %s', (engine
     const [decision] = decisions.json().decisions;
     expect(decision).toMatchObject({ decision_id: statement.predicate.decisionId, path: 'cedar/CompanyOS/create', result: { decision: 'allow', reasons: ['writers-create-update'] } });
     expect(decision.bundles.companyos.revision).toBe(statement.predicate.bundleRevision);
+    const metrics = (await server.api.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toContain('companyos_receipts_appended_total{action="create"} 1');
+    expect(metrics).toMatch(/companyos_policy_decisions_total\{action="create",decision="allow"\} 1/);
     expect(Object.keys(decision)).toEqual(expect.arrayContaining(['decision_id', 'timestamp', 'path', 'input', 'result', 'bundles', 'erased', 'masked', 'trace_id']));
   });
 

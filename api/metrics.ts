@@ -50,6 +50,28 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  private readonly decisions = new Counter({
+    name: 'companyos_policy_decisions_total',
+    help: 'Policy decisions taken by the gate, by action and decision.',
+    labelNames: ['action', 'decision'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly receipts = new Counter({
+    name: 'companyos_receipts_appended_total',
+    help: 'Signed receipts appended to tenant ledgers, by action.',
+    labelNames: ['action'] as const,
+    registers: [this.registry],
+  });
+
+  observeDecision(action: string, decision: string): void {
+    this.decisions.inc({ action, decision });
+  }
+
+  observeReceipt(action: string): void {
+    this.receipts.inc({ action });
+  }
+
   private readonly recentBatches: { at: number; events: number }[] = [];
 
   constructor() {

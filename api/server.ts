@@ -140,7 +140,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook('onClose', () => decisions.close());
   app.decorate('decisionLog', decisions);
   app.decorate('ledgerStore', ledger);
-  app.decorate('routeInventory', registerPolicyGate(app, { engine, decisions, ledger, approvals, evidence, pipeline, env }));
+  app.decorate('routeInventory', registerPolicyGate(app, { engine, decisions, ledger, approvals, evidence, pipeline, metrics, env }));
 
   const publisher = options.publishTo ? new KafkaEventPublisher(options.publishTo.brokers, options.publishTo.topic) : undefined;
   if (publisher) app.addHook('onClose', () => publisher.close());

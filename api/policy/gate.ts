@@ -7,6 +7,7 @@ import { ApiError } from '../errors.ts';
 import type { EvidenceStore } from '../provenance/evidence-store.ts';
 import type { LedgerStore } from '../provenance/ledger-store.ts';
 import { appendReceipt } from '../provenance/receipt-writer.ts';
+import type { PlatformMetrics } from '../metrics.ts';
 import type { DecisionLog } from './decision-log.ts';
 import type { GatedRoute } from './route-policy.ts';
 
@@ -17,6 +18,7 @@ export interface GateDeps {
   approvals: ApprovalStore;
   evidence: EvidenceStore;
   pipeline: IngestPipeline;
+  metrics: PlatformMetrics;
   /** The environment and region this server runs in (COMPANYOS_ENV, COMPANYOS_REGION). */
   env: string;
 }
@@ -74,6 +76,7 @@ export function registerPolicyGate(app: FastifyInstance, deps: GateDeps): RouteE
       deps.engine.authorize({ principal: { id: principalId, tenant: principal.tenant, roles: principal.roles, env: principal.env, region: principal.region }, action: gate.action, resource, context: ctx });
     const decision = authorize(context);
     const decisionId = newDecisionId();
+    deps.metrics.observeDecision(gate.action, decision.decision);
     deps.decisions.record({
       decision_id: decisionId,
       timestamp: new Date().toISOString(),
@@ -127,6 +130,7 @@ export function registerPolicyGate(app: FastifyInstance, deps: GateDeps): RouteE
       const asked = JSON.stringify({ method: request.method, url: request.url, body: request.body ?? null });
       try {
         await appendReceipt(deps.ledger, { tenant: principal.tenant, action: gate.action, gate: request.gate, draft: request.receipt, body: asked });
+        deps.metrics.observeReceipt(gate.action);
       } catch (error) {
         request.log.error({ err: error }, 'receipt append failed; the action is refused');
         throw new ApiError('RECEIPT_WRITE_FAILED', 'Nothing was done.');
@@ -140,7 +144,9 @@ export function registerPolicyGate(app: FastifyInstance, deps: GateDeps): RouteE
     if (!draft || !request.gate || draft.logIndex !== undefined) return payload;
     if (reply.statusCode >= 300) return payload;
     try {
-      await appendReceipt(deps.ledger, { tenant: request.principal!.tenant, action: request.routeOptions.config.gate!.action, gate: request.gate, draft, body: String(payload ?? '') });
+      const action = request.routeOptions.config.gate!.action;
+      await appendReceipt(deps.ledger, { tenant: request.principal!.tenant, action, gate: request.gate, draft, body: String(payload ?? '') });
+      deps.metrics.observeReceipt(action);
       return payload;
     } catch (error) {
       request.log.error({ err: error, receipt: draft.id }, 'receipt append failed; rolling the action back');
