@@ -354,7 +354,7 @@ describe('companyos CLI, end to end', () => {
       const second = await runCli(['migrate'], { dataDir });
       expect(second.code, second.stderr).toBe(0);
       expect(second.stdout).not.toMatch(/^applied /m);
-      expect(second.stdout).toMatch(/: 0 applied, 4 already applied\./);
+      expect(second.stdout).toMatch(/: 0 applied, 5 already applied\./);
     },
     E2E_TIMEOUT,
   );

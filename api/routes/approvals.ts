@@ -32,7 +32,7 @@ export function approvalRoutes(app: FastifyInstance, deps: { entities: EntitySto
           properties: {
             entityId: { type: 'string', maxLength: 128 },
             action: { type: 'string', enum: [...DUAL_CONTROL_ACTIONS] },
-            rationale: { type: ['object', 'string'] },
+            rationale: { anyOf: [{ type: 'object' }, { type: 'string' }] },
             requestId: { type: 'string', maxLength: 64, description: 'Which pending request, when several principals asked; the oldest otherwise.' },
             evidence: { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 64 }, description: 'Evidence ids (POST /v1/provenance/evidence) backing the approval.' },
           },

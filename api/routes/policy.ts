@@ -26,7 +26,7 @@ export function policyRoutes(app: FastifyInstance, deps: { engine: PolicyEngine;
           'Cases as `cedar run-tests` reads them: [{name, request: {principal, action, resource, context}, entities, decision?, reason?}]. ' +
           'With an expected decision a case PASSes when the engine agrees; without one it PASSes when the request would be allowed.',
         tags: ['policy'],
-        body: { type: ['array', 'object'] },
+        body: { anyOf: [{ type: 'array' }, { type: 'object' }] },
         response: gatedErrorReplies,
       },
       config: { gate: { action: 'simulate_policy', resource: bundle } },

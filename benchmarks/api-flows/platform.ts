@@ -6,8 +6,15 @@ export interface Reply {
   body: string;
 }
 
+export interface Platform {
+  url: string;
+  child: ChildProcess;
+  /** Set when the process ended before `stopPlatform` asked it to. */
+  died?: string;
+}
+
 /** `companyos start --no-seed` as its own process with `env` on top of ours; answers once it prints its address. */
-export async function startPlatform(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+export async function startPlatform(env: Record<string, string>): Promise<Platform> {
   const child = spawn(process.execPath, ['bin/companyos.js', 'start', '--no-seed'], {
     env: { ...process.env, ...env, PORT: '0', COMPANYOS_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -23,7 +30,11 @@ export async function startPlatform(env: Record<string, string>): Promise<{ url:
       child.once('exit', (code) => reject(new Error(`the platform exited (${code}) before serving`)));
     });
     child.stdout!.resume();
-    return { url, child };
+    const platform: Platform = { url, child };
+    child.once('exit', (code, signal) => {
+      if (!child.killed) platform.died = `the platform exited on its own (${signal ?? `code ${code}`}) at ${new Date().toISOString()}`;
+    });
+    return platform;
   } catch (error) {
     await stopPlatform(child);
     throw error;

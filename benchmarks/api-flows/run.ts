@@ -21,7 +21,7 @@ import { TargetFactory } from '../lib/targets.ts';
 import { FLOWS, RECEIPTED, shot, type Flow, type TenantState } from './flows.ts';
 import { tenantGraph } from './graph.ts';
 import { openLoop, weightedSequence, type FlowSamples, type LoopResult } from './open-loop.ts';
-import { Client, inParallel, startPlatform, stopPlatform } from './platform.ts';
+import { Client, inParallel, startPlatform, stopPlatform, type Platform } from './platform.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -138,7 +138,7 @@ function printReport(result: LoopResult, baseline: LoopResult, decisionsPerS: st
 console.log(`api-flows: ${TENANTS} tenants × ${count(NODES)} nodes, ${RATE} req/s for ${SECONDS} s after ${WARMUP} s warm-up, mix ${MIX.map(([f, w]) => `${f}=${w}`).join(',')}, ${CONNECTIONS} connections`);
 const targets = await TargetFactory.create('duckdb');
 const target = await targets.target();
-let platform: Awaited<ReturnType<typeof startPlatform>> | undefined;
+let platform: Platform | undefined;
 let client: Client | undefined;
 let cleaning: Promise<void> | undefined;
 const cleanUp = () =>
@@ -184,6 +184,7 @@ try {
   const decisions = fromMetrics(/^companyos_\w*decision\w*_total$/) ?? `${count(succeeded(FLOWS) / result.seconds)}/s (computed: one per gated request; /metrics has no decision counter)`;
   const receipts = fromMetrics(/^companyos_\w*receipt\w*_total$/) ?? `${count(succeeded(RECEIPTED) / result.seconds)}/s (computed: one per create/grant/approval; /metrics has no receipt counter)`;
   printReport(result, baseline, decisions, receipts);
+  if (platform.died) console.log(`WARNING: ${platform.died}; the errors after it are refused connections, not policy or API answers.`);
 
   const summary: Record<string, unknown> = { benchmark: 'api-flows', rate: RATE, seconds: SECONDS, tenants: TENANTS, nodes: TENANTS * NODES };
   summary.baseline_p95_ms = Number(fmt(percentiles(baseline.flows.get('baseline')!.latencies).p95, 2));
