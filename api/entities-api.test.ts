@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { readReceipt, verifyBundle } from '../ledger/index.ts';
+import { readReceipt, verifyBundle, verifyCheckpoint, verifyConsistency } from '../ledger/index.ts';
 import { useApi } from '../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../test/support/engines.ts';
 
@@ -145,5 +145,31 @@ describe.each(TEST_ENGINES)('Entities, dual control and receipts on %s', (engine
     }
     const names = (await call(alice, 'GET', '/v1/entities')).json().entities.map((e: { name: string }) => e.name);
     expect(names).toEqual(['before']);
+  });
+
+  it('rotates the signing key: receipts signed before stay verifiable with the retired public key', async () => {
+    const before = await createAsset('signed-by-first-key');
+    const first = server.api.app.ledgerStore.keyring.active;
+    const second = await server.api.app.ledgerStore.keyring.rotate();
+    const after = await createAsset('signed-by-second-key');
+    const keysListed = (await call(alice, 'GET', '/v1/provenance/keys')).json().keys;
+    expect(keysListed.map((k: { keyId: string; active: boolean }) => [k.keyId, k.active])).toEqual([[second.keyId, true], [first.keyId, false]]);
+
+    const oldBundle = (await call(alice, 'GET', `/v1/provenance/bundles/${before.receiptId}`)).json();
+    expect(JSON.parse(oldBundle.entries[0].entry).signatures[0].keyid).toBe(first.keyId);
+    expect(verifyBundle(oldBundle, [first, second]).failures).toEqual([]);
+    const withoutRetired = verifyBundle(oldBundle, [second]);
+    expect(withoutRetired.ok).toBe(false);
+    expect(withoutRetired.failures.join('\n')).toContain(first.keyId);
+    const newBundle = (await call(alice, 'GET', `/v1/provenance/bundles/${after.receiptId}`)).json();
+    expect(verifyBundle(newBundle, [second]).ok).toBe(true);
+    // The log is one log across keys: the first checkpoint is consistent with the latest.
+    const consistency = await call(alice, 'GET', '/v1/provenance/consistency?from=1&to=2');
+    const proof = consistency.json();
+    const [cp1, cp2] = [verifyCheckpoint(proof.checkpoint1, [first, second]), verifyCheckpoint(proof.checkpoint2, [first, second])];
+    expect([cp1.size, cp2.size]).toEqual([1, 2]);
+    const hashes = proof.hashes.map((h: string) => Buffer.from(h, 'base64'));
+    expect(() => verifyConsistency(1, 2, cp1.rootHash, cp2.rootHash, hashes)).not.toThrow();
+    expect(() => verifyConsistency(1, 2, cp2.rootHash, cp1.rootHash, hashes)).toThrow();
   });
 });

@@ -127,7 +127,8 @@ export function registerPolicyGate(app: FastifyInstance, deps: GateDeps): RouteE
       request.receipt.evidenceRefs.push(...items.map((item) => ({ id: item.id, sha256: item.sha256 })));
     }
     if (gate.receipt === 'before') {
-      const asked = JSON.stringify({ method: request.method, url: request.url, body: request.body ?? null });
+      // What was authorized: the request (a bill file's bytes as they are, never re-encoded).
+      const asked = Buffer.isBuffer(request.body) ? request.body : JSON.stringify({ method: request.method, url: request.url, body: request.body ?? null });
       try {
         await appendReceipt(deps.ledger, { tenant: principal.tenant, action: gate.action, gate: request.gate, draft: request.receipt, body: asked });
         deps.metrics.observeReceipt(gate.action);
@@ -142,7 +143,11 @@ export function registerPolicyGate(app: FastifyInstance, deps: GateDeps): RouteE
   app.addHook('onSend', async (request, reply, payload) => {
     const draft = request.receipt;
     if (!draft || !request.gate || draft.logIndex !== undefined) return payload;
-    if (reply.statusCode >= 300) return payload;
+    if (reply.statusCode >= 300) {
+      // Nothing happened, so nothing is receipted.
+      reply.removeHeader('x-companyos-receipt');
+      return payload;
+    }
     try {
       const action = request.routeOptions.config.gate!.action;
       await appendReceipt(deps.ledger, { tenant: request.principal!.tenant, action, gate: request.gate, draft, body: String(payload ?? '') });

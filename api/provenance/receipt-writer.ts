@@ -9,7 +9,7 @@ export interface ReceiptFacts {
   gate: Authorization;
   draft: ReceiptDraft;
   /** Digested as the target when the handler named none: what the action answered (or, before it, what was asked). */
-  body: string;
+  body: string | Buffer;
 }
 
 /** Signs a receipt for a privileged action and appends it to the tenant's log. */
