@@ -26,6 +26,7 @@ import { ApprovalStore } from './entities/approval-store.ts';
 import { EntityStore } from './entities/entity-store.ts';
 import { DecisionLog } from './policy/decision-log.ts';
 import { registerPolicyGate, type RouteEntry } from './policy/gate.ts';
+import { PolicyGate } from './policy/policy-gate.ts';
 import { EvidenceStore } from './provenance/evidence-store.ts';
 import { LedgerStore } from './provenance/ledger-store.ts';
 import { approvalRoutes } from './routes/approvals.ts';
@@ -140,7 +141,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook('onClose', () => decisions.close());
   app.decorate('decisionLog', decisions);
   app.decorate('ledgerStore', ledger);
-  app.decorate('routeInventory', registerPolicyGate(app, { engine, decisions, ledger, approvals, evidence, pipeline, metrics, env }));
+  app.decorate('routeInventory', registerPolicyGate(app, new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env })));
 
   const publisher = options.publishTo ? new KafkaEventPublisher(options.publishTo.brokers, options.publishTo.topic) : undefined;
   if (publisher) app.addHook('onClose', () => publisher.close());

@@ -15,6 +15,10 @@ import { buildProject, httpLineageSink, listBuildRuns, loadPricing, type BuildRe
 import { migrateWarehouse, openWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { jwtSecret, warehouseConfig, type PlatformConfig } from './config.ts';
 import { findRunningPlatform } from './running-platform.ts';
+import { openLocalGate } from './local-gate.ts';
+import type { PolicyAction } from '../policies/index.ts';
+
+type LocalGate = Awaited<ReturnType<typeof openLocalGate>>;
 
 /** A build as the CLI asks for it: the tenant is always summit-internal, the platform operator. */
 export type ClientBuildRequest = Omit<BuildRequest, 'tenant' | 'lineageSink'>;
@@ -54,7 +58,7 @@ export async function connectPlatform(config: PlatformConfig): Promise<PlatformC
   if (url) return new HttpPlatformClient(url, new TokenAuthority(secret), { env: config.env, region: config.region });
   const warehouse = await openWarehouse(warehouseConfig(config));
   await migrateWarehouse(warehouse);
-  return new LocalPlatformClient(warehouse, config);
+  return new LocalPlatformClient(warehouse, config, await openLocalGate(warehouse, config));
 }
 
 class LocalPlatformClient implements PlatformClient {
@@ -65,6 +69,7 @@ class LocalPlatformClient implements PlatformClient {
   constructor(
     private readonly warehouse: Warehouse,
     private readonly config: PlatformConfig,
+    private readonly local: LocalGate,
   ) {
     this.description = `the ${warehouse.engine} warehouse at ${warehouse.location}`;
     this.pipeline = new IngestPipeline(warehouse, { dedupeWindowDays: config.dedupeWindowDays });
@@ -84,7 +89,9 @@ class LocalPlatformClient implements PlatformClient {
 
   build(request: ClientBuildRequest): Promise<BuildReport> {
     const lineageSink = this.config.openLineageUrl ? httpLineageSink(this.config.openLineageUrl) : undefined;
-    return buildProject(this.warehouse, { ...request, tenant: TENANT_ZERO, lineageSink });
+    return this.privileged('run_transforms', { id: 'warehouse', kind: 'Warehouse' }, request, 'build', () =>
+      buildProject(this.warehouse, { ...request, tenant: TENANT_ZERO, lineageSink }),
+    );
   }
 
   buildRuns(limit: number): Promise<BuildRun[]> {
@@ -92,11 +99,15 @@ class LocalPlatformClient implements PlatformClient {
   }
 
   importBill(path: string, options: { format?: BillFormat; fileName: string }): Promise<BillImportReport> {
-    return importBillFile(this.warehouse, path, { tenant: TENANT_ZERO, ...options });
+    return this.privileged('import_bills', { id: 'bills', kind: 'Bills' }, { file: options.fileName, format: options.format }, 'bills import', () =>
+      importBillFile(this.warehouse, path, { tenant: TENANT_ZERO, ...options }),
+    );
   }
 
   recordTrueCosts(simulationId: string, rows: TrueCost[]): Promise<void> {
-    return recordTrueCosts(this.warehouse, TENANT_ZERO, simulationId, rows);
+    return this.privileged('import_bills', { id: 'bills', kind: 'Bills' }, { simulationId, rows: rows.length }, 'simulate (true costs)', () =>
+      recordTrueCosts(this.warehouse, TENANT_ZERO, simulationId, rows),
+    );
   }
 
   finopsSummary(): Promise<FinopsSummary> {
@@ -110,11 +121,20 @@ class LocalPlatformClient implements PlatformClient {
   }
 
   generateInvoices(period: string): Promise<InvoiceRun> {
-    return generateInvoices(this.warehouse, TENANT_ZERO, period, this.config.invoiceWebhook);
+    return this.privileged('generate_invoices', { id: 'invoices', kind: 'Invoices' }, { period }, 'invoices generate', () =>
+      generateInvoices(this.warehouse, TENANT_ZERO, period, this.config.invoiceWebhook),
+    );
   }
 
-  close(): Promise<void> {
-    return this.warehouse.close();
+  async close(): Promise<void> {
+    await this.local.close();
+    await this.warehouse.close();
+  }
+
+  /** The same gate and receipt the API route would apply, receipt first: these actions cannot be undone. */
+  private privileged<T>(action: PolicyAction, resource: { id: string; kind: string }, request: unknown, what: string, act: () => Promise<T>): Promise<T> {
+    const { gate, principal } = this.local;
+    return gate.runPrivileged(principal, action, { ...resource, tenant: TENANT_ZERO, data_class: 'confidential', region: principal.region }, request, what, act);
   }
 }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DuckDBWarehouse } from '../warehouse/index.ts';
 import { killAllCliProcesses, runCli, startPlatform, TempDirs } from './support/cli.ts';
 
 describe('companyos build, end to end', () => {
@@ -57,6 +58,19 @@ describe('companyos build, end to end', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('events.ndjson');
     expect(refused.stderr).not.toContain('    at ');
+
+    // Working on the warehouse directly is no side door: each privileged command was decided and receipted.
+    const warehouse = await DuckDBWarehouse.open(join(dataDir, 'warehouse.duckdb'));
+    try {
+      const receipts = await warehouse.query<{ entry: string }>("SELECT entry FROM ledger_entries WHERE tenant_id = 'summit-internal' ORDER BY log_index");
+      const actions = receipts.map((r) => JSON.parse(Buffer.from(JSON.parse(r.entry).payload, 'base64').toString('utf8')).predicate);
+      expect(actions.map((p: { action: string }) => p.action)).toEqual(['import_bills', 'import_bills', 'import_bills', 'run_transforms', 'generate_invoices', 'import_bills']);
+      expect(new Set(actions.map((p: { actor: string }) => p.actor))).toEqual(new Set(['summit-internal/companyos-cli']));
+      const [decisions] = await warehouse.query<{ n: number }>("SELECT count(*) AS n FROM policy_decisions WHERE principal = 'summit-internal/companyos-cli' AND decision = 'allow'");
+      expect(decisions!.n).toBe(6);
+    } finally {
+      await warehouse.close();
+    }
   });
 
   it('builds the meters of the seeded demo data through the running platform', { timeout: 90_000 }, async () => {

@@ -45,7 +45,8 @@ export class DecisionLog {
 
   constructor(
     private readonly warehouse: Warehouse,
-    private readonly log: FastifyBaseLogger,
+    /** Where write failures are reported (also used by the gate for its own). */
+    readonly log: Pick<FastifyBaseLogger, 'error'>,
     private readonly flushAfterMs = 200,
   ) {}
 

@@ -54,10 +54,10 @@ const tenantName = (t: number) => `bench-t${String(t).padStart(2, '0')}`;
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 const count = (n: number) => Math.round(n).toLocaleString('en-US');
 
-/** The sum of every sample of the counters whose name matches, or undefined when /metrics has none. */
-function counterSum(metrics: string, name: RegExp): number | undefined {
-  const samples = metrics.split('\n').filter((line) => !line.startsWith('#') && name.test(line.split(/[{ ]/)[0]!));
-  return samples.length ? samples.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0) : undefined;
+/** The sum of a counter's samples whose labels include `having` (e.g. `decision="deny"`), or undefined when /metrics has no such counter. */
+function counterSum(metrics: string, name: string, having = ''): number | undefined {
+  const samples = metrics.split('\n').filter((line) => line.split(/[{ ]/)[0] === name && line.includes(having));
+  return metrics.includes(`# TYPE ${name} counter`) ? samples.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0) : undefined;
 }
 
 async function buildGraph(client: Client, tenants: TenantState[]): Promise<void> {
@@ -177,12 +177,17 @@ try {
   const after = (await client.call('GET', '/metrics')).body;
 
   const succeeded = (flows: readonly Flow[]) => flows.reduce((n, f) => n + (result.flows.get(f)?.latencies.length ?? 0), 0);
-  const fromMetrics = (name: RegExp) => {
-    const [a, b] = [counterSum(before, name), counterSum(after, name)];
-    return a === undefined || b === undefined ? undefined : `${count((b - a) / result.seconds)}/s (from /metrics)`;
+  const delta = (name: string, having?: string) => {
+    const [a, b] = [counterSum(before, name, having), counterSum(after, name, having)];
+    return a === undefined || b === undefined ? undefined : b - a;
   };
-  const decisions = fromMetrics(/^companyos_\w*decision\w*_total$/) ?? `${count(succeeded(FLOWS) / result.seconds)}/s (computed: one per gated request; /metrics has no decision counter)`;
-  const receipts = fromMetrics(/^companyos_\w*receipt\w*_total$/) ?? `${count(succeeded(RECEIPTED) / result.seconds)}/s (computed: one per create/grant/approval; /metrics has no receipt counter)`;
+  const [decided, denied, appended] = [delta('companyos_policy_decisions_total'), delta('companyos_policy_decisions_total', 'decision="deny"'), delta('companyos_receipts_appended_total')];
+  const decisions = decided === undefined
+    ? `${count(succeeded(FLOWS) / result.seconds)}/s (computed: one per gated request; /metrics has no decision counter)`
+    : `${count(decided / result.seconds)}/s (${count(decided)} in the window from /metrics, ${count(denied ?? 0)} denies)`;
+  const receipts = appended === undefined
+    ? `${count(succeeded(RECEIPTED) / result.seconds)}/s (computed: one per create/grant/approval; /metrics has no receipt counter)`
+    : `${count(appended / result.seconds)}/s (${count(appended)} from /metrics)`;
   printReport(result, baseline, decisions, receipts);
   if (platform.died) console.log(`WARNING: ${platform.died}; the errors after it are refused connections, not policy or API answers.`);
 
