@@ -31,6 +31,7 @@ import { EvidenceStore } from './provenance/evidence-store.ts';
 import { LedgerStore } from './provenance/ledger-store.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { entityRoutes } from './routes/entities.ts';
+import { graphRoutes } from './routes/graph.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { provenanceRoutes } from './routes/provenance.ts';
 
@@ -168,7 +169,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   invoiceRoutes(app, { warehouse: options.warehouse, webhook: options.invoiceWebhook });
   operationsRoutes(app, { warehouse: options.warehouse, metrics });
   policyRoutes(app, { engine, decisions, region });
-  entityRoutes(app, { entities, approvals, region });
+  entityRoutes(app, { entities, region });
+  graphRoutes(app, { entities });
   approvalRoutes(app, { entities, approvals });
   provenanceRoutes(app, { ledger, evidence, region });
 

@@ -4,7 +4,7 @@ import { parseRationale, RATIONALE_CATEGORIES, type ApprovalRequest, type Approv
 import type { EntityStore } from '../entities/entity-store.ts';
 import { ApiError } from '../errors.ts';
 import { created, gatedErrorReplies } from '../route-schemas.ts';
-import { asResource } from './entities.ts';
+import { asResource } from '../entities/entity-resource.ts';
 
 interface ApprovalBody {
   entityId: string;

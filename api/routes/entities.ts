@@ -1,47 +1,22 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ResourceAttributes } from '../../policies/engine.ts';
-import type { ApprovalStore } from '../entities/approval-store.ts';
-import { checkEdgeInput, checkEntityInput, DATA_CLASSES, ENTITY_TYPES, type Entity, type EntityType } from '../entities/entity-model.ts';
+import type { FastifyInstance } from 'fastify';
+import { checkEdgeInput, checkEntityInput, DATA_CLASSES, ENTITY_TYPES, type EntityType } from '../entities/entity-model.ts';
+import { entityResource, entityTarget, loadedEntity } from '../entities/entity-resource.ts';
 import type { EntityStore } from '../entities/entity-store.ts';
-import { traverse } from '../entities/lineage.ts';
-import { ApiError } from '../errors.ts';
 import { created, gatedErrorReplies } from '../route-schemas.ts';
 
 export interface EntityRouteDeps {
   entities: EntityStore;
-  approvals: ApprovalStore;
   /** Where new entities live unless they say otherwise. */
   region: string;
 }
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 128 } } } as const;
 const MAX_BATCH = 5_000;
-const loaded = new WeakMap<FastifyRequest, Entity>();
 
-/** The entity named by `:id`, as the policy engine sees it; 404 when there is none. */
-function entityResource(deps: EntityRouteDeps) {
-  return async (request: FastifyRequest): Promise<ResourceAttributes> => {
-    const id = (request.params as { id: string }).id;
-    const entity = await deps.entities.get(id);
-    if (!entity) throw new ApiError('ENTITY_NOT_FOUND', `No entity ${id}.`);
-    loaded.set(request, entity);
-    return asResource(entity);
-  };
-}
-
-/** What a receipt names as acted on: the entity, digested as its new state. */
-function entityTarget(entity: Entity, state: unknown = entity): { name: string; sha256: string } {
-  return { name: `${entity.type}/${entity.id}`, sha256: createHash('sha256').update(JSON.stringify(state)).digest('hex') };
-}
-
-export function asResource(entity: Entity): ResourceAttributes {
-  return { id: entity.id, tenant: entity.tenant, kind: entity.type, data_class: entity.dataClass, region: entity.region };
-}
-
-/** The entity graph: Person, Company, Asset, Workflow, Policy, Tenant, Invoice, Runbook, Incident and the edges between them. */
+/** Entities: Person, Company, Asset, Workflow, Policy, Tenant, Invoice, Runbook, Incident (their edges: `graph.ts`). */
 export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void {
-  const byId = entityResource(deps);
+  const byId = entityResource(deps.entities);
 
   app.post(
     '/v1/entities',
@@ -139,7 +114,7 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
   app.get<{ Params: { id: string } }>(
     '/v1/entities/:id',
     { schema: { summary: 'An entity (policy-checked read)', tags: ['entities'], params: idParams, response: gatedErrorReplies }, config: { gate: { action: 'read', resource: byId } } },
-    (request) => loaded.get(request)!,
+    (request) => loadedEntity(request),
   );
 
   app.patch<{ Params: { id: string }; Body: { name?: string; dataClass?: string; region?: string; attributes?: Record<string, unknown> } }>(
@@ -149,7 +124,7 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
       config: { gate: { privileged: true, action: 'update', resource: byId } },
     },
     async (request) => {
-      const current = loaded.get(request)!;
+      const current = loadedEntity(request);
       const patch = checkEntityInput({ ...current, ...request.body, type: current.type, id: current.id }, 'body');
       const next = await deps.entities.update(current, { ...current, name: patch.name, dataClass: patch.dataClass!, region: patch.region!, attributes: patch.attributes ?? {} }, request.gate!.principalId);
       request.receipt!.target = entityTarget(next);
@@ -170,84 +145,11 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
       config: { gate: { privileged: true, action: 'delete', resource: byId } },
     },
     async (request) => {
-      const entity = loaded.get(request)!;
+      const entity = loadedEntity(request);
       await deps.entities.delete(entity, request.gate!.principalId);
       request.receipt!.target = entityTarget(entity, { ...entity, deleted: true });
       request.receipt!.rollback = () => deps.entities.restore([{ ...entity, version: entity.version + 1 }], entity, `rollback:${request.receipt!.id}`);
       return { deleted: true, entityId: entity.id, requestedBy: request.gate!.principalId, approvers: request.gate!.approvers, receiptId: request.receipt!.id };
     },
-  );
-
-  app.post<{ Params: { id: string }; Body: { subjectId: string; entitlement: string; expiresAt?: string } }>(
-    '/v1/entities/:id/entitlements',
-    {
-      schema: {
-        summary: 'Entitle a person, company or tenant to this entity: an ENTITLED_TO edge (privileged: receipted)',
-        tags: ['entities'],
-        params: idParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['subjectId', 'entitlement'],
-          properties: { subjectId: { type: 'string', maxLength: 128 }, entitlement: { type: 'string', minLength: 1, maxLength: 200 }, expiresAt: { type: 'string', format: 'date-time' } },
-        },
-        response: { ...created, ...gatedErrorReplies },
-      },
-      config: { gate: { privileged: true, action: 'grant', resource: byId } },
-    },
-    async (request, reply) => {
-      const entity = loaded.get(request)!;
-      const { subjectId, entitlement, expiresAt } = request.body;
-      const [edge] = await deps.entities.createEdges(
-        entity.tenant,
-        [{ type: 'ENTITLED_TO', from: subjectId, to: entity.id, attributes: { entitlement, ...(expiresAt ? { expiresAt } : {}) } }],
-        request.gate!.principalId,
-      );
-      request.receipt!.rollback = () => deps.entities.removeEdges([edge!], `rollback:${request.receipt!.id}`);
-      return reply.code(201).send({ ...edge, receiptId: request.receipt!.id });
-    },
-  );
-
-  app.post(
-    '/v1/edges',
-    {
-      schema: { summary: 'Relate two entities of the tenant: OWNS, MEMBER_OF, ENTITLED_TO, TRIGGERS, EMITS, GOVERNS, BILLS_TO (privileged: receipted)', tags: ['entities'], body: { type: 'object' }, response: { ...created, ...gatedErrorReplies } },
-      config: {
-        gate: {
-          privileged: true,
-          action: 'update',
-          resource: async (request) => {
-            const input = checkEdgeInput(request.body, 'body');
-            const from = await deps.entities.get(input.from);
-            if (!from) throw new ApiError('ENTITY_NOT_FOUND', `No entity ${input.from}.`);
-            return asResource(from);
-          },
-        },
-      },
-    },
-    async (request, reply) => {
-      const [edge] = await deps.entities.createEdges(request.principal!.tenant, [checkEdgeInput(request.body, 'body')], request.gate!.principalId);
-      request.receipt!.rollback = () => deps.entities.removeEdges([edge!], `rollback:${request.receipt!.id}`);
-      return reply.code(201).send({ ...edge, receiptId: request.receipt!.id });
-    },
-  );
-
-  app.get<{ Params: { id: string }; Querystring: { depth: number; direction: 'out' | 'in' | 'both' } }>(
-    '/v1/entities/:id/lineage',
-    {
-      schema: {
-        summary: 'The graph around an entity, breadth first to `depth` hops: nodes with their distance, and the edges between them',
-        tags: ['entities'],
-        params: idParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { depth: { type: 'integer', minimum: 1, maximum: 10, default: 2 }, direction: { type: 'string', enum: ['out', 'in', 'both'], default: 'both' } },
-        },
-        response: gatedErrorReplies,
-      },
-      config: { gate: { action: 'read', resource: byId } },
-    },
-    (request) => traverse(deps.entities, loaded.get(request)!, request.query.depth, request.query.direction),
   );
 }

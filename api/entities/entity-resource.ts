@@ -1,0 +1,35 @@
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { ResourceAttributes } from '../../policies/engine.ts';
+import { ApiError } from '../errors.ts';
+import type { Entity } from './entity-model.ts';
+import type { EntityStore } from './entity-store.ts';
+
+const loaded = new WeakMap<FastifyRequest, Entity>();
+
+/** The entity named by `:id`, as the policy engine sees it; 404 when there is none. The handler gets it from `loadedEntity`. */
+export function entityResource(entities: EntityStore) {
+  return async (request: FastifyRequest): Promise<ResourceAttributes> => {
+    const id = (request.params as { id: string }).id;
+    const entity = await entities.get(id);
+    if (!entity) throw new ApiError('ENTITY_NOT_FOUND', `No entity ${id}.`);
+    loaded.set(request, entity);
+    return asResource(entity);
+  };
+}
+
+/** The entity `entityResource` found for this request. */
+export function loadedEntity(request: FastifyRequest): Entity {
+  const entity = loaded.get(request);
+  if (!entity) throw new Error(`${request.routeOptions.url} reads an entity its gate did not load`);
+  return entity;
+}
+
+/** What a receipt names as acted on: the entity, digested as its new state. */
+export function entityTarget(entity: Entity, state: unknown = entity): { name: string; sha256: string } {
+  return { name: `${entity.type}/${entity.id}`, sha256: createHash('sha256').update(JSON.stringify(state)).digest('hex') };
+}
+
+export function asResource(entity: Entity): ResourceAttributes {
+  return { id: entity.id, tenant: entity.tenant, kind: entity.type, data_class: entity.dataClass, region: entity.region };
+}
