@@ -92,6 +92,15 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     expect(stored).toEqual({ channel: 'kafka', event_id: 'e1', reason_code: 'CODE' });
   });
 
+  it('concurrent inserts each succeed or fail on their own rows (group commit on DuckDB)', async () => {
+    const columns = ['tenant_id', 'log_index', 'receipt_id', 'entry', 'leaf_hash', 'disclosures', 'key_id', 'appended_at'];
+    const row = (index: SqlValue) => [['t', index, `r-${String(index)}`, '{}', 'ab', '[]', 'k', new Date()]];
+    const outcomes = await Promise.allSettled([1, 2, 'not-a-number', 4].map((i) => db.warehouse.insert('ledger_entries', columns, row(i))));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const rows = await db.warehouse.query<{ log_index: number }>('SELECT log_index FROM ledger_entries ORDER BY log_index');
+    expect(rows.map((r) => Number(r.log_index))).toEqual([1, 2, 4]);
+  });
+
   it('writes each dedupe key once: within a call, across calls, and per tenant', async () => {
     const first = await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('a'), eventRow('b')]);
     expect(first).toEqual({ inserted: 2, duplicate: [false, true, false] });

@@ -183,10 +183,10 @@ try {
   };
   const [decided, denied, appended] = [delta('companyos_policy_decisions_total'), delta('companyos_policy_decisions_total', 'decision="deny"'), delta('companyos_receipts_appended_total')];
   const decisions = decided === undefined
-    ? `${count(succeeded(FLOWS) / result.seconds)}/s (computed: one per gated request; /metrics has no decision counter)`
+    ? `${count(succeeded(FLOWS) / result.seconds)}/s (computed: one per gated request; no decision counter in /metrics, or it did not answer)`
     : `${count(decided / result.seconds)}/s (${count(decided)} in the window from /metrics, ${count(denied ?? 0)} denies)`;
   const receipts = appended === undefined
-    ? `${count(succeeded(RECEIPTED) / result.seconds)}/s (computed: one per create/grant/approval; /metrics has no receipt counter)`
+    ? `${count(succeeded(RECEIPTED) / result.seconds)}/s (computed: one per create/grant/approval; no receipt counter in /metrics, or it did not answer)`
     : `${count(appended / result.seconds)}/s (${count(appended)} from /metrics)`;
   printReport(result, baseline, decisions, receipts);
   if (platform.died) console.log(`WARNING: ${platform.died}; the errors after it are refused connections, not policy or API answers.`);

@@ -28,6 +28,21 @@ const CHECKPOINT_EVERY_ROWS = 100_000;
 const WAL_BACKSTOP = '512MB';
 
 
+interface InsertGroup {
+  parts: (readonly (readonly SqlValue[])[])[];
+  done: Promise<void>;
+  /** When appending the group together failed: each part's own outcome (undefined = written). */
+  failed?: unknown[];
+}
+
+/** What one insert of a group comes to: its rows written, or its own error. */
+async function settled(group: InsertGroup, rows: readonly (readonly SqlValue[])[]): Promise<number> {
+  await group.done;
+  const error = group.failed?.[group.parts.indexOf(rows)];
+  if (error) throw error;
+  return rows.length;
+}
+
 /**
  * The embedded warehouse. One process owns the file; writes go through one
  * connection, one at a time, and reads use their own connections (DuckDB's
@@ -43,6 +58,7 @@ export class DuckDBWarehouse implements Warehouse {
   private readonly columnTypes = new Map<string, Promise<Map<string, DuckDBType>>>();
   /** Appenders kept open between commits (creating one per commit costs ~10% of ingest). */
   private readonly appenders = new Map<string, DuckDBAppender>();
+  private readonly insertGroups = new Map<string, InsertGroup>();
   private closed = false;
   private rowsSinceCheckpoint = 0;
 
@@ -106,8 +122,33 @@ export class DuckDBWarehouse implements Warehouse {
     });
   }
 
+  /**
+   * Group commit: inserts into the same table that arrive while the writer is
+   * busy are appended and committed together, since a commit costs about a
+   * millisecond however few rows it carries. If a group fails, each insert in
+   * it is retried alone, so one bad insert fails only its own caller.
+   */
   insert(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<number> {
-    return this.writeLock.run(() => this.append(table, columns, rows));
+    if (rows.length === 0) return Promise.resolve(0);
+    const key = `${table}(${columns.join(',')})`;
+    const waiting = this.insertGroups.get(key);
+    if (waiting) {
+      waiting.parts.push(rows);
+      return settled(waiting, rows);
+    }
+    const group: InsertGroup = { parts: [rows], done: Promise.resolve() };
+    this.insertGroups.set(key, group);
+    group.done = this.writeLock.run(async () => {
+      // From here on, new inserts start the next group.
+      if (this.insertGroups.get(key) === group) this.insertGroups.delete(key);
+      if (group.parts.length === 1) return void (await this.append(table, columns, rows));
+      try {
+        await this.append(table, columns, group.parts.flat());
+      } catch {
+        group.failed = await Promise.all(group.parts.map((part) => this.append(table, columns, part).then(() => undefined, (error: unknown) => error)));
+      }
+    });
+    return settled(group, rows);
   }
 
   async insertCsv(table: string, columns: readonly string[], path: string): Promise<void> {
