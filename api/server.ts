@@ -135,7 +135,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const engine = new PolicyEngine(loadPolicyBundle(options.policy?.dir));
   const keyring = options.ledger?.keyring ?? (options.ledger?.keysDir ? await Keyring.open(options.ledger.keysDir, LEDGER_KEY_NAME) : Keyring.inMemory(LEDGER_KEY_NAME));
   const decisions = new DecisionLog(options.warehouse, app.log);
-  const ledger = new LedgerStore(options.warehouse, keyring);
+  const ledger = new LedgerStore(options.warehouse, keyring, app.log);
   const entities = new EntityStore(options.warehouse, region);
   const approvals = new ApprovalStore(options.warehouse);
   const evidence = new EvidenceStore(options.warehouse);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Row, SqlValue, Warehouse } from '../../warehouse/index.ts';
 import { ApiError } from '../errors.ts';
+import { EntityCache } from './entity-cache.ts';
 import type { Edge, EdgeInput, EdgeType, Entity, EntityInput, EntityType } from './entity-model.ts';
 
 const ENTITY_COLUMNS = [
@@ -21,6 +22,8 @@ FROM entities`;
  * action appends the state before it, so history shows both.
  */
 export class EntityStore {
+  private readonly cache = new EntityCache();
+
   constructor(
     private readonly warehouse: Warehouse,
     private readonly defaultRegion: string,
@@ -52,8 +55,13 @@ export class EntityStore {
 
   /** The entity's current state in whichever tenant holds it; undefined when there is none or it was deleted. */
   async get(id: string): Promise<Entity | undefined> {
+    const cached = this.cache.get(id);
+    if (cached !== undefined) return cached ?? undefined;
     const [row] = await this.warehouse.query(`${LATEST_ENTITY} WHERE entity_id = ? GROUP BY entity_id`, [id]);
-    return row && Number(row.deleted_) === 0 ? toEntity(row) : undefined;
+    const entity = row && Number(row.deleted_) === 0 ? toEntity(row) : undefined;
+    // An id never written is not cached: it may be created any moment.
+    if (row) this.cache.set(id, entity ?? null);
+    return entity;
   }
 
   async list(tenant: string, filter: { type?: EntityType; after?: string; limit: number }): Promise<Entity[]> {
@@ -74,12 +82,19 @@ export class EntityStore {
 
   /** Current states of `ids` within a tenant (deleted ones left out). */
   async getMany(tenant: string, ids: readonly string[]): Promise<Entity[]> {
-    if (ids.length === 0) return [];
+    const found: Entity[] = [];
+    const missing: string[] = [];
+    for (const id of ids) {
+      const cached = this.cache.get(id);
+      if (cached === undefined) missing.push(id);
+      else if (cached && cached.tenant === tenant) found.push(cached);
+    }
+    if (missing.length === 0) return found;
     const rows = await this.warehouse.query(
-      `${LATEST_ENTITY} WHERE tenant_id = ? AND entity_id IN (${ids.map(() => '?').join(', ')}) GROUP BY entity_id HAVING argMax(deleted, version) = 0`,
-      [tenant, ...ids],
+      `${LATEST_ENTITY} WHERE tenant_id = ? AND entity_id IN (${missing.map(() => '?').join(', ')}) GROUP BY entity_id HAVING argMax(deleted, version) = 0`,
+      [tenant, ...missing],
     );
-    return rows.map(toEntity);
+    return [...found, ...rows.map(toEntity)];
   }
 
   /** Appends `next` as the entity's new version. */
@@ -145,11 +160,14 @@ export class EntityStore {
   }
 
   private async writeVersions(entities: readonly Entity[], by: string, at: Date, deleted = 0): Promise<void> {
+    // Forgotten first: if the write fails, the next read asks the warehouse.
+    for (const e of entities) this.cache.forget(e.id);
     await this.warehouse.insert(
       'entities',
       ENTITY_COLUMNS,
       entities.map((e) => [e.tenant, e.id, e.version, e.type, e.name, e.dataClass, e.region, JSON.stringify(e.attributes), deleted, by, at]),
     );
+    for (const e of entities) this.cache.set(e.id, deleted ? null : { ...e, updatedAt: at.toISOString() });
   }
 
   private async writeEdges(edges: readonly Edge[], by: string, deleted: number): Promise<void> {

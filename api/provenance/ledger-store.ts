@@ -1,5 +1,6 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { hashLeaf, MerkleTree, signCheckpoint, type Keyring } from '../../ledger/index.ts';
-import type { Warehouse } from '../../warehouse/index.ts';
+import type { SqlValue, Warehouse } from '../../warehouse/index.ts';
 
 export interface StoredEntry {
   tenant: string;
@@ -18,22 +19,37 @@ export interface SignedCheckpoint {
   note: string;
 }
 
+interface Pending {
+  entry: { receiptId: string; text: string; disclosures: string[]; keyId: string };
+  resolve(index: number): void;
+  reject(error: unknown): void;
+}
+
 const ENTRY_COLUMNS = ['tenant_id', 'log_index', 'receipt_id', 'entry', 'leaf_hash', 'disclosures', 'key_id', 'appended_at'] as const;
 const CHECKPOINT_COLUMNS = ['tenant_id', 'tree_size', 'root_hash', 'note', 'key_id', 'signed_at'] as const;
+/** Receipts kept in memory after they are appended, for fetches that follow. */
+const RECENT_RECEIPTS = 50_000;
 
 /**
  * The per-tenant append-only logs, stored in the warehouse (`ledger_entries`)
- * with each tenant's Merkle tree kept in memory for O(log n) proofs. Appends to
- * one tenant's log are serialized; this process is the log's only writer.
+ * with each tenant's Merkle tree in memory for O(log n) proofs. Appends to one
+ * tenant's log are group-committed in order: what queues while a write is in
+ * flight goes out as the next write, with consecutive indexes. This process is
+ * the logs' only writer.
  */
 export class LedgerStore {
   private readonly trees = new Map<string, Promise<MerkleTree>>();
-  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly queues = new Map<string, Pending[]>();
+  private readonly draining = new Set<string>();
+  private readonly recent = new Map<string, StoredEntry>();
+  private readonly latest = new Map<string, SignedCheckpoint & { keyId: string }>();
+  private readonly persisted = new Map<string, Promise<Set<number>>>();
   private appended = 0;
 
   constructor(
     private readonly warehouse: Warehouse,
     readonly keyring: Keyring,
+    private readonly log: Pick<FastifyBaseLogger, 'error'> = console,
     private readonly originPrefix = 'companyos.dev/ledger',
   ) {}
 
@@ -47,18 +63,46 @@ export class LedgerStore {
   }
 
   /** Appends one entry; resolves with its index once it is stored. Throws, appending nothing, when the warehouse refuses. */
-  append(tenant: string, entry: { receiptId: string; text: string; disclosures: string[]; keyId: string }): Promise<number> {
-    return this.serialized(tenant, async () => {
-      const tree = await this.tree(tenant);
-      const leaf = hashLeaf(entry.text);
-      const index = tree.size;
-      await this.warehouse.insert('ledger_entries', ENTRY_COLUMNS, [
-        [tenant, index, entry.receiptId, entry.text, leaf.toString('hex'), JSON.stringify(entry.disclosures), entry.keyId, new Date()],
-      ]);
-      tree.append(leaf);
-      this.appended += 1;
-      return index;
+  append(tenant: string, entry: Pending['entry']): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      const queue = this.queues.get(tenant) ?? [];
+      queue.push({ entry, resolve, reject });
+      this.queues.set(tenant, queue);
+      if (!this.draining.has(tenant)) void this.drain(tenant);
     });
+  }
+
+  private async drain(tenant: string): Promise<void> {
+    this.draining.add(tenant);
+    const queue = this.queues.get(tenant)!;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.splice(0);
+        try {
+          const tree = await this.tree(tenant);
+          const at = new Date();
+          const leaves = batch.map((p) => hashLeaf(p.entry.text));
+          const entries = batch.map((p, i): StoredEntry => ({
+            tenant, logIndex: tree.size + i, receiptId: p.entry.receiptId, entry: p.entry.text, disclosures: p.entry.disclosures, keyId: p.entry.keyId, appendedAt: at,
+          }));
+          await this.warehouse.insert(
+            'ledger_entries',
+            ENTRY_COLUMNS,
+            entries.map((e, i) => [tenant, e.logIndex, e.receiptId, e.entry, leaves[i]!.toString('hex'), JSON.stringify(e.disclosures), e.keyId, at]),
+          );
+          leaves.forEach((leaf) => tree.append(leaf));
+          this.appended += batch.length;
+          entries.forEach((e, i) => {
+            this.remember(e);
+            batch[i]!.resolve(e.logIndex);
+          });
+        } catch (error) {
+          for (const pending of batch) pending.reject(error);
+        }
+      }
+    } finally {
+      this.draining.delete(tenant);
+    }
   }
 
   async size(tenant: string): Promise<number> {
@@ -66,12 +110,14 @@ export class LedgerStore {
   }
 
   async entryByReceipt(tenant: string, receiptId: string): Promise<StoredEntry | undefined> {
-    const [row] = await this.warehouse.query('SELECT * FROM ledger_entries WHERE tenant_id = ? AND receipt_id = ? LIMIT 1', [tenant, receiptId]);
-    return row && toEntry(row);
+    const entry = await this.findReceipt(receiptId);
+    return entry?.tenant === tenant ? entry : undefined;
   }
 
   /** A receipt in whichever tenant's log holds it. */
   async findReceipt(receiptId: string): Promise<StoredEntry | undefined> {
+    const recent = this.recent.get(receiptId);
+    if (recent) return recent;
     const [row] = await this.warehouse.query('SELECT * FROM ledger_entries WHERE receipt_id = ? LIMIT 1', [receiptId]);
     return row && toEntry(row);
   }
@@ -85,22 +131,25 @@ export class LedgerStore {
     return rows.map(toEntry);
   }
 
-  /** A signed checkpoint of the log as it is now (or at `size`), stored the first time a size is signed. */
-  checkpoint(tenant: string, size?: number): Promise<SignedCheckpoint> {
-    return this.serialized(tenant, async () => {
-      const tree = await this.tree(tenant);
-      const at = size ?? tree.size;
-      const [stored] = await this.warehouse.query('SELECT note FROM ledger_checkpoints WHERE tenant_id = ? AND tree_size = ? LIMIT 1', [tenant, at]);
-      const rootHash = tree.root(at);
-      if (stored) return { size: at, rootHash, note: String(stored.note) };
-      const key = this.keyring.active;
-      const note = signCheckpoint({ origin: this.origin(tenant), size: at, rootHash }, key);
-      await this.warehouse.insert('ledger_checkpoints', CHECKPOINT_COLUMNS, [[tenant, at, rootHash.toString('base64'), note, key.keyId, new Date()]]);
-      return { size: at, rootHash, note };
-    });
+  /**
+   * A signed checkpoint of the log as it is now (or at `size`). Ed25519 signs
+   * deterministically, so signing a size again gives the same note; each size
+   * is also stored once (in the background) for later consistency proofs.
+   */
+  async checkpoint(tenant: string, size?: number): Promise<SignedCheckpoint> {
+    const tree = await this.tree(tenant);
+    const at = size ?? tree.size;
+    const latest = this.latest.get(tenant);
+    const key = this.keyring.active;
+    if (latest?.size === at && latest.keyId === key.keyId) return latest;
+    const rootHash = tree.root(at);
+    const checkpoint = { size: at, rootHash, note: signCheckpoint({ origin: this.origin(tenant), size: at, rootHash }, key) };
+    if (at === tree.size) this.latest.set(tenant, { ...checkpoint, keyId: key.keyId });
+    void this.persist(tenant, checkpoint, key.keyId);
+    return checkpoint;
   }
 
-  /** The largest checkpoint signed before `size`, if any: what a verifier saw earlier. */
+  /** The largest checkpoint stored before `size`, if any: what a verifier saw earlier. */
   async previousCheckpoint(tenant: string, size: number): Promise<SignedCheckpoint | undefined> {
     const [row] = await this.warehouse.query(
       'SELECT tree_size, root_hash, note FROM ledger_checkpoints WHERE tenant_id = ? AND tree_size < ? AND tree_size > 0 ORDER BY tree_size DESC LIMIT 1',
@@ -117,6 +166,36 @@ export class LedgerStore {
     return (await this.tree(tenant)).consistencyProof(size1, size2);
   }
 
+  private async persist(tenant: string, checkpoint: SignedCheckpoint, keyId: string): Promise<void> {
+    try {
+      let stored = this.persisted.get(tenant);
+      if (!stored) {
+        stored = this.warehouse
+          .query<{ tree_size: SqlValue }>('SELECT tree_size FROM ledger_checkpoints WHERE tenant_id = ?', [tenant])
+          .then((rows) => new Set(rows.map((r) => Number(r.tree_size))));
+        this.persisted.set(tenant, stored);
+      }
+      const sizes = await stored;
+      if (sizes.has(checkpoint.size)) return;
+      sizes.add(checkpoint.size);
+      await this.warehouse.insert('ledger_checkpoints', CHECKPOINT_COLUMNS, [
+        [tenant, checkpoint.size, checkpoint.rootHash.toString('base64'), checkpoint.note, keyId, new Date()],
+      ]).catch((error: unknown) => {
+        sizes.delete(checkpoint.size);
+        throw error;
+      });
+    } catch (error) {
+      // A checkpoint not stored is only a missed consistency anchor: it can be signed again, identically.
+      this.persisted.delete(tenant);
+      this.log.error({ err: error, tenant, size: checkpoint.size }, 'could not store a signed checkpoint');
+    }
+  }
+
+  private remember(entry: StoredEntry): void {
+    this.recent.set(entry.receiptId, entry);
+    if (this.recent.size > RECENT_RECEIPTS) this.recent.delete(this.recent.keys().next().value!);
+  }
+
   private tree(tenant: string): Promise<MerkleTree> {
     let tree = this.trees.get(tenant);
     if (!tree) {
@@ -128,12 +207,6 @@ export class LedgerStore {
       this.trees.set(tenant, tree);
     }
     return tree;
-  }
-
-  private serialized<T>(tenant: string, work: () => Promise<T>): Promise<T> {
-    const run = (this.tails.get(tenant) ?? Promise.resolve()).then(work, work);
-    this.tails.set(tenant, run.catch(() => undefined));
-    return run;
   }
 }
 
