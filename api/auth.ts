@@ -38,6 +38,8 @@ const ISSUER = 'companyos';
 /** HS256 bearer tokens with `tenant`, `roles`, `env` and `region` claims. */
 export class TokenAuthority {
   private readonly key: Uint8Array;
+  /** Tokens already verified, until they expire: an HMAC check per request is a measurable share of a gated call. */
+  private readonly verified = new Map<string, { principal: Principal; expiresAt: number }>();
 
   constructor(secret: string) {
     if (secret.length < 32) throw new Error('the JWT secret must be at least 32 characters');
@@ -58,26 +60,37 @@ export class TokenAuthority {
   async verify(header: string | undefined): Promise<Principal> {
     const token = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
     if (!token) throw new ApiError('AUTH_MISSING_TOKEN');
+    const known = this.verified.get(token);
+    if (known && known.expiresAt > Date.now()) return known.principal;
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
       const { tenant, roles, sub, env, region } = payload;
       if (typeof tenant !== 'string' || !Array.isArray(roles)) {
         throw new ApiError('AUTH_INVALID_TOKEN', 'It has no tenant or roles claim.');
       }
-      return {
+      const principal: Principal = {
         tenant,
         roles: roles.filter((r): r is Role => ROLES.includes(r)),
         subject: sub ?? tenant,
         env: typeof env === 'string' ? env : DEFAULT_ENV,
         region: typeof region === 'string' ? region : DEFAULT_REGION,
       };
+      if (typeof payload.exp === 'number') this.remember(token, principal, payload.exp * 1000);
+      return principal;
     } catch (error) {
       if (error instanceof ApiError) throw error;
       if (error instanceof errors.JWTExpired) throw new ApiError('AUTH_TOKEN_EXPIRED');
       throw new ApiError('AUTH_INVALID_TOKEN');
     }
   }
+
+  private remember(token: string, principal: Principal, expiresAt: number): void {
+    if (this.verified.size >= VERIFIED_TOKENS) this.verified.clear();
+    this.verified.set(token, { principal, expiresAt });
+  }
 }
+
+const VERIFIED_TOKENS = 10_000;
 
 export function hasAnyRole(principal: Principal, allowed: readonly Role[]): boolean {
   return principal.roles.some((role) => allowed.includes(role));
