@@ -139,7 +139,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const entities = new EntityStore(options.warehouse, region);
   const approvals = new ApprovalStore(options.warehouse);
   const evidence = new EvidenceStore(options.warehouse);
-  app.addHook('onClose', () => decisions.close());
+  app.addHook('onClose', async () => {
+    await decisions.close();
+    await ledger.close();
+  });
   app.decorate('decisionLog', decisions);
   app.decorate('ledgerStore', ledger);
   app.decorate('routeInventory', registerPolicyGate(app, new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env })));

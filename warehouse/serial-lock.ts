@@ -8,6 +8,11 @@ export class SerialLock {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly holder = new AsyncLocalStorage<true>();
 
+  /** Whether the caller is inside a task of this lock (a transaction in progress). */
+  held(): boolean {
+    return this.holder.getStore() === true;
+  }
+
   run<T>(task: () => Promise<T>): Promise<T> {
     if (this.holder.getStore()) return task();
     const result = this.tail.then(() => this.holder.run(true, task));

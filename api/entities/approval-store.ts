@@ -53,6 +53,9 @@ export function parseRationale(value: unknown): Rationale {
 
 /** Dual control's paperwork: requests for destructive actions and the approvals that answer them. */
 export class ApprovalStore {
+  /** Open requests by tenant, entity and action, as this process (the only writer) last knew them. */
+  private readonly open = new Map<string, ApprovalRequest[]>();
+
   constructor(private readonly warehouse: Warehouse) {}
 
   /** Files a request, or returns the requester's open one for the same action. */
@@ -66,11 +69,15 @@ export class ApprovalStore {
       ['tenant_id', 'request_id', 'entity_id', 'action', 'requested_by', 'requested_at', 'decision_id'],
       [[tenant, request.requestId, entityId, action, requestedBy, request.requestedAt, decisionId]],
     );
+    open.push(request);
     return request;
   }
 
   /** Requests not yet approved (oldest first). */
   async pending(tenant: string, entityId: string, action: string): Promise<ApprovalRequest[]> {
+    const key = `${tenant}\u0000${entityId}\u0000${action}`;
+    const known = this.open.get(key);
+    if (known) return known;
     const rows = await this.warehouse.query(
       `SELECT request_id, requested_by, requested_at FROM approval_requests
        WHERE tenant_id = ? AND entity_id = ? AND action = ?
@@ -79,13 +86,16 @@ export class ApprovalStore {
        ORDER BY requested_at`,
       [tenant, entityId, action, tenant, entityId, tenant],
     );
-    return rows.map((row) => ({
+    const open = rows.map((row) => ({
       requestId: String(row.request_id),
       entityId,
       action,
       requestedBy: String(row.requested_by),
       requestedAt: row.requested_at as Date,
     }));
+    // A concurrent caller may have filled it meanwhile; keep one list.
+    if (!this.open.has(key)) this.open.set(key, open);
+    return this.open.get(key)!;
   }
 
   async approve(tenant: string, request: ApprovalRequest, approver: string, rationale: Rationale, evidenceIds: string[]): Promise<Approval> {
@@ -99,11 +109,16 @@ export class ApprovalStore {
       approvedAt: new Date(),
     };
     await this.write(tenant, request, approval, 'approved');
+    const open = await this.pending(tenant, request.entityId, request.action);
+    const at = open.findIndex((r) => r.requestId === request.requestId);
+    if (at >= 0) open.splice(at, 1);
     return approval;
   }
 
   async rollback(tenant: string, request: ApprovalRequest, approval: Approval): Promise<void> {
     await this.write(tenant, request, approval, 'rolled-back');
+    const open = await this.pending(tenant, request.entityId, request.action);
+    if (!open.some((r) => r.requestId === request.requestId)) open.push(request);
   }
 
   /** The newest live approval of `requestedBy`'s request, within its time to live. */

@@ -29,6 +29,7 @@ const ENTRY_COLUMNS = ['tenant_id', 'log_index', 'receipt_id', 'entry', 'leaf_ha
 const CHECKPOINT_COLUMNS = ['tenant_id', 'tree_size', 'root_hash', 'note', 'key_id', 'signed_at'] as const;
 /** Receipts kept in memory after they are appended, for fetches that follow. */
 const RECENT_RECEIPTS = 50_000;
+const PERSIST_EVERY_MS = 1_000;
 
 /**
  * The per-tenant append-only logs, stored in the warehouse (`ledger_entries`)
@@ -45,6 +46,8 @@ export class LedgerStore {
   private readonly latest = new Map<string, SignedCheckpoint & { keyId: string }>();
   private readonly persisted = new Map<string, Promise<Set<number>>>();
   private appended = 0;
+  private readonly persisting = new Set<Promise<void>>();
+  private readonly lastPersisted = new Map<string, number>();
 
   constructor(
     private readonly warehouse: Warehouse,
@@ -133,8 +136,9 @@ export class LedgerStore {
 
   /**
    * A signed checkpoint of the log as it is now (or at `size`). Ed25519 signs
-   * deterministically, so signing a size again gives the same note; each size
-   * is also stored once (in the background) for later consistency proofs.
+   * deterministically, so signing a size again gives the same note; at most one
+   * a second per tenant is also stored (in the background), as an anchor for
+   * later consistency proofs.
    */
   async checkpoint(tenant: string, size?: number): Promise<SignedCheckpoint> {
     const tree = await this.tree(tenant);
@@ -145,8 +149,18 @@ export class LedgerStore {
     const rootHash = tree.root(at);
     const checkpoint = { size: at, rootHash, note: signCheckpoint({ origin: this.origin(tenant), size: at, rootHash }, key) };
     if (at === tree.size) this.latest.set(tenant, { ...checkpoint, keyId: key.keyId });
-    void this.persist(tenant, checkpoint, key.keyId);
+    // A stored checkpoint is an anchor for later consistency proofs: one a second per tenant is plenty.
+    if (Date.now() - (this.lastPersisted.get(tenant) ?? 0) < PERSIST_EVERY_MS) return checkpoint;
+    this.lastPersisted.set(tenant, Date.now());
+    const persisting = this.persist(tenant, checkpoint, key.keyId);
+    this.persisting.add(persisting);
+    void persisting.then(() => this.persisting.delete(persisting));
     return checkpoint;
+  }
+
+  /** Waits for checkpoints still being stored. */
+  async close(): Promise<void> {
+    await Promise.all(this.persisting);
   }
 
   /** The largest checkpoint stored before `size`, if any: what a verifier saw earlier. */

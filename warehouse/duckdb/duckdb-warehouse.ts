@@ -61,6 +61,9 @@ export class DuckDBWarehouse implements Warehouse {
   /** Appenders kept open between commits (creating one per commit costs ~10% of ingest). */
   private readonly appenders = new Map<string, DuckDBAppender>();
   private readonly insertGroups = new Map<string, InsertGroup>();
+  /** Per table, the group being written: the next one waits for it. */
+  private readonly insertChains = new Map<string, Promise<void>>();
+  private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
   private rowsSinceCheckpoint = 0;
 
@@ -107,8 +110,7 @@ export class DuckDBWarehouse implements Warehouse {
     } catch (error) {
       throw wrap(error, sql);
     } finally {
-      if (this.idleReaders.length < READ_POOL_SIZE) this.idleReaders.push(connection);
-      else connection.closeSync();
+      this.release(connection);
     }
   }
 
@@ -125,13 +127,15 @@ export class DuckDBWarehouse implements Warehouse {
   }
 
   /**
-   * Group commit: inserts into the same table that arrive while the writer is
-   * busy are appended and committed together, since a commit costs about a
-   * millisecond however few rows it carries. If a group fails, each insert in
-   * it is retried alone, so one bad insert fails only its own caller.
+   * Small inserts (the API's single rows) run as INSERT statements on pooled
+   * connections, in parallel across tables (DuckDB appends do not conflict),
+   * and group-committed per table: what arrives while a table's previous insert
+   * is running goes out together. Bulk inserts, and inserts inside a
+   * transaction, go through the writer. One failing insert fails only its caller.
    */
   insert(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<number> {
     if (rows.length === 0) return Promise.resolve(0);
+    if (rows.length > STATEMENT_INSERT_ROWS || this.writeLock.held()) return this.writeLock.run(() => this.append(table, columns, rows));
     const key = `${table}(${columns.join(',')})`;
     const waiting = this.insertGroups.get(key);
     if (waiting) {
@@ -140,17 +144,34 @@ export class DuckDBWarehouse implements Warehouse {
     }
     const group: InsertGroup = { parts: [rows], done: Promise.resolve() };
     this.insertGroups.set(key, group);
-    group.done = this.writeLock.run(async () => {
-      // From here on, new inserts start the next group.
-      if (this.insertGroups.get(key) === group) this.insertGroups.delete(key);
-      if (group.parts.length === 1) return void (await this.append(table, columns, rows));
-      try {
-        await this.append(table, columns, group.parts.flat());
-      } catch {
-        group.failed = await Promise.all(group.parts.map((part) => this.append(table, columns, part).then(() => undefined, (error: unknown) => error)));
-      }
+    const previous = this.insertChains.get(key) ?? Promise.resolve();
+    group.done = previous.then(() => this.runGroup(key, group, table, columns));
+    const chain = group.done.catch(() => undefined);
+    this.insertChains.set(key, chain);
+    this.inFlight.add(chain);
+    void chain.then(() => {
+      this.inFlight.delete(chain);
+      if (this.insertChains.get(key) === chain) this.insertChains.delete(key);
     });
     return settled(group, rows);
+  }
+
+  private async runGroup(key: string, group: InsertGroup, table: string, columns: readonly string[]): Promise<void> {
+    // From here on, new inserts start the next group.
+    if (this.insertGroups.get(key) === group) this.insertGroups.delete(key);
+    const connection = await this.reader();
+    try {
+      if (group.parts.length === 1) return await this.insertStatements(connection, table, columns, group.parts[0]!);
+      try {
+        await this.insertStatements(connection, table, columns, group.parts.flat());
+      } catch {
+        group.failed = await Promise.all(
+          group.parts.map((part) => this.insertStatements(connection, table, columns, part).then(() => undefined, (error: unknown) => error)),
+        );
+      }
+    } finally {
+      this.release(connection);
+    }
   }
 
   async insertCsv(table: string, columns: readonly string[], path: string): Promise<void> {
@@ -227,6 +248,7 @@ export class DuckDBWarehouse implements Warehouse {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await Promise.all(this.inFlight);
     this.closed = true;
     await this.writeLock.run(async () => {
       this.forgetAppenders();
@@ -245,29 +267,36 @@ export class DuckDBWarehouse implements Warehouse {
         `insert into ${table} must list every column (${[...typesByName.keys()].join(', ')}); got ${columns.join(', ')}`,
       );
     }
-    if (rows.length <= STATEMENT_INSERT_ROWS) {
-      await this.insertStatement(table, columns, rows);
-    } else {
+    if (rows.length <= STATEMENT_INSERT_ROWS) await this.insertStatements(this.writer, table, columns, rows);
+    else {
       await this.appendChunks(table, columns, typesByName, rows);
+      this.countRows(rows.length);
     }
-    this.rowsSinceCheckpoint += rows.length;
+    return rows.length;
+  }
+
+  private countRows(rows: number): void {
+    this.rowsSinceCheckpoint += rows;
     if (this.rowsSinceCheckpoint >= CHECKPOINT_EVERY_ROWS) {
       this.rowsSinceCheckpoint = 0;
       // Queued behind the current write; runs on DuckDB's thread, not the event loop.
       void this.writeLock.run(() => this.writer.run('CHECKPOINT')).catch(() => undefined);
     }
-    return rows.length;
   }
 
-  /** A few rows as one INSERT statement, which DuckDB runs and commits on its own thread. */
-  private async insertStatement(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<void> {
+  /** Rows as INSERT statements of at most STATEMENT_INSERT_ROWS rows, which DuckDB runs and commits on its own threads. */
+  private async insertStatements(connection: DuckDBConnection, table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<void> {
     const tuple = `(${columns.map(() => '?').join(', ')})`;
-    const sql = `INSERT INTO ${assertIdentifier(table)} (${columns.map(assertIdentifier).join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}`;
-    try {
-      await this.writer.run(sql, rows.flatMap((row) => columns.map((_, i) => toDuckDBParam(row[i] ?? null))));
-    } catch (error) {
-      throw wrap(error, `insert into ${table}`);
+    const head = `INSERT INTO ${assertIdentifier(table)} (${columns.map(assertIdentifier).join(', ')}) VALUES `;
+    for (let start = 0; start < rows.length; start += STATEMENT_INSERT_ROWS) {
+      const slice = rows.slice(start, start + STATEMENT_INSERT_ROWS);
+      try {
+        await connection.run(head + slice.map(() => tuple).join(', '), slice.flatMap((row) => columns.map((_, i) => toDuckDBParam(row[i] ?? null))));
+      } catch (error) {
+        throw wrap(error, `insert into ${table}`);
+      }
     }
+    this.countRows(rows.length);
   }
 
   /** Many rows through the appender: fastest in bulk, but its commit (`flushSync`) holds the event loop. */
@@ -339,6 +368,11 @@ export class DuckDBWarehouse implements Warehouse {
     for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
       yield* chunk.getColumnValues(0) as string[];
     }
+  }
+
+  private release(connection: DuckDBConnection): void {
+    if (this.idleReaders.length < READ_POOL_SIZE && !this.closed) this.idleReaders.push(connection);
+    else connection.closeSync();
   }
 
   private async reader(): Promise<DuckDBConnection> {
