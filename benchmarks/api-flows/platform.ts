@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnPlatform } from '../lib/platform-process.ts';
 import { Agent, request } from 'node:http';
 
 export interface Reply {
@@ -13,32 +14,14 @@ export interface Platform {
   died?: string;
 }
 
-/** `companyos start --no-seed` as its own process with `env` on top of ours; answers once it prints its address. */
+/** The platform as its own process (see `spawnPlatform`), noting when it ends before `stopPlatform` asked it to. */
 export async function startPlatform(env: Record<string, string>): Promise<Platform> {
-  const child = spawn(process.execPath, ['bin/companyos.js', 'start', '--no-seed'], {
-    env: { ...process.env, ...env, PORT: '0', COMPANYOS_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const { url, child } = await spawnPlatform(env);
+  const platform: Platform = { url, child };
+  child.once('exit', (code, signal) => {
+    if (!child.killed) platform.died = `the platform exited on its own (${signal ?? `code ${code}`}) at ${new Date().toISOString()}`;
   });
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk;
-        const match = /running at (http:\/\/\S+)/.exec(out);
-        if (match) resolve(match[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`the platform exited (${code}) before serving`)));
-    });
-    child.stdout!.resume();
-    const platform: Platform = { url, child };
-    child.once('exit', (code, signal) => {
-      if (!child.killed) platform.died = `the platform exited on its own (${signal ?? `code ${code}`}) at ${new Date().toISOString()}`;
-    });
-    return platform;
-  } catch (error) {
-    await stopPlatform(child);
-    throw error;
-  }
+  return platform;
 }
 
 /** SIGTERM, and SIGKILL if it is still there after 15 s. */

@@ -11,7 +11,8 @@
  * Prints events/s and p50/p95/p99 per batch for both, and HTTP as a share of the baseline,
  * for each engine named (ClickHouse: COMPANYOS_CLICKHOUSE_URL, or a local server started for the run).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnPlatform } from '../lib/platform-process.ts';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { TokenAuthority } from '../../api/index.ts';
@@ -43,21 +44,8 @@ function batches(): number[][] {
   return out;
 }
 
-async function startPlatform(target: ScratchWarehouse): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['bin/companyos.js', 'start', '--no-seed'], {
-    env: { ...process.env, ...target.env, PORT: '0', COMPANYOS_LOG_LEVEL: 'warn', COMPANYOS_JWT_SECRET: SECRET },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk;
-      const match = /running at (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`the platform exited (${code}) before serving`)));
-  });
-  return { url, child };
+function startPlatform(target: ScratchWarehouse): Promise<{ url: string; child: ChildProcess }> {
+  return spawnPlatform({ ...target.env, COMPANYOS_JWT_SECRET: SECRET });
 }
 
 function post(agent: Agent, url: URL, token: string, body: Buffer): Promise<{ status: number; body: string }> {
