@@ -79,6 +79,8 @@ describe.each(TEST_ENGINES)('Entities, dual control and receipts on %s', (engine
     const vague = await call(bob, 'POST', '/v1/approvals', { entityId: asset.id, action: 'delete', rationale: { category: 'because', text: 'I said so' } });
     expect([vague.statusCode, vague.json().code]).toEqual([400, 'RATIONALE_INVALID']);
     expect((await call(reader, 'DELETE', `/v1/entities/${asset.id}`)).statusCode).toBe(403);
+    const unbacked = await call(bob, 'POST', '/v1/approvals', { entityId: asset.id, action: 'delete', rationale: 'incident: INC-7', evidence: ['no-such-evidence'] });
+    expect([unbacked.statusCode, unbacked.json().code]).toEqual([400, 'EVIDENCE_INVALID']);
 
     const approved = await call(bob, 'POST', '/v1/approvals', { entityId: asset.id, action: 'delete', rationale: { category: 'decommission', text: 'Rack r7 is retired.' } });
     expect(approved.statusCode, approved.body).toBe(201);

@@ -82,6 +82,14 @@ describe('every privileged route is gated and receipted', () => {
       expect(denied.headers['x-companyos-receipt']).toBeUndefined();
 
       const actor = EXAMPLES[`${route.method} ${route.url}`]!.byApprover ? 'abe' : 'ada';
+      // With the ledger unwritable the action is rolled back (or, receipted first, never starts).
+      await db.warehouse.execute('ALTER TABLE ledger_entries RENAME TO ledger_entries_off');
+      const unreceipted = await send(route, actor === 'abe' ? approver : admin, ids).finally(() =>
+        db.warehouse.execute('ALTER TABLE ledger_entries_off RENAME TO ledger_entries'),
+      );
+      expect([unreceipted.statusCode, unreceipted.json().code], `${route.method} ${route.url}: ${unreceipted.body}`).toEqual([503, 'RECEIPT_WRITE_FAILED']);
+      expect(unreceipted.json().message).toMatch(route.receipt === 'before' ? /Nothing was done\.$/ : /Nothing was changed\.$/);
+
       const allowed = await send(route, actor === 'abe' ? approver : admin, ids);
       const receiptId = allowed.headers['x-companyos-receipt'] as string | undefined;
       expect(String(receiptId), `${route.method} ${route.url} as an admin answered ${allowed.statusCode}: ${allowed.body}`).toMatch(/^rcpt-/);

@@ -174,7 +174,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   policyRoutes(app, { engine, decisions, region });
   entityRoutes(app, { entities, region });
   graphRoutes(app, { entities });
-  approvalRoutes(app, { entities, approvals });
+  approvalRoutes(app, { entities, approvals, evidence });
   provenanceRoutes(app, { ledger, evidence, region });
 
   if (options.kafka) {

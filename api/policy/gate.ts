@@ -100,8 +100,11 @@ export function registerPolicyGate(app: FastifyInstance, gate: PolicyGate): Rout
       } catch (rollbackError) {
         request.log.fatal({ err: rollbackError, receipt: draft.id }, 'ROLLBACK FAILED: a privileged action stands without a receipt');
       }
-      reply.code(503).header('content-type', 'application/json; charset=utf-8').removeHeader('x-companyos-receipt');
-      const apiError = new ApiError('RECEIPT_WRITE_FAILED', draft.rollback ? 'Nothing was changed.' : '');
+      // A route without a rollback is a bug the coverage test catches; say so rather than claim a rollback.
+      const apiError = draft.rollback
+        ? new ApiError('RECEIPT_WRITE_FAILED', 'Nothing was changed.')
+        : new ApiError('INTERNAL', 'The action stands without a receipt (its route cannot undo it); it has been logged for an operator.');
+      reply.code(apiError.statusCode).header('content-type', 'application/json; charset=utf-8').removeHeader('x-companyos-receipt');
       return JSON.stringify({ code: apiError.code, message: apiError.message });
     }
   });

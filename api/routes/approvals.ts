@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DUAL_CONTROL_ACTIONS } from '../../policies/engine.ts';
 import { parseRationale, RATIONALE_CATEGORIES, type ApprovalRequest, type ApprovalStore } from '../entities/approval-store.ts';
 import type { EntityStore } from '../entities/entity-store.ts';
+import type { EvidenceStore } from '../provenance/evidence-store.ts';
 import { ApiError } from '../errors.ts';
 import { created, gatedErrorReplies } from '../route-schemas.ts';
 import { asResource } from '../entities/entity-resource.ts';
@@ -17,7 +18,7 @@ interface ApprovalBody {
 const answering = new WeakMap<FastifyRequest, ApprovalRequest>();
 
 /** The second half of dual control: someone other than the requester approves, with a rationale from the taxonomy. */
-export function approvalRoutes(app: FastifyInstance, deps: { entities: EntityStore; approvals: ApprovalStore }): void {
+export function approvalRoutes(app: FastifyInstance, deps: { entities: EntityStore; approvals: ApprovalStore; evidence: EvidenceStore }): void {
   app.post<{ Body: ApprovalBody }>(
     '/v1/approvals',
     {
@@ -64,7 +65,11 @@ export function approvalRoutes(app: FastifyInstance, deps: { entities: EntitySto
     async (request, reply) => {
       const pending = answering.get(request)!;
       const rationale = parseRationale(request.body.rationale);
-      const approval = await deps.approvals.approve(request.gate!.resource.tenant, pending, request.gate!.principalId, rationale, request.body.evidence ?? []);
+      const evidenceIds = [...new Set(request.body.evidence ?? [])];
+      const found = await deps.evidence.items(request.gate!.resource.tenant, evidenceIds);
+      const missing = evidenceIds.filter((id) => !found.some((item) => item.id === id));
+      if (missing.length > 0) throw new ApiError('EVIDENCE_INVALID', `No evidence ${missing.join(', ')} in this tenant; attach it first (POST /v1/provenance/evidence).`);
+      const approval = await deps.approvals.approve(request.gate!.resource.tenant, pending, request.gate!.principalId, rationale, evidenceIds);
       request.receipt!.hidden = { rationale_category: rationale.category, rationale: rationale.text };
       request.receipt!.rollback = () => deps.approvals.rollback(request.gate!.resource.tenant, pending, approval);
       return reply.code(201).send({
