@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { readReceipt, verifyBundle, verifyCheckpoint, verifyConsistency } from '../ledger/index.ts';
 import { useApi } from '../test/support/api.ts';
@@ -173,5 +174,28 @@ describe.each(TEST_ENGINES)('Entities, dual control and receipts on %s', (engine
     const hashes = proof.hashes.map((h: string) => Buffer.from(h, 'base64'));
     expect(() => verifyConsistency(1, 2, cp1.rootHash, cp2.rootHash, hashes)).not.toThrow();
     expect(() => verifyConsistency(1, 2, cp2.rootHash, cp1.rootHash, hashes)).toThrow();
+  });
+
+  it('simulates policy cases without side effects: PASS or FAIL per case, with reasons', async () => {
+    const cases = JSON.parse(await readFile(new URL('../policies/tests/dual-control.json', import.meta.url), 'utf8')).slice(0, 3);
+    delete cases[1].decision;
+    cases[2].decision = 'allow';
+    const before = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events');
+    const simulated = await call(alice, 'POST', '/v1/policy/simulate', cases);
+    expect(simulated.statusCode, simulated.body).toBe(200);
+    expect(simulated.json().results.map((r: { outcome: string; reasons: string[] }) => [r.outcome, r.reasons])).toEqual([
+      ['PASS', ['dual-control']],
+      ['PASS', ['operators-destroy']],
+      ['FAIL', ['dual-control']],
+    ]);
+    expect(simulated.json()).toMatchObject({ passed: 2, failed: 1, bundle: { name: 'companyos' } });
+    // Only the gate's own decision about the simulate call is logged; the simulated cases are not.
+    const logged = (await call(alice, 'GET', '/v1/policy/decisions')).json().decisions;
+    expect(logged.map((d: { input: { action: string } }) => d.input.action).sort()).toEqual(['audit', 'simulate_policy']);
+    expect(await db.warehouse.query('SELECT count(*) AS n FROM events')).toEqual(before);
+    const bad = await call(alice, 'POST', '/v1/policy/simulate', [{ request: { principal: 'CompanyOS::User::"x"' } }]);
+    expect([bad.statusCode, bad.json().code]).toEqual([400, 'POLICY_CASES_INVALID']);
+    expect(bad.json().message).toContain('request.action is missing');
+    expect((await call(reader, 'POST', '/v1/policy/simulate', cases)).statusCode).toBe(403);
   });
 });

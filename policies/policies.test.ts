@@ -65,4 +65,17 @@ describe('the policy bundle', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('`policy coverage` lists every route and finds every privileged one gated and receipted', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-coverage-'));
+    try {
+      const result = await runCli(['policy', 'coverage'], { dataDir: dir, timeoutMs: 60_000 });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/^DELETE +\/v1\/entities\/:id +delete +after +privileged$/m);
+      expect(result.stdout).toMatch(/^POST +\/v1\/transforms\/build +run_transforms +before +privileged$/m);
+      expect(result.stdout).toMatch(/Privileged routes gated and receipted: (\d+) of \1 \(100%\)\./);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

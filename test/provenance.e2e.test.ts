@@ -49,12 +49,21 @@ describe('AT-PROV-003: a dual-controlled delete is provable offline', () => {
     const bundleText = await bundle.text();
     const bundleFile = join(dataDir, 'bundle.json');
     await writeFile(bundleFile, bundleText);
+    const byBundleId = await fetch(`${platform.url}/v1/provenance/bundles/${evidence.body.bundleId as string}`, { headers: { authorization: `Bearer ${bob}` } });
+    const evidenceBundle = (await byBundleId.json()) as { evidence: { id: string }[]; entries: { entry: string }[] };
+    expect(evidenceBundle.evidence.map((e) => e.id)).toEqual([evidenceId]);
+    // The receipt of the attaching call carries the evidence's hash: the bundle verifies it.
+    expect(evidenceBundle.entries).toHaveLength(1);
+    await writeFile(join(dataDir, 'evidence-bundle.json'), JSON.stringify(evidenceBundle));
     await platform.stop();
 
     // Offline: only the bundle and the public key the platform wrote.
     const keyFiles = (await readdir(join(dataDir, 'keys'))).filter((f) => f.endsWith('.pub'));
     expect(keyFiles).toHaveLength(1);
     const keyFile = join(dataDir, 'keys', keyFiles[0]!);
+    const evidenceVerified = await runCli(['ledger', 'verify', join(dataDir, 'evidence-bundle.json'), '--key', keyFile], { dataDir });
+    expect(evidenceVerified.code, evidenceVerified.stdout).toBe(0);
+    expect(evidenceVerified.stdout).toMatch(/ok +evidence/);
     const verified = await runCli(['ledger', 'verify', bundleFile, '--key', keyFile], { dataDir });
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/verifies\./);
@@ -86,6 +95,19 @@ describe('AT-PROV-003: a dual-controlled delete is provable offline', () => {
     });
     expect(evidenceSwapped.code).toBe(1);
     expect(evidenceSwapped.stdout).toMatch(/FAIL evidence/);
+    const proofTampered = await tampered('proof', (b) => {
+      const hashes = b.entries[0].inclusionProof.hashes as string[];
+      if (hashes.length > 0) hashes[0] = Buffer.alloc(32, 7).toString('base64');
+      else b.entries[0].inclusionProof.rootHash = Buffer.alloc(32, 7).toString('base64');
+    });
+    expect(proofTampered.code).toBe(1);
+    expect(proofTampered.stdout).toMatch(/FAIL inclusion/);
+    const checkpointTampered = await tampered('checkpoint', (b) => {
+      b.checkpoint = b.checkpoint.replace(/\n(\d+)\n/, (_: string, size: string) => `\n${Number(size) + 1}\n`);
+    });
+    expect(checkpointTampered.code).toBe(1);
+    expect(checkpointTampered.stdout).toMatch(/FAIL checkpoint/);
+
     const otherKey = await runCli(['ledger', 'verify', bundleFile, '--key', 'other+00000000+AQ' + 'A'.repeat(42) + '='], { dataDir });
     expect(otherKey.code).not.toBe(0);
     expect(await readFile(keyFile, 'utf8')).toMatch(/^companyos-ledger\+[0-9a-f]{8}\+/);

@@ -14,12 +14,15 @@ export interface EvidenceItem {
 
 export interface EvidenceBundle {
   bundleId: string;
+  /** The receipt the evidence backs, when it was attached to one. */
   receiptId?: string;
+  /** The receipt of the call that attached it. */
+  attachReceiptId: string;
   items: EvidenceItem[];
 }
 
 const COLUMNS = [
-  'tenant_id', 'evidence_id', 'bundle_id', 'receipt_id', 'kind', 'name', 'sha256', 'size_bytes', 'content', 'attached_by', 'attached_at', 'status',
+  'tenant_id', 'evidence_id', 'bundle_id', 'receipt_id', 'kind', 'name', 'sha256', 'size_bytes', 'content', 'attach_receipt_id', 'attached_by', 'attached_at', 'status',
 ] as const;
 const MAX_CONTENT_BYTES = 1024 * 1024;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -52,8 +55,8 @@ export function checkEvidenceItems(items: unknown): Omit<EvidenceItem, 'id'>[] {
 export class EvidenceStore {
   constructor(private readonly warehouse: Warehouse) {}
 
-  async attach(tenant: string, items: Omit<EvidenceItem, 'id'>[], receiptId: string | undefined, by: string): Promise<EvidenceBundle> {
-    const bundle: EvidenceBundle = { bundleId: `bundle-${randomUUID()}`, receiptId, items: items.map((item) => ({ ...item, id: randomUUID() })) };
+  async attach(tenant: string, items: Omit<EvidenceItem, 'id'>[], receiptId: string | undefined, attachReceiptId: string, by: string): Promise<EvidenceBundle> {
+    const bundle: EvidenceBundle = { bundleId: `bundle-${randomUUID()}`, receiptId, attachReceiptId, items: items.map((item) => ({ ...item, id: randomUUID() })) };
     await this.write(tenant, bundle, by, 'attached');
     return bundle;
   }
@@ -71,7 +74,13 @@ export class EvidenceStore {
       [tenant, id, id, id, tenant],
     );
     if (rows.length === 0) return undefined;
-    return { bundleId: String(rows[0]!.bundle_id), receiptId: rows[0]!.receipt_id ? String(rows[0]!.receipt_id) : undefined, items: rows.map(toItem) };
+    const first = rows[0]!;
+    return {
+      bundleId: String(first.bundle_id),
+      receiptId: first.receipt_id ? String(first.receipt_id) : undefined,
+      attachReceiptId: String(first.attach_receipt_id),
+      items: rows.map(toItem),
+    };
   }
 
   async items(tenant: string, ids: readonly string[]): Promise<EvidenceItem[]> {
@@ -89,7 +98,8 @@ export class EvidenceStore {
       'evidence',
       COLUMNS,
       bundle.items.map((item) => [
-        tenant, item.id, bundle.bundleId, bundle.receiptId ?? null, item.kind, item.name, item.sha256, item.sizeBytes ?? null, item.content ?? null, by, at, status,
+        tenant, item.id, bundle.bundleId, bundle.receiptId ?? null, item.kind, item.name, item.sha256, item.sizeBytes ?? null, item.content ?? null,
+        bundle.attachReceiptId, by, at, status,
       ]),
     );
   }

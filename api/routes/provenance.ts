@@ -140,8 +140,8 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
     },
     async (request, reply) => {
       const tenant = request.principal!.tenant;
-      const bundle = await deps.evidence.attach(tenant, checkEvidenceItems(request.body.items), request.body.receiptId, request.gate!.principalId);
       const draft = request.receipt!;
+      const bundle = await deps.evidence.attach(tenant, checkEvidenceItems(request.body.items), request.body.receiptId, draft.id, request.gate!.principalId);
       draft.evidenceRefs = bundle.items.map((item) => ({ id: item.id, sha256: item.sha256 }));
       draft.target = { name: `evidence/${bundle.bundleId}`, sha256: createHash('sha256').update(bundle.items.map((i) => i.sha256).join('\n')).digest('hex') };
       draft.rollback = () => deps.evidence.rollback(tenant, bundle, `rollback:${draft.id}`);
@@ -164,7 +164,8 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
       const tenant = request.principal!.tenant;
       const { id } = request.params;
       const attached = await deps.evidence.find(tenant, id);
-      const receiptIds = [...new Set([id.startsWith('rcpt-') ? id : undefined, attached?.receiptId].filter((r): r is string => Boolean(r)))];
+      // The receipt asked for, the one the evidence backs, and the one that attached it: all verifiable together.
+      const receiptIds = [...new Set([id.startsWith('rcpt-') ? id : undefined, attached?.receiptId, attached?.attachReceiptId].filter((r): r is string => Boolean(r)))];
       const entries = await deps.ledger.entries(tenant, receiptIds);
       if (entries.length === 0 && !attached) throw new ApiError('BUNDLE_NOT_FOUND', `Nothing called ${id} in this tenant's ledger.`);
       const bundle = await exportBundle(deps.ledger, deps.evidence, tenant, attached?.bundleId ?? id, entries, attached?.items ?? []);

@@ -57,6 +57,8 @@ CREATE TABLE IF NOT EXISTS evidence (
   sha256 String,
   size_bytes Nullable(Int64),
   content Nullable(String),
+  -- The receipt of the call that attached it.
+  attach_receipt_id String,
   attached_by String,
   attached_at DateTime('UTC'),
   -- 'attached' / 'approved', or 'rolled-back' when the action's receipt could not be written.

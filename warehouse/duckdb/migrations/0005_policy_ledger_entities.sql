@@ -54,6 +54,8 @@ CREATE TABLE evidence (
   sha256 VARCHAR NOT NULL,
   size_bytes BIGINT,
   content VARCHAR,
+  -- The receipt of the call that attached it.
+  attach_receipt_id VARCHAR NOT NULL,
   attached_by VARCHAR NOT NULL,
   attached_at TIMESTAMP NOT NULL,
   -- 'attached' / 'approved', or 'rolled-back' when the action's receipt could not be written.
