@@ -19,7 +19,8 @@ export class PlatformMetrics {
     name: 'companyos_http_request_duration_seconds',
     help: 'HTTP request latency by method and route.',
     labelNames: ['method', 'route'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    // 1.5 s is the SLOs' latency bound (deploy/slo): alerts count the requests under it.
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2.5, 5],
     registers: [this.registry],
   });
 

@@ -8,6 +8,7 @@ import { errorResponseSchema } from './errors.ts';
 import { toApiError } from './to-api-error.ts';
 import './fastify-types.ts';
 import { PlatformMetrics } from './metrics.ts';
+import { SelfMetering } from './self-metering.ts';
 import { eventRoutes } from './routes/events.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { quarantineRoutes } from './routes/quarantine.ts';
@@ -54,6 +55,8 @@ export interface ServerOptions {
   publishTo?: { brokers: string[]; topic: string };
   /** Where `POST /v1/finops/invoices:generate` delivers invoices (COMPANYOS_INVOICE_WEBHOOK_URL); not delivered when absent. */
   invoiceWebhook?: WebhookConfig;
+  /** Record every /v1 request as an `api.requests_total` event (share `sample` of them); off when absent. */
+  selfMetering?: { sample: number };
   /** The policy bundle (default: the shipped `policies/`) and where this server runs. */
   policy?: { dir?: string; env?: string; region?: string };
   /** Signing keys of the receipt ledger: a keyring, or the folder it lives in ($COMPANYOS_DATA_DIR/keys); in memory when neither. */
@@ -118,9 +121,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (request.routeOptions.config.public) return;
     request.principal = await options.tokens.verify(request.headers.authorization);
   });
+  const selfMetering = options.selfMetering && options.selfMetering.sample > 0
+    ? new SelfMetering(pipeline, { sample: options.selfMetering.sample, operatorTenant: options.transforms?.operatorTenant ?? 'summit-internal' }, app.log)
+    : undefined;
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    selfMetering?.observe(request, reply);
   });
+  if (selfMetering) app.addHook('onClose', () => selfMetering.flush());
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const apiError = toApiError(error);
     if (apiError.statusCode >= 500) request.log.error({ err: error }, 'request failed');

@@ -5,6 +5,7 @@ import { registerBuild } from './commands/build.ts';
 import { registerInvoices } from './commands/invoices.ts';
 import { registerLedger } from './commands/ledger.ts';
 import { registerPolicy } from './commands/policy.ts';
+import { registerSlo } from './commands/slo.ts';
 import { registerPricing } from './commands/pricing.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerIngest } from './commands/ingest.ts';
@@ -37,6 +38,7 @@ registerPricing(program);
 registerInvoices(program);
 registerPolicy(program);
 registerLedger(program);
+registerSlo(program);
 program
   .command('errors')
   .description('List the API error and rejection codes with their meaning.')

@@ -7,6 +7,7 @@ import { economicsModels } from './finops/economics-models.ts';
 import { parsePricing, PRICING_FILE } from './finops/pricing-rules.ts';
 import { parseModelFile, type ModelFile, type ModelProblem } from './model-file.ts';
 import { parseSeedFile } from './seeds/seed-file.ts';
+import { projectSloModels } from './slo/slo-project.ts';
 
 /** Raw tables models may read with `{{ source('name', 'table') }}`. */
 export type Sources = Record<string, readonly string[]>;
@@ -31,7 +32,8 @@ export class CompileError extends Error {
 
 /**
  * Reads every `.sql` model and `.csv` seed under `dir`, and as generated models the meters of
- * `dir/meters.yaml`, the cost attribution of `dir/finops/allocation.yaml` and the economics of `dir/finops/pricing.yaml`, and checks the graph: names, refs, sources, tests, cycles.
+ * `dir/meters.yaml`, the cost attribution of `dir/finops/allocation.yaml`, the economics of `dir/finops/pricing.yaml`
+ * and the SLOs `dir/slo.yaml` points at, and checks the graph: names, refs, sources, tests, cycles.
  */
 export async function compileProject(dir: string, sources: Sources): Promise<CompiledProject> {
   const files = await projectFiles(dir);
@@ -59,6 +61,9 @@ export async function compileProject(dir: string, sources: Sources): Promise<Com
     problems.push(...generated.problems);
     for (const model of generated.models) models.set(model.name, model);
   }
+  const slo = await projectSloModels(dir);
+  problems.push(...slo.problems);
+  for (const model of slo.models) models.set(model.name, model);
   for (const file of files) {
     const path = relative(process.cwd(), file);
     const parse = file.endsWith('.csv') ? parseSeedFile : parseModelFile;

@@ -39,6 +39,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     transforms: { modelsDir: 'models', targetDir: 'target', operatorTenant: TENANT_ZERO, gate, lineageSink },
     invoiceWebhook: config.invoiceWebhook,
     policy: { env: config.env, region: config.region },
+    selfMetering: { sample: config.selfMeteringSample },
     ledger: { keysDir: join(config.dataDir, 'keys') },
   });
   await app.listen({ port: config.port, host: config.host });

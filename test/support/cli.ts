@@ -37,7 +37,8 @@ export function cliEnv(dataDir: string, extra: Record<string, string> = {}): Nod
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('COMPANYOS_') && name !== 'HOST' && name !== 'PORT') env[name] = value;
   }
-  return { ...env, COMPANYOS_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', COMPANYOS_LOG_LEVEL: 'warn', ...extra };
+  // Self-metering off unless a test asks for it: the API's own request events would change the event counts tests assert.
+  return { ...env, COMPANYOS_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', COMPANYOS_LOG_LEVEL: 'warn', COMPANYOS_SELF_METERING_SAMPLE: '0', ...extra };
 }
 
 /** Spawns a long-running CLI command (tracked, so `killAllCliProcesses` ends it). */

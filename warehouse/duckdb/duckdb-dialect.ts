@@ -16,6 +16,7 @@ export const DUCKDB_DIALECT: Dialect = {
     return kind === 'integer' ? `CAST(${text} AS BIGINT)` : kind === 'decimal' ? `CAST(${text} AS DECIMAL(38, 10))` : text;
   },
   timeWindow: (unit, column) => `date_trunc('${timeUnit(unit)}', ${assertIdentifier(column)})`,
+  fiveMinuteWindow: (column) => `time_bucket(INTERVAL 5 MINUTE, ${assertIdentifier(column)})`,
   regexpExtract: (column, pattern) => {
     const group = hasCaptureGroup(pattern) ? 1 : 0;
     return `regexp_extract(coalesce(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)}, ${group})`;
