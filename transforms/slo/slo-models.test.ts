@@ -44,7 +44,7 @@ describe.each(TEST_ENGINES)('SLO models on %s', (engine) => {
     const result = await new IngestPipeline(db.warehouse).ingest(events, { channel: 'http', submitter: 'summit-internal' });
     expect(result.accepted).toBe(events.length);
     const report = await buildProject(db.warehouse, { modelsDir: 'models', targetDir: `${db.harness.dataDir}/target`, select: ['+slo_status'], tenant: 'summit-internal', trigger: 'cli' });
-    expect(report.results.filter((r) => r.status !== 'success').map((r) => `${r.unique_id}: ${r.message}`)).toEqual([]);
+    expect(report.results.filter((r) => r.status !== 'success').map((r) => `${r.model}: ${r.message}`)).toEqual([]);
 
     const rows = await db.warehouse.query('SELECT * FROM slo_status ORDER BY tenant_id, slo');
     expect(rows.map((r) => [r.tenant_id, r.slo])).toEqual([['acme', 'create-entity'], ['globex', 'create-entity']]);
