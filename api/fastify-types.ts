@@ -9,5 +9,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Reachable without a token (health, metrics, OpenAPI). */
     public?: boolean;
+    /** Opened in a browser: the token may also come as `?token=` (then kept in an HttpOnly cookie) or that cookie. */
+    browser?: boolean;
   }
 }

@@ -35,6 +35,8 @@ import { entityRoutes } from './routes/entities.ts';
 import { graphRoutes } from './routes/graph.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { provenanceRoutes } from './routes/provenance.ts';
+import { reportRoutes } from './routes/reports.ts';
+import { browserToken } from './browser-token.ts';
 
 export interface ServerOptions {
   warehouse: Warehouse;
@@ -117,9 +119,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string) ?? `def-${i}` },
   });
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return;
-    request.principal = await options.tokens.verify(request.headers.authorization);
+    request.principal = await options.tokens.verify(request.headers.authorization ?? (request.routeOptions.config.browser ? browserToken(request, reply) : undefined));
   });
   const selfMetering = options.selfMetering && options.selfMetering.sample > 0
     ? new SelfMetering(pipeline, { sample: options.selfMetering.sample, operatorTenant: options.transforms?.operatorTenant ?? 'summit-internal' }, app.log)
@@ -179,6 +181,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   economicsRoutes(app, { warehouse: options.warehouse, modelsDir: options.transforms?.modelsDir ?? 'models' });
   invoiceRoutes(app, { warehouse: options.warehouse, webhook: options.invoiceWebhook });
   operationsRoutes(app, { warehouse: options.warehouse, metrics });
+  reportRoutes(app, { warehouse: options.warehouse });
   policyRoutes(app, { engine, decisions, region });
   entityRoutes(app, { entities, region });
   graphRoutes(app, { entities });

@@ -6,6 +6,7 @@ import { registerInvoices } from './commands/invoices.ts';
 import { registerLedger } from './commands/ledger.ts';
 import { registerPolicy } from './commands/policy.ts';
 import { registerSlo } from './commands/slo.ts';
+import { registerReports } from './commands/reports.ts';
 import { registerPricing } from './commands/pricing.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerIngest } from './commands/ingest.ts';
@@ -39,6 +40,7 @@ registerInvoices(program);
 registerPolicy(program);
 registerLedger(program);
 registerSlo(program);
+registerReports(program);
 program
   .command('errors')
   .description('List the API error and rejection codes with their meaning.')

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import { toCsv } from '../../ingest/index.ts';
+import { loadPages, navigation } from '../../reports/site.ts';
+import { renderPage } from '../../reports/render-page.ts';
+import type { Warehouse } from '../../warehouse/index.ts';
+import { ApiError } from '../errors.ts';
+
+/**
+ * The report pages, live: rendered per request from the warehouse, scoped to
+ * the caller's tenant. Browsers authenticate once with `?token=` (kept in an
+ * HttpOnly cookie), as the banner's link does.
+ */
+export function reportRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; pagesDir?: string }): void {
+  const pages = loadPages(deps.pagesDir);
+  const context = async (tenant: string) => ({
+    warehouse: deps.warehouse,
+    tenant,
+    nav: navigation(await pages),
+    href: (slug: string) => `/reports/${slug}`,
+    csvHref: (slug: string, query: string) => `/reports/${slug}/${query}.csv`,
+  });
+
+  app.get('/reports', { config: { browser: true }, schema: { hide: true } }, async (_request, reply) => {
+    const first = [...(await pages).keys()][0];
+    return reply.redirect(first ? `/reports/${first}` : '/openapi.json');
+  });
+
+  app.get<{ Params: { '*': string } }>('/reports/*', { config: { browser: true }, schema: { hide: true } }, async (request, reply) => {
+    const path = request.params['*'].replace(/\/+$/, '');
+    const csv = /^(.+)\/([A-Za-z_][A-Za-z0-9_]*)\.csv$/.exec(path);
+    const slug = csv ? csv[1]! : path;
+    const page = (await pages).get(slug);
+    if (!page) throw new ApiError('NOT_FOUND', `There is no report page ${slug}.`);
+    const rendered = await renderPage(page, await context(request.principal!.tenant));
+    if (!csv) return reply.type('text/html; charset=utf-8').send(rendered.html);
+    const rows = rendered.results.get(csv[2]!);
+    if (!rows) throw new ApiError('NOT_FOUND', `The page ${slug} has no query ${csv[2]}.`);
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${csv[2]}.csv"`).send(toCsv(rows));
+  });
+}

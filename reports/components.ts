@@ -1,0 +1,34 @@
+/** A component tag of a page, Evidence's syntax: `<BarChart data={costs} x=month y=cost type=stacked/>`. */
+export interface ComponentTag {
+  name: string;
+  props: Record<string, string>;
+  /** `<Column …/>` children of a `<DataTable>`. */
+  columns: Record<string, string>[];
+}
+
+export const COMPONENTS = ['BigValue', 'LineChart', 'BarChart', 'AreaChart', 'DataTable', 'Value'] as const;
+
+const ATTRIBUTE = /([A-Za-z_][\w-]*)\s*=\s*(?:\{([^}]*)\}|"([^"]*)"|'([^']*)'|([^\s/>]+))/g;
+const TAG = new RegExp(`<(${COMPONENTS.join('|')})\\b([^>]*?)(?:/>|>([\\s\\S]*?)</\\1>)`, 'g');
+
+export function attributes(text: string): Record<string, string> {
+  const props: Record<string, string> = {};
+  for (const match of text.matchAll(ATTRIBUTE)) props[match[1]!] = (match[2] ?? match[3] ?? match[4] ?? match[5] ?? '').trim();
+  return props;
+}
+
+/** Replaces every component tag of `markdown` with what `render` makes of it. */
+export async function replaceComponents(markdown: string, render: (tag: ComponentTag) => Promise<string>): Promise<string> {
+  const tags: { match: string; tag: ComponentTag }[] = [];
+  for (const match of markdown.matchAll(TAG)) {
+    const columns = [...(match[3] ?? '').matchAll(/<Column\b([^>]*?)\/>/g)].map((c) => attributes(c[1]!));
+    tags.push({ match: match[0], tag: { name: match[1]!, props: attributes(match[2]!), columns } });
+  }
+  let out = markdown;
+  for (const { match, tag } of tags) {
+    const html = await render(tag);
+    // Rendered components stand as raw HTML blocks: blank lines keep markdown from wrapping them.
+    out = out.replace(match, () => `\n\n${html}\n\n`);
+  }
+  return out;
+}
