@@ -74,6 +74,7 @@ export class SelfMetering {
         route,
         method: request.method,
         status,
+        status_class: `${String(status)[0]}xx`,
         // Server-side failures spend the error budget; a refused bad request does not.
         outcome: status >= 500 ? 'error' : 'ok',
         latency_ms: Math.round(reply.elapsedTime * 1000) / 1000,

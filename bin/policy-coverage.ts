@@ -1,13 +1,9 @@
 import { buildServer, TokenAuthority } from '../api/index.ts';
-import type { RouteEntry } from '../api/policy/gate.ts';
+import { summarizeCoverage, type CoverageSummary, type RouteEntry } from '../api/policy/gate.ts';
 import { DuckDBWarehouse, migrateWarehouse } from '../warehouse/index.ts';
 
-export interface Coverage {
+export interface Coverage extends CoverageSummary {
   rows: RouteEntry[];
-  privileged: number;
-  gatedPrivileged: number;
-  /** State-changing routes that are neither gated nor say why. */
-  unexplained: RouteEntry[];
 }
 
 /** The route inventory of a server built on a scratch in-memory warehouse. */
@@ -18,13 +14,7 @@ export async function policyCoverage(): Promise<Coverage> {
   try {
     await app.ready();
     const rows = [...app.routeInventory].sort((a, b) => a.url.localeCompare(b.url) || a.method.localeCompare(b.method));
-    const privileged = rows.filter((r) => r.privileged);
-    return {
-      rows,
-      privileged: privileged.length,
-      gatedPrivileged: privileged.filter((r) => r.action && r.receipt).length,
-      unexplained: rows.filter((r) => r.method !== 'GET' && !r.public && !r.action && !r.ungated),
-    };
+    return { rows, ...summarizeCoverage(rows) };
   } finally {
     await app.close();
     await warehouse.close();

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { IngestPipeline, tenantZeroWeek } from '../ingest/index.ts';
+import { buildProject } from '../transforms/index.ts';
 import { apiHarness } from '../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../test/support/engines.ts';
 import { buildSimulatedFinops, OPERATOR } from '../test/support/finops.ts';
@@ -78,6 +80,32 @@ describe.each(TEST_ENGINES)('the FinOps report pages on %s', (engine) => {
     } finally {
       await api.app.close();
     }
+  });
+});
+
+describe('every page on the seeded demo data', () => {
+  const db = useWarehouse('duckdb');
+
+  it('renders with numbers, charts with data points, and no problems for summit-internal', async () => {
+    const events = tenantZeroWeek(new Date('2026-11-22T10:00:00Z'));
+    await new IngestPipeline(db.warehouse).ingest(events, { channel: 'seed', submitter: OPERATOR });
+    await buildSimulatedFinops(db.warehouse, `${db.harness.dataDir}/target`);
+    const built = await buildProject(db.warehouse, { modelsDir: 'models', targetDir: `${db.harness.dataDir}/target`, tenant: OPERATOR, trigger: 'cli' });
+    expect(built.results.filter((r) => r.status !== 'success').map((r) => r.model)).toEqual([]);
+    const pages = await loadPages();
+    expect([...pages.keys()]).toEqual(['finops/tenant-costs', 'finops/unit-economics', 'lineage', 'summit-as-a-customer', 'usage']);
+    const nav = navigation(pages);
+    for (const [slug, page] of pages) {
+      const rendered = await renderPage(page, { warehouse: db.warehouse, tenant: OPERATOR, nav, href: (s) => s, csvHref: (s) => s });
+      expect(rendered.problems, slug).toEqual([]);
+      const points = [...rendered.html.matchAll(/data-points="(\d+)"/g)].map((m) => Number(m[1]));
+      expect(points.filter((n) => n === 0), `${slug}: a chart without data`).toEqual([]);
+    }
+    const leadership = await renderPage(pages.get('summit-as-a-customer')!, { warehouse: db.warehouse, tenant: OPERATOR, nav, href: (s) => s, csvHref: (s) => s });
+    const highRisk = events.filter((e) => e.type === 'high_risk_ops.requests_total').length;
+    expect(/data-column="high_risk_ops" data-value="(\d+)"/.exec(leadership.html)?.[1]).toBe(String(highRisk));
+    const flows = leadership.results.get('flows')!.map((r) => r.flow);
+    expect(flows).toEqual(['approval', 'create-entity', 'event-ingest', 'grant-entitlement', 'policy-simulate', 'provenance-fetch']);
   });
 });
 

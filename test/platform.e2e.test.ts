@@ -112,7 +112,8 @@ describe('companyos CLI, end to end', () => {
 
         const statsBefore = await api<Stats>(first.url, first.token, '/v1/events/stats');
         expect(statsBefore.status).toBe(200);
-        expect(statsBefore.body.total).toBe(seededCount);
+        // The seed, plus the policy-coverage fact `start` records about itself.
+        expect(statsBefore.body.total).toBe(seededCount + 1);
 
         const posted = await api<IngestReply>(first.url, first.token, '/v1/events', batch);
         expect(posted.status).toBe(202);
@@ -142,7 +143,7 @@ describe('companyos CLI, end to end', () => {
         expect(JSON.parse(mine[0]!.payload)).toEqual(noTenant);
 
         const totalAfterFirstRun = (await api<Stats>(first.url, first.token, '/v1/events/stats')).body.total;
-        expect(totalAfterFirstRun).toBe(seededCount + 1);
+        expect(totalAfterFirstRun).toBe(seededCount + 2);
 
         // SIGTERM: clean exit, and the running-platform record is gone.
         expect(await first.stop('SIGTERM')).toEqual({ code: 0, signal: null });

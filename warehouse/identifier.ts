@@ -12,6 +12,12 @@ export function assertIdentifier(name: string): string {
 }
 
 /** Time units that may go into SQL: `hour`, `day` or `month`. */
+/** A quantile as a SQL literal: a number from 0 to 1. */
+export function quantileOf(q: number): string {
+  if (!(q >= 0 && q <= 1)) throw new WarehouseError(`"${q}" is not a quantile (a number from 0 to 1)`);
+  return String(q);
+}
+
 export function timeUnit(unit: string): 'hour' | 'day' | 'month' {
   if (unit !== 'hour' && unit !== 'day' && unit !== 'month') throw new WarehouseError(`"${unit}" is not a time window (hour, day or month)`);
   return unit;

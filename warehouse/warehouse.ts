@@ -36,6 +36,8 @@ export interface Dialect {
   castText(column: string, kind: SeedColumnKind): string;
   /** The start of the hour, day or month a timestamp falls in, as a timestamp. */
   timeWindow(unit: TimeUnit, column: string): string;
+  /** The `q` quantile (0–1, interpolated) of a numeric column, as an aggregate. */
+  quantile(column: string, q: number): string;
   /** The start of the five minutes (from the hour) a timestamp falls in: the shortest SLO burn-rate window. */
   fiveMinuteWindow(column: string): string;
   /** The text of a column's first capture group of an RE2 `pattern` (the whole match without one); '' when NULL or no match. */

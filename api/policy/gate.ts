@@ -117,3 +117,20 @@ function traceId(request: FastifyRequest): string {
   const match = typeof traceparent === 'string' ? /^[0-9a-f]{2}-([0-9a-f]{32})-/.exec(traceparent) : null;
   return match?.[1] ?? createHash('sha256').update(String(request.id)).digest('hex').slice(0, 32);
 }
+
+export interface CoverageSummary {
+  privileged: number;
+  /** Privileged routes with an action and a receipt mode: gated and receipted. */
+  gatedPrivileged: number;
+  /** State-changing routes that are neither gated nor say why. */
+  unexplained: RouteEntry[];
+}
+
+export function summarizeCoverage(rows: readonly RouteEntry[]): CoverageSummary {
+  const privileged = rows.filter((r) => r.privileged);
+  return {
+    privileged: privileged.length,
+    gatedPrivileged: privileged.filter((r) => r.action && r.receipt).length,
+    unexplained: rows.filter((r) => r.method !== 'GET' && !r.public && !r.action && !r.ungated),
+  };
+}

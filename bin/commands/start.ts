@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildServer, TokenAuthority } from '../../api/index.ts';
+import { summarizeCoverage, type RouteEntry } from '../../api/policy/gate.ts';
+import { loadPolicyBundle } from '../../policies/index.ts';
 import { IngestPipeline, TENANT_ZERO, tenantZeroWeek } from '../../ingest/index.ts';
 import { migrateWarehouse, openWarehouse, type Warehouse } from '../../warehouse/index.ts';
 import { printBanner } from '../banner.ts';
@@ -43,6 +45,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     ledger: { keysDir: join(config.dataDir, 'keys') },
   });
   await app.listen({ port: config.port, host: config.host });
+  await recordPolicyCoverage(warehouse, app.routeInventory, config);
   const { port } = app.server.address() as { port: number };
   const url = `http://${reachableHost(config.host)}:${port}`;
   await recordRunningPlatform(config.dataDir, url);
@@ -94,4 +97,28 @@ export function reachableHost(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::') return '[::1]';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * The gate's coverage as this process serves it, as an event in summit-internal:
+ * the leadership page reports it like any other fact.
+ */
+async function recordPolicyCoverage(warehouse: Warehouse, inventory: RouteEntry[], config: PlatformConfig): Promise<void> {
+  const { privileged, gatedPrivileged, unexplained } = summarizeCoverage(inventory);
+  const now = new Date();
+  const revision = loadPolicyBundle().revision.id;
+  await new IngestPipeline(warehouse, { dedupeWindowDays: config.dedupeWindowDays }).ingest(
+    [{
+      specversion: '1.0',
+      // One fact per bundle and route set: a restart of the same build records nothing new.
+      id: `policy-coverage-${revision}-${gatedPrivileged}-of-${privileged}-${inventory.length}`,
+      source: '/companyos/start',
+      type: 'policy.coverage',
+      time: now.toISOString(),
+      tenantid: TENANT_ZERO,
+      policyversion: revision,
+      data: { privileged_routes: privileged, gated_and_receipted: gatedPrivileged, unexplained_routes: unexplained.length, routes: inventory.length },
+    }],
+    { channel: 'seed', submitter: TENANT_ZERO },
+  );
 }

@@ -102,18 +102,29 @@ const GENERATORS: Record<Exclude<(typeof TENANT_ZERO_TYPES)[number], 'resource.s
       data: { service: r.pick(['api', 'warehouse', 'kafka-consumer', 'scheduler']), cpu_seconds: (r.int(50, 90_000) / 1000).toFixed(3) },
     }),
   },
+  // The shape the API records about itself (api/self-metering.ts), so the SLO models and pages read the seed like live traffic.
   'api.requests_total': {
     perHour: 60,
     make: (r) => {
-      const status = r.weighted([[200, 90], [201, 6], [403, 2], [422, 1.5], [500, 0.5]] as const);
+      const [flow, method, route, ok] = r.weighted([
+        [['event-ingest', 'POST', '/v1/events', 202], 30],
+        [['create-entity', 'POST', '/v1/entities', 201], 10],
+        [['grant-entitlement', 'POST', '/v1/entities/:id/entitlements', 201], 5],
+        [['approval', 'POST', '/v1/approvals', 201], 3],
+        [['policy-simulate', 'POST', '/v1/policy/simulate', 200], 4],
+        [['provenance-fetch', 'GET', '/v1/provenance/receipts/:id', 200], 8],
+      ] as const);
+      const status = r.weighted([[ok, 96], [403, 2], [422, 1.6], [500, 0.4]] as const);
       return {
         feature: 'api',
-        flowtype: 'request',
+        flowtype: flow,
         data: {
-          route: r.pick(['POST /v1/events', 'GET /v1/events', 'GET /v1/tenants/:tenant/usage', 'POST /v1/transforms/build']),
-          status_class: `${String(status)[0]}xx`,
+          route,
+          method,
           status,
-          latency_ms: r.latency(35),
+          status_class: `${String(status)[0]}xx`,
+          outcome: status >= 500 ? 'error' : 'ok',
+          latency_ms: r.latency(flow === 'event-ingest' ? 40 : 18),
         },
       };
     },

@@ -1,4 +1,4 @@
-import { assertIdentifier, clickHousePatternLiteral as patternLiteral, timeUnit } from '../identifier.ts';
+import { assertIdentifier, clickHousePatternLiteral as patternLiteral, quantileOf, timeUnit } from '../identifier.ts';
 import { PLAIN_DECIMAL, type Dialect } from '../warehouse.ts';
 
 const WINDOW_FUNCTIONS = { hour: 'toStartOfHour(%)', day: 'toStartOfDay(%)', month: "toDateTime(toStartOfMonth(%), 'UTC')" };
@@ -22,6 +22,7 @@ export const CLICKHOUSE_DIALECT: Dialect = {
     return `nullIf(${text}, '')`;
   },
   timeWindow: (unit, column) => WINDOW_FUNCTIONS[timeUnit(unit)].replace('%', assertIdentifier(column)),
+  quantile: (column, q) => `quantile(${quantileOf(q)})(${assertIdentifier(column)})`,
   fiveMinuteWindow: (column) => `toStartOfFiveMinute(${assertIdentifier(column)})`,
   regexpExtract: (column, pattern) => `extract(ifNull(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)})`,
   regexpMatches: (column, pattern) => `match(ifNull(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)})`,

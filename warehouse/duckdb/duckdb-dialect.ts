@@ -1,4 +1,4 @@
-import { assertIdentifier, hasCaptureGroup, patternLiteral, timeUnit } from '../identifier.ts';
+import { assertIdentifier, hasCaptureGroup, patternLiteral, quantileOf, timeUnit } from '../identifier.ts';
 import { PLAIN_DECIMAL, type Dialect } from '../warehouse.ts';
 
 /** DuckDB's SQL for the places engines differ. */
@@ -16,6 +16,7 @@ export const DUCKDB_DIALECT: Dialect = {
     return kind === 'integer' ? `CAST(${text} AS BIGINT)` : kind === 'decimal' ? `CAST(${text} AS DECIMAL(38, 10))` : text;
   },
   timeWindow: (unit, column) => `date_trunc('${timeUnit(unit)}', ${assertIdentifier(column)})`,
+  quantile: (column, q) => `quantile_cont(${assertIdentifier(column)}, ${quantileOf(q)})`,
   fiveMinuteWindow: (column) => `time_bucket(INTERVAL 5 MINUTE, ${assertIdentifier(column)})`,
   regexpExtract: (column, pattern) => {
     const group = hasCaptureGroup(pattern) ? 1 : 0;
