@@ -40,9 +40,10 @@ export function renderChart(spec: ChartSpec): string {
       animation: false,
       title: spec.title ? { text: spec.title, left: 0, textStyle: { fontSize: 14 } } : undefined,
       legend: series.length > 1 ? { bottom: 0, type: 'scroll' } : undefined,
-      grid: { left: 64, right: 16, top: spec.title ? 40 : 16, bottom: series.length > 1 ? 48 : 32 },
+      grid: { left: 64, right: 16, top: spec.title ? 40 : 16, bottom: series.length > 1 ? 48 : 32, containLabel: true },
       tooltip: { trigger: 'axis' },
-      xAxis: { type: 'category', data: xs, boundaryGap: spec.kind === 'bar' },
+      // Every category labelled while they fit; slanted when there are many.
+      xAxis: { type: 'category', data: xs, boundaryGap: spec.kind === 'bar', axisLabel: xs.length <= 31 ? { interval: 0, rotate: xs.length > 8 ? 35 : 0 } : {} },
       yAxis: { type: 'value' },
       series: series.map((s) => ({
         name: s.name,

@@ -17,6 +17,29 @@ export function attributes(text: string): Record<string, string> {
   return props;
 }
 
+/**
+ * Replaces every component tag of `markdown` with a placeholder word, and
+ * returns what `render` made of each: markdown never sees the HTML (an SVG is
+ * not something a markdown parser should walk through), `insertComponents` puts it in after.
+ */
+export async function extractComponents(markdown: string, render: (tag: ComponentTag) => Promise<string>): Promise<{ markdown: string; html: string[] }> {
+  const html: string[] = [];
+  const out = await replaceComponents(markdown, async (tag) => {
+    html.push(await render(tag));
+    return `${PLACEHOLDER}${html.length - 1}${PLACEHOLDER}`;
+  });
+  return { markdown: out, html };
+}
+
+const PLACEHOLDER = 'COMPANYOSCOMPONENT';
+
+/** The rendered HTML in place of each placeholder: a block where it stood alone, inline within text. */
+export function insertComponents(html: string, rendered: string[]): string {
+  return html
+    .replace(new RegExp(`<p>${PLACEHOLDER}(\\d+)${PLACEHOLDER}</p>`, 'g'), (_, i: string) => rendered[Number(i)]!)
+    .replace(new RegExp(`${PLACEHOLDER}(\\d+)${PLACEHOLDER}`, 'g'), (_, i: string) => rendered[Number(i)]!);
+}
+
 /** Replaces every component tag of `markdown` with what `render` makes of it. */
 export async function replaceComponents(markdown: string, render: (tag: ComponentTag) => Promise<string>): Promise<string> {
   const tags: { match: string; tag: ComponentTag }[] = [];
@@ -26,9 +49,9 @@ export async function replaceComponents(markdown: string, render: (tag: Componen
   }
   let out = markdown;
   for (const { match, tag } of tags) {
-    const html = await render(tag);
-    // Rendered components stand as raw HTML blocks: blank lines keep markdown from wrapping them.
-    out = out.replace(match, () => `\n\n${html}\n\n`);
+    const replacement = await render(tag);
+    // Block components stand in their own paragraph; Value stays inline in its sentence.
+    out = out.replace(match, () => (tag.name === 'Value' ? replacement : `\n\n${replacement}\n\n`));
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { marked } from 'marked';
 import { renderMacros } from '../transforms/index.ts';
 import type { Row, Warehouse } from '../warehouse/index.ts';
 import { renderChart, type ChartKind } from './charts.ts';
-import { replaceComponents, type ComponentTag } from './components.ts';
+import { extractComponents, insertComponents, type ComponentTag } from './components.ts';
 import { formatValue, type ValueFormat } from './formats.ts';
 import type { ReportPage } from './page-file.ts';
 
@@ -44,7 +44,7 @@ export async function renderPage(page: ReportPage, context: RenderContext): Prom
       problems.push(`query ${name} failed: ${(error as Error).message}`);
     }
   }
-  const body = await replaceComponents(page.body, async (tag) => {
+  const { markdown, html } = await extractComponents(page.body, async (tag) => {
     try {
       return renderComponent(tag, results, page, context);
     } catch (error) {
@@ -52,7 +52,7 @@ export async function renderPage(page: ReportPage, context: RenderContext): Prom
       return `<div class="error">${escape(`<${tag.name}>: ${(error as Error).message}`)}</div>`;
     }
   });
-  const content = await marked.parse(body);
+  const content = insertComponents(await marked.parse(markdown), html);
   const errors = problems.length ? `<div class="error"><strong>This page has problems:</strong><ul>${problems.map((p) => `<li>${escape(p)}</li>`).join('')}</ul></div>` : '';
   return { html: layout(page, context, errors + content), results, problems };
 }
@@ -102,7 +102,7 @@ function layout(page: ReportPage, context: RenderContext, content: string): stri
   const nav = [...context.nav].map(([slug, title]) => `<a href="${escape(context.href(slug))}"${slug === page.slug ? ' class="current"' : ''}>${escape(title)}</a>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(page.title)} · CompanyOS</title>
+<title>${escape(page.title)} · CompanyOS</title><link rel="icon" href="data:,">
 <style>${STYLE}</style></head>
 <body><nav>${nav}</nav><main data-tenant="${escape(context.tenant)}">${content}</main></body></html>
 `;

@@ -1,0 +1,98 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS, ensureChromium } from '../deploy/chromium.ts';
+import { killAllCliProcesses, REPO_ROOT, runCli, startPlatform } from './support/cli.ts';
+import { engineHarness, type EngineHarness } from './support/engines.ts';
+
+/**
+ * Every report page in headless Chromium (Debian's, driven by playwright-core),
+ * against the real platform on seeded demo data plus a simulated bill: no console
+ * errors, every chart drew its data points, key numbers match the warehouse.
+ * Screenshots go to reports/screenshots/ for the README.
+ */
+
+const ALL_PAGES = ['summit-as-a-customer', 'finops/tenant-costs', 'finops/unit-economics', 'usage', 'lineage'];
+const SCREENSHOTS = join(REPO_ROOT, 'reports', 'screenshots');
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: ensureChromium(), args: CHROMIUM_ARGS });
+}, 300_000);
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  await killAllCliProcesses();
+});
+
+/** A data dir with the Tenant Zero seed, a simulated bill imported and every model built. */
+async function demoData(harness: EngineHarness): Promise<void> {
+  const { dataDir, env } = harness;
+  const seeded = await startPlatform(dataDir, [], { env });
+  await seeded.stop();
+  const out = join(dataDir, 'simulation');
+  for (const args of [['simulate', '--tenants', '6', '--days', '10', '--seed', '7', '--out', out], ['bills', 'import', join(out, 'bill.csv')], ['build', '--target', join(dataDir, 'target')]]) {
+    const run = await runCli(args, { dataDir, env, timeoutMs: 120_000 });
+    expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(0);
+  }
+}
+
+describe.each([
+  ['duckdb', ALL_PAGES],
+  ['clickhouse', ['finops/tenant-costs']],
+] as const)('report pages in Chromium on %s', (engine, pages) => {
+  it('open without console errors, with drawn charts and the warehouse\'s numbers', { timeout: 300_000 }, async () => {
+    const harness = await engineHarness(engine);
+    try {
+      await demoData(harness);
+      const platform = await startPlatform(harness.dataDir, [], { env: harness.env });
+      const shown = new Map<string, string>();
+      const tab = await browser.newPage({ viewport: { width: 1180, height: 900 } });
+      const errors: string[] = [];
+      tab.on('console', (message) => {
+        if (message.type() === 'error') errors.push(message.text());
+      });
+      tab.on('pageerror', (error) => errors.push(error.message));
+      for (const slug of pages) {
+        const response = await tab.goto(`${platform.url}/reports/${slug}?token=${platform.token}`);
+        expect(response?.status(), slug).toBe(200);
+        expect(await tab.locator('.error').count(), `${slug}: ${await tab.locator('.error').allInnerTexts()}`).toBe(0);
+        const charts = tab.locator('figure.chart');
+        expect(await charts.count(), slug).toBeGreaterThan(0);
+        for (const chart of await charts.all()) {
+          expect(Number(await chart.getAttribute('data-points')), `${slug}: ${await chart.getAttribute('data-query')}`).toBeGreaterThan(0);
+          // Drawn: the SVG has marks (bars, lines, areas), not only axes.
+          expect(await chart.locator('svg path').count(), slug).toBeGreaterThan(4);
+        }
+        for (const value of await tab.locator('.big-value').all()) {
+          shown.set(`${slug}/${await value.getAttribute('data-column')}`, (await value.getAttribute('data-value')) ?? '');
+        }
+        if (engine === 'duckdb') {
+          await mkdir(join(SCREENSHOTS, slug.split('/').slice(0, -1).join('/')), { recursive: true });
+          await tab.screenshot({ path: join(SCREENSHOTS, `${slug}.png`), fullPage: true });
+        }
+      }
+      expect(errors).toEqual([]);
+      await tab.close();
+      await platform.stop();
+
+      // Key numbers against the warehouse itself (the platform is stopped: DuckDB has one writer).
+      const warehouse = await harness.open();
+      try {
+        const [books] = await warehouse.query<{ total: string }>("SELECT sum(effective_total) AS total FROM finops_reconciliation WHERE tenant_id = 'summit-internal'");
+        expect(shown.get('finops/tenant-costs/billed_effective')).toBe(books!.total);
+        if (pages.includes('summit-as-a-customer' as never)) {
+          const [ops] = await warehouse.query<{ n: number }>("SELECT count(*) AS n FROM events WHERE tenant_id = 'summit-internal' AND type = 'high_risk_ops.requests_total'");
+          expect(shown.get('summit-as-a-customer/high_risk_ops')).toBe(String(ops!.n));
+          expect(shown.get('summit-as-a-customer/policy_coverage')).toBe('1');
+        }
+      } finally {
+        await warehouse.close();
+      }
+    } finally {
+      await harness.cleanup();
+    }
+  });
+});
