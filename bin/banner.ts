@@ -6,11 +6,13 @@ interface BannerFacts {
   config: PlatformConfig;
   warehouse: Warehouse;
   seeded: number;
+  /** What the FinOps demo seeding did, when it ran. */
+  demo?: string;
   token: string;
 }
 
 /** What a newcomer needs after `npm start`: where it runs, a token, and three requests to try. */
-export function printBanner({ url, warehouse, seeded, token }: BannerFacts): void {
+export function printBanner({ url, warehouse, seeded, demo, token }: BannerFacts): void {
   const event = (id: string, tenant = true) =>
     JSON.stringify({
       specversion: '1.0',
@@ -27,6 +29,7 @@ export function printBanner({ url, warehouse, seeded, token }: BannerFacts): voi
     `CompanyOS is running at ${url}`,
     `  warehouse: ${warehouse.engine} (${warehouse.location})`,
     seeded ? `  seeded summit-internal with ${seeded.toLocaleString('en-US')} metering events from the last 7 days` : '',
+    demo ? `  demo FinOps data: ${demo}` : '',
     '',
     'A token for summit-internal (admin, valid 24h):',
     `  export TOKEN=${token}`,
@@ -37,6 +40,7 @@ export function printBanner({ url, warehouse, seeded, token }: BannerFacts): voi
     `  curl -s "${url}/v1/events?limit=5" -H "Authorization: Bearer $TOKEN"`,
     `  curl -s ${url}/v1/quarantine -H "Authorization: Bearer $TOKEN"`,
     '',
+    `Reports (open in a browser): ${url}/reports/summit-as-a-customer?token=${token}`,
     `API reference: ${url}/openapi.json · metrics: ${url}/metrics · stop with Ctrl-C`,
     '',
   ];

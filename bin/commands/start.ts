@@ -10,6 +10,7 @@ import { jwtSecret, loadConfig, warehouseConfig, type PlatformConfig } from '../
 import { forgetRunningPlatform, recordRunningPlatform } from '../running-platform.ts';
 import { BuildGate, httpLineageSink, scheduledBuild, startSchedule } from '../../transforms/index.ts';
 import { loadScheduleJobs } from './build.ts';
+import { seedDemoFinops } from '../demo-finops.ts';
 import { kafkaConsumerOptions } from './kafka.ts';
 
 export function registerStart(program: Command): void {
@@ -46,6 +47,9 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   });
   await app.listen({ port: config.port, host: config.host });
   await recordPolicyCoverage(warehouse, app.routeInventory, config);
+  const demo = seeded
+    ? await seedDemoFinops(app, warehouse, await tokens.mint({ tenant: TENANT_ZERO, roles: ['operator'], subject: 'companyos-start', env: config.env, region: config.region }))
+    : undefined;
   const { port } = app.server.address() as { port: number };
   const url = `http://${reachableHost(config.host)}:${port}`;
   await recordRunningPlatform(config.dataDir, url);
@@ -76,7 +80,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
   const token = await tokens.mint({ tenant: TENANT_ZERO, roles: ['admin'], subject: 'companyos-start', env: config.env, region: config.region });
-  printBanner({ url, config, warehouse, seeded, token });
+  printBanner({ url, config, warehouse, seeded, demo, token });
 }
 
 /** On an empty warehouse, a realistic week of Tenant Zero metering, through the normal ingest path. */
