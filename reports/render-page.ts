@@ -30,6 +30,12 @@ const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCode
 
 /** Runs a page's queries (each scoped to the tenant) and renders it to one self-contained HTML document. */
 export async function renderPage(page: ReportPage, context: RenderContext): Promise<RenderedPage> {
+  const { results, problems } = await runQueries(page, context);
+  return renderBody(page, context, results, problems);
+}
+
+/** A page's queries alone, each bound to the context's tenant: the warehouse's share of a render. */
+export async function runQueries(page: ReportPage, context: Pick<RenderContext, 'warehouse' | 'tenant'>): Promise<{ results: Map<string, Row[]>; problems: string[] }> {
   const results = new Map<string, Row[]>();
   const problems: string[] = [];
   for (const [name, sql] of page.queries) {
@@ -44,6 +50,10 @@ export async function renderPage(page: ReportPage, context: RenderContext): Prom
       problems.push(`query ${name} failed: ${(error as Error).message}`);
     }
   }
+  return { results, problems };
+}
+
+async function renderBody(page: ReportPage, context: RenderContext, results: Map<string, Row[]>, problems: string[]): Promise<RenderedPage> {
   const { markdown, html } = await extractComponents(page.body, async (tag) => {
     try {
       return renderComponent(tag, results, page, context);

@@ -9,9 +9,10 @@
  * least work any build must do.
  */
 import { parseArgs } from 'node:util';
-import { TENANT_ZERO, TENANT_ZERO_TYPES } from '../../ingest/index.ts';
+import { TENANT_ZERO } from '../../ingest/index.ts';
 import { buildProject } from '../../transforms/index.ts';
-import { EVENT_COLUMNS, migrateWarehouse, openWarehouse, type SqlValue, type Warehouse } from '../../warehouse/index.ts';
+import { migrateWarehouse, openWarehouse } from '../../warehouse/index.ts';
+import { loadBenchEvents } from '../lib/warehouse-events.ts';
 import { timed } from '../lib/stats.ts';
 import { parseEngines, TargetFactory } from '../lib/targets.ts';
 
@@ -26,49 +27,10 @@ const { values: args } = parseArgs({
 const N = Number(args.events);
 const TENANTS = Number(args.tenants);
 const NEW = Number(args.new);
-const CHUNK = 50_000;
 const START = Date.UTC(2026, 9, 1);
 const MONTH_MS = 30 * 86_400_000;
-
-const pick = <T>(items: readonly T[], i: number) => items[i % items.length]!;
-
-/** The `data` of event i by type: the keys its meters read, as the seeded demo events carry them. */
-const DATA: Record<(typeof TENANT_ZERO_TYPES)[number], (i: number) => object> = {
-  'policy.decisions_total': (i) => ({ bundle: 'core', package: pick(['entity', 'ledger', 'workflow', 'export'], i >> 3), decision: i % 17 ? 'allow' : 'deny', latency_ms: i % 500 }),
-  'workflow.executions_total': (i) => ({ status: pick(['succeeded', 'failed', 'cancelled'], i >> 2), pack: pick(['revops', 'finops', 'high_risk_ops'], i >> 4), runner: pick(['scheduler', 'api'], i >> 5), duration_ms: i % 900 }),
-  'high_risk_ops.requests_total': (i) => ({ operation: pick(['export', 'delete', 'purge'], i >> 6), status: pick(['approved', 'denied', 'pending'], i >> 2), approval_latency_ms: i % 300_000, receipt_complete: true }),
-  'revops.leads_ingested_total': (i) => ({ lead_source: pick(['web', 'partner'], i >> 7), routing_latency_s: i % 900, routed_within_sla: true }),
-  'revops.quotes_submitted_total': (i) => ({ amount: `${(i % 4000) * 25}.00`, currency: 'USD', discount_pct: '5.0', rationale: null, plan: pick(['pro', 'enterprise'], i >> 3) }),
-  'resource.cpu_usage': (i) => ({ service: pick(['api', 'warehouse'], i >> 3), cpu_seconds: `${i % 90}.125` }),
-  'resource.storage_usage': (i) => ({ store: pick(['warehouse', 'ledger'], i >> 4), gb: `${100 + (i % 50)}.5`, gb_hours: `${100 + (i % 50)}.5` }),
-  'api.requests_total': (i) => ({ route: pick(['POST /v1/events', 'GET /v1/events'], i >> 2), status_class: '2xx', status: 200, latency_ms: i % 200 }),
-  'notary.calls_total': (i) => ({ operation: pick(['sign', 'verify'], i >> 2), key_id: 'bench' }),
-};
-
-/**
- * Event i as an `events` row. The first N are spread over a month; the new
- * ones arrive as a 15-minute schedule sees them: 99% in the hour after that
- * month, 1% late, anywhere in it.
- */
-function row(i: number, ingestedAt: Date): SqlValue[] {
-  const type = pick(TENANT_ZERO_TYPES, i);
-  const late = i % 100 === 0;
-  const time = i < N || late ? new Date(START + Math.floor((i * 7919) % MONTH_MS)) : new Date(START + MONTH_MS + (i % 3_600_000));
-  return [
-    `tenant-${i % TENANTS}`, 'urn:bench', `t-${i}`, type, time, null, 'bundle-1', 'pro', type.split('.')[0]!, 'bench', 'gold',
-    'application/json', JSON.stringify(DATA[type](i)), '{}', 'bench', ingestedAt,
-  ];
-}
-
-async function load(warehouse: Warehouse, from: number, count: number, ingestedAt: Date): Promise<number> {
-  const started = performance.now();
-  for (let start = from; start < from + count; start += CHUNK) {
-    const rows: SqlValue[][] = [];
-    for (let i = start; i < Math.min(from + count, start + CHUNK); i++) rows.push(row(i, ingestedAt));
-    await warehouse.insert('events', EVENT_COLUMNS, rows);
-  }
-  return (performance.now() - started) / 1000;
-}
+const load = (warehouse: Parameters<typeof loadBenchEvents>[0], from: number, count: number, ingestedAt: Date) =>
+  loadBenchEvents(warehouse, { from, count, total: N, tenants: TENANTS, start: START, monthMs: MONTH_MS, ingestedAt });
 
 
 const lines: string[] = [];
