@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { IngestPipeline } from '../ingest/index.ts';
+import { BufferedWriter } from './buffered-writer.ts';
 
 /** The event type the API's own requests are recorded as. */
 export const REQUEST_EVENT_TYPE = 'api.requests_total';
@@ -46,22 +47,26 @@ export interface SelfMeteringOptions {
  * in batches off the request path. SLO models read them like any other events.
  */
 export class SelfMetering {
-  private buffer: Record<string, unknown>[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writer: BufferedWriter<Record<string, unknown>>;
 
   constructor(
-    private readonly pipeline: IngestPipeline,
+    pipeline: IngestPipeline,
     private readonly options: SelfMeteringOptions,
-    private readonly log: Pick<FastifyBaseLogger, 'error'>,
-  ) {}
+    log: Pick<FastifyBaseLogger, 'error'>,
+  ) {
+    this.writer = new BufferedWriter(
+      async (events) => void (await pipeline.ingest(events, { channel: 'http', submitter: options.operatorTenant })),
+      (error, pending) => log.error({ err: error, events: pending }, "could not record the API's own requests; retrying"),
+      { flushAfterMs: options.flushAfterMs ?? 1000, maxBatch: 1000 },
+    );
+  }
 
   observe(request: FastifyRequest, reply: FastifyReply): void {
     const route = request.routeOptions.url;
     if (!route?.startsWith('/v1/') || Math.random() >= this.options.sample) return;
     const tenant = request.principal?.tenant ?? this.options.operatorTenant;
     const status = reply.statusCode;
-    this.buffer.push({
+    this.writer.push({
       specversion: '1.0',
       id: randomUUID(),
       source: '/companyos/api',
@@ -81,24 +86,14 @@ export class SelfMetering {
         sample_rate: this.options.sample,
       },
     });
-    if (this.buffer.length >= 1000) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.options.flushAfterMs ?? 1000);
   }
 
-  /** Writes what is buffered; resolves when every request observed so far is stored. */
+  /** Resolves when every request observed so far is stored. */
   flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const events = this.buffer;
-    this.buffer = [];
-    this.writing = this.writing.then(async () => {
-      if (events.length === 0) return;
-      try {
-        await this.pipeline.ingest(events, { channel: 'http', submitter: this.options.operatorTenant });
-      } catch (error) {
-        this.log.error({ err: error, events: events.length }, 'could not record the API\'s own requests');
-      }
-    });
-    return this.writing;
+    return this.writer.flush();
+  }
+
+  close(): Promise<void> {
+    return this.writer.close();
   }
 }

@@ -130,7 +130,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     selfMetering?.observe(request, reply);
   });
-  if (selfMetering) app.addHook('onClose', () => selfMetering.flush());
+  if (selfMetering) app.addHook('onClose', () => selfMetering.close());
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const apiError = toApiError(error);
     if (apiError.statusCode >= 500) request.log.error({ err: error }, 'request failed');

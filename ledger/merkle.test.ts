@@ -256,20 +256,17 @@ describe('MerkleTree against the recursive definitions', () => {
     expect(() => new MerkleTree().append(Buffer.alloc(31))).toThrow(RangeError);
   });
 
-  it('stays fast at 100k leaves', () => {
+  it('proves leaves of a 100k tree with log-size proofs, and rebuilds to the same root', () => {
     const n = 100_000;
     const t = new MerkleTree();
     for (let i = 0; i < n; i++) t.append(hashLeaf(`leaf ${i}`));
     const rootHash = t.root();
-    const started = performance.now();
-    const rounds = 2_000;
-    for (let r = 0; r < rounds; r++) {
+    for (let r = 0; r < 200; r++) {
       const index = (r * 7919) % n;
       const proof = t.inclusionProof(index, n);
-      if (r % 100 === 0) verifyInclusion(t.leafHash(index), index, n, proof, rootHash);
+      expect(proof.length).toBeLessThanOrEqual(Math.ceil(Math.log2(n)));
+      verifyInclusion(t.leafHash(index), index, n, proof, rootHash);
     }
-    const perProof = (performance.now() - started) / rounds;
-    expect(perProof).toBeLessThan(1);
     const size1 = 61_234;
     verifyConsistency(size1, n, t.root(size1), rootHash, t.consistencyProof(size1, n));
     expect(MerkleTree.fromLeafHashes(Array.from({ length: n }, (_, i) => t.leafHash(i))).root().equals(rootHash)).toBe(true);

@@ -63,6 +63,18 @@ const SOURCE = /\{\{\s*source\(\s*'([^']+)'\s*,\s*'([^']+)'\s*\)\s*\}\}/g;
  * SELECT … FROM {{ ref('stg_events') }}
  * ```
  */
+/** How YAML-generated models are made: tables of one tag, from `path` (the YAML they came from). */
+export function tableModels(path: string, tag: string) {
+  return (name: string, body: string, refs: string[], description: string, sources: [string, string][] = []): ModelFile => ({
+    name,
+    path,
+    body,
+    refs,
+    sources,
+    config: { materialized: 'table', uniqueKey: [], tags: [tag], description, columns: {} },
+  });
+}
+
 export function parseModelFile(path: string, text: string): { model: ModelFile; problems: ModelProblem[] } {
   const name = path.split('/').pop()!.replace(/\.sql$/, '');
   const problems: ModelProblem[] = [];

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { SqlValue, Warehouse } from '../../warehouse/index.ts';
+import { BufferedWriter } from '../buffered-writer.ts';
 
 /** One decision, in the fields of OPA's decision log plus Cedar's reasons. */
 export interface DecisionRecord {
@@ -34,21 +35,28 @@ const COLUMNS = [
 
 /**
  * Decisions are written in batches, off the request path: the gate answers at
- * Cedar's speed, not the warehouse's. Readers call `flush` first, so what the
- * API returns includes every decision taken before the query.
+ * Cedar's speed, not the warehouse's. Readers flush first, so what the API
+ * returns includes every decision taken before the query.
  */
 export class DecisionLog {
-  private buffer: SqlValue[][] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writer: BufferedWriter<SqlValue[]>;
   private written = 0;
 
   constructor(
     private readonly warehouse: Warehouse,
     /** Where write failures are reported (also used by the gate for its own). */
     readonly log: Pick<FastifyBaseLogger, 'error'>,
-    private readonly flushAfterMs = 200,
-  ) {}
+    flushAfterMs = 200,
+  ) {
+    this.writer = new BufferedWriter(
+      async (rows) => {
+        await this.warehouse.insert('policy_decisions', COLUMNS, rows);
+        this.written += rows.length;
+      },
+      (error, pending) => this.log.error({ err: error, decisions: pending }, 'decision log write failed; retrying'),
+      { flushAfterMs, maxBatch: 1000 },
+    );
+  }
 
   /** Decisions written to the warehouse since the start. */
   get count(): number {
@@ -57,40 +65,21 @@ export class DecisionLog {
 
   record(record: DecisionRecord): void {
     const [bundle, { revision }] = Object.entries(record.bundles)[0] ?? ['', { revision: '' }];
-    this.buffer.push([
+    this.writer.push([
       record.tenant, record.decision_id, new Date(record.timestamp), record.path, record.input.principal, record.input.action,
       record.input.resource, record.resource_tenant, record.result.decision, JSON.stringify(record.result.reasons),
       JSON.stringify(record.input), JSON.stringify(record.result), bundle, revision, JSON.stringify(record.erased),
       JSON.stringify(record.masked), record.trace_id, record.method, record.route,
     ]);
-    if (this.buffer.length >= 1000) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.flushAfterMs);
   }
 
-  /** Writes what is buffered; resolves when every decision recorded so far is in the warehouse. */
+  /** Resolves when every decision recorded so far is in the warehouse. */
   flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const rows = this.buffer;
-    this.buffer = [];
-    this.writing = this.writing.then(async () => {
-      if (rows.length === 0) return;
-      try {
-        await this.warehouse.insert('policy_decisions', COLUMNS, rows);
-        this.written += rows.length;
-      } catch (error) {
-        // Kept for the next flush: a decision is never dropped because the warehouse blinked.
-        this.buffer.unshift(...rows);
-        this.log.error({ err: error, decisions: rows.length }, 'decision log write failed; retrying with the next batch');
-        this.timer ??= setTimeout(() => void this.flush(), 1000);
-      }
-    });
-    return this.writing;
+    return this.writer.flush();
   }
 
-  async close(): Promise<void> {
-    await this.flush();
-    clearTimeout(this.timer);
+  close(): Promise<void> {
+    return this.writer.close();
   }
 
   /** Decisions taken by a tenant's principals or about its resources, newest first. */

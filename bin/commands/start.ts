@@ -17,7 +17,7 @@ export function registerStart(program: Command): void {
   program
     .command('start')
     .description('Migrate the warehouse and serve the API (the one process that owns an embedded warehouse).')
-    .option('--no-seed', 'do not seed summit-internal with a week of demo events on an empty warehouse')
+    .option('--no-seed', 'start empty: no demo week of summit-internal events, no simulated bill, no policy-coverage fact')
     .option('--schedule [file]', 'also run scheduled builds in this process (every 15 minutes, or the jobs of the file; see `companyos schedule`)')
     .action(async (options: { seed: boolean; schedule?: string | true }) => start(loadConfig(), options.seed, options.schedule));
 }
@@ -46,7 +46,8 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     ledger: { keysDir: join(config.dataDir, 'keys') },
   });
   await app.listen({ port: config.port, host: config.host });
-  await recordPolicyCoverage(warehouse, app.routeInventory, config);
+  // --no-seed means an empty warehouse: summit-internal's own facts are part of the seed.
+  if (seed) await recordPolicyCoverage(warehouse, app.routeInventory, config);
   const demo = seeded
     ? await seedDemoFinops(app, warehouse, await tokens.mint({ tenant: TENANT_ZERO, roles: ['operator'], subject: 'companyos-start', env: config.env, region: config.region }))
     : undefined;

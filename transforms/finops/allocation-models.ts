@@ -1,4 +1,4 @@
-import type { ModelFile } from '../model-file.ts';
+import { tableModels, type ModelFile } from '../model-file.ts';
 import { meterModelName } from '../meters.ts';
 import type { AllocationRules, SharedRule } from './allocation-rules.ts';
 
@@ -22,14 +22,7 @@ const keys = (prefix = '') => KEYS.map((k) => `${prefix}${k}`).join(', ');
  * agree), so every split sums to its cost exactly.
  */
 export function allocationModels(rules: AllocationRules, path: string): ModelFile[] {
-  const model = (name: string, body: string, refs: string[], description: string, sources: [string, string][] = []): ModelFile => ({
-    name,
-    path,
-    body,
-    refs,
-    sources,
-    config: { materialized: 'table', uniqueKey: [], tags: ['finops'], description, columns: {} },
-  });
+  const model = tableModels(path, 'finops');
   const meterRefs = [...new Set(rules.shared.flatMap((r) => (r.split.kind === 'meter' ? [meterModelName({ name: r.split.meter })] : [])))];
   const evenRefs = rules.shared.some((r) => r.split.kind === 'even') ? ['stg_events'] : [];
   return [

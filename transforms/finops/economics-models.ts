@@ -1,4 +1,4 @@
-import type { ModelFile } from '../model-file.ts';
+import { tableModels, type ModelFile } from '../model-file.ts';
 import type { Pricing } from './pricing-rules.ts';
 
 const q = (text: string) => `'${text.replaceAll("'", "''")}'`;
@@ -14,14 +14,7 @@ export const refRelation: RelationOf = (model) => `{{ ref('${model}') }}`;
  * finops_tenant_charges (per tenant and SKU: what it pays, what it costs) → finops_sku_margins.
  */
 export function economicsModels(pricing: Pricing, path: string): ModelFile[] {
-  const model = (name: string, body: string, refs: string[], description: string): ModelFile => ({
-    name,
-    path,
-    body,
-    refs,
-    sources: [],
-    config: { materialized: 'table', uniqueKey: [], tags: ['finops'], description, columns: {} },
-  });
+  const model = tableModels(path, 'finops');
   return [
     model('finops_tenant_profile', tenantProfile(), ['stg_events'], "Each tenant's plan and SLA tier per month: the latest its events carry"),
     model('finops_cogs', cogs(), ['finops_cost_allocation', 'finops_tenant_profile'], 'Attributed cost (COGS) per month, tenant, plan, SLA tier and pack'),

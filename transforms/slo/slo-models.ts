@@ -1,4 +1,4 @@
-import type { ModelFile } from '../model-file.ts';
+import { tableModels, type ModelFile } from '../model-file.ts';
 import { BURN_ALERTS } from './prometheus-rules.ts';
 import type { Slo } from './openslo.ts';
 
@@ -15,14 +15,7 @@ const q = (text: string) => `'${text.replaceAll("'", "''")}'`;
  */
 export function sloModels(slos: readonly Slo[], path: string): ModelFile[] {
   if (slos.length === 0) return [];
-  const model = (name: string, body: string, refs: string[], description: string): ModelFile => ({
-    name,
-    path,
-    body,
-    refs,
-    sources: [],
-    config: { materialized: 'table', uniqueKey: [], tags: ['slo'], description, columns: {} },
-  });
+  const model = tableModels(path, 'slo');
   return [
     model('slo_request_windows', requestWindows(slos), ['stg_events'], 'API requests per five minutes, tenant and SLO flow: total, and good (no 5xx, within the latency bound)'),
     model('slo_status', status(slos), ['slo_request_windows'], 'Per tenant and SLO, as of the latest window: SLI and budget remaining over the SLO window, burn rate per alert window, page and ticket'),
