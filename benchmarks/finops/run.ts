@@ -20,9 +20,9 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_WEBHOOK, generateInvoices, readMargins, readTenantCost, simulatePricing } from '../../api/index.ts';
 import { importBillFile, TENANT_ZERO } from '../../ingest/index.ts';
 import { buildProject, loadPricing } from '../../transforms/index.ts';
-import { DuckDBWarehouse, EVENT_COLUMNS, migrateWarehouse, openWarehouse, type SqlValue, type Warehouse } from '../../warehouse/index.ts';
+import { DuckDBWarehouse, EVENT_COLUMNS, type SqlValue, type Warehouse } from '../../warehouse/index.ts';
 import { percentiles, timed } from '../lib/stats.ts';
-import { parseEngines, TargetFactory } from '../lib/targets.ts';
+import { onScratchWarehouse, parseEngines } from '../lib/targets.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -115,16 +115,12 @@ try {
   const [, readSeconds] = await timed(() => scratch.query(`SELECT count(*) AS n FROM read_csv('${bill}', all_varchar = true)`));
   await scratch.close();
   for (const engine of parseEngines(args.warehouse!)) {
-    const targets = await TargetFactory.create(engine);
-    const target = await targets.target();
-    const warehouse = await openWarehouse(target.config);
-    try {
-      await migrateWarehouse(warehouse);
+    await onScratchWarehouse(engine, async (warehouse, dataDir) => {
       await warehouse.insert('events', EVENT_COLUMNS, usageEvents());
       const [report, importSeconds] = await timed(() => importBillFile(warehouse, bill, { tenant: TENANT_ZERO }));
       if (report.rows_loaded !== ROWS) throw new Error(`imported ${report.rows_loaded} of ${ROWS} rows`);
       const [build, buildSeconds] = await timed(() =>
-        buildProject(warehouse, { modelsDir: 'models', targetDir: `${target.dataDir}/target`, select: ['+tag:finops'], tenant: TENANT_ZERO, trigger: 'cli' }),
+        buildProject(warehouse, { modelsDir: 'models', targetDir: `${dataDir}/target`, select: ['+tag:finops'], tenant: TENANT_ZERO, trigger: 'cli' }),
       );
       const failed = build.results.filter((r) => r.status !== 'success');
       if (failed.length) throw new Error(`build failed: ${failed.map((r) => `${r.model}: ${r.message}`).join('; ')}`);
@@ -150,11 +146,7 @@ try {
         build_s: Number(buildSeconds.toFixed(2)), query_p50_ms: Number(p.p50.toFixed(1)), query_p95_ms: Number(p.p95.toFixed(1)), query_p99_ms: Number(p.p99.toFixed(1)),
         what_if_p95_ms: Number(economics.whatIf.p95.toFixed(1)), invoices_s: Number(economics.invoiceSeconds.toFixed(2)),
       });
-    } finally {
-      await warehouse.close();
-      await target.dispose();
-      await targets.close();
-    }
+    });
   }
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { ensureClickHouseServer, startLocalClickHouse, type LocalClickHouse } from '../../deploy/clickhouse/local-server.ts';
 import { scratchWarehouse, type ScratchWarehouse } from '../../deploy/scratch-warehouse.ts';
-import { ENGINES, type EngineName } from '../../warehouse/index.ts';
+import { ENGINES, migrateWarehouse, openWarehouse, type EngineName, type Warehouse } from '../../warehouse/index.ts';
 
 /** Makes fresh warehouses on one engine; for ClickHouse, on COMPANYOS_CLICKHOUSE_URL or a local server it starts. */
 export class TargetFactory {
@@ -35,4 +35,22 @@ export function parseEngines(arg: string): EngineName[] {
     if (!(ENGINES as readonly string[]).includes(name)) throw new Error(`--warehouse takes ${ENGINES.join(', ')} (comma-separated); got "${name}"`);
   }
   return names as EngineName[];
+}
+
+/** `work` on a fresh, migrated warehouse of `engine` (its data dir too), closed and removed after, servers stopped. */
+export async function onScratchWarehouse<T>(engine: EngineName, work: (warehouse: Warehouse, dataDir: string) => Promise<T>): Promise<T> {
+  const targets = await TargetFactory.create(engine);
+  try {
+    const target = await targets.target();
+    const warehouse = await openWarehouse(target.config);
+    try {
+      await migrateWarehouse(warehouse);
+      return await work(warehouse, target.dataDir);
+    } finally {
+      await warehouse.close();
+      await target.dispose();
+    }
+  } finally {
+    await targets.close();
+  }
 }

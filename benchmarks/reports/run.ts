@@ -18,9 +18,9 @@ import { DEFAULT_SIMULATION, importBillFile, IngestPipeline, simulate, simulated
 import { renderPage, runQueries } from '../../reports/render-page.ts';
 import { loadPages, navigation } from '../../reports/site.ts';
 import { buildProject } from '../../transforms/index.ts';
-import { migrateWarehouse, openWarehouse, type Warehouse } from '../../warehouse/index.ts';
+import type { Warehouse } from '../../warehouse/index.ts';
 import { percentiles } from '../lib/stats.ts';
-import { TargetFactory } from '../lib/targets.ts';
+import { onScratchWarehouse } from '../lib/targets.ts';
 import { loadBenchEvents } from '../lib/warehouse-events.ts';
 
 const { values: args } = parseArgs({
@@ -73,31 +73,20 @@ async function measure(label: string, warehouse: Warehouse, dataDir: string): Pr
   return lines;
 }
 
-const targets = await TargetFactory.create('duckdb');
 const table = [`${'set'.padEnd(7)} ${'page'.padEnd(24)} ${'queries'.padStart(9)} ${'page p50'.padStart(9)} ${'max ms'.padStart(8)}  ratio  ≤ ${TARGET_S} s`];
-try {
-  for (const set of ['demo', 'large'] as const) {
-    const target = await targets.target();
-    const warehouse = await openWarehouse(target.config);
-    try {
-      await migrateWarehouse(warehouse);
-      const started = performance.now();
-      if (set === 'demo') {
-        await new IngestPipeline(warehouse).ingest(tenantZeroWeek(new Date()), { channel: 'seed', submitter: TENANT_ZERO });
-        await importSimulatedBill(warehouse, 8);
-      } else {
-        await loadBenchEvents(warehouse, { from: 0, count: EVENTS, total: EVENTS, tenants: TENANTS, start: Date.UTC(2026, 9, 1), monthMs: 30 * 86_400_000, ingestedAt: new Date() });
-        await importSimulatedBill(warehouse, TENANTS);
-      }
-      console.log(`${set}: data loaded in ${((performance.now() - started) / 1000).toFixed(1)} s${set === 'large' ? ` (${EVENTS.toLocaleString('en-US')} events, ${TENANTS} tenants)` : ''}; building and rendering…`);
-      table.push(...(await measure(set, warehouse, target.dataDir)));
-    } finally {
-      await warehouse.close();
-      await target.dispose();
+for (const set of ['demo', 'large'] as const) {
+  await onScratchWarehouse('duckdb', async (warehouse, dataDir) => {
+    const started = performance.now();
+    if (set === 'demo') {
+      await new IngestPipeline(warehouse).ingest(tenantZeroWeek(new Date()), { channel: 'seed', submitter: TENANT_ZERO });
+      await importSimulatedBill(warehouse, 8);
+    } else {
+      await loadBenchEvents(warehouse, { from: 0, count: EVENTS, total: EVENTS, tenants: TENANTS, start: Date.UTC(2026, 9, 1), monthMs: 30 * 86_400_000, ingestedAt: new Date() });
+      await importSimulatedBill(warehouse, TENANTS);
     }
-  }
-} finally {
-  await targets.close();
+    console.log(`${set}: data loaded in ${((performance.now() - started) / 1000).toFixed(1)} s${set === 'large' ? ` (${EVENTS.toLocaleString('en-US')} events, ${TENANTS} tenants)` : ''}; building and rendering…`);
+    table.push(...(await measure(set, warehouse, dataDir)));
+  });
 }
 console.log(`\nPage render times in ms over ${RUNS} runs (queries = the page's SQL alone, the baseline; ratio = page / queries):`);
 console.log(table.join('\n'));

@@ -11,10 +11,9 @@
 import { parseArgs } from 'node:util';
 import { TENANT_ZERO } from '../../ingest/index.ts';
 import { buildProject } from '../../transforms/index.ts';
-import { migrateWarehouse, openWarehouse } from '../../warehouse/index.ts';
 import { loadBenchEvents } from '../lib/warehouse-events.ts';
 import { timed } from '../lib/stats.ts';
-import { parseEngines, TargetFactory } from '../lib/targets.ts';
+import { onScratchWarehouse, parseEngines } from '../lib/targets.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,15 +35,11 @@ const load = (warehouse: Parameters<typeof loadBenchEvents>[0], from: number, co
 const lines: string[] = [];
 const summaries: object[] = [];
 for (const engine of parseEngines(args.warehouse!)) {
-  const targets = await TargetFactory.create(engine);
-  const target = await targets.target();
-  const warehouse = await openWarehouse(target.config);
-  try {
-    await migrateWarehouse(warehouse);
+  await onScratchWarehouse(engine, async (warehouse, dataDir) => {
     const loadSeconds = await load(warehouse, 0, N, new Date(START + MONTH_MS));
     const [, scan] = await timed(() => warehouse.query('SELECT type, tenant_id, count(*) AS n FROM events GROUP BY type, tenant_id'));
     const build = (fullRefresh: boolean) =>
-      timed(() => buildProject(warehouse, { modelsDir: 'models', targetDir: `${target.dataDir}/target`, fullRefresh, tenant: TENANT_ZERO, trigger: 'cli' }));
+      timed(() => buildProject(warehouse, { modelsDir: 'models', targetDir: `${dataDir}/target`, fullRefresh, tenant: TENANT_ZERO, trigger: 'cli' }));
     const [full, fullSeconds] = await build(true);
     const failed = full.results.filter((r) => r.status !== 'success');
     if (failed.length) throw new Error(`full build failed: ${failed.map((r) => `${r.model}: ${r.message}`).join('; ')}`);
@@ -66,11 +61,7 @@ for (const engine of parseEngines(args.warehouse!)) {
       full_build_s: Number(fullSeconds.toFixed(2)), incremental_build_s: Number(incrementalSeconds.toFixed(2)),
       baseline_scan_s: Number(scan.toFixed(2)), full_to_scan_ratio: Number((fullSeconds / scan).toFixed(1)),
     });
-  } finally {
-    await warehouse.close();
-    await target.dispose();
-    await targets.close();
-  }
+  });
 }
 console.log(`transforms: ${N.toLocaleString('en-US')} events, ${TENANTS} tenants`);
 for (const line of lines) console.log(line);
