@@ -3,11 +3,17 @@
  * accumulate or `flushAfterMs` after the first. A failed write keeps its rows
  * for the next try (a second later), reported to `onError`: nothing is dropped
  * because the warehouse blinked. Readers call `flush` first to see everything.
+ *
+ * Writes never overlap: what is pushed while one is in flight goes out as one
+ * batch when it ends, so callers that need their rows stored (`persist`) share
+ * commits instead of queueing one write each.
  */
 export class BufferedWriter<T> {
   private buffer: T[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private writing: Promise<unknown> = Promise.resolve();
+  /** The batch that takes the buffer once the write in flight ends; resolves to its error, if it failed. */
+  private next: Promise<unknown> | undefined;
 
   constructor(
     private readonly write: (items: T[]) => Promise<void>,
@@ -22,27 +28,45 @@ export class BufferedWriter<T> {
   }
 
   /** Resolves when everything pushed so far has been written (or has failed and is kept for the retry). */
-  flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const items = this.buffer;
-    this.buffer = [];
-    this.writing = this.writing.then(async () => {
-      if (items.length === 0) return;
-      try {
-        await this.write(items);
-      } catch (error) {
-        this.buffer.unshift(...items);
-        this.onError(error, this.buffer.length);
-        this.timer ??= setTimeout(() => void this.flush(), 1000);
-      }
-    });
-    return this.writing;
+  async flush(): Promise<void> {
+    await this.scheduleBatch();
+  }
+
+  /** Resolves when everything pushed so far is stored; rejects when that write failed (the rows stay queued for the retry). */
+  async persist(): Promise<void> {
+    const error = await this.scheduleBatch();
+    if (error !== undefined) throw error;
   }
 
   async close(): Promise<void> {
     await this.flush();
     clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  private scheduleBatch(): Promise<unknown> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.next ??= this.writing.then(() => {
+      this.next = undefined;
+      const items = this.buffer;
+      this.buffer = [];
+      return this.writeBatch(items);
+    });
+    this.writing = this.next;
+    return this.next;
+  }
+
+  private async writeBatch(items: T[]): Promise<unknown> {
+    if (items.length === 0) return undefined;
+    try {
+      await this.write(items);
+      return undefined;
+    } catch (error) {
+      this.buffer.unshift(...items);
+      this.onError(error, this.buffer.length);
+      this.timer ??= setTimeout(() => void this.flush(), 1000);
+      return error ?? new Error('write failed');
+    }
   }
 }

@@ -78,6 +78,11 @@ export class DecisionLog {
     return this.writer.flush();
   }
 
+  /** Like `flush`, but rejects when the write failed: a receipt may only cite a decision that is stored. */
+  persist(): Promise<void> {
+    return this.writer.persist();
+  }
+
   close(): Promise<void> {
     return this.writer.close();
   }
