@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { BufferedWriter } from './buffered-writer.ts';
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('BufferedWriter', () => {
+  it('persist: callers arriving during a write share the next batch instead of queueing one write each', async () => {
+    const batches: number[][] = [];
+    const gate = deferred();
+    const writer = new BufferedWriter<number>(
+      async (items) => {
+        batches.push(items);
+        if (batches.length === 1) await gate.promise;
+      },
+      () => undefined,
+      { flushAfterMs: 60_000, maxBatch: 1000 },
+    );
+    writer.push(1);
+    const first = writer.persist();
+    const waiting = [2, 3, 4].map((n) => {
+      writer.push(n);
+      return writer.persist();
+    });
+    gate.resolve();
+    await Promise.all([first, ...waiting]);
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('persist rejects when the write fails; the rows stay queued and go out with the retry', async () => {
+    const written: number[] = [];
+    let fail = true;
+    const errors: number[] = [];
+    const writer = new BufferedWriter<number>(
+      async (items) => {
+        if (fail) throw new Error('warehouse down');
+        written.push(...items);
+      },
+      (_error, pending) => errors.push(pending),
+      { flushAfterMs: 60_000, maxBatch: 1000 },
+    );
+    writer.push(7);
+    await expect(writer.persist()).rejects.toThrow('warehouse down');
+    expect(errors).toEqual([1]);
+    fail = false;
+    await writer.persist();
+    expect(written).toEqual([7]);
+    await writer.close();
+  });
+});
