@@ -21,6 +21,7 @@ describe('BufferedWriter', () => {
     );
     writer.push(1);
     const first = writer.persist();
+    await new Promise((resolve) => setImmediate(resolve)); // the first write is now in flight
     const waiting = [2, 3, 4].map((n) => {
       writer.push(n);
       return writer.persist();
