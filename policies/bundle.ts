@@ -10,6 +10,15 @@ export const DEFAULT_POLICY_DIR = new URL('.', import.meta.url).pathname;
 export interface RolesData {
   roles: Record<string, string>;
   dataClasses: string[];
+  /** From `data/tenants.json`: the platform operator's tenant and cross-tenant ingest grants. */
+  tenants: TenantsData;
+}
+
+export interface TenantsData {
+  /** The tenant that operates the platform; its principals are `platform` to the policies. */
+  platform?: string;
+  /** Tenant → the other tenants its connectors may write events into. */
+  ingestGrants: Record<string, string[]>;
 }
 
 export interface BundleRevision {
@@ -58,7 +67,9 @@ export function loadPolicyBundle(dir = DEFAULT_POLICY_DIR, name = 'companyos'): 
     }
   }
   const dataFiles = readdirSync(join(dir, 'data')).filter((file) => file.endsWith('.json')).sort();
-  const data = JSON.parse(readText(join(dir, 'data', 'roles.json'))) as RolesData;
+  const roles = JSON.parse(readText(join(dir, 'data', 'roles.json'))) as Omit<RolesData, 'tenants'>;
+  const tenants = dataFiles.includes('tenants.json') ? (JSON.parse(readText(join(dir, 'data', 'tenants.json'))) as Partial<TenantsData>) : {};
+  const data: RolesData = { ...roles, tenants: { platform: tenants.platform, ingestGrants: tenants.ingestGrants ?? {} } };
   const hashed = [...files, 'schema.cedarschema', ...dataFiles.map((file) => join('data', file))];
   return { dir, name, schema, policies, policyFiles, data, revision: bundleRevision(dir, hashed) };
 }

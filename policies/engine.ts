@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { EntityJson, EntityUidJson } from '@cedar-policy/cedar-wasm/nodejs';
-import type { PolicyBundle } from './bundle.ts';
+import type { PolicyBundle, TenantsData } from './bundle.ts';
 
 export const NAMESPACE = 'CompanyOS';
 export const ACTIONS = [
   'read', 'create', 'update', 'grant', 'approve', 'delete', 'purge', 'export', 'change_policy',
   'simulate_policy', 'audit', 'attach_evidence', 'run_transforms', 'import_bills', 'generate_invoices',
+  'read_costs', 'read_invoices', 'write_events',
 ] as const;
 export type PolicyAction = (typeof ACTIONS)[number];
 /** Actions that only run with an approval from a second principal. */
@@ -66,16 +67,23 @@ export class PolicyEngine {
   private readonly policySetId: string;
   private readonly schemaName: string;
   private readonly roles: Record<string, string>;
+  private readonly tenants: TenantsData;
 
   constructor(readonly bundle: PolicyBundle) {
     engines += 1;
     this.policySetId = `${bundle.name}-policies-${engines}`;
     this.schemaName = `${bundle.name}-schema-${engines}`;
     this.roles = bundle.data.roles;
+    this.tenants = bundle.data.tenants;
     const schema = cedar.preparseSchema(this.schemaName, bundle.schema);
     if (schema.type === 'failure') throw new Error(`schema.cedarschema: ${schema.errors.map((e) => e.message).join('; ')}`);
     const policies = cedar.preparsePolicySet(this.policySetId, { staticPolicies: bundle.policies });
     if (policies.type === 'failure') throw new Error(`policies: ${policies.errors.map((e) => e.message).join('; ')}`);
+  }
+
+  /** The tenant that operates the platform (data/tenants.json), if the bundle names one. */
+  get platformTenant(): string | undefined {
+    return this.tenants.platform;
   }
 
   get revision(): string {
@@ -131,7 +139,11 @@ export class PolicyEngine {
   private principalEntity(principal: PrincipalAttributes): EntityJson {
     return {
       uid: uid('User', principal.id),
-      attrs: { tenant: principal.tenant, env: principal.env, region: principal.region },
+      attrs: {
+        tenant: principal.tenant, env: principal.env, region: principal.region,
+        platform: principal.tenant === this.tenants.platform,
+        ingest_grants: this.tenants.ingestGrants[principal.tenant] ?? [],
+      },
       parents: principal.roles.flatMap((role) => (this.roles[role] ? [uid('Role', this.roles[role])] : [])),
     };
   }

@@ -24,14 +24,30 @@ export const ROLE_PERMISSIONS: Record<PolicyAction, { roles: string[]; permit: s
   run_transforms: { roles: ['Admin', 'Operator'], permit: 'operators-run-platform' },
   import_bills: { roles: ['Admin', 'Operator'], permit: 'operators-run-platform' },
   generate_invoices: { roles: ['Admin', 'Operator'], permit: 'operators-run-platform' },
+  read_costs: { roles: ['Admin', 'Operator', 'Auditor', 'Reader'], permit: 'finance-read-costs' },
+  read_invoices: { roles: ['Admin', 'Operator', 'Auditor', 'Reader'], permit: 'finance-read-invoices' },
+  write_events: { roles: ['Admin', 'Operator', 'Writer', 'Connector'], permit: 'writers-write-events' },
 };
+
 export const MATRIX_ROLES = ['Admin', 'Operator', 'Approver', 'Auditor', 'Partner', 'Writer', 'Reader', 'Connector'];
+
+/**
+ * Whom the forbid guarding another tenant's resource lets through (the permits above still decide): by default
+ * nobody (tenant-isolation); another tenant's cost, any principal of the platform operator; another tenant's
+ * events, the platform operator's connectors and connectors of a tenant granted it (data/tenants.json).
+ */
+export const CROSS_TENANT: Partial<Record<PolicyAction, { forbid: string; platform: string[]; granted: string[] }>> = {
+  read_costs: { forbid: 'other-tenants-cost-platform-only', platform: MATRIX_ROLES, granted: [] },
+  write_events: { forbid: 'cross-tenant-ingest-needs-grant', platform: ['Connector'], granted: ['Connector'] },
+};
+/** own: acme on acme; other: acme on globex; platform: summit-internal on globex; granted: acme, granted ingest into globex, on globex. */
+export const MATRIX_TARGETS = ['own', 'other', 'platform', 'granted'] as const;
 export const MATRIX_FILE = new URL('./tests/role-action-tenant.json', import.meta.url).pathname;
 
 const user = (id: string) => `${NAMESPACE}::User::"${id}"`;
 
 /**
- * Every role × action × (own tenant, other tenant) on internal data in dev, with what dual control
+ * Every role × action × target (MATRIX_TARGETS) on internal data in dev, with what dual control
  * needs already present (an approval by someone else, a request by someone else), so each case
  * isolates the role's permission and tenant isolation.
  */
@@ -39,19 +55,25 @@ export function matrixCases(): PolicyCase[] {
   const cases: PolicyCase[] = [];
   for (const role of MATRIX_ROLES) {
     for (const action of ACTIONS) {
-      for (const target of ['own', 'other'] as const) {
-        const principal = `acme/${role.toLowerCase()}-1`;
+      for (const target of MATRIX_TARGETS) {
+        const principalTenant = target === 'platform' ? 'summit-internal' : 'acme';
+        const principal = `${principalTenant}/${role.toLowerCase()}-1`;
         const tenant = target === 'own' ? 'acme' : 'globex';
         const context: Record<string, unknown> = { env: 'dev' };
-        if (DUAL_CONTROL_ACTIONS.includes(action)) context.approver = { __entity: { type: `${NAMESPACE}::User`, id: 'acme/approver-2' } };
-        if (action === 'approve') context.requester = { __entity: { type: `${NAMESPACE}::User`, id: 'acme/operator-2' } };
-        const forbids = [...(target === 'other' ? ['tenant-isolation'] : []), ...(role === 'Partner' ? ['partner-public-data-only'] : [])];
+        if (DUAL_CONTROL_ACTIONS.includes(action)) context.approver = { __entity: { type: `${NAMESPACE}::User`, id: `${principalTenant}/approver-2` } };
+        if (action === 'approve') context.requester = { __entity: { type: `${NAMESPACE}::User`, id: `${principalTenant}/operator-2` } };
+        const cross = CROSS_TENANT[action];
+        const crossAllowed = target === 'own' || (target === 'platform' && cross?.platform.includes(role)) || (target === 'granted' && cross?.granted.includes(role));
+        const forbids = [
+          ...(crossAllowed ? [] : [cross?.forbid ?? 'tenant-isolation']),
+          ...(role === 'Partner' ? ['partner-public-data-only'] : []),
+        ].sort();
         const { roles, permit } = ROLE_PERMISSIONS[action];
         const allowed = forbids.length === 0 && roles.includes(role);
         cases.push({
           name: `${role} ${action} ${target} tenant`,
           request: { principal: user(principal), action: `${NAMESPACE}::Action::"${action}"`, resource: `${NAMESPACE}::Resource::"${tenant}-asset"`, context },
-          entities: [userEntity(principal, 'acme', role), resourceEntity(`${tenant}-asset`, tenant)],
+          entities: [userEntity(principal, principalTenant, role, target), resourceEntity(`${tenant}-asset`, tenant)],
           decision: allowed ? 'allow' : 'deny',
           reason: allowed ? [permit] : forbids,
         });
@@ -61,10 +83,10 @@ export function matrixCases(): PolicyCase[] {
   return cases;
 }
 
-function userEntity(id: string, tenant: string, role: string): EntityJson {
+function userEntity(id: string, tenant: string, role: string, target: (typeof MATRIX_TARGETS)[number]): EntityJson {
   return {
     uid: { type: `${NAMESPACE}::User`, id },
-    attrs: { tenant, env: 'dev', region: 'eu-west-1' },
+    attrs: { tenant, env: 'dev', region: 'eu-west-1', platform: target === 'platform', ingest_grants: target === 'granted' ? ['globex'] : [] },
     parents: [{ type: `${NAMESPACE}::Role`, id: role }],
   };
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../test/support/cli.ts';
 import { DEFAULT_POLICY_DIR, loadPolicyBundle } from './bundle.ts';
 import { ACTIONS, PolicyEngine } from './engine.ts';
-import { MATRIX_FILE, MATRIX_ROLES, matrixCases } from './matrix.ts';
+import { MATRIX_FILE, MATRIX_ROLES, MATRIX_TARGETS, matrixCases } from './matrix.ts';
 
 describe('the policy bundle', () => {
   const engine = new PolicyEngine(loadPolicyBundle());
@@ -28,10 +28,33 @@ describe('the policy bundle', () => {
     }
   });
 
+  it('knows the platform operator and the ingest grants from data/tenants.json', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-policies-'));
+    try {
+      await cp(DEFAULT_POLICY_DIR, dir, { recursive: true });
+      await writeFile(join(dir, 'data', 'tenants.json'), JSON.stringify({ platform: 'summit-internal', ingestGrants: { acme: ['acme-eu'] } }));
+      const granted = new PolicyEngine(loadPolicyBundle(dir));
+      const write = (tenant: string, to: string, role = 'connector') =>
+        granted.authorize({
+          principal: { id: `${tenant}/c`, tenant, roles: [role], env: 'dev', region: 'local' },
+          action: 'write_events',
+          resource: { id: `events/${to}`, tenant: to, kind: 'Events', data_class: 'internal', region: 'local' },
+          context: { env: 'dev' },
+        });
+      expect(write('acme', 'acme-eu')).toMatchObject({ decision: 'allow', reasons: ['writers-write-events'] });
+      expect(write('acme', 'globex')).toMatchObject({ decision: 'deny', reasons: ['cross-tenant-ingest-needs-grant'] });
+      expect(write('acme', 'acme-eu', 'writer')).toMatchObject({ decision: 'deny', reasons: ['cross-tenant-ingest-needs-grant'] });
+      expect(write('summit-internal', 'globex')).toMatchObject({ decision: 'allow' });
+      expect(engine.platformTenant).toBe('summit-internal');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the committed matrix covers every role × action × tenant and matches the access table', async () => {
     const committed = JSON.parse(await readFile(MATRIX_FILE, 'utf8'));
     expect(committed).toEqual(JSON.parse(JSON.stringify(matrixCases())));
-    expect(committed).toHaveLength(MATRIX_ROLES.length * ACTIONS.length * 2);
+    expect(committed).toHaveLength(MATRIX_ROLES.length * ACTIONS.length * MATRIX_TARGETS.length);
   });
 
   it('`policy test` exits 1 and names the case when a policy regresses', async () => {
