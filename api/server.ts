@@ -1,10 +1,10 @@
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { IngestPipeline, KafkaEventPublisher, KafkaIngestConsumer, type KafkaConsumerOptions } from '../ingest/index.ts';
 import { cloudEventSchema } from '../schemas/index.ts';
 import type { Warehouse } from '../warehouse/index.ts';
 import type { TokenAuthority } from './auth.ts';
-import { errorResponseSchema } from './errors.ts';
+import { ApiError, errorResponseSchema } from './errors.ts';
 import { toApiError } from './to-api-error.ts';
 import './fastify-types.ts';
 import { PlatformMetrics } from './metrics.ts';
@@ -36,7 +36,8 @@ import { graphRoutes } from './routes/graph.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { provenanceRoutes } from './routes/provenance.ts';
 import { reportRoutes } from './routes/reports.ts';
-import { browserToken } from './browser-token.ts';
+import { browserToken, keepInCookie, noReferrer } from './browser-token.ts';
+import { loggerOptions, TokenSafeLogController, type LogStream } from './request-log.ts';
 
 export interface ServerOptions {
   warehouse: Warehouse;
@@ -47,6 +48,10 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   dedupeWindowDays?: number;
   logLevel?: string;
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: LogStream;
+  /** Trust X-Forwarded-* from the proxy in front (COMPANYOS_TRUST_PROXY): `true`, or the proxy's addresses. */
+  trustProxy?: boolean | string;
   version?: string;
   /** When given, the server also consumes these Kafka topics, through the same pipeline, from ready to close. */
   kafka?: Omit<KafkaConsumerOptions, 'onBatch' | 'onRetry'>;
@@ -92,10 +97,12 @@ const CLOUDEVENT_TYPES = ['application/cloudevents+json', 'application/cloudeven
 /** The platform API: routes, auth, errors, metrics and OpenAPI, ready to listen. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: options.logLevel ?? 'info' },
+    logger: loggerOptions(options.logLevel ?? 'info', options.logStream),
     bodyLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     // Per-request logs only at debug: at ingest rates they cost more than they tell.
-    logController: new LogController({ disableRequestLogging: options.logLevel !== 'debug' }),
+    logController: new TokenSafeLogController({ disableRequestLogging: options.logLevel !== 'debug' }),
+    // Behind a TLS-terminating proxy, x-forwarded-proto tells the report cookie it travels over https.
+    trustProxy: options.trustProxy ?? false,
   });
   const metrics = new PlatformMetrics();
   const pipeline = new IngestPipeline(options.warehouse, { dedupeWindowDays: options.dedupeWindowDays });
@@ -119,9 +126,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string) ?? `def-${i}` },
   });
 
+  const serverEnv = options.policy?.env ?? DEFAULT_ENV;
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return;
-    request.principal = await options.tokens.verify(request.headers.authorization ?? (request.routeOptions.config.browser ? browserToken(request, reply) : undefined));
+    const browser = request.routeOptions.config.browser ? browserToken(request) : undefined;
+    if (browser) noReferrer(reply);
+    const authorization = browser?.fromQuery ? browser.authorization : request.headers.authorization ?? browser?.authorization;
+    request.principal = await options.tokens.verify(authorization);
+    // Every route, not only the policy-gated ones: a staging token is nothing in prod.
+    if (request.principal.env !== serverEnv) throw new ApiError('AUTH_TOKEN_WRONG_ENV');
+    if (browser?.fromQuery) return keepInCookie(request, reply, authorization!.slice('Bearer '.length));
   });
   const selfMetering = options.selfMetering && options.selfMetering.sample > 0
     ? new SelfMetering(pipeline, { sample: options.selfMetering.sample, operatorTenant: options.transforms?.operatorTenant ?? 'summit-internal' }, app.log)

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, DEFAULT_WEBHOOK, type WebhookConfig } from '../api/index.ts';
 import { DEFAULT_DEDUPE_WINDOW_DAYS } from '../ingest/index.ts';
 import type { WarehouseConfig } from '../warehouse/index.ts';
+import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration } from '../api/token-lifetime.ts';
 
 export interface PlatformConfig {
   dataDir: string;
@@ -19,6 +20,10 @@ export interface PlatformConfig {
   maxBodyBytes: number;
   dedupeWindowDays: number;
   logLevel: string;
+  /** The longest lifetime a bearer token may have, minted or presented. */
+  maxTokenTtlSeconds: number;
+  /** Trust X-Forwarded-* (the proxy terminates TLS): true, or the proxy addresses. */
+  trustProxy: boolean | string;
   /** Share of API requests recorded as `api.requests_total` events for the SLO models (0 turns it off). */
   selfMeteringSample: number;
   /** Where this server runs, as policies see it: tokens of another environment are refused. */
@@ -54,6 +59,8 @@ export const ENVIRONMENT = [
   ['COMPANYOS_SELF_METERING_SAMPLE', '1', 'Share of API requests (0–1) the platform records about itself as api.requests_total events, for its SLOs; 0 turns it off.'],
   ['COMPANYOS_ENV', 'dev', 'The environment this server is (prod, staging, dev): policies refuse tokens minted for another, and restricted data is served in prod only.'],
   ['COMPANYOS_REGION', 'local', 'The region this server runs in: restricted data is served to principals of the same region only.'],
+  ['COMPANYOS_MAX_TOKEN_TTL', formatDuration(DEFAULT_MAX_TOKEN_TTL_SECONDS), 'Longest lifetime of a bearer token (15m, 24h, 30d): `token --ttl` refuses more, the API refuses tokens that live longer.'],
+  ['COMPANYOS_TRUST_PROXY', 'false', 'true, or the proxy addresses (comma-separated): trust X-Forwarded-Proto/-For from the TLS-terminating proxy in front (report cookies become Secure).'],
   ['COMPANYOS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug (debug logs every request) or silent.'],
 ] as const;
 
@@ -83,6 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     maxBodyBytes: integer(env, 'COMPANYOS_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 1024 ** 3),
     dedupeWindowDays: integer(env, 'COMPANYOS_DEDUPE_DAYS', DEFAULT_DEDUPE_WINDOW_DAYS, 1, 3650),
     logLevel: env.COMPANYOS_LOG_LEVEL || 'info',
+    maxTokenTtlSeconds: lifetime(env, 'COMPANYOS_MAX_TOKEN_TTL', DEFAULT_MAX_TOKEN_TTL_SECONDS),
+    trustProxy: trustProxy(env.COMPANYOS_TRUST_PROXY),
     selfMeteringSample: share(env.COMPANYOS_SELF_METERING_SAMPLE, 'COMPANYOS_SELF_METERING_SAMPLE', 1),
     env: env.COMPANYOS_ENV || 'dev',
     region: env.COMPANYOS_REGION || 'local',
@@ -134,6 +143,19 @@ function ingestMode(env: NodeJS.ProcessEnv): 'warehouse' | 'kafka' {
   if (mode !== 'warehouse' && mode !== 'kafka') throw new ConfigError(`COMPANYOS_INGEST_MODE is warehouse or kafka; got "${mode}".`);
   if (mode === 'kafka' && !env.COMPANYOS_KAFKA_BROKERS) throw new ConfigError('COMPANYOS_INGEST_MODE=kafka needs COMPANYOS_KAFKA_BROKERS.');
   return mode;
+}
+
+function lifetime(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const seconds = durationSeconds(raw);
+  if (!seconds) throw new ConfigError(`${name} must be a lifetime like 15m, 24h or 30d; got "${raw}".`);
+  return seconds;
+}
+
+function trustProxy(raw: string | undefined): boolean | string {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  return raw === 'true' ? true : raw;
 }
 
 function list(value: string): string[] {

@@ -7,8 +7,9 @@ import { ApiError } from '../errors.ts';
 
 /**
  * The report pages, live: rendered per request from the warehouse, scoped to
- * the caller's tenant. Browsers authenticate once with `?token=` (kept in an
- * HttpOnly cookie), as the banner's link does.
+ * the caller's tenant. Browsers authenticate once with `?token=`, as the
+ * banner's link does: the auth hook moves it into an HttpOnly cookie and
+ * redirects to the URL without it (`api/browser-token.ts`).
  */
 export function reportRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; pagesDir?: string }): void {
   const pages = loadPages(deps.pagesDir);

@@ -26,7 +26,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   const warehouse = await openWarehouse(warehouseConfig(config));
   await migrateWarehouse(warehouse);
   const seeded = seed ? await seedTenantZero(warehouse, config) : 0;
-  const tokens = new TokenAuthority(await jwtSecret(config));
+  const tokens = new TokenAuthority(await jwtSecret(config), { maxTtlSeconds: config.maxTokenTtlSeconds });
   const gate = new BuildGate();
   const lineageSink = config.openLineageUrl ? httpLineageSink(config.openLineageUrl) : undefined;
   const app = await buildServer({
@@ -36,6 +36,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     maxBodyBytes: config.maxBodyBytes,
     dedupeWindowDays: config.dedupeWindowDays,
     logLevel: config.logLevel,
+    trustProxy: config.trustProxy,
     version: process.env.npm_package_version,
     kafka: config.kafka ? kafkaConsumerOptions(config.kafka) : undefined,
     publishTo: config.kafka && config.ingestMode === 'kafka' ? { brokers: config.kafka.brokers, topic: config.kafka.topics[0]! } : undefined,

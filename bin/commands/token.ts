@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ROLES, TokenAuthority, type Role } from '../../api/index.ts';
-import { jwtSecret, loadConfig } from '../config.ts';
+import { durationSeconds, formatDuration } from '../../api/token-lifetime.ts';
+import { ConfigError, jwtSecret, loadConfig } from '../config.ts';
 
 export function registerToken(program: Command): void {
   program
@@ -15,7 +16,10 @@ export function registerToken(program: Command): void {
     .addHelpText('after', '\nExample:\n  export TOKEN=$(companyos token --tenant summit-internal --role writer)')
     .action(async (options: { tenant: string; role: Role[]; ttl: string; subject?: string; env?: string; region?: string }) => {
       const config = loadConfig();
-      const authority = new TokenAuthority(await jwtSecret(config));
+      const authority = new TokenAuthority(await jwtSecret(config), { maxTtlSeconds: config.maxTokenTtlSeconds });
+      if (durationSeconds(options.ttl)! > config.maxTokenTtlSeconds) {
+        throw new ConfigError(`--ttl ${options.ttl} is longer than tokens may live here (at most ${formatDuration(config.maxTokenTtlSeconds)}; COMPANYOS_MAX_TOKEN_TTL sets it).`);
+      }
       const roles = options.role.length ? options.role : (['writer'] as Role[]);
       console.log(await authority.mint({
           tenant: options.tenant, roles, expiresIn: options.ttl, subject: options.subject, env: options.env ?? config.env, region: options.region ?? config.region,
