@@ -21,6 +21,24 @@ describe('CSV seeds', () => {
     ]);
   });
 
+  it('read a BOM, LF, CR and mixed line ends, blank lines and unicode, keeping each record\'s first line', () => {
+    const { header, records } = parseCsv('\uFEFF a ,b\r\n"x\r\ny",1\n\n\rzoë ☕,"2\n3"\rlast,4');
+    expect(header).toEqual(['a', 'b']);
+    expect(records).toEqual([
+      { line: 2, fields: ['x\r\ny', '1'] },
+      { line: 6, fields: ['zoë ☕', '2\n3'] },
+      { line: 8, fields: ['last', '4'] },
+    ]);
+  });
+
+  it('refuse text after a closing quote, and name the line a broken quoted field starts on', () => {
+    expect(() => parseCsv('a,b\n1,"x"y\n')).toThrow('line 2: text after a closing quote (double a quote that is part of the field)');
+    expect(() => parseCsv('a,b\n1,x"y\n')).toThrow('line 2: a quote inside an unquoted field (quote the whole field and double the quote)');
+    expect(() => parseCsv('a\r\n"one\r\ntwo"\r\n\r\n"open\r\nmore\r\nlines\r\n')).toThrow('line 5: a quoted field is never closed');
+    expect(() => parseCsv('a,b\n"x\ny",1\n3\n')).toThrow('line 4: 1 fields, but the header has 2');
+    expect(() => parseCsv('')).toThrow('line 1: the file is empty; a seed needs a header row');
+  });
+
   it('name the line of a broken record, and every bad column at once', () => {
     expect(() => parseCsv('a,b\n1,2\n3\n')).toThrow('line 3: 1 fields, but the header has 2');
     expect(() => parseCsv('a\n"open\n')).toThrow('line 2: a quoted field is never closed');
