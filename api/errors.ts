@@ -49,6 +49,8 @@ export const API_ERRORS = {
   LEDGER_RANGE_INVALID: [400, 'Those tree sizes are not in this tenant\'s ledger.'],
   RECEIPT_WRITE_FAILED: [503, 'The action was rolled back: its receipt could not be written to the ledger.'],
   NOT_FOUND: [404, 'There is no such endpoint.'],
+  REQUEST_TIMEOUT: [408, 'The request took too long to arrive (headers or body); the connection is closed.'],
+  TOO_MANY_CONNECTIONS: [429, 'This address holds as many open connections as the server allows; reuse or close one.'],
   WAREHOUSE_UNAVAILABLE: [503, 'The warehouse is not answering; try again shortly.'],
   INTERNAL: [500, 'Something failed inside the server; it has been logged.'],
 } as const satisfies Record<string, readonly [number, string]>;

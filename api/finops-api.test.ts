@@ -55,7 +55,7 @@ describe.each(TEST_ENGINES)('FinOps API on %s', (engine) => {
     await importAndBuild();
     const other = await server.api.app.inject({ url: '/v1/tenants/sim-tenant-001/cost', headers: await auth('acme') });
     expect(other.statusCode).toBe(403);
-    expect(other.json().code).toBe('TENANT_FORBIDDEN');
+    expect(other.json()).toMatchObject({ code: 'POLICY_DENIED', reasons: ['other-tenants-cost-platform-only'] });
     const own = (await server.api.app.inject({ url: '/v1/finops/reconciliation', headers: await auth('acme') })).json();
     expect(own.invoices).toEqual([]);
     const upload = await server.api.app.inject({

@@ -38,6 +38,7 @@ import { provenanceRoutes } from './routes/provenance.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { browserToken, keepInCookie, noReferrer } from './browser-token.ts';
 import { loggerOptions, TokenSafeLogController, type LogStream } from './request-log.ts';
+import { capConnectionsPerIp, clientErrorHandler, DEFAULT_CONNECTION_LIMITS, timeoutOptions, type ConnectionLimits } from './connection-limits.ts';
 
 export interface ServerOptions {
   warehouse: Warehouse;
@@ -46,6 +47,8 @@ export interface ServerOptions {
   maxBatchEvents?: number;
   /** Largest request body, in bytes. */
   maxBodyBytes?: number;
+  /** Header, body and keep-alive timeouts and the per-address connection cap (slow clients); DEFAULT_CONNECTION_LIMITS when absent. */
+  connectionLimits?: Partial<ConnectionLimits>;
   dedupeWindowDays?: number;
   logLevel?: string;
   /** Where log lines go instead of stdout (tests read them). */
@@ -96,14 +99,18 @@ const CLOUDEVENT_TYPES = ['application/cloudevents+json', 'application/cloudeven
 
 /** The platform API: routes, auth, errors, metrics and OpenAPI, ready to listen. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits };
   const app = Fastify({
     logger: loggerOptions(options.logLevel ?? 'info', options.logStream),
     bodyLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    ...timeoutOptions(limits),
+    clientErrorHandler,
     // Per-request logs only at debug: at ingest rates they cost more than they tell.
     logController: new TokenSafeLogController({ disableRequestLogging: options.logLevel !== 'debug' }),
     // Behind a TLS-terminating proxy, x-forwarded-proto tells the report cookie it travels over https.
     trustProxy: options.trustProxy ?? false,
   });
+  capConnectionsPerIp(app.server, limits.maxConnectionsPerIp);
   const metrics = new PlatformMetrics();
   const pipeline = new IngestPipeline(options.warehouse, { dedupeWindowDays: options.dedupeWindowDays });
 

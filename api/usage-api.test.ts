@@ -67,7 +67,7 @@ describe.each(TEST_ENGINES)('usage API on %s', (engine) => {
     expect((await get('/v1/tenants/acme/usage?meter=policy.decisions_total')).json().code).toBe('METER_NOT_BUILT');
     await seedAndBuild();
     const other = await get('/v1/tenants/acme/usage?meter=policy.decisions_total', 'globex');
-    expect([other.statusCode, other.json().code]).toEqual([403, 'TENANT_FORBIDDEN']);
+    expect([other.statusCode, other.json().code, other.json().reasons]).toEqual([403, 'POLICY_DENIED', ['tenant-isolation']]);
     expect((await get('/v1/tenants/acme/usage?meter=nope')).json().code).toBe('METER_UNKNOWN');
     expect((await get('/v1/tenants/acme/usage?meter=policy.decisions_total&groupBy=colour')).json()).toMatchObject({ code: 'QUERY_INVALID' });
     expect((await get('/v1/tenants/acme/usage')).json()).toMatchObject({ code: 'QUERY_INVALID' });

@@ -5,6 +5,7 @@ import { DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, DEFAULT_WEBHOOK, type
 import { DEFAULT_DEDUPE_WINDOW_DAYS } from '../ingest/index.ts';
 import type { WarehouseConfig } from '../warehouse/index.ts';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration } from '../api/token-lifetime.ts';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../api/connection-limits.ts';
 
 export interface PlatformConfig {
   dataDir: string;
@@ -20,6 +21,8 @@ export interface PlatformConfig {
   maxBodyBytes: number;
   dedupeWindowDays: number;
   logLevel: string;
+  /** Header, body and keep-alive timeouts and the per-address connection cap. */
+  connectionLimits: ConnectionLimits;
   /** The longest lifetime a bearer token may have, minted or presented. */
   maxTokenTtlSeconds: number;
   /** Trust X-Forwarded-* (the proxy terminates TLS): true, or the proxy addresses. */
@@ -59,6 +62,10 @@ export const ENVIRONMENT = [
   ['COMPANYOS_SELF_METERING_SAMPLE', '1', 'Share of API requests (0–1) the platform records about itself as api.requests_total events, for its SLOs; 0 turns it off.'],
   ['COMPANYOS_ENV', 'dev', 'The environment this server is (prod, staging, dev): policies refuse tokens minted for another, and restricted data is served in prod only.'],
   ['COMPANYOS_REGION', 'local', 'The region this server runs in: restricted data is served to principals of the same region only.'],
+  ['COMPANYOS_HEADERS_TIMEOUT_MS', String(DEFAULT_CONNECTION_LIMITS.headersTimeoutMs), 'A client must send a request\'s headers within this many milliseconds, or gets 408 and is disconnected.'],
+  ['COMPANYOS_REQUEST_TIMEOUT_MS', String(DEFAULT_CONNECTION_LIMITS.requestTimeoutMs), 'A client must send a whole request, body included, within this many milliseconds (slow-drip bodies get 408).'],
+  ['COMPANYOS_KEEP_ALIVE_TIMEOUT_MS', String(DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs), 'An idle keep-alive connection is closed after this many milliseconds.'],
+  ['COMPANYOS_MAX_CONNECTIONS_PER_IP', String(DEFAULT_CONNECTION_LIMITS.maxConnectionsPerIp), 'Open connections one client address may hold; more are answered 429 and closed (0: no cap; raise it behind a proxy).'],
   ['COMPANYOS_MAX_TOKEN_TTL', formatDuration(DEFAULT_MAX_TOKEN_TTL_SECONDS), 'Longest lifetime of a bearer token (15m, 24h, 30d): `token --ttl` refuses more, the API refuses tokens that live longer.'],
   ['COMPANYOS_TRUST_PROXY', 'false', 'true, or the proxy addresses (comma-separated): trust X-Forwarded-Proto/-For from the TLS-terminating proxy in front (report cookies become Secure).'],
   ['COMPANYOS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug (debug logs every request) or silent.'],
@@ -90,6 +97,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     maxBodyBytes: integer(env, 'COMPANYOS_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 1024 ** 3),
     dedupeWindowDays: integer(env, 'COMPANYOS_DEDUPE_DAYS', DEFAULT_DEDUPE_WINDOW_DAYS, 1, 3650),
     logLevel: env.COMPANYOS_LOG_LEVEL || 'info',
+    connectionLimits: {
+      headersTimeoutMs: integer(env, 'COMPANYOS_HEADERS_TIMEOUT_MS', DEFAULT_CONNECTION_LIMITS.headersTimeoutMs, 100, 3_600_000),
+      requestTimeoutMs: integer(env, 'COMPANYOS_REQUEST_TIMEOUT_MS', DEFAULT_CONNECTION_LIMITS.requestTimeoutMs, 100, 3_600_000),
+      keepAliveTimeoutMs: integer(env, 'COMPANYOS_KEEP_ALIVE_TIMEOUT_MS', DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs, 100, 3_600_000),
+      maxConnectionsPerIp: integer(env, 'COMPANYOS_MAX_CONNECTIONS_PER_IP', DEFAULT_CONNECTION_LIMITS.maxConnectionsPerIp, 0, 1_000_000),
+    },
     maxTokenTtlSeconds: lifetime(env, 'COMPANYOS_MAX_TOKEN_TTL', DEFAULT_MAX_TOKEN_TTL_SECONDS),
     trustProxy: trustProxy(env.COMPANYOS_TRUST_PROXY),
     selfMeteringSample: share(env.COMPANYOS_SELF_METERING_SAMPLE, 'COMPANYOS_SELF_METERING_SAMPLE', 1),

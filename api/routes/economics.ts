@@ -1,12 +1,19 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { loadPricing, PricingFileError, type Pricing } from '../../transforms/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { replyTable } from '../csv-reply.ts';
 import { ApiError } from '../errors.ts';
+import type { GatedRoute } from '../policy/route-policy.ts';
 import { COGS_GROUPS, readCogs, readMargins, simulatePricing, type CogsGroup } from '../queries/economics.ts';
 import { errorReplies, period } from '../route-schemas.ts';
 
 const built = { ...errorReplies, 409: { $ref: 'Error#' } } as const;
+
+/** COGS and margins are figures of the caller's own bills: decided as read_costs on them (policies/matrix.ts). */
+const readOwnCosts: GatedRoute = {
+  action: 'read_costs',
+  resource: (request: FastifyRequest) => ({ id: 'bills', tenant: request.principal!.tenant, kind: 'Bills', data_class: 'confidential', region: request.principal!.region }),
+};
 
 /**
  * Economics: COGS per tenant, pack, plan and SLA tier; margin per SKU from
@@ -38,6 +45,7 @@ export function economicsRoutes(app: FastifyInstance, deps: { warehouse: Warehou
         },
         response: built,
       },
+      config: { gate: readOwnCosts },
     },
     async (request, reply) => {
       const result = await readCogs(deps.warehouse, request.principal!.tenant, request.query.period, request.query.groupBy);
@@ -55,6 +63,7 @@ export function economicsRoutes(app: FastifyInstance, deps: { warehouse: Warehou
         querystring: { type: 'object', additionalProperties: false, required: ['period'], properties: { period } },
         response: built,
       },
+      config: { gate: readOwnCosts },
     },
     async (request, reply) => {
       const result = await readMargins(deps.warehouse, request.principal!.tenant, request.query.period, await pricing());
@@ -83,7 +92,8 @@ export function economicsRoutes(app: FastifyInstance, deps: { warehouse: Warehou
         },
         response: built,
       },
-      config: { ungated: 'A what-if over the caller\'s own built COGS: reads only, writes nothing.' },
+      // A what-if over the caller's own built COGS: reads only, so decided as a read of them.
+      config: { gate: readOwnCosts },
     },
     async (request) => {
       const table = await pricing();

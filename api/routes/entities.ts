@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { checkEdgeInput, checkEntityInput, DATA_CLASSES, ENTITY_TYPES, type EntityType } from '../entities/entity-model.ts';
-import { entityResource, entityTarget, loadedEntity } from '../entities/entity-resource.ts';
+import { asResource, entityResource, entityTarget, loadedEntity } from '../entities/entity-resource.ts';
 import type { EntityStore } from '../entities/entity-store.ts';
+import { readablePage } from '../policy/authorize.ts';
 import { created, gatedErrorReplies } from '../route-schemas.ts';
 
 export interface EntityRouteDeps {
@@ -104,10 +105,13 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
         },
         response: gatedErrorReplies,
       },
+      // The list is decided as the tenant's public directory; each entity in it as a read of it by id would be.
+      config: { gate: { action: 'read', resource: (request) => ({ id: 'entities', tenant: request.principal!.tenant, kind: 'EntityList', data_class: 'public', region: deps.region }) } },
     },
     async (request) => {
-      const entities = await deps.entities.list(request.principal!.tenant, request.query);
-      return { entities, next_after: entities.length === request.query.limit ? entities.at(-1)!.id : null };
+      const { type, after, limit } = request.query;
+      const page = await readablePage(request, (from, n) => deps.entities.list(request.principal!.tenant, { type, after: from, limit: n }), (e) => e.id, asResource, { after, limit });
+      return { entities: page.items, next_after: page.next_after };
     },
   );
 

@@ -96,8 +96,10 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
     },
   );
 
-  app.get('/v1/finops/summary', { schema: { summary: 'Invoices reconciled, attribution coverage and simulation accuracy', tags: ['finops'] } }, (request) =>
-    readFinopsSummary(deps.warehouse, request.principal!.tenant),
+  app.get(
+    '/v1/finops/summary',
+    { schema: { summary: 'Invoices reconciled, attribution coverage and simulation accuracy', tags: ['finops'] }, config: { gate: { action: 'read_costs', resource: ownBills } } },
+    (request) => readFinopsSummary(deps.warehouse, request.principal!.tenant),
   );
 
   app.get<{ Querystring: { period?: string } }>(
@@ -110,6 +112,7 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
         querystring: { type: 'object', additionalProperties: false, properties: { period } },
         response: { ...errorReplies, 409: { $ref: 'Error#' } },
       },
+      config: { gate: { action: 'read_costs', resource: ownBills } },
     },
     async (request, reply) => {
       const lines = await readReconciliation(deps.warehouse, request.principal!.tenant, request.query.period);
@@ -126,6 +129,7 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
         querystring: { type: 'object', additionalProperties: false, required: ['period'], properties: { period } },
         response: { ...errorReplies, 409: { $ref: 'Error#' } },
       },
+      config: { gate: { action: 'read_costs', resource: ownBills } },
     },
     async (request, reply) => {
       const result = await readAttribution(deps.warehouse, request.principal!.tenant, request.query.period);
@@ -147,13 +151,12 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
         },
         response: { ...errorReplies, 409: { $ref: 'Error#' } },
       },
+      // The resource is the named tenant's cost: another tenant's is the platform operator's to read only (other-tenants-cost-platform-only).
+      config: { gate: { action: 'read_costs', resource: (request) => ({ ...ownBills(request), id: `cost/${(request.params as { tenant: string }).tenant}`, tenant: (request.params as { tenant: string }).tenant, kind: 'TenantCost' }) } },
     },
     async (request, reply) => {
       const principal = request.principal!;
       const { tenant } = request.params;
-      if (tenant !== principal.tenant && principal.tenant !== deps.operatorTenant) {
-        throw new ApiError('TENANT_FORBIDDEN', `This token is for "${principal.tenant}", not "${tenant}".`);
-      }
       const { from, to, groupBy } = request.query;
       const result = await readTenantCost(deps.warehouse, principal.tenant, tenant, {
         from: from ? new Date(`${from}T00:00:00Z`) : undefined,

@@ -4,6 +4,7 @@ import { asResource, entityResource, loadedEntity } from '../entities/entity-res
 import type { EntityStore } from '../entities/entity-store.ts';
 import { traverse } from '../entities/lineage.ts';
 import { ApiError } from '../errors.ts';
+import { readableLineage } from '../policy/readable-lineage.ts';
 import { created, gatedErrorReplies } from '../route-schemas.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 128 } } } as const;
@@ -82,6 +83,7 @@ export function graphRoutes(app: FastifyInstance, deps: { entities: EntityStore 
       },
       config: { gate: { action: 'read', resource: byId } },
     },
-    (request) => traverse(deps.entities, loadedEntity(request), request.query.depth, request.query.direction),
+    // Each entity of the walk is decided as a read of it by id would be.
+    async (request) => readableLineage(request, await traverse(deps.entities, loadedEntity(request), request.query.depth, request.query.direction)),
   );
 }

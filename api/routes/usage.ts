@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { TIME_UNITS, type TimeUnit, type Warehouse } from '../../warehouse/index.ts';
-import { ApiError } from '../errors.ts';
 import { readUsage } from '../queries/usage.ts';
 import { errorReplies } from '../route-schemas.ts';
 
@@ -27,12 +26,19 @@ export function usageRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; 
         },
         response: { ...errorReplies, 404: { $ref: 'Error#' }, 409: { $ref: 'Error#' } },
       },
+      // A read of the named tenant's usage: another tenant's is refused by tenant-isolation.
+      config: {
+        gate: {
+          action: 'read',
+          resource: (request) => {
+            const { tenant } = request.params as { tenant: string };
+            return { id: `usage/${tenant}`, tenant, kind: 'Usage', data_class: 'internal', region: request.principal!.region };
+          },
+        },
+      },
     },
     async (request) => {
       const { tenant } = request.params;
-      if (tenant !== request.principal!.tenant) {
-        throw new ApiError('TENANT_FORBIDDEN', `This token is for "${request.principal!.tenant}", not "${tenant}".`);
-      }
       const { meter, from, to, window, groupBy } = request.query;
       return readUsage(deps.warehouse, deps.modelsDir, tenant, {
         meter,
