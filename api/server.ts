@@ -92,6 +92,8 @@ declare module 'fastify' {
     routeInventory: RouteEntry[];
     decisionLog: DecisionLog;
     ledgerStore: LedgerStore;
+    /** The gate, for decisions a route takes per item (lists, graph walks, each tenant of an event batch). */
+    policyGate: PolicyGate;
   }
 }
 
@@ -176,7 +178,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   app.decorate('decisionLog', decisions);
   app.decorate('ledgerStore', ledger);
-  app.decorate('routeInventory', registerPolicyGate(app, new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env })));
+  const policyGate = new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env });
+  app.decorate('policyGate', policyGate);
+  app.decorate('routeInventory', registerPolicyGate(app, policyGate));
 
   const publisher = options.publishTo ? new KafkaEventPublisher(options.publishTo.brokers, options.publishTo.topic) : undefined;
   if (publisher) app.addHook('onClose', () => publisher.close());
