@@ -49,19 +49,26 @@ describe.each(TEST_ENGINES)('Entities, dual control and receipts on %s', (engine
     expect(Object.keys(decision)).toEqual(expect.arrayContaining(['decision_id', 'timestamp', 'path', 'input', 'result', 'bundles', 'erased', 'masked', 'trace_id']));
   });
 
-  it('refuses cross-tenant reads with a logged decision and a policy-violation event', async () => {
+  it("answers another tenant's entity and receipt exactly as ones that do not exist; a denial in the tenant is logged with a policy-violation event", async () => {
     const asset = await createAsset();
-    const refused = await call(globex, 'GET', `/v1/entities/${asset.id}`);
-    expect(refused.statusCode).toBe(403);
-    expect(refused.json()).toMatchObject({ code: 'POLICY_DENIED', reasons: ['tenant-isolation'] });
-    const decisionId = refused.json().decision_id as string;
-
-    const seenByAcme = await call(alice, 'GET', '/v1/policy/decisions?decision=deny');
-    expect(seenByAcme.json().decisions.map((d: { decision_id: string }) => d.decision_id)).toContain(decisionId);
-    const events = await db.warehouse.query("SELECT tenant_id, id FROM events WHERE type = 'companyos.policy.violation'");
-    expect(events).toEqual([{ tenant_id: 'globex', id: decisionId }]);
-    expect((await call(globex, 'GET', `/v1/provenance/receipts/${asset.receiptId}`)).statusCode).toBe(403);
+    const asNobody = async (url: string, id: string) => {
+      const response = await call(globex, 'GET', url);
+      return { status: response.statusCode, body: { ...response.json(), message: String(response.json().message).replace(id, 'ID') } };
+    };
+    expect(await asNobody(`/v1/entities/${asset.id}`, asset.id)).toEqual(await asNobody('/v1/entities/no-such-id', 'no-such-id'));
+    expect((await asNobody(`/v1/entities/${asset.id}`, asset.id)).status).toBe(404);
+    expect(await asNobody(`/v1/provenance/receipts/${asset.receiptId}`, asset.receiptId)).toEqual(await asNobody('/v1/provenance/receipts/rcpt-none', 'rcpt-none'));
     expect((await call(globex, 'GET', '/v1/entities')).json().entities).toEqual([]);
+
+    const partner = await server.api.principal('pia', 'acme', 'partner');
+    const refused = await call(partner, 'GET', `/v1/entities/${asset.id}`);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ code: 'POLICY_DENIED', reasons: ['partner-public-data-only'] });
+    const decisionId = refused.json().decision_id as string;
+    const seenByAcme = await call(alice, 'GET', '/v1/policy/decisions?decision=deny');
+    expect(seenByAcme.json().decisions.map((d: { decision_id: string }) => d.decision_id)).toEqual([decisionId]);
+    const events = await db.warehouse.query("SELECT tenant_id, id FROM events WHERE type = 'companyos.policy.violation'");
+    expect(events).toEqual([{ tenant_id: 'acme', id: decisionId }]);
     expect((await call(reader, 'GET', `/v1/entities/${asset.id}`)).statusCode).toBe(200);
   });
 

@@ -24,6 +24,8 @@ export interface ApprovalRequest {
 export interface Approval {
   approvalId: string;
   requestId: string;
+  entityId: string;
+  action: string;
   approver: string;
   requestedBy: string;
   rationale: Rationale;
@@ -102,6 +104,8 @@ export class ApprovalStore {
     const approval: Approval = {
       approvalId: randomUUID(),
       requestId: request.requestId,
+      entityId: request.entityId,
+      action: request.action,
       approver,
       requestedBy: request.requestedBy,
       rationale,
@@ -121,12 +125,30 @@ export class ApprovalStore {
     if (!open.some((r) => r.requestId === request.requestId)) open.push(request);
   }
 
-  /** The newest live approval of `requestedBy`'s request, within its time to live. */
+  /** Marks an approval used: the action it allowed has been executed (and receipted), so it allows nothing more. */
+  async consume(tenant: string, approval: Approval): Promise<void> {
+    const { requestId, entityId, action, requestedBy, approvedAt } = approval;
+    await this.write(tenant, { requestId, entityId, action, requestedBy, requestedAt: approvedAt }, approval, 'consumed');
+  }
+
+  /** Whether the request (or, without one, any request for the action on the entity) has a standing approval, used or not. */
+  async satisfied(tenant: string, entityId: string, action: string, requestId?: string): Promise<boolean> {
+    const [row] = await this.warehouse.query(
+      `SELECT approval_id FROM approvals
+       WHERE tenant_id = ? AND entity_id = ? AND action = ? AND status = 'approved'${requestId ? ' AND request_id = ?' : ''}
+         AND approval_id NOT IN (SELECT approval_id FROM approvals WHERE tenant_id = ? AND status = 'rolled-back')
+       LIMIT 1`,
+      [tenant, entityId, action, ...(requestId ? [requestId] : []), tenant],
+    );
+    return row !== undefined;
+  }
+
+  /** The newest live approval of `requestedBy`'s request, within its time to live and not yet used. */
   async find(tenant: string, entityId: string, action: string, requestedBy: string): Promise<Approval | undefined> {
     const [row] = await this.warehouse.query(
       `SELECT * FROM approvals
        WHERE tenant_id = ? AND entity_id = ? AND action = ? AND requested_by = ? AND status = 'approved' AND approved_at >= ?
-         AND approval_id NOT IN (SELECT approval_id FROM approvals WHERE tenant_id = ? AND status = 'rolled-back')
+         AND approval_id NOT IN (SELECT approval_id FROM approvals WHERE tenant_id = ? AND status IN ('rolled-back', 'consumed'))
        ORDER BY approved_at DESC LIMIT 1`,
       [tenant, entityId, action, requestedBy, new Date(Date.now() - APPROVAL_TTL_MS), tenant],
     );
@@ -134,6 +156,8 @@ export class ApprovalStore {
     return {
       approvalId: String(row.approval_id),
       requestId: String(row.request_id),
+      entityId,
+      action,
       approver: String(row.approver),
       requestedBy,
       rationale: { category: String(row.rationale_category) as RationaleCategory, text: String(row.rationale) },

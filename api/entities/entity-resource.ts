@@ -4,18 +4,34 @@ import type { ResourceAttributes } from '../../policies/engine.ts';
 import { ApiError } from '../errors.ts';
 import type { Entity } from './entity-model.ts';
 import type { EntityStore } from './entity-store.ts';
+import { entityKey } from './keyed-mutex.ts';
 
 const loaded = new WeakMap<FastifyRequest, Entity>();
 
-/** The entity named by `:id`, as the policy engine sees it; 404 when there is none. The handler gets it from `loadedEntity`. */
+/**
+ * The caller's tenant's entity named by `:id`, as the policy engine sees it; 404 when there is none,
+ * whether or not another tenant has one by that id (the engine is never asked about it). The handler
+ * gets it from `loadedEntity`.
+ */
 export function entityResource(entities: EntityStore) {
   return async (request: FastifyRequest): Promise<ResourceAttributes> => {
     const id = (request.params as { id: string }).id;
-    const entity = await entities.get(id);
-    if (!entity) throw new ApiError('ENTITY_NOT_FOUND', `No entity ${id}.`);
+    const entity = await findEntity(entities, request.principal!.tenant, id);
     loaded.set(request, entity);
     return asResource(entity);
   };
+}
+
+/** The tenant's entity, or the 404 every caller gets for an id the tenant does not have. */
+export async function findEntity(entities: EntityStore, tenant: string, id: string): Promise<Entity> {
+  const entity = await entities.get(tenant, id);
+  if (!entity) throw new ApiError('ENTITY_NOT_FOUND', `No entity ${id}.`);
+  return entity;
+}
+
+/** The lock of the entity named by `:id` in the caller's tenant (`GatedRoute.lock`). */
+export function entityLock(request: FastifyRequest): string[] {
+  return [entityKey(request.principal!.tenant, (request.params as { id: string }).id)];
 }
 
 /** The entity `entityResource` found for this request. */

@@ -9,7 +9,11 @@ const ENTITY_COLUMNS = [
 ] as const;
 const EDGE_COLUMNS = ['tenant_id', 'edge_id', 'version', 'edge_type', 'src_id', 'dst_id', 'attributes', 'deleted', 'recorded_by', 'recorded_at'] as const;
 
-/** The latest version of each entity (aliases differ from column names: ClickHouse 18 reads a same-named alias as a cycle). */
+/**
+ * The latest version of each entity; callers group by (tenant_id, entity_id), an entity's identity
+ * (aliases differ from column names: ClickHouse 18 reads a same-named alias as a cycle).
+ */
+const BY_IDENTITY = 'GROUP BY tenant_id, entity_id';
 const LATEST_ENTITY = `SELECT entity_id AS id_, min(tenant_id) AS tenant_, max(version) AS version_,
   argMax(entity_type, version) AS type_, argMax(name, version) AS name_, argMax(data_class, version) AS class_,
   argMax(region, version) AS region_, argMax(attributes, version) AS attributes_, argMax(deleted, version) AS deleted_,
@@ -19,7 +23,10 @@ FROM entities`;
 /**
  * Entities and edges, one row per version: an update or delete appends, the
  * highest version wins, a tombstone (`deleted` = 1) hides. Rolling back an
- * action appends the state before it, so history shows both.
+ * action appends the state before it, so history shows both. An entity is
+ * (tenant, id): two tenants may use the same id, and neither sees the other's.
+ * Versions grow by one per write; writers of one entity hold its lock
+ * (`KeyedMutex`, `entityKey`) across read, version check and write.
  */
 export class EntityStore {
   private readonly cache = new EntityCache();
@@ -29,7 +36,7 @@ export class EntityStore {
     private readonly defaultRegion: string,
   ) {}
 
-  /** Creates entities; refuses the whole batch when an id is already taken (in any tenant: ids are global). */
+  /** Creates entities; refuses the whole batch when an id is already taken in the tenant (deleted ones included: ids are not reused). */
   async create(tenant: string, inputs: readonly EntityInput[], by: string): Promise<Entity[]> {
     const now = new Date();
     const entities = inputs.map((input): Entity => ({
@@ -47,20 +54,20 @@ export class EntityStore {
     const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
     if (duplicate) throw new ApiError('ENTITY_INVALID', `The id ${duplicate} appears twice in the batch.`);
     const given = inputs.filter((input) => input.id).map((input) => input.id!);
-    const taken = await this.existingIds(given);
+    const taken = await this.existingIds(tenant, given);
     if (taken.length > 0) throw new ApiError('ENTITY_EXISTS', `Taken: ${taken.slice(0, 5).join(', ')}${taken.length > 5 ? ` and ${taken.length - 5} more` : ''}.`);
     await this.writeVersions(entities, by, now);
     return entities;
   }
 
-  /** The entity's current state in whichever tenant holds it; undefined when there is none or it was deleted. */
-  async get(id: string): Promise<Entity | undefined> {
-    const cached = this.cache.get(id);
+  /** The tenant's entity `id` as it is now; undefined when the tenant has none (whatever other tenants hold) or it was deleted. */
+  async get(tenant: string, id: string): Promise<Entity | undefined> {
+    const cached = this.cache.get(tenant, id);
     if (cached !== undefined) return cached ?? undefined;
-    const [row] = await this.warehouse.query(`${LATEST_ENTITY} WHERE entity_id = ? GROUP BY entity_id`, [id]);
+    const [row] = await this.warehouse.query(`${LATEST_ENTITY} WHERE tenant_id = ? AND entity_id = ? ${BY_IDENTITY}`, [tenant, id]);
     const entity = row && Number(row.deleted_) === 0 ? toEntity(row) : undefined;
     // An id never written is not cached: it may be created any moment.
-    if (row) this.cache.set(id, entity ?? null);
+    if (row) this.cache.set(tenant, id, entity ?? null);
     return entity;
   }
 
@@ -76,7 +83,7 @@ export class EntityStore {
       having += ' AND argMax(entity_type, version) = ?';
       params.push(filter.type);
     }
-    const rows = await this.warehouse.query(`${LATEST_ENTITY} ${where} GROUP BY entity_id ${having} ORDER BY id_ LIMIT ${filter.limit}`, params);
+    const rows = await this.warehouse.query(`${LATEST_ENTITY} ${where} ${BY_IDENTITY} ${having} ORDER BY id_ LIMIT ${filter.limit}`, params);
     return rows.map(toEntity);
   }
 
@@ -85,36 +92,61 @@ export class EntityStore {
     const found: Entity[] = [];
     const missing: string[] = [];
     for (const id of ids) {
-      const cached = this.cache.get(id);
+      const cached = this.cache.get(tenant, id);
       if (cached === undefined) missing.push(id);
-      else if (cached && cached.tenant === tenant) found.push(cached);
+      else if (cached) found.push(cached);
     }
     if (missing.length === 0) return found;
     const rows = await this.warehouse.query(
-      `${LATEST_ENTITY} WHERE tenant_id = ? AND entity_id IN (${missing.map(() => '?').join(', ')}) GROUP BY entity_id HAVING argMax(deleted, version) = 0`,
+      `${LATEST_ENTITY} WHERE tenant_id = ? AND entity_id IN (${missing.map(() => '?').join(', ')}) ${BY_IDENTITY} HAVING argMax(deleted, version) = 0`,
       [tenant, ...missing],
     );
     return [...found, ...rows.map(toEntity)];
   }
 
-  /** Appends `next` as the entity's new version. */
+  /** Appends `next` as the version after `current`; refuses when `current` is no longer the latest (the caller holds the entity's lock). */
   async update(current: Entity, next: Omit<Entity, 'version' | 'updatedAt'>, by: string): Promise<Entity> {
+    await this.expectLatest(current);
     const now = new Date();
-    const entity = { ...next, version: current.version + 1, updatedAt: now.toISOString() };
+    const entity = { ...next, tenant: current.tenant, id: current.id, version: current.version + 1, updatedAt: now.toISOString() };
     await this.writeVersions([entity], by, now);
     return entity;
   }
 
-  /** Appends a tombstone. */
-  async delete(current: Entity, by: string): Promise<void> {
-    await this.writeVersions([{ ...current, version: current.version + 1 }], by, new Date(), 1);
+  /** Appends a tombstone after `current`; refuses when `current` is no longer the latest. Answers the tombstone's version. */
+  async delete(current: Entity, by: string): Promise<number> {
+    await this.expectLatest(current);
+    const version = current.version + 1;
+    await this.writeVersions([{ ...current, version }], by, new Date(), 1);
+    return version;
   }
 
-  /** Puts back what an action changed: `before` undefined means the entities did not exist. */
+  /**
+   * Puts back what an action changed: `before` undefined means the entities did not exist.
+   * Appends above the highest version stored, so versions only grow, whatever happened since.
+   */
   async restore(after: readonly Entity[], before: Entity | undefined, by: string): Promise<void> {
     const now = new Date();
-    if (before) await this.writeVersions([{ ...before, version: after[0]!.version + 1 }], by, now);
-    else await this.writeVersions(after.map((e) => ({ ...e, version: e.version + 1 })), by, now, 1);
+    const tenant = after[0]!.tenant;
+    const top = await this.highestVersions(tenant, after.map((e) => e.id));
+    const next = (e: Entity) => Math.max(top.get(e.id) ?? 0, e.version) + 1;
+    if (before) await this.writeVersions([{ ...before, version: next(after[0]!) }], by, now);
+    else await this.writeVersions(after.map((e) => ({ ...e, version: next(e) })), by, now, 1);
+  }
+
+  /** The stored version of each id, tombstones included. */
+  private async highestVersions(tenant: string, ids: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.warehouse.query(
+      `SELECT entity_id AS id_, max(version) AS version_ FROM entities WHERE tenant_id = ? AND entity_id IN (${ids.map(() => '?').join(', ')}) GROUP BY entity_id`,
+      [tenant, ...ids],
+    );
+    return new Map(rows.map((row) => [String(row.id_), Number(row.version_)]));
+  }
+
+  private async expectLatest(current: Entity): Promise<void> {
+    const latest = await this.get(current.tenant, current.id);
+    if (!latest) throw new ApiError('ENTITY_NOT_FOUND', `No entity ${current.id}.`);
+    if (latest.version !== current.version) throw versionConflict(latest);
   }
 
   async createEdges(tenant: string, inputs: readonly EdgeInput[], by: string): Promise<Edge[]> {
@@ -153,21 +185,21 @@ export class EntityStore {
       }));
   }
 
-  private async existingIds(ids: readonly string[]): Promise<string[]> {
+  private async existingIds(tenant: string, ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    const rows = await this.warehouse.query(`SELECT DISTINCT entity_id FROM entities WHERE entity_id IN (${ids.map(() => '?').join(', ')})`, ids);
+    const rows = await this.warehouse.query(`SELECT DISTINCT entity_id FROM entities WHERE tenant_id = ? AND entity_id IN (${ids.map(() => '?').join(', ')})`, [tenant, ...ids]);
     return rows.map((row) => String(row.entity_id));
   }
 
   private async writeVersions(entities: readonly Entity[], by: string, at: Date, deleted = 0): Promise<void> {
     // Forgotten first: if the write fails, the next read asks the warehouse.
-    for (const e of entities) this.cache.forget(e.id);
+    for (const e of entities) this.cache.forget(e.tenant, e.id);
     await this.warehouse.insert(
       'entities',
       ENTITY_COLUMNS,
       entities.map((e) => [e.tenant, e.id, e.version, e.type, e.name, e.dataClass, e.region, JSON.stringify(e.attributes), deleted, by, at]),
     );
-    for (const e of entities) this.cache.set(e.id, deleted ? null : { ...e, updatedAt: at.toISOString() });
+    for (const e of entities) this.cache.set(e.tenant, e.id, deleted ? null : { ...e, updatedAt: at.toISOString() });
   }
 
   private async writeEdges(edges: readonly Edge[], by: string, deleted: number): Promise<void> {
@@ -180,6 +212,11 @@ export class EntityStore {
       edges.map((e) => [e.tenant, e.id, version, e.type, e.from, e.to, JSON.stringify(e.attributes), deleted, by, at]),
     );
   }
+}
+
+/** A stale write: the caller saw another version than the latest. */
+export function versionConflict(latest: Entity): ApiError {
+  return new ApiError('ENTITY_VERSION_CONFLICT', `${latest.id} is at version ${latest.version}; read it again and retry.`, { currentVersion: latest.version });
 }
 
 function toEntity(row: Row): Entity {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { ApiError } from '../errors.ts';
 import type { PolicyGate } from './policy-gate.ts';
+import type { Approval } from '../entities/approval-store.ts';
 import type { GatedRoute } from './route-policy.ts';
 
 /** A route as the coverage table shows it. */
@@ -24,6 +25,9 @@ export interface RouteEntry {
  */
 export function registerPolicyGate(app: FastifyInstance, gate: PolicyGate): RouteEntry[] {
   const { deps } = gate;
+  const held = new WeakMap<FastifyRequest, () => void>();
+  const approvals = new WeakMap<FastifyRequest, Approval>();
+  const release = (request: FastifyRequest) => held.get(request)?.();
   const inventory: RouteEntry[] = [];
   app.addHook('onRoute', (route: RouteOptions) => {
     const config = (route.config ?? {}) as { public?: boolean; gate?: GatedRoute; ungated?: string };
@@ -46,6 +50,8 @@ export function registerPolicyGate(app: FastifyInstance, gate: PolicyGate): Rout
     const route = request.routeOptions.config.gate;
     if (!route) return;
     const principal = request.principal!;
+    // Taken before the resource is read and kept until the receipt is written (onSend): one writer per key at a time.
+    if (route.lock) held.set(request, await gate.locks.acquire(route.lock(request)));
     const resource = await route.resource(request);
     const extra = (await route.context?.(request, resource)) ?? {};
     const asked = { method: request.method, route: request.routeOptions.url ?? request.url, traceId: traceId(request) };
@@ -64,6 +70,11 @@ export function registerPolicyGate(app: FastifyInstance, gate: PolicyGate): Rout
       }
       throw await gate.refuse(principal, verdict, route.action, resource, asked);
     }
+    for (const next of (await route.produces?.(request, resource)) ?? []) {
+      const produced = await gate.decide(principal, route.action, next, extra, asked);
+      if (produced.decision.decision === 'deny') throw await gate.refuse(principal, produced, route.action, next, asked);
+    }
+    if (verdict.approval) approvals.set(request, verdict.approval);
 
     const { gate: authorization, draft } = await gate.authorization(verdict, resource, route.privileged === true);
     request.gate = authorization;
@@ -82,17 +93,16 @@ export function registerPolicyGate(app: FastifyInstance, gate: PolicyGate): Rout
     reply.header('x-companyos-receipt', draft.id);
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  const receiptOnSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const draft = request.receipt;
     if (!draft || !request.gate || draft.logIndex !== undefined) return payload;
-    if (reply.statusCode >= 300) {
+    if (reply.statusCode >= 300 || draft.unchanged) {
       // Nothing happened, so nothing is receipted.
       reply.removeHeader('x-companyos-receipt');
       return payload;
     }
     try {
       await gate.receipt(request.principal!.tenant, request.routeOptions.config.gate!.action, request.gate, draft, String(payload ?? ''));
-      return payload;
     } catch (error) {
       request.log.error({ err: error, receipt: draft.id }, 'receipt append failed; rolling the action back');
       try {
@@ -107,7 +117,21 @@ export function registerPolicyGate(app: FastifyInstance, gate: PolicyGate): Rout
       reply.code(apiError.statusCode).header('content-type', 'application/json; charset=utf-8').removeHeader('x-companyos-receipt');
       return JSON.stringify({ code: apiError.code, message: apiError.message });
     }
+    // A dual-controlled action executes once per approval.
+    const approval = approvals.get(request);
+    if (approval) await gate.consumeApproval(request.gate.resource.tenant, approval, draft.id, request.log);
+    return payload;
+  };
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    try {
+      return await receiptOnSend(request, reply, payload);
+    } finally {
+      release(request);
+    }
   });
+  // Should onSend not run (the connection went away), the keys are still given back.
+  app.addHook('onResponse', async (request) => release(request));
 
   return inventory;
 }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
 import type { IngestPipeline } from '../../ingest/index.ts';
 import { DUAL_CONTROL_ACTIONS, NAMESPACE, newDecisionId, type Decision, type DecisionContext, type PolicyAction, type PolicyEngine, type ResourceAttributes } from '../../policies/engine.ts';
 import type { Principal } from '../auth.ts';
 import type { Approval, ApprovalStore } from '../entities/approval-store.ts';
+import { KeyedMutex } from '../entities/keyed-mutex.ts';
 import { ApiError } from '../errors.ts';
 import type { PlatformMetrics } from '../metrics.ts';
 import type { EvidenceStore } from '../provenance/evidence-store.ts';
@@ -46,6 +48,9 @@ const PENDING_APPROVER = '(pending approval)';
  * hooks and for the CLI working on a local warehouse alike: no path around it.
  */
 export class PolicyGate {
+  /** Per-key locks of the routes that declare `lock` (entity writes, approvals). */
+  readonly locks = new KeyedMutex();
+
   constructor(readonly deps: GateDeps) {}
 
   /** Asks Cedar (with any recorded approval), logs the decision and counts it. */
@@ -130,6 +135,18 @@ export class PolicyGate {
     return { gate, draft };
   }
 
+  /**
+   * Marks an approval used by the receipted action `receiptId`: it allows one execution. A failure is
+   * logged, not thrown: the action and its receipt stand either way.
+   */
+  async consumeApproval(tenant: string, approval: Approval, receiptId: string, log: Pick<FastifyBaseLogger, 'error'>): Promise<void> {
+    try {
+      await this.deps.approvals.consume(tenant, approval);
+    } catch (error) {
+      log.error({ err: error, approval: approval.approvalId, receipt: receiptId }, 'could not mark the approval consumed');
+    }
+  }
+
   async receipt(tenant: string, action: string, gate: Authorization, draft: ReceiptDraft, body: string | Buffer): Promise<void> {
     // The decision first: a committed receipt must never cite a decision that a SIGKILL kept out of the log.
     await this.deps.decisions.persist();
@@ -151,6 +168,8 @@ export class PolicyGate {
     } catch (error) {
       throw new ApiError('RECEIPT_WRITE_FAILED', `Nothing was done (${(error as Error).message}).`);
     }
-    return act();
+    const result = await act();
+    if (verdict.approval) await this.consumeApproval(resource.tenant, verdict.approval, draft!.id, this.deps.decisions.log);
+    return result;
   }
 }

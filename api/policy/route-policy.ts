@@ -7,6 +7,16 @@ export interface GatedRoute {
   privileged?: boolean;
   action: PolicyAction;
   resource(request: FastifyRequest): ResourceAttributes | Promise<ResourceAttributes>;
+  /**
+   * The states the action would leave (a PATCH's new data class or region): each is decided too, and
+   * any denial refuses the action. Runs once the resource itself is allowed.
+   */
+  produces?(request: FastifyRequest, resource: ResourceAttributes): ResourceAttributes[] | Promise<ResourceAttributes[]>;
+  /**
+   * Keys (`entityKey(tenant, id)`) the action reads and writes: held from before the resource is
+   * loaded until the receipt is written, so no other request changes them in between.
+   */
+  lock?(request: FastifyRequest): string[];
   /** More context for the decision (who asked for what is being approved). */
   context?(request: FastifyRequest, resource: ResourceAttributes): Partial<DecisionContext> | Promise<Partial<DecisionContext>>;
   /**
@@ -36,6 +46,8 @@ export interface ReceiptDraft {
   evidenceRefs: { id: string; sha256: string }[];
   /** Fields hidden behind salted digests: disclosed only on request. */
   hidden: Record<string, string>;
+  /** The handler found nothing to change (a PATCH to the same values): no receipt, since a receipt means an effect. */
+  unchanged?: boolean;
   /** Undoes the action when its receipt cannot be written. */
   rollback?: () => Promise<void>;
   /** Set once the receipt is in the ledger. */

@@ -112,15 +112,16 @@ export class LedgerStore {
     return (await this.tree(tenant)).size;
   }
 
+  /** The receipt in `tenant`'s log; undefined when that log has none by this id (whatever other logs hold). */
   async entryByReceipt(tenant: string, receiptId: string): Promise<StoredEntry | undefined> {
-    const entry = await this.findReceipt(receiptId);
-    return entry?.tenant === tenant ? entry : undefined;
+    const recent = this.recent.get(receiptKey(tenant, receiptId));
+    if (recent) return recent;
+    const [row] = await this.warehouse.query('SELECT * FROM ledger_entries WHERE tenant_id = ? AND receipt_id = ? LIMIT 1', [tenant, receiptId]);
+    return row && toEntry(row);
   }
 
-  /** A receipt in whichever tenant's log holds it. */
+  /** A receipt in whichever tenant's log holds it: for operators' tools, never for a tenant's request. */
   async findReceipt(receiptId: string): Promise<StoredEntry | undefined> {
-    const recent = this.recent.get(receiptId);
-    if (recent) return recent;
     const [row] = await this.warehouse.query('SELECT * FROM ledger_entries WHERE receipt_id = ? LIMIT 1', [receiptId]);
     return row && toEntry(row);
   }
@@ -206,7 +207,7 @@ export class LedgerStore {
   }
 
   private remember(entry: StoredEntry): void {
-    this.recent.set(entry.receiptId, entry);
+    this.recent.set(receiptKey(entry.tenant, entry.receiptId), entry);
     if (this.recent.size > RECENT_RECEIPTS) this.recent.delete(this.recent.keys().next().value!);
   }
 
@@ -222,6 +223,10 @@ export class LedgerStore {
     }
     return tree;
   }
+}
+
+function receiptKey(tenant: string, receiptId: string): string {
+  return `${tenant}\u0000${receiptId}`;
 }
 
 function toEntry(row: Record<string, unknown>): StoredEntry {

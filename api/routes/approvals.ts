@@ -5,7 +5,8 @@ import type { EntityStore } from '../entities/entity-store.ts';
 import type { EvidenceStore } from '../provenance/evidence-store.ts';
 import { ApiError } from '../errors.ts';
 import { created, gatedErrorReplies } from '../route-schemas.ts';
-import { asResource } from '../entities/entity-resource.ts';
+import { asResource, findEntity } from '../entities/entity-resource.ts';
+import { entityKey } from '../entities/keyed-mutex.ts';
 
 interface ApprovalBody {
   entityId: string;
@@ -44,17 +45,20 @@ export function approvalRoutes(app: FastifyInstance, deps: { entities: EntitySto
         gate: {
           privileged: true,
           action: 'approve',
+          // The entity's lock, which its delete also takes: one approval per request, and none while the action executes.
+          lock: (request) => [entityKey(request.principal!.tenant, (request.body as ApprovalBody).entityId)],
           resource: async (request) => {
             const { entityId } = request.body as ApprovalBody;
             parseRationale((request.body as ApprovalBody).rationale);
-            const entity = await deps.entities.get(entityId);
-            if (!entity) throw new ApiError('ENTITY_NOT_FOUND', `No entity ${entityId}.`);
-            return asResource(entity);
+            return asResource(await findEntity(deps.entities, request.principal!.tenant, entityId));
           },
           context: async (request, resource) => {
             const body = request.body as ApprovalBody;
             const open = await deps.approvals.pending(resource.tenant, resource.id, body.action);
             const pending = body.requestId ? open.find((r) => r.requestId === body.requestId) : open[0];
+            if (!pending && (await deps.approvals.satisfied(resource.tenant, resource.id, body.action, body.requestId))) {
+              throw new ApiError('APPROVAL_ALREADY_SATISFIED', `The ${body.action} of ${resource.id} is already approved.`);
+            }
             if (!pending) throw new ApiError('APPROVAL_NOT_REQUESTED', `No open ${body.action} request for ${resource.id}.`);
             answering.set(request, pending);
             return { requester: pending.requestedBy };

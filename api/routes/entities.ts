@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { checkEdgeInput, checkEntityInput, DATA_CLASSES, ENTITY_TYPES, type EntityType } from '../entities/entity-model.ts';
-import { asResource, entityResource, entityTarget, loadedEntity } from '../entities/entity-resource.ts';
+import { asResource, entityLock, entityResource, entityTarget, loadedEntity } from '../entities/entity-resource.ts';
 import type { EntityStore } from '../entities/entity-store.ts';
+import { checkVersion, expectedVersion, planPatch, sameState } from '../entities/entity-write.ts';
+import { entityKey } from '../entities/keyed-mutex.ts';
+import { ApiError } from '../errors.ts';
 import { readablePage } from '../policy/authorize.ts';
 import { created, gatedErrorReplies } from '../route-schemas.ts';
 
@@ -27,6 +30,10 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
         gate: {
           privileged: true,
           action: 'create',
+          lock: (request) => {
+            const { id } = (request.body ?? {}) as { id?: unknown };
+            return typeof id === 'string' ? [entityKey(request.principal!.tenant, id)] : [];
+          },
           resource: (request) => {
             const input = checkEntityInput(request.body, 'body');
             return { id: input.id ?? '(new)', tenant: request.principal!.tenant, kind: input.type, data_class: input.dataClass ?? 'internal', region: input.region ?? deps.region };
@@ -56,13 +63,31 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
         gate: {
           privileged: true,
           action: 'create',
+          // The given ids and every edge end: no concurrent create of the same id, nor delete of an end.
+          lock: (request) => {
+            const body = request.body as { entities?: { id?: unknown }[]; edges?: { from?: unknown; to?: unknown }[] };
+            const ids = [...(body.entities ?? []).map((e) => e?.id), ...(body.edges ?? []).flatMap((e) => [e?.from, e?.to])];
+            return ids.filter((id): id is string => typeof id === 'string').map((id) => entityKey(request.principal!.tenant, id));
+          },
           resource: (request) => {
-            const body = request.body as { entities?: unknown[] };
+            const body = request.body as { entities?: unknown[]; edges?: unknown[] };
+            // A receipt means an effect: a batch with nothing in it is refused before it is decided.
+            if (!body.entities?.length && !body.edges?.length) throw new ApiError('ENTITY_INVALID', 'The batch is empty: send entities, edges or both.');
             const inputs = (body.entities ?? []).map((e, i) => checkEntityInput(e, `entities[${i}]`));
             // The batch is as sensitive as its most sensitive entity.
             const top = inputs.reduce((max, e) => Math.max(max, DATA_CLASSES.indexOf((e.dataClass ?? 'internal') as never)), 0);
             const restricted = inputs.find((e) => e.dataClass === 'restricted');
             return { id: '(batch)', tenant: request.principal!.tenant, kind: 'EntityBatch', data_class: DATA_CLASSES[top]!, region: restricted?.region ?? deps.region };
+          },
+          // Each entity as it would be stored is decided too (a restricted one in another region than the first).
+          produces: (request) => {
+            const body = request.body as { entities?: unknown[] };
+            const states = (body.entities ?? []).map((e, i) => {
+              const input = checkEntityInput(e, `entities[${i}]`);
+              return { id: input.id ?? '(new)', tenant: request.principal!.tenant, kind: input.type, data_class: input.dataClass ?? 'internal', region: input.region ?? deps.region };
+            });
+            const distinct = new Map(states.map((r) => [`${r.kind}\u0000${r.data_class}\u0000${r.region}`, r]));
+            return [...distinct.values()];
           },
         },
       },
@@ -117,23 +142,52 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
 
   app.get<{ Params: { id: string } }>(
     '/v1/entities/:id',
-    { schema: { summary: 'An entity (policy-checked read)', tags: ['entities'], params: idParams, response: gatedErrorReplies }, config: { gate: { action: 'read', resource: byId } } },
-    (request) => loadedEntity(request),
+    {
+      schema: { summary: 'An entity (policy-checked read); its ETag is its version, for If-Match', tags: ['entities'], params: idParams, response: gatedErrorReplies },
+      config: { gate: { action: 'read', resource: byId } },
+    },
+    (request, reply) => {
+      const entity = loadedEntity(request);
+      return reply.header('etag', `"${entity.version}"`).send(entity);
+    },
   );
 
   app.patch<{ Params: { id: string }; Body: { name?: string; dataClass?: string; region?: string; attributes?: Record<string, unknown> } }>(
     '/v1/entities/:id',
     {
-      schema: { summary: "Change an entity's name, data class, region or attributes (privileged: receipted)", tags: ['entities'], params: idParams, body: { type: 'object' }, response: gatedErrorReplies },
-      config: { gate: { privileged: true, action: 'update', resource: byId } },
+      schema: {
+        summary: "Change an entity's name, data class, region or attributes (privileged: receipted)",
+        description:
+          'Send the version you read as `If-Match: "<version>"` (or `version` in the body): a stale one answers 409 ENTITY_VERSION_CONFLICT with `currentVersion`. ' +
+          'Without it the change applies to the current version. The new state is decided too (a data class or region the caller may not hold is refused); ' +
+          'id, type and tenant cannot change (400 ENTITY_FIELD_IMMUTABLE). A change to the same values answers the entity, with no new version and no receipt.',
+        tags: ['entities'],
+        params: idParams,
+        body: { type: 'object' },
+        response: gatedErrorReplies,
+      },
+      config: {
+        gate: {
+          privileged: true,
+          action: 'update',
+          lock: entityLock,
+          resource: byId,
+          produces: (request) => [asResource({ ...loadedEntity(request), ...planPatch(loadedEntity(request), request.body) })],
+        },
+      },
     },
-    async (request) => {
+    async (request, reply) => {
       const current = loadedEntity(request);
-      const patch = checkEntityInput({ ...current, ...request.body, type: current.type, id: current.id }, 'body');
-      const next = await deps.entities.update(current, { ...current, name: patch.name, dataClass: patch.dataClass!, region: patch.region!, attributes: patch.attributes ?? {} }, request.gate!.principalId);
+      checkVersion(current, expectedVersion(request));
+      const planned = planPatch(current, request.body);
+      if (sameState(current, planned)) {
+        request.receipt!.unchanged = true;
+        return reply.header('etag', `"${current.version}"`).send({ ...current, receiptId: null });
+      }
+      const next = await deps.entities.update(current, planned, request.gate!.principalId);
       request.receipt!.target = entityTarget(next);
       request.receipt!.rollback = () => deps.entities.restore([next], current, `rollback:${request.receipt!.id}`);
-      return { ...next, receiptId: request.receipt!.id };
+      return reply.header('etag', `"${next.version}"`).send({ ...next, receiptId: request.receipt!.id });
     },
   );
 
@@ -142,18 +196,21 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
     {
       schema: {
         summary: 'Delete an entity: dual-controlled — 202 until someone else approves (POST /v1/approvals), then it deletes and answers with the receipt',
+        description:
+          'An approval allows one delete. `If-Match: "<version>"` (or `version` in the body) refuses the delete with 409 ENTITY_VERSION_CONFLICT when the entity has changed since.',
         tags: ['entities'],
         params: idParams,
         response: gatedErrorReplies,
       },
-      config: { gate: { privileged: true, action: 'delete', resource: byId } },
+      config: { gate: { privileged: true, action: 'delete', lock: entityLock, resource: byId } },
     },
     async (request) => {
       const entity = loadedEntity(request);
-      await deps.entities.delete(entity, request.gate!.principalId);
+      checkVersion(entity, expectedVersion(request));
+      const version = await deps.entities.delete(entity, request.gate!.principalId);
       request.receipt!.target = entityTarget(entity, { ...entity, deleted: true });
-      request.receipt!.rollback = () => deps.entities.restore([{ ...entity, version: entity.version + 1 }], entity, `rollback:${request.receipt!.id}`);
-      return { deleted: true, entityId: entity.id, requestedBy: request.gate!.principalId, approvers: request.gate!.approvers, receiptId: request.receipt!.id };
+      request.receipt!.rollback = () => deps.entities.restore([{ ...entity, version }], entity, `rollback:${request.receipt!.id}`);
+      return { deleted: true, entityId: entity.id, version, requestedBy: request.gate!.principalId, approvers: request.gate!.approvers, receiptId: request.receipt!.id };
     },
   );
 }

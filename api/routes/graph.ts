@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { checkEdgeInput } from '../entities/entity-model.ts';
-import { asResource, entityResource, loadedEntity } from '../entities/entity-resource.ts';
+import { asResource, entityLock, entityResource, findEntity, loadedEntity } from '../entities/entity-resource.ts';
+import { entityKey } from '../entities/keyed-mutex.ts';
 import type { EntityStore } from '../entities/entity-store.ts';
 import { traverse } from '../entities/lineage.ts';
-import { ApiError } from '../errors.ts';
 import { readableLineage } from '../policy/readable-lineage.ts';
 import { created, gatedErrorReplies } from '../route-schemas.ts';
 
@@ -28,7 +28,14 @@ export function graphRoutes(app: FastifyInstance, deps: { entities: EntityStore 
         },
         response: { ...created, ...gatedErrorReplies },
       },
-      config: { gate: { privileged: true, action: 'grant', resource: byId } },
+      config: {
+        gate: {
+          privileged: true,
+          action: 'grant',
+          lock: (request) => [...entityLock(request), entityKey(request.principal!.tenant, (request.body as { subjectId: string }).subjectId)],
+          resource: byId,
+        },
+      },
     },
     async (request, reply) => {
       const entity = loadedEntity(request);
@@ -51,12 +58,11 @@ export function graphRoutes(app: FastifyInstance, deps: { entities: EntityStore 
         gate: {
           privileged: true,
           action: 'update',
-          resource: async (request) => {
-            const input = checkEdgeInput(request.body, 'body');
-            const from = await deps.entities.get(input.from);
-            if (!from) throw new ApiError('ENTITY_NOT_FOUND', `No entity ${input.from}.`);
-            return asResource(from);
+          lock: (request) => {
+            const { from, to } = checkEdgeInput(request.body, 'body');
+            return [entityKey(request.principal!.tenant, from), entityKey(request.principal!.tenant, to)];
           },
+          resource: async (request) => asResource(await findEntity(deps.entities, request.principal!.tenant, checkEdgeInput(request.body, 'body').from)),
         },
       },
     },

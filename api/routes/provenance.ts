@@ -20,10 +20,10 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
     data_class: dataClass,
     region: deps.region,
   });
-  // A receipt id is looked up across tenants so that reading another tenant's is a logged denial, not a silent 404.
+  // Only the caller's tenant's log is searched: another tenant's receipt answers exactly as one that does not exist.
   const receipt = (dataClass: string) => async (request: FastifyRequest): Promise<ResourceAttributes> => {
     const { id } = request.params as { id: string };
-    const entry = await deps.ledger.findReceipt(id);
+    const entry = await deps.ledger.entryByReceipt(request.principal!.tenant, id);
     if (!entry) throw new ApiError('RECEIPT_NOT_FOUND', `No receipt ${id}.`);
     found.set(request, entry);
     return { id, tenant: entry.tenant, kind: 'Receipt', data_class: dataClass, region: deps.region };
