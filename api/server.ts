@@ -5,7 +5,7 @@ import { cloudEventSchema } from '../schemas/index.ts';
 import type { Warehouse } from '../warehouse/index.ts';
 import type { TokenAuthority } from './auth.ts';
 import { ApiError, errorResponseSchema } from './errors.ts';
-import { toApiError } from './to-api-error.ts';
+import { errorBody, toApiError } from './to-api-error.ts';
 import './fastify-types.ts';
 import { PlatformMetrics } from './metrics.ts';
 import { SelfMetering } from './self-metering.ts';
@@ -157,7 +157,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const apiError = toApiError(error);
     if (apiError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(apiError.statusCode).send({ ...apiError.fields, code: apiError.code, message: apiError.message });
+    return reply.code(apiError.statusCode).send(errorBody(apiError));
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ code: 'NOT_FOUND', message: `There is no ${request.method} ${request.url}.` }),

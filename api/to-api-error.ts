@@ -1,6 +1,7 @@
 import type { FastifyError } from 'fastify';
 import { WarehouseError } from '../warehouse/index.ts';
-import { ApiError } from './errors.ts';
+import { API_ERRORS, ApiError } from './errors.ts';
+import { redactInternals } from './redact-internals.ts';
 
 /** Fastify's own errors (body parsing, validation) mapped onto the catalogue. */
 export function toApiError(error: FastifyError): ApiError {
@@ -19,4 +20,15 @@ export function toApiError(error: FastifyError): ApiError {
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return new ApiError('BAD_REQUEST', error.message);
   if (error instanceof WarehouseError) return new ApiError('WAREHOUSE_UNAVAILABLE');
   return new ApiError('INTERNAL');
+}
+
+/**
+ * The response body for an error: a 5xx says only its catalogue sentence (the
+ * detail, an engine's or a file system's words, goes to the log); any other
+ * message and field is cut of server paths and stack frames.
+ */
+export function errorBody(error: ApiError): Record<string, unknown> {
+  const message = error.statusCode >= 500 ? API_ERRORS[error.code][1] : redactInternals(error.message);
+  const fields = error.fields ? (JSON.parse(redactInternals(JSON.stringify(error.fields))) as Record<string, unknown>) : {};
+  return { ...fields, code: error.code, message };
 }

@@ -9,12 +9,13 @@ export function operationsRoutes(app: FastifyInstance, deps: { warehouse: Wareho
 
   app.get('/healthz', { ...open, schema: { summary: 'The process is alive', tags: ['operations'] } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { ...open, schema: { summary: 'The warehouse answers and is migrated', tags: ['operations'] } }, async () => {
+  app.get('/readyz', { ...open, schema: { summary: 'The warehouse answers and is migrated', tags: ['operations'] } }, async (request) => {
     try {
       const [row] = await deps.warehouse.query<{ version: number }>('SELECT max(version) AS version FROM schema_migrations');
       return { status: 'ready', warehouse: deps.warehouse.engine, schema_version: row?.version ?? 0 };
     } catch (error) {
-      throw new ApiError('WAREHOUSE_UNAVAILABLE', (error as Error).message);
+      request.log.warn({ err: error }, 'not ready: the warehouse does not answer');
+      throw new ApiError('WAREHOUSE_UNAVAILABLE');
     }
   });
 
