@@ -1,4 +1,5 @@
 export { buildServer, DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, type ServerOptions } from './server.ts';
+export { DEFAULT_MAX_BILL_BYTES } from './routes/bill-upload.ts';
 export { TokenAuthority, ROLES, type Role, type Principal, type TokenRequest } from './auth.ts';
 export { API_ERRORS, ApiError, errorCatalogue, type ApiErrorCode } from './errors.ts';
 export { listEvents, eventStats, type EventFilter } from './queries/events.ts';

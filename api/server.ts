@@ -18,6 +18,7 @@ import { BuildGate, type LineageSink } from '../transforms/index.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { economicsRoutes } from './routes/economics.ts';
 import { finopsRoutes } from './routes/finops.ts';
+import { billUploadRoutes } from './routes/bill-upload.ts';
 import { invoiceRoutes } from './routes/invoices.ts';
 import type { WebhookConfig } from './invoices/webhook-delivery.ts';
 import { Keyring, LEDGER_KEY_NAME } from '../ledger/index.ts';
@@ -47,6 +48,8 @@ export interface ServerOptions {
   maxBatchEvents?: number;
   /** Largest request body, in bytes. */
   maxBodyBytes?: number;
+  /** `POST /v1/finops/bills`: the largest file (COMPANYOS_MAX_BILL_BYTES, default 2 GiB) and where uploads are stored while imported. */
+  billUploads?: { maxBytes?: number; dir?: string };
   /** Header, body and keep-alive timeouts and the per-address connection cap (slow clients); DEFAULT_CONNECTION_LIMITS when absent. */
   connectionLimits?: Partial<ConnectionLimits>;
   dedupeWindowDays?: number;
@@ -203,6 +206,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   lineageRoutes(app, { warehouse: options.warehouse });
   finopsRoutes(app, { warehouse: options.warehouse, operatorTenant: options.transforms?.operatorTenant ?? 'summit-internal' });
+  billUploadRoutes(app, { warehouse: options.warehouse, ...options.billUploads });
   economicsRoutes(app, { warehouse: options.warehouse, modelsDir: options.transforms?.modelsDir ?? 'models' });
   invoiceRoutes(app, { warehouse: options.warehouse, webhook: options.invoiceWebhook });
   operationsRoutes(app, { warehouse: options.warehouse, metrics });

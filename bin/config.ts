@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, DEFAULT_WEBHOOK, type WebhookConfig } from '../api/index.ts';
+import { DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BILL_BYTES, DEFAULT_MAX_BODY_BYTES, DEFAULT_WEBHOOK, type WebhookConfig } from '../api/index.ts';
 import { DEFAULT_DEDUPE_WINDOW_DAYS } from '../ingest/index.ts';
 import type { WarehouseConfig } from '../warehouse/index.ts';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration } from '../api/token-lifetime.ts';
@@ -19,6 +19,8 @@ export interface PlatformConfig {
   host: string;
   maxBatchEvents: number;
   maxBodyBytes: number;
+  /** Largest bill file `POST /v1/finops/bills` streams to disk. */
+  maxBillBytes: number;
   dedupeWindowDays: number;
   logLevel: string;
   /** Header, body and keep-alive timeouts and the per-address connection cap. */
@@ -54,6 +56,7 @@ export const ENVIRONMENT = [
   ['COMPANYOS_JWT_SECRET', '(generated)', 'HS256 secret for bearer tokens; if unset, one is generated into the data dir on first use.'],
   ['COMPANYOS_MAX_BATCH', String(DEFAULT_MAX_BATCH_EVENTS), 'Most events accepted in one POST /v1/events.'],
   ['COMPANYOS_MAX_BODY_BYTES', String(DEFAULT_MAX_BODY_BYTES), 'Largest request body, in bytes.'],
+  ['COMPANYOS_MAX_BILL_BYTES', String(DEFAULT_MAX_BILL_BYTES), 'Largest bill file POST /v1/finops/bills accepts, in bytes (streamed to a temporary file, never held in memory).'],
   ['COMPANYOS_DEDUPE_DAYS', String(DEFAULT_DEDUPE_WINDOW_DAYS), 'A repeat of (tenant, source, id) within this many days is never stored twice.'],
   ['COMPANYOS_OPENLINEAGE_URL', '(none)', 'Builds also POST their OpenLineage run events here (e.g. Marquez: http://host:5000/api/v1/lineage); they are always stored in the warehouse.'],
   ['COMPANYOS_INVOICE_WEBHOOK_URL', '(none)', 'POST /v1/finops/invoices:generate delivers each invoice here (HMAC-signed); without it invoices are only stored.'],
@@ -95,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     host: env.HOST || '127.0.0.1',
     maxBatchEvents: integer(env, 'COMPANYOS_MAX_BATCH', DEFAULT_MAX_BATCH_EVENTS, 1, 1_000_000),
     maxBodyBytes: integer(env, 'COMPANYOS_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 1024 ** 3),
+    maxBillBytes: integer(env, 'COMPANYOS_MAX_BILL_BYTES', DEFAULT_MAX_BILL_BYTES, 1024, 1024 ** 4),
     dedupeWindowDays: integer(env, 'COMPANYOS_DEDUPE_DAYS', DEFAULT_DEDUPE_WINDOW_DAYS, 1, 3650),
     logLevel: env.COMPANYOS_LOG_LEVEL || 'info',
     connectionLimits: {

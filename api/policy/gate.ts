@@ -81,13 +81,23 @@ export function registerPolicyGate(app: FastifyInstance, gate: PolicyGate): Rout
     if (!draft) return;
     request.receipt = draft;
     if (route.receipt === 'before') {
-      // What was authorized: the request (a bill file's bytes as they are, never re-encoded).
-      const asked = Buffer.isBuffer(request.body) ? request.body : JSON.stringify({ method: request.method, url: request.url, body: request.body ?? null });
-      try {
-        await gate.receipt(principal.tenant, route.action, authorization, draft, asked);
-      } catch (error) {
-        request.log.error({ err: error }, 'receipt append failed; the action is refused');
-        throw new ApiError('RECEIPT_WRITE_FAILED', 'Nothing was done.');
+      const commit = async (asked: string | Buffer) => {
+        try {
+          await gate.receipt(principal.tenant, route.action, authorization, draft, asked);
+        } catch (error) {
+          request.log.error({ err: error }, 'receipt append failed; the action is refused');
+          throw new ApiError('RECEIPT_WRITE_FAILED', 'Nothing was done.');
+        }
+      };
+      if (route.upload) {
+        // The body is still unread: the handler stores it, then commits the receipt to its digest before acting.
+        request.commitReceipt = (sha256) => {
+          draft.target = { name: `${resource.kind}/${resource.id}`, sha256 };
+          return commit('');
+        };
+      } else {
+        // What was authorized: the request (a bill file's bytes as they are, never re-encoded).
+        await commit(Buffer.isBuffer(request.body) ? request.body : JSON.stringify({ method: request.method, url: request.url, body: request.body ?? null }));
       }
     }
     reply.header('x-companyos-receipt', draft.id);

@@ -26,6 +26,12 @@ export interface GatedRoute {
    * is refused when it cannot be.
    */
   receipt?: 'after' | 'before';
+  /**
+   * The body is an upload the handler streams to disk (the gate decides on headers alone): with
+   * `receipt: 'before'` the handler calls `request.commitReceipt(sha256)` once the file is stored
+   * and before it acts on it, so the receipt commits to the file's digest.
+   */
+  upload?: boolean;
 }
 
 /** The gate's answer, for the handler and the receipt hook. */
@@ -64,5 +70,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     gate?: Authorization;
     receipt?: ReceiptDraft;
+    /** On `upload` routes: appends the `before` receipt for the stored body's SHA-256 (RECEIPT_WRITE_FAILED when it cannot). */
+    commitReceipt?: (sha256: string) => Promise<void>;
   }
 }

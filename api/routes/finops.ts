@@ -1,18 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ResourceAttributes } from '../../policies/index.ts';
-import { BILL_FORMATS, BillFileError, importBillFile, type BillFormat } from '../../ingest/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
-import { requireOperatorRole } from '../auth.ts';
 import { replyTable } from '../csv-reply.ts';
-import { ApiError } from '../errors.ts';
 import { COST_GROUPS, readAttribution, readFinopsSummary, readReconciliation, readTenantCost, recordTrueCosts, type CostGroup } from '../queries/finops.ts';
 import { errorReplies, period } from '../route-schemas.ts';
-
-const BILL_TYPES = ['text/csv', 'application/octet-stream', 'application/vnd.apache.parquet'];
 
 /**
  * FinOps: bills in, attribution and reconciliation out. Bills belong to the
@@ -29,41 +20,6 @@ const ownBills = (request: FastifyRequest): ResourceAttributes => ({
 });
 
 export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; operatorTenant: string }): void {
-  app.addContentTypeParser(BILL_TYPES, { parseAs: 'buffer', bodyLimit: 2 * 1024 * 1024 * 1024 }, (_request, body, done) => done(null, body));
-
-  app.post<{ Querystring: { file_name?: string; format?: BillFormat } }>(
-    '/v1/finops/bills',
-    {
-      schema: {
-        summary: 'Import a cloud bill file (FOCUS 1.0–1.3, AWS CUR 2.0, GCP or Azure export; CSV or Parquet)',
-        description: 'The body is the file. Re-sending a file already imported (same SHA-256) writes nothing and answers its batch.',
-        tags: ['finops'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { file_name: { type: 'string', maxLength: 256 }, format: { type: 'string', enum: [...BILL_FORMATS] } },
-        },
-        response: { ...errorReplies, 415: { $ref: 'Error#' } },
-      },
-      config: { gate: { privileged: true, action: 'import_bills', receipt: 'before', resource: ownBills } },
-    },
-    async (request) => {
-      const tenant = requireOperatorRole(request.principal!, 'Importing a bill');
-      if (!Buffer.isBuffer(request.body)) throw new ApiError('BAD_REQUEST', `Send the file as the body, with Content-Type ${BILL_TYPES.join(' or ')}.`);
-      const fileName = request.query.file_name ?? 'bill.csv';
-      const path = join(tmpdir(), `companyos-bill-${randomUUID()}${fileName.toLowerCase().endsWith('.parquet') ? '.parquet' : '.csv'}`);
-      await writeFile(path, request.body);
-      try {
-        return await importBillFile(deps.warehouse, path, { tenant, format: request.query.format, fileName });
-      } catch (error) {
-        if (error instanceof BillFileError) throw new ApiError('BILL_FILE_INVALID', error.message.replace(path, fileName));
-        throw error;
-      } finally {
-        await rm(path, { force: true });
-      }
-    },
-  );
-
   app.post<{ Body: { simulation_id: string; rows: { tenant: string; period: string; currency: string; cost: string }[] } }>(
     '/v1/finops/simulations/true-costs',
     {
@@ -90,8 +46,8 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
       config: { gate: { privileged: true, action: 'import_bills', receipt: 'before', resource: ownBills } },
     },
     async (request) => {
-      const tenant = requireOperatorRole(request.principal!, 'Recording simulation costs');
-      await recordTrueCosts(deps.warehouse, tenant, request.body.simulation_id, request.body.rows);
+      // Cedar decided import_bills (admins and operators): the rows are the caller's own tenant's.
+      await recordTrueCosts(deps.warehouse, request.principal!.tenant, request.body.simulation_id, request.body.rows);
       return { recorded: request.body.rows.length };
     },
   );

@@ -34,6 +34,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     tokens,
     maxBatchEvents: config.maxBatchEvents,
     maxBodyBytes: config.maxBodyBytes,
+    billUploads: { maxBytes: config.maxBillBytes },
     dedupeWindowDays: config.dedupeWindowDays,
     logLevel: config.logLevel,
     trustProxy: config.trustProxy,

@@ -14,6 +14,8 @@ export interface BillImportOptions {
   format?: BillFormat;
   /** Name recorded for the file (defaults to its base name). */
   fileName?: string;
+  /** The file's SHA-256 when the caller computed it already (an upload hashed while it was stored). */
+  checksum?: string;
 }
 
 export interface BillImportReport {
@@ -43,7 +45,7 @@ const SHOWN_PARKED = 50;
  */
 export async function importBillFile(warehouse: Warehouse, path: string, options: BillImportOptions): Promise<BillImportReport> {
   const started = performance.now();
-  const checksum = await sha256File(path).catch((error: NodeJS.ErrnoException) => {
+  const checksum = options.checksum ?? await sha256File(path).catch((error: NodeJS.ErrnoException) => {
     throw error.code === 'ENOENT' ? new BillFileError(`${path}: no such file`) : error;
   });
   const fileName = options.fileName ?? basename(path);

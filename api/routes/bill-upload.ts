@@ -1,0 +1,97 @@
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ResourceAttributes } from '../../policies/index.ts';
+import { BILL_FORMATS, BillFileError, importBillFile, type BillFormat } from '../../ingest/index.ts';
+import type { Warehouse } from '../../warehouse/index.ts';
+import { ApiError } from '../errors.ts';
+import { errorReplies } from '../route-schemas.ts';
+import { storeUpload } from '../upload-file.ts';
+
+const BILL_TYPES = ['text/csv', 'application/octet-stream', 'application/vnd.apache.parquet'];
+
+/** The largest bill file `POST /v1/finops/bills` takes by default (COMPANYOS_MAX_BILL_BYTES). */
+export const DEFAULT_MAX_BILL_BYTES = 2 * 1024 ** 3;
+
+export interface BillUploadOptions {
+  warehouse: Warehouse;
+  /** Largest file accepted; larger ones answer 413 (default 2 GiB). */
+  maxBytes?: number;
+  /** Where uploads are stored while they are imported (default: the OS temp folder). */
+  dir?: string;
+}
+
+/** Bills belong to the tenant that imports them. */
+const ownBills = (request: FastifyRequest): ResourceAttributes => ({
+  id: 'bills',
+  tenant: request.principal!.tenant,
+  kind: 'Bills',
+  data_class: 'confidential',
+  region: request.principal!.region,
+});
+
+/**
+ * `POST /v1/finops/bills`: the policy decision is taken on the headers, before
+ * a byte of the body is read; an allowed upload is streamed to a file (hashed
+ * on the way, size-capped), its receipt committed to that SHA-256, and only
+ * then imported. A refused upload is answered with `Connection: close`, so its
+ * body is never read. The stream parser lives in this plugin's scope only.
+ */
+export function billUploadRoutes(app: FastifyInstance, options: BillUploadOptions): void {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BILL_BYTES;
+  const dir = options.dir ?? tmpdir();
+  void app.register(async (scope) => {
+    scope.addContentTypeParser(BILL_TYPES, (_request, payload, done) => done(null, payload));
+
+    scope.post<{ Querystring: { file_name?: string; format?: BillFormat } }>(
+      '/v1/finops/bills',
+      {
+        schema: {
+          summary: 'Import a cloud bill file (FOCUS 1.0–1.3, AWS CUR 2.0, GCP or Azure export; CSV or Parquet)',
+          description:
+            'The body is the file, streamed to disk (at most COMPANYOS_MAX_BILL_BYTES, else 413); the policy decision is taken before it is read. ' +
+            'Re-sending a file already imported (same SHA-256) writes nothing and answers its batch.',
+          tags: ['finops'],
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { file_name: { type: 'string', maxLength: 256 }, format: { type: 'string', enum: [...BILL_FORMATS] } },
+          },
+          response: { ...errorReplies, 413: { $ref: 'Error#' }, 415: { $ref: 'Error#' } },
+        },
+        config: { gate: { privileged: true, action: 'import_bills', receipt: 'before', upload: true, resource: ownBills } },
+        onSend: async (request, reply, payload) => {
+          // An unread body is left unread: the connection closes instead of draining it.
+          if (!request.raw.complete) reply.header('connection', 'close');
+          return payload;
+        },
+      },
+      async (request) => {
+        const body = request.body as Readable | undefined;
+        if (!body || typeof body.pipe !== 'function') {
+          throw new ApiError('BAD_REQUEST', `Send the file as the body, with Content-Type ${BILL_TYPES.join(' or ')}.`);
+        }
+        const fileName = request.query.file_name ?? 'bill.csv';
+        const declared = request.headers['content-length'];
+        const upload = await storeUpload(body, {
+          dir,
+          maxBytes,
+          suffix: fileName.toLowerCase().endsWith('.parquet') ? '.parquet' : '.csv',
+          declaredBytes: declared === undefined ? undefined : Number(declared),
+        });
+        try {
+          await request.commitReceipt?.(upload.sha256);
+          return await importBillFile(options.warehouse, upload.path, {
+            tenant: request.principal!.tenant, format: request.query.format, fileName, checksum: upload.sha256,
+          });
+        } catch (error) {
+          if (error instanceof BillFileError) throw new ApiError('BILL_FILE_INVALID', error.message.replaceAll(upload.path, fileName));
+          throw error;
+        } finally {
+          await rm(upload.path, { force: true });
+        }
+      },
+    );
+  });
+}
