@@ -15,6 +15,7 @@ export const API_ERRORS = {
   AUTH_TOKEN_WRONG_ENV: [401, 'The bearer token was minted for another environment (`env`) than this server\'s (COMPANYOS_ENV).'],
   TENANT_FORBIDDEN: [403, 'The token belongs to another tenant; writing events for a tenant needs that tenant\'s token or a connector role.'],
   ROLE_FORBIDDEN: [403, 'The token\'s roles do not allow this action.'],
+  EVENT_TENANT_NOT_GRANTED: [403, 'An event claims a tenant the caller may not write to: only the platform operator\'s connectors, and connectors of a tenant granted it (policies/data/tenants.json), write events for another tenant.'],
   BODY_NOT_JSON: [400, 'The request body is not valid JSON.'],
   BODY_NOT_EVENTS: [400, 'The body must be one event (a JSON object) or a batch (a JSON array of events).'],
   BODY_TOO_LARGE: [413, 'The request body is larger than the server accepts.'],

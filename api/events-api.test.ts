@@ -129,24 +129,29 @@ describe.each(TEST_ENGINES)('events API on %s', (engine) => {
     expect(await storedCount()).toBe(0);
   });
 
-  it("refuses writing another tenant's events, unless the token is a connector's", async () => {
+  it("refuses writing another tenant's events, unless the token is a platform connector's (grants: ingest-grants.test.ts)", async () => {
     const forGlobex = [cloudEvent({ id: 'mine' }), cloudEvent({ id: 'theirs', tenantid: 'globex' })];
-    const refused = await post(forGlobex);
-    expect(refused.statusCode).toBe(403);
-    expect(refused.json().code).toBe('TENANT_FORBIDDEN');
-    expect(await storedCount()).toBe(0);
-    const connector = await server.api.token('acme', 'connector');
-    expect((await post(forGlobex, { token: connector })).json()).toMatchObject({ accepted: 2 });
+    for (const token of [acme, await server.api.token('acme', 'connector')]) {
+      const refused = await post(forGlobex, { token });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json()).toMatchObject({ code: 'EVENT_TENANT_NOT_GRANTED', reasons: ['cross-tenant-ingest-needs-grant'] });
+      expect(refused.json().message).toContain('Event 1 is for tenant "globex"');
+    }
+    // Nothing of the batch is stored; each refusal is recorded as a policy violation in acme.
+    const stored = await db.warehouse.query('SELECT tenant_id, type FROM events');
+    expect(stored).toEqual([{ tenant_id: 'acme', type: 'companyos.policy.violation' }, { tenant_id: 'acme', type: 'companyos.policy.violation' }]);
+    const platform = await server.api.token('summit-internal', 'connector');
+    expect((await post(forGlobex, { token: platform })).json()).toMatchObject({ accepted: 2 });
   });
 
   it('refuses writes from a read-only token', async () => {
     const response = await post([cloudEvent()], { token: await server.api.token('acme', 'reader') });
     expect(response.statusCode).toBe(403);
-    expect(response.json().code).toBe('ROLE_FORBIDDEN');
+    expect(response.json()).toMatchObject({ code: 'POLICY_DENIED', reasons: [] });
   });
 
   it("never shows one tenant another's events, stats or quarantine", async () => {
-    const connector = await server.api.token('acme', 'connector');
+    const connector = await server.api.token('summit-internal', 'connector');
     await post([cloudEvent({ id: 'a1' }), cloudEvent({ id: 'g1', tenantid: 'globex' }), cloudEvent({ tenantid: 'globex', id: undefined })], {
       token: connector,
     });

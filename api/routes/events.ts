@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseNdjson, type IngestContext, type IngestPipeline, type IngestResult, type KafkaEventPublisher } from '../../ingest/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
-import { CROSS_TENANT_WRITE_ROLES, hasAnyRole, WRITE_ROLES, type Principal } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import type { PlatformMetrics } from '../metrics.ts';
+import { authorizeOrRefuse } from '../policy/authorize.ts';
 import { eventStats, listEvents } from '../queries/events.ts';
 import { errorReplies, eventPageSchema, eventStatsSchema, ingestResultSchema, pageQuerySchema } from '../route-schemas.ts';
 
@@ -30,7 +30,7 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
         description:
           'One CloudEvent, or a batch (a JSON array, or NDJSON as application/x-ndjson: one event per line, ' +
           'a line that is not JSON is parked as EVENT_NOT_JSON and `index` counts non-blank lines). Valid events are stored once per (tenant, source, id); ' +
-          'invalid ones are parked in quarantine and listed in `rejected`. Writing for another tenant needs a connector token.',
+          'invalid ones are parked in quarantine and listed in `rejected`. Writing for another tenant needs a connector token of the platform operator or of a tenant granted it (403 EVENT_TENANT_NOT_GRANTED).',
         tags: ['events'],
         body: { oneOf: [{ $ref: 'CloudEvent#' }, { type: 'array', items: { $ref: 'CloudEvent#' } }] },
         response: { 202: ingestResultSchema, ...errorReplies, 413: { $ref: 'Error#' }, 415: { $ref: 'Error#' } },
@@ -39,20 +39,18 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
       // event itself so that one bad event does not refuse a whole batch.
       validatorCompiler: () => () => true,
       config: {
-        ungated:
-          'Data-plane ingest at tens of thousands of events a second: authorized by token role and tenant, every event deduplicated or parked with its reason; not a privileged action.',
+        // Data-plane ingest: decided (not receipted) once per request for the caller's tenant, and once per other tenant
+        // its events claim (refuseUngrantedTenants); every event is then deduplicated or parked with its reason.
+        gate: { action: 'write_events', resource: (request) => tenantEvents(request.principal!.tenant, request.principal!.region) },
       },
     },
     async (request, reply) => {
       const principal = request.principal!;
-      if (!hasAnyRole(principal, WRITE_ROLES)) {
-        throw new ApiError('ROLE_FORBIDDEN', `Writing events needs one of: ${WRITE_ROLES.join(', ')}.`);
-      }
       const events = eventsOf(request.body, mediaType(request.headers['content-type']));
       if (events.length > deps.maxBatchEvents) {
         throw new ApiError('BATCH_TOO_LARGE', `This batch has ${events.length}; the limit is ${deps.maxBatchEvents}.`);
       }
-      refuseOtherTenants(events, principal);
+      await refuseUngrantedTenants(request, events);
       const context: IngestContext = { channel: 'http', submitter: principal.tenant };
       const result = deps.publisher
         ? await publish(deps.pipeline, deps.publisher, events, context)
@@ -139,12 +137,23 @@ function eventsOf(body: unknown, type: string): unknown[] {
   throw new ApiError('BODY_NOT_EVENTS', `With ${type} the body must be ${expected}.`);
 }
 
-function refuseOtherTenants(events: readonly unknown[], principal: Principal): void {
-  if (hasAnyRole(principal, CROSS_TENANT_WRITE_ROLES)) return;
-  for (let index = 0; index < events.length; index++) {
-    const tenant = (events[index] as { tenantid?: unknown } | null)?.tenantid;
-    if (typeof tenant === 'string' && tenant !== principal.tenant) {
-      throw new ApiError('TENANT_FORBIDDEN', `Event ${index} is for tenant "${tenant}"; this token is for "${principal.tenant}". Nothing was stored.`);
-    }
+const tenantEvents = (tenant: string, region: string) => ({ id: `events/${tenant}`, tenant, kind: 'Events', data_class: 'internal', region });
+
+/**
+ * Each other tenant the batch's events claim is a write_events decision on that tenant's events (the platform
+ * operator's connectors, or a granted tenant's: policies/data/tenants.json). One refusal refuses the whole
+ * request, naming the first event for that tenant: nothing is stored.
+ */
+async function refuseUngrantedTenants(request: FastifyRequest, events: readonly unknown[]): Promise<void> {
+  const principal = request.principal!;
+  const firstIndex = new Map<string, number>();
+  events.forEach((event, index) => {
+    const tenant = (event as { tenantid?: unknown } | null)?.tenantid;
+    if (typeof tenant === 'string' && tenant !== principal.tenant && !firstIndex.has(tenant)) firstIndex.set(tenant, index);
+  });
+  for (const [tenant, index] of firstIndex) {
+    await authorizeOrRefuse(request, 'write_events', tenantEvents(tenant, principal.region), (denied) =>
+      new ApiError('EVENT_TENANT_NOT_GRANTED', `Event ${index} is for tenant "${tenant}"; ${principal.tenant} has no grant to write there. Nothing was stored.`, denied.fields),
+    );
   }
 }
