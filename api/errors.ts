@@ -94,5 +94,6 @@ export const errorResponseSchema = {
     message: { type: 'string' },
     decision_id: { type: 'string', description: 'On POLICY_DENIED: the decision in `GET /v1/policy/decisions`.' },
     reasons: { type: 'array', items: { type: 'string' }, description: 'On POLICY_DENIED: the policies that denied.' },
+    currentVersion: { type: 'integer', description: 'On ENTITY_VERSION_CONFLICT: the entity\'s version now (send it as If-Match after reading it again).' },
   },
 } as const;
