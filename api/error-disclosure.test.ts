@@ -59,7 +59,7 @@ describe.each(TEST_ENGINES)('error responses on %s', (engine) => {
 describe('errorBody', () => {
   it('keeps a 5xx to its catalogue sentence and cuts server paths and stacks out of any other message', () => {
     const locked = new ApiError('WAREHOUSE_UNAVAILABLE', 'IO Error: Could not set lock on file "/work/main/.companyos/warehouse.duckdb"');
-    expect(errorBody(locked)).toEqual({ code: 'WAREHOUSE_UNAVAILABLE', message: 'The warehouse is not answering; try again shortly.' });
+    expect(errorBody(locked)).toEqual({ code: 'WAREHOUSE_UNAVAILABLE', message: 'The warehouse is not answering or refuses writes; try again shortly.' });
     const bill = new ApiError('BILL_FILE_INVALID', '/tmp/companyos-uploads/companyos-upload-1.parquet: No magic bytes found at end of file "/tmp/companyos-uploads/companyos-upload-1.parquet"\n    at read (/work/main/ingest/bills/bill-file.ts:80:13)');
     const body = errorBody(bill);
     expect(body.message).toBe('The bill file cannot be imported. companyos-upload-1.parquet: No magic bytes found at end of file "companyos-upload-1.parquet"');

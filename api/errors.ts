@@ -55,7 +55,7 @@ export const API_ERRORS = {
   NOT_FOUND: [404, 'There is no such endpoint.'],
   REQUEST_TIMEOUT: [408, 'The request took too long to arrive (headers or body); the connection is closed.'],
   TOO_MANY_CONNECTIONS: [429, 'This address holds as many open connections as the server allows; reuse or close one.'],
-  WAREHOUSE_UNAVAILABLE: [503, 'The warehouse is not answering; try again shortly.'],
+  WAREHOUSE_UNAVAILABLE: [503, 'The warehouse is not answering or refuses writes; try again shortly.'],
   INTERNAL: [500, 'Something failed inside the server; it has been logged.'],
 } as const satisfies Record<string, readonly [number, string]>;
 

@@ -12,7 +12,8 @@ describe.each(TEST_ENGINES)('operations API on %s', (engine) => {
     expect((await server.api.app.inject('/healthz')).json()).toEqual({ status: 'ok' });
     const ready = await server.api.app.inject('/readyz');
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toMatchObject({ status: 'ready', warehouse: engine, schema_version: 5 });
+    expect(ready.json()).toMatchObject({ status: 'ready', warehouse: engine, schema_version: expect.any(Number) });
+    expect(ready.json().schema_version).toBeGreaterThanOrEqual(8);
   });
 
   it('is not ready once the warehouse is gone', async () => {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { ApiError } from '../errors.ts';
 import type { PlatformMetrics } from '../metrics.ts';
+import { ReadinessProbe } from '../readiness.ts';
 
 /** Liveness, readiness, Prometheus metrics and the OpenAPI document: no token needed. */
 export function operationsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; metrics: PlatformMetrics }): void {
@@ -9,12 +10,12 @@ export function operationsRoutes(app: FastifyInstance, deps: { warehouse: Wareho
 
   app.get('/healthz', { ...open, schema: { summary: 'The process is alive', tags: ['operations'] } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { ...open, schema: { summary: 'The warehouse answers and is migrated', tags: ['operations'] } }, async (request) => {
+  const readiness = new ReadinessProbe(deps.warehouse);
+  app.get('/readyz', { ...open, schema: { summary: 'The warehouse answers, is migrated and accepts writes', tags: ['operations'] } }, async (request) => {
     try {
-      const [row] = await deps.warehouse.query<{ version: number }>('SELECT max(version) AS version FROM schema_migrations');
-      return { status: 'ready', warehouse: deps.warehouse.engine, schema_version: row?.version ?? 0 };
+      return { status: 'ready', ...(await readiness.check()) };
     } catch (error) {
-      request.log.warn({ err: error }, 'not ready: the warehouse does not answer');
+      request.log.warn({ err: error }, 'not ready: the warehouse does not answer or refuses writes');
       throw new ApiError('WAREHOUSE_UNAVAILABLE');
     }
   });
