@@ -3,6 +3,7 @@ import { ACTIONS, type PolicyEngine, type ResourceAttributes } from '../../polic
 import { parseCases, PolicyCaseError, runCases } from '../../policies/regression.ts';
 import { ApiError } from '../errors.ts';
 import type { DecisionLog } from '../policy/decision-log.ts';
+import { filtersOwnPrincipal, redactDecision } from '../policy/decision-redaction.ts';
 import { gatedErrorReplies } from '../route-schemas.ts';
 
 const MAX_CASES = 1_000;
@@ -62,6 +63,9 @@ export function policyRoutes(app: FastifyInstance, deps: { engine: PolicyEngine;
     {
       schema: {
         summary: "Decisions about the caller's tenant (taken for its principals or about its resources), newest first",
+        description:
+          "Another tenant's side of a decision is masked: its resource when the caller's principal acted on it, its principal when it acted on the caller's resource " +
+          '(fields hold "(redacted)" and are listed in `masked`). `principal` filters the caller\'s own principals only.',
         tags: ['policy'],
         querystring: {
           type: 'object',
@@ -80,8 +84,11 @@ export function policyRoutes(app: FastifyInstance, deps: { engine: PolicyEngine;
     },
     async (request) => {
       const { since, ...filter } = request.query;
-      const decisions = await deps.decisions.query(request.principal!.tenant, { ...filter, since: since ? new Date(since) : undefined });
-      return { decisions };
+      const { tenant } = request.principal!;
+      if (!filtersOwnPrincipal(filter.principal, tenant)) return { decisions: [] };
+      const decisions = await deps.decisions.query(tenant, { ...filter, since: since ? new Date(since) : undefined });
+      // Another tenant's side of a decision shows nothing beyond the decision and its reasons (policies/README.md).
+      return { decisions: decisions.map((decision) => redactDecision(decision, tenant)) };
     },
   );
 }
