@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Warehouse } from '../warehouse/index.ts';
-import { manifest, runResults, writeArtifacts } from './artifacts.ts';
+import { manifest, relationNamespace, runResults, writeArtifacts, type ArtifactContext } from './artifacts.ts';
 import { compileProject } from './compile-project.ts';
 import { LineageRecorder, type LineageSink } from './lineage/lineage-recorder.ts';
 import { PROJECT_NAME, RAW_SOURCES } from './raw-sources.ts';
@@ -62,9 +62,16 @@ export async function buildProject(warehouse: Warehouse, request: BuildRequest):
   await lineage.buildFinished(results);
   const finished = new Date();
   const seconds = (finished.getTime() - started.getTime()) / 1000;
+  const artifacts: ArtifactContext = {
+    projectName: PROJECT_NAME,
+    namespace: await relationNamespace(warehouse),
+    modelsDir: request.modelsDir,
+    generatedAt: started,
+    invocationId: lineage.buildRunId,
+  };
   await writeArtifacts(resolve(request.targetDir), {
-    manifest: manifest(project, PROJECT_NAME, RAW_SOURCES, started),
-    runResults: runResults(results, PROJECT_NAME, started, seconds, new Set([...project.models.values()].filter((m) => m.seed).map((m) => m.name))),
+    manifest: manifest(project, RAW_SOURCES, artifacts),
+    runResults: runResults(results, project, { ...artifacts, elapsedSeconds: seconds, mode }),
   });
   const count = (status: ModelResult['status']) => results.filter((r) => r.status === status).length;
   const failed = results.filter((r) => r.status === 'error').map((r) => `${r.model}: ${r.message}`);

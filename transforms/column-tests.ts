@@ -5,6 +5,9 @@ export interface TestQuery {
   /** dbt-style name, e.g. `not_null_stg_events_tenant_id`. */
   name: string;
   severity: ColumnTest['severity'];
+  /** The column and the test declared on it, for the manifest's test nodes. */
+  column: string;
+  test: ColumnTest;
   /** Returns one row, `failures`: how many rows break the test. */
   sql: string;
   params: SqlValue[];
@@ -20,7 +23,7 @@ export function columnTestQueries(model: ModelFile, relation: (name: string) => 
     tests.map((test) => {
       const col = assertIdentifier(column);
       const name = `${test.name}_${model.name}_${column}`;
-      const query = (sql: string, params: SqlValue[] = []): TestQuery => ({ name, severity: test.severity, sql, params });
+      const query = (sql: string, params: SqlValue[] = []): TestQuery => ({ name, severity: test.severity, column, test, sql, params });
       switch (test.name) {
         case 'not_null':
           return query(`SELECT count(*) AS failures FROM ${from} WHERE ${col} IS NULL`);
@@ -42,4 +45,16 @@ export function columnTestQueries(model: ModelFile, relation: (name: string) => 
       }
     }),
   );
+}
+
+/** A test query with its `?` parameters written in as SQL literals: for reading (artifacts), never for running. */
+export function inlineParams(sql: string, params: readonly SqlValue[]): string {
+  let next = 0;
+  return sql.replace(/\?/g, () => {
+    const value = params[next++];
+    if (value === null || value === undefined) return 'NULL';
+    if (typeof value === 'string') return `'${value.replaceAll("'", "''")}'`;
+    if (value instanceof Date) return `'${value.toISOString()}'`;
+    return String(value);
+  });
 }

@@ -1,6 +1,6 @@
 import type { Warehouse } from '../warehouse/index.ts';
 import type { CompiledProject } from './compile-project.ts';
-import { columnTestQueries } from './column-tests.ts';
+import { columnTestQueries, inlineParams } from './column-tests.ts';
 import { mergedByKey, renderModel } from './render-model.ts';
 import { loadSeed } from './seeds/load-seed.ts';
 
@@ -12,6 +12,8 @@ export interface TestResult {
   status: 'pass' | 'warn' | 'fail' | 'error';
   failures: number;
   message: string;
+  /** The query that counted the failures, its parameters inlined (run_results' `compiled_code`). */
+  sql: string;
 }
 
 export interface ModelResult {
@@ -121,13 +123,14 @@ async function runTests(
 ): Promise<TestResult[]> {
   const results: TestResult[] = [];
   for (const test of columnTestQueries(project.models.get(name)!, relation)) {
+    const sql = inlineParams(test.sql, test.params);
     try {
       const [row] = await warehouse.query<{ failures: number }>(test.sql, test.params);
       const failures = Number(row?.failures ?? 0);
       const status = failures === 0 ? 'pass' : test.severity === 'warn' ? 'warn' : 'fail';
-      results.push({ name: test.name, status, failures, message: `${test.name}: ${failures} failing row${failures === 1 ? '' : 's'}` });
+      results.push({ name: test.name, status, failures, sql, message: `${test.name}: ${failures} failing row${failures === 1 ? '' : 's'}` });
     } catch (error) {
-      results.push({ name: test.name, status: 'error', failures: 0, message: `${test.name}: ${(error as Error).message}` });
+      results.push({ name: test.name, status: 'error', failures: 0, sql, message: `${test.name}: ${(error as Error).message}` });
     }
   }
   return results;
