@@ -94,6 +94,27 @@ describe.each(TEST_ENGINES)('Concurrent entity writes on %s', (engine) => {
     expect(created.version).toBe(1);
   });
 
+  it(`${N} PATCHes whose receipts cannot be written are all rolled back above the versions they wrote; the state after a restart is the one before`, async () => {
+    await call('alice', 'POST', '/v1/entities', { id: 'fragile', type: 'Asset', name: 'original', attributes: { keep: true } });
+    const off = engine === 'duckdb' ? 'ALTER TABLE ledger_entries RENAME TO ledger_entries_off' : 'RENAME TABLE ledger_entries TO ledger_entries_off';
+    const on = engine === 'duckdb' ? 'ALTER TABLE ledger_entries_off RENAME TO ledger_entries' : 'RENAME TABLE ledger_entries_off TO ledger_entries';
+    await db.warehouse.execute(off);
+    let failed: Reply[];
+    try {
+      failed = await Promise.all(Array.from({ length: N }, (_, i) => call('alice', 'PATCH', '/v1/entities/fragile', { name: `unreceipted ${i}` })));
+    } finally {
+      await db.warehouse.execute(on);
+    }
+    expect(failed.map((r) => [r.statusCode, r.json().code])).toEqual(Array(N).fill([503, 'RECEIPT_WRITE_FAILED']));
+    // Each failed write and its undoing is a version of its own: 1, then N pairs.
+    expect(await storedVersions('acme', 'fragile')).toEqual(Array.from({ length: 2 * N + 1 }, (_, i) => i + 1));
+    const now = (await call('alice', 'GET', '/v1/entities/fragile')).json();
+    expect(now).toMatchObject({ name: 'original', attributes: { keep: true }, version: 2 * N + 1 });
+    await restart();
+    expect((await call('alice', 'GET', '/v1/entities/fragile')).json()).toMatchObject({ name: 'original', attributes: { keep: true }, version: 2 * N + 1 });
+    expect(await receiptActions('acme')).toEqual(['create']);
+  });
+
   it(`${N} approvers at once: one approval; then ${N} DELETEs racing ${N} PATCHes: one delete, one receipt, and deleted stays deleted after a restart`, async () => {
     await call('alice', 'POST', '/v1/entities', { id: 'doomed', type: 'Asset', name: 'doomed' });
     const pending = await Promise.all(Array.from({ length: N }, () => call('alice', 'DELETE', '/v1/entities/doomed')));
