@@ -5,11 +5,6 @@ import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration, TOKEN_C
 export const ROLES = ['admin', 'writer', 'reader', 'connector', 'operator', 'approver', 'auditor', 'partner'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Roles allowed to write events for their own tenant. */
-export const WRITE_ROLES: readonly Role[] = ['admin', 'writer', 'connector', 'operator'];
-/** Roles allowed to write events for any tenant (ingest connectors). */
-export const CROSS_TENANT_WRITE_ROLES: readonly Role[] = ['connector'];
-
 export interface Principal {
   tenant: string;
   roles: Role[];
@@ -119,13 +114,3 @@ export class TokenAuthority {
 }
 
 const VERIFIED_TOKENS = 10_000;
-
-export function hasAnyRole(principal: Principal, allowed: readonly Role[]): boolean {
-  return principal.roles.some((role) => allowed.includes(role));
-}
-
-/** The caller's tenant, when it holds the admin or operator role; ROLE_FORBIDDEN naming `what` otherwise. */
-export function requireOperatorRole(principal: Principal, what: string): string {
-  if (!hasAnyRole(principal, ['admin', 'operator'])) throw new ApiError('ROLE_FORBIDDEN', `${what} needs an admin or operator token.`);
-  return principal.tenant;
-}
