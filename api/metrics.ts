@@ -3,6 +3,8 @@ import type { BatchReport, Channel, IngestResult } from '../ingest/index.ts';
 
 /** Window over which the Kafka consumer's events/s gauge is computed. */
 const RATE_WINDOW_MS = 10_000;
+/** Default Node.js metrics that are gauges named like counters. */
+const LINT_BREAKING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 /** The platform's Prometheus metrics, one registry per server. */
 export class PlatformMetrics {
@@ -77,6 +79,9 @@ export class PlatformMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'companyos_' });
+    // prom-client's `*_total` gauges break Prometheus naming (`promtool check metrics`: only counters end in
+    // _total); their per-type twins (`companyos_nodejs_active_handles{type}`, …) stay, and sum to the same number.
+    for (const name of LINT_BREAKING_DEFAULTS) this.registry.removeSingleMetric(`companyos_${name}`);
   }
 
   observeKafkaBatch(report: BatchReport): void {
