@@ -39,6 +39,7 @@ import { provenanceRoutes } from './routes/provenance.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { browserToken, keepInCookie, noReferrer } from './browser-token.ts';
 import { loggerOptions, TokenSafeLogController, type LogStream } from './request-log.ts';
+import { closeWithin, DEFAULT_CLOSE_STEP_MS } from './bounded-close.ts';
 import { capConnectionsPerIp, clientErrorHandler, DEFAULT_CONNECTION_LIMITS, timeoutOptions, type ConnectionLimits } from './connection-limits.ts';
 
 export interface ServerOptions {
@@ -54,6 +55,8 @@ export interface ServerOptions {
   connectionLimits?: Partial<ConnectionLimits>;
   dedupeWindowDays?: number;
   logLevel?: string;
+  /** How long each close step (a writer's flush, the Kafka consumer's stop) may take before it is abandoned; DEFAULT_CLOSE_STEP_MS. */
+  closeStepMs?: number;
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: LogStream;
   /** Trust X-Forwarded-* from the proxy in front (COMPANYOS_TRUST_PROXY): `true`, or the proxy's addresses. */
@@ -156,7 +159,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     selfMetering?.observe(request, reply);
   });
-  if (selfMetering) app.addHook('onClose', () => selfMetering.close());
+  const closeStepMs = options.closeStepMs ?? DEFAULT_CLOSE_STEP_MS;
+  if (selfMetering) app.addHook('onClose', () => closeWithin('self-metering flush', closeStepMs, () => selfMetering.close(), app.log));
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const apiError = toApiError(error);
     if (apiError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
@@ -176,8 +180,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const approvals = new ApprovalStore(options.warehouse);
   const evidence = new EvidenceStore(options.warehouse);
   app.addHook('onClose', async () => {
-    await decisions.close();
-    await ledger.close();
+    await Promise.all([
+      closeWithin('decision log flush', closeStepMs, () => decisions.close(), app.log),
+      closeWithin('ledger flush', closeStepMs, () => ledger.close(), app.log),
+    ]);
   });
   app.decorate('decisionLog', decisions);
   app.decorate('ledgerStore', ledger);
@@ -186,7 +192,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.decorate('routeInventory', registerPolicyGate(app, policyGate));
 
   const publisher = options.publishTo ? new KafkaEventPublisher(options.publishTo.brokers, options.publishTo.topic) : undefined;
-  if (publisher) app.addHook('onClose', () => publisher.close());
+  if (publisher) app.addHook('onClose', () => closeWithin('Kafka publisher close', closeStepMs, () => publisher.close(), app.log));
   eventRoutes(app, {
     warehouse: options.warehouse,
     pipeline,
@@ -227,7 +233,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     app.addHook('onReady', async () => {
       consumer.start().catch((error: unknown) => app.log.error({ err: error }, 'the Kafka consumer could not start'));
     });
-    app.addHook('onClose', () => consumer.stop());
+    app.addHook('onClose', () => closeWithin('Kafka consumer stop', closeStepMs, () => consumer.stop(), app.log));
   }
   return app;
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildServer, TokenAuthority } from '../../api/index.ts';
 import { summarizeCoverage, type RouteEntry } from '../../api/policy/gate.ts';
+import { closeWithin } from '../../api/bounded-close.ts';
 import { loadPolicyBundle } from '../../policies/index.ts';
 import { IngestPipeline, TENANT_ZERO, tenantZeroWeek } from '../../ingest/index.ts';
 import { migrateWarehouse, openWarehouse, type Warehouse } from '../../warehouse/index.ts';
@@ -12,6 +13,9 @@ import { BuildGate, httpLineageSink, scheduledBuild, startSchedule } from '../..
 import { loadScheduleJobs } from './build.ts';
 import { seedDemoFinops } from '../demo-finops.ts';
 import { kafkaConsumerOptions } from './kafka.ts';
+
+/** After SIGTERM, the most the process takes to exit, whatever hangs. */
+const SHUTDOWN_DEADLINE_MS = 9500;
 
 export function registerStart(program: Command): void {
   program
@@ -74,11 +78,19 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'stopping');
-    await schedule?.stop();
-    await app.close();
-    await warehouse.close();
+    // Stopped within 10 s even when ClickHouse or Kafka has gone away: each step is bounded, and so is the whole.
+    setTimeout(() => {
+      app.log.error({ signal, waitedMs: SHUTDOWN_DEADLINE_MS }, 'shutdown: still not done; exiting with the rest abandoned');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    const finished = [
+      await closeWithin('scheduled builds', 1000, () => schedule?.stop(), app.log),
+      await closeWithin('API server, its writers and the Kafka clients', 7000, () => app.close(), app.log),
+      await closeWithin('warehouse close', 1000, () => warehouse.close(), app.log),
+    ];
     await forgetRunningPlatform(config.dataDir);
-    process.exit(0);
+    // 1 tells a supervisor that something was abandoned (unflushed rows, an uncommitted Kafka batch that will be redelivered).
+    process.exit(finished.every(Boolean) ? 0 : 1);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
