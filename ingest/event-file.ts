@@ -1,6 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { parseEventArray } from './event-json.ts';
+import { jsonDepth, MAX_JSON_DEPTH } from './json-depth.ts';
 import { parseNdjsonLine } from './ndjson.ts';
 
 export interface EventFileBatch {
@@ -20,7 +22,8 @@ export class EventFileError extends Error {
 /**
  * Reads events from a file in batches: NDJSON (one event per line, streamed)
  * or a JSON array (the file starts with `[`). Blank lines are skipped; a line
- * that is not JSON comes back as an `UnparsedEvent` so it can be parked.
+ * that is not JSON, or an event nested deeper than MAX_JSON_DEPTH, comes back
+ * as an `UnparsedEvent` so it can be parked.
  */
 export async function* readEventFile(path: string, batchSize = 1000): AsyncGenerator<EventFileBatch> {
   const totalBytes = (await stat(path)).size;
@@ -50,7 +53,9 @@ export async function* readEventFile(path: string, batchSize = 1000): AsyncGener
 async function* readJsonArray(path: string, batchSize: number, totalBytes: number): AsyncGenerator<EventFileBatch> {
   let events: unknown;
   try {
-    events = JSON.parse(await readFile(path, 'utf8'));
+    const text = await readFile(path, 'utf8');
+    // An array one level deeper than an event may hold: every element is within the limit.
+    events = jsonDepth(text, MAX_JSON_DEPTH + 1) > MAX_JSON_DEPTH + 1 ? parseEventArray(text) : JSON.parse(text);
   } catch (error) {
     throw new EventFileError(`${path}: not a valid JSON array (${(error as Error).message})`);
   }

@@ -1,13 +1,8 @@
+import { parseEventText } from './event-json.ts';
 import { UnparsedEvent } from './pipeline.ts';
 
-/** One NDJSON line as an event candidate: parsed JSON, or an `UnparsedEvent` to be parked. */
-export function parseNdjsonLine(line: string): unknown {
-  try {
-    return JSON.parse(line);
-  } catch (error) {
-    return new UnparsedEvent(line, (error as Error).message);
-  }
-}
+/** One NDJSON line as an event candidate: parsed JSON, or an `UnparsedEvent` (not JSON, nested too deep) to be parked. */
+export const parseNdjsonLine = parseEventText;
 
 /** Every non-blank line of an NDJSON text, in order (CRLF or LF line ends). */
 export function parseNdjson(text: string): unknown[] {

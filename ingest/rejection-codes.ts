@@ -1,3 +1,5 @@
+import { MAX_JSON_DEPTH } from './json-depth.ts';
+
 /**
  * Why an individual event was parked. Stable codes: clients and dashboards
  * match on them; the sentence is for people.
@@ -5,6 +7,7 @@
 export const REJECTION_CODES = {
   EVENT_NOT_JSON: 'The event is not valid JSON.',
   EVENT_TOO_LARGE: 'The message is larger than the ingest limit.',
+  EVENT_TOO_DEEP: `The event nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays.`,
   EVENT_NOT_OBJECT: 'An event must be a JSON object.',
   EVENT_MISSING_SPECVERSION: 'The event has no "specversion"; CloudEvents 1.0 requires "specversion": "1.0".',
   EVENT_BAD_SPECVERSION: 'The event\'s "specversion" must be "1.0".',
@@ -17,6 +20,7 @@ export const REJECTION_CODES = {
   EVENT_INVALID_TIME: 'The event\'s "time" is not an RFC 3339 timestamp with a time zone (e.g. 2026-11-22T10:00:00Z).',
   EVENT_DATA_TOO_LARGE: 'The event\'s "data" is larger than the limit.',
   EVENT_INVALID_ATTRIBUTE: 'An attribute of the event is not valid.',
+  EVENT_NOT_STORABLE: 'The warehouse refused a value of the event (text it cannot read, a number out of its range).',
 } as const;
 
 export type RejectionCode = keyof typeof REJECTION_CODES;
