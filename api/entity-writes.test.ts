@@ -69,8 +69,23 @@ describe.each(TEST_ENGINES)('Entity writes on %s', (engine) => {
       ],
     }, {}, prod);
     expect([batch.statusCode, batch.json().code]).toEqual([403, 'POLICY_DENIED']);
+    // An edge changes both its ends: a writer of another region may link its own records, not a restricted one.
+    const hub = await create({ type: 'Workflow', name: 'hub' }, euAdmin, prod);
+    const usWriter = await prod.tokens.mint({ tenant: 'acme', roles: ['writer'], subject: 'uma', env: 'prod', region: 'us-east-1' });
+    const usOperator = await prod.tokens.mint({ tenant: 'acme', roles: ['operator'], subject: 'ulf', env: 'prod', region: 'us-east-1' });
+    expect((await call(usWriter, 'POST', '/v1/edges', { type: 'OWNS', from: hub.id, to: asset.id }, {}, prod)).statusCode).toBe(201);
+    for (const [what, who, url, body] of [
+      ['edge', usWriter, '/v1/edges', { type: 'GOVERNS', from: hub.id, to: secret.id }],
+      ['batch edge', usWriter, '/v1/entities:batch', { entities: [{ id: 'new-node', type: 'Asset', name: 'n' }], edges: [{ type: 'OWNS', from: 'new-node', to: secret.id }] }],
+      ['entitlement', usOperator, `/v1/entities/${hub.id}/entitlements`, { subjectId: secret.id, entitlement: 'run' }],
+    ] as const) {
+      const linked = await call(who, 'POST', url, body, {}, prod);
+      expect([linked.statusCode, linked.json().code], what).toEqual([403, 'POLICY_DENIED']);
+      expect(linked.json().reasons, what).toContain('restricted-data-residency');
+    }
+    expect((await call(euAdmin, 'GET', `/v1/entities/${secret.id}/lineage`, undefined, {}, prod)).json().edges).toEqual([]);
     expect((await call(euAdmin, 'GET', `/v1/entities/${secret.id}`, undefined, {}, prod)).json()).toMatchObject({ region: 'eu-west-1', version: 1 });
-    expect((await call(euAdmin, 'GET', '/v1/entities', undefined, {}, prod)).json().entities.map((e: { name: string }) => e.name).sort()).toEqual(['db-1b', 'keys']);
+    expect((await call(euAdmin, 'GET', '/v1/entities', undefined, {}, prod)).json().entities.map((e: { name: string }) => e.name).sort()).toEqual(['db-1b', 'hub', 'keys']);
   });
 
   it('item 7: PATCH and DELETE take the version they saw (If-Match or body.version); a stale one answers 409 with the current version', async () => {

@@ -29,6 +29,11 @@ export async function findEntity(entities: EntityStore, tenant: string, id: stri
   return entity;
 }
 
+/** The tenant's live entities among `ids`, as the policy engine sees them (for `GatedRoute.produces`). */
+export async function liveResources(entities: EntityStore, tenant: string, ids: readonly string[]): Promise<ResourceAttributes[]> {
+  return (await entities.getMany(tenant, [...new Set(ids)])).map(asResource);
+}
+
 /** The lock of the entity named by `:id` in the caller's tenant (`GatedRoute.lock`). */
 export function entityLock(request: FastifyRequest): string[] {
   return [entityKey(request.principal!.tenant, (request.params as { id: string }).id)];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { checkEdgeInput, checkEntityInput, DATA_CLASSES, ENTITY_TYPES, type EntityType } from '../entities/entity-model.ts';
-import { asResource, entityLock, entityResource, entityTarget, loadedEntity } from '../entities/entity-resource.ts';
+import { asResource, entityLock, entityResource, entityTarget, liveResources, loadedEntity } from '../entities/entity-resource.ts';
 import type { EntityStore } from '../entities/entity-store.ts';
 import { checkVersion, expectedVersion, planPatch, sameState } from '../entities/entity-write.ts';
 import { entityKey } from '../entities/keyed-mutex.ts';
@@ -79,13 +79,21 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
             const restricted = inputs.find((e) => e.dataClass === 'restricted');
             return { id: '(batch)', tenant: request.principal!.tenant, kind: 'EntityBatch', data_class: DATA_CLASSES[top]!, region: restricted?.region ?? deps.region };
           },
-          // Each entity as it would be stored is decided too (a restricted one in another region than the first).
-          produces: (request) => {
-            const body = request.body as { entities?: unknown[] };
-            const states = (body.entities ?? []).map((e, i) => {
-              const input = checkEntityInput(e, `entities[${i}]`);
-              return { id: input.id ?? '(new)', tenant: request.principal!.tenant, kind: input.type, data_class: input.dataClass ?? 'internal', region: input.region ?? deps.region };
+          // Each entity as it would be stored is decided too (a restricted one in another region than the first),
+          // and so is every existing entity an edge of the batch reaches.
+          produces: async (request) => {
+            const tenant = request.principal!.tenant;
+            const body = request.body as { entities?: unknown[]; edges?: unknown[] };
+            const inputs = (body.entities ?? []).map((e, i) => checkEntityInput(e, `entities[${i}]`));
+            const inBatch = new Set(inputs.map((input) => input.id));
+            const ends = (body.edges ?? []).flatMap((e, i) => {
+              const edge = checkEdgeInput(e, `edges[${i}]`);
+              return [edge.from, edge.to];
             });
+            const states = [
+              ...inputs.map((input) => ({ id: input.id ?? '(new)', tenant, kind: input.type, data_class: input.dataClass ?? 'internal', region: input.region ?? deps.region })),
+              ...(await liveResources(deps.entities, tenant, ends.filter((id) => !inBatch.has(id)))),
+            ];
             const distinct = new Map(states.map((r) => [`${r.kind}\u0000${r.data_class}\u0000${r.region}`, r]));
             return [...distinct.values()];
           },

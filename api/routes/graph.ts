@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { checkEdgeInput } from '../entities/entity-model.ts';
-import { asResource, entityLock, entityResource, findEntity, loadedEntity } from '../entities/entity-resource.ts';
+import { asResource, entityLock, entityResource, findEntity, liveResources, loadedEntity } from '../entities/entity-resource.ts';
 import { entityKey } from '../entities/keyed-mutex.ts';
 import type { EntityStore } from '../entities/entity-store.ts';
 import { traverse } from '../entities/lineage.ts';
@@ -34,6 +34,8 @@ export function graphRoutes(app: FastifyInstance, deps: { entities: EntityStore 
           action: 'grant',
           lock: (request) => [...entityLock(request), entityKey(request.principal!.tenant, (request.body as { subjectId: string }).subjectId)],
           resource: byId,
+          // The subject gains the edge too: it is decided as well.
+          produces: (request) => liveResources(deps.entities, request.principal!.tenant, [(request.body as { subjectId: string }).subjectId]),
         },
       },
     },
@@ -63,6 +65,8 @@ export function graphRoutes(app: FastifyInstance, deps: { entities: EntityStore 
             return [entityKey(request.principal!.tenant, from), entityKey(request.principal!.tenant, to)];
           },
           resource: async (request) => asResource(await findEntity(deps.entities, request.principal!.tenant, checkEdgeInput(request.body, 'body').from)),
+          // The edge changes its other end too: that one is decided as well (a missing end is the handler's EDGE_INVALID).
+          produces: (request) => liveResources(deps.entities, request.principal!.tenant, [checkEdgeInput(request.body, 'body').to]),
         },
       },
     },
