@@ -28,7 +28,7 @@ export class UnparsedEvent {
   constructor(
     readonly raw: string,
     readonly reason: string,
-    readonly code: 'EVENT_NOT_JSON' | 'EVENT_TOO_LARGE' | 'EVENT_TOO_DEEP' = 'EVENT_NOT_JSON',
+    readonly code: RejectionCode = 'EVENT_NOT_JSON',
   ) {}
 }
 

@@ -48,6 +48,9 @@ export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
  * warehouse through the shared ingest pipeline, exactly once in effect:
  * offsets are committed only after a batch is durably written, and a batch
  * delivered again after a crash is absorbed by the (tenant, source, id) dedupe.
+ * Only a warehouse that refuses writes holds a partition: a message refused for
+ * a reason of its own (not JSON, too large, nested too deep, invalid, a value
+ * the engine cannot store) is dead-lettered and parked, and the rest flows.
  * While the warehouse refuses writes the partition waits, retrying with
  * backoff, and commits nothing. Refused messages go to the dead-letter topic
  * with their original bytes and the reason in headers, and to quarantine.
@@ -114,7 +117,12 @@ export class KafkaIngestConsumer {
       if (value.length > this.maxBytes) {
         return new UnparsedEvent(value.toString('utf8'), `${value.length} bytes; the limit is ${this.maxBytes}`, 'EVENT_TOO_LARGE');
       }
-      return parseNdjsonLine(value.toString('utf8'));
+      // A message that breaks reading is dead-lettered like any refused one: it never holds the partition.
+      try {
+        return parseNdjsonLine(value.toString('utf8'));
+      } catch (error) {
+        return new UnparsedEvent(value.toString('utf8'), (error as Error).message, 'EVENT_INVALID_ATTRIBUTE');
+      }
     });
 
     let result: IngestResult | undefined;
