@@ -5,7 +5,7 @@ describe('companyos token', () => {
   const dirs = new TempDirs();
   afterAll(() => dirs.removeAll());
 
-  it('refuses a --ttl beyond the longest lifetime with a sentence that names the limit and its setting', async () => {
+  it('refuses a --ttl beyond the longest lifetime with a sentence that names the limit and its setting', { timeout: 120_000 }, async () => {
     const dataDir = await dirs.make();
     const refused = await runCli(['token', '--tenant', 'acme', '--role', 'reader', '--ttl', '31d'], { dataDir });
     expect(refused.code).toBe(1);
