@@ -1,14 +1,21 @@
 import { createHmac } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useApi } from '../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../test/support/engines.ts';
 import { buildSimulatedFinops, MODELS, OPERATOR } from '../test/support/finops.ts';
+import { importBillFile, IngestPipeline, simulate, simulatedBillCsv } from '../ingest/index.ts';
+import { buildProject } from '../transforms/index.ts';
 import { verifyWebhook } from './invoices/webhook-delivery.ts';
 
 const TARGET = '/tmp/companyos-invoices-api-target';
 const SECRET = 'invoice-webhook-secret-at-least-32-chars';
+/** Another tenant whose operator imports bills too. */
+const RIVAL = 'rival-ops';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -74,7 +81,7 @@ describe.each(TEST_ENGINES)('Invoices on %s', (engine) => {
     }
     const enterprise = JSON.parse(receiver.received.find((r) => r.tenant === 'sim-tenant-002')!.body);
     expect(enterprise.invoice).toMatchObject({
-      invoice_id: 'INV-202610-sim-tenant-002', issuer: OPERATOR, currency: 'USD', total: '3150.0000000000',
+      invoice_id: 'INV-202610-sim-tenant-002@summit-internal', issuer: OPERATOR, currency: 'USD', total: '3150.0000000000',
       lines: [
         { sku_kind: 'base', sku: 'enterprise/gold', description: 'Plan enterprise, SLA tier gold', amount: '2800.0000000000' },
         { sku_kind: 'pack', sku: 'finops', description: 'Add-on pack finops', amount: '350.0000000000' },
@@ -82,7 +89,7 @@ describe.each(TEST_ENGINES)('Invoices on %s', (engine) => {
     });
     expect(enterprise.csv.split('\r\n')[0]).toBe('invoice_id,tenant,period,currency,sku_kind,sku,description,amount');
 
-    const attempts = (await server.api.app.inject({ url: '/v1/finops/invoices/INV-202610-sim-tenant-001/deliveries', headers: await auth(OPERATOR) })).json().attempts;
+    const attempts = (await server.api.app.inject({ url: '/v1/finops/invoices/INV-202610-sim-tenant-001@summit-internal/deliveries', headers: await auth(OPERATOR) })).json().attempts;
     expect(attempts.map((a: { attempt: number; status_code: number; outcome: string }) => [a.attempt, a.status_code, a.outcome])).toEqual([
       [1, 503, 'retrying'], [2, 503, 'retrying'], [3, 200, 'delivered'],
     ]);
@@ -102,18 +109,18 @@ describe.each(TEST_ENGINES)('Invoices on %s', (engine) => {
     expect(list.invoices).toHaveLength(3);
     expect(list.invoices.every((i: { delivered: boolean }) => i.delivered)).toBe(true);
 
-    const own = await server.api.app.inject({ url: '/v1/finops/invoices/INV-202610-sim-tenant-002', headers: await auth('sim-tenant-002') });
+    const own = await server.api.app.inject({ url: '/v1/finops/invoices/INV-202610-sim-tenant-002@summit-internal', headers: await auth('sim-tenant-002') });
     expect(own.statusCode).toBe(200);
     expect(own.json().total).toBe('3150.0000000000');
-    const csv = await server.api.app.inject({ url: '/v1/finops/invoices/INV-202610-sim-tenant-002', headers: { ...(await auth('sim-tenant-002')), accept: 'text/csv' } });
+    const csv = await server.api.app.inject({ url: '/v1/finops/invoices/INV-202610-sim-tenant-002@summit-internal', headers: { ...(await auth('sim-tenant-002')), accept: 'text/csv' } });
     expect(csv.headers['content-type']).toContain('text/csv');
-    expect(csv.body.trim().split('\r\n').at(-1)).toBe('INV-202610-sim-tenant-002,sim-tenant-002,2026-10,USD,total,,Total,3150.0000000000');
+    expect(csv.body.trim().split('\r\n').at(-1)).toBe('INV-202610-sim-tenant-002@summit-internal,sim-tenant-002,2026-10,USD,total,,Total,3150.0000000000');
 
-    const theirs = await server.api.app.inject({ url: '/v1/finops/invoices/INV-202610-sim-tenant-001', headers: await auth('sim-tenant-002') });
+    const theirs = await server.api.app.inject({ url: '/v1/finops/invoices/INV-202610-sim-tenant-001@summit-internal', headers: await auth('sim-tenant-002') });
     expect(theirs.statusCode).toBe(404);
     expect(theirs.json().code).toBe('INVOICE_NOT_FOUND');
     const listed = (await server.api.app.inject({ url: '/v1/finops/invoices', headers: await auth('sim-tenant-002') })).json();
-    expect(listed.invoices.map((i: { invoice_id: string }) => i.invoice_id)).toEqual(['INV-202610-sim-tenant-002']);
+    expect(listed.invoices.map((i: { invoice_id: string }) => i.invoice_id)).toEqual(['INV-202610-sim-tenant-002@summit-internal']);
   });
 
   it('gives up on a receiver that refuses for good or cannot be reached, recording why', async () => {
@@ -125,8 +132,50 @@ describe.each(TEST_ENGINES)('Invoices on %s', (engine) => {
     // 400 is not retried; 500 is, until the attempts run out.
     expect(byTenant['sim-tenant-003']).toMatchObject({ outcome: 'failed', attempts: 1, status_code: 400, error: 'HTTP 400' });
     expect(byTenant['sim-tenant-001']).toMatchObject({ outcome: 'failed', attempts: 3, status_code: 500 });
-    const attempts = (await server.api.app.inject({ url: '/v1/finops/invoices/INV-202610-sim-tenant-001/deliveries', headers: await auth(OPERATOR) })).json().attempts;
+    const attempts = (await server.api.app.inject({ url: '/v1/finops/invoices/INV-202610-sim-tenant-001@summit-internal/deliveries', headers: await auth(OPERATOR) })).json().attempts;
     expect(attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['retrying', 'retrying', 'failed']);
+  });
+
+  it("two bill owners, same period and customers: each invoice names its issuer, and only the platform operator's reach the customer", async () => {
+    // The operator's simulated October, and the same bill imported by another tenant's operator ("rival").
+    const simulation = simulate({ tenants: 3, days: 5, seed: 3, start: new Date('2026-10-01T00:00:00Z'), eventLoss: 0 });
+    await new IngestPipeline(db.warehouse).ingest(simulation.events, { channel: 'file', submitter: OPERATOR });
+    const path = join(tmpdir(), `companyos-two-issuers-${engine}-${process.pid}.csv`);
+    await writeFile(path, simulatedBillCsv(simulation.bill));
+    try {
+      for (const tenant of [OPERATOR, RIVAL]) await importBillFile(db.warehouse, path, { tenant });
+    } finally {
+      await rm(path, { force: true });
+    }
+    await buildProject(db.warehouse, { modelsDir: MODELS, targetDir: TARGET, select: ['+tag:finops'], tenant: OPERATOR, trigger: 'api' });
+
+    const ours = (await generate()).json();
+    const theirs = (await generate('2026-10', RIVAL)).json();
+    expect(ours.invoices.map((i: { invoice_id: string }) => i.invoice_id)).toEqual(['sim-tenant-001', 'sim-tenant-002', 'sim-tenant-003'].map((t) => `INV-202610-${t}@${OPERATOR}`));
+    // The rival's bill names the operator's customers, but it invoices only the rival itself (it has no cost of its own here).
+    expect(theirs.invoices).toEqual([]);
+    const again = (await generate()).json();
+    expect(again.invoices.map((i: { new_revision: boolean }) => i.new_revision)).toEqual([false, false, false]);
+
+    // The customer sees its invoice from the operator only; the rival sees none of the operator's, nor its customers' plans or tiers.
+    const listed = (await server.api.app.inject({ url: '/v1/finops/invoices', headers: await auth('sim-tenant-002') })).json();
+    expect(listed.invoices.map((i: { invoice_id: string; issuer: string }) => [i.invoice_id, i.issuer])).toEqual([[`INV-202610-sim-tenant-002@${OPERATOR}`, OPERATOR]]);
+    expect((await server.api.app.inject({ url: '/v1/finops/invoices', headers: await auth(RIVAL) })).json().invoices).toEqual([]);
+    const peek = await server.api.app.inject({ url: `/v1/finops/invoices/INV-202610-sim-tenant-002@${OPERATOR}`, headers: await auth(RIVAL) });
+    const missing = await server.api.app.inject({ url: '/v1/finops/invoices/INV-202610-nobody@nowhere', headers: await auth(RIVAL) });
+    expect([peek.statusCode, peek.json().code]).toEqual([404, 'INVOICE_NOT_FOUND']);
+    expect(peek.json().message.replace(`INV-202610-sim-tenant-002@${OPERATOR}`, 'ID')).toBe(missing.json().message.replace('INV-202610-nobody@nowhere', 'ID'));
+    for (const url of ['/v1/finops/cogs?period=2026-10&groupBy=plan', '/v1/finops/cogs?period=2026-10&groupBy=tenant', '/v1/finops/margins?period=2026-10', '/v1/finops/attribution?period=2026-10']) {
+      const seen = await server.api.app.inject({ url, headers: await auth(RIVAL) });
+      expect(seen.statusCode, `${url}: ${seen.body}`).toBe(200);
+      expect(seen.body, url).not.toMatch(/sim-tenant|enterprise|gold|silver|platinum|pro\//);
+    }
+    const moved = await server.api.app.inject({
+      method: 'POST', url: '/v1/finops/pricing:simulate', headers: await auth(RIVAL), payload: { period: '2026-10', tier_moves: { 'sim-tenant-002': 'silver' } },
+    });
+    expect(moved.json().code).toBe('SCENARIO_INVALID');
+    // The operator still sees its whole attribution.
+    expect((await server.api.app.inject({ url: '/v1/finops/cogs?period=2026-10&groupBy=plan', headers: await auth(OPERATOR) })).body).toContain('enterprise');
   });
 
   it('refuses non-operators, answers 409 before anything is built, and 400 for a bad period', async () => {

@@ -20,9 +20,12 @@ export interface Invoice {
   total: string;
 }
 
-/** The same month and tenant always get the same id; a re-generation is a new revision of it. */
-export function invoiceId(period: string, tenant: string): string {
-  return `INV-${period.replace('-', '')}-${tenant}`;
+/**
+ * The same issuer, month and tenant always get the same id; a re-generation is a new revision of it. The
+ * issuer is part of the id (after `@`, which no tenant id contains), so two issuers never share one.
+ */
+export function invoiceId(period: string, tenant: string, issuer: string): string {
+  return `INV-${period.replace('-', '')}-${tenant}@${issuer}`;
 }
 
 export function describeSku(kind: string, sku: string): string {

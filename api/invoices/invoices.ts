@@ -1,5 +1,6 @@
 import type { Row, Warehouse } from '../../warehouse/index.ts';
 import { fromUnits, toUnits } from '../../warehouse/index.ts';
+import { TENANT_ZERO } from '../../ingest/index.ts';
 import { ApiError } from '../errors.ts';
 import { assertBuilt, periodRange } from '../queries/finops.ts';
 import { describeSku, invoiceCsv, invoiceId, invoiceJson, sha256, type Invoice } from './invoice-artifacts.ts';
@@ -27,20 +28,25 @@ export interface GeneratedInvoice {
  * revision when their content changed, and delivers each to the webhook,
  * signed, with retries; every attempt is recorded in invoice_deliveries. An
  * invoice whose exact content was already delivered is not sent again.
+ * The platform operator (`platformTenant`) invoices every tenant its bills are
+ * attributed to; any other issuer's bills invoice only itself, so a bill a
+ * tenant imports never produces an invoice (or a plan, SLA tier or usage
+ * share) of another tenant.
  */
-export async function generateInvoices(warehouse: Warehouse, issuer: string, period: string, webhook: WebhookConfig | undefined) {
+export async function generateInvoices(warehouse: Warehouse, issuer: string, period: string, webhook: WebhookConfig | undefined, platformTenant = TENANT_ZERO) {
   await assertBuilt(warehouse, 'finops_tenant_charges');
   const [from, to] = periodRange(period);
+  const ownOnly = issuer === platformTenant ? '' : ' AND cost_tenant = ?';
   const rows = await warehouse.query(
     `SELECT cost_tenant, currency, sku_kind, sku, revenue FROM finops_tenant_charges
-     WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ? ORDER BY cost_tenant, sku_kind, sku`,
-    [issuer, from, to],
+     WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ?${ownOnly} ORDER BY cost_tenant, sku_kind, sku`,
+    ownOnly ? [issuer, from, to, issuer] : [issuer, from, to],
   );
   const invoices = new Map<string, Invoice>();
   for (const r of rows) {
     const tenant = String(r.cost_tenant);
     const invoice = invoices.get(tenant) ?? {
-      invoice_id: invoiceId(period, tenant), issuer, tenant, period, currency: String(r.currency), lines: [], total: '0',
+      invoice_id: invoiceId(period, tenant, issuer), issuer, tenant, period, currency: String(r.currency), lines: [], total: '0',
     };
     invoice.lines.push({ sku_kind: r.sku_kind === 'pack' ? 'pack' : 'base', sku: String(r.sku), description: describeSku(String(r.sku_kind), String(r.sku)), amount: fromUnits(toUnits(r.revenue)) });
     invoice.total = fromUnits(toUnits(invoice.total) + toUnits(r.revenue));
@@ -118,10 +124,16 @@ const summary = (r: Row) => ({
   generated_at: (r.generated_at as Date).toISOString(),
 });
 
-/** The latest revision of each invoice the caller issued, or (for a customer tenant) received; with whether it was delivered. */
-export async function listInvoices(warehouse: Warehouse, tenant: string, period?: string) {
-  const params: (string | Date)[] = [tenant, tenant];
-  let where = '(tenant_id = ? OR customer_tenant = ?)';
+/**
+ * Which invoices a tenant sees: those it issued, and those the platform operator issued to it. An invoice
+ * another tenant issued naming it is that issuer's business only.
+ */
+const visibleTo = '(tenant_id = ? OR (customer_tenant = ? AND tenant_id = ?))';
+
+/** The latest revision of each invoice the caller issued, or (for a customer tenant) received from the platform operator; with whether it was delivered. */
+export async function listInvoices(warehouse: Warehouse, tenant: string, period?: string, platformTenant = TENANT_ZERO) {
+  const params: (string | Date)[] = [tenant, tenant, platformTenant];
+  let where = visibleTo;
   if (period) {
     const [from, to] = periodRange(period);
     where += ' AND period_start >= ? AND period_start < ?';
@@ -140,11 +152,11 @@ export async function listInvoices(warehouse: Warehouse, tenant: string, period?
   return { invoices: rows.map((r) => ({ ...summary(r), delivered: delivered.has(`${String(r.tenant_id)}|${String(r.invoice_id)}|${String(r.sha256)}`) })) };
 }
 
-/** One invoice's latest revision with its artifacts, to its issuer or its customer. */
-export async function readInvoice(warehouse: Warehouse, tenant: string, id: string) {
+/** One invoice's latest revision with its artifacts, to its issuer or (from the platform operator) its customer; another's answers as a missing one does. */
+export async function readInvoice(warehouse: Warehouse, tenant: string, id: string, platformTenant = TENANT_ZERO) {
   const rows = await warehouse.query(
-    'SELECT * FROM invoices WHERE invoice_id = ? AND (tenant_id = ? OR customer_tenant = ?) ORDER BY revision DESC LIMIT 1',
-    [id, tenant, tenant],
+    `SELECT * FROM invoices WHERE invoice_id = ? AND ${visibleTo} ORDER BY revision DESC LIMIT 1`,
+    [id, tenant, tenant, platformTenant],
   );
   if (!rows[0]) throw new ApiError('INVOICE_NOT_FOUND', `No invoice "${id}" for tenant "${tenant}".`);
   return { ...summary(rows[0]), json: JSON.parse(String(rows[0].artifact_json)) as Invoice, csv: String(rows[0].artifact_csv) };

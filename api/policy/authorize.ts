@@ -15,6 +15,11 @@ function principalOf(request: FastifyRequest) {
   return { id: `${p.tenant}/${p.subject}`, tenant: p.tenant, roles: p.roles, env: p.env, region: p.region };
 }
 
+/** The platform operator's tenant as the policy bundle names it (policies/data/tenants.json); '' when it names none. */
+export function platformTenantOf(request: FastifyRequest): string {
+  return request.server.policyGate.deps.engine.platformTenant ?? '';
+}
+
 /**
  * Whether the caller may `action` the resource. Not logged: the list or walk itself was decided
  * (and logged) by the gate; logging each of its thousand items would drown the log.

@@ -7,9 +7,10 @@ import {
   type Pricing,
   type PricingScenario,
 } from '../../transforms/index.ts';
+import { TENANT_ZERO } from '../../ingest/index.ts';
 import { fromUnits, toUnits, type Row, type Warehouse } from '../../warehouse/index.ts';
 import { ApiError } from '../errors.ts';
-import { assertBuilt, percent, periodRange } from './finops.ts';
+import { assertBuilt, ownCostOnly, percent, periodRange } from './finops.ts';
 
 export const COGS_GROUPS = ['tenant', 'pack', 'plan', 'sla_tier'] as const;
 export type CogsGroup = (typeof COGS_GROUPS)[number];
@@ -18,15 +19,19 @@ const text = (row: Row, key: string) => String(row[key] ?? '');
 const money = (value: unknown) => fromUnits(toUnits(value));
 const sumOf = <T>(items: readonly T[], value: (item: T) => unknown) => items.reduce((a, i) => a + toUnits(value(i)), 0n);
 
-/** Attributed cost (COGS, EffectiveCost) of a month of charges, per tenant, pack, plan or SLA tier. Cost no pack tag names is `platform`. */
-export async function readCogs(warehouse: Warehouse, owner: string, period: string, groupBy: CogsGroup = 'tenant') {
+/**
+ * Attributed cost (COGS, EffectiveCost) of a month of charges, per tenant, pack, plan or SLA tier. Cost no pack tag names is `platform`.
+ * A bill owner other than the platform operator sees only what is attributed to itself (`ownCostOnly`).
+ */
+export async function readCogs(warehouse: Warehouse, owner: string, period: string, groupBy: CogsGroup = 'tenant', platformTenant = TENANT_ZERO) {
   await assertBuilt(warehouse, 'finops_cogs');
   const [from, to] = periodRange(period);
   const column = { tenant: 'cost_tenant', pack: 'pack', plan: 'plan', sla_tier: 'sla_tier' }[groupBy];
+  const scope = ownCostOnly(owner, platformTenant);
   const rows = await warehouse.query(
     `SELECT ${column} AS grp, currency, sum(billed_cost) AS billed, sum(effective_cost) AS effective
-     FROM finops_cogs WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ? GROUP BY ${column}, currency ORDER BY currency, ${column}`,
-    [owner, from, to],
+     FROM finops_cogs WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ?${scope.sql} GROUP BY ${column}, currency ORDER BY currency, ${column}`,
+    [owner, from, to, ...scope.params],
   );
   const empty = groupBy === 'pack' ? 'platform' : 'unknown';
   const lines = rows.map((r) => ({ [groupBy]: text(r, 'grp') || empty, currency: text(r, 'currency'), billed_cost: money(r.billed), cogs: money(r.effective) }));
@@ -69,13 +74,20 @@ function totals(lines: readonly SkuFigures[]): Figures {
 const figuresOf = (line: SkuLine | undefined): SkuFigures =>
   line ? { tenants: line.tenants, revenue: line.revenue, cogs: line.cogs, margin: line.margin, margin_percent: line.margin_percent } : figures(0n, 0n, 0);
 
-/** Revenue from pricing.yaml, COGS and margin per SKU for a month, from the built finops_sku_margins. */
-export async function readMargins(warehouse: Warehouse, owner: string, period: string, pricing: Pricing | undefined) {
+/**
+ * Revenue from pricing.yaml, COGS and margin per SKU for a month, from the built finops_sku_margins (for a bill owner other
+ * than the platform operator: from its own charges in finops_tenant_charges, so no other tenant's plan or tier shows).
+ */
+export async function readMargins(warehouse: Warehouse, owner: string, period: string, pricing: Pricing | undefined, platformTenant = TENANT_ZERO) {
   await assertBuilt(warehouse, 'finops_sku_margins');
   const [from, to] = periodRange(period);
+  const scope = ownCostOnly(owner, platformTenant);
+  const margins = scope.sql
+    ? `(${renderMacros(skuMarginsSql('(SELECT * FROM finops_tenant_charges WHERE 1 = 1' + scope.sql + ')'), warehouse.dialect)})`
+    : 'finops_sku_margins';
   const rows = await warehouse.query(
-    `SELECT sku_kind, sku, tenants, revenue, cogs FROM finops_sku_margins WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ? ORDER BY sku_kind, sku`,
-    [owner, from, to],
+    `SELECT sku_kind, sku, tenants, revenue, cogs FROM ${margins} margins WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ? ORDER BY sku_kind, sku`,
+    [...scope.params, owner, from, to],
   );
   const lines = skuLines(rows).map((l) => ({ ...l, priced: pricing ? isPriced(pricing, l) : null }));
   return { period, currency: pricing?.currency ?? null, skus: lines, total: totals(lines) };
@@ -93,25 +105,28 @@ function isPriced(pricing: Pricing, line: SkuLine): boolean {
  * as it is, and with the scenario's tier moves and packs taken out of the base
  * SKU, through the same SQL the models build with. Reads only.
  */
-export async function simulatePricing(warehouse: Warehouse, owner: string, period: string, pricing: Pricing, scenario: PricingScenario) {
+export async function simulatePricing(warehouse: Warehouse, owner: string, period: string, pricing: Pricing, scenario: PricingScenario, platformTenant = TENANT_ZERO) {
   const problems = scenarioProblems(pricing, scenario);
   if (problems.length) throw new ApiError('SCENARIO_INVALID', problems.join(' '));
   await assertBuilt(warehouse, 'finops_cogs');
   const [from, to] = periodRange(period);
+  const scope = ownCostOnly(owner, platformTenant);
   const margins = async (table: Pricing, moves: Record<string, string>) => {
-    const charges = `(${tenantChargesSql(table, moves, (model) => model)})`;
+    const charges = `(SELECT * FROM (${tenantChargesSql(table, moves, (model) => model)}) all_charges WHERE 1 = 1${scope.sql})`;
     const rows = await warehouse.query(
       `SELECT sku_kind, sku, tenants, revenue, cogs FROM (${renderMacros(skuMarginsSql(charges), warehouse.dialect)}) margins
        WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ?`,
-      [owner, from, to],
+      [...scope.params, owner, from, to],
     );
     return skuLines(rows);
   };
   const baseline = await margins(pricing, {});
   const simulated = await margins(withExcludedPacks(pricing, scenario.excludedPacks), scenario.tierMoves);
   const known = new Set(baseline.map((l) => `${l.sku_kind}|${l.sku}`));
-  const unknownTenants = Object.keys(scenario.tierMoves).length
-    ? await tenantsWithoutCost(warehouse, owner, from, to, Object.keys(scenario.tierMoves))
+  // Another owner than the platform operator moves only itself: other tenants answer as tenants without cost do.
+  const moved = Object.keys(scenario.tierMoves);
+  const unknownTenants = moved.length
+    ? [...new Set([...(await tenantsWithoutCost(warehouse, owner, from, to, moved)), ...(scope.sql ? moved.filter((t) => t !== owner) : [])])]
     : [];
   if (unknownTenants.length) throw new ApiError('SCENARIO_INVALID', `No attributed cost in ${period} for ${unknownTenants.join(', ')}: nothing to move.`);
   const keys = [...known, ...simulated.map((l) => `${l.sku_kind}|${l.sku}`).filter((k) => !known.has(k))];

@@ -1,4 +1,5 @@
 import { fromUnits, toUnits, type Row, type Warehouse } from '../../warehouse/index.ts';
+import { TENANT_ZERO } from '../../ingest/index.ts';
 import { ApiError } from '../errors.ts';
 
 /** `part ÷ whole` as a percentage with 4 decimals, from exact decimals; null when whole is 0. */
@@ -15,6 +16,17 @@ export function periodRange(period: string): [Date, Date] {
   if (!PERIOD.test(period)) throw new ApiError('QUERY_INVALID', `period must be YYYY-MM; got "${period}".`);
   const [year, month] = period.split('-').map(Number) as [number, number];
   return [new Date(Date.UTC(year, month - 1, 1)), new Date(Date.UTC(year, month, 1))];
+}
+
+/**
+ * The cost lines a bill owner sees. The platform operator's bills are split over every tenant by the
+ * platform's allocation rules; another owner's bill lines attributed to other tenants (by those tenants'
+ * usage, plans and tiers) are not that owner's to see, so its reads keep only what is attributed to itself
+ * (and, where unallocated cost is shown, the unallocated line).
+ */
+export function ownCostOnly(owner: string, platformTenant: string, withUnallocated = false): { sql: string; params: string[] } {
+  if (owner === platformTenant) return { sql: '', params: [] };
+  return withUnallocated ? { sql: " AND cost_tenant IN (?, '')", params: [owner] } : { sql: ' AND cost_tenant = ?', params: [owner] };
 }
 
 export async function assertBuilt(warehouse: Warehouse, relation: string): Promise<void> {
@@ -90,15 +102,19 @@ export interface AttributionLine {
   effective_cost: string;
 }
 
-/** Cost per tenant (and the unallocated line) for charges in `period`: corrections count in the period they correct. */
-export async function readAttribution(warehouse: Warehouse, tenant: string, period: string) {
+/**
+ * Cost per tenant (and the unallocated line) for charges in `period`: corrections count in the period they correct.
+ * A bill owner other than the platform operator sees its own line and the unallocated one only (`ownCostOnly`).
+ */
+export async function readAttribution(warehouse: Warehouse, tenant: string, period: string, platformTenant = TENANT_ZERO) {
   await assertBuilt(warehouse, 'finops_cost_allocation');
   const [from, to] = periodRange(period);
+  const scope = ownCostOnly(tenant, platformTenant, true);
   const rows = await warehouse.query(
     `SELECT cost_tenant, allocation, currency, sum(billed_cost) AS billed, sum(effective_cost) AS effective
-     FROM finops_cost_allocation WHERE tenant_id = ? AND charge_window >= ? AND charge_window < ?
+     FROM finops_cost_allocation WHERE tenant_id = ? AND charge_window >= ? AND charge_window < ?${scope.sql}
      GROUP BY cost_tenant, allocation, currency ORDER BY currency, allocation, cost_tenant`,
-    [tenant, from, to],
+    [tenant, from, to, ...scope.params],
   );
   const lines: AttributionLine[] = rows.map((r) => ({
     cost_tenant: text(r, 'cost_tenant') || 'unallocated',

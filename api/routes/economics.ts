@@ -3,6 +3,7 @@ import { loadPricing, PricingFileError, type Pricing } from '../../transforms/in
 import type { Warehouse } from '../../warehouse/index.ts';
 import { replyTable } from '../csv-reply.ts';
 import { ApiError } from '../errors.ts';
+import { platformTenantOf } from '../policy/authorize.ts';
 import type { GatedRoute } from '../policy/route-policy.ts';
 import { COGS_GROUPS, readCogs, readMargins, simulatePricing, type CogsGroup } from '../queries/economics.ts';
 import { errorReplies, period } from '../route-schemas.ts';
@@ -48,7 +49,7 @@ export function economicsRoutes(app: FastifyInstance, deps: { warehouse: Warehou
       config: { gate: readOwnCosts },
     },
     async (request, reply) => {
-      const result = await readCogs(deps.warehouse, request.principal!.tenant, request.query.period, request.query.groupBy);
+      const result = await readCogs(deps.warehouse, request.principal!.tenant, request.query.period, request.query.groupBy, platformTenantOf(request));
       return replyTable(request, reply, result, result.lines, `cogs-${request.query.period}`);
     },
   );
@@ -66,7 +67,7 @@ export function economicsRoutes(app: FastifyInstance, deps: { warehouse: Warehou
       config: { gate: readOwnCosts },
     },
     async (request, reply) => {
-      const result = await readMargins(deps.warehouse, request.principal!.tenant, request.query.period, await pricing());
+      const result = await readMargins(deps.warehouse, request.principal!.tenant, request.query.period, await pricing(), platformTenantOf(request));
       return replyTable(request, reply, result, result.skus, `margins-${request.query.period}`);
     },
   );
@@ -99,7 +100,7 @@ export function economicsRoutes(app: FastifyInstance, deps: { warehouse: Warehou
       const table = await pricing();
       if (!table) throw new ApiError('PRICING_INVALID', `There is no ${deps.modelsDir}/finops/pricing.yaml to price SKUs with.`);
       const { period: month, tier_moves = {}, excluded_packs = [] } = request.body;
-      return simulatePricing(deps.warehouse, request.principal!.tenant, month, table, { tierMoves: tier_moves, excludedPacks: excluded_packs });
+      return simulatePricing(deps.warehouse, request.principal!.tenant, month, table, { tierMoves: tier_moves, excludedPacks: excluded_packs }, platformTenantOf(request));
     },
   );
 }

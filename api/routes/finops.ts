@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ResourceAttributes } from '../../policies/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { replyTable } from '../csv-reply.ts';
+import { platformTenantOf } from '../policy/authorize.ts';
 import { COST_GROUPS, readAttribution, readFinopsSummary, readReconciliation, readTenantCost, recordTrueCosts, type CostGroup } from '../queries/finops.ts';
 import { errorReplies, period } from '../route-schemas.ts';
 
@@ -88,7 +89,7 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
       config: { gate: { action: 'read_costs', resource: ownBills } },
     },
     async (request, reply) => {
-      const result = await readAttribution(deps.warehouse, request.principal!.tenant, request.query.period);
+      const result = await readAttribution(deps.warehouse, request.principal!.tenant, request.query.period, platformTenantOf(request));
       return replyTable(request, reply, result, result.lines, `attribution-${request.query.period}`);
     },
   );
