@@ -76,6 +76,7 @@ export function registerPolicyGate(app: FastifyInstance, gate: PolicyGate): Rout
     }
     if (verdict.approval) approvals.set(request, verdict.approval);
 
+    await route.ready?.(request);
     const { gate: authorization, draft } = await gate.authorization(verdict, resource, route.privileged === true);
     request.gate = authorization;
     if (!draft) return;

@@ -27,6 +27,11 @@ export interface GatedRoute {
    */
   receipt?: 'after' | 'before';
   /**
+   * Refusals that need no effect (nothing to do, already running): run once the action is allowed
+   * and before a `before` receipt, so that a call refused there leaves none (a receipt means an effect).
+   */
+  ready?(request: FastifyRequest): void | Promise<void>;
+  /**
    * The body is an upload the handler streams to disk (the gate decides on headers alone): with
    * `receipt: 'before'` the handler calls `request.commitReceipt(sha256)` once the file is stored
    * and before it acts on it, so the receipt commits to the file's digest.
