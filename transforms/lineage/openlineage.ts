@@ -1,6 +1,8 @@
 /**
  * OpenLineage RunEvents (spec 2-0-2) and the facets the runner emits, as plain
- * objects: https://openlineage.io/spec/2-0-2/OpenLineage.json
+ * objects: https://openlineage.io/spec/2-0-2/OpenLineage.json. Each facet names
+ * its current versioned schema (OpenLineage spec/facets at 8f02abfb, the schemas
+ * in test/data/openlineage/ that openlineage-conformance.test.ts validates against).
  */
 export const PRODUCER = 'https://github.com/companyos/companyos/tree/main/transforms';
 const RUN_EVENT_SCHEMA = 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent';
@@ -59,14 +61,16 @@ const facet = (schema: string, body: object) => ({
 });
 
 export const facets = {
-  parent: (runId: string, job: JobRef) => facet('1-0-1/ParentRunFacet.json#/$defs/ParentRunFacet', { run: { runId }, job }),
+  /** The build is both the parent and the root of a model's run. */
+  parent: (runId: string, job: JobRef) =>
+    facet('1-2-0/ParentRunFacet.json#/$defs/ParentRunFacet', { run: { runId }, job, root: { run: { runId }, job } }),
   jobType: (jobType: 'MODEL' | 'JOB') =>
-    facet('2-0-3/JobTypeJobFacet.json#/$defs/JobTypeJobFacet', { processingType: 'BATCH', integration: 'COMPANYOS', jobType }),
+    facet('2-0-4/JobTypeJobFacet.json#/$defs/JobTypeJobFacet', { processingType: 'BATCH', integration: 'COMPANYOS', jobType }),
   sql: (query: string) => facet('1-1-0/SQLJobFacet.json#/$defs/SQLJobFacet', { query }),
-  schema: (fields: { name: string; type: string }[]) => facet('1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet', { fields }),
+  schema: (fields: { name: string; type: string }[]) => facet('1-2-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet', { fields }),
   columnLineage: (fields: ColumnLineage) => facet('1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet', { fields }),
   dataQualityAssertions: (assertions: { assertion: string; success: boolean; column?: string }[]) =>
-    facet('1-0-1/DataQualityAssertionsDatasetFacet.json#/$defs/DataQualityAssertionsDatasetFacet', { assertions }),
+    facet('1-1-0/DataQualityAssertionsDatasetFacet.json#/$defs/DataQualityAssertionsDatasetFacet', { assertions }),
   outputStatistics: (rowCount: number) =>
     facet('1-0-2/OutputStatisticsOutputDatasetFacet.json#/$defs/OutputStatisticsOutputDatasetFacet', { rowCount }),
   errorMessage: (message: string) =>
