@@ -57,12 +57,14 @@ describe.each(TEST_ENGINES)('error responses on %s', (engine) => {
 });
 
 describe('errorBody', () => {
-  it('keeps a 5xx to its catalogue sentence and cuts server paths and stacks out of any other message', () => {
+  it('cuts server paths, engine SQL and stacks out of any message and field', () => {
     const locked = new ApiError('WAREHOUSE_UNAVAILABLE', 'IO Error: Could not set lock on file "/work/main/.companyos/warehouse.duckdb"');
-    expect(errorBody(locked)).toEqual({ code: 'WAREHOUSE_UNAVAILABLE', message: 'The warehouse is not answering or refuses writes; try again shortly.' });
+    expect(errorBody(locked).message).toBe('The warehouse is not answering or refuses writes; try again shortly. IO Error: Could not set lock on file "warehouse.duckdb"');
     const bill = new ApiError('BILL_FILE_INVALID', '/tmp/companyos-uploads/companyos-upload-1.parquet: No magic bytes found at end of file "/tmp/companyos-uploads/companyos-upload-1.parquet"\n    at read (/work/main/ingest/bills/bill-file.ts:80:13)');
     const body = errorBody(bill);
     expect(body.message).toBe('The bill file cannot be imported. companyos-upload-1.parquet: No magic bytes found at end of file "companyos-upload-1.parquet"');
+    const engine = new ApiError('RECEIPT_WRITE_FAILED', "Nothing was done (DuckDB failed (INSERT INTO ledger_entries SELECT * FROM (VALUES (?))): Catalog Error: Table with name ledger_entries does not exist!\n\nLINE 1: INSERT INTO ledger_entries SELECT\n        ^).");
+    expect(errorBody(engine).message).toBe('The action was rolled back: its receipt could not be written to the ledger. Nothing was done (Catalog Error: Table with name ledger_entries does not exist!).');
     const denied = new ApiError('POLICY_DENIED', undefined, { decision_id: 'd1', reasons: ['see /var/lib/companyos/policies/x.cedar'] });
     expect(errorBody(denied)).toMatchObject({ decision_id: 'd1', reasons: ['see x.cedar'] });
   });

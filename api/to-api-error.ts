@@ -1,6 +1,6 @@
 import type { FastifyError } from 'fastify';
 import { WarehouseError } from '../warehouse/index.ts';
-import { API_ERRORS, ApiError } from './errors.ts';
+import { ApiError } from './errors.ts';
 import { redactInternals } from './redact-internals.ts';
 
 /** Fastify's own errors (body parsing, validation) mapped onto the catalogue. */
@@ -23,12 +23,12 @@ export function toApiError(error: FastifyError): ApiError {
 }
 
 /**
- * The response body for an error: a 5xx says only its catalogue sentence (the
- * detail, an engine's or a file system's words, goes to the log); any other
- * message and field is cut of server paths and stack frames.
+ * The response body for an error: its message and fields cut of server paths,
+ * the SQL an engine ran and stack frames. An engine's or a file system's own
+ * words never reach a 5xx: `toApiError` answers those with the bare catalogue
+ * sentence, and the detail goes to the log.
  */
 export function errorBody(error: ApiError): Record<string, unknown> {
-  const message = error.statusCode >= 500 ? API_ERRORS[error.code][1] : redactInternals(error.message);
   const fields = error.fields ? (JSON.parse(redactInternals(JSON.stringify(error.fields))) as Record<string, unknown>) : {};
-  return { ...fields, code: error.code, message };
+  return { ...fields, code: error.code, message: redactInternals(error.message) };
 }

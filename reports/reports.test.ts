@@ -63,16 +63,18 @@ describe.each(TEST_ENGINES)('the FinOps report pages on %s', (engine) => {
     expect(other.html).not.toContain(formatValue(books!.total, 'usd'));
   });
 
-  it('are served live behind auth: ?token= once, then the cookie; CSV per query; 401 without a token', async () => {
+  it('are served live behind auth: ?token= once (a redirect leaves the cookie), then the cookie; CSV per query; 401 without a token', async () => {
     await buildSimulatedFinops(db.warehouse, `${db.harness.dataDir}/target`);
     const api = await apiHarness(db.warehouse);
     try {
       const token = await api.principal('analyst', OPERATOR, 'reader');
       expect((await api.app.inject({ url: '/reports/finops/tenant-costs' })).statusCode).toBe(401);
       const first = await api.app.inject({ url: `/reports/finops/tenant-costs?token=${token}` });
-      expect(first.statusCode).toBe(200);
-      expect(first.headers['content-type']).toContain('text/html');
+      expect([first.statusCode, first.headers.location]).toEqual([303, '/reports/finops/tenant-costs']);
       const cookie = String(first.headers['set-cookie']).split(';')[0]!;
+      const page = await api.app.inject({ url: '/reports/finops/tenant-costs', headers: { cookie } });
+      expect(page.statusCode).toBe(200);
+      expect(page.headers['content-type']).toContain('text/html');
       const csv = await api.app.inject({ url: '/reports/finops/tenant-costs/by_pack.csv', headers: { cookie } });
       expect(csv.statusCode).toBe(200);
       expect(csv.body.split(/\r?\n/)[0]).toBe('tenant,pack_name,cost');
