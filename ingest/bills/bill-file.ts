@@ -2,7 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { CSV_FILE, DuckDBWarehouse } from '../../warehouse/index.ts';
 import { BILL_FORMATS, detectFormat, focusMapping, REQUIRED_SOURCE_COLUMNS, type BillFormat } from './bill-formats.ts';
-import { typedBillSelect } from './bill-sql.ts';
+import { BILL_MACROS, typedBillSelect } from './bill-sql.ts';
 import { csvRecordStarts, readCsvHeader } from './csv-lines.ts';
 import { FOCUS_COLUMNS } from './focus-columns.ts';
 import { literal, quote, RawColumns } from './raw-columns.ts';
@@ -46,8 +46,10 @@ export class BillFile {
     const scratch = await DuckDBWarehouse.open(':memory:');
     try {
       await scratch.execute("SET TimeZone = 'UTC'");
+      for (const macro of BILL_MACROS) await scratch.execute(macro);
       const parquet = extname(path).toLowerCase() === '.parquet' || (await isParquet(path));
-      const names = parquet ? await loadParquet(scratch, path) : await loadCsv(scratch, path);
+      const lineNotes: string[] = [];
+      const names = parquet ? await loadParquet(scratch, path) : await loadCsv(scratch, path, lineNotes);
       const columns = new RawColumns(names);
       const detected = format ?? detectFormat(columns);
       if (!detected) {
@@ -73,7 +75,8 @@ export class BillFile {
       await scratch.execute(`CREATE TABLE typed AS ${typedBillSelect()}`);
       const [{ n }] = (await scratch.query<{ n: number }>('SELECT count(*) AS n FROM raw')) as [{ n: number }];
       const [{ rejected }] = (await scratch.query<{ rejected: number }>('SELECT count(*) AS rejected FROM rejects')) as [{ rejected: number }];
-      return new BillFile(path, detected, mapping.notes, Number(n) + Number(rejected), scratch);
+      const notes = [...mapping.notes, ...lineNotes, ...(await readingNotes(scratch))];
+      return new BillFile(path, detected, notes, Number(n) + Number(rejected), scratch);
     } catch (error) {
       await scratch.close();
       if (error instanceof BillFileError) throw error;
@@ -93,7 +96,7 @@ export class BillFile {
              FROM typed JOIN lines USING (record) WHERE problem_column IS NULL ORDER BY record)
        TO ${literal(path)} (FORMAT csv, HEADER, NULLSTR '${CSV_FILE.nullText}')`,
     );
-    const [{ n }] = (await this.scratch.query<{ n: number }>('SELECT count(*) AS n FROM typed WHERE problem_column IS NULL')) as [{ n: number }];
+    const [{ n }] = (await this.scratch.query<{ n: number }>('SELECT count(*) AS n FROM typed JOIN lines USING (record) WHERE problem_column IS NULL')) as [{ n: number }];
     return Number(n);
   }
 
@@ -124,6 +127,21 @@ export class BillFile {
   }
 }
 
+const NOTED_LINES = 10;
+
+/** What was read other than as written, for the report: rows loaded untagged because their Tags are no JSON object. */
+async function readingNotes(scratch: DuckDBWarehouse): Promise<string[]> {
+  const untagged = await scratch.query<{ line: number }>(
+    'SELECT line FROM typed JOIN lines USING (record) WHERE tags_unreadable AND problem_column IS NULL ORDER BY line',
+  );
+  if (!untagged.length) return [];
+  const lines = untagged.slice(0, NOTED_LINES).map((r) => Number(r.line)).join(', ');
+  return [
+    `${untagged.length} row(s) with Tags that are not a JSON object (line ${lines}${untagged.length > NOTED_LINES ? ', …' : ''}): ` +
+      'loaded without tags (unallocated unless another rule claims them), the text kept in extra.Tags',
+  ];
+}
+
 /** The raw row as JSON, without the reader's own record number. */
 function withoutRecord(json: string): string {
   const fields = JSON.parse(json) as Record<string, unknown>;
@@ -143,7 +161,7 @@ async function isParquet(path: string): Promise<boolean> {
 }
 
 /** Loads `raw` (record + every column as text) and `lines` / `rejects`; returns the header. */
-async function loadCsv(scratch: DuckDBWarehouse, path: string): Promise<string[]> {
+async function loadCsv(scratch: DuckDBWarehouse, path: string, notes: string[]): Promise<string[]> {
   const header = uniqueNames(await readCsvHeader(path));
   if (!header.length) throw new BillFileError(`${path}: the file has no header row`);
   const columns = `{${header.map((n) => `${literal(n)}: 'VARCHAR'`).join(', ')}}`;
@@ -162,12 +180,25 @@ async function loadCsv(scratch: DuckDBWarehouse, path: string): Promise<string[]
   const starts = await csvRecordStarts(path);
   await scratch.execute('CREATE TABLE starts (ordinal BIGINT, line BIGINT, reader_line BIGINT)');
   await scratch.insert('starts', ['ordinal', 'line', 'reader_line'], starts.map((s, i) => [i, s.line, s.readerLine]));
-  await scratch.execute('UPDATE rejects SET line = starts.line FROM starts WHERE rejects.line = starts.reader_line');
-  // The records DuckDB kept are, in order, the records it did not refuse.
-  await scratch.execute(
-    `CREATE TABLE lines AS SELECT row_number() OVER (ORDER BY ordinal) - 1 AS record, line
-     FROM starts WHERE line NOT IN (SELECT line FROM rejects)`,
-  );
+  const [{ kept, refused, last }] = (await scratch.query<{ kept: number; refused: number; last: number }>(
+    'SELECT (SELECT count(*) FROM raw) AS kept, count(*) AS refused, coalesce(max(line), 0) AS last FROM rejects',
+  )) as [{ kept: number; refused: number; last: number }];
+  if (starts.length === Number(kept) + Number(refused)) {
+    await scratch.execute('UPDATE rejects SET line = starts.line FROM starts WHERE rejects.line = starts.reader_line');
+    // The records DuckDB kept are, in order, the records it did not refuse.
+    await scratch.execute(
+      `CREATE TABLE lines AS SELECT row_number() OVER (ORDER BY ordinal) - 1 AS record, line
+       FROM starts WHERE line NOT IN (SELECT line FROM rejects)`,
+    );
+  } else {
+    // A broken quote made DuckDB and the line scan see different records: number them as DuckDB counts them, losing none.
+    await scratch.execute(
+      `CREATE TABLE lines AS SELECT row_number() OVER (ORDER BY reader_line) - 1 AS record, reader_line AS line
+       FROM range(2, ${Number(kept) + Number(refused) + Number(last) + 2}) AS t(reader_line)
+       WHERE reader_line NOT IN (SELECT line FROM rejects) ORDER BY reader_line LIMIT ${Number(kept)}`,
+    );
+    notes.push('a broken quote makes record and line numbers differ: lines are given as record numbers (the header is 1)');
+  }
   return header;
 }
 

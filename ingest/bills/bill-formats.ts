@@ -164,8 +164,9 @@ function fromGcp(c: RawColumns): FocusMapping {
       RegionId: c.first('location.region', 'location.location'),
       SkuId: c.first('sku.id'),
       // labels are [{key, value}]; FOCUS Tags are an object.
-      Tags: `CASE WHEN json_valid(${c.text('labels')}) THEN CAST(to_json(map_from_entries(list_transform(
-        json_extract(${c.text('labels')}, '$[*]'), l -> struct_pack(k := json_extract_string(l, '$.key'), v := json_extract_string(l, '$.value'))))) AS VARCHAR)
+      // Written as object text, not a map, so that a key given twice is kept twice (the Tags reading numbers repeats).
+      Tags: `CASE WHEN (CASE WHEN json_valid(${c.text('labels')}) THEN json_type(${c.text('labels')}::JSON) = 'ARRAY' ELSE false END) THEN '{' || array_to_string(list_transform(
+        json_extract(${c.text('labels')}, '$[*]'), l -> to_json(coalesce(json_extract_string(l, '$.key'), '')) || ':' || to_json(json_extract_string(l, '$.value'))), ',') || '}'
         ELSE ${c.text('labels')} END`,
     },
     notes: ['GCP credits are netted into BilledCost and EffectiveCost; committed-use amortization is not in the standard export'],
@@ -200,7 +201,8 @@ function fromAzure(c: RawColumns): FocusMapping {
       PricingCategory: `CASE ${c.text('PricingModel')} WHEN 'Reservation' THEN 'Committed' WHEN 'SavingsPlan' THEN 'Committed' WHEN 'Spot' THEN 'Dynamic' ELSE 'Standard' END`,
       BilledCost: cost,
       EffectiveCost: cost,
-      ListCost: `CAST(TRY_CAST(${c.text('PayGPrice')} AS DECIMAL(38, 10)) * TRY_CAST(${c.text('Quantity')} AS DECIMAL(38, 10)) AS VARCHAR)`,
+      // TRY: a product too large for a decimal leaves ListCost empty instead of failing the file.
+      ListCost: `CAST(TRY(TRY_CAST(${c.text('PayGPrice')} AS DECIMAL(38, 10)) * TRY_CAST(${c.text('Quantity')} AS DECIMAL(38, 10))) AS VARCHAR)`,
       PricingQuantity: c.first('Quantity'),
       PricingUnit: c.first('UnitOfMeasure'),
       ConsumedQuantity: c.first('Quantity'),

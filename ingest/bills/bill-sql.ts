@@ -24,14 +24,36 @@ function timestamp(text: string): string {
 }
 
 /**
- * Tags as a JSON object with keys trimmed, lowercased and other characters made "_", values as text:
- * `{" Tenant ": "acme", "Cost Center": 7}` reads as `{"tenant":"acme","cost_center":"7"}`.
+ * DuckDB macros the typed SELECT uses; created once in the scratch database.
+ *
+ * `bill_tag_key`: a tag key trimmed, lowercased, every run of other characters one "_", no "_" at
+ * either end; a key with no letter or digit is "_". Such a key never contains "__".
+ * `bill_tag_value`: the value as text (nested JSON as its JSON text), trimmed; '', NULL and "NULL" are null.
+ * `bill_tags`: a JSON object's entries in the order written, keys normalized; when several keys
+ * normalize alike (`"Tenant"`, `" tenant "`, a key written twice) the first keeps the key and the
+ * n-th becomes `<key>__<n>`, so every value is kept and "__" cannot clash with a normalized key.
+ */
+export const BILL_MACROS = [
+  `CREATE MACRO bill_tag_key(k) AS coalesce(nullif(trim(regexp_replace(lower(trim(k)), '[^a-z0-9]+', '_', 'g'), '_'), ''), '_')`,
+  `CREATE MACRO bill_tag_value(v) AS CASE WHEN upper(trim(v)) IN ('', 'NULL') THEN NULL ELSE trim(v) END`,
+  `CREATE MACRO bill_tag_rank(keys, i) AS len(list_filter(keys[1:i - 1], x -> x = keys[i]))`,
+  `CREATE MACRO bill_tag_object(keys, vals) AS CAST(to_json(map_from_entries(list_transform(range(1, len(keys) + 1), i -> struct_pack(
+     k := CASE WHEN bill_tag_rank(keys, i) = 0 THEN keys[i] ELSE keys[i] || '__' || (bill_tag_rank(keys, i) + 1) END,
+     v := bill_tag_value(vals[i]))))) AS VARCHAR)`,
+  `CREATE MACRO bill_tags(j) AS bill_tag_object(list_transform(json_keys(j), k -> bill_tag_key(k)), json_extract_string(j, '$.*'))`,
+];
+
+/** Whether a Tags text is a JSON object (anything else is kept in `extra` and the row loaded untagged). */
+function tagsReadable(text: string): string {
+  return `(CASE WHEN json_valid(${text}) THEN json_type(${text}::JSON) = 'OBJECT' ELSE false END)`;
+}
+
+/**
+ * Tags as a JSON object with keys normalized (`bill_tags`): `{" Tenant ": "acme", "Cost Center": 7}` reads as
+ * `{"tenant":"acme","cost_center":"7"}`. Missing or not an object: `{}`.
  */
 function tags(text: string): string {
-  return `CASE WHEN ${text} IS NULL THEN '{}'
-    WHEN json_valid(${text}) AND json_type(${text}::JSON) = 'OBJECT' THEN CAST(to_json(map_from_entries(list_transform(
-      json_keys(${text}::JSON), k -> struct_pack(k := trim(regexp_replace(lower(trim(k)), '[^a-z0-9]+', '_', 'g'), '_'), v := ${text}::JSON->>k)))) AS VARCHAR)
-  END`;
+  return `CASE WHEN ${text} IS NOT NULL AND ${tagsReadable(text)} THEN bill_tags(${text}) ELSE '{}' END`;
 }
 
 /**
@@ -60,7 +82,8 @@ function typed({ focus, kind }: FocusColumn): TypedColumn {
         check: { invalid: `${text} IS NOT NULL AND (${timestamp(text)}) IS NULL`, reason: `'not a date-time (ISO 8601 or M/D/YYYY): ' || ${text}` },
       };
     case 'tags':
-      return { value: tags(text), check: { invalid: `(${tags(text)}) IS NULL`, reason: `'not a JSON object: ' || left(${text}, 200)` } };
+      // Tags name who a charge is for, never whether it was charged: unreadable ones do not park the row.
+      return { value: tags(text) };
     case 'category': {
       const canonical = `CASE lower(${text}) ${CHARGE_CATEGORIES.map((c) => `WHEN ${literal(c.toLowerCase())} THEN ${literal(c)}`).join(' ')} END`;
       return {
@@ -97,7 +120,11 @@ export function typedBillSelect(): string {
     }
     return `${value} AS ${column.column}`;
   });
-  return `SELECT record, ${values.join(',\n  ')}, extra,
+  const tagsText = quote('Tags');
+  const unreadableTags = `${tagsText} IS NOT NULL AND NOT ${tagsReadable(tagsText)}`;
+  return `SELECT record, ${values.join(',\n  ')},
+  CASE WHEN ${unreadableTags} THEN CAST(json_merge_patch(extra, json_object('Tags', ${tagsText})) AS VARCHAR) ELSE extra END AS extra,
+  coalesce(${unreadableTags}, false) AS tags_unreadable,
   CASE ${problems.map((p) => `WHEN ${p.when} THEN ${literal(p.focus)}`).join(' ')} END AS problem_column,
   CASE ${problems.map((p) => `WHEN ${p.when} THEN ${literal(p.code)}`).join(' ')} END AS problem_code,
   CASE ${problems.map((p) => `WHEN ${p.when} THEN ${p.reason}`).join(' ')} END AS problem_reason

@@ -61,16 +61,19 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
 
   it('reads a messy FOCUS export: NULL text, quoted and formatted numbers, odd tag keys, credits, corrections, x_ columns, bad rows parked', async () => {
     const report = await importBillFile(db.warehouse, join(FIXTURES, 'messy-focus.csv'), { tenant: TENANT });
-    expect(report).toMatchObject({ rows_read: 7, rows_loaded: 3, rows_parked: 4 });
+    expect(report).toMatchObject({ rows_read: 7, rows_loaded: 4, rows_parked: 3 });
     expect(report.parked.map((p) => [p.line, p.column, p.code])).toEqual([
       [6, 'BilledCost', 'BILL_VALUE_INVALID'],
       [7, '', 'BILL_ROW_MALFORMED'],
       [8, 'ChargePeriodStart', 'BILL_VALUE_INVALID'],
-      [9, 'Tags', 'BILL_VALUE_INVALID'],
     ]);
     expect(report.parked[0]!.raw).toContain('"BilledCost":"twelve"');
     const rows = await rowsOf(report.batch_id);
-    expect(rows.map((r) => r.line)).toEqual([2, 3, 5]);
+    expect(rows.map((r) => r.line)).toEqual([2, 3, 5, 9]);
+    // Tags that are no JSON object name nobody: the charge is loaded untagged, the text kept in extra.
+    expect(rows[3]).toMatchObject({ tags: '{}', billed_cost: '0.0000000000' });
+    expect(JSON.parse(String(rows[3]!.extra))).toEqual({ x_CostCenter: null, Tags: '{not json}' });
+    expect(report.notes).toEqual([expect.stringContaining('1 row(s) with Tags that are not a JSON object (line 9)')]);
     expect(rows[0]).toMatchObject({
       provider: 'SimCloud', billing_currency: 'USD', charge_category: 'Usage', charge_class: null,
       billed_cost: '12.5000000000', effective_cost: '10.0000000000',
@@ -134,6 +137,43 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
     await scratch.close();
     const report = await importBillFile(db.warehouse, parquet, { tenant: TENANT });
     expect(report).toMatchObject({ format: 'focus', rows_read: 3, rows_loaded: 3, rows_parked: 0 });
+  });
+
+  it('never fails a file for one odd row: repeated GCP labels, an Azure price × quantity too large, a quote left open mid-file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-odd-bills-'));
+    const write = async (name: string, text: string) => {
+      await writeFile(join(dir, name), text);
+      return importBillFile(db.warehouse, join(dir, name), { tenant: TENANT });
+    };
+    const gcp = await write(
+      'gcp.csv',
+      'billing_account_id,service.description,usage_start_time,usage_end_time,labels,cost,currency,cost_type,invoice.month,credits\n' +
+        'b1,Compute,2026-10-01T00:00:00Z,2026-10-01T01:00:00Z,"[{""key"":""tenant"",""value"":""acme""},{""key"":""Tenant"",""value"":""globex""}]",1.5,USD,regular,202610,[]\n',
+    );
+    expect(gcp).toMatchObject({ rows_loaded: 1, rows_parked: 0 });
+    expect((await rowsOf(gcp.batch_id)).map((r) => JSON.parse(String(r.tags)))).toEqual([{ tenant: 'acme', tenant__2: 'globex' }]);
+
+    const azure = await write(
+      'azure.csv',
+      'BillingAccountId,InvoiceId,BillingCurrencyCode,Date,ChargeType,CostInBillingCurrency,PayGPrice,Quantity,Tags\n' +
+        'b,I,USD,10/05/2026,Usage,1.5,99999999999999999999,99999999999999999999,"""tenant"": ""acme"", ""Tenant"": ""b"""\n',
+    );
+    expect(azure).toMatchObject({ rows_loaded: 1, rows_parked: 0 });
+    const [azureRow] = await db.warehouse.query('SELECT list_cost, tags FROM bill_rows WHERE batch_id = ?', [azure.batch_id]);
+    expect(azureRow).toMatchObject({ list_cost: null });
+    expect(JSON.parse(String(azureRow!.tags))).toEqual({ tenant: 'acme', tenant__2: 'b' });
+
+    const row = (cost: string, tags = '"{}"') => `a,I,USD,2026-10-01T00:00:00Z,2026-10-02T00:00:00Z,Usage,${cost},${cost},${tags}\n`;
+    const open = await write(
+      'open-quote.csv',
+      'BillingAccountId,InvoiceId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargeCategory,BilledCost,EffectiveCost,Tags\n' +
+        row('1') + row('2', '"{oops') + row('3') + row('4'),
+    );
+    // What is counted as loaded is what was written: no row vanishes between the count and the table.
+    expect(open.rows_loaded).toBe((await rowsOf(open.batch_id)).length);
+    expect(open.rows_loaded + open.rows_parked).toBe(open.rows_read);
+    expect(open.parked.map((p) => p.code)).toEqual(['BILL_ROW_MALFORMED']);
+    expect(open.notes.join()).toContain('lines are given as record numbers');
   });
 
   it('refuses a file that is no bill, naming it and what is missing', async () => {
