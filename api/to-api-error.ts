@@ -1,4 +1,5 @@
 import type { FastifyError } from 'fastify';
+import { isValueRefusal } from '../ingest/index.ts';
 import { WarehouseError } from '../warehouse/index.ts';
 import { ApiError } from './errors.ts';
 import { redactInternals } from './redact-internals.ts';
@@ -12,12 +13,16 @@ export function toApiError(error: FastifyError): ApiError {
       return new ApiError('UNSUPPORTED_MEDIA_TYPE');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError('BODY_TOO_LARGE');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError('URL_TOO_LONG');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new ApiError('BODY_NOT_JSON', error.message);
   }
   if (error instanceof SyntaxError) return new ApiError('BODY_NOT_JSON', error.message);
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return new ApiError('BAD_REQUEST', error.message);
+  // The engine refused a value the request carried (a number past BIGINT, text it cannot convert): the request's fault, not an outage.
+  if (error instanceof WarehouseError && isValueRefusal(error)) return new ApiError('VALUE_OUT_OF_RANGE');
   if (error instanceof WarehouseError) return new ApiError('WAREHOUSE_UNAVAILABLE');
   return new ApiError('INTERNAL');
 }

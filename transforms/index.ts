@@ -1,6 +1,6 @@
 export { compileProject, CompileError, type CompiledProject, type Sources } from './compile-project.ts';
 export { parseModelFile, MATERIALIZATIONS, GENERIC_TESTS, type ModelFile, type ModelConfig, type ColumnTest, type Materialization } from './model-file.ts';
-export { selectModels } from './select-models.ts';
+export { selectModels, SelectorError } from './select-models.ts';
 export { runProject, type ModelResult, type ModelStatus, type RunMode, type RunOptions } from './run-project.ts';
 export { renderModel, renderMacros } from './render-model.ts';
 export { manifest, runResults, writeArtifacts } from './artifacts.ts';

@@ -11,6 +11,11 @@ export function selectModels(project: CompiledProject, select: readonly string[]
   return project.order.filter((name) => chosen.has(name));
 }
 
+/** A selector that names no model of the project. */
+export class SelectorError extends Error {
+  override readonly name = 'SelectorError';
+}
+
 function union(project: CompiledProject, selectors: readonly string[]): Set<string> {
   const result = new Set<string>();
   for (const selector of selectors) for (const name of resolve(project, selector)) result.add(name);
@@ -24,7 +29,7 @@ function resolve(project: CompiledProject, selector: string): string[] {
   const names = base.startsWith('tag:')
     ? [...project.models.values()].filter((m) => m.config.tags.includes(base.slice(4))).map((m) => m.name)
     : [base];
-  if (!base.startsWith('tag:') && !project.models.has(base)) throw new Error(`selector "${selector}" names no model`);
+  if (!base.startsWith('tag:') && !project.models.has(base)) throw new SelectorError(`selector "${selector}" names no model`);
   return names.flatMap((name) => [
     name,
     ...(upstream ? walk(project.parents, name) : []),

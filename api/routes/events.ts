@@ -39,6 +39,7 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
       // event itself so that one bad event does not refuse a whole batch.
       validatorCompiler: () => () => true,
       config: {
+        eventBatch: true,
         // Data-plane ingest: decided (not receipted) once per request for the caller's tenant, and once per other tenant
         // its events claim (refuseUngrantedTenants); every event is then deduplicated or parked with its reason.
         gate: { action: 'write_events', resource: (request) => tenantEvents(request.principal!.tenant, request.principal!.region) },

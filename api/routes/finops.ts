@@ -37,7 +37,7 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
               items: {
                 type: 'object',
                 required: ['tenant', 'period', 'currency', 'cost'],
-                properties: { tenant: { type: 'string' }, period: period, currency: { type: 'string' }, cost: { type: 'string', pattern: '^-?[0-9]+([.][0-9]{1,10})?$' } },
+                properties: { tenant: { type: 'string', maxLength: 128 }, period: period, currency: { type: 'string', maxLength: 16 }, cost: { type: 'string', pattern: '^-?[0-9]{1,18}([.][0-9]{1,10})?$' } },
               },
             },
           },

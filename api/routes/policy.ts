@@ -41,7 +41,13 @@ export function policyRoutes(app: FastifyInstance, deps: { engine: PolicyEngine;
         throw error;
       }
       if (cases.length > MAX_CASES) throw new ApiError('POLICY_CASES_INVALID', `At most ${MAX_CASES} cases per call.`);
-      const results = runCases(deps.engine, 'body', cases);
+      let results;
+      try {
+        results = runCases(deps.engine, 'body', cases);
+      } catch (error) {
+        // The cases are the caller's: one the engine cannot evaluate (a principal that is no entity uid) is theirs to fix.
+        throw new ApiError('POLICY_CASES_INVALID', (error as Error).message);
+      }
       return {
         bundle: { name: deps.engine.bundle.name, revision: deps.engine.revision },
         passed: results.filter((r) => r.outcome === 'PASS').length,

@@ -92,7 +92,7 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
       schema: {
         summary: 'A consistency proof between two sizes of the tenant log, with a signed checkpoint at each',
         tags: ['provenance'],
-        querystring: { type: 'object', additionalProperties: false, required: ['from'], properties: { from: { type: 'integer', minimum: 1 }, to: { type: 'integer', minimum: 1 } } },
+        querystring: { type: 'object', additionalProperties: false, required: ['from'], properties: { from: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, to: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } },
         response: gatedErrorReplies,
       },
       config: { gate: { action: 'read', resource: own('Ledger') } },

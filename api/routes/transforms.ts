@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { BuildInProgressError, CompileError, listBuildRuns, type BuildGate, type LineageSink, type RunMode } from '../../transforms/index.ts';
+import { BuildInProgressError, CompileError, listBuildRuns, SelectorError, type BuildGate, type LineageSink, type RunMode } from '../../transforms/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { ApiError } from '../errors.ts';
 import { errorReplies } from '../route-schemas.ts';
@@ -63,6 +63,7 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
         });
       } catch (error) {
         if (error instanceof CompileError) throw new ApiError('MODELS_INVALID', error.message);
+        if (error instanceof SelectorError) throw new ApiError('SELECTOR_UNKNOWN', `The ${error.message}.`);
         if (error instanceof BuildInProgressError) throw new ApiError('BUILD_IN_PROGRESS', `${error.message}.`);
         throw error;
       }
@@ -78,6 +79,7 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
         querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 20 } } },
         response: errorReplies,
       },
+      config: { gate: { action: 'read', resource: (request) => ({ id: 'build-runs', tenant: request.principal!.tenant, kind: 'BuildRuns', data_class: 'internal', region: request.principal!.region }) } },
     },
     async (request) => ({ runs: await listBuildRuns(deps.warehouse, request.principal!.tenant, request.query.limit ?? 20) }),
   );

@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import { ApiError } from './errors.ts';
+import './json-body.ts';
+
+/**
+ * Refuses `Infinity`, `1e309` and the like where a route takes a number. Ajv
+ * coerces the text "Infinity" (or "1e400") into an infinite number and then
+ * skips `minimum`/`maximum`, which it checks only on finite numbers; so a
+ * schema alone lets `?limit=Infinity` through to the warehouse. Checked after
+ * validation, on what the handler would see: query, path parameters and the
+ * body's own fields.
+ */
+export function refuseNonFiniteNumbers(app: FastifyInstance): void {
+  app.addHook('preHandler', async (request) => {
+    // Events are screened one by one by the ingest pipeline, which parks such an event.
+    const body = request.routeOptions.config.eventBatch ? undefined : request.body;
+    for (const [part, values] of [['query', request.query], ['path', request.params], ['body', body]] as const) {
+      if (typeof values !== 'object' || values === null || Array.isArray(values)) continue;
+      for (const [name, value] of Object.entries(values)) {
+        if (typeof value === 'number' && !Number.isFinite(value)) {
+          throw new ApiError('QUERY_INVALID', `${part === 'body' ? 'Field' : part === 'path' ? 'Path parameter' : 'Parameter'} "${name}" must be a finite number.`);
+        }
+      }
+    }
+  });
+}
