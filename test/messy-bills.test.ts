@@ -156,6 +156,17 @@ describe.each(TEST_ENGINES)('a messy real-world bill on %s', (engine) => {
     const inv = Object.fromEntries(invoices.map((i) => [i.invoice_id, i]));
     expect(asUnits(inv['INV-A']!.unallocated_billed!)).toBe(['-3.33333333335', '7.77', '1.1', '1.2E-5', '2.5'].reduce((a, t) => a + storedUnits(t)!, 0n));
     expect(asUnits(inv['INV-B']!.unallocated_billed!)).toBe(['-0.000000000049', '0.3', '5'].reduce((a, t) => a + storedUnits(t)!, 0n));
+    // The first of colliding tenant keys is the tenant, the same on both engines (September's correction counts in September).
+    const attribution = await server.api.app.inject({
+      url: '/v1/finops/attribution?period=2026-10', headers: { authorization: `Bearer ${await server.api.token(OPERATOR, 'operator')}` },
+    });
+    const direct = (attribution.json().lines as Record<string, string>[]).filter((l) => l.allocation === 'direct');
+    expect(direct.map((l) => `${l.cost_tenant} ${l.currency} ${l.billed_cost}`).sort()).toEqual([
+      'acme USD 10.1234567890', // FOCUS line 2 (CUR's acme usage and its savings-plan negation cancel out)
+      'globex EUR -1.0000000001',
+      'globex USD 0.0416000001', // FOCUS line 3 (globex written first) and CUR line 3
+      'initech EUR 100.0000000000',
+    ]);
   });
 
 });
