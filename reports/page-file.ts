@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { unsupportedSyntax } from './page-syntax.ts';
 
 /** A report page as an analyst writes it for Evidence: markdown, named ```sql blocks, components. */
 export interface ReportPage {
@@ -10,6 +11,8 @@ export interface ReportPage {
   queries: Map<string, string>;
   /** The markdown with the SQL blocks taken out: prose and component tags. */
   body: string;
+  /** Evidence syntax the renderer does not support, as `file:line: construct: message`; such a page is not rendered. */
+  syntaxProblems: string[];
 }
 
 export class ReportPageError extends Error {
@@ -19,7 +22,9 @@ export class ReportPageError extends Error {
 const FRONT_MATTER = /^---\n([\s\S]*?)\n---\n/;
 const SQL_BLOCK = /^```sql[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\n([\s\S]*?)^```[ \t]*$/gm;
 
-export function parsePage(slug: string, text: string): ReportPage {
+/** `file` names the page in syntax problems (default `<slug>.md`). */
+export function parsePage(slug: string, text: string, file = `${slug}.md`): ReportPage {
+  const syntaxProblems = unsupportedSyntax(text).map((p) => `${file}:${p.line}: ${p.construct}: ${p.message}`);
   const front = FRONT_MATTER.exec(text);
   const meta = (front ? parse(front[1]!) : {}) as { title?: unknown; description?: unknown } | null;
   let body = front ? text.slice(front[0].length) : text;
@@ -31,5 +36,5 @@ export function parsePage(slug: string, text: string): ReportPage {
   });
   const heading = /^#\s+(.+)$/m.exec(body)?.[1];
   const title = typeof meta?.title === 'string' ? meta.title : (heading ?? slug);
-  return { slug, title, description: typeof meta?.description === 'string' ? meta.description : undefined, queries, body };
+  return { slug, title, description: typeof meta?.description === 'string' ? meta.description : undefined, queries, body, syntaxProblems };
 }

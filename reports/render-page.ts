@@ -26,10 +26,19 @@ export interface RenderContext {
 }
 
 const TENANT = /\$\{\s*tenant\s*\}/g;
+const CHAINED = /\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}/g;
+/** `FROM ${q}` / `JOIN ${q}`: reads of chained queries. */
+const CHAINED_FROM = /\b(?:FROM|JOIN)\s+\$\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}/gi;
+/** `${q}, other` or `${q} AS a, other`: a comma join, which may read a table. */
+const COMMA_JOIN = /\$\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\s*(?:(?:AS\s+)?[A-Za-z_]\w*\s*)?,/i;
+/** A FROM or JOIN that is not a chained query: a table read (or a subquery whose reads are found in turn). */
+const READS_A_TABLE = /\b(?:FROM|JOIN)\s+(?!\()/i;
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Runs a page's queries (each scoped to the tenant) and renders it to one self-contained HTML document. */
 export async function renderPage(page: ReportPage, context: RenderContext): Promise<RenderedPage> {
+  // Unsupported syntax fails the whole page: rendering the rest would show the construct as raw text.
+  if (page.syntaxProblems.length) return { html: layout(page, context, problemList(page.syntaxProblems)), results: new Map(), problems: [...page.syntaxProblems] };
   const { results, problems } = await runQueries(page, context);
   return renderBody(page, context, results, problems);
 }
@@ -38,9 +47,12 @@ export async function renderPage(page: ReportPage, context: RenderContext): Prom
 export async function runQueries(page: ReportPage, context: Pick<RenderContext, 'warehouse' | 'tenant'>): Promise<{ results: Map<string, Row[]>; problems: string[] }> {
   const results = new Map<string, Row[]>();
   const problems: string[] = [];
-  for (const [name, sql] of page.queries) {
-    if (!sql.match(TENANT)) {
-      problems.push(`query ${name} is not scoped to a tenant: it must use \${tenant}`);
+  for (const name of page.queries.keys()) {
+    let sql: string;
+    try {
+      sql = tenantScopedQuery(name, page.queries);
+    } catch (error) {
+      problems.push((error as Error).message);
       continue;
     }
     const params = [...sql.matchAll(TENANT)].map(() => context.tenant);
@@ -63,8 +75,29 @@ async function renderBody(page: ReportPage, context: RenderContext, results: Map
     }
   });
   const content = insertComponents(await marked.parse(markdown), html);
-  const errors = problems.length ? `<div class="error"><strong>This page has problems:</strong><ul>${problems.map((p) => `<li>${escape(p)}</li>`).join('')}</ul></div>` : '';
-  return { html: layout(page, context, errors + content), results, problems };
+  return { html: layout(page, context, problemList(problems) + content), results, problems };
+}
+
+const problemList = (problems: string[]) =>
+  problems.length ? `<div class="error"><strong>This page has problems:</strong><ul>${problems.map((p) => `<li>${escape(p)}</li>`).join('')}</ul></div>` : '';
+
+/**
+ * A query with every `${other_query}` it chains replaced by that query as a
+ * subquery (Evidence's query chaining). A query must use `${tenant}` itself,
+ * or read only from chained queries, which are scoped in turn: then every row
+ * it sees is the tenant's.
+ */
+function tenantScopedQuery(name: string, queries: ReadonlyMap<string, string>, chain: string[] = []): string {
+  if (chain.includes(name)) throw new Error(`query ${chain[0]} chains itself: ${[...chain, name].join(' → ')}`);
+  const sql = queries.get(name)!;
+  const chained = [...sql.matchAll(CHAINED)].map((m) => m[1]!).filter((ref) => ref !== 'tenant');
+  for (const ref of chained) if (!queries.has(ref)) throw new Error(`query ${name} reads \${${ref}}, which is no query of this page`);
+  const readsOnlyChained = chained.length > 0 && !COMMA_JOIN.test(sql) && !READS_A_TABLE.test(sql.replace(CHAINED_FROM, ''));
+  if (!sql.match(TENANT) && !readsOnlyChained) {
+    const orChained = chained.length ? ', or read only from other queries (no table, no comma join)' : '';
+    throw new Error(`query ${name} is not scoped to a tenant: it must use \${tenant}${orChained}`);
+  }
+  return sql.replace(CHAINED, (whole, ref: string) => (ref === 'tenant' ? whole : `(${tenantScopedQuery(ref, queries, [...chain, name])})`));
 }
 
 function renderComponent(tag: ComponentTag, results: Map<string, Row[]>, page: ReportPage, context: RenderContext): string {

@@ -14,7 +14,7 @@ export async function loadPages(dir = PAGES_DIR): Promise<Map<string, ReportPage
     if (!entry.isFile() || !entry.name.endsWith('.md')) continue;
     const path = join(entry.parentPath, entry.name);
     const slug = relative(dir, path).replace(/\.md$/, '').split('\\').join('/');
-    pages.set(slug, parsePage(slug, await readFile(path, 'utf8')));
+    pages.set(slug, parsePage(slug, await readFile(path, 'utf8'), relative(process.cwd(), path)));
   }
   return new Map([...pages].sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { TENANT_ZERO } from '../../ingest/index.ts';
-import { buildSite } from '../../reports/site.ts';
+import { buildSite, loadPages, PAGES_DIR } from '../../reports/site.ts';
 import { migrateWarehouse, openWarehouse } from '../../warehouse/index.ts';
 import { loadConfig, warehouseConfig } from '../config.ts';
 
@@ -15,11 +15,12 @@ export function registerReports(program: Command): void {
     )
     .option('--out <dir>', 'where the site goes', 'reports/site')
     .option('--tenant <tenant>', 'whose data the pages show', TENANT_ZERO)
-    .action(async (options: { out: string; tenant: string }) => {
+    .option('--pages <dir>', 'the pages to build (markdown files, any depth)', PAGES_DIR)
+    .action(async (options: { out: string; tenant: string; pages: string }) => {
       const warehouse = await openWarehouse(warehouseConfig(loadConfig()));
       try {
         await migrateWarehouse(warehouse);
-        const report = await buildSite(warehouse, options.tenant, resolve(options.out));
+        const report = await buildSite(warehouse, options.tenant, resolve(options.out), await loadPages(resolve(options.pages)));
         for (const page of report.pages) {
           console.log(`${page.problems.length ? 'FAIL' : 'OK  '} ${page.slug} (${page.seconds.toFixed(2)} s) → ${page.file}`);
           for (const problem of page.problems) console.log(`     ${problem}`);
