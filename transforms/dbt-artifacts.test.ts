@@ -10,6 +10,7 @@ import { officialSchema } from '../test/support/official-schema.ts';
 import { buildProject } from './build-project.ts';
 
 const MODELS = fileURLToPath(new URL('../models/', import.meta.url));
+const RUNNABLE = fileURLToPath(new URL('./fixtures/runnable/', import.meta.url));
 
 type Node = { resource_type: string; depends_on?: { nodes: string[] }; attached_node?: string };
 type Result = { unique_id: string; status: string; compiled: boolean | null; compiled_code: string | null; relation_name: string | null; failures: number | null };
@@ -47,5 +48,13 @@ describe.each(TEST_ENGINES)('dbt artifacts of a real build on %s', (engine) => {
     expect(staged.compiled_code).toMatch(/SELECT/i);
     const test = runResults.results.find((r) => r.unique_id.startsWith('test.'))!;
     expect(test).toMatchObject({ status: 'pass', failures: 0, compiled: true, compiled_code: expect.stringMatching(/SELECT count\(\*\) AS failures/) });
+
+    // A build with a failed model and a skipped one is as valid.
+    const failing = join(target, 'failing');
+    await buildProject(db.warehouse, { modelsDir: RUNNABLE, targetDir: failing, tenant: 'acme', trigger: 'cli' });
+    const failedRun = JSON.parse(await readFile(join(failing, 'run_results.json'), 'utf8')) as { results: Result[] };
+    expect(failedRun.results.map((r) => r.status)).toEqual(expect.arrayContaining(['success', 'error', 'skipped']));
+    expect((await officialSchema('dbt/manifest-v12.json'))(JSON.parse(await readFile(join(failing, 'manifest.json'), 'utf8')))).toEqual([]);
+    expect((await officialSchema('dbt/run-results-v6.json'))(failedRun)).toEqual([]);
   });
 });
