@@ -121,6 +121,14 @@ describe.each(TEST_ENGINES)('Reads decided by the policy engine on %s', (engine)
     expect(platformWriter.json()).toMatchObject({ code: 'POLICY_DENIED', reasons: [] });
   });
 
+  it("decides reads of the tenant's events and builds: a partner sees none of them", async () => {
+    for (const url of ['/v1/events', '/v1/events/stats', '/v1/transforms/runs']) {
+      const refused = await call(partner, url);
+      expect([refused.statusCode, refused.json().reasons], url).toEqual([403, ['partner-public-data-only']]);
+      expect((await call(await server.api.principal('rita', 'acme', 'reader'), url)).statusCode, url).toBe(200);
+    }
+  });
+
   it('decides usage reads and builds by policy, not by hand-written role checks', async () => {
     const usage = await call(await server.api.principal('gus', 'globex', 'admin'), '/v1/tenants/acme/usage?meter=policy.decisions_total');
     expect(usage.json()).toMatchObject({ code: 'POLICY_DENIED', reasons: ['tenant-isolation'] });

@@ -80,6 +80,7 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
         },
         response: { 200: eventPageSchema, ...errorReplies },
       },
+      config: { gate: { action: 'read', resource: (request) => tenantEvents(request.principal!.tenant, request.principal!.region) } },
     },
     async (request) => {
       const { type, from, to, limit, cursor } = request.query;
@@ -101,6 +102,7 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
         tags: ['events'],
         response: { 200: eventStatsSchema, ...errorReplies },
       },
+      config: { gate: { action: 'read', resource: (request) => tenantEvents(request.principal!.tenant, request.principal!.region) } },
     },
     async (request) => {
       const tenant = request.principal!.tenant;
