@@ -64,6 +64,24 @@ function streamUpload(port: number, token: string, body: Readable, headers: Reco
   });
 }
 
+/** A request that sends its body only when the server answers 100 Continue. */
+function expectContinue(port: number, path: string, headers: Record<string, string>, body: string): Promise<{ continued: boolean; status: number }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path, headers: { ...headers, 'content-length': Buffer.byteLength(body), expect: '100-continue' } });
+    let continued = false;
+    req.on('continue', () => {
+      continued = true;
+      req.end(body);
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve({ continued, status: res.statusCode! }));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => (['EPIPE', 'ECONNRESET'].includes(error.code ?? '') ? undefined : reject(error)));
+    req.flushHeaders();
+  });
+}
+
 function generatedBill(rows: number, description: string): Readable {
   return Readable.from((function* () {
     yield HEADER;
@@ -104,6 +122,21 @@ describe('POST /v1/finops/bills: authorized on its headers, streamed to disk', (
     expect(readdirSync(uploads)).toEqual([]);
     const batches = await db.warehouse.query('SELECT batch_id FROM bill_batches');
     expect(batches).toEqual([]);
+  });
+
+  it('tells a client that sent Expect: 100-continue to send its upload only once the policy allowed it', async () => {
+    const port = await listen();
+    const bill = async (role: Role) =>
+      expectContinue(port, '/v1/finops/bills?file_name=expect.csv', { authorization: `Bearer ${await server.api.token(OPERATOR, role)}`, 'content-type': 'text/csv' }, SMALL_BILL);
+    // Refused: answered without a 100 Continue, so the body is never sent.
+    expect(await bill('reader')).toEqual({ continued: false, status: 403 });
+    expect(await bill('operator')).toEqual({ continued: true, status: 200 });
+    // Other routes answer 100 Continue once the caller is authenticated.
+    const event = JSON.stringify({ specversion: '1.0', id: 'e-1', source: 'test', type: 'test.expect', tenantid: OPERATOR, policyversion: '1' });
+    const events = (token?: string) =>
+      expectContinue(port, '/v1/events', { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/cloudevents+json' }, event);
+    expect(await events(await server.api.token(OPERATOR, 'writer'))).toEqual({ continued: true, status: 202 });
+    expect(await events()).toEqual({ continued: false, status: 401 });
   });
 
   it('lets only admins and operators import (the Cedar decision, nothing else), with a receipt committed to the file\'s SHA-256', async () => {

@@ -6,6 +6,7 @@ import type { ResourceAttributes } from '../../policies/index.ts';
 import { BILL_FORMATS, BillFileError, importBillFile, type BillFormat } from '../../ingest/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { ApiError } from '../errors.ts';
+import { answerExpectContinue, continueUpload } from '../expect-continue.ts';
 import { errorReplies } from '../route-schemas.ts';
 import { storeUpload } from '../upload-file.ts';
 
@@ -36,11 +37,13 @@ const ownBills = (request: FastifyRequest): ResourceAttributes => ({
  * a byte of the body is read; an allowed upload is streamed to a file (hashed
  * on the way, size-capped), its receipt committed to that SHA-256, and only
  * then imported. A refused upload is answered with `Connection: close`, so its
- * body is never read. The stream parser lives in this plugin's scope only.
+ * body is never read (and a client that sent `Expect: 100-continue` never sends
+ * it). The stream parser lives in this plugin's scope only.
  */
 export function billUploadRoutes(app: FastifyInstance, options: BillUploadOptions): void {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BILL_BYTES;
   const dir = options.dir ?? tmpdir();
+  answerExpectContinue(app);
   void app.register(async (scope) => {
     scope.addContentTypeParser(BILL_TYPES, (_request, payload, done) => done(null, payload));
 
@@ -67,13 +70,14 @@ export function billUploadRoutes(app: FastifyInstance, options: BillUploadOption
           return payload;
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const body = request.body as Readable | undefined;
         if (!body || typeof body.pipe !== 'function') {
           throw new ApiError('BAD_REQUEST', `Send the file as the body, with Content-Type ${BILL_TYPES.join(' or ')}.`);
         }
         const fileName = request.query.file_name ?? 'bill.csv';
         const declared = request.headers['content-length'];
+        if (declared === undefined || Number(declared) <= maxBytes) continueUpload(request, reply);
         const upload = await storeUpload(body, {
           dir,
           maxBytes,
