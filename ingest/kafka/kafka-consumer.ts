@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
-import { parseNdjsonLine } from '../ndjson.ts';
 import { UnparsedEvent, type IngestPipeline, type IngestResult } from '../pipeline.ts';
+import { eventCandidateOf } from './kafka-message.ts';
 
 export interface KafkaConsumerOptions {
   brokers: string[];
@@ -44,8 +44,9 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 
 /**
- * Streams CloudEvents (structured JSON, one per message) from Kafka into the
- * warehouse through the shared ingest pipeline, exactly once in effect:
+ * Streams CloudEvents (one per message, structured or binary mode: see
+ * kafka-message.ts) from Kafka into the warehouse through the shared ingest
+ * pipeline, exactly once in effect:
  * offsets are committed only after a batch is durably written, and a batch
  * delivered again after a crash is absorbed by the (tenant, source, id) dedupe.
  * Only a warehouse that refuses writes holds a partition: a message refused for
@@ -113,15 +114,11 @@ export class KafkaIngestConsumer {
     if (batch.messages.length === 0) return;
     const started = performance.now();
     const candidates = messages.map((message) => {
-      const value = message.value ?? Buffer.alloc(0);
-      if (value.length > this.maxBytes) {
-        return new UnparsedEvent(value.toString('utf8'), `${value.length} bytes; the limit is ${this.maxBytes}`, 'EVENT_TOO_LARGE');
-      }
       // A message that breaks reading is dead-lettered like any refused one: it never holds the partition.
       try {
-        return parseNdjsonLine(value.toString('utf8'));
+        return eventCandidateOf(message, this.maxBytes);
       } catch (error) {
-        return new UnparsedEvent(value.toString('utf8'), (error as Error).message, 'EVENT_INVALID_ATTRIBUTE');
+        return new UnparsedEvent(message.value?.toString('utf8') ?? '', (error as Error).message, 'EVENT_INVALID_ATTRIBUTE');
       }
     });
 

@@ -1,6 +1,8 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { CloudEvent } from '../../schemas/index.ts';
 
+const STRUCTURED_HEADERS = { 'content-type': 'application/cloudevents+json; charset=utf-8' };
+
 /**
  * The producer side of the Kafka ingest mode: publishes validated events,
  * keyed by tenant (one tenant's events stay in order), with acks from all
@@ -24,7 +26,8 @@ export class KafkaEventPublisher {
     await this.producer.send({
       topic: this.topic,
       acks: -1,
-      messages: events.map((event) => ({ key: event.tenantid, value: JSON.stringify(event) })),
+      // Structured mode, said so in the header the CloudEvents Kafka binding reads.
+      messages: events.map((event) => ({ key: event.tenantid, value: JSON.stringify(event), headers: STRUCTURED_HEADERS })),
     });
   }
 
