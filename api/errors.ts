@@ -1,4 +1,4 @@
-import { REJECTION_CODES } from '../ingest/index.ts';
+import { MAX_JSON_DEPTH, REJECTION_CODES } from '../ingest/index.ts';
 
 /**
  * Every error the API answers with: a stable code for machines, an HTTP
@@ -19,12 +19,15 @@ export const API_ERRORS = {
   BODY_NOT_JSON: [400, 'The request body is not valid JSON.'],
   BODY_NOT_EVENTS: [400, 'The body must be one event (a JSON object) or a batch (a JSON array of events).'],
   BODY_TOO_LARGE: [413, 'The request body is larger than the server accepts.'],
+  BODY_TOO_DEEP: [400, `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays.`],
   BATCH_TOO_LARGE: [413, 'The batch has more events than the server accepts in one request; split it.'],
   UNSUPPORTED_MEDIA_TYPE: [415, 'Send events as application/cloudevents+json, application/cloudevents-batch+json, application/json or application/x-ndjson, or one event in CloudEvents binary mode (ce- headers).'],
   CLOUDEVENTS_MODE_UNSUPPORTED: [415, 'That CloudEvents content mode or event format is not accepted: send binary mode (ce- headers, one event), structured application/cloudevents+json or batched application/cloudevents-batch+json.'],
   CLOUDEVENTS_HEADER_INVALID: [400, 'A ce- header value is not valid percent-encoded UTF-8 (CloudEvents HTTP binding, 3.1.3.2).'],
   BAD_REQUEST: [400, 'The request is malformed.'],
   QUERY_INVALID: [400, 'A query parameter is not valid.'],
+  VALUE_OUT_OF_RANGE: [400, 'A value in the request is outside what the warehouse can store or compare (a number too large, text it cannot read).'],
+  URL_TOO_LONG: [414, 'A path segment of the URL is longer than the server accepts.'],
   CURSOR_INVALID: [400, 'The cursor is not one this server issued; start again without it.'],
   METER_UNKNOWN: [404, 'There is no such meter.'],
   METER_NOT_BUILT: [409, 'That meter has not been built yet.'],
@@ -35,6 +38,7 @@ export const API_ERRORS = {
   SCENARIO_INVALID: [400, 'The pricing what-if cannot be simulated.'],
   PRICING_INVALID: [409, 'The price table (models/finops/pricing.yaml) is missing or has problems; every problem is listed.'],
   INVOICE_NOT_FOUND: [404, 'There is no such invoice.'],
+  SELECTOR_UNKNOWN: [400, 'A model selector (`select`, `exclude`) names no model of the project.'],
   MODELS_INVALID: [400, 'The SQL models do not compile; every problem is listed.'],
   BUILD_IN_PROGRESS: [409, 'A build is already running; try again when it is done.'],
   POLICY_DENIED: [403, 'The policy engine denied this action; `decision_id` finds the decision, with its reasons, in the decision log.'],

@@ -6,6 +6,8 @@ import type { Warehouse } from '../warehouse/index.ts';
 import type { TokenAuthority } from './auth.ts';
 import { ApiError, errorResponseSchema } from './errors.ts';
 import { errorBody, toApiError } from './to-api-error.ts';
+import { depthLimitedJsonParser } from './json-body.ts';
+import { refuseNonFiniteNumbers } from './finite-numbers.ts';
 import './fastify-types.ts';
 import { PlatformMetrics } from './metrics.ts';
 import { SelfMetering } from './self-metering.ts';
@@ -118,12 +120,21 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     logController: new TokenSafeLogController({ disableRequestLogging: options.logLevel !== 'debug' }),
     // Behind a TLS-terminating proxy, x-forwarded-proto tells the report cookie it travels over https.
     trustProxy: options.trustProxy ?? false,
+    // Errors the router raises before any route (a path segment past maxParamLength, a malformed URL) answer from the catalogue too.
+    frameworkErrors: (error, _request, reply) => {
+      const apiError = toApiError(error);
+      // (The reply here is typed for no route in particular.)
+      return reply.code(apiError.statusCode as never).send(errorBody(apiError) as never);
+    },
   });
   capConnectionsPerIp(app.server, limits.maxConnectionsPerIp);
   const metrics = new PlatformMetrics();
   const pipeline = new IngestPipeline(options.warehouse, { dedupeWindowDays: options.dedupeWindowDays });
 
-  app.addContentTypeParser(CLOUDEVENT_TYPES, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // JSON nested deeper than MAX_JSON_DEPTH is refused (or, in an event batch, parked) before it is parsed.
+  const jsonParser = depthLimitedJsonParser(app);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(['application/json', ...CLOUDEVENT_TYPES], { parseAs: 'string' }, jsonParser);
   // NDJSON is split and parsed line by line in the route, so one bad line is parked, not the request refused.
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.addSchema(cloudEventSchema);
@@ -170,6 +181,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ code: 'NOT_FOUND', message: `There is no ${request.method} ${request.url}.` }),
   );
+  refuseNonFiniteNumbers(app);
 
   const env = options.policy?.env ?? DEFAULT_ENV;
   const region = options.policy?.region ?? DEFAULT_REGION;
@@ -196,7 +208,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   if (publisher) app.addHook('onClose', () => closeWithin('Kafka publisher close', closeStepMs, () => publisher.close(), app.log));
   // The events routes read bodies by CloudEvents content mode (binary mode takes any Content-Type): their own parser, in their own scope.
   void app.register(async (scope) => {
-    registerEventBodyParser(scope, scope.getDefaultJsonParser('error', 'error'));
+    registerEventBodyParser(scope, jsonParser);
     eventRoutes(scope, {
       warehouse: options.warehouse,
       pipeline,

@@ -9,6 +9,7 @@ export { parseNdjson, toNdjson } from './ndjson.ts';
 export { binaryModeEvent, isJsonMediaType, mediaTypeOf, type BinaryModeEvent } from './binary-mode.ts';
 export { MAX_JSON_DEPTH, jsonDepth } from './json-depth.ts';
 export { parseEventArray, parseEventText } from './event-json.ts';
+export { isValueRefusal } from './value-refusal.ts';
 export { KafkaIngestConsumer, DEFAULT_MAX_MESSAGE_BYTES, type KafkaConsumerOptions, type BatchReport } from './kafka/kafka-consumer.ts';
 export { KafkaEventPublisher } from './kafka/kafka-publisher.ts';
 export * from './bills/index.ts';

@@ -45,6 +45,7 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
       // event itself so that one bad event does not refuse a whole batch.
       validatorCompiler: () => () => true,
       config: {
+        eventBatch: true,
         // Data-plane ingest: decided (not receipted) once per request for the caller's tenant, and once per other tenant
         // its events claim (refuseUngrantedTenants); every event is then deduplicated or parked with its reason.
         gate: { action: 'write_events', resource: (request) => tenantEvents(request.principal!.tenant, request.principal!.region) },
@@ -87,6 +88,7 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
         },
         response: { 200: eventPageSchema, ...errorReplies },
       },
+      config: { gate: { action: 'read', resource: (request) => tenantEvents(request.principal!.tenant, request.principal!.region) } },
     },
     async (request) => {
       const { type, from, to, limit, cursor } = request.query;
@@ -108,6 +110,7 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
         tags: ['events'],
         response: { 200: eventStatsSchema, ...errorReplies },
       },
+      config: { gate: { action: 'read', resource: (request) => tenantEvents(request.principal!.tenant, request.principal!.region) } },
     },
     async (request) => {
       const tenant = request.principal!.tenant;
