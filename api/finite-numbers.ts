@@ -15,7 +15,7 @@ export function refuseNonFiniteNumbers(app: FastifyInstance): void {
     // Events are screened one by one by the ingest pipeline, which parks such an event.
     const body = request.routeOptions.config.eventBatch ? undefined : request.body;
     for (const [part, values] of [['query', request.query], ['path', request.params], ['body', body]] as const) {
-      if (typeof values !== 'object' || values === null || Array.isArray(values)) continue;
+      if (!isPlainObject(values)) continue;
       for (const [name, value] of Object.entries(values)) {
         if (typeof value === 'number' && !Number.isFinite(value)) {
           throw new ApiError('QUERY_INVALID', `${part === 'body' ? 'Field' : part === 'path' ? 'Path parameter' : 'Parameter'} "${name}" must be a finite number.`);
@@ -23,4 +23,10 @@ export function refuseNonFiniteNumbers(app: FastifyInstance): void {
       }
     }
   });
+}
+
+/** A parsed JSON object or query (Fastify's has a prototype of its own), not an array, a Buffer or an upload's stream. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.isBuffer(value)) return false;
+  return typeof (value as { pipe?: unknown }).pipe !== 'function';
 }
