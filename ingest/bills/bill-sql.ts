@@ -29,7 +29,7 @@ function timestamp(text: string): string {
  * `bill_tag_key`: a tag key trimmed, lowercased, every run of other characters one "_", no "_" at
  * either end; a key with no letter or digit is "_". Such a key never contains "__".
  * `bill_tag_value`: the value as text (nested JSON as its JSON text), trimmed; '', NULL and "NULL" are null.
- * `bill_tags`: a JSON object's entries in the order written, keys normalized; when several keys
+ * `bill_tag_object`: an object's normalized keys and values, in the order written; when several keys
  * normalize alike (`"Tenant"`, `" tenant "`, a key written twice) the first keeps the key and the
  * n-th becomes `<key>__<n>`, so every value is kept and "__" cannot clash with a normalized key.
  */
@@ -37,10 +37,12 @@ export const BILL_MACROS = [
   `CREATE MACRO bill_tag_key(k) AS coalesce(nullif(trim(regexp_replace(lower(trim(k)), '[^a-z0-9]+', '_', 'g'), '_'), ''), '_')`,
   `CREATE MACRO bill_tag_value(v) AS CASE WHEN upper(trim(v)) IN ('', 'NULL') THEN NULL ELSE trim(v) END`,
   `CREATE MACRO bill_tag_rank(keys, i) AS len(list_filter(keys[1:i - 1], x -> x = keys[i]))`,
-  `CREATE MACRO bill_tag_object(keys, vals) AS CAST(to_json(map_from_entries(list_transform(range(1, len(keys) + 1), i -> struct_pack(
-     k := CASE WHEN bill_tag_rank(keys, i) = 0 THEN keys[i] ELSE keys[i] || '__' || (bill_tag_rank(keys, i) + 1) END,
-     v := bill_tag_value(vals[i]))))) AS VARCHAR)`,
-  `CREATE MACRO bill_tags(j) AS bill_tag_object(list_transform(json_keys(j), k -> bill_tag_key(k)), json_extract_string(j, '$.*'))`,
+  // Distinct keys (the usual case) need no numbering; only colliding ones pay for it.
+  `CREATE MACRO bill_tag_object(keys, vals) AS CAST(to_json(map_from_entries(CASE WHEN len(list_distinct(keys)) = len(keys)
+     THEN list_transform(range(1, len(keys) + 1), i -> struct_pack(k := keys[i], v := bill_tag_value(vals[i])))
+     ELSE list_transform(range(1, len(keys) + 1), i -> struct_pack(
+       k := CASE WHEN bill_tag_rank(keys, i) = 0 THEN keys[i] ELSE keys[i] || '__' || (bill_tag_rank(keys, i) + 1) END,
+       v := bill_tag_value(vals[i]))) END)) AS VARCHAR)`,
 ];
 
 /** Whether a Tags text is a JSON object (anything else is kept in `extra` and the row loaded untagged). */
@@ -49,12 +51,22 @@ function tagsReadable(text: string): string {
 }
 
 /**
- * Tags as a JSON object with keys normalized (`bill_tags`): `{" Tenant ": "acme", "Cost Center": 7}` reads as
+ * The mapped rows with the Tags object taken apart once: `tags_readable`, the normalized keys
+ * (`tag_keys`) and the values (`tag_values`) in the order written.
+ */
+function withTagEntries(): string {
+  const text = quote('Tags');
+  return `(SELECT *,
+    CASE WHEN tags_readable THEN list_transform(json_keys(${text}), k -> bill_tag_key(k)) END AS tag_keys,
+    CASE WHEN tags_readable THEN json_extract_string(${text}, '$.*') END AS tag_values
+  FROM (SELECT *, ${tagsReadable(text)} AS tags_readable FROM mapped) read_tags) mapped`;
+}
+
+/**
+ * Tags as a JSON object with keys normalized (`bill_tag_object`): `{" Tenant ": "acme", "Cost Center": 7}` reads as
  * `{"tenant":"acme","cost_center":"7"}`. Missing or not an object: `{}`.
  */
-function tags(text: string): string {
-  return `CASE WHEN ${text} IS NOT NULL AND ${tagsReadable(text)} THEN bill_tags(${text}) ELSE '{}' END`;
-}
+const TAGS = `CASE WHEN tags_readable THEN bill_tag_object(tag_keys, tag_values) ELSE '{}' END`;
 
 /**
  * A money or quantity text as a plain decimal: a leading currency sign and
@@ -83,7 +95,7 @@ function typed({ focus, kind }: FocusColumn): TypedColumn {
       };
     case 'tags':
       // Tags name who a charge is for, never whether it was charged: unreadable ones do not park the row.
-      return { value: tags(text) };
+      return { value: TAGS };
     case 'category': {
       const canonical = `CASE lower(${text}) ${CHARGE_CATEGORIES.map((c) => `WHEN ${literal(c.toLowerCase())} THEN ${literal(c)}`).join(' ')} END`;
       return {
@@ -121,12 +133,12 @@ export function typedBillSelect(): string {
     return `${value} AS ${column.column}`;
   });
   const tagsText = quote('Tags');
-  const unreadableTags = `${tagsText} IS NOT NULL AND NOT ${tagsReadable(tagsText)}`;
+  const unreadableTags = `${tagsText} IS NOT NULL AND NOT tags_readable`;
   return `SELECT record, ${values.join(',\n  ')},
   CASE WHEN ${unreadableTags} THEN CAST(json_merge_patch(extra, json_object('Tags', ${tagsText})) AS VARCHAR) ELSE extra END AS extra,
   coalesce(${unreadableTags}, false) AS tags_unreadable,
   CASE ${problems.map((p) => `WHEN ${p.when} THEN ${literal(p.focus)}`).join(' ')} END AS problem_column,
   CASE ${problems.map((p) => `WHEN ${p.when} THEN ${literal(p.code)}`).join(' ')} END AS problem_code,
   CASE ${problems.map((p) => `WHEN ${p.when} THEN ${p.reason}`).join(' ')} END AS problem_reason
-FROM mapped`;
+FROM ${withTagEntries()}`;
 }
