@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from './index.ts';
 import { readReceipt } from '../ledger/index.ts';
 import { useApi } from '../test/support/api.ts';
@@ -98,6 +98,7 @@ const retained = () => {
 describe('POST /v1/finops/bills: authorized on its headers, streamed to disk', () => {
   const db = useWarehouse('duckdb');
   const uploads = mkdtempSync(join(tmpdir(), 'companyos-upload-test-'));
+  afterAll(() => rmSync(uploads, { recursive: true, force: true }));
   const server = useApi(db, { billUploads: { maxBytes: 64 * 1024 * 1024, dir: uploads } });
   const listen = async () => {
     await server.api.app.listen({ port: 0, host: '127.0.0.1' });
