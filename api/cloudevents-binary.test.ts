@@ -212,7 +212,7 @@ describe.each(TEST_ENGINES)('CloudEvents content modes over HTTP on %s', (engine
 
   it('parks binary-mode JSON data nested too deep (EVENT_TOO_DEEP), as it parks such an event of a batch', async () => {
     const deep = `${'['.repeat(70)}1${']'.repeat(70)}`;
-    const response = await binaryPost({ 'content-type': 'application/json' }, deep);
+    const response = await binaryPost({ 'content-type': 'application/vnd.companyos.decision+json' }, deep);
     expect(response.statusCode).toBe(202);
     expect(response.json()).toMatchObject({ accepted: 0, rejected: [{ index: 0, code: 'EVENT_TOO_DEEP' }] });
   });
