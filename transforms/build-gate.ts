@@ -8,21 +8,36 @@ export class BuildInProgressError extends Error {
   }
 }
 
+/** The one build slot, taken: `BuildGate.run` builds with it; `release` gives it back unused (idempotent). */
+export interface BuildSlot {
+  release(): void;
+}
+
 /** One build at a time per warehouse: the build API and the schedule share it, and a second caller is refused, not queued. */
 export class BuildGate {
-  private running: Date | undefined;
+  private holder: { since: Date } | undefined;
 
   get busy(): boolean {
-    return this.running !== undefined;
+    return this.holder !== undefined;
   }
 
-  async run(warehouse: Warehouse, request: BuildRequest): Promise<BuildReport> {
-    if (this.running) throw new BuildInProgressError(this.running);
-    this.running = new Date();
+  /** Takes the slot now (BuildInProgressError when it is taken), so a caller can refuse before it commits to building. */
+  reserve(): BuildSlot {
+    if (this.holder) throw new BuildInProgressError(this.holder.since);
+    const holder = { since: new Date() };
+    this.holder = holder;
+    return {
+      release: () => {
+        if (this.holder === holder) this.holder = undefined;
+      },
+    };
+  }
+
+  async run(warehouse: Warehouse, request: BuildRequest, slot: BuildSlot = this.reserve()): Promise<BuildReport> {
     try {
       return await buildProject(warehouse, request);
     } finally {
-      this.running = undefined;
+      slot.release();
     }
   }
 }

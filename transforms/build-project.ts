@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Warehouse } from '../warehouse/index.ts';
 import { manifest, relationNamespace, runResults, writeArtifacts, type ArtifactContext } from './artifacts.ts';
-import { compileProject } from './compile-project.ts';
+import { compileProject, type CompiledProject } from './compile-project.ts';
 import { LineageRecorder, type LineageSink } from './lineage/lineage-recorder.ts';
 import { PROJECT_NAME, RAW_SOURCES } from './raw-sources.ts';
 import { runProject, type ModelResult, type RunMode, type RunOptions } from './run-project.ts';
@@ -24,6 +24,8 @@ export interface BuildRequest {
   trigger: BuildTrigger;
   /** Also sends the OpenLineage events here (COMPANYOS_OPENLINEAGE_URL). */
   lineageSink?: LineageSink;
+  /** The project as already compiled from `modelsDir` (by a caller that checked it first). */
+  project?: CompiledProject;
 }
 
 export interface BuildReport {
@@ -43,7 +45,7 @@ const BUILD_RUN_COLUMNS = ['tenant_id', 'run_id', 'trigger', 'started_at', 'fini
  * what `companyos build | run | test | seed`, the build API and the schedule all do.
  */
 export async function buildProject(warehouse: Warehouse, request: BuildRequest): Promise<BuildReport> {
-  const project = await compileProject(resolve(request.modelsDir), RAW_SOURCES);
+  const project = request.project ?? (await compileProject(resolve(request.modelsDir), RAW_SOURCES));
   const mode = request.mode ?? 'build';
   const models = selectModels(project, request.select ?? [], request.exclude ?? []);
   const started = new Date();

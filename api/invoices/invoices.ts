@@ -33,15 +33,29 @@ export interface GeneratedInvoice {
  * tenant imports never produces an invoice (or a plan, SLA tier or usage
  * share) of another tenant.
  */
-export async function generateInvoices(warehouse: Warehouse, issuer: string, period: string, webhook: WebhookConfig | undefined, platformTenant = TENANT_ZERO) {
-  await assertBuilt(warehouse, 'finops_tenant_charges');
+/** The month's SKU charges `issuer` may invoice (all its customers' for the platform operator, its own otherwise). */
+function chargesQuery(issuer: string, period: string, platformTenant: string, columns: string): [string, (string | Date)[]] {
   const [from, to] = periodRange(period);
   const ownOnly = issuer === platformTenant ? '' : ' AND cost_tenant = ?';
-  const rows = await warehouse.query(
-    `SELECT cost_tenant, currency, sku_kind, sku, revenue FROM finops_tenant_charges
-     WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ?${ownOnly} ORDER BY cost_tenant, sku_kind, sku`,
+  return [
+    `SELECT ${columns} FROM finops_tenant_charges WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ?${ownOnly}`,
     ownOnly ? [issuer, from, to, issuer] : [issuer, from, to],
-  );
+  ];
+}
+
+/** Refuses an invoice run that would do nothing: attribution not built (FINOPS_NOT_BUILT) or no charges in the month (NOTHING_TO_INVOICE). */
+export async function assertInvoiceable(warehouse: Warehouse, issuer: string, period: string, platformTenant = TENANT_ZERO): Promise<void> {
+  await assertBuilt(warehouse, 'finops_tenant_charges');
+  const [sql, params] = chargesQuery(issuer, period, platformTenant, 'count(*) AS charges');
+  const [row] = await warehouse.query(sql, params);
+  if (Number(row?.charges ?? 0) === 0) throw new ApiError('NOTHING_TO_INVOICE', `No charges in ${period}.`);
+}
+
+export async function generateInvoices(warehouse: Warehouse, issuer: string, period: string, webhook: WebhookConfig | undefined, platformTenant = TENANT_ZERO) {
+  await assertBuilt(warehouse, 'finops_tenant_charges');
+  const [from] = periodRange(period);
+  const [sql, params] = chargesQuery(issuer, period, platformTenant, 'cost_tenant, currency, sku_kind, sku, revenue');
+  const rows = await warehouse.query(`${sql} ORDER BY cost_tenant, sku_kind, sku`, params);
   const invoices = new Map<string, Invoice>();
   for (const r of rows) {
     const tenant = String(r.cost_tenant);

@@ -34,6 +34,8 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
             simulation_id: { type: 'string', maxLength: 128 },
             rows: {
               type: 'array',
+              // An empty list would be a receipted call that records nothing.
+              minItems: 1,
               items: {
                 type: 'object',
                 required: ['tenant', 'period', 'currency', 'cost'],

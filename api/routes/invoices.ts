@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { wantsCsv } from '../csv-reply.ts';
-import { generateInvoices, listInvoices, readDeliveries, readInvoice } from '../invoices/invoices.ts';
+import { assertInvoiceable, generateInvoices, listInvoices, readDeliveries, readInvoice } from '../invoices/invoices.ts';
 import { platformTenantOf } from '../policy/authorize.ts';
 import type { WebhookConfig } from '../invoices/webhook-delivery.ts';
 import { errorReplies, period } from '../route-schemas.ts';
@@ -42,6 +42,8 @@ export function invoiceRoutes(app: FastifyInstance, deps: { warehouse: Warehouse
           // Delivered invoices cannot be called back: the receipt comes first.
           receipt: 'before',
           resource: (request) => ({ id: 'invoices', tenant: request.principal!.tenant, kind: 'Invoices', data_class: 'confidential', region: request.principal!.region }),
+          // A run that would invoice nothing leaves no receipt.
+          ready: (request) => assertInvoiceable(deps.warehouse, request.principal!.tenant, (request.query as { period: string }).period, platformTenantOf(request)),
         },
       },
     },

@@ -1,5 +1,9 @@
-import type { FastifyInstance } from 'fastify';
-import { BuildInProgressError, CompileError, listBuildRuns, SelectorError, type BuildGate, type LineageSink, type RunMode } from '../../transforms/index.ts';
+import { resolve } from 'node:path';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  BuildInProgressError, compileProject, CompileError, listBuildRuns, RAW_SOURCES, selectModels, SelectorError,
+  type BuildGate, type BuildSlot, type CompiledProject, type LineageSink, type RunMode,
+} from '../../transforms/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { ApiError } from '../errors.ts';
 import { errorReplies } from '../route-schemas.ts';
@@ -15,9 +19,14 @@ export interface TransformRouteDeps {
   lineageSink?: LineageSink;
 }
 
+type BuildBody = { select?: string[]; exclude?: string[]; full_refresh?: boolean; mode?: RunMode; trigger?: 'api' | 'schedule' };
+
+/** What a build request was checked against before its receipt: the compiled project and the build slot it holds. */
+const prepared = new WeakMap<FastifyRequest, { project: CompiledProject; slot: BuildSlot }>();
+
 /** Builds run in the platform process (DuckDB's one writer), one at a time. */
 export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps): void {
-  app.post<{ Body: { select?: string[]; exclude?: string[]; full_refresh?: boolean; mode?: RunMode; trigger?: 'api' | 'schedule' } }>(
+  app.post<{ Body: BuildBody }>(
     '/v1/transforms/build',
     {
       schema: {
@@ -43,14 +52,25 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
           // A build rewrites every tenant's facts: it is the platform operator's, and cannot be undone.
           receipt: 'before',
           resource: (request) => ({ id: 'warehouse', tenant: deps.operatorTenant, kind: 'Warehouse', data_class: 'confidential', region: request.principal!.region }),
+          // Models that do not compile, an unknown selector or a build already running refuse the call before its receipt.
+          ready: async (request) => {
+            const body = (request.body ?? {}) as BuildBody;
+            const project = await asApiErrors(() => compileProject(resolve(deps.modelsDir), RAW_SOURCES));
+            await asApiErrors(async () => selectModels(project, body.select ?? [], body.exclude ?? []));
+            const slot = await asApiErrors(async () => deps.gate.reserve());
+            prepared.set(request, { project, slot });
+          },
         },
       },
+      // The slot goes back when the call ends without building (its receipt could not be written).
+      onResponse: async (request) => prepared.get(request)?.slot.release(),
     },
     async (request) => {
       // Cedar decided run_transforms on the operator tenant's warehouse: its admins and operators only.
       const principal = request.principal!;
-      try {
-        return await deps.gate.run(deps.warehouse, {
+      const { project, slot } = prepared.get(request)!;
+      return asApiErrors(() =>
+        deps.gate.run(deps.warehouse, {
           modelsDir: deps.modelsDir,
           targetDir: deps.targetDir,
           select: request.body?.select,
@@ -60,13 +80,9 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
           tenant: principal.tenant,
           trigger: request.body?.trigger ?? 'api',
           lineageSink: deps.lineageSink,
-        });
-      } catch (error) {
-        if (error instanceof CompileError) throw new ApiError('MODELS_INVALID', error.message);
-        if (error instanceof SelectorError) throw new ApiError('SELECTOR_UNKNOWN', `The ${error.message}.`);
-        if (error instanceof BuildInProgressError) throw new ApiError('BUILD_IN_PROGRESS', `${error.message}.`);
-        throw error;
-      }
+          project,
+        }, slot),
+      );
     },
   );
 
@@ -83,4 +99,15 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
     },
     async (request) => ({ runs: await listBuildRuns(deps.warehouse, request.principal!.tenant, request.query.limit ?? 20) }),
   );
+}
+
+async function asApiErrors<T>(act: () => Promise<T>): Promise<T> {
+  try {
+    return await act();
+  } catch (error) {
+    if (error instanceof CompileError) throw new ApiError('MODELS_INVALID', error.message);
+    if (error instanceof SelectorError) throw new ApiError('SELECTOR_UNKNOWN', `The ${error.message}.`);
+    if (error instanceof BuildInProgressError) throw new ApiError('BUILD_IN_PROGRESS', `${error.message}.`);
+    throw error;
+  }
 }
