@@ -37,6 +37,7 @@ export const API_ERRORS = {
   BILL_FILE_INVALID: [400, 'The bill file cannot be imported.'],
   SCENARIO_INVALID: [400, 'The pricing what-if cannot be simulated.'],
   PRICING_INVALID: [409, 'The price table (models/finops/pricing.yaml) is missing or has problems; every problem is listed.'],
+  NOTHING_TO_INVOICE: [409, 'There is nothing to invoice for that month: no SKU charges were attributed to it. Nothing was done.'],
   INVOICE_NOT_FOUND: [404, 'There is no such invoice.'],
   SELECTOR_UNKNOWN: [400, 'A model selector (`select`, `exclude`) names no model of the project.'],
   MODELS_INVALID: [400, 'The SQL models do not compile; every problem is listed.'],
