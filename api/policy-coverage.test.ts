@@ -4,6 +4,7 @@ import type { RouteEntry } from './policy/gate.ts';
 import { readReceipt } from '../ledger/index.ts';
 import { useApi } from '../test/support/api.ts';
 import { useWarehouse } from '../test/support/engines.ts';
+import { buildSimulatedFinops } from '../test/support/finops.ts';
 
 const OPERATOR = 'summit-internal';
 
@@ -11,7 +12,7 @@ const OPERATOR = 'summit-internal';
  * One valid call per privileged route. A privileged route without an example
  * fails the test: adding a route means showing here that it is gated and receipted.
  */
-const EXAMPLES: Record<string, { url: string; body?: unknown; contentType?: string; tenant?: string; byApprover?: boolean }> = {
+const EXAMPLES: Record<string, { url: string; body?: unknown; contentType?: string; tenant?: string; byApprover?: boolean; finopsBuilt?: boolean }> = {
   'POST /v1/entities': { url: '/v1/entities', body: { type: 'Asset', name: 'coverage' } },
   'POST /v1/entities::batch': { url: '/v1/entities:batch', body: { entities: [{ type: 'Person', name: 'coverage' }] } },
   'PATCH /v1/entities/:id': { url: '/v1/entities/ENTITY', body: { name: 'renamed' } },
@@ -22,8 +23,9 @@ const EXAMPLES: Record<string, { url: string; body?: unknown; contentType?: stri
   'POST /v1/provenance/evidence': { url: '/v1/provenance/evidence', body: { items: [{ kind: 'transcript', name: 'call.txt', content: Buffer.from('hello').toString('base64') }] } },
   'POST /v1/transforms/build': { url: '/v1/transforms/build', body: { mode: 'seed' }, tenant: OPERATOR },
   'POST /v1/finops/bills': { url: '/v1/finops/bills?file_name=empty.csv', body: 'BilledCost\n', contentType: 'text/csv' },
-  'POST /v1/finops/simulations/true-costs': { url: '/v1/finops/simulations/true-costs', body: { simulation_id: 'cov', rows: [] } },
-  'POST /v1/finops/invoices::generate': { url: '/v1/finops/invoices:generate?period=2026-10' },
+  'POST /v1/finops/simulations/true-costs': { url: '/v1/finops/simulations/true-costs', body: { simulation_id: 'cov', rows: [{ tenant: 'acme', period: '2026-10', currency: 'USD', cost: '1.00' }] } },
+  // A month with charges: a run with nothing to invoice is refused before any receipt.
+  'POST /v1/finops/invoices::generate': { url: '/v1/finops/invoices:generate?period=2026-10', tenant: OPERATOR, finopsBuilt: true },
 };
 
 describe('every privileged route is gated and receipted', () => {
@@ -74,6 +76,7 @@ describe('every privileged route is gated and receipted', () => {
       const admin = await tokenFor('ada', tenant, 'admin');
       const approver = await tokenFor('abe', tenant, 'approver');
       const ids = await fixtures(tenant, admin, approver);
+      if (EXAMPLES[`${route.method} ${route.url}`]!.finopsBuilt) await buildSimulatedFinops(db.warehouse, '/tmp/companyos-coverage-target');
       const partner = await tokenFor('pat', tenant, 'partner');
 
       const denied = await send(route, partner, ids);

@@ -29,6 +29,7 @@ export function lineageRoutes(app: FastifyInstance, deps: { warehouse: Warehouse
         },
         response: { ...errorReplies, 404: { $ref: 'Error#' }, 409: { $ref: 'Error#' } },
       },
+      config: { gate: { action: 'read', resource: (request) => ({ id: 'lineage', tenant: request.principal!.tenant, kind: 'Lineage', data_class: 'internal', region: request.principal!.region }) } },
     },
     async (request) => {
       const { node, direction = 'both', depth = 10 } = request.query;

@@ -17,6 +17,7 @@ export function quarantineRoutes(app: FastifyInstance, deps: { warehouse: Wareho
         },
         response: { 200: quarantinePageSchema, ...errorReplies },
       },
+      config: { gate: { action: 'read', resource: (request) => ({ id: 'quarantine', tenant: request.principal!.tenant, kind: 'Quarantine', data_class: 'internal', region: request.principal!.region }) } },
     },
     (request) => listQuarantine(deps.warehouse, request.principal!.tenant, request.query),
   );

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { toCsv } from '../../ingest/index.ts';
 import { loadPages, navigation } from '../../reports/site.ts';
 import { renderPage } from '../../reports/render-page.ts';
@@ -26,16 +26,38 @@ export function reportRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
     return reply.redirect(first ? `/reports/${first}` : '/openapi.json');
   });
 
-  app.get<{ Params: { '*': string } }>('/reports/*', { config: { browser: true }, schema: { hide: true } }, async (request, reply) => {
-    const path = request.params['*'].replace(/\/+$/, '');
-    const csv = /^(.+)\/([A-Za-z_][A-Za-z0-9_]*)\.csv$/.exec(path);
-    const slug = csv ? csv[1]! : path;
+  const servePage = async (slug: string, query: string | undefined, request: FastifyRequest, reply: FastifyReply) => {
     const page = (await pages).get(slug);
     if (!page) throw new ApiError('NOT_FOUND', `There is no report page ${slug}.`);
     const rendered = await renderPage(page, await context(request.principal!.tenant));
-    if (!csv) return reply.type('text/html; charset=utf-8').send(rendered.html);
-    const rows = rendered.results.get(csv[2]!);
-    if (!rows) throw new ApiError('NOT_FOUND', `The page ${slug} has no query ${csv[2]}.`);
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${csv[2]}.csv"`).send(toCsv(rows));
-  });
+    if (!query) return reply.type('text/html; charset=utf-8').send(rendered.html);
+    const rows = rendered.results.get(query);
+    if (!rows) throw new ApiError('NOT_FOUND', `The page ${slug} has no query ${query}.`);
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${query}.csv"`).send(toCsv(rows));
+  };
+  const pageOf = (request: FastifyRequest, prefix: string) => {
+    const path = prefix + (request.params as { '*': string })['*'].replace(/\/+$/, '');
+    const csv = /^(.+)\/([A-Za-z_][A-Za-z0-9_]*)\.csv$/.exec(path);
+    return { slug: csv ? csv[1]! : path, query: csv?.[2] };
+  };
+  const reports = (kind: string, dataClass: string) => (request: FastifyRequest) =>
+    ({ id: 'reports', tenant: request.principal!.tenant, kind, data_class: dataClass, region: request.principal!.region });
+
+  // FinOps pages show the tenant's costs: decided as read_costs, like the FinOps API; the other pages as a read.
+  app.get<{ Params: { '*': string } }>(
+    '/reports/finops/*',
+    { config: { browser: true, gate: { action: 'read_costs', resource: reports('CostReports', 'confidential') } }, schema: { hide: true } },
+    (request, reply) => {
+      const { slug, query } = pageOf(request, 'finops/');
+      return servePage(slug, query, request, reply);
+    },
+  );
+  app.get<{ Params: { '*': string } }>(
+    '/reports/*',
+    { config: { browser: true, gate: { action: 'read', resource: reports('Reports', 'internal') } }, schema: { hide: true } },
+    (request, reply) => {
+      const { slug, query } = pageOf(request, '');
+      return servePage(slug, query, request, reply);
+    },
+  );
 }
