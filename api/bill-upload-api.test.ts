@@ -162,7 +162,7 @@ describe('POST /v1/finops/bills: authorized on its headers, streamed to disk', (
     expect(allowed.sort()).toEqual(['admin', 'operator']);
     const trueCosts = async (role: Role) =>
       (await server.api.app.inject({
-        method: 'POST', url: '/v1/finops/simulations/true-costs', payload: { simulation_id: 's', rows: [] }, headers: { authorization: `Bearer ${await server.api.token(OPERATOR, role)}` },
+        method: 'POST', url: '/v1/finops/simulations/true-costs', payload: { simulation_id: 's', rows: [{ tenant: 'acme', period: '2026-10', currency: 'USD', cost: '1.00' }] }, headers: { authorization: `Bearer ${await server.api.token(OPERATOR, role)}` },
       })).statusCode;
     expect([await trueCosts('operator'), await trueCosts('writer'), await trueCosts('reader')]).toEqual([200, 403, 403]);
   });

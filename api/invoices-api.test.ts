@@ -150,10 +150,11 @@ describe.each(TEST_ENGINES)('Invoices on %s', (engine) => {
     await buildProject(db.warehouse, { modelsDir: MODELS, targetDir: TARGET, select: ['+tag:finops'], tenant: OPERATOR, trigger: 'api' });
 
     const ours = (await generate()).json();
-    const theirs = (await generate('2026-10', RIVAL)).json();
+    const theirs = await generate('2026-10', RIVAL);
     expect(ours.invoices.map((i: { invoice_id: string }) => i.invoice_id)).toEqual(['sim-tenant-001', 'sim-tenant-002', 'sim-tenant-003'].map((t) => `INV-202610-${t}@${OPERATOR}`));
-    // The rival's bill names the operator's customers, but it invoices only the rival itself (it has no cost of its own here).
-    expect(theirs.invoices).toEqual([]);
+    // The rival's bill names the operator's customers, but it invoices only the rival itself: it has no cost of its own here, so nothing (and no receipt).
+    expect([theirs.statusCode, theirs.json().code]).toEqual([409, 'NOTHING_TO_INVOICE']);
+    expect(theirs.headers['x-companyos-receipt']).toBeUndefined();
     const again = (await generate()).json();
     expect(again.invoices.map((i: { new_revision: boolean }) => i.new_revision)).toEqual([false, false, false]);
 

@@ -1,14 +1,14 @@
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ResourceAttributes } from '../../policies/index.ts';
+import type { FastifyInstance } from 'fastify';
 import { BILL_FORMATS, BillFileError, importBillFile, type BillFormat } from '../../ingest/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { ApiError } from '../errors.ts';
 import { answerExpectContinue, continueUpload } from '../expect-continue.ts';
 import { errorReplies } from '../route-schemas.ts';
 import { storeUpload } from '../upload-file.ts';
+import { ownResource } from '../policy/own-resource.ts';
 
 const BILL_TYPES = ['text/csv', 'application/octet-stream', 'application/vnd.apache.parquet'];
 
@@ -24,13 +24,7 @@ export interface BillUploadOptions {
 }
 
 /** Bills belong to the tenant that imports them. */
-const ownBills = (request: FastifyRequest): ResourceAttributes => ({
-  id: 'bills',
-  tenant: request.principal!.tenant,
-  kind: 'Bills',
-  data_class: 'confidential',
-  region: request.principal!.region,
-});
+const ownBills = ownResource('bills', 'Bills', 'confidential');
 
 /**
  * `POST /v1/finops/bills`: the policy decision is taken on the headers, before

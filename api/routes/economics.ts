@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { loadPricing, PricingFileError, type Pricing } from '../../transforms/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { replyTable } from '../csv-reply.ts';
@@ -7,13 +7,14 @@ import { platformTenantOf } from '../policy/authorize.ts';
 import type { GatedRoute } from '../policy/route-policy.ts';
 import { COGS_GROUPS, readCogs, readMargins, simulatePricing, type CogsGroup } from '../queries/economics.ts';
 import { errorReplies, period } from '../route-schemas.ts';
+import { ownResource } from '../policy/own-resource.ts';
 
 const built = { ...errorReplies, 409: { $ref: 'Error#' } } as const;
 
 /** COGS and margins are figures of the caller's own bills: decided as read_costs on them (policies/matrix.ts). */
 const readOwnCosts: GatedRoute = {
   action: 'read_costs',
-  resource: (request: FastifyRequest) => ({ id: 'bills', tenant: request.principal!.tenant, kind: 'Bills', data_class: 'confidential', region: request.principal!.region }),
+  resource: ownResource('bills', 'Bills', 'confidential'),
 };
 
 /**

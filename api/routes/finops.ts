@@ -1,10 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ResourceAttributes } from '../../policies/index.ts';
+import type { FastifyInstance } from 'fastify';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { replyTable } from '../csv-reply.ts';
 import { platformTenantOf } from '../policy/authorize.ts';
 import { COST_GROUPS, readAttribution, readFinopsSummary, readReconciliation, readTenantCost, recordTrueCosts, type CostGroup } from '../queries/finops.ts';
 import { errorReplies, period } from '../route-schemas.ts';
+import { ownResource } from '../policy/own-resource.ts';
 
 /**
  * FinOps: bills in, attribution and reconciliation out. Bills belong to the
@@ -12,13 +12,7 @@ import { errorReplies, period } from '../route-schemas.ts';
  * caller's own bills. Another tenant's cost is readable only by the operator.
  */
 /** Bills and their attribution belong to the tenant that imports them. */
-const ownBills = (request: FastifyRequest): ResourceAttributes => ({
-  id: 'bills',
-  tenant: request.principal!.tenant,
-  kind: 'Bills',
-  data_class: 'confidential',
-  region: request.principal!.region,
-});
+const ownBills = ownResource('bills', 'Bills', 'confidential');
 
 export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; operatorTenant: string }): void {
   app.post<{ Body: { simulation_id: string; rows: { tenant: string; period: string; currency: string; cost: string }[] } }>(

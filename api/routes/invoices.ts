@@ -1,17 +1,18 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { wantsCsv } from '../csv-reply.ts';
 import { assertInvoiceable, generateInvoices, listInvoices, readDeliveries, readInvoice } from '../invoices/invoices.ts';
 import { platformTenantOf } from '../policy/authorize.ts';
 import type { WebhookConfig } from '../invoices/webhook-delivery.ts';
 import { errorReplies, period } from '../route-schemas.ts';
+import { ownResource } from '../policy/own-resource.ts';
 
 const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 200 } }, required: ['id'] } as const;
 
 /** Invoices the caller issued or received: decided as read_invoices on its own (policies/matrix.ts). */
 const ownInvoices = {
   action: 'read_invoices',
-  resource: (request: FastifyRequest) => ({ id: 'invoices', tenant: request.principal!.tenant, kind: 'Invoices', data_class: 'confidential', region: request.principal!.region }),
+  resource: ownResource('invoices', 'Invoices', 'confidential'),
 } as const;
 
 /**
@@ -41,7 +42,7 @@ export function invoiceRoutes(app: FastifyInstance, deps: { warehouse: Warehouse
           action: 'generate_invoices',
           // Delivered invoices cannot be called back: the receipt comes first.
           receipt: 'before',
-          resource: (request) => ({ id: 'invoices', tenant: request.principal!.tenant, kind: 'Invoices', data_class: 'confidential', region: request.principal!.region }),
+          resource: ownResource('invoices', 'Invoices', 'confidential'),
           // A run that would invoice nothing leaves no receipt.
           ready: (request) => assertInvoiceable(deps.warehouse, request.principal!.tenant, (request.query as { period: string }).period, platformTenantOf(request)),
         },

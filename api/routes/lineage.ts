@@ -3,6 +3,7 @@ import { LineageNodeUnknownError, readLineageGraph, type LineageDirection } from
 import type { Warehouse } from '../../warehouse/index.ts';
 import { ApiError } from '../errors.ts';
 import { errorReplies } from '../route-schemas.ts';
+import { ownResource } from '../policy/own-resource.ts';
 
 export const MAX_LINEAGE_DEPTH = 50;
 
@@ -29,7 +30,7 @@ export function lineageRoutes(app: FastifyInstance, deps: { warehouse: Warehouse
         },
         response: { ...errorReplies, 404: { $ref: 'Error#' }, 409: { $ref: 'Error#' } },
       },
-      config: { gate: { action: 'read', resource: (request) => ({ id: 'lineage', tenant: request.principal!.tenant, kind: 'Lineage', data_class: 'internal', region: request.principal!.region }) } },
+      config: { gate: { action: 'read', resource: ownResource('lineage', 'Lineage') } },
     },
     async (request) => {
       const { node, direction = 'both', depth = 10 } = request.query;

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { listQuarantine } from '../queries/quarantine.ts';
 import { errorReplies, pageQuerySchema, quarantinePageSchema } from '../route-schemas.ts';
+import { ownResource } from '../policy/own-resource.ts';
 
 export function quarantineRoutes(app: FastifyInstance, deps: { warehouse: Warehouse }): void {
   app.get<{ Querystring: { reason?: string; limit: number; cursor?: string } }>(
@@ -17,7 +18,7 @@ export function quarantineRoutes(app: FastifyInstance, deps: { warehouse: Wareho
         },
         response: { 200: quarantinePageSchema, ...errorReplies },
       },
-      config: { gate: { action: 'read', resource: (request) => ({ id: 'quarantine', tenant: request.principal!.tenant, kind: 'Quarantine', data_class: 'internal', region: request.principal!.region }) } },
+      config: { gate: { action: 'read', resource: ownResource('quarantine', 'Quarantine') } },
     },
     (request) => listQuarantine(deps.warehouse, request.principal!.tenant, request.query),
   );

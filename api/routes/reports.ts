@@ -4,6 +4,7 @@ import { loadPages, navigation } from '../../reports/site.ts';
 import { renderPage } from '../../reports/render-page.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { ApiError } from '../errors.ts';
+import { ownResource } from '../policy/own-resource.ts';
 
 /**
  * The report pages, live: rendered per request from the warehouse, scoped to
@@ -40,13 +41,11 @@ export function reportRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
     const csv = /^(.+)\/([A-Za-z_][A-Za-z0-9_]*)\.csv$/.exec(path);
     return { slug: csv ? csv[1]! : path, query: csv?.[2] };
   };
-  const reports = (kind: string, dataClass: string) => (request: FastifyRequest) =>
-    ({ id: 'reports', tenant: request.principal!.tenant, kind, data_class: dataClass, region: request.principal!.region });
 
   // FinOps pages show the tenant's costs: decided as read_costs, like the FinOps API; the other pages as a read.
   app.get<{ Params: { '*': string } }>(
     '/reports/finops/*',
-    { config: { browser: true, gate: { action: 'read_costs', resource: reports('CostReports', 'confidential') } }, schema: { hide: true } },
+    { config: { browser: true, gate: { action: 'read_costs', resource: ownResource('reports', 'CostReports', 'confidential') } }, schema: { hide: true } },
     (request, reply) => {
       const { slug, query } = pageOf(request, 'finops/');
       return servePage(slug, query, request, reply);
@@ -54,7 +53,7 @@ export function reportRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
   );
   app.get<{ Params: { '*': string } }>(
     '/reports/*',
-    { config: { browser: true, gate: { action: 'read', resource: reports('Reports', 'internal') } }, schema: { hide: true } },
+    { config: { browser: true, gate: { action: 'read', resource: ownResource('reports', 'Reports') } }, schema: { hide: true } },
     (request, reply) => {
       const { slug, query } = pageOf(request, '');
       return servePage(slug, query, request, reply);

@@ -7,6 +7,7 @@ import {
 import type { Warehouse } from '../../warehouse/index.ts';
 import { ApiError } from '../errors.ts';
 import { errorReplies } from '../route-schemas.ts';
+import { ownResource } from '../policy/own-resource.ts';
 
 export interface TransformRouteDeps {
   warehouse: Warehouse;
@@ -95,7 +96,7 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
         querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 20 } } },
         response: errorReplies,
       },
-      config: { gate: { action: 'read', resource: (request) => ({ id: 'build-runs', tenant: request.principal!.tenant, kind: 'BuildRuns', data_class: 'internal', region: request.principal!.region }) } },
+      config: { gate: { action: 'read', resource: ownResource('build-runs', 'BuildRuns') } },
     },
     async (request) => ({ runs: await listBuildRuns(deps.warehouse, request.principal!.tenant, request.query.limit ?? 20) }),
   );
