@@ -10,19 +10,20 @@ describe.each(TEST_ENGINES)('the API measuring itself on %s', (engine) => {
     const alice = await api.principal('alice', 'acme', 'operator');
     const created = await api.app.inject({ method: 'POST', url: '/v1/entities', headers: { authorization: `Bearer ${alice}` }, payload: { type: 'Asset', name: 'a' } });
     expect(created.statusCode).toBe(201);
-    const refused = await api.app.inject({ method: 'GET', url: `/v1/entities/${created.json().id}`, headers: { authorization: `Bearer ${await api.principal('gus', 'globex', 'admin')}` } });
+    const refused = await api.app.inject({ method: 'GET', url: `/v1/entities/${created.json().id}`, headers: { authorization: `Bearer ${await api.principal('pat', 'acme', 'partner')}` } });
+    // A partner sees public records only (another tenant's id would answer 404, as one that does not exist).
     expect(refused.statusCode).toBe(403);
     await api.app.inject({ url: '/healthz' });
     await api.app.close();
 
     const rows = await db.warehouse.query<{ tenant_id: string; flow_type: string; data: string }>(
-      "SELECT tenant_id, flow_type, data FROM events WHERE type = 'api.requests_total' ORDER BY tenant_id",
+      "SELECT tenant_id, flow_type, data FROM events WHERE type = 'api.requests_total' ORDER BY tenant_id, flow_type",
     );
     expect(rows.map((r) => [r.tenant_id, r.flow_type])).toEqual([
+      ['acme', 'GET /v1/entities/:id'],
       ['acme', 'create-entity'],
-      ['globex', 'GET /v1/entities/:id'],
     ]);
-    const [create, denied] = rows.map((r) => JSON.parse(r.data));
+    const [denied, create] = rows.map((r) => JSON.parse(r.data));
     expect(create).toMatchObject({ route: '/v1/entities', method: 'POST', status: 201, outcome: 'ok', sample_rate: 1 });
     expect(create.latency_ms).toBeGreaterThan(0);
     // A refusal is the platform working: it does not spend the error budget.
