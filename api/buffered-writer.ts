@@ -5,8 +5,8 @@
  * because the warehouse blinked. Readers call `flush` first to see everything.
  *
  * Writes never overlap: what is pushed while one is in flight goes out as one
- * batch when it ends, so callers that need their rows stored (`persist`) share
- * commits instead of queueing one write each.
+ * batch when it ends, so callers that flush share commits instead of queueing
+ * one write each.
  */
 export class BufferedWriter<T> {
   private buffer: T[] = [];
@@ -30,12 +30,6 @@ export class BufferedWriter<T> {
   /** Resolves when everything pushed so far has been written (or has failed and is kept for the retry). */
   async flush(): Promise<void> {
     await this.scheduleBatch();
-  }
-
-  /** Resolves when everything pushed so far is stored; rejects when that write failed (the rows stay queued for the retry). */
-  async persist(): Promise<void> {
-    const error = await this.scheduleBatch();
-    if (error !== undefined) throw error;
   }
 
   async close(): Promise<void> {

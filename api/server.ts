@@ -188,6 +188,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const engine = new PolicyEngine(loadPolicyBundle(options.policy?.dir));
   const keyring = options.ledger?.keyring ?? (options.ledger?.keysDir ? await Keyring.open(options.ledger.keysDir, LEDGER_KEY_NAME) : Keyring.inMemory(LEDGER_KEY_NAME));
   const decisions = new DecisionLog(options.warehouse, app.log);
+  const recovered = await decisions.recoverFromReceipts(engine.bundle.name);
+  if (recovered > 0) app.log.warn({ recovered }, 'decisions cited by receipts but missing from the decision log (a kill before their batch was written) were restored from the receipts');
   const ledger = new LedgerStore(options.warehouse, keyring, app.log);
   const entities = new EntityStore(options.warehouse, region);
   const approvals = new ApprovalStore(options.warehouse);

@@ -1,3 +1,4 @@
+import { NAMESPACE } from '../../policies/engine.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SqlValue, Warehouse } from '../../warehouse/index.ts';
 import { BufferedWriter } from '../buffered-writer.ts';
@@ -26,6 +27,14 @@ export interface DecisionFilter {
   principal?: string;
   since?: Date;
   limit: number;
+}
+
+/** How far before the newest stored decision a receipt may still cite one that was lost. */
+const RECOVERY_MARGIN_MS = 60_000;
+
+interface ReceiptPayload {
+  subject: { name: string }[];
+  predicate: { receiptId: string; action: string; actor: string; decisionId: string; bundleRevision: string; time: string };
 }
 
 const COLUMNS = [
@@ -78,9 +87,50 @@ export class DecisionLog {
     return this.writer.flush();
   }
 
-  /** Like `flush`, but rejects when the write failed: a receipt may only cite a decision that is stored. */
-  persist(): Promise<void> {
-    return this.writer.persist();
+  /**
+   * Decisions are batched in memory, so a SIGKILL loses the last ~200 ms of them; receipts are not.
+   * On start, each receipt that cites a decision the log lacks gets it back, rebuilt from the signed
+   * receipt (principal, action, target, bundle revision, time; `erased` names what only memory held).
+   * Only receipts appended since shortly before the newest stored decision can cite a lost one.
+   */
+  async recoverFromReceipts(bundleName: string): Promise<number> {
+    const [newest] = await this.warehouse.query('SELECT max(decided_at) AS at FROM policy_decisions');
+    // An empty log answers NULL (DuckDB) or the zero date (ClickHouse): every receipt is then a candidate.
+    const newestAt = newest?.at instanceof Date ? newest.at.getTime() : NaN;
+    const since = new Date(Number.isFinite(newestAt) ? Math.max(0, newestAt - RECOVERY_MARGIN_MS) : 0);
+    const entries = await this.warehouse.query('SELECT tenant_id, entry FROM ledger_entries WHERE appended_at >= ?', [since]);
+    const cited = new Map(entries.map((row) => {
+      const payload = JSON.parse(Buffer.from((JSON.parse(String(row.entry)) as { payload: string }).payload, 'base64').toString('utf8')) as ReceiptPayload;
+      return [payload.predicate.decisionId, { tenant: String(row.tenant_id), payload }] as const;
+    }));
+    const known = new Set<string>();
+    const ids = [...cited.keys()];
+    for (let at = 0; at < ids.length; at += 500) {
+      const chunk = ids.slice(at, at + 500);
+      const rows = await this.warehouse.query(`SELECT decision_id FROM policy_decisions WHERE decision_id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+      for (const row of rows) known.add(String(row.decision_id));
+    }
+    const missing = [...cited].filter(([id]) => !known.has(id));
+    for (const [id, { tenant, payload }] of missing) {
+      const { predicate, subject } = payload;
+      this.record({
+        decision_id: id,
+        timestamp: predicate.time,
+        path: `cedar/${NAMESPACE}/${predicate.action}`,
+        input: { principal: predicate.actor, action: predicate.action, resource: subject[0]?.name ?? '', context: { recovered_from_receipt: predicate.receiptId } },
+        result: { decision: 'allow', reasons: [], errors: [] },
+        bundles: { [bundleName]: { revision: predicate.bundleRevision } },
+        erased: ['input.context', 'result.reasons', 'trace_id', 'method', 'route'],
+        masked: [],
+        trace_id: '',
+        tenant: predicate.actor.split('/')[0] ?? tenant,
+        resource_tenant: tenant,
+        method: '',
+        route: '',
+      });
+    }
+    await this.flush();
+    return missing.length;
   }
 
   close(): Promise<void> {

@@ -148,8 +148,6 @@ export class PolicyGate {
   }
 
   async receipt(tenant: string, action: string, gate: Authorization, draft: ReceiptDraft, body: string | Buffer): Promise<void> {
-    // The decision first: a committed receipt must never cite a decision that a SIGKILL kept out of the log.
-    await this.deps.decisions.persist();
     await appendReceipt(this.deps.ledger, { tenant, action, gate, draft, body });
     this.deps.metrics.observeReceipt(action);
   }
