@@ -144,15 +144,17 @@ describe('POST /v1/finops/bills: authorized on its headers, streamed to disk', (
     const allowed: Role[] = [];
     for (const role of ROLES) {
       const token = await server.api.token(OPERATOR, role);
+      // A file of its own per role: a file imported before is answered without an import (and without a receipt).
+      const bill = SMALL_BILL + row(3 + ROLES.indexOf(role));
       const reply = await server.api.app.inject({
-        method: 'POST', url: `/v1/finops/bills?file_name=${role}.csv`, payload: SMALL_BILL, headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+        method: 'POST', url: `/v1/finops/bills?file_name=${role}.csv`, payload: bill, headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
       });
       if (reply.statusCode === 200) {
         allowed.push(role);
         const receipt = await server.api.app.inject({ url: `/v1/provenance/receipts/${reply.headers['x-companyos-receipt']}`, headers: { authorization: `Bearer ${token}` } });
         const statement = readReceipt(receipt.json().envelope, server.api.app.ledgerStore.keyring.all());
         expect(statement.predicate).toMatchObject({ action: 'import_bills' });
-        expect(statement.subject).toEqual([{ name: 'Bills/bills', digest: { sha256: createHash('sha256').update(SMALL_BILL).digest('hex') } }]);
+        expect(statement.subject).toEqual([{ name: 'Bills/bills', digest: { sha256: createHash('sha256').update(bill).digest('hex') } }]);
       } else {
         expect([reply.statusCode, reply.json().code], `${role}: ${reply.body}`).toEqual([403, 'POLICY_DENIED']);
         expect(reply.json().decision_id).toMatch(/^[0-9a-f-]{36}$/);
@@ -165,6 +167,22 @@ describe('POST /v1/finops/bills: authorized on its headers, streamed to disk', (
         method: 'POST', url: '/v1/finops/simulations/true-costs', payload: { simulation_id: 's', rows: [{ tenant: 'acme', period: '2026-10', currency: 'USD', cost: '1.00' }] }, headers: { authorization: `Bearer ${await server.api.token(OPERATOR, role)}` },
       })).statusCode;
     expect([await trueCosts('operator'), await trueCosts('writer'), await trueCosts('reader')]).toEqual([200, 403, 403]);
+  });
+
+  it('answers a file imported before as it was, with no receipt: a receipt means an effect', async () => {
+    const token = await server.api.token(OPERATOR, 'operator');
+    const send = () => server.api.app.inject({
+      method: 'POST', url: '/v1/finops/bills?file_name=again.csv', payload: SMALL_BILL, headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+    });
+    const first = await send();
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.headers['x-companyos-receipt']).toMatch(/^rcpt-/);
+    const again = await send();
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json()).toMatchObject({ already_imported: true, batch_id: first.json().batch_id });
+    expect(again.headers['x-companyos-receipt']).toBeUndefined();
+    const [entries] = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM ledger_entries');
+    expect(Number(entries!.n)).toBe(1);
   });
 
   it('answers 413 to a file over the limit, declared or found while streaming, and leaves no file and no receipt behind', async () => {

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { BILL_FORMATS, BillFileError, importBillFile, type BillFormat } from '../../ingest/index.ts';
+import { BILL_FORMATS, BillFileError, findImportedBill, importBillFile, type BillFormat } from '../../ingest/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { ApiError } from '../errors.ts';
 import { answerExpectContinue, continueUpload } from '../expect-continue.ts';
@@ -79,6 +79,12 @@ export function billUploadRoutes(app: FastifyInstance, options: BillUploadOption
           declaredBytes: declared === undefined ? undefined : Number(declared),
         });
         try {
+          // A file imported before is answered as it was, writing nothing: no effect, no receipt.
+          const previous = await findImportedBill(options.warehouse, request.principal!.tenant, upload.sha256, fileName);
+          if (previous) {
+            request.receipt!.unchanged = true;
+            return previous;
+          }
           await request.commitReceipt?.(upload.sha256);
           return await importBillFile(options.warehouse, upload.path, {
             tenant: request.principal!.tenant, format: request.query.format, fileName, checksum: upload.sha256,

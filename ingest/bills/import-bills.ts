@@ -36,6 +36,20 @@ export interface BillImportReport {
 
 const SHOWN_PARKED = 50;
 
+/** The tenant's earlier import of the file with this SHA-256, answered as a re-import that writes nothing; undefined when there is none. */
+export async function findImportedBill(warehouse: Warehouse, tenant: string, checksum: string, fileName: string): Promise<BillImportReport | undefined> {
+  const [p] = await warehouse.query<{ batch_id: string; format: string; rows_read: number; rows_loaded: number; rows_parked: number }>(
+    'SELECT batch_id, format, rows_read, rows_loaded, rows_parked FROM bill_batches WHERE tenant_id = ? AND checksum = ? ORDER BY imported_at LIMIT 1',
+    [tenant, checksum],
+  );
+  if (!p) return undefined;
+  return {
+    batch_id: p.batch_id, file_name: fileName, checksum, format: p.format,
+    rows_read: Number(p.rows_read), rows_loaded: Number(p.rows_loaded), rows_parked: Number(p.rows_parked),
+    already_imported: true, notes: [], parked: [], seconds: 0,
+  };
+}
+
 /**
  * Imports one bill file as a batch: its rows into bill_rows, unreadable rows
  * parked in bill_rows_parked with their line and column, and the batch in
@@ -49,18 +63,8 @@ export async function importBillFile(warehouse: Warehouse, path: string, options
     throw error.code === 'ENOENT' ? new BillFileError(`${path}: no such file`) : error;
   });
   const fileName = options.fileName ?? basename(path);
-  const previous = await warehouse.query<{ batch_id: string; format: string; rows_read: number; rows_loaded: number; rows_parked: number }>(
-    'SELECT batch_id, format, rows_read, rows_loaded, rows_parked FROM bill_batches WHERE tenant_id = ? AND checksum = ? ORDER BY imported_at LIMIT 1',
-    [options.tenant, checksum],
-  );
-  if (previous[0]) {
-    const p = previous[0];
-    return {
-      batch_id: p.batch_id, file_name: fileName, checksum, format: p.format,
-      rows_read: Number(p.rows_read), rows_loaded: Number(p.rows_loaded), rows_parked: Number(p.rows_parked),
-      already_imported: true, notes: [], parked: [], seconds: (performance.now() - started) / 1000,
-    };
-  }
+  const previous = await findImportedBill(warehouse, options.tenant, checksum, fileName);
+  if (previous) return { ...previous, seconds: (performance.now() - started) / 1000 };
   const file = await BillFile.open(path, options.format);
   try {
     const batchId = randomUUID();
