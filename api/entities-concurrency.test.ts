@@ -79,7 +79,7 @@ describe.each(TEST_ENGINES)('Concurrent entity writes on %s', (engine) => {
     const onV1 = await Promise.all(Array.from({ length: N }, (_, i) => call(i % 2 ? 'olga' : 'alice', 'PATCH', '/v1/entities/hot', { name: `writer ${i}` }, { 'if-match': '"1"' })));
     expect(ok(onV1)).toHaveLength(1);
     expect(ok(onV1)[0]!.json().version).toBe(2);
-    expect(onV1.filter((r) => r.statusCode === 409).map((r) => [r.json().code, r.json().currentVersion])).toEqual(Array(N - 1).fill(['ENTITY_VERSION_CONFLICT', 2]));
+    expect(onV1.filter((r) => r.statusCode === 409).map((r) => [r.json().code, r.json().current_version])).toEqual(Array(N - 1).fill(['ENTITY_VERSION_CONFLICT', 2]));
 
     const blind = await Promise.all(Array.from({ length: N }, (_, i) => call('alice', 'PATCH', '/v1/entities/hot', { name: `blind ${i}`, attributes: { i } })));
     expect(ok(blind)).toHaveLength(N);

@@ -96,8 +96,8 @@ describe.each(TEST_ENGINES)('Entity writes on %s', (engine) => {
     expect([v2.statusCode, v2.json().version, v2.headers.etag]).toEqual([200, 2, '"2"']);
     const stale = await call(alice, 'PATCH', `/v1/entities/${asset.id}`, { name: 'lost' }, { 'if-match': '"1"' });
     expect(stale.statusCode).toBe(409);
-    expect(stale.json()).toMatchObject({ code: 'ENTITY_VERSION_CONFLICT', currentVersion: 2 });
-    expect((await call(alice, 'PATCH', `/v1/entities/${asset.id}`, { name: 'lost', version: 1 })).json()).toMatchObject({ code: 'ENTITY_VERSION_CONFLICT', currentVersion: 2 });
+    expect(stale.json()).toMatchObject({ code: 'ENTITY_VERSION_CONFLICT', current_version: 2 });
+    expect((await call(alice, 'PATCH', `/v1/entities/${asset.id}`, { name: 'lost', version: 1 })).json()).toMatchObject({ code: 'ENTITY_VERSION_CONFLICT', current_version: 2 });
     expect((await call(alice, 'PATCH', `/v1/entities/${asset.id}`, { name: 'v3', version: 2 })).json()).toMatchObject({ name: 'v3', version: 3 });
     expect((await call(alice, 'PATCH', `/v1/entities/${asset.id}`, { name: 'x' }, { 'if-match': 'yesterday' })).json().code).toBe('ENTITY_INVALID');
     expect((await call(alice, 'PATCH', `/v1/entities/${asset.id}`, { name: 'x', version: 2 }, { 'if-match': '"3"' })).json().code).toBe('ENTITY_INVALID');
@@ -108,7 +108,7 @@ describe.each(TEST_ENGINES)('Entity writes on %s', (engine) => {
     expect((await call(alice, 'DELETE', `/v1/entities/${asset.id}`)).statusCode).toBe(202);
     expect((await call(bob, 'POST', '/v1/approvals', { entityId: asset.id, action: 'delete', rationale: 'decommission: retired' })).statusCode).toBe(201);
     const staleDelete = await call(alice, 'DELETE', `/v1/entities/${asset.id}`, undefined, { 'if-match': '"4"' });
-    expect(staleDelete.json()).toMatchObject({ code: 'ENTITY_VERSION_CONFLICT', currentVersion: 5 });
+    expect(staleDelete.json()).toMatchObject({ code: 'ENTITY_VERSION_CONFLICT', current_version: 5 });
     const deleted = await call(alice, 'DELETE', `/v1/entities/${asset.id}`, undefined, { 'if-match': '"5"' });
     expect(deleted.json()).toMatchObject({ deleted: true, version: 6 });
     expect((await call(alice, 'GET', `/v1/entities/${asset.id}`)).statusCode).toBe(404);

@@ -51,7 +51,7 @@ export const API_ERRORS = {
   ENTITY_INVALID: [400, 'The entity is not valid.'],
   ENTITY_NOT_FOUND: [404, 'There is no such entity.'],
   ENTITY_EXISTS: [409, 'An entity with that id already exists.'],
-  ENTITY_VERSION_CONFLICT: [409, 'The entity has changed since the version you sent (If-Match or `version`); `currentVersion` is the latest.'],
+  ENTITY_VERSION_CONFLICT: [409, 'The entity has changed since the version you sent (If-Match or `version`); `current_version` is the latest.'],
   ENTITY_FIELD_IMMUTABLE: [400, 'An entity\'s id, type and tenant cannot be changed; create a new entity instead.'],
   EDGE_INVALID: [400, 'The edge is not valid.'],
   RECEIPT_NOT_FOUND: [404, 'There is no such receipt in this tenant\'s ledger.'],
@@ -92,15 +92,17 @@ export function errorCatalogue(): { code: string; status: number | null; message
   ];
 }
 
+/** The one error body every route answers with, whatever the status. */
 export const errorResponseSchema = {
   $id: 'Error',
+  description: 'An error: a catalogue code for machines and a sentence for people, with fields some codes add.',
   type: 'object',
   required: ['code', 'message'],
   properties: {
-    code: { type: 'string' },
-    message: { type: 'string' },
+    code: { type: 'string', enum: Object.keys(API_ERRORS) as ApiErrorCode[], description: 'A stable code from the error catalogue (`companyos errors`).' },
+    message: { type: 'string', description: 'What went wrong, for people.' },
     decision_id: { type: 'string', description: 'On POLICY_DENIED: the decision in `GET /v1/policy/decisions`.' },
     reasons: { type: 'array', items: { type: 'string' }, description: 'On POLICY_DENIED: the policies that denied.' },
-    currentVersion: { type: 'integer', description: 'On ENTITY_VERSION_CONFLICT: the entity\'s version now (send it as If-Match after reading it again).' },
+    current_version: { type: 'integer', description: 'On ENTITY_VERSION_CONFLICT: the entity\'s version now (send it as If-Match after reading it again).' },
   },
 } as const;

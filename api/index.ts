@@ -9,3 +9,4 @@ export { replyTable, wantsCsv } from './csv-reply.ts';
 export { readCogs, readMargins, simulatePricing, COGS_GROUPS, type CogsGroup } from './queries/economics.ts';
 export { generateInvoices, listInvoices, readInvoice, readDeliveries } from './invoices/invoices.ts';
 export { signWebhook, verifyWebhook, DEFAULT_WEBHOOK, SIGNATURE_HEADER, type WebhookConfig } from './invoices/webhook-delivery.ts';
+export { renderOpenApiDocument, formatOpenApiDocument, COMMITTED_OPENAPI, type OpenApiDocument } from './openapi/openapi-document.ts';

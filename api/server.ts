@@ -1,4 +1,8 @@
 import swagger from '@fastify/swagger';
+import { API_VERSION } from './openapi/api-version.ts';
+import { documentRoutes } from './openapi/document-routes.ts';
+import { acceptDeprecatedSpellings } from './openapi/deprecated-spellings.ts';
+import { API_TAGS } from './openapi/tags.ts';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { IngestPipeline, KafkaEventPublisher, KafkaIngestConsumer, type KafkaConsumerOptions } from '../ingest/index.ts';
 import { cloudEventSchema } from '../schemas/index.ts';
@@ -64,7 +68,6 @@ export interface ServerOptions {
   logStream?: LogStream;
   /** Trust X-Forwarded-* from the proxy in front (COMPANYOS_TRUST_PROXY): `true`, or the proxy's addresses. */
   trustProxy?: boolean | string;
-  version?: string;
   /** When given, the server also consumes these Kafka topics, through the same pipeline, from ready to close. */
   kafka?: Omit<KafkaConsumerOptions, 'onBatch' | 'onRetry'>;
   /**
@@ -139,14 +142,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.addSchema(cloudEventSchema);
   app.addSchema(errorResponseSchema);
+  documentRoutes(app);
+  acceptDeprecatedSpellings(app);
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: {
         title: 'CompanyOS platform API',
-        version: options.version ?? '0.0.0',
-        description: 'Metering events in, warehouse facts out. Every /v1 route needs a bearer token (`companyos token`).',
+        version: API_VERSION,
+        description: 'Metering events in, warehouse facts out. Every /v1 route needs a bearer token (`companyos token`). Fields are snake_case throughout (api/README.md).',
+        contact: { name: 'CompanyOS platform team' },
       },
+      servers: [{ url: 'http://127.0.0.1:8080', description: '`companyos start` on this machine (PORT, HOST)' }],
+      tags: [...API_TAGS],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       security: [{ bearer: [] }],
     },

@@ -12,6 +12,7 @@ import { registerSimulate } from './commands/simulate.ts';
 import { registerIngest } from './commands/ingest.ts';
 import { registerKafka } from './commands/kafka.ts';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerOpenApi } from './commands/openapi.ts';
 import { registerReadCommands } from './commands/read.ts';
 import { registerStart } from './commands/start.ts';
 import { registerToken } from './commands/token.ts';
@@ -41,6 +42,7 @@ registerPolicy(program);
 registerLedger(program);
 registerSlo(program);
 registerReports(program);
+registerOpenApi(program);
 program
   .command('errors')
   .description('List the API error and rejection codes with their meaning.')

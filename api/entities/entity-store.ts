@@ -216,7 +216,7 @@ export class EntityStore {
 
 /** A stale write: the caller saw another version than the latest. */
 export function versionConflict(latest: Entity): ApiError {
-  return new ApiError('ENTITY_VERSION_CONFLICT', `${latest.id} is at version ${latest.version}; read it again and retry.`, { currentVersion: latest.version });
+  return new ApiError('ENTITY_VERSION_CONFLICT', `${latest.id} is at version ${latest.version}; read it again and retry.`, { current_version: latest.version });
 }
 
 function toEntity(row: Row): Entity {

@@ -39,7 +39,7 @@ export function expectedVersion(request: FastifyRequest): number | undefined {
   return fromHeader ?? (inBody as number | undefined);
 }
 
-/** Refuses a write based on another version than the current one (409 with `currentVersion`). */
+/** Refuses a write based on another version than the current one (409 with `current_version`). */
 export function checkVersion(current: Entity, expected: number | undefined): void {
   if (expected !== undefined && expected !== current.version) throw versionConflict(current);
 }

@@ -166,7 +166,7 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
       schema: {
         summary: "Change an entity's name, data class, region or attributes (privileged: receipted)",
         description:
-          'Send the version you read as `If-Match: "<version>"` (or `version` in the body): a stale one answers 409 ENTITY_VERSION_CONFLICT with `currentVersion`. ' +
+          'Send the version you read as `If-Match: "<version>"` (or `version` in the body): a stale one answers 409 ENTITY_VERSION_CONFLICT with `current_version`. ' +
           'Without it the change applies to the current version. The new state is decided too (a data class or region the caller may not hold is refused); ' +
           'id, type and tenant cannot change (400 ENTITY_FIELD_IMMUTABLE). A change to the same values answers the entity, with no new version and no receipt.',
         tags: ['entities'],
