@@ -49,7 +49,7 @@ describe('the API contract, fuzzed: generated requests through the real server',
         if (!request) return;
         sent++;
         const reply = await send(request);
-        expect(replyProblems(op, reply), `${request.method} ${request.url} ${request.payload ?? ''}`.slice(0, 600)).toEqual([]);
+        expect(replyProblems(op, reply).join('; '), `${request.method} ${request.url} ${request.payload ?? ''}`.slice(0, 600)).toBe('');
       }),
       { numRuns: RUNS, seed: 20261201, endOnFailure: true },
     );
@@ -65,8 +65,8 @@ describe('the API contract, fuzzed: generated requests through the real server',
         sent++;
         const reply = await send(request);
         const where = `${request.violates}: ${request.method} ${request.url} ${request.payload ?? ''}`.slice(0, 600);
-        expect(refusalProblems(reply), where).toEqual([]);
-        expect(replyProblems(op, reply), where).toEqual([]);
+        expect(refusalProblems(reply).join('; '), where).toBe('');
+        expect(replyProblems(op, reply).join('; '), where).toBe('');
       }),
       { numRuns: RUNS, seed: 20261201, endOnFailure: true },
     );
