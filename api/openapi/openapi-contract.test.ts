@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { COMMITTED_OPENAPI, formatOpenApiDocument, renderOpenApiDocument, type OpenApiDocument } from './openapi-document.ts';
 import { formatProblem, lintOpenApi } from './openapi-lint.ts';
@@ -18,6 +19,14 @@ describe('the OpenAPI contract', async () => {
 
   it('is the committed one (api/openapi.json): run `npm run openapi:write` and commit it with the change', () => {
     expect(formatOpenApiDocument(served)).toBe(readFileSync(COMMITTED_OPENAPI, 'utf8'));
+  });
+
+  it('validates against the OAI\'s OpenAPI 3.1 schema (test/data/openapi)', () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+    // Ajv does not follow this schema's `$dynamicRef: "#meta"` (a Schema Object is "any object or boolean" there): point them at that definition statically.
+    const text = readFileSync(new URL('../../test/data/openapi/oas-3.1-schema-2025-11-23.json', import.meta.url), 'utf8');
+    const validate = ajv.compile(JSON.parse(text.replaceAll('"$dynamicRef": "#meta"', '"$ref": "#/$defs/schema"')) as object);
+    expect(validate(served) ? [] : validate.errors).toEqual([]);
   });
 
   it('is valid OpenAPI 3.1 with no error or warning from Spectral (spectral:oas) or Redocly (recommended)', { timeout: 60_000 }, async () => {
