@@ -74,7 +74,7 @@ describe.each(TEST_ENGINES)('Decision log across tenants on %s', (engine) => {
 
   it('keeps decisions within one tenant whole', async () => {
     const created = await server.api.app.inject({
-      method: 'POST', url: '/v1/entities', headers: { authorization: `Bearer ${acmeAdmin}` }, payload: { type: 'Asset', name: 'kept', dataClass: 'confidential' },
+      method: 'POST', url: '/v1/entities', headers: { authorization: `Bearer ${acmeAdmin}` }, payload: { type: 'Asset', name: 'kept', data_class: 'confidential' },
     });
     expect(created.statusCode, created.body).toBe(201);
     const [entry] = await decisions(acmeAdmin, '?action=create');

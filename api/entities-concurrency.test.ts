@@ -119,9 +119,9 @@ describe.each(TEST_ENGINES)('Concurrent entity writes on %s', (engine) => {
     await call('alice', 'POST', '/v1/entities', { id: 'doomed', type: 'Asset', name: 'doomed' });
     const pending = await Promise.all(Array.from({ length: N }, () => call('alice', 'DELETE', '/v1/entities/doomed')));
     expect(statuses(pending)).toEqual(Array(N).fill(202));
-    expect(new Set(pending.map((r) => r.json().approvalRequestId)).size).toBe(1);
+    expect(new Set(pending.map((r) => r.json().approval_request_id)).size).toBe(1);
 
-    const approvals = await Promise.all(Array.from({ length: N }, (_, i) => call(`approver${i}`, 'POST', '/v1/approvals', { entityId: 'doomed', action: 'delete', rationale: `decommission: approver ${i} agrees` })));
+    const approvals = await Promise.all(Array.from({ length: N }, (_, i) => call(`approver${i}`, 'POST', '/v1/approvals', { entity_id: 'doomed', action: 'delete', rationale: `decommission: approver ${i} agrees` })));
     expect(ok(approvals)).toHaveLength(1);
     expect(approvals.filter((r) => r.statusCode === 409).map((r) => r.json().code)).toEqual(Array(N - 1).fill('APPROVAL_ALREADY_SATISFIED'));
 

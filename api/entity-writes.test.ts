@@ -37,13 +37,13 @@ describe.each(TEST_ENGINES)('Entity writes on %s', (engine) => {
   async function create(body: Record<string, unknown>, who = alice, on = api) {
     const response = await call(who, 'POST', '/v1/entities', body, {}, on);
     expect(response.statusCode, response.body).toBe(201);
-    return response.json() as { id: string; version: number; receiptId: string };
+    return response.json() as { id: string; version: number; receipt_id: string };
   }
 
   it('item 3: a PATCH is decided on the state it would produce too; id, type and tenant cannot change', async () => {
-    const asset = await create({ type: 'Asset', name: 'db-1', dataClass: 'internal' }, wanda);
+    const asset = await create({ type: 'Asset', name: 'db-1', data_class: 'internal' }, wanda);
     // This dev server refuses restricted records to everyone: a writer cannot make one restricted.
-    const restricted = await call(wanda, 'PATCH', `/v1/entities/${asset.id}`, { dataClass: 'restricted' });
+    const restricted = await call(wanda, 'PATCH', `/v1/entities/${asset.id}`, { data_class: 'restricted' });
     expect([restricted.statusCode, restricted.json().code]).toEqual([403, 'POLICY_DENIED']);
     expect(restricted.json().reasons).toContain('restricted-data-prod-only');
     for (const [field, value] of [['tenant', 'globex'], ['type', 'Person'], ['id', 'other-id']] as const) {
@@ -53,19 +53,19 @@ describe.each(TEST_ENGINES)('Entity writes on %s', (engine) => {
     // Sending them back unchanged (a read, edited) is fine.
     const edited = await call(alice, 'PATCH', `/v1/entities/${asset.id}`, { id: asset.id, type: 'Asset', tenant: 'acme', name: 'db-1b' });
     expect(edited.statusCode, edited.body).toBe(200);
-    expect((await call(alice, 'GET', `/v1/entities/${asset.id}`)).json()).toMatchObject({ tenant: 'acme', type: 'Asset', name: 'db-1b', dataClass: 'internal', version: 2 });
+    expect((await call(alice, 'GET', `/v1/entities/${asset.id}`)).json()).toMatchObject({ tenant: 'acme', type: 'Asset', name: 'db-1b', data_class: 'internal', version: 2 });
 
     // A prod server in eu-west-1 holds restricted records of its own region only: moving one away is refused, and so is a batch hiding one.
     const prod = await serve({ env: 'prod', region: 'eu-west-1' });
     const euAdmin = await prod.tokens.mint({ tenant: 'acme', roles: ['admin'], subject: 'ada', env: 'prod', region: 'eu-west-1' });
-    const secret = await create({ type: 'Asset', name: 'keys', dataClass: 'restricted', region: 'eu-west-1' }, euAdmin, prod);
+    const secret = await create({ type: 'Asset', name: 'keys', data_class: 'restricted', region: 'eu-west-1' }, euAdmin, prod);
     const moved = await call(euAdmin, 'PATCH', `/v1/entities/${secret.id}`, { region: 'us-east-1' }, {}, prod);
     expect([moved.statusCode, moved.json().code]).toEqual([403, 'POLICY_DENIED']);
     expect(moved.json().reasons).toContain('restricted-data-residency');
     const batch = await call(euAdmin, 'POST', '/v1/entities:batch', {
       entities: [
-        { type: 'Asset', name: 'eu keys', dataClass: 'restricted', region: 'eu-west-1' },
-        { type: 'Asset', name: 'us keys', dataClass: 'restricted', region: 'us-east-1' },
+        { type: 'Asset', name: 'eu keys', data_class: 'restricted', region: 'eu-west-1' },
+        { type: 'Asset', name: 'us keys', data_class: 'restricted', region: 'us-east-1' },
       ],
     }, {}, prod);
     expect([batch.statusCode, batch.json().code]).toEqual([403, 'POLICY_DENIED']);
@@ -77,7 +77,7 @@ describe.each(TEST_ENGINES)('Entity writes on %s', (engine) => {
     for (const [what, who, url, body] of [
       ['edge', usWriter, '/v1/edges', { type: 'GOVERNS', from: hub.id, to: secret.id }],
       ['batch edge', usWriter, '/v1/entities:batch', { entities: [{ id: 'new-node', type: 'Asset', name: 'n' }], edges: [{ type: 'OWNS', from: 'new-node', to: secret.id }] }],
-      ['entitlement', usOperator, `/v1/entities/${hub.id}/entitlements`, { subjectId: secret.id, entitlement: 'run' }],
+      ['entitlement', usOperator, `/v1/entities/${hub.id}/entitlements`, { subject_id: secret.id, entitlement: 'run' }],
     ] as const) {
       const linked = await call(who, 'POST', url, body, {}, prod);
       expect([linked.statusCode, linked.json().code], what).toEqual([403, 'POLICY_DENIED']);
@@ -106,7 +106,7 @@ describe.each(TEST_ENGINES)('Entity writes on %s', (engine) => {
     expect((await call(alice, 'PATCH', `/v1/entities/${asset.id}`, { name: 'v5' })).json()).toMatchObject({ version: 5 });
 
     expect((await call(alice, 'DELETE', `/v1/entities/${asset.id}`)).statusCode).toBe(202);
-    expect((await call(bob, 'POST', '/v1/approvals', { entityId: asset.id, action: 'delete', rationale: 'decommission: retired' })).statusCode).toBe(201);
+    expect((await call(bob, 'POST', '/v1/approvals', { entity_id: asset.id, action: 'delete', rationale: 'decommission: retired' })).statusCode).toBe(201);
     const staleDelete = await call(alice, 'DELETE', `/v1/entities/${asset.id}`, undefined, { 'if-match': '"4"' });
     expect(staleDelete.json()).toMatchObject({ code: 'ENTITY_VERSION_CONFLICT', current_version: 5 });
     const deleted = await call(alice, 'DELETE', `/v1/entities/${asset.id}`, undefined, { 'if-match': '"5"' });
@@ -117,13 +117,13 @@ describe.each(TEST_ENGINES)('Entity writes on %s', (engine) => {
   it('item 8: a satisfied request takes no second approval (409); the delete it allows runs once, with one receipt, and consumes it', async () => {
     const asset = await create({ type: 'Asset', name: 'once' });
     expect((await call(alice, 'DELETE', `/v1/entities/${asset.id}`)).statusCode).toBe(202);
-    const first = await call(bob, 'POST', '/v1/approvals', { entityId: asset.id, action: 'delete', rationale: 'decommission: retired' });
+    const first = await call(bob, 'POST', '/v1/approvals', { entity_id: asset.id, action: 'delete', rationale: 'decommission: retired' });
     expect(first.statusCode, first.body).toBe(201);
-    const second = await call(carol, 'POST', '/v1/approvals', { entityId: asset.id, action: 'delete', rationale: 'decommission: retired too' });
+    const second = await call(carol, 'POST', '/v1/approvals', { entity_id: asset.id, action: 'delete', rationale: 'decommission: retired too' });
     expect([second.statusCode, second.json().code]).toEqual([409, 'APPROVAL_ALREADY_SATISFIED']);
-    const byId = await call(carol, 'POST', '/v1/approvals', { entityId: asset.id, action: 'delete', rationale: 'decommission: retired', requestId: first.json().requestId });
+    const byId = await call(carol, 'POST', '/v1/approvals', { entity_id: asset.id, action: 'delete', rationale: 'decommission: retired', request_id: first.json().request_id });
     expect([byId.statusCode, byId.json().code]).toEqual([409, 'APPROVAL_ALREADY_SATISFIED']);
-    const never = await call(carol, 'POST', '/v1/approvals', { entityId: asset.id, action: 'delete', rationale: 'decommission: retired', requestId: 'no-such-request' });
+    const never = await call(carol, 'POST', '/v1/approvals', { entity_id: asset.id, action: 'delete', rationale: 'decommission: retired', request_id: 'no-such-request' });
     expect([never.statusCode, never.json().code]).toEqual([409, 'APPROVAL_NOT_REQUESTED']);
 
     const deleted = await call(alice, 'DELETE', `/v1/entities/${asset.id}`);
@@ -142,7 +142,7 @@ describe.each(TEST_ENGINES)('Entity writes on %s', (engine) => {
     const asset = await create({ id: 'kept', type: 'Asset', name: 'kept' });
     const other = await create({ type: 'Person', name: 'pat' });
     expect((await call(alice, 'DELETE', `/v1/entities/${other.id}`)).statusCode).toBe(202);
-    expect((await call(bob, 'POST', '/v1/approvals', { entityId: other.id, action: 'delete', rationale: 'incident: INC-9' })).statusCode).toBe(201);
+    expect((await call(bob, 'POST', '/v1/approvals', { entity_id: other.id, action: 'delete', rationale: 'incident: INC-9' })).statusCode).toBe(201);
     const reader = await token('rita', ['reader']);
     const before = await ledgerSize();
     const refused: [string, Awaited<ReturnType<typeof call>>][] = [
@@ -150,24 +150,24 @@ describe.each(TEST_ENGINES)('Entity writes on %s', (engine) => {
       ['batch without lists', await call(alice, 'POST', '/v1/entities:batch', {})],
       ['stale patch', await call(alice, 'PATCH', '/v1/entities/kept', { name: 'x' }, { 'if-match': '"7"' })],
       ['denied patch', await call(reader, 'PATCH', '/v1/entities/kept', { name: 'x' })],
-      ['invalid patch', await call(alice, 'PATCH', '/v1/entities/kept', { dataClass: 'secret' })],
+      ['invalid patch', await call(alice, 'PATCH', '/v1/entities/kept', { data_class: 'secret' })],
       ['immutable patch', await call(alice, 'PATCH', '/v1/entities/kept', { tenant: 'globex' })],
-      ['restricted patch', await call(wanda, 'PATCH', '/v1/entities/kept', { dataClass: 'restricted' })],
+      ['restricted patch', await call(wanda, 'PATCH', '/v1/entities/kept', { data_class: 'restricted' })],
       ['taken id', await call(alice, 'POST', '/v1/entities', { id: 'kept', type: 'Asset', name: 'again' })],
       ['edge to nothing', await call(alice, 'POST', '/v1/entities:batch', { entities: [{ type: 'Asset', name: 'a' }], edges: [{ type: 'OWNS', from: 'kept', to: 'nowhere' }] })],
-      ['second approval', await call(carol, 'POST', '/v1/approvals', { entityId: other.id, action: 'delete', rationale: 'incident: INC-9' })],
+      ['second approval', await call(carol, 'POST', '/v1/approvals', { entity_id: other.id, action: 'delete', rationale: 'incident: INC-9' })],
       ['stale delete', await call(alice, 'DELETE', `/v1/entities/${other.id}`, undefined, { 'if-match': '"9"' })],
       ['missing entity', await call(alice, 'DELETE', '/v1/entities/nowhere')],
-      ['evidence for nothing', await call(alice, 'POST', '/v1/provenance/evidence', { receiptId: 'rcpt-none', items: [{ kind: 'file', name: 'f', sha256: 'a'.repeat(64) }] })],
+      ['evidence for nothing', await call(alice, 'POST', '/v1/provenance/evidence', { receipt_id: 'rcpt-none', items: [{ kind: 'file', name: 'f', sha256: 'a'.repeat(64) }] })],
     ];
     for (const [what, response] of refused) {
       expect(response.statusCode, `${what}: ${response.body}`).toBeGreaterThanOrEqual(400);
       expect(response.headers['x-companyos-receipt'], what).toBeUndefined();
     }
     // A PATCH to the values the entity already has answers it as it is: no new version, no receipt.
-    const same = await call(alice, 'PATCH', '/v1/entities/kept', { name: 'kept', dataClass: 'internal' });
+    const same = await call(alice, 'PATCH', '/v1/entities/kept', { name: 'kept', data_class: 'internal' });
     expect(same.statusCode, same.body).toBe(200);
-    expect(same.json()).toMatchObject({ name: 'kept', version: asset.version, receiptId: null });
+    expect(same.json()).toMatchObject({ name: 'kept', version: asset.version, receipt_id: null });
     expect(same.headers['x-companyos-receipt']).toBeUndefined();
     expect(await ledgerSize()).toBe(before);
     expect((await call(alice, 'GET', '/v1/entities')).json().entities.map((e: { name: string }) => e.name).sort()).toEqual(['kept', 'pat']);

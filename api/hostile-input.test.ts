@@ -39,12 +39,12 @@ const HOSTILE_BODIES = ['1e309', '"text"', 'null', '[]', '[{}]', '[1e309]', '{}'
 /** Bodies the schema alone does not describe (domain-validated `{type: object}` bodies). */
 const SAMPLE_BODIES: Record<string, unknown> = {
   'POST /v1/events': cloudEvent({ id: 'hostile', tenantid: OPERATOR, data: { value: 1 } }),
-  'POST /v1/entities': { type: 'Asset', name: 'hostile', data: { size: 1 }, dataClass: 'internal' },
+  'POST /v1/entities': { type: 'Asset', name: 'hostile', data: { size: 1 }, data_class: 'internal' },
   'POST /v1/entities:batch': { entities: [{ id: 'batch-1', type: 'Person', name: 'b' }], edges: [{ type: 'OWNS', from: 'batch-1', to: 'ENTITY' }] },
   'PATCH /v1/entities/{id}': { name: 'renamed', data: { size: 2 } },
   'POST /v1/edges': { type: 'OWNS', from: 'SUBJECT', to: 'ENTITY' },
-  'POST /v1/entities/{id}/entitlements': { subjectId: 'SUBJECT', entitlement: 'read', expiresAt: '2030-01-01T00:00:00Z' },
-  'POST /v1/approvals': { entityId: 'ENTITY', action: 'delete', rationale: { category: 'incident', text: 'hostile' } },
+  'POST /v1/entities/{id}/entitlements': { subject_id: 'SUBJECT', entitlement: 'read', expires_at: '2030-01-01T00:00:00Z' },
+  'POST /v1/approvals': { entity_id: 'ENTITY', action: 'delete', rationale: { category: 'incident', text: 'hostile' } },
   'POST /v1/provenance/evidence': { items: [{ kind: 'transcript', name: 'call.txt', content: 'aGVsbG8=' }] },
   'POST /v1/policy/simulate': [{ request: { principal: 'CompanyOS::User::"x"', action: 'CompanyOS::Action::"read"', resource: 'CompanyOS::Entity::"e"' }, decision: 'allow' }],
   'POST /v1/finops/pricing:simulate': { period: '2026-10', tier_moves: { acme: 'gold' }, excluded_packs: ['ai'] },

@@ -17,9 +17,9 @@ const EXAMPLES: Record<string, { url: string; body?: unknown; contentType?: stri
   'POST /v1/entities::batch': { url: '/v1/entities:batch', body: { entities: [{ type: 'Person', name: 'coverage' }] } },
   'PATCH /v1/entities/:id': { url: '/v1/entities/ENTITY', body: { name: 'renamed' } },
   'DELETE /v1/entities/:id': { url: '/v1/entities/ENTITY' },
-  'POST /v1/entities/:id/entitlements': { url: '/v1/entities/ENTITY/entitlements', body: { subjectId: 'SUBJECT', entitlement: 'read' } },
+  'POST /v1/entities/:id/entitlements': { url: '/v1/entities/ENTITY/entitlements', body: { subject_id: 'SUBJECT', entitlement: 'read' } },
   'POST /v1/edges': { url: '/v1/edges', body: { type: 'OWNS', from: 'SUBJECT', to: 'ENTITY' } },
-  'POST /v1/approvals': { url: '/v1/approvals', body: { entityId: 'PENDING', action: 'delete', rationale: 'incident: coverage test' }, byApprover: true },
+  'POST /v1/approvals': { url: '/v1/approvals', body: { entity_id: 'PENDING', action: 'delete', rationale: 'incident: coverage test' }, byApprover: true },
   'POST /v1/provenance/evidence': { url: '/v1/provenance/evidence', body: { items: [{ kind: 'transcript', name: 'call.txt', content: Buffer.from('hello').toString('base64') }] } },
   'POST /v1/transforms/build': { url: '/v1/transforms/build', body: { mode: 'seed' }, tenant: OPERATOR },
   'POST /v1/finops/bills': { url: '/v1/finops/bills?file_name=empty.csv', body: 'BilledCost\n', contentType: 'text/csv' },
@@ -53,7 +53,7 @@ describe('every privileged route is gated and receipted', () => {
       await server.api.app.inject({ method: 'DELETE', url: `/v1/entities/${id}`, headers: { authorization: `Bearer ${admin}` } });
     }
     const approval = await server.api.app.inject({
-      method: 'POST', url: '/v1/approvals', headers: { authorization: `Bearer ${approver}` }, payload: { entityId: entity, action: 'delete', rationale: 'decommission: coverage' },
+      method: 'POST', url: '/v1/approvals', headers: { authorization: `Bearer ${approver}` }, payload: { entity_id: entity, action: 'delete', rationale: 'decommission: coverage' },
     });
     expect(approval.statusCode, `${tenant}: ${approval.body}`).toBe(201);
     return { ENTITY: entity, SUBJECT: subject, PENDING: pending };

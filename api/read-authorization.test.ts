@@ -29,10 +29,10 @@ describe.each(TEST_ENGINES)('Reads decided by the policy engine on %s', (engine)
       headers: { authorization: `Bearer ${admin}` },
       payload: {
         entities: [
-          { id: 'e1-hub', type: 'Company', name: 'Hub', dataClass: 'public' },
-          { id: 'e2-secret', type: 'Workflow', name: 'Secret', dataClass: 'confidential' },
-          { id: 'e3-leaf', type: 'Runbook', name: 'Leaf', dataClass: 'public' },
-          { id: 'e4-open', type: 'Asset', name: 'Open', dataClass: 'public' },
+          { id: 'e1-hub', type: 'Company', name: 'Hub', data_class: 'public' },
+          { id: 'e2-secret', type: 'Workflow', name: 'Secret', data_class: 'confidential' },
+          { id: 'e3-leaf', type: 'Runbook', name: 'Leaf', data_class: 'public' },
+          { id: 'e4-open', type: 'Asset', name: 'Open', data_class: 'public' },
           { id: 'e5-internal', type: 'Asset', name: 'Internal' },
         ],
         edges: [

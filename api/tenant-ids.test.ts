@@ -37,8 +37,8 @@ describe.each(TEST_ENGINES)('Ids scoped by tenant on %s', (engine) => {
     const ids = ['shared-1', 'shared-2', 'shared-3', 'shared-4'];
     const created = await Promise.all(
       ids.flatMap((id) => [
-        call('acme', 'POST', '/v1/entities', { id, type: 'Asset', name: `acme ${id}`, dataClass: 'internal' }),
-        call('globex', 'POST', '/v1/entities', { id, type: 'Company', name: `globex ${id}`, dataClass: 'confidential' }),
+        call('acme', 'POST', '/v1/entities', { id, type: 'Asset', name: `acme ${id}`, data_class: 'internal' }),
+        call('globex', 'POST', '/v1/entities', { id, type: 'Company', name: `globex ${id}`, data_class: 'confidential' }),
       ]),
     );
     expect(created.map((r) => r.statusCode)).toEqual(created.map(() => 201));
@@ -74,7 +74,7 @@ describe.each(TEST_ENGINES)('Ids scoped by tenant on %s', (engine) => {
     const asset = (await call('acme', 'POST', '/v1/entities', { id: 'acme-asset', type: 'Asset', name: 'rack' })).json();
     const other = (await call('acme', 'POST', '/v1/entities', { id: 'acme-other', type: 'Person', name: 'ann' })).json();
     expect((await call('acme', 'DELETE', '/v1/entities/acme-asset')).statusCode).toBe(202);
-    const evidence = (await call('acme', 'POST', '/v1/provenance/evidence', { receiptId: asset.receiptId, items: [{ kind: 'transcript', name: 'cab.txt', content: 'aGVsbG8=' }] })).json();
+    const evidence = (await call('acme', 'POST', '/v1/provenance/evidence', { receipt_id: asset.receipt_id, items: [{ kind: 'transcript', name: 'cab.txt', content: 'aGVsbG8=' }] })).json();
     await call('globex', 'POST', '/v1/entities', { id: 'globex-own', type: 'Person', name: 'gus' });
     const decisionsBefore = await api.app.decisionLog.query('globex', { limit: 1000 });
     const before = await db.warehouse.query<{ n: number }>("SELECT count(*) AS n FROM ledger_entries WHERE tenant_id = 'globex'");
@@ -86,22 +86,22 @@ describe.each(TEST_ENGINES)('Ids scoped by tenant on %s', (engine) => {
       return a;
     };
     expect((await same('acme-asset', 'nowhere', (id) => call('globex', 'GET', `/v1/entities/${id}`))).statusCode).toBe(404);
-    await same('acme-asset', 'nowhere', (id) => call('globex', 'PATCH', `/v1/entities/${id}`, { name: 'stolen', dataClass: 'public' }));
+    await same('acme-asset', 'nowhere', (id) => call('globex', 'PATCH', `/v1/entities/${id}`, { name: 'stolen', data_class: 'public' }));
     await same('acme-asset', 'nowhere', (id) => call('globex', 'DELETE', `/v1/entities/${id}`));
     await same('acme-asset', 'nowhere', (id) => call('globex', 'GET', `/v1/entities/${id}/lineage`));
-    await same('acme-asset', 'nowhere', (id) => call('globex', 'POST', `/v1/entities/${id}/entitlements`, { subjectId: 'globex-own', entitlement: 'read' }));
+    await same('acme-asset', 'nowhere', (id) => call('globex', 'POST', `/v1/entities/${id}/entitlements`, { subject_id: 'globex-own', entitlement: 'read' }));
     await same('acme-other', 'nowhere', (id) => call('globex', 'POST', '/v1/edges', { type: 'OWNS', from: id, to: 'globex-own' }));
     await same('acme-other', 'nowhere', (id) => call('globex', 'POST', '/v1/edges', { type: 'OWNS', from: 'globex-own', to: id }));
-    await same('acme-asset', 'nowhere', (id) => call('globexApprover', 'POST', '/v1/approvals', { entityId: id, action: 'delete', rationale: 'incident: takeover' }));
-    await same(asset.receiptId, 'rcpt-nowhere', (id) => call('globex', 'GET', `/v1/provenance/receipts/${id}`));
-    await same(asset.receiptId, 'rcpt-nowhere', (id) => call('globex', 'GET', `/v1/provenance/receipts/${id}/disclose?fields=rationale`));
-    await same(asset.receiptId, 'rcpt-nowhere', (id) => call('globex', 'GET', `/v1/provenance/bundles/${id}`));
-    await same(evidence.bundleId, 'bundle-nowhere', (id) => call('globex', 'GET', `/v1/provenance/bundles/${id}`));
+    await same('acme-asset', 'nowhere', (id) => call('globexApprover', 'POST', '/v1/approvals', { entity_id: id, action: 'delete', rationale: 'incident: takeover' }));
+    await same(asset.receipt_id, 'rcpt-nowhere', (id) => call('globex', 'GET', `/v1/provenance/receipts/${id}`));
+    await same(asset.receipt_id, 'rcpt-nowhere', (id) => call('globex', 'GET', `/v1/provenance/receipts/${id}/disclose?fields=rationale`));
+    await same(asset.receipt_id, 'rcpt-nowhere', (id) => call('globex', 'GET', `/v1/provenance/bundles/${id}`));
+    await same(evidence.bundle_id, 'bundle-nowhere', (id) => call('globex', 'GET', `/v1/provenance/bundles/${id}`));
     await same(evidence.items[0].id, 'evidence-nowhere', (id) => call('globex', 'GET', `/v1/provenance/bundles/${id}`));
-    await same(asset.receiptId, 'rcpt-nowhere', (id) => call('globex', 'POST', '/v1/provenance/evidence', { receiptId: id, items: [{ kind: 'file', name: 'x', sha256: 'a'.repeat(64) }] }));
+    await same(asset.receipt_id, 'rcpt-nowhere', (id) => call('globex', 'POST', '/v1/provenance/evidence', { receipt_id: id, items: [{ kind: 'file', name: 'x', sha256: 'a'.repeat(64) }] }));
     expect((await call('globex', 'DELETE', '/v1/entities/globex-own')).statusCode).toBe(202);
     await same(evidence.items[0].id, 'evidence-nowhere', (id) =>
-      call('globexApprover', 'POST', '/v1/approvals', { entityId: 'globex-own', action: 'delete', rationale: 'incident: x', evidence: [id] }));
+      call('globexApprover', 'POST', '/v1/approvals', { entity_id: 'globex-own', action: 'delete', rationale: 'incident: x', evidence: [id] }));
 
     // Nothing of acme's was decided on for globex, nor receipted, nor changed.
     const decided = (await api.app.decisionLog.query('globex', { limit: 1000 })).filter((d) => !decisionsBefore.some((b) => b.decision_id === d.decision_id));

@@ -28,12 +28,12 @@ describe('the decision log survives SIGKILL like receipts do', () => {
       const receiptIds: string[] = [];
       for (const response of created) {
         expect(response.status).toBe(201);
-        receiptIds.push(((await response.json()) as { receiptId: string }).receiptId);
+        receiptIds.push(((await response.json()) as { receipt_id: string }).receipt_id);
       }
       // One more on its own, killed the moment its answer arrives: no batch timer gets a chance to flush it.
       const last = await call(first.url, first.token, 'POST', '/v1/entities', { type: 'Asset', name: 'the-last-one' });
       expect(last.status).toBe(201);
-      receiptIds.push(((await last.json()) as { receiptId: string }).receiptId);
+      receiptIds.push(((await last.json()) as { receipt_id: string }).receipt_id);
       await first.stop('SIGKILL');
 
       const second = await startPlatform(harness.dataDir, ['--no-seed'], { env: harness.env });

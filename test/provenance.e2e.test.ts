@@ -31,25 +31,25 @@ describe('AT-PROV-003: a dual-controlled delete is provable offline', () => {
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
 
-    const created = await call(alice, 'POST', '/v1/entities', { type: 'Asset', name: 'db-replica-3', dataClass: 'confidential' });
+    const created = await call(alice, 'POST', '/v1/entities', { type: 'Asset', name: 'db-replica-3', data_class: 'confidential' });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     expect((await call(alice, 'DELETE', `/v1/entities/${id}`)).status).toBe(202);
-    expect((await call(alice, 'POST', '/v1/approvals', { entityId: id, action: 'delete', rationale: 'decommission: replica retired' })).status).toBe(403);
+    expect((await call(alice, 'POST', '/v1/approvals', { entity_id: id, action: 'delete', rationale: 'decommission: replica retired' })).status).toBe(403);
     const evidence = await call(bob, 'POST', '/v1/provenance/evidence', { items: [{ kind: 'transcript', name: 'cab-call.txt', content: Buffer.from('Approved in CAB 2026-11-22.').toString('base64') }] });
     expect(evidence.status).toBe(201);
     const evidenceId = (evidence.body.items as { id: string }[])[0]!.id;
-    const approval = await call(bob, 'POST', '/v1/approvals', { entityId: id, action: 'delete', rationale: { category: 'decommission', text: 'Replica retired.' }, evidence: [evidenceId] });
+    const approval = await call(bob, 'POST', '/v1/approvals', { entity_id: id, action: 'delete', rationale: { category: 'decommission', text: 'Replica retired.' }, evidence: [evidenceId] });
     expect(approval.status).toBe(201);
     const deleted = await call(alice, 'DELETE', `/v1/entities/${id}`);
     expect(deleted.status).toBe(200);
-    const receiptId = deleted.body.receiptId as string;
+    const receiptId = deleted.body.receipt_id as string;
 
     const bundle = await fetch(`${platform.url}/v1/provenance/bundles/${receiptId}`, { headers: { authorization: `Bearer ${alice}` } });
     const bundleText = await bundle.text();
     const bundleFile = join(dataDir, 'bundle.json');
     await writeFile(bundleFile, bundleText);
-    const byBundleId = await fetch(`${platform.url}/v1/provenance/bundles/${evidence.body.bundleId as string}`, { headers: { authorization: `Bearer ${bob}` } });
+    const byBundleId = await fetch(`${platform.url}/v1/provenance/bundles/${evidence.body.bundle_id as string}`, { headers: { authorization: `Bearer ${bob}` } });
     const evidenceBundle = (await byBundleId.json()) as { evidence: { id: string }[]; entries: { entry: string }[] };
     expect(evidenceBundle.evidence.map((e) => e.id)).toEqual([evidenceId]);
     // The receipt of the attaching call carries the evidence's hash: the bundle verifies it.

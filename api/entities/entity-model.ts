@@ -11,11 +11,11 @@ export interface Entity {
   tenant: string;
   type: EntityType;
   name: string;
-  dataClass: string;
+  data_class: string;
   region: string;
   attributes: Record<string, unknown>;
   version: number;
-  updatedAt: string;
+  updated_at: string;
 }
 
 export interface Edge {
@@ -31,7 +31,7 @@ export interface EntityInput {
   id?: string;
   type: EntityType;
   name: string;
-  dataClass?: string;
+  data_class?: string;
   region?: string;
   attributes?: Record<string, unknown>;
 }
@@ -54,7 +54,7 @@ export function checkEntityInput(value: unknown, where: string): EntityInput {
   if (input.id !== undefined && (typeof input.id !== 'string' || !ID_PATTERN.test(input.id))) throw fail('id', 'must be 1–128 letters, digits, ".", "_", ":" or "-"');
   if (!ENTITY_TYPES.includes(input.type as EntityType)) throw fail('type', `must be one of ${ENTITY_TYPES.join(', ')}`);
   if (typeof input.name !== 'string' || input.name.length === 0 || input.name.length > 500) throw fail('name', 'must be a string of 1–500 characters');
-  if (input.dataClass !== undefined && !DATA_CLASSES.includes(input.dataClass as never)) throw fail('dataClass', `must be one of ${DATA_CLASSES.join(', ')}`);
+  if (input.data_class !== undefined && !DATA_CLASSES.includes(input.data_class as never)) throw fail('data_class', `must be one of ${DATA_CLASSES.join(', ')}`);
   if (input.region !== undefined && (typeof input.region !== 'string' || !ID_PATTERN.test(input.region))) throw fail('region', 'must be a region name like eu-west-1');
   checkAttributes(input.attributes, fail);
   return input as EntityInput;

@@ -52,5 +52,5 @@ export function entityTarget(entity: Entity, state: unknown = entity): { name: s
 }
 
 export function asResource(entity: Entity): ResourceAttributes {
-  return { id: entity.id, tenant: entity.tenant, kind: entity.type, data_class: entity.dataClass, region: entity.region };
+  return { id: entity.id, tenant: entity.tenant, kind: entity.type, data_class: entity.data_class, region: entity.region };
 }

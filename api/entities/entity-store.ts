@@ -44,11 +44,11 @@ export class EntityStore {
       tenant,
       type: input.type,
       name: input.name,
-      dataClass: input.dataClass ?? 'internal',
+      data_class: input.data_class ?? 'internal',
       region: input.region ?? this.defaultRegion,
       attributes: input.attributes ?? {},
       version: 1,
-      updatedAt: now.toISOString(),
+      updated_at: now.toISOString(),
     }));
     const ids = entities.map((e) => e.id);
     const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
@@ -105,10 +105,10 @@ export class EntityStore {
   }
 
   /** Appends `next` as the version after `current`; refuses when `current` is no longer the latest (the caller holds the entity's lock). */
-  async update(current: Entity, next: Omit<Entity, 'version' | 'updatedAt'>, by: string): Promise<Entity> {
+  async update(current: Entity, next: Omit<Entity, 'version' | 'updated_at'>, by: string): Promise<Entity> {
     await this.expectLatest(current);
     const now = new Date();
-    const entity = { ...next, tenant: current.tenant, id: current.id, version: current.version + 1, updatedAt: now.toISOString() };
+    const entity = { ...next, tenant: current.tenant, id: current.id, version: current.version + 1, updated_at: now.toISOString() };
     await this.writeVersions([entity], by, now);
     return entity;
   }
@@ -197,9 +197,9 @@ export class EntityStore {
     await this.warehouse.insert(
       'entities',
       ENTITY_COLUMNS,
-      entities.map((e) => [e.tenant, e.id, e.version, e.type, e.name, e.dataClass, e.region, JSON.stringify(e.attributes), deleted, by, at]),
+      entities.map((e) => [e.tenant, e.id, e.version, e.type, e.name, e.data_class, e.region, JSON.stringify(e.attributes), deleted, by, at]),
     );
-    for (const e of entities) this.cache.set(e.tenant, e.id, deleted ? null : { ...e, updatedAt: at.toISOString() });
+    for (const e of entities) this.cache.set(e.tenant, e.id, deleted ? null : { ...e, updated_at: at.toISOString() });
   }
 
   private async writeEdges(edges: readonly Edge[], by: string, deleted: number): Promise<void> {
@@ -225,10 +225,10 @@ function toEntity(row: Row): Entity {
     tenant: String(row.tenant_),
     type: String(row.type_) as EntityType,
     name: String(row.name_),
-    dataClass: String(row.class_),
+    data_class: String(row.class_),
     region: String(row.region_),
     attributes: JSON.parse(String(row.attributes_)) as Record<string, unknown>,
     version: Number(row.version_),
-    updatedAt: (row.updated_ as Date).toISOString(),
+    updated_at: (row.updated_ as Date).toISOString(),
   };
 }

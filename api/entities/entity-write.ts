@@ -6,7 +6,7 @@ import { versionConflict } from './entity-store.ts';
 /** What a PATCH body may carry: the changeable fields, and the version it was based on. */
 export interface EntityPatch {
   name?: string;
-  dataClass?: string;
+  data_class?: string;
   region?: string;
   attributes?: Record<string, unknown>;
   version?: number;
@@ -45,7 +45,7 @@ export function checkVersion(current: Entity, expected: number | undefined): voi
 }
 
 /** The state a PATCH would leave: the current one with the body's changes; id, type and tenant stay what they are. */
-export function planPatch(current: Entity, body: unknown): Omit<Entity, 'version' | 'updatedAt'> {
+export function planPatch(current: Entity, body: unknown): Omit<Entity, 'version' | 'updated_at'> {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError('ENTITY_INVALID', 'body must be an object.');
   const patch = body as EntityPatch;
   for (const field of ['id', 'type', 'tenant'] as const) {
@@ -53,12 +53,12 @@ export function planPatch(current: Entity, body: unknown): Omit<Entity, 'version
       throw new ApiError('ENTITY_FIELD_IMMUTABLE', `body.${field} is ${JSON.stringify(patch[field])}, but ${current.id}'s ${field} is ${JSON.stringify(current[field])}.`);
     }
   }
-  const { name, dataClass, region, attributes } = { ...current, ...patch };
-  const checked = checkEntityInput({ id: current.id, type: current.type, name, dataClass, region, attributes }, 'body');
-  return { ...current, name: checked.name, dataClass: checked.dataClass!, region: checked.region!, attributes: checked.attributes ?? {} };
+  const { name, data_class, region, attributes } = { ...current, ...patch };
+  const checked = checkEntityInput({ id: current.id, type: current.type, name, data_class, region, attributes }, 'body');
+  return { ...current, name: checked.name, data_class: checked.data_class!, region: checked.region!, attributes: checked.attributes ?? {} };
 }
 
 /** Whether a write would change nothing a reader can see. */
-export function sameState(a: Omit<Entity, 'version' | 'updatedAt'>, b: Omit<Entity, 'version' | 'updatedAt'>): boolean {
-  return a.name === b.name && a.dataClass === b.dataClass && a.region === b.region && JSON.stringify(a.attributes) === JSON.stringify(b.attributes);
+export function sameState(a: Omit<Entity, 'version' | 'updated_at'>, b: Omit<Entity, 'version' | 'updated_at'>): boolean {
+  return a.name === b.name && a.data_class === b.data_class && a.region === b.region && JSON.stringify(a.attributes) === JSON.stringify(b.attributes);
 }

@@ -9,6 +9,7 @@ type Schema = { type?: unknown; properties?: Record<string, Schema>; items?: Sch
 /** The camelCase field and parameter names of 0.1.0 that are now snake_case: still taken on input, until DEPRECATED_SPELLINGS_UNTIL. */
 export const DEPRECATED_SPELLINGS: ReadonlySet<string> = new Set([
   'entityId', 'requestId', 'subjectId', 'expiresAt', 'receiptId', 'groupBy',
+  'dataClass',
 ]);
 
 /** The 0.1.0 spelling of a snake_case name, when it had another one. */

@@ -5,6 +5,19 @@ import type { PolicyGate } from './policy-gate.ts';
 import type { Approval } from '../entities/approval-store.ts';
 import type { GatedRoute } from './route-policy.ts';
 
+/** The 202 a dual-controlled action answers until someone other than its requester approves it (POST /v1/approvals). */
+export const pendingApprovalSchema = {
+  type: 'object',
+  description: 'Pending approval: nothing was done. Someone other than the requester approves it (`POST /v1/approvals`), then the requester asks again (within 24 hours).',
+  required: ['status', 'approval_request_id', 'decision_id', 'message'],
+  properties: {
+    status: { type: 'string', enum: ['pending-approval'] },
+    approval_request_id: { type: 'string', description: 'The request waiting for approval: `request_id` of `POST /v1/approvals` when several principals asked.' },
+    decision_id: { type: 'string', description: 'The denial that is waiting for an approval, in `GET /v1/policy/decisions`.' },
+    message: { type: 'string', description: 'What to do next, for people.' },
+  },
+} as const;
+
 /** A route as the coverage table shows it. */
 export interface RouteEntry {
   method: string;
@@ -63,9 +76,9 @@ export function registerPolicyGate(app: FastifyInstance, gate: PolicyGate): Rout
         const pending = await deps.approvals.request(resource.tenant, resource.id, route.action, verdict.principalId, verdict.decisionId);
         return reply.code(202).send({
           status: 'pending-approval',
-          approvalRequestId: pending.requestId,
+          approval_request_id: pending.requestId,
           decision_id: verdict.decisionId,
-          message: `${route.action} of ${resource.kind} ${resource.id} needs an approval by someone other than ${verdict.principalId}: POST /v1/approvals {"entityId": "${resource.id}", "action": "${route.action}", "rationale": …}, then ask again.`,
+          message: `${route.action} of ${resource.kind} ${resource.id} needs an approval by someone other than ${verdict.principalId}: POST /v1/approvals {"entity_id": "${resource.id}", "action": "${route.action}", "rationale": …}, then ask again.`,
         });
       }
       throw await gate.refuse(principal, verdict, route.action, resource, asked);

@@ -4,17 +4,22 @@ import { parseRationale, RATIONALE_CATEGORIES, type ApprovalRequest, type Approv
 import type { EntityStore } from '../entities/entity-store.ts';
 import type { EvidenceStore } from '../provenance/evidence-store.ts';
 import { ApiError } from '../errors.ts';
-import { created, gatedErrorReplies } from '../route-schemas.ts';
+import { bodyErrorsAs } from '../entities/body-errors.ts';
 import { asResource, findEntity } from '../entities/entity-resource.ts';
+import { receiptIdSchema } from '../entities/entity-schemas.ts';
 import { entityKey } from '../entities/keyed-mutex.ts';
+import { errorResponses } from '../openapi/document-routes.ts';
 
 interface ApprovalBody {
-  entityId: string;
+  entity_id: string;
   action: string;
   rationale: unknown;
-  requestId?: string;
+  request_id?: string;
   evidence?: string[];
 }
+
+const categorySchema = { type: 'string', enum: [...RATIONALE_CATEGORIES] } as const;
+const rationaleTextSchema = { type: 'string', minLength: 3, maxLength: 2000, description: 'Why, in 3–2000 characters (trimmed).' } as const;
 
 const answering = new WeakMap<FastifyRequest, ApprovalRequest>();
 
@@ -24,39 +29,68 @@ export function approvalRoutes(app: FastifyInstance, deps: { entities: EntitySto
     '/v1/approvals',
     {
       schema: {
-        summary: 'Approve a pending destructive action (dual control: never your own request); privileged, receipted',
-        description: `The rationale is {"category", "text"} or "category: text"; categories: ${RATIONALE_CATEGORIES.join(', ')}.`,
-        tags: ['entities'],
+        operationId: 'approveRequest',
+        summary: 'Approve a pending dual-controlled action',
+        description:
+          'The second half of dual control: an approver (or admin) other than whoever asked approves a pending action (a delete that answered 202), ' +
+          `with a rationale: {"category", "text"} or "category: text"; categories: ${RATIONALE_CATEGORIES.join(', ')}. Never one's own request (403 SELF_APPROVAL_REFUSED); ` +
+          'one approval per request (409 APPROVAL_ALREADY_SATISFIED). Privileged: the answer carries its receipt, which hides the rationale (disclosed on request).',
+        tags: ['approvals'],
         body: {
           type: 'object',
           additionalProperties: false,
-          required: ['entityId', 'action', 'rationale'],
+          required: ['entity_id', 'action', 'rationale'],
           properties: {
-            entityId: { type: 'string', maxLength: 128 },
+            entity_id: { type: 'string', maxLength: 128, description: 'The entity the pending action is on.' },
             action: { type: 'string', enum: [...DUAL_CONTROL_ACTIONS] },
-            rationale: { anyOf: [{ type: 'object' }, { type: 'string' }] },
-            requestId: { type: 'string', maxLength: 64, description: 'Which pending request, when several principals asked; the oldest otherwise.' },
+            rationale: {
+              description: 'Why it may go ahead: a category from the taxonomy and a sentence.',
+              anyOf: [
+                { type: 'object', additionalProperties: false, required: ['category', 'text'], properties: { category: categorySchema, text: rationaleTextSchema } },
+                { type: 'string', maxLength: 2100, pattern: `^(${RATIONALE_CATEGORIES.join('|')}):`, description: '`category: text`, the short form.' },
+              ],
+            },
+            request_id: { type: 'string', maxLength: 64, description: 'Which pending request (`approval_request_id` of the 202), when several principals asked; the oldest otherwise.' },
             evidence: { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 64 }, description: 'Evidence ids (POST /v1/provenance/evidence) backing the approval.' },
           },
+          examples: [{ entity_id: 'db-replica-3', action: 'delete', rationale: { category: 'decommission', text: 'Replica retired in CAB 2026-11-22.' } }],
         },
-        response: { ...created, ...gatedErrorReplies },
+        response: {
+          201: {
+            type: 'object',
+            description: 'Approved: the requester may now act once, within 24 hours. With the receipt of the approval.',
+            required: ['approval_id', 'request_id', 'entity_id', 'action', 'requested_by', 'approver', 'rationale', 'receipt_id'],
+            properties: {
+              approval_id: { type: 'string' },
+              request_id: { type: 'string', description: 'The request approved.' },
+              entity_id: { type: 'string' },
+              action: { type: 'string', enum: [...DUAL_CONTROL_ACTIONS] },
+              requested_by: { type: 'string', description: 'Who asked for the action (`<tenant>/<subject>`): the one who may now act.' },
+              approver: { type: 'string', description: 'Who approved (`<tenant>/<subject>`).' },
+              rationale: { type: 'object', required: ['category', 'text'], properties: { category: categorySchema, text: { type: 'string' } } },
+              receipt_id: receiptIdSchema,
+            },
+          },
+          ...errorResponses(404, 409),
+        },
       },
+      schemaErrorFormatter: bodyErrorsAs({ '/rationale': 'RATIONALE_INVALID' }),
       config: {
         gate: {
           privileged: true,
           action: 'approve',
           // The entity's lock, which its delete also takes: one approval per request, and none while the action executes.
-          lock: (request) => [entityKey(request.principal!.tenant, (request.body as ApprovalBody).entityId)],
+          lock: (request) => [entityKey(request.principal!.tenant, (request.body as ApprovalBody).entity_id)],
           resource: async (request) => {
-            const { entityId } = request.body as ApprovalBody;
+            const { entity_id } = request.body as ApprovalBody;
             parseRationale((request.body as ApprovalBody).rationale);
-            return asResource(await findEntity(deps.entities, request.principal!.tenant, entityId));
+            return asResource(await findEntity(deps.entities, request.principal!.tenant, entity_id));
           },
           context: async (request, resource) => {
             const body = request.body as ApprovalBody;
             const open = await deps.approvals.pending(resource.tenant, resource.id, body.action);
-            const pending = body.requestId ? open.find((r) => r.requestId === body.requestId) : open[0];
-            if (!pending && (await deps.approvals.satisfied(resource.tenant, resource.id, body.action, body.requestId))) {
+            const pending = body.request_id ? open.find((r) => r.requestId === body.request_id) : open[0];
+            if (!pending && (await deps.approvals.satisfied(resource.tenant, resource.id, body.action, body.request_id))) {
               throw new ApiError('APPROVAL_ALREADY_SATISFIED', `The ${body.action} of ${resource.id} is already approved.`);
             }
             if (!pending) throw new ApiError('APPROVAL_NOT_REQUESTED', `No open ${body.action} request for ${resource.id}.`);
@@ -77,14 +111,14 @@ export function approvalRoutes(app: FastifyInstance, deps: { entities: EntitySto
       request.receipt!.hidden = { rationale_category: rationale.category, rationale: rationale.text };
       request.receipt!.rollback = () => deps.approvals.rollback(request.gate!.resource.tenant, pending, approval);
       return reply.code(201).send({
-        approvalId: approval.approvalId,
-        requestId: pending.requestId,
-        entityId: pending.entityId,
+        approval_id: approval.approvalId,
+        request_id: pending.requestId,
+        entity_id: pending.entityId,
         action: pending.action,
-        requestedBy: pending.requestedBy,
+        requested_by: pending.requestedBy,
         approver: approval.approver,
         rationale,
-        receiptId: request.receipt!.id,
+        receipt_id: request.receipt!.id,
       });
     },
   );

@@ -1,13 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { checkEdgeInput, checkEntityInput, DATA_CLASSES, ENTITY_TYPES, type EntityType } from '../entities/entity-model.ts';
+import { bodyErrorsAs } from '../entities/body-errors.ts';
 import { asResource, entityLock, entityResource, entityTarget, liveResources, loadedEntity } from '../entities/entity-resource.ts';
+import {
+  edgeInputSchema, entityIdParams, entityInputSchema, entityPatchSchema, entitySchema, etagHeader, ifMatchHeaders, receiptIdSchema, withReceipt,
+} from '../entities/entity-schemas.ts';
 import type { EntityStore } from '../entities/entity-store.ts';
 import { checkVersion, expectedVersion, planPatch, sameState } from '../entities/entity-write.ts';
 import { entityKey } from '../entities/keyed-mutex.ts';
 import { ApiError } from '../errors.ts';
+import { errorResponses } from '../openapi/document-routes.ts';
 import { readablePage } from '../policy/authorize.ts';
-import { created, gatedErrorReplies } from '../route-schemas.ts';
+import { pendingApprovalSchema } from '../policy/gate.ts';
 
 export interface EntityRouteDeps {
   entities: EntityStore;
@@ -15,7 +20,6 @@ export interface EntityRouteDeps {
   region: string;
 }
 
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 128 } } } as const;
 const MAX_BATCH = 5_000;
 
 /** Entities: Person, Company, Asset, Workflow, Policy, Tenant, Invoice, Runbook, Incident (their edges: `graph.ts`). */
@@ -25,7 +29,17 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
   app.post(
     '/v1/entities',
     {
-      schema: { summary: 'Create an entity (privileged: receipted)', tags: ['entities'], body: { type: 'object' }, response: { ...created, ...gatedErrorReplies } },
+      schema: {
+        operationId: 'createEntity',
+        summary: 'Create an entity',
+        description:
+          "Creates a Person, Company, Asset, Workflow, Policy, Tenant, Invoice, Runbook or Incident in the caller's tenant, decided on the entity as it would be stored " +
+          '(writers, operators, admins). Privileged: the answer carries the receipt appended to the tenant\'s ledger.',
+        tags: ['entities'],
+        body: { ...entityInputSchema, examples: [{ id: 'db-replica-3', type: 'Asset', name: 'db-replica-3', data_class: 'confidential', region: 'eu-west-1', attributes: { rack: 'r7' } }] },
+        response: { 201: withReceipt(entitySchema, 'Created: the entity at version 1, and its receipt.'), ...errorResponses(409) },
+      },
+      schemaErrorFormatter: bodyErrorsAs({ '/': 'ENTITY_INVALID' }),
       config: {
         gate: {
           privileged: true,
@@ -36,7 +50,7 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
           },
           resource: (request) => {
             const input = checkEntityInput(request.body, 'body');
-            return { id: input.id ?? '(new)', tenant: request.principal!.tenant, kind: input.type, data_class: input.dataClass ?? 'internal', region: input.region ?? deps.region };
+            return { id: input.id ?? '(new)', tenant: request.principal!.tenant, kind: input.type, data_class: input.data_class ?? 'internal', region: input.region ?? deps.region };
           },
         },
       },
@@ -45,7 +59,7 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
       const [entity] = await deps.entities.create(request.principal!.tenant, [checkEntityInput(request.body, 'body')], request.gate!.principalId);
       request.receipt!.target = entityTarget(entity!);
       request.receipt!.rollback = () => deps.entities.restore([entity!], undefined, `rollback:${request.receipt!.id}`);
-      return reply.code(201).send({ ...entity, receiptId: request.receipt!.id });
+      return reply.code(201).send({ ...entity, receipt_id: request.receipt!.id });
     },
   );
 
@@ -54,11 +68,40 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
     '/v1/entities::batch',
     {
       schema: {
-        summary: `Create up to ${MAX_BATCH} entities and the edges between them in one call (privileged: one receipt)`,
+        operationId: 'createEntityBatch',
+        summary: 'Create entities and edges in one call',
+        description:
+          `Creates up to ${MAX_BATCH} entities and ${MAX_BATCH * 4} edges between them (or to the tenant's existing entities) all or nothing, decided on each entity as it would be stored ` +
+          "and on every existing entity an edge reaches. Privileged: one receipt for the batch. An empty batch is refused (400 ENTITY_INVALID) before it is decided.",
         tags: ['entities'],
-        body: { type: 'object', properties: { entities: { type: 'array', maxItems: MAX_BATCH }, edges: { type: 'array', maxItems: MAX_BATCH * 4 } } },
-        response: { ...created, ...gatedErrorReplies },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            entities: { type: 'array', maxItems: MAX_BATCH, items: entityInputSchema },
+            edges: { type: 'array', maxItems: MAX_BATCH * 4, items: edgeInputSchema, description: 'Edges between entities of the batch (by the ids given them) or the tenant\'s existing ones.' },
+          },
+          examples: [{
+            entities: [{ id: 'acme-co', type: 'Company', name: 'Acme' }, { id: 'ann', type: 'Person', name: 'Ann', data_class: 'confidential' }],
+            edges: [{ type: 'MEMBER_OF', from: 'ann', to: 'acme-co' }],
+          }],
+        },
+        response: {
+          201: {
+            type: 'object',
+            description: 'Created: how many entities and edges, the entities\' ids in the order sent, and the receipt.',
+            required: ['created', 'edges', 'ids', 'receipt_id'],
+            properties: {
+              created: { type: 'integer', description: 'Entities created.' },
+              edges: { type: 'integer', description: 'Edges created.' },
+              ids: { type: 'array', items: { type: 'string' }, description: "The created entities' ids, in the order sent (generated ones included)." },
+              receipt_id: receiptIdSchema,
+            },
+          },
+          ...errorResponses(409),
+        },
       },
+      schemaErrorFormatter: bodyErrorsAs({ '/entities/': 'ENTITY_INVALID', '/edges/': 'EDGE_INVALID' }),
       config: {
         gate: {
           privileged: true,
@@ -75,8 +118,8 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
             if (!body.entities?.length && !body.edges?.length) throw new ApiError('ENTITY_INVALID', 'The batch is empty: send entities, edges or both.');
             const inputs = (body.entities ?? []).map((e, i) => checkEntityInput(e, `entities[${i}]`));
             // The batch is as sensitive as its most sensitive entity.
-            const top = inputs.reduce((max, e) => Math.max(max, DATA_CLASSES.indexOf((e.dataClass ?? 'internal') as never)), 0);
-            const restricted = inputs.find((e) => e.dataClass === 'restricted');
+            const top = inputs.reduce((max, e) => Math.max(max, DATA_CLASSES.indexOf((e.data_class ?? 'internal') as never)), 0);
+            const restricted = inputs.find((e) => e.data_class === 'restricted');
             return { id: '(batch)', tenant: request.principal!.tenant, kind: 'EntityBatch', data_class: DATA_CLASSES[top]!, region: restricted?.region ?? deps.region };
           },
           // Each entity as it would be stored is decided too (a restricted one in another region than the first),
@@ -91,7 +134,7 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
               return [edge.from, edge.to];
             });
             const states = [
-              ...inputs.map((input) => ({ id: input.id ?? '(new)', tenant, kind: input.type, data_class: input.dataClass ?? 'internal', region: input.region ?? deps.region })),
+              ...inputs.map((input) => ({ id: input.id ?? '(new)', tenant, kind: input.type, data_class: input.data_class ?? 'internal', region: input.region ?? deps.region })),
               ...(await liveResources(deps.entities, tenant, ends.filter((id) => !inBatch.has(id)))),
             ];
             const distinct = new Map(states.map((r) => [`${r.kind}\u0000${r.data_class}\u0000${r.region}`, r]));
@@ -121,7 +164,7 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
         await deps.entities.removeEdges(edges, `rollback:${request.receipt!.id}`);
         await deps.entities.restore(created, undefined, `rollback:${request.receipt!.id}`);
       };
-      return reply.code(201).send({ created: created.length, edges: edges.length, ids: created.map((e) => e.id), receiptId: request.receipt!.id });
+      return reply.code(201).send({ created: created.length, edges: edges.length, ids: created.map((e) => e.id), receipt_id: request.receipt!.id });
     },
   );
 
@@ -129,14 +172,32 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
     '/v1/entities',
     {
       schema: {
-        summary: "The caller's tenant's entities, by id; `after` pages",
+        operationId: 'listEntities',
+        summary: "List the tenant's entities",
+        description:
+          "The caller's tenant's entities in id order, `limit` a page; pass `next_after` as `after` for the next. The list is decided as a read of the tenant's directory " +
+          'and shows exactly the entities a read by id would (any role that may read; hidden ones neither shorten a page nor end the paging). Not receipted.',
         tags: ['entities'],
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { type: { type: 'string', enum: [...ENTITY_TYPES] }, after: { type: 'string', maxLength: 128 }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          properties: {
+            type: { type: 'string', enum: [...ENTITY_TYPES], description: 'Only entities of this type.' },
+            after: { type: 'string', maxLength: 128, description: 'The `next_after` of the page before: entities with a greater id.' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
         },
-        response: gatedErrorReplies,
+        response: {
+          200: {
+            type: 'object',
+            description: 'One page of entities.',
+            required: ['entities', 'next_after'],
+            properties: {
+              entities: { type: 'array', items: entitySchema },
+              next_after: { type: ['string', 'null'], description: 'Pass as `after` for the next page; null on the last page.' },
+            },
+          },
+        },
       },
       // The list is decided as the tenant's public directory; each entity in it as a read of it by id would be.
       config: { gate: { action: 'read', resource: (request) => ({ id: 'entities', tenant: request.principal!.tenant, kind: 'EntityList', data_class: 'public', region: deps.region }) } },
@@ -151,7 +212,16 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
   app.get<{ Params: { id: string } }>(
     '/v1/entities/:id',
     {
-      schema: { summary: 'An entity (policy-checked read); its ETag is its version, for If-Match', tags: ['entities'], params: idParams, response: gatedErrorReplies },
+      schema: {
+        operationId: 'getEntity',
+        summary: 'Read an entity',
+        description:
+          "An entity of the caller's tenant at its latest version, decided as a read of it (another tenant's id answers 404 as one that exists nowhere). " +
+          'Its ETag is its version, for If-Match. Not receipted.',
+        tags: ['entities'],
+        params: entityIdParams,
+        response: { 200: { ...entitySchema, description: 'The entity.', headers: etagHeader }, ...errorResponses(404) },
+      },
       config: { gate: { action: 'read', resource: byId } },
     },
     (request, reply) => {
@@ -160,20 +230,33 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
     },
   );
 
-  app.patch<{ Params: { id: string }; Body: { name?: string; dataClass?: string; region?: string; attributes?: Record<string, unknown> } }>(
+  app.patch<{ Params: { id: string }; Body: { name?: string; data_class?: string; region?: string; attributes?: Record<string, unknown> } }>(
     '/v1/entities/:id',
     {
       schema: {
-        summary: "Change an entity's name, data class, region or attributes (privileged: receipted)",
+        operationId: 'updateEntity',
+        summary: 'Change an entity',
         description:
+          "Changes an entity's name, data class, region or attributes (writers, operators, admins); privileged: a change answers its receipt. " +
           'Send the version you read as `If-Match: "<version>"` (or `version` in the body): a stale one answers 409 ENTITY_VERSION_CONFLICT with `current_version`. ' +
           'Without it the change applies to the current version. The new state is decided too (a data class or region the caller may not hold is refused); ' +
-          'id, type and tenant cannot change (400 ENTITY_FIELD_IMMUTABLE). A change to the same values answers the entity, with no new version and no receipt.',
+          'id, type and tenant cannot change (400 ENTITY_FIELD_IMMUTABLE). A change to the same values answers the entity, with no new version and no receipt (`receipt_id` null).',
         tags: ['entities'],
-        params: idParams,
-        body: { type: 'object' },
-        response: gatedErrorReplies,
+        params: entityIdParams,
+        headers: ifMatchHeaders,
+        body: entityPatchSchema,
+        response: {
+          200: {
+            ...entitySchema,
+            description: 'The entity as it is now, and the receipt of the change (null when nothing changed).',
+            headers: etagHeader,
+            required: [...entitySchema.required, 'receipt_id'],
+            properties: { ...entitySchema.properties, receipt_id: { ...receiptIdSchema, type: ['string', 'null'], description: 'The receipt of the change; null when the values sent were the current ones (nothing changed, nothing receipted).' } },
+          },
+          ...errorResponses(404, 409),
+        },
       },
+      schemaErrorFormatter: bodyErrorsAs({ '/': 'ENTITY_INVALID' }),
       config: {
         gate: {
           privileged: true,
@@ -190,12 +273,12 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
       const planned = planPatch(current, request.body);
       if (sameState(current, planned)) {
         request.receipt!.unchanged = true;
-        return reply.header('etag', `"${current.version}"`).send({ ...current, receiptId: null });
+        return reply.header('etag', `"${current.version}"`).send({ ...current, receipt_id: null });
       }
       const next = await deps.entities.update(current, planned, request.gate!.principalId);
       request.receipt!.target = entityTarget(next);
       request.receipt!.rollback = () => deps.entities.restore([next], current, `rollback:${request.receipt!.id}`);
-      return reply.header('etag', `"${next.version}"`).send({ ...next, receiptId: request.receipt!.id });
+      return reply.header('etag', `"${next.version}"`).send({ ...next, receipt_id: request.receipt!.id });
     },
   );
 
@@ -203,12 +286,32 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
     '/v1/entities/:id',
     {
       schema: {
-        summary: 'Delete an entity: dual-controlled — 202 until someone else approves (POST /v1/approvals), then it deletes and answers with the receipt',
+        operationId: 'deleteEntity',
+        summary: 'Delete an entity (dual control)',
         description:
-          'An approval allows one delete. `If-Match: "<version>"` (or `version` in the body) refuses the delete with 409 ENTITY_VERSION_CONFLICT when the entity has changed since.',
+          'Dual-controlled (operators, admins): answers 202 pending approval until someone other than the requester approves (`POST /v1/approvals`); asked again within 24 hours, ' +
+          'it deletes and answers 200 with its receipt. An approval allows one delete. `If-Match: "<version>"` (or `version` in a JSON body) refuses the delete with ' +
+          '409 ENTITY_VERSION_CONFLICT when the entity has changed since.',
         tags: ['entities'],
-        params: idParams,
-        response: gatedErrorReplies,
+        params: entityIdParams,
+        headers: ifMatchHeaders,
+        response: {
+          200: {
+            type: 'object',
+            description: 'Deleted: the tombstone\'s version, who asked and who approved, and the receipt.',
+            required: ['deleted', 'entity_id', 'version', 'requested_by', 'approvers', 'receipt_id'],
+            properties: {
+              deleted: { type: 'boolean', enum: [true] },
+              entity_id: { type: 'string' },
+              version: { type: 'integer', description: 'The version of the tombstone (the last version plus one).' },
+              requested_by: { type: 'string', description: 'The principal that deleted it (`<tenant>/<subject>`).' },
+              approvers: { type: 'array', items: { type: 'string' }, description: 'The principals whose approval allowed it.' },
+              receipt_id: receiptIdSchema,
+            },
+          },
+          202: pendingApprovalSchema,
+          ...errorResponses(404, 409),
+        },
       },
       config: { gate: { privileged: true, action: 'delete', lock: entityLock, resource: byId } },
     },
@@ -218,7 +321,7 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
       const version = await deps.entities.delete(entity, request.gate!.principalId);
       request.receipt!.target = entityTarget(entity, { ...entity, deleted: true });
       request.receipt!.rollback = () => deps.entities.restore([{ ...entity, version }], entity, `rollback:${request.receipt!.id}`);
-      return { deleted: true, entityId: entity.id, version, requestedBy: request.gate!.principalId, approvers: request.gate!.approvers, receiptId: request.receipt!.id };
+      return { deleted: true, entity_id: entity.id, version, requested_by: request.gate!.principalId, approvers: request.gate!.approvers, receipt_id: request.receipt!.id };
     },
   );
 }

@@ -1,61 +1,80 @@
 import type { FastifyInstance } from 'fastify';
+import { bodyErrorsAs } from '../entities/body-errors.ts';
 import { checkEdgeInput } from '../entities/entity-model.ts';
 import { asResource, entityLock, entityResource, findEntity, liveResources, loadedEntity } from '../entities/entity-resource.ts';
+import { edgeInputSchema, edgeSchema, entityIdParams, lineageSchema, withReceipt } from '../entities/entity-schemas.ts';
 import { entityKey } from '../entities/keyed-mutex.ts';
 import type { EntityStore } from '../entities/entity-store.ts';
 import { traverse } from '../entities/lineage.ts';
+import { errorResponses } from '../openapi/document-routes.ts';
 import { readableLineage } from '../policy/readable-lineage.ts';
-import { created, gatedErrorReplies } from '../route-schemas.ts';
-
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 128 } } } as const;
 
 /** The edges between entities: relations, entitlements (ENTITLED_TO) and lineage traversal. */
 export function graphRoutes(app: FastifyInstance, deps: { entities: EntityStore }): void {
   const byId = entityResource(deps.entities);
 
-  app.post<{ Params: { id: string }; Body: { subjectId: string; entitlement: string; expiresAt?: string } }>(
+  app.post<{ Params: { id: string }; Body: { subject_id: string; entitlement: string; expires_at?: string } }>(
     '/v1/entities/:id/entitlements',
     {
       schema: {
-        summary: 'Entitle a person, company or tenant to this entity: an ENTITLED_TO edge (privileged: receipted)',
+        operationId: 'grantEntitlement',
+        summary: 'Entitle a subject to an entity',
+        description:
+          'Entitles a person, company or tenant of the caller\'s tenant to this entity: an ENTITLED_TO edge from the subject, decided on both ends (operators, admins). ' +
+          'Privileged: the answer carries its receipt.',
         tags: ['entities'],
-        params: idParams,
+        params: entityIdParams,
         body: {
           type: 'object',
           additionalProperties: false,
-          required: ['subjectId', 'entitlement'],
-          properties: { subjectId: { type: 'string', maxLength: 128 }, entitlement: { type: 'string', minLength: 1, maxLength: 200 }, expiresAt: { type: 'string', format: 'date-time' } },
+          required: ['subject_id', 'entitlement'],
+          properties: {
+            subject_id: { type: 'string', maxLength: 128, description: 'The entity entitled (a live entity of the tenant).' },
+            entitlement: { type: 'string', minLength: 1, maxLength: 200, description: 'What it is entitled to, e.g. `execute`.' },
+            expires_at: { type: 'string', format: 'date-time', description: 'When the entitlement ends; kept on the edge as `expires_at`.' },
+          },
+          examples: [{ subject_id: 'ann', entitlement: 'execute', expires_at: '2027-01-01T00:00:00Z' }],
         },
-        response: { ...created, ...gatedErrorReplies },
+        response: { 201: withReceipt(edgeSchema, 'Granted: the ENTITLED_TO edge, and its receipt.'), ...errorResponses(404) },
       },
       config: {
         gate: {
           privileged: true,
           action: 'grant',
-          lock: (request) => [...entityLock(request), entityKey(request.principal!.tenant, (request.body as { subjectId: string }).subjectId)],
+          lock: (request) => [...entityLock(request), entityKey(request.principal!.tenant, (request.body as { subject_id: string }).subject_id)],
           resource: byId,
           // The subject gains the edge too: it is decided as well.
-          produces: (request) => liveResources(deps.entities, request.principal!.tenant, [(request.body as { subjectId: string }).subjectId]),
+          produces: (request) => liveResources(deps.entities, request.principal!.tenant, [(request.body as { subject_id: string }).subject_id]),
         },
       },
     },
     async (request, reply) => {
       const entity = loadedEntity(request);
-      const { subjectId, entitlement, expiresAt } = request.body;
+      const { subject_id, entitlement, expires_at } = request.body;
       const [edge] = await deps.entities.createEdges(
         entity.tenant,
-        [{ type: 'ENTITLED_TO', from: subjectId, to: entity.id, attributes: { entitlement, ...(expiresAt ? { expiresAt } : {}) } }],
+        [{ type: 'ENTITLED_TO', from: subject_id, to: entity.id, attributes: { entitlement, ...(expires_at ? { expires_at } : {}) } }],
         request.gate!.principalId,
       );
       request.receipt!.rollback = () => deps.entities.removeEdges([edge!], `rollback:${request.receipt!.id}`);
-      return reply.code(201).send({ ...edge, receiptId: request.receipt!.id });
+      return reply.code(201).send({ ...edge, receipt_id: request.receipt!.id });
     },
   );
 
   app.post(
     '/v1/edges',
     {
-      schema: { summary: 'Relate two entities of the tenant: OWNS, MEMBER_OF, ENTITLED_TO, TRIGGERS, EMITS, GOVERNS, BILLS_TO (privileged: receipted)', tags: ['entities'], body: { type: 'object' }, response: { ...created, ...gatedErrorReplies } },
+      schema: {
+        operationId: 'createEdge',
+        summary: 'Relate two entities',
+        description:
+          'Creates an edge between two live entities of the caller\'s tenant: OWNS, MEMBER_OF, ENTITLED_TO, TRIGGERS, EMITS, GOVERNS or BILLS_TO, decided as an update of both ends ' +
+          '(writers, operators, admins). A missing `from` answers 404, a missing `to` 400 EDGE_INVALID. Privileged: the answer carries its receipt.',
+        tags: ['entities'],
+        body: { ...edgeInputSchema, examples: [{ type: 'OWNS', from: 'acme-co', to: 'db-replica-3', attributes: { since: '2026-01' } }] },
+        response: { 201: withReceipt(edgeSchema, 'Created: the edge, and its receipt.'), ...errorResponses(404) },
+      },
+      schemaErrorFormatter: bodyErrorsAs({ '/': 'EDGE_INVALID' }),
       config: {
         gate: {
           privileged: true,
@@ -73,7 +92,7 @@ export function graphRoutes(app: FastifyInstance, deps: { entities: EntityStore 
     async (request, reply) => {
       const [edge] = await deps.entities.createEdges(request.principal!.tenant, [checkEdgeInput(request.body, 'body')], request.gate!.principalId);
       request.receipt!.rollback = () => deps.entities.removeEdges([edge!], `rollback:${request.receipt!.id}`);
-      return reply.code(201).send({ ...edge, receiptId: request.receipt!.id });
+      return reply.code(201).send({ ...edge, receipt_id: request.receipt!.id });
     },
   );
 
@@ -81,15 +100,22 @@ export function graphRoutes(app: FastifyInstance, deps: { entities: EntityStore 
     '/v1/entities/:id/lineage',
     {
       schema: {
-        summary: 'The graph around an entity, breadth first to `depth` hops: nodes with their distance, and the edges between them',
+        operationId: 'getEntityLineage',
+        summary: 'Walk the graph around an entity',
+        description:
+          'The entities within `depth` hops of this one, breadth first along edges in `direction`, each with its distance, and the edges between them. ' +
+          'Decided as a read of the root; only entities the caller may read by id are shown or walked through. Not receipted.',
         tags: ['entities'],
-        params: idParams,
+        params: entityIdParams,
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { depth: { type: 'integer', minimum: 1, maximum: 10, default: 2 }, direction: { type: 'string', enum: ['out', 'in', 'both'], default: 'both' } },
+          properties: {
+            depth: { type: 'integer', minimum: 1, maximum: 10, default: 2, description: 'Hops from the root.' },
+            direction: { type: 'string', enum: ['out', 'in', 'both'], default: 'both', description: 'Along edges leaving (`out`) or reaching (`in`) each entity, or both.' },
+          },
         },
-        response: gatedErrorReplies,
+        response: { 200: lineageSchema, ...errorResponses(404) },
       },
       config: { gate: { action: 'read', resource: byId } },
     },

@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ACTIONS, type PolicyEngine, type ResourceAttributes } from '../../policies/engine.ts';
 import { parseCases, PolicyCaseError, runCases } from '../../policies/regression.ts';
+import { bodyErrorsAs } from '../entities/body-errors.ts';
 import { ApiError } from '../errors.ts';
 import type { DecisionLog } from '../policy/decision-log.ts';
 import { filtersOwnPrincipal, redactDecision } from '../policy/decision-redaction.ts';
-import { gatedErrorReplies } from '../route-schemas.ts';
-
-const MAX_CASES = 1_000;
+import { decisionsSchema, MAX_CASES, simulateBodySchema, simulationSchema } from '../policy/policy-schemas.ts';
 
 /** The tenant's view of the policy bundle: preflight simulation and the decision log. */
 export function policyRoutes(app: FastifyInstance, deps: { engine: PolicyEngine; decisions: DecisionLog; region: string }): void {
@@ -22,14 +21,17 @@ export function policyRoutes(app: FastifyInstance, deps: { engine: PolicyEngine;
     '/v1/policy/simulate',
     {
       schema: {
-        summary: 'Preflight: evaluate cases against the live policy bundle; PASS or FAIL per case, with reasons. Changes nothing.',
+        operationId: 'simulatePolicy',
+        summary: 'Simulate policy cases against the live bundle',
         description:
-          'Cases as `cedar run-tests` reads them: [{name, request: {principal, action, resource, context}, entities, decision?, reason?}]. ' +
-          'With an expected decision a case PASSes when the engine agrees; without one it PASSes when the request would be allowed.',
+          'Preflight (admins, operators, auditors): evaluates cases as `cedar run-tests` reads them, [{name, request: {principal, action, resource, context}, entities, decision?, reason?}] ' +
+          '(or {cases: [...]}), against the live policy bundle; PASS or FAIL per case, with reasons. With an expected decision a case PASSes when the engine agrees; ' +
+          `without one it PASSes when the request would be allowed. At most ${MAX_CASES} cases. Changes nothing; only the call itself is decided and logged, not receipted.`,
         tags: ['policy'],
-        body: { anyOf: [{ type: 'array' }, { type: 'object' }] },
-        response: gatedErrorReplies,
+        body: simulateBodySchema,
+        response: { 200: simulationSchema },
       },
+      schemaErrorFormatter: bodyErrorsAs({ '': 'POLICY_CASES_INVALID' }),
       config: { gate: { action: 'simulate_policy', resource: bundle } },
     },
     async (request) => {
@@ -68,8 +70,11 @@ export function policyRoutes(app: FastifyInstance, deps: { engine: PolicyEngine;
     '/v1/policy/decisions',
     {
       schema: {
-        summary: "Decisions about the caller's tenant (taken for its principals or about its resources), newest first",
+        operationId: 'listDecisions',
+        summary: 'Read the decision log',
         description:
+          "Policy decisions about the caller's tenant (taken for its principals or about its resources), newest first, in OPA's decision log fields plus Cedar's reasons " +
+          '(admins, operators, auditors; not receipted). ' +
           "Another tenant's side of a decision is masked: its resource when the caller's principal acted on it, its principal when it acted on the caller's resource " +
           '(fields hold "(redacted)" and are listed in `masked`). `principal` filters the caller\'s own principals only.',
         tags: ['policy'],
@@ -77,14 +82,14 @@ export function policyRoutes(app: FastifyInstance, deps: { engine: PolicyEngine;
           type: 'object',
           additionalProperties: false,
           properties: {
-            decision: { type: 'string', enum: ['allow', 'deny'] },
-            action: { type: 'string', enum: [...ACTIONS] },
-            principal: { type: 'string', maxLength: 300, description: '`<tenant>/<subject>`' },
-            since: { type: 'string', format: 'date-time' },
+            decision: { type: 'string', enum: ['allow', 'deny'], description: 'Only allows or only denials.' },
+            action: { type: 'string', enum: [...ACTIONS], description: 'Only decisions about this action.' },
+            principal: { type: 'string', maxLength: 300, description: 'Only decisions for this principal, `<tenant>/<subject>` (the caller\'s tenant\'s only).' },
+            since: { type: 'string', format: 'date-time', description: 'Only decisions taken at or after this time.' },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           },
         },
-        response: gatedErrorReplies,
+        response: { 200: decisionsSchema },
       },
       config: { gate: { action: 'audit', resource: bundle } },
     },

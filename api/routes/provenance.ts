@@ -4,11 +4,16 @@ import { formatVerifierKey } from '../../ledger/index.ts';
 import type { ResourceAttributes } from '../../policies/engine.ts';
 import { ApiError } from '../errors.ts';
 import { exportBundle, proofJson } from '../provenance/bundle-export.ts';
+import { bodyErrorsAs } from '../entities/body-errors.ts';
+import { errorResponses } from '../openapi/document-routes.ts';
 import { checkEvidenceItems, type EvidenceStore } from '../provenance/evidence-store.ts';
 import type { LedgerStore, StoredEntry } from '../provenance/ledger-store.ts';
-import { created, gatedErrorReplies } from '../route-schemas.ts';
+import {
+  bundleSchema, checkpointSchema, consistencySchema, disclosedReceiptSchema, evidenceAttachedSchema, evidenceBodySchema, keysSchema, receiptSchema,
+} from '../provenance/provenance-schemas.ts';
 
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 128 } } } as const;
+const idParams = (what: string) => ({ type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 128, description: what } } }) as const;
+const receiptParams = idParams('The receipt id (`receipt_id` of a privileged action, or its `x-companyos-receipt` header).');
 const found = new WeakMap<FastifyRequest, StoredEntry>();
 
 /** Receipts, proofs, checkpoints, evidence and keys: what an auditor needs to check the ledger without trusting the server. */
@@ -33,11 +38,11 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
     const checkpoint = await deps.ledger.checkpoint(entry.tenant);
     const hashes = await deps.ledger.inclusionProof(entry.tenant, entry.logIndex, checkpoint.size);
     return {
-      receiptId: entry.receiptId,
-      logIndex: entry.logIndex,
+      receipt_id: entry.receiptId,
+      log_index: entry.logIndex,
       entry: entry.entry,
       envelope: JSON.parse(entry.entry) as unknown,
-      inclusionProof: proofJson(entry.logIndex, checkpoint.size, checkpoint.rootHash, hashes),
+      inclusion_proof: proofJson(entry.logIndex, checkpoint.size, checkpoint.rootHash, hashes),
       checkpoint: checkpoint.note,
     };
   };
@@ -45,7 +50,16 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
   app.get<{ Params: { id: string } }>(
     '/v1/provenance/receipts/:id',
     {
-      schema: { summary: 'A receipt: its DSSE envelope, its inclusion proof and the signed checkpoint the proof is against (hidden fields stay hidden)', tags: ['provenance'], params: idParams, response: gatedErrorReplies },
+      schema: {
+        operationId: 'getReceipt',
+        summary: 'Read a receipt with its inclusion proof',
+        description:
+          "A receipt of the caller's tenant's ledger: its DSSE envelope, its inclusion proof and the signed checkpoint the proof is against; hidden fields stay hidden " +
+          "(`disclose` reveals chosen ones). Decided as a read (any role that may read); another tenant's receipt answers 404 as one that does not exist. Not receipted.",
+        tags: ['provenance'],
+        params: receiptParams,
+        response: { 200: receiptSchema, ...errorResponses(404) },
+      },
       config: { gate: { action: 'read', resource: receipt('internal') } },
     },
     (request) => withProof(found.get(request)!),
@@ -55,11 +69,20 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
     '/v1/provenance/receipts/:id/disclose',
     {
       schema: {
-        summary: 'A redacted proof: the receipt with only the chosen hidden fields disclosed (salted digests prove they are the signed ones)',
+        operationId: 'discloseReceipt',
+        summary: 'Disclose hidden fields of a receipt',
+        description:
+          'A redacted proof: the receipt as `getReceipt` answers it, with the disclosures of only the chosen hidden fields (their salted digests in the signed payload prove ' +
+          'they are the signed ones). Decided as a read of confidential data; a field the receipt does not hide answers 400 QUERY_INVALID. Not receipted.',
         tags: ['provenance'],
-        params: idParams,
-        querystring: { type: 'object', additionalProperties: false, required: ['fields'], properties: { fields: { type: 'string', maxLength: 1000, description: 'Comma-separated field names.' } } },
-        response: gatedErrorReplies,
+        params: receiptParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['fields'],
+          properties: { fields: { type: 'string', maxLength: 1000, description: 'Comma-separated names of hidden fields, e.g. `rationale_category,rationale`.' } },
+        },
+        response: { 200: disclosedReceiptSchema, ...errorResponses(404) },
       },
       config: { gate: { action: 'read', resource: receipt('confidential') } },
     },
@@ -76,13 +99,19 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
   app.get(
     '/v1/provenance/checkpoint',
     {
-      schema: { summary: "The tenant log's latest signed checkpoint (C2SP signed note)", tags: ['provenance'], response: gatedErrorReplies },
+      schema: {
+        operationId: 'getCheckpoint',
+        summary: "Read the tenant log's latest checkpoint",
+        description: "The caller's tenant's ledger as it is now: its size and root hash, signed as a C2SP checkpoint note. Decided as a read. Not receipted.",
+        tags: ['provenance'],
+        response: { 200: checkpointSchema },
+      },
       config: { gate: { action: 'read', resource: own('Ledger') } },
     },
     async (request) => {
       const tenant = request.principal!.tenant;
       const checkpoint = await deps.ledger.checkpoint(tenant);
-      return { origin: deps.ledger.origin(tenant), size: checkpoint.size, rootHash: checkpoint.rootHash.toString('base64'), checkpoint: checkpoint.note };
+      return { origin: deps.ledger.origin(tenant), size: checkpoint.size, root_hash: checkpoint.rootHash.toString('base64'), checkpoint: checkpoint.note };
     },
   );
 
@@ -90,10 +119,22 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
     '/v1/provenance/consistency',
     {
       schema: {
-        summary: 'A consistency proof between two sizes of the tenant log, with a signed checkpoint at each',
+        operationId: 'getConsistencyProof',
+        summary: 'Prove the tenant log only grew between two sizes',
+        description:
+          "An RFC 9162 consistency proof between two sizes of the caller's tenant's ledger, with a signed checkpoint at each: the later log contains the earlier one unchanged. " +
+          'Sizes outside the log answer 400 LEDGER_RANGE_INVALID. Decided as a read. Not receipted.',
         tags: ['provenance'],
-        querystring: { type: 'object', additionalProperties: false, required: ['from'], properties: { from: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, to: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } },
-        response: gatedErrorReplies,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['from'],
+          properties: {
+            from: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The earlier size.' },
+            to: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: "The later size; the log's size when absent." },
+          },
+        },
+        response: { 200: consistencySchema },
       },
       config: { gate: { action: 'read', resource: own('Ledger') } },
     },
@@ -114,24 +155,29 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
     },
   );
 
-  app.post<{ Body: { receiptId?: string; items: unknown } }>(
+  app.post<{ Body: { receipt_id?: string; items: unknown } }>(
     '/v1/provenance/evidence',
     {
       schema: {
-        summary: 'Attach evidence (hashes of files and transcripts; optionally their bytes, base64) to a receipt or as a new bundle (privileged: receipted)',
+        operationId: 'attachEvidence',
+        summary: 'Attach evidence',
+        description:
+          'Attaches evidence (hashes of files and transcripts; optionally their bytes, base64) to a receipt of the tenant, or as a new bundle whose ids an approval can cite ' +
+          '(admins, operators, auditors, approvers). Privileged: the answer carries the receipt of the attaching call, which carries the evidence hashes.',
         tags: ['provenance'],
-        body: { type: 'object', additionalProperties: false, required: ['items'], properties: { receiptId: { type: 'string', maxLength: 128 }, items: { type: 'array' } } },
-        response: { ...created, ...gatedErrorReplies },
+        body: evidenceBodySchema,
+        response: { 201: evidenceAttachedSchema, ...errorResponses(404) },
       },
+      schemaErrorFormatter: bodyErrorsAs({ '/items/': 'EVIDENCE_INVALID' }),
       config: {
         gate: {
           privileged: true,
           action: 'attach_evidence',
           resource: async (request) => {
-            const { receiptId, items } = request.body as { receiptId?: string; items: unknown };
+            const { receipt_id, items } = request.body as { receipt_id?: string; items: unknown };
             checkEvidenceItems(items);
-            if (receiptId && !(await deps.ledger.entryByReceipt(request.principal!.tenant, receiptId))) {
-              throw new ApiError('RECEIPT_NOT_FOUND', `No receipt ${receiptId} in this tenant's ledger.`);
+            if (receipt_id && !(await deps.ledger.entryByReceipt(request.principal!.tenant, receipt_id))) {
+              throw new ApiError('RECEIPT_NOT_FOUND', `No receipt ${receipt_id} in this tenant's ledger.`);
             }
             return own('Evidence')(request);
           },
@@ -141,15 +187,15 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
     async (request, reply) => {
       const tenant = request.principal!.tenant;
       const draft = request.receipt!;
-      const bundle = await deps.evidence.attach(tenant, checkEvidenceItems(request.body.items), request.body.receiptId, draft.id, request.gate!.principalId);
+      const bundle = await deps.evidence.attach(tenant, checkEvidenceItems(request.body.items), request.body.receipt_id, draft.id, request.gate!.principalId);
       draft.evidenceRefs = bundle.items.map((item) => ({ id: item.id, sha256: item.sha256 }));
       draft.target = { name: `evidence/${bundle.bundleId}`, sha256: createHash('sha256').update(bundle.items.map((i) => i.sha256).join('\n')).digest('hex') };
       draft.rollback = () => deps.evidence.rollback(tenant, bundle, `rollback:${draft.id}`);
       return reply.code(201).send({
-        bundleId: bundle.bundleId,
-        attachedTo: bundle.receiptId ?? null,
+        bundle_id: bundle.bundleId,
+        attached_to: bundle.receiptId ?? null,
         items: bundle.items.map(({ id, kind, name, sha256 }) => ({ id, kind, name, sha256 })),
-        receiptId: draft.id,
+        receipt_id: draft.id,
       });
     },
   );
@@ -157,7 +203,16 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
   app.get<{ Params: { id: string } }>(
     '/v1/provenance/bundles/:id',
     {
-      schema: { summary: 'Export an evidence bundle (by bundle id or receipt id) for `companyos ledger verify BUNDLE --key PUBKEY`', tags: ['provenance'], params: idParams, response: gatedErrorReplies },
+      schema: {
+        operationId: 'getBundle',
+        summary: 'Export an evidence bundle',
+        description:
+          'Everything `companyos ledger verify BUNDLE --key PUBKEY` needs offline, by bundle id, evidence id or receipt id: the receipts (the one named, the one the evidence backs, ' +
+          'the one that attached it) with inclusion proofs, the checkpoint, consistency from the previous one, and the evidence. Decided as a read of confidential data. Not receipted.',
+        tags: ['provenance'],
+        params: idParams('A bundle id (`bundle_id`), an evidence id, or a receipt id.'),
+        response: { 200: bundleSchema, ...errorResponses(404) },
+      },
       config: { gate: { action: 'read', resource: own('EvidenceBundle', 'confidential') } },
     },
     async (request, reply) => {
@@ -175,15 +230,25 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
 
   app.get(
     '/v1/provenance/keys',
-    { schema: { summary: 'The ledger public keys, current and retired, as C2SP verifier keys (also in $COMPANYOS_DATA_DIR/keys/<keyid>.pub)', tags: ['provenance'], response: gatedErrorReplies } },
+    {
+      schema: {
+        operationId: 'listKeys',
+        summary: 'List the ledger public keys',
+        description:
+          'The keys receipts and checkpoints are signed with, current and retired, as C2SP verifier keys (also in $COMPANYOS_DATA_DIR/keys/<keyid>.pub): what a verifier needs ' +
+          'besides a bundle. Any valid token; the keys are the same for every tenant. Not receipted.',
+        tags: ['provenance'],
+        response: { 200: keysSchema },
+      },
+    },
     () => ({
       keys: deps.ledger.keyring.all().map((key) => ({
-        keyId: key.keyId,
+        key_id: key.keyId,
         name: key.name,
-        verifierKey: formatVerifierKey(key),
+        verifier_key: formatVerifierKey(key),
         active: key.keyId === deps.ledger.keyring.active.keyId,
-        createdAt: key.createdAt ?? null,
-        retiredAt: key.retiredAt ?? null,
+        created_at: key.createdAt ?? null,
+        retired_at: key.retiredAt ?? null,
       })),
     }),
   );
