@@ -89,7 +89,8 @@ describe.runIf(inject('kafkaBrokers')).each(TEST_ENGINES)('Kafka consumer into %
     await during.consumer.stop();
     await db.warehouse.execute(RENAME[engine]('events_offline', 'events'));
     const after = await consume(topic);
-    await waitFor(async () => (await stored()) === 10, 'the 10 events after the outage');
-    expect(after.batches.reduce((n, b) => n + b.result.accepted, 0)).toBe(10);
+    const accepted = () => after.batches.reduce((n, b) => n + b.result.accepted, 0);
+    await waitFor(async () => (await stored()) === 10 && accepted() >= 10, 'the 10 events after the outage');
+    expect(accepted()).toBe(10);
   });
 });
