@@ -48,8 +48,8 @@ export function shot(flow: Flow, t: TenantState, k: number, client: Client): Sho
       return async () => {
         const reply = await client.call('POST', '/v1/entities', t.ops, { type: 'Asset', name: `bench asset ${t.name} #${k}` });
         const body = json(reply);
-        if (reply.status === 201 && typeof body.id === 'string' && typeof body.receiptId === 'string') {
-          t.receipts.push(body.receiptId);
+        if (reply.status === 201 && typeof body.id === 'string' && typeof body.receipt_id === 'string') {
+          t.receipts.push(body.receipt_id);
           return undefined;
         }
         return `POST /v1/entities → ${reply.status}: ${reply.body.slice(0, 400)}`;
@@ -57,13 +57,13 @@ export function shot(flow: Flow, t: TenantState, k: number, client: Client): Sho
     case 'grant-entitlement': {
       const target = t.grantTargets[k % t.grantTargets.length]!;
       const subjectId = t.grantSubjects[(k * 31 + 7) % t.grantSubjects.length]!;
-      return () => expect(client, 'POST', `/v1/entities/${target}/entitlements`, t.ops, { subjectId, entitlement: 'execute' }, 201);
+      return () => expect(client, 'POST', `/v1/entities/${target}/entitlements`, t.ops, { subject_id: subjectId, entitlement: 'execute' }, 201);
     }
     case 'approval':
       return async () => {
         const entityId = t.approvalPool.pop();
         if (!entityId) return `approval pool of ${t.name} exhausted (driver bug)`;
-        const body = { entityId, action: 'delete', rationale: { category: 'decommission', text: 'Benchmark decommission.' } };
+        const body = { entity_id: entityId, action: 'delete', rationale: { category: 'decommission', text: 'Benchmark decommission.' } };
         return expect(client, 'POST', '/v1/approvals', t.approver, body, 201);
       };
     case 'policy-simulate':

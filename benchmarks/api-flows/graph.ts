@@ -14,7 +14,7 @@ export interface GraphEntity {
   id: string;
   type: NodeType;
   name: string;
-  dataClass?: string;
+  data_class?: string;
   attributes?: Record<string, unknown>;
 }
 
@@ -82,18 +82,18 @@ export function tenantGraph(tenant: number, nodes: number): TenantGraph {
   return { entities, edges, ids };
 }
 
-function details(type: NodeType, i: number): Pick<GraphEntity, 'dataClass' | 'attributes'> {
+function details(type: NodeType, i: number): Pick<GraphEntity, 'data_class' | 'attributes'> {
   switch (type) {
     case 'Person':
-      return { dataClass: 'confidential', attributes: { email: `person${i}@example.com`, title: i % 10 ? 'engineer' : 'manager' } };
+      return { data_class: 'confidential', attributes: { email: `person${i}@example.com`, title: i % 10 ? 'engineer' : 'manager' } };
     case 'Asset':
       return { attributes: { sku: `sku-${i % 40}`, monthlyCost: (i % 500) + 0.5 } };
     case 'Invoice':
-      return { dataClass: 'confidential', attributes: { amountCents: (i * 137) % 1_000_000, currency: 'USD' } };
+      return { data_class: 'confidential', attributes: { amountCents: (i * 137) % 1_000_000, currency: 'USD' } };
     case 'Incident':
       return { attributes: { severity: ['sev1', 'sev2', 'sev3'][i % 3] } };
     case 'Policy':
-      return { dataClass: 'public' };
+      return { data_class: 'public' };
     default:
       return {};
   }

@@ -67,9 +67,9 @@ async function buildGraph(client: Client, tenants: TenantState[]): Promise<void>
     const graph = tenantGraph(t, NODES);
     const reply = await client.call('POST', '/v1/entities:batch', state.ops, { entities: graph.entities, edges: graph.edges });
     if (reply.status !== 201) throw new Error(`POST /v1/entities:batch (${state.name}) answered ${reply.status}: ${reply.body.slice(0, 400)}`);
-    const body = JSON.parse(reply.body) as { created: number; edges: number; receiptId: string };
+    const body = JSON.parse(reply.body) as { created: number; edges: number; receipt_id: string };
     edges += body.edges;
-    state.receipts.push(body.receiptId);
+    state.receipts.push(body.receipt_id);
     // Dual control takes entities from the top of the index range; grants stay in the bottom half.
     const lower = (ids: string[]) => ids.filter((id) => Number(id.split('-e')[1]) < NODES / 2);
     state.grantTargets = lower(graph.ids.Asset);
