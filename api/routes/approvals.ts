@@ -6,7 +6,7 @@ import type { EvidenceStore } from '../provenance/evidence-store.ts';
 import { ApiError } from '../errors.ts';
 import { bodyErrorsAs } from '../entities/body-errors.ts';
 import { asResource, findEntity } from '../entities/entity-resource.ts';
-import { receiptIdSchema } from '../entities/entity-schemas.ts';
+import { receiptHeader, receiptIdSchema } from '../entities/entity-schemas.ts';
 import { entityKey } from '../entities/keyed-mutex.ts';
 import { errorResponses } from '../openapi/document-routes.ts';
 
@@ -59,6 +59,7 @@ export function approvalRoutes(app: FastifyInstance, deps: { entities: EntitySto
           201: {
             type: 'object',
             description: 'Approved: the requester may now act once, within 24 hours. With the receipt of the approval.',
+            headers: receiptHeader,
             required: ['approval_id', 'request_id', 'entity_id', 'action', 'requested_by', 'approver', 'rationale', 'receipt_id'],
             properties: {
               approval_id: { type: 'string' },

@@ -4,7 +4,7 @@ import { checkEdgeInput, checkEntityInput, DATA_CLASSES, ENTITY_TYPES, type Enti
 import { bodyErrorsAs } from '../entities/body-errors.ts';
 import { asResource, entityLock, entityResource, entityTarget, liveResources, loadedEntity } from '../entities/entity-resource.ts';
 import {
-  edgeInputSchema, entityIdParams, entityInputSchema, entityPatchSchema, entitySchema, etagHeader, ifMatchHeaders, receiptIdSchema, withReceipt,
+  edgeInputSchema, entityIdParams, entityInputSchema, entityPatchSchema, entitySchema, etagHeader, ifMatchHeaders, receiptHeader, receiptIdSchema, withReceipt,
 } from '../entities/entity-schemas.ts';
 import type { EntityStore } from '../entities/entity-store.ts';
 import { checkVersion, expectedVersion, planPatch, sameState } from '../entities/entity-write.ts';
@@ -90,6 +90,7 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
           201: {
             type: 'object',
             description: 'Created: how many entities and edges, the entities\' ids in the order sent, and the receipt.',
+            headers: receiptHeader,
             required: ['created', 'edges', 'ids', 'receipt_id'],
             properties: {
               created: { type: 'integer', description: 'Entities created.' },
@@ -249,7 +250,7 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
           200: {
             ...entitySchema,
             description: 'The entity as it is now, and the receipt of the change (null when nothing changed).',
-            headers: etagHeader,
+            headers: { ...etagHeader, ...receiptHeader },
             required: [...entitySchema.required, 'receipt_id'],
             properties: { ...entitySchema.properties, receipt_id: { ...receiptIdSchema, type: ['string', 'null'], description: 'The receipt of the change; null when the values sent were the current ones (nothing changed, nothing receipted).' } },
           },
@@ -299,6 +300,7 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
           200: {
             type: 'object',
             description: 'Deleted: the tombstone\'s version, who asked and who approved, and the receipt.',
+            headers: receiptHeader,
             required: ['deleted', 'entity_id', 'version', 'requested_by', 'approvers', 'receipt_id'],
             properties: {
               deleted: { type: 'boolean', enum: [true] },
@@ -310,7 +312,8 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
             },
           },
           202: pendingApprovalSchema,
-          ...errorResponses(404, 409),
+          // A body is optional (`version`), but one that is sent is parsed: too large or not JSON answers as on any route with a body.
+          ...errorResponses(404, 409, 413, 415),
         },
       },
       config: { gate: { privileged: true, action: 'delete', lock: entityLock, resource: byId } },
