@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import { API_VERSION } from './openapi/api-version.ts';
 import { documentRoutes } from './openapi/document-routes.ts';
+import { validateRequests } from './request-validation.ts';
 import { acceptDeprecatedSpellings } from './openapi/deprecated-spellings.ts';
 import { API_TAGS } from './openapi/tags.ts';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
@@ -142,6 +143,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.addSchema(cloudEventSchema);
   app.addSchema(errorResponseSchema);
+  validateRequests(app, [cloudEventSchema, errorResponseSchema]);
   documentRoutes(app);
   acceptDeprecatedSpellings(app);
   await app.register(swagger, {

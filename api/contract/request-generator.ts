@@ -14,7 +14,7 @@ export interface ContractRequest {
 const JSON_TYPES = /json$/;
 
 /** Keeps generated requests small: the contract's limits are tested elsewhere (hostile-input.test.ts), not by sending 5,000-item batches a hundred times. */
-const GENERATION = { maxItems: 3, maxLength: 24, optionalsProbability: 0.5, maxDepth: 4 } as const;
+const GENERATION = { maxItems: 3, optionalsProbability: 0.5, maxDepth: 4 } as const;
 
 /** The schema without deprecated properties: a valid request sends today's spellings only. */
 function current(schema: Schema): Schema {
