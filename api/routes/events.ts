@@ -6,12 +6,79 @@ import { ApiError } from '../errors.ts';
 import type { PlatformMetrics } from '../metrics.ts';
 import { authorizeOrRefuse } from '../policy/authorize.ts';
 import { eventStats, listEvents } from '../queries/events.ts';
-import { errorReplies, eventPageSchema, eventStatsSchema, ingestResultSchema, pageQuerySchema } from '../route-schemas.ts';
+import { eventPageSchema, eventStatsSchema, ingestResultSchema, pageQuerySchema } from '../route-schemas.ts';
 
 export const SINGLE_EVENT_TYPE = 'application/cloudevents+json';
 export const BATCH_TYPE = 'application/cloudevents-batch+json';
 export const NDJSON_TYPE = 'application/x-ndjson';
 const EVENT_MEDIA_TYPES = new Set([SINGLE_EVENT_TYPE, BATCH_TYPE, NDJSON_TYPE, 'application/json']);
+
+/** An event as the examples of the request body show it (valid against the CloudEvent schema). */
+const EXAMPLE_EVENT = {
+  specversion: '1.0',
+  id: 'evt-0001',
+  source: 'urn:acme:gateway',
+  type: 'policy.decisions_total',
+  time: '2026-10-01T12:00:00Z',
+  tenantid: 'acme',
+  policyversion: 'v7',
+  plan: 'pro',
+  data: { value: 1 },
+};
+
+/**
+ * What `POST /v1/events` reads, per Content-Type (documentation only: the
+ * ingest pipeline validates each event itself, see the route's validatorCompiler).
+ */
+const eventBodies = {
+  content: {
+    'application/json': {
+      schema: {
+        description: 'Plain JSON: one event (an object) or a batch (an array of events).',
+        oneOf: [{ $ref: 'CloudEvent#' }, { type: 'array', items: { $ref: 'CloudEvent#' } }],
+        examples: [[EXAMPLE_EVENT, { ...EXAMPLE_EVENT, id: 'evt-0002' }]],
+      },
+    },
+    [SINGLE_EVENT_TYPE]: {
+      schema: { description: 'Structured mode: one event.', allOf: [{ $ref: 'CloudEvent#' }], examples: [EXAMPLE_EVENT] },
+    },
+    [BATCH_TYPE]: {
+      schema: { description: 'Batched mode: an array of events.', type: 'array', items: { $ref: 'CloudEvent#' }, examples: [[EXAMPLE_EVENT]] },
+    },
+    [NDJSON_TYPE]: {
+      schema: {
+        type: 'string',
+        description: 'One event (a CloudEvent as JSON) a line; blank lines are skipped, a line that is not JSON is parked as EVENT_NOT_JSON.',
+        examples: [`${JSON.stringify(EXAMPLE_EVENT)}\n${JSON.stringify({ ...EXAMPLE_EVENT, id: 'evt-0002' })}\n`],
+      },
+    },
+    '*/*': {
+      schema: {
+        description:
+          'Binary mode (any ce-specversion, ce-id, ce-source or ce-type header): one event whose attributes are the ce- headers and whose data is the body, ' +
+          'under any Content-Type (it becomes `datacontenttype`): JSON types are read as JSON, text/* and XML in UTF-8 as a string, anything else is kept as `data_base64`.',
+      },
+    },
+  },
+} as const;
+
+/** A ce- header of binary mode: one attribute of the event (percent-decoded, CloudEvents HTTP binding 3.1.3.2). */
+const ceHeader = (description: string) => ({ type: 'string', maxLength: 1024, description: `Binary mode: ${description}` }) as const;
+
+/** The attributes binary mode reads from headers; any other `ce-<name>` header is attribute `<name>` too. */
+const binaryModeHeaders = {
+  type: 'object',
+  properties: {
+    'ce-specversion': ceHeader('the CloudEvents version, "1.0". Any of ce-specversion, ce-id, ce-source or ce-type makes the request binary mode (one event; the body is its data).'),
+    'ce-id': ceHeader('the event\'s id.'),
+    'ce-source': ceHeader('the event\'s source.'),
+    'ce-type': ceHeader('the event\'s type.'),
+    'ce-time': ceHeader('the event\'s time (RFC 3339).'),
+    'ce-tenantid': ceHeader('the tenant the event belongs to.'),
+    'ce-policyversion': ceHeader('the policy bundle version the producer ran under.'),
+    'ce-subject': ceHeader('the event\'s subject. Any other `ce-<name>` header is attribute `<name>` (plan, feature, flowtype, slatier, dataschema, extensions).'),
+  },
+} as const;
 
 export interface EventRouteDeps {
   warehouse: Warehouse;
@@ -27,8 +94,10 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
     '/v1/events',
     {
       schema: {
+        operationId: 'ingestEvents',
         summary: 'Send one event or a batch',
         description:
+          'Stores CloudEvents for the caller\'s tenant (roles admin, operator, writer or connector; decided, not receipted). ' +
           'One CloudEvent, or a batch (a JSON array, or NDJSON as application/x-ndjson: one event per line, ' +
           'a line that is not JSON is parked as EVENT_NOT_JSON and `index` counts non-blank lines). Valid events are stored once per (tenant, source, id); ' +
           'invalid ones are parked in quarantine and listed in `rejected`. Writing for another tenant needs a connector token of the platform operator or of a tenant granted it (403 EVENT_TENANT_NOT_GRANTED). ' +
@@ -37,9 +106,9 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
           '`ce-type`, `ce-tenantid`, `ce-policyversion` and any other `ce-<attribute>` header (percent-decoded), any Content-Type as `datacontenttype` ' +
           'and the body as `data` (JSON types as JSON, text/* and XML in UTF-8 as a string, anything else as `data_base64`). ' +
           'Another event format (e.g. application/cloudevents+xml) or a batch with ce- headers answers 415 CLOUDEVENTS_MODE_UNSUPPORTED.',
-        tags: ['events'],
-        body: { oneOf: [{ $ref: 'CloudEvent#' }, { type: 'array', items: { $ref: 'CloudEvent#' } }] },
-        response: { 202: ingestResultSchema, ...errorReplies, 413: { $ref: 'Error#' }, 415: { $ref: 'Error#' } },
+        headers: binaryModeHeaders,
+        body: eventBodies,
+        response: { 202: ingestResultSchema },
       },
       // The schema above documents the body; the ingest pipeline validates each
       // event itself so that one bad event does not refuse a whole batch.
@@ -73,20 +142,23 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
     '/v1/events',
     {
       schema: {
+        operationId: 'listEvents',
         summary: "Read back the caller's tenant's events",
-        description: 'In time order; `from` is inclusive and `to` exclusive (RFC 3339).',
+        description:
+          'The caller\'s tenant\'s stored events as CloudEvents, in time order (then source and id), a page at a time; `from` is inclusive and `to` exclusive (RFC 3339). ' +
+          'Any role of the tenant may read them (decided, not receipted).',
         tags: ['events'],
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            type: { type: 'string', maxLength: 256 },
-            from: { type: 'string', format: 'date-time' },
-            to: { type: 'string', format: 'date-time' },
+            type: { type: 'string', maxLength: 256, description: 'Only events of this type.' },
+            from: { type: 'string', format: 'date-time', description: 'Events at or after this time.' },
+            to: { type: 'string', format: 'date-time', description: 'Events before this time.' },
             ...pageQuerySchema,
           },
         },
-        response: { 200: eventPageSchema, ...errorReplies },
+        response: { 200: eventPageSchema },
       },
       config: { gate: { action: 'read', resource: (request) => tenantEvents(request.principal!.tenant, request.principal!.region) } },
     },
@@ -106,9 +178,11 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
     '/v1/events/stats',
     {
       schema: {
+        operationId: 'getEventStats',
         summary: "Counts of the caller's tenant's events by type",
+        description: 'How many events the caller\'s tenant has stored, per type, with the first and last event time of each. Any role of the tenant may read them (decided, not receipted).',
         tags: ['events'],
-        response: { 200: eventStatsSchema, ...errorReplies },
+        response: { 200: eventStatsSchema },
       },
       config: { gate: { action: 'read', resource: (request) => tenantEvents(request.principal!.tenant, request.principal!.region) } },
     },

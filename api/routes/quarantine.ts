@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { listQuarantine } from '../queries/quarantine.ts';
-import { errorReplies, pageQuerySchema, quarantinePageSchema } from '../route-schemas.ts';
+import { pageQuerySchema, quarantinePageSchema } from '../route-schemas.ts';
 import { ownResource } from '../policy/own-resource.ts';
 
 export function quarantineRoutes(app: FastifyInstance, deps: { warehouse: Warehouse }): void {
@@ -9,14 +9,18 @@ export function quarantineRoutes(app: FastifyInstance, deps: { warehouse: Wareho
     '/v1/quarantine',
     {
       schema: {
+        operationId: 'listQuarantine',
         summary: "The caller's tenant's parked events, newest first, with reasons",
+        description:
+          'Events refused at ingest (HTTP, files, Kafka) and parked with their reason and the payload as received, newest first, a page at a time. ' +
+          'Any role of the tenant may read them (decided, not receipted).',
         tags: ['events'],
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: { reason: { type: 'string', maxLength: 64, description: 'Only this reason code.' }, ...pageQuerySchema },
         },
-        response: { 200: quarantinePageSchema, ...errorReplies },
+        response: { 200: quarantinePageSchema },
       },
       config: { gate: { action: 'read', resource: ownResource('quarantine', 'Quarantine') } },
     },
