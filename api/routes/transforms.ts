@@ -6,7 +6,8 @@ import {
 } from '../../transforms/index.ts';
 import type { Warehouse } from '../../warehouse/index.ts';
 import { ApiError } from '../errors.ts';
-import { errorReplies } from '../route-schemas.ts';
+import { errorResponses } from '../openapi/document-routes.ts';
+import { receiptHeader, timestamp } from '../route-schemas.ts';
 import { ownResource } from '../policy/own-resource.ts';
 
 export interface TransformRouteDeps {
@@ -20,6 +21,72 @@ export interface TransformRouteDeps {
   lineageSink?: LineageSink;
 }
 
+const testResultSchema = {
+  type: 'object',
+  required: ['name', 'status', 'failures', 'message', 'sql'],
+  properties: {
+    name: { type: 'string' },
+    status: { type: 'string', enum: ['pass', 'warn', 'fail', 'error'] },
+    failures: { type: 'integer', description: 'Failing rows.' },
+    message: { type: 'string' },
+    sql: { type: 'string', description: 'The query that counted the failures, its parameters inlined.' },
+  },
+} as const;
+
+const modelResultSchema = {
+  type: 'object',
+  required: ['model', 'status', 'message', 'seconds', 'rows', 'sql', 'tests'],
+  properties: {
+    model: { type: 'string' },
+    status: { type: 'string', enum: ['success', 'error', 'skipped'] },
+    message: { type: 'string', description: 'Why it failed, or which failed parent it was skipped for.' },
+    seconds: { type: 'number' },
+    rows: { type: ['integer', 'null'], description: 'Rows in the relation after the run; null for views and models not built.' },
+    sql: { type: 'string', description: 'The SQL it ran.' },
+    tests: { type: 'array', items: testResultSchema, description: 'Its column tests, run after it was built.' },
+  },
+} as const;
+
+const buildReportSchema = {
+  type: 'object',
+  description: 'The build: each selected model in run order with its outcome and tests. A model that failed does not fail the call: read `status`.',
+  required: ['run_id', 'results', 'selected', 'total', 'seconds', 'lineage_failures'],
+  properties: {
+    run_id: { type: 'string', description: 'The build run (build_runs, lineage).' },
+    results: { type: 'array', items: modelResultSchema },
+    selected: { type: 'integer', description: 'Models run.' },
+    total: { type: 'integer', description: 'Models in the project.' },
+    seconds: { type: 'number' },
+    lineage_failures: { type: 'array', items: { type: 'string' }, description: 'OpenLineage events the sink refused; the build itself is not failed for them.' },
+  },
+} as const;
+
+const buildRunsSchema = {
+  type: 'object',
+  description: "The caller's tenant's latest builds, newest first.",
+  required: ['runs'],
+  properties: {
+    runs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['run_id', 'trigger', 'started_at', 'finished_at', 'status', 'models_ok', 'models_error', 'models_skipped', 'message'],
+        properties: {
+          run_id: { type: 'string' },
+          trigger: { type: 'string', enum: ['cli', 'api', 'schedule'] },
+          started_at: timestamp,
+          finished_at: timestamp,
+          status: { type: 'string', enum: ['success', 'error'] },
+          models_ok: { type: 'integer' },
+          models_error: { type: 'integer' },
+          models_skipped: { type: 'integer' },
+          message: { type: 'string', description: 'The failed models and why; empty when none failed.' },
+        },
+      },
+    },
+  },
+} as const;
+
 type BuildBody = { select?: string[]; exclude?: string[]; full_refresh?: boolean; mode?: RunMode; trigger?: 'api' | 'schedule' };
 
 /** What a build request was checked against before its receipt: the compiled project and the build slot it holds. */
@@ -31,20 +98,26 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
     '/v1/transforms/build',
     {
       schema: {
+        operationId: 'buildModels',
         summary: 'Build the SQL models (platform operators only)',
+        description:
+          'Compiles, runs and tests the SQL models (all, or those `select`ed and not `exclude`d) and answers when the build is done. ' +
+          'Privileged and receipted before it starts (admins and operators of the platform operator\'s tenant): models that do not compile, an unknown selector ' +
+          'or a build already running are refused first (400 MODELS_INVALID, 400 SELECTOR_UNKNOWN, 409 BUILD_IN_PROGRESS), with no receipt.',
         tags: ['transforms'],
         body: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            select: { type: 'array', items: { type: 'string' } },
-            exclude: { type: 'array', items: { type: 'string' } },
-            full_refresh: { type: 'boolean' },
+            select: { type: 'array', items: { type: 'string' }, description: 'dbt-style selectors of the models to run (default: all), e.g. +tag:finops.' },
+            exclude: { type: 'array', items: { type: 'string' }, description: 'Selectors of models to leave out.' },
+            full_refresh: { type: 'boolean', description: 'Rebuild incremental models from scratch.' },
             mode: { type: 'string', enum: ['build', 'run', 'test', 'seed'], default: 'build', description: "dbt's commands: build, run (no tests), test (only tests), seed" },
             trigger: { type: 'string', enum: ['api', 'schedule'], description: 'recorded in build_runs; `companyos schedule` sends schedule' },
           },
+          examples: [{ select: ['+tag:finops'], mode: 'build' }],
         },
-        response: { ...errorReplies, 409: { $ref: 'Error#' } },
+        response: { 200: { ...buildReportSchema, headers: receiptHeader }, ...errorResponses(409) },
       },
       config: {
         gate: {
@@ -91,10 +164,12 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
     '/v1/transforms/runs',
     {
       schema: {
+        operationId: 'listBuildRuns',
         summary: "The caller's tenant's latest builds (CLI, API and schedule), newest first",
+        description: 'The build_runs of the caller\'s tenant: when, how started, and how many models succeeded, failed or were skipped. Any role of the tenant may read them (decided, not receipted).',
         tags: ['transforms'],
-        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 20 } } },
-        response: errorReplies,
+        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 20, description: 'At most this many runs.' } } },
+        response: { 200: buildRunsSchema },
       },
       config: { gate: { action: 'read', resource: ownResource('build-runs', 'BuildRuns') } },
     },
