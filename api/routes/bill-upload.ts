@@ -6,7 +6,7 @@ import { BILL_FORMATS, BillFileError, findImportedBill, importBillFile, type Bil
 import type { Warehouse } from '../../warehouse/index.ts';
 import { ApiError } from '../errors.ts';
 import { answerExpectContinue, continueUpload } from '../expect-continue.ts';
-import { errorReplies } from '../route-schemas.ts';
+import { receiptHeader } from '../route-schemas.ts';
 import { storeUpload } from '../upload-file.ts';
 import { ownResource } from '../policy/own-resource.ts';
 
@@ -22,6 +22,49 @@ export interface BillUploadOptions {
   /** Where uploads are stored while they are imported (default: the OS temp folder). */
   dir?: string;
 }
+
+const billImportSchema = {
+  type: 'object',
+  description: 'The batch the file was imported as (or, for a file imported before, the batch it was imported as then: nothing is written again).',
+  required: ['batch_id', 'file_name', 'checksum', 'format', 'rows_read', 'rows_loaded', 'rows_parked', 'already_imported', 'notes', 'parked', 'seconds'],
+  properties: {
+    batch_id: { type: 'string' },
+    file_name: { type: 'string' },
+    checksum: { type: 'string', pattern: '^[0-9a-f]{64}$', description: "The file's SHA-256 (its receipt commits to it)." },
+    format: { type: 'string', description: `The format it was read as: ${BILL_FORMATS.join(', ')}.` },
+    rows_read: { type: 'integer' },
+    rows_loaded: { type: 'integer' },
+    rows_parked: { type: 'integer', description: 'Rows that could not be read, parked in bill_rows_parked with their line and column.' },
+    already_imported: { type: 'boolean', description: 'True when a file with this checksum was imported before: nothing was written this time.' },
+    notes: { type: 'array', items: { type: 'string' }, description: 'What the import noticed about the file.' },
+    parked: {
+      type: 'array',
+      description: 'The first parked rows (all of them are in bill_rows_parked).',
+      items: {
+        type: 'object',
+        required: ['line', 'column', 'code', 'reason', 'raw'],
+        properties: {
+          line: { type: 'integer' },
+          column: { type: 'string' },
+          code: { type: 'string', enum: ['BILL_VALUE_MISSING', 'BILL_VALUE_INVALID', 'BILL_ROW_MALFORMED'] },
+          reason: { type: 'string' },
+          raw: { type: 'string', description: 'The row as it was in the file.' },
+        },
+      },
+    },
+    seconds: { type: 'number' },
+  },
+} as const;
+
+/** The request body: the file as it is, in any of BILL_TYPES (streamed to disk, never parsed by the server). */
+const billFile = (description: string) => ({ schema: { description } });
+const billBodies = {
+  content: {
+    'text/csv': billFile('A CSV bill file, as exported.'),
+    'application/octet-stream': billFile('A bill file, CSV or Parquet (told apart by its first bytes), as exported.'),
+    'application/vnd.apache.parquet': billFile('A Parquet bill file, as exported.'),
+  },
+} as const;
 
 /** Bills belong to the tenant that imports them. */
 const ownBills = ownResource('bills', 'Bills', 'confidential');
@@ -45,17 +88,23 @@ export function billUploadRoutes(app: FastifyInstance, options: BillUploadOption
       '/v1/finops/bills',
       {
         schema: {
+          operationId: 'uploadBill',
           summary: 'Import a cloud bill file (FOCUS 1.0–1.3, AWS CUR 2.0, GCP or Azure export; CSV or Parquet)',
           description:
             'The body is the file, streamed to disk (at most COMPANYOS_MAX_BILL_BYTES, else 413); the policy decision is taken before it is read. ' +
-            'Re-sending a file already imported (same SHA-256) writes nothing and answers its batch.',
+            'Privileged (admins and operators): its receipt, committed to the file\'s SHA-256, is written before the import. ' +
+            'Re-sending a file already imported (same SHA-256) writes nothing, leaves no receipt and answers its batch.',
           tags: ['finops'],
           querystring: {
             type: 'object',
             additionalProperties: false,
-            properties: { file_name: { type: 'string', maxLength: 256 }, format: { type: 'string', enum: [...BILL_FORMATS] } },
+            properties: {
+              file_name: { type: 'string', maxLength: 256, description: 'The file\'s name, recorded with the batch and named in messages (default bill.csv).' },
+              format: { type: 'string', enum: [...BILL_FORMATS], description: 'The file\'s format (default: detected from its header).' },
+            },
           },
-          response: { ...errorReplies, 413: { $ref: 'Error#' }, 415: { $ref: 'Error#' } },
+          body: billBodies,
+          response: { 200: { ...billImportSchema, headers: receiptHeader } },
         },
         config: { gate: { privileged: true, action: 'import_bills', receipt: 'before', upload: true, resource: ownBills } },
         onSend: async (request, reply, payload) => {
