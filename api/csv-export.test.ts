@@ -45,11 +45,11 @@ describe.each(TEST_ENGINES)('CSV exports on %s', (engine) => {
     await importHostileBill();
     const operator = { authorization: `Bearer ${await server.api.principal('fin', OPERATOR, 'operator')}` };
 
-    const json = await server.api.app.inject({ url: '/v1/tenants/sim-tenant-001/cost?groupBy=service', headers: operator });
+    const json = await server.api.app.inject({ url: '/v1/tenants/sim-tenant-001/cost?group_by=service', headers: operator });
     expect(json.statusCode, json.body).toBe(200);
     expect(json.json().lines).toContainEqual(expect.objectContaining({ service: HYPERLINK, effective_cost: CREDIT, billed_cost: CREDIT }));
 
-    const cost = await server.api.app.inject({ url: '/v1/tenants/sim-tenant-001/cost?groupBy=service', headers: { ...operator, accept: 'text/csv' } });
+    const cost = await server.api.app.inject({ url: '/v1/tenants/sim-tenant-001/cost?group_by=service', headers: { ...operator, accept: 'text/csv' } });
     expect(cost.statusCode, cost.body).toBe(200);
     expect(cost.headers['content-type']).toContain('text/csv');
     const hostile = record(cost.body, 'service', NEUTRALIZED);

@@ -40,14 +40,18 @@ describe.each(TEST_ENGINES)('FinOps economics API on %s', (engine) => {
       sla_tier: ['gold', 'platinum', 'silver'],
     };
     for (const [groupBy, expected] of Object.entries(groups)) {
-      const reply = await get(`/v1/finops/cogs?period=2026-10&groupBy=${groupBy}`);
+      const reply = await get(`/v1/finops/cogs?period=2026-10&group_by=${groupBy}`);
       expect(reply.statusCode).toBe(200);
       const { lines, cogs_total } = reply.json();
       expect(lines.map((l: Record<string, string>) => l[groupBy]).sort()).toEqual(expected);
       expect(cogs_total).toBe(attributed);
       expect(sum(lines.map((l: { cogs: string }) => l.cogs))).toBe(attributed);
     }
-    const csv = await server.api.app.inject({ url: '/v1/finops/cogs?period=2026-10&groupBy=pack', headers: { ...(await auth(OPERATOR)), accept: 'text/csv' } });
+    // The 0.1.0 spelling is still taken (deprecated); both spellings at once are refused.
+    expect((await get('/v1/finops/cogs?period=2026-10&groupBy=plan')).json()).toEqual((await get('/v1/finops/cogs?period=2026-10&group_by=plan')).json());
+    const both = await get('/v1/finops/cogs?period=2026-10&groupBy=plan&group_by=pack');
+    expect([both.statusCode, both.json().code]).toEqual([400, 'BAD_REQUEST']);
+    const csv = await server.api.app.inject({ url: '/v1/finops/cogs?period=2026-10&group_by=pack', headers: { ...(await auth(OPERATOR)), accept: 'text/csv' } });
     expect(csv.body.split('\r\n')[0]).toBe('pack,currency,billed_cost,cogs,share_percent');
   });
 
@@ -68,7 +72,7 @@ describe.each(TEST_ENGINES)('FinOps economics API on %s', (engine) => {
     expect(total.cogs).toBe(cogs.cogs_total);
     expect(total.margin).toBe(fromUnits(toUnits(total.revenue) - toUnits(total.cogs)));
     // The FinOps add-on's COGS is exactly the cost tagged with that pack.
-    const packs = (await get('/v1/finops/cogs?period=2026-10&groupBy=pack')).json();
+    const packs = (await get('/v1/finops/cogs?period=2026-10&group_by=pack')).json();
     expect(skuMap['pack:finops']!.cogs).toBe(packs.lines.find((l: { pack: string }) => l.pack === 'finops').cogs);
 
     const other = (await get('/v1/finops/margins?period=2026-10', 'acme')).json();
@@ -102,7 +106,7 @@ describe.each(TEST_ENGINES)('FinOps economics API on %s', (engine) => {
     expect(revops.scenario).toMatchObject({ tenants: 3, revenue: sum([pricing.packs.revops.price, pricing.packs.revops.price, pricing.packs.revops.price]) });
     expect(toUnits(excluded.total.delta.cogs)).toBe(0n);
     expect(excluded.total.delta.revenue).toBe(revops.scenario.revenue);
-    const revopsCost = (await get('/v1/finops/cogs?period=2026-10&groupBy=pack')).json().lines.find((l: { pack: string }) => l.pack === 'revops').cogs;
+    const revopsCost = (await get('/v1/finops/cogs?period=2026-10&group_by=pack')).json().lines.find((l: { pack: string }) => l.pack === 'revops').cogs;
     expect(revops.scenario.cogs).toBe(revopsCost);
 
     // Nothing was written: the built margins are as they were.

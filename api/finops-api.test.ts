@@ -44,8 +44,13 @@ describe.each(TEST_ENGINES)('FinOps API on %s', (engine) => {
     const attribution = (await server.api.app.inject({ url: '/v1/finops/attribution?period=2026-10', headers: await auth(OPERATOR) })).json();
     expect(attribution.lines.map((l: { cost_tenant: string }) => l.cost_tenant)).toEqual(expect.arrayContaining(['sim-tenant-001', 'unallocated']));
 
-    const cost = await server.api.app.inject({ url: '/v1/tenants/sim-tenant-001/cost?groupBy=day&from=2026-10-01&to=2026-10-03', headers: await auth(OPERATOR) });
+    const cost = await server.api.app.inject({ url: '/v1/tenants/sim-tenant-001/cost?group_by=day&from=2026-10-01&to=2026-10-03', headers: await auth(OPERATOR) });
     expect(cost.json().lines.map((l: { day: string }) => l.day)).toEqual(['2026-10-01', '2026-10-02']);
+    // The 0.1.0 spelling is still taken (deprecated); both spellings at once are refused.
+    const deprecated = await server.api.app.inject({ url: '/v1/tenants/sim-tenant-001/cost?groupBy=day&from=2026-10-01&to=2026-10-03', headers: await auth(OPERATOR) });
+    expect(deprecated.json()).toEqual(cost.json());
+    const both = await server.api.app.inject({ url: '/v1/tenants/sim-tenant-001/cost?groupBy=day&group_by=pack', headers: await auth(OPERATOR) });
+    expect([both.statusCode, both.json().code]).toEqual([400, 'BAD_REQUEST']);
 
     const again = await server.api.app.inject({ url: '/v1/finops/reconciliation?period=2026-13', headers: await auth(OPERATOR) });
     expect(again.statusCode).toBe(400);

@@ -166,7 +166,7 @@ describe.each(TEST_ENGINES)('Invoices on %s', (engine) => {
     const missing = await server.api.app.inject({ url: '/v1/finops/invoices/INV-202610-nobody@nowhere', headers: await auth(RIVAL) });
     expect([peek.statusCode, peek.json().code]).toEqual([404, 'INVOICE_NOT_FOUND']);
     expect(peek.json().message.replace(`INV-202610-sim-tenant-002@${OPERATOR}`, 'ID')).toBe(missing.json().message.replace('INV-202610-nobody@nowhere', 'ID'));
-    for (const url of ['/v1/finops/cogs?period=2026-10&groupBy=plan', '/v1/finops/cogs?period=2026-10&groupBy=tenant', '/v1/finops/margins?period=2026-10', '/v1/finops/attribution?period=2026-10']) {
+    for (const url of ['/v1/finops/cogs?period=2026-10&group_by=plan', '/v1/finops/cogs?period=2026-10&group_by=tenant', '/v1/finops/margins?period=2026-10', '/v1/finops/attribution?period=2026-10']) {
       const seen = await server.api.app.inject({ url, headers: await auth(RIVAL) });
       expect(seen.statusCode, `${url}: ${seen.body}`).toBe(200);
       expect(seen.body, url).not.toMatch(/sim-tenant|enterprise|gold|silver|platinum|pro\//);
@@ -176,7 +176,7 @@ describe.each(TEST_ENGINES)('Invoices on %s', (engine) => {
     });
     expect(moved.json().code).toBe('SCENARIO_INVALID');
     // The operator still sees its whole attribution.
-    expect((await server.api.app.inject({ url: '/v1/finops/cogs?period=2026-10&groupBy=plan', headers: await auth(OPERATOR) })).body).toContain('enterprise');
+    expect((await server.api.app.inject({ url: '/v1/finops/cogs?period=2026-10&group_by=plan', headers: await auth(OPERATOR) })).body).toContain('enterprise');
   });
 
   it('refuses non-operators, answers 409 before anything is built, and 400 for a bad period', async () => {

@@ -39,7 +39,7 @@ describe.each(TEST_ENGINES)('usage API on %s', (engine) => {
       { window_start: '2026-11-20T11:00:00.000Z', value: 1 },
       { window_start: '2026-11-21T09:00:00.000Z', value: 1 },
     ]);
-    const byDecision = (await get('/v1/tenants/acme/usage?meter=policy.decisions_total&window=day&groupBy=decision')).json();
+    const byDecision = (await get('/v1/tenants/acme/usage?meter=policy.decisions_total&window=day&group_by=decision')).json();
     expect(byDecision.rows).toEqual([
       { window_start: '2026-11-20T00:00:00.000Z', decision: 'allow', value: 2 },
       { window_start: '2026-11-20T00:00:00.000Z', decision: 'deny', value: 1 },
@@ -59,8 +59,20 @@ describe.each(TEST_ENGINES)('usage API on %s', (engine) => {
     await buildProject(db.warehouse, { modelsDir: MODELS, targetDir: '/tmp/companyos-usage-target', select: ['+tag:meters'], tenant: 'summit-internal', trigger: 'cli' });
     const hours = (await get('/v1/tenants/acme/usage?meter=resource.storage_gb_hours&window=day')).json();
     expect(hours).toMatchObject({ aggregation: 'SUM', rows: [{ window_start: '2026-11-20T00:00:00.000Z', value: '1234567890123456789.4234567890' }] });
-    const latest = (await get('/v1/tenants/acme/usage?meter=resource.storage_gb&window=day&groupBy=store')).json();
+    const latest = (await get('/v1/tenants/acme/usage?meter=resource.storage_gb&window=day&group_by=store')).json();
     expect(latest.rows).toEqual([{ window_start: '2026-11-20T00:00:00.000Z', store: 'warehouse', value: '1234567890123456789.1234567890' }]);
+  });
+
+  it('still takes the 0.1.0 spelling `groupBy` (deprecated), and refuses a request that sends both spellings', async () => {
+    await seedAndBuild();
+    const snake = await get('/v1/tenants/acme/usage?meter=policy.decisions_total&window=day&group_by=decision');
+    const camel = await get('/v1/tenants/acme/usage?meter=policy.decisions_total&window=day&groupBy=decision');
+    expect(camel.statusCode).toBe(200);
+    expect(camel.json()).toEqual(snake.json());
+    expect(camel.json().group_by).toEqual(['decision']);
+    const both = await get('/v1/tenants/acme/usage?meter=policy.decisions_total&group_by=decision&groupBy=decision');
+    expect(both.statusCode).toBe(400);
+    expect(both.json()).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('groupBy') });
   });
 
   it("refuses another tenant's usage, unknown meters and dimensions, and unbuilt meters", async () => {
@@ -69,7 +81,7 @@ describe.each(TEST_ENGINES)('usage API on %s', (engine) => {
     const other = await get('/v1/tenants/acme/usage?meter=policy.decisions_total', 'globex');
     expect([other.statusCode, other.json().code, other.json().reasons]).toEqual([403, 'POLICY_DENIED', ['tenant-isolation']]);
     expect((await get('/v1/tenants/acme/usage?meter=nope')).json().code).toBe('METER_UNKNOWN');
-    expect((await get('/v1/tenants/acme/usage?meter=policy.decisions_total&groupBy=colour')).json()).toMatchObject({ code: 'QUERY_INVALID' });
+    expect((await get('/v1/tenants/acme/usage?meter=policy.decisions_total&group_by=colour')).json()).toMatchObject({ code: 'QUERY_INVALID' });
     expect((await get('/v1/tenants/acme/usage')).json()).toMatchObject({ code: 'QUERY_INVALID' });
   });
 });
