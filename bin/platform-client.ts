@@ -13,6 +13,7 @@ export interface PricingWhatIf {
 }
 import { buildProject, httpLineageSink, listBuildRuns, loadPricing, type BuildReport, type BuildRequest, type BuildRun } from '../transforms/index.ts';
 import { migrateWarehouse, openWarehouse, type Warehouse } from '../warehouse/index.ts';
+import { CompanyOsApiError, createCompanyOsClient, unwrap, type ApiResult, type CompanyOsClient } from '../clients/typescript/index.ts';
 import { jwtSecret, warehouseConfig, type PlatformConfig } from './config.ts';
 import { findRunningPlatform } from './running-platform.ts';
 import { openLocalGate } from './local-gate.ts';
@@ -153,6 +154,8 @@ class HttpPlatformClient implements PlatformClient {
   readonly description: string;
   readonly remote = true;
   private readonly tokens = new Map<string, Promise<string>>();
+  /** Every call goes through the generated SDK (clients/typescript), typed by api/openapi.json's paths. */
+  private readonly api: CompanyOsClient;
 
   constructor(
     private readonly url: string,
@@ -160,76 +163,80 @@ class HttpPlatformClient implements PlatformClient {
     private readonly scope: { env: string; region: string },
   ) {
     this.description = `the running platform at ${url}`;
+    this.api = createCompanyOsClient({ baseUrl: url });
   }
 
   /** Sent as NDJSON so that lines of a file that are not JSON reach the platform as they were, and are parked. */
-  ingest(events: unknown[], submitter: string): Promise<IngestResult> {
-    return this.call('POST', '/v1/events', submitter, ['connector'], toNdjson(events));
+  async ingest(events: unknown[], submitter: string): Promise<IngestResult> {
+    const headers = { ...(await this.bearer(submitter, ['connector'])), 'content-type': 'application/x-ndjson' };
+    return this.call(this.api.POST('/v1/events', { body: toNdjson(events), bodySerializer: asIs, headers }));
   }
 
-  events(tenant: string, filter: EventFilter) {
-    return this.call<Page<'events', Record<string, unknown>>>('GET', `/v1/events?${query(filter)}`, tenant, ['reader']);
+  async events(tenant: string, filter: EventFilter) {
+    const query = { type: filter.type, from: filter.from?.toISOString(), to: filter.to?.toISOString(), limit: filter.limit, cursor: filter.cursor };
+    return this.call(this.api.GET('/v1/events', { params: { query }, headers: await this.bearer(tenant, ['reader']) }));
   }
 
-  quarantine(tenant: string, filter: QuarantineFilter) {
-    return this.call<Page<'items', ParkedEvent>>('GET', `/v1/quarantine?${query(filter)}`, tenant, ['reader']);
+  async quarantine(tenant: string, filter: QuarantineFilter) {
+    const query = { reason: filter.reason, limit: filter.limit, cursor: filter.cursor };
+    return this.call(this.api.GET('/v1/quarantine', { params: { query }, headers: await this.bearer(tenant, ['reader']) }));
   }
 
-  build(request: ClientBuildRequest): Promise<BuildReport> {
-    const trigger = request.trigger === 'schedule' ? 'schedule' : undefined;
-    const body = JSON.stringify({ select: request.select, exclude: request.exclude, full_refresh: request.fullRefresh, mode: request.mode, trigger });
-    return this.call('POST', '/v1/transforms/build', TENANT_ZERO, ['operator'], body, 'application/json');
+  async build(request: ClientBuildRequest): Promise<BuildReport> {
+    const headers = await this.bearer(TENANT_ZERO, ['operator']);
+    const trigger = request.trigger === 'schedule' ? request.trigger : undefined;
+    const body = { select: request.select, exclude: request.exclude, full_refresh: request.fullRefresh, mode: request.mode, trigger };
+    return this.call(this.api.POST('/v1/transforms/build', { body, headers }));
   }
 
   async buildRuns(limit: number): Promise<BuildRun[]> {
-    return (await this.call<{ runs: BuildRun[] }>('GET', `/v1/transforms/runs?limit=${limit}`, TENANT_ZERO, ['reader'])).runs;
+    const page = await this.call(this.api.GET('/v1/transforms/runs', { params: { query: { limit } }, headers: await this.bearer(TENANT_ZERO, ['reader']) }));
+    return page.runs;
   }
 
   async close(): Promise<void> {}
 
+  /** The file's bytes as the body, as they are on disk. */
   async importBill(path: string, options: { format?: BillFormat; fileName: string }): Promise<BillImportReport> {
-    const params = new URLSearchParams({ file_name: options.fileName, ...(options.format ? { format: options.format } : {}) });
-    return this.call('POST', `/v1/finops/bills?${params}`, TENANT_ZERO, ['operator'], await readFile(path), 'application/octet-stream');
+    const query = { file_name: options.fileName, format: options.format };
+    const headers = { ...(await this.bearer(TENANT_ZERO, ['operator'])), 'content-type': 'application/octet-stream' };
+    return this.call(this.api.POST('/v1/finops/bills', { params: { query }, body: await readFile(path), bodySerializer: asIs, headers }));
   }
 
   async recordTrueCosts(simulationId: string, rows: TrueCost[]): Promise<void> {
-    await this.call('POST', '/v1/finops/simulations/true-costs', TENANT_ZERO, ['operator'], JSON.stringify({ simulation_id: simulationId, rows }), 'application/json');
+    const body = { simulation_id: simulationId, rows };
+    await this.call(this.api.POST('/v1/finops/simulations/true-costs', { body, headers: await this.bearer(TENANT_ZERO, ['operator']) }));
   }
 
-  finopsSummary(): Promise<FinopsSummary> {
-    return this.call('GET', '/v1/finops/summary', TENANT_ZERO, ['reader']);
+  async finopsSummary(): Promise<FinopsSummary> {
+    return this.call(this.api.GET('/v1/finops/summary', { headers: await this.bearer(TENANT_ZERO, ['reader']) }));
   }
 
-  simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation> {
-    return this.call('POST', '/v1/finops/pricing:simulate', TENANT_ZERO, ['reader'], JSON.stringify(whatIf), 'application/json');
+  async simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation> {
+    return this.call(this.api.POST('/v1/finops/pricing:simulate', { body: whatIf, headers: await this.bearer(TENANT_ZERO, ['reader']) }));
   }
 
-  generateInvoices(period: string): Promise<InvoiceRun> {
-    return this.call('POST', `/v1/finops/invoices:generate?period=${encodeURIComponent(period)}`, TENANT_ZERO, ['operator']);
+  async generateInvoices(period: string): Promise<InvoiceRun> {
+    return this.call(this.api.POST('/v1/finops/invoices:generate', { params: { query: { period } }, headers: await this.bearer(TENANT_ZERO, ['operator']) }));
   }
 
-  private async call<T>(method: string, path: string, tenant: string, roles: Role[], body?: string | Buffer, type = 'application/x-ndjson'): Promise<T> {
+  /** A token for the tenant and roles, minted once per client. */
+  private async bearer(tenant: string, roles: Role[]): Promise<{ authorization: string }> {
     const key = `${tenant}/${roles.join()}`;
     if (!this.tokens.has(key)) this.tokens.set(key, this.authority.mint({ tenant, roles, subject: 'companyos-cli', expiresIn: '1h', ...this.scope }));
-    const response = await fetch(`${this.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${await this.tokens.get(key)}`,
-        ...(body === undefined ? {} : { 'content-type': type }),
-      },
-      body,
-    });
-    const payload = (await response.json()) as T & { code?: string; message?: string };
-    if (!response.ok) throw new PlatformApiError(payload.code ?? 'HTTP_ERROR', `${this.url}: ${payload.message ?? response.statusText}`);
-    return payload;
+    return { authorization: `Bearer ${await this.tokens.get(key)}` };
+  }
+
+  /** The answer's body, or the platform's error (its catalogue code) as a PlatformApiError. */
+  private async call<Data>(request: Promise<ApiResult<Data>>): Promise<NonNullable<Data>> {
+    try {
+      return await unwrap(request);
+    } catch (error) {
+      if (error instanceof CompanyOsApiError) throw new PlatformApiError(error.code, `${this.url}: ${error.message}`);
+      throw error;
+    }
   }
 }
 
-function query(filter: object): string {
-  const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(filter)) {
-    if (value === undefined) continue;
-    params.set(name, value instanceof Date ? value.toISOString() : String(value));
-  }
-  return params.toString();
-}
+/** A body sent as it is (NDJSON text, a file's bytes), not as JSON. */
+const asIs = <T>(body: T): T => body;

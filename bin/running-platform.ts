@@ -1,5 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createCompanyOsClient } from '../clients/typescript/index.ts';
 
 /**
  * DuckDB lets one process write the database, so a running `companyos start`
@@ -30,7 +31,7 @@ export async function findRunningPlatform(dataDir: string): Promise<string | und
     return undefined;
   }
   try {
-    const response = await fetch(`${record.url}/healthz`, { signal: AbortSignal.timeout(2000) });
+    const { response } = await createCompanyOsClient({ baseUrl: record.url }).GET('/healthz', { signal: AbortSignal.timeout(2000) });
     return response.ok ? record.url : undefined;
   } catch {
     return undefined;

@@ -3200,6 +3200,8 @@ export interface operations {
             /** @description Created: the entity at version 1, and its receipt. */
             201: {
                 headers: {
+                    /** @description The receipt of this action, as `receipt_id` says (absent when nothing was done). */
+                    "x-companyos-receipt"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3374,6 +3376,8 @@ export interface operations {
             /** @description Created: how many entities and edges, the entities' ids in the order sent, and the receipt. */
             201: {
                 headers: {
+                    /** @description The receipt of this action, as `receipt_id` says (absent when nothing was done). */
+                    "x-companyos-receipt"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3574,6 +3578,8 @@ export interface operations {
             /** @description Deleted: the tombstone's version, who asked and who approved, and the receipt. */
             200: {
                 headers: {
+                    /** @description The receipt of this action, as `receipt_id` says (absent when nothing was done). */
+                    "x-companyos-receipt"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3655,8 +3661,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): BODY_TOO_LARGE, BATCH_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3735,6 +3759,8 @@ export interface operations {
                 headers: {
                     /** @description The entity's version, quoted (`"3"`): send it back as If-Match. */
                     etag?: string;
+                    /** @description The receipt of this action, as `receipt_id` says (absent when nothing was done). */
+                    "x-companyos-receipt"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3896,6 +3922,8 @@ export interface operations {
             /** @description Granted: the ENTITLED_TO edge, and its receipt. */
             201: {
                 headers: {
+                    /** @description The receipt of this action, as `receipt_id` says (absent when nothing was done). */
+                    "x-companyos-receipt"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4028,6 +4056,8 @@ export interface operations {
             /** @description Created: the edge, and its receipt. */
             201: {
                 headers: {
+                    /** @description The receipt of this action, as `receipt_id` says (absent when nothing was done). */
+                    "x-companyos-receipt"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4296,6 +4326,8 @@ export interface operations {
             /** @description Approved: the requester may now act once, within 24 hours. With the receipt of the approval. */
             201: {
                 headers: {
+                    /** @description The receipt of this action, as `receipt_id` says (absent when nothing was done). */
+                    "x-companyos-receipt"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4775,6 +4807,8 @@ export interface operations {
             /** @description Attached: the bundle, what it backs, its items with their ids (to cite in an approval), and the receipt of the attaching call. */
             201: {
                 headers: {
+                    /** @description The receipt of this action, as `receipt_id` says (absent when nothing was done). */
+                    "x-companyos-receipt"?: string;
                     [name: string]: unknown;
                 };
                 content: {
