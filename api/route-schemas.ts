@@ -1,5 +1,5 @@
 /** JSON Schemas of API requests and responses: they type the routes, serialize the replies and feed /openapi.json. */
-import { REJECTION_CODES } from '../ingest/index.ts';
+import { cloudEventSchema } from '../schemas/index.ts';
 
 const stringOrNull = { type: ['string', 'null'] } as const;
 
@@ -54,7 +54,7 @@ export const ingestResultSchema = {
         properties: {
           index: { type: 'integer', description: 'Position in the batch (0 for a single event; NDJSON counts non-blank lines).' },
           id: { ...stringOrNull, description: 'The event\'s `id`, when it had one.' },
-          code: { type: 'string', enum: Object.keys(REJECTION_CODES), description: 'Why it was refused (the per-event codes of `companyos errors`).' },
+          code: { type: 'string', description: 'Why it was refused: a per-event code of `companyos errors` (EVENT_MISSING_TENANT, EVENT_NOT_JSON, …).' },
           message: { type: 'string' },
         },
       },
@@ -67,7 +67,16 @@ export const eventPageSchema = {
   description: 'A page of events, as CloudEvents, in time order.',
   required: ['events', 'next_cursor'],
   properties: {
-    events: { type: 'array', items: { $ref: 'CloudEvent#' } },
+    events: {
+      type: 'array',
+      items: {
+        type: 'object',
+        description: 'A stored event as a CloudEvent (the CloudEvent schema): its attributes, its extension attributes and its `data` or `data_base64`.',
+        required: ['specversion', 'id', 'source', 'type', 'time', 'tenantid', 'policyversion'],
+        properties: cloudEventSchema.properties,
+        additionalProperties: true,
+      },
+    },
     next_cursor: { ...stringOrNull, description: 'Pass as `cursor` for the next page; null on the last page.' },
   },
 } as const;

@@ -34,7 +34,7 @@ const eventBodies = {
   content: {
     'application/json': {
       schema: {
-        description: 'Plain JSON: one event (an object) or a batch (an array of events).',
+        // Plain JSON: one event (an object) or a batch (an array of events).
         oneOf: [{ $ref: 'CloudEvent#' }, { type: 'array', items: { $ref: 'CloudEvent#' } }],
         examples: [[EXAMPLE_EVENT, { ...EXAMPLE_EVENT, id: 'evt-0002' }]],
       },
