@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ApiError, generateInvoices, listEvents, listQuarantine, readFinopsSummary, recordTrueCosts, simulatePricing, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../api/index.ts';
-import { importBillFile, IngestPipeline, TENANT_ZERO, toNdjson, type BillFormat, type BillImportReport, type IngestResult, type TrueCost } from '../ingest/index.ts';
+import { importBillFile, IngestPipeline, TENANT_ZERO, toNdjson, type BillFormat, type BillImportReport, type TrueCost } from '../ingest/index.ts';
 
 export type FinopsSummary = Awaited<ReturnType<typeof readFinopsSummary>>;
 export type PricingSimulation = Awaited<ReturnType<typeof simulatePricing>>;
@@ -13,13 +13,16 @@ export interface PricingWhatIf {
 }
 import { buildProject, httpLineageSink, listBuildRuns, loadPricing, type BuildReport, type BuildRequest, type BuildRun } from '../transforms/index.ts';
 import { migrateWarehouse, openWarehouse, type Warehouse } from '../warehouse/index.ts';
-import { CompanyOsApiError, createCompanyOsClient, unwrap, type ApiResult, type CompanyOsClient } from '../clients/typescript/index.ts';
+import { CompanyOsApiError, createCompanyOsClient, unwrap, type ApiResult, type CompanyOsClient, type operations } from '../clients/typescript/index.ts';
 import { jwtSecret, warehouseConfig, type PlatformConfig } from './config.ts';
 import { findRunningPlatform } from './running-platform.ts';
 import { openLocalGate } from './local-gate.ts';
 import type { PolicyAction } from '../policies/index.ts';
 
 type LocalGate = Awaited<ReturnType<typeof openLocalGate>>;
+
+/** What `POST /v1/events` answers, as the contract has it (a rejection's `code` is any string there: new codes are no breaking change). */
+export type IngestReply = operations['ingestEvents']['responses'][202]['content']['application/json'];
 
 /** A build as the CLI asks for it: the tenant is always summit-internal, the platform operator. */
 export type ClientBuildRequest = Omit<BuildRequest, 'tenant' | 'lineageSink'>;
@@ -35,7 +38,7 @@ export interface PlatformClient {
   readonly description: string;
   /** True when calls go to the running platform: a build's results then arrive together, at the end. */
   readonly remote: boolean;
-  ingest(events: unknown[], submitter: string): Promise<IngestResult>;
+  ingest(events: unknown[], submitter: string): Promise<IngestReply>;
   events(tenant: string, filter: EventFilter): Promise<Page<'events', Record<string, unknown>>>;
   quarantine(tenant: string, filter: QuarantineFilter): Promise<Page<'items', ParkedEvent>>;
   /** Builds the models as summit-internal (the running platform uses its own models and target folders). */
@@ -76,7 +79,7 @@ class LocalPlatformClient implements PlatformClient {
     this.pipeline = new IngestPipeline(warehouse, { dedupeWindowDays: config.dedupeWindowDays });
   }
 
-  ingest(events: unknown[], submitter: string): Promise<IngestResult> {
+  ingest(events: unknown[], submitter: string): Promise<IngestReply> {
     return this.pipeline.ingest(events, { channel: 'file', submitter });
   }
 
@@ -167,7 +170,7 @@ class HttpPlatformClient implements PlatformClient {
   }
 
   /** Sent as NDJSON so that lines of a file that are not JSON reach the platform as they were, and are parked. */
-  async ingest(events: unknown[], submitter: string): Promise<IngestResult> {
+  async ingest(events: unknown[], submitter: string): Promise<IngestReply> {
     const headers = { ...(await this.bearer(submitter, ['connector'])), 'content-type': 'application/x-ndjson' };
     return this.call(this.api.POST('/v1/events', { body: toNdjson(events), bodySerializer: asIs, headers }));
   }

@@ -1,8 +1,8 @@
 import { SingleBar } from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
-import { readEventFile, TENANT_ZERO, type IngestResult, type Rejection } from '../../ingest/index.ts';
+import { readEventFile, TENANT_ZERO } from '../../ingest/index.ts';
 import { loadConfig } from '../config.ts';
-import { connectPlatform } from '../platform-client.ts';
+import { connectPlatform, type IngestReply } from '../platform-client.ts';
 
 const SHOWN_REJECTIONS = 20;
 
@@ -27,7 +27,7 @@ export function registerIngest(program: Command): void {
     });
 }
 
-type Send = (events: unknown[], tenant: string) => Promise<IngestResult>;
+type Send = (events: unknown[], tenant: string) => Promise<IngestReply>;
 
 async function ingestFile(file: string, options: { tenant: string; batchSize: number }, send: Send, target: string) {
   const started = performance.now();
@@ -63,7 +63,7 @@ async function ingestFile(file: string, options: { tenant: string; batchSize: nu
   );
 }
 
-function describeRejection(file: string, lines: number[], rejection: Rejection): string {
+function describeRejection(file: string, lines: number[], rejection: IngestReply['rejected'][number]): string {
   const id = rejection.id ? ` event ${rejection.id}` : '';
   return `${file}:${lines[rejection.index]}:${id} ${rejection.code}: ${rejection.message}`;
 }

@@ -5081,7 +5081,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        events: components["schemas"]["CloudEvent"][];
+                        events: ({
+                            /**
+                             * @description CloudEvents version; always "1.0".
+                             * @enum {string}
+                             */
+                            specversion: "1.0";
+                            /** @description Producer-assigned id; (tenantid, source, id) is the dedupe key. */
+                            id: string;
+                            /** @description URI-reference of the producer. */
+                            source: string;
+                            /** @description Event type, e.g. "policy.decisions_total". */
+                            type: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 time of the occurrence; defaults to the time it was received.
+                             */
+                            time: string;
+                            subject?: string;
+                            datacontenttype?: string;
+                            dataschema?: string;
+                            /** @description Tenant the event belongs to. */
+                            tenantid: string;
+                            /** @description Version of the policy bundle the producer ran under. */
+                            policyversion: string;
+                            plan?: string;
+                            feature?: string;
+                            flowtype?: string;
+                            slatier?: string;
+                            /** @description Event payload; at most 65536 bytes serialized. */
+                            data?: unknown;
+                            /** @description Binary payload (not JSON), base64; at most 65536 characters. Never with `data`. */
+                            data_base64?: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
                         /** @description Pass as `cursor` for the next page; null on the last page. */
                         next_cursor: string | null;
                     };
@@ -5242,11 +5276,8 @@ export interface operations {
                             index: number;
                             /** @description The event's `id`, when it had one. */
                             id: string | null;
-                            /**
-                             * @description Why it was refused (the per-event codes of `companyos errors`).
-                             * @enum {string}
-                             */
-                            code: "EVENT_NOT_JSON" | "EVENT_TOO_LARGE" | "EVENT_TOO_DEEP" | "EVENT_NOT_OBJECT" | "EVENT_MISSING_SPECVERSION" | "EVENT_BAD_SPECVERSION" | "EVENT_MISSING_ID" | "EVENT_MISSING_SOURCE" | "EVENT_MISSING_TYPE" | "EVENT_MISSING_TENANT" | "EVENT_INVALID_TENANT" | "EVENT_MISSING_POLICY_VERSION" | "EVENT_INVALID_TIME" | "EVENT_DATA_TOO_LARGE" | "EVENT_INVALID_ATTRIBUTE" | "EVENT_NOT_STORABLE" | "EVENT_MODE_UNSUPPORTED";
+                            /** @description Why it was refused: a per-event code of `companyos errors` (EVENT_MISSING_TENANT, EVENT_NOT_JSON, …). */
+                            code: string;
                             message: string;
                         }[];
                     };
