@@ -136,14 +136,5 @@ export const pageQuerySchema = {
   cursor: { type: 'string', maxLength: 2048, description: 'The `next_cursor` of the previous page.' },
 } as const;
 
-/** A 201 answer: the created resource plus its `receiptId`. */
-export const created = { 201: { type: 'object', additionalProperties: true } } as const;
 
-export const errorReplies = {
-  400: { $ref: 'Error#' },
-  401: { $ref: 'Error#' },
-  403: { $ref: 'Error#' },
-} as const;
 
-/** Errors a policy-gated route can answer besides the usual: no such thing, a conflict, a receipt that could not be written. */
-export const gatedErrorReplies = { ...errorReplies, 404: { $ref: 'Error#' }, 409: { $ref: 'Error#' }, 503: { $ref: 'Error#' } } as const;

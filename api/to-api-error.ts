@@ -7,7 +7,7 @@ import { redactInternals } from './redact-internals.ts';
 /** Fastify's own errors (body parsing, validation) mapped onto the catalogue. */
 export function toApiError(error: FastifyError): ApiError {
   if (error instanceof ApiError) return error;
-  if (error.validation) return new ApiError('QUERY_INVALID', error.message);
+  if (error.validation) return new ApiError(error.validationContext === 'body' ? 'BAD_REQUEST' : 'QUERY_INVALID', error.message);
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ApiError('UNSUPPORTED_MEDIA_TYPE');

@@ -92,7 +92,7 @@ function violation(op: ContractOperation, parts: Parts): string | undefined {
 
 /** A request the contract says is valid, generated from the seed; undefined if the generator could not make one in a few tries. */
 export function validRequest(op: ContractOperation, seed: number, token: string): ContractRequest | undefined {
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < 20; attempt++) {
     const parts = validParts(op, seed * 31 + attempt);
     if (!violation(op, parts)) return toRequest(op, parts, token);
   }

@@ -5162,24 +5162,7 @@ export interface operations {
     ingestEvents: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Binary mode: the CloudEvents version, "1.0". Any of ce-specversion, ce-id, ce-source or ce-type makes the request binary mode (one event; the body is its data). */
-                "ce-specversion"?: string;
-                /** @description Binary mode: the event's id. */
-                "ce-id"?: string;
-                /** @description Binary mode: the event's source. */
-                "ce-source"?: string;
-                /** @description Binary mode: the event's type. */
-                "ce-type"?: string;
-                /** @description Binary mode: the event's time (RFC 3339). */
-                "ce-time"?: string;
-                /** @description Binary mode: the tenant the event belongs to. */
-                "ce-tenantid"?: string;
-                /** @description Binary mode: the policy bundle version the producer ran under. */
-                "ce-policyversion"?: string;
-                /** @description Binary mode: the event's subject. Any other `ce-<name>` header is attribute `<name>` (plan, feature, flowtype, slatier, dataschema, extensions). */
-                "ce-subject"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -5255,7 +5238,7 @@ export interface operations {
                  *     {"specversion":"1.0","id":"evt-0002","source":"urn:acme:gateway","type":"policy.decisions_total","time":"2026-10-01T12:00:00Z","tenantid":"acme","policyversion":"v7","plan":"pro","data":{"value":1}}
                  */
                 "application/x-ndjson": string;
-                "*/*": unknown;
+                "application/octet-stream": unknown;
             };
         };
         responses: {
