@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { renderOpenApiDocument } from '../api/openapi/openapi-document.ts';
+import { renderOpenApiDocument } from '../surfaces/http/openapi/openapi-document.ts';
 import { generateClients, generatePostmanCollection, POSTMAN_COLLECTION_FILE, REGENERATE_COMMAND, SDK_TYPES_FILE } from './generate.ts';
 
 /** The committed clients are what the served OpenAPI document generates, byte for byte. */

@@ -133,9 +133,9 @@ export async function generateClients(document: object): Promise<GeneratedClient
   return { sdkTypes: await generateSdkTypes(document), postmanCollection: await generatePostmanCollection(document) };
 }
 
-/** `npm run clients:generate`: api/openapi.json from the route schemas, then the clients from it. */
+/** `npm run clients:generate`: surfaces/http/openapi.json from the route schemas, then the clients from it. */
 async function main(): Promise<void> {
-  const { COMMITTED_OPENAPI, formatOpenApiDocument, renderOpenApiDocument } = await import('../api/openapi/openapi-document.ts');
+  const { COMMITTED_OPENAPI, formatOpenApiDocument, renderOpenApiDocument } = await import('../surfaces/http/openapi/openapi-document.ts');
   const document = await renderOpenApiDocument();
   const clients = await generateClients(document);
   await writeFile(COMMITTED_OPENAPI, formatOpenApiDocument(document));

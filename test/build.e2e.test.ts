@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DuckDBWarehouse } from '../warehouse/index.ts';
+import { DuckDBWarehouse } from '../kernel/warehouse/index.ts';
 import { killAllCliProcesses, runCli, startPlatform, TempDirs } from './support/cli.ts';
 
 describe('companyos build, end to end', () => {
@@ -22,7 +22,7 @@ describe('companyos build, end to end', () => {
     const results = JSON.parse(await readFile(join(target, 'run_results.json'), 'utf8')) as { results: { unique_id: string; status: string }[] };
     expect(results.results.map((r) => r.unique_id)).toEqual(expect.arrayContaining(['model.companyos.stg_events', 'model.companyos.meter_policy_decisions_total']));
 
-    const broken = fileURLToPath(new URL('../transforms/fixtures/broken/', import.meta.url));
+    const broken = fileURLToPath(new URL('../platform/transforms/fixtures/broken/', import.meta.url));
     const failed = await runCli(['build', '--models', broken, '--target', target], { dataDir });
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain('6 problems in the models');

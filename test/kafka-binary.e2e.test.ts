@@ -1,7 +1,7 @@
 import { CloudEvent, HTTP, Kafka as CloudEventsKafka } from 'cloudevents';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { IngestPipeline, KafkaEventPublisher, KafkaIngestConsumer } from '../ingest/index.ts';
+import { IngestPipeline, KafkaEventPublisher, KafkaIngestConsumer } from '../platform/ingest/index.ts';
 import { apiHarness, useApi } from './support/api.ts';
 import { TEST_ENGINES, useWarehouse } from './support/engines.ts';
 import { cloudEvent } from './support/events.ts';

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, inject, it, onTestFinished } from 'vitest';
-import { migrateWarehouse, openWarehouse } from '../warehouse/index.ts';
+import { migrateWarehouse, openWarehouse } from '../kernel/warehouse/index.ts';
 import { killAllCliProcesses, runCli, spawnCli, startPlatform } from './support/cli.ts';
 import { engineHarness, engineUnavailable, TEST_ENGINES } from './support/engines.ts';
 import { cloudEvent } from './support/events.ts';

@@ -5,14 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { useApi } from './support/api.ts';
 import { TEST_ENGINES, useWarehouse } from './support/engines.ts';
 import { MODELS, OPERATOR } from './support/finops.ts';
-import { buildProject } from '../transforms/index.ts';
+import { buildProject } from '../platform/transforms/index.ts';
 
 const MESSY = fileURLToPath(new URL('./data/messy-bills/', import.meta.url));
 const TARGET = '/tmp/companyos-messy-bills-target';
 const SCALE = 10;
 
 /**
- * A bill's decimal text as stored: scaled to 10 places, rounded half away from zero (ingest/bills/README.md),
+ * A bill's decimal text as stored: scaled to 10 places, rounded half away from zero (packs/finops/bills/README.md),
  * read here without the importer's code and without floats. Null for what is no number.
  */
 function storedUnits(text: string): bigint | null {

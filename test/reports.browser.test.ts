@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, ensureChromium } from '../deploy/chromium.ts';
+import { CHROMIUM_ARGS, ensureChromium } from '../dev/chromium.ts';
 import { killAllCliProcesses, REPO_ROOT, startPlatform } from './support/cli.ts';
 import { engineHarness } from './support/engines.ts';
 
@@ -11,7 +11,7 @@ import { engineHarness } from './support/engines.ts';
  * against the real platform as `npm start` leaves it (seeded demo data, a simulated
  * bill built): no console errors, every chart drew its data points, key numbers
  * match the warehouse.
- * Screenshots go to reports/screenshots/ for the README.
+ * Screenshots go to surfaces/reports/screenshots/ for the README.
  */
 
 const ALL_PAGES = ['summit-as-a-customer', 'finops/tenant-costs', 'finops/unit-economics', 'usage', 'lineage'];

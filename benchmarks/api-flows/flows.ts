@@ -22,8 +22,8 @@ export interface TenantState {
   receipts: string[];
 }
 
-/** Three cases of policies/tests/dual-control.json, with their expected decisions. */
-const SIMULATE_BODY = JSON.stringify((JSON.parse(readFileSync('policies/tests/dual-control.json', 'utf8')) as unknown[]).slice(0, 3));
+/** Three cases of kernel/policies/tests/dual-control.json, with their expected decisions. */
+const SIMULATE_BODY = JSON.stringify((JSON.parse(readFileSync('kernel/policies/tests/dual-control.json', 'utf8')) as unknown[]).slice(0, 3));
 
 const json = (reply: Reply) => {
   try {

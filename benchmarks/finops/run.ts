@@ -17,10 +17,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_WEBHOOK, generateInvoices, readMargins, readTenantCost, simulatePricing } from '../../api/index.ts';
-import { importBillFile, TENANT_ZERO } from '../../ingest/index.ts';
-import { buildProject, loadPricing } from '../../transforms/index.ts';
-import { DuckDBWarehouse, EVENT_COLUMNS, type SqlValue, type Warehouse } from '../../warehouse/index.ts';
+import { DEFAULT_WEBHOOK, generateInvoices, readMargins, readTenantCost, simulatePricing } from '../../surfaces/http/index.ts';
+import { importBillFile, TENANT_ZERO } from '../../platform/ingest/index.ts';
+import { buildProject, loadPricing } from '../../platform/transforms/index.ts';
+import { DuckDBWarehouse, EVENT_COLUMNS, type SqlValue, type Warehouse } from '../../kernel/warehouse/index.ts';
 import { percentiles, timed } from '../lib/stats.ts';
 import { onScratchWarehouse, parseEngines } from '../lib/targets.ts';
 

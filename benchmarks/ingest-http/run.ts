@@ -15,12 +15,12 @@ import type { ChildProcess } from 'node:child_process';
 import { spawnPlatform } from '../lib/platform-process.ts';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
-import { TokenAuthority } from '../../api/index.ts';
-import type { EngineName } from '../../warehouse/index.ts';
+import { TokenAuthority } from '../../surfaces/http/index.ts';
+import type { EngineName } from '../../kernel/warehouse/index.ts';
 import { report, throughput, type Measurement } from '../lib/stats.ts';
 import { directAdapterBaseline } from '../lib/baseline.ts';
 import { benchmarkEvent } from '../lib/events.ts';
-import type { ScratchWarehouse } from '../../deploy/scratch-warehouse.ts';
+import type { ScratchWarehouse } from '../../dev/scratch-warehouse.ts';
 import { parseEngines, TargetFactory } from '../lib/targets.ts';
 
 const { values: args } = parseArgs({

@@ -16,10 +16,10 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { ensureKcat, startMockKafka, type MockKafkaCluster } from '../../deploy/kafka/mock-cluster.ts';
-import type { ScratchWarehouse } from '../../deploy/scratch-warehouse.ts';
-import { IngestPipeline, KafkaIngestConsumer } from '../../ingest/index.ts';
-import { migrateWarehouse, openWarehouse, type EngineName } from '../../warehouse/index.ts';
+import { ensureKcat, startMockKafka, type MockKafkaCluster } from '../../dev/kafka/mock-cluster.ts';
+import type { ScratchWarehouse } from '../../dev/scratch-warehouse.ts';
+import { IngestPipeline, KafkaIngestConsumer } from '../../platform/ingest/index.ts';
+import { migrateWarehouse, openWarehouse, type EngineName } from '../../kernel/warehouse/index.ts';
 import { directAdapterBaseline } from '../lib/baseline.ts';
 import { benchmarkEvent } from '../lib/events.ts';
 import { report, throughput, type Measurement } from '../lib/stats.ts';

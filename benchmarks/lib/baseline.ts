@@ -1,6 +1,6 @@
-import type { ScratchWarehouse } from '../../deploy/scratch-warehouse.ts';
-import { normalizeEvent } from '../../ingest/index.ts';
-import { EVENT_COLUMNS, migrateWarehouse, openWarehouse, type EngineName, type SqlValue } from '../../warehouse/index.ts';
+import type { ScratchWarehouse } from '../../dev/scratch-warehouse.ts';
+import { normalizeEvent } from '../../platform/ingest/index.ts';
+import { EVENT_COLUMNS, migrateWarehouse, openWarehouse, type EngineName, type SqlValue } from '../../kernel/warehouse/index.ts';
 import { benchmarkEvent } from './events.ts';
 import type { Measurement } from './stats.ts';
 

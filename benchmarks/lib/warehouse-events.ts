@@ -1,5 +1,5 @@
-import { TENANT_ZERO, TENANT_ZERO_TYPES } from '../../ingest/index.ts';
-import { EVENT_COLUMNS, type SqlValue, type Warehouse } from '../../warehouse/index.ts';
+import { TENANT_ZERO, TENANT_ZERO_TYPES } from '../../platform/ingest/index.ts';
+import { EVENT_COLUMNS, type SqlValue, type Warehouse } from '../../kernel/warehouse/index.ts';
 
 const CHUNK = 50_000;
 const pick = <T>(items: readonly T[], i: number) => items[i % items.length]!;

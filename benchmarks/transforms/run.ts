@@ -9,8 +9,8 @@
  * least work any build must do.
  */
 import { parseArgs } from 'node:util';
-import { TENANT_ZERO } from '../../ingest/index.ts';
-import { buildProject } from '../../transforms/index.ts';
+import { TENANT_ZERO } from '../../platform/ingest/index.ts';
+import { buildProject } from '../../platform/transforms/index.ts';
 import { loadBenchEvents } from '../lib/warehouse-events.ts';
 import { timed } from '../lib/stats.ts';
 import { onScratchWarehouse, parseEngines } from '../lib/targets.ts';

@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer, TokenAuthority } from '../../api/index.ts';
-import { DuckDBWarehouse, migrateWarehouse } from '../../warehouse/index.ts';
+import { buildServer, TokenAuthority } from '../../surfaces/http/index.ts';
+import { DuckDBWarehouse, migrateWarehouse } from '../../kernel/warehouse/index.ts';
 import { CompanyOsApiError, createCompanyOsClient, unwrap, type CloudEvent, type CompanyOsClient } from './index.ts';
 
 /** The SDK against the real server (in-memory DuckDB) over loopback HTTP. */

@@ -1,6 +1,6 @@
 /**
  * The CompanyOS platform API's TypeScript client: openapi-fetch, typed by the
- * paths openapi-typescript generated from api/openapi.json (`./schema.ts`;
+ * paths openapi-typescript generated from surfaces/http/openapi.json (`./schema.ts`;
  * `npm run clients:generate` regenerates it). README.md beside this file shows
  * how to use it.
  */

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { PlatformMetrics } from '../../api/metrics.ts';
-import { loadSlos } from '../../transforms/slo/openslo.ts';
-import { prometheusRules } from '../../transforms/slo/prometheus-rules.ts';
+import { PlatformMetrics } from '../../platform/metrics/metrics.ts';
+import { loadSlos } from '../../packs/slo/openslo.ts';
+import { prometheusRules } from '../../packs/slo/prometheus-rules.ts';
 
 interface Dashboard {
   uid: string;

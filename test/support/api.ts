@@ -1,7 +1,7 @@
 import { afterEach, beforeEach } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildServer, TokenAuthority, type Role, type ServerOptions } from '../../api/index.ts';
-import type { Warehouse } from '../../warehouse/index.ts';
+import { buildServer, TokenAuthority, type Role, type ServerOptions } from '../../surfaces/http/index.ts';
+import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import type { WarehouseFixture } from './engines.ts';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256';

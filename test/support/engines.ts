@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, inject } from 'vitest';
-import { scratchWarehouse } from '../../deploy/scratch-warehouse.ts';
-import { migrateWarehouse, openWarehouse, type EngineName, type Warehouse } from '../../warehouse/index.ts';
+import { scratchWarehouse } from '../../dev/scratch-warehouse.ts';
+import { migrateWarehouse, openWarehouse, type EngineName, type Warehouse } from '../../kernel/warehouse/index.ts';
 
 /** A fresh, migrated warehouse per test, on a real engine. */
 export interface EngineHarness {

@@ -2,9 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { importBillFile, IngestPipeline, simulate, simulatedBillCsv } from '../../ingest/index.ts';
-import { buildProject } from '../../transforms/index.ts';
-import type { Warehouse } from '../../warehouse/index.ts';
+import { importBillFile, IngestPipeline, simulate, simulatedBillCsv } from '../../platform/ingest/index.ts';
+import { buildProject } from '../../platform/transforms/index.ts';
+import type { Warehouse } from '../../kernel/warehouse/index.ts';
 
 export const MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
 export const OPERATOR = 'summit-internal';

@@ -1,0 +1,68 @@
+import { describe, expect, inject, it } from 'vitest';
+import { useWarehouse } from '../../../test/support/engines.ts';
+import { EVENT_COLUMNS, type SqlValue } from '../index.ts';
+import { ClickHouseWarehouse } from './clickhouse-warehouse.ts';
+
+const EVENTS_UNIQUE = {
+  table: 'events', columns: EVENT_COLUMNS, key: ['tenant_id', 'source', 'id'], windowColumn: 'ingested_at', windowDays: 35,
+};
+const at = new Date('2026-11-01T10:00:00Z');
+const row = (id: string, tenant = 'acme', source = 'svc'): SqlValue[] => [
+  tenant, source, id, 'metered', at, null, 'v1', null, null, null, null, null, '{}', '{}', 'test', at,
+];
+
+/** What only a multi-writer engine can show; the shared suites cover the rest on both engines. */
+describe.runIf(inject('clickhouseUrl'))('ClickHouse warehouse', () => {
+  const db = useWarehouse('clickhouse');
+
+  it('sees keys another process wrote: a second writer reports them as duplicates', async () => {
+    const second = await db.harness.open();
+    try {
+      await second.insertUnique(EVENTS_UNIQUE, []); // loads its index now, before the first writer writes
+      expect((await db.warehouse.insertUnique(EVENTS_UNIQUE, [row('a'), row('b')])).inserted).toBe(2);
+      const result = await second.insertUnique(EVENTS_UNIQUE, [row('b'), row('c')]);
+      expect(result).toEqual({ inserted: 1, duplicate: [true, false] });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('finds keys of another writer across many tenants and sources, beyond one lookup query', async () => {
+    const rows = Array.from({ length: 2600 }, (_, i) => row(`id-${i}`, `tenant-${i % 3}`, `source-${i % 2}`));
+    const second = await db.harness.open();
+    try {
+      await second.insertUnique(EVENTS_UNIQUE, []);
+      await db.warehouse.insertUnique(EVENTS_UNIQUE, rows.filter((_, i) => i % 2 === 0));
+      const result = await second.insertUnique(EVENTS_UNIQUE, rows);
+      expect(result.inserted).toBe(1300);
+      expect(result.duplicate).toEqual(rows.map((_, i) => i % 2 === 0));
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('hides duplicates a race left in storage from deduplicated reads', async () => {
+    // Two writers that both checked before either wrote leave the row twice.
+    await db.warehouse.insert('events', EVENT_COLUMNS, [row('raced')]);
+    await db.warehouse.insert('events', EVENT_COLUMNS, [row('raced')]);
+    const raw = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events');
+    expect(raw[0]!.n).toBe(2);
+    const deduplicated = await db.warehouse.query<{ n: number }>(`SELECT count(*) AS n FROM ${db.warehouse.dialect.deduplicated('events')}`);
+    expect(deduplicated[0]!.n).toBe(1);
+  });
+
+  it('round-trips every byte value and astral characters through literals and inserts', async () => {
+    const text = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('') + '🚀 ünïcødé';
+    const [selected] = await db.warehouse.query<{ v: string }>('SELECT ? AS v', [text]);
+    expect(selected!.v).toBe(text);
+    await db.warehouse.insert('events', EVENT_COLUMNS, [['acme', text, 'x', 't', at, text, 'v1', null, null, null, null, null, null, '{}', 'c', at]]);
+    const [stored] = await db.warehouse.query<{ source: string }>('SELECT source FROM events WHERE subject = ?', [text]);
+    expect(stored!.source).toBe(text);
+  });
+
+  it('explains an unreachable server', async () => {
+    await expect(ClickHouseWarehouse.open({ url: 'http://127.0.0.1:1', database: 'x' })).rejects.toThrow(
+      /cannot reach ClickHouse at http:\/\/127\.0\.0\.1:1/,
+    );
+  });
+});

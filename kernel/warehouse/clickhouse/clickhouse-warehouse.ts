@@ -1,0 +1,293 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { WarehouseError } from '../errors.ts';
+import { assertIdentifier } from '../identifier.ts';
+import { SerialLock } from '../serial-lock.ts';
+import { splitStatements } from '../sql-statements.ts';
+import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
+import type { RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
+import { CLICKHOUSE_DIALECT } from './clickhouse-dialect.ts';
+import { bindParams, parseTsvWithTypes, toClickHouseLiteral, toTsvField } from './clickhouse-values.ts';
+
+type Rows = readonly (readonly SqlValue[])[];
+
+/** Keys per existence query: keeps the SQL well under ClickHouse's 256 KiB max_query_size. */
+const KEYS_PER_LOOKUP = 1000;
+
+
+export interface ClickHouseOptions {
+  /** HTTP interface, e.g. http://user:password@127.0.0.1:8123 */
+  url: string;
+  database: string;
+}
+
+/**
+ * The scale-out warehouse, over ClickHouse's HTTP interface. Several processes
+ * may write at once, so dedupe is layered (see kernel/warehouse/README.md):
+ * this process's digest index, then a lookup in `<table>_keys` for keys other
+ * processes wrote, and ReplacingMergeTree with `FINAL` reads for the rare race
+ * in between. ClickHouse has no transactions: `transaction` is absent.
+ */
+export class ClickHouseWarehouse implements Warehouse {
+  readonly engine = 'clickhouse';
+  readonly dialect = CLICKHOUSE_DIALECT;
+  private readonly unique: UniqueWriter;
+  private readonly columnTypes = new Map<string, Promise<Map<string, string>>>();
+  private closed = false;
+
+  private constructor(
+    readonly location: string,
+    private readonly client: ClickHouseClient,
+  ) {
+    const storage: UniqueStorage = {
+      loadDigests: (spec, since) => this.loadDigests(spec, since),
+      storedElsewhere: (spec, rows, digests) => this.storedElsewhere(spec, rows, digests),
+      write: (spec, rows) => this.writeUnique(spec, rows),
+    };
+    this.unique = new UniqueWriter(storage, new SerialLock());
+  }
+
+  /** Connects, and creates the database if it does not exist. */
+  static async open({ url, database }: ClickHouseOptions): Promise<ClickHouseWarehouse> {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch (error) {
+      throw new WarehouseError(`COMPANYOS_CLICKHOUSE_URL "${url}" is not a URL`, { cause: error });
+    }
+    const connection = {
+      url: parsed.origin,
+      username: decodeURIComponent(parsed.username) || 'default',
+      password: decodeURIComponent(parsed.password),
+      log: { level: ClickHouseLogLevel.OFF },
+      request_timeout: 120_000,
+    };
+    const location = `${parsed.origin}/${assertIdentifier(database)}`;
+    const admin = createClient(connection);
+    try {
+      const ping = await admin.ping();
+      if (!ping.success) throw ping.error;
+      await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+    } catch (error) {
+      throw new WarehouseError(`cannot reach ClickHouse at ${parsed.origin}: ${(error as Error).message}`, { cause: error });
+    } finally {
+      await admin.close();
+    }
+    return new ClickHouseWarehouse(location, createClient({ ...connection, database }));
+  }
+
+  async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    this.assertOpen();
+    const bound = bindParams(sql, params);
+    try {
+      const result = await this.client.query({ query: bound, format: 'TabSeparatedWithNamesAndTypes' });
+      return parseTsvWithTypes(await result.text()) as T[];
+    } catch (error) {
+      throw wrap(error, bound);
+    }
+  }
+
+  async execute(sql: string, params: readonly SqlValue[] = []): Promise<void> {
+    this.assertOpen();
+    for (const statement of splitStatements(bindParams(sql, params))) {
+      try {
+        await this.client.command({ query: statement });
+      } catch (error) {
+        throw wrap(error, statement);
+      }
+    }
+  }
+
+  async insert(table: string, columns: readonly string[], rows: Rows): Promise<number> {
+    this.assertOpen();
+    if (rows.length === 0) return 0;
+    const types = await this.tableColumns(table);
+    if (columns.length !== types.size || columns.some((c) => !types.has(c))) {
+      throw new WarehouseError(`insert into ${table} must list every column (${[...types.keys()].join(', ')}); got ${columns.join(', ')}`);
+    }
+    // ClickHouse 18 stores NULL in a non-Nullable column as the type's default ('' or 0): refuse it here instead.
+    const required = columns.flatMap((c, i) => (types.get(c)!.startsWith('Nullable(') ? [] : [i]));
+    rows.forEach((row, r) => {
+      for (const i of required) {
+        if (row[i] === null || row[i] === undefined) {
+          throw new WarehouseError(`insert into ${table}: row ${r} has no value for ${columns[i]}, which cannot be NULL`);
+        }
+      }
+    });
+    const body = rows.map((row) => row.map(toTsvField).join('\t')).join('\n') + '\n';
+    try {
+      await this.client.insert({
+        table,
+        values: Readable.from([Buffer.from(body)], { objectMode: false }),
+        format: 'TabSeparated',
+        columns: columns as [string, ...string[]],
+      });
+    } catch (error) {
+      throw wrap(error, `insert into ${table}`);
+    }
+    return rows.length;
+  }
+
+  /** The file is streamed as it is: ClickHouse's CSVWithNames reads `\N` as NULL and "" as a quote. */
+  async insertCsv(table: string, columns: readonly string[], path: string): Promise<void> {
+    this.assertOpen();
+    try {
+      await this.client.insert({
+        table: assertIdentifier(table),
+        values: createReadStream(path),
+        format: 'CSVWithNames',
+        columns: columns as [string, ...string[]],
+      });
+    } catch (error) {
+      throw wrap(error, `insert ${path} into ${table}`);
+    }
+  }
+
+  insertUnique(spec: UniqueInsert, rows: Rows): Promise<UniqueInsertResult> {
+    return this.unique.insert(spec, rows);
+  }
+
+  /**
+   * DROP TABLE drops views too. A table is built beside the old one, then
+   * swapped in; with a unique key it is a ReplacingMergeTree ordered by it (the
+   * key columns cannot be Nullable there), so `mergeInto` replaces by key.
+   */
+  async materialize(name: string, kind: RelationKind, select: string, uniqueKey: readonly string[] = []): Promise<void> {
+    assertIdentifier(name);
+    uniqueKey.forEach(assertIdentifier);
+    const engine = uniqueKey.length ? `ReplacingMergeTree ORDER BY (${uniqueKey.join(', ')})` : 'MergeTree ORDER BY tuple()';
+    const statements =
+      kind === 'view'
+        ? [`DROP TABLE IF EXISTS ${name}`, `CREATE VIEW ${name} AS ${select}`]
+        : [
+            `DROP TABLE IF EXISTS ${name}__new`,
+            `CREATE TABLE ${name}__new ENGINE = ${engine} AS ${select}`,
+            `DROP TABLE IF EXISTS ${name}`,
+            `RENAME TABLE ${name}__new TO ${name}`,
+          ];
+    for (const statement of statements) await this.execute(statement);
+  }
+
+  /** An insert: a table made with a unique key is a ReplacingMergeTree, which keeps the later row per key. */
+  async mergeInto(name: string, select: string): Promise<void> {
+    await this.execute(`INSERT INTO ${assertIdentifier(name)} ${select}`);
+  }
+
+  async hasRelation(name: string): Promise<boolean> {
+    const rows = await this.query('SELECT name FROM system.tables WHERE database = currentDatabase() AND name = ?', [name]);
+    return rows.length > 0;
+  }
+
+  columns(name: string): Promise<{ name: string; type: string }[]> {
+    return this.query<{ name: string; type: string }>('SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = ?', [name]);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.client.close();
+  }
+
+  private async writeUnique(spec: UniqueInsert, rows: Rows): Promise<void> {
+    if (rows.length === 0) return;
+    // The rows first, then their keys: a crash in between leaves a row whose key
+    // is not recorded, so a retry may store it again — and FINAL reads hide that.
+    await this.insert(spec.table, spec.columns, rows);
+    const keyColumns = [...spec.key, spec.windowColumn];
+    const at = keyColumns.map((c) => spec.columns.indexOf(c));
+    await this.insert(keysTable(spec), keyColumns, rows.map((row) => at.map((i) => row[i]!)));
+  }
+
+  private async storedElsewhere(spec: UniqueInsert, rows: Rows, digests: readonly Buffer[]): Promise<boolean[]> {
+    const found = new Set<string>();
+    for (const condition of keyLookups(spec, rows)) {
+      const result = await this.query<{ d: string }>(
+        `SELECT DISTINCT ${digestSql(spec.key)} AS d FROM ${keysTable(spec)} WHERE ${condition}`,
+      );
+      for (const { d } of result) found.add(d);
+    }
+    return digests.map((digest) => found.has(digest.toString('hex')));
+  }
+
+  private async *loadDigests(spec: UniqueInsert, since: Date): AsyncIterable<string> {
+    const sql = bindParams(
+      `SELECT ${digestSql(spec.key)} FROM ${keysTable(spec)} WHERE ${assertIdentifier(spec.windowColumn)} >= ?`,
+      [since],
+    );
+    try {
+      const result = await this.client.query({ query: sql, format: 'TabSeparated' });
+      for await (const rows of result.stream()) for (const row of rows) yield row.text;
+    } catch (error) {
+      throw wrap(error, sql);
+    }
+  }
+
+  private tableColumns(table: string): Promise<Map<string, string>> {
+    let columns = this.columnTypes.get(table);
+    if (!columns) {
+      columns = this.query<{ name: string; type: string }>(`DESCRIBE TABLE ${assertIdentifier(table)}`).then(
+        (rows) => new Map(rows.map((r) => [r.name, r.type])),
+      );
+      columns.catch(() => this.columnTypes.delete(table));
+      this.columnTypes.set(table, columns);
+    }
+    return columns;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new WarehouseError('the warehouse is closed');
+  }
+}
+
+/**
+ * WHERE conditions that find these rows' keys, at most KEYS_PER_LOOKUP keys
+ * each: keys grouped by their leading columns, the last one as an `IN` list —
+ * `tenant_id = 'a' AND source = 's' AND id IN ('1', '2')` parses three times
+ * faster than a list of tuples, and still uses the primary index.
+ */
+function keyLookups(spec: UniqueInsert, rows: Rows): string[] {
+  const at = spec.key.map((c) => spec.columns.indexOf(c));
+  const last = spec.key.at(-1)!;
+  const groups = new Map<string, { prefix: string; values: string[] }>();
+  for (const row of rows) {
+    const prefix = at.slice(0, -1).map((i, k) => `${spec.key[k]} = ${toClickHouseLiteral(row[i]!)}`);
+    const group = groups.get(prefix.join(' AND ')) ?? { prefix: prefix.join(' AND '), values: [] };
+    groups.set(group.prefix, group);
+    group.values.push(toClickHouseLiteral(row[at.at(-1)!]!));
+  }
+  const conditions: string[] = [];
+  let batch: string[] = [];
+  let size = 0;
+  for (const { prefix, values } of groups.values()) {
+    for (let start = 0; start < values.length; start += KEYS_PER_LOOKUP) {
+      const slice = values.slice(start, start + KEYS_PER_LOOKUP);
+      if (size + slice.length > KEYS_PER_LOOKUP && batch.length) {
+        conditions.push(batch.join(' OR '));
+        batch = [];
+        size = 0;
+      }
+      batch.push(`(${prefix ? `${prefix} AND ` : ''}${last} IN (${slice.join(', ')}))`);
+      size += slice.length;
+    }
+  }
+  if (batch.length) conditions.push(batch.join(' OR '));
+  return conditions;
+}
+
+/** Where ClickHouse keeps the dedupe keys of `spec.table`: `<table>_keys`, ordered by the key. */
+function keysTable(spec: UniqueInsert): string {
+  return assertIdentifier(`${spec.table}_keys`);
+}
+
+/** The same digest as `dedupeDigest`, computed by ClickHouse (`length` counts bytes). */
+function digestSql(key: readonly string[]): string {
+  const pieces = key.map((c) => `toString(length(${assertIdentifier(c)})), ':', ${c}`).join(', ');
+  return `lower(hex(MD5(concat(${pieces}))))`;
+}
+
+function wrap(error: unknown, what: string): WarehouseError {
+  if (error instanceof WarehouseError) return error;
+  const message = error instanceof Error ? error.message.replace(/, e\.what\(\) = DB::Exception\s*$/, '') : String(error);
+  return new WarehouseError(`ClickHouse failed (${what.slice(0, 200)}): ${message}`, { cause: error });
+}

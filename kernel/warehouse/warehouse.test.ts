@@ -1,0 +1,210 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { engineHarness, TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
+import { EVENT_COLUMNS, MigrationError, migrateWarehouse, QUARANTINE_COLUMNS, openWarehouse, WarehouseLockedError, type SqlValue } from './index.ts';
+import { migrate } from './migrations.ts';
+
+const EVENTS_UNIQUE = {
+  table: 'events', columns: EVENT_COLUMNS, key: ['tenant_id', 'source', 'id'], windowColumn: 'ingested_at', windowDays: 35,
+};
+
+function eventRow(id: string, tenant = 'acme', source = 'svc/api') {
+  const at = new Date('2026-11-01T10:00:00.123Z');
+  return [tenant, source, id, 'policy.decisions_total', at, null, 'v1', 'pro', null, null, null, null, '{"value":1}', '{}', 'test', at];
+}
+
+describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
+  const db = useWarehouse(engine);
+
+  it('migrates once; running migrations again applies nothing', async () => {
+    const again = await migrateWarehouse(db.warehouse);
+    expect(again.applied).toEqual([]);
+    expect(again.alreadyApplied).toBeGreaterThan(0);
+    const tables = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events');
+    expect(tables[0]!.n).toBe(0);
+  });
+
+  it('refuses a migration that was edited after it was applied', async () => {
+    const [applied] = await db.warehouse.query<{ version: number; name: string }>(
+      'SELECT version, name FROM schema_migrations ORDER BY version LIMIT 1',
+    );
+    const edited = { version: applied!.version, name: applied!.name, sql: 'SELECT 1', checksum: 'different' };
+    await expect(migrate(db.warehouse, { ledgerDdl: 'SELECT 1', migrations: [edited] })).rejects.toBeInstanceOf(MigrationError);
+  });
+
+  it('round-trips timestamps, nulls, JSON text and unicode through a bulk insert', async () => {
+    const at = new Date('2026-11-02T03:04:05.000Z');
+    const rows = [['acme', 'q-1', at, 'http', 0, null, 'src', 'EVENT_MISSING_TENANT', 'naïve 🚀 text', '{"a":[1,2]}']];
+    expect(await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, rows)).toBe(1);
+    const [row] = await db.warehouse.query('SELECT * FROM events_quarantine WHERE tenant_id = ?', ['acme']);
+    expect(row).toMatchObject({ received_at: at, event_id: null, batch_index: 0, reason_text: 'naïve 🚀 text' });
+    expect(JSON.parse(row!.payload as string)).toEqual({ a: [1, 2] });
+  });
+
+  it('loads a CSV file as written: NULL as \\N, quotes and line breaks in text, exact decimals, UTC times', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-csv-'));
+    const path = join(dir, 'true-costs.csv');
+    await writeFile(
+      path,
+      'tenant_id,simulation_id,cost_tenant,period_start,billing_currency,true_cost\n' +
+        'acme,"sim ""1""\nline two",t-1,2026-10-01 00:00:00,USD,-12345678901234567890.0123456789\n' +
+        'acme,sim-2,t-2,2026-10-31 23:59:59,EUR,0.0000000001\n',
+    );
+    await db.warehouse.insertCsv('finops_true_costs', ['tenant_id', 'simulation_id', 'cost_tenant', 'period_start', 'billing_currency', 'true_cost'], path);
+    const rows = await db.warehouse.query('SELECT simulation_id, period_start, true_cost FROM finops_true_costs ORDER BY cost_tenant');
+    expect(rows).toEqual([
+      { simulation_id: 'sim "1"\nline two', period_start: new Date('2026-10-01T00:00:00Z'), true_cost: '-12345678901234567890.0123456789' },
+      { simulation_id: 'sim-2', period_start: new Date('2026-10-31T23:59:59Z'), true_cost: '0.0000000001' },
+    ]);
+  });
+
+  it('writes nothing of a bulk insert that fails part-way through', async () => {
+    const rows = Array.from({ length: 2500 }, (_, i) => ['acme', `q-${i}`, new Date(), 'http', i, null, null, 'X', 'x', '{}']);
+    rows[2400]![2] = 'not a time' as never; // in the second chunk, after the first is appended
+    await expect(db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, rows)).rejects.toThrow();
+    await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [rows[0]!]);
+    const [count] = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events_quarantine');
+    expect(count!.n).toBe(1);
+  });
+
+  it('keeps times to the second at least (ClickHouse 18 has no sub-second DateTime)', async () => {
+    const at = new Date('2026-11-02T03:04:05.678Z');
+    await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [['acme', 'q-1', at, 'http', 0, null, null, 'X', 'x', '{}']]);
+    const [row] = await db.warehouse.query<{ received_at: Date }>('SELECT received_at FROM events_quarantine');
+    expect(Math.floor(row!.received_at.getTime() / 1000)).toBe(Math.floor(at.getTime() / 1000));
+    if (engine === 'duckdb') expect(row!.received_at).toEqual(at);
+  });
+
+  it('refuses NULL in a column that cannot hold it, naming the column', async () => {
+    const row = ['acme', 'q-1', new Date(), 'http', 0, null, null, null, 'reason', '{}'];
+    await expect(db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [row])).rejects.toThrow(/reason_code/);
+    expect(await db.warehouse.query('SELECT * FROM events_quarantine')).toEqual([]);
+  });
+
+  it('accepts columns in any order', async () => {
+    const reordered = [...QUARANTINE_COLUMNS].reverse();
+    const row = ['p', 'reason', 'CODE', 'src', 'e1', 1, 'kafka', new Date(), 'q-2', 'acme'];
+    await db.warehouse.insert('events_quarantine', reordered, [row]);
+    const [stored] = await db.warehouse.query('SELECT channel, event_id, reason_code FROM events_quarantine');
+    expect(stored).toEqual({ channel: 'kafka', event_id: 'e1', reason_code: 'CODE' });
+  });
+
+  it('concurrent inserts each succeed or fail on their own rows (group commit on DuckDB)', async () => {
+    const columns = ['tenant_id', 'log_index', 'receipt_id', 'entry', 'leaf_hash', 'disclosures', 'key_id', 'appended_at'];
+    const row = (index: SqlValue) => [['t', index, `r-${String(index)}`, '{}', 'ab', '[]', 'k', new Date()]];
+    const outcomes = await Promise.allSettled([1, 2, 'not-a-number', 4].map((i) => db.warehouse.insert('ledger_entries', columns, row(i))));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const rows = await db.warehouse.query<{ log_index: number }>('SELECT log_index FROM ledger_entries ORDER BY log_index');
+    expect(rows.map((r) => Number(r.log_index))).toEqual([1, 2, 4]);
+  });
+
+  it('writes each dedupe key once: within a call, across calls, and per tenant', async () => {
+    const first = await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('a'), eventRow('b')]);
+    expect(first).toEqual({ inserted: 2, duplicate: [false, true, false] });
+    const second = await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('b'), eventRow('a', 'other-tenant'), eventRow('c')]);
+    expect(second).toEqual({ inserted: 2, duplicate: [true, false, false] });
+    const [count] = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events');
+    expect(count!.n).toBe(4);
+  });
+
+  it('does not confuse keys whose parts run together', async () => {
+    const result = await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('c', 'ab', 'x'), eventRow('c', 'a', 'bx')]);
+    expect(result.inserted).toBe(2);
+  });
+
+  it('gives concurrent callers their own results, first arrival winning a shared key', async () => {
+    const results = await Promise.all([
+      db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('b')]),
+      db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('b'), eventRow('c')]),
+      db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('c'), eventRow('d'), eventRow('d')]),
+    ]);
+    expect(results).toEqual([
+      { inserted: 2, duplicate: [false, false] },
+      { inserted: 1, duplicate: [true, false] },
+      { inserted: 1, duplicate: [true, false, true] },
+    ]);
+    const ids = await db.warehouse.query('SELECT id FROM events ORDER BY id');
+    expect(ids.map((r) => r.id)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('writes nothing and remembers no key when a write fails', async () => {
+    const broken: SqlValue[] = eventRow('x');
+    broken[4] = 'not a time';
+    const attempts = await Promise.allSettled([
+      db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('w')]),
+      db.warehouse.insertUnique(EVENTS_UNIQUE, [broken]),
+    ]);
+    expect(attempts.some((a) => a.status === 'rejected')).toBe(true);
+    const retried = await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('x')]);
+    expect(retried.inserted).toBe(1);
+    const [count] = await db.warehouse.query<{ n: number }>("SELECT count(*) AS n FROM events WHERE id = 'x'");
+    expect(count!.n).toBe(1);
+  });
+
+  it('remembers dedupe keys across a restart', async () => {
+    await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('b')]);
+    await db.reopen();
+    const result = await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('z')]);
+    expect(result).toEqual({ inserted: 1, duplicate: [true, false] });
+  });
+
+  it.runIf(engine === 'duckdb')('rolls back a failed transaction entirely', async () => {
+    const attempt = db.warehouse.transaction!(async () => {
+      await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [
+        ['acme', 'q-1', new Date(), 'http', 0, null, null, 'X', 'x', '{}'],
+      ]);
+      await db.warehouse.execute('SELECT * FROM no_such_table');
+    });
+    await expect(attempt).rejects.toThrow(/no_such_table/);
+    const [count] = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events_quarantine');
+    expect(count!.n).toBe(0);
+  });
+
+  it('materializes a name as a view or a table, switching kind either way', async () => {
+    await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [['acme', 'q-1', new Date(), 'http', 0, null, null, 'X', 'x', '{}']]);
+    const count = async () => (await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM parked'))[0]!.n;
+    await db.warehouse.materialize('parked', 'view', 'SELECT tenant_id FROM events_quarantine');
+    expect(await count()).toBe(1);
+    await db.warehouse.materialize('parked', 'table', 'SELECT tenant_id FROM events_quarantine');
+    await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [['acme', 'q-2', new Date(), 'http', 1, null, null, 'X', 'x', '{}']]);
+    expect(await count()).toBe(1); // a table keeps the rows it was built with
+    await db.warehouse.materialize('parked', 'view', 'SELECT tenant_id FROM events_quarantine');
+    expect(await count()).toBe(2);
+    await expect(db.warehouse.materialize('parked; DROP TABLE events', 'view', 'SELECT 1')).rejects.toThrow(/not a valid table/);
+  });
+
+  it('binds values as data, never as SQL', async () => {
+    const hostile = "x'); DROP TABLE events; --";
+    await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [
+      ['acme', hostile, new Date(), 'http', 0, hostile, null, 'X', hostile, '{}'],
+    ]);
+    const rows = await db.warehouse.query('SELECT event_id FROM events_quarantine WHERE reason_text = ?', [hostile]);
+    expect(rows).toEqual([{ event_id: hostile }]);
+    await expect(db.warehouse.query('SELECT count(*) AS n FROM events')).resolves.toHaveLength(1);
+  });
+});
+
+describe('duckdb single owner', () => {
+  it('names the holder when another process has the file open', async () => {
+    const harness = await engineHarness('duckdb');
+    const path = join(harness.dataDir, 'warehouse.duckdb');
+    await (await harness.open()).close();
+    const holder = spawn(
+      process.execPath,
+      ['--import', 'tsx', '-e', `import('@duckdb/node-api').then(async ({ DuckDBInstance }) => { await DuckDBInstance.create(${JSON.stringify(path)}); console.log('ready'); setInterval(() => {}, 1000); })`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+      const opening = openWarehouse({ engine: 'duckdb', dataDir: harness.dataDir });
+      await expect(opening).rejects.toBeInstanceOf(WarehouseLockedError);
+      await expect(opening).rejects.toThrow(`pid ${holder.pid}`);
+    } finally {
+      holder.kill('SIGKILL');
+      await harness.cleanup();
+    }
+  });
+});

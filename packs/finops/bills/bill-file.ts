@@ -1,0 +1,232 @@
+import { open, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { CSV_FILE, DuckDBWarehouse } from '../../../kernel/warehouse/index.ts';
+import { BILL_FORMATS, detectFormat, focusMapping, REQUIRED_SOURCE_COLUMNS, type BillFormat } from './bill-formats.ts';
+import { BILL_MACROS, typedBillSelect } from './bill-sql.ts';
+import { csvRecordStarts, readCsvHeader } from './csv-lines.ts';
+import { FOCUS_COLUMNS } from './focus-columns.ts';
+import { literal, quote, RawColumns } from './raw-columns.ts';
+
+/** A bill file that cannot be imported at all: the message names the file and what is wrong. */
+export class BillFileError extends Error {
+  override readonly name = 'BillFileError';
+}
+
+/** A row of a file that could not be loaded, with where and why. */
+export interface ParkedBillRow {
+  line: number;
+  column: string;
+  code: 'BILL_VALUE_MISSING' | 'BILL_VALUE_INVALID' | 'BILL_ROW_MALFORMED';
+  reason: string;
+  raw: string;
+}
+
+/**
+ * A bill file read by DuckDB (CSV or Parquet) into a scratch in-memory
+ * database and mapped onto FOCUS. Rows come out typed, in chunks.
+ */
+export class BillFile {
+  private constructor(
+    readonly path: string,
+    readonly format: BillFormat,
+    readonly notes: readonly string[],
+    readonly recordCount: number,
+    private readonly scratch: DuckDBWarehouse,
+  ) {}
+
+  static async open(path: string, format?: BillFormat): Promise<BillFile> {
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => {
+        throw new BillFileError(`${path}: no such file`);
+      },
+    );
+    if (size === 0) throw new BillFileError(`${path}: the file is empty`);
+    if (format && !BILL_FORMATS.includes(format)) throw new BillFileError(`unknown format "${format}"; use one of ${BILL_FORMATS.join(', ')}`);
+    const scratch = await DuckDBWarehouse.open(':memory:');
+    try {
+      await scratch.execute("SET TimeZone = 'UTC'");
+      for (const macro of BILL_MACROS) await scratch.execute(macro);
+      const parquet = extname(path).toLowerCase() === '.parquet' || (await isParquet(path));
+      const lineNotes: string[] = [];
+      const names = parquet ? await loadParquet(scratch, path) : await loadCsv(scratch, path, lineNotes);
+      const columns = new RawColumns(names);
+      const detected = format ?? detectFormat(columns);
+      if (!detected) {
+        throw new BillFileError(
+          `${path}: cannot tell the format from the header (${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}); ` +
+            `pass --format ${BILL_FORMATS.join('|')}`,
+        );
+      }
+      for (const alternatives of REQUIRED_SOURCE_COLUMNS[detected]) {
+        if (!alternatives.some((name) => columns.has(name))) {
+          throw new BillFileError(`${path}: a ${detected} file needs a ${alternatives.join(' or ')} column`);
+        }
+      }
+      const mapping = focusMapping(detected, columns);
+      const extra = columns.unused();
+      const extraJson = extra.length
+        ? `CAST(to_json(struct_pack(${extra.map((n) => `${quote(n)} := ${quote(n)}`).join(', ')})) AS VARCHAR)`
+        : `'{}'`;
+      await scratch.execute(
+        `CREATE TABLE mapped AS SELECT record, ${FOCUS_COLUMNS.map((c) => `CAST(${mapping.expressions[c.focus] ?? "NULL"} AS VARCHAR) AS ${quote(c.focus)}`).join(', ')},
+          ${extraJson} AS extra FROM raw`,
+      );
+      await scratch.execute(`CREATE TABLE typed AS ${typedBillSelect()}`);
+      const [{ n }] = (await scratch.query<{ n: number }>('SELECT count(*) AS n FROM raw')) as [{ n: number }];
+      const [{ rejected }] = (await scratch.query<{ rejected: number }>('SELECT count(*) AS rejected FROM rejects')) as [{ rejected: number }];
+      const notes = [...mapping.notes, ...lineNotes, ...(await readingNotes(scratch))];
+      return new BillFile(path, detected, notes, Number(n) + Number(rejected), scratch);
+    } catch (error) {
+      await scratch.close();
+      if (error instanceof BillFileError) throw error;
+      throw new BillFileError(`${path}: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * Writes the loadable rows, in file order, as a CSV file of bill_rows
+   * (`CSV_FILE` conventions) for `Warehouse.insertCsv`; answers how many.
+   */
+  async writeLoadable(path: string, tenant: string, batchId: string): Promise<number> {
+    const value = ({ column, kind }: (typeof FOCUS_COLUMNS)[number]) =>
+      kind === 'timestamp' ? `strftime(${column}, '${CSV_FILE.timestampFormat}') AS ${column}` : column;
+    await this.scratch.execute(
+      `COPY (SELECT ${literal(tenant)} AS tenant_id, ${literal(batchId)} AS batch_id, line, ${FOCUS_COLUMNS.map(value).join(', ')}, extra
+             FROM typed JOIN lines USING (record) WHERE problem_column IS NULL ORDER BY record)
+       TO ${literal(path)} (FORMAT csv, HEADER, NULLSTR '${CSV_FILE.nullText}')`,
+    );
+    const [{ n }] = (await this.scratch.query<{ n: number }>('SELECT count(*) AS n FROM typed JOIN lines USING (record) WHERE problem_column IS NULL')) as [{ n: number }];
+    return Number(n);
+  }
+
+  /** Rows that could not be loaded: unreadable values, and records the CSV reader refused. */
+  async parked(): Promise<ParkedBillRow[]> {
+    const bad = await this.scratch.query<{ line: number; problem_column: string; problem_code: string; problem_reason: string; raw: string }>(
+      `SELECT line, problem_column, problem_code, problem_reason, CAST(to_json(r) AS VARCHAR) AS raw
+       FROM typed JOIN lines USING (record) JOIN raw AS r USING (record)
+       WHERE problem_column IS NOT NULL ORDER BY line`,
+    );
+    const refused = await this.scratch.query<{ line: number; column_name: string; reason: string; raw: string }>(
+      'SELECT line, column_name, reason, raw FROM rejects ORDER BY line',
+    );
+    return [
+      ...bad.map((r) => ({
+        line: Number(r.line),
+        column: r.problem_column,
+        code: r.problem_code as ParkedBillRow['code'],
+        reason: r.problem_reason,
+        raw: withoutRecord(String(r.raw)),
+      })),
+      ...refused.map((r) => ({ line: Number(r.line), column: r.column_name, code: 'BILL_ROW_MALFORMED' as const, reason: r.reason, raw: r.raw })),
+    ].sort((a, b) => a.line - b.line);
+  }
+
+  close(): Promise<void> {
+    return this.scratch.close();
+  }
+}
+
+const NOTED_LINES = 10;
+
+/** What was read other than as written, for the report: rows loaded untagged because their Tags are no JSON object. */
+async function readingNotes(scratch: DuckDBWarehouse): Promise<string[]> {
+  const untagged = await scratch.query<{ line: number }>(
+    'SELECT line FROM typed JOIN lines USING (record) WHERE tags_unreadable AND problem_column IS NULL ORDER BY line',
+  );
+  if (!untagged.length) return [];
+  const lines = untagged.slice(0, NOTED_LINES).map((r) => Number(r.line)).join(', ');
+  return [
+    `${untagged.length} row(s) with Tags that are not a JSON object (line ${lines}${untagged.length > NOTED_LINES ? ', …' : ''}): ` +
+      'loaded without tags (unallocated unless another rule claims them), the text kept in extra.Tags',
+  ];
+}
+
+/** The raw row as JSON, without the reader's own record number. */
+function withoutRecord(json: string): string {
+  const fields = JSON.parse(json) as Record<string, unknown>;
+  delete fields.record;
+  return JSON.stringify(fields);
+}
+
+async function isParquet(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const magic = Buffer.alloc(4);
+    await handle.read(magic, 0, 4, 0);
+    return magic.toString('latin1') === 'PAR1';
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Loads `raw` (record + every column as text) and `lines` / `rejects`; returns the header. */
+async function loadCsv(scratch: DuckDBWarehouse, path: string, notes: string[]): Promise<string[]> {
+  const header = uniqueNames(await readCsvHeader(path));
+  if (!header.length) throw new BillFileError(`${path}: the file has no header row`);
+  const columns = `{${header.map((n) => `${literal(n)}: 'VARCHAR'`).join(', ')}}`;
+  await scratch.execute(
+    `CREATE TABLE raw_read AS SELECT * FROM read_csv(${literal(path)}, header = true, auto_detect = false, delim = ',', quote = '"',
+       escape = '"', columns = ${columns}, store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`,
+  );
+  await scratch.execute('CREATE TABLE raw AS SELECT rowid AS record, * FROM raw_read');
+  // One reject row per problem; a record is parked once, under its first problem.
+  await scratch.execute(
+    `CREATE TABLE rejects AS SELECT line, arg_min(coalesce(column_name, ''), column_idx) AS column_name,
+       arg_min(error_message, column_idx) AS reason, arg_min(trim(csv_line, chr(13) || chr(10)), column_idx) AS raw
+     FROM csv_rejects GROUP BY line`,
+  );
+  // DuckDB numbers a refused record by its own count of lines; the scan of the file gives each record's physical line.
+  const starts = await csvRecordStarts(path);
+  await scratch.execute('CREATE TABLE starts (ordinal BIGINT, line BIGINT, reader_line BIGINT)');
+  await scratch.insert('starts', ['ordinal', 'line', 'reader_line'], starts.map((s, i) => [i, s.line, s.readerLine]));
+  const [{ kept, refused, last }] = (await scratch.query<{ kept: number; refused: number; last: number }>(
+    'SELECT (SELECT count(*) FROM raw) AS kept, count(*) AS refused, coalesce(max(line), 0) AS last FROM rejects',
+  )) as [{ kept: number; refused: number; last: number }];
+  if (starts.length === Number(kept) + Number(refused)) {
+    await scratch.execute('UPDATE rejects SET line = starts.line FROM starts WHERE rejects.line = starts.reader_line');
+    // The records DuckDB kept are, in order, the records it did not refuse.
+    await scratch.execute(
+      `CREATE TABLE lines AS SELECT row_number() OVER (ORDER BY ordinal) - 1 AS record, line
+       FROM starts WHERE line NOT IN (SELECT line FROM rejects)`,
+    );
+  } else {
+    // A broken quote made DuckDB and the line scan see different records: number them as DuckDB counts them, losing none.
+    await scratch.execute(
+      `CREATE TABLE lines AS SELECT row_number() OVER (ORDER BY reader_line) - 1 AS record, reader_line AS line
+       FROM range(2, ${Number(kept) + Number(refused) + Number(last) + 2}) AS t(reader_line)
+       WHERE reader_line NOT IN (SELECT line FROM rejects) ORDER BY reader_line LIMIT ${Number(kept)}`,
+    );
+    notes.push('a broken quote makes record and line numbers differ: lines are given as record numbers (the header is 1)');
+  }
+  return header;
+}
+
+async function loadParquet(scratch: DuckDBWarehouse, path: string): Promise<string[]> {
+  const described = await scratch.query<{ column_name: string; column_type: string }>(
+    `DESCRIBE SELECT * FROM read_parquet(${literal(path)})`,
+  );
+  const nested = /^(STRUCT|MAP|LIST|JSON)|\[\]$/;
+  const select = described.map(({ column_name: name, column_type: type }) =>
+    nested.test(type) ? `CAST(to_json(${quote(name)}) AS VARCHAR) AS ${quote(name)}` : `CAST(${quote(name)} AS VARCHAR) AS ${quote(name)}`,
+  );
+  await scratch.execute(
+    `CREATE TABLE raw AS SELECT file_row_number AS record, ${select.join(', ')} FROM read_parquet(${literal(path)}, file_row_number = true)`,
+  );
+  // Parquet has no lines: a row is reported by its 1-based row number.
+  await scratch.execute('CREATE TABLE lines AS SELECT record, record + 1 AS line FROM raw');
+  await scratch.execute("CREATE TABLE rejects (line BIGINT, column_name VARCHAR, reason VARCHAR, raw VARCHAR)");
+  return described.map((d) => d.column_name);
+}
+
+/** Header names as DuckDB can hold them: blanks named by position, repeats numbered. */
+function uniqueNames(header: string[]): string[] {
+  const seen = new Map<string, number>();
+  return header.map((raw, i) => {
+    const name = raw.trim() || `column_${i + 1}`;
+    const key = name.toLowerCase();
+    const count = seen.get(key) ?? 0;
+    seen.set(key, count + 1);
+    return count ? `${name}_${count + 1}` : name;
+  });
+}

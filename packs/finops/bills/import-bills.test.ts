@@ -1,0 +1,188 @@
+import { readdirSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
+import { DuckDBWarehouse } from '../../../kernel/warehouse/index.ts';
+import { BillFileError, importBillFile } from './index.ts';
+
+const SPEC_EXAMPLES = fileURLToPath(new URL('../../../test/data/focus-spec-examples/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const TENANT = 'summit-internal';
+
+describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
+  const db = useWarehouse(engine);
+  const rowsOf = (batch: string) =>
+    db.warehouse.query(
+      'SELECT line, provider, invoice_id, billing_currency, charge_period_start, charge_category, charge_class, billed_cost, effective_cost, resource_id, tags, extra FROM bill_rows WHERE batch_id = ? ORDER BY line',
+      [batch],
+    );
+
+  it('imports every FOCUS spec example, parking only the rows with an impossible time, each with its line and column', async () => {
+    const files = readdirSync(SPEC_EXAMPLES).filter((f) => f.endsWith('.csv'));
+    expect(files.length).toBeGreaterThanOrEqual(26);
+    const parked: string[] = [];
+    for (const file of files) {
+      const report = await importBillFile(db.warehouse, join(SPEC_EXAMPLES, file), { tenant: TENANT });
+      expect(report.format, file).toBe('focus');
+      expect(report.rows_loaded + report.rows_parked, file).toBe(report.rows_read);
+      expect(report.rows_read, file).toBeGreaterThan(0);
+      parked.push(...report.parked.map((p) => `${file}:${p.line}:${p.column}`));
+    }
+    // The purchase scenarios carry "2023-02-01T30:00:00Z" (hour 30) in ChargePeriodEnd.
+    expect(parked).toEqual([
+      'commitment_discount_scenarios__commitment_discount_purchase_scenario_2.csv:4:ChargePeriodEnd',
+      'commitment_discount_scenarios__commitment_discount_purchase_scenario_3.csv:5:ChargePeriodEnd',
+    ]);
+    const stored = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM bill_rows_parked WHERE tenant_id = ?', [TENANT]);
+    expect(Number(stored[0]!.n)).toBe(2);
+    // Spreadsheet dates (M/D/YY) and money ("$10,000.00") of the SaaS examples read as dates and decimals.
+    const saas = await db.warehouse.query(
+      `SELECT billing_period_start, billed_cost FROM bill_rows b JOIN bill_batches USING (tenant_id, batch_id)
+       WHERE file_name = 'saas_examples__simple_agreements__simple_saas_agreements_a1.csv'`,
+    );
+    expect(saas).toHaveLength(1);
+    expect(String(saas[0]!.billed_cost)).toBe('10000.0000000000');
+  });
+
+  it('re-importing the same file writes nothing and answers the first batch', async () => {
+    const file = join(SPEC_EXAMPLES, readdirSync(SPEC_EXAMPLES).filter((f) => f.endsWith('.csv'))[0]!);
+    const first = await importBillFile(db.warehouse, file, { tenant: TENANT });
+    const again = await importBillFile(db.warehouse, file, { tenant: TENANT });
+    expect(again).toMatchObject({ already_imported: true, batch_id: first.batch_id, checksum: first.checksum, rows_loaded: first.rows_loaded });
+    const count = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM bill_rows');
+    expect(Number(count[0]!.n)).toBe(first.rows_loaded);
+    const batches = await db.warehouse.query('SELECT batch_id, rows_read, rows_loaded, rows_parked, format FROM bill_batches');
+    expect(batches).toHaveLength(1);
+    expect(first.checksum).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('reads a messy FOCUS export: NULL text, quoted and formatted numbers, odd tag keys, credits, corrections, x_ columns, bad rows parked', async () => {
+    const report = await importBillFile(db.warehouse, join(FIXTURES, 'messy-focus.csv'), { tenant: TENANT });
+    expect(report).toMatchObject({ rows_read: 7, rows_loaded: 4, rows_parked: 3 });
+    expect(report.parked.map((p) => [p.line, p.column, p.code])).toEqual([
+      [6, 'BilledCost', 'BILL_VALUE_INVALID'],
+      [7, '', 'BILL_ROW_MALFORMED'],
+      [8, 'ChargePeriodStart', 'BILL_VALUE_INVALID'],
+    ]);
+    expect(report.parked[0]!.raw).toContain('"BilledCost":"twelve"');
+    const rows = await rowsOf(report.batch_id);
+    expect(rows.map((r) => r.line)).toEqual([2, 3, 5, 9]);
+    // Tags that are no JSON object name nobody: the charge is loaded untagged, the text kept in extra.
+    expect(rows[3]).toMatchObject({ tags: '{}', billed_cost: '0.0000000000' });
+    expect(JSON.parse(String(rows[3]!.extra))).toEqual({ x_CostCenter: null, Tags: '{not json}' });
+    expect(report.notes).toEqual([expect.stringContaining('1 row(s) with Tags that are not a JSON object (line 9)')]);
+    expect(rows[0]).toMatchObject({
+      provider: 'SimCloud', billing_currency: 'USD', charge_category: 'Usage', charge_class: null,
+      billed_cost: '12.5000000000', effective_cost: '10.0000000000',
+    });
+    expect(JSON.parse(String(rows[0]!.tags))).toEqual({ tenant: 'acme', cost_center: '7' });
+    expect(JSON.parse(String(rows[0]!.extra))).toEqual({ x_CostCenter: 'cc-1' });
+    expect(rows[1]).toMatchObject({ charge_category: 'Credit', billed_cost: '-3.2500000000', resource_id: null, tags: '{}' });
+    expect(rows[2]).toMatchObject({ charge_class: 'Correction', billed_cost: '1200.0000000000' });
+    expect((rows[2]!.charge_period_start as Date).toISOString()).toBe('2026-09-15T00:00:00.000Z');
+  });
+
+  it('maps an AWS CUR 2.0 export onto FOCUS, with savings-plan usage at its amortized cost', async () => {
+    const report = await importBillFile(db.warehouse, join(FIXTURES, 'aws-cur-2.csv'), { tenant: TENANT });
+    expect(report).toMatchObject({ format: 'aws-cur', rows_loaded: 6, rows_parked: 0 });
+    const rows = await rowsOf(report.batch_id);
+    expect(rows.map((r) => [r.charge_category, r.billed_cost, r.effective_cost])).toEqual([
+      ['Usage', '0.0832000000', '0.0832000000'],
+      ['Usage', '0.0832000000', '0.0500000000'],
+      ['Usage', '-0.0832000000', '0.0000000000'],
+      ['Purchase', '0.0600000000', '0.0600000000'],
+      ['Tax', '1.2500000000', '1.2500000000'],
+      ['Credit', '-5.0000000000', '-5.0000000000'],
+    ]);
+    expect(rows[0]).toMatchObject({ provider: 'AWS', invoice_id: 'EUINAA24-0001', billing_currency: 'USD' });
+    expect(JSON.parse(String(rows[0]!.tags))).toEqual({ tenant: 'acme', cost_center: 'saas' });
+  });
+
+  it('maps a GCP billing export: credits netted, labels as tags, tax and adjustments as their categories', async () => {
+    const report = await importBillFile(db.warehouse, join(FIXTURES, 'gcp-billing-export.csv'), { tenant: TENANT });
+    expect(report).toMatchObject({ format: 'gcp', rows_loaded: 4, rows_parked: 0 });
+    const rows = await rowsOf(report.batch_id);
+    expect(rows.map((r) => [r.charge_category, r.charge_class, r.billed_cost])).toEqual([
+      ['Usage', null, '1.2500000000'],
+      ['Usage', null, '0.4200000000'],
+      ['Tax', null, '0.1500000000'],
+      ['Adjustment', 'Correction', '-0.3000000000'],
+    ]);
+    expect(JSON.parse(String(rows[0]!.tags))).toEqual({ tenant: 'acme', team: 'core' });
+    expect((rows[3]!.charge_period_start as Date).toISOString()).toBe('2026-09-28T00:00:00.000Z');
+  });
+
+  it('maps an Azure cost export: US dates, inclusive ends made exclusive, brace-less tags, refunds as credits', async () => {
+    const report = await importBillFile(db.warehouse, join(FIXTURES, 'azure-cost-details.csv'), { tenant: TENANT });
+    expect(report).toMatchObject({ format: 'azure', rows_loaded: 4, rows_parked: 0 });
+    const rows = await rowsOf(report.batch_id);
+    expect(rows.map((r) => [r.charge_category, r.billed_cost])).toEqual([
+      ['Usage', '2.3040000000'],
+      ['Usage', '0.0000000000'],
+      ['Usage', '0.3500000000'],
+      ['Credit', '-10.0000000000'],
+    ]);
+    expect(JSON.parse(String(rows[0]!.tags))).toEqual({ tenant: 'acme', env: 'prod' });
+    expect((rows[0]!.charge_period_start as Date).toISOString()).toBe('2026-10-05T00:00:00.000Z');
+  });
+
+  it('imports a Parquet FOCUS file, reporting rows by number', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-parquet-'));
+    const parquet = join(dir, 'bill.parquet');
+    const scratch = await DuckDBWarehouse.open(':memory:');
+    await scratch.execute(`COPY (SELECT * FROM read_csv('${join(FIXTURES, 'messy-focus.csv')}', all_varchar = true, null_padding = true) LIMIT 3) TO '${parquet}' (FORMAT parquet)`);
+    await scratch.close();
+    const report = await importBillFile(db.warehouse, parquet, { tenant: TENANT });
+    expect(report).toMatchObject({ format: 'focus', rows_read: 3, rows_loaded: 3, rows_parked: 0 });
+  });
+
+  it('never fails a file for one odd row: repeated GCP labels, an Azure price × quantity too large, a quote left open mid-file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-odd-bills-'));
+    const write = async (name: string, text: string) => {
+      await writeFile(join(dir, name), text);
+      return importBillFile(db.warehouse, join(dir, name), { tenant: TENANT });
+    };
+    const gcp = await write(
+      'gcp.csv',
+      'billing_account_id,service.description,usage_start_time,usage_end_time,labels,cost,currency,cost_type,invoice.month,credits\n' +
+        'b1,Compute,2026-10-01T00:00:00Z,2026-10-01T01:00:00Z,"[{""key"":""tenant"",""value"":""acme""},{""key"":""Tenant"",""value"":""globex""}]",1.5,USD,regular,202610,[]\n',
+    );
+    expect(gcp).toMatchObject({ rows_loaded: 1, rows_parked: 0 });
+    expect((await rowsOf(gcp.batch_id)).map((r) => JSON.parse(String(r.tags)))).toEqual([{ tenant: 'acme', tenant__2: 'globex' }]);
+
+    const azure = await write(
+      'azure.csv',
+      'BillingAccountId,InvoiceId,BillingCurrencyCode,Date,ChargeType,CostInBillingCurrency,PayGPrice,Quantity,Tags\n' +
+        'b,I,USD,10/05/2026,Usage,1.5,99999999999999999999,99999999999999999999,"""tenant"": ""acme"", ""Tenant"": ""b"""\n',
+    );
+    expect(azure).toMatchObject({ rows_loaded: 1, rows_parked: 0 });
+    const [azureRow] = await db.warehouse.query('SELECT list_cost, tags FROM bill_rows WHERE batch_id = ?', [azure.batch_id]);
+    expect(azureRow).toMatchObject({ list_cost: null });
+    expect(JSON.parse(String(azureRow!.tags))).toEqual({ tenant: 'acme', tenant__2: 'b' });
+
+    const row = (cost: string, tags = '"{}"') => `a,I,USD,2026-10-01T00:00:00Z,2026-10-02T00:00:00Z,Usage,${cost},${cost},${tags}\n`;
+    const open = await write(
+      'open-quote.csv',
+      'BillingAccountId,InvoiceId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargeCategory,BilledCost,EffectiveCost,Tags\n' +
+        row('1') + row('2', '"{oops') + row('3') + row('4'),
+    );
+    // What is counted as loaded is what was written: no row vanishes between the count and the table.
+    expect(open.rows_loaded).toBe((await rowsOf(open.batch_id)).length);
+    expect(open.rows_loaded + open.rows_parked).toBe(open.rows_read);
+    expect(open.parked.map((p) => p.code)).toEqual(['BILL_ROW_MALFORMED']);
+    expect(open.notes.join()).toContain('lines are given as record numbers');
+  });
+
+  it('refuses a file that is no bill, naming it and what is missing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-bill-'));
+    const file = join(dir, 'people.csv');
+    await writeFile(file, 'name,age\nada,36\n');
+    await expect(importBillFile(db.warehouse, file, { tenant: TENANT })).rejects.toThrow(BillFileError);
+    await expect(importBillFile(db.warehouse, file, { tenant: TENANT })).rejects.toThrow(/people\.csv: cannot tell the format/);
+    await expect(importBillFile(db.warehouse, file, { tenant: TENANT, format: 'aws-cur' })).rejects.toThrow(/needs a line_item_unblended_cost column/);
+    await expect(importBillFile(db.warehouse, join(dir, 'missing.csv'), { tenant: TENANT })).rejects.toThrow(/missing\.csv: no such file/);
+  });
+});

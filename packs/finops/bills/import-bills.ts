@@ -1,0 +1,107 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Warehouse } from '../../../kernel/warehouse/index.ts';
+import { BillFile, BillFileError, type ParkedBillRow } from './bill-file.ts';
+import type { BillFormat } from './bill-formats.ts';
+import { BATCH_COLUMNS, BILL_ROW_COLUMNS, PARKED_COLUMNS } from './focus-columns.ts';
+
+export interface BillImportOptions {
+  /** The tenant whose bill it is (the platform operator, normally). */
+  tenant: string;
+  format?: BillFormat;
+  /** Name recorded for the file (defaults to its base name). */
+  fileName?: string;
+  /** The file's SHA-256 when the caller computed it already (an upload hashed while it was stored). */
+  checksum?: string;
+}
+
+export interface BillImportReport {
+  batch_id: string;
+  file_name: string;
+  checksum: string;
+  format: BillFormat | string;
+  rows_read: number;
+  rows_loaded: number;
+  rows_parked: number;
+  /** True when a file with this checksum was imported before: nothing was written this time. */
+  already_imported: boolean;
+  notes: string[];
+  /** The first parked rows, for messages (all of them are in bill_rows_parked). */
+  parked: ParkedBillRow[];
+  seconds: number;
+}
+
+const SHOWN_PARKED = 50;
+
+/** The tenant's earlier import of the file with this SHA-256, answered as a re-import that writes nothing; undefined when there is none. */
+export async function findImportedBill(warehouse: Warehouse, tenant: string, checksum: string, fileName: string): Promise<BillImportReport | undefined> {
+  const [p] = await warehouse.query<{ batch_id: string; format: string; rows_read: number; rows_loaded: number; rows_parked: number }>(
+    'SELECT batch_id, format, rows_read, rows_loaded, rows_parked FROM bill_batches WHERE tenant_id = ? AND checksum = ? ORDER BY imported_at LIMIT 1',
+    [tenant, checksum],
+  );
+  if (!p) return undefined;
+  return {
+    batch_id: p.batch_id, file_name: fileName, checksum, format: p.format,
+    rows_read: Number(p.rows_read), rows_loaded: Number(p.rows_loaded), rows_parked: Number(p.rows_parked),
+    already_imported: true, notes: [], parked: [], seconds: 0,
+  };
+}
+
+/**
+ * Imports one bill file as a batch: its rows into bill_rows, unreadable rows
+ * parked in bill_rows_parked with their line and column, and the batch in
+ * bill_batches — written last, so a batch that failed half-way is never read
+ * (attribution reads only recorded batches). A file whose checksum was
+ * imported before is recognised and not written again.
+ */
+export async function importBillFile(warehouse: Warehouse, path: string, options: BillImportOptions): Promise<BillImportReport> {
+  const started = performance.now();
+  const checksum = options.checksum ?? await sha256File(path).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'ENOENT' ? new BillFileError(`${path}: no such file`) : error;
+  });
+  const fileName = options.fileName ?? basename(path);
+  const previous = await findImportedBill(warehouse, options.tenant, checksum, fileName);
+  if (previous) return { ...previous, seconds: (performance.now() - started) / 1000 };
+  const file = await BillFile.open(path, options.format);
+  try {
+    const batchId = randomUUID();
+    // The rows go file to file: DuckDB writes them, the warehouse reads them, none passes through JS.
+    const staging = await mkdtemp(join(tmpdir(), 'companyos-bill-rows-'));
+    let loaded: number;
+    try {
+      const rows = join(staging, 'bill_rows.csv');
+      loaded = await file.writeLoadable(rows, options.tenant, batchId);
+      if (loaded) await warehouse.insertCsv('bill_rows', BILL_ROW_COLUMNS, rows);
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+    const parked = await file.parked();
+    if (parked.length) {
+      await warehouse.insert(
+        'bill_rows_parked',
+        PARKED_COLUMNS,
+        parked.map((p) => [options.tenant, batchId, fileName, p.line, p.column, p.code, p.reason, p.raw]),
+      );
+    }
+    await warehouse.insert('bill_batches', BATCH_COLUMNS, [
+      [options.tenant, batchId, fileName, checksum, file.format, file.recordCount, loaded, parked.length, new Date()],
+    ]);
+    return {
+      batch_id: batchId, file_name: fileName, checksum, format: file.format,
+      rows_read: file.recordCount, rows_loaded: loaded, rows_parked: parked.length,
+      already_imported: false, notes: [...file.notes], parked: parked.slice(0, SHOWN_PARKED),
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await file.close();
+  }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

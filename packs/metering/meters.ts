@@ -1,0 +1,135 @@
+import { parse as parseYaml } from 'yaml';
+import { TIME_UNITS, type TimeUnit } from '../../kernel/warehouse/index.ts';
+import type { ModelFile, ModelProblem } from '../../platform/transforms/model-file.ts';
+
+export const AGGREGATIONS = ['COUNT', 'SUM', 'MAX', 'LATEST', 'UNIQUE_COUNT'] as const;
+export type Aggregation = (typeof AGGREGATIONS)[number];
+
+/** Aggregations over a decimal value: their meters hold DECIMAL(38, 10), the others whole numbers. */
+export const DECIMAL_AGGREGATIONS: ReadonlySet<Aggregation> = new Set(['SUM', 'MAX', 'LATEST']);
+
+/** The model meters read events from: accepted events, deduplicated. */
+export const STAGING_MODEL = 'stg_events';
+
+/** Event columns a meter can group by; any other dimension is a key of the event's `data`. */
+const COLUMN_DIMENSIONS = new Set(['plan', 'feature', 'flow_type', 'policy_version', 'sla_tier', 'source', 'subject']);
+
+export interface Meter {
+  name: string;
+  eventType: string;
+  aggregation: Aggregation;
+  /** Key of `data` that SUM, MAX, LATEST (as DECIMAL(38, 10)) and UNIQUE_COUNT (as text) read. */
+  value?: string;
+  /** Dimensions besides tenant_id. */
+  groupBy: string[];
+  window: TimeUnit;
+}
+
+const NAME = /^[a-z][a-z0-9_.]*$/;
+const KEY = /^[a-z_][a-z0-9_]*$/;
+
+/** Reads `meters.yaml` (`meters: [{name, event_type, aggregation, value, group_by, window}]`), every problem at once. */
+export function parseMeters(path: string, text: string): { meters: Meter[]; problems: ModelProblem[] } {
+  const problems: ModelProblem[] = [];
+  const problem = (message: string) => problems.push({ path, message });
+  let doc: { meters?: unknown };
+  try {
+    doc = (parseYaml(text) ?? {}) as { meters?: unknown };
+  } catch (error) {
+    problem(`not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    return { meters: [], problems };
+  }
+  if (!Array.isArray(doc.meters)) {
+    problem('expected `meters:` with a list of meters');
+    return { meters: [], problems };
+  }
+  const meters = doc.meters.flatMap((raw: Record<string, unknown>, i): Meter[] => {
+    const where = `meters[${i}]${typeof raw?.name === 'string' ? ` (${raw.name})` : ''}`;
+    const before = problems.length;
+    const name = String(raw?.name ?? '');
+    if (!NAME.test(name)) problem(`${where}: name must be lowercase letters, digits, "_" and "."`);
+    const eventType = String(raw?.event_type ?? '');
+    if (!eventType) problem(`${where}: event_type is required`);
+    const aggregation = String(raw?.aggregation ?? 'COUNT').toUpperCase() as Aggregation;
+    if (!AGGREGATIONS.includes(aggregation)) problem(`${where}: aggregation must be one of ${AGGREGATIONS.join(', ')}`);
+    const value = raw?.value === undefined ? undefined : String(raw.value);
+    if (aggregation !== 'COUNT' && (!value || !KEY.test(value))) problem(`${where}: ${aggregation} needs value: <key of data>`);
+    const groupBy = Array.isArray(raw?.group_by) ? raw.group_by.map(String) : [];
+    for (const dimension of groupBy) if (!KEY.test(dimension)) problem(`${where}: group_by "${dimension}" is not a plain name`);
+    const window = String(raw?.window ?? 'hour') as TimeUnit;
+    if (!TIME_UNITS.includes(window)) problem(`${where}: window must be one of ${TIME_UNITS.join(', ')}`);
+    return problems.length > before ? [] : [{ name, eventType, aggregation, value, groupBy, window }];
+  });
+  const seen = new Set<string>();
+  for (const meter of meters) {
+    if (seen.has(meter.name)) problem(`meter "${meter.name}" is declared twice`);
+    seen.add(meter.name);
+  }
+  return { meters, problems };
+}
+
+/** The model a meter becomes: `meter_<name>`, e.g. `meter_policy_decisions_total`. */
+export function meterModelName(meter: Pick<Meter, 'name'>): string {
+  return `meter_${meter.name.replaceAll('.', '_')}`;
+}
+
+/**
+ * A meter as an incremental model merged on (window, tenant, dimensions);
+ * LATEST is the value of the event with the latest event time in the window. An
+ * incremental run recomputes every (window, tenant) that newly ingested events
+ * fall in, so an event that arrives after its window was built is counted, and
+ * a late event costs one tenant's window, not every tenant's.
+ */
+export function meterModel(meter: Meter, path: string): ModelFile {
+  const window = `{{ time_window('${meter.window}', 'time') }}`;
+  const dimension = (d: string) => (COLUMN_DIMENSIONS.has(d) ? `coalesce(e.${d}, '')` : `{{ json_string('data', '${d}') }}`);
+  const decimal = DECIMAL_AGGREGATIONS.has(meter.aggregation);
+  // The value is read once per event, in the inner query; the outer one aggregates.
+  const metered = decimal
+    ? `{{ json_decimal('data', '${meter.value}') }}`
+    : meter.aggregation === 'UNIQUE_COUNT' ? `{{ json_string('data', '${meter.value}') }}` : 'NULL';
+  const measure = {
+    COUNT: 'count(*)',
+    SUM: 'sum(metered)',
+    MAX: 'max(metered)',
+    // A NULL ordering key makes both engines pass over the row (DuckDB's arg_max, ClickHouse's -Null combinator).
+    LATEST: 'argMax(metered, CASE WHEN metered IS NOT NULL THEN time END)',
+    UNIQUE_COUNT: 'count(DISTINCT metered)',
+  }[meter.aggregation];
+  const type = `'${meter.eventType.replaceAll("'", "''")}'`;
+  const dims = meter.groupBy.map((d) => `dim_${d}`);
+  const body = `SELECT
+  ${['window_start', 'tenant_id', ...dims, `${measure} AS value`, 'max(ingested_at) AS last_ingested_at'].join(',\n  ')}
+FROM (
+  SELECT
+    ${[`${window} AS window_start`, 'e.tenant_id AS tenant_id', ...meter.groupBy.map((d) => `${dimension(d)} AS dim_${d}`), `${metered} AS metered`, 'e.time AS time', 'e.ingested_at AS ingested_at'].join(',\n    ')}
+  FROM {{ ref('stg_events') }} e
+  WHERE e.type = ${type}
+{% if is_incremental() %}
+    AND (${window}, e.tenant_id) IN (
+      SELECT DISTINCT ${window}, tenant_id FROM {{ ref('stg_events') }} arrived
+      WHERE arrived.type = ${type} AND arrived.ingested_at > (SELECT max(last_ingested_at) FROM {{ this }})
+    )
+{% endif %}
+) events_of_type
+GROUP BY ${['window_start', 'tenant_id', ...dims].join(', ')}${
+    // An event whose value is absent or not a plain decimal is not metered. HAVING, not WHERE: a WHERE would be
+    // pushed below the incremental (window, tenant) filter and parse every event's JSON.
+    decimal ? '\nHAVING count(metered) > 0' : ''
+  }`;
+  return {
+    name: meterModelName(meter),
+    path,
+    meter: meter.name,
+    body,
+    refs: [STAGING_MODEL],
+    sources: [],
+    config: {
+      materialized: 'incremental',
+      uniqueKey: ['window_start', 'tenant_id', ...meter.groupBy.map((d) => `dim_${d}`)],
+      tags: ['meters'],
+      description: `${meter.aggregation} of ${meter.eventType} per ${meter.window}${meter.groupBy.length ? `, by ${meter.groupBy.join(', ')}` : ''}`,
+      columns: { tenant_id: { description: '', tests: [{ name: 'not_null', severity: 'error' }] } },
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { stringify } from 'yaml';
+import { flowRoutes } from '../../surfaces/http/self-metering.ts';
+import { SloError, type Slo } from './openslo.ts';
+
+/** Multiwindow, multi-burn-rate alerts (FORMATS.md): both windows must burn faster than the factor. */
+export const BURN_ALERTS = [
+  { severity: 'page', factor: 14.4, long: '1h', short: '5m' },
+  { severity: 'page', factor: 6, long: '6h', short: '30m' },
+  { severity: 'ticket', factor: 3, long: '1d', short: '2h' },
+  { severity: 'ticket', factor: 1, long: '3d', short: '6h' },
+] as const;
+
+/** The latency histogram's bucket bounds, in seconds (platform/metrics/metrics.ts): an SLO's bound must be one. */
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2.5, 5];
+
+const recordName = (window: string) => `companyos:slo_error_ratio:rate${window}`;
+
+/** The selector of a flow's routes on the `/metrics` series. */
+function selector(slo: Slo): string {
+  const routes = flowRoutes(slo.flow);
+  if (routes.length === 0) throw new SloError(`${slo.file}: no API route belongs to the flow ${slo.flow} (surfaces/http/self-metering.ts).`);
+  const methods = [...new Set(routes.map((r) => r.method))];
+  if (methods.length > 1) throw new SloError(`${slo.file}: the flow ${slo.flow} mixes methods ${methods.join(', ')}; alert rules need one.`);
+  const escaped = routes.map((r) => r.route.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&'));
+  return `method="${methods[0]}",route=~"${escaped.join('|')}"`;
+}
+
+/**
+ * Bad requests over all requests in a window: server errors plus requests slower
+ * than the bound (from the histogram). A slow 5xx counts twice, so the ratio
+ * errs towards alerting.
+ */
+function errorRatio(slo: Slo, window: string): string {
+  const le = slo.latencyMsAtMost / 1000;
+  if (!BUCKETS.includes(le)) throw new SloError(`${slo.file}: latencyMsAtMost ${slo.latencyMsAtMost} is not a histogram bucket (${BUCKETS.map((b) => b * 1000).join(', ')} ms).`);
+  const sel = selector(slo);
+  return (
+    `((sum(rate(companyos_http_requests_total{${sel},status=~"5.."}[${window}])) or vector(0))\n` +
+    ` + (sum(rate(companyos_http_request_duration_seconds_count{${sel}}[${window}])) - sum(rate(companyos_http_request_duration_seconds_bucket{${sel},le="${le}"}[${window}]))))\n` +
+    `/ sum(rate(companyos_http_requests_total{${sel}}[${window}]))`
+  );
+}
+
+/** Prometheus rules: error-ratio recording rules per SLO and window, and the burn-rate alerts on them, as YAML. */
+export function prometheusRules(slos: readonly Slo[]): string {
+  const windows = [...new Set(BURN_ALERTS.flatMap((a) => [a.long, a.short]))];
+  const groups = slos.map((slo) => {
+    const budget = Number((1 - slo.target).toFixed(10));
+    const burning = (severity: string) =>
+      BURN_ALERTS.filter((a) => a.severity === severity)
+        .map((a) => `(${recordName(a.long)}{slo="${slo.name}"} > ${a.factor} * ${budget} and ${recordName(a.short)}{slo="${slo.name}"} > ${a.factor} * ${budget})`)
+        .join('\nor\n');
+    return {
+      name: `companyos-slo-${slo.name}`,
+      rules: [
+        ...windows.map((window) => ({ record: recordName(window), expr: `(${errorRatio(slo, window)})`, labels: { slo: slo.name } })),
+        ...['page', 'ticket'].map((severity) => ({
+          alert: `ErrorBudgetBurn${severity === 'page' ? 'Fast' : 'Slow'}`,
+          expr: burning(severity),
+          labels: { severity, slo: slo.name },
+          annotations: {
+            summary: `${slo.displayName}: the error budget is burning ${severity === 'page' ? 'fast' : 'steadily'}`,
+            description:
+              `More than the allowed ${(budget * 100).toFixed(2)}% of ${slo.flow} requests fail or take longer than ${slo.latencyMsAtMost} ms, ` +
+              `over both windows of a burn-rate pair (${BURN_ALERTS.filter((a) => a.severity === severity).map((a) => `${a.factor}× over ${a.long} and ${a.short}`).join('; ')}).`,
+          },
+        })),
+      ],
+    };
+  });
+  return stringify({ groups }, { lineWidth: 0 });
+}

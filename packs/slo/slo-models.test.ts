@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { IngestPipeline } from '../../platform/ingest/index.ts';
+import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
+import { buildProject } from '../../platform/transforms/build-project.ts';
+
+const LATEST = Date.parse('2026-11-20T12:00:00Z');
+const MINUTE = 60_000;
+
+/** `count` requests of a flow at `at`, of which `errors` answered 500 and `slow` took 2 s. */
+function requests(tenant: string, flow: string, at: number, count: number, errors = 0, slow = 0): Record<string, unknown>[] {
+  return Array.from({ length: count }, (_, i) => ({
+    specversion: '1.0',
+    id: `${tenant}-${flow}-${at}-${i}`,
+    source: '/companyos/api',
+    type: 'api.requests_total',
+    time: new Date(at + (i % 60) * 1000).toISOString(),
+    tenantid: tenant,
+    policyversion: 'self-metering/v1',
+    flowtype: flow,
+    data: {
+      route: '/v1/entities',
+      method: 'POST',
+      status: i < errors ? 500 : 201,
+      outcome: i < errors ? 'error' : 'ok',
+      latency_ms: i >= errors && i < errors + slow ? 2000 : 12.5,
+    },
+  }));
+}
+
+describe.each(TEST_ENGINES)('SLO models on %s', (engine) => {
+  const db = useWarehouse(engine);
+
+  it('computes the SLI, the budget left and the burn rate per window from known request outcomes', async () => {
+    const events = [
+      // The latest five minutes: 100 requests, 5 server errors and 5 too slow.
+      ...requests('acme', 'create-entity', LATEST + MINUTE, 100, 5, 5),
+      // 50 minutes earlier: 100 good ones. Two days earlier: 1,000 good ones.
+      ...requests('acme', 'create-entity', LATEST - 50 * MINUTE, 100),
+      ...requests('acme', 'create-entity', LATEST - 2 * 1440 * MINUTE, 1000),
+      ...requests('globex', 'create-entity', LATEST + MINUTE, 40),
+      // A flow without an SLO is not measured.
+      ...requests('acme', 'GET /v1/entities', LATEST + MINUTE, 30, 30),
+    ];
+    const result = await new IngestPipeline(db.warehouse).ingest(events, { channel: 'http', submitter: 'summit-internal' });
+    expect(result.accepted).toBe(events.length);
+    const report = await buildProject(db.warehouse, { modelsDir: 'models', targetDir: `${db.harness.dataDir}/target`, select: ['+slo_status'], tenant: 'summit-internal', trigger: 'cli' });
+    expect(report.results.filter((r) => r.status !== 'success').map((r) => `${r.model}: ${r.message}`)).toEqual([]);
+
+    const rows = await db.warehouse.query('SELECT * FROM slo_status ORDER BY tenant_id, slo');
+    expect(rows.map((r) => [r.tenant_id, r.slo])).toEqual([['acme', 'create-entity'], ['globex', 'create-entity']]);
+    const [acme, globex] = rows;
+    const close = (value: unknown, expected: number) => expect(Number(value)).toBeCloseTo(expected, 6);
+    expect((acme!.evaluated_at as Date).toISOString()).toBe('2026-11-20T12:05:00.000Z');
+    expect([Number(acme!.total_requests), Number(acme!.bad_requests)]).toEqual([1200, 10]);
+    close(acme!.sli, 1 - 10 / 1200);
+    close(acme!.error_budget_remaining, 1 - 10 / 1200 / 0.005);
+    // Burn rate = error ratio / (1 − target): 10 bad of 100 over 5 and 30 minutes; of 200 over 1 h to 1 d; of 1,200 over 3 d.
+    close(acme!.burn_rate_5m, 20);
+    close(acme!.burn_rate_30m, 20);
+    close(acme!.burn_rate_1h, 10);
+    close(acme!.burn_rate_6h, 10);
+    close(acme!.burn_rate_1d, 10);
+    close(acme!.burn_rate_3d, 10 / 1200 / 0.005);
+    // Page: 14.4× over 1h and 5m (no: 10), or 6× over 6h and 30m (yes). Ticket: 3× over 1d and 2h (yes).
+    expect([Number(acme!.page), Number(acme!.ticket)]).toEqual([1, 1]);
+    close(globex!.burn_rate_5m, 0);
+    expect([Number(globex!.page), Number(globex!.ticket)]).toEqual([0, 0]);
+  });
+});

@@ -1,0 +1,176 @@
+import { NAMESPACE } from '../../kernel/policies/engine.ts';
+import type { FastifyBaseLogger } from 'fastify';
+import type { SqlValue, Warehouse } from '../../kernel/warehouse/index.ts';
+import { BufferedWriter } from '../../kernel/warehouse/buffered-writer.ts';
+
+/** One decision, in the fields of OPA's decision log plus Cedar's reasons. */
+export interface DecisionRecord {
+  decision_id: string;
+  timestamp: string;
+  /** The policy path: `cedar/<namespace>/<action>`. */
+  path: string;
+  input: { principal: string; action: string; resource: string; context: Record<string, unknown> };
+  result: { decision: 'allow' | 'deny'; reasons: string[]; errors: string[] };
+  bundles: Record<string, { revision: string }>;
+  erased: string[];
+  masked: string[];
+  trace_id: string;
+  tenant: string;
+  resource_tenant: string;
+  method: string;
+  route: string;
+}
+
+export interface DecisionFilter {
+  decision?: 'allow' | 'deny';
+  action?: string;
+  principal?: string;
+  since?: Date;
+  limit: number;
+}
+
+/** How far before the newest stored decision a receipt may still cite one that was lost. */
+const RECOVERY_MARGIN_MS = 60_000;
+
+interface ReceiptPayload {
+  subject: { name: string }[];
+  predicate: { receiptId: string; action: string; actor: string; decisionId: string; bundleRevision: string; time: string };
+}
+
+const COLUMNS = [
+  'tenant_id', 'decision_id', 'decided_at', 'path', 'principal', 'action', 'resource', 'resource_tenant', 'decision', 'reasons',
+  'input', 'result', 'bundle_name', 'bundle_revision', 'erased', 'masked', 'trace_id', 'method', 'route',
+] as const;
+
+/**
+ * Decisions are written in batches, off the request path: the gate answers at
+ * Cedar's speed, not the warehouse's. Readers flush first, so what the API
+ * returns includes every decision taken before the query.
+ */
+export class DecisionLog {
+  private readonly writer: BufferedWriter<SqlValue[]>;
+  private written = 0;
+
+  constructor(
+    private readonly warehouse: Warehouse,
+    /** Where write failures are reported (also used by the gate for its own). */
+    readonly log: Pick<FastifyBaseLogger, 'error'>,
+    flushAfterMs = 200,
+  ) {
+    this.writer = new BufferedWriter(
+      async (rows) => {
+        await this.warehouse.insert('policy_decisions', COLUMNS, rows);
+        this.written += rows.length;
+      },
+      (error, pending) => this.log.error({ err: error, decisions: pending }, 'decision log write failed; retrying'),
+      { flushAfterMs, maxBatch: 1000 },
+    );
+  }
+
+  /** Decisions written to the warehouse since the start. */
+  get count(): number {
+    return this.written;
+  }
+
+  record(record: DecisionRecord): void {
+    const [bundle, { revision }] = Object.entries(record.bundles)[0] ?? ['', { revision: '' }];
+    this.writer.push([
+      record.tenant, record.decision_id, new Date(record.timestamp), record.path, record.input.principal, record.input.action,
+      record.input.resource, record.resource_tenant, record.result.decision, JSON.stringify(record.result.reasons),
+      JSON.stringify(record.input), JSON.stringify(record.result), bundle, revision, JSON.stringify(record.erased),
+      JSON.stringify(record.masked), record.trace_id, record.method, record.route,
+    ]);
+  }
+
+  /** Resolves when every decision recorded so far is in the warehouse. */
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  /**
+   * Decisions are batched in memory, so a SIGKILL loses the last ~200 ms of them; receipts are not.
+   * On start, each receipt that cites a decision the log lacks gets it back, rebuilt from the signed
+   * receipt (principal, action, target, bundle revision, time; `erased` names what only memory held).
+   * Only receipts appended since shortly before the newest stored decision can cite a lost one.
+   */
+  async recoverFromReceipts(bundleName: string): Promise<number> {
+    const [newest] = await this.warehouse.query('SELECT max(decided_at) AS at FROM policy_decisions');
+    // An empty log answers NULL (DuckDB) or the zero date (ClickHouse): every receipt is then a candidate.
+    const newestAt = newest?.at instanceof Date ? newest.at.getTime() : NaN;
+    const since = new Date(Number.isFinite(newestAt) ? Math.max(0, newestAt - RECOVERY_MARGIN_MS) : 0);
+    const entries = await this.warehouse.query('SELECT tenant_id, entry FROM ledger_entries WHERE appended_at >= ?', [since]);
+    const cited = new Map(entries.map((row) => {
+      const payload = JSON.parse(Buffer.from((JSON.parse(String(row.entry)) as { payload: string }).payload, 'base64').toString('utf8')) as ReceiptPayload;
+      return [payload.predicate.decisionId, { tenant: String(row.tenant_id), payload }] as const;
+    }));
+    const known = new Set<string>();
+    const ids = [...cited.keys()];
+    for (let at = 0; at < ids.length; at += 500) {
+      const chunk = ids.slice(at, at + 500);
+      const rows = await this.warehouse.query(`SELECT decision_id FROM policy_decisions WHERE decision_id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+      for (const row of rows) known.add(String(row.decision_id));
+    }
+    const missing = [...cited].filter(([id]) => !known.has(id));
+    for (const [id, { tenant, payload }] of missing) {
+      const { predicate, subject } = payload;
+      this.record({
+        decision_id: id,
+        timestamp: predicate.time,
+        path: `cedar/${NAMESPACE}/${predicate.action}`,
+        input: { principal: predicate.actor, action: predicate.action, resource: subject[0]?.name ?? '', context: { recovered_from_receipt: predicate.receiptId } },
+        result: { decision: 'allow', reasons: [], errors: [] },
+        bundles: { [bundleName]: { revision: predicate.bundleRevision } },
+        erased: ['input.context', 'result.reasons', 'trace_id', 'method', 'route'],
+        masked: [],
+        trace_id: '',
+        tenant: predicate.actor.split('/')[0] ?? tenant,
+        resource_tenant: tenant,
+        method: '',
+        route: '',
+      });
+    }
+    await this.flush();
+    return missing.length;
+  }
+
+  close(): Promise<void> {
+    return this.writer.close();
+  }
+
+  /** Decisions taken by a tenant's principals or about its resources, newest first. */
+  async query(tenant: string, filter: DecisionFilter): Promise<DecisionRecord[]> {
+    await this.flush();
+    const where = ['(tenant_id = ? OR resource_tenant = ?)'];
+    const params: SqlValue[] = [tenant, tenant];
+    const conditions: [string, SqlValue | undefined][] = [
+      ['decision = ?', filter.decision],
+      ['action = ?', filter.action],
+      ['principal = ?', filter.principal],
+      ['decided_at >= ?', filter.since],
+    ];
+    for (const [condition, value] of conditions) {
+      if (value === undefined) continue;
+      where.push(condition);
+      params.push(value);
+    }
+    const rows = await this.warehouse.query(
+      `SELECT * FROM policy_decisions WHERE ${where.join(' AND ')} ORDER BY decided_at DESC, decision_id LIMIT ${filter.limit}`,
+      params,
+    );
+    return rows.map((row) => ({
+      decision_id: String(row.decision_id),
+      timestamp: (row.decided_at as Date).toISOString(),
+      path: String(row.path),
+      input: JSON.parse(String(row.input)),
+      result: JSON.parse(String(row.result)),
+      bundles: { [String(row.bundle_name)]: { revision: String(row.bundle_revision) } },
+      erased: JSON.parse(String(row.erased)),
+      masked: JSON.parse(String(row.masked)),
+      trace_id: String(row.trace_id),
+      tenant: String(row.tenant_id),
+      resource_tenant: String(row.resource_tenant),
+      method: String(row.method),
+      route: String(row.route),
+    }));
+  }
+}

@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import type { Row, SqlValue, Warehouse } from '../../../kernel/warehouse/index.ts';
+import { ApiError } from '../../../surfaces/http/kit/errors.ts';
+import { EntityCache } from './entity-cache.ts';
+import type { Edge, EdgeInput, EdgeType, Entity, EntityInput, EntityType } from './entity-model.ts';
+
+const ENTITY_COLUMNS = [
+  'tenant_id', 'entity_id', 'version', 'entity_type', 'name', 'data_class', 'region', 'attributes', 'deleted', 'recorded_by', 'recorded_at',
+] as const;
+const EDGE_COLUMNS = ['tenant_id', 'edge_id', 'version', 'edge_type', 'src_id', 'dst_id', 'attributes', 'deleted', 'recorded_by', 'recorded_at'] as const;
+
+/**
+ * The latest version of each entity; callers group by (tenant_id, entity_id), an entity's identity
+ * (aliases differ from column names: ClickHouse 18 reads a same-named alias as a cycle).
+ */
+const BY_IDENTITY = 'GROUP BY tenant_id, entity_id';
+const LATEST_ENTITY = `SELECT entity_id AS id_, min(tenant_id) AS tenant_, max(version) AS version_,
+  argMax(entity_type, version) AS type_, argMax(name, version) AS name_, argMax(data_class, version) AS class_,
+  argMax(region, version) AS region_, argMax(attributes, version) AS attributes_, argMax(deleted, version) AS deleted_,
+  max(recorded_at) AS updated_
+FROM entities`;
+
+/**
+ * Entities and edges, one row per version: an update or delete appends, the
+ * highest version wins, a tombstone (`deleted` = 1) hides. Rolling back an
+ * action appends the state before it, so history shows both. An entity is
+ * (tenant, id): two tenants may use the same id, and neither sees the other's.
+ * Versions grow by one per write; writers of one entity hold its lock
+ * (`KeyedMutex`, `entityKey`) across read, version check and write.
+ */
+export class EntityStore {
+  private readonly cache = new EntityCache();
+
+  constructor(
+    private readonly warehouse: Warehouse,
+    private readonly defaultRegion: string,
+  ) {}
+
+  /** Creates entities; refuses the whole batch when an id is already taken in the tenant (deleted ones included: ids are not reused). */
+  async create(tenant: string, inputs: readonly EntityInput[], by: string): Promise<Entity[]> {
+    const now = new Date();
+    const entities = inputs.map((input): Entity => ({
+      id: input.id ?? randomUUID(),
+      tenant,
+      type: input.type,
+      name: input.name,
+      data_class: input.data_class ?? 'internal',
+      region: input.region ?? this.defaultRegion,
+      attributes: input.attributes ?? {},
+      version: 1,
+      updated_at: now.toISOString(),
+    }));
+    const ids = entities.map((e) => e.id);
+    const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (duplicate) throw new ApiError('ENTITY_INVALID', `The id ${duplicate} appears twice in the batch.`);
+    const given = inputs.filter((input) => input.id).map((input) => input.id!);
+    const taken = await this.existingIds(tenant, given);
+    if (taken.length > 0) throw new ApiError('ENTITY_EXISTS', `Taken: ${taken.slice(0, 5).join(', ')}${taken.length > 5 ? ` and ${taken.length - 5} more` : ''}.`);
+    await this.writeVersions(entities, by, now);
+    return entities;
+  }
+
+  /** The tenant's entity `id` as it is now; undefined when the tenant has none (whatever other tenants hold) or it was deleted. */
+  async get(tenant: string, id: string): Promise<Entity | undefined> {
+    const cached = this.cache.get(tenant, id);
+    if (cached !== undefined) return cached ?? undefined;
+    const [row] = await this.warehouse.query(`${LATEST_ENTITY} WHERE tenant_id = ? AND entity_id = ? ${BY_IDENTITY}`, [tenant, id]);
+    const entity = row && Number(row.deleted_) === 0 ? toEntity(row) : undefined;
+    // An id never written is not cached: it may be created any moment.
+    if (row) this.cache.set(tenant, id, entity ?? null);
+    return entity;
+  }
+
+  async list(tenant: string, filter: { type?: EntityType; after?: string; limit: number }): Promise<Entity[]> {
+    const params: SqlValue[] = [tenant];
+    let where = 'WHERE tenant_id = ?';
+    if (filter.after) {
+      where += ' AND entity_id > ?';
+      params.push(filter.after);
+    }
+    let having = 'HAVING argMax(deleted, version) = 0';
+    if (filter.type) {
+      having += ' AND argMax(entity_type, version) = ?';
+      params.push(filter.type);
+    }
+    const rows = await this.warehouse.query(`${LATEST_ENTITY} ${where} ${BY_IDENTITY} ${having} ORDER BY id_ LIMIT ${filter.limit}`, params);
+    return rows.map(toEntity);
+  }
+
+  /** Current states of `ids` within a tenant (deleted ones left out). */
+  async getMany(tenant: string, ids: readonly string[]): Promise<Entity[]> {
+    const found: Entity[] = [];
+    const missing: string[] = [];
+    for (const id of ids) {
+      const cached = this.cache.get(tenant, id);
+      if (cached === undefined) missing.push(id);
+      else if (cached) found.push(cached);
+    }
+    if (missing.length === 0) return found;
+    const rows = await this.warehouse.query(
+      `${LATEST_ENTITY} WHERE tenant_id = ? AND entity_id IN (${missing.map(() => '?').join(', ')}) ${BY_IDENTITY} HAVING argMax(deleted, version) = 0`,
+      [tenant, ...missing],
+    );
+    return [...found, ...rows.map(toEntity)];
+  }
+
+  /** Appends `next` as the version after `current`; refuses when `current` is no longer the latest (the caller holds the entity's lock). */
+  async update(current: Entity, next: Omit<Entity, 'version' | 'updated_at'>, by: string): Promise<Entity> {
+    await this.expectLatest(current);
+    const now = new Date();
+    const entity = { ...next, tenant: current.tenant, id: current.id, version: current.version + 1, updated_at: now.toISOString() };
+    await this.writeVersions([entity], by, now);
+    return entity;
+  }
+
+  /** Appends a tombstone after `current`; refuses when `current` is no longer the latest. Answers the tombstone's version. */
+  async delete(current: Entity, by: string): Promise<number> {
+    await this.expectLatest(current);
+    const version = current.version + 1;
+    await this.writeVersions([{ ...current, version }], by, new Date(), 1);
+    return version;
+  }
+
+  /**
+   * Puts back what an action changed: `before` undefined means the entities did not exist.
+   * Appends above the highest version stored, so versions only grow, whatever happened since.
+   */
+  async restore(after: readonly Entity[], before: Entity | undefined, by: string): Promise<void> {
+    const now = new Date();
+    const tenant = after[0]!.tenant;
+    const top = await this.highestVersions(tenant, after.map((e) => e.id));
+    const next = (e: Entity) => Math.max(top.get(e.id) ?? 0, e.version) + 1;
+    if (before) await this.writeVersions([{ ...before, version: next(after[0]!) }], by, now);
+    else await this.writeVersions(after.map((e) => ({ ...e, version: next(e) })), by, now, 1);
+  }
+
+  /** The stored version of each id, tombstones included. */
+  private async highestVersions(tenant: string, ids: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.warehouse.query(
+      `SELECT entity_id AS id_, max(version) AS version_ FROM entities WHERE tenant_id = ? AND entity_id IN (${ids.map(() => '?').join(', ')}) GROUP BY entity_id`,
+      [tenant, ...ids],
+    );
+    return new Map(rows.map((row) => [String(row.id_), Number(row.version_)]));
+  }
+
+  private async expectLatest(current: Entity): Promise<void> {
+    const latest = await this.get(current.tenant, current.id);
+    if (!latest) throw new ApiError('ENTITY_NOT_FOUND', `No entity ${current.id}.`);
+    if (latest.version !== current.version) throw versionConflict(latest);
+  }
+
+  async createEdges(tenant: string, inputs: readonly EdgeInput[], by: string): Promise<Edge[]> {
+    const ends = [...new Set(inputs.flatMap((edge) => [edge.from, edge.to]))];
+    const found = new Set((await this.getMany(tenant, ends)).map((e) => e.id));
+    const missing = ends.filter((id) => !found.has(id));
+    if (missing.length > 0) throw new ApiError('EDGE_INVALID', `No entity ${missing.slice(0, 5).join(', ')} in this tenant.`);
+    const edges = inputs.map((input): Edge => ({ id: randomUUID(), tenant, type: input.type, from: input.from, to: input.to, attributes: input.attributes ?? {} }));
+    await this.writeEdges(edges, by, 0);
+    return edges;
+  }
+
+  async removeEdges(edges: readonly Edge[], by: string): Promise<void> {
+    await this.writeEdges(edges, by, 1);
+  }
+
+  /** Live edges touching any of `ids` (both ends must be live entities). */
+  async edgesAround(tenant: string, ids: readonly string[]): Promise<Edge[]> {
+    if (ids.length === 0) return [];
+    const list = ids.map(() => '?').join(', ');
+    const rows = await this.warehouse.query(
+      `SELECT edge_id AS id_, argMax(edge_type, version) AS type_, argMax(src_id, version) AS src_, argMax(dst_id, version) AS dst_,
+         argMax(attributes, version) AS attributes_, argMax(deleted, version) AS deleted_
+       FROM entity_edges WHERE tenant_id = ? AND (src_id IN (${list}) OR dst_id IN (${list})) GROUP BY edge_id ORDER BY id_`,
+      [tenant, ...ids, ...ids],
+    );
+    return rows
+      .filter((row) => Number(row.deleted_) === 0)
+      .map((row) => ({
+        id: String(row.id_),
+        tenant,
+        type: String(row.type_) as EdgeType,
+        from: String(row.src_),
+        to: String(row.dst_),
+        attributes: JSON.parse(String(row.attributes_)) as Record<string, unknown>,
+      }));
+  }
+
+  private async existingIds(tenant: string, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.warehouse.query(`SELECT DISTINCT entity_id FROM entities WHERE tenant_id = ? AND entity_id IN (${ids.map(() => '?').join(', ')})`, [tenant, ...ids]);
+    return rows.map((row) => String(row.entity_id));
+  }
+
+  private async writeVersions(entities: readonly Entity[], by: string, at: Date, deleted = 0): Promise<void> {
+    // Forgotten first: if the write fails, the next read asks the warehouse.
+    for (const e of entities) this.cache.forget(e.tenant, e.id);
+    await this.warehouse.insert(
+      'entities',
+      ENTITY_COLUMNS,
+      entities.map((e) => [e.tenant, e.id, e.version, e.type, e.name, e.data_class, e.region, JSON.stringify(e.attributes), deleted, by, at]),
+    );
+    for (const e of entities) this.cache.set(e.tenant, e.id, deleted ? null : { ...e, updated_at: at.toISOString() });
+  }
+
+  private async writeEdges(edges: readonly Edge[], by: string, deleted: number): Promise<void> {
+    const at = new Date();
+    // A tombstone outranks the edge it removes: versions are the write time in microseconds.
+    const version = at.getTime() * 1000 + deleted;
+    await this.warehouse.insert(
+      'entity_edges',
+      EDGE_COLUMNS,
+      edges.map((e) => [e.tenant, e.id, version, e.type, e.from, e.to, JSON.stringify(e.attributes), deleted, by, at]),
+    );
+  }
+}
+
+/** A stale write: the caller saw another version than the latest. */
+export function versionConflict(latest: Entity): ApiError {
+  return new ApiError('ENTITY_VERSION_CONFLICT', `${latest.id} is at version ${latest.version}; read it again and retry.`, { current_version: latest.version });
+}
+
+function toEntity(row: Row): Entity {
+  return {
+    id: String(row.id_),
+    tenant: String(row.tenant_),
+    type: String(row.type_) as EntityType,
+    name: String(row.name_),
+    data_class: String(row.class_),
+    region: String(row.region_),
+    attributes: JSON.parse(String(row.attributes_)) as Record<string, unknown>,
+    version: Number(row.version_),
+    updated_at: (row.updated_ as Date).toISOString(),
+  };
+}

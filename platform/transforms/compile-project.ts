@@ -1,0 +1,147 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { meterModel, parseMeters } from '../../packs/metering/meters.ts';
+import { allocationModels } from '../../packs/finops/models/allocation-models.ts';
+import { ALLOCATION_FILE, parseAllocationRules } from '../../packs/finops/models/allocation-rules.ts';
+import { economicsModels } from '../../packs/finops/models/economics-models.ts';
+import { parsePricing, PRICING_FILE } from '../../packs/finops/models/pricing-rules.ts';
+import { parseModelFile, type ModelFile, type ModelProblem } from './model-file.ts';
+import { parseSeedFile } from './seeds/seed-file.ts';
+import { projectSloModels } from '../../packs/slo/slo-project.ts';
+
+/** Raw tables models may read with `{{ source('name', 'table') }}`. */
+export type Sources = Record<string, readonly string[]>;
+
+export interface CompiledProject {
+  models: Map<string, ModelFile>;
+  /** Every model after everything it refs. */
+  order: string[];
+  /** Model name → the models it refs. */
+  parents: Map<string, string[]>;
+  /** Model name → the models that ref it. */
+  children: Map<string, string[]>;
+}
+
+/** Everything wrong with a project, found in one pass (Dataform-style), not one error at a time. */
+export class CompileError extends Error {
+  override readonly name = 'CompileError';
+  constructor(readonly problems: ModelProblem[]) {
+    super(`${problems.length} problem${problems.length === 1 ? '' : 's'} in the models:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+  }
+}
+
+/**
+ * Reads every `.sql` model and `.csv` seed under `dir`, and as generated models the meters of
+ * `dir/meters.yaml`, the cost attribution of `dir/finops/allocation.yaml`, the economics of `dir/finops/pricing.yaml`
+ * and the SLOs `dir/slo.yaml` points at, and checks the graph: names, refs, sources, tests, cycles.
+ */
+export async function compileProject(dir: string, sources: Sources): Promise<CompiledProject> {
+  const files = await projectFiles(dir);
+  const problems: ModelProblem[] = [];
+  const models = new Map<string, ModelFile>();
+  // YAML files that become generated models; each one's problems are reported with the rest.
+  const generators: [string, (path: string, text: string) => { models: ModelFile[]; problems: ModelProblem[] }][] = [
+    ['meters.yaml', (path, text) => {
+      const { meters, problems: found } = parseMeters(path, text);
+      return { models: meters.map((meter) => meterModel(meter, path)), problems: found };
+    }],
+    [ALLOCATION_FILE, (path, text) => {
+      const { rules, problems: found } = parseAllocationRules(path, text);
+      return { models: allocationModels(rules, path), problems: found };
+    }],
+    [PRICING_FILE, (path, text) => {
+      const { pricing, problems: found } = parsePricing(path, text);
+      return { models: economicsModels(pricing, path), problems: found };
+    }],
+  ];
+  for (const [file, generate] of generators) {
+    const text = await readFile(join(dir, file), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    const generated = generate(relative(process.cwd(), join(dir, file)), text);
+    problems.push(...generated.problems);
+    for (const model of generated.models) models.set(model.name, model);
+  }
+  const slo = await projectSloModels(dir);
+  problems.push(...slo.problems);
+  for (const model of slo.models) models.set(model.name, model);
+  for (const file of files) {
+    const path = relative(process.cwd(), file);
+    const parse = file.endsWith('.csv') ? parseSeedFile : parseModelFile;
+    const { model, problems: found } = parse(path, await readFile(file, 'utf8'));
+    problems.push(...found);
+    const existing = models.get(model.name);
+    if (existing) problems.push({ path, message: `a model named "${model.name}" is also defined in ${existing.path}` });
+    else models.set(model.name, model);
+  }
+  for (const model of models.values()) {
+    for (const ref of model.refs) {
+      if (!models.has(ref)) problems.push({ path: model.path, message: `ref('${ref}') names no model${suggest(ref, [...models.keys()])}` });
+    }
+    for (const [source, table] of model.sources) {
+      if (!sources[source]?.includes(table)) problems.push({ path: model.path, message: `source('${source}', '${table}') is not a declared source` });
+    }
+    if (model.config.materialized === 'ephemeral' && Object.values(model.config.columns).some((c) => c.tests.length)) {
+      problems.push({ path: model.path, message: 'an ephemeral model is never built, so it cannot have column tests' });
+    }
+    for (const [column, { tests }] of Object.entries(model.config.columns)) {
+      for (const test of tests) {
+        if (test.name === 'relationships' && test.to && models.get(test.to)?.config.materialized === 'ephemeral') {
+          problems.push({ path: model.path, message: `columns.${column}: relationships to "${test.to}", which is ephemeral and never built` });
+        }
+        if (test.name === 'relationships' && test.to && !models.has(test.to)) {
+          problems.push({ path: model.path, message: `columns.${column}: relationships to "${test.to}", which is no model` });
+        }
+      }
+    }
+  }
+  // A relationships test reads its target, so the target is built first, like a ref.
+  const parents = new Map(
+    [...models.values()].map((m) => {
+      const tested = Object.values(m.config.columns).flatMap(({ tests }) => tests.flatMap((t) => (t.name === 'relationships' && t.to ? [t.to] : [])));
+      return [m.name, [...new Set([...m.refs, ...tested])].filter((r) => models.has(r) && r !== m.name)];
+    }),
+  );
+  const { order, cycles } = topologicalOrder(parents);
+  for (const cycle of cycles) problems.push({ path: models.get(cycle[0]!)!.path, message: `ref cycle: ${[...cycle, cycle[0]].join(' → ')}` });
+  if (problems.length) throw new CompileError(problems);
+  const children = new Map([...models.keys()].map((name) => [name, [] as string[]]));
+  for (const [child, refs] of parents) for (const parent of refs) children.get(parent)!.push(child);
+  return { models, order, parents, children };
+}
+
+/** Depth-first order (parents first); each cycle reported once, as the models on it. */
+function topologicalOrder(parents: Map<string, string[]>): { order: string[]; cycles: string[][] } {
+  const order: string[] = [];
+  const cycles: string[][] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (name: string) => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      cycles.push(stack.slice(stack.indexOf(name)));
+      return;
+    }
+    state.set(name, 'visiting');
+    stack.push(name);
+    for (const parent of parents.get(name) ?? []) visit(parent);
+    stack.pop();
+    state.set(name, 'done');
+    order.push(name);
+  };
+  for (const name of [...parents.keys()].sort()) visit(name);
+  return { order, cycles };
+}
+
+/** Models (`.sql`) and seeds (`.csv`) anywhere under the folder. */
+async function projectFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile() && (e.name.endsWith('.sql') || e.name.endsWith('.csv')))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+function suggest(name: string, known: string[]): string {
+  const close = known.find((k) => k.includes(name) || name.includes(k));
+  return close ? ` (did you mean "${close}"?)` : '';
+}

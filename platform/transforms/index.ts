@@ -1,0 +1,16 @@
+export { compileProject, CompileError, type CompiledProject, type Sources } from './compile-project.ts';
+export { parseModelFile, MATERIALIZATIONS, GENERIC_TESTS, type ModelFile, type ModelConfig, type ColumnTest, type Materialization } from './model-file.ts';
+export { selectModels, SelectorError } from './select-models.ts';
+export { runProject, type ModelResult, type ModelStatus, type RunMode, type RunOptions } from './run-project.ts';
+export { renderModel, renderMacros } from './render-model.ts';
+export { manifest, runResults, writeArtifacts } from './artifacts.ts';
+export { RAW_SOURCES, PROJECT_NAME } from './raw-sources.ts';
+export { buildProject, type BuildRequest, type BuildReport, type BuildTrigger } from './build-project.ts';
+export { BuildGate, BuildInProgressError, type BuildSlot } from './build-gate.ts';
+export { httpLineageSink, type LineageSink } from './lineage/lineage-recorder.ts';
+export { readLineageGraph, LineageNodeUnknownError, type LineageGraph, type LineageDirection } from './lineage/lineage-graph.ts';
+export { parseMeters, meterModel, meterModelName, AGGREGATIONS, DECIMAL_AGGREGATIONS, type Meter, type Aggregation } from '../../packs/metering/meters.ts';
+export { listBuildRuns, type BuildRun } from './build-runs.ts';
+export { parseSchedule, scheduledBuild, startSchedule, DEFAULT_SCHEDULE, ScheduleError, type ScheduleJob, type RunningSchedule } from '../jobs/schedule.ts';
+export { loadPricing, scenarioProblems, withExcludedPacks, PricingFileError, PRICING_FILE, type Pricing, type PricingScenario } from '../../packs/finops/models/pricing-rules.ts';
+export { tenantChargesSql, skuMarginsSql } from '../../packs/finops/models/economics-models.ts';

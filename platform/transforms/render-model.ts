@@ -1,0 +1,62 @@
+import type { Dialect, TimeUnit } from '../../kernel/warehouse/index.ts';
+import type { CompiledProject } from './compile-project.ts';
+import type { ModelFile } from './model-file.ts';
+
+export interface RenderContext {
+  dialect: Dialect;
+  project: CompiledProject;
+  /** True when an incremental model adds to its existing table (not a first or full-refresh build). */
+  isIncremental: boolean;
+}
+
+/** Dialect macros: two quoted arguments, the engine's SQL out. */
+const MACROS = {
+  json_string: (dialect: Dialect, column: string, key: string) => dialect.jsonString(column, key),
+  json_number: (dialect: Dialect, column: string, key: string) => dialect.jsonNumber(column, key),
+  json_decimal: (dialect: Dialect, column: string, key: string) => dialect.jsonDecimal(column, key),
+  time_window: (dialect: Dialect, unit: string, column: string) => dialect.timeWindow(unit as TimeUnit, column),
+  five_minute_window: (dialect: Dialect, column: string) => dialect.fiveMinuteWindow(column),
+  quantile: (dialect: Dialect, column: string, q: string) => dialect.quantile(column, Number(q)),
+  regexp_extract: (dialect: Dialect, column: string, pattern: string) => dialect.regexpExtract(column, pattern),
+  regexp_matches: (dialect: Dialect, column: string, pattern: string) => dialect.regexpMatches(column, pattern),
+  prorate: (dialect: Dialect, amount: string, weight: string, total: string) => dialect.prorate(amount, weight, total),
+  to_decimal: (dialect: Dialect, column: string) => dialect.toDecimal(column),
+};
+const MACRO = new RegExp(`\\{\\{\\s*(${Object.keys(MACROS).join('|')})\\(\\s*'([^']+)'\\s*(?:,\\s*'([^']+)'\\s*)?(?:,\\s*'([^']+)'\\s*)?\\)\\s*\\}\\}`, 'g');
+const INCREMENTAL_BLOCK = /\{%-?\s*if\s+is_incremental\(\)\s*-?%\}([\s\S]*?)\{%-?\s*endif\s*-?%\}/g;
+
+/**
+ * The model's SQL as the engine runs it, with dbt's syntax: `{{ ref('m') }}`
+ * becomes the model's relation (a deduplicated read for models merged by key),
+ * `{{ source('raw', 't') }}` a deduplicated read of the raw table,
+ * an ephemeral model's SQL inlined as a subquery,
+ * `{{ this }}` the model's own table, `{% if is_incremental() %} … {% endif %}`
+ * is kept only on incremental runs, and the dialect macros `json_string`,
+ * `json_number`, `json_decimal` and `time_window` become the engine's SQL.
+ */
+export function renderModel(model: ModelFile, context: RenderContext): string {
+  const { dialect, project } = context;
+  return renderMacros(model.body, dialect)
+    .replace(INCREMENTAL_BLOCK, (_, block: string) => (context.isIncremental ? block : ''))
+    .replace(/\{\{\s*this\s*\}\}/g, model.name)
+    .replace(/\{\{\s*ref\(\s*'([^']+)'\s*\)\s*\}\}/g, (_, name: string) => {
+      const target = project.models.get(name)!;
+      if (target.config.materialized === 'ephemeral') return `(${renderModel(target, { ...context, isIncremental: false })})`;
+      return mergedByKey(target) ? `(SELECT * FROM ${dialect.deduplicated(name)})` : name;
+    })
+    .replace(/\{\{\s*source\(\s*'([^']+)'\s*,\s*'([^']+)'\s*\)\s*\}\}/g, (_, _source: string, table: string) => `(SELECT * FROM ${dialect.deduplicated(table)})`)
+    .trim()
+    .replace(/;\s*$/, '');
+}
+
+/** The dialect macros in `sql` (`{{ time_window('day', 'time') }}` …) as the engine's SQL. */
+export function renderMacros(sql: string, dialect: Dialect): string {
+  return sql.replace(MACRO, (_, macro: keyof typeof MACROS, ...args: (string | undefined)[]) =>
+    (MACROS[macro] as (d: Dialect, ...args: string[]) => string)(dialect, ...args.slice(0, 3).filter((a): a is string => typeof a === 'string')),
+  );
+}
+
+/** An incremental model with a unique key: rows are replaced by key, so reads go through the dedupe. */
+export function mergedByKey(model: ModelFile): boolean {
+  return model.config.materialized === 'incremental' && model.config.uniqueKey.length > 0;
+}

@@ -1,0 +1,137 @@
+import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import type { CompiledProject } from './compile-project.ts';
+import { columnTestQueries, inlineParams } from './column-tests.ts';
+import { mergedByKey, renderModel } from './render-model.ts';
+import { loadSeed } from './seeds/load-seed.ts';
+
+export type ModelStatus = 'success' | 'error' | 'skipped';
+export type RunMode = 'build' | 'run' | 'test' | 'seed';
+
+export interface TestResult {
+  name: string;
+  status: 'pass' | 'warn' | 'fail' | 'error';
+  failures: number;
+  message: string;
+  /** The query that counted the failures, its parameters inlined (run_results' `compiled_code`). */
+  sql: string;
+}
+
+export interface ModelResult {
+  model: string;
+  status: ModelStatus;
+  /** Why it failed, or which failed parent it was skipped for. */
+  message: string;
+  seconds: number;
+  /** Rows in the relation after the run (views: not counted). */
+  rows: number | null;
+  sql: string;
+  /** Its column tests, run after it was built. */
+  tests: TestResult[];
+}
+
+export interface RunOptions {
+  /** Models to run, in run order (see `selectModels`); all when absent. */
+  models?: string[];
+  /** Rebuild incremental models from scratch instead of adding to them. */
+  fullRefresh?: boolean;
+  /**
+   * dbt's commands: `build` loads seeds, builds models and tests each after
+   * it is built; `run` builds without testing; `test` only tests what is
+   * built; `seed` only loads seeds. Default `build`.
+   */
+  mode?: RunMode;
+  /** Told before and after each model, for progress output. */
+  onModel?: (event: { model: string; index: number; total: number; result?: ModelResult }) => void | Promise<void>;
+}
+
+/**
+ * Runs models in dependency order. A model that fails is reported with the
+ * engine's message; everything downstream of it is skipped and reported too.
+ * Materializations: `view`, `table`, and `incremental` (the first build and
+ * `fullRefresh` build the table; later runs append the rows the model selects,
+ * or merge them on `unique_key`); `ephemeral` models are not built but inlined
+ * as subqueries where they are ref'd.
+ */
+export async function runProject(warehouse: Warehouse, project: CompiledProject, options: RunOptions = {}): Promise<ModelResult[]> {
+  const selected = forMode(project, options.models ?? project.order, options.mode ?? 'build');
+  const failed = new Map<string, string>();
+  const results: ModelResult[] = [];
+  for (const [index, name] of selected.entries()) {
+    await options.onModel?.({ model: name, index, total: selected.length });
+    const result = await runModel(warehouse, project, name, failed, options.fullRefresh ?? false, options.mode ?? 'build');
+    if (result.status !== 'success') failed.set(name, result.status === 'error' ? name : result.message.replace(/^upstream /, ''));
+    results.push(result);
+    await options.onModel?.({ model: name, index, total: selected.length, result });
+  }
+  return results;
+}
+
+/** The nodes a mode acts on: seeds only for `seed`, no seeds for `run`, neither seeds nor ephemerals for `test`. */
+function forMode(project: CompiledProject, names: readonly string[], mode: RunMode): string[] {
+  return names.filter((name) => {
+    const { materialized } = project.models.get(name)!.config;
+    if (mode === 'seed') return materialized === 'seed';
+    if (mode === 'run') return materialized !== 'seed';
+    if (mode === 'test') return materialized !== 'seed' && materialized !== 'ephemeral';
+    return true;
+  });
+}
+
+async function runModel(
+  warehouse: Warehouse,
+  project: CompiledProject,
+  name: string,
+  failed: Map<string, string>,
+  fullRefresh: boolean,
+  mode: RunMode,
+): Promise<ModelResult> {
+  const model = project.models.get(name)!;
+  const { materialized, uniqueKey } = model.config;
+  const isIncremental = materialized === 'incremental' && !fullRefresh && (await warehouse.hasRelation(name));
+  const sql = renderModel(model, { dialect: warehouse.dialect, project, isIncremental });
+  const started = performance.now();
+  const done = (status: ModelStatus, message: string, rows: number | null = null, tests: TestResult[] = []): ModelResult => ({
+    model: name, status, message, rows, sql, tests, seconds: (performance.now() - started) / 1000,
+  });
+  const brokenParent = project.parents.get(name)!.find((parent) => failed.has(parent));
+  if (brokenParent) return done('skipped', `upstream ${failed.get(brokenParent)} failed`);
+  if (materialized === 'ephemeral') return done('success', 'ephemeral: inlined where it is ref\'d');
+  try {
+    if (model.seed) return done('success', 'seed loaded', await loadSeed(warehouse, name, model.seed));
+    if (mode === 'test' && !(await warehouse.hasRelation(name))) return done('error', 'not built yet: run `companyos build` or `companyos run` first');
+    if (mode !== 'test' && isIncremental) await warehouse.mergeInto(name, sql, uniqueKey);
+    else if (mode !== 'test') await warehouse.materialize(name, materialized === 'view' ? 'view' : 'table', sql, uniqueKey);
+    const relation = (model: string) =>
+      mergedByKey(project.models.get(model)!) ? warehouse.dialect.deduplicated(model) : model;
+    const tests = mode === 'run' ? [] : await runTests(warehouse, project, name, relation);
+    const failing = tests.filter((t) => t.status === 'fail' || t.status === 'error');
+    const built =
+      mode === 'test' ? 'tested' : materialized === 'view' ? 'view created' : isIncremental ? (uniqueKey.length ? 'merged' : 'appended') : 'table built';
+    const message = failing.length ? `${failing.length} test${failing.length > 1 ? 's' : ''} failed: ${failing.map((t) => t.message).join('; ')}` : built;
+    const rows = materialized === 'view' ? null : (await warehouse.query<{ n: number }>(`SELECT count(*) AS n FROM ${relation(name)}`))[0]!.n;
+    return done(failing.length ? 'error' : 'success', message, rows, tests);
+  } catch (error) {
+    return done('error', (error as Error).message);
+  }
+}
+
+async function runTests(
+  warehouse: Warehouse,
+  project: CompiledProject,
+  name: string,
+  relation: (model: string) => string,
+): Promise<TestResult[]> {
+  const results: TestResult[] = [];
+  for (const test of columnTestQueries(project.models.get(name)!, relation)) {
+    const sql = inlineParams(test.sql, test.params);
+    try {
+      const [row] = await warehouse.query<{ failures: number }>(test.sql, test.params);
+      const failures = Number(row?.failures ?? 0);
+      const status = failures === 0 ? 'pass' : test.severity === 'warn' ? 'warn' : 'fail';
+      results.push({ name: test.name, status, failures, sql, message: `${test.name}: ${failures} failing row${failures === 1 ? '' : 's'}` });
+    } catch (error) {
+      results.push({ name: test.name, status: 'error', failures: 0, sql, message: `${test.name}: ${(error as Error).message}` });
+    }
+  }
+  return results;
+}

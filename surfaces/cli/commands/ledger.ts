@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { formatReport, formatVerifierKey, Keyring, LEDGER_KEY_NAME, parseVerifierKey, verifyBundle, type LedgerKey } from '../../../kernel/ledger/index.ts';
+import { loadConfig } from '../config.ts';
+
+export function registerLedger(program: Command): void {
+  const ledger = program.command('ledger').description('The signed receipt ledger: verify exported evidence bundles offline, manage signing keys.');
+  ledger
+    .command('verify')
+    .description(
+      'Verify an evidence bundle (GET /v1/provenance/bundles/:id) offline: every envelope signature, the disclosed fields against their digests, ' +
+        'each receipt\'s inclusion under the signed checkpoint, consistency with older checkpoints, and the evidence hashes. Names what failed; exit 1 if anything did.',
+    )
+    .argument('<bundle>', 'the bundle JSON file')
+    .requiredOption('--key <pubkey...>', 'a verifier key (name+keyid+base64, as in $COMPANYOS_DATA_DIR/keys/<keyid>.pub), or a file of them, one per line; repeatable')
+    .option('--json', 'print the report as JSON')
+    .action(async (bundlePath: string, options: { key: string[]; json?: boolean }) => {
+      const keys = (await Promise.all(options.key.map(readKeys))).flat();
+      let bundle: unknown;
+      try {
+        bundle = JSON.parse(await readFile(bundlePath, 'utf8'));
+      } catch (error) {
+        throw new Error(`${bundlePath} is not a readable JSON bundle: ${(error as Error).message}`, { cause: error });
+      }
+      const report = verifyBundle(bundle, keys);
+      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  ledger
+    .command('rotate-key')
+    .description('Start signing with a new key in $COMPANYOS_DATA_DIR/keys; the old one is retired but kept, so its receipts stay verifiable. Restart the platform to pick it up.')
+    .action(async () => {
+      const keyring = await Keyring.open(join(loadConfig().dataDir, 'keys'), LEDGER_KEY_NAME);
+      const key = await keyring.rotate();
+      console.log(`Signing with ${key.keyId} now: ${formatVerifierKey(key)}`);
+      console.log(`Retired, still verifying: ${keyring.all().filter((k) => k.keyId !== key.keyId).map((k) => k.keyId).join(', ')}`);
+    });
+}
+
+async function readKeys(value: string): Promise<LedgerKey[]> {
+  const text = value.includes('+') && !value.includes('/') ? value : await readFile(value, 'utf8').catch((error: Error) => {
+    throw new Error(`--key ${value}: not a verifier key and not a readable file (${error.message}).`);
+  });
+  const lines = text.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  if (lines.length === 0) throw new Error(`--key ${value}: holds no verifier key.`);
+  return lines.map((line, i) => {
+    try {
+      return parseVerifierKey(line);
+    } catch (error) {
+      throw new Error(`--key ${value}, line ${i + 1}: ${(error as Error).message}`, { cause: error });
+    }
+  });
+}

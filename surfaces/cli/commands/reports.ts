@@ -1,0 +1,35 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { TENANT_ZERO } from '../../../platform/ingest/index.ts';
+import { buildSite, loadPages, PAGES_DIR } from '../../reports/site.ts';
+import { migrateWarehouse, openWarehouse } from '../../../kernel/warehouse/index.ts';
+import { loadConfig, warehouseConfig } from '../config.ts';
+
+export function registerReports(program: Command): void {
+  const reports = program.command('reports').description('Evidence-style report pages (reports/pages/*.md): markdown, named SQL blocks, charts rendered to SVG.');
+  reports
+    .command('build')
+    .description(
+      'Render every page to a static site: one HTML file per page (charts inline, no script, nothing fetched when viewing) and each query as CSV. ' +
+        'The running platform serves the same pages live at /reports/… with fresh data.',
+    )
+    .option('--out <dir>', 'where the site goes', 'reports/site')
+    .option('--tenant <tenant>', 'whose data the pages show', TENANT_ZERO)
+    .option('--pages <dir>', 'the pages to build (markdown files, any depth)', PAGES_DIR)
+    .action(async (options: { out: string; tenant: string; pages: string }) => {
+      const warehouse = await openWarehouse(warehouseConfig(loadConfig()));
+      try {
+        await migrateWarehouse(warehouse);
+        const report = await buildSite(warehouse, options.tenant, resolve(options.out), await loadPages(resolve(options.pages)));
+        for (const page of report.pages) {
+          console.log(`${page.problems.length ? 'FAIL' : 'OK  '} ${page.slug} (${page.seconds.toFixed(2)} s) → ${page.file}`);
+          for (const problem of page.problems) console.log(`     ${problem}`);
+        }
+        const failed = report.pages.filter((p) => p.problems.length > 0).length;
+        console.log(`${report.pages.length} pages for ${options.tenant} in ${resolve(options.out)}${failed ? `; ${failed} with problems` : ''}.`);
+        if (failed) process.exitCode = 1;
+      } finally {
+        await warehouse.close();
+      }
+    });
+}

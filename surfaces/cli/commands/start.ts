@@ -1,0 +1,143 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { buildServer, TokenAuthority } from '../../http/index.ts';
+import { summarizeCoverage, type RouteEntry } from '../../http/kit/gate.ts';
+import { closeWithin } from '../../http/bounded-close.ts';
+import { loadPolicyBundle } from '../../../kernel/policies/index.ts';
+import { IngestPipeline, TENANT_ZERO, tenantZeroWeek } from '../../../platform/ingest/index.ts';
+import { migrateWarehouse, openWarehouse, type Warehouse } from '../../../kernel/warehouse/index.ts';
+import { printBanner } from '../banner.ts';
+import { jwtSecret, loadConfig, warehouseConfig, type PlatformConfig } from '../config.ts';
+import { forgetRunningPlatform, recordRunningPlatform } from '../running-platform.ts';
+import { BuildGate, httpLineageSink, scheduledBuild, startSchedule } from '../../../platform/transforms/index.ts';
+import { loadScheduleJobs } from './build.ts';
+import { seedDemoFinops } from '../../../packs/finops/cli/demo-finops.ts';
+import { kafkaConsumerOptions } from './kafka.ts';
+
+/** After SIGTERM, the most the process takes to exit, whatever hangs. */
+const SHUTDOWN_DEADLINE_MS = 9500;
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('Migrate the warehouse and serve the API (the one process that owns an embedded warehouse).')
+    .option('--no-seed', 'start empty: no demo week of summit-internal events, no simulated bill, no policy-coverage fact')
+    .option('--schedule [file]', 'also run scheduled builds in this process (every 15 minutes, or the jobs of the file; see `companyos schedule`)')
+    .action(async (options: { seed: boolean; schedule?: string | true }) => start(loadConfig(), options.seed, options.schedule));
+}
+
+async function start(config: PlatformConfig, seed: boolean, scheduleFile: string | true | undefined): Promise<void> {
+  const warehouse = await openWarehouse(warehouseConfig(config));
+  await migrateWarehouse(warehouse);
+  const seeded = seed ? await seedTenantZero(warehouse, config) : 0;
+  const tokens = new TokenAuthority(await jwtSecret(config), { maxTtlSeconds: config.maxTokenTtlSeconds });
+  const gate = new BuildGate();
+  const lineageSink = config.openLineageUrl ? httpLineageSink(config.openLineageUrl) : undefined;
+  const app = await buildServer({
+    warehouse,
+    tokens,
+    maxBatchEvents: config.maxBatchEvents,
+    maxBodyBytes: config.maxBodyBytes,
+    billUploads: { maxBytes: config.maxBillBytes },
+    dedupeWindowDays: config.dedupeWindowDays,
+    logLevel: config.logLevel,
+    trustProxy: config.trustProxy,
+    connectionLimits: config.connectionLimits,
+    kafka: config.kafka ? kafkaConsumerOptions(config.kafka) : undefined,
+    publishTo: config.kafka && config.ingestMode === 'kafka' ? { brokers: config.kafka.brokers, topic: config.kafka.topics[0]! } : undefined,
+    transforms: { modelsDir: 'models', targetDir: 'target', operatorTenant: TENANT_ZERO, gate, lineageSink },
+    invoiceWebhook: config.invoiceWebhook,
+    policy: { env: config.env, region: config.region },
+    selfMetering: { sample: config.selfMeteringSample },
+    ledger: { keysDir: join(config.dataDir, 'keys') },
+  });
+  await app.listen({ port: config.port, host: config.host });
+  // --no-seed means an empty warehouse: summit-internal's own facts are part of the seed.
+  if (seed) await recordPolicyCoverage(warehouse, app.routeInventory, config);
+  const demo = seeded
+    ? await seedDemoFinops(app, warehouse, await tokens.mint({ tenant: TENANT_ZERO, roles: ['operator'], subject: 'companyos-start', env: config.env, region: config.region }))
+    : undefined;
+  const { port } = app.server.address() as { port: number };
+  const url = `http://${reachableHost(config.host)}:${port}`;
+  await recordRunningPlatform(config.dataDir, url);
+
+  const schedule = scheduleFile
+    ? startSchedule(
+        await loadScheduleJobs(scheduleFile === true ? undefined : scheduleFile),
+        async (job) => {
+          const report = await gate.run(warehouse, { modelsDir: 'models', targetDir: 'target', ...scheduledBuild(job), tenant: TENANT_ZERO, lineageSink });
+          app.log.info({ job: job.name, run: report.run_id, seconds: report.seconds, failed: report.results.filter((r) => r.status === 'error').length }, 'scheduled build done');
+        },
+        (line) => app.log.warn(line),
+      )
+    : undefined;
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'stopping');
+    // Stopped within 10 s even when ClickHouse or Kafka has gone away: each step is bounded, and so is the whole.
+    setTimeout(() => {
+      app.log.error({ signal, waitedMs: SHUTDOWN_DEADLINE_MS }, 'shutdown: still not done; exiting with the rest abandoned');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    const finished = [
+      await closeWithin('scheduled builds', 1000, () => schedule?.stop(), app.log),
+      await closeWithin('API server, its writers and the Kafka clients', 7000, () => app.close(), app.log),
+      await closeWithin('warehouse close', 1000, () => warehouse.close(), app.log),
+    ];
+    await forgetRunningPlatform(config.dataDir);
+    // 1 tells a supervisor that something was abandoned (unflushed rows, an uncommitted Kafka batch that will be redelivered).
+    process.exit(finished.every(Boolean) ? 0 : 1);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+
+  const token = await tokens.mint({ tenant: TENANT_ZERO, roles: ['admin'], subject: 'companyos-start', env: config.env, region: config.region });
+  printBanner({ url, config, warehouse, seeded, demo, token });
+}
+
+/** On an empty warehouse, a realistic week of Tenant Zero metering, through the normal ingest path. */
+async function seedTenantZero(warehouse: Warehouse, config: PlatformConfig): Promise<number> {
+  const [row] = await warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events');
+  if (row!.n > 0) return 0;
+  const pipeline = new IngestPipeline(warehouse, { dedupeWindowDays: config.dedupeWindowDays });
+  const events = tenantZeroWeek(new Date());
+  let accepted = 0;
+  for (let i = 0; i < events.length; i += 5000) {
+    accepted += (await pipeline.ingest(events.slice(i, i + 5000), { channel: 'seed', submitter: TENANT_ZERO })).accepted;
+  }
+  return accepted;
+}
+
+/** The address other processes on this machine use to reach a server bound to `host`. */
+export function reachableHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * The gate's coverage as this process serves it, as an event in summit-internal:
+ * the leadership page reports it like any other fact.
+ */
+async function recordPolicyCoverage(warehouse: Warehouse, inventory: RouteEntry[], config: PlatformConfig): Promise<void> {
+  const { privileged, gatedPrivileged, unexplained } = summarizeCoverage(inventory);
+  const now = new Date();
+  const revision = loadPolicyBundle().revision.id;
+  await new IngestPipeline(warehouse, { dedupeWindowDays: config.dedupeWindowDays }).ingest(
+    [{
+      specversion: '1.0',
+      // One fact per bundle and route set: a restart of the same build records nothing new.
+      id: `policy-coverage-${revision}-${gatedPrivileged}-of-${privileged}-${inventory.length}`,
+      source: '/companyos/start',
+      type: 'policy.coverage',
+      time: now.toISOString(),
+      tenantid: TENANT_ZERO,
+      policyversion: revision,
+      data: { privileged_routes: privileged, gated_and_receipted: gatedPrivileged, unexplained_routes: unexplained.length, routes: inventory.length },
+    }],
+    { channel: 'seed', submitter: TENANT_ZERO },
+  );
+}

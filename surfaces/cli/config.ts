@@ -1,0 +1,198 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BILL_BYTES, DEFAULT_MAX_BODY_BYTES, DEFAULT_WEBHOOK, type WebhookConfig } from '../http/index.ts';
+import { DEFAULT_DEDUPE_WINDOW_DAYS } from '../../platform/ingest/index.ts';
+import type { WarehouseConfig } from '../../kernel/warehouse/index.ts';
+import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration } from '../../platform/identity/token-lifetime.ts';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../http/connection-limits.ts';
+
+export interface PlatformConfig {
+  dataDir: string;
+  engine: string;
+  clickhouse: { url: string; database: string };
+  /** Set when COMPANYOS_KAFKA_BROKERS is. */
+  kafka: { brokers: string[]; topics: string[]; group: string } | null;
+  /** `kafka`: POST /v1/events publishes to the first Kafka topic instead of writing. */
+  ingestMode: 'warehouse' | 'kafka';
+  port: number;
+  host: string;
+  maxBatchEvents: number;
+  maxBodyBytes: number;
+  /** Largest bill file `POST /v1/finops/bills` streams to disk. */
+  maxBillBytes: number;
+  dedupeWindowDays: number;
+  logLevel: string;
+  /** Header, body and keep-alive timeouts and the per-address connection cap. */
+  connectionLimits: ConnectionLimits;
+  /** The longest lifetime a bearer token may have, minted or presented. */
+  maxTokenTtlSeconds: number;
+  /** Trust X-Forwarded-* (the proxy terminates TLS): true, or the proxy addresses. */
+  trustProxy: boolean | string;
+  /** Share of API requests recorded as `api.requests_total` events for the SLO models (0 turns it off). */
+  selfMeteringSample: number;
+  /** Where this server runs, as policies see it: tokens of another environment are refused. */
+  env: string;
+  /** This server's region: restricted data is served to principals of the same region only. */
+  region: string;
+  /** Builds also POST their OpenLineage events here. */
+  openLineageUrl: string | undefined;
+  /** Where generated invoices are delivered; set when COMPANYOS_INVOICE_WEBHOOK_URL is. */
+  invoiceWebhook: WebhookConfig | undefined;
+}
+
+/** Every environment variable the platform reads, for `--help` and the README. */
+export const ENVIRONMENT = [
+  ['COMPANYOS_DATA_DIR', './.companyos', 'Where the embedded warehouse, the JWT secret and the running platform\'s address live.'],
+  ['COMPANYOS_WAREHOUSE', 'duckdb', 'Warehouse engine: duckdb (embedded) or clickhouse.'],
+  ['COMPANYOS_CLICKHOUSE_URL', 'http://127.0.0.1:8123', 'ClickHouse HTTP interface, credentials in the URL if any (http://user:password@host:8123).'],
+  ['COMPANYOS_CLICKHOUSE_DATABASE', 'companyos', 'ClickHouse database; created if missing.'],
+  ['COMPANYOS_KAFKA_BROKERS', '(none)', 'Kafka bootstrap brokers, comma-separated; when set, `start` also consumes events from Kafka.'],
+  ['COMPANYOS_KAFKA_TOPICS', 'companyos.events', 'Topics to consume, comma-separated; refused messages go to <topic>.dlq.'],
+  ['COMPANYOS_KAFKA_GROUP', 'companyos-ingest', 'Kafka consumer group.'],
+  ['COMPANYOS_INGEST_MODE', 'warehouse', 'warehouse: POST /v1/events writes; kafka: it publishes validated events to the first topic and the consumer writes them.'],
+  ['PORT', '8080', 'API port.'],
+  ['HOST', '127.0.0.1', 'API address to listen on.'],
+  ['COMPANYOS_JWT_SECRET', '(generated)', 'HS256 secret for bearer tokens; if unset, one is generated into the data dir on first use.'],
+  ['COMPANYOS_MAX_BATCH', String(DEFAULT_MAX_BATCH_EVENTS), 'Most events accepted in one POST /v1/events.'],
+  ['COMPANYOS_MAX_BODY_BYTES', String(DEFAULT_MAX_BODY_BYTES), 'Largest request body, in bytes.'],
+  ['COMPANYOS_MAX_BILL_BYTES', String(DEFAULT_MAX_BILL_BYTES), 'Largest bill file POST /v1/finops/bills accepts, in bytes (streamed to a temporary file, never held in memory).'],
+  ['COMPANYOS_DEDUPE_DAYS', String(DEFAULT_DEDUPE_WINDOW_DAYS), 'A repeat of (tenant, source, id) within this many days is never stored twice.'],
+  ['COMPANYOS_OPENLINEAGE_URL', '(none)', 'Builds also POST their OpenLineage run events here (e.g. Marquez: http://host:5000/api/v1/lineage); they are always stored in the warehouse.'],
+  ['COMPANYOS_INVOICE_WEBHOOK_URL', '(none)', 'POST /v1/finops/invoices:generate delivers each invoice here (HMAC-signed); without it invoices are only stored.'],
+  ['COMPANYOS_INVOICE_WEBHOOK_SECRET', '(none)', 'HMAC-SHA256 key for the x-companyos-signature header; required with the URL, at least 32 characters.'],
+  ['COMPANYOS_INVOICE_WEBHOOK_ATTEMPTS', String(DEFAULT_WEBHOOK.maxAttempts), 'Delivery attempts per invoice, with exponential backoff between them.'],
+  ['COMPANYOS_SELF_METERING_SAMPLE', '1', 'Share of API requests (0–1) the platform records about itself as api.requests_total events, for its SLOs; 0 turns it off.'],
+  ['COMPANYOS_ENV', 'dev', 'The environment this server is (prod, staging, dev): policies refuse tokens minted for another, and restricted data is served in prod only.'],
+  ['COMPANYOS_REGION', 'local', 'The region this server runs in: restricted data is served to principals of the same region only.'],
+  ['COMPANYOS_HEADERS_TIMEOUT_MS', String(DEFAULT_CONNECTION_LIMITS.headersTimeoutMs), 'A client must send a request\'s headers within this many milliseconds, or gets 408 and is disconnected.'],
+  ['COMPANYOS_REQUEST_TIMEOUT_MS', String(DEFAULT_CONNECTION_LIMITS.requestTimeoutMs), 'A client must send a whole request, body included, within this many milliseconds (slow-drip bodies get 408).'],
+  ['COMPANYOS_KEEP_ALIVE_TIMEOUT_MS', String(DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs), 'An idle keep-alive connection is closed after this many milliseconds.'],
+  ['COMPANYOS_MAX_CONNECTIONS_PER_IP', String(DEFAULT_CONNECTION_LIMITS.maxConnectionsPerIp), 'Open connections one client address may hold; more are answered 429 and closed (0: no cap; raise it behind a proxy).'],
+  ['COMPANYOS_MAX_TOKEN_TTL', formatDuration(DEFAULT_MAX_TOKEN_TTL_SECONDS), 'Longest lifetime of a bearer token (15m, 24h, 30d): `token --ttl` refuses more, the API refuses tokens that live longer.'],
+  ['COMPANYOS_TRUST_PROXY', 'false', 'true, or the proxy addresses (comma-separated): trust X-Forwarded-Proto/-For from the TLS-terminating proxy in front (report cookies become Secure).'],
+  ['COMPANYOS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug (debug logs every request) or silent.'],
+] as const;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  return {
+    dataDir: resolve(env.COMPANYOS_DATA_DIR || './.companyos'),
+    engine: env.COMPANYOS_WAREHOUSE || 'duckdb',
+    clickhouse: {
+      url: env.COMPANYOS_CLICKHOUSE_URL || 'http://127.0.0.1:8123',
+      database: env.COMPANYOS_CLICKHOUSE_DATABASE || 'companyos',
+    },
+    kafka: env.COMPANYOS_KAFKA_BROKERS
+      ? {
+          brokers: list(env.COMPANYOS_KAFKA_BROKERS),
+          topics: list(env.COMPANYOS_KAFKA_TOPICS || 'companyos.events'),
+          group: env.COMPANYOS_KAFKA_GROUP || 'companyos-ingest',
+        }
+      : null,
+    ingestMode: ingestMode(env),
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    maxBatchEvents: integer(env, 'COMPANYOS_MAX_BATCH', DEFAULT_MAX_BATCH_EVENTS, 1, 1_000_000),
+    maxBodyBytes: integer(env, 'COMPANYOS_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 1024 ** 3),
+    maxBillBytes: integer(env, 'COMPANYOS_MAX_BILL_BYTES', DEFAULT_MAX_BILL_BYTES, 1024, 1024 ** 4),
+    dedupeWindowDays: integer(env, 'COMPANYOS_DEDUPE_DAYS', DEFAULT_DEDUPE_WINDOW_DAYS, 1, 3650),
+    logLevel: env.COMPANYOS_LOG_LEVEL || 'info',
+    connectionLimits: {
+      headersTimeoutMs: integer(env, 'COMPANYOS_HEADERS_TIMEOUT_MS', DEFAULT_CONNECTION_LIMITS.headersTimeoutMs, 100, 3_600_000),
+      requestTimeoutMs: integer(env, 'COMPANYOS_REQUEST_TIMEOUT_MS', DEFAULT_CONNECTION_LIMITS.requestTimeoutMs, 100, 3_600_000),
+      keepAliveTimeoutMs: integer(env, 'COMPANYOS_KEEP_ALIVE_TIMEOUT_MS', DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs, 100, 3_600_000),
+      maxConnectionsPerIp: integer(env, 'COMPANYOS_MAX_CONNECTIONS_PER_IP', DEFAULT_CONNECTION_LIMITS.maxConnectionsPerIp, 0, 1_000_000),
+    },
+    maxTokenTtlSeconds: lifetime(env, 'COMPANYOS_MAX_TOKEN_TTL', DEFAULT_MAX_TOKEN_TTL_SECONDS),
+    trustProxy: trustProxy(env.COMPANYOS_TRUST_PROXY),
+    selfMeteringSample: share(env.COMPANYOS_SELF_METERING_SAMPLE, 'COMPANYOS_SELF_METERING_SAMPLE', 1),
+    env: env.COMPANYOS_ENV || 'dev',
+    region: env.COMPANYOS_REGION || 'local',
+    openLineageUrl: env.COMPANYOS_OPENLINEAGE_URL || undefined,
+    invoiceWebhook: invoiceWebhook(env),
+  };
+}
+
+function invoiceWebhook(env: NodeJS.ProcessEnv): WebhookConfig | undefined {
+  const url = env.COMPANYOS_INVOICE_WEBHOOK_URL;
+  if (!url) return undefined;
+  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError(`COMPANYOS_INVOICE_WEBHOOK_URL must be an http(s) URL; got "${url}".`);
+  const secret = env.COMPANYOS_INVOICE_WEBHOOK_SECRET ?? '';
+  if (secret.length < 32) throw new ConfigError('COMPANYOS_INVOICE_WEBHOOK_URL needs COMPANYOS_INVOICE_WEBHOOK_SECRET, at least 32 characters, to sign deliveries.');
+  return { ...DEFAULT_WEBHOOK, url, secret, maxAttempts: integer(env, 'COMPANYOS_INVOICE_WEBHOOK_ATTEMPTS', DEFAULT_WEBHOOK.maxAttempts, 1, 20) };
+}
+
+/** Where the configured warehouse lives, for `openWarehouse`. */
+export function warehouseConfig(config: PlatformConfig): WarehouseConfig {
+  return { engine: config.engine, dataDir: config.dataDir, clickhouse: config.clickhouse };
+}
+
+/** The JWT secret: from the environment, or generated once into the data dir. */
+export async function jwtSecret(config: PlatformConfig, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (env.COMPANYOS_JWT_SECRET) {
+    if (env.COMPANYOS_JWT_SECRET.length < 32) throw new ConfigError('COMPANYOS_JWT_SECRET must be at least 32 characters.');
+    return env.COMPANYOS_JWT_SECRET;
+  }
+  const path = join(config.dataDir, 'jwt-secret');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdir(config.dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  try {
+    await writeFile(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (error) {
+    // Another process created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(path, 'utf8')).trim();
+    throw error;
+  }
+}
+
+function ingestMode(env: NodeJS.ProcessEnv): 'warehouse' | 'kafka' {
+  const mode = env.COMPANYOS_INGEST_MODE || 'warehouse';
+  if (mode !== 'warehouse' && mode !== 'kafka') throw new ConfigError(`COMPANYOS_INGEST_MODE is warehouse or kafka; got "${mode}".`);
+  if (mode === 'kafka' && !env.COMPANYOS_KAFKA_BROKERS) throw new ConfigError('COMPANYOS_INGEST_MODE=kafka needs COMPANYOS_KAFKA_BROKERS.');
+  return mode;
+}
+
+function lifetime(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const seconds = durationSeconds(raw);
+  if (!seconds) throw new ConfigError(`${name} must be a lifetime like 15m, 24h or 30d; got "${raw}".`);
+  return seconds;
+}
+
+function trustProxy(raw: string | undefined): boolean | string {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  return raw === 'true' ? true : raw;
+}
+
+function list(value: string): string[] {
+  return value.split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got "${raw}".`);
+  }
+  return value;
+}
+
+/** A share between 0 and 1. */
+function share(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) throw new ConfigError(`${name} must be a number from 0 to 1; got "${value}".`);
+  return parsed;
+}

@@ -1,0 +1,245 @@
+import { readFile } from 'node:fs/promises';
+import { ApiError, generateInvoices, listEvents, listQuarantine, readFinopsSummary, recordTrueCosts, simulatePricing, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../http/index.ts';
+import { importBillFile, IngestPipeline, TENANT_ZERO, toNdjson, type BillFormat, type BillImportReport, type TrueCost } from '../../platform/ingest/index.ts';
+
+export type FinopsSummary = Awaited<ReturnType<typeof readFinopsSummary>>;
+export type PricingSimulation = Awaited<ReturnType<typeof simulatePricing>>;
+export type InvoiceRun = Awaited<ReturnType<typeof generateInvoices>>;
+/** A what-if, as `POST /v1/finops/pricing:simulate` takes it. */
+export interface PricingWhatIf {
+  period: string;
+  tier_moves: Record<string, string>;
+  excluded_packs: string[];
+}
+import { buildProject, httpLineageSink, listBuildRuns, loadPricing, type BuildReport, type BuildRequest, type BuildRun } from '../../platform/transforms/index.ts';
+import { migrateWarehouse, openWarehouse, type Warehouse } from '../../kernel/warehouse/index.ts';
+import { CompanyOsApiError, createCompanyOsClient, unwrap, type ApiResult, type CompanyOsClient, type operations } from '../../clients/typescript/index.ts';
+import { jwtSecret, warehouseConfig, type PlatformConfig } from './config.ts';
+import { findRunningPlatform } from './running-platform.ts';
+import { openLocalGate } from './local-gate.ts';
+import type { PolicyAction } from '../../kernel/policies/index.ts';
+
+type LocalGate = Awaited<ReturnType<typeof openLocalGate>>;
+
+/** What `POST /v1/events` answers, as the contract has it (a rejection's `code` is any string there: new codes are no breaking change). */
+export type IngestReply = operations['ingestEvents']['responses'][202]['content']['application/json'];
+
+/** A build as the CLI asks for it: the tenant is always summit-internal, the platform operator. */
+export type ClientBuildRequest = Omit<BuildRequest, 'tenant' | 'lineageSink'>;
+
+type Page<K extends string, T> = { [key in K]: T[] } & { next_cursor: string | null };
+
+/**
+ * What CLI commands need from the platform. With `companyos start` running it
+ * goes through the API (DuckDB has one writer); otherwise it opens the
+ * warehouse directly.
+ */
+export interface PlatformClient {
+  readonly description: string;
+  /** True when calls go to the running platform: a build's results then arrive together, at the end. */
+  readonly remote: boolean;
+  ingest(events: unknown[], submitter: string): Promise<IngestReply>;
+  events(tenant: string, filter: EventFilter): Promise<Page<'events', Record<string, unknown>>>;
+  quarantine(tenant: string, filter: QuarantineFilter): Promise<Page<'items', ParkedEvent>>;
+  /** Builds the models as summit-internal (the running platform uses its own models and target folders). */
+  build(request: ClientBuildRequest): Promise<BuildReport>;
+  /** The latest recorded builds, newest first. */
+  buildRuns(limit: number): Promise<BuildRun[]>;
+  /** Imports a bill file as the operator (summit-internal). */
+  importBill(path: string, options: { format?: BillFormat; fileName: string }): Promise<BillImportReport>;
+  recordTrueCosts(simulationId: string, rows: TrueCost[]): Promise<void>;
+  finopsSummary(): Promise<FinopsSummary>;
+  /** SKU margins of a month as they are and under the what-if (the running platform prices with its own models folder). */
+  simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation>;
+  /** Generates and delivers the month's invoices (the running platform uses its own webhook settings). */
+  generateInvoices(period: string): Promise<InvoiceRun>;
+  close(): Promise<void>;
+}
+
+export async function connectPlatform(config: PlatformConfig): Promise<PlatformClient> {
+  const url = await findRunningPlatform(config.dataDir);
+  const secret = await jwtSecret(config);
+  if (url) return new HttpPlatformClient(url, new TokenAuthority(secret), { env: config.env, region: config.region });
+  const warehouse = await openWarehouse(warehouseConfig(config));
+  await migrateWarehouse(warehouse);
+  return new LocalPlatformClient(warehouse, config, await openLocalGate(warehouse, config));
+}
+
+class LocalPlatformClient implements PlatformClient {
+  readonly description: string;
+  readonly remote = false;
+  private readonly pipeline: IngestPipeline;
+
+  constructor(
+    private readonly warehouse: Warehouse,
+    private readonly config: PlatformConfig,
+    private readonly local: LocalGate,
+  ) {
+    this.description = `the ${warehouse.engine} warehouse at ${warehouse.location}`;
+    this.pipeline = new IngestPipeline(warehouse, { dedupeWindowDays: config.dedupeWindowDays });
+  }
+
+  ingest(events: unknown[], submitter: string): Promise<IngestReply> {
+    return this.pipeline.ingest(events, { channel: 'file', submitter });
+  }
+
+  events(tenant: string, filter: EventFilter) {
+    return listEvents(this.warehouse, tenant, filter);
+  }
+
+  quarantine(tenant: string, filter: QuarantineFilter) {
+    return listQuarantine(this.warehouse, tenant, filter);
+  }
+
+  build(request: ClientBuildRequest): Promise<BuildReport> {
+    const lineageSink = this.config.openLineageUrl ? httpLineageSink(this.config.openLineageUrl) : undefined;
+    return this.privileged('run_transforms', { id: 'warehouse', kind: 'Warehouse' }, request, 'build', () =>
+      buildProject(this.warehouse, { ...request, tenant: TENANT_ZERO, lineageSink }),
+    );
+  }
+
+  buildRuns(limit: number): Promise<BuildRun[]> {
+    return listBuildRuns(this.warehouse, TENANT_ZERO, limit);
+  }
+
+  importBill(path: string, options: { format?: BillFormat; fileName: string }): Promise<BillImportReport> {
+    return this.privileged('import_bills', { id: 'bills', kind: 'Bills' }, { file: options.fileName, format: options.format }, 'bills import', () =>
+      importBillFile(this.warehouse, path, { tenant: TENANT_ZERO, ...options }),
+    );
+  }
+
+  recordTrueCosts(simulationId: string, rows: TrueCost[]): Promise<void> {
+    return this.privileged('import_bills', { id: 'bills', kind: 'Bills' }, { simulationId, rows: rows.length }, 'simulate (true costs)', () =>
+      recordTrueCosts(this.warehouse, TENANT_ZERO, simulationId, rows),
+    );
+  }
+
+  finopsSummary(): Promise<FinopsSummary> {
+    return readFinopsSummary(this.warehouse, TENANT_ZERO);
+  }
+
+  async simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation> {
+    const pricing = await loadPricing('models');
+    if (!pricing) throw new ApiError('PRICING_INVALID', 'There is no models/finops/pricing.yaml to price SKUs with.');
+    return simulatePricing(this.warehouse, TENANT_ZERO, whatIf.period, pricing, { tierMoves: whatIf.tier_moves, excludedPacks: whatIf.excluded_packs });
+  }
+
+  generateInvoices(period: string): Promise<InvoiceRun> {
+    return this.privileged('generate_invoices', { id: 'invoices', kind: 'Invoices' }, { period }, 'invoices generate', () =>
+      generateInvoices(this.warehouse, TENANT_ZERO, period, this.config.invoiceWebhook),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.local.close();
+    await this.warehouse.close();
+  }
+
+  /** The same gate and receipt the API route would apply, receipt first: these actions cannot be undone. */
+  private privileged<T>(action: PolicyAction, resource: { id: string; kind: string }, request: unknown, what: string, act: () => Promise<T>): Promise<T> {
+    const { gate, principal } = this.local;
+    return gate.runPrivileged(principal, action, { ...resource, tenant: TENANT_ZERO, data_class: 'confidential', region: principal.region }, request, what, act);
+  }
+}
+
+/** A platform API failure, with the catalogue code it answered. */
+export class PlatformApiError extends Error {
+  override readonly name = 'PlatformApiError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+class HttpPlatformClient implements PlatformClient {
+  readonly description: string;
+  readonly remote = true;
+  private readonly tokens = new Map<string, Promise<string>>();
+  /** Every call goes through the generated SDK (clients/typescript), typed by surfaces/http/openapi.json's paths. */
+  private readonly api: CompanyOsClient;
+
+  constructor(
+    private readonly url: string,
+    private readonly authority: TokenAuthority,
+    private readonly scope: { env: string; region: string },
+  ) {
+    this.description = `the running platform at ${url}`;
+    this.api = createCompanyOsClient({ baseUrl: url });
+  }
+
+  /** Sent as NDJSON so that lines of a file that are not JSON reach the platform as they were, and are parked. */
+  async ingest(events: unknown[], submitter: string): Promise<IngestReply> {
+    const headers = { ...(await this.bearer(submitter, ['connector'])), 'content-type': 'application/x-ndjson' };
+    return this.call(this.api.POST('/v1/events', { body: toNdjson(events), bodySerializer: asIs, headers }));
+  }
+
+  async events(tenant: string, filter: EventFilter) {
+    const query = { type: filter.type, from: filter.from?.toISOString(), to: filter.to?.toISOString(), limit: filter.limit, cursor: filter.cursor };
+    return this.call(this.api.GET('/v1/events', { params: { query }, headers: await this.bearer(tenant, ['reader']) }));
+  }
+
+  async quarantine(tenant: string, filter: QuarantineFilter) {
+    const query = { reason: filter.reason, limit: filter.limit, cursor: filter.cursor };
+    return this.call(this.api.GET('/v1/quarantine', { params: { query }, headers: await this.bearer(tenant, ['reader']) }));
+  }
+
+  async build(request: ClientBuildRequest): Promise<BuildReport> {
+    const headers = await this.bearer(TENANT_ZERO, ['operator']);
+    const trigger = request.trigger === 'schedule' ? request.trigger : undefined;
+    const body = { select: request.select, exclude: request.exclude, full_refresh: request.fullRefresh, mode: request.mode, trigger };
+    return this.call(this.api.POST('/v1/transforms/build', { body, headers }));
+  }
+
+  async buildRuns(limit: number): Promise<BuildRun[]> {
+    const page = await this.call(this.api.GET('/v1/transforms/runs', { params: { query: { limit } }, headers: await this.bearer(TENANT_ZERO, ['reader']) }));
+    return page.runs;
+  }
+
+  async close(): Promise<void> {}
+
+  /** The file's bytes as the body, as they are on disk. */
+  async importBill(path: string, options: { format?: BillFormat; fileName: string }): Promise<BillImportReport> {
+    const query = { file_name: options.fileName, format: options.format };
+    const headers = { ...(await this.bearer(TENANT_ZERO, ['operator'])), 'content-type': 'application/octet-stream' };
+    return this.call(this.api.POST('/v1/finops/bills', { params: { query }, body: await readFile(path), bodySerializer: asIs, headers }));
+  }
+
+  async recordTrueCosts(simulationId: string, rows: TrueCost[]): Promise<void> {
+    const body = { simulation_id: simulationId, rows };
+    await this.call(this.api.POST('/v1/finops/simulations/true-costs', { body, headers: await this.bearer(TENANT_ZERO, ['operator']) }));
+  }
+
+  async finopsSummary(): Promise<FinopsSummary> {
+    return this.call(this.api.GET('/v1/finops/summary', { headers: await this.bearer(TENANT_ZERO, ['reader']) }));
+  }
+
+  async simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation> {
+    return this.call(this.api.POST('/v1/finops/pricing:simulate', { body: whatIf, headers: await this.bearer(TENANT_ZERO, ['reader']) }));
+  }
+
+  async generateInvoices(period: string): Promise<InvoiceRun> {
+    return this.call(this.api.POST('/v1/finops/invoices:generate', { params: { query: { period } }, headers: await this.bearer(TENANT_ZERO, ['operator']) }));
+  }
+
+  /** A token for the tenant and roles, minted once per client. */
+  private async bearer(tenant: string, roles: Role[]): Promise<{ authorization: string }> {
+    const key = `${tenant}/${roles.join()}`;
+    if (!this.tokens.has(key)) this.tokens.set(key, this.authority.mint({ tenant, roles, subject: 'companyos-cli', expiresIn: '1h', ...this.scope }));
+    return { authorization: `Bearer ${await this.tokens.get(key)}` };
+  }
+
+  /** The answer's body, or the platform's error (its catalogue code) as a PlatformApiError. */
+  private async call<Data>(request: Promise<ApiResult<Data>>): Promise<NonNullable<Data>> {
+    try {
+      return await unwrap(request);
+    } catch (error) {
+      if (error instanceof CompanyOsApiError) throw new PlatformApiError(error.code, `${this.url}: ${error.message}`);
+      throw error;
+    }
+  }
+}
+
+/** A body sent as it is (NDJSON text, a file's bytes), not as JSON. */
+const asIs = <T>(body: T): T => body;

@@ -1,0 +1,22 @@
+import { buildServer, TokenAuthority } from '../http/index.ts';
+import { summarizeCoverage, type CoverageSummary, type RouteEntry } from '../http/kit/gate.ts';
+import { DuckDBWarehouse, migrateWarehouse } from '../../kernel/warehouse/index.ts';
+
+export interface Coverage extends CoverageSummary {
+  rows: RouteEntry[];
+}
+
+/** The route inventory of a server built on a scratch in-memory warehouse. */
+export async function policyCoverage(): Promise<Coverage> {
+  const warehouse = await DuckDBWarehouse.open(':memory:');
+  await migrateWarehouse(warehouse);
+  const app = await buildServer({ warehouse, tokens: new TokenAuthority('x'.repeat(32)), logLevel: 'silent' });
+  try {
+    await app.ready();
+    const rows = [...app.routeInventory].sort((a, b) => a.url.localeCompare(b.url) || a.method.localeCompare(b.method));
+    return { rows, ...summarizeCoverage(rows) };
+  } finally {
+    await app.close();
+    await warehouse.close();
+  }
+}

@@ -1,0 +1,15 @@
+import type {} from '@fastify/swagger';
+import type { Principal } from '../../../platform/identity/auth.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling; set by the auth hook on every non-public route. */
+    principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Reachable without a token (health, metrics, OpenAPI). */
+    public?: boolean;
+    /** Opened in a browser: the token may also come as `?token=` (then kept in an HttpOnly cookie) or that cookie. */
+    browser?: boolean;
+  }
+}

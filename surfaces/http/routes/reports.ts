@@ -1,0 +1,62 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { toCsv } from '../../../platform/ingest/index.ts';
+import { loadPages, navigation } from '../../reports/site.ts';
+import { renderPage } from '../../reports/render-page.ts';
+import type { Warehouse } from '../../../kernel/warehouse/index.ts';
+import { ApiError } from '../kit/errors.ts';
+import { ownResource } from '../kit/own-resource.ts';
+
+/**
+ * The report pages, live: rendered per request from the warehouse, scoped to
+ * the caller's tenant. Browsers authenticate once with `?token=`, as the
+ * banner's link does: the auth hook moves it into an HttpOnly cookie and
+ * redirects to the URL without it (`surfaces/http/browser-token.ts`).
+ */
+export function reportRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; pagesDir?: string }): void {
+  const pages = loadPages(deps.pagesDir);
+  const context = async (tenant: string) => ({
+    warehouse: deps.warehouse,
+    tenant,
+    nav: navigation(await pages),
+    href: (slug: string) => `/reports/${slug}`,
+    csvHref: (slug: string, query: string) => `/reports/${slug}/${query}.csv`,
+  });
+
+  app.get('/reports', { config: { browser: true }, schema: { hide: true } }, async (_request, reply) => {
+    const first = [...(await pages).keys()][0];
+    return reply.redirect(first ? `/reports/${first}` : '/openapi.json');
+  });
+
+  const servePage = async (slug: string, query: string | undefined, request: FastifyRequest, reply: FastifyReply) => {
+    const page = (await pages).get(slug);
+    if (!page) throw new ApiError('NOT_FOUND', `There is no report page ${slug}.`);
+    const rendered = await renderPage(page, await context(request.principal!.tenant));
+    if (!query) return reply.type('text/html; charset=utf-8').send(rendered.html);
+    const rows = rendered.results.get(query);
+    if (!rows) throw new ApiError('NOT_FOUND', `The page ${slug} has no query ${query}.`);
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${query}.csv"`).send(toCsv(rows));
+  };
+  const pageOf = (request: FastifyRequest, prefix: string) => {
+    const path = prefix + (request.params as { '*': string })['*'].replace(/\/+$/, '');
+    const csv = /^(.+)\/([A-Za-z_][A-Za-z0-9_]*)\.csv$/.exec(path);
+    return { slug: csv ? csv[1]! : path, query: csv?.[2] };
+  };
+
+  // FinOps pages show the tenant's costs: decided as read_costs, like the FinOps API; the other pages as a read.
+  app.get<{ Params: { '*': string } }>(
+    '/reports/finops/*',
+    { config: { browser: true, gate: { action: 'read_costs', resource: ownResource('reports', 'CostReports', 'confidential') } }, schema: { hide: true } },
+    (request, reply) => {
+      const { slug, query } = pageOf(request, 'finops/');
+      return servePage(slug, query, request, reply);
+    },
+  );
+  app.get<{ Params: { '*': string } }>(
+    '/reports/*',
+    { config: { browser: true, gate: { action: 'read', resource: ownResource('reports', 'Reports') } }, schema: { hide: true } },
+    (request, reply) => {
+      const { slug, query } = pageOf(request, '');
+      return servePage(slug, query, request, reply);
+    },
+  );
+}

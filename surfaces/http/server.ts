@@ -1,0 +1,268 @@
+import swagger from '@fastify/swagger';
+import { API_VERSION } from './openapi/api-version.ts';
+import { documentRoutes } from './openapi/document-routes.ts';
+import { validateRequests } from './request-validation.ts';
+import { acceptDeprecatedSpellings } from './openapi/deprecated-spellings.ts';
+import { API_TAGS } from './openapi/tags.ts';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { IngestPipeline, KafkaEventPublisher, KafkaIngestConsumer, type KafkaConsumerOptions } from '../../platform/ingest/index.ts';
+import { cloudEventSchema } from '../../kernel/schemas/index.ts';
+import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import type { TokenAuthority } from '../../platform/identity/auth.ts';
+import { ApiError, errorResponseSchema } from './kit/errors.ts';
+import { errorBody, toApiError } from './to-api-error.ts';
+import { depthLimitedJsonParser } from './json-body.ts';
+import { refuseNonFiniteNumbers } from './finite-numbers.ts';
+import './kit/fastify-types.ts';
+import { PlatformMetrics } from '../../platform/metrics/metrics.ts';
+import { SelfMetering } from './self-metering.ts';
+import { eventRoutes } from './routes/events.ts';
+import { registerEventBodyParser } from './cloudevents-http.ts';
+import { operationsRoutes } from './routes/operations.ts';
+import { quarantineRoutes } from './routes/quarantine.ts';
+import { transformRoutes } from './routes/transforms.ts';
+import { lineageRoutes } from './routes/lineage.ts';
+import { BuildGate, type LineageSink } from '../../platform/transforms/index.ts';
+import { usageRoutes } from '../../packs/metering/http/usage-routes.ts';
+import { economicsRoutes } from '../../packs/finops/http/economics-routes.ts';
+import { finopsRoutes } from '../../packs/finops/http/finops-routes.ts';
+import { billUploadRoutes } from '../../packs/finops/http/bill-upload.ts';
+import { invoiceRoutes } from '../../packs/finops/http/invoice-routes.ts';
+import type { WebhookConfig } from '../../packs/finops/invoices/webhook-delivery.ts';
+import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
+import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
+import { DEFAULT_ENV, DEFAULT_REGION } from '../../platform/identity/auth.ts';
+import { ApprovalStore } from '../../platform/governance/approval-store.ts';
+import { EntityStore } from '../../platform/governance/entities/entity-store.ts';
+import { DecisionLog } from '../../platform/governance/decision-log.ts';
+import { registerPolicyGate, type RouteEntry } from './kit/gate.ts';
+import { PolicyGate } from '../../platform/governance/policy-gate.ts';
+import { EvidenceStore } from '../../platform/governance/evidence-store.ts';
+import { LedgerStore } from '../../platform/governance/ledger-store.ts';
+import { approvalRoutes } from './routes/approvals.ts';
+import { entityRoutes } from '../../packs/entity-graph/http/entity-routes.ts';
+import { graphRoutes } from '../../packs/entity-graph/http/graph-routes.ts';
+import { policyRoutes } from './routes/policy.ts';
+import { provenanceRoutes } from './routes/provenance.ts';
+import { reportRoutes } from './routes/reports.ts';
+import { browserToken, keepInCookie, noReferrer } from './browser-token.ts';
+import { loggerOptions, TokenSafeLogController, type LogStream } from './request-log.ts';
+import { closeWithin, DEFAULT_CLOSE_STEP_MS } from './bounded-close.ts';
+import { capConnectionsPerIp, clientErrorHandler, DEFAULT_CONNECTION_LIMITS, timeoutOptions, type ConnectionLimits } from './connection-limits.ts';
+
+export interface ServerOptions {
+  warehouse: Warehouse;
+  tokens: TokenAuthority;
+  /** Most events accepted in one POST. */
+  maxBatchEvents?: number;
+  /** Largest request body, in bytes. */
+  maxBodyBytes?: number;
+  /** `POST /v1/finops/bills`: the largest file (COMPANYOS_MAX_BILL_BYTES, default 2 GiB) and where uploads are stored while imported. */
+  billUploads?: { maxBytes?: number; dir?: string };
+  /** Header, body and keep-alive timeouts and the per-address connection cap (slow clients); DEFAULT_CONNECTION_LIMITS when absent. */
+  connectionLimits?: Partial<ConnectionLimits>;
+  dedupeWindowDays?: number;
+  logLevel?: string;
+  /** How long each close step (a writer's flush, the Kafka consumer's stop) may take before it is abandoned; DEFAULT_CLOSE_STEP_MS. */
+  closeStepMs?: number;
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: LogStream;
+  /** Trust X-Forwarded-* from the proxy in front (COMPANYOS_TRUST_PROXY): `true`, or the proxy's addresses. */
+  trustProxy?: boolean | string;
+  /** When given, the server also consumes these Kafka topics, through the same pipeline, from ready to close. */
+  kafka?: Omit<KafkaConsumerOptions, 'onBatch' | 'onRetry'>;
+  /**
+   * Kafka ingest mode: POST /v1/events publishes validated events to this topic
+   * (acks from all replicas) instead of writing them; a consumer lands them.
+   */
+  publishTo?: { brokers: string[]; topic: string };
+  /** Where `POST /v1/finops/invoices:generate` delivers invoices (COMPANYOS_INVOICE_WEBHOOK_URL); not delivered when absent. */
+  invoiceWebhook?: WebhookConfig;
+  /** Record every /v1 request as an `api.requests_total` event (share `sample` of them); off when absent. */
+  selfMetering?: { sample: number };
+  /** The policy bundle (default: the shipped `kernel/policies/`) and where this server runs. */
+  policy?: { dir?: string; env?: string; region?: string };
+  /** Signing keys of the receipt ledger: a keyring, or the folder it lives in ($COMPANYOS_DATA_DIR/keys); in memory when neither. */
+  ledger?: { keyring?: Keyring; keysDir?: string };
+  /** Where `POST /v1/transforms/build` finds models and writes artifacts. */
+  transforms?: {
+    modelsDir: string;
+    targetDir: string;
+    operatorTenant: string;
+    /** Shared with an in-process schedule; the server makes its own when absent. */
+    gate?: BuildGate;
+    /** Where builds also send their OpenLineage events (COMPANYOS_OPENLINEAGE_URL). */
+    lineageSink?: LineageSink;
+  };
+}
+
+export const DEFAULT_MAX_BATCH_EVENTS = 5_000;
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with how the policy gate treats it (`companyos policy coverage`). */
+    routeInventory: RouteEntry[];
+    decisionLog: DecisionLog;
+    ledgerStore: LedgerStore;
+    /** The gate, for decisions a route takes per item (lists, graph walks, each tenant of an event batch). */
+    policyGate: PolicyGate;
+  }
+}
+
+const CLOUDEVENT_TYPES = ['application/cloudevents+json', 'application/cloudevents-batch+json'];
+
+/** The platform API: routes, auth, errors, metrics and OpenAPI, ready to listen. */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits };
+  const app = Fastify({
+    logger: loggerOptions(options.logLevel ?? 'info', options.logStream),
+    bodyLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    ...timeoutOptions(limits),
+    clientErrorHandler,
+    // Per-request logs only at debug: at ingest rates they cost more than they tell.
+    logController: new TokenSafeLogController({ disableRequestLogging: options.logLevel !== 'debug' }),
+    // Behind a TLS-terminating proxy, x-forwarded-proto tells the report cookie it travels over https.
+    trustProxy: options.trustProxy ?? false,
+    // Errors the router raises before any route (a path segment past maxParamLength, a malformed URL) answer from the catalogue too.
+    frameworkErrors: (error, _request, reply) => {
+      const apiError = toApiError(error);
+      // (The reply here is typed for no route in particular.)
+      return reply.code(apiError.statusCode as never).send(errorBody(apiError) as never);
+    },
+  });
+  capConnectionsPerIp(app.server, limits.maxConnectionsPerIp);
+  const metrics = new PlatformMetrics();
+  const pipeline = new IngestPipeline(options.warehouse, { dedupeWindowDays: options.dedupeWindowDays });
+
+  // JSON nested deeper than MAX_JSON_DEPTH is refused (or, in an event batch, parked) before it is parsed.
+  const jsonParser = depthLimitedJsonParser(app);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(['application/json', ...CLOUDEVENT_TYPES], { parseAs: 'string' }, jsonParser);
+  // NDJSON is split and parsed line by line in the route, so one bad line is parked, not the request refused.
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.addSchema(cloudEventSchema);
+  app.addSchema(errorResponseSchema);
+  validateRequests(app, [cloudEventSchema, errorResponseSchema]);
+  documentRoutes(app);
+  acceptDeprecatedSpellings(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'CompanyOS platform API',
+        version: API_VERSION,
+        description: 'Metering events in, warehouse facts out. Every /v1 route needs a bearer token (`companyos token`). Fields are snake_case throughout (surfaces/http/README.md).',
+        contact: { name: 'CompanyOS platform team' },
+      },
+      servers: [{ url: 'http://127.0.0.1:8080', description: '`companyos start` on this machine (PORT, HOST)' }],
+      tags: [...API_TAGS],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string) ?? `def-${i}` },
+  });
+
+  const serverEnv = options.policy?.env ?? DEFAULT_ENV;
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.public) return;
+    const browser = request.routeOptions.config.browser ? browserToken(request) : undefined;
+    if (browser) noReferrer(reply);
+    const authorization = browser?.fromQuery ? browser.authorization : request.headers.authorization ?? browser?.authorization;
+    request.principal = await options.tokens.verify(authorization);
+    // Every route, not only the policy-gated ones: a staging token is nothing in prod.
+    if (request.principal.env !== serverEnv) throw new ApiError('AUTH_TOKEN_WRONG_ENV');
+    if (browser?.fromQuery) return keepInCookie(request, reply, authorization!.slice('Bearer '.length));
+  });
+  const selfMetering = options.selfMetering && options.selfMetering.sample > 0
+    ? new SelfMetering(pipeline, { sample: options.selfMetering.sample, operatorTenant: options.transforms?.operatorTenant ?? 'summit-internal' }, app.log)
+    : undefined;
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    selfMetering?.observe(request, reply);
+  });
+  const closeStepMs = options.closeStepMs ?? DEFAULT_CLOSE_STEP_MS;
+  if (selfMetering) app.addHook('onClose', () => closeWithin('self-metering flush', closeStepMs, () => selfMetering.close(), app.log));
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(apiError.statusCode).send(errorBody(apiError));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ code: 'NOT_FOUND', message: `There is no ${request.method} ${request.url}.` }),
+  );
+  refuseNonFiniteNumbers(app);
+
+  const env = options.policy?.env ?? DEFAULT_ENV;
+  const region = options.policy?.region ?? DEFAULT_REGION;
+  const engine = new PolicyEngine(loadPolicyBundle(options.policy?.dir));
+  const keyring = options.ledger?.keyring ?? (options.ledger?.keysDir ? await Keyring.open(options.ledger.keysDir, LEDGER_KEY_NAME) : Keyring.inMemory(LEDGER_KEY_NAME));
+  const decisions = new DecisionLog(options.warehouse, app.log);
+  const recovered = await decisions.recoverFromReceipts(engine.bundle.name);
+  if (recovered > 0) app.log.warn({ recovered }, 'decisions cited by receipts but missing from the decision log (a kill before their batch was written) were restored from the receipts');
+  const ledger = new LedgerStore(options.warehouse, keyring, app.log);
+  const entities = new EntityStore(options.warehouse, region);
+  const approvals = new ApprovalStore(options.warehouse);
+  const evidence = new EvidenceStore(options.warehouse);
+  app.addHook('onClose', async () => {
+    await Promise.all([
+      closeWithin('decision log flush', closeStepMs, () => decisions.close(), app.log),
+      closeWithin('ledger flush', closeStepMs, () => ledger.close(), app.log),
+    ]);
+  });
+  app.decorate('decisionLog', decisions);
+  app.decorate('ledgerStore', ledger);
+  const policyGate = new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env });
+  app.decorate('policyGate', policyGate);
+  app.decorate('routeInventory', registerPolicyGate(app, policyGate));
+
+  const publisher = options.publishTo ? new KafkaEventPublisher(options.publishTo.brokers, options.publishTo.topic) : undefined;
+  if (publisher) app.addHook('onClose', () => closeWithin('Kafka publisher close', closeStepMs, () => publisher.close(), app.log));
+  // The events routes read bodies by CloudEvents content mode (binary mode takes any Content-Type): their own parser, in their own scope.
+  void app.register(async (scope) => {
+    registerEventBodyParser(scope, jsonParser);
+    eventRoutes(scope, {
+      warehouse: options.warehouse,
+      pipeline,
+      publisher,
+      metrics,
+      maxBatchEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
+    });
+  });
+  quarantineRoutes(app, { warehouse: options.warehouse });
+  usageRoutes(app, { warehouse: options.warehouse, modelsDir: options.transforms?.modelsDir ?? 'models' });
+  transformRoutes(app, {
+    warehouse: options.warehouse,
+    modelsDir: options.transforms?.modelsDir ?? 'models',
+    targetDir: options.transforms?.targetDir ?? 'target',
+    operatorTenant: options.transforms?.operatorTenant ?? 'summit-internal',
+    gate: options.transforms?.gate ?? new BuildGate(),
+    lineageSink: options.transforms?.lineageSink,
+  });
+  lineageRoutes(app, { warehouse: options.warehouse });
+  finopsRoutes(app, { warehouse: options.warehouse, operatorTenant: options.transforms?.operatorTenant ?? 'summit-internal' });
+  billUploadRoutes(app, { warehouse: options.warehouse, ...options.billUploads });
+  economicsRoutes(app, { warehouse: options.warehouse, modelsDir: options.transforms?.modelsDir ?? 'models' });
+  invoiceRoutes(app, { warehouse: options.warehouse, webhook: options.invoiceWebhook });
+  operationsRoutes(app, { warehouse: options.warehouse, metrics });
+  reportRoutes(app, { warehouse: options.warehouse });
+  policyRoutes(app, { engine, decisions, region });
+  entityRoutes(app, { entities, region });
+  graphRoutes(app, { entities });
+  approvalRoutes(app, { entities, approvals, evidence });
+  provenanceRoutes(app, { ledger, evidence, region });
+
+  if (options.kafka) {
+    const consumer = new KafkaIngestConsumer(pipeline, {
+      ...options.kafka,
+      onBatch: (report) => metrics.observeKafkaBatch(report),
+      onRetry: (error, attempt, waitMs) => app.log.warn({ err: error, attempt, waitMs }, 'warehouse write failed; retrying the Kafka batch'),
+    });
+    // Joining the group can wait for a crashed member's session to expire: serve HTTP meanwhile.
+    app.addHook('onReady', async () => {
+      consumer.start().catch((error: unknown) => app.log.error({ err: error }, 'the Kafka consumer could not start'));
+    });
+    app.addHook('onClose', () => closeWithin('Kafka consumer stop', closeStepMs, () => consumer.stop(), app.log));
+  }
+  return app;
+}

@@ -1,0 +1,72 @@
+import { createRequire } from 'node:module';
+import type { Row } from '../../kernel/warehouse/index.ts';
+import { formatValue } from './formats.ts';
+
+/** The part of ECharts' API server-side rendering uses (its typings are `export =`, which ESM TypeScript cannot import). */
+interface SsrChart {
+  setOption(option: object): void;
+  renderToSVGString(): string;
+  dispose(): void;
+}
+const { init } = createRequire(import.meta.url)('echarts') as {
+  init(dom: null, theme: null, options: { renderer: 'svg'; ssr: true; width: number; height: number }): SsrChart;
+};
+
+export type ChartKind = 'line' | 'bar' | 'area';
+
+export interface ChartSpec {
+  kind: ChartKind;
+  rows: Row[];
+  x: string;
+  /** One or more value columns (`y=cost` or `y={[cost, revenue]}` → "cost, revenue"). */
+  y: string[];
+  /** A column whose values split the rows into series. */
+  series?: string;
+  /** Bars: stacked (default) or grouped. */
+  type?: 'stacked' | 'grouped';
+  title?: string;
+}
+
+const WIDTH = 760;
+const HEIGHT = 320;
+
+/** A chart as an SVG string, rendered server-side by Apache ECharts: the page needs no script to show it. */
+export function renderChart(spec: ChartSpec): string {
+  const xs = [...new Set(spec.rows.map((row) => formatValue(row[spec.x], undefined)))];
+  const series = seriesOf(spec, xs);
+  const chart = init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height: HEIGHT });
+  try {
+    chart.setOption({
+      animation: false,
+      title: spec.title ? { text: spec.title, left: 0, textStyle: { fontSize: 14 } } : undefined,
+      legend: series.length > 1 ? { bottom: 0, type: 'scroll' } : undefined,
+      grid: { left: 64, right: 16, top: spec.title ? 40 : 16, bottom: series.length > 1 ? 48 : 32, containLabel: true },
+      tooltip: { trigger: 'axis' },
+      // Every category labelled while they fit; slanted when there are many.
+      xAxis: { type: 'category', data: xs, boundaryGap: spec.kind === 'bar', axisLabel: xs.length <= 31 ? { interval: 0, rotate: xs.length > 8 ? 35 : 0 } : {} },
+      yAxis: { type: 'value' },
+      series: series.map((s) => ({
+        name: s.name,
+        type: spec.kind === 'bar' ? 'bar' : 'line',
+        data: s.data,
+        stack: spec.kind === 'area' || (spec.kind === 'bar' && spec.type !== 'grouped') ? 'total' : undefined,
+        areaStyle: spec.kind === 'area' ? {} : undefined,
+        showSymbol: spec.kind === 'line',
+      })),
+    });
+    return chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+  }
+}
+
+function seriesOf(spec: ChartSpec, xs: string[]): { name: string; data: (number | null)[] }[] {
+  const at = (rows: Row[], column: string) =>
+    xs.map((x) => {
+      const values = rows.filter((row) => formatValue(row[spec.x], undefined) === x).map((row) => Number(row[column] ?? 0));
+      return values.length ? values.reduce((a, b) => a + b, 0) : null;
+    });
+  if (!spec.series) return spec.y.map((column) => ({ name: column, data: at(spec.rows, column) }));
+  const names = [...new Set(spec.rows.map((row) => String(row[spec.series!] ?? '')))];
+  return names.map((name) => ({ name: name || '(none)', data: at(spec.rows.filter((row) => String(row[spec.series!] ?? '') === name), spec.y[0]!) }));
+}

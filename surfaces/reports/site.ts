@@ -1,0 +1,59 @@
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, posix, relative } from 'node:path';
+import { toCsv } from '../../platform/ingest/index.ts';
+import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import { parsePage, type ReportPage } from './page-file.ts';
+import { renderPage, type RenderContext } from './render-page.ts';
+
+export const PAGES_DIR = new URL('./pages/', import.meta.url).pathname;
+
+/** Every page under `dir` (`*.md`, any depth), by slug. */
+export async function loadPages(dir = PAGES_DIR): Promise<Map<string, ReportPage>> {
+  const pages = new Map<string, ReportPage>();
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.md')) continue;
+    const path = join(entry.parentPath, entry.name);
+    const slug = relative(dir, path).replace(/\.md$/, '').split('\\').join('/');
+    pages.set(slug, parsePage(slug, await readFile(path, 'utf8'), relative(process.cwd(), path)));
+  }
+  return new Map([...pages].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+export function navigation(pages: Map<string, ReportPage>): Map<string, string> {
+  return new Map([...pages].map(([slug, page]) => [slug, page.title]));
+}
+
+export interface SiteReport {
+  pages: { slug: string; file: string; seconds: number; problems: string[] }[];
+}
+
+/**
+ * A static site: one HTML file per page (charts inline as SVG, no script, no
+ * network needed to view it) and each query's rows as CSV beside it.
+ */
+export async function buildSite(warehouse: Warehouse, tenant: string, outDir: string, pages?: Map<string, ReportPage>): Promise<SiteReport> {
+  const all = pages ?? (await loadPages());
+  const nav = navigation(all);
+  const report: SiteReport = { pages: [] };
+  for (const [slug, page] of all) {
+    const started = performance.now();
+    const from = posix.dirname(slug);
+    const context: RenderContext = {
+      warehouse,
+      tenant,
+      nav,
+      href: (to) => `${posix.relative(from, to)}.html`,
+      csvHref: (to, query) => `${posix.relative(from, `${to}/${query}`)}.csv`,
+    };
+    const rendered = await renderPage(page, context);
+    const file = join(outDir, `${slug}.html`);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, rendered.html);
+    for (const [query, rows] of rendered.results) {
+      await mkdir(join(outDir, slug), { recursive: true });
+      await writeFile(join(outDir, slug, `${query}.csv`), toCsv(rows));
+    }
+    report.pages.push({ slug, file, seconds: (performance.now() - started) / 1000, problems: rendered.problems });
+  }
+  return report;
+}
