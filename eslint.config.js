@@ -1,5 +1,7 @@
 import js from '@eslint/js';
+import boundaries from 'eslint-plugin-boundaries';
 import tseslint from 'typescript-eslint';
+import { LAYER_ELEMENTS, LAYER_RULES, ENTRY_POINT_RULES, HTTP_FREE_FILES } from './dev/layers.js';
 
 export default tseslint.config(
   // clients/typescript/schema.ts is generated (npm run clients:generate): typechecked, not linted.
@@ -14,7 +16,26 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/companyos.js'],
+    files: ['bin/companyos.js', 'dev/layers.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  // The layers (README "Layout"): kernel ← platform ← packs ← surfaces; a folder is entered by its index.ts.
+  {
+    files: ['**/*.ts'],
+    plugins: { boundaries },
+    settings: {
+      'boundaries/elements': LAYER_ELEMENTS,
+      'boundaries/include': ['**/*.ts'],
+    },
+    rules: {
+      'boundaries/element-types': ['error', { default: 'disallow', rules: LAYER_RULES }],
+      'boundaries/entry-point': ['error', { default: 'allow', rules: ENTRY_POINT_RULES }],
+    },
+  },
+  // Below the HTTP surface nothing speaks HTTP: services throw domain errors; a pack's http/ folder is its piece of the surface.
+  {
+    files: HTTP_FREE_FILES.files,
+    ignores: HTTP_FREE_FILES.ignores,
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['fastify', '@fastify/*', 'light-my-request'], message: 'Only surfaces/ and a pack\'s http/ folder speak HTTP; throw a DomainError (kernel/errors) instead.' }] }] },
   },
 );

@@ -6,6 +6,7 @@ import { useApi } from './support/api.ts';
 import { TEST_ENGINES, useWarehouse } from './support/engines.ts';
 import { MODELS, OPERATOR } from './support/finops.ts';
 import { buildProject } from '../platform/transforms/index.ts';
+import { MODEL_GENERATORS } from '../packs/index.ts';
 
 const MESSY = fileURLToPath(new URL('./data/messy-bills/', import.meta.url));
 const TARGET = '/tmp/companyos-messy-bills-target';
@@ -137,7 +138,7 @@ describe.each(TEST_ENGINES)('a messy real-world bill on %s', (engine) => {
   it('reconciles each invoice: direct + shared + unallocated equals the file\'s own total to the last stored digit', async () => {
     await upload('focus-messy.csv');
     await upload('aws-cur-messy.csv');
-    await buildProject(db.warehouse, { modelsDir: MODELS, targetDir: TARGET, select: ['+tag:finops'], tenant: OPERATOR, trigger: 'api' });
+    await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: MODELS, targetDir: TARGET, select: ['+tag:finops'], tenant: OPERATOR, trigger: 'api' });
     const reply = await server.api.app.inject({ url: '/v1/finops/reconciliation', headers: { authorization: `Bearer ${await server.api.token(OPERATOR, 'operator')}` } });
     expect(reply.statusCode, reply.body).toBe(200);
     const invoices = reply.json().invoices as Record<string, string>[];

@@ -18,11 +18,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_WEBHOOK, generateInvoices, readMargins, readTenantCost, simulatePricing } from '../../surfaces/http/index.ts';
-import { importBillFile, TENANT_ZERO } from '../../platform/ingest/index.ts';
-import { buildProject, loadPricing } from '../../platform/transforms/index.ts';
+import { importBillFile } from '../../packs/finops/index.ts';
+import { TENANT_ZERO } from '../../platform/tenancy/index.ts';
+import { buildProject } from '../../platform/transforms/index.ts';
+import { loadPricing } from '../../packs/finops/index.ts';
 import { DuckDBWarehouse, EVENT_COLUMNS, type SqlValue, type Warehouse } from '../../kernel/warehouse/index.ts';
 import { percentiles, timed } from '../lib/stats.ts';
 import { onScratchWarehouse, parseEngines } from '../lib/targets.ts';
+import { MODEL_GENERATORS } from '../../packs/index.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -120,7 +123,7 @@ try {
       const [report, importSeconds] = await timed(() => importBillFile(warehouse, bill, { tenant: TENANT_ZERO }));
       if (report.rows_loaded !== ROWS) throw new Error(`imported ${report.rows_loaded} of ${ROWS} rows`);
       const [build, buildSeconds] = await timed(() =>
-        buildProject(warehouse, { modelsDir: 'models', targetDir: `${dataDir}/target`, select: ['+tag:finops'], tenant: TENANT_ZERO, trigger: 'cli' }),
+        buildProject(warehouse, { generators: MODEL_GENERATORS, modelsDir: 'models', targetDir: `${dataDir}/target`, select: ['+tag:finops'], tenant: TENANT_ZERO, trigger: 'cli' }),
       );
       const failed = build.results.filter((r) => r.status !== 'success');
       if (failed.length) throw new Error(`build failed: ${failed.map((r) => `${r.model}: ${r.message}`).join('; ')}`);

@@ -1,4 +1,4 @@
-import { TENANT_ZERO_TYPES } from '../../platform/ingest/index.ts';
+import { TENANT_ZERO_TYPES } from '../../packs/metering/index.ts';
 
 /** Metering events shaped like real ones (~330 bytes each), deterministic per index. */
 export function benchmarkEvent(i: number, tenant: string) {

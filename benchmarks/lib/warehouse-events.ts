@@ -1,4 +1,5 @@
-import { TENANT_ZERO, TENANT_ZERO_TYPES } from '../../platform/ingest/index.ts';
+import { TENANT_ZERO } from '../../platform/tenancy/index.ts';
+import { TENANT_ZERO_TYPES } from '../../packs/metering/index.ts';
 import { EVENT_COLUMNS, type SqlValue, type Warehouse } from '../../kernel/warehouse/index.ts';
 
 const CHUNK = 50_000;

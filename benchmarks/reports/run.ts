@@ -14,7 +14,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_SIMULATION, importBillFile, IngestPipeline, simulate, simulatedBillCsv, TENANT_ZERO, tenantZeroWeek } from '../../platform/ingest/index.ts';
+import { IngestPipeline } from '../../platform/ingest/index.ts';
+import { DEFAULT_SIMULATION, importBillFile, simulate, simulatedBillCsv } from '../../packs/finops/index.ts';
+import { TENANT_ZERO } from '../../platform/tenancy/index.ts';
+import { tenantZeroWeek } from '../../packs/metering/index.ts';
 import { renderPage, runQueries } from '../../surfaces/reports/render-page.ts';
 import { loadPages, navigation } from '../../surfaces/reports/site.ts';
 import { buildProject } from '../../platform/transforms/index.ts';
@@ -22,6 +25,7 @@ import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import { percentiles } from '../lib/stats.ts';
 import { onScratchWarehouse } from '../lib/targets.ts';
 import { loadBenchEvents } from '../lib/warehouse-events.ts';
+import { MODEL_GENERATORS } from '../../packs/index.ts';
 
 const { values: args } = parseArgs({
   options: { events: { type: 'string', default: '10000000' }, tenants: { type: 'string', default: '100' }, runs: { type: 'string', default: '5' } },
@@ -44,7 +48,7 @@ async function importSimulatedBill(warehouse: Warehouse, tenants: number): Promi
 }
 
 async function measure(label: string, warehouse: Warehouse, dataDir: string): Promise<string[]> {
-  const built = await buildProject(warehouse, { modelsDir: 'models', targetDir: join(dataDir, 'target'), tenant: TENANT_ZERO, trigger: 'cli' });
+  const built = await buildProject(warehouse, { generators: MODEL_GENERATORS, modelsDir: 'models', targetDir: join(dataDir, 'target'), tenant: TENANT_ZERO, trigger: 'cli' });
   const failed = built.results.filter((r) => r.status !== 'success');
   if (failed.length) throw new Error(`build failed: ${failed.map((r) => `${r.model}: ${r.message}`).join('; ')}`);
   const pages = await loadPages();

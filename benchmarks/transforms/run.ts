@@ -9,11 +9,12 @@
  * least work any build must do.
  */
 import { parseArgs } from 'node:util';
-import { TENANT_ZERO } from '../../platform/ingest/index.ts';
+import { TENANT_ZERO } from '../../platform/tenancy/index.ts';
 import { buildProject } from '../../platform/transforms/index.ts';
 import { loadBenchEvents } from '../lib/warehouse-events.ts';
 import { timed } from '../lib/stats.ts';
 import { onScratchWarehouse, parseEngines } from '../lib/targets.ts';
+import { MODEL_GENERATORS } from '../../packs/index.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,7 +40,7 @@ for (const engine of parseEngines(args.warehouse!)) {
     const loadSeconds = await load(warehouse, 0, N, new Date(START + MONTH_MS));
     const [, scan] = await timed(() => warehouse.query('SELECT type, tenant_id, count(*) AS n FROM events GROUP BY type, tenant_id'));
     const build = (fullRefresh: boolean) =>
-      timed(() => buildProject(warehouse, { modelsDir: 'models', targetDir: `${dataDir}/target`, fullRefresh, tenant: TENANT_ZERO, trigger: 'cli' }));
+      timed(() => buildProject(warehouse, { generators: MODEL_GENERATORS, modelsDir: 'models', targetDir: `${dataDir}/target`, fullRefresh, tenant: TENANT_ZERO, trigger: 'cli' }));
     const [full, fullSeconds] = await build(true);
     const failed = full.results.filter((r) => r.status !== 'success');
     if (failed.length) throw new Error(`full build failed: ${failed.map((r) => `${r.model}: ${r.message}`).join('; ')}`);

@@ -1,7 +1,9 @@
+import { MODEL_GENERATORS } from '../index.ts';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { IngestPipeline, tenantZeroWeek } from '../../platform/ingest/index.ts';
+import { IngestPipeline } from '../../platform/ingest/index.ts';
+import { tenantZeroWeek } from './index.ts';
 import type { CloudEvent } from '../../kernel/schemas/index.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { expectedMeterRows, meterRowLines } from '../../test/support/meter-oracle.ts';
@@ -20,7 +22,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
     const week = tenantZeroWeek(new Date('2026-11-22T10:00:00Z')).slice(0, 4000);
     const otherTenant = week.slice(0, 400).map((e) => ({ ...e, tenantid: 'acme' }));
     await pipeline.ingest([...week, ...otherTenant], { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T10:00:00Z') });
-    const project = await compileProject(MODELS, RAW_SOURCES);
+    const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
     const { meters } = parseMeters('meters.yaml', await readFile(`${MODELS}meters.yaml`, 'utf8'));
     expect(new Set(meters.map((m) => m.aggregation))).toEqual(new Set(AGGREGATIONS));
 

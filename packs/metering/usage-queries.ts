@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DECIMAL_AGGREGATIONS, meterModelName, parseMeters, type Meter } from '../../platform/transforms/index.ts';
+import { DECIMAL_AGGREGATIONS, meterModelName, parseMeters, type Meter } from './index.ts';
 import { TIME_UNITS, type TimeUnit, type Warehouse } from '../../kernel/warehouse/index.ts';
-import { ApiError } from '../../surfaces/http/kit/errors.ts';
+import { DomainError } from '../../kernel/errors/index.ts';
 import { Where } from '../../platform/tenancy/where.ts';
 
 export interface UsageQuery {
@@ -29,19 +29,19 @@ const AGGREGATE_AGAIN = { COUNT: 'sum(value)', SUM: 'sum(value)', MAX: 'max(valu
 export async function readUsage(warehouse: Warehouse, modelsDir: string, tenant: string, query: UsageQuery): Promise<UsageReport> {
   const { meters } = parseMeters('meters.yaml', await readFile(join(modelsDir, 'meters.yaml'), 'utf8').catch(() => 'meters: []'));
   const meter = meters.find((m) => m.name === query.meter);
-  if (!meter) throw new ApiError('METER_UNKNOWN', `Known meters: ${meters.map((m) => m.name).join(', ') || 'none'}.`);
+  if (!meter) throw new DomainError('METER_UNKNOWN', `Known meters: ${meters.map((m) => m.name).join(', ') || 'none'}.`);
   const unknown = query.groupBy.filter((d) => !meter.groupBy.includes(d));
-  if (unknown.length) throw new ApiError('QUERY_INVALID', `${meter.name} is grouped by ${meter.groupBy.join(', ') || 'nothing'}; not by ${unknown.join(', ')}.`);
+  if (unknown.length) throw new DomainError('QUERY_INVALID', `${meter.name} is grouped by ${meter.groupBy.join(', ') || 'nothing'}; not by ${unknown.join(', ')}.`);
   const window = query.window ?? meter.window;
   if (TIME_UNITS.indexOf(window) < TIME_UNITS.indexOf(meter.window)) {
-    throw new ApiError('QUERY_INVALID', `${meter.name} is metered per ${meter.window}; it cannot be read per ${window}.`);
+    throw new DomainError('QUERY_INVALID', `${meter.name} is metered per ${meter.window}; it cannot be read per ${window}.`);
   }
   const again = AGGREGATE_AGAIN[meter.aggregation];
   if (!again && (window !== meter.window || query.groupBy.length !== meter.groupBy.length)) {
-    throw new ApiError('QUERY_INVALID', `${meter.name} counts distinct values, which do not add up: read it per ${meter.window} with every dimension.`);
+    throw new DomainError('QUERY_INVALID', `${meter.name} counts distinct values, which do not add up: read it per ${meter.window} with every dimension.`);
   }
   const table = meterModelName(meter);
-  if (!(await warehouse.hasRelation(table))) throw new ApiError('METER_NOT_BUILT', `Run \`companyos build -s +tag:meters\` first.`);
+  if (!(await warehouse.hasRelation(table))) throw new DomainError('METER_NOT_BUILT', `Run \`companyos build -s +tag:meters\` first.`);
 
   const bucket = window === meter.window ? 'window_start' : warehouse.dialect.timeWindow(window, 'window_start');
   const dims = query.groupBy.map((d) => `dim_${d}`);

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { flowRoutes } from '../../surfaces/http/self-metering.ts';
+import { flowRoutes } from '../../platform/metrics/flows.ts';
 import { SloError, type Slo } from './openslo.ts';
 
 /** Multiwindow, multi-burn-rate alerts (FORMATS.md): both windows must burn faster than the factor. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IngestPipeline } from '../../platform/ingest/index.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { buildProject } from '../../platform/transforms/build-project.ts';
+import { MODEL_GENERATORS } from '../index.ts';
 
 const LATEST = Date.parse('2026-11-20T12:00:00Z');
 const MINUTE = 60_000;
@@ -43,7 +44,7 @@ describe.each(TEST_ENGINES)('SLO models on %s', (engine) => {
     ];
     const result = await new IngestPipeline(db.warehouse).ingest(events, { channel: 'http', submitter: 'summit-internal' });
     expect(result.accepted).toBe(events.length);
-    const report = await buildProject(db.warehouse, { modelsDir: 'models', targetDir: `${db.harness.dataDir}/target`, select: ['+slo_status'], tenant: 'summit-internal', trigger: 'cli' });
+    const report = await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: 'models', targetDir: `${db.harness.dataDir}/target`, select: ['+slo_status'], tenant: 'summit-internal', trigger: 'cli' });
     expect(report.results.filter((r) => r.status !== 'success').map((r) => `${r.model}: ${r.message}`)).toEqual([]);
 
     const rows = await db.warehouse.query('SELECT * FROM slo_status ORDER BY tenant_id, slo');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildServer, TokenAuthority } from '../../surfaces/http/index.ts';
-import { flowRoutes } from '../../surfaces/http/self-metering.ts';
+import { flowRoutes } from '../../platform/metrics/flows.ts';
 import { findPromtool } from '../../dev/promtool.ts';
 import { DuckDBWarehouse, migrateWarehouse } from '../../kernel/warehouse/index.ts';
 import { loadSlos, parseSlo, SloError } from './openslo.ts';

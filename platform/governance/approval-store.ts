@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
-import { ApiError } from '../../surfaces/http/kit/errors.ts';
+import { DomainError } from '../../kernel/errors/index.ts';
 
 /** Why a destructive action may go ahead: every approval names one. */
 export const RATIONALE_CATEGORIES = ['decommission', 'incident', 'compliance', 'customer-request', 'security', 'data-retention'] as const;
@@ -45,10 +45,10 @@ export function parseRationale(value: unknown): Rationale {
   if (typeof value === 'string') [category, text] = value.split(/:\s*(.*)/s);
   else if (value && typeof value === 'object') ({ category, text } = value as Record<string, unknown>);
   if (!RATIONALE_CATEGORIES.includes(category as RationaleCategory)) {
-    throw new ApiError('RATIONALE_INVALID', `The category must be one of ${RATIONALE_CATEGORIES.join(', ')}; got ${JSON.stringify(category ?? null)}.`);
+    throw new DomainError('RATIONALE_INVALID', `The category must be one of ${RATIONALE_CATEGORIES.join(', ')}; got ${JSON.stringify(category ?? null)}.`);
   }
   if (typeof text !== 'string' || text.trim().length < 3 || text.length > 2000) {
-    throw new ApiError('RATIONALE_INVALID', 'Say why in 3–2000 characters: {"category": "…", "text": "…"} or "category: text".');
+    throw new DomainError('RATIONALE_INVALID', 'Say why in 3–2000 characters: {"category": "…", "text": "…"} or "category: text".');
   }
   return { category: category as RationaleCategory, text: text.trim() };
 }

@@ -1,5 +1,5 @@
 import { NAMESPACE } from '../../kernel/policies/engine.ts';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../../kernel/log/index.ts';
 import type { SqlValue, Warehouse } from '../../kernel/warehouse/index.ts';
 import { BufferedWriter } from '../../kernel/warehouse/buffered-writer.ts';
 
@@ -54,7 +54,7 @@ export class DecisionLog {
   constructor(
     private readonly warehouse: Warehouse,
     /** Where write failures are reported (also used by the gate for its own). */
-    readonly log: Pick<FastifyBaseLogger, 'error'>,
+    readonly log: Pick<Logger, 'error'>,
     flushAfterMs = 200,
   ) {
     this.writer = new BufferedWriter(

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
-import { ApiError } from '../../surfaces/http/kit/errors.ts';
+import { DomainError } from '../../kernel/errors/index.ts';
 
 export interface EvidenceItem {
   id: string;
@@ -29,24 +29,24 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** Checks `POST /v1/provenance/evidence` items: a hash, or content to hash (then the hash given must match it). */
 export function checkEvidenceItems(items: unknown): Omit<EvidenceItem, 'id'>[] {
-  if (!Array.isArray(items) || items.length === 0 || items.length > 100) throw new ApiError('EVIDENCE_INVALID', 'Send 1–100 items.');
+  if (!Array.isArray(items) || items.length === 0 || items.length > 100) throw new DomainError('EVIDENCE_INVALID', 'Send 1–100 items.');
   return items.map((value, index) => {
     const item = value as Record<string, unknown>;
     const where = `items[${index}]`;
-    if (item?.kind !== 'file' && item?.kind !== 'transcript') throw new ApiError('EVIDENCE_INVALID', `${where}.kind must be "file" or "transcript".`);
-    if (typeof item.name !== 'string' || item.name.length === 0 || item.name.length > 500) throw new ApiError('EVIDENCE_INVALID', `${where}.name must be 1–500 characters.`);
+    if (item?.kind !== 'file' && item?.kind !== 'transcript') throw new DomainError('EVIDENCE_INVALID', `${where}.kind must be "file" or "transcript".`);
+    if (typeof item.name !== 'string' || item.name.length === 0 || item.name.length > 500) throw new DomainError('EVIDENCE_INVALID', `${where}.name must be 1–500 characters.`);
     let sha256 = typeof item.sha256 === 'string' ? item.sha256.toLowerCase() : undefined;
     let sizeBytes: number | undefined;
     if (item.content !== undefined) {
-      if (typeof item.content !== 'string') throw new ApiError('EVIDENCE_INVALID', `${where}.content must be base64 text.`);
+      if (typeof item.content !== 'string') throw new DomainError('EVIDENCE_INVALID', `${where}.content must be base64 text.`);
       const bytes = Buffer.from(item.content, 'base64');
-      if (bytes.length > MAX_CONTENT_BYTES) throw new ApiError('EVIDENCE_INVALID', `${where}.content is over ${MAX_CONTENT_BYTES} bytes; send its sha256 only.`);
+      if (bytes.length > MAX_CONTENT_BYTES) throw new DomainError('EVIDENCE_INVALID', `${where}.content is over ${MAX_CONTENT_BYTES} bytes; send its sha256 only.`);
       const actual = createHash('sha256').update(bytes).digest('hex');
-      if (sha256 && sha256 !== actual) throw new ApiError('EVIDENCE_INVALID', `${where}.sha256 is not the hash of its content (${actual}).`);
+      if (sha256 && sha256 !== actual) throw new DomainError('EVIDENCE_INVALID', `${where}.sha256 is not the hash of its content (${actual}).`);
       sha256 = actual;
       sizeBytes = bytes.length;
     }
-    if (!sha256 || !SHA256_HEX.test(sha256)) throw new ApiError('EVIDENCE_INVALID', `${where}.sha256 must be 64 hex digits (or send content).`);
+    if (!sha256 || !SHA256_HEX.test(sha256)) throw new DomainError('EVIDENCE_INVALID', `${where}.sha256 must be 64 hex digits (or send content).`);
     return { kind: item.kind, name: item.name, sha256, sizeBytes, content: typeof item.content === 'string' ? item.content : undefined };
   });
 }

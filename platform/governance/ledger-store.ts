@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../../kernel/log/index.ts';
 import { hashLeaf, MerkleTree, signCheckpoint, type Keyring } from '../../kernel/ledger/index.ts';
 import type { SqlValue, Warehouse } from '../../kernel/warehouse/index.ts';
 
@@ -52,7 +52,7 @@ export class LedgerStore {
   constructor(
     private readonly warehouse: Warehouse,
     readonly keyring: Keyring,
-    private readonly log: Pick<FastifyBaseLogger, 'error'> = console,
+    private readonly log: Pick<Logger, 'error'> = console,
     private readonly originPrefix = 'companyos.dev/ledger',
   ) {}
 

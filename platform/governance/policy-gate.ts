@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../../kernel/log/index.ts';
 import type { IngestPipeline } from '../ingest/index.ts';
 import { DUAL_CONTROL_ACTIONS, NAMESPACE, newDecisionId, type Decision, type DecisionContext, type PolicyAction, type PolicyEngine, type ResourceAttributes } from '../../kernel/policies/engine.ts';
 import type { Principal } from '../identity/auth.ts';
 import type { Approval, ApprovalStore } from './approval-store.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
-import { ApiError } from '../../surfaces/http/kit/errors.ts';
+import { DomainError } from '../../kernel/errors/index.ts';
 import type { PlatformMetrics } from '../metrics/metrics.ts';
 import type { EvidenceStore } from './evidence-store.ts';
 import type { LedgerStore } from './ledger-store.ts';
 import { appendReceipt } from './receipt-writer.ts';
 import type { DecisionLog } from './decision-log.ts';
-import type { Authorization, ReceiptDraft } from './route-policy.ts';
+import type { Authorization, ReceiptDraft } from './authorization.ts';
 
 export interface GateDeps {
   engine: PolicyEngine;
@@ -87,7 +87,7 @@ export class PolicyGate {
   }
 
   /** A denial as the caller sees it, after recording the attempt as a policy-violation event in the caller's tenant. */
-  async refuse(principal: Principal, verdict: Verdict, action: string, resource: ResourceAttributes, asked: Asked): Promise<ApiError> {
+  async refuse(principal: Principal, verdict: Verdict, action: string, resource: ResourceAttributes, asked: Asked): Promise<DomainError> {
     const { deps } = this;
     try {
       await deps.pipeline.ingest(
@@ -112,9 +112,9 @@ export class PolicyGate {
       deps.decisions.log.error({ err: error, decision: verdict.decisionId }, 'could not record the policy violation event');
     }
     const fields = { decision_id: verdict.decisionId, reasons: verdict.decision.reasons };
-    if (verdict.decision.reasons.includes('no-self-approval')) return new ApiError('SELF_APPROVAL_REFUSED', `${verdict.principalId} asked for it.`, fields);
+    if (verdict.decision.reasons.includes('no-self-approval')) return new DomainError('SELF_APPROVAL_REFUSED', `${verdict.principalId} asked for it.`, fields);
     const why = verdict.decision.reasons.length > 0 ? `forbidden by ${verdict.decision.reasons.join(', ')}` : 'no policy permits it';
-    return new ApiError('POLICY_DENIED', `${verdict.principalId} may not ${action} ${resource.kind} ${resource.id}: ${why}.`, fields);
+    return new DomainError('POLICY_DENIED', `${verdict.principalId} may not ${action} ${resource.kind} ${resource.id}: ${why}.`, fields);
   }
 
   /** The authorization a handler acts under, and a receipt draft (with the approval's evidence) when the action is privileged. */
@@ -139,7 +139,7 @@ export class PolicyGate {
    * Marks an approval used by the receipted action `receiptId`: it allows one execution. A failure is
    * logged, not thrown: the action and its receipt stand either way.
    */
-  async consumeApproval(tenant: string, approval: Approval, receiptId: string, log: Pick<FastifyBaseLogger, 'error'>): Promise<void> {
+  async consumeApproval(tenant: string, approval: Approval, receiptId: string, log: Pick<Logger, 'error'>): Promise<void> {
     try {
       await this.deps.approvals.consume(tenant, approval);
     } catch (error) {
@@ -164,7 +164,7 @@ export class PolicyGate {
     try {
       await this.receipt(principal.tenant, action, gate, draft!, JSON.stringify({ command: what, request }));
     } catch (error) {
-      throw new ApiError('RECEIPT_WRITE_FAILED', `Nothing was done (${(error as Error).message}).`);
+      throw new DomainError('RECEIPT_WRITE_FAILED', `Nothing was done (${(error as Error).message}).`);
     }
     const result = await act();
     if (verdict.approval) await this.consumeApproval(resource.tenant, verdict.approval, draft!.id, this.deps.decisions.log);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { buildReceipt } from '../../kernel/ledger/index.ts';
-import type { Authorization, ReceiptDraft } from './route-policy.ts';
+import type { Authorization, ReceiptDraft } from './authorization.ts';
 import type { LedgerStore } from './ledger-store.ts';
 
 export interface ReceiptFacts {

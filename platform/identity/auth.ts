@@ -1,5 +1,5 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { ApiError } from '../../surfaces/http/kit/errors.ts';
+import { DomainError } from '../../kernel/errors/index.ts';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration, TOKEN_CLOCK_SKEW_SECONDS } from './token-lifetime.ts';
 
 export const ROLES = ['admin', 'writer', 'reader', 'connector', 'operator', 'approver', 'auditor', 'partner'] as const;
@@ -71,26 +71,26 @@ export class TokenAuthority {
       .sign(this.key);
   }
 
-  /** The principal behind an `Authorization` header value, or an `ApiError`. */
+  /** The principal behind an `Authorization` header value, or an `DomainError`. */
   async verify(header: string | undefined): Promise<Principal> {
     const token = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
-    if (!token) throw new ApiError('AUTH_MISSING_TOKEN');
+    if (!token) throw new DomainError('AUTH_MISSING_TOKEN');
     const known = this.verified.get(token);
     if (known && known.expiresAt > Date.now()) return known.principal;
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
       const { tenant, roles, sub, env, region, exp, iat } = payload;
       if (typeof tenant !== 'string' || !Array.isArray(roles)) {
-        throw new ApiError('AUTH_INVALID_TOKEN', 'It has no tenant or roles claim.');
+        throw new DomainError('AUTH_INVALID_TOKEN', 'It has no tenant or roles claim.');
       }
-      if (typeof exp !== 'number') throw new ApiError('AUTH_TOKEN_NO_EXPIRY');
+      if (typeof exp !== 'number') throw new DomainError('AUTH_TOKEN_NO_EXPIRY');
       const now = Date.now() / 1000;
-      if (typeof iat === 'number' && iat > now + TOKEN_CLOCK_SKEW_SECONDS) throw new ApiError('AUTH_TOKEN_NOT_YET_VALID');
+      if (typeof iat === 'number' && iat > now + TOKEN_CLOCK_SKEW_SECONDS) throw new DomainError('AUTH_TOKEN_NOT_YET_VALID');
       if (exp - Math.min(iat ?? now, now) > this.maxTtlSeconds + TOKEN_CLOCK_SKEW_SECONDS) {
-        throw new ApiError('AUTH_TOKEN_TOO_LONG_LIVED', `This server accepts at most ${formatDuration(this.maxTtlSeconds)}.`);
+        throw new DomainError('AUTH_TOKEN_TOO_LONG_LIVED', `This server accepts at most ${formatDuration(this.maxTtlSeconds)}.`);
       }
       const known = roles.filter((r): r is Role => ROLES.includes(r));
-      if (!known.length) throw new ApiError('AUTH_TOKEN_NO_ROLES');
+      if (!known.length) throw new DomainError('AUTH_TOKEN_NO_ROLES');
       const principal: Principal = {
         tenant,
         roles: known,
@@ -101,9 +101,9 @@ export class TokenAuthority {
       this.remember(token, principal, exp * 1000);
       return principal;
     } catch (error) {
-      if (error instanceof ApiError) throw error;
-      if (error instanceof errors.JWTExpired) throw new ApiError('AUTH_TOKEN_EXPIRED');
-      throw new ApiError('AUTH_INVALID_TOKEN');
+      if (error instanceof DomainError) throw error;
+      if (error instanceof errors.JWTExpired) throw new DomainError('AUTH_TOKEN_EXPIRED');
+      throw new DomainError('AUTH_INVALID_TOKEN');
     }
   }
 

@@ -3,7 +3,6 @@ export type { Channel, IngestContext, IngestResult, Rejection } from './pipeline
 export { REJECTION_CODES, type RejectionCode } from './rejection-codes.ts';
 export { validateEvent } from './validate-event.ts';
 export { readEventFile, EventFileError, type EventFileBatch } from './event-file.ts';
-export { tenantZeroWeek, TENANT_ZERO, TENANT_ZERO_TYPES, SEED_POLICY_VERSION } from '../../packs/metering/seed/tenant-zero.ts';
 export { normalizeEvent } from './normalize-event.ts';
 export { parseNdjson, toNdjson } from './ndjson.ts';
 export { binaryModeEvent, isJsonMediaType, mediaTypeOf, type BinaryModeEvent } from './binary-mode.ts';
@@ -12,6 +11,4 @@ export { parseEventArray, parseEventText } from './event-json.ts';
 export { isValueRefusal } from './value-refusal.ts';
 export { KafkaIngestConsumer, DEFAULT_MAX_MESSAGE_BYTES, type KafkaConsumerOptions, type BatchReport } from './kafka/kafka-consumer.ts';
 export { KafkaEventPublisher } from './kafka/kafka-publisher.ts';
-export * from '../../packs/finops/bills/index.ts';
 export { toCsv } from './csv-writer.ts';
-export { simulate, simulatedBillCsv, DEFAULT_SIMULATION, FOCUS_HEADER, type Simulation, type SimulationOptions, type TrueCost } from '../../packs/finops/simulate/bill-simulator.ts';

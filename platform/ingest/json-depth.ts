@@ -1,9 +1,6 @@
-/**
- * How deep JSON may nest (objects and arrays, the outermost counting 1), for one
- * request body or one event. Deeper JSON is refused before anything recursive
- * (parsing hooks, schema validation, serialization) touches it.
- */
-export const MAX_JSON_DEPTH = 64;
+import { MAX_JSON_DEPTH } from '../../kernel/schemas/index.ts';
+
+export { MAX_JSON_DEPTH };
 
 const OPEN_OBJECT = 0x7b; // {
 const CLOSE_OBJECT = 0x7d; // }

@@ -1,4 +1,4 @@
-import { ApiError } from '../../surfaces/http/kit/errors.ts';
+import { DomainError } from '../../kernel/errors/index.ts';
 
 /** Opaque keyset cursor: the sort key of the last row of a page. */
 export function encodeCursor(key: readonly (string | number)[]): string {
@@ -14,5 +14,5 @@ export function decodeCursor(cursor: string, arity: number): (string | number)[]
   } catch {
     // fall through to the error below
   }
-  throw new ApiError('CURSOR_INVALID');
+  throw new DomainError('CURSOR_INVALID');
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import { manifest, relationNamespace, runResults, writeArtifacts, type ArtifactContext } from './artifacts.ts';
 import { compileProject, type CompiledProject } from './compile-project.ts';
+import type { ModelGenerator } from './model-generator.ts';
 import { LineageRecorder, type LineageSink } from './lineage/lineage-recorder.ts';
 import { PROJECT_NAME, RAW_SOURCES } from './raw-sources.ts';
 import { runProject, type ModelResult, type RunMode, type RunOptions } from './run-project.ts';
@@ -12,6 +13,8 @@ export type BuildTrigger = 'cli' | 'api' | 'schedule';
 
 export interface BuildRequest {
   modelsDir: string;
+  /** The packs' model generators (packs/index.ts: MODEL_GENERATORS). */
+  generators: readonly ModelGenerator[];
   targetDir: string;
   select?: string[];
   exclude?: string[];
@@ -45,7 +48,7 @@ const BUILD_RUN_COLUMNS = ['tenant_id', 'run_id', 'trigger', 'started_at', 'fini
  * what `companyos build | run | test | seed`, the build API and the schedule all do.
  */
 export async function buildProject(warehouse: Warehouse, request: BuildRequest): Promise<BuildReport> {
-  const project = request.project ?? (await compileProject(resolve(request.modelsDir), RAW_SOURCES));
+  const project = request.project ?? (await compileProject(resolve(request.modelsDir), RAW_SOURCES, request.generators));
   const mode = request.mode ?? 'build';
   const models = selectModels(project, request.select ?? [], request.exclude ?? []);
   const started = new Date();

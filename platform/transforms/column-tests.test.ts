@@ -1,3 +1,4 @@
+import { MODEL_GENERATORS } from '../../packs/index.ts';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -54,7 +55,7 @@ describe('generated SQL (goldens)', () => {
   });
 
   it.each(Object.keys(DIALECTS) as (keyof typeof DIALECTS)[])('renders a generated meter model (LATEST of a decimal) for %s', async (dialect) => {
-    const project = await compileProject(fileURLToPath(new URL('../../models/', import.meta.url)), RAW_SOURCES);
+    const project = await compileProject(fileURLToPath(new URL('../../models/', import.meta.url)), RAW_SOURCES, MODEL_GENERATORS);
     const model = project.models.get('meter_resource_storage_gb')!;
     const render = (isIncremental: boolean) => renderModel(model, { dialect: DIALECTS[dialect], project, isIncremental });
     expect(`${render(false)}\n-- incremental run:\n${render(true)}\n`).toBe(await golden(`meter_resource_storage_gb.${dialect}.sql`));

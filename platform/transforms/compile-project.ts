@@ -1,13 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { meterModel, parseMeters } from '../../packs/metering/meters.ts';
-import { allocationModels } from '../../packs/finops/models/allocation-models.ts';
-import { ALLOCATION_FILE, parseAllocationRules } from '../../packs/finops/models/allocation-rules.ts';
-import { economicsModels } from '../../packs/finops/models/economics-models.ts';
-import { parsePricing, PRICING_FILE } from '../../packs/finops/models/pricing-rules.ts';
+import type { ModelGenerator } from './model-generator.ts';
 import { parseModelFile, type ModelFile, type ModelProblem } from './model-file.ts';
 import { parseSeedFile } from './seeds/seed-file.ts';
-import { projectSloModels } from '../../packs/slo/slo-project.ts';
 
 /** Raw tables models may read with `{{ source('name', 'table') }}`. */
 export type Sources = Record<string, readonly string[]>;
@@ -31,39 +26,20 @@ export class CompileError extends Error {
 }
 
 /**
- * Reads every `.sql` model and `.csv` seed under `dir`, and as generated models the meters of
- * `dir/meters.yaml`, the cost attribution of `dir/finops/allocation.yaml`, the economics of `dir/finops/pricing.yaml`
- * and the SLOs `dir/slo.yaml` points at, and checks the graph: names, refs, sources, tests, cycles.
+ * Reads every `.sql` model and `.csv` seed under `dir`, and the models the packs' `generators`
+ * make of their declarations there (packs/index.ts: MODEL_GENERATORS), and checks the graph:
+ * names, refs, sources, tests, cycles.
  */
-export async function compileProject(dir: string, sources: Sources): Promise<CompiledProject> {
+export async function compileProject(dir: string, sources: Sources, generators: readonly ModelGenerator[] = []): Promise<CompiledProject> {
   const files = await projectFiles(dir);
   const problems: ModelProblem[] = [];
   const models = new Map<string, ModelFile>();
-  // YAML files that become generated models; each one's problems are reported with the rest.
-  const generators: [string, (path: string, text: string) => { models: ModelFile[]; problems: ModelProblem[] }][] = [
-    ['meters.yaml', (path, text) => {
-      const { meters, problems: found } = parseMeters(path, text);
-      return { models: meters.map((meter) => meterModel(meter, path)), problems: found };
-    }],
-    [ALLOCATION_FILE, (path, text) => {
-      const { rules, problems: found } = parseAllocationRules(path, text);
-      return { models: allocationModels(rules, path), problems: found };
-    }],
-    [PRICING_FILE, (path, text) => {
-      const { pricing, problems: found } = parsePricing(path, text);
-      return { models: economicsModels(pricing, path), problems: found };
-    }],
-  ];
-  for (const [file, generate] of generators) {
-    const text = await readFile(join(dir, file), 'utf8').catch(() => undefined);
-    if (text === undefined) continue;
-    const generated = generate(relative(process.cwd(), join(dir, file)), text);
+  // Each pack's generated models (meters, attribution, SLOs …); their problems are reported with the rest.
+  for (const generator of generators) {
+    const generated = await generator.generate(dir);
     problems.push(...generated.problems);
     for (const model of generated.models) models.set(model.name, model);
   }
-  const slo = await projectSloModels(dir);
-  problems.push(...slo.problems);
-  for (const model of slo.models) models.set(model.name, model);
   for (const file of files) {
     const path = relative(process.cwd(), file);
     const parse = file.endsWith('.csv') ? parseSeedFile : parseModelFile;

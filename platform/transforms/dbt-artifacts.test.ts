@@ -8,6 +8,7 @@ import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { cloudEvent } from '../../test/support/events.ts';
 import { officialSchema } from '../../test/support/official-schema.ts';
 import { buildProject } from './build-project.ts';
+import { MODEL_GENERATORS } from '../../packs/index.ts';
 
 const MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
 const RUNNABLE = fileURLToPath(new URL('./fixtures/runnable/', import.meta.url));
@@ -28,7 +29,7 @@ describe.each(TEST_ENGINES)('dbt artifacts of a real build on %s', (engine) => {
       { channel: 'file', submitter: 'acme' },
     );
     target = await mkdtemp(join(tmpdir(), 'companyos-artifacts-'));
-    await buildProject(db.warehouse, { modelsDir: MODELS, targetDir: target, tenant: 'acme', trigger: 'cli' });
+    await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: MODELS, targetDir: target, tenant: 'acme', trigger: 'cli' });
     const manifest = JSON.parse(await readFile(join(target, 'manifest.json'), 'utf8')) as { nodes: Record<string, Node>; sources: Record<string, Node>; child_map: Record<string, string[]> };
     const runResults = JSON.parse(await readFile(join(target, 'run_results.json'), 'utf8')) as { results: Result[] };
 
@@ -51,7 +52,7 @@ describe.each(TEST_ENGINES)('dbt artifacts of a real build on %s', (engine) => {
 
     // A build with a failed model and a skipped one is as valid.
     const failing = join(target, 'failing');
-    await buildProject(db.warehouse, { modelsDir: RUNNABLE, targetDir: failing, tenant: 'acme', trigger: 'cli' });
+    await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: RUNNABLE, targetDir: failing, tenant: 'acme', trigger: 'cli' });
     const failedRun = JSON.parse(await readFile(join(failing, 'run_results.json'), 'utf8')) as { results: Result[] };
     expect(failedRun.results.map((r) => r.status)).toEqual(expect.arrayContaining(['success', 'error', 'skipped']));
     expect((await officialSchema('dbt/manifest-v12.json'))(JSON.parse(await readFile(join(failing, 'manifest.json'), 'utf8')))).toEqual([]);

@@ -1,3 +1,4 @@
+export { fileGenerator, type ModelGenerator } from './model-generator.ts';
 export { compileProject, CompileError, type CompiledProject, type Sources } from './compile-project.ts';
 export { parseModelFile, MATERIALIZATIONS, GENERIC_TESTS, type ModelFile, type ModelConfig, type ColumnTest, type Materialization } from './model-file.ts';
 export { selectModels, SelectorError } from './select-models.ts';
@@ -9,8 +10,4 @@ export { buildProject, type BuildRequest, type BuildReport, type BuildTrigger } 
 export { BuildGate, BuildInProgressError, type BuildSlot } from './build-gate.ts';
 export { httpLineageSink, type LineageSink } from './lineage/lineage-recorder.ts';
 export { readLineageGraph, LineageNodeUnknownError, type LineageGraph, type LineageDirection } from './lineage/lineage-graph.ts';
-export { parseMeters, meterModel, meterModelName, AGGREGATIONS, DECIMAL_AGGREGATIONS, type Meter, type Aggregation } from '../../packs/metering/meters.ts';
 export { listBuildRuns, type BuildRun } from './build-runs.ts';
-export { parseSchedule, scheduledBuild, startSchedule, DEFAULT_SCHEDULE, ScheduleError, type ScheduleJob, type RunningSchedule } from '../jobs/schedule.ts';
-export { loadPricing, scenarioProblems, withExcludedPacks, PricingFileError, PRICING_FILE, type Pricing, type PricingScenario } from '../../packs/finops/models/pricing-rules.ts';
-export { tenantChargesSql, skuMarginsSql } from '../../packs/finops/models/economics-models.ts';

@@ -1,6 +1,8 @@
+import { MODEL_GENERATORS } from '../../packs/index.ts';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { IngestPipeline, tenantZeroWeek } from '../ingest/index.ts';
+import { IngestPipeline } from '../ingest/index.ts';
+import { tenantZeroWeek } from '../../packs/metering/index.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { IN_MEMORY_NAMESPACE, manifest, runResults } from './artifacts.ts';
 import { compileProject } from './compile-project.ts';
@@ -15,7 +17,7 @@ describe.each(TEST_ENGINES)('the shipped models on %s', (engine) => {
   it('build on the Tenant Zero demo data, and staging holds every accepted event once', async () => {
     const events = tenantZeroWeek(new Date('2026-11-22T10:00:00Z')).slice(0, 2000);
     await new IngestPipeline(db.warehouse).ingest([...events, ...events.slice(0, 100)], { channel: 'seed', submitter: 'summit-internal' });
-    const project = await compileProject(MODELS, RAW_SOURCES);
+    const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
     const results = await runProject(db.warehouse, project);
     expect(results.map((r) => [r.model, r.status, r.message])).toEqual(results.map((r) => [r.model, 'success', expect.any(String)]));
     const [staged] = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM stg_events');
@@ -26,7 +28,7 @@ describe.each(TEST_ENGINES)('the shipped models on %s', (engine) => {
 describe('dbt artifacts', () => {
   it('describe the graph and the run in dbt shapes', async () => {
     const modelsDir = fileURLToPath(new URL('./fixtures/good/', import.meta.url));
-    const project = await compileProject(modelsDir, RAW_SOURCES);
+    const project = await compileProject(modelsDir, RAW_SOURCES, MODEL_GENERATORS);
     const at = new Date('2026-11-22T10:00:00Z');
     const context = { projectName: PROJECT_NAME, namespace: IN_MEMORY_NAMESPACE, modelsDir, generatedAt: at };
     const doc = manifest(project, RAW_SOURCES, context);

@@ -1,14 +1,10 @@
 import { Command } from 'commander';
+import { PACKS } from '../../packs/index.ts';
 import { errorCatalogue } from '../http/index.ts';
-import { registerBills } from '../../packs/finops/cli/bills.ts';
 import { registerBuild } from './commands/build.ts';
-import { registerInvoices } from '../../packs/finops/cli/invoices.ts';
 import { registerLedger } from './commands/ledger.ts';
 import { registerPolicy } from './commands/policy.ts';
-import { registerSlo } from '../../packs/slo/cli/slo.ts';
 import { registerReports } from './commands/reports.ts';
-import { registerPricing } from '../../packs/finops/cli/pricing.ts';
-import { registerSimulate } from '../../packs/finops/cli/simulate.ts';
 import { registerIngest } from './commands/ingest.ts';
 import { registerKafka } from './commands/kafka.ts';
 import { registerMigrate } from './commands/migrate.ts';
@@ -16,7 +12,7 @@ import { registerOpenApi } from './commands/openapi.ts';
 import { registerReadCommands } from './commands/read.ts';
 import { registerStart } from './commands/start.ts';
 import { registerToken } from './commands/token.ts';
-import { ENVIRONMENT } from './config.ts';
+import { ENVIRONMENT } from './kit/config.ts';
 import { explain } from './explain-error.ts';
 
 const program = new Command('companyos')
@@ -34,13 +30,9 @@ registerIngest(program);
 registerReadCommands(program);
 registerKafka(program);
 registerBuild(program);
-registerBills(program);
-registerSimulate(program);
-registerPricing(program);
-registerInvoices(program);
+for (const pack of PACKS) pack.commands?.(program);
 registerPolicy(program);
 registerLedger(program);
-registerSlo(program);
 registerReports(program);
 registerOpenApi(program);
 program

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { binaryModeEvent, mediaTypeOf, UnparsedEvent } from '../../platform/ingest/index.ts';
-import { ApiError } from './kit/errors.ts';
+import { DomainError } from '../../kernel/errors/index.ts';
 
 /**
  * How a request carries its events, per the CloudEvents HTTP binding (section 3):
@@ -56,7 +56,7 @@ export function registerEventBodyParser(scope: FastifyInstance, json: JsonBodyPa
     const media = mediaTypeOf(request.headers['content-type']);
     if (media === NDJSON_TYPE) return done(null, body.toString('utf8'));
     if (mode !== 'plain' || media === 'application/json') return json(request, body.toString('utf8'), done);
-    done(new ApiError('UNSUPPORTED_MEDIA_TYPE', `Got "${media || 'none'}".`));
+    done(new DomainError('UNSUPPORTED_MEDIA_TYPE', `Got "${media || 'none'}".`));
   });
 }
 
@@ -78,7 +78,7 @@ export function binaryModeRequestEvent(headers: IncomingHttpHeaders, body: unkno
   if (result.ok) return result.event;
   // Parked with its reason, as a too-deep event of a batch is.
   if (result.code === 'EVENT_TOO_DEEP') return new UnparsedEvent(result.text, result.reason, result.code);
-  throw new ApiError('BODY_NOT_JSON', `The event's data is declared ${mediaTypeOf(contentType)} but is not JSON: ${result.reason}.`);
+  throw new DomainError('BODY_NOT_JSON', `The event's data is declared ${mediaTypeOf(contentType)} but is not JSON: ${result.reason}.`);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -113,10 +113,10 @@ export function decodeHeaderValue(name: string, raw: string): string {
   try {
     return utf8.decode(Uint8Array.from(bytes));
   } catch {
-    throw new ApiError('CLOUDEVENTS_HEADER_INVALID', `The ${name} header does not decode to UTF-8.`);
+    throw new DomainError('CLOUDEVENTS_HEADER_INVALID', `The ${name} header does not decode to UTF-8.`);
   }
 }
 
-function unsupported(message: string): ApiError {
-  return new ApiError('CLOUDEVENTS_MODE_UNSUPPORTED', message);
+function unsupported(message: string): DomainError {
+  return new DomainError('CLOUDEVENTS_MODE_UNSUPPORTED', message);
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { useApi } from '../../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
-import { ApiError } from './kit/errors.ts';
-import { errorBody } from './to-api-error.ts';
+import { DomainError } from '../../kernel/errors/index.ts';
+import { errorBody } from './to-domain-error.ts';
 
 /** What no response body may show: where the server keeps things, its code, its stack. */
 function expectNothingInternal(body: string, dataDir: string): void {
@@ -50,7 +50,7 @@ describe.each(TEST_ENGINES)('error responses on %s', (engine) => {
     for (const url of ['/readyz', '/v1/events', '/v1/events/stats', '/v1/quarantine']) {
       const response = await server.api.app.inject({ url, headers: { authorization: `Bearer ${token}` } });
       expect([url, response.statusCode, response.json().code]).toEqual([url, 503, 'WAREHOUSE_UNAVAILABLE']);
-      expect(response.json().message).toBe(new ApiError('WAREHOUSE_UNAVAILABLE').message);
+      expect(response.json().message).toBe(new DomainError('WAREHOUSE_UNAVAILABLE').message);
       expectNothingInternal(response.body, db.harness.dataDir);
     }
   });
@@ -58,14 +58,14 @@ describe.each(TEST_ENGINES)('error responses on %s', (engine) => {
 
 describe('errorBody', () => {
   it('cuts server paths, engine SQL and stacks out of any message and field', () => {
-    const locked = new ApiError('WAREHOUSE_UNAVAILABLE', 'IO Error: Could not set lock on file "/work/main/.companyos/warehouse.duckdb"');
+    const locked = new DomainError('WAREHOUSE_UNAVAILABLE', 'IO Error: Could not set lock on file "/work/main/.companyos/warehouse.duckdb"');
     expect(errorBody(locked).message).toBe('The warehouse is not answering or refuses writes; try again shortly. IO Error: Could not set lock on file "warehouse.duckdb"');
-    const bill = new ApiError('BILL_FILE_INVALID', '/tmp/companyos-uploads/companyos-upload-1.parquet: No magic bytes found at end of file "/tmp/companyos-uploads/companyos-upload-1.parquet"\n    at read (/work/main/ingest/bills/bill-file.ts:80:13)');
+    const bill = new DomainError('BILL_FILE_INVALID', '/tmp/companyos-uploads/companyos-upload-1.parquet: No magic bytes found at end of file "/tmp/companyos-uploads/companyos-upload-1.parquet"\n    at read (/work/main/ingest/bills/bill-file.ts:80:13)');
     const body = errorBody(bill);
     expect(body.message).toBe('The bill file cannot be imported. companyos-upload-1.parquet: No magic bytes found at end of file "companyos-upload-1.parquet"');
-    const engine = new ApiError('RECEIPT_WRITE_FAILED', "Nothing was done (DuckDB failed (INSERT INTO ledger_entries SELECT * FROM (VALUES (?))): Catalog Error: Table with name ledger_entries does not exist!\n\nLINE 1: INSERT INTO ledger_entries SELECT\n        ^).");
+    const engine = new DomainError('RECEIPT_WRITE_FAILED', "Nothing was done (DuckDB failed (INSERT INTO ledger_entries SELECT * FROM (VALUES (?))): Catalog Error: Table with name ledger_entries does not exist!\n\nLINE 1: INSERT INTO ledger_entries SELECT\n        ^).");
     expect(errorBody(engine).message).toBe('The action was rolled back: its receipt could not be written to the ledger. Nothing was done (Catalog Error: Table with name ledger_entries does not exist!).');
-    const denied = new ApiError('POLICY_DENIED', undefined, { decision_id: 'd1', reasons: ['see /var/lib/companyos/policies/x.cedar'] });
+    const denied = new DomainError('POLICY_DENIED', undefined, { decision_id: 'd1', reasons: ['see /var/lib/companyos/policies/x.cedar'] });
     expect(errorBody(denied)).toMatchObject({ decision_id: 'd1', reasons: ['see x.cedar'] });
   });
 });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from './kit/errors.ts';
+import { DomainError } from '../../kernel/errors/index.ts';
 import './json-body.ts';
 
 /**
@@ -18,7 +18,7 @@ export function refuseNonFiniteNumbers(app: FastifyInstance): void {
       if (!isPlainObject(values)) continue;
       for (const [name, value] of Object.entries(values)) {
         if (typeof value === 'number' && !Number.isFinite(value)) {
-          throw new ApiError('QUERY_INVALID', `${part === 'body' ? 'Field' : part === 'path' ? 'Path parameter' : 'Parameter'} "${name}" must be a finite number.`);
+          throw new DomainError('QUERY_INVALID', `${part === 'body' ? 'Field' : part === 'path' ? 'Path parameter' : 'Parameter'} "${name}" must be a finite number.`);
         }
       }
     }

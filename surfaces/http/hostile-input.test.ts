@@ -8,7 +8,7 @@ import { cloudEvent } from '../../test/support/events.ts';
 import { engineUnavailable, TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import type { EngineName } from '../../kernel/warehouse/index.ts';
 import { API_ERRORS } from './kit/errors.ts';
-import { toApiError } from './to-api-error.ts';
+import { toDomainError } from './to-domain-error.ts';
 
 /**
  * Drives every operation of /openapi.json with what a hostile or careless client
@@ -232,6 +232,6 @@ describe.each(TEST_ENGINES)('hostile input on %s: every route answers 4xx with a
   it.runIf(!engineUnavailable(engine))('answers a value the engine refuses as 400 VALUE_OUT_OF_RANGE, and only an engine that is down as 503', async () => {
     const refusal = await db.warehouse.query(engine === 'duckdb' ? 'SELECT CAST(? AS BIGINT) AS n' : 'SELECT toInt64(?) AS n', ['18446744073709551616x']).catch((e: unknown) => e);
     const missing = await db.warehouse.query('SELECT * FROM no_such_table').catch((e: unknown) => e);
-    expect([toApiError(refusal as FastifyError).code, toApiError(missing as FastifyError).code]).toEqual(['VALUE_OUT_OF_RANGE', 'WAREHOUSE_UNAVAILABLE']);
+    expect([toDomainError(refusal as FastifyError).code, toDomainError(missing as FastifyError).code]).toEqual(['VALUE_OUT_OF_RANGE', 'WAREHOUSE_UNAVAILABLE']);
   });
 });

@@ -1,7 +1,8 @@
 export { buildServer, DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, type ServerOptions } from './server.ts';
 export { DEFAULT_MAX_BILL_BYTES } from '../../packs/finops/http/bill-upload.ts';
 export { TokenAuthority, ROLES, type Role, type Principal, type TokenRequest } from '../../platform/identity/auth.ts';
-export { API_ERRORS, ApiError, errorCatalogue, type ApiErrorCode } from './kit/errors.ts';
+export { API_ERRORS, errorCatalogue, httpStatusOf } from './kit/errors.ts';
+export { DomainError, type ErrorCode } from '../../kernel/errors/index.ts';
 export { listEvents, eventStats, type EventFilter } from '../../platform/ingest/queries/events.ts';
 export { listQuarantine, type QuarantineFilter, type ParkedEvent } from '../../platform/ingest/queries/quarantine.ts';
 export { recordTrueCosts, readFinopsSummary, readReconciliation, readAttribution, readTenantCost, readSimulationAccuracy } from '../../packs/finops/queries/finops.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { jsonDepth, MAX_JSON_DEPTH, parseEventArray } from '../../platform/ingest/index.ts';
-import { ApiError } from './kit/errors.ts';
+import { DomainError } from '../../kernel/errors/index.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -26,12 +26,12 @@ export function depthLimitedJsonParser(app: FastifyInstance): (request: FastifyR
     const text = typeof body === 'string' ? body : body.toString('utf8');
     // I-JSON (RFC 7493): strings are Unicode text. A lone surrogate is not, and engines and Cedar refuse it.
     if (text.includes('\\u') && LONE_SURROGATE_ESCAPE.test(text)) {
-      return done(new ApiError('BODY_NOT_JSON', 'It escapes a lone UTF-16 surrogate (like \\ud800), which is not Unicode text (I-JSON, RFC 7493).'));
+      return done(new DomainError('BODY_NOT_JSON', 'It escapes a lone UTF-16 surrogate (like \\ud800), which is not Unicode text (I-JSON, RFC 7493).'));
     }
     const depth = jsonDepth(text, MAX_JSON_DEPTH + 1);
     if (depth <= MAX_JSON_DEPTH) return parse(request, text, done);
     if (!request.routeOptions.config.eventBatch || text.trimStart()[0] !== '[') {
-      return done(new ApiError('BODY_TOO_DEEP', `The limit is ${MAX_JSON_DEPTH}.`));
+      return done(new DomainError('BODY_TOO_DEEP', `The limit is ${MAX_JSON_DEPTH}.`));
     }
     try {
       done(null, parseEventArray(text, (shallow) => parseSync(parse, request, shallow)));

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { IngestPipeline, tenantZeroWeek } from '../../platform/ingest/index.ts';
+import { IngestPipeline } from '../../platform/ingest/index.ts';
+import { tenantZeroWeek } from '../../packs/metering/index.ts';
 import { useApi } from '../../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { httpLineageSink } from '../../platform/transforms/index.ts';

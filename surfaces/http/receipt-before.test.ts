@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError } from './kit/errors.ts';
+import { DomainError } from '../../kernel/errors/index.ts';
 import { apiHarness, type ApiHarness } from '../../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 
@@ -24,7 +24,7 @@ describe.each(TEST_ENGINES)('A before-receipted route on %s', (engine) => {
             receipt: 'before',
             resource: (request) => ({ id: 'test', tenant: request.principal!.tenant, kind: 'Warehouse', data_class: 'internal', region: request.principal!.region }),
             ready: (request) => {
-              if ((request.body as { items: string[] }).items.length === 0) throw new ApiError('BAD_REQUEST', 'Nothing to do.');
+              if ((request.body as { items: string[] }).items.length === 0) throw new DomainError('BAD_REQUEST', 'Nothing to do.');
             },
           },
         },

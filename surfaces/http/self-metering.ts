@@ -1,36 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { IngestPipeline } from '../../platform/ingest/index.ts';
+import { flowOf } from '../../platform/metrics/flows.ts';
 import { BufferedWriter } from '../../kernel/warehouse/buffered-writer.ts';
 
 /** The event type the API's own requests are recorded as. */
 export const REQUEST_EVENT_TYPE = 'api.requests_total';
-
-/** The user flows SLOs are declared for (deploy/slo/*.yaml), by route. Other routes are their own flow. */
-const FLOWS: Record<string, string> = {
-  'POST /v1/entities': 'create-entity',
-  'POST /v1/entities/:id/entitlements': 'grant-entitlement',
-  'POST /v1/approvals': 'approval',
-  'POST /v1/policy/simulate': 'policy-simulate',
-  'GET /v1/provenance/receipts/:id': 'provenance-fetch',
-  'GET /v1/provenance/receipts/:id/disclose': 'provenance-fetch',
-  'GET /v1/provenance/bundles/:id': 'provenance-fetch',
-  'POST /v1/events': 'event-ingest',
-};
-
-export function flowOf(method: string, route: string): string {
-  return FLOWS[`${method} ${route}`] ?? `${method} ${route}`;
-}
-
-/** The routes a flow is made of, as `/metrics` labels them. */
-export function flowRoutes(flow: string): { method: string; route: string }[] {
-  return Object.entries(FLOWS)
-    .filter(([, name]) => name === flow)
-    .map(([key]) => {
-      const [method, route] = key.split(' ') as [string, string];
-      return { method, route };
-    });
-}
 
 export interface SelfMeteringOptions {
   /** Share of requests recorded, 0–1 (COMPANYOS_SELF_METERING_SAMPLE). */

@@ -9,8 +9,9 @@ import { IngestPipeline, KafkaEventPublisher, KafkaIngestConsumer, type KafkaCon
 import { cloudEventSchema } from '../../kernel/schemas/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import type { TokenAuthority } from '../../platform/identity/auth.ts';
-import { ApiError, errorResponseSchema } from './kit/errors.ts';
-import { errorBody, toApiError } from './to-api-error.ts';
+import { DomainError } from '../../kernel/errors/index.ts';
+import { errorResponseSchema, httpStatusOf } from './kit/errors.ts';
+import { errorBody, toDomainError } from './to-domain-error.ts';
 import { depthLimitedJsonParser } from './json-body.ts';
 import { refuseNonFiniteNumbers } from './finite-numbers.ts';
 import './kit/fastify-types.ts';
@@ -23,12 +24,8 @@ import { quarantineRoutes } from './routes/quarantine.ts';
 import { transformRoutes } from './routes/transforms.ts';
 import { lineageRoutes } from './routes/lineage.ts';
 import { BuildGate, type LineageSink } from '../../platform/transforms/index.ts';
-import { usageRoutes } from '../../packs/metering/http/usage-routes.ts';
-import { economicsRoutes } from '../../packs/finops/http/economics-routes.ts';
-import { finopsRoutes } from '../../packs/finops/http/finops-routes.ts';
-import { billUploadRoutes } from '../../packs/finops/http/bill-upload.ts';
-import { invoiceRoutes } from '../../packs/finops/http/invoice-routes.ts';
-import type { WebhookConfig } from '../../packs/finops/invoices/webhook-delivery.ts';
+import { PACKS, type PackContext, type WebhookConfig } from '../../packs/index.ts';
+
 import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
 import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
 import { DEFAULT_ENV, DEFAULT_REGION } from '../../platform/identity/auth.ts';
@@ -39,9 +36,6 @@ import { registerPolicyGate, type RouteEntry } from './kit/gate.ts';
 import { PolicyGate } from '../../platform/governance/policy-gate.ts';
 import { EvidenceStore } from '../../platform/governance/evidence-store.ts';
 import { LedgerStore } from '../../platform/governance/ledger-store.ts';
-import { approvalRoutes } from './routes/approvals.ts';
-import { entityRoutes } from '../../packs/entity-graph/http/entity-routes.ts';
-import { graphRoutes } from '../../packs/entity-graph/http/graph-routes.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { provenanceRoutes } from './routes/provenance.ts';
 import { reportRoutes } from './routes/reports.ts';
@@ -126,9 +120,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     trustProxy: options.trustProxy ?? false,
     // Errors the router raises before any route (a path segment past maxParamLength, a malformed URL) answer from the catalogue too.
     frameworkErrors: (error, _request, reply) => {
-      const apiError = toApiError(error);
+      const domainError = toDomainError(error);
       // (The reply here is typed for no route in particular.)
-      return reply.code(apiError.statusCode as never).send(errorBody(apiError) as never);
+      return reply.code(httpStatusOf(domainError) as never).send(errorBody(domainError) as never);
     },
   });
   capConnectionsPerIp(app.server, limits.maxConnectionsPerIp);
@@ -171,7 +165,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const authorization = browser?.fromQuery ? browser.authorization : request.headers.authorization ?? browser?.authorization;
     request.principal = await options.tokens.verify(authorization);
     // Every route, not only the policy-gated ones: a staging token is nothing in prod.
-    if (request.principal.env !== serverEnv) throw new ApiError('AUTH_TOKEN_WRONG_ENV');
+    if (request.principal.env !== serverEnv) throw new DomainError('AUTH_TOKEN_WRONG_ENV');
     if (browser?.fromQuery) return keepInCookie(request, reply, authorization!.slice('Bearer '.length));
   });
   const selfMetering = options.selfMetering && options.selfMetering.sample > 0
@@ -184,9 +178,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const closeStepMs = options.closeStepMs ?? DEFAULT_CLOSE_STEP_MS;
   if (selfMetering) app.addHook('onClose', () => closeWithin('self-metering flush', closeStepMs, () => selfMetering.close(), app.log));
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const apiError = toApiError(error);
-    if (apiError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(apiError.statusCode).send(errorBody(apiError));
+    const domainError = toDomainError(error);
+    if (httpStatusOf(domainError) >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(httpStatusOf(domainError)).send(errorBody(domainError));
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ code: 'NOT_FOUND', message: `There is no ${request.method} ${request.url}.` }),
@@ -194,6 +188,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   refuseNonFiniteNumbers(app);
 
   const env = options.policy?.env ?? DEFAULT_ENV;
+  const modelsDir = options.transforms?.modelsDir ?? 'models';
+  const operatorTenant = options.transforms?.operatorTenant ?? 'summit-internal';
   const region = options.policy?.region ?? DEFAULT_REGION;
   const engine = new PolicyEngine(loadPolicyBundle(options.policy?.dir));
   const keyring = options.ledger?.keyring ?? (options.ledger?.keysDir ? await Keyring.open(options.ledger.keysDir, LEDGER_KEY_NAME) : Keyring.inMemory(LEDGER_KEY_NAME));
@@ -230,27 +226,32 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     });
   });
   quarantineRoutes(app, { warehouse: options.warehouse });
-  usageRoutes(app, { warehouse: options.warehouse, modelsDir: options.transforms?.modelsDir ?? 'models' });
   transformRoutes(app, {
     warehouse: options.warehouse,
-    modelsDir: options.transforms?.modelsDir ?? 'models',
+    modelsDir,
     targetDir: options.transforms?.targetDir ?? 'target',
-    operatorTenant: options.transforms?.operatorTenant ?? 'summit-internal',
+    operatorTenant,
     gate: options.transforms?.gate ?? new BuildGate(),
     lineageSink: options.transforms?.lineageSink,
   });
   lineageRoutes(app, { warehouse: options.warehouse });
-  finopsRoutes(app, { warehouse: options.warehouse, operatorTenant: options.transforms?.operatorTenant ?? 'summit-internal' });
-  billUploadRoutes(app, { warehouse: options.warehouse, ...options.billUploads });
-  economicsRoutes(app, { warehouse: options.warehouse, modelsDir: options.transforms?.modelsDir ?? 'models' });
-  invoiceRoutes(app, { warehouse: options.warehouse, webhook: options.invoiceWebhook });
   operationsRoutes(app, { warehouse: options.warehouse, metrics });
   reportRoutes(app, { warehouse: options.warehouse });
   policyRoutes(app, { engine, decisions, region });
-  entityRoutes(app, { entities, region });
-  graphRoutes(app, { entities });
-  approvalRoutes(app, { entities, approvals, evidence });
   provenanceRoutes(app, { ledger, evidence, region });
+  const packContext: PackContext = {
+    warehouse: options.warehouse,
+    modelsDir,
+    operatorTenant,
+    region,
+    entities,
+    approvals,
+    evidence,
+    billUploads: options.billUploads,
+    invoiceWebhook: options.invoiceWebhook,
+  };
+  // Each pack's routes in a scope of their own (Fastify encapsulation): what a pack decorates stays its own.
+  for (const pack of PACKS) if (pack.routes) void app.register(async (scope) => pack.routes!(scope, packContext));
 
   if (options.kafka) {
     const consumer = new KafkaIngestConsumer(pipeline, {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IngestPipeline, tenantZeroWeek } from '../../platform/ingest/index.ts';
+import { IngestPipeline } from '../../platform/ingest/index.ts';
+import { tenantZeroWeek } from '../../packs/metering/index.ts';
 import { buildProject } from '../../platform/transforms/index.ts';
 import { apiHarness } from '../../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
@@ -9,6 +10,7 @@ import { formatValue } from './formats.ts';
 import { parsePage } from './page-file.ts';
 import { renderPage } from './render-page.ts';
 import { loadPages, navigation } from './site.ts';
+import { MODEL_GENERATORS } from '../../packs/index.ts';
 
 describe('report pages in Evidence syntax', () => {
   it('reads named SQL blocks, front matter and component tags as Evidence writes them', async () => {
@@ -92,7 +94,7 @@ describe('every page on the seeded demo data', () => {
     const events = tenantZeroWeek(new Date('2026-11-22T10:00:00Z'));
     await new IngestPipeline(db.warehouse).ingest(events, { channel: 'seed', submitter: OPERATOR });
     await buildSimulatedFinops(db.warehouse, `${db.harness.dataDir}/target`);
-    const built = await buildProject(db.warehouse, { modelsDir: 'models', targetDir: `${db.harness.dataDir}/target`, tenant: OPERATOR, trigger: 'cli' });
+    const built = await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: 'models', targetDir: `${db.harness.dataDir}/target`, tenant: OPERATOR, trigger: 'cli' });
     expect(built.results.filter((r) => r.status !== 'success').map((r) => r.model)).toEqual([]);
     const pages = await loadPages();
     expect([...pages.keys()]).toEqual(['finops/tenant-costs', 'finops/unit-economics', 'lineage', 'summit-as-a-customer', 'usage']);

@@ -2,9 +2,11 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { importBillFile, IngestPipeline, simulate, simulatedBillCsv } from '../../platform/ingest/index.ts';
+import { IngestPipeline } from '../../platform/ingest/index.ts';
+import { importBillFile, simulate, simulatedBillCsv } from '../../packs/finops/index.ts';
 import { buildProject } from '../../platform/transforms/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import { MODEL_GENERATORS } from '../../packs/index.ts';
 
 export const MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
 export const OPERATOR = 'summit-internal';
@@ -19,5 +21,5 @@ export async function buildSimulatedFinops(warehouse: Warehouse, targetDir: stri
   const path = join(tmpdir(), `companyos-simulated-bill-${process.pid}-${Date.now()}.csv`);
   await writeFile(path, simulatedBillCsv(simulation.bill));
   await importBillFile(warehouse, path, { tenant: OPERATOR });
-  await buildProject(warehouse, { modelsDir: MODELS, targetDir, select: ['+tag:finops'], tenant: OPERATOR, trigger: 'api' });
+  await buildProject(warehouse, { generators: MODEL_GENERATORS, modelsDir: MODELS, targetDir, select: ['+tag:finops'], tenant: OPERATOR, trigger: 'api' });
 }

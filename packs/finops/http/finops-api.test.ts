@@ -2,8 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useApi } from '../../../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
-import { IngestPipeline, simulate, simulatedBillCsv } from '../../../platform/ingest/index.ts';
+import { IngestPipeline } from '../../../platform/ingest/index.ts';
+import { simulate, simulatedBillCsv } from '../index.ts';
 import { buildProject } from '../../../platform/transforms/index.ts';
+import { MODEL_GENERATORS } from '../../index.ts';
 
 const MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
 const OPERATOR = 'summit-internal';
@@ -23,7 +25,7 @@ describe.each(TEST_ENGINES)('FinOps API on %s', (engine) => {
     });
     expect(upload.statusCode).toBe(200);
     expect(upload.json()).toMatchObject({ format: 'focus', rows_parked: 0, already_imported: false });
-    await buildProject(db.warehouse, { modelsDir: MODELS, targetDir: '/tmp/companyos-finops-api-target', select: ['+tag:finops'], tenant: OPERATOR, trigger: 'api' });
+    await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: MODELS, targetDir: '/tmp/companyos-finops-api-target', select: ['+tag:finops'], tenant: OPERATOR, trigger: 'api' });
     return simulation;
   }
 

@@ -3,7 +3,7 @@ import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import { replyTable } from '../../../surfaces/http/kit/csv-reply.ts';
 import { platformTenantOf } from '../../../surfaces/http/kit/authorize.ts';
 import { COST_GROUPS, readAttribution, readFinopsSummary, readReconciliation, readTenantCost, recordTrueCosts, type CostGroup } from '../queries/finops.ts';
-import { errorResponses } from '../../../surfaces/http/openapi/document-routes.ts';
+import { errorResponses } from '../../../surfaces/http/kit/error-responses.ts';
 import { decimal, jsonOrCsv, percentOrNull, period, receiptHeader } from '../../../surfaces/http/kit/route-schemas.ts';
 import { ownResource } from '../../../surfaces/http/kit/own-resource.ts';
 

@@ -4,7 +4,7 @@ import { wantsCsv } from '../../../surfaces/http/kit/csv-reply.ts';
 import { assertInvoiceable, generateInvoices, listInvoices, readDeliveries, readInvoice } from '../invoices/invoices.ts';
 import { platformTenantOf } from '../../../surfaces/http/kit/authorize.ts';
 import type { WebhookConfig } from '../invoices/webhook-delivery.ts';
-import { errorResponses } from '../../../surfaces/http/openapi/document-routes.ts';
+import { errorResponses } from '../../../surfaces/http/kit/error-responses.ts';
 import { decimal, period, receiptHeader, timestamp } from '../../../surfaces/http/kit/route-schemas.ts';
 import { ownResource } from '../../../surfaces/http/kit/own-resource.ts';
 

@@ -8,9 +8,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useApi } from '../../../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
 import { buildSimulatedFinops, MODELS, OPERATOR } from '../../../test/support/finops.ts';
-import { importBillFile, IngestPipeline, simulate, simulatedBillCsv } from '../../../platform/ingest/index.ts';
+import { IngestPipeline } from '../../../platform/ingest/index.ts';
+import { importBillFile, simulate, simulatedBillCsv } from '../index.ts';
 import { buildProject } from '../../../platform/transforms/index.ts';
 import { verifyWebhook } from '../invoices/webhook-delivery.ts';
+import { MODEL_GENERATORS } from '../../index.ts';
 
 const TARGET = '/tmp/companyos-invoices-api-target';
 const SECRET = 'invoice-webhook-secret-at-least-32-chars';
@@ -147,7 +149,7 @@ describe.each(TEST_ENGINES)('Invoices on %s', (engine) => {
     } finally {
       await rm(path, { force: true });
     }
-    await buildProject(db.warehouse, { modelsDir: MODELS, targetDir: TARGET, select: ['+tag:finops'], tenant: OPERATOR, trigger: 'api' });
+    await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: MODELS, targetDir: TARGET, select: ['+tag:finops'], tenant: OPERATOR, trigger: 'api' });
 
     const ours = (await generate()).json();
     const theirs = await generate('2026-10', RIVAL);

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ApiError } from '../../../surfaces/http/kit/errors.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
 
 export interface StoredUpload {
   path: string;
@@ -19,7 +19,7 @@ export interface StoredUpload {
  * the partial file removed; so is anything else that stops the stream.
  */
 export async function storeUpload(body: Readable, options: { dir: string; maxBytes: number; suffix: string; declaredBytes?: number }): Promise<StoredUpload> {
-  const tooLarge = () => new ApiError('BODY_TOO_LARGE', `This upload may be at most ${options.maxBytes} bytes.`);
+  const tooLarge = () => new DomainError('BODY_TOO_LARGE', `This upload may be at most ${options.maxBytes} bytes.`);
   if (options.declaredBytes !== undefined && options.declaredBytes > options.maxBytes) throw tooLarge();
   const path = join(options.dir, `companyos-upload-${randomUUID()}${options.suffix}`);
   const hash = createHash('sha256');
@@ -36,7 +36,7 @@ export async function storeUpload(body: Readable, options: { dir: string; maxByt
     await pipeline(body, measure, createWriteStream(path, { flags: 'wx' }));
   } catch (error) {
     await rm(path, { force: true });
-    throw error instanceof ApiError ? error : new ApiError('BAD_REQUEST', 'The upload ended before the whole body arrived.');
+    throw error instanceof DomainError ? error : new DomainError('BAD_REQUEST', 'The upload ended before the whole body arrived.');
   }
   return { path, bytes, sha256: hash.digest('hex') };
 }

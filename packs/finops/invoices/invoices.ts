@@ -1,7 +1,7 @@
 import type { Row, Warehouse } from '../../../kernel/warehouse/index.ts';
 import { fromUnits, toUnits } from '../../../kernel/warehouse/index.ts';
-import { TENANT_ZERO } from '../../../platform/ingest/index.ts';
-import { ApiError } from '../../../surfaces/http/kit/errors.ts';
+import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
 import { assertBuilt, periodRange } from '../queries/finops.ts';
 import { describeSku, invoiceCsv, invoiceId, invoiceJson, sha256, type Invoice } from './invoice-artifacts.ts';
 import { deliverWebhook, type DeliveryAttempt, type DeliveryResult, type WebhookConfig } from './webhook-delivery.ts';
@@ -48,7 +48,7 @@ export async function assertInvoiceable(warehouse: Warehouse, issuer: string, pe
   await assertBuilt(warehouse, 'finops_tenant_charges');
   const [sql, params] = chargesQuery(issuer, period, platformTenant, 'count(*) AS charges');
   const [row] = await warehouse.query(sql, params);
-  if (Number(row?.charges ?? 0) === 0) throw new ApiError('NOTHING_TO_INVOICE', `No charges in ${period}.`);
+  if (Number(row?.charges ?? 0) === 0) throw new DomainError('NOTHING_TO_INVOICE', `No charges in ${period}.`);
 }
 
 export async function generateInvoices(warehouse: Warehouse, issuer: string, period: string, webhook: WebhookConfig | undefined, platformTenant = TENANT_ZERO) {
@@ -172,7 +172,7 @@ export async function readInvoice(warehouse: Warehouse, tenant: string, id: stri
     `SELECT * FROM invoices WHERE invoice_id = ? AND ${visibleTo} ORDER BY revision DESC LIMIT 1`,
     [id, tenant, tenant, platformTenant],
   );
-  if (!rows[0]) throw new ApiError('INVOICE_NOT_FOUND', `No invoice "${id}" for tenant "${tenant}".`);
+  if (!rows[0]) throw new DomainError('INVOICE_NOT_FOUND', `No invoice "${id}" for tenant "${tenant}".`);
   return { ...summary(rows[0]), json: JSON.parse(String(rows[0].artifact_json)) as Invoice, csv: String(rows[0].artifact_csv) };
 }
 

@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readAttribution, readFinopsSummary, readReconciliation, readTenantCost, recordTrueCosts } from '../../../surfaces/http/index.ts';
-import { importBillFile, IngestPipeline, simulate, simulatedBillCsv } from '../../../platform/ingest/index.ts';
+import { IngestPipeline } from '../../../platform/ingest/index.ts';
+import { importBillFile, simulate, simulatedBillCsv } from '../index.ts';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
 import { buildProject } from '../../../platform/transforms/index.ts';
 import { parseAllocationRules } from './allocation-rules.ts';
+import { MODEL_GENERATORS } from '../../index.ts';
 
 const MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
 const SPEC_EXAMPLES = fileURLToPath(new URL('../../../test/data/focus-spec-examples/', import.meta.url));
@@ -19,7 +21,7 @@ describe.each(TEST_ENGINES)('cost attribution on %s', (engine) => {
   const db = useWarehouse(engine);
   const build = async () => {
     const target = await mkdtemp(join(tmpdir(), 'companyos-finops-target-'));
-    const report = await buildProject(db.warehouse, { modelsDir: MODELS, targetDir: target, select: ['+tag:finops'], tenant: TENANT, trigger: 'cli' });
+    const report = await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: MODELS, targetDir: target, select: ['+tag:finops'], tenant: TENANT, trigger: 'cli' });
     expect(report.results.filter((r) => r.status !== 'success').map((r) => `${r.model}: ${r.message}`)).toEqual([]);
   };
 

@@ -1,15 +1,8 @@
-import {
-  renderMacros,
-  scenarioProblems,
-  skuMarginsSql,
-  tenantChargesSql,
-  withExcludedPacks,
-  type Pricing,
-  type PricingScenario,
-} from '../../../platform/transforms/index.ts';
-import { TENANT_ZERO } from '../../../platform/ingest/index.ts';
+import { renderMacros } from '../../../platform/transforms/index.ts';
+import { scenarioProblems, skuMarginsSql, tenantChargesSql, withExcludedPacks, type Pricing, type PricingScenario } from '../index.ts';
+import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
 import { fromUnits, toUnits, type Row, type Warehouse } from '../../../kernel/warehouse/index.ts';
-import { ApiError } from '../../../surfaces/http/kit/errors.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
 import { assertBuilt, ownCostOnly, percent, periodRange } from './finops.ts';
 
 export const COGS_GROUPS = ['tenant', 'pack', 'plan', 'sla_tier'] as const;
@@ -107,7 +100,7 @@ function isPriced(pricing: Pricing, line: SkuLine): boolean {
  */
 export async function simulatePricing(warehouse: Warehouse, owner: string, period: string, pricing: Pricing, scenario: PricingScenario, platformTenant = TENANT_ZERO) {
   const problems = scenarioProblems(pricing, scenario);
-  if (problems.length) throw new ApiError('SCENARIO_INVALID', problems.join(' '));
+  if (problems.length) throw new DomainError('SCENARIO_INVALID', problems.join(' '));
   await assertBuilt(warehouse, 'finops_cogs');
   const [from, to] = periodRange(period);
   const scope = ownCostOnly(owner, platformTenant);
@@ -128,7 +121,7 @@ export async function simulatePricing(warehouse: Warehouse, owner: string, perio
   const unknownTenants = moved.length
     ? [...new Set([...(await tenantsWithoutCost(warehouse, owner, from, to, moved)), ...(scope.sql ? moved.filter((t) => t !== owner) : [])])]
     : [];
-  if (unknownTenants.length) throw new ApiError('SCENARIO_INVALID', `No attributed cost in ${period} for ${unknownTenants.join(', ')}: nothing to move.`);
+  if (unknownTenants.length) throw new DomainError('SCENARIO_INVALID', `No attributed cost in ${period} for ${unknownTenants.join(', ')}: nothing to move.`);
   const keys = [...known, ...simulated.map((l) => `${l.sku_kind}|${l.sku}`).filter((k) => !known.has(k))];
   const find = (lines: SkuLine[], key: string) => lines.find((l) => `${l.sku_kind}|${l.sku}` === key);
   const skus = keys.sort().map((key) => {

@@ -1,6 +1,6 @@
 import { fromUnits, toUnits, type Row, type Warehouse } from '../../../kernel/warehouse/index.ts';
-import { TENANT_ZERO } from '../../../platform/ingest/index.ts';
-import { ApiError } from '../../../surfaces/http/kit/errors.ts';
+import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
 
 /** `part ÷ whole` as a percentage with 4 decimals, from exact decimals; null when whole is 0. */
 export function percent(part: bigint, whole: bigint): string | null {
@@ -13,7 +13,7 @@ export function percent(part: bigint, whole: bigint): string | null {
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 export function periodRange(period: string): [Date, Date] {
-  if (!PERIOD.test(period)) throw new ApiError('QUERY_INVALID', `period must be YYYY-MM; got "${period}".`);
+  if (!PERIOD.test(period)) throw new DomainError('QUERY_INVALID', `period must be YYYY-MM; got "${period}".`);
   const [year, month] = period.split('-').map(Number) as [number, number];
   return [new Date(Date.UTC(year, month - 1, 1)), new Date(Date.UTC(year, month, 1))];
 }
@@ -30,7 +30,7 @@ export function ownCostOnly(owner: string, platformTenant: string, withUnallocat
 }
 
 export async function assertBuilt(warehouse: Warehouse, relation: string): Promise<void> {
-  if (!(await warehouse.hasRelation(relation))) throw new ApiError('FINOPS_NOT_BUILT', `${relation} does not exist yet.`);
+  if (!(await warehouse.hasRelation(relation))) throw new DomainError('FINOPS_NOT_BUILT', `${relation} does not exist yet.`);
 }
 
 const text = (row: Row, key: string) => String(row[key] ?? '');

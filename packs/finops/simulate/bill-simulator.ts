@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../metering/seed/random.ts';
+import { SeededRandom } from '../../../kernel/random/seeded-random.ts';
 import { toUnits } from '../../../kernel/warehouse/index.ts';
 import { toCsv } from '../../../platform/ingest/csv-writer.ts';
 import { decimal, share, units } from './money.ts';

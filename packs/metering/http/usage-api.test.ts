@@ -5,6 +5,7 @@ import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
 import { cloudEvent } from '../../../test/support/events.ts';
 import { IngestPipeline } from '../../../platform/ingest/index.ts';
 import { buildProject } from '../../../platform/transforms/index.ts';
+import { MODEL_GENERATORS } from '../../index.ts';
 
 const MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
 
@@ -25,7 +26,7 @@ describe.each(TEST_ENGINES)('usage API on %s', (engine) => {
       ],
       { channel: 'file', submitter: 'acme' },
     );
-    await buildProject(db.warehouse, { modelsDir: MODELS, targetDir: '/tmp/companyos-usage-target', select: ['+tag:meters'], tenant: 'summit-internal', trigger: 'cli' });
+    await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: MODELS, targetDir: '/tmp/companyos-usage-target', select: ['+tag:meters'], tenant: 'summit-internal', trigger: 'cli' });
   }
   const get = async (path: string, tenant = 'acme') =>
     server.api.app.inject({ url: path, headers: { authorization: `Bearer ${await server.api.token(tenant, 'reader')}` } });
@@ -56,7 +57,7 @@ describe.each(TEST_ENGINES)('usage API on %s', (engine) => {
       [sample('s1', '2026-11-20T10:00:10Z', '0.1'), sample('s2', '2026-11-20T11:00:10Z', '0.2'), sample('s3', '2026-11-20T12:00:10Z', '1234567890123456789.123456789')],
       { channel: 'file', submitter: 'acme' },
     );
-    await buildProject(db.warehouse, { modelsDir: MODELS, targetDir: '/tmp/companyos-usage-target', select: ['+tag:meters'], tenant: 'summit-internal', trigger: 'cli' });
+    await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: MODELS, targetDir: '/tmp/companyos-usage-target', select: ['+tag:meters'], tenant: 'summit-internal', trigger: 'cli' });
     const hours = (await get('/v1/tenants/acme/usage?meter=resource.storage_gb_hours&window=day')).json();
     expect(hours).toMatchObject({ aggregation: 'SUM', rows: [{ window_start: '2026-11-20T00:00:00.000Z', value: '1234567890123456789.4234567890' }] });
     const latest = (await get('/v1/tenants/acme/usage?meter=resource.storage_gb&window=day&group_by=store')).json();

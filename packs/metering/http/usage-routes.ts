@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { AGGREGATIONS } from '../../../platform/transforms/index.ts';
+import { AGGREGATIONS } from '../index.ts';
 import { TIME_UNITS, type TimeUnit, type Warehouse } from '../../../kernel/warehouse/index.ts';
-import { errorResponses } from '../../../surfaces/http/openapi/document-routes.ts';
+import { errorResponses } from '../../../surfaces/http/kit/error-responses.ts';
 import { readUsage } from '../usage-queries.ts';
 import { timestamp } from '../../../surfaces/http/kit/route-schemas.ts';
 

@@ -1,7 +1,9 @@
 import type { CloudEvent } from '../../../kernel/schemas/index.ts';
-import { SeededRandom } from './random.ts';
+import { SeededRandom } from '../../../kernel/random/index.ts';
+import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
 
-export const TENANT_ZERO = 'summit-internal';
+export { TENANT_ZERO };
+
 export const SEED_POLICY_VERSION = 'bundle-2026.11.1';
 
 /** The Tenant Zero metering event types, resource usage included. */

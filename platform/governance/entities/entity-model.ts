@@ -1,4 +1,4 @@
-import { ApiError } from '../../../surfaces/http/kit/errors.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
 
 export const ENTITY_TYPES = ['Person', 'Company', 'Asset', 'Workflow', 'Policy', 'Tenant', 'Invoice', 'Runbook', 'Incident'] as const;
 export const EDGE_TYPES = ['OWNS', 'MEMBER_OF', 'ENTITLED_TO', 'TRIGGERS', 'EMITS', 'GOVERNS', 'BILLS_TO'] as const;
@@ -49,8 +49,8 @@ const MAX_ATTRIBUTE_BYTES = 16 * 1024;
 /** Checks one entity of a request; the error names where (`entities[3].type`) and what is wrong. */
 export function checkEntityInput(value: unknown, where: string): EntityInput {
   const input = value as Partial<EntityInput> | null;
-  const fail = (field: string, problem: string) => new ApiError('ENTITY_INVALID', `${where}.${field} ${problem}.`);
-  if (!input || typeof input !== 'object' || Array.isArray(input)) throw new ApiError('ENTITY_INVALID', `${where} must be an object.`);
+  const fail = (field: string, problem: string) => new DomainError('ENTITY_INVALID', `${where}.${field} ${problem}.`);
+  if (!input || typeof input !== 'object' || Array.isArray(input)) throw new DomainError('ENTITY_INVALID', `${where} must be an object.`);
   if (input.id !== undefined && (typeof input.id !== 'string' || !ID_PATTERN.test(input.id))) throw fail('id', 'must be 1–128 letters, digits, ".", "_", ":" or "-"');
   if (!ENTITY_TYPES.includes(input.type as EntityType)) throw fail('type', `must be one of ${ENTITY_TYPES.join(', ')}`);
   if (typeof input.name !== 'string' || input.name.length === 0 || input.name.length > 500) throw fail('name', 'must be a string of 1–500 characters');
@@ -62,8 +62,8 @@ export function checkEntityInput(value: unknown, where: string): EntityInput {
 
 export function checkEdgeInput(value: unknown, where: string): EdgeInput {
   const input = value as Partial<EdgeInput> | null;
-  const fail = (field: string, problem: string) => new ApiError('EDGE_INVALID', `${where}.${field} ${problem}.`);
-  if (!input || typeof input !== 'object' || Array.isArray(input)) throw new ApiError('EDGE_INVALID', `${where} must be an object.`);
+  const fail = (field: string, problem: string) => new DomainError('EDGE_INVALID', `${where}.${field} ${problem}.`);
+  if (!input || typeof input !== 'object' || Array.isArray(input)) throw new DomainError('EDGE_INVALID', `${where} must be an object.`);
   if (!EDGE_TYPES.includes(input.type as EdgeType)) throw fail('type', `must be one of ${EDGE_TYPES.join(', ')}`);
   for (const end of ['from', 'to'] as const) {
     if (typeof input[end] !== 'string' || !ID_PATTERN.test(input[end])) throw fail(end, 'must be an entity id');
@@ -72,7 +72,7 @@ export function checkEdgeInput(value: unknown, where: string): EdgeInput {
   return input as EdgeInput;
 }
 
-function checkAttributes(attributes: unknown, fail: (field: string, problem: string) => ApiError): void {
+function checkAttributes(attributes: unknown, fail: (field: string, problem: string) => DomainError): void {
   if (attributes === undefined) return;
   if (!attributes || typeof attributes !== 'object' || Array.isArray(attributes)) throw fail('attributes', 'must be an object');
   if (Buffer.byteLength(JSON.stringify(attributes)) > MAX_ATTRIBUTE_BYTES) throw fail('attributes', `must be at most ${MAX_ATTRIBUTE_BYTES} bytes as JSON`);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Row, SqlValue, Warehouse } from '../../../kernel/warehouse/index.ts';
-import { ApiError } from '../../../surfaces/http/kit/errors.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
 import { EntityCache } from './entity-cache.ts';
 import type { Edge, EdgeInput, EdgeType, Entity, EntityInput, EntityType } from './entity-model.ts';
 
@@ -52,10 +52,10 @@ export class EntityStore {
     }));
     const ids = entities.map((e) => e.id);
     const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
-    if (duplicate) throw new ApiError('ENTITY_INVALID', `The id ${duplicate} appears twice in the batch.`);
+    if (duplicate) throw new DomainError('ENTITY_INVALID', `The id ${duplicate} appears twice in the batch.`);
     const given = inputs.filter((input) => input.id).map((input) => input.id!);
     const taken = await this.existingIds(tenant, given);
-    if (taken.length > 0) throw new ApiError('ENTITY_EXISTS', `Taken: ${taken.slice(0, 5).join(', ')}${taken.length > 5 ? ` and ${taken.length - 5} more` : ''}.`);
+    if (taken.length > 0) throw new DomainError('ENTITY_EXISTS', `Taken: ${taken.slice(0, 5).join(', ')}${taken.length > 5 ? ` and ${taken.length - 5} more` : ''}.`);
     await this.writeVersions(entities, by, now);
     return entities;
   }
@@ -145,7 +145,7 @@ export class EntityStore {
 
   private async expectLatest(current: Entity): Promise<void> {
     const latest = await this.get(current.tenant, current.id);
-    if (!latest) throw new ApiError('ENTITY_NOT_FOUND', `No entity ${current.id}.`);
+    if (!latest) throw new DomainError('ENTITY_NOT_FOUND', `No entity ${current.id}.`);
     if (latest.version !== current.version) throw versionConflict(latest);
   }
 
@@ -153,7 +153,7 @@ export class EntityStore {
     const ends = [...new Set(inputs.flatMap((edge) => [edge.from, edge.to]))];
     const found = new Set((await this.getMany(tenant, ends)).map((e) => e.id));
     const missing = ends.filter((id) => !found.has(id));
-    if (missing.length > 0) throw new ApiError('EDGE_INVALID', `No entity ${missing.slice(0, 5).join(', ')} in this tenant.`);
+    if (missing.length > 0) throw new DomainError('EDGE_INVALID', `No entity ${missing.slice(0, 5).join(', ')} in this tenant.`);
     const edges = inputs.map((input): Edge => ({ id: randomUUID(), tenant, type: input.type, from: input.from, to: input.to, attributes: input.attributes ?? {} }));
     await this.writeEdges(edges, by, 0);
     return edges;
@@ -215,8 +215,8 @@ export class EntityStore {
 }
 
 /** A stale write: the caller saw another version than the latest. */
-export function versionConflict(latest: Entity): ApiError {
-  return new ApiError('ENTITY_VERSION_CONFLICT', `${latest.id} is at version ${latest.version}; read it again and retry.`, { current_version: latest.version });
+export function versionConflict(latest: Entity): DomainError {
+  return new DomainError('ENTITY_VERSION_CONFLICT', `${latest.id} is at version ${latest.version}; read it again and retry.`, { current_version: latest.version });
 }
 
 function toEntity(row: Row): Entity {

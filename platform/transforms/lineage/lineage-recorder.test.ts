@@ -1,6 +1,8 @@
+import { MODEL_GENERATORS } from '../../../packs/index.ts';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { IngestPipeline, tenantZeroWeek } from '../../ingest/index.ts';
+import { IngestPipeline } from '../../ingest/index.ts';
+import { tenantZeroWeek } from '../../../packs/metering/index.ts';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
 import { buildProject } from '../build-project.ts';
 import { readLineageGraph } from './lineage-graph.ts';
@@ -13,7 +15,7 @@ const TENANT = 'summit-internal';
 describe.each(TEST_ENGINES)('lineage on %s', (engine) => {
   const db = useWarehouse(engine);
   const build = (modelsDir: string, sink?: (event: RunEvent) => Promise<void>) =>
-    buildProject(db.warehouse, { modelsDir, targetDir: `${db.harness.dataDir}/target`, tenant: TENANT, trigger: 'cli', lineageSink: sink });
+    buildProject(db.warehouse, { modelsDir, generators: MODEL_GENERATORS, targetDir: `${db.harness.dataDir}/target`, tenant: TENANT, trigger: 'cli', lineageSink: sink });
 
   it('records an OpenLineage run per model under the build, with sql, schema, columnLineage and test assertions, and sends the same events', async () => {
     await new IngestPipeline(db.warehouse).ingest(tenantZeroWeek(new Date('2026-11-22T10:00:00Z')).slice(0, 500), { channel: 'seed', submitter: TENANT });

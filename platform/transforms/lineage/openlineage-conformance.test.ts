@@ -1,3 +1,4 @@
+import { MODEL_GENERATORS } from '../../../packs/index.ts';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -58,7 +59,7 @@ describe.each(TEST_ENGINES)('stored OpenLineage run events on %s', (engine) => {
 
   it('validate against the OpenLineage 2-0-2 core schema and the current schema of each facet they carry', { timeout: 180_000 }, async () => {
     await new IngestPipeline(db.warehouse).ingest([cloudEvent({ id: 'a' }), cloudEvent({ id: 'b', tenantid: 'globex' })], { channel: 'file', submitter: 'acme' });
-    const build = (modelsDir: string) => buildProject(db.warehouse, { modelsDir, targetDir: `${db.harness.dataDir}/target`, tenant: 'acme', trigger: 'cli' });
+    const build = (modelsDir: string) => buildProject(db.warehouse, { modelsDir, generators: MODEL_GENERATORS, targetDir: `${db.harness.dataDir}/target`, tenant: 'acme', trigger: 'cli' });
     await build(MODELS);
     await build(RUNNABLE);
     const stored = (await db.warehouse.query<{ event: string }>('SELECT event FROM lineage_runs')).map((r) => JSON.parse(r.event) as RunEvent);

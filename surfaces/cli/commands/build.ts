@@ -1,22 +1,12 @@
+import { MODEL_GENERATORS } from '../../../packs/index.ts';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import {
-  compileProject,
-  DEFAULT_SCHEDULE,
-  parseSchedule,
-  RAW_SOURCES,
-  scheduledBuild,
-  selectModels,
-  startSchedule,
-  type BuildReport,
-  type ModelResult,
-  type RunMode,
-  type ScheduleJob,
-} from '../../../platform/transforms/index.ts';
-import { loadConfig } from '../config.ts';
-import { connectPlatform, type ClientBuildRequest } from '../platform-client.ts';
+import { compileProject, RAW_SOURCES, selectModels, type BuildReport, type ModelResult, type RunMode } from '../../../platform/transforms/index.ts';
+import { DEFAULT_SCHEDULE, parseSchedule, scheduledBuild, startSchedule, type ScheduleJob } from '../../../platform/jobs/index.ts';
+import { loadConfig } from '../kit/config.ts';
+import { connectPlatform, type ClientBuildRequest } from '../kit/platform-client.ts';
 
 interface SelectionOptions {
   select: string[];
@@ -59,7 +49,7 @@ export function registerBuild(program: Command): void {
 
   withSelection(program.command('ls').description('List the models and seeds a selection picks, in run order.')).action(
     async (options: SelectionOptions) => {
-      const project = await compileProject(resolve(options.models), RAW_SOURCES);
+      const project = await compileProject(resolve(options.models), RAW_SOURCES, MODEL_GENERATORS);
       for (const name of selectModels(project, options.select, options.exclude)) {
         const { config } = project.models.get(name)!;
         console.log(`${name}  ${config.materialized}${config.tags.length ? `  tags: ${config.tags.join(', ')}` : ''}`);

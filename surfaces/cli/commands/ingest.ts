@@ -1,8 +1,10 @@
 import { SingleBar } from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
-import { readEventFile, TENANT_ZERO } from '../../../platform/ingest/index.ts';
-import { loadConfig } from '../config.ts';
-import { connectPlatform, type IngestReply } from '../platform-client.ts';
+import { positiveInteger } from '../kit/cli-options.ts';
+import { readEventFile } from '../../../platform/ingest/index.ts';
+import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
+import { loadConfig } from '../kit/config.ts';
+import { connectPlatform, type IngestReply } from '../kit/platform-client.ts';
 
 const SHOWN_REJECTIONS = 20;
 
@@ -68,8 +70,3 @@ function describeRejection(file: string, lines: number[], rejection: IngestReply
   return `${file}:${lines[rejection.index]}:${id} ${rejection.code}: ${rejection.message}`;
 }
 
-export function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive whole number.`);
-  return n;
-}

@@ -1,9 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
-import { IngestPipeline, KafkaIngestConsumer, TENANT_ZERO, type BatchReport, type KafkaConsumerOptions } from '../../../platform/ingest/index.ts';
+import { IngestPipeline, KafkaIngestConsumer, type BatchReport, type KafkaConsumerOptions } from '../../../platform/ingest/index.ts';
+import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
 import { migrateWarehouse, openWarehouse } from '../../../kernel/warehouse/index.ts';
-import { ConfigError, loadConfig, warehouseConfig, type PlatformConfig } from '../config.ts';
-import { findRunningPlatform } from '../running-platform.ts';
+import { ConfigError, loadConfig, warehouseConfig, type PlatformConfig } from '../kit/config.ts';
+import { findRunningPlatform } from '../kit/running-platform.ts';
 
 type KafkaConfig = NonNullable<PlatformConfig['kafka']>;
 

@@ -4,15 +4,19 @@ import { buildServer, TokenAuthority } from '../../http/index.ts';
 import { summarizeCoverage, type RouteEntry } from '../../http/kit/gate.ts';
 import { closeWithin } from '../../http/bounded-close.ts';
 import { loadPolicyBundle } from '../../../kernel/policies/index.ts';
-import { IngestPipeline, TENANT_ZERO, tenantZeroWeek } from '../../../platform/ingest/index.ts';
+import { IngestPipeline } from '../../../platform/ingest/index.ts';
+import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
+import { tenantZeroWeek } from '../../../packs/metering/index.ts';
 import { migrateWarehouse, openWarehouse, type Warehouse } from '../../../kernel/warehouse/index.ts';
 import { printBanner } from '../banner.ts';
-import { jwtSecret, loadConfig, warehouseConfig, type PlatformConfig } from '../config.ts';
-import { forgetRunningPlatform, recordRunningPlatform } from '../running-platform.ts';
-import { BuildGate, httpLineageSink, scheduledBuild, startSchedule } from '../../../platform/transforms/index.ts';
+import { jwtSecret, loadConfig, warehouseConfig, type PlatformConfig } from '../kit/config.ts';
+import { forgetRunningPlatform, recordRunningPlatform } from '../kit/running-platform.ts';
+import { BuildGate, httpLineageSink } from '../../../platform/transforms/index.ts';
+import { scheduledBuild, startSchedule } from '../../../platform/jobs/index.ts';
 import { loadScheduleJobs } from './build.ts';
-import { seedDemoFinops } from '../../../packs/finops/cli/demo-finops.ts';
+import { PACKS } from '../../../packs/index.ts';
 import { kafkaConsumerOptions } from './kafka.ts';
+import { MODEL_GENERATORS } from '../../../packs/index.ts';
 
 /** After SIGTERM, the most the process takes to exit, whatever hangs. */
 const SHUTDOWN_DEADLINE_MS = 9500;
@@ -54,9 +58,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   await app.listen({ port: config.port, host: config.host });
   // --no-seed means an empty warehouse: summit-internal's own facts are part of the seed.
   if (seed) await recordPolicyCoverage(warehouse, app.routeInventory, config);
-  const demo = seeded
-    ? await seedDemoFinops(app, warehouse, await tokens.mint({ tenant: TENANT_ZERO, roles: ['operator'], subject: 'companyos-start', env: config.env, region: config.region }))
-    : undefined;
+  const demo = seeded ? await seedPackDemos(app, warehouse, await tokens.mint({ tenant: TENANT_ZERO, roles: ['operator'], subject: 'companyos-start', env: config.env, region: config.region })) : undefined;
   const { port } = app.server.address() as { port: number };
   const url = `http://${reachableHost(config.host)}:${port}`;
   await recordRunningPlatform(config.dataDir, url);
@@ -65,7 +67,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     ? startSchedule(
         await loadScheduleJobs(scheduleFile === true ? undefined : scheduleFile),
         async (job) => {
-          const report = await gate.run(warehouse, { modelsDir: 'models', targetDir: 'target', ...scheduledBuild(job), tenant: TENANT_ZERO, lineageSink });
+          const report = await gate.run(warehouse, { generators: MODEL_GENERATORS, modelsDir: 'models', targetDir: 'target', ...scheduledBuild(job), tenant: TENANT_ZERO, lineageSink });
           app.log.info({ job: job.name, run: report.run_id, seconds: report.seconds, failed: report.results.filter((r) => r.status === 'error').length }, 'scheduled build done');
         },
         (line) => app.log.warn(line),
@@ -140,4 +142,11 @@ async function recordPolicyCoverage(warehouse: Warehouse, inventory: RouteEntry[
     }],
     { channel: 'seed', submitter: TENANT_ZERO },
   );
+}
+
+/** Each pack's demo data, in registration order; one line for the banner. */
+async function seedPackDemos(app: Parameters<NonNullable<(typeof PACKS)[number]['seedDemo']>>[0], warehouse: Warehouse, operatorToken: string): Promise<string | undefined> {
+  const lines: string[] = [];
+  for (const pack of PACKS) if (pack.seedDemo) lines.push(await pack.seedDemo(app, warehouse, operatorToken));
+  return lines.length ? lines.join('; ') : undefined;
 }

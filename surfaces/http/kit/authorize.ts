@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { PolicyAction, ResourceAttributes } from '../../../kernel/policies/engine.ts';
-import type { ApiError } from './errors.ts';
+import type { DomainError } from '../../../kernel/errors/index.ts';
 
 /**
  * Decisions a route takes beyond the one its `config.gate` asks: per item of a
@@ -68,7 +68,7 @@ export async function authorizeOrRefuse(
   request: FastifyRequest,
   action: PolicyAction,
   resource: ResourceAttributes,
-  refusal?: (denied: ApiError) => ApiError,
+  refusal?: (denied: DomainError) => DomainError,
 ): Promise<void> {
   const gate = request.server.policyGate;
   const principal = request.principal!;

@@ -1,5 +1,5 @@
 import type { FastifySchemaValidationError, RouteShorthandOptions } from 'fastify';
-import { ApiError, type ApiErrorCode } from './errors.ts';
+import { DomainError, type ErrorCode } from '../../../kernel/errors/index.ts';
 
 type Formatter = NonNullable<RouteShorthandOptions['schemaErrorFormatter']>;
 
@@ -33,15 +33,15 @@ function sentence(error: FastifySchemaValidationError, dataVar: string): string 
  * matches any error in the body, `/` any in its fields, `/items/` any inside
  * `items`). Anything else (a parameter, the query, a part of the body no prefix
  * matches) keeps Fastify's message and answers QUERY_INVALID, as every schema
- * error does (`toApiError`).
+ * error does (`toDomainError`).
  */
-export function bodyErrorsAs(codes: Record<string, ApiErrorCode>): Formatter {
+export function bodyErrorsAs(codes: Record<string, ErrorCode>): Formatter {
   const prefixes = Object.keys(codes).sort((a, b) => b.length - a.length);
   return (errors, dataVar) => {
     const first = errors[0];
     const pointer = first ? pointerOf(first) : '';
     const prefix = dataVar === 'body' && first ? prefixes.find((p) => pointer.startsWith(p)) : undefined;
-    if (prefix !== undefined) return new ApiError(codes[prefix]!, `${sentence(first!, dataVar)}.`);
+    if (prefix !== undefined) return new DomainError(codes[prefix]!, `${sentence(first!, dataVar)}.`);
     return new Error(errors.map((e) => `${dataVar}${e.instancePath || ''} ${e.message}`).join(', '));
   };
 }

@@ -1,9 +1,10 @@
+import { httpStatusOf } from './errors.ts';
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { ApiError } from './errors.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
 import type { PolicyGate } from '../../../platform/governance/policy-gate.ts';
 import type { Approval } from '../../../platform/governance/approval-store.ts';
-import type { GatedRoute } from '../../../platform/governance/route-policy.ts';
+import type { GatedRoute } from './route-policy.ts';
 
 /** The 202 a dual-controlled action answers until someone other than its requester approves it (POST /v1/approvals). */
 export const pendingApprovalSchema = {
@@ -100,7 +101,7 @@ export function registerPolicyGate(app: FastifyInstance, gate: PolicyGate): Rout
           await gate.receipt(principal.tenant, route.action, authorization, draft, asked);
         } catch (error) {
           request.log.error({ err: error }, 'receipt append failed; the action is refused');
-          throw new ApiError('RECEIPT_WRITE_FAILED', 'Nothing was done.');
+          throw new DomainError('RECEIPT_WRITE_FAILED', 'Nothing was done.');
         }
       };
       if (route.upload) {
@@ -135,11 +136,11 @@ export function registerPolicyGate(app: FastifyInstance, gate: PolicyGate): Rout
         request.log.fatal({ err: rollbackError, receipt: draft.id }, 'ROLLBACK FAILED: a privileged action stands without a receipt');
       }
       // A route without a rollback is a bug the coverage test catches; say so rather than claim a rollback.
-      const apiError = draft.rollback
-        ? new ApiError('RECEIPT_WRITE_FAILED', 'Nothing was changed.')
-        : new ApiError('INTERNAL', 'The action stands without a receipt (its route cannot undo it); it has been logged for an operator.');
-      reply.code(apiError.statusCode).header('content-type', 'application/json; charset=utf-8').removeHeader('x-companyos-receipt');
-      return JSON.stringify({ code: apiError.code, message: apiError.message });
+      const domainError = draft.rollback
+        ? new DomainError('RECEIPT_WRITE_FAILED', 'Nothing was changed.')
+        : new DomainError('INTERNAL', 'The action stands without a receipt (its route cannot undo it); it has been logged for an operator.');
+      reply.code(httpStatusOf(domainError)).header('content-type', 'application/json; charset=utf-8').removeHeader('x-companyos-receipt');
+      return JSON.stringify({ code: domainError.code, message: domainError.message });
     }
     // A dual-controlled action executes once per approval.
     const approval = approvals.get(request);

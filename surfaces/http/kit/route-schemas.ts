@@ -136,5 +136,10 @@ export const pageQuerySchema = {
   cursor: { type: 'string', maxLength: 2048, description: 'The `next_cursor` of the previous page.' },
 } as const;
 
+/** The id of the receipt a privileged write appended to the tenant's ledger (GET /v1/provenance/receipts/{id}). */
+export const receiptIdSchema = { type: 'string', description: 'The receipt of this action in the tenant\'s ledger (`GET /v1/provenance/receipts/{id}`).' } as const;
 
-
+/** The header every receipted answer carries, besides `receipt_id` in its body. */
+export const receiptIdHeader = {
+  'x-companyos-receipt': { type: 'string', description: 'The receipt of this action, as `receipt_id` says (absent when nothing was done).' },
+} as const;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from '../kit/errors.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
 
 /** Which release stops accepting the camelCase spellings of 0.1.0 (surfaces/http/README.md). */
 export const DEPRECATED_SPELLINGS_UNTIL = '0.3.0';
@@ -58,7 +58,7 @@ export function renameDeprecatedSpellings(value: unknown, schema: Schema | undef
   for (const [name, property] of Object.entries(schema.properties)) {
     const camel = deprecatedSpelling(name);
     if (camel && Object.hasOwn(record, camel) && !Object.hasOwn(schema.properties, camel)) {
-      if (Object.hasOwn(record, name)) throw new ApiError('BAD_REQUEST', `${where} sends both \`${name}\` and its deprecated spelling \`${camel}\`; send \`${name}\` only.`);
+      if (Object.hasOwn(record, name)) throw new DomainError('BAD_REQUEST', `${where} sends both \`${name}\` and its deprecated spelling \`${camel}\`; send \`${name}\` only.`);
       record[name] = record[camel];
       delete record[camel];
     }

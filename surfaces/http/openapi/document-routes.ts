@@ -1,5 +1,5 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { API_ERRORS, type ApiErrorCode } from '../kit/errors.ts';
+import { errorResponse } from '../kit/error-responses.ts';
 
 /** Statuses every /v1 route can answer whatever it does: a malformed request, no token, a denial, the warehouse away. */
 const EVERY_V1_ROUTE = [400, 401, 403, 503] as const;
@@ -7,20 +7,6 @@ const EVERY_V1_ROUTE = [400, 401, 403, 503] as const;
 const WITH_BODY = [413, 415] as const;
 /** A path segment past the router's limit. */
 const WITH_PARAMS = [414] as const;
-
-/** Error response description: what the status means here and the catalogue codes that answer with it. */
-function describeStatus(status: number): string {
-  const codes = (Object.keys(API_ERRORS) as ApiErrorCode[]).filter((code) => API_ERRORS[code][0] === status);
-  return `An error from the catalogue (\`companyos errors\`): ${codes.join(', ')}.`;
-}
-
-/** The documented response for an error status: the one shared Error schema. */
-export const errorResponse = (status: number) => ({ description: describeStatus(status), $ref: 'Error#' });
-
-/** The error statuses a route answers beyond those every route does (documented for it: `404`, `409`, …). */
-export function errorResponses(...statuses: number[]): Record<number, ReturnType<typeof errorResponse>> {
-  return Object.fromEntries(statuses.map((status) => [status, errorResponse(status)]));
-}
 
 type RouteSchema = NonNullable<RouteOptions['schema']> & {
   hide?: boolean;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseNdjson, type IngestContext, type IngestPipeline, type IngestResult, type KafkaEventPublisher } from '../../../platform/ingest/index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import { binaryModeRequestEvent, httpContentMode } from '../cloudevents-http.ts';
-import { ApiError } from '../kit/errors.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
 import type { PlatformMetrics } from '../../../platform/metrics/metrics.ts';
 import { authorizeOrRefuse } from '../kit/authorize.ts';
 import { eventStats, listEvents } from '../../../platform/ingest/queries/events.ts';
@@ -114,7 +114,7 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
         ? [binaryModeRequestEvent(request.headers, request.body)]
         : eventsOf(request.body, mediaType(request.headers['content-type']));
       if (events.length > deps.maxBatchEvents) {
-        throw new ApiError('BATCH_TOO_LARGE', `This batch has ${events.length}; the limit is ${deps.maxBatchEvents}.`);
+        throw new DomainError('BATCH_TOO_LARGE', `This batch has ${events.length}; the limit is ${deps.maxBatchEvents}.`);
       }
       await refuseUngrantedTenants(request, events);
       const context: IngestContext = { channel: 'http', submitter: principal.tenant };
@@ -202,12 +202,12 @@ function mediaType(header: string | undefined): string {
 }
 
 function eventsOf(body: unknown, type: string): unknown[] {
-  if (!EVENT_MEDIA_TYPES.has(type)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `Got "${type || 'none'}".`);
+  if (!EVENT_MEDIA_TYPES.has(type)) throw new DomainError('UNSUPPORTED_MEDIA_TYPE', `Got "${type || 'none'}".`);
   if (type === NDJSON_TYPE) return parseNdjson(body as string);
   if (Array.isArray(body) && type !== SINGLE_EVENT_TYPE) return body;
   if (typeof body === 'object' && body !== null && !Array.isArray(body) && type !== BATCH_TYPE) return [body];
   const expected = type === SINGLE_EVENT_TYPE ? 'a JSON object' : type === BATCH_TYPE ? 'a JSON array' : 'an object or an array';
-  throw new ApiError('BODY_NOT_EVENTS', `With ${type} the body must be ${expected}.`);
+  throw new DomainError('BODY_NOT_EVENTS', `With ${type} the body must be ${expected}.`);
 }
 
 const tenantEvents = (tenant: string, region: string) => ({ id: `events/${tenant}`, tenant, kind: 'Events', data_class: 'internal', region });
@@ -226,7 +226,7 @@ async function refuseUngrantedTenants(request: FastifyRequest, events: readonly 
   });
   for (const [tenant, index] of firstIndex) {
     await authorizeOrRefuse(request, 'write_events', tenantEvents(tenant, principal.region), (denied) =>
-      new ApiError('EVENT_TENANT_NOT_GRANTED', `Event ${index} is for tenant "${tenant}"; ${principal.tenant} has no grant to write there. Nothing was stored.`, denied.fields),
+      new DomainError('EVENT_TENANT_NOT_GRANTED', `Event ${index} is for tenant "${tenant}"; ${principal.tenant} has no grant to write there. Nothing was stored.`, denied.fields),
     );
   }
 }

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { LineageNodeUnknownError, readLineageGraph, type LineageDirection } from '../../../platform/transforms/index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
-import { ApiError } from '../kit/errors.ts';
-import { errorResponses } from '../openapi/document-routes.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
+import { errorResponses } from '../kit/error-responses.ts';
 import { timestamp } from '../kit/route-schemas.ts';
 import { ownResource } from '../kit/own-resource.ts';
 
@@ -81,10 +81,10 @@ export function lineageRoutes(app: FastifyInstance, deps: { warehouse: Warehouse
       const { node, direction = 'both', depth = 10 } = request.query;
       try {
         const graph = await readLineageGraph(deps.warehouse, request.principal!.tenant, { node, direction, depth });
-        if (!graph) throw new ApiError('LINEAGE_NOT_BUILT');
+        if (!graph) throw new DomainError('LINEAGE_NOT_BUILT');
         return graph;
       } catch (error) {
-        if (error instanceof LineageNodeUnknownError) throw new ApiError('LINEAGE_NODE_UNKNOWN', `${error.message}.`);
+        if (error instanceof LineageNodeUnknownError) throw new DomainError('LINEAGE_NODE_UNKNOWN', `${error.message}.`);
         throw error;
       }
     },

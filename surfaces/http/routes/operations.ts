@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
-import { ApiError } from '../kit/errors.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
 import type { PlatformMetrics } from '../../../platform/metrics/metrics.ts';
 import { ReadinessProbe } from '../readiness.ts';
 
@@ -64,7 +64,7 @@ export function operationsRoutes(app: FastifyInstance, deps: { warehouse: Wareho
         return { status: 'ready', ...(await readiness.check()) };
       } catch (error) {
         request.log.warn({ err: error }, 'not ready: the warehouse does not answer or refuses writes');
-        throw new ApiError('WAREHOUSE_UNAVAILABLE');
+        throw new DomainError('WAREHOUSE_UNAVAILABLE');
       }
     },
   );

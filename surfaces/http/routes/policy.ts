@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ACTIONS, type PolicyEngine, type ResourceAttributes } from '../../../kernel/policies/engine.ts';
 import { parseCases, PolicyCaseError, runCases } from '../../../kernel/policies/regression.ts';
 import { bodyErrorsAs } from '../kit/body-errors.ts';
-import { ApiError } from '../kit/errors.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
 import type { DecisionLog } from '../../../platform/governance/decision-log.ts';
 import { filtersOwnPrincipal, redactDecision } from '../../../platform/governance/decision-redaction.ts';
 import { decisionsSchema, MAX_CASES, simulateBodySchema, simulationSchema } from './policy-schemas.ts';
@@ -39,16 +39,16 @@ export function policyRoutes(app: FastifyInstance, deps: { engine: PolicyEngine;
       try {
         cases = parseCases(JSON.stringify(request.body), 'body', { requireDecision: false });
       } catch (error) {
-        if (error instanceof PolicyCaseError) throw new ApiError('POLICY_CASES_INVALID', error.message);
+        if (error instanceof PolicyCaseError) throw new DomainError('POLICY_CASES_INVALID', error.message);
         throw error;
       }
-      if (cases.length > MAX_CASES) throw new ApiError('POLICY_CASES_INVALID', `At most ${MAX_CASES} cases per call.`);
+      if (cases.length > MAX_CASES) throw new DomainError('POLICY_CASES_INVALID', `At most ${MAX_CASES} cases per call.`);
       let results;
       try {
         results = runCases(deps.engine, 'body', cases);
       } catch (error) {
         // The cases are the caller's: one the engine cannot evaluate (a principal that is no entity uid) is theirs to fix.
-        throw new ApiError('POLICY_CASES_INVALID', (error as Error).message);
+        throw new DomainError('POLICY_CASES_INVALID', (error as Error).message);
       }
       return {
         bundle: { name: deps.engine.bundle.name, revision: deps.engine.revision },

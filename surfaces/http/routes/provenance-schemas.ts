@@ -1,4 +1,4 @@
-import { receiptHeader, receiptIdSchema } from '../../../packs/entity-graph/http/entity-schemas.ts';
+import { receiptIdHeader, receiptIdSchema } from '../kit/route-schemas.ts';
 
 /**
  * JSON Schemas of the provenance routes' bodies. The ledger's own formats keep
@@ -122,7 +122,7 @@ export const evidenceBodySchema = {
 export const evidenceAttachedSchema = {
   type: 'object',
   description: 'Attached: the bundle, what it backs, its items with their ids (to cite in an approval), and the receipt of the attaching call.',
-  headers: receiptHeader,
+  headers: receiptIdHeader,
   required: ['bundle_id', 'attached_to', 'items', 'receipt_id'],
   properties: {
     bundle_id: { type: 'string', description: 'Export it with `GET /v1/provenance/bundles/{id}`.' },

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { formatVerifierKey } from '../../../kernel/ledger/index.ts';
 import type { ResourceAttributes } from '../../../kernel/policies/engine.ts';
-import { ApiError } from '../kit/errors.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
 import { exportBundle, proofJson } from '../../../platform/governance/bundle-export.ts';
 import { bodyErrorsAs } from '../kit/body-errors.ts';
-import { errorResponses } from '../openapi/document-routes.ts';
+import { errorResponses } from '../kit/error-responses.ts';
 import { checkEvidenceItems, type EvidenceStore } from '../../../platform/governance/evidence-store.ts';
 import type { LedgerStore, StoredEntry } from '../../../platform/governance/ledger-store.ts';
 import {
@@ -29,7 +29,7 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
   const receipt = (dataClass: string) => async (request: FastifyRequest): Promise<ResourceAttributes> => {
     const { id } = request.params as { id: string };
     const entry = await deps.ledger.entryByReceipt(request.principal!.tenant, id);
-    if (!entry) throw new ApiError('RECEIPT_NOT_FOUND', `No receipt ${id}.`);
+    if (!entry) throw new DomainError('RECEIPT_NOT_FOUND', `No receipt ${id}.`);
     found.set(request, entry);
     return { id, tenant: entry.tenant, kind: 'Receipt', data_class: dataClass, region: deps.region };
   };
@@ -91,7 +91,7 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
       const wanted = new Set(request.query.fields.split(',').map((f) => f.trim()).filter(Boolean));
       const byName = new Map(entry.disclosures.map((d) => [(JSON.parse(Buffer.from(d, 'base64url').toString('utf8')) as [string, string, unknown])[1], d]));
       const unknown = [...wanted].filter((name) => !byName.has(name));
-      if (unknown.length > 0) throw new ApiError('QUERY_INVALID', `The receipt hides no field ${unknown.join(', ')}; it hides ${[...byName.keys()].join(', ') || 'nothing'}.`);
+      if (unknown.length > 0) throw new DomainError('QUERY_INVALID', `The receipt hides no field ${unknown.join(', ')}; it hides ${[...byName.keys()].join(', ') || 'nothing'}.`);
       return { ...(await withProof(entry)), disclosures: [...wanted].map((name) => byName.get(name)!) };
     },
   );
@@ -143,7 +143,7 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
       const size = await deps.ledger.size(tenant);
       const to = request.query.to ?? size;
       const { from } = request.query;
-      if (from > to || to > size) throw new ApiError('LEDGER_RANGE_INVALID', `Need 1 ≤ from ≤ to ≤ ${size} (the log's size); got from=${from}, to=${to}.`);
+      if (from > to || to > size) throw new DomainError('LEDGER_RANGE_INVALID', `Need 1 ≤ from ≤ to ≤ ${size} (the log's size); got from=${from}, to=${to}.`);
       const [first, second] = [await deps.ledger.checkpoint(tenant, from), await deps.ledger.checkpoint(tenant, to)];
       return {
         size1: from,
@@ -177,7 +177,7 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
             const { receipt_id, items } = request.body as { receipt_id?: string; items: unknown };
             checkEvidenceItems(items);
             if (receipt_id && !(await deps.ledger.entryByReceipt(request.principal!.tenant, receipt_id))) {
-              throw new ApiError('RECEIPT_NOT_FOUND', `No receipt ${receipt_id} in this tenant's ledger.`);
+              throw new DomainError('RECEIPT_NOT_FOUND', `No receipt ${receipt_id} in this tenant's ledger.`);
             }
             return own('Evidence')(request);
           },
@@ -222,7 +222,7 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
       // The receipt asked for, the one the evidence backs, and the one that attached it: all verifiable together.
       const receiptIds = [...new Set([id.startsWith('rcpt-') ? id : undefined, attached?.receiptId, attached?.attachReceiptId].filter((r): r is string => Boolean(r)))];
       const entries = await deps.ledger.entries(tenant, receiptIds);
-      if (entries.length === 0 && !attached) throw new ApiError('BUNDLE_NOT_FOUND', `Nothing called ${id} in this tenant's ledger.`);
+      if (entries.length === 0 && !attached) throw new DomainError('BUNDLE_NOT_FOUND', `Nothing called ${id} in this tenant's ledger.`);
       const bundle = await exportBundle(deps.ledger, deps.evidence, tenant, attached?.bundleId ?? id, entries, attached?.items ?? []);
       return reply.header('content-disposition', `attachment; filename="${id}.bundle.json"`).send(bundle);
     },

@@ -3,7 +3,7 @@ import { toCsv } from '../../../platform/ingest/index.ts';
 import { loadPages, navigation } from '../../reports/site.ts';
 import { renderPage } from '../../reports/render-page.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
-import { ApiError } from '../kit/errors.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
 import { ownResource } from '../kit/own-resource.ts';
 
 /**
@@ -29,11 +29,11 @@ export function reportRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
 
   const servePage = async (slug: string, query: string | undefined, request: FastifyRequest, reply: FastifyReply) => {
     const page = (await pages).get(slug);
-    if (!page) throw new ApiError('NOT_FOUND', `There is no report page ${slug}.`);
+    if (!page) throw new DomainError('NOT_FOUND', `There is no report page ${slug}.`);
     const rendered = await renderPage(page, await context(request.principal!.tenant));
     if (!query) return reply.type('text/html; charset=utf-8').send(rendered.html);
     const rows = rendered.results.get(query);
-    if (!rows) throw new ApiError('NOT_FOUND', `The page ${slug} has no query ${query}.`);
+    if (!rows) throw new DomainError('NOT_FOUND', `The page ${slug} has no query ${query}.`);
     return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${query}.csv"`).send(toCsv(rows));
   };
   const pageOf = (request: FastifyRequest, prefix: string) => {

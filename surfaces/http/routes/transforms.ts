@@ -5,10 +5,11 @@ import {
   type BuildGate, type BuildSlot, type CompiledProject, type LineageSink, type RunMode,
 } from '../../../platform/transforms/index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
-import { ApiError } from '../kit/errors.ts';
-import { errorResponses } from '../openapi/document-routes.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
+import { errorResponses } from '../kit/error-responses.ts';
 import { receiptHeader, timestamp } from '../kit/route-schemas.ts';
 import { ownResource } from '../kit/own-resource.ts';
+import { MODEL_GENERATORS } from '../../../packs/index.ts';
 
 export interface TransformRouteDeps {
   warehouse: Warehouse;
@@ -129,7 +130,7 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
           // Models that do not compile, an unknown selector or a build already running refuse the call before its receipt.
           ready: async (request) => {
             const body = (request.body ?? {}) as BuildBody;
-            const project = await asApiErrors(() => compileProject(resolve(deps.modelsDir), RAW_SOURCES));
+            const project = await asApiErrors(() => compileProject(resolve(deps.modelsDir), RAW_SOURCES, MODEL_GENERATORS));
             await asApiErrors(async () => selectModels(project, body.select ?? [], body.exclude ?? []));
             const slot = await asApiErrors(async () => deps.gate.reserve());
             prepared.set(request, { project, slot });
@@ -146,6 +147,7 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
       return asApiErrors(() =>
         deps.gate.run(deps.warehouse, {
           modelsDir: deps.modelsDir,
+          generators: MODEL_GENERATORS,
           targetDir: deps.targetDir,
           select: request.body?.select,
           exclude: request.body?.exclude,
@@ -181,9 +183,9 @@ async function asApiErrors<T>(act: () => Promise<T>): Promise<T> {
   try {
     return await act();
   } catch (error) {
-    if (error instanceof CompileError) throw new ApiError('MODELS_INVALID', error.message);
-    if (error instanceof SelectorError) throw new ApiError('SELECTOR_UNKNOWN', `The ${error.message}.`);
-    if (error instanceof BuildInProgressError) throw new ApiError('BUILD_IN_PROGRESS', `${error.message}.`);
+    if (error instanceof CompileError) throw new DomainError('MODELS_INVALID', error.message);
+    if (error instanceof SelectorError) throw new DomainError('SELECTOR_UNKNOWN', `The ${error.message}.`);
+    if (error instanceof BuildInProgressError) throw new DomainError('BUILD_IN_PROGRESS', `${error.message}.`);
     throw error;
   }
 }

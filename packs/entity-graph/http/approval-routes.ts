@@ -3,12 +3,12 @@ import { DUAL_CONTROL_ACTIONS } from '../../../kernel/policies/engine.ts';
 import { parseRationale, RATIONALE_CATEGORIES, type ApprovalRequest, type ApprovalStore } from '../../../platform/governance/approval-store.ts';
 import type { EntityStore } from '../../../platform/governance/entities/entity-store.ts';
 import type { EvidenceStore } from '../../../platform/governance/evidence-store.ts';
-import { ApiError } from '../kit/errors.ts';
-import { bodyErrorsAs } from '../kit/body-errors.ts';
-import { asResource, findEntity } from '../../../platform/governance/entities/entity-resource.ts';
-import { receiptHeader, receiptIdSchema } from '../../../packs/entity-graph/http/entity-schemas.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
+import { bodyErrorsAs } from '../../../surfaces/http/kit/body-errors.ts';
+import { asResource, findEntity } from './entity-resource.ts';
+import { receiptIdHeader, receiptIdSchema } from '../../../surfaces/http/kit/route-schemas.ts';
 import { entityKey } from '../../../platform/governance/keyed-mutex.ts';
-import { errorResponses } from '../openapi/document-routes.ts';
+import { errorResponses } from '../../../surfaces/http/kit/error-responses.ts';
 
 interface ApprovalBody {
   entity_id: string;
@@ -59,7 +59,7 @@ export function approvalRoutes(app: FastifyInstance, deps: { entities: EntitySto
           201: {
             type: 'object',
             description: 'Approved: the requester may now act once, within 24 hours. With the receipt of the approval.',
-            headers: receiptHeader,
+            headers: receiptIdHeader,
             required: ['approval_id', 'request_id', 'entity_id', 'action', 'requested_by', 'approver', 'rationale', 'receipt_id'],
             properties: {
               approval_id: { type: 'string' },
@@ -92,9 +92,9 @@ export function approvalRoutes(app: FastifyInstance, deps: { entities: EntitySto
             const open = await deps.approvals.pending(resource.tenant, resource.id, body.action);
             const pending = body.request_id ? open.find((r) => r.requestId === body.request_id) : open[0];
             if (!pending && (await deps.approvals.satisfied(resource.tenant, resource.id, body.action, body.request_id))) {
-              throw new ApiError('APPROVAL_ALREADY_SATISFIED', `The ${body.action} of ${resource.id} is already approved.`);
+              throw new DomainError('APPROVAL_ALREADY_SATISFIED', `The ${body.action} of ${resource.id} is already approved.`);
             }
-            if (!pending) throw new ApiError('APPROVAL_NOT_REQUESTED', `No open ${body.action} request for ${resource.id}.`);
+            if (!pending) throw new DomainError('APPROVAL_NOT_REQUESTED', `No open ${body.action} request for ${resource.id}.`);
             answering.set(request, pending);
             return { requester: pending.requestedBy };
           },
@@ -107,7 +107,7 @@ export function approvalRoutes(app: FastifyInstance, deps: { entities: EntitySto
       const evidenceIds = [...new Set(request.body.evidence ?? [])];
       const found = await deps.evidence.items(request.gate!.resource.tenant, evidenceIds);
       const missing = evidenceIds.filter((id) => !found.some((item) => item.id === id));
-      if (missing.length > 0) throw new ApiError('EVIDENCE_INVALID', `No evidence ${missing.join(', ')} in this tenant; attach it first (POST /v1/provenance/evidence).`);
+      if (missing.length > 0) throw new DomainError('EVIDENCE_INVALID', `No evidence ${missing.join(', ')} in this tenant; attach it first (POST /v1/provenance/evidence).`);
       const approval = await deps.approvals.approve(request.gate!.resource.tenant, pending, request.gate!.principalId, rationale, evidenceIds);
       request.receipt!.hidden = { rationale_category: rationale.category, rationale: rationale.text };
       request.receipt!.rollback = () => deps.approvals.rollback(request.gate!.resource.tenant, pending, approval);

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { ResourceAttributes } from '../../../kernel/policies/engine.ts';
-import { ApiError } from '../../../surfaces/http/kit/errors.ts';
-import type { Entity } from './entity-model.ts';
-import type { EntityStore } from './entity-store.ts';
-import { entityKey } from '../keyed-mutex.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
+import type { Entity } from '../../../platform/governance/entities/entity-model.ts';
+import type { EntityStore } from '../../../platform/governance/entities/entity-store.ts';
+import { entityKey } from '../../../platform/governance/keyed-mutex.ts';
 
 const loaded = new WeakMap<FastifyRequest, Entity>();
 
@@ -25,7 +25,7 @@ export function entityResource(entities: EntityStore) {
 /** The tenant's entity, or the 404 every caller gets for an id the tenant does not have. */
 export async function findEntity(entities: EntityStore, tenant: string, id: string): Promise<Entity> {
   const entity = await entities.get(tenant, id);
-  if (!entity) throw new ApiError('ENTITY_NOT_FOUND', `No entity ${id}.`);
+  if (!entity) throw new DomainError('ENTITY_NOT_FOUND', `No entity ${id}.`);
   return entity;
 }
 

@@ -1,6 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createCompanyOsClient } from '../../clients/typescript/index.ts';
+import { createCompanyOsClient } from '../../../clients/typescript/index.ts';
 
 /**
  * DuckDB lets one process write the database, so a running `companyos start`

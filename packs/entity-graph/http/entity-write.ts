@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
-import { ApiError } from '../../../surfaces/http/kit/errors.ts';
-import { checkEntityInput, type Entity } from './entity-model.ts';
-import { versionConflict } from './entity-store.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
+import { checkEntityInput, type Entity } from '../../../platform/governance/entities/entity-model.ts';
+import { versionConflict } from '../../../platform/governance/entities/entity-store.ts';
 
 /** What a PATCH body may carry: the changeable fields, and the version it was based on. */
 export interface EntityPatch {
@@ -27,14 +27,14 @@ export function expectedVersion(request: FastifyRequest): number | undefined {
   let fromHeader: number | undefined;
   if (typeof header === 'string' && header.trim() !== '*') {
     const match = VERSION.exec(header.trim());
-    if (!match) throw new ApiError('ENTITY_INVALID', `If-Match must be an entity version such as "3" (the ETag of a read); got ${JSON.stringify(header)}.`);
+    if (!match) throw new DomainError('ENTITY_INVALID', `If-Match must be an entity version such as "3" (the ETag of a read); got ${JSON.stringify(header)}.`);
     fromHeader = Number(match[1]);
   }
   const body = request.body as { version?: unknown } | undefined;
   const inBody = body && typeof body === 'object' ? body.version : undefined;
-  if (inBody !== undefined && (!Number.isSafeInteger(inBody) || (inBody as number) < 1)) throw new ApiError('ENTITY_INVALID', 'body.version must be a positive integer.');
+  if (inBody !== undefined && (!Number.isSafeInteger(inBody) || (inBody as number) < 1)) throw new DomainError('ENTITY_INVALID', 'body.version must be a positive integer.');
   if (fromHeader !== undefined && inBody !== undefined && fromHeader !== inBody) {
-    throw new ApiError('ENTITY_INVALID', `If-Match (${fromHeader}) and body.version (${String(inBody)}) disagree.`);
+    throw new DomainError('ENTITY_INVALID', `If-Match (${fromHeader}) and body.version (${String(inBody)}) disagree.`);
   }
   return fromHeader ?? (inBody as number | undefined);
 }
@@ -46,11 +46,11 @@ export function checkVersion(current: Entity, expected: number | undefined): voi
 
 /** The state a PATCH would leave: the current one with the body's changes; id, type and tenant stay what they are. */
 export function planPatch(current: Entity, body: unknown): Omit<Entity, 'version' | 'updated_at'> {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError('ENTITY_INVALID', 'body must be an object.');
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new DomainError('ENTITY_INVALID', 'body must be an object.');
   const patch = body as EntityPatch;
   for (const field of ['id', 'type', 'tenant'] as const) {
     if (patch[field] !== undefined && patch[field] !== current[field]) {
-      throw new ApiError('ENTITY_FIELD_IMMUTABLE', `body.${field} is ${JSON.stringify(patch[field])}, but ${current.id}'s ${field} is ${JSON.stringify(current[field])}.`);
+      throw new DomainError('ENTITY_FIELD_IMMUTABLE', `body.${field} is ${JSON.stringify(patch[field])}, but ${current.id}'s ${field} is ${JSON.stringify(current[field])}.`);
     }
   }
   const { name, data_class, region, attributes } = { ...current, ...patch };

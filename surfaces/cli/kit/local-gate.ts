@@ -1,15 +1,16 @@
 import { join } from 'node:path';
-import type { Principal } from '../../platform/identity/auth.ts';
-import { ApprovalStore } from '../../platform/governance/approval-store.ts';
-import { PlatformMetrics } from '../../platform/metrics/metrics.ts';
-import { DecisionLog } from '../../platform/governance/decision-log.ts';
-import { PolicyGate } from '../../platform/governance/policy-gate.ts';
-import { EvidenceStore } from '../../platform/governance/evidence-store.ts';
-import { LedgerStore } from '../../platform/governance/ledger-store.ts';
-import { IngestPipeline, TENANT_ZERO } from '../../platform/ingest/index.ts';
-import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
-import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
-import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import type { Principal } from '../../../platform/identity/auth.ts';
+import { ApprovalStore } from '../../../platform/governance/approval-store.ts';
+import { PlatformMetrics } from '../../../platform/metrics/metrics.ts';
+import { DecisionLog } from '../../../platform/governance/decision-log.ts';
+import { PolicyGate } from '../../../platform/governance/policy-gate.ts';
+import { EvidenceStore } from '../../../platform/governance/evidence-store.ts';
+import { LedgerStore } from '../../../platform/governance/ledger-store.ts';
+import { IngestPipeline } from '../../../platform/ingest/index.ts';
+import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
+import { Keyring, LEDGER_KEY_NAME } from '../../../kernel/ledger/index.ts';
+import { loadPolicyBundle, PolicyEngine } from '../../../kernel/policies/index.ts';
+import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import type { PlatformConfig } from './config.ts';
 
 /**

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import type { DecisionContext, PolicyAction, ResourceAttributes } from '../../kernel/policies/engine.ts';
+import type { DecisionContext, PolicyAction, ResourceAttributes } from '../../../kernel/policies/engine.ts';
+import type { Authorization, ReceiptDraft } from '../../../platform/governance/authorization.ts';
 
 /** What a route declares to be gated: the action, and how to find the resource it acts on. */
 export interface GatedRoute {
@@ -37,32 +38,6 @@ export interface GatedRoute {
    * and before it acts on it, so the receipt commits to the file's digest.
    */
   upload?: boolean;
-}
-
-/** The gate's answer, for the handler and the receipt hook. */
-export interface Authorization {
-  decisionId: string;
-  bundleRevision: string;
-  principalId: string;
-  resource: ResourceAttributes;
-  approvers: string[];
-}
-
-/** What the handler adds to the receipt of a privileged action. */
-export interface ReceiptDraft {
-  /** Allocated before the handler runs, so the response can carry it. */
-  id: string;
-  /** What was acted on; defaults to the resource, digested as the response body. */
-  target?: { name: string; sha256: string };
-  evidenceRefs: { id: string; sha256: string }[];
-  /** Fields hidden behind salted digests: disclosed only on request. */
-  hidden: Record<string, string>;
-  /** The handler found nothing to change (a PATCH to the same values): no receipt, since a receipt means an effect. */
-  unchanged?: boolean;
-  /** Undoes the action when its receipt cannot be written. */
-  rollback?: () => Promise<void>;
-  /** Set once the receipt is in the ledger. */
-  logIndex?: number;
 }
 
 declare module 'fastify' {

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { ApiError, generateInvoices, listEvents, listQuarantine, readFinopsSummary, recordTrueCosts, simulatePricing, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../http/index.ts';
-import { importBillFile, IngestPipeline, TENANT_ZERO, toNdjson, type BillFormat, type BillImportReport, type TrueCost } from '../../platform/ingest/index.ts';
+import { DomainError, generateInvoices, listEvents, listQuarantine, readFinopsSummary, recordTrueCosts, simulatePricing, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../../http/index.ts';
+import { IngestPipeline, toNdjson } from '../../../platform/ingest/index.ts';
+import { importBillFile, type BillFormat, type BillImportReport, type TrueCost } from '../../../packs/finops/index.ts';
+import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
 
 export type FinopsSummary = Awaited<ReturnType<typeof readFinopsSummary>>;
 export type PricingSimulation = Awaited<ReturnType<typeof simulatePricing>>;
@@ -11,13 +13,15 @@ export interface PricingWhatIf {
   tier_moves: Record<string, string>;
   excluded_packs: string[];
 }
-import { buildProject, httpLineageSink, listBuildRuns, loadPricing, type BuildReport, type BuildRequest, type BuildRun } from '../../platform/transforms/index.ts';
-import { migrateWarehouse, openWarehouse, type Warehouse } from '../../kernel/warehouse/index.ts';
-import { CompanyOsApiError, createCompanyOsClient, unwrap, type ApiResult, type CompanyOsClient, type operations } from '../../clients/typescript/index.ts';
+import { buildProject, httpLineageSink, listBuildRuns, type BuildReport, type BuildRequest, type BuildRun } from '../../../platform/transforms/index.ts';
+import { loadPricing } from '../../../packs/finops/index.ts';
+import { migrateWarehouse, openWarehouse, type Warehouse } from '../../../kernel/warehouse/index.ts';
+import { CompanyOsApiError, createCompanyOsClient, unwrap, type ApiResult, type CompanyOsClient, type operations } from '../../../clients/typescript/index.ts';
 import { jwtSecret, warehouseConfig, type PlatformConfig } from './config.ts';
 import { findRunningPlatform } from './running-platform.ts';
 import { openLocalGate } from './local-gate.ts';
-import type { PolicyAction } from '../../kernel/policies/index.ts';
+import type { PolicyAction } from '../../../kernel/policies/index.ts';
+import { MODEL_GENERATORS } from '../../../packs/index.ts';
 
 type LocalGate = Awaited<ReturnType<typeof openLocalGate>>;
 
@@ -25,7 +29,7 @@ type LocalGate = Awaited<ReturnType<typeof openLocalGate>>;
 export type IngestReply = operations['ingestEvents']['responses'][202]['content']['application/json'];
 
 /** A build as the CLI asks for it: the tenant is always summit-internal, the platform operator. */
-export type ClientBuildRequest = Omit<BuildRequest, 'tenant' | 'lineageSink'>;
+export type ClientBuildRequest = Omit<BuildRequest, 'tenant' | 'lineageSink' | 'generators'>;
 
 type Page<K extends string, T> = { [key in K]: T[] } & { next_cursor: string | null };
 
@@ -94,7 +98,7 @@ class LocalPlatformClient implements PlatformClient {
   build(request: ClientBuildRequest): Promise<BuildReport> {
     const lineageSink = this.config.openLineageUrl ? httpLineageSink(this.config.openLineageUrl) : undefined;
     return this.privileged('run_transforms', { id: 'warehouse', kind: 'Warehouse' }, request, 'build', () =>
-      buildProject(this.warehouse, { ...request, tenant: TENANT_ZERO, lineageSink }),
+      buildProject(this.warehouse, { ...request, generators: MODEL_GENERATORS, tenant: TENANT_ZERO, lineageSink }),
     );
   }
 
@@ -120,7 +124,7 @@ class LocalPlatformClient implements PlatformClient {
 
   async simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation> {
     const pricing = await loadPricing('models');
-    if (!pricing) throw new ApiError('PRICING_INVALID', 'There is no models/finops/pricing.yaml to price SKUs with.');
+    if (!pricing) throw new DomainError('PRICING_INVALID', 'There is no models/finops/pricing.yaml to price SKUs with.');
     return simulatePricing(this.warehouse, TENANT_ZERO, whatIf.period, pricing, { tierMoves: whatIf.tier_moves, excludedPacks: whatIf.excluded_packs });
   }
 

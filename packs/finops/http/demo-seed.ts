@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_SIMULATION, IngestPipeline, simulate, simulatedBillCsv, TENANT_ZERO } from '../../../platform/ingest/index.ts';
+import { IngestPipeline } from '../../../platform/ingest/index.ts';
+import { DEFAULT_SIMULATION, simulate, simulatedBillCsv } from '../index.ts';
+import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 
 const EVENT_BATCH = 5_000;

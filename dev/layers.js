@@ -1,0 +1,47 @@
+// The layer map the boundary lint enforces (eslint.config.js), in one place so that
+// its test (dev/layers.test.ts) plants violations against the same rules.
+
+/** Each folder that is a unit of the architecture, by the layer it belongs to. Most specific first. */
+export const LAYER_ELEMENTS = [
+  { type: 'kernel', pattern: 'kernel/*', capture: ['module'] },
+  { type: 'platform', pattern: 'platform/*', capture: ['module'] },
+  { type: 'pack-http', pattern: 'packs/*/http', capture: ['pack'] },
+  { type: 'pack-cli', pattern: 'packs/*/cli', capture: ['pack'] },
+  { type: 'pack-registry', pattern: 'packs/*.ts', mode: 'file' },
+  { type: 'pack', pattern: 'packs/*', capture: ['pack'] },
+  { type: 'http-kit', pattern: 'surfaces/http/kit' },
+  { type: 'cli-kit', pattern: 'surfaces/cli/kit' },
+  { type: 'surface', pattern: 'surfaces/*', capture: ['surface'] },
+  { type: 'dev', pattern: 'dev' },
+  { type: 'outside', pattern: '(test|benchmarks|clients|bin)' },
+];
+
+const samePack = (type) => [type, { pack: '${from.pack}' }];
+
+/** Who may import whom: lower layers never import higher ones. */
+export const LAYER_RULES = [
+  { from: 'kernel', allow: ['kernel'] },
+  { from: 'platform', allow: ['kernel', 'platform'] },
+  { from: 'pack', allow: ['kernel', 'platform', samePack('pack')] },
+  { from: 'pack-http', allow: ['kernel', 'platform', 'http-kit', samePack('pack'), samePack('pack-http')] },
+  { from: 'pack-cli', allow: ['kernel', 'platform', 'cli-kit', samePack('pack'), samePack('pack-cli')] },
+  { from: 'pack-registry', allow: ['kernel', 'platform', 'http-kit', 'cli-kit', 'pack', 'pack-http', 'pack-cli', 'pack-registry'] },
+  { from: 'http-kit', allow: ['kernel', 'platform'] },
+  { from: 'cli-kit', allow: ['kernel', 'platform', 'http-kit', 'surface', 'pack-registry'] },
+  { from: 'surface', allow: ['kernel', 'platform', 'pack-registry', 'http-kit', 'cli-kit', 'surface', 'dev'] },
+  { from: 'dev', allow: ['kernel', 'dev'] },
+  { from: 'outside', allow: ['*'] },
+];
+
+/** Another folder is entered through its index.ts (a pack's registry entry through its pack.ts), never its internals. */
+export const ENTRY_POINT_RULES = [
+  { target: ['kernel', 'platform', 'pack', 'pack-http', 'pack-cli', 'http-kit', 'cli-kit', 'surface', 'dev'], disallow: ['**'] },
+  { target: ['kernel', 'platform', 'pack', 'pack-http', 'pack-cli', 'http-kit', 'cli-kit', 'surface', 'dev'], allow: ['index.ts'] },
+  { target: ['pack'], allow: ['pack.ts'] },
+];
+
+/** Files that must not import Fastify: everything below the HTTP surface. */
+export const HTTP_FREE_FILES = {
+  files: ['kernel/**/*.ts', 'platform/**/*.ts', 'packs/**/*.ts'],
+  ignores: ['packs/*/http/**', 'packs/*.ts', '**/*.test.ts'],
+};

@@ -1,0 +1,87 @@
+import { MAX_JSON_DEPTH } from '../schemas/index.ts';
+
+/**
+ * What kind of failure an error is. Services below the surfaces say only this;
+ * each surface decides what it means there (surfaces/http/kit/errors.ts: a status code).
+ */
+export type ErrorKind =
+  | 'invalid-input'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'timeout'
+  | 'too-large'
+  | 'too-long'
+  | 'unsupported-media-type'
+  | 'rate-limited'
+  | 'unavailable'
+  | 'internal';
+
+/**
+ * Every error the platform answers with: a stable code for machines, its kind,
+ * and a sentence for people (`companyos errors`).
+ */
+export const ERROR_CATALOGUE = {
+  AUTH_MISSING_TOKEN: ['unauthenticated', 'This endpoint needs a bearer token: send "Authorization: Bearer <token>" (mint one with `companyos token`).'],
+  AUTH_INVALID_TOKEN: ['unauthenticated', 'The bearer token is not valid: it is malformed, or was signed with another secret.'],
+  AUTH_TOKEN_EXPIRED: ['unauthenticated', 'The bearer token has expired; mint a new one with `companyos token`.'],
+  AUTH_TOKEN_NO_EXPIRY: ['unauthenticated', 'The bearer token has no expiry (`exp`); this server accepts only tokens that expire.'],
+  AUTH_TOKEN_TOO_LONG_LIVED: ['unauthenticated', 'The bearer token lives longer than this server allows (COMPANYOS_MAX_TOKEN_TTL); mint a shorter-lived one.'],
+  AUTH_TOKEN_NOT_YET_VALID: ['unauthenticated', 'The bearer token was issued in the future (`iat`); check the issuing machine\'s clock.'],
+  AUTH_TOKEN_NO_ROLES: ['unauthenticated', 'The bearer token names no role this server knows; mint one with at least one `--role`.'],
+  AUTH_TOKEN_WRONG_ENV: ['unauthenticated', 'The bearer token was minted for another environment (`env`) than this server\'s (COMPANYOS_ENV).'],
+  TENANT_FORBIDDEN: ['forbidden', 'The token belongs to another tenant; writing events for a tenant needs that tenant\'s token or a connector role.'],
+  ROLE_FORBIDDEN: ['forbidden', 'The token\'s roles do not allow this action.'],
+  EVENT_TENANT_NOT_GRANTED: ['forbidden', 'An event claims a tenant the caller may not write to: only the platform operator\'s connectors, and connectors of a tenant granted it (kernel/policies/data/tenants.json), write events for another tenant.'],
+  BODY_NOT_JSON: ['invalid-input', 'The request body is not valid JSON.'],
+  BODY_NOT_EVENTS: ['invalid-input', 'The body must be one event (a JSON object) or a batch (a JSON array of events).'],
+  BODY_TOO_LARGE: ['too-large', 'The request body is larger than the server accepts.'],
+  BODY_TOO_DEEP: ['invalid-input', `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays.`],
+  BATCH_TOO_LARGE: ['too-large', 'The batch has more events than the server accepts in one request; split it.'],
+  UNSUPPORTED_MEDIA_TYPE: ['unsupported-media-type', 'Send events as application/cloudevents+json, application/cloudevents-batch+json, application/json or application/x-ndjson, or one event in CloudEvents binary mode (ce- headers).'],
+  CLOUDEVENTS_MODE_UNSUPPORTED: ['unsupported-media-type', 'That CloudEvents content mode or event format is not accepted: send binary mode (ce- headers, one event), structured application/cloudevents+json or batched application/cloudevents-batch+json.'],
+  CLOUDEVENTS_HEADER_INVALID: ['invalid-input', 'A ce- header value is not valid percent-encoded UTF-8 (CloudEvents HTTP binding, 3.1.3.2).'],
+  BAD_REQUEST: ['invalid-input', 'The request is malformed.'],
+  QUERY_INVALID: ['invalid-input', 'A query parameter is not valid.'],
+  VALUE_OUT_OF_RANGE: ['invalid-input', 'A value in the request is outside what the warehouse can store or compare (a number too large, text it cannot read).'],
+  URL_TOO_LONG: ['too-long', 'A path segment of the URL is longer than the server accepts.'],
+  CURSOR_INVALID: ['invalid-input', 'The cursor is not one this server issued; start again without it.'],
+  METER_UNKNOWN: ['not-found', 'There is no such meter.'],
+  METER_NOT_BUILT: ['conflict', 'That meter has not been built yet.'],
+  LINEAGE_NODE_UNKNOWN: ['not-found', 'There is no such model, source table or meter in the lineage graph.'],
+  LINEAGE_NOT_BUILT: ['conflict', 'There is no lineage yet: run `companyos build` first.'],
+  FINOPS_NOT_BUILT: ['conflict', 'Cost attribution has not been built yet: import a bill (`companyos bills import`) and run `companyos build`.'],
+  BILL_FILE_INVALID: ['invalid-input', 'The bill file cannot be imported.'],
+  SCENARIO_INVALID: ['invalid-input', 'The pricing what-if cannot be simulated.'],
+  PRICING_INVALID: ['conflict', 'The price table (models/finops/pricing.yaml) is missing or has problems; every problem is listed.'],
+  NOTHING_TO_INVOICE: ['conflict', 'There is nothing to invoice for that month: no SKU charges were attributed to it. Nothing was done.'],
+  INVOICE_NOT_FOUND: ['not-found', 'There is no such invoice.'],
+  SELECTOR_UNKNOWN: ['invalid-input', 'A model selector (`select`, `exclude`) names no model of the project.'],
+  MODELS_INVALID: ['invalid-input', 'The SQL models do not compile; every problem is listed.'],
+  BUILD_IN_PROGRESS: ['conflict', 'A build is already running; try again when it is done.'],
+  POLICY_DENIED: ['forbidden', 'The policy engine denied this action; `decision_id` finds the decision, with its reasons, in the decision log.'],
+  SELF_APPROVAL_REFUSED: ['forbidden', 'An approval has to come from someone other than whoever asked for the action (dual control).'],
+  APPROVAL_NOT_REQUESTED: ['conflict', 'Nothing is waiting for this approval: ask for the action first (it answers 202, pending approval).'],
+  APPROVAL_ALREADY_SATISFIED: ['conflict', 'That request has already been approved; it needs no further approval.'],
+  RATIONALE_INVALID: ['invalid-input', 'An approval needs a rationale: a category from the taxonomy and a sentence.'],
+  POLICY_CASES_INVALID: ['invalid-input', 'The policy cases cannot be evaluated.'],
+  ENTITY_INVALID: ['invalid-input', 'The entity is not valid.'],
+  ENTITY_NOT_FOUND: ['not-found', 'There is no such entity.'],
+  ENTITY_EXISTS: ['conflict', 'An entity with that id already exists.'],
+  ENTITY_VERSION_CONFLICT: ['conflict', 'The entity has changed since the version you sent (If-Match or `version`); `current_version` is the latest.'],
+  ENTITY_FIELD_IMMUTABLE: ['invalid-input', 'An entity\'s id, type and tenant cannot be changed; create a new entity instead.'],
+  EDGE_INVALID: ['invalid-input', 'The edge is not valid.'],
+  RECEIPT_NOT_FOUND: ['not-found', 'There is no such receipt in this tenant\'s ledger.'],
+  BUNDLE_NOT_FOUND: ['not-found', 'There is no such evidence bundle or receipt.'],
+  EVIDENCE_INVALID: ['invalid-input', 'The evidence cannot be attached.'],
+  LEDGER_RANGE_INVALID: ['invalid-input', 'Those tree sizes are not in this tenant\'s ledger.'],
+  RECEIPT_WRITE_FAILED: ['unavailable', 'The action was rolled back: its receipt could not be written to the ledger.'],
+  NOT_FOUND: ['not-found', 'There is no such endpoint.'],
+  REQUEST_TIMEOUT: ['timeout', 'The request took too long to arrive (headers or body); the connection is closed.'],
+  TOO_MANY_CONNECTIONS: ['rate-limited', 'This address holds as many open connections as the server allows; reuse or close one.'],
+  WAREHOUSE_UNAVAILABLE: ['unavailable', 'The warehouse is not answering or refuses writes; try again shortly.'],
+  INTERNAL: ['internal', 'Something failed inside the server; it has been logged.'],
+} as const satisfies Record<string, readonly [ErrorKind, string]>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;

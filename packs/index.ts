@@ -1,0 +1,19 @@
+import { entityGraphPack } from './entity-graph/pack.ts';
+import { finopsPack } from './finops/pack.ts';
+import { meteringPack } from './metering/pack.ts';
+import type { Pack } from './pack.ts';
+import { sloPack } from './slo/pack.ts';
+
+export type { Pack, PackContext } from './pack.ts';
+
+/** Every pack the platform runs. A new pack is its folder plus one line here. */
+export const PACKS: readonly Pack[] = [
+  meteringPack,
+  finopsPack,
+  sloPack,
+  entityGraphPack,
+];
+
+/** The models every pack generates, for the compiler. */
+export const MODEL_GENERATORS = PACKS.flatMap((pack) => pack.generators ?? []);
+export type { WebhookConfig } from './finops/index.ts';

@@ -1,0 +1,16 @@
+import { fileGenerator } from '../../platform/transforms/index.ts';
+import type { Pack } from '../pack.ts';
+import { usageRoutes } from './http/usage-routes.ts';
+import { meterModel, parseMeters } from './meters.ts';
+
+export const meteringPack: Pack = {
+  name: 'metering',
+  description: 'Usage meters declared in models/meters.yaml, built from the events, served per tenant.',
+  generators: [
+    fileGenerator('meters.yaml', (path, text) => {
+      const { meters, problems } = parseMeters(path, text);
+      return { models: meters.map((meter) => meterModel(meter, path)), problems };
+    }),
+  ],
+  routes: (app, context) => usageRoutes(app, { warehouse: context.warehouse, modelsDir: context.modelsDir }),
+};

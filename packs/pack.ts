@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import type { Warehouse } from '../kernel/warehouse/index.ts';
+import type { WebhookConfig } from './finops/index.ts';
+import type { ApprovalStore, EntityStore, EvidenceStore } from '../platform/governance/index.ts';
+import type { ModelGenerator } from '../platform/transforms/index.ts';
+
+/** What the composition root hands every pack's routes: the platform's services and the settings packs read. */
+export interface PackContext {
+  warehouse: Warehouse;
+  /** The models project (`models/`): where the packs' declarations live. */
+  modelsDir: string;
+  /** The platform operator's tenant (summit-internal). */
+  operatorTenant: string;
+  /** Where this server runs (new entities live here unless they say otherwise). */
+  region: string;
+  entities: EntityStore;
+  approvals: ApprovalStore;
+  evidence: EvidenceStore;
+  /** `POST /v1/finops/bills`: the largest file and where uploads are stored while imported. */
+  billUploads?: { maxBytes?: number; dir?: string };
+  /** Where generated invoices are delivered; not delivered when absent. */
+  invoiceWebhook?: WebhookConfig;
+}
+
+/**
+ * A pack: one folder (`packs/<name>/`) that adds a capability on top of the
+ * platform, described by one module (`packs/<name>/pack.ts`) and registered by
+ * one line in `packs/index.ts`. Each part is optional.
+ */
+export interface Pack {
+  /** The folder name. */
+  readonly name: string;
+  /** One sentence: what it adds. */
+  readonly description: string;
+  /** Models it generates from its declarations in the models project (meters, attribution, SLOs). */
+  readonly generators?: readonly ModelGenerator[];
+  /** Its HTTP routes, registered as one Fastify plugin in a scope of its own. */
+  readonly routes?: (app: FastifyInstance, context: PackContext) => void;
+  /** Its `companyos` commands. */
+  readonly commands?: (program: Command) => void;
+  /** Demo data `companyos start` seeds on an empty warehouse, through the API like an operator; returns a line for the banner. */
+  readonly seedDemo?: (app: FastifyInstance, warehouse: Warehouse, operatorToken: string) => Promise<string>;
+}

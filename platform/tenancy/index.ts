@@ -1,0 +1,1 @@
+export { TENANT_ZERO } from './tenant-zero.ts';
