@@ -1,0 +1,3 @@
+export { scratchWarehouse, type ScratchWarehouse } from './scratch-warehouse.ts';
+export { ensureKcat, startMockKafka, type MockKafkaCluster } from './kafka/mock-cluster.ts';
+export { ensureClickHouseServer, startLocalClickHouse, type LocalClickHouse } from './clickhouse/local-server.ts';

@@ -8,11 +8,13 @@ export const LAYER_ELEMENTS = [
   { type: 'pack-http', pattern: 'packs/*/http', capture: ['pack'] },
   { type: 'pack-cli', pattern: 'packs/*/cli', capture: ['pack'] },
   { type: 'pack-registry', pattern: 'packs/*.ts', mode: 'file' },
+  { type: 'pack-descriptor', pattern: 'packs/*/pack.ts', mode: 'file', capture: ['pack'] },
   { type: 'pack', pattern: 'packs/*', capture: ['pack'] },
   { type: 'http-kit', pattern: 'surfaces/http/kit' },
   { type: 'cli-kit', pattern: 'surfaces/cli/kit' },
   { type: 'surface', pattern: 'surfaces/*', capture: ['surface'] },
   { type: 'dev', pattern: 'dev' },
+  { type: 'sdk', pattern: 'clients/typescript' },
   { type: 'outside', pattern: '(test|benchmarks|clients|bin)' },
 ];
 
@@ -22,13 +24,15 @@ const samePack = (type) => [type, { pack: '${from.pack}' }];
 export const LAYER_RULES = [
   { from: 'kernel', allow: ['kernel'] },
   { from: 'platform', allow: ['kernel', 'platform'] },
-  { from: 'pack', allow: ['kernel', 'platform', samePack('pack')] },
+  { from: 'pack', allow: ['kernel', 'platform', 'pack'] },
   { from: 'pack-http', allow: ['kernel', 'platform', 'http-kit', samePack('pack'), samePack('pack-http')] },
   { from: 'pack-cli', allow: ['kernel', 'platform', 'cli-kit', samePack('pack'), samePack('pack-cli')] },
-  { from: 'pack-registry', allow: ['kernel', 'platform', 'http-kit', 'cli-kit', 'pack', 'pack-http', 'pack-cli', 'pack-registry'] },
+  { from: 'pack-descriptor', allow: ['kernel', 'platform', 'pack-registry', samePack('pack'), samePack('pack-http'), samePack('pack-cli')] },
+  { from: 'pack-registry', allow: ['kernel', 'platform', 'http-kit', 'cli-kit', 'pack', 'pack-http', 'pack-cli', 'pack-registry', 'pack-descriptor'] },
   { from: 'http-kit', allow: ['kernel', 'platform'] },
-  { from: 'cli-kit', allow: ['kernel', 'platform', 'http-kit', 'surface', 'pack-registry'] },
-  { from: 'surface', allow: ['kernel', 'platform', 'pack-registry', 'http-kit', 'cli-kit', 'surface', 'dev'] },
+  { from: 'cli-kit', allow: ['kernel', 'platform', 'pack', 'pack-registry', 'http-kit', 'surface', 'sdk'] },
+  { from: 'surface', allow: ['kernel', 'platform', 'pack', 'pack-registry', 'http-kit', 'cli-kit', 'surface', 'sdk', 'dev'] },
+  { from: 'sdk', allow: ['sdk'] },
   { from: 'dev', allow: ['kernel', 'dev'] },
   { from: 'outside', allow: ['*'] },
 ];
@@ -37,7 +41,6 @@ export const LAYER_RULES = [
 export const ENTRY_POINT_RULES = [
   { target: ['kernel', 'platform', 'pack', 'pack-http', 'pack-cli', 'http-kit', 'cli-kit', 'surface', 'dev'], disallow: ['**'] },
   { target: ['kernel', 'platform', 'pack', 'pack-http', 'pack-cli', 'http-kit', 'cli-kit', 'surface', 'dev'], allow: ['index.ts'] },
-  { target: ['pack'], allow: ['pack.ts'] },
 ];
 
 /** Files that must not import Fastify: everything below the HTTP surface. */

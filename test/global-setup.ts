@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
-import { ensureClickHouseServer, startLocalClickHouse, type LocalClickHouse } from '../dev/clickhouse/local-server.ts';
-import { ensureKcat, startMockKafka, type MockKafkaCluster } from '../dev/kafka/mock-cluster.ts';
+import { ensureClickHouseServer, startLocalClickHouse, type LocalClickHouse } from '../dev/index.ts';
+import { ensureKcat, startMockKafka, type MockKafkaCluster } from '../dev/index.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -20,7 +20,7 @@ import type { EngineName } from '../../kernel/warehouse/index.ts';
 import { report, throughput, type Measurement } from '../lib/stats.ts';
 import { directAdapterBaseline } from '../lib/baseline.ts';
 import { benchmarkEvent } from '../lib/events.ts';
-import type { ScratchWarehouse } from '../../dev/scratch-warehouse.ts';
+import type { ScratchWarehouse } from '../../dev/index.ts';
 import { parseEngines, TargetFactory } from '../lib/targets.ts';
 
 const { values: args } = parseArgs({

@@ -16,8 +16,8 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { ensureKcat, startMockKafka, type MockKafkaCluster } from '../../dev/kafka/mock-cluster.ts';
-import type { ScratchWarehouse } from '../../dev/scratch-warehouse.ts';
+import { ensureKcat, startMockKafka, type MockKafkaCluster } from '../../dev/index.ts';
+import type { ScratchWarehouse } from '../../dev/index.ts';
 import { IngestPipeline, KafkaIngestConsumer } from '../../platform/ingest/index.ts';
 import { migrateWarehouse, openWarehouse, type EngineName } from '../../kernel/warehouse/index.ts';
 import { directAdapterBaseline } from '../lib/baseline.ts';

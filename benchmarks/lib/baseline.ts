@@ -1,4 +1,4 @@
-import type { ScratchWarehouse } from '../../dev/scratch-warehouse.ts';
+import type { ScratchWarehouse } from '../../dev/index.ts';
 import { normalizeEvent } from '../../platform/ingest/index.ts';
 import { EVENT_COLUMNS, migrateWarehouse, openWarehouse, type EngineName, type SqlValue } from '../../kernel/warehouse/index.ts';
 import { benchmarkEvent } from './events.ts';

@@ -1,5 +1,5 @@
-import { ensureClickHouseServer, startLocalClickHouse, type LocalClickHouse } from '../../dev/clickhouse/local-server.ts';
-import { scratchWarehouse, type ScratchWarehouse } from '../../dev/scratch-warehouse.ts';
+import { ensureClickHouseServer, startLocalClickHouse, type LocalClickHouse } from '../../dev/index.ts';
+import { scratchWarehouse, type ScratchWarehouse } from '../../dev/index.ts';
 import { ENGINES, migrateWarehouse, openWarehouse, type EngineName, type Warehouse } from '../../kernel/warehouse/index.ts';
 
 /** Makes fresh warehouses on one engine; for ClickHouse, on COMPANYOS_CLICKHOUSE_URL or a local server it starts. */

@@ -26,26 +26,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/tenants/{tenant}/usage": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A tenant's usage of one meter, by window and dimensions
-         * @description Reads the meter built by `companyos build`, per hour, day or month. `group_by` is a comma-separated subset of the meter's dimensions. Any role of the named tenant may read it (decided, not receipted); another tenant's usage is refused.
-         */
-        get: operations["getTenantUsage"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/transforms/build": {
         parameters: {
             query?: never;
@@ -98,6 +78,310 @@ export interface paths {
          * @description Answers from lineage_nodes and lineage_edges, as the latest build of the caller's tenant recorded them: the node, the nodes `depth` edges away in `direction`, and the edges between them, each model with its last run. Any role of the tenant may read it (decided, not receipted).
          */
         get: operations["getLineage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The process is alive
+         * @description Liveness: answers as long as the process serves requests, whatever the warehouse does. Public: no token.
+         */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The warehouse answers, is migrated and accepts writes
+         * @description Readiness: the warehouse answers a read and accepts a write within 5 seconds (one check at a time, its outcome kept for a second). Not ready answers 503 WAREHOUSE_UNAVAILABLE. Public: no token.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description Request counts and latencies, event outcomes, Kafka batches and process metrics, in the Prometheus text exposition format. Public: no token.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policy/simulate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate policy cases against the live bundle
+         * @description Preflight (admins, operators, auditors): evaluates cases as `cedar run-tests` reads them, [{name, request: {principal, action, resource, context}, entities, decision?, reason?}] (or {cases: [...]}), against the live policy bundle; PASS or FAIL per case, with reasons. With an expected decision a case PASSes when the engine agrees; without one it PASSes when the request would be allowed. At most 1000 cases. Changes nothing; only the call itself is decided and logged, not receipted.
+         */
+        post: operations["simulatePolicy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policy/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the decision log
+         * @description Policy decisions about the caller's tenant (taken for its principals or about its resources), newest first, in OPA's decision log fields plus Cedar's reasons (admins, operators, auditors; not receipted). Another tenant's side of a decision is masked: its resource when the caller's principal acted on it, its principal when it acted on the caller's resource (fields hold "(redacted)" and are listed in `masked`). `principal` filters the caller's own principals only.
+         */
+        get: operations["listDecisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/provenance/receipts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a receipt with its inclusion proof
+         * @description A receipt of the caller's tenant's ledger: its DSSE envelope, its inclusion proof and the signed checkpoint the proof is against; hidden fields stay hidden (`disclose` reveals chosen ones). Decided as a read (any role that may read); another tenant's receipt answers 404 as one that does not exist. Not receipted.
+         */
+        get: operations["getReceipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/provenance/receipts/{id}/disclose": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Disclose hidden fields of a receipt
+         * @description A redacted proof: the receipt as `getReceipt` answers it, with the disclosures of only the chosen hidden fields (their salted digests in the signed payload prove they are the signed ones). Decided as a read of confidential data; a field the receipt does not hide answers 400 QUERY_INVALID. Not receipted.
+         */
+        get: operations["discloseReceipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/provenance/checkpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the tenant log's latest checkpoint
+         * @description The caller's tenant's ledger as it is now: its size and root hash, signed as a C2SP checkpoint note. Decided as a read. Not receipted.
+         */
+        get: operations["getCheckpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/provenance/consistency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prove the tenant log only grew between two sizes
+         * @description An RFC 9162 consistency proof between two sizes of the caller's tenant's ledger, with a signed checkpoint at each: the later log contains the earlier one unchanged. Sizes outside the log answer 400 LEDGER_RANGE_INVALID. Decided as a read. Not receipted.
+         */
+        get: operations["getConsistencyProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/provenance/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attach evidence
+         * @description Attaches evidence (hashes of files and transcripts; optionally their bytes, base64) to a receipt of the tenant, or as a new bundle whose ids an approval can cite (admins, operators, auditors, approvers). Privileged: the answer carries the receipt of the attaching call, which carries the evidence hashes.
+         */
+        post: operations["attachEvidence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/provenance/bundles/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export an evidence bundle
+         * @description Everything `companyos ledger verify BUNDLE --key PUBKEY` needs offline, by bundle id, evidence id or receipt id: the receipts (the one named, the one the evidence backs, the one that attached it) with inclusion proofs, the checkpoint, consistency from the previous one, and the evidence. Decided as a read of confidential data. Not receipted.
+         */
+        get: operations["getBundle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/provenance/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the ledger public keys
+         * @description The keys receipts and checkpoints are signed with, current and retired, as C2SP verifier keys (also in $COMPANYOS_DATA_DIR/keys/<keyid>.pub): what a verifier needs besides a bundle. Any valid token; the keys are the same for every tenant. Not receipted.
+         */
+        get: operations["listKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read back the caller's tenant's events
+         * @description The caller's tenant's stored events as CloudEvents, in time order (then source and id), a page at a time; `from` is inclusive and `to` exclusive (RFC 3339). Any role of the tenant may read them (decided, not receipted).
+         */
+        get: operations["listEvents"];
+        put?: never;
+        /**
+         * Send one event or a batch
+         * @description Stores CloudEvents for the caller's tenant (roles admin, operator, writer or connector; decided, not receipted). One CloudEvent, or a batch (a JSON array, or NDJSON as application/x-ndjson: one event per line, a line that is not JSON is parked as EVENT_NOT_JSON and `index` counts non-blank lines). Valid events are stored once per (tenant, source, id); invalid ones are parked in quarantine and listed in `rejected`. Writing for another tenant needs a connector token of the platform operator or of a tenant granted it (403 EVENT_TENANT_NOT_GRANTED). Content modes (CloudEvents HTTP binding): structured `application/cloudevents+json`, batched `application/cloudevents-batch+json`, plain `application/json` (an event or an array) and `application/x-ndjson`; or binary mode, one event: `ce-specversion`, `ce-id`, `ce-source`, `ce-type`, `ce-tenantid`, `ce-policyversion` and any other `ce-<attribute>` header (percent-decoded), any Content-Type as `datacontenttype` and the body as `data` (JSON types as JSON, text/* and XML in UTF-8 as a string, anything else as `data_base64`). Another event format (e.g. application/cloudevents+xml) or a batch with ce- headers answers 415 CLOUDEVENTS_MODE_UNSUPPORTED.
+         */
+        post: operations["ingestEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Counts of the caller's tenant's events by type
+         * @description How many events the caller's tenant has stored, per type, with the first and last event time of each. Any role of the tenant may read them (decided, not receipted).
+         */
+        get: operations["getEventStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A tenant's usage of one meter, by window and dimensions
+         * @description Reads the meter built by `companyos build`, per hour, day or month. `group_by` is a comma-separated subset of the meter's dimensions. Any role of the named tenant may read it (decided, not receipted); another tenant's usage is refused.
+         */
+        get: operations["getTenantUsage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -346,67 +630,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/healthz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The process is alive
-         * @description Liveness: answers as long as the process serves requests, whatever the warehouse does. Public: no token.
-         */
-        get: operations["getHealth"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/readyz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The warehouse answers, is migrated and accepts writes
-         * @description Readiness: the warehouse answers a read and accepts a write within 5 seconds (one check at a time, its outcome kept for a second). Not ready answers 503 WAREHOUSE_UNAVAILABLE. Public: no token.
-         */
-        get: operations["getReadiness"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Prometheus metrics
-         * @description Request counts and latencies, event outcomes, Kafka batches and process metrics, in the Prometheus text exposition format. Public: no token.
-         */
-        get: operations["getMetrics"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/policy/simulate": {
+    "/v1/finops/bills": {
         parameters: {
             query?: never;
             header?: never;
@@ -416,30 +640,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Simulate policy cases against the live bundle
-         * @description Preflight (admins, operators, auditors): evaluates cases as `cedar run-tests` reads them, [{name, request: {principal, action, resource, context}, entities, decision?, reason?}] (or {cases: [...]}), against the live policy bundle; PASS or FAIL per case, with reasons. With an expected decision a case PASSes when the engine agrees; without one it PASSes when the request would be allowed. At most 1000 cases. Changes nothing; only the call itself is decided and logged, not receipted.
+         * Import a cloud bill file (FOCUS 1.0–1.3, AWS CUR 2.0, GCP or Azure export; CSV or Parquet)
+         * @description The body is the file, streamed to disk (at most COMPANYOS_MAX_BILL_BYTES, else 413); the policy decision is taken before it is read. Privileged (admins and operators): its receipt, committed to the file's SHA-256, is written before the import. Re-sending a file already imported (same SHA-256) writes nothing, leaves no receipt and answers its batch.
          */
-        post: operations["simulatePolicy"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/policy/decisions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read the decision log
-         * @description Policy decisions about the caller's tenant (taken for its principals or about its resources), newest first, in OPA's decision log fields plus Cedar's reasons (admins, operators, auditors; not receipted). Another tenant's side of a decision is masked: its resource when the caller's principal acted on it, its principal when it acted on the caller's resource (fields hold "(redacted)" and are listed in `masked`). `principal` filters the caller's own principals only.
-         */
-        get: operations["listDecisions"];
-        put?: never;
-        post?: never;
+        post: operations["uploadBill"];
         delete?: never;
         options?: never;
         head?: never;
@@ -598,210 +802,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/provenance/receipts/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read a receipt with its inclusion proof
-         * @description A receipt of the caller's tenant's ledger: its DSSE envelope, its inclusion proof and the signed checkpoint the proof is against; hidden fields stay hidden (`disclose` reveals chosen ones). Decided as a read (any role that may read); another tenant's receipt answers 404 as one that does not exist. Not receipted.
-         */
-        get: operations["getReceipt"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/provenance/receipts/{id}/disclose": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Disclose hidden fields of a receipt
-         * @description A redacted proof: the receipt as `getReceipt` answers it, with the disclosures of only the chosen hidden fields (their salted digests in the signed payload prove they are the signed ones). Decided as a read of confidential data; a field the receipt does not hide answers 400 QUERY_INVALID. Not receipted.
-         */
-        get: operations["discloseReceipt"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/provenance/checkpoint": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read the tenant log's latest checkpoint
-         * @description The caller's tenant's ledger as it is now: its size and root hash, signed as a C2SP checkpoint note. Decided as a read. Not receipted.
-         */
-        get: operations["getCheckpoint"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/provenance/consistency": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Prove the tenant log only grew between two sizes
-         * @description An RFC 9162 consistency proof between two sizes of the caller's tenant's ledger, with a signed checkpoint at each: the later log contains the earlier one unchanged. Sizes outside the log answer 400 LEDGER_RANGE_INVALID. Decided as a read. Not receipted.
-         */
-        get: operations["getConsistencyProof"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/provenance/evidence": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Attach evidence
-         * @description Attaches evidence (hashes of files and transcripts; optionally their bytes, base64) to a receipt of the tenant, or as a new bundle whose ids an approval can cite (admins, operators, auditors, approvers). Privileged: the answer carries the receipt of the attaching call, which carries the evidence hashes.
-         */
-        post: operations["attachEvidence"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/provenance/bundles/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Export an evidence bundle
-         * @description Everything `companyos ledger verify BUNDLE --key PUBKEY` needs offline, by bundle id, evidence id or receipt id: the receipts (the one named, the one the evidence backs, the one that attached it) with inclusion proofs, the checkpoint, consistency from the previous one, and the evidence. Decided as a read of confidential data. Not receipted.
-         */
-        get: operations["getBundle"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/provenance/keys": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List the ledger public keys
-         * @description The keys receipts and checkpoints are signed with, current and retired, as C2SP verifier keys (also in $COMPANYOS_DATA_DIR/keys/<keyid>.pub): what a verifier needs besides a bundle. Any valid token; the keys are the same for every tenant. Not receipted.
-         */
-        get: operations["listKeys"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read back the caller's tenant's events
-         * @description The caller's tenant's stored events as CloudEvents, in time order (then source and id), a page at a time; `from` is inclusive and `to` exclusive (RFC 3339). Any role of the tenant may read them (decided, not receipted).
-         */
-        get: operations["listEvents"];
-        put?: never;
-        /**
-         * Send one event or a batch
-         * @description Stores CloudEvents for the caller's tenant (roles admin, operator, writer or connector; decided, not receipted). One CloudEvent, or a batch (a JSON array, or NDJSON as application/x-ndjson: one event per line, a line that is not JSON is parked as EVENT_NOT_JSON and `index` counts non-blank lines). Valid events are stored once per (tenant, source, id); invalid ones are parked in quarantine and listed in `rejected`. Writing for another tenant needs a connector token of the platform operator or of a tenant granted it (403 EVENT_TENANT_NOT_GRANTED). Content modes (CloudEvents HTTP binding): structured `application/cloudevents+json`, batched `application/cloudevents-batch+json`, plain `application/json` (an event or an array) and `application/x-ndjson`; or binary mode, one event: `ce-specversion`, `ce-id`, `ce-source`, `ce-type`, `ce-tenantid`, `ce-policyversion` and any other `ce-<attribute>` header (percent-decoded), any Content-Type as `datacontenttype` and the body as `data` (JSON types as JSON, text/* and XML in UTF-8 as a string, anything else as `data_base64`). Another event format (e.g. application/cloudevents+xml) or a batch with ce- headers answers 415 CLOUDEVENTS_MODE_UNSUPPORTED.
-         */
-        post: operations["ingestEvents"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/events/stats": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Counts of the caller's tenant's events by type
-         * @description How many events the caller's tenant has stored, per type, with the first and last event time of each. Any role of the tenant may read them (decided, not receipted).
-         */
-        get: operations["getEventStats"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/finops/bills": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Import a cloud bill file (FOCUS 1.0–1.3, AWS CUR 2.0, GCP or Azure export; CSV or Parquet)
-         * @description The body is the file, streamed to disk (at most COMPANYOS_MAX_BILL_BYTES, else 413); the policy decision is taken before it is read. Privileged (admins and operators): its receipt, committed to the file's SHA-256, is written before the import. Re-sending a file already imported (same SHA-256) writes nothing, leaves no receipt and answers its batch.
-         */
-        post: operations["uploadBill"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -933,125 +933,6 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getTenantUsage: {
-        parameters: {
-            query: {
-                /** @description A meter of meters.yaml, e.g. policy.decisions_total. */
-                meter: string;
-                /** @description Windows starting at or after this time. */
-                from?: string;
-                /** @description Windows starting before this time. */
-                to?: string;
-                /** @description Roll up into windows of this size (default: the meter's own; never finer). */
-                window?: "hour" | "day" | "month";
-                /** @description Comma-separated dimensions of the meter to group by (default: none). */
-                group_by?: string;
-                /** @description Deprecated spelling of `group_by`, accepted until 0.3.0. */
-                groupBy?: string;
-            };
-            header?: never;
-            path: {
-                /** @description The tenant whose usage to read. */
-                tenant: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The tenant's usage of the meter, one row per window and combination of the `group_by` dimensions. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        tenant: string;
-                        meter: string;
-                        /**
-                         * @description The meter's aggregation (meters.yaml).
-                         * @enum {string}
-                         */
-                        aggregation: "COUNT" | "SUM" | "MAX" | "LATEST" | "UNIQUE_COUNT";
-                        /** @enum {string} */
-                        window: "hour" | "day" | "month";
-                        /** @description The dimensions the rows are grouped by, in the order asked. */
-                        group_by: string[];
-                        rows: ({
-                            /** Format: date-time */
-                            window_start: string;
-                            /** @description COUNT and UNIQUE_COUNT meters: an integer; SUM, MAX and LATEST meters: a decimal string (exact, as money travels). */
-                            value: number | string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
-                    };
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
-            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1398,6 +1279,1482 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process is up and serving. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready: the warehouse answered a read and accepted a write. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ready";
+                        /**
+                         * @description The warehouse engine.
+                         * @enum {string}
+                         */
+                        warehouse: "duckdb" | "clickhouse";
+                        /** @description The latest migration applied to the warehouse. */
+                        schema_version: number;
+                    };
+                };
+            };
+            /** @description Not ready: the warehouse does not answer, or refuses writes (WAREHOUSE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics, in Prometheus text format 0.0.4. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; version=0.0.4; charset=utf-8": string;
+                };
+            };
+        };
+    };
+    simulatePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Policy cases: an array of them, or `{"cases": [...]}`. */
+        requestBody: {
+            content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "name": "a principal the entities do not describe may not create",
+                 *         "request": {
+                 *           "principal": "CompanyOS::User::\"acme/alice\"",
+                 *           "action": "CompanyOS::Action::\"create\"",
+                 *           "resource": "CompanyOS::Resource::\"acme-asset\"",
+                 *           "context": {
+                 *             "env": "dev"
+                 *           }
+                 *         },
+                 *         "entities": [],
+                 *         "decision": "deny"
+                 *       }
+                 *     ]
+                 */
+                "application/json": {
+                    /** @description Names the case in the results; its position when absent. */
+                    name?: string;
+                    /** @description A Cedar authorization request. */
+                    request: {
+                        /** @description The principal: a Cedar entity uid, as text (`CompanyOS::User::"acme/alice"`) or in Cedar's JSON format. */
+                        principal: string | {
+                            [key: string]: unknown;
+                        };
+                        /** @description The action (`CompanyOS::Action::"read"`): a Cedar entity uid, as text (`CompanyOS::User::"acme/alice"`) or in Cedar's JSON format. */
+                        action: string | {
+                            [key: string]: unknown;
+                        };
+                        /** @description The resource: a Cedar entity uid, as text (`CompanyOS::User::"acme/alice"`) or in Cedar's JSON format. */
+                        resource: string | {
+                            [key: string]: unknown;
+                        };
+                        /** @description The Cedar context record, in Cedar's JSON format; empty when absent. */
+                        context?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    /** @description The entities the request is evaluated with. */
+                    entities?: {
+                        [key: string]: unknown;
+                    }[];
+                    /**
+                     * @description The decision expected; absent asks only whether the request would be allowed.
+                     * @enum {string}
+                     */
+                    decision?: "allow" | "deny";
+                    /** @description The policy ids expected to determine the decision (compared as a set); absent checks the decision only. */
+                    reason?: string[];
+                }[] | {
+                    cases: {
+                        /** @description Names the case in the results; its position when absent. */
+                        name?: string;
+                        /** @description A Cedar authorization request. */
+                        request: {
+                            /** @description The principal: a Cedar entity uid, as text (`CompanyOS::User::"acme/alice"`) or in Cedar's JSON format. */
+                            principal: string | {
+                                [key: string]: unknown;
+                            };
+                            /** @description The action (`CompanyOS::Action::"read"`): a Cedar entity uid, as text (`CompanyOS::User::"acme/alice"`) or in Cedar's JSON format. */
+                            action: string | {
+                                [key: string]: unknown;
+                            };
+                            /** @description The resource: a Cedar entity uid, as text (`CompanyOS::User::"acme/alice"`) or in Cedar's JSON format. */
+                            resource: string | {
+                                [key: string]: unknown;
+                            };
+                            /** @description The Cedar context record, in Cedar's JSON format; empty when absent. */
+                            context?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /** @description The entities the request is evaluated with. */
+                        entities?: {
+                            [key: string]: unknown;
+                        }[];
+                        /**
+                         * @description The decision expected; absent asks only whether the request would be allowed.
+                         * @enum {string}
+                         */
+                        decision?: "allow" | "deny";
+                        /** @description The policy ids expected to determine the decision (compared as a set); absent checks the decision only. */
+                        reason?: string[];
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description PASS or FAIL per case, with what the engine decided and why. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The policy bundle the cases ran against. */
+                        bundle: {
+                            name: string;
+                            /** @description Content hash and git commit of the bundle. */
+                            revision: string;
+                        };
+                        passed: number;
+                        failed: number;
+                        results: {
+                            name: string;
+                            /** @enum {string} */
+                            outcome: "PASS" | "FAIL";
+                            /**
+                             * @description What the engine decided.
+                             * @enum {string}
+                             */
+                            decision: "allow" | "deny";
+                            /** @description The ids of the policies that determined it; empty for a default deny. */
+                            reasons: string[];
+                            /** @description Evaluation errors; a case with any FAILs. */
+                            errors: string[];
+                            /** @description What the case expected; absent when it named no decision. */
+                            expected?: {
+                                /** @enum {string} */
+                                decision: "allow" | "deny";
+                                reason?: string[];
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_TOO_LARGE, BATCH_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDecisions: {
+        parameters: {
+            query?: {
+                /** @description Only allows or only denials. */
+                decision?: "allow" | "deny";
+                /** @description Only decisions about this action. */
+                action?: "read" | "create" | "update" | "grant" | "approve" | "delete" | "purge" | "export" | "change_policy" | "simulate_policy" | "audit" | "attach_evidence" | "run_transforms" | "import_bills" | "generate_invoices" | "read_costs" | "read_invoices" | "write_events";
+                /** @description Only decisions for this principal, `<tenant>/<subject>` (the caller's tenant's only). */
+                principal?: string;
+                /** @description Only decisions taken at or after this time. */
+                since?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Decisions, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        decisions: {
+                            decision_id: string;
+                            /** Format: date-time */
+                            timestamp: string;
+                            /** @description The policy path: `cedar/<namespace>/<action>`. */
+                            path: string;
+                            input: {
+                                /** @description `<tenant>/<subject>`, or "(redacted)". */
+                                principal: string;
+                                action: string;
+                                /** @description `<kind>/<id>`, or "(redacted)". */
+                                resource: string;
+                                /** @description The decision's context: `env`, `approver` and `requester` when dual control applied, and the `resource` attributes decided on (`id`, `tenant`, `kind`, `data_class`, `region`). */
+                                context: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                            result: {
+                                /** @enum {string} */
+                                decision: "allow" | "deny";
+                                /** @description The ids of the policies that determined it. */
+                                reasons: string[];
+                                /** @description Evaluation errors. */
+                                errors: string[];
+                            };
+                            /** @description The policy bundle decided under, by name. */
+                            bundles: {
+                                [key: string]: {
+                                    revision: string;
+                                };
+                            };
+                            /** @description What the entry no longer holds (a decision restored from its receipt after a crash). */
+                            erased: string[];
+                            /** @description JSON pointers of the fields masked as another tenant's. */
+                            masked: string[];
+                            /** @description The W3C trace id of the request (from `traceparent`), or "(redacted)". */
+                            trace_id: string;
+                            /** @description The principal's tenant, or "(redacted)". */
+                            tenant: string;
+                            /** @description The resource's tenant, or "(redacted)". */
+                            resource_tenant: string;
+                            /** @description The HTTP method, or `CLI`. */
+                            method: string;
+                            /** @description The route (or CLI command) that asked. */
+                            route: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getReceipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The receipt id (`receipt_id` of a privileged action, or its `x-companyos-receipt` header). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The receipt, its inclusion proof and the signed checkpoint the proof is against. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        receipt_id: string;
+                        /** @description The entry's position in the tenant's log. */
+                        log_index: number;
+                        /** @description The ledger entry exactly as appended: the DSSE envelope's JSON text (its leaf hash is `sha256(0x00 ‖ entry)`). */
+                        entry: string;
+                        /** @description The entry parsed: a DSSE envelope in its standard spelling (`payloadType`, `payload` base64, `signatures: [{keyid, sig}]`) over an in-toto Statement v1 (`_type`, `subject`, `predicateType` `https://companyos.dev/receipt/v1`, `predicate`); hidden fields appear only as `_sd` digests. */
+                        envelope: {
+                            [key: string]: unknown;
+                        };
+                        /** @description An RFC 9162 inclusion proof of the entry under `checkpoint`, in the evidence bundle format's own spelling (`application/vnd.companyos.evidence-bundle.v1+json`, as `entries[].inclusionProof`): `logIndex`, `treeSize`, `rootHash` (base64) and `hashes` (base64, from the leaf up). */
+                        inclusion_proof: {
+                            [key: string]: unknown;
+                        };
+                        /** @description The C2SP signed checkpoint note the proof is against. */
+                        checkpoint: string;
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    discloseReceipt: {
+        parameters: {
+            query: {
+                /** @description Comma-separated names of hidden fields, e.g. `rationale_category,rationale`. */
+                fields: string;
+            };
+            header?: never;
+            path: {
+                /** @description The receipt id (`receipt_id` of a privileged action, or its `x-companyos-receipt` header). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The receipt and its proof, with the disclosures of the fields asked for. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        receipt_id: string;
+                        /** @description The entry's position in the tenant's log. */
+                        log_index: number;
+                        /** @description The ledger entry exactly as appended: the DSSE envelope's JSON text (its leaf hash is `sha256(0x00 ‖ entry)`). */
+                        entry: string;
+                        /** @description The entry parsed: a DSSE envelope in its standard spelling (`payloadType`, `payload` base64, `signatures: [{keyid, sig}]`) over an in-toto Statement v1 (`_type`, `subject`, `predicateType` `https://companyos.dev/receipt/v1`, `predicate`); hidden fields appear only as `_sd` digests. */
+                        envelope: {
+                            [key: string]: unknown;
+                        };
+                        /** @description An RFC 9162 inclusion proof of the entry under `checkpoint`, in the evidence bundle format's own spelling (`application/vnd.companyos.evidence-bundle.v1+json`, as `entries[].inclusionProof`): `logIndex`, `treeSize`, `rootHash` (base64) and `hashes` (base64, from the leaf up). */
+                        inclusion_proof: {
+                            [key: string]: unknown;
+                        };
+                        /** @description The C2SP signed checkpoint note the proof is against. */
+                        checkpoint: string;
+                        /** @description RFC 9901 disclosures, `base64url(JSON [salt, name, value])`, one per field asked for: each one's digest is in the signed payload's `_sd`. */
+                        disclosures: string[];
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenant log's latest checkpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The log's name: `companyos.dev/ledger/<tenant>`. */
+                        origin: string;
+                        /** @description Entries in the log. */
+                        size: number;
+                        /** @description The Merkle tree root at that size (RFC 9162), base64. */
+                        root_hash: string;
+                        /** @description The same, signed: a C2SP tlog-checkpoint signed note. */
+                        checkpoint: string;
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getConsistencyProof: {
+        parameters: {
+            query: {
+                /** @description The earlier size. */
+                from: number;
+                /** @description The later size; the log's size when absent. */
+                to?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The consistency proof from `size1` to `size2`, with the signed checkpoint at each size. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The earlier size (`from`). */
+                        size1: number;
+                        /** @description The later size (`to`). */
+                        size2: number;
+                        /** @description The RFC 9162 consistency proof, base64. */
+                        hashes: string[];
+                        /** @description The C2SP signed checkpoint at `size1`. */
+                        checkpoint1: string;
+                        /** @description The C2SP signed checkpoint at `size2`. */
+                        checkpoint2: string;
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    attachEvidence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "items": [
+                 *         {
+                 *           "kind": "transcript",
+                 *           "name": "cab-call.txt",
+                 *           "content": "QXBwcm92ZWQgaW4gQ0FCIDIwMjYtMTEtMjIu"
+                 *         },
+                 *         {
+                 *           "kind": "file",
+                 *           "name": "change-request.pdf",
+                 *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The receipt the evidence backs (this tenant's); absent: a bundle of its own, for an approval to cite. */
+                    receipt_id?: string;
+                    /**
+                     * @deprecated
+                     * @description Deprecated spelling of `receipt_id`, accepted until 0.3.0.
+                     */
+                    receiptId?: string;
+                    items: ({
+                        /** @enum {string} */
+                        kind: "file" | "transcript";
+                        /** @description A file name or title. */
+                        name: string;
+                        /** @description The SHA-256 of the content, 64 hex digits. */
+                        sha256?: string;
+                        /**
+                         * Format: byte
+                         * @description The bytes, base64 (at most 1 MiB decoded): stored, and hashed for the receipt.
+                         */
+                        content?: string;
+                    } | unknown | unknown)[];
+                };
+            };
+        };
+        responses: {
+            /** @description Attached: the bundle, what it backs, its items with their ids (to cite in an approval), and the receipt of the attaching call. */
+            201: {
+                headers: {
+                    /** @description The receipt of this action, as `receipt_id` says (absent when nothing was done). */
+                    "x-companyos-receipt"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Export it with `GET /v1/provenance/bundles/{id}`. */
+                        bundle_id: string;
+                        /** @description The receipt the evidence backs; null for a bundle of its own. */
+                        attached_to: string | null;
+                        items: {
+                            /** @description The evidence id: `evidence` of `POST /v1/approvals` cites it. */
+                            id: string;
+                            /** @enum {string} */
+                            kind: "file" | "transcript";
+                            name: string;
+                            /** @description The SHA-256 of the content, 64 lowercase hex digits. */
+                            sha256: string;
+                        }[];
+                        /** @description The receipt of this action in the tenant's ledger (`GET /v1/provenance/receipts/{id}`). */
+                        receipt_id: string;
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_TOO_LARGE, BATCH_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A bundle id (`bundle_id`), an evidence id, or a receipt id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An evidence bundle, `application/vnd.companyos.evidence-bundle.v1+json`: a file format of its own with its own spelling (`bundleType`, `bundleId`, `tenant`, `origin`, `createdAt`, `entries` with `logIndex`, `entry`, `disclosures` and `inclusionProof`, `checkpoint`, `consistency`, `evidence`; kernel/ledger/bundle-types.ts), verified offline by `companyos ledger verify`. Answered as an attachment, `<id>.bundle.json`. */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="<id>.bundle.json"`. */
+                    "content-disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ledger keys, the active one first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: {
+                            /** @description The C2SP key id, 8 hex digits; also the DSSE `keyid` of what it signed. */
+                            key_id: string;
+                            /** @description The key name, e.g. `companyos-ledger`. */
+                            name: string;
+                            /** @description The C2SP verifier key, `<name>+<key id>+<base64>`: pass it to `companyos ledger verify --key`. */
+                            verifier_key: string;
+                            /** @description Signing now; the others are retired and only verify. */
+                            active: boolean;
+                            /**
+                             * Format: date-time
+                             * @description When it was made; null when unknown.
+                             */
+                            created_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description When it stopped signing; null while active.
+                             */
+                            retired_at: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events of this type. */
+                type?: string;
+                /** @description Events at or after this time. */
+                from?: string;
+                /** @description Events before this time. */
+                to?: string;
+                /** @description At most this many items. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events, as CloudEvents, in time order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        events: ({
+                            /**
+                             * @description CloudEvents version; always "1.0".
+                             * @enum {string}
+                             */
+                            specversion: "1.0";
+                            /** @description Producer-assigned id; (tenantid, source, id) is the dedupe key. */
+                            id: string;
+                            /** @description URI-reference of the producer. */
+                            source: string;
+                            /** @description Event type, e.g. "policy.decisions_total". */
+                            type: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 time of the occurrence; defaults to the time it was received.
+                             */
+                            time: string;
+                            subject?: string;
+                            datacontenttype?: string;
+                            dataschema?: string;
+                            /** @description Tenant the event belongs to. */
+                            tenantid: string;
+                            /** @description Version of the policy bundle the producer ran under. */
+                            policyversion: string;
+                            plan?: string;
+                            feature?: string;
+                            flowtype?: string;
+                            slatier?: string;
+                            /** @description Event payload; at most 65536 bytes serialized. */
+                            data?: unknown;
+                            /** @description Binary payload (not JSON), base64; at most 65536 characters. Never with `data`. */
+                            data_base64?: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description Pass as `cursor` for the next page; null on the last page. */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ingestEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "specversion": "1.0",
+                 *         "id": "evt-0001",
+                 *         "source": "urn:acme:gateway",
+                 *         "type": "policy.decisions_total",
+                 *         "time": "2026-10-01T12:00:00Z",
+                 *         "tenantid": "acme",
+                 *         "policyversion": "v7",
+                 *         "plan": "pro",
+                 *         "data": {
+                 *           "value": 1
+                 *         }
+                 *       },
+                 *       {
+                 *         "specversion": "1.0",
+                 *         "id": "evt-0002",
+                 *         "source": "urn:acme:gateway",
+                 *         "type": "policy.decisions_total",
+                 *         "time": "2026-10-01T12:00:00Z",
+                 *         "tenantid": "acme",
+                 *         "policyversion": "v7",
+                 *         "plan": "pro",
+                 *         "data": {
+                 *           "value": 1
+                 *         }
+                 *       }
+                 *     ]
+                 */
+                "application/json": components["schemas"]["CloudEvent"] | components["schemas"]["CloudEvent"][];
+                /**
+                 * @example {
+                 *       "specversion": "1.0",
+                 *       "id": "evt-0001",
+                 *       "source": "urn:acme:gateway",
+                 *       "type": "policy.decisions_total",
+                 *       "time": "2026-10-01T12:00:00Z",
+                 *       "tenantid": "acme",
+                 *       "policyversion": "v7",
+                 *       "plan": "pro",
+                 *       "data": {
+                 *         "value": 1
+                 *       }
+                 *     }
+                 */
+                "application/cloudevents+json": components["schemas"]["CloudEvent"];
+                /**
+                 * @example [
+                 *       {
+                 *         "specversion": "1.0",
+                 *         "id": "evt-0001",
+                 *         "source": "urn:acme:gateway",
+                 *         "type": "policy.decisions_total",
+                 *         "time": "2026-10-01T12:00:00Z",
+                 *         "tenantid": "acme",
+                 *         "policyversion": "v7",
+                 *         "plan": "pro",
+                 *         "data": {
+                 *           "value": 1
+                 *         }
+                 *       }
+                 *     ]
+                 */
+                "application/cloudevents-batch+json": components["schemas"]["CloudEvent"][];
+                /**
+                 * @example {"specversion":"1.0","id":"evt-0001","source":"urn:acme:gateway","type":"policy.decisions_total","time":"2026-10-01T12:00:00Z","tenantid":"acme","policyversion":"v7","plan":"pro","data":{"value":1}}
+                 *     {"specversion":"1.0","id":"evt-0002","source":"urn:acme:gateway","type":"policy.decisions_total","time":"2026-10-01T12:00:00Z","tenantid":"acme","policyversion":"v7","plan":"pro","data":{"value":1}}
+                 */
+                "application/x-ndjson": string;
+                "application/octet-stream": unknown;
+            };
+        };
+        responses: {
+            /** @description What became of the events: stored, already stored, or parked in quarantine with why. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Events stored now (in Kafka ingest mode: published). */
+                        accepted: number;
+                        /** @description Events already stored (same tenant, source and id), not stored again (always 0 in Kafka ingest mode). */
+                        duplicates: number;
+                        /** @description Events refused and parked in quarantine, with why. */
+                        rejected: {
+                            /** @description Position in the batch (0 for a single event; NDJSON counts non-blank lines). */
+                            index: number;
+                            /** @description The event's `id`, when it had one. */
+                            id: string | null;
+                            /** @description Why it was refused: a per-event code of `companyos errors` (EVENT_MISSING_TENANT, EVENT_NOT_JSON, …). */
+                            code: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_TOO_LARGE, BATCH_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getEventStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many events the tenant has, in all and per type. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tenant: string;
+                        total: number;
+                        by_type: {
+                            type: string;
+                            count: number;
+                            /**
+                             * Format: date-time
+                             * @description The earliest event `time` of this type.
+                             */
+                            first_time: string;
+                            /**
+                             * Format: date-time
+                             * @description The latest event `time` of this type.
+                             */
+                            last_time: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTenantUsage: {
+        parameters: {
+            query: {
+                /** @description A meter of meters.yaml, e.g. policy.decisions_total. */
+                meter: string;
+                /** @description Windows starting at or after this time. */
+                from?: string;
+                /** @description Windows starting before this time. */
+                to?: string;
+                /** @description Roll up into windows of this size (default: the meter's own; never finer). */
+                window?: "hour" | "day" | "month";
+                /** @description Comma-separated dimensions of the meter to group by (default: none). */
+                group_by?: string;
+                /** @description Deprecated spelling of `group_by`, accepted until 0.3.0. */
+                groupBy?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The tenant whose usage to read. */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenant's usage of the meter, one row per window and combination of the `group_by` dimensions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tenant: string;
+                        meter: string;
+                        /**
+                         * @description The meter's aggregation (meters.yaml).
+                         * @enum {string}
+                         */
+                        aggregation: "COUNT" | "SUM" | "MAX" | "LATEST" | "UNIQUE_COUNT";
+                        /** @enum {string} */
+                        window: "hour" | "day" | "month";
+                        /** @description The dimensions the rows are grouped by, in the order asked. */
+                        group_by: string[];
+                        rows: ({
+                            /** Format: date-time */
+                            window_start: string;
+                            /** @description COUNT and UNIQUE_COUNT meters: an integer; SUM, MAX and LATEST meters: a decimal string (exact, as money travels). */
+                            value: number | string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2672,222 +4029,60 @@ export interface operations {
             };
         };
     };
-    getHealth: {
+    uploadBill: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The file's name, recorded with the batch and named in messages (default bill.csv). */
+                file_name?: string;
+                /** @description The file's format (default: detected from its header). */
+                format?: "focus" | "aws-cur" | "gcp" | "azure";
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
-        responses: {
-            /** @description The process is up and serving. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "ok";
-                    };
-                };
-            };
-        };
-    };
-    getReadiness: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Ready: the warehouse answered a read and accepted a write. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "ready";
-                        /**
-                         * @description The warehouse engine.
-                         * @enum {string}
-                         */
-                        warehouse: "duckdb" | "clickhouse";
-                        /** @description The latest migration applied to the warehouse. */
-                        schema_version: number;
-                    };
-                };
-            };
-            /** @description Not ready: the warehouse does not answer, or refuses writes (WAREHOUSE_UNAVAILABLE). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getMetrics: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The metrics, in Prometheus text format 0.0.4. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain; version=0.0.4; charset=utf-8": string;
-                };
-            };
-        };
-    };
-    simulatePolicy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Policy cases: an array of them, or `{"cases": [...]}`. */
         requestBody: {
             content: {
-                /**
-                 * @example [
-                 *       {
-                 *         "name": "a principal the entities do not describe may not create",
-                 *         "request": {
-                 *           "principal": "CompanyOS::User::\"acme/alice\"",
-                 *           "action": "CompanyOS::Action::\"create\"",
-                 *           "resource": "CompanyOS::Resource::\"acme-asset\"",
-                 *           "context": {
-                 *             "env": "dev"
-                 *           }
-                 *         },
-                 *         "entities": [],
-                 *         "decision": "deny"
-                 *       }
-                 *     ]
-                 */
-                "application/json": {
-                    /** @description Names the case in the results; its position when absent. */
-                    name?: string;
-                    /** @description A Cedar authorization request. */
-                    request: {
-                        /** @description The principal: a Cedar entity uid, as text (`CompanyOS::User::"acme/alice"`) or in Cedar's JSON format. */
-                        principal: string | {
-                            [key: string]: unknown;
-                        };
-                        /** @description The action (`CompanyOS::Action::"read"`): a Cedar entity uid, as text (`CompanyOS::User::"acme/alice"`) or in Cedar's JSON format. */
-                        action: string | {
-                            [key: string]: unknown;
-                        };
-                        /** @description The resource: a Cedar entity uid, as text (`CompanyOS::User::"acme/alice"`) or in Cedar's JSON format. */
-                        resource: string | {
-                            [key: string]: unknown;
-                        };
-                        /** @description The Cedar context record, in Cedar's JSON format; empty when absent. */
-                        context?: {
-                            [key: string]: unknown;
-                        };
-                    };
-                    /** @description The entities the request is evaluated with. */
-                    entities?: {
-                        [key: string]: unknown;
-                    }[];
-                    /**
-                     * @description The decision expected; absent asks only whether the request would be allowed.
-                     * @enum {string}
-                     */
-                    decision?: "allow" | "deny";
-                    /** @description The policy ids expected to determine the decision (compared as a set); absent checks the decision only. */
-                    reason?: string[];
-                }[] | {
-                    cases: {
-                        /** @description Names the case in the results; its position when absent. */
-                        name?: string;
-                        /** @description A Cedar authorization request. */
-                        request: {
-                            /** @description The principal: a Cedar entity uid, as text (`CompanyOS::User::"acme/alice"`) or in Cedar's JSON format. */
-                            principal: string | {
-                                [key: string]: unknown;
-                            };
-                            /** @description The action (`CompanyOS::Action::"read"`): a Cedar entity uid, as text (`CompanyOS::User::"acme/alice"`) or in Cedar's JSON format. */
-                            action: string | {
-                                [key: string]: unknown;
-                            };
-                            /** @description The resource: a Cedar entity uid, as text (`CompanyOS::User::"acme/alice"`) or in Cedar's JSON format. */
-                            resource: string | {
-                                [key: string]: unknown;
-                            };
-                            /** @description The Cedar context record, in Cedar's JSON format; empty when absent. */
-                            context?: {
-                                [key: string]: unknown;
-                            };
-                        };
-                        /** @description The entities the request is evaluated with. */
-                        entities?: {
-                            [key: string]: unknown;
-                        }[];
-                        /**
-                         * @description The decision expected; absent asks only whether the request would be allowed.
-                         * @enum {string}
-                         */
-                        decision?: "allow" | "deny";
-                        /** @description The policy ids expected to determine the decision (compared as a set); absent checks the decision only. */
-                        reason?: string[];
-                    }[];
-                };
+                "text/csv": unknown;
+                "application/octet-stream": unknown;
+                "application/vnd.apache.parquet": unknown;
             };
         };
         responses: {
-            /** @description PASS or FAIL per case, with what the engine decided and why. */
+            /** @description The batch the file was imported as (or, for a file imported before, the batch it was imported as then: nothing is written again). */
             200: {
                 headers: {
+                    /** @description The id of this action's signed receipt in the tenant's ledger (GET /v1/provenance/receipts/{id}); absent when the call changed nothing. */
+                    "x-companyos-receipt"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /** @description The policy bundle the cases ran against. */
-                        bundle: {
-                            name: string;
-                            /** @description Content hash and git commit of the bundle. */
-                            revision: string;
-                        };
-                        passed: number;
-                        failed: number;
-                        results: {
-                            name: string;
+                        batch_id: string;
+                        file_name: string;
+                        /** @description The file's SHA-256 (its receipt commits to it). */
+                        checksum: string;
+                        /** @description The format it was read as: focus, aws-cur, gcp, azure. */
+                        format: string;
+                        rows_read: number;
+                        rows_loaded: number;
+                        /** @description Rows that could not be read, parked in bill_rows_parked with their line and column. */
+                        rows_parked: number;
+                        /** @description True when a file with this checksum was imported before: nothing was written this time. */
+                        already_imported: boolean;
+                        /** @description What the import noticed about the file. */
+                        notes: string[];
+                        /** @description The first parked rows (all of them are in bill_rows_parked). */
+                        parked: {
+                            line: number;
+                            column: string;
                             /** @enum {string} */
-                            outcome: "PASS" | "FAIL";
-                            /**
-                             * @description What the engine decided.
-                             * @enum {string}
-                             */
-                            decision: "allow" | "deny";
-                            /** @description The ids of the policies that determined it; empty for a default deny. */
-                            reasons: string[];
-                            /** @description Evaluation errors; a case with any FAILs. */
-                            errors: string[];
-                            /** @description What the case expected; absent when it named no decision. */
-                            expected?: {
-                                /** @enum {string} */
-                                decision: "allow" | "deny";
-                                reason?: string[];
-                            };
+                            code: "BILL_VALUE_MISSING" | "BILL_VALUE_INVALID" | "BILL_ROW_MALFORMED";
+                            reason: string;
+                            /** @description The row as it was in the file. */
+                            raw: string;
                         }[];
+                        seconds: number;
                     };
                 };
             };
@@ -2929,119 +4124,6 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
             415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    listDecisions: {
-        parameters: {
-            query?: {
-                /** @description Only allows or only denials. */
-                decision?: "allow" | "deny";
-                /** @description Only decisions about this action. */
-                action?: "read" | "create" | "update" | "grant" | "approve" | "delete" | "purge" | "export" | "change_policy" | "simulate_policy" | "audit" | "attach_evidence" | "run_transforms" | "import_bills" | "generate_invoices" | "read_costs" | "read_invoices" | "write_events";
-                /** @description Only decisions for this principal, `<tenant>/<subject>` (the caller's tenant's only). */
-                principal?: string;
-                /** @description Only decisions taken at or after this time. */
-                since?: string;
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Decisions, newest first. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        decisions: {
-                            decision_id: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            /** @description The policy path: `cedar/<namespace>/<action>`. */
-                            path: string;
-                            input: {
-                                /** @description `<tenant>/<subject>`, or "(redacted)". */
-                                principal: string;
-                                action: string;
-                                /** @description `<kind>/<id>`, or "(redacted)". */
-                                resource: string;
-                                /** @description The decision's context: `env`, `approver` and `requester` when dual control applied, and the `resource` attributes decided on (`id`, `tenant`, `kind`, `data_class`, `region`). */
-                                context: {
-                                    [key: string]: unknown;
-                                };
-                            };
-                            result: {
-                                /** @enum {string} */
-                                decision: "allow" | "deny";
-                                /** @description The ids of the policies that determined it. */
-                                reasons: string[];
-                                /** @description Evaluation errors. */
-                                errors: string[];
-                            };
-                            /** @description The policy bundle decided under, by name. */
-                            bundles: {
-                                [key: string]: {
-                                    revision: string;
-                                };
-                            };
-                            /** @description What the entry no longer holds (a decision restored from its receipt after a crash). */
-                            erased: string[];
-                            /** @description JSON pointers of the fields masked as another tenant's. */
-                            masked: string[];
-                            /** @description The W3C trace id of the request (from `traceparent`), or "(redacted)". */
-                            trace_id: string;
-                            /** @description The principal's tenant, or "(redacted)". */
-                            tenant: string;
-                            /** @description The resource's tenant, or "(redacted)". */
-                            resource_tenant: string;
-                            /** @description The HTTP method, or `CLI`. */
-                            method: string;
-                            /** @description The route (or CLI command) that asked. */
-                            route: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
-            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4390,1088 +5472,6 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_TOO_LARGE, BATCH_TOO_LARGE. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getReceipt: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The receipt id (`receipt_id` of a privileged action, or its `x-companyos-receipt` header). */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The receipt, its inclusion proof and the signed checkpoint the proof is against. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        receipt_id: string;
-                        /** @description The entry's position in the tenant's log. */
-                        log_index: number;
-                        /** @description The ledger entry exactly as appended: the DSSE envelope's JSON text (its leaf hash is `sha256(0x00 ‖ entry)`). */
-                        entry: string;
-                        /** @description The entry parsed: a DSSE envelope in its standard spelling (`payloadType`, `payload` base64, `signatures: [{keyid, sig}]`) over an in-toto Statement v1 (`_type`, `subject`, `predicateType` `https://companyos.dev/receipt/v1`, `predicate`); hidden fields appear only as `_sd` digests. */
-                        envelope: {
-                            [key: string]: unknown;
-                        };
-                        /** @description An RFC 9162 inclusion proof of the entry under `checkpoint`, in the evidence bundle format's own spelling (`application/vnd.companyos.evidence-bundle.v1+json`, as `entries[].inclusionProof`): `logIndex`, `treeSize`, `rootHash` (base64) and `hashes` (base64, from the leaf up). */
-                        inclusion_proof: {
-                            [key: string]: unknown;
-                        };
-                        /** @description The C2SP signed checkpoint note the proof is against. */
-                        checkpoint: string;
-                    };
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    discloseReceipt: {
-        parameters: {
-            query: {
-                /** @description Comma-separated names of hidden fields, e.g. `rationale_category,rationale`. */
-                fields: string;
-            };
-            header?: never;
-            path: {
-                /** @description The receipt id (`receipt_id` of a privileged action, or its `x-companyos-receipt` header). */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The receipt and its proof, with the disclosures of the fields asked for. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        receipt_id: string;
-                        /** @description The entry's position in the tenant's log. */
-                        log_index: number;
-                        /** @description The ledger entry exactly as appended: the DSSE envelope's JSON text (its leaf hash is `sha256(0x00 ‖ entry)`). */
-                        entry: string;
-                        /** @description The entry parsed: a DSSE envelope in its standard spelling (`payloadType`, `payload` base64, `signatures: [{keyid, sig}]`) over an in-toto Statement v1 (`_type`, `subject`, `predicateType` `https://companyos.dev/receipt/v1`, `predicate`); hidden fields appear only as `_sd` digests. */
-                        envelope: {
-                            [key: string]: unknown;
-                        };
-                        /** @description An RFC 9162 inclusion proof of the entry under `checkpoint`, in the evidence bundle format's own spelling (`application/vnd.companyos.evidence-bundle.v1+json`, as `entries[].inclusionProof`): `logIndex`, `treeSize`, `rootHash` (base64) and `hashes` (base64, from the leaf up). */
-                        inclusion_proof: {
-                            [key: string]: unknown;
-                        };
-                        /** @description The C2SP signed checkpoint note the proof is against. */
-                        checkpoint: string;
-                        /** @description RFC 9901 disclosures, `base64url(JSON [salt, name, value])`, one per field asked for: each one's digest is in the signed payload's `_sd`. */
-                        disclosures: string[];
-                    };
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getCheckpoint: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The tenant log's latest checkpoint. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @description The log's name: `companyos.dev/ledger/<tenant>`. */
-                        origin: string;
-                        /** @description Entries in the log. */
-                        size: number;
-                        /** @description The Merkle tree root at that size (RFC 9162), base64. */
-                        root_hash: string;
-                        /** @description The same, signed: a C2SP tlog-checkpoint signed note. */
-                        checkpoint: string;
-                    };
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getConsistencyProof: {
-        parameters: {
-            query: {
-                /** @description The earlier size. */
-                from: number;
-                /** @description The later size; the log's size when absent. */
-                to?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The consistency proof from `size1` to `size2`, with the signed checkpoint at each size. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @description The earlier size (`from`). */
-                        size1: number;
-                        /** @description The later size (`to`). */
-                        size2: number;
-                        /** @description The RFC 9162 consistency proof, base64. */
-                        hashes: string[];
-                        /** @description The C2SP signed checkpoint at `size1`. */
-                        checkpoint1: string;
-                        /** @description The C2SP signed checkpoint at `size2`. */
-                        checkpoint2: string;
-                    };
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    attachEvidence: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "items": [
-                 *         {
-                 *           "kind": "transcript",
-                 *           "name": "cab-call.txt",
-                 *           "content": "QXBwcm92ZWQgaW4gQ0FCIDIwMjYtMTEtMjIu"
-                 *         },
-                 *         {
-                 *           "kind": "file",
-                 *           "name": "change-request.pdf",
-                 *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-                 *         }
-                 *       ]
-                 *     }
-                 */
-                "application/json": {
-                    /** @description The receipt the evidence backs (this tenant's); absent: a bundle of its own, for an approval to cite. */
-                    receipt_id?: string;
-                    /**
-                     * @deprecated
-                     * @description Deprecated spelling of `receipt_id`, accepted until 0.3.0.
-                     */
-                    receiptId?: string;
-                    items: ({
-                        /** @enum {string} */
-                        kind: "file" | "transcript";
-                        /** @description A file name or title. */
-                        name: string;
-                        /** @description The SHA-256 of the content, 64 hex digits. */
-                        sha256?: string;
-                        /**
-                         * Format: byte
-                         * @description The bytes, base64 (at most 1 MiB decoded): stored, and hashed for the receipt.
-                         */
-                        content?: string;
-                    } | unknown | unknown)[];
-                };
-            };
-        };
-        responses: {
-            /** @description Attached: the bundle, what it backs, its items with their ids (to cite in an approval), and the receipt of the attaching call. */
-            201: {
-                headers: {
-                    /** @description The receipt of this action, as `receipt_id` says (absent when nothing was done). */
-                    "x-companyos-receipt"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @description Export it with `GET /v1/provenance/bundles/{id}`. */
-                        bundle_id: string;
-                        /** @description The receipt the evidence backs; null for a bundle of its own. */
-                        attached_to: string | null;
-                        items: {
-                            /** @description The evidence id: `evidence` of `POST /v1/approvals` cites it. */
-                            id: string;
-                            /** @enum {string} */
-                            kind: "file" | "transcript";
-                            name: string;
-                            /** @description The SHA-256 of the content, 64 lowercase hex digits. */
-                            sha256: string;
-                        }[];
-                        /** @description The receipt of this action in the tenant's ledger (`GET /v1/provenance/receipts/{id}`). */
-                        receipt_id: string;
-                    };
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_TOO_LARGE, BATCH_TOO_LARGE. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getBundle: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A bundle id (`bundle_id`), an evidence id, or a receipt id. */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description An evidence bundle, `application/vnd.companyos.evidence-bundle.v1+json`: a file format of its own with its own spelling (`bundleType`, `bundleId`, `tenant`, `origin`, `createdAt`, `entries` with `logIndex`, `entry`, `disclosures` and `inclusionProof`, `checkpoint`, `consistency`, `evidence`; ledger/bundle-types.ts), verified offline by `companyos ledger verify`. Answered as an attachment, `<id>.bundle.json`. */
-            200: {
-                headers: {
-                    /** @description `attachment; filename="<id>.bundle.json"`. */
-                    "content-disposition"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    listKeys: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The ledger keys, the active one first. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        keys: {
-                            /** @description The C2SP key id, 8 hex digits; also the DSSE `keyid` of what it signed. */
-                            key_id: string;
-                            /** @description The key name, e.g. `companyos-ledger`. */
-                            name: string;
-                            /** @description The C2SP verifier key, `<name>+<key id>+<base64>`: pass it to `companyos ledger verify --key`. */
-                            verifier_key: string;
-                            /** @description Signing now; the others are retired and only verify. */
-                            active: boolean;
-                            /**
-                             * Format: date-time
-                             * @description When it was made; null when unknown.
-                             */
-                            created_at: string | null;
-                            /**
-                             * Format: date-time
-                             * @description When it stopped signing; null while active.
-                             */
-                            retired_at: string | null;
-                        }[];
-                    };
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    listEvents: {
-        parameters: {
-            query?: {
-                /** @description Only events of this type. */
-                type?: string;
-                /** @description Events at or after this time. */
-                from?: string;
-                /** @description Events before this time. */
-                to?: string;
-                /** @description At most this many items. */
-                limit?: number;
-                /** @description The `next_cursor` of the previous page. */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of events, as CloudEvents, in time order. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        events: ({
-                            /**
-                             * @description CloudEvents version; always "1.0".
-                             * @enum {string}
-                             */
-                            specversion: "1.0";
-                            /** @description Producer-assigned id; (tenantid, source, id) is the dedupe key. */
-                            id: string;
-                            /** @description URI-reference of the producer. */
-                            source: string;
-                            /** @description Event type, e.g. "policy.decisions_total". */
-                            type: string;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339 time of the occurrence; defaults to the time it was received.
-                             */
-                            time: string;
-                            subject?: string;
-                            datacontenttype?: string;
-                            dataschema?: string;
-                            /** @description Tenant the event belongs to. */
-                            tenantid: string;
-                            /** @description Version of the policy bundle the producer ran under. */
-                            policyversion: string;
-                            plan?: string;
-                            feature?: string;
-                            flowtype?: string;
-                            slatier?: string;
-                            /** @description Event payload; at most 65536 bytes serialized. */
-                            data?: unknown;
-                            /** @description Binary payload (not JSON), base64; at most 65536 characters. Never with `data`. */
-                            data_base64?: string;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
-                        /** @description Pass as `cursor` for the next page; null on the last page. */
-                        next_cursor: string | null;
-                    };
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    ingestEvents: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example [
-                 *       {
-                 *         "specversion": "1.0",
-                 *         "id": "evt-0001",
-                 *         "source": "urn:acme:gateway",
-                 *         "type": "policy.decisions_total",
-                 *         "time": "2026-10-01T12:00:00Z",
-                 *         "tenantid": "acme",
-                 *         "policyversion": "v7",
-                 *         "plan": "pro",
-                 *         "data": {
-                 *           "value": 1
-                 *         }
-                 *       },
-                 *       {
-                 *         "specversion": "1.0",
-                 *         "id": "evt-0002",
-                 *         "source": "urn:acme:gateway",
-                 *         "type": "policy.decisions_total",
-                 *         "time": "2026-10-01T12:00:00Z",
-                 *         "tenantid": "acme",
-                 *         "policyversion": "v7",
-                 *         "plan": "pro",
-                 *         "data": {
-                 *           "value": 1
-                 *         }
-                 *       }
-                 *     ]
-                 */
-                "application/json": components["schemas"]["CloudEvent"] | components["schemas"]["CloudEvent"][];
-                /**
-                 * @example {
-                 *       "specversion": "1.0",
-                 *       "id": "evt-0001",
-                 *       "source": "urn:acme:gateway",
-                 *       "type": "policy.decisions_total",
-                 *       "time": "2026-10-01T12:00:00Z",
-                 *       "tenantid": "acme",
-                 *       "policyversion": "v7",
-                 *       "plan": "pro",
-                 *       "data": {
-                 *         "value": 1
-                 *       }
-                 *     }
-                 */
-                "application/cloudevents+json": components["schemas"]["CloudEvent"];
-                /**
-                 * @example [
-                 *       {
-                 *         "specversion": "1.0",
-                 *         "id": "evt-0001",
-                 *         "source": "urn:acme:gateway",
-                 *         "type": "policy.decisions_total",
-                 *         "time": "2026-10-01T12:00:00Z",
-                 *         "tenantid": "acme",
-                 *         "policyversion": "v7",
-                 *         "plan": "pro",
-                 *         "data": {
-                 *           "value": 1
-                 *         }
-                 *       }
-                 *     ]
-                 */
-                "application/cloudevents-batch+json": components["schemas"]["CloudEvent"][];
-                /**
-                 * @example {"specversion":"1.0","id":"evt-0001","source":"urn:acme:gateway","type":"policy.decisions_total","time":"2026-10-01T12:00:00Z","tenantid":"acme","policyversion":"v7","plan":"pro","data":{"value":1}}
-                 *     {"specversion":"1.0","id":"evt-0002","source":"urn:acme:gateway","type":"policy.decisions_total","time":"2026-10-01T12:00:00Z","tenantid":"acme","policyversion":"v7","plan":"pro","data":{"value":1}}
-                 */
-                "application/x-ndjson": string;
-                "application/octet-stream": unknown;
-            };
-        };
-        responses: {
-            /** @description What became of the events: stored, already stored, or parked in quarantine with why. */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @description Events stored now (in Kafka ingest mode: published). */
-                        accepted: number;
-                        /** @description Events already stored (same tenant, source and id), not stored again (always 0 in Kafka ingest mode). */
-                        duplicates: number;
-                        /** @description Events refused and parked in quarantine, with why. */
-                        rejected: {
-                            /** @description Position in the batch (0 for a single event; NDJSON counts non-blank lines). */
-                            index: number;
-                            /** @description The event's `id`, when it had one. */
-                            id: string | null;
-                            /** @description Why it was refused: a per-event code of `companyos errors` (EVENT_MISSING_TENANT, EVENT_NOT_JSON, …). */
-                            code: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_TOO_LARGE, BATCH_TOO_LARGE. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getEventStats: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description How many events the tenant has, in all and per type. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        tenant: string;
-                        total: number;
-                        by_type: {
-                            type: string;
-                            count: number;
-                            /**
-                             * Format: date-time
-                             * @description The earliest event `time` of this type.
-                             */
-                            first_time: string;
-                            /**
-                             * Format: date-time
-                             * @description The latest event `time` of this type.
-                             */
-                            last_time: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    uploadBill: {
-        parameters: {
-            query?: {
-                /** @description The file's name, recorded with the batch and named in messages (default bill.csv). */
-                file_name?: string;
-                /** @description The file's format (default: detected from its header). */
-                format?: "focus" | "aws-cur" | "gcp" | "azure";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "text/csv": unknown;
-                "application/octet-stream": unknown;
-                "application/vnd.apache.parquet": unknown;
-            };
-        };
-        responses: {
-            /** @description The batch the file was imported as (or, for a file imported before, the batch it was imported as then: nothing is written again). */
-            200: {
-                headers: {
-                    /** @description The id of this action's signed receipt in the tenant's ledger (GET /v1/provenance/receipts/{id}); absent when the call changed nothing. */
-                    "x-companyos-receipt"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        batch_id: string;
-                        file_name: string;
-                        /** @description The file's SHA-256 (its receipt commits to it). */
-                        checksum: string;
-                        /** @description The format it was read as: focus, aws-cur, gcp, azure. */
-                        format: string;
-                        rows_read: number;
-                        rows_loaded: number;
-                        /** @description Rows that could not be read, parked in bill_rows_parked with their line and column. */
-                        rows_parked: number;
-                        /** @description True when a file with this checksum was imported before: nothing was written this time. */
-                        already_imported: boolean;
-                        /** @description What the import noticed about the file. */
-                        notes: string[];
-                        /** @description The first parked rows (all of them are in bill_rows_parked). */
-                        parked: {
-                            line: number;
-                            column: string;
-                            /** @enum {string} */
-                            code: "BILL_VALUE_MISSING" | "BILL_VALUE_INVALID" | "BILL_ROW_MALFORMED";
-                            reason: string;
-                            /** @description The row as it was in the file. */
-                            raw: string;
-                        }[];
-                        seconds: number;
-                    };
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED. */
-            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -11,3 +11,4 @@ export { DUCKDB_DIALECT } from './duckdb/duckdb-dialect.ts';
 export { CLICKHOUSE_DIALECT } from './clickhouse/clickhouse-dialect.ts';
 export { toUnits, fromUnits, DECIMAL_SCALE } from './decimal-units.ts';
 export { CSV_FILE } from './warehouse.ts';
+export { BufferedWriter } from './buffered-writer.ts';

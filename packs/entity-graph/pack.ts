@@ -1,7 +1,7 @@
 import type { Pack } from '../pack.ts';
-import { approvalRoutes } from './http/approval-routes.ts';
-import { entityRoutes } from './http/entity-routes.ts';
-import { graphRoutes } from './http/graph-routes.ts';
+import { approvalRoutes } from './http/index.ts';
+import { entityRoutes } from './http/index.ts';
+import { graphRoutes } from './http/index.ts';
 
 export const entityGraphPack: Pack = {
   name: 'entity-graph',

@@ -1,5 +1,12 @@
-export type { WebhookConfig } from './invoices/webhook-delivery.ts';
+export { DEFAULT_WEBHOOK, type WebhookConfig } from './invoices/webhook-delivery.ts';
 export { loadPricing, scenarioProblems, withExcludedPacks, PricingFileError, PRICING_FILE, type Pricing, type PricingScenario } from './models/pricing-rules.ts';
 export { tenantChargesSql, skuMarginsSql } from './models/economics-models.ts';
 export * from './bills/index.ts';
 export { simulate, simulatedBillCsv, DEFAULT_SIMULATION, FOCUS_HEADER, type Simulation, type SimulationOptions, type TrueCost } from './simulate/bill-simulator.ts';
+export { COGS_GROUPS, readCogs, readMargins, simulatePricing, type CogsGroup } from './queries/economics.ts';
+export { COST_GROUPS, readAttribution, readFinopsSummary, readReconciliation, readTenantCost, recordTrueCosts, type CostGroup } from './queries/finops.ts';
+export { assertInvoiceable, generateInvoices, listInvoices, readDeliveries, readInvoice } from './invoices/invoices.ts';
+export { allocationModels } from './models/allocation-models.ts';
+export { ALLOCATION_FILE, parseAllocationRules } from './models/allocation-rules.ts';
+export { economicsModels } from './models/economics-models.ts';
+export { parsePricing } from './models/pricing-rules.ts';

@@ -1,18 +1,18 @@
 import { fileGenerator } from '../../platform/transforms/index.ts';
 import type { Pack } from '../pack.ts';
-import { registerBills } from './cli/bills.ts';
-import { registerInvoices } from './cli/invoices.ts';
-import { registerPricing } from './cli/pricing.ts';
-import { registerSimulate } from './cli/simulate.ts';
-import { seedDemoFinops } from './http/demo-seed.ts';
-import { billUploadRoutes } from './http/bill-upload.ts';
-import { economicsRoutes } from './http/economics-routes.ts';
-import { finopsRoutes } from './http/finops-routes.ts';
-import { invoiceRoutes } from './http/invoice-routes.ts';
-import { allocationModels } from './models/allocation-models.ts';
-import { ALLOCATION_FILE, parseAllocationRules } from './models/allocation-rules.ts';
-import { economicsModels } from './models/economics-models.ts';
-import { parsePricing, PRICING_FILE } from './models/pricing-rules.ts';
+import { registerBills } from './cli/index.ts';
+import { registerInvoices } from './cli/index.ts';
+import { registerPricing } from './cli/index.ts';
+import { registerSimulate } from './cli/index.ts';
+import { seedDemoFinops } from './http/index.ts';
+import { billUploadRoutes } from './http/index.ts';
+import { economicsRoutes } from './http/index.ts';
+import { finopsRoutes } from './http/index.ts';
+import { invoiceRoutes } from './http/index.ts';
+import { allocationModels } from './index.ts';
+import { ALLOCATION_FILE, parseAllocationRules } from './index.ts';
+import { economicsModels } from './index.ts';
+import { parsePricing, PRICING_FILE } from './index.ts';
 
 export const finopsPack: Pack = {
   name: 'finops',

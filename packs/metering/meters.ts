@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { TIME_UNITS, type TimeUnit } from '../../kernel/warehouse/index.ts';
-import type { ModelFile, ModelProblem } from '../../platform/transforms/model-file.ts';
+import type { ModelFile, ModelProblem } from '../../platform/transforms/index.ts';
 
 export const AGGREGATIONS = ['COUNT', 'SUM', 'MAX', 'LATEST', 'UNIQUE_COUNT'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];

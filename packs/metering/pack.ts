@@ -1,7 +1,7 @@
 import { fileGenerator } from '../../platform/transforms/index.ts';
 import type { Pack } from '../pack.ts';
-import { usageRoutes } from './http/usage-routes.ts';
-import { meterModel, parseMeters } from './meters.ts';
+import { usageRoutes } from './http/index.ts';
+import { meterModel, parseMeters } from './index.ts';
 
 export const meteringPack: Pack = {
   name: 'metering',

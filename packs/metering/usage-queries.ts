@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DECIMAL_AGGREGATIONS, meterModelName, parseMeters, type Meter } from './index.ts';
 import { TIME_UNITS, type TimeUnit, type Warehouse } from '../../kernel/warehouse/index.ts';
 import { DomainError } from '../../kernel/errors/index.ts';
-import { Where } from '../../platform/tenancy/where.ts';
+import { Where } from '../../platform/tenancy/index.ts';
 
 export interface UsageQuery {
   meter: string;

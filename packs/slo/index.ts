@@ -1,0 +1,3 @@
+export { loadSlos } from './openslo.ts';
+export { prometheusRules } from './prometheus-rules.ts';
+export { projectSloModels } from './slo-project.ts';

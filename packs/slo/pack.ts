@@ -1,6 +1,6 @@
 import type { Pack } from '../pack.ts';
-import { registerSlo } from './cli/slo.ts';
-import { projectSloModels } from './slo-project.ts';
+import { registerSlo } from './cli/index.ts';
+import { projectSloModels } from './index.ts';
 
 export const sloPack: Pack = {
   name: 'slo',

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { flowRoutes } from '../../platform/metrics/flows.ts';
+import { flowRoutes } from '../../platform/metrics/index.ts';
 import { SloError, type Slo } from './openslo.ts';
 
 /** Multiwindow, multi-burn-rate alerts (FORMATS.md): both windows must burn faster than the factor. */

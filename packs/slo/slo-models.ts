@@ -1,4 +1,4 @@
-import { tableModels, type ModelFile } from '../../platform/transforms/model-file.ts';
+import { tableModels, type ModelFile } from '../../platform/transforms/index.ts';
 import { BURN_ALERTS } from './prometheus-rules.ts';
 import type { Slo } from './openslo.ts';
 

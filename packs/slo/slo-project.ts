@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
-import type { ModelFile, ModelProblem } from '../../platform/transforms/model-file.ts';
+import type { ModelFile, ModelProblem } from '../../platform/transforms/index.ts';
 import { parseSlo, SloError, type Slo } from './openslo.ts';
 import { sloModels } from './slo-models.ts';
 

@@ -1,4 +1,4 @@
-import type { ResourceAttributes } from '../../kernel/policies/engine.ts';
+import type { ResourceAttributes } from '../../kernel/policies/index.ts';
 
 /** The gate's answer, for the handler and the receipt hook. */
 export interface Authorization {

@@ -1,7 +1,7 @@
-import { NAMESPACE } from '../../kernel/policies/engine.ts';
+import { NAMESPACE } from '../../kernel/policies/index.ts';
 import type { Logger } from '../../kernel/log/index.ts';
 import type { SqlValue, Warehouse } from '../../kernel/warehouse/index.ts';
-import { BufferedWriter } from '../../kernel/warehouse/buffered-writer.ts';
+import { BufferedWriter } from '../../kernel/warehouse/index.ts';
 
 /** One decision, in the fields of OPA's decision log plus Cedar's reasons. */
 export interface DecisionRecord {

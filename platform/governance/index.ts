@@ -1,3 +1,15 @@
 export { ApprovalStore } from './approval-store.ts';
 export { EntityStore } from './entities/entity-store.ts';
 export { EvidenceStore } from './evidence-store.ts';
+export { RATIONALE_CATEGORIES, parseRationale, type Approval, type ApprovalRequest } from './approval-store.ts';
+export { versionConflict } from './entities/entity-store.ts';
+export { entityKey } from './keyed-mutex.ts';
+export { DATA_CLASSES, EDGE_TYPES, ENTITY_TYPES, checkEdgeInput, checkEntityInput, type Entity, type EntityType } from './entities/entity-model.ts';
+export { traverse, type Lineage } from './entities/lineage.ts';
+export { DecisionLog } from './decision-log.ts';
+export { PolicyGate } from './policy-gate.ts';
+export { LedgerStore, type StoredEntry } from './ledger-store.ts';
+export { type Authorization, type ReceiptDraft } from './authorization.ts';
+export { filtersOwnPrincipal, redactDecision } from './decision-redaction.ts';
+export { exportBundle, proofJson } from './bundle-export.ts';
+export { checkEvidenceItems } from './evidence-store.ts';

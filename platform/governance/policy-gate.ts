@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../kernel/log/index.ts';
 import type { IngestPipeline } from '../ingest/index.ts';
-import { DUAL_CONTROL_ACTIONS, NAMESPACE, newDecisionId, type Decision, type DecisionContext, type PolicyAction, type PolicyEngine, type ResourceAttributes } from '../../kernel/policies/engine.ts';
-import type { Principal } from '../identity/auth.ts';
+import { DUAL_CONTROL_ACTIONS, NAMESPACE, newDecisionId, type Decision, type DecisionContext, type PolicyAction, type PolicyEngine, type ResourceAttributes } from '../../kernel/policies/index.ts';
+import type { Principal } from '../identity/index.ts';
 import type { Approval, ApprovalStore } from './approval-store.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import { DomainError } from '../../kernel/errors/index.ts';
-import type { PlatformMetrics } from '../metrics/metrics.ts';
+import type { PlatformMetrics } from '../metrics/index.ts';
 import type { EvidenceStore } from './evidence-store.ts';
 import type { LedgerStore } from './ledger-store.ts';
 import { appendReceipt } from './receipt-writer.ts';

@@ -1,0 +1,2 @@
+export { DEFAULT_ENV, DEFAULT_REGION, TokenAuthority, type Principal } from './auth.ts';
+export { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration } from './token-lifetime.ts';

@@ -1,6 +1,6 @@
 import { schedule as cronSchedule, validate as validCron, type ScheduledTask } from 'node-cron';
 import { parse as parseYaml } from 'yaml';
-import type { ModelProblem } from '../transforms/model-file.ts';
+import type { ModelProblem } from '../transforms/index.ts';
 
 /** One scheduled build: what to build and when (a cron expression; six fields include seconds). */
 export interface ScheduleJob {

@@ -1,0 +1,2 @@
+export { flowOf, flowRoutes } from './flows.ts';
+export { PlatformMetrics } from './metrics.ts';

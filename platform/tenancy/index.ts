@@ -1,1 +1,3 @@
 export { TENANT_ZERO } from './tenant-zero.ts';
+export { Where } from './where.ts';
+export { decodeCursor, encodeCursor } from './cursor.ts';

@@ -11,3 +11,4 @@ export { BuildGate, BuildInProgressError, type BuildSlot } from './build-gate.ts
 export { httpLineageSink, type LineageSink } from './lineage/lineage-recorder.ts';
 export { readLineageGraph, LineageNodeUnknownError, type LineageGraph, type LineageDirection } from './lineage/lineage-graph.ts';
 export { listBuildRuns, type BuildRun } from './build-runs.ts';
+export { tableModels, type ModelProblem } from './model-file.ts';

@@ -1,5 +1,5 @@
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
-import type { PlatformConfig } from './kit/config.ts';
+import type { PlatformConfig } from './kit/index.ts';
 
 interface BannerFacts {
   url: string;

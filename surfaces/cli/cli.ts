@@ -12,7 +12,7 @@ import { registerOpenApi } from './commands/openapi.ts';
 import { registerReadCommands } from './commands/read.ts';
 import { registerStart } from './commands/start.ts';
 import { registerToken } from './commands/token.ts';
-import { ENVIRONMENT } from './kit/config.ts';
+import { ENVIRONMENT } from './kit/index.ts';
 import { explain } from './explain-error.ts';
 
 const program = new Command('companyos')

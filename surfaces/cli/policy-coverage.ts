@@ -1,5 +1,5 @@
 import { buildServer, TokenAuthority } from '../http/index.ts';
-import { summarizeCoverage, type CoverageSummary, type RouteEntry } from '../http/kit/gate.ts';
+import { summarizeCoverage, type CoverageSummary, type RouteEntry } from '../http/kit/index.ts';
 import { DuckDBWarehouse, migrateWarehouse } from '../../kernel/warehouse/index.ts';
 
 export interface Coverage extends CoverageSummary {

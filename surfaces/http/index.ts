@@ -1,5 +1,4 @@
-export { buildServer, DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, type ServerOptions } from './server.ts';
-export { DEFAULT_MAX_BILL_BYTES } from '../../packs/finops/http/bill-upload.ts';
+export { buildServer, type ServerOptions } from './server.ts';
 export { TokenAuthority, ROLES, type Role, type Principal, type TokenRequest } from '../../platform/identity/auth.ts';
 export { API_ERRORS, errorCatalogue, httpStatusOf } from './kit/errors.ts';
 export { DomainError, type ErrorCode } from '../../kernel/errors/index.ts';
@@ -11,3 +10,4 @@ export { readCogs, readMargins, simulatePricing, COGS_GROUPS, type CogsGroup } f
 export { generateInvoices, listInvoices, readInvoice, readDeliveries } from '../../packs/finops/invoices/invoices.ts';
 export { signWebhook, verifyWebhook, DEFAULT_WEBHOOK, SIGNATURE_HEADER, type WebhookConfig } from '../../packs/finops/invoices/webhook-delivery.ts';
 export { renderOpenApiDocument, formatOpenApiDocument, COMMITTED_OPENAPI, type OpenApiDocument } from './openapi/openapi-document.ts';
+export { closeWithin } from './bounded-close.ts';

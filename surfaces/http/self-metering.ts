@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { IngestPipeline } from '../../platform/ingest/index.ts';
-import { flowOf } from '../../platform/metrics/flows.ts';
-import { BufferedWriter } from '../../kernel/warehouse/buffered-writer.ts';
+import { flowOf } from '../../platform/metrics/index.ts';
+import { BufferedWriter } from '../../kernel/warehouse/index.ts';
 
 /** The event type the API's own requests are recorded as. */
 export const REQUEST_EVENT_TYPE = 'api.requests_total';

@@ -8,14 +8,13 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { IngestPipeline, KafkaEventPublisher, KafkaIngestConsumer, type KafkaConsumerOptions } from '../../platform/ingest/index.ts';
 import { cloudEventSchema } from '../../kernel/schemas/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
-import type { TokenAuthority } from '../../platform/identity/auth.ts';
+import type { TokenAuthority } from '../../platform/identity/index.ts';
 import { DomainError } from '../../kernel/errors/index.ts';
-import { errorResponseSchema, httpStatusOf } from './kit/errors.ts';
+import { errorResponseSchema, httpStatusOf } from './kit/index.ts';
 import { errorBody, toDomainError } from './to-domain-error.ts';
 import { depthLimitedJsonParser } from './json-body.ts';
 import { refuseNonFiniteNumbers } from './finite-numbers.ts';
-import './kit/fastify-types.ts';
-import { PlatformMetrics } from '../../platform/metrics/metrics.ts';
+import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { SelfMetering } from './self-metering.ts';
 import { eventRoutes } from './routes/events.ts';
 import { registerEventBodyParser } from './cloudevents-http.ts';
@@ -28,21 +27,21 @@ import { PACKS, type PackContext, type WebhookConfig } from '../../packs/index.t
 
 import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
 import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
-import { DEFAULT_ENV, DEFAULT_REGION } from '../../platform/identity/auth.ts';
-import { ApprovalStore } from '../../platform/governance/approval-store.ts';
-import { EntityStore } from '../../platform/governance/entities/entity-store.ts';
-import { DecisionLog } from '../../platform/governance/decision-log.ts';
-import { registerPolicyGate, type RouteEntry } from './kit/gate.ts';
-import { PolicyGate } from '../../platform/governance/policy-gate.ts';
-import { EvidenceStore } from '../../platform/governance/evidence-store.ts';
-import { LedgerStore } from '../../platform/governance/ledger-store.ts';
+import { DEFAULT_ENV, DEFAULT_REGION } from '../../platform/identity/index.ts';
+import { ApprovalStore } from '../../platform/governance/index.ts';
+import { EntityStore } from '../../platform/governance/index.ts';
+import { DecisionLog } from '../../platform/governance/index.ts';
+import { registerPolicyGate, type RouteEntry } from './kit/index.ts';
+import { PolicyGate } from '../../platform/governance/index.ts';
+import { EvidenceStore } from '../../platform/governance/index.ts';
+import { LedgerStore } from '../../platform/governance/index.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { provenanceRoutes } from './routes/provenance.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { browserToken, keepInCookie, noReferrer } from './browser-token.ts';
 import { loggerOptions, TokenSafeLogController, type LogStream } from './request-log.ts';
 import { closeWithin, DEFAULT_CLOSE_STEP_MS } from './bounded-close.ts';
-import { capConnectionsPerIp, clientErrorHandler, DEFAULT_CONNECTION_LIMITS, timeoutOptions, type ConnectionLimits } from './connection-limits.ts';
+import { capConnectionsPerIp, clientErrorHandler, DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, timeoutOptions, type ConnectionLimits } from './kit/index.ts';
 
 export interface ServerOptions {
   warehouse: Warehouse;
@@ -90,8 +89,6 @@ export interface ServerOptions {
   };
 }
 
-export const DEFAULT_MAX_BATCH_EVENTS = 5_000;
-export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, inject } from 'vitest';
-import { scratchWarehouse } from '../../dev/scratch-warehouse.ts';
+import { scratchWarehouse } from '../../dev/index.ts';
 import { migrateWarehouse, openWarehouse, type EngineName, type Warehouse } from '../../kernel/warehouse/index.ts';
 
 /** A fresh, migrated warehouse per test, on a real engine. */

@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DUAL_CONTROL_ACTIONS } from '../../../kernel/policies/engine.ts';
-import { parseRationale, RATIONALE_CATEGORIES, type ApprovalRequest, type ApprovalStore } from '../../../platform/governance/approval-store.ts';
-import type { EntityStore } from '../../../platform/governance/entities/entity-store.ts';
-import type { EvidenceStore } from '../../../platform/governance/evidence-store.ts';
+import { DUAL_CONTROL_ACTIONS } from '../../../kernel/policies/index.ts';
+import { parseRationale, RATIONALE_CATEGORIES, type ApprovalRequest, type ApprovalStore } from '../../../platform/governance/index.ts';
+import type { EntityStore } from '../../../platform/governance/index.ts';
+import type { EvidenceStore } from '../../../platform/governance/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
-import { bodyErrorsAs } from '../../../surfaces/http/kit/body-errors.ts';
+import { bodyErrorsAs } from '../../../surfaces/http/kit/index.ts';
 import { asResource, findEntity } from './entity-resource.ts';
-import { receiptIdHeader, receiptIdSchema } from '../../../surfaces/http/kit/route-schemas.ts';
-import { entityKey } from '../../../platform/governance/keyed-mutex.ts';
-import { errorResponses } from '../../../surfaces/http/kit/error-responses.ts';
+import { receiptIdHeader, receiptIdSchema } from '../../../surfaces/http/kit/index.ts';
+import { entityKey } from '../../../platform/governance/index.ts';
+import { errorResponses } from '../../../surfaces/http/kit/index.ts';
 
 interface ApprovalBody {
   entity_id: string;

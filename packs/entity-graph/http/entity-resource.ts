@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { ResourceAttributes } from '../../../kernel/policies/engine.ts';
+import type { ResourceAttributes } from '../../../kernel/policies/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
-import type { Entity } from '../../../platform/governance/entities/entity-model.ts';
-import type { EntityStore } from '../../../platform/governance/entities/entity-store.ts';
-import { entityKey } from '../../../platform/governance/keyed-mutex.ts';
+import type { Entity } from '../../../platform/governance/index.ts';
+import type { EntityStore } from '../../../platform/governance/index.ts';
+import { entityKey } from '../../../platform/governance/index.ts';
 
 const loaded = new WeakMap<FastifyRequest, Entity>();
 

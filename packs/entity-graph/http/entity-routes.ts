@@ -1,19 +1,19 @@
 import { createHash } from 'node:crypto';
-import { receiptIdHeader, receiptIdSchema } from '../../../surfaces/http/kit/route-schemas.ts';
+import { receiptIdHeader, receiptIdSchema } from '../../../surfaces/http/kit/index.ts';
 import type { FastifyInstance } from 'fastify';
-import { checkEdgeInput, checkEntityInput, DATA_CLASSES, ENTITY_TYPES, type EntityType } from '../../../platform/governance/entities/entity-model.ts';
-import { bodyErrorsAs } from '../../../surfaces/http/kit/body-errors.ts';
+import { checkEdgeInput, checkEntityInput, DATA_CLASSES, ENTITY_TYPES, type EntityType } from '../../../platform/governance/index.ts';
+import { bodyErrorsAs } from '../../../surfaces/http/kit/index.ts';
 import { asResource, entityLock, entityResource, entityTarget, liveResources, loadedEntity } from './entity-resource.ts';
 import {
   edgeInputSchema, entityIdParams, entityInputSchema, entityPatchSchema, entitySchema, etagHeader, ifMatchHeaders, withReceipt,
 } from './entity-schemas.ts';
-import type { EntityStore } from '../../../platform/governance/entities/entity-store.ts';
+import type { EntityStore } from '../../../platform/governance/index.ts';
 import { checkVersion, expectedVersion, planPatch, sameState } from './entity-write.ts';
-import { entityKey } from '../../../platform/governance/keyed-mutex.ts';
+import { entityKey } from '../../../platform/governance/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
-import { errorResponses } from '../../../surfaces/http/kit/error-responses.ts';
-import { readablePage } from '../../../surfaces/http/kit/authorize.ts';
-import { pendingApprovalSchema } from '../../../surfaces/http/kit/gate.ts';
+import { errorResponses } from '../../../surfaces/http/kit/index.ts';
+import { readablePage } from '../../../surfaces/http/kit/index.ts';
+import { pendingApprovalSchema } from '../../../surfaces/http/kit/index.ts';
 
 export interface EntityRouteDeps {
   entities: EntityStore;

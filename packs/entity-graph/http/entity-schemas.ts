@@ -1,5 +1,5 @@
-import { DATA_CLASSES, EDGE_TYPES, ENTITY_TYPES } from '../../../platform/governance/entities/entity-model.ts';
-import { receiptIdHeader, receiptIdSchema } from '../../../surfaces/http/kit/route-schemas.ts';
+import { DATA_CLASSES, EDGE_TYPES, ENTITY_TYPES } from '../../../platform/governance/index.ts';
+import { receiptIdHeader, receiptIdSchema } from '../../../surfaces/http/kit/index.ts';
 
 /** JSON Schemas of the entity graph as it goes over the wire: they validate requests, serialize replies and feed /openapi.json. */
 

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../../../kernel/errors/index.ts';
-import { checkEntityInput, type Entity } from '../../../platform/governance/entities/entity-model.ts';
-import { versionConflict } from '../../../platform/governance/entities/entity-store.ts';
+import { checkEntityInput, type Entity } from '../../../platform/governance/index.ts';
+import { versionConflict } from '../../../platform/governance/index.ts';
 
 /** What a PATCH body may carry: the changeable fields, and the version it was based on. */
 export interface EntityPatch {

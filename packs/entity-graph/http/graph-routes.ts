@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { bodyErrorsAs } from '../../../surfaces/http/kit/body-errors.ts';
-import { checkEdgeInput } from '../../../platform/governance/entities/entity-model.ts';
+import { bodyErrorsAs } from '../../../surfaces/http/kit/index.ts';
+import { checkEdgeInput } from '../../../platform/governance/index.ts';
 import { asResource, entityLock, entityResource, findEntity, liveResources, loadedEntity } from './entity-resource.ts';
 import { edgeInputSchema, edgeSchema, entityIdParams, lineageSchema, withReceipt } from './entity-schemas.ts';
-import { entityKey } from '../../../platform/governance/keyed-mutex.ts';
-import type { EntityStore } from '../../../platform/governance/entities/entity-store.ts';
-import { traverse } from '../../../platform/governance/entities/lineage.ts';
-import { errorResponses } from '../../../surfaces/http/kit/error-responses.ts';
+import { entityKey } from '../../../platform/governance/index.ts';
+import type { EntityStore } from '../../../platform/governance/index.ts';
+import { traverse } from '../../../platform/governance/index.ts';
+import { errorResponses } from '../../../surfaces/http/kit/index.ts';
 import { readableLineage } from './readable-lineage.ts';
 
 /** The edges between entities: relations, entitlements (ENTITLED_TO) and lineage traversal. */

@@ -1,0 +1,3 @@
+export { approvalRoutes } from './approval-routes.ts';
+export { entityRoutes } from './entity-routes.ts';
+export { graphRoutes } from './graph-routes.ts';

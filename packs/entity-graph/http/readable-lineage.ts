@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { asResource } from './entity-resource.ts';
-import type { Lineage } from '../../../platform/governance/entities/lineage.ts';
-import { allows } from '../../../surfaces/http/kit/authorize.ts';
+import type { Lineage } from '../../../platform/governance/index.ts';
+import { allows } from '../../../surfaces/http/kit/index.ts';
 
 /**
  * A lineage walk as the caller may see it: only entities it may read by id, only edges between them, and

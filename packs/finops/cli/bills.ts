@@ -1,8 +1,8 @@
 import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import { BILL_FORMATS, type BillFormat } from '../index.ts';
-import { loadConfig } from '../../../surfaces/cli/kit/config.ts';
-import { connectPlatform } from '../../../surfaces/cli/kit/platform-client.ts';
+import { loadConfig } from '../../../surfaces/cli/kit/index.ts';
+import { connectPlatform } from '../../../surfaces/cli/kit/index.ts';
 
 const SHOWN_PARKED = 20;
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../../surfaces/cli/kit/config.ts';
-import { connectPlatform } from '../../../surfaces/cli/kit/platform-client.ts';
+import { loadConfig } from '../../../surfaces/cli/kit/index.ts';
+import { connectPlatform } from '../../../surfaces/cli/kit/index.ts';
 
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 

@@ -3,9 +3,9 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { toCsv, toNdjson } from '../../../platform/ingest/index.ts';
 import { DEFAULT_SIMULATION, simulate, simulatedBillCsv } from '../index.ts';
-import { loadConfig } from '../../../surfaces/cli/kit/config.ts';
-import { connectPlatform } from '../../../surfaces/cli/kit/platform-client.ts';
-import { positiveInteger } from '../../../surfaces/cli/kit/cli-options.ts';
+import { loadConfig } from '../../../surfaces/cli/kit/index.ts';
+import { connectPlatform } from '../../../surfaces/cli/kit/index.ts';
+import { positiveInteger } from '../../../surfaces/cli/kit/index.ts';
 
 const EVENT_BATCH = 5_000;
 

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_BILL_BYTES } from '../../../surfaces/http/kit/index.ts';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
@@ -6,14 +7,12 @@ import { BILL_FORMATS, BillFileError, findImportedBill, importBillFile, type Bil
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
 import { answerExpectContinue, continueUpload } from './expect-continue.ts';
-import { receiptHeader } from '../../../surfaces/http/kit/route-schemas.ts';
+import { receiptHeader } from '../../../surfaces/http/kit/index.ts';
 import { storeUpload } from './upload-file.ts';
-import { ownResource } from '../../../surfaces/http/kit/own-resource.ts';
+import { ownResource } from '../../../surfaces/http/kit/index.ts';
 
 const BILL_TYPES = ['text/csv', 'application/octet-stream', 'application/vnd.apache.parquet'];
 
-/** The largest bill file `POST /v1/finops/bills` takes by default (COMPANYOS_MAX_BILL_BYTES). */
-export const DEFAULT_MAX_BILL_BYTES = 2 * 1024 ** 3;
 
 export interface BillUploadOptions {
   warehouse: Warehouse;

@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { loadPricing, PricingFileError, type Pricing } from '../index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
-import { replyTable } from '../../../surfaces/http/kit/csv-reply.ts';
+import { replyTable } from '../../../surfaces/http/kit/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
-import { platformTenantOf } from '../../../surfaces/http/kit/authorize.ts';
-import type { GatedRoute } from '../../../surfaces/http/kit/route-policy.ts';
-import { COGS_GROUPS, readCogs, readMargins, simulatePricing, type CogsGroup } from '../queries/economics.ts';
-import { errorResponses } from '../../../surfaces/http/kit/error-responses.ts';
-import { decimal, jsonOrCsv, percentOrNull, period } from '../../../surfaces/http/kit/route-schemas.ts';
-import { ownResource } from '../../../surfaces/http/kit/own-resource.ts';
+import { platformTenantOf } from '../../../surfaces/http/kit/index.ts';
+import type { GatedRoute } from '../../../surfaces/http/kit/index.ts';
+import { COGS_GROUPS, readCogs, readMargins, simulatePricing, type CogsGroup } from '../index.ts';
+import { errorResponses } from '../../../surfaces/http/kit/index.ts';
+import { decimal, jsonOrCsv, percentOrNull, period } from '../../../surfaces/http/kit/index.ts';
+import { ownResource } from '../../../surfaces/http/kit/index.ts';
 
 const CSV = 'The same lines as CSV (`Accept: text/csv`), one a row, with a header row.';
 

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
-import { replyTable } from '../../../surfaces/http/kit/csv-reply.ts';
-import { platformTenantOf } from '../../../surfaces/http/kit/authorize.ts';
-import { COST_GROUPS, readAttribution, readFinopsSummary, readReconciliation, readTenantCost, recordTrueCosts, type CostGroup } from '../queries/finops.ts';
-import { errorResponses } from '../../../surfaces/http/kit/error-responses.ts';
-import { decimal, jsonOrCsv, percentOrNull, period, receiptHeader } from '../../../surfaces/http/kit/route-schemas.ts';
-import { ownResource } from '../../../surfaces/http/kit/own-resource.ts';
+import { replyTable } from '../../../surfaces/http/kit/index.ts';
+import { platformTenantOf } from '../../../surfaces/http/kit/index.ts';
+import { COST_GROUPS, readAttribution, readFinopsSummary, readReconciliation, readTenantCost, recordTrueCosts, type CostGroup } from '../index.ts';
+import { errorResponses } from '../../../surfaces/http/kit/index.ts';
+import { decimal, jsonOrCsv, percentOrNull, period, receiptHeader } from '../../../surfaces/http/kit/index.ts';
+import { ownResource } from '../../../surfaces/http/kit/index.ts';
 
 /**
  * FinOps: bills in, attribution and reconciliation out. Bills belong to the

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
-import { wantsCsv } from '../../../surfaces/http/kit/csv-reply.ts';
-import { assertInvoiceable, generateInvoices, listInvoices, readDeliveries, readInvoice } from '../invoices/invoices.ts';
-import { platformTenantOf } from '../../../surfaces/http/kit/authorize.ts';
-import type { WebhookConfig } from '../invoices/webhook-delivery.ts';
-import { errorResponses } from '../../../surfaces/http/kit/error-responses.ts';
-import { decimal, period, receiptHeader, timestamp } from '../../../surfaces/http/kit/route-schemas.ts';
-import { ownResource } from '../../../surfaces/http/kit/own-resource.ts';
+import { wantsCsv } from '../../../surfaces/http/kit/index.ts';
+import { assertInvoiceable, generateInvoices, listInvoices, readDeliveries, readInvoice } from '../index.ts';
+import { platformTenantOf } from '../../../surfaces/http/kit/index.ts';
+import type { WebhookConfig } from '../index.ts';
+import { errorResponses } from '../../../surfaces/http/kit/index.ts';
+import { decimal, period, receiptHeader, timestamp } from '../../../surfaces/http/kit/index.ts';
+import { ownResource } from '../../../surfaces/http/kit/index.ts';
 
 const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 200, description: 'The invoice, e.g. INV-202610-acme@summit-internal.' } }, required: ['id'] } as const;
 

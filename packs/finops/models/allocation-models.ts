@@ -1,5 +1,5 @@
-import { tableModels, type ModelFile } from '../../../platform/transforms/model-file.ts';
-import { meterModelName } from '../../metering/meters.ts';
+import { tableModels, type ModelFile } from '../../../platform/transforms/index.ts';
+import { meterModelName } from '../../metering/index.ts';
 import type { AllocationRules, SharedRule } from './allocation-rules.ts';
 
 /** Columns that identify a slice of the bill: who owns it, whose invoice, which day or month, what kind of charge. */

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import type { ModelProblem } from '../../../platform/transforms/model-file.ts';
+import type { ModelProblem } from '../../../platform/transforms/index.ts';
 
 /** A rule that names a bill row's tenant: a tag's value, a resource-id pattern's capture group, or a fixed tenant. */
 export interface DirectRule {

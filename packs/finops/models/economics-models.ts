@@ -1,4 +1,4 @@
-import { tableModels, type ModelFile } from '../../../platform/transforms/model-file.ts';
+import { tableModels, type ModelFile } from '../../../platform/transforms/index.ts';
 import type { Pricing } from './pricing-rules.ts';
 
 const q = (text: string) => `'${text.replaceAll("'", "''")}'`;

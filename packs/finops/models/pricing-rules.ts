@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { ModelProblem } from '../../../platform/transforms/model-file.ts';
+import type { ModelProblem } from '../../../platform/transforms/index.ts';
 
 /** The price table of `finops/pricing.yaml`: per tenant per month, decimal strings. */
 export interface Pricing {

@@ -1,6 +1,6 @@
-import { SeededRandom } from '../../../kernel/random/seeded-random.ts';
+import { SeededRandom } from '../../../kernel/random/index.ts';
 import { toUnits } from '../../../kernel/warehouse/index.ts';
-import { toCsv } from '../../../platform/ingest/csv-writer.ts';
+import { toCsv } from '../../../platform/ingest/index.ts';
 import { decimal, share, units } from './money.ts';
 
 export interface SimulationOptions {

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { AGGREGATIONS } from '../index.ts';
 import { TIME_UNITS, type TimeUnit, type Warehouse } from '../../../kernel/warehouse/index.ts';
-import { errorResponses } from '../../../surfaces/http/kit/error-responses.ts';
-import { readUsage } from '../usage-queries.ts';
-import { timestamp } from '../../../surfaces/http/kit/route-schemas.ts';
+import { errorResponses } from '../../../surfaces/http/kit/index.ts';
+import { readUsage } from '../index.ts';
+import { timestamp } from '../../../surfaces/http/kit/index.ts';
 
 const usageReportSchema = {
   type: 'object',

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { loadSlos } from '../openslo.ts';
-import { prometheusRules } from '../prometheus-rules.ts';
+import { loadSlos } from '../index.ts';
+import { prometheusRules } from '../index.ts';
 
 export function registerSlo(program: Command): void {
   const slo = program.command('slo').description('The platform\'s own SLOs, declared in OpenSLO v1 YAML (deploy/slo/*.yaml).');

@@ -1,6 +1,6 @@
 import type { Row, Warehouse } from '../../../kernel/warehouse/index.ts';
-import { decodeCursor, encodeCursor } from '../../tenancy/cursor.ts';
-import { Where } from '../../tenancy/where.ts';
+import { decodeCursor, encodeCursor } from '../../tenancy/index.ts';
+import { Where } from '../../tenancy/index.ts';
 
 export interface EventFilter {
   type?: string;

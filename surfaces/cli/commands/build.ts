@@ -5,8 +5,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compileProject, RAW_SOURCES, selectModels, type BuildReport, type ModelResult, type RunMode } from '../../../platform/transforms/index.ts';
 import { DEFAULT_SCHEDULE, parseSchedule, scheduledBuild, startSchedule, type ScheduleJob } from '../../../platform/jobs/index.ts';
-import { loadConfig } from '../kit/config.ts';
-import { connectPlatform, type ClientBuildRequest } from '../kit/platform-client.ts';
+import { loadConfig } from '../kit/index.ts';
+import { connectPlatform, type ClientBuildRequest } from '../kit/index.ts';
 
 interface SelectionOptions {
   select: string[];

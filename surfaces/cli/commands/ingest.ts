@@ -1,10 +1,10 @@
 import { SingleBar } from 'cli-progress';
-import { InvalidArgumentError, type Command } from 'commander';
-import { positiveInteger } from '../kit/cli-options.ts';
+import type { Command } from 'commander';
+import { positiveInteger } from '../kit/index.ts';
 import { readEventFile } from '../../../platform/ingest/index.ts';
 import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
-import { loadConfig } from '../kit/config.ts';
-import { connectPlatform, type IngestReply } from '../kit/platform-client.ts';
+import { loadConfig } from '../kit/index.ts';
+import { connectPlatform, type IngestReply } from '../kit/index.ts';
 
 const SHOWN_REJECTIONS = 20;
 

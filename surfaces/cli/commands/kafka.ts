@@ -3,8 +3,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { IngestPipeline, KafkaIngestConsumer, type BatchReport, type KafkaConsumerOptions } from '../../../platform/ingest/index.ts';
 import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
 import { migrateWarehouse, openWarehouse } from '../../../kernel/warehouse/index.ts';
-import { ConfigError, loadConfig, warehouseConfig, type PlatformConfig } from '../kit/config.ts';
-import { findRunningPlatform } from '../kit/running-platform.ts';
+import { ConfigError, loadConfig, warehouseConfig, type PlatformConfig } from '../kit/index.ts';
+import { findRunningPlatform } from '../kit/index.ts';
 
 type KafkaConfig = NonNullable<PlatformConfig['kafka']>;
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { formatReport, formatVerifierKey, Keyring, LEDGER_KEY_NAME, parseVerifierKey, verifyBundle, type LedgerKey } from '../../../kernel/ledger/index.ts';
-import { loadConfig } from '../kit/config.ts';
+import { loadConfig } from '../kit/index.ts';
 
 export function registerLedger(program: Command): void {
   const ledger = program.command('ledger').description('The signed receipt ledger: verify exported evidence bundles offline, manage signing keys.');

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { migrateWarehouse, openWarehouse } from '../../../kernel/warehouse/index.ts';
-import { loadConfig, warehouseConfig } from '../kit/config.ts';
-import { findRunningPlatform } from '../kit/running-platform.ts';
+import { loadConfig, warehouseConfig } from '../kit/index.ts';
+import { findRunningPlatform } from '../kit/index.ts';
 
 export function registerMigrate(program: Command): void {
   program

@@ -1,8 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
-import { loadConfig } from '../kit/config.ts';
-import { connectPlatform } from '../kit/platform-client.ts';
-import { positiveInteger } from '../kit/cli-options.ts';
+import { loadConfig } from '../kit/index.ts';
+import { connectPlatform } from '../kit/index.ts';
+import { positiveInteger } from '../kit/index.ts';
 
 /** `companyos events` and `companyos quarantine`: read a tenant's rows back, as a table or NDJSON. */
 export function registerReadCommands(program: Command): void {

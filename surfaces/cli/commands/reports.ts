@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
-import { buildSite, loadPages, PAGES_DIR } from '../../reports/site.ts';
+import { buildSite, loadPages, PAGES_DIR } from '../../reports/index.ts';
 import { migrateWarehouse, openWarehouse } from '../../../kernel/warehouse/index.ts';
-import { loadConfig, warehouseConfig } from '../kit/config.ts';
+import { loadConfig, warehouseConfig } from '../kit/index.ts';
 
 export function registerReports(program: Command): void {
   const reports = program.command('reports').description('Evidence-style report pages (reports/pages/*.md): markdown, named SQL blocks, charts rendered to SVG.');

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ROLES, TokenAuthority, type Role } from '../../http/index.ts';
-import { durationSeconds, formatDuration } from '../../../platform/identity/token-lifetime.ts';
-import { ConfigError, jwtSecret, loadConfig } from '../kit/config.ts';
+import { durationSeconds, formatDuration } from '../../../platform/identity/index.ts';
+import { ConfigError, jwtSecret, loadConfig } from '../kit/index.ts';
 
 export function registerToken(program: Command): void {
   program

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONNECTION_LIMITS } from '../../http/connection-limits.ts';
+import { DEFAULT_CONNECTION_LIMITS } from '../../http/kit/index.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
 describe('slow-client and token settings', () => {

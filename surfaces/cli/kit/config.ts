@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BILL_BYTES, DEFAULT_MAX_BODY_BYTES, DEFAULT_WEBHOOK, type WebhookConfig } from '../../http/index.ts';
+import { DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BILL_BYTES, DEFAULT_MAX_BODY_BYTES } from '../../http/kit/index.ts';
+import { DEFAULT_WEBHOOK, type WebhookConfig } from '../../../packs/finops/index.ts';
 import { DEFAULT_DEDUPE_WINDOW_DAYS } from '../../../platform/ingest/index.ts';
 import type { WarehouseConfig } from '../../../kernel/warehouse/index.ts';
-import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration } from '../../../platform/identity/token-lifetime.ts';
-import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../http/connection-limits.ts';
+import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration } from '../../../platform/identity/index.ts';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../http/kit/index.ts';
 
 export interface PlatformConfig {
   dataDir: string;

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import type { Principal } from '../../../platform/identity/auth.ts';
-import { ApprovalStore } from '../../../platform/governance/approval-store.ts';
-import { PlatformMetrics } from '../../../platform/metrics/metrics.ts';
-import { DecisionLog } from '../../../platform/governance/decision-log.ts';
-import { PolicyGate } from '../../../platform/governance/policy-gate.ts';
-import { EvidenceStore } from '../../../platform/governance/evidence-store.ts';
-import { LedgerStore } from '../../../platform/governance/ledger-store.ts';
+import type { Principal } from '../../../platform/identity/index.ts';
+import { ApprovalStore } from '../../../platform/governance/index.ts';
+import { PlatformMetrics } from '../../../platform/metrics/index.ts';
+import { DecisionLog } from '../../../platform/governance/index.ts';
+import { PolicyGate } from '../../../platform/governance/index.ts';
+import { EvidenceStore } from '../../../platform/governance/index.ts';
+import { LedgerStore } from '../../../platform/governance/index.ts';
 import { IngestPipeline } from '../../../platform/ingest/index.ts';
 import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
 import { Keyring, LEDGER_KEY_NAME } from '../../../kernel/ledger/index.ts';

@@ -1,4 +1,4 @@
-import { API_ERRORS } from '../kit/errors.ts';
+import { API_ERRORS } from '../kit/index.ts';
 import type { ContractOperation } from './contract-operations.ts';
 import { check } from './schema-checks.ts';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { PolicyAction, ResourceAttributes } from '../../../kernel/policies/engine.ts';
+import type { PolicyAction, ResourceAttributes } from '../../../kernel/policies/index.ts';
 import type { DomainError } from '../../../kernel/errors/index.ts';
 
 /**

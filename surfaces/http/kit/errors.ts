@@ -1,4 +1,4 @@
-import { DomainError, ERROR_CATALOGUE, type ErrorCode, type ErrorKind } from '../../../kernel/errors/index.ts';
+import { type DomainError, ERROR_CATALOGUE, type ErrorCode, type ErrorKind } from '../../../kernel/errors/index.ts';
 import { REJECTION_CODES } from '../../../platform/ingest/index.ts';
 
 /** The one place a kind of domain error becomes an HTTP status. */

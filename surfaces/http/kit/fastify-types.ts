@@ -1,5 +1,5 @@
 import type {} from '@fastify/swagger';
-import type { Principal } from '../../../platform/identity/auth.ts';
+import type { Principal } from '../../../platform/identity/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

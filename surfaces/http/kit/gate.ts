@@ -2,8 +2,8 @@ import { httpStatusOf } from './errors.ts';
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { DomainError } from '../../../kernel/errors/index.ts';
-import type { PolicyGate } from '../../../platform/governance/policy-gate.ts';
-import type { Approval } from '../../../platform/governance/approval-store.ts';
+import type { PolicyGate } from '../../../platform/governance/index.ts';
+import type { Approval } from '../../../platform/governance/index.ts';
 import type { GatedRoute } from './route-policy.ts';
 
 /** The 202 a dual-controlled action answers until someone other than its requester approves it (POST /v1/approvals). */

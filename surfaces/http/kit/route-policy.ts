@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import type { DecisionContext, PolicyAction, ResourceAttributes } from '../../../kernel/policies/engine.ts';
-import type { Authorization, ReceiptDraft } from '../../../platform/governance/authorization.ts';
+import type { DecisionContext, PolicyAction, ResourceAttributes } from '../../../kernel/policies/index.ts';
+import type { Authorization, ReceiptDraft } from '../../../platform/governance/index.ts';
 
 /** What a route declares to be gated: the action, and how to find the resource it acts on. */
 export interface GatedRoute {

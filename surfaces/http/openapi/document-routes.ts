@@ -1,5 +1,5 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { errorResponse } from '../kit/error-responses.ts';
+import { errorResponse } from '../kit/index.ts';
 
 /** Statuses every /v1 route can answer whatever it does: a malformed request, no token, a denial, the warehouse away. */
 const EVERY_V1_ROUTE = [400, 401, 403, 503] as const;

@@ -1,6 +1,6 @@
 import { DuckDBWarehouse, migrateWarehouse } from '../../../kernel/warehouse/index.ts';
 import { buildServer } from '../server.ts';
-import { TokenAuthority } from '../../../platform/identity/auth.ts';
+import { TokenAuthority } from '../../../platform/identity/index.ts';
 
 export interface OpenApiDocument {
   openapi: string;

@@ -3,10 +3,10 @@ import { parseNdjson, type IngestContext, type IngestPipeline, type IngestResult
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import { binaryModeRequestEvent, httpContentMode } from '../cloudevents-http.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
-import type { PlatformMetrics } from '../../../platform/metrics/metrics.ts';
-import { authorizeOrRefuse } from '../kit/authorize.ts';
-import { eventStats, listEvents } from '../../../platform/ingest/queries/events.ts';
-import { eventPageSchema, eventStatsSchema, ingestResultSchema, pageQuerySchema } from '../kit/route-schemas.ts';
+import type { PlatformMetrics } from '../../../platform/metrics/index.ts';
+import { authorizeOrRefuse } from '../kit/index.ts';
+import { eventStats, listEvents } from '../../../platform/ingest/index.ts';
+import { eventPageSchema, eventStatsSchema, ingestResultSchema, pageQuerySchema } from '../kit/index.ts';
 
 export const SINGLE_EVENT_TYPE = 'application/cloudevents+json';
 export const BATCH_TYPE = 'application/cloudevents-batch+json';

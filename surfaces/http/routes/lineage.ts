@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { LineageNodeUnknownError, readLineageGraph, type LineageDirection } from '../../../platform/transforms/index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
-import { errorResponses } from '../kit/error-responses.ts';
-import { timestamp } from '../kit/route-schemas.ts';
-import { ownResource } from '../kit/own-resource.ts';
+import { errorResponses } from '../kit/index.ts';
+import { timestamp } from '../kit/index.ts';
+import { ownResource } from '../kit/index.ts';
 
 export const MAX_LINEAGE_DEPTH = 50;
 

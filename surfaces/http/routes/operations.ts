@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
-import type { PlatformMetrics } from '../../../platform/metrics/metrics.ts';
+import type { PlatformMetrics } from '../../../platform/metrics/index.ts';
 import { ReadinessProbe } from '../readiness.ts';
 
 const healthSchema = {

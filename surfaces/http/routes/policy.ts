@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ACTIONS, type PolicyEngine, type ResourceAttributes } from '../../../kernel/policies/engine.ts';
-import { parseCases, PolicyCaseError, runCases } from '../../../kernel/policies/regression.ts';
-import { bodyErrorsAs } from '../kit/body-errors.ts';
+import { ACTIONS, type PolicyEngine, type ResourceAttributes } from '../../../kernel/policies/index.ts';
+import { parseCases, PolicyCaseError, runCases } from '../../../kernel/policies/index.ts';
+import { bodyErrorsAs } from '../kit/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
-import type { DecisionLog } from '../../../platform/governance/decision-log.ts';
-import { filtersOwnPrincipal, redactDecision } from '../../../platform/governance/decision-redaction.ts';
+import type { DecisionLog } from '../../../platform/governance/index.ts';
+import { filtersOwnPrincipal, redactDecision } from '../../../platform/governance/index.ts';
 import { decisionsSchema, MAX_CASES, simulateBodySchema, simulationSchema } from './policy-schemas.ts';
 
 /** The tenant's view of the policy bundle: preflight simulation and the decision log. */

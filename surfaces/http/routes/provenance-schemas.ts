@@ -1,4 +1,4 @@
-import { receiptIdHeader, receiptIdSchema } from '../kit/route-schemas.ts';
+import { receiptIdHeader, receiptIdSchema } from '../kit/index.ts';
 
 /**
  * JSON Schemas of the provenance routes' bodies. The ledger's own formats keep

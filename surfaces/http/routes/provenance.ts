@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { formatVerifierKey } from '../../../kernel/ledger/index.ts';
-import type { ResourceAttributes } from '../../../kernel/policies/engine.ts';
+import type { ResourceAttributes } from '../../../kernel/policies/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
-import { exportBundle, proofJson } from '../../../platform/governance/bundle-export.ts';
-import { bodyErrorsAs } from '../kit/body-errors.ts';
-import { errorResponses } from '../kit/error-responses.ts';
-import { checkEvidenceItems, type EvidenceStore } from '../../../platform/governance/evidence-store.ts';
-import type { LedgerStore, StoredEntry } from '../../../platform/governance/ledger-store.ts';
+import { exportBundle, proofJson } from '../../../platform/governance/index.ts';
+import { bodyErrorsAs } from '../kit/index.ts';
+import { errorResponses } from '../kit/index.ts';
+import { checkEvidenceItems, type EvidenceStore } from '../../../platform/governance/index.ts';
+import type { LedgerStore, StoredEntry } from '../../../platform/governance/index.ts';
 import {
   bundleSchema, checkpointSchema, consistencySchema, disclosedReceiptSchema, evidenceAttachedSchema, evidenceBodySchema, keysSchema, receiptSchema,
 } from './provenance-schemas.ts';

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
-import { listQuarantine } from '../../../platform/ingest/queries/quarantine.ts';
-import { pageQuerySchema, quarantinePageSchema } from '../kit/route-schemas.ts';
-import { ownResource } from '../kit/own-resource.ts';
+import { listQuarantine } from '../../../platform/ingest/index.ts';
+import { pageQuerySchema, quarantinePageSchema } from '../kit/index.ts';
+import { ownResource } from '../kit/index.ts';
 
 export function quarantineRoutes(app: FastifyInstance, deps: { warehouse: Warehouse }): void {
   app.get<{ Querystring: { reason?: string; limit: number; cursor?: string } }>(

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { toCsv } from '../../../platform/ingest/index.ts';
-import { loadPages, navigation } from '../../reports/site.ts';
-import { renderPage } from '../../reports/render-page.ts';
+import { loadPages, navigation } from '../../reports/index.ts';
+import { renderPage } from '../../reports/index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
-import { ownResource } from '../kit/own-resource.ts';
+import { ownResource } from '../kit/index.ts';
 
 /**
  * The report pages, live: rendered per request from the warehouse, scoped to

@@ -6,9 +6,9 @@ import {
 } from '../../../platform/transforms/index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
-import { errorResponses } from '../kit/error-responses.ts';
-import { receiptHeader, timestamp } from '../kit/route-schemas.ts';
-import { ownResource } from '../kit/own-resource.ts';
+import { errorResponses } from '../kit/index.ts';
+import { receiptHeader, timestamp } from '../kit/index.ts';
+import { ownResource } from '../kit/index.ts';
 import { MODEL_GENERATORS } from '../../../packs/index.ts';
 
 export interface TransformRouteDeps {

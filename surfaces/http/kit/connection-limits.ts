@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { API_ERRORS } from './kit/errors.ts';
+import { API_ERRORS } from './errors.ts';
 
 /** How long a client may take to send a request, and how many connections one address may hold. */
 export interface ConnectionLimits {

@@ -1,0 +1,33 @@
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+/** Lints a file that is not on disk, as if it were at `path`, with the project's own config. */
+async function lintAs(path: string, code: string): Promise<string[]> {
+  const [result] = await new ESLint().lintText(code, { filePath: path });
+  return result!.messages.map((m) => m.ruleId ?? m.message);
+}
+
+describe('the boundary lint (eslint.config.js, dev/layers.js)', { timeout: 60_000 }, () => {
+  it('refuses a lower layer importing a higher one', async () => {
+    expect(await lintAs('kernel/warehouse/planted.ts', "import { buildServer } from '../../surfaces/http/index.ts';\nexport const x = buildServer;\n")).toContain('boundaries/element-types');
+    expect(await lintAs('platform/ingest/planted.ts', "import { PACKS } from '../../packs/index.ts';\nexport const x = PACKS;\n")).toContain('boundaries/element-types');
+  });
+
+  it('refuses a pack reaching into another folder\'s internals instead of its index.ts', async () => {
+    expect(await lintAs('packs/finops/planted.ts', "import { IngestPipeline } from '../../platform/ingest/pipeline.ts';\nexport const x = IngestPipeline;\n")).toContain('boundaries/entry-point');
+  });
+
+  it('refuses a pack\'s http/ folder using another pack\'s routes', async () => {
+    expect(await lintAs('packs/finops/http/planted.ts', "import { usageRoutes } from '../../metering/http/usage-routes.ts';\nexport const x = usageRoutes;\n")).toContain('boundaries/element-types');
+  });
+
+  it('refuses Fastify below the HTTP surface', async () => {
+    expect(await lintAs('platform/governance/planted.ts', "import type { FastifyRequest } from 'fastify';\nexport type X = FastifyRequest;\n")).toContain('no-restricted-imports');
+  });
+
+  it('accepts the same imports where the layers allow them', async () => {
+    expect(await lintAs('packs/finops/planted.ts', "import { IngestPipeline } from '../../platform/ingest/index.ts';\nexport const x = IngestPipeline;\n")).toEqual([]);
+    expect(await lintAs('surfaces/http/planted.ts', "import { PACKS } from '../../packs/index.ts';\nexport const x = PACKS;\n")).toEqual([]);
+    expect(await lintAs('packs/finops/http/planted.ts', "import type { FastifyInstance } from 'fastify';\nexport type X = FastifyInstance;\n")).toEqual([]);
+  });
+});

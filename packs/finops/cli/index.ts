@@ -1,0 +1,4 @@
+export { registerBills } from './bills.ts';
+export { registerInvoices } from './invoices.ts';
+export { registerPricing } from './pricing.ts';
+export { registerSimulate } from './simulate.ts';

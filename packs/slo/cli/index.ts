@@ -1,0 +1,1 @@
+export { registerSlo } from './slo.ts';

@@ -1,0 +1,4 @@
+export { ConfigError, ENVIRONMENT, jwtSecret, loadConfig, warehouseConfig, type PlatformConfig } from './config.ts';
+export { connectPlatform, type ClientBuildRequest, type IngestReply, type PricingSimulation } from './platform-client.ts';
+export { positiveInteger } from './cli-options.ts';
+export { findRunningPlatform, forgetRunningPlatform, recordRunningPlatform } from './running-platform.ts';
