@@ -1,7 +1,7 @@
 import js from '@eslint/js';
 import boundaries from 'eslint-plugin-boundaries';
 import tseslint from 'typescript-eslint';
-import { LAYER_ELEMENTS, LAYER_RULES, ENTRY_POINT_RULES, HTTP_FREE_FILES } from './dev/layers.js';
+import { LAYER_ELEMENTS, LAYER_RULES, ENTRY_POINT_RULES, HTTP_FREE_FILES, COMPOSED_SERVICES } from './dev/layers.js';
 
 export default tseslint.config(
   // clients/typescript/schema.ts is generated (npm run clients:generate): typechecked, not linted.
@@ -39,5 +39,16 @@ export default tseslint.config(
     files: HTTP_FREE_FILES.files,
     ignores: HTTP_FREE_FILES.ignores,
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['fastify', '@fastify/*', 'light-my-request'], message: 'Only surfaces/ and a pack\'s http/ folder speak HTTP; throw a DomainError (kernel/errors) instead.' }] }] },
+  },
+  // One composition root: services are constructed in surfaces/compose (createPlatform) and nowhere else.
+  {
+    files: ['kernel/**/*.ts', 'platform/**/*.ts', 'packs/**/*.ts', 'surfaces/**/*.ts'],
+    ignores: ['surfaces/compose/**', '**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: `NewExpression[callee.name=/^(${COMPOSED_SERVICES.join('|')})$/]`,
+        message: 'Services are composed once, by createPlatform (surfaces/compose); take them from the Platform.',
+      }],
+    },
   },
 );

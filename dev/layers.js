@@ -48,3 +48,6 @@ export const HTTP_FREE_FILES = {
   files: ['kernel/**/*.ts', 'platform/**/*.ts', 'packs/**/*.ts'],
   ignores: ['packs/*/http/**', 'packs/*.ts', '**/*.test.ts'],
 };
+
+/** Services only the composition root (surfaces/compose/create-platform.ts) constructs. */
+export const COMPOSED_SERVICES = ['PolicyGate', 'DecisionLog', 'LedgerStore', 'EntityStore', 'ApprovalStore', 'EvidenceStore', 'IngestPipeline', 'PlatformMetrics', 'BuildGate'];

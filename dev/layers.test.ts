@@ -25,6 +25,12 @@ describe('the boundary lint (eslint.config.js, dev/layers.js)', { timeout: 60_00
     expect(await lintAs('platform/governance/planted.ts', "import type { FastifyRequest } from 'fastify';\nexport type X = FastifyRequest;\n")).toContain('no-restricted-imports');
   });
 
+  it('refuses a service constructed outside the composition root', async () => {
+    const code = "import { IngestPipeline } from '../../platform/ingest/index.ts';\nimport type { Warehouse } from '../../kernel/warehouse/index.ts';\nexport const f = (w: Warehouse) => new IngestPipeline(w);\n";
+    expect(await lintAs('surfaces/cli/planted.ts', code)).toContain('no-restricted-syntax');
+    expect(await lintAs('surfaces/compose/planted.ts', code)).toEqual([]);
+  });
+
   it('accepts the same imports where the layers allow them', async () => {
     expect(await lintAs('packs/finops/planted.ts', "import { IngestPipeline } from '../../platform/ingest/index.ts';\nexport const x = IngestPipeline;\n")).toEqual([]);
     expect(await lintAs('surfaces/http/planted.ts', "import { PACKS } from '../../packs/index.ts';\nexport const x = PACKS;\n")).toEqual([]);

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Warehouse } from '../kernel/warehouse/index.ts';
 import type { WebhookConfig } from './finops/index.ts';
 import type { ApprovalStore, EntityStore, EvidenceStore } from '../platform/governance/index.ts';
+import type { IngestPipeline } from '../platform/ingest/index.ts';
 import type { ModelGenerator } from '../platform/transforms/index.ts';
 
 /** What the composition root hands every pack's routes: the platform's services and the settings packs read. */
@@ -40,5 +41,5 @@ export interface Pack {
   /** Its `companyos` commands. */
   readonly commands?: (program: Command) => void;
   /** Demo data `companyos start` seeds on an empty warehouse, through the API like an operator; returns a line for the banner. */
-  readonly seedDemo?: (app: FastifyInstance, warehouse: Warehouse, operatorToken: string) => Promise<string>;
+  readonly seedDemo?: (app: FastifyInstance, services: { warehouse: Warehouse; pipeline: IngestPipeline }, operatorToken: string) => Promise<string>;
 }

@@ -1,50 +1,45 @@
 import swagger from '@fastify/swagger';
-import { API_VERSION } from './openapi/api-version.ts';
-import { documentRoutes } from './openapi/document-routes.ts';
-import { validateRequests } from './request-validation.ts';
-import { acceptDeprecatedSpellings } from './openapi/deprecated-spellings.ts';
-import { API_TAGS } from './openapi/tags.ts';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { IngestPipeline, KafkaEventPublisher, KafkaIngestConsumer, type KafkaConsumerOptions } from '../../platform/ingest/index.ts';
+import { DomainError } from '../../kernel/errors/index.ts';
+import type { Keyring } from '../../kernel/ledger/index.ts';
 import { cloudEventSchema } from '../../kernel/schemas/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import type { DecisionLog, LedgerStore, PolicyGate } from '../../platform/governance/index.ts';
 import type { TokenAuthority } from '../../platform/identity/index.ts';
-import { DomainError } from '../../kernel/errors/index.ts';
-import { errorResponseSchema, httpStatusOf } from './kit/index.ts';
-import { errorBody, toDomainError } from './to-domain-error.ts';
-import { depthLimitedJsonParser } from './json-body.ts';
-import { refuseNonFiniteNumbers } from './finite-numbers.ts';
-import { PlatformMetrics } from '../../platform/metrics/index.ts';
-import { SelfMetering } from './self-metering.ts';
-import { eventRoutes } from './routes/events.ts';
+import { KafkaEventPublisher, KafkaIngestConsumer, type KafkaConsumerOptions } from '../../platform/ingest/index.ts';
+import type { BuildGate, LineageSink } from '../../platform/transforms/index.ts';
+import type { PackContext, WebhookConfig } from '../../packs/index.ts';
+import { createPlatform, type Platform } from '../compose/index.ts';
+import { closeWithin, DEFAULT_CLOSE_STEP_MS } from './bounded-close.ts';
+import { browserToken, keepInCookie, noReferrer } from './browser-token.ts';
 import { registerEventBodyParser } from './cloudevents-http.ts';
-import { operationsRoutes } from './routes/operations.ts';
-import { quarantineRoutes } from './routes/quarantine.ts';
-import { transformRoutes } from './routes/transforms.ts';
+import { refuseNonFiniteNumbers } from './finite-numbers.ts';
+import { depthLimitedJsonParser } from './json-body.ts';
+import {
+  capConnectionsPerIp, clientErrorHandler, DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, errorResponseSchema, httpStatusOf,
+  registerPolicyGate, timeoutOptions, type ConnectionLimits, type RouteEntry,
+} from './kit/index.ts';
+import { API_VERSION } from './openapi/api-version.ts';
+import { acceptDeprecatedSpellings } from './openapi/deprecated-spellings.ts';
+import { documentRoutes } from './openapi/document-routes.ts';
+import { API_TAGS } from './openapi/tags.ts';
+import { loggerOptions, TokenSafeLogController, type LogStream } from './request-log.ts';
+import { validateRequests } from './request-validation.ts';
+import { eventRoutes } from './routes/events.ts';
 import { lineageRoutes } from './routes/lineage.ts';
-import { BuildGate, type LineageSink } from '../../platform/transforms/index.ts';
-import { PACKS, type PackContext, type WebhookConfig } from '../../packs/index.ts';
-
-import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
-import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
-import { DEFAULT_ENV, DEFAULT_REGION } from '../../platform/identity/index.ts';
-import { ApprovalStore } from '../../platform/governance/index.ts';
-import { EntityStore } from '../../platform/governance/index.ts';
-import { DecisionLog } from '../../platform/governance/index.ts';
-import { registerPolicyGate, type RouteEntry } from './kit/index.ts';
-import { PolicyGate } from '../../platform/governance/index.ts';
-import { EvidenceStore } from '../../platform/governance/index.ts';
-import { LedgerStore } from '../../platform/governance/index.ts';
+import { operationsRoutes } from './routes/operations.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { provenanceRoutes } from './routes/provenance.ts';
+import { quarantineRoutes } from './routes/quarantine.ts';
 import { reportRoutes } from './routes/reports.ts';
-import { browserToken, keepInCookie, noReferrer } from './browser-token.ts';
-import { loggerOptions, TokenSafeLogController, type LogStream } from './request-log.ts';
-import { closeWithin, DEFAULT_CLOSE_STEP_MS } from './bounded-close.ts';
-import { capConnectionsPerIp, clientErrorHandler, DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, timeoutOptions, type ConnectionLimits } from './kit/index.ts';
+import { transformRoutes } from './routes/transforms.ts';
+import { SelfMetering } from './self-metering.ts';
+import { errorBody, toDomainError } from './to-domain-error.ts';
 
 export interface ServerOptions {
   warehouse: Warehouse;
+  /** The composed services to serve (createPlatform); composed from these options when absent. */
+  platform?: Platform;
   tokens: TokenAuthority;
   /** Most events accepted in one POST. */
   maxBatchEvents?: number;
@@ -94,6 +89,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route with how the policy gate treats it (`companyos policy coverage`). */
     routeInventory: RouteEntry[];
+    /** The services this server serves (createPlatform). */
+    platform: Platform;
     decisionLog: DecisionLog;
     ledgerStore: LedgerStore;
     /** The gate, for decisions a route takes per item (lists, graph walks, each tenant of an event batch). */
@@ -123,8 +120,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
   });
   capConnectionsPerIp(app.server, limits.maxConnectionsPerIp);
-  const metrics = new PlatformMetrics();
-  const pipeline = new IngestPipeline(options.warehouse, { dedupeWindowDays: options.dedupeWindowDays });
+  const platform = options.platform ?? (await createPlatform({
+    warehouse: options.warehouse,
+    policy: options.policy,
+    ledger: options.ledger,
+    dedupeWindowDays: options.dedupeWindowDays,
+    operatorTenant: options.transforms?.operatorTenant,
+    builds: options.transforms?.gate,
+    log: app.log,
+  }));
+  const { engine, decisions, ledger, entities, approvals, evidence, region, metrics, pipeline } = platform;
 
   // JSON nested deeper than MAX_JSON_DEPTH is refused (or, in an event batch, parked) before it is parsed.
   const jsonParser = depthLimitedJsonParser(app);
@@ -154,7 +159,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string) ?? `def-${i}` },
   });
 
-  const serverEnv = options.policy?.env ?? DEFAULT_ENV;
+  const serverEnv = platform.env;
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return;
     const browser = request.routeOptions.config.browser ? browserToken(request) : undefined;
@@ -166,7 +171,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (browser?.fromQuery) return keepInCookie(request, reply, authorization!.slice('Bearer '.length));
   });
   const selfMetering = options.selfMetering && options.selfMetering.sample > 0
-    ? new SelfMetering(pipeline, { sample: options.selfMetering.sample, operatorTenant: options.transforms?.operatorTenant ?? 'summit-internal' }, app.log)
+    ? new SelfMetering(pipeline, { sample: options.selfMetering.sample, operatorTenant: platform.operatorTenant }, app.log)
     : undefined;
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
@@ -184,28 +189,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   );
   refuseNonFiniteNumbers(app);
 
-  const env = options.policy?.env ?? DEFAULT_ENV;
   const modelsDir = options.transforms?.modelsDir ?? 'models';
-  const operatorTenant = options.transforms?.operatorTenant ?? 'summit-internal';
-  const region = options.policy?.region ?? DEFAULT_REGION;
-  const engine = new PolicyEngine(loadPolicyBundle(options.policy?.dir));
-  const keyring = options.ledger?.keyring ?? (options.ledger?.keysDir ? await Keyring.open(options.ledger.keysDir, LEDGER_KEY_NAME) : Keyring.inMemory(LEDGER_KEY_NAME));
-  const decisions = new DecisionLog(options.warehouse, app.log);
-  const recovered = await decisions.recoverFromReceipts(engine.bundle.name);
-  if (recovered > 0) app.log.warn({ recovered }, 'decisions cited by receipts but missing from the decision log (a kill before their batch was written) were restored from the receipts');
-  const ledger = new LedgerStore(options.warehouse, keyring, app.log);
-  const entities = new EntityStore(options.warehouse, region);
-  const approvals = new ApprovalStore(options.warehouse);
-  const evidence = new EvidenceStore(options.warehouse);
+  const operatorTenant = platform.operatorTenant;
+  if (platform.recoveredDecisions > 0) app.log.warn({ recovered: platform.recoveredDecisions }, 'decisions cited by receipts but missing from the decision log (a kill before their batch was written) were restored from the receipts');
   app.addHook('onClose', async () => {
     await Promise.all([
       closeWithin('decision log flush', closeStepMs, () => decisions.close(), app.log),
       closeWithin('ledger flush', closeStepMs, () => ledger.close(), app.log),
     ]);
   });
+  app.decorate('platform', platform);
   app.decorate('decisionLog', decisions);
   app.decorate('ledgerStore', ledger);
-  const policyGate = new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env });
+  const policyGate = platform.gate;
   app.decorate('policyGate', policyGate);
   app.decorate('routeInventory', registerPolicyGate(app, policyGate));
 
@@ -228,7 +224,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     modelsDir,
     targetDir: options.transforms?.targetDir ?? 'target',
     operatorTenant,
-    gate: options.transforms?.gate ?? new BuildGate(),
+    gate: platform.builds,
     lineageSink: options.transforms?.lineageSink,
   });
   lineageRoutes(app, { warehouse: options.warehouse });
@@ -248,7 +244,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     invoiceWebhook: options.invoiceWebhook,
   };
   // Each pack's routes in a scope of their own (Fastify encapsulation): what a pack decorates stays its own.
-  for (const pack of PACKS) if (pack.routes) void app.register(async (scope) => pack.routes!(scope, packContext));
+  for (const pack of platform.packs) if (pack.routes) void app.register(async (scope) => pack.routes!(scope, packContext));
 
   if (options.kafka) {
     const consumer = new KafkaIngestConsumer(pipeline, {

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { IngestPipeline } from '../../../platform/ingest/index.ts';
+import type { IngestPipeline } from '../../../platform/ingest/index.ts';
 import { DEFAULT_SIMULATION, simulate, simulatedBillCsv } from '../index.ts';
 import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
-import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 
 const EVENT_BATCH = 5_000;
 
@@ -12,9 +11,8 @@ const EVENT_BATCH = 5_000;
  * the platform's own API — policy-gated and receipted like any operator's call —
  * so every report panel has numbers on `npm start`.
  */
-export async function seedDemoFinops(app: FastifyInstance, warehouse: Warehouse, operatorToken: string): Promise<string> {
+export async function seedDemoFinops(app: FastifyInstance, { pipeline }: { pipeline: IngestPipeline }, operatorToken: string): Promise<string> {
   const simulation = simulate({ ...DEFAULT_SIMULATION, tenants: 8 });
-  const pipeline = new IngestPipeline(warehouse);
   for (let i = 0; i < simulation.events.length; i += EVENT_BATCH) {
     await pipeline.ingest(simulation.events.slice(i, i + EVENT_BATCH), { channel: 'seed', submitter: TENANT_ZERO });
   }

@@ -1,10 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
-import { IngestPipeline, KafkaIngestConsumer, type BatchReport, type KafkaConsumerOptions } from '../../../platform/ingest/index.ts';
+import { KafkaIngestConsumer, type BatchReport, type KafkaConsumerOptions } from '../../../platform/ingest/index.ts';
 import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
-import { migrateWarehouse, openWarehouse } from '../../../kernel/warehouse/index.ts';
-import { ConfigError, loadConfig, warehouseConfig, type PlatformConfig } from '../kit/index.ts';
-import { findRunningPlatform } from '../kit/index.ts';
+import { ConfigError, loadConfig, type PlatformConfig } from '../kit/index.ts';
+import { findRunningPlatform, openLocalPlatform } from '../kit/index.ts';
 
 type KafkaConfig = NonNullable<PlatformConfig['kafka']>;
 
@@ -104,11 +103,11 @@ async function runConsumer(
   until: () => Promise<void>,
   onBatch?: (report: BatchReport) => void,
 ): Promise<void> {
-  const warehouse = await openWarehouse(warehouseConfig(config));
-  await migrateWarehouse(warehouse);
+  const platform = await openLocalPlatform(config);
+  const { warehouse } = platform;
   const totals = { batches: 0, accepted: 0, duplicates: 0, rejected: 0 };
   const lag = new Map<string, number>();
-  const consumer = new KafkaIngestConsumer(new IngestPipeline(warehouse, { dedupeWindowDays: config.dedupeWindowDays }), {
+  const consumer = new KafkaIngestConsumer(platform.pipeline, {
     ...options,
     onBatch: (report) => {
       totals.batches++;
@@ -134,7 +133,7 @@ async function runConsumer(
   } finally {
     clearInterval(progress);
     await consumer.stop();
-    await warehouse.close();
+    await platform.close();
   }
   report();
 }

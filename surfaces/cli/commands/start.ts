@@ -1,22 +1,18 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { buildServer, TokenAuthority } from '../../http/index.ts';
-import { summarizeCoverage, type RouteEntry } from '../../http/kit/index.ts';
-import { closeWithin } from '../../http/index.ts';
-import { loadPolicyBundle } from '../../../kernel/policies/index.ts';
-import { IngestPipeline } from '../../../platform/ingest/index.ts';
-import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
-import { tenantZeroWeek } from '../../../packs/metering/index.ts';
-import { migrateWarehouse, openWarehouse, type Warehouse } from '../../../kernel/warehouse/index.ts';
-import { printBanner } from '../banner.ts';
-import { jwtSecret, loadConfig, warehouseConfig, type PlatformConfig } from '../kit/index.ts';
-import { forgetRunningPlatform, recordRunningPlatform } from '../kit/index.ts';
-import { BuildGate, httpLineageSink } from '../../../platform/transforms/index.ts';
+import type { FastifyInstance } from 'fastify';
+import { migrateWarehouse, openWarehouse } from '../../../kernel/warehouse/index.ts';
 import { scheduledBuild, startSchedule } from '../../../platform/jobs/index.ts';
+import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
+import { httpLineageSink } from '../../../platform/transforms/index.ts';
+import { tenantZeroWeek } from '../../../packs/metering/index.ts';
+import type { Platform } from '../../compose/index.ts';
+import { buildServer, closeWithin, TokenAuthority } from '../../http/index.ts';
+import { summarizeCoverage, type RouteEntry } from '../../http/kit/index.ts';
+import { printBanner } from '../banner.ts';
+import { forgetRunningPlatform, jwtSecret, loadConfig, recordRunningPlatform, warehouseConfig, type PlatformConfig } from '../kit/index.ts';
 import { loadScheduleJobs } from './build.ts';
-import { PACKS } from '../../../packs/index.ts';
 import { kafkaConsumerOptions } from './kafka.ts';
-import { MODEL_GENERATORS } from '../../../packs/index.ts';
 
 /** After SIGTERM, the most the process takes to exit, whatever hangs. */
 const SHUTDOWN_DEADLINE_MS = 9500;
@@ -33,9 +29,7 @@ export function registerStart(program: Command): void {
 async function start(config: PlatformConfig, seed: boolean, scheduleFile: string | true | undefined): Promise<void> {
   const warehouse = await openWarehouse(warehouseConfig(config));
   await migrateWarehouse(warehouse);
-  const seeded = seed ? await seedTenantZero(warehouse, config) : 0;
   const tokens = new TokenAuthority(await jwtSecret(config), { maxTtlSeconds: config.maxTokenTtlSeconds });
-  const gate = new BuildGate();
   const lineageSink = config.openLineageUrl ? httpLineageSink(config.openLineageUrl) : undefined;
   const app = await buildServer({
     warehouse,
@@ -49,16 +43,18 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     connectionLimits: config.connectionLimits,
     kafka: config.kafka ? kafkaConsumerOptions(config.kafka) : undefined,
     publishTo: config.kafka && config.ingestMode === 'kafka' ? { brokers: config.kafka.brokers, topic: config.kafka.topics[0]! } : undefined,
-    transforms: { modelsDir: 'models', targetDir: 'target', operatorTenant: TENANT_ZERO, gate, lineageSink },
+    transforms: { modelsDir: 'models', targetDir: 'target', operatorTenant: TENANT_ZERO, lineageSink },
     invoiceWebhook: config.invoiceWebhook,
     policy: { env: config.env, region: config.region },
     selfMetering: { sample: config.selfMeteringSample },
     ledger: { keysDir: join(config.dataDir, 'keys') },
   });
+  const { platform } = app;
+  const seeded = seed ? await seedTenantZero(platform) : 0;
   await app.listen({ port: config.port, host: config.host });
   // --no-seed means an empty warehouse: summit-internal's own facts are part of the seed.
-  if (seed) await recordPolicyCoverage(warehouse, app.routeInventory, config);
-  const demo = seeded ? await seedPackDemos(app, warehouse, await tokens.mint({ tenant: TENANT_ZERO, roles: ['operator'], subject: 'companyos-start', env: config.env, region: config.region })) : undefined;
+  if (seed) await recordPolicyCoverage(platform, app.routeInventory);
+  const demo = seeded ? await seedPackDemos(app, platform, await tokens.mint({ tenant: TENANT_ZERO, roles: ['operator'], subject: 'companyos-start', env: config.env, region: config.region })) : undefined;
   const { port } = app.server.address() as { port: number };
   const url = `http://${reachableHost(config.host)}:${port}`;
   await recordRunningPlatform(config.dataDir, url);
@@ -67,7 +63,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     ? startSchedule(
         await loadScheduleJobs(scheduleFile === true ? undefined : scheduleFile),
         async (job) => {
-          const report = await gate.run(warehouse, { generators: MODEL_GENERATORS, modelsDir: 'models', targetDir: 'target', ...scheduledBuild(job), tenant: TENANT_ZERO, lineageSink });
+          const report = await platform.builds.run(warehouse, { generators: platform.generators, modelsDir: 'models', targetDir: 'target', ...scheduledBuild(job), tenant: TENANT_ZERO, lineageSink });
           app.log.info({ job: job.name, run: report.run_id, seconds: report.seconds, failed: report.results.filter((r) => r.status === 'error').length }, 'scheduled build done');
         },
         (line) => app.log.warn(line),
@@ -101,10 +97,9 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
 }
 
 /** On an empty warehouse, a realistic week of Tenant Zero metering, through the normal ingest path. */
-async function seedTenantZero(warehouse: Warehouse, config: PlatformConfig): Promise<number> {
+async function seedTenantZero({ warehouse, pipeline }: Platform): Promise<number> {
   const [row] = await warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events');
   if (row!.n > 0) return 0;
-  const pipeline = new IngestPipeline(warehouse, { dedupeWindowDays: config.dedupeWindowDays });
   const events = tenantZeroWeek(new Date());
   let accepted = 0;
   for (let i = 0; i < events.length; i += 5000) {
@@ -124,11 +119,11 @@ export function reachableHost(host: string): string {
  * The gate's coverage as this process serves it, as an event in summit-internal:
  * the leadership page reports it like any other fact.
  */
-async function recordPolicyCoverage(warehouse: Warehouse, inventory: RouteEntry[], config: PlatformConfig): Promise<void> {
+async function recordPolicyCoverage(platform: Platform, inventory: RouteEntry[]): Promise<void> {
   const { privileged, gatedPrivileged, unexplained } = summarizeCoverage(inventory);
   const now = new Date();
-  const revision = loadPolicyBundle().revision.id;
-  await new IngestPipeline(warehouse, { dedupeWindowDays: config.dedupeWindowDays }).ingest(
+  const revision = platform.engine.bundle.revision.id;
+  await platform.pipeline.ingest(
     [{
       specversion: '1.0',
       // One fact per bundle and route set: a restart of the same build records nothing new.
@@ -145,8 +140,8 @@ async function recordPolicyCoverage(warehouse: Warehouse, inventory: RouteEntry[
 }
 
 /** Each pack's demo data, in registration order; one line for the banner. */
-async function seedPackDemos(app: Parameters<NonNullable<(typeof PACKS)[number]['seedDemo']>>[0], warehouse: Warehouse, operatorToken: string): Promise<string | undefined> {
+async function seedPackDemos(app: FastifyInstance, platform: Platform, operatorToken: string): Promise<string | undefined> {
   const lines: string[] = [];
-  for (const pack of PACKS) if (pack.seedDemo) lines.push(await pack.seedDemo(app, warehouse, operatorToken));
+  for (const pack of platform.packs) if (pack.seedDemo) lines.push(await pack.seedDemo(app, platform, operatorToken));
   return lines.length ? lines.join('; ') : undefined;
 }

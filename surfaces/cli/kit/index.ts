@@ -2,3 +2,4 @@ export { ConfigError, ENVIRONMENT, jwtSecret, loadConfig, warehouseConfig, type 
 export { connectPlatform, type ClientBuildRequest, type IngestReply, type PricingSimulation } from './platform-client.ts';
 export { positiveInteger } from './cli-options.ts';
 export { findRunningPlatform, forgetRunningPlatform, recordRunningPlatform } from './running-platform.ts';
+export { openLocalPlatform } from './local-platform.ts';

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { DomainError, generateInvoices, listEvents, listQuarantine, readFinopsSummary, recordTrueCosts, simulatePricing, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../../http/index.ts';
-import { IngestPipeline, toNdjson } from '../../../platform/ingest/index.ts';
+import type { IngestPipeline} from '../../../platform/ingest/index.ts';
+import { toNdjson } from '../../../platform/ingest/index.ts';
 import { importBillFile, type BillFormat, type BillImportReport, type TrueCost } from '../../../packs/finops/index.ts';
 import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
 
@@ -15,15 +16,15 @@ export interface PricingWhatIf {
 }
 import { buildProject, httpLineageSink, listBuildRuns, type BuildReport, type BuildRequest, type BuildRun } from '../../../platform/transforms/index.ts';
 import { loadPricing } from '../../../packs/finops/index.ts';
-import { migrateWarehouse, openWarehouse, type Warehouse } from '../../../kernel/warehouse/index.ts';
+import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import { CompanyOsApiError, createCompanyOsClient, unwrap, type ApiResult, type CompanyOsClient, type operations } from '../../../clients/typescript/index.ts';
-import { jwtSecret, warehouseConfig, type PlatformConfig } from './config.ts';
+import { jwtSecret, type PlatformConfig } from './config.ts';
 import { findRunningPlatform } from './running-platform.ts';
-import { openLocalGate } from './local-gate.ts';
+import type { Platform } from '../../compose/index.ts';
+import { openLocalPlatform } from './local-platform.ts';
+import type { Principal } from '../../../platform/identity/index.ts';
 import type { PolicyAction } from '../../../kernel/policies/index.ts';
-import { MODEL_GENERATORS } from '../../../packs/index.ts';
 
-type LocalGate = Awaited<ReturnType<typeof openLocalGate>>;
 
 /** What `POST /v1/events` answers, as the contract has it (a rejection's `code` is any string there: new codes are no breaking change). */
 export type IngestReply = operations['ingestEvents']['responses'][202]['content']['application/json'];
@@ -64,23 +65,26 @@ export async function connectPlatform(config: PlatformConfig): Promise<PlatformC
   const url = await findRunningPlatform(config.dataDir);
   const secret = await jwtSecret(config);
   if (url) return new HttpPlatformClient(url, new TokenAuthority(secret), { env: config.env, region: config.region });
-  const warehouse = await openWarehouse(warehouseConfig(config));
-  await migrateWarehouse(warehouse);
-  return new LocalPlatformClient(warehouse, config, await openLocalGate(warehouse, config));
+  const platform = await openLocalPlatform(config);
+  return new LocalPlatformClient(platform, config);
 }
 
 class LocalPlatformClient implements PlatformClient {
   readonly description: string;
   readonly remote = false;
+  private readonly warehouse: Warehouse;
   private readonly pipeline: IngestPipeline;
+  private readonly principal: Principal;
 
   constructor(
-    private readonly warehouse: Warehouse,
+    private readonly platform: Platform,
     private readonly config: PlatformConfig,
-    private readonly local: LocalGate,
   ) {
-    this.description = `the ${warehouse.engine} warehouse at ${warehouse.location}`;
-    this.pipeline = new IngestPipeline(warehouse, { dedupeWindowDays: config.dedupeWindowDays });
+    this.warehouse = platform.warehouse;
+    this.description = `the ${this.warehouse.engine} warehouse at ${this.warehouse.location}`;
+    this.pipeline = platform.pipeline;
+    // Whoever holds the data dir holds the JWT secret too: the CLI acts as summit-internal's operator.
+    this.principal = { tenant: TENANT_ZERO, roles: ['operator'], subject: 'companyos-cli', env: config.env, region: config.region };
   }
 
   ingest(events: unknown[], submitter: string): Promise<IngestReply> {
@@ -98,7 +102,7 @@ class LocalPlatformClient implements PlatformClient {
   build(request: ClientBuildRequest): Promise<BuildReport> {
     const lineageSink = this.config.openLineageUrl ? httpLineageSink(this.config.openLineageUrl) : undefined;
     return this.privileged('run_transforms', { id: 'warehouse', kind: 'Warehouse' }, request, 'build', () =>
-      buildProject(this.warehouse, { ...request, generators: MODEL_GENERATORS, tenant: TENANT_ZERO, lineageSink }),
+      buildProject(this.warehouse, { ...request, generators: this.platform.generators, tenant: TENANT_ZERO, lineageSink }),
     );
   }
 
@@ -135,14 +139,13 @@ class LocalPlatformClient implements PlatformClient {
   }
 
   async close(): Promise<void> {
-    await this.local.close();
-    await this.warehouse.close();
+    await this.platform.close();
   }
 
   /** The same gate and receipt the API route would apply, receipt first: these actions cannot be undone. */
   private privileged<T>(action: PolicyAction, resource: { id: string; kind: string }, request: unknown, what: string, act: () => Promise<T>): Promise<T> {
-    const { gate, principal } = this.local;
-    return gate.runPrivileged(principal, action, { ...resource, tenant: TENANT_ZERO, data_class: 'confidential', region: principal.region }, request, what, act);
+    const principal = this.principal;
+    return this.platform.gate.runPrivileged(principal, action, { ...resource, tenant: TENANT_ZERO, data_class: 'confidential', region: principal.region }, request, what, act);
   }
 }
 

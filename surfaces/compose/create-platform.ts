@@ -1,0 +1,97 @@
+import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
+import type { Logger } from '../../kernel/log/index.ts';
+import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
+import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyGate } from '../../platform/governance/index.ts';
+import { DEFAULT_ENV, DEFAULT_REGION } from '../../platform/identity/index.ts';
+import { IngestPipeline } from '../../platform/ingest/index.ts';
+import { PlatformMetrics } from '../../platform/metrics/index.ts';
+import { TENANT_ZERO } from '../../platform/tenancy/index.ts';
+import { BuildGate, type ModelGenerator } from '../../platform/transforms/index.ts';
+import { PACKS, type Pack } from '../../packs/index.ts';
+
+export interface PlatformOptions {
+  /** An open, migrated warehouse; the caller closes it after the platform. */
+  warehouse: Warehouse;
+  /** The policy bundle (default: the shipped `kernel/policies/`) and where this platform runs. */
+  policy?: { dir?: string; env?: string; region?: string };
+  /** Signing keys of the receipt ledger: a keyring, or the folder it lives in ($COMPANYOS_DATA_DIR/keys); in memory when neither. */
+  ledger?: { keyring?: Keyring; keysDir?: string };
+  /** A repeat of (tenant, source, id) within this many days is never stored twice. */
+  dedupeWindowDays?: number;
+  /** The platform operator's tenant (default summit-internal). */
+  operatorTenant?: string;
+  /** Builds in this process go through one gate; a caller that also schedules builds passes its own. */
+  builds?: BuildGate;
+  /** The packs to run (default: every registered pack, packs/index.ts). */
+  packs?: readonly Pack[];
+  /** Where services report what they cannot answer for (the server's logger, or the console). */
+  log?: Logger;
+}
+
+/** The platform's services, composed once: every surface (HTTP, CLI, reports), test and benchmark starts here. */
+export interface Platform {
+  readonly warehouse: Warehouse;
+  readonly env: string;
+  readonly region: string;
+  readonly operatorTenant: string;
+  readonly engine: PolicyEngine;
+  readonly metrics: PlatformMetrics;
+  readonly pipeline: IngestPipeline;
+  readonly decisions: DecisionLog;
+  readonly ledger: LedgerStore;
+  readonly entities: EntityStore;
+  readonly approvals: ApprovalStore;
+  readonly evidence: EvidenceStore;
+  readonly gate: PolicyGate;
+  readonly builds: BuildGate;
+  readonly packs: readonly Pack[];
+  /** The packs' model generators, for every build. */
+  readonly generators: readonly ModelGenerator[];
+  /** Decisions cited by a receipt but missing from the log (a kill between the two) that opening restored. */
+  readonly recoveredDecisions: number;
+  /** Flushes what the services buffer (decisions, receipts); the warehouse stays open. */
+  close(): Promise<void>;
+}
+
+/** The composition root: the one place services are constructed and wired. */
+export async function createPlatform(options: PlatformOptions): Promise<Platform> {
+  const { warehouse } = options;
+  const log = options.log ?? console;
+  const env = options.policy?.env ?? DEFAULT_ENV;
+  const region = options.policy?.region ?? DEFAULT_REGION;
+  const packs = options.packs ?? PACKS;
+  const engine = new PolicyEngine(loadPolicyBundle(options.policy?.dir));
+  const keyring = options.ledger?.keyring ?? (options.ledger?.keysDir ? await Keyring.open(options.ledger.keysDir, LEDGER_KEY_NAME) : Keyring.inMemory(LEDGER_KEY_NAME));
+  const metrics = new PlatformMetrics();
+  const pipeline = new IngestPipeline(warehouse, { dedupeWindowDays: options.dedupeWindowDays });
+  const decisions = new DecisionLog(warehouse, log);
+  const recoveredDecisions = await decisions.recoverFromReceipts(engine.bundle.name);
+  const ledger = new LedgerStore(warehouse, keyring, log);
+  const entities = new EntityStore(warehouse, region);
+  const approvals = new ApprovalStore(warehouse);
+  const evidence = new EvidenceStore(warehouse);
+  const gate = new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env });
+  return {
+    warehouse,
+    env,
+    region,
+    operatorTenant: options.operatorTenant ?? TENANT_ZERO,
+    engine,
+    metrics,
+    pipeline,
+    decisions,
+    ledger,
+    entities,
+    approvals,
+    evidence,
+    gate,
+    builds: options.builds ?? new BuildGate(),
+    packs,
+    generators: packs.flatMap((pack) => pack.generators ?? []),
+    recoveredDecisions,
+    close: async () => {
+      await Promise.all([decisions.close(), ledger.close()]);
+    },
+  };
+}
