@@ -74,7 +74,7 @@ export async function migrate(warehouse: Warehouse, { ledgerDdl, migrations }: M
       ]);
     };
     try {
-      await (warehouse.transaction ? warehouse.transaction(apply) : apply());
+      await (warehouse.capabilities.transactions ? warehouse.transaction(apply) : apply());
     } catch (error) {
       throw new MigrationError(`migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`, {
         cause: error,

@@ -151,8 +151,20 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     expect(result).toEqual({ inserted: 1, duplicate: [true, false] });
   });
 
+  it('names what it can do, and refuses a transaction where it has none', async () => {
+    const { capabilities } = db.warehouse;
+    // Each flag is what the engine really does: one writer and in-place mutations on the embedded file; merges on the server.
+    expect(capabilities).toEqual(
+      engine === 'duckdb'
+        ? { transactions: true, duplicatesUntilMerged: false, synchronousMutations: true, concurrentWriters: false }
+        : { transactions: false, duplicatesUntilMerged: true, synchronousMutations: false, concurrentWriters: true },
+    );
+    if (!capabilities.transactions) await expect(db.warehouse.transaction(async () => 1)).rejects.toThrow(/no transactions/);
+    else expect(await db.warehouse.transaction(async () => 1)).toBe(1);
+  });
+
   it.runIf(engine === 'duckdb')('rolls back a failed transaction entirely', async () => {
-    const attempt = db.warehouse.transaction!(async () => {
+    const attempt = db.warehouse.transaction(async () => {
       await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [
         ['acme', 'q-1', new Date(), 'http', 0, null, null, 'X', 'x', '{}'],
       ]);

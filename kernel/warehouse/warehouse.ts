@@ -88,11 +88,43 @@ export interface UniqueInsertResult {
 }
 
 /**
+ * What an engine can do, named (Kysely's `DialectAdapter` habit): callers branch
+ * on a capability, never on the engine's name.
+ */
+export interface WarehouseCapabilities {
+  /**
+   * `transaction(fn)` commits everything `fn` writes together or nothing (DuckDB).
+   * Without it (ClickHouse) `transaction` refuses, and writers order their
+   * statements so that a crash between two leaves nothing visible half-done.
+   */
+  readonly transactions: boolean;
+  /**
+   * Storage may hold a row twice until the engine merges it away (ClickHouse's
+   * ReplacingMergeTree): a read that must not see a duplicate goes through
+   * `dialect.deduplicated` (`FINAL`). False where a write never leaves one (DuckDB).
+   */
+  readonly duplicatesUntilMerged: boolean;
+  /**
+   * `UPDATE` and `DELETE` change rows in place before they return (DuckDB). False
+   * where they are asynchronous mutations of whole parts (ClickHouse `ALTER … DELETE`):
+   * erase by writing a replacement row or a new table instead.
+   */
+  readonly synchronousMutations: boolean;
+  /**
+   * Many processes may write at once (a ClickHouse server). False for an
+   * embedded file with one writer (DuckDB): other processes go through the
+   * process that holds it (the running platform's API).
+   */
+  readonly concurrentWriters: boolean;
+}
+
+/**
  * The warehouse port. Every engine adapter implements it; callers never ask
  * which engine they hold. SQL uses `?` placeholders for values.
  */
 export interface Warehouse {
   readonly engine: EngineName;
+  readonly capabilities: WarehouseCapabilities;
   readonly dialect: Dialect;
   /** Where the data lives, for messages (a file path or a URL). */
   readonly location: string;
@@ -128,8 +160,8 @@ export interface Warehouse {
   columns(name: string): Promise<{ name: string; type: string }[]>;
   /**
    * Runs `fn` atomically: everything it does commits together or not at all.
-   * Absent on engines without transactions (ClickHouse).
+   * Only where `capabilities.transactions`; elsewhere it refuses with a WarehouseError.
    */
-  transaction?<T>(fn: () => Promise<T>): Promise<T>;
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

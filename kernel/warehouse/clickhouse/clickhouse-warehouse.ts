@@ -6,7 +6,7 @@ import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
 import { splitStatements } from '../sql-statements.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
-import type { RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
+import type { RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
 import { CLICKHOUSE_DIALECT } from './clickhouse-dialect.ts';
 import { bindParams, parseTsvWithTypes, toClickHouseLiteral, toTsvField } from './clickhouse-values.ts';
 
@@ -31,6 +31,7 @@ export interface ClickHouseOptions {
  */
 export class ClickHouseWarehouse implements Warehouse {
   readonly engine = 'clickhouse';
+  readonly capabilities: WarehouseCapabilities = { transactions: false, duplicatesUntilMerged: true, synchronousMutations: false, concurrentWriters: true };
   readonly dialect = CLICKHOUSE_DIALECT;
   private readonly unique: UniqueWriter;
   private readonly columnTypes = new Map<string, Promise<Map<string, string>>>();
@@ -181,6 +182,10 @@ export class ClickHouseWarehouse implements Warehouse {
 
   columns(name: string): Promise<{ name: string; type: string }[]> {
     return this.query<{ name: string; type: string }>('SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = ?', [name]);
+  }
+
+  transaction<T>(): Promise<T> {
+    return Promise.reject(new WarehouseError('ClickHouse has no transactions (capabilities.transactions is false).'));
   }
 
   async close(): Promise<void> {

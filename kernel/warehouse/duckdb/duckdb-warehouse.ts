@@ -9,7 +9,7 @@ import { WarehouseError, WarehouseLockedError } from '../errors.ts';
 import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
-import type { RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../warehouse.ts';
+import type { RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
 import { DUCKDB_DIALECT } from './duckdb-dialect.ts';
 import { fromDuckDBValue, toDuckDBColumnValue, toDuckDBParam } from './duckdb-values.ts';
 import { CSV_FILE } from '../warehouse.ts';
@@ -53,6 +53,7 @@ async function settled(group: InsertGroup, rows: readonly (readonly SqlValue[])[
  */
 export class DuckDBWarehouse implements Warehouse {
   readonly engine = 'duckdb';
+  readonly capabilities: WarehouseCapabilities = { transactions: true, duplicatesUntilMerged: false, synchronousMutations: true, concurrentWriters: false };
   readonly dialect = DUCKDB_DIALECT;
   private readonly writeLock = new SerialLock();
   private readonly unique: UniqueWriter;
