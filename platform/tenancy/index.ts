@@ -1,3 +1,4 @@
 export { TENANT_ZERO } from './tenant-zero.ts';
 export { Where } from './where.ts';
 export { decodeCursor, encodeCursor } from './cursor.ts';
+export { TenantScope, SqlFragment, sql, raw, join } from './tenant-scope.ts';

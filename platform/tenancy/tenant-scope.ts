@@ -1,0 +1,84 @@
+import type { Dialect, Row, SqlValue, Warehouse } from '../../kernel/warehouse/index.ts';
+import { assertIdentifier } from '../../kernel/warehouse/index.ts';
+
+/** A piece of SQL with its `?` parameters, in order: what `sql` builds and `TenantScope.query` runs. */
+export class SqlFragment {
+  constructor(
+    readonly text: string,
+    readonly params: readonly SqlValue[],
+  ) {}
+}
+
+/**
+ * Builds a query: every interpolated value becomes a `?` parameter, except a
+ * fragment (`sql`, `raw`, `TenantScope.table`), which is spliced in with its own.
+ *
+ *     sql`SELECT id FROM ${scope.table('events')} WHERE type = ${type}`
+ *     // SELECT id FROM (SELECT * FROM events WHERE tenant_id = ?) AS events WHERE type = ?   ['acme', type]
+ */
+export function sql(strings: TemplateStringsArray, ...values: readonly (SqlValue | SqlFragment)[]): SqlFragment {
+  let text = strings[0]!;
+  const params: SqlValue[] = [];
+  values.forEach((value, i) => {
+    if (value instanceof SqlFragment) {
+      text += value.text;
+      params.push(...value.params);
+    } else {
+      text += '?';
+      params.push(value);
+    }
+    text += strings[i + 1]!;
+  });
+  return new SqlFragment(text, params);
+}
+
+/** SQL text written by the program, never by a caller (a dialect macro, a column list). */
+export function raw(text: string): SqlFragment {
+  return new SqlFragment(text, []);
+}
+
+/** Fragments joined by `separator` (`, `, ` AND `). */
+export function join(fragments: readonly SqlFragment[], separator: string): SqlFragment {
+  return new SqlFragment(fragments.map((f) => f.text).join(separator), fragments.flatMap((f) => f.params));
+}
+
+/**
+ * The one way routes, reports and pack services read tenant data: bound to a
+ * tenant, it hands out each table as that tenant's rows only, so a query built
+ * from `table()` cannot see another tenant's, whatever else it says.
+ */
+export class TenantScope {
+  constructor(
+    private readonly warehouse: Warehouse,
+    readonly tenant: string,
+  ) {}
+
+  get dialect(): Dialect {
+    return this.warehouse.dialect;
+  }
+
+  /**
+   * The tenant's rows of `name`, as a relation aliased to the table's own name.
+   * `column`: the column that holds the tenant, when it is not `tenant_id` (an
+   * invoice's issuer, a cost line's attributed tenant). `deduplicated`: read
+   * through `dialect.deduplicated` (FINAL where the engine merges later).
+   */
+  table(name: string, options: { column?: string; deduplicated?: boolean; as?: string } = {}): SqlFragment {
+    assertIdentifier(name);
+    const column = options.column ?? 'tenant_id';
+    assertIdentifier(column);
+    const alias = options.as ?? name;
+    assertIdentifier(alias);
+    const source = options.deduplicated ? this.warehouse.dialect.deduplicated(name) : name;
+    return new SqlFragment(`(SELECT * FROM ${source} WHERE ${column} = ?) AS ${alias}`, [this.tenant]);
+  }
+
+  query<T extends Row = Row>(query: SqlFragment): Promise<T[]> {
+    return this.warehouse.query<T>(query.text, query.params);
+  }
+
+  /** Whether a relation exists (a model built yet): no tenant data is read. */
+  hasRelation(name: string): Promise<boolean> {
+    return this.warehouse.hasRelation(name);
+  }
+}
