@@ -4,6 +4,7 @@ import type { Warehouse } from '../kernel/warehouse/index.ts';
 import type { WebhookConfig } from './finops/index.ts';
 import type { ApprovalStore, EntityStore, EvidenceStore } from '../platform/governance/index.ts';
 import type { IngestPipeline } from '../platform/ingest/index.ts';
+import type { TenantScope } from '../platform/tenancy/index.ts';
 import type { ModelGenerator } from '../platform/transforms/index.ts';
 
 /** What the composition root hands every pack's routes: the platform's services and the settings packs read. */
@@ -15,6 +16,8 @@ export interface PackContext {
   operatorTenant: string;
   /** Where this server runs (new entities live here unless they say otherwise). */
   region: string;
+  /** A tenant's data, its rows only (TenantScope): how routes read. */
+  scope(tenant: string): TenantScope;
   entities: EntityStore;
   approvals: ApprovalStore;
   evidence: EvidenceStore;

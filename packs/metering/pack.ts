@@ -12,5 +12,5 @@ export const meteringPack: Pack = {
       return { models: meters.map((meter) => meterModel(meter, path)), problems };
     }),
   ],
-  routes: (app, context) => usageRoutes(app, { warehouse: context.warehouse, modelsDir: context.modelsDir }),
+  routes: (app, context) => usageRoutes(app, { scope: context.scope, modelsDir: context.modelsDir }),
 };

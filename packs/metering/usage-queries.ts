@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DECIMAL_AGGREGATIONS, meterModelName, parseMeters, type Meter } from './index.ts';
-import { TIME_UNITS, type TimeUnit, type Warehouse } from '../../kernel/warehouse/index.ts';
+import { TIME_UNITS, type TimeUnit } from '../../kernel/warehouse/index.ts';
 import { DomainError } from '../../kernel/errors/index.ts';
-import { Where } from '../../platform/tenancy/index.ts';
+import { raw, sql, Where, type TenantScope } from '../../platform/tenancy/index.ts';
 
 export interface UsageQuery {
   meter: string;
@@ -26,7 +26,7 @@ export interface UsageReport {
 const AGGREGATE_AGAIN = { COUNT: 'sum(value)', SUM: 'sum(value)', MAX: 'max(value)', LATEST: 'argMax(value, window_start)', UNIQUE_COUNT: undefined };
 
 /** One tenant's usage of a meter, by window and chosen dimensions, from the meter's built table. */
-export async function readUsage(warehouse: Warehouse, modelsDir: string, tenant: string, query: UsageQuery): Promise<UsageReport> {
+export async function readUsage(scope: TenantScope, modelsDir: string, query: UsageQuery): Promise<UsageReport> {
   const { meters } = parseMeters('meters.yaml', await readFile(join(modelsDir, 'meters.yaml'), 'utf8').catch(() => 'meters: []'));
   const meter = meters.find((m) => m.name === query.meter);
   if (!meter) throw new DomainError('METER_UNKNOWN', `Known meters: ${meters.map((m) => m.name).join(', ') || 'none'}.`);
@@ -41,19 +41,19 @@ export async function readUsage(warehouse: Warehouse, modelsDir: string, tenant:
     throw new DomainError('QUERY_INVALID', `${meter.name} counts distinct values, which do not add up: read it per ${meter.window} with every dimension.`);
   }
   const table = meterModelName(meter);
-  if (!(await warehouse.hasRelation(table))) throw new DomainError('METER_NOT_BUILT', `Run \`companyos build -s +tag:meters\` first.`);
+  if (!(await scope.hasRelation(table))) throw new DomainError('METER_NOT_BUILT', `Run \`companyos build -s +tag:meters\` first.`);
 
-  const bucket = window === meter.window ? 'window_start' : warehouse.dialect.timeWindow(window, 'window_start');
+  const bucket = window === meter.window ? 'window_start' : scope.dialect.timeWindow(window, 'window_start');
   const dims = query.groupBy.map((d) => `dim_${d}`);
-  const where = new Where().add('tenant_id = ?', tenant).addIf(query.from, 'window_start >= ?').addIf(query.to, 'window_start < ?');
-  const rows = await warehouse.query(
-    `SELECT ${bucket} AS bucket${dims.map((d) => `, ${d}`).join('')}, ${again ?? 'max(value)'} AS value
-     FROM ${warehouse.dialect.deduplicated(table)} WHERE ${where}
-     GROUP BY ${['bucket', ...dims].join(', ')} ORDER BY ${['bucket', ...dims].join(', ')}`,
-    where.params,
+  const where = new Where().addIf(query.from, 'window_start >= ?').addIf(query.to, 'window_start < ?');
+  const groups = raw(['bucket', ...dims].join(', '));
+  const rows = await scope.query(
+    sql`SELECT ${raw(bucket)} AS bucket${raw(dims.map((d) => `, ${d}`).join(''))}, ${raw(again ?? 'max(value)')} AS value
+     FROM ${scope.table(table, { deduplicated: true })} WHERE ${where.toSql()}
+     GROUP BY ${groups} ORDER BY ${groups}`,
   );
   return {
-    tenant,
+    tenant: scope.tenant,
     meter: meter.name,
     aggregation: meter.aggregation,
     window,

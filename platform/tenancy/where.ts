@@ -1,4 +1,5 @@
 import type { SqlValue } from '../../kernel/warehouse/index.ts';
+import { SqlFragment } from './tenant-scope.ts';
 
 /** Collects `AND`-ed conditions with their `?` parameters, in order. */
 export class Where {
@@ -16,7 +17,12 @@ export class Where {
     return value === undefined || value === '' ? this : this.add(clause, value);
   }
 
+  /** The conditions as a fragment for `sql` (`1 = 1` when there are none: ClickHouse 18 has no TRUE). */
+  toSql(): SqlFragment {
+    return new SqlFragment(this.toString(), this.params);
+  }
+
   toString(): string {
-    return this.clauses.length ? this.clauses.join(' AND ') : 'TRUE';
+    return this.clauses.length ? this.clauses.join(' AND ') : '1 = 1';
   }
 }

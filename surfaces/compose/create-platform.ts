@@ -6,7 +6,7 @@ import { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, Po
 import { DEFAULT_ENV, DEFAULT_REGION } from '../../platform/identity/index.ts';
 import { IngestPipeline } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
-import { TENANT_ZERO } from '../../platform/tenancy/index.ts';
+import { TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
 import { BuildGate, type ModelGenerator } from '../../platform/transforms/index.ts';
 import { PACKS, type Pack } from '../../packs/index.ts';
 
@@ -50,6 +50,8 @@ export interface Platform {
   readonly generators: readonly ModelGenerator[];
   /** Decisions cited by a receipt but missing from the log (a kill between the two) that opening restored. */
   readonly recoveredDecisions: number;
+  /** The one way surfaces and packs read a tenant's data: its rows only, by construction. */
+  scope(tenant: string): TenantScope;
   /** Flushes what the services buffer (decisions, receipts); the warehouse stays open. */
   close(): Promise<void>;
 }
@@ -90,6 +92,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     packs,
     generators: packs.flatMap((pack) => pack.generators ?? []),
     recoveredDecisions,
+    scope: (tenant) => new TenantScope(warehouse, tenant),
     close: async () => {
       await Promise.all([decisions.close(), ledger.close()]);
     },

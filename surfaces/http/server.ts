@@ -237,6 +237,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     modelsDir,
     operatorTenant,
     region,
+    scope: platform.scope,
     entities,
     approvals,
     evidence,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AGGREGATIONS } from '../index.ts';
-import { TIME_UNITS, type TimeUnit, type Warehouse } from '../../../kernel/warehouse/index.ts';
+import { TIME_UNITS, type TimeUnit } from '../../../kernel/warehouse/index.ts';
+import type { TenantScope } from '../../../platform/tenancy/index.ts';
 import { errorResponses } from '../../../surfaces/http/kit/index.ts';
 import { readUsage } from '../index.ts';
 import { timestamp } from '../../../surfaces/http/kit/index.ts';
@@ -34,7 +35,7 @@ const usageReportSchema = {
   },
 } as const;
 
-export function usageRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; modelsDir: string }): void {
+export function usageRoutes(app: FastifyInstance, deps: { scope: (tenant: string) => TenantScope; modelsDir: string }): void {
   app.get<{ Params: { tenant: string }; Querystring: { meter: string; from?: string; to?: string; window?: TimeUnit; group_by?: string } }>(
     '/v1/tenants/:tenant/usage',
     {
@@ -74,7 +75,7 @@ export function usageRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; 
     async (request) => {
       const { tenant } = request.params;
       const { meter, from, to, window, group_by } = request.query;
-      return readUsage(deps.warehouse, deps.modelsDir, tenant, {
+      return readUsage(deps.scope(tenant), deps.modelsDir, {
         meter,
         from: from ? new Date(from) : undefined,
         to: to ? new Date(to) : undefined,
