@@ -16,7 +16,7 @@ import { registerEventBodyParser } from './cloudevents-http.ts';
 import { refuseNonFiniteNumbers } from './finite-numbers.ts';
 import { depthLimitedJsonParser } from './json-body.ts';
 import {
-  capConnectionsPerIp, clientErrorHandler, DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, errorResponseSchema, httpStatusOf,
+  answerExpectContinue, capConnectionsPerIp, clientErrorHandler, DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, errorResponseSchema, httpStatusOf,
   registerPolicyGate, timeoutOptions, type ConnectionLimits, type RouteEntry,
 } from './kit/index.ts';
 import { API_VERSION } from './openapi/api-version.ts';
@@ -120,6 +120,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
   });
   capConnectionsPerIp(app.server, limits.maxConnectionsPerIp);
+  answerExpectContinue(app);
   const platform = options.platform ?? (await createPlatform({
     warehouse: options.warehouse,
     policy: options.policy,

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { BILL_FORMATS, BillFileError, findImportedBill, importBillFile, type BillFormat } from '../index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
-import { answerExpectContinue, continueUpload } from './expect-continue.ts';
+import { continueUpload } from '../../../surfaces/http/kit/index.ts';
 import { receiptHeader } from '../../../surfaces/http/kit/index.ts';
 import { storeUpload } from './upload-file.ts';
 import { ownResource } from '../../../surfaces/http/kit/index.ts';
@@ -79,7 +79,6 @@ const ownBills = ownResource('bills', 'Bills', 'confidential');
 export function billUploadRoutes(app: FastifyInstance, options: BillUploadOptions): void {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BILL_BYTES;
   const dir = options.dir ?? tmpdir();
-  answerExpectContinue(app);
   void app.register(async (scope) => {
     scope.addContentTypeParser(BILL_TYPES, (_request, payload, done) => done(null, payload));
 
