@@ -1,7 +1,7 @@
 import js from '@eslint/js';
 import boundaries from 'eslint-plugin-boundaries';
 import tseslint from 'typescript-eslint';
-import { LAYER_ELEMENTS, LAYER_RULES, ENTRY_POINT_RULES, HTTP_FREE_FILES, COMPOSED_SERVICES } from './dev/layers.js';
+import { LAYER_ELEMENTS, LAYER_RULES, ENTRY_POINT_RULES, HTTP_FREE_FILES, COMPOSED_SERVICES, RAW_WAREHOUSE_READERS } from './dev/layers.js';
 
 export default tseslint.config(
   // clients/typescript/schema.ts is generated (npm run clients:generate): typechecked, not linted.
@@ -49,6 +49,23 @@ export default tseslint.config(
         selector: `NewExpression[callee.name=/^(${COMPOSED_SERVICES.join('|')})$/]`,
         message: 'Services are composed once, by createPlatform (surfaces/compose); take them from the Platform.',
       }],
+    },
+  },
+  // Above the platform, tenant data is read through a TenantScope: SQL on the warehouse itself is refused.
+  {
+    files: ['packs/**/*.ts', 'surfaces/**/*.ts'],
+    ignores: ['surfaces/compose/**', '**/*.test.ts', ...RAW_WAREHOUSE_READERS],
+    rules: {
+      'no-restricted-syntax': ['error',
+        {
+          selector: `NewExpression[callee.name=/^(${COMPOSED_SERVICES.join('|')})$/]`,
+          message: 'Services are composed once, by createPlatform (surfaces/compose); take them from the Platform.',
+        },
+        {
+          selector: "CallExpression[callee.property.name=/^(query|execute)$/][callee.object.name='warehouse'], CallExpression[callee.property.name=/^(query|execute)$/][callee.object.property.name='warehouse']",
+          message: 'Read tenant data through a TenantScope (platform.scope(tenant)): it adds the tenant predicate itself.',
+        },
+      ],
     },
   },
 );

@@ -31,6 +31,14 @@ describe('the boundary lint (eslint.config.js, dev/layers.js)', { timeout: 60_00
     expect(await lintAs('surfaces/compose/planted.ts', code)).toEqual([]);
   });
 
+  it('refuses SQL on the warehouse itself above the platform: tenant data is read through a TenantScope', async () => {
+    const raw = "import type { Warehouse } from '../../kernel/warehouse/index.ts';\nexport const f = (deps: { warehouse: Warehouse }) => deps.warehouse.query('SELECT * FROM events');\n";
+    expect(await lintAs('packs/metering/planted.ts', raw)).toContain('no-restricted-syntax');
+    expect(await lintAs('platform/ingest/planted.ts', raw)).toEqual([]);
+    const scoped = "import { sql, type TenantScope } from '../../platform/tenancy/index.ts';\nexport const f = (scope: TenantScope) => scope.query(sql`SELECT * FROM ${scope.table('events')}`);\n";
+    expect(await lintAs('packs/metering/planted.ts', scoped)).toEqual([]);
+  });
+
   it('accepts the same imports where the layers allow them', async () => {
     expect(await lintAs('packs/finops/planted.ts', "import { IngestPipeline } from '../../platform/ingest/index.ts';\nexport const x = IngestPipeline;\n")).toEqual([]);
     expect(await lintAs('surfaces/http/planted.ts', "import { PACKS } from '../../packs/index.ts';\nexport const x = PACKS;\n")).toEqual([]);

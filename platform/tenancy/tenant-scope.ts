@@ -62,15 +62,18 @@ export class TenantScope {
    * `column`: the column that holds the tenant, when it is not `tenant_id` (an
    * invoice's issuer, a cost line's attributed tenant). `deduplicated`: read
    * through `dialect.deduplicated` (FINAL where the engine merges later).
+   * `where`: more conditions applied inside, beside the tenant's (so an engine
+   * that does not push predicates into a subquery still reads only what it needs).
    */
-  table(name: string, options: { column?: string; deduplicated?: boolean; as?: string } = {}): SqlFragment {
+  table(name: string, options: { column?: string; deduplicated?: boolean; as?: string; where?: SqlFragment } = {}): SqlFragment {
     assertIdentifier(name);
     const column = options.column ?? 'tenant_id';
     assertIdentifier(column);
     const alias = options.as ?? name;
     assertIdentifier(alias);
     const source = options.deduplicated ? this.warehouse.dialect.deduplicated(name) : name;
-    return new SqlFragment(`(SELECT * FROM ${source} WHERE ${column} = ?) AS ${alias}`, [this.tenant]);
+    const more = options.where ? ` AND ${options.where.text}` : '';
+    return new SqlFragment(`(SELECT * FROM ${source} WHERE ${column} = ?${more}) AS ${alias}`, [this.tenant, ...(options.where?.params ?? [])]);
   }
 
   query<T extends Row = Row>(query: SqlFragment): Promise<T[]> {

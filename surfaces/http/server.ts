@@ -213,13 +213,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     registerEventBodyParser(scope, jsonParser);
     eventRoutes(scope, {
       warehouse: options.warehouse,
+      scope: platform.scope,
       pipeline,
       publisher,
       metrics,
       maxBatchEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
     });
   });
-  quarantineRoutes(app, { warehouse: options.warehouse });
+  quarantineRoutes(app, { scope: platform.scope });
   transformRoutes(app, {
     warehouse: options.warehouse,
     modelsDir,

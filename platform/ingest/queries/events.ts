@@ -1,4 +1,5 @@
-import type { Row, Warehouse } from '../../../kernel/warehouse/index.ts';
+import type { Row } from '../../../kernel/warehouse/index.ts';
+import { sql, type TenantScope } from '../../tenancy/index.ts';
 import { decodeCursor, encodeCursor } from '../../tenancy/index.ts';
 import { Where } from '../../tenancy/index.ts';
 
@@ -24,9 +25,8 @@ const ATTRIBUTE_COLUMNS = [
  * One tenant's events in time order (then source, id), a page at a time.
  * `from` is inclusive, `to` exclusive. Events come back as CloudEvents.
  */
-export async function listEvents(warehouse: Warehouse, tenant: string, filter: EventFilter): Promise<EventPage> {
+export async function listEvents(scope: TenantScope, filter: EventFilter): Promise<EventPage> {
   const where = new Where()
-    .add('tenant_id = ?', tenant)
     .addIf(filter.type, 'type = ?')
     .addIf(filter.from, 'time >= ?')
     .addIf(filter.to, 'time < ?');
@@ -35,11 +35,8 @@ export async function listEvents(warehouse: Warehouse, tenant: string, filter: E
     const at = new Date(time!);
     where.add('(time > ? OR (time = ? AND (source > ? OR (source = ? AND id > ?))))', at, at, source!, source!, id!);
   }
-  const events = warehouse.dialect.deduplicated('events');
-  const rows = await warehouse.query(`SELECT * FROM ${events} WHERE ${where} ORDER BY time, source, id LIMIT ?`, [
-    ...where.params,
-    filter.limit + 1,
-  ]);
+  const events = scope.table('events', { deduplicated: true, where: where.toSql() });
+  const rows = await scope.query(sql`SELECT * FROM ${events} ORDER BY time, source, id LIMIT ${filter.limit + 1}`);
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
   return {
@@ -59,11 +56,10 @@ export interface TypeCount {
 }
 
 /** How many events a tenant has, by type. */
-export async function eventStats(warehouse: Warehouse, tenant: string): Promise<{ total: number; by_type: TypeCount[] }> {
-  const rows = await warehouse.query(
-    `SELECT type, count(*) AS n, min(time) AS first_time, max(time) AS last_time FROM ${warehouse.dialect.deduplicated('events')}
-     WHERE tenant_id = ? GROUP BY type ORDER BY type`,
-    [tenant],
+export async function eventStats(scope: TenantScope): Promise<{ total: number; by_type: TypeCount[] }> {
+  const rows = await scope.query(
+    sql`SELECT type, count(*) AS n, min(time) AS first_time, max(time) AS last_time FROM ${scope.table('events', { deduplicated: true })}
+     GROUP BY type ORDER BY type`,
   );
   const byType = rows.map((r) => ({
     type: r.type as string,

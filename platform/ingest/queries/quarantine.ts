@@ -1,4 +1,4 @@
-import type { Warehouse } from '../../../kernel/warehouse/index.ts';
+import { sql, type TenantScope } from '../../tenancy/index.ts';
 import { decodeCursor, encodeCursor } from '../../tenancy/index.ts';
 import { Where } from '../../tenancy/index.ts';
 
@@ -21,21 +21,16 @@ export type ParkedEvent = {
 };
 
 /** One tenant's parked events, newest first, with the reason each was refused. */
-export async function listQuarantine(
-  warehouse: Warehouse,
-  tenant: string,
-  filter: QuarantineFilter,
-): Promise<{ items: ParkedEvent[]; next_cursor: string | null }> {
-  const where = new Where().add('tenant_id = ?', tenant).addIf(filter.reason, 'reason_code = ?');
+export async function listQuarantine(scope: TenantScope, filter: QuarantineFilter): Promise<{ items: ParkedEvent[]; next_cursor: string | null }> {
+  const where = new Where().addIf(filter.reason, 'reason_code = ?');
   if (filter.cursor) {
     const [receivedAt, id] = decodeCursor(filter.cursor, 2);
     const at = new Date(receivedAt!);
     where.add('(received_at < ? OR (received_at = ? AND quarantine_id < ?))', at, at, id!);
   }
-  const rows = await warehouse.query(
-    `SELECT quarantine_id, received_at, channel, batch_index, event_id, event_source, reason_code, reason_text, payload
-     FROM events_quarantine WHERE ${where} ORDER BY received_at DESC, quarantine_id DESC LIMIT ?`,
-    [...where.params, filter.limit + 1],
+  const rows = await scope.query(
+    sql`SELECT quarantine_id, received_at, channel, batch_index, event_id, event_source, reason_code, reason_text, payload
+     FROM ${scope.table('events_quarantine', { where: where.toSql() })} ORDER BY received_at DESC, quarantine_id DESC LIMIT ${filter.limit + 1}`,
   );
   const items = rows.slice(0, filter.limit).map((r) => ({
     ...(r as unknown as ParkedEvent),

@@ -92,11 +92,11 @@ class LocalPlatformClient implements PlatformClient {
   }
 
   events(tenant: string, filter: EventFilter) {
-    return listEvents(this.warehouse, tenant, filter);
+    return listEvents(this.platform.scope(tenant), filter);
   }
 
   quarantine(tenant: string, filter: QuarantineFilter) {
-    return listQuarantine(this.warehouse, tenant, filter);
+    return listQuarantine(this.platform.scope(tenant), filter);
   }
 
   build(request: ClientBuildRequest): Promise<BuildReport> {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseNdjson, type IngestContext, type IngestPipeline, type IngestResult, type KafkaEventPublisher } from '../../../platform/ingest/index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
+import type { TenantScope } from '../../../platform/tenancy/index.ts';
 import { binaryModeRequestEvent, httpContentMode } from '../cloudevents-http.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
 import type { PlatformMetrics } from '../../../platform/metrics/index.ts';
@@ -71,6 +72,8 @@ const eventBodies = {
 
 export interface EventRouteDeps {
   warehouse: Warehouse;
+  /** A tenant's rows only: how the routes read. */
+  scope: (tenant: string) => TenantScope;
   pipeline: IngestPipeline;
   /** Set in Kafka ingest mode: valid events are published, not written. */
   publisher?: KafkaEventPublisher;
@@ -152,7 +155,7 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
     },
     async (request) => {
       const { type, from, to, limit, cursor } = request.query;
-      return listEvents(deps.warehouse, request.principal!.tenant, {
+      return listEvents(deps.scope(request.principal!.tenant), {
         type,
         from: from ? new Date(from) : undefined,
         to: to ? new Date(to) : undefined,
@@ -176,7 +179,7 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
     },
     async (request) => {
       const tenant = request.principal!.tenant;
-      return { tenant, ...(await eventStats(deps.warehouse, tenant)) };
+      return { tenant, ...(await eventStats(deps.scope(tenant))) };
     },
   );
 }

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import type { Warehouse } from '../../../kernel/warehouse/index.ts';
+import type { TenantScope } from '../../../platform/tenancy/index.ts';
 import { listQuarantine } from '../../../platform/ingest/index.ts';
 import { pageQuerySchema, quarantinePageSchema } from '../kit/index.ts';
 import { ownResource } from '../kit/index.ts';
 
-export function quarantineRoutes(app: FastifyInstance, deps: { warehouse: Warehouse }): void {
+export function quarantineRoutes(app: FastifyInstance, deps: { scope: (tenant: string) => TenantScope }): void {
   app.get<{ Querystring: { reason?: string; limit: number; cursor?: string } }>(
     '/v1/quarantine',
     {
@@ -24,6 +24,6 @@ export function quarantineRoutes(app: FastifyInstance, deps: { warehouse: Wareho
       },
       config: { gate: { action: 'read', resource: ownResource('quarantine', 'Quarantine') } },
     },
-    (request) => listQuarantine(deps.warehouse, request.principal!.tenant, request.query),
+    (request) => listQuarantine(deps.scope(request.principal!.tenant), request.query),
   );
 }
