@@ -28,6 +28,8 @@ export default tseslint.config(
     settings: {
       'boundaries/elements': LAYER_ELEMENTS,
       'boundaries/include': ['**/*.ts'],
+      // Re-exports and dynamic imports cross boundaries too.
+      'boundaries/dependency-nodes': ['import', 'export', 'dynamic-import'],
     },
     rules: {
       'boundaries/element-types': ['error', { default: 'disallow', rules: LAYER_RULES }],

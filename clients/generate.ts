@@ -135,7 +135,7 @@ export async function generateClients(document: object): Promise<GeneratedClient
 
 /** `npm run clients:generate`: surfaces/http/openapi.json from the route schemas, then the clients from it. */
 async function main(): Promise<void> {
-  const { COMMITTED_OPENAPI, formatOpenApiDocument, renderOpenApiDocument } = await import('../surfaces/http/openapi/openapi-document.ts');
+  const { COMMITTED_OPENAPI, formatOpenApiDocument, renderOpenApiDocument } = await import('../surfaces/http/index.ts');
   const document = await renderOpenApiDocument();
   const clients = await generateClients(document);
   await writeFile(COMMITTED_OPENAPI, formatOpenApiDocument(document));

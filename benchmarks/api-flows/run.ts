@@ -15,7 +15,7 @@
  * receipt appends/s; PASS/MISS against the target: p95 ≤ 50 ms and no errors at 500 req/s.
  */
 import { parseArgs } from 'node:util';
-import { TokenAuthority } from '../../surfaces/http/index.ts';
+import { TokenAuthority } from '../../platform/identity/index.ts';
 import { percentiles } from '../lib/stats.ts';
 import { TargetFactory } from '../lib/targets.ts';
 import { FLOWS, RECEIPTED, shot, type Flow, type TenantState } from './flows.ts';

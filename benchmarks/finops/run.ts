@@ -17,7 +17,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_WEBHOOK, generateInvoices, readMargins, readTenantCost, simulatePricing } from '../../surfaces/http/index.ts';
+import { DEFAULT_WEBHOOK, generateInvoices, readMargins, readTenantCost, simulatePricing } from '../../packs/finops/index.ts';
 import { importBillFile } from '../../packs/finops/index.ts';
 import { TENANT_ZERO } from '../../platform/tenancy/index.ts';
 import { buildProject } from '../../platform/transforms/index.ts';

@@ -15,7 +15,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawnPlatform } from '../lib/platform-process.ts';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
-import { TokenAuthority } from '../../surfaces/http/index.ts';
+import { TokenAuthority } from '../../platform/identity/index.ts';
 import type { EngineName } from '../../kernel/warehouse/index.ts';
 import { report, throughput, type Measurement } from '../lib/stats.ts';
 import { directAdapterBaseline } from '../lib/baseline.ts';

@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer, TokenAuthority } from '../../surfaces/http/index.ts';
+import { buildServer } from '../../surfaces/http/index.ts';
+import { TokenAuthority } from '../../platform/identity/index.ts';
 import { DuckDBWarehouse, migrateWarehouse } from '../../kernel/warehouse/index.ts';
 import { CompanyOsApiError, createCompanyOsClient, unwrap, type CloudEvent, type CompanyOsClient } from './index.ts';
 

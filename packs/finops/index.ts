@@ -10,3 +10,5 @@ export { allocationModels } from './models/allocation-models.ts';
 export { ALLOCATION_FILE, parseAllocationRules } from './models/allocation-rules.ts';
 export { economicsModels } from './models/economics-models.ts';
 export { parsePricing } from './models/pricing-rules.ts';
+export { readSimulationAccuracy } from './queries/finops.ts';
+export { signWebhook, verifyWebhook, SIGNATURE_HEADER } from './invoices/webhook-delivery.ts';

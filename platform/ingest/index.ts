@@ -14,3 +14,5 @@ export { KafkaEventPublisher } from './kafka/kafka-publisher.ts';
 export { toCsv } from './csv-writer.ts';
 export { eventStats, listEvents } from './queries/events.ts';
 export { listQuarantine } from './queries/quarantine.ts';
+export { type EventFilter } from './queries/events.ts';
+export { type QuarantineFilter, type ParkedEvent } from './queries/quarantine.ts';

@@ -1,4 +1,5 @@
-import { buildServer, TokenAuthority } from '../http/index.ts';
+import { buildServer } from '../http/index.ts';
+import { TokenAuthority } from '../../platform/identity/index.ts';
 import { summarizeCoverage, type CoverageSummary, type RouteEntry } from '../http/kit/index.ts';
 import { DuckDBWarehouse, migrateWarehouse } from '../../kernel/warehouse/index.ts';
 

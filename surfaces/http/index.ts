@@ -1,13 +1,4 @@
 export { buildServer, type ServerOptions } from './server.ts';
-export { TokenAuthority, ROLES, type Role, type Principal, type TokenRequest } from '../../platform/identity/auth.ts';
-export { API_ERRORS, errorCatalogue, httpStatusOf } from './kit/errors.ts';
-export { DomainError, type ErrorCode } from '../../kernel/errors/index.ts';
-export { listEvents, eventStats, type EventFilter } from '../../platform/ingest/queries/events.ts';
-export { listQuarantine, type QuarantineFilter, type ParkedEvent } from '../../platform/ingest/queries/quarantine.ts';
-export { recordTrueCosts, readFinopsSummary, readReconciliation, readAttribution, readTenantCost, readSimulationAccuracy } from '../../packs/finops/queries/finops.ts';
-export { replyTable, wantsCsv } from './kit/csv-reply.ts';
-export { readCogs, readMargins, simulatePricing, COGS_GROUPS, type CogsGroup } from '../../packs/finops/queries/economics.ts';
-export { generateInvoices, listInvoices, readInvoice, readDeliveries } from '../../packs/finops/invoices/invoices.ts';
-export { signWebhook, verifyWebhook, DEFAULT_WEBHOOK, SIGNATURE_HEADER, type WebhookConfig } from '../../packs/finops/invoices/webhook-delivery.ts';
+export { API_ERRORS, errorCatalogue, httpStatusOf } from './kit/index.ts';
 export { renderOpenApiDocument, formatOpenApiDocument, COMMITTED_OPENAPI, type OpenApiDocument } from './openapi/openapi-document.ts';
 export { closeWithin } from './bounded-close.ts';

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildServer, TokenAuthority, type Role, type ServerOptions } from '../../surfaces/http/index.ts';
+import { buildServer, type ServerOptions } from '../../surfaces/http/index.ts';
+import { TokenAuthority, type Role } from '../../platform/identity/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import type { WarehouseFixture } from './engines.ts';
 

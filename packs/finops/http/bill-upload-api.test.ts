@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROLES, type Role } from '../../../surfaces/http/index.ts';
+import { ROLES, type Role } from '../../../platform/identity/index.ts';
 import { readReceipt } from '../../../kernel/ledger/index.ts';
 import { useApi } from '../../../test/support/api.ts';
 import { useWarehouse } from '../../../test/support/engines.ts';

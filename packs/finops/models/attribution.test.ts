@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readAttribution, readFinopsSummary, readReconciliation, readTenantCost, recordTrueCosts } from '../../../surfaces/http/index.ts';
+import { readAttribution, readFinopsSummary, readReconciliation, readTenantCost, recordTrueCosts } from '../index.ts';
 import { IngestPipeline } from '../../../platform/ingest/index.ts';
 import { importBillFile, simulate, simulatedBillCsv } from '../index.ts';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';

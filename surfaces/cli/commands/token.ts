@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { ROLES, TokenAuthority, type Role } from '../../http/index.ts';
+import { ROLES, TokenAuthority, type Role } from '../../../platform/identity/index.ts';
 import { durationSeconds, formatDuration } from '../../../platform/identity/index.ts';
 import { ConfigError, jwtSecret, loadConfig } from '../kit/index.ts';
 

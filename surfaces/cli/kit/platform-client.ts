@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { DomainError, generateInvoices, listEvents, listQuarantine, readFinopsSummary, recordTrueCosts, simulatePricing, TokenAuthority, type EventFilter, type ParkedEvent, type QuarantineFilter, type Role } from '../../http/index.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
+import { generateInvoices, readFinopsSummary, recordTrueCosts, simulatePricing } from '../../../packs/finops/index.ts';
+import { listEvents, listQuarantine, type EventFilter, type ParkedEvent, type QuarantineFilter } from '../../../platform/ingest/index.ts';
+import { TokenAuthority, type Role } from '../../../platform/identity/index.ts';
 import type { IngestPipeline} from '../../../platform/ingest/index.ts';
 import { toNdjson } from '../../../platform/ingest/index.ts';
 import { importBillFile, type BillFormat, type BillImportReport, type TrueCost } from '../../../packs/finops/index.ts';

@@ -8,7 +8,7 @@ export { pendingApprovalSchema, registerPolicyGate, summarizeCoverage, type Cove
 export { ownResource } from './own-resource.ts';
 export { replyTable, wantsCsv } from './csv-reply.ts';
 export { type GatedRoute } from './route-policy.ts';
-export { API_ERRORS, errorResponseSchema, httpStatusOf } from './errors.ts';
+export { API_ERRORS, errorCatalogue, errorResponseSchema, httpStatusOf } from './errors.ts';
 export { DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BILL_BYTES, DEFAULT_MAX_BODY_BYTES } from './limits.ts';
 export { capConnectionsPerIp, clientErrorHandler, DEFAULT_CONNECTION_LIMITS, timeoutOptions, type ConnectionLimits } from './connection-limits.ts';
 export { answerExpectContinue, continueUpload } from './expect-continue.ts';
