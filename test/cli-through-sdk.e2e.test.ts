@@ -4,7 +4,7 @@ import { killAllCliProcesses, runCli, startPlatform, TempDirs } from './support/
 
 /**
  * Every call the CLI makes to a running platform goes through the generated SDK
- * (surfaces/cli/platform-client.ts, HttpPlatformClient): one flow touches each of them —
+ * (surfaces/cli/kit/platform-client.ts, HttpPlatformClient): one flow touches each of them —
  * ingest and true costs (simulate), importBill, build and finopsSummary,
  * simulatePricing, generateInvoices, buildRuns, events, quarantine — and an
  * error answer comes back as its catalogue code.
