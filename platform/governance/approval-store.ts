@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import { columnNames } from '../../kernel/warehouse/index.ts';
 import { DomainError } from '../../kernel/errors/index.ts';
 
 /** Why a destructive action may go ahead: every approval names one. */
@@ -33,10 +34,7 @@ export interface Approval {
   approvedAt: Date;
 }
 
-const APPROVAL_COLUMNS = [
-  'tenant_id', 'approval_id', 'request_id', 'entity_id', 'action', 'requested_by', 'approver', 'rationale_category', 'rationale', 'evidence_ids',
-  'approved_at', 'status',
-] as const;
+const APPROVAL_COLUMNS = columnNames('approvals');
 
 /** `{category, text}`, or the short form `"category: text"`. */
 export function parseRationale(value: unknown): Rationale {

@@ -1,6 +1,7 @@
 import type { Logger } from '../../kernel/log/index.ts';
 import { hashLeaf, MerkleTree, signCheckpoint, type Keyring } from '../../kernel/ledger/index.ts';
 import type { SqlValue, Warehouse } from '../../kernel/warehouse/index.ts';
+import { columnNames } from '../../kernel/warehouse/index.ts';
 
 export interface StoredEntry {
   tenant: string;
@@ -25,8 +26,8 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-const ENTRY_COLUMNS = ['tenant_id', 'log_index', 'receipt_id', 'entry', 'leaf_hash', 'disclosures', 'key_id', 'appended_at'] as const;
-const CHECKPOINT_COLUMNS = ['tenant_id', 'tree_size', 'root_hash', 'note', 'key_id', 'signed_at'] as const;
+const ENTRY_COLUMNS = columnNames('ledger_entries');
+const CHECKPOINT_COLUMNS = columnNames('ledger_checkpoints');
 /** Receipts kept in memory after they are appended, for fetches that follow. */
 const RECENT_RECEIPTS = 50_000;
 const PERSIST_EVERY_MS = 1_000;

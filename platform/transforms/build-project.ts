@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import { columnNames } from '../../kernel/warehouse/index.ts';
 import { manifest, relationNamespace, runResults, writeArtifacts, type ArtifactContext } from './artifacts.ts';
 import { compileProject, type CompiledProject } from './compile-project.ts';
 import type { ModelGenerator } from './model-generator.ts';
@@ -41,7 +42,7 @@ export interface BuildReport {
   lineage_failures: string[];
 }
 
-const BUILD_RUN_COLUMNS = ['tenant_id', 'run_id', 'trigger', 'started_at', 'finished_at', 'status', 'models_ok', 'models_error', 'models_skipped', 'message'];
+const BUILD_RUN_COLUMNS = columnNames('build_runs');
 
 /**
  * compile → select → run (with lineage) → write artifacts → record the run:

@@ -1,4 +1,5 @@
 import type { Row, Warehouse } from '../../../kernel/warehouse/index.ts';
+import { columnNames } from '../../../kernel/warehouse/index.ts';
 import { fromUnits, toUnits } from '../../../kernel/warehouse/index.ts';
 import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
@@ -6,8 +7,8 @@ import { assertBuilt, periodRange } from '../queries/finops.ts';
 import { describeSku, invoiceCsv, invoiceId, invoiceJson, sha256, type Invoice } from './invoice-artifacts.ts';
 import { deliverWebhook, type DeliveryAttempt, type DeliveryResult, type WebhookConfig } from './webhook-delivery.ts';
 
-const INVOICE_COLUMNS = ['tenant_id', 'invoice_id', 'customer_tenant', 'period_start', 'currency', 'total', 'sha256', 'artifact_json', 'artifact_csv', 'revision', 'generated_at'];
-const DELIVERY_COLUMNS = ['tenant_id', 'delivery_id', 'invoice_id', 'invoice_sha256', 'url', 'attempt', 'attempted_at', 'status_code', 'outcome', 'error', 'duration_ms'];
+const INVOICE_COLUMNS = columnNames('invoices');
+const DELIVERY_COLUMNS = columnNames('invoice_deliveries');
 /** Invoices delivered at once. */
 const DELIVERY_CONCURRENCY = 4;
 

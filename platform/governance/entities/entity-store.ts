@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Row, SqlValue, Warehouse } from '../../../kernel/warehouse/index.ts';
+import { columnNames } from '../../../kernel/warehouse/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
 import { EntityCache } from './entity-cache.ts';
 import type { Edge, EdgeInput, EdgeType, Entity, EntityInput, EntityType } from './entity-model.ts';
 
-const ENTITY_COLUMNS = [
-  'tenant_id', 'entity_id', 'version', 'entity_type', 'name', 'data_class', 'region', 'attributes', 'deleted', 'recorded_by', 'recorded_at',
-] as const;
-const EDGE_COLUMNS = ['tenant_id', 'edge_id', 'version', 'edge_type', 'src_id', 'dst_id', 'attributes', 'deleted', 'recorded_by', 'recorded_at'] as const;
+const ENTITY_COLUMNS = columnNames('entities');
+const EDGE_COLUMNS = columnNames('entity_edges');
 
 /**
  * The latest version of each entity; callers group by (tenant_id, entity_id), an entity's identity

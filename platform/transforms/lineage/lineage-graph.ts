@@ -1,4 +1,5 @@
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
+import { columnNames } from '../../../kernel/warehouse/index.ts';
 import type { CompiledProject } from '../compile-project.ts';
 
 export type LineageDirection = 'upstream' | 'downstream' | 'both';
@@ -25,8 +26,8 @@ export class LineageNodeUnknownError extends Error {
   override readonly name = 'LineageNodeUnknownError';
 }
 
-const NODE_COLUMNS = ['tenant_id', 'build_run_id', 'recorded_at', 'name', 'kind', 'meter', 'materialized', 'description'];
-const EDGE_COLUMNS = ['tenant_id', 'build_run_id', 'recorded_at', 'upstream', 'downstream'];
+const NODE_COLUMNS = columnNames('lineage_nodes');
+const EDGE_COLUMNS = columnNames('lineage_edges');
 
 /** Records the project's dataset graph (sources → models → meters) as this build saw it. */
 export async function writeLineageGraph(warehouse: Warehouse, tenant: string, buildRunId: string, project: CompiledProject, at: Date): Promise<void> {

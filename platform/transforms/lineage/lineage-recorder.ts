@@ -1,4 +1,5 @@
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
+import { columnNames } from '../../../kernel/warehouse/index.ts';
 import type { CompiledProject } from '../compile-project.ts';
 import type { ModelResult } from '../run-project.ts';
 import { deriveColumnLineage, type LineageInput } from './column-lineage.ts';
@@ -8,7 +9,7 @@ import { runId } from './run-id.ts';
 
 export const JOB_NAMESPACE = 'companyos';
 export const BUILD_JOB = 'companyos.build';
-const RUN_COLUMNS = ['tenant_id', 'run_id', 'parent_run_id', 'job_name', 'event_type', 'event_time', 'event'];
+const RUN_COLUMNS = columnNames('lineage_runs');
 
 /** Where events go besides the warehouse (an OpenLineage HTTP endpoint); a failure is reported, never fatal. */
 export type LineageSink = (event: RunEvent) => Promise<void>;
