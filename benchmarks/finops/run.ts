@@ -11,6 +11,7 @@
  * allocation table for the query; reading the built SKU margins for the what-if.
  */
 import { createWriteStream } from 'node:fs';
+import { TenantScope } from '../../platform/tenancy/index.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -131,7 +132,7 @@ try {
       const samples: number[] = [];
       for (let q = 0; q < QUERIES; q++) {
         const started = performance.now();
-        await readTenantCost(warehouse, TENANT_ZERO, `tenant-${(q * 37) % TENANTS}`, { groupBy: (['service', 'pack', 'day'] as const)[q % 3] });
+        await readTenantCost(new TenantScope(warehouse, TENANT_ZERO), `tenant-${(q * 37) % TENANTS}`, { groupBy: (['service', 'pack', 'day'] as const)[q % 3] });
         samples.push(performance.now() - started);
       }
       const p = percentiles(samples);

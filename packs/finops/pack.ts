@@ -28,7 +28,7 @@ export const finopsPack: Pack = {
     }),
   ],
   routes: (app, context) => {
-    finopsRoutes(app, { warehouse: context.warehouse, operatorTenant: context.operatorTenant });
+    finopsRoutes(app, { warehouse: context.warehouse, scope: context.scope, operatorTenant: context.operatorTenant });
     billUploadRoutes(app, { warehouse: context.warehouse, ...context.billUploads });
     economicsRoutes(app, { warehouse: context.warehouse, modelsDir: context.modelsDir });
     invoiceRoutes(app, { warehouse: context.warehouse, webhook: context.invoiceWebhook });

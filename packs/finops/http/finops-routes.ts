@@ -1,3 +1,4 @@
+import type { TenantScope } from '../../../platform/tenancy/index.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import { replyTable } from '../../../surfaces/http/kit/index.ts';
@@ -143,7 +144,7 @@ const finopsSummarySchema = {
 
 const CSV = 'The same lines as CSV (`Accept: text/csv`), one a row, with a header row.';
 
-export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; operatorTenant: string }): void {
+export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; scope: (tenant: string) => TenantScope; operatorTenant: string }): void {
   app.post<{ Body: { simulation_id: string; rows: { tenant: string; period: string; currency: string; cost: string }[] } }>(
     '/v1/finops/simulations/true-costs',
     {
@@ -210,7 +211,7 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
       },
       config: { gate: { action: 'read_costs', resource: ownBills } },
     },
-    (request) => readFinopsSummary(deps.warehouse, request.principal!.tenant),
+    (request) => readFinopsSummary(deps.scope(request.principal!.tenant)),
   );
 
   app.get<{ Querystring: { period?: string } }>(
@@ -229,7 +230,7 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
       config: { gate: { action: 'read_costs', resource: ownBills } },
     },
     async (request, reply) => {
-      const lines = await readReconciliation(deps.warehouse, request.principal!.tenant, request.query.period);
+      const lines = await readReconciliation(deps.scope(request.principal!.tenant), request.query.period);
       return replyTable(request, reply, { period: request.query.period ?? null, invoices: lines }, lines, 'reconciliation');
     },
   );
@@ -250,7 +251,7 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
       config: { gate: { action: 'read_costs', resource: ownBills } },
     },
     async (request, reply) => {
-      const result = await readAttribution(deps.warehouse, request.principal!.tenant, request.query.period, platformTenantOf(request));
+      const result = await readAttribution(deps.scope(request.principal!.tenant), request.query.period, platformTenantOf(request));
       return replyTable(request, reply, result, result.lines, `attribution-${request.query.period}`);
     },
   );
@@ -284,7 +285,7 @@ export function finopsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse;
       const principal = request.principal!;
       const { tenant } = request.params;
       const { from, to, group_by } = request.query;
-      const result = await readTenantCost(deps.warehouse, principal.tenant, tenant, {
+      const result = await readTenantCost(deps.scope(principal.tenant), tenant, {
         from: from ? new Date(`${from}T00:00:00Z`) : undefined,
         to: to ? new Date(`${to}T00:00:00Z`) : undefined,
         groupBy: group_by,

@@ -1,3 +1,4 @@
+import { TenantScope } from '../../../platform/tenancy/index.ts';
 import { readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,13 +36,13 @@ describe.each(TEST_ENGINES)('cost attribution on %s', (engine) => {
     await recordTrueCosts(db.warehouse, TENANT, 'sim-7', simulation.trueCosts);
     await build();
 
-    const summary = await readFinopsSummary(db.warehouse, TENANT);
+    const summary = await readFinopsSummary(new TenantScope(db.warehouse, TENANT));
     expect(summary).toMatchObject({ built: true, invoices: 2, balanced: 2, unbalanced: [] });
     if (!summary.built) throw new Error('not built');
     expect(Number(summary.accuracy!.accuracy_percent)).toBeGreaterThanOrEqual(99);
     expect(Number(summary.accuracy!.accuracy_percent)).toBeLessThan(100);
 
-    const invoices = await readReconciliation(db.warehouse, TENANT);
+    const invoices = await readReconciliation(new TenantScope(db.warehouse, TENANT));
     for (const invoice of invoices) {
       expect(invoice.billed_difference).toBe('0.0000000000');
       expect(invoice.effective_difference).toBe('0.0000000000');
@@ -50,15 +51,15 @@ describe.each(TEST_ENGINES)('cost attribution on %s', (engine) => {
     }
 
     // The correction on October's invoice lands in September, the period it corrects.
-    const september = await readAttribution(db.warehouse, TENANT, '2026-09');
-    const october = await readAttribution(db.warehouse, TENANT, '2026-10');
+    const september = await readAttribution(new TenantScope(db.warehouse, TENANT), '2026-09');
+    const october = await readAttribution(new TenantScope(db.warehouse, TENANT), '2026-10');
     const septemberTruth = simulation.trueCosts.filter((t) => t.period === '2026-09' && t.tenant === 'sim-tenant-001')[0]!;
     const attributed = september.lines.filter((l) => l.cost_tenant === 'sim-tenant-001').reduce((a, l) => a + Number(l.effective_cost), 0);
     expect(Math.abs(attributed - Number(septemberTruth.cost))).toBeLessThan(Number(septemberTruth.cost) * 0.01);
     expect(october.lines.some((l) => l.cost_tenant === 'unallocated')).toBe(true);
     expect(Number(october.coverage_percent)).toBeGreaterThan(80);
 
-    const byService = await readTenantCost(db.warehouse, TENANT, 'sim-tenant-002', { groupBy: 'service' });
+    const byService = await readTenantCost(new TenantScope(db.warehouse, TENANT), 'sim-tenant-002', { groupBy: 'service' });
     expect(byService.lines.map((l) => l.service).sort()).toEqual(['API Gateway', 'Compute', 'Databases', 'Kubernetes', 'Storage']);
   });
 
@@ -66,14 +67,14 @@ describe.each(TEST_ENGINES)('cost attribution on %s', (engine) => {
     for (const file of readdirSync(SPEC_EXAMPLES).filter((f) => f.endsWith('.csv'))) await importBillFile(db.warehouse, join(SPEC_EXAMPLES, file), { tenant: TENANT });
     for (const file of readdirSync(FIXTURES)) await importBillFile(db.warehouse, join(FIXTURES, file), { tenant: TENANT });
     await build();
-    const invoices = await readReconciliation(db.warehouse, TENANT);
+    const invoices = await readReconciliation(new TenantScope(db.warehouse, TENANT));
     expect(invoices.length).toBeGreaterThan(10);
     expect(invoices.filter((i) => !i.balanced)).toEqual([]);
     const rows = await db.warehouse.query<{ n: number }>('SELECT sum(bill_rows) AS n FROM finops_reconciliation');
     const loaded = await db.warehouse.query<{ n: number }>('SELECT sum(rows_loaded) AS n FROM bill_batches');
     expect(Number(rows[0]!.n)).toBe(Number(loaded[0]!.n));
     // Tagged rows of the samples are direct; the Azure shared VM has no usage meter data, so it stays unallocated under its rule.
-    const acme = await readTenantCost(db.warehouse, TENANT, 'acme', {});
+    const acme = await readTenantCost(new TenantScope(db.warehouse, TENANT), 'acme', {});
     expect(Number(acme.effective_total)).toBeGreaterThan(0);
     const shared = await db.warehouse.query("SELECT allocation FROM finops_cost_allocation WHERE rule = 'shared-databases'");
     expect(shared.map((r) => r.allocation)).toEqual(['unallocated']);

@@ -20,11 +20,11 @@ export async function readCogs(warehouse: Warehouse, owner: string, period: stri
   await assertBuilt(warehouse, 'finops_cogs');
   const [from, to] = periodRange(period);
   const column = { tenant: 'cost_tenant', pack: 'pack', plan: 'plan', sla_tier: 'sla_tier' }[groupBy];
-  const scope = ownCostOnly(owner, platformTenant);
+  const own = ownCostOnly(owner, platformTenant);
   const rows = await warehouse.query(
     `SELECT ${column} AS grp, currency, sum(billed_cost) AS billed, sum(effective_cost) AS effective
-     FROM finops_cogs WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ?${scope.sql} GROUP BY ${column}, currency ORDER BY currency, ${column}`,
-    [owner, from, to, ...scope.params],
+     FROM finops_cogs WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ? AND ${own.text} GROUP BY ${column}, currency ORDER BY currency, ${column}`,
+    [owner, from, to, ...own.params],
   );
   const empty = groupBy === 'pack' ? 'platform' : 'unknown';
   const lines = rows.map((r) => ({ [groupBy]: text(r, 'grp') || empty, currency: text(r, 'currency'), billed_cost: money(r.billed), cogs: money(r.effective) }));
@@ -74,13 +74,13 @@ const figuresOf = (line: SkuLine | undefined): SkuFigures =>
 export async function readMargins(warehouse: Warehouse, owner: string, period: string, pricing: Pricing | undefined, platformTenant = TENANT_ZERO) {
   await assertBuilt(warehouse, 'finops_sku_margins');
   const [from, to] = periodRange(period);
-  const scope = ownCostOnly(owner, platformTenant);
-  const margins = scope.sql
-    ? `(${renderMacros(skuMarginsSql('(SELECT * FROM finops_tenant_charges WHERE 1 = 1' + scope.sql + ')'), warehouse.dialect)})`
+  const own = ownCostOnly(owner, platformTenant);
+  const margins = owner !== platformTenant
+    ? `(${renderMacros(skuMarginsSql(`(SELECT * FROM finops_tenant_charges WHERE ${own.text})`), warehouse.dialect)})`
     : 'finops_sku_margins';
   const rows = await warehouse.query(
     `SELECT sku_kind, sku, tenants, revenue, cogs FROM ${margins} margins WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ? ORDER BY sku_kind, sku`,
-    [...scope.params, owner, from, to],
+    [...own.params, owner, from, to],
   );
   const lines = skuLines(rows).map((l) => ({ ...l, priced: pricing ? isPriced(pricing, l) : null }));
   return { period, currency: pricing?.currency ?? null, skus: lines, total: totals(lines) };
@@ -103,13 +103,13 @@ export async function simulatePricing(warehouse: Warehouse, owner: string, perio
   if (problems.length) throw new DomainError('SCENARIO_INVALID', problems.join(' '));
   await assertBuilt(warehouse, 'finops_cogs');
   const [from, to] = periodRange(period);
-  const scope = ownCostOnly(owner, platformTenant);
+  const own = ownCostOnly(owner, platformTenant);
   const margins = async (table: Pricing, moves: Record<string, string>) => {
-    const charges = `(SELECT * FROM (${tenantChargesSql(table, moves, (model) => model)}) all_charges WHERE 1 = 1${scope.sql})`;
+    const charges = `(SELECT * FROM (${tenantChargesSql(table, moves, (model) => model)}) all_charges WHERE ${own.text})`;
     const rows = await warehouse.query(
       `SELECT sku_kind, sku, tenants, revenue, cogs FROM (${renderMacros(skuMarginsSql(charges), warehouse.dialect)}) margins
        WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ?`,
-      [...scope.params, owner, from, to],
+      [...own.params, owner, from, to],
     );
     return skuLines(rows);
   };
@@ -119,7 +119,7 @@ export async function simulatePricing(warehouse: Warehouse, owner: string, perio
   // Another owner than the platform operator moves only itself: other tenants answer as tenants without cost do.
   const moved = Object.keys(scenario.tierMoves);
   const unknownTenants = moved.length
-    ? [...new Set([...(await tenantsWithoutCost(warehouse, owner, from, to, moved)), ...(scope.sql ? moved.filter((t) => t !== owner) : [])])]
+    ? [...new Set([...(await tenantsWithoutCost(warehouse, owner, from, to, moved)), ...(owner !== platformTenant ? moved.filter((t) => t !== owner) : [])])]
     : [];
   if (unknownTenants.length) throw new DomainError('SCENARIO_INVALID', `No attributed cost in ${period} for ${unknownTenants.join(', ')}: nothing to move.`);
   const keys = [...known, ...simulated.map((l) => `${l.sku_kind}|${l.sku}`).filter((k) => !known.has(k))];

@@ -1,5 +1,5 @@
 import { fromUnits, toUnits, type Row, type Warehouse } from '../../../kernel/warehouse/index.ts';
-import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
+import { raw, sql, TENANT_ZERO, Where, type SqlFragment, type TenantScope } from '../../../platform/tenancy/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
 
 /** `part ÷ whole` as a percentage with 4 decimals, from exact decimals; null when whole is 0. */
@@ -24,12 +24,12 @@ export function periodRange(period: string): [Date, Date] {
  * usage, plans and tiers) are not that owner's to see, so its reads keep only what is attributed to itself
  * (and, where unallocated cost is shown, the unallocated line).
  */
-export function ownCostOnly(owner: string, platformTenant: string, withUnallocated = false): { sql: string; params: string[] } {
-  if (owner === platformTenant) return { sql: '', params: [] };
-  return withUnallocated ? { sql: " AND cost_tenant IN (?, '')", params: [owner] } : { sql: ' AND cost_tenant = ?', params: [owner] };
+export function ownCostOnly(owner: string, platformTenant: string, withUnallocated = false): SqlFragment {
+  if (owner === platformTenant) return raw('1 = 1');
+  return withUnallocated ? sql`cost_tenant IN (${owner}, '')` : sql`cost_tenant = ${owner}`;
 }
 
-export async function assertBuilt(warehouse: Warehouse, relation: string): Promise<void> {
+export async function assertBuilt(warehouse: Pick<Warehouse, 'hasRelation'>, relation: string): Promise<void> {
   if (!(await warehouse.hasRelation(relation))) throw new DomainError('FINOPS_NOT_BUILT', `${relation} does not exist yet.`);
 }
 
@@ -60,18 +60,15 @@ export interface ReconciliationLine {
 }
 
 /** Per billing account × provider × invoice (or billing period) × currency, the bill against its attribution. */
-export async function readReconciliation(warehouse: Warehouse, tenant: string, period?: string): Promise<ReconciliationLine[]> {
-  await assertBuilt(warehouse, 'finops_reconciliation');
-  const params: (string | Date)[] = [tenant];
-  let where = 'tenant_id = ?';
+export async function readReconciliation(scope: TenantScope, period?: string): Promise<ReconciliationLine[]> {
+  await assertBuilt(scope, 'finops_reconciliation');
+  const where = new Where();
   if (period) {
     const [from, to] = periodRange(period);
-    where += ' AND billing_period_start >= ? AND billing_period_start < ?';
-    params.push(from, to);
+    where.add('billing_period_start >= ? AND billing_period_start < ?', from, to);
   }
-  const rows = await warehouse.query(
-    `SELECT * FROM finops_reconciliation WHERE ${where} ORDER BY billing_period_start, account, provider_name, invoice, currency`,
-    params,
+  const rows = await scope.query(
+    sql`SELECT * FROM ${scope.table('finops_reconciliation', { where: where.toSql() })} ORDER BY billing_period_start, account, provider_name, invoice, currency`,
   );
   return rows.map((r) => {
     const direct = toUnits(r.direct_effective);
@@ -106,15 +103,14 @@ export interface AttributionLine {
  * Cost per tenant (and the unallocated line) for charges in `period`: corrections count in the period they correct.
  * A bill owner other than the platform operator sees its own line and the unallocated one only (`ownCostOnly`).
  */
-export async function readAttribution(warehouse: Warehouse, tenant: string, period: string, platformTenant = TENANT_ZERO) {
-  await assertBuilt(warehouse, 'finops_cost_allocation');
+export async function readAttribution(scope: TenantScope, period: string, platformTenant = TENANT_ZERO) {
+  await assertBuilt(scope, 'finops_cost_allocation');
   const [from, to] = periodRange(period);
-  const scope = ownCostOnly(tenant, platformTenant, true);
-  const rows = await warehouse.query(
-    `SELECT cost_tenant, allocation, currency, sum(billed_cost) AS billed, sum(effective_cost) AS effective
-     FROM finops_cost_allocation WHERE tenant_id = ? AND charge_window >= ? AND charge_window < ?${scope.sql}
+  const own = ownCostOnly(scope.tenant, platformTenant, true);
+  const rows = await scope.query(
+    sql`SELECT cost_tenant, allocation, currency, sum(billed_cost) AS billed, sum(effective_cost) AS effective
+     FROM ${scope.table('finops_cost_allocation', { where: sql`charge_window >= ${from} AND charge_window < ${to} AND ${own}` })}
      GROUP BY cost_tenant, allocation, currency ORDER BY currency, allocation, cost_tenant`,
-    [tenant, from, to, ...scope.params],
   );
   const lines: AttributionLine[] = rows.map((r) => ({
     cost_tenant: text(r, 'cost_tenant') || 'unallocated',
@@ -132,28 +128,13 @@ export const COST_GROUPS = ['service', 'pack', 'day'] as const;
 export type CostGroup = (typeof COST_GROUPS)[number];
 
 /** One tenant's attributed cost (EffectiveCost) between `from` and `to`, by service, pack or day. */
-export async function readTenantCost(
-  warehouse: Warehouse,
-  owner: string,
-  costTenant: string,
-  options: { from?: Date; to?: Date; groupBy?: CostGroup },
-) {
-  await assertBuilt(warehouse, 'finops_cost_allocation');
-  const params: (string | Date)[] = [owner, costTenant];
-  let where = 'tenant_id = ? AND cost_tenant = ?';
-  if (options.from) {
-    where += ' AND charge_window >= ?';
-    params.push(options.from);
-  }
-  if (options.to) {
-    where += ' AND charge_window < ?';
-    params.push(options.to);
-  }
-  const group = { service: 'service', pack: 'pack', day: 'charge_window' }[options.groupBy ?? 'service'];
-  const rows = await warehouse.query(
-    `SELECT ${group} AS grp, currency, sum(billed_cost) AS billed, sum(effective_cost) AS effective
-     FROM finops_cost_allocation WHERE ${where} GROUP BY ${group}, currency ORDER BY ${group}, currency`,
-    params,
+export async function readTenantCost(scope: TenantScope, costTenant: string, options: { from?: Date; to?: Date; groupBy?: CostGroup }) {
+  await assertBuilt(scope, 'finops_cost_allocation');
+  const where = new Where().add('cost_tenant = ?', costTenant).addIf(options.from, 'charge_window >= ?').addIf(options.to, 'charge_window < ?');
+  const group = raw({ service: 'service', pack: 'pack', day: 'charge_window' }[options.groupBy ?? 'service']);
+  const rows = await scope.query(
+    sql`SELECT ${group} AS grp, currency, sum(billed_cost) AS billed, sum(effective_cost) AS effective
+     FROM ${scope.table('finops_cost_allocation', { where: where.toSql() })} GROUP BY ${group}, currency ORDER BY ${group}, currency`,
   );
   const lines = rows.map((r) => ({
     [options.groupBy ?? 'service']: r.grp instanceof Date ? r.grp.toISOString().slice(0, 10) : text(r, 'grp') || (options.groupBy === 'pack' ? 'unassigned' : ''),
@@ -173,19 +154,19 @@ export interface AccuracyReport {
 }
 
 /** Attribution against the latest simulation's true costs, per tenant and month; undefined when there is no simulation. */
-export async function readSimulationAccuracy(warehouse: Warehouse, tenant: string): Promise<AccuracyReport | undefined> {
-  if (!(await warehouse.hasRelation('finops_cost_allocation'))) return undefined;
-  const latest = await warehouse.query<{ simulation_id: string }>(
-    'SELECT simulation_id FROM finops_true_costs WHERE tenant_id = ? ORDER BY simulation_id DESC LIMIT 1',
-    [tenant],
+export async function readSimulationAccuracy(scope: TenantScope): Promise<AccuracyReport | undefined> {
+  if (!(await scope.hasRelation('finops_cost_allocation'))) return undefined;
+  const latest = await scope.query<{ simulation_id: string }>(
+    sql`SELECT simulation_id FROM ${scope.table('finops_true_costs')} ORDER BY simulation_id DESC LIMIT 1`,
   );
   if (!latest[0]) return undefined;
   const simulation = latest[0].simulation_id;
-  const truth = await warehouse.query('SELECT cost_tenant, period_start, true_cost FROM finops_true_costs WHERE tenant_id = ? AND simulation_id = ?', [tenant, simulation]);
-  const attributed = await warehouse.query(
-    `SELECT cost_tenant, ${warehouse.dialect.timeWindow('month', 'charge_window')} AS period_start, sum(effective_cost) AS cost
-     FROM finops_cost_allocation WHERE tenant_id = ? AND cost_tenant != '' GROUP BY cost_tenant, period_start`,
-    [tenant],
+  const truth = await scope.query(
+    sql`SELECT cost_tenant, period_start, true_cost FROM ${scope.table('finops_true_costs', { where: sql`simulation_id = ${simulation}` })}`,
+  );
+  const attributed = await scope.query(
+    sql`SELECT cost_tenant, ${raw(scope.dialect.timeWindow('month', 'charge_window'))} AS period_start, sum(effective_cost) AS cost
+     FROM ${scope.table('finops_cost_allocation', { where: raw("cost_tenant != ''") })} GROUP BY cost_tenant, period_start`,
   );
   const key = (r: Row) => `${text(r, 'cost_tenant')}|${iso(r.period_start).slice(0, 7)}`;
   const got = new Map(attributed.map((r) => [key(r), toUnits(r.cost)]));
@@ -210,9 +191,9 @@ export async function readSimulationAccuracy(warehouse: Warehouse, tenant: strin
 }
 
 /** The figures a build prints: invoices reconciled, coverage, and accuracy when a simulation is loaded. */
-export async function readFinopsSummary(warehouse: Warehouse, tenant: string) {
-  if (!(await warehouse.hasRelation('finops_reconciliation'))) return { built: false as const };
-  const invoices = await readReconciliation(warehouse, tenant);
+export async function readFinopsSummary(scope: TenantScope) {
+  if (!(await scope.hasRelation('finops_reconciliation'))) return { built: false as const };
+  const invoices = await readReconciliation(scope);
   const effective = invoices.reduce((a, i) => a + toUnits(i.effective_total), 0n);
   const attributed = invoices.reduce((a, i) => a + toUnits(i.direct_effective) + toUnits(i.shared_effective), 0n);
   return {
@@ -221,7 +202,7 @@ export async function readFinopsSummary(warehouse: Warehouse, tenant: string) {
     balanced: invoices.filter((i) => i.balanced).length,
     unbalanced: invoices.filter((i) => !i.balanced).map((i) => `${i.billing_account_id} ${i.invoice_id || i.billing_period_start} ${i.currency}`),
     coverage_percent: percent(attributed, effective),
-    accuracy: await readSimulationAccuracy(warehouse, tenant),
+    accuracy: await readSimulationAccuracy(scope),
   };
 }
 

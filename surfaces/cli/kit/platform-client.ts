@@ -126,7 +126,7 @@ class LocalPlatformClient implements PlatformClient {
   }
 
   finopsSummary(): Promise<FinopsSummary> {
-    return readFinopsSummary(this.warehouse, TENANT_ZERO);
+    return readFinopsSummary(this.platform.scope(TENANT_ZERO));
   }
 
   async simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation> {
