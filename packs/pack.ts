@@ -41,6 +41,8 @@ export interface Pack {
   readonly generators?: readonly ModelGenerator[];
   /** Its HTTP routes, registered as one Fastify plugin in a scope of its own. */
   readonly routes?: (app: FastifyInstance, context: PackContext) => void;
+  /** Its report pages (markdown, Evidence syntax, any depth), served as `/reports/<under><name>`. */
+  readonly pages?: { readonly dir: string; readonly under?: string };
   /** Its `companyos` commands. */
   readonly commands?: (program: Command) => void;
   /** Demo data `companyos start` seeds on an empty warehouse, through the API like an operator; returns a line for the banner. */

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { fileGenerator } from '../../platform/transforms/index.ts';
 import type { Pack } from '../pack.ts';
 import { registerBills } from './cli/index.ts';
@@ -17,6 +18,7 @@ import { parsePricing, PRICING_FILE } from './index.ts';
 export const finopsPack: Pack = {
   name: 'finops',
   description: 'Cloud bills in (FOCUS, CUR, GCP, Azure), per-tenant cost attribution that reconciles to the bill, unit economics and invoices.',
+  pages: { dir: fileURLToPath(new URL('./pages/', import.meta.url)), under: 'finops/' },
   generators: [
     fileGenerator(ALLOCATION_FILE, (path, text) => {
       const { rules, problems } = parseAllocationRules(path, text);

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { fileGenerator } from '../../platform/transforms/index.ts';
 import type { Pack } from '../pack.ts';
 import { usageRoutes } from './http/index.ts';
@@ -6,6 +7,7 @@ import { meterModel, parseMeters } from './index.ts';
 export const meteringPack: Pack = {
   name: 'metering',
   description: 'Usage meters declared in models/meters.yaml, built from the events, served per tenant.',
+  pages: { dir: fileURLToPath(new URL('./pages/', import.meta.url)), under: '' },
   generators: [
     fileGenerator('meters.yaml', (path, text) => {
       const { meters, problems } = parseMeters(path, text);

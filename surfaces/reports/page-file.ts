@@ -3,7 +3,7 @@ import { unsupportedSyntax } from './page-syntax.ts';
 
 /** A report page as an analyst writes it for Evidence: markdown, named ```sql blocks, components. */
 export interface ReportPage {
-  /** `finops/tenant-costs` for surfaces/reports/pages/finops/tenant-costs.md. */
+  /** `finops/tenant-costs` for packs/finops/pages/tenant-costs.md (the finops pack's pages are under `finops/`). */
   slug: string;
   title: string;
   description?: string;

@@ -2,19 +2,38 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, posix, relative } from 'node:path';
 import { toCsv } from '../../platform/ingest/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import { PACKS } from '../../packs/index.ts';
 import { parsePage, type ReportPage } from './page-file.ts';
 import { renderPage, type RenderContext } from './render-page.ts';
 
+/** The platform's own pages (leadership, lineage); packs bring theirs (`Pack.pages`). */
 export const PAGES_DIR = new URL('./pages/', import.meta.url).pathname;
 
-/** Every page under `dir` (`*.md`, any depth), by slug. */
-export async function loadPages(dir = PAGES_DIR): Promise<Map<string, ReportPage>> {
+/** A folder of pages, their slugs prefixed with `under` (`finops/`). */
+export interface PageSource {
+  dir: string;
+  under?: string;
+}
+
+/** The platform's pages and every registered pack's. */
+export function pageSources(): PageSource[] {
+  return [{ dir: PAGES_DIR }, ...PACKS.flatMap((pack) => (pack.pages ? [pack.pages] : []))];
+}
+
+/** Every page of the sources (`*.md`, any depth), by slug; two pages with one slug are refused. */
+export async function loadPages(sources: string | readonly PageSource[] = pageSources()): Promise<Map<string, ReportPage>> {
   const pages = new Map<string, ReportPage>();
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !entry.name.endsWith('.md')) continue;
-    const path = join(entry.parentPath, entry.name);
-    const slug = relative(dir, path).replace(/\.md$/, '').split('\\').join('/');
-    pages.set(slug, parsePage(slug, await readFile(path, 'utf8'), relative(process.cwd(), path)));
+  const files = new Map<string, string>();
+  for (const { dir, under = '' } of typeof sources === 'string' ? [{ dir: sources }] : sources) {
+    for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.md')) continue;
+      const path = join(entry.parentPath, entry.name);
+      const slug = under + relative(dir, path).replace(/\.md$/, '').split('\\').join('/');
+      const file = relative(process.cwd(), path);
+      if (files.has(slug)) throw new Error(`two report pages are /reports/${slug}: ${files.get(slug)} and ${file}`);
+      files.set(slug, file);
+      pages.set(slug, parsePage(slug, await readFile(path, 'utf8'), file));
+    }
   }
   return new Map([...pages].sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
-import { buildSite, loadPages, PAGES_DIR } from '../../reports/index.ts';
+import { buildSite, loadPages } from '../../reports/index.ts';
 import { migrateWarehouse, openWarehouse } from '../../../kernel/warehouse/index.ts';
 import { loadConfig, warehouseConfig } from '../kit/index.ts';
 
 export function registerReports(program: Command): void {
-  const reports = program.command('reports').description('Evidence-style report pages (reports/pages/*.md): markdown, named SQL blocks, charts rendered to SVG.');
+  const reports = program.command('reports').description('Evidence-style report pages (surfaces/reports/pages/ and each pack\'s pages/): markdown, named SQL blocks, charts rendered to SVG.');
   reports
     .command('build')
     .description(
@@ -15,12 +15,12 @@ export function registerReports(program: Command): void {
     )
     .option('--out <dir>', 'where the site goes', 'reports/site')
     .option('--tenant <tenant>', 'whose data the pages show', TENANT_ZERO)
-    .option('--pages <dir>', 'the pages to build (markdown files, any depth)', PAGES_DIR)
-    .action(async (options: { out: string; tenant: string; pages: string }) => {
+    .option('--pages <dir>', 'only the pages of this folder (markdown files, any depth); default: the platform\'s and every pack\'s')
+    .action(async (options: { out: string; tenant: string; pages?: string }) => {
       const warehouse = await openWarehouse(warehouseConfig(loadConfig()));
       try {
         await migrateWarehouse(warehouse);
-        const report = await buildSite(warehouse, options.tenant, resolve(options.out), await loadPages(resolve(options.pages)));
+        const report = await buildSite(warehouse, options.tenant, resolve(options.out), await loadPages(options.pages ? resolve(options.pages) : undefined));
         for (const page of report.pages) {
           console.log(`${page.problems.length ? 'FAIL' : 'OK  '} ${page.slug} (${page.seconds.toFixed(2)} s) → ${page.file}`);
           for (const problem of page.problems) console.log(`     ${problem}`);
