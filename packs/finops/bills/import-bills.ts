@@ -1,3 +1,4 @@
+import { sql, TenantScope } from '../../../platform/tenancy/index.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -37,10 +38,9 @@ export interface BillImportReport {
 const SHOWN_PARKED = 50;
 
 /** The tenant's earlier import of the file with this SHA-256, answered as a re-import that writes nothing; undefined when there is none. */
-export async function findImportedBill(warehouse: Warehouse, tenant: string, checksum: string, fileName: string): Promise<BillImportReport | undefined> {
-  const [p] = await warehouse.query<{ batch_id: string; format: string; rows_read: number; rows_loaded: number; rows_parked: number }>(
-    'SELECT batch_id, format, rows_read, rows_loaded, rows_parked FROM bill_batches WHERE tenant_id = ? AND checksum = ? ORDER BY imported_at LIMIT 1',
-    [tenant, checksum],
+export async function findImportedBill(scope: TenantScope, checksum: string, fileName: string): Promise<BillImportReport | undefined> {
+  const [p] = await scope.query<{ batch_id: string; format: string; rows_read: number; rows_loaded: number; rows_parked: number }>(
+    sql`SELECT batch_id, format, rows_read, rows_loaded, rows_parked FROM ${scope.table('bill_batches', { where: sql`checksum = ${checksum}` })} ORDER BY imported_at LIMIT 1`,
   );
   if (!p) return undefined;
   return {
@@ -63,7 +63,7 @@ export async function importBillFile(warehouse: Warehouse, path: string, options
     throw error.code === 'ENOENT' ? new BillFileError(`${path}: no such file`) : error;
   });
   const fileName = options.fileName ?? basename(path);
-  const previous = await findImportedBill(warehouse, options.tenant, checksum, fileName);
+  const previous = await findImportedBill(new TenantScope(warehouse, options.tenant), checksum, fileName);
   if (previous) return { ...previous, seconds: (performance.now() - started) / 1000 };
   const file = await BillFile.open(path, options.format);
   try {

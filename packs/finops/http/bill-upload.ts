@@ -1,3 +1,4 @@
+import { TenantScope } from '../../../platform/tenancy/index.ts';
 import { DEFAULT_MAX_BILL_BYTES } from '../../../surfaces/http/kit/index.ts';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -127,7 +128,7 @@ export function billUploadRoutes(app: FastifyInstance, options: BillUploadOption
         });
         try {
           // A file imported before is answered as it was, writing nothing: no effect, no receipt.
-          const previous = await findImportedBill(options.warehouse, request.principal!.tenant, upload.sha256, fileName);
+          const previous = await findImportedBill(new TenantScope(options.warehouse, request.principal!.tenant), upload.sha256, fileName);
           if (previous) {
             request.receipt!.unchanged = true;
             return previous;
