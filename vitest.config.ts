@@ -5,6 +5,11 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', 'target/**'],
     testTimeout: 30_000,
+    // Node 20.20's V8 aborts a worker now and then ("Fatal error: unreachable code" in
+    // Deoptimizer::DoComputeBuiltinContinuation) under the contract fuzz: 3 of 4 runs since the
+    // composition root moved the module graph, 0 of 4 with TurboFan inlining off. A V8 bug, not a
+    // test failure; the benchmarks run without this flag.
+    execArgv: ['--no-turbo-inlining'],
     hookTimeout: 60_000,
     globalSetup: ['./test/global-setup.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],

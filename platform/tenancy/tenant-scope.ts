@@ -19,16 +19,17 @@ export class SqlFragment {
 export function sql(strings: TemplateStringsArray, ...values: readonly (SqlValue | SqlFragment)[]): SqlFragment {
   let text = strings[0]!;
   const params: SqlValue[] = [];
-  values.forEach((value, i) => {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
     if (value instanceof SqlFragment) {
       text += value.text;
-      params.push(...value.params);
+      for (const param of value.params) params.push(param);
     } else {
       text += '?';
       params.push(value);
     }
     text += strings[i + 1]!;
-  });
+  }
   return new SqlFragment(text, params);
 }
 
