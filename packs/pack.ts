@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
+import type { StateStore } from '../kernel/state/index.ts';
 import type { Warehouse } from '../kernel/warehouse/index.ts';
 import type { WebhookConfig } from './finops/index.ts';
 import type { ApprovalStore, EntityStore, EvidenceStore } from '../platform/governance/index.ts';
@@ -10,6 +11,8 @@ import type { ModelGenerator } from '../platform/transforms/index.ts';
 /** What the composition root hands every pack's routes: the platform's services and the settings packs read. */
 export interface PackContext {
   warehouse: Warehouse;
+  /** Operational state (entities, approvals, invoices …): transactions and unique keys. */
+  state: StateStore;
   /** The models project (`models/`): where the packs' declarations live. */
   modelsDir: string;
   /** The platform operator's tenant (summit-internal). */

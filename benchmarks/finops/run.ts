@@ -11,6 +11,7 @@
  * allocation table for the query; reading the built SKU margins for the what-if.
  */
 import { createWriteStream } from 'node:fs';
+import { openStateStore } from '../../kernel/state/index.ts';
 import { TenantScope } from '../../platform/tenancy/index.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -102,7 +103,9 @@ async function measureEconomics(warehouse: Warehouse) {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/invoices`;
   try {
-    const [run, invoiceSeconds] = await timed(() => generateInvoices(warehouse, TENANT_ZERO, '2026-10', { ...DEFAULT_WEBHOOK, url, secret: 'bench-secret-bench-secret-bench-secret' }));
+    const state = await openStateStore(warehouse);
+    const [run, invoiceSeconds] = await timed(() => generateInvoices(warehouse, state, TENANT_ZERO, '2026-10', { ...DEFAULT_WEBHOOK, url, secret: 'bench-secret-bench-secret-bench-secret' }));
+    await state.close();
     return { whatIf: percentiles(samples), marginsMs: marginsSeconds * 1000, invoiceSeconds, invoices: run.invoices.length, delivered: run.delivered };
   } finally {
     await new Promise<void>((resolve) => receiver.close(() => resolve()));

@@ -70,6 +70,7 @@ export const ERROR_CATALOGUE = {
   ENTITY_NOT_FOUND: ['not-found', 'There is no such entity.'],
   ENTITY_EXISTS: ['conflict', 'An entity with that id already exists.'],
   ENTITY_VERSION_CONFLICT: ['conflict', 'The entity has changed since the version you sent (If-Match or `version`); `current_version` is the latest.'],
+  STATE_CONFLICT: ['conflict', 'Someone else changed the same thing at the same moment; nothing was written. Read it again and retry.'],
   ENTITY_FIELD_IMMUTABLE: ['invalid-input', 'An entity\'s id, type and tenant cannot be changed; create a new entity instead.'],
   EDGE_INVALID: ['invalid-input', 'The edge is not valid.'],
   RECEIPT_NOT_FOUND: ['not-found', 'There is no such receipt in this tenant\'s ledger.'],

@@ -37,6 +37,12 @@ export interface TableDefinition {
   readonly clickhouse: { readonly engine: 'MergeTree' | 'ReplacingMergeTree'; readonly version?: string; readonly partitionBy?: string };
   /** In storage order: the positional column lists of bulk inserts are derived from it (`columnNames`). */
   readonly columns: readonly ColumnDefinition[];
+  /**
+   * Present on operational state (entities, approvals, ledger sequencing, invoices): the table
+   * lives in the `StateStore` (kernel/state), which enforces these unique keys in every
+   * transaction; absent on analytical tables, which live in the warehouse.
+   */
+  readonly state?: { readonly unique: readonly (readonly string[])[] };
 }
 
 /**
@@ -273,6 +279,7 @@ export const TABLES: readonly TableDefinition[] = [
     retention: 'financial-record',
     key: ['tenant_id', 'invoice_id', 'revision'],
     clickhouse: { engine: 'MergeTree' },
+    state: { unique: [['tenant_id', 'invoice_id', 'revision']] },
     columns: [
       { name: 'tenant_id', type: 'text' },
       { name: 'invoice_id', type: 'text' },
@@ -294,6 +301,7 @@ export const TABLES: readonly TableDefinition[] = [
     retention: 'financial-record',
     key: ['tenant_id', 'invoice_id', 'attempted_at'],
     clickhouse: { engine: 'MergeTree' },
+    state: { unique: [['tenant_id', 'delivery_id', 'attempt']] },
     columns: [
       { name: 'tenant_id', type: 'text' },
       { name: 'delivery_id', type: 'text' },
@@ -344,6 +352,7 @@ export const TABLES: readonly TableDefinition[] = [
     retention: 'audit',
     key: ['tenant_id', 'log_index'],
     clickhouse: { engine: 'MergeTree' },
+    state: { unique: [['tenant_id', 'log_index'], ['tenant_id', 'receipt_id']] },
     columns: [
       { name: 'tenant_id', type: 'text' },
       { name: 'log_index', type: 'bigint' },
@@ -362,6 +371,7 @@ export const TABLES: readonly TableDefinition[] = [
     retention: 'audit',
     key: ['tenant_id', 'tree_size'],
     clickhouse: { engine: 'MergeTree' },
+    state: { unique: [['tenant_id', 'tree_size']] },
     columns: [
       { name: 'tenant_id', type: 'text' },
       { name: 'tree_size', type: 'bigint' },
@@ -378,6 +388,7 @@ export const TABLES: readonly TableDefinition[] = [
     retention: 'audit',
     key: ['tenant_id', 'bundle_id', 'evidence_id'],
     clickhouse: { engine: 'MergeTree' },
+    state: { unique: [['tenant_id', 'evidence_id', 'status']] },
     columns: [
       { name: 'tenant_id', type: 'text' },
       { name: 'evidence_id', type: 'text' },
@@ -401,6 +412,7 @@ export const TABLES: readonly TableDefinition[] = [
     retention: 'operational',
     key: ['tenant_id', 'entity_id', 'version'],
     clickhouse: { engine: 'MergeTree' },
+    state: { unique: [['tenant_id', 'entity_id', 'version']] },
     columns: [
       { name: 'tenant_id', type: 'text' },
       { name: 'entity_id', type: 'text' },
@@ -422,6 +434,7 @@ export const TABLES: readonly TableDefinition[] = [
     retention: 'operational',
     key: ['tenant_id', 'src_id', 'dst_id', 'edge_id'],
     clickhouse: { engine: 'MergeTree' },
+    state: { unique: [['tenant_id', 'edge_id', 'version']] },
     columns: [
       { name: 'tenant_id', type: 'text' },
       { name: 'edge_id', type: 'text' },
@@ -442,6 +455,7 @@ export const TABLES: readonly TableDefinition[] = [
     retention: 'audit',
     key: ['tenant_id', 'entity_id', 'requested_at'],
     clickhouse: { engine: 'MergeTree' },
+    state: { unique: [['tenant_id', 'request_id']] },
     columns: [
       { name: 'tenant_id', type: 'text' },
       { name: 'request_id', type: 'text' },
@@ -459,6 +473,7 @@ export const TABLES: readonly TableDefinition[] = [
     retention: 'audit',
     key: ['tenant_id', 'entity_id', 'approved_at'],
     clickhouse: { engine: 'MergeTree' },
+    state: { unique: [['tenant_id', 'approval_id', 'status']] },
     columns: [
       { name: 'tenant_id', type: 'text' },
       { name: 'approval_id', type: 'text' },
@@ -501,6 +516,9 @@ export const TABLES: readonly TableDefinition[] = [
     ],
   },
 ];
+
+/** The operational tables, which the `StateStore` holds. */
+export const STATE_TABLES: readonly TableDefinition[] = TABLES.filter((table) => table.state);
 
 const BY_NAME = new Map(TABLES.map((table) => [table.name, table]));
 

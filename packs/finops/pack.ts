@@ -33,7 +33,7 @@ export const finopsPack: Pack = {
     finopsRoutes(app, { warehouse: context.warehouse, scope: context.scope, operatorTenant: context.operatorTenant });
     billUploadRoutes(app, { warehouse: context.warehouse, ...context.billUploads });
     economicsRoutes(app, { warehouse: context.warehouse, modelsDir: context.modelsDir });
-    invoiceRoutes(app, { warehouse: context.warehouse, webhook: context.invoiceWebhook });
+    invoiceRoutes(app, { warehouse: context.warehouse, state: context.state, webhook: context.invoiceWebhook });
   },
   commands: (program) => {
     registerBills(program);

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Warehouse } from '../../kernel/warehouse/index.ts';
-import { columnNames } from '../../kernel/warehouse/index.ts';
+import type { StateStore } from '../../kernel/state/index.ts';
 import { DomainError } from '../../kernel/errors/index.ts';
 
 /** Why a destructive action may go ahead: every approval names one. */
@@ -34,8 +33,6 @@ export interface Approval {
   approvedAt: Date;
 }
 
-const APPROVAL_COLUMNS = columnNames('approvals');
-
 /** `{category, text}`, or the short form `"category: text"`. */
 export function parseRationale(value: unknown): Rationale {
   let category: unknown;
@@ -51,12 +48,17 @@ export function parseRationale(value: unknown): Rationale {
   return { category: category as RationaleCategory, text: text.trim() };
 }
 
-/** Dual control's paperwork: requests for destructive actions and the approvals that answer them. */
+/**
+ * Dual control's paperwork: requests for destructive actions and the approvals that answer
+ * them, one row per (approval, status). The state store's unique key on (tenant, approval,
+ * status) makes each step happen once: an approval is consumed by one execution only, however
+ * many race for it.
+ */
 export class ApprovalStore {
   /** Open requests by tenant, entity and action, as this process (the only writer) last knew them. */
   private readonly open = new Map<string, ApprovalRequest[]>();
 
-  constructor(private readonly warehouse: Warehouse) {}
+  constructor(private readonly state: StateStore) {}
 
   /** Files a request, or returns the requester's open one for the same action. */
   async request(tenant: string, entityId: string, action: string, requestedBy: string, decisionId: string): Promise<ApprovalRequest> {
@@ -64,11 +66,9 @@ export class ApprovalStore {
     const mine = open.find((r) => r.requestedBy === requestedBy);
     if (mine) return mine;
     const request = { requestId: randomUUID(), entityId, action, requestedBy, requestedAt: new Date() };
-    await this.warehouse.insert(
-      'approval_requests',
-      ['tenant_id', 'request_id', 'entity_id', 'action', 'requested_by', 'requested_at', 'decision_id'],
-      [[tenant, request.requestId, entityId, action, requestedBy, request.requestedAt, decisionId]],
-    );
+    await this.state.transaction((tx) => tx.insert('approval_requests', [
+      { tenant_id: tenant, request_id: request.requestId, entity_id: entityId, action, requested_by: requestedBy, requested_at: request.requestedAt, decision_id: decisionId },
+    ]));
     open.push(request);
     return request;
   }
@@ -78,7 +78,7 @@ export class ApprovalStore {
     const key = `${tenant}\u0000${entityId}\u0000${action}`;
     const known = this.open.get(key);
     if (known) return known;
-    const rows = await this.warehouse.query(
+    const rows = await this.state.query(
       `SELECT request_id, requested_by, requested_at FROM approval_requests
        WHERE tenant_id = ? AND entity_id = ? AND action = ?
          AND request_id NOT IN (SELECT request_id FROM approvals WHERE tenant_id = ? AND entity_id = ? AND status = 'approved'
@@ -131,7 +131,7 @@ export class ApprovalStore {
 
   /** Whether the request (or, without one, any request for the action on the entity) has a standing approval, used or not. */
   async satisfied(tenant: string, entityId: string, action: string, requestId?: string): Promise<boolean> {
-    const [row] = await this.warehouse.query(
+    const [row] = await this.state.query(
       `SELECT approval_id FROM approvals
        WHERE tenant_id = ? AND entity_id = ? AND action = ? AND status = 'approved'${requestId ? ' AND request_id = ?' : ''}
          AND approval_id NOT IN (SELECT approval_id FROM approvals WHERE tenant_id = ? AND status = 'rolled-back')
@@ -143,7 +143,7 @@ export class ApprovalStore {
 
   /** The newest live approval of `requestedBy`'s request, within its time to live and not yet used. */
   async find(tenant: string, entityId: string, action: string, requestedBy: string): Promise<Approval | undefined> {
-    const [row] = await this.warehouse.query(
+    const [row] = await this.state.query(
       `SELECT * FROM approvals
        WHERE tenant_id = ? AND entity_id = ? AND action = ? AND requested_by = ? AND status = 'approved' AND approved_at >= ?
          AND approval_id NOT IN (SELECT approval_id FROM approvals WHERE tenant_id = ? AND status IN ('rolled-back', 'consumed'))
@@ -165,11 +165,10 @@ export class ApprovalStore {
   }
 
   private async write(tenant: string, request: ApprovalRequest, approval: Approval, status: string): Promise<void> {
-    await this.warehouse.insert('approvals', APPROVAL_COLUMNS, [
-      [
-        tenant, approval.approvalId, request.requestId, request.entityId, request.action, request.requestedBy, approval.approver,
-        approval.rationale.category, approval.rationale.text, JSON.stringify(approval.evidenceIds), approval.approvedAt, status,
-      ],
-    ]);
+    await this.state.transaction((tx) => tx.insert('approvals', [{
+      tenant_id: tenant, approval_id: approval.approvalId, request_id: request.requestId, entity_id: request.entityId, action: request.action,
+      requested_by: request.requestedBy, approver: approval.approver, rationale_category: approval.rationale.category,
+      rationale: approval.rationale.text, evidence_ids: JSON.stringify(approval.evidenceIds), approved_at: approval.approvedAt, status,
+    }]));
   }
 }

@@ -1,5 +1,6 @@
 import { NAMESPACE } from '../../kernel/policies/index.ts';
 import type { Logger } from '../../kernel/log/index.ts';
+import type { StateReader } from '../../kernel/state/index.ts';
 import type { SqlValue, Warehouse } from '../../kernel/warehouse/index.ts';
 import { BufferedWriter } from '../../kernel/warehouse/index.ts';
 
@@ -91,14 +92,14 @@ export class DecisionLog {
    * Decisions are batched in memory, so a SIGKILL loses the last ~200 ms of them; receipts are not.
    * On start, each receipt that cites a decision the log lacks gets it back, rebuilt from the signed
    * receipt (principal, action, target, bundle revision, time; `erased` names what only memory held).
-   * Only receipts appended since shortly before the newest stored decision can cite a lost one.
+   * Receipts are read from the state store (`state`). Only receipts appended since shortly before the newest stored decision can cite a lost one.
    */
-  async recoverFromReceipts(bundleName: string): Promise<number> {
+  async recoverFromReceipts(bundleName: string, state: StateReader): Promise<number> {
     const [newest] = await this.warehouse.query('SELECT max(decided_at) AS at FROM policy_decisions');
     // An empty log answers NULL (DuckDB) or the zero date (ClickHouse): every receipt is then a candidate.
     const newestAt = newest?.at instanceof Date ? newest.at.getTime() : NaN;
     const since = new Date(Number.isFinite(newestAt) ? Math.max(0, newestAt - RECOVERY_MARGIN_MS) : 0);
-    const entries = await this.warehouse.query('SELECT tenant_id, entry FROM ledger_entries WHERE appended_at >= ?', [since]);
+    const entries = await state.query('SELECT tenant_id, entry FROM ledger_entries WHERE appended_at >= ?', [since]);
     const cited = new Map(entries.map((row) => {
       const payload = JSON.parse(Buffer.from((JSON.parse(String(row.entry)) as { payload: string }).payload, 'base64').toString('utf8')) as ReceiptPayload;
       return [payload.predicate.decisionId, { tenant: String(row.tenant_id), payload }] as const;

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import type { StateStore } from '../../kernel/state/index.ts';
 import { DomainError } from '../../kernel/errors/index.ts';
 
 export interface EvidenceItem {
@@ -21,9 +21,6 @@ export interface EvidenceBundle {
   items: EvidenceItem[];
 }
 
-const COLUMNS = [
-  'tenant_id', 'evidence_id', 'bundle_id', 'receipt_id', 'kind', 'name', 'sha256', 'size_bytes', 'content', 'attach_receipt_id', 'attached_by', 'attached_at', 'status',
-] as const;
 const MAX_CONTENT_BYTES = 1024 * 1024;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -53,7 +50,7 @@ export function checkEvidenceItems(items: unknown): Omit<EvidenceItem, 'id'>[] {
 
 /** Evidence attached to a tenant's receipts, grouped in bundles. */
 export class EvidenceStore {
-  constructor(private readonly warehouse: Warehouse) {}
+  constructor(private readonly state: StateStore) {}
 
   async attach(tenant: string, items: Omit<EvidenceItem, 'id'>[], receiptId: string | undefined, attachReceiptId: string, by: string): Promise<EvidenceBundle> {
     const bundle: EvidenceBundle = { bundleId: `bundle-${randomUUID()}`, receiptId, attachReceiptId, items: items.map((item) => ({ ...item, id: randomUUID() })) };
@@ -67,7 +64,7 @@ export class EvidenceStore {
 
   /** A bundle by id, or every item attached to a receipt when `id` is a receipt id. */
   async find(tenant: string, id: string): Promise<EvidenceBundle | undefined> {
-    const rows = await this.warehouse.query(
+    const rows = await this.state.query(
       `SELECT * FROM evidence WHERE tenant_id = ? AND (bundle_id = ? OR receipt_id = ? OR evidence_id = ?) AND status = 'attached'
          AND evidence_id NOT IN (SELECT evidence_id FROM evidence WHERE tenant_id = ? AND status = 'rolled-back')
        ORDER BY attached_at, evidence_id`,
@@ -85,7 +82,7 @@ export class EvidenceStore {
 
   async items(tenant: string, ids: readonly string[]): Promise<EvidenceItem[]> {
     if (ids.length === 0) return [];
-    const rows = await this.warehouse.query(
+    const rows = await this.state.query(
       `SELECT * FROM evidence WHERE tenant_id = ? AND evidence_id IN (${ids.map(() => '?').join(', ')}) AND status = 'attached'`,
       [tenant, ...ids],
     );
@@ -94,14 +91,11 @@ export class EvidenceStore {
 
   private async write(tenant: string, bundle: EvidenceBundle, by: string, status: string): Promise<void> {
     const at = new Date();
-    await this.warehouse.insert(
-      'evidence',
-      COLUMNS,
-      bundle.items.map((item) => [
-        tenant, item.id, bundle.bundleId, bundle.receiptId ?? null, item.kind, item.name, item.sha256, item.sizeBytes ?? null, item.content ?? null,
-        bundle.attachReceiptId, by, at, status,
-      ]),
-    );
+    await this.state.transaction((tx) => tx.insert('evidence', bundle.items.map((item) => ({
+      tenant_id: tenant, evidence_id: item.id, bundle_id: bundle.bundleId, receipt_id: bundle.receiptId ?? null, kind: item.kind, name: item.name,
+      sha256: item.sha256, size_bytes: item.sizeBytes ?? null, content: item.content ?? null, attach_receipt_id: bundle.attachReceiptId,
+      attached_by: by, attached_at: at, status,
+    }))));
   }
 }
 

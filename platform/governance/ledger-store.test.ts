@@ -1,17 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { hashLeaf, Keyring, LEDGER_KEY_NAME, rootFromLeafHashes, verifyCheckpoint, verifyInclusion } from '../../kernel/ledger/index.ts';
+import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { LedgerStore } from './ledger-store.ts';
 
 describe.each(TEST_ENGINES)('the per-tenant ledger on %s', (engine) => {
   const db = useWarehouse(engine);
+  const withState = async (test: (state: StateStore) => Promise<void>) => {
+    const state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir });
+    try {
+      await test(state);
+    } finally {
+      await state.close();
+    }
+  };
+  const keyring = Keyring.inMemory(LEDGER_KEY_NAME);
+  const entry = (id: string) => ({ receiptId: id, text: `{"id":"${id}"}`, disclosures: [], keyId: keyring.active.keyId });
 
-  it('appends concurrent entries in order, one log per tenant, and proves them after a restart', async () => {
-    const keyring = Keyring.inMemory(LEDGER_KEY_NAME);
-    const ledger = new LedgerStore(db.warehouse, keyring);
+  it('appends concurrent entries in order, one log per tenant, and proves them after a restart', () => withState(async (state) => {
+    const ledger = new LedgerStore(state, keyring);
     const appends = Array.from({ length: 120 }, (_, i) => {
       const tenant = i % 3 === 0 ? 'beta' : 'alpha';
-      return ledger.append(tenant, { receiptId: `r-${i}`, text: `{"n":${i}}`, disclosures: [], keyId: keyring.active.keyId }).then((index) => ({ tenant, i, index }));
+      return ledger.append(tenant, entry(`r-${i}`)).then((index) => ({ tenant, i, index }));
     });
     const placed = await Promise.all(appends);
     for (const tenant of ['alpha', 'beta']) {
@@ -20,15 +30,40 @@ describe.each(TEST_ENGINES)('the per-tenant ledger on %s', (engine) => {
       expect(mine.map((p) => p.index)).toEqual(mine.map((_, k) => k));
     }
 
-    const reopened = new LedgerStore(db.warehouse, keyring);
+    const reopened = new LedgerStore(state, keyring);
     expect(await reopened.size('alpha')).toBe(80);
-    const stored = await db.warehouse.query<{ entry: string }>("SELECT entry FROM ledger_entries WHERE tenant_id = 'alpha' ORDER BY log_index");
+    const stored = await state.query<{ entry: string }>("SELECT entry FROM ledger_entries WHERE tenant_id = 'alpha' ORDER BY log_index");
     const checkpoint = await reopened.checkpoint('alpha');
     const verified = verifyCheckpoint(checkpoint.note, [keyring.active]);
     expect(verified).toMatchObject({ origin: 'companyos.dev/ledger/alpha', size: 80 });
     expect(verified.rootHash.equals(rootFromLeafHashes(stored.map((r) => hashLeaf(r.entry))))).toBe(true);
-    const entry = (await reopened.findReceipt('r-40'))!;
-    verifyInclusion(hashLeaf(entry.entry), entry.logIndex, 80, await reopened.inclusionProof('alpha', entry.logIndex, 80), verified.rootHash);
+    const found = (await reopened.findReceipt('r-40'))!;
+    verifyInclusion(hashLeaf(found.entry), found.logIndex, 80, await reopened.inclusionProof('alpha', found.logIndex, 80), verified.rootHash);
     expect(await reopened.entryByReceipt('beta', 'r-40')).toBeUndefined();
-  });
+  }));
+
+  it('keeps one log without forks or holes when two writers append to the same tenant at once', () => withState(async (state) => {
+    // Two stores are two replicas: each has its own tree in memory and learns of the other only through the store's unique keys.
+    const [a, b] = [new LedgerStore(state, keyring), new LedgerStore(state, keyring)];
+    const placed = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).append('alpha', entry(`w-${i}`))));
+    expect([...placed].sort((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    const rows = await state.query<{ log_index: number; entry: string }>("SELECT log_index, entry FROM ledger_entries WHERE tenant_id = 'alpha' ORDER BY log_index");
+    expect(rows.map((r) => r.log_index)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    // Each writer's tree, reloaded or not, agrees with what is stored.
+    const root = rootFromLeafHashes(rows.map((r) => hashLeaf(r.entry)));
+    for (const ledger of [a, b, new LedgerStore(state, keyring)]) {
+      expect(verifyCheckpoint((await ledger.checkpoint('alpha', 60)).note, [keyring.active]).rootHash.equals(root)).toBe(true);
+    }
+  }));
+
+  it('adds nothing when a receipt is appended again (a retry after a lost answer), and answers where it already is', () => withState(async (state) => {
+    const first = new LedgerStore(state, keyring);
+    await first.append('alpha', entry('r-0'));
+    const index = await first.append('alpha', entry('r-1'));
+    const retrying = new LedgerStore(state, keyring);
+    expect(await retrying.append('alpha', entry('r-1'))).toBe(index);
+    expect(await retrying.append('alpha', entry('r-2'))).toBe(2);
+    const [count] = await state.query<{ n: number }>("SELECT count(*) AS n FROM ledger_entries WHERE tenant_id = 'alpha'");
+    expect(Number(count!.n)).toBe(3);
+  }));
 });

@@ -1,7 +1,8 @@
 import type { Logger } from '../../kernel/log/index.ts';
 import { hashLeaf, MerkleTree, signCheckpoint, type Keyring } from '../../kernel/ledger/index.ts';
-import type { SqlValue, Warehouse } from '../../kernel/warehouse/index.ts';
-import { columnNames } from '../../kernel/warehouse/index.ts';
+import { DomainError } from '../../kernel/errors/index.ts';
+import type { StateStore } from '../../kernel/state/index.ts';
+import type { SqlValue } from '../../kernel/warehouse/index.ts';
 
 export interface StoredEntry {
   tenant: string;
@@ -26,18 +27,21 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-const ENTRY_COLUMNS = columnNames('ledger_entries');
-const CHECKPOINT_COLUMNS = columnNames('ledger_checkpoints');
+/** Tries at appending one batch when other writers keep taking the next index first. */
+const APPEND_ATTEMPTS = 5;
 /** Receipts kept in memory after they are appended, for fetches that follow. */
 const RECENT_RECEIPTS = 50_000;
 const PERSIST_EVERY_MS = 1_000;
 
 /**
- * The per-tenant append-only logs, stored in the warehouse (`ledger_entries`)
+ * The per-tenant append-only logs, kept in the state store (`ledger_entries`)
  * with each tenant's Merkle tree in memory for O(log n) proofs. Appends to one
  * tenant's log are group-committed in order: what queues while a write is in
- * flight goes out as the next write, with consecutive indexes. This process is
- * the logs' only writer.
+ * flight goes out as the next write, with consecutive indexes. The store's
+ * unique keys sequence the log: (tenant, index) taken means another writer
+ * appended first, so the tree is reloaded and the batch retried at the new
+ * head; (tenant, receipt id) taken means the receipt is already in the log (a
+ * retry after a lost answer), and it resolves to where it is, added nothing.
  */
 export class LedgerStore {
   private readonly trees = new Map<string, Promise<MerkleTree>>();
@@ -51,7 +55,7 @@ export class LedgerStore {
   private readonly lastPersisted = new Map<string, number>();
 
   constructor(
-    private readonly warehouse: Warehouse,
+    private readonly state: StateStore,
     readonly keyring: Keyring,
     private readonly log: Pick<Logger, 'error'> = console,
     private readonly originPrefix = 'companyos.dev/ledger',
@@ -66,7 +70,7 @@ export class LedgerStore {
     return `${this.originPrefix}/${tenant}`;
   }
 
-  /** Appends one entry; resolves with its index once it is stored. Throws, appending nothing, when the warehouse refuses. */
+  /** Appends one entry; resolves with its index once it is stored. Throws, appending nothing, when the state store refuses. */
   append(tenant: string, entry: Pending['entry']): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       const queue = this.queues.get(tenant) ?? [];
@@ -83,23 +87,8 @@ export class LedgerStore {
       while (queue.length > 0) {
         const batch = queue.splice(0);
         try {
-          const tree = await this.tree(tenant);
-          const at = new Date();
-          const leaves = batch.map((p) => hashLeaf(p.entry.text));
-          const entries = batch.map((p, i): StoredEntry => ({
-            tenant, logIndex: tree.size + i, receiptId: p.entry.receiptId, entry: p.entry.text, disclosures: p.entry.disclosures, keyId: p.entry.keyId, appendedAt: at,
-          }));
-          await this.warehouse.insert(
-            'ledger_entries',
-            ENTRY_COLUMNS,
-            entries.map((e, i) => [tenant, e.logIndex, e.receiptId, e.entry, leaves[i]!.toString('hex'), JSON.stringify(e.disclosures), e.keyId, at]),
-          );
-          leaves.forEach((leaf) => tree.append(leaf));
-          this.appended += batch.length;
-          entries.forEach((e, i) => {
-            this.remember(e);
-            batch[i]!.resolve(e.logIndex);
-          });
+          const stored = await this.store(tenant, batch.map((p) => p.entry));
+          for (const pending of batch) pending.resolve(stored.get(pending.entry.receiptId)!.logIndex);
         } catch (error) {
           for (const pending of batch) pending.reject(error);
         }
@@ -107,6 +96,44 @@ export class LedgerStore {
     } finally {
       this.draining.delete(tenant);
     }
+  }
+
+  /** Writes `batch` at the head of the tenant's log; answers where each receipt is. */
+  private async store(tenant: string, batch: readonly Pending['entry'][]): Promise<Map<string, StoredEntry>> {
+    const placed = new Map<string, StoredEntry>();
+    let todo = batch;
+    for (let attempt = 1; todo.length > 0; attempt++) {
+      const tree = await this.tree(tenant);
+      const at = new Date();
+      const leaves = todo.map((entry) => hashLeaf(entry.text));
+      const entries = todo.map((entry, i): StoredEntry => ({
+        tenant, logIndex: tree.size + i, receiptId: entry.receiptId, entry: entry.text, disclosures: entry.disclosures, keyId: entry.keyId, appendedAt: at,
+      }));
+      try {
+        await this.state.transaction((tx) => tx.insert('ledger_entries', entries.map((e, i) => ({
+          tenant_id: tenant, log_index: e.logIndex, receipt_id: e.receiptId, entry: e.entry, leaf_hash: leaves[i]!.toString('hex'),
+          disclosures: JSON.stringify(e.disclosures), key_id: e.keyId, appended_at: at,
+        }))));
+      } catch (error) {
+        if (!(error instanceof DomainError && error.code === 'STATE_CONFLICT') || attempt >= APPEND_ATTEMPTS) throw error;
+        this.trees.delete(tenant);
+        for (const known of await this.entries(tenant, todo.map((entry) => entry.receiptId))) {
+          this.remember(known);
+          placed.set(known.receiptId, known);
+        }
+        todo = todo.filter((entry) => !placed.has(entry.receiptId));
+        continue;
+      }
+      // A catch-up (treeOf) may have read these leaves in already.
+      for (let i = tree.size - entries[0]!.logIndex; i < leaves.length; i++) tree.append(leaves[i]!);
+      this.appended += entries.length;
+      for (const e of entries) {
+        this.remember(e);
+        placed.set(e.receiptId, e);
+      }
+      todo = [];
+    }
+    return placed;
   }
 
   async size(tenant: string): Promise<number> {
@@ -117,19 +144,19 @@ export class LedgerStore {
   async entryByReceipt(tenant: string, receiptId: string): Promise<StoredEntry | undefined> {
     const recent = this.recent.get(receiptKey(tenant, receiptId));
     if (recent) return recent;
-    const [row] = await this.warehouse.query('SELECT * FROM ledger_entries WHERE tenant_id = ? AND receipt_id = ? LIMIT 1', [tenant, receiptId]);
+    const [row] = await this.state.query('SELECT * FROM ledger_entries WHERE tenant_id = ? AND receipt_id = ? LIMIT 1', [tenant, receiptId]);
     return row && toEntry(row);
   }
 
   /** A receipt in whichever tenant's log holds it: for operators' tools, never for a tenant's request. */
   async findReceipt(receiptId: string): Promise<StoredEntry | undefined> {
-    const [row] = await this.warehouse.query('SELECT * FROM ledger_entries WHERE receipt_id = ? LIMIT 1', [receiptId]);
+    const [row] = await this.state.query('SELECT * FROM ledger_entries WHERE receipt_id = ? LIMIT 1', [receiptId]);
     return row && toEntry(row);
   }
 
   async entries(tenant: string, receiptIds: readonly string[]): Promise<StoredEntry[]> {
     if (receiptIds.length === 0) return [];
-    const rows = await this.warehouse.query(
+    const rows = await this.state.query(
       `SELECT * FROM ledger_entries WHERE tenant_id = ? AND receipt_id IN (${receiptIds.map(() => '?').join(', ')}) ORDER BY log_index`,
       [tenant, ...receiptIds],
     );
@@ -143,7 +170,7 @@ export class LedgerStore {
    * later consistency proofs.
    */
   async checkpoint(tenant: string, size?: number): Promise<SignedCheckpoint> {
-    const tree = await this.tree(tenant);
+    const tree = await this.treeOf(tenant, size);
     const at = size ?? tree.size;
     const latest = this.latest.get(tenant);
     const key = this.keyring.active;
@@ -167,7 +194,7 @@ export class LedgerStore {
 
   /** The largest checkpoint stored before `size`, if any: what a verifier saw earlier. */
   async previousCheckpoint(tenant: string, size: number): Promise<SignedCheckpoint | undefined> {
-    const [row] = await this.warehouse.query(
+    const [row] = await this.state.query(
       'SELECT tree_size, root_hash, note FROM ledger_checkpoints WHERE tenant_id = ? AND tree_size < ? AND tree_size > 0 ORDER BY tree_size DESC LIMIT 1',
       [tenant, size],
     );
@@ -175,18 +202,18 @@ export class LedgerStore {
   }
 
   async inclusionProof(tenant: string, logIndex: number, size: number): Promise<Buffer[]> {
-    return (await this.tree(tenant)).inclusionProof(logIndex, size);
+    return (await this.treeOf(tenant, size)).inclusionProof(logIndex, size);
   }
 
   async consistencyProof(tenant: string, size1: number, size2: number): Promise<Buffer[]> {
-    return (await this.tree(tenant)).consistencyProof(size1, size2);
+    return (await this.treeOf(tenant, size2)).consistencyProof(size1, size2);
   }
 
   private async persist(tenant: string, checkpoint: SignedCheckpoint, keyId: string): Promise<void> {
     try {
       let stored = this.persisted.get(tenant);
       if (!stored) {
-        stored = this.warehouse
+        stored = this.state
           .query<{ tree_size: SqlValue }>('SELECT tree_size FROM ledger_checkpoints WHERE tenant_id = ?', [tenant])
           .then((rows) => new Set(rows.map((r) => Number(r.tree_size))));
         this.persisted.set(tenant, stored);
@@ -194,9 +221,9 @@ export class LedgerStore {
       const sizes = await stored;
       if (sizes.has(checkpoint.size)) return;
       sizes.add(checkpoint.size);
-      await this.warehouse.insert('ledger_checkpoints', CHECKPOINT_COLUMNS, [
-        [tenant, checkpoint.size, checkpoint.rootHash.toString('base64'), checkpoint.note, keyId, new Date()],
-      ]).catch((error: unknown) => {
+      await this.state.transaction((tx) => tx.insertNew('ledger_checkpoints', [
+        { tenant_id: tenant, tree_size: checkpoint.size, root_hash: checkpoint.rootHash.toString('base64'), note: checkpoint.note, key_id: keyId, signed_at: new Date() },
+      ])).catch((error: unknown) => {
         sizes.delete(checkpoint.size);
         throw error;
       });
@@ -212,10 +239,24 @@ export class LedgerStore {
     if (this.recent.size > RECENT_RECEIPTS) this.recent.delete(this.recent.keys().next().value!);
   }
 
+  /** The tenant's tree with at least `size` leaves: what other writers appended since this one last looked is read in. */
+  private async treeOf(tenant: string, size = 0): Promise<MerkleTree> {
+    const tree = await this.tree(tenant);
+    if (size <= tree.size) return tree;
+    const from = tree.size;
+    const rows = await this.state.query<{ leaf_hash: string }>(
+      'SELECT leaf_hash FROM ledger_entries WHERE tenant_id = ? AND log_index >= ? ORDER BY log_index',
+      [tenant, from],
+    );
+    // Appends (this store's, or another catch-up's) may have grown the tree meanwhile: add only what it still lacks.
+    for (const row of rows.slice(tree.size - from)) tree.append(Buffer.from(row.leaf_hash, 'hex'));
+    return tree;
+  }
+
   private tree(tenant: string): Promise<MerkleTree> {
     let tree = this.trees.get(tenant);
     if (!tree) {
-      tree = this.warehouse
+      tree = this.state
         .query<{ leaf_hash: string }>('SELECT leaf_hash FROM ledger_entries WHERE tenant_id = ? ORDER BY log_index', [tenant])
         .then((rows) => MerkleTree.fromLeafHashes(rows.map((row) => Buffer.from(row.leaf_hash, 'hex'))));
       // A failed load is retried by the next caller, not cached.

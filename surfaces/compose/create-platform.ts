@@ -1,6 +1,7 @@
 import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
 import type { Logger } from '../../kernel/log/index.ts';
 import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
+import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyGate } from '../../platform/governance/index.ts';
 import { DEFAULT_ENV, DEFAULT_REGION } from '../../platform/identity/index.ts';
@@ -13,6 +14,11 @@ import { PACKS, type Pack } from '../../packs/index.ts';
 export interface PlatformOptions {
   /** An open, migrated warehouse; the caller closes it after the platform. */
   warehouse: Warehouse;
+  /**
+   * Operational state: an open store (the caller closes it), or where the platform opens its own
+   * (`dataDir`, used when the warehouse is not DuckDB; a DuckDB warehouse holds the state itself).
+   */
+  state?: StateStore | { dataDir?: string };
   /** The policy bundle (default: the shipped `kernel/policies/`) and where this platform runs. */
   policy?: { dir?: string; env?: string; region?: string };
   /** Signing keys of the receipt ledger: a keyring, or the folder it lives in ($COMPANYOS_DATA_DIR/keys); in memory when neither. */
@@ -32,6 +38,8 @@ export interface PlatformOptions {
 /** The platform's services, composed once: every surface (HTTP, CLI, reports), test and benchmark starts here. */
 export interface Platform {
   readonly warehouse: Warehouse;
+  /** Entities, approvals, evidence, the ledger's sequence and invoices (kernel/state). */
+  readonly state: StateStore;
   readonly env: string;
   readonly region: string;
   readonly operatorTenant: string;
@@ -52,7 +60,7 @@ export interface Platform {
   readonly recoveredDecisions: number;
   /** The one way surfaces and packs read a tenant's data: its rows only, by construction. */
   scope(tenant: string): TenantScope;
-  /** Flushes what the services buffer (decisions, receipts); the warehouse stays open. */
+  /** Flushes what the services buffer (decisions, receipts) and closes the state store it opened; the warehouse stays open. */
   close(): Promise<void>;
 }
 
@@ -67,15 +75,18 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const keyring = options.ledger?.keyring ?? (options.ledger?.keysDir ? await Keyring.open(options.ledger.keysDir, LEDGER_KEY_NAME) : Keyring.inMemory(LEDGER_KEY_NAME));
   const metrics = new PlatformMetrics();
   const pipeline = new IngestPipeline(warehouse, { dedupeWindowDays: options.dedupeWindowDays });
+  const ownsState = !isStateStore(options.state);
+  const state = isStateStore(options.state) ? options.state : await openStateStore(warehouse, { dataDir: options.state?.dataDir });
   const decisions = new DecisionLog(warehouse, log);
-  const recoveredDecisions = await decisions.recoverFromReceipts(engine.bundle.name);
-  const ledger = new LedgerStore(warehouse, keyring, log);
-  const entities = new EntityStore(warehouse, region);
-  const approvals = new ApprovalStore(warehouse);
-  const evidence = new EvidenceStore(warehouse);
+  const recoveredDecisions = await decisions.recoverFromReceipts(engine.bundle.name, state);
+  const ledger = new LedgerStore(state, keyring, log);
+  const entities = new EntityStore(state, region);
+  const approvals = new ApprovalStore(state);
+  const evidence = new EvidenceStore(state);
   const gate = new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env });
   return {
     warehouse,
+    state,
     env,
     region,
     operatorTenant: options.operatorTenant ?? TENANT_ZERO,
@@ -95,6 +106,11 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     scope: (tenant) => new TenantScope(warehouse, tenant),
     close: async () => {
       await Promise.all([decisions.close(), ledger.close()]);
+      if (ownsState) await state.close();
     },
   };
+}
+
+function isStateStore(value: PlatformOptions['state']): value is StateStore {
+  return value !== undefined && 'transaction' in value;
 }

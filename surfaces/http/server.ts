@@ -198,6 +198,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       closeWithin('decision log flush', closeStepMs, () => decisions.close(), app.log),
       closeWithin('ledger flush', closeStepMs, () => ledger.close(), app.log),
     ]);
+    // A platform composed here is closed here (its state store); one handed in is its caller's.
+    if (!options.platform) await platform.close();
   });
   app.decorate('platform', platform);
   app.decorate('decisionLog', decisions);
@@ -236,6 +238,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   provenanceRoutes(app, { ledger, evidence, region });
   const packContext: PackContext = {
     warehouse: options.warehouse,
+    state: platform.state,
     modelsDir,
     operatorTenant,
     region,

@@ -247,6 +247,16 @@ export class DuckDBWarehouse implements Warehouse {
     });
   }
 
+  /**
+   * A connection of its own on this database, for the port that shares the file (the
+   * `StateStore`): its transactions run beside the warehouse's. The caller closes it
+   * before the warehouse closes.
+   */
+  async connect(): Promise<DuckDBConnection> {
+    if (this.closed) throw new WarehouseError('the warehouse is closed');
+    return this.instance.connect();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     await Promise.all(this.inFlight);

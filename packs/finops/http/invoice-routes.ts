@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { StateStore } from '../../../kernel/state/index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import { wantsCsv } from '../../../surfaces/http/kit/index.ts';
 import { assertInvoiceable, generateInvoices, listInvoices, readDeliveries, readInvoice } from '../index.ts';
@@ -155,7 +156,7 @@ const ownInvoices = {
  * invoice is readable by its issuer and, when the platform operator issued it,
  * by the tenant it bills (the operator as kernel/policies/data/tenants.json names it).
  */
-export function invoiceRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; webhook?: WebhookConfig }): void {
+export function invoiceRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; state: StateStore; webhook?: WebhookConfig }): void {
   app.post<{ Querystring: { period: string } }>(
     // "::" is a literal colon in a Fastify path.
     '/v1/finops/invoices::generate',
@@ -184,7 +185,7 @@ export function invoiceRoutes(app: FastifyInstance, deps: { warehouse: Warehouse
       },
     },
     // Cedar decided generate_invoices (admins and operators): the invoices are the caller's tenant's.
-    (request) => generateInvoices(deps.warehouse, request.principal!.tenant, request.query.period, deps.webhook, platformTenantOf(request)),
+    (request) => generateInvoices(deps.warehouse, deps.state, request.principal!.tenant, request.query.period, deps.webhook, platformTenantOf(request)),
   );
 
   app.get<{ Querystring: { period?: string } }>(
@@ -202,7 +203,7 @@ export function invoiceRoutes(app: FastifyInstance, deps: { warehouse: Warehouse
       },
       config: { gate: ownInvoices },
     },
-    (request) => listInvoices(deps.warehouse, request.principal!.tenant, request.query.period, platformTenantOf(request)),
+    (request) => listInvoices(deps.state, request.principal!.tenant, request.query.period, platformTenantOf(request)),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -230,7 +231,7 @@ export function invoiceRoutes(app: FastifyInstance, deps: { warehouse: Warehouse
       config: { gate: ownInvoices },
     },
     async (request, reply) => {
-      const invoice = await readInvoice(deps.warehouse, request.principal!.tenant, request.params.id, platformTenantOf(request));
+      const invoice = await readInvoice(deps.state, request.principal!.tenant, request.params.id, platformTenantOf(request));
       if (!wantsCsv(request)) return invoice.json;
       return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${invoice.invoice_id}.csv"`).send(invoice.csv);
     },
@@ -249,6 +250,6 @@ export function invoiceRoutes(app: FastifyInstance, deps: { warehouse: Warehouse
       },
       config: { gate: ownInvoices },
     },
-    (request) => readDeliveries(deps.warehouse, request.principal!.tenant, request.params.id),
+    (request) => readDeliveries(deps.state, request.principal!.tenant, request.params.id),
   );
 }

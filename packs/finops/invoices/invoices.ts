@@ -1,5 +1,5 @@
+import type { StateStore } from '../../../kernel/state/index.ts';
 import type { Row, Warehouse } from '../../../kernel/warehouse/index.ts';
-import { columnNames } from '../../../kernel/warehouse/index.ts';
 import { fromUnits, toUnits } from '../../../kernel/warehouse/index.ts';
 import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
@@ -7,8 +7,6 @@ import { assertBuilt, periodRange } from '../queries/finops.ts';
 import { describeSku, invoiceCsv, invoiceId, invoiceJson, sha256, type Invoice } from './invoice-artifacts.ts';
 import { deliverWebhook, type DeliveryAttempt, type DeliveryResult, type WebhookConfig } from './webhook-delivery.ts';
 
-const INVOICE_COLUMNS = columnNames('invoices');
-const DELIVERY_COLUMNS = columnNames('invoice_deliveries');
 /** Invoices delivered at once. */
 const DELIVERY_CONCURRENCY = 4;
 
@@ -52,7 +50,7 @@ export async function assertInvoiceable(warehouse: Warehouse, issuer: string, pe
   if (Number(row?.charges ?? 0) === 0) throw new DomainError('NOTHING_TO_INVOICE', `No charges in ${period}.`);
 }
 
-export async function generateInvoices(warehouse: Warehouse, issuer: string, period: string, webhook: WebhookConfig | undefined, platformTenant = TENANT_ZERO) {
+export async function generateInvoices(warehouse: Warehouse, state: StateStore, issuer: string, period: string, webhook: WebhookConfig | undefined, platformTenant = TENANT_ZERO) {
   await assertBuilt(warehouse, 'finops_tenant_charges');
   const [from] = periodRange(period);
   const [sql, params] = chargesQuery(issuer, period, platformTenant, 'cost_tenant, currency, sku_kind, sku, revenue');
@@ -68,7 +66,7 @@ export async function generateInvoices(warehouse: Warehouse, issuer: string, per
     invoices.set(tenant, invoice);
   }
   const generatedAt = new Date();
-  const stored = await Promise.all([...invoices.values()].map(async (invoice) => ({ invoice, ...(await storeRevision(warehouse, invoice, from, generatedAt)) })));
+  const stored = await Promise.all([...invoices.values()].map(async (invoice) => ({ invoice, ...(await storeRevision(state, invoice, from, generatedAt)) })));
 
   const results: GeneratedInvoice[] = new Array(stored.length);
   let next = 0;
@@ -78,7 +76,7 @@ export async function generateInvoices(warehouse: Warehouse, issuer: string, per
       const { invoice, hash, csv, json, isNew } = stored[index]!;
       results[index] = {
         invoice_id: invoice.invoice_id, tenant: invoice.tenant, currency: invoice.currency, total: invoice.total, sha256: hash, new_revision: isNew,
-        delivery: await deliver(warehouse, webhook, invoice, hash, json, csv),
+        delivery: await deliver(state, webhook, invoice, hash, json, csv),
       };
     }
   };
@@ -92,35 +90,39 @@ export async function generateInvoices(warehouse: Warehouse, issuer: string, per
   };
 }
 
-async function storeRevision(warehouse: Warehouse, invoice: Invoice, periodStart: Date, generatedAt: Date) {
+/** Stores the invoice as its next revision unless the latest already has this content; one transaction, so two runs make one revision. */
+async function storeRevision(state: StateStore, invoice: Invoice, periodStart: Date, generatedAt: Date) {
   const json = invoiceJson(invoice);
   const csv = invoiceCsv(invoice);
   const hash = sha256(json);
-  const latest = await warehouse.query<{ sha256: string }>(
-    'SELECT sha256 FROM invoices WHERE tenant_id = ? AND invoice_id = ? ORDER BY revision DESC LIMIT 1',
-    [invoice.issuer, invoice.invoice_id],
-  );
-  const isNew = latest[0]?.sha256 !== hash;
-  if (isNew) {
-    await warehouse.insert('invoices', INVOICE_COLUMNS, [
-      [invoice.issuer, invoice.invoice_id, invoice.tenant, periodStart, invoice.currency, invoice.total, hash, json, csv, generatedAt.getTime(), generatedAt],
-    ]);
-  }
+  const isNew = await state.transaction(async (tx) => {
+    const [latest] = await tx.query<{ sha256: string }>(
+      'SELECT sha256 FROM invoices WHERE tenant_id = ? AND invoice_id = ? ORDER BY revision DESC LIMIT 1',
+      [invoice.issuer, invoice.invoice_id],
+    );
+    if (latest?.sha256 === hash) return false;
+    await tx.insert('invoices', [{
+      tenant_id: invoice.issuer, invoice_id: invoice.invoice_id, customer_tenant: invoice.tenant, period_start: periodStart, currency: invoice.currency,
+      total: invoice.total, sha256: hash, artifact_json: json, artifact_csv: csv, revision: generatedAt.getTime(), generated_at: generatedAt,
+    }]);
+    return true;
+  });
   return { hash, json, csv, isNew };
 }
 
-async function deliver(warehouse: Warehouse, webhook: WebhookConfig | undefined, invoice: Invoice, hash: string, json: string, csv: string): Promise<GeneratedInvoice['delivery']> {
+async function deliver(state: StateStore, webhook: WebhookConfig | undefined, invoice: Invoice, hash: string, json: string, csv: string): Promise<GeneratedInvoice['delivery']> {
   if (!webhook) return { skipped: 'no webhook is configured (COMPANYOS_INVOICE_WEBHOOK_URL)' };
-  const done = await warehouse.query(
+  const done = await state.query(
     "SELECT delivery_id FROM invoice_deliveries WHERE tenant_id = ? AND invoice_id = ? AND invoice_sha256 = ? AND outcome = 'delivered' LIMIT 1",
     [invoice.issuer, invoice.invoice_id, hash],
   );
   if (done[0]) return { skipped: `this revision was already delivered (delivery ${String(done[0].delivery_id)})` };
   const body = `{"type":"invoice.generated","sha256":"${hash}","invoice":${json},"csv":${JSON.stringify(csv)}}`;
   const record = (a: DeliveryAttempt) =>
-    warehouse.insert('invoice_deliveries', DELIVERY_COLUMNS, [
-      [invoice.issuer, a.delivery_id, invoice.invoice_id, hash, webhook.url, a.attempt, a.attempted_at, a.status_code, a.outcome, a.error, a.duration_ms],
-    ]).then(() => undefined);
+    state.transaction((tx) => tx.insert('invoice_deliveries', [{
+      tenant_id: invoice.issuer, delivery_id: a.delivery_id, invoice_id: invoice.invoice_id, invoice_sha256: hash, url: webhook.url, attempt: a.attempt,
+      attempted_at: a.attempted_at, status_code: a.status_code, outcome: a.outcome, error: a.error, duration_ms: a.duration_ms,
+    }]));
   return deliverWebhook(webhook, body, { 'x-companyos-event': 'invoice.generated' }, record);
 }
 
@@ -146,7 +148,7 @@ const summary = (r: Row) => ({
 const visibleTo = '(tenant_id = ? OR (customer_tenant = ? AND tenant_id = ?))';
 
 /** The latest revision of each invoice the caller issued, or (for a customer tenant) received from the platform operator; with whether it was delivered. */
-export async function listInvoices(warehouse: Warehouse, tenant: string, period?: string, platformTenant = TENANT_ZERO) {
+export async function listInvoices(state: StateStore, tenant: string, period?: string, platformTenant = TENANT_ZERO) {
   const params: (string | Date)[] = [tenant, tenant, platformTenant];
   let where = visibleTo;
   if (period) {
@@ -154,13 +156,14 @@ export async function listInvoices(warehouse: Warehouse, tenant: string, period?
     where += ' AND period_start >= ? AND period_start < ?';
     params.push(from, to);
   }
-  const rows = await warehouse.query(`SELECT * FROM (${latestRevisions}) latest_invoices WHERE ${where} ORDER BY period_start, invoice_id`, params);
+  const rows = await state.query(`SELECT * FROM (${latestRevisions}) latest_invoices WHERE ${where} ORDER BY period_start, invoice_id`, params);
   const ids = rows.map((r) => String(r.invoice_id));
   const delivered = new Set(
     ids.length
-      ? (await warehouse.query<{ tenant_id: string; invoice_id: string; invoice_sha256: string }>(
-          `SELECT DISTINCT tenant_id, invoice_id, invoice_sha256 FROM invoice_deliveries WHERE invoice_id IN (${ids.map(() => '?').join(', ')}) AND outcome = 'delivered'`,
-          ids,
+      ? (await state.query<{ tenant_id: string; invoice_id: string; invoice_sha256: string }>(
+          `SELECT DISTINCT tenant_id, invoice_id, invoice_sha256 FROM invoice_deliveries
+           WHERE tenant_id IN (?, ?) AND invoice_id IN (${ids.map(() => '?').join(', ')}) AND outcome = 'delivered'`,
+          [tenant, platformTenant, ...ids],
         )).map((r) => `${r.tenant_id}|${r.invoice_id}|${r.invoice_sha256}`)
       : [],
   );
@@ -168,8 +171,8 @@ export async function listInvoices(warehouse: Warehouse, tenant: string, period?
 }
 
 /** One invoice's latest revision with its artifacts, to its issuer or (from the platform operator) its customer; another's answers as a missing one does. */
-export async function readInvoice(warehouse: Warehouse, tenant: string, id: string, platformTenant = TENANT_ZERO) {
-  const rows = await warehouse.query(
+export async function readInvoice(state: StateStore, tenant: string, id: string, platformTenant = TENANT_ZERO) {
+  const rows = await state.query(
     `SELECT * FROM invoices WHERE invoice_id = ? AND ${visibleTo} ORDER BY revision DESC LIMIT 1`,
     [id, tenant, tenant, platformTenant],
   );
@@ -178,8 +181,8 @@ export async function readInvoice(warehouse: Warehouse, tenant: string, id: stri
 }
 
 /** Every delivery attempt of an invoice, oldest first (issuer only: the webhook is the issuer's). */
-export async function readDeliveries(warehouse: Warehouse, issuer: string, id: string) {
-  const rows = await warehouse.query(
+export async function readDeliveries(state: StateStore, issuer: string, id: string) {
+  const rows = await state.query(
     'SELECT * FROM invoice_deliveries WHERE tenant_id = ? AND invoice_id = ? ORDER BY attempted_at, delivery_id, attempt',
     [issuer, id],
   );

@@ -1,37 +1,41 @@
 import { randomUUID } from 'node:crypto';
-import type { Row, SqlValue, Warehouse } from '../../../kernel/warehouse/index.ts';
-import { columnNames } from '../../../kernel/warehouse/index.ts';
+import type { StateStore } from '../../../kernel/state/index.ts';
+import type { Row, SqlValue } from '../../../kernel/warehouse/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
 import { EntityCache } from './entity-cache.ts';
 import type { Edge, EdgeInput, EdgeType, Entity, EntityInput, EntityType } from './entity-model.ts';
 
-const ENTITY_COLUMNS = columnNames('entities');
-const EDGE_COLUMNS = columnNames('entity_edges');
+/** The latest version of each of a tenant's entities that `where` (on `entities`) selects, tombstones included. */
+function latestEntities(where: string): string {
+  return `SELECT DISTINCT ON (entity_id) entity_id AS id_, tenant_id AS tenant_, version AS version_, entity_type AS type_, name AS name_,
+    data_class AS class_, region AS region_, attributes AS attributes_, deleted AS deleted_, recorded_at AS updated_
+  FROM entities WHERE tenant_id = ?${where} ORDER BY entity_id, version DESC`;
+}
 
-/**
- * The latest version of each entity; callers group by (tenant_id, entity_id), an entity's identity
- * (aliases differ from column names: ClickHouse 18 reads a same-named alias as a cycle).
- */
-const BY_IDENTITY = 'GROUP BY tenant_id, entity_id';
-const LATEST_ENTITY = `SELECT entity_id AS id_, min(tenant_id) AS tenant_, max(version) AS version_,
-  argMax(entity_type, version) AS type_, argMax(name, version) AS name_, argMax(data_class, version) AS class_,
-  argMax(region, version) AS region_, argMax(attributes, version) AS attributes_, argMax(deleted, version) AS deleted_,
-  max(recorded_at) AS updated_
-FROM entities`;
+function placeholders(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
+
+function isConflict(error: unknown): boolean {
+  return error instanceof DomainError && error.code === 'STATE_CONFLICT';
+}
 
 /**
  * Entities and edges, one row per version: an update or delete appends, the
  * highest version wins, a tombstone (`deleted` = 1) hides. Rolling back an
  * action appends the state before it, so history shows both. An entity is
  * (tenant, id): two tenants may use the same id, and neither sees the other's.
- * Versions grow by one per write; writers of one entity hold its lock
- * (`KeyedMutex`, `entityKey`) across read, version check and write.
+ * Versions grow by one per write, and the state store's unique key on
+ * (tenant, entity, version) lets one writer take each: a write racing another
+ * for the same version is refused as stale, whichever process made it. Writers
+ * in this process also hold the entity's lock (`KeyedMutex`, `entityKey`)
+ * across read, version check and write, so they queue instead of failing.
  */
 export class EntityStore {
   private readonly cache = new EntityCache();
 
   constructor(
-    private readonly warehouse: Warehouse,
+    private readonly state: StateStore,
     private readonly defaultRegion: string,
   ) {}
 
@@ -55,7 +59,13 @@ export class EntityStore {
     const given = inputs.filter((input) => input.id).map((input) => input.id!);
     const taken = await this.existingIds(tenant, given);
     if (taken.length > 0) throw new DomainError('ENTITY_EXISTS', `Taken: ${taken.slice(0, 5).join(', ')}${taken.length > 5 ? ` and ${taken.length - 5} more` : ''}.`);
-    await this.writeVersions(entities, by, now);
+    try {
+      await this.writeVersions(entities, by, now);
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      const raced = await this.existingIds(tenant, ids);
+      throw new DomainError('ENTITY_EXISTS', `Taken meanwhile: ${raced.slice(0, 5).join(', ')}.`);
+    }
     return entities;
   }
 
@@ -63,7 +73,7 @@ export class EntityStore {
   async get(tenant: string, id: string): Promise<Entity | undefined> {
     const cached = this.cache.get(tenant, id);
     if (cached !== undefined) return cached ?? undefined;
-    const [row] = await this.warehouse.query(`${LATEST_ENTITY} WHERE tenant_id = ? AND entity_id = ? ${BY_IDENTITY}`, [tenant, id]);
+    const [row] = await this.state.query(latestEntities(' AND entity_id = ?'), [tenant, id]);
     const entity = row && Number(row.deleted_) === 0 ? toEntity(row) : undefined;
     // An id never written is not cached: it may be created any moment.
     if (row) this.cache.set(tenant, id, entity ?? null);
@@ -72,17 +82,17 @@ export class EntityStore {
 
   async list(tenant: string, filter: { type?: EntityType; after?: string; limit: number }): Promise<Entity[]> {
     const params: SqlValue[] = [tenant];
-    let where = 'WHERE tenant_id = ?';
+    let where = '';
     if (filter.after) {
       where += ' AND entity_id > ?';
       params.push(filter.after);
     }
-    let having = 'HAVING argMax(deleted, version) = 0';
+    let live = 'deleted_ = 0';
     if (filter.type) {
-      having += ' AND argMax(entity_type, version) = ?';
+      live += ' AND type_ = ?';
       params.push(filter.type);
     }
-    const rows = await this.warehouse.query(`${LATEST_ENTITY} ${where} ${BY_IDENTITY} ${having} ORDER BY id_ LIMIT ${filter.limit}`, params);
+    const rows = await this.state.query(`SELECT * FROM (${latestEntities(where)}) latest WHERE ${live} ORDER BY id_ LIMIT ${Math.trunc(filter.limit)}`, params);
     return rows.map(toEntity);
   }
 
@@ -96,10 +106,7 @@ export class EntityStore {
       else if (cached) found.push(cached);
     }
     if (missing.length === 0) return found;
-    const rows = await this.warehouse.query(
-      `${LATEST_ENTITY} WHERE tenant_id = ? AND entity_id IN (${missing.map(() => '?').join(', ')}) ${BY_IDENTITY} HAVING argMax(deleted, version) = 0`,
-      [tenant, ...missing],
-    );
+    const rows = await this.state.query(`SELECT * FROM (${latestEntities(` AND entity_id IN (${placeholders(missing)})`)}) latest WHERE deleted_ = 0`, [tenant, ...missing]);
     return [...found, ...rows.map(toEntity)];
   }
 
@@ -108,7 +115,7 @@ export class EntityStore {
     await this.expectLatest(current);
     const now = new Date();
     const entity = { ...next, tenant: current.tenant, id: current.id, version: current.version + 1, updated_at: now.toISOString() };
-    await this.writeVersions([entity], by, now);
+    await this.writeNext(current, [entity], by, now);
     return entity;
   }
 
@@ -116,7 +123,7 @@ export class EntityStore {
   async delete(current: Entity, by: string): Promise<number> {
     await this.expectLatest(current);
     const version = current.version + 1;
-    await this.writeVersions([{ ...current, version }], by, new Date(), 1);
+    await this.writeNext(current, [{ ...current, version }], by, new Date(), 1);
     return version;
   }
 
@@ -133,10 +140,22 @@ export class EntityStore {
     else await this.writeVersions(after.map((e) => ({ ...e, version: next(e) })), by, now, 1);
   }
 
+  /** Writes the version after `current`; another writer having taken it first is a stale write. */
+  private async writeNext(current: Entity, next: readonly Entity[], by: string, at: Date, deleted = 0): Promise<void> {
+    try {
+      await this.writeVersions(next, by, at, deleted);
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      this.cache.forget(current.tenant, current.id);
+      const latest = await this.get(current.tenant, current.id);
+      throw latest ? versionConflict(latest) : new DomainError('ENTITY_NOT_FOUND', `No entity ${current.id}.`);
+    }
+  }
+
   /** The stored version of each id, tombstones included. */
   private async highestVersions(tenant: string, ids: readonly string[]): Promise<Map<string, number>> {
-    const rows = await this.warehouse.query(
-      `SELECT entity_id AS id_, max(version) AS version_ FROM entities WHERE tenant_id = ? AND entity_id IN (${ids.map(() => '?').join(', ')}) GROUP BY entity_id`,
+    const rows = await this.state.query(
+      `SELECT entity_id AS id_, max(version) AS version_ FROM entities WHERE tenant_id = ? AND entity_id IN (${placeholders(ids)}) GROUP BY entity_id`,
       [tenant, ...ids],
     );
     return new Map(rows.map((row) => [String(row.id_), Number(row.version_)]));
@@ -165,11 +184,10 @@ export class EntityStore {
   /** Live edges touching any of `ids` (both ends must be live entities). */
   async edgesAround(tenant: string, ids: readonly string[]): Promise<Edge[]> {
     if (ids.length === 0) return [];
-    const list = ids.map(() => '?').join(', ');
-    const rows = await this.warehouse.query(
-      `SELECT edge_id AS id_, argMax(edge_type, version) AS type_, argMax(src_id, version) AS src_, argMax(dst_id, version) AS dst_,
-         argMax(attributes, version) AS attributes_, argMax(deleted, version) AS deleted_
-       FROM entity_edges WHERE tenant_id = ? AND (src_id IN (${list}) OR dst_id IN (${list})) GROUP BY edge_id ORDER BY id_`,
+    const list = placeholders(ids);
+    const rows = await this.state.query(
+      `SELECT DISTINCT ON (edge_id) edge_id AS id_, edge_type AS type_, src_id AS src_, dst_id AS dst_, attributes AS attributes_, deleted AS deleted_
+       FROM entity_edges WHERE tenant_id = ? AND (src_id IN (${list}) OR dst_id IN (${list})) ORDER BY edge_id, version DESC`,
       [tenant, ...ids, ...ids],
     );
     return rows
@@ -186,18 +204,17 @@ export class EntityStore {
 
   private async existingIds(tenant: string, ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    const rows = await this.warehouse.query(`SELECT DISTINCT entity_id FROM entities WHERE tenant_id = ? AND entity_id IN (${ids.map(() => '?').join(', ')})`, [tenant, ...ids]);
+    const rows = await this.state.query(`SELECT DISTINCT entity_id FROM entities WHERE tenant_id = ? AND entity_id IN (${placeholders(ids)})`, [tenant, ...ids]);
     return rows.map((row) => String(row.entity_id));
   }
 
   private async writeVersions(entities: readonly Entity[], by: string, at: Date, deleted = 0): Promise<void> {
-    // Forgotten first: if the write fails, the next read asks the warehouse.
+    // Forgotten first: if the write fails, the next read asks the store.
     for (const e of entities) this.cache.forget(e.tenant, e.id);
-    await this.warehouse.insert(
-      'entities',
-      ENTITY_COLUMNS,
-      entities.map((e) => [e.tenant, e.id, e.version, e.type, e.name, e.data_class, e.region, JSON.stringify(e.attributes), deleted, by, at]),
-    );
+    await this.state.transaction((tx) => tx.insert('entities', entities.map((e) => ({
+      tenant_id: e.tenant, entity_id: e.id, version: e.version, entity_type: e.type, name: e.name, data_class: e.data_class, region: e.region,
+      attributes: JSON.stringify(e.attributes), deleted, recorded_by: by, recorded_at: at,
+    }))));
     for (const e of entities) this.cache.set(e.tenant, e.id, deleted ? null : { ...e, updated_at: at.toISOString() });
   }
 
@@ -205,11 +222,10 @@ export class EntityStore {
     const at = new Date();
     // A tombstone outranks the edge it removes: versions are the write time in microseconds.
     const version = at.getTime() * 1000 + deleted;
-    await this.warehouse.insert(
-      'entity_edges',
-      EDGE_COLUMNS,
-      edges.map((e) => [e.tenant, e.id, version, e.type, e.from, e.to, JSON.stringify(e.attributes), deleted, by, at]),
-    );
+    await this.state.transaction((tx) => tx.insert('entity_edges', edges.map((e) => ({
+      tenant_id: e.tenant, edge_id: e.id, version, edge_type: e.type, src_id: e.from, dst_id: e.to, attributes: JSON.stringify(e.attributes),
+      deleted, recorded_by: by, recorded_at: at,
+    }))));
   }
 }
 

@@ -137,7 +137,7 @@ class LocalPlatformClient implements PlatformClient {
 
   generateInvoices(period: string): Promise<InvoiceRun> {
     return this.privileged('generate_invoices', { id: 'invoices', kind: 'Invoices' }, { period }, 'invoices generate', () =>
-      generateInvoices(this.warehouse, TENANT_ZERO, period, this.config.invoiceWebhook),
+      generateInvoices(this.warehouse, this.platform.state, TENANT_ZERO, period, this.config.invoiceWebhook),
     );
   }
 

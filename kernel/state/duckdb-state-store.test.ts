@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { engineHarness, engineUnavailable, useWarehouse } from '../../test/support/engines.ts';
+import { DuckDBStateStore } from './duckdb-state-store.ts';
+import { openStateStore } from './open-state-store.ts';
+import { ensureStateSchema } from './state-schema.ts';
+import { stateStoreContract } from './state-store-contract.ts';
+
+stateStoreContract('DuckDB, a file of its own', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'companyos-state-'));
+  const store = await DuckDBStateStore.open(join(dir, 'state.duckdb'));
+  await ensureStateSchema(store);
+  return { store, dispose: async () => { await store.close(); await rm(dir, { recursive: true, force: true }); } };
+});
+
+stateStoreContract('DuckDB, sharing the warehouse database', async () => {
+  const harness = await engineHarness('duckdb');
+  const warehouse = await harness.open();
+  const store = await openStateStore(warehouse);
+  return { store, dispose: async () => { await store.close(); await warehouse.close(); await harness.cleanup(); } };
+});
+
+describe('the DuckDB state store in the warehouse database', () => {
+  const db = useWarehouse('duckdb');
+
+  it('adds the unique keys the warehouse migrations did not give the tables, and shares rows with warehouse reads', async () => {
+    const row = ['acme', 'r-1', 'e-1', 'delete', 'ana', new Date(), 'd-1'];
+    // Before the state store, a duplicate went in unnoticed.
+    await db.warehouse.insert('approval_requests', ['tenant_id', 'request_id', 'entity_id', 'action', 'requested_by', 'requested_at', 'decision_id'], [row]);
+    const state = await openStateStore(db.warehouse);
+    try {
+      const again = state.transaction((tx) => tx.insert('approval_requests', [{
+        tenant_id: 'acme', request_id: 'r-1', entity_id: 'e-1', action: 'delete', requested_by: 'bo', requested_at: new Date(), decision_id: 'd-2',
+      }]));
+      await expect(again).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
+      await state.transaction((tx) => tx.insert('approval_requests', [{
+        tenant_id: 'acme', request_id: 'r-2', entity_id: 'e-1', action: 'delete', requested_by: 'bo', requested_at: new Date(), decision_id: 'd-2',
+      }]));
+      expect(await db.warehouse.query('SELECT request_id FROM approval_requests ORDER BY request_id')).toEqual([{ request_id: 'r-1' }, { request_id: 'r-2' }]);
+    } finally {
+      await state.close();
+    }
+  });
+});
+
+describe('the DuckDB state store on its own file', () => {
+  it('keeps every transaction it acknowledged when its process is SIGKILLed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-state-kill-'));
+    try {
+      const path = join(dir, 'state.duckdb');
+      const ids = Array.from({ length: 20 }, (_, i) => `r-${i}`);
+      const child = spawn(process.execPath, ['--import', 'tsx', 'kernel/state/testdata/commit-then-hang.ts', path, ...ids], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const acknowledged: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          acknowledged.push(...chunk.toString().split('\n').filter(Boolean));
+          if (acknowledged.length === ids.length) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`the writer exited (${code}) after ${acknowledged.length} commits`)));
+      });
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      const reopened = await DuckDBStateStore.open(path);
+      try {
+        const rows = await reopened.query<{ request_id: string }>('SELECT request_id FROM approval_requests');
+        expect(rows.map((r) => r.request_id).sort()).toEqual([...ids].sort());
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the state store beside a ClickHouse warehouse', () => {
+  it.skipIf(engineUnavailable('clickhouse') !== null)('copies the operational rows the warehouse held before, once, into state.duckdb', async () => {
+    const harness = await engineHarness('clickhouse');
+    const warehouse = await harness.open();
+    try {
+      const columns = ['tenant_id', 'request_id', 'entity_id', 'action', 'requested_by', 'requested_at', 'decision_id'];
+      const at = new Date('2026-11-01T00:00:00.000Z');
+      // A retried write left one request twice: it is one row of state.
+      await warehouse.insert('approval_requests', columns, [['acme', 'r-1', 'e-1', 'delete', 'ana', at, 'd-1'], ['acme', 'r-1', 'e-1', 'delete', 'ana', at, 'd-1'], ['globex', 'r-9', 'e-9', 'delete', 'bo', at, 'd-9']]);
+      const first = await openStateStore(warehouse, { dataDir: harness.dataDir });
+      expect(first.location).toBe(join(harness.dataDir, 'state.duckdb'));
+      expect(await first.query('SELECT tenant_id, request_id FROM approval_requests ORDER BY tenant_id')).toEqual([
+        { tenant_id: 'acme', request_id: 'r-1' }, { tenant_id: 'globex', request_id: 'r-9' },
+      ]);
+      await first.close();
+      await warehouse.insert('approval_requests', columns, [['acme', 'r-2', 'e-1', 'delete', 'ana', at, 'd-2']]);
+      const second = await openStateStore(warehouse, { dataDir: harness.dataDir });
+      // The store already holds state: the warehouse's rows are not copied again.
+      expect(await second.query('SELECT count(*) AS n FROM approval_requests')).toEqual([{ n: 2 }]);
+      await second.close();
+    } finally {
+      await warehouse.close();
+      await harness.cleanup();
+    }
+  });
+});

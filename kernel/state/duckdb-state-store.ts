@@ -1,0 +1,183 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DomainError } from '../errors/index.ts';
+import {
+  DuckDBWarehouse, WarehouseError, WarehouseLockedError, assertIdentifier, fromDuckDBValue, tableNamed, toDuckDBParam,
+  type Row, type SqlValue,
+} from '../warehouse/index.ts';
+import type { StateRow, StateStore, StateTransaction } from './state-store.ts';
+
+/** Idle connections kept for the next transaction or read. */
+const POOL_SIZE = 4;
+/** Rows per INSERT statement: DuckDB binds at most 65,535 parameters. */
+const PARAMS_PER_STATEMENT = 30_000;
+/** How DuckDB reports a unique key taken or a row another transaction changed first. */
+const CONFLICT = /Constraint Error|constraint violation|Conflict on|write-write conflict/i;
+
+/**
+ * The embedded `StateStore`: DuckDB, in the warehouse's own database file when the
+ * warehouse is DuckDB (one file, one owner, one backup), or in a file of its own
+ * beside a ClickHouse warehouse. Each transaction runs on a connection of its own,
+ * so transactions on different rows proceed together and DuckDB's optimistic
+ * concurrency turns a race on one key into a conflict at commit.
+ */
+export class DuckDBStateStore implements StateStore {
+  readonly engine = 'duckdb';
+  private readonly idle: DuckDBConnection[] = [];
+  private readonly open = new Set<DuckDBConnection>();
+  private closed = false;
+
+  private constructor(
+    readonly location: string,
+    private readonly newConnection: () => Promise<DuckDBConnection>,
+    private readonly instance?: DuckDBInstance,
+  ) {}
+
+  /** State in a DuckDB file of its own (`:memory:` for a throwaway one). */
+  static async open(path: string): Promise<DuckDBStateStore> {
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path);
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/lock/i.test(message)) throw new WarehouseLockedError(path, Number(/PID (\d+)/.exec(message)?.[1]) || undefined, { cause: error });
+      throw new WarehouseError(`cannot open the state store at ${path}: ${message}`, { cause: error });
+    }
+    return new DuckDBStateStore(path, () => instance.connect(), instance);
+  }
+
+  /** State in the DuckDB warehouse's database, on connections of its own. */
+  static sharing(warehouse: DuckDBWarehouse): DuckDBStateStore {
+    return new DuckDBStateStore(warehouse.location, () => warehouse.connect());
+  }
+
+  async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    const connection = await this.acquire();
+    try {
+      return await read<T>(connection, sql, params);
+    } finally {
+      this.release(connection);
+    }
+  }
+
+  async transaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T> {
+    const connection = await this.acquire();
+    try {
+      await connection.run('BEGIN TRANSACTION');
+      try {
+        const result = await work(new DuckDBStateTransaction(connection));
+        await run(connection, 'COMMIT');
+        return result;
+      } catch (error) {
+        // A failed COMMIT has already ended the transaction.
+        await connection.run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      this.release(connection);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const connection of this.open) connection.closeSync();
+    this.open.clear();
+    this.idle.length = 0;
+    this.instance?.closeSync();
+  }
+
+  private async acquire(): Promise<DuckDBConnection> {
+    if (this.closed) throw new WarehouseError(`the state store (${this.location}) is closed`);
+    const connection = this.idle.pop() ?? (await this.newConnection());
+    this.open.add(connection);
+    return connection;
+  }
+
+  private release(connection: DuckDBConnection): void {
+    if (this.closed) return;
+    if (this.idle.length < POOL_SIZE) {
+      this.idle.push(connection);
+      return;
+    }
+    this.open.delete(connection);
+    connection.closeSync();
+  }
+}
+
+class DuckDBStateTransaction implements StateTransaction {
+  constructor(private readonly connection: DuckDBConnection) {}
+
+  query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return read<T>(this.connection, sql, params);
+  }
+
+  async insert(table: string, rows: readonly StateRow[]): Promise<void> {
+    for (const statement of insertStatements(table, rows, '')) await run(this.connection, statement.sql, statement.params);
+  }
+
+  async insertNew(table: string, rows: readonly StateRow[]): Promise<number> {
+    let inserted = 0;
+    for (const statement of insertStatements(table, rows, ' ON CONFLICT DO NOTHING RETURNING 1')) {
+      inserted += (await read(this.connection, statement.sql, statement.params)).length;
+    }
+    return inserted;
+  }
+
+  async compareAndSet(table: string, where: StateRow, expected: StateRow, changes: StateRow): Promise<boolean> {
+    stateTable(table);
+    const set = Object.keys(changes).map((column) => `${assertIdentifier(column)} = ?`);
+    const conditions = [...Object.keys(where), ...Object.keys(expected)].map((column) => `${assertIdentifier(column)} = ?`);
+    const params = [...Object.values(changes), ...Object.values(where), ...Object.values(expected)];
+    const rows = await read(this.connection, `UPDATE ${table} SET ${set.join(', ')} WHERE ${conditions.join(' AND ')} RETURNING 1`, params);
+    return rows.length > 0;
+  }
+}
+
+function stateTable(name: string): void {
+  if (!tableNamed(name).state) throw new WarehouseError(`${name} is not operational state: write it to the warehouse`);
+}
+
+function* insertStatements(table: string, rows: readonly StateRow[], suffix: string): Generator<{ sql: string; params: SqlValue[] }> {
+  stateTable(table);
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]!).map(assertIdentifier);
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const perStatement = Math.max(1, Math.floor(PARAMS_PER_STATEMENT / columns.length));
+  for (let at = 0; at < rows.length; at += perStatement) {
+    const slice = rows.slice(at, at + perStatement);
+    yield {
+      sql: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${slice.map(() => tuple).join(', ')}${suffix}`,
+      params: slice.flatMap((row) => columns.map((column) => row[column] ?? null)),
+    };
+  }
+}
+
+async function run(connection: DuckDBConnection, sql: string, params: readonly SqlValue[] = []): Promise<void> {
+  try {
+    await connection.run(sql, params.length ? params.map(toDuckDBParam) : undefined);
+  } catch (error) {
+    throw translate(error, sql);
+  }
+}
+
+async function read<T extends Row>(connection: DuckDBConnection, sql: string, params: readonly SqlValue[]): Promise<T[]> {
+  try {
+    const reader = await connection.runAndReadAll(sql, params.length ? params.map(toDuckDBParam) : undefined);
+    const names = reader.columnNames();
+    return reader.getRows().map((values) => {
+      const row: Row = {};
+      for (let i = 0; i < names.length; i++) row[names[i]!] = fromDuckDBValue(values[i]!);
+      return row as T;
+    });
+  } catch (error) {
+    throw translate(error, sql);
+  }
+}
+
+/** A race lost is a conflict the caller may retry; anything else is the engine failing. */
+function translate(error: unknown, sql: string): Error {
+  if (error instanceof DomainError || error instanceof WarehouseError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (CONFLICT.test(message)) return new DomainError('STATE_CONFLICT', message.split('\n')[0]);
+  return new WarehouseError(`the DuckDB state store failed (${sql.slice(0, 200)}): ${message}`, { cause: error });
+}

@@ -1,0 +1,38 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DuckDBWarehouse, type Warehouse } from '../warehouse/index.ts';
+import { DuckDBStateStore } from './duckdb-state-store.ts';
+import { importFromWarehouse } from './import-from-warehouse.ts';
+import { ensureStateSchema } from './state-schema.ts';
+import type { StateStore } from './state-store.ts';
+
+export interface StateStoreOptions {
+  /** Folder for the state's own file when the warehouse is not DuckDB; in memory without one. */
+  dataDir?: string;
+}
+
+/**
+ * The embedded state store for `warehouse`: in the same database when the warehouse is
+ * DuckDB, otherwise `state.duckdb` in the data folder (what was in the warehouse is
+ * copied over the first time). Ready to use: its tables and unique keys exist.
+ */
+export async function openStateStore(warehouse: Warehouse, options: StateStoreOptions = {}): Promise<StateStore> {
+  if (warehouse instanceof DuckDBWarehouse) {
+    const store = DuckDBStateStore.sharing(warehouse);
+    await ensureStateSchema(store).catch(async (error: unknown) => {
+      await store.close();
+      throw error;
+    });
+    return store;
+  }
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+  const store = await DuckDBStateStore.open(options.dataDir ? join(options.dataDir, 'state.duckdb') : ':memory:');
+  try {
+    await ensureStateSchema(store);
+    await importFromWarehouse(store, warehouse);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}

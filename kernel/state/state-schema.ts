@@ -1,0 +1,33 @@
+import { createTableSql, STATE_TABLES, WarehouseError, type TableDefinition } from '../warehouse/index.ts';
+import type { StateStore } from './state-store.ts';
+
+/** The unique index enforcing one of a table's unique keys. */
+export function uniqueIndexName(table: TableDefinition, position: number): string {
+  return `${table.name}_unique_${position + 1}`;
+}
+
+/**
+ * Creates the registry's state tables and their unique indexes where missing, in one
+ * transaction, and refuses to go on when a table's columns differ from its declaration
+ * (a state table changes by a migration, never silently). In a DuckDB warehouse the
+ * tables already exist (the warehouse's migrations 0004 and 0005 made them): this adds
+ * the unique keys those tables did not have.
+ */
+export async function ensureStateSchema(store: StateStore): Promise<void> {
+  await store.transaction(async (tx) => {
+    for (const table of STATE_TABLES) {
+      await tx.query(createTableSql(table, 'duckdb').replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS '));
+      const actual = await tx.query<{ name: string }>(
+        "SELECT column_name AS name FROM information_schema.columns WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",
+        [table.name],
+      );
+      const expected = table.columns.map((column) => column.name);
+      if (actual.map((row) => row.name).join() !== expected.join()) {
+        throw new WarehouseError(`the state table ${table.name} has columns (${actual.map((row) => row.name).join(', ')}), not the declared (${expected.join(', ')}): it needs a migration`);
+      }
+      for (const [position, key] of table.state!.unique.entries()) {
+        await tx.query(`CREATE UNIQUE INDEX IF NOT EXISTS ${uniqueIndexName(table, position)} ON ${table.name} (${key.join(', ')})`);
+      }
+    }
+  });
+}

@@ -1,0 +1,124 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DomainError } from '../errors/index.ts';
+import type { StateStore } from './state-store.ts';
+
+/** A store under test and how to put it away. */
+export interface OpenedStateStore {
+  store: StateStore;
+  dispose(): Promise<void>;
+}
+
+const request = (id: string, tenant = 'acme') => ({
+  tenant_id: tenant, request_id: id, entity_id: 'e-1', action: 'delete', requested_by: 'ana', requested_at: new Date('2026-11-30T10:00:00.000Z'), decision_id: `d-${id}`,
+});
+
+async function conflictOf(work: Promise<unknown>): Promise<string> {
+  const error = await work.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(DomainError);
+  return (error as DomainError).code;
+}
+
+/**
+ * What every `StateStore` adapter must do, one suite for all of them (the embedded
+ * DuckDB adapter now, PostgreSQL with the scale-out profile): `open` gives a fresh,
+ * schema-ready store per test.
+ */
+export function stateStoreContract(name: string, open: () => Promise<OpenedStateStore>): void {
+  describe(`the state store contract: ${name}`, () => {
+    let opened: OpenedStateStore;
+    let store: StateStore;
+    beforeEach(async () => {
+      opened = await open();
+      store = opened.store;
+    });
+    afterEach(() => opened.dispose());
+
+    it('commits every write of a transaction together, and keeps none when it throws', async () => {
+      await store.transaction((tx) => tx.insert('approval_requests', [request('r-1'), request('r-2')]));
+      const failed = store.transaction(async (tx) => {
+        await tx.insert('approval_requests', [request('r-3')]);
+        throw new Error('the caller changed its mind');
+      });
+      await expect(failed).rejects.toThrow('changed its mind');
+      const rows = await store.query<{ request_id: string }>('SELECT request_id FROM approval_requests ORDER BY request_id');
+      expect(rows.map((r) => r.request_id)).toEqual(['r-1', 'r-2']);
+    });
+
+    it('refuses a taken unique key with STATE_CONFLICT and rolls back the whole transaction', async () => {
+      await store.transaction((tx) => tx.insert('approval_requests', [request('r-1')]));
+      const code = await conflictOf(store.transaction(async (tx) => {
+        await tx.insert('approval_requests', [request('r-2')]);
+        await tx.insert('approval_requests', [request('r-1')]);
+      }));
+      expect(code).toBe('STATE_CONFLICT');
+      expect(await store.query('SELECT request_id FROM approval_requests ORDER BY request_id')).toEqual([{ request_id: 'r-1' }]);
+      // The same id in another tenant is another key.
+      await store.transaction((tx) => tx.insert('approval_requests', [request('r-1', 'globex')]));
+    });
+
+    it('inserts only the new rows of an idempotent write, and says how many', async () => {
+      await store.transaction((tx) => tx.insert('approval_requests', [request('r-1')]));
+      const inserted = await store.transaction((tx) => tx.insertNew('approval_requests', [request('r-1'), request('r-2'), request('r-3')]));
+      expect(inserted).toBe(2);
+      expect(await store.transaction((tx) => tx.insertNew('approval_requests', [request('r-2')]))).toBe(0);
+      const [count] = await store.query<{ n: number }>('SELECT count(*) AS n FROM approval_requests');
+      expect(Number(count!.n)).toBe(3);
+    });
+
+    it('compares and sets: changes the row while it holds the expected values, and nothing once it does not', async () => {
+      await store.transaction((tx) => tx.insert('approval_requests', [request('r-1')]));
+      const where = { tenant_id: 'acme', request_id: 'r-1' };
+      expect(await store.transaction((tx) => tx.compareAndSet('approval_requests', where, { requested_by: 'ana' }, { requested_by: 'bo' }))).toBe(true);
+      expect(await store.transaction((tx) => tx.compareAndSet('approval_requests', where, { requested_by: 'ana' }, { requested_by: 'cy' }))).toBe(false);
+      expect(await store.transaction((tx) => tx.compareAndSet('approval_requests', { tenant_id: 'globex', request_id: 'r-1' }, { requested_by: 'bo' }, { requested_by: 'cy' }))).toBe(false);
+      expect(await store.query('SELECT requested_by FROM approval_requests')).toEqual([{ requested_by: 'bo' }]);
+    });
+
+    it('lets exactly one of many racing writers take a key', async () => {
+      const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => store.transaction(async (tx) => {
+        const [head] = await tx.query<{ n: number }>("SELECT count(*) AS n FROM ledger_entries WHERE tenant_id = 'acme'");
+        await tx.insert('ledger_entries', [{
+          tenant_id: 'acme', log_index: Number(head!.n), receipt_id: `r-${i}`, entry: '{}', leaf_hash: '00', disclosures: '[]', key_id: 'k', appended_at: new Date(),
+        }]);
+      })));
+      const won = outcomes.filter((o) => o.status === 'fulfilled').length;
+      const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(won).toBeGreaterThanOrEqual(1);
+      for (const failure of lost) expect((failure.reason as DomainError).code).toBe('STATE_CONFLICT');
+      const rows = await store.query<{ log_index: number }>("SELECT log_index FROM ledger_entries WHERE tenant_id = 'acme' ORDER BY log_index");
+      // However the race fell, no index was written twice and none was skipped.
+      expect(rows.map((r) => r.log_index)).toEqual(Array.from({ length: won }, (_, i) => i));
+    });
+
+    it('lets exactly one of many racing compare-and-sets win', async () => {
+      await store.transaction((tx) => tx.insert('approval_requests', [request('r-1')]));
+      const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.transaction((tx) =>
+        tx.compareAndSet('approval_requests', { tenant_id: 'acme', request_id: 'r-1' }, { requested_by: 'ana' }, { requested_by: `writer-${i}` }))));
+      const won = outcomes.filter((o) => o.status === 'fulfilled' && o.value === true).length;
+      expect(won).toBe(1);
+      for (const o of outcomes) if (o.status === 'rejected') expect((o.reason as DomainError).code).toBe('STATE_CONFLICT');
+    });
+
+    it('keeps values exact: timestamps to the millisecond, decimals digit for digit, NULLs, large integers', async () => {
+      const at = new Date('2026-11-30T23:59:59.123Z');
+      await store.transaction((tx) => tx.insert('invoices', [{
+        tenant_id: 'acme', invoice_id: 'inv-1', customer_tenant: 'globex', period_start: at, currency: 'EUR', total: '1234567890123456789012345678.0123456789',
+        sha256: 'ab', artifact_json: '{}', artifact_csv: '', revision: 9_007_199_254_740_991, generated_at: at,
+      }]));
+      await store.transaction((tx) => tx.insert('evidence', [{
+        tenant_id: 'acme', evidence_id: 'ev-1', bundle_id: 'b-1', receipt_id: null, kind: 'file', name: 'x', sha256: 'ab', size_bytes: null, content: null,
+        attach_receipt_id: 'r', attached_by: 'ana', attached_at: at, status: 'attached',
+      }]));
+      const [invoice] = await store.query('SELECT total, period_start, revision FROM invoices');
+      expect(invoice).toEqual({ total: '1234567890123456789012345678.0123456789', period_start: at, revision: 9_007_199_254_740_991 });
+      const [evidence] = await store.query('SELECT receipt_id, size_bytes FROM evidence');
+      expect(evidence).toEqual({ receipt_id: null, size_bytes: null });
+    });
+
+    it('writes only operational tables, and refuses use after close', async () => {
+      await expect(store.transaction((tx) => tx.insert('events', [{ tenant_id: 'acme' }]))).rejects.toThrow('not operational state');
+      await store.close();
+      await expect(store.query('SELECT 1 AS one')).rejects.toThrow('closed');
+    });
+  });
+}

@@ -1,0 +1,44 @@
+import type { Row, SqlValue } from '../warehouse/index.ts';
+
+/** A row to write: column name → value. */
+export type StateRow = Readonly<Record<string, SqlValue>>;
+
+export type StateEngineName = 'duckdb' | 'postgresql';
+
+/**
+ * Reads of committed state. SQL is the subset DuckDB and PostgreSQL share
+ * (`?` placeholders, `DISTINCT ON`, `RETURNING`, `ON CONFLICT`), so each adapter
+ * runs the stores' statements as they are.
+ */
+export interface StateReader {
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+}
+
+/** What a transaction may do besides reading: every write in it lands, or none does. */
+export interface StateTransaction extends StateReader {
+  /** Inserts rows into a state table; a row whose unique key is taken fails the transaction with `STATE_CONFLICT`. */
+  insert(table: string, rows: readonly StateRow[]): Promise<void>;
+  /** Inserts the rows whose unique keys are free and skips the others (an idempotent write): how many went in. */
+  insertNew(table: string, rows: readonly StateRow[]): Promise<number>;
+  /**
+   * Sets `changes` on the rows `where` selects, only while they still hold `expected`:
+   * false, changing nothing, when another writer got there first (or no row matches).
+   */
+  compareAndSet(table: string, where: StateRow, expected: StateRow, changes: StateRow): Promise<boolean>;
+}
+
+/**
+ * Operational state: entities, approvals, ledger sequencing, evidence, invoices —
+ * what needs transactions, unique keys and compare-and-set, which the analytical
+ * warehouse (ClickHouse) lacks. Its tables are the registry's `STATE_TABLES`, and
+ * their unique keys hold under every writer: two writers racing for one key get
+ * one success and one `STATE_CONFLICT` (a `DomainError`), never two rows.
+ */
+export interface StateStore extends StateReader {
+  readonly engine: StateEngineName;
+  /** Where the state lives, for messages and the readiness report. */
+  readonly location: string;
+  /** Runs `work` as one transaction: committed when it returns, rolled back when it throws (a conflict included). */
+  transaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
