@@ -53,7 +53,7 @@ export default tseslint.config(
       }],
     },
   },
-  // Above the platform, tenant data is read through a TenantScope: SQL on the warehouse itself is refused.
+  // Above the platform, tenant data is read through a TenantScope: SQL on the warehouse or the state store itself is refused.
   {
     files: ['packs/**/*.ts', 'surfaces/**/*.ts'],
     ignores: ['surfaces/compose/**', '**/*.test.ts', ...RAW_WAREHOUSE_READERS],
@@ -64,7 +64,7 @@ export default tseslint.config(
           message: 'Services are composed once, by createPlatform (surfaces/compose); take them from the Platform.',
         },
         {
-          selector: "CallExpression[callee.property.name=/^(query|execute)$/][callee.object.name='warehouse'], CallExpression[callee.property.name=/^(query|execute)$/][callee.object.property.name='warehouse']",
+          selector: "CallExpression[callee.property.name=/^(query|execute)$/][callee.object.name=/^(warehouse|state)$/], CallExpression[callee.property.name=/^(query|execute)$/][callee.object.property.name=/^(warehouse|state)$/]",
           message: 'Read tenant data through a TenantScope (platform.scope(tenant)): it adds the tenant predicate itself.',
         },
       ],

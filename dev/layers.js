@@ -54,12 +54,12 @@ export const COMPOSED_SERVICES = ['PolicyGate', 'DecisionLog', 'LedgerStore', 'E
 
 /**
  * Above the platform, tenant data is read through a TenantScope (platform/tenancy), never by SQL on
- * the warehouse itself. The files that still run SQL on it, and why; a file moved to the scope comes
+ * the warehouse or the state store itself. The files that still run SQL on it, and why; a file moved to the scope comes
  * off the list, and nothing new goes on it.
  */
 export const RAW_WAREHOUSE_READERS = [
   { file: 'packs/finops/queries/economics.ts', why: 'COGS and margins render the models\' SQL over the charges with hand-written tenant predicates' },
-  { file: 'packs/finops/invoices/invoices.ts', why: 'an invoice is visible to its issuer and to the customer the operator billed: two tenant columns, hand-written' },
+  { file: 'packs/finops/invoices/invoices.ts', why: 'an invoice (in the state store) is visible to its issuer and to the customer the operator billed: two tenant columns, hand-written' },
   { file: 'surfaces/reports/render-page.ts', why: 'page SQL is scoped by its ${tenant} placeholders, checked by the renderer' },
   { file: 'surfaces/http/readiness.ts', why: 'reads no tenant\'s data: the schema version and the readiness probe' },
   { file: 'surfaces/cli/commands/start.ts', why: 'reads no tenant\'s data: whether the warehouse is empty, before seeding' },

@@ -848,7 +848,7 @@ export interface components {
              * @description A stable code from the error catalogue (`companyos errors`).
              * @enum {string}
              */
-            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
+            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "STATE_CONFLICT" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
             /** @description What went wrong, for people. */
             message: string;
             /** @description On POLICY_DENIED: the decision in `GET /v1/policy/decisions`. */
@@ -1061,7 +1061,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1277,7 +1277,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2744,7 +2744,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3046,7 +3046,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3134,7 +3134,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3234,7 +3234,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3339,7 +3339,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3440,7 +3440,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3609,7 +3609,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3728,7 +3728,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4342,7 +4342,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4502,7 +4502,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4734,7 +4734,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4910,7 +4910,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5470,7 +5470,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT. */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -1,7 +1,8 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { DomainError } from '../errors/index.ts';
-import {
-  DuckDBWarehouse, WarehouseError, WarehouseLockedError, assertIdentifier, fromDuckDBValue, tableNamed, toDuckDBParam,
+import type {
+  DuckDBWarehouse} from '../warehouse/index.ts';
+import { WarehouseError, WarehouseLockedError, assertIdentifier, fromDuckDBValue, tableNamed, toDuckDBParam,
   type Row, type SqlValue,
 } from '../warehouse/index.ts';
 import type { StateRow, StateStore, StateTransaction } from './state-store.ts';
@@ -179,5 +180,5 @@ function translate(error: unknown, sql: string): Error {
   if (error instanceof DomainError || error instanceof WarehouseError) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (CONFLICT.test(message)) return new DomainError('STATE_CONFLICT', message.split('\n')[0]);
-  return new WarehouseError(`the DuckDB state store failed (${sql.slice(0, 200)}): ${message}`, { cause: error });
+  return new WarehouseError(`DuckDB failed (${sql.slice(0, 200)}): ${message}`, { cause: error });
 }

@@ -1,13 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBWarehouse, type Warehouse } from '../warehouse/index.ts';
+import { DuckDBWarehouse, WarehouseError, type Warehouse } from '../warehouse/index.ts';
 import { DuckDBStateStore } from './duckdb-state-store.ts';
 import { importFromWarehouse } from './import-from-warehouse.ts';
 import { ensureStateSchema } from './state-schema.ts';
 import type { StateStore } from './state-store.ts';
 
 export interface StateStoreOptions {
-  /** Folder for the state's own file when the warehouse is not DuckDB; in memory without one. */
+  /** Folder for the state's own file when the warehouse is not DuckDB (required then); `:memory:` for a throwaway store. */
   dataDir?: string;
 }
 
@@ -25,8 +25,12 @@ export async function openStateStore(warehouse: Warehouse, options: StateStoreOp
     });
     return store;
   }
-  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const store = await DuckDBStateStore.open(options.dataDir ? join(options.dataDir, 'state.duckdb') : ':memory:');
+  if (!options.dataDir) {
+    throw new WarehouseError(`operational state beside the ${warehouse.engine} warehouse needs a data folder for state.duckdb (COMPANYOS_DATA_DIR)`);
+  }
+  const memory = options.dataDir === ':memory:';
+  if (!memory) await mkdir(options.dataDir, { recursive: true });
+  const store = await DuckDBStateStore.open(memory ? ':memory:' : join(options.dataDir, 'state.duckdb'));
   try {
     await ensureStateSchema(store);
     await importFromWarehouse(store, warehouse);

@@ -3,6 +3,7 @@ import { useApi } from '../../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { DomainError } from '../../kernel/errors/index.ts';
 import { errorBody } from './to-domain-error.ts';
+import { takeLedgerOffline } from '../../test/support/faults.ts';
 
 /** What no response body may show: where the server keeps things, its code, its stack. */
 function expectNothingInternal(body: string, dataDir: string): void {
@@ -39,7 +40,7 @@ describe.each(TEST_ENGINES)('error responses on %s', (engine) => {
 
   it('say only the catalogue sentence when the warehouse fails under a request', async () => {
     const token = await server.api.token('acme', 'admin');
-    await db.warehouse.execute('DROP TABLE ledger_entries');
+    await takeLedgerOffline(server.api.app.platform.state);
     const write = await server.api.app.inject({
       method: 'POST', url: '/v1/entities', headers: { authorization: `Bearer ${token}` }, payload: { type: 'Asset', name: 'rack-7' },
     });

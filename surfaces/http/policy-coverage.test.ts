@@ -3,6 +3,7 @@ import type { Role } from '../../platform/identity/auth.ts';
 import type { RouteEntry } from './kit/gate.ts';
 import { readReceipt } from '../../kernel/ledger/index.ts';
 import { useApi } from '../../test/support/api.ts';
+import { takeLedgerOffline } from '../../test/support/faults.ts';
 import { useWarehouse } from '../../test/support/engines.ts';
 import { buildSimulatedFinops } from '../../test/support/finops.ts';
 
@@ -86,10 +87,8 @@ describe('every privileged route is gated and receipted', () => {
 
       const actor = EXAMPLES[`${route.method} ${route.url}`]!.byApprover ? 'abe' : 'ada';
       // With the ledger unwritable the action is rolled back (or, receipted first, never starts).
-      await db.warehouse.execute('ALTER TABLE ledger_entries RENAME TO ledger_entries_off');
-      const unreceipted = await send(route, actor === 'abe' ? approver : admin, ids).finally(() =>
-        db.warehouse.execute('ALTER TABLE ledger_entries_off RENAME TO ledger_entries'),
-      );
+      const bringBack = await takeLedgerOffline(server.api.app.platform.state);
+      const unreceipted = await send(route, actor === 'abe' ? approver : admin, ids).finally(bringBack);
       expect([unreceipted.statusCode, unreceipted.json().code], `${route.method} ${route.url}: ${unreceipted.body}`).toEqual([503, 'RECEIPT_WRITE_FAILED']);
       expect(unreceipted.json().message).toMatch(route.receipt === 'before' ? /Nothing was done\.$/ : /Nothing was changed\.$/);
 

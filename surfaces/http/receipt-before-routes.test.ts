@@ -12,7 +12,7 @@ describe.each(TEST_ENGINES)('Before-receipted routes on %s', (engine) => {
   const db = useWarehouse(engine);
   const builds = new BuildGate();
   const served = useApi(db, { transforms: { modelsDir: 'models', targetDir: 'target/test-receipt-before', operatorTenant: 'summit-internal', gate: builds } });
-  const ledgerSize = async () => Number((await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM ledger_entries'))[0]!.n);
+  const ledgerSize = async () => Number((await served.api.app.platform.state.query<{ n: number }>('SELECT count(*) AS n FROM ledger_entries'))[0]!.n);
 
   it('refuse what they would not do before the receipt', { timeout: 120_000 }, async () => {
     const operator = await served.api.token('summit-internal', 'operator');

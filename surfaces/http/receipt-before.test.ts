@@ -41,7 +41,7 @@ describe.each(TEST_ENGINES)('A before-receipted route on %s', (engine) => {
     const operator = await api.principal('ops', 'acme', 'operator');
     const reader = await api.principal('rita', 'acme', 'reader');
     const send = (token: string, items: string[]) => api.app.inject({ method: 'POST', url: '/test/irreversible', headers: { authorization: `Bearer ${token}` }, payload: { items } });
-    const ledger = async () => Number((await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM ledger_entries'))[0]!.n);
+    const ledger = async () => Number((await api.app.platform.state.query<{ n: number }>('SELECT count(*) AS n FROM ledger_entries'))[0]!.n);
 
     const empty = await send(operator, []);
     expect([empty.statusCode, empty.json().code]).toEqual([400, 'BAD_REQUEST']);

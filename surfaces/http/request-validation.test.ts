@@ -15,6 +15,6 @@ describe('request validation: bodies keep their JSON types, query strings are te
     }
     const page = await server.api.app.inject({ url: '/v1/entities?limit=5', headers });
     expect(page.statusCode, page.body).toBe(200);
-    expect(await db.warehouse.query('SELECT entity_id FROM entities')).toEqual([]);
+    expect(await server.api.app.platform.state.query('SELECT entity_id FROM entities')).toEqual([]);
   });
 });

@@ -40,6 +40,8 @@ export interface ServerOptions {
   warehouse: Warehouse;
   /** The composed services to serve (createPlatform); composed from these options when absent. */
   platform?: Platform;
+  /** Where operational state lives beside a warehouse that is not DuckDB ($COMPANYOS_DATA_DIR): createPlatform's `state`. */
+  state?: { dataDir?: string };
   tokens: TokenAuthority;
   /** Most events accepted in one POST. */
   maxBatchEvents?: number;
@@ -123,6 +125,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   answerExpectContinue(app);
   const platform = options.platform ?? (await createPlatform({
     warehouse: options.warehouse,
+    state: options.state,
     policy: options.policy,
     ledger: options.ledger,
     dedupeWindowDays: options.dedupeWindowDays,

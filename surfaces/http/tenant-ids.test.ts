@@ -77,7 +77,7 @@ describe.each(TEST_ENGINES)('Ids scoped by tenant on %s', (engine) => {
     const evidence = (await call('acme', 'POST', '/v1/provenance/evidence', { receipt_id: asset.receipt_id, items: [{ kind: 'transcript', name: 'cab.txt', content: 'aGVsbG8=' }] })).json();
     await call('globex', 'POST', '/v1/entities', { id: 'globex-own', type: 'Person', name: 'gus' });
     const decisionsBefore = await api.app.decisionLog.query('globex', { limit: 1000 });
-    const before = await db.warehouse.query<{ n: number }>("SELECT count(*) AS n FROM ledger_entries WHERE tenant_id = 'globex'");
+    const before = await api.app.platform.state.query<{ n: number }>("SELECT count(*) AS n FROM ledger_entries WHERE tenant_id = 'globex'");
 
     const same = async (theirs: string, nowhere: string, send: (id: string) => ReturnType<typeof call>) => {
       const [a, b] = [await answer(send(theirs), theirs), await answer(send(nowhere), nowhere)];
@@ -107,7 +107,7 @@ describe.each(TEST_ENGINES)('Ids scoped by tenant on %s', (engine) => {
     const decided = (await api.app.decisionLog.query('globex', { limit: 1000 })).filter((d) => !decisionsBefore.some((b) => b.decision_id === d.decision_id));
     expect(decided.map((d) => d.input.resource)).not.toContainEqual(expect.stringMatching(/acme-/));
     expect(decided.filter((d) => d.tenant === 'globex' && d.resource_tenant !== 'globex')).toEqual([]);
-    expect(await db.warehouse.query<{ n: number }>("SELECT count(*) AS n FROM ledger_entries WHERE tenant_id = 'globex'")).toEqual(before);
+    expect(await api.app.platform.state.query<{ n: number }>("SELECT count(*) AS n FROM ledger_entries WHERE tenant_id = 'globex'")).toEqual(before);
     expect((await call('acme', 'GET', '/v1/entities/acme-asset')).json()).toMatchObject({ name: 'rack', version: 1 });
     expect((await call('acme', 'GET', '/v1/entities/acme-other')).json()).toMatchObject({ version: other.version });
     expect((await call('acme', 'GET', '/v1/entities/acme-asset/lineage')).json().edges).toEqual([]);

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer, type ServerOptions } from '../../surfaces/http/index.ts';
 import { TokenAuthority, type Role } from '../../platform/identity/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
-import type { WarehouseFixture } from './engines.ts';
+import { stateOptionsFor, type WarehouseFixture } from './engines.ts';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256';
 
@@ -17,7 +17,7 @@ export interface ApiHarness {
 
 export async function apiHarness(warehouse: Warehouse, options: Partial<Omit<ServerOptions, 'warehouse' | 'tokens'>> = {}): Promise<ApiHarness> {
   const tokens = new TokenAuthority(TEST_SECRET);
-  const app = await buildServer({ warehouse, tokens, logLevel: 'silent', ...options });
+  const app = await buildServer({ warehouse, tokens, logLevel: 'silent', state: stateOptionsFor(warehouse), ...options });
   return {
     app,
     tokens,

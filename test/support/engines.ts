@@ -13,6 +13,14 @@ export interface EngineHarness {
   cleanup(): Promise<void>;
 }
 
+/** The data folder of each warehouse a harness opened: where a platform on it keeps its state beside ClickHouse. */
+const dataDirs = new WeakMap<Warehouse, string>();
+
+/** Where a platform on `warehouse` keeps operational state (`createPlatform`'s `state`). */
+export function stateOptionsFor(warehouse: Warehouse): { dataDir?: string } {
+  return { dataDir: dataDirs.get(warehouse) };
+}
+
 /** The engines every warehouse-touching suite runs on. */
 export const TEST_ENGINES: EngineName[] = ['duckdb', 'clickhouse'];
 
@@ -32,6 +40,7 @@ export async function engineHarness(engine: EngineName): Promise<EngineHarness> 
     async open() {
       const warehouse = await openWarehouse(scratch.config);
       await migrateWarehouse(warehouse);
+      dataDirs.set(warehouse, scratch.dataDir);
       return warehouse;
     },
     cleanup: () => scratch.dispose(),

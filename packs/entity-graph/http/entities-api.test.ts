@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { readReceipt, verifyBundle, verifyCheckpoint, verifyConsistency } from '../../../kernel/ledger/index.ts';
 import { useApi } from '../../../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
+import { takeLedgerOffline } from '../../../test/support/faults.ts';
 
 describe.each(TEST_ENGINES)('Entities, dual control and receipts on %s', (engine) => {
   const db = useWarehouse(engine);
@@ -146,12 +147,12 @@ describe.each(TEST_ENGINES)('Entities, dual control and receipts on %s', (engine
 
   it('rolls the action back when its receipt cannot be written', async () => {
     await createAsset('before');
-    await db.warehouse.execute(engine === 'duckdb' ? 'ALTER TABLE ledger_entries RENAME TO ledger_entries_off' : 'RENAME TABLE ledger_entries TO ledger_entries_off');
+    const bringBack = await takeLedgerOffline(server.api.app.platform.state);
     try {
       const refused = await call(alice, 'POST', '/v1/entities', { type: 'Asset', name: 'unreceipted' });
       expect([refused.statusCode, refused.json().code]).toEqual([503, 'RECEIPT_WRITE_FAILED']);
     } finally {
-      await db.warehouse.execute(engine === 'duckdb' ? 'ALTER TABLE ledger_entries_off RENAME TO ledger_entries' : 'RENAME TABLE ledger_entries_off TO ledger_entries');
+      await bringBack();
     }
     const names = (await call(alice, 'GET', '/v1/entities')).json().entities.map((e: { name: string }) => e.name);
     expect(names).toEqual(['before']);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiHarness, type ApiHarness } from '../../../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
+import { takeLedgerOffline } from '../../../test/support/faults.ts';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 type Reply = Awaited<ReturnType<ApiHarness['app']['inject']>>;
@@ -39,13 +40,13 @@ describe.each(TEST_ENGINES)('Concurrent entity writes on %s', (engine) => {
 
   /** Receipts per action for one tenant, read from the ledger itself. */
   async function receiptActions(tenant: string): Promise<string[]> {
-    const rows = await db.warehouse.query<{ entry: string }>('SELECT entry FROM ledger_entries WHERE tenant_id = ?', [tenant]);
+    const rows = await api.app.platform.state.query<{ entry: string }>('SELECT entry FROM ledger_entries WHERE tenant_id = ?', [tenant]);
     return rows.map((r) => JSON.parse(Buffer.from(JSON.parse(r.entry).payload, 'base64').toString('utf8')).predicate.action as string).sort();
   }
 
   /** Every stored version of an entity: no version may be written twice. */
   async function storedVersions(tenant: string, id: string): Promise<number[]> {
-    const rows = await db.warehouse.query<{ version: number }>('SELECT version FROM entities WHERE tenant_id = ? AND entity_id = ? ORDER BY version', [tenant, id]);
+    const rows = await api.app.platform.state.query<{ version: number }>('SELECT version FROM entities WHERE tenant_id = ? AND entity_id = ? ORDER BY version', [tenant, id]);
     return rows.map((r) => Number(r.version));
   }
 
@@ -96,14 +97,12 @@ describe.each(TEST_ENGINES)('Concurrent entity writes on %s', (engine) => {
 
   it(`${N} PATCHes whose receipts cannot be written are all rolled back above the versions they wrote; the state after a restart is the one before`, async () => {
     await call('alice', 'POST', '/v1/entities', { id: 'fragile', type: 'Asset', name: 'original', attributes: { keep: true } });
-    const off = engine === 'duckdb' ? 'ALTER TABLE ledger_entries RENAME TO ledger_entries_off' : 'RENAME TABLE ledger_entries TO ledger_entries_off';
-    const on = engine === 'duckdb' ? 'ALTER TABLE ledger_entries_off RENAME TO ledger_entries' : 'RENAME TABLE ledger_entries_off TO ledger_entries';
-    await db.warehouse.execute(off);
+    const bringBack = await takeLedgerOffline(api.app.platform.state);
     let failed: Reply[];
     try {
       failed = await Promise.all(Array.from({ length: N }, (_, i) => call('alice', 'PATCH', '/v1/entities/fragile', { name: `unreceipted ${i}` })));
     } finally {
-      await db.warehouse.execute(on);
+      await bringBack();
     }
     expect(failed.map((r) => [r.statusCode, r.json().code])).toEqual(Array(N).fill([503, 'RECEIPT_WRITE_FAILED']));
     // Each failed write and its undoing is a version of its own: 1, then N pairs.
@@ -144,7 +143,7 @@ describe.each(TEST_ENGINES)('Concurrent entity writes on %s', (engine) => {
     expect((await call('alice', 'GET', '/v1/entities')).json().entities).toEqual([]);
     expect(await storedVersions('acme', 'doomed')).toEqual(Array.from({ length: tombstone }, (_, i) => i + 1));
     expect(await receiptActions('acme')).toEqual(['approve', 'create', 'delete', ...Array(ok(patches).length).fill('update')].sort());
-    const rows = await db.warehouse.query<{ status: string }>("SELECT status FROM approvals WHERE tenant_id = 'acme' ORDER BY status");
+    const rows = await api.app.platform.state.query<{ status: string }>("SELECT status FROM approvals WHERE tenant_id = 'acme' ORDER BY status");
     expect(rows.map((r) => r.status)).toEqual(['approved', 'consumed']);
     // Still deleted after the restart, even for a second try with the consumed approval.
     expect((await call('alice', 'DELETE', '/v1/entities/doomed')).statusCode).toBe(404);

@@ -32,7 +32,7 @@ describe.each(TEST_ENGINES)('Entity writes on %s', (engine) => {
 
   const call = (who: string, method: Method, url: string, payload?: unknown, headers: Record<string, string> = {}, on = api) =>
     on.app.inject({ method, url, headers: { authorization: `Bearer ${who}`, ...headers }, ...(payload === undefined ? {} : { payload: payload as object }) });
-  const ledgerSize = async () => Number((await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM ledger_entries'))[0]!.n);
+  const ledgerSize = async () => Number((await api.app.platform.state.query<{ n: number }>('SELECT count(*) AS n FROM ledger_entries'))[0]!.n);
 
   async function create(body: Record<string, unknown>, who = alice, on = api) {
     const response = await call(who, 'POST', '/v1/entities', body, {}, on);
@@ -130,9 +130,9 @@ describe.each(TEST_ENGINES)('Entity writes on %s', (engine) => {
     expect(deleted.statusCode, deleted.body).toBe(200);
     const again = await call(alice, 'DELETE', `/v1/entities/${asset.id}`);
     expect([again.statusCode, again.json().code]).toEqual([404, 'ENTITY_NOT_FOUND']);
-    const statuses = await db.warehouse.query<{ status: string }>('SELECT status FROM approvals WHERE entity_id = ? ORDER BY status', [asset.id]);
+    const statuses = await api.app.platform.state.query<{ status: string }>('SELECT status FROM approvals WHERE entity_id = ? ORDER BY status', [asset.id]);
     expect(statuses.map((r) => r.status)).toEqual(['approved', 'consumed']);
-    const receipts = await db.warehouse.query<{ entry: string }>('SELECT entry FROM ledger_entries');
+    const receipts = await api.app.platform.state.query<{ entry: string }>('SELECT entry FROM ledger_entries');
     const actions = receipts.map((r) => JSON.parse(Buffer.from(JSON.parse(r.entry).payload, 'base64').toString('utf8')).predicate.action as string);
     expect(actions.filter((a) => a === 'delete')).toHaveLength(1);
     expect(actions.filter((a) => a === 'approve')).toHaveLength(1);

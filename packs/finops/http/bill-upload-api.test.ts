@@ -181,7 +181,7 @@ describe('POST /v1/finops/bills: authorized on its headers, streamed to disk', (
     expect(again.statusCode, again.body).toBe(200);
     expect(again.json()).toMatchObject({ already_imported: true, batch_id: first.json().batch_id });
     expect(again.headers['x-companyos-receipt']).toBeUndefined();
-    const [entries] = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM ledger_entries');
+    const [entries] = await server.api.app.platform.state.query<{ n: number }>('SELECT count(*) AS n FROM ledger_entries');
     expect(Number(entries!.n)).toBe(1);
   });
 

@@ -34,6 +34,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   const lineageSink = config.openLineageUrl ? httpLineageSink(config.openLineageUrl) : undefined;
   const app = await buildServer({
     warehouse,
+    state: { dataDir: config.dataDir },
     tokens,
     maxBatchEvents: config.maxBatchEvents,
     maxBodyBytes: config.maxBodyBytes,

@@ -14,6 +14,7 @@ export async function openLocalPlatform(config: PlatformConfig): Promise<Platfor
   await migrateWarehouse(warehouse);
   const platform = await createPlatform({
     warehouse,
+    state: { dataDir: config.dataDir },
     policy: { env: config.env, region: config.region },
     ledger: { keysDir: join(config.dataDir, 'keys') },
     dedupeWindowDays: config.dedupeWindowDays,

@@ -79,6 +79,17 @@ describe('the breaking-change check', () => {
     expect(unintendedBreakingChanges(released, current, []).length).toBeGreaterThan(0);
   });
 
+  it('lets a new catalogue code through in error responses, and finds a code taken away', () => {
+    type WithErrors = { components: { schemas: { Error: { properties: { code: { enum: string[] } } } } } };
+    const codes = (document: OpenApiDocument) => (document as unknown as WithErrors).components.schemas.Error.properties.code.enum;
+    const grown = structuredClone(released);
+    codes(grown).splice(3, 0, 'SOMETHING_NEW');
+    expect(unintendedBreakingChanges(released, grown, [])).toEqual([]);
+    const shrunk = structuredClone(released);
+    codes(shrunk).splice(3, 1);
+    expect(unintendedBreakingChanges(released, shrunk, []).map((c) => c.path).join()).toContain('Error/properties/code/enum');
+  });
+
   it('lets an added optional field through', () => {
     const current = structuredClone(released);
     statsSchema(current).properties.extra = { type: 'string' };
