@@ -60,7 +60,6 @@ export const COMPOSED_SERVICES = ['PolicyGate', 'DecisionLog', 'LedgerStore', 'E
 export const RAW_WAREHOUSE_READERS = [
   { file: 'packs/finops/queries/economics.ts', why: 'COGS and margins render the models\' SQL over the charges with hand-written tenant predicates' },
   { file: 'packs/finops/invoices/invoices.ts', why: 'an invoice (in the state store) is visible to its issuer and to the customer the operator billed: two tenant columns, hand-written' },
-  { file: 'surfaces/reports/render-page.ts', why: 'page SQL is scoped by its ${tenant} placeholders, checked by the renderer' },
   { file: 'surfaces/http/readiness.ts', why: 'reads no tenant\'s data: the schema version and the readiness probe' },
   { file: 'surfaces/cli/commands/start.ts', why: 'reads no tenant\'s data: whether the warehouse is empty, before seeding' },
 ].map((entry) => entry.file);

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { IngestPipeline } from '../../platform/ingest/index.ts';
 import { DEFAULT_SIMULATION, importBillFile, simulate, simulatedBillCsv } from '../../packs/finops/index.ts';
-import { TENANT_ZERO } from '../../platform/tenancy/index.ts';
+import { TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
 import { tenantZeroWeek } from '../../packs/metering/index.ts';
 import { renderPage, runQueries } from '../../surfaces/reports/index.ts';
 import { loadPages, navigation } from '../../surfaces/reports/index.ts';
@@ -52,7 +52,7 @@ async function measure(label: string, warehouse: Warehouse, dataDir: string): Pr
   const failed = built.results.filter((r) => r.status !== 'success');
   if (failed.length) throw new Error(`build failed: ${failed.map((r) => `${r.model}: ${r.message}`).join('; ')}`);
   const pages = await loadPages();
-  const context = { warehouse, tenant: TENANT_ZERO, nav: navigation(pages), href: (s: string) => s, csvHref: (s: string) => s };
+  const context = { scope: new TenantScope(warehouse, TENANT_ZERO), nav: navigation(pages), href: (s: string) => s, csvHref: (s: string) => s };
   const lines: string[] = [];
   for (const [slug, page] of pages) {
     const queries: number[] = [];

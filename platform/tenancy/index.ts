@@ -1,4 +1,5 @@
 export { TENANT_ZERO } from './tenant-zero.ts';
 export { Where } from './where.ts';
 export { decodeCursor, encodeCursor } from './cursor.ts';
-export { TenantScope, SqlFragment, sql, raw, join } from './tenant-scope.ts';
+export { TenantScope, SqlFragment, sql, raw, join, type ScopeSource } from './tenant-scope.ts';
+export { stateSource } from './state-source.ts';

@@ -43,6 +43,9 @@ export function join(fragments: readonly SqlFragment[], separator: string): SqlF
   return new SqlFragment(fragments.map((f) => f.text).join(separator), fragments.flatMap((f) => f.params));
 }
 
+/** What a scope reads from: the warehouse, or the state store (`stateSource`). */
+export type ScopeSource = Pick<Warehouse, 'dialect' | 'query' | 'hasRelation'>;
+
 /**
  * The one way routes, reports and pack services read tenant data: bound to a
  * tenant, it hands out each table as that tenant's rows only, so a query built
@@ -50,12 +53,12 @@ export function join(fragments: readonly SqlFragment[], separator: string): SqlF
  */
 export class TenantScope {
   constructor(
-    private readonly warehouse: Warehouse,
+    private readonly source: ScopeSource,
     readonly tenant: string,
   ) {}
 
   get dialect(): Dialect {
-    return this.warehouse.dialect;
+    return this.source.dialect;
   }
 
   /**
@@ -72,17 +75,17 @@ export class TenantScope {
     assertIdentifier(column);
     const alias = options.as ?? name;
     assertIdentifier(alias);
-    const source = options.deduplicated ? this.warehouse.dialect.deduplicated(name) : name;
+    const source = options.deduplicated ? this.source.dialect.deduplicated(name) : name;
     const more = options.where ? ` AND ${options.where.text}` : '';
     return new SqlFragment(`(SELECT * FROM ${source} WHERE ${column} = ?${more}) AS ${alias}`, [this.tenant, ...(options.where?.params ?? [])]);
   }
 
   query<T extends Row = Row>(query: SqlFragment): Promise<T[]> {
-    return this.warehouse.query<T>(query.text, query.params);
+    return this.source.query<T>(query.text, query.params);
   }
 
   /** Whether a relation exists (a model built yet): no tenant data is read. */
   hasRelation(name: string): Promise<boolean> {
-    return this.warehouse.hasRelation(name);
+    return this.source.hasRelation(name);
   }
 }

@@ -7,7 +7,7 @@ import { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, Po
 import { DEFAULT_ENV, DEFAULT_REGION } from '../../platform/identity/index.ts';
 import { IngestPipeline } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
-import { TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
+import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
 import { BuildGate, type ModelGenerator } from '../../platform/transforms/index.ts';
 import { PACKS, type Pack } from '../../packs/index.ts';
 
@@ -60,6 +60,8 @@ export interface Platform {
   readonly recoveredDecisions: number;
   /** The one way surfaces and packs read a tenant's data: its rows only, by construction. */
   scope(tenant: string): TenantScope;
+  /** The same for the tenant's operational state (the state store's tables). */
+  stateScope(tenant: string): TenantScope;
   /** Flushes what the services buffer (decisions, receipts) and closes the state store it opened; the warehouse stays open. */
   close(): Promise<void>;
 }
@@ -104,6 +106,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     generators: packs.flatMap((pack) => pack.generators ?? []),
     recoveredDecisions,
     scope: (tenant) => new TenantScope(warehouse, tenant),
+    stateScope: (tenant) => new TenantScope(stateSource(state), tenant),
     close: async () => {
       await Promise.all([decisions.close(), ledger.close()]);
       if (ownsState) await state.close();

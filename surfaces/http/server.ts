@@ -236,7 +236,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   lineageRoutes(app, { warehouse: options.warehouse });
   operationsRoutes(app, { warehouse: options.warehouse, metrics });
-  reportRoutes(app, { warehouse: options.warehouse });
+  reportRoutes(app, { scope: platform.scope, stateScope: platform.stateScope });
   policyRoutes(app, { engine, decisions, region });
   provenanceRoutes(app, { ledger, evidence, region });
   const packContext: PackContext = {

@@ -7,6 +7,8 @@ import { reportRoutes } from '../http/routes/reports.ts';
 import { IngestPipeline } from '../../platform/ingest/index.ts';
 import { killAllCliProcesses, runCli } from '../../test/support/cli.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
+import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import { TenantScope } from '../../platform/tenancy/index.ts';
 import { cloudEvent } from '../../test/support/events.ts';
 import { parsePage } from './page-file.ts';
 import { renderPage } from './render-page.ts';
@@ -36,7 +38,7 @@ const UNSUPPORTED = [
   '```', // 22
 ].join('\n');
 
-const context = (warehouse: Parameters<typeof renderPage>[1]['warehouse'], tenant = 'acme') => ({ warehouse, tenant, nav: new Map(), href: (s: string) => s, csvHref: (s: string) => s });
+const context = (warehouse: Warehouse, tenant = 'acme') => ({ scope: new TenantScope(warehouse, tenant), nav: new Map(), href: (s: string) => s, csvHref: (s: string) => s });
 
 describe('Evidence syntax the renderer does not support', () => {
   it('is a problem naming the file, line and construct, for components, inputs, blocks, expressions and query forms', () => {
@@ -82,7 +84,7 @@ describe.each(TEST_ENGINES)('rendering Evidence pages on %s', (engine) => {
     expect(rendered.html).not.toContain('<h1>');
   });
 
-  it('chains queries: ${other} is the tenant-scoped inner query as a subquery; an unscoped read, unknown name or cycle is refused', async () => {
+  it('chains queries: ${other} is the tenant-scoped inner query as a subquery, a table joined to it is scoped too; a comma join, unknown name or cycle is refused', async () => {
     await new IngestPipeline(db.warehouse).ingest(
       [cloudEvent({ id: 'a' }), cloudEvent({ id: 'b' }), cloudEvent({ id: 'c', tenantid: 'globex' })],
       { channel: 'file', submitter: 'acme' },
@@ -100,9 +102,9 @@ describe.each(TEST_ENGINES)('rendering Evidence pages on %s', (engine) => {
     expect(page.syntaxProblems).toEqual([]);
     const rendered = await renderPage(page, context(db.warehouse));
     expect(rendered.results.get('counted')).toEqual([{ n: 2 }]);
+    expect(rendered.results.get('joined')).toEqual([{ n: 2 }]);
     expect(rendered.problems).toEqual([
-      'query leaky is not scoped to a tenant: it must use ${tenant}, or read only from other queries (no table, no comma join)',
-      'query joined is not scoped to a tenant: it must use ${tenant}, or read only from other queries (no table, no comma join)',
+      'query leaky joins ${mine} with a comma: write JOIN … ON, so that every table it reads is scoped to the tenant',
       'query nowhere reads ${nope}, which is no query of this page',
       'query loop_a chains itself: loop_a → loop_b → loop_a',
       'query loop_b chains itself: loop_b → loop_a → loop_b',
@@ -118,7 +120,7 @@ describe.each(TEST_ENGINES)('rendering Evidence pages on %s', (engine) => {
       app.addHook('onRequest', async (request) => {
         (request as unknown as { principal: { tenant: string } }).principal = { tenant: 'acme' };
       });
-      reportRoutes(app, { warehouse: db.warehouse, pagesDir: dir });
+      reportRoutes(app, { scope: (tenant) => new TenantScope(db.warehouse, tenant), pagesDir: dir });
       const live = await app.inject('/reports/bad');
       expect(live.statusCode).toBe(200);
       expect(live.body).toContain('This page has problems');

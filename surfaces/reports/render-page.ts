@@ -1,10 +1,12 @@
 import { marked } from 'marked';
 import { renderMacros } from '../../platform/transforms/index.ts';
-import type { Row, Warehouse } from '../../kernel/warehouse/index.ts';
+import type { Row } from '../../kernel/warehouse/index.ts';
+import { SqlFragment, type TenantScope } from '../../platform/tenancy/index.ts';
 import { renderChart, type ChartKind } from './charts.ts';
 import { extractComponents, insertComponents, type ComponentTag } from './components.ts';
 import { formatValue, type ValueFormat } from './formats.ts';
 import type { ReportPage } from './page-file.ts';
+import { scopePageQuery } from './page-query.ts';
 
 export interface RenderedPage {
   html: string;
@@ -15,9 +17,10 @@ export interface RenderedPage {
 }
 
 export interface RenderContext {
-  warehouse: Warehouse;
-  /** Every query is scoped to this tenant through its `${tenant}` placeholder. */
-  tenant: string;
+  /** The viewer's tenant's data: every table a query names is read through it (`scopePageQuery`). */
+  scope: TenantScope;
+  /** The same tenant's operational state (the ledger, approvals, invoices): where a query that reads only those runs. */
+  stateScope?: TenantScope;
   /** Other pages, for the navigation: slug → title. */
   nav: Map<string, string>;
   /** How a page links to another page and to a query's CSV (live routes or static files). */
@@ -25,14 +28,6 @@ export interface RenderContext {
   csvHref(slug: string, query: string): string;
 }
 
-const TENANT = /\$\{\s*tenant\s*\}/g;
-const CHAINED = /\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}/g;
-/** `FROM ${q}` / `JOIN ${q}`: reads of chained queries. */
-const CHAINED_FROM = /\b(?:FROM|JOIN)\s+\$\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}/gi;
-/** `${q}, other` or `${q} AS a, other`: a comma join, which may read a table. */
-const COMMA_JOIN = /\$\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\s*(?:(?:AS\s+)?[A-Za-z_]\w*\s*)?,/i;
-/** A FROM or JOIN that is not a chained query: a table read (or a subquery whose reads are found in turn). */
-const READS_A_TABLE = /\b(?:FROM|JOIN)\s+(?!\()/i;
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Runs a page's queries (each scoped to the tenant) and renders it to one self-contained HTML document. */
@@ -43,23 +38,18 @@ export async function renderPage(page: ReportPage, context: RenderContext): Prom
   return renderBody(page, context, results, problems);
 }
 
-/** A page's queries alone, each bound to the context's tenant: the warehouse's share of a render. */
-export async function runQueries(page: ReportPage, context: Pick<RenderContext, 'warehouse' | 'tenant'>): Promise<{ results: Map<string, Row[]>; problems: string[] }> {
+/** A page's queries alone, each read through the context's tenant scope: the engines' share of a render. */
+export async function runQueries(page: ReportPage, context: Pick<RenderContext, 'scope' | 'stateScope'>): Promise<{ results: Map<string, Row[]>; problems: string[] }> {
   const results = new Map<string, Row[]>();
   const problems: string[] = [];
   for (const name of page.queries.keys()) {
-    let sql: string;
     try {
-      sql = tenantScopedQuery(name, page.queries);
+      const { query, store } = scopePageQuery(name, page.queries, context.scope);
+      const scope = store === 'state' ? context.stateScope : context.scope;
+      if (!scope) throw new Error(`query ${name} reads operational state, which this rendering has no access to`);
+      results.set(name, await scope.query(new SqlFragment(renderMacros(query.text, scope.dialect), query.params)));
     } catch (error) {
-      problems.push((error as Error).message);
-      continue;
-    }
-    const params = [...sql.matchAll(TENANT)].map(() => context.tenant);
-    try {
-      results.set(name, await context.warehouse.query(renderMacros(sql.replace(TENANT, '?'), context.warehouse.dialect), params));
-    } catch (error) {
-      problems.push(`query ${name} failed: ${(error as Error).message}`);
+      problems.push(error instanceof Error && error.message.startsWith('query ') ? error.message : `query ${name} failed: ${(error as Error).message}`);
     }
   }
   return { results, problems };
@@ -80,25 +70,6 @@ async function renderBody(page: ReportPage, context: RenderContext, results: Map
 
 const problemList = (problems: string[]) =>
   problems.length ? `<div class="error"><strong>This page has problems:</strong><ul>${problems.map((p) => `<li>${escape(p)}</li>`).join('')}</ul></div>` : '';
-
-/**
- * A query with every `${other_query}` it chains replaced by that query as a
- * subquery (Evidence's query chaining). A query must use `${tenant}` itself,
- * or read only from chained queries, which are scoped in turn: then every row
- * it sees is the tenant's.
- */
-function tenantScopedQuery(name: string, queries: ReadonlyMap<string, string>, chain: string[] = []): string {
-  if (chain.includes(name)) throw new Error(`query ${chain[0]} chains itself: ${[...chain, name].join(' → ')}`);
-  const sql = queries.get(name)!;
-  const chained = [...sql.matchAll(CHAINED)].map((m) => m[1]!).filter((ref) => ref !== 'tenant');
-  for (const ref of chained) if (!queries.has(ref)) throw new Error(`query ${name} reads \${${ref}}, which is no query of this page`);
-  const readsOnlyChained = chained.length > 0 && !COMMA_JOIN.test(sql) && !READS_A_TABLE.test(sql.replace(CHAINED_FROM, ''));
-  if (!sql.match(TENANT) && !readsOnlyChained) {
-    const orChained = chained.length ? ', or read only from other queries (no table, no comma join)' : '';
-    throw new Error(`query ${name} is not scoped to a tenant: it must use \${tenant}${orChained}`);
-  }
-  return sql.replace(CHAINED, (whole, ref: string) => (ref === 'tenant' ? whole : `(${tenantScopedQuery(ref, queries, [...chain, name])})`));
-}
 
 function renderComponent(tag: ComponentTag, results: Map<string, Row[]>, page: ReportPage, context: RenderContext): string {
   const name = tag.props.data;
@@ -147,7 +118,7 @@ function layout(page: ReportPage, context: RenderContext, content: string): stri
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escape(page.title)} · CompanyOS</title><link rel="icon" href="data:,">
 <style>${STYLE}</style></head>
-<body><nav>${nav}</nav><main data-tenant="${escape(context.tenant)}">${content}</main></body></html>
+<body><nav>${nav}</nav><main data-tenant="${escape(context.scope.tenant)}">${content}</main></body></html>
 `;
 }
 

@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { IngestPipeline } from '../../platform/ingest/index.ts';
 import { tenantZeroWeek } from '../../packs/metering/index.ts';
 import { buildProject } from '../../platform/transforms/index.ts';
 import { apiHarness } from '../../test/support/api.ts';
-import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
+import { cloudEvent } from '../../test/support/events.ts';
+import { stateOptionsFor, TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
+import { openStateStore } from '../../kernel/state/index.ts';
+import { stateSource, TenantScope } from '../../platform/tenancy/index.ts';
 import { buildSimulatedFinops, OPERATOR } from '../../test/support/finops.ts';
 import { replaceComponents } from './components.ts';
 import { formatValue } from './formats.ts';
@@ -42,7 +45,7 @@ describe.each(TEST_ENGINES)('the FinOps report pages on %s', (engine) => {
   it('render from the warehouse with numbers that match it, charts with data, CSV, and only the viewer\'s tenant', async () => {
     await buildSimulatedFinops(db.warehouse, `${db.harness.dataDir}/target`);
     const pages = await loadPages();
-    const context = (tenant: string) => ({ warehouse: db.warehouse, tenant, nav: navigation(pages), href: (s: string) => `/${s}`, csvHref: (s: string, q: string) => `/${s}/${q}.csv` });
+    const context = (tenant: string) => ({ scope: new TenantScope(db.warehouse, tenant), nav: navigation(pages), href: (s: string) => `/${s}`, csvHref: (s: string, q: string) => `/${s}/${q}.csv` });
     for (const slug of ['finops/tenant-costs', 'finops/unit-economics']) {
       const rendered = await renderPage(pages.get(slug)!, context(OPERATOR));
       expect(rendered.problems, slug).toEqual([]);
@@ -99,13 +102,16 @@ describe('every page on the seeded demo data', () => {
     const pages = await loadPages();
     expect([...pages.keys()]).toEqual(['finops/tenant-costs', 'finops/unit-economics', 'lineage', 'summit-as-a-customer', 'usage']);
     const nav = navigation(pages);
+    const state = await openStateStore(db.warehouse, stateOptionsFor(db.warehouse));
+    onTestFinished(() => state.close());
+    const scopes = { scope: new TenantScope(db.warehouse, OPERATOR), stateScope: new TenantScope(stateSource(state), OPERATOR) };
     for (const [slug, page] of pages) {
-      const rendered = await renderPage(page, { warehouse: db.warehouse, tenant: OPERATOR, nav, href: (s) => s, csvHref: (s) => s });
+      const rendered = await renderPage(page, { ...scopes, nav, href: (s) => s, csvHref: (s) => s });
       expect(rendered.problems, slug).toEqual([]);
       const points = [...rendered.html.matchAll(/data-points="(\d+)"/g)].map((m) => Number(m[1]));
       expect(points.filter((n) => n === 0), `${slug}: a chart without data`).toEqual([]);
     }
-    const leadership = await renderPage(pages.get('summit-as-a-customer')!, { warehouse: db.warehouse, tenant: OPERATOR, nav, href: (s) => s, csvHref: (s) => s });
+    const leadership = await renderPage(pages.get('summit-as-a-customer')!, { ...scopes, nav, href: (s) => s, csvHref: (s) => s });
     const highRisk = events.filter((e) => e.type === 'high_risk_ops.requests_total').length;
     expect(/data-column="high_risk_ops" data-value="(\d+)"/.exec(leadership.html)?.[1]).toBe(String(highRisk));
     const flows = leadership.results.get('flows')!.map((r) => r.flow);
@@ -113,11 +119,50 @@ describe('every page on the seeded demo data', () => {
   });
 });
 
-describe('a page that is not scoped to a tenant', () => {
+describe('page queries, scoped by construction', () => {
   const db = useWarehouse('duckdb');
-  it('is refused, with the query named', async () => {
-    const page = parsePage('leak', '```sql everyone\nSELECT count(*) AS n FROM events\n```\n<BigValue data={everyone} value=n />\n');
-    const rendered = await renderPage(page, { warehouse: db.warehouse, tenant: 'acme', nav: new Map(), href: (s) => s, csvHref: (s) => s });
-    expect(rendered.problems).toEqual(['query everyone is not scoped to a tenant: it must use ${tenant}', '<BigValue>: there is no result for query everyone']);
+  const render = (markdown: string, tenant = 'acme', extra: Partial<Parameters<typeof renderPage>[1]> = {}) =>
+    renderPage(parsePage('page', markdown), { scope: new TenantScope(db.warehouse, tenant), nav: new Map(), href: (s) => s, csvHref: (s) => s, ...extra });
+  const seed = async () => {
+    const events = [1, 2, 3, 4, 5].map((i) => cloudEvent({ id: `e-${i}`, tenantid: i <= 2 ? 'acme' : 'globex' }));
+    await new IngestPipeline(db.warehouse).ingest(events, { channel: 'seed', submitter: OPERATOR });
+  };
+
+  it('reads only the viewer\'s rows of every table a query names, with no ${tenant} in it, through aliases, joins and chained queries', async () => {
+    await seed();
+    const page = await render([
+      '```sql everyone\nSELECT count(*) AS n FROM events\n```',
+      '```sql joined\nSELECT count(*) AS n FROM events e JOIN events AS f ON e.id = f.id WHERE e.type <> \'\'\n```',
+      '```sql chained\nSELECT sum(n) AS n FROM ${everyone}\n```',
+      '```sql nested\nSELECT count(*) AS n FROM (SELECT id FROM events WHERE tenant_id = ${tenant}) mine\n```',
+    ].join('\n'));
+    expect(page.problems).toEqual([]);
+    for (const query of ['everyone', 'joined', 'chained', 'nested']) expect([query, Number(page.results.get(query)![0]!.n)]).toEqual([query, 2]);
+    expect(Number((await render('```sql everyone\nSELECT count(*) AS n FROM events\n```', 'globex')).results.get('everyone')![0]!.n)).toBe(3);
+  });
+
+  it('refuses a comma join (its second table would go unscoped) and a query mixing operational state with warehouse tables', async () => {
+    const page = await render([
+      '```sql comma\nSELECT count(*) AS n FROM events a, events_quarantine b\n```',
+      '```sql mixed\nSELECT (SELECT count(*) FROM ledger_entries) AS receipts, (SELECT count(*) FROM events) AS events\n```',
+    ].join('\n'));
+    expect(page.problems).toEqual([
+      'query comma joins events with a comma: write JOIN … ON, so that every table it reads is scoped to the tenant',
+      'query mixed reads operational state (ledger_entries) and warehouse tables (events) together; split it into one query for each',
+    ]);
+  });
+
+  it('runs a query on operational tables in the state store, scoped the same way', async () => {
+    const state = await openStateStore(db.warehouse, stateOptionsFor(db.warehouse));
+    try {
+      const request = (tenant: string, id: string) => ({ tenant_id: tenant, request_id: id, entity_id: 'e', action: 'delete', requested_by: 'ana', requested_at: new Date(), decision_id: 'd' });
+      await state.transaction((tx) => tx.insert('approval_requests', [request('acme', 'r-1'), request('globex', 'r-2'), request('globex', 'r-3')]));
+      const markdown = '```sql asked\nSELECT count(*) AS n FROM approval_requests\n```';
+      const page = await render(markdown, 'acme', { stateScope: new TenantScope(stateSource(state), 'acme') });
+      expect([page.problems, Number(page.results.get('asked')![0]!.n)]).toEqual([[], 1]);
+      expect((await render(markdown)).problems).toEqual(['query asked reads operational state, which this rendering has no access to']);
+    } finally {
+      await state.close();
+    }
   });
 });

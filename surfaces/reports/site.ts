@@ -1,7 +1,6 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, posix, relative } from 'node:path';
 import { toCsv } from '../../platform/ingest/index.ts';
-import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import { PACKS } from '../../packs/index.ts';
 import { parsePage, type ReportPage } from './page-file.ts';
 import { renderPage, type RenderContext } from './render-page.ts';
@@ -50,7 +49,7 @@ export interface SiteReport {
  * A static site: one HTML file per page (charts inline as SVG, no script, no
  * network needed to view it) and each query's rows as CSV beside it.
  */
-export async function buildSite(warehouse: Warehouse, tenant: string, outDir: string, pages?: Map<string, ReportPage>): Promise<SiteReport> {
+export async function buildSite(scopes: Pick<RenderContext, 'scope' | 'stateScope'>, outDir: string, pages?: Map<string, ReportPage>): Promise<SiteReport> {
   const all = pages ?? (await loadPages());
   const nav = navigation(all);
   const report: SiteReport = { pages: [] };
@@ -58,8 +57,7 @@ export async function buildSite(warehouse: Warehouse, tenant: string, outDir: st
     const started = performance.now();
     const from = posix.dirname(slug);
     const context: RenderContext = {
-      warehouse,
-      tenant,
+      ...scopes,
       nav,
       href: (to) => `${posix.relative(from, to)}.html`,
       csvHref: (to, query) => `${posix.relative(from, `${to}/${query}`)}.csv`,

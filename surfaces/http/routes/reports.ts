@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { toCsv } from '../../../platform/ingest/index.ts';
 import { loadPages, navigation } from '../../reports/index.ts';
 import { renderPage } from '../../reports/index.ts';
-import type { Warehouse } from '../../../kernel/warehouse/index.ts';
+import type { TenantScope } from '../../../platform/tenancy/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
 import { ownResource } from '../kit/index.ts';
 
@@ -12,11 +12,11 @@ import { ownResource } from '../kit/index.ts';
  * banner's link does: the auth hook moves it into an HttpOnly cookie and
  * redirects to the URL without it (`surfaces/http/browser-token.ts`).
  */
-export function reportRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; pagesDir?: string }): void {
+export function reportRoutes(app: FastifyInstance, deps: { scope(tenant: string): TenantScope; stateScope?(tenant: string): TenantScope; pagesDir?: string }): void {
   const pages = loadPages(deps.pagesDir);
   const context = async (tenant: string) => ({
-    warehouse: deps.warehouse,
-    tenant,
+    scope: deps.scope(tenant),
+    stateScope: deps.stateScope?.(tenant),
     nav: navigation(await pages),
     href: (slug: string) => `/reports/${slug}`,
     csvHref: (slug: string, query: string) => `/reports/${slug}/${query}.csv`,

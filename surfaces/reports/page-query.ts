@@ -1,0 +1,75 @@
+import { STATE_TABLES } from '../../kernel/warehouse/index.ts';
+import { raw, SqlFragment, sql, type TenantScope } from '../../platform/tenancy/index.ts';
+
+/** Where a page query runs: the warehouse, or the state store when it reads only operational tables. */
+export type QueryStore = 'warehouse' | 'state';
+
+export interface ScopedPageQuery {
+  query: SqlFragment;
+  store: QueryStore;
+}
+
+const STATE_TABLE_NAMES = new Set(STATE_TABLES.map((table) => table.name));
+/** Words that may follow a table in FROM or JOIN without being its alias. */
+const NOT_AN_ALIAS = new Set([
+  'where', 'join', 'left', 'right', 'inner', 'outer', 'full', 'cross', 'on', 'using', 'group', 'order', 'limit', 'having', 'union',
+  'except', 'intersect', 'window', 'final', 'sample', 'array', 'global', 'any', 'all', 'settings', 'format', 'prewhere', 'natural', 'asof',
+]);
+/**
+ * What a query is made of, in order: a table read (`FROM t [AS] [alias]`, `JOIN t …`), another query of
+ * the page (`${name}`), or the viewer's tenant as a value (`${tenant}`).
+ */
+const PARTS = /\b(FROM|JOIN)(\s+)([A-Za-z_][A-Za-z0-9_]*)(?:(\s+)(AS\s+)?([A-Za-z_][A-Za-z0-9_]*))?|\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}/gi;
+
+/**
+ * A page query as it runs: every table it names is read through the viewer's `TenantScope`
+ * (`scope.table(name)`), so the query sees that tenant's rows whatever its SQL says, and
+ * chained queries (`FROM ${other}`) are scoped the same way. A comma join is refused (its
+ * second table would be named without FROM or JOIN); a query that names both operational
+ * tables (the ledger, approvals: the state store) and analytical ones cannot run on either
+ * and is refused too.
+ */
+export function scopePageQuery(name: string, queries: ReadonlyMap<string, string>, scope: Pick<TenantScope, 'table' | 'tenant'>): ScopedPageQuery {
+  const tables = new Set<string>();
+  const query = scoped(name, queries, scope, tables, []);
+  const state = [...tables].filter((table) => STATE_TABLE_NAMES.has(table));
+  if (state.length > 0 && state.length < tables.size) {
+    throw new Error(`query ${name} reads operational state (${state.join(', ')}) and warehouse tables (${[...tables].filter((t) => !STATE_TABLE_NAMES.has(t)).join(', ')}) together; split it into one query for each`);
+  }
+  return { query, store: state.length > 0 ? 'state' : 'warehouse' };
+}
+
+/** After a chained query: an optional alias, then a comma (a comma join). */
+const COMMA_AFTER = /^\s*(?:(?:AS\s+)?[A-Za-z_][A-Za-z0-9_]*\s*)?,/i;
+
+function commaJoin(query: string, relation: string): Error {
+  return new Error(`query ${query} joins ${relation} with a comma: write JOIN … ON, so that every table it reads is scoped to the tenant`);
+}
+
+function scoped(name: string, queries: ReadonlyMap<string, string>, scope: Pick<TenantScope, 'table' | 'tenant'>, tables: Set<string>, chain: string[]): SqlFragment {
+  if (chain.includes(name)) throw new Error(`query ${chain[0]} chains itself: ${[...chain, name].join(' → ')}`);
+  const text = queries.get(name)!;
+  const parts: SqlFragment[] = [];
+  let at = 0;
+  for (const match of text.matchAll(PARTS)) {
+    const [whole, keyword, space, table, aliasSpace, as, alias, reference] = match;
+    parts.push(raw(text.slice(at, match.index)));
+    at = match.index + whole.length;
+    if (reference === 'tenant') {
+      parts.push(sql`${scope.tenant}`);
+    } else if (reference) {
+      if (!queries.has(reference)) throw new Error(`query ${name} reads \${${reference}}, which is no query of this page`);
+      if (COMMA_AFTER.test(text.slice(at))) throw commaJoin(name, `\${${reference}}`);
+      parts.push(sql`(${scoped(reference, queries, scope, tables, [...chain, name])})`);
+    } else {
+      const ownAlias = alias && (as || !NOT_AN_ALIAS.has(alias.toLowerCase())) ? alias : undefined;
+      if (/^\s*,/.test(text.slice(ownAlias ? at : match.index + keyword!.length + space!.length + table!.length))) throw commaJoin(name, table!);
+      tables.add(table!);
+      parts.push(raw(`${keyword}${space}`), scope.table(table!, { as: ownAlias ?? table }));
+      // A word after the table that is not its alias (WHERE, JOIN …) is kept as written.
+      if (!ownAlias && alias) parts.push(raw(`${aliasSpace}${as ?? ''}${alias}`));
+    }
+  }
+  parts.push(raw(text.slice(at)));
+  return new SqlFragment(parts.map((p) => p.text).join(''), parts.flatMap((p) => p.params));
+}
