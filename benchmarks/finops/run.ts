@@ -92,11 +92,11 @@ function usageEvents(): SqlValue[][] {
 async function measureEconomics(warehouse: Warehouse) {
   const pricing = await loadPricing('models');
   if (!pricing) throw new Error('models/finops/pricing.yaml is missing');
-  const [, marginsSeconds] = await timed(() => readMargins(warehouse, TENANT_ZERO, '2026-10', pricing));
+  const [, marginsSeconds] = await timed(() => readMargins(new TenantScope(warehouse, TENANT_ZERO), '2026-10', pricing));
   const samples: number[] = [];
   for (let q = 0; q < WHAT_IFS; q++) {
     const started = performance.now();
-    await simulatePricing(warehouse, TENANT_ZERO, '2026-10', pricing, { tierMoves: { [`tenant-${q % TENANTS}`]: 'platinum' }, excludedPacks: ['revops'] });
+    await simulatePricing(new TenantScope(warehouse, TENANT_ZERO), '2026-10', pricing, { tierMoves: { [`tenant-${q % TENANTS}`]: 'platinum' }, excludedPacks: ['revops'] });
     samples.push(performance.now() - started);
   }
   const receiver = createServer((request, response) => request.resume().on('end', () => response.writeHead(200).end()));

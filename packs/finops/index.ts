@@ -1,6 +1,6 @@
 export { DEFAULT_WEBHOOK, type WebhookConfig } from './invoices/webhook-delivery.ts';
 export { loadPricing, scenarioProblems, withExcludedPacks, PricingFileError, PRICING_FILE, type Pricing, type PricingScenario } from './models/pricing-rules.ts';
-export { tenantChargesSql, skuMarginsSql } from './models/economics-models.ts';
+export { tenantChargesSql, skuMarginsSql, type RelationOf } from './models/economics-models.ts';
 export * from './bills/index.ts';
 export { simulate, simulatedBillCsv, DEFAULT_SIMULATION, FOCUS_HEADER, type Simulation, type SimulationOptions, type TrueCost } from './simulate/bill-simulator.ts';
 export { COGS_GROUPS, readCogs, readMargins, simulatePricing, type CogsGroup } from './queries/economics.ts';

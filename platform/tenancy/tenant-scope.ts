@@ -68,16 +68,17 @@ export class TenantScope {
    * through `dialect.deduplicated` (FINAL where the engine merges later).
    * `where`: more conditions applied inside, beside the tenant's (so an engine
    * that does not push predicates into a subquery still reads only what it needs).
+   * `as: null`: no alias, where the SQL around it names the relation itself.
    */
-  table(name: string, options: { column?: string; deduplicated?: boolean; as?: string; where?: SqlFragment } = {}): SqlFragment {
+  table(name: string, options: { column?: string; deduplicated?: boolean; as?: string | null; where?: SqlFragment } = {}): SqlFragment {
     assertIdentifier(name);
     const column = options.column ?? 'tenant_id';
     assertIdentifier(column);
-    const alias = options.as ?? name;
-    assertIdentifier(alias);
+    const alias = options.as === undefined ? name : options.as;
+    if (alias !== null) assertIdentifier(alias);
     const source = options.deduplicated ? this.source.dialect.deduplicated(name) : name;
     const more = options.where ? ` AND ${options.where.text}` : '';
-    return new SqlFragment(`(SELECT * FROM ${source} WHERE ${column} = ?${more}) AS ${alias}`, [this.tenant, ...(options.where?.params ?? [])]);
+    return new SqlFragment(`(SELECT * FROM ${source} WHERE ${column} = ?${more})${alias === null ? '' : ` AS ${alias}`}`, [this.tenant, ...(options.where?.params ?? [])]);
   }
 
   query<T extends Row = Row>(query: SqlFragment): Promise<T[]> {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { loadPricing, PricingFileError, type Pricing } from '../index.ts';
-import type { Warehouse } from '../../../kernel/warehouse/index.ts';
+import type { TenantScope } from '../../../platform/tenancy/index.ts';
 import { replyTable } from '../../../surfaces/http/kit/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
 import { platformTenantOf } from '../../../surfaces/http/kit/index.ts';
@@ -127,7 +127,7 @@ const readOwnCosts: GatedRoute = {
  * models/finops/pricing.yaml; and what-if pricing on the built COGS. Reads the
  * caller's own bills only, like the rest of FinOps.
  */
-export function economicsRoutes(app: FastifyInstance, deps: { warehouse: Warehouse; modelsDir: string }): void {
+export function economicsRoutes(app: FastifyInstance, deps: { scope(tenant: string): TenantScope; modelsDir: string }): void {
   const pricing = async (): Promise<Pricing | undefined> => {
     try {
       return await loadPricing(deps.modelsDir);
@@ -158,7 +158,7 @@ export function economicsRoutes(app: FastifyInstance, deps: { warehouse: Warehou
       config: { gate: readOwnCosts },
     },
     async (request, reply) => {
-      const result = await readCogs(deps.warehouse, request.principal!.tenant, request.query.period, request.query.group_by, platformTenantOf(request));
+      const result = await readCogs(deps.scope(request.principal!.tenant), request.query.period, request.query.group_by, platformTenantOf(request));
       return replyTable(request, reply, result, result.lines, `cogs-${request.query.period}`);
     },
   );
@@ -179,7 +179,7 @@ export function economicsRoutes(app: FastifyInstance, deps: { warehouse: Warehou
       config: { gate: readOwnCosts },
     },
     async (request, reply) => {
-      const result = await readMargins(deps.warehouse, request.principal!.tenant, request.query.period, await pricing(), platformTenantOf(request));
+      const result = await readMargins(deps.scope(request.principal!.tenant), request.query.period, await pricing(), platformTenantOf(request));
       return replyTable(request, reply, result, result.skus, `margins-${request.query.period}`);
     },
   );
@@ -215,7 +215,7 @@ export function economicsRoutes(app: FastifyInstance, deps: { warehouse: Warehou
       const table = await pricing();
       if (!table) throw new DomainError('PRICING_INVALID', `There is no ${deps.modelsDir}/finops/pricing.yaml to price SKUs with.`);
       const { period: month, tier_moves = {}, excluded_packs = [] } = request.body;
-      return simulatePricing(deps.warehouse, request.principal!.tenant, month, table, { tierMoves: tier_moves, excludedPacks: excluded_packs }, platformTenantOf(request));
+      return simulatePricing(deps.scope(request.principal!.tenant), month, table, { tierMoves: tier_moves, excludedPacks: excluded_packs }, platformTenantOf(request));
     },
   );
 }

@@ -1,7 +1,7 @@
 import { renderMacros } from '../../../platform/transforms/index.ts';
-import { scenarioProblems, skuMarginsSql, tenantChargesSql, withExcludedPacks, type Pricing, type PricingScenario } from '../index.ts';
-import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
-import { fromUnits, toUnits, type Row, type Warehouse } from '../../../kernel/warehouse/index.ts';
+import { scenarioProblems, skuMarginsSql, tenantChargesSql, withExcludedPacks, type Pricing, type PricingScenario, type RelationOf } from '../index.ts';
+import { join, raw, sql, TENANT_ZERO, type SqlFragment, type TenantScope } from '../../../platform/tenancy/index.ts';
+import { fromUnits, toUnits, type Row } from '../../../kernel/warehouse/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
 import { assertBuilt, ownCostOnly, percent, periodRange } from './finops.ts';
 
@@ -12,19 +12,32 @@ const text = (row: Row, key: string) => String(row[key] ?? '');
 const money = (value: unknown) => fromUnits(toUnits(value));
 const sumOf = <T>(items: readonly T[], value: (item: T) => unknown) => items.reduce((a, i) => a + toUnits(value(i)), 0n);
 
+/** Marks where model SQL reads a relation, so each read can be taken from the scope. */
+const RELATION_MARK = /@@relation:([a-z_][a-z0-9_]*)@@/;
+const markRelation: RelationOf = (model) => `@@relation:${model}@@`;
+
+/**
+ * The models' own SQL (the same a build runs) with every relation it reads taken from the
+ * owner's scope, `where` applied inside each: the query sees the owner's rows only.
+ */
+function scopedModelSql(marked: string, scope: TenantScope, where: SqlFragment): SqlFragment {
+  const pieces = renderMacros(marked, scope.dialect).split(RELATION_MARK);
+  return join(pieces.map((piece, i) => (i % 2 ? scope.table(piece, { as: null, where }) : raw(piece))), '');
+}
+
 /**
  * Attributed cost (COGS, EffectiveCost) of a month of charges, per tenant, pack, plan or SLA tier. Cost no pack tag names is `platform`.
  * A bill owner other than the platform operator sees only what is attributed to itself (`ownCostOnly`).
  */
-export async function readCogs(warehouse: Warehouse, owner: string, period: string, groupBy: CogsGroup = 'tenant', platformTenant = TENANT_ZERO) {
-  await assertBuilt(warehouse, 'finops_cogs');
+export async function readCogs(scope: TenantScope, period: string, groupBy: CogsGroup = 'tenant', platformTenant = TENANT_ZERO) {
+  await assertBuilt(scope, 'finops_cogs');
   const [from, to] = periodRange(period);
-  const column = { tenant: 'cost_tenant', pack: 'pack', plan: 'plan', sla_tier: 'sla_tier' }[groupBy];
-  const own = ownCostOnly(owner, platformTenant);
-  const rows = await warehouse.query(
-    `SELECT ${column} AS grp, currency, sum(billed_cost) AS billed, sum(effective_cost) AS effective
-     FROM finops_cogs WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ? AND ${own.text} GROUP BY ${column}, currency ORDER BY currency, ${column}`,
-    [owner, from, to, ...own.params],
+  const column = raw({ tenant: 'cost_tenant', pack: 'pack', plan: 'plan', sla_tier: 'sla_tier' }[groupBy]);
+  const own = ownCostOnly(scope.tenant, platformTenant);
+  const rows = await scope.query(
+    sql`SELECT ${column} AS grp, currency, sum(billed_cost) AS billed, sum(effective_cost) AS effective
+     FROM ${scope.table('finops_cogs', { where: sql`cost_month >= ${from} AND cost_month < ${to} AND ${own}` })}
+     GROUP BY ${column}, currency ORDER BY currency, ${column}`,
   );
   const empty = groupBy === 'pack' ? 'platform' : 'unknown';
   const lines = rows.map((r) => ({ [groupBy]: text(r, 'grp') || empty, currency: text(r, 'currency'), billed_cost: money(r.billed), cogs: money(r.effective) }));
@@ -71,17 +84,14 @@ const figuresOf = (line: SkuLine | undefined): SkuFigures =>
  * Revenue from pricing.yaml, COGS and margin per SKU for a month, from the built finops_sku_margins (for a bill owner other
  * than the platform operator: from its own charges in finops_tenant_charges, so no other tenant's plan or tier shows).
  */
-export async function readMargins(warehouse: Warehouse, owner: string, period: string, pricing: Pricing | undefined, platformTenant = TENANT_ZERO) {
-  await assertBuilt(warehouse, 'finops_sku_margins');
+export async function readMargins(scope: TenantScope, period: string, pricing: Pricing | undefined, platformTenant = TENANT_ZERO) {
+  await assertBuilt(scope, 'finops_sku_margins');
   const [from, to] = periodRange(period);
-  const own = ownCostOnly(owner, platformTenant);
-  const margins = owner !== platformTenant
-    ? `(${renderMacros(skuMarginsSql(`(SELECT * FROM finops_tenant_charges WHERE ${own.text})`), warehouse.dialect)})`
-    : 'finops_sku_margins';
-  const rows = await warehouse.query(
-    `SELECT sku_kind, sku, tenants, revenue, cogs FROM ${margins} margins WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ? ORDER BY sku_kind, sku`,
-    [...own.params, owner, from, to],
-  );
+  const inPeriod = sql`cost_month >= ${from} AND cost_month < ${to}`;
+  const margins = scope.tenant !== platformTenant
+    ? sql`(${scopedModelSql(skuMarginsSql(markRelation('finops_tenant_charges')), scope, sql`${inPeriod} AND ${ownCostOnly(scope.tenant, platformTenant)}`)})`
+    : scope.table('finops_sku_margins', { as: null, where: inPeriod });
+  const rows = await scope.query(sql`SELECT sku_kind, sku, tenants, revenue, cogs FROM ${margins} margins ORDER BY sku_kind, sku`);
   const lines = skuLines(rows).map((l) => ({ ...l, priced: pricing ? isPriced(pricing, l) : null }));
   return { period, currency: pricing?.currency ?? null, skus: lines, total: totals(lines) };
 }
@@ -98,19 +108,16 @@ function isPriced(pricing: Pricing, line: SkuLine): boolean {
  * as it is, and with the scenario's tier moves and packs taken out of the base
  * SKU, through the same SQL the models build with. Reads only.
  */
-export async function simulatePricing(warehouse: Warehouse, owner: string, period: string, pricing: Pricing, scenario: PricingScenario, platformTenant = TENANT_ZERO) {
+export async function simulatePricing(scope: TenantScope, period: string, pricing: Pricing, scenario: PricingScenario, platformTenant = TENANT_ZERO) {
   const problems = scenarioProblems(pricing, scenario);
   if (problems.length) throw new DomainError('SCENARIO_INVALID', problems.join(' '));
-  await assertBuilt(warehouse, 'finops_cogs');
+  await assertBuilt(scope, 'finops_cogs');
+  const owner = scope.tenant;
   const [from, to] = periodRange(period);
-  const own = ownCostOnly(owner, platformTenant);
+  const costs = sql`cost_month >= ${from} AND cost_month < ${to} AND ${ownCostOnly(owner, platformTenant)}`;
   const margins = async (table: Pricing, moves: Record<string, string>) => {
-    const charges = `(SELECT * FROM (${tenantChargesSql(table, moves, (model) => model)}) all_charges WHERE ${own.text})`;
-    const rows = await warehouse.query(
-      `SELECT sku_kind, sku, tenants, revenue, cogs FROM (${renderMacros(skuMarginsSql(charges), warehouse.dialect)}) margins
-       WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ?`,
-      [...own.params, owner, from, to],
-    );
+    const charges = `(${tenantChargesSql(table, moves, markRelation)})`;
+    const rows = await scope.query(sql`SELECT sku_kind, sku, tenants, revenue, cogs FROM (${scopedModelSql(skuMarginsSql(charges), scope, costs)}) margins`);
     return skuLines(rows);
   };
   const baseline = await margins(pricing, {});
@@ -119,7 +126,7 @@ export async function simulatePricing(warehouse: Warehouse, owner: string, perio
   // Another owner than the platform operator moves only itself: other tenants answer as tenants without cost do.
   const moved = Object.keys(scenario.tierMoves);
   const unknownTenants = moved.length
-    ? [...new Set([...(await tenantsWithoutCost(warehouse, owner, from, to, moved)), ...(owner !== platformTenant ? moved.filter((t) => t !== owner) : [])])]
+    ? [...new Set([...(await tenantsWithoutCost(scope, from, to, moved)), ...(owner !== platformTenant ? moved.filter((t) => t !== owner) : [])])]
     : [];
   if (unknownTenants.length) throw new DomainError('SCENARIO_INVALID', `No attributed cost in ${period} for ${unknownTenants.join(', ')}: nothing to move.`);
   const keys = [...known, ...simulated.map((l) => `${l.sku_kind}|${l.sku}`).filter((k) => !known.has(k))];
@@ -146,10 +153,10 @@ function delta(before: Figures, after: Figures) {
   return { revenue: minus('revenue'), cogs: minus('cogs'), margin: minus('margin') };
 }
 
-async function tenantsWithoutCost(warehouse: Warehouse, owner: string, from: Date, to: Date, tenants: string[]): Promise<string[]> {
-  const rows = await warehouse.query<{ cost_tenant: string }>(
-    `SELECT DISTINCT cost_tenant FROM finops_cogs WHERE tenant_id = ? AND cost_month >= ? AND cost_month < ? AND cost_tenant IN (${tenants.map(() => '?').join(', ')})`,
-    [owner, from, to, ...tenants],
+async function tenantsWithoutCost(scope: TenantScope, from: Date, to: Date, tenants: string[]): Promise<string[]> {
+  const listed = join(tenants.map((tenant) => sql`${tenant}`), ', ');
+  const rows = await scope.query<{ cost_tenant: string }>(
+    sql`SELECT DISTINCT cost_tenant FROM ${scope.table('finops_cogs', { where: sql`cost_month >= ${from} AND cost_month < ${to} AND cost_tenant IN (${listed})` })}`,
   );
   const found = new Set(rows.map((r) => r.cost_tenant));
   return tenants.filter((t) => !found.has(t));

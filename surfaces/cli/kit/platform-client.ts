@@ -132,7 +132,7 @@ class LocalPlatformClient implements PlatformClient {
   async simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation> {
     const pricing = await loadPricing('models');
     if (!pricing) throw new DomainError('PRICING_INVALID', 'There is no models/finops/pricing.yaml to price SKUs with.');
-    return simulatePricing(this.warehouse, TENANT_ZERO, whatIf.period, pricing, { tierMoves: whatIf.tier_moves, excludedPacks: whatIf.excluded_packs });
+    return simulatePricing(this.platform.scope(TENANT_ZERO), whatIf.period, pricing, { tierMoves: whatIf.tier_moves, excludedPacks: whatIf.excluded_packs });
   }
 
   generateInvoices(period: string): Promise<InvoiceRun> {
