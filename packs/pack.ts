@@ -21,6 +21,8 @@ export interface PackContext {
   region: string;
   /** A tenant's data, its rows only (TenantScope): how routes read. */
   scope(tenant: string): TenantScope;
+  /** The same for the tenant's operational state (invoices, approvals …). */
+  stateScope(tenant: string): TenantScope;
   entities: EntityStore;
   approvals: ApprovalStore;
   evidence: EvidenceStore;
@@ -40,6 +42,12 @@ export interface Pack {
   readonly name: string;
   /** One sentence: what it adds. */
   readonly description: string;
+  /**
+   * The warehouse migrations of its tables: a folder holding `duckdb/` and `clickhouse/`, each with
+   * `NNNN_name.sql` files numbered in the one sequence all migrations share. (Its tables are declared
+   * in the table registry, `kernel/warehouse/table-registry.ts`, with the pack as owner.)
+   */
+  readonly migrations?: string;
   /** Models it generates from its declarations in the models project (meters, attribution, SLOs). */
   readonly generators?: readonly ModelGenerator[];
   /** Its HTTP routes, registered as one Fastify plugin in a scope of its own. */

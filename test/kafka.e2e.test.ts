@@ -1,10 +1,11 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, inject, it, onTestFinished } from 'vitest';
-import { migrateWarehouse, openWarehouse } from '../kernel/warehouse/index.ts';
+import { openWarehouse } from '../kernel/warehouse/index.ts';
 import { killAllCliProcesses, runCli, spawnCli, startPlatform } from './support/cli.ts';
 import { engineHarness, engineUnavailable, TEST_ENGINES } from './support/engines.ts';
 import { cloudEvent } from './support/events.ts';
 import { kafkaBrokers, produce, uniqueTopic, waitFor } from './support/kafka.ts';
+import { migratePlatform } from '../surfaces/compose/index.ts';
 
 /** Kafka ingest through the real `companyos` processes, killed and restarted for real. */
 describe.runIf(inject('kafkaBrokers'))('Kafka ingest, end to end', () => {
@@ -94,7 +95,7 @@ describe.runIf(inject('kafkaBrokers'))('Kafka ingest, end to end', () => {
         worker.kill('SIGTERM');
         expect(await exited).toEqual([0, null]);
         const warehouse = await openWarehouse({ ...harness.env, engine, dataDir: harness.dataDir, clickhouse: harness.env.COMPANYOS_CLICKHOUSE_URL ? { url: harness.env.COMPANYOS_CLICKHOUSE_URL, database: harness.env.COMPANYOS_CLICKHOUSE_DATABASE! } : undefined });
-        await migrateWarehouse(warehouse);
+        await migratePlatform(warehouse);
         const [row] = await warehouse.query<{ n: number }>(`SELECT count(*) AS n FROM ${warehouse.dialect.deduplicated('events')}`);
         await warehouse.close();
         expect(row!.n).toBe(100);

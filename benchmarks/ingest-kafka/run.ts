@@ -19,11 +19,12 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ensureKcat, startMockKafka, type MockKafkaCluster } from '../../dev/index.ts';
 import type { ScratchWarehouse } from '../../dev/index.ts';
 import { IngestPipeline, KafkaIngestConsumer } from '../../platform/ingest/index.ts';
-import { migrateWarehouse, openWarehouse, type EngineName } from '../../kernel/warehouse/index.ts';
+import { openWarehouse, type EngineName } from '../../kernel/warehouse/index.ts';
 import { directAdapterBaseline } from '../lib/baseline.ts';
 import { benchmarkEvent } from '../lib/events.ts';
 import { report, throughput, type Measurement } from '../lib/stats.ts';
 import { parseEngines, TargetFactory } from '../lib/targets.ts';
+import { migratePlatform } from '../../surfaces/compose/index.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -90,7 +91,7 @@ async function createTopics(topics: string[]): Promise<void> {
  */
 async function consumeAll(broker: string, target: ScratchWarehouse, topics: string[], producer?: () => Promise<unknown>) {
   const warehouse = await openWarehouse(target.config);
-  await migrateWarehouse(warehouse);
+  await migratePlatform(warehouse);
   const batchMs: number[] = [];
   let firstBatchAt = 0;
   let seen = 0;

@@ -1,8 +1,9 @@
 import type { ScratchWarehouse } from '../../dev/index.ts';
 import { normalizeEvent } from '../../platform/ingest/index.ts';
-import { EVENT_COLUMNS, migrateWarehouse, openWarehouse, type EngineName, type SqlValue } from '../../kernel/warehouse/index.ts';
+import { EVENT_COLUMNS, openWarehouse, type EngineName, type SqlValue } from '../../kernel/warehouse/index.ts';
 import { benchmarkEvent } from './events.ts';
 import type { Measurement } from './stats.ts';
+import { migratePlatform } from '../../surfaces/compose/index.ts';
 
 /**
  * The ceiling every ingest path is compared against: the same events, already
@@ -17,7 +18,7 @@ export async function directAdapterBaseline(
   tenant: string,
 ): Promise<Measurement> {
   const warehouse = await openWarehouse(target.config);
-  await migrateWarehouse(warehouse);
+  await migratePlatform(warehouse);
   const unique = { table: 'events', columns: EVENT_COLUMNS, key: ['tenant_id', 'source', 'id'], windowColumn: 'ingested_at', windowDays: 35 };
   const batchMs: number[] = [];
   let inserted = 0;

@@ -1,6 +1,7 @@
 import { ensureClickHouseServer, startLocalClickHouse, type LocalClickHouse } from '../../dev/index.ts';
 import { scratchWarehouse, type ScratchWarehouse } from '../../dev/index.ts';
-import { ENGINES, migrateWarehouse, openWarehouse, type EngineName, type Warehouse } from '../../kernel/warehouse/index.ts';
+import { ENGINES, openWarehouse, type EngineName, type Warehouse } from '../../kernel/warehouse/index.ts';
+import { migratePlatform } from '../../surfaces/compose/index.ts';
 
 /** Makes fresh warehouses on one engine; for ClickHouse, on COMPANYOS_CLICKHOUSE_URL or a local server it starts. */
 export class TargetFactory {
@@ -44,7 +45,7 @@ export async function onScratchWarehouse<T>(engine: EngineName, work: (warehouse
     const target = await targets.target();
     const warehouse = await openWarehouse(target.config);
     try {
-      await migrateWarehouse(warehouse);
+      await migratePlatform(warehouse);
       return await work(warehouse, target.dataDir);
     } finally {
       await warehouse.close();

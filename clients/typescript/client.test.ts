@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../surfaces/http/index.ts';
 import { TokenAuthority } from '../../platform/identity/index.ts';
-import { DuckDBWarehouse, migrateWarehouse } from '../../kernel/warehouse/index.ts';
+import { DuckDBWarehouse } from '../../kernel/warehouse/index.ts';
 import { CompanyOsApiError, createCompanyOsClient, unwrap, type CloudEvent, type CompanyOsClient } from './index.ts';
+import { migratePlatform } from '../../surfaces/compose/index.ts';
 
 /** The SDK against the real server (in-memory DuckDB) over loopback HTTP. */
 describe('the TypeScript SDK', () => {
@@ -16,7 +17,7 @@ describe('the TypeScript SDK', () => {
 
   beforeAll(async () => {
     warehouse = await DuckDBWarehouse.open(':memory:');
-    await migrateWarehouse(warehouse);
+    await migratePlatform(warehouse);
     app = await buildServer({ warehouse, tokens, logLevel: 'silent' });
     await app.listen({ host: '127.0.0.1', port: 0 });
     baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/`;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MigrationError } from './errors.ts';
@@ -28,6 +29,10 @@ const LEDGER_FILE = 'schema_migrations.sql';
 
 /** Reads `schema_migrations.sql` and the `NNNN_name.sql` files of `dir`, in version order. */
 export async function loadMigrations(dir: string): Promise<MigrationSet> {
+  return { ledgerDdl: await readFile(join(dir, LEDGER_FILE), 'utf8'), migrations: await loadMigrationFiles(dir) };
+}
+
+async function loadMigrationFiles(dir: string): Promise<Migration[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.sql') && f !== LEDGER_FILE).sort();
   const migrations: Migration[] = [];
   for (const file of files) {
@@ -37,7 +42,25 @@ export async function loadMigrations(dir: string): Promise<MigrationSet> {
     const checksum = createHash('sha256').update(sql).digest('hex');
     migrations.push({ version: Number(match[1]), name: match[2]!, sql, checksum });
   }
-  return { ledgerDdl: await readFile(join(dir, LEDGER_FILE), 'utf8'), migrations };
+  return migrations;
+}
+
+/**
+ * The migrations of several folders as one sequence (the kernel's, then each pack's): their
+ * versions share one numbering, recorded in one `schema_migrations`, so a version used twice is
+ * refused. A folder that does not exist adds nothing (a pack with tables on one engine only).
+ */
+export async function loadMigrationsFrom(dirs: readonly string[]): Promise<Migration[]> {
+  const sets = await Promise.all(dirs.map((dir) => (existsSync(dir) ? loadMigrationFiles(dir) : Promise.resolve([]))));
+  const seen = new Map<number, string>();
+  sets.forEach((migrations, i) => {
+    for (const migration of migrations) {
+      const other = seen.get(migration.version);
+      if (other) throw new MigrationError(`migration ${migration.version} is numbered twice: ${other} and ${join(dirs[i]!, `${String(migration.version).padStart(4, '0')}_${migration.name}.sql`)}`);
+      seen.set(migration.version, join(dirs[i]!, `${String(migration.version).padStart(4, '0')}_${migration.name}.sql`));
+    }
+  });
+  return sets.flat().sort((a, b) => a.version - b.version);
 }
 
 /**

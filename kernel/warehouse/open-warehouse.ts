@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ClickHouseWarehouse } from './clickhouse/clickhouse-warehouse.ts';
 import { DuckDBWarehouse } from './duckdb/duckdb-warehouse.ts';
 import { WarehouseError } from './errors.ts';
-import { loadMigrations, migrate, type MigrationReport } from './migrations.ts';
+import { loadMigrations, loadMigrationsFrom, migrate, type MigrationReport } from './migrations.ts';
 import type { EngineName, Warehouse } from './warehouse.ts';
 
 export interface WarehouseConfig {
@@ -32,8 +32,14 @@ export async function openWarehouse(config: WarehouseConfig): Promise<Warehouse>
   }
 }
 
-/** Applies the engine's pending migrations from `kernel/warehouse/<engine>/migrations/`. */
-export async function migrateWarehouse(warehouse: Warehouse): Promise<MigrationReport> {
+/**
+ * Applies the engine's pending migrations: the kernel's (`kernel/warehouse/<engine>/migrations/`)
+ * and those of each folder in `packDirs` (a pack's `migrations/`, holding `<engine>/NNNN_name.sql`),
+ * in one sequence of versions.
+ */
+export async function migrateWarehouse(warehouse: Warehouse, packDirs: readonly string[] = []): Promise<MigrationReport> {
   const dir = fileURLToPath(new URL(`./${warehouse.engine}/migrations/`, import.meta.url));
-  return migrate(warehouse, await loadMigrations(dir));
+  const { ledgerDdl } = await loadMigrations(dir);
+  const migrations = await loadMigrationsFrom([dir, ...packDirs.map((packDir) => join(packDir, warehouse.engine))]);
+  return migrate(warehouse, { ledgerDdl, migrations });
 }

@@ -18,6 +18,7 @@ import { parsePricing, PRICING_FILE } from './index.ts';
 export const finopsPack: Pack = {
   name: 'finops',
   description: 'Cloud bills in (FOCUS, CUR, GCP, Azure), per-tenant cost attribution that reconciles to the bill, unit economics and invoices.',
+  migrations: fileURLToPath(new URL('./migrations/', import.meta.url)),
   pages: { dir: fileURLToPath(new URL('./pages/', import.meta.url)), under: 'finops/' },
   generators: [
     fileGenerator(ALLOCATION_FILE, (path, text) => {

@@ -8,9 +8,10 @@ import { buildServer } from '../../surfaces/http/index.ts';
 import { TokenAuthority } from '../../platform/identity/index.ts';
 import { flowRoutes } from '../../platform/metrics/flows.ts';
 import { findPromtool } from '../../dev/promtool.ts';
-import { DuckDBWarehouse, migrateWarehouse } from '../../kernel/warehouse/index.ts';
+import { DuckDBWarehouse } from '../../kernel/warehouse/index.ts';
 import { loadSlos, parseSlo, SloError } from './openslo.ts';
 import { prometheusRules } from './prometheus-rules.ts';
+import { migratePlatform } from '../../surfaces/compose/index.ts';
 
 const FLOWS = ['approval', 'create-entity', 'event-ingest', 'grant-entitlement', 'policy-simulate', 'provenance-fetch'];
 
@@ -25,7 +26,7 @@ describe('the platform SLOs (deploy/slo)', () => {
     expect(slos.every((s) => s.target === 0.995 && s.latencyMsAtMost === 1500 && s.windowDays === 28)).toBe(true);
 
     const warehouse = await DuckDBWarehouse.open(':memory:');
-    await migrateWarehouse(warehouse);
+    await migratePlatform(warehouse);
     const app = await buildServer({ warehouse, tokens: new TokenAuthority('x'.repeat(32)), logLevel: 'silent' });
     try {
       await app.ready();

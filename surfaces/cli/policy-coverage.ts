@@ -1,7 +1,8 @@
 import { buildServer } from '../http/index.ts';
 import { TokenAuthority } from '../../platform/identity/index.ts';
 import { summarizeCoverage, type CoverageSummary, type RouteEntry } from '../http/kit/index.ts';
-import { DuckDBWarehouse, migrateWarehouse } from '../../kernel/warehouse/index.ts';
+import { DuckDBWarehouse } from '../../kernel/warehouse/index.ts';
+import { migratePlatform } from '../compose/index.ts';
 
 export interface Coverage extends CoverageSummary {
   rows: RouteEntry[];
@@ -10,7 +11,7 @@ export interface Coverage extends CoverageSummary {
 /** The route inventory of a server built on a scratch in-memory warehouse. */
 export async function policyCoverage(): Promise<Coverage> {
   const warehouse = await DuckDBWarehouse.open(':memory:');
-  await migrateWarehouse(warehouse);
+  await migratePlatform(warehouse);
   const app = await buildServer({ warehouse, tokens: new TokenAuthority('x'.repeat(32)), logLevel: 'silent' });
   try {
     await app.ready();

@@ -1,1 +1,2 @@
 export { createPlatform, type Platform, type PlatformOptions } from './create-platform.ts';
+export { migratePlatform } from './migrate-platform.ts';

@@ -5,8 +5,9 @@ import { findClickHouseServer, startLocalClickHouse, type LocalClickHouse } from
 import { scratchWarehouse, type ScratchWarehouse } from '../../dev/scratch-warehouse.ts';
 import { apiHarness, useApi } from '../../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
-import { migrateWarehouse, openWarehouse, type EngineName, type Warehouse } from '../../kernel/warehouse/index.ts';
+import { openWarehouse, type EngineName, type Warehouse } from '../../kernel/warehouse/index.ts';
 import { API_ERRORS } from './kit/errors.ts';
+import { migratePlatform } from '../compose/index.ts';
 
 async function readyz(app: FastifyInstance): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await app.inject('/readyz');
@@ -53,7 +54,7 @@ describe('/readyz on a ClickHouse server that goes away and comes back', () => {
     clickhouse = await startLocalClickHouse(binary);
     scratch = await scratchWarehouse('clickhouse', clickhouse.url);
     warehouse = await openWarehouse(scratch.config);
-    await migrateWarehouse(warehouse);
+    await migratePlatform(warehouse);
     app = (await apiHarness(warehouse)).app;
   }, 90_000);
   afterAll(async () => {

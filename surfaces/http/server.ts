@@ -246,6 +246,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     operatorTenant,
     region,
     scope: platform.scope,
+    stateScope: platform.stateScope,
     entities,
     approvals,
     evidence,

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, inject } from 'vitest';
 import { scratchWarehouse } from '../../dev/index.ts';
-import { migrateWarehouse, openWarehouse, type EngineName, type Warehouse } from '../../kernel/warehouse/index.ts';
+import { openWarehouse, type EngineName, type Warehouse } from '../../kernel/warehouse/index.ts';
+import { migratePlatform } from '../../surfaces/compose/index.ts';
 
 /** A fresh, migrated warehouse per test, on a real engine. */
 export interface EngineHarness {
@@ -39,7 +40,7 @@ export async function engineHarness(engine: EngineName): Promise<EngineHarness> 
     env: scratch.env,
     async open() {
       const warehouse = await openWarehouse(scratch.config);
-      await migrateWarehouse(warehouse);
+      await migratePlatform(warehouse);
       dataDirs.set(warehouse, scratch.dataDir);
       return warehouse;
     },

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { migrateWarehouse, openWarehouse } from '../../../kernel/warehouse/index.ts';
+import { openWarehouse } from '../../../kernel/warehouse/index.ts';
 import { scheduledBuild, startSchedule } from '../../../platform/jobs/index.ts';
 import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
 import { httpLineageSink } from '../../../platform/transforms/index.ts';
@@ -14,6 +14,7 @@ import { printBanner } from '../banner.ts';
 import { forgetRunningPlatform, jwtSecret, loadConfig, recordRunningPlatform, warehouseConfig, type PlatformConfig } from '../kit/index.ts';
 import { loadScheduleJobs } from './build.ts';
 import { kafkaConsumerOptions } from './kafka.ts';
+import { migratePlatform } from '../../compose/index.ts';
 
 /** After SIGTERM, the most the process takes to exit, whatever hangs. */
 const SHUTDOWN_DEADLINE_MS = 9500;
@@ -29,7 +30,7 @@ export function registerStart(program: Command): void {
 
 async function start(config: PlatformConfig, seed: boolean, scheduleFile: string | true | undefined): Promise<void> {
   const warehouse = await openWarehouse(warehouseConfig(config));
-  await migrateWarehouse(warehouse);
+  await migratePlatform(warehouse);
   const tokens = new TokenAuthority(await jwtSecret(config), { maxTtlSeconds: config.maxTokenTtlSeconds });
   const lineageSink = config.openLineageUrl ? httpLineageSink(config.openLineageUrl) : undefined;
   const app = await buildServer({

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { migrateWarehouse, openWarehouse } from '../../../kernel/warehouse/index.ts';
+import { openWarehouse } from '../../../kernel/warehouse/index.ts';
 import { createPlatform, type Platform } from '../../compose/index.ts';
 import { warehouseConfig, type PlatformConfig } from './config.ts';
+import { migratePlatform } from '../../compose/index.ts';
 
 /**
  * The platform in this process, on the configured warehouse (no `companyos start`
@@ -11,7 +12,7 @@ import { warehouseConfig, type PlatformConfig } from './config.ts';
  */
 export async function openLocalPlatform(config: PlatformConfig): Promise<Platform> {
   const warehouse = await openWarehouse(warehouseConfig(config));
-  await migrateWarehouse(warehouse);
+  await migratePlatform(warehouse);
   const platform = await createPlatform({
     warehouse,
     state: { dataDir: config.dataDir },

@@ -1,6 +1,7 @@
-import { DuckDBWarehouse, migrateWarehouse } from '../../../kernel/warehouse/index.ts';
+import { DuckDBWarehouse } from '../../../kernel/warehouse/index.ts';
 import { buildServer } from '../server.ts';
 import { TokenAuthority } from '../../../platform/identity/index.ts';
+import { migratePlatform } from '../../compose/index.ts';
 
 export interface OpenApiDocument {
   openapi: string;
@@ -16,7 +17,7 @@ export const COMMITTED_OPENAPI = new URL('../openapi.json', import.meta.url);
 export async function renderOpenApiDocument(): Promise<OpenApiDocument> {
   const warehouse = await DuckDBWarehouse.open(':memory:');
   try {
-    await migrateWarehouse(warehouse);
+    await migratePlatform(warehouse);
     const app = await buildServer({ warehouse, tokens: new TokenAuthority('openapi-document-needs-no-real-secret'), logLevel: 'silent' });
     try {
       await app.ready();
