@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import type { StateStore } from '../kernel/state/index.ts';
-import type { Warehouse } from '../kernel/warehouse/index.ts';
+import type { TableDefinition, Warehouse } from '../kernel/warehouse/index.ts';
 import type { WebhookConfig } from './finops/index.ts';
 import type { ApprovalStore, EntityStore, EvidenceStore } from '../platform/governance/index.ts';
 import type { IngestPipeline } from '../platform/ingest/index.ts';
@@ -44,10 +44,11 @@ export interface Pack {
   readonly description: string;
   /**
    * The warehouse migrations of its tables: a folder holding `duckdb/` and `clickhouse/`, each with
-   * `NNNN_name.sql` files numbered in the one sequence all migrations share. (Its tables are declared
-   * in the table registry, `kernel/warehouse/table-registry.ts`, with the pack as owner.)
+   * `NNNN_name.sql` files numbered in the one sequence all migrations share.
    */
   readonly migrations?: string;
+  /** Its tables, declared as the kernel's are (`TableDefinition`: columns, keys, tenant column, retention; `state` for operational ones). */
+  readonly tables?: readonly TableDefinition[];
   /** Models it generates from its declarations in the models project (meters, attribution, SLOs). */
   readonly generators?: readonly ModelGenerator[];
   /** Its HTTP routes, registered as one Fastify plugin in a scope of its own. */

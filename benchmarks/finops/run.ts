@@ -28,6 +28,7 @@ import { DuckDBWarehouse, EVENT_COLUMNS, type SqlValue, type Warehouse } from '.
 import { percentiles, timed } from '../lib/stats.ts';
 import { onScratchWarehouse, parseEngines } from '../lib/targets.ts';
 import { MODEL_GENERATORS } from '../../packs/index.ts';
+import { platformTables } from '../../surfaces/compose/index.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -103,7 +104,7 @@ async function measureEconomics(warehouse: Warehouse) {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/invoices`;
   try {
-    const state = await openStateStore(warehouse);
+    const state = await openStateStore(warehouse, { tables: platformTables() });
     const [run, invoiceSeconds] = await timed(() => generateInvoices(warehouse, state, TENANT_ZERO, '2026-10', { ...DEFAULT_WEBHOOK, url, secret: 'bench-secret-bench-secret-bench-secret' }));
     await state.close();
     return { whatIf: percentiles(samples), marginsMs: marginsSeconds * 1000, invoiceSeconds, invoices: run.invoices.length, delivered: run.delivered };

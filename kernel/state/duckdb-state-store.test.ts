@@ -8,10 +8,11 @@ import { DuckDBStateStore } from './duckdb-state-store.ts';
 import { openStateStore } from './open-state-store.ts';
 import { ensureStateSchema } from './state-schema.ts';
 import { stateStoreContract } from './state-store-contract.ts';
+import { platformTables } from '../../surfaces/compose/index.ts';
 
 stateStoreContract('DuckDB, a file of its own', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'companyos-state-'));
-  const store = await DuckDBStateStore.open(join(dir, 'state.duckdb'));
+  const store = await DuckDBStateStore.open(join(dir, 'state.duckdb'), platformTables());
   await ensureStateSchema(store);
   return { store, dispose: async () => { await store.close(); await rm(dir, { recursive: true, force: true }); } };
 });
@@ -19,7 +20,7 @@ stateStoreContract('DuckDB, a file of its own', async () => {
 stateStoreContract('DuckDB, sharing the warehouse database', async () => {
   const harness = await engineHarness('duckdb');
   const warehouse = await harness.open();
-  const store = await openStateStore(warehouse);
+  const store = await openStateStore(warehouse, { tables: platformTables() });
   return { store, dispose: async () => { await store.close(); await warehouse.close(); await harness.cleanup(); } };
 });
 
@@ -30,7 +31,7 @@ describe('the DuckDB state store in the warehouse database', () => {
     const row = ['acme', 'r-1', 'e-1', 'delete', 'ana', new Date(), 'd-1'];
     // Before the state store, a duplicate went in unnoticed.
     await db.warehouse.insert('approval_requests', ['tenant_id', 'request_id', 'entity_id', 'action', 'requested_by', 'requested_at', 'decision_id'], [row]);
-    const state = await openStateStore(db.warehouse);
+    const state = await openStateStore(db.warehouse, { tables: platformTables() });
     try {
       const again = state.transaction((tx) => tx.insert('approval_requests', [{
         tenant_id: 'acme', request_id: 'r-1', entity_id: 'e-1', action: 'delete', requested_by: 'bo', requested_at: new Date(), decision_id: 'd-2',
@@ -63,7 +64,7 @@ describe('the DuckDB state store on its own file', () => {
       });
       child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
-      const reopened = await DuckDBStateStore.open(path);
+      const reopened = await DuckDBStateStore.open(path, platformTables());
       try {
         const rows = await reopened.query<{ request_id: string }>('SELECT request_id FROM approval_requests');
         expect(rows.map((r) => r.request_id).sort()).toEqual([...ids].sort());
@@ -85,14 +86,14 @@ describe('the state store beside a ClickHouse warehouse', () => {
       const at = new Date('2026-11-01T00:00:00.000Z');
       // A retried write left one request twice: it is one row of state.
       await warehouse.insert('approval_requests', columns, [['acme', 'r-1', 'e-1', 'delete', 'ana', at, 'd-1'], ['acme', 'r-1', 'e-1', 'delete', 'ana', at, 'd-1'], ['globex', 'r-9', 'e-9', 'delete', 'bo', at, 'd-9']]);
-      const first = await openStateStore(warehouse, { dataDir: harness.dataDir });
+      const first = await openStateStore(warehouse, { dataDir: harness.dataDir, tables: platformTables() });
       expect(first.location).toBe(join(harness.dataDir, 'state.duckdb'));
       expect(await first.query('SELECT tenant_id, request_id FROM approval_requests ORDER BY tenant_id')).toEqual([
         { tenant_id: 'acme', request_id: 'r-1' }, { tenant_id: 'globex', request_id: 'r-9' },
       ]);
       await first.close();
       await warehouse.insert('approval_requests', columns, [['acme', 'r-2', 'e-1', 'delete', 'ana', at, 'd-2']]);
-      const second = await openStateStore(warehouse, { dataDir: harness.dataDir });
+      const second = await openStateStore(warehouse, { dataDir: harness.dataDir, tables: platformTables() });
       // The store already holds state: the warehouse's rows are not copied again.
       expect(await second.query('SELECT count(*) AS n FROM approval_requests')).toEqual([{ n: 2 }]);
       await second.close();

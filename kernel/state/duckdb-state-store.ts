@@ -1,9 +1,8 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { DomainError } from '../errors/index.ts';
-import type {
-  DuckDBWarehouse} from '../warehouse/index.ts';
-import { WarehouseError, WarehouseLockedError, assertIdentifier, fromDuckDBValue, tableNamed, toDuckDBParam,
-  type Row, type SqlValue,
+import {
+  WarehouseError, WarehouseLockedError, assertIdentifier, fromDuckDBValue, toDuckDBParam,
+  type DuckDBWarehouse, type Row, type SqlValue, type TableDefinition,
 } from '../warehouse/index.ts';
 import type { StateRow, StateStore, StateTransaction } from './state-store.ts';
 
@@ -26,15 +25,22 @@ export class DuckDBStateStore implements StateStore {
   private readonly idle: DuckDBConnection[] = [];
   private readonly open = new Set<DuckDBConnection>();
   private closed = false;
+  private readonly running = new Set<Promise<unknown>>();
+  readonly tables: readonly TableDefinition[];
+  private readonly names: ReadonlySet<string>;
 
   private constructor(
     readonly location: string,
+    tables: readonly TableDefinition[],
     private readonly newConnection: () => Promise<DuckDBConnection>,
     private readonly instance?: DuckDBInstance,
-  ) {}
+  ) {
+    this.tables = tables.filter((table) => table.state);
+    this.names = new Set(this.tables.map((table) => table.name));
+  }
 
-  /** State in a DuckDB file of its own (`:memory:` for a throwaway one). */
-  static async open(path: string): Promise<DuckDBStateStore> {
+  /** State in a DuckDB file of its own (`:memory:` for a throwaway one), holding the state tables among `tables`. */
+  static async open(path: string, tables: readonly TableDefinition[]): Promise<DuckDBStateStore> {
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(path);
@@ -43,29 +49,35 @@ export class DuckDBStateStore implements StateStore {
       if (/lock/i.test(message)) throw new WarehouseLockedError(path, Number(/PID (\d+)/.exec(message)?.[1]) || undefined, { cause: error });
       throw new WarehouseError(`cannot open the state store at ${path}: ${message}`, { cause: error });
     }
-    return new DuckDBStateStore(path, () => instance.connect(), instance);
+    return new DuckDBStateStore(path, tables, () => instance.connect(), instance);
   }
 
   /** State in the DuckDB warehouse's database, on connections of its own. */
-  static sharing(warehouse: DuckDBWarehouse): DuckDBStateStore {
-    return new DuckDBStateStore(warehouse.location, () => warehouse.connect());
+  static sharing(warehouse: DuckDBWarehouse, tables: readonly TableDefinition[]): DuckDBStateStore {
+    return new DuckDBStateStore(warehouse.location, tables, () => warehouse.connect());
   }
 
-  async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    const connection = await this.acquire();
-    try {
-      return await read<T>(connection, sql, params);
-    } finally {
-      this.release(connection);
-    }
+  query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.track(async () => {
+      const connection = await this.acquire();
+      try {
+        return await read<T>(connection, sql, params);
+      } finally {
+        this.release(connection);
+      }
+    });
   }
 
-  async transaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T> {
+    return this.track(() => this.runTransaction(work));
+  }
+
+  private async runTransaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T> {
     const connection = await this.acquire();
     try {
       await connection.run('BEGIN TRANSACTION');
       try {
-        const result = await work(new DuckDBStateTransaction(connection));
+        const result = await work(new DuckDBStateTransaction(connection, this.names));
         await run(connection, 'COMMIT');
         return result;
       } catch (error) {
@@ -78,13 +90,23 @@ export class DuckDBStateStore implements StateStore {
     }
   }
 
+  /** Refuses new work, lets what is running finish, then closes. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.allSettled(this.running);
     for (const connection of this.open) connection.closeSync();
     this.open.clear();
     this.idle.length = 0;
     this.instance?.closeSync();
+  }
+
+  private track<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new WarehouseError(`the state store (${this.location}) is closed`));
+    const running = operation();
+    this.running.add(running);
+    void running.finally(() => this.running.delete(running)).catch(() => undefined);
+    return running;
   }
 
   private async acquire(): Promise<DuckDBConnection> {
@@ -106,17 +128,22 @@ export class DuckDBStateStore implements StateStore {
 }
 
 class DuckDBStateTransaction implements StateTransaction {
-  constructor(private readonly connection: DuckDBConnection) {}
+  constructor(
+    private readonly connection: DuckDBConnection,
+    private readonly stateTables: ReadonlySet<string>,
+  ) {}
 
   query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     return read<T>(this.connection, sql, params);
   }
 
   async insert(table: string, rows: readonly StateRow[]): Promise<void> {
+    this.assertState(table);
     for (const statement of insertStatements(table, rows, '')) await run(this.connection, statement.sql, statement.params);
   }
 
   async insertNew(table: string, rows: readonly StateRow[]): Promise<number> {
+    this.assertState(table);
     let inserted = 0;
     for (const statement of insertStatements(table, rows, ' ON CONFLICT DO NOTHING RETURNING 1')) {
       inserted += (await read(this.connection, statement.sql, statement.params)).length;
@@ -125,21 +152,20 @@ class DuckDBStateTransaction implements StateTransaction {
   }
 
   async compareAndSet(table: string, where: StateRow, expected: StateRow, changes: StateRow): Promise<boolean> {
-    stateTable(table);
+    this.assertState(table);
     const set = Object.keys(changes).map((column) => `${assertIdentifier(column)} = ?`);
     const conditions = [...Object.keys(where), ...Object.keys(expected)].map((column) => `${assertIdentifier(column)} = ?`);
     const params = [...Object.values(changes), ...Object.values(where), ...Object.values(expected)];
     const rows = await read(this.connection, `UPDATE ${table} SET ${set.join(', ')} WHERE ${conditions.join(' AND ')} RETURNING 1`, params);
     return rows.length > 0;
   }
-}
 
-function stateTable(name: string): void {
-  if (!tableNamed(name).state) throw new WarehouseError(`${name} is not operational state: write it to the warehouse`);
+  private assertState(table: string): void {
+    if (!this.stateTables.has(table)) throw new WarehouseError(`${table} is not operational state: write it to the warehouse`);
+  }
 }
 
 function* insertStatements(table: string, rows: readonly StateRow[], suffix: string): Generator<{ sql: string; params: SqlValue[] }> {
-  stateTable(table);
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]!).map(assertIdentifier);
   const tuple = `(${columns.map(() => '?').join(', ')})`;

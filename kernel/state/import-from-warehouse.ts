@@ -1,4 +1,4 @@
-import { STATE_TABLES, type Warehouse } from '../warehouse/index.ts';
+import type { Warehouse } from '../warehouse/index.ts';
 import type { StateStore } from './state-store.ts';
 
 /** Rows copied per statement. */
@@ -11,13 +11,13 @@ const BATCH = 5_000;
  * lost. A store that holds anything is never overwritten. Answers the rows copied per table.
  */
 export async function importFromWarehouse(state: StateStore, warehouse: Warehouse): Promise<Record<string, number>> {
-  for (const table of STATE_TABLES) {
+  for (const table of state.tables) {
     const [row] = await state.query<{ n: number }>(`SELECT count(*) AS n FROM ${table.name}`);
     if (Number(row?.n) > 0) return {};
   }
   const copied: Record<string, number> = {};
   await state.transaction(async (tx) => {
-    for (const table of STATE_TABLES) {
+    for (const table of state.tables) {
       if (!(await warehouse.hasRelation(table.name))) continue;
       const columns = table.columns.map((column) => column.name);
       const rows = await warehouse.query(`SELECT ${columns.join(', ')} FROM ${table.name}`);

@@ -1,12 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBWarehouse, WarehouseError, type Warehouse } from '../warehouse/index.ts';
+import { DuckDBWarehouse, WarehouseError, type TableDefinition, type Warehouse } from '../warehouse/index.ts';
 import { DuckDBStateStore } from './duckdb-state-store.ts';
 import { importFromWarehouse } from './import-from-warehouse.ts';
 import { ensureStateSchema } from './state-schema.ts';
 import type { StateStore } from './state-store.ts';
 
 export interface StateStoreOptions {
+  /** The registry: the kernel's tables and every pack's (`platformTables()`); the store holds those declared with `state`. */
+  tables: readonly TableDefinition[];
   /** Folder for the state's own file when the warehouse is not DuckDB (required then); `:memory:` for a throwaway store. */
   dataDir?: string;
 }
@@ -16,9 +18,9 @@ export interface StateStoreOptions {
  * DuckDB, otherwise `state.duckdb` in the data folder (what was in the warehouse is
  * copied over the first time). Ready to use: its tables and unique keys exist.
  */
-export async function openStateStore(warehouse: Warehouse, options: StateStoreOptions = {}): Promise<StateStore> {
+export async function openStateStore(warehouse: Warehouse, options: StateStoreOptions): Promise<StateStore> {
   if (warehouse instanceof DuckDBWarehouse) {
-    const store = DuckDBStateStore.sharing(warehouse);
+    const store = DuckDBStateStore.sharing(warehouse, options.tables);
     await ensureStateSchema(store).catch(async (error: unknown) => {
       await store.close();
       throw error;
@@ -30,7 +32,7 @@ export async function openStateStore(warehouse: Warehouse, options: StateStoreOp
   }
   const memory = options.dataDir === ':memory:';
   if (!memory) await mkdir(options.dataDir, { recursive: true });
-  const store = await DuckDBStateStore.open(memory ? ':memory:' : join(options.dataDir, 'state.duckdb'));
+  const store = await DuckDBStateStore.open(memory ? ':memory:' : join(options.dataDir, 'state.duckdb'), options.tables);
   try {
     await ensureStateSchema(store);
     await importFromWarehouse(store, warehouse);

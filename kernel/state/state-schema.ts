@@ -1,4 +1,4 @@
-import { createTableSql, STATE_TABLES, WarehouseError, type TableDefinition } from '../warehouse/index.ts';
+import { createTableSql, WarehouseError, type TableDefinition } from '../warehouse/index.ts';
 import type { StateStore } from './state-store.ts';
 
 /** The unique index enforcing one of a table's unique keys. */
@@ -7,7 +7,7 @@ export function uniqueIndexName(table: TableDefinition, position: number): strin
 }
 
 /**
- * Creates the registry's state tables and their unique indexes where missing, in one
+ * Creates the store's tables (the registry's state tables) and their unique indexes where missing, in one
  * transaction, and refuses to go on when a table's columns differ from its declaration
  * (a state table changes by a migration, never silently). In a DuckDB warehouse the
  * tables already exist (the warehouse's migrations 0004 and 0005 made them): this adds
@@ -15,7 +15,7 @@ export function uniqueIndexName(table: TableDefinition, position: number): strin
  */
 export async function ensureStateSchema(store: StateStore): Promise<void> {
   await store.transaction(async (tx) => {
-    for (const table of STATE_TABLES) {
+    for (const table of store.tables) {
       await tx.query(createTableSql(table, 'duckdb').replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS '));
       const actual = await tx.query<{ name: string }>(
         "SELECT column_name AS name FROM information_schema.columns WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",

@@ -1,4 +1,4 @@
-import type { Row, SqlValue } from '../warehouse/index.ts';
+import type { Row, SqlValue, TableDefinition } from '../warehouse/index.ts';
 
 /** A row to write: column name → value. */
 export type StateRow = Readonly<Record<string, SqlValue>>;
@@ -18,7 +18,10 @@ export interface StateReader {
 export interface StateTransaction extends StateReader {
   /** Inserts rows into a state table; a row whose unique key is taken fails the transaction with `STATE_CONFLICT`. */
   insert(table: string, rows: readonly StateRow[]): Promise<void>;
-  /** Inserts the rows whose unique keys are free and skips the others (an idempotent write): how many went in. */
+  /**
+   * Inserts the rows whose unique keys are free and skips the others (an idempotent write): how many
+   * went in. A key another transaction takes while this one runs still fails the commit (`STATE_CONFLICT`).
+   */
   insertNew(table: string, rows: readonly StateRow[]): Promise<number>;
   /**
    * Sets `changes` on the rows `where` selects, only while they still hold `expected`:
@@ -30,14 +33,16 @@ export interface StateTransaction extends StateReader {
 /**
  * Operational state: entities, approvals, ledger sequencing, evidence, invoices —
  * what needs transactions, unique keys and compare-and-set, which the analytical
- * warehouse (ClickHouse) lacks. Its tables are the registry's `STATE_TABLES`, and
- * their unique keys hold under every writer: two writers racing for one key get
+ * warehouse (ClickHouse) lacks. Its tables are those of the registry (the kernel's and
+ * every pack's) declared with `state`, and their unique keys hold under every writer: two writers racing for one key get
  * one success and one `STATE_CONFLICT` (a `DomainError`), never two rows.
  */
 export interface StateStore extends StateReader {
   readonly engine: StateEngineName;
   /** Where the state lives, for messages and the readiness report. */
   readonly location: string;
+  /** The operational tables it holds: only these are written. */
+  readonly tables: readonly TableDefinition[];
   /** Runs `work` as one transaction: committed when it returns, rolled back when it throws (a conflict included). */
   transaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -12,5 +12,5 @@ export { CLICKHOUSE_DIALECT } from './clickhouse/clickhouse-dialect.ts';
 export { toUnits, fromUnits, DECIMAL_SCALE } from './decimal-units.ts';
 export { CSV_FILE } from './warehouse.ts';
 export { BufferedWriter } from './buffered-writer.ts';
-export { TABLES, STATE_TABLES, tableNamed, columnNames, nativeType, createTableSql, type TableDefinition, type ColumnDefinition, type ColumnType, type RetentionClass } from './table-registry.ts';
+export { TABLES, tableNamed, columnNames, columnsOf, nativeType, createTableSql, type TableDefinition, type ColumnDefinition, type ColumnType, type RetentionClass } from './table-registry.ts';
 export { toDuckDBParam, fromDuckDBValue } from './duckdb/duckdb-values.ts';

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
-import { createTableSql, nativeType, TABLES } from './table-registry.ts';
+import { createTableSql, nativeType } from './table-registry.ts';
+import { platformTables } from '../../surfaces/compose/index.ts';
+
+/** The whole registry: the kernel's tables and every pack's. */
+const TABLES = platformTables();
 import type { Warehouse } from './warehouse.ts';
 
 /** Tables an adapter keeps for itself, not part of the schema the platform writes. */
@@ -19,7 +23,7 @@ async function clickhouseStorage(warehouse: Warehouse, name: string): Promise<st
 }
 
 describe('the table registry', () => {
-  it('declares each table once, its tenant column first in the key, its key columns among its columns', () => {
+  it('declares each table once (kernel and packs together), its tenant column first in the key, its key columns among its columns', () => {
     expect(new Set(TABLES.map((t) => t.name)).size).toBe(TABLES.length);
     for (const table of TABLES) {
       const names = table.columns.map((c) => c.name);

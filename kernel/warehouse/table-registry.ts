@@ -46,9 +46,11 @@ export interface TableDefinition {
 }
 
 /**
- * Every table the migrations create, in one place. A test (table-registry.test.ts) holds each
- * engine's migrated schema to it and creates each table again from `createTableSql`. Adapter-internal
- * tables (ClickHouse's `events_keys` dedupe index) are the adapter's own and not listed.
+ * The kernel's and the platform's tables, each declared once; a pack declares its own in its folder
+ * (`Pack.tables`), and `platformTables()` (surfaces/compose) is the whole registry. A test
+ * (table-registry.test.ts) holds each engine's migrated schema to it and creates each table again
+ * from `createTableSql`. Adapter-internal tables (ClickHouse's `events_keys` dedupe index) are the
+ * adapter's own and not listed.
  */
 export const TABLES: readonly TableDefinition[] = [
   {
@@ -165,155 +167,6 @@ export const TABLES: readonly TableDefinition[] = [
       { name: 'recorded_at', type: 'timestamp' },
       { name: 'upstream', type: 'text' },
       { name: 'downstream', type: 'text' },
-    ],
-  },
-  {
-    name: 'bill_batches',
-    owner: 'packs/finops',
-    tenantColumn: 'tenant_id',
-    retention: 'bills',
-    key: ['tenant_id', 'checksum', 'batch_id'],
-    clickhouse: { engine: 'ReplacingMergeTree' },
-    columns: [
-      { name: 'tenant_id', type: 'text' },
-      { name: 'batch_id', type: 'text' },
-      { name: 'file_name', type: 'text' },
-      { name: 'checksum', type: 'text' },
-      { name: 'format', type: 'text' },
-      { name: 'rows_read', type: 'bigint' },
-      { name: 'rows_loaded', type: 'bigint' },
-      { name: 'rows_parked', type: 'bigint' },
-      { name: 'imported_at', type: 'timestamp' },
-    ],
-  },
-  {
-    name: 'bill_rows',
-    owner: 'packs/finops',
-    tenantColumn: 'tenant_id',
-    retention: 'bills',
-    key: ['tenant_id', 'charge_period_start', 'batch_id', 'line'],
-    clickhouse: { engine: 'ReplacingMergeTree', partitionBy: 'toYYYYMM(billing_period_start)' },
-    columns: [
-      { name: 'tenant_id', type: 'text' },
-      { name: 'batch_id', type: 'text' },
-      { name: 'line', type: 'bigint' },
-      { name: 'provider', type: 'text', nullable: true },
-      { name: 'billing_account_id', type: 'text', nullable: true },
-      { name: 'billing_account_name', type: 'text', nullable: true },
-      { name: 'sub_account_id', type: 'text', nullable: true },
-      { name: 'sub_account_name', type: 'text', nullable: true },
-      { name: 'invoice_id', type: 'text', nullable: true },
-      { name: 'invoice_issuer', type: 'text', nullable: true },
-      { name: 'billing_currency', type: 'text', nullable: true },
-      { name: 'billing_period_start', type: 'timestamp' },
-      { name: 'billing_period_end', type: 'timestamp', nullable: true },
-      { name: 'charge_period_start', type: 'timestamp' },
-      { name: 'charge_period_end', type: 'timestamp', nullable: true },
-      { name: 'charge_category', type: 'text' },
-      { name: 'charge_class', type: 'text', nullable: true },
-      { name: 'charge_frequency', type: 'text', nullable: true },
-      { name: 'charge_description', type: 'text', nullable: true },
-      { name: 'pricing_category', type: 'text', nullable: true },
-      { name: 'billed_cost', type: 'decimal' },
-      { name: 'effective_cost', type: 'decimal' },
-      { name: 'list_cost', type: 'decimal', nullable: true },
-      { name: 'contracted_cost', type: 'decimal', nullable: true },
-      { name: 'pricing_quantity', type: 'decimal', nullable: true },
-      { name: 'pricing_unit', type: 'text', nullable: true },
-      { name: 'consumed_quantity', type: 'decimal', nullable: true },
-      { name: 'consumed_unit', type: 'text', nullable: true },
-      { name: 'commitment_discount_id', type: 'text', nullable: true },
-      { name: 'commitment_discount_status', type: 'text', nullable: true },
-      { name: 'commitment_discount_type', type: 'text', nullable: true },
-      { name: 'commitment_discount_category', type: 'text', nullable: true },
-      { name: 'resource_id', type: 'text', nullable: true },
-      { name: 'resource_name', type: 'text', nullable: true },
-      { name: 'resource_type', type: 'text', nullable: true },
-      { name: 'service_name', type: 'text', nullable: true },
-      { name: 'service_category', type: 'text', nullable: true },
-      { name: 'region_id', type: 'text', nullable: true },
-      { name: 'sku_id', type: 'text', nullable: true },
-      { name: 'sku_price_id', type: 'text', nullable: true },
-      { name: 'tags', type: 'text' },
-      { name: 'extra', type: 'text' },
-    ],
-  },
-  {
-    name: 'bill_rows_parked',
-    owner: 'packs/finops',
-    tenantColumn: 'tenant_id',
-    retention: 'quarantine',
-    key: ['tenant_id', 'batch_id', 'line'],
-    clickhouse: { engine: 'MergeTree' },
-    columns: [
-      { name: 'tenant_id', type: 'text' },
-      { name: 'batch_id', type: 'text' },
-      { name: 'file_name', type: 'text' },
-      { name: 'line', type: 'bigint' },
-      { name: 'column_name', type: 'text' },
-      { name: 'reason_code', type: 'text' },
-      { name: 'reason_text', type: 'text' },
-      { name: 'raw', type: 'text' },
-    ],
-  },
-  {
-    name: 'finops_true_costs',
-    owner: 'packs/finops',
-    tenantColumn: 'tenant_id',
-    retention: 'bills',
-    key: ['tenant_id', 'simulation_id', 'cost_tenant', 'period_start'],
-    clickhouse: { engine: 'MergeTree' },
-    columns: [
-      { name: 'tenant_id', type: 'text' },
-      { name: 'simulation_id', type: 'text' },
-      { name: 'cost_tenant', type: 'text' },
-      { name: 'period_start', type: 'timestamp' },
-      { name: 'billing_currency', type: 'text' },
-      { name: 'true_cost', type: 'decimal' },
-    ],
-  },
-  {
-    name: 'invoices',
-    owner: 'packs/finops',
-    tenantColumn: 'tenant_id',
-    retention: 'financial-record',
-    key: ['tenant_id', 'invoice_id', 'revision'],
-    clickhouse: { engine: 'MergeTree' },
-    state: { unique: [['tenant_id', 'invoice_id', 'revision']] },
-    columns: [
-      { name: 'tenant_id', type: 'text' },
-      { name: 'invoice_id', type: 'text' },
-      { name: 'customer_tenant', type: 'text' },
-      { name: 'period_start', type: 'timestamp' },
-      { name: 'currency', type: 'text' },
-      { name: 'total', type: 'decimal' },
-      { name: 'sha256', type: 'text' },
-      { name: 'artifact_json', type: 'text' },
-      { name: 'artifact_csv', type: 'text' },
-      { name: 'revision', type: 'bigint' },
-      { name: 'generated_at', type: 'timestamp' },
-    ],
-  },
-  {
-    name: 'invoice_deliveries',
-    owner: 'packs/finops',
-    tenantColumn: 'tenant_id',
-    retention: 'financial-record',
-    key: ['tenant_id', 'invoice_id', 'attempted_at'],
-    clickhouse: { engine: 'MergeTree' },
-    state: { unique: [['tenant_id', 'delivery_id', 'attempt']] },
-    columns: [
-      { name: 'tenant_id', type: 'text' },
-      { name: 'delivery_id', type: 'text' },
-      { name: 'invoice_id', type: 'text' },
-      { name: 'invoice_sha256', type: 'text' },
-      { name: 'url', type: 'text' },
-      { name: 'attempt', type: 'integer' },
-      { name: 'attempted_at', type: 'timestamp' },
-      { name: 'status_code', type: 'integer', nullable: true },
-      { name: 'outcome', type: 'text' },
-      { name: 'error', type: 'text', nullable: true },
-      { name: 'duration_ms', type: 'integer' },
     ],
   },
   {
@@ -517,9 +370,6 @@ export const TABLES: readonly TableDefinition[] = [
   },
 ];
 
-/** The operational tables, which the `StateStore` holds. */
-export const STATE_TABLES: readonly TableDefinition[] = TABLES.filter((table) => table.state);
-
 const BY_NAME = new Map(TABLES.map((table) => [table.name, table]));
 
 export function tableNamed(name: string): TableDefinition {
@@ -528,9 +378,14 @@ export function tableNamed(name: string): TableDefinition {
   return table;
 }
 
-/** A table's columns in storage order: the positional list a bulk insert writes. */
+/** A kernel or platform table's columns in storage order: the positional list a bulk insert writes. */
 export function columnNames(name: string): readonly string[] {
-  return tableNamed(name).columns.map((column) => column.name);
+  return columnsOf(tableNamed(name));
+}
+
+/** A table's columns in storage order. */
+export function columnsOf(table: TableDefinition): readonly string[] {
+  return table.columns.map((column) => column.name);
 }
 
 const DUCKDB_TYPES: Record<ColumnType, string> = {

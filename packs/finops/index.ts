@@ -12,3 +12,4 @@ export { economicsModels } from './models/economics-models.ts';
 export { parsePricing } from './models/pricing-rules.ts';
 export { readSimulationAccuracy } from './queries/finops.ts';
 export { signWebhook, verifyWebhook, SIGNATURE_HEADER } from './invoices/webhook-delivery.ts';
+export { FINOPS_TABLES } from './tables.ts';

@@ -14,10 +14,12 @@ import { allocationModels } from './index.ts';
 import { ALLOCATION_FILE, parseAllocationRules } from './index.ts';
 import { economicsModels } from './index.ts';
 import { parsePricing, PRICING_FILE } from './index.ts';
+import { FINOPS_TABLES } from './index.ts';
 
 export const finopsPack: Pack = {
   name: 'finops',
   description: 'Cloud bills in (FOCUS, CUR, GCP, Azure), per-tenant cost attribution that reconciles to the bill, unit economics and invoices.',
+  tables: FINOPS_TABLES,
   migrations: fileURLToPath(new URL('./migrations/', import.meta.url)),
   pages: { dir: fileURLToPath(new URL('./pages/', import.meta.url)), under: 'finops/' },
   generators: [

@@ -3,22 +3,31 @@ import { hashLeaf, Keyring, LEDGER_KEY_NAME, rootFromLeafHashes, verifyCheckpoin
 import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { LedgerStore } from './ledger-store.ts';
+import { platformTables } from '../../surfaces/compose/index.ts';
 
 describe.each(TEST_ENGINES)('the per-tenant ledger on %s', (engine) => {
   const db = useWarehouse(engine);
+  const ledgers: LedgerStore[] = [];
   const withState = async (test: (state: StateStore) => Promise<void>) => {
-    const state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir });
+    const state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir, tables: platformTables() });
     try {
       await test(state);
     } finally {
+      // As the platform closes: the ledgers' checkpoints stored, then the store.
+      await Promise.all(ledgers.splice(0).map((ledger) => ledger.close()));
       await state.close();
     }
+  };
+  const ledgerOn = (state: StateStore) => {
+    const ledger = new LedgerStore(state, keyring);
+    ledgers.push(ledger);
+    return ledger;
   };
   const keyring = Keyring.inMemory(LEDGER_KEY_NAME);
   const entry = (id: string) => ({ receiptId: id, text: `{"id":"${id}"}`, disclosures: [], keyId: keyring.active.keyId });
 
   it('appends concurrent entries in order, one log per tenant, and proves them after a restart', () => withState(async (state) => {
-    const ledger = new LedgerStore(state, keyring);
+    const ledger = ledgerOn(state);
     const appends = Array.from({ length: 120 }, (_, i) => {
       const tenant = i % 3 === 0 ? 'beta' : 'alpha';
       return ledger.append(tenant, entry(`r-${i}`)).then((index) => ({ tenant, i, index }));
@@ -30,7 +39,7 @@ describe.each(TEST_ENGINES)('the per-tenant ledger on %s', (engine) => {
       expect(mine.map((p) => p.index)).toEqual(mine.map((_, k) => k));
     }
 
-    const reopened = new LedgerStore(state, keyring);
+    const reopened = ledgerOn(state);
     expect(await reopened.size('alpha')).toBe(80);
     const stored = await state.query<{ entry: string }>("SELECT entry FROM ledger_entries WHERE tenant_id = 'alpha' ORDER BY log_index");
     const checkpoint = await reopened.checkpoint('alpha');
@@ -44,23 +53,23 @@ describe.each(TEST_ENGINES)('the per-tenant ledger on %s', (engine) => {
 
   it('keeps one log without forks or holes when two writers append to the same tenant at once', () => withState(async (state) => {
     // Two stores are two replicas: each has its own tree in memory and learns of the other only through the store's unique keys.
-    const [a, b] = [new LedgerStore(state, keyring), new LedgerStore(state, keyring)];
+    const [a, b] = [ledgerOn(state), ledgerOn(state)];
     const placed = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).append('alpha', entry(`w-${i}`))));
     expect([...placed].sort((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, i) => i));
     const rows = await state.query<{ log_index: number; entry: string }>("SELECT log_index, entry FROM ledger_entries WHERE tenant_id = 'alpha' ORDER BY log_index");
     expect(rows.map((r) => r.log_index)).toEqual(Array.from({ length: 60 }, (_, i) => i));
     // Each writer's tree, reloaded or not, agrees with what is stored.
     const root = rootFromLeafHashes(rows.map((r) => hashLeaf(r.entry)));
-    for (const ledger of [a, b, new LedgerStore(state, keyring)]) {
+    for (const ledger of [a, b, ledgerOn(state)]) {
       expect(verifyCheckpoint((await ledger.checkpoint('alpha', 60)).note, [keyring.active]).rootHash.equals(root)).toBe(true);
     }
   }));
 
   it('adds nothing when a receipt is appended again (a retry after a lost answer), and answers where it already is', () => withState(async (state) => {
-    const first = new LedgerStore(state, keyring);
+    const first = ledgerOn(state);
     await first.append('alpha', entry('r-0'));
     const index = await first.append('alpha', entry('r-1'));
-    const retrying = new LedgerStore(state, keyring);
+    const retrying = ledgerOn(state);
     expect(await retrying.append('alpha', entry('r-1'))).toBe(index);
     expect(await retrying.append('alpha', entry('r-2'))).toBe(2);
     const [count] = await state.query<{ n: number }>("SELECT count(*) AS n FROM ledger_entries WHERE tenant_id = 'alpha'");

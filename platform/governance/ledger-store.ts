@@ -228,6 +228,8 @@ export class LedgerStore {
         throw error;
       });
     } catch (error) {
+      // Another writer storing the same checkpoint at the same moment stored it.
+      if (error instanceof DomainError && error.code === 'STATE_CONFLICT') return;
       // A checkpoint not stored is only a missed consistency anchor: it can be signed again, identically.
       this.persisted.delete(tenant);
       this.log.error({ err: error, tenant, size: checkpoint.size }, 'could not store a signed checkpoint');

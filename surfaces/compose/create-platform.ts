@@ -10,6 +10,7 @@ import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
 import { BuildGate, type ModelGenerator } from '../../platform/transforms/index.ts';
 import { PACKS, type Pack } from '../../packs/index.ts';
+import { platformTables } from './platform-tables.ts';
 
 export interface PlatformOptions {
   /** An open, migrated warehouse; the caller closes it after the platform. */
@@ -78,7 +79,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const metrics = new PlatformMetrics();
   const pipeline = new IngestPipeline(warehouse, { dedupeWindowDays: options.dedupeWindowDays });
   const ownsState = !isStateStore(options.state);
-  const state = isStateStore(options.state) ? options.state : await openStateStore(warehouse, { dataDir: options.state?.dataDir });
+  const state = isStateStore(options.state) ? options.state : await openStateStore(warehouse, { dataDir: options.state?.dataDir, tables: platformTables(packs) });
   const decisions = new DecisionLog(warehouse, log);
   const recoveredDecisions = await decisions.recoverFromReceipts(engine.bundle.name, state);
   const ledger = new LedgerStore(state, keyring, log);

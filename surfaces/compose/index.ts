@@ -1,2 +1,3 @@
 export { createPlatform, type Platform, type PlatformOptions } from './create-platform.ts';
 export { migratePlatform } from './migrate-platform.ts';
+export { platformTables } from './platform-tables.ts';

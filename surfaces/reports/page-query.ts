@@ -1,4 +1,4 @@
-import { STATE_TABLES } from '../../kernel/warehouse/index.ts';
+import { platformTables } from '../compose/index.ts';
 import { raw, SqlFragment, sql, type TenantScope } from '../../platform/tenancy/index.ts';
 
 /** Where a page query runs: the warehouse, or the state store when it reads only operational tables. */
@@ -9,7 +9,7 @@ export interface ScopedPageQuery {
   store: QueryStore;
 }
 
-const STATE_TABLE_NAMES = new Set(STATE_TABLES.map((table) => table.name));
+const STATE_TABLE_NAMES = new Set(platformTables().filter((table) => table.state).map((table) => table.name));
 /** Words that may follow a table in FROM or JOIN without being its alias. */
 const NOT_AN_ALIAS = new Set([
   'where', 'join', 'left', 'right', 'inner', 'outer', 'full', 'cross', 'on', 'using', 'group', 'order', 'limit', 'having', 'union',

@@ -14,6 +14,7 @@ import { parsePage } from './page-file.ts';
 import { renderPage } from './render-page.ts';
 import { loadPages, navigation } from './site.ts';
 import { MODEL_GENERATORS } from '../../packs/index.ts';
+import { platformTables } from '../compose/index.ts';
 
 describe('report pages in Evidence syntax', () => {
   it('reads named SQL blocks, front matter and component tags as Evidence writes them', async () => {
@@ -102,7 +103,7 @@ describe('every page on the seeded demo data', () => {
     const pages = await loadPages();
     expect([...pages.keys()]).toEqual(['finops/tenant-costs', 'finops/unit-economics', 'lineage', 'summit-as-a-customer', 'usage']);
     const nav = navigation(pages);
-    const state = await openStateStore(db.warehouse, stateOptionsFor(db.warehouse));
+    const state = await openStateStore(db.warehouse, { ...stateOptionsFor(db.warehouse), tables: platformTables() });
     onTestFinished(() => state.close());
     const scopes = { scope: new TenantScope(db.warehouse, OPERATOR), stateScope: new TenantScope(stateSource(state), OPERATOR) };
     for (const [slug, page] of pages) {
@@ -153,7 +154,7 @@ describe('page queries, scoped by construction', () => {
   });
 
   it('runs a query on operational tables in the state store, scoped the same way', async () => {
-    const state = await openStateStore(db.warehouse, stateOptionsFor(db.warehouse));
+    const state = await openStateStore(db.warehouse, { ...stateOptionsFor(db.warehouse), tables: platformTables() });
     try {
       const request = (tenant: string, id: string) => ({ tenant_id: tenant, request_id: id, entity_id: 'e', action: 'delete', requested_by: 'ana', requested_at: new Date(), decision_id: 'd' });
       await state.transaction((tx) => tx.insert('approval_requests', [request('acme', 'r-1'), request('globex', 'r-2'), request('globex', 'r-3')]));

@@ -1,0 +1,7 @@
+import { TABLES, type TableDefinition } from '../../kernel/warehouse/index.ts';
+import { PACKS, type Pack } from '../../packs/index.ts';
+
+/** The whole table registry: the kernel's and the platform's tables, and each pack's own (`Pack.tables`). */
+export function platformTables(packs: readonly Pack[] = PACKS): readonly TableDefinition[] {
+  return [...TABLES, ...packs.flatMap((pack) => pack.tables ?? [])];
+}
