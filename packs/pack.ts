@@ -7,6 +7,7 @@ import type { ApprovalStore, EntityStore, EvidenceStore } from '../platform/gove
 import type { IngestPipeline } from '../platform/ingest/index.ts';
 import type { TenantScope } from '../platform/tenancy/index.ts';
 import type { ModelGenerator } from '../platform/transforms/index.ts';
+import type { PackJob } from '../surfaces/cli/kit/index.ts';
 
 /** What the composition root hands every pack's routes: the platform's services and the settings packs read. */
 export interface PackContext {
@@ -57,6 +58,8 @@ export interface Pack {
   readonly pages?: { readonly dir: string; readonly under?: string };
   /** Its `companyos` commands. */
   readonly commands?: (program: Command) => void;
+  /** Jobs a schedule may run (`companyos schedule`, `companyos start --schedule`). */
+  readonly jobs?: readonly PackJob[];
   /** Demo data `companyos start` seeds on an empty warehouse, through the API like an operator; returns a line for the banner. */
   readonly seedDemo?: (app: FastifyInstance, services: { warehouse: Warehouse; pipeline: IngestPipeline }, operatorToken: string) => Promise<string>;
 }

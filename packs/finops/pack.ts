@@ -4,7 +4,7 @@ import type { Pack } from '../pack.ts';
 import { registerBills } from './cli/index.ts';
 import { registerInvoices } from './cli/index.ts';
 import { registerPricing } from './cli/index.ts';
-import { registerSimulate } from './cli/index.ts';
+import { invoicesJob, registerSimulate } from './cli/index.ts';
 import { seedDemoFinops } from './http/index.ts';
 import { billUploadRoutes } from './http/index.ts';
 import { economicsRoutes } from './http/index.ts';
@@ -38,6 +38,7 @@ export const finopsPack: Pack = {
     economicsRoutes(app, { scope: context.scope, modelsDir: context.modelsDir });
     invoiceRoutes(app, { warehouse: context.warehouse, state: context.state, webhook: context.invoiceWebhook });
   },
+  jobs: [invoicesJob],
   commands: (program) => {
     registerBills(program);
     registerSimulate(program);

@@ -22,6 +22,25 @@ describe('schedule', () => {
     expect(() => parseSchedule('schedule.yaml', 'jobs: []')).toThrow('expected `jobs:` with at least one job');
   });
 
+  it('reads a pack\'s job by name, and refuses an unknown one or one given build options', () => {
+    const jobs = ['finops.invoices'];
+    expect(parseSchedule('schedule.yaml', 'jobs:\n  - { name: invoicing, cron: "0 6 1 * *", run: finops.invoices }\n', jobs)).toEqual([
+      { name: 'invoicing', cron: '0 6 1 * *', select: [], exclude: [], fullRefresh: false, run: 'finops.invoices' },
+    ]);
+    const problems = (() => {
+      try {
+        parseSchedule('schedule.yaml', 'jobs:\n  - { name: a, cron: "0 6 1 * *", run: finops.payroll }\n  - { name: b, cron: "0 6 1 * *", run: finops.invoices, select: [x] }\n', jobs);
+      } catch (e) {
+        return (e as ScheduleError).problems.map((p) => p.message);
+      }
+      return [];
+    })();
+    expect(problems).toEqual([
+      'jobs[0] (a): run "finops.payroll" is no pack\'s job; one of: finops.invoices',
+      'jobs[1] (b): a job that runs finops.invoices builds nothing: drop select, exclude and full_refresh',
+    ]);
+  });
+
   it('fires on the cron, never runs two builds at once, and says when it skips one', { timeout: 15_000 }, async () => {
     const every = (name: string): ScheduleJob => ({ name, cron: '* * * * * *', select: [], exclude: [], fullRefresh: false });
     let running = 0;

@@ -2,13 +2,15 @@ import { schedule as cronSchedule, validate as validCron, type ScheduledTask } f
 import { parse as parseYaml } from 'yaml';
 import type { ModelProblem } from '../transforms/index.ts';
 
-/** One scheduled build: what to build and when (a cron expression; six fields include seconds). */
+/** One scheduled job: a build (what to build) or a pack's job (`run`), and when (a cron expression; six fields include seconds). */
 export interface ScheduleJob {
   name: string;
   cron: string;
   select: string[];
   exclude: string[];
   fullRefresh: boolean;
+  /** A pack's job by name (`finops.invoices`) instead of a build. */
+  run?: string;
 }
 
 /** Every 15 minutes, everything: what runs when there is no schedule file. */
@@ -21,8 +23,11 @@ export class ScheduleError extends Error {
   }
 }
 
-/** Reads a schedule file (`jobs: [{name, cron, select, exclude, full_refresh}]`), reporting every problem at once. */
-export function parseSchedule(path: string, text: string): ScheduleJob[] {
+/**
+ * Reads a schedule file (`jobs: [{name, cron, select, exclude, full_refresh}]` for builds, `{name, cron, run}`
+ * for a pack's job, one of `packJobs`), reporting every problem at once.
+ */
+export function parseSchedule(path: string, text: string, packJobs: readonly string[] = []): ScheduleJob[] {
   const problems: ModelProblem[] = [];
   const problem = (message: string) => problems.push({ path, message });
   let doc: { jobs?: unknown };
@@ -44,7 +49,16 @@ export function parseSchedule(path: string, text: string): ScheduleJob[] {
       problem(`${where}: ${key} must be a list of selectors`);
       return [];
     };
-    return { name, cron, select: list('select'), exclude: list('exclude'), fullRefresh: raw?.full_refresh === true };
+    const job: ScheduleJob = { name, cron, select: list('select'), exclude: list('exclude'), fullRefresh: raw?.full_refresh === true };
+    if (raw?.run !== undefined) {
+      if (typeof raw.run !== 'string' || !packJobs.includes(raw.run)) {
+        problem(`${where}: run "${String(raw.run)}" is no pack's job; one of: ${packJobs.join(', ') || '(none)'}`);
+      } else if (job.select.length || job.exclude.length || raw.full_refresh !== undefined) {
+        problem(`${where}: a job that runs ${raw.run} builds nothing: drop select, exclude and full_refresh`);
+      }
+      job.run = String(raw.run);
+    }
+    return job;
   });
   if (new Set(jobs.map((j) => j.name)).size !== jobs.length) problem('job names must be distinct');
   if (problems.length) throw new ScheduleError(problems);

@@ -1,4 +1,4 @@
-import { MODEL_GENERATORS } from '../../../packs/index.ts';
+import { MODEL_GENERATORS, PACKS } from '../../../packs/index.ts';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { compileProject, RAW_SOURCES, selectModels, type BuildReport, type ModelResult, type RunMode } from '../../../platform/transforms/index.ts';
 import { DEFAULT_SCHEDULE, parseSchedule, scheduledBuild, startSchedule, type ScheduleJob } from '../../../platform/jobs/index.ts';
 import { loadConfig } from '../kit/index.ts';
-import { connectPlatform, type ClientBuildRequest } from '../kit/index.ts';
+import { connectPlatform, type ClientBuildRequest, type PlatformClient } from '../kit/index.ts';
 
 interface SelectionOptions {
   select: string[];
@@ -63,7 +63,7 @@ export function registerBuild(program: Command): void {
       'Run builds on a cron schedule (node-cron, UTC) until stopped: every 15 minutes by default, or the jobs of a schedule ' +
         'file. Builds never overlap (a job firing during a build is skipped and says so); every build is recorded in build_runs.',
     )
-    .option('--config <file>', 'schedule file: jobs: [{name, cron, select, exclude, full_refresh}] (default: schedule.yaml when present)')
+    .option('--config <file>', 'schedule file: jobs: [{name, cron, select, exclude, full_refresh}] for builds, [{name, cron, run}] for a pack\'s job (e.g. run: finops.invoices); default: schedule.yaml when present')
     .option('--models <dir>', 'models folder', 'models')
     .option('--target <dir>', 'where the artifacts go', 'target')
     .option('--once', 'run each job once now, then exit')
@@ -72,6 +72,18 @@ export function registerBuild(program: Command): void {
       if (options.history) return printHistory(options.history === true ? 20 : Number(options.history));
       const jobs = await loadScheduleJobs(options.config);
       const buildJob = async (job: ScheduleJob) => {
+        if (job.run) {
+          const client = await connectPlatform(loadConfig());
+          try {
+            console.log(`${job.name}: ${await runPackJob(job.run, client)}`);
+          } catch (error) {
+            console.log(`${job.name}: failed: ${(error as Error).message}`);
+            process.exitCode = 1;
+          } finally {
+            await client.close();
+          }
+          return;
+        }
         const report = await buildOnce({ modelsDir: options.models, targetDir: options.target, ...scheduledBuild(job) }, false, job.name);
         if (report.results.some((r) => r.status === 'error')) process.exitCode = 1;
       };
@@ -92,7 +104,14 @@ export function registerBuild(program: Command): void {
 /** The jobs of `file`, of ./schedule.yaml when there is one, or every 15 minutes for everything. */
 export async function loadScheduleJobs(file?: string): Promise<readonly ScheduleJob[]> {
   const path = file ?? (existsSync('schedule.yaml') ? 'schedule.yaml' : undefined);
-  return path ? parseSchedule(path, await readFile(path, 'utf8')) : DEFAULT_SCHEDULE;
+  return path ? parseSchedule(path, await readFile(path, 'utf8'), PACKS.flatMap((pack) => pack.jobs ?? []).map((job) => job.name)) : DEFAULT_SCHEDULE;
+}
+
+/** Runs the pack job a schedule names, through `client`; answers its line. */
+export function runPackJob(name: string, client: PlatformClient, now = new Date()): Promise<string> {
+  const job = PACKS.flatMap((pack) => pack.jobs ?? []).find((candidate) => candidate.name === name);
+  if (!job) throw new Error(`no pack has a job ${name}`);
+  return job.run({ client, now });
 }
 
 function request(options: SelectionOptions & { target: string; fullRefresh?: boolean }): Omit<ClientBuildRequest, 'trigger'> {

@@ -11,8 +11,8 @@ import { buildServer, closeWithin } from '../../http/index.ts';
 import { TokenAuthority } from '../../../platform/identity/index.ts';
 import { summarizeCoverage, type RouteEntry } from '../../http/kit/index.ts';
 import { printBanner } from '../banner.ts';
-import { forgetRunningPlatform, jwtSecret, loadConfig, recordRunningPlatform, warehouseConfig, type PlatformConfig } from '../kit/index.ts';
-import { loadScheduleJobs } from './build.ts';
+import { forgetRunningPlatform, jwtSecret, loadConfig, localPlatformClient, recordRunningPlatform, warehouseConfig, type PlatformConfig } from '../kit/index.ts';
+import { loadScheduleJobs, runPackJob } from './build.ts';
 import { kafkaConsumerOptions } from './kafka.ts';
 import { migratePlatform } from '../../compose/index.ts';
 
@@ -66,6 +66,10 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     ? startSchedule(
         await loadScheduleJobs(scheduleFile === true ? undefined : scheduleFile),
         async (job) => {
+          if (job.run) {
+            app.log.info({ job: job.name }, await runPackJob(job.run, localPlatformClient(platform, config)));
+            return;
+          }
           const report = await platform.builds.run(warehouse, { generators: platform.generators, modelsDir: 'models', targetDir: 'target', ...scheduledBuild(job), tenant: TENANT_ZERO, lineageSink });
           app.log.info({ job: job.name, run: report.run_id, seconds: report.seconds, failed: report.results.filter((r) => r.status === 'error').length }, 'scheduled build done');
         },

@@ -72,6 +72,11 @@ export async function connectPlatform(config: PlatformConfig): Promise<PlatformC
   return new LocalPlatformClient(platform, config);
 }
 
+/** A client on a platform this process already runs (`companyos start`): gated and receipted as the CLI is; closing it closes the platform. */
+export function localPlatformClient(platform: Platform, config: PlatformConfig): PlatformClient {
+  return new LocalPlatformClient(platform, config);
+}
+
 class LocalPlatformClient implements PlatformClient {
   readonly description: string;
   readonly remote = false;
