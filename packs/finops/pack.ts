@@ -34,7 +34,7 @@ export const finopsPack: Pack = {
   ],
   routes: (app, context) => {
     finopsRoutes(app, { warehouse: context.warehouse, scope: context.scope, operatorTenant: context.operatorTenant });
-    billUploadRoutes(app, { warehouse: context.warehouse, ...context.billUploads });
+    billUploadRoutes(app, { warehouse: context.warehouse, scope: context.scope, ...context.billUploads });
     economicsRoutes(app, { scope: context.scope, modelsDir: context.modelsDir });
     invoiceRoutes(app, { warehouse: context.warehouse, state: context.state, webhook: context.invoiceWebhook });
   },

@@ -1,4 +1,4 @@
-import { TenantScope } from '../../../platform/tenancy/index.ts';
+import type { TenantScope } from '../../../platform/tenancy/index.ts';
 import { DEFAULT_MAX_BILL_BYTES } from '../../../surfaces/http/kit/index.ts';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,8 @@ const BILL_TYPES = ['text/csv', 'application/octet-stream', 'application/vnd.apa
 
 export interface BillUploadOptions {
   warehouse: Warehouse;
+  /** A tenant's data (TenantScope): where a file imported before is found. */
+  scope(tenant: string): TenantScope;
   /** Largest file accepted; larger ones answer 413 (default 2 GiB). */
   maxBytes?: number;
   /** Where uploads are stored while they are imported (default: the OS temp folder). */
@@ -128,7 +130,7 @@ export function billUploadRoutes(app: FastifyInstance, options: BillUploadOption
         });
         try {
           // A file imported before is answered as it was, writing nothing: no effect, no receipt.
-          const previous = await findImportedBill(new TenantScope(options.warehouse, request.principal!.tenant), upload.sha256, fileName);
+          const previous = await findImportedBill(options.scope(request.principal!.tenant), upload.sha256, fileName);
           if (previous) {
             request.receipt!.unchanged = true;
             return previous;
