@@ -55,7 +55,7 @@ describe('/readyz on a ClickHouse server that goes away and comes back', () => {
     scratch = await scratchWarehouse('clickhouse', clickhouse.url);
     warehouse = await openWarehouse(scratch.config);
     await migratePlatform(warehouse);
-    app = (await apiHarness(warehouse)).app;
+    app = (await apiHarness(warehouse, { state: { dataDir: scratch.dataDir } })).app;
   }, 90_000);
   afterAll(async () => {
     await app?.close();
