@@ -74,6 +74,19 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedState
       expect(await store.query('SELECT requested_by FROM approval_requests')).toEqual([{ requested_by: 'bo' }]);
     });
 
+    it('fails only the transaction at fault when many run at once: the others commit', async () => {
+      await store.transaction((tx) => tx.insert('approval_requests', [request('taken')]));
+      const outcomes = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => store.transaction(async (tx) => {
+        if (i === 7) throw new Error('the caller changed its mind');
+        await tx.insert('approval_requests', [request(i === 19 ? 'taken' : `r-${i}`)]);
+        return i;
+      })));
+      const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [[i, (o.reason as Error).message.slice(0, 26)]] : []));
+      expect(failed).toEqual([[7, 'the caller changed its min'], [19, 'Someone else changed the s']]);
+      const [count] = await store.query<{ n: number }>('SELECT count(*) AS n FROM approval_requests');
+      expect(Number(count!.n)).toBe(1 + 28);
+    });
+
     it('lets exactly one of many racing writers take a key', async () => {
       const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => store.transaction(async (tx) => {
         const [head] = await tx.query<{ n: number }>("SELECT count(*) AS n FROM ledger_entries WHERE tenant_id = 'acme'");

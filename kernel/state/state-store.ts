@@ -43,7 +43,11 @@ export interface StateStore extends StateReader {
   readonly location: string;
   /** The operational tables it holds: only these are written. */
   readonly tables: readonly TableDefinition[];
-  /** Runs `work` as one transaction: committed when it returns, rolled back when it throws (a conflict included). */
+  /**
+   * Runs `work` as one transaction: committed when it returns, rolled back when it throws (a conflict
+   * included). An adapter may run `work` again (group commit retries a failed group one by one), so
+   * it does only statements on its transaction.
+   */
   transaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -13,4 +13,4 @@ export { toUnits, fromUnits, DECIMAL_SCALE } from './decimal-units.ts';
 export { CSV_FILE } from './warehouse.ts';
 export { BufferedWriter } from './buffered-writer.ts';
 export { TABLES, tableNamed, columnNames, columnsOf, nativeType, createTableSql, type TableDefinition, type ColumnDefinition, type ColumnType, type RetentionClass } from './table-registry.ts';
-export { toDuckDBParam, fromDuckDBValue } from './duckdb/duckdb-values.ts';
+export { toDuckDBParam, fromDuckDBValue, rowsOf } from './duckdb/duckdb-values.ts';

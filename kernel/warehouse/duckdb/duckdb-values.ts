@@ -9,7 +9,7 @@ import {
   DuckDBTimestampValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import type { SqlValue } from '../warehouse.ts';
+import type { Row, SqlValue } from '../warehouse.ts';
 
 /** A bound parameter: Dates become TIMESTAMP, whole numbers BIGINT. */
 export function toDuckDBParam(value: SqlValue): DuckDBValue {
@@ -33,6 +33,16 @@ export function fromDuckDBValue(value: DuckDBValue): SqlValue {
   }
   if (value instanceof DuckDBDecimalValue) return value.toString();
   return String(value);
+}
+
+/** A result's rows, each as a `Row` (column name → engine-agreed JS value). */
+export function rowsOf<T extends Row>(result: { columnNames(): string[]; getRows(): DuckDBValue[][] }): T[] {
+  const names = result.columnNames();
+  return result.getRows().map((values) => {
+    const row: Row = {};
+    for (let i = 0; i < names.length; i++) row[names[i]!] = fromDuckDBValue(values[i]!);
+    return row as T;
+  });
 }
 
 const DECIMAL_TEXT = /^(-?)(\d*)(?:\.(\d*))?$/;

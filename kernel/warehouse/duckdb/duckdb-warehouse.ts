@@ -11,7 +11,7 @@ import { SerialLock } from '../serial-lock.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
 import type { RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
 import { DUCKDB_DIALECT } from './duckdb-dialect.ts';
-import { fromDuckDBValue, toDuckDBColumnValue, toDuckDBParam } from './duckdb-values.ts';
+import { rowsOf, toDuckDBColumnValue, toDuckDBParam } from './duckdb-values.ts';
 import { CSV_FILE } from '../warehouse.ts';
 
 /** DuckDB's largest data chunk. */
@@ -101,13 +101,7 @@ export class DuckDBWarehouse implements Warehouse {
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     const connection = await this.reader();
     try {
-      const reader = await connection.runAndReadAll(sql, params.map(toDuckDBParam));
-      const names = reader.columnNames();
-      return reader.getRows().map((values) => {
-        const row: Row = {};
-        for (let i = 0; i < names.length; i++) row[names[i]!] = fromDuckDBValue(values[i]!);
-        return row as T;
-      });
+      return rowsOf<T>(await connection.runAndReadAll(sql, params.map(toDuckDBParam)));
     } catch (error) {
       throw wrap(error, sql);
     } finally {
@@ -338,9 +332,7 @@ export class DuckDBWarehouse implements Warehouse {
 
   /** A read on the writer connection, inside the write lock: it sees the transaction in progress. */
   private async queryOnWriter<T extends Row>(sql: string, params: readonly SqlValue[]): Promise<T[]> {
-    const reader = await this.writer.runAndReadAll(sql, params.map(toDuckDBParam));
-    const names = reader.columnNames();
-    return reader.getRows().map((values) => Object.fromEntries(names.map((n, i) => [n, fromDuckDBValue(values[i]!)])) as T);
+    return rowsOf<T>(await this.writer.runAndReadAll(sql, params.map(toDuckDBParam)));
   }
 
   private forgetAppenders({ discard = false } = {}): void {
