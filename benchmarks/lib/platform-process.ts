@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
  * The caller stops it (SIGTERM).
  */
 export async function spawnPlatform(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['bin/companyos.js', 'start', '--no-seed'], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), 'bin/companyos.js', 'start', '--no-seed'], {
     env: { ...process.env, ...env, PORT: '0', COMPANYOS_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
