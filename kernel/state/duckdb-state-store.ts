@@ -12,6 +12,8 @@ const POOL_SIZE = 4;
 const PARAMS_PER_STATEMENT = 30_000;
 /** Transactions committed together at most (group commit). */
 const GROUP_MAX = 64;
+/** Groups in flight at once, each on its own connection: DuckDB runs their statements side by side. */
+const LANES = 3;
 /** How DuckDB reports a unique key taken or a row another transaction changed first. */
 const CONFLICT = /Constraint Error|constraint violation|Conflict on|write-write conflict/i;
 
@@ -27,9 +29,10 @@ interface QueuedTransaction {
  * beside a ClickHouse warehouse.
  *
  * Transactions are group-committed: DuckDB syncs its WAL at every commit (about 550
- * commits a second here), so the transactions that queue while one group commits run
+ * commits a second here), so the transactions that queue while a group commits run
  * one after another inside the next DuckDB transaction and commit together, in order:
- * each sees the ones before it, as in a serial run. When anything in a group fails,
+ * each sees the ones before it, as in a serial run. Up to `LANES` groups are in flight,
+ * each on its own connection; two groups racing for one key meet at commit. When anything in a group fails,
  * the group is rolled back and each of its transactions runs again alone, so one's
  * failure (a taken key, a caller's error) is only its own. A transaction's work may
  * therefore run twice: it does only statements on its transaction.
@@ -41,7 +44,7 @@ export class DuckDBStateStore implements StateStore {
   private closed = false;
   private readonly running = new Set<Promise<unknown>>();
   private readonly queue: QueuedTransaction[] = [];
-  private draining = false;
+  private lanes = 0;
   readonly tables: readonly TableDefinition[];
   private readonly names: ReadonlySet<string>;
 
@@ -87,12 +90,12 @@ export class DuckDBStateStore implements StateStore {
   transaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T> {
     return this.track(() => new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.draining) void this.drain();
+      if (this.lanes < LANES) void this.drain();
     }));
   }
 
   private async drain(): Promise<void> {
-    this.draining = true;
+    this.lanes++;
     try {
       while (this.queue.length > 0) {
         const group = this.queue.splice(0, GROUP_MAX);
@@ -101,7 +104,7 @@ export class DuckDBStateStore implements StateStore {
         }
       }
     } finally {
-      this.draining = false;
+      this.lanes--;
     }
   }
 
