@@ -1,15 +1,15 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { ConnectionPool, type CachedConnection } from './duckdb-connection-pool.ts';
+import { insertFromJsonSql, rowsAsJson } from './duckdb-json-rows.ts';
 import { DomainError } from '../errors/index.ts';
 import {
-  WarehouseError, WarehouseLockedError, assertIdentifier, rowsOf, toDuckDBParam,
+  WarehouseError, WarehouseLockedError, assertIdentifier,
   type DuckDBWarehouse, type Row, type SqlValue, type TableDefinition,
 } from '../warehouse/index.ts';
 import type { StateRow, StateStore, StateTransaction } from './state-store.ts';
 
-/** Idle connections kept for the next transaction or read. */
-const POOL_SIZE = 4;
-/** Rows per INSERT statement: DuckDB binds at most 65,535 parameters. */
-const PARAMS_PER_STATEMENT = 30_000;
+/** Connections at most: the lanes below, and readers beside them. */
+const POOL_SIZE = 6;
 /** Transactions committed together at most (group commit). */
 const GROUP_MAX = 64;
 /** Groups in flight at once, each on its own connection: DuckDB runs their statements side by side. */
@@ -39,23 +39,23 @@ interface QueuedTransaction {
  */
 export class DuckDBStateStore implements StateStore {
   readonly engine = 'duckdb';
-  private readonly idle: DuckDBConnection[] = [];
-  private readonly open = new Set<DuckDBConnection>();
+  private readonly pool: ConnectionPool;
   private closed = false;
   private readonly running = new Set<Promise<unknown>>();
   private readonly queue: QueuedTransaction[] = [];
   private lanes = 0;
   readonly tables: readonly TableDefinition[];
-  private readonly names: ReadonlySet<string>;
+  private readonly byName: ReadonlyMap<string, TableDefinition>;
 
   private constructor(
     readonly location: string,
     tables: readonly TableDefinition[],
-    private readonly newConnection: () => Promise<DuckDBConnection>,
+    connect: () => Promise<DuckDBConnection>,
     private readonly instance?: DuckDBInstance,
   ) {
     this.tables = tables.filter((table) => table.state);
-    this.names = new Set(this.tables.map((table) => table.name));
+    this.byName = new Map(this.tables.map((table) => [table.name, table]));
+    this.pool = new ConnectionPool(connect, POOL_SIZE);
   }
 
   /** State in a DuckDB file of its own (`:memory:` for a throwaway one), holding the state tables among `tables`. */
@@ -82,7 +82,7 @@ export class DuckDBStateStore implements StateStore {
       try {
         return await read<T>(connection, sql, params);
       } finally {
-        this.release(connection);
+        this.pool.release(connection);
       }
     });
   }
@@ -112,41 +112,36 @@ export class DuckDBStateStore implements StateStore {
   private async commitTogether(group: readonly QueuedTransaction[]): Promise<boolean> {
     const connection = await this.acquire();
     try {
-      await connection.run('BEGIN TRANSACTION');
+      const tx = new DuckDBStateTransaction(connection, this.byName);
       const results: unknown[] = [];
       try {
-        const tx = new DuckDBStateTransaction(connection, this.names);
         for (const queued of group) results.push(await queued.work(tx));
-        await tx.flush();
-        await run(connection, 'COMMIT');
+        await tx.commit();
       } catch {
-        await connection.run('ROLLBACK').catch(() => undefined);
+        await tx.rollback();
         return false;
       }
       group.forEach((queued, i) => queued.resolve(results[i]));
       return true;
     } finally {
-      this.release(connection);
+      this.pool.release(connection);
     }
   }
 
   private async runTransaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T> {
     const connection = await this.acquire();
     try {
-      await connection.run('BEGIN TRANSACTION');
+      const tx = new DuckDBStateTransaction(connection, this.byName);
       try {
-        const tx = new DuckDBStateTransaction(connection, this.names);
         const result = await work(tx);
-        await tx.flush();
-        await run(connection, 'COMMIT');
+        await tx.commit();
         return result;
       } catch (error) {
-        // A failed COMMIT has already ended the transaction.
-        await connection.run('ROLLBACK').catch(() => undefined);
+        await tx.rollback();
         throw error;
       }
     } finally {
-      this.release(connection);
+      this.pool.release(connection);
     }
   }
 
@@ -155,9 +150,7 @@ export class DuckDBStateStore implements StateStore {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled(this.running);
-    for (const connection of this.open) connection.closeSync();
-    this.open.clear();
-    this.idle.length = 0;
+    this.pool.close();
     this.instance?.closeSync();
   }
 
@@ -169,73 +162,55 @@ export class DuckDBStateStore implements StateStore {
     return running;
   }
 
-  private async acquire(): Promise<DuckDBConnection> {
-    if (this.closed) throw new WarehouseError(`the state store (${this.location}) is closed`);
-    const connection = this.idle.pop() ?? (await this.newConnection());
-    this.open.add(connection);
-    return connection;
-  }
-
-  private release(connection: DuckDBConnection): void {
-    if (this.closed) return;
-    if (this.idle.length < POOL_SIZE) {
-      this.idle.push(connection);
-      return;
-    }
-    this.open.delete(connection);
-    connection.closeSync();
+  private acquire(): Promise<CachedConnection> {
+    if (this.closed) return Promise.reject(new WarehouseError(`the state store (${this.location}) is closed`));
+    return this.pool.acquire();
   }
 }
 
 /**
- * Inserts are held until the transaction next reads, changes or commits, and rows for one table
- * go out as one statement: a group of transactions that each insert a row costs one statement,
- * not one each (DuckDB's cost is per statement far more than per row).
+ * Every round trip to DuckDB waits for a thread of libuv's pool and then for Node's busy
+ * event loop (about 6 ms each under the API's load), so a transaction costs as few as it
+ * can: inserts are held, and BEGIN, the held inserts and COMMIT go as one script — one trip
+ * for a group of transactions that only insert. A read, an idempotent insert or a
+ * compare-and-set needs its answer, so it first sends BEGIN and what is held, then itself.
  */
 class DuckDBStateTransaction implements StateTransaction {
-  private held: { table: string; columns: string; rows: StateRow[] }[] = [];
+  private held: { table: TableDefinition; columns: string[]; key: string; rows: StateRow[] }[] = [];
+  private begun = false;
 
   constructor(
-    private readonly connection: DuckDBConnection,
-    private readonly stateTables: ReadonlySet<string>,
+    private readonly connection: CachedConnection,
+    private readonly stateTables: ReadonlyMap<string, TableDefinition>,
   ) {}
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    await this.flush();
+    await this.sendHeld();
     return read<T>(this.connection, sql, params);
   }
 
   async insert(table: string, rows: readonly StateRow[]): Promise<void> {
-    this.assertState(table);
+    const definition = this.stateTable(table);
     if (rows.length === 0) return;
-    const columns = Object.keys(rows[0]!).join();
+    const columns = Object.keys(rows[0]!);
+    const key = columns.join();
     const last = this.held.at(-1);
-    if (last?.table === table && last.columns === columns) last.rows.push(...rows);
-    else this.held.push({ table, columns, rows: [...rows] });
-  }
-
-  /** Writes the held inserts. */
-  async flush(): Promise<void> {
-    const held = this.held;
-    this.held = [];
-    for (const { table, rows } of held) {
-      for (const statement of insertStatements(table, rows, '')) await run(this.connection, statement.sql, statement.params);
-    }
+    if (last?.table === definition && last.key === key) last.rows.push(...rows);
+    else this.held.push({ table: definition, columns, key, rows: [...rows] });
   }
 
   async insertNew(table: string, rows: readonly StateRow[]): Promise<number> {
-    this.assertState(table);
-    await this.flush();
-    let inserted = 0;
-    for (const statement of insertStatements(table, rows, ' ON CONFLICT DO NOTHING RETURNING 1')) {
-      inserted += (await read(this.connection, statement.sql, statement.params)).length;
-    }
-    return inserted;
+    const definition = this.stateTable(table);
+    await this.sendHeld();
+    if (rows.length === 0) return 0;
+    const columns = Object.keys(rows[0]!);
+    const sql = insertFromJsonSql(definition, columns, '?', ' ON CONFLICT DO NOTHING RETURNING 1');
+    return (await read(this.connection, sql, [rowsAsJson(rows, columns)])).length;
   }
 
   async compareAndSet(table: string, where: StateRow, expected: StateRow, changes: StateRow): Promise<boolean> {
-    this.assertState(table);
-    await this.flush();
+    this.stateTable(table);
+    await this.sendHeld();
     const set = Object.keys(changes).map((column) => `${assertIdentifier(column)} = ?`);
     const conditions = [...Object.keys(where), ...Object.keys(expected)].map((column) => `${assertIdentifier(column)} = ?`);
     const params = [...Object.values(changes), ...Object.values(where), ...Object.values(expected)];
@@ -243,45 +218,66 @@ class DuckDBStateTransaction implements StateTransaction {
     return rows.length > 0;
   }
 
-  private assertState(table: string): void {
-    if (!this.stateTables.has(table)) throw new WarehouseError(`${table} is not operational state: write it to the warehouse`);
+  /** Sends what is held, and COMMIT. */
+  async commit(): Promise<void> {
+    if (!this.begun && this.held.length === 0) return;
+    await this.script([...this.takeHeld(), 'COMMIT']);
+  }
+
+  /** Ends the transaction with nothing written, whatever state a failure left it in. */
+  async rollback(): Promise<void> {
+    this.held = [];
+    // Nothing to undo when BEGIN never went, or a failed COMMIT has ended the transaction already.
+    if (this.begun) await this.connection.runPlain('ROLLBACK').catch(() => undefined);
+  }
+
+  private async sendHeld(): Promise<void> {
+    if (this.begun && this.held.length === 0) return;
+    await this.script(this.takeHeld());
+  }
+
+  /** The held inserts as statements, each row set a JSON literal. */
+  private takeHeld(): string[] {
+    const statements = this.held.map(({ table, columns, rows }) => insertFromJsonSql(table, columns, sqlText(rowsAsJson(rows, columns))));
+    this.held = [];
+    return statements;
+  }
+
+  private async script(statements: readonly string[]): Promise<void> {
+    const first = this.begun ? [] : ['BEGIN TRANSACTION'];
+    this.begun = true;
+    const tables = statements.map((statement) => /^INSERT INTO (\w+)/.exec(statement)?.[1] ?? statement).join(', ');
+    try {
+      await this.connection.runScript([...first, ...statements].join(';\n'));
+    } catch (error) {
+      throw translate(error, tables);
+    }
+  }
+
+  private stateTable(table: string): TableDefinition {
+    const definition = this.stateTables.get(table);
+    if (!definition) throw new WarehouseError(`${table} is not operational state: write it to the warehouse`);
+    return definition;
   }
 }
 
-function* insertStatements(table: string, rows: readonly StateRow[], suffix: string): Generator<{ sql: string; params: SqlValue[] }> {
-  if (rows.length === 0) return;
-  const columns = Object.keys(rows[0]!).map(assertIdentifier);
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
-  const perStatement = Math.max(1, Math.floor(PARAMS_PER_STATEMENT / columns.length));
-  for (let at = 0; at < rows.length; at += perStatement) {
-    const slice = rows.slice(at, at + perStatement);
-    yield {
-      sql: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${slice.map(() => tuple).join(', ')}${suffix}`,
-      params: slice.flatMap((row) => columns.map((column) => row[column] ?? null)),
-    };
-  }
+/** `text` as a SQL string literal (DuckDB's standard strings: a quote is doubled, nothing else is special). */
+function sqlText(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
 }
 
-async function run(connection: DuckDBConnection, sql: string, params: readonly SqlValue[] = []): Promise<void> {
+async function read<T extends Row>(connection: CachedConnection, sql: string, params: readonly SqlValue[]): Promise<T[]> {
   try {
-    await connection.run(sql, params.length ? params.map(toDuckDBParam) : undefined);
-  } catch (error) {
-    throw translate(error, sql);
-  }
-}
-
-async function read<T extends Row>(connection: DuckDBConnection, sql: string, params: readonly SqlValue[]): Promise<T[]> {
-  try {
-    return rowsOf<T>(await connection.runAndReadAll(sql, params.length ? params.map(toDuckDBParam) : undefined));
+    return await connection.read<T>(sql, params);
   } catch (error) {
     throw translate(error, sql);
   }
 }
 
 /** A race lost is a conflict the caller may retry; anything else is the engine failing. */
-function translate(error: unknown, sql: string): Error {
+function translate(error: unknown, what: string): Error {
   if (error instanceof DomainError || error instanceof WarehouseError) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (CONFLICT.test(message)) return new DomainError('STATE_CONFLICT', message.split('\n')[0]);
-  return new WarehouseError(`DuckDB failed (${sql.slice(0, 200)}): ${message}`, { cause: error });
+  return new WarehouseError(`DuckDB failed (${what.slice(0, 200)}): ${message}`, { cause: error });
 }

@@ -128,6 +128,34 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedState
       expect(evidence).toEqual({ receipt_id: null, size_bytes: null });
     });
 
+    it('writes text exactly as given, quotes and statement separators included, alone and in concurrent transactions', async () => {
+      const texts = [
+        "O'Brien", "''", "'); DROP TABLE approval_requests; --", 'a;b\nc\\d', '{"note": "it\'s \\"quoted\\""}', 'zoë ☃ 😀', '   ',
+      ];
+      await Promise.all(texts.map((text, i) => store.transaction((tx) => tx.insert('approval_requests', [{ ...request(`r-${i}`), requested_by: text }]))));
+      await store.transaction((tx) => tx.insertNew('approval_requests', [{ ...request('r-new'), requested_by: texts[2]! }]));
+      const rows = await store.query<{ request_id: string; requested_by: string }>('SELECT request_id, requested_by FROM approval_requests');
+      const byId = new Map(rows.map((row) => [row.request_id, row.requested_by]));
+      expect(texts.map((_, i) => byId.get(`r-${i}`))).toEqual(texts);
+      expect(byId.get('r-new')).toBe(texts[2]);
+    });
+
+    it('refuses a value its column cannot hold — never stores NULL or a guess — and keeps the others of a group', async () => {
+      const invoice = (id: string, total: string) => ({
+        tenant_id: 'acme', invoice_id: id, customer_tenant: 'globex', period_start: new Date(), currency: 'EUR', total,
+        sha256: 'ab', artifact_json: '{}', artifact_csv: '', revision: 1, generated_at: new Date(),
+      });
+      const outcomes = await Promise.allSettled([
+        store.transaction((tx) => tx.insert('invoices', [invoice('inv-good', '10.50')])),
+        store.transaction((tx) => tx.insert('invoices', [invoice('inv-bad', 'ten euros')])),
+        store.transaction((tx) => tx.insert('approval_requests', [{ ...request('r-bad'), requested_at: 'yesterday' }])),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+      for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).not.toBeInstanceOf(DomainError);
+      expect(await store.query('SELECT invoice_id, total FROM invoices')).toEqual([{ invoice_id: 'inv-good', total: '10.5000000000' }]);
+      expect(await store.query('SELECT request_id FROM approval_requests')).toEqual([]);
+    });
+
     it('writes only operational tables, and refuses use after close', async () => {
       await expect(store.transaction((tx) => tx.insert('events', [{ tenant_id: 'acme' }]))).rejects.toThrow('not operational state');
       await store.close();
