@@ -278,6 +278,7 @@ async function read<T extends Row>(connection: CachedConnection, sql: string, pa
 function translate(error: unknown, what: string): Error {
   if (error instanceof DomainError || error instanceof WarehouseError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  if (/CHECK constraint failed/i.test(message)) return new DomainError('STATE_CHECK_FAILED', message.split('\n')[0]);
   if (CONFLICT.test(message)) return new DomainError('STATE_CONFLICT', message.split('\n')[0]);
   return new WarehouseError(`DuckDB failed (${what.slice(0, 200)}): ${message}`, { cause: error });
 }

@@ -16,7 +16,7 @@ export function uniqueIndexName(table: TableDefinition, position: number): strin
 export async function ensureStateSchema(store: StateStore): Promise<void> {
   await store.transaction(async (tx) => {
     for (const table of store.tables) {
-      await tx.query(createTableSql(table, 'duckdb').replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS '));
+      await tx.query(stateTableSql(table));
       const actual = await tx.query<{ name: string }>(
         "SELECT column_name AS name FROM information_schema.columns WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",
         [table.name],
@@ -30,4 +30,11 @@ export async function ensureStateSchema(store: StateStore): Promise<void> {
       }
     }
   });
+}
+
+/** The table's CREATE TABLE IF NOT EXISTS, with its row checks. */
+function stateTableSql(table: TableDefinition): string {
+  const create = createTableSql(table, 'duckdb').replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS ');
+  const checks = (table.state?.checks ?? []).map((check) => `,\n  CHECK (${check})`).join('');
+  return `${create.slice(0, -2)}${checks}\n)`;
 }

@@ -42,7 +42,13 @@ export interface TableDefinition {
    * lives in the `StateStore` (kernel/state), which enforces these unique keys in every
    * transaction; absent on analytical tables, which live in the warehouse.
    */
-  readonly state?: { readonly unique: readonly (readonly string[])[] };
+  readonly state?: {
+    readonly unique: readonly (readonly string[])[];
+    /** Row rules the store enforces on every writer (SQL CHECK expressions over the row's columns). */
+    readonly checks?: readonly string[];
+    /** Born in the state store: the warehouse's migrations never made it (unlike the tables that moved there). */
+    readonly onlyInStateStore?: true;
+  };
 }
 
 /**

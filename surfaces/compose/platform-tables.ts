@@ -1,7 +1,8 @@
 import { TABLES, type TableDefinition } from '../../kernel/warehouse/index.ts';
 import { PACKS, type Pack } from '../../packs/index.ts';
+import { WORKFLOW_TABLES } from '../../platform/workflows/index.ts';
 
 /** The whole table registry: the kernel's and the platform's tables, and each pack's own (`Pack.tables`). */
 export function platformTables(packs: readonly Pack[] = PACKS): readonly TableDefinition[] {
-  return [...TABLES, ...packs.flatMap((pack) => pack.tables ?? [])];
+  return [...TABLES, ...WORKFLOW_TABLES, ...packs.flatMap((pack) => pack.tables ?? [])];
 }

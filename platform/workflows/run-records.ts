@@ -1,0 +1,100 @@
+import type { StateReader } from '../../kernel/state/index.ts';
+import type { Row } from '../../kernel/warehouse/index.ts';
+import type { RunStatus, StepName } from './workflow-type.ts';
+
+export interface TransitionRecord {
+  seq: number;
+  status: RunStatus;
+  actor: string;
+  at: Date;
+  detail: Record<string, unknown>;
+  receiptId: string;
+}
+
+export interface ApprovalRecord {
+  approver: string;
+  roles: string[];
+  decision: 'approve' | 'deny';
+  rationaleCategory: string;
+  rationale: string;
+  at: Date;
+}
+
+export interface StepRecord {
+  step: StepName;
+  phase: 'started' | 'completed' | 'failed';
+  attempt: number;
+  executor: string;
+  at: Date;
+  output: unknown;
+}
+
+/** A run as stored: its request and everything that happened to it since, in order. */
+export interface RunRecord {
+  tenant: string;
+  runId: string;
+  type: string;
+  requestedBy: string;
+  requestedAt: Date;
+  rationaleCategory: string;
+  rationale: string;
+  params: unknown;
+  approvalExpiresAt: Date;
+  transitions: TransitionRecord[];
+  approvals: ApprovalRecord[];
+  steps: StepRecord[];
+}
+
+export function statusOf(run: RunRecord): RunStatus {
+  return run.transitions.at(-1)!.status;
+}
+
+export function nextSeq(run: RunRecord): number {
+  return run.transitions.length;
+}
+
+/** The run `runId` of `tenant`, or undefined: the tenant is part of every read, so another tenant's id finds nothing. */
+export async function loadRun(reader: StateReader, tenant: string, runId: string): Promise<RunRecord | undefined> {
+  const [run] = await reader.query('SELECT * FROM workflow_runs WHERE tenant_id = ? AND run_id = ?', [tenant, runId]);
+  if (!run) return undefined;
+  const [transitions, approvals, steps] = await Promise.all([
+    reader.query('SELECT * FROM workflow_transitions WHERE tenant_id = ? AND run_id = ? ORDER BY seq', [tenant, runId]),
+    reader.query('SELECT * FROM workflow_approvals WHERE tenant_id = ? AND run_id = ? ORDER BY decided_at, approver', [tenant, runId]),
+    reader.query('SELECT * FROM workflow_steps WHERE tenant_id = ? AND run_id = ? ORDER BY recorded_at, attempt', [tenant, runId]),
+  ]);
+  return {
+    tenant,
+    runId,
+    type: String(run.workflow_type),
+    requestedBy: String(run.requested_by),
+    requestedAt: run.requested_at as Date,
+    rationaleCategory: String(run.rationale_category),
+    rationale: String(run.rationale),
+    params: JSON.parse(String(run.params)),
+    approvalExpiresAt: run.approval_expires_at as Date,
+    transitions: transitions.map(toTransition),
+    approvals: approvals.map(toApproval),
+    steps: steps.map(toStep),
+  };
+}
+
+function toTransition(row: Row): TransitionRecord {
+  return {
+    seq: Number(row.seq), status: row.status as RunStatus, actor: String(row.actor), at: row.occurred_at as Date,
+    detail: JSON.parse(String(row.detail)) as Record<string, unknown>, receiptId: String(row.receipt_id),
+  };
+}
+
+function toApproval(row: Row): ApprovalRecord {
+  return {
+    approver: String(row.approver), roles: JSON.parse(String(row.roles)) as string[], decision: row.decision as 'approve' | 'deny',
+    rationaleCategory: String(row.rationale_category), rationale: String(row.rationale), at: row.decided_at as Date,
+  };
+}
+
+function toStep(row: Row): StepRecord {
+  return {
+    step: row.step as StepName, phase: row.phase as StepRecord['phase'], attempt: Number(row.attempt), executor: String(row.executor),
+    at: row.recorded_at as Date, output: row.output === null ? null : JSON.parse(String(row.output)),
+  };
+}

@@ -1,0 +1,178 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Keyring, LEDGER_KEY_NAME, verifyEnvelope } from '../../kernel/ledger/index.ts';
+import { DuckDBStateStore, ensureStateSchema } from '../../kernel/state/index.ts';
+import { LedgerStore } from '../governance/index.ts';
+import { platformTables } from '../../surfaces/compose/index.ts';
+import { testWorkflow } from './testdata/test-workflow.ts';
+import { WorkflowEngine } from './workflow-engine.ts';
+import type { ApprovalRule } from './approval-rule.ts';
+
+const REASON = { category: 'maintenance', text: 'rotate the staging certificate before it expires' };
+
+class TestClock {
+  constructor(private at = new Date('2026-12-01T09:00:00.000Z')) {}
+  now(): Date {
+    return new Date(this.at);
+  }
+  advance(ms: number): void {
+    this.at = new Date(this.at.getTime() + ms);
+  }
+}
+
+describe('the workflow engine', () => {
+  let dir: string;
+  let journal: string;
+  let state: DuckDBStateStore;
+  let ledger: LedgerStore;
+  let clock: TestClock;
+  const keyring = Keyring.inMemory(LEDGER_KEY_NAME);
+  const engineWith = (options: { approval?: ApprovalRule; separateDuties?: boolean } = {}) =>
+    new WorkflowEngine({ state, ledger, clock, types: [testWorkflow({ journal, ...options })] });
+  const journalLines = async () => (await readFile(journal, 'utf8')).split('\n').filter(Boolean);
+  const request = (engine: WorkflowEngine, params: Record<string, unknown> = { target: 'staging-cert' }) =>
+    engine.request({ tenant: 'acme', type: 'test-change', requestedBy: 'ana', rationale: REASON, params });
+  const approve = (engine: WorkflowEngine, runId: string, approver: string, roles: string[] = ['approver']) =>
+    engine.decide({ tenant: 'acme', runId, approver, roles, decision: 'approve', rationale: { category: 'maintenance', text: 'checked the preflight output: fine' } });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'companyos-workflows-'));
+    journal = join(dir, 'journal.txt');
+    await writeFile(journal, '');
+    state = await DuckDBStateStore.open(join(dir, 'state.duckdb'), platformTables());
+    await ensureStateSchema(state);
+    ledger = new LedgerStore(state, keyring);
+    clock = new TestClock();
+  });
+  afterEach(async () => {
+    await ledger.close();
+    await state.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs request → preflight → approval → execute → verify, each transition a signed receipt in the tenant\'s ledger', async () => {
+    const engine = engineWith();
+    const requested = await request(engine);
+    expect(requested.status).toBe('awaiting-approval');
+    expect(requested.outstanding).toEqual({ approver: 1 });
+    expect(requested.transitions.at(-1)!.detail.preflight).toEqual({ ok: true, target: 'staging-cert' });
+
+    expect((await approve(engine, requested.runId, 'bo')).status).toBe('approved');
+    const done = await engine.execute('acme', requested.runId, 'cy');
+    expect(done.status).toBe('succeeded');
+    expect(done.transitions.map((t) => t.status)).toEqual(['requested', 'awaiting-approval', 'approved', 'executing', 'succeeded']);
+    expect(await journalLines()).toEqual([
+      `preflight ${requested.runId}/preflight`, `execute-start ${requested.runId}/execute attempt 1`, `execute-done ${requested.runId}/execute`, `verify ${requested.runId}/verify`,
+    ]);
+    const transcript = done.steps.find((s) => s.step === 'execute' && s.phase === 'completed')!.output as { transcript: string[] };
+    expect(transcript.transcript).toEqual(['2026-12-01T09:00:00.000Z changed staging-cert']);
+
+    const entries = await ledger.entries('acme', done.transitions.map((t) => t.receiptId));
+    expect(entries).toHaveLength(5);
+    // Each verifies against the ledger's keys (verifyEnvelope throws on a bad signature).
+    const statements = entries.map((entry) => JSON.parse(verifyEnvelope(JSON.parse(entry.entry), keyring.all()).toString()) as { predicate: { action: string; approvers: string[]; actor: string } });
+    const executing = statements[3]!;
+    expect(executing.predicate).toMatchObject({ action: 'workflow.test-change.executing', approvers: ['bo'], actor: 'cy' });
+  });
+
+  it('needs every group of an AND rule, and counts one person once however many roles they hold', async () => {
+    const engine = engineWith({ approval: { combine: 'all', groups: [{ role: 'peer', count: 1 }, { role: 'security-lead', count: 1 }] } });
+    const run = await request(engine);
+    const afterBoth = await approve(engine, run.runId, 'bo', ['peer', 'security-lead']);
+    expect(afterBoth.status).toBe('awaiting-approval');
+    expect(afterBoth.outstanding).toEqual({ 'security-lead': 1 });
+    await expect(approve(engine, run.runId, 'di', ['peer'])).rejects.toMatchObject({ code: 'WORKFLOW_APPROVER_NOT_ELIGIBLE' });
+    expect((await approve(engine, run.runId, 'ed', ['security-lead'])).status).toBe('approved');
+  });
+
+  it('takes any one group of an OR rule', async () => {
+    const engine = engineWith({ approval: { combine: 'any', groups: [{ role: 'manager', count: 1 }, { role: 'peer', count: 2 }] } });
+    const run = await request(engine);
+    expect((await approve(engine, run.runId, 'bo', ['peer'])).status).toBe('awaiting-approval');
+    expect((await approve(engine, run.runId, 'di', ['peer'])).status).toBe('approved');
+  });
+
+  it('refuses self-approval, a second decision by one approver, and an executor who requested or approved — in code and in the store', async () => {
+    const engine = engineWith({ approval: { combine: 'all', groups: [{ role: 'approver', count: 2 }] } });
+    const run = await request(engine);
+    await expect(approve(engine, run.runId, 'ana')).rejects.toMatchObject({ code: 'WORKFLOW_SEPARATION_OF_DUTIES' });
+    await approve(engine, run.runId, 'bo');
+    await expect(approve(engine, run.runId, 'bo')).rejects.toMatchObject({ code: 'WORKFLOW_ALREADY_DECIDED' });
+    await approve(engine, run.runId, 'cy');
+    await expect(engine.execute('acme', run.runId, 'ana')).rejects.toMatchObject({ code: 'WORKFLOW_SEPARATION_OF_DUTIES' });
+    await expect(engine.execute('acme', run.runId, 'bo')).rejects.toMatchObject({ code: 'WORKFLOW_SEPARATION_OF_DUTIES' });
+    expect((await engine.get('acme', run.runId)).status).toBe('approved');
+
+    // A writer that skips the engine's checks meets the store's.
+    const selfApproval = state.transaction((tx) => tx.insert('workflow_approvals', [{
+      tenant_id: 'acme', run_id: run.runId, approver: 'ana', roles: '["approver"]', requested_by: 'ana', separate_duties: 1,
+      decision: 'approve', rationale_category: 'maintenance', rationale: 'a side door', decided_at: new Date(),
+    }]));
+    await expect(selfApproval).rejects.toMatchObject({ code: 'STATE_CHECK_FAILED' });
+    const selfExecution = state.transaction((tx) => tx.insert('workflow_steps', [{
+      tenant_id: 'acme', run_id: run.runId, step: 'execute', phase: 'started', attempt: 1, executor: 'ana', requested_by: 'ana', separate_duties: 1, recorded_at: new Date(), output: null,
+    }]));
+    await expect(selfExecution).rejects.toMatchObject({ code: 'STATE_CHECK_FAILED' });
+  });
+
+  it('asks for a rationale from the taxonomy with a reason of the type\'s minimum length', async () => {
+    const engine = engineWith();
+    const ask = (rationale: { category: string; text: string }) => engine.request({ tenant: 'acme', type: 'test-change', requestedBy: 'ana', rationale, params: { target: 'x' } });
+    await expect(ask({ category: 'maintenance', text: 'because' })).rejects.toMatchObject({ code: 'RATIONALE_INVALID' });
+    await expect(ask({ category: 'whim', text: 'a long enough reason for the change' })).rejects.toMatchObject({ code: 'RATIONALE_INVALID' });
+    await expect(engine.request({ tenant: 'acme', type: 'test-change', requestedBy: 'ana', rationale: REASON, params: {} })).rejects.toMatchObject({ code: 'WORKFLOW_PARAMS_INVALID' });
+    await expect(engine.request({ tenant: 'acme', type: 'no-such', requestedBy: 'ana', rationale: REASON, params: {} })).rejects.toMatchObject({ code: 'WORKFLOW_TYPE_UNKNOWN' });
+    expect(await state.query('SELECT * FROM workflow_runs')).toEqual([]);
+  });
+
+  it('expires a run whose approval window has passed, on the injected clock, and will not execute it', async () => {
+    const engine = engineWith();
+    const waiting = await request(engine);
+    clock.advance(61 * 60 * 1000);
+    await expect(approve(engine, waiting.runId, 'bo')).rejects.toMatchObject({ code: 'WORKFLOW_APPROVAL_EXPIRED' });
+    expect((await engine.get('acme', waiting.runId)).status).toBe('expired');
+
+    const approved = await request(engine);
+    await approve(engine, approved.runId, 'bo');
+    clock.advance(61 * 60 * 1000);
+    await expect(engine.execute('acme', approved.runId, 'cy')).rejects.toMatchObject({ code: 'WORKFLOW_APPROVAL_EXPIRED' });
+    expect(await journalLines()).not.toContainEqual(expect.stringContaining('execute-start'));
+  });
+
+  it('lets one of many racing approvals decide and one of many racing executors execute, once', async () => {
+    const engine = engineWith({ approval: { combine: 'any', groups: [{ role: 'approver', count: 1 }] } });
+    const run = await request(engine);
+    const approvals = await Promise.allSettled(['bo', 'cy', 'di', 'ed'].map((who) => approve(engine, run.runId, who)));
+    expect(approvals.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of approvals) if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'WORKFLOW_STATE_INVALID' });
+    const approver = (await engine.get('acme', run.runId)).approvals[0]!.approver;
+
+    const executors = ['fy', 'gu', 'hal', 'ivy'].filter((who) => who !== approver);
+    const executions = await Promise.allSettled(executors.map((who) => engine.execute('acme', run.runId, who)));
+    expect(executions.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    expect((await journalLines()).filter((line) => line.startsWith('execute-done'))).toHaveLength(1);
+    expect((await engine.get('acme', run.runId)).status).toBe('succeeded');
+  });
+
+  it('rolls back when execution fails, keeping the error and the rollback in the run', async () => {
+    const engine = engineWith();
+    const run = await request(engine, { target: 'prod-db', failExecute: true });
+    await approve(engine, run.runId, 'bo');
+    const done = await engine.execute('acme', run.runId, 'cy');
+    expect(done.status).toBe('rolled-back');
+    expect(done.transitions.at(-1)!.detail).toMatchObject({ event: 'rolled-back', step: 'execute', error: 'prod-db refused the change' });
+    expect((await journalLines()).filter((line) => line.startsWith('rollback'))).toEqual([`rollback ${run.runId}/rollback`]);
+  });
+
+  it('never shows one tenant\'s run to another', async () => {
+    const engine = engineWith();
+    const run = await request(engine);
+    await expect(engine.get('globex', run.runId)).rejects.toMatchObject({ code: 'WORKFLOW_NOT_FOUND' });
+    await expect(engine.decide({ tenant: 'globex', runId: run.runId, approver: 'bo', roles: ['approver'], decision: 'approve', rationale: REASON }))
+      .rejects.toMatchObject({ code: 'WORKFLOW_NOT_FOUND' });
+    expect(await engine.list('globex')).toEqual([]);
+    expect((await engine.list('acme')).map((r) => r.runId)).toEqual([run.runId]);
+  });
+});

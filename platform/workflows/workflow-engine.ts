@@ -1,0 +1,311 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '../../kernel/errors/index.ts';
+import type { StateStore, StateTransaction } from '../../kernel/state/index.ts';
+import type { LedgerStore } from '../governance/index.ts';
+import { assertCounts, outstanding, ruleSatisfied, type CountedApproval } from './approval-rule.ts';
+import { loadRun, nextSeq, statusOf, type RunRecord, type TransitionRecord } from './run-records.ts';
+import { runStep, StepFailed } from './step-runner.ts';
+import { appendTransitionReceipt, transitionReceiptId } from './transition-receipt.ts';
+import { SYSTEM_CLOCK, type RunStatus, type WorkflowClock, type WorkflowType } from './workflow-type.ts';
+
+/** How often a transition that lost a race is tried again on fresh state. */
+const RACE_ATTEMPTS = 8;
+
+export interface WorkflowEngineOptions {
+  state: StateStore;
+  ledger: LedgerStore;
+  types: readonly WorkflowType<unknown>[];
+  clock?: WorkflowClock;
+}
+
+export interface RunRequest {
+  tenant: string;
+  type: string;
+  requestedBy: string;
+  rationale: { category: string; text: string };
+  params: unknown;
+}
+
+export interface ApprovalDecision {
+  tenant: string;
+  runId: string;
+  approver: string;
+  /** The approver's roles as their credential states them now. */
+  roles: readonly string[];
+  decision: 'approve' | 'deny';
+  rationale: { category: string; text: string };
+}
+
+/** A run as callers see it: its record plus where it stands. */
+export interface RunView extends RunRecord {
+  status: RunStatus;
+  /** Approvers each group still needs (empty once decided). */
+  outstanding: Record<string, number>;
+}
+
+/**
+ * Governed workflows, durable on the state store: a run is requested (with a rationale),
+ * preflighted, approved by the type's rule, executed, verified and — when execution or
+ * verification fails — rolled back. Each transition is a row whose unique (run, seq) admits one
+ * writer, so two approvers or two executors racing get one winner; each transition is a signed
+ * receipt in the tenant's ledger. After a crash, `resume()` finishes what was under way: steps
+ * that completed are never run again.
+ */
+export class WorkflowEngine {
+  private readonly state: StateStore;
+  private readonly ledger: LedgerStore;
+  private readonly clock: WorkflowClock;
+  private readonly types: ReadonlyMap<string, WorkflowType<unknown>>;
+
+  constructor(options: WorkflowEngineOptions) {
+    this.state = options.state;
+    this.ledger = options.ledger;
+    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.types = new Map(options.types.map((type) => [type.name, type]));
+  }
+
+  typeNamed(name: string): WorkflowType<unknown> {
+    const type = this.types.get(name);
+    if (!type) throw new DomainError('WORKFLOW_TYPE_UNKNOWN', `"${name}" is not one of ${[...this.types.keys()].join(', ') || 'the (no) registered types'}.`);
+    return type;
+  }
+
+  /** Records the request, runs its preflight and leaves it awaiting approval (or failed preflight). */
+  async request(request: RunRequest): Promise<RunView> {
+    const type = this.typeNamed(request.type);
+    const params = type.parseParams(request.params);
+    checkRationale(type, request.rationale);
+    const runId = randomUUID();
+    const at = this.clock.now();
+    await this.state.transaction(async (tx) => {
+      await tx.insert('workflow_runs', [{
+        tenant_id: request.tenant, run_id: runId, workflow_type: type.name, requested_by: request.requestedBy, requested_at: at,
+        rationale_category: request.rationale.category, rationale: request.rationale.text.trim(), params: JSON.stringify(params ?? null),
+        approval_expires_at: new Date(at.getTime() + type.approvalExpiryMs),
+      }]);
+      await insertTransition(tx, request.tenant, runId, 0, 'requested', request.requestedBy, at, { event: 'requested' });
+    });
+    await this.receiptsFor(request.tenant, runId);
+    return this.afterRequest(request.tenant, runId);
+  }
+
+  /** An approver's decision. The approval that satisfies the rule approves the run; one denial denies it. */
+  async decide(decision: ApprovalDecision): Promise<RunView> {
+    return this.transition(decision.tenant, decision.runId, async (run, type) => {
+      const status = statusOf(run);
+      if (status !== 'awaiting-approval') throw new DomainError('WORKFLOW_STATE_INVALID', `Run ${run.runId} is ${status}, not awaiting approval.`);
+      const now = this.clock.now();
+      if (now > run.approvalExpiresAt) return { status: 'expired', actor: 'workflow-engine', detail: { event: 'expired' } };
+      if (type.separateDuties && decision.approver === run.requestedBy) {
+        throw new DomainError('WORKFLOW_SEPARATION_OF_DUTIES', `${decision.approver} requested run ${run.runId} and cannot decide on it.`);
+      }
+      if (run.approvals.some((a) => a.approver === decision.approver)) {
+        throw new DomainError('WORKFLOW_ALREADY_DECIDED', `${decision.approver} has already decided on run ${run.runId}.`);
+      }
+      checkRationale(type, decision.rationale);
+      const counted = approvalsCounted(run);
+      const next = { approver: decision.approver, roles: [...decision.roles] };
+      if (decision.decision === 'approve') assertCounts(type.approval, counted, next);
+      const approvers = [...counted, next].map((a) => a.approver);
+      return {
+        status: decision.decision === 'deny' ? 'denied' : ruleSatisfied(type.approval, [...counted, next]) ? 'approved' : 'awaiting-approval',
+        actor: decision.approver,
+        detail: { event: decision.decision === 'deny' ? 'denied' : 'approval', approvers: decision.decision === 'deny' ? [] : approvers, rationale_category: decision.rationale.category },
+        also: (tx) => tx.insert('workflow_approvals', [{
+          tenant_id: run.tenant, run_id: run.runId, approver: decision.approver, roles: JSON.stringify(decision.roles), requested_by: run.requestedBy,
+          separate_duties: type.separateDuties ? 1 : 0, decision: decision.decision, rationale_category: decision.rationale.category,
+          rationale: decision.rationale.text.trim(), decided_at: now,
+        }]),
+      };
+    });
+  }
+
+  async cancel(tenant: string, runId: string, actor: string): Promise<RunView> {
+    return this.transition(tenant, runId, async (run) => {
+      const status = statusOf(run);
+      if (!['requested', 'awaiting-approval', 'approved'].includes(status)) throw new DomainError('WORKFLOW_STATE_INVALID', `Run ${runId} is ${status}; only a run not yet executing can be cancelled.`);
+      return { status: 'cancelled', actor, detail: { event: 'cancelled' } };
+    });
+  }
+
+  /**
+   * Executes an approved run: the transition to `executing` consumes the approval (one executor
+   * wins), then execute, verify and — when either fails — rollback run as durable steps.
+   */
+  async execute(tenant: string, runId: string, executor: string): Promise<RunView> {
+    await this.transition(tenant, runId, async (run, type) => {
+      const status = statusOf(run);
+      if (status !== 'approved') throw new DomainError('WORKFLOW_STATE_INVALID', `Run ${runId} is ${status}; only an approved run can be executed.`);
+      if (this.clock.now() > run.approvalExpiresAt) return { status: 'expired', actor: 'workflow-engine', detail: { event: 'expired' } };
+      if (type.separateDuties && (executor === run.requestedBy || run.approvals.some((a) => a.approver === executor))) {
+        throw new DomainError('WORKFLOW_SEPARATION_OF_DUTIES', `${executor} requested or approved run ${runId} and cannot execute it.`);
+      }
+      return { status: 'executing', actor: executor, detail: { event: 'executing', executor, approvers: approvalsCounted(run).map((a) => a.approver) } };
+    });
+    return this.carryOut(tenant, runId);
+  }
+
+  async get(tenant: string, runId: string): Promise<RunView> {
+    const run = await loadRun(this.state, tenant, runId);
+    if (!run) throw new DomainError('WORKFLOW_NOT_FOUND', `No run ${runId} in ${tenant}.`);
+    return this.view(run);
+  }
+
+  /** The tenant's runs, newest first; `status` filters on where they stand. */
+  async list(tenant: string, filter: { type?: string; status?: RunStatus; limit?: number } = {}): Promise<RunView[]> {
+    const rows = await this.state.query<{ run_id: string }>(
+      `SELECT run_id FROM workflow_runs WHERE tenant_id = ?${filter.type ? ' AND workflow_type = ?' : ''} ORDER BY requested_at DESC, run_id LIMIT ${Math.min(Math.max(1, Math.trunc(filter.limit ?? 100)), 1000)}`,
+      filter.type ? [tenant, filter.type] : [tenant],
+    );
+    const runs = await Promise.all(rows.map((row) => this.get(tenant, row.run_id)));
+    return filter.status ? runs.filter((run) => run.status === filter.status) : runs;
+  }
+
+  /**
+   * After a restart: every receipt a transition is owed is appended, and every run that was
+   * being preflighted or executed is carried on from its last completed step.
+   */
+  async resume(): Promise<{ resumed: string[] }> {
+    const rows = await this.state.query<{ tenant_id: string; run_id: string; status: RunStatus }>(
+      `SELECT t.tenant_id, t.run_id, t.status FROM workflow_transitions t
+         JOIN (SELECT tenant_id, run_id, max(seq) AS seq FROM workflow_transitions GROUP BY tenant_id, run_id) last
+           ON last.tenant_id = t.tenant_id AND last.run_id = t.run_id AND last.seq = t.seq`,
+    );
+    const resumed: string[] = [];
+    for (const row of rows) {
+      await this.receiptsFor(row.tenant_id, row.run_id);
+      if (row.status === 'requested') await this.afterRequest(row.tenant_id, row.run_id);
+      else if (row.status === 'executing') await this.carryOut(row.tenant_id, row.run_id);
+      else continue;
+      resumed.push(row.run_id);
+    }
+    return { resumed };
+  }
+
+  private async afterRequest(tenant: string, runId: string): Promise<RunView> {
+    const run = (await loadRun(this.state, tenant, runId))!;
+    const type = this.typeNamed(run.type);
+    let outcome: { status: RunStatus; detail: Record<string, unknown> } = { status: 'awaiting-approval', detail: { event: 'preflight-passed' } };
+    if (type.steps.preflight) {
+      try {
+        const output = await runStep(this.stepDeps(run, type), 'preflight', run.requestedBy);
+        outcome = { status: 'awaiting-approval', detail: { event: 'preflight-passed', preflight: output } };
+      } catch (error) {
+        if (!(error instanceof StepFailed)) throw error;
+        outcome = { status: 'preflight-failed', detail: { event: 'preflight-failed', error: error.message } };
+      }
+    }
+    return this.transition(tenant, runId, async (current) => (statusOf(current) === 'requested' ? { ...outcome, actor: 'workflow-engine' } : undefined));
+  }
+
+  /** Execute, verify, and rollback on failure; each step durable, the outcome a transition. */
+  private async carryOut(tenant: string, runId: string): Promise<RunView> {
+    const run = (await loadRun(this.state, tenant, runId))!;
+    const type = this.typeNamed(run.type);
+    const executor = String(run.transitions.find((t) => t.status === 'executing')!.detail.executor);
+    const deps = this.stepDeps(run, type);
+    let outcome: { status: RunStatus; detail: Record<string, unknown> };
+    try {
+      await runStep(deps, 'execute', executor);
+      if (type.steps.verify) await runStep(deps, 'verify', executor);
+      outcome = { status: 'succeeded', detail: { event: 'succeeded' } };
+    } catch (error) {
+      if (!(error instanceof StepFailed)) throw error;
+      if (!type.steps.rollback) {
+        outcome = { status: 'failed', detail: { event: 'failed', step: error.step, error: error.message } };
+      } else {
+        try {
+          await runStep(deps, 'rollback', executor);
+          outcome = { status: 'rolled-back', detail: { event: 'rolled-back', step: error.step, error: error.message } };
+        } catch (rollbackError) {
+          if (!(rollbackError instanceof StepFailed)) throw rollbackError;
+          outcome = { status: 'failed', detail: { event: 'failed', step: error.step, error: error.message, rollback_error: rollbackError.message } };
+        }
+      }
+    }
+    return this.transition(tenant, runId, async (current) => (statusOf(current) === 'executing' ? { ...outcome, actor: executor } : undefined));
+  }
+
+  private stepDeps(run: RunRecord, type: WorkflowType<unknown>) {
+    return { state: this.state, clock: this.clock, run, type };
+  }
+
+  /**
+   * Appends the transition `decide` asks for at the run's next seq, with what it writes beside
+   * it, in one transaction; a lost race re-reads the run and decides again. `decide` answering
+   * undefined means there is nothing to do (another process got there).
+   */
+  private async transition(
+    tenant: string,
+    runId: string,
+    decide: (run: RunRecord, type: WorkflowType<unknown>) => Promise<PlannedTransition | undefined>,
+  ): Promise<RunView> {
+    for (let attempt = 1; ; attempt++) {
+      const run = await loadRun(this.state, tenant, runId);
+      if (!run) throw new DomainError('WORKFLOW_NOT_FOUND', `No run ${runId} in ${tenant}.`);
+      const planned = await decide(run, this.typeNamed(run.type));
+      if (!planned) return this.view(run);
+      const seq = nextSeq(run);
+      try {
+        await this.state.transaction(async (tx) => {
+          await planned.also?.(tx);
+          await insertTransition(tx, tenant, runId, seq, planned.status, planned.actor, this.clock.now(), planned.detail);
+        });
+      } catch (error) {
+        if (error instanceof DomainError && error.code === 'STATE_CONFLICT' && attempt < RACE_ATTEMPTS) continue;
+        if (error instanceof DomainError && error.code === 'STATE_CHECK_FAILED') {
+          throw new DomainError('WORKFLOW_SEPARATION_OF_DUTIES', `The store refused it: ${error.message}`);
+        }
+        throw error;
+      }
+      await this.receiptsFor(tenant, runId);
+      if (planned.status === 'expired') throw new DomainError('WORKFLOW_APPROVAL_EXPIRED', `Run ${runId}'s approval window closed at ${run.approvalExpiresAt.toISOString()}.`);
+      return this.get(tenant, runId);
+    }
+  }
+
+  /** Appends the receipts of the run's transitions that the ledger does not hold yet (all of them are owed one). */
+  private async receiptsFor(tenant: string, runId: string): Promise<void> {
+    const run = (await loadRun(this.state, tenant, runId))!;
+    const held = new Set((await this.ledger.entries(tenant, run.transitions.map((t) => t.receiptId))).map((entry) => entry.receiptId));
+    for (const transition of run.transitions) if (!held.has(transition.receiptId)) await appendTransitionReceipt(this.ledger, run, transition);
+  }
+
+  private view(run: RunRecord): RunView {
+    const type = this.types.get(run.type);
+    const status = statusOf(run);
+    const left = type && status === 'awaiting-approval' ? outstanding(type.approval, approvalsCounted(run)) : new Map<string, number>();
+    return { ...run, status, outstanding: Object.fromEntries([...left].filter(([, n]) => n > 0)) };
+  }
+}
+
+interface PlannedTransition {
+  status: RunStatus;
+  actor: string;
+  detail: Record<string, unknown>;
+  /** Rows written in the same transaction. */
+  also?: (tx: StateTransaction) => Promise<void>;
+}
+
+function approvalsCounted(run: RunRecord): CountedApproval[] {
+  return run.approvals.filter((a) => a.decision === 'approve').map((a) => ({ approver: a.approver, roles: a.roles }));
+}
+
+function checkRationale(type: WorkflowType<unknown>, rationale: { category: string; text: string } | undefined): void {
+  if (!rationale || !type.rationale.categories.includes(rationale.category)) {
+    throw new DomainError('RATIONALE_INVALID', `The category must be one of ${type.rationale.categories.join(', ')}; got ${JSON.stringify(rationale?.category ?? null)}.`);
+  }
+  if (typeof rationale.text !== 'string' || rationale.text.trim().length < type.rationale.minLength || rationale.text.length > 2000) {
+    throw new DomainError('RATIONALE_INVALID', `A ${type.name} run needs a reason of at least ${type.rationale.minLength} characters (at most 2000).`);
+  }
+}
+
+async function insertTransition(
+  tx: StateTransaction, tenant: string, runId: string, seq: number, status: RunStatus, actor: string, at: Date, detail: Record<string, unknown>,
+): Promise<void> {
+  await tx.insert('workflow_transitions', [{
+    tenant_id: tenant, run_id: runId, seq, status, actor, occurred_at: at, detail: JSON.stringify(detail), receipt_id: transitionReceiptId(runId, seq),
+  }]);
+}
+
+export type { TransitionRecord };

@@ -1,0 +1,67 @@
+import type { ApprovalRule } from './approval-rule.ts';
+
+export const STEP_NAMES = ['preflight', 'execute', 'verify', 'rollback'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+/** Where a run is; the last transition says. */
+export type RunStatus =
+  | 'requested' | 'preflight-failed' | 'awaiting-approval' | 'approved' | 'denied' | 'expired' | 'cancelled'
+  | 'executing' | 'succeeded' | 'failed' | 'rolled-back';
+
+export const FINAL_STATUSES: readonly RunStatus[] = ['preflight-failed', 'denied', 'expired', 'cancelled', 'succeeded', 'failed', 'rolled-back'];
+
+/** What a step's code gets: the run's inputs, earlier steps' outputs, a transcript, and the engine's clock. */
+export interface StepContext<P> {
+  readonly tenant: string;
+  readonly runId: string;
+  readonly params: P;
+  /** `<run>/<step>`: the same on every attempt, so an executor that talks to another system can make its call idempotent. */
+  readonly idempotencyKey: string;
+  readonly attempt: number;
+  readonly outputs: Readonly<Partial<Record<StepName, unknown>>>;
+  now(): Date;
+  /** A line of the executor's transcript (kept with the step's output, in the run's evidence). */
+  log(line: string): void;
+}
+
+export interface StepDefinition<P> {
+  /** Does the step's work; what it returns (JSON) is its output. Throwing fails the step. */
+  run(context: StepContext<P>): Promise<unknown>;
+  /** When the process died during this step: run it again, or give up and roll back. */
+  readonly onInterrupt: 'retry' | 'compensate';
+}
+
+/**
+ * A kind of governed action: its parameters, who must approve it, the paperwork it needs and
+ * the steps that carry it out — preflight before the approvals (its result is what approvers
+ * see), then execute and verify, and rollback when either fails.
+ */
+export interface WorkflowType<P = unknown> {
+  readonly name: string;
+  /** The pack that declares it (metering and filters). */
+  readonly pack: string;
+  readonly description: string;
+  /** The run's parameters, checked; throws `DomainError('WORKFLOW_PARAMS_INVALID')`. */
+  parseParams(input: unknown): P;
+  readonly approval: ApprovalRule;
+  /** Requester ≠ approver ≠ executor. */
+  readonly separateDuties: boolean;
+  readonly rationale: { readonly categories: readonly string[]; readonly minLength: number };
+  /** How long after the request approvals — and then the execution they allow — may come. */
+  readonly approvalExpiryMs: number;
+  /** How long an approval may take before the run counts as breaching its SLA. */
+  readonly approvalSlaMs: number;
+  readonly steps: {
+    readonly preflight?: StepDefinition<P>;
+    readonly execute: StepDefinition<P>;
+    readonly verify?: StepDefinition<P>;
+    readonly rollback?: StepDefinition<P>;
+  };
+}
+
+/** The engine's sense of time: injectable, so expiry and SLAs are tested without sleeping. */
+export interface WorkflowClock {
+  now(): Date;
+}
+
+export const SYSTEM_CLOCK: WorkflowClock = { now: () => new Date() };
