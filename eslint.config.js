@@ -45,7 +45,7 @@ export default tseslint.config(
   // One composition root: services are constructed in surfaces/compose (createPlatform) and nowhere else.
   {
     files: ['kernel/**/*.ts', 'platform/**/*.ts', 'packs/**/*.ts', 'surfaces/**/*.ts'],
-    ignores: ['surfaces/compose/**', '**/*.test.ts'],
+    ignores: ['surfaces/compose/**', '**/*.test.ts', '**/testdata/**'],
     rules: {
       'no-restricted-syntax': ['error', {
         selector: `NewExpression[callee.name=/^(${COMPOSED_SERVICES.join('|')})$/]`,
