@@ -166,6 +166,22 @@ describe('the workflow engine', () => {
     expect((await journalLines()).filter((line) => line.startsWith('rollback'))).toEqual([`rollback ${run.runId}/rollback`]);
   });
 
+  it('lists runs waiting past their approval SLA and measures approval latency from the runs, on the injected clock', async () => {
+    const engine = engineWith();
+    const quick = await request(engine);
+    clock.advance(2 * 60 * 1000);
+    await approve(engine, quick.runId, 'bo');
+    const slow = await request(engine);
+    clock.advance(10 * 60 * 1000);
+    expect(await engine.slaBreaches()).toEqual([]);
+    clock.advance(6 * 60 * 1000);
+    expect((await engine.slaBreaches()).map((b) => [b.runId, b.waitingMs])).toEqual([[slow.runId, 16 * 60 * 1000]]);
+    await approve(engine, slow.runId, 'bo');
+    expect(await engine.slaBreaches()).toEqual([]);
+    expect(await engine.approvalLatency('acme', 60 * 60 * 1000)).toEqual({ count: 2, p50: 2 * 60 * 1000, p95: 16 * 60 * 1000 });
+    expect(await engine.approvalLatency('globex', 60 * 60 * 1000)).toEqual({ count: 0, p50: undefined, p95: undefined });
+  });
+
   it('never shows one tenant\'s run to another', async () => {
     const engine = engineWith();
     const run = await request(engine);

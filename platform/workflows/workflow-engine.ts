@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../kernel/errors/index.ts';
 import type { StateStore, StateTransaction } from '../../kernel/state/index.ts';
 import type { LedgerStore } from '../governance/index.ts';
+import { approvalLatencies, percentile, slaBreaches, type SlaBreach } from './approval-sla.ts';
 import { assertCounts, outstanding, ruleSatisfied, type CountedApproval } from './approval-rule.ts';
 import { loadRun, nextSeq, statusOf, type RunRecord, type TransitionRecord } from './run-records.ts';
 import { runStep, StepFailed } from './step-runner.ts';
@@ -159,6 +160,17 @@ export class WorkflowEngine {
     );
     const runs = await Promise.all(rows.map((row) => this.get(tenant, row.run_id)));
     return filter.status ? runs.filter((run) => run.status === filter.status) : runs;
+  }
+
+  /** Runs of every tenant waiting for approval longer than their type's SLA (operators' alerting). */
+  slaBreaches(): Promise<SlaBreach[]> {
+    return slaBreaches(this.state, this.types, this.clock.now());
+  }
+
+  /** How long the tenant's runs approved in the last `windowMs` waited for approval: count, p50 and p95 in ms, from the runs themselves. */
+  async approvalLatency(tenant: string, windowMs: number): Promise<{ count: number; p50?: number; p95?: number }> {
+    const latencies = await approvalLatencies(this.state, tenant, new Date(this.clock.now().getTime() - windowMs));
+    return { count: latencies.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95) };
   }
 
   /**

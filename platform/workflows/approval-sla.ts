@@ -1,0 +1,51 @@
+import type { StateReader } from '../../kernel/state/index.ts';
+import type { WorkflowType } from './workflow-type.ts';
+
+/** A run that has waited for its approvals longer than its type's SLA. */
+export interface SlaBreach {
+  tenant: string;
+  runId: string;
+  type: string;
+  requestedAt: Date;
+  waitingMs: number;
+  slaMs: number;
+}
+
+/** Where each run's latest transition left it. */
+const LATEST = `SELECT t.tenant_id, t.run_id, t.status FROM workflow_transitions t
+  JOIN (SELECT tenant_id, run_id, max(seq) AS seq FROM workflow_transitions GROUP BY tenant_id, run_id) last
+    ON last.tenant_id = t.tenant_id AND last.run_id = t.run_id AND last.seq = t.seq`;
+
+/** Runs, of every tenant, still awaiting approval past their type's SLA at `now`: for the operators' alerting, not a tenant's read. */
+export async function slaBreaches(reader: StateReader, types: ReadonlyMap<string, WorkflowType<unknown>>, now: Date): Promise<SlaBreach[]> {
+  const rows = await reader.query<{ tenant_id: string; run_id: string; workflow_type: string; requested_at: Date }>(
+    `SELECT r.tenant_id, r.run_id, r.workflow_type, r.requested_at FROM workflow_runs r
+       JOIN (${LATEST}) latest ON latest.tenant_id = r.tenant_id AND latest.run_id = r.run_id
+      WHERE latest.status = 'awaiting-approval' ORDER BY r.requested_at, r.run_id`,
+  );
+  return rows.flatMap((row) => {
+    const slaMs = types.get(row.workflow_type)?.approvalSlaMs;
+    const waitingMs = now.getTime() - row.requested_at.getTime();
+    return slaMs !== undefined && waitingMs > slaMs
+      ? [{ tenant: row.tenant_id, runId: row.run_id, type: row.workflow_type, requestedAt: row.requested_at, waitingMs, slaMs }]
+      : [];
+  });
+}
+
+/** The tenant's approval latencies (request to approval, ms) of runs approved since `since`, oldest first. */
+export async function approvalLatencies(reader: StateReader, tenant: string, since: Date): Promise<number[]> {
+  const rows = await reader.query<{ requested_at: Date; approved_at: Date }>(
+    `SELECT r.requested_at, t.occurred_at AS approved_at FROM workflow_runs r
+       JOIN workflow_transitions t ON t.tenant_id = r.tenant_id AND t.run_id = r.run_id AND t.status = 'approved'
+      WHERE r.tenant_id = ? AND t.occurred_at >= ? ORDER BY t.occurred_at`,
+    [tenant, since],
+  );
+  return rows.map((row) => row.approved_at.getTime() - row.requested_at.getTime());
+}
+
+/** The nearest-rank percentile of `values` (undefined when there are none). */
+export function percentile(values: readonly number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
