@@ -3,7 +3,7 @@ import { DomainError } from '../../kernel/errors/index.ts';
 import type { StateStore, StateTransaction } from '../../kernel/state/index.ts';
 import type { LedgerStore } from '../governance/index.ts';
 import { approvalLatencies, percentile, slaBreaches, type SlaBreach } from './approval-sla.ts';
-import { assertCounts, outstanding, ruleSatisfied, type CountedApproval } from './approval-rule.ts';
+import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type CountedApproval } from './approval-rule.ts';
 import { loadRun, nextSeq, statusOf, type RunRecord, type TransitionRecord } from './run-records.ts';
 import { runStep, StepFailed } from './step-runner.ts';
 import { appendTransitionReceipt, transitionReceiptId } from './transition-receipt.ts';
@@ -63,6 +63,8 @@ export class WorkflowEngine {
     this.ledger = options.ledger;
     this.clock = options.clock ?? SYSTEM_CLOCK;
     this.types = new Map(options.types.map((type) => [type.name, type]));
+    if (this.types.size !== options.types.length) throw new Error('two workflow types share a name');
+    for (const type of options.types) checkApprovalRule(type.approval);
   }
 
   typeNamed(name: string): WorkflowType<unknown> {
