@@ -7,6 +7,7 @@ import type { ApprovalStore, EntityStore, EvidenceStore } from '../platform/gove
 import type { IngestPipeline } from '../platform/ingest/index.ts';
 import type { TenantScope } from '../platform/tenancy/index.ts';
 import type { ModelGenerator } from '../platform/transforms/index.ts';
+import type { WorkflowType } from '../platform/workflows/index.ts';
 import type { PackJob } from '../surfaces/cli/kit/index.ts';
 
 /** What the composition root hands every pack's routes: the platform's services and the settings packs read. */
@@ -58,6 +59,8 @@ export interface Pack {
   readonly pages?: { readonly dir: string; readonly under?: string };
   /** Its `companyos` commands. */
   readonly commands?: (program: Command) => void;
+  /** The governed action types it adds (platform/workflows): each runs request → preflight → approvals → execute → receipts. */
+  readonly workflowTypes?: readonly WorkflowType<unknown>[];
   /** Jobs a schedule may run (`companyos schedule`, `companyos start --schedule`). */
   readonly jobs?: readonly PackJob[];
   /** Demo data `companyos start` seeds on an empty warehouse, through the API like an operator; returns a line for the banner. */

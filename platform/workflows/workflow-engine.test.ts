@@ -182,6 +182,12 @@ describe('the workflow engine', () => {
     expect(await engine.approvalLatency('globex', 60 * 60 * 1000)).toEqual({ count: 0, p50: undefined, p95: undefined });
   });
 
+  it('leaves runs of a type this process does not declare to a process that does, instead of failing to start', async () => {
+    const run = await request(engineWith());
+    const without = new WorkflowEngine({ state, ledger, clock, types: [] });
+    expect(await without.resume()).toEqual({ resumed: [], failed: [], unknownType: [run.runId] });
+  });
+
   it('never shows one tenant\'s run to another', async () => {
     const engine = engineWith();
     const run = await request(engine);

@@ -179,21 +179,32 @@ export class WorkflowEngine {
    * After a restart: every receipt a transition is owed is appended, and every run that was
    * being preflighted or executed is carried on from its last completed step.
    */
-  async resume(): Promise<{ resumed: string[] }> {
-    const rows = await this.state.query<{ tenant_id: string; run_id: string; status: RunStatus }>(
-      `SELECT t.tenant_id, t.run_id, t.status FROM workflow_transitions t
+  async resume(): Promise<{ resumed: string[]; failed: { runId: string; error: string }[]; unknownType: string[] }> {
+    const rows = await this.state.query<{ tenant_id: string; run_id: string; status: RunStatus; workflow_type: string }>(
+      `SELECT t.tenant_id, t.run_id, t.status, r.workflow_type FROM workflow_transitions t
          JOIN (SELECT tenant_id, run_id, max(seq) AS seq FROM workflow_transitions GROUP BY tenant_id, run_id) last
-           ON last.tenant_id = t.tenant_id AND last.run_id = t.run_id AND last.seq = t.seq`,
+           ON last.tenant_id = t.tenant_id AND last.run_id = t.run_id AND last.seq = t.seq
+         JOIN workflow_runs r ON r.tenant_id = t.tenant_id AND r.run_id = t.run_id
+        ORDER BY t.tenant_id, t.run_id`,
     );
-    const resumed: string[] = [];
+    const outcome = { resumed: [] as string[], failed: [] as { runId: string; error: string }[], unknownType: [] as string[] };
     for (const row of rows) {
-      await this.receiptsFor(row.tenant_id, row.run_id);
-      if (row.status === 'requested') await this.afterRequest(row.tenant_id, row.run_id);
-      else if (row.status === 'executing') await this.carryOut(row.tenant_id, row.run_id);
-      else continue;
-      resumed.push(row.run_id);
+      // A run of a type no pack of this process declares waits for one that does.
+      if (!this.types.has(row.workflow_type)) {
+        outcome.unknownType.push(row.run_id);
+        continue;
+      }
+      try {
+        await this.receiptsFor(row.tenant_id, row.run_id);
+        if (row.status === 'requested') await this.afterRequest(row.tenant_id, row.run_id);
+        else if (row.status === 'executing') await this.carryOut(row.tenant_id, row.run_id);
+        else continue;
+        outcome.resumed.push(row.run_id);
+      } catch (error) {
+        outcome.failed.push({ runId: row.run_id, error: error instanceof Error ? error.message : String(error) });
+      }
     }
-    return { resumed };
+    return outcome;
   }
 
   private async afterRequest(tenant: string, runId: string): Promise<RunView> {

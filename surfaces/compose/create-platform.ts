@@ -9,6 +9,7 @@ import { IngestPipeline } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
 import { BuildGate, type ModelGenerator } from '../../platform/transforms/index.ts';
+import { WorkflowEngine, type WorkflowClock } from '../../platform/workflows/index.ts';
 import { PACKS, type Pack } from '../../packs/index.ts';
 import { platformTables } from './platform-tables.ts';
 
@@ -34,6 +35,8 @@ export interface PlatformOptions {
   packs?: readonly Pack[];
   /** Where services report what they cannot answer for (the server's logger, or the console). */
   log?: Logger;
+  /** The workflow engine's clock (default: the system's); tests and demo seeding move it by hand. */
+  clock?: WorkflowClock;
 }
 
 /** The platform's services, composed once: every surface (HTTP, CLI, reports), test and benchmark starts here. */
@@ -53,6 +56,8 @@ export interface Platform {
   readonly approvals: ApprovalStore;
   readonly evidence: EvidenceStore;
   readonly gate: PolicyGate;
+  /** Governed workflows of the packs' types (`Pack.workflowTypes`), durable on the state store. */
+  readonly workflows: WorkflowEngine;
   readonly builds: BuildGate;
   readonly packs: readonly Pack[];
   /** The packs' model generators, for every build. */
@@ -87,6 +92,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const approvals = new ApprovalStore(state);
   const evidence = new EvidenceStore(state);
   const gate = new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env });
+  const workflows = new WorkflowEngine({ state, ledger, clock: options.clock, types: packs.flatMap((pack) => pack.workflowTypes ?? []) });
   return {
     warehouse,
     state,
@@ -102,6 +108,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     approvals,
     evidence,
     gate,
+    workflows,
     builds: options.builds ?? new BuildGate(),
     packs,
     generators: packs.flatMap((pack) => pack.generators ?? []),

@@ -196,6 +196,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const modelsDir = options.transforms?.modelsDir ?? 'models';
   const operatorTenant = platform.operatorTenant;
   if (platform.recoveredDecisions > 0) app.log.warn({ recovered: platform.recoveredDecisions }, 'decisions cited by receipts but missing from the decision log (a kill before their batch was written) were restored from the receipts');
+  const workflows = await platform.workflows.resume();
+  if (workflows.resumed.length > 0) app.log.warn({ runs: workflows.resumed }, 'workflow runs under way when the last process stopped were carried on from their last completed step');
+  if (workflows.failed.length > 0) app.log.error({ runs: workflows.failed }, 'workflow runs under way when the last process stopped could not be carried on; the next start tries again');
+  if (workflows.unknownType.length > 0) app.log.warn({ runs: workflows.unknownType }, 'workflow runs of types no pack of this process declares wait for one that does');
   app.addHook('onClose', async () => {
     await Promise.all([
       closeWithin('decision log flush', closeStepMs, () => decisions.close(), app.log),
