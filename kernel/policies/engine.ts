@@ -7,7 +7,7 @@ export const NAMESPACE = 'CompanyOS';
 export const ACTIONS = [
   'read', 'create', 'update', 'grant', 'approve', 'delete', 'purge', 'export', 'change_policy',
   'simulate_policy', 'audit', 'attach_evidence', 'run_transforms', 'import_bills', 'generate_invoices',
-  'read_costs', 'read_invoices', 'write_events',
+  'read_costs', 'read_invoices', 'write_events', 'request_workflow', 'execute_workflow',
 ] as const;
 export type PolicyAction = (typeof ACTIONS)[number];
 /** Actions that only run with an approval from a second principal. */

@@ -27,6 +27,8 @@ export const ROLE_PERMISSIONS: Record<PolicyAction, { roles: string[]; permit: s
   read_costs: { roles: ['Admin', 'Operator', 'Auditor', 'Reader'], permit: 'finance-read-costs' },
   read_invoices: { roles: ['Admin', 'Operator', 'Auditor', 'Reader'], permit: 'finance-read-invoices' },
   write_events: { roles: ['Admin', 'Operator', 'Writer', 'Connector'], permit: 'writers-write-events' },
+  request_workflow: { roles: ['Admin', 'Operator'], permit: 'operators-run-workflows' },
+  execute_workflow: { roles: ['Admin', 'Operator'], permit: 'operators-run-workflows' },
 };
 
 export const MATRIX_ROLES = ['Admin', 'Operator', 'Approver', 'Auditor', 'Partner', 'Writer', 'Reader', 'Connector'];

@@ -7,7 +7,7 @@ import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type Count
 import { loadRun, nextSeq, statusOf, type RunRecord, type TransitionRecord } from './run-records.ts';
 import { runStep, StepFailed } from './step-runner.ts';
 import { appendTransitionReceipt, transitionReceiptId } from './transition-receipt.ts';
-import { SYSTEM_CLOCK, type RunStatus, type WorkflowClock, type WorkflowType } from './workflow-type.ts';
+import { STEP_NAMES, SYSTEM_CLOCK, type RunStatus, type WorkflowClock, type WorkflowType } from './workflow-type.ts';
 
 /** How often a transition that lost a race is tried again on fresh state. */
 const RACE_ATTEMPTS = 8;
@@ -71,6 +71,21 @@ export class WorkflowEngine {
     const type = this.types.get(name);
     if (!type) throw new DomainError('WORKFLOW_TYPE_UNKNOWN', `"${name}" is not one of ${[...this.types.keys()].join(', ') || 'the (no) registered types'}.`);
     return type;
+  }
+
+  /** The types this engine runs, as their users read them. */
+  typeList() {
+    return [...this.types.values()].map((type) => ({
+      name: type.name,
+      pack: type.pack,
+      description: type.description,
+      approval: type.approval,
+      separate_duties: type.separateDuties,
+      rationale: { categories: [...type.rationale.categories], min_length: type.rationale.minLength },
+      approval_expiry_seconds: Math.round(type.approvalExpiryMs / 1000),
+      approval_sla_seconds: Math.round(type.approvalSlaMs / 1000),
+      steps: STEP_NAMES.filter((step) => type.steps[step]),
+    }));
   }
 
   /** Records the request, runs its preflight and leaves it awaiting approval (or failed preflight). */

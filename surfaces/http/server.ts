@@ -30,6 +30,7 @@ import { lineageRoutes } from './routes/lineage.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { provenanceRoutes } from './routes/provenance.ts';
+import { workflowRoutes } from './routes/workflows.ts';
 import { quarantineRoutes } from './routes/quarantine.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { transformRoutes } from './routes/transforms.ts';
@@ -243,6 +244,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   reportRoutes(app, { scope: platform.scope, stateScope: platform.stateScope });
   policyRoutes(app, { engine, decisions, region });
   provenanceRoutes(app, { ledger, evidence, region });
+  workflowRoutes(app, { workflows: platform.workflows });
   const packContext: PackContext = {
     warehouse: options.warehouse,
     state: platform.state,

@@ -1,0 +1,173 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ResourceAttributes } from '../../../kernel/policies/index.ts';
+import type { RunStatus, RunView, WorkflowEngine } from '../../../platform/workflows/index.ts';
+import { errorResponses, ownResource } from '../kit/index.ts';
+import { runListSchema, runSchema, runStatusSchema, typesSchema } from './workflow-schemas.ts';
+
+interface RationaleBody {
+  rationale: { category: string; text: string };
+}
+
+/** The gate's resource for a run (or, before it exists, for runs of a type): of the caller's tenant. */
+const runResource = (id: string) => (request: FastifyRequest): ResourceAttributes => ({
+  id, tenant: request.principal!.tenant, kind: 'WorkflowRun', data_class: 'internal', region: request.principal!.region,
+});
+
+const rationaleSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['category', 'text'],
+  properties: {
+    category: { type: 'string', maxLength: 64, description: 'From the type\'s taxonomy (`GET /v1/workflows/types`).' },
+    text: { type: 'string', maxLength: 2000, description: 'Why, in at least the type\'s minimum number of characters.' },
+  },
+} as const;
+
+/**
+ * Governed workflows over HTTP: the caller's tenant's runs of the packs' workflow types. Each call
+ * is decided by Cedar (`request_workflow`, `approve`, `execute_workflow`, `read`); the engine itself
+ * receipts every transition, so these routes add no receipt of their own.
+ */
+export function workflowRoutes(app: FastifyInstance, deps: { workflows: WorkflowEngine }): void {
+  const { workflows } = deps;
+  const principalId = (request: FastifyRequest) => request.gate!.principalId;
+
+  app.get('/v1/workflows/types', {
+    schema: {
+      operationId: 'listWorkflowTypes',
+      summary: 'The governed action types this platform runs, with their approval rules',
+      description: 'Every workflow type the packs declare: its approval rule (role groups with counts, AND/OR), separation of duties, rationale taxonomy and minimum length, approval expiry and SLA, and its steps.',
+      tags: ['workflows'],
+      response: { 200: typesSchema },
+    },
+    config: { gate: { action: 'read', resource: ownResource('workflow-types', 'WorkflowType') } },
+  }, () => ({ types: workflows.typeList() }));
+
+  app.post<{ Params: { type: string }; Body: RationaleBody & { params?: unknown } }>('/v1/workflows/types/:type/runs', {
+    schema: {
+      operationId: 'requestWorkflowRun',
+      summary: 'Request a run of a governed action',
+      description:
+        'Records the request with its rationale, runs the type\'s preflight and answers the run awaiting approval (or `preflight-failed`). ' +
+        'Each transition is a signed receipt in the tenant\'s ledger (`receipt_id` of each transition).',
+      tags: ['workflows'],
+      params: { type: 'object', required: ['type'], properties: { type: { type: 'string', maxLength: 64 } } },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['rationale'],
+        properties: { rationale: rationaleSchema, params: { description: 'The type\'s parameters.' } },
+        examples: [{ rationale: { category: 'maintenance', text: 'rotate the staging certificate before it expires' }, params: { target: 'staging-cert' } }],
+      },
+      response: { 201: runSchema, ...errorResponses(400, 404) },
+    },
+    config: { gate: { action: 'request_workflow', resource: (request) => runResource(`workflow-type/${(request.params as { type: string }).type}`)(request) } },
+  }, async (request, reply) => {
+    const run = await workflows.request({
+      tenant: request.principal!.tenant, type: request.params.type, requestedBy: principalId(request), rationale: request.body.rationale, params: request.body.params,
+    });
+    return reply.code(201).send(runJson(run));
+  });
+
+  app.get<{ Querystring: { type?: string; status?: RunStatus; limit?: number } }>('/v1/workflows/runs', {
+    schema: {
+      operationId: 'listWorkflowRuns',
+      summary: 'The caller\'s tenant\'s workflow runs, newest first',
+      description: 'Any role of the tenant may read them (decided, not receipted); `type` and `status` filter, `limit` caps (default 100).',
+      tags: ['workflows'],
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { type: { type: 'string', maxLength: 64 }, status: runStatusSchema, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+      },
+      response: { 200: runListSchema },
+    },
+    config: { gate: { action: 'read', resource: ownResource('workflow-runs', 'WorkflowRun') } },
+  }, async (request) => ({ runs: (await workflows.list(request.principal!.tenant, request.query)).map(runJson) }));
+
+  app.get<{ Params: { id: string } }>('/v1/workflows/runs/:id', {
+    schema: {
+      operationId: 'getWorkflowRun',
+      summary: 'A workflow run: its request, transitions (each with its receipt), approvals and steps',
+      description: 'The run of the caller\'s tenant; another tenant\'s id answers 404 as an id that exists nowhere.',
+      tags: ['workflows'],
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
+      response: { 200: runSchema, ...errorResponses(404) },
+    },
+    config: { gate: { action: 'read', resource: (request) => runResource((request.params as { id: string }).id)(request) } },
+  }, async (request) => runJson(await workflows.get(request.principal!.tenant, request.params.id)));
+
+  app.post<{ Params: { id: string }; Body: RationaleBody & { decision: 'approve' | 'deny' } }>('/v1/workflows/runs/:id/approvals', {
+    schema: {
+      operationId: 'decideWorkflowRun',
+      summary: 'Approve or deny a workflow run, with a rationale',
+      description:
+        'An approver\'s decision, counted toward the type\'s rule with the roles of the caller\'s token. Never on one\'s own request (403); once per approver (409); ' +
+        'the approval that satisfies the rule approves the run, one denial denies it, and after the approval window the run expires (409 WORKFLOW_APPROVAL_EXPIRED).',
+      tags: ['workflows'],
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['decision', 'rationale'],
+        properties: { decision: { type: 'string', enum: ['approve', 'deny'] }, rationale: rationaleSchema },
+        examples: [{ decision: 'approve', rationale: { category: 'maintenance', text: 'checked the preflight output: fine' } }],
+      },
+      response: { 201: runSchema, ...errorResponses(400, 404, 409) },
+    },
+    config: {
+      gate: {
+        action: 'approve',
+        resource: (request) => runResource((request.params as { id: string }).id)(request),
+        context: async (request) => ({ requester: (await workflows.get(request.principal!.tenant, (request.params as { id: string }).id)).requestedBy }),
+      },
+    },
+  }, async (request, reply) => {
+    const run = await workflows.decide({
+      tenant: request.principal!.tenant, runId: request.params.id, approver: principalId(request), roles: request.principal!.roles,
+      decision: request.body.decision, rationale: request.body.rationale,
+    });
+    return reply.code(201).send(runJson(run));
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/workflows/runs/:id/execute', {
+    schema: {
+      operationId: 'executeWorkflowRun',
+      summary: 'Carry out an approved workflow run',
+      description: 'Consumes the approval (one executor wins a race) and runs execute, verify and — when either fails — rollback; answers the run as it ended (`succeeded`, `failed` or `rolled-back`).',
+      tags: ['workflows'],
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
+      response: { 200: runSchema, ...errorResponses(404, 409) },
+    },
+    config: { gate: { action: 'execute_workflow', resource: (request) => runResource((request.params as { id: string }).id)(request) } },
+  }, async (request) => runJson(await workflows.execute(request.principal!.tenant, request.params.id, principalId(request))));
+
+  app.post<{ Params: { id: string } }>('/v1/workflows/runs/:id/cancel', {
+    schema: {
+      operationId: 'cancelWorkflowRun',
+      summary: 'Cancel a workflow run that is not executing yet',
+      description: 'A run requested, awaiting approval or approved ends as `cancelled` (receipted); one executing or ended answers 409 WORKFLOW_STATE_INVALID.',
+      tags: ['workflows'],
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
+      response: { 200: runSchema, ...errorResponses(404, 409) },
+    },
+    config: { gate: { action: 'request_workflow', resource: (request) => runResource((request.params as { id: string }).id)(request) } },
+  }, async (request) => runJson(await workflows.cancel(request.principal!.tenant, request.params.id, principalId(request))));
+}
+
+function runJson(run: RunView) {
+  return {
+    run_id: run.runId,
+    workflow_type: run.type,
+    status: run.status,
+    requested_by: run.requestedBy,
+    requested_at: run.requestedAt.toISOString(),
+    rationale: { category: run.rationaleCategory, text: run.rationale },
+    params: run.params,
+    approval_expires_at: run.approvalExpiresAt.toISOString(),
+    outstanding: run.outstanding,
+    transitions: run.transitions.map((t) => ({ seq: t.seq, status: t.status, actor: t.actor, at: t.at.toISOString(), detail: t.detail, receipt_id: t.receiptId })),
+    approvals: run.approvals.map((a) => ({ approver: a.approver, roles: a.roles, decision: a.decision, rationale: { category: a.rationaleCategory, text: a.rationale }, at: a.at.toISOString() })),
+    steps: run.steps.map((s) => ({ step: s.step, phase: s.phase, attempt: s.attempt, executor: s.executor, at: s.at.toISOString(), output: s.output })),
+  };
+}

@@ -1,0 +1,91 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TEST_ENGINES, stateOptionsFor, useWarehouse } from '../../test/support/engines.ts';
+import { apiHarness, type ApiHarness } from '../../test/support/api.ts';
+import { createPlatform, type Platform } from '../compose/index.ts';
+import { PACKS, type Pack } from '../../packs/index.ts';
+import { testWorkflow } from '../../platform/workflows/testdata/test-workflow.ts';
+
+const REASON = { category: 'maintenance', text: 'rotate the staging certificate before it expires' };
+
+describe.each(TEST_ENGINES)('governed workflows over HTTP on %s', (engine) => {
+  const db = useWarehouse(engine);
+  let dir: string;
+  let platform: Platform;
+  let api: ApiHarness;
+  const tokens: Record<string, string> = {};
+  const call = (who: string, method: 'GET' | 'POST', url: string, payload?: unknown) =>
+    api.app.inject({ method, url, headers: { authorization: `Bearer ${tokens[who]}` }, ...(payload === undefined ? {} : { payload: payload as object }) });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'companyos-wf-api-'));
+    await writeFile(join(dir, 'journal.txt'), '');
+    const testPack: Pack = { name: 'test', description: 'A workflow type for tests.', workflowTypes: [testWorkflow({ journal: join(dir, 'journal.txt') })] };
+    platform = await createPlatform({ warehouse: db.warehouse, state: stateOptionsFor(db.warehouse), packs: [...PACKS, testPack] });
+    api = await apiHarness(db.warehouse, { platform });
+    tokens.ana = await api.principal('ana', 'acme', 'operator');
+    tokens.bo = await api.principal('bo', 'acme', 'approver');
+    tokens.cy = await api.principal('cy', 'acme', 'operator');
+    tokens.reader = await api.principal('rae', 'acme', 'reader');
+    tokens.globex = await api.principal('gil', 'globex', 'admin');
+  });
+  afterEach(async () => {
+    await api.app.close();
+    await platform.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('requests, approves and executes a run, each call decided by Cedar and each transition receipted', async () => {
+    const types = await call('reader', 'GET', '/v1/workflows/types');
+    expect(types.json().types.map((t: { name: string }) => t.name)).toEqual(['test-change']);
+
+    const requested = await call('ana', 'POST', '/v1/workflows/types/test-change/runs', { rationale: REASON, params: { target: 'staging-cert' } });
+    expect(requested.statusCode, requested.body).toBe(201);
+    const run = requested.json();
+    expect(run).toMatchObject({ status: 'awaiting-approval', requested_by: 'acme/ana', outstanding: { approver: 1 } });
+
+    const approved = await call('bo', 'POST', `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: { category: 'maintenance', text: 'checked the preflight output: fine' } });
+    expect(approved.statusCode, approved.body).toBe(201);
+    expect(approved.json().status).toBe('approved');
+
+    const executed = await call('cy', 'POST', `/v1/workflows/runs/${run.run_id}/execute`);
+    expect(executed.statusCode, executed.body).toBe(200);
+    const done = executed.json();
+    expect(done.status).toBe('succeeded');
+    expect(done.transitions.map((t: { status: string }) => t.status)).toEqual(['requested', 'awaiting-approval', 'approved', 'executing', 'succeeded']);
+    expect((await readFile(join(dir, 'journal.txt'), 'utf8')).match(/execute-done/g)).toHaveLength(1);
+
+    for (const transition of done.transitions as { receipt_id: string }[]) {
+      const receipt = await call('reader', 'GET', `/v1/provenance/receipts/${transition.receipt_id}`);
+      expect(receipt.statusCode, transition.receipt_id).toBe(200);
+    }
+    const listed = await call('reader', 'GET', '/v1/workflows/runs?status=succeeded');
+    expect(listed.json().runs.map((r: { run_id: string }) => r.run_id)).toEqual([run.run_id]);
+  });
+
+  it('refuses what Cedar or the rules refuse: a reader requesting, self-approval, the requester executing, another tenant\'s run', async () => {
+    expect((await call('reader', 'POST', '/v1/workflows/types/test-change/runs', { rationale: REASON, params: { target: 'x' } })).statusCode).toBe(403);
+    const run = (await call('ana', 'POST', '/v1/workflows/types/test-change/runs', { rationale: REASON, params: { target: 'x' } })).json();
+    const self = await call('ana', 'POST', `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: { category: 'maintenance', text: 'I approve my own change, please' } });
+    expect(self.statusCode).toBe(403);
+    expect((await call('bo', 'POST', `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: { category: 'maintenance', text: 'checked the preflight output: fine' } })).statusCode).toBe(201);
+    const byRequester = await call('ana', 'POST', `/v1/workflows/runs/${run.run_id}/execute`);
+    expect([byRequester.statusCode, byRequester.json().code]).toEqual([403, 'WORKFLOW_SEPARATION_OF_DUTIES']);
+    expect((await call('globex', 'GET', `/v1/workflows/runs/${run.run_id}`)).statusCode).toBe(404);
+    expect((await call('globex', 'POST', `/v1/workflows/runs/${run.run_id}/execute`)).statusCode).toBe(404);
+    expect((await call('globex', 'GET', '/v1/workflows/runs')).json().runs).toEqual([]);
+  });
+
+  it('answers bad input with a catalogued 4xx: short rationale, unknown type, bad params, unknown run', async () => {
+    const short = await call('ana', 'POST', '/v1/workflows/types/test-change/runs', { rationale: { category: 'maintenance', text: 'because' }, params: { target: 'x' } });
+    expect([short.statusCode, short.json().code]).toEqual([400, 'RATIONALE_INVALID']);
+    const unknown = await call('ana', 'POST', '/v1/workflows/types/no-such/runs', { rationale: REASON, params: {} });
+    expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'WORKFLOW_TYPE_UNKNOWN']);
+    const params = await call('ana', 'POST', '/v1/workflows/types/test-change/runs', { rationale: REASON, params: { target: '' } });
+    expect([params.statusCode, params.json().code]).toEqual([400, 'WORKFLOW_PARAMS_INVALID']);
+    const missing = await call('reader', 'GET', '/v1/workflows/runs/00000000-0000-0000-0000-000000000000');
+    expect([missing.statusCode, missing.json().code]).toEqual([404, 'WORKFLOW_NOT_FOUND']);
+  });
+});
