@@ -406,6 +406,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/workflows/runs/{id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A workflow run's evidence bundle, verifiable offline
+         * @description The receipt of every transition with its inclusion proof and the checkpoint, and as evidence every approval (with its rationale) and every step's end (preflight result, the executor's output and transcript, the rollback outcome), each signed into a transition's receipt by its SHA-256: `companyos ledger verify BUNDLE --key PUBKEY` checks it offline, and a changed transcript fails. It never expires.
+         */
+        get: operations["getWorkflowRunEvidence"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/workflows/runs/{id}/approvals": {
         parameters: {
             query?: never;
@@ -2911,6 +2931,86 @@ export interface operations {
                             /** @description What the step answered, with the executor's transcript (or its error). */
                             output?: unknown;
                         }[];
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWorkflowRunEvidence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An evidence bundle, `application/vnd.companyos.evidence-bundle.v1+json`: a file format of its own with its own spelling (`bundleType`, `bundleId`, `tenant`, `origin`, `createdAt`, `entries` with `logIndex`, `entry`, `disclosures` and `inclusionProof`, `checkpoint`, `consistency`, `evidence`; kernel/ledger/bundle-types.ts), verified offline by `companyos ledger verify`. Answered as an attachment, `<id>.bundle.json`. */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="<id>.bundle.json"`. */
+                    "content-disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
                     };
                 };
             };

@@ -1,6 +1,6 @@
 export { ApprovalStore } from './approval-store.ts';
 export { EntityStore } from './entities/entity-store.ts';
-export { EvidenceStore } from './evidence-store.ts';
+export { EvidenceStore, type EvidenceItem } from './evidence-store.ts';
 export { RATIONALE_CATEGORIES, parseRationale, type Approval, type ApprovalRequest } from './approval-store.ts';
 export { versionConflict } from './entities/entity-store.ts';
 export { entityKey } from './keyed-mutex.ts';

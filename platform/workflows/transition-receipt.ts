@@ -26,7 +26,7 @@ export async function appendTransitionReceipt(ledger: LedgerStore, run: RunRecor
       decisionId: String(transition.detail.decision_id ?? `workflow:${run.runId}:${transition.seq}`),
       bundleRevision: String(transition.detail.bundle_revision ?? 'workflow-engine'),
       approvers: Array.isArray(transition.detail.approvers) ? transition.detail.approvers.map(String) : [],
-      evidenceRefs: [],
+      evidenceRefs: Array.isArray(transition.detail.evidence) ? (transition.detail.evidence as { id: string; sha256: string }[]).map(({ id, sha256 }) => ({ id, sha256 })) : [],
       time: transition.at.toISOString(),
     },
     key,

@@ -4,6 +4,7 @@ import type { StateStore, StateTransaction } from '../../kernel/state/index.ts';
 import type { LedgerStore } from '../governance/index.ts';
 import { approvalLatencies, percentile, slaBreaches, type SlaBreach } from './approval-sla.ts';
 import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type CountedApproval } from './approval-rule.ts';
+import { approvalRef, runEvidence, stepRefs } from './run-evidence.ts';
 import { loadRun, nextSeq, statusOf, type RunRecord, type TransitionRecord } from './run-records.ts';
 import { runStep, StepFailed } from './step-runner.ts';
 import { appendTransitionReceipt, transitionReceiptId } from './transition-receipt.ts';
@@ -125,10 +126,17 @@ export class WorkflowEngine {
       const next = { approver: decision.approver, roles: [...decision.roles] };
       if (decision.decision === 'approve') assertCounts(type.approval, counted, next);
       const approvers = [...counted, next].map((a) => a.approver);
+      const record = {
+        approver: decision.approver, roles: [...decision.roles], decision: decision.decision,
+        rationaleCategory: decision.rationale.category, rationale: decision.rationale.text.trim(), at: now,
+      };
       return {
         status: decision.decision === 'deny' ? 'denied' : ruleSatisfied(type.approval, [...counted, next]) ? 'approved' : 'awaiting-approval',
         actor: decision.approver,
-        detail: { event: decision.decision === 'deny' ? 'denied' : 'approval', approvers: decision.decision === 'deny' ? [] : approvers, rationale_category: decision.rationale.category },
+        detail: {
+          event: decision.decision === 'deny' ? 'denied' : 'approval', approvers: decision.decision === 'deny' ? [] : approvers,
+          rationale_category: decision.rationale.category, evidence: [approvalRef(record)],
+        },
         also: (tx) => tx.insert('workflow_approvals', [{
           tenant_id: run.tenant, run_id: run.runId, approver: decision.approver, roles: JSON.stringify(decision.roles), requested_by: run.requestedBy,
           separate_duties: type.separateDuties ? 1 : 0, decision: decision.decision, rationale_category: decision.rationale.category,
@@ -177,6 +185,12 @@ export class WorkflowEngine {
     );
     const runs = await Promise.all(rows.map((row) => this.get(tenant, row.run_id)));
     return filter.status ? runs.filter((run) => run.status === filter.status) : runs;
+  }
+
+  /** The run's evidence (approvals, step outputs and transcripts, with their bytes) and the ledger entries of its transitions. */
+  async evidence(tenant: string, runId: string) {
+    const run = await this.get(tenant, runId);
+    return { items: runEvidence(run), entries: await this.ledger.entries(tenant, run.transitions.map((t) => t.receiptId)) };
   }
 
   /** Runs of every tenant waiting for approval longer than their type's SLA (operators' alerting). */
@@ -235,7 +249,8 @@ export class WorkflowEngine {
         outcome = { status: 'preflight-failed', detail: { event: 'preflight-failed', error: error.message } };
       }
     }
-    return this.transition(tenant, runId, async (current) => (statusOf(current) === 'requested' ? { ...outcome, actor: 'workflow-engine' } : undefined));
+    return this.transition(tenant, runId, async (current) =>
+      statusOf(current) === 'requested' ? { ...outcome, actor: 'workflow-engine', detail: { ...outcome.detail, evidence: stepRefs(current) } } : undefined);
   }
 
   /** Execute, verify, and rollback on failure; each step durable, the outcome a transition. */
@@ -263,7 +278,8 @@ export class WorkflowEngine {
         }
       }
     }
-    return this.transition(tenant, runId, async (current) => (statusOf(current) === 'executing' ? { ...outcome, actor: executor } : undefined));
+    return this.transition(tenant, runId, async (current) =>
+      statusOf(current) === 'executing' ? { ...outcome, actor: executor, detail: { ...outcome.detail, evidence: stepRefs(current) } } : undefined);
   }
 
   private stepDeps(run: RunRecord, type: WorkflowType<unknown>) {

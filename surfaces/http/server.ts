@@ -244,7 +244,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   reportRoutes(app, { scope: platform.scope, stateScope: platform.stateScope });
   policyRoutes(app, { engine, decisions, region });
   provenanceRoutes(app, { ledger, evidence, region });
-  workflowRoutes(app, { workflows: platform.workflows });
+  workflowRoutes(app, { workflows: platform.workflows, ledger, evidence });
   const packContext: PackContext = {
     warehouse: options.warehouse,
     state: platform.state,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { apiHarness, type ApiHarness } from '../../test/support/api.ts';
 import { createPlatform, type Platform } from '../compose/index.ts';
 import { PACKS, type Pack } from '../../packs/index.ts';
 import { testWorkflow } from '../../platform/workflows/testdata/test-workflow.ts';
+import { verifyBundle } from '../../kernel/ledger/index.ts';
 
 const REASON = { category: 'maintenance', text: 'rotate the staging certificate before it expires' };
 
@@ -63,6 +65,30 @@ describe.each(TEST_ENGINES)('governed workflows over HTTP on %s', (engine) => {
     }
     const listed = await call('reader', 'GET', '/v1/workflows/runs?status=succeeded');
     expect(listed.json().runs.map((r: { run_id: string }) => r.run_id)).toEqual([run.run_id]);
+  });
+
+  it('exports the run\'s evidence bundle, which verifies offline and catches a changed transcript', async () => {
+    const run = (await call('ana', 'POST', '/v1/workflows/types/test-change/runs', { rationale: REASON, params: { target: 'prod-db', failExecute: true } })).json();
+    await call('bo', 'POST', `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: { category: 'maintenance', text: 'checked the preflight output: fine' } });
+    expect((await call('cy', 'POST', `/v1/workflows/runs/${run.run_id}/execute`)).json().status).toBe('rolled-back');
+
+    const bundle = (await call('reader', 'GET', `/v1/workflows/runs/${run.run_id}/evidence`)).json();
+    const keys = api.app.ledgerStore.keyring.all();
+    expect(verifyBundle(bundle, keys).failures).toEqual([]);
+    expect(bundle.entries).toHaveLength(5);
+    const names = bundle.evidence.map((e: { id: string }) => e.id);
+    expect(names).toEqual(['approval:acme/bo', 'step:preflight:1:completed', 'step:execute:1:failed', 'step:rollback:1:completed']);
+    const rollback = JSON.parse(Buffer.from(bundle.evidence[3].content, 'base64').toString());
+    expect(rollback.output.transcript).toEqual([expect.stringMatching(/restored prod-db$/)]);
+
+    // A transcript rewritten, with its digest recomputed to match: the signed receipt still names the old one.
+    const forged = structuredClone(bundle);
+    const text = JSON.stringify({ ...rollback, output: { ...rollback.output, transcript: ['nothing happened'] } });
+    forged.evidence[3].content = Buffer.from(text).toString('base64');
+    forged.evidence[3].sha256 = createHash('sha256').update(text).digest('hex');
+    const report = verifyBundle(forged, keys);
+    expect(report.ok).toBe(false);
+    expect(report.failures.join('\n')).toContain('step:rollback:1:completed');
   });
 
   it('refuses what Cedar or the rules refuse: a reader requesting, self-approval, the requester executing, another tenant\'s run', async () => {

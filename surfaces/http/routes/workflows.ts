@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ResourceAttributes } from '../../../kernel/policies/index.ts';
+import { exportBundle, type EvidenceStore, type LedgerStore } from '../../../platform/governance/index.ts';
 import type { RunStatus, RunView, WorkflowEngine } from '../../../platform/workflows/index.ts';
 import { errorResponses, ownResource } from '../kit/index.ts';
+import { bundleSchema } from './provenance-schemas.ts';
 import { runListSchema, runSchema, runStatusSchema, typesSchema } from './workflow-schemas.ts';
 
 interface RationaleBody {
@@ -28,7 +30,7 @@ const rationaleSchema = {
  * is decided by Cedar (`request_workflow`, `approve`, `execute_workflow`, `read`); the engine itself
  * receipts every transition, so these routes add no receipt of their own.
  */
-export function workflowRoutes(app: FastifyInstance, deps: { workflows: WorkflowEngine }): void {
+export function workflowRoutes(app: FastifyInstance, deps: { workflows: WorkflowEngine; ledger: LedgerStore; evidence: EvidenceStore }): void {
   const { workflows } = deps;
   const principalId = (request: FastifyRequest) => request.gate!.principalId;
 
@@ -96,6 +98,26 @@ export function workflowRoutes(app: FastifyInstance, deps: { workflows: Workflow
     },
     config: { gate: { action: 'read', resource: (request) => runResource((request.params as { id: string }).id)(request) } },
   }, async (request) => runJson(await workflows.get(request.principal!.tenant, request.params.id)));
+
+  app.get<{ Params: { id: string } }>('/v1/workflows/runs/:id/evidence', {
+    schema: {
+      operationId: 'getWorkflowRunEvidence',
+      summary: 'A workflow run\'s evidence bundle, verifiable offline',
+      description:
+        'The receipt of every transition with its inclusion proof and the checkpoint, and as evidence every approval (with its rationale) and every step\'s end ' +
+        '(preflight result, the executor\'s output and transcript, the rollback outcome), each signed into a transition\'s receipt by its SHA-256: ' +
+        '`companyos ledger verify BUNDLE --key PUBKEY` checks it offline, and a changed transcript fails. It never expires.',
+      tags: ['workflows'],
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
+      response: { 200: bundleSchema, ...errorResponses(404) },
+    },
+    config: { gate: { action: 'read', resource: (request) => ({ ...runResource((request.params as { id: string }).id)(request), data_class: 'confidential' }) } },
+  }, async (request, reply) => {
+    const tenant = request.principal!.tenant;
+    const { items, entries } = await workflows.evidence(tenant, request.params.id);
+    const bundle = await exportBundle(deps.ledger, deps.evidence, tenant, `workflow-run-${request.params.id}`, entries, items);
+    return reply.header('content-disposition', `attachment; filename="workflow-run-${request.params.id}.bundle.json"`).send(bundle);
+  });
 
   app.post<{ Params: { id: string }; Body: RationaleBody & { decision: 'approve' | 'deny' } }>('/v1/workflows/runs/:id/approvals', {
     schema: {
