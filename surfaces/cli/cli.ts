@@ -12,6 +12,7 @@ import { registerOpenApi } from './commands/openapi.ts';
 import { registerReadCommands } from './commands/read.ts';
 import { registerStart } from './commands/start.ts';
 import { registerToken } from './commands/token.ts';
+import { registerWorkflow } from './commands/workflow.ts';
 import { ENVIRONMENT } from './kit/index.ts';
 import { explain } from './explain-error.ts';
 
@@ -31,6 +32,7 @@ registerReadCommands(program);
 registerKafka(program);
 registerBuild(program);
 for (const pack of PACKS) pack.commands?.(program);
+registerWorkflow(program);
 registerPolicy(program);
 registerLedger(program);
 registerReports(program);
