@@ -1,10 +1,11 @@
 import { entityGraphPack } from './entity-graph/pack.ts';
 import { finopsPack } from './finops/pack.ts';
+import { highRiskOpsPack } from './high-risk-ops/pack.ts';
 import { meteringPack } from './metering/pack.ts';
 import type { Pack } from './pack.ts';
 import { sloPack } from './slo/pack.ts';
 
-export type { Pack, PackContext } from './pack.ts';
+export type { Pack, PackContext, WorkflowServices } from './pack.ts';
 
 /** Every pack the platform runs. A new pack is its folder plus one line here. */
 export const PACKS: readonly Pack[] = [
@@ -12,6 +13,7 @@ export const PACKS: readonly Pack[] = [
   finopsPack,
   sloPack,
   entityGraphPack,
+  highRiskOpsPack,
 ];
 
 /** The models every pack generates, for the compiler. */

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { StateStore } from '../kernel/state/index.ts';
 import type { TableDefinition, Warehouse } from '../kernel/warehouse/index.ts';
 import type { WebhookConfig } from './finops/index.ts';
-import type { ApprovalStore, EntityStore, EvidenceStore } from '../platform/governance/index.ts';
+import type { ApprovalStore, EntityStore, EvidenceStore, LedgerStore } from '../platform/governance/index.ts';
 import type { IngestPipeline } from '../platform/ingest/index.ts';
 import type { TenantScope } from '../platform/tenancy/index.ts';
 import type { ModelGenerator } from '../platform/transforms/index.ts';
@@ -34,6 +34,11 @@ export interface PackContext {
   invoiceWebhook?: WebhookConfig;
 }
 
+/** What a pack's workflow executors act on (handed over by the composition root). */
+export interface WorkflowServices {
+  readonly ledger: LedgerStore;
+}
+
 /**
  * A pack: one folder (`packs/<name>/`) that adds a capability on top of the
  * platform, described by one module (`packs/<name>/pack.ts`) and registered by
@@ -59,8 +64,8 @@ export interface Pack {
   readonly pages?: { readonly dir: string; readonly under?: string };
   /** Its `companyos` commands. */
   readonly commands?: (program: Command) => void;
-  /** The governed action types it adds (platform/workflows): each runs request → preflight → approvals → execute → receipts. */
-  readonly workflowTypes?: readonly WorkflowType<unknown>[];
+  /** The governed action types it adds (platform/workflows), given the services their executors act on. */
+  readonly workflowTypes?: (services: WorkflowServices) => readonly WorkflowType<unknown>[];
   /** Jobs a schedule may run (`companyos schedule`, `companyos start --schedule`). */
   readonly jobs?: readonly PackJob[];
   /** Demo data `companyos start` seeds on an empty warehouse, through the API like an operator; returns a line for the banner. */

@@ -25,7 +25,7 @@ describe('companyos workflow', () => {
     await writeFile(join(dataDir, 'journal.txt'), '');
     const warehouse = await DuckDBWarehouse.open(join(dataDir, 'warehouse.duckdb'));
     closers.push(() => warehouse.close());
-    const packs = [...PACKS, { name: 'test', description: 'A workflow type for tests.', workflowTypes: [testWorkflow({ journal: join(dataDir, 'journal.txt') })] }];
+    const packs = [...PACKS, { name: 'test', description: 'A workflow type for tests.', workflowTypes: () => [testWorkflow({ journal: join(dataDir, 'journal.txt') })] }];
     await migratePlatform(warehouse, packs);
     const platform = await createPlatform({ warehouse, packs });
     closers.push(() => platform.close());

@@ -92,7 +92,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const approvals = new ApprovalStore(state);
   const evidence = new EvidenceStore(state);
   const gate = new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env });
-  const workflows = new WorkflowEngine({ state, ledger, clock: options.clock, types: packs.flatMap((pack) => pack.workflowTypes ?? []) });
+  const workflows = new WorkflowEngine({ state, ledger, clock: options.clock, types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger }) ?? []) });
   return {
     warehouse,
     state,

@@ -24,7 +24,7 @@ describe.each(TEST_ENGINES)('governed workflows over HTTP on %s', (engine) => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'companyos-wf-api-'));
     await writeFile(join(dir, 'journal.txt'), '');
-    const testPack: Pack = { name: 'test', description: 'A workflow type for tests.', workflowTypes: [testWorkflow({ journal: join(dir, 'journal.txt') })] };
+    const testPack: Pack = { name: 'test', description: 'A workflow type for tests.', workflowTypes: () => [testWorkflow({ journal: join(dir, 'journal.txt') })] };
     platform = await createPlatform({ warehouse: db.warehouse, state: stateOptionsFor(db.warehouse), packs: [...PACKS, testPack] });
     api = await apiHarness(db.warehouse, { platform });
     tokens.ana = await api.principal('ana', 'acme', 'operator');
@@ -41,7 +41,7 @@ describe.each(TEST_ENGINES)('governed workflows over HTTP on %s', (engine) => {
 
   it('requests, approves and executes a run, each call decided by Cedar and each transition receipted', async () => {
     const types = await call('reader', 'GET', '/v1/workflows/types');
-    expect(types.json().types.map((t: { name: string }) => t.name)).toEqual(['test-change']);
+    expect(types.json().types.map((t: { name: string }) => t.name)).toEqual(['ledger-key-rotation', 'test-change']);
 
     const requested = await call('ana', 'POST', '/v1/workflows/types/test-change/runs', { rationale: REASON, params: { target: 'staging-cert' } });
     expect(requested.statusCode, requested.body).toBe(201);

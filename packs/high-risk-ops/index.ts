@@ -1,0 +1,1 @@
+export { ledgerKeyRotation } from './ledger-key-rotation.ts';
