@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Shot } from './open-loop.ts';
 import type { Client, Reply } from './platform.ts';
 
-export const FLOWS = ['create-entity', 'grant-entitlement', 'approval', 'policy-simulate', 'provenance-fetch'] as const;
+export const FLOWS = ['create-entity', 'grant-entitlement', 'approval', 'policy-simulate', 'provenance-fetch', 'run-workflow'] as const;
 export type Flow = (typeof FLOWS)[number];
 /** Flows whose every success appends one receipt to the tenant's ledger. */
 export const RECEIPTED: readonly Flow[] = ['create-entity', 'grant-entitlement', 'approval'];
@@ -68,6 +68,10 @@ export function shot(flow: Flow, t: TenantState, k: number, client: Client): Sho
       };
     case 'policy-simulate':
       return () => expect(client, 'POST', '/v1/policy/simulate', t.ops, SIMULATE_BODY, 200, (body) => body.failed === 0 && body.passed === 3);
+    case 'run-workflow':
+      // A governed run requested: its preflight runs, and two transitions are receipted (requested, awaiting approval).
+      return () => expect(client, 'POST', '/v1/workflows/types/ledger-key-rotation/runs', t.ops, { rationale: { category: 'security', text: `benchmark rotation request ${t.name} #${k}` } }, 201,
+        (body) => body.status === 'awaiting-approval');
     case 'provenance-fetch': {
       const receiptId = t.receipts[(k * 7919) % t.receipts.length]!;
       return () => expect(client, 'GET', `/v1/provenance/receipts/${receiptId}`, t.ops, undefined, 200);

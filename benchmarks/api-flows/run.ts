@@ -2,14 +2,15 @@
  * The policy-gated API flows under a constant arrival rate, against an ungated route, in one run.
  *
  *   npm run bench:api-flows -- [--rate 500] [--seconds 60] [--warmup 5] [--baseline 5] [--tenants 10] [--nodes 5000] [--connections 64]
- *                              [--mix create-entity=20,grant-entitlement=20,approval=20,policy-simulate=20,provenance-fetch=20]
+ *                              [--mix create-entity=20,grant-entitlement=20,approval=20,policy-simulate=20,provenance-fetch=20,run-workflow=20]
  *
  * The real platform (`companyos start --no-seed`, DuckDB, fresh data dir) runs as its own process.
  * 1. Graph: `--tenants` × `--nodes` entities (~1.9 edges a node), one POST /v1/entities:batch per tenant; build time and nodes/s.
  * 2. Setup (not timed): an operator asks to delete as many entities as the run will approve (202 pending-approval).
  * 3. Baseline: GET /healthz (no token, no gate, no receipt) at the same rate for `--baseline` seconds.
  * 4. Flows, open loop (request i leaves at i/rate whatever the earlier ones did; latency counts from then), tenants round robin:
- *    create-entity, grant-entitlement, approval (the second half of dual control), policy-simulate (3 cases), provenance-fetch;
+ *    create-entity, grant-entitlement, approval (the second half of dual control), policy-simulate (3 cases), provenance-fetch,
+ *    run-workflow (a governed run of High-Risk Ops' ledger-key-rotation requested: preflight, two receipted transitions);
  *    `--warmup` seconds first, not measured.
  * Prints per flow requests, achieved rate, p50/p95/p99, errors and p95 as a multiple of the baseline's; policy decisions/s and
  * receipt appends/s; PASS/MISS against the target: p95 ≤ 50 ms and no errors at 500 req/s.

@@ -5,7 +5,7 @@ import type { LedgerStore } from '../governance/index.ts';
 import { approvalLatencies, percentile, slaBreaches, type SlaBreach } from './approval-sla.ts';
 import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type CountedApproval } from './approval-rule.ts';
 import { approvalRef, runEvidence, stepRefs } from './run-evidence.ts';
-import { loadRun, nextSeq, statusOf, type RunRecord, type TransitionRecord } from './run-records.ts';
+import { loadRun, nextSeq, statusOf, type ApprovalRecord, type RunRecord, type TransitionRecord } from './run-records.ts';
 import { runStep, StepFailed } from './step-runner.ts';
 import { appendTransitionReceipt, transitionReceiptId } from './transition-receipt.ts';
 import { STEP_NAMES, SYSTEM_CLOCK, type RunStatus, type WorkflowClock, type WorkflowType } from './workflow-type.ts';
@@ -96,16 +96,24 @@ export class WorkflowEngine {
     checkRationale(type, request.rationale);
     const runId = randomUUID();
     const at = this.clock.now();
+    const requested: TransitionRecord = { seq: 0, status: 'requested', actor: request.requestedBy, at, detail: { event: 'requested' }, receiptId: transitionReceiptId(runId, 0) };
+    const run: RunRecord = {
+      tenant: request.tenant, runId, type: type.name, requestedBy: request.requestedBy, requestedAt: at,
+      rationaleCategory: request.rationale.category, rationale: request.rationale.text.trim(),
+      // As a read would give it back.
+      params: JSON.parse(JSON.stringify(params ?? null)) as unknown,
+      approvalExpiresAt: new Date(at.getTime() + type.approvalExpiryMs), transitions: [requested], approvals: [], steps: [],
+    };
     await this.state.transaction(async (tx) => {
       await tx.insert('workflow_runs', [{
-        tenant_id: request.tenant, run_id: runId, workflow_type: type.name, requested_by: request.requestedBy, requested_at: at,
-        rationale_category: request.rationale.category, rationale: request.rationale.text.trim(), params: JSON.stringify(params ?? null),
-        approval_expires_at: new Date(at.getTime() + type.approvalExpiryMs),
+        tenant_id: run.tenant, run_id: runId, workflow_type: type.name, requested_by: run.requestedBy, requested_at: at,
+        rationale_category: run.rationaleCategory, rationale: run.rationale, params: JSON.stringify(run.params),
+        approval_expires_at: run.approvalExpiresAt,
       }]);
-      await insertTransition(tx, request.tenant, runId, 0, 'requested', request.requestedBy, at, { event: 'requested' });
+      await insertTransition(tx, run.tenant, runId, requested);
     });
-    await this.receiptsFor(request.tenant, runId);
-    return this.afterRequest(request.tenant, runId);
+    await appendTransitionReceipt(this.ledger, run, requested);
+    return this.afterRequest(run);
   }
 
   /** An approver's decision. The approval that satisfies the rule approves the run; one denial denies it. */
@@ -137,6 +145,7 @@ export class WorkflowEngine {
           event: decision.decision === 'deny' ? 'denied' : 'approval', approvers: decision.decision === 'deny' ? [] : approvers,
           rationale_category: decision.rationale.category, evidence: [approvalRef(record)],
         },
+        approval: record,
         also: (tx) => tx.insert('workflow_approvals', [{
           tenant_id: run.tenant, run_id: run.runId, approver: decision.approver, roles: JSON.stringify(decision.roles), requested_by: run.requestedBy,
           separate_duties: type.separateDuties ? 1 : 0, decision: decision.decision, rationale_category: decision.rationale.category,
@@ -159,7 +168,7 @@ export class WorkflowEngine {
    * wins), then execute, verify and — when either fails — rollback run as durable steps.
    */
   async execute(tenant: string, runId: string, executor: string): Promise<RunView> {
-    await this.transition(tenant, runId, async (run, type) => {
+    const executing = await this.transition(tenant, runId, async (run, type) => {
       const status = statusOf(run);
       if (status !== 'approved') throw new DomainError('WORKFLOW_STATE_INVALID', `Run ${runId} is ${status}; only an approved run can be executed.`);
       if (this.clock.now() > run.approvalExpiresAt) return { status: 'expired', actor: 'workflow-engine', detail: { event: 'expired' } };
@@ -168,7 +177,7 @@ export class WorkflowEngine {
       }
       return { status: 'executing', actor: executor, detail: { event: 'executing', executor, approvers: approvalsCounted(run).map((a) => a.approver) } };
     });
-    return this.carryOut(tenant, runId);
+    return this.carryOut(executing);
   }
 
   async get(tenant: string, runId: string): Promise<RunView> {
@@ -225,9 +234,10 @@ export class WorkflowEngine {
       }
       try {
         await this.receiptsFor(row.tenant_id, row.run_id);
-        if (row.status === 'requested') await this.afterRequest(row.tenant_id, row.run_id);
-        else if (row.status === 'executing') await this.carryOut(row.tenant_id, row.run_id);
-        else continue;
+        if (row.status !== 'requested' && row.status !== 'executing') continue;
+        const run = (await loadRun(this.state, row.tenant_id, row.run_id))!;
+        if (row.status === 'requested') await this.afterRequest(run);
+        else await this.carryOut(run);
         outcome.resumed.push(row.run_id);
       } catch (error) {
         outcome.failed.push({ runId: row.run_id, error: error instanceof Error ? error.message : String(error) });
@@ -236,8 +246,8 @@ export class WorkflowEngine {
     return outcome;
   }
 
-  private async afterRequest(tenant: string, runId: string): Promise<RunView> {
-    const run = (await loadRun(this.state, tenant, runId))!;
+  /** Runs the preflight of a run just requested (`run` as stored) and leaves it awaiting approval, or failed. */
+  private async afterRequest(run: RunRecord): Promise<RunView> {
     const type = this.typeNamed(run.type);
     let outcome: { status: RunStatus; detail: Record<string, unknown> } = { status: 'awaiting-approval', detail: { event: 'preflight-passed' } };
     if (type.steps.preflight) {
@@ -249,13 +259,12 @@ export class WorkflowEngine {
         outcome = { status: 'preflight-failed', detail: { event: 'preflight-failed', error: error.message } };
       }
     }
-    return this.transition(tenant, runId, async (current) =>
-      statusOf(current) === 'requested' ? { ...outcome, actor: 'workflow-engine', detail: { ...outcome.detail, evidence: stepRefs(current) } } : undefined);
+    return this.transition(run.tenant, run.runId, async (current) =>
+      statusOf(current) === 'requested' ? { ...outcome, actor: 'workflow-engine', detail: { ...outcome.detail, evidence: stepRefs(current) } } : undefined, run);
   }
 
   /** Execute, verify, and rollback on failure; each step durable, the outcome a transition. */
-  private async carryOut(tenant: string, runId: string): Promise<RunView> {
-    const run = (await loadRun(this.state, tenant, runId))!;
+  private async carryOut(run: RunRecord): Promise<RunView> {
     const type = this.typeNamed(run.type);
     const executor = String(run.transitions.find((t) => t.status === 'executing')!.detail.executor);
     const deps = this.stepDeps(run, type);
@@ -278,8 +287,8 @@ export class WorkflowEngine {
         }
       }
     }
-    return this.transition(tenant, runId, async (current) =>
-      statusOf(current) === 'executing' ? { ...outcome, actor: executor, detail: { ...outcome.detail, evidence: stepRefs(current) } } : undefined);
+    return this.transition(run.tenant, run.runId, async (current) =>
+      statusOf(current) === 'executing' ? { ...outcome, actor: executor, detail: { ...outcome.detail, evidence: stepRefs(current) } } : undefined, run);
   }
 
   private stepDeps(run: RunRecord, type: WorkflowType<unknown>) {
@@ -295,17 +304,21 @@ export class WorkflowEngine {
     tenant: string,
     runId: string,
     decide: (run: RunRecord, type: WorkflowType<unknown>) => Promise<PlannedTransition | undefined>,
+    /** The run as this process just wrote it, to decide on without reading it again; a lost race reads it. */
+    known?: RunRecord,
   ): Promise<RunView> {
     for (let attempt = 1; ; attempt++) {
-      const run = await loadRun(this.state, tenant, runId);
+      const run = attempt === 1 && known ? known : await loadRun(this.state, tenant, runId);
       if (!run) throw new DomainError('WORKFLOW_NOT_FOUND', `No run ${runId} in ${tenant}.`);
       const planned = await decide(run, this.typeNamed(run.type));
       if (!planned) return this.view(run);
-      const seq = nextSeq(run);
+      const transition: TransitionRecord = {
+        seq: nextSeq(run), status: planned.status, actor: planned.actor, at: this.clock.now(), detail: planned.detail, receiptId: transitionReceiptId(runId, nextSeq(run)),
+      };
       try {
         await this.state.transaction(async (tx) => {
           await planned.also?.(tx);
-          await insertTransition(tx, tenant, runId, seq, planned.status, planned.actor, this.clock.now(), planned.detail);
+          await insertTransition(tx, tenant, runId, transition);
         });
       } catch (error) {
         if (error instanceof DomainError && error.code === 'STATE_CONFLICT' && attempt < RACE_ATTEMPTS) continue;
@@ -314,9 +327,10 @@ export class WorkflowEngine {
         }
         throw error;
       }
-      await this.receiptsFor(tenant, runId);
+      const after: RunRecord = { ...run, transitions: [...run.transitions, transition], approvals: planned.approval ? [...run.approvals, planned.approval] : run.approvals };
+      await appendTransitionReceipt(this.ledger, after, transition);
       if (planned.status === 'expired') throw new DomainError('WORKFLOW_APPROVAL_EXPIRED', `Run ${runId}'s approval window closed at ${run.approvalExpiresAt.toISOString()}.`);
-      return this.get(tenant, runId);
+      return this.view(after);
     }
   }
 
@@ -339,6 +353,8 @@ interface PlannedTransition {
   status: RunStatus;
   actor: string;
   detail: Record<string, unknown>;
+  /** The approval it records, if any (written by `also`). */
+  approval?: ApprovalRecord;
   /** Rows written in the same transaction. */
   also?: (tx: StateTransaction) => Promise<void>;
 }
@@ -356,11 +372,10 @@ function checkRationale(type: WorkflowType<unknown>, rationale: { category: stri
   }
 }
 
-async function insertTransition(
-  tx: StateTransaction, tenant: string, runId: string, seq: number, status: RunStatus, actor: string, at: Date, detail: Record<string, unknown>,
-): Promise<void> {
+async function insertTransition(tx: StateTransaction, tenant: string, runId: string, transition: TransitionRecord): Promise<void> {
   await tx.insert('workflow_transitions', [{
-    tenant_id: tenant, run_id: runId, seq, status, actor, occurred_at: at, detail: JSON.stringify(detail), receipt_id: transitionReceiptId(runId, seq),
+    tenant_id: tenant, run_id: runId, seq: transition.seq, status: transition.status, actor: transition.actor, occurred_at: transition.at,
+    detail: JSON.stringify(transition.detail), receipt_id: transition.receiptId,
   }]);
 }
 
