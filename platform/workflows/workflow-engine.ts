@@ -13,11 +13,30 @@ import { STEP_NAMES, SYSTEM_CLOCK, type RunStatus, type WorkflowClock, type Work
 /** How often a transition that lost a race is tried again on fresh state. */
 const RACE_ATTEMPTS = 8;
 
+/** A CloudEvent the engine meters with: one per transition, in the run's tenant. */
+export interface WorkflowEvent {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: 'companyos.workflow.transition';
+  time: string;
+  subject: string;
+  tenantid: string;
+  data: { run_id: string; workflow_type: string; pack: string; seq: number; status: RunStatus; event: string; actor: string; receipt_id: string };
+}
+
 export interface WorkflowEngineOptions {
   state: StateStore;
   ledger: LedgerStore;
   types: readonly WorkflowType<unknown>[];
   clock?: WorkflowClock;
+  /**
+   * Where the engine's metering events go (the ingest pipeline): each transition once, its
+   * receipt id as the event id, so one sent again after a crash is deduplicated. A failure to
+   * send is reported to `log`, never to the caller: the transition and its receipt stand.
+   */
+  emit?: (tenant: string, events: WorkflowEvent[]) => Promise<void>;
+  log?: { error(fields: object, message: string): void };
 }
 
 export interface RunRequest {
@@ -58,8 +77,12 @@ export class WorkflowEngine {
   private readonly ledger: LedgerStore;
   private readonly clock: WorkflowClock;
   private readonly types: ReadonlyMap<string, WorkflowType<unknown>>;
+  private readonly emit?: WorkflowEngineOptions['emit'];
+  private readonly log: NonNullable<WorkflowEngineOptions['log']>;
 
   constructor(options: WorkflowEngineOptions) {
+    this.emit = options.emit;
+    this.log = options.log ?? { error: (fields, message) => console.error(message, fields) };
     this.state = options.state;
     this.ledger = options.ledger;
     this.clock = options.clock ?? SYSTEM_CLOCK;
@@ -113,6 +136,7 @@ export class WorkflowEngine {
       await insertTransition(tx, run.tenant, runId, requested);
     });
     await appendTransitionReceipt(this.ledger, run, requested);
+    await this.meter(run, requested);
     return this.afterRequest(run);
   }
 
@@ -329,8 +353,26 @@ export class WorkflowEngine {
       }
       const after: RunRecord = { ...run, transitions: [...run.transitions, transition], approvals: planned.approval ? [...run.approvals, planned.approval] : run.approvals };
       await appendTransitionReceipt(this.ledger, after, transition);
+      await this.meter(after, transition);
       if (planned.status === 'expired') throw new DomainError('WORKFLOW_APPROVAL_EXPIRED', `Run ${runId}'s approval window closed at ${run.approvalExpiresAt.toISOString()}.`);
       return this.view(after);
+    }
+  }
+
+  private async meter(run: RunRecord, transition: TransitionRecord): Promise<void> {
+    if (!this.emit) return;
+    const event: WorkflowEvent = {
+      specversion: '1.0', id: transition.receiptId, source: '/companyos/workflows', type: 'companyos.workflow.transition',
+      time: transition.at.toISOString(), subject: run.runId, tenantid: run.tenant,
+      data: {
+        run_id: run.runId, workflow_type: run.type, pack: this.types.get(run.type)?.pack ?? 'unknown', seq: transition.seq, status: transition.status,
+        event: String(transition.detail.event ?? transition.status), actor: transition.actor, receipt_id: transition.receiptId,
+      },
+    };
+    try {
+      await this.emit(run.tenant, [event]);
+    } catch (error) {
+      this.log.error({ err: error, run: run.runId, seq: transition.seq }, 'could not record the workflow transition event');
     }
   }
 

@@ -92,7 +92,11 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const approvals = new ApprovalStore(state);
   const evidence = new EvidenceStore(state);
   const gate = new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env });
-  const workflows = new WorkflowEngine({ state, ledger, clock: options.clock, types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger }) ?? []) });
+  const workflows = new WorkflowEngine({
+    state, ledger, clock: options.clock, log, types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger }) ?? []),
+    // Stamped with the policy revision in force, as every event is.
+    emit: async (tenant, events) => void (await pipeline.ingest(events.map((event) => ({ ...event, policyversion: engine.revision })), { channel: 'http', submitter: tenant })),
+  });
   return {
     warehouse,
     state,

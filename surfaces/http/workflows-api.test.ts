@@ -63,6 +63,11 @@ describe.each(TEST_ENGINES)('governed workflows over HTTP on %s', (engine) => {
       const receipt = await call('reader', 'GET', `/v1/provenance/receipts/${transition.receipt_id}`);
       expect(receipt.statusCode, transition.receipt_id).toBe(200);
     }
+    // The engine meters each transition once, as an event of the run's tenant.
+    const events = (await call('reader', 'GET', '/v1/events?type=companyos.workflow.transition&limit=100')).json().events as { id: string; data: { status: string; pack: string } }[];
+    expect(events.map((e) => e.id).sort()).toEqual(done.transitions.map((t: { receipt_id: string }) => t.receipt_id).sort());
+    expect(events.find((e) => e.data.status === 'succeeded')?.data.pack).toBe('test');
+    expect((await call('reader', 'GET', '/v1/quarantine')).json().items).toEqual([]);
     const listed = await call('reader', 'GET', '/v1/workflows/runs?status=succeeded');
     expect(listed.json().runs.map((r: { run_id: string }) => r.run_id)).toEqual([run.run_id]);
   });
