@@ -188,6 +188,18 @@ describe('the workflow engine', () => {
     expect(await without.resume()).toEqual({ resumed: [], failed: [], unknownType: [run.runId] });
   });
 
+  it('filters runs by where they stand before it counts them against the limit', async () => {
+    const engine = engineWith();
+    const cancelled = await request(engine);
+    await engine.cancel('acme', cancelled.runId, 'acme/ana');
+    clock.advance(1000);
+    await request(engine);
+    await request(engine);
+    expect((await engine.list('acme', { status: 'cancelled', limit: 1 })).map((run) => run.runId)).toEqual([cancelled.runId]);
+    expect(await engine.list('acme', { status: 'cancelled', type: 'other-type' })).toEqual([]);
+    expect((await engine.list('acme', { status: 'awaiting-approval' }))).toHaveLength(2);
+  });
+
   it('never shows one tenant\'s run to another', async () => {
     const engine = engineWith();
     const run = await request(engine);

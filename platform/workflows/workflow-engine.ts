@@ -212,12 +212,17 @@ export class WorkflowEngine {
 
   /** The tenant's runs, newest first; `status` filters on where they stand. */
   async list(tenant: string, filter: { type?: string; status?: RunStatus; limit?: number } = {}): Promise<RunView[]> {
+    // Where each run stands is its latest transition: the status filter applies before the limit.
+    const conditions = ['r.tenant_id = ?', ...(filter.type ? ['r.workflow_type = ?'] : []), ...(filter.status ? ['t.status = ?'] : [])];
     const rows = await this.state.query<{ run_id: string }>(
-      `SELECT run_id FROM workflow_runs WHERE tenant_id = ?${filter.type ? ' AND workflow_type = ?' : ''} ORDER BY requested_at DESC, run_id LIMIT ${Math.min(Math.max(1, Math.trunc(filter.limit ?? 100)), 1000)}`,
-      filter.type ? [tenant, filter.type] : [tenant],
+      `SELECT r.run_id FROM workflow_runs r
+         JOIN (SELECT run_id, max(seq) AS seq FROM workflow_transitions WHERE tenant_id = ? GROUP BY run_id) latest ON latest.run_id = r.run_id
+         JOIN workflow_transitions t ON t.tenant_id = r.tenant_id AND t.run_id = r.run_id AND t.seq = latest.seq
+        WHERE ${conditions.join(' AND ')}
+        ORDER BY r.requested_at DESC, r.run_id LIMIT ${Math.min(Math.max(1, Math.trunc(filter.limit ?? 100)), 1000)}`,
+      [tenant, tenant, ...(filter.type ? [filter.type] : []), ...(filter.status ? [filter.status] : [])],
     );
-    const runs = await Promise.all(rows.map((row) => this.get(tenant, row.run_id)));
-    return filter.status ? runs.filter((run) => run.status === filter.status) : runs;
+    return Promise.all(rows.map((row) => this.get(tenant, row.run_id)));
   }
 
   /** The run's evidence (approvals, step outputs and transcripts, with their bytes) and the ledger entries of its transitions. */
