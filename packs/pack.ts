@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { StateStore } from '../kernel/state/index.ts';
 import type { TableDefinition, Warehouse } from '../kernel/warehouse/index.ts';
 import type { WebhookConfig } from './finops/index.ts';
-import type { ApprovalStore, EntityStore, EvidenceStore, LedgerStore } from '../platform/governance/index.ts';
+import type { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations } from '../platform/governance/index.ts';
 import type { IngestPipeline } from '../platform/ingest/index.ts';
 import type { TenantScope } from '../platform/tenancy/index.ts';
 import type { ModelGenerator } from '../platform/transforms/index.ts';
@@ -37,6 +37,10 @@ export interface PackContext {
 /** What a pack's workflow executors act on (handed over by the composition root). */
 export interface WorkflowServices {
   readonly ledger: LedgerStore;
+  /** The policy bundle in force, and the one way to change it. */
+  readonly policies: PolicyActivations;
+  /** Every decision taken (what a proposed bundle is replayed against). */
+  readonly decisions: DecisionLog;
 }
 
 /**

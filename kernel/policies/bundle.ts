@@ -53,10 +53,44 @@ export function loadPolicyBundle(dir = DEFAULT_POLICY_DIR, name = 'companyos'): 
   const files = readdirSync(dir).filter((file) => file.endsWith('.cedar')).sort();
   if (files.length === 0) throw new PolicyBundleError(`${dir} holds no .cedar policy files.`);
   const schema = readText(join(dir, 'schema.cedarschema'));
+  const { policies, policyFiles } = parsePolicyFiles(Object.fromEntries(files.map((file) => [file, readText(join(dir, file))])));
+  const dataFiles = readdirSync(join(dir, 'data')).filter((file) => file.endsWith('.json')).sort();
+  const roles = JSON.parse(readText(join(dir, 'data', 'roles.json'))) as Omit<RolesData, 'tenants'>;
+  const tenants = dataFiles.includes('tenants.json') ? (JSON.parse(readText(join(dir, 'data', 'tenants.json'))) as Partial<TenantsData>) : {};
+  const data: RolesData = { ...roles, tenants: { platform: tenants.platform, ingestGrants: tenants.ingestGrants ?? {} } };
+  const hashed = [...files, 'schema.cedarschema', ...dataFiles.map((file) => join('data', file))];
+  return { dir, name, schema, policies, policyFiles, data, revision: bundleRevision(dir, hashed) };
+}
+
+/**
+ * The bundle `base` would be with its policies replaced by `files` (name → Cedar text), schema
+ * and data kept: what a policy change proposes. Its revision hashes the proposed text, so it
+ * names exactly what was approved. Throws `PolicyBundleError` on text that does not parse.
+ */
+export function proposeBundle(base: PolicyBundle, files: Record<string, string>): PolicyBundle {
+  const names = Object.keys(files).sort();
+  if (names.length === 0) throw new PolicyBundleError('A policy set needs at least one .cedar file.');
+  const { policies, policyFiles } = parsePolicyFiles(files);
+  const hash = createHash('sha256');
+  for (const file of names) hash.update(`${file}\0${Buffer.byteLength(files[file]!)}\0`).update(files[file]!);
+  hash.update(`schema.cedarschema\0${Buffer.byteLength(base.schema)}\0`).update(base.schema);
+  hash.update(`data\0`).update(JSON.stringify(base.data));
+  const content = `sha256:${hash.digest('hex')}`;
+  return { ...base, policies, policyFiles, revision: { content, id: `${content.slice(0, 19)}+proposed` } };
+}
+
+/** The policy texts of a bundle's `.cedar` files, by file name (what a proposal replaces). */
+export function policyFileTexts(bundle: PolicyBundle): Record<string, string> {
+  const texts: Record<string, string[]> = {};
+  for (const [id, file] of Object.entries(bundle.policyFiles)) (texts[file] ??= []).push(bundle.policies[id]!);
+  return Object.fromEntries(Object.entries(texts).map(([file, parts]) => [file, `${parts.join('\n\n')}\n`]));
+}
+
+function parsePolicyFiles(files: Record<string, string>): Pick<PolicyBundle, 'policies' | 'policyFiles'> {
   const policies: Record<string, string> = {};
   const policyFiles: Record<string, string> = {};
-  for (const file of files) {
-    const parts = cedar.policySetTextToParts(readText(join(dir, file)));
+  for (const file of Object.keys(files).sort()) {
+    const parts = cedar.policySetTextToParts(files[file]!);
     if (parts.type === 'failure') throw new PolicyBundleError(`${file}: ${parts.errors.map((e) => e.message).join('; ')}.`);
     for (const text of parts.policies) {
       const id = ID_ANNOTATION.exec(text)?.[1];
@@ -66,12 +100,7 @@ export function loadPolicyBundle(dir = DEFAULT_POLICY_DIR, name = 'companyos'): 
       policyFiles[id] = file;
     }
   }
-  const dataFiles = readdirSync(join(dir, 'data')).filter((file) => file.endsWith('.json')).sort();
-  const roles = JSON.parse(readText(join(dir, 'data', 'roles.json'))) as Omit<RolesData, 'tenants'>;
-  const tenants = dataFiles.includes('tenants.json') ? (JSON.parse(readText(join(dir, 'data', 'tenants.json'))) as Partial<TenantsData>) : {};
-  const data: RolesData = { ...roles, tenants: { platform: tenants.platform, ingestGrants: tenants.ingestGrants ?? {} } };
-  const hashed = [...files, 'schema.cedarschema', ...dataFiles.map((file) => join('data', file))];
-  return { dir, name, schema, policies, policyFiles, data, revision: bundleRevision(dir, hashed) };
+  return { policies, policyFiles };
 }
 
 function bundleRevision(dir: string, files: string[]): BundleRevision {

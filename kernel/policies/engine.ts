@@ -64,21 +64,39 @@ let engines = 0;
 
 /** A policy bundle parsed and validated once, then asked many times through Cedar's stateful API. */
 export class PolicyEngine {
-  private readonly policySetId: string;
-  private readonly schemaName: string;
-  private readonly roles: Record<string, string>;
-  private readonly tenants: TenantsData;
+  private policySetId = '';
+  private schemaName = '';
+  private roles: Record<string, string> = {};
+  private tenants: TenantsData = { ingestGrants: {} };
+  private current!: PolicyBundle;
 
-  constructor(readonly bundle: PolicyBundle) {
+  constructor(bundle: PolicyBundle) {
+    this.activate(bundle);
+  }
+
+  /** The bundle in force. */
+  get bundle(): PolicyBundle {
+    return this.current;
+  }
+
+  /**
+   * Puts `bundle` in force for every decision from the next one on, without a restart. The new
+   * schema and policies are parsed before anything changes: a bundle that does not parse throws
+   * and leaves the one in force as it was.
+   */
+  activate(bundle: PolicyBundle): void {
     engines += 1;
-    this.policySetId = `${bundle.name}-policies-${engines}`;
-    this.schemaName = `${bundle.name}-schema-${engines}`;
+    const policySetId = `${bundle.name}-policies-${engines}`;
+    const schemaName = `${bundle.name}-schema-${engines}`;
+    const schema = cedar.preparseSchema(schemaName, bundle.schema);
+    if (schema.type === 'failure') throw new Error(`schema.cedarschema: ${schema.errors.map((e) => e.message).join('; ')}`);
+    const policies = cedar.preparsePolicySet(policySetId, { staticPolicies: bundle.policies });
+    if (policies.type === 'failure') throw new Error(`policies: ${policies.errors.map((e) => e.message).join('; ')}`);
+    this.policySetId = policySetId;
+    this.schemaName = schemaName;
     this.roles = bundle.data.roles;
     this.tenants = bundle.data.tenants;
-    const schema = cedar.preparseSchema(this.schemaName, bundle.schema);
-    if (schema.type === 'failure') throw new Error(`schema.cedarschema: ${schema.errors.map((e) => e.message).join('; ')}`);
-    const policies = cedar.preparsePolicySet(this.policySetId, { staticPolicies: bundle.policies });
-    if (policies.type === 'failure') throw new Error(`policies: ${policies.errors.map((e) => e.message).join('; ')}`);
+    this.current = bundle;
   }
 
   /** The tenant that operates the platform (data/tenants.json), if the bundle names one. */

@@ -1,1 +1,2 @@
 export { ledgerKeyRotation } from './ledger-key-rotation.ts';
+export { policyChange, type PolicyChangeParams } from './policy-change.ts';

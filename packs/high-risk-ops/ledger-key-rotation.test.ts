@@ -11,7 +11,7 @@ describe.each(TEST_ENGINES)('High-Risk Ops: ledger key rotation on %s', (engine)
 
   it('rotates the signing key once, through request, approval and execution, and what the old key signed still verifies', async () => {
     const [ana, bo, cy] = await Promise.all([
-      server.api.principal('ana', 'acme', 'operator'), server.api.principal('bo', 'acme', 'approver'), server.api.principal('cy', 'acme', 'operator'),
+      server.api.principal('ana', 'summit-internal', 'operator'), server.api.principal('bo', 'summit-internal', 'approver'), server.api.principal('cy', 'summit-internal', 'operator'),
     ]);
     const call = (token: string, method: 'GET' | 'POST', url: string, payload?: object) =>
       server.api.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
@@ -46,7 +46,7 @@ describe.each(TEST_ENGINES)('High-Risk Ops: ledger key rotation on %s', (engine)
 
   it('finds the work done when the key was rotated after its preflight, instead of rotating twice', async () => {
     const [ana, bo, cy] = await Promise.all([
-      server.api.principal('ana', 'acme', 'operator'), server.api.principal('bo', 'acme', 'approver'), server.api.principal('cy', 'acme', 'operator'),
+      server.api.principal('ana', 'summit-internal', 'operator'), server.api.principal('bo', 'summit-internal', 'approver'), server.api.principal('cy', 'summit-internal', 'operator'),
     ]);
     const call = (token: string, url: string, payload?: object) =>
       server.api.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
@@ -60,7 +60,7 @@ describe.each(TEST_ENGINES)('High-Risk Ops: ledger key rotation on %s', (engine)
   });
 
   it('refuses parameters it does not take and a reason too short', async () => {
-    const ana = await server.api.principal('ana', 'acme', 'operator');
+    const ana = await server.api.principal('ana', 'summit-internal', 'operator');
     const call = (payload: object) => server.api.app.inject({ method: 'POST', url: '/v1/workflows/types/ledger-key-rotation/runs', headers: { authorization: `Bearer ${ana}` }, payload });
     expect((await call({ rationale: SECURITY, params: { key: 'x' } })).json().code).toBe('WORKFLOW_PARAMS_INVALID');
     expect((await call({ rationale: { category: 'security', text: 'rotate it' } })).json().code).toBe('RATIONALE_INVALID');

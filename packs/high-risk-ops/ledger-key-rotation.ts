@@ -25,6 +25,7 @@ export function ledgerKeyRotation(ledger: LedgerStore): WorkflowType<Record<stri
       }
       return {};
     },
+    scope: 'platform',
     approval: { combine: 'all', groups: [{ role: 'approver', count: 1 }] },
     separateDuties: true,
     rationale: { categories: ['security', 'compliance', 'incident'], minLength: 20 },

@@ -1,8 +1,8 @@
 import type { Pack } from '../pack.ts';
-import { ledgerKeyRotation } from './index.ts';
+import { ledgerKeyRotation, policyChange } from './index.ts';
 
 export const highRiskOpsPack: Pack = {
   name: 'high-risk-ops',
   description: 'Governed high-risk operations on the platform itself: each runs request → preflight → approvals → execute → verify, receipted.',
-  workflowTypes: ({ ledger }) => [ledgerKeyRotation(ledger)],
+  workflowTypes: (services) => [ledgerKeyRotation(services.ledger), policyChange(services)],
 };

@@ -138,6 +138,16 @@ export class DecisionLog {
     return this.writer.close();
   }
 
+  /**
+   * Every tenant's decisions since `since`, newest first: what a change of the platform-wide
+   * policy bundle is replayed against. Only for the platform's own workflows, never a tenant's read.
+   */
+  async since(since: Date, limit: number): Promise<DecisionRecord[]> {
+    await this.flush();
+    const rows = await this.warehouse.query(`SELECT * FROM policy_decisions WHERE decided_at >= ? ORDER BY decided_at DESC, decision_id LIMIT ${limit}`, [since]);
+    return rows.map(toRecord);
+  }
+
   /** Decisions taken by a tenant's principals or about its resources, newest first. */
   async query(tenant: string, filter: DecisionFilter): Promise<DecisionRecord[]> {
     await this.flush();
@@ -158,20 +168,24 @@ export class DecisionLog {
       `SELECT * FROM policy_decisions WHERE ${where.join(' AND ')} ORDER BY decided_at DESC, decision_id LIMIT ${filter.limit}`,
       params,
     );
-    return rows.map((row) => ({
-      decision_id: String(row.decision_id),
-      timestamp: (row.decided_at as Date).toISOString(),
-      path: String(row.path),
-      input: JSON.parse(String(row.input)),
-      result: JSON.parse(String(row.result)),
-      bundles: { [String(row.bundle_name)]: { revision: String(row.bundle_revision) } },
-      erased: JSON.parse(String(row.erased)),
-      masked: JSON.parse(String(row.masked)),
-      trace_id: String(row.trace_id),
-      tenant: String(row.tenant_id),
-      resource_tenant: String(row.resource_tenant),
-      method: String(row.method),
-      route: String(row.route),
-    }));
+    return rows.map(toRecord);
   }
+}
+
+function toRecord(row: Record<string, unknown>): DecisionRecord {
+  return {
+    decision_id: String(row.decision_id),
+    timestamp: (row.decided_at as Date).toISOString(),
+    path: String(row.path),
+    input: JSON.parse(String(row.input)),
+    result: JSON.parse(String(row.result)),
+    bundles: { [String(row.bundle_name)]: { revision: String(row.bundle_revision) } },
+    erased: JSON.parse(String(row.erased)),
+    masked: JSON.parse(String(row.masked)),
+    trace_id: String(row.trace_id),
+    tenant: String(row.tenant_id),
+    resource_tenant: String(row.resource_tenant),
+    method: String(row.method),
+    route: String(row.route),
+  };
 }

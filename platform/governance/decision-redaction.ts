@@ -8,7 +8,7 @@ export const REDACTED = '(redacted)';
  * - the caller's principal acting on another tenant's resource: the resource (`input.resource`, the
  *   resource's attributes in `input.context`, `resource_tenant`) is masked;
  * - another tenant's principal acting on the caller's resource: who it was (`input.principal`, `tenant`,
- *   `trace_id`, approver and requester in `input.context`) is masked.
+ *   `trace_id`, approver, requester and the principal's attributes in `input.context`) is masked.
  * Masked fields hold "(redacted)" and are listed, as JSON pointers, in `masked` (OPA's field for it).
  */
 export function redactDecision(record: DecisionRecord, tenant: string): DecisionRecord {
@@ -24,7 +24,7 @@ export function redactDecision(record: DecisionRecord, tenant: string): Decision
       masked: [...record.masked, '/input/resource', '/input/context/resource', '/resource_tenant'],
     };
   }
-  const hidden = ['approver', 'requester'].filter((key) => key in context);
+  const hidden = ['approver', 'requester', 'principal'].filter((key) => key in context);
   return {
     ...record,
     input: {

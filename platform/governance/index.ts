@@ -13,3 +13,5 @@ export { type Authorization, type ReceiptDraft } from './authorization.ts';
 export { filtersOwnPrincipal, redactDecision } from './decision-redaction.ts';
 export { exportBundle, proofJson } from './bundle-export.ts';
 export { checkEvidenceItems } from './evidence-store.ts';
+export { replayDecisions, type DecisionFlip, type ReplayReport } from './decision-replay.ts';
+export { POLICY_ACTIVATIONS_TABLE, PolicyActivations, type Activation } from './policy-activations.ts';

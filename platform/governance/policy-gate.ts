@@ -61,8 +61,8 @@ export class PolicyGate {
     const dualControl = DUAL_CONTROL_ACTIONS.includes(action);
     const approval = dualControl ? await deps.approvals.find(resource.tenant, resource.id, action, principalId) : undefined;
     if (approval) context.approver = approval.approver;
-    const ask = (ctx: DecisionContext) =>
-      deps.engine.authorize({ principal: { id: principalId, tenant: principal.tenant, roles: principal.roles, env: principal.env, region: principal.region }, action, resource, context: ctx });
+    const attributes = { tenant: principal.tenant, roles: principal.roles, env: principal.env, region: principal.region };
+    const ask = (ctx: DecisionContext) => deps.engine.authorize({ principal: { id: principalId, ...attributes }, action, resource, context: ctx });
     const decision = ask(context);
     const decisionId = newDecisionId();
     deps.metrics.observeDecision(action, decision.decision);
@@ -70,7 +70,7 @@ export class PolicyGate {
       decision_id: decisionId,
       timestamp: new Date().toISOString(),
       path: `cedar/${NAMESPACE}/${action}`,
-      input: { principal: principalId, action, resource: `${resource.kind}/${resource.id}`, context: { ...context, resource } },
+      input: { principal: principalId, action, resource: `${resource.kind}/${resource.id}`, context: { ...context, resource, principal: attributes } },
       result: { decision: decision.decision, reasons: decision.reasons, errors: decision.errors },
       bundles: { [deps.engine.bundle.name]: { revision: deps.engine.revision } },
       erased: [],

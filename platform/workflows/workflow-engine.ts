@@ -30,6 +30,8 @@ export interface WorkflowEngineOptions {
   ledger: LedgerStore;
   types: readonly WorkflowType<unknown>[];
   clock?: WorkflowClock;
+  /** The platform operator's tenant: the only one that may request types of `scope: 'platform'`. */
+  platformTenant?: string;
   /**
    * Where the engine's metering events go (the ingest pipeline): each transition once, its
    * receipt id as the event id, so one sent again after a crash is deduplicated. A failure to
@@ -76,6 +78,7 @@ export class WorkflowEngine {
   private readonly state: StateStore;
   private readonly ledger: LedgerStore;
   private readonly clock: WorkflowClock;
+  private readonly platformTenant?: string;
   private readonly types: ReadonlyMap<string, WorkflowType<unknown>>;
   private readonly emit?: WorkflowEngineOptions['emit'];
   private readonly log: NonNullable<WorkflowEngineOptions['log']>;
@@ -86,6 +89,7 @@ export class WorkflowEngine {
     this.state = options.state;
     this.ledger = options.ledger;
     this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.platformTenant = options.platformTenant;
     this.types = new Map(options.types.map((type) => [type.name, type]));
     if (this.types.size !== options.types.length) throw new Error('two workflow types share a name');
     for (const type of options.types) checkApprovalRule(type.approval);
@@ -104,6 +108,7 @@ export class WorkflowEngine {
       pack: type.pack,
       description: type.description,
       approval: type.approval,
+      scope: type.scope ?? 'tenant',
       separate_duties: type.separateDuties,
       rationale: { categories: [...type.rationale.categories], min_length: type.rationale.minLength },
       approval_expiry_seconds: Math.round(type.approvalExpiryMs / 1000),
@@ -115,6 +120,9 @@ export class WorkflowEngine {
   /** Records the request, runs its preflight and leaves it awaiting approval (or failed preflight). */
   async request(request: RunRequest): Promise<RunView> {
     const type = this.typeNamed(request.type);
+    if (type.scope === 'platform' && request.tenant !== this.platformTenant) {
+      throw new DomainError('WORKFLOW_PLATFORM_ONLY', `${type.name} changes the platform; ${request.tenant} is not its operator's tenant.`);
+    }
     const params = type.parseParams(request.params);
     checkRationale(type, request.rationale);
     const runId = randomUUID();

@@ -44,6 +44,8 @@ export interface WorkflowType<P = unknown> {
   /** The run's parameters, checked; throws `DomainError('WORKFLOW_PARAMS_INVALID')`. */
   parseParams(input: unknown): P;
   readonly approval: ApprovalRule;
+  /** `platform`: it changes the platform itself, so only the platform operator's tenant may request it. */
+  readonly scope?: 'tenant' | 'platform';
   /** Requester ≠ approver ≠ executor. */
   readonly separateDuties: boolean;
   readonly rationale: { readonly categories: readonly string[]; readonly minLength: number };

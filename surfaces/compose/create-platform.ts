@@ -3,7 +3,7 @@ import type { Logger } from '../../kernel/log/index.ts';
 import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
 import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
-import { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyGate } from '../../platform/governance/index.ts';
+import { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
 import { DEFAULT_ENV, DEFAULT_REGION } from '../../platform/identity/index.ts';
 import { IngestPipeline } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
@@ -48,6 +48,8 @@ export interface Platform {
   readonly region: string;
   readonly operatorTenant: string;
   readonly engine: PolicyEngine;
+  /** The policy bundle in force: shipped, or as the newest governed policy change activated it. */
+  readonly policies: PolicyActivations;
   readonly metrics: PlatformMetrics;
   readonly pipeline: IngestPipeline;
   readonly decisions: DecisionLog;
@@ -79,12 +81,16 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const env = options.policy?.env ?? DEFAULT_ENV;
   const region = options.policy?.region ?? DEFAULT_REGION;
   const packs = options.packs ?? PACKS;
-  const engine = new PolicyEngine(loadPolicyBundle(options.policy?.dir));
+  const shipped = loadPolicyBundle(options.policy?.dir);
+  const engine = new PolicyEngine(shipped);
+  const operatorTenant = options.operatorTenant ?? TENANT_ZERO;
   const keyring = options.ledger?.keyring ?? (options.ledger?.keysDir ? await Keyring.open(options.ledger.keysDir, LEDGER_KEY_NAME) : Keyring.inMemory(LEDGER_KEY_NAME));
   const metrics = new PlatformMetrics();
   const pipeline = new IngestPipeline(warehouse, { dedupeWindowDays: options.dedupeWindowDays });
   const ownsState = !isStateStore(options.state);
   const state = isStateStore(options.state) ? options.state : await openStateStore(warehouse, { dataDir: options.state?.dataDir, tables: platformTables(packs) });
+  const policies = new PolicyActivations(engine, shipped, state, engine.platformTenant ?? operatorTenant);
+  await policies.restore();
   const decisions = new DecisionLog(warehouse, log);
   const recoveredDecisions = await decisions.recoverFromReceipts(engine.bundle.name, state);
   const ledger = new LedgerStore(state, keyring, log);
@@ -93,7 +99,8 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const evidence = new EvidenceStore(state);
   const gate = new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env });
   const workflows = new WorkflowEngine({
-    state, ledger, clock: options.clock, log, types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger }) ?? []),
+    state, ledger, clock: options.clock, log, platformTenant: engine.platformTenant ?? operatorTenant,
+    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, policies, decisions }) ?? []),
     // Stamped with the policy revision in force, as every event is.
     emit: async (tenant, events) => void (await pipeline.ingest(events.map((event) => ({ ...event, policyversion: engine.revision })), { channel: 'http', submitter: tenant })),
   });
@@ -102,8 +109,9 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     state,
     env,
     region,
-    operatorTenant: options.operatorTenant ?? TENANT_ZERO,
+    operatorTenant,
     engine,
+    policies,
     metrics,
     pipeline,
     decisions,

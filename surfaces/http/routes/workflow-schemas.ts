@@ -75,7 +75,7 @@ export const typesSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['name', 'pack', 'description', 'approval', 'separate_duties', 'rationale', 'approval_expiry_seconds', 'approval_sla_seconds', 'steps'],
+        required: ['name', 'pack', 'description', 'approval', 'scope', 'separate_duties', 'rationale', 'approval_expiry_seconds', 'approval_sla_seconds', 'steps'],
         properties: {
           name: { type: 'string' },
           pack: { type: 'string' },
@@ -88,6 +88,7 @@ export const typesSchema = {
               groups: { type: 'array', items: { type: 'object', required: ['role', 'count'], properties: { role: { type: 'string' }, count: { type: 'integer' } } } },
             },
           },
+          scope: { type: 'string', enum: ['tenant', 'platform'], description: '`platform`: it changes the platform itself; only the platform operator\'s tenant may request it.' },
           separate_duties: { type: 'boolean' },
           rationale: {
             type: 'object',
