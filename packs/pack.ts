@@ -4,6 +4,7 @@ import type { StateStore } from '../kernel/state/index.ts';
 import type { TableDefinition, Warehouse } from '../kernel/warehouse/index.ts';
 import type { WebhookConfig } from './finops/index.ts';
 import type { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations } from '../platform/governance/index.ts';
+import type { AccessGrants } from '../platform/identity/index.ts';
 import type { IngestPipeline } from '../platform/ingest/index.ts';
 import type { TenantScope } from '../platform/tenancy/index.ts';
 import type { ModelGenerator } from '../platform/transforms/index.ts';
@@ -39,8 +40,10 @@ export interface WorkflowServices {
   readonly ledger: LedgerStore;
   /** The policy bundle in force, and the one way to change it. */
   readonly policies: PolicyActivations;
-  /** Every decision taken (what a proposed bundle is replayed against). */
+  /** Every decision taken (what a proposed bundle is replayed against, and the accesses made under a grant). */
   readonly decisions: DecisionLog;
+  /** Roles granted for a time. */
+  readonly grants: AccessGrants;
 }
 
 /**

@@ -1,2 +1,3 @@
 export { ledgerKeyRotation } from './ledger-key-rotation.ts';
 export { policyChange, type PolicyChangeParams } from './policy-change.ts';
+export { temporaryAccess, type TemporaryAccessParams } from './temporary-access.ts';

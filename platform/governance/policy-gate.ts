@@ -70,7 +70,7 @@ export class PolicyGate {
       decision_id: decisionId,
       timestamp: new Date().toISOString(),
       path: `cedar/${NAMESPACE}/${action}`,
-      input: { principal: principalId, action, resource: `${resource.kind}/${resource.id}`, context: { ...context, resource, principal: attributes } },
+      input: { principal: principalId, action, resource: `${resource.kind}/${resource.id}`, context: { ...context, resource, principal: attributes, ...(principal.grants ? { grants: principal.grants } : {}) } },
       result: { decision: decision.decision, reasons: decision.reasons, errors: decision.errors },
       bundles: { [deps.engine.bundle.name]: { revision: deps.engine.revision } },
       erased: [],

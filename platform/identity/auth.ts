@@ -13,6 +13,8 @@ export interface Principal {
   env: string;
   /** Where the holder works from; restricted data is served in its own region only. */
   region: string;
+  /** Temporary grants (AccessGrants) whose roles `roles` includes right now. */
+  grants?: string[];
 }
 
 /** What a token without `env` / `region` claims stands for. */

@@ -1,3 +1,4 @@
 export { DEFAULT_ENV, DEFAULT_REGION, TokenAuthority, type Principal } from './auth.ts';
 export { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration } from './token-lifetime.ts';
 export { ROLES, type Role, type TokenRequest } from './auth.ts';
+export { ACCESS_GRANT_TABLES, AccessGrants, type AccessGrant } from './access-grants.ts';

@@ -62,6 +62,7 @@ export async function runStep(deps: StepDeps, step: StepName, executor: string):
   try {
     result = await definition.run({
       tenant: run.tenant, runId: run.runId, params: run.params, idempotencyKey: `${run.runId}/${step}`, attempt, outputs,
+      approvedAt: run.transitions.find((t) => t.status === 'approved')?.at,
       now: () => deps.clock.now(), log: (line) => void transcript.push(`${deps.clock.now().toISOString()} ${line}`),
     });
   } catch (error) {

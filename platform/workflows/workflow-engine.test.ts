@@ -7,20 +7,11 @@ import { DuckDBStateStore, ensureStateSchema } from '../../kernel/state/index.ts
 import { LedgerStore } from '../governance/index.ts';
 import { platformTables } from '../../surfaces/compose/index.ts';
 import { testWorkflow } from './testdata/test-workflow.ts';
+import { TestClock } from '../../test/support/test-clock.ts';
 import { WorkflowEngine } from './workflow-engine.ts';
 import type { ApprovalRule } from './approval-rule.ts';
 
 const REASON = { category: 'maintenance', text: 'rotate the staging certificate before it expires' };
-
-class TestClock {
-  constructor(private at = new Date('2026-12-01T09:00:00.000Z')) {}
-  now(): Date {
-    return new Date(this.at);
-  }
-  advance(ms: number): void {
-    this.at = new Date(this.at.getTime() + ms);
-  }
-}
 
 describe('the workflow engine', () => {
   let dir: string;

@@ -158,6 +158,9 @@ export class WorkflowEngine {
       if (type.separateDuties && decision.approver === run.requestedBy) {
         throw new DomainError('WORKFLOW_SEPARATION_OF_DUTIES', `${decision.approver} requested run ${run.runId} and cannot decide on it.`);
       }
+      if (type.separateDuties && type.beneficiaries?.(run.params, run.tenant).includes(decision.approver)) {
+        throw new DomainError('WORKFLOW_SEPARATION_OF_DUTIES', `Run ${run.runId} is for ${decision.approver}, who cannot decide on it.`);
+      }
       if (run.approvals.some((a) => a.approver === decision.approver)) {
         throw new DomainError('WORKFLOW_ALREADY_DECIDED', `${decision.approver} has already decided on run ${run.runId}.`);
       }
@@ -187,12 +190,54 @@ export class WorkflowEngine {
     });
   }
 
+  /** Cancels a run not yet executing; an `active` grant is revoked at once. */
   async cancel(tenant: string, runId: string, actor: string): Promise<RunView> {
-    return this.transition(tenant, runId, async (run) => {
-      const status = statusOf(run);
-      if (!['requested', 'awaiting-approval', 'approved'].includes(status)) throw new DomainError('WORKFLOW_STATE_INVALID', `Run ${runId} is ${status}; only a run not yet executing can be cancelled.`);
+    const run = await loadRun(this.state, tenant, runId);
+    if (run && statusOf(run) === 'active') return this.revoke(run, actor, 'cancelled');
+    return this.transition(tenant, runId, async (current) => {
+      const status = statusOf(current);
+      if (!['requested', 'awaiting-approval', 'approved'].includes(status)) throw new DomainError('WORKFLOW_STATE_INVALID', `Run ${runId} is ${status}; only a run not yet executing (or an active grant) can be cancelled.`);
       return { status: 'cancelled', actor, detail: { event: 'cancelled' } };
-    });
+    }, run);
+  }
+
+  /**
+   * Revokes every active grant whose time is up, on the engine's clock: each one's revoke step
+   * runs (durably: a revocation interrupted is finished by the next call) and the run ends
+   * `revoked`. The server calls it on a timer; access itself ends at `expires_at` whatever the timer does.
+   */
+  async expireLeases(): Promise<string[]> {
+    const now = this.clock.now();
+    const rows = await this.state.query<{ tenant_id: string; run_id: string; detail: string }>(
+      `SELECT t.tenant_id, t.run_id, t.detail FROM workflow_transitions t
+         JOIN (SELECT tenant_id, run_id, max(seq) AS seq FROM workflow_transitions GROUP BY tenant_id, run_id) last
+           ON last.tenant_id = t.tenant_id AND last.run_id = t.run_id AND last.seq = t.seq
+        WHERE t.status = 'active'`,
+    );
+    const revoked: string[] = [];
+    for (const row of rows) {
+      const expiresAt = new Date(String((JSON.parse(String(row.detail)) as { expires_at?: string }).expires_at));
+      if (!(expiresAt <= now)) continue;
+      const run = await loadRun(this.state, row.tenant_id, row.run_id);
+      if (!run || statusOf(run) !== 'active' || !this.types.has(run.type)) continue;
+      await this.revoke(run, 'workflow-engine', 'expired');
+      revoked.push(run.runId);
+    }
+    return revoked;
+  }
+
+  private async revoke(run: RunRecord, actor: string, reason: 'expired' | 'cancelled'): Promise<RunView> {
+    const type = this.typeNamed(run.type);
+    const detail: Record<string, unknown> = { event: 'revoked', reason };
+    try {
+      detail.revocation = await runStep(this.stepDeps(run, type), 'revoke', 'workflow-engine');
+    } catch (error) {
+      if (!(error instanceof StepFailed)) throw error;
+      // Stays active: the next sweep tries again, and access ends at expires_at regardless.
+      throw new DomainError('WORKFLOW_STATE_INVALID', `Run ${run.runId}'s grant could not be revoked yet: ${error.message}`);
+    }
+    return this.transition(run.tenant, run.runId, async (current) =>
+      statusOf(current) === 'active' ? { status: 'revoked', actor, detail: { ...detail, evidence: stepRefs(current) } } : undefined, run);
   }
 
   /**
@@ -204,8 +249,8 @@ export class WorkflowEngine {
       const status = statusOf(run);
       if (status !== 'approved') throw new DomainError('WORKFLOW_STATE_INVALID', `Run ${runId} is ${status}; only an approved run can be executed.`);
       if (this.clock.now() > run.approvalExpiresAt) return { status: 'expired', actor: 'workflow-engine', detail: { event: 'expired' } };
-      if (type.separateDuties && (executor === run.requestedBy || run.approvals.some((a) => a.approver === executor))) {
-        throw new DomainError('WORKFLOW_SEPARATION_OF_DUTIES', `${executor} requested or approved run ${runId} and cannot execute it.`);
+      if (type.separateDuties && (executor === run.requestedBy || run.approvals.some((a) => a.approver === executor) || type.beneficiaries?.(run.params, run.tenant).includes(executor))) {
+        throw new DomainError('WORKFLOW_SEPARATION_OF_DUTIES', `${executor} requested, approved or benefits from run ${runId} and cannot execute it.`);
       }
       return { status: 'executing', actor: executor, detail: { event: 'executing', executor, approvers: approvalsCounted(run).map((a) => a.approver) } };
     });
@@ -280,6 +325,11 @@ export class WorkflowEngine {
         outcome.failed.push({ runId: row.run_id, error: error instanceof Error ? error.message : String(error) });
       }
     }
+    try {
+      outcome.resumed.push(...(await this.expireLeases()));
+    } catch (error) {
+      this.log.error({ err: error }, 'could not revoke the grants that expired while the process was down; the next sweep tries again');
+    }
     return outcome;
   }
 
@@ -307,9 +357,11 @@ export class WorkflowEngine {
     const deps = this.stepDeps(run, type);
     let outcome: { status: RunStatus; detail: Record<string, unknown> };
     try {
-      await runStep(deps, 'execute', executor);
+      const executed = await runStep(deps, 'execute', executor);
       if (type.steps.verify) await runStep(deps, 'verify', executor);
-      outcome = { status: 'succeeded', detail: { event: 'succeeded' } };
+      outcome = type.steps.revoke
+        ? { status: 'active', detail: { event: 'active', expires_at: String((executed as { expires_at?: unknown } | null)?.expires_at) } }
+        : { status: 'succeeded', detail: { event: 'succeeded' } };
     } catch (error) {
       if (!(error instanceof StepFailed)) throw error;
       if (!type.steps.rollback) {

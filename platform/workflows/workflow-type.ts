@@ -1,14 +1,14 @@
 import type { ApprovalRule } from './approval-rule.ts';
 
-export const STEP_NAMES = ['preflight', 'execute', 'verify', 'rollback'] as const;
+export const STEP_NAMES = ['preflight', 'execute', 'verify', 'rollback', 'revoke'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
 /** Where a run is; the last transition says. */
 export type RunStatus =
   | 'requested' | 'preflight-failed' | 'awaiting-approval' | 'approved' | 'denied' | 'expired' | 'cancelled'
-  | 'executing' | 'succeeded' | 'failed' | 'rolled-back';
+  | 'executing' | 'succeeded' | 'failed' | 'rolled-back' | 'active' | 'revoked';
 
-export const FINAL_STATUSES: readonly RunStatus[] = ['preflight-failed', 'denied', 'expired', 'cancelled', 'succeeded', 'failed', 'rolled-back'];
+export const FINAL_STATUSES: readonly RunStatus[] = ['preflight-failed', 'denied', 'expired', 'cancelled', 'succeeded', 'failed', 'rolled-back', 'revoked'];
 
 /** What a step's code gets: the run's inputs, earlier steps' outputs, a transcript, and the engine's clock. */
 export interface StepContext<P> {
@@ -18,6 +18,8 @@ export interface StepContext<P> {
   /** `<run>/<step>`: the same on every attempt, so an executor that talks to another system can make its call idempotent. */
   readonly idempotencyKey: string;
   readonly attempt: number;
+  /** When the approval that allowed the execution was given (time-boxed grants count from it). */
+  readonly approvedAt?: Date;
   readonly outputs: Readonly<Partial<Record<StepName, unknown>>>;
   now(): Date;
   /** A line of the executor's transcript (kept with the step's output, in the run's evidence). */
@@ -48,6 +50,11 @@ export interface WorkflowType<P = unknown> {
   readonly scope?: 'tenant' | 'platform';
   /** Requester ≠ approver ≠ executor. */
   readonly separateDuties: boolean;
+  /**
+   * Principals (`<tenant>/<subject>`) besides the requester whom the run benefits — the grantee of
+   * an access — and who therefore may neither approve nor execute it when duties are separated.
+   */
+  beneficiaries?(params: P, tenant: string): readonly string[];
   readonly rationale: { readonly categories: readonly string[]; readonly minLength: number };
   /** How long after the request approvals — and then the execution they allow — may come. */
   readonly approvalExpiryMs: number;
@@ -58,6 +65,12 @@ export interface WorkflowType<P = unknown> {
     readonly execute: StepDefinition<P>;
     readonly verify?: StepDefinition<P>;
     readonly rollback?: StepDefinition<P>;
+    /**
+     * A type with `revoke` grants something for a time: once executed and verified the run is
+     * `active` until the `expires_at` (ISO time) its execute step returned, then `revoke` runs
+     * (`WorkflowEngine.expireLeases`, or a cancel before) and the run ends `revoked`.
+     */
+    readonly revoke?: StepDefinition<P>;
   };
 }
 

@@ -4,12 +4,12 @@ import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
 import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
-import { DEFAULT_ENV, DEFAULT_REGION } from '../../platform/identity/index.ts';
+import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION } from '../../platform/identity/index.ts';
 import { IngestPipeline } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
 import { BuildGate, type ModelGenerator } from '../../platform/transforms/index.ts';
-import { WorkflowEngine, type WorkflowClock } from '../../platform/workflows/index.ts';
+import { SYSTEM_CLOCK, WorkflowEngine, type WorkflowClock } from '../../platform/workflows/index.ts';
 import { PACKS, type Pack } from '../../packs/index.ts';
 import { platformTables } from './platform-tables.ts';
 
@@ -58,6 +58,8 @@ export interface Platform {
   readonly approvals: ApprovalStore;
   readonly evidence: EvidenceStore;
   readonly gate: PolicyGate;
+  /** Roles granted for a time by governed runs (temporary access); the API adds them to a principal's own. */
+  readonly grants: AccessGrants;
   /** Governed workflows of the packs' types (`Pack.workflowTypes`), durable on the state store. */
   readonly workflows: WorkflowEngine;
   readonly builds: BuildGate;
@@ -97,10 +99,12 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const entities = new EntityStore(state, region);
   const approvals = new ApprovalStore(state);
   const evidence = new EvidenceStore(state);
+  const clock = options.clock ?? SYSTEM_CLOCK;
+  const grants = new AccessGrants(state, () => clock.now());
   const gate = new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env });
   const workflows = new WorkflowEngine({
-    state, ledger, clock: options.clock, log, platformTenant: engine.platformTenant ?? operatorTenant,
-    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, policies, decisions }) ?? []),
+    state, ledger, clock, log, platformTenant: engine.platformTenant ?? operatorTenant,
+    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, policies, decisions, grants }) ?? []),
     // Stamped with the policy revision in force, as every event is.
     emit: async (tenant, events) => void (await pipeline.ingest(events.map((event) => ({ ...event, policyversion: engine.revision })), { channel: 'http', submitter: tenant })),
   });
@@ -120,6 +124,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     approvals,
     evidence,
     gate,
+    grants,
     workflows,
     builds: options.builds ?? new BuildGate(),
     packs,

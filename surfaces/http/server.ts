@@ -10,6 +10,7 @@ import { KafkaEventPublisher, KafkaIngestConsumer, type KafkaConsumerOptions } f
 import type { BuildGate, LineageSink } from '../../platform/transforms/index.ts';
 import type { PackContext, WebhookConfig } from '../../packs/index.ts';
 import { createPlatform, type Platform } from '../compose/index.ts';
+import type { WorkflowClock } from '../../platform/workflows/index.ts';
 import { closeWithin, DEFAULT_CLOSE_STEP_MS } from './bounded-close.ts';
 import { browserToken, keepInCookie, noReferrer } from './browser-token.ts';
 import { registerEventBodyParser } from './cloudevents-http.ts';
@@ -73,6 +74,10 @@ export interface ServerOptions {
   selfMetering?: { sample: number };
   /** The policy bundle (default: the shipped `kernel/policies/`) and where this server runs. */
   policy?: { dir?: string; env?: string; region?: string };
+  /** The workflow engine's and the grants' clock (tests move it by hand); the system's by default. */
+  clock?: WorkflowClock;
+  /** How often expired temporary grants are revoked and receipted (default 15 s). */
+  leaseSweepMs?: number;
   /** Signing keys of the receipt ledger: a keyring, or the folder it lives in ($COMPANYOS_DATA_DIR/keys); in memory when neither. */
   ledger?: { keyring?: Keyring; keysDir?: string };
   /** Where `POST /v1/transforms/build` finds models and writes artifacts. */
@@ -101,6 +106,7 @@ declare module 'fastify' {
   }
 }
 
+const DEFAULT_LEASE_SWEEP_MS = 15_000;
 const CLOUDEVENT_TYPES = ['application/cloudevents+json', 'application/cloudevents-batch+json'];
 
 /** The platform API: routes, auth, errors, metrics and OpenAPI, ready to listen. */
@@ -132,6 +138,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     dedupeWindowDays: options.dedupeWindowDays,
     operatorTenant: options.transforms?.operatorTenant,
     builds: options.transforms?.gate,
+    clock: options.clock,
     log: app.log,
   }));
   const { engine, decisions, ledger, entities, approvals, evidence, region, metrics, pipeline } = platform;
@@ -170,7 +177,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const browser = request.routeOptions.config.browser ? browserToken(request) : undefined;
     if (browser) noReferrer(reply);
     const authorization = browser?.fromQuery ? browser.authorization : request.headers.authorization ?? browser?.authorization;
-    request.principal = await options.tokens.verify(authorization);
+    request.principal = await platform.grants.apply(await options.tokens.verify(authorization));
     // Every route, not only the policy-gated ones: a staging token is nothing in prod.
     if (request.principal.env !== serverEnv) throw new DomainError('AUTH_TOKEN_WRONG_ENV');
     if (browser?.fromQuery) return keepInCookie(request, reply, authorization!.slice('Bearer '.length));
@@ -201,7 +208,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   if (workflows.resumed.length > 0) app.log.warn({ runs: workflows.resumed }, 'workflow runs under way when the last process stopped were carried on from their last completed step');
   if (workflows.failed.length > 0) app.log.error({ runs: workflows.failed }, 'workflow runs under way when the last process stopped could not be carried on; the next start tries again');
   if (workflows.unknownType.length > 0) app.log.warn({ runs: workflows.unknownType }, 'workflow runs of types no pack of this process declares wait for one that does');
+  // Grants end at their expiry on every request; this receipts their revocation soon after.
+  const leaseSweep = setInterval(() => {
+    platform.workflows.expireLeases().catch((error: unknown) => app.log.error({ err: error }, 'could not revoke expired grants; the next sweep tries again'));
+  }, options.leaseSweepMs ?? DEFAULT_LEASE_SWEEP_MS);
+  leaseSweep.unref();
   app.addHook('onClose', async () => {
+    clearInterval(leaseSweep);
     await Promise.all([
       closeWithin('decision log flush', closeStepMs, () => decisions.close(), app.log),
       closeWithin('ledger flush', closeStepMs, () => ledger.close(), app.log),

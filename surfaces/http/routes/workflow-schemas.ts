@@ -1,4 +1,4 @@
-const RUN_STATUSES = ['requested', 'preflight-failed', 'awaiting-approval', 'approved', 'denied', 'expired', 'cancelled', 'executing', 'succeeded', 'failed', 'rolled-back'];
+const RUN_STATUSES = ['requested', 'preflight-failed', 'awaiting-approval', 'approved', 'denied', 'expired', 'cancelled', 'executing', 'succeeded', 'failed', 'rolled-back', 'active', 'revoked'];
 
 export const runStatusSchema = { type: 'string', enum: RUN_STATUSES } as const;
 
@@ -53,7 +53,7 @@ export const runSchema = {
         type: 'object',
         required: ['step', 'phase', 'attempt', 'executor', 'at'],
         properties: {
-          step: { type: 'string', enum: ['preflight', 'execute', 'verify', 'rollback'] },
+          step: { type: 'string', enum: ['preflight', 'execute', 'verify', 'rollback', 'revoke'] },
           phase: { type: 'string', enum: ['started', 'completed', 'failed'] },
           attempt: { type: 'integer' },
           executor: { type: 'string' },
@@ -97,7 +97,7 @@ export const typesSchema = {
           },
           approval_expiry_seconds: { type: 'integer' },
           approval_sla_seconds: { type: 'integer' },
-          steps: { type: 'array', items: { type: 'string', enum: ['preflight', 'execute', 'verify', 'rollback'] } },
+          steps: { type: 'array', items: { type: 'string', enum: ['preflight', 'execute', 'verify', 'rollback', 'revoke'] } },
         },
       },
     },

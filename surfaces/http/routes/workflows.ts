@@ -168,7 +168,7 @@ export function workflowRoutes(app: FastifyInstance, deps: { workflows: Workflow
     schema: {
       operationId: 'cancelWorkflowRun',
       summary: 'Cancel a workflow run that is not executing yet',
-      description: 'A run requested, awaiting approval or approved ends as `cancelled` (receipted); one executing or ended answers 409 WORKFLOW_STATE_INVALID.',
+      description: 'A run requested, awaiting approval or approved ends as `cancelled`; an `active` grant is revoked at once and ends `revoked` (both receipted). One executing or ended answers 409 WORKFLOW_STATE_INVALID.',
       tags: ['workflows'],
       params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
       response: { 200: runSchema, ...errorResponses(404, 409) },

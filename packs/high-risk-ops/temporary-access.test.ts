@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { verifyBundle } from '../../kernel/ledger/index.ts';
+import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
+import { useApi } from '../../test/support/api.ts';
+import { TestClock } from '../../test/support/test-clock.ts';
+
+const MINUTE = 60 * 1000;
+const INCIDENT = { category: 'incident', text: 'INC-4411: read the failed invoices of acme' };
+
+describe.each(TEST_ENGINES)('High-Risk Ops: temporary access on %s', (engine) => {
+  const db = useWarehouse(engine);
+  // An hour behind the wall clock the decision log writes with, so accesses under the grant fall after its start.
+  const clock = new TestClock(new Date(Date.now() - 60 * MINUTE));
+  const server = useApi(db, { clock, leaseSweepMs: 3_600_000 });
+
+  it('grants a role whose clock starts at approval, logs each access against the grant, and revokes it at expiry with a receipt', async () => {
+    const [ops, boss, cy, dana] = await Promise.all([
+      server.api.principal('ops', 'acme', 'operator'), server.api.principal('boss', 'acme', 'approver'),
+      server.api.principal('cy', 'acme', 'operator'), server.api.principal('dana', 'acme', 'reader'),
+    ]);
+    const call = (token: string, method: 'GET' | 'POST', url: string, payload?: object) =>
+      server.api.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+    // Dana, a reader, may not read workflow evidence as an auditor does... until granted operator.
+    const run = (await call(ops, 'POST', '/v1/workflows/types/temporary-access/runs', { rationale: INCIDENT, params: { grantee: 'dana', role: 'operator', duration_minutes: 30 } })).json();
+    expect(run.status).toBe('awaiting-approval');
+    expect((await call(dana, 'POST', '/v1/workflows/types/ledger-key-rotation/runs', { rationale: INCIDENT })).statusCode).toBe(403);
+
+    // The approval comes 20 minutes after the request: the 30 minutes count from it.
+    clock.advance(20 * MINUTE);
+    const approvedAt = clock.now();
+    expect((await call(boss, 'POST', `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: INCIDENT })).json().status).toBe('approved');
+    clock.advance(5 * MINUTE);
+    const active = (await call(cy, 'POST', `/v1/workflows/runs/${run.run_id}/execute`)).json();
+    expect(active.status).toBe('active');
+    const granted = active.steps.find((s: { step: string; phase: string }) => s.step === 'execute' && s.phase === 'completed').output.result;
+    expect(granted).toMatchObject({ grantee: 'acme/dana', role: 'operator', granted_at: approvedAt.toISOString() });
+    expect(new Date(granted.expires_at).getTime()).toBe(approvedAt.getTime() + 30 * MINUTE);
+
+    // Under the grant Dana acts as an operator; each decision names the grant.
+    const underGrant = await call(dana, 'GET', '/v1/workflows/runs');
+    expect(underGrant.statusCode).toBe(200);
+    const asOperator = await call(dana, 'POST', '/v1/workflows/runs/00000000-0000-4000-8000-000000000000/cancel');
+    expect(asOperator.statusCode).toBe(404);
+
+    // 26 minutes after the approval the grant still holds; at 30 it is gone, before any sweep.
+    clock.advance(21 * MINUTE);
+    expect((await call(dana, 'POST', '/v1/workflows/runs/00000000-0000-4000-8000-000000000000/cancel')).statusCode).toBe(404);
+    clock.advance(4 * MINUTE);
+    expect((await call(dana, 'POST', '/v1/workflows/runs/00000000-0000-4000-8000-000000000000/cancel')).statusCode).toBe(403);
+
+    // The sweep revokes it, receipted, listing the accesses made under it.
+    expect(await server.api.app.platform.workflows.expireLeases()).toEqual([run.run_id]);
+    const ended = (await call(ops, 'GET', `/v1/workflows/runs/${run.run_id}`)).json();
+    expect(ended.status).toBe('revoked');
+    const revocation = ended.steps.find((s: { step: string; phase: string }) => s.step === 'revoke' && s.phase === 'completed').output.result;
+    expect(revocation).toMatchObject({ reason: 'expired', accesses: 3 });
+    expect(ended.transitions.at(-1)).toMatchObject({ status: 'revoked', actor: 'workflow-engine' });
+    const bundle = (await call(ops, 'GET', `/v1/workflows/runs/${run.run_id}/evidence`)).json();
+    expect(verifyBundle(bundle, server.api.app.ledgerStore.keyring.all()).failures).toEqual([]);
+    expect(bundle.entries).toHaveLength(ended.transitions.length);
+    expect(await server.api.app.platform.workflows.expireLeases()).toEqual([]);
+  });
+
+  it('refuses the grantee as approver or executor, and a cancel revokes an active grant at once', async () => {
+    const [ops, dana, boss, cy] = await Promise.all([
+      server.api.principal('ops', 'acme', 'operator'), server.api.principal('dana', 'acme', 'approver', 'operator'),
+      server.api.principal('boss', 'acme', 'approver'), server.api.principal('cy', 'acme', 'operator'),
+    ]);
+    const call = (token: string, url: string, payload?: object) =>
+      server.api.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+    const run = (await call(ops, '/v1/workflows/types/temporary-access/runs', { rationale: INCIDENT, params: { grantee: 'dana', role: 'auditor', duration_minutes: 60 } })).json();
+    const selfApproval = await call(dana, `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: INCIDENT });
+    expect(selfApproval.json().code).toBe('WORKFLOW_SEPARATION_OF_DUTIES');
+    await call(boss, `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: INCIDENT });
+    expect((await call(dana, `/v1/workflows/runs/${run.run_id}/execute`)).json().code).toBe('WORKFLOW_SEPARATION_OF_DUTIES');
+    expect((await call(cy, `/v1/workflows/runs/${run.run_id}/execute`)).json().status).toBe('active');
+
+    const cancelled = await call(ops, `/v1/workflows/runs/${run.run_id}/cancel`);
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    expect(cancelled.json().status).toBe('revoked');
+    const grant = await server.api.app.platform.grants.find('acme', run.run_id);
+    expect(grant?.revokedAt).toBeTruthy();
+    const revoke = cancelled.json().steps.find((s: { step: string; phase: string }) => s.step === 'revoke' && s.phase === 'completed').output.result;
+    expect(revoke.reason).toBe('cancelled');
+
+    const invalid = await call(ops, '/v1/workflows/types/temporary-access/runs', { rationale: INCIDENT, params: { grantee: 'dana', role: 'admin', duration_minutes: 60 } });
+    expect(invalid.json().code).toBe('WORKFLOW_PARAMS_INVALID');
+    const tooLong = await call(ops, '/v1/workflows/types/temporary-access/runs', { rationale: INCIDENT, params: { grantee: 'dana', role: 'reader', duration_minutes: 24 * 60 + 1 } });
+    expect(tooLong.json().code).toBe('WORKFLOW_PARAMS_INVALID');
+  });
+});
