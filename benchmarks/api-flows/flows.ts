@@ -69,8 +69,9 @@ export function shot(flow: Flow, t: TenantState, k: number, client: Client): Sho
     case 'policy-simulate':
       return () => expect(client, 'POST', '/v1/policy/simulate', t.ops, SIMULATE_BODY, 200, (body) => body.failed === 0 && body.passed === 3);
     case 'run-workflow':
-      // A governed run requested: its preflight runs, and two transitions are receipted (requested, awaiting approval).
-      return () => expect(client, 'POST', '/v1/workflows/types/ledger-key-rotation/runs', t.ops, { rationale: { category: 'security', text: `benchmark rotation request ${t.name} #${k}` } }, 201,
+      // A governed run requested (High-Risk Ops' temporary access): two transitions receipted (requested, awaiting approval).
+      return () => expect(client, 'POST', '/v1/workflows/types/temporary-access/runs', t.ops,
+        { rationale: { category: 'support', text: `benchmark access request ${t.name} #${k}` }, params: { grantee: `oncall-${k % 50}`, role: 'reader', duration_minutes: 30 } }, 201,
         (body) => body.status === 'awaiting-approval');
     case 'provenance-fetch': {
       const receiptId = t.receipts[(k * 7919) % t.receipts.length]!;

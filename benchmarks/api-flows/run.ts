@@ -10,7 +10,7 @@
  * 3. Baseline: GET /healthz (no token, no gate, no receipt) at the same rate for `--baseline` seconds.
  * 4. Flows, open loop (request i leaves at i/rate whatever the earlier ones did; latency counts from then), tenants round robin:
  *    create-entity, grant-entitlement, approval (the second half of dual control), policy-simulate (3 cases), provenance-fetch,
- *    run-workflow (a governed run of High-Risk Ops' ledger-key-rotation requested: preflight, two receipted transitions);
+ *    run-workflow (a governed run of High-Risk Ops' temporary-access requested: two receipted transitions);
  *    `--warmup` seconds first, not measured.
  * Prints per flow requests, achieved rate, p50/p95/p99, errors and p95 as a multiple of the baseline's; policy decisions/s and
  * receipt appends/s; PASS/MISS against the target: p95 ≤ 50 ms and no errors at 500 req/s.

@@ -477,7 +477,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a workflow run that is not executing yet
-         * @description A run requested, awaiting approval or approved ends as `cancelled` (receipted); one executing or ended answers 409 WORKFLOW_STATE_INVALID.
+         * @description A run requested, awaiting approval or approved ends as `cancelled`; an `active` grant is revoked at once and ends `revoked` (both receipted). One executing or ended answers 409 WORKFLOW_STATE_INVALID.
          */
         post: operations["cancelWorkflowRun"];
         delete?: never;
@@ -1008,7 +1008,7 @@ export interface components {
              * @description A stable code from the error catalogue (`companyos errors`).
              * @enum {string}
              */
-            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "STATE_CONFLICT" | "STATE_CHECK_FAILED" | "WORKFLOW_TYPE_UNKNOWN" | "WORKFLOW_NOT_FOUND" | "WORKFLOW_PARAMS_INVALID" | "WORKFLOW_STATE_INVALID" | "WORKFLOW_SEPARATION_OF_DUTIES" | "WORKFLOW_APPROVER_NOT_ELIGIBLE" | "WORKFLOW_ALREADY_DECIDED" | "WORKFLOW_APPROVAL_EXPIRED" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
+            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "STATE_CONFLICT" | "STATE_CHECK_FAILED" | "WORKFLOW_TYPE_UNKNOWN" | "WORKFLOW_NOT_FOUND" | "WORKFLOW_PARAMS_INVALID" | "WORKFLOW_STATE_INVALID" | "WORKFLOW_SEPARATION_OF_DUTIES" | "WORKFLOW_APPROVER_NOT_ELIGIBLE" | "WORKFLOW_ALREADY_DECIDED" | "WORKFLOW_PLATFORM_ONLY" | "WORKFLOW_REQUIRED" | "WORKFLOW_APPROVAL_EXPIRED" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
             /** @description What went wrong, for people. */
             message: string;
             /** @description On POLICY_DENIED: the decision in `GET /v1/policy/decisions`. */
@@ -1091,7 +1091,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1212,7 +1212,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1315,7 +1315,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1419,7 +1419,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1694,7 +1694,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1825,7 +1825,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1900,7 +1900,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1998,7 +1998,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2081,7 +2081,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2153,7 +2153,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2268,7 +2268,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2358,7 +2358,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2453,7 +2453,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2501,6 +2501,11 @@ export interface operations {
                                     count: number;
                                 }[];
                             };
+                            /**
+                             * @description `platform`: it changes the platform itself; only the platform operator's tenant may request it.
+                             * @enum {string}
+                             */
+                            scope: "tenant" | "platform";
                             separate_duties: boolean;
                             rationale: {
                                 categories: string[];
@@ -2508,7 +2513,7 @@ export interface operations {
                             };
                             approval_expiry_seconds: number;
                             approval_sla_seconds: number;
-                            steps: ("preflight" | "execute" | "verify" | "rollback")[];
+                            steps: ("preflight" | "execute" | "verify" | "rollback" | "revoke")[];
                         }[];
                     };
                 };
@@ -2531,7 +2536,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2596,7 +2601,7 @@ export interface operations {
                         run_id: string;
                         workflow_type: string;
                         /** @enum {string} */
-                        status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back";
+                        status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back" | "active" | "revoked";
                         /** @description `<tenant>/<subject>` */
                         requested_by: string;
                         /** Format: date-time */
@@ -2619,7 +2624,7 @@ export interface operations {
                         transitions: {
                             seq: number;
                             /** @enum {string} */
-                            status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back";
+                            status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back" | "active" | "revoked";
                             actor: string;
                             /** Format: date-time */
                             at: string;
@@ -2643,7 +2648,7 @@ export interface operations {
                         }[];
                         steps: {
                             /** @enum {string} */
-                            step: "preflight" | "execute" | "verify" | "rollback";
+                            step: "preflight" | "execute" | "verify" | "rollback" | "revoke";
                             /** @enum {string} */
                             phase: "started" | "completed" | "failed";
                             attempt: number;
@@ -2674,7 +2679,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2734,7 +2739,7 @@ export interface operations {
         parameters: {
             query?: {
                 type?: string;
-                status?: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back";
+                status?: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back" | "active" | "revoked";
                 limit?: number;
             };
             header?: never;
@@ -2754,7 +2759,7 @@ export interface operations {
                             run_id: string;
                             workflow_type: string;
                             /** @enum {string} */
-                            status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back";
+                            status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back" | "active" | "revoked";
                             /** @description `<tenant>/<subject>` */
                             requested_by: string;
                             /** Format: date-time */
@@ -2777,7 +2782,7 @@ export interface operations {
                             transitions: {
                                 seq: number;
                                 /** @enum {string} */
-                                status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back";
+                                status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back" | "active" | "revoked";
                                 actor: string;
                                 /** Format: date-time */
                                 at: string;
@@ -2801,7 +2806,7 @@ export interface operations {
                             }[];
                             steps: {
                                 /** @enum {string} */
-                                step: "preflight" | "execute" | "verify" | "rollback";
+                                step: "preflight" | "execute" | "verify" | "rollback" | "revoke";
                                 /** @enum {string} */
                                 phase: "started" | "completed" | "failed";
                                 attempt: number;
@@ -2833,7 +2838,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2874,7 +2879,7 @@ export interface operations {
                         run_id: string;
                         workflow_type: string;
                         /** @enum {string} */
-                        status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back";
+                        status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back" | "active" | "revoked";
                         /** @description `<tenant>/<subject>` */
                         requested_by: string;
                         /** Format: date-time */
@@ -2897,7 +2902,7 @@ export interface operations {
                         transitions: {
                             seq: number;
                             /** @enum {string} */
-                            status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back";
+                            status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back" | "active" | "revoked";
                             actor: string;
                             /** Format: date-time */
                             at: string;
@@ -2921,7 +2926,7 @@ export interface operations {
                         }[];
                         steps: {
                             /** @enum {string} */
-                            step: "preflight" | "execute" | "verify" | "rollback";
+                            step: "preflight" | "execute" | "verify" | "rollback" | "revoke";
                             /** @enum {string} */
                             phase: "started" | "completed" | "failed";
                             attempt: number;
@@ -2952,7 +2957,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3032,7 +3037,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3113,7 +3118,7 @@ export interface operations {
                         run_id: string;
                         workflow_type: string;
                         /** @enum {string} */
-                        status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back";
+                        status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back" | "active" | "revoked";
                         /** @description `<tenant>/<subject>` */
                         requested_by: string;
                         /** Format: date-time */
@@ -3136,7 +3141,7 @@ export interface operations {
                         transitions: {
                             seq: number;
                             /** @enum {string} */
-                            status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back";
+                            status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back" | "active" | "revoked";
                             actor: string;
                             /** Format: date-time */
                             at: string;
@@ -3160,7 +3165,7 @@ export interface operations {
                         }[];
                         steps: {
                             /** @enum {string} */
-                            step: "preflight" | "execute" | "verify" | "rollback";
+                            step: "preflight" | "execute" | "verify" | "rollback" | "revoke";
                             /** @enum {string} */
                             phase: "started" | "completed" | "failed";
                             attempt: number;
@@ -3191,7 +3196,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3277,7 +3282,7 @@ export interface operations {
                         run_id: string;
                         workflow_type: string;
                         /** @enum {string} */
-                        status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back";
+                        status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back" | "active" | "revoked";
                         /** @description `<tenant>/<subject>` */
                         requested_by: string;
                         /** Format: date-time */
@@ -3300,7 +3305,7 @@ export interface operations {
                         transitions: {
                             seq: number;
                             /** @enum {string} */
-                            status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back";
+                            status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back" | "active" | "revoked";
                             actor: string;
                             /** Format: date-time */
                             at: string;
@@ -3324,7 +3329,7 @@ export interface operations {
                         }[];
                         steps: {
                             /** @enum {string} */
-                            step: "preflight" | "execute" | "verify" | "rollback";
+                            step: "preflight" | "execute" | "verify" | "rollback" | "revoke";
                             /** @enum {string} */
                             phase: "started" | "completed" | "failed";
                             attempt: number;
@@ -3355,7 +3360,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3441,7 +3446,7 @@ export interface operations {
                         run_id: string;
                         workflow_type: string;
                         /** @enum {string} */
-                        status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back";
+                        status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back" | "active" | "revoked";
                         /** @description `<tenant>/<subject>` */
                         requested_by: string;
                         /** Format: date-time */
@@ -3464,7 +3469,7 @@ export interface operations {
                         transitions: {
                             seq: number;
                             /** @enum {string} */
-                            status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back";
+                            status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back" | "active" | "revoked";
                             actor: string;
                             /** Format: date-time */
                             at: string;
@@ -3488,7 +3493,7 @@ export interface operations {
                         }[];
                         steps: {
                             /** @enum {string} */
-                            step: "preflight" | "execute" | "verify" | "rollback";
+                            step: "preflight" | "execute" | "verify" | "rollback" | "revoke";
                             /** @enum {string} */
                             phase: "started" | "completed" | "failed";
                             attempt: number;
@@ -3519,7 +3524,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3669,7 +3674,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3814,7 +3819,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3905,7 +3910,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3997,7 +4002,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4113,7 +4118,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4211,7 +4216,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4308,7 +4313,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4396,7 +4401,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4496,7 +4501,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4601,7 +4606,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4702,7 +4707,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4871,7 +4876,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4990,7 +4995,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5095,7 +5100,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5174,7 +5179,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5271,7 +5276,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5375,7 +5380,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5482,7 +5487,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5604,7 +5609,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5764,7 +5769,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5875,7 +5880,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5987,7 +5992,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6163,7 +6168,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6316,7 +6321,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6450,7 +6455,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6589,7 +6594,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6723,7 +6728,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
