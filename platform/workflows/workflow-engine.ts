@@ -13,16 +13,21 @@ import { STEP_NAMES, SYSTEM_CLOCK, type RunStatus, type WorkflowClock, type Work
 /** How often a transition that lost a race is tried again on fresh state. */
 const RACE_ATTEMPTS = 8;
 
-/** A CloudEvent the engine meters with: one per transition, in the run's tenant. */
+/** The outcomes of a run's approval: the first of them is metered as the request's outcome. */
+const APPROVAL_OUTCOMES: readonly RunStatus[] = ['approved', 'denied', 'expired', 'cancelled', 'preflight-failed'];
+/** The ends of an execution (`active`: a grant in force, which counts as succeeded). */
+const EXECUTION_OUTCOMES: readonly RunStatus[] = ['succeeded', 'failed', 'rolled-back', 'active'];
+
+/** A CloudEvent the engine meters with, in the run's tenant (see `meter`). */
 export interface WorkflowEvent {
   specversion: '1.0';
   id: string;
   source: string;
-  type: 'companyos.workflow.transition';
+  type: string;
   time: string;
   subject: string;
   tenantid: string;
-  data: { run_id: string; workflow_type: string; pack: string; seq: number; status: RunStatus; event: string; actor: string; receipt_id: string };
+  data: Record<string, unknown>;
 }
 
 export interface WorkflowEngineOptions {
@@ -319,7 +324,7 @@ export class WorkflowEngine {
         if (row.status !== 'requested' && row.status !== 'executing') continue;
         const run = (await loadRun(this.state, row.tenant_id, row.run_id))!;
         if (row.status === 'requested') await this.afterRequest(run);
-        else await this.carryOut(run);
+        else await this.carryOut(run, 'resume');
         outcome.resumed.push(row.run_id);
       } catch (error) {
         outcome.failed.push({ runId: row.run_id, error: error instanceof Error ? error.message : String(error) });
@@ -351,7 +356,7 @@ export class WorkflowEngine {
   }
 
   /** Execute, verify, and rollback on failure; each step durable, the outcome a transition. */
-  private async carryOut(run: RunRecord): Promise<RunView> {
+  private async carryOut(run: RunRecord, runner: 'api' | 'resume' = 'api'): Promise<RunView> {
     const type = this.typeNamed(run.type);
     const executor = String(run.transitions.find((t) => t.status === 'executing')!.detail.executor);
     const deps = this.stepDeps(run, type);
@@ -377,7 +382,7 @@ export class WorkflowEngine {
       }
     }
     return this.transition(run.tenant, run.runId, async (current) =>
-      statusOf(current) === 'executing' ? { ...outcome, actor: executor, detail: { ...outcome.detail, evidence: stepRefs(current) } } : undefined, run);
+      statusOf(current) === 'executing' ? { ...outcome, actor: executor, detail: { ...outcome.detail, runner, evidence: stepRefs(current) } } : undefined, run);
   }
 
   private stepDeps(run: RunRecord, type: WorkflowType<unknown>) {
@@ -424,18 +429,47 @@ export class WorkflowEngine {
     }
   }
 
+  /**
+   * The transition as metering events in the run's tenant: always `companyos.workflow.transition`;
+   * at the run's approval outcome `<pack>.requests_total` (`high_risk_ops.requests_total`), and at
+   * the end of its execution `workflow.executions_total`. Ids derive from the run, so a resend
+   * after a crash is deduplicated.
+   */
   private async meter(run: RunRecord, transition: TransitionRecord): Promise<void> {
     if (!this.emit) return;
-    const event: WorkflowEvent = {
-      specversion: '1.0', id: transition.receiptId, source: '/companyos/workflows', type: 'companyos.workflow.transition',
-      time: transition.at.toISOString(), subject: run.runId, tenantid: run.tenant,
+    const pack = this.types.get(run.type)?.pack ?? 'unknown';
+    const base = { specversion: '1.0' as const, source: '/companyos/workflows', time: transition.at.toISOString(), subject: run.runId, tenantid: run.tenant };
+    const events: WorkflowEvent[] = [{
+      ...base, id: transition.receiptId, type: 'companyos.workflow.transition',
       data: {
-        run_id: run.runId, workflow_type: run.type, pack: this.types.get(run.type)?.pack ?? 'unknown', seq: transition.seq, status: transition.status,
+        run_id: run.runId, workflow_type: run.type, pack, seq: transition.seq, status: transition.status,
         event: String(transition.detail.event ?? transition.status), actor: transition.actor, receipt_id: transition.receiptId,
       },
-    };
+    }];
+    const earlier = run.transitions.filter((t) => t.seq < transition.seq);
+    if (APPROVAL_OUTCOMES.includes(transition.status) && !earlier.some((t) => APPROVAL_OUTCOMES.includes(t.status))) {
+      const held = await this.ledger.entries(run.tenant, run.transitions.map((t) => t.receiptId));
+      events.push({
+        ...base, id: `${run.runId}:requests_total`, type: `${pack.replaceAll('-', '_')}.requests_total`,
+        data: {
+          run_id: run.runId, operation: run.type, workflow_type: run.type, pack, status: transition.status,
+          approval_latency_ms: transition.at.getTime() - run.requestedAt.getTime(), approvers: run.approvals.filter((a) => a.decision === 'approve').length,
+          receipt_complete: held.length === run.transitions.length,
+        },
+      });
+    }
+    const executing = earlier.find((t) => t.status === 'executing');
+    if (executing && EXECUTION_OUTCOMES.includes(transition.status)) {
+      events.push({
+        ...base, id: `${run.runId}:executions_total`, type: 'workflow.executions_total',
+        data: {
+          run_id: run.runId, workflow_type: run.type, pack: pack.replaceAll('-', '_'), status: transition.status === 'active' ? 'succeeded' : transition.status,
+          runner: String(transition.detail.runner ?? 'api'), duration_ms: transition.at.getTime() - executing.at.getTime(),
+        },
+      });
+    }
     try {
-      await this.emit(run.tenant, [event]);
+      await this.emit(run.tenant, events);
     } catch (error) {
       this.log.error({ err: error, run: run.runId, seq: transition.seq }, 'could not record the workflow transition event');
     }

@@ -67,6 +67,12 @@ describe.each(TEST_ENGINES)('governed workflows over HTTP on %s', (engine) => {
     const events = (await call('reader', 'GET', '/v1/events?type=companyos.workflow.transition&limit=100')).json().events as { id: string; data: { status: string; pack: string } }[];
     expect(events.map((e) => e.id).sort()).toEqual(done.transitions.map((t: { receipt_id: string }) => t.receipt_id).sort());
     expect(events.find((e) => e.data.status === 'succeeded')?.data.pack).toBe('test');
+    // And once per run: the request's approval outcome, and the execution's.
+    const requests = (await call('reader', 'GET', '/v1/events?type=test.requests_total&limit=100')).json().events;
+    expect(requests.map((e: { data: object }) => e.data)).toEqual([expect.objectContaining({ run_id: run.run_id, operation: 'test-change', status: 'approved', approvers: 1, receipt_complete: true })]);
+    expect(requests[0].data.approval_latency_ms).toBeGreaterThanOrEqual(0);
+    const executions = (await call('reader', 'GET', '/v1/events?type=workflow.executions_total&limit=100')).json().events;
+    expect(executions.map((e: { data: object }) => e.data)).toEqual([expect.objectContaining({ run_id: run.run_id, pack: 'test', status: 'succeeded', runner: 'api' })]);
     expect((await call('reader', 'GET', '/v1/quarantine')).json().items).toEqual([]);
     const listed = await call('reader', 'GET', '/v1/workflows/runs?status=succeeded');
     expect(listed.json().runs.map((r: { run_id: string }) => r.run_id)).toEqual([run.run_id]);
