@@ -5,7 +5,7 @@ import { meteringPack } from './metering/pack.ts';
 import type { Pack } from './pack.ts';
 import { sloPack } from './slo/pack.ts';
 
-export type { Pack, PackContext, WorkflowServices } from './pack.ts';
+export type { DemoServices, Pack, PackContext, WorkflowServices } from './pack.ts';
 
 /** Every pack the platform runs. A new pack is its folder plus one line here. */
 export const PACKS: readonly Pack[] = [

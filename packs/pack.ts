@@ -4,11 +4,11 @@ import type { StateStore } from '../kernel/state/index.ts';
 import type { TableDefinition, Warehouse } from '../kernel/warehouse/index.ts';
 import type { WebhookConfig } from './finops/index.ts';
 import type { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations } from '../platform/governance/index.ts';
-import type { AccessGrants } from '../platform/identity/index.ts';
+import type { AccessGrants, Role } from '../platform/identity/index.ts';
 import type { IngestPipeline } from '../platform/ingest/index.ts';
 import type { TenantScope } from '../platform/tenancy/index.ts';
 import type { ModelGenerator } from '../platform/transforms/index.ts';
-import type { WorkflowType } from '../platform/workflows/index.ts';
+import type { AdjustableClock, WorkflowEngine, WorkflowType } from '../platform/workflows/index.ts';
 import type { PackJob } from '../surfaces/cli/kit/index.ts';
 
 /** What the composition root hands every pack's routes: the platform's services and the settings packs read. */
@@ -46,6 +46,18 @@ export interface WorkflowServices {
   readonly grants: AccessGrants;
 }
 
+/** What a pack's demo seed may use, besides the API. */
+export interface DemoServices {
+  readonly warehouse: Warehouse;
+  readonly pipeline: IngestPipeline;
+  readonly workflows: WorkflowEngine;
+  readonly policies: PolicyActivations;
+  /** The platform's clock: a seed sets it back to drive runs over the past, and resets it. */
+  readonly clock: AdjustableClock;
+  /** A token of the operator's tenant for `subject` with `roles`. */
+  mint(subject: string, roles: Role[]): Promise<string>;
+}
+
 /**
  * A pack: one folder (`packs/<name>/`) that adds a capability on top of the
  * platform, described by one module (`packs/<name>/pack.ts`) and registered by
@@ -76,5 +88,5 @@ export interface Pack {
   /** Jobs a schedule may run (`companyos schedule`, `companyos start --schedule`). */
   readonly jobs?: readonly PackJob[];
   /** Demo data `companyos start` seeds on an empty warehouse, through the API like an operator; returns a line for the banner. */
-  readonly seedDemo?: (app: FastifyInstance, services: { warehouse: Warehouse; pipeline: IngestPipeline }, operatorToken: string) => Promise<string>;
+  readonly seedDemo?: (app: FastifyInstance, services: DemoServices, operatorToken: string) => Promise<string>;
 }

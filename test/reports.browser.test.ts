@@ -74,7 +74,11 @@ describe.each([
         const [books] = await warehouse.query<{ total: string }>("SELECT sum(effective_total) AS total FROM finops_reconciliation WHERE tenant_id = 'summit-internal'");
         expect(shown.get('finops/tenant-costs/billed_effective')).toBe(books!.total);
         if (pages.includes('summit-as-a-customer' as never)) {
-          const [ops] = await warehouse.query<{ n: number }>("SELECT count(*) AS n FROM events WHERE tenant_id = 'summit-internal' AND type = 'high_risk_ops.requests_total'");
+          // The runs the demo drove through the workflow engine, as it metered their requests.
+          const [ops] = await warehouse.query<{ n: number }>(
+            "SELECT count(*) AS n FROM events WHERE tenant_id = 'summit-internal' AND type = 'companyos.workflow.transition' AND data LIKE '%\"pack\":\"high-risk-ops\"%' AND data LIKE '%\"status\":\"requested\"%'",
+          );
+          expect(Number(ops!.n)).toBeGreaterThan(0);
           expect(shown.get('summit-as-a-customer/high_risk_ops')).toBe(String(ops!.n));
           expect(shown.get('summit-as-a-customer/policy_coverage')).toBe('1');
         }

@@ -80,3 +80,25 @@ export interface WorkflowClock {
 }
 
 export const SYSTEM_CLOCK: WorkflowClock = { now: () => new Date() };
+
+/**
+ * The system's clock, which can be set to another time and keeps running from there: what
+ * `companyos start` hands the platform so its demo seed drives real runs over a past week.
+ */
+export class AdjustableClock implements WorkflowClock {
+  private offsetMs = 0;
+
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+
+  /** From now on, time runs from `at`. */
+  set(at: Date): void {
+    this.offsetMs = at.getTime() - Date.now();
+  }
+
+  /** Back to the system's time. */
+  reset(): void {
+    this.offsetMs = 0;
+  }
+}

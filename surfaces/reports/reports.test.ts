@@ -3,6 +3,8 @@ import { IngestPipeline } from '../../platform/ingest/index.ts';
 import { tenantZeroWeek } from '../../packs/metering/index.ts';
 import { buildProject } from '../../platform/transforms/index.ts';
 import { apiHarness } from '../../test/support/api.ts';
+import { AdjustableClock } from '../../platform/workflows/index.ts';
+import { seedDemoWorkflows } from '../../packs/high-risk-ops/http/index.ts';
 import { cloudEvent } from '../../test/support/events.ts';
 import { stateOptionsFor, TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { openStateStore } from '../../kernel/state/index.ts';
@@ -98,6 +100,15 @@ describe('every page on the seeded demo data', () => {
     const events = tenantZeroWeek(new Date('2026-11-22T10:00:00Z'));
     await new IngestPipeline(db.warehouse).ingest(events, { channel: 'seed', submitter: OPERATOR });
     await buildSimulatedFinops(db.warehouse, `${db.harness.dataDir}/target`);
+    // The demo's governed runs, through the API on a clock set back over the week (as `npm start` seeds them).
+    const clock = new AdjustableClock();
+    const server = await apiHarness(db.warehouse, { clock });
+    try {
+      const { workflows, policies } = server.app.platform;
+      await seedDemoWorkflows(server.app, { clock, workflows, policies, mint: (subject, roles) => server.tokens.mint({ tenant: OPERATOR, roles, subject }) });
+    } finally {
+      await server.app.close();
+    }
     const built = await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: 'models', targetDir: `${db.harness.dataDir}/target`, tenant: OPERATOR, trigger: 'cli' });
     expect(built.results.filter((r) => r.status !== 'success').map((r) => r.model)).toEqual([]);
     const pages = await loadPages();
@@ -113,8 +124,15 @@ describe('every page on the seeded demo data', () => {
       expect(points.filter((n) => n === 0), `${slug}: a chart without data`).toEqual([]);
     }
     const leadership = await renderPage(pages.get('summit-as-a-customer')!, { ...scopes, nav, href: (s) => s, csvHref: (s) => s });
-    const highRisk = events.filter((e) => e.type === 'high_risk_ops.requests_total').length;
-    expect(/data-column="high_risk_ops" data-value="(\d+)"/.exec(leadership.html)?.[1]).toBe(String(highRisk));
+    // Engine-made numbers: 30 runs requested, the two newest still waiting, one policy change denied.
+    expect(/data-column="high_risk_ops" data-value="(\d+)"/.exec(leadership.html)?.[1]).toBe('30');
+    const byOperation = new Map(leadership.results.get('high_risk')!.map((r) => [r.operation, r]));
+    expect(byOperation.get('policy-change')).toMatchObject({ approved: 0, denied: 1, pending: 0 });
+    expect(byOperation.get('ledger-key-rotation')).toMatchObject({ pending: 1 });
+    const access = byOperation.get('temporary-access')!;
+    expect(Number(access.approved) + Number(access.denied) + Number(access.pending)).toBe(28);
+    expect(access.pending).toBe(2);
+    expect(leadership.results.get('executions')!.map((r) => r.status)).toEqual(['succeeded']);
     const flows = leadership.results.get('flows')!.map((r) => r.flow);
     expect(flows).toEqual(['approval', 'create-entity', 'event-ingest', 'grant-entitlement', 'policy-simulate', 'provenance-fetch']);
   });

@@ -6,11 +6,13 @@ export { TENANT_ZERO };
 
 export const SEED_POLICY_VERSION = 'bundle-2026.11.1';
 
-/** The Tenant Zero metering event types, resource usage included. */
+/**
+ * The Tenant Zero metering event types the seed generates, resource usage included. Workflow
+ * executions and high-risk requests are not among them: the demo drives real runs through the
+ * workflow engine instead (packs/high-risk-ops/http/demo-seed.ts), which meters them.
+ */
 export const TENANT_ZERO_TYPES = [
   'policy.decisions_total',
-  'workflow.executions_total',
-  'high_risk_ops.requests_total',
   'revops.leads_ingested_total',
   'revops.quotes_submitted_total',
   'resource.cpu_usage',
@@ -36,32 +38,6 @@ const GENERATORS: Record<Exclude<(typeof TENANT_ZERO_TYPES)[number], 'resource.s
         data: { bundle: 'core', package: r.pick(['entity', 'ledger', 'workflow', 'export']), decision, latency_ms: r.latency(12) },
       };
     },
-  },
-  'workflow.executions_total': {
-    perHour: 30,
-    make: (r) => ({
-      feature: 'workflow',
-      flowtype: 'execution',
-      data: {
-        status: r.weighted([['succeeded', 97], ['failed', 2.5], ['cancelled', 0.5]] as const),
-        pack: r.weighted([['high_risk_ops', 3], ['revops', 5], ['finops', 2]] as const),
-        runner: r.pick(['scheduler', 'api']),
-        duration_ms: r.latency(420),
-      },
-    }),
-  },
-  'high_risk_ops.requests_total': {
-    perHour: 4,
-    make: (r) => ({
-      feature: 'high_risk_ops',
-      flowtype: 'approval',
-      data: {
-        operation: r.weighted([['export', 5], ['delete', 3], ['policy_change', 1], ['purge', 1]] as const),
-        status: r.weighted([['approved', 80], ['denied', 12], ['pending', 8]] as const),
-        approval_latency_ms: r.latency(240_000),
-        receipt_complete: r.next() > 0.02,
-      },
-    }),
   },
   'revops.leads_ingested_total': {
     perHour: 12,

@@ -8,7 +8,9 @@ import { httpLineageSink } from '../../../platform/transforms/index.ts';
 import { tenantZeroWeek } from '../../../packs/metering/index.ts';
 import type { Platform } from '../../compose/index.ts';
 import { buildServer, closeWithin } from '../../http/index.ts';
-import { TokenAuthority } from '../../../platform/identity/index.ts';
+import { TokenAuthority, type Role } from '../../../platform/identity/index.ts';
+import { AdjustableClock } from '../../../platform/workflows/index.ts';
+import type { DemoServices } from '../../../packs/index.ts';
 import { summarizeCoverage, type RouteEntry } from '../../http/kit/index.ts';
 import { printBanner } from '../banner.ts';
 import { forgetRunningPlatform, jwtSecret, loadConfig, localPlatformClient, recordRunningPlatform, warehouseConfig, type PlatformConfig } from '../kit/index.ts';
@@ -33,8 +35,10 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   await migratePlatform(warehouse);
   const tokens = new TokenAuthority(await jwtSecret(config), { maxTtlSeconds: config.maxTokenTtlSeconds });
   const lineageSink = config.openLineageUrl ? httpLineageSink(config.openLineageUrl) : undefined;
+  const clock = new AdjustableClock();
   const app = await buildServer({
     warehouse,
+    clock,
     state: { dataDir: config.dataDir },
     tokens,
     maxBatchEvents: config.maxBatchEvents,
@@ -54,10 +58,12 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   });
   const { platform } = app;
   const seeded = seed ? await seedTenantZero(platform) : 0;
+  // Before listening: a demo seed sets the platform's clock back to drive runs over the past week.
+  const mint = (subject: string, roles: Role[]) => tokens.mint({ tenant: TENANT_ZERO, roles, subject, env: config.env, region: config.region });
+  const demo = seeded ? await seedPackDemos(app, { ...platform, clock, mint }, await mint('companyos-start', ['operator'])) : undefined;
   await app.listen({ port: config.port, host: config.host });
   // --no-seed means an empty warehouse: summit-internal's own facts are part of the seed.
   if (seed) await recordPolicyCoverage(platform, app.routeInventory);
-  const demo = seeded ? await seedPackDemos(app, platform, await tokens.mint({ tenant: TENANT_ZERO, roles: ['operator'], subject: 'companyos-start', env: config.env, region: config.region })) : undefined;
   const { port } = app.server.address() as { port: number };
   const url = `http://${reachableHost(config.host)}:${port}`;
   await recordRunningPlatform(config.dataDir, url);
@@ -147,8 +153,8 @@ async function recordPolicyCoverage(platform: Platform, inventory: RouteEntry[])
 }
 
 /** Each pack's demo data, in registration order; one line for the banner. */
-async function seedPackDemos(app: FastifyInstance, platform: Platform, operatorToken: string): Promise<string | undefined> {
+async function seedPackDemos(app: FastifyInstance, services: Platform & DemoServices, operatorToken: string): Promise<string | undefined> {
   const lines: string[] = [];
-  for (const pack of platform.packs) if (pack.seedDemo) lines.push(await pack.seedDemo(app, platform, operatorToken));
+  for (const pack of services.packs) if (pack.seedDemo) lines.push(await pack.seedDemo(app, services, operatorToken));
   return lines.length ? lines.join('; ') : undefined;
 }

@@ -1,0 +1,1 @@
+export { seedDemoWorkflows, type WorkflowDemoServices } from './demo-seed.ts';
