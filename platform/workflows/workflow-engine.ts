@@ -106,6 +106,29 @@ export class WorkflowEngine {
     return type;
   }
 
+  /**
+   * A governed action attempted outside a workflow (a direct API call, the CLI's local mode):
+   * recorded as a `companyos.policy.violation` event in the caller's tenant — what the leadership
+   * page counts as side-door attempts — and answered with the error to throw, which names the
+   * workflow to request instead.
+   */
+  async refuseOutsideWorkflow(attempt: { tenant: string; principal: string; action: string; type: string; channel: string }): Promise<DomainError> {
+    const type = this.typeNamed(attempt.type);
+    const event: WorkflowEvent = {
+      specversion: '1.0', id: randomUUID(), source: '/companyos/workflows/side-door', type: 'companyos.policy.violation', time: this.clock.now().toISOString(),
+      subject: attempt.action, tenantid: attempt.tenant,
+      data: { principal: attempt.principal, action: attempt.action, governed_by: type.name, channel: attempt.channel, decision: 'deny', reasons: ['governed-by-workflow'] },
+    };
+    try {
+      await this.emit?.(attempt.tenant, [event]);
+    } catch (error) {
+      this.log.error({ err: error, action: attempt.action, principal: attempt.principal }, 'could not record the side-door attempt');
+    }
+    return new DomainError('WORKFLOW_REQUIRED',
+      `${attempt.action} runs only as a governed ${type.name} run: request one (\`companyos workflow request ${type.name}\`, or the API's requestWorkflowRun), have it approved, then execute it.`,
+    );
+  }
+
   /** The types this engine runs, as their users read them. */
   typeList() {
     return [...this.types.values()].map((type) => ({

@@ -31,7 +31,7 @@ import { lineageRoutes } from './routes/lineage.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { provenanceRoutes } from './routes/provenance.ts';
-import { workflowRoutes } from './routes/workflows.ts';
+import { sideDoorRoutes, workflowRoutes } from './routes/workflows.ts';
 import { quarantineRoutes } from './routes/quarantine.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { transformRoutes } from './routes/transforms.ts';
@@ -258,6 +258,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   policyRoutes(app, { engine, decisions, region });
   provenanceRoutes(app, { ledger, evidence, region });
   workflowRoutes(app, { workflows: platform.workflows, ledger, evidence });
+  sideDoorRoutes(app, { workflows: platform.workflows });
   const packContext: PackContext = {
     warehouse: options.warehouse,
     state: platform.state,

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { formatReport, formatVerifierKey, Keyring, LEDGER_KEY_NAME, parseVerifierKey, verifyBundle, type LedgerKey } from '../../../kernel/ledger/index.ts';
-import { loadConfig } from '../kit/index.ts';
+import { formatReport, parseVerifierKey, verifyBundle, type LedgerKey } from '../../../kernel/ledger/index.ts';
+import { connectPlatform, loadConfig } from '../kit/index.ts';
 
 export function registerLedger(program: Command): void {
   const ledger = program.command('ledger').description('The signed receipt ledger: verify exported evidence bundles offline, manage signing keys.');
@@ -30,12 +29,17 @@ export function registerLedger(program: Command): void {
 
   ledger
     .command('rotate-key')
-    .description('Start signing with a new key in $COMPANYOS_DATA_DIR/keys; the old one is retired but kept, so its receipts stay verifiable. Restart the platform to pick it up.')
+    .description(
+      'Refused: rotating the signing key is governed. Request a `ledger-key-rotation` run instead (`companyos workflow request ledger-key-rotation`), ' +
+        'have it approved, and execute it. The attempt is recorded as a policy violation in summit-internal.',
+    )
     .action(async () => {
-      const keyring = await Keyring.open(join(loadConfig().dataDir, 'keys'), LEDGER_KEY_NAME);
-      const key = await keyring.rotate();
-      console.log(`Signing with ${key.keyId} now: ${formatVerifierKey(key)}`);
-      console.log(`Retired, still verifying: ${keyring.all().filter((k) => k.keyId !== key.keyId).map((k) => k.keyId).join(', ')}`);
+      const client = await connectPlatform(loadConfig());
+      try {
+        await client.rotateLedgerKeyDirectly();
+      } finally {
+        await client.close();
+      }
     });
 }
 

@@ -61,6 +61,8 @@ export interface PlatformClient {
   simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation>;
   /** Generates and delivers the month's invoices (the running platform uses its own webhook settings). */
   generateInvoices(period: string): Promise<InvoiceRun>;
+  /** Rotating the ledger key by hand: always refused (it is governed), the attempt recorded as a policy violation. */
+  rotateLedgerKeyDirectly(): Promise<never>;
   close(): Promise<void>;
 }
 
@@ -132,6 +134,12 @@ class LocalPlatformClient implements PlatformClient {
 
   finopsSummary(): Promise<FinopsSummary> {
     return readFinopsSummary(this.platform.scope(TENANT_ZERO));
+  }
+
+  async rotateLedgerKeyDirectly(): Promise<never> {
+    throw await this.platform.workflows.refuseOutsideWorkflow({
+      tenant: this.principal.tenant, principal: `${this.principal.tenant}/${this.principal.subject}`, action: 'ledger.rotate_key', type: 'ledger-key-rotation', channel: 'cli-local',
+    });
   }
 
   async simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation> {
@@ -228,6 +236,11 @@ class HttpPlatformClient implements PlatformClient {
 
   async finopsSummary(): Promise<FinopsSummary> {
     return this.call(this.api.GET('/v1/finops/summary', { headers: await this.bearer(TENANT_ZERO, ['reader']) }));
+  }
+
+  async rotateLedgerKeyDirectly(): Promise<never> {
+    await this.call(this.api.POST('/v1/ledger/keys/rotate', { headers: await this.bearer(TENANT_ZERO, ['operator']) }));
+    throw new Error('the running platform rotated the key outside a workflow');
   }
 
   async simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation> {
