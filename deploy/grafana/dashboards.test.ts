@@ -25,7 +25,7 @@ describe('the Grafana dashboard (deploy/grafana)', () => {
       }
     }
     const titles = dashboard.panels.map((p) => p.title).join(' | ');
-    for (const topic of ['latency', 'error rate', 'Events ingested', 'consumer lag', 'Policy decisions', 'Receipts appended']) expect(titles).toContain(topic);
+    for (const topic of ['latency', 'error rate', 'Events ingested', 'consumer lag', 'Policy decisions', 'Receipts appended', 'approvals past their SLA']) expect(titles).toContain(topic);
     const cells = new Set<string>();
     for (const { gridPos: g, title } of dashboard.panels) {
       for (let x = g.x; x < g.x + g.w; x++) for (let y = g.y; y < g.y + g.h; y++) {

@@ -68,5 +68,23 @@ export function prometheusRules(slos: readonly Slo[]): string {
       ],
     };
   });
-  return stringify({ groups }, { lineWidth: 0 });
+  return stringify({ groups: [...groups, WORKFLOW_ALERTS] }, { lineWidth: 0 });
 }
+
+/** Governed workflows waiting on approvers past their type's SLA (the engine's sweep sets the gauge). */
+const WORKFLOW_ALERTS = {
+  name: 'companyos-workflows',
+  rules: [{
+    alert: 'WorkflowApprovalSlaBreached',
+    expr: 'sum by (workflow_type) (companyos_workflow_approvals_overdue) > 0',
+    for: '5m',
+    labels: { severity: 'ticket' },
+    annotations: {
+      summary: '{{ $labels.workflow_type }} runs are waiting for approval past their SLA',
+      description:
+        '{{ $value }} {{ $labels.workflow_type }} run(s) have waited longer than the type\'s approval SLA (GET /v1/workflows/types). ' +
+        'List them with `companyos workflow list --status awaiting-approval` and find an approver; each breach is also a ' +
+        '`<pack>.approval_sla_breached` event in its tenant.',
+    },
+  }],
+};

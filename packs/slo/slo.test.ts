@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { buildServer } from '../../surfaces/http/index.ts';
 import { TokenAuthority } from '../../platform/identity/index.ts';
 import { flowRoutes } from '../../platform/metrics/flows.ts';
@@ -51,8 +51,8 @@ describe('the platform SLOs (deploy/slo)', () => {
 
   it('generates multiwindow burn-rate alerts (page 14.4×/6×, ticket 3×/1×) that promtool accepts', async () => {
     const rules = parse(prometheusRules(await loadSlos('deploy/slo'))) as RuleFile;
-    expect(rules.groups).toHaveLength(FLOWS.length);
-    for (const group of rules.groups) {
+    expect(rules.groups.map((g) => g.name)).toEqual([...FLOWS.map((flow) => expect.stringMatching(`^companyos-slo-`) as unknown as string), 'companyos-workflows']);
+    for (const group of rules.groups.filter((g) => g.name.startsWith('companyos-slo-'))) {
       const records = group.rules.filter((r) => r.record);
       expect(records.map((r) => r.record!.replace('companyos:slo_error_ratio:rate', '')).sort()).toEqual(['1d', '1h', '2h', '30m', '3d', '5m', '6h']);
       const [page, ticket] = group.rules.filter((r) => r.alert);
@@ -76,9 +76,34 @@ describe('the platform SLOs (deploy/slo)', () => {
       await writeFile(join(dir, 'rules.yaml'), prometheusRules(await loadSlos('deploy/slo')));
       const checked = spawnSync(promtool, ['check', 'rules', join(dir, 'rules.yaml')], { encoding: 'utf8' });
       expect(checked.status, checked.stdout + checked.stderr).toBe(0);
-      expect(checked.stdout).toContain(`SUCCESS: ${FLOWS.length * 9} rules found`);
+      expect(checked.stdout).toContain(`SUCCESS: ${FLOWS.length * 9 + 1} rules found`);
+      // The approval-SLA alert fires once runs have been overdue for five minutes, and names their type.
+      await writeFile(join(dir, 'approval-sla.test.yaml'), stringify({
+        rule_files: ['rules.yaml'],
+        evaluation_interval: '1m',
+        tests: [{
+          interval: '1m',
+          input_series: [{ series: 'companyos_workflow_approvals_overdue{workflow_type="temporary-access"}', values: '0 0 1 1 1 1 1 1 1 1' }],
+          alert_rule_test: [
+            { eval_time: '5m', alertname: 'WorkflowApprovalSlaBreached', exp_alerts: [] },
+            {
+              eval_time: '8m', alertname: 'WorkflowApprovalSlaBreached',
+              exp_alerts: [{ exp_labels: { severity: 'ticket', workflow_type: 'temporary-access' }, exp_annotations: expectedAnnotations('temporary-access', 1) }],
+            },
+          ],
+        }],
+      }));
+      const tested = spawnSync(promtool, ['test', 'rules', join(dir, 'approval-sla.test.yaml')], { encoding: 'utf8' });
+      expect(tested.status, tested.stdout + tested.stderr).toBe(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }, 180_000);
 });
+
+function expectedAnnotations(type: string, count: number): Record<string, string> {
+  const file = parse(prometheusRules([])) as { groups: { name: string; rules: { annotations: Record<string, string> }[] }[] };
+  const { summary, description } = file.groups.find((g) => g.name === 'companyos-workflows')!.rules[0]!.annotations;
+  const fill = (text: string) => text.replaceAll('{{ $labels.workflow_type }}', type).replaceAll('{{ $value }}', String(count));
+  return { summary: fill(summary!), description: fill(description!) };
+}

@@ -67,6 +67,18 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  private readonly overdueApprovals = new Gauge({
+    name: 'companyos_workflow_approvals_overdue',
+    help: 'Workflow runs waiting for approval longer than their type\'s SLA, by type, as of the last sweep.',
+    labelNames: ['workflow_type'] as const,
+    registers: [this.registry],
+  });
+
+  /** Runs past their approval SLA by type (every type the engine runs, zero when none). */
+  observeOverdueApprovals(byType: ReadonlyMap<string, number>): void {
+    for (const [type, count] of byType) this.overdueApprovals.set({ workflow_type: type }, count);
+  }
+
   observeDecision(action: string, decision: string): void {
     this.decisions.inc({ action, decision });
   }

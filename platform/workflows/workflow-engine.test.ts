@@ -173,6 +173,24 @@ describe('the workflow engine', () => {
     expect(await engine.approvalLatency('globex', 60 * 60 * 1000)).toEqual({ count: 0, p50: undefined, p95: undefined });
   });
 
+  it('reports each run past its approval SLA once, as an event of its tenant, and counts the overdue per type', async () => {
+    const sent: { tenant: string; type: string; id: string; data: Record<string, unknown> }[] = [];
+    const engine = new WorkflowEngine({
+      state, ledger, clock, types: [testWorkflow({ journal })],
+      emit: async (tenant, events) => void sent.push(...events.map((e) => ({ tenant, type: e.type, id: e.id, data: e.data }))),
+    });
+    const slow = await request(engine);
+    clock.advance(14 * 60 * 1000);
+    expect(await engine.reportSlaBreaches()).toEqual(new Map([['test-change', 0]]));
+    clock.advance(2 * 60 * 1000);
+    expect(await engine.reportSlaBreaches()).toEqual(new Map([['test-change', 1]]));
+    expect(await engine.reportSlaBreaches()).toEqual(new Map([['test-change', 1]]));
+    const breaches = sent.filter((e) => e.type === 'test.approval_sla_breached');
+    expect(breaches).toEqual([{ tenant: 'acme', type: 'test.approval_sla_breached', id: `${slow.runId}:approval_sla_breached`, data: expect.objectContaining({ run_id: slow.runId, sla_ms: 15 * 60 * 1000 }) }]);
+    await approve(engine, slow.runId, 'bo');
+    expect(await engine.reportSlaBreaches()).toEqual(new Map([['test-change', 0]]));
+  });
+
   it('leaves runs of a type this process does not declare to a process that does, instead of failing to start', async () => {
     const run = await request(engineWith());
     const without = new WorkflowEngine({ state, ledger, clock, types: [] });

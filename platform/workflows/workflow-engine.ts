@@ -87,6 +87,8 @@ export class WorkflowEngine {
   private readonly types: ReadonlyMap<string, WorkflowType<unknown>>;
   private readonly emit?: WorkflowEngineOptions['emit'];
   private readonly log: NonNullable<WorkflowEngineOptions['log']>;
+  /** Runs whose SLA breach this process has reported (a resend after a restart is deduplicated by its id). */
+  private readonly reportedBreaches = new Set<string>();
 
   constructor(options: WorkflowEngineOptions) {
     this.emit = options.emit;
@@ -315,6 +317,33 @@ export class WorkflowEngine {
   /** Runs of every tenant waiting for approval longer than their type's SLA (operators' alerting). */
   slaBreaches(): Promise<SlaBreach[]> {
     return slaBreaches(this.state, this.types, this.clock.now());
+  }
+
+  /**
+   * Runs past their approval SLA, each reported once as `<pack>.approval_sla_breached` in its
+   * tenant (`high_risk_ops.approval_sla_breached`); answers how many are overdue per type (every
+   * type, zero included) for the `companyos_workflow_approvals_overdue` gauge the alert reads.
+   */
+  async reportSlaBreaches(): Promise<Map<string, number>> {
+    const breaches = await this.slaBreaches();
+    const overdue = new Map([...this.types.keys()].map((type) => [type, 0]));
+    for (const breach of breaches) {
+      overdue.set(breach.type, (overdue.get(breach.type) ?? 0) + 1);
+      if (this.reportedBreaches.has(breach.runId)) continue;
+      const pack = this.types.get(breach.type)?.pack ?? 'unknown';
+      const event: WorkflowEvent = {
+        specversion: '1.0', id: `${breach.runId}:approval_sla_breached`, source: '/companyos/workflows', type: `${pack.replaceAll('-', '_')}.approval_sla_breached`,
+        time: new Date(breach.requestedAt.getTime() + breach.slaMs).toISOString(), subject: breach.runId, tenantid: breach.tenant,
+        data: { run_id: breach.runId, workflow_type: breach.type, operation: breach.type, requested_at: breach.requestedAt.toISOString(), sla_ms: breach.slaMs, waiting_ms: breach.waitingMs },
+      };
+      try {
+        await this.emit?.(breach.tenant, [event]);
+        this.reportedBreaches.add(breach.runId);
+      } catch (error) {
+        this.log.error({ err: error, run: breach.runId }, 'could not record the approval SLA breach; the next sweep tries again');
+      }
+    }
+    return overdue;
   }
 
   /** How long the tenant's runs approved in the last `windowMs` waited for approval: count, p50 and p95 in ms, from the runs themselves. */

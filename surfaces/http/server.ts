@@ -76,7 +76,7 @@ export interface ServerOptions {
   policy?: { dir?: string; env?: string; region?: string };
   /** The workflow engine's and the grants' clock (tests move it by hand); the system's by default. */
   clock?: WorkflowClock;
-  /** How often expired temporary grants are revoked and receipted (default 15 s). */
+  /** How often expired temporary grants are revoked and receipted, and approvals checked against their SLA (default 15 s). */
   leaseSweepMs?: number;
   /** Signing keys of the receipt ledger: a keyring, or the folder it lives in ($COMPANYOS_DATA_DIR/keys); in memory when neither. */
   ledger?: { keyring?: Keyring; keysDir?: string };
@@ -209,8 +209,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   if (workflows.failed.length > 0) app.log.error({ runs: workflows.failed }, 'workflow runs under way when the last process stopped could not be carried on; the next start tries again');
   if (workflows.unknownType.length > 0) app.log.warn({ runs: workflows.unknownType }, 'workflow runs of types no pack of this process declares wait for one that does');
   // Grants end at their expiry on every request; this receipts their revocation soon after.
+  // and reports approvals past their SLA (events, and the gauge the alert reads).
   const leaseSweep = setInterval(() => {
     platform.workflows.expireLeases().catch((error: unknown) => app.log.error({ err: error }, 'could not revoke expired grants; the next sweep tries again'));
+    platform.workflows.reportSlaBreaches()
+      .then((overdue) => metrics.observeOverdueApprovals(overdue))
+      .catch((error: unknown) => app.log.error({ err: error }, 'could not check approvals against their SLA; the next sweep tries again'));
   }, options.leaseSweepMs ?? DEFAULT_LEASE_SWEEP_MS);
   leaseSweep.unref();
   app.addHook('onClose', async () => {
