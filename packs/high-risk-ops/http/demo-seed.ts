@@ -23,7 +23,8 @@ export interface WorkflowDemoServices {
  * The High-Risk Ops half of the demo: a week of real governed runs in summit-internal, requested,
  * approved (or denied) and executed through the API with the platform's clock set back to when
  * each happened — so the leadership page's high-risk, approval-latency and workflow panels show
- * what the engine did. Grants whose time is up are revoked (receipted) before the server listens.
+ * what the engine did. Grants whose time is up are revoked (receipted), and the requests left waiting past
+ * their SLA reported, before the server listens.
  */
 export async function seedDemoWorkflows(app: FastifyInstance, services: WorkflowDemoServices): Promise<string> {
   const { clock } = services;
@@ -76,5 +77,6 @@ export async function seedDemoWorkflows(app: FastifyInstance, services: Workflow
     clock.reset();
   }
   const revoked = await services.workflows.expireLeases();
+  await services.workflows.reportSlaBreaches();
   return `${runs} governed High-Risk Ops runs over the past week (temporary access, a policy change, a key rotation), ${revoked.length} grants revoked at expiry`;
 }
