@@ -7,7 +7,7 @@ import type { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStor
 import type { AccessGrants, Role } from '../platform/identity/index.ts';
 import type { IngestPipeline } from '../platform/ingest/index.ts';
 import type { TenantScope } from '../platform/tenancy/index.ts';
-import type { ModelGenerator } from '../platform/transforms/index.ts';
+import type { ModelGenerator, ModelRefresh } from '../platform/transforms/index.ts';
 import type { AdjustableClock, WorkflowEngine, WorkflowType } from '../platform/workflows/index.ts';
 import type { PackJob } from '../surfaces/cli/kit/index.ts';
 
@@ -44,6 +44,8 @@ export interface WorkflowServices {
   readonly decisions: DecisionLog;
   /** Roles granted for a time. */
   readonly grants: AccessGrants;
+  /** Snapshots, full refreshes and restores of model tables. */
+  readonly models: ModelRefresh;
 }
 
 /** What a pack's demo seed may use, besides the API. */

@@ -12,3 +12,4 @@ export { httpLineageSink, type LineageSink } from './lineage/lineage-recorder.ts
 export { readLineageGraph, LineageNodeUnknownError, type LineageGraph, type LineageDirection } from './lineage/lineage-graph.ts';
 export { listBuildRuns, type BuildRun } from './build-runs.ts';
 export { tableModels, type ModelProblem } from './model-file.ts';
+export { ModelRefresh, type ModelRefreshDeps } from './model-refresh.ts';

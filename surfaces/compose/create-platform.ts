@@ -8,7 +8,7 @@ import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION } from '../../platform/identi
 import { IngestPipeline } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
-import { BuildGate, type ModelGenerator } from '../../platform/transforms/index.ts';
+import { BuildGate, ModelRefresh, type ModelGenerator } from '../../platform/transforms/index.ts';
 import { SYSTEM_CLOCK, WorkflowEngine, type WorkflowClock } from '../../platform/workflows/index.ts';
 import { PACKS, type Pack } from '../../packs/index.ts';
 import { platformTables } from './platform-tables.ts';
@@ -35,6 +35,8 @@ export interface PlatformOptions {
   packs?: readonly Pack[];
   /** Where services report what they cannot answer for (the server's logger, or the console). */
   log?: Logger;
+  /** The models project and where builds write their artifacts (default `models`, `target`): what governed model refreshes build. */
+  models?: { dir?: string; targetDir?: string };
   /** The workflow engine's clock (default: the system's); tests and demo seeding move it by hand. */
   clock?: WorkflowClock;
 }
@@ -102,9 +104,12 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const clock = options.clock ?? SYSTEM_CLOCK;
   const grants = new AccessGrants(state, () => clock.now());
   const gate = new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env });
+  const builds = options.builds ?? new BuildGate();
+  const generators = packs.flatMap((pack) => pack.generators ?? []);
+  const models = new ModelRefresh({ warehouse, builds, generators, modelsDir: options.models?.dir ?? 'models', targetDir: options.models?.targetDir ?? 'target', tenant: operatorTenant });
   const workflows = new WorkflowEngine({
     state, ledger, clock, log, platformTenant: engine.platformTenant ?? operatorTenant,
-    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, policies, decisions, grants }) ?? []),
+    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, policies, decisions, grants, models }) ?? []),
     // Stamped with the policy revision in force, as every event is.
     emit: async (tenant, events) => void (await pipeline.ingest(events.map((event) => ({ ...event, policyversion: engine.revision })), { channel: 'http', submitter: tenant })),
   });
@@ -126,9 +131,9 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     gate,
     grants,
     workflows,
-    builds: options.builds ?? new BuildGate(),
+    builds,
     packs,
-    generators: packs.flatMap((pack) => pack.generators ?? []),
+    generators,
     recoveredDecisions,
     scope: (tenant) => new TenantScope(warehouse, tenant),
     stateScope: (tenant) => new TenantScope(stateSource(state), tenant),

@@ -139,6 +139,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     operatorTenant: options.transforms?.operatorTenant,
     builds: options.transforms?.gate,
     clock: options.clock,
+    models: { dir: options.transforms?.modelsDir, targetDir: options.transforms?.targetDir },
     log: app.log,
   }));
   const { engine, decisions, ledger, entities, approvals, evidence, region, metrics, pipeline } = platform;

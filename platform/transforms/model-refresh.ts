@@ -1,0 +1,64 @@
+import { resolve } from 'node:path';
+import { assertIdentifier, type Warehouse } from '../../kernel/warehouse/index.ts';
+import type { BuildGate } from './build-gate.ts';
+import type { BuildReport } from './build-project.ts';
+import { compileProject } from './compile-project.ts';
+import type { ModelGenerator } from './model-generator.ts';
+import { RAW_SOURCES } from './raw-sources.ts';
+
+export interface ModelRefreshDeps {
+  warehouse: Warehouse;
+  builds: BuildGate;
+  generators: readonly ModelGenerator[];
+  modelsDir: string;
+  targetDir: string;
+  /** The tenant builds run as (the platform operator's). */
+  tenant: string;
+}
+
+/**
+ * What a destructive migration of a model table needs: the model as the project declares it, a
+ * snapshot of its rows, a full refresh through the build runner, and the snapshot put back. Every
+ * tenant's rows move together: this is the platform operator's tool, never a tenant's read.
+ */
+export class ModelRefresh {
+  constructor(private readonly deps: ModelRefreshDeps) {}
+
+  /** How the project builds `model`, or undefined when it declares no such model. */
+  async describe(model: string): Promise<{ materialized: string; uniqueKey: string[] } | undefined> {
+    const project = await compileProject(resolve(this.deps.modelsDir), RAW_SOURCES, this.deps.generators);
+    const found = project.models.get(model);
+    return found && { materialized: found.config.materialized, uniqueKey: [...found.config.uniqueKey] };
+  }
+
+  async exists(model: string): Promise<boolean> {
+    return this.deps.warehouse.hasRelation(assertIdentifier(model));
+  }
+
+  async rows(table: string): Promise<number> {
+    const [row] = await this.deps.warehouse.query<{ n: number | string }>(`SELECT count(*) AS n FROM ${assertIdentifier(table)}`);
+    return Number(row?.n ?? 0);
+  }
+
+  /** Copies `model`'s rows to `snapshot` (replacing an older copy); the rows copied. */
+  async snapshot(model: string, snapshot: string): Promise<number> {
+    await this.deps.warehouse.materialize(assertIdentifier(snapshot), 'table', `SELECT * FROM ${assertIdentifier(model)}`);
+    return this.rows(snapshot);
+  }
+
+  /** Makes `model` the snapshot's rows again, with the unique key incremental builds merge on. */
+  async restore(model: string, snapshot: string, uniqueKey: readonly string[]): Promise<number> {
+    await this.deps.warehouse.materialize(assertIdentifier(model), 'table', `SELECT * FROM ${assertIdentifier(snapshot)}`, uniqueKey);
+    return this.rows(model);
+  }
+
+  async dropSnapshot(snapshot: string): Promise<void> {
+    await this.deps.warehouse.execute(`DROP TABLE IF EXISTS ${assertIdentifier(snapshot)}`);
+  }
+
+  /** Rebuilds `model` from scratch (`--full-refresh`), as the operator's build. */
+  fullRefresh(model: string): Promise<BuildReport> {
+    const { warehouse, builds, generators, modelsDir, targetDir, tenant } = this.deps;
+    return builds.run(warehouse, { modelsDir, targetDir, generators, select: [model], fullRefresh: true, tenant, trigger: 'api' });
+  }
+}
