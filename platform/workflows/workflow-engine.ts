@@ -133,7 +133,7 @@ export class WorkflowEngine {
 
   /** The types this engine runs, as their users read them. */
   typeList() {
-    return [...this.types.values()].map((type) => ({
+    return [...this.types.values()].sort((a, b) => a.name.localeCompare(b.name)).map((type) => ({
       name: type.name,
       pack: type.pack,
       description: type.description,
