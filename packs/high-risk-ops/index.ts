@@ -2,3 +2,4 @@ export { ledgerKeyRotation } from './ledger-key-rotation.ts';
 export { policyChange, type PolicyChangeParams } from './policy-change.ts';
 export { temporaryAccess, type TemporaryAccessParams } from './temporary-access.ts';
 export { modelFullRefresh, type ModelFullRefreshParams } from './model-full-refresh.ts';
+export { suppliedTypes, type SuppliedExecutor, type SuppliedExecutors } from './supplied-executors.ts';
