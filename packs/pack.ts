@@ -29,6 +29,10 @@ export interface PackContext {
   entities: EntityStore;
   approvals: ApprovalStore;
   evidence: EvidenceStore;
+  /** Governed workflows (runs of the packs' types). */
+  workflows: WorkflowEngine;
+  /** Where governed exports write their files. */
+  exportsDir: string;
   /** `POST /v1/finops/bills`: the largest file and where uploads are stored while imported. */
   billUploads?: { maxBytes?: number; dir?: string };
   /** Where generated invoices are delivered; not delivered when absent. */
@@ -46,6 +50,10 @@ export interface WorkflowServices {
   readonly grants: AccessGrants;
   /** Snapshots, full refreshes and restores of model tables. */
   readonly models: ModelRefresh;
+  /** A tenant's rows only, as routes read them. */
+  scope(tenant: string): TenantScope;
+  /** Where governed exports write their files. */
+  readonly exportsDir: string;
 }
 
 /** What a pack's demo seed may use, besides the API. */

@@ -1002,6 +1002,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/workflows/runs/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the file a tenant-export run wrote
+         * @description NDJSON CloudEvents, one per line, as the run exported them; `Repr-Digest` carries the SHA-256 its receipted evidence holds. Only the principal who requested the export may download it, and only once the run has succeeded.
+         */
+        get: operations["downloadWorkflowExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1048,7 +1068,7 @@ export interface components {
              * @description A stable code from the error catalogue (`companyos errors`).
              * @enum {string}
              */
-            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "STATE_CONFLICT" | "STATE_CHECK_FAILED" | "WORKFLOW_TYPE_UNKNOWN" | "WORKFLOW_NOT_FOUND" | "WORKFLOW_PARAMS_INVALID" | "WORKFLOW_STATE_INVALID" | "WORKFLOW_SEPARATION_OF_DUTIES" | "WORKFLOW_APPROVER_NOT_ELIGIBLE" | "WORKFLOW_ALREADY_DECIDED" | "WORKFLOW_PLATFORM_ONLY" | "WORKFLOW_REQUIRED" | "WORKFLOW_APPROVAL_EXPIRED" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
+            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "STATE_CONFLICT" | "STATE_CHECK_FAILED" | "WORKFLOW_TYPE_UNKNOWN" | "WORKFLOW_NOT_FOUND" | "WORKFLOW_PARAMS_INVALID" | "WORKFLOW_STATE_INVALID" | "WORKFLOW_SEPARATION_OF_DUTIES" | "WORKFLOW_APPROVER_NOT_ELIGIBLE" | "WORKFLOW_ALREADY_DECIDED" | "WORKFLOW_PLATFORM_ONLY" | "WORKFLOW_EXPORT_UNAVAILABLE" | "WORKFLOW_EXPORT_NOT_YOURS" | "WORKFLOW_REQUIRED" | "WORKFLOW_APPROVAL_EXPIRED" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
             /** @description What went wrong, for people. */
             message: string;
             /** @description On POLICY_DENIED: the decision in `GET /v1/policy/decisions`. */
@@ -1131,7 +1151,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1252,7 +1272,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1261,7 +1281,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1355,7 +1375,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1459,7 +1479,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1477,7 +1497,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1734,7 +1754,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1865,7 +1885,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1940,7 +1960,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2038,7 +2058,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2121,7 +2141,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2193,7 +2213,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2308,7 +2328,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2398,7 +2418,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2493,7 +2513,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2576,7 +2596,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2719,7 +2739,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2878,7 +2898,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2997,7 +3017,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3077,7 +3097,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3236,7 +3256,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3254,7 +3274,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3400,7 +3420,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3418,7 +3438,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3564,7 +3584,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3582,7 +3602,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3656,7 +3676,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3721,7 +3741,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3844,7 +3864,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3989,7 +4009,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4080,7 +4100,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4172,7 +4192,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4190,7 +4210,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4288,7 +4308,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4386,7 +4406,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4483,7 +4503,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4492,7 +4512,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4571,7 +4591,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4580,7 +4600,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4671,7 +4691,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4680,7 +4700,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4776,7 +4796,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4785,7 +4805,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4877,7 +4897,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4886,7 +4906,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5046,7 +5066,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5055,7 +5075,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5165,7 +5185,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5174,7 +5194,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5270,7 +5290,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5349,7 +5369,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5446,7 +5466,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5550,7 +5570,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5657,7 +5677,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5779,7 +5799,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5788,7 +5808,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5939,7 +5959,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5948,7 +5968,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6050,7 +6070,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6162,7 +6182,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6180,7 +6200,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6338,7 +6358,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6356,7 +6376,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6491,7 +6511,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6625,7 +6645,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6764,7 +6784,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6898,7 +6918,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6916,7 +6936,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6936,6 +6956,91 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    downloadWorkflowExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, `application/x-ndjson`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };

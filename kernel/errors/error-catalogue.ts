@@ -80,6 +80,8 @@ export const ERROR_CATALOGUE = {
   WORKFLOW_APPROVER_NOT_ELIGIBLE: ['forbidden', 'The approver holds none of the roles the run still needs.'],
   WORKFLOW_ALREADY_DECIDED: ['conflict', 'This approver has already decided on this run; a decision is given once.'],
   WORKFLOW_PLATFORM_ONLY: ['forbidden', 'This workflow type changes the platform itself (its policies, its signing keys): only the platform operator\'s tenant may request it.'],
+  WORKFLOW_EXPORT_UNAVAILABLE: ['conflict', 'This run has no export to download: it is not a tenant-export run, or it has not succeeded.'],
+  WORKFLOW_EXPORT_NOT_YOURS: ['forbidden', 'Only whoever requested a tenant export downloads its file.'],
   WORKFLOW_REQUIRED: ['forbidden', 'This action is governed: it runs only as a workflow run, requested, approved and executed through `/v1/workflows` or `companyos workflow`.'],
   WORKFLOW_APPROVAL_EXPIRED: ['conflict', 'The run\'s approval window has passed; request a new run.'],
   ENTITY_FIELD_IMMUTABLE: ['invalid-input', 'An entity\'s id, type and tenant cannot be changed; create a new entity instead.'],

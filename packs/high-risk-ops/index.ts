@@ -3,3 +3,4 @@ export { policyChange, type PolicyChangeParams } from './policy-change.ts';
 export { temporaryAccess, type TemporaryAccessParams } from './temporary-access.ts';
 export { modelFullRefresh, type ModelFullRefreshParams } from './model-full-refresh.ts';
 export { suppliedTypes, type SuppliedExecutor, type SuppliedExecutors } from './supplied-executors.ts';
+export { exportFile, tenantExport, type TenantExportParams, type TenantExportServices } from './tenant-export.ts';

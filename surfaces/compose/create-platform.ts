@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
 import type { Logger } from '../../kernel/log/index.ts';
 import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
@@ -37,6 +39,8 @@ export interface PlatformOptions {
   log?: Logger;
   /** The models project and where builds write their artifacts (default `models`, `target`): what governed model refreshes build. */
   models?: { dir?: string; targetDir?: string };
+  /** Where governed exports write their files (default: `exports/` in the state's data directory). */
+  exportsDir?: string;
   /** The workflow engine's clock (default: the system's); tests and demo seeding move it by hand. */
   clock?: WorkflowClock;
 }
@@ -60,6 +64,8 @@ export interface Platform {
   readonly approvals: ApprovalStore;
   readonly evidence: EvidenceStore;
   readonly gate: PolicyGate;
+  /** Where governed exports write their files, a folder per tenant. */
+  readonly exportsDir: string;
   /** Roles granted for a time by governed runs (temporary access); the API adds them to a principal's own. */
   readonly grants: AccessGrants;
   /** Governed workflows of the packs' types (`Pack.workflowTypes`), durable on the state store. */
@@ -104,12 +110,15 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const clock = options.clock ?? SYSTEM_CLOCK;
   const grants = new AccessGrants(state, () => clock.now());
   const gate = new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env });
+  const stateDir = isStateStore(options.state) ? undefined : options.state?.dataDir;
+  const exportsDir = options.exportsDir ?? join(stateDir ?? tmpdir(), stateDir ? 'exports' : 'companyos-exports');
+  const scope = (tenant: string) => new TenantScope(warehouse, tenant);
   const builds = options.builds ?? new BuildGate();
   const generators = packs.flatMap((pack) => pack.generators ?? []);
   const models = new ModelRefresh({ warehouse, builds, generators, modelsDir: options.models?.dir ?? 'models', targetDir: options.models?.targetDir ?? 'target', tenant: operatorTenant });
   const workflows = new WorkflowEngine({
     state, ledger, clock, log, platformTenant: engine.platformTenant ?? operatorTenant,
-    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, policies, decisions, grants, models }) ?? []),
+    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, policies, decisions, grants, models, scope, exportsDir }) ?? []),
     // Stamped with the policy revision in force, as every event is.
     emit: async (tenant, events) => void (await pipeline.ingest(events.map((event) => ({ ...event, policyversion: engine.revision })), { channel: 'http', submitter: tenant })),
   });
@@ -135,7 +144,8 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     packs,
     generators,
     recoveredDecisions,
-    scope: (tenant) => new TenantScope(warehouse, tenant),
+    scope,
+    exportsDir,
     stateScope: (tenant) => new TenantScope(stateSource(state), tenant),
     close: async () => {
       await Promise.all([decisions.close(), ledger.close()]);

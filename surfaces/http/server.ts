@@ -277,6 +277,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     evidence,
     billUploads: options.billUploads,
     invoiceWebhook: options.invoiceWebhook,
+    workflows: platform.workflows,
+    exportsDir: platform.exportsDir,
   };
   // Each pack's routes in a scope of their own (Fastify encapsulation): what a pack decorates stays its own.
   for (const pack of platform.packs) if (pack.routes) void app.register(async (scope) => pack.routes!(scope, packContext));
