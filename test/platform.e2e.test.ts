@@ -41,7 +41,11 @@ interface QuarantinePage {
 interface Stats {
   tenant: string;
   total: number;
+  by_type: { type: string; count: number }[];
 }
+
+/** Events the workflow engine metered while the demo drove its runs (not the seed's generated week). */
+const ENGINE_METERED = /^(companyos\.workflow\.|high_risk_ops\.|workflow\.executions_total$)/;
 
 async function api<T>(url: string, token: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const response = await fetch(`${url}${path}`, {
@@ -112,8 +116,10 @@ describe('companyos CLI, end to end', () => {
 
         const statsBefore = await api<Stats>(first.url, first.token, '/v1/events/stats');
         expect(statsBefore.status).toBe(200);
-        // The seed, plus the policy-coverage fact `start` records about itself.
-        expect(statsBefore.body.total).toBe(seededCount + 1);
+        // The seed, the policy-coverage fact `start` records about itself, and what the engine metered of the demo's runs.
+        const engineMetered = statsBefore.body.by_type.filter((t) => ENGINE_METERED.test(t.type)).reduce((n, t) => n + t.count, 0);
+        expect(engineMetered).toBeGreaterThan(0);
+        expect(statsBefore.body.total).toBe(seededCount + 1 + engineMetered);
 
         const posted = await api<IngestReply>(first.url, first.token, '/v1/events', batch);
         expect(posted.status).toBe(202);
@@ -143,7 +149,7 @@ describe('companyos CLI, end to end', () => {
         expect(JSON.parse(mine[0]!.payload)).toEqual(noTenant);
 
         const totalAfterFirstRun = (await api<Stats>(first.url, first.token, '/v1/events/stats')).body.total;
-        expect(totalAfterFirstRun).toBe(seededCount + 2);
+        expect(totalAfterFirstRun).toBe(seededCount + 2 + engineMetered);
 
         // SIGTERM: clean exit, and the running-platform record is gone.
         expect(await first.stop('SIGTERM')).toEqual({ code: 0, signal: null });
