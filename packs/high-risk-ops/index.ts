@@ -4,3 +4,4 @@ export { temporaryAccess, type TemporaryAccessParams } from './temporary-access.
 export { modelFullRefresh, type ModelFullRefreshParams } from './model-full-refresh.ts';
 export { suppliedTypes, type SuppliedExecutor, type SuppliedExecutors } from './supplied-executors.ts';
 export { exportFile, tenantExport, type TenantExportParams, type TenantExportServices } from './tenant-export.ts';
+export { tokenSecretRotation, type TokenSecretRotationParams } from './token-secret-rotation.ts';

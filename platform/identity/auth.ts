@@ -1,4 +1,5 @@
-import { errors, jwtVerify, SignJWT } from 'jose';
+import { createHash } from 'node:crypto';
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
 import { DomainError } from '../../kernel/errors/index.ts';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration, TOKEN_CLOCK_SKEW_SECONDS } from './token-lifetime.ts';
 
@@ -44,15 +45,46 @@ const ISSUER = 'companyos';
  * future and name at least one known role.
  */
 export class TokenAuthority {
-  private readonly key: Uint8Array;
+  /** The key that signs; `kid` names it in every token's header. */
+  private signing: SigningKey;
+  /** Keys that signed before a rotation, each verifying until its overlap ends. */
+  private retired: (SigningKey & { until: number })[] = [];
   readonly maxTtlSeconds: number;
   /** Tokens already verified, until they expire: an HMAC check per request is a measurable share of a gated call. */
   private readonly verified = new Map<string, { principal: Principal; expiresAt: number }>();
 
   constructor(secret: string, policy: TokenPolicy = {}) {
-    if (secret.length < 32) throw new Error('the JWT secret must be at least 32 characters');
-    this.key = new TextEncoder().encode(secret);
+    this.signing = signingKey(secret);
     this.maxTtlSeconds = policy.maxTtlSeconds ?? DEFAULT_MAX_TOKEN_TTL_SECONDS;
+  }
+
+  /** The id (`kid`) of the key that signs now. */
+  get keyId(): string {
+    return this.signing.kid;
+  }
+
+  /** Keys that still verify besides the signing one, and until when. */
+  get overlapping(): { kid: string; until: Date }[] {
+    return this.retired.filter((key) => key.until > Date.now()).map((key) => ({ kid: key.kid, until: new Date(key.until) }));
+  }
+
+  /**
+   * Signs with `secret` from now on; the key that signed until now still verifies until `until`
+   * (the overlap, so tokens already handed out keep working), then nothing it signed does.
+   */
+  rotate(secret: string, until: Date): void {
+    const next = signingKey(secret);
+    if (next.kid === this.signing.kid) return;
+    this.retired = [...this.retired.filter((key) => key.until > Date.now() && key.kid !== next.kid), { ...this.signing, until: until.getTime() }];
+    this.signing = next;
+    // What was verified under the old key was remembered without its overlap's end.
+    this.verified.clear();
+  }
+
+  /** A key retired before this process started (its overlap read back from where the rotation kept it). */
+  acceptRetired(secret: string, until: Date): void {
+    const key = signingKey(secret);
+    if (key.kid !== this.signing.kid && until.getTime() > Date.now()) this.retired.push({ ...key, until: until.getTime() });
   }
 
   async mint(request: TokenRequest): Promise<string> {
@@ -65,12 +97,12 @@ export class TokenAuthority {
       throw new RangeError(`a token may live at most ${formatDuration(this.maxTtlSeconds)} (COMPANYOS_MAX_TOKEN_TTL); ${formatDuration(lifetime)} was asked for`);
     }
     return new SignJWT({ tenant: request.tenant, roles: request.roles, env: request.env ?? DEFAULT_ENV, region: request.region ?? DEFAULT_REGION })
-      .setProtectedHeader({ alg: 'HS256' })
+      .setProtectedHeader({ alg: 'HS256', kid: this.signing.kid })
       .setIssuer(ISSUER)
       .setSubject(request.subject ?? `${request.tenant}:${request.roles.join('+')}`)
       .setIssuedAt(now)
       .setExpirationTime(now + lifetime)
-      .sign(this.key);
+      .sign(this.signing.key);
   }
 
   /** The principal behind an `Authorization` header value, or an `DomainError`. */
@@ -80,7 +112,8 @@ export class TokenAuthority {
     const known = this.verified.get(token);
     if (known && known.expiresAt > Date.now()) return known.principal;
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
+      const signedBy = this.keyFor(token);
+      const { payload } = await jwtVerify(token, signedBy.key, { issuer: ISSUER, algorithms: ['HS256'] });
       const { tenant, roles, sub, env, region, exp, iat } = payload;
       if (typeof tenant !== 'string' || !Array.isArray(roles)) {
         throw new DomainError('AUTH_INVALID_TOKEN', 'It has no tenant or roles claim.');
@@ -100,13 +133,22 @@ export class TokenAuthority {
         env: typeof env === 'string' ? env : DEFAULT_ENV,
         region: typeof region === 'string' ? region : DEFAULT_REGION,
       };
-      this.remember(token, principal, exp * 1000);
+      this.remember(token, principal, Math.min(exp * 1000, signedBy.until));
       return principal;
     } catch (error) {
       if (error instanceof DomainError) throw error;
       if (error instanceof errors.JWTExpired) throw new DomainError('AUTH_TOKEN_EXPIRED');
       throw new DomainError('AUTH_INVALID_TOKEN');
     }
+  }
+
+  /** The key the token's `kid` names (a token without one: the signing key), while it verifies; else the token is invalid. */
+  private keyFor(token: string): { key: Uint8Array; until: number } {
+    const kid = decodeProtectedHeader(token).kid;
+    if (kid === undefined || kid === this.signing.kid) return { key: this.signing.key, until: Infinity };
+    const retired = this.retired.find((key) => key.kid === kid && key.until > Date.now());
+    if (!retired) throw new DomainError('AUTH_INVALID_TOKEN', 'Its signing key is retired or unknown.');
+    return retired;
   }
 
   private remember(token: string, principal: Principal, expiresAt: number): void {
@@ -116,3 +158,14 @@ export class TokenAuthority {
 }
 
 const VERIFIED_TOKENS = 10_000;
+
+interface SigningKey {
+  kid: string;
+  key: Uint8Array;
+}
+
+/** An HS256 key and its id: the first 16 hex digits of the secret's SHA-256 (names the key, reveals nothing of it). */
+function signingKey(secret: string): SigningKey {
+  if (secret.length < 32) throw new Error('the JWT secret must be at least 32 characters');
+  return { kid: createHash('sha256').update(secret).digest('hex').slice(0, 16), key: new TextEncoder().encode(secret) };
+}

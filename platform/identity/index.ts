@@ -2,3 +2,4 @@ export { DEFAULT_ENV, DEFAULT_REGION, TokenAuthority, type Principal } from './a
 export { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration } from './token-lifetime.ts';
 export { ROLES, type Role, type TokenRequest } from './auth.ts';
 export { ACCESS_GRANT_TABLES, AccessGrants, type AccessGrant } from './access-grants.ts';
+export { JWT_SECRET_FILE, TokenKeyFile, type TokenRotation } from './token-key-file.ts';

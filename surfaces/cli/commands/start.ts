@@ -8,7 +8,7 @@ import { httpLineageSink } from '../../../platform/transforms/index.ts';
 import { tenantZeroWeek } from '../../../packs/metering/index.ts';
 import type { Platform } from '../../compose/index.ts';
 import { buildServer, closeWithin } from '../../http/index.ts';
-import { TokenAuthority, type Role } from '../../../platform/identity/index.ts';
+import { TokenAuthority, TokenKeyFile, type Role } from '../../../platform/identity/index.ts';
 import { AdjustableClock } from '../../../platform/workflows/index.ts';
 import type { DemoServices } from '../../../packs/index.ts';
 import { summarizeCoverage, type RouteEntry } from '../../http/kit/index.ts';
@@ -34,6 +34,9 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   const warehouse = await openWarehouse(warehouseConfig(config));
   await migratePlatform(warehouse);
   const tokens = new TokenAuthority(await jwtSecret(config), { maxTtlSeconds: config.maxTokenTtlSeconds });
+  // A secret in the data directory is rotated by a governed run; one from the environment is rotated where it is set.
+  const tokenKeys = process.env.COMPANYOS_JWT_SECRET ? undefined : new TokenKeyFile(tokens, config.dataDir);
+  await tokenKeys?.load();
   const lineageSink = config.openLineageUrl ? httpLineageSink(config.openLineageUrl) : undefined;
   const clock = new AdjustableClock();
   const app = await buildServer({
@@ -41,6 +44,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     clock,
     state: { dataDir: config.dataDir },
     tokens,
+    tokenKeys,
     maxBatchEvents: config.maxBatchEvents,
     maxBodyBytes: config.maxBodyBytes,
     billUploads: { maxBytes: config.maxBillBytes },

@@ -5,7 +5,7 @@ import { DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BILL_BYTES, DEFAULT_MAX_BODY_BYTE
 import { DEFAULT_WEBHOOK, type WebhookConfig } from '../../../packs/finops/index.ts';
 import { DEFAULT_DEDUPE_WINDOW_DAYS } from '../../../platform/ingest/index.ts';
 import type { WarehouseConfig } from '../../../kernel/warehouse/index.ts';
-import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration } from '../../../platform/identity/index.ts';
+import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration, JWT_SECRET_FILE } from '../../../platform/identity/index.ts';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../http/kit/index.ts';
 
 export interface PlatformConfig {
@@ -138,7 +138,7 @@ export async function jwtSecret(config: PlatformConfig, env: NodeJS.ProcessEnv =
     if (env.COMPANYOS_JWT_SECRET.length < 32) throw new ConfigError('COMPANYOS_JWT_SECRET must be at least 32 characters.');
     return env.COMPANYOS_JWT_SECRET;
   }
-  const path = join(config.dataDir, 'jwt-secret');
+  const path = join(config.dataDir, JWT_SECRET_FILE);
   try {
     return (await readFile(path, 'utf8')).trim();
   } catch (error) {
