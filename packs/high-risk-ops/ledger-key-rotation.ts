@@ -2,8 +2,8 @@ import { DomainError } from '../../kernel/errors/index.ts';
 import { signEnvelope, verifyEnvelope } from '../../kernel/ledger/index.ts';
 import type { LedgerStore } from '../../platform/governance/index.ts';
 import type { WorkflowType } from '../../platform/workflows/index.ts';
+import { SECRET_ROTATION_GOVERNANCE } from './secret-rotation-governance.ts';
 
-const HOUR = 60 * 60 * 1000;
 const PROBE_TYPE = 'application/vnd.companyos.key-probe+json';
 
 /**
@@ -25,12 +25,7 @@ export function ledgerKeyRotation(ledger: LedgerStore): WorkflowType<Record<stri
       }
       return {};
     },
-    scope: 'platform',
-    approval: { combine: 'all', groups: [{ role: 'approver', count: 1 }] },
-    separateDuties: true,
-    rationale: { categories: ['security', 'compliance', 'incident'], minLength: 20 },
-    approvalExpiryMs: 24 * HOUR,
-    approvalSlaMs: 4 * HOUR,
+    ...SECRET_ROTATION_GOVERNANCE,
     steps: {
       preflight: {
         onInterrupt: 'retry',

@@ -1,9 +1,9 @@
 import { DomainError } from '../../kernel/errors/index.ts';
 import type { TokenKeyFile } from '../../platform/identity/index.ts';
 import type { WorkflowType } from '../../platform/workflows/index.ts';
+import { SECRET_ROTATION_GOVERNANCE } from './secret-rotation-governance.ts';
 
 const MINUTE = 60 * 1000;
-const HOUR = 60 * MINUTE;
 
 export interface TokenSecretRotationParams {
   /** How long tokens signed with the old secret keep working (default 24 h: the default longest token lifetime). */
@@ -27,7 +27,6 @@ export function tokenSecretRotation({ tokenKeys }: { tokenKeys?: TokenKeyFile })
     name: 'token-secret-rotation',
     pack: 'high-risk-ops',
     description: 'Rotate the secret API tokens are signed with; tokens signed with the old one keep working for an overlap window.',
-    scope: 'platform',
     parseParams(input) {
       const { overlap_minutes: minutes = 24 * 60, ...rest } = (input ?? {}) as Record<string, unknown>;
       if (typeof (input ?? {}) !== 'object' || Array.isArray(input) || Object.keys(rest).length > 0 || !Number.isInteger(minutes) || (minutes as number) < 0 || (minutes as number) > 7 * 24 * 60) {
@@ -35,11 +34,7 @@ export function tokenSecretRotation({ tokenKeys }: { tokenKeys?: TokenKeyFile })
       }
       return { overlap_minutes: minutes as number };
     },
-    approval: { combine: 'all', groups: [{ role: 'approver', count: 1 }] },
-    separateDuties: true,
-    rationale: { categories: ['security', 'compliance', 'incident'], minLength: 20 },
-    approvalExpiryMs: 24 * HOUR,
-    approvalSlaMs: 4 * HOUR,
+    ...SECRET_ROTATION_GOVERNANCE,
     steps: {
       preflight: {
         onInterrupt: 'retry',
