@@ -55,27 +55,49 @@ export function nextSeq(run: RunRecord): number {
 
 /** The run `runId` of `tenant`, or undefined: the tenant is part of every read, so another tenant's id finds nothing. */
 export async function loadRun(reader: StateReader, tenant: string, runId: string): Promise<RunRecord | undefined> {
-  const [run] = await reader.query('SELECT * FROM workflow_runs WHERE tenant_id = ? AND run_id = ?', [tenant, runId]);
-  if (!run) return undefined;
-  const [transitions, approvals, steps] = await Promise.all([
-    reader.query('SELECT * FROM workflow_transitions WHERE tenant_id = ? AND run_id = ? ORDER BY seq', [tenant, runId]),
-    reader.query('SELECT * FROM workflow_approvals WHERE tenant_id = ? AND run_id = ? ORDER BY decided_at, approver', [tenant, runId]),
-    reader.query('SELECT * FROM workflow_steps WHERE tenant_id = ? AND run_id = ? ORDER BY recorded_at, attempt', [tenant, runId]),
+  return (await loadRuns(reader, tenant, [runId]))[0];
+}
+
+/** The tenant's runs of `runIds`, in that order (ids it does not hold are left out): four reads, however many runs. */
+export async function loadRuns(reader: StateReader, tenant: string, runIds: readonly string[]): Promise<RunRecord[]> {
+  if (runIds.length === 0) return [];
+  const ids = runIds.map(() => '?').join(', ');
+  const params = [tenant, ...runIds];
+  const [runs, transitions, approvals, steps] = await Promise.all([
+    reader.query(`SELECT * FROM workflow_runs WHERE tenant_id = ? AND run_id IN (${ids})`, params),
+    reader.query(`SELECT * FROM workflow_transitions WHERE tenant_id = ? AND run_id IN (${ids}) ORDER BY seq`, params),
+    reader.query(`SELECT * FROM workflow_approvals WHERE tenant_id = ? AND run_id IN (${ids}) ORDER BY decided_at, approver`, params),
+    reader.query(`SELECT * FROM workflow_steps WHERE tenant_id = ? AND run_id IN (${ids}) ORDER BY recorded_at, attempt`, params),
   ]);
-  return {
-    tenant,
-    runId,
-    type: String(run.workflow_type),
-    requestedBy: String(run.requested_by),
-    requestedAt: run.requested_at as Date,
-    rationaleCategory: String(run.rationale_category),
-    rationale: String(run.rationale),
-    params: JSON.parse(String(run.params)),
-    approvalExpiresAt: run.approval_expires_at as Date,
-    transitions: transitions.map(toTransition),
-    approvals: approvals.map(toApproval),
-    steps: steps.map(toStep),
+  const byRun = (rows: Row[]) => {
+    const grouped = new Map<string, Row[]>();
+    for (const row of rows) {
+      const runRows = grouped.get(String(row.run_id));
+      if (runRows) runRows.push(row);
+      else grouped.set(String(row.run_id), [row]);
+    }
+    return grouped;
   };
+  const [transitionsOf, approvalsOf, stepsOf] = [byRun(transitions), byRun(approvals), byRun(steps)];
+  const found = new Map(runs.map((run) => [String(run.run_id), run]));
+  return runIds.flatMap((runId) => {
+    const run = found.get(runId);
+    if (!run) return [];
+    return [{
+      tenant,
+      runId,
+      type: String(run.workflow_type),
+      requestedBy: String(run.requested_by),
+      requestedAt: run.requested_at as Date,
+      rationaleCategory: String(run.rationale_category),
+      rationale: String(run.rationale),
+      params: JSON.parse(String(run.params)),
+      approvalExpiresAt: run.approval_expires_at as Date,
+      transitions: (transitionsOf.get(runId) ?? []).map(toTransition),
+      approvals: (approvalsOf.get(runId) ?? []).map(toApproval),
+      steps: (stepsOf.get(runId) ?? []).map(toStep),
+    }];
+  });
 }
 
 function toTransition(row: Row): TransitionRecord {

@@ -5,7 +5,7 @@ import type { LedgerStore } from '../governance/index.ts';
 import { approvalLatencies, percentile, slaBreaches, type SlaBreach } from './approval-sla.ts';
 import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type CountedApproval } from './approval-rule.ts';
 import { approvalRef, runEvidence, stepRefs } from './run-evidence.ts';
-import { loadRun, nextSeq, statusOf, type ApprovalRecord, type RunRecord, type TransitionRecord } from './run-records.ts';
+import { loadRun, loadRuns, nextSeq, statusOf, type ApprovalRecord, type RunRecord, type TransitionRecord } from './run-records.ts';
 import { runStep, StepFailed } from './step-runner.ts';
 import { appendTransitionReceipt, transitionReceiptId } from './transition-receipt.ts';
 import { STEP_NAMES, SYSTEM_CLOCK, type RunStatus, type WorkflowClock, type WorkflowType } from './workflow-type.ts';
@@ -305,7 +305,7 @@ export class WorkflowEngine {
         ORDER BY r.requested_at DESC, r.run_id LIMIT ${Math.min(Math.max(1, Math.trunc(filter.limit ?? 100)), 1000)}`,
       [tenant, tenant, ...(filter.type ? [filter.type] : []), ...(filter.status ? [filter.status] : [])],
     );
-    return Promise.all(rows.map((row) => this.get(tenant, row.run_id)));
+    return (await loadRuns(this.state, tenant, rows.map((row) => row.run_id))).map((run) => this.view(run));
   }
 
   /** The run's evidence (approvals, step outputs and transcripts, with their bytes) and the ledger entries of its transitions. */
