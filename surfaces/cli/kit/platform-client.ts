@@ -238,9 +238,11 @@ class HttpPlatformClient implements PlatformClient {
     return this.call(this.api.GET('/v1/finops/summary', { headers: await this.bearer(TENANT_ZERO, ['reader']) }));
   }
 
+  /** The locked door is not in the published API (it has no success to document): a plain request. */
   async rotateLedgerKeyDirectly(): Promise<never> {
-    await this.call(this.api.POST('/v1/ledger/keys/rotate', { headers: await this.bearer(TENANT_ZERO, ['operator']) }));
-    throw new Error('the running platform rotated the key outside a workflow');
+    const response = await fetch(`${this.url}/v1/ledger/keys/rotate`, { method: 'POST', headers: await this.bearer(TENANT_ZERO, ['operator']) });
+    const body = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
+    throw new PlatformApiError(body.code ?? `HTTP_${response.status}`, `${this.url}: ${body.message ?? response.statusText}`);
   }
 
   async simulatePricing(whatIf: PricingWhatIf): Promise<PricingSimulation> {

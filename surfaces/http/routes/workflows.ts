@@ -182,22 +182,15 @@ export function workflowRoutes(app: FastifyInstance, deps: { workflows: Workflow
  * refused with WORKFLOW_REQUIRED (naming the type to request) and recorded as a policy violation.
  */
 const SIDE_DOORS = [
-  { url: '/v1/ledger/keys/rotate', action: 'ledger.rotate_key', type: 'ledger-key-rotation', summary: 'Rotate the ledger signing key directly (refused: governed)' },
-  { url: '/v1/policy/bundle/activate', action: 'policy.activate', type: 'policy-change', summary: 'Activate a policy bundle directly (refused: governed)' },
+  { url: '/v1/ledger/keys/rotate', action: 'ledger.rotate_key', type: 'ledger-key-rotation' },
+  { url: '/v1/policy/bundle/activate', action: 'policy.activate', type: 'policy-change' },
 ] as const;
 
 export function sideDoorRoutes(app: FastifyInstance, deps: { workflows: WorkflowEngine }): void {
   for (const door of SIDE_DOORS) {
     app.post(door.url, {
-      schema: {
-        operationId: door.url === '/v1/ledger/keys/rotate' ? 'rotateLedgerKeyDirectly' : 'activatePolicyBundleDirectly',
-        summary: door.summary,
-        description:
-          `Always refused with 403 \`WORKFLOW_REQUIRED\`: this action is governed and runs only as a \`${door.type}\` workflow run ` +
-          `(\`POST /v1/workflows/types/${door.type}/runs\`). The attempt is recorded as a \`companyos.policy.violation\` event in the caller's tenant.`,
-        tags: ['workflows'],
-        response: errorResponses(403),
-      },
+      // Not published: a door with no success to document. runbooks/governed-workflows.md describes it.
+      schema: { hide: true, response: errorResponses(403) },
       config: { gate: { action: 'request_workflow', resource: (request) => runResource(door.type)(request) } },
     }, async (request) => {
       throw await deps.workflows.refuseOutsideWorkflow({
