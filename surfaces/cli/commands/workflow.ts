@@ -59,7 +59,7 @@ export function registerWorkflow(program: Command): void {
   connected(workflow.command('execute <run-id>').description('Carry out an approved run (execute, verify, rollback on failure); prints how it ended.'))
     .action(async (id: string, options: Connection) => printRun(await unwrap((await connect(options)).POST('/v1/workflows/runs/{id}/execute', { params: { path: { id } } }))));
 
-  connected(workflow.command('cancel <run-id>').description('Cancel a run that is not executing yet.'))
+  connected(workflow.command('cancel <run-id>').description('Cancel a run that is not executing yet, or revoke an active grant (temporary access) now.'))
     .action(async (id: string, options: Connection) => printRun(await unwrap((await connect(options)).POST('/v1/workflows/runs/{id}/cancel', { params: { path: { id } } }))));
 
   connected(workflow.command('status <run-id>').description('Show a run: where it stands, its transitions (each with its receipt), approvals and steps.').option('--json', 'print JSON'))
@@ -71,7 +71,7 @@ export function registerWorkflow(program: Command): void {
     });
 
   connected(workflow.command('list').description('List the tenant\'s runs, newest first.'))
-    .option('--status <status>', 'only runs that stand here (e.g. awaiting-approval)')
+    .option('--status <status>', 'only runs that stand here (e.g. awaiting-approval, active, revoked)')
     .option('--type <type>', 'only runs of this type')
     .option('--json', 'print NDJSON')
     .action(async (options: Connection & { status?: string; type?: string; json?: boolean }) => {
