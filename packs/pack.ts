@@ -4,7 +4,7 @@ import type { StateStore } from '../kernel/state/index.ts';
 import type { TableDefinition, Warehouse } from '../kernel/warehouse/index.ts';
 import type { WebhookConfig } from './finops/index.ts';
 import type { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations } from '../platform/governance/index.ts';
-import type { AccessGrants, Role, TokenKeyFile } from '../platform/identity/index.ts';
+import type { AccessGrants, Role, RotatingSecret, TokenKeyFile } from '../platform/identity/index.ts';
 import type { IngestPipeline } from '../platform/ingest/index.ts';
 import type { TenantScope } from '../platform/tenancy/index.ts';
 import type { ModelGenerator, ModelRefresh } from '../platform/transforms/index.ts';
@@ -56,6 +56,8 @@ export interface WorkflowServices {
   readonly exportsDir: string;
   /** The token-signing secret, when it is a file in the data directory a rotation may replace. */
   readonly tokenKeys?: TokenKeyFile;
+  /** The invoice webhook's signing secret, when a webhook is configured. */
+  readonly webhookSecret?: RotatingSecret;
 }
 
 /** What a pack's demo seed may use, besides the API. */

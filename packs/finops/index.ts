@@ -11,5 +11,5 @@ export { ALLOCATION_FILE, parseAllocationRules } from './models/allocation-rules
 export { economicsModels } from './models/economics-models.ts';
 export { parsePricing } from './models/pricing-rules.ts';
 export { readSimulationAccuracy } from './queries/finops.ts';
-export { signWebhook, verifyWebhook, SIGNATURE_HEADER } from './invoices/webhook-delivery.ts';
+export { deliverWebhook, signWebhook, verifyWebhook, SIGNATURE_HEADER } from './invoices/webhook-delivery.ts';
 export { FINOPS_TABLES } from './tables.ts';

@@ -5,3 +5,4 @@ export { modelFullRefresh, type ModelFullRefreshParams } from './model-full-refr
 export { suppliedTypes, type SuppliedExecutor, type SuppliedExecutors } from './supplied-executors.ts';
 export { exportFile, tenantExport, type TenantExportParams, type TenantExportServices } from './tenant-export.ts';
 export { tokenSecretRotation, type TokenSecretRotationParams } from './token-secret-rotation.ts';
+export { webhookSecretRotation, type WebhookSecretRotationParams } from './webhook-secret-rotation.ts';

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
 import { DomainError } from '../../kernel/errors/index.ts';
+import { secretId } from './rotating-secret.ts';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration, TOKEN_CLOCK_SKEW_SECONDS } from './token-lifetime.ts';
 
 export const ROLES = ['admin', 'writer', 'reader', 'connector', 'operator', 'approver', 'auditor', 'partner'] as const;
@@ -164,8 +164,8 @@ interface SigningKey {
   key: Uint8Array;
 }
 
-/** An HS256 key and its id: the first 16 hex digits of the secret's SHA-256 (names the key, reveals nothing of it). */
+/** An HS256 key and its id (`secretId`: names the key, reveals nothing of it). */
 function signingKey(secret: string): SigningKey {
   if (secret.length < 32) throw new Error('the JWT secret must be at least 32 characters');
-  return { kid: createHash('sha256').update(secret).digest('hex').slice(0, 16), key: new TextEncoder().encode(secret) };
+  return { kid: secretId(secret), key: new TextEncoder().encode(secret) };
 }

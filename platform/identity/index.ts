@@ -3,3 +3,4 @@ export { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration } from '
 export { ROLES, type Role, type TokenRequest } from './auth.ts';
 export { ACCESS_GRANT_TABLES, AccessGrants, type AccessGrant } from './access-grants.ts';
 export { JWT_SECRET_FILE, TokenKeyFile, type TokenRotation } from './token-key-file.ts';
+export { RotatingSecret, secretId, type SecretRotation } from './rotating-secret.ts';

@@ -6,7 +6,7 @@ import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
 import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
-import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, type TokenKeyFile } from '../../platform/identity/index.ts';
+import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, type RotatingSecret, type TokenKeyFile } from '../../platform/identity/index.ts';
 import { IngestPipeline } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
@@ -41,6 +41,8 @@ export interface PlatformOptions {
   models?: { dir?: string; targetDir?: string };
   /** The token-signing secret as a file a governed rotation replaces; absent when it comes from the environment. */
   tokenKeys?: TokenKeyFile;
+  /** The invoice webhook's signing secret, rotated by a governed run (when a webhook is configured). */
+  webhookSecret?: RotatingSecret;
   /** Where governed exports write their files (default: `exports/` in the state's data directory). */
   exportsDir?: string;
   /** The workflow engine's clock (default: the system's); tests and demo seeding move it by hand. */
@@ -120,7 +122,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const models = new ModelRefresh({ warehouse, builds, generators, modelsDir: options.models?.dir ?? 'models', targetDir: options.models?.targetDir ?? 'target', tenant: operatorTenant });
   const workflows = new WorkflowEngine({
     state, ledger, clock, log, platformTenant: engine.platformTenant ?? operatorTenant,
-    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, policies, decisions, grants, models, scope, exportsDir, tokenKeys: options.tokenKeys }) ?? []),
+    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, policies, decisions, grants, models, scope, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret }) ?? []),
     // Stamped with the policy revision in force, as every event is.
     emit: async (tenant, events) => void (await pipeline.ingest(events.map((event) => ({ ...event, policyversion: engine.revision })), { channel: 'http', submitter: tenant })),
   });

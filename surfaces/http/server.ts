@@ -5,7 +5,7 @@ import type { Keyring } from '../../kernel/ledger/index.ts';
 import { cloudEventSchema } from '../../kernel/schemas/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import type { DecisionLog, LedgerStore, PolicyGate } from '../../platform/governance/index.ts';
-import type { TokenAuthority, TokenKeyFile } from '../../platform/identity/index.ts';
+import type { RotatingSecret, TokenAuthority, TokenKeyFile } from '../../platform/identity/index.ts';
 import { KafkaEventPublisher, KafkaIngestConsumer, type KafkaConsumerOptions } from '../../platform/ingest/index.ts';
 import type { BuildGate, LineageSink } from '../../platform/transforms/index.ts';
 import type { PackContext, WebhookConfig } from '../../packs/index.ts';
@@ -76,6 +76,8 @@ export interface ServerOptions {
   policy?: { dir?: string; env?: string; region?: string };
   /** The token-signing secret as a file a governed rotation replaces (`companyos start` without COMPANYOS_JWT_SECRET). */
   tokenKeys?: TokenKeyFile;
+  /** The invoice webhook's signing secret as a rotating secret (`companyos start` with a webhook); `invoiceWebhook` signs with what it holds. */
+  webhookSecret?: RotatingSecret;
   /** The workflow engine's and the grants' clock (tests move it by hand); the system's by default. */
   clock?: WorkflowClock;
   /** How often expired temporary grants are revoked and receipted, and approvals checked against their SLA (default 15 s). */
@@ -143,6 +145,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     clock: options.clock,
     models: { dir: options.transforms?.modelsDir, targetDir: options.transforms?.targetDir },
     tokenKeys: options.tokenKeys,
+    webhookSecret: options.webhookSecret,
     log: app.log,
   }));
   const { engine, decisions, ledger, entities, approvals, evidence, region, metrics, pipeline } = platform;

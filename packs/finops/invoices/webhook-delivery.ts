@@ -4,6 +4,11 @@ export interface WebhookConfig {
   url: string;
   /** HMAC-SHA256 key the receiver shares. */
   secret: string;
+  /**
+   * The keys to sign with now, when the secret is rotated (`RotatingSecret.inUse`): the current one,
+   * then any still in their overlap — one `v1=` signature each, so a receiver on either key accepts.
+   */
+  signingSecrets?: () => readonly string[];
   /** Attempts in all, the first included. */
   maxAttempts: number;
   /** Wait before the second attempt; doubled after each (with jitter), or the receiver's Retry-After. */
@@ -18,22 +23,30 @@ export const DELIVERY_HEADER = 'x-companyos-delivery';
 const MAX_RETRY_AFTER_MS = 60_000;
 
 /**
- * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` — the timestamp is
- * signed with the body so a captured request cannot be replayed later.
+ * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` — the timestamp is signed with the body so a
+ * captured request cannot be replayed later. With several secrets (a rotation's overlap), one `v1=`
+ * per secret, the current one first.
  */
-export function signWebhook(secret: string, body: string, timestamp: number): string {
-  const digest = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-  return `t=${timestamp},v1=${digest}`;
+export function signWebhook(secrets: string | readonly string[], body: string, timestamp: number): string {
+  const digests = (typeof secrets === 'string' ? [secrets] : secrets).map((secret) => `v1=${hmac(secret, body, timestamp)}`);
+  return `t=${timestamp},${digests.join(',')}`;
 }
 
-/** What a receiver runs: true when the signature matches the body and is at most `toleranceSeconds` old. */
+/** What a receiver runs: true when one of the signatures matches the body under `secret` and is at most `toleranceSeconds` old. */
 export function verifyWebhook(secret: string, body: string, header: string, nowSeconds: number, toleranceSeconds = 300): boolean {
-  const parts = Object.fromEntries(header.split(',').map((p) => p.split('=', 2) as [string, string]));
-  const timestamp = Number(parts.t);
-  if (!Number.isInteger(timestamp) || Math.abs(nowSeconds - timestamp) > toleranceSeconds || !parts.v1) return false;
-  const expected = Buffer.from(signWebhook(secret, body, timestamp).split('v1=')[1]!, 'hex');
-  const given = Buffer.from(parts.v1, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  const parts = header.split(',').map((p) => p.split('=', 2) as [string, string]);
+  const timestamp = Number(parts.find(([key]) => key === 't')?.[1]);
+  if (!Number.isInteger(timestamp) || Math.abs(nowSeconds - timestamp) > toleranceSeconds) return false;
+  const expected = Buffer.from(hmac(secret, body, timestamp), 'hex');
+  return parts.some(([key, value]) => {
+    if (key !== 'v1' || !value) return false;
+    const given = Buffer.from(value, 'hex');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+}
+
+function hmac(secret: string, body: string, timestamp: number): string {
+  return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
 }
 
 export interface DeliveryAttempt {
@@ -82,7 +95,7 @@ export async function deliverWebhook(
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          [SIGNATURE_HEADER]: signWebhook(config.secret, body, Math.floor(started / 1000)),
+          [SIGNATURE_HEADER]: signWebhook(config.signingSecrets?.() ?? config.secret, body, Math.floor(started / 1000)),
           [DELIVERY_HEADER]: deliveryId,
           ...headers,
         },

@@ -13,7 +13,7 @@ import { AdjustableClock } from '../../../platform/workflows/index.ts';
 import type { DemoServices } from '../../../packs/index.ts';
 import { summarizeCoverage, type RouteEntry } from '../../http/kit/index.ts';
 import { printBanner } from '../banner.ts';
-import { forgetRunningPlatform, jwtSecret, loadConfig, localPlatformClient, recordRunningPlatform, warehouseConfig, type PlatformConfig } from '../kit/index.ts';
+import { forgetRunningPlatform, invoiceWebhookOf, jwtSecret, WEBHOOK_SECRET_FILE, loadConfig, localPlatformClient, recordRunningPlatform, warehouseConfig, type PlatformConfig } from '../kit/index.ts';
 import { loadScheduleJobs, runPackJob } from './build.ts';
 import { kafkaConsumerOptions } from './kafka.ts';
 import { migratePlatform } from '../../compose/index.ts';
@@ -37,6 +37,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   // A secret in the data directory is rotated by a governed run; one from the environment is rotated where it is set.
   const tokenKeys = process.env.COMPANYOS_JWT_SECRET ? undefined : new TokenKeyFile(tokens, config.dataDir);
   await tokenKeys?.load();
+  const { webhook: invoiceWebhook, secret: webhookSecret, rotated: rotatedWebhookSecret } = await invoiceWebhookOf(config);
   const lineageSink = config.openLineageUrl ? httpLineageSink(config.openLineageUrl) : undefined;
   const clock = new AdjustableClock();
   const app = await buildServer({
@@ -55,12 +56,14 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     kafka: config.kafka ? kafkaConsumerOptions(config.kafka) : undefined,
     publishTo: config.kafka && config.ingestMode === 'kafka' ? { brokers: config.kafka.brokers, topic: config.kafka.topics[0]! } : undefined,
     transforms: { modelsDir: 'models', targetDir: 'target', operatorTenant: TENANT_ZERO, lineageSink },
-    invoiceWebhook: config.invoiceWebhook,
+    invoiceWebhook,
+    webhookSecret,
     policy: { env: config.env, region: config.region },
     selfMetering: { sample: config.selfMeteringSample },
     ledger: { keysDir: join(config.dataDir, 'keys') },
   });
   const { platform } = app;
+  if (rotatedWebhookSecret) app.log.warn(`the invoice webhook is signed with the rotated secret in ${join(config.dataDir, WEBHOOK_SECRET_FILE)}; COMPANYOS_INVOICE_WEBHOOK_SECRET is superseded`);
   const seeded = seed ? await seedTenantZero(platform) : 0;
   // Before listening: a demo seed sets the platform's clock back to drive runs over the past week.
   const mint = (subject: string, roles: Role[]) => tokens.mint({ tenant: TENANT_ZERO, roles, subject, env: config.env, region: config.region });

@@ -4,3 +4,4 @@ export { positiveInteger } from './cli-options.ts';
 export { findRunningPlatform, forgetRunningPlatform, recordRunningPlatform } from './running-platform.ts';
 export { openLocalPlatform } from './local-platform.ts';
 export type { PackJob, PackJobContext } from './pack-job.ts';
+export { invoiceWebhookOf, WEBHOOK_SECRET_FILE } from './invoice-webhook.ts';

@@ -23,6 +23,7 @@ import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import { CompanyOsApiError, createCompanyOsClient, unwrap, type ApiResult, type CompanyOsClient, type operations } from '../../../clients/typescript/index.ts';
 import { jwtSecret, type PlatformConfig } from './config.ts';
 import { findRunningPlatform } from './running-platform.ts';
+import { invoiceWebhookOf } from './invoice-webhook.ts';
 import type { Platform } from '../../compose/index.ts';
 import { openLocalPlatform } from './local-platform.ts';
 import type { Principal } from '../../../platform/identity/index.ts';
@@ -149,8 +150,8 @@ class LocalPlatformClient implements PlatformClient {
   }
 
   generateInvoices(period: string): Promise<InvoiceRun> {
-    return this.privileged('generate_invoices', { id: 'invoices', kind: 'Invoices' }, { period }, 'invoices generate', () =>
-      generateInvoices(this.warehouse, this.platform.state, TENANT_ZERO, period, this.config.invoiceWebhook),
+    return this.privileged('generate_invoices', { id: 'invoices', kind: 'Invoices' }, { period }, 'invoices generate', async () =>
+      generateInvoices(this.warehouse, this.platform.state, TENANT_ZERO, period, (await invoiceWebhookOf(this.config)).webhook),
     );
   }
 
