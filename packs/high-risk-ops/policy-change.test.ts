@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { verifyBundle } from '../../kernel/ledger/index.ts';
-import { loadPolicyBundle, policyFileTexts } from '../../kernel/policies/index.ts';
+import { appendFile, cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_POLICY_DIR, loadPolicyBundle, policyFileTexts } from '../../kernel/policies/index.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { apiHarness, useApi, type ApiHarness } from '../../test/support/api.ts';
 
@@ -78,6 +81,20 @@ describe.each(TEST_ENGINES)('High-Risk Ops: policy change on %s', (engine) => {
       expect(restarted.app.platform.engine.revision).toBe(result.to_revision);
     } finally {
       await restarted.app.close();
+    }
+    // A release that ships other policies supersedes the activation: what it ships is in force.
+    const release = await mkdtemp(join(tmpdir(), 'policy-release-'));
+    try {
+      await cp(DEFAULT_POLICY_DIR, release, { recursive: true });
+      await appendFile(join(release, 'roles.cedar'), '\n// reviewed for release 0.3.0\n');
+      const upgraded = await apiHarness(db.warehouse, { ledger: { keyring: server.api.app.ledgerStore.keyring }, policy: { dir: release } });
+      try {
+        expect(upgraded.app.platform.engine.revision).toBe(loadPolicyBundle(release).revision.id);
+      } finally {
+        await upgraded.app.close();
+      }
+    } finally {
+      await rm(release, { recursive: true, force: true });
     }
   });
 

@@ -48,16 +48,21 @@ export class PolicyActivations {
     return this.engine.bundle;
   }
 
-  /** Puts the newest activation made on the shipped bundle back in force; its revision, or undefined. */
-  async restore(): Promise<string | undefined> {
-    const [latest] = await this.state.query(
-      'SELECT * FROM policy_activations WHERE tenant_id = ? AND base_content = ? ORDER BY activated_at DESC, activation_id DESC LIMIT 1',
-      [this.tenant, this.shipped.revision.content],
+  /**
+   * Puts the newest activation made on the shipped bundle back in force. Answers its revision, if
+   * any, and how many activations were made on another shipped bundle (a release superseded them).
+   */
+  async restore(): Promise<{ restored?: string; superseded: number }> {
+    const rows = await this.state.query<{ base_content: string; files: string }>(
+      'SELECT base_content, files FROM policy_activations WHERE tenant_id = ? ORDER BY activated_at DESC, activation_id DESC',
+      [this.tenant],
     );
-    if (!latest) return undefined;
+    const superseded = rows.filter((row) => row.base_content !== this.shipped.revision.content).length;
+    const latest = rows.find((row) => row.base_content === this.shipped.revision.content);
+    if (!latest) return { superseded };
     const bundle = proposeBundle(this.shipped, JSON.parse(String(latest.files)) as Record<string, string>);
     this.engine.activate(bundle);
-    return bundle.revision.id;
+    return { restored: bundle.revision.id, superseded };
   }
 
   /** Records `files` as the policies in force and activates them; once per `activationId`. */

@@ -104,7 +104,10 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const ownsState = !isStateStore(options.state);
   const state = isStateStore(options.state) ? options.state : await openStateStore(warehouse, { dataDir: options.state?.dataDir, tables: platformTables(packs) });
   const policies = new PolicyActivations(engine, shipped, state, engine.platformTenant ?? operatorTenant);
-  await policies.restore();
+  const activation = await policies.restore();
+  if (activation.superseded > 0 && !activation.restored) {
+    log.warn({ superseded: activation.superseded, shipped: shipped.revision.id }, 'governed policy changes made on another release\'s bundle are not in force: this release ships its own; request them again if still wanted');
+  }
   const decisions = new DecisionLog(warehouse, log);
   const recoveredDecisions = await decisions.recoverFromReceipts(engine.bundle.name, state);
   const ledger = new LedgerStore(state, keyring, log);
