@@ -32,7 +32,14 @@ export class CachedConnection {
     return statement.run();
   }
 
-  async read<T extends Row>(sql: string, params: readonly SqlValue[]): Promise<T[]> {
+  /**
+   * A statement that answers rows. Kept prepared only when `reuse` says its plan cannot go stale:
+   * DuckDB plans with the tables' statistics, and a kept plan of a query with a constant filter
+   * (`status = 'active'` asked while no row is active) keeps answering nothing after rows arrive —
+   * so reads are planned afresh, and only writes whose every value is a parameter are kept.
+   */
+  async read<T extends Row>(sql: string, params: readonly SqlValue[], reuse = false): Promise<T[]> {
+    if (!reuse) return rowsOf<T>(await this.connection.runAndReadAll(sql, params.map(toDuckDBParam)));
     const statement = await this.prepared(sql);
     statement.clearBindings();
     if (params.length > 0) statement.bind(params.map(toDuckDBParam));

@@ -205,7 +205,7 @@ class DuckDBStateTransaction implements StateTransaction {
     if (rows.length === 0) return 0;
     const columns = Object.keys(rows[0]!);
     const sql = insertFromJsonSql(definition, columns, '?', ' ON CONFLICT DO NOTHING RETURNING 1');
-    return (await read(this.connection, sql, [rowsAsJson(rows, columns)])).length;
+    return (await read(this.connection, sql, [rowsAsJson(rows, columns)], true)).length;
   }
 
   async compareAndSet(table: string, where: StateRow, expected: StateRow, changes: StateRow): Promise<boolean> {
@@ -214,7 +214,7 @@ class DuckDBStateTransaction implements StateTransaction {
     const set = Object.keys(changes).map((column) => `${assertIdentifier(column)} = ?`);
     const conditions = [...Object.keys(where), ...Object.keys(expected)].map((column) => `${assertIdentifier(column)} = ?`);
     const params = [...Object.values(changes), ...Object.values(where), ...Object.values(expected)];
-    const rows = await read(this.connection, `UPDATE ${table} SET ${set.join(', ')} WHERE ${conditions.join(' AND ')} RETURNING 1`, params);
+    const rows = await read(this.connection, `UPDATE ${table} SET ${set.join(', ')} WHERE ${conditions.join(' AND ')} RETURNING 1`, params, true);
     return rows.length > 0;
   }
 
@@ -266,9 +266,10 @@ function sqlText(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-async function read<T extends Row>(connection: CachedConnection, sql: string, params: readonly SqlValue[]): Promise<T[]> {
+/** `reuse`: the statement's every value is a parameter, so its kept plan cannot go stale (`CachedConnection.read`). */
+async function read<T extends Row>(connection: CachedConnection, sql: string, params: readonly SqlValue[], reuse = false): Promise<T[]> {
   try {
-    return await connection.read<T>(sql, params);
+    return await connection.read<T>(sql, params, reuse);
   } catch (error) {
     throw translate(error, sql);
   }

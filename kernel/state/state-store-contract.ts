@@ -44,6 +44,25 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedState
       expect(rows.map((r) => r.request_id)).toEqual(['r-1', 'r-2']);
     });
 
+    it('answers a read asked again after a write with what is there now, constant filters and joins included', async () => {
+      // The same texts, asked first on an empty table: an engine that plans once and keeps the plan
+      // (statistics proving no row matches) must not answer from it after the rows arrive.
+      const reads = [
+        "SELECT request_id FROM approval_requests WHERE action = 'purge' ORDER BY request_id",
+        "SELECT r.request_id FROM approval_requests r JOIN (SELECT tenant_id, max(request_id) AS last FROM approval_requests GROUP BY tenant_id) l ON l.tenant_id = r.tenant_id AND l.last = r.request_id WHERE r.action = 'purge'",
+        "SELECT count(*) AS n FROM approval_requests WHERE requested_by = 'zoe' AND tenant_id = ?",
+      ];
+      for (let round = 0; round < 3; round++) {
+        for (const sql of reads) await store.query(sql, sql.includes('?') ? ['acme'] : []);
+      }
+      await store.transaction((tx) => tx.insert('approval_requests', [{ ...request('r-9'), action: 'purge', requested_by: 'zoe' }]));
+      for (let round = 0; round < 3; round++) {
+        expect(await store.query(reads[0]!)).toEqual([{ request_id: 'r-9' }]);
+        expect(await store.query(reads[1]!)).toEqual([{ request_id: 'r-9' }]);
+        expect(Number((await store.query<{ n: number }>(reads[2]!, ['acme']))[0]!.n)).toBe(1);
+      }
+    });
+
     it('refuses a taken unique key with STATE_CONFLICT and rolls back the whole transaction', async () => {
       await store.transaction((tx) => tx.insert('approval_requests', [request('r-1')]));
       const code = await conflictOf(store.transaction(async (tx) => {
