@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { JWT_SECRET_FILE, TokenAuthority, TokenKeyFile } from '../../platform/identity/index.ts';
+import { parseOverlap } from './secret-rotation-governance.ts';
 import { stateOptionsFor, TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { buildServer } from '../../surfaces/http/index.ts';
 
@@ -27,6 +28,16 @@ describe('token-signing keys', () => {
     // A key rotated out with no overlap stops at once.
     authority.rotate('a-third-secret-that-is-also-long-enough-for-hs256', new Date(Date.now() - 1));
     await expect(authority.verify(`Bearer ${fresh}`)).rejects.toMatchObject({ code: 'AUTH_INVALID_TOKEN' });
+  });
+});
+
+describe('a rotation\'s overlap', () => {
+  it('is 0 to 10080 minutes, 1440 unless given, and nothing else', () => {
+    expect(parseOverlap('token-secret-rotation', undefined)).toEqual({ overlap_minutes: 1440 });
+    expect(parseOverlap('token-secret-rotation', { overlap_minutes: 0 })).toEqual({ overlap_minutes: 0 });
+    for (const bad of [{ overlap_minutes: -1 }, { overlap_minutes: 10_081 }, { overlap_minutes: 1.5 }, { overlap_minutes: '60' }, { overlap: 60 }, [60], 'x']) {
+      expect(() => parseOverlap('token-secret-rotation', bad), JSON.stringify(bad)).toThrow(/overlap_minutes/);
+    }
   });
 });
 

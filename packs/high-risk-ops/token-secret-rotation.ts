@@ -1,14 +1,10 @@
-import { DomainError } from '../../kernel/errors/index.ts';
 import type { TokenKeyFile } from '../../platform/identity/index.ts';
 import type { WorkflowType } from '../../platform/workflows/index.ts';
-import { SECRET_ROTATION_GOVERNANCE } from './secret-rotation-governance.ts';
+import { parseOverlap, SECRET_ROTATION_GOVERNANCE, type OverlapParams } from './secret-rotation-governance.ts';
 
 const MINUTE = 60 * 1000;
 
-export interface TokenSecretRotationParams {
-  /** How long tokens signed with the old secret keep working (default 24 h: the default longest token lifetime). */
-  overlap_minutes: number;
-}
+export type TokenSecretRotationParams = OverlapParams;
 
 /**
  * Rotates the secret API tokens are signed with. The new secret signs from execution on; the old one
@@ -27,13 +23,7 @@ export function tokenSecretRotation({ tokenKeys }: { tokenKeys?: TokenKeyFile })
     name: 'token-secret-rotation',
     pack: 'high-risk-ops',
     description: 'Rotate the secret API tokens are signed with; tokens signed with the old one keep working for an overlap window.',
-    parseParams(input) {
-      const { overlap_minutes: minutes = 24 * 60, ...rest } = (input ?? {}) as Record<string, unknown>;
-      if (typeof (input ?? {}) !== 'object' || Array.isArray(input) || Object.keys(rest).length > 0 || !Number.isInteger(minutes) || (minutes as number) < 0 || (minutes as number) > 7 * 24 * 60) {
-        throw new DomainError('WORKFLOW_PARAMS_INVALID', 'token-secret-rotation: params is {"overlap_minutes": 0…10080} (default 1440).');
-      }
-      return { overlap_minutes: minutes as number };
-    },
+    parseParams: (input) => parseOverlap('token-secret-rotation', input),
     ...SECRET_ROTATION_GOVERNANCE,
     steps: {
       preflight: {

@@ -1,14 +1,10 @@
-import { DomainError } from '../../kernel/errors/index.ts';
 import { secretId, type RotatingSecret } from '../../platform/identity/index.ts';
 import type { WorkflowType } from '../../platform/workflows/index.ts';
-import { SECRET_ROTATION_GOVERNANCE } from './secret-rotation-governance.ts';
+import { parseOverlap, SECRET_ROTATION_GOVERNANCE, type OverlapParams } from './secret-rotation-governance.ts';
 
 const MINUTE = 60 * 1000;
 
-export interface WebhookSecretRotationParams {
-  /** How long deliveries are also signed with the old secret, so the receiver can switch (default 24 h). */
-  overlap_minutes: number;
-}
+export type WebhookSecretRotationParams = OverlapParams;
 
 /**
  * Rotates the secret invoice deliveries are signed with. From execution on, each delivery carries a
@@ -25,13 +21,7 @@ export function webhookSecretRotation({ webhookSecret }: { webhookSecret?: Rotat
     name: 'webhook-secret-rotation',
     pack: 'high-risk-ops',
     description: 'Rotate the invoice webhook\'s signing secret; deliveries carry both signatures for an overlap window.',
-    parseParams(input) {
-      const { overlap_minutes: minutes = 24 * 60, ...rest } = (input ?? {}) as Record<string, unknown>;
-      if (typeof (input ?? {}) !== 'object' || Array.isArray(input) || Object.keys(rest).length > 0 || !Number.isInteger(minutes) || (minutes as number) < 0 || (minutes as number) > 7 * 24 * 60) {
-        throw new DomainError('WORKFLOW_PARAMS_INVALID', 'webhook-secret-rotation: params is {"overlap_minutes": 0…10080} (default 1440).');
-      }
-      return { overlap_minutes: minutes as number };
-    },
+    parseParams: (input) => parseOverlap('webhook-secret-rotation', input),
     ...SECRET_ROTATION_GOVERNANCE,
     steps: {
       preflight: {
