@@ -6,7 +6,7 @@ import {
   WarehouseError, WarehouseLockedError, assertIdentifier,
   type DuckDBWarehouse, type Row, type SqlValue, type TableDefinition,
 } from '../warehouse/index.ts';
-import type { StateRow, StateStore, StateTransaction } from './state-store.ts';
+import type { StateReader, StateRow, StateStore, StateTransaction } from './state-store.ts';
 
 /** Connections at most: the lanes below, and readers beside them. */
 const POOL_SIZE = 6;
@@ -81,6 +81,23 @@ export class DuckDBStateStore implements StateStore {
       const connection = await this.acquire();
       try {
         return await read<T>(connection, sql, params);
+      } finally {
+        this.pool.release(connection);
+      }
+    });
+  }
+
+  snapshot<T>(work: (reader: StateReader) => Promise<T>): Promise<T> {
+    return this.track(async () => {
+      const connection = await this.acquire();
+      try {
+        // DuckDB's transactions read one snapshot (MVCC); this one writes nothing and ends in ROLLBACK.
+        await connection.runPlain('BEGIN TRANSACTION');
+        try {
+          return await work(new SerialReader(connection));
+        } finally {
+          await connection.runPlain('ROLLBACK').catch(() => undefined);
+        }
       } finally {
         this.pool.release(connection);
       }
@@ -165,6 +182,19 @@ export class DuckDBStateStore implements StateStore {
   private acquire(): Promise<CachedConnection> {
     if (this.closed) return Promise.reject(new WarehouseError(`the state store (${this.location}) is closed`));
     return this.pool.acquire();
+  }
+}
+
+/** Reads on one connection, one at a time (a connection runs one statement at once), in the order asked. */
+class SerialReader implements StateReader {
+  private last: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly connection: CachedConnection) {}
+
+  query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    const next = this.last.catch(() => undefined).then(() => read<T>(this.connection, sql, params));
+    this.last = next;
+    return next;
   }
 }
 

@@ -63,6 +63,23 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedState
       }
     });
 
+    it('reads one committed state in a snapshot: a transaction committed between its reads is seen by none of them', async () => {
+      await store.transaction((tx) => tx.insert('approval_requests', [request('r-1')]));
+      const seen = await store.snapshot(async (reader) => {
+        const before = await reader.query<{ request_id: string }>('SELECT request_id FROM approval_requests ORDER BY request_id');
+        await store.transaction((tx) => tx.insert('approval_requests', [request('r-2')]));
+        const after = await reader.query<{ request_id: string }>('SELECT request_id FROM approval_requests ORDER BY request_id');
+        const [count] = await reader.query<{ n: number }>('SELECT count(*) AS n FROM approval_requests');
+        return { before: before.map((r) => r.request_id), after: after.map((r) => r.request_id), count: Number(count!.n) };
+      });
+      expect(seen).toEqual({ before: ['r-1'], after: ['r-1'], count: 1 });
+      // Reads asked at once inside it are answered too, and the snapshot ends with the work.
+      const both = await store.snapshot((reader) => Promise.all([reader.query('SELECT 1 AS one'), reader.query('SELECT request_id FROM approval_requests ORDER BY request_id')]));
+      expect(both[1]).toEqual([{ request_id: 'r-1' }, { request_id: 'r-2' }]);
+      await expect(store.snapshot((reader) => reader.query('SELECT * FROM no_such_table'))).rejects.toThrow();
+      expect(await store.query('SELECT request_id FROM approval_requests ORDER BY request_id')).toHaveLength(2);
+    });
+
     it('refuses a taken unique key with STATE_CONFLICT and rolls back the whole transaction', async () => {
       await store.transaction((tx) => tx.insert('approval_requests', [request('r-1')]));
       const code = await conflictOf(store.transaction(async (tx) => {

@@ -49,5 +49,11 @@ export interface StateStore extends StateReader {
    * it does only statements on its transaction.
    */
   transaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work`'s reads against one committed state: a transaction that commits while they run
+   * is seen by all of them or by none. What is read in several statements (a run and its
+   * transitions, approvals and steps) is read here, or it can be torn by a writer in between.
+   */
+  snapshot<T>(work: (reader: StateReader) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

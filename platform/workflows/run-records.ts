@@ -1,4 +1,4 @@
-import type { StateReader } from '../../kernel/state/index.ts';
+import type { StateStore } from '../../kernel/state/index.ts';
 import type { Row } from '../../kernel/warehouse/index.ts';
 import type { RunStatus, StepName } from './workflow-type.ts';
 
@@ -54,21 +54,25 @@ export function nextSeq(run: RunRecord): number {
 }
 
 /** The run `runId` of `tenant`, or undefined: the tenant is part of every read, so another tenant's id finds nothing. */
-export async function loadRun(reader: StateReader, tenant: string, runId: string): Promise<RunRecord | undefined> {
-  return (await loadRuns(reader, tenant, [runId]))[0];
+export async function loadRun(state: StateStore, tenant: string, runId: string): Promise<RunRecord | undefined> {
+  return (await loadRuns(state, tenant, [runId]))[0];
 }
 
-/** The tenant's runs of `runIds`, in that order (ids it does not hold are left out): four reads, however many runs. */
-export async function loadRuns(reader: StateReader, tenant: string, runIds: readonly string[]): Promise<RunRecord[]> {
+/**
+ * The tenant's runs of `runIds`, in that order (ids it does not hold are left out): four reads,
+ * however many runs, in one snapshot — a transition committed between them would otherwise give
+ * a run its new approval with its old status.
+ */
+export async function loadRuns(state: StateStore, tenant: string, runIds: readonly string[]): Promise<RunRecord[]> {
   if (runIds.length === 0) return [];
   const ids = runIds.map(() => '?').join(', ');
   const params = [tenant, ...runIds];
-  const [runs, transitions, approvals, steps] = await Promise.all([
+  const [runs, transitions, approvals, steps] = await state.snapshot((reader) => Promise.all([
     reader.query(`SELECT * FROM workflow_runs WHERE tenant_id = ? AND run_id IN (${ids})`, params),
     reader.query(`SELECT * FROM workflow_transitions WHERE tenant_id = ? AND run_id IN (${ids}) ORDER BY seq`, params),
     reader.query(`SELECT * FROM workflow_approvals WHERE tenant_id = ? AND run_id IN (${ids}) ORDER BY decided_at, approver`, params),
     reader.query(`SELECT * FROM workflow_steps WHERE tenant_id = ? AND run_id IN (${ids}) ORDER BY recorded_at, attempt`, params),
-  ]);
+  ]));
   const byRun = (rows: Row[]) => {
     const grouped = new Map<string, Row[]>();
     for (const row of rows) {

@@ -24,6 +24,7 @@ const stopping: StateStore = {
   location: store.location,
   tables: store.tables,
   query: (sql, params) => store.query(sql, params),
+  snapshot: (work) => store.snapshot(work),
   close: () => store.close(),
   async transaction(work) {
     const result = await store.transaction(work);
