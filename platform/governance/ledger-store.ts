@@ -84,6 +84,8 @@ export class LedgerStore {
     this.draining.add(tenant);
     const queue = this.queues.get(tenant)!;
     try {
+      // Entries appended in the same turn (a run's two transitions) go out as one write.
+      await Promise.resolve();
       while (queue.length > 0) {
         const batch = queue.splice(0);
         try {

@@ -165,6 +165,10 @@ export class WorkflowEngine {
       params: JSON.parse(JSON.stringify(params ?? null)) as unknown,
       approvalExpiresAt: new Date(at.getTime() + type.approvalExpiryMs), transitions: [requested], approvals: [], steps: [],
     };
+    // A type without a preflight awaits approval from the start: both transitions in one commit.
+    const passed: TransitionRecord | undefined = type.steps.preflight ? undefined : {
+      seq: 1, status: 'awaiting-approval', actor: 'workflow-engine', at, detail: { event: 'preflight-passed', evidence: [] }, receiptId: transitionReceiptId(runId, 1),
+    };
     await this.state.transaction(async (tx) => {
       await tx.insert('workflow_runs', [{
         tenant_id: run.tenant, run_id: runId, workflow_type: type.name, requested_by: run.requestedBy, requested_at: at,
@@ -172,10 +176,16 @@ export class WorkflowEngine {
         approval_expires_at: run.approvalExpiresAt,
       }]);
       await insertTransition(tx, run.tenant, runId, requested);
+      if (passed) await insertTransition(tx, run.tenant, runId, passed);
     });
-    await appendTransitionReceipt(this.ledger, run, requested);
-    await this.meter(run, requested);
-    return this.afterRequest(run);
+    if (passed) {
+      const ready = { ...run, transitions: [requested, passed] };
+      await Promise.all([this.settle(ready, requested), this.settle(ready, passed)]);
+      return this.view(ready);
+    }
+    // The preflight and the next transition need only the committed run: its receipt and event go meanwhile (appended first, so in order).
+    const [, view] = await Promise.all([this.settle(run, requested), this.afterRequest(run)]);
+    return view;
   }
 
   /** An approver's decision. The approval that satisfies the rule approves the run; one denial denies it. */
@@ -474,8 +484,7 @@ export class WorkflowEngine {
         throw error;
       }
       const after: RunRecord = { ...run, transitions: [...run.transitions, transition], approvals: planned.approval ? [...run.approvals, planned.approval] : run.approvals };
-      await appendTransitionReceipt(this.ledger, after, transition);
-      await this.meter(after, transition);
+      await this.settle(after, transition);
       if (planned.status === 'expired') throw new DomainError('WORKFLOW_APPROVAL_EXPIRED', `Run ${runId}'s approval window closed at ${run.approvalExpiresAt.toISOString()}.`);
       return this.view(after);
     }
@@ -487,7 +496,14 @@ export class WorkflowEngine {
    * the end of its execution `workflow.executions_total`. Ids derive from the run, so a resend
    * after a crash is deduplicated.
    */
-  private async meter(run: RunRecord, transition: TransitionRecord): Promise<void> {
+  /** A committed transition's receipt and its metering events, side by side. */
+  private async settle(run: RunRecord, transition: TransitionRecord): Promise<void> {
+    const receipted = appendTransitionReceipt(this.ledger, run, transition);
+    await Promise.all([receipted, this.meter(run, transition, receipted)]);
+  }
+
+  /** `receipted`: the transition's receipt being appended, awaited before the ledger is asked whether the run's receipts are complete. */
+  private async meter(run: RunRecord, transition: TransitionRecord, receipted: Promise<unknown>): Promise<void> {
     if (!this.emit) return;
     const pack = this.types.get(run.type)?.pack ?? 'unknown';
     const base = { specversion: '1.0' as const, source: '/companyos/workflows', time: transition.at.toISOString(), subject: run.runId, tenantid: run.tenant };
@@ -500,7 +516,7 @@ export class WorkflowEngine {
     }];
     const earlier = run.transitions.filter((t) => t.seq < transition.seq);
     if (APPROVAL_OUTCOMES.includes(transition.status) && !earlier.some((t) => APPROVAL_OUTCOMES.includes(t.status))) {
-      const held = await this.ledger.entries(run.tenant, run.transitions.map((t) => t.receiptId));
+      const held = await receipted.then(() => this.ledger.entries(run.tenant, run.transitions.map((t) => t.receiptId)), () => []);
       events.push({
         ...base, id: `${run.runId}:requests_total`, type: `${pack.replaceAll('-', '_')}.requests_total`,
         data: {
