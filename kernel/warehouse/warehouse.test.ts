@@ -188,6 +188,36 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     await expect(db.warehouse.materialize('parked; DROP TABLE events', 'view', 'SELECT 1')).rejects.toThrow(/not a valid table/);
   });
 
+  it('never lets a reader find the name missing while it is replaced, as a table or a view', async () => {
+    await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [['acme', 'q-1', new Date(), 'http', 0, null, null, 'X', 'x', '{}']]);
+    await db.warehouse.materialize('swapped', 'table', 'SELECT tenant_id FROM events_quarantine');
+    let replacing = true;
+    const failures: string[] = [];
+    let reads = 0;
+    const reader = (async () => {
+      while (replacing) {
+        try {
+          const [row] = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM swapped');
+          if (Number(row!.n) !== 1) failures.push(`counted ${row!.n}`);
+        } catch (error) {
+          failures.push((error as Error).message.slice(0, 120));
+        }
+        reads++;
+      }
+    })();
+    for (let i = 0; i < 12; i++) await db.warehouse.materialize('swapped', i % 4 === 3 ? 'view' : 'table', 'SELECT tenant_id FROM events_quarantine');
+    await db.warehouse.materialize('swapped', 'table', 'SELECT tenant_id FROM events_quarantine');
+    replacing = false;
+    await reader;
+    expect(reads).toBeGreaterThan(5);
+    expect(failures).toEqual([]);
+    // Nothing of the swap is left behind.
+    const relations = await db.warehouse.query<{ name: string }>(
+      engine === 'clickhouse' ? "SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'swapped%'" : "SELECT table_name AS name FROM information_schema.tables WHERE table_name LIKE 'swapped%'",
+    );
+    expect(relations.map((r) => r.name)).toEqual(['swapped']);
+  });
+
   it('binds values as data, never as SQL', async () => {
     const hostile = "x'); DROP TABLE events; --";
     await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [

@@ -158,16 +158,18 @@ export class ClickHouseWarehouse implements Warehouse {
     assertIdentifier(name);
     uniqueKey.forEach(assertIdentifier);
     const engine = uniqueKey.length ? `ReplacingMergeTree ORDER BY (${uniqueKey.join(', ')})` : 'MergeTree ORDER BY tuple()';
-    const statements =
-      kind === 'view'
-        ? [`DROP TABLE IF EXISTS ${name}`, `CREATE VIEW ${name} AS ${select}`]
-        : [
-            `DROP TABLE IF EXISTS ${name}__new`,
-            `CREATE TABLE ${name}__new ENGINE = ${engine} AS ${select}`,
-            `DROP TABLE IF EXISTS ${name}`,
-            `RENAME TABLE ${name}__new TO ${name}`,
-          ];
-    for (const statement of statements) await this.execute(statement);
+    // Built beside the old one and swapped in by one RENAME, so a reader never finds `name` missing
+    // (no CREATE OR REPLACE or EXCHANGE TABLES in 18.16); leftovers of an interrupted swap go first.
+    const [staged, retired] = [`${name}__new`, `${name}__old`];
+    await this.execute(`DROP TABLE IF EXISTS ${staged}`);
+    await this.execute(`DROP TABLE IF EXISTS ${retired}`);
+    await this.execute(kind === 'view' ? `CREATE VIEW ${staged} AS ${select}` : `CREATE TABLE ${staged} ENGINE = ${engine} AS ${select}`);
+    if (!(await this.hasRelation(name))) {
+      await this.execute(`RENAME TABLE ${staged} TO ${name}`);
+      return;
+    }
+    await this.execute(`RENAME TABLE ${name} TO ${retired}, ${staged} TO ${name}`);
+    await this.execute(`DROP TABLE ${retired}`);
   }
 
   /** An insert: a table made with a unique key is a ReplacingMergeTree, which keeps the later row per key. */
