@@ -76,7 +76,7 @@ export class EntityStore {
     const [row] = await this.state.query(latestEntities(' AND entity_id = ?'), [tenant, id]);
     const entity = row && Number(row.deleted_) === 0 ? toEntity(row) : undefined;
     // An id never written is not cached: it may be created any moment.
-    if (row) this.cache.set(tenant, id, entity ?? null);
+    if (row) this.cache.fill(tenant, id, entity ?? null, Number(row.version_));
     return entity;
   }
 
@@ -215,7 +215,7 @@ export class EntityStore {
       tenant_id: e.tenant, entity_id: e.id, version: e.version, entity_type: e.type, name: e.name, data_class: e.data_class, region: e.region,
       attributes: JSON.stringify(e.attributes), deleted, recorded_by: by, recorded_at: at,
     }))));
-    for (const e of entities) this.cache.set(e.tenant, e.id, deleted ? null : { ...e, updated_at: at.toISOString() });
+    for (const e of entities) this.cache.set(e.tenant, e.id, deleted ? null : { ...e, updated_at: at.toISOString() }, e.version);
   }
 
   private async writeEdges(edges: readonly Edge[], by: string, deleted: number): Promise<void> {
