@@ -55,6 +55,8 @@ const CACHE_MS = 2000;
  */
 export class AccessGrants {
   private readonly cache = new Map<string, { rows: AccessGrant[]; until: number }>();
+  /** Grants and revocations this process made, per grantee: a read that a change overtook is not kept. */
+  private readonly changes = new Map<string, number>();
 
   constructor(
     private readonly state: StateStore,
@@ -68,7 +70,7 @@ export class AccessGrants {
         tenant_id: grant.tenant, grant_id: grant.grantId, grantee: grant.grantee, role: grant.role, granted_at: grant.grantedAt, expires_at: grant.expiresAt,
       }]);
     });
-    this.cache.delete(`${grant.tenant}/${grant.grantee}`);
+    this.changed(`${grant.tenant}/${grant.grantee}`);
   }
 
   /** Ends a grant now; once (a second revocation keeps the first one's time and reason). */
@@ -77,7 +79,7 @@ export class AccessGrants {
       await tx.insertNew('access_grant_revocations', [{ tenant_id: tenant, grant_id: grantId, revoked_at: this.now(), reason }]);
     });
     const grant = await this.find(tenant, grantId);
-    if (grant) this.cache.delete(`${tenant}/${grant.grantee}`);
+    if (grant) this.changed(`${tenant}/${grant.grantee}`);
     return grant;
   }
 
@@ -109,15 +111,23 @@ export class AccessGrants {
     const key = `${tenant}/${subject}`;
     const cached = this.cache.get(key);
     if (cached && cached.until > Date.now()) return cached.rows;
+    const seen = this.changes.get(key) ?? 0;
     const rows = (await this.state.query(
       `SELECT g.*, r.revoked_at FROM access_grants g
          LEFT JOIN access_grant_revocations r ON r.tenant_id = g.tenant_id AND r.grant_id = g.grant_id
         WHERE g.tenant_id = ? AND g.grantee = ? AND r.grant_id IS NULL`,
       [tenant, subject],
     )).map(toGrant);
+    // A grant or revocation committed while this read ran may be missing from it: answer it, keep it not.
+    if ((this.changes.get(key) ?? 0) !== seen) return rows;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(key, { rows, until: Date.now() + CACHE_MS });
     return rows;
+  }
+
+  private changed(key: string): void {
+    this.changes.set(key, (this.changes.get(key) ?? 0) + 1);
+    this.cache.delete(key);
   }
 }
 

@@ -1,0 +1,35 @@
+import type { StateStore } from '../../kernel/state/index.ts';
+
+/**
+ * `state` with one read held back: after `hold()`, the next read whose SQL `matches` runs at once
+ * but answers only at `release()` — a read that began before a write and answers after it.
+ */
+export function heldReads(state: StateStore, matches: (sql: string) => boolean) {
+  let held: Promise<void> | undefined;
+  let release = () => undefined as void;
+  const store: StateStore = {
+    engine: state.engine, location: state.location, tables: state.tables,
+    transaction: (work) => state.transaction(work),
+    snapshot: (work) => state.snapshot(work),
+    close: () => state.close(),
+    async query(sql, params) {
+      const wait = matches(sql) ? held : undefined;
+      if (wait) held = undefined;
+      const rows = await state.query(sql, params);
+      if (wait) await wait;
+      return rows as never;
+    },
+  };
+  return {
+    store,
+    hold(): void {
+      held = new Promise<void>((resolve) => (release = resolve));
+    },
+    release(): void {
+      release();
+    },
+  };
+}
+
+/** Lets a read just started reach its store before the caller goes on. */
+export const reachStore = () => new Promise((resolve) => setTimeout(resolve, 50));
