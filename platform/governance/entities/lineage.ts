@@ -37,8 +37,9 @@ export async function traverse(store: EntityStore, root: Entity, depth: number, 
     }
     frontier = new Set(next);
   }
-  // Edges to deleted entities are not part of the graph.
-  const live = await store.getMany(root.tenant, [...distance.keys()]);
+  // Edges to deleted entities are not part of the graph. The root is the entity as the caller's read
+  // was decided on: a change since (a reclassification) must not show through the walk.
+  const live = [root, ...(await store.getMany(root.tenant, [...distance.keys()].filter((id) => id !== root.id)))];
   const liveIds = new Set(live.map((e) => e.id));
   return {
     root: root.id,
