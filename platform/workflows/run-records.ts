@@ -1,4 +1,4 @@
-import type { StateStore } from '../../kernel/state/index.ts';
+import type { StateReader, StateStore } from '../../kernel/state/index.ts';
 import type { Row } from '../../kernel/warehouse/index.ts';
 import type { RunStatus, StepName } from './workflow-type.ts';
 
@@ -63,16 +63,21 @@ export async function loadRun(state: StateStore, tenant: string, runId: string):
  * however many runs, in one snapshot — a transition committed between them would otherwise give
  * a run its new approval with its old status.
  */
-export async function loadRuns(state: StateStore, tenant: string, runIds: readonly string[]): Promise<RunRecord[]> {
+export function loadRuns(state: StateStore, tenant: string, runIds: readonly string[]): Promise<RunRecord[]> {
+  return runIds.length === 0 ? Promise.resolve([]) : state.snapshot((reader) => readRuns(reader, tenant, runIds));
+}
+
+/** `loadRuns` on a reader the caller holds: consistent only when it is a snapshot (or a transaction). */
+export async function readRuns(reader: StateReader, tenant: string, runIds: readonly string[]): Promise<RunRecord[]> {
   if (runIds.length === 0) return [];
   const ids = runIds.map(() => '?').join(', ');
   const params = [tenant, ...runIds];
-  const [runs, transitions, approvals, steps] = await state.snapshot((reader) => Promise.all([
+  const [runs, transitions, approvals, steps] = await Promise.all([
     reader.query(`SELECT * FROM workflow_runs WHERE tenant_id = ? AND run_id IN (${ids})`, params),
     reader.query(`SELECT * FROM workflow_transitions WHERE tenant_id = ? AND run_id IN (${ids}) ORDER BY seq`, params),
     reader.query(`SELECT * FROM workflow_approvals WHERE tenant_id = ? AND run_id IN (${ids}) ORDER BY decided_at, approver`, params),
     reader.query(`SELECT * FROM workflow_steps WHERE tenant_id = ? AND run_id IN (${ids}) ORDER BY recorded_at, attempt`, params),
-  ]));
+  ]);
   const byRun = (rows: Row[]) => {
     const grouped = new Map<string, Row[]>();
     for (const row of rows) {

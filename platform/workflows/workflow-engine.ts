@@ -5,7 +5,7 @@ import type { LedgerStore } from '../governance/index.ts';
 import { approvalLatencies, percentile, slaBreaches, type SlaBreach } from './approval-sla.ts';
 import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type CountedApproval } from './approval-rule.ts';
 import { approvalRef, runEvidence, stepRefs } from './run-evidence.ts';
-import { loadRun, loadRuns, nextSeq, statusOf, type ApprovalRecord, type RunRecord, type TransitionRecord } from './run-records.ts';
+import { loadRun, nextSeq, readRuns, statusOf, type ApprovalRecord, type RunRecord, type TransitionRecord } from './run-records.ts';
 import { runStep, StepFailed } from './step-runner.ts';
 import { appendTransitionReceipt, transitionReceiptId } from './transition-receipt.ts';
 import { STEP_NAMES, SYSTEM_CLOCK, type RunStatus, type WorkflowClock, type WorkflowType } from './workflow-type.ts';
@@ -232,13 +232,14 @@ export class WorkflowEngine {
 
   /** Cancels a run not yet executing; an `active` grant is revoked at once. */
   async cancel(tenant: string, runId: string, actor: string): Promise<RunView> {
-    const run = await loadRun(this.state, tenant, runId);
-    if (run && statusOf(run) === 'active') return this.revoke(run, actor, 'cancelled');
-    return this.transition(tenant, runId, async (current) => {
+    const seen = await this.transition(tenant, runId, async (current) => {
       const status = statusOf(current);
+      // Active already, or an executor made it so while this cancel raced it: revoked below.
+      if (status === 'active') return undefined;
       if (!['requested', 'awaiting-approval', 'approved'].includes(status)) throw new DomainError('WORKFLOW_STATE_INVALID', `Run ${runId} is ${status}; only a run not yet executing (or an active grant) can be cancelled.`);
       return { status: 'cancelled', actor, detail: { event: 'cancelled' } };
-    }, run);
+    });
+    return seen.status === 'active' ? this.revoke(seen, actor, 'cancelled') : seen;
   }
 
   /**
@@ -307,15 +308,16 @@ export class WorkflowEngine {
   async list(tenant: string, filter: { type?: string; status?: RunStatus; limit?: number } = {}): Promise<RunView[]> {
     // Where each run stands is its latest transition: the status filter applies before the limit.
     const conditions = ['r.tenant_id = ?', ...(filter.type ? ['r.workflow_type = ?'] : []), ...(filter.status ? ['t.status = ?'] : [])];
-    const rows = await this.state.query<{ run_id: string }>(
+    // One snapshot: a run that moved on between the filter and the read would be listed under a status it no longer has.
+    const runs = await this.state.snapshot(async (reader) => readRuns(reader, tenant, (await reader.query<{ run_id: string }>(
       `SELECT r.run_id FROM workflow_runs r
          JOIN (SELECT run_id, max(seq) AS seq FROM workflow_transitions WHERE tenant_id = ? GROUP BY run_id) latest ON latest.run_id = r.run_id
          JOIN workflow_transitions t ON t.tenant_id = r.tenant_id AND t.run_id = r.run_id AND t.seq = latest.seq
         WHERE ${conditions.join(' AND ')}
         ORDER BY r.requested_at DESC, r.run_id LIMIT ${Math.min(Math.max(1, Math.trunc(filter.limit ?? 100)), 1000)}`,
       [tenant, tenant, ...(filter.type ? [filter.type] : []), ...(filter.status ? [filter.status] : [])],
-    );
-    return (await loadRuns(this.state, tenant, rows.map((row) => row.run_id))).map((run) => this.view(run));
+    )).map((row) => row.run_id)));
+    return runs.map((run) => this.view(run));
   }
 
   /** The run's evidence (approvals, step outputs and transcripts, with their bytes) and the ledger entries of its transitions. */

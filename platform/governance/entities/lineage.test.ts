@@ -15,10 +15,10 @@ describe('lineage traversal', () => {
   it('answers with the root the read was decided on, not one reclassified while it walked', async () => {
     const entities = new EntityStore(state, 'eu');
     const [root, next] = await entities.create('acme', [
-      { id: 'orders', type: 'Dataset', name: 'orders', data_class: 'internal' },
-      { id: 'report', type: 'Dataset', name: 'report' },
+      { id: 'orders', type: 'Asset', name: 'orders', data_class: 'internal' },
+      { id: 'report', type: 'Asset', name: 'report' },
     ], 'acme/ops');
-    await entities.createEdges('acme', [{ type: 'DERIVED_FROM', from: 'report', to: 'orders' }], 'acme/ops');
+    await entities.createEdges('acme', [{ type: 'EMITS', from: 'report', to: 'orders' }], 'acme/ops');
     // The gate allowed the read on `root` as it was; an admin then makes it restricted before the walk reads its nodes.
     await entities.update(root!, { ...root!, data_class: 'restricted', attributes: { owner: 'secret-team' } }, 'acme/admin');
     const lineage = await traverse(entities, root!, 2, 'both');
