@@ -80,11 +80,13 @@ export class EvidenceStore {
     };
   }
 
+  /** The items of `ids` that are attached: one whose attach was rolled back (never receipted) is not evidence. */
   async items(tenant: string, ids: readonly string[]): Promise<EvidenceItem[]> {
     if (ids.length === 0) return [];
     const rows = await this.state.query(
-      `SELECT * FROM evidence WHERE tenant_id = ? AND evidence_id IN (${ids.map(() => '?').join(', ')}) AND status = 'attached'`,
-      [tenant, ...ids],
+      `SELECT * FROM evidence WHERE tenant_id = ? AND evidence_id IN (${ids.map(() => '?').join(', ')}) AND status = 'attached'
+         AND evidence_id NOT IN (SELECT evidence_id FROM evidence WHERE tenant_id = ? AND status = 'rolled-back')`,
+      [tenant, ...ids, tenant],
     );
     return rows.map(toItem);
   }
