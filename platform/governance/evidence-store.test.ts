@@ -1,20 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DuckDBStateStore, ensureStateSchema, type StateStore } from '../../kernel/state/index.ts';
-import { TABLES } from '../../kernel/warehouse/index.ts';
+import { describe, expect, it } from 'vitest';
+import { useStateStore } from '../../test/support/state.ts';
 import { EvidenceStore } from './evidence-store.ts';
 
 const ITEM = { kind: 'file' as const, name: 'runbook.pdf', sha256: 'a'.repeat(64) };
 
 describe('the evidence store', () => {
-  let state: StateStore;
-  beforeEach(async () => {
-    state = await DuckDBStateStore.open(':memory:', TABLES);
-    await ensureStateSchema(state);
-  });
-  afterEach(() => state.close());
+  const store = useStateStore();
 
   it('knows an item by id in its tenant only, and not once its attach was rolled back', async () => {
-    const evidence = new EvidenceStore(state);
+    const evidence = new EvidenceStore(store.state);
     const kept = await evidence.attach('acme', [ITEM], undefined, 'rcpt-1', 'acme/ops');
     const undone = await evidence.attach('acme', [ITEM], undefined, 'rcpt-2', 'acme/ops');
     await evidence.rollback('acme', undone, 'rollback:rcpt-2');

@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DuckDBStateStore, ensureStateSchema, type StateStore } from '../../kernel/state/index.ts';
-import { TABLES } from '../../kernel/warehouse/index.ts';
+import { describe, expect, it } from 'vitest';
+import { useStateStore } from '../../test/support/state.ts';
 import { heldReads, reachStore } from '../../test/support/held-reads.ts';
 import { ACCESS_GRANT_TABLES, AccessGrants } from './access-grants.ts';
 import type { Principal } from './auth.ts';
@@ -12,16 +11,11 @@ const grant = (grantId: string, grantee = 'ana') => ({
 });
 
 describe('temporary access grants', () => {
-  let state: StateStore;
-  beforeEach(async () => {
-    state = await DuckDBStateStore.open(':memory:', [...TABLES, ...ACCESS_GRANT_TABLES]);
-    await ensureStateSchema(state);
-  });
-  afterEach(() => state.close());
+  const store = useStateStore(ACCESS_GRANT_TABLES);
 
   it('gives the role from grant to expiry, to its grantee in its tenant only', async () => {
     let now = NOW;
-    const grants = new AccessGrants(state, () => now);
+    const grants = new AccessGrants(store.state, () => now);
     await grants.grant(grant('g-1'));
     expect(await grants.apply(ana)).toMatchObject({ roles: ['reader', 'operator'], grants: ['g-1'] });
     expect((await grants.apply({ ...ana, tenant: 'globex' })).roles).toEqual(['reader']);
@@ -31,7 +25,7 @@ describe('temporary access grants', () => {
   });
 
   it('never keeps a read that a revocation overtook: the role ends with the revocation, not a cache period later', async () => {
-    const reads = heldReads(state, (sql) => sql.includes('g.grantee = ?'));
+    const reads = heldReads(store.state, (sql) => sql.includes('g.grantee = ?'));
     const grants = new AccessGrants(reads.store, () => NOW);
     await grants.grant(grant('g-1'));
 
@@ -46,7 +40,7 @@ describe('temporary access grants', () => {
   });
 
   it('never keeps a read that a grant overtook', async () => {
-    const reads = heldReads(state, (sql) => sql.includes('g.grantee = ?'));
+    const reads = heldReads(store.state, (sql) => sql.includes('g.grantee = ?'));
     const grants = new AccessGrants(reads.store, () => NOW);
     reads.hold();
     const slow = grants.apply(ana);

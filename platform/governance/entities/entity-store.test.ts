@@ -1,20 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DuckDBStateStore, ensureStateSchema, type StateStore } from '../../../kernel/state/index.ts';
-import { TABLES } from '../../../kernel/warehouse/index.ts';
+import { describe, expect, it } from 'vitest';
+import { useStateStore } from '../../../test/support/state.ts';
 import { EntityStore } from './entity-store.ts';
 import { heldReads, reachStore } from '../../../test/support/held-reads.ts';
 
 describe('the entity store', () => {
-  let state: StateStore;
-  beforeEach(async () => {
-    state = await DuckDBStateStore.open(':memory:', TABLES);
-    await ensureStateSchema(state);
-  });
-  afterEach(() => state.close());
+  const store = useStateStore();
 
   it.each(['reclassified', 'deleted'] as const)('never puts back an older version a slow read found after the entity was %s', async (change) => {
-    const [created] = await new EntityStore(state, 'eu').create('acme', [{ id: 'db-1', type: 'Asset', name: 'orders db', data_class: 'internal' }], 'acme/ops');
-    const reads = heldReads(state, (sql) => sql.includes('entity_id = ?'));
+    const [created] = await new EntityStore(store.state, 'eu').create('acme', [{ id: 'db-1', type: 'Asset', name: 'orders db', data_class: 'internal' }], 'acme/ops');
+    const reads = heldReads(store.state, (sql) => sql.includes('entity_id = ?'));
     const entities = new EntityStore(reads.store, 'eu');
 
     reads.hold();

@@ -1,19 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DuckDBStateStore, ensureStateSchema, type StateStore } from '../../../kernel/state/index.ts';
-import { TABLES } from '../../../kernel/warehouse/index.ts';
+import { describe, expect, it } from 'vitest';
+import { useStateStore } from '../../../test/support/state.ts';
 import { EntityStore } from './entity-store.ts';
 import { traverse } from './lineage.ts';
 
 describe('lineage traversal', () => {
-  let state: StateStore;
-  beforeEach(async () => {
-    state = await DuckDBStateStore.open(':memory:', TABLES);
-    await ensureStateSchema(state);
-  });
-  afterEach(() => state.close());
+  const store = useStateStore();
 
   it('answers with the root the read was decided on, not one reclassified while it walked', async () => {
-    const entities = new EntityStore(state, 'eu');
+    const entities = new EntityStore(store.state, 'eu');
     const [root, next] = await entities.create('acme', [
       { id: 'orders', type: 'Asset', name: 'orders', data_class: 'internal' },
       { id: 'report', type: 'Asset', name: 'report' },
