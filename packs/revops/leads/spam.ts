@@ -1,0 +1,37 @@
+import { createRequire } from 'node:module';
+
+/** Why a lead was parked as spam. */
+export type SpamDisposition = 'honeypot' | 'disposable-domain' | 'rate-limited';
+
+// The community list (CC0) of throwaway mail domains, as a JSON array without types of its own.
+const DISPOSABLE = new Set(createRequire(import.meta.url)('disposable-email-domains') as string[]);
+
+export function isDisposable(domain: string | null): boolean {
+  if (!domain) return false;
+  // A subdomain of a disposable service is one too.
+  const labels = domain.split('.');
+  for (let i = 0; i < labels.length - 1; i++) if (DISPOSABLE.has(labels.slice(i).join('.'))) return true;
+  return false;
+}
+
+/**
+ * Leads per origin (a form's submitter address) in a sliding window: past `limit` within `windowMs`,
+ * the rest are parked as `rate-limited`. Kept by the process that takes the intake.
+ */
+export class OriginRate {
+  private readonly seen = new Map<string, number[]>();
+
+  constructor(
+    private readonly limit = 10,
+    private readonly windowMs = 60_000,
+  ) {}
+
+  /** Counts one lead from `origin` at `at`; true when it is over the limit. */
+  over(origin: string, at: number): boolean {
+    const recent = (this.seen.get(origin) ?? []).filter((t) => t > at - this.windowMs);
+    recent.push(at);
+    this.seen.set(origin, recent);
+    if (this.seen.size > 100_000) this.seen.clear();
+    return recent.length > this.limit;
+  }
+}
