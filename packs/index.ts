@@ -2,6 +2,7 @@ import { entityGraphPack } from './entity-graph/pack.ts';
 import { finopsPack } from './finops/pack.ts';
 import { highRiskOpsPack } from './high-risk-ops/pack.ts';
 import { meteringPack } from './metering/pack.ts';
+import { revopsPack } from './revops/pack.ts';
 import type { Pack } from './pack.ts';
 import { sloPack } from './slo/pack.ts';
 
@@ -14,6 +15,7 @@ export const PACKS: readonly Pack[] = [
   sloPack,
   entityGraphPack,
   highRiskOpsPack,
+  revopsPack,
 ];
 
 /** The models every pack generates, for the compiler. */

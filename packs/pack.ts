@@ -5,7 +5,7 @@ import type { TableDefinition, Warehouse } from '../kernel/warehouse/index.ts';
 import type { WebhookConfig } from './finops/index.ts';
 import type { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations } from '../platform/governance/index.ts';
 import type { AccessGrants, Role, RotatingSecret, TokenKeyFile } from '../platform/identity/index.ts';
-import type { IngestPipeline } from '../platform/ingest/index.ts';
+import type { IngestPipeline, PlatformEvent } from '../platform/ingest/index.ts';
 import type { TenantScope } from '../platform/tenancy/index.ts';
 import type { ModelGenerator, ModelRefresh } from '../platform/transforms/index.ts';
 import type { AdjustableClock, WorkflowEngine, WorkflowType } from '../platform/workflows/index.ts';
@@ -26,6 +26,8 @@ export interface PackContext {
   scope(tenant: string): TenantScope;
   /** The same for the tenant's operational state (invoices, approvals …). */
   stateScope(tenant: string): TenantScope;
+  /** Records events of the pack's own operations in a tenant's stream (its metering). */
+  emit(tenant: string, events: readonly PlatformEvent[]): Promise<void>;
   entities: EntityStore;
   approvals: ApprovalStore;
   evidence: EvidenceStore;

@@ -982,6 +982,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/revops/leads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List leads
+         * @description The caller's tenant's leads, newest first.
+         */
+        get: operations["listLeads"];
+        put?: never;
+        /**
+         * Take in a lead
+         * @description Each lead is normalized (email, domain, phone as E.164, company name), parked as spam with its disposition (a filled honeypot, a throwaway mail domain, too many web-form leads from one origin), or linked to the earlier lead it duplicates (exact or near: case, typos, phone formats, company suffixes), or taken as new; each is counted as a `revops.leads_ingested_total` event. Privileged: receipted.
+         */
+        post: operations["createLead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/revops/leads:batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take in up to 1000 leads
+         * @description Each lead is normalized (email, domain, phone as E.164, company name), parked as spam with its disposition (a filled honeypot, a throwaway mail domain, too many web-form leads from one origin), or linked to the earlier lead it duplicates (exact or near: case, typos, phone formats, company suffixes), or taken as new; each is counted as a `revops.leads_ingested_total` event. Privileged: receipted. A lead of the batch may duplicate an earlier one of the same batch.
+         */
+        post: operations["createLeadBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/revops/leads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a lead
+         * @description The lead as judged at intake, with its merge applied.
+         */
+        get: operations["getLead"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/revops/leads/{id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge a lead into another
+         * @description Marks the lead a duplicate of `into` (a live lead of the same tenant): reads answer it as `merged`, and it is never routed. Once per lead. Privileged: receipted.
+         */
+        post: operations["mergeLead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1028,7 +1112,7 @@ export interface components {
              * @description A stable code from the error catalogue (`companyos errors`).
              * @enum {string}
              */
-            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "STATE_CONFLICT" | "STATE_CHECK_FAILED" | "WORKFLOW_TYPE_UNKNOWN" | "WORKFLOW_NOT_FOUND" | "WORKFLOW_PARAMS_INVALID" | "WORKFLOW_STATE_INVALID" | "WORKFLOW_SEPARATION_OF_DUTIES" | "WORKFLOW_APPROVER_NOT_ELIGIBLE" | "WORKFLOW_ALREADY_DECIDED" | "WORKFLOW_PLATFORM_ONLY" | "WORKFLOW_EXPORT_UNAVAILABLE" | "WORKFLOW_EXPORT_NOT_YOURS" | "WORKFLOW_REQUIRED" | "WORKFLOW_APPROVAL_EXPIRED" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
+            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "STATE_CONFLICT" | "STATE_CHECK_FAILED" | "WORKFLOW_TYPE_UNKNOWN" | "WORKFLOW_NOT_FOUND" | "WORKFLOW_PARAMS_INVALID" | "WORKFLOW_STATE_INVALID" | "WORKFLOW_SEPARATION_OF_DUTIES" | "WORKFLOW_APPROVER_NOT_ELIGIBLE" | "WORKFLOW_ALREADY_DECIDED" | "WORKFLOW_PLATFORM_ONLY" | "WORKFLOW_EXPORT_UNAVAILABLE" | "WORKFLOW_EXPORT_NOT_YOURS" | "WORKFLOW_REQUIRED" | "WORKFLOW_APPROVAL_EXPIRED" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "LEAD_INVALID" | "LEAD_NOT_FOUND" | "LEAD_MERGE_INVALID" | "LEAD_ALREADY_MERGED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
             /** @description What went wrong, for people. */
             message: string;
             /** @description On POLICY_DENIED: the decision in `GET /v1/policy/decisions`. */
@@ -1093,7 +1177,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1214,7 +1298,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1241,7 +1325,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1317,7 +1401,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1421,7 +1505,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1448,7 +1532,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1457,7 +1541,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1696,7 +1780,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1827,7 +1911,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1902,7 +1986,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1929,7 +2013,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2000,7 +2084,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2027,7 +2111,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2083,7 +2167,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2155,7 +2239,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2270,7 +2354,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2297,7 +2381,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2360,7 +2444,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2387,7 +2471,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2455,7 +2539,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2538,7 +2622,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2681,7 +2765,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2708,7 +2792,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2840,7 +2924,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2959,7 +3043,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2986,7 +3070,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3039,7 +3123,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3066,7 +3150,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3198,7 +3282,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3225,7 +3309,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3234,7 +3318,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3362,7 +3446,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3389,7 +3473,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3398,7 +3482,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3526,7 +3610,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3553,7 +3637,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3562,7 +3646,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3676,7 +3760,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3821,7 +3905,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3912,7 +3996,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4004,7 +4088,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4031,7 +4115,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4040,7 +4124,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4120,7 +4204,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4218,7 +4302,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4315,7 +4399,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4342,7 +4426,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4403,7 +4487,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4430,7 +4514,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4503,7 +4587,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4530,7 +4614,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4608,7 +4692,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4635,7 +4719,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4709,7 +4793,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4736,7 +4820,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4878,7 +4962,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4905,7 +4989,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4997,7 +5081,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5024,7 +5108,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5102,7 +5186,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5181,7 +5265,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5208,7 +5292,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5278,7 +5362,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5382,7 +5466,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5489,7 +5573,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5611,7 +5695,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5638,7 +5722,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5771,7 +5855,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5798,7 +5882,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5882,7 +5966,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5909,7 +5993,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5994,7 +6078,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6021,7 +6105,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6030,7 +6114,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6170,7 +6254,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6197,7 +6281,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6206,7 +6290,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6323,7 +6407,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6350,7 +6434,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6457,7 +6541,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6484,7 +6568,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6596,7 +6680,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6623,7 +6707,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6730,7 +6814,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6757,7 +6841,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6766,7 +6850,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6824,7 +6908,7 @@ export interface operations {
                     "application/json": string;
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID. */
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6851,7 +6935,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6860,7 +6944,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6871,6 +6955,649 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listLeads: {
+        parameters: {
+            query?: {
+                status?: "new" | "parked" | "duplicate" | "merged";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        leads: {
+                            id: string;
+                            tenant: string;
+                            /** @enum {string} */
+                            source: "web_form" | "email" | "partner_referral";
+                            origin?: string | null;
+                            /** Format: date-time */
+                            received_at: string;
+                            email?: string | null;
+                            /** @description E.164. */
+                            phone?: string | null;
+                            first_name?: string | null;
+                            last_name?: string | null;
+                            company?: string | null;
+                            /** @description The company's domain (the email's, or the website's for free mail). */
+                            domain?: string | null;
+                            country?: string | null;
+                            /**
+                             * @description `parked`: spam, with its `disposition`; `duplicate`: of `duplicate_of`, found at intake; `merged` into `duplicate_of` by a merge.
+                             * @enum {string}
+                             */
+                            status: "new" | "parked" | "duplicate" | "merged";
+                            /** @enum {string|null} */
+                            disposition?: "honeypot" | "disposable-domain" | "rate-limited" | null;
+                            duplicate_of?: string | null;
+                            /** @description Which rule found the duplicate: email, phone-and-name, email-typo, name-and-company, name-and-domain. */
+                            match_rule?: string | null;
+                            /** @description What was given but could not be used: email-invalid, phone-invalid. */
+                            problems: string[];
+                            /** @description The id was taken before: this is the lead as it was, nothing was added. */
+                            replayed?: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createLead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "form-8841",
+                 *       "source": "web_form",
+                 *       "origin": "203.0.113.7",
+                 *       "email": "jane.doe@acme.io",
+                 *       "phone": "(415) 555-0134",
+                 *       "first_name": "Jane",
+                 *       "last_name": "Doe",
+                 *       "company": "Acme, Inc.",
+                 *       "country": "US"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The client's id for the lead: sending it again answers the lead already taken, adding nothing. */
+                    id?: string;
+                    /**
+                     * @description How it came in.
+                     * @enum {string}
+                     */
+                    source: "web_form" | "email" | "partner_referral";
+                    /** @description Who submitted it (a web form's client address, a partner's id): web-form leads are rate-limited per origin. */
+                    origin?: string;
+                    /** @description Email address; the mailbox and domain are normalized for matching. */
+                    email?: string;
+                    /** @description Phone number in any common format; stored as E.164 (country from `country`, else US). */
+                    phone?: string;
+                    /** @description Given name. */
+                    first_name?: string;
+                    /** @description Family name. */
+                    last_name?: string;
+                    /** @description Company name; legal suffixes (Inc., GmbH …) are ignored for matching. */
+                    company?: string;
+                    /** @description The company's website: its domain when the email is a free mail address. */
+                    website?: string;
+                    /** @description ISO 3166-1 alpha-2 country code. */
+                    country?: string;
+                    /** @description The hidden form field: a lead that fills it is parked as spam. */
+                    honeypot?: string;
+                } | unknown | unknown;
+            };
+        };
+        responses: {
+            /** @description Taken: each lead as judged, and the receipt of the call. */
+            201: {
+                headers: {
+                    /** @description The receipt of this action, as `receipt_id` says (absent when nothing was done). */
+                    "x-companyos-receipt"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        leads: {
+                            id: string;
+                            tenant: string;
+                            /** @enum {string} */
+                            source: "web_form" | "email" | "partner_referral";
+                            origin?: string | null;
+                            /** Format: date-time */
+                            received_at: string;
+                            email?: string | null;
+                            /** @description E.164. */
+                            phone?: string | null;
+                            first_name?: string | null;
+                            last_name?: string | null;
+                            company?: string | null;
+                            /** @description The company's domain (the email's, or the website's for free mail). */
+                            domain?: string | null;
+                            country?: string | null;
+                            /**
+                             * @description `parked`: spam, with its `disposition`; `duplicate`: of `duplicate_of`, found at intake; `merged` into `duplicate_of` by a merge.
+                             * @enum {string}
+                             */
+                            status: "new" | "parked" | "duplicate" | "merged";
+                            /** @enum {string|null} */
+                            disposition?: "honeypot" | "disposable-domain" | "rate-limited" | null;
+                            duplicate_of?: string | null;
+                            /** @description Which rule found the duplicate: email, phone-and-name, email-typo, name-and-company, name-and-domain. */
+                            match_rule?: string | null;
+                            /** @description What was given but could not be used: email-invalid, phone-invalid. */
+                            problems: string[];
+                            /** @description The id was taken before: this is the lead as it was, nothing was added. */
+                            replayed?: boolean;
+                        }[];
+                        /** @description The receipt of this action in the tenant's ledger (`GET /v1/provenance/receipts/{id}`). */
+                        receipt_id: string;
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_TOO_LARGE, BATCH_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createLeadBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    leads: ({
+                        /** @description The client's id for the lead: sending it again answers the lead already taken, adding nothing. */
+                        id?: string;
+                        /**
+                         * @description How it came in.
+                         * @enum {string}
+                         */
+                        source: "web_form" | "email" | "partner_referral";
+                        /** @description Who submitted it (a web form's client address, a partner's id): web-form leads are rate-limited per origin. */
+                        origin?: string;
+                        /** @description Email address; the mailbox and domain are normalized for matching. */
+                        email?: string;
+                        /** @description Phone number in any common format; stored as E.164 (country from `country`, else US). */
+                        phone?: string;
+                        /** @description Given name. */
+                        first_name?: string;
+                        /** @description Family name. */
+                        last_name?: string;
+                        /** @description Company name; legal suffixes (Inc., GmbH …) are ignored for matching. */
+                        company?: string;
+                        /** @description The company's website: its domain when the email is a free mail address. */
+                        website?: string;
+                        /** @description ISO 3166-1 alpha-2 country code. */
+                        country?: string;
+                        /** @description The hidden form field: a lead that fills it is parked as spam. */
+                        honeypot?: string;
+                    } | unknown | unknown)[];
+                };
+            };
+        };
+        responses: {
+            /** @description Taken: each lead as judged, and the receipt of the call. */
+            201: {
+                headers: {
+                    /** @description The receipt of this action, as `receipt_id` says (absent when nothing was done). */
+                    "x-companyos-receipt"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        leads: {
+                            id: string;
+                            tenant: string;
+                            /** @enum {string} */
+                            source: "web_form" | "email" | "partner_referral";
+                            origin?: string | null;
+                            /** Format: date-time */
+                            received_at: string;
+                            email?: string | null;
+                            /** @description E.164. */
+                            phone?: string | null;
+                            first_name?: string | null;
+                            last_name?: string | null;
+                            company?: string | null;
+                            /** @description The company's domain (the email's, or the website's for free mail). */
+                            domain?: string | null;
+                            country?: string | null;
+                            /**
+                             * @description `parked`: spam, with its `disposition`; `duplicate`: of `duplicate_of`, found at intake; `merged` into `duplicate_of` by a merge.
+                             * @enum {string}
+                             */
+                            status: "new" | "parked" | "duplicate" | "merged";
+                            /** @enum {string|null} */
+                            disposition?: "honeypot" | "disposable-domain" | "rate-limited" | null;
+                            duplicate_of?: string | null;
+                            /** @description Which rule found the duplicate: email, phone-and-name, email-typo, name-and-company, name-and-domain. */
+                            match_rule?: string | null;
+                            /** @description What was given but could not be used: email-invalid, phone-invalid. */
+                            problems: string[];
+                            /** @description The id was taken before: this is the lead as it was, nothing was added. */
+                            replayed?: boolean;
+                        }[];
+                        /** @description The receipt of this action in the tenant's ledger (`GET /v1/provenance/receipts/{id}`). */
+                        receipt_id: string;
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_TOO_LARGE, BATCH_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getLead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The lead's id in the caller's tenant. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        tenant: string;
+                        /** @enum {string} */
+                        source: "web_form" | "email" | "partner_referral";
+                        origin?: string | null;
+                        /** Format: date-time */
+                        received_at: string;
+                        email?: string | null;
+                        /** @description E.164. */
+                        phone?: string | null;
+                        first_name?: string | null;
+                        last_name?: string | null;
+                        company?: string | null;
+                        /** @description The company's domain (the email's, or the website's for free mail). */
+                        domain?: string | null;
+                        country?: string | null;
+                        /**
+                         * @description `parked`: spam, with its `disposition`; `duplicate`: of `duplicate_of`, found at intake; `merged` into `duplicate_of` by a merge.
+                         * @enum {string}
+                         */
+                        status: "new" | "parked" | "duplicate" | "merged";
+                        /** @enum {string|null} */
+                        disposition?: "honeypot" | "disposable-domain" | "rate-limited" | null;
+                        duplicate_of?: string | null;
+                        /** @description Which rule found the duplicate: email, phone-and-name, email-typo, name-and-company, name-and-domain. */
+                        match_rule?: string | null;
+                        /** @description What was given but could not be used: email-invalid, phone-invalid. */
+                        problems: string[];
+                        /** @description The id was taken before: this is the lead as it was, nothing was added. */
+                        replayed?: boolean;
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    mergeLead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The lead's id in the caller's tenant. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The lead it duplicates. */
+                    into: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /** @description The receipt of this action, as `receipt_id` says (absent when nothing was done). */
+                    "x-companyos-receipt"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        tenant: string;
+                        /** @enum {string} */
+                        source: "web_form" | "email" | "partner_referral";
+                        origin?: string | null;
+                        /** Format: date-time */
+                        received_at: string;
+                        email?: string | null;
+                        /** @description E.164. */
+                        phone?: string | null;
+                        first_name?: string | null;
+                        last_name?: string | null;
+                        company?: string | null;
+                        /** @description The company's domain (the email's, or the website's for free mail). */
+                        domain?: string | null;
+                        country?: string | null;
+                        /**
+                         * @description `parked`: spam, with its `disposition`; `duplicate`: of `duplicate_of`, found at intake; `merged` into `duplicate_of` by a merge.
+                         * @enum {string}
+                         */
+                        status: "new" | "parked" | "duplicate" | "merged";
+                        /** @enum {string|null} */
+                        disposition?: "honeypot" | "disposable-domain" | "rate-limited" | null;
+                        duplicate_of?: string | null;
+                        /** @description Which rule found the duplicate: email, phone-and-name, email-typo, name-and-company, name-and-domain. */
+                        match_rule?: string | null;
+                        /** @description What was given but could not be used: email-invalid, phone-invalid. */
+                        problems: string[];
+                        /** @description The id was taken before: this is the lead as it was, nothing was added. */
+                        replayed?: boolean;
+                        /** @description The receipt of this action in the tenant's ledger (`GET /v1/provenance/receipts/{id}`). */
+                        receipt_id: string;
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_TOO_LARGE, BATCH_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

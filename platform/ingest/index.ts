@@ -16,3 +16,4 @@ export { eventStats, listEvents } from './queries/events.ts';
 export { listQuarantine } from './queries/quarantine.ts';
 export { type EventFilter } from './queries/events.ts';
 export { type QuarantineFilter, type ParkedEvent } from './queries/quarantine.ts';
+export type { PlatformEvent } from './platform-event.ts';

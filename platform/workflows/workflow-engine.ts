@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../kernel/errors/index.ts';
+import type { PlatformEvent } from '../ingest/index.ts';
 import type { StateStore, StateTransaction } from '../../kernel/state/index.ts';
 import type { LedgerStore } from '../governance/index.ts';
 import { approvalLatencies, percentile, slaBreaches, type SlaBreach } from './approval-sla.ts';
@@ -19,16 +20,8 @@ const APPROVAL_OUTCOMES: readonly RunStatus[] = ['approved', 'denied', 'expired'
 const EXECUTION_OUTCOMES: readonly RunStatus[] = ['succeeded', 'failed', 'rolled-back', 'active'];
 
 /** A CloudEvent the engine meters with, in the run's tenant (see `meter`). */
-export interface WorkflowEvent {
-  specversion: '1.0';
-  id: string;
-  source: string;
-  type: string;
-  time: string;
-  subject: string;
-  tenantid: string;
-  data: Record<string, unknown>;
-}
+/** What the engine records of each transition (metering). */
+export type WorkflowEvent = PlatformEvent;
 
 export interface WorkflowEngineOptions {
   state: StateStore;

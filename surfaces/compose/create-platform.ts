@@ -12,6 +12,7 @@ import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
 import { BuildGate, ModelRefresh, type ModelGenerator } from '../../platform/transforms/index.ts';
 import { SYSTEM_CLOCK, WorkflowEngine, type WorkflowClock } from '../../platform/workflows/index.ts';
+import type { PlatformEvent } from '../../platform/ingest/index.ts';
 import { PACKS, type Pack } from '../../packs/index.ts';
 import { platformTables } from './platform-tables.ts';
 
@@ -80,6 +81,8 @@ export interface Platform {
   readonly generators: readonly ModelGenerator[];
   /** Decisions cited by a receipt but missing from the log (a kill between the two) that opening restored. */
   readonly recoveredDecisions: number;
+  /** Records events the platform itself makes (metering of its own operations) in a tenant's stream, stamped with the policy revision. */
+  emit(tenant: string, events: readonly PlatformEvent[]): Promise<void>;
   /** The one way surfaces and packs read a tenant's data: its rows only, by construction. */
   scope(tenant: string): TenantScope;
   /** The same for the tenant's operational state (the state store's tables). */
@@ -123,11 +126,14 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const builds = options.builds ?? new BuildGate();
   const generators = packs.flatMap((pack) => pack.generators ?? []);
   const models = new ModelRefresh({ warehouse, builds, generators, modelsDir: options.models?.dir ?? 'models', targetDir: options.models?.targetDir ?? 'target', tenant: operatorTenant });
+  // Stamped with the policy revision in force, as every event is.
+  const emit = async (tenant: string, events: readonly PlatformEvent[]) => {
+    if (events.length > 0) await pipeline.ingest(events.map((event) => ({ ...event, policyversion: engine.revision })), { channel: 'http', submitter: tenant });
+  };
   const workflows = new WorkflowEngine({
     state, ledger, clock, log, platformTenant: engine.platformTenant ?? operatorTenant,
     types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, policies, decisions, grants, models, scope, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret }) ?? []),
-    // Stamped with the policy revision in force, as every event is.
-    emit: async (tenant, events) => void (await pipeline.ingest(events.map((event) => ({ ...event, policyversion: engine.revision })), { channel: 'http', submitter: tenant })),
+    emit,
   });
   return {
     warehouse,
@@ -151,6 +157,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     packs,
     generators,
     recoveredDecisions,
+    emit,
     scope,
     exportsDir,
     stateScope: (tenant) => new TenantScope(stateSource(state), tenant),

@@ -25,6 +25,9 @@ const EXAMPLES: Record<string, { url: string; body?: unknown; contentType?: stri
   'POST /v1/transforms/build': { url: '/v1/transforms/build', body: { mode: 'seed' }, tenant: OPERATOR },
   'POST /v1/finops/bills': { url: '/v1/finops/bills?file_name=empty.csv', body: 'BilledCost\n', contentType: 'text/csv' },
   'POST /v1/finops/simulations/true-costs': { url: '/v1/finops/simulations/true-costs', body: { simulation_id: 'cov', rows: [{ tenant: 'acme', period: '2026-10', currency: 'USD', cost: '1.00' }] } },
+  'POST /v1/revops/leads': { url: '/v1/revops/leads', body: { source: 'web_form', email: 'coverage@acme.io' } },
+  'POST /v1/revops/leads::batch': { url: '/v1/revops/leads:batch', body: { leads: [{ source: 'email', email: 'coverage@globex.io' }] } },
+  'POST /v1/revops/leads/:id/merge': { url: '/v1/revops/leads/LEAD/merge', body: { into: 'INTO' } },
   // A month with charges: a run with nothing to invoice is refused before any receipt.
   'POST /v1/finops/invoices::generate': { url: '/v1/finops/invoices:generate?period=2026-10', tenant: OPERATOR, finopsBuilt: true },
 };
@@ -57,7 +60,13 @@ describe('every privileged route is gated and receipted', () => {
       method: 'POST', url: '/v1/approvals', headers: { authorization: `Bearer ${approver}` }, payload: { entity_id: entity, action: 'delete', rationale: 'decommission: coverage' },
     });
     expect(approval.statusCode, `${tenant}: ${approval.body}`).toBe(201);
-    return { ENTITY: entity, SUBJECT: subject, PENDING: pending };
+    // Two leads of different people, for the merge example.
+    const leads = await server.api.app.inject({
+      method: 'POST', url: '/v1/revops/leads:batch', headers: { authorization: `Bearer ${admin}` },
+      payload: { leads: [{ id: `lead-${entity}`, source: 'email', email: `a-${entity}@a.io` }, { id: `into-${entity}`, source: 'email', email: `b-${entity}@b.io` }] },
+    });
+    expect(leads.statusCode, leads.body).toBe(201);
+    return { ENTITY: entity, SUBJECT: subject, PENDING: pending, LEAD: `lead-${entity}`, INTO: `into-${entity}` };
   }
 
   it('classifies every state-changing route, and every privileged one has an example', () => {

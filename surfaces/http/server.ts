@@ -278,6 +278,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     region,
     scope: platform.scope,
     stateScope: platform.stateScope,
+    emit: platform.emit,
     entities,
     approvals,
     evidence,

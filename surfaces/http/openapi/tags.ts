@@ -10,6 +10,7 @@ export const API_TAGS = [
   { name: 'entities', description: 'The company graph: entities, their edges and entitlements.' },
   { name: 'approvals', description: 'Dual control: approving what someone else asked for.' },
   { name: 'workflows', description: 'Governed high-risk actions: request, preflight, approvals, execution and rollback, each transition receipted.' },
+  { name: 'revops', description: 'Revenue operations: leads in (normalized, spam parked, duplicates linked) and merged.' },
   { name: 'policy', description: 'Cedar decisions: simulate one, read the decision log.' },
   { name: 'provenance', description: 'Signed receipts, the tenant\'s ledger, evidence and offline-verifiable bundles.' },
   { name: 'operations', description: 'Health, readiness, metrics and this document.' },

@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ResourceAttributes } from '../../../kernel/policies/index.ts';
+import { bodyErrorsAs, errorResponses } from '../../../surfaces/http/kit/index.ts';
+import type { IntakeOutcome, Lead, LeadInput, LeadIntake, LeadStatus } from '../index.ts';
+import { leadBatchSchema, leadIdParams, leadInputSchema, leadIntakeReplySchema, leadSchema, MAX_LEAD_BATCH } from './lead-schemas.ts';
+
+interface LeadRouteDeps {
+  leads: LeadIntake;
+  /** Where this server runs: leads are decided as data of this region. */
+  region: string;
+}
+
+/** Leads are personal data: confidential, whoever sent them. */
+const leadResource = (region: string, id: string) => (request: FastifyRequest): ResourceAttributes => ({
+  id, tenant: request.principal!.tenant, kind: 'Lead', data_class: 'confidential', region,
+});
+
+const INTAKE_DESCRIPTION =
+  'Each lead is normalized (email, domain, phone as E.164, company name), parked as spam with its disposition (a filled honeypot, a throwaway ' +
+  'mail domain, too many web-form leads from one origin), or linked to the earlier lead it duplicates (exact or near: case, typos, phone ' +
+  'formats, company suffixes), or taken as new; each is counted as a `revops.leads_ingested_total` event. Privileged: receipted.';
+
+/** Lead intake, reads and merges (RevOps). */
+export function leadRoutes(app: FastifyInstance, deps: LeadRouteDeps): void {
+  const intake = async (request: FastifyRequest, inputs: LeadInput[]) => {
+    const outcomes = await deps.leads.take(request.principal!.tenant, inputs, request.gate!.principalId);
+    return outcomes.map(leadJson);
+  };
+
+  app.post<{ Body: LeadInput }>('/v1/revops/leads', {
+    schema: {
+      operationId: 'createLead', summary: 'Take in a lead', description: INTAKE_DESCRIPTION, tags: ['revops'],
+      body: { ...leadInputSchema, examples: [{ id: 'form-8841', source: 'web_form', origin: '203.0.113.7', email: 'jane.doe@acme.io', phone: '(415) 555-0134', first_name: 'Jane', last_name: 'Doe', company: 'Acme, Inc.', country: 'US' }] },
+      response: { 201: leadIntakeReplySchema, ...errorResponses(400) },
+    },
+    schemaErrorFormatter: bodyErrorsAs({ '': 'LEAD_INVALID' }),
+    // An import: receipted before it acts, on the leads as sent (taking a lead again by its id adds nothing).
+    config: { gate: { privileged: true, action: 'create', receipt: 'before', resource: leadResource(deps.region, '(new)') } },
+  }, async (request, reply) => {
+    const leads = await intake(request, [request.body]);
+    return reply.code(201).send({ leads, receipt_id: request.receipt!.id });
+  });
+
+  app.post<{ Body: { leads: LeadInput[] } }>('/v1/revops/leads::batch', {
+    schema: {
+      operationId: 'createLeadBatch', summary: `Take in up to ${MAX_LEAD_BATCH} leads`, description: `${INTAKE_DESCRIPTION} A lead of the batch may duplicate an earlier one of the same batch.`,
+      tags: ['revops'], body: leadBatchSchema, response: { 201: leadIntakeReplySchema, ...errorResponses(400) },
+    },
+    schemaErrorFormatter: bodyErrorsAs({ '': 'LEAD_INVALID' }),
+    config: { gate: { privileged: true, action: 'create', receipt: 'before', resource: leadResource(deps.region, '(batch)') } },
+  }, async (request, reply) => {
+    const leads = await intake(request, request.body.leads);
+    return reply.code(201).send({ leads, receipt_id: request.receipt!.id });
+  });
+
+  app.get<{ Querystring: { status?: LeadStatus; limit: number } }>('/v1/revops/leads', {
+    schema: {
+      operationId: 'listLeads', summary: 'List leads', description: "The caller's tenant's leads, newest first.", tags: ['revops'],
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { status: { type: 'string', enum: ['new', 'parked', 'duplicate', 'merged'] }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+      },
+      response: { 200: { type: 'object', required: ['leads'], properties: { leads: { type: 'array', items: leadSchema } } } },
+    },
+    config: { gate: { action: 'read', resource: leadResource(deps.region, 'leads') } },
+  }, async (request) => ({ leads: (await deps.leads.list(request.principal!.tenant, request.query)).map(leadJson) }));
+
+  app.get<{ Params: { id: string } }>('/v1/revops/leads/:id', {
+    schema: { operationId: 'getLead', summary: 'Get a lead', description: 'The lead as judged at intake, with its merge applied.', tags: ['revops'], params: leadIdParams, response: { 200: leadSchema, ...errorResponses(404) } },
+    config: { gate: { action: 'read', resource: (request) => leadResource(deps.region, (request.params as { id: string }).id)(request) } },
+  }, async (request) => leadJson(await deps.leads.get(request.principal!.tenant, request.params.id)));
+
+  app.post<{ Params: { id: string }; Body: { into: string } }>('/v1/revops/leads/:id/merge', {
+    schema: {
+      operationId: 'mergeLead', summary: 'Merge a lead into another',
+      description: 'Marks the lead a duplicate of `into` (a live lead of the same tenant): reads answer it as `merged`, and it is never routed. Once per lead. Privileged: receipted.',
+      tags: ['revops'], params: leadIdParams,
+      body: { type: 'object', additionalProperties: false, required: ['into'], properties: { into: { type: 'string', maxLength: 128, description: 'The lead it duplicates.' } } },
+      response: { 200: { ...leadSchema, headers: leadIntakeReplySchema.headers, required: [...leadSchema.required, 'receipt_id'], properties: { ...leadSchema.properties, receipt_id: leadIntakeReplySchema.properties.receipt_id } }, ...errorResponses(400, 404, 409) },
+    },
+    schemaErrorFormatter: bodyErrorsAs({ '': 'LEAD_MERGE_INVALID' }),
+    config: {
+      gate: {
+        privileged: true, action: 'update', receipt: 'before',
+        resource: (request) => leadResource(deps.region, (request.params as { id: string }).id)(request),
+        // Refused before its receipt when there is nothing to merge.
+        ready: async (request) => {
+          const { params, body } = request as FastifyRequest<{ Params: { id: string }; Body: { into: string } }>;
+          await deps.leads.checkMerge(request.principal!.tenant, params.id, body.into);
+        },
+      },
+    },
+  }, async (request) => {
+    const merged = await deps.leads.merge(request.principal!.tenant, request.params.id, request.body.into, request.gate!.principalId);
+    return { ...leadJson(merged), receipt_id: request.receipt!.id };
+  });
+}
+
+function leadJson(lead: Lead | IntakeOutcome) {
+  return {
+    id: lead.id, tenant: lead.tenant, source: lead.source, origin: lead.origin, received_at: lead.receivedAt.toISOString(), email: lead.email, phone: lead.phone,
+    first_name: lead.firstName, last_name: lead.lastName, company: lead.company, domain: lead.domain, country: lead.country, status: lead.status,
+    disposition: lead.disposition, duplicate_of: lead.duplicateOf, match_rule: lead.matchRule, problems: lead.problems,
+    ...('replayed' in lead ? { replayed: lead.replayed } : {}),
+  };
+}

@@ -1,0 +1,76 @@
+import { receiptIdHeader, receiptIdSchema } from '../../../surfaces/http/kit/index.ts';
+import { LEAD_SOURCES } from '../index.ts';
+
+/** JSON Schemas of leads over the wire: they validate requests, serialize replies and feed /openapi.json. */
+
+const ID = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
+const text = (maxLength: number, description: string) => ({ type: 'string', maxLength, description }) as const;
+export const MAX_LEAD_BATCH = 1_000;
+
+export const leadInputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['source'],
+  anyOf: [{ required: ['email'] }, { required: ['phone'] }],
+  properties: {
+    id: { type: 'string', pattern: ID, maxLength: 128, description: "The client's id for the lead: sending it again answers the lead already taken, adding nothing." },
+    source: { type: 'string', enum: [...LEAD_SOURCES], description: 'How it came in.' },
+    origin: text(200, "Who submitted it (a web form's client address, a partner's id): web-form leads are rate-limited per origin."),
+    email: text(320, 'Email address; the mailbox and domain are normalized for matching.'),
+    phone: text(64, 'Phone number in any common format; stored as E.164 (country from `country`, else US).'),
+    first_name: text(200, 'Given name.'),
+    last_name: text(200, 'Family name.'),
+    company: text(300, 'Company name; legal suffixes (Inc., GmbH …) are ignored for matching.'),
+    website: text(500, "The company's website: its domain when the email is a free mail address."),
+    country: { type: 'string', pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2 country code.' },
+    honeypot: text(2000, 'The hidden form field: a lead that fills it is parked as spam.'),
+  },
+} as const;
+
+export const leadBatchSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['leads'],
+  properties: { leads: { type: 'array', minItems: 1, maxItems: MAX_LEAD_BATCH, items: leadInputSchema } },
+} as const;
+
+const nullableText = { type: ['string', 'null'] } as const;
+
+export const leadSchema = {
+  type: 'object',
+  required: ['id', 'tenant', 'source', 'received_at', 'status', 'problems'],
+  properties: {
+    id: { type: 'string' },
+    tenant: { type: 'string' },
+    source: { type: 'string', enum: [...LEAD_SOURCES] },
+    origin: nullableText,
+    received_at: { type: 'string', format: 'date-time' },
+    email: nullableText,
+    phone: { type: ['string', 'null'], description: 'E.164.' },
+    first_name: nullableText,
+    last_name: nullableText,
+    company: nullableText,
+    domain: { type: ['string', 'null'], description: "The company's domain (the email's, or the website's for free mail)." },
+    country: nullableText,
+    status: { type: 'string', enum: ['new', 'parked', 'duplicate', 'merged'], description: '`parked`: spam, with its `disposition`; `duplicate`: of `duplicate_of`, found at intake; `merged` into `duplicate_of` by a merge.' },
+    disposition: { type: ['string', 'null'], enum: ['honeypot', 'disposable-domain', 'rate-limited', null] },
+    duplicate_of: nullableText,
+    match_rule: { type: ['string', 'null'], description: 'Which rule found the duplicate: email, phone-and-name, email-typo, name-and-company, name-and-domain.' },
+    problems: { type: 'array', items: { type: 'string' }, description: 'What was given but could not be used: email-invalid, phone-invalid.' },
+    replayed: { type: 'boolean', description: 'The id was taken before: this is the lead as it was, nothing was added.' },
+  },
+} as const;
+
+export const leadIntakeReplySchema = {
+  type: 'object',
+  description: 'Taken: each lead as judged, and the receipt of the call.',
+  headers: receiptIdHeader,
+  required: ['leads', 'receipt_id'],
+  properties: { leads: { type: 'array', items: leadSchema }, receipt_id: receiptIdSchema },
+} as const;
+
+export const leadIdParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', maxLength: 128, description: "The lead's id in the caller's tenant." } },
+} as const;
