@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
 import { useApi } from '../../../test/support/api.ts';
-import { generateLeads } from '../testdata/lead-set.ts';
+import { generateLeads } from '../../../test/support/lead-set.ts';
 
 const jane = { source: 'web_form', email: 'Jane.Doe@acme.io', phone: '(415) 555-0134', first_name: 'Jane', last_name: 'Doe', company: 'Acme, Inc.', country: 'US' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateLeads } from '../testdata/lead-set.ts';
+import { generateLeads } from '../../../test/support/lead-set.ts';
 import { DuplicateIndex } from './duplicates.ts';
 import { normalizeLead } from './normalize.ts';
 import { isDisposable } from './spam.ts';

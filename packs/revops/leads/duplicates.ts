@@ -13,6 +13,12 @@ export interface Match {
   rule: MatchRule;
 }
 
+/** A family name and the given name's initial ("doe j"): a block of namesakes, not of every Doe. */
+export function nameBlock(nameKey: string | null): string | null {
+  if (!nameKey || !nameKey.includes(' ')) return nameKey;
+  return `${nameKey.split(' ').at(-1)} ${nameKey[0]}`;
+}
+
 /** One typo apart: a letter added, dropped or changed (in texts of 5 or more), or two neighbours swapped. */
 function oneTypo(a: string, b: string): boolean {
   if (a === b) return true;
@@ -53,7 +59,8 @@ export class DuplicateIndex {
     if (lead.phone) keys.push(`p:${lead.phone}`);
     if (lead.domain && !FREE_MAIL.has(lead.domain)) keys.push(`d:${lead.domain}`);
     if (lead.companyKey) keys.push(`c:${lead.companyKey}`);
-    if (lead.nameKey) keys.push(`n:${lead.nameKey.split(' ').at(-1)}`);
+    const block = nameBlock(lead.nameKey);
+    if (block) keys.push(`n:${block}`);
     return keys;
   }
 

@@ -4,7 +4,7 @@ import type { StateStore } from '../../../kernel/state/index.ts';
 import { KeyedMutex } from '../../../platform/governance/index.ts';
 import type { PlatformEvent } from '../../../platform/ingest/index.ts';
 import { join, raw, sql, type SqlFragment, type TenantScope } from '../../../platform/tenancy/index.ts';
-import { DuplicateIndex, type MatchRule } from './duplicates.ts';
+import { DuplicateIndex, nameBlock, type MatchRule } from './duplicates.ts';
 import { normalizeLead, type NormalizedLead } from './normalize.ts';
 import { OriginRate, isDisposable, type SpamDisposition } from './spam.ts';
 
@@ -122,7 +122,7 @@ export class LeadIntake {
       outcomes.push(outcome);
       rows.push({
         tenant_id: tenant, lead_id: id, source: input.source, origin: outcome.origin, received_at: at, email: lead.email, email_key: lead.emailKey, domain: lead.domain,
-        phone: lead.phone, first_name: lead.firstName, last_name: lead.lastName, name_key: lead.nameKey, surname_key: surnameOf(lead), company: lead.company,
+        phone: lead.phone, first_name: lead.firstName, last_name: lead.lastName, name_key: lead.nameKey, name_block: nameBlock(lead.nameKey), company: lead.company,
         company_key: lead.companyKey, country: lead.country, status, disposition: outcome.disposition, duplicate_of: outcome.duplicateOf, match_rule: outcome.matchRule,
         problems: JSON.stringify(lead.problems), recorded_by: by,
       });
@@ -190,7 +190,7 @@ export class LeadIntake {
     const index = new DuplicateIndex();
     const values = (pick: (lead: NormalizedLead) => string | null) => [...new Set(leads.map(pick).filter((v): v is string => Boolean(v)))];
     const blocks = ([['email_key', values((l) => l.emailKey)], ['phone', values((l) => l.phone)], ['domain', values((l) => l.domain)],
-      ['company_key', values((l) => l.companyKey)], ['surname_key', values(surnameOf)]] as const).filter(([, list]) => list.length > 0);
+      ['company_key', values((l) => l.companyKey)], ['name_block', values((l) => nameBlock(l.nameKey))]] as const).filter(([, list]) => list.length > 0);
     if (blocks.length === 0) return index;
     const rows = await scope.query(sql`SELECT lead_id, email_key, domain, phone, name_key, company_key FROM ${scope.table('revops_leads')}
       WHERE status = 'new' AND (${join(blocks.map(([column, list]) => sql`${raw(column)} IN (${join(list.map((v) => sql`${v}`), ', ')})`), ' OR ')})
@@ -203,10 +203,6 @@ export class LeadIntake {
     }
     return index;
   }
-}
-
-function surnameOf(lead: Pick<NormalizedLead, 'nameKey'>): string | null {
-  return lead.nameKey?.split(' ').at(-1) ?? null;
 }
 
 function spamDisposition(input: LeadInput, lead: NormalizedLead, rate: OriginRate, at: Date): SpamDisposition | undefined {

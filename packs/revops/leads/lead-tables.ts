@@ -23,7 +23,7 @@ export const LEAD_TABLES: readonly TableDefinition[] = [
       text('first_name'),
       text('last_name'),
       text('name_key'),
-      text('surname_key'),
+      text('name_block'),
       text('company'),
       text('company_key'),
       text('country'),
