@@ -28,6 +28,8 @@ export interface PackContext {
   stateScope(tenant: string): TenantScope;
   /** Records events of the pack's own operations in a tenant's stream (its metering). */
   emit(tenant: string, events: readonly PlatformEvent[]): Promise<void>;
+  /** The tenants' receipt logs: what a pack receipts besides its routes' calls (a lead's routing). */
+  ledger: LedgerStore;
   entities: EntityStore;
   approvals: ApprovalStore;
   evidence: EvidenceStore;
@@ -44,6 +46,12 @@ export interface PackContext {
 /** What a pack's workflow executors act on (handed over by the composition root). */
 export interface WorkflowServices {
   readonly ledger: LedgerStore;
+  /** Operational state, for executors that change a pack's own (a routing policy published). */
+  readonly state: StateStore;
+  /** A tenant's operational state only. */
+  stateScope(tenant: string): TenantScope;
+  /** Records events of the pack's own operations in a tenant's stream. */
+  emit(tenant: string, events: readonly PlatformEvent[]): Promise<void>;
   /** The policy bundle in force, and the one way to change it. */
   readonly policies: PolicyActivations;
   /** Every decision taken (what a proposed bundle is replayed against, and the accesses made under a grant). */

@@ -96,6 +96,7 @@ export const ERROR_CATALOGUE = {
   LEAD_MERGE_INVALID: ['invalid-input', 'Those leads cannot be merged: a lead merges into another live lead of the same tenant.'],
   LEAD_ALREADY_MERGED: ['conflict', 'The lead was merged already; it merges once.'],
   ROUTING_POLICY_INVALID: ['invalid-input', 'The routing policy is not valid: see the message for the part at fault.'],
+  ROUTING_POLICY_NONE: ['not-found', 'The tenant has published no routing policy yet: publish one through the revops-routing-policy workflow.'],
   NOT_FOUND: ['not-found', 'There is no such endpoint.'],
   REQUEST_TIMEOUT: ['timeout', 'The request took too long to arrive (headers or body); the connection is closed.'],
   TOO_MANY_CONNECTIONS: ['rate-limited', 'This address holds as many open connections as the server allows; reuse or close one.'],

@@ -123,6 +123,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const stateDir = isStateStore(options.state) ? undefined : options.state?.dataDir;
   const exportsDir = options.exportsDir ?? join(stateDir ?? tmpdir(), stateDir ? 'exports' : 'companyos-exports');
   const scope = (tenant: string) => new TenantScope(warehouse, tenant);
+  const stateScope = (tenant: string) => new TenantScope(stateSource(state), tenant);
   const builds = options.builds ?? new BuildGate();
   const generators = packs.flatMap((pack) => pack.generators ?? []);
   const models = new ModelRefresh({ warehouse, builds, generators, modelsDir: options.models?.dir ?? 'models', targetDir: options.models?.targetDir ?? 'target', tenant: operatorTenant });
@@ -132,7 +133,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   };
   const workflows = new WorkflowEngine({
     state, ledger, clock, log, platformTenant: engine.platformTenant ?? operatorTenant,
-    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, policies, decisions, grants, models, scope, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret }) ?? []),
+    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, state, stateScope, emit, policies, decisions, grants, models, scope, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret }) ?? []),
     emit,
   });
   return {
@@ -160,7 +161,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     emit,
     scope,
     exportsDir,
-    stateScope: (tenant) => new TenantScope(stateSource(state), tenant),
+    stateScope,
     close: async () => {
       await Promise.all([decisions.close(), ledger.close()]);
       if (ownsState) await state.close();

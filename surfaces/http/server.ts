@@ -279,6 +279,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     scope: platform.scope,
     stateScope: platform.stateScope,
     emit: platform.emit,
+    ledger,
     entities,
     approvals,
     evidence,

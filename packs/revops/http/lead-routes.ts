@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ResourceAttributes } from '../../../kernel/policies/index.ts';
 import { bodyErrorsAs, errorResponses } from '../../../surfaces/http/kit/index.ts';
-import type { IntakeOutcome, Lead, LeadInput, LeadIntake, LeadStatus } from '../index.ts';
-import { leadBatchSchema, leadIdParams, leadInputSchema, leadIntakeReplySchema, leadSchema, MAX_LEAD_BATCH } from './lead-schemas.ts';
+import type { IntakeOutcome, Lead, LeadInput, LeadIntake, LeadRouter, LeadStatus, Routing } from '../index.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
+import { leadBatchSchema, leadIdParams, leadInputSchema, leadIntakeReplySchema, leadSchema, MAX_LEAD_BATCH, replayReplySchema, routingPolicySchema } from './lead-schemas.ts';
 
 interface LeadRouteDeps {
   leads: LeadIntake;
+  router: LeadRouter;
   /** Where this server runs: leads are decided as data of this region. */
   region: string;
 }
@@ -68,7 +70,47 @@ export function leadRoutes(app: FastifyInstance, deps: LeadRouteDeps): void {
   app.get<{ Params: { id: string } }>('/v1/revops/leads/:id', {
     schema: { operationId: 'getLead', summary: 'Get a lead', description: 'The lead as judged at intake, with its merge applied.', tags: ['revops'], params: leadIdParams, response: { 200: leadSchema, ...errorResponses(404) } },
     config: { gate: { action: 'read', resource: (request) => leadResource(deps.region, (request.params as { id: string }).id)(request) } },
-  }, async (request) => leadJson(await deps.leads.get(request.principal!.tenant, request.params.id)));
+  }, async (request) => {
+    const tenant = request.principal!.tenant;
+    const lead = await deps.leads.get(tenant, request.params.id);
+    const [routing] = await deps.router.routings(tenant, [lead.id]);
+    return { ...leadJson(lead), routing: routing ? routingJson(routing) : null };
+  });
+
+  const policyResource = (request: FastifyRequest): ResourceAttributes => ({ id: 'routing-policy', tenant: request.principal!.tenant, kind: 'RoutingPolicy', data_class: 'internal', region: deps.region });
+
+  app.get('/v1/revops/routing/policy', {
+    schema: {
+      operationId: 'getRoutingPolicy', summary: 'The routing policy in force',
+      description: "The tenant's routing policy published last (publishing is a governed workflow: `revops-routing-policy`).", tags: ['revops'],
+      response: { 200: routingPolicySchema, ...errorResponses(404) },
+    },
+    config: { gate: { action: 'read', resource: policyResource } },
+  }, async (request) => {
+    const policy = await deps.router.activePolicy(request.principal!.tenant);
+    if (!policy) throw new DomainError('ROUTING_POLICY_NONE', `${request.principal!.tenant} has published no routing policy yet.`);
+    return policy;
+  });
+
+  app.post<{ Body: { last: number; draft?: unknown } }>('/v1/revops/routing:replay', {
+    schema: {
+      operationId: 'replayRouting', summary: 'Replay recent routings',
+      description:
+        "Routes the tenant's last `last` routed leads again. Without `draft`, each by the policy it was routed by, from its recorded input and loads: every assignee must come out the same. " +
+        'With `draft` (a policy not published), who would have been routed differently. Reads only.',
+      tags: ['revops'],
+      body: {
+        type: 'object', additionalProperties: false,
+        properties: { last: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 }, draft: { type: 'object', additionalProperties: true, description: 'A routing policy to try.' } },
+      },
+      response: { 200: replayReplySchema, ...errorResponses(400) },
+    },
+    config: { gate: { action: 'read', resource: policyResource } },
+  }, async (request) => {
+    const replay = await deps.router.replay(request.principal!.tenant, request.body);
+    const same = replay.leads.filter((l) => l.same).length;
+    return { policy_revision: replay.policy_revision, replayed: replay.leads.length, same, changed: replay.leads.length - same, leads: replay.leads };
+  });
 
   app.post<{ Params: { id: string }; Body: { into: string } }>('/v1/revops/leads/:id/merge', {
     schema: {
@@ -101,6 +143,13 @@ function leadJson(lead: Lead | IntakeOutcome) {
     id: lead.id, tenant: lead.tenant, source: lead.source, origin: lead.origin, received_at: lead.receivedAt.toISOString(), email: lead.email, phone: lead.phone,
     first_name: lead.firstName, last_name: lead.lastName, company: lead.company, domain: lead.domain, country: lead.country, status: lead.status,
     disposition: lead.disposition, duplicate_of: lead.duplicateOf, match_rule: lead.matchRule, problems: lead.problems,
-    ...('replayed' in lead ? { replayed: lead.replayed } : {}),
+    ...('replayed' in lead ? { replayed: lead.replayed, routing: lead.routing ? routingJson(lead.routing) : null } : {}),
+  };
+}
+
+function routingJson(routing: Routing) {
+  return {
+    assignee: routing.assignee, pool: routing.pool, rule: routing.rule, reason: routing.reason, policy_revision: routing.policyRevision,
+    routed_at: routing.routedAt.toISOString(), receipt_id: routing.receiptId,
   };
 }

@@ -24,6 +24,24 @@ export const leadInputSchema = {
     website: text(500, "The company's website: its domain when the email is a free mail address."),
     country: { type: 'string', pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2 country code.' },
     honeypot: text(2000, 'The hidden form field: a lead that fills it is parked as spam.'),
+    segment: text(64, 'What routing rules may look at: the market segment (e.g. enterprise, smb).'),
+    arr_band: text(32, 'What routing rules may look at: the expected ARR band (e.g. 1m-5m).'),
+    icp_score: { type: 'number', minimum: 0, maximum: 100, description: 'What routing rules may look at: the ideal-customer-profile fit, 0–100.' },
+    employees: { type: 'integer', minimum: 0, description: 'What routing rules may look at: the company\'s head count.' },
+  },
+} as const;
+
+export const routingSchema = {
+  type: ['object', 'null'],
+  description: "The lead's routing, receipted (null: not routed — not new, or the tenant has no routing policy).",
+  properties: {
+    assignee: { type: ['string', 'null'], description: 'Who the lead went to; null with `reason` when no one could take it.' },
+    pool: { type: ['string', 'null'] },
+    rule: { type: ['string', 'null'], description: 'The rule that matched.' },
+    reason: { type: ['string', 'null'], enum: ['no-rule-matched', 'no-member-available', null] },
+    policy_revision: { type: 'string' },
+    routed_at: { type: 'string', format: 'date-time' },
+    receipt_id: { type: 'string', description: 'The routing receipt in the tenant\'s ledger (its digest is the routing record\'s SHA-256).' },
   },
 } as const;
 
@@ -58,6 +76,7 @@ export const leadSchema = {
     match_rule: { type: ['string', 'null'], description: 'Which rule found the duplicate: email, phone-and-name, email-typo, name-and-company, name-and-domain.' },
     problems: { type: 'array', items: { type: 'string' }, description: 'What was given but could not be used: email-invalid, phone-invalid.' },
     replayed: { type: 'boolean', description: 'The id was taken before: this is the lead as it was, nothing was added.' },
+    routing: routingSchema,
   },
 } as const;
 
@@ -73,4 +92,25 @@ export const leadIdParams = {
   type: 'object',
   required: ['id'],
   properties: { id: { type: 'string', maxLength: 128, description: "The lead's id in the caller's tenant." } },
+} as const;
+
+export const routingPolicySchema = {
+  type: 'object',
+  description: 'A routing policy: `pools` (name → `{strategy: "round-robin" | "lowest-open", members: [{id, weight?, capacity?, hours?: {tz, days, from, to}}]}`) and `rules` (in order: `{id, when?, pool}`; `when` tests `field` with `eq`, `in`, `gte` or `lte`, or groups them with `all` / `any`).',
+  required: ['pools', 'rules'],
+  properties: { revision: { type: 'string' }, pools: { type: 'object', additionalProperties: true }, rules: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+} as const;
+
+const decisionSide = { type: 'object', properties: { assignee: { type: ['string', 'null'] }, rule: { type: ['string', 'null'] } } } as const;
+
+export const replayReplySchema = {
+  type: 'object',
+  required: ['policy_revision', 'replayed', 'same', 'changed', 'leads'],
+  properties: {
+    policy_revision: { type: ['string', 'null'], description: "The draft's revision; null when each lead was replayed by the policy it was routed by." },
+    replayed: { type: 'integer' },
+    same: { type: 'integer', description: 'Leads that come out as recorded.' },
+    changed: { type: 'integer', description: 'Leads that would go elsewhere (a draft), or — replaying the recorded policies — that did not reproduce (never expected).' },
+    leads: { type: 'array', items: { type: 'object', properties: { lead_id: { type: 'string' }, recorded: decisionSide, replayed: decisionSide, same: { type: 'boolean' } } } },
+  },
 } as const;

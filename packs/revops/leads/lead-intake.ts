@@ -7,6 +7,8 @@ import { join, raw, sql, type SqlFragment, type TenantScope } from '../../../pla
 import { DuplicateIndex, nameBlock, type MatchRule } from './duplicates.ts';
 import { normalizeLead, type NormalizedLead } from './normalize.ts';
 import { OriginRate, isDisposable, type SpamDisposition } from './spam.ts';
+import type { LeadRouter, RoutableLead, Routing } from '../routing/lead-router.ts';
+import { regionOf } from '../routing/regions.ts';
 
 export const LEAD_SOURCES = ['web_form', 'email', 'partner_referral'] as const;
 export type LeadSource = (typeof LEAD_SOURCES)[number];
@@ -28,6 +30,11 @@ export interface LeadInput {
   country?: string;
   /** A form field people never see: a bot fills it. */
   honeypot?: string;
+  /** What routing rules may look at besides source and country (enriched upstream). */
+  segment?: string;
+  arr_band?: string;
+  icp_score?: number;
+  employees?: number;
 }
 
 export interface Lead {
@@ -52,14 +59,16 @@ export interface Lead {
   problems: string[];
 }
 
-/** What intake says about each lead of a call; `replayed` when the id was taken before (a retry). */
-export type IntakeOutcome = Lead & { replayed: boolean };
+/** What intake says about each lead of a call; `replayed` when the id was taken before (a retry); `routing` once routed. */
+export type IntakeOutcome = Lead & { replayed: boolean; routing: Routing | null };
 
 
 export interface LeadIntakeDeps {
   state: StateStore;
   stateScope(tenant: string): TenantScope;
   emit(tenant: string, events: PlatformEvent[]): Promise<void>;
+  /** Routes each new lead by the tenant's published policy; leads stay unrouted without one. */
+  router?: LeadRouter;
   now?: () => Date;
   rate?: OriginRate;
 }
@@ -102,11 +111,12 @@ export class LeadIntake {
     const index = await this.candidates(scope, normalized);
     const outcomes: IntakeOutcome[] = [];
     const rows: Record<string, unknown>[] = [];
+    const routable: RoutableLead[] = [];
     inputs.forEach((input, i) => {
       const id = ids[i]!;
       const known = earlier.get(id);
       if (known) {
-        outcomes.push({ ...known, replayed: true });
+        outcomes.push({ ...known, replayed: true, routing: null });
         return;
       }
       const lead = normalized[i]!;
@@ -117,8 +127,9 @@ export class LeadIntake {
       const outcome: IntakeOutcome = {
         id, tenant, source: input.source, origin: input.origin ?? null, receivedAt: at, email: lead.email, phone: lead.phone, firstName: lead.firstName,
         lastName: lead.lastName, company: lead.company, domain: lead.domain, country: lead.country, status, disposition: disposition ?? null,
-        duplicateOf: match?.leadId ?? null, matchRule: match?.rule ?? null, problems: lead.problems, replayed: false,
+        duplicateOf: match?.leadId ?? null, matchRule: match?.rule ?? null, problems: lead.problems, replayed: false, routing: null,
       };
+      if (status === 'new') routable.push({ id, attributes: routingAttributes(input, lead) });
       outcomes.push(outcome);
       rows.push({
         tenant_id: tenant, lead_id: id, source: input.source, origin: outcome.origin, received_at: at, email: lead.email, email_key: lead.emailKey, domain: lead.domain,
@@ -128,7 +139,13 @@ export class LeadIntake {
       });
     });
     if (rows.length > 0) await this.deps.state.transaction((tx) => tx.insert('revops_leads', rows as never));
-    await this.deps.emit(tenant, outcomes.filter((o) => !o.replayed).map((o) => ingestedEvent(o)));
+    await this.deps.emit(tenant, outcomes.filter((o) => !o.replayed).flatMap((o) => [ingestedEvent(o), ...dispositionEvents(o)]));
+    if (this.deps.router) {
+      const routed = await this.deps.router.route(tenant, routable, at);
+      const replayed = await this.deps.router.routings(tenant, outcomes.filter((o) => o.replayed).map((o) => o.id));
+      for (const routing of replayed) routed.set(routing.leadId, routing);
+      for (const outcome of outcomes) outcome.routing = routed.get(outcome.id) ?? null;
+    }
     return outcomes;
   }
 
@@ -210,6 +227,28 @@ function spamDisposition(input: LeadInput, lead: NormalizedLead, rate: OriginRat
   if (isDisposable(lead.domain) || isDisposable(lead.emailKey?.split('@')[1] ?? null)) return 'disposable-domain';
   if (input.origin && input.source === 'web_form' && rate.over(input.origin, at.getTime())) return 'rate-limited';
   return undefined;
+}
+
+function routingAttributes(input: LeadInput, lead: NormalizedLead): RoutableLead['attributes'] {
+  const attributes: RoutableLead['attributes'] = { source: input.source };
+  if (lead.country) attributes.country = lead.country;
+  const region = regionOf(lead.country);
+  if (region) attributes.region = region;
+  if (input.segment !== undefined) attributes.segment = input.segment;
+  if (input.arr_band !== undefined) attributes.arr_band = input.arr_band;
+  if (input.icp_score !== undefined) attributes.icp_score = input.icp_score;
+  if (input.employees !== undefined) attributes.employees = input.employees;
+  return attributes;
+}
+
+/** A lead that will not be routed says why: parked (spam, its disposition) or a duplicate (of which lead). */
+function dispositionEvents(lead: IntakeOutcome): PlatformEvent[] {
+  if (lead.status === 'new') return [];
+  return [{
+    specversion: '1.0', id: `${lead.id}:disposition`, source: '/companyos/revops/leads', type: 'revops.lead.disposition', time: lead.receivedAt.toISOString(),
+    subject: lead.id, tenantid: lead.tenant,
+    data: { lead_id: lead.id, disposition: lead.status, reason: lead.status === 'parked' ? lead.disposition : `duplicate of ${lead.duplicateOf} (${lead.matchRule})` },
+  }];
 }
 
 function ingestedEvent(lead: IntakeOutcome): PlatformEvent {
