@@ -1,7 +1,7 @@
 /**
  * RevOps lead intake throughput, against the matcher alone, in one run.
  *
- *   npm run bench:revops -- [--leads 20000] [--batch 1000] [--concurrency 2]
+ *   npm run bench:revops -- [--leads 20000] [--batch 1000] [--concurrency 2] [--no-routing]
  *
  * 1. Baseline: the same leads normalized, spam-checked and matched in this process (the
  *    intake's own work, without the API, the store, receipts or metering).
@@ -9,8 +9,9 @@
  *    process; this process posts `POST /v1/revops/leads:batch` over loopback with `concurrency`
  *    batches in flight (one tenant: a tenant's intakes run one at a time).
  * Prints leads/s and p50/p95/p99 per batch for both, and HTTP as a share of the baseline. Each lead is
- * stored, judged (new, duplicate, parked), receipted (one receipt per batch) and metered.
- * Routing is not built yet: issue 19's target (≥ 2,000 leads/s routed with receipts) is for routed leads.
+ * stored, judged (new, duplicate, parked), receipted (one receipt per batch) and metered; unless
+ * `--no-routing`, a routing policy is first published through its governed workflow, and each new lead
+ * is also routed, with a routing receipt of its own. Issue 19's target: ≥ 2,000 leads/s routed with receipts.
  */
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -26,8 +27,10 @@ const { values: args } = parseArgs({
     leads: { type: 'string', default: '20000' },
     batch: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '2' },
+    'no-routing': { type: 'boolean', default: false },
   },
 });
+const ROUTED = !args['no-routing'];
 const N = Number(args.leads);
 const BATCH = Number(args.batch);
 const CONCURRENCY = Number(args.concurrency);
@@ -50,6 +53,35 @@ function matcherAlone(leads: readonly GeneratedLead[]): Measurement {
   return { name: 'normalize + match, in process (baseline)', events: leads.length, seconds: (performance.now() - started) / 1000, batchMs };
 }
 
+/** A routing policy over four pools, published through the governed workflow (request, approve, execute) like an operator would. */
+async function publishPolicy(agent: Agent, base: string, authority: TokenAuthority): Promise<void> {
+  const policy = {
+    pools: {
+      founders: { strategy: 'round-robin', members: [{ id: 'ceo' }] },
+      emea: { strategy: 'round-robin', members: ['ana', 'ben', 'chi', 'dev'].map((id) => ({ id })) },
+      na: { strategy: 'lowest-open', members: [{ id: 'eve', weight: 2 }, { id: 'fay' }, { id: 'gus', capacity: 100_000 }] },
+      partners: { strategy: 'round-robin', members: [{ id: 'pam' }, { id: 'pia' }] },
+    },
+    rules: [
+      { id: 'strategic', when: { all: [{ field: 'arr_band', eq: '5m+' }, { field: 'icp_score', gte: 80 }] }, pool: 'founders' },
+      { id: 'partner', when: { field: 'source', eq: 'partner_referral' }, pool: 'partners' },
+      { id: 'emea', when: { field: 'region', eq: 'emea' }, pool: 'emea' },
+      { id: 'default', pool: 'na' },
+    ],
+  };
+  const as = async (subject: string, role: 'operator' | 'approver') => authority.mint({ tenant: 'bench-revops', roles: [role], subject });
+  const send = async (token: string, path: string, body?: object) => {
+    const reply = await post(agent, new URL(path, base), token, Buffer.from(JSON.stringify(body ?? {})));
+    if (reply.status >= 300) throw new Error(`POST ${path} answered ${reply.status}: ${reply.body.slice(0, 300)}`);
+    return JSON.parse(reply.body) as { run_id: string; status: string };
+  };
+  const reason = { category: 'territory-change', text: 'benchmark routing policy for four pools' };
+  const run = await send(await as('rev-ops', 'operator'), '/v1/workflows/types/revops-routing-policy/runs', { rationale: reason, params: { policy } });
+  await send(await as('sales-lead', 'approver'), `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: reason });
+  const done = await send(await as('sre', 'operator'), `/v1/workflows/runs/${run.run_id}/execute`);
+  if (done.status !== 'succeeded') throw new Error(`publishing the routing policy ended ${done.status}`);
+}
+
 function post(agent: Agent, url: URL, token: string, body: Buffer): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
@@ -67,8 +99,10 @@ async function overHttp(leads: readonly GeneratedLead[]): Promise<Measurement & 
   const target = await targets.target();
   const { url, child } = await spawnPlatform({ ...target.env, COMPANYOS_JWT_SECRET: SECRET });
   try {
-    const token = await new TokenAuthority(SECRET).mint({ tenant: 'bench-revops', roles: ['writer'] });
+    const authority = new TokenAuthority(SECRET);
+    const token = await authority.mint({ tenant: 'bench-revops', roles: ['writer'] });
     const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    if (ROUTED) await publishPolicy(agent, url, authority);
     const bodies: Buffer[] = [];
     for (let i = 0; i < leads.length; i += BATCH) bodies.push(Buffer.from(JSON.stringify({ leads: wire(leads.slice(i, i + BATCH)) })));
     const batchMs: number[] = [];
@@ -82,12 +116,15 @@ async function overHttp(leads: readonly GeneratedLead[]): Promise<Measurement & 
         const reply = await post(agent, new URL('/v1/revops/leads:batch', url), token, body);
         batchMs.push(performance.now() - t);
         if (reply.status !== 201) throw new Error(`POST /v1/revops/leads:batch answered ${reply.status}: ${reply.body.slice(0, 300)}`);
-        for (const lead of (JSON.parse(reply.body) as { leads: { status: string }[] }).leads) statuses[lead.status] = (statuses[lead.status] ?? 0) + 1;
+        for (const lead of (JSON.parse(reply.body) as { leads: { status: string; routing: { assignee: string | null } | null }[] }).leads) {
+          const judged = lead.routing?.assignee ? 'routed' : lead.status;
+          statuses[judged] = (statuses[judged] ?? 0) + 1;
+        }
       }
     }));
     const seconds = (performance.now() - started) / 1000;
     agent.destroy();
-    return { name: `HTTP intake, batches of ${BATCH}, ${CONCURRENCY} in flight`, events: leads.length, seconds, batchMs, statuses };
+    return { name: `HTTP intake${ROUTED ? ' + routing' : ''}, batches of ${BATCH}, ${CONCURRENCY} in flight`, events: leads.length, seconds, batchMs, statuses };
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
@@ -103,4 +140,4 @@ const http = await overHttp(leads);
 console.log(report([baseline, http]).replaceAll('events', 'leads'));
 console.log(`judged: ${Object.entries(http.statuses).map(([status, n]) => `${n.toLocaleString('en-US')} ${status}`).join(', ')}`);
 console.log(`HTTP intake = ${((100 * throughput(http)) / throughput(baseline)).toFixed(1)}% of the matcher alone (${Math.round(throughput(http)).toLocaleString('en-US')} vs ${Math.round(throughput(baseline)).toLocaleString('en-US')} leads/s)`);
-console.log(JSON.stringify({ benchmark: 'revops', leads: N, batch: BATCH, baseline_leads_per_s: Math.round(throughput(baseline)), http_leads_per_s: Math.round(throughput(http)) }));
+console.log(JSON.stringify({ benchmark: 'revops', routed: ROUTED, leads: N, batch: BATCH, baseline_leads_per_s: Math.round(throughput(baseline)), http_leads_per_s: Math.round(throughput(http)) }));
