@@ -8,7 +8,7 @@ import type { AccessGrants, Role, RotatingSecret, TokenKeyFile } from '../platfo
 import type { IngestPipeline, PlatformEvent } from '../platform/ingest/index.ts';
 import type { TenantScope } from '../platform/tenancy/index.ts';
 import type { ModelGenerator, ModelRefresh } from '../platform/transforms/index.ts';
-import type { AdjustableClock, WorkflowEngine, WorkflowType } from '../platform/workflows/index.ts';
+import type { AdjustableClock, WorkflowClock, WorkflowEngine, WorkflowType } from '../platform/workflows/index.ts';
 import type { PackJob } from '../surfaces/cli/kit/index.ts';
 
 /** What the composition root hands every pack's routes: the platform's services and the settings packs read. */
@@ -28,6 +28,8 @@ export interface PackContext {
   stateScope(tenant: string): TenantScope;
   /** Records events of the pack's own operations in a tenant's stream (its metering). */
   emit(tenant: string, events: readonly PlatformEvent[]): Promise<void>;
+  /** The platform's one clock (SLA timers read it; tests and demo seeding move it). */
+  clock: WorkflowClock;
   /** The tenants' receipt logs: what a pack receipts besides its routes' calls (a lead's routing). */
   ledger: LedgerStore;
   entities: EntityStore;
@@ -111,6 +113,8 @@ export interface Pack {
   readonly workflowTypes?: (services: WorkflowServices) => readonly WorkflowType<unknown>[];
   /** Jobs a schedule may run (`companyos schedule`, `companyos start --schedule`). */
   readonly jobs?: readonly PackJob[];
+  /** Work the server runs on a timer, with the workflows' sweep (`leaseSweepMs`): an SLA check. A failure is logged; the next run tries again. */
+  readonly sweep?: (context: PackContext) => Promise<void>;
   /** Demo data `companyos start` seeds on an empty warehouse, through the API like an operator; returns a line for the banner. */
   readonly seedDemo?: (app: FastifyInstance, services: DemoServices, operatorToken: string) => Promise<string>;
 }

@@ -1046,6 +1046,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/revops/leads/{id}/touch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the first touch of a lead
+         * @description Stops the lead's SLA clock: the first touch is recorded (`revops.lead.touched`, with minutes from routing and whether it came within the SLA); a later touch answers the first one and changes nothing. Privileged: receipted.
+         */
+        post: operations["touchLead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/revops/routing/policy": {
         parameters: {
             query?: never;
@@ -7077,6 +7097,11 @@ export interface operations {
                                 routed_at?: string;
                                 /** @description The routing receipt in the tenant's ledger (its digest is the routing record's SHA-256). */
                                 receipt_id?: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When the assignee must have touched it by (the rule's SLA).
+                                 */
+                                due_at?: string | null;
                             } | null;
                         }[];
                     };
@@ -7234,6 +7259,11 @@ export interface operations {
                                 routed_at?: string;
                                 /** @description The routing receipt in the tenant's ledger (its digest is the routing record's SHA-256). */
                                 receipt_id?: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When the assignee must have touched it by (the rule's SLA).
+                                 */
+                                due_at?: string | null;
                             } | null;
                         }[];
                         /** @description The receipt of this action in the tenant's ledger (`GET /v1/provenance/receipts/{id}`). */
@@ -7400,6 +7430,11 @@ export interface operations {
                                 routed_at?: string;
                                 /** @description The routing receipt in the tenant's ledger (its digest is the routing record's SHA-256). */
                                 receipt_id?: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When the assignee must have touched it by (the rule's SLA).
+                                 */
+                                due_at?: string | null;
                             } | null;
                         }[];
                         /** @description The receipt of this action in the tenant's ledger (`GET /v1/provenance/receipts/{id}`). */
@@ -7526,6 +7561,11 @@ export interface operations {
                             routed_at?: string;
                             /** @description The routing receipt in the tenant's ledger (its digest is the routing record's SHA-256). */
                             receipt_id?: string;
+                            /**
+                             * Format: date-time
+                             * @description When the assignee must have touched it by (the rule's SLA).
+                             */
+                            due_at?: string | null;
                         } | null;
                     };
                 };
@@ -7568,6 +7608,131 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    touchLead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The lead's id in the caller's tenant. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @default call
+                     * @enum {string}
+                     */
+                    channel?: "call" | "email" | "meeting" | "chat";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /** @description The receipt of this action, as `receipt_id` says (absent when nothing was done). */
+                    "x-companyos-receipt"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        lead_id: string;
+                        /** Format: date-time */
+                        touched_at: string;
+                        touched_by: string;
+                        /** @enum {string} */
+                        channel: "call" | "email" | "meeting" | "chat";
+                        /** @description False: the lead was touched before, and this is that first touch. */
+                        first: boolean;
+                        assignee?: string | null;
+                        /** Format: date-time */
+                        due_at?: string | null;
+                        /** @description From routing (or intake, unrouted) to the first touch. */
+                        minutes_to_touch: number;
+                        /** @description Null when the lead has no SLA. */
+                        within_sla: boolean | null;
+                        /** @description The receipt of this action in the tenant's ledger (`GET /v1/provenance/receipts/{id}`). */
+                        receipt_id?: string;
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_TOO_LARGE, BATCH_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7838,6 +8003,11 @@ export interface operations {
                             routed_at?: string;
                             /** @description The routing receipt in the tenant's ledger (its digest is the routing record's SHA-256). */
                             receipt_id?: string;
+                            /**
+                             * Format: date-time
+                             * @description When the assignee must have touched it by (the rule's SLA).
+                             */
+                            due_at?: string | null;
                         } | null;
                         /** @description The receipt of this action in the tenant's ledger (`GET /v1/provenance/receipts/{id}`). */
                         receipt_id: string;

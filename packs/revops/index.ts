@@ -6,3 +6,5 @@ export { ROUTING_TABLES } from './routing/routing-tables.ts';
 export { LeadRouter, type ReplayedLead, type RoutableLead, type Routing } from './routing/lead-router.ts';
 export { parseRoutingPolicy, type RoutingPolicy } from './routing/routing-policy.ts';
 export { publishRoutingPolicy } from './routing/publish-routing-policy.ts';
+export { LeadTouches, TOUCH_CHANNELS, type Touch, type TouchChannel } from './routing/lead-touches.ts';
+export { sweepSlaBreaches } from './routing/sla-sweep.ts';

@@ -1,14 +1,20 @@
-import type { Pack } from '../pack.ts';
+import type { Pack, PackContext } from '../pack.ts';
 import { leadRoutes } from './http/index.ts';
-import { LEAD_TABLES, LeadIntake, LeadRouter, publishRoutingPolicy, ROUTING_TABLES } from './index.ts';
+import { LEAD_TABLES, LeadIntake, LeadRouter, LeadTouches, publishRoutingPolicy, ROUTING_TABLES, sweepSlaBreaches } from './index.ts';
+
+const routerOf = (context: Pick<PackContext, 'state' | 'stateScope' | 'ledger' | 'emit'>) =>
+  new LeadRouter({ state: context.state, stateScope: context.stateScope, ledger: context.ledger, emit: context.emit });
 
 export const revopsPack: Pack = {
   name: 'revops',
-  description: 'Revenue operations: leads taken in (spam parked, duplicates linked, merges) and routed by a governed, versioned policy, each routing receipted.',
+  description: 'Revenue operations: leads taken in (spam parked, duplicates linked, merges), routed by a governed, versioned policy with each routing receipted, and first touches timed against SLAs.',
   tables: [...LEAD_TABLES, ...ROUTING_TABLES],
   routes: (app, context) => {
-    const router = new LeadRouter({ state: context.state, stateScope: context.stateScope, ledger: context.ledger, emit: context.emit });
-    leadRoutes(app, { leads: new LeadIntake({ state: context.state, stateScope: context.stateScope, emit: context.emit, router }), router, region: context.region });
+    const router = routerOf(context);
+    const now = () => context.clock.now();
+    const leads = new LeadIntake({ state: context.state, stateScope: context.stateScope, emit: context.emit, router, now });
+    leadRoutes(app, { leads, router, touches: new LeadTouches(context), now, region: context.region });
   },
-  workflowTypes: (services) => [publishRoutingPolicy({ router: new LeadRouter({ state: services.state, stateScope: services.stateScope, ledger: services.ledger, emit: services.emit }) })],
+  sweep: (context) => sweepSlaBreaches(context, context.clock.now()).then(() => undefined),
+  workflowTypes: (services) => [publishRoutingPolicy({ router: routerOf(services) })],
 };

@@ -81,6 +81,8 @@ export interface Platform {
   readonly generators: readonly ModelGenerator[];
   /** Decisions cited by a receipt but missing from the log (a kill between the two) that opening restored. */
   readonly recoveredDecisions: number;
+  /** The platform's clock: workflows, grants and the packs' timers (SLAs) all read it; tests and demo seeding move it. */
+  readonly clock: WorkflowClock;
   /** Records events the platform itself makes (metering of its own operations) in a tenant's stream, stamped with the policy revision. */
   emit(tenant: string, events: readonly PlatformEvent[]): Promise<void>;
   /** The one way surfaces and packs read a tenant's data: its rows only, by construction. */
@@ -158,6 +160,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     packs,
     generators,
     recoveredDecisions,
+    clock,
     emit,
     scope,
     exportsDir,

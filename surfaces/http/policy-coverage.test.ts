@@ -28,6 +28,7 @@ const EXAMPLES: Record<string, { url: string; body?: unknown; contentType?: stri
   'POST /v1/revops/leads': { url: '/v1/revops/leads', body: { source: 'web_form', email: 'coverage@acme.io' } },
   'POST /v1/revops/leads::batch': { url: '/v1/revops/leads:batch', body: { leads: [{ source: 'email', email: 'coverage@globex.io' }] } },
   'POST /v1/revops/leads/:id/merge': { url: '/v1/revops/leads/LEAD/merge', body: { into: 'INTO' } },
+  'POST /v1/revops/leads/:id/touch': { url: '/v1/revops/leads/LEAD/touch', body: { channel: 'call' } },
   // A month with charges: a run with nothing to invoice is refused before any receipt.
   'POST /v1/finops/invoices::generate': { url: '/v1/finops/invoices:generate?period=2026-10', tenant: OPERATOR, finopsBuilt: true },
 };

@@ -80,7 +80,7 @@ export interface ServerOptions {
   webhookSecret?: RotatingSecret;
   /** The workflow engine's and the grants' clock (tests move it by hand); the system's by default. */
   clock?: WorkflowClock;
-  /** How often expired temporary grants are revoked and receipted, and approvals checked against their SLA (default 15 s). */
+  /** How often expired temporary grants are revoked and receipted, approvals checked against their SLA, and the packs sweep (their SLA checks) (default 15 s). */
   leaseSweepMs?: number;
   /** Signing keys of the receipt ledger: a keyring, or the folder it lives in ($COMPANYOS_DATA_DIR/keys); in memory when neither. */
   ledger?: { keyring?: Keyring; keysDir?: string };
@@ -279,6 +279,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     scope: platform.scope,
     stateScope: platform.stateScope,
     emit: platform.emit,
+    clock: platform.clock,
     ledger,
     entities,
     approvals,
@@ -290,6 +291,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   };
   // Each pack's routes in a scope of their own (Fastify encapsulation): what a pack decorates stays its own.
   for (const pack of platform.packs) if (pack.routes) void app.register(async (scope) => pack.routes!(scope, packContext));
+  // The packs' timers (SLA checks) on the same period as the workflows' sweep.
+  const sweeping = platform.packs.filter((pack) => pack.sweep);
+  if (sweeping.length > 0) {
+    const packSweep = setInterval(() => {
+      for (const pack of sweeping) pack.sweep!(packContext).catch((error: unknown) => app.log.error({ err: error, pack: pack.name }, 'a pack sweep failed; the next one tries again'));
+    }, options.leaseSweepMs ?? DEFAULT_LEASE_SWEEP_MS);
+    packSweep.unref();
+    app.addHook('onClose', async () => clearInterval(packSweep));
+  }
 
   if (options.kafka) {
     const consumer = new KafkaIngestConsumer(pipeline, {

@@ -1,13 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ResourceAttributes } from '../../../kernel/policies/index.ts';
 import { bodyErrorsAs, errorResponses } from '../../../surfaces/http/kit/index.ts';
-import type { IntakeOutcome, Lead, LeadInput, LeadIntake, LeadRouter, LeadStatus, Routing } from '../index.ts';
+import { TOUCH_CHANNELS, type IntakeOutcome, type Lead, type LeadInput, type LeadIntake, type LeadRouter, type LeadStatus, type LeadTouches, type Routing, type TouchChannel } from '../index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
 import { leadBatchSchema, leadIdParams, leadInputSchema, leadIntakeReplySchema, leadSchema, MAX_LEAD_BATCH, replayReplySchema, routingPolicySchema } from './lead-schemas.ts';
 
 interface LeadRouteDeps {
   leads: LeadIntake;
   router: LeadRouter;
+  touches: LeadTouches;
+  /** The platform's clock: what a touch is timed by against its SLA. */
+  now(): Date;
   /** Where this server runs: leads are decided as data of this region. */
   region: string;
 }
@@ -75,6 +78,45 @@ export function leadRoutes(app: FastifyInstance, deps: LeadRouteDeps): void {
     const lead = await deps.leads.get(tenant, request.params.id);
     const [routing] = await deps.router.routings(tenant, [lead.id]);
     return { ...leadJson(lead), routing: routing ? routingJson(routing) : null };
+  });
+
+  app.post<{ Params: { id: string }; Body: { channel: TouchChannel } }>('/v1/revops/leads/:id/touch', {
+    schema: {
+      operationId: 'touchLead', summary: 'Record the first touch of a lead',
+      description:
+        "Stops the lead's SLA clock: the first touch is recorded (`revops.lead.touched`, with minutes from routing and whether it came within the SLA); " +
+        'a later touch answers the first one and changes nothing. Privileged: receipted.',
+      tags: ['revops'], params: leadIdParams,
+      body: { type: 'object', additionalProperties: false, properties: { channel: { type: 'string', enum: [...TOUCH_CHANNELS], default: 'call' } } },
+      response: {
+        200: {
+          type: 'object', headers: leadIntakeReplySchema.headers,
+          required: ['lead_id', 'touched_at', 'touched_by', 'channel', 'first', 'minutes_to_touch', 'within_sla'],
+          properties: {
+            lead_id: { type: 'string' }, touched_at: { type: 'string', format: 'date-time' }, touched_by: { type: 'string' }, channel: { type: 'string', enum: [...TOUCH_CHANNELS] },
+            first: { type: 'boolean', description: 'False: the lead was touched before, and this is that first touch.' },
+            assignee: { type: ['string', 'null'] }, due_at: { type: ['string', 'null'], format: 'date-time' },
+            minutes_to_touch: { type: 'number', description: 'From routing (or intake, unrouted) to the first touch.' },
+            within_sla: { type: ['boolean', 'null'], description: 'Null when the lead has no SLA.' },
+            receipt_id: leadIntakeReplySchema.properties.receipt_id,
+          },
+        },
+        ...errorResponses(404),
+      },
+    },
+    config: {
+      gate: {
+        privileged: true, action: 'update', receipt: 'before',
+        resource: (request) => leadResource(deps.region, (request.params as { id: string }).id)(request),
+        ready: (request) => deps.touches.check(request.principal!.tenant, (request.params as { id: string }).id),
+      },
+    },
+  }, async (request) => {
+    const touch = await deps.touches.touch(request.principal!.tenant, request.params.id, request.gate!.principalId, request.body?.channel ?? 'call', deps.now());
+    return {
+      lead_id: touch.leadId, touched_at: touch.touchedAt.toISOString(), touched_by: touch.touchedBy, channel: touch.channel, first: touch.first, assignee: touch.assignee,
+      due_at: touch.dueAt?.toISOString() ?? null, minutes_to_touch: touch.minutesToTouch, within_sla: touch.withinSla, receipt_id: request.receipt!.id,
+    };
   });
 
   const policyResource = (request: FastifyRequest): ResourceAttributes => ({ id: 'routing-policy', tenant: request.principal!.tenant, kind: 'RoutingPolicy', data_class: 'internal', region: deps.region });
@@ -150,6 +192,6 @@ function leadJson(lead: Lead | IntakeOutcome) {
 function routingJson(routing: Routing) {
   return {
     assignee: routing.assignee, pool: routing.pool, rule: routing.rule, reason: routing.reason, policy_revision: routing.policyRevision,
-    routed_at: routing.routedAt.toISOString(), receipt_id: routing.receiptId,
+    routed_at: routing.routedAt.toISOString(), receipt_id: routing.receiptId, due_at: routing.dueAt?.toISOString() ?? null,
   };
 }

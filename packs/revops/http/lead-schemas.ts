@@ -42,6 +42,7 @@ export const routingSchema = {
     policy_revision: { type: 'string' },
     routed_at: { type: 'string', format: 'date-time' },
     receipt_id: { type: 'string', description: 'The routing receipt in the tenant\'s ledger (its digest is the routing record\'s SHA-256).' },
+    due_at: { type: ['string', 'null'], format: 'date-time', description: "When the assignee must have touched it by (the rule's SLA)." },
   },
 } as const;
 

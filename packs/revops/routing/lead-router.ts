@@ -23,6 +23,8 @@ export interface Routing {
   assignee: string | null;
   reason: string | null;
   receiptId: string;
+  /** When the assignee must have touched it by (the rule's SLA); null without one. */
+  dueAt: Date | null;
   /** The decision as receipted (input, rules tried, loads, outcome). */
   record: RoutingRecord;
 }
@@ -103,15 +105,16 @@ export class LeadRouter {
         const decision = route(policy, input, (pool) => loads.get(pool) ?? {});
         countAssignment(loads, decision);
         const record: RoutingRecord = { lead_id: lead.id, at: at.toISOString(), attributes: lead.attributes, ...decision };
+        const minutes = policy.rules.find((rule) => rule.id === decision.rule)?.sla_minutes;
         return {
           leadId: lead.id, routedAt: at, policyRevision: policy.revision, rule: decision.rule, pool: decision.pool, assignee: decision.assignee,
-          reason: decision.reason ?? null, receiptId: routingReceiptId(lead.id), record,
+          reason: decision.reason ?? null, receiptId: routingReceiptId(lead.id), dueAt: decision.assignee && minutes ? new Date(at.getTime() + minutes * 60_000) : null, record,
         };
       });
       try {
         await this.deps.state.transaction((tx) => tx.insert('revops_routings', fresh.map((r) => ({
           tenant_id: tenant, lead_id: r.leadId, routed_at: at, policy_revision: r.policyRevision, rule: r.rule, pool: r.pool, assignee: r.assignee,
-          reason: r.reason, record: JSON.stringify(r.record), receipt_id: r.receiptId,
+          reason: r.reason, record: JSON.stringify(r.record), receipt_id: r.receiptId, due_at: r.dueAt,
         }))));
       } catch (error) {
         // Another router took one of these leads first: read what it decided, route the rest on fresh loads.
@@ -169,16 +172,18 @@ export class LeadRouter {
     return { policy_revision: draft?.revision ?? null, leads };
   }
 
-  /** Loads of every pool member, from the tenant's routings (open = routed until touches are counted). */
+  /** Loads of every pool member, from the tenant's routings: leads ever routed to them, and those not touched yet (open). */
   private async loads(tenant: string): Promise<Map<string, Record<string, MemberLoad>>> {
     const scope = this.deps.stateScope(tenant);
-    const rows = await scope.query<{ pool: string; assignee: string; n: number | bigint }>(
-      sql`SELECT pool, assignee, count(*) AS n FROM ${scope.table('revops_routings')} WHERE assignee IS NOT NULL GROUP BY pool, assignee`,
+    const rows = await scope.query<{ pool: string; assignee: string; n: number | bigint; open: number | bigint }>(
+      sql`SELECT r.pool, r.assignee, count(*) AS n, count(*) - count(t.lead_id) AS open
+            FROM ${scope.table('revops_routings', { as: 'r' })} LEFT JOIN ${scope.table('revops_lead_touches', { as: 't' })} ON t.lead_id = r.lead_id
+           WHERE r.assignee IS NOT NULL GROUP BY r.pool, r.assignee`,
     );
     const loads = new Map<string, Record<string, MemberLoad>>();
     for (const row of rows) {
       const pool = loads.get(row.pool) ?? {};
-      pool[row.assignee] = { routed: Number(row.n), open: Number(row.n) };
+      pool[row.assignee] = { routed: Number(row.n), open: Number(row.open) };
       loads.set(row.pool, pool);
     }
     return loads;
@@ -218,6 +223,6 @@ function toRouting(row: Record<string, unknown>): Routing {
   return {
     leadId: String(row.lead_id), routedAt: new Date(row.routed_at as Date), policyRevision: String(row.policy_revision), rule: nullable(row.rule),
     pool: nullable(row.pool), assignee: nullable(row.assignee), reason: nullable(row.reason), receiptId: String(row.receipt_id),
-    record: JSON.parse(String(row.record)) as RoutingRecord,
+    dueAt: row.due_at ? new Date(row.due_at as Date) : null, record: JSON.parse(String(row.record)) as RoutingRecord,
   };
 }

@@ -32,6 +32,8 @@ export interface RoutingRule {
   /** Absent: always matches (a default rule). */
   when?: Condition;
   pool: string;
+  /** Minutes from routing to the assignee's first touch (hot leads: 15); a lead past it is a breach. */
+  sla_minutes?: number;
 }
 
 export interface RoutingPolicy {
@@ -113,7 +115,13 @@ export function parseRoutingPolicy(input: unknown): RoutingPolicy {
     const r = value as Record<string, unknown>;
     if (typeof r?.id !== 'string' || !ID.test(r.id)) invalid(`rules[${i}].id must be 1–64 lower-case letters, digits, ".", "_" or "-".`);
     if (typeof r.pool !== 'string' || !pools[r.pool]) invalid(`rules[${i}] (${r.id}) routes to pool ${JSON.stringify(r.pool)}, which the policy does not define.`);
-    return { id: r.id, pool: r.pool, ...(r.when !== undefined ? { when: checkCondition(r.when, `rules[${i}].when`) } : {}) };
+    if (r.sla_minutes !== undefined && (!Number.isInteger(r.sla_minutes) || (r.sla_minutes as number) < 1 || (r.sla_minutes as number) > 10_080)) {
+      invalid(`rules[${i}].sla_minutes must be a whole number of minutes from 1 to 10080 (a week).`);
+    }
+    return {
+      id: r.id, pool: r.pool, ...(r.when !== undefined ? { when: checkCondition(r.when, `rules[${i}].when`) } : {}),
+      ...(r.sla_minutes !== undefined ? { sla_minutes: r.sla_minutes as number } : {}),
+    };
   });
   const ruleIds = rules.map((r) => r.id);
   const repeated = ruleIds.find((id, i) => ruleIds.indexOf(id) !== i);

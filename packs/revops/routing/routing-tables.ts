@@ -35,6 +35,35 @@ export const ROUTING_TABLES: readonly TableDefinition[] = [
       // The decision as receipted: input, rules tried, loads, outcome (canonical JSON; its SHA-256 is the receipt's digest).
       { name: 'record', type: 'text' },
       { name: 'receipt_id', type: 'text' },
+      // When the assignee must have touched it by (the rule's SLA); null without one.
+      { name: 'due_at', type: 'timestamp', nullable: true },
+    ],
+  },
+  {
+    ...table,
+    name: 'revops_lead_touches',
+    key: ['tenant_id', 'lead_id'],
+    // The first touch: what the SLA counts to.
+    state: { unique: [['tenant_id', 'lead_id']], onlyInStateStore: true },
+    columns: [
+      { name: 'tenant_id', type: 'text' },
+      { name: 'lead_id', type: 'text' },
+      { name: 'touched_at', type: 'timestamp' },
+      { name: 'touched_by', type: 'text' },
+      { name: 'channel', type: 'text' },
+    ],
+  },
+  {
+    ...table,
+    name: 'revops_sla_breaches',
+    key: ['tenant_id', 'lead_id'],
+    state: { unique: [['tenant_id', 'lead_id']], onlyInStateStore: true },
+    columns: [
+      { name: 'tenant_id', type: 'text' },
+      { name: 'lead_id', type: 'text' },
+      { name: 'assignee', type: 'text' },
+      { name: 'due_at', type: 'timestamp' },
+      { name: 'breached_at', type: 'timestamp' },
     ],
   },
 ];
