@@ -6,6 +6,7 @@ import type { WebhookConfig } from './finops/index.ts';
 import type { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations } from '../platform/governance/index.ts';
 import type { AccessGrants, Role, RotatingSecret, TokenKeyFile } from '../platform/identity/index.ts';
 import type { IngestPipeline, PlatformEvent } from '../platform/ingest/index.ts';
+import type { PlatformMetrics } from '../platform/metrics/index.ts';
 import type { TenantScope } from '../platform/tenancy/index.ts';
 import type { ModelGenerator, ModelRefresh } from '../platform/transforms/index.ts';
 import type { AdjustableClock, WorkflowClock, WorkflowEngine, WorkflowType } from '../platform/workflows/index.ts';
@@ -30,6 +31,8 @@ export interface PackContext {
   emit(tenant: string, events: readonly PlatformEvent[]): Promise<void>;
   /** The platform's one clock (SLA timers read it; tests and demo seeding move it). */
   clock: WorkflowClock;
+  /** The platform's Prometheus metrics (`/metrics`): what a pack's sweep reports for alerting. */
+  metrics: PlatformMetrics;
   /** The tenants' receipt logs: what a pack receipts besides its routes' calls (a lead's routing). */
   ledger: LedgerStore;
   entities: EntityStore;

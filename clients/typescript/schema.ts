@@ -1086,7 +1086,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/revops/routing{replay}": {
+    "/v1/revops/routing/replay": {
         parameters: {
             query?: never;
             header?: never;
@@ -7828,9 +7828,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                replay: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {

@@ -7,4 +7,4 @@ export { LeadRouter, type ReplayedLead, type RoutableLead, type Routing } from '
 export { parseRoutingPolicy, type RoutingPolicy } from './routing/routing-policy.ts';
 export { publishRoutingPolicy } from './routing/publish-routing-policy.ts';
 export { LeadTouches, TOUCH_CHANNELS, type Touch, type TouchChannel } from './routing/lead-touches.ts';
-export { sweepSlaBreaches } from './routing/sla-sweep.ts';
+export { leadsPastSla, sweepSlaBreaches } from './routing/sla-sweep.ts';

@@ -1,6 +1,6 @@
 import type { Pack, PackContext } from '../pack.ts';
 import { leadRoutes } from './http/index.ts';
-import { LEAD_TABLES, LeadIntake, LeadRouter, LeadTouches, publishRoutingPolicy, ROUTING_TABLES, sweepSlaBreaches } from './index.ts';
+import { LEAD_TABLES, LeadIntake, LeadRouter, LeadTouches, publishRoutingPolicy, ROUTING_TABLES, leadsPastSla, sweepSlaBreaches } from './index.ts';
 
 const routerOf = (context: Pick<PackContext, 'state' | 'stateScope' | 'ledger' | 'emit'>) =>
   new LeadRouter({ state: context.state, stateScope: context.stateScope, ledger: context.ledger, emit: context.emit });
@@ -15,6 +15,10 @@ export const revopsPack: Pack = {
     const leads = new LeadIntake({ state: context.state, stateScope: context.stateScope, emit: context.emit, router, now });
     leadRoutes(app, { leads, router, touches: new LeadTouches(context), now, region: context.region });
   },
-  sweep: (context) => sweepSlaBreaches(context, context.clock.now()).then(() => undefined),
+  sweep: async (context) => {
+    const now = context.clock.now();
+    await sweepSlaBreaches(context, now);
+    context.metrics.observeLeadsPastSla(await leadsPastSla(context.state, now));
+  },
   workflowTypes: (services) => [publishRoutingPolicy({ router: routerOf(services) })],
 };

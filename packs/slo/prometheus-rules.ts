@@ -68,7 +68,7 @@ export function prometheusRules(slos: readonly Slo[]): string {
       ],
     };
   });
-  return stringify({ groups: [...groups, WORKFLOW_ALERTS] }, { lineWidth: 0 });
+  return stringify({ groups: [...groups, WORKFLOW_ALERTS, REVOPS_ALERTS] }, { lineWidth: 0 });
 }
 
 /** Governed workflows waiting on approvers past their type's SLA (the engine's sweep sets the gauge). */
@@ -85,6 +85,23 @@ const WORKFLOW_ALERTS = {
         '{{ $value }} {{ $labels.workflow_type }} run(s) have waited longer than the type\'s approval SLA (GET /v1/workflows/types). ' +
         'List them with `companyos workflow list --status awaiting-approval` and find an approver; each breach is also a ' +
         '`<pack>.approval_sla_breached` event in its tenant.',
+    },
+  }],
+};
+
+/** Routed leads past their first-touch SLA and still untouched (the RevOps pack's sweep sets the gauge). */
+const REVOPS_ALERTS = {
+  name: 'companyos-revops',
+  rules: [{
+    alert: 'RevOpsLeadSlaBreached',
+    expr: 'sum by (tenant) (companyos_revops_leads_past_sla) > 0',
+    for: '1m',
+    labels: { severity: 'ticket' },
+    annotations: {
+      summary: '{{ $labels.tenant }} has routed leads past their first-touch SLA',
+      description:
+        '{{ $value }} lead(s) of {{ $labels.tenant }} were routed with an SLA (the routing rule\'s sla_minutes) and nobody has touched them since it ran out. ' +
+        'Each is a `revops.lead.sla_breached` event in the tenant; its assignee records the touch with POST /v1/revops/leads/{id}/touch.',
     },
   }],
 };

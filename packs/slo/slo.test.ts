@@ -51,7 +51,7 @@ describe('the platform SLOs (deploy/slo)', () => {
 
   it('generates multiwindow burn-rate alerts (page 14.4×/6×, ticket 3×/1×) that promtool accepts', async () => {
     const rules = parse(prometheusRules(await loadSlos('deploy/slo'))) as RuleFile;
-    expect(rules.groups.map((g) => g.name)).toEqual([...FLOWS.map(() => expect.stringMatching(/^companyos-slo-/) as unknown as string), 'companyos-workflows']);
+    expect(rules.groups.map((g) => g.name)).toEqual([...FLOWS.map(() => expect.stringMatching(/^companyos-slo-/) as unknown as string), 'companyos-workflows', 'companyos-revops']);
     for (const group of rules.groups.filter((g) => g.name.startsWith('companyos-slo-'))) {
       const records = group.rules.filter((r) => r.record);
       expect(records.map((r) => r.record!.replace('companyos:slo_error_ratio:rate', '')).sort()).toEqual(['1d', '1h', '2h', '30m', '3d', '5m', '6h']);
@@ -76,7 +76,7 @@ describe('the platform SLOs (deploy/slo)', () => {
       await writeFile(join(dir, 'rules.yaml'), prometheusRules(await loadSlos('deploy/slo')));
       const checked = spawnSync(promtool, ['check', 'rules', join(dir, 'rules.yaml')], { encoding: 'utf8' });
       expect(checked.status, checked.stdout + checked.stderr).toBe(0);
-      expect(checked.stdout).toContain(`SUCCESS: ${FLOWS.length * 9 + 1} rules found`);
+      expect(checked.stdout).toContain(`SUCCESS: ${FLOWS.length * 9 + 2} rules found`);
       // The approval-SLA alert fires once runs have been overdue for five minutes, and names their type.
       await writeFile(join(dir, 'approval-sla.test.yaml'), stringify({
         rule_files: ['rules.yaml'],
@@ -88,22 +88,45 @@ describe('the platform SLOs (deploy/slo)', () => {
             { eval_time: '5m', alertname: 'WorkflowApprovalSlaBreached', exp_alerts: [] },
             {
               eval_time: '8m', alertname: 'WorkflowApprovalSlaBreached',
-              exp_alerts: [{ exp_labels: { severity: 'ticket', workflow_type: 'temporary-access' }, exp_annotations: expectedAnnotations('temporary-access', 1) }],
+              exp_alerts: [{ exp_labels: { severity: 'ticket', workflow_type: 'temporary-access' }, exp_annotations: annotationsOf('companyos-workflows', { workflow_type: 'temporary-access' }, 1) }],
             },
           ],
         }],
       }));
       const tested = spawnSync(promtool, ['test', 'rules', join(dir, 'approval-sla.test.yaml')], { encoding: 'utf8' });
       expect(tested.status, tested.stdout + tested.stderr).toBe(0);
+      // The lead-SLA alert fires a minute after a tenant has an untouched lead past its SLA, and names the tenant.
+      await writeFile(join(dir, 'lead-sla.test.yaml'), stringify({
+        rule_files: ['rules.yaml'],
+        evaluation_interval: '1m',
+        tests: [{
+          interval: '1m',
+          input_series: [
+            { series: 'companyos_revops_leads_past_sla{tenant="summit-internal"}', values: '0 0 2 2 2 0 0' },
+            { series: 'companyos_revops_leads_past_sla{tenant="acme"}', values: '0 0 0 0 0 0 0' },
+          ],
+          alert_rule_test: [
+            { eval_time: '2m', alertname: 'RevOpsLeadSlaBreached', exp_alerts: [] },
+            {
+              eval_time: '4m', alertname: 'RevOpsLeadSlaBreached',
+              exp_alerts: [{ exp_labels: { severity: 'ticket', tenant: 'summit-internal' }, exp_annotations: annotationsOf('companyos-revops', { tenant: 'summit-internal' }, 2) }],
+            },
+            { eval_time: '6m', alertname: 'RevOpsLeadSlaBreached', exp_alerts: [] },
+          ],
+        }],
+      }));
+      const leadSla = spawnSync(promtool, ['test', 'rules', join(dir, 'lead-sla.test.yaml')], { encoding: 'utf8' });
+      expect(leadSla.status, leadSla.stdout + leadSla.stderr).toBe(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }, 180_000);
 });
 
-function expectedAnnotations(type: string, count: number): Record<string, string> {
+/** An alert's annotations as promtool expands them: `{{ $labels.<name> }}` and `{{ $value }}` filled in. */
+function annotationsOf(group: string, labels: Record<string, string>, value: number): Record<string, string> {
   const file = parse(prometheusRules([])) as { groups: { name: string; rules: { annotations: Record<string, string> }[] }[] };
-  const { summary, description } = file.groups.find((g) => g.name === 'companyos-workflows')!.rules[0]!.annotations;
-  const fill = (text: string) => text.replaceAll('{{ $labels.workflow_type }}', type).replaceAll('{{ $value }}', String(count));
+  const { summary, description } = file.groups.find((g) => g.name === group)!.rules[0]!.annotations;
+  const fill = (text: string) => Object.entries(labels).reduce((t, [name, v]) => t.replaceAll(`{{ $labels.${name} }}`, v), text).replaceAll('{{ $value }}', String(value));
   return { summary: fill(summary!), description: fill(description!) };
 }

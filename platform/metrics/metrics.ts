@@ -74,6 +74,18 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  private readonly leadsPastSla = new Gauge({
+    name: 'companyos_revops_leads_past_sla',
+    help: 'Routed leads past their first-touch SLA and still untouched, by tenant, as of the last sweep.',
+    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  });
+
+  /** Untouched leads past their SLA per tenant (a tenant that had some and has none now is set to zero). */
+  observeLeadsPastSla(byTenant: ReadonlyMap<string, number>): void {
+    for (const [tenant, count] of byTenant) this.leadsPastSla.set({ tenant }, count);
+  }
+
   /** Runs past their approval SLA by type (every type the engine runs, zero when none). */
   observeOverdueApprovals(byType: ReadonlyMap<string, number>): void {
     for (const [type, count] of byType) this.overdueApprovals.set({ workflow_type: type }, count);

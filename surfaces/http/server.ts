@@ -280,6 +280,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     stateScope: platform.stateScope,
     emit: platform.emit,
     clock: platform.clock,
+    metrics,
     ledger,
     entities,
     approvals,

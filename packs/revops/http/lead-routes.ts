@@ -134,7 +134,7 @@ export function leadRoutes(app: FastifyInstance, deps: LeadRouteDeps): void {
     return policy;
   });
 
-  app.post<{ Body: { last: number; draft?: unknown } }>('/v1/revops/routing:replay', {
+  app.post<{ Body: { last: number; draft?: unknown } }>('/v1/revops/routing/replay', {
     schema: {
       operationId: 'replayRouting', summary: 'Replay recent routings',
       description:

@@ -75,18 +75,18 @@ describe.each(TEST_ENGINES)('RevOps lead routing on %s', (engine) => {
     );
     expect(events.map((e) => [e.type, Number(e.n)])).toEqual([['revops.lead.disposition', 3], ['revops.lead.routed', 3]]);
 
-    const replay = (await call(who.forms, 'POST', '/v1/revops/routing:replay', { last: 100 })).json();
+    const replay = (await call(who.forms, 'POST', '/v1/revops/routing/replay', { last: 100 })).json();
     expect(replay).toMatchObject({ policy_revision: null, replayed: 4, same: 4, changed: 0 });
     // A draft without the strategic rule: who would have been routed differently.
     const draft = { ...POLICY, rules: POLICY.rules.slice(1) };
-    const tried = (await call(who.forms, 'POST', '/v1/revops/routing:replay', { last: 100, draft })).json();
+    const tried = (await call(who.forms, 'POST', '/v1/revops/routing/replay', { last: 100, draft })).json();
     const moved = tried.leads.filter((l: { same: boolean }) => !l.same).map((l: { lead_id: string; replayed: { rule: string } }) => [l.lead_id, l.replayed.rule]);
     // The strategic lead falls to the default pool, which may move the default pool's next lead to its other member.
     expect(moved[0]).toEqual(['big', 'default']);
     for (const [, rule] of moved) expect(rule).toBe('default');
     expect((await publish(who, draft)).transitions.at(-1).detail.preflight).toMatchObject({ replayed: 4, changed: moved.length });
     // Routings made by the first policy still replay by it.
-    expect((await call(who.forms, 'POST', '/v1/revops/routing:replay', { last: 100 })).json()).toMatchObject({ same: 4, changed: 0 });
+    expect((await call(who.forms, 'POST', '/v1/revops/routing/replay', { last: 100 })).json()).toMatchObject({ same: 4, changed: 0 });
   });
 
   it('assigns no lead twice and keeps a pool even when eight intakes race over 1,000 leads', async () => {
@@ -101,7 +101,7 @@ describe.each(TEST_ENGINES)('RevOps lead routing on %s', (engine) => {
     expect(Math.max(...Object.values(per)) - Math.min(...Object.values(per))).toBeLessThanOrEqual(1);
     const rows = await server.api.app.platform.state.query<{ n: number; leads: number }>("SELECT count(*) AS n, count(DISTINCT lead_id) AS leads FROM revops_routings WHERE tenant_id = 'acme'");
     expect([Number(rows[0]!.n), Number(rows[0]!.leads)]).toEqual([1_000, 1_000]);
-    expect((await call(who.forms, 'POST', '/v1/revops/routing:replay', { last: 1_000 })).json()).toMatchObject({ replayed: 1_000, same: 1_000 });
+    expect((await call(who.forms, 'POST', '/v1/revops/routing/replay', { last: 1_000 })).json()).toMatchObject({ replayed: 1_000, same: 1_000 });
   });
 
   it('refuses a routing policy it cannot route by, before any run is recorded', async () => {

@@ -1,6 +1,17 @@
 import type { StateStore } from '../../../kernel/state/index.ts';
 import type { PlatformEvent } from '../../../platform/ingest/index.ts';
 
+/** Untouched leads past their SLA now, per tenant that has routed leads with an SLA (zero included): what the alert reads. Every tenant's, as the sweep. */
+export async function leadsPastSla(state: StateStore, at: Date): Promise<Map<string, number>> {
+  const rows = await state.query<{ tenant_id: string; n: number | bigint }>(
+    `SELECT r.tenant_id, count(*) FILTER (WHERE r.due_at <= ? AND t.lead_id IS NULL) AS n FROM revops_routings r
+       LEFT JOIN revops_lead_touches t ON t.tenant_id = r.tenant_id AND t.lead_id = r.lead_id
+      WHERE r.due_at IS NOT NULL GROUP BY r.tenant_id`,
+    [at],
+  );
+  return new Map(rows.map((row) => [row.tenant_id, Number(row.n)]));
+}
+
 /**
  * Every tenant's routed leads past their SLA's due time without a first touch: each recorded as a
  * breach once (`revops_sla_breaches`) and reported as a `revops.lead.sla_breached` event in its
