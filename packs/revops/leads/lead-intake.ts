@@ -139,9 +139,11 @@ export class LeadIntake {
       });
     });
     if (rows.length > 0) await this.deps.state.transaction((tx) => tx.insert('revops_leads', rows as never));
-    await this.deps.emit(tenant, outcomes.filter((o) => !o.replayed).flatMap((o) => [ingestedEvent(o), ...dispositionEvents(o)]));
-    if (this.deps.router) {
-      const routed = await this.deps.router.route(tenant, routable, at);
+    // The leads' events and their routing need only the stored leads: side by side.
+    const counted = this.deps.emit(tenant, outcomes.filter((o) => !o.replayed).flatMap((o) => [ingestedEvent(o), ...dispositionEvents(o)]));
+    if (!this.deps.router) await counted;
+    else {
+      const [routed] = await Promise.all([this.deps.router.route(tenant, routable, at), counted]);
       const replayed = await this.deps.router.routings(tenant, outcomes.filter((o) => o.replayed).map((o) => o.id));
       for (const routing of replayed) routed.set(routing.leadId, routing);
       for (const outcome of outcomes) outcome.routing = routed.get(outcome.id) ?? null;

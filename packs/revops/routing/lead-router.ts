@@ -60,6 +60,9 @@ const ATTEMPTS = 3;
  * intake turn, so a pool's loads are read once per call and each assignment counts for the next.
  */
 export class LeadRouter {
+  /** Tenants whose owed receipts this process has appended (at its first routing of theirs, or after an append failed). */
+  private readonly settled = new Set<string>();
+
   constructor(private readonly deps: LeadRouterDeps) {}
 
   /** The tenant's policy in force: the one published last; undefined before any is. */
@@ -121,8 +124,13 @@ export class LeadRouter {
         if (error instanceof DomainError && error.code === 'STATE_CONFLICT' && attempt < ATTEMPTS) continue;
         throw error;
       }
-      await Promise.all(fresh.map((r) => appendRoutingReceipt(this.deps.ledger, { tenant, leadId: r.leadId, routedAt: at, policyRevision: r.policyRevision, record: JSON.stringify(r.record) })));
-      await this.deps.emit(tenant, fresh.map((r) => routingEvent(tenant, r)));
+      const receipted = Promise.all(fresh.map((r) => appendRoutingReceipt(this.deps.ledger, { tenant, leadId: r.leadId, routedAt: at, policyRevision: r.policyRevision, record: JSON.stringify(r.record) })))
+        .catch((error: unknown) => {
+          // Stored but not all receipted: the next call appends what is owed.
+          this.settled.delete(tenant);
+          throw error;
+        });
+      await Promise.all([receipted, this.deps.emit(tenant, fresh.map((r) => routingEvent(tenant, r)))]);
       for (const r of fresh) routed.set(r.leadId, r);
       return routed;
     }
@@ -191,10 +199,12 @@ export class LeadRouter {
 
   /** Appends the receipts a crash left owed: routings stored whose receipt the ledger does not hold. */
   private async settleReceipts(tenant: string): Promise<void> {
+    if (this.settled.has(tenant)) return;
     const scope = this.deps.stateScope(tenant);
     const owed = await scope.query(sql`SELECT r.* FROM ${scope.table('revops_routings', { as: 'r' })}
       LEFT JOIN ${scope.table('ledger_entries', { as: 'l' })} ON l.receipt_id = r.receipt_id WHERE l.receipt_id IS NULL`);
     await Promise.all(owed.map(toRouting).map((r) => appendRoutingReceipt(this.deps.ledger, { tenant, leadId: r.leadId, routedAt: r.routedAt, policyRevision: r.policyRevision, record: JSON.stringify(r.record) })));
+    this.settled.add(tenant);
   }
 }
 
