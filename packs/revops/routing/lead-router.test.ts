@@ -1,0 +1,46 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Keyring, LEDGER_KEY_NAME } from '../../../kernel/ledger/index.ts';
+import { LedgerStore } from '../../../platform/governance/index.ts';
+import { TenantScope, stateSource } from '../../../platform/tenancy/index.ts';
+import { useStateStore } from '../../../test/support/state.ts';
+import { LEAD_TABLES } from '../leads/lead-tables.ts';
+import { LeadRouter } from './lead-router.ts';
+import { ROUTING_TABLES } from './routing-tables.ts';
+
+const POLICY = { pools: { na: { strategy: 'round-robin', members: [{ id: 'eve' }, { id: 'fay' }] } }, rules: [{ id: 'default', pool: 'na' }] };
+const AT = new Date('2026-11-30T10:00:00.000Z');
+
+describe('the lead router', () => {
+  const store = useStateStore([...LEAD_TABLES, ...ROUTING_TABLES]);
+  let ledger: LedgerStore | undefined;
+  afterEach(() => ledger?.close());
+
+  it('appends the receipts a failed append left owed at the next routing, and never routes a lead twice', async () => {
+    ledger = new LedgerStore(store.state, Keyring.inMemory(LEDGER_KEY_NAME));
+    const router = new LeadRouter({ state: store.state, stateScope: (tenant) => new TenantScope(stateSource(store.state), tenant), ledger, emit: async () => undefined });
+    await router.publish('acme', POLICY, 'test', AT);
+
+    const append = ledger.append.bind(ledger);
+    ledger.append = () => Promise.reject(new Error('the ledger is unwritable'));
+    await expect(router.route('acme', [{ id: 'a', attributes: {} }, { id: 'b', attributes: {} }], AT)).rejects.toThrow('unwritable');
+    expect((await router.routings('acme', ['a', 'b'])).map((r) => r.assignee).sort()).toEqual(['eve', 'fay']);
+    expect(await ledger.entries('acme', ['route-a', 'route-b'])).toEqual([]);
+
+    ledger.append = append;
+    const routed = await router.route('acme', [{ id: 'a', attributes: {} }, { id: 'c', attributes: {} }], AT);
+    expect([...routed.keys()].sort()).toEqual(['a', 'c']);
+    expect((await ledger.entries('acme', ['route-a', 'route-b', 'route-c'])).map((e) => e.receiptId).sort()).toEqual(['route-a', 'route-b', 'route-c']);
+    const [count] = await store.state.query<{ n: number }>("SELECT count(*) AS n FROM revops_routings WHERE tenant_id = 'acme'");
+    expect(Number(count!.n)).toBe(3);
+  });
+
+  it('routes a tenant by its own policy only, and answers its own routings only', async () => {
+    ledger = new LedgerStore(store.state, Keyring.inMemory(LEDGER_KEY_NAME));
+    const router = new LeadRouter({ state: store.state, stateScope: (tenant) => new TenantScope(stateSource(store.state), tenant), ledger, emit: async () => undefined });
+    await router.publish('acme', POLICY, 'test', AT);
+    expect((await router.route('globex', [{ id: 'g', attributes: {} }], AT)).size).toBe(0);
+    await router.route('acme', [{ id: 'g', attributes: {} }], AT);
+    expect(await router.routings('globex', ['g'])).toEqual([]);
+    expect(await router.activePolicy('globex')).toBeUndefined();
+  });
+});
