@@ -103,3 +103,17 @@ describe('the state store beside a ClickHouse warehouse', () => {
     }
   });
 });
+
+describe('the state schema', () => {
+  it('refuses to go on when a state table\'s columns differ from its declaration, naming the table and both lists', async () => {
+    const store = await DuckDBStateStore.open(':memory:', platformTables());
+    try {
+      await store.transaction((tx) => tx.query('CREATE TABLE revops_lead_touches (tenant_id VARCHAR, lead_id VARCHAR, touched_at TIMESTAMP)'));
+      await expect(ensureStateSchema(store)).rejects.toThrow(/revops_lead_touches has columns \(tenant_id, lead_id, touched_at\), not the declared \(tenant_id, lead_id, touched_at, touched_by, channel\): it needs a migration/);
+      // Nothing of the attempt stays: the other tables were not created either.
+      expect(await store.query("SELECT table_name FROM information_schema.tables WHERE table_name = 'workflow_runs'")).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -15,16 +15,21 @@ export function uniqueIndexName(table: TableDefinition, position: number): strin
  */
 export async function ensureStateSchema(store: StateStore): Promise<void> {
   await store.transaction(async (tx) => {
+    for (const table of store.tables) await tx.query(stateTableSql(table));
+    // Every table's columns in one read (a store is opened for each test and server: round trips add up).
+    const rows = store.tables.length === 0 ? [] : await tx.query<{ table_name: string; name: string }>(
+      `SELECT table_name, column_name AS name FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name IN (${store.tables.map(() => '?').join(', ')}) ORDER BY table_name, ordinal_position`,
+      store.tables.map((table) => table.name),
+    );
     for (const table of store.tables) {
-      await tx.query(stateTableSql(table));
-      const actual = await tx.query<{ name: string }>(
-        "SELECT column_name AS name FROM information_schema.columns WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",
-        [table.name],
-      );
+      const actual = rows.filter((row) => row.table_name === table.name).map((row) => row.name);
       const expected = table.columns.map((column) => column.name);
-      if (actual.map((row) => row.name).join() !== expected.join()) {
-        throw new WarehouseError(`the state table ${table.name} has columns (${actual.map((row) => row.name).join(', ')}), not the declared (${expected.join(', ')}): it needs a migration`);
+      if (actual.join() !== expected.join()) {
+        throw new WarehouseError(`the state table ${table.name} has columns (${actual.join(', ')}), not the declared (${expected.join(', ')}): it needs a migration`);
       }
+    }
+    for (const table of store.tables) {
       for (const [position, key] of table.state!.unique.entries()) {
         await tx.query(`CREATE UNIQUE INDEX IF NOT EXISTS ${uniqueIndexName(table, position)} ON ${table.name} (${key.join(', ')})`);
       }
