@@ -88,4 +88,23 @@ describe.each(TEST_ENGINES)('High-Risk Ops: temporary access on %s', (engine) =>
     const tooLong = await call(ops, '/v1/workflows/types/temporary-access/runs', { rationale: INCIDENT, params: { grantee: 'dana', role: 'reader', duration_minutes: 24 * 60 + 1 } });
     expect(tooLong.json().code).toBe('WORKFLOW_PARAMS_INVALID');
   });
+
+  it('revokes a grant once when the sweep, a second sweep and a cancel meet on it', async () => {
+    const [ops, boss, cy] = await Promise.all([
+      server.api.principal('ops', 'acme', 'operator'), server.api.principal('boss', 'acme', 'approver'), server.api.principal('cy', 'acme', 'operator'),
+    ]);
+    const call = (token: string, url: string, payload?: object) =>
+      server.api.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+    const run = (await call(ops, '/v1/workflows/types/temporary-access/runs', { rationale: INCIDENT, params: { grantee: 'dana', role: 'auditor', duration_minutes: 30 } })).json();
+    await call(boss, `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: INCIDENT });
+    expect((await call(cy, `/v1/workflows/runs/${run.run_id}/execute`)).json().status).toBe('active');
+    clock.advance(31 * MINUTE);
+    const { workflows } = server.api.app.platform;
+    const [first, second, cancelled] = await Promise.all([workflows.expireLeases(), workflows.expireLeases(), call(ops, `/v1/workflows/runs/${run.run_id}/cancel`)]);
+    expect([...first, ...second]).toContain(run.run_id);
+    expect([cancelled.statusCode, cancelled.json().status], cancelled.body).toEqual([200, 'revoked']);
+    const view = await workflows.get('acme', run.run_id);
+    expect(view.transitions.filter((t) => t.status === 'revoked')).toHaveLength(1);
+    expect(view.steps.filter((s) => s.step === 'revoke' && s.phase === 'started')).toHaveLength(1);
+  });
 });

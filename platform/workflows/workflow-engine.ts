@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../kernel/errors/index.ts';
 import type { PlatformEvent } from '../ingest/index.ts';
 import type { StateStore, StateTransaction } from '../../kernel/state/index.ts';
-import type { LedgerStore } from '../governance/index.ts';
+import { KeyedMutex, type LedgerStore } from '../governance/index.ts';
 import { approvalLatencies, percentile, slaBreaches, type SlaBreach } from './approval-sla.ts';
 import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type CountedApproval } from './approval-rule.ts';
 import { approvalRef, runEvidence, stepRefs } from './run-evidence.ts';
@@ -82,6 +82,8 @@ export class WorkflowEngine {
   private readonly log: NonNullable<WorkflowEngineOptions['log']>;
   /** Runs whose SLA breach this process has reported (a resend after a restart is deduplicated by its id). */
   private readonly reportedBreaches = new Set<string>();
+  private expiring?: Promise<string[]>;
+  private readonly revocations = new KeyedMutex();
 
   constructor(options: WorkflowEngineOptions) {
     this.emit = options.emit;
@@ -240,7 +242,13 @@ export class WorkflowEngine {
    * runs (durably: a revocation interrupted is finished by the next call) and the run ends
    * `revoked`. The server calls it on a timer; access itself ends at `expires_at` whatever the timer does.
    */
-  async expireLeases(): Promise<string[]> {
+  expireLeases(): Promise<string[]> {
+    // One sweep at a time in this process: the timer and a demo seed (or a resume) call it together.
+    this.expiring ??= this.expireLeasesNow().finally(() => (this.expiring = undefined));
+    return this.expiring;
+  }
+
+  private async expireLeasesNow(): Promise<string[]> {
     const now = this.clock.now();
     const rows = await this.state.query<{ tenant_id: string; run_id: string; detail: string }>(
       `SELECT t.tenant_id, t.run_id, t.detail FROM workflow_transitions t
@@ -254,13 +262,32 @@ export class WorkflowEngine {
       if (!(expiresAt <= now)) continue;
       const run = await loadRun(this.state, row.tenant_id, row.run_id);
       if (!run || statusOf(run) !== 'active' || !this.types.has(run.type)) continue;
-      await this.revoke(run, 'workflow-engine', 'expired');
+      try {
+        await this.revoke(run, 'workflow-engine', 'expired');
+      } catch (error) {
+        // Another process is revoking it at this moment: its revocation stands (or the next sweep finishes it).
+        if (error instanceof DomainError && error.code === 'STATE_CONFLICT') continue;
+        throw error;
+      }
       revoked.push(run.runId);
     }
     return revoked;
   }
 
+  /** Revokes an active grant; in this process one revocation of a run at a time (a cancel and the sweep may meet). */
   private async revoke(run: RunRecord, actor: string, reason: 'expired' | 'cancelled'): Promise<RunView> {
+    const release = await this.revocations.acquire([run.runId]);
+    try {
+      // As it is now: the one before in turn may have revoked it.
+      const current = (await loadRun(this.state, run.tenant, run.runId)) ?? run;
+      if (statusOf(current) !== 'active') return this.view(current);
+      return await this.revokeInTurn(current, actor, reason);
+    } finally {
+      release();
+    }
+  }
+
+  private async revokeInTurn(run: RunRecord, actor: string, reason: 'expired' | 'cancelled'): Promise<RunView> {
     const type = this.typeNamed(run.type);
     const detail: Record<string, unknown> = { event: 'revoked', reason };
     try {

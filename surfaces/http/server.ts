@@ -217,6 +217,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   if (workflows.unknownType.length > 0) app.log.warn({ runs: workflows.unknownType }, 'workflow runs of types no pack of this process declares wait for one that does');
   // Grants end at their expiry on every request; this receipts their revocation soon after.
   // and reports approvals past their SLA (events, and the gauge the alert reads).
+  // The packs' sweeps (set up with their routes below): stopped, and the one under way awaited, before the stores close.
+  const packSweeps: { timer?: NodeJS.Timeout; running?: Promise<unknown> } = {};
   const leaseSweep = setInterval(() => {
     platform.workflows.expireLeases().catch((error: unknown) => app.log.error({ err: error }, 'could not revoke expired grants; the next sweep tries again'));
     platform.workflows.reportSlaBreaches()
@@ -226,6 +228,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   leaseSweep.unref();
   app.addHook('onClose', async () => {
     clearInterval(leaseSweep);
+    clearInterval(packSweeps.timer);
+    await packSweeps.running;
     await Promise.all([
       closeWithin('decision log flush', closeStepMs, () => decisions.close(), app.log),
       closeWithin('ledger flush', closeStepMs, () => ledger.close(), app.log),
@@ -295,11 +299,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // The packs' timers (SLA checks) on the same period as the workflows' sweep.
   const sweeping = platform.packs.filter((pack) => pack.sweep);
   if (sweeping.length > 0) {
-    const packSweep = setInterval(() => {
-      for (const pack of sweeping) pack.sweep!(packContext).catch((error: unknown) => app.log.error({ err: error, pack: pack.name }, 'a pack sweep failed; the next one tries again'));
+    packSweeps.timer = setInterval(() => {
+      // One at a time: a slow sweep is not started again on top of itself.
+      packSweeps.running ??= Promise.all(sweeping.map((pack) =>
+        pack.sweep!(packContext).catch((error: unknown) => app.log.error({ err: error, pack: pack.name }, 'a pack sweep failed; the next one tries again')),
+      )).finally(() => (packSweeps.running = undefined));
     }, options.leaseSweepMs ?? DEFAULT_LEASE_SWEEP_MS);
-    packSweep.unref();
-    app.addHook('onClose', async () => clearInterval(packSweep));
+    packSweeps.timer.unref();
   }
 
   if (options.kafka) {
