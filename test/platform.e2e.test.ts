@@ -148,7 +148,8 @@ describe('companyos CLI, end to end', () => {
         expect(mine[0]).toMatchObject({ reason_code: 'EVENT_MISSING_TENANT', channel: 'http' });
         expect(JSON.parse(mine[0]!.payload)).toEqual(noTenant);
 
-        const totalAfterFirstRun = (await api<Stats>(first.url, first.token, '/v1/events/stats')).body.total;
+        const afterFirst = (await api<Stats>(first.url, first.token, '/v1/events/stats')).body;
+        const totalAfterFirstRun = afterFirst.total;
         expect(totalAfterFirstRun).toBe(seededCount + 2 + engineMetered);
 
         // SIGTERM: clean exit, and the running-platform record is gone.
@@ -159,6 +160,8 @@ describe('companyos CLI, end to end', () => {
         const second = await startPlatform(dataDir, [], { env });
         expect(second.stdout()).not.toMatch(/seeded/);
         const statsAfterRestart = await api<Stats>(second.url, second.token, '/v1/events/stats');
+        // Type by type, so that a failure names what changed across the restart.
+        expect(statsAfterRestart.body.by_type).toEqual(afterFirst.by_type);
         expect(statsAfterRestart.body.total).toBe(totalAfterFirstRun);
 
         const again = await api<IngestReply>(second.url, second.token, '/v1/events', batch);

@@ -89,6 +89,25 @@ describe.each(TEST_ENGINES)('High-Risk Ops: temporary access on %s', (engine) =>
     expect(tooLong.json().code).toBe('WORKFLOW_PARAMS_INVALID');
   });
 
+  it('answers a sweep asked for during another with one that sees the later clock (a demo seed behind the timer)', async () => {
+    const [ops, boss, cy] = await Promise.all([
+      server.api.principal('ops', 'acme', 'operator'), server.api.principal('boss', 'acme', 'approver'), server.api.principal('cy', 'acme', 'operator'),
+    ]);
+    const call = (token: string, url: string, payload?: object) =>
+      server.api.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+    const run = (await call(ops, '/v1/workflows/types/temporary-access/runs', { rationale: INCIDENT, params: { grantee: 'dana', role: 'auditor', duration_minutes: 15 } })).json();
+    await call(boss, `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: INCIDENT });
+    expect((await call(cy, `/v1/workflows/runs/${run.run_id}/execute`)).json().status).toBe('active');
+    const { workflows } = server.api.app.platform;
+    // The timer's sweep starts while the grant still holds; the grant expires; a caller then asks for its own sweep.
+    const timers = workflows.expireLeases();
+    clock.advance(16 * MINUTE);
+    const asked = workflows.expireLeases();
+    expect(await timers).toEqual([]);
+    expect(await asked).toEqual([run.run_id]);
+    expect((await workflows.get('acme', run.run_id)).status).toBe('revoked');
+  });
+
   it('revokes a grant once when the sweep, a second sweep and a cancel meet on it', async () => {
     const [ops, boss, cy] = await Promise.all([
       server.api.principal('ops', 'acme', 'operator'), server.api.principal('boss', 'acme', 'approver'), server.api.principal('cy', 'acme', 'operator'),

@@ -4,6 +4,7 @@ export { EvidenceStore, type EvidenceItem } from './evidence-store.ts';
 export { RATIONALE_CATEGORIES, parseRationale, type Approval, type ApprovalRequest } from './approval-store.ts';
 export { versionConflict } from './entities/entity-store.ts';
 export { KeyedMutex, entityKey } from './keyed-mutex.ts';
+export { CoalescedRun } from './coalesced-run.ts';
 export { DATA_CLASSES, EDGE_TYPES, ENTITY_TYPES, checkEdgeInput, checkEntityInput, type Entity, type EntityType } from './entities/entity-model.ts';
 export { traverse, type Lineage } from './entities/lineage.ts';
 export { DecisionLog } from './decision-log.ts';

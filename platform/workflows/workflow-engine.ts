@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../kernel/errors/index.ts';
 import type { PlatformEvent } from '../ingest/index.ts';
 import type { StateStore, StateTransaction } from '../../kernel/state/index.ts';
-import { KeyedMutex, type LedgerStore } from '../governance/index.ts';
+import { CoalescedRun, KeyedMutex, type LedgerStore } from '../governance/index.ts';
 import { approvalLatencies, percentile, slaBreaches, type SlaBreach } from './approval-sla.ts';
 import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type CountedApproval } from './approval-rule.ts';
 import { approvalRef, runEvidence, stepRefs } from './run-evidence.ts';
@@ -82,7 +82,8 @@ export class WorkflowEngine {
   private readonly log: NonNullable<WorkflowEngineOptions['log']>;
   /** Runs whose SLA breach this process has reported (a resend after a restart is deduplicated by its id). */
   private readonly reportedBreaches = new Set<string>();
-  private expiring?: Promise<string[]>;
+  /** One sweep at a time in this process (the timer, a demo seed and a resume call it), each caller answered by one that started after it asked. */
+  private readonly expiring = new CoalescedRun(() => this.expireLeasesNow());
   private readonly revocations = new KeyedMutex();
 
   constructor(options: WorkflowEngineOptions) {
@@ -243,9 +244,7 @@ export class WorkflowEngine {
    * `revoked`. The server calls it on a timer; access itself ends at `expires_at` whatever the timer does.
    */
   expireLeases(): Promise<string[]> {
-    // One sweep at a time in this process: the timer and a demo seed (or a resume) call it together.
-    this.expiring ??= this.expireLeasesNow().finally(() => (this.expiring = undefined));
-    return this.expiring;
+    return this.expiring.run();
   }
 
   private async expireLeasesNow(): Promise<string[]> {
@@ -512,19 +511,19 @@ export class WorkflowEngine {
     }
   }
 
-  /**
-   * The transition as metering events in the run's tenant: always `companyos.workflow.transition`;
-   * at the run's approval outcome `<pack>.requests_total` (`high_risk_ops.requests_total`), and at
-   * the end of its execution `workflow.executions_total`. Ids derive from the run, so a resend
-   * after a crash is deduplicated.
-   */
   /** A committed transition's receipt and its metering events, side by side. */
   private async settle(run: RunRecord, transition: TransitionRecord): Promise<void> {
     const receipted = appendTransitionReceipt(this.ledger, run, transition);
     await Promise.all([receipted, this.meter(run, transition, receipted)]);
   }
 
-  /** `receipted`: the transition's receipt being appended, awaited before the ledger is asked whether the run's receipts are complete. */
+  /**
+   * The transition as metering events in the run's tenant: always `companyos.workflow.transition`;
+   * at the run's approval outcome `<pack>.requests_total` (`high_risk_ops.requests_total`), and at
+   * the end of its execution `workflow.executions_total`. Ids derive from the run, so a resend
+   * after a crash is deduplicated. `receipted`: the transition's receipt being appended, awaited
+   * before the ledger is asked whether the run's receipts are complete.
+   */
   private async meter(run: RunRecord, transition: TransitionRecord, receipted: Promise<unknown>): Promise<void> {
     if (!this.emit) return;
     const pack = this.types.get(run.type)?.pack ?? 'unknown';
