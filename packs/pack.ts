@@ -57,6 +57,8 @@ export interface WorkflowServices {
   stateScope(tenant: string): TenantScope;
   /** Records events of the pack's own operations in a tenant's stream. */
   emit(tenant: string, events: readonly PlatformEvent[]): Promise<void>;
+  /** The platform's one clock (the engine's: what a step records its outcome at). */
+  readonly clock: WorkflowClock;
   /** The policy bundle in force, and the one way to change it. */
   readonly policies: PolicyActivations;
   /** Every decision taken (what a proposed bundle is replayed against, and the accesses made under a grant). */

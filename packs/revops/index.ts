@@ -8,3 +8,9 @@ export { parseRoutingPolicy, type RoutingPolicy } from './routing/routing-policy
 export { publishRoutingPolicy } from './routing/publish-routing-policy.ts';
 export { LeadTouches, TOUCH_CHANNELS, type Touch, type TouchChannel } from './routing/lead-touches.ts';
 export { leadsPastSla, sweepSlaBreaches } from './routing/sla-sweep.ts';
+export { QUOTE_TABLES } from './quotes/quote-tables.ts';
+export { DISCOUNT_MATRIX, DISCOUNT_REASONS, discountOf, parseMoney, type DiscountBand } from './quotes/discount-matrix.ts';
+export { QuoteBook, DISCOUNT_WORKFLOW } from './quotes/quote-book.ts';
+export { QuoteApprovals, DISCOUNT_MATRIX_REVISION } from './quotes/quote-approvals.ts';
+export { discountApproval } from './quotes/discount-approval.ts';
+export { BILLING_PERIODS, type Quote, type QuoteInput, type QuoteRevision, type QuoteStatus } from './quotes/quote-rows.ts';

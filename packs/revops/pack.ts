@@ -1,24 +1,33 @@
-import type { Pack, PackContext } from '../pack.ts';
-import { leadRoutes } from './http/index.ts';
-import { LEAD_TABLES, LeadIntake, LeadRouter, LeadTouches, publishRoutingPolicy, ROUTING_TABLES, leadsPastSla, sweepSlaBreaches } from './index.ts';
+import type { Pack, PackContext, WorkflowServices } from '../pack.ts';
+import { leadRoutes, quoteRoutes } from './http/index.ts';
+import {
+  discountApproval, LEAD_TABLES, LeadIntake, LeadRouter, LeadTouches, leadsPastSla, publishRoutingPolicy, QUOTE_TABLES, QuoteApprovals, QuoteBook, ROUTING_TABLES, sweepSlaBreaches,
+} from './index.ts';
 
 const routerOf = (context: Pick<PackContext, 'state' | 'stateScope' | 'ledger' | 'emit'>) =>
   new LeadRouter({ state: context.state, stateScope: context.stateScope, ledger: context.ledger, emit: context.emit });
 
+const approvalsOf = (context: Pick<WorkflowServices, 'state' | 'stateScope' | 'ledger' | 'emit' | 'clock'>) =>
+  new QuoteApprovals({ state: context.state, stateScope: context.stateScope, ledger: context.ledger, emit: context.emit, now: () => context.clock.now() });
+
 export const revopsPack: Pack = {
   name: 'revops',
-  description: 'Revenue operations: leads taken in (spam parked, duplicates linked, merges), routed by a governed, versioned policy with each routing receipted, and first touches timed against SLAs.',
-  tables: [...LEAD_TABLES, ...ROUTING_TABLES],
+  description:
+    'Revenue operations: leads taken in (spam parked, duplicates linked, merges), routed by a governed, versioned policy with each routing receipted, ' +
+    'first touches timed against SLAs, and quotes whose discounts are approved by the discount matrix with receipts.',
+  tables: [...LEAD_TABLES, ...ROUTING_TABLES, ...QUOTE_TABLES],
   routes: (app, context) => {
     const router = routerOf(context);
     const now = () => context.clock.now();
     const leads = new LeadIntake({ state: context.state, stateScope: context.stateScope, emit: context.emit, router, now });
     leadRoutes(app, { leads, router, touches: new LeadTouches(context), now, region: context.region });
+    const quotes = new QuoteBook({ ...context, approvals: approvalsOf(context), workflows: context.workflows, now });
+    quoteRoutes(app, { quotes, region: context.region });
   },
   sweep: async (context) => {
     const now = context.clock.now();
     await sweepSlaBreaches(context, now);
     context.metrics.observeLeadsPastSla(await leadsPastSla(context.state, now));
   },
-  workflowTypes: (services) => [publishRoutingPolicy({ router: routerOf(services) })],
+  workflowTypes: (services) => [publishRoutingPolicy({ router: routerOf(services) }), discountApproval({ approvals: approvalsOf(services) })],
 };

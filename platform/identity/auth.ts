@@ -3,7 +3,7 @@ import { DomainError } from '../../kernel/errors/index.ts';
 import { secretId } from './rotating-secret.ts';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration, TOKEN_CLOCK_SKEW_SECONDS } from './token-lifetime.ts';
 
-export const ROLES = ['admin', 'writer', 'reader', 'connector', 'operator', 'approver', 'auditor', 'partner'] as const;
+export const ROLES = ['admin', 'writer', 'reader', 'connector', 'operator', 'approver', 'auditor', 'partner', 'sales_lead', 'finance', 'ceo'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Principal {

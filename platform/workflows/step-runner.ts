@@ -63,6 +63,7 @@ export async function runStep(deps: StepDeps, step: StepName, executor: string):
     result = await definition.run({
       tenant: run.tenant, runId: run.runId, params: run.params, idempotencyKey: `${run.runId}/${step}`, attempt, outputs,
       approvedAt: run.transitions.find((t) => t.status === 'approved')?.at,
+      approvals: run.approvals.filter((a) => a.decision === 'approve').map((a) => ({ approver: a.approver, roles: a.roles, rationaleCategory: a.rationaleCategory, rationale: a.rationale })),
       now: () => deps.clock.now(), log: (line) => void transcript.push(`${deps.clock.now().toISOString()} ${line}`),
     });
   } catch (error) {

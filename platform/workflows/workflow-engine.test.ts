@@ -43,6 +43,30 @@ describe('the workflow engine', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('carries out a type executed on approval as soon as the rule its parameters pick is met, and after a restart that came between', async () => {
+    const base = testWorkflow({ journal });
+    const strict: ApprovalRule = { combine: 'all', groups: [{ role: 'approver', count: 1 }, { role: 'security', count: 1 }] };
+    const onApproval = (executeOnApproval: boolean) => new WorkflowEngine({
+      state, ledger, clock, types: [{ ...base, executeOnApproval, approvalFor: (params) => (params.target === 'prod' ? strict : base.approval) }],
+    });
+    const engine = onApproval(true);
+    const prod = await request(engine, { target: 'prod' });
+    expect(prod.outstanding).toEqual({ approver: 1, security: 1 });
+    expect((await approve(engine, prod.runId, 'bo')).status).toBe('awaiting-approval');
+    const done = await approve(engine, prod.runId, 'cy', ['security']);
+    expect(done.status).toBe('succeeded');
+    expect(done.transitions.find((t) => t.status === 'executing')!.actor).toBe('workflow-engine');
+    expect((await request(engine, { target: 'staging' })).outstanding).toEqual({ approver: 1 });
+
+    // Approved by a process that stopped before executing it: the next one carries it out on start.
+    const run = await request(engine, { target: 'prod' });
+    await approve(onApproval(false), run.runId, 'bo');
+    expect((await approve(onApproval(false), run.runId, 'cy', ['security'])).status).toBe('approved');
+    const restarted = onApproval(true);
+    expect((await restarted.resume()).resumed).toContain(run.runId);
+    expect((await restarted.get('acme', run.runId)).status).toBe('succeeded');
+  });
+
   it('runs request → preflight → approval → execute → verify, each transition a signed receipt in the tenant\'s ledger', async () => {
     const engine = engineWith();
     const requested = await request(engine);

@@ -4,12 +4,15 @@ import type { PlatformEvent } from '../ingest/index.ts';
 import type { StateStore, StateTransaction } from '../../kernel/state/index.ts';
 import { CoalescedRun, KeyedMutex, type LedgerStore } from '../governance/index.ts';
 import { approvalLatencies, percentile, slaBreaches, type SlaBreach } from './approval-sla.ts';
-import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type CountedApproval } from './approval-rule.ts';
+import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type ApprovalRule, type CountedApproval } from './approval-rule.ts';
 import { approvalRef, runEvidence, stepRefs } from './run-evidence.ts';
 import { loadRun, nextSeq, readRuns, statusOf, type ApprovalRecord, type RunRecord, type TransitionRecord } from './run-records.ts';
 import { runStep, StepFailed } from './step-runner.ts';
 import { appendTransitionReceipt, transitionReceiptId } from './transition-receipt.ts';
 import { STEP_NAMES, SYSTEM_CLOCK, type RunStatus, type WorkflowClock, type WorkflowType } from './workflow-type.ts';
+
+/** Who the engine's own transitions (expiry, preflight outcomes, revocations at expiry, executions on approval) are by. */
+const ENGINE_ACTOR = 'workflow-engine';
 
 /** How often a transition that lost a race is tried again on fresh state. */
 const RACE_ATTEMPTS = 8;
@@ -163,7 +166,7 @@ export class WorkflowEngine {
     };
     // A type without a preflight awaits approval from the start: both transitions in one commit.
     const passed: TransitionRecord | undefined = type.steps.preflight ? undefined : {
-      seq: 1, status: 'awaiting-approval', actor: 'workflow-engine', at, detail: { event: 'preflight-passed', evidence: [] }, receiptId: transitionReceiptId(runId, 1),
+      seq: 1, status: 'awaiting-approval', actor: ENGINE_ACTOR, at, detail: { event: 'preflight-passed', evidence: [] }, receiptId: transitionReceiptId(runId, 1),
     };
     await this.state.transaction(async (tx) => {
       await tx.insert('workflow_runs', [{
@@ -186,11 +189,11 @@ export class WorkflowEngine {
 
   /** An approver's decision. The approval that satisfies the rule approves the run; one denial denies it. */
   async decide(decision: ApprovalDecision): Promise<RunView> {
-    return this.transition(decision.tenant, decision.runId, async (run, type) => {
+    const decided = await this.transition(decision.tenant, decision.runId, async (run, type) => {
       const status = statusOf(run);
       if (status !== 'awaiting-approval') throw new DomainError('WORKFLOW_STATE_INVALID', `Run ${run.runId} is ${status}, not awaiting approval.`);
       const now = this.clock.now();
-      if (now > run.approvalExpiresAt) return { status: 'expired', actor: 'workflow-engine', detail: { event: 'expired' } };
+      if (now > run.approvalExpiresAt) return { status: 'expired', actor: ENGINE_ACTOR, detail: { event: 'expired' } };
       if (type.separateDuties && decision.approver === run.requestedBy) {
         throw new DomainError('WORKFLOW_SEPARATION_OF_DUTIES', `${decision.approver} requested run ${run.runId} and cannot decide on it.`);
       }
@@ -203,14 +206,15 @@ export class WorkflowEngine {
       checkRationale(type, decision.rationale);
       const counted = approvalsCounted(run);
       const next = { approver: decision.approver, roles: [...decision.roles] };
-      if (decision.decision === 'approve') assertCounts(type.approval, counted, next);
+      const rule = ruleOf(type, run);
+      if (decision.decision === 'approve') assertCounts(rule, counted, next);
       const approvers = [...counted, next].map((a) => a.approver);
       const record = {
         approver: decision.approver, roles: [...decision.roles], decision: decision.decision,
         rationaleCategory: decision.rationale.category, rationale: decision.rationale.text.trim(), at: now,
       };
       return {
-        status: decision.decision === 'deny' ? 'denied' : ruleSatisfied(type.approval, [...counted, next]) ? 'approved' : 'awaiting-approval',
+        status: decision.decision === 'deny' ? 'denied' : ruleSatisfied(rule, [...counted, next]) ? 'approved' : 'awaiting-approval',
         actor: decision.approver,
         detail: {
           event: decision.decision === 'deny' ? 'denied' : 'approval', approvers: decision.decision === 'deny' ? [] : approvers,
@@ -224,6 +228,17 @@ export class WorkflowEngine {
         }]),
       };
     });
+    return decided.status === 'approved' && this.types.get(decided.type)?.executeOnApproval ? this.executeApproved(decided) : decided;
+  }
+
+  /** A run whose type is carried out on approval: executed by the engine; when another caller got there first, as that left it. */
+  private async executeApproved(run: RunView): Promise<RunView> {
+    try {
+      return await this.execute(run.tenant, run.runId, ENGINE_ACTOR);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'WORKFLOW_STATE_INVALID') return this.get(run.tenant, run.runId);
+      throw error;
+    }
   }
 
   /** Cancels a run not yet executing; an `active` grant is revoked at once. */
@@ -262,7 +277,7 @@ export class WorkflowEngine {
       const run = await loadRun(this.state, row.tenant_id, row.run_id);
       if (!run || statusOf(run) !== 'active' || !this.types.has(run.type)) continue;
       try {
-        await this.revoke(run, 'workflow-engine', 'expired');
+        await this.revoke(run, ENGINE_ACTOR, 'expired');
       } catch (error) {
         // Another process is revoking it at this moment: its revocation stands (or the next sweep finishes it).
         if (error instanceof DomainError && error.code === 'STATE_CONFLICT') continue;
@@ -290,7 +305,7 @@ export class WorkflowEngine {
     const type = this.typeNamed(run.type);
     const detail: Record<string, unknown> = { event: 'revoked', reason };
     try {
-      detail.revocation = await runStep(this.stepDeps(run, type), 'revoke', 'workflow-engine');
+      detail.revocation = await runStep(this.stepDeps(run, type), 'revoke', ENGINE_ACTOR);
     } catch (error) {
       if (!(error instanceof StepFailed)) throw error;
       // Stays active: the next sweep tries again, and access ends at expires_at regardless.
@@ -308,7 +323,7 @@ export class WorkflowEngine {
     const executing = await this.transition(tenant, runId, async (run, type) => {
       const status = statusOf(run);
       if (status !== 'approved') throw new DomainError('WORKFLOW_STATE_INVALID', `Run ${runId} is ${status}; only an approved run can be executed.`);
-      if (this.clock.now() > run.approvalExpiresAt) return { status: 'expired', actor: 'workflow-engine', detail: { event: 'expired' } };
+      if (this.clock.now() > run.approvalExpiresAt) return { status: 'expired', actor: ENGINE_ACTOR, detail: { event: 'expired' } };
       if (type.separateDuties && (executor === run.requestedBy || run.approvals.some((a) => a.approver === executor) || type.beneficiaries?.(run.params, run.tenant).includes(executor))) {
         throw new DomainError('WORKFLOW_SEPARATION_OF_DUTIES', `${executor} requested, approved or benefits from run ${runId} and cannot execute it.`);
       }
@@ -404,9 +419,11 @@ export class WorkflowEngine {
       }
       try {
         await this.receiptsFor(row.tenant_id, row.run_id);
-        if (row.status !== 'requested' && row.status !== 'executing') continue;
+        const executesItself = row.status === 'approved' && this.types.get(row.workflow_type)!.executeOnApproval;
+        if (row.status !== 'requested' && row.status !== 'executing' && !executesItself) continue;
         const run = (await loadRun(this.state, row.tenant_id, row.run_id))!;
         if (row.status === 'requested') await this.afterRequest(run);
+        else if (executesItself) await this.executeApproved(this.view(run));
         else await this.carryOut(run, 'resume');
         outcome.resumed.push(row.run_id);
       } catch (error) {
@@ -435,7 +452,7 @@ export class WorkflowEngine {
       }
     }
     return this.transition(run.tenant, run.runId, async (current) =>
-      statusOf(current) === 'requested' ? { ...outcome, actor: 'workflow-engine', detail: { ...outcome.detail, evidence: stepRefs(current) } } : undefined, run);
+      statusOf(current) === 'requested' ? { ...outcome, actor: ENGINE_ACTOR, detail: { ...outcome.detail, evidence: stepRefs(current) } } : undefined, run);
   }
 
   /** Execute, verify, and rollback on failure; each step durable, the outcome a transition. */
@@ -574,7 +591,7 @@ export class WorkflowEngine {
   private view(run: RunRecord): RunView {
     const type = this.types.get(run.type);
     const status = statusOf(run);
-    const left = type && status === 'awaiting-approval' ? outstanding(type.approval, approvalsCounted(run)) : new Map<string, number>();
+    const left = type && status === 'awaiting-approval' ? outstanding(ruleOf(type, run), approvalsCounted(run)) : new Map<string, number>();
     return { ...run, status, outstanding: Object.fromEntries([...left].filter(([, n]) => n > 0)) };
   }
 }
@@ -587,6 +604,11 @@ interface PlannedTransition {
   approval?: ApprovalRecord;
   /** Rows written in the same transaction. */
   also?: (tx: StateTransaction) => Promise<void>;
+}
+
+/** The approval rule of this run: its type's, or the one its type derives from its parameters. */
+function ruleOf(type: WorkflowType<unknown>, run: RunRecord): ApprovalRule {
+  return type.approvalFor ? checkApprovalRule(type.approvalFor(run.params)) : type.approval;
 }
 
 function approvalsCounted(run: RunRecord): CountedApproval[] {

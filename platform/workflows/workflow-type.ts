@@ -20,6 +20,8 @@ export interface StepContext<P> {
   readonly attempt: number;
   /** When the approval that allowed the execution was given (time-boxed grants count from it). */
   readonly approvedAt?: Date;
+  /** The approvals given (who, holding which roles, with what rationale): what a receipt of the outcome names. */
+  readonly approvals: readonly { readonly approver: string; readonly roles: readonly string[]; readonly rationaleCategory: string; readonly rationale: string }[];
   readonly outputs: Readonly<Partial<Record<StepName, unknown>>>;
   now(): Date;
   /** A line of the executor's transcript (kept with the step's output, in the run's evidence). */
@@ -46,6 +48,14 @@ export interface WorkflowType<P = unknown> {
   /** The run's parameters, checked; throws `DomainError('WORKFLOW_PARAMS_INVALID')`. */
   parseParams(input: unknown): P;
   readonly approval: ApprovalRule;
+  /**
+   * The rule for a run of these parameters when it depends on them (a discount's band: a sales
+   * lead, or finance AND the CEO); `approval` otherwise. Derived from the run's stored parameters,
+   * so it is the same on every read.
+   */
+  approvalFor?(params: P): ApprovalRule;
+  /** Carried out by the engine (actor `workflow-engine`) as soon as it is approved: an approval that is the whole act. */
+  readonly executeOnApproval?: boolean;
   /** `platform`: it changes the platform itself, so only the platform operator's tenant may request it. */
   readonly scope?: 'tenant' | 'platform';
   /** Requester ≠ approver ≠ executor. */

@@ -135,7 +135,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   };
   const workflows = new WorkflowEngine({
     state, ledger, clock, log, platformTenant: engine.platformTenant ?? operatorTenant,
-    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, state, stateScope, emit, policies, decisions, grants, models, scope, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret }) ?? []),
+    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, state, stateScope, emit, clock, policies, decisions, grants, models, scope, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret }) ?? []),
     emit,
   });
   return {

@@ -29,6 +29,9 @@ const EXAMPLES: Record<string, { url: string; body?: unknown; contentType?: stri
   'POST /v1/revops/leads::batch': { url: '/v1/revops/leads:batch', body: { leads: [{ source: 'email', email: 'coverage@globex.io' }] } },
   'POST /v1/revops/leads/:id/merge': { url: '/v1/revops/leads/LEAD/merge', body: { into: 'INTO' } },
   'POST /v1/revops/leads/:id/touch': { url: '/v1/revops/leads/LEAD/touch', body: { channel: 'call' } },
+  'POST /v1/revops/quotes': { url: '/v1/revops/quotes', body: { account: 'Coverage Co', currency: 'USD', list_price: '100.00', final_price: '95.00', terms: { term_months: 12, billing: 'annual' } } },
+  'POST /v1/revops/quotes/:id/revisions': { url: '/v1/revops/quotes/QUOTE/revisions', body: { account: 'Coverage Co', currency: 'USD', list_price: '100.00', final_price: '92.00', terms: { term_months: 12, billing: 'annual' } } },
+  'POST /v1/revops/quotes/:id/outcome': { url: '/v1/revops/quotes/QUOTE/outcome', body: { outcome: 'won' } },
   // A month with charges: a run with nothing to invoice is refused before any receipt.
   'POST /v1/finops/invoices::generate': { url: '/v1/finops/invoices:generate?period=2026-10', tenant: OPERATOR, finopsBuilt: true },
 };
@@ -67,7 +70,13 @@ describe('every privileged route is gated and receipted', () => {
       payload: { leads: [{ id: `lead-${entity}`, source: 'email', email: `a-${entity}@a.io` }, { id: `into-${entity}`, source: 'email', email: `b-${entity}@b.io` }] },
     });
     expect(leads.statusCode, leads.body).toBe(201);
-    return { ENTITY: entity, SUBJECT: subject, PENDING: pending, LEAD: `lead-${entity}`, INTO: `into-${entity}` };
+    // An approved quote (within the automatic band), for the requote and outcome examples.
+    const quote = await server.api.app.inject({
+      method: 'POST', url: '/v1/revops/quotes', headers: { authorization: `Bearer ${admin}` },
+      payload: { id: `quote-${entity}`, account: 'Coverage Co', currency: 'USD', list_price: '100.00', final_price: '100.00', terms: { term_months: 12, billing: 'annual' } },
+    });
+    expect(quote.statusCode, quote.body).toBe(201);
+    return { ENTITY: entity, SUBJECT: subject, PENDING: pending, LEAD: `lead-${entity}`, INTO: `into-${entity}`, QUOTE: `quote-${entity}` };
   }
 
   it('classifies every state-changing route, and every privileged one has an example', () => {

@@ -1,1 +1,2 @@
 export { leadRoutes } from './lead-routes.ts';
+export { quoteRoutes } from './quote-routes.ts';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DomainError } from '../../../kernel/errors/index.ts';
+import { canonicalJson } from '../canonical-json.ts';
 
 /** What a rule may look at: the lead's attributes as routing sees them. */
 export const ROUTING_FIELDS = ['source', 'country', 'region', 'segment', 'arr_band', 'icp_score', 'employees'] as const;
@@ -127,14 +128,5 @@ export function parseRoutingPolicy(input: unknown): RoutingPolicy {
   const repeated = ruleIds.find((id, i) => ruleIds.indexOf(id) !== i);
   if (repeated) invalid(`Rule ${repeated} appears twice.`);
   const decided = { pools, rules };
-  return { revision: createHash('sha256').update(canonical(decided)).digest('hex').slice(0, 16), ...decided };
-}
-
-/** JSON with object keys sorted: the same policy always hashes the same. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return { revision: createHash('sha256').update(canonicalJson(decided)).digest('hex').slice(0, 16), ...decided };
 }

@@ -1,0 +1,207 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { DomainError } from '../../../kernel/errors/index.ts';
+import { fromUnits } from '../../../kernel/warehouse/index.ts';
+import { KeyedMutex } from '../../../platform/governance/index.ts';
+import { join, sql } from '../../../platform/tenancy/index.ts';
+import type { RunStatus, WorkflowEngine } from '../../../platform/workflows/index.ts';
+import { canonicalJson } from '../canonical-json.ts';
+import { discountOf, parseMoney } from './discount-matrix.ts';
+import type { QuoteApprovalDeps, QuoteApprovals } from './quote-approvals.ts';
+import {
+  quoteEvent, readApprovals, readRevisions, toApproval, toRevision, type DiscountParams, type Quote, type QuoteInput, type QuoteStatus,
+} from './quote-rows.ts';
+
+/** The workflow type a discount above the automatic band is approved by. */
+export const DISCOUNT_WORKFLOW = 'revops-discount';
+
+interface QuoteBookDeps extends QuoteApprovalDeps {
+  approvals: QuoteApprovals;
+  workflows: Pick<WorkflowEngine, 'request' | 'get' | 'cancel'>;
+}
+
+/**
+ * Quotes and their discounts: each revision priced in decimals and put in its band of the
+ * discount matrix; the automatic band approved at once, the others by a `revops-discount` run
+ * (a sales lead; finance AND the CEO); terms approved once stand for every revision that repeats
+ * them. Every approval is receipted with prices, discount, reason and the approvers' roles.
+ */
+export class QuoteBook {
+  /** One revision of a quote at a time in this process; the unique key settles it across processes. */
+  private readonly revising = new KeyedMutex();
+
+  constructor(private readonly deps: QuoteBookDeps) {}
+
+  /** A new quote (revision 1). */
+  create(tenant: string, input: QuoteInput, by: string): Promise<Quote> {
+    return this.addRevision(tenant, input.id ?? randomUUID(), input, by, 'new');
+  }
+
+  /** A requote: the next revision of an open quote. */
+  revise(tenant: string, quoteId: string, input: QuoteInput, by: string): Promise<Quote> {
+    return this.addRevision(tenant, quoteId, input, by, 'revision');
+  }
+
+  /** Refuses, before anything is receipted, a quote that cannot be taken as sent. */
+  async check(tenant: string, quoteId: string | undefined, input: QuoteInput, mode: 'new' | 'revision'): Promise<void> {
+    priced(input);
+    if (mode === 'new' && input.id === undefined) return;
+    const revisions = await readRevisions(this.deps.stateScope(tenant), quoteId ?? input.id!);
+    if (mode === 'new' && revisions.length > 0) throw new DomainError('QUOTE_EXISTS', `Quote ${input.id} exists in ${tenant}; revise it instead.`);
+    if (mode === 'revision') await this.get(tenant, quoteId!).then((quote) => open(quote));
+  }
+
+  /** Refuses, before anything is receipted, an outcome the quote cannot take. */
+  async checkOutcome(tenant: string, quoteId: string, outcome: 'won' | 'lost'): Promise<void> {
+    decidable(await this.get(tenant, quoteId), outcome);
+  }
+
+  async get(tenant: string, quoteId: string): Promise<Quote> {
+    const [quote] = await this.load(tenant, [quoteId]);
+    if (!quote) throw new DomainError('QUOTE_NOT_FOUND', `No quote ${quoteId} in ${tenant}.`);
+    return quote;
+  }
+
+  /** The tenant's quotes, newest revision first. */
+  async list(tenant: string, filter: { status?: QuoteStatus; limit?: number } = {}): Promise<Quote[]> {
+    const scope = this.deps.stateScope(tenant);
+    const rows = await scope.query(sql`SELECT quote_id, max(quoted_at) AS last FROM ${scope.table('revops_quotes')} GROUP BY quote_id ORDER BY last DESC, quote_id`);
+    const quotes = await this.load(tenant, rows.map((r) => String(r.quote_id)));
+    const matching = filter.status ? quotes.filter((q) => q.status === filter.status) : quotes;
+    return matching.slice(0, filter.limit ?? 100);
+  }
+
+  /** Records the outcome of a quote: won on approved terms only (what a signed contract is), or lost. Once. */
+  async decide(tenant: string, quoteId: string, outcome: 'won' | 'lost', by: string): Promise<Quote> {
+    const release = await this.revising.acquire([`${tenant}/${quoteId}`]);
+    try {
+      const quote = decidable(await this.get(tenant, quoteId), outcome);
+      const at = this.deps.now();
+      const added = await this.deps.state.transaction((tx) => tx.insertNew('revops_quote_outcomes', [{
+        tenant_id: tenant, quote_id: quoteId, revision: quote.current.revision, outcome, decided_at: at, decided_by: by,
+      }]));
+      if (added === 0) throw new DomainError('QUOTE_CLOSED', `Quote ${quoteId} was decided meanwhile.`);
+      await this.deps.emit(tenant, [quoteEvent(tenant, quoteId, quote.current, `revops.quote.${outcome}`, at, { outcome, decided_by: by })]);
+      return this.get(tenant, quoteId);
+    } finally {
+      release();
+    }
+  }
+
+  private async addRevision(tenant: string, quoteId: string, input: QuoteInput, by: string, mode: 'new' | 'revision'): Promise<Quote> {
+    const { list, final, discount } = priced(input);
+    const release = await this.revising.acquire([`${tenant}/${quoteId}`]);
+    try {
+      const before = (await this.load(tenant, [quoteId]))[0];
+      if (mode === 'new' && before) throw new DomainError('QUOTE_EXISTS', `Quote ${quoteId} exists in ${tenant}; revise it instead.`);
+      if (mode === 'revision' && !before) throw new DomainError('QUOTE_NOT_FOUND', `No quote ${quoteId} in ${tenant}.`);
+      if (before) open(before);
+      const revision = (before?.current.revision ?? 0) + 1;
+      const listPrice = fromUnits(list);
+      const finalPrice = fromUnits(final);
+      const terms = { term_months: input.terms.term_months, billing: input.terms.billing, ...(input.terms.payment_days === undefined ? {} : { payment_days: input.terms.payment_days }) };
+      const termsHash = createHash('sha256').update(canonicalJson({ currency: input.currency, list_price: listPrice, final_price: finalPrice, terms })).digest('hex');
+      const params: DiscountParams = {
+        quote_id: quoteId, revision, account: input.account, currency: input.currency, list_price: listPrice, final_price: finalPrice,
+        discount_percent: discount.percent, band: discount.band.name, terms_hash: termsHash,
+      };
+      const approvedAlready = (await readApprovals(this.deps.stateScope(tenant), quoteId)).some((a) => a.termsHash === termsHash);
+      const reason = input.rationale ? { category: input.rationale.category, text: input.rationale.text.trim() } : null;
+      let runId: string | null = null;
+      if (!approvedAlready && discount.band.approval) {
+        if (!reason) throw new DomainError('QUOTE_RATIONALE_REQUIRED', `A ${discount.percent.replace(/\.?0+$/, '')}% discount is in the ${discount.band.name} band: send a rationale (category and sentence).`);
+        // Asked for first: a rationale the workflow refuses leaves no revision behind.
+        runId = (await this.deps.workflows.request({ tenant, type: DISCOUNT_WORKFLOW, requestedBy: by, rationale: reason, params })).runId;
+      }
+      const quotedAt = this.deps.now();
+      try {
+        await this.deps.state.transaction((tx) => tx.insert('revops_quotes', [{
+          tenant_id: tenant, quote_id: quoteId, revision, account: input.account, lead_id: input.lead_id ?? null, currency: input.currency,
+          list_price: listPrice, final_price: finalPrice, discount_percent: discount.percent, band: discount.band.name, terms: JSON.stringify(terms),
+          terms_hash: termsHash, approval_run_id: runId, reason_category: reason?.category ?? null, reason: reason?.text ?? null, quoted_by: by, quoted_at: quotedAt,
+        }]));
+      } catch (error) {
+        if (runId) await this.cancelRun(tenant, runId, by);
+        throw error;
+      }
+      // The run of the revision this one replaces asks approvers about terms no longer quoted.
+      const superseded = before?.current.approvalRunId;
+      if (superseded && before.status === 'awaiting-approval') await this.cancelRun(tenant, superseded, by);
+      const current = (await readRevisions(this.deps.stateScope(tenant), quoteId)).at(-1)!;
+      await this.deps.emit(tenant, [quoteEvent(tenant, quoteId, current, 'revops.quote.revised', quotedAt, {
+        approval: approvedAlready ? 'approved-before' : discount.band.approval ? 'requested' : 'automatic', run_id: runId,
+      })]);
+      if (!approvedAlready && !discount.band.approval) await this.deps.approvals.record(tenant, params, [], null);
+      return await this.get(tenant, quoteId);
+    } finally {
+      release();
+    }
+  }
+
+  private async cancelRun(tenant: string, runId: string, by: string): Promise<void> {
+    try {
+      await this.deps.workflows.cancel(tenant, runId, by);
+    } catch (error) {
+      // Decided meanwhile: its outcome stands for the terms it was about.
+      if (!(error instanceof DomainError && error.code === 'WORKFLOW_STATE_INVALID')) throw error;
+    }
+  }
+
+  private async load(tenant: string, quoteIds: readonly string[]): Promise<Quote[]> {
+    if (quoteIds.length === 0) return [];
+    const scope = this.deps.stateScope(tenant);
+    const ids = join(quoteIds.map((id) => sql`${id}`), ', ');
+    const [revisionRows, approvalRows, outcomeRows] = await Promise.all([
+      scope.query(sql`SELECT * FROM ${scope.table('revops_quotes')} WHERE quote_id IN (${ids}) ORDER BY quote_id, revision`),
+      scope.query(sql`SELECT * FROM ${scope.table('revops_quote_approvals')} WHERE quote_id IN (${ids})`),
+      scope.query(sql`SELECT * FROM ${scope.table('revops_quote_outcomes')} WHERE quote_id IN (${ids})`),
+    ]);
+    const quotes: Quote[] = [];
+    for (const id of quoteIds) {
+      const revisions = revisionRows.filter((r) => r.quote_id === id).map(toRevision);
+      if (revisions.length === 0) continue;
+      const current = revisions.at(-1)!;
+      const approval = approvalRows.filter((r) => r.quote_id === id).map(toApproval).find((a) => a.termsHash === current.termsHash) ?? null;
+      const decided = outcomeRows.find((r) => r.quote_id === id);
+      const outcome = decided
+        ? { outcome: String(decided.outcome) as 'won' | 'lost', revision: Number(decided.revision), decidedAt: new Date(decided.decided_at as Date), decidedBy: String(decided.decided_by) }
+        : null;
+      const status: QuoteStatus = outcome ? outcome.outcome : approval ? 'approved' : await this.runStatus(tenant, current.approvalRunId);
+      quotes.push({ id, tenant, status, current, revisions, approval, outcome });
+    }
+    return quotes;
+  }
+
+  private async runStatus(tenant: string, runId: string | null): Promise<QuoteStatus> {
+    // No approval and no run: the automatic approval of this revision is being recorded.
+    if (!runId) return 'awaiting-approval';
+    return QUOTE_STATUS_OF_RUN[(await this.deps.workflows.get(tenant, runId)).status];
+  }
+
+}
+
+const QUOTE_STATUS_OF_RUN: Record<RunStatus, QuoteStatus> = {
+  requested: 'awaiting-approval', 'awaiting-approval': 'awaiting-approval', approved: 'awaiting-approval', executing: 'awaiting-approval',
+  // Succeeded is the approval recorded: answered from its row above.
+  succeeded: 'approved', active: 'approved', revoked: 'approved',
+  denied: 'denied', expired: 'expired', cancelled: 'cancelled', 'preflight-failed': 'failed', failed: 'failed', 'rolled-back': 'failed',
+};
+
+function priced(input: QuoteInput): { list: bigint; final: bigint; discount: ReturnType<typeof discountOf> } {
+  const list = parseMoney(input.list_price, 'list_price');
+  const final = parseMoney(input.final_price, 'final_price');
+  return { list, final, discount: discountOf(list, final) };
+}
+
+function decidable(quote: Quote, outcome: 'won' | 'lost'): Quote {
+  open(quote);
+  if (outcome === 'won' && quote.status !== 'approved') {
+    throw new DomainError('QUOTE_NOT_APPROVED', `Quote ${quote.id} revision ${quote.current.revision} is ${quote.status}; it is won on approved terms only.`);
+  }
+  return quote;
+}
+
+function open(quote: Quote): Quote {
+  if (quote.outcome) throw new DomainError('QUOTE_CLOSED', `Quote ${quote.id} was ${quote.outcome.outcome} on ${quote.outcome.decidedAt.toISOString()}.`);
+  return quote;
+}
+
