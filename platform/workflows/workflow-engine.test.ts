@@ -6,7 +6,7 @@ import { Keyring, LEDGER_KEY_NAME, verifyEnvelope } from '../../kernel/ledger/in
 import { DuckDBStateStore, ensureStateSchema } from '../../kernel/state/index.ts';
 import { LedgerStore } from '../governance/index.ts';
 import { platformTables } from '../../surfaces/compose/index.ts';
-import { testWorkflow } from './testdata/test-workflow.ts';
+import { testWorkflow, type TestParams } from './testdata/test-workflow.ts';
 import { TestClock } from '../../test/support/test-clock.ts';
 import { WorkflowEngine } from './workflow-engine.ts';
 import type { ApprovalRule } from './approval-rule.ts';
@@ -47,7 +47,7 @@ describe('the workflow engine', () => {
     const base = testWorkflow({ journal });
     const strict: ApprovalRule = { combine: 'all', groups: [{ role: 'approver', count: 1 }, { role: 'security', count: 1 }] };
     const onApproval = (executeOnApproval: boolean) => new WorkflowEngine({
-      state, ledger, clock, types: [{ ...base, executeOnApproval, approvalFor: (params) => (params.target === 'prod' ? strict : base.approval) }],
+      state, ledger, clock, types: [{ ...base, executeOnApproval, approvalFor: (params: unknown) => ((params as TestParams).target === 'prod' ? strict : base.approval) }],
     });
     const engine = onApproval(true);
     const prod = await request(engine, { target: 'prod' });

@@ -8,7 +8,7 @@ import { canonicalJson } from '../canonical-json.ts';
 const HOUR = 3_600_000;
 const TERMS = { term_months: 12, billing: 'annual' };
 const COMPETITIVE = { category: 'competitive', text: 'Competing with a cheaper incumbent on the renewal' };
-const quote = (id: string, finalPrice: string, extra: Record<string, unknown> = {}) => ({ id, account: 'Initech', currency: 'USD', list_price: '100000.00', final_price: finalPrice, terms: TERMS, ...extra });
+const quote = (id: string, finalPrice: string | number, extra: Record<string, unknown> = {}) => ({ id, account: 'Initech', currency: 'USD', list_price: '100000.00', final_price: finalPrice, terms: TERMS, ...extra });
 
 describe.each(TEST_ENGINES)('RevOps quotes and the discount matrix on %s', (engine) => {
   const db = useWarehouse(engine);
