@@ -14,7 +14,7 @@ import { engineHarness } from './support/engines.ts';
  * Screenshots go to surfaces/reports/screenshots/ for the README.
  */
 
-const ALL_PAGES = ['summit-as-a-customer', 'finops/tenant-costs', 'finops/unit-economics', 'usage', 'lineage'];
+const ALL_PAGES = ['summit-as-a-customer', 'revops', 'finops/tenant-costs', 'finops/unit-economics', 'usage', 'lineage'];
 const SCREENSHOTS = join(REPO_ROOT, 'reports', 'screenshots');
 
 let browser: Browser;
@@ -81,6 +81,18 @@ describe.each([
           expect(Number(ops!.n)).toBeGreaterThan(0);
           expect(shown.get('summit-as-a-customer/high_risk_ops')).toBe(String(ops!.n));
           expect(shown.get('summit-as-a-customer/policy_coverage')).toBe('1');
+          // RevOps numbers against the pack's own tables (a DuckDB warehouse holds the operational state too).
+          const count = async (sql: string) => String((await warehouse.query<{ n: number }>(`${sql} AND tenant_id = 'summit-internal'`))[0]!.n);
+          expect(shown.get('summit-as-a-customer/leads_in')).toBe(await count('SELECT count(*) AS n FROM revops_leads WHERE true'));
+          expect(shown.get('summit-as-a-customer/discount_requests')).toBe(await count("SELECT count(*) AS n FROM revops_quotes WHERE band <> 'automatic'"));
+          expect(shown.get('summit-as-a-customer/quotes_won')).toBe(await count("SELECT count(*) AS n FROM revops_quote_outcomes WHERE outcome = 'won'"));
+          expect(shown.get('revops/quote_approvals')).toBe(await count('SELECT count(*) AS n FROM revops_quote_approvals WHERE true'));
+          expect(shown.get('revops/leads_routed')).toBe(await count('SELECT count(*) AS n FROM revops_routings WHERE assignee IS NOT NULL'));
+          const [sla] = await warehouse.query<{ kept: number; n: number }>(
+            "SELECT sum(CASE WHEN t.touched_at <= r.due_at THEN 1 ELSE 0 END) AS kept, count(*) AS n FROM revops_lead_touches t JOIN revops_routings r ON r.tenant_id = t.tenant_id AND r.lead_id = t.lead_id WHERE r.due_at IS NOT NULL AND t.tenant_id = 'summit-internal'",
+          );
+          expect(Number(sla!.n)).toBeGreaterThan(0);
+          expect(Number(shown.get('summit-as-a-customer/sla_compliance'))).toBeCloseTo(Number(sla!.kept) / Number(sla!.n), 12);
         }
       } finally {
         await warehouse.close();

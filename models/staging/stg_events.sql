@@ -12,6 +12,7 @@ SELECT
   id,
   type,
   time,
+  subject,
   policy_version,
   plan,
   feature,

@@ -1,5 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import type { Pack, PackContext, WorkflowServices } from '../pack.ts';
-import { leadRoutes, quoteRoutes } from './http/index.ts';
+import { leadRoutes, quoteRoutes, seedDemoRevops } from './http/index.ts';
 import {
   discountApproval, LEAD_TABLES, LeadIntake, LeadRouter, LeadTouches, leadsPastSla, publishRoutingPolicy, QUOTE_TABLES, QuoteApprovals, QuoteBook, ROUTING_TABLES, sweepSlaBreaches,
 } from './index.ts';
@@ -16,6 +17,7 @@ export const revopsPack: Pack = {
     'Revenue operations: leads taken in (spam parked, duplicates linked, merges), routed by a governed, versioned policy with each routing receipted, ' +
     'first touches timed against SLAs, and quotes whose discounts are approved by the discount matrix with receipts.',
   tables: [...LEAD_TABLES, ...ROUTING_TABLES, ...QUOTE_TABLES],
+  pages: { dir: fileURLToPath(new URL('./pages/', import.meta.url)), under: '' },
   routes: (app, context) => {
     const router = routerOf(context);
     const now = () => context.clock.now();
@@ -29,5 +31,6 @@ export const revopsPack: Pack = {
     await sweepSlaBreaches(context, now);
     context.metrics.observeLeadsPastSla(await leadsPastSla(context.state, now));
   },
+  seedDemo: (app, services) => seedDemoRevops(app, services),
   workflowTypes: (services) => [publishRoutingPolicy({ router: routerOf(services) }), discountApproval({ approvals: approvalsOf(services) })],
 };

@@ -21,8 +21,12 @@ describe('tenant zero seed', () => {
     expect(tenantZeroWeek(end, 1)).not.toEqual(events);
   });
 
-  it('carries money as decimal strings', () => {
-    const quote = events.find((e) => e.type === 'revops.quotes_submitted_total')!;
-    expect((quote.data as { amount: unknown }).amount).toMatch(/^\d+\.\d{2}$/);
+  it('carries amounts as decimal strings', () => {
+    const cpu = events.find((e) => e.type === 'resource.cpu_usage')!;
+    expect((cpu.data as { cpu_seconds: unknown }).cpu_seconds).toMatch(/^\d+\.\d{3}$/);
+  });
+
+  it('generates no RevOps events: the demo drives real leads and quotes through the pack', () => {
+    expect(events.filter((e) => e.type.startsWith('revops.'))).toEqual([]);
   });
 });

@@ -8,13 +8,12 @@ export const SEED_POLICY_VERSION = 'bundle-2026.11.1';
 
 /**
  * The Tenant Zero metering event types the seed generates, resource usage included. Workflow
- * executions and high-risk requests are not among them: the demo drives real runs through the
- * workflow engine instead (packs/high-risk-ops/http/demo-seed.ts), which meters them.
+ * executions, high-risk requests, leads and quotes are not among them: the demo drives real
+ * runs, leads and quotes through the packs' APIs instead (packs/high-risk-ops/http/demo-seed.ts,
+ * packs/revops/http/demo-seed.ts), which meter them.
  */
 export const TENANT_ZERO_TYPES = [
   'policy.decisions_total',
-  'revops.leads_ingested_total',
-  'revops.quotes_submitted_total',
   'resource.cpu_usage',
   'resource.storage_usage',
   'api.requests_total',
@@ -36,39 +35,6 @@ const GENERATORS: Record<Exclude<(typeof TENANT_ZERO_TYPES)[number], 'resource.s
         flowtype: 'decision',
         subject: r.pick(['entity/read', 'entity/update', 'ledger/append', 'workflow/run', 'export/create']),
         data: { bundle: 'core', package: r.pick(['entity', 'ledger', 'workflow', 'export']), decision, latency_ms: r.latency(12) },
-      };
-    },
-  },
-  'revops.leads_ingested_total': {
-    perHour: 12,
-    make: (r) => {
-      const routingSeconds = r.latency(180);
-      return {
-        feature: 'revops',
-        flowtype: 'lead_routing',
-        data: {
-          lead_source: r.weighted([['web', 5], ['partner', 2], ['event', 1], ['outbound', 2]] as const),
-          routing_latency_s: routingSeconds,
-          routed_within_sla: routingSeconds <= 900,
-        },
-      };
-    },
-  },
-  'revops.quotes_submitted_total': {
-    perHour: 3,
-    make: (r) => {
-      const discount = r.weighted([[0, 5], [5, 3], [10, 2], [15, 1], [25, 0.3]] as const);
-      return {
-        feature: 'revops',
-        flowtype: 'quote',
-        data: {
-          // Money travels as decimal strings, never floats.
-          amount: `${r.int(12, 480) * 250}.00`,
-          currency: 'USD',
-          discount_pct: `${discount}.0`,
-          rationale: discount > 10 ? r.pick(['multi-year commitment', 'competitive displacement', 'strategic logo']) : null,
-          plan: r.weighted([['pro', 3], ['enterprise', 2], ['white-label', 1]] as const),
-        },
       };
     },
   },

@@ -258,7 +258,7 @@ function ingestedEvent(lead: IntakeOutcome): PlatformEvent {
     specversion: '1.0', id: `${lead.id}:ingested`, source: '/companyos/revops/leads', type: 'revops.leads_ingested_total', time: lead.receivedAt.toISOString(),
     subject: lead.id, tenantid: lead.tenant,
     data: {
-      lead_id: lead.id, source: lead.source, origin: lead.origin, status: lead.status, disposition: lead.disposition, duplicate_of: lead.duplicateOf,
+      lead_id: lead.id, source: lead.source, lead_source: lead.source, origin: lead.origin, status: lead.status, disposition: lead.disposition, duplicate_of: lead.duplicateOf,
       match_rule: lead.matchRule, flags: [...(lead.disposition ? ['spam'] : []), ...(lead.duplicateOf ? ['duplicate'] : []), ...lead.problems],
     },
   };

@@ -49,7 +49,7 @@ export class QuoteApprovals {
       approvers: stored.record.approvers.map((a) => a.approver), at: stored.approvedAt, record: canonicalJson(stored.record),
     });
     await this.deps.emit(tenant, [quoteEvent(tenant, params.quote_id, revision, 'revops.quote.approved', stored.approvedAt, {
-      approvers: stored.record.approvers, reason_category: reason?.category ?? null, run_id: runId,
+      approvers: stored.record.approvers, run_id: runId,
       approval_latency_ms: stored.approvedAt.getTime() - revision.quotedAt.getTime(),
     })]);
     return stored;

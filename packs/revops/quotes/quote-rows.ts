@@ -115,8 +115,9 @@ export function quoteEvent(tenant: string, quoteId: string, revision: QuoteRevis
   return {
     specversion: '1.0', id: `${quoteId}:r${revision.revision}:${type}`, source: '/companyos/revops/quotes', type, time: at.toISOString(), subject: quoteId, tenantid: tenant,
     data: {
-      quote_id: quoteId, revision: revision.revision, account: revision.account, currency: revision.currency, list_price: revision.listPrice,
-      final_price: revision.finalPrice, discount_percent: revision.discountPercent, band: revision.band, ...extra,
+      quote_id: quoteId, revision: revision.revision, account: revision.account, lead_id: revision.leadId, currency: revision.currency, list_price: revision.listPrice,
+      final_price: revision.finalPrice, discount_percent: revision.discountPercent, band: revision.band,
+      reason_category: revision.reasonCategory, ...extra,
     },
   };
 }

@@ -223,7 +223,10 @@ function routingEvent(tenant: string, routing: Routing): PlatformEvent {
     specversion: '1.0', id: `${routing.leadId}:${routed ? 'routed' : 'unrouted'}`, source: '/companyos/revops/routing',
     type: routed ? 'revops.lead.routed' : 'revops.lead.disposition', time: routing.routedAt.toISOString(), subject: routing.leadId, tenantid: tenant,
     data: routed
-      ? { lead_id: routing.leadId, assignee: routing.assignee, pool: routing.pool, rule: routing.rule, policy_revision: routing.policyRevision, receipt_id: routing.receiptId }
+      ? {
+        lead_id: routing.leadId, assignee: routing.assignee, pool: routing.pool, rule: routing.rule, policy_revision: routing.policyRevision, receipt_id: routing.receiptId,
+        due_at: routing.dueAt?.toISOString() ?? null, segment: routing.record.attributes.segment ?? null,
+      }
       : { lead_id: routing.leadId, disposition: 'unrouted', reason: routing.reason, rule: routing.rule, pool: routing.pool, policy_revision: routing.policyRevision },
   };
 }

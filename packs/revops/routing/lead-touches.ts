@@ -52,6 +52,8 @@ export class LeadTouches {
         data: {
           lead_id: leadId, touched_by: touch.touchedBy, channel, assignee: lead.assignee, pool: lead.pool, rule: lead.rule,
           minutes_to_touch: touch.minutesToTouch, due_at: lead.dueAt?.toISOString() ?? null, within_sla: touch.withinSla,
+          // As numbers too, for report queries on either engine: the SLA in minutes (0 without one), 1 when kept.
+          sla_minutes: lead.dueAt ? Math.round((lead.dueAt.getTime() - since.getTime()) / 60_000) : 0, kept_sla: touch.withinSla ? 1 : 0,
         },
       }]);
     }
