@@ -1201,7 +1201,7 @@ export interface paths {
         put?: never;
         /**
          * Record a quote won or lost
-         * @description Won (the contract signed) on approved terms only; lost at any time. Once per quote: a decided quote is not revised again. Privileged: receipted.
+         * @description Won — the contract signed — on approved terms only, with the customer to activate (tenant, plan, packs): that requests a `revops-activation` run, approved by onboarding within a day and executed within 7 days of the signature (breaches are reported as events). Lost at any time. Once per quote: a decided quote is not revised again. Privileged: receipted.
          */
         post: operations["decideQuote"];
         delete?: never;
@@ -8288,6 +8288,8 @@ export interface operations {
                                 /** Format: date-time */
                                 decided_at?: string;
                                 decided_by?: string;
+                                /** @description The revops-activation run the signature requested. */
+                                activation_run_id?: string | null;
                             } | null;
                         }[];
                     };
@@ -8485,6 +8487,8 @@ export interface operations {
                             /** Format: date-time */
                             decided_at?: string;
                             decided_by?: string;
+                            /** @description The revops-activation run the signature requested. */
+                            activation_run_id?: string | null;
                         } | null;
                         /** @description The receipt of this action in the tenant's ledger (`GET /v1/provenance/receipts/{id}`). */
                         receipt_id: string;
@@ -8695,6 +8699,8 @@ export interface operations {
                             /** Format: date-time */
                             decided_at?: string;
                             decided_by?: string;
+                            /** @description The revops-activation run the signature requested. */
+                            activation_run_id?: string | null;
                         } | null;
                         /** @description The receipt of this action in the tenant's ledger (`GET /v1/provenance/receipts/{id}`). */
                         receipt_id: string;
@@ -8892,6 +8898,8 @@ export interface operations {
                             /** Format: date-time */
                             decided_at?: string;
                             decided_by?: string;
+                            /** @description The revops-activation run the signature requested. */
+                            activation_run_id?: string | null;
                         } | null;
                     };
                 };
@@ -8967,6 +8975,13 @@ export interface operations {
                 "application/json": {
                     /** @enum {string} */
                     outcome: "won" | "lost";
+                    /** @description Required when won: who to activate, on what. */
+                    activation?: {
+                        /** @description The customer's tenant on the platform. */
+                        tenant: string;
+                        plan: string;
+                        packs: string[];
+                    };
                 };
             };
         };
@@ -9069,6 +9084,8 @@ export interface operations {
                             /** Format: date-time */
                             decided_at?: string;
                             decided_by?: string;
+                            /** @description The revops-activation run the signature requested. */
+                            activation_run_id?: string | null;
                         } | null;
                         /** @description The receipt of this action in the tenant's ledger (`GET /v1/provenance/receipts/{id}`). */
                         receipt_id: string;

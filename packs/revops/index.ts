@@ -14,3 +14,5 @@ export { QuoteBook, DISCOUNT_WORKFLOW } from './quotes/quote-book.ts';
 export { QuoteApprovals, DISCOUNT_MATRIX_REVISION } from './quotes/quote-approvals.ts';
 export { discountApproval } from './quotes/discount-approval.ts';
 export { BILLING_PERIODS, type Quote, type QuoteInput, type QuoteRevision, type QuoteStatus } from './quotes/quote-rows.ts';
+export { ACTIVATION_TABLES } from './activation/activation-tables.ts';
+export { activateCustomer, ACTIVATION_WORKFLOW, ONBOARDING_SLA_DAYS } from './activation/activate-customer.ts';

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Pack, PackContext, WorkflowServices } from '../pack.ts';
 import { leadRoutes, quoteRoutes, seedDemoRevops } from './http/index.ts';
 import {
-  discountApproval, LEAD_TABLES, LeadIntake, LeadRouter, LeadTouches, leadsPastSla, publishRoutingPolicy, QUOTE_TABLES, QuoteApprovals, QuoteBook, ROUTING_TABLES, sweepSlaBreaches,
+  activateCustomer, ACTIVATION_TABLES, discountApproval, LEAD_TABLES, LeadIntake, LeadRouter, LeadTouches, leadsPastSla, publishRoutingPolicy, QUOTE_TABLES, QuoteApprovals, QuoteBook, ROUTING_TABLES, sweepSlaBreaches,
 } from './index.ts';
 
 const routerOf = (context: Pick<PackContext, 'state' | 'stateScope' | 'ledger' | 'emit'>) =>
@@ -15,8 +15,8 @@ export const revopsPack: Pack = {
   name: 'revops',
   description:
     'Revenue operations: leads taken in (spam parked, duplicates linked, merges), routed by a governed, versioned policy with each routing receipted, ' +
-    'first touches timed against SLAs, and quotes whose discounts are approved by the discount matrix with receipts.',
-  tables: [...LEAD_TABLES, ...ROUTING_TABLES, ...QUOTE_TABLES],
+    'first touches timed against SLAs, quotes whose discounts are approved by the discount matrix with receipts, and customers activated from signed contracts.',
+  tables: [...LEAD_TABLES, ...ROUTING_TABLES, ...QUOTE_TABLES, ...ACTIVATION_TABLES],
   pages: { dir: fileURLToPath(new URL('./pages/', import.meta.url)), under: '' },
   routes: (app, context) => {
     const router = routerOf(context);
@@ -32,5 +32,5 @@ export const revopsPack: Pack = {
     context.metrics.observeLeadsPastSla(await leadsPastSla(context.state, now));
   },
   seedDemo: (app, services) => seedDemoRevops(app, services),
-  workflowTypes: (services) => [publishRoutingPolicy({ router: routerOf(services) }), discountApproval({ approvals: approvalsOf(services) })],
+  workflowTypes: (services) => [publishRoutingPolicy({ router: routerOf(services) }), discountApproval({ approvals: approvalsOf(services) }), activateCustomer(services)],
 };

@@ -31,7 +31,7 @@ const EXAMPLES: Record<string, { url: string; body?: unknown; contentType?: stri
   'POST /v1/revops/leads/:id/touch': { url: '/v1/revops/leads/LEAD/touch', body: { channel: 'call' } },
   'POST /v1/revops/quotes': { url: '/v1/revops/quotes', body: { account: 'Coverage Co', currency: 'USD', list_price: '100.00', final_price: '95.00', terms: { term_months: 12, billing: 'annual' } } },
   'POST /v1/revops/quotes/:id/revisions': { url: '/v1/revops/quotes/QUOTE/revisions', body: { account: 'Coverage Co', currency: 'USD', list_price: '100.00', final_price: '92.00', terms: { term_months: 12, billing: 'annual' } } },
-  'POST /v1/revops/quotes/:id/outcome': { url: '/v1/revops/quotes/QUOTE/outcome', body: { outcome: 'won' } },
+  'POST /v1/revops/quotes/:id/outcome': { url: '/v1/revops/quotes/QUOTE/outcome', body: { outcome: 'won', activation: { tenant: 'coverage-co', plan: 'pro', packs: ['revops'] } } },
   // A month with charges: a run with nothing to invoice is refused before any receipt.
   'POST /v1/finops/invoices::generate': { url: '/v1/finops/invoices:generate?period=2026-10', tenant: OPERATOR, finopsBuilt: true },
 };

@@ -58,7 +58,8 @@ interface SeededLead {
  * pack's API with the platform's clock set to when each thing happened — a routing policy
  * published through its workflow, leads taken in weekly (spam and near-duplicates among them),
  * first touches mostly within their SLA, quotes whose discounts creep up over the quarter and are
- * approved by the matrix (a sales lead; finance and the CEO), some requoted, most won or lost. The
+ * approved by the matrix (a sales lead; finance and the CEO), some requoted, most won (each
+ * customer activated through its workflow) or lost. The
  * leadership page's RevOps section and the `revops` page read what this did.
  */
 export async function seedDemoRevops(app: FastifyInstance, services: RevopsDemoServices): Promise<string> {
@@ -133,9 +134,11 @@ export async function seedDemoRevops(app: FastifyInstance, services: RevopsDemoS
       await call(await token(touch.lead.routing!.assignee!, 'writer'), `/v1/revops/leads/${touch.lead.id}/touch`, { channel: random.pick(['call', 'email', 'meeting'] as const) });
     }
 
-    // Quotes on a third of the touched leads, their discounts creeping up over the quarter.
-    const [lead, finance, ceo] = await Promise.all([token('lead-sam', 'sales_lead'), token('fin-cho', 'finance'), token('ceo-gus', 'ceo')]);
-    for (const touch of touches.filter((_, i) => i % 3 === 0)) {
+    // Quotes on a quarter of the touched leads, their discounts creeping up over the quarter.
+    const [lead, finance, ceo, onboarding, operations] = await Promise.all([
+      token('lead-sam', 'sales_lead'), token('fin-cho', 'finance'), token('ceo-gus', 'ceo'), token('onboarding-uma', 'approver'), token('ops-vic', 'operator'),
+    ]);
+    for (const touch of touches.filter((_, i) => i % 4 === 0)) {
       const quotedAt = touch.touchAt + random.int(1, 6) * DAY;
       if (quotedAt > Date.now() - HOUR) continue;
       at(quotedAt);
@@ -175,7 +178,17 @@ export async function seedDemoRevops(app: FastifyInstance, services: RevopsDemoS
       if (outcomeAt > Date.now() - HOUR) continue;
       at(outcomeAt);
       const won = random.next() < Math.max(0.35, 0.75 - discount / 100);
-      await call(rep, `/v1/revops/quotes/${body.id}/outcome`, { outcome: won ? 'won' : 'lost' });
+      const activation = { tenant: touch.company.toLowerCase().replace(/[^a-z0-9]+/g, '-'), plan: random.pick(['pro', 'enterprise']), packs: random.pick([['revops'], ['revops', 'finops'], ['finops']]) };
+      const decided = await call<{ outcome: { activation_run_id: string | null } }>(rep, `/v1/revops/quotes/${body.id}/outcome`, won ? { outcome: 'won', activation } : { outcome: 'lost' });
+      // Onboarding approves the activation and operations carry it out: mostly within the week.
+      const activationRun = decided.outcome.activation_run_id;
+      const kickoff = outcomeAt + Math.max(30 * MINUTE, random.latency(6 * HOUR));
+      const live = kickoff + random.latency(3 * DAY);
+      if (!activationRun || live > Date.now() - HOUR) continue;
+      at(kickoff);
+      await call(onboarding, `/v1/workflows/runs/${activationRun}/approvals`, { decision: 'approve', rationale: { category: 'new-customer', text: 'Kick-off booked with the customer\'s admin' } });
+      at(live);
+      await call(operations, `/v1/workflows/runs/${activationRun}/execute`);
     }
   } finally {
     clock.reset();

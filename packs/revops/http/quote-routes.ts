@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ResourceAttributes } from '../../../kernel/policies/index.ts';
 import { bodyErrorsAs, errorResponses } from '../../../surfaces/http/kit/index.ts';
-import type { Quote, QuoteBook, QuoteInput, QuoteRevision, QuoteStatus } from '../index.ts';
+import { ONBOARDING_SLA_DAYS, type Quote, type QuoteBook, type QuoteInput, type QuoteRevision, type QuoteStatus } from '../index.ts';
 import { quoteIdParams, quoteInputSchema, quoteReplySchema, quoteSchema, revisionInputSchema } from './quote-schemas.ts';
 
 /** Commercial terms: confidential. */
@@ -74,23 +74,42 @@ export function quoteRoutes(app: FastifyInstance, deps: { quotes: QuoteBook; reg
     config: { gate: { action: 'read', resource: (request) => quoteResource(deps.region, idOf(request))(request) } },
   }, async (request) => quoteJson(await deps.quotes.get(request.principal!.tenant, request.params.id)));
 
-  app.post<{ Params: { id: string }; Body: { outcome: 'won' | 'lost' } }>('/v1/revops/quotes/:id/outcome', {
+  app.post<{ Params: { id: string }; Body: { outcome: 'won' | 'lost'; activation?: unknown } }>('/v1/revops/quotes/:id/outcome', {
     schema: {
       operationId: 'decideQuote', summary: 'Record a quote won or lost',
-      description: 'Won (the contract signed) on approved terms only; lost at any time. Once per quote: a decided quote is not revised again. Privileged: receipted.',
+      description:
+        'Won — the contract signed — on approved terms only, with the customer to activate (tenant, plan, packs): that requests a `revops-activation` run, ' +
+        `approved by onboarding within a day and executed within ${ONBOARDING_SLA_DAYS} days of the signature (breaches are reported as events). ` +
+        'Lost at any time. Once per quote: a decided quote is not revised again. Privileged: receipted.',
       tags: ['revops'], params: quoteIdParams,
-      body: { type: 'object', additionalProperties: false, required: ['outcome'], properties: { outcome: { type: 'string', enum: ['won', 'lost'] } } },
+      body: {
+        type: 'object', additionalProperties: false, required: ['outcome'],
+        properties: {
+          outcome: { type: 'string', enum: ['won', 'lost'] },
+          activation: {
+            type: 'object', additionalProperties: false, required: ['tenant', 'plan', 'packs'], description: 'Required when won: who to activate, on what.',
+            properties: {
+              tenant: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,62}$', description: "The customer's tenant on the platform." },
+              plan: { type: 'string', minLength: 1, maxLength: 64 },
+              packs: { type: 'array', maxItems: 32, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 64 } },
+            },
+          },
+        },
+      },
       response: { 200: quoteReplySchema, ...errorResponses(400, 404, 409) },
     },
     schemaErrorFormatter: bodyErrorsAs({ '': 'QUOTE_INVALID' }),
     config: {
       gate: {
         privileged: true, action: 'update', receipt: 'before', resource: (request) => quoteResource(deps.region, idOf(request))(request),
-        ready: (request) => deps.quotes.checkOutcome(request.principal!.tenant, idOf(request), (request.body as { outcome: 'won' | 'lost' }).outcome),
+        ready: (request) => {
+          const body = request.body as { outcome: 'won' | 'lost'; activation?: unknown };
+          return deps.quotes.checkOutcome(request.principal!.tenant, idOf(request), body.outcome, body.activation);
+        },
       },
     },
   }, async (request) => {
-    const quote = await deps.quotes.decide(request.principal!.tenant, request.params.id, request.body.outcome, request.gate!.principalId);
+    const quote = await deps.quotes.decide(request.principal!.tenant, request.params.id, request.body.outcome, request.gate!.principalId, request.body.activation);
     return { ...quoteJson(quote), receipt_id: request.receipt!.id };
   });
 }
@@ -102,7 +121,10 @@ function quoteJson(quote: Quote) {
       ? { revision: quote.approval.revision, band: quote.approval.band, run_id: quote.approval.runId, approved_at: quote.approval.approvedAt.toISOString(), receipt_id: quote.approval.receiptId, record: quote.approval.record }
       : null,
     outcome: quote.outcome
-      ? { outcome: quote.outcome.outcome, revision: quote.outcome.revision, decided_at: quote.outcome.decidedAt.toISOString(), decided_by: quote.outcome.decidedBy }
+      ? {
+        outcome: quote.outcome.outcome, revision: quote.outcome.revision, decided_at: quote.outcome.decidedAt.toISOString(), decided_by: quote.outcome.decidedBy,
+        activation_run_id: quote.outcome.activationRunId,
+      }
       : null,
   };
 }

@@ -87,7 +87,10 @@ export const quoteSchema = {
     },
     outcome: {
       type: ['object', 'null'],
-      properties: { outcome: { type: 'string', enum: ['won', 'lost'] }, revision: { type: 'integer' }, decided_at: { type: 'string', format: 'date-time' }, decided_by: { type: 'string' } },
+      properties: {
+        outcome: { type: 'string', enum: ['won', 'lost'] }, revision: { type: 'integer' }, decided_at: { type: 'string', format: 'date-time' }, decided_by: { type: 'string' },
+        activation_run_id: { ...nullableText, description: 'The revops-activation run the signature requested.' },
+      },
     },
   },
 } as const;

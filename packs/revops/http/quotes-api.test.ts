@@ -111,18 +111,38 @@ describe.each(TEST_ENGINES)('RevOps quotes and the discount matrix on %s', (engi
     expect((await call(who.rep, 'GET', `/v1/workflows/runs/${cheaper.current.approval_run_id}`)).json().status).toBe('cancelled');
   });
 
-  it('is won on approved terms only, once, and a decided quote is not requoted', async () => {
+  it('is won on approved terms only, once, starting the customer\'s activation; a decided quote is not requoted', async () => {
     const who = await people();
+    const ACTIVATION = { tenant: 'initech', plan: 'pro', packs: ['revops', 'finops'] };
     const asked = (await call(who.rep, 'POST', '/v1/revops/quotes', quote('q-win', '80000.00', { rationale: COMPETITIVE }))).json();
-    const early = await call(who.rep, 'POST', '/v1/revops/quotes/q-win/outcome', { outcome: 'won' });
+    const early = await call(who.rep, 'POST', '/v1/revops/quotes/q-win/outcome', { outcome: 'won', activation: ACTIVATION });
     expect([early.statusCode, early.json().code]).toEqual([409, 'QUOTE_NOT_APPROVED']);
     await approve(who.lead, asked.current.approval_run_id);
-    const won = await call(who.rep, 'POST', '/v1/revops/quotes/q-win/outcome', { outcome: 'won' });
+    const unnamed = await call(who.rep, 'POST', '/v1/revops/quotes/q-win/outcome', { outcome: 'won' });
+    expect([unnamed.statusCode, unnamed.json().code]).toEqual([400, 'QUOTE_INVALID']);
+    const won = await call(who.rep, 'POST', '/v1/revops/quotes/q-win/outcome', { outcome: 'won', activation: ACTIVATION });
     expect(won.statusCode, won.body).toBe(200);
-    expect(won.json()).toMatchObject({ status: 'won', outcome: { outcome: 'won', revision: 1, decided_by: 'acme/rep-ann' } });
+    expect(won.json()).toMatchObject({ status: 'won', outcome: { outcome: 'won', revision: 1, decided_by: 'acme/rep-ann', activation_run_id: expect.any(String) } });
     expect((await call(who.rep, 'POST', '/v1/revops/quotes/q-win/outcome', { outcome: 'lost' })).json().code).toBe('QUOTE_CLOSED');
     expect((await call(who.rep, 'POST', '/v1/revops/quotes/q-win/revisions', { ...quote('', '80000.00'), id: undefined })).json().code).toBe('QUOTE_CLOSED');
     expect((await call(who.rep, 'GET', '/v1/revops/quotes?status=won')).json().quotes.map((q: { id: string }) => q.id)).toEqual(['q-win']);
+
+    // The activation: onboarding approves (its SLA is a day: the sweep reports the breach), someone else executes.
+    const runId = won.json().outcome.activation_run_id;
+    expect((await call(who.rep, 'GET', `/v1/workflows/runs/${runId}`)).json()).toMatchObject({ workflow_type: 'revops-activation', status: 'awaiting-approval', params: { tenant: 'initech', plan: 'pro', packs: ['revops', 'finops'] } });
+    clock.advance(25 * HOUR);
+    await server.api.app.platform.workflows.reportSlaBreaches();
+    const onboarding = await server.api.principal('onb-ivy', 'acme', 'approver');
+    expect((await approve(onboarding, runId, { category: 'new-customer', text: 'Kick-off call booked with their admin' })).json().status).toBe('approved');
+    clock.advance(7 * 24 * HOUR);
+    const ops = await server.api.principal('ops-joe', 'acme', 'operator');
+    const active = await call(ops, 'POST', `/v1/workflows/runs/${runId}/execute`);
+    expect(active.json(), active.body).toMatchObject({ status: 'succeeded' });
+    const events = await db.warehouse.query<{ type: string; data: string }>("SELECT type, data FROM events WHERE tenant_id = 'acme' AND subject IN (?, ?) AND type LIKE 'revops.%' ORDER BY type", [runId, 'q-win']);
+    expect(events.map((e) => e.type).filter((t) => /activation|sla|won/.test(t))).toEqual(['revops.activation.completed', 'revops.activation.sla_violated', 'revops.approval_sla_breached', 'revops.quote.won']);
+    expect(JSON.parse(events.find((e) => e.type === 'revops.activation.completed')!.data)).toMatchObject({ customer_tenant: 'initech', onboarding_days: 8.04, kept_sla: 0 });
+    const lost = await call(who.rep, 'POST', '/v1/revops/quotes', quote('q-lost', '95000'));
+    expect((await call(who.rep, 'POST', `/v1/revops/quotes/${lost.json().id}/outcome`, { outcome: 'lost', activation: ACTIVATION })).json().code).toBe('QUOTE_INVALID');
   });
 
   it('refuses money that is not a decimal string, a markup and a quote id taken; another tenant sees none of it', async () => {

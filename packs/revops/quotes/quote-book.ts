@@ -5,6 +5,7 @@ import { KeyedMutex } from '../../../platform/governance/index.ts';
 import { join, sql } from '../../../platform/tenancy/index.ts';
 import type { RunStatus, WorkflowEngine } from '../../../platform/workflows/index.ts';
 import { canonicalJson } from '../canonical-json.ts';
+import { ACTIVATION_WORKFLOW, parseActivation } from '../activation/activate-customer.ts';
 import { discountOf, parseMoney } from './discount-matrix.ts';
 import type { QuoteApprovalDeps, QuoteApprovals } from './quote-approvals.ts';
 import {
@@ -51,8 +52,8 @@ export class QuoteBook {
   }
 
   /** Refuses, before anything is receipted, an outcome the quote cannot take. */
-  async checkOutcome(tenant: string, quoteId: string, outcome: 'won' | 'lost'): Promise<void> {
-    decidable(await this.get(tenant, quoteId), outcome);
+  async checkOutcome(tenant: string, quoteId: string, outcome: 'won' | 'lost', activation?: unknown): Promise<void> {
+    decidable(await this.get(tenant, quoteId), outcome, activation);
   }
 
   async get(tenant: string, quoteId: string): Promise<Quote> {
@@ -70,17 +71,30 @@ export class QuoteBook {
     return matching.slice(0, filter.limit ?? 100);
   }
 
-  /** Records the outcome of a quote: won on approved terms only (what a signed contract is), or lost. Once. */
-  async decide(tenant: string, quoteId: string, outcome: 'won' | 'lost', by: string): Promise<Quote> {
+  /**
+   * Records the outcome of a quote, once: lost, or won on approved terms only — a signed contract,
+   * which requests the customer's activation (a `revops-activation` run: tenant, plan, packs).
+   */
+  async decide(tenant: string, quoteId: string, outcome: 'won' | 'lost', by: string, activation?: unknown): Promise<Quote> {
     const release = await this.revising.acquire([`${tenant}/${quoteId}`]);
     try {
-      const quote = decidable(await this.get(tenant, quoteId), outcome);
+      const quote = decidable(await this.get(tenant, quoteId), outcome, activation);
       const at = this.deps.now();
+      const activationRun = outcome === 'won'
+        ? (await this.deps.workflows.request({
+          tenant, type: ACTIVATION_WORKFLOW, requestedBy: by,
+          rationale: { category: 'new-customer', text: `${quote.current.account} signed quote ${quoteId} (revision ${quote.current.revision})` },
+          params: { quote_id: quoteId, account: quote.current.account, signed_at: at.toISOString(), ...parseActivation(activation) },
+        })).runId
+        : null;
       const added = await this.deps.state.transaction((tx) => tx.insertNew('revops_quote_outcomes', [{
-        tenant_id: tenant, quote_id: quoteId, revision: quote.current.revision, outcome, decided_at: at, decided_by: by,
+        tenant_id: tenant, quote_id: quoteId, revision: quote.current.revision, outcome, decided_at: at, decided_by: by, activation_run_id: activationRun,
       }]));
-      if (added === 0) throw new DomainError('QUOTE_CLOSED', `Quote ${quoteId} was decided meanwhile.`);
-      await this.deps.emit(tenant, [quoteEvent(tenant, quoteId, quote.current, `revops.quote.${outcome}`, at, { outcome, decided_by: by })]);
+      if (added === 0) {
+        if (activationRun) await this.cancelRun(tenant, activationRun, by);
+        throw new DomainError('QUOTE_CLOSED', `Quote ${quoteId} was decided meanwhile.`);
+      }
+      await this.deps.emit(tenant, [quoteEvent(tenant, quoteId, quote.current, `revops.quote.${outcome}`, at, { outcome, decided_by: by, activation_run_id: activationRun })]);
       return this.get(tenant, quoteId);
     } finally {
       release();
@@ -163,7 +177,10 @@ export class QuoteBook {
       const approval = approvalRows.filter((r) => r.quote_id === id).map(toApproval).find((a) => a.termsHash === current.termsHash) ?? null;
       const decided = outcomeRows.find((r) => r.quote_id === id);
       const outcome = decided
-        ? { outcome: String(decided.outcome) as 'won' | 'lost', revision: Number(decided.revision), decidedAt: new Date(decided.decided_at as Date), decidedBy: String(decided.decided_by) }
+        ? {
+          outcome: String(decided.outcome) as 'won' | 'lost', revision: Number(decided.revision), decidedAt: new Date(decided.decided_at as Date), decidedBy: String(decided.decided_by),
+          activationRunId: decided.activation_run_id ? String(decided.activation_run_id) : null,
+        }
         : null;
       const status: QuoteStatus = outcome ? outcome.outcome : approval ? 'approved' : await this.runStatus(tenant, current.approvalRunId);
       quotes.push({ id, tenant, status, current, revisions, approval, outcome });
@@ -192,8 +209,10 @@ function priced(input: QuoteInput): { list: bigint; final: bigint; discount: Ret
   return { list, final, discount: discountOf(list, final) };
 }
 
-function decidable(quote: Quote, outcome: 'won' | 'lost'): Quote {
+function decidable(quote: Quote, outcome: 'won' | 'lost', activation: unknown): Quote {
   open(quote);
+  if (outcome === 'won') parseActivation(activation);
+  else if (activation !== undefined) throw new DomainError('QUOTE_INVALID', 'A lost quote activates no one: send no activation.');
   if (outcome === 'won' && quote.status !== 'approved') {
     throw new DomainError('QUOTE_NOT_APPROVED', `Quote ${quote.id} revision ${quote.current.revision} is ${quote.status}; it is won on approved terms only.`);
   }

@@ -78,7 +78,8 @@ export interface Quote {
   current: QuoteRevision;
   revisions: QuoteRevision[];
   approval: QuoteApproval | null;
-  outcome: { outcome: 'won' | 'lost'; revision: number; decidedAt: Date; decidedBy: string } | null;
+  /** Won (with the activation run the signature requested) or lost. */
+  outcome: { outcome: 'won' | 'lost'; revision: number; decidedAt: Date; decidedBy: string; activationRunId: string | null } | null;
 }
 
 export interface QuoteApprover {

@@ -62,6 +62,8 @@ export const QUOTE_TABLES: readonly TableDefinition[] = [
       { name: 'outcome', type: 'text' },
       { name: 'decided_at', type: 'timestamp' },
       { name: 'decided_by', type: 'text' },
+      // A won quote's activation run (revops-activation).
+      { name: 'activation_run_id', type: 'text', nullable: true },
     ],
   },
 ];
