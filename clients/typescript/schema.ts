@@ -7844,7 +7844,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A routing policy: `pools` (name → `{strategy: "round-robin" | "lowest-open", members: [{id, weight?, capacity?, hours?: {tz, days, from, to}}]}`) and `rules` (in order: `{id, when?, pool}`; `when` tests `field` with `eq`, `in`, `gte` or `lte`, or groups them with `all` / `any`). */
+            /** @description A routing policy: `pools` (name → `{strategy: "round-robin" | "lowest-open", members: [{id, weight?, capacity?, hours?: {tz, days, from, to}}], reassign_on_breach?: true}` — a lead left untouched past its SLA goes to another member, once) and `rules` (in order: `{id, when?, pool, sla_minutes?}`; `when` tests `field` with `eq`, `in`, `gte` or `lte`, or groups them with `all` / `any`). */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -28,7 +28,8 @@ export const revopsPack: Pack = {
   },
   sweep: async (context) => {
     const now = context.clock.now();
-    await sweepSlaBreaches(context, now);
+    const router = routerOf(context);
+    await sweepSlaBreaches({ ...context, reassign: (tenant, leadId, at) => router.reassign(tenant, leadId, at) }, now);
     context.metrics.observeLeadsPastSla(await leadsPastSla(context.state, now));
   },
   seedDemo: (app, services) => seedDemoRevops(app, services),

@@ -97,7 +97,7 @@ export const leadIdParams = {
 
 export const routingPolicySchema = {
   type: 'object',
-  description: 'A routing policy: `pools` (name → `{strategy: "round-robin" | "lowest-open", members: [{id, weight?, capacity?, hours?: {tz, days, from, to}}]}`) and `rules` (in order: `{id, when?, pool}`; `when` tests `field` with `eq`, `in`, `gte` or `lte`, or groups them with `all` / `any`).',
+  description: 'A routing policy: `pools` (name → `{strategy: "round-robin" | "lowest-open", members: [{id, weight?, capacity?, hours?: {tz, days, from, to}}], reassign_on_breach?: true}` — a lead left untouched past its SLA goes to another member, once) and `rules` (in order: `{id, when?, pool, sla_minutes?}`; `when` tests `field` with `eq`, `in`, `gte` or `lte`, or groups them with `all` / `any`).',
   required: ['pools', 'rules'],
   properties: { revision: { type: 'string' }, pools: { type: 'object', additionalProperties: true }, rules: { type: 'array', items: { type: 'object', additionalProperties: true } } },
 } as const;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
 import { useApi } from '../../../test/support/api.ts';
 import { TestClock } from '../../../test/support/test-clock.ts';
-import { sweepSlaBreaches } from '../index.ts';
+import { LeadRouter, leadsPastSla, sweepSlaBreaches } from '../index.ts';
 
 const MINUTE = 60_000;
 const POLICY = {
@@ -61,5 +61,38 @@ describe.each(TEST_ENGINES)('RevOps lead SLAs on %s', (engine) => {
     expect([missing.statusCode, missing.json().code, missing.headers['x-companyos-receipt']]).toEqual([404, 'LEAD_NOT_FOUND', undefined]);
     const other = await server.api.principal('gil', 'globex', 'writer');
     expect((await call(other, 'POST', '/v1/revops/leads/hot-1/touch', {})).json().code).toBe('LEAD_NOT_FOUND');
+  });
+
+  it('hands a lead left untouched past its SLA to another member of its pool when the pool says so, once, receipted', async () => {
+    const [ops, lead, exec, forms] = await Promise.all([
+      server.api.principal('rev-ops', 'acme', 'operator'), server.api.principal('sales-lead', 'acme', 'approver'),
+      server.api.principal('sre', 'acme', 'operator'), server.api.principal('forms', 'acme', 'writer'),
+    ]);
+    const policy = {
+      pools: { na: { strategy: 'round-robin', reassign_on_breach: true, members: [{ id: 'eve' }, { id: 'fay' }, { id: 'gus', hours: { tz: 'UTC', days: [7], from: '00:00', to: '00:01' } }] } },
+      rules: [{ id: 'hot', when: { field: 'icp_score', gte: 80 }, pool: 'na', sla_minutes: 15 }],
+    };
+    const run = (await call(ops, 'POST', '/v1/workflows/types/revops-routing-policy/runs', { rationale: REASON, params: { policy } })).json();
+    await call(lead, 'POST', `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: REASON });
+    await call(exec, 'POST', `/v1/workflows/runs/${run.run_id}/execute`);
+    const taken = (await call(forms, 'POST', '/v1/revops/leads', { id: 'hot-r', source: 'web_form', email: 'a@reassign.io', icp_score: 95 })).json().leads[0];
+    const first = taken.routing.assignee as string;
+    const platform = server.api.app.platform;
+    const router = new LeadRouter(platform);
+    const sweep = () => sweepSlaBreaches({ ...platform, reassign: (tenant, leadId, at) => router.reassign(tenant, leadId, at) }, clock.now());
+
+    clock.advance(16 * MINUTE);
+    expect(await sweep()).toBe(1);
+    const [moved] = await events('revops.lead.reassigned');
+    const data = JSON.parse(moved!.data);
+    // Not the one who let it lapse, and not gus, out of hours.
+    expect(data).toMatchObject({ lead_id: 'hot-r', from: first, to: first === 'eve' ? 'fay' : 'eve', due_at: new Date(clock.now().getTime() + 15 * MINUTE).toISOString() });
+    expect((await call(forms, 'GET', `/v1/provenance/receipts/${data.receipt_id}`)).statusCode).toBe(200);
+    // The new assignee has their own fifteen minutes: the gauge falls, and nothing is reassigned twice.
+    expect((await leadsPastSla(platform.state, clock.now())).get('acme')).toBe(0);
+    expect(await sweep()).toBe(0);
+    expect(await events('revops.lead.reassigned')).toHaveLength(1);
+    const touch = await call(await server.api.principal(data.to, 'acme', 'writer'), 'POST', '/v1/revops/leads/hot-r/touch', {});
+    expect(touch.json()).toMatchObject({ assignee: data.to, within_sla: true, due_at: data.due_at });
   });
 });

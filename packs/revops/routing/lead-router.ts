@@ -5,6 +5,7 @@ import type { PlatformEvent } from '../../../platform/ingest/index.ts';
 import { join, sql, type TenantScope } from '../../../platform/tenancy/index.ts';
 import { route, type MemberLoad, type RoutingDecision, type RoutingInput } from './router.ts';
 import { parseRoutingPolicy, type RoutingField, type RoutingPolicy } from './routing-policy.ts';
+import { appendRecordReceipt } from '../record-receipt.ts';
 import { appendRoutingReceipt, routingReceiptId } from './routing-receipt.ts';
 
 /** A lead as the router is handed it. */
@@ -134,6 +135,47 @@ export class LeadRouter {
       for (const r of fresh) routed.set(r.leadId, r);
       return routed;
     }
+  }
+
+  /**
+   * A lead left untouched past its SLA, handed to another member of its pool when the pool says so
+   * (`reassign_on_breach`): chosen as routing chooses (in hours, under capacity, least loaded,
+   * seeded ties) among the others, with a new due time by the same rule; once per lead whoever
+   * sweeps (the unique key), receipted, and reported as `revops.lead.reassigned`. Undefined when
+   * the pool does not reassign or nobody else can take it.
+   */
+  async reassign(tenant: string, leadId: string, at: Date): Promise<{ from: string; to: string; dueAt: Date | null } | undefined> {
+    const [routing] = await this.routings(tenant, [leadId]);
+    if (!routing?.assignee || !routing.pool) return undefined;
+    const policy = await this.policyAt(tenant, routing.policyRevision);
+    const pool = policy?.pools[routing.pool];
+    if (!policy || !pool?.reassign_on_breach) return undefined;
+    const others = { ...pool, members: pool.members.filter((m) => m.id !== routing.assignee) };
+    const loads = (await this.loads(tenant)).get(routing.pool) ?? {};
+    const decision = route({ ...policy, pools: { [routing.pool]: others }, rules: [{ id: routing.rule ?? 'reassign', pool: routing.pool }] }, { leadId, attributes: routing.record.attributes, at }, () => loads);
+    if (!decision.assignee) return undefined;
+    const minutes = policy.rules.find((rule) => rule.id === routing.rule)?.sla_minutes;
+    const dueAt = minutes ? new Date(at.getTime() + minutes * 60_000) : null;
+    const receiptId = `reassign-${leadId}`;
+    const record = JSON.stringify({
+      lead_id: leadId, at: at.toISOString(), reason: 'sla-breach', from: routing.assignee, to: decision.assignee, pool: routing.pool, rule: routing.rule,
+      policy_revision: policy.revision, eligible: decision.eligible, loads: decision.loads, due_at: dueAt?.toISOString() ?? null,
+    });
+    const added = await this.deps.state.transaction((tx) => tx.insertNew('revops_reassignments', [{
+      tenant_id: tenant, lead_id: leadId, from_assignee: routing.assignee, to_assignee: decision.assignee, reassigned_at: at, due_at: dueAt, record, receipt_id: receiptId,
+    }]));
+    if (added === 0) return undefined;
+    await Promise.all([
+      appendRecordReceipt(this.deps.ledger, {
+        tenant, receiptId, actor: 'revops-router', action: 'revops.lead.reassign', targetName: `revops-lead/${leadId}`, decisionId: `reassignment:${leadId}`,
+        bundleRevision: `routing-policy:${policy.revision}`, approvers: [], at, record,
+      }),
+      this.deps.emit(tenant, [{
+        specversion: '1.0', id: `${leadId}:reassigned`, source: '/companyos/revops/routing', type: 'revops.lead.reassigned', time: at.toISOString(), subject: leadId, tenantid: tenant,
+        data: { lead_id: leadId, from: routing.assignee, to: decision.assignee, pool: routing.pool, rule: routing.rule, due_at: dueAt?.toISOString() ?? null, receipt_id: receiptId },
+      }]),
+    ]);
+    return { from: routing.assignee, to: decision.assignee, dueAt };
   }
 
   /** The tenant's routings of `leadIds`. */

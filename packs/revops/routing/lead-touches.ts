@@ -62,8 +62,10 @@ export class LeadTouches {
 
   private async lead(tenant: string, leadId: string) {
     const scope = this.deps.stateScope(tenant);
-    const [row] = await scope.query(sql`SELECT l.received_at, r.routed_at, r.assignee, r.pool, r.rule, r.due_at
-      FROM ${scope.table('revops_leads', { as: 'l' })} LEFT JOIN ${scope.table('revops_routings', { as: 'r' })} ON r.lead_id = l.lead_id WHERE l.lead_id = ${leadId}`);
+    // A lead reassigned on a breach is its new assignee's, due by their time.
+    const [row] = await scope.query(sql`SELECT l.received_at, r.routed_at, coalesce(a.to_assignee, r.assignee) AS assignee, r.pool, r.rule, coalesce(a.due_at, r.due_at) AS due_at
+      FROM ${scope.table('revops_leads', { as: 'l' })} LEFT JOIN ${scope.table('revops_routings', { as: 'r' })} ON r.lead_id = l.lead_id
+      LEFT JOIN ${scope.table('revops_reassignments', { as: 'a' })} ON a.lead_id = l.lead_id WHERE l.lead_id = ${leadId}`);
     if (!row) throw new DomainError('LEAD_NOT_FOUND', `No lead ${leadId} in ${tenant}.`);
     const date = (v: unknown) => (v ? new Date(v as Date) : null);
     return {

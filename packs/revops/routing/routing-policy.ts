@@ -25,6 +25,8 @@ export interface PoolMember {
 export interface Pool {
   /** `round-robin`: by turn — the member with the fewest leads ever routed to them (by weight); `lowest-open`: the fewest open now. */
   strategy: 'round-robin' | 'lowest-open';
+  /** A lead left untouched past its SLA goes to another member of the pool (once). */
+  reassign_on_breach?: boolean;
   members: readonly PoolMember[];
 }
 
@@ -109,7 +111,8 @@ export function parseRoutingPolicy(input: unknown): RoutingPolicy {
     const ids = members.map((m) => m.id);
     const twice = ids.find((id, i) => ids.indexOf(id) !== i);
     if (twice) invalid(`pools.${name} lists ${twice} twice.`);
-    pools[name] = { strategy: pool.strategy, members };
+    if (pool.reassign_on_breach !== undefined && typeof pool.reassign_on_breach !== 'boolean') invalid(`pools.${name}.reassign_on_breach must be true or false.`);
+    pools[name] = { strategy: pool.strategy, members, ...(pool.reassign_on_breach === true ? { reassign_on_breach: true } : {}) };
   }
   if (!Array.isArray(p.rules) || p.rules.length === 0) invalid('rules must list at least one rule.');
   const rules = p.rules.map((value, i): RoutingRule => {

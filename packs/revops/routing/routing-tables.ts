@@ -66,4 +66,21 @@ export const ROUTING_TABLES: readonly TableDefinition[] = [
       { name: 'breached_at', type: 'timestamp' },
     ],
   },
+  {
+    ...table,
+    name: 'revops_reassignments',
+    key: ['tenant_id', 'lead_id'],
+    // Once per lead: a breach hands it on, to one other member.
+    state: { unique: [['tenant_id', 'lead_id']], checks: ['from_assignee <> to_assignee'], onlyInStateStore: true },
+    columns: [
+      { name: 'tenant_id', type: 'text' },
+      { name: 'lead_id', type: 'text' },
+      { name: 'from_assignee', type: 'text' },
+      { name: 'to_assignee', type: 'text' },
+      { name: 'reassigned_at', type: 'timestamp' },
+      { name: 'due_at', type: 'timestamp', nullable: true },
+      { name: 'record', type: 'text' },
+      { name: 'receipt_id', type: 'text' },
+    ],
+  },
 ];
