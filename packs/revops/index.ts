@@ -16,3 +16,5 @@ export { discountApproval } from './quotes/discount-approval.ts';
 export { BILLING_PERIODS, type Quote, type QuoteInput, type QuoteRevision, type QuoteStatus } from './quotes/quote-rows.ts';
 export { ACTIVATION_TABLES } from './activation/activation-tables.ts';
 export { activateCustomer, ACTIVATION_WORKFLOW, ONBOARDING_SLA_DAYS } from './activation/activate-customer.ts';
+export { leadInputSchema } from './leads/lead-input-schema.ts';
+export { LEAD_EVENT_TYPE, takeSubmittedLeads } from './leads/lead-events.ts';

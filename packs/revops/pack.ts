@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Pack, PackContext, WorkflowServices } from '../pack.ts';
 import { leadRoutes, quoteRoutes, seedDemoRevops } from './http/index.ts';
 import {
-  activateCustomer, ACTIVATION_TABLES, discountApproval, LEAD_TABLES, LeadIntake, LeadRouter, LeadTouches, leadsPastSla, publishRoutingPolicy, QUOTE_TABLES, QuoteApprovals, QuoteBook, ROUTING_TABLES, sweepSlaBreaches,
+  activateCustomer, ACTIVATION_TABLES, discountApproval, LEAD_TABLES, LeadIntake, LeadRouter, LeadTouches, leadsPastSla, publishRoutingPolicy, takeSubmittedLeads, QUOTE_TABLES, QuoteApprovals, QuoteBook, ROUTING_TABLES, sweepSlaBreaches,
 } from './index.ts';
 
 const routerOf = (context: Pick<PackContext, 'state' | 'stateScope' | 'ledger' | 'emit'>) =>
@@ -10,6 +10,18 @@ const routerOf = (context: Pick<PackContext, 'state' | 'stateScope' | 'ledger' |
 
 const approvalsOf = (context: Pick<WorkflowServices, 'state' | 'stateScope' | 'ledger' | 'emit' | 'clock'>) =>
   new QuoteApprovals({ state: context.state, stateScope: context.stateScope, ledger: context.ledger, emit: context.emit, now: () => context.clock.now() });
+
+/** The intake and router of a platform: one each, so the routes and the sweep share the intake's per-tenant lock. */
+const services = new WeakMap<PackContext, { router: LeadRouter; leads: LeadIntake }>();
+const servicesOf = (context: PackContext) => {
+  let found = services.get(context);
+  if (!found) {
+    const router = routerOf(context);
+    found = { router, leads: new LeadIntake({ state: context.state, stateScope: context.stateScope, emit: context.emit, router, now: () => context.clock.now() }) };
+    services.set(context, found);
+  }
+  return found;
+};
 
 export const revopsPack: Pack = {
   name: 'revops',
@@ -19,16 +31,17 @@ export const revopsPack: Pack = {
   tables: [...LEAD_TABLES, ...ROUTING_TABLES, ...QUOTE_TABLES, ...ACTIVATION_TABLES],
   pages: { dir: fileURLToPath(new URL('./pages/', import.meta.url)), under: '' },
   routes: (app, context) => {
-    const router = routerOf(context);
+    const { router, leads } = servicesOf(context);
     const now = () => context.clock.now();
-    const leads = new LeadIntake({ state: context.state, stateScope: context.stateScope, emit: context.emit, router, now });
     leadRoutes(app, { leads, router, touches: new LeadTouches(context), now, region: context.region });
     const quotes = new QuoteBook({ ...context, approvals: approvalsOf(context), workflows: context.workflows, now });
     quoteRoutes(app, { quotes, region: context.region });
   },
   sweep: async (context) => {
     const now = context.clock.now();
-    const router = routerOf(context);
+    const { router, leads } = servicesOf(context);
+    // Leads sent as events first: they are timed from when they are taken.
+    await takeSubmittedLeads({ ...context, leads, now: () => context.clock.now() });
     await sweepSlaBreaches({ ...context, reassign: (tenant, leadId, at) => router.reassign(tenant, leadId, at) }, now);
     context.metrics.observeLeadsPastSla(await leadsPastSla(context.state, now));
   },

@@ -48,4 +48,28 @@ export const LEAD_TABLES: readonly TableDefinition[] = [
       { name: 'merged_by', type: 'text' },
     ],
   },
+  {
+    ...leadTable,
+    name: 'revops_lead_event_cursor',
+    key: ['tenant_id'],
+    // How far the sweep has read leads from the event stream (one row, the operator's): the furthest ingest time.
+    state: { unique: [['tenant_id']], onlyInStateStore: true },
+    columns: [
+      { name: 'tenant_id', type: 'text' },
+      { name: 'ingested_at', type: 'timestamp' },
+    ],
+  },
+  {
+    ...leadTable,
+    name: 'revops_lead_events_refused',
+    key: ['tenant_id', 'event_id'],
+    // Lead events whose data is no lead: answered once with a disposition.
+    state: { unique: [['tenant_id', 'event_id']], onlyInStateStore: true },
+    columns: [
+      { name: 'tenant_id', type: 'text' },
+      { name: 'event_id', type: 'text' },
+      { name: 'reason', type: 'text' },
+      { name: 'refused_at', type: 'timestamp' },
+    ],
+  },
 ];
