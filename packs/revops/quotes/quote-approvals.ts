@@ -31,11 +31,7 @@ export class QuoteApprovals {
     const receiptId = `quote-${params.quote_id}-${params.terms_hash.slice(0, 16)}`;
     const reason = revision.reasonCategory ? { category: revision.reasonCategory, text: revision.reason ?? '' } : null;
     const at = this.deps.now();
-    const record: ApprovalRecordJson = {
-      quote_id: params.quote_id, revision: params.revision, account: params.account, currency: params.currency, list_price: params.list_price,
-      final_price: params.final_price, discount_percent: params.discount_percent, band: params.band, terms_hash: params.terms_hash, reason,
-      approvers, run_id: runId, approved_at: at.toISOString(),
-    };
+    const record: ApprovalRecordJson = { ...params, reason, approvers, run_id: runId, approved_at: at.toISOString() };
     const text = canonicalJson(record);
     await this.deps.state.transaction((tx) => tx.insertNew('revops_quote_approvals', [{
       tenant_id: tenant, quote_id: params.quote_id, terms_hash: params.terms_hash, revision: params.revision, band: params.band, run_id: runId,

@@ -51,17 +51,8 @@ export interface QuoteApproval {
   receiptId: string;
 }
 
-/** The approval as receipted. */
-export interface ApprovalRecordJson {
-  quote_id: string;
-  revision: number;
-  account: string;
-  currency: string;
-  list_price: string;
-  final_price: string;
-  discount_percent: string;
-  band: string;
-  terms_hash: string;
+/** The approval as receipted: the terms approvers decided on, with why and by whom. */
+export interface ApprovalRecordJson extends DiscountParams {
   /** Why the rep asked for the discount (the automatic band may have none). */
   reason: { category: string; text: string } | null;
   /** Who approved, holding which roles, and why (none in the automatic band). */
