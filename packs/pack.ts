@@ -81,6 +81,11 @@ export interface WorkflowServices {
 export interface DemoServices {
   readonly warehouse: Warehouse;
   readonly pipeline: IngestPipeline;
+  /** Operational state, the receipt ledger and the pack's metering: what a seed's own sweep (an SLA check) acts on before the server listens. */
+  readonly state: StateStore;
+  stateScope(tenant: string): TenantScope;
+  readonly ledger: LedgerStore;
+  emit(tenant: string, events: readonly PlatformEvent[]): Promise<void>;
   readonly workflows: WorkflowEngine;
   readonly policies: PolicyActivations;
   /** The platform's clock: a seed sets it back to drive runs over the past, and resets it. */

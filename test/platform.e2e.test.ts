@@ -45,7 +45,7 @@ interface Stats {
 }
 
 /** Events the workflow engine metered while the demo drove its runs (not the seed's generated week). */
-const ENGINE_METERED = /^(companyos\.workflow\.|high_risk_ops\.|workflow\.executions_total$)/;
+const ENGINE_METERED = /^(companyos\.workflow\.|high_risk_ops\.|workflow\.executions_total$|revops\.)/;
 
 async function api<T>(url: string, token: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const response = await fetch(`${url}${path}`, {
@@ -102,7 +102,7 @@ describe('companyos CLI, end to end', () => {
         const batch = [stored, stored, noTenant];
 
         // First run: fresh data dir, seeding on.
-        const first = await startPlatform(dataDir, [], { env });
+        const first = await startPlatform(dataDir, [], { env, timeoutMs: 90_000 });
         const seeded = /seeded summit-internal with ([\d,]+) metering events/.exec(first.stdout());
         expect(seeded, first.stdout()).not.toBeNull();
         const seededCount = Number(seeded![1]!.replaceAll(',', ''));
@@ -116,7 +116,7 @@ describe('companyos CLI, end to end', () => {
 
         const statsBefore = await api<Stats>(first.url, first.token, '/v1/events/stats');
         expect(statsBefore.status).toBe(200);
-        // The seed, the policy-coverage fact `start` records about itself, and what the engine metered of the demo's runs.
+        // The seed, the policy-coverage fact `start` records about itself, and what the engine and the RevOps pack metered of the demos.
         const engineMetered = statsBefore.body.by_type.filter((t) => ENGINE_METERED.test(t.type)).reduce((n, t) => n + t.count, 0);
         expect(engineMetered).toBeGreaterThan(0);
         expect(statsBefore.body.total).toBe(seededCount + 1 + engineMetered);
@@ -157,7 +157,7 @@ describe('companyos CLI, end to end', () => {
         expect(await exists(join(dataDir, 'platform.json'))).toBe(false);
 
         // Second run on the same data dir: no second seeding, dedupe survives the restart.
-        const second = await startPlatform(dataDir, [], { env });
+        const second = await startPlatform(dataDir, [], { env, timeoutMs: 90_000 });
         expect(second.stdout()).not.toMatch(/seeded/);
         const statsAfterRestart = await api<Stats>(second.url, second.token, '/v1/events/stats');
         // Type by type, so that a failure names what changed across the restart.
