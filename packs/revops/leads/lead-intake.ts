@@ -90,15 +90,27 @@ export class LeadIntake {
   }
 
   async take(tenant: string, inputs: readonly LeadInput[], by: string): Promise<IntakeOutcome[]> {
+    // Judging and storing, one intake of the tenant at a time; the events and the routing after it, while the next is judged.
     const release = await this.tenants.acquire([`revops-intake/${tenant}`]);
+    let stored: { outcomes: IntakeOutcome[]; routable: RoutableLead[]; at: Date };
     try {
-      return await this.takeInTurn(tenant, inputs, by);
+      stored = await this.storeInTurn(tenant, inputs, by);
     } finally {
       release();
     }
+    const { outcomes, routable, at } = stored;
+    const counted = this.deps.emit(tenant, outcomes.filter((o) => !o.replayed).flatMap((o) => [ingestedEvent(o), ...dispositionEvents(o)]));
+    if (!this.deps.router) await counted;
+    else {
+      const [routed] = await Promise.all([this.deps.router.route(tenant, routable, at), counted]);
+      const replayed = await this.deps.router.routings(tenant, outcomes.filter((o) => o.replayed).map((o) => o.id));
+      for (const routing of replayed) routed.set(routing.leadId, routing);
+      for (const outcome of outcomes) outcome.routing = routed.get(outcome.id) ?? null;
+    }
+    return outcomes;
   }
 
-  private async takeInTurn(tenant: string, inputs: readonly LeadInput[], by: string): Promise<IntakeOutcome[]> {
+  private async storeInTurn(tenant: string, inputs: readonly LeadInput[], by: string): Promise<{ outcomes: IntakeOutcome[]; routable: RoutableLead[]; at: Date }> {
     const at = this.now();
     const scope = this.deps.stateScope(tenant);
     const ids = inputs.map((input) => input.id ?? randomUUID());
@@ -139,16 +151,7 @@ export class LeadIntake {
       });
     });
     if (rows.length > 0) await this.deps.state.transaction((tx) => tx.insert('revops_leads', rows as never));
-    // The leads' events and their routing need only the stored leads: side by side.
-    const counted = this.deps.emit(tenant, outcomes.filter((o) => !o.replayed).flatMap((o) => [ingestedEvent(o), ...dispositionEvents(o)]));
-    if (!this.deps.router) await counted;
-    else {
-      const [routed] = await Promise.all([this.deps.router.route(tenant, routable, at), counted]);
-      const replayed = await this.deps.router.routings(tenant, outcomes.filter((o) => o.replayed).map((o) => o.id));
-      for (const routing of replayed) routed.set(routing.leadId, routing);
-      for (const outcome of outcomes) outcome.routing = routed.get(outcome.id) ?? null;
-    }
-    return outcomes;
+    return { outcomes, routable, at };
   }
 
   /** Marks `leadId` a duplicate of `intoId` (both the tenant's, `intoId` not merged itself); once. */

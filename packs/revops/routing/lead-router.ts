@@ -1,6 +1,6 @@
 import { DomainError } from '../../../kernel/errors/index.ts';
 import type { StateStore } from '../../../kernel/state/index.ts';
-import type { LedgerStore } from '../../../platform/governance/index.ts';
+import { KeyedMutex, type LedgerStore } from '../../../platform/governance/index.ts';
 import type { PlatformEvent } from '../../../platform/ingest/index.ts';
 import { join, sql, type TenantScope } from '../../../platform/tenancy/index.ts';
 import { route, type MemberLoad, type RoutingDecision, type RoutingInput } from './router.ts';
@@ -63,6 +63,8 @@ const ATTEMPTS = 3;
 export class LeadRouter {
   /** Tenants whose owed receipts this process has appended (at its first routing of theirs, or after an append failed). */
   private readonly settled = new Set<string>();
+  /** A tenant's routings one at a time in this process: each reads the loads the one before left. */
+  private readonly turns = new KeyedMutex();
 
   constructor(private readonly deps: LeadRouterDeps) {}
 
@@ -91,18 +93,37 @@ export class LeadRouter {
     return policy;
   }
 
-  /** Routes `leads` (new ones, not routed before) at `at`; none when the tenant has no policy yet. */
+  /**
+   * Routes `leads` (new ones, not routed before) at `at`; none when the tenant has no policy yet.
+   * A tenant's routings run one at a time in this process, so each reads the loads the one before
+   * left (across processes the unique key keeps a lead to one routing).
+   */
   async route(tenant: string, leads: readonly RoutableLead[], at: Date): Promise<Map<string, Routing>> {
+    if (leads.length === 0) return new Map();
+    const release = await this.turns.acquire([`revops-route/${tenant}`]);
+    let decided: { routed: Map<string, Routing>; receipted: Promise<unknown> };
+    try {
+      decided = await this.routeInTurn(tenant, leads, at);
+    } finally {
+      release();
+    }
+    // Receipts and events once the next routing may read the loads this one left.
+    await decided.receipted;
+    return decided.routed;
+  }
+
+  /** Decides and stores the routings; answers them with their receipts and events under way. */
+  private async routeInTurn(tenant: string, leads: readonly RoutableLead[], at: Date): Promise<{ routed: Map<string, Routing>; receipted: Promise<unknown> }> {
     const routed = new Map<string, Routing>();
-    if (leads.length === 0) return routed;
+    const done = Promise.resolve();
     await this.settleReceipts(tenant);
     const policy = await this.activePolicy(tenant);
-    if (!policy) return routed;
+    if (!policy) return { routed, receipted: done };
     for (let attempt = 1; ; attempt++) {
       const earlier = await this.routings(tenant, leads.map((l) => l.id));
       for (const routing of earlier) routed.set(routing.leadId, routing);
       const todo = leads.filter((lead) => !routed.has(lead.id));
-      if (todo.length === 0) return routed;
+      if (todo.length === 0) return { routed, receipted: done };
       const loads = await this.loads(tenant);
       const fresh = todo.map((lead): Routing => {
         const input: RoutingInput = { leadId: lead.id, attributes: lead.attributes, at };
@@ -131,9 +152,8 @@ export class LeadRouter {
           this.settled.delete(tenant);
           throw error;
         });
-      await Promise.all([receipted, this.deps.emit(tenant, fresh.map((r) => routingEvent(tenant, r)))]);
       for (const r of fresh) routed.set(r.leadId, r);
-      return routed;
+      return { routed, receipted: Promise.all([receipted, this.deps.emit(tenant, fresh.map((r) => routingEvent(tenant, r)))]) };
     }
   }
 
