@@ -5,6 +5,8 @@ import { buildProject } from '../../platform/transforms/index.ts';
 import { apiHarness } from '../../test/support/api.ts';
 import { AdjustableClock } from '../../platform/workflows/index.ts';
 import { seedDemoWorkflows } from '../../packs/high-risk-ops/http/index.ts';
+import { seedDemoRevops } from '../../packs/revops/http/index.ts';
+import type { Role } from '../../platform/identity/index.ts';
 import { cloudEvent } from '../../test/support/events.ts';
 import { stateOptionsFor, TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { openStateStore } from '../../kernel/state/index.ts';
@@ -105,14 +107,16 @@ describe('every page on the seeded demo data', () => {
     const server = await apiHarness(db.warehouse, { clock });
     try {
       const { workflows, policies } = server.app.platform;
-      await seedDemoWorkflows(server.app, { clock, workflows, policies, mint: (subject, roles) => server.tokens.mint({ tenant: OPERATOR, roles, subject }) });
+      const mint = (subject: string, roles: Role[]) => server.tokens.mint({ tenant: OPERATOR, roles, subject });
+      await seedDemoWorkflows(server.app, { clock, workflows, policies, mint });
+      await seedDemoRevops(server.app, { clock, mint });
     } finally {
       await server.app.close();
     }
     const built = await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: 'models', targetDir: `${db.harness.dataDir}/target`, tenant: OPERATOR, trigger: 'cli' });
     expect(built.results.filter((r) => r.status !== 'success').map((r) => r.model)).toEqual([]);
     const pages = await loadPages();
-    expect([...pages.keys()]).toEqual(['finops/tenant-costs', 'finops/unit-economics', 'lineage', 'summit-as-a-customer', 'usage']);
+    expect([...pages.keys()]).toEqual(['finops/tenant-costs', 'finops/unit-economics', 'lineage', 'revops', 'summit-as-a-customer', 'usage']);
     const nav = navigation(pages);
     const state = await openStateStore(db.warehouse, { ...stateOptionsFor(db.warehouse), tables: platformTables() });
     onTestFinished(() => state.close());
