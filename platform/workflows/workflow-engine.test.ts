@@ -43,6 +43,15 @@ describe('the workflow engine', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('reads where many runs stand in one read, the tenant\'s only', async () => {
+    const engine = engineWith();
+    const [waiting, approved] = [await request(engine), await request(engine)];
+    await approve(engine, approved.runId, 'bo');
+    const other = await engine.request({ tenant: 'globex', type: 'test-change', requestedBy: 'gil', rationale: REASON, params: { target: 'x' } });
+    expect(await engine.statuses('acme', [waiting.runId, approved.runId, other.runId, 'no-such-run'])).toEqual(new Map([[waiting.runId, 'awaiting-approval'], [approved.runId, 'approved']]));
+    expect(await engine.statuses('acme', [])).toEqual(new Map());
+  });
+
   it('carries out a type executed on approval as soon as the rule its parameters pick is met, and after a restart that came between', async () => {
     const base = testWorkflow({ journal });
     const strict: ApprovalRule = { combine: 'all', groups: [{ role: 'approver', count: 1 }, { role: 'security', count: 1 }] };

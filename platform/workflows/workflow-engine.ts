@@ -338,6 +338,20 @@ export class WorkflowEngine {
     return this.view(run);
   }
 
+  /** Where each of the tenant's runs `runIds` stands (its last transition), in one read; another tenant's ids are absent. */
+  async statuses(tenant: string, runIds: readonly string[]): Promise<Map<string, RunStatus>> {
+    if (runIds.length === 0) return new Map();
+    const ids = runIds.map(() => '?').join(', ');
+    const rows = await this.state.query<{ run_id: string; status: RunStatus }>(
+      `SELECT t.run_id, t.status FROM workflow_transitions t
+         JOIN (SELECT run_id, max(seq) AS seq FROM workflow_transitions WHERE tenant_id = ? AND run_id IN (${ids}) GROUP BY run_id) last
+           ON last.run_id = t.run_id AND last.seq = t.seq
+        WHERE t.tenant_id = ?`,
+      [tenant, ...runIds, tenant],
+    );
+    return new Map(rows.map((row) => [row.run_id, row.status]));
+  }
+
   /** The tenant's runs, newest first; `status` filters on where they stand. */
   async list(tenant: string, filter: { type?: string; status?: RunStatus; limit?: number } = {}): Promise<RunView[]> {
     // Where each run stands is its latest transition: the status filter applies before the limit.

@@ -12,12 +12,15 @@ import {
   quoteEvent, readApprovals, readRevisions, toApproval, toRevision, type DiscountParams, type Quote, type QuoteInput, type QuoteStatus,
 } from './quote-rows.ts';
 
+/** Quotes read at a time when a list filters on where they stand. */
+const PAGE = 200;
+
 /** The workflow type a discount above the automatic band is approved by. */
 export const DISCOUNT_WORKFLOW = 'revops-discount';
 
 interface QuoteBookDeps extends QuoteApprovalDeps {
   approvals: QuoteApprovals;
-  workflows: Pick<WorkflowEngine, 'request' | 'get' | 'cancel'>;
+  workflows: Pick<WorkflowEngine, 'request' | 'statuses' | 'cancel'>;
 }
 
 /**
@@ -65,10 +68,16 @@ export class QuoteBook {
   /** The tenant's quotes, newest revision first. */
   async list(tenant: string, filter: { status?: QuoteStatus; limit?: number } = {}): Promise<Quote[]> {
     const scope = this.deps.stateScope(tenant);
+    const limit = filter.limit ?? 100;
     const rows = await scope.query(sql`SELECT quote_id, max(quoted_at) AS last FROM ${scope.table('revops_quotes')} GROUP BY quote_id ORDER BY last DESC, quote_id`);
-    const quotes = await this.load(tenant, rows.map((r) => String(r.quote_id)));
-    const matching = filter.status ? quotes.filter((q) => q.status === filter.status) : quotes;
-    return matching.slice(0, filter.limit ?? 100);
+    const ids = rows.map((r) => String(r.quote_id));
+    if (!filter.status) return this.load(tenant, ids.slice(0, limit));
+    // Where a quote stands is read, not stored: a page at a time until the limit is filled.
+    const matching: Quote[] = [];
+    for (let i = 0; i < ids.length && matching.length < limit; i += PAGE) {
+      matching.push(...(await this.load(tenant, ids.slice(i, i + PAGE))).filter((q) => q.status === filter.status));
+    }
+    return matching.slice(0, limit);
   }
 
   /**
@@ -169,29 +178,29 @@ export class QuoteBook {
       scope.query(sql`SELECT * FROM ${scope.table('revops_quote_approvals')} WHERE quote_id IN (${ids})`),
       scope.query(sql`SELECT * FROM ${scope.table('revops_quote_outcomes')} WHERE quote_id IN (${ids})`),
     ]);
-    const quotes: Quote[] = [];
-    for (const id of quoteIds) {
+    const found = quoteIds.flatMap((id) => {
       const revisions = revisionRows.filter((r) => r.quote_id === id).map(toRevision);
-      if (revisions.length === 0) continue;
+      if (revisions.length === 0) return [];
       const current = revisions.at(-1)!;
       const approval = approvalRows.filter((r) => r.quote_id === id).map(toApproval).find((a) => a.termsHash === current.termsHash) ?? null;
-      const decided = outcomeRows.find((r) => r.quote_id === id);
+      return [{ id, revisions, current, approval, decided: outcomeRows.find((r) => r.quote_id === id) }];
+    });
+    // The runs of the quotes neither approved nor decided, read together.
+    const runs = await this.deps.workflows.statuses(tenant, found.filter((q) => !q.approval && !q.decided && q.current.approvalRunId).map((q) => q.current.approvalRunId!));
+    const quotes: Quote[] = [];
+    for (const { id, revisions, current, approval, decided } of found) {
       const outcome = decided
         ? {
           outcome: String(decided.outcome) as 'won' | 'lost', revision: Number(decided.revision), decidedAt: new Date(decided.decided_at as Date), decidedBy: String(decided.decided_by),
           activationRunId: decided.activation_run_id ? String(decided.activation_run_id) : null,
         }
         : null;
-      const status: QuoteStatus = outcome ? outcome.outcome : approval ? 'approved' : await this.runStatus(tenant, current.approvalRunId);
+      // No approval and no run: the automatic approval of this revision is being recorded.
+      const run = current.approvalRunId ? runs.get(current.approvalRunId) : undefined;
+      const status: QuoteStatus = outcome ? outcome.outcome : approval ? 'approved' : run ? QUOTE_STATUS_OF_RUN[run] : 'awaiting-approval';
       quotes.push({ id, tenant, status, current, revisions, approval, outcome });
     }
     return quotes;
-  }
-
-  private async runStatus(tenant: string, runId: string | null): Promise<QuoteStatus> {
-    // No approval and no run: the automatic approval of this revision is being recorded.
-    if (!runId) return 'awaiting-approval';
-    return QUOTE_STATUS_OF_RUN[(await this.deps.workflows.get(tenant, runId)).status];
   }
 
 }
