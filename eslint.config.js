@@ -56,7 +56,7 @@ export default tseslint.config(
   // Above the platform, tenant data is read through a TenantScope: SQL on the warehouse or the state store itself is refused.
   {
     files: ['packs/**/*.ts', 'surfaces/**/*.ts'],
-    ignores: ['surfaces/compose/**', '**/*.test.ts', ...RAW_WAREHOUSE_READERS],
+    ignores: ['surfaces/compose/**', '**/*.test.ts', '**/testdata/**', ...RAW_WAREHOUSE_READERS],
     rules: {
       'no-restricted-syntax': ['error',
         {

@@ -60,6 +60,7 @@ export const COMPOSED_SERVICES = ['PolicyGate', 'DecisionLog', 'LedgerStore', 'E
 export const RAW_WAREHOUSE_READERS = [
   { file: 'packs/finops/invoices/invoices.ts', why: 'an invoice (in the state store) is visible to its issuer and to the customer the operator billed: two tenant columns, hand-written' },
   { file: 'packs/revops/leads/lead-events.ts', why: 'leads sent as events are taken from every tenant\'s stream by the operator\'s sweep, each into its own tenant\'s intake' },
+  { file: 'packs/revops/owed-receipts.ts', why: 'the sweep finds every tenant\'s decisions stored without their receipt (after a crash) and appends each to its own tenant\'s log' },
   { file: 'packs/revops/routing/sla-sweep.ts', why: 'the SLA sweep finds every tenant\'s overdue leads (an operator\'s job) and reports each in its own tenant\'s stream' },
   { file: 'surfaces/http/readiness.ts', why: 'reads no tenant\'s data: the schema version and the readiness probe' },
   { file: 'surfaces/cli/commands/start.ts', why: 'reads no tenant\'s data: whether the warehouse is empty, before seeding' },

@@ -43,6 +43,9 @@ export const revopsPack: Pack = {
     // Leads sent as events first: they are timed from when they are taken.
     await takeSubmittedLeads({ ...context, leads, now: () => context.clock.now() });
     await sweepSlaBreaches({ ...context, reassign: (tenant, leadId, at) => router.reassign(tenant, leadId, at) }, now);
+    // Decisions a crash left stored but not receipted.
+    await router.settleOwed();
+    await approvalsOf(context).settleOwed();
     context.metrics.observeLeadsPastSla(await leadsPastSla(context.state, now));
   },
   seedDemo: async (app, services) => {

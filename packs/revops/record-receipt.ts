@@ -40,3 +40,4 @@ export function appendRecordReceipt(ledger: LedgerStore, decision: RecordReceipt
   );
   return ledger.append(decision.tenant, { receiptId: decision.receiptId, text: JSON.stringify(receipt.envelope), disclosures: receipt.disclosures, keyId: key.keyId });
 }
+

@@ -75,4 +75,12 @@ describe.each(TEST_ENGINES)('the per-tenant ledger on %s', (engine) => {
     const [count] = await state.query<{ n: number }>("SELECT count(*) AS n FROM ledger_entries WHERE tenant_id = 'alpha'");
     expect(Number(count!.n)).toBe(3);
   }));
+
+  it('writes a receipt appended twice at once (a settlement beside the first try) once, among other appends, and answers both with its index', () => withState(async (state) => {
+    const ledger = ledgerOn(state);
+    const placed = await Promise.all([ledger.append('alpha', entry('r-0')), ledger.append('alpha', entry('r-1')), ledger.append('alpha', entry('r-0')), ledger.append('alpha', entry('r-2'))]);
+    expect(placed).toEqual([0, 1, 0, 2]);
+    const rows = await state.query<{ receipt_id: string }>("SELECT receipt_id FROM ledger_entries WHERE tenant_id = 'alpha' ORDER BY log_index");
+    expect(rows.map((r) => r.receipt_id)).toEqual(['r-0', 'r-1', 'r-2']);
+  }));
 });

@@ -89,7 +89,9 @@ export class LedgerStore {
       while (queue.length > 0) {
         const batch = queue.splice(0);
         try {
-          const stored = await this.store(tenant, batch.map((p) => p.entry));
+          // A receipt appended twice at once (a retry beside the first try) is written once; both learn where.
+          const entries = [...new Map(batch.map((p) => [p.entry.receiptId, p.entry])).values()];
+          const stored = await this.store(tenant, entries);
           for (const pending of batch) pending.resolve(stored.get(pending.entry.receiptId)!.logIndex);
         } catch (error) {
           for (const pending of batch) pending.reject(error);

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,27 +6,13 @@ import { Keyring, LEDGER_KEY_NAME, hashLeaf, rootFromLeafHashes } from '../../ke
 import { DuckDBStateStore, ensureStateSchema } from '../../kernel/state/index.ts';
 import { LedgerStore } from '../governance/index.ts';
 import { platformTables } from '../../surfaces/compose/index.ts';
+import { runUntilKilled } from '../../test/support/until-killed.ts';
 import { testWorkflow } from './testdata/test-workflow.ts';
 import { WorkflowEngine } from './workflow-engine.ts';
 
 /** Runs the child until it pauses (or finishes), then SIGKILLs it; answers what it printed last. */
-async function runUntilKilled(dir: string, stop: string, onInterrupt: 'retry' | 'compensate' = 'retry'): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'platform/workflows/testdata/run-until-killed.ts', dir, stop, onInterrupt], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const said = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = /^(paused|done.*)$/m.exec(out);
-      if (line) resolve(line[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`the child exited (${code}) before pausing: ${out}`)));
-  });
-  child.removeAllListeners('exit');
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-  return said;
-}
+const runUntilKilledAt = (dir: string, stop: string, onInterrupt: 'retry' | 'compensate' = 'retry') =>
+  runUntilKilled('platform/workflows/testdata/run-until-killed.ts', [dir, stop, onInterrupt]);
 
 /** After the kill: a new process resumes, then does whatever the dead one had not got to; answers the journal and the run. */
 async function finishAfterRestart(dir: string, onInterrupt: 'retry' | 'compensate' = 'retry') {
@@ -63,7 +48,7 @@ describe('a workflow run killed with SIGKILL', () => {
     let total: number;
     try {
       await writeFile(join(whole, 'journal.txt'), '');
-      const said = await runUntilKilled(whole, 'never');
+      const said = await runUntilKilledAt(whole, 'never');
       total = Number(said.split(' ')[1]);
       expect(total).toBeGreaterThan(10);
     } finally {
@@ -73,7 +58,7 @@ describe('a workflow run killed with SIGKILL', () => {
       const dir = await mkdtemp(join(tmpdir(), 'companyos-wf-kill-'));
       try {
         await writeFile(join(dir, 'journal.txt'), '');
-        expect(await runUntilKilled(dir, String(stop)), `stop ${stop}`).toBe('paused');
+        expect(await runUntilKilledAt(dir, String(stop)), `stop ${stop}`).toBe('paused');
         const { run, journal, receipts, ledgerSize } = await finishAfterRestart(dir);
         expect(run.status, `stop ${stop}`).toBe('succeeded');
         expect(run.transitions.map((t) => t.status), `stop ${stop}`).toEqual(['requested', 'awaiting-approval', 'approved', 'executing', 'succeeded']);
@@ -93,7 +78,7 @@ describe('a workflow run killed with SIGKILL', () => {
       const dir = await mkdtemp(join(tmpdir(), 'companyos-wf-kill-'));
       try {
         await writeFile(join(dir, 'journal.txt'), '');
-        expect(await runUntilKilled(dir, 'mid-execute', onInterrupt)).toBe('paused');
+        expect(await runUntilKilledAt(dir, 'mid-execute', onInterrupt)).toBe('paused');
         const { run, journal } = await finishAfterRestart(dir, onInterrupt);
         if (onInterrupt === 'retry') {
           expect(run.status).toBe('succeeded');

@@ -136,12 +136,17 @@ export class QuoteBook {
         runId = (await this.deps.workflows.request({ tenant, type: DISCOUNT_WORKFLOW, requestedBy: by, rationale: reason, params })).runId;
       }
       const quotedAt = this.deps.now();
+      // The automatic band's approval is stored with the revision it approves: no revision stands unapproved after a crash.
+      const automatic = !approvedAlready && !discount.band.approval ? this.deps.approvals.row(tenant, params, reason, [], null, quotedAt) : undefined;
       try {
-        await this.deps.state.transaction((tx) => tx.insert('revops_quotes', [{
-          tenant_id: tenant, quote_id: quoteId, revision, account: input.account, lead_id: input.lead_id ?? null, currency: input.currency,
-          list_price: listPrice, final_price: finalPrice, discount_percent: discount.percent, band: discount.band.name, terms: JSON.stringify(terms),
-          terms_hash: termsHash, approval_run_id: runId, reason_category: reason?.category ?? null, reason: reason?.text ?? null, quoted_by: by, quoted_at: quotedAt,
-        }]));
+        await this.deps.state.transaction(async (tx) => {
+          await tx.insert('revops_quotes', [{
+            tenant_id: tenant, quote_id: quoteId, revision, account: input.account, lead_id: input.lead_id ?? null, currency: input.currency,
+            list_price: listPrice, final_price: finalPrice, discount_percent: discount.percent, band: discount.band.name, terms: JSON.stringify(terms),
+            terms_hash: termsHash, approval_run_id: runId, reason_category: reason?.category ?? null, reason: reason?.text ?? null, quoted_by: by, quoted_at: quotedAt,
+          }]);
+          if (automatic) await tx.insert('revops_quote_approvals', [automatic as never]);
+        });
       } catch (error) {
         if (runId) await this.cancelRun(tenant, runId, by);
         throw error;
@@ -153,7 +158,7 @@ export class QuoteBook {
       await this.deps.emit(tenant, [quoteEvent(tenant, quoteId, current, 'revops.quote.revised', quotedAt, {
         approval: approvedAlready ? 'approved-before' : discount.band.approval ? 'requested' : 'automatic', run_id: runId,
       })]);
-      if (!approvedAlready && !discount.band.approval) await this.deps.approvals.record(tenant, params, [], null);
+      if (automatic) await this.deps.approvals.receipt(tenant, quoteId, toApproval(automatic));
       return await this.get(tenant, quoteId);
     } finally {
       release();
@@ -195,7 +200,7 @@ export class QuoteBook {
           activationRunId: decided.activation_run_id ? String(decided.activation_run_id) : null,
         }
         : null;
-      // No approval and no run: the automatic approval of this revision is being recorded.
+      // No approval and no run cannot stand: the automatic band stores its approval with the revision.
       const run = current.approvalRunId ? runs.get(current.approvalRunId) : undefined;
       const status: QuoteStatus = outcome ? outcome.outcome : approval ? 'approved' : run ? QUOTE_STATUS_OF_RUN[run] : 'awaiting-approval';
       quotes.push({ id, tenant, status, current, revisions, approval, outcome });

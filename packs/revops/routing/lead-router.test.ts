@@ -34,6 +34,21 @@ describe('the lead router', () => {
     expect(Number(count!.n)).toBe(3);
   });
 
+  it('has the sweep append every tenant\'s owed routing receipts, for a tenant that routes nothing more too, once', async () => {
+    ledger = new LedgerStore(store.state, Keyring.inMemory(LEDGER_KEY_NAME));
+    const router = new LeadRouter({ state: store.state, stateScope: (tenant) => new TenantScope(stateSource(store.state), tenant), ledger, emit: async () => undefined });
+    for (const tenant of ['acme', 'globex']) await router.publish(tenant, POLICY, 'test', AT);
+    const append = ledger.append.bind(ledger);
+    ledger.append = () => Promise.reject(new Error('the ledger is unwritable'));
+    for (const tenant of ['acme', 'globex']) await expect(router.route(tenant, [{ id: `${tenant}-1`, attributes: {} }], AT)).rejects.toThrow('unwritable');
+    ledger.append = append;
+
+    expect(await router.settleOwed()).toBe(2);
+    expect((await ledger.entries('acme', ['route-acme-1', 'route-globex-1'])).map((e) => e.receiptId)).toEqual(['route-acme-1']);
+    expect((await ledger.entries('globex', ['route-acme-1', 'route-globex-1'])).map((e) => e.receiptId)).toEqual(['route-globex-1']);
+    expect(await router.settleOwed()).toBe(0);
+  });
+
   it('routes a tenant by its own policy only, and answers its own routings only', async () => {
     ledger = new LedgerStore(store.state, Keyring.inMemory(LEDGER_KEY_NAME));
     const router = new LeadRouter({ state: store.state, stateScope: (tenant) => new TenantScope(stateSource(store.state), tenant), ledger, emit: async () => undefined });

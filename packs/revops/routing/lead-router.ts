@@ -6,6 +6,7 @@ import { join, sql, type TenantScope } from '../../../platform/tenancy/index.ts'
 import { route, type MemberLoad, type RoutingDecision, type RoutingInput } from './router.ts';
 import { parseRoutingPolicy, type RoutingField, type RoutingPolicy } from './routing-policy.ts';
 import { appendRecordReceipt } from '../record-receipt.ts';
+import { owedReceipts } from '../owed-receipts.ts';
 import { appendRoutingReceipt, routingReceiptId } from './routing-receipt.ts';
 
 /** A lead as the router is handed it. */
@@ -146,7 +147,7 @@ export class LeadRouter {
         if (error instanceof DomainError && error.code === 'STATE_CONFLICT' && attempt < ATTEMPTS) continue;
         throw error;
       }
-      const receipted = Promise.all(fresh.map((r) => appendRoutingReceipt(this.deps.ledger, { tenant, leadId: r.leadId, routedAt: at, policyRevision: r.policyRevision, record: JSON.stringify(r.record) })))
+      const receipted = Promise.all(fresh.map((r) => this.appendReceipt(tenant, r)))
         .catch((error: unknown) => {
           // Stored but not all receipted: the next call appends what is owed.
           this.settled.delete(tenant);
@@ -259,14 +260,25 @@ export class LeadRouter {
     return loads;
   }
 
-  /** Appends the receipts a crash left owed: routings stored whose receipt the ledger does not hold. */
+  /** Appends the receipts a crash left owed: the tenant's routings stored whose receipt the ledger does not hold. */
   private async settleReceipts(tenant: string): Promise<void> {
     if (this.settled.has(tenant)) return;
     const scope = this.deps.stateScope(tenant);
     const owed = await scope.query(sql`SELECT r.* FROM ${scope.table('revops_routings', { as: 'r' })}
       LEFT JOIN ${scope.table('ledger_entries', { as: 'l' })} ON l.receipt_id = r.receipt_id WHERE l.receipt_id IS NULL`);
-    await Promise.all(owed.map(toRouting).map((r) => appendRoutingReceipt(this.deps.ledger, { tenant, leadId: r.leadId, routedAt: r.routedAt, policyRevision: r.policyRevision, record: JSON.stringify(r.record) })));
+    await Promise.all(owed.map((row) => this.appendReceipt(tenant, toRouting(row))));
     this.settled.add(tenant);
+  }
+
+  /** The same, every tenant's (the pack's sweep), so a tenant that routes nothing more is settled too; answers how many it appended. */
+  async settleOwed(): Promise<number> {
+    const owed = await owedReceipts(this.deps.state, 'revops_routings');
+    await Promise.all(owed.map((row) => this.appendReceipt(String(row.tenant_id), toRouting(row))));
+    return owed.length;
+  }
+
+  private appendReceipt(tenant: string, r: Routing): Promise<number> {
+    return appendRoutingReceipt(this.deps.ledger, { tenant, leadId: r.leadId, routedAt: r.routedAt, policyRevision: r.policyRevision, record: JSON.stringify(r.record) });
   }
 }
 
