@@ -2,6 +2,7 @@ import { Ajv } from 'ajv';
 import type { StateStore } from '../../../kernel/state/index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import type { PlatformEvent } from '../../../platform/ingest/index.ts';
+import { join, sql, type TenantScope } from '../../../platform/tenancy/index.ts';
 import { leadInputSchema } from './lead-input-schema.ts';
 import type { LeadInput, LeadIntake } from './lead-intake.ts';
 
@@ -19,6 +20,7 @@ const validate = new Ajv({ allErrors: false, strict: false }).compile(leadInputS
 interface LeadEventDeps {
   warehouse: Warehouse;
   state: StateStore;
+  stateScope(tenant: string): TenantScope;
   /** The platform operator's tenant: the cursor over the stream is its operational state. */
   operatorTenant: string;
   emit(tenant: string, events: readonly PlatformEvent[]): Promise<void>;
@@ -38,7 +40,8 @@ interface LeadEventDeps {
  * and stays in the stream. Answers how many events it took or refused this pass.
  */
 export async function takeSubmittedLeads(deps: LeadEventDeps): Promise<number> {
-  const [cursor] = await deps.state.query<{ ingested_at: Date }>(`SELECT ingested_at FROM ${CURSOR_TABLE} WHERE tenant_id = ?`, [deps.operatorTenant]);
+  const operator = deps.stateScope(deps.operatorTenant);
+  const [cursor] = await operator.query<{ ingested_at: Date }>(sql`SELECT ingested_at FROM ${operator.table(CURSOR_TABLE)}`);
   const from = new Date((cursor ? new Date(cursor.ingested_at).getTime() : 0) - SLACK_MS);
   const rows = await deps.warehouse.query<{ tenant_id: string; id: string; data: string | null; ingested_at: Date }>(
     `SELECT tenant_id, id, data, ingested_at FROM events WHERE type = ? AND ingested_at >= ? ORDER BY ingested_at, tenant_id, id`,
@@ -62,7 +65,7 @@ export async function takeSubmittedLeads(deps: LeadEventDeps): Promise<number> {
   }
   let handled = 0;
   for (const [tenant, { leads, invalid }] of byTenant) {
-    const done = await known(deps.state, tenant, [...leads.keys()], [...invalid.keys()]);
+    const done = await known(deps.stateScope(tenant), [...leads.keys()], [...invalid.keys()]);
     const fresh = [...leads.values()].filter((lead) => !done.leads.has(lead.id!));
     const refused = [...invalid].filter(([id]) => !done.refused.has(id));
     if (fresh.length > 0) await deps.leads.take(tenant, fresh, TAKEN_BY);
@@ -82,11 +85,11 @@ export async function takeSubmittedLeads(deps: LeadEventDeps): Promise<number> {
 }
 
 /** Which of these lead ids the tenant has, and which of these events were refused before. */
-async function known(state: StateStore, tenant: string, leadIds: string[], eventIds: string[]): Promise<{ leads: Set<string>; refused: Set<string> }> {
-  const among = (ids: string[]) => ids.map(() => '?').join(', ') || "''";
+async function known(scope: TenantScope, leadIds: string[], eventIds: string[]): Promise<{ leads: Set<string>; refused: Set<string> }> {
+  const among = (ids: string[]) => join(ids.map((id) => sql`${id}`), ', ');
   const [leads, refused] = await Promise.all([
-    leadIds.length ? state.query<{ lead_id: string }>(`SELECT lead_id FROM revops_leads WHERE tenant_id = ? AND lead_id IN (${among(leadIds)})`, [tenant, ...leadIds]) : [],
-    eventIds.length ? state.query<{ event_id: string }>(`SELECT event_id FROM ${REFUSED_TABLE} WHERE tenant_id = ? AND event_id IN (${among(eventIds)})`, [tenant, ...eventIds]) : [],
+    leadIds.length ? scope.query<{ lead_id: string }>(sql`SELECT lead_id FROM ${scope.table('revops_leads')} WHERE lead_id IN (${among(leadIds)})`) : [],
+    eventIds.length ? scope.query<{ event_id: string }>(sql`SELECT event_id FROM ${scope.table(REFUSED_TABLE)} WHERE event_id IN (${among(eventIds)})`) : [],
   ]);
   return { leads: new Set(leads.map((r) => r.lead_id)), refused: new Set(refused.map((r) => r.event_id)) };
 }
