@@ -102,9 +102,11 @@ export class LeadIntake {
     const counted = this.deps.emit(tenant, outcomes.filter((o) => !o.replayed).flatMap((o) => [ingestedEvent(o), ...dispositionEvents(o)]));
     if (!this.deps.router) await counted;
     else {
-      const [routed] = await Promise.all([this.deps.router.route(tenant, routable, at), counted]);
-      const replayed = await this.deps.router.routings(tenant, outcomes.filter((o) => o.replayed).map((o) => o.id));
-      for (const routing of replayed) routed.set(routing.leadId, routing);
+      // A lead sent again that was taken as new but not routed (its first intake was cut short) is routed now.
+      const replayed = new Map((await this.deps.router.routings(tenant, outcomes.filter((o) => o.replayed).map((o) => o.id))).map((r) => [r.leadId, r]));
+      const unrouted = outcomes.flatMap((o, i) => (o.replayed && o.status === 'new' && !replayed.has(o.id) ? [{ id: o.id, attributes: routingAttributes(inputs[i]!, o) }] : []));
+      const [routed] = await Promise.all([this.deps.router.route(tenant, [...routable, ...unrouted], at), counted]);
+      for (const [id, routing] of replayed) routed.set(id, routing);
       for (const outcome of outcomes) outcome.routing = routed.get(outcome.id) ?? null;
     }
     return outcomes;
@@ -234,7 +236,7 @@ function spamDisposition(input: LeadInput, lead: NormalizedLead, rate: OriginRat
   return undefined;
 }
 
-function routingAttributes(input: LeadInput, lead: NormalizedLead): RoutableLead['attributes'] {
+function routingAttributes(input: LeadInput, lead: Pick<NormalizedLead, 'country'>): RoutableLead['attributes'] {
   const attributes: RoutableLead['attributes'] = { source: input.source };
   if (lead.country) attributes.country = lead.country;
   const region = regionOf(lead.country);

@@ -3,6 +3,7 @@ import { Keyring, LEDGER_KEY_NAME } from '../../../kernel/ledger/index.ts';
 import { LedgerStore } from '../../../platform/governance/index.ts';
 import { TenantScope, stateSource } from '../../../platform/tenancy/index.ts';
 import { useStateStore } from '../../../test/support/state.ts';
+import { LeadIntake } from '../leads/lead-intake.ts';
 import { LEAD_TABLES } from '../leads/lead-tables.ts';
 import { LeadRouter } from './lead-router.ts';
 import { ROUTING_TABLES } from './routing-tables.ts';
@@ -47,6 +48,27 @@ describe('the lead router', () => {
     expect((await ledger.entries('acme', ['route-acme-1', 'route-globex-1'])).map((e) => e.receiptId)).toEqual(['route-acme-1']);
     expect((await ledger.entries('globex', ['route-acme-1', 'route-globex-1'])).map((e) => e.receiptId)).toEqual(['route-globex-1']);
     expect(await router.settleOwed()).toBe(0);
+  });
+
+  it('routes a lead sent again whose first intake stored it but was cut short before routing it, and only once', async () => {
+    ledger = new LedgerStore(store.state, Keyring.inMemory(LEDGER_KEY_NAME));
+    const router = new LeadRouter({ state: store.state, stateScope: (tenant) => new TenantScope(stateSource(store.state), tenant), ledger, emit: async () => undefined });
+    const intake = new LeadIntake({ state: store.state, stateScope: (tenant) => new TenantScope(stateSource(store.state), tenant), emit: async () => undefined, router, now: () => AT });
+    await router.publish('acme', POLICY, 'test', AT);
+    const lead = { id: 'l-1', source: 'web_form' as const, email: 'ana@initech.example', first_name: 'Ana', last_name: 'Ortiz', company: 'Initech' };
+
+    const route = router.route.bind(router);
+    router.route = () => Promise.reject(new Error('the process died here'));
+    await expect(intake.take('acme', [lead], 'test')).rejects.toThrow('died');
+    expect(await router.routings('acme', ['l-1'])).toEqual([]);
+    router.route = route;
+
+    const [again] = await intake.take('acme', [lead], 'test');
+    expect(again).toMatchObject({ id: 'l-1', status: 'new', replayed: true, routing: { assignee: expect.any(String), receiptId: 'route-l-1' } });
+    const [third] = await intake.take('acme', [lead], 'test');
+    expect(third!.routing).toMatchObject({ assignee: again!.routing!.assignee });
+    const [count] = await store.state.query<{ n: number }>("SELECT count(*) AS n FROM revops_routings WHERE tenant_id = 'acme'");
+    expect(Number(count!.n)).toBe(1);
   });
 
   it('routes a tenant by its own policy only, and answers its own routings only', async () => {

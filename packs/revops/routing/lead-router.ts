@@ -95,7 +95,8 @@ export class LeadRouter {
   }
 
   /**
-   * Routes `leads` (new ones, not routed before) at `at`; none when the tenant has no policy yet.
+   * Routes `leads` (new ones, not routed before as far as the caller knows; one that was is answered
+   * as it was) at `at`; none when the tenant has no policy yet.
    * A tenant's routings run one at a time in this process, so each reads the loads the one before
    * left (across processes the unique key keeps a lead to one routing).
    */
@@ -121,8 +122,8 @@ export class LeadRouter {
     const policy = await this.activePolicy(tenant);
     if (!policy) return { routed, receipted: done };
     for (let attempt = 1; ; attempt++) {
-      const earlier = await this.routings(tenant, leads.map((l) => l.id));
-      for (const routing of earlier) routed.set(routing.leadId, routing);
+      // Leads are handed over unrouted; one routed meanwhile (another router, a retry) fails the insert below, and is read here.
+      if (attempt > 1) for (const routing of await this.routings(tenant, leads.map((l) => l.id))) routed.set(routing.leadId, routing);
       const todo = leads.filter((lead) => !routed.has(lead.id));
       if (todo.length === 0) return { routed, receipted: done };
       const loads = await this.loads(tenant);
