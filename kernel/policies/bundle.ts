@@ -110,9 +110,18 @@ function bundleRevision(dir: string, files: string[]): BundleRevision {
     hash.update(`${file}\0${bytes.length}\0`).update(bytes);
   }
   const content = `sha256:${hash.digest('hex')}`;
-  const git = gitRevision(dir);
+  const git = gitRevisionOf(dir, content);
   const short = git && `${git.slice(0, 12)}${git.endsWith('-dirty') ? '-dirty' : ''}`;
   return { content, git, id: short ? `${content.slice(0, 19)}+git.${short}` : content.slice(0, 19) };
+}
+
+/** The git revision each bundle directory was found at, by its content: asking git again (two processes) for the same files would answer the same. */
+const gitRevisions = new Map<string, string | undefined>();
+
+function gitRevisionOf(dir: string, content: string): string | undefined {
+  const key = `${dir}\0${content}`;
+  if (!gitRevisions.has(key)) gitRevisions.set(key, gitRevision(dir));
+  return gitRevisions.get(key);
 }
 
 function gitRevision(dir: string): string | undefined {

@@ -1,6 +1,6 @@
-import { Ajv, type AnySchema } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { AnySchema } from 'ajv';
 import type { FastifyInstance } from 'fastify';
+import { sharedRequestValidators } from './kit/index.ts';
 
 /**
  * Request validation with one difference from Fastify's default: a JSON body is
@@ -9,13 +9,6 @@ import type { FastifyInstance } from 'fastify';
  * is a client's mistake and answers 400, not a record named "123".
  */
 export function validateRequests(app: FastifyInstance, sharedSchemas: readonly AnySchema[]): void {
-  const ajv = (coerceTypes: false | 'array') => {
-    const instance = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: true, allErrors: false, addUsedSchema: false, strict: false });
-    addFormats.default(instance);
-    for (const schema of sharedSchemas) instance.addSchema(schema);
-    return instance;
-  };
-  const bodies = ajv(false);
-  const text = ajv('array');
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodies : text).compile(schema as AnySchema));
+  const validators = sharedRequestValidators(sharedSchemas);
+  app.setValidatorCompiler(({ schema, httpPart }) => validators.compile(schema as AnySchema, httpPart));
 }

@@ -17,7 +17,7 @@ import { registerEventBodyParser } from './cloudevents-http.ts';
 import { refuseNonFiniteNumbers } from './finite-numbers.ts';
 import { depthLimitedJsonParser } from './json-body.ts';
 import {
-  answerExpectContinue, capConnectionsPerIp, clientErrorHandler, DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, errorResponseSchema, httpStatusOf,
+  answerExpectContinue, buildSharedSerializer, capConnectionsPerIp, clientErrorHandler, DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, errorResponseSchema, httpStatusOf,
   registerPolicyGate, timeoutOptions, type ConnectionLimits, type RouteEntry,
 } from './kit/index.ts';
 import { API_VERSION } from './openapi/api-version.ts';
@@ -120,6 +120,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     logger: loggerOptions(options.logLevel ?? 'info', options.logStream),
     bodyLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     ...timeoutOptions(limits),
+    // Route schemas compiled once per process, whichever server asks (kit/shared-compilers.ts).
+    schemaController: { compilersFactory: { buildSerializer: buildSharedSerializer } },
     clientErrorHandler,
     // Per-request logs only at debug: at ingest rates they cost more than they tell.
     logController: new TokenSafeLogController({ disableRequestLogging: options.logLevel !== 'debug' }),
