@@ -39,7 +39,8 @@ export class CachedConnection {
    * so reads are planned afresh, and only writes whose every value is a parameter are kept.
    */
   async read<T extends Row>(sql: string, params: readonly SqlValue[], reuse = false): Promise<T[]> {
-    if (!reuse) return rowsOf<T>(await this.connection.runAndReadAll(sql, params.map(toDuckDBParam)));
+    // Without parameters it is run as a script: statements separated by semicolons go in one trip, the last one answers.
+    if (!reuse) return rowsOf<T>(await this.connection.runAndReadAll(sql, params.length > 0 ? params.map(toDuckDBParam) : undefined));
     const statement = await this.prepared(sql);
     statement.clearBindings();
     if (params.length > 0) statement.bind(params.map(toDuckDBParam));
