@@ -4,11 +4,14 @@ import type { StateStore } from '../../../kernel/state/index.ts';
 import { KeyedMutex } from '../../../platform/governance/index.ts';
 import type { PlatformEvent } from '../../../platform/ingest/index.ts';
 import { join, raw, sql, type SqlFragment, type TenantScope } from '../../../platform/tenancy/index.ts';
-import { DuplicateIndex, nameBlock, type MatchRule } from './duplicates.ts';
+import { DuplicateIndex, nameBlock, type MatchableLead, type MatchRule } from './duplicates.ts';
 import { normalizeLead, type NormalizedLead } from './normalize.ts';
 import { OriginRate, isDisposable, type SpamDisposition } from './spam.ts';
 import type { LeadRouter, RoutableLead, Routing } from '../routing/lead-router.ts';
 import { regionOf } from '../routing/regions.ts';
+
+/** Tenants with more new leads than this are matched against candidates read per call, not kept in memory. */
+const KEPT_LEADS = 100_000;
 
 export const LEAD_SOURCES = ['web_form', 'email', 'partner_referral'] as const;
 export type LeadSource = (typeof LEAD_SOURCES)[number];
@@ -81,6 +84,8 @@ export interface LeadIntakeDeps {
  */
 export class LeadIntake {
   private readonly tenants = new KeyedMutex();
+  /** Each tenant's new leads indexed for matching, with how many there were (`duplicateIndex`). */
+  private readonly indexes = new Map<string, { index: DuplicateIndex; count: number }>();
   private readonly now: () => Date;
   private readonly rate: OriginRate;
 
@@ -122,7 +127,7 @@ export class LeadIntake {
       email: input.email, phone: input.phone, firstName: input.first_name, lastName: input.last_name, company: input.company, website: input.website, country: input.country,
     }));
     const earlier = new Map((await this.byIds(scope, ids)).map((lead) => [lead.id, lead]));
-    const index = await this.candidates(scope, normalized);
+    const { index, count, kept } = await this.duplicateIndex(tenant, scope, normalized);
     const outcomes: IntakeOutcome[] = [];
     const rows: Record<string, unknown>[] = [];
     const routable: RoutableLead[] = [];
@@ -153,6 +158,8 @@ export class LeadIntake {
       });
     });
     if (rows.length > 0) await this.deps.state.transaction((tx) => tx.insert('revops_leads', rows as never));
+    // The index now holds this call's new leads too: kept once they are stored (a failure above leaves none kept).
+    if (kept) this.indexes.set(tenant, { index, count: count + routable.length });
     return { outcomes, routable, at };
   }
 
@@ -209,6 +216,25 @@ export class LeadIntake {
     return rows.map(toLead);
   }
 
+  /**
+   * What the call's leads may duplicate: the tenant's new leads as this process keeps them, while
+   * their count says nobody else added one (leads are insert-only, and every intake of the tenant
+   * here holds its lock) — else read again. A tenant with more leads than `KEPT_LEADS` is not
+   * kept: its candidates are read for each call.
+   */
+  private async duplicateIndex(tenant: string, scope: TenantScope, leads: readonly NormalizedLead[]): Promise<{ index: DuplicateIndex; count: number; kept: boolean }> {
+    const [row] = await scope.query<{ n: number | bigint }>(sql`SELECT count(*) AS n FROM ${scope.table('revops_leads')} WHERE status = 'new'`);
+    const count = Number(row?.n ?? 0);
+    if (count > KEPT_LEADS) return { index: await this.candidates(scope, leads), count, kept: false };
+    const known = this.indexes.get(tenant);
+    // Taken out while this call adds to it.
+    this.indexes.delete(tenant);
+    if (known?.count === count) return { index: known.index, count, kept: true };
+    const index = new DuplicateIndex();
+    for (const lead of await this.matchable(scope, sql``)) index.add(lead);
+    return { index, count, kept: true };
+  }
+
   /** The tenant's leads that share a blocking key with any of `leads` (spam left out): what they may duplicate. */
   private async candidates(scope: TenantScope, leads: readonly NormalizedLead[]): Promise<DuplicateIndex> {
     const index = new DuplicateIndex();
@@ -216,16 +242,20 @@ export class LeadIntake {
     const blocks = ([['email_key', values((l) => l.emailKey)], ['phone', values((l) => l.phone)], ['domain', values((l) => l.domain)],
       ['company_key', values((l) => l.companyKey)], ['name_block', values((l) => nameBlock(l.nameKey))]] as const).filter(([, list]) => list.length > 0);
     if (blocks.length === 0) return index;
-    const rows = await scope.query(sql`SELECT lead_id, email_key, domain, phone, name_key, company_key FROM ${scope.table('revops_leads')}
-      WHERE status = 'new' AND (${join(blocks.map(([column, list]) => sql`${raw(column)} IN (${join(list.map((v) => sql`${v}`), ', ')})`), ' OR ')})
-      ORDER BY received_at, lead_id`);
-    for (const row of rows) {
-      index.add({
-        id: String(row.lead_id), emailKey: nullable(row.email_key), domain: nullable(row.domain), phone: nullable(row.phone),
-        nameKey: nullable(row.name_key), companyKey: nullable(row.company_key),
-      });
+    for (const lead of await this.matchable(scope, sql`AND (${join(blocks.map(([column, list]) => sql`${raw(column)} IN (${join(list.map((v) => sql`${v}`), ', ')})`), ' OR ')})`)) {
+      index.add(lead);
     }
     return index;
+  }
+
+  /** The tenant's new leads (spam and duplicates left out) as the matcher compares them, oldest first. */
+  private async matchable(scope: TenantScope, where: SqlFragment): Promise<MatchableLead[]> {
+    const rows = await scope.query(sql`SELECT lead_id, email_key, domain, phone, name_key, company_key FROM ${scope.table('revops_leads')}
+      WHERE status = 'new' ${where} ORDER BY received_at, lead_id`);
+    return rows.map((row) => ({
+      id: String(row.lead_id), emailKey: nullable(row.email_key), domain: nullable(row.domain), phone: nullable(row.phone),
+      nameKey: nullable(row.name_key), companyKey: nullable(row.company_key),
+    }));
   }
 }
 
