@@ -61,6 +61,8 @@ export interface Decision {
 }
 
 let engines = 0;
+/** Decisions remembered per bundle in force: Cedar's answer is a function of the bundle and the request. */
+const REMEMBERED_DECISIONS = 20_000;
 
 /** A policy bundle parsed and validated once, then asked many times through Cedar's stateful API. */
 export class PolicyEngine {
@@ -69,6 +71,9 @@ export class PolicyEngine {
   private roles: Record<string, string> = {};
   private tenants: TenantsData = { ingestGrants: {} };
   private current!: PolicyBundle;
+  /** Cedar's answers for the bundle in force, by request (the resource's id left out while no policy names a resource). */
+  private remembered = new Map<string, Decision>();
+  private resourceIdsMatter = true;
 
   constructor(bundle: PolicyBundle) {
     this.activate(bundle);
@@ -97,6 +102,9 @@ export class PolicyEngine {
     this.roles = bundle.data.roles;
     this.tenants = bundle.data.tenants;
     this.current = bundle;
+    this.remembered = new Map();
+    // A policy can tell resources apart by id only by naming one (`Resource::"…"`); none of the shipped ones do.
+    this.resourceIdsMatter = Object.values(bundle.policies).some((text) => text.includes('Resource::'));
   }
 
   /** The tenant that operates the platform (data/tenants.json), if the bundle names one. */
@@ -119,7 +127,22 @@ export class PolicyEngine {
     return answer.validationErrors.map((e) => `${e.policyId}: ${e.error.message}`);
   }
 
+  /**
+   * Cedar's decision on `request`. The same request again (the same principal, attributes,
+   * action, resource attributes and context, under the same bundle) is answered from memory:
+   * evaluating policies in Cedar's WebAssembly is the largest share of a request's CPU.
+   */
   authorize(request: AuthorizationRequest): Decision {
+    const key = JSON.stringify([request.principal, request.action, this.resourceIdsMatter ? request.resource : { ...request.resource, id: '' }, request.context]);
+    const known = this.remembered.get(key);
+    if (known) return { ...known, reasons: [...known.reasons], errors: [...known.errors] };
+    const decision = this.ask(request);
+    if (this.remembered.size >= REMEMBERED_DECISIONS) this.remembered.delete(this.remembered.keys().next().value!);
+    this.remembered.set(key, decision);
+    return { ...decision, reasons: [...decision.reasons], errors: [...decision.errors] };
+  }
+
+  private ask(request: AuthorizationRequest): Decision {
     const principal = uid('User', request.principal.id);
     const resource = uid('Resource', request.resource.id);
     const context: Record<string, unknown> = { env: request.context.env };
