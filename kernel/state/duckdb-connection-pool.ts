@@ -39,8 +39,10 @@ export class CachedConnection {
    * so reads are planned afresh, and only writes whose every value is a parameter are kept.
    */
   async read<T extends Row>(sql: string, params: readonly SqlValue[], reuse = false): Promise<T[]> {
-    // Without parameters it is run as a script: statements separated by semicolons go in one trip, the last one answers.
-    if (!reuse) return rowsOf<T>(await this.connection.runAndReadAll(sql, params.length > 0 ? params.map(toDuckDBParam) : undefined));
+    // Statements separated by semicolons, without parameters (the state schema), go as one script whose last statement answers;
+    // anything else is prepared (the script path extracts statements on every call: slower for one).
+    const script = params.length === 0 && sql.includes(';');
+    if (!reuse) return rowsOf<T>(await this.connection.runAndReadAll(sql, script ? undefined : params.map(toDuckDBParam)));
     const statement = await this.prepared(sql);
     statement.clearBindings();
     if (params.length > 0) statement.bind(params.map(toDuckDBParam));
