@@ -63,6 +63,8 @@ export interface Decision {
 let engines = 0;
 /** Decisions remembered per bundle in force: Cedar's answer is a function of the bundle and the request. */
 const REMEMBERED_DECISIONS = 20_000;
+/** Cases longer than this (as JSON) are evaluated every time: memory stays bounded whatever callers send. */
+const REMEMBERED_CASE_CHARS = 4_096;
 
 /** A policy bundle parsed and validated once, then asked many times through Cedar's stateful API. */
 export class PolicyEngine {
@@ -73,6 +75,8 @@ export class PolicyEngine {
   private current!: PolicyBundle;
   /** Cedar's answers for the bundle in force, by request (the resource's id left out while no policy names a resource). */
   private remembered = new Map<string, Decision>();
+  /** Cedar's answers to cases given in Cedar JSON (`evaluate`), by the case's text. */
+  private rememberedCases = new Map<string, Decision>();
   private resourceIdsMatter = true;
 
   constructor(bundle: PolicyBundle) {
@@ -103,6 +107,7 @@ export class PolicyEngine {
     this.tenants = bundle.data.tenants;
     this.current = bundle;
     this.remembered = new Map();
+    this.rememberedCases = new Map();
     // A policy can tell resources apart by id only by naming one (`Resource::"…"`); none of the shipped ones do.
     this.resourceIdsMatter = Object.values(bundle.policies).some((text) => text.includes('Resource::'));
   }
@@ -135,11 +140,11 @@ export class PolicyEngine {
   authorize(request: AuthorizationRequest): Decision {
     const key = JSON.stringify([request.principal, request.action, this.resourceIdsMatter ? request.resource : { ...request.resource, id: '' }, request.context]);
     const known = this.remembered.get(key);
-    if (known) return { ...known, reasons: [...known.reasons], errors: [...known.errors] };
+    if (known) return copy(known);
     const decision = this.ask(request);
     if (this.remembered.size >= REMEMBERED_DECISIONS) this.remembered.delete(this.remembered.keys().next().value!);
     this.remembered.set(key, decision);
-    return { ...decision, reasons: [...decision.reasons], errors: [...decision.errors] };
+    return copy(decision);
   }
 
   private ask(request: AuthorizationRequest): Decision {
@@ -148,14 +153,29 @@ export class PolicyEngine {
     const context: Record<string, unknown> = { env: request.context.env };
     if (request.context.approver) context.approver = { __entity: uid('User', request.context.approver) };
     if (request.context.requester) context.requester = { __entity: uid('User', request.context.requester) };
-    return this.evaluate(
+    return this.evaluateUncached(
       { principal, action: uid('Action', request.action), resource, context },
       [this.principalEntity(request.principal), resourceEntity(resource, request.resource)],
     );
   }
 
-  /** Evaluates a request given in Cedar JSON (regression cases, simulation input). */
+  /**
+   * Evaluates a request given in Cedar JSON (regression cases, simulation input). Cedar's answer is a
+   * function of the bundle, the request and its entities, so a case seen before under the same bundle
+   * is answered from memory — only a small one: the key is the case's text, and callers choose it.
+   */
   evaluate(request: CedarRequest, entities: EntityJson[]): Decision {
+    const key = JSON.stringify([request, entities]);
+    if (key.length > REMEMBERED_CASE_CHARS) return this.evaluateUncached(request, entities);
+    const known = this.rememberedCases.get(key);
+    if (known) return copy(known);
+    const decision = this.evaluateUncached(request, entities);
+    if (this.rememberedCases.size >= REMEMBERED_DECISIONS) this.rememberedCases.delete(this.rememberedCases.keys().next().value!);
+    this.rememberedCases.set(key, decision);
+    return copy(decision);
+  }
+
+  private evaluateUncached(request: CedarRequest, entities: EntityJson[]): Decision {
     const answer = cedar.statefulIsAuthorized({
       principal: toUid(request.principal),
       action: toUid(request.action),
@@ -188,6 +208,11 @@ export class PolicyEngine {
       parents: principal.roles.flatMap((role) => (this.roles[role] ? [uid('Role', this.roles[role])] : [])),
     };
   }
+}
+
+/** A decision the caller may change without changing the remembered one. */
+function copy(decision: Decision): Decision {
+  return { ...decision, reasons: [...decision.reasons], errors: [...decision.errors] };
 }
 
 export function newDecisionId(): string {

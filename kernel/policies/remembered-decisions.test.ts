@@ -39,4 +39,19 @@ describe('decisions the policy engine remembers', () => {
     engine.activate(proposeBundle(bundle, { ...Object.fromEntries(shipped), 'no-creates.cedar': '@id("no-creates")\nforbid (principal, action == CompanyOS::Action::"create", resource);' }));
     expect(engine.authorize(ask('e-1')).decision).toBe('deny');
   });
+
+  it('remembers cases given in Cedar JSON per bundle, and answers a changed case afresh', () => {
+    const engine = new PolicyEngine(loadPolicyBundle());
+    const [policyCase] = JSON.parse(readFileSync(join(DEFAULT_POLICY_DIR, 'tests', 'dual-control.json'), 'utf8')) as { request: Parameters<PolicyEngine['evaluate']>[0]; entities: Parameters<PolicyEngine['evaluate']>[1] }[];
+    const first = engine.evaluate(policyCase!.request, policyCase!.entities);
+    first.reasons.push('tampered');
+    expect(engine.evaluate(policyCase!.request, policyCase!.entities)).toEqual({ ...first, reasons: first.reasons.slice(0, -1) });
+    const bundle = engine.bundle;
+    const shipped = readdirSync(DEFAULT_POLICY_DIR).filter((file) => file.endsWith('.cedar')).map((file) => [file, readFileSync(join(DEFAULT_POLICY_DIR, file), 'utf8')]);
+    engine.activate(proposeBundle(bundle, { ...Object.fromEntries(shipped), 'nothing.cedar': '@id("nothing")\nforbid (principal, action, resource);' }));
+    const after = engine.evaluate(policyCase!.request, policyCase!.entities);
+    expect(after.decision).toBe('deny');
+    expect(first.reasons).not.toContain('nothing');
+    expect(after.reasons).toContain('nothing');
+  });
 });

@@ -13,7 +13,7 @@ const POOL_SIZE = 6;
 /** Transactions committed together at most (group commit). */
 const GROUP_MAX = 64;
 /** Groups in flight at once, each on its own connection: DuckDB runs their statements side by side. */
-const LANES = 3;
+const LANES = Number(process.env.XX_LANES ?? 3);
 /** How DuckDB reports a unique key taken or a row another transaction changed first. */
 const CONFLICT = /Constraint Error|constraint violation|Conflict on|write-write conflict/i;
 
@@ -205,8 +205,16 @@ class SerialReader implements StateReader {
  * for a group of transactions that only insert. A read, an idempotent insert or a
  * compare-and-set needs its answer, so it first sends BEGIN and what is held, then itself.
  */
+interface HeldInsert {
+  table: TableDefinition;
+  columns: string[];
+  /** The table and the columns: inserts with the same key go as one statement. */
+  key: string;
+  rows: StateRow[];
+}
+
 class DuckDBStateTransaction implements StateTransaction {
-  private held: { table: TableDefinition; columns: string[]; key: string; rows: StateRow[] }[] = [];
+  private held: HeldInsert[] = [];
   private begun = false;
 
   constructor(
@@ -223,9 +231,11 @@ class DuckDBStateTransaction implements StateTransaction {
     const definition = this.stateTable(table);
     if (rows.length === 0) return;
     const columns = Object.keys(rows[0]!);
-    const key = columns.join();
-    const last = this.held.at(-1);
-    if (last?.table === definition && last.key === key) last.rows.push(...rows);
+    const key = `${table}(${columns.join()})`;
+    // Held inserts run before any later statement of the transaction and read nothing, so their order across tables does not
+    // matter: a group's inserts into one table, whoever made them, go as one statement.
+    const same = this.held.find((held) => held.key === key);
+    if (same) same.rows.push(...rows);
     else this.held.push({ table: definition, columns, key, rows: [...rows] });
   }
 
@@ -251,7 +261,23 @@ class DuckDBStateTransaction implements StateTransaction {
   /** Sends what is held, and COMMIT. */
   async commit(): Promise<void> {
     if (!this.begun && this.held.length === 0) return;
+    if (!this.begun && this.held.length === 1) return this.commitLoneInsert();
     await this.script([...this.takeHeld(), 'COMMIT']);
+  }
+
+  /**
+   * A transaction that is one insert needs no BEGIN or COMMIT: the statement commits by itself
+   * (DuckDB's autocommit), prepared once per connection with its rows bound as one JSON text —
+   * cheaper for DuckDB than parsing the rows as a literal of a script.
+   */
+  private async commitLoneInsert(): Promise<void> {
+    const [{ table, columns, rows }] = this.held as [HeldInsert];
+    this.held = [];
+    try {
+      await this.connection.run(insertFromJsonSql(table, columns, '?'), [rowsAsJson(rows, columns)]);
+    } catch (error) {
+      throw translate(error, table.name);
+    }
   }
 
   /** Ends the transaction with nothing written, whatever state a failure left it in. */
