@@ -13,7 +13,7 @@ const POOL_SIZE = 6;
 /** Transactions committed together at most (group commit). */
 const GROUP_MAX = 64;
 /** Groups in flight at once, each on its own connection: DuckDB runs their statements side by side. */
-const LANES = Number(process.env.XX_LANES ?? 3);
+const LANES = 3;
 /** How DuckDB reports a unique key taken or a row another transaction changed first. */
 const CONFLICT = /Constraint Error|constraint violation|Conflict on|write-write conflict/i;
 
