@@ -65,6 +65,30 @@ describe.each(TEST_ENGINES)('the per-tenant ledger on %s', (engine) => {
     }
   }));
 
+  it('writes the logs of several tenants in one transaction, and a tenant whose head another writer took is retried alone', () => withState(async (state) => {
+    let transactions = 0;
+    const counted: StateStore = Object.assign(Object.create(state) as StateStore, {
+      transaction: <T>(work: Parameters<StateStore['transaction']>[0]) => {
+        transactions++;
+        return state.transaction(work) as Promise<T>;
+      },
+    });
+    const [a, b] = [ledgerOn(counted), ledgerOn(state)];
+    await Promise.all(['alpha', 'beta', 'gamma'].map((tenant) => a.append(tenant, entry(`first-${tenant}`))));
+    expect(transactions).toBe(1);
+    // Another replica appends to alpha: a's tree of alpha is one behind, so a write of all three logs meets alpha's taken index.
+    await b.append('alpha', entry('from-b'));
+    transactions = 0;
+    const placed = await Promise.all(['alpha', 'beta', 'gamma'].map((tenant) => a.append(tenant, entry(`second-${tenant}`))));
+    expect(placed).toEqual([2, 1, 1]);
+    // The write of all three, then each tenant alone, then alpha again at its new head.
+    expect(transactions).toBe(5);
+    const rows = await state.query<{ tenant_id: string; log_index: number; receipt_id: string }>('SELECT tenant_id, log_index, receipt_id FROM ledger_entries ORDER BY tenant_id, log_index');
+    expect(rows.map((r) => `${r.tenant_id}:${Number(r.log_index)}:${r.receipt_id}`)).toEqual([
+      'alpha:0:first-alpha', 'alpha:1:from-b', 'alpha:2:second-alpha', 'beta:0:first-beta', 'beta:1:second-beta', 'gamma:0:first-gamma', 'gamma:1:second-gamma',
+    ]);
+  }));
+
   it('adds nothing when a receipt is appended again (a retry after a lost answer), and answers where it already is', () => withState(async (state) => {
     const first = ledgerOn(state);
     await first.append('alpha', entry('r-0'));

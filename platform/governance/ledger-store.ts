@@ -22,9 +22,19 @@ export interface SignedCheckpoint {
 }
 
 interface Pending {
+  tenant: string;
   entry: { receiptId: string; text: string; disclosures: string[]; keyId: string };
   resolve(index: number): void;
   reject(error: unknown): void;
+}
+
+/** A tenant's batch ready to write, and what it becomes once written. */
+interface Staged {
+  tenant: string;
+  tree: MerkleTree;
+  leaves: Buffer[];
+  entries: StoredEntry[];
+  rows: Record<string, SqlValue>[];
 }
 
 /** Tries at appending one batch when other writers keep taking the next index first. */
@@ -36,8 +46,9 @@ const PERSIST_EVERY_MS = 1_000;
 /**
  * The per-tenant append-only logs, kept in the state store (`ledger_entries`)
  * with each tenant's Merkle tree in memory for O(log n) proofs. Appends to one
- * tenant's log are group-committed in order: what queues while a write is in
- * flight goes out as the next write, with consecutive indexes. The store's
+ * log are group-committed in order, and the logs of all tenants together: what
+ * queues while a write is in flight goes out as the next write, each tenant's
+ * entries with consecutive indexes of its own log. The store's
  * unique keys sequence the log: (tenant, index) taken means another writer
  * appended first, so the tree is reloaded and the batch retried at the new
  * head; (tenant, receipt id) taken means the receipt is already in the log (a
@@ -45,8 +56,8 @@ const PERSIST_EVERY_MS = 1_000;
  */
 export class LedgerStore {
   private readonly trees = new Map<string, Promise<MerkleTree>>();
-  private readonly queues = new Map<string, Pending[]>();
-  private readonly draining = new Set<string>();
+  private readonly queue: Pending[] = [];
+  private draining = false;
   private readonly recent = new Map<string, StoredEntry>();
   private readonly latest = new Map<string, SignedCheckpoint & { keyId: string }>();
   private readonly persisted = new Map<string, Promise<Set<number>>>();
@@ -73,33 +84,63 @@ export class LedgerStore {
   /** Appends one entry; resolves with its index once it is stored. Throws, appending nothing, when the state store refuses. */
   append(tenant: string, entry: Pending['entry']): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      const queue = this.queues.get(tenant) ?? [];
-      queue.push({ entry, resolve, reject });
-      this.queues.set(tenant, queue);
-      if (!this.draining.has(tenant)) void this.drain(tenant);
+      this.queue.push({ tenant, entry, resolve, reject });
+      if (!this.draining) void this.drain();
     });
   }
 
-  private async drain(tenant: string): Promise<void> {
-    this.draining.add(tenant);
-    const queue = this.queues.get(tenant)!;
+  /**
+   * One write at a time, for every tenant: what queues while a write is in flight goes out as the
+   * next one, each tenant's entries at the head of its own log. A commit costs DuckDB far more than
+   * the rows in it, so the logs of many tenants share one.
+   */
+  private async drain(): Promise<void> {
+    this.draining = true;
     try {
       // Entries appended in the same turn (a run's two transitions) go out as one write.
       await Promise.resolve();
-      while (queue.length > 0) {
-        const batch = queue.splice(0);
-        try {
-          // A receipt appended twice at once (a retry beside the first try) is written once; both learn where.
-          const entries = [...new Map(batch.map((p) => [p.entry.receiptId, p.entry])).values()];
-          const stored = await this.store(tenant, entries);
-          for (const pending of batch) pending.resolve(stored.get(pending.entry.receiptId)!.logIndex);
-        } catch (error) {
-          for (const pending of batch) pending.reject(error);
+      while (this.queue.length > 0) {
+        const byTenant = new Map<string, Pending[]>();
+        for (const pending of this.queue.splice(0)) {
+          const waiting = byTenant.get(pending.tenant);
+          if (waiting) waiting.push(pending);
+          else byTenant.set(pending.tenant, [pending]);
         }
+        await this.storeAll(byTenant);
       }
     } finally {
-      this.draining.delete(tenant);
+      this.draining = false;
     }
+  }
+
+  /** Stores every tenant's batch in one write; when that fails, each tenant's on its own, so one tenant's failure is only its own. */
+  private async storeAll(byTenant: ReadonlyMap<string, Pending[]>): Promise<void> {
+    // A receipt appended twice at once (a retry beside the first try) is written once; both learn where.
+    const unique = (batch: Pending[]) => [...new Map(batch.map((p) => [p.entry.receiptId, p.entry])).values()];
+    const settle = (batch: Pending[], stored: ReadonlyMap<string, StoredEntry>) => {
+      for (const pending of batch) pending.resolve(stored.get(pending.entry.receiptId)!.logIndex);
+    };
+    if (byTenant.size > 1) {
+      const together = await this.storeTogether([...byTenant].map(([tenant, batch]) => [tenant, unique(batch)] as const)).catch(() => undefined);
+      if (together) {
+        for (const [tenant, batch] of byTenant) settle(batch, together.get(tenant)!);
+        return;
+      }
+    }
+    await Promise.all([...byTenant].map(async ([tenant, batch]) => {
+      try {
+        settle(batch, await this.store(tenant, unique(batch)));
+      } catch (error) {
+        for (const pending of batch) pending.reject(error);
+      }
+    }));
+  }
+
+  /** Every tenant's entries at the head of its log, in one transaction; throws, with nothing written, when any part fails. */
+  private async storeTogether(batches: readonly (readonly [string, readonly Pending['entry'][]])[]): Promise<Map<string, Map<string, StoredEntry>>> {
+    const staged = await Promise.all(batches.map(async ([tenant, batch]) => this.stage(tenant, await this.tree(tenant), batch)));
+    await this.state.transaction((tx) => tx.insert('ledger_entries', staged.flatMap((stage) => stage.rows)));
+    return new Map(staged.map((stage) => [stage.tenant, this.placed(stage)]));
   }
 
   /** Writes `batch` at the head of the tenant's log; answers where each receipt is. */
@@ -107,17 +148,9 @@ export class LedgerStore {
     const placed = new Map<string, StoredEntry>();
     let todo = batch;
     for (let attempt = 1; todo.length > 0; attempt++) {
-      const tree = await this.tree(tenant);
-      const at = new Date();
-      const leaves = todo.map((entry) => hashLeaf(entry.text));
-      const entries = todo.map((entry, i): StoredEntry => ({
-        tenant, logIndex: tree.size + i, receiptId: entry.receiptId, entry: entry.text, disclosures: entry.disclosures, keyId: entry.keyId, appendedAt: at,
-      }));
+      const stage = this.stage(tenant, await this.tree(tenant), todo);
       try {
-        await this.state.transaction((tx) => tx.insert('ledger_entries', entries.map((e, i) => ({
-          tenant_id: tenant, log_index: e.logIndex, receipt_id: e.receiptId, entry: e.entry, leaf_hash: leaves[i]!.toString('hex'),
-          disclosures: JSON.stringify(e.disclosures), key_id: e.keyId, appended_at: at,
-        }))));
+        await this.state.transaction((tx) => tx.insert('ledger_entries', stage.rows));
       } catch (error) {
         if (!(error instanceof DomainError && error.code === 'STATE_CONFLICT') || attempt >= APPEND_ATTEMPTS) throw error;
         this.trees.delete(tenant);
@@ -128,16 +161,33 @@ export class LedgerStore {
         todo = todo.filter((entry) => !placed.has(entry.receiptId));
         continue;
       }
-      // A catch-up (treeOf) may have read these leaves in already.
-      for (let i = tree.size - entries[0]!.logIndex; i < leaves.length; i++) tree.append(leaves[i]!);
-      this.appended += entries.length;
-      for (const e of entries) {
-        this.remember(e);
-        placed.set(e.receiptId, e);
-      }
+      for (const [receiptId, entry] of this.placed(stage)) placed.set(receiptId, entry);
       todo = [];
     }
     return placed;
+  }
+
+  /** `batch` as the rows that put it at the head of the tenant's log as `tree` knows it. */
+  private stage(tenant: string, tree: MerkleTree, batch: readonly Pending['entry'][]): Staged {
+    const at = new Date();
+    const leaves = batch.map((entry) => hashLeaf(entry.text));
+    const entries = batch.map((entry, i): StoredEntry => ({
+      tenant, logIndex: tree.size + i, receiptId: entry.receiptId, entry: entry.text, disclosures: entry.disclosures, keyId: entry.keyId, appendedAt: at,
+    }));
+    const rows = entries.map((e, i) => ({
+      tenant_id: tenant, log_index: e.logIndex, receipt_id: e.receiptId, entry: e.entry, leaf_hash: leaves[i]!.toString('hex'),
+      disclosures: JSON.stringify(e.disclosures), key_id: e.keyId, appended_at: at,
+    }));
+    return { tenant, tree, leaves, entries, rows };
+  }
+
+  /** After a staged write committed: its leaves in the tree, its entries remembered; where each receipt is. */
+  private placed({ tree, leaves, entries }: Staged): Map<string, StoredEntry> {
+    // A catch-up (treeOf) may have read these leaves in already.
+    for (let i = tree.size - entries[0]!.logIndex; i < leaves.length; i++) tree.append(leaves[i]!);
+    this.appended += entries.length;
+    for (const entry of entries) this.remember(entry);
+    return new Map(entries.map((entry) => [entry.receiptId, entry]));
   }
 
   async size(tenant: string): Promise<number> {
