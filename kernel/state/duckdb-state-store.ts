@@ -14,6 +14,12 @@ const POOL_SIZE = 6;
 const GROUP_MAX = 64;
 /** Groups in flight at once, each on its own connection: DuckDB runs their statements side by side. */
 const LANES = 3;
+/**
+ * The rows' JSON text as a parameter of a kept statement. Typed, because DuckDB binds and plans a
+ * statement again at every run while a parameter's type is unknown (`from_json(?)` alone), which
+ * doubles an insert's cost.
+ */
+const JSON_PARAMETER = '?::VARCHAR';
 /** How DuckDB reports a unique key taken or a row another transaction changed first. */
 const CONFLICT = /Constraint Error|constraint violation|Conflict on|write-write conflict/i;
 
@@ -199,11 +205,12 @@ class SerialReader implements StateReader {
 }
 
 /**
- * Every round trip to DuckDB waits for a thread of libuv's pool and then for Node's busy
- * event loop (about 6 ms each under the API's load), so a transaction costs as few as it
- * can: inserts are held, and BEGIN, the held inserts and COMMIT go as one script — one trip
- * for a group of transactions that only insert. A read, an idempotent insert or a
- * compare-and-set needs its answer, so it first sends BEGIN and what is held, then itself.
+ * Inserts are held until the transaction needs an answer (a read, an idempotent insert, a
+ * compare-and-set) or commits, so that a group's inserts into one table go as one statement.
+ * Every statement is kept prepared on its connection and bound: DuckDB parses, binds and
+ * plans a script on every run, which cost it more than the rows (a group's rows went as
+ * literals of one script before; that trip saved less than the planning cost). A transaction
+ * that is one insert commits by itself, in one trip.
  */
 interface HeldInsert {
   table: TableDefinition;
@@ -244,7 +251,7 @@ class DuckDBStateTransaction implements StateTransaction {
     await this.sendHeld();
     if (rows.length === 0) return 0;
     const columns = Object.keys(rows[0]!);
-    const sql = insertFromJsonSql(definition, columns, '?', ' ON CONFLICT DO NOTHING RETURNING 1');
+    const sql = insertFromJsonSql(definition, columns, JSON_PARAMETER, ' ON CONFLICT DO NOTHING RETURNING 1');
     return (await read(this.connection, sql, [rowsAsJson(rows, columns)], true)).length;
   }
 
@@ -262,22 +269,15 @@ class DuckDBStateTransaction implements StateTransaction {
   async commit(): Promise<void> {
     if (!this.begun && this.held.length === 0) return;
     if (!this.begun && this.held.length === 1) return this.commitLoneInsert();
-    await this.script([...this.takeHeld(), 'COMMIT']);
+    await this.sendHeld();
+    await this.plain('COMMIT');
   }
 
-  /**
-   * A transaction that is one insert needs no BEGIN or COMMIT: the statement commits by itself
-   * (DuckDB's autocommit), prepared once per connection with its rows bound as one JSON text —
-   * cheaper for DuckDB than parsing the rows as a literal of a script.
-   */
+  /** A transaction that is one insert needs no BEGIN or COMMIT: the statement commits by itself (DuckDB's autocommit). */
   private async commitLoneInsert(): Promise<void> {
-    const [{ table, columns, rows }] = this.held as [HeldInsert];
+    const [held] = this.held as [HeldInsert];
     this.held = [];
-    try {
-      await this.connection.run(insertFromJsonSql(table, columns, '?'), [rowsAsJson(rows, columns)]);
-    } catch (error) {
-      throw translate(error, table.name);
-    }
+    await this.insertHeld(held);
   }
 
   /** Ends the transaction with nothing written, whatever state a failure left it in. */
@@ -287,26 +287,30 @@ class DuckDBStateTransaction implements StateTransaction {
     if (this.begun) await this.connection.runPlain('ROLLBACK').catch(() => undefined);
   }
 
+  /** BEGIN, unless sent already, and the held inserts: each a kept statement with its rows bound as one JSON text. */
   private async sendHeld(): Promise<void> {
-    if (this.begun && this.held.length === 0) return;
-    await this.script(this.takeHeld());
-  }
-
-  /** The held inserts as statements, each row set a JSON literal. */
-  private takeHeld(): string[] {
-    const statements = this.held.map(({ table, columns, rows }) => insertFromJsonSql(table, columns, sqlText(rowsAsJson(rows, columns))));
+    if (!this.begun) {
+      this.begun = true;
+      await this.plain('BEGIN TRANSACTION');
+    }
+    const held = this.held;
     this.held = [];
-    return statements;
+    for (const insert of held) await this.insertHeld(insert);
   }
 
-  private async script(statements: readonly string[]): Promise<void> {
-    const first = this.begun ? [] : ['BEGIN TRANSACTION'];
-    this.begun = true;
-    const tables = statements.map((statement) => /^INSERT INTO (\w+)/.exec(statement)?.[1] ?? statement).join(', ');
+  private async insertHeld({ table, columns, rows }: HeldInsert): Promise<void> {
     try {
-      await this.connection.runScript([...first, ...statements].join(';\n'));
+      await this.connection.run(insertFromJsonSql(table, columns, JSON_PARAMETER), [rowsAsJson(rows, columns)]);
     } catch (error) {
-      throw translate(error, tables);
+      throw translate(error, table.name);
+    }
+  }
+
+  private async plain(sql: string): Promise<void> {
+    try {
+      await this.connection.runPlain(sql);
+    } catch (error) {
+      throw translate(error, sql);
     }
   }
 
@@ -315,11 +319,6 @@ class DuckDBStateTransaction implements StateTransaction {
     if (!definition) throw new WarehouseError(`${table} is not operational state: write it to the warehouse`);
     return definition;
   }
-}
-
-/** `text` as a SQL string literal (DuckDB's standard strings: a quote is doubled, nothing else is special). */
-function sqlText(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
 }
 
 /** `reuse`: the statement's every value is a parameter, so its kept plan cannot go stale (`CachedConnection.read`). */
