@@ -1,9 +1,8 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { ConnectionPool, type CachedConnection } from './duckdb-connection-pool.ts';
-import { insertFromJsonSql, rowsAsJson } from './duckdb-json-rows.ts';
 import { DomainError } from '../errors/index.ts';
 import {
-  WarehouseError, WarehouseLockedError, assertIdentifier,
+  WarehouseError, WarehouseLockedError, assertIdentifier, insertFromJsonSql, rowsAsJson,
   type DuckDBWarehouse, type Row, type SqlValue, type TableDefinition,
 } from '../warehouse/index.ts';
 import type { StateReader, StateRow, StateStore, StateTransaction } from './state-store.ts';
@@ -14,12 +13,6 @@ const POOL_SIZE = 6;
 const GROUP_MAX = 64;
 /** Groups in flight at once, each on its own connection: DuckDB runs their statements side by side. */
 const LANES = 3;
-/**
- * The rows' JSON text as a parameter of a kept statement. Typed, because DuckDB binds and plans a
- * statement again at every run while a parameter's type is unknown (`from_json(?)` alone), which
- * doubles an insert's cost.
- */
-const JSON_PARAMETER = '?::VARCHAR';
 /** How DuckDB reports a unique key taken or a row another transaction changed first. */
 const CONFLICT = /Constraint Error|constraint violation|Conflict on|write-write conflict/i;
 
@@ -251,7 +244,7 @@ class DuckDBStateTransaction implements StateTransaction {
     await this.sendHeld();
     if (rows.length === 0) return 0;
     const columns = Object.keys(rows[0]!);
-    const sql = insertFromJsonSql(definition, columns, JSON_PARAMETER, ' ON CONFLICT DO NOTHING RETURNING 1');
+    const sql = insertSql(definition, columns, ' ON CONFLICT DO NOTHING RETURNING 1');
     return (await read(this.connection, sql, [rowsAsJson(rows, columns)], true)).length;
   }
 
@@ -300,7 +293,7 @@ class DuckDBStateTransaction implements StateTransaction {
 
   private async insertHeld({ table, columns, rows }: HeldInsert): Promise<void> {
     try {
-      await this.connection.run(insertFromJsonSql(table, columns, JSON_PARAMETER), [rowsAsJson(rows, columns)]);
+      await this.connection.run(insertSql(table, columns), [rowsAsJson(rows, columns)]);
     } catch (error) {
       throw translate(error, table.name);
     }
@@ -328,6 +321,13 @@ async function read<T extends Row>(connection: CachedConnection, sql: string, pa
   } catch (error) {
     throw translate(error, sql);
   }
+}
+
+/** An insert of rows given as JSON text into a state table, refusing a column the table does not have. */
+function insertSql(table: TableDefinition, columns: readonly string[], suffix = ''): string {
+  const known = new Set(table.columns.map((column) => column.name));
+  for (const column of columns) if (!known.has(column)) throw new Error(`${table.name} has no column ${column}`);
+  return insertFromJsonSql(table.name, columns, suffix);
 }
 
 /** A race lost is a conflict the caller may retry; anything else is the engine failing. */

@@ -14,3 +14,4 @@ export { CSV_FILE } from './warehouse.ts';
 export { BufferedWriter } from './buffered-writer.ts';
 export { TABLES, tableNamed, columnNames, columnsOf, nativeType, createTableSql, type TableDefinition, type ColumnDefinition, type ColumnType, type RetentionClass } from './table-registry.ts';
 export { toDuckDBParam, fromDuckDBValue, rowsOf } from './duckdb/duckdb-values.ts';
+export { insertFromJsonSql, rowsAsJson, tuplesAsJson } from './duckdb/duckdb-json-rows.ts';

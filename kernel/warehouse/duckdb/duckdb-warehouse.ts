@@ -3,11 +3,13 @@ import {
   DuckDBInstance,
   type DuckDBAppender,
   type DuckDBConnection,
+  type DuckDBPreparedStatement,
   type DuckDBType,
 } from '@duckdb/node-api';
 import { WarehouseError, WarehouseLockedError } from '../errors.ts';
 import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
+import { insertFromJsonSql, tuplesAsJson } from './duckdb-json-rows.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
 import type { RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
 import { DUCKDB_DIALECT } from './duckdb-dialect.ts';
@@ -61,6 +63,8 @@ export class DuckDBWarehouse implements Warehouse {
   private readonly columnTypes = new Map<string, Promise<Map<string, DuckDBType>>>();
   /** Appenders kept open between commits (creating one per commit costs ~10% of ingest). */
   private readonly appenders = new Map<string, DuckDBAppender>();
+  /** Per connection, its prepared inserts by SQL; forgotten when SQL may have changed a table. */
+  private insertsPrepared = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
   private readonly insertGroups = new Map<string, InsertGroup>();
   /** Per table, the group being written: the next one waits for it. */
   private readonly insertChains = new Map<string, Promise<void>>();
@@ -160,9 +164,9 @@ export class DuckDBWarehouse implements Warehouse {
       try {
         await this.insertStatements(connection, table, columns, group.parts.flat());
       } catch {
-        group.failed = await Promise.all(
-          group.parts.map((part) => this.insertStatements(connection, table, columns, part).then(() => undefined, (error: unknown) => error)),
-        );
+        // One after another: the parts share the connection's prepared insert.
+        group.failed = [];
+        for (const part of group.parts) group.failed.push(await this.insertStatements(connection, table, columns, part).then(() => undefined, (error: unknown) => error));
       }
     } finally {
       this.release(connection);
@@ -289,19 +293,38 @@ export class DuckDBWarehouse implements Warehouse {
     }
   }
 
-  /** Rows as INSERT statements of at most STATEMENT_INSERT_ROWS rows, which DuckDB runs and commits on its own threads. */
+  /**
+   * Rows as INSERT statements of at most STATEMENT_INSERT_ROWS rows, which DuckDB runs and commits on its own threads.
+   * The rows go as one JSON text bound to a statement kept prepared per connection (`insertFromJsonSql`): binding a
+   * parameter per cell, and preparing a statement per call, cost the event loop more than the insert.
+   */
   private async insertStatements(connection: DuckDBConnection, table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<void> {
-    const tuple = `(${columns.map(() => '?').join(', ')})`;
-    const head = `INSERT INTO ${assertIdentifier(table)} (${columns.map(assertIdentifier).join(', ')}) VALUES `;
+    const statement = await this.insertStatement(connection, table, columns);
     for (let start = 0; start < rows.length; start += STATEMENT_INSERT_ROWS) {
-      const slice = rows.slice(start, start + STATEMENT_INSERT_ROWS);
       try {
-        await connection.run(head + slice.map(() => tuple).join(', '), slice.flatMap((row) => columns.map((_, i) => toDuckDBParam(row[i] ?? null))));
+        statement.clearBindings();
+        statement.bindVarchar(1, tuplesAsJson(rows.slice(start, start + STATEMENT_INSERT_ROWS), columns));
+        await statement.run();
       } catch (error) {
         throw wrap(error, `insert into ${table}`);
       }
     }
     this.countRows(rows.length);
+  }
+
+  private async insertStatement(connection: DuckDBConnection, table: string, columns: readonly string[]): Promise<DuckDBPreparedStatement> {
+    let statements = this.insertsPrepared.get(connection);
+    if (!statements) this.insertsPrepared.set(connection, (statements = new Map()));
+    const sql = insertFromJsonSql(table, columns);
+    const known = statements.get(sql);
+    if (known) return known;
+    try {
+      const statement = await connection.prepare(sql);
+      statements.set(sql, statement);
+      return statement;
+    } catch (error) {
+      throw wrap(error, `insert into ${table}`);
+    }
   }
 
   /** Many rows through the appender: fastest in bulk, but its commit (`flushSync`) holds the event loop. */
@@ -346,6 +369,8 @@ export class DuckDBWarehouse implements Warehouse {
     }
     this.appenders.clear();
     this.columnTypes.clear();
+    // Prepared inserts are dropped, not destroyed: one may be running on a reader now (Node's finalizer frees it later).
+    this.insertsPrepared = new WeakMap();
   }
 
   private tableColumns(table: string): Promise<Map<string, DuckDBType>> {

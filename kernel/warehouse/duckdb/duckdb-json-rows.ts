@@ -1,0 +1,50 @@
+import { assertIdentifier } from '../identifier.ts';
+import type { SqlValue } from '../warehouse.ts';
+
+/**
+ * The rows' JSON text as a parameter of a kept statement. Typed, because DuckDB binds and plans a
+ * statement again at every run while a parameter's type is unknown (`from_json(?)` alone), which
+ * doubles an insert's cost.
+ */
+export const JSON_PARAMETER = '?::VARCHAR';
+
+/**
+ * Rows go to DuckDB as one JSON text (`source`: a bound parameter), not as a VALUES list of a
+ * parameter per cell: binding hundreds of values, and preparing a statement that differs with
+ * the number of rows, both happen on Node's main thread and cost more than the insert itself.
+ * Every field is read as text and cast by the INSERT, as a bound text would be: a value the
+ * column cannot hold is refused, never turned into NULL.
+ */
+export function insertFromJsonSql(table: string, columns: readonly string[], suffix = ''): string {
+  for (const column of columns) assertIdentifier(column);
+  const shape = `[{${columns.map((column) => `"${column}": "VARCHAR"`).join(', ')}}]`;
+  return `INSERT INTO ${assertIdentifier(table)} (${columns.join(', ')}) SELECT unnest(from_json(${JSON_PARAMETER}, '${shape}'), recursive := true)${suffix}`;
+}
+
+/** Rows given as objects: their `columns` as the JSON text `insertFromJsonSql` takes. */
+export function rowsAsJson(rows: readonly Readonly<Record<string, SqlValue | undefined>>[], columns: readonly string[]): string {
+  return JSON.stringify(rows.map((row) => {
+    const out: Record<string, string | number | null> = {};
+    for (const column of columns) out[column] = jsonField(row[column]);
+    return out;
+  }));
+}
+
+/** Rows given as tuples in the order of `columns`: the JSON text `insertFromJsonSql` takes. */
+export function tuplesAsJson(rows: readonly (readonly SqlValue[])[], columns: readonly string[]): string {
+  return JSON.stringify(rows.map((row) => {
+    const out: Record<string, string | number | null> = {};
+    for (let i = 0; i < columns.length; i++) out[columns[i]!] = jsonField(row[i]);
+    return out;
+  }));
+}
+
+function jsonField(value: SqlValue | undefined): string | number | null {
+  if (value === undefined || value === null) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  // JSON has no NaN or infinities (it would write null); DuckDB reads these spellings as doubles.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  return value;
+}
