@@ -17,3 +17,4 @@ export { listQuarantine } from './queries/quarantine.ts';
 export { type EventFilter } from './queries/events.ts';
 export { type QuarantineFilter, type ParkedEvent } from './queries/quarantine.ts';
 export type { PlatformEvent } from './platform-event.ts';
+export { sameTurnEmitter, type Emit } from './same-turn-emitter.ts';

@@ -7,7 +7,7 @@ import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
 import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, type RotatingSecret, type TokenKeyFile } from '../../platform/identity/index.ts';
-import { IngestPipeline } from '../../platform/ingest/index.ts';
+import { IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
 import { BuildGate, ModelRefresh, type ModelGenerator } from '../../platform/transforms/index.ts';
@@ -130,9 +130,9 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const generators = packs.flatMap((pack) => pack.generators ?? []);
   const models = new ModelRefresh({ warehouse, builds, generators, modelsDir: options.models?.dir ?? 'models', targetDir: options.models?.targetDir ?? 'target', tenant: operatorTenant });
   // Stamped with the policy revision in force, as every event is.
-  const emit = async (tenant: string, events: readonly PlatformEvent[]) => {
-    if (events.length > 0) await pipeline.ingest(events.map((event) => ({ ...event, policyversion: engine.revision })), { channel: 'http', submitter: tenant });
-  };
+  const emit = sameTurnEmitter(async (tenant: string, events: readonly PlatformEvent[]) => {
+    await pipeline.ingest(events.map((event) => ({ ...event, policyversion: engine.revision })), { channel: 'http', submitter: tenant });
+  });
   const workflows = new WorkflowEngine({
     state, ledger, clock, log, platformTenant: engine.platformTenant ?? operatorTenant,
     types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, state, stateScope, emit, clock, policies, decisions, grants, models, scope, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret }) ?? []),
