@@ -275,7 +275,8 @@ export class LedgerStore {
       const sizes = await stored;
       if (sizes.has(checkpoint.size)) return;
       sizes.add(checkpoint.size);
-      await this.state.transaction((tx) => tx.insertNew('ledger_checkpoints', [
+      // A plain insert rides along with whatever else commits next; a size another writer stored first is a conflict (below).
+      await this.state.transaction((tx) => tx.insert('ledger_checkpoints', [
         { tenant_id: tenant, tree_size: checkpoint.size, root_hash: checkpoint.rootHash.toString('base64'), note: checkpoint.note, key_id: keyId, signed_at: new Date() },
       ])).catch((error: unknown) => {
         sizes.delete(checkpoint.size);

@@ -45,18 +45,19 @@ export interface AccessGrant {
   revokedAt?: Date;
 }
 
-/** How long a principal's grants are read from the store once (a revocation in this process is seen at once). */
-const CACHE_MS = 2000;
-
 /**
  * Roles granted for a time (High-Risk Ops' temporary access). A principal holds a granted role
  * while `granted_at <= now < expires_at` and the grant is not revoked: the end is checked on each
  * request against the clock, so access ends on time even when the revocation comes later.
+ *
+ * Every request asks for its principal's grants, so a tenant's unrevoked grants are read from the
+ * store once and then kept by the writes, which all go through this class: one process owns the
+ * embedded state store. A grant or revocation is applied to what is kept after it commits, and after
+ * any read of the tenant in flight, so a read that a write overtook never hides it.
  */
 export class AccessGrants {
-  private readonly cache = new Map<string, { rows: AccessGrant[]; until: number }>();
-  /** Grants and revocations this process made, per grantee: a read that a change overtook is not kept. */
-  private readonly changes = new Map<string, number>();
+  /** Per tenant: grant id → grant, unrevoked (expired ones are dropped as they are met). */
+  private readonly tenants = new Map<string, Promise<Map<string, AccessGrant>>>();
 
   constructor(
     private readonly state: StateStore,
@@ -65,12 +66,17 @@ export class AccessGrants {
 
   /** Records a grant; a second call with its id changes nothing (a retried executor). */
   async grant(grant: Omit<AccessGrant, 'revokedAt'>): Promise<void> {
-    await this.state.transaction(async (tx) => {
-      await tx.insertNew('access_grants', [{
-        tenant_id: grant.tenant, grant_id: grant.grantId, grantee: grant.grantee, role: grant.role, granted_at: grant.grantedAt, expires_at: grant.expiresAt,
-      }]);
-    });
-    this.changed(`${grant.tenant}/${grant.grantee}`);
+    const added = await this.state.transaction((tx) => tx.insertNew('access_grants', [{
+      tenant_id: grant.tenant, grant_id: grant.grantId, grantee: grant.grantee, role: grant.role, granted_at: grant.grantedAt, expires_at: grant.expiresAt,
+    }]));
+    const grants = await this.held(grant.tenant);
+    if (added > 0) {
+      grants.set(grant.grantId, { ...grant });
+      return;
+    }
+    // A retry after a lost answer: the grant as stored, unless it has been revoked since.
+    const stored = await this.find(grant.tenant, grant.grantId);
+    if (stored && !stored.revokedAt) grants.set(stored.grantId, stored);
   }
 
   /** Ends a grant now; once (a second revocation keeps the first one's time and reason). */
@@ -78,9 +84,8 @@ export class AccessGrants {
     await this.state.transaction(async (tx) => {
       await tx.insertNew('access_grant_revocations', [{ tenant_id: tenant, grant_id: grantId, revoked_at: this.now(), reason }]);
     });
-    const grant = await this.find(tenant, grantId);
-    if (grant) this.changed(`${tenant}/${grant.grantee}`);
-    return grant;
+    (await this.held(tenant)).delete(grantId);
+    return this.find(tenant, grantId);
   }
 
   async find(tenant: string, grantId: string): Promise<AccessGrant | undefined> {
@@ -95,10 +100,14 @@ export class AccessGrants {
 
   /** The principal with the roles its grants give it now, and which grants those are (`grants`, for the decision log). */
   async apply(principal: Principal): Promise<Principal> {
+    const grants = await this.held(principal.tenant);
+    if (grants.size === 0) return principal;
     const now = this.now().getTime();
-    const held = (await this.grantsOf(principal.tenant, principal.subject)).filter(
-      (grant) => !grant.revokedAt && grant.grantedAt.getTime() <= now && now < grant.expiresAt.getTime(),
-    );
+    const held: AccessGrant[] = [];
+    for (const grant of grants.values()) {
+      if (now >= grant.expiresAt.getTime()) grants.delete(grant.grantId);
+      else if (grant.grantee === principal.subject && grant.grantedAt.getTime() <= now) held.push(grant);
+    }
     if (held.length === 0) return principal;
     return {
       ...principal,
@@ -107,27 +116,20 @@ export class AccessGrants {
     };
   }
 
-  private async grantsOf(tenant: string, subject: string): Promise<AccessGrant[]> {
-    const key = `${tenant}/${subject}`;
-    const cached = this.cache.get(key);
-    if (cached && cached.until > Date.now()) return cached.rows;
-    const seen = this.changes.get(key) ?? 0;
-    const rows = (await this.state.query(
-      `SELECT g.*, r.revoked_at FROM access_grants g
-         LEFT JOIN access_grant_revocations r ON r.tenant_id = g.tenant_id AND r.grant_id = g.grant_id
-        WHERE g.tenant_id = ? AND g.grantee = ? AND r.grant_id IS NULL`,
-      [tenant, subject],
-    )).map(toGrant);
-    // A grant or revocation committed while this read ran may be missing from it: answer it, keep it not.
-    if ((this.changes.get(key) ?? 0) !== seen) return rows;
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(key, { rows, until: Date.now() + CACHE_MS });
-    return rows;
-  }
-
-  private changed(key: string): void {
-    this.changes.set(key, (this.changes.get(key) ?? 0) + 1);
-    this.cache.delete(key);
+  /** The tenant's unrevoked grants, read once; a failed read is tried again by the next caller. */
+  private held(tenant: string): Promise<Map<string, AccessGrant>> {
+    let grants = this.tenants.get(tenant);
+    if (!grants) {
+      grants = this.state.query(
+        `SELECT g.* FROM access_grants g
+           LEFT JOIN access_grant_revocations r ON r.tenant_id = g.tenant_id AND r.grant_id = g.grant_id
+          WHERE g.tenant_id = ? AND r.grant_id IS NULL`,
+        [tenant],
+      ).then((rows) => new Map(rows.map(toGrant).map((grant) => [grant.grantId, grant])));
+      this.tenants.set(tenant, grants);
+      grants.catch(() => this.tenants.delete(tenant));
+    }
+    return grants;
   }
 }
 
