@@ -61,7 +61,8 @@ export class DuckDBStateStore implements StateStore {
   static async open(path: string, tables: readonly TableDefinition[]): Promise<DuckDBStateStore> {
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(path);
+      // Only small statements run here: one thread, the one that asks, does each (see the DuckDB warehouse's SERVING_THREADS).
+      instance = await DuckDBInstance.create(path, { threads: '1' });
     } catch (error) {
       const message = (error as Error).message;
       if (/lock/i.test(message)) throw new WarehouseLockedError(path, Number(/PID (\d+)/.exec(message)?.[1]) || undefined, { cause: error });

@@ -30,6 +30,17 @@ const CHECKPOINT_EVERY_ROWS = 100_000;
 /** Up to this many rows an insert is an INSERT statement (async, ~0.2 ms) rather than an appender commit (sync, ~1 ms). */
 const STATEMENT_INSERT_ROWS = 256;
 const WAL_BACKSTOP = '512MB';
+/**
+ * DuckDB's threads while nothing scans. With more, DuckDB hands even a one-row insert's pipeline
+ * to a background thread and the asking thread waits for it: the API's operational writes (the
+ * state store shares this database) cost two to three times the CPU — BEGIN, a one-row insert
+ * and COMMIT took 0.76 ms of CPU with one thread and 1.64 ms with two on 2 cores — and at 500
+ * requests/s that doubled the gated writes' p95. Scans (`query`, builds, CSV loads) ask for every
+ * core while they run (`allCores`).
+ */
+const SERVING_THREADS = 1;
+/** How long after the last scan DuckDB keeps every core. */
+const SCANS_SETTLE_MS = 250;
 
 
 interface InsertGroup {
@@ -71,11 +82,22 @@ export class DuckDBWarehouse implements Warehouse {
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
   private rowsSinceCheckpoint = 0;
+  /** Scans running: while any does, DuckDB has every core. */
+  private scans = 0;
+  /** The `SET threads` statements, in the order asked. */
+  private threadsSet: Promise<void> = Promise.resolve();
+  /** DuckDB has every core (`allCores`). */
+  private wide = false;
+  private serveAgain?: NodeJS.Timeout;
 
   private constructor(
     readonly location: string,
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
+    /** Where `SET threads` runs: never behind a long write or read. */
+    private readonly settings: DuckDBConnection,
+    /** DuckDB's threads for scans: its default, the machine's cores. */
+    private readonly cores: number,
   ) {
     const storage: UniqueStorage = {
       loadDigests: (spec, since) => this.loadDigests(spec, since),
@@ -99,18 +121,54 @@ export class DuckDBWarehouse implements Warehouse {
     }
     const writer = await instance.connect();
     await writer.run(`SET checkpoint_threshold = '${WAL_BACKSTOP}'`);
-    return new DuckDBWarehouse(path, instance, writer);
+    const settings = await instance.connect();
+    const [row] = rowsOf<{ threads: number }>(await settings.runAndReadAll("SELECT current_setting('threads')::INTEGER AS threads"));
+    await settings.run(`SET threads = ${SERVING_THREADS}`);
+    return new DuckDBWarehouse(path, instance, writer, settings, Number(row?.threads) || SERVING_THREADS);
   }
 
-  async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    const connection = await this.reader();
+  /**
+   * Runs `work` with every core DuckDB may use. The cores go back to the serving setting a moment after the
+   * last scan ends: a build's models and checks follow one another, and changing DuckDB's threads costs a start.
+   */
+  private async allCores<T>(work: () => Promise<T>): Promise<T> {
+    if (this.cores <= SERVING_THREADS) return work();
+    clearTimeout(this.serveAgain);
+    if (this.scans++ === 0 && !this.wide) {
+      this.wide = true;
+      await this.setThreads(this.cores);
+    } else await this.threadsSet;
     try {
-      return rowsOf<T>(await connection.runAndReadAll(sql, params.map(toDuckDBParam)));
-    } catch (error) {
-      throw wrap(error, sql);
+      return await work();
     } finally {
-      this.release(connection);
+      if (--this.scans === 0) {
+        this.serveAgain = setTimeout(() => {
+          if (this.scans > 0 || this.closed) return;
+          this.wide = false;
+          void this.setThreads(SERVING_THREADS);
+        }, SCANS_SETTLE_MS);
+        this.serveAgain.unref();
+      }
     }
+  }
+
+  /** Queued behind the settings asked before, so the last one asked is the one in force. A failure only costs speed. */
+  private setThreads(threads: number): Promise<void> {
+    this.threadsSet = this.threadsSet.then(() => this.settings.run(`SET threads = ${threads}`)).then(() => undefined, () => undefined);
+    return this.threadsSet;
+  }
+
+  query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.allCores(async () => {
+      const connection = await this.reader();
+      try {
+        return rowsOf<T>(await connection.runAndReadAll(sql, params.map(toDuckDBParam)));
+      } catch (error) {
+        throw wrap(error, sql);
+      } finally {
+        this.release(connection);
+      }
+    });
   }
 
   execute(sql: string, params: readonly SqlValue[] = []): Promise<void> {
@@ -180,11 +238,11 @@ export class DuckDBWarehouse implements Warehouse {
       if (!type) throw new WarehouseError(`insertCsv into ${table}: there is no column ${name}`);
       return `'${assertIdentifier(name)}': '${type.toString()}'`;
     });
-    await this.execute(
+    await this.allCores(() => this.execute(
       `INSERT INTO ${assertIdentifier(table)} (${columns.join(', ')}) SELECT * FROM read_csv('${path.replaceAll("'", "''")}',
          header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', nullstr = '${CSV_FILE.nullText}',
          timestampformat = '${CSV_FILE.timestampFormat}', columns = {${declared.join(', ')}})`,
-    );
+    ));
   }
 
   insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[]): Promise<UniqueInsertResult> {
@@ -194,7 +252,7 @@ export class DuckDBWarehouse implements Warehouse {
   /** In one transaction: DuckDB will not drop a view as a table (or back), so the old kind is looked up first. */
   async materialize(name: string, kind: RelationKind, select: string): Promise<void> {
     assertIdentifier(name);
-    await this.transaction(async () => {
+    await this.allCores(() => this.transaction(async () => {
       const [existing] = await this.queryOnWriter<{ table_type: string }>(
         "SELECT table_type FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
         [name],
@@ -202,21 +260,21 @@ export class DuckDBWarehouse implements Warehouse {
       if (existing?.table_type === 'VIEW' && kind === 'table') await this.execute(`DROP VIEW ${name}`);
       if (existing && existing.table_type !== 'VIEW' && kind === 'view') await this.execute(`DROP TABLE ${name}`);
       await this.execute(`CREATE OR REPLACE ${kind === 'view' ? 'VIEW' : 'TABLE'} ${name} AS ${select}`);
-    });
+    }));
   }
 
   async mergeInto(name: string, select: string, uniqueKey: readonly string[]): Promise<void> {
     assertIdentifier(name);
     uniqueKey.forEach(assertIdentifier);
-    if (uniqueKey.length === 0) return this.execute(`INSERT INTO ${name} SELECT * FROM (${select})`);
+    if (uniqueKey.length === 0) return this.allCores(() => this.execute(`INSERT INTO ${name} SELECT * FROM (${select})`));
     const staged = `${name}__incoming`;
     const match = uniqueKey.map((k) => `${name}.${k} = ${staged}.${k}`).join(' AND ');
-    await this.transaction(async () => {
+    await this.allCores(() => this.transaction(async () => {
       await this.execute(`CREATE OR REPLACE TEMP TABLE ${staged} AS ${select}`);
       await this.execute(`DELETE FROM ${name} USING ${staged} WHERE ${match}`);
       await this.execute(`INSERT INTO ${name} SELECT * FROM ${staged}`);
       await this.execute(`DROP TABLE ${staged}`);
-    });
+    }));
   }
 
   async hasRelation(name: string): Promise<boolean> {
@@ -263,6 +321,9 @@ export class DuckDBWarehouse implements Warehouse {
       this.forgetAppenders();
       await this.writer.run('CHECKPOINT').catch(() => undefined);
       for (const connection of this.idleReaders.splice(0)) connection.closeSync();
+      clearTimeout(this.serveAgain);
+      await this.threadsSet;
+      this.settings.closeSync();
       this.writer.closeSync();
       this.instance.closeSync();
     });

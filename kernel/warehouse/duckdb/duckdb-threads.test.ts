@@ -1,0 +1,35 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { DuckDBWarehouse } from './duckdb-warehouse.ts';
+
+/** DuckDB's `threads` as a connection of the warehouse's database sees it (the state store's view). */
+async function threadsSeenBy(warehouse: DuckDBWarehouse): Promise<number> {
+  const connection = await warehouse.connect();
+  try {
+    return Number((await connection.runAndReadAll("SELECT current_setting('threads')::INTEGER")).getRows()[0]![0]);
+  } finally {
+    connection.closeSync();
+  }
+}
+
+describe('DuckDB threads: one while serving, every core while scanning', () => {
+  it('keeps one thread for small statements, gives every core to a scan and takes them back after it', async () => {
+    const plain = await DuckDBInstance.create(':memory:');
+    const cores = Number((await (await plain.connect()).runAndReadAll("SELECT current_setting('threads')::INTEGER")).getRows()[0]![0]);
+    plain.closeSync();
+    const warehouse = await DuckDBWarehouse.open(':memory:');
+    try {
+      expect(await threadsSeenBy(warehouse)).toBe(1);
+      const scans = await Promise.all([1, 2, 3].map((n) => warehouse.query<{ n: bigint }>(`SELECT count(*) AS n FROM range(${n * 1_000_000})`)));
+      expect(scans.map(([row]) => Number(row!.n))).toEqual([1_000_000, 2_000_000, 3_000_000]);
+      // Right after the scans the cores are still there (a build's next model follows at once) …
+      expect(await threadsSeenBy(warehouse)).toBe(cores);
+      // … and a moment later they are given back.
+      await sleep(600);
+      expect(await threadsSeenBy(warehouse)).toBe(1);
+    } finally {
+      await warehouse.close();
+    }
+  });
+});
