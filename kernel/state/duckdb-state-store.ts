@@ -5,7 +5,7 @@ import {
   WarehouseError, WarehouseLockedError, assertIdentifier, insertFromJsonSql, rowsAsJson,
   type DuckDBWarehouse, type Row, type SqlValue, type TableDefinition,
 } from '../warehouse/index.ts';
-import type { StateReader, StateRow, StateStore, StateTransaction } from './state-store.ts';
+import type { StateReader, StateRow, StateStore, StateTransaction, TransactionOptions } from './state-store.ts';
 
 /** Connections at most: the lanes below, and readers beside them. */
 const POOL_SIZE = 6;
@@ -104,7 +104,8 @@ export class DuckDBStateStore implements StateStore {
     });
   }
 
-  transaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: StateTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    if (options.alone) return this.track(() => this.runTransaction(work));
     return this.track(() => new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
       if (this.lanes < LANES) void this.drain();

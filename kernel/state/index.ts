@@ -1,4 +1,4 @@
-export type { StateEngineName, StateReader, StateRow, StateStore, StateTransaction } from './state-store.ts';
+export type { StateEngineName, StateReader, StateRow, StateStore, StateTransaction, TransactionOptions } from './state-store.ts';
 export { DuckDBStateStore } from './duckdb-state-store.ts';
 export { openStateStore, type StateStoreOptions } from './open-state-store.ts';
 export { ensureStateSchema, uniqueIndexName } from './state-schema.ts';

@@ -192,6 +192,23 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedState
       expect(await store.query('SELECT request_id FROM approval_requests')).toEqual([]);
     });
 
+    it('commits a transaction asked to go alone at once, while grouped ones are still open, and still refuses a taken key', async () => {
+      let finish!: () => void;
+      const held = new Promise<void>((resolve) => (finish = resolve));
+      // More open transactions than any adapter runs groups at once: a transaction that joined the queue would wait for them.
+      const open = Array.from({ length: 8 }, (_, i) => store.transaction(async (tx) => {
+        await tx.insert('approval_requests', [request(`r-held-${i}`)]);
+        await held;
+      }));
+      const alone = store.transaction((tx) => tx.insert('approval_requests', [request('r-alone')]), { alone: true });
+      const first = await Promise.race([alone.then(() => 'alone'), new Promise((resolve) => setTimeout(resolve, 5_000, 'timed out'))]);
+      finish();
+      await Promise.all(open);
+      expect(first).toBe('alone');
+      expect(await conflictOf(store.transaction((tx) => tx.insert('approval_requests', [request('r-alone')]), { alone: true }))).toBe('STATE_CONFLICT');
+      expect(await store.query('SELECT count(*)::INTEGER AS n FROM approval_requests')).toEqual([{ n: 9 }]);
+    });
+
     it('writes only operational tables, and refuses use after close', async () => {
       await expect(store.transaction((tx) => tx.insert('events', [{ tenant_id: 'acme' }]))).rejects.toThrow('not operational state');
       await store.close();

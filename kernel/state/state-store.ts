@@ -30,6 +30,15 @@ export interface StateTransaction extends StateReader {
   compareAndSet(table: string, where: StateRow, expected: StateRow, changes: StateRow): Promise<boolean>;
 }
 
+export interface TransactionOptions {
+  /**
+   * Commit on its own, now, instead of joining a group commit (where it would wait for the groups in
+   * flight and then for its whole group): for a writer that is itself a serial chain of small writes,
+   * such as the ledger's appends, which every receipted request waits on.
+   */
+  alone?: boolean;
+}
+
 /**
  * Operational state: entities, approvals, ledger sequencing, evidence, invoices —
  * what needs transactions, unique keys and compare-and-set, which the analytical
@@ -48,7 +57,7 @@ export interface StateStore extends StateReader {
    * included). An adapter may run `work` again (group commit retries a failed group one by one), so
    * it does only statements on its transaction.
    */
-  transaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: StateTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Runs `work`'s reads against one committed state: a transaction that commits while they run
    * is seen by all of them or by none. What is read in several statements (a run and its

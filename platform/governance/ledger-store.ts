@@ -42,6 +42,8 @@ const APPEND_ATTEMPTS = 5;
 /** Receipts kept in memory after they are appended, for fetches that follow. */
 const RECENT_RECEIPTS = 50_000;
 const PERSIST_EVERY_MS = 1_000;
+/** Every receipted request waits on the ledger's writes, one after another: each commits at once, not in a group. */
+const ALONE = { alone: true } as const;
 
 /**
  * The per-tenant append-only logs, kept in the state store (`ledger_entries`)
@@ -139,7 +141,7 @@ export class LedgerStore {
   /** Every tenant's entries at the head of its log, in one transaction; throws, with nothing written, when any part fails. */
   private async storeTogether(batches: readonly (readonly [string, readonly Pending['entry'][]])[]): Promise<Map<string, Map<string, StoredEntry>>> {
     const staged = await Promise.all(batches.map(async ([tenant, batch]) => this.stage(tenant, await this.tree(tenant), batch)));
-    await this.state.transaction((tx) => tx.insert('ledger_entries', staged.flatMap((stage) => stage.rows)));
+    await this.state.transaction((tx) => tx.insert('ledger_entries', staged.flatMap((stage) => stage.rows)), ALONE);
     return new Map(staged.map((stage) => [stage.tenant, this.placed(stage)]));
   }
 
@@ -150,7 +152,7 @@ export class LedgerStore {
     for (let attempt = 1; todo.length > 0; attempt++) {
       const stage = this.stage(tenant, await this.tree(tenant), todo);
       try {
-        await this.state.transaction((tx) => tx.insert('ledger_entries', stage.rows));
+        await this.state.transaction((tx) => tx.insert('ledger_entries', stage.rows), ALONE);
       } catch (error) {
         if (!(error instanceof DomainError && error.code === 'STATE_CONFLICT') || attempt >= APPEND_ATTEMPTS) throw error;
         this.trees.delete(tenant);
