@@ -11,8 +11,12 @@ import type { StateReader, StateRow, StateStore, StateTransaction, TransactionOp
 const POOL_SIZE = 6;
 /** Transactions committed together at most (group commit). */
 const GROUP_MAX = 64;
-/** Groups in flight at once, each on its own connection: DuckDB runs their statements side by side. */
-const LANES = 3;
+/**
+ * Groups in flight at once, each on its own connection. One: DuckDB commits one transaction at a time,
+ * and on two cores a second or third group only contended with the first (`bench:api-flows`: 14% more
+ * CPU a request and a lower ceiling with three; benchmarks/README.md).
+ */
+const LANES = 1;
 /** How DuckDB reports a unique key taken or a row another transaction changed first. */
 const CONFLICT = /Constraint Error|constraint violation|Conflict on|write-write conflict/i;
 
@@ -30,7 +34,7 @@ interface QueuedTransaction {
  * Transactions are group-committed: DuckDB syncs its WAL at every commit (about 550
  * commits a second here), so the transactions that queue while a group commits run
  * one after another inside the next DuckDB transaction and commit together, in order:
- * each sees the ones before it, as in a serial run. Up to `LANES` groups are in flight,
+ * each sees the ones before it, as in a serial run. `LANES` groups are in flight at most,
  * each on its own connection; two groups racing for one key meet at commit. When anything in a group fails,
  * the group is rolled back and each of its transactions runs again alone, so one's
  * failure (a taken key, a caller's error) is only its own. A transaction's work may
@@ -290,7 +294,12 @@ class DuckDBStateTransaction implements StateTransaction {
     }
     const held = this.held;
     this.held = [];
-    for (const insert of held) await this.insertHeld(insert);
+    if (held.length === 1) return this.insertHeld(held[0]!);
+    // Sent together: the connection runs them one after another (in any order: they read nothing), without a trip back to
+    // Node's main thread between them. The first to fail aborts the transaction and the others with it: report its error.
+    const settled = await Promise.allSettled(held.map((insert) => this.insertHeld(insert)));
+    const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []));
+    if (failures.length > 0) throw failures.find((error) => error instanceof DomainError) ?? failures[0];
   }
 
   private async insertHeld({ table, columns, rows }: HeldInsert): Promise<void> {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../errors/index.ts';
-import type { StateStore } from './state-store.ts';
+import type { StateStore, StateTransaction } from './state-store.ts';
 
 /** A store under test and how to put it away. */
 export interface OpenedStateStore {
@@ -90,6 +90,34 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedState
       expect(await store.query('SELECT request_id FROM approval_requests ORDER BY request_id')).toEqual([{ request_id: 'r-1' }]);
       // The same id in another tenant is another key.
       await store.transaction((tx) => tx.insert('approval_requests', [request('r-1', 'globex')]));
+    });
+
+    it('answers STATE_CONFLICT, with nothing written, whichever of a transaction\'s inserts into several tables meets the taken key', async () => {
+      const checkpoint = (size: number) => ({ tenant_id: 'acme', tree_size: size, root_hash: 'r', note: 'n', key_id: 'k', signed_at: new Date('2026-11-30T10:00:00.000Z') });
+      const approval = (id: string) => ({
+        tenant_id: 'acme', approval_id: id, request_id: 'r-1', entity_id: 'e-1', action: 'delete', requested_by: 'ana', approver: 'bo',
+        rationale_category: 'other', rationale: 'because', evidence_ids: '[]', approved_at: new Date('2026-11-30T10:00:00.000Z'), status: 'approved',
+      });
+      await store.transaction(async (tx) => {
+        await tx.insert('approval_requests', [request('taken')]);
+        await tx.insert('ledger_checkpoints', [checkpoint(1)]);
+        await tx.insert('approvals', [approval('a-taken')]);
+      });
+      const tables = [
+        (tx: StateTransaction, taken: boolean) => tx.insert('approval_requests', [request(taken ? 'taken' : 'r-new')]),
+        (tx: StateTransaction, taken: boolean) => tx.insert('ledger_checkpoints', [checkpoint(taken ? 1 : 2)]),
+        (tx: StateTransaction, taken: boolean) => tx.insert('approvals', [approval(taken ? 'a-taken' : 'a-new')]),
+      ];
+      for (let at = 0; at < tables.length; at++) {
+        const code = await conflictOf(store.transaction(async (tx) => {
+          for (const [i, insert] of tables.entries()) await insert(tx, i === at);
+        }));
+        expect(code, `taken key in insert ${at + 1} of 3`).toBe('STATE_CONFLICT');
+      }
+      const counts = await store.query<{ n: number }>(
+        "SELECT count(*) AS n FROM approval_requests UNION ALL SELECT count(*) FROM ledger_checkpoints UNION ALL SELECT count(*) FROM approvals",
+      );
+      expect(counts.map((row) => Number(row.n))).toEqual([1, 1, 1]);
     });
 
     it('inserts only the new rows of an idempotent write, and says how many', async () => {
