@@ -1,0 +1,55 @@
+import { DomainError } from '../../kernel/errors/index.ts';
+import { LedgerVerificationError, openEnvelope, signEnvelope, type DsseEnvelope, type KeySource, type LedgerKey } from '../../kernel/ledger/index.ts';
+
+export const MANIFEST_PAYLOAD_TYPE = 'application/vnd.companyos.backup-manifest+json';
+export const MANIFEST_FORMAT = 'companyos.backup/v1';
+/** The manifest's object name within its backup's folder. */
+export const MANIFEST_OBJECT = 'manifest.dsse.json';
+
+export interface BackupObject {
+  /** The object's name under the backup's folder (`backups/<id>/`). */
+  name: string;
+  sha256: string;
+  bytes: number;
+  /** The table whose rows the object holds; absent for the schema. */
+  table?: string;
+}
+
+/** A tenant's log as the backup holds it: the verifier compares the restored log's root with this. */
+export interface LedgerHead {
+  size: number;
+  /** RFC 6962 root hash, hex. */
+  rootHash: string;
+}
+
+export interface BackupManifest {
+  format: typeof MANIFEST_FORMAT;
+  backupId: string;
+  engine: 'duckdb';
+  /** When the snapshot was read (ISO 8601): what a restore holds is the database as of this moment. */
+  snapshotAt: string;
+  completedAt: string;
+  objects: BackupObject[];
+  rowCounts: Record<string, number>;
+  ledger: Record<string, LedgerHead>;
+}
+
+export function signManifest(manifest: BackupManifest, key: LedgerKey): DsseEnvelope {
+  return signEnvelope(MANIFEST_PAYLOAD_TYPE, JSON.stringify(manifest), key);
+}
+
+/** The manifest inside a signed envelope, once its signature verifies with one of `keys`; refuses anything else, saying why. */
+export function openManifest(envelope: unknown, keys: KeySource, where: string): BackupManifest {
+  let payload: Buffer;
+  let payloadType: string;
+  try {
+    ({ payload, payloadType } = openEnvelope(envelope, keys));
+  } catch (error) {
+    if (error instanceof LedgerVerificationError) throw new DomainError('BACKUP_MANIFEST_INVALID', `${where}: ${error.message}`);
+    throw error;
+  }
+  if (payloadType !== MANIFEST_PAYLOAD_TYPE) throw new DomainError('BACKUP_MANIFEST_INVALID', `${where} is a ${payloadType}, not a backup manifest.`);
+  const manifest = JSON.parse(payload.toString('utf8')) as BackupManifest;
+  if (manifest.format !== MANIFEST_FORMAT) throw new DomainError('BACKUP_MANIFEST_INVALID', `${where} has format ${String(manifest.format)}; this platform reads ${MANIFEST_FORMAT}.`);
+  return manifest;
+}
