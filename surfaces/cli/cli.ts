@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { PACKS } from '../../packs/index.ts';
 import { errorCatalogue } from '../http/index.ts';
+import { registerBackup } from './commands/backup.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerLedger } from './commands/ledger.ts';
 import { registerPolicy } from './commands/policy.ts';
@@ -35,6 +36,7 @@ for (const pack of PACKS) pack.commands?.(program);
 registerWorkflow(program);
 registerPolicy(program);
 registerLedger(program);
+registerBackup(program);
 registerReports(program);
 registerOpenApi(program);
 program

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { formatReport, parseVerifierKey, verifyBundle, type LedgerKey } from '../../../kernel/ledger/index.ts';
-import { connectPlatform, loadConfig } from '../kit/index.ts';
+import { formatReport, verifyBundle } from '../../../kernel/ledger/index.ts';
+import { connectPlatform, loadConfig, readVerifierKeys } from '../kit/index.ts';
 
 export function registerLedger(program: Command): void {
   const ledger = program.command('ledger').description('The signed receipt ledger: verify exported evidence bundles offline, manage signing keys.');
@@ -15,7 +15,7 @@ export function registerLedger(program: Command): void {
     .requiredOption('--key <pubkey...>', 'a verifier key (name+keyid+base64, as in $COMPANYOS_DATA_DIR/keys/<keyid>.pub), or a file of them, one per line; repeatable')
     .option('--json', 'print the report as JSON')
     .action(async (bundlePath: string, options: { key: string[]; json?: boolean }) => {
-      const keys = (await Promise.all(options.key.map(readKeys))).flat();
+      const keys = await readVerifierKeys(options.key);
       let bundle: unknown;
       try {
         bundle = JSON.parse(await readFile(bundlePath, 'utf8'));
@@ -41,19 +41,4 @@ export function registerLedger(program: Command): void {
         await client.close();
       }
     });
-}
-
-async function readKeys(value: string): Promise<LedgerKey[]> {
-  const text = value.includes('+') && !value.includes('/') ? value : await readFile(value, 'utf8').catch((error: Error) => {
-    throw new Error(`--key ${value}: not a verifier key and not a readable file (${error.message}).`);
-  });
-  const lines = text.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
-  if (lines.length === 0) throw new Error(`--key ${value}: holds no verifier key.`);
-  return lines.map((line, i) => {
-    try {
-      return parseVerifierKey(line);
-    } catch (error) {
-      throw new Error(`--key ${value}, line ${i + 1}: ${(error as Error).message}`, { cause: error });
-    }
-  });
 }

@@ -5,3 +5,4 @@ export { findRunningPlatform, forgetRunningPlatform, recordRunningPlatform } fro
 export { openLocalPlatform } from './local-platform.ts';
 export type { PackJob, PackJobContext } from './pack-job.ts';
 export { invoiceWebhookOf, WEBHOOK_SECRET_FILE } from './invoice-webhook.ts';
+export { readVerifierKeys } from './verifier-keys.ts';
