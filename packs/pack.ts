@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { StateStore } from '../kernel/state/index.ts';
 import type { TableDefinition, Warehouse } from '../kernel/warehouse/index.ts';
 import type { WebhookConfig } from './finops/index.ts';
+import type { BackupServices } from '../platform/backup/index.ts';
 import type { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations } from '../platform/governance/index.ts';
 import type { AccessGrants, Role, RotatingSecret, TokenKeyFile } from '../platform/identity/index.ts';
 import type { IngestPipeline, PlatformEvent } from '../platform/ingest/index.ts';
@@ -75,6 +76,8 @@ export interface WorkflowServices {
   readonly tokenKeys?: TokenKeyFile;
   /** The invoice webhook's signing secret, when a webhook is configured. */
   readonly webhookSecret?: RotatingSecret;
+  /** Backups of the platform's database and the scratch space drills restore into (the DR drill's executor). */
+  readonly backups?: BackupServices;
 }
 
 /** What a pack's demo seed may use, besides the API. */

@@ -6,3 +6,4 @@ export { suppliedTypes, type SuppliedExecutor, type SuppliedExecutors } from './
 export { exportFile, tenantExport, type TenantExportParams, type TenantExportServices } from './tenant-export.ts';
 export { tokenSecretRotation, type TokenSecretRotationParams } from './token-secret-rotation.ts';
 export { webhookSecretRotation, type WebhookSecretRotationParams } from './webhook-secret-rotation.ts';
+export { drDrill, RTO_TARGET_SECONDS, type DrillOutcome } from './dr-drill.ts';

@@ -2,3 +2,4 @@ export { DirectoryTarget, type BackupTarget } from './backup-target.ts';
 export { MANIFEST_OBJECT, openManifest, type BackupManifest, type BackupObject, type LedgerHead } from './backup-manifest.ts';
 export { backupFolder, takeBackup, type BackupOptions, type DuckDBSource } from './take-backup.ts';
 export { RESTORED_DATABASE, restoreBackup, type RestoreOptions, type RestoreReport } from './restore-backup.ts';
+export type { BackupServices } from './backup-services.ts';

@@ -4,7 +4,8 @@ import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
 import type { Logger } from '../../kernel/log/index.ts';
 import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
 import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
-import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import { DuckDBWarehouse, type Warehouse } from '../../kernel/warehouse/index.ts';
+import { DirectoryTarget, type BackupServices } from '../../platform/backup/index.ts';
 import { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
 import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, type RotatingSecret, type TokenKeyFile } from '../../platform/identity/index.ts';
 import { IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
@@ -46,6 +47,8 @@ export interface PlatformOptions {
   webhookSecret?: RotatingSecret;
   /** Where governed exports write their files (default: `exports/` in the state's data directory). */
   exportsDir?: string;
+  /** Where backups go (default: `backups/` in the state's data directory; put it on another volume) and drills restore (`drills/` in the data directory). */
+  backupsDir?: string;
   /** The workflow engine's clock (default: the system's); tests and demo seeding move it by hand. */
   clock?: WorkflowClock;
 }
@@ -124,6 +127,14 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const gate = new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env });
   const stateDir = isStateStore(options.state) ? undefined : options.state?.dataDir;
   const exportsDir = options.exportsDir ?? join(stateDir ?? tmpdir(), stateDir ? 'exports' : 'companyos-exports');
+  const backupsDir = options.backupsDir ?? join(stateDir ?? tmpdir(), stateDir ? 'backups' : 'companyos-backups');
+  const backups: BackupServices = {
+    target: new DirectoryTarget(backupsDir),
+    source: warehouse instanceof DuckDBWarehouse ? warehouse : undefined,
+    signingKey: () => keyring.active,
+    verifierKeys: keyring,
+    scratchDir: join(stateDir ?? tmpdir(), stateDir ? 'drills' : 'companyos-drills'),
+  };
   const scope = (tenant: string) => new TenantScope(warehouse, tenant);
   const stateScope = (tenant: string) => new TenantScope(stateSource(state), tenant);
   const builds = options.builds ?? new BuildGate();
@@ -135,7 +146,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   });
   const workflows = new WorkflowEngine({
     state, ledger, clock, log, platformTenant: engine.platformTenant ?? operatorTenant,
-    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, state, stateScope, emit, clock, policies, decisions, grants, models, scope, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret }) ?? []),
+    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, state, stateScope, emit, clock, policies, decisions, grants, models, scope, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret, backups }) ?? []),
     emit,
   });
   return {

@@ -1,0 +1,64 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
+import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
+import type { DuckDBWarehouse } from '../../kernel/warehouse/index.ts';
+import { DirectoryTarget, type BackupServices } from '../../platform/backup/index.ts';
+import { LedgerStore } from '../../platform/governance/index.ts';
+import { WorkflowEngine } from '../../platform/workflows/index.ts';
+import { platformTables } from '../../surfaces/compose/index.ts';
+import { useWarehouse } from '../../test/support/engines.ts';
+import { drDrill, type DrillOutcome } from './dr-drill.ts';
+import { suppliedTypes } from './supplied-executors.ts';
+
+const DRILL = { category: 'drill', text: 'quarterly restore drill of the production backup' };
+
+describe('the DR drill: back up the running platform, restore into scratch, validate, destroy, report', () => {
+  const db = useWarehouse('duckdb');
+  const keyring = Keyring.inMemory(LEDGER_KEY_NAME);
+  let dir: string;
+  let state: StateStore;
+  let ledger: LedgerStore;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'drill-'));
+    state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir, tables: platformTables() });
+    ledger = new LedgerStore(state, keyring);
+  });
+  afterEach(async () => {
+    await ledger.close();
+    await state.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const backups = (source: BackupServices['source']): BackupServices => ({
+    target: new DirectoryTarget(join(dir, 'target')), source, signingKey: () => keyring.active, verifierKeys: keyring, scratchDir: join(dir, 'scratch'),
+  });
+  const engineWith = (services: BackupServices) => new WorkflowEngine({ state, ledger, platformTenant: 'summit-internal', types: suppliedTypes({ drDrill: drDrill(services) }) });
+
+  it('runs approved, restores what it backed up with every ledger root checked, and leaves a signed backup and no scratch behind', async () => {
+    const engine = engineWith(backups(db.warehouse as DuckDBWarehouse));
+    const run = await engine.request({ tenant: 'summit-internal', type: 'dr-drill', requestedBy: 'summit-internal/ops', rationale: DRILL, params: {} });
+    expect(run.status).toBe('awaiting-approval');
+    expect(run.steps.find((s) => s.step === 'preflight' && s.phase === 'completed')!.output).toMatchObject({ result: { completeBackups: 0, latest: null, rtoTargetSeconds: 300 } });
+    await engine.decide({ tenant: 'summit-internal', runId: run.runId, approver: 'summit-internal/sec', roles: ['approver'], decision: 'approve', rationale: DRILL });
+    const done = await engine.execute('summit-internal', run.runId, 'summit-internal/sre');
+    expect(done.status).toBe('succeeded');
+    const { result: outcome, transcript } = done.steps.find((s) => s.step === 'execute' && s.phase === 'completed')!.output as { result: DrillOutcome; transcript: string[] };
+    expect(transcript.at(-1)).toMatch(/ drill: RTO \d+\.\d s \(target 300 s\), RPO /);
+    expect(outcome).toMatchObject({ rtoTargetSeconds: 300, rtoMet: true, scratchDestroyed: true });
+    // The run's own receipts (requested, awaiting approval, approved, executing) were in the log when the snapshot was read.
+    expect(outcome.ledgers['summit-internal']!.size).toBeGreaterThanOrEqual(3);
+    const live = await ledger.checkpoint('summit-internal', outcome.ledgers['summit-internal']!.size);
+    expect(live.rootHash.toString('hex')).toBe(outcome.ledgers['summit-internal']!.rootHash);
+    expect(outcome.objects.find((o) => o.name === 'ledger_entries.parquet')!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(await readdir(join(dir, 'scratch')).catch(() => [])).toEqual([]);
+    expect(await readdir(join(dir, 'target', 'backups', outcome.backupId))).toContain('manifest.dsse.json');
+  });
+
+  it('fails at preflight, saying why, when the warehouse is not the embedded database', async () => {
+    const run = await engineWith(backups(undefined)).request({ tenant: 'summit-internal', type: 'dr-drill', requestedBy: 'summit-internal/ops', rationale: DRILL, params: {} });
+    expect(run.status).toBe('preflight-failed');
+    expect(run.transitions.at(-1)!.detail.error).toMatch(/only the embedded DuckDB database is backed up/);
+  });
+});

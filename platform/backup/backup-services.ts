@@ -1,0 +1,16 @@
+import type { KeySource, LedgerKey } from '../../kernel/ledger/index.ts';
+import type { BackupTarget } from './backup-target.ts';
+import type { DuckDBSource } from './take-backup.ts';
+
+/** What the running platform backs up, where to, and with which keys: what a DR drill works with. */
+export interface BackupServices {
+  target: BackupTarget;
+  /** The database a drill backs up; absent when the warehouse is not the embedded DuckDB (not backed up yet). */
+  source?: DuckDBSource;
+  /** Signs each backup's manifest. */
+  signingKey(): LedgerKey;
+  /** What a restore verifies the manifest with. */
+  verifierKeys: KeySource;
+  /** Where drills restore, one folder per run, destroyed after. */
+  scratchDir: string;
+}
