@@ -25,7 +25,7 @@ describe.each(TEST_ENGINES)('governed workflows over HTTP on %s', (engine) => {
     dir = await mkdtemp(join(tmpdir(), 'companyos-wf-api-'));
     await writeFile(join(dir, 'journal.txt'), '');
     const testPack: Pack = { name: 'test', description: 'A workflow type for tests.', workflowTypes: () => [testWorkflow({ journal: join(dir, 'journal.txt') })] };
-    platform = await createPlatform({ warehouse: db.warehouse, state: stateOptionsFor(db.warehouse), packs: [...PACKS, testPack] });
+    platform = await createPlatform({ warehouse: db.warehouse, state: stateOptionsFor(db.warehouse), packs: [...PACKS, testPack], backupsDir: join(dir, 'backups') });
     api = await apiHarness(db.warehouse, { platform });
     tokens.ana = await api.principal('ana', 'acme', 'operator');
     tokens.bo = await api.principal('bo', 'acme', 'approver');
@@ -100,6 +100,27 @@ describe.each(TEST_ENGINES)('governed workflows over HTTP on %s', (engine) => {
     const report = verifyBundle(forged, keys);
     expect(report.ok).toBe(false);
     expect(report.failures.join('\n')).toContain('step:rollback:1:completed');
+  });
+
+  it('runs a DR drill in the operator tenant: a backup restored into scratch and validated on DuckDB, a clear refusal at preflight on ClickHouse', async () => {
+    tokens.ops = await api.principal('ops', 'summit-internal', 'operator');
+    tokens.sec = await api.principal('sec', 'summit-internal', 'approver');
+    tokens.sre = await api.principal('sre', 'summit-internal', 'operator');
+    const drill = { category: 'drill', text: 'quarterly restore drill of the production backup' };
+    const run = (await call('ops', 'POST', '/v1/workflows/types/dr-drill/runs', { rationale: drill, params: {} })).json();
+    if (engine === 'clickhouse') {
+      expect(run.status).toBe('preflight-failed');
+      expect(JSON.stringify(run)).toContain('only the embedded DuckDB database is backed up');
+      return;
+    }
+    await call('sec', 'POST', `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: { category: 'drill', text: 'the drill window is agreed with the on-call team' } });
+    expect((await call('sre', 'POST', `/v1/workflows/runs/${run.run_id}/execute`)).json().status).toBe('succeeded');
+    const bundle = (await call('ops', 'GET', `/v1/workflows/runs/${run.run_id}/evidence`)).json();
+    expect(verifyBundle(bundle, api.app.ledgerStore.keyring.all()).failures).toEqual([]);
+    const executed = bundle.evidence.find((e: { id: string }) => e.id === 'step:execute:1:completed');
+    const outcome = JSON.parse(Buffer.from(executed.content, 'base64').toString()).output.result;
+    expect(outcome).toMatchObject({ rtoMet: true, scratchDestroyed: true, rtoTargetSeconds: 300 });
+    expect(outcome.ledgers['summit-internal'].size).toBeGreaterThanOrEqual(3);
   });
 
   it('refuses what Cedar or the rules refuse: a reader requesting, self-approval, the requester executing, another tenant\'s run', async () => {
