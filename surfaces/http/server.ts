@@ -44,6 +44,8 @@ export interface ServerOptions {
   platform?: Platform;
   /** Where operational state lives beside a warehouse that is not DuckDB ($COMPANYOS_DATA_DIR): createPlatform's `state`. */
   state?: { dataDir?: string };
+  /** Where backups go (createPlatform's `backupsDir`). */
+  backupsDir?: string;
   tokens: TokenAuthority;
   /** Most events accepted in one POST. */
   maxBatchEvents?: number;
@@ -148,6 +150,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     models: { dir: options.transforms?.modelsDir, targetDir: options.transforms?.targetDir },
     tokenKeys: options.tokenKeys,
     webhookSecret: options.webhookSecret,
+    backupsDir: options.backupsDir,
     log: app.log,
   }));
   const { engine, decisions, ledger, entities, approvals, evidence, region, metrics, pipeline } = platform;

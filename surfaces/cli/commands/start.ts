@@ -44,6 +44,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     warehouse,
     clock,
     state: { dataDir: config.dataDir },
+    backupsDir: config.backupsDir,
     tokens,
     tokenKeys,
     maxBatchEvents: config.maxBatchEvents,

@@ -10,6 +10,8 @@ import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../http/kit
 
 export interface PlatformConfig {
   dataDir: string;
+  /** Where the running platform's backups go (DR drills). */
+  backupsDir: string;
   engine: string;
   clickhouse: { url: string; database: string };
   /** Set when COMPANYOS_KAFKA_BROKERS is. */
@@ -45,6 +47,7 @@ export interface PlatformConfig {
 /** Every environment variable the platform reads, for `--help` and the README. */
 export const ENVIRONMENT = [
   ['COMPANYOS_DATA_DIR', './.companyos', 'Where the embedded warehouse, the JWT secret and the running platform\'s address live.'],
+  ['COMPANYOS_BACKUP_DIR', '$COMPANYOS_DATA_DIR/backups', 'Where backups go (DR drills, `companyos backup --to` names its own): put it on another volume than the data.'],
   ['COMPANYOS_WAREHOUSE', 'duckdb', 'Warehouse engine: duckdb (embedded) or clickhouse.'],
   ['COMPANYOS_CLICKHOUSE_URL', 'http://127.0.0.1:8123', 'ClickHouse HTTP interface, credentials in the URL if any (http://user:password@host:8123).'],
   ['COMPANYOS_CLICKHOUSE_DATABASE', 'companyos', 'ClickHouse database; created if missing.'],
@@ -82,6 +85,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
   return {
     dataDir: resolve(env.COMPANYOS_DATA_DIR || './.companyos'),
+    backupsDir: resolve(env.COMPANYOS_BACKUP_DIR || join(env.COMPANYOS_DATA_DIR || './.companyos', 'backups')),
     engine: env.COMPANYOS_WAREHOUSE || 'duckdb',
     clickhouse: {
       url: env.COMPANYOS_CLICKHOUSE_URL || 'http://127.0.0.1:8123',

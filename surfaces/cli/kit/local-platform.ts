@@ -19,6 +19,7 @@ export async function openLocalPlatform(config: PlatformConfig): Promise<Platfor
     policy: { env: config.env, region: config.region },
     ledger: { keysDir: join(config.dataDir, 'keys') },
     dedupeWindowDays: config.dedupeWindowDays,
+    backupsDir: config.backupsDir,
   });
   return {
     ...platform,
