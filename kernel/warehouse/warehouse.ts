@@ -40,6 +40,8 @@ export interface Dialect {
   quantile(column: string, q: number): string;
   /** The start of the five minutes (from the hour) a timestamp falls in: the shortest SLO burn-rate window. */
   fiveMinuteWindow(column: string): string;
+  /** Whole seconds from a timestamp column (UTC) to now: the age of what it records, as a page renders it. */
+  secondsSince(column: string): string;
   /** The text of a column's first capture group of an RE2 `pattern` (the whole match without one); '' when NULL or no match. */
   regexpExtract(column: string, pattern: string): string;
   /** Whether a text column matches an RE2 `pattern` anywhere (false when NULL). */

@@ -3,6 +3,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomainError } from '../../kernel/errors/index.ts';
 import { restoreBackup, takeBackup, type BackupManifest, type BackupServices } from '../../platform/backup/index.ts';
+import type { PlatformEvent } from '../../platform/ingest/index.ts';
 import type { StepContext } from '../../platform/workflows/index.ts';
 import type { SuppliedExecutor } from './supplied-executors.ts';
 
@@ -31,9 +32,10 @@ export interface DrillOutcome {
  * The DR drill's executor: back up the running platform's database (under its writer, one
  * snapshot), restore that backup into a scratch folder (every object's checksum, the row
  * counts and each tenant's ledger root checked), destroy the scratch, and report what was
- * achieved against the targets: the run's evidence.
+ * achieved against the targets: the run's evidence, and a `dr.drill_completed` event in the
+ * operator's stream (what the leadership page shows: the last drill's age, RTO and RPO).
  */
-export function drDrill(backups: BackupServices): SuppliedExecutor<unknown> {
+export function drDrill(backups: BackupServices, emit?: (tenant: string, events: readonly PlatformEvent[]) => Promise<void>): SuppliedExecutor<unknown> {
   const scratch = (context: StepContext<unknown>) => join(backups.scratchDir, context.runId);
   const destroy = async (context: StepContext<unknown>) => {
     await rm(scratch(context), { recursive: true, force: true });
@@ -82,6 +84,14 @@ export function drDrill(backups: BackupServices): SuppliedExecutor<unknown> {
       if (left.length > 0) throw new Error(`dr-drill: the scratch restore ${scratch(context)} still holds ${left.length} files`);
       const stored = await backups.target.list(`backups/${outcome.backupId}`);
       if (!stored.includes(`backups/${outcome.backupId}/manifest.dsse.json`)) throw new Error(`dr-drill: backup ${outcome.backupId} has no manifest on ${backups.target.description}`);
+      await emit?.(context.tenant, [{
+        specversion: '1.0', id: `${context.runId}:drill_completed`, source: '/companyos/dr', type: 'dr.drill_completed', time: context.now().toISOString(),
+        subject: context.runId, tenantid: context.tenant,
+        data: {
+          run_id: context.runId, backup_id: outcome.backupId, rto_seconds: outcome.rtoSeconds, rto_target_seconds: outcome.rtoTargetSeconds, rto_met: outcome.rtoMet,
+          rpo_seconds: outcome.rpoSeconds, backup_seconds: outcome.backupSeconds, rows: outcome.rows, ledgers_verified: Object.keys(outcome.ledgers).length,
+        },
+      }]);
       return { backupId: outcome.backupId, rtoMet: outcome.rtoMet, scratchDestroyed: true, objectsOnTarget: stored.length };
     },
     rollback: (context) => destroy(context),

@@ -7,5 +7,5 @@ export const highRiskOpsPack: Pack = {
   description: 'Governed high-risk operations on the platform itself: each runs request → preflight → approvals → execute → verify, receipted.',
   routes: (app, context) => exportRoutes(app, context),
   seedDemo: (app, services) => seedDemoWorkflows(app, services),
-  workflowTypes: (services) => [ledgerKeyRotation(services.ledger), policyChange(services), temporaryAccess(services), modelFullRefresh(services), tenantExport(services), tokenSecretRotation(services), webhookSecretRotation(services), ...suppliedTypes({ drDrill: services.backups && drDrill(services.backups) })],
+  workflowTypes: (services) => [ledgerKeyRotation(services.ledger), policyChange(services), temporaryAccess(services), modelFullRefresh(services), tenantExport(services), tokenSecretRotation(services), webhookSecretRotation(services), ...suppliedTypes({ drDrill: services.backups && drDrill(services.backups, services.emit) })],
 };

@@ -16,6 +16,7 @@ const MACROS = {
   json_decimal: (dialect: Dialect, column: string, key: string) => dialect.jsonDecimal(column, key),
   time_window: (dialect: Dialect, unit: string, column: string) => dialect.timeWindow(unit as TimeUnit, column),
   five_minute_window: (dialect: Dialect, column: string) => dialect.fiveMinuteWindow(column),
+  seconds_since: (dialect: Dialect, column: string) => dialect.secondsSince(column),
   quantile: (dialect: Dialect, column: string, q: string) => dialect.quantile(column, Number(q)),
   regexp_extract: (dialect: Dialect, column: string, pattern: string) => dialect.regexpExtract(column, pattern),
   regexp_matches: (dialect: Dialect, column: string, pattern: string) => dialect.regexpMatches(column, pattern),

@@ -128,9 +128,18 @@ describe('every page on the seeded demo data', () => {
       expect(points.filter((n) => n === 0), `${slug}: a chart without data`).toEqual([]);
     }
     const leadership = await renderPage(pages.get('summit-as-a-customer')!, { ...scopes, nav, href: (s) => s, csvHref: (s) => s });
-    // Engine-made numbers: 30 runs requested, the two newest still waiting, one policy change denied.
-    expect(/data-column="high_risk_ops" data-value="(\d+)"/.exec(leadership.html)?.[1]).toBe('30');
-    const byOperation = new Map(leadership.results.get('high_risk')!.map((r) => [r.operation, r]));
+    // Engine-made numbers: 31 runs requested, the two newest still waiting, one policy change denied, one DR drill run.
+    expect(/data-column="high_risk_ops" data-value="(\d+)"/.exec(leadership.html)?.[1]).toBe('31');
+    expect(byOperationOf(leadership).get('dr-drill')).toMatchObject({ approved: 1, denied: 0 });
+    // The drill really ran: its age (about a day: the demo's clock put it there), its RTO and RPO measured.
+    const [drills] = leadership.results.get('drills')!;
+    expect(Number(drills!.drills)).toBe(1);
+    expect(Number(drills!.last_drill_age_days)).toBeGreaterThan(1);
+    expect(Number(drills!.last_drill_age_days)).toBeLessThan(1.2);
+    expect(Number(drills!.last_rto_s)).toBeGreaterThan(0);
+    expect(Number(drills!.last_rto_s)).toBeLessThan(300);
+    expect(Number(drills!.last_rpo_s)).toBeGreaterThanOrEqual(0);
+    const byOperation = byOperationOf(leadership);
     expect(byOperation.get('policy-change')).toMatchObject({ approved: 0, denied: 1, pending: 0 });
     expect(byOperation.get('ledger-key-rotation')).toMatchObject({ pending: 1 });
     const access = byOperation.get('temporary-access')!;
@@ -141,6 +150,10 @@ describe('every page on the seeded demo data', () => {
     expect(flows).toEqual(['approval', 'create-entity', 'event-ingest', 'grant-entitlement', 'policy-simulate', 'provenance-fetch']);
   });
 });
+
+function byOperationOf(page: Awaited<ReturnType<typeof renderPage>>) {
+  return new Map(page.results.get('high_risk')!.map((r) => [r.operation, r]));
+}
 
 describe('page queries, scoped by construction', () => {
   const db = useWarehouse('duckdb');

@@ -24,6 +24,7 @@ export const CLICKHOUSE_DIALECT: Dialect = {
   timeWindow: (unit, column) => WINDOW_FUNCTIONS[timeUnit(unit)].replace('%', assertIdentifier(column)),
   quantile: (column, q) => `quantile(${quantileOf(q)})(${assertIdentifier(column)})`,
   fiveMinuteWindow: (column) => `toStartOfFiveMinute(${assertIdentifier(column)})`,
+  secondsSince: (column) => `(toUnixTimestamp(now()) - toUnixTimestamp(${assertIdentifier(column)}))`,
   regexpExtract: (column, pattern) => `extract(ifNull(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)})`,
   regexpMatches: (column, pattern) => `match(ifNull(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)})`,
   // Decimal128(10) × Decimal128(0) keeps the scale; ÷ Decimal128(0) truncates at it.

@@ -18,6 +18,8 @@ export const DUCKDB_DIALECT: Dialect = {
   timeWindow: (unit, column) => `date_trunc('${timeUnit(unit)}', ${assertIdentifier(column)})`,
   quantile: (column, q) => `quantile_cont(${assertIdentifier(column)}, ${quantileOf(q)})`,
   fiveMinuteWindow: (column) => `time_bucket(INTERVAL 5 MINUTE, ${assertIdentifier(column)})`,
+  // epoch() of a TIMESTAMP reads it as UTC, as the platform writes them; of current_timestamp, the instant.
+  secondsSince: (column) => `CAST(epoch(current_timestamp) - epoch(${assertIdentifier(column)}) AS BIGINT)`,
   regexpExtract: (column, pattern) => {
     const group = hasCaptureGroup(pattern) ? 1 : 0;
     return `regexp_extract(coalesce(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)}, ${group})`;

@@ -70,13 +70,22 @@ export async function seedDemoWorkflows(app: FastifyInstance, services: Workflow
     const change = await call(requesters[0]!, '/v1/workflows/types/policy-change/runs', { rationale: { category: 'change', text: 'freeze model builds in prod during the quarter close' }, params: { files } });
     clock.set(new Date(clock.now().getTime() + 3 * HOUR));
     await call(approvers[1]!, `/v1/workflows/runs/${change.run_id}/approvals`, { decision: 'deny', rationale: { category: 'change', text: 'the replay shows scheduled builds this would stop; use a schedule pause' } });
+    // Yesterday's DR drill: a real backup of this database, restored into scratch and validated.
+    clock.set(new Date(Date.now() - 26 * HOUR));
+    const drill = await call(requesters[1]!, '/v1/workflows/types/dr-drill/runs', { rationale: { category: 'drill', text: 'monthly restore drill of the production backup' } });
+    // On ClickHouse the drill stops at preflight (only the embedded database is backed up so far).
+    if (drill.status === 'awaiting-approval') {
+      clock.set(new Date(clock.now().getTime() + 20 * MINUTE));
+      await call(approvers[1]!, `/v1/workflows/runs/${drill.run_id}/approvals`, { decision: 'approve', rationale: { category: 'drill', text: 'drill window agreed with the on-call team' } });
+      await call(executors[0]!, `/v1/workflows/runs/${drill.run_id}/execute`);
+    }
     clock.set(new Date(Date.now() - 2 * HOUR));
     await call(admin, '/v1/workflows/types/ledger-key-rotation/runs', { rationale: { category: 'security', text: 'quarterly rotation of the ledger signing key' } });
-    runs += 2;
+    runs += 3;
   } finally {
     clock.reset();
   }
   const revoked = await services.workflows.expireLeases();
   await services.workflows.reportSlaBreaches();
-  return `${runs} governed High-Risk Ops runs over the past week (temporary access, a policy change, a key rotation), ${revoked.length} grants revoked at expiry`;
+  return `${runs} governed High-Risk Ops runs over the past week (temporary access, a policy change, a DR drill, a key rotation), ${revoked.length} grants revoked at expiry`;
 }
