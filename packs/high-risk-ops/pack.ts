@@ -7,5 +7,10 @@ export const highRiskOpsPack: Pack = {
   description: 'Governed high-risk operations on the platform itself: each runs request → preflight → approvals → execute → verify, receipted.',
   routes: (app, context) => exportRoutes(app, context),
   seedDemo: (app, services) => seedDemoWorkflows(app, services),
+  // The age of the last successful DR drill, for the DrDrillStale alert (packs/slo/prometheus-rules.ts).
+  sweep: async (context) => {
+    const [last] = await context.workflows.list(context.operatorTenant, { type: 'dr-drill', status: 'succeeded', limit: 1 });
+    context.metrics.observeLastDrill(last?.transitions.at(-1)?.at, context.clock.now());
+  },
   workflowTypes: (services) => [ledgerKeyRotation(services.ledger), policyChange(services), temporaryAccess(services), modelFullRefresh(services), tenantExport(services), tokenSecretRotation(services), webhookSecretRotation(services), ...suppliedTypes({ drDrill: services.backups && drDrill(services.backups, services.emit) })],
 };

@@ -68,7 +68,7 @@ export function prometheusRules(slos: readonly Slo[]): string {
       ],
     };
   });
-  return stringify({ groups: [...groups, WORKFLOW_ALERTS, REVOPS_ALERTS] }, { lineWidth: 0 });
+  return stringify({ groups: [...groups, WORKFLOW_ALERTS, REVOPS_ALERTS, DR_ALERTS] }, { lineWidth: 0 });
 }
 
 /** Governed workflows waiting on approvers past their type's SLA (the engine's sweep sets the gauge). */
@@ -102,6 +102,23 @@ const REVOPS_ALERTS = {
       description:
         '{{ $value }} lead(s) of {{ $labels.tenant }} were routed with an SLA (the routing rule\'s sla_minutes) and nobody has touched them since it ran out. ' +
         'Each is a `revops.lead.sla_breached` event in the tenant; its assignee records the touch with POST /v1/revops/leads/{id}/touch.',
+    },
+  }],
+};
+
+/** No successful DR drill for 90 days, or never (the High-Risk Ops pack's sweep sets the gauge): the GA claims of RPO and RTO are stale. */
+const DR_ALERTS = {
+  name: 'companyos-dr',
+  rules: [{
+    alert: 'DrDrillStale',
+    expr: 'max(companyos_dr_last_drill_age_seconds) > 90 * 86400',
+    for: '1h',
+    labels: { severity: 'ticket' },
+    annotations: {
+      summary: 'No DR drill has succeeded in 90 days: the RPO and RTO claims are stale',
+      description:
+        'The last successful dr-drill run is more than 90 days old, or there never was one. Request one in the operator tenant ' +
+        '(`companyos workflow request dr-drill`, runbooks/backup-restore.md); it backs up, restores into scratch, validates and records RTO and RPO.',
     },
   }],
 };

@@ -51,7 +51,7 @@ describe('the platform SLOs (deploy/slo)', () => {
 
   it('generates multiwindow burn-rate alerts (page 14.4×/6×, ticket 3×/1×) that promtool accepts', async () => {
     const rules = parse(prometheusRules(await loadSlos('deploy/slo'))) as RuleFile;
-    expect(rules.groups.map((g) => g.name)).toEqual([...FLOWS.map(() => expect.stringMatching(/^companyos-slo-/) as unknown as string), 'companyos-workflows', 'companyos-revops']);
+    expect(rules.groups.map((g) => g.name)).toEqual([...FLOWS.map(() => expect.stringMatching(/^companyos-slo-/) as unknown as string), 'companyos-workflows', 'companyos-revops', 'companyos-dr']);
     for (const group of rules.groups.filter((g) => g.name.startsWith('companyos-slo-'))) {
       const records = group.rules.filter((r) => r.record);
       expect(records.map((r) => r.record!.replace('companyos:slo_error_ratio:rate', '')).sort()).toEqual(['1d', '1h', '2h', '30m', '3d', '5m', '6h']);
@@ -76,7 +76,7 @@ describe('the platform SLOs (deploy/slo)', () => {
       await writeFile(join(dir, 'rules.yaml'), prometheusRules(await loadSlos('deploy/slo')));
       const checked = spawnSync(promtool, ['check', 'rules', join(dir, 'rules.yaml')], { encoding: 'utf8' });
       expect(checked.status, checked.stdout + checked.stderr).toBe(0);
-      expect(checked.stdout).toContain(`SUCCESS: ${FLOWS.length * 9 + 2} rules found`);
+      expect(checked.stdout).toContain(`SUCCESS: ${FLOWS.length * 9 + 3} rules found`);
       // The approval-SLA alert fires once runs have been overdue for five minutes, and names their type.
       await writeFile(join(dir, 'approval-sla.test.yaml'), stringify({
         rule_files: ['rules.yaml'],
@@ -117,6 +117,34 @@ describe('the platform SLOs (deploy/slo)', () => {
       }));
       const leadSla = spawnSync(promtool, ['test', 'rules', join(dir, 'lead-sla.test.yaml')], { encoding: 'utf8' });
       expect(leadSla.status, leadSla.stdout + leadSla.stderr).toBe(0);
+      // The stale-drill alert: quiet while the last drill is 89 days old, firing an hour after it passes 90 days, and when there never was one.
+      const day = 86_400;
+      await writeFile(join(dir, 'dr-drill.test.yaml'), stringify({
+        rule_files: ['rules.yaml'],
+        evaluation_interval: '1m',
+        tests: [
+          {
+            interval: '1m',
+            input_series: [{ series: 'companyos_dr_last_drill_age_seconds', values: `${89 * day}+60x180` }],
+            alert_rule_test: [{ eval_time: '3h', alertname: 'DrDrillStale', exp_alerts: [] }],
+          },
+          {
+            interval: '1m',
+            input_series: [{ series: 'companyos_dr_last_drill_age_seconds', values: `${90 * day + 60}+60x120` }],
+            alert_rule_test: [
+              { eval_time: '30m', alertname: 'DrDrillStale', exp_alerts: [] },
+              { eval_time: '90m', alertname: 'DrDrillStale', exp_alerts: [{ exp_labels: { severity: 'ticket' }, exp_annotations: annotationsOf('companyos-dr', {}, 0) }] },
+            ],
+          },
+          {
+            interval: '1m',
+            input_series: [{ series: 'companyos_dr_last_drill_age_seconds', values: Array.from({ length: 121 }, () => 'Inf').join(' ') }],
+            alert_rule_test: [{ eval_time: '90m', alertname: 'DrDrillStale', exp_alerts: [{ exp_labels: { severity: 'ticket' }, exp_annotations: annotationsOf('companyos-dr', {}, 0) }] }],
+          },
+        ],
+      }));
+      const drill = spawnSync(promtool, ['test', 'rules', join(dir, 'dr-drill.test.yaml')], { encoding: 'utf8' });
+      expect(drill.status, drill.stdout + drill.stderr).toBe(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

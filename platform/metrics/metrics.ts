@@ -81,6 +81,17 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  private readonly drillAge = new Gauge({
+    name: 'companyos_dr_last_drill_age_seconds',
+    help: 'Seconds since the last DR drill that succeeded (+Inf: none has), as of the last sweep.',
+    registers: [this.registry],
+  });
+
+  /** When the last DR drill succeeded (undefined: none has), measured at `now`. */
+  observeLastDrill(at: Date | undefined, now: Date): void {
+    this.drillAge.set(at ? Math.max(0, (now.getTime() - at.getTime()) / 1000) : Number.POSITIVE_INFINITY);
+  }
+
   /** Untouched leads past their SLA per tenant (a tenant that had some and has none now is set to zero). */
   observeLeadsPastSla(byTenant: ReadonlyMap<string, number>): void {
     for (const [tenant, count] of byTenant) this.leadsPastSla.set({ tenant }, count);

@@ -121,6 +121,11 @@ describe.each(TEST_ENGINES)('governed workflows over HTTP on %s', (engine) => {
     const outcome = JSON.parse(Buffer.from(executed.content, 'base64').toString()).output.result;
     expect(outcome).toMatchObject({ rtoMet: true, scratchDestroyed: true, rtoTargetSeconds: 300 });
     expect(outcome.ledgers['summit-internal'].size).toBeGreaterThanOrEqual(3);
+    // The pack's sweep (every 15 s) reports the drill's age for the DrDrillStale alert.
+    await expect.poll(async () => {
+      const text = (await api.app.inject({ method: 'GET', url: '/metrics' })).body;
+      return Number(/^companyos_dr_last_drill_age_seconds (\S+)$/m.exec(text)?.[1]);
+    }, { timeout: 30_000, interval: 500 }).toBeLessThan(120);
   });
 
   it('refuses what Cedar or the rules refuse: a reader requesting, self-approval, the requester executing, another tenant\'s run', async () => {
