@@ -45,7 +45,7 @@ interface Stats {
 }
 
 /** Events the workflow engine metered while the demo drove its runs (not the seed's generated week). */
-const ENGINE_METERED = /^(companyos\.workflow\.|high_risk_ops\.|workflow\.executions_total$|revops\.)/;
+const ENGINE_METERED = /^(companyos\.workflow\.|high_risk_ops\.|workflow\.executions_total$|revops\.|dr\.drill_completed$)/;
 
 async function api<T>(url: string, token: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const response = await fetch(`${url}${path}`, {
@@ -116,7 +116,7 @@ describe('companyos CLI, end to end', () => {
 
         const statsBefore = await api<Stats>(first.url, first.token, '/v1/events/stats');
         expect(statsBefore.status).toBe(200);
-        // The seed, the policy-coverage fact `start` records about itself, and what the engine and the RevOps pack metered of the demos.
+        // The seed, the policy-coverage fact `start` records about itself, and what the engine, the DR drill and the RevOps pack metered of the demos.
         const engineMetered = statsBefore.body.by_type.filter((t) => ENGINE_METERED.test(t.type)).reduce((n, t) => n + t.count, 0);
         expect(engineMetered).toBeGreaterThan(0);
         expect(statsBefore.body.total).toBe(seededCount + 1 + engineMetered);
