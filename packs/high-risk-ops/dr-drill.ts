@@ -2,14 +2,13 @@ import { createHash } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomainError } from '../../kernel/errors/index.ts';
-import { restoreBackup, takeBackup, type BackupManifest, type BackupServices } from '../../platform/backup/index.ts';
+import { MANIFEST_OBJECT, backupFolder, restoreBackup, takeBackup, type BackupManifest, type BackupServices } from '../../platform/backup/index.ts';
 import type { PlatformEvent } from '../../platform/ingest/index.ts';
 import type { StepContext } from '../../platform/workflows/index.ts';
 import type { SuppliedExecutor } from './supplied-executors.ts';
 
 /** The seed's GA bar is 60 minutes; the DR issue's goal on one machine is 5. */
 export const RTO_TARGET_SECONDS = 300;
-
 
 export interface DrillOutcome {
   backupId: string;
@@ -48,7 +47,7 @@ export function drDrill(backups: BackupServices, emit?: (tenant: string, events:
     },
     async preflight() {
       if (!backups.source) throw new DomainError('WORKFLOW_PARAMS_INVALID', 'dr-drill: only the embedded DuckDB database is backed up so far; this platform runs on another warehouse.');
-      const complete = (await backups.target.list('backups')).filter((name) => name.endsWith('/manifest.dsse.json'));
+      const complete = (await backups.target.list('backups')).filter((name) => name.endsWith(`/${MANIFEST_OBJECT}`));
       return { target: backups.target.description, completeBackups: complete.length, latest: complete.at(-1)?.split('/')[1] ?? null, rtoTargetSeconds: RTO_TARGET_SECONDS };
     },
     async execute(context) {
@@ -82,8 +81,8 @@ export function drDrill(backups: BackupServices, emit?: (tenant: string, events:
       if (!outcome) throw new Error('dr-drill: the execute step left no outcome');
       const left = await readdir(scratch(context)).catch(() => []);
       if (left.length > 0) throw new Error(`dr-drill: the scratch restore ${scratch(context)} still holds ${left.length} files`);
-      const stored = await backups.target.list(`backups/${outcome.backupId}`);
-      if (!stored.includes(`backups/${outcome.backupId}/manifest.dsse.json`)) throw new Error(`dr-drill: backup ${outcome.backupId} has no manifest on ${backups.target.description}`);
+      const stored = await backups.target.list(backupFolder(outcome.backupId));
+      if (!stored.includes(`${backupFolder(outcome.backupId)}/${MANIFEST_OBJECT}`)) throw new Error(`dr-drill: backup ${outcome.backupId} has no manifest on ${backups.target.description}`);
       await emit?.(context.tenant, [{
         specversion: '1.0', id: `${context.runId}:drill_completed`, source: '/companyos/dr', type: 'dr.drill_completed', time: context.now().toISOString(),
         subject: context.runId, tenantid: context.tenant,

@@ -1,4 +1,5 @@
 import { DomainError } from '../../kernel/errors/index.ts';
+import { assertObjectName } from './backup-target.ts';
 import { LedgerVerificationError, openEnvelope, signEnvelope, type DsseEnvelope, type KeySource, type LedgerKey } from '../../kernel/ledger/index.ts';
 
 export const MANIFEST_PAYLOAD_TYPE = 'application/vnd.companyos.backup-manifest+json';
@@ -51,5 +52,17 @@ export function openManifest(envelope: unknown, keys: KeySource, where: string):
   if (payloadType !== MANIFEST_PAYLOAD_TYPE) throw new DomainError('BACKUP_MANIFEST_INVALID', `${where} is a ${payloadType}, not a backup manifest.`);
   const manifest = JSON.parse(payload.toString('utf8')) as BackupManifest;
   if (manifest.format !== MANIFEST_FORMAT) throw new DomainError('BACKUP_MANIFEST_INVALID', `${where} has format ${String(manifest.format)}; this platform reads ${MANIFEST_FORMAT}.`);
+  // Signed, so written by a holder of the key; still, nothing in it may name a path outside the backup or a table by odd text.
+  for (const object of Array.isArray(manifest.objects) ? manifest.objects : []) {
+    try {
+      assertObjectName(`${manifest.backupId}/${object.name}`);
+    } catch {
+      throw new DomainError('BACKUP_MANIFEST_INVALID', `${where} lists an object named ${JSON.stringify(object.name)}, which is no plain object name.`);
+    }
+    if (object.table !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(object.table)) {
+      throw new DomainError('BACKUP_MANIFEST_INVALID', `${where} lists a table named ${JSON.stringify(object.table)}.`);
+    }
+  }
+  if (!Array.isArray(manifest.objects) || !manifest.objects.some((o) => o.name === 'schema.sql')) throw new DomainError('BACKUP_MANIFEST_INVALID', `${where} lists no schema.sql.`);
   return manifest;
 }

@@ -9,7 +9,8 @@ import { DuckDBWarehouse } from '../../kernel/warehouse/index.ts';
 import { platformTables } from '../../surfaces/compose/index.ts';
 import { useWarehouse } from '../../test/support/engines.ts';
 import { LedgerStore } from '../governance/index.ts';
-import { DirectoryTarget, RESTORED_DATABASE, backupFolder, restoreBackup, takeBackup } from './index.ts';
+import { signManifest, type BackupManifest } from './backup-manifest.ts';
+import { DirectoryTarget, MANIFEST_OBJECT, RESTORED_DATABASE, backupFolder, restoreBackup, takeBackup } from './index.ts';
 
 async function codeOf(work: Promise<unknown>): Promise<[string, string]> {
   const error = await work.then(() => undefined, (e: unknown) => e);
@@ -111,7 +112,7 @@ describe('backup and restore of the embedded database (DuckDB)', () => {
     expect((await codeOf(restoreBackup({ target, keys: keyring, dataDir })))[0]).toBe('BACKUP_OBJECT_MISSING');
   });
 
-  it('restores the latest complete backup when a later one was interrupted, and refuses a manifest it cannot verify', async () => {
+  it('restores the latest complete backup when a later one was interrupted, and refuses a manifest it cannot verify or that names paths or tables it must not', async () => {
     const targetDir = await folder('target');
     const target = new DirectoryTarget(targetDir);
     const manifest = await withLedgers(() => takeBackup(db.warehouse as DuckDBWarehouse, { target, key: keyring.active }));
@@ -126,6 +127,23 @@ describe('backup and restore of the embedded database (DuckDB)', () => {
     expect(code).toBe('BACKUP_MANIFEST_INVALID');
     expect(message).toMatch(/unknown key/);
     expect((await codeOf(restoreBackup({ target, keys: keyring, backupId: '99991231T235959Z-ffffff', dataDir: join(await folder('restore'), 'data') })))[0]).toBe('BACKUP_NOT_FOUND');
+
+    // Signed with the right key, yet naming a path outside the backup or a table by SQL text: refused before anything is fetched.
+    const manifestPath = join(targetDir, backupFolder(manifest.backupId), MANIFEST_OBJECT);
+    const forgeries: [Partial<BackupManifest>, RegExp][] = [
+      [{ objects: [...manifest.objects, { name: '../../../etc/passwd', sha256: 'a'.repeat(64), bytes: 1 }] }, /no plain object name/],
+      [{ objects: manifest.objects.map((o) => (o.table === 'events' ? { ...o, table: 'events; DROP TABLE ledger_entries' } : o)) }, /a table named/],
+    ];
+    for (const [change, expected] of forgeries) {
+      await writeFile(manifestPath, JSON.stringify(signManifest({ ...manifest, ...change }, keyring.active)));
+      const [forgedCode, forgedMessage] = await codeOf(restoreBackup({ target, keys: keyring, backupId: manifest.backupId, dataDir: join(await folder('restore'), 'data') }));
+      expect(forgedCode).toBe('BACKUP_MANIFEST_INVALID');
+      expect(forgedMessage).toMatch(expected);
+    }
+    await writeFile(manifestPath, '{"payloadType": ');
+    const [brokenCode, brokenMessage] = await codeOf(restoreBackup({ target, keys: keyring, backupId: manifest.backupId, dataDir: join(await folder('restore'), 'data') }));
+    expect(brokenCode).toBe('BACKUP_MANIFEST_INVALID');
+    expect(brokenMessage).toContain(`${backupFolder(manifest.backupId)}/${MANIFEST_OBJECT} is not readable JSON.`);
 
     const used = await folder('used');
     await writeFile(join(used, 'warehouse.duckdb'), 'x');
