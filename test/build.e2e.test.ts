@@ -73,9 +73,10 @@ describe('companyos build, end to end', () => {
     }
   });
 
-  it('builds the meters of the seeded demo data through the running platform', { timeout: 90_000 }, async () => {
+  it('builds the meters of the seeded demo data through the running platform', { timeout: 150_000 }, async () => {
     const dataDir = await temp.make();
-    const platform = await startPlatform(dataDir);
+    // A seeded start (metering, FinOps, a week of governed runs with a DR drill, RevOps) takes about 35 s on a quiet 2-core machine.
+    const platform = await startPlatform(dataDir, [], { timeoutMs: 90_000 });
     try {
       const built = await runCli(['build', '-s', '+tag:meters'], { dataDir, timeoutMs: 60_000 });
       expect(built.code, built.stderr).toBe(0);
