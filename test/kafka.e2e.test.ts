@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { openWarehouse } from '../kernel/warehouse/index.ts';
-import { killAllCliProcesses, runCli, spawnCli, startPlatform } from './support/cli.ts';
+import { expectCleanStop, killAllCliProcesses, runCli, spawnCli, startPlatform } from './support/cli.ts';
 import { engineHarness, engineUnavailable, TEST_ENGINES } from './support/engines.ts';
 import { cloudEvent } from './support/events.ts';
 import { kafkaBrokers, produce, uniqueTopic, waitFor } from './support/kafka.ts';
@@ -43,7 +43,7 @@ describe.runIf(inject('kafkaBrokers'))('Kafka ingest, end to end', () => {
         expect(metrics).toMatch(new RegExp(`companyos_kafka_consumer_lag\\{topic="${topic}",partition="\\d"\\} 0`));
         expect(metrics).toContain('companyos_kafka_batches_total');
         expect(metrics).toMatch(/companyos_kafka_consumer_events_per_second [\d.]+/);
-        expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+        await expectCleanStop(second);
         // The kill fell mid-stream (in practice 1,000-2,000 of 30,000 were stored).
         expect(atKill).toBeLessThan(total);
       },

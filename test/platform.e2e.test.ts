@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { killAllCliProcesses, runCli, startPlatform, TempDirs } from './support/cli.ts';
+import { expectCleanStop, killAllCliProcesses, runCli, startPlatform, TempDirs } from './support/cli.ts';
 import { engineHarness, engineUnavailable, TEST_ENGINES } from './support/engines.ts';
 import { cloudEvent } from './support/events.ts';
 
@@ -153,7 +153,7 @@ describe('companyos CLI, end to end', () => {
         expect(totalAfterFirstRun).toBe(seededCount + 2 + engineMetered);
 
         // SIGTERM: clean exit, and the running-platform record is gone.
-        expect(await first.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+        await expectCleanStop(first);
         expect(await exists(join(dataDir, 'platform.json'))).toBe(false);
 
         // Second run on the same data dir: no second seeding, dedupe survives the restart.
@@ -175,7 +175,7 @@ describe('companyos CLI, end to end', () => {
         const listedAgain = await api<EventsPage>(second.url, second.token, `/v1/events?type=${encodeURIComponent(type)}`);
         expect(listedAgain.body.events).toHaveLength(1);
 
-        expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+        await expectCleanStop(second);
         expect(await exists(join(dataDir, 'platform.json'))).toBe(false);
       },
       E2E_TIMEOUT * 2,
@@ -285,7 +285,7 @@ describe('companyos CLI, end to end', () => {
         expect(events.code, events.stderr).toBe(0);
         expect(ndjsonLines(events.stdout).map((x) => x.id)).toEqual(['h-1', 'h-2']);
       } finally {
-        expect(await platform.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+        await expectCleanStop(platform);
       }
     },
     E2E_TIMEOUT,
@@ -309,7 +309,7 @@ describe('companyos CLI, end to end', () => {
         const record = JSON.parse(await readFile(join(dataDir, 'platform.json'), 'utf8')) as { url: string; pid: number };
         expect(record).toEqual({ url: first.url, pid: first.pid });
       } finally {
-        expect(await first.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+        await expectCleanStop(first);
       }
     },
     E2E_TIMEOUT,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closeWithin } from './bounded-close.ts';
+import { closeInOrder, closeWithin } from './bounded-close.ts';
 
 describe('closeWithin', () => {
   const logged: string[] = [];
@@ -13,5 +13,33 @@ describe('closeWithin', () => {
       'shutdown: "broken flush" failed; what it had not finished is lost or redelivered',
       'shutdown: abandoned "hung flush" after 50 ms; what it had not finished is lost or redelivered',
     ]);
+  });
+});
+
+describe('closeInOrder', () => {
+  const log = { warn: () => undefined };
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('gives a slow last step what the earlier steps left of the deadline, not a fixed slice', async () => {
+    const ran: string[] = [];
+    const steps = [
+      { what: 'quick', capMs: 1000, step: () => void ran.push('quick') },
+      { what: 'slow checkpoint', step: async () => { await sleep(1200); ran.push('slow checkpoint'); } },
+    ];
+    expect(await closeInOrder(steps, 3000, log)).toBe(true);
+    expect(ran).toEqual(['quick', 'slow checkpoint']);
+  });
+
+  it('holds every step to its cap and the whole to the deadline, and says something was abandoned', async () => {
+    const started = Date.now();
+    const hang = () => new Promise(() => {});
+    const steps = [
+      { what: 'capped', capMs: 200, step: hang },
+      { what: 'uncapped', step: hang },
+      { what: 'after the deadline', step: hang },
+    ];
+    expect(await closeInOrder(steps, 600, log)).toBe(false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(590);
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 });

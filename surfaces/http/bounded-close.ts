@@ -29,3 +29,26 @@ export async function closeWithin(what: string, ms: number, step: () => unknown,
     clearTimeout(timer);
   }
 }
+
+/** One step of an ordered shutdown; `capMs` bounds it below what the deadline leaves. */
+export interface CloseStep {
+  what: string;
+  step: () => unknown;
+  capMs?: number;
+}
+
+/**
+ * Runs shutdown steps in order within one deadline. A step may take up to its cap
+ * and never more than the deadline leaves, so a slow last step (a warehouse
+ * checkpoint on a loaded machine) gets the time the earlier steps did not use
+ * instead of a fixed slice. Resolves true when every step finished.
+ */
+export async function closeInOrder(steps: readonly CloseStep[], deadlineMs: number, log: CloseLog): Promise<boolean> {
+  const deadline = Date.now() + deadlineMs;
+  let allFinished = true;
+  for (const { what, step, capMs } of steps) {
+    const left = Math.max(0, deadline - Date.now());
+    if (!(await closeWithin(what, Math.min(capMs ?? left, left), step, log))) allFinished = false;
+  }
+  return allFinished;
+}

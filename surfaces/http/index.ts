@@ -1,4 +1,4 @@
 export { buildServer, type ServerOptions } from './server.ts';
 export { API_ERRORS, errorCatalogue, httpStatusOf } from './kit/index.ts';
 export { renderOpenApiDocument, formatOpenApiDocument, COMMITTED_OPENAPI, type OpenApiDocument } from './openapi/openapi-document.ts';
-export { closeWithin } from './bounded-close.ts';
+export { closeInOrder } from './bounded-close.ts';

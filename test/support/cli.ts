@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 /** Runs the real `companyos` CLI (bin/companyos.js, through tsx) as child processes. */
 
@@ -131,6 +132,13 @@ export async function startPlatform(
       }
     },
   };
+}
+
+/** Stops with SIGTERM and expects a clean exit; a failure shows what the platform printed (its shutdown warnings). */
+export async function expectCleanStop(platform: RunningPlatform): Promise<void> {
+  const exit = await platform.stop('SIGTERM');
+  const output = `stdout:\n${platform.stdout().slice(-4000)}\nstderr:\n${platform.stderr().slice(-4000)}`;
+  expect(exit, `companyos start did not stop cleanly on SIGTERM.\n${output}`).toEqual({ code: 0, signal: null });
 }
 
 /** Kills every CLI process still running (for afterEach): no test leaves a server behind. */
