@@ -11,13 +11,13 @@ export interface ColumnDefinition {
 }
 
 /**
- * How long rows are kept and how they are erased (the retention and erasure work reads this):
- * `raw-events` and `bills` age out by their window; `quarantine` sooner; `run-history` by count;
- * `audit` never (erasure leaves salted digests, so receipts still verify); `financial-record` for
- * the legal period; `operational` while the thing it describes exists; `ephemeral` and `system`
- * are the warehouse's own.
+ * How long rows are kept and how they are erased (platform/retention reads this): `raw-events`,
+ * `quarantine`, `bills`, `run-history` and `decision-log` age out by their window
+ * (`COMPANYOS_RETENTION_DAYS`), measured on the table's `expiresBy` column; `audit` never (erasure
+ * leaves salted digests, so receipts still verify); `financial-record` for the legal period;
+ * `operational` while the thing it describes exists; `ephemeral` and `system` are the warehouse's own.
  */
-export type RetentionClass = 'raw-events' | 'quarantine' | 'bills' | 'run-history' | 'audit' | 'financial-record' | 'operational' | 'ephemeral' | 'system';
+export type RetentionClass = 'raw-events' | 'quarantine' | 'bills' | 'run-history' | 'decision-log' | 'audit' | 'financial-record' | 'operational' | 'ephemeral' | 'system';
 
 /** A table, declared once: its columns, key, tenant column, retention class and the storage it needs. */
 export interface TableDefinition {
@@ -27,6 +27,8 @@ export interface TableDefinition {
   /** The column that holds the tenant (the first of the key); null for the warehouse's own tables. */
   readonly tenantColumn: 'tenant_id' | null;
   readonly retention: RetentionClass;
+  /** The timestamp column its retention window is measured on; absent: not expired by age. */
+  readonly expiresBy?: string;
   /** The sort key: ClickHouse's ORDER BY, and the identity of a row where the engine deduplicates. */
   readonly key: readonly string[];
   /**
@@ -64,6 +66,7 @@ export const TABLES: readonly TableDefinition[] = [
     owner: 'platform/ingest',
     tenantColumn: 'tenant_id',
     retention: 'raw-events',
+    expiresBy: 'ingested_at',
     key: ['tenant_id', 'type', 'time', 'source', 'id'],
     clickhouse: { engine: 'ReplacingMergeTree', version: 'ingested_at', partitionBy: 'toYYYYMM(time)' },
     columns: [
@@ -90,6 +93,7 @@ export const TABLES: readonly TableDefinition[] = [
     owner: 'platform/ingest',
     tenantColumn: 'tenant_id',
     retention: 'quarantine',
+    expiresBy: 'received_at',
     key: ['tenant_id', 'received_at', 'quarantine_id'],
     clickhouse: { engine: 'MergeTree', partitionBy: 'toYYYYMM(received_at)' },
     columns: [
@@ -110,6 +114,7 @@ export const TABLES: readonly TableDefinition[] = [
     owner: 'platform/transforms',
     tenantColumn: 'tenant_id',
     retention: 'run-history',
+    expiresBy: 'started_at',
     key: ['tenant_id', 'started_at', 'run_id'],
     clickhouse: { engine: 'MergeTree', partitionBy: 'toYYYYMM(started_at)' },
     columns: [
@@ -130,6 +135,7 @@ export const TABLES: readonly TableDefinition[] = [
     owner: 'platform/transforms',
     tenantColumn: 'tenant_id',
     retention: 'run-history',
+    expiresBy: 'event_time',
     key: ['tenant_id', 'job_name', 'event_time', 'run_id'],
     clickhouse: { engine: 'MergeTree', partitionBy: 'toYYYYMM(event_time)' },
     columns: [
@@ -147,6 +153,7 @@ export const TABLES: readonly TableDefinition[] = [
     owner: 'platform/transforms',
     tenantColumn: 'tenant_id',
     retention: 'run-history',
+    expiresBy: 'recorded_at',
     key: ['tenant_id', 'build_run_id', 'name'],
     clickhouse: { engine: 'MergeTree', partitionBy: 'toYYYYMM(recorded_at)' },
     columns: [
@@ -165,6 +172,7 @@ export const TABLES: readonly TableDefinition[] = [
     owner: 'platform/transforms',
     tenantColumn: 'tenant_id',
     retention: 'run-history',
+    expiresBy: 'recorded_at',
     key: ['tenant_id', 'build_run_id', 'upstream', 'downstream'],
     clickhouse: { engine: 'MergeTree', partitionBy: 'toYYYYMM(recorded_at)' },
     columns: [
@@ -179,7 +187,8 @@ export const TABLES: readonly TableDefinition[] = [
     name: 'policy_decisions',
     owner: 'platform/governance',
     tenantColumn: 'tenant_id',
-    retention: 'audit',
+    retention: 'decision-log',
+    expiresBy: 'decided_at',
     key: ['tenant_id', 'decided_at', 'decision_id'],
     clickhouse: { engine: 'MergeTree' },
     columns: [

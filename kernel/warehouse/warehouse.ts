@@ -132,6 +132,11 @@ export interface Warehouse {
   readonly location: string;
   query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   execute(sql: string, params?: readonly SqlValue[]): Promise<void>;
+  /**
+   * Deletes a table's rows where `condition` holds (`?` placeholders), done when it returns:
+   * ClickHouse's asynchronous mutation (`ALTER … DELETE`) is waited for.
+   */
+  deleteWhere(table: string, condition: string, params?: readonly SqlValue[]): Promise<void>;
   /** Bulk insert; rows are arrays in `columns` order. Returns the number written. */
   insert(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<number>;
   /**

@@ -7,6 +7,7 @@ export const FINOPS_TABLES: readonly TableDefinition[] = [
     owner: 'packs/finops',
     tenantColumn: 'tenant_id',
     retention: 'bills',
+    expiresBy: 'imported_at',
     key: ['tenant_id', 'checksum', 'batch_id'],
     clickhouse: { engine: 'ReplacingMergeTree' },
     columns: [
@@ -27,6 +28,7 @@ export const FINOPS_TABLES: readonly TableDefinition[] = [
     owner: 'packs/finops',
     tenantColumn: 'tenant_id',
     retention: 'bills',
+    expiresBy: 'billing_period_end',
     key: ['tenant_id', 'charge_period_start', 'batch_id', 'line'],
     clickhouse: { engine: 'ReplacingMergeTree', partitionBy: 'toYYYYMM(billing_period_start)' },
     columns: [
@@ -99,6 +101,7 @@ export const FINOPS_TABLES: readonly TableDefinition[] = [
     owner: 'packs/finops',
     tenantColumn: 'tenant_id',
     retention: 'bills',
+    expiresBy: 'period_start',
     key: ['tenant_id', 'simulation_id', 'cost_tenant', 'period_start'],
     clickhouse: { engine: 'MergeTree' },
     columns: [

@@ -16,6 +16,7 @@ import { SYSTEM_CLOCK, WorkflowEngine, type WorkflowClock } from '../../platform
 import type { PlatformEvent } from '../../platform/ingest/index.ts';
 import { PACKS, type Pack } from '../../packs/index.ts';
 import { platformTables } from './platform-tables.ts';
+import { RetentionService, type RetentionWindows } from '../../platform/retention/index.ts';
 
 export interface PlatformOptions {
   /** An open, migrated warehouse; the caller closes it after the platform. */
@@ -49,6 +50,11 @@ export interface PlatformOptions {
   exportsDir?: string;
   /** Where backups go (default: `backups/` in the state's data directory; put it on another volume) and drills restore (`drills/` in the data directory). */
   backupsDir?: string;
+  /**
+   * The weekly retention run's windows (`COMPANYOS_RETENTION`); without them nothing expires. It reads
+   * the system's clock, not the platform's (a demo seed moves that one back), unless given its own.
+   */
+  retention?: { windows: RetentionWindows; clock?: WorkflowClock };
   /** The workflow engine's clock (default: the system's); tests and demo seeding move it by hand. */
   clock?: WorkflowClock;
 }
@@ -74,6 +80,8 @@ export interface Platform {
   readonly gate: PolicyGate;
   /** Where governed exports write their files, a folder per tenant. */
   readonly exportsDir: string;
+  /** The weekly retention run, when configured (`retention`): the server's sweep starts it when due. */
+  readonly retention?: RetentionService;
   /** Roles granted for a time by governed runs (temporary access); the API adds them to a principal's own. */
   readonly grants: AccessGrants;
   /** Governed workflows of the packs' types (`Pack.workflowTypes`), durable on the state store. */
@@ -135,6 +143,9 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     verifierKeys: keyring,
     scratchDir: join(stateDir ?? tmpdir(), stateDir ? 'drills' : 'companyos-drills'),
   };
+  const retention = options.retention && new RetentionService({
+    warehouse, state, tables: platformTables(packs), windows: options.retention.windows, operatorTenant, signingKey: () => keyring.active, now: () => (options.retention?.clock ?? SYSTEM_CLOCK).now(),
+  });
   const scope = (tenant: string) => new TenantScope(warehouse, tenant);
   const stateScope = (tenant: string) => new TenantScope(stateSource(state), tenant);
   const builds = options.builds ?? new BuildGate();
@@ -176,6 +187,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     scope,
     exportsDir,
     stateScope,
+    retention,
     close: async () => {
       await Promise.all([decisions.close(), ledger.close()]);
       if (ownsState) await state.close();

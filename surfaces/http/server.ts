@@ -8,6 +8,7 @@ import type { DecisionLog, LedgerStore, PolicyGate } from '../../platform/govern
 import type { RotatingSecret, TokenAuthority, TokenKeyFile } from '../../platform/identity/index.ts';
 import { KafkaEventPublisher, KafkaIngestConsumer, type KafkaConsumerOptions } from '../../platform/ingest/index.ts';
 import type { BuildGate, LineageSink } from '../../platform/transforms/index.ts';
+import type { RetentionWindows } from '../../platform/retention/index.ts';
 import type { PackContext, WebhookConfig } from '../../packs/index.ts';
 import { createPlatform, type Platform } from '../compose/index.ts';
 import type { WorkflowClock } from '../../platform/workflows/index.ts';
@@ -46,6 +47,8 @@ export interface ServerOptions {
   state?: { dataDir?: string };
   /** Where backups go (createPlatform's `backupsDir`). */
   backupsDir?: string;
+  /** The weekly retention run's windows (createPlatform's `retention`). */
+  retention?: RetentionWindows;
   tokens: TokenAuthority;
   /** Most events accepted in one POST. */
   maxBatchEvents?: number;
@@ -151,6 +154,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     tokenKeys: options.tokenKeys,
     webhookSecret: options.webhookSecret,
     backupsDir: options.backupsDir,
+    retention: options.retention && { windows: options.retention },
     log: app.log,
   }));
   const { engine, decisions, ledger, entities, approvals, evidence, region, metrics, pipeline } = platform;
@@ -229,12 +233,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     platform.workflows.reportSlaBreaches()
       .then((overdue) => metrics.observeOverdueApprovals(overdue))
       .catch((error: unknown) => app.log.error({ err: error }, 'could not check approvals against their SLA; the next sweep tries again'));
+    platform.retention?.runIfDue()
+      .then((manifest) => manifest && app.log.info({ purge: manifest.purgeId, counts: manifest.counts }, 'retention run done; its purge manifest is recorded'))
+      .catch((error: unknown) => app.log.error({ err: error }, 'the retention run failed; the next sweep tries again'));
   }, options.leaseSweepMs ?? DEFAULT_LEASE_SWEEP_MS);
   leaseSweep.unref();
   app.addHook('onClose', async () => {
     clearInterval(leaseSweep);
     clearInterval(packSweeps.timer);
-    await packSweeps.running;
+    await Promise.all([packSweeps.running, platform.retention?.settled()]);
     await Promise.all([
       closeWithin('decision log flush', closeStepMs, () => decisions.close(), app.log),
       closeWithin('ledger flush', closeStepMs, () => ledger.close(), app.log),

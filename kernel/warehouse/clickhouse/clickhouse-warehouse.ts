@@ -12,6 +12,9 @@ import { bindParams, parseTsvWithTypes, toClickHouseLiteral, toTsvField } from '
 
 type Rows = readonly (readonly SqlValue[])[];
 
+/** The longest `deleteWhere` waits for ClickHouse to apply its mutation. */
+const MUTATION_WAIT_MS = 300_000;
+
 /** Keys per existence query: keeps the SQL well under ClickHouse's 256 KiB max_query_size. */
 const KEYS_PER_LOOKUP = 1000;
 
@@ -97,6 +100,21 @@ export class ClickHouseWarehouse implements Warehouse {
       } catch (error) {
         throw wrap(error, statement);
       }
+    }
+  }
+
+  async deleteWhere(table: string, condition: string, params: readonly SqlValue[] = []): Promise<void> {
+    await this.execute(`ALTER TABLE ${assertIdentifier(table)} DELETE WHERE ${condition}`, params);
+    // Waited for here: `mutations_sync` is not known to every server this adapter supports.
+    const deadline = Date.now() + MUTATION_WAIT_MS;
+    for (let pause = 20; ; pause = Math.min(pause * 2, 500)) {
+      const [pending] = await this.query<{ n: number }>(
+        'SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = ? AND is_done = 0',
+        [table],
+      );
+      if (Number(pending?.n ?? 0) === 0) return;
+      if (Date.now() > deadline) throw new WarehouseError(`the delete from ${table} was still being applied after ${MUTATION_WAIT_MS / 1000} s; it goes on in ClickHouse (system.mutations)`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 

@@ -171,6 +171,10 @@ export class DuckDBWarehouse implements Warehouse {
     });
   }
 
+  deleteWhere(table: string, condition: string, params: readonly SqlValue[] = []): Promise<void> {
+    return this.execute(`DELETE FROM ${assertIdentifier(table)} WHERE ${condition}`, params);
+  }
+
   execute(sql: string, params: readonly SqlValue[] = []): Promise<void> {
     return this.writeLock.run(async () => {
       // SQL may change a table under an open appender (a rename would keep it writing to the old table).

@@ -45,6 +45,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     clock,
     state: { dataDir: config.dataDir },
     backupsDir: config.backupsDir,
+    retention: config.retention,
     tokens,
     tokenKeys,
     maxBatchEvents: config.maxBatchEvents,

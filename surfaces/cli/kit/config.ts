@@ -6,12 +6,15 @@ import { DEFAULT_WEBHOOK, type WebhookConfig } from '../../../packs/finops/index
 import { DEFAULT_DEDUPE_WINDOW_DAYS } from '../../../platform/ingest/index.ts';
 import type { WarehouseConfig } from '../../../kernel/warehouse/index.ts';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration, JWT_SECRET_FILE } from '../../../platform/identity/index.ts';
+import { parseRetentionDays, RetentionWindowsError, type RetentionWindows } from '../../../platform/retention/index.ts';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../http/kit/index.ts';
 
 export interface PlatformConfig {
   dataDir: string;
   /** Where the running platform's backups go (DR drills). */
   backupsDir: string;
+  /** The weekly retention run's windows; undefined when COMPANYOS_RETENTION is off (the default). */
+  retention: RetentionWindows | undefined;
   engine: string;
   clickhouse: { url: string; database: string };
   /** Set when COMPANYOS_KAFKA_BROKERS is. */
@@ -48,6 +51,7 @@ export interface PlatformConfig {
 export const ENVIRONMENT = [
   ['COMPANYOS_DATA_DIR', './.companyos', 'Where the embedded warehouse, the JWT secret and the running platform\'s address live.'],
   ['COMPANYOS_BACKUP_DIR', '$COMPANYOS_DATA_DIR/backups', 'Where backups go (DR drills, `companyos backup --to` names its own): put it on another volume than the data.'],
+  ['COMPANYOS_RETENTION', 'off', 'The weekly retention run: off, on (raw-events=400, quarantine=30, bills=760, run-history=90, decision-log=400 days), or class=days pairs over those (raw-events=90,bills=keep); each run leaves a signed purge manifest.'],
   ['COMPANYOS_WAREHOUSE', 'duckdb', 'Warehouse engine: duckdb (embedded) or clickhouse.'],
   ['COMPANYOS_CLICKHOUSE_URL', 'http://127.0.0.1:8123', 'ClickHouse HTTP interface, credentials in the URL if any (http://user:password@host:8123).'],
   ['COMPANYOS_CLICKHOUSE_DATABASE', 'companyos', 'ClickHouse database; created if missing.'],
@@ -86,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
   return {
     dataDir: resolve(env.COMPANYOS_DATA_DIR || './.companyos'),
     backupsDir: resolve(env.COMPANYOS_BACKUP_DIR || join(env.COMPANYOS_DATA_DIR || './.companyos', 'backups')),
+    retention: retentionOf(env.COMPANYOS_RETENTION),
     engine: env.COMPANYOS_WAREHOUSE || 'duckdb',
     clickhouse: {
       url: env.COMPANYOS_CLICKHOUSE_URL || 'http://127.0.0.1:8123',
@@ -200,4 +205,16 @@ function share(value: string | undefined, name: string, fallback: number): numbe
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) throw new ConfigError(`${name} must be a number from 0 to 1; got "${value}".`);
   return parsed;
+}
+
+/** COMPANYOS_RETENTION: off (or unset), on (the default windows), or class=days pairs over them. */
+function retentionOf(value: string | undefined): RetentionWindows | undefined {
+  const setting = (value ?? '').trim();
+  if (setting === '' || setting === 'off') return undefined;
+  try {
+    return parseRetentionDays(setting === 'on' ? '' : setting);
+  } catch (error) {
+    if (error instanceof RetentionWindowsError) throw new ConfigError(`COMPANYOS_RETENTION: ${error.message}`);
+    throw error;
+  }
 }

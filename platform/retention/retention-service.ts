@@ -1,0 +1,124 @@
+import type { LedgerKey } from '../../kernel/ledger/index.ts';
+import type { StateStore } from '../../kernel/state/index.ts';
+import type { SqlValue, TableDefinition, Warehouse } from '../../kernel/warehouse/index.ts';
+import { expireRows, type Tombstone } from './expire-rows.ts';
+import { ALL_TENANTS, PURGE_MANIFEST_FORMAT, signPurgeManifest, type PurgeManifest } from './purge-manifest.ts';
+import { EXPIRING_CLASSES, type ExpiringClass, type RetentionWindows } from './retention-windows.ts';
+
+const WEEK_MS = 7 * 86_400_000;
+
+export interface RetentionOptions {
+  warehouse: Warehouse;
+  state: StateStore;
+  tables: readonly TableDefinition[];
+  windows: RetentionWindows;
+  /** The platform operator's tenant: its manifest covers every tenant. */
+  operatorTenant: string;
+  signingKey(): LedgerKey;
+  now(): Date;
+}
+
+/**
+ * The weekly retention run: deletes what is past its window and records a signed purge
+ * manifest for the platform and one for each tenant that lost rows, even in a week when
+ * nothing went. One run at a time in a process; across processes the week's purge id is
+ * unique, so a second process's manifest for the same week is not written twice.
+ */
+export class RetentionService {
+  private running?: Promise<PurgeManifest | undefined>;
+
+  constructor(private readonly options: RetentionOptions) {}
+
+  /** Runs when the last run is a week old or there was none: the sweep calls this. */
+  runIfDue(): Promise<PurgeManifest | undefined> {
+    this.running ??= this.runWhenDue().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  /** Resolves once no run is under way (a failed one included): what a shutdown waits for before the stores close. */
+  async settled(): Promise<void> {
+    await this.running?.catch(() => undefined);
+  }
+
+  /** A tenant's purge manifests (signed envelopes), newest first. */
+  async manifests(tenant: string, limit = 10): Promise<{ purgeId: string; ranAt: Date; envelope: unknown }[]> {
+    const rows = await this.options.state.query<{ purge_id: string; ran_at: Date | string; envelope: SqlValue }>(
+      'SELECT purge_id, ran_at, envelope FROM purge_manifests WHERE tenant_id = ? ORDER BY ran_at DESC LIMIT ?',
+      [tenant, limit],
+    );
+    return rows.map((row) => ({ purgeId: row.purge_id, ranAt: new Date(row.ran_at), envelope: typeof row.envelope === 'string' ? JSON.parse(row.envelope) : row.envelope }));
+  }
+
+  private async runWhenDue(): Promise<PurgeManifest | undefined> {
+    const now = this.options.now();
+    const [last] = await this.manifests(this.options.operatorTenant, 1);
+    if (last && now.getTime() - last.ranAt.getTime() < WEEK_MS) return undefined;
+    return this.run(now);
+  }
+
+  private async run(now: Date): Promise<PurgeManifest> {
+    const { warehouse, state, tables, windows, operatorTenant } = this.options;
+    const tombstones = await expireRows(warehouse, tables, windows, now);
+    const purgeId = `retention-${weekStart(now)}`;
+    const platform = this.manifest(purgeId, ALL_TENANTS, now, platformTotals(tombstones));
+    const byTenant = groupBy(tombstones, (t) => t.tenant);
+    const key = this.options.signingKey();
+    const row = (tenant: string, manifest: PurgeManifest) => ({
+      tenant_id: tenant, purge_id: purgeId, reason: 'retention', ran_at: now, envelope: JSON.stringify(signPurgeManifest(manifest, key)),
+    });
+    await state.transaction(async (tx) => {
+      await tx.insertNew('purge_manifests', [
+        row(operatorTenant, platform),
+        ...[...byTenant].map(([tenant, own]) => row(tenant, this.manifest(purgeId, tenant, now, own))),
+      ]);
+    });
+    return platform;
+  }
+
+  private manifest(purgeId: string, tenant: string, now: Date, tombstones: Tombstone[]): PurgeManifest {
+    const counts = Object.fromEntries(EXPIRING_CLASSES.map((c) => [c, 0])) as Record<ExpiringClass, number>;
+    for (const t of tombstones) counts[t.dataClass] += t.rows;
+    return {
+      format: PURGE_MANIFEST_FORMAT,
+      purgeId,
+      reason: 'retention',
+      scope: { tenant, dataClasses: [...EXPIRING_CLASSES] },
+      ranAt: now.toISOString(),
+      windowsDays: this.options.windows,
+      counts,
+      tombstones,
+    };
+  }
+}
+
+/** The platform's view: per table, summed over tenants (one tenant's rows are its own manifest's). */
+function platformTotals(tombstones: readonly Tombstone[]): Tombstone[] {
+  const byTable = groupBy(tombstones, (t) => t.table);
+  return [...byTable.values()].map((group) => ({
+    tenant: ALL_TENANTS,
+    dataClass: group[0]!.dataClass,
+    table: group[0]!.table,
+    rows: group.reduce((n, t) => n + t.rows, 0),
+    from: group.map((t) => t.from).sort()[0]!,
+    to: group.map((t) => t.to).sort().at(-1)!,
+    cutoff: group[0]!.cutoff,
+  }));
+}
+
+/** The Monday (UTC) of `now`'s week, YYYY-MM-DD: a week's run has one purge id. */
+function weekStart(now: Date): string {
+  const day = (now.getUTCDay() + 6) % 7;
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - day)).toISOString().slice(0, 10);
+}
+
+/** `Map.groupBy` (Node 21+) for Node 20. */
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
