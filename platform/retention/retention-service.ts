@@ -1,6 +1,7 @@
 import type { LedgerKey } from '../../kernel/ledger/index.ts';
 import type { StateStore } from '../../kernel/state/index.ts';
 import type { SqlValue, TableDefinition, Warehouse } from '../../kernel/warehouse/index.ts';
+import { sql, stateSource, TenantScope } from '../tenancy/index.ts';
 import { expireRows, type Tombstone } from './expire-rows.ts';
 import { ALL_TENANTS, PURGE_MANIFEST_FORMAT, signPurgeManifest, type PurgeManifest } from './purge-manifest.ts';
 import { EXPIRING_CLASSES, type ExpiringClass, type RetentionWindows } from './retention-windows.ts';
@@ -42,9 +43,9 @@ export class RetentionService {
 
   /** A tenant's purge manifests (signed envelopes), newest first. */
   async manifests(tenant: string, limit = 10): Promise<{ purgeId: string; ranAt: Date; envelope: unknown }[]> {
-    const rows = await this.options.state.query<{ purge_id: string; ran_at: Date | string; envelope: SqlValue }>(
-      'SELECT purge_id, ran_at, envelope FROM purge_manifests WHERE tenant_id = ? ORDER BY ran_at DESC LIMIT ?',
-      [tenant, limit],
+    const scope = new TenantScope(stateSource(this.options.state), tenant);
+    const rows = await scope.query<{ purge_id: string; ran_at: Date | string; envelope: SqlValue }>(
+      sql`SELECT purge_id, ran_at, envelope FROM ${scope.table('purge_manifests')} ORDER BY ran_at DESC LIMIT ${limit}`,
     );
     return rows.map((row) => ({ purgeId: row.purge_id, ranAt: new Date(row.ran_at), envelope: typeof row.envelope === 'string' ? JSON.parse(row.envelope) : row.envelope }));
   }
