@@ -75,7 +75,7 @@ await onScratchWarehouse('duckdb', async (warehouse, dataDir) => {
       backups.push(backupSeconds);
       objectBytes = manifest.objects.reduce((total, o) => total + o.bytes, 0);
       rows = Object.values(manifest.rowCounts).reduce((total, n) => total + n, 0);
-      const report = await restoreBackup({ target, keys: keyring, dataDir: join(scratch, `restored-${run}`) });
+      const report = await restoreBackup({ target, keys: keyring, dataDir: join(scratch, `restored-${run}`), tables: platformTables() });
       restores.push(report.rtoMs / 1000);
       await rm(join(scratch, `target-${run}`), { recursive: true });
       await rm(join(scratch, `restored-${run}`), { recursive: true });

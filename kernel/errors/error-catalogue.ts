@@ -78,6 +78,7 @@ export const ERROR_CATALOGUE = {
   BACKUP_OBJECT_CORRUPT: ['invalid-input', 'An object of the backup differs from its manifest (size or SHA-256); nothing was restored.'],
   BACKUP_VALIDATION_FAILED: ['internal', 'The restored database does not match the backup\'s manifest (row counts or a ledger root); it was discarded.'],
   RESTORE_TARGET_NOT_EMPTY: ['conflict', 'A restore writes into an empty data folder only.'],
+  RESTORE_TIME_UNAVAILABLE: ['invalid-input', 'No backup on the target holds the database as of that time: the time is before the first base snapshot, or not a time.'],
   WORKFLOW_TYPE_UNKNOWN: ['not-found', 'There is no such workflow type; `GET /v1/workflows/types` lists them.'],
   WORKFLOW_NOT_FOUND: ['not-found', 'There is no such workflow run in this tenant.'],
   WORKFLOW_PARAMS_INVALID: ['invalid-input', 'The workflow\'s parameters are not valid for its type.'],

@@ -32,7 +32,7 @@ describe('the DR drill: back up the running platform, restore into scratch, vali
     await rm(dir, { recursive: true, force: true });
   });
   const backups = (source: BackupServices['source']): BackupServices => ({
-    target: new DirectoryTarget(join(dir, 'target')), source, signingKey: () => keyring.active, verifierKeys: keyring, scratchDir: join(dir, 'scratch'),
+    target: new DirectoryTarget(join(dir, 'target')), source, signingKey: () => keyring.active, verifierKeys: keyring, tables: platformTables(), scratchDir: join(dir, 'scratch'),
   });
   const engineWith = (services: BackupServices) => new WorkflowEngine({ state, ledger, platformTenant: 'summit-internal', types: suppliedTypes({ drDrill: drDrill(services) }) });
 

@@ -58,7 +58,7 @@ export function drDrill(backups: BackupServices, emit?: (tenant: string, events:
       const restoreStarted = context.now();
       // A retry after a crash starts from an empty scratch folder.
       await destroy(context);
-      const report = await restoreBackup({ target: backups.target, keys: backups.verifierKeys, dataDir: scratch(context), backupId: manifest.backupId, progress: say, now: () => context.now() });
+      const report = await restoreBackup({ target: backups.target, keys: backups.verifierKeys, dataDir: scratch(context), backupId: manifest.backupId, tables: backups.tables, progress: say, now: () => context.now() });
       const { scratchDestroyed } = await destroy(context);
       const outcome: DrillOutcome = {
         backupId: manifest.backupId,

@@ -1,4 +1,5 @@
 import type { KeySource, LedgerKey } from '../../kernel/ledger/index.ts';
+import type { TableDefinition } from '../../kernel/warehouse/index.ts';
 import type { BackupTarget } from './backup-target.ts';
 import type { DuckDBSource } from './take-backup.ts';
 
@@ -11,6 +12,8 @@ export interface BackupServices {
   signingKey(): LedgerKey;
   /** What a restore verifies the manifest with. */
   verifierKeys: KeySource;
+  /** The table registry, for a restore's replay of state changes (their keys). */
+  tables: readonly TableDefinition[];
   /** Where drills restore, one folder per run, destroyed after. */
   scratchDir: string;
 }

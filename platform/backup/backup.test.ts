@@ -65,7 +65,7 @@ describe('backup and restore of the embedded database (DuckDB)', () => {
     expect(manifest.rowCounts.ledger_entries).toBe(manifest.ledger.acme!.size + manifest.ledger.globex!.size);
 
     const dataDir = join(await folder('restore'), 'data');
-    const report = await restoreBackup({ target, keys: keyring, dataDir });
+    const report = await restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir });
     expect(report).toMatchObject({ backupId: manifest.backupId, tenantsVerified: 2, rows: Object.values(manifest.rowCounts).reduce((a, b) => a + b, 0) });
     expect(await readdir(dataDir)).toEqual([RESTORED_DATABASE]);
 
@@ -96,7 +96,7 @@ describe('backup and restore of the embedded database (DuckDB)', () => {
     flipped[Math.floor(flipped.length / 2)]! ^= 0x01;
     await writeFile(path, flipped);
     const dataDir = join(await folder('restore'), 'data');
-    const [code, message] = await codeOf(restoreBackup({ target, keys: keyring, dataDir }));
+    const [code, message] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir }));
     expect(code).toBe('BACKUP_OBJECT_CORRUPT');
     expect(message).toContain(name);
     expect(message).toContain('SHA-256');
@@ -104,12 +104,12 @@ describe('backup and restore of the embedded database (DuckDB)', () => {
 
     await writeFile(path, original);
     await truncate(path, original.length - 10);
-    const [truncatedCode, truncatedMessage] = await codeOf(restoreBackup({ target, keys: keyring, dataDir }));
+    const [truncatedCode, truncatedMessage] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir }));
     expect(truncatedCode).toBe('BACKUP_OBJECT_CORRUPT');
     expect(truncatedMessage).toContain(`${name} holds ${original.length - 10} bytes`);
 
     await rm(path);
-    expect((await codeOf(restoreBackup({ target, keys: keyring, dataDir })))[0]).toBe('BACKUP_OBJECT_MISSING');
+    expect((await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir })))[0]).toBe('BACKUP_OBJECT_MISSING');
   });
 
   it('restores the latest complete backup when a later one was interrupted, and refuses a manifest it cannot verify or that names paths or tables it must not', async () => {
@@ -119,14 +119,14 @@ describe('backup and restore of the embedded database (DuckDB)', () => {
     // A later backup killed before its manifest: objects, no manifest.
     await mkdir(join(targetDir, 'backups/99991231T235959Z-ffffff'), { recursive: true });
     await writeFile(join(targetDir, 'backups/99991231T235959Z-ffffff/schema.sql'), 'CREATE TABLE broken(');
-    const report = await restoreBackup({ target, keys: keyring, dataDir: join(await folder('restore'), 'data') });
+    const report = await restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir: join(await folder('restore'), 'data') });
     expect(report.backupId).toBe(manifest.backupId);
 
     const stranger = Keyring.inMemory(LEDGER_KEY_NAME);
-    const [code, message] = await codeOf(restoreBackup({ target, keys: stranger, dataDir: join(await folder('restore'), 'data') }));
+    const [code, message] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: stranger, dataDir: join(await folder('restore'), 'data') }));
     expect(code).toBe('BACKUP_MANIFEST_INVALID');
     expect(message).toMatch(/unknown key/);
-    expect((await codeOf(restoreBackup({ target, keys: keyring, backupId: '99991231T235959Z-ffffff', dataDir: join(await folder('restore'), 'data') })))[0]).toBe('BACKUP_NOT_FOUND');
+    expect((await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, backupId: '99991231T235959Z-ffffff', dataDir: join(await folder('restore'), 'data') })))[0]).toBe('BACKUP_NOT_FOUND');
 
     // Signed with the right key, yet naming a path outside the backup or a table by SQL text: refused before anything is fetched.
     const manifestPath = join(targetDir, backupFolder(manifest.backupId), MANIFEST_OBJECT);
@@ -136,17 +136,17 @@ describe('backup and restore of the embedded database (DuckDB)', () => {
     ];
     for (const [change, expected] of forgeries) {
       await writeFile(manifestPath, JSON.stringify(signManifest({ ...manifest, ...change }, keyring.active)));
-      const [forgedCode, forgedMessage] = await codeOf(restoreBackup({ target, keys: keyring, backupId: manifest.backupId, dataDir: join(await folder('restore'), 'data') }));
+      const [forgedCode, forgedMessage] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, backupId: manifest.backupId, dataDir: join(await folder('restore'), 'data') }));
       expect(forgedCode).toBe('BACKUP_MANIFEST_INVALID');
       expect(forgedMessage).toMatch(expected);
     }
     await writeFile(manifestPath, '{"payloadType": ');
-    const [brokenCode, brokenMessage] = await codeOf(restoreBackup({ target, keys: keyring, backupId: manifest.backupId, dataDir: join(await folder('restore'), 'data') }));
+    const [brokenCode, brokenMessage] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, backupId: manifest.backupId, dataDir: join(await folder('restore'), 'data') }));
     expect(brokenCode).toBe('BACKUP_MANIFEST_INVALID');
     expect(brokenMessage).toContain(`${backupFolder(manifest.backupId)}/${MANIFEST_OBJECT} is not readable JSON.`);
 
     const used = await folder('used');
     await writeFile(join(used, 'warehouse.duckdb'), 'x');
-    expect((await codeOf(restoreBackup({ target, keys: keyring, dataDir: used })))[0]).toBe('RESTORE_TARGET_NOT_EMPTY');
+    expect((await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir: used })))[0]).toBe('RESTORE_TARGET_NOT_EMPTY');
   });
 });

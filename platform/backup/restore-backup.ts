@@ -2,10 +2,12 @@ import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomainError } from '../../kernel/errors/index.ts';
 import type { KeySource } from '../../kernel/ledger/index.ts';
-import { DuckDBWarehouse } from '../../kernel/warehouse/index.ts';
+import { DuckDBStateStore } from '../../kernel/state/index.ts';
+import { DuckDBWarehouse, type TableDefinition } from '../../kernel/warehouse/index.ts';
 import { MANIFEST_OBJECT, openManifest, type BackupManifest } from './backup-manifest.ts';
 import type { BackupTarget } from './backup-target.ts';
 import { ledgerHeads } from './ledger-heads.ts';
+import { replayChanges, type ReplayReport } from './replay-changes.ts';
 import { backupFolder, quoteLiteral, sha256File } from './take-backup.ts';
 
 export interface RestoreOptions {
@@ -14,8 +16,12 @@ export interface RestoreOptions {
   keys: KeySource;
   /** The data folder to restore into: empty or absent. The database becomes `warehouse.duckdb` in it. */
   dataDir: string;
-  /** A backup id; the latest complete backup when absent. */
+  /** A backup id; the latest complete backup when absent (with `toTime`: the latest taken by then). */
   backupId?: string;
+  /** Replay the backup's shipped changes acknowledged up to this time only (default: all of them). */
+  toTime?: Date;
+  /** The table registry (`platformTables()`): the shipped changes of state tables are replayed through the state store, which needs their keys. */
+  tables: readonly TableDefinition[];
   progress?: (line: string) => void;
   now?: () => Date;
 }
@@ -27,6 +33,10 @@ export interface RestoreReport {
   bytes: number;
   rows: number;
   tenantsVerified: number;
+  /** The shipped changes replayed over the snapshot. */
+  replayed: ReplayReport;
+  /** The newest write the restored database holds: the last change replayed, or the snapshot. */
+  recoveredThrough: string;
   /** From the start of the restore to a validated database. */
   rtoMs: number;
 }
@@ -48,6 +58,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
   const manifest = await readManifest(options);
   const staging = join(options.dataDir, `.restore-${manifest.backupId}`);
   const partial = join(options.dataDir, `${RESTORED_DATABASE}.restoring`);
+  let replayed: ReplayReport = { segments: 0, changes: 0, leftOut: 0 };
+  let tenantsVerified = 0;
   await mkdir(staging, { recursive: true });
   try {
     for (const object of manifest.objects) {
@@ -68,6 +80,13 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
       }
       say(`${Object.keys(manifest.rowCounts).length} tables loaded`);
       await validate(database, manifest);
+      const state = DuckDBStateStore.sharing(database, options.tables);
+      try {
+        replayed = await replayChanges(database, state, { target: options.target, keys: options.keys, backupId: manifest.backupId, staging, toTime: options.toTime, progress: say });
+      } finally {
+        await state.close();
+      }
+      tenantsVerified = await verifyLedgers(database);
       await database.execute('CHECKPOINT');
     } finally {
       await database.close();
@@ -86,17 +105,23 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
     objects: manifest.objects.length,
     bytes: manifest.objects.reduce((total, o) => total + o.bytes, 0),
     rows: Object.values(manifest.rowCounts).reduce((total, n) => total + n, 0),
-    tenantsVerified: Object.keys(manifest.ledger).length,
+    tenantsVerified,
+    replayed,
+    recoveredThrough: replayed.recoveredThrough?.toISOString() ?? manifest.snapshotAt,
     rtoMs: now().getTime() - started,
   };
-  say(`restored ${report.backupId} (snapshot ${report.snapshotAt}) into ${options.dataDir}: ${report.rows} rows, ${report.tenantsVerified} ledgers verified, RTO ${(report.rtoMs / 1000).toFixed(1)} s`);
+  say(`restored ${report.backupId} (snapshot ${report.snapshotAt}, ${replayed.changes} changes replayed) into ${options.dataDir}: writes through ${report.recoveredThrough} recovered, ${report.tenantsVerified} ledgers verified, RTO ${(report.rtoMs / 1000).toFixed(1)} s`);
   return report;
 }
 
 /** The chosen backup's manifest, verified; only backups with a manifest are complete. */
 async function readManifest(options: RestoreOptions): Promise<BackupManifest> {
   const manifests = (await options.target.list('backups')).filter((name) => name.endsWith(`/${MANIFEST_OBJECT}`)).sort();
-  const chosen = options.backupId ? `${backupFolder(options.backupId)}/${MANIFEST_OBJECT}` : manifests.at(-1);
+  const candidates = options.toTime ? manifests.filter((name) => takenAt(name) <= options.toTime!.getTime()) : manifests;
+  if (options.toTime && !options.backupId && manifests.length > 0 && candidates.length === 0) {
+    throw new DomainError('RESTORE_TIME_UNAVAILABLE', `${options.toTime.toISOString()} is before the first backup on ${options.target.description} (${new Date(takenAt(manifests[0]!)).toISOString()}): nothing holds the database as of then.`);
+  }
+  const chosen = options.backupId ? `${backupFolder(options.backupId)}/${MANIFEST_OBJECT}` : candidates.at(-1);
   if (!chosen || !manifests.includes(chosen)) {
     throw new DomainError('BACKUP_NOT_FOUND', options.backupId
       ? `${options.target.description} holds no complete backup ${options.backupId}.`
@@ -112,10 +137,46 @@ async function readManifest(options: RestoreOptions): Promise<BackupManifest> {
     } catch {
       throw new DomainError('BACKUP_MANIFEST_INVALID', `${chosen} is not readable JSON.`);
     }
-    return openManifest(envelope, options.keys, chosen);
+    const manifest = openManifest(envelope, options.keys, chosen);
+    if (options.toTime && Date.parse(manifest.snapshotAt) > options.toTime.getTime()) {
+      throw new DomainError('RESTORE_TIME_UNAVAILABLE', `backup ${manifest.backupId} was taken at ${manifest.snapshotAt}, after ${options.toTime.toISOString()}: choose an earlier backup, or a later time.`);
+    }
+    return manifest;
   } finally {
     await rm(local, { force: true });
   }
+}
+
+/** When a backup was taken, from its id (`20261203T091500Z-…`); the signed manifest's own time is checked once it is opened. */
+function takenAt(manifestName: string): number {
+  const id = manifestName.split('/').at(-2) ?? '';
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id);
+  return match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6])) : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Each tenant's restored log against every checkpoint stored for it: the root of the log's
+ * first `tree_size` entries must be the checkpoint's. The number of tenants' logs checked.
+ */
+async function verifyLedgers(database: DuckDBWarehouse): Promise<number> {
+  const rows = await database.query('SELECT tenant_id, leaf_hash FROM ledger_entries ORDER BY tenant_id, log_index');
+  const byTenant = new Map<string, Record<string, unknown>[]>();
+  for (const row of rows) {
+    const tenant = String(row.tenant_id);
+    if (!byTenant.has(tenant)) byTenant.set(tenant, []);
+    byTenant.get(tenant)!.push(row);
+  }
+  const checkpoints = await database.query<{ tenant_id: string; tree_size: number | bigint; root_hash: string }>('SELECT tenant_id, tree_size, root_hash FROM ledger_checkpoints ORDER BY tenant_id, tree_size');
+  for (const checkpoint of checkpoints) {
+    const size = Number(checkpoint.tree_size);
+    const leaves = byTenant.get(checkpoint.tenant_id) ?? [];
+    if (leaves.length < size) throw new DomainError('BACKUP_VALIDATION_FAILED', `${checkpoint.tenant_id}'s log restored with ${leaves.length} entries, but a checkpoint of ${size} was stored: entries are missing.`);
+    const root = ledgerHeads(leaves.slice(0, size))[checkpoint.tenant_id]!.rootHash;
+    if (Buffer.from(root, 'hex').toString('base64') !== checkpoint.root_hash) {
+      throw new DomainError('BACKUP_VALIDATION_FAILED', `${checkpoint.tenant_id}'s restored log does not have the root its checkpoint at size ${size} signed.`);
+    }
+  }
+  return byTenant.size;
 }
 
 async function validate(database: DuckDBWarehouse, manifest: BackupManifest): Promise<void> {

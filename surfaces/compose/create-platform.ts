@@ -141,6 +141,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     source: warehouse instanceof DuckDBWarehouse ? warehouse : undefined,
     signingKey: () => keyring.active,
     verifierKeys: keyring,
+    tables: platformTables(packs),
     scratchDir: join(stateDir ?? tmpdir(), stateDir ? 'drills' : 'companyos-drills'),
   };
   const retention = options.retention && new RetentionService({

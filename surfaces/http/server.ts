@@ -10,7 +10,7 @@ import { KafkaEventPublisher, KafkaIngestConsumer, type KafkaConsumerOptions } f
 import type { BuildGate, LineageSink } from '../../platform/transforms/index.ts';
 import type { RetentionWindows } from '../../platform/retention/index.ts';
 import type { PackContext, WebhookConfig } from '../../packs/index.ts';
-import { createPlatform, type Platform } from '../compose/index.ts';
+import { createPlatform, type Platform, type PlatformOptions } from '../compose/index.ts';
 import type { WorkflowClock } from '../../platform/workflows/index.ts';
 import { closeWithin, DEFAULT_CLOSE_STEP_MS } from './bounded-close.ts';
 import { browserToken, keepInCookie, noReferrer } from './browser-token.ts';
@@ -43,8 +43,8 @@ export interface ServerOptions {
   warehouse: Warehouse;
   /** The composed services to serve (createPlatform); composed from these options when absent. */
   platform?: Platform;
-  /** Where operational state lives beside a warehouse that is not DuckDB ($COMPANYOS_DATA_DIR): createPlatform's `state`. */
-  state?: { dataDir?: string };
+  /** createPlatform's `state`: an open store (the caller closes it), or where operational state lives beside a warehouse that is not DuckDB ($COMPANYOS_DATA_DIR). */
+  state?: PlatformOptions['state'];
   /** Where backups go (createPlatform's `backupsDir`). */
   backupsDir?: string;
   /** The weekly retention run's windows (createPlatform's `retention`). */
@@ -262,7 +262,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   void app.register(async (scope) => {
     registerEventBodyParser(scope, jsonParser);
     eventRoutes(scope, {
-      warehouse: options.warehouse,
+      warehouse: platform.warehouse,
       scope: platform.scope,
       pipeline,
       publisher,
@@ -272,22 +272,22 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   quarantineRoutes(app, { scope: platform.scope });
   transformRoutes(app, {
-    warehouse: options.warehouse,
+    warehouse: platform.warehouse,
     modelsDir,
     targetDir: options.transforms?.targetDir ?? 'target',
     operatorTenant,
     gate: platform.builds,
     lineageSink: options.transforms?.lineageSink,
   });
-  lineageRoutes(app, { warehouse: options.warehouse });
-  operationsRoutes(app, { warehouse: options.warehouse, metrics });
+  lineageRoutes(app, { warehouse: platform.warehouse });
+  operationsRoutes(app, { warehouse: platform.warehouse, metrics });
   reportRoutes(app, { scope: platform.scope, stateScope: platform.stateScope });
   policyRoutes(app, { engine, decisions, region });
   provenanceRoutes(app, { ledger, evidence, region });
   workflowRoutes(app, { workflows: platform.workflows, ledger, evidence });
   sideDoorRoutes(app, { workflows: platform.workflows });
   const packContext: PackContext = {
-    warehouse: options.warehouse,
+    warehouse: platform.warehouse,
     state: platform.state,
     modelsDir,
     operatorTenant,

@@ -4,7 +4,8 @@ import { Keyring, LEDGER_KEY_NAME } from '../../../kernel/ledger/index.ts';
 import { DuckDBWarehouse, openWarehouse } from '../../../kernel/warehouse/index.ts';
 import { DirectoryTarget, restoreBackup, takeBackup } from '../../../platform/backup/index.ts';
 import { findRunningPlatform, loadConfig, readVerifierKeys, warehouseConfig } from '../kit/index.ts';
-import { migratePlatform } from '../../compose/index.ts';
+import { DomainError } from '../../../kernel/errors/index.ts';
+import { migratePlatform, platformTables } from '../../compose/index.ts';
 
 export function registerBackup(program: Command): void {
   program
@@ -40,14 +41,24 @@ export function registerBackup(program: Command): void {
     .requiredOption('--from <dir>', 'the backup target the backup was written to')
     .requiredOption('--data-dir <dir>', 'an empty (or absent) folder; it becomes a data folder holding warehouse.duckdb')
     .requiredOption('--key <pubkey...>', 'a verifier key the manifest must be signed with (as in $COMPANYOS_DATA_DIR/keys/<keyid>.pub), or a file of them; repeatable')
-    .option('--backup <id>', 'the backup to restore (default: the latest complete one)')
-    .action(async (options: { from: string; dataDir: string; key: string[]; backup?: string }) => {
+    .option('--backup <id>', 'the backup to restore (default: the latest complete one; with --to-time, the latest taken by then)')
+    .option('--to-time <time>', 'replay the shipped changes acknowledged up to this time only (ISO 8601, e.g. 2026-12-03T09:15:00Z); default: all of them')
+    .action(async (options: { from: string; dataDir: string; key: string[]; backup?: string; toTime?: string }) => {
       await restoreBackup({
         target: new DirectoryTarget(options.from),
         keys: await readVerifierKeys(options.key),
         dataDir: options.dataDir,
         backupId: options.backup,
+        toTime: options.toTime === undefined ? undefined : parseTime(options.toTime),
+        tables: platformTables(),
         progress: (line) => console.log(line),
       });
     });
+}
+
+/** A point in time as ISO 8601 with its zone (`Z` or an offset): a bare local time would mean different moments on different machines. */
+function parseTime(text: string): Date {
+  const time = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(text) ? new Date(text) : undefined;
+  if (!time || Number.isNaN(time.getTime())) throw new DomainError('RESTORE_TIME_UNAVAILABLE', `--to-time ${JSON.stringify(text)} is not an ISO 8601 time with a zone, such as 2026-12-03T09:15:00Z.`);
+  return time;
 }

@@ -16,7 +16,8 @@ import { printBanner } from '../banner.ts';
 import { forgetRunningPlatform, invoiceWebhookOf, jwtSecret, WEBHOOK_SECRET_FILE, loadConfig, localPlatformClient, recordRunningPlatform, warehouseConfig, type PlatformConfig } from '../kit/index.ts';
 import { loadScheduleJobs, runPackJob } from './build.ts';
 import { kafkaConsumerOptions } from './kafka.ts';
-import { migratePlatform } from '../../compose/index.ts';
+import { migratePlatform, platformTables } from '../../compose/index.ts';
+import { BackupShipping, DirectoryTarget, captureChanges } from '../../../platform/backup/index.ts';
 
 /** After SIGTERM, the most the process takes to exit, whatever hangs. */
 const SHUTDOWN_DEADLINE_MS = 9500;
@@ -40,10 +41,13 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   const { webhook: invoiceWebhook, secret: webhookSecret, rotated: rotatedWebhookSecret } = await invoiceWebhookOf(config);
   const lineageSink = config.openLineageUrl ? httpLineageSink(config.openLineageUrl) : undefined;
   const clock = new AdjustableClock();
+  // With continuous backup, the platform writes through stores that record every change for shipping.
+  const spoolDir = join(config.dataDir, 'backup-spool');
+  const captured = config.backupShippingMs === undefined ? undefined : await captureChanges(warehouse, { tables: platformTables(), spoolDir });
   const app = await buildServer({
-    warehouse,
+    warehouse: captured?.warehouse ?? warehouse,
     clock,
-    state: { dataDir: config.dataDir },
+    state: captured?.state ?? { dataDir: config.dataDir },
     backupsDir: config.backupsDir,
     retention: config.retention,
     tokens,
@@ -70,6 +74,11 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   // Before listening: a demo seed sets the platform's clock back to drive runs over the past week.
   const mint = (subject: string, roles: Role[]) => tokens.mint({ tenant: TENANT_ZERO, roles, subject, env: config.env, region: config.region });
   const demo = seeded ? await seedPackDemos(app, { ...platform, clock, mint }, await mint('companyos-start', ['operator'])) : undefined;
+  const shipping = captured && new BackupShipping({
+    target: new DirectoryTarget(config.backupsDir), log: captured.log, snapshot: captured.snapshot, key: () => platform.ledger.keyring.active,
+    spoolDir, logger: app.log, everyMs: config.backupShippingMs,
+  });
+  await shipping?.start();
   await app.listen({ port: config.port, host: config.host });
   // --no-seed means an empty warehouse: summit-internal's own facts are part of the seed.
   if (seed) await recordPolicyCoverage(platform, app.routeInventory);
@@ -85,7 +94,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
             app.log.info({ job: job.name }, await runPackJob(job.run, localPlatformClient(platform, config)));
             return;
           }
-          const report = await platform.builds.run(warehouse, { generators: platform.generators, modelsDir: 'models', targetDir: 'target', ...scheduledBuild(job), tenant: TENANT_ZERO, lineageSink });
+          const report = await platform.builds.run(platform.warehouse, { generators: platform.generators, modelsDir: 'models', targetDir: 'target', ...scheduledBuild(job), tenant: TENANT_ZERO, lineageSink });
           app.log.info({ job: job.name, run: report.run_id, seconds: report.seconds, failed: report.results.filter((r) => r.status === 'error').length }, 'scheduled build done');
         },
         (line) => app.log.warn(line),
@@ -107,6 +116,8 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
       [
         { what: 'scheduled builds', capMs: 1000, step: () => schedule?.stop() },
         { what: 'API server, its writers and the Kafka clients', capMs: 7000, step: () => app.close() },
+        { what: 'backup shipping (the last changes)', capMs: 2000, step: () => shipping?.stop() },
+        { what: 'state store close', capMs: 1000, step: () => captured?.state.close() },
         { what: 'warehouse close', step: () => warehouse.close() },
       ],
       SHUTDOWN_DEADLINE_MS - 300,

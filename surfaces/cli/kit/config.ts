@@ -15,6 +15,8 @@ export interface PlatformConfig {
   backupsDir: string;
   /** The weekly retention run's windows; undefined when COMPANYOS_RETENTION is off (the default). */
   retention: RetentionWindows | undefined;
+  /** Continuous backup to `backupsDir`: how often changes are shipped (ms); undefined when COMPANYOS_BACKUP_SHIPPING is off (the default). */
+  backupShippingMs: number | undefined;
   engine: string;
   clickhouse: { url: string; database: string };
   /** Set when COMPANYOS_KAFKA_BROKERS is. */
@@ -51,6 +53,7 @@ export interface PlatformConfig {
 export const ENVIRONMENT = [
   ['COMPANYOS_DATA_DIR', './.companyos', 'Where the embedded warehouse, the JWT secret and the running platform\'s address live.'],
   ['COMPANYOS_BACKUP_DIR', '$COMPANYOS_DATA_DIR/backups', 'Where backups go (DR drills, `companyos backup --to` names its own): put it on another volume than the data.'],
+  ['COMPANYOS_BACKUP_SHIPPING', 'off', 'Continuous backup to COMPANYOS_BACKUP_DIR (embedded DuckDB): off, on (a base snapshot at start, then the changes shipped every second), or the seconds between shipments (1 to 5): the most a kill loses.'],
   ['COMPANYOS_RETENTION', 'off', 'The weekly retention run: off, on (raw-events=400, quarantine=30, bills=760, run-history=90, decision-log=400 days), or class=days pairs over those (raw-events=90,bills=keep); each run leaves a signed purge manifest.'],
   ['COMPANYOS_WAREHOUSE', 'duckdb', 'Warehouse engine: duckdb (embedded) or clickhouse.'],
   ['COMPANYOS_CLICKHOUSE_URL', 'http://127.0.0.1:8123', 'ClickHouse HTTP interface, credentials in the URL if any (http://user:password@host:8123).'],
@@ -91,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     dataDir: resolve(env.COMPANYOS_DATA_DIR || './.companyos'),
     backupsDir: resolve(env.COMPANYOS_BACKUP_DIR || join(env.COMPANYOS_DATA_DIR || './.companyos', 'backups')),
     retention: retentionOf(env.COMPANYOS_RETENTION),
+    backupShippingMs: shippingOf(env.COMPANYOS_BACKUP_SHIPPING),
     engine: env.COMPANYOS_WAREHOUSE || 'duckdb',
     clickhouse: {
       url: env.COMPANYOS_CLICKHOUSE_URL || 'http://127.0.0.1:8123',
@@ -205,6 +209,15 @@ function share(value: string | undefined, name: string, fallback: number): numbe
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) throw new ConfigError(`${name} must be a number from 0 to 1; got "${value}".`);
   return parsed;
+}
+
+/** COMPANYOS_BACKUP_SHIPPING: off (or unset), on (every second), or whole seconds from 1 to 5 between shipments. */
+function shippingOf(value: string | undefined): number | undefined {
+  const setting = (value ?? '').trim();
+  if (setting === '' || setting === 'off') return undefined;
+  if (setting === 'on') return 1000;
+  if (/^[1-5]$/.test(setting)) return Number(setting) * 1000;
+  throw new ConfigError(`COMPANYOS_BACKUP_SHIPPING must be off, on, or the seconds between shipments from 1 to 5 (what a kill may lose); got "${value}".`);
 }
 
 /** COMPANYOS_RETENTION: off (or unset), on (the default windows), or class=days pairs over them. */

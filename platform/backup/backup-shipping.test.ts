@@ -1,0 +1,187 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DomainError } from '../../kernel/errors/index.ts';
+import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
+import { QUARANTINE_COLUMNS, DuckDBWarehouse, type Warehouse } from '../../kernel/warehouse/index.ts';
+import { platformTables } from '../../surfaces/compose/index.ts';
+import { useWarehouse } from '../../test/support/engines.ts';
+import { cloudEvent } from '../../test/support/events.ts';
+import { LedgerStore } from '../governance/index.ts';
+import { IngestPipeline } from '../ingest/index.ts';
+import { BackupShipping, DirectoryTarget, RESTORED_DATABASE, captureChanges, restoreBackup, segmentObject, type CapturedStores } from './index.ts';
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const CURSOR = 'revops_lead_event_cursor';
+
+async function codeOf(work: Promise<unknown>): Promise<[string, string]> {
+  const error = await work.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(DomainError);
+  return [(error as DomainError).code, (error as DomainError).message];
+}
+
+/** Every row of every registered table that exists, in a fixed order, as text: what "the same database" means here. */
+async function contents(warehouse: Warehouse): Promise<Record<string, string[]>> {
+  const tables: Record<string, string[]> = {};
+  for (const table of platformTables()) {
+    if (!(await warehouse.hasRelation(table.name))) continue;
+    const rows = await warehouse.query(`SELECT * FROM ${table.name} ORDER BY ALL`);
+    tables[table.name] = rows.map((row) => JSON.stringify(row, (_, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
+  }
+  return tables;
+}
+
+describe('continuous backup: a base snapshot, then the changes shipped every interval', () => {
+  const db = useWarehouse('duckdb');
+  const keyring = Keyring.inMemory(LEDGER_KEY_NAME);
+  const folders: string[] = [];
+  const folder = async (name: string) => {
+    const dir = await mkdtemp(join(tmpdir(), `companyos-${name}-`));
+    folders.push(dir);
+    return dir;
+  };
+  let captured: CapturedStores | undefined;
+  let ledger: LedgerStore | undefined;
+  afterEach(async () => {
+    await ledger?.close();
+    await captured?.state.close();
+    ledger = captured = undefined;
+    await Promise.all(folders.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  /** One round of every kind of write: events (some invalid, some repeated), receipts in two ledgers, a cursor moved, a CSV load, a delete. */
+  const writeRound = async (stores: CapturedStores, round: number, scratch: string) => {
+    const pipeline = new IngestPipeline(stores.warehouse);
+    const time = new Date(Date.UTC(2026, 11, 1, 0, 0, round)).toISOString();
+    const event = (tenant: string, id: string) => cloudEvent({ id, time, tenantid: tenant, data: { value: round } });
+    for (const tenant of ['acme', 'globex']) {
+      const result = await pipeline.ingest([event(tenant, `e-${round}`), event(tenant, `e-${round - 1}`), { id: `bad-${round}`, tenantid: tenant }], { channel: 'http', submitter: tenant });
+      expect(result.rejected).toHaveLength(1);
+    }
+    await Promise.all(['acme', 'globex'].map((tenant) => ledger!.append(tenant, { receiptId: `${tenant}-${round}`, text: `{"round":${round}}`, disclosures: [], keyId: keyring.active.keyId })));
+    await stores.state.transaction(async (tx) => {
+      const at = new Date(Date.UTC(2026, 11, 1, 0, 0, round));
+      if (!(await tx.compareAndSet(CURSOR, { tenant_id: 'summit-internal' }, {}, { ingested_at: at }))) await tx.insert(CURSOR, [{ tenant_id: 'summit-internal', ingested_at: at }]);
+    });
+    if (round % 4 === 0) {
+      const csv = join(scratch, `q-${round}.csv`);
+      const value = (column: string) => ({ tenant_id: 'acme', quarantine_id: `csv-${round}`, received_at: '2026-12-01 00:00:00', channel: 'file', reason_code: 'TEST', reason_text: 'from a file', payload: '{}' }[column] ?? '\\N');
+      await writeFile(csv, `${QUARANTINE_COLUMNS.join(',')}\n${QUARANTINE_COLUMNS.map(value).join(',')}\n`);
+      await stores.warehouse.insertCsv('events_quarantine', QUARANTINE_COLUMNS, csv);
+      await rm(csv);
+    }
+    if (round % 5 === 0) await stores.warehouse.deleteWhere('events', "tenant_id = 'globex' AND id = ?", [`e-${round - 2}`]);
+  };
+
+  const ship = async (everyMs: number) => {
+    const spoolDir = await folder('spool');
+    captured = await captureChanges(db.warehouse, { tables: platformTables(), spoolDir });
+    ledger = new LedgerStore(captured.state, keyring);
+    const targetDir = await folder('target');
+    const target = new DirectoryTarget(targetDir);
+    const shipping = new BackupShipping({ target, log: captured.log, snapshot: captured.snapshot, key: () => keyring.active, spoolDir, logger: quiet, everyMs });
+    return { stores: captured, shipping, target, targetDir, spoolDir };
+  };
+
+  it('restores the database as the live one is after the last shipment: every row of every table, each ledger verified', async () => {
+    const { stores, shipping, target } = await ship(50);
+    const scratch = await folder('scratch');
+    for (let round = 1; round <= 3; round++) await writeRound(stores, round, scratch);
+    // Writes go on while the base snapshot is taken: each lands in the snapshot or in a segment, never both, never neither.
+    let round = 4;
+    let writing = true;
+    const writer = (async () => {
+      while (writing) await writeRound(stores, round++, scratch);
+    })();
+    const base = await shipping.start();
+    const until = round + 10;
+    while (round < until || shipping.status.segments < 2) await sleep(20);
+    writing = false;
+    await writer;
+    await ledger!.close();
+    await shipping.stop();
+    expect(shipping.status.segments).toBeGreaterThan(1);
+    expect(shipping.status.backlog).toBe(0);
+
+    const dataDir = join(await folder('restore'), 'data');
+    const lines: string[] = [];
+    const report = await restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir, progress: (line) => lines.push(line) });
+    expect(report.backupId).toBe(base.backupId);
+    expect(report.replayed.changes).toBeGreaterThan(20);
+    expect(report.tenantsVerified).toBe(2);
+    expect(lines.join('\n')).toMatch(/change segments of .* verified/);
+    const restored = await DuckDBWarehouse.open(join(dataDir, RESTORED_DATABASE));
+    try {
+      const [live, back] = [await contents(db.warehouse), await contents(restored)];
+      expect(back.events!.length).toBeGreaterThan(40);
+      expect(back.ledger_entries!.length).toBe(2 * (round - 1));
+      expect(back.events_quarantine!.some((row) => row.includes('csv-'))).toBe(true);
+      expect(back).toEqual(live);
+    } finally {
+      await restored.close();
+    }
+  });
+
+  it('restores to a time: the changes acknowledged by then and none after; before the first backup it refuses', async () => {
+    const { stores, shipping, target } = await ship(10_000);
+    const scratch = await folder('scratch');
+    const base = await shipping.start();
+    for (let round = 1; round <= 4; round++) await writeRound(stores, round, scratch);
+    await sleep(5);
+    const cut = new Date();
+    await sleep(5);
+    for (let round = 5; round <= 8; round++) await writeRound(stores, round, scratch);
+    await ledger!.close();
+    await shipping.stop();
+
+    const dataDir = join(await folder('restore'), 'data');
+    const report = await restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir, toTime: cut });
+    expect(report.replayed.leftOut).toBeGreaterThan(0);
+    expect(Date.parse(report.recoveredThrough)).toBeLessThanOrEqual(cut.getTime());
+    const restored = await DuckDBWarehouse.open(join(dataDir, RESTORED_DATABASE));
+    try {
+      const ids = (await restored.query<{ id: string }>("SELECT id FROM events WHERE tenant_id = 'acme' ORDER BY id")).map((row) => row.id);
+      expect(ids).toEqual(['e-0', 'e-1', 'e-2', 'e-3', 'e-4']);
+      const [cursor] = await restored.query<{ ingested_at: Date }>(`SELECT ingested_at FROM ${CURSOR}`);
+      expect(cursor!.ingested_at.toISOString()).toBe('2026-12-01T00:00:04.000Z');
+      expect((await restored.query("SELECT * FROM ledger_entries WHERE tenant_id = 'globex'")).length).toBe(4);
+    } finally {
+      await restored.close();
+    }
+
+    const before = new Date(Date.parse(base.snapshotAt) - 60_000);
+    const [code, message] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir: join(await folder('early'), 'data'), toTime: before }));
+    expect(code).toBe('RESTORE_TIME_UNAVAILABLE');
+    expect(message).toContain('before the first backup');
+  });
+
+  it('refuses a segment changed by one byte, or missing between others, naming it, and leaves no database behind', async () => {
+    const { stores, shipping, target, targetDir } = await ship(10_000);
+    const scratch = await folder('scratch');
+    await shipping.start();
+    for (let segment = 1; segment <= 3; segment++) {
+      await writeRound(stores, segment, scratch);
+      await shipping.shipNow();
+    }
+    await ledger!.close();
+    await shipping.stop();
+    const base = shipping.status.backupId!;
+    const second = join(targetDir, segmentObject(base, 2));
+    const original = await readFile(second);
+    const flipped = Buffer.from(original);
+    flipped[Math.floor(flipped.length / 2)]! ^= 0x01;
+    await writeFile(second, flipped);
+    const dataDir = join(await folder('restore'), 'data');
+    const [code, message] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir }));
+    expect(code).toBe('BACKUP_OBJECT_CORRUPT');
+    expect(message).toContain(segmentObject(base, 2));
+    expect(await readdir(dataDir)).toEqual([]);
+
+    await rm(second);
+    const [missing, missingMessage] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir }));
+    expect(missing).toBe('BACKUP_OBJECT_MISSING');
+    expect(missingMessage).toContain(segmentObject(base, 2));
+  });
+});

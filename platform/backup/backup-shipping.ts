@@ -1,0 +1,147 @@
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LedgerKey } from '../../kernel/ledger/index.ts';
+import type { Logger } from '../../kernel/log/index.ts';
+import type { BackupManifest } from './backup-manifest.ts';
+import type { BackupTarget } from './backup-target.ts';
+import type { ChangeLog, LoggedChange } from './change-log.ts';
+import { blobObject, sealSegment, segmentObject, sha256, spanOf, type ChangeSegment, type ShippedLogged } from './change-segments.ts';
+import type { OpenSnapshot } from './duckdb-snapshot.ts';
+import { sha256File, takeBackup } from './take-backup.ts';
+
+/** How often changes are shipped: what bounds the RPO. */
+export const SHIP_EVERY_MS = 1000;
+/** How long a base snapshot may wait for the writes under way before it tries again. */
+const QUIESCE_TIMEOUT_MS = 2000;
+
+export interface ShippingOptions {
+  target: BackupTarget;
+  log: ChangeLog;
+  /** Begins a snapshot of the whole database (called while no write is under way). */
+  snapshot(): Promise<OpenSnapshot>;
+  key(): LedgerKey;
+  /** A folder of this process's own for staging (the change log's CSV copies live there too). */
+  spoolDir: string;
+  logger: Logger;
+  everyMs?: number;
+}
+
+export interface ShippingStatus {
+  /** The base snapshot the shipped changes follow; undefined until it is stored. */
+  backupId?: string;
+  segments: number;
+  /** When the last segment was stored, or the base when none has been. */
+  lastShippedAt?: Date;
+  /** Acknowledgement time of the newest change on the target. */
+  shippedThrough?: Date;
+  backlog: number;
+}
+
+/**
+ * Continuous backup: a base snapshot of the database, then every `everyMs` the changes
+ * committed since, as a signed segment on the target. A kill loses at most the changes
+ * of the last interval; a restore replays the segments over the base.
+ */
+export class BackupShipping {
+  private base: BackupManifest | undefined;
+  private segment = 0;
+  private previous: string | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private shipping: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private lastShippedAt: Date | undefined;
+  private shippedThrough: Date | undefined;
+
+  constructor(private readonly options: ShippingOptions) {}
+
+  get status(): ShippingStatus {
+    return { backupId: this.base?.backupId, segments: this.segment, lastShippedAt: this.lastShippedAt, shippedThrough: this.shippedThrough, backlog: this.options.log.backlog };
+  }
+
+  /** Takes the base snapshot (retrying while writes keep it waiting), then ships on a timer. */
+  async start(): Promise<BackupManifest> {
+    const { log, logger } = this.options;
+    for (;;) {
+      const begun = await log.quiesce(async (position) => ({ position, snapshot: await this.options.snapshot() }), QUIESCE_TIMEOUT_MS);
+      if (!begun) {
+        logger.warn({ waitedMs: QUIESCE_TIMEOUT_MS }, 'backup shipping: writes kept the base snapshot waiting; trying again');
+        continue;
+      }
+      try {
+        this.base = await takeBackup(begun.snapshot.source, { target: this.options.target, key: this.options.key() });
+      } finally {
+        await begun.snapshot.end();
+      }
+      await this.dropSpooled(log.discardThrough(begun.position));
+      break;
+    }
+    this.lastShippedAt = new Date();
+    logger.info({ backup: this.base.backupId, target: this.options.target.description }, 'backup shipping: base snapshot stored; shipping changes');
+    this.schedule();
+    return this.base;
+  }
+
+  /** Ships what is pending now (after the shipment under way). */
+  shipNow(): Promise<void> {
+    this.shipping = this.shipping.then(() => this.ship()).catch((error: unknown) => {
+      this.options.logger.error({ err: error }, 'backup shipping: a segment could not be stored; its changes go with the next');
+    });
+    return this.shipping;
+  }
+
+  /** Stops the timer and ships what is left. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.base) await this.shipNow();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.shipNow().finally(() => this.schedule()), this.options.everyMs ?? SHIP_EVERY_MS);
+    this.timer.unref();
+  }
+
+  private async ship(): Promise<void> {
+    const base = this.base;
+    if (!base) return;
+    const changes = this.options.log.take();
+    if (changes.length === 0) return;
+    try {
+      const number = this.segment + 1;
+      const shipped: ShippedLogged[] = [];
+      for (const logged of changes) shipped.push(await this.shipBlob(base.backupId, logged));
+      const segment: ChangeSegment = { format: 'companyos.changes/v1', backupId: base.backupId, segment: number, previous: this.previous, ...spanOf(changes), changes: shipped };
+      const bytes = await sealSegment(segment, this.options.key());
+      await mkdir(this.options.spoolDir, { recursive: true });
+      const staged = join(this.options.spoolDir, `segment-${number}.json`);
+      await writeFile(staged, bytes);
+      try {
+        await this.options.target.put(segmentObject(base.backupId, number), staged);
+      } finally {
+        await rm(staged, { force: true });
+      }
+      this.segment = number;
+      this.previous = sha256(bytes);
+      this.lastShippedAt = new Date();
+      this.shippedThrough = new Date(changes.at(-1)!.at);
+    } catch (error) {
+      this.options.log.putBack(changes);
+      throw error;
+    }
+    await this.dropSpooled(changes);
+  }
+
+  /** A CSV load's file goes to the target as an object of its own; the segment names it and its digest. */
+  private async shipBlob(backupId: string, logged: LoggedChange): Promise<ShippedLogged> {
+    const { change } = logged;
+    if (change.op !== 'csv') return { seq: logged.seq, at: logged.at, change };
+    const object = blobObject(backupId, logged.seq);
+    await this.options.target.put(object, change.file);
+    return { seq: logged.seq, at: logged.at, change: { op: 'csv', table: change.table, columns: change.columns, object, sha256: await sha256File(change.file), bytes: (await stat(change.file)).size } };
+  }
+
+  private async dropSpooled(changes: readonly LoggedChange[]): Promise<void> {
+    for (const { change } of changes) if (change.op === 'csv') await rm(change.file, { force: true });
+  }
+}

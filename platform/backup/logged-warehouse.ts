@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../../kernel/warehouse/index.ts';
+import type { ChangeLog } from './change-log.ts';
+import { encodeRow } from './change-values.ts';
+
+/**
+ * The warehouse with every data write recorded in a change log once it has committed:
+ * rows inserted (for `insertUnique`, only those that were not duplicates), CSV files loaded
+ * (copied into `spoolDir` first: the caller may remove its own), rows deleted. Models
+ * (`materialize`, `mergeInto`) and `execute` (DDL) are not recorded: a restore rebuilds models.
+ */
+export class LoggedWarehouse implements Warehouse {
+  readonly engine: Warehouse['engine'];
+  readonly capabilities: Warehouse['capabilities'];
+  readonly dialect: Warehouse['dialect'];
+  readonly location: string;
+
+  constructor(readonly inner: Warehouse, private readonly log: ChangeLog, private readonly spoolDir: string) {
+    this.engine = inner.engine;
+    this.capabilities = inner.capabilities;
+    this.dialect = inner.dialect;
+    this.location = inner.location;
+  }
+
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    return this.inner.query<T>(sql, params);
+  }
+
+  execute(sql: string, params?: readonly SqlValue[]): Promise<void> {
+    return this.inner.execute(sql, params);
+  }
+
+  deleteWhere(table: string, condition: string, params: readonly SqlValue[] = []): Promise<void> {
+    return this.log.write(() => this.inner.deleteWhere(table, condition, params), () => ({ op: 'delete', table, condition, params: encodeRow(params) }));
+  }
+
+  insert(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<number> {
+    return this.log.write(
+      () => this.inner.insert(table, columns, rows),
+      (written) => (written > 0 ? { op: 'insert', table, columns: [...columns], rows: rows.map(encodeRow) } : undefined),
+    );
+  }
+
+  async insertCsv(table: string, columns: readonly string[], path: string): Promise<void> {
+    await mkdir(this.spoolDir, { recursive: true });
+    const file = join(this.spoolDir, `${randomUUID()}.csv`);
+    await copyFile(path, file);
+    try {
+      await this.log.write(() => this.inner.insertCsv(table, columns, path), () => ({ op: 'csv', table, columns: [...columns], file }));
+    } catch (error) {
+      await rm(file, { force: true });
+      throw error;
+    }
+  }
+
+  insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[]): Promise<UniqueInsertResult> {
+    return this.log.write(
+      () => this.inner.insertUnique(spec, rows),
+      (result) => (result.inserted > 0
+        ? { op: 'insert', table: spec.table, columns: [...spec.columns], rows: rows.filter((_, i) => !result.duplicate[i]).map(encodeRow) }
+        : undefined),
+    );
+  }
+
+  materialize(name: string, kind: RelationKind, select: string, uniqueKey?: readonly string[]): Promise<void> {
+    return this.inner.materialize(name, kind, select, uniqueKey);
+  }
+
+  mergeInto(name: string, select: string, uniqueKey: readonly string[]): Promise<void> {
+    return this.inner.mergeInto(name, select, uniqueKey);
+  }
+
+  hasRelation(name: string): Promise<boolean> {
+    return this.inner.hasRelation(name);
+  }
+
+  columns(name: string): Promise<{ name: string; type: string }[]> {
+    return this.inner.columns(name);
+  }
+
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    return this.inner.transaction(fn);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

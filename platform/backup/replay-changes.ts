@@ -1,0 +1,124 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DomainError } from '../../kernel/errors/index.ts';
+import type { KeySource } from '../../kernel/ledger/index.ts';
+import type { StateRow, StateStore, StateTransaction } from '../../kernel/state/index.ts';
+import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import type { StateStep } from './change-log.ts';
+import { changesFolder, openSegment, segmentObject, sha256, type ChangeSegment, type ShippedLogged } from './change-segments.ts';
+import { decodeRecord, decodeRow } from './change-values.ts';
+import type { BackupTarget } from './backup-target.ts';
+import { sha256File } from './take-backup.ts';
+
+export interface ReplayOptions {
+  target: BackupTarget;
+  keys: KeySource;
+  backupId: string;
+  /** Local folder the objects are fetched into. */
+  staging: string;
+  /** Replay the changes acknowledged up to this time only. */
+  toTime?: Date;
+  progress(line: string): void;
+}
+
+export interface ReplayReport {
+  segments: number;
+  changes: number;
+  /** Acknowledgement time of the last change replayed: the newest write the restore holds. */
+  recoveredThrough?: Date;
+  /** Shipped changes after `toTime`, left out. */
+  leftOut: number;
+}
+
+/**
+ * Fetches and checks every segment of a backup's shipped changes — signature, number, the
+ * chain of digests, each CSV object's digest — before any is applied (the first that fails is
+ * named), then applies them in order up to `toTime`: warehouse rows as they were written, each
+ * state transaction's steps, with every compare-and-set required to apply again.
+ */
+export async function replayChanges(warehouse: Warehouse, state: StateStore, options: ReplayOptions): Promise<ReplayReport> {
+  const segments = await fetchSegments(options);
+  const report: ReplayReport = { segments: segments.length, changes: 0, leftOut: 0 };
+  for (const segment of segments) {
+    const steps: StateStep[][] = [];
+    for (const logged of segment.changes) {
+      if (options.toTime && logged.at > options.toTime.getTime()) {
+        report.leftOut++;
+        continue;
+      }
+      if (logged.change.op === 'state') steps.push(logged.change.steps);
+      else await applyToWarehouse(warehouse, logged, options.staging);
+      report.changes++;
+      report.recoveredThrough = new Date(logged.at);
+    }
+    if (steps.length > 0) {
+      await state.transaction(async (tx) => {
+        for (const transaction of steps) for (const step of transaction) await applyStep(tx, step, segment.segment);
+      }, { alone: true });
+    }
+  }
+  options.progress(`${report.changes} changes of ${report.segments} segments replayed${report.recoveredThrough ? ` (through ${report.recoveredThrough.toISOString()})` : ''}${report.leftOut ? `; ${report.leftOut} after ${options.toTime!.toISOString()} left out` : ''}`);
+  return report;
+}
+
+async function fetchSegments(options: ReplayOptions): Promise<ChangeSegment[]> {
+  const names = (await options.target.list(changesFolder(options.backupId))).filter((name) => name.endsWith('.dsse.json')).sort();
+  const segments: ChangeSegment[] = [];
+  let previous: string | null = null;
+  for (let i = 0; i < names.length; i++) {
+    const expected = segmentObject(options.backupId, i + 1);
+    if (names[i] !== expected) throw new DomainError('BACKUP_OBJECT_MISSING', `${expected} is missing from ${options.target.description}, and later segments are there: the changes cannot be replayed past it.`);
+    const local = join(options.staging, `segment-${i + 1}.json`);
+    await options.target.get(expected, local);
+    const bytes = await readFile(local);
+    const segment = await openSegment(bytes, options.keys, expected);
+    if (segment.backupId !== options.backupId || segment.segment !== i + 1 || segment.previous !== previous) {
+      throw new DomainError('BACKUP_OBJECT_CORRUPT', `${expected} is not segment ${i + 1} of backup ${options.backupId} following the segment before it.`);
+    }
+    for (const { change } of segment.changes) if (change.op === 'csv') await fetchBlob(options, change);
+    previous = sha256(bytes);
+    segments.push(segment);
+  }
+  if (segments.length > 0) options.progress(`${segments.length} change segments of ${options.backupId} verified`);
+  return segments;
+}
+
+async function fetchBlob(options: ReplayOptions, change: Extract<ShippedLogged['change'], { op: 'csv' }>): Promise<void> {
+  const local = join(options.staging, change.object.split('/').pop()!);
+  if (!(await options.target.get(change.object, local))) throw new DomainError('BACKUP_OBJECT_MISSING', `${change.object} is named by a change segment but missing from ${options.target.description}.`);
+  const bytes = (await stat(local)).size;
+  const digest = await sha256File(local);
+  if (bytes !== change.bytes || digest !== change.sha256) throw new DomainError('BACKUP_OBJECT_CORRUPT', `${change.object} has ${bytes} bytes and SHA-256 ${digest}; its segment says ${change.bytes} and ${change.sha256}.`);
+}
+
+async function applyToWarehouse(warehouse: Warehouse, { change }: ShippedLogged, staging: string): Promise<void> {
+  switch (change.op) {
+    case 'insert':
+      await warehouse.insert(change.table, change.columns, change.rows.map(decodeRow));
+      return;
+    case 'csv':
+      await warehouse.insertCsv(change.table, change.columns, join(staging, change.object.split('/').pop()!));
+      return;
+    case 'delete':
+      await warehouse.deleteWhere(change.table, change.condition, decodeRow(change.params));
+      return;
+    case 'state':
+      return;
+  }
+}
+
+async function applyStep(tx: StateTransaction, step: StateStep, segment: number): Promise<void> {
+  const rows = (list: Extract<StateStep, { rows: unknown }>) => list.rows.map(decodeRecord) as StateRow[];
+  switch (step.op) {
+    case 'insert':
+      await tx.insert(step.table, rows(step));
+      return;
+    case 'insertNew':
+      await tx.insertNew(step.table, rows(step));
+      return;
+    case 'compareAndSet':
+      if (!(await tx.compareAndSet(step.table, decodeRecord(step.where), decodeRecord(step.expected), decodeRecord(step.changes)))) {
+        throw new DomainError('BACKUP_VALIDATION_FAILED', `segment ${segment}: a change to ${step.table} (${JSON.stringify(step.where)}) did not apply again: the restored state differs from the one it was made on.`);
+      }
+  }
+}
