@@ -10,11 +10,17 @@ import { decodeRecord, decodeRow } from './change-values.ts';
 import type { BackupTarget } from './backup-target.ts';
 import { sha256File } from './take-backup.ts';
 
-export interface ReplayOptions {
+export interface FetchOptions {
   target: BackupTarget;
   keys: KeySource;
   backupId: string;
   /** Local folder the objects are fetched into. */
+  staging: string;
+  progress(line: string): void;
+}
+
+export interface ApplyOptions {
+  /** Where `fetchChanges` put the objects. */
   staging: string;
   /** Replay the changes acknowledged up to this time only. */
   toTime?: Date;
@@ -31,13 +37,11 @@ export interface ReplayReport {
 }
 
 /**
- * Fetches and checks every segment of a backup's shipped changes — signature, number, the
- * chain of digests, each CSV object's digest — before any is applied (the first that fails is
- * named), then applies them in order up to `toTime`: warehouse rows as they were written, each
- * state transaction's steps, with every compare-and-set required to apply again.
+ * Applies a backup's shipped changes (fetched and checked by `fetchChanges`) in order, up to
+ * `toTime`: warehouse rows as they were written, each state transaction's steps, with every
+ * compare-and-set required to apply again.
  */
-export async function replayChanges(warehouse: Warehouse, state: StateStore, options: ReplayOptions): Promise<ReplayReport> {
-  const segments = await fetchSegments(options);
+export async function applyChanges(warehouse: Warehouse, state: StateStore, segments: readonly ChangeSegment[], options: ApplyOptions): Promise<ReplayReport> {
   const report: ReplayReport = { segments: segments.length, changes: 0, leftOut: 0 };
   for (const segment of segments) {
     const steps: StateStep[][] = [];
@@ -61,7 +65,11 @@ export async function replayChanges(warehouse: Warehouse, state: StateStore, opt
   return report;
 }
 
-async function fetchSegments(options: ReplayOptions): Promise<ChangeSegment[]> {
+/**
+ * Fetches and checks every segment of a backup's shipped changes — signature, number, the chain
+ * of digests, each CSV object's size and digest — naming the first that fails; before any is used.
+ */
+export async function fetchChanges(options: FetchOptions): Promise<ChangeSegment[]> {
   const names = (await options.target.list(changesFolder(options.backupId))).filter((name) => name.endsWith('.dsse.json')).sort();
   const segments: ChangeSegment[] = [];
   let previous: string | null = null;
@@ -83,7 +91,7 @@ async function fetchSegments(options: ReplayOptions): Promise<ChangeSegment[]> {
   return segments;
 }
 
-async function fetchBlob(options: ReplayOptions, change: Extract<ShippedLogged['change'], { op: 'csv' }>): Promise<void> {
+async function fetchBlob(options: FetchOptions, change: Extract<ShippedLogged['change'], { op: 'csv' }>): Promise<void> {
   const local = join(options.staging, change.object.split('/').pop()!);
   if (!(await options.target.get(change.object, local))) throw new DomainError('BACKUP_OBJECT_MISSING', `${change.object} is named by a change segment but missing from ${options.target.description}.`);
   const bytes = (await stat(local)).size;

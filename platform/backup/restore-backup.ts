@@ -7,7 +7,7 @@ import { DuckDBWarehouse, type TableDefinition } from '../../kernel/warehouse/in
 import { MANIFEST_OBJECT, openManifest, type BackupManifest } from './backup-manifest.ts';
 import type { BackupTarget } from './backup-target.ts';
 import { ledgerHeads } from './ledger-heads.ts';
-import { replayChanges, type ReplayReport } from './replay-changes.ts';
+import { applyChanges, fetchChanges, type ReplayReport } from './replay-changes.ts';
 import { backupFolder, quoteLiteral, sha256File } from './take-backup.ts';
 
 export interface RestoreOptions {
@@ -58,9 +58,9 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
   const manifest = await readManifest(options);
   const staging = join(options.dataDir, `.restore-${manifest.backupId}`);
   const partial = join(options.dataDir, `${RESTORED_DATABASE}.restoring`);
-  let replayed: ReplayReport = { segments: 0, changes: 0, leftOut: 0 };
-  let tenantsVerified = 0;
   await mkdir(staging, { recursive: true });
+  let replayed: ReplayReport;
+  let tenantsVerified: number;
   try {
     for (const object of manifest.objects) {
       const name = `${backupFolder(manifest.backupId)}/${object.name}`;
@@ -72,6 +72,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
       if (sha256 !== object.sha256) throw new DomainError('BACKUP_OBJECT_CORRUPT', `${name} has SHA-256 ${sha256}; the manifest says ${object.sha256}.`);
     }
     say(`${manifest.objects.length} objects of ${manifest.backupId} verified`);
+    const changes = await fetchChanges({ target: options.target, keys: options.keys, backupId: manifest.backupId, staging, progress: say });
     const database = await DuckDBWarehouse.open(partial);
     try {
       await database.execute(await readFile(join(staging, 'schema.sql'), 'utf8'));
@@ -82,7 +83,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
       await validate(database, manifest);
       const state = DuckDBStateStore.sharing(database, options.tables);
       try {
-        replayed = await replayChanges(database, state, { target: options.target, keys: options.keys, backupId: manifest.backupId, staging, toTime: options.toTime, progress: say });
+        replayed = await applyChanges(database, state, changes, { staging, toTime: options.toTime, progress: say });
       } finally {
         await state.close();
       }
