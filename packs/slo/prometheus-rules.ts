@@ -106,10 +106,24 @@ const REVOPS_ALERTS = {
   }],
 };
 
-/** No successful DR drill for 90 days, or never (the High-Risk Ops pack's sweep sets the gauge): the GA claims of RPO and RTO are stale. */
+/**
+ * Continuous backup over a minute behind (the RPO is not being met), and no successful DR drill for
+ * 90 days, or never (the High-Risk Ops pack's sweep sets the gauge): the GA claims of RPO and RTO are stale.
+ */
 const DR_ALERTS = {
   name: 'companyos-dr',
   rules: [{
+    alert: 'BackupShippingBehind',
+    expr: 'max(companyos_backup_unshipped_age_seconds) > 60',
+    for: '5m',
+    labels: { severity: 'page' },
+    annotations: {
+      summary: 'Continuous backup is over a minute behind: a failure now would lose more than the 5 s RPO',
+      description:
+        'Changes acknowledged more than a minute ago are still not on the backup target (COMPANYOS_BACKUP_DIR): the target is full, gone or refusing writes. ' +
+        'The platform log says why (`backup shipping: a segment could not be stored`); runbooks/backup-restore.md.',
+    },
+  }, {
     alert: 'DrDrillStale',
     expr: 'max(companyos_dr_last_drill_age_seconds) > 90 * 86400',
     for: '1h',

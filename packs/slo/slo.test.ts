@@ -76,7 +76,7 @@ describe('the platform SLOs (deploy/slo)', () => {
       await writeFile(join(dir, 'rules.yaml'), prometheusRules(await loadSlos('deploy/slo')));
       const checked = spawnSync(promtool, ['check', 'rules', join(dir, 'rules.yaml')], { encoding: 'utf8' });
       expect(checked.status, checked.stdout + checked.stderr).toBe(0);
-      expect(checked.stdout).toContain(`SUCCESS: ${FLOWS.length * 9 + 3} rules found`);
+      expect(checked.stdout).toContain(`SUCCESS: ${FLOWS.length * 9 + 4} rules found`);
       // The approval-SLA alert fires once runs have been overdue for five minutes, and names their type.
       await writeFile(join(dir, 'approval-sla.test.yaml'), stringify({
         rule_files: ['rules.yaml'],
@@ -133,18 +133,40 @@ describe('the platform SLOs (deploy/slo)', () => {
             input_series: [{ series: 'companyos_dr_last_drill_age_seconds', values: `${90 * day + 60}+60x120` }],
             alert_rule_test: [
               { eval_time: '30m', alertname: 'DrDrillStale', exp_alerts: [] },
-              { eval_time: '90m', alertname: 'DrDrillStale', exp_alerts: [{ exp_labels: { severity: 'ticket' }, exp_annotations: annotationsOf('companyos-dr', {}, 0) }] },
+              { eval_time: '90m', alertname: 'DrDrillStale', exp_alerts: [{ exp_labels: { severity: 'ticket' }, exp_annotations: annotationsOf('companyos-dr', {}, 0, 'DrDrillStale') }] },
             ],
           },
           {
             interval: '1m',
             input_series: [{ series: 'companyos_dr_last_drill_age_seconds', values: Array.from({ length: 121 }, () => 'Inf').join(' ') }],
-            alert_rule_test: [{ eval_time: '90m', alertname: 'DrDrillStale', exp_alerts: [{ exp_labels: { severity: 'ticket' }, exp_annotations: annotationsOf('companyos-dr', {}, 0) }] }],
+            alert_rule_test: [{ eval_time: '90m', alertname: 'DrDrillStale', exp_alerts: [{ exp_labels: { severity: 'ticket' }, exp_annotations: annotationsOf('companyos-dr', {}, 0, 'DrDrillStale') }] }],
           },
         ],
       }));
       const drill = spawnSync(promtool, ['test', 'rules', join(dir, 'dr-drill.test.yaml')], { encoding: 'utf8' });
       expect(drill.status, drill.stdout + drill.stderr).toBe(0);
+      // Shipping behind: quiet while changes wait up to a second (normal) or once 70 s for under 5 minutes; paging after 5 minutes over a minute.
+      await writeFile(join(dir, 'backup-shipping.test.yaml'), stringify({
+        rule_files: ['rules.yaml'],
+        evaluation_interval: '1m',
+        tests: [
+          {
+            interval: '1m',
+            input_series: [{ series: 'companyos_backup_unshipped_age_seconds', values: '0 1 0 1 0 70 70 70 0 0 0 0 0' }],
+            alert_rule_test: [{ eval_time: '12m', alertname: 'BackupShippingBehind', exp_alerts: [] }],
+          },
+          {
+            interval: '1m',
+            input_series: [{ series: 'companyos_backup_unshipped_age_seconds', values: '0 0+60x20' }],
+            alert_rule_test: [
+              { eval_time: '4m', alertname: 'BackupShippingBehind', exp_alerts: [] },
+              { eval_time: '10m', alertname: 'BackupShippingBehind', exp_alerts: [{ exp_labels: { severity: 'page' }, exp_annotations: annotationsOf('companyos-dr', {}, 0, 'BackupShippingBehind') }] },
+            ],
+          },
+        ],
+      }));
+      const shipping = spawnSync(promtool, ['test', 'rules', join(dir, 'backup-shipping.test.yaml')], { encoding: 'utf8' });
+      expect(shipping.status, shipping.stdout + shipping.stderr).toBe(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -152,9 +174,10 @@ describe('the platform SLOs (deploy/slo)', () => {
 });
 
 /** An alert's annotations as promtool expands them: `{{ $labels.<name> }}` and `{{ $value }}` filled in. */
-function annotationsOf(group: string, labels: Record<string, string>, value: number): Record<string, string> {
-  const file = parse(prometheusRules([])) as { groups: { name: string; rules: { annotations: Record<string, string> }[] }[] };
-  const { summary, description } = file.groups.find((g) => g.name === group)!.rules[0]!.annotations;
+function annotationsOf(group: string, labels: Record<string, string>, value: number, alert?: string): Record<string, string> {
+  const file = parse(prometheusRules([])) as { groups: { name: string; rules: { alert: string; annotations: Record<string, string> }[] }[] };
+  const { rules } = file.groups.find((g) => g.name === group)!;
+  const { summary, description } = (alert ? rules.find((rule) => rule.alert === alert)! : rules[0]!).annotations;
   const fill = (text: string) => Object.entries(labels).reduce((t, [name, v]) => t.replaceAll(`{{ $labels.${name} }}`, v), text).replaceAll('{{ $value }}', String(value));
   return { summary: fill(summary!), description: fill(description!) };
 }

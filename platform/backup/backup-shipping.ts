@@ -35,6 +35,8 @@ export interface ShippingStatus {
   /** Acknowledgement time of the newest change on the target. */
   shippedThrough?: Date;
   backlog: number;
+  /** Seconds since the oldest change not yet on the target was acknowledged (0: none waits): what a kill now would lose. */
+  unshippedAgeSeconds: number;
 }
 
 /**
@@ -55,7 +57,11 @@ export class BackupShipping {
   constructor(private readonly options: ShippingOptions) {}
 
   get status(): ShippingStatus {
-    return { backupId: this.base?.backupId, segments: this.segment, lastShippedAt: this.lastShippedAt, shippedThrough: this.shippedThrough, backlog: this.options.log.backlog };
+    const oldest = this.options.log.oldestPendingAt;
+    return {
+      backupId: this.base?.backupId, segments: this.segment, lastShippedAt: this.lastShippedAt, shippedThrough: this.shippedThrough, backlog: this.options.log.backlog,
+      unshippedAgeSeconds: oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000),
+    };
   }
 
   /** Takes the base snapshot (retrying while writes keep it waiting), then ships on a timer. */

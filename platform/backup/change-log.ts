@@ -49,6 +49,11 @@ export class ChangeLog {
     return this.last;
   }
 
+  /** When the oldest change still waiting to be shipped was acknowledged (ms); undefined when none waits. */
+  get oldestPendingAt(): number | undefined {
+    return this.pending[0]?.at;
+  }
+
   /** How many changes wait to be shipped. */
   get backlog(): number {
     return this.pending.length;

@@ -87,6 +87,18 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
+  /** Reads, at each scrape, how far continuous backup is behind (`companyos_backup_unshipped_age_seconds`); not exported when backups are not shipped. */
+  watchBackupShipping(unshippedAgeSeconds: () => number): void {
+    new Gauge({
+      name: 'companyos_backup_unshipped_age_seconds',
+      help: 'Seconds since the oldest change not yet shipped to the backup target was acknowledged (0: everything is shipped): what a kill now would lose.',
+      registers: [this.registry],
+      collect() {
+        this.set(unshippedAgeSeconds());
+      },
+    });
+  }
+
   /** When the last DR drill succeeded (undefined: none has), measured at `now`. */
   observeLastDrill(at: Date | undefined, now: Date): void {
     this.drillAge.set(at ? Math.max(0, (now.getTime() - at.getTime()) / 1000) : Number.POSITIVE_INFINITY);

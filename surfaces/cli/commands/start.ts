@@ -78,7 +78,10 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     target: new DirectoryTarget(config.backupsDir), log: captured.log, snapshot: captured.snapshot, key: () => platform.ledger.keyring.active,
     spoolDir, logger: app.log, everyMs: config.backupShippingMs,
   });
-  await shipping?.start();
+  if (shipping) {
+    await shipping.start();
+    platform.metrics.watchBackupShipping(() => shipping.status.unshippedAgeSeconds);
+  }
   await app.listen({ port: config.port, host: config.host });
   // --no-seed means an empty warehouse: summit-internal's own facts are part of the seed.
   if (seed) await recordPolicyCoverage(platform, app.routeInventory);

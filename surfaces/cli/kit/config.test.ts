@@ -34,3 +34,18 @@ describe('retention settings', () => {
     }
   });
 });
+
+describe('backup shipping settings', () => {
+  it('are off unless set; on ships every second; 1 to 5 are the seconds between shipments', () => {
+    expect(loadConfig({}).backupShippingMs).toBeUndefined();
+    expect(loadConfig({ COMPANYOS_BACKUP_SHIPPING: 'off' }).backupShippingMs).toBeUndefined();
+    expect(loadConfig({ COMPANYOS_BACKUP_SHIPPING: 'on' }).backupShippingMs).toBe(1000);
+    expect(loadConfig({ COMPANYOS_BACKUP_SHIPPING: '5' }).backupShippingMs).toBe(5000);
+  });
+
+  it('refuse an interval that would break the 5 s RPO, or is not whole seconds', () => {
+    for (const bad of ['0', '6', '60', '1.5', '-1', 'yes', '1s']) {
+      expect(() => loadConfig({ COMPANYOS_BACKUP_SHIPPING: bad }), bad).toThrow(new ConfigError(`COMPANYOS_BACKUP_SHIPPING must be off, on, or the seconds between shipments from 1 to 5 (what a kill may lose); got "${bad}".`));
+    }
+  });
+});
