@@ -75,13 +75,13 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
     if (round % 5 === 0) await stores.warehouse.deleteWhere('events', "tenant_id = 'globex' AND id = ?", [`e-${round - 2}`]);
   };
 
-  const ship = async (everyMs: number) => {
+  const ship = async (everyMs: number, newBaseAfter?: { changes: number }) => {
     const spoolDir = await folder('spool');
     captured = await captureChanges(db.warehouse, { tables: platformTables(), spoolDir });
     ledger = new LedgerStore(captured.state, keyring);
     const targetDir = await folder('target');
     const target = new DirectoryTarget(targetDir);
-    const shipping = new BackupShipping({ target, log: captured.log, snapshot: captured.snapshot, key: () => keyring.active, spoolDir, logger: quiet, everyMs });
+    const shipping = new BackupShipping({ target, log: captured.log, snapshot: captured.snapshot, key: () => keyring.active, spoolDir, logger: quiet, everyMs, newBaseAfter });
     return { stores: captured, shipping, target, targetDir, spoolDir };
   };
 
@@ -119,6 +119,30 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
       expect(back.ledger_entries!.length).toBe(2 * (round - 1));
       expect(back.events_quarantine!.some((row) => row.includes('csv-'))).toBe(true);
       expect(back).toEqual(live);
+    } finally {
+      await restored.close();
+    }
+  });
+
+  it('takes a new base after enough changes; the restore starts from the newest and replays only what follows it', async () => {
+    const { stores, shipping, target } = await ship(10_000, { changes: 25 });
+    const scratch = await folder('scratch');
+    const first = await shipping.start();
+    for (let round = 1; round <= 12; round++) {
+      await writeRound(stores, round, scratch);
+      await shipping.shipNow();
+    }
+    await ledger!.close();
+    await shipping.stop();
+    expect(shipping.status.backupId).not.toBe(first.backupId);
+
+    const dataDir = join(await folder('restore'), 'data');
+    const report = await restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir });
+    expect(report.backupId).toBe(shipping.status.backupId);
+    expect(report.replayed.changes).toBeLessThan(25);
+    const restored = await DuckDBWarehouse.open(join(dataDir, RESTORED_DATABASE));
+    try {
+      expect(await contents(restored)).toEqual(await contents(db.warehouse));
     } finally {
       await restored.close();
     }

@@ -24,7 +24,12 @@ export interface ShippingOptions {
   spoolDir: string;
   logger: Logger;
   everyMs?: number;
+  /** A new base snapshot once the current one is this old or this many changes follow it: what bounds a restore's replay (the RTO). */
+  newBaseAfter?: { ms?: number; changes?: number };
 }
+
+/** By default a new base a day, or after a million changes, whichever comes first. */
+const NEW_BASE_AFTER = { ms: 24 * 3600_000, changes: 1_000_000 };
 
 export interface ShippingStatus {
   /** The base snapshot the shipped changes follow; undefined until it is stored. */
@@ -53,6 +58,8 @@ export class BackupShipping {
   private stopped = false;
   private lastShippedAt: Date | undefined;
   private shippedThrough: Date | undefined;
+  private baseTakenAt = 0;
+  private changesSinceBase = 0;
 
   constructor(private readonly options: ShippingOptions) {}
 
@@ -66,6 +73,16 @@ export class BackupShipping {
 
   /** Takes the base snapshot (retrying while writes keep it waiting), then ships on a timer. */
   async start(): Promise<BackupManifest> {
+    const base = await this.newBase();
+    this.schedule();
+    return base;
+  }
+
+  /**
+   * A base snapshot begun while no write is under way: the changes up to then are in it and are
+   * dropped; the ones after go to its segments, numbered from 1. Shipments wait meanwhile.
+   */
+  private async newBase(): Promise<BackupManifest> {
     const { log, logger } = this.options;
     for (;;) {
       const begun = await log.quiesce(async (position) => ({ position, snapshot: await this.options.snapshot() }), QUIESCE_TIMEOUT_MS);
@@ -81,10 +98,13 @@ export class BackupShipping {
       await this.dropSpooled(log.discardThrough(begun.position));
       break;
     }
+    this.segment = 0;
+    this.previous = null;
+    this.changesSinceBase = 0;
+    this.baseTakenAt = Date.now();
     this.lastShippedAt = new Date();
-    logger.info({ backup: this.base.backupId, target: this.options.target.description }, 'backup shipping: base snapshot stored; shipping changes');
-    this.schedule();
-    return this.base;
+    logger.info({ backup: this.base!.backupId, target: this.options.target.description }, 'backup shipping: base snapshot stored; shipping changes');
+    return this.base!;
   }
 
   /** Ships what is pending now (after the shipment under way). */
@@ -136,6 +156,9 @@ export class BackupShipping {
       throw error;
     }
     await this.dropSpooled(changes);
+    this.changesSinceBase += changes.length;
+    const after = { ...NEW_BASE_AFTER, ...this.options.newBaseAfter };
+    if (this.changesSinceBase >= after.changes || Date.now() - this.baseTakenAt >= after.ms) await this.newBase();
   }
 
   /** A CSV load's file goes to the target as an object of its own; the segment names it and its digest. */

@@ -148,11 +148,11 @@ async function readManifest(options: RestoreOptions): Promise<BackupManifest> {
   }
 }
 
-/** When a backup was taken, from its id (`20261203T091500Z-…`); the signed manifest's own time is checked once it is opened. */
+/** When a backup was taken, from its id (`20261203T091500123Z-…`); the signed manifest's own time is checked once it is opened. */
 function takenAt(manifestName: string): number {
   const id = manifestName.split('/').at(-2) ?? '';
-  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id);
-  return match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6])) : Number.POSITIVE_INFINITY;
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})?Z/.exec(id);
+  return match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6]), Number(match[7] ?? 0)) : Number.POSITIVE_INFINITY;
 }
 
 /**

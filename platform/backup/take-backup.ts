@@ -37,7 +37,8 @@ export async function takeBackup(source: DuckDBSource, options: BackupOptions): 
   const now = options.now ?? (() => new Date());
   const say = options.progress ?? (() => undefined);
   const snapshotAt = now();
-  const backupId = `${snapshotAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  // Sorted by name is sorted by time, to the millisecond: the latest backup is the last name.
+  const backupId = `${snapshotAt.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
   const staging = await mkdtemp(join(tmpdir(), 'companyos-backup-'));
   try {
     await source.query(`EXPORT DATABASE ${quoteLiteral(staging)} (FORMAT PARQUET)`);
