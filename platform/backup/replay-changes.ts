@@ -2,11 +2,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomainError } from '../../kernel/errors/index.ts';
 import type { KeySource } from '../../kernel/ledger/index.ts';
-import type { StateRow, StateStore, StateTransaction } from '../../kernel/state/index.ts';
+import type { StateStore } from '../../kernel/state/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
-import type { StateStep } from './change-log.ts';
 import { changesFolder, openSegment, segmentObject, sha256, type ChangeSegment, type ShippedLogged } from './change-segments.ts';
-import { decodeRecord, decodeRow } from './change-values.ts';
+import { ReplayBatch } from './replay-batch.ts';
 import type { BackupTarget } from './backup-target.ts';
 import { sha256File } from './take-backup.ts';
 
@@ -43,24 +42,19 @@ export interface ReplayReport {
  */
 export async function applyChanges(warehouse: Warehouse, state: StateStore, segments: readonly ChangeSegment[], options: ApplyOptions): Promise<ReplayReport> {
   const report: ReplayReport = { segments: segments.length, changes: 0, leftOut: 0 };
+  const batch = new ReplayBatch(warehouse, state, options.staging);
   for (const segment of segments) {
-    const steps: StateStep[][] = [];
     for (const logged of segment.changes) {
       if (options.toTime && logged.at > options.toTime.getTime()) {
         report.leftOut++;
         continue;
       }
-      if (logged.change.op === 'state') steps.push(logged.change.steps);
-      else await applyToWarehouse(warehouse, logged, options.staging);
+      await batch.add(logged.change, segment.segment);
       report.changes++;
       report.recoveredThrough = new Date(logged.at);
     }
-    if (steps.length > 0) {
-      await state.transaction(async (tx) => {
-        for (const transaction of steps) for (const step of transaction) await applyStep(tx, step, segment.segment);
-      }, { alone: true });
-    }
   }
+  await batch.flush();
   options.progress(`${report.changes} changes of ${report.segments} segments replayed${report.recoveredThrough ? ` (through ${report.recoveredThrough.toISOString()})` : ''}${report.leftOut ? `; ${report.leftOut} after ${options.toTime!.toISOString()} left out` : ''}`);
   return report;
 }
@@ -97,36 +91,4 @@ async function fetchBlob(options: FetchOptions, change: Extract<ShippedLogged['c
   const bytes = (await stat(local)).size;
   const digest = await sha256File(local);
   if (bytes !== change.bytes || digest !== change.sha256) throw new DomainError('BACKUP_OBJECT_CORRUPT', `${change.object} has ${bytes} bytes and SHA-256 ${digest}; its segment says ${change.bytes} and ${change.sha256}.`);
-}
-
-async function applyToWarehouse(warehouse: Warehouse, { change }: ShippedLogged, staging: string): Promise<void> {
-  switch (change.op) {
-    case 'insert':
-      await warehouse.insert(change.table, change.columns, change.rows.map(decodeRow));
-      return;
-    case 'csv':
-      await warehouse.insertCsv(change.table, change.columns, join(staging, change.object.split('/').pop()!));
-      return;
-    case 'delete':
-      await warehouse.deleteWhere(change.table, change.condition, decodeRow(change.params));
-      return;
-    case 'state':
-      return;
-  }
-}
-
-async function applyStep(tx: StateTransaction, step: StateStep, segment: number): Promise<void> {
-  const rows = (list: Extract<StateStep, { rows: unknown }>) => list.rows.map(decodeRecord) as StateRow[];
-  switch (step.op) {
-    case 'insert':
-      await tx.insert(step.table, rows(step));
-      return;
-    case 'insertNew':
-      await tx.insertNew(step.table, rows(step));
-      return;
-    case 'compareAndSet':
-      if (!(await tx.compareAndSet(step.table, decodeRecord(step.where), decodeRecord(step.expected), decodeRecord(step.changes)))) {
-        throw new DomainError('BACKUP_VALIDATION_FAILED', `segment ${segment}: a change to ${step.table} (${JSON.stringify(step.where)}) did not apply again: the restored state differs from the one it was made on.`);
-      }
-  }
 }
