@@ -1,9 +1,11 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { rootFromLeafHashes } from '../kernel/ledger/index.ts';
 import { DuckDBWarehouse } from '../kernel/warehouse/index.ts';
+import { S3Target } from '../platform/backup/index.ts';
+import { OBJECT_STORE_CREDENTIALS, startObjectStore } from './support/object-store.ts';
 import { killAllCliProcesses, runCli, startPlatform, TempDirs } from './support/cli.ts';
 
 /** The RPO the issue asks for: what a kill may lose. */
@@ -30,14 +32,16 @@ async function leaves(database: DuckDBWarehouse): Promise<Map<string, Buffer[]>>
   return byTenant;
 }
 
-describe('disaster recovery: continuous backup survives kill -9 (embedded DuckDB)', () => {
+describe('disaster recovery: continuous backup to an object store survives kill -9 (embedded DuckDB)', () => {
   const dirs = new TempDirs();
   afterAll(() => dirs.removeAll());
 
   it('loses only what was acknowledged in the last 5 s, every ledger root matches, and one flipped byte is refused by name', { timeout: 240_000 }, async () => {
     const dataDir = await dirs.make();
-    const backups = await dirs.make();
-    const platform = await startPlatform(dataDir, ['--no-seed'], { env: { COMPANYOS_BACKUP_SHIPPING: 'on', COMPANYOS_BACKUP_DIR: backups }, timeoutMs: 90_000 });
+    const store = await startObjectStore();
+    onTestFinished(() => store.close());
+    const backups = `s3://${store.bucket}/companyos`;
+    const platform = await startPlatform(dataDir, ['--no-seed'], { env: { COMPANYOS_BACKUP_SHIPPING: 'on', COMPANYOS_BACKUP_DIR: backups, ...store.env }, timeoutMs: 90_000 });
     const tenants = ['acme', 'globex'];
     const tokens = Object.fromEntries(await Promise.all(tenants.map(async (tenant) => {
       const minted = await runCli(['token', '--tenant', tenant, '--role', 'operator', '--role', 'writer'], { dataDir });
@@ -80,7 +84,7 @@ describe('disaster recovery: continuous backup survives kill -9 (embedded DuckDB
 
     const key = join(dataDir, 'keys', (await readdir(join(dataDir, 'keys'))).find((name) => name.endsWith('.pub'))!);
     const restoredDir = join(await dirs.make(), 'restored');
-    const restore = await runCli(['restore', '--from', backups, '--key', key, '--data-dir', restoredDir], { dataDir, timeoutMs: 120_000 });
+    const restore = await runCli(['restore', '--from', backups, '--key', key, '--data-dir', restoredDir], { dataDir, env: store.env, timeoutMs: 120_000 });
     expect(restore.code, `${restore.stdout}\n${restore.stderr}`).toBe(0);
     expect(Number(/(\d+) changes of (\d+) segments replayed/.exec(restore.stdout)?.[1])).toBeGreaterThan(50);
     const through = Date.parse(/writes through (\S+) recovered/.exec(restore.stdout)![1]!);
@@ -110,16 +114,21 @@ describe('disaster recovery: continuous backup survives kill -9 (embedded DuckDB
       await original.close();
     }
 
-    // One flipped byte in one shipped object: the restore names it and leaves nothing.
-    const segments = (await readdir(join(backups, 'backups'), { recursive: true })).filter((name) => name.endsWith('.dsse.json') && name.includes('changes'));
-    const victim = segments.sort()[Math.floor(segments.length / 2)]!;
-    const bytes = await readFile(join(backups, 'backups', victim));
+    // One flipped byte in one shipped object on the store: the restore names it and leaves nothing.
+    const target = new S3Target({ bucket: store.bucket, prefix: 'companyos' }, { endpoint: store.endpoint, credentials: OBJECT_STORE_CREDENTIALS });
+    const segments = (await target.list('backups')).filter((name) => name.endsWith('.dsse.json') && name.includes('/changes/'));
+    const victim = segments[Math.floor(segments.length / 2)]!;
+    const local = join(await dirs.make(), 'segment');
+    await target.get(victim, local);
+    const bytes = await readFile(local);
     bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
-    await writeFile(join(backups, 'backups', victim), bytes);
+    await writeFile(local, bytes);
+    await target.put(victim, local);
+    target.close();
     const elsewhere = join(await dirs.make(), 'restored');
-    const refused = await runCli(['restore', '--from', backups, '--key', key, '--data-dir', elsewhere], { dataDir, timeoutMs: 120_000 });
+    const refused = await runCli(['restore', '--from', backups, '--key', key, '--data-dir', elsewhere], { dataDir, env: store.env, timeoutMs: 120_000 });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`backups/${victim}`);
+    expect(refused.stderr).toContain(victim);
     expect(await readdir(elsewhere)).toEqual([]);
   });
 });

@@ -1,4 +1,6 @@
 export { DirectoryTarget, type BackupTarget } from './backup-target.ts';
+export { S3Target, parseS3Url, type S3Location, type S3Options } from './s3-target.ts';
+export { openBackupTarget } from './open-backup-target.ts';
 export { MANIFEST_OBJECT, openManifest, type BackupManifest, type BackupObject, type LedgerHead } from './backup-manifest.ts';
 export { backupFolder, takeBackup, type BackupOptions, type DuckDBSource } from './take-backup.ts';
 export { RESTORED_DATABASE, restoreBackup, type RestoreOptions, type RestoreReport } from './restore-backup.ts';

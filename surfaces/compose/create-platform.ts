@@ -5,7 +5,7 @@ import type { Logger } from '../../kernel/log/index.ts';
 import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
 import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import { DuckDBWarehouse, type Warehouse } from '../../kernel/warehouse/index.ts';
-import { DirectoryTarget, type BackupServices } from '../../platform/backup/index.ts';
+import { openBackupTarget, type BackupServices, type S3Options } from '../../platform/backup/index.ts';
 import { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
 import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, type RotatingSecret, type TokenKeyFile } from '../../platform/identity/index.ts';
 import { IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
@@ -48,8 +48,12 @@ export interface PlatformOptions {
   webhookSecret?: RotatingSecret;
   /** Where governed exports write their files (default: `exports/` in the state's data directory). */
   exportsDir?: string;
-  /** Where backups go (default: `backups/` in the state's data directory; put it on another volume) and drills restore (`drills/` in the data directory). */
+  /**
+   * Where backups go — a directory (default: `backups/` in the state's data directory; put it on another
+   * volume) or `s3://bucket[/prefix]` in an object store (at `s3.endpoint` when given) — and drills restore (`drills/` in the data directory).
+   */
   backupsDir?: string;
+  s3?: S3Options;
   /**
    * The weekly retention run's windows (`COMPANYOS_RETENTION`); without them nothing expires. It reads
    * the system's clock, not the platform's (a demo seed moves that one back), unless given its own.
@@ -137,7 +141,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const exportsDir = options.exportsDir ?? join(stateDir ?? tmpdir(), stateDir ? 'exports' : 'companyos-exports');
   const backupsDir = options.backupsDir ?? join(stateDir ?? tmpdir(), stateDir ? 'backups' : 'companyos-backups');
   const backups: BackupServices = {
-    target: new DirectoryTarget(backupsDir),
+    target: openBackupTarget(backupsDir, options.s3),
     source: warehouse instanceof DuckDBWarehouse ? warehouse : undefined,
     signingKey: () => keyring.active,
     verifierKeys: keyring,

@@ -45,8 +45,9 @@ export interface ServerOptions {
   platform?: Platform;
   /** createPlatform's `state`: an open store (the caller closes it), or where operational state lives beside a warehouse that is not DuckDB ($COMPANYOS_DATA_DIR). */
   state?: PlatformOptions['state'];
-  /** Where backups go (createPlatform's `backupsDir`). */
+  /** Where backups go (createPlatform's `backupsDir` and `s3`). */
   backupsDir?: string;
+  s3?: PlatformOptions['s3'];
   /** The weekly retention run's windows (createPlatform's `retention`). */
   retention?: RetentionWindows;
   tokens: TokenAuthority;
@@ -154,6 +155,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     tokenKeys: options.tokenKeys,
     webhookSecret: options.webhookSecret,
     backupsDir: options.backupsDir,
+    s3: options.s3,
     retention: options.retention && { windows: options.retention },
     log: app.log,
   }));

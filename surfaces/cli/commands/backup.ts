@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Keyring, LEDGER_KEY_NAME } from '../../../kernel/ledger/index.ts';
 import { DuckDBWarehouse, openWarehouse } from '../../../kernel/warehouse/index.ts';
-import { DirectoryTarget, restoreBackup, takeBackup } from '../../../platform/backup/index.ts';
+import { openBackupTarget, restoreBackup, takeBackup } from '../../../platform/backup/index.ts';
 import { findRunningPlatform, loadConfig, readVerifierKeys, warehouseConfig } from '../kit/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
 import { migratePlatform, platformTables } from '../../compose/index.ts';
@@ -15,7 +15,7 @@ export function registerBackup(program: Command): void {
         'each object checksummed, and a manifest (row counts, every tenant\'s ledger root) signed with the ledger\'s key. ' +
         'Runs on the data folder while the platform is stopped.',
     )
-    .requiredOption('--to <dir>', 'the backup target: a directory (a mounted volume); backups go under <dir>/backups/<id>/')
+    .requiredOption('--to <target>', 'the backup target: a directory (a mounted volume) or s3://bucket[/prefix] (COMPANYOS_S3_ENDPOINT for a server other than AWS); backups go under <target>/backups/<id>/')
     .action(async (options: { to: string }) => {
       const config = loadConfig();
       const running = await findRunningPlatform(config.dataDir);
@@ -25,7 +25,7 @@ export function registerBackup(program: Command): void {
         if (!(warehouse instanceof DuckDBWarehouse)) throw new Error(`Backups of a ${warehouse.engine} warehouse are not available yet: only the embedded DuckDB database is backed up.`);
         await migratePlatform(warehouse);
         const keyring = await Keyring.open(join(config.dataDir, 'keys'), LEDGER_KEY_NAME);
-        const manifest = await takeBackup(warehouse, { target: new DirectoryTarget(options.to), key: keyring.active, progress: (line) => console.log(line) });
+        const manifest = await takeBackup(warehouse, { target: openBackupTarget(options.to, config.s3), key: keyring.active, progress: (line) => console.log(line) });
         console.log(`verify and restore with: companyos restore --from ${options.to} --backup ${manifest.backupId} --key ${join(config.dataDir, 'keys', `${keyring.active.keyId}.pub`)} --data-dir <empty dir>`);
       } finally {
         await warehouse.close();
@@ -38,14 +38,14 @@ export function registerBackup(program: Command): void {
       'Restore a backup into an empty data folder: verifies the manifest\'s signature and every object\'s size and SHA-256 before use ' +
         '(naming the first that differs), loads the snapshot, then checks row counts and each tenant\'s ledger root against the manifest, and prints the RTO.',
     )
-    .requiredOption('--from <dir>', 'the backup target the backup was written to')
+    .requiredOption('--from <target>', 'the backup target the backup was written to: a directory or s3://bucket[/prefix]')
     .requiredOption('--data-dir <dir>', 'an empty (or absent) folder; it becomes a data folder holding warehouse.duckdb')
     .requiredOption('--key <pubkey...>', 'a verifier key the manifest must be signed with (as in $COMPANYOS_DATA_DIR/keys/<keyid>.pub), or a file of them; repeatable')
     .option('--backup <id>', 'the backup to restore (default: the latest complete one; with --to-time, the latest taken by then)')
     .option('--to-time <time>', 'replay the shipped changes acknowledged up to this time only (ISO 8601, e.g. 2026-12-03T09:15:00Z); default: all of them')
     .action(async (options: { from: string; dataDir: string; key: string[]; backup?: string; toTime?: string }) => {
       await restoreBackup({
-        target: new DirectoryTarget(options.from),
+        target: openBackupTarget(options.from, loadConfig().s3),
         keys: await readVerifierKeys(options.key),
         dataDir: options.dataDir,
         backupId: options.backup,

@@ -17,7 +17,7 @@ import { forgetRunningPlatform, invoiceWebhookOf, jwtSecret, WEBHOOK_SECRET_FILE
 import { loadScheduleJobs, runPackJob } from './build.ts';
 import { kafkaConsumerOptions } from './kafka.ts';
 import { migratePlatform, platformTables } from '../../compose/index.ts';
-import { BackupShipping, DirectoryTarget, captureChanges } from '../../../platform/backup/index.ts';
+import { BackupShipping, captureChanges, openBackupTarget } from '../../../platform/backup/index.ts';
 
 /** After SIGTERM, the most the process takes to exit, whatever hangs. */
 const SHUTDOWN_DEADLINE_MS = 9500;
@@ -49,6 +49,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     clock,
     state: captured?.state ?? { dataDir: config.dataDir },
     backupsDir: config.backupsDir,
+    s3: config.s3,
     retention: config.retention,
     tokens,
     tokenKeys,
@@ -75,7 +76,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   const mint = (subject: string, roles: Role[]) => tokens.mint({ tenant: TENANT_ZERO, roles, subject, env: config.env, region: config.region });
   const demo = seeded ? await seedPackDemos(app, { ...platform, clock, mint }, await mint('companyos-start', ['operator'])) : undefined;
   const shipping = captured && new BackupShipping({
-    target: new DirectoryTarget(config.backupsDir), log: captured.log, snapshot: captured.snapshot, key: () => platform.ledger.keyring.active,
+    target: openBackupTarget(config.backupsDir, config.s3), log: captured.log, snapshot: captured.snapshot, key: () => platform.ledger.keyring.active,
     spoolDir, logger: app.log, everyMs: config.backupShippingMs,
   });
   if (shipping) {

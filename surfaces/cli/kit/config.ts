@@ -11,8 +11,10 @@ import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../http/kit
 
 export interface PlatformConfig {
   dataDir: string;
-  /** Where the running platform's backups go (DR drills). */
+  /** Where the running platform's backups go (DR drills, continuous backup): a directory or `s3://bucket[/prefix]`. */
   backupsDir: string;
+  /** The S3-compatible endpoint for an `s3://` backup location (AWS's own when undefined) and the region. */
+  s3: { endpoint?: string; region?: string };
   /** The weekly retention run's windows; undefined when COMPANYOS_RETENTION is off (the default). */
   retention: RetentionWindows | undefined;
   /** Continuous backup to `backupsDir`: how often changes are shipped (ms); undefined when COMPANYOS_BACKUP_SHIPPING is off (the default). */
@@ -52,7 +54,8 @@ export interface PlatformConfig {
 /** Every environment variable the platform reads, for `--help` and the README. */
 export const ENVIRONMENT = [
   ['COMPANYOS_DATA_DIR', './.companyos', 'Where the embedded warehouse, the JWT secret and the running platform\'s address live.'],
-  ['COMPANYOS_BACKUP_DIR', '$COMPANYOS_DATA_DIR/backups', 'Where backups go (DR drills, `companyos backup --to` names its own): put it on another volume than the data.'],
+  ['COMPANYOS_BACKUP_DIR', '$COMPANYOS_DATA_DIR/backups', 'Where backups go (DR drills, continuous backup; `companyos backup --to` names its own): a directory on another volume than the data, or s3://bucket[/prefix] (credentials from the AWS_* variables or profile).'],
+  ['COMPANYOS_S3_ENDPOINT', '(none)', 'The S3-compatible server of an s3:// backup location (MinIO, Ceph…); AWS itself when unset (region: AWS_REGION, else us-east-1).'],
   ['COMPANYOS_BACKUP_SHIPPING', 'off', 'Continuous backup to COMPANYOS_BACKUP_DIR (embedded DuckDB): off, on (a base snapshot at start, then the changes shipped every second), or the seconds between shipments (1 to 5): the most a kill loses.'],
   ['COMPANYOS_RETENTION', 'off', 'The weekly retention run: off, on (raw-events=400, quarantine=30, bills=760, run-history=90, decision-log=400 days), or class=days pairs over those (raw-events=90,bills=keep); each run leaves a signed purge manifest.'],
   ['COMPANYOS_WAREHOUSE', 'duckdb', 'Warehouse engine: duckdb (embedded) or clickhouse.'],
@@ -92,7 +95,8 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
   return {
     dataDir: resolve(env.COMPANYOS_DATA_DIR || './.companyos'),
-    backupsDir: resolve(env.COMPANYOS_BACKUP_DIR || join(env.COMPANYOS_DATA_DIR || './.companyos', 'backups')),
+    backupsDir: env.COMPANYOS_BACKUP_DIR?.startsWith('s3://') ? env.COMPANYOS_BACKUP_DIR : resolve(env.COMPANYOS_BACKUP_DIR || join(env.COMPANYOS_DATA_DIR || './.companyos', 'backups')),
+    s3: { endpoint: env.COMPANYOS_S3_ENDPOINT || undefined, region: env.AWS_REGION || undefined },
     retention: retentionOf(env.COMPANYOS_RETENTION),
     backupShippingMs: shippingOf(env.COMPANYOS_BACKUP_SHIPPING),
     engine: env.COMPANYOS_WAREHOUSE || 'duckdb',

@@ -20,6 +20,7 @@ export async function openLocalPlatform(config: PlatformConfig): Promise<Platfor
     ledger: { keysDir: join(config.dataDir, 'keys') },
     dedupeWindowDays: config.dedupeWindowDays,
     backupsDir: config.backupsDir,
+    s3: config.s3,
   });
   return {
     ...platform,
