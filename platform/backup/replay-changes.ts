@@ -33,6 +33,8 @@ export interface ReplayReport {
   recoveredThrough?: Date;
   /** Shipped changes after `toTime`, left out. */
   leftOut: number;
+  /** Time spent applying them. */
+  seconds: number;
 }
 
 /**
@@ -41,7 +43,8 @@ export interface ReplayReport {
  * compare-and-set required to apply again.
  */
 export async function applyChanges(warehouse: Warehouse, state: StateStore, segments: readonly ChangeSegment[], options: ApplyOptions): Promise<ReplayReport> {
-  const report: ReplayReport = { segments: segments.length, changes: 0, leftOut: 0 };
+  const started = performance.now();
+  const report: ReplayReport = { segments: segments.length, changes: 0, leftOut: 0, seconds: 0 };
   const batch = new ReplayBatch(warehouse, state, options.staging);
   for (const segment of segments) {
     for (const logged of segment.changes) {
@@ -55,7 +58,8 @@ export async function applyChanges(warehouse: Warehouse, state: StateStore, segm
     }
   }
   await batch.flush();
-  options.progress(`${report.changes} changes of ${report.segments} segments replayed${report.recoveredThrough ? ` (through ${report.recoveredThrough.toISOString()})` : ''}${report.leftOut ? `; ${report.leftOut} after ${options.toTime!.toISOString()} left out` : ''}`);
+  report.seconds = (performance.now() - started) / 1000;
+  options.progress(`${report.changes} changes of ${report.segments} segments replayed in ${report.seconds.toFixed(1)} s${report.recoveredThrough ? ` (through ${report.recoveredThrough.toISOString()})` : ''}${report.leftOut ? `; ${report.leftOut} after ${options.toTime!.toISOString()} left out` : ''}`);
   return report;
 }
 
