@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -109,6 +110,16 @@ describe('disaster recovery: continuous backup to an object store survives kill 
         const liveLeaves = live.get(tenant)!.slice(0, restoredLeaves.length);
         expect(rootFromLeafHashes(restoredLeaves).toString('hex')).toBe(rootFromLeafHashes(liveLeaves).toString('hex'));
       }
+      // The base backup's manifest is receipted in the operator's ledger: the receipt names the SHA-256 of the manifest object on the store.
+      const backupId = /^restored (\S+) /m.exec(restore.stdout)![1]!;
+      const [receipt] = await restored.query<{ entry: string }>("SELECT entry FROM ledger_entries WHERE tenant_id = 'summit-internal' AND receipt_id = ?", [`backup-${backupId}`]);
+      const statement = JSON.parse(Buffer.from((JSON.parse(receipt!.entry) as { payload: string }).payload, 'base64').toString('utf8')) as { subject: { name: string; digest: { sha256: string } }[]; predicate: { action: string } };
+      expect(statement.predicate.action).toBe('backup.base_stored');
+      const manifestCopy = join(await dirs.make(), 'manifest');
+      const store_ = new S3Target({ bucket: store.bucket, prefix: 'companyos' }, { endpoint: store.endpoint, credentials: OBJECT_STORE_CREDENTIALS });
+      await store_.get(`backups/${backupId}/manifest.dsse.json`, manifestCopy);
+      store_.close();
+      expect(statement.subject[0]).toEqual({ name: `backup/${backupId}`, digest: { sha256: createHash('sha256').update(await readFile(manifestCopy)).digest('hex') } });
     } finally {
       await restored.close();
       await original.close();

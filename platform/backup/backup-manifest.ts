@@ -39,6 +39,11 @@ export function signManifest(manifest: BackupManifest, key: LedgerKey): DsseEnve
   return signEnvelope(MANIFEST_PAYLOAD_TYPE, JSON.stringify(manifest), key);
 }
 
+/** The manifest object's bytes as stored: its signed envelope. Ed25519 signs deterministically, so the same manifest and key give the same bytes. */
+export function manifestObjectBytes(manifest: BackupManifest, key: LedgerKey): Buffer {
+  return Buffer.from(JSON.stringify(signManifest(manifest, key)));
+}
+
 /** The manifest inside a signed envelope, once its signature verifies with one of `keys`; refuses anything else, saying why. */
 export function openManifest(envelope: unknown, keys: KeySource, where: string): BackupManifest {
   let payload: Buffer;

@@ -75,13 +75,13 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
     if (round % 5 === 0) await stores.warehouse.deleteWhere('events', "tenant_id = 'globex' AND id = ?", [`e-${round - 2}`]);
   };
 
-  const ship = async (everyMs: number, newBaseAfter?: { changes: number }) => {
+  const ship = async (everyMs: number, newBaseAfter?: { changes: number }, keepDays?: number) => {
     const spoolDir = await folder('spool');
     captured = await captureChanges(db.warehouse, { tables: platformTables(), spoolDir });
     ledger = new LedgerStore(captured.state, keyring);
     const targetDir = await folder('target');
     const target = new DirectoryTarget(targetDir);
-    const shipping = new BackupShipping({ target, log: captured.log, snapshot: captured.snapshot, key: () => keyring.active, spoolDir, logger: quiet, everyMs, newBaseAfter });
+    const shipping = new BackupShipping({ target, log: captured.log, snapshot: captured.snapshot, key: () => keyring.active, spoolDir, logger: quiet, everyMs, newBaseAfter, keepDays });
     return { stores: captured, shipping, target, targetDir, spoolDir };
   };
 
@@ -124,8 +124,8 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
     }
   });
 
-  it('takes a new base after enough changes; the restore starts from the newest and replays only what follows it', async () => {
-    const { stores, shipping, target } = await ship(10_000, { changes: 25 });
+  it('takes a new base after enough changes, pruning what is past the window; the restore starts from the newest and replays only what follows it', async () => {
+    const { stores, shipping, target } = await ship(10_000, { changes: 25 }, 0);
     const scratch = await folder('scratch');
     const first = await shipping.start();
     for (let round = 1; round <= 12; round++) {
@@ -135,6 +135,8 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
     await ledger!.close();
     await shipping.stop();
     expect(shipping.status.backupId).not.toBe(first.backupId);
+    // A window of 0 days: every base but the newest is past it, with its shipped changes.
+    expect([...new Set((await target.list('backups')).map((name) => name.split('/')[1]))]).toEqual([shipping.status.backupId]);
 
     const dataDir = join(await folder('restore'), 'data');
     const report = await restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir });

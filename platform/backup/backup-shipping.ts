@@ -2,11 +2,12 @@ import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LedgerKey } from '../../kernel/ledger/index.ts';
 import type { Logger } from '../../kernel/log/index.ts';
-import type { BackupManifest } from './backup-manifest.ts';
+import { manifestObjectBytes, type BackupManifest } from './backup-manifest.ts';
 import type { BackupTarget } from './backup-target.ts';
 import type { ChangeLog, LoggedChange } from './change-log.ts';
 import { blobObject, sealSegment, segmentObject, sha256, spanOf, type ChangeSegment, type ShippedLogged } from './change-segments.ts';
 import type { OpenSnapshot } from './duckdb-snapshot.ts';
+import { pruneBackups } from './prune-backups.ts';
 import { sha256File, takeBackup } from './take-backup.ts';
 
 /** How often changes are shipped: what bounds the RPO. */
@@ -24,6 +25,10 @@ export interface ShippingOptions {
   spoolDir: string;
   logger: Logger;
   everyMs?: number;
+  /** Called with each base stored and its manifest object's bytes (the platform receipts their digest: `receiptEachBase`); a failure is logged, not fatal. */
+  onBase?(manifest: BackupManifest, manifestObject: Buffer): Promise<unknown>;
+  /** Backups are pruned after each new base to what a restore to any of the last `keepDays` days needs (`pruneBackups`); none when absent. */
+  keepDays?: number;
   /** A new base snapshot once the current one is this old or this many changes follow it: what bounds a restore's replay (the RTO). */
   newBaseAfter?: { ms?: number; changes?: number };
 }
@@ -84,6 +89,7 @@ export class BackupShipping {
    */
   private async newBase(): Promise<BackupManifest> {
     const { log, logger } = this.options;
+    const key = this.options.key();
     for (;;) {
       const begun = await log.quiesce(async (position) => ({ position, snapshot: await this.options.snapshot() }), QUIESCE_TIMEOUT_MS);
       if (!begun) {
@@ -91,7 +97,7 @@ export class BackupShipping {
         continue;
       }
       try {
-        this.base = await takeBackup(begun.snapshot.source, { target: this.options.target, key: this.options.key() });
+        this.base = await takeBackup(begun.snapshot.source, { target: this.options.target, key });
       } finally {
         await begun.snapshot.end();
       }
@@ -104,6 +110,10 @@ export class BackupShipping {
     this.baseTakenAt = Date.now();
     this.lastShippedAt = new Date();
     logger.info({ backup: this.base!.backupId, target: this.options.target.description }, 'backup shipping: base snapshot stored; shipping changes');
+    if (this.options.keepDays !== undefined) await this.prune(this.options.keepDays);
+    await this.options.onBase?.(this.base!, manifestObjectBytes(this.base!, key)).catch((error: unknown) => {
+      logger.error({ err: error, backup: this.base!.backupId }, 'backup shipping: the base snapshot was stored but its receipt was not');
+    });
     return this.base!;
   }
 
@@ -159,6 +169,15 @@ export class BackupShipping {
     this.changesSinceBase += changes.length;
     const after = { ...NEW_BASE_AFTER, ...this.options.newBaseAfter };
     if (this.changesSinceBase >= after.changes || Date.now() - this.baseTakenAt >= after.ms) await this.newBase();
+  }
+
+  private async prune(keepDays: number): Promise<void> {
+    try {
+      const pruned = await pruneBackups(this.options.target, new Date(Date.now() - keepDays * 86_400_000));
+      if (pruned.removed.length > 0) this.options.logger.info({ removed: pruned.removed, objects: pruned.objects, keepDays }, 'backup shipping: backups past the window pruned');
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'backup shipping: pruning old backups failed; the next base tries again');
+    }
   }
 
   /** A CSV load's file goes to the target as an object of its own; the segment names it and its digest. */

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OBJECT_STORE_CREDENTIALS, startObjectStore, type ObjectStore } from '../../test/support/object-store.ts';
 import { DirectoryTarget, type BackupTarget } from './backup-target.ts';
+import { newBackupId } from './backup-ids.ts';
+import { MANIFEST_OBJECT } from './backup-manifest.ts';
 import { openBackupTarget } from './open-backup-target.ts';
+import { pruneBackups } from './prune-backups.ts';
 import { parseS3Url, S3Target } from './s3-target.ts';
 
 describe('parseS3Url', () => {
@@ -58,6 +61,29 @@ describe.each(['directory', 'object store (s3rver)'])('a backup target in a %s',
     for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((name) => target.put(name, join(scratch, 'small'))));
     expect(await target.list('many')).toEqual(names);
   }, 60_000);
+
+  it('deletes an object (a missing one is no error), and prunes backups by what a restore inside the window still needs', async () => {
+    await writeFile(join(scratch, 'small'), 'x');
+    await target.put('gone/one', join(scratch, 'small'));
+    await target.delete('gone/one');
+    await target.delete('gone/never-there');
+    expect(await target.list('gone')).toEqual([]);
+    for (const name of await target.list('backups')) await target.delete(name);
+    expect(await target.list('backups')).toEqual([]);
+
+    const day = (n: number) => newBackupId(new Date(Date.UTC(2026, 10, 1 + n))).replace(/-[0-9a-f]+$/, '-000000');
+    const [a, b, c, d, e] = [day(0), day(10), day(20), day(30), day(40)];
+    const complete = (id: string) => ['schema.sql', 'events.parquet', 'changes/0000000001.dsse.json', MANIFEST_OBJECT].map((o) => `backups/${id}/${o}`);
+    const incomplete = (id: string) => [`backups/${id}/schema.sql`];
+    for (const name of [...complete(a!), ...complete(b!), ...incomplete(c!), ...complete(d!), ...incomplete(e!)]) await target.put(name, join(scratch, 'small'));
+    // Day 25: a is covered by b (taken day 10); b still holds days 10–30, inside the window; c was killed and is older; e may be under way.
+    const report = await pruneBackups(target, new Date(Date.UTC(2026, 10, 26)));
+    expect(report).toEqual({ removed: [a, c], objects: 5 });
+    expect([...new Set((await target.list('backups')).map((name) => name.split('/')[1]))]).toEqual([b, d, e]);
+    // Long after: everything but the newest complete backup and what is newer than it.
+    expect((await pruneBackups(target, new Date(Date.UTC(2027, 5, 1)))).removed).toEqual([b]);
+    expect([...new Set((await target.list('backups')).map((name) => name.split('/')[1]))]).toEqual([d, e]);
+  });
 
   it('refuses names that would leave the target', async () => {
     for (const bad of ['../escape', 'backups/../../x', '/absolute', 'a//b', '']) await expect(target.put(bad, join(scratch, 'payload')), bad).rejects.toThrow(/not a backup object name/);

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
@@ -16,6 +16,8 @@ export interface BackupTarget {
   get(name: string, to: string): Promise<true | undefined>;
   /** Every object name under `prefix`. */
   list(prefix: string): Promise<string[]>;
+  /** Removes the object; none there is no error. */
+  delete(name: string): Promise<void>;
 }
 
 /** Object names are relative paths of plain segments: no `..`, no absolute paths, no empty segments. */
@@ -61,6 +63,19 @@ export class DirectoryTarget implements BackupTarget {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    assertObjectName(name);
+    await rm(join(this.root, name), { force: true });
+    // Folders left empty go too (best effort: another object may have arrived meanwhile).
+    for (let dir = dirname(join(this.root, name)); dir.startsWith(this.root) && dir !== this.root; dir = dirname(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import { DuckDBStateStore } from '../../kernel/state/index.ts';
 import { DuckDBWarehouse, type TableDefinition } from '../../kernel/warehouse/index.ts';
 import { MANIFEST_OBJECT, openManifest, type BackupManifest } from './backup-manifest.ts';
 import type { BackupTarget } from './backup-target.ts';
+import { backupIdTime } from './backup-ids.ts';
 import { ledgerHeads } from './ledger-heads.ts';
 import { applyChanges, fetchChanges, type ReplayReport } from './replay-changes.ts';
 import { backupFolder, quoteLiteral, sha256File } from './take-backup.ts';
@@ -118,9 +119,9 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
 /** The chosen backup's manifest, verified; only backups with a manifest are complete. */
 async function readManifest(options: RestoreOptions): Promise<BackupManifest> {
   const manifests = (await options.target.list('backups')).filter((name) => name.endsWith(`/${MANIFEST_OBJECT}`)).sort();
-  const candidates = options.toTime ? manifests.filter((name) => takenAt(name) <= options.toTime!.getTime()) : manifests;
+  const candidates = options.toTime ? manifests.filter((name) => backupIdTime(name.split('/').at(-2) ?? '') <= options.toTime!.getTime()) : manifests;
   if (options.toTime && !options.backupId && manifests.length > 0 && candidates.length === 0) {
-    throw new DomainError('RESTORE_TIME_UNAVAILABLE', `${options.toTime.toISOString()} is before the first backup on ${options.target.description} (${new Date(takenAt(manifests[0]!)).toISOString()}): nothing holds the database as of then.`);
+    throw new DomainError('RESTORE_TIME_UNAVAILABLE', `${options.toTime.toISOString()} is before the first backup on ${options.target.description} (${new Date(backupIdTime(manifests[0]!.split('/').at(-2) ?? '')).toISOString()}): nothing holds the database as of then.`);
   }
   const chosen = options.backupId ? `${backupFolder(options.backupId)}/${MANIFEST_OBJECT}` : candidates.at(-1);
   if (!chosen || !manifests.includes(chosen)) {
@@ -146,13 +147,6 @@ async function readManifest(options: RestoreOptions): Promise<BackupManifest> {
   } finally {
     await rm(local, { force: true });
   }
-}
-
-/** When a backup was taken, from its id (`20261203T091500123Z-…`); the signed manifest's own time is checked once it is opened. */
-function takenAt(manifestName: string): number {
-  const id = manifestName.split('/').at(-2) ?? '';
-  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})?Z/.exec(id);
-  return match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6]), Number(match[7] ?? 0)) : Number.POSITIVE_INFINITY;
 }
 
 /**

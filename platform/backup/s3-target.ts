@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, ListObjectsCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { assertObjectName, type BackupTarget } from './backup-target.ts';
 
 export interface S3Location {
@@ -74,6 +74,11 @@ export class S3Target implements BackupTarget {
       throw error;
     }
     return true;
+  }
+
+  async delete(name: string): Promise<void> {
+    assertObjectName(name);
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(name) }));
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -1,12 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LedgerKey } from '../../kernel/ledger/index.ts';
 import type { Row, SqlValue } from '../../kernel/warehouse/index.ts';
-import { MANIFEST_FORMAT, MANIFEST_OBJECT, signManifest, type BackupManifest, type BackupObject } from './backup-manifest.ts';
+import { MANIFEST_FORMAT, MANIFEST_OBJECT, manifestObjectBytes, type BackupManifest, type BackupObject } from './backup-manifest.ts';
 import type { BackupTarget } from './backup-target.ts';
+import { newBackupId } from './backup-ids.ts';
 import { ledgerHeads } from './ledger-heads.ts';
 
 /** A DuckDB database to back up: the warehouse (which holds the state in the embedded default) or a state store of its own. */
@@ -37,8 +38,7 @@ export async function takeBackup(source: DuckDBSource, options: BackupOptions): 
   const now = options.now ?? (() => new Date());
   const say = options.progress ?? (() => undefined);
   const snapshotAt = now();
-  // Sorted by name is sorted by time, to the millisecond: the latest backup is the last name.
-  const backupId = `${snapshotAt.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+  const backupId = newBackupId(snapshotAt);
   const staging = await mkdtemp(join(tmpdir(), 'companyos-backup-'));
   try {
     await source.query(`EXPORT DATABASE ${quoteLiteral(staging)} (FORMAT PARQUET)`);
@@ -67,7 +67,7 @@ export async function takeBackup(source: DuckDBSource, options: BackupOptions): 
       format: MANIFEST_FORMAT, backupId, engine: 'duckdb', snapshotAt: snapshotAt.toISOString(), completedAt: now().toISOString(), objects, rowCounts, ledger,
     };
     const manifestPath = join(staging, MANIFEST_OBJECT);
-    await writeFile(manifestPath, JSON.stringify(signManifest(manifest, options.key)));
+    await writeFile(manifestPath, manifestObjectBytes(manifest, options.key));
     await options.target.put(`${backupFolder(backupId)}/${MANIFEST_OBJECT}`, manifestPath);
     say(`backup ${backupId} complete on ${options.target.description}`);
     return manifest;

@@ -16,3 +16,4 @@ export { exportBundle, proofJson } from './bundle-export.ts';
 export { checkEvidenceItems } from './evidence-store.ts';
 export { replayDecisions, type DecisionFlip, type ReplayReport } from './decision-replay.ts';
 export { POLICY_ACTIVATIONS_TABLE, PolicyActivations, type Activation } from './policy-activations.ts';
+export { appendRecordReceipt, type RecordReceipt } from './record-receipt.ts';

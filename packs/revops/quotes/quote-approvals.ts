@@ -3,7 +3,7 @@ import type { LedgerStore } from '../../../platform/governance/index.ts';
 import type { PlatformEvent } from '../../../platform/ingest/index.ts';
 import type { TenantScope } from '../../../platform/tenancy/index.ts';
 import { canonicalJson } from '../canonical-json.ts';
-import { appendRecordReceipt } from '../record-receipt.ts';
+import { appendRecordReceipt } from '../../../platform/governance/index.ts';
 import { owedReceipts } from '../owed-receipts.ts';
 import { quoteEvent, readApprovals, readRevisions, toApproval, type ApprovalRecordJson, type DiscountParams, type QuoteApproval, type QuoteApprover } from './quote-rows.ts';
 

@@ -5,7 +5,7 @@ import type { PlatformEvent } from '../../../platform/ingest/index.ts';
 import { join, sql, type TenantScope } from '../../../platform/tenancy/index.ts';
 import { route, type MemberLoad, type RoutingDecision, type RoutingInput } from './router.ts';
 import { parseRoutingPolicy, type RoutingField, type RoutingPolicy } from './routing-policy.ts';
-import { appendRecordReceipt } from '../record-receipt.ts';
+import { appendRecordReceipt } from '../../../platform/governance/index.ts';
 import { owedReceipts } from '../owed-receipts.ts';
 import { appendRoutingReceipt, routingReceiptId } from './routing-receipt.ts';
 

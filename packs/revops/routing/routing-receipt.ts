@@ -1,5 +1,5 @@
 import type { LedgerStore } from '../../../platform/governance/index.ts';
-import { appendRecordReceipt } from '../record-receipt.ts';
+import { appendRecordReceipt } from '../../../platform/governance/index.ts';
 
 /** A lead's routing receipt id: fixed, so appending it again (after a crash) adds nothing. */
 export function routingReceiptId(leadId: string): string {

@@ -17,7 +17,7 @@ import { forgetRunningPlatform, invoiceWebhookOf, jwtSecret, WEBHOOK_SECRET_FILE
 import { loadScheduleJobs, runPackJob } from './build.ts';
 import { kafkaConsumerOptions } from './kafka.ts';
 import { migratePlatform, platformTables } from '../../compose/index.ts';
-import { BackupShipping, captureChanges, openBackupTarget } from '../../../platform/backup/index.ts';
+import { BackupShipping, captureChanges, openBackupTarget, receiptEachBase } from '../../../platform/backup/index.ts';
 
 /** After SIGTERM, the most the process takes to exit, whatever hangs. */
 const SHUTDOWN_DEADLINE_MS = 9500;
@@ -77,7 +77,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   const demo = seeded ? await seedPackDemos(app, { ...platform, clock, mint }, await mint('companyos-start', ['operator'])) : undefined;
   const shipping = captured && new BackupShipping({
     target: openBackupTarget(config.backupsDir, config.s3), log: captured.log, snapshot: captured.snapshot, key: () => platform.ledger.keyring.active,
-    spoolDir, logger: app.log, everyMs: config.backupShippingMs,
+    spoolDir, logger: app.log, everyMs: config.backupShippingMs, keepDays: config.backupKeepDays, onBase: receiptEachBase(platform.ledger, platform.operatorTenant, () => platform.engine.revision),
   });
   if (shipping) {
     await shipping.start();

@@ -43,6 +43,14 @@ describe('backup shipping settings', () => {
     expect(loadConfig({ COMPANYOS_BACKUP_SHIPPING: '5' }).backupShippingMs).toBe(5000);
   });
 
+  it('keep 35 days of backups unless told another whole number of days', () => {
+    expect(loadConfig({}).backupKeepDays).toBe(35);
+    expect(loadConfig({ COMPANYOS_BACKUP_KEEP_DAYS: '7' }).backupKeepDays).toBe(7);
+    for (const bad of ['0', '-1', '1.5', 'week', '100000']) {
+      expect(() => loadConfig({ COMPANYOS_BACKUP_KEEP_DAYS: bad }), bad).toThrow(new ConfigError(`COMPANYOS_BACKUP_KEEP_DAYS must be a whole number of days from 1 to 99999; got "${bad}".`));
+    }
+  });
+
   it('refuse an interval that would break the 5 s RPO, or is not whole seconds', () => {
     for (const bad of ['0', '6', '60', '1.5', '-1', 'yes', '1s']) {
       expect(() => loadConfig({ COMPANYOS_BACKUP_SHIPPING: bad }), bad).toThrow(new ConfigError(`COMPANYOS_BACKUP_SHIPPING must be off, on, or the seconds between shipments from 1 to 5 (what a kill may lose); got "${bad}".`));

@@ -19,6 +19,8 @@ export interface PlatformConfig {
   retention: RetentionWindows | undefined;
   /** Continuous backup to `backupsDir`: how often changes are shipped (ms); undefined when COMPANYOS_BACKUP_SHIPPING is off (the default). */
   backupShippingMs: number | undefined;
+  /** Continuous backup keeps what a restore to any of this many past days needs. */
+  backupKeepDays: number;
   engine: string;
   clickhouse: { url: string; database: string };
   /** Set when COMPANYOS_KAFKA_BROKERS is. */
@@ -57,6 +59,7 @@ export const ENVIRONMENT = [
   ['COMPANYOS_BACKUP_DIR', '$COMPANYOS_DATA_DIR/backups', 'Where backups go (DR drills, continuous backup; `companyos backup --to` names its own): a directory on another volume than the data, or s3://bucket[/prefix] (credentials from the AWS_* variables or profile).'],
   ['COMPANYOS_S3_ENDPOINT', '(none)', 'The S3-compatible server of an s3:// backup location (MinIO, Ceph…); AWS itself when unset (region: AWS_REGION, else us-east-1).'],
   ['COMPANYOS_BACKUP_SHIPPING', 'off', 'Continuous backup to COMPANYOS_BACKUP_DIR (embedded DuckDB): off, on (a base snapshot at start, then the changes shipped every second), or the seconds between shipments (1 to 5): the most a kill loses.'],
+  ['COMPANYOS_BACKUP_KEEP_DAYS', '35', 'Continuous backup keeps what a restore to any of this many past days needs; older bases and their changes are removed after each new base (the newest complete one is always kept).'],
   ['COMPANYOS_RETENTION', 'off', 'The weekly retention run: off, on (raw-events=400, quarantine=30, bills=760, run-history=90, decision-log=400 days), or class=days pairs over those (raw-events=90,bills=keep); each run leaves a signed purge manifest.'],
   ['COMPANYOS_WAREHOUSE', 'duckdb', 'Warehouse engine: duckdb (embedded) or clickhouse.'],
   ['COMPANYOS_CLICKHOUSE_URL', 'http://127.0.0.1:8123', 'ClickHouse HTTP interface, credentials in the URL if any (http://user:password@host:8123).'],
@@ -99,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     s3: { endpoint: env.COMPANYOS_S3_ENDPOINT || undefined, region: env.AWS_REGION || undefined },
     retention: retentionOf(env.COMPANYOS_RETENTION),
     backupShippingMs: shippingOf(env.COMPANYOS_BACKUP_SHIPPING),
+    backupKeepDays: keepDaysOf(env.COMPANYOS_BACKUP_KEEP_DAYS),
     engine: env.COMPANYOS_WAREHOUSE || 'duckdb',
     clickhouse: {
       url: env.COMPANYOS_CLICKHOUSE_URL || 'http://127.0.0.1:8123',
@@ -222,6 +226,14 @@ function shippingOf(value: string | undefined): number | undefined {
   if (setting === 'on') return 1000;
   if (/^[1-5]$/.test(setting)) return Number(setting) * 1000;
   throw new ConfigError(`COMPANYOS_BACKUP_SHIPPING must be off, on, or the seconds between shipments from 1 to 5 (what a kill may lose); got "${value}".`);
+}
+
+/** COMPANYOS_BACKUP_KEEP_DAYS: whole days, 35 when unset. */
+function keepDaysOf(value: string | undefined): number {
+  const setting = (value ?? '').trim();
+  if (setting === '') return 35;
+  if (/^[1-9]\d{0,4}$/.test(setting)) return Number(setting);
+  throw new ConfigError(`COMPANYOS_BACKUP_KEEP_DAYS must be a whole number of days from 1 to 99999; got "${value}".`);
 }
 
 /** COMPANYOS_RETENTION: off (or unset), on (the default windows), or class=days pairs over them. */

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { buildReceipt } from '../../kernel/ledger/index.ts';
-import type { LedgerStore } from '../../platform/governance/index.ts';
+import type { LedgerStore } from './ledger-store.ts';
 
-/** A decision of the pack (a routing, a quote's approval) kept as a record whose SHA-256 a signed receipt names. */
+/** A decision kept as a record whose SHA-256 a signed receipt names: a pack's (a routing, a quote's approval) or the platform's own (a backup stored, a purge run). */
 export interface RecordReceipt {
   tenant: string;
   /** Fixed for the decision, so appending it again (after a crash) adds nothing. */
   receiptId: string;
   actor: string;
   action: string;
-  /** What was decided on (`revops-lead/<id>`, `revops-quote/<id>`). */
+  /** What was decided on (`revops-lead/<id>`, `backup/<id>`). */
   targetName: string;
   decisionId: string;
   /** The rule set it was decided by (a routing policy's revision, the discount matrix's). */
