@@ -139,6 +139,15 @@ describe('every page on the seeded demo data', () => {
     expect(Number(drills!.last_rto_s)).toBeGreaterThan(0);
     expect(Number(drills!.last_rto_s)).toBeLessThan(300);
     expect(Number(drills!.last_rpo_s)).toBeGreaterThanOrEqual(0);
+    expect(leadership.results.get('dr_claim')![0]!.status).toBe('current: proven by a drill in the last 90 days');
+    expect(leadership.html).toContain('current: proven by a drill in the last 90 days');
+    // The same page once the drill is 91 days old, and once there is none: the GA claim is marked stale.
+    await db.warehouse.execute("UPDATE events SET time = time - INTERVAL 90 DAY WHERE type = 'dr.drill_completed'");
+    const aged = await renderPage(pages.get('summit-as-a-customer')!, { ...scopes, nav, href: (s) => s, csvHref: (s) => s });
+    expect(aged.html).toContain('STALE: the last successful DR drill is over 90 days old');
+    await db.warehouse.execute("DELETE FROM events WHERE type = 'dr.drill_completed'");
+    const none = await renderPage(pages.get('summit-as-a-customer')!, { ...scopes, nav, href: (s) => s, csvHref: (s) => s });
+    expect(none.html).toContain('STALE: no DR drill has succeeded');
     const byOperation = byOperationOf(leadership);
     expect(byOperation.get('policy-change')).toMatchObject({ approved: 0, denied: 1, pending: 0 });
     expect(byOperation.get('ledger-key-rotation')).toMatchObject({ pending: 1 });
