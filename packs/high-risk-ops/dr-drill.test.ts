@@ -1,11 +1,11 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
 import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import type { DuckDBWarehouse } from '../../kernel/warehouse/index.ts';
-import { DirectoryTarget, type BackupServices } from '../../platform/backup/index.ts';
+import { BackupShipping, DirectoryTarget, captureChanges, type BackupServices } from '../../platform/backup/index.ts';
 import { LedgerStore } from '../../platform/governance/index.ts';
 import { WorkflowEngine } from '../../platform/workflows/index.ts';
 import { platformTables } from '../../surfaces/compose/index.ts';
@@ -54,6 +54,33 @@ describe('the DR drill: back up the running platform, restore into scratch, vali
     expect(outcome.objects.find((o) => o.name === 'ledger_entries.parquet')!.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(await readdir(join(dir, 'scratch')).catch(() => [])).toEqual([]);
     expect(await readdir(join(dir, 'target', 'backups', outcome.backupId))).toContain('manifest.dsse.json');
+  });
+
+  it('with continuous backup running, restores what was shipped (not a backup of its own) and reports the writes a disaster then would lose', async () => {
+    const captured = await captureChanges(db.warehouse, { tables: platformTables(), spoolDir: join(dir, 'spool') });
+    const shippedLedger = new LedgerStore(captured.state, keyring);
+    const services = { ...backups(db.warehouse as DuckDBWarehouse) };
+    const shipping = new BackupShipping({ target: services.target, log: captured.log, snapshot: captured.snapshot, key: () => keyring.active, spoolDir: join(dir, 'spool'), logger: { info: () => undefined, warn: () => undefined, error: () => undefined }, everyMs: 60_000 });
+    onTestFinished(async () => {
+      await shipping.stop();
+      await shippedLedger.close();
+      await captured.state.close();
+    });
+    const base = await shipping.start();
+    const engine = new WorkflowEngine({ state: captured.state, ledger: shippedLedger, platformTenant: 'summit-internal', types: suppliedTypes({ drDrill: drDrill({ ...services, continuous: () => shipping.status }) }) });
+    const run = await engine.request({ tenant: 'summit-internal', type: 'dr-drill', requestedBy: 'summit-internal/ops', rationale: DRILL, params: {} });
+    await engine.decide({ tenant: 'summit-internal', runId: run.runId, approver: 'summit-internal/sec', roles: ['approver'], decision: 'approve', rationale: DRILL });
+    // The request and approval are shipped; what the engine writes next (executing) is not, until the next shipment.
+    await shipping.shipNow();
+    const done = await engine.execute('summit-internal', run.runId, 'summit-internal/sre');
+    expect(done.status).toBe('succeeded');
+    const { result: outcome } = done.steps.find((s) => s.step === 'execute' && s.phase === 'completed')!.output as { result: DrillOutcome };
+    expect(outcome).toMatchObject({ mode: 'continuous', backupId: base.backupId, backupSeconds: 0, rtoMet: true, scratchDestroyed: true });
+    expect(outcome.changesReplayed).toBeGreaterThan(0);
+    // The "executing" transition was acknowledged after the last shipment: a disaster then would have lost it, and the drill says so.
+    expect(outcome.rpoSeconds).toBeGreaterThan(0);
+    expect(outcome.rpoSeconds).toBeLessThan(5);
+    expect((await services.target.list('backups')).filter((name) => name.endsWith('manifest.dsse.json'))).toEqual([`backups/${base.backupId}/manifest.dsse.json`]);
   });
 
   it('fails at preflight, saying why, when the warehouse is not the embedded database', async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomainError } from '../../kernel/errors/index.ts';
-import { MANIFEST_OBJECT, backupFolder, restoreBackup, takeBackup, type BackupManifest, type BackupServices } from '../../platform/backup/index.ts';
+import { MANIFEST_OBJECT, backupFolder, restoreBackup, takeBackup, type BackupManifest, type BackupServices, type RestoreReport } from '../../platform/backup/index.ts';
 import type { PlatformEvent } from '../../platform/ingest/index.ts';
 import type { StepContext } from '../../platform/workflows/index.ts';
 import type { SuppliedExecutor } from './supplied-executors.ts';
@@ -11,6 +11,11 @@ import type { SuppliedExecutor } from './supplied-executors.ts';
 export const RTO_TARGET_SECONDS = 300;
 
 export interface DrillOutcome {
+  /**
+   * `continuous`: the drill restored what continuous backup had shipped when it began (the base and
+   * its changes), as a disaster then would have found it. `snapshot`: it took a backup and restored that.
+   */
+  mode: 'continuous' | 'snapshot';
   backupId: string;
   snapshotAt: string;
   /** SHA-256 of each backed-up object, as the signed manifest lists it. */
@@ -22,15 +27,22 @@ export interface DrillOutcome {
   rtoSeconds: number;
   rtoTargetSeconds: number;
   rtoMet: boolean;
-  /** Writes after the snapshot are what a restore from it loses: its age when the restore began. */
+  /**
+   * What a disaster when the restore began would have lost. Continuous: from the newest write restored
+   * to the newest write acknowledged then (0 when every write was on the target). Snapshot: the
+   * snapshot's age then (every write after it is lost).
+   */
   rpoSeconds: number;
+  /** Continuous: the shipped changes replayed over the base. */
+  changesReplayed: number;
   scratchDestroyed: boolean;
 }
 
 /**
- * The DR drill's executor: back up the running platform's database (under its writer, one
- * snapshot), restore that backup into a scratch folder (every object's checksum, the row
- * counts and each tenant's ledger root checked), destroy the scratch, and report what was
+ * The DR drill's executor: restore into a scratch folder what continuous backup has shipped (when
+ * it runs), else a backup of the running platform's database taken for the drill (under its writer,
+ * one snapshot) — every object's checksum, the row counts and each tenant's ledger root checked —,
+ * destroy the scratch, and report what was
  * achieved against the targets: the run's evidence, and a `dr.drill_completed` event in the
  * operator's stream (what the leadership page shows: the last drill's age, RTO and RPO).
  */
@@ -53,14 +65,30 @@ export function drDrill(backups: BackupServices, emit?: (tenant: string, events:
     async execute(context) {
       const say = (line: string) => context.log(line);
       const started = context.now().getTime();
-      const manifest: BackupManifest = await takeBackup(backups.source!, { target: backups.target, key: backups.signingKey(), progress: say, now: () => context.now() });
-      const backupSeconds = (context.now().getTime() - started) / 1000;
-      const restoreStarted = context.now();
+      const continuous = backups.continuous?.();
+      const restore = (backupId?: string) => restoreBackup({ target: backups.target, keys: backups.verifierKeys, dataDir: scratch(context), backupId, tables: backups.tables, progress: say, now: () => context.now() });
       // A retry after a crash starts from an empty scratch folder.
       await destroy(context);
-      const report = await restoreBackup({ target: backups.target, keys: backups.verifierKeys, dataDir: scratch(context), backupId: manifest.backupId, tables: backups.tables, progress: say, now: () => context.now() });
+      let report: RestoreReport;
+      let backupSeconds = 0;
+      let rpoSeconds: number;
+      if (continuous?.backupId) {
+        // As a disaster now would find it: the newest base and whatever has been shipped after it, not a backup taken for the drill.
+        const lastWrite = continuous.lastWriteAt?.getTime();
+        say(`drill: restoring the continuous backup (base ${continuous.backupId}, ${continuous.segments} segments shipped)`);
+        report = await restore();
+        rpoSeconds = lastWrite === undefined ? 0 : Math.max(0, (lastWrite - Date.parse(report.recoveredThrough)) / 1000);
+      } else {
+        const manifest = await takeBackup(backups.source!, { target: backups.target, key: backups.signingKey(), progress: say, now: () => context.now() });
+        backupSeconds = (context.now().getTime() - started) / 1000;
+        const restoreStarted = context.now();
+        report = await restore(manifest.backupId);
+        rpoSeconds = (restoreStarted.getTime() - new Date(manifest.snapshotAt).getTime()) / 1000;
+      }
       const { scratchDestroyed } = await destroy(context);
+      const manifest: BackupManifest = report.manifest;
       const outcome: DrillOutcome = {
+        mode: continuous?.backupId ? 'continuous' : 'snapshot',
         backupId: manifest.backupId,
         snapshotAt: manifest.snapshotAt,
         objects: manifest.objects.map(({ name, sha256, bytes }) => ({ name, sha256, bytes })),
@@ -70,7 +98,8 @@ export function drDrill(backups: BackupServices, emit?: (tenant: string, events:
         rtoSeconds: report.rtoMs / 1000,
         rtoTargetSeconds: RTO_TARGET_SECONDS,
         rtoMet: report.rtoMs / 1000 <= RTO_TARGET_SECONDS,
-        rpoSeconds: (restoreStarted.getTime() - new Date(manifest.snapshotAt).getTime()) / 1000,
+        rpoSeconds,
+        changesReplayed: report.replayed.changes,
         scratchDestroyed,
       };
       say(`drill: RTO ${outcome.rtoSeconds.toFixed(1)} s (target ${RTO_TARGET_SECONDS} s), RPO ${outcome.rpoSeconds.toFixed(1)} s, ${outcome.rows} rows, ${Object.keys(outcome.ledgers).length} ledgers verified`);
@@ -88,7 +117,7 @@ export function drDrill(backups: BackupServices, emit?: (tenant: string, events:
         subject: context.runId, tenantid: context.tenant,
         data: {
           run_id: context.runId, backup_id: outcome.backupId, rto_seconds: outcome.rtoSeconds, rto_target_seconds: outcome.rtoTargetSeconds, rto_met: outcome.rtoMet,
-          rpo_seconds: outcome.rpoSeconds, backup_seconds: outcome.backupSeconds, rows: outcome.rows, ledgers_verified: Object.keys(outcome.ledgers).length,
+          rpo_seconds: outcome.rpoSeconds, mode: outcome.mode, changes_replayed: outcome.changesReplayed, backup_seconds: outcome.backupSeconds, rows: outcome.rows, ledgers_verified: Object.keys(outcome.ledgers).length,
         },
       }]);
       return { backupId: outcome.backupId, rtoMet: outcome.rtoMet, scratchDestroyed: true, objectsOnTarget: stored.length };

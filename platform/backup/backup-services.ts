@@ -1,6 +1,7 @@
 import type { KeySource, LedgerKey } from '../../kernel/ledger/index.ts';
 import type { TableDefinition } from '../../kernel/warehouse/index.ts';
 import type { BackupTarget } from './backup-target.ts';
+import type { ShippingStatus } from './backup-shipping.ts';
 import type { DuckDBSource } from './take-backup.ts';
 
 /** What the running platform backs up, where to, and with which keys: what a DR drill works with. */
@@ -14,6 +15,8 @@ export interface BackupServices {
   verifierKeys: KeySource;
   /** The table registry, for a restore's replay of state changes (their keys). */
   tables: readonly TableDefinition[];
+  /** Continuous backup's state when it runs (`COMPANYOS_BACKUP_SHIPPING`): a drill then restores what it shipped, as a disaster now would find it. */
+  continuous?(): ShippingStatus | undefined;
   /** Where drills restore, one folder per run, destroyed after. */
   scratchDir: string;
 }

@@ -45,6 +45,8 @@ export interface ShippingStatus {
   /** Acknowledgement time of the newest change on the target. */
   shippedThrough?: Date;
   backlog: number;
+  /** When the newest write was acknowledged, shipped or not: a restore that holds it has lost nothing. */
+  lastWriteAt?: Date;
   /** Seconds since the oldest change not yet on the target was acknowledged (0: none waits): what a kill now would lose. */
   unshippedAgeSeconds: number;
 }
@@ -70,9 +72,11 @@ export class BackupShipping {
 
   get status(): ShippingStatus {
     const oldest = this.options.log.oldestPendingAt;
+    const lastWrite = this.options.log.lastAcknowledgedAt;
     return {
       backupId: this.base?.backupId, segments: this.segment, lastShippedAt: this.lastShippedAt, shippedThrough: this.shippedThrough, backlog: this.options.log.backlog,
       unshippedAgeSeconds: oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000),
+      lastWriteAt: lastWrite === undefined ? undefined : new Date(lastWrite),
     };
   }
 

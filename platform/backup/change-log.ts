@@ -38,6 +38,7 @@ interface Hold {
 export class ChangeLog {
   private pending: LoggedChange[] = [];
   private last = 0;
+  private lastAt: number | undefined;
   private underWay = 0;
   private hold: Hold | undefined;
   private drained: (() => void) | undefined;
@@ -54,6 +55,11 @@ export class ChangeLog {
     return this.pending[0]?.at;
   }
 
+  /** When the newest change was acknowledged (ms), shipped or not; undefined before the first. */
+  get lastAcknowledgedAt(): number | undefined {
+    return this.lastAt;
+  }
+
   /** How many changes wait to be shipped. */
   get backlog(): number {
     return this.pending.length;
@@ -66,7 +72,10 @@ export class ChangeLog {
     try {
       const result = await run();
       const change = describe(result);
-      if (change) this.pending.push({ seq: ++this.last, at: this.now(), change });
+      if (change) {
+        this.lastAt = this.now();
+        this.pending.push({ seq: ++this.last, at: this.lastAt, change });
+      }
       return result;
     } finally {
       if (--this.underWay === 0) this.drained?.();

@@ -29,6 +29,8 @@ export interface RestoreOptions {
 
 export interface RestoreReport {
   backupId: string;
+  /** The verified manifest of the backup restored. */
+  manifest: BackupManifest;
   snapshotAt: string;
   objects: number;
   bytes: number;
@@ -103,6 +105,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
   }
   const report: RestoreReport = {
     backupId: manifest.backupId,
+    manifest,
     snapshotAt: manifest.snapshotAt,
     objects: manifest.objects.length,
     bytes: manifest.objects.reduce((total, o) => total + o.bytes, 0),

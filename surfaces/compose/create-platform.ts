@@ -5,7 +5,7 @@ import type { Logger } from '../../kernel/log/index.ts';
 import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
 import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import { DuckDBWarehouse, type Warehouse } from '../../kernel/warehouse/index.ts';
-import { openBackupTarget, type BackupServices, type S3Options } from '../../platform/backup/index.ts';
+import { openBackupTarget, type BackupServices, type S3Options, type ShippingStatus } from '../../platform/backup/index.ts';
 import { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
 import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, type RotatingSecret, type TokenKeyFile } from '../../platform/identity/index.ts';
 import { IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
@@ -54,6 +54,8 @@ export interface PlatformOptions {
    */
   backupsDir?: string;
   s3?: S3Options;
+  /** Continuous backup's state, when the caller ships changes (`companyos start` with COMPANYOS_BACKUP_SHIPPING): drills then restore what it shipped. */
+  continuousBackup?: () => ShippingStatus | undefined;
   /**
    * The weekly retention run's windows (`COMPANYOS_RETENTION`); without them nothing expires. It reads
    * the system's clock, not the platform's (a demo seed moves that one back), unless given its own.
@@ -146,6 +148,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     signingKey: () => keyring.active,
     verifierKeys: keyring,
     tables: platformTables(packs),
+    continuous: options.continuousBackup,
     scratchDir: join(stateDir ?? tmpdir(), stateDir ? 'drills' : 'companyos-drills'),
   };
   const retention = options.retention && new RetentionService({

@@ -48,6 +48,8 @@ export interface ServerOptions {
   /** Where backups go (createPlatform's `backupsDir` and `s3`). */
   backupsDir?: string;
   s3?: PlatformOptions['s3'];
+  /** createPlatform's `continuousBackup`. */
+  continuousBackup?: PlatformOptions['continuousBackup'];
   /** The weekly retention run's windows (createPlatform's `retention`). */
   retention?: RetentionWindows;
   tokens: TokenAuthority;
@@ -156,6 +158,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     webhookSecret: options.webhookSecret,
     backupsDir: options.backupsDir,
     s3: options.s3,
+    continuousBackup: options.continuousBackup,
     retention: options.retention && { windows: options.retention },
     log: app.log,
   }));
