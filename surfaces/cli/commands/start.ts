@@ -44,9 +44,10 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   // With continuous backup, the platform writes through stores that record every change for shipping.
   const spoolDir = join(config.dataDir, 'backup-spool');
   const captured = config.backupShippingMs === undefined ? undefined : await captureChanges(warehouse, { tables: platformTables(), spoolDir });
-  let shipping: BackupShipping | undefined;
+  // Drills read the shipping's state; it starts once the platform (its ledger signs the bases) exists.
+  const continuous: { shipping?: BackupShipping } = {};
   const app = await buildServer({
-    continuousBackup: () => shipping?.status,
+    continuousBackup: () => continuous.shipping?.status,
     warehouse: captured?.warehouse ?? warehouse,
     clock,
     state: captured?.state ?? { dataDir: config.dataDir },
@@ -77,11 +78,12 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   // Before listening: a demo seed sets the platform's clock back to drive runs over the past week.
   const mint = (subject: string, roles: Role[]) => tokens.mint({ tenant: TENANT_ZERO, roles, subject, env: config.env, region: config.region });
   const demo = seeded ? await seedPackDemos(app, { ...platform, clock, mint }, await mint('companyos-start', ['operator'])) : undefined;
-  shipping = captured && new BackupShipping({
+  const shipping = captured && new BackupShipping({
     target: openBackupTarget(config.backupsDir, config.s3), log: captured.log, snapshot: captured.snapshot, key: () => platform.ledger.keyring.active,
     spoolDir, logger: app.log, everyMs: config.backupShippingMs, keepDays: config.backupKeepDays, onBase: receiptEachBase(platform.ledger, platform.operatorTenant, () => platform.engine.revision),
   });
   if (shipping) {
+    continuous.shipping = shipping;
     await shipping.start();
     platform.metrics.watchBackupShipping(() => shipping.status.unshippedAgeSeconds);
   }
