@@ -1,6 +1,7 @@
 import type { LedgerKey } from '../../kernel/ledger/index.ts';
 import type { StateStore } from '../../kernel/state/index.ts';
 import type { SqlValue, TableDefinition, Warehouse } from '../../kernel/warehouse/index.ts';
+import { appendRecordReceipt, type LedgerStore } from '../governance/index.ts';
 import { sql, stateSource, TenantScope } from '../tenancy/index.ts';
 import { expireRows, type Tombstone } from './expire-rows.ts';
 import { ALL_TENANTS, PURGE_MANIFEST_FORMAT, signPurgeManifest, type PurgeManifest } from './purge-manifest.ts';
@@ -17,7 +18,14 @@ export interface RetentionOptions {
   operatorTenant: string;
   signingKey(): LedgerKey;
   now(): Date;
+  /** Each manifest stored is receipted in its tenant's ledger (`retention.purged`, naming the SHA-256 of the signed manifest). */
+  ledger?: LedgerStore;
+  /** The policy bundle revision in force, for the receipts. */
+  bundleRevision?: () => string;
 }
+
+/** The actor of retention runs in receipts. */
+export const RETENTION_ACTOR = 'retention';
 
 /**
  * The weekly retention run: deletes what is past its window and records a signed purge
@@ -67,13 +75,20 @@ export class RetentionService {
     const row = (tenant: string, manifest: PurgeManifest) => ({
       tenant_id: tenant, purge_id: purgeId, reason: 'retention', ran_at: now, envelope: JSON.stringify(signPurgeManifest(manifest, key)),
     });
-    await state.transaction(async (tx) => {
-      await tx.insertNew('purge_manifests', [
-        row(operatorTenant, platform),
-        ...[...byTenant].map(([tenant, own]) => row(tenant, this.manifest(purgeId, tenant, now, own))),
-      ]);
-    });
+    const rows = [row(operatorTenant, platform), ...[...byTenant].map(([tenant, own]) => row(tenant, this.manifest(purgeId, tenant, now, own)))];
+    const stored = await state.transaction((tx) => tx.insertNew('purge_manifests', rows));
+    // Another process that ran this week's purge first stored and receipted its manifests.
+    if (stored > 0) for (const manifest of rows) await this.receipt(manifest.tenant_id, purgeId, now, manifest.envelope);
     return platform;
+  }
+
+  /** The manifest's receipt in the tenant's own log: fixed id, so a retry after a crash adds nothing. */
+  private async receipt(tenant: string, purgeId: string, at: Date, envelope: string): Promise<void> {
+    if (!this.options.ledger) return;
+    await appendRecordReceipt(this.options.ledger, {
+      tenant, receiptId: `purge-${purgeId}`, actor: RETENTION_ACTOR, action: 'retention.purged', targetName: `purge-manifest/${purgeId}`,
+      decisionId: `system:purge-${purgeId}`, bundleRevision: this.options.bundleRevision?.() ?? 'platform', approvers: [], at, record: envelope,
+    });
   }
 
   private manifest(purgeId: string, tenant: string, now: Date, tombstones: Tombstone[]): PurgeManifest {

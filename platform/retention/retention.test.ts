@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stateOptionsFor, TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
-import { openEnvelope } from '../../kernel/ledger/index.ts';
+import { createHash } from 'node:crypto';
+import { openEnvelope, parseReceiptStatement } from '../../kernel/ledger/index.ts';
 import type { SqlValue, TableDefinition, Warehouse } from '../../kernel/warehouse/index.ts';
 import { createPlatform, platformTables } from '../../surfaces/compose/index.ts';
 import { AdjustableClock } from '../workflows/index.ts';
@@ -97,6 +98,16 @@ describe.each(TEST_ENGINES)('retention on %s', (engine) => {
         }
       }
       expect(await platform.retention!.manifests('initech')).toEqual([]);
+
+      // Each manifest is receipted in its tenant's own log, the receipt naming the SHA-256 of the signed manifest as stored.
+      for (const tenant of [platform.operatorTenant, 'acme', 'globex']) {
+        const [own] = await platform.retention!.manifests(tenant);
+        const entry = await platform.ledger.entryByReceipt(tenant, `purge-${manifest.purgeId}`);
+        const statement = parseReceiptStatement(openEnvelope(JSON.parse(entry!.entry), keys).payload);
+        expect(statement.predicate).toMatchObject({ action: 'retention.purged', actor: 'retention', tenant });
+        expect(statement.subject[0]).toEqual({ name: `purge-manifest/${manifest.purgeId}`, digest: { sha256: createHash('sha256').update(JSON.stringify(own!.envelope)).digest('hex') } });
+      }
+      expect(await platform.ledger.entryByReceipt('initech', `purge-${manifest.purgeId}`)).toBeUndefined();
     } finally {
       await platform.close();
     }

@@ -153,6 +153,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   };
   const retention = options.retention && new RetentionService({
     warehouse, state, tables: platformTables(packs), windows: options.retention.windows, operatorTenant, signingKey: () => keyring.active, now: () => (options.retention?.clock ?? SYSTEM_CLOCK).now(),
+    ledger, bundleRevision: () => engine.revision,
   });
   const scope = (tenant: string) => new TenantScope(warehouse, tenant);
   const stateScope = (tenant: string) => new TenantScope(stateSource(state), tenant);
