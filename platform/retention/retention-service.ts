@@ -1,8 +1,9 @@
 import type { LedgerKey } from '../../kernel/ledger/index.ts';
 import type { StateStore } from '../../kernel/state/index.ts';
-import type { SqlValue, TableDefinition, Warehouse } from '../../kernel/warehouse/index.ts';
+import type { TableDefinition, Warehouse } from '../../kernel/warehouse/index.ts';
 import { appendRecordReceipt, type LedgerStore } from '../governance/index.ts';
-import { sql, stateSource, TenantScope } from '../tenancy/index.ts';
+import { stateSource, TenantScope } from '../tenancy/index.ts';
+import { purgeReceiptId, readPurgeManifests, type StoredPurgeManifest } from './read-purge-manifests.ts';
 import { expireRows, type Tombstone } from './expire-rows.ts';
 import { ALL_TENANTS, PURGE_MANIFEST_FORMAT, signPurgeManifest, type PurgeManifest } from './purge-manifest.ts';
 import { EXPIRING_CLASSES, type ExpiringClass, type RetentionWindows } from './retention-windows.ts';
@@ -50,12 +51,8 @@ export class RetentionService {
   }
 
   /** A tenant's purge manifests (signed envelopes), newest first. */
-  async manifests(tenant: string, limit = 10): Promise<{ purgeId: string; ranAt: Date; envelope: unknown }[]> {
-    const scope = new TenantScope(stateSource(this.options.state), tenant);
-    const rows = await scope.query<{ purge_id: string; ran_at: Date | string; envelope: SqlValue }>(
-      sql`SELECT purge_id, ran_at, envelope FROM ${scope.table('purge_manifests')} ORDER BY ran_at DESC LIMIT ${limit}`,
-    );
-    return rows.map((row) => ({ purgeId: row.purge_id, ranAt: new Date(row.ran_at), envelope: typeof row.envelope === 'string' ? JSON.parse(row.envelope) : row.envelope }));
+  manifests(tenant: string, limit = 10): Promise<StoredPurgeManifest[]> {
+    return readPurgeManifests(new TenantScope(stateSource(this.options.state), tenant), limit);
   }
 
   private async runWhenDue(): Promise<PurgeManifest | undefined> {
@@ -86,7 +83,7 @@ export class RetentionService {
   private async receipt(tenant: string, purgeId: string, at: Date, envelope: string): Promise<void> {
     if (!this.options.ledger) return;
     await appendRecordReceipt(this.options.ledger, {
-      tenant, receiptId: `purge-${purgeId}`, actor: RETENTION_ACTOR, action: 'retention.purged', targetName: `purge-manifest/${purgeId}`,
+      tenant, receiptId: purgeReceiptId(purgeId), actor: RETENTION_ACTOR, action: 'retention.purged', targetName: `purge-manifest/${purgeId}`,
       decisionId: `system:purge-${purgeId}`, bundleRevision: this.options.bundleRevision?.() ?? 'platform', approvers: [], at, record: envelope,
     });
   }

@@ -288,7 +288,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   operationsRoutes(app, { warehouse: platform.warehouse, metrics });
   reportRoutes(app, { scope: platform.scope, stateScope: platform.stateScope });
   policyRoutes(app, { engine, decisions, region });
-  provenanceRoutes(app, { ledger, evidence, region });
+  provenanceRoutes(app, { ledger, evidence, region, stateScope: platform.stateScope });
   workflowRoutes(app, { workflows: platform.workflows, ledger, evidence });
   sideDoorRoutes(app, { workflows: platform.workflows });
   const packContext: PackContext = {

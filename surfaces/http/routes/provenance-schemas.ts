@@ -177,3 +177,31 @@ export const keysSchema = {
     },
   },
 } as const;
+
+/** A tenant's purge manifests: what retention removed, signed and receipted. */
+export const purgeManifestsSchema = {
+  type: 'object',
+  description: "The caller's tenant's purge manifests, newest first.",
+  required: ['manifests'],
+  properties: {
+    manifests: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['purge_id', 'ran_at', 'envelope', 'receipt_id'],
+        properties: {
+          purge_id: { type: 'string', description: 'The purge: `retention-<Monday of the week>` for the weekly retention run.' },
+          ran_at: { type: 'string', format: 'date-time' },
+          envelope: {
+            type: 'object',
+            additionalProperties: true,
+            description:
+              'The manifest, signed: a DSSE envelope (verify with `GET /v1/provenance/keys`) around `application/vnd.companyos.purge-manifest+json` — scope, data classes, ' +
+              'windows, counts and tombstones (per table: rows, oldest and newest, cutoff), never the rows.',
+          },
+          receipt_id: { type: 'string', description: "The receipt in this tenant's ledger naming the SHA-256 of the envelope's JSON text (`getReceipt`)." },
+        },
+      },
+    },
+  },
+} as const;

@@ -9,15 +9,17 @@ import { errorResponses } from '../kit/index.ts';
 import { checkEvidenceItems, type EvidenceStore } from '../../../platform/governance/index.ts';
 import type { LedgerStore, StoredEntry } from '../../../platform/governance/index.ts';
 import {
-  bundleSchema, checkpointSchema, consistencySchema, disclosedReceiptSchema, evidenceAttachedSchema, evidenceBodySchema, keysSchema, receiptSchema,
+  bundleSchema, checkpointSchema, consistencySchema, disclosedReceiptSchema, evidenceAttachedSchema, evidenceBodySchema, keysSchema, purgeManifestsSchema, receiptSchema,
 } from './provenance-schemas.ts';
+import { readPurgeManifests } from '../../../platform/retention/index.ts';
+import type { TenantScope } from '../../../platform/tenancy/index.ts';
 
 const idParams = (what: string) => ({ type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 128, description: what } } }) as const;
 const receiptParams = idParams('The receipt id (`receipt_id` of a privileged action, or its `x-companyos-receipt` header).');
 const found = new WeakMap<FastifyRequest, StoredEntry>();
 
 /** Receipts, proofs, checkpoints, evidence and keys: what an auditor needs to check the ledger without trusting the server. */
-export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerStore; evidence: EvidenceStore; region: string }): void {
+export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerStore; evidence: EvidenceStore; region: string; stateScope: (tenant: string) => TenantScope }): void {
   const own = (kind: string, dataClass = 'internal') => (request: FastifyRequest): ResourceAttributes => ({
     id: (request.params as { id?: string }).id ?? kind,
     tenant: request.principal!.tenant,
@@ -113,6 +115,32 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
       const checkpoint = await deps.ledger.checkpoint(tenant);
       return { origin: deps.ledger.origin(tenant), size: checkpoint.size, root_hash: checkpoint.rootHash.toString('base64'), checkpoint: checkpoint.note };
     },
+  );
+
+  app.get<{ Querystring: { limit: number } }>(
+    '/v1/provenance/purge-manifests',
+    {
+      schema: {
+        operationId: 'listPurgeManifests',
+        summary: "List the tenant's purge manifests",
+        description:
+          "What retention removed from the caller's tenant, week by week (a week that removed nothing has one too): each manifest signed with the ledger key and receipted in " +
+          "the tenant's ledger. Only the caller's tenant's manifests are listed. Decided as a read. Not receipted.",
+        tags: ['provenance'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 20, description: 'At most this many, newest first.' } },
+        },
+        response: { 200: purgeManifestsSchema, ...errorResponses(400) },
+      },
+      config: { gate: { action: 'read', resource: own('PurgeManifest') } },
+    },
+    async (request) => ({
+      manifests: (await readPurgeManifests(deps.stateScope(request.principal!.tenant), request.query.limit)).map((m) => ({
+        purge_id: m.purgeId, ran_at: m.ranAt.toISOString(), envelope: m.envelope, receipt_id: m.receiptId,
+      })),
+    }),
   );
 
   app.get<{ Querystring: { from: number; to?: number } }>(
