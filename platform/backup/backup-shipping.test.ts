@@ -1,12 +1,12 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DomainError } from '../../kernel/errors/index.ts';
 import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
 import { QUARANTINE_COLUMNS, DuckDBWarehouse, type Warehouse } from '../../kernel/warehouse/index.ts';
 import { platformTables } from '../../surfaces/compose/index.ts';
+import { TempDirs } from '../../test/support/cli.ts';
+import { domainErrorOf } from '../../test/support/domain-errors.ts';
 import { useWarehouse } from '../../test/support/engines.ts';
 import { cloudEvent } from '../../test/support/events.ts';
 import { LedgerStore } from '../governance/index.ts';
@@ -15,12 +15,6 @@ import { BackupShipping, DirectoryTarget, RESTORED_DATABASE, captureChanges, res
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const CURSOR = 'revops_lead_event_cursor';
-
-async function codeOf(work: Promise<unknown>): Promise<[string, string]> {
-  const error = await work.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(DomainError);
-  return [(error as DomainError).code, (error as DomainError).message];
-}
 
 /** Every row of every registered table that exists, in a fixed order, as text: what "the same database" means here. */
 async function contents(warehouse: Warehouse): Promise<Record<string, string[]>> {
@@ -36,19 +30,15 @@ async function contents(warehouse: Warehouse): Promise<Record<string, string[]>>
 describe('continuous backup: a base snapshot, then the changes shipped every interval', () => {
   const db = useWarehouse('duckdb');
   const keyring = Keyring.inMemory(LEDGER_KEY_NAME);
-  const folders: string[] = [];
-  const folder = async (name: string) => {
-    const dir = await mkdtemp(join(tmpdir(), `companyos-${name}-`));
-    folders.push(dir);
-    return dir;
-  };
+  const dirs = new TempDirs();
+  const folder = (name: string) => dirs.make(`companyos-${name}-`);
   let captured: CapturedStores | undefined;
   let ledger: LedgerStore | undefined;
   afterEach(async () => {
     await ledger?.close();
     await captured?.state.close();
     ledger = captured = undefined;
-    await Promise.all(folders.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+    await dirs.removeAll();
   });
 
   /** One round of every kind of write: events (some invalid, some repeated), receipts in two ledgers, a cursor moved, a CSV load, a delete. */
@@ -178,7 +168,7 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
     }
 
     const before = new Date(Date.parse(base.snapshotAt) - 60_000);
-    const [code, message] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir: join(await folder('early'), 'data'), toTime: before }));
+    const [code, message] = await domainErrorOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir: join(await folder('early'), 'data'), toTime: before }));
     expect(code).toBe('RESTORE_TIME_UNAVAILABLE');
     expect(message).toContain('before the first backup');
   });
@@ -200,13 +190,13 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
     flipped[Math.floor(flipped.length / 2)]! ^= 0x01;
     await writeFile(second, flipped);
     const dataDir = join(await folder('restore'), 'data');
-    const [code, message] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir }));
+    const [code, message] = await domainErrorOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir }));
     expect(code).toBe('BACKUP_OBJECT_CORRUPT');
     expect(message).toContain(segmentObject(base, 2));
     expect(await readdir(dataDir)).toEqual([]);
 
     await rm(second);
-    const [missing, missingMessage] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir }));
+    const [missing, missingMessage] = await domainErrorOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir }));
     expect(missing).toBe('BACKUP_OBJECT_MISSING');
     expect(missingMessage).toContain(segmentObject(base, 2));
   });

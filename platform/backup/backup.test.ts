@@ -1,39 +1,29 @@
-import { mkdtemp, readFile, readdir, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DomainError } from '../../kernel/errors/index.ts';
 import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
 import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import { DuckDBWarehouse } from '../../kernel/warehouse/index.ts';
 import { platformTables } from '../../surfaces/compose/index.ts';
+import { TempDirs } from '../../test/support/cli.ts';
+import { domainErrorOf } from '../../test/support/domain-errors.ts';
 import { useWarehouse } from '../../test/support/engines.ts';
 import { LedgerStore } from '../governance/index.ts';
 import { signManifest, type BackupManifest } from './backup-manifest.ts';
 import { DirectoryTarget, MANIFEST_OBJECT, RESTORED_DATABASE, backupFolder, restoreBackup, takeBackup } from './index.ts';
 
-async function codeOf(work: Promise<unknown>): Promise<[string, string]> {
-  const error = await work.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(DomainError);
-  return [(error as DomainError).code, (error as DomainError).message];
-}
-
 describe('backup and restore of the embedded database (DuckDB)', () => {
   const db = useWarehouse('duckdb');
   const keyring = Keyring.inMemory(LEDGER_KEY_NAME);
-  const folders: string[] = [];
-  const folder = async (name: string) => {
-    const dir = await mkdtemp(join(tmpdir(), `companyos-${name}-`));
-    folders.push(dir);
-    return dir;
-  };
+  const dirs = new TempDirs();
+  const folder = (name: string) => dirs.make(`companyos-${name}-`);
   let state: StateStore | undefined;
   let ledger: LedgerStore | undefined;
   afterEach(async () => {
     await ledger?.close();
     await state?.close();
     ledger = state = undefined;
-    await Promise.all(folders.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+    await dirs.removeAll();
   });
 
   /** Two tenants' ledgers with receipts, appended while `during` runs. */
@@ -96,7 +86,7 @@ describe('backup and restore of the embedded database (DuckDB)', () => {
     flipped[Math.floor(flipped.length / 2)]! ^= 0x01;
     await writeFile(path, flipped);
     const dataDir = join(await folder('restore'), 'data');
-    const [code, message] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir }));
+    const [code, message] = await domainErrorOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir }));
     expect(code).toBe('BACKUP_OBJECT_CORRUPT');
     expect(message).toContain(name);
     expect(message).toContain('SHA-256');
@@ -104,12 +94,12 @@ describe('backup and restore of the embedded database (DuckDB)', () => {
 
     await writeFile(path, original);
     await truncate(path, original.length - 10);
-    const [truncatedCode, truncatedMessage] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir }));
+    const [truncatedCode, truncatedMessage] = await domainErrorOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir }));
     expect(truncatedCode).toBe('BACKUP_OBJECT_CORRUPT');
     expect(truncatedMessage).toContain(`${name} holds ${original.length - 10} bytes`);
 
     await rm(path);
-    expect((await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir })))[0]).toBe('BACKUP_OBJECT_MISSING');
+    expect((await domainErrorOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir })))[0]).toBe('BACKUP_OBJECT_MISSING');
   });
 
   it('restores the latest complete backup when a later one was interrupted, and refuses a manifest it cannot verify or that names paths or tables it must not', async () => {
@@ -123,10 +113,10 @@ describe('backup and restore of the embedded database (DuckDB)', () => {
     expect(report.backupId).toBe(manifest.backupId);
 
     const stranger = Keyring.inMemory(LEDGER_KEY_NAME);
-    const [code, message] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: stranger, dataDir: join(await folder('restore'), 'data') }));
+    const [code, message] = await domainErrorOf(restoreBackup({ tables: platformTables(), target, keys: stranger, dataDir: join(await folder('restore'), 'data') }));
     expect(code).toBe('BACKUP_MANIFEST_INVALID');
     expect(message).toMatch(/unknown key/);
-    expect((await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, backupId: '99991231T235959Z-ffffff', dataDir: join(await folder('restore'), 'data') })))[0]).toBe('BACKUP_NOT_FOUND');
+    expect((await domainErrorOf(restoreBackup({ tables: platformTables(), target, keys: keyring, backupId: '99991231T235959Z-ffffff', dataDir: join(await folder('restore'), 'data') })))[0]).toBe('BACKUP_NOT_FOUND');
 
     // Signed with the right key, yet naming a path outside the backup or a table by SQL text: refused before anything is fetched.
     const manifestPath = join(targetDir, backupFolder(manifest.backupId), MANIFEST_OBJECT);
@@ -136,17 +126,17 @@ describe('backup and restore of the embedded database (DuckDB)', () => {
     ];
     for (const [change, expected] of forgeries) {
       await writeFile(manifestPath, JSON.stringify(signManifest({ ...manifest, ...change }, keyring.active)));
-      const [forgedCode, forgedMessage] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, backupId: manifest.backupId, dataDir: join(await folder('restore'), 'data') }));
+      const [forgedCode, forgedMessage] = await domainErrorOf(restoreBackup({ tables: platformTables(), target, keys: keyring, backupId: manifest.backupId, dataDir: join(await folder('restore'), 'data') }));
       expect(forgedCode).toBe('BACKUP_MANIFEST_INVALID');
       expect(forgedMessage).toMatch(expected);
     }
     await writeFile(manifestPath, '{"payloadType": ');
-    const [brokenCode, brokenMessage] = await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, backupId: manifest.backupId, dataDir: join(await folder('restore'), 'data') }));
+    const [brokenCode, brokenMessage] = await domainErrorOf(restoreBackup({ tables: platformTables(), target, keys: keyring, backupId: manifest.backupId, dataDir: join(await folder('restore'), 'data') }));
     expect(brokenCode).toBe('BACKUP_MANIFEST_INVALID');
     expect(brokenMessage).toContain(`${backupFolder(manifest.backupId)}/${MANIFEST_OBJECT} is not readable JSON.`);
 
     const used = await folder('used');
     await writeFile(join(used, 'warehouse.duckdb'), 'x');
-    expect((await codeOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir: used })))[0]).toBe('RESTORE_TARGET_NOT_EMPTY');
+    expect((await domainErrorOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir: used })))[0]).toBe('RESTORE_TARGET_NOT_EMPTY');
   });
 });
