@@ -88,6 +88,8 @@ describe('disaster recovery: continuous backup to an object store survives kill 
     const restore = await runCli(['restore', '--from', backups, '--key', key, '--data-dir', restoredDir], { dataDir, env: store.env, timeoutMs: 120_000 });
     expect(restore.code, `${restore.stdout}\n${restore.stderr}`).toBe(0);
     expect(Number(/(\d+) changes of (\d+) segments replayed/.exec(restore.stdout)?.[1])).toBeGreaterThan(50);
+    // The models are rebuilt from the restored data, inside the RTO (the shipped changes hold none).
+    expect(Number(/(\d+) models rebuilt from the restored data/.exec(restore.stdout)?.[1])).toBeGreaterThan(10);
     const through = Date.parse(/writes through (\S+) recovered/.exec(restore.stdout)![1]!);
     const rto = Number(/RTO (\d+\.\d) s/.exec(restore.stdout)![1]);
     console.log(`DR drill: killed at ${new Date(killedAt).toISOString()}, restored through ${new Date(through).toISOString()}: RPO ${((killedAt - through) / 1000).toFixed(1)} s, RTO ${rto} s`);
@@ -102,6 +104,8 @@ describe('disaster recovery: continuous backup to an object store survives kill 
       const entities = new Set((await restored.query<{ k: string }>("SELECT tenant_id || '/' || entity_id AS k FROM entities")).map((r) => r.k));
       const lost = acked.filter((a) => a.at < killedAt - RPO_MS && !(a.kind === 'event' ? events : entities).has(`${a.tenant}/${a.id}`));
       expect(lost.slice(0, 5).map((l) => `${l.kind} ${l.tenant}/${l.id} ${new Date(l.at).toISOString()}`)).toEqual([]);
+      const [rebuilt] = await restored.query<{ n: number }>("SELECT count(*) AS n FROM build_runs WHERE trigger = 'restore' AND status = 'success'");
+      expect(Number(rebuilt!.n)).toBe(2);
       // Each tenant's restored log is a prefix of the log the killed platform left, root for root.
       const [back, live] = [await leaves(restored), await leaves(original)];
       for (const tenant of tenants) {
