@@ -55,6 +55,11 @@ export interface ShippingStatus {
  * Continuous backup: a base snapshot of the database, then every `everyMs` the changes
  * committed since, as a signed segment on the target. A kill loses at most the changes
  * of the last interval; a restore replays the segments over the base.
+ *
+ * A later base is exported in the background while the changes keep going to the current
+ * one's segments (an export of a large database takes longer than the RPO allows to wait);
+ * the changes shipped meanwhile that the new base does not hold are shipped again as its
+ * first segments, so each base with its segments is whole.
  */
 export class BackupShipping {
   private base: BackupManifest | undefined;
@@ -67,6 +72,9 @@ export class BackupShipping {
   private shippedThrough: Date | undefined;
   private baseTakenAt = 0;
   private changesSinceBase = 0;
+  /** While a later base is exported: its position, and the changes after it shipped to the current base meanwhile. */
+  private next: { position: number; shipped: LoggedChange[] } | undefined;
+  private rebasing: Promise<void> | undefined;
 
   constructor(private readonly options: ShippingOptions) {}
 
@@ -80,45 +88,19 @@ export class BackupShipping {
     };
   }
 
-  /** Takes the base snapshot (retrying while writes keep it waiting), then ships on a timer. */
+  /** Takes the first base snapshot (retrying while writes keep it waiting), then ships on a timer. */
   async start(): Promise<BackupManifest> {
-    const base = await this.newBase();
+    const begun = await this.begin();
+    const base = await this.export(begun);
+    this.adopt(base.manifest, begun.position);
+    await this.afterBase(base.manifest, base.key);
     this.schedule();
-    return base;
+    return base.manifest;
   }
 
-  /**
-   * A base snapshot begun while no write is under way: the changes up to then are in it and are
-   * dropped; the ones after go to its segments, numbered from 1. Shipments wait meanwhile.
-   */
-  private async newBase(): Promise<BackupManifest> {
-    const { log, logger } = this.options;
-    const key = this.options.key();
-    for (;;) {
-      const begun = await log.quiesce(async (position) => ({ position, snapshot: await this.options.snapshot() }), QUIESCE_TIMEOUT_MS);
-      if (!begun) {
-        logger.warn({ waitedMs: QUIESCE_TIMEOUT_MS }, 'backup shipping: writes kept the base snapshot waiting; trying again');
-        continue;
-      }
-      try {
-        this.base = await takeBackup(begun.snapshot.source, { target: this.options.target, key });
-      } finally {
-        await begun.snapshot.end();
-      }
-      await this.dropSpooled(log.discardThrough(begun.position));
-      break;
-    }
-    this.segment = 0;
-    this.previous = null;
-    this.changesSinceBase = 0;
-    this.baseTakenAt = Date.now();
-    this.lastShippedAt = new Date();
-    logger.info({ backup: this.base!.backupId, target: this.options.target.description }, 'backup shipping: base snapshot stored; shipping changes');
-    if (this.options.keepDays !== undefined) await this.prune(this.options.keepDays);
-    await this.options.onBase?.(this.base!, manifestObjectBytes(this.base!, key)).catch((error: unknown) => {
-      logger.error({ err: error, backup: this.base!.backupId }, 'backup shipping: the base snapshot was stored but its receipt was not');
-    });
-    return this.base!;
+  /** Resolves once no later base is being exported (what a test or a shutdown waits for). */
+  async settled(): Promise<void> {
+    await this.rebasing;
   }
 
   /** Ships what is pending now (after the shipment under way). */
@@ -129,11 +111,74 @@ export class BackupShipping {
     return this.shipping;
   }
 
-  /** Stops the timer and ships what is left. */
+  /** Stops the timer, ships what is left to the base in force, and waits for a later base being exported. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     if (this.base) await this.shipNow();
+    await this.rebasing;
+    if (this.base) await this.shipNow();
+  }
+
+  /** A snapshot begun while no write is under way, and the position of the last change it holds. */
+  private async begin(): Promise<{ position: number; snapshot: OpenSnapshot }> {
+    for (;;) {
+      const begun = await this.options.log.quiesce(async (position) => ({ position, snapshot: await this.options.snapshot() }), QUIESCE_TIMEOUT_MS);
+      if (begun) return begun;
+      this.options.logger.warn({ waitedMs: QUIESCE_TIMEOUT_MS }, 'backup shipping: writes kept the base snapshot waiting; trying again');
+    }
+  }
+
+  private async export(begun: { snapshot: OpenSnapshot }): Promise<{ manifest: BackupManifest; key: LedgerKey }> {
+    const key = this.options.key();
+    try {
+      return { manifest: await takeBackup(begun.snapshot.source, { target: this.options.target, key }), key };
+    } finally {
+      await begun.snapshot.end();
+    }
+  }
+
+  /** From now on changes go to `manifest`'s segments, numbered from 1: those up to `position` are in it. */
+  private adopt(manifest: BackupManifest, position: number): void {
+    this.base = manifest;
+    this.segment = 0;
+    this.previous = null;
+    this.changesSinceBase = 0;
+    this.baseTakenAt = Date.now();
+    this.lastShippedAt = new Date();
+    void this.dropSpooled(this.options.log.discardThrough(position));
+    this.options.logger.info({ backup: manifest.backupId, target: this.options.target.description }, 'backup shipping: base snapshot stored; shipping changes');
+  }
+
+  private async afterBase(manifest: BackupManifest, key: LedgerKey): Promise<void> {
+    if (this.options.keepDays !== undefined) await this.prune(this.options.keepDays);
+    await this.options.onBase?.(manifest, manifestObjectBytes(manifest, key)).catch((error: unknown) => {
+      this.options.logger.error({ err: error, backup: manifest.backupId }, 'backup shipping: the base snapshot was stored but its receipt was not');
+    });
+  }
+
+  /** Begins a later base (inside the shipping chain, so no segment is being stored) and exports it in the background. */
+  private async rebase(): Promise<void> {
+    const begun = await this.begin();
+    this.next = { position: begun.position, shipped: [] };
+    this.rebasing = (async () => {
+      try {
+        const { manifest, key } = await this.export(begun);
+        // Switched between shipments: the changes after the position already shipped to the old base go again, first, to the new one.
+        await (this.shipping = this.shipping.then(() => {
+          const again = this.next!.shipped;
+          this.next = undefined;
+          this.adopt(manifest, begun.position);
+          this.options.log.putBack(again);
+        }));
+        await this.afterBase(manifest, key);
+      } catch (error) {
+        this.next = undefined;
+        this.options.logger.error({ err: error }, 'backup shipping: a new base snapshot failed; changes keep going to the current one');
+      } finally {
+        this.rebasing = undefined;
+      }
+    })();
   }
 
   private schedule(): void {
@@ -146,33 +191,37 @@ export class BackupShipping {
     const base = this.base;
     if (!base) return;
     const changes = this.options.log.take();
-    if (changes.length === 0) return;
-    try {
-      const number = this.segment + 1;
-      const shipped: ShippedLogged[] = [];
-      for (const logged of changes) shipped.push(await this.shipBlob(base.backupId, logged));
-      const segment: ChangeSegment = { format: 'companyos.changes/v1', backupId: base.backupId, segment: number, previous: this.previous, ...spanOf(changes), changes: shipped };
-      const bytes = await sealSegment(segment, this.options.key());
-      await mkdir(this.options.spoolDir, { recursive: true });
-      const staged = join(this.options.spoolDir, `segment-${number}.json`);
-      await writeFile(staged, bytes);
+    if (changes.length > 0) {
       try {
-        await this.options.target.put(segmentObject(base.backupId, number), staged);
-      } finally {
-        await rm(staged, { force: true });
+        const number = this.segment + 1;
+        const shipped: ShippedLogged[] = [];
+        for (const logged of changes) shipped.push(await this.shipBlob(base.backupId, logged));
+        const segment: ChangeSegment = { format: 'companyos.changes/v1', backupId: base.backupId, segment: number, previous: this.previous, ...spanOf(changes), changes: shipped };
+        const bytes = await sealSegment(segment, this.options.key());
+        await mkdir(this.options.spoolDir, { recursive: true });
+        const staged = join(this.options.spoolDir, `segment-${number}.json`);
+        await writeFile(staged, bytes);
+        try {
+          await this.options.target.put(segmentObject(base.backupId, number), staged);
+        } finally {
+          await rm(staged, { force: true });
+        }
+        this.segment = number;
+        this.previous = sha256(bytes);
+        this.lastShippedAt = new Date();
+        this.shippedThrough = new Date(changes.at(-1)!.at);
+      } catch (error) {
+        this.options.log.putBack(changes);
+        throw error;
       }
-      this.segment = number;
-      this.previous = sha256(bytes);
-      this.lastShippedAt = new Date();
-      this.shippedThrough = new Date(changes.at(-1)!.at);
-    } catch (error) {
-      this.options.log.putBack(changes);
-      throw error;
+      // Changes a base being exported does not hold ship again to it; their CSV copies are kept until then.
+      const next = this.next;
+      if (next) next.shipped.push(...changes.filter((logged) => logged.seq > next.position));
+      await this.dropSpooled(next ? changes.filter((logged) => logged.seq <= next.position) : changes);
+      this.changesSinceBase += changes.length;
     }
-    await this.dropSpooled(changes);
-    this.changesSinceBase += changes.length;
     const after = { ...NEW_BASE_AFTER, ...this.options.newBaseAfter };
-    if (this.changesSinceBase >= after.changes || Date.now() - this.baseTakenAt >= after.ms) await this.newBase();
+    if (!this.next && !this.stopped && (this.changesSinceBase >= after.changes || Date.now() - this.baseTakenAt >= after.ms)) await this.rebase();
   }
 
   private async prune(keepDays: number): Promise<void> {
