@@ -75,6 +75,10 @@ describe('disaster recovery: continuous backup to an object store survives kill 
     const writers = tenants.map(writer);
     // Over 5 s after the base snapshot: the snapshot alone would miss the RPO, only the shipped changes meet it.
     await sleep(6000 + Math.floor(Math.random() * 4000));
+    // What an operator watches: how far shipping is behind (under the RPO) and the base's age.
+    const metrics = await (await fetch(`${platform.url}/metrics`)).text();
+    expect(Number(/^companyos_backup_unshipped_age_seconds (\S+)$/m.exec(metrics)?.[1])).toBeLessThan(5);
+    expect(Number(/^companyos_backup_base_age_seconds (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(5);
     process.kill(platform.pid, 'SIGKILL');
     const killedAt = Date.now();
     killed = true;

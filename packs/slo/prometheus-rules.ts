@@ -124,6 +124,17 @@ const DR_ALERTS = {
         'The platform log says why (`backup shipping: a segment could not be stored`); runbooks/backup-restore.md.',
     },
   }, {
+    alert: 'BackupBaseStale',
+    expr: 'max(companyos_backup_base_age_seconds) > 2 * 86400',
+    for: '1h',
+    labels: { severity: 'ticket' },
+    annotations: {
+      summary: 'Continuous backup has taken no new base for two days (one is due daily)',
+      description:
+        'The base snapshot that shipped changes follow is over two days old: new bases are failing (the log says `backup shipping: a new base snapshot failed`), ' +
+        'so a restore replays ever more changes and the RTO grows. runbooks/backup-restore.md.',
+    },
+  }, {
     alert: 'DrDrillStale',
     expr: 'max(companyos_dr_last_drill_age_seconds) > 90 * 86400',
     for: '1h',

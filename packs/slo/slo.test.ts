@@ -76,7 +76,7 @@ describe('the platform SLOs (deploy/slo)', () => {
       await writeFile(join(dir, 'rules.yaml'), prometheusRules(await loadSlos('deploy/slo')));
       const checked = spawnSync(promtool, ['check', 'rules', join(dir, 'rules.yaml')], { encoding: 'utf8' });
       expect(checked.status, checked.stdout + checked.stderr).toBe(0);
-      expect(checked.stdout).toContain(`SUCCESS: ${FLOWS.length * 9 + 4} rules found`);
+      expect(checked.stdout).toContain(`SUCCESS: ${FLOWS.length * 9 + 5} rules found`);
       // The approval-SLA alert fires once runs have been overdue for five minutes, and names their type.
       await writeFile(join(dir, 'approval-sla.test.yaml'), stringify({
         rule_files: ['rules.yaml'],
@@ -165,6 +165,28 @@ describe('the platform SLOs (deploy/slo)', () => {
           },
         ],
       }));
+      // A stale base: quiet at a day and a half, a ticket an hour after two days.
+      await writeFile(join(dir, 'backup-base.test.yaml'), stringify({
+        rule_files: ['rules.yaml'],
+        evaluation_interval: '1m',
+        tests: [
+          {
+            interval: '1m',
+            input_series: [{ series: 'companyos_backup_base_age_seconds', values: `${1.5 * day}+60x180` }],
+            alert_rule_test: [{ eval_time: '3h', alertname: 'BackupBaseStale', exp_alerts: [] }],
+          },
+          {
+            interval: '1m',
+            input_series: [{ series: 'companyos_backup_base_age_seconds', values: `${2 * day + 60}+60x120` }],
+            alert_rule_test: [
+              { eval_time: '30m', alertname: 'BackupBaseStale', exp_alerts: [] },
+              { eval_time: '90m', alertname: 'BackupBaseStale', exp_alerts: [{ exp_labels: { severity: 'ticket' }, exp_annotations: annotationsOf('companyos-dr', {}, 0, 'BackupBaseStale') }] },
+            ],
+          },
+        ],
+      }));
+      const base = spawnSync(promtool, ['test', 'rules', join(dir, 'backup-base.test.yaml')], { encoding: 'utf8' });
+      expect(base.status, base.stdout + base.stderr).toBe(0);
       const shipping = spawnSync(promtool, ['test', 'rules', join(dir, 'backup-shipping.test.yaml')], { encoding: 'utf8' });
       expect(shipping.status, shipping.stdout + shipping.stderr).toBe(0);
     } finally {

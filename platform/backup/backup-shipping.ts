@@ -47,6 +47,8 @@ export interface ShippingStatus {
   backlog: number;
   /** When the newest write was acknowledged, shipped or not: a restore that holds it has lost nothing. */
   lastWriteAt?: Date;
+  /** Seconds since the base in force was taken (0 before the first). */
+  baseAgeSeconds: number;
   /** Seconds since the oldest change not yet on the target was acknowledged (0: none waits): what a kill now would lose. */
   unshippedAgeSeconds: number;
 }
@@ -85,6 +87,7 @@ export class BackupShipping {
       backupId: this.base?.backupId, segments: this.segment, lastShippedAt: this.lastShippedAt, shippedThrough: this.shippedThrough, backlog: this.options.log.backlog,
       unshippedAgeSeconds: oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000),
       lastWriteAt: lastWrite === undefined ? undefined : new Date(lastWrite),
+      baseAgeSeconds: this.base ? Math.max(0, (Date.now() - Date.parse(this.base.snapshotAt)) / 1000) : 0,
     };
   }
 

@@ -87,14 +87,25 @@ export class PlatformMetrics {
     registers: [this.registry],
   });
 
-  /** Reads, at each scrape, how far continuous backup is behind (`companyos_backup_unshipped_age_seconds`); not exported when backups are not shipped. */
-  watchBackupShipping(unshippedAgeSeconds: () => number): void {
+  /**
+   * Reads, at each scrape, how far continuous backup is behind (`companyos_backup_unshipped_age_seconds`) and how
+   * old its base is (`companyos_backup_base_age_seconds`); not exported when backups are not shipped.
+   */
+  watchBackupShipping(status: () => { unshippedAgeSeconds: number; baseAgeSeconds: number }): void {
     new Gauge({
       name: 'companyos_backup_unshipped_age_seconds',
       help: 'Seconds since the oldest change not yet shipped to the backup target was acknowledged (0: everything is shipped): what a kill now would lose.',
       registers: [this.registry],
       collect() {
-        this.set(unshippedAgeSeconds());
+        this.set(status().unshippedAgeSeconds);
+      },
+    });
+    new Gauge({
+      name: 'companyos_backup_base_age_seconds',
+      help: 'Seconds since the base snapshot that continuous backup ships after was taken (a new one is due daily): what a restore replays grows with it.',
+      registers: [this.registry],
+      collect() {
+        this.set(status().baseAgeSeconds);
       },
     });
   }

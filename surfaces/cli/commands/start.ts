@@ -85,7 +85,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   if (shipping) {
     continuous.shipping = shipping;
     await shipping.start();
-    platform.metrics.watchBackupShipping(() => shipping.status.unshippedAgeSeconds);
+    platform.metrics.watchBackupShipping(() => shipping.status);
   }
   await app.listen({ port: config.port, host: config.host });
   // --no-seed means an empty warehouse: summit-internal's own facts are part of the seed.
