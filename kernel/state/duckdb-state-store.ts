@@ -2,8 +2,8 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { ConnectionPool, type CachedConnection } from './duckdb-connection-pool.ts';
 import { DomainError } from '../errors/index.ts';
 import {
-  WarehouseError, WarehouseLockedError, assertIdentifier, insertFromJsonSql, rowsAsJson,
-  type DuckDBWarehouse, type Row, type SqlValue, type TableDefinition,
+  WarehouseError, WarehouseLockedError, assertIdentifier, insertFromJsonSql, reclaimDuckDB, rowsAsJson,
+  type DuckDBWarehouse, type ReclaimReport, type Row, type SqlValue, type TableDefinition,
 } from '../warehouse/index.ts';
 import type { StateReader, StateRow, StateStore, StateTransaction, TransactionOptions } from './state-store.ts';
 
@@ -55,6 +55,8 @@ export class DuckDBStateStore implements StateStore {
     tables: readonly TableDefinition[],
     connect: () => Promise<DuckDBConnection>,
     private readonly instance?: DuckDBInstance,
+    /** The warehouse whose file it shares: that file is reclaimed through it, under its write lock. */
+    private readonly warehouse?: DuckDBWarehouse,
   ) {
     this.tables = tables.filter((table) => table.state);
     this.byName = new Map(this.tables.map((table) => [table.name, table]));
@@ -77,7 +79,7 @@ export class DuckDBStateStore implements StateStore {
 
   /** State in the DuckDB warehouse's database, on connections of its own. */
   static sharing(warehouse: DuckDBWarehouse, tables: readonly TableDefinition[]): DuckDBStateStore {
-    return new DuckDBStateStore(warehouse.location, tables, () => warehouse.connect());
+    return new DuckDBStateStore(warehouse.location, tables, () => warehouse.connect(), undefined, warehouse);
   }
 
   query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
@@ -165,6 +167,20 @@ export class DuckDBStateStore implements StateStore {
     } finally {
       this.pool.release(connection);
     }
+  }
+
+  /** Rewrites its `tables` and overwrites the file's free blocks (`reclaimDuckDB`): in the warehouse's file, through the warehouse. */
+  reclaim(tables: readonly string[]): Promise<ReclaimReport> {
+    const own = tables.filter((table) => this.byName.has(table));
+    if (this.warehouse) return this.track(() => this.warehouse!.reclaim(own));
+    return this.track(async () => {
+      const connection = await this.acquire();
+      try {
+        return await reclaimDuckDB(connection.connection, own);
+      } finally {
+        this.pool.release(connection);
+      }
+    });
   }
 
   /** Refuses new work, lets what is running finish, then closes. */

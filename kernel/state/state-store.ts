@@ -1,4 +1,4 @@
-import type { Row, SqlValue, TableDefinition } from '../warehouse/index.ts';
+import type { ReclaimReport, Row, SqlValue, TableDefinition } from '../warehouse/index.ts';
 
 /** A row to write: column name → value. */
 export type StateRow = Readonly<Record<string, SqlValue>>;
@@ -64,5 +64,7 @@ export interface StateStore extends StateReader {
    * transitions, approvals and steps) is read here, or it can be torn by a writer in between.
    */
   snapshot<T>(work: (reader: StateReader) => Promise<T>): Promise<T>;
+  /** Removes from storage the values its transactions deleted or replaced in `tables` (an erasure): see `Warehouse.reclaim`. */
+  reclaim(tables: readonly string[]): Promise<ReclaimReport>;
   close(): Promise<void>;
 }

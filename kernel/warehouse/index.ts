@@ -1,9 +1,10 @@
 export { TIME_UNITS, PLAIN_DECIMAL } from './warehouse.ts';
-export type { Dialect, SeedColumnKind, EngineName, RelationKind, Row, TimeUnit, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from './warehouse.ts';
+export type { Dialect, SeedColumnKind, EngineName, RelationKind, Row, TimeUnit, SqlValue, ReclaimReport, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from './warehouse.ts';
 export { WarehouseError, WarehouseLockedError, MigrationError } from './errors.ts';
 export { openWarehouse, migrateWarehouse, ENGINES, type WarehouseConfig } from './open-warehouse.ts';
 export type { Migration, MigrationReport } from './migrations.ts';
 export { DuckDBWarehouse } from './duckdb/duckdb-warehouse.ts';
+export { reclaimDuckDB } from './duckdb/duckdb-reclaim.ts';
 export { EVENT_COLUMNS, QUARANTINE_COLUMNS } from './tables.ts';
 export { assertIdentifier } from './identifier.ts';
 export { ClickHouseWarehouse } from './clickhouse/clickhouse-warehouse.ts';

@@ -83,6 +83,16 @@ export interface UniqueInsert {
   windowDays: number;
 }
 
+/** What `reclaim` did: the tables rewritten, and the free space overwritten. */
+export interface ReclaimReport {
+  engine: EngineName;
+  tables: string[];
+  rowsRewritten: number;
+  /** Free blocks of the file overwritten (DuckDB). */
+  blocksScrubbed: number;
+  seconds: number;
+}
+
 export interface UniqueInsertResult {
   inserted: number;
   /** One flag per input row: true when the row was a duplicate and was not written. */
@@ -170,5 +180,10 @@ export interface Warehouse {
    * Only where `capabilities.transactions`; elsewhere it refuses with a WarehouseError.
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Removes from storage what was deleted from `tables` (an erasure): engines keep deleted
+   * values on disk until they rewrite it. Done when it returns; the live rows are unchanged.
+   */
+  reclaim(tables: readonly string[]): Promise<ReclaimReport>;
   close(): Promise<void>;
 }

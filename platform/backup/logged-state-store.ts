@@ -1,5 +1,5 @@
 import type { StateReader, StateRow, StateStore, StateTransaction, TransactionOptions } from '../../kernel/state/index.ts';
-import type { Row, SqlValue } from '../../kernel/warehouse/index.ts';
+import type { ReclaimReport, Row, SqlValue } from '../../kernel/warehouse/index.ts';
 import type { ChangeLog, StateStep } from './change-log.ts';
 import { encodeRecord } from './change-values.ts';
 
@@ -36,6 +36,11 @@ export class LoggedStateStore implements StateStore {
       }, options),
       () => (steps.length > 0 ? { op: 'state', steps } : undefined),
     );
+  }
+
+  /** Changes no row: nothing to record. */
+  reclaim(tables: readonly string[]): Promise<ReclaimReport> {
+    return this.inner.reclaim(tables);
   }
 
   close(): Promise<void> {

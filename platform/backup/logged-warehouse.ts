@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../../kernel/warehouse/index.ts';
+import type { ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../../kernel/warehouse/index.ts';
 import type { ChangeLog } from './change-log.ts';
 import { encodeRow } from './change-values.ts';
 
@@ -34,6 +34,11 @@ export class LoggedWarehouse implements Warehouse {
 
   deleteWhere(table: string, condition: string, params: readonly SqlValue[] = []): Promise<void> {
     return this.log.write(() => this.inner.deleteWhere(table, condition, params), () => ({ op: 'delete', table, condition, params: encodeRow(params) }));
+  }
+
+  /** Changes no row: nothing to record. */
+  reclaim(tables: readonly string[]): Promise<ReclaimReport> {
+    return this.inner.reclaim(tables);
   }
 
   insert(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<number> {

@@ -11,6 +11,7 @@ export function heldReads(state: StateStore, matches: (sql: string) => boolean) 
     engine: state.engine, location: state.location, tables: state.tables,
     transaction: (work) => state.transaction(work),
     snapshot: (work) => state.snapshot(work),
+    reclaim: (tables) => state.reclaim(tables),
     close: () => state.close(),
     async query(sql, params) {
       const wait = matches(sql) ? held : undefined;

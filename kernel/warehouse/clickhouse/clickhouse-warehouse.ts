@@ -6,12 +6,14 @@ import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
 import { splitStatements } from '../sql-statements.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
-import type { RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
+import type { ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
 import { CLICKHOUSE_DIALECT } from './clickhouse-dialect.ts';
 import { bindParams, parseTsvWithTypes, toClickHouseLiteral, toTsvField } from './clickhouse-values.ts';
 
 type Rows = readonly (readonly SqlValue[])[];
 
+/** How long `reclaim` waits for old parts to go: the server's default old_parts_lifetime is 480 s. */
+const RECLAIM_WAIT_MS = 600_000;
 /** The longest `deleteWhere` waits for ClickHouse to apply its mutation. */
 const MUTATION_WAIT_MS = 300_000;
 
@@ -114,6 +116,27 @@ export class ClickHouseWarehouse implements Warehouse {
       );
       if (Number(pending?.n ?? 0) === 0) return;
       if (Date.now() > deadline) throw new WarehouseError(`the delete from ${table} was still being applied after ${MUTATION_WAIT_MS / 1000} s; it goes on in ClickHouse (system.mutations)`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
+  /**
+   * A mutation (`deleteWhere`) writes new parts without the deleted rows; the old parts stay on
+   * disk, inactive, until the server's `old_parts_lifetime` (merge_tree setting, 480 s by default)
+   * has passed. This waits until none of `tables` has an inactive part left.
+   */
+  async reclaim(tables: readonly string[]): Promise<ReclaimReport> {
+    const started = Date.now();
+    const deadline = started + RECLAIM_WAIT_MS;
+    for (let pause = 100; ; pause = Math.min(pause * 2, 5_000)) {
+      const [left] = await this.query<{ n: number }>(
+        `SELECT count() AS n FROM system.parts WHERE database = currentDatabase() AND active = 0 AND table IN (${tables.map(() => '?').join(', ')})`,
+        [...tables],
+      );
+      if (Number(left?.n ?? 0) === 0) return { engine: 'clickhouse', tables: [...tables], rowsRewritten: 0, blocksScrubbed: 0, seconds: (Date.now() - started) / 1000 };
+      if (Date.now() > deadline) {
+        throw new WarehouseError(`${left!.n} inactive parts of ${tables.join(', ')} were still on disk after ${RECLAIM_WAIT_MS / 1000} s; lower the server's merge_tree old_parts_lifetime`);
+      }
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }

@@ -11,8 +11,9 @@ import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
 import { insertFromJsonSql, tuplesAsJson } from './duckdb-json-rows.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
-import type { RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
+import type { ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
 import { DUCKDB_DIALECT } from './duckdb-dialect.ts';
+import { reclaimDuckDB } from './duckdb-reclaim.ts';
 import { rowsOf, toDuckDBColumnValue, toDuckDBParam } from './duckdb-values.ts';
 import { CSV_FILE } from '../warehouse.ts';
 
@@ -304,6 +305,14 @@ export class DuckDBWarehouse implements Warehouse {
         await this.writer.run('ROLLBACK');
         throw error;
       }
+    });
+  }
+
+  /** Rewrites `tables` and overwrites the file's free blocks (`reclaimDuckDB`), under the write lock. */
+  reclaim(tables: readonly string[]): Promise<ReclaimReport> {
+    return this.writeLock.run(async () => {
+      this.forgetAppenders();
+      return this.allCores(() => reclaimDuckDB(this.writer, tables));
     });
   }
 

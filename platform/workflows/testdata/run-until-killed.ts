@@ -25,6 +25,7 @@ const stopping: StateStore = {
   tables: store.tables,
   query: (sql, params) => store.query(sql, params),
   snapshot: (work) => store.snapshot(work),
+  reclaim: (tables) => store.reclaim(tables),
   close: () => store.close(),
   async transaction(work) {
     const result = await store.transaction(work);

@@ -1,0 +1,52 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+
+/**
+ * The forms a marker's bytes take in what the platform writes: as they are, and inside base64 or
+ * base64url text (SD-JWT disclosures, evidence content, DSSE payloads) at each of the three byte
+ * alignments — the part of the encoding that depends on the marker alone.
+ */
+export function markerForms(marker: string): Buffer[] {
+  const bytes = Buffer.from(marker, 'utf8');
+  const forms = [bytes];
+  for (let shift = 0; shift < 3; shift++) {
+    const text = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
+    const inner = text.slice(4 * Math.ceil(shift / 3), 4 * Math.floor((shift + bytes.length) / 3));
+    forms.push(Buffer.from(inner), Buffer.from(inner.replace(/\+/g, '-').replace(/\//g, '_')));
+  }
+  return forms;
+}
+
+/** How many times `forms` occur in `bytes`, looking also inside gzip streams and JSON documents' base64 `payload`s. */
+function occurrences(bytes: Buffer, forms: readonly Buffer[], depth = 0): number {
+  let found = 0;
+  for (const form of forms) for (let at = bytes.indexOf(form); at >= 0; at = bytes.indexOf(form, at + 1)) found++;
+  if (depth > 3) return found;
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      found += occurrences(gunzipSync(bytes), forms, depth + 1);
+    } catch { /* not a whole gzip stream */ }
+  }
+  if (bytes[0] === 0x7b) {
+    try {
+      const payload = (JSON.parse(bytes.toString('utf8')) as { payload?: unknown }).payload;
+      if (typeof payload === 'string') found += occurrences(Buffer.from(payload, 'base64'), forms, depth + 1);
+    } catch { /* not JSON */ }
+  }
+  return found;
+}
+
+/** Every file under `dir` holding `marker` in any of its forms, with the count: a byte search of the storage. */
+export async function findMarker(dir: string, marker: string): Promise<Record<string, number>> {
+  const forms = markerForms(marker);
+  const hits: Record<string, number> = {};
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const bytes = await readFile(path).catch(() => undefined);
+    const n = bytes ? occurrences(bytes, forms) : 0;
+    if (n > 0) hits[path.slice(dir.length + 1)] = n;
+  }
+  return hits;
+}
