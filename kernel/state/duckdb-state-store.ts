@@ -47,6 +47,10 @@ export class DuckDBStateStore implements StateStore {
   private readonly running = new Set<Promise<unknown>>();
   private readonly queue: QueuedTransaction[] = [];
   private lanes = 0;
+  /** Transactions begun and not yet settled. */
+  private readonly writes = new Set<Promise<unknown>>();
+  /** While `reclaim` replaces tables: what new transactions wait for. */
+  private reclaiming: Promise<void> | undefined;
   readonly tables: readonly TableDefinition[];
   private readonly byName: ReadonlyMap<string, TableDefinition>;
 
@@ -111,11 +115,19 @@ export class DuckDBStateStore implements StateStore {
   }
 
   transaction<T>(work: (tx: StateTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    if (options.alone) return this.track(() => this.runTransaction(work));
-    return this.track(() => new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (this.lanes < LANES) void this.drain();
-    }));
+    const begin = (): Promise<T> => {
+      if (options.alone) return this.runTransaction(work);
+      return new Promise<T>((resolve, reject) => {
+        this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+        if (this.lanes < LANES) void this.drain();
+      });
+    };
+    return this.track(() => {
+      const running = this.reclaiming ? this.reclaiming.then(begin) : begin();
+      this.writes.add(running);
+      void running.finally(() => this.writes.delete(running)).catch(() => undefined);
+      return running;
+    });
   }
 
   private async drain(): Promise<void> {
@@ -172,13 +184,23 @@ export class DuckDBStateStore implements StateStore {
   /** Rewrites its `tables` and overwrites the file's free blocks (`reclaimDuckDB`): in the warehouse's file, through the warehouse. */
   reclaim(tables: readonly string[]): Promise<ReclaimReport> {
     const own = tables.filter((table) => this.byName.has(table));
-    if (this.warehouse) return this.track(() => this.warehouse!.reclaim(own));
     return this.track(async () => {
-      const connection = await this.acquire();
+      // No transaction runs while its tables are replaced: one writing to the old table would be lost with it.
+      while (this.reclaiming) await this.reclaiming;
+      let done = () => undefined as void;
+      this.reclaiming = new Promise<void>((resolve) => (done = resolve));
       try {
-        return await reclaimDuckDB(connection.connection, own);
+        await Promise.allSettled(this.writes);
+        if (this.warehouse) return await this.warehouse.reclaim(own);
+        const connection = await this.acquire();
+        try {
+          return await reclaimDuckDB(connection.connection, own);
+        } finally {
+          this.pool.release(connection);
+        }
       } finally {
-        this.pool.release(connection);
+        this.reclaiming = undefined;
+        done();
       }
     });
   }

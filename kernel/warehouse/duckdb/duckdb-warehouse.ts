@@ -308,9 +308,14 @@ export class DuckDBWarehouse implements Warehouse {
     });
   }
 
-  /** Rewrites `tables` and overwrites the file's free blocks (`reclaimDuckDB`), under the write lock. */
+  /**
+   * Rewrites `tables` and overwrites the file's free blocks (`reclaimDuckDB`) while no insert runs:
+   * under the write lock, once the small inserts already under way on other connections are done.
+   * The state store sharing the file holds its own transactions (`DuckDBStateStore.reclaim`).
+   */
   reclaim(tables: readonly string[]): Promise<ReclaimReport> {
     return this.writeLock.run(async () => {
+      await Promise.all(this.inFlight);
       this.forgetAppenders();
       return this.allCores(() => reclaimDuckDB(this.writer, tables));
     });
