@@ -4,6 +4,7 @@ import type { StateStore } from '../kernel/state/index.ts';
 import type { TableDefinition, Warehouse } from '../kernel/warehouse/index.ts';
 import type { WebhookConfig } from './finops/index.ts';
 import type { BackupServices } from '../platform/backup/index.ts';
+import type { ErasureServices } from '../platform/erasure/index.ts';
 import type { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations } from '../platform/governance/index.ts';
 import type { AccessGrants, Role, RotatingSecret, TokenKeyFile } from '../platform/identity/index.ts';
 import type { IngestPipeline, PlatformEvent } from '../platform/ingest/index.ts';
@@ -78,6 +79,8 @@ export interface WorkflowServices {
   readonly webhookSecret?: RotatingSecret;
   /** Backups of the platform's database and the scratch space drills restore into (the DR drill's executor). */
   readonly backups?: BackupServices;
+  /** What erasing a subject touches (the erasure's executor). */
+  readonly erasure?: ErasureServices;
 }
 
 /** What a pack's demo seed may use, besides the API. */

@@ -31,6 +31,7 @@ export { Keyring } from './keyring.ts';
 export { LEDGER_KEY_NAME } from './key-name.ts';
 export { openEnvelope, pae, readEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope, type DsseSignature, type OpenedEnvelope } from './dsse.ts';
 export { SD_ALG, disclosureDigest, makeDisclosure, parseDisclosure, randomSalt, revealDisclosures, type Disclosure } from './disclosure.ts';
+export { verifyRedactions, type RedactionMarker } from './redaction.ts';
 export {
   RECEIPT_PAYLOAD_TYPE,
   RECEIPT_PREDICATE_TYPE,

@@ -46,6 +46,8 @@ export interface Dialect {
   regexpExtract(column: string, pattern: string): string;
   /** Whether a text column matches an RE2 `pattern` anywhere (false when NULL). */
   regexpMatches(column: string, pattern: string): string;
+  /** Whether a text column holds the text bound to the one `?` it leaves (false when NULL). */
+  containsText(column: string): string;
   /**
    * `amount × weight ÷ total` as DECIMAL(38, 10), truncated, computed in
    * integers: exact, never through a float. All three are DECIMAL(38, 10)

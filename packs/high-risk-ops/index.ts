@@ -7,3 +7,4 @@ export { exportFile, tenantExport, type TenantExportParams, type TenantExportSer
 export { tokenSecretRotation, type TokenSecretRotationParams } from './token-secret-rotation.ts';
 export { webhookSecretRotation, type WebhookSecretRotationParams } from './webhook-secret-rotation.ts';
 export { drDrill, RTO_TARGET_SECONDS, type DrillOutcome } from './dr-drill.ts';
+export { erasure, erasurePurgeId, type ErasureParams } from './erasure.ts';

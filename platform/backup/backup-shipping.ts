@@ -114,6 +114,21 @@ export class BackupShipping {
     return this.shipping;
   }
 
+  /**
+   * Takes a new base now (after a later one being exported), adopted before it returns: changes
+   * ship to it from then on. Its id; throws when its export failed (the current base stays).
+   */
+  async newBaseNow(): Promise<string> {
+    await this.rebasing;
+    const before = this.base?.backupId;
+    const begun = this.shipping.then(() => this.rebase());
+    this.shipping = begun.catch(() => undefined);
+    await begun;
+    await this.rebasing;
+    if (!this.base || this.base.backupId === before) throw new Error('the new base snapshot failed (see the log); changes keep going to the current one');
+    return this.base.backupId;
+  }
+
   /** Stops the timer, ships what is left to the base in force, and waits for a later base being exported. */
   async stop(): Promise<void> {
     this.stopped = true;

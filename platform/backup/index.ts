@@ -10,3 +10,4 @@ export { captureChanges, type CapturedStores } from './capture-changes.ts';
 export { BackupShipping, SHIP_EVERY_MS, type ShippingStatus } from './backup-shipping.ts';
 export { changesFolder, segmentObject } from './change-segments.ts';
 export { BACKUP_ACTOR, baseReceiptId, receiptEachBase } from './base-receipt.ts';
+export { replaceBackups } from './replace-backups.ts';

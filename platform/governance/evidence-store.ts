@@ -91,6 +91,27 @@ export class EvidenceStore {
     return rows.map(toItem);
   }
 
+  /**
+   * Erases the content and name of every item of the tenant whose name or content holds `text`:
+   * the item stays (its SHA-256 is what receipts name), marked with the purge. How many went.
+   */
+  async eraseContaining(tenant: string, text: string, purgeId: string): Promise<number> {
+    const rows = await this.state.query<{ evidence_id: string; status: string; name: string; content: string | null }>(
+      'SELECT evidence_id, status, name, content FROM evidence WHERE tenant_id = ?',
+      [tenant],
+    );
+    const hit = rows.filter((row) => row.name.includes(text) || (row.content !== null && (row.content.includes(text) || Buffer.from(row.content, 'base64').includes(text))));
+    if (hit.length === 0) return 0;
+    await this.state.transaction(async (tx) => {
+      for (const row of hit) {
+        const where = { tenant_id: tenant, evidence_id: row.evidence_id, status: row.status };
+        const changed = await tx.compareAndSet('evidence', where, { name: row.name, content: row.content }, { name: `erased by ${purgeId}`, content: null });
+        if (!changed) throw new Error(`evidence ${row.evidence_id} changed while it was erased; run the erasure again`);
+      }
+    });
+    return new Set(hit.map((row) => row.evidence_id)).size;
+  }
+
   private async write(tenant: string, bundle: EvidenceBundle, by: string, status: string): Promise<void> {
     const at = new Date();
     await this.state.transaction((tx) => tx.insert('evidence', bundle.items.map((item) => ({

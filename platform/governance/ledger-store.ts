@@ -293,6 +293,11 @@ export class LedgerStore {
     }
   }
 
+  /** Forgets what it kept in memory of these receipts: their stored disclosures were changed (an erasure). */
+  forget(tenant: string, receiptIds: readonly string[]): void {
+    for (const receiptId of receiptIds) this.recent.delete(receiptKey(tenant, receiptId));
+  }
+
   private remember(entry: StoredEntry): void {
     this.recent.set(receiptKey(entry.tenant, entry.receiptId), entry);
     if (this.recent.size > RECENT_RECEIPTS) this.recent.delete(this.recent.keys().next().value!);

@@ -10,7 +10,7 @@ import { runProject, type ModelResult, type RunMode, type RunOptions } from './r
 import { selectModels } from './select-models.ts';
 
 /** What started a build, as recorded in `build_runs`. */
-export type BuildTrigger = 'cli' | 'api' | 'schedule' | 'restore';
+export type BuildTrigger = 'cli' | 'api' | 'schedule' | 'restore' | 'erasure';
 
 export interface BuildRequest {
   modelsDir: string;

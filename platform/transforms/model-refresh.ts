@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { assertIdentifier, type Warehouse } from '../../kernel/warehouse/index.ts';
 import type { BuildGate } from './build-gate.ts';
-import type { BuildReport } from './build-project.ts';
+import type { BuildReport, BuildTrigger } from './build-project.ts';
 import { compileProject } from './compile-project.ts';
 import type { ModelGenerator } from './model-generator.ts';
 import { RAW_SOURCES } from './raw-sources.ts';
@@ -54,6 +54,15 @@ export class ModelRefresh {
 
   async dropSnapshot(snapshot: string): Promise<void> {
     await this.deps.warehouse.execute(`DROP TABLE IF EXISTS ${assertIdentifier(snapshot)}`);
+  }
+
+  /** Rebuilds every model from scratch, as the operator's build: what an erasure does once raw rows are gone. Throws when a model fails. */
+  async rebuildAll(trigger: BuildTrigger): Promise<string> {
+    const { warehouse, builds, generators, modelsDir, targetDir, tenant } = this.deps;
+    const report = await builds.run(warehouse, { modelsDir, targetDir, generators, fullRefresh: true, tenant, trigger });
+    const failed = report.results.filter((r) => r.status === 'error');
+    if (failed.length > 0) throw new Error(`${failed.length} of ${report.results.length} models did not rebuild: ${failed.map((r) => r.model).join(', ').slice(0, 400)}`);
+    return `${report.results.length} models rebuilt from scratch (run ${report.run_id})`;
   }
 
   /** Rebuilds `model` from scratch (`--full-refresh`), as the operator's build. */

@@ -5,7 +5,7 @@ import type { Logger } from '../../kernel/log/index.ts';
 import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
 import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import { DuckDBWarehouse, type Warehouse } from '../../kernel/warehouse/index.ts';
-import { openBackupTarget, type BackupServices, type S3Options, type ShippingStatus } from '../../platform/backup/index.ts';
+import { openBackupTarget, replaceBackups, type BackupServices, type S3Options, type ShippingStatus } from '../../platform/backup/index.ts';
 import { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
 import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, type RotatingSecret, type TokenKeyFile } from '../../platform/identity/index.ts';
 import { IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
@@ -17,6 +17,7 @@ import type { PlatformEvent } from '../../platform/ingest/index.ts';
 import { PACKS, type Pack } from '../../packs/index.ts';
 import { platformTables } from './platform-tables.ts';
 import { RetentionService, type RetentionWindows } from '../../platform/retention/index.ts';
+import { tenantExportsDir, type ErasureServices } from '../../platform/erasure/index.ts';
 
 export interface PlatformOptions {
   /** An open, migrated warehouse; the caller closes it after the platform. */
@@ -26,6 +27,8 @@ export interface PlatformOptions {
    * (`dataDir`, used when the warehouse is not DuckDB; a DuckDB warehouse holds the state itself).
    */
   state?: StateStore | { dataDir?: string };
+  /** Where exports, backups and drills keep their files when `state` is a store handed in (otherwise its data folder). */
+  filesDir?: string;
   /** The policy bundle (default: the shipped `kernel/policies/`) and where this platform runs. */
   policy?: { dir?: string; env?: string; region?: string };
   /** Signing keys of the receipt ledger: a keyring, or the folder it lives in ($COMPANYOS_DATA_DIR/keys); in memory when neither. */
@@ -56,6 +59,8 @@ export interface PlatformOptions {
   s3?: S3Options;
   /** Continuous backup's state, when the caller ships changes (`companyos start` with COMPANYOS_BACKUP_SHIPPING): drills then restore what it shipped. */
   continuousBackup?: () => ShippingStatus | undefined;
+  /** With continuous backup: starts its next base now (an erasure replaces the backups that hold the subject). */
+  newBackupBase?: () => Promise<string>;
   /**
    * The weekly retention run's windows (`COMPANYOS_RETENTION`); without them nothing expires. It reads
    * the system's clock, not the platform's (a demo seed moves that one back), unless given its own.
@@ -139,7 +144,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const clock = options.clock ?? SYSTEM_CLOCK;
   const grants = new AccessGrants(state, () => clock.now());
   const gate = new PolicyGate({ engine, decisions, ledger, approvals, evidence, pipeline, metrics, env });
-  const stateDir = isStateStore(options.state) ? undefined : options.state?.dataDir;
+  const stateDir = isStateStore(options.state) ? options.filesDir : options.state?.dataDir;
   const exportsDir = options.exportsDir ?? join(stateDir ?? tmpdir(), stateDir ? 'exports' : 'companyos-exports');
   const backupsDir = options.backupsDir ?? join(stateDir ?? tmpdir(), stateDir ? 'backups' : 'companyos-backups');
   const backups: BackupServices = {
@@ -164,9 +169,14 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const emit = sameTurnEmitter(async (tenant: string, events: readonly PlatformEvent[]) => {
     await pipeline.ingest(events.map((event) => ({ ...event, policyversion: engine.revision })), { channel: 'http', submitter: tenant });
   });
+  const erasure: ErasureServices = {
+    warehouse, state, ledger, evidence, exportsDir: tenantExportsDir(exportsDir),
+    rebuildModels: () => models.rebuildAll('erasure'),
+    replaceBackups: () => replaceBackups(backups, options.newBackupBase),
+  };
   const workflows = new WorkflowEngine({
     state, ledger, clock, log, platformTenant: engine.platformTenant ?? operatorTenant,
-    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, state, stateScope, emit, clock, policies, decisions, grants, models, scope, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret, backups }) ?? []),
+    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, state, stateScope, emit, clock, policies, decisions, grants, models, scope, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret, backups, erasure }) ?? []),
     emit,
   });
   return {

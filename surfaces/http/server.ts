@@ -33,6 +33,7 @@ import { operationsRoutes } from './routes/operations.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { provenanceRoutes } from './routes/provenance.ts';
 import { sideDoorRoutes, workflowRoutes } from './routes/workflows.ts';
+import { purgeRoutes } from './routes/purges.ts';
 import { quarantineRoutes } from './routes/quarantine.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { transformRoutes } from './routes/transforms.ts';
@@ -45,11 +46,14 @@ export interface ServerOptions {
   platform?: Platform;
   /** createPlatform's `state`: an open store (the caller closes it), or where operational state lives beside a warehouse that is not DuckDB ($COMPANYOS_DATA_DIR). */
   state?: PlatformOptions['state'];
+  filesDir?: PlatformOptions['filesDir'];
   /** Where backups go (createPlatform's `backupsDir` and `s3`). */
   backupsDir?: string;
   s3?: PlatformOptions['s3'];
   /** createPlatform's `continuousBackup`. */
   continuousBackup?: PlatformOptions['continuousBackup'];
+  /** createPlatform's `newBackupBase`. */
+  newBackupBase?: PlatformOptions['newBackupBase'];
   /** The weekly retention run's windows (createPlatform's `retention`). */
   retention?: RetentionWindows;
   tokens: TokenAuthority;
@@ -147,6 +151,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const platform = options.platform ?? (await createPlatform({
     warehouse: options.warehouse,
     state: options.state,
+    filesDir: options.filesDir,
     policy: options.policy,
     ledger: options.ledger,
     dedupeWindowDays: options.dedupeWindowDays,
@@ -159,6 +164,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     backupsDir: options.backupsDir,
     s3: options.s3,
     continuousBackup: options.continuousBackup,
+    newBackupBase: options.newBackupBase,
     retention: options.retention && { windows: options.retention },
     log: app.log,
   }));
@@ -290,6 +296,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   policyRoutes(app, { engine, decisions, region });
   provenanceRoutes(app, { ledger, evidence, region, stateScope: platform.stateScope });
   workflowRoutes(app, { workflows: platform.workflows, ledger, evidence });
+  purgeRoutes(app, { workflows: platform.workflows });
   sideDoorRoutes(app, { workflows: platform.workflows });
   const packContext: PackContext = {
     warehouse: platform.warehouse,

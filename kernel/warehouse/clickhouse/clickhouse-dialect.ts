@@ -27,6 +27,7 @@ export const CLICKHOUSE_DIALECT: Dialect = {
   secondsSince: (column) => `(toUnixTimestamp(now()) - toUnixTimestamp(${assertIdentifier(column)}))`,
   regexpExtract: (column, pattern) => `extract(ifNull(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)})`,
   regexpMatches: (column, pattern) => `match(ifNull(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)})`,
+  containsText: (column) => `position(ifNull(${assertIdentifier(column)}, ''), ?) > 0`,
   // Decimal128(10) × Decimal128(0) keeps the scale; ÷ Decimal128(0) truncates at it.
   prorate: (amount, weight, total) => {
     const units = (column: string) => `toDecimal128(toDecimal128(${assertIdentifier(column)}, 10) * 10000000000, 0)`;

@@ -25,6 +25,7 @@ export const DUCKDB_DIALECT: Dialect = {
     return `regexp_extract(coalesce(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)}, ${group})`;
   },
   regexpMatches: (column, pattern) => `regexp_matches(coalesce(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)})`,
+  containsText: (column) => `coalesce(strpos(${assertIdentifier(column)}, ?), 0) > 0`,
   // DECIMAL ÷ DECIMAL is a DOUBLE in DuckDB: divide the scaled integers instead (HUGEINT, 38 digits).
   prorate: (amount, weight, total) => {
     const units = (column: string) => `CAST(CAST(${assertIdentifier(column)} AS DECIMAL(38, 10)) * 10000000000 AS HUGEINT)`;

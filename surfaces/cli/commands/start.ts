@@ -48,9 +48,11 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   const continuous: { shipping?: BackupShipping } = {};
   const app = await buildServer({
     continuousBackup: () => continuous.shipping?.status,
+    newBackupBase: captured && (() => continuous.shipping ? continuous.shipping.newBaseNow() : Promise.reject(new Error('continuous backup has not taken its first base yet'))),
     warehouse: captured?.warehouse ?? warehouse,
     clock,
     state: captured?.state ?? { dataDir: config.dataDir },
+    filesDir: config.dataDir,
     backupsDir: config.backupsDir,
     s3: config.s3,
     retention: config.retention,

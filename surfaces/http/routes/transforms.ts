@@ -74,7 +74,7 @@ const buildRunsSchema = {
         required: ['run_id', 'trigger', 'started_at', 'finished_at', 'status', 'models_ok', 'models_error', 'models_skipped', 'message'],
         properties: {
           run_id: { type: 'string' },
-          trigger: { type: 'string', enum: ['cli', 'api', 'schedule'] },
+          trigger: { type: 'string', enum: ['cli', 'api', 'schedule', 'restore', 'erasure'] },
           started_at: timestamp,
           finished_at: timestamp,
           status: { type: 'string', enum: ['success', 'error'] },

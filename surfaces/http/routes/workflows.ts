@@ -15,7 +15,7 @@ const runResource = (id: string) => (request: FastifyRequest): ResourceAttribute
   id, tenant: request.principal!.tenant, kind: 'WorkflowRun', data_class: 'internal', region: request.principal!.region,
 });
 
-const rationaleSchema = {
+export const rationaleSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['category', 'text'],
@@ -200,7 +200,7 @@ export function sideDoorRoutes(app: FastifyInstance, deps: { workflows: Workflow
   }
 }
 
-function runJson(run: RunView) {
+export function runJson(run: RunView) {
   return {
     run_id: run.runId,
     workflow_type: run.type,
