@@ -506,6 +506,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/purges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request the erasure of a data subject (dual-controlled)
+         * @description Requests an `erasure` workflow run for the caller's tenant: once an approver and an admin (neither the requester) approve and it is executed, the subject's events, quarantined payloads, evidence content, receipts' hidden fields and export files are removed, the models rebuilt, the backups replaced and the bytes reclaimed from storage; a signed purge manifest (`GET /v1/provenance/purge-manifests`) records what went without naming the subject, and every receipt still verifies. Preflight counts what would go.
+         */
+        post: operations["requestErasure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -1549,7 +1569,7 @@ export interface operations {
                         runs: {
                             run_id: string;
                             /** @enum {string} */
-                            trigger: "cli" | "api" | "schedule";
+                            trigger: "cli" | "api" | "schedule" | "restore" | "erasure";
                             /** Format: date-time */
                             started_at: string;
                             /** Format: date-time */
@@ -3902,6 +3922,165 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    requestErasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "subject": "customer-4711",
+                 *       "rationale": {
+                 *         "category": "data-subject-request",
+                 *         "text": "erasure request received by the DPO on 2026-12-01, ticket DSR-118"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The subject's id: the `subject` of its events; in free text, anything containing it. */
+                    subject: string;
+                    /** @description Where to erase; all when absent. */
+                    artifacts?: ("raw-events" | "quarantine" | "models" | "exports" | "evidence" | "receipt-disclosures" | "backups")[];
+                    rationale: {
+                        /** @description From the type's taxonomy (`GET /v1/workflows/types`). */
+                        category: string;
+                        /** @description Why, in at least the type's minimum number of characters. */
+                        text: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description A workflow run: its request, where it stands, and everything that happened to it, in order. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        run_id: string;
+                        workflow_type: string;
+                        /** @enum {string} */
+                        status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back" | "active" | "revoked";
+                        /** @description `<tenant>/<subject>` */
+                        requested_by: string;
+                        /** Format: date-time */
+                        requested_at: string;
+                        rationale: {
+                            category: string;
+                            text: string;
+                        };
+                        /** @description The parameters, as the type checked them. */
+                        params?: unknown;
+                        /**
+                         * Format: date-time
+                         * @description Approvals, and the execution they allow, must come before this.
+                         */
+                        approval_expires_at: string;
+                        /** @description Approvers each role group still needs. */
+                        outstanding: {
+                            [key: string]: number;
+                        };
+                        transitions: {
+                            seq: number;
+                            /** @enum {string} */
+                            status: "requested" | "preflight-failed" | "awaiting-approval" | "approved" | "denied" | "expired" | "cancelled" | "executing" | "succeeded" | "failed" | "rolled-back" | "active" | "revoked";
+                            actor: string;
+                            /** Format: date-time */
+                            at: string;
+                            detail: {
+                                [key: string]: unknown;
+                            };
+                            /** @description The signed receipt of this transition in the tenant's ledger. */
+                            receipt_id: string;
+                        }[];
+                        approvals: {
+                            approver: string;
+                            roles: string[];
+                            /** @enum {string} */
+                            decision: "approve" | "deny";
+                            rationale: {
+                                category: string;
+                                text: string;
+                            };
+                            /** Format: date-time */
+                            at: string;
+                        }[];
+                        steps: {
+                            /** @enum {string} */
+                            step: "preflight" | "execute" | "verify" | "rollback" | "revoke";
+                            /** @enum {string} */
+                            phase: "started" | "completed" | "failed";
+                            attempt: number;
+                            executor: string;
+                            /** Format: date-time */
+                            at: string;
+                            /** @description What the step answered, with the executor's transcript (or its error). */
+                            output?: unknown;
+                        }[];
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_TOO_LARGE, BATCH_TOO_LARGE. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
