@@ -1296,7 +1296,7 @@ export interface components {
              * @description A stable code from the error catalogue (`companyos errors`).
              * @enum {string}
              */
-            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "STATE_CONFLICT" | "STATE_CHECK_FAILED" | "BACKUP_NOT_FOUND" | "BACKUP_MANIFEST_INVALID" | "BACKUP_OBJECT_MISSING" | "BACKUP_OBJECT_CORRUPT" | "BACKUP_VALIDATION_FAILED" | "RESTORE_TARGET_NOT_EMPTY" | "RESTORE_TIME_UNAVAILABLE" | "WORKFLOW_TYPE_UNKNOWN" | "WORKFLOW_NOT_FOUND" | "WORKFLOW_PARAMS_INVALID" | "WORKFLOW_STATE_INVALID" | "WORKFLOW_SEPARATION_OF_DUTIES" | "WORKFLOW_APPROVER_NOT_ELIGIBLE" | "WORKFLOW_ALREADY_DECIDED" | "WORKFLOW_PLATFORM_ONLY" | "WORKFLOW_EXPORT_UNAVAILABLE" | "WORKFLOW_EXPORT_NOT_YOURS" | "WORKFLOW_REQUIRED" | "WORKFLOW_APPROVAL_EXPIRED" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "LEAD_INVALID" | "LEAD_NOT_FOUND" | "LEAD_MERGE_INVALID" | "LEAD_ALREADY_MERGED" | "ROUTING_POLICY_INVALID" | "ROUTING_POLICY_NONE" | "QUOTE_INVALID" | "QUOTE_NOT_FOUND" | "QUOTE_EXISTS" | "QUOTE_CLOSED" | "QUOTE_NOT_APPROVED" | "QUOTE_RATIONALE_REQUIRED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
+            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "STATE_CONFLICT" | "STATE_CHECK_FAILED" | "BACKUP_NOT_FOUND" | "BACKUP_MANIFEST_INVALID" | "BACKUP_OBJECT_MISSING" | "BACKUP_OBJECT_CORRUPT" | "BACKUP_VALIDATION_FAILED" | "RESTORE_TARGET_NOT_EMPTY" | "RESTORE_TIME_UNAVAILABLE" | "WORKFLOW_TYPE_UNKNOWN" | "WORKFLOW_NOT_FOUND" | "WORKFLOW_PARAMS_INVALID" | "ERASURE_TENANT_FORBIDDEN" | "WORKFLOW_STATE_INVALID" | "WORKFLOW_SEPARATION_OF_DUTIES" | "WORKFLOW_APPROVER_NOT_ELIGIBLE" | "WORKFLOW_ALREADY_DECIDED" | "WORKFLOW_PLATFORM_ONLY" | "WORKFLOW_EXPORT_UNAVAILABLE" | "WORKFLOW_EXPORT_NOT_YOURS" | "WORKFLOW_REQUIRED" | "WORKFLOW_APPROVAL_EXPIRED" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "LEAD_INVALID" | "LEAD_NOT_FOUND" | "LEAD_MERGE_INVALID" | "LEAD_ALREADY_MERGED" | "ROUTING_POLICY_INVALID" | "ROUTING_POLICY_NONE" | "QUOTE_INVALID" | "QUOTE_NOT_FOUND" | "QUOTE_EXISTS" | "QUOTE_CLOSED" | "QUOTE_NOT_APPROVED" | "QUOTE_RATIONALE_REQUIRED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
             /** @description What went wrong, for people. */
             message: string;
             /** @description On POLICY_DENIED: the decision in `GET /v1/policy/decisions`. */
@@ -1379,7 +1379,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1500,7 +1500,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1603,7 +1603,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1707,7 +1707,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1982,7 +1982,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2113,7 +2113,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2188,7 +2188,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2286,7 +2286,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2369,7 +2369,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2441,7 +2441,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2513,7 +2513,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2628,7 +2628,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2718,7 +2718,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2813,7 +2813,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2896,7 +2896,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3039,7 +3039,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3198,7 +3198,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3317,7 +3317,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3397,7 +3397,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3556,7 +3556,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3720,7 +3720,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3884,7 +3884,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3968,6 +3968,8 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /** @description The tenant whose subject it is: the caller's own (the default); any other is refused. */
+                    tenant?: string;
                     /** @description The subject's id: the `subject` of its events; in free text, anything containing it. */
                     subject: string;
                     /** @description Where to erase; all when absent. */
@@ -4070,7 +4072,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4193,7 +4195,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4338,7 +4340,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4429,7 +4431,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4521,7 +4523,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4637,7 +4639,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4735,7 +4737,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4832,7 +4834,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4920,7 +4922,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5020,7 +5022,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5125,7 +5127,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5226,7 +5228,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5395,7 +5397,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5514,7 +5516,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5619,7 +5621,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5698,7 +5700,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5795,7 +5797,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5899,7 +5901,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6006,7 +6008,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6128,7 +6130,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6288,7 +6290,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6399,7 +6401,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6511,7 +6513,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6687,7 +6689,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6840,7 +6842,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6974,7 +6976,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7113,7 +7115,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7247,7 +7249,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7341,7 +7343,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7480,7 +7482,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7644,7 +7646,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7815,7 +7817,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7943,7 +7945,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8050,7 +8052,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8150,7 +8152,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8246,7 +8248,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8385,7 +8387,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8584,7 +8586,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8784,7 +8786,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8996,7 +8998,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9193,7 +9195,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9381,7 +9383,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -82,6 +82,7 @@ export const ERROR_CATALOGUE = {
   WORKFLOW_TYPE_UNKNOWN: ['not-found', 'There is no such workflow type; `GET /v1/workflows/types` lists them.'],
   WORKFLOW_NOT_FOUND: ['not-found', 'There is no such workflow run in this tenant.'],
   WORKFLOW_PARAMS_INVALID: ['invalid-input', 'The workflow\'s parameters are not valid for its type.'],
+  ERASURE_TENANT_FORBIDDEN: ['forbidden', 'An erasure erases a subject of the caller\'s own tenant; request it with a token of the tenant whose subject it is.'],
   WORKFLOW_STATE_INVALID: ['conflict', 'The workflow run is not in a state that allows this; `status` says where it is.'],
   WORKFLOW_SEPARATION_OF_DUTIES: ['forbidden', 'This workflow type separates duties: whoever requested a run may not approve or execute it, and an approver may not execute it.'],
   WORKFLOW_APPROVER_NOT_ELIGIBLE: ['forbidden', 'The approver holds none of the roles the run still needs.'],

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DomainError } from '../../../kernel/errors/index.ts';
 import type { ResourceAttributes } from '../../../kernel/policies/index.ts';
 import { ERASABLE_ARTIFACTS } from '../../../platform/erasure/index.ts';
 import type { WorkflowEngine } from '../../../platform/workflows/index.ts';
@@ -7,6 +8,7 @@ import { runSchema } from './workflow-schemas.ts';
 import { rationaleSchema, runJson } from './workflows.ts';
 
 interface PurgeBody {
+  tenant?: string;
   subject: string;
   artifacts?: string[];
   rationale: { category: string; text: string };
@@ -37,17 +39,19 @@ export function purgeRoutes(app: FastifyInstance, deps: { workflows: WorkflowEng
         additionalProperties: false,
         required: ['subject', 'rationale'],
         properties: {
+          tenant: { type: 'string', maxLength: 128, description: 'The tenant whose subject it is: the caller\'s own (the default); any other is refused.' },
           subject: { type: 'string', minLength: 6, maxLength: 256, description: 'The subject\'s id: the `subject` of its events; in free text, anything containing it.' },
           artifacts: { type: 'array', minItems: 1, maxItems: ERASABLE_ARTIFACTS.length, uniqueItems: true, items: { type: 'string', enum: [...ERASABLE_ARTIFACTS] }, description: 'Where to erase; all when absent.' },
           rationale: rationaleSchema,
         },
         examples: [{ subject: 'customer-4711', rationale: { category: 'data-subject-request', text: 'erasure request received by the DPO on 2026-12-01, ticket DSR-118' } }],
       },
-      response: { 201: runSchema, ...errorResponses(400) },
+      response: { 201: runSchema, ...errorResponses(400, 403) },
     },
     config: { gate: { action: 'request_workflow', resource: erasureResource } },
   }, async (request, reply) => {
-    const { subject, artifacts, rationale } = request.body;
+    const { tenant, subject, artifacts, rationale } = request.body;
+    if (tenant !== undefined && tenant !== request.principal!.tenant) throw new DomainError('ERASURE_TENANT_FORBIDDEN', `The token is ${request.principal!.tenant}'s; ${JSON.stringify(tenant.slice(0, 64))}'s subjects are erased by its own operators.`);
     const run = await deps.workflows.request({
       tenant: request.principal!.tenant, type: 'erasure', requestedBy: request.gate!.principalId, rationale, params: { subject, ...(artifacts ? { artifacts } : {}) },
     });

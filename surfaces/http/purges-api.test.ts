@@ -1,0 +1,98 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stateOptionsFor, useWarehouse } from '../../test/support/engines.ts';
+import { apiHarness, type ApiHarness } from '../../test/support/api.ts';
+import { createPlatform, type Platform } from '../compose/index.ts';
+import { parseErasureScope } from '../../platform/erasure/index.ts';
+
+const WHY = { category: 'data-subject-request', text: 'erasure request DSR-7 received by the DPO' };
+
+describe('POST /v1/admin/purges: a subject\'s erasure, requested as a dual-controlled run of the caller\'s tenant', () => {
+  const db = useWarehouse('duckdb');
+  let dir: string;
+  let platform: Platform;
+  let api: ApiHarness;
+  const tokens: Record<string, string> = {};
+  const call = (who: string, method: 'GET' | 'POST', url: string, payload?: unknown) =>
+    api.app.inject({ method, url, headers: { authorization: `Bearer ${tokens[who]}` }, ...(payload === undefined ? {} : { payload: payload as object }) });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'companyos-purges-'));
+    platform = await createPlatform({ warehouse: db.warehouse, state: stateOptionsFor(db.warehouse), backupsDir: join(dir, 'backups'), exportsDir: join(dir, 'exports') });
+    api = await apiHarness(db.warehouse, { platform });
+    tokens.ana = await api.principal('ana', 'acme', 'operator');
+    tokens.bo = await api.principal('bo', 'acme', 'approver');
+    tokens.cy = await api.principal('cy', 'acme', 'admin');
+    tokens.dee = await api.principal('dee', 'acme', 'operator');
+    tokens.writer = await api.principal('wes', 'acme', 'writer');
+    tokens.globex = await api.principal('gil', 'globex', 'admin');
+  });
+  afterEach(async () => {
+    await api.app.close();
+    await platform.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('needs an approver and an admin (not the requester), erases only the caller\'s tenant\'s subject, and another tenant cannot see or approve it', async () => {
+    const event = (tenant: string, id: string, subject: string) => ({ specversion: '1.0', id, source: '/crm', type: 'usage.recorded', subject, time: new Date().toISOString(), tenantid: tenant, policyversion: 'v1', data: { units: 1 } });
+    expect((await call('ana', 'POST', '/v1/events', [event('acme', 'a-1', 'customer-42'), event('acme', 'a-2', 'customer-43')])).statusCode).toBe(202);
+    expect((await call('globex', 'POST', '/v1/events', [event('globex', 'g-1', 'customer-42')])).statusCode).toBe(202);
+
+    const requested = await call('ana', 'POST', '/v1/admin/purges', { subject: 'customer-42', rationale: WHY });
+    expect(requested.statusCode, requested.body).toBe(201);
+    const run = requested.json();
+    expect(run).toMatchObject({ workflow_type: 'erasure', status: 'awaiting-approval', requested_by: 'acme/ana' });
+    expect(run.steps.find((s: { step: string; phase: string }) => s.step === 'preflight' && s.phase === 'completed').output.result).toMatchObject({ events: 1, quarantine: 0 });
+
+    // Another tenant's admin neither sees the run nor approves it; the requester cannot approve; one approval is not enough.
+    expect((await call('globex', 'GET', `/v1/workflows/runs/${run.run_id}`)).statusCode).toBe(404);
+    expect((await call('globex', 'POST', `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: WHY })).statusCode).toBe(404);
+    expect((await call('ana', 'POST', `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: WHY })).statusCode).toBe(403);
+    expect((await call('bo', 'POST', `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: WHY })).statusCode).toBe(201);
+    expect((await call('dee', 'POST', `/v1/workflows/runs/${run.run_id}/execute`)).statusCode).toBe(409);
+    expect((await call('cy', 'POST', `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: WHY })).statusCode).toBe(201);
+    const executed = await call('dee', 'POST', `/v1/workflows/runs/${run.run_id}/execute`);
+    expect(executed.json().status, executed.body.slice(0, 1500)).toBe('succeeded');
+    // The run no longer holds the subject; what went is in its place.
+    const after = (await call('ana', 'GET', `/v1/workflows/runs/${run.run_id}`)).json();
+    expect(after.params).toMatchObject({ subject: null, erased: { counts: { events: 1 } } });
+    expect(JSON.stringify(after)).not.toContain('customer-42');
+
+    const left = await db.warehouse.query<{ tenant_id: string; subject: string }>("SELECT tenant_id, subject FROM events WHERE subject LIKE 'customer-4%' ORDER BY tenant_id, subject");
+    expect(left).toEqual([{ tenant_id: 'acme', subject: 'customer-43' }, { tenant_id: 'globex', subject: 'customer-42' }]);
+    const manifests = (await call('ana', 'GET', '/v1/provenance/purge-manifests')).json().manifests;
+    expect(manifests.map((m: { purge_id: string }) => m.purge_id)).toContain(`erasure-${run.run_id}`);
+    expect((await call('globex', 'GET', '/v1/provenance/purge-manifests')).json().manifests).toEqual([]);
+  });
+
+  it('refuses a bad scope with 400 and a sentence, and a role that may not run workflows with 403', async () => {
+    const bad = [
+      { subject: 'short', rationale: WHY },
+      { subject: 'customer-42', artifacts: ['everything'], rationale: WHY },
+      { subject: 'customer-42', artifacts: [], rationale: WHY },
+      { subject: 'customer-42', artifacts: ['raw-events'], rationale: WHY },
+      { subject: 'customer-42', rationale: { category: 'data-subject-request', text: 'too short' } },
+      { subject: 'customer-42', rationale: { category: 'because', text: 'erasure request DSR-7 received by the DPO' } },
+      { subject: ' customer-42', rationale: WHY },
+    ];
+    for (const body of bad) {
+      const response = await call('ana', 'POST', '/v1/admin/purges', body);
+      expect(response.statusCode, `${JSON.stringify(body)} → ${response.body}`).toBe(400);
+      expect(response.json().message.length).toBeGreaterThan(10);
+    }
+    expect((await call('writer', 'POST', '/v1/admin/purges', { subject: 'customer-42', rationale: WHY })).statusCode).toBe(403);
+    // Naming another tenant is refused, not quietly turned into the caller's own.
+    const elsewhere = await call('ana', 'POST', '/v1/admin/purges', { tenant: 'globex', subject: 'customer-42', rationale: WHY });
+    expect([elsewhere.statusCode, elsewhere.json().code]).toEqual([403, 'ERASURE_TENANT_FORBIDDEN']);
+    expect((await call('ana', 'POST', '/v1/admin/purges', { tenant: 'acme', subject: 'customer-42', rationale: WHY })).statusCode).toBe(201);
+  });
+
+  it('parses a scope: every artifact by default, raw events only with their models', () => {
+    expect(parseErasureScope({ subject: 'customer-42' }).artifacts).toEqual(['raw-events', 'quarantine', 'models', 'exports', 'evidence', 'receipt-disclosures', 'backups']);
+    expect(parseErasureScope({ subject: 'customer-42', artifacts: ['evidence', 'exports'] }).artifacts).toEqual(['exports', 'evidence']);
+    expect(() => parseErasureScope({ subject: 'cust\u0000omer-42' })).toThrow(/control characters/);
+    expect(() => parseErasureScope({ subject: 'customer-42', artifacts: ['raw-events'] })).toThrow(/include models/);
+  });
+});
