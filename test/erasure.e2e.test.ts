@@ -123,6 +123,20 @@ describe('erasure: a subject leaves no recoverable byte behind, and every receip
     expect(whileRunning).toEqual({});
     expect(await markersIn(dataDir, markers)).toEqual({});
 
+    // The backup left is whole and restores without the subject.
+    const keyFile = join(dataDir, 'keys', (await readdir(join(dataDir, 'keys'))).find((name) => name.endsWith('.pub'))!);
+    const restoredDir = join(await dirs.make(), 'restored');
+    const restore = await runCli(['restore', '--from', join(dataDir, 'backups'), '--key', keyFile, '--data-dir', restoredDir], { dataDir, timeoutMs: 120_000 });
+    expect(restore.code, `${restore.stdout}\n${restore.stderr}`).toBe(0);
+    expect(await markersIn(restoredDir, markers)).toEqual({});
+    const restored = await DuckDBWarehouse.open(join(restoredDir, 'warehouse.duckdb'));
+    try {
+      const [neighbours] = await restored.query<{ n: bigint }>("SELECT count(*) AS n FROM events WHERE tenant_id = 'acme' AND subject = 'customer-neighbour'");
+      expect(Number(neighbours!.n)).toBe(5);
+    } finally {
+      await restored.close();
+    }
+
     const keys: LedgerKey[] = await Promise.all((await readdir(join(dataDir, 'keys'))).filter((f) => f.endsWith('.pub')).map(async (f) => parseVerifierKey((await readFile(join(dataDir, 'keys', f), 'utf8')).trim())));
     const manifest = JSON.parse(openEnvelope(stored.envelope, keys).payload.toString('utf8')) as ErasureManifest;
     expect(manifest).toMatchObject({ reason: 'erasure', scope: { tenant: 'acme', runId }, counts: { events: 8, quarantine: 1, evidence: 1, rationales: 2, exports: 1 } });
