@@ -10,9 +10,8 @@ import { WORKFLOW_TABLES, WorkflowEngine } from '../../platform/workflows/index.
 import { suppliedTypes, type SuppliedExecutor } from './supplied-executors.ts';
 
 const DRILL = { category: 'drill', text: 'quarterly restore drill of the production backup' };
-const ERASE = { category: 'erasure-request', text: 'GDPR art. 17 request #881 for subject s-42' };
 
-describe('DR drill and purge run: types whose executor another module supplies', () => {
+describe('the DR drill: a type whose executor another module supplies', () => {
   let dir: string;
   let state: DuckDBStateStore;
   let ledger: LedgerStore;
@@ -36,21 +35,20 @@ describe('DR drill and purge run: types whose executor another module supplies',
     await expect(engine.request({ tenant: 'acme', type: 'dr-drill', requestedBy: 'acme/ops', rationale: DRILL, params: {} })).rejects.toMatchObject({ code: 'WORKFLOW_PLATFORM_ONLY' });
   });
 
-  it('runs a supplied purge executor through two approvals, its steps in order, once', async () => {
+  it('runs a supplied executor through its approval, its steps in order, once', async () => {
     const calls: string[] = [];
-    const purge: SuppliedExecutor<unknown> = {
+    const drill: SuppliedExecutor<unknown> = {
       parseParams: (input) => input,
-      preflight: async (context) => (calls.push(`preflight ${context.idempotencyKey}`), { rows_to_erase: 12 }),
-      execute: async (context) => (calls.push(`execute ${context.idempotencyKey}`), { erased: 12 }),
-      verify: async () => (calls.push('verify'), { remaining: 0 }),
+      preflight: async (context) => (calls.push(`preflight ${context.idempotencyKey}`), { latest: 'b-1' }),
+      execute: async (context) => (calls.push(`execute ${context.idempotencyKey}`), { rtoSeconds: 12 }),
+      verify: async () => (calls.push('verify'), { scratchDestroyed: true }),
     };
-    const engine = new WorkflowEngine({ state, ledger, types: suppliedTypes({ purgeRun: purge }) });
-    const run = await engine.request({ tenant: 'acme', type: 'purge-run', requestedBy: 'acme/dpo', rationale: ERASE, params: { subject: 's-42' } });
-    expect(run).toMatchObject({ status: 'awaiting-approval', outstanding: { approver: 2 } });
-    const decide = (approver: string) => engine.decide({ tenant: 'acme', runId: run.runId, approver, roles: ['approver'], decision: 'approve', rationale: ERASE });
-    expect((await decide('acme/legal')).status).toBe('awaiting-approval');
-    expect((await decide('acme/security')).status).toBe('approved');
-    expect((await engine.execute('acme', run.runId, 'acme/ops')).status).toBe('succeeded');
+    const engine = new WorkflowEngine({ state, ledger, platformTenant: 'summit-internal', types: suppliedTypes({ drDrill: drill }) });
+    const run = await engine.request({ tenant: 'summit-internal', type: 'dr-drill', requestedBy: 'summit-internal/ops', rationale: DRILL, params: {} });
+    expect(run).toMatchObject({ status: 'awaiting-approval', outstanding: { approver: 1 } });
+    const decided = await engine.decide({ tenant: 'summit-internal', runId: run.runId, approver: 'summit-internal/sec', roles: ['approver'], decision: 'approve', rationale: DRILL });
+    expect(decided.status).toBe('approved');
+    expect((await engine.execute('summit-internal', run.runId, 'summit-internal/sre')).status).toBe('succeeded');
     expect(calls).toEqual([`preflight ${run.runId}/preflight`, `execute ${run.runId}/execute`, 'verify']);
   });
 });

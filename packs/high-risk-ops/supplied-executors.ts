@@ -4,13 +4,13 @@ import type { StepContext, WorkflowType } from '../../platform/workflows/index.t
 const HOUR = 60 * 60 * 1000;
 
 /**
- * The work of a governed type whose executor another part of the platform supplies (the DR drill
- * and the purge run: the disaster-recovery issue). Each step gets the run's context (its clock,
+ * The work of a governed type whose executor another part of the platform supplies (the DR drill:
+ * `platform/backup` when the platform has backups). Each step gets the run's context (its clock,
  * idempotency key and transcript) and returns JSON for the evidence.
  */
 export interface SuppliedExecutor<P> {
   parseParams(input: unknown): P;
-  /** What approvers see before deciding (a restore point, what a purge would erase). */
+  /** What approvers see before deciding (a restore point). */
   preflight(context: StepContext<P>): Promise<unknown>;
   execute(context: StepContext<P>): Promise<unknown>;
   verify(context: StepContext<P>): Promise<unknown>;
@@ -21,7 +21,6 @@ export interface SuppliedExecutor<P> {
 /** The executors this build has; a type without one refuses its runs at preflight. */
 export interface SuppliedExecutors {
   drDrill?: SuppliedExecutor<unknown>;
-  purgeRun?: SuppliedExecutor<unknown>;
 }
 
 interface SuppliedType {
@@ -40,22 +39,14 @@ const DR_DRILL: SuppliedType = {
   categories: ['drill', 'compliance'],
 };
 
-const PURGE_RUN: SuppliedType = {
-  name: 'purge-run',
-  description: 'Erase a data subject\'s or a tenant\'s data past retention, everywhere it is stored (executor supplied by the erasure module); dual-controlled.',
-  scope: 'tenant',
-  approval: { combine: 'all', groups: [{ role: 'approver', count: 2 }] },
-  categories: ['erasure-request', 'retention', 'compliance'],
-};
-
-/** The DR drill and purge run types, carried out by whatever executor the build supplies (or refused at preflight). */
+/** The DR drill type, carried out by whatever executor the build supplies (or refused at preflight). */
 export function suppliedTypes(executors: SuppliedExecutors): WorkflowType<unknown>[] {
-  return [typeOf(DR_DRILL, executors.drDrill), typeOf(PURGE_RUN, executors.purgeRun)];
+  return [typeOf(DR_DRILL, executors.drDrill)];
 }
 
 function typeOf(spec: SuppliedType, executor: SuppliedExecutor<unknown> | undefined): WorkflowType<unknown> {
   const missing = () => {
-    throw new Error(`this build has no ${spec.name} executor: the disaster-recovery and erasure module supplies it`);
+    throw new Error(`this build has no ${spec.name} executor: the disaster-recovery module supplies it`);
   };
   return {
     name: spec.name,
