@@ -36,16 +36,25 @@ describe('reclaiming deleted rows from the DuckDB file', () => {
     // What a DELETE and a checkpoint leave: the values are still in the file.
     expect((await found()).length).toBeGreaterThan(6);
 
-    const reclaiming = warehouse.reclaim(['notes']);
-    const meanwhile = warehouse.insert('notes', ['tenant_id', 'note_id', 'body'], [['t2', 'late', 'written while the file was reclaimed']]);
-    const report = await reclaiming;
-    await meanwhile;
+    // Single-row inserts keep arriving while the table is replaced: none may fail or be lost with the old table.
+    let done = false;
+    let written = 0;
+    const writer = (async () => {
+      while (!done) {
+        await warehouse.insert('notes', ['tenant_id', 'note_id', 'body'], [['t2', `late-${written}`, 'written while the file was reclaimed']]);
+        written++;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    const report = await warehouse.reclaim(['notes']).finally(() => (done = true));
+    await writer;
+    expect(written).toBeGreaterThan(1);
     expect(report).toMatchObject({ engine: 'duckdb', tables: ['notes'] });
     expect(report.rowsRewritten).toBeGreaterThanOrEqual(400_000);
     expect(report.blocksScrubbed).toBeGreaterThan(0);
     expect(await found()).toEqual([]);
     const [count] = await warehouse.query<{ n: bigint }>('SELECT count(*) AS n FROM notes');
-    expect(Number(count!.n)).toBe(400_001);
+    expect(Number(count!.n)).toBe(400_000 + written);
     await expect(warehouse.execute("INSERT INTO notes VALUES ('t1', 'n7', 'again')")).rejects.toThrow(/constraint|duplicate/i);
     expect(await warehouse.hasRelation('companyos_reclaim_scrub')).toBe(false);
   }, 120_000);

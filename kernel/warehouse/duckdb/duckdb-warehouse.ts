@@ -82,6 +82,8 @@ export class DuckDBWarehouse implements Warehouse {
   private readonly insertChains = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
+  /** Reclaims asked for and not done: while any is, every insert goes through the write lock. */
+  private reclaiming = 0;
   private rowsSinceCheckpoint = 0;
   /** Scans running: while any does, DuckDB has every core. */
   private scans = 0;
@@ -197,7 +199,7 @@ export class DuckDBWarehouse implements Warehouse {
    */
   insert(table: string, columns: readonly string[], rows: readonly (readonly SqlValue[])[]): Promise<number> {
     if (rows.length === 0) return Promise.resolve(0);
-    if (rows.length > STATEMENT_INSERT_ROWS || this.writeLock.held()) return this.writeLock.run(() => this.append(table, columns, rows));
+    if (rows.length > STATEMENT_INSERT_ROWS || this.writeLock.held() || this.reclaiming > 0) return this.writeLock.run(() => this.append(table, columns, rows));
     const key = `${table}(${columns.join(',')})`;
     const waiting = this.insertGroups.get(key);
     if (waiting) {
@@ -310,15 +312,22 @@ export class DuckDBWarehouse implements Warehouse {
 
   /**
    * Rewrites `tables` and overwrites the file's free blocks (`reclaimDuckDB`) while no insert runs:
-   * under the write lock, once the small inserts already under way on other connections are done.
+   * under the write lock, once the small inserts already under way on other connections are done;
+   * those asked for meanwhile wait on the lock.
    * The state store sharing the file holds its own transactions (`DuckDBStateStore.reclaim`).
    */
-  reclaim(tables: readonly string[]): Promise<ReclaimReport> {
-    return this.writeLock.run(async () => {
-      await Promise.all(this.inFlight);
-      this.forgetAppenders();
-      return this.allCores(() => reclaimDuckDB(this.writer, tables));
-    });
+  async reclaim(tables: readonly string[]): Promise<ReclaimReport> {
+    // From now on small inserts queue on the write lock too, behind the reclaim.
+    this.reclaiming++;
+    try {
+      return await this.writeLock.run(async () => {
+        await Promise.all(this.inFlight);
+        this.forgetAppenders();
+        return this.allCores(() => reclaimDuckDB(this.writer, tables));
+      });
+    } finally {
+      this.reclaiming--;
+    }
   }
 
   /**
