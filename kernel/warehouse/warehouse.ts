@@ -93,6 +93,8 @@ export interface ReclaimReport {
   /** Free blocks of the file overwritten (DuckDB). */
   blocksScrubbed: number;
   seconds: number;
+  /** Of which overwriting free blocks. */
+  scrubSeconds: number;
 }
 
 export interface UniqueInsertResult {

@@ -133,7 +133,7 @@ export class ClickHouseWarehouse implements Warehouse {
         `SELECT count() AS n FROM system.parts WHERE database = currentDatabase() AND active = 0 AND table IN (${tables.map(() => '?').join(', ')})`,
         [...tables],
       );
-      if (Number(left?.n ?? 0) === 0) return { engine: 'clickhouse', tables: [...tables], rowsRewritten: 0, blocksScrubbed: 0, seconds: (Date.now() - started) / 1000 };
+      if (Number(left?.n ?? 0) === 0) return { engine: 'clickhouse', tables: [...tables], rowsRewritten: 0, blocksScrubbed: 0, seconds: (Date.now() - started) / 1000, scrubSeconds: 0 };
       if (Date.now() > deadline) {
         throw new WarehouseError(`${left!.n} inactive parts of ${tables.join(', ')} were still on disk after ${RECLAIM_WAIT_MS / 1000} s; lower the server's merge_tree old_parts_lifetime`);
       }

@@ -51,8 +51,9 @@ export async function reclaimDuckDB(connection: DuckDBConnection, tables: readon
     });
   }
   await checkpoint(connection);
+  const rewritten = Date.now();
   const blocksScrubbed = await scrubFreeBlocks(connection);
-  return { engine: 'duckdb', tables: [...tables], rowsRewritten, blocksScrubbed, seconds: (Date.now() - started) / 1000 };
+  return { engine: 'duckdb', tables: [...tables], rowsRewritten, blocksScrubbed, seconds: (Date.now() - started) / 1000, scrubSeconds: (Date.now() - rewritten) / 1000 };
 }
 
 /** Fills every free block with random text, then frees them again: what they held before is gone. */
