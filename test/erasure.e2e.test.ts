@@ -9,7 +9,7 @@ import {
 } from '../kernel/ledger/index.ts';
 import { DuckDBWarehouse } from '../kernel/warehouse/index.ts';
 import type { ErasureManifest } from '../platform/erasure/index.ts';
-import { findMarker } from './support/byte-search.ts';
+import { markersIn } from './support/byte-search.ts';
 import { killAllCliProcesses, runCli, startPlatform, TempDirs } from './support/cli.ts';
 
 afterEach(async () => {
@@ -17,16 +17,6 @@ afterEach(async () => {
 });
 
 const mark = (label: string) => `${label}-${randomBytes(18).toString('base64url')}`;
-
-/** Every file under the data folder holding any of `markers`, in any form the platform writes (raw, base64, gzip, DSSE payloads). */
-async function markersIn(dataDir: string, markers: readonly string[]): Promise<Record<string, Record<string, number>>> {
-  const found: Record<string, Record<string, number>> = {};
-  for (const marker of markers) {
-    const hits = await findMarker(dataDir, marker);
-    if (Object.keys(hits).length > 0) found[marker] = hits;
-  }
-  return found;
-}
 
 describe('erasure: a subject leaves no recoverable byte behind, and every receipt still verifies (embedded DuckDB)', () => {
   const dirs = new TempDirs();

@@ -8,6 +8,8 @@ declare module 'vitest' {
     clickhouseUrl: string | null;
     /** Why the ClickHouse suites are skipped, when they are. */
     clickhouseSkipReason: string | null;
+    /** The data folder of the ClickHouse server this run started (null for one given by URL). */
+    clickhouseDataPath: string | null;
     /** Bootstrap address of the Kafka mock cluster, or null when it is unavailable. */
     kafkaBrokers: string | null;
     kafkaSkipReason: string | null;
@@ -45,6 +47,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   project.provide('clickhouseUrl', url);
   project.provide('clickhouseSkipReason', skipReason);
+  project.provide('clickhouseDataPath', server?.dataPath ?? null);
   project.provide('kafkaBrokers', kafka?.brokers ?? null);
   project.provide('kafkaSkipReason', kafkaSkipReason);
   return async () => {

@@ -12,6 +12,8 @@ import { ensureDebianPackage, onPath, type Binary } from '../debian-package.ts';
  */
 export interface LocalClickHouse {
   url: string;
+  /** The server's data folder (`<path>`): what a byte search of its storage reads. */
+  dataPath: string;
   /** Stops the server and removes its data. */
   stop(): Promise<void>;
   /** Stops the server process but keeps its data and ports (an outage). */
@@ -56,7 +58,7 @@ export async function startLocalClickHouse(binary: string, timeoutMs = 60_000): 
     await rm(dir, { recursive: true, force: true });
   };
   await launch();
-  return { url, stop, kill: () => terminate(child), restart: launch };
+  return { url, dataPath: join(dir, 'data'), stop, kill: () => terminate(child), restart: launch };
 }
 
 async function waitUntilAnswering(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -112,6 +114,8 @@ function serverConfig(dir: string, httpPort: number, tcpPort: number): string {
   <default_database>default</default_database>
   <timezone>UTC</timezone>
   <mark_cache_size>268435456</mark_cache_size>
+  <!-- Parts a mutation or merge replaced are removed after 10 s (default 480 s): an erasure's reclaim waits for them in seconds, long enough that a reclaim which did not wait would be seen. -->
+  <merge_tree><old_parts_lifetime>10</old_parts_lifetime></merge_tree>
 </yandex>
 `;
 }

@@ -68,8 +68,17 @@ export async function eraseRecords(services: ErasureServices, request: ErasureRe
   const { tenant, scope, purgeId, log } = request;
   const has = (artifact: ErasureScope['artifacts'][number]) => scope.artifacts.includes(artifact);
   const counts = { ...(await countSubject(services, tenant, scope)), evidence: 0, rationales: 0, disclosures: 0, exports: 0 };
-  if (has('raw-events')) await warehouse.deleteWhere('events', 'tenant_id = ? AND subject = ?', [tenant, scope.subject]);
-  if (has('quarantine')) await warehouse.deleteWhere('events_quarantine', `tenant_id = ? AND ${warehouse.dialect.containsText('payload')}`, [tenant, scope.subject]);
+  // Deleted by their keys, never by the subject: a ClickHouse mutation keeps its command's text on disk, and the change log ships a delete's parameters.
+  if (has('raw-events')) {
+    const keys = await warehouse.query<{ source: string; id: string }>('SELECT DISTINCT source, id FROM events WHERE tenant_id = ? AND subject = ?', [tenant, scope.subject]);
+    await deleteByKeys(warehouse, 'events', tenant, ['source', 'id'], keys.map((k) => [k.source, k.id]));
+  }
+  if (has('quarantine')) {
+    const keys = await warehouse.query<{ quarantine_id: string }>(
+      `SELECT DISTINCT quarantine_id FROM events_quarantine WHERE tenant_id = ? AND ${warehouse.dialect.containsText('payload')}`, [tenant, scope.subject],
+    );
+    await deleteByKeys(warehouse, 'events_quarantine', tenant, ['quarantine_id'], keys.map((k) => [k.quarantine_id]));
+  }
   log(`deleted ${counts.events} events and ${counts.quarantine} quarantined payloads`);
   if (has('evidence')) counts.evidence = await evidence.eraseContaining(tenant, scope.subject, purgeId);
   counts.rationales = await eraseFreeText(state, tenant, scope.subject, purgeId);
@@ -114,6 +123,18 @@ export async function finishErasure(services: ErasureServices, request: Omit<Era
   log(`manifest ${purgeId} signed, stored and receipted at index ${receiptIndex} of the tenant's log`);
   return { manifest, receiptIndex };
 }
+
+/** Rows a few hundred keys at a time (a statement's size stays small on either engine). */
+async function deleteByKeys(warehouse: Warehouse, table: string, tenant: string, columns: readonly string[], keys: readonly (readonly string[])[]): Promise<void> {
+  const tuple = columns.length === 1 ? '?' : `(${columns.map(() => '?').join(', ')})`;
+  const target = columns.length === 1 ? columns[0]! : `(${columns.join(', ')})`;
+  for (let start = 0; start < keys.length; start += DELETE_CHUNK) {
+    const chunk = keys.slice(start, start + DELETE_CHUNK);
+    await warehouse.deleteWhere(table, `tenant_id = ? AND ${target} IN (${chunk.map(() => tuple).join(', ')})`, [tenant, ...chunk.flat()]);
+  }
+}
+
+const DELETE_CHUNK = 500;
 
 /** A tenant's export folder under the exports root (as `tenant-export` writes it). */
 export const tenantExportsDir = (exportsDir: string) => (tenant: string) => join(exportsDir, encodeURIComponent(tenant));

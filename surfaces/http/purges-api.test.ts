@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { markersIn } from '../../test/support/byte-search.ts';
 import { stateOptionsFor, useWarehouse } from '../../test/support/engines.ts';
 import { apiHarness, type ApiHarness } from '../../test/support/api.ts';
 import { createPlatform, type Platform } from '../compose/index.ts';
@@ -94,5 +96,65 @@ describe('POST /v1/admin/purges: a subject\'s erasure, requested as a dual-contr
     expect(parseErasureScope({ subject: 'customer-42', artifacts: ['evidence', 'exports'] }).artifacts).toEqual(['exports', 'evidence']);
     expect(() => parseErasureScope({ subject: 'cust\u0000omer-42' })).toThrow(/control characters/);
     expect(() => parseErasureScope({ subject: 'customer-42', artifacts: ['raw-events'] })).toThrow(/include models/);
+  });
+});
+
+describe('erasure on ClickHouse: the subject\'s rows leave the server\'s data folder, mutations and replaced parts included', () => {
+  const db = useWarehouse('clickhouse');
+  const serverData = inject('clickhouseDataPath');
+  let dir: string;
+  let platform: Platform;
+  let api: ApiHarness;
+  const tokens: Record<string, string> = {};
+  const call = (who: string, method: 'GET' | 'POST', url: string, payload?: unknown) =>
+    api.app.inject({ method, url, headers: { authorization: `Bearer ${tokens[who]}` }, ...(payload === undefined ? {} : { payload: payload as object }) });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'companyos-purges-ch-'));
+    platform = await createPlatform({ warehouse: db.warehouse, state: stateOptionsFor(db.warehouse), backupsDir: join(dir, 'backups'), exportsDir: join(dir, 'exports') });
+    api = await apiHarness(db.warehouse, { platform });
+    tokens.ana = await api.principal('ana', 'acme', 'operator');
+    tokens.bo = await api.principal('bo', 'acme', 'approver');
+    tokens.cy = await api.principal('cy', 'acme', 'admin');
+    tokens.dee = await api.principal('dee', 'acme', 'operator');
+  });
+  afterEach(async () => {
+    await api.app.close();
+    await platform.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.skipIf(!serverData)('leaves 0 markers in the ClickHouse data path and in the state file beside it', { timeout: 120_000 }, async () => {
+    const mark = (label: string) => `${label}-${randomBytes(18).toString('base64url')}`;
+    const subject = mark('subj');
+    const eventMarkers = Array.from({ length: 4 }, () => mark('evt'));
+    const quarantineMarker = mark('quar');
+    const event = (id: string, who: string, data: Record<string, unknown>) => ({ specversion: '1.0', id, source: '/crm', type: 'usage.recorded', subject: who, time: new Date().toISOString(), tenantid: 'acme', policyversion: 'v1', data });
+    const sent = await call('ana', 'POST', '/v1/events', [
+      ...eventMarkers.map((m, i) => event(`s-${i}`, subject, { note: m, pad: randomBytes(3000).toString('base64') })),
+      event('n-0', 'customer-neighbour', { units: 1 }),
+      { specversion: '1.0', id: 'q-0', source: '/crm', subject, tenantid: 'acme', data: { note: quarantineMarker } },
+    ]);
+    expect(sent.json()).toMatchObject({ accepted: 5 });
+    // Evidence in the state store beside ClickHouse (a DuckDB file of its own).
+    const evidenceMarker = mark('evid');
+    const evidence = await call('bo', 'POST', '/v1/provenance/evidence', { items: [{ kind: 'transcript', name: 'dsr-call.txt', content: Buffer.from(`call with ${subject}: ${evidenceMarker}`).toString('base64') }] });
+    expect(evidence.statusCode).toBe(201);
+    expect(Object.keys(await markersIn(db.harness.dataDir, [evidenceMarker]))).toEqual([evidenceMarker]);
+    const markers = [subject, ...eventMarkers, quarantineMarker, evidenceMarker];
+    const before = await markersIn(serverData!, markers);
+    // LZ4 keeps a value whole when it does not repeat within its block: the subject, the quarantined payload and at least one event's marker.
+    expect(Object.keys(before), JSON.stringify(before)).toEqual(expect.arrayContaining([subject, quarantineMarker]));
+    expect(eventMarkers.some((m) => m in before), JSON.stringify(before)).toBe(true);
+
+    const run = (await call('ana', 'POST', '/v1/admin/purges', { subject, artifacts: ['raw-events', 'quarantine', 'models', 'evidence'], rationale: WHY })).json();
+    for (const who of ['bo', 'cy']) expect((await call(who, 'POST', `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: WHY })).statusCode).toBe(201);
+    const executed = await call('dee', 'POST', `/v1/workflows/runs/${run.run_id}/execute`);
+    expect(executed.json().status, executed.body.slice(0, 1500)).toBe('succeeded');
+
+    expect(await markersIn(serverData!, markers)).toEqual({});
+    expect(await markersIn(db.harness.dataDir, markers)).toEqual({});
+    const [left] = await db.warehouse.query<{ n: number }>("SELECT count() AS n FROM events WHERE tenant_id = 'acme' AND subject = 'customer-neighbour'");
+    expect(Number(left!.n)).toBe(1);
   });
 });

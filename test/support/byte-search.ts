@@ -50,3 +50,13 @@ export async function findMarker(dir: string, marker: string): Promise<Record<st
   }
   return hits;
 }
+
+/** Each of `markers` found under `dir`, with the files holding it: empty when none is recoverable. */
+export async function markersIn(dir: string, markers: readonly string[]): Promise<Record<string, Record<string, number>>> {
+  const found: Record<string, Record<string, number>> = {};
+  for (const marker of markers) {
+    const hits = await findMarker(dir, marker);
+    if (Object.keys(hits).length > 0) found[marker] = hits;
+  }
+  return found;
+}
