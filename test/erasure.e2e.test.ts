@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -104,6 +104,14 @@ describe('erasure: a subject leaves no recoverable byte behind, and every receip
     const stored = (manifests.body.manifests as { purge_id: string; receipt_id: string; envelope: unknown }[]).find((m) => m.purge_id === `erasure-${runId}`)!;
     expect(stored.receipt_id).toBe(`purge-erasure-${runId}`);
     for (const bearer of [alice, globex, operator]) expect((await call(bearer, 'GET', '/v1/provenance/checkpoint')).status).toBe(200);
+    // The delete's evidence bundle, as an auditor gets it after the erasure: the redaction marker and the purge's signed manifest travel with it.
+    const bundleText = await (await fetch(`${platform.url}/v1/provenance/bundles/${deleteReceipt}`, { headers: { authorization: `Bearer ${alice}` } })).text();
+    const bundleDir = await dirs.make();
+    await writeFile(join(bundleDir, 'bundle.json'), bundleText);
+    const withoutManifest = JSON.parse(bundleText) as { purgeManifests?: string[] };
+    expect(withoutManifest.purgeManifests).toHaveLength(1);
+    delete withoutManifest.purgeManifests;
+    await writeFile(join(bundleDir, 'no-manifest.json'), JSON.stringify(withoutManifest));
     await sleep(2000);
     const whileRunning = await markersIn(dataDir, markers);
     const stop = await platform.stop('SIGTERM');
@@ -126,6 +134,14 @@ describe('erasure: a subject leaves no recoverable byte behind, and every receip
     } finally {
       await restored.close();
     }
+
+    // Offline, with only the public key: the bundle verifies, its marker checked against the signed manifest; without the manifest it does not.
+    const verified = await runCli(['ledger', 'verify', join(bundleDir, 'bundle.json'), '--key', keyFile], { dataDir });
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/erased by erasure-/);
+    const unverified = await runCli(['ledger', 'verify', join(bundleDir, 'no-manifest.json'), '--key', keyFile], { dataDir });
+    expect(unverified.code).not.toBe(0);
+    expect(unverified.stdout + unverified.stderr).toMatch(/no signed manifest of purge erasure-/);
 
     const keys: LedgerKey[] = await Promise.all((await readdir(join(dataDir, 'keys'))).filter((f) => f.endsWith('.pub')).map(async (f) => parseVerifierKey((await readFile(join(dataDir, 'keys', f), 'utf8')).trim())));
     const manifest = JSON.parse(openEnvelope(stored.envelope, keys).payload.toString('utf8')) as ErasureManifest;

@@ -2687,7 +2687,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An evidence bundle, `application/vnd.companyos.evidence-bundle.v1+json`: a file format of its own with its own spelling (`bundleType`, `bundleId`, `tenant`, `origin`, `createdAt`, `entries` with `logIndex`, `entry`, `disclosures` and `inclusionProof`, `checkpoint`, `consistency`, `evidence`; kernel/ledger/bundle-types.ts), verified offline by `companyos ledger verify`. Answered as an attachment, `<id>.bundle.json`. */
+            /** @description An evidence bundle, `application/vnd.companyos.evidence-bundle.v1+json`: a file format of its own with its own spelling (`bundleType`, `bundleId`, `tenant`, `origin`, `createdAt`, `entries` with `logIndex`, `entry`, `disclosures`, `redactions` (disclosures an erasure removed) and `inclusionProof`, `checkpoint`, `consistency`, `evidence`, `purgeManifests` (the signed manifests the redactions are checked against); kernel/ledger/bundle-types.ts), verified offline by `companyos ledger verify`. Answered as an attachment, `<id>.bundle.json`. */
             200: {
                 headers: {
                     /** @description `attachment; filename="<id>.bundle.json"`. */
@@ -3366,7 +3366,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An evidence bundle, `application/vnd.companyos.evidence-bundle.v1+json`: a file format of its own with its own spelling (`bundleType`, `bundleId`, `tenant`, `origin`, `createdAt`, `entries` with `logIndex`, `entry`, `disclosures` and `inclusionProof`, `checkpoint`, `consistency`, `evidence`; kernel/ledger/bundle-types.ts), verified offline by `companyos ledger verify`. Answered as an attachment, `<id>.bundle.json`. */
+            /** @description An evidence bundle, `application/vnd.companyos.evidence-bundle.v1+json`: a file format of its own with its own spelling (`bundleType`, `bundleId`, `tenant`, `origin`, `createdAt`, `entries` with `logIndex`, `entry`, `disclosures`, `redactions` (disclosures an erasure removed) and `inclusionProof`, `checkpoint`, `consistency`, `evidence`, `purgeManifests` (the signed manifests the redactions are checked against); kernel/ledger/bundle-types.ts), verified offline by `companyos ledger verify`. Answered as an attachment, `<id>.bundle.json`. */
             200: {
                 headers: {
                     /** @description `attachment; filename="<id>.bundle.json"`. */

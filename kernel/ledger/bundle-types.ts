@@ -17,6 +17,8 @@ export interface EvidenceBundle {
   /** Older checkpoints, each with a consistency proof up to `checkpoint`. */
   consistency: BundleConsistency[];
   evidence: EvidenceItem[];
+  /** The signed manifests (DSSE envelope JSON) of the purges that erased disclosures of these entries. */
+  purgeManifests?: string[];
 }
 
 export interface BundleEntry {
@@ -24,6 +26,8 @@ export interface BundleEntry {
   /** The exact ledger entry text: the DSSE envelope JSON as appended. */
   entry: string;
   disclosures: string[];
+  /** Disclosures an erasure removed: the digest the receipt still lists, and the purge whose manifest lists it. */
+  redactions?: { digest: string; purgeId: string }[];
   inclusionProof: { logIndex: number; treeSize: number; rootHash: string; hashes: string[] };
 }
 

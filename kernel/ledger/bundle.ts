@@ -19,6 +19,7 @@ import { LedgerVerificationError, type VerificationCheck } from './errors.ts';
 import type { KeySource } from './keys.ts';
 import { hashLeaf, verifyConsistency, verifyInclusion } from './merkle.ts';
 import { parseReceiptStatement, RECEIPT_PAYLOAD_TYPE, type ReceiptStatement } from './receipt.ts';
+import { verifyRedactions, type RedactionMarker } from './redaction.ts';
 
 export * from './bundle-types.ts';
 
@@ -64,6 +65,8 @@ interface Context {
   main?: Checkpoint;
   evidence: Map<string, string>;
   logIndexes: Set<number>;
+  /** The purge manifests bundled, by purge id: what redaction markers are checked against. */
+  purges: Map<string, { redactions: readonly RedactionMarker[] }>;
 }
 
 /** Verifies an evidence bundle offline. Never throws: every problem is a failed check in the report. */
@@ -76,10 +79,11 @@ export function verifyBundle(input: unknown, keys: KeySource): BundleReport {
   const list = (key: string): unknown[] => checks.read('bundle', () => (Array.isArray(b[key]) ? b[key] : mismatch('bundle', `bundle.${key} is not an array`))) ?? [];
   const [bundleId, tenant, origin] = [text('bundleId'), text('tenant'), text('origin')];
   text('createdAt');
-  const ctx: Context = { checks, keys, tenant, origin, evidence: new Map(), logIndexes: new Set() };
+  const ctx: Context = { checks, keys, tenant, origin, evidence: new Map(), logIndexes: new Set(), purges: new Map() };
   ctx.main = checkNote(ctx, b.checkpoint, 'checkpoint', 'bundle.checkpoint');
   list('consistency').forEach((item, i) => checkConsistency(ctx, item, `bundle.consistency[${i}]`));
   list('evidence').forEach((item, i) => checkEvidence(ctx, item, `bundle.evidence[${i}]`));
+  if (b.purgeManifests !== undefined) list('purgeManifests').forEach((item, i) => checkPurgeManifest(ctx, item, `bundle.purgeManifests[${i}]`));
   list('entries').forEach((item, i) => checkEntry(ctx, item, `bundle.entries[${i}]`));
   const failed = checks.list.filter((c) => !c.ok);
   return { ok: failed.length === 0 && checks.list.length > 0, bundleId, tenant, checks: checks.list, failures: failed.map((c) => `${c.subject}: ${c.detail}`) };
@@ -141,6 +145,21 @@ function checkEvidence(ctx: Context, item: unknown, path: string): void {
   });
 }
 
+/** A purge manifest: its signature verifies; what it redacted is what markers are checked against. */
+function checkPurgeManifest(ctx: Context, item: unknown, path: string): void {
+  ctx.checks.run('signature', path, () => {
+    if (typeof item !== 'string') return mismatch('bundle', `${path} is not a DSSE envelope's JSON text`);
+    const { payload, key } = openEnvelope(JSON.parse(item), ctx.keys);
+    const manifest = readObj(JSON.parse(new TextDecoder().decode(payload)), `${path} payload`);
+    const purgeId = readString(manifest, 'purgeId', `${path} payload`);
+    const redactions = Array.isArray(manifest.redactions) ? manifest.redactions.filter(isObj).map((r) => ({
+      receiptId: String(r.receiptId), digest: String(r.digest), purgeId,
+    })) : [];
+    ctx.purges.set(purgeId, { redactions });
+    return `purge manifest ${purgeId} signed by key ${key.keyId}, listing ${redactions.length} redaction(s)`;
+  });
+}
+
 /** Decodes an entry without verifying it, to name it and check its statement. */
 function readEntry(text: string): { envelope?: unknown; statement?: ReceiptStatement; problem?: string } {
   let envelope: unknown;
@@ -184,6 +203,17 @@ function checkEntry(ctx: Context, item: unknown, path: string): void {
     checks.run('disclosure', subject, () => {
       const names = Object.keys(revealDisclosures(statement.predicate._sd, disclosures));
       return names.length > 0 ? `discloses ${names.join(', ')}` : 'no hidden fields disclosed';
+    });
+  }
+  if (statement && disclosures && o.redactions !== undefined) {
+    checks.run('disclosure', subject, () => {
+      const markers = Array.isArray(o.redactions) ? o.redactions.map((r: unknown, i) => {
+        const at = `${path}.redactions[${i}]`;
+        const m = readObj(r, at);
+        return { receiptId: statement.predicate.receiptId, digest: readString(m, 'digest', at), purgeId: readString(m, 'purgeId', at) };
+      }) : mismatch('bundle', `${path}.redactions is not an array`);
+      verifyRedactions(statement, disclosures, markers, ctx.purges);
+      return `${markers.length} hidden field(s) erased by ${[...new Set(markers.map((m) => m.purgeId))].join(', ')}: each digest in _sd and in the purge's signed manifest`;
     });
   }
   const proof = checks.read(subject, () => {

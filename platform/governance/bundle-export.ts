@@ -13,8 +13,8 @@ export function proofJson(logIndex: number, treeSize: number, rootHash: Buffer, 
 }
 
 /**
- * An evidence bundle: the receipts (exact entry text, every disclosure, an
- * inclusion proof), the checkpoint they are proven against, consistency from
+ * An evidence bundle: the receipts (exact entry text, every disclosure, the markers of
+ * disclosures an erasure removed with the purges' signed manifests, an inclusion proof), the checkpoint they are proven against, consistency from
  * the previous signed checkpoint, and the evidence items with their hashes
  * (and bytes, when uploaded) — everything `companyos ledger verify` needs offline.
  */
@@ -26,6 +26,7 @@ export async function exportBundle(
   const known = new Set(attached.map((item) => item.id));
   const items = [...attached, ...(await evidence.items(tenant, referenced.filter((id) => !known.has(id))))];
   const previous = await ledger.previousCheckpoint(tenant, checkpoint.size);
+  const redacted = await ledger.redactions(tenant, entries.map((entry) => entry.receiptId));
   return {
     bundleType: BUNDLE_TYPE,
     bundleId,
@@ -37,6 +38,7 @@ export async function exportBundle(
         logIndex: entry.logIndex,
         entry: entry.entry,
         disclosures: entry.disclosures,
+        ...(redacted.byReceipt.has(entry.receiptId) ? { redactions: redacted.byReceipt.get(entry.receiptId)! } : {}),
         inclusionProof: proofJson(entry.logIndex, checkpoint.size, checkpoint.rootHash, await ledger.inclusionProof(tenant, entry.logIndex, checkpoint.size)),
       })),
     ),
@@ -48,5 +50,6 @@ export async function exportBundle(
         }]
       : [],
     evidence: items.map((item) => ({ id: item.id, kind: item.kind, name: item.name, sha256: item.sha256, ...(item.content ? { content: item.content } : {}) })),
+    ...(redacted.manifests.length > 0 ? { purgeManifests: redacted.manifests } : {}),
   };
 }

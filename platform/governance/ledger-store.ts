@@ -293,6 +293,29 @@ export class LedgerStore {
     }
   }
 
+  /**
+   * The redaction markers of these receipts (disclosures an erasure removed), and the signed
+   * manifests of the purges that name them: what a bundle carries so its verifier checks them.
+   */
+  async redactions(tenant: string, receiptIds: readonly string[]): Promise<{ byReceipt: Map<string, { digest: string; purgeId: string }[]>; manifests: string[] }> {
+    const byReceipt = new Map<string, { digest: string; purgeId: string }[]>();
+    if (receiptIds.length === 0) return { byReceipt, manifests: [] };
+    const rows = await this.state.query<{ receipt_id: string; digest: string; purge_id: string }>(
+      `SELECT receipt_id, digest, purge_id FROM ledger_redactions WHERE tenant_id = ? AND receipt_id IN (${receiptIds.map(() => '?').join(', ')}) ORDER BY receipt_id, digest`,
+      [tenant, ...receiptIds],
+    );
+    for (const row of rows) {
+      if (!byReceipt.has(row.receipt_id)) byReceipt.set(row.receipt_id, []);
+      byReceipt.get(row.receipt_id)!.push({ digest: row.digest, purgeId: row.purge_id });
+    }
+    const purges = [...new Set(rows.map((row) => row.purge_id))];
+    const manifests = purges.length === 0 ? [] : await this.state.query<{ envelope: SqlValue }>(
+      `SELECT envelope FROM purge_manifests WHERE tenant_id = ? AND purge_id IN (${purges.map(() => '?').join(', ')}) ORDER BY purge_id`,
+      [tenant, ...purges],
+    );
+    return { byReceipt, manifests: manifests.map((row) => (typeof row.envelope === 'string' ? row.envelope : JSON.stringify(row.envelope))) };
+  }
+
   /** Forgets what it kept in memory of these receipts: their stored disclosures were changed (an erasure). */
   forget(tenant: string, receiptIds: readonly string[]): void {
     for (const receiptId of receiptIds) this.recent.delete(receiptKey(tenant, receiptId));
