@@ -69,6 +69,22 @@ describe('POST /v1/admin/purges: a subject\'s erasure, requested as a dual-contr
     expect((await call('globex', 'GET', '/v1/provenance/purge-manifests')).json().manifests).toEqual([]);
   });
 
+  it('erases a subject whose id holds quotes and LIKE wildcards exactly: nothing it would match as a pattern goes', async () => {
+    const odd = "o'brien_%42";
+    const event = (id: string, subject: string) => ({ specversion: '1.0', id, source: '/crm', type: 'usage.recorded', subject, time: new Date().toISOString(), tenantid: 'acme', policyversion: 'v1', data: { units: 1 } });
+    expect((await call('ana', 'POST', '/v1/events', [event('o-1', odd), event('o-2', "o'brienX%42"), event('o-3', 'o-brien_a42')])).statusCode).toBe(202);
+    // Quarantined payloads: one holding the id, one only matching it as a LIKE pattern.
+    await call('ana', 'POST', '/v1/events', [{ specversion: '1.0', id: 'q-1', source: '/crm', subject: odd, tenantid: 'acme' }, { specversion: '1.0', id: 'q-2', source: '/crm', subject: "o'brienZZ42", tenantid: 'acme' }]);
+    const run = (await call('ana', 'POST', '/v1/admin/purges', { subject: odd, rationale: WHY })).json();
+    expect(run.steps.find((s: { step: string; phase: string }) => s.step === 'preflight' && s.phase === 'completed').output.result).toMatchObject({ events: 1, quarantine: 1 });
+    for (const who of ['bo', 'cy']) await call(who, 'POST', `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: WHY });
+    expect((await call('dee', 'POST', `/v1/workflows/runs/${run.run_id}/execute`)).json().status).toBe('succeeded');
+    const left = await db.warehouse.query<{ subject: string }>("SELECT subject FROM events WHERE tenant_id = 'acme' AND source = '/crm' ORDER BY subject");
+    expect(left.map((r) => r.subject).sort()).toEqual(["o'brienX%42", 'o-brien_a42'].sort());
+    const parked = await db.warehouse.query<{ event_id: string }>("SELECT event_id FROM events_quarantine WHERE tenant_id = 'acme' ORDER BY event_id");
+    expect(parked.map((r) => r.event_id)).toEqual(['q-2']);
+  });
+
   it('refuses a bad scope with 400 and a sentence, and a role that may not run workflows with 403', async () => {
     const bad = [
       { subject: 'short', rationale: WHY },
