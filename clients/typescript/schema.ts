@@ -2409,11 +2409,11 @@ export interface operations {
                 content: {
                     "application/json": {
                         manifests: {
-                            /** @description The purge: `retention-<Monday of the week>` for the weekly retention run. */
+                            /** @description The purge: `retention-<Monday of the week>` for the weekly retention run, `erasure-<run id>` for a subject's erasure. */
                             purge_id: string;
                             /** Format: date-time */
                             ran_at: string;
-                            /** @description The manifest, signed: a DSSE envelope (verify with `GET /v1/provenance/keys`) around `application/vnd.companyos.purge-manifest+json` — scope, data classes, windows, counts and tombstones (per table: rows, oldest and newest, cutoff), never the rows. */
+                            /** @description The manifest, signed: a DSSE envelope (verify with `GET /v1/provenance/keys`) around `application/vnd.companyos.purge-manifest+json` — scope, data classes, windows, counts and tombstones (per table: rows, oldest and newest, cutoff), never the rows; an erasure's (`companyos.erasure/v1`): counts, the redacted disclosures' digests, export digests, backups dropped and storage reclaimed, never the subject. */
                             envelope: {
                                 [key: string]: unknown;
                             };

@@ -179,7 +179,7 @@ export const keysSchema = {
   },
 } as const;
 
-/** A tenant's purge manifests: what retention removed, signed and receipted. */
+/** A tenant's purge manifests: what retention and erasures removed, signed and receipted. */
 export const purgeManifestsSchema = {
   type: 'object',
   description: "The caller's tenant's purge manifests, newest first.",
@@ -191,14 +191,15 @@ export const purgeManifestsSchema = {
         type: 'object',
         required: ['purge_id', 'ran_at', 'envelope', 'receipt_id'],
         properties: {
-          purge_id: { type: 'string', description: 'The purge: `retention-<Monday of the week>` for the weekly retention run.' },
+          purge_id: { type: 'string', description: 'The purge: `retention-<Monday of the week>` for the weekly retention run, `erasure-<run id>` for a subject\'s erasure.' },
           ran_at: { type: 'string', format: 'date-time' },
           envelope: {
             type: 'object',
             additionalProperties: true,
             description:
               'The manifest, signed: a DSSE envelope (verify with `GET /v1/provenance/keys`) around `application/vnd.companyos.purge-manifest+json` — scope, data classes, ' +
-              'windows, counts and tombstones (per table: rows, oldest and newest, cutoff), never the rows.',
+              'windows, counts and tombstones (per table: rows, oldest and newest, cutoff), never the rows; an erasure\'s (`companyos.erasure/v1`): counts, the redacted ' +
+              'disclosures\' digests, export digests, backups dropped and storage reclaimed, never the subject.',
           },
           receipt_id: { type: 'string', description: "The receipt in this tenant's ledger naming the SHA-256 of the envelope's JSON text (`getReceipt`)." },
         },
