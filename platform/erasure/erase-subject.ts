@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import type { StateStore } from '../../kernel/state/index.ts';
 import type { ReclaimReport, Warehouse } from '../../kernel/warehouse/index.ts';
 import { appendRecordReceipt, redactDisclosures, type EvidenceStore, type LedgerStore } from '../governance/index.ts';
-
 import { purgeReceiptId } from '../retention/index.ts';
 import { eraseExports } from './erase-exports.ts';
 import { eraseFreeText, FREE_TEXT_COLUMNS } from './erase-free-text.ts';

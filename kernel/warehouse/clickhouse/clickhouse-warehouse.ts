@@ -123,19 +123,22 @@ export class ClickHouseWarehouse implements Warehouse {
   /**
    * A mutation (`deleteWhere`) writes new parts without the deleted rows; the old parts stay on
    * disk, inactive, until the server's `old_parts_lifetime` (merge_tree setting, 480 s by default)
-   * has passed. This waits until none of `tables` has an inactive part left.
+   * has passed. This waits until the parts of `tables` inactive now are gone (parts that become
+   * inactive later were written after the deletes, so they hold none of it).
    */
   async reclaim(tables: readonly string[]): Promise<ReclaimReport> {
     const started = Date.now();
-    const deadline = started + RECLAIM_WAIT_MS;
+    const inactive = async () => new Set((await this.query<{ part: string }>(
+      `SELECT concat(table, '/', name) AS part FROM system.parts WHERE database = currentDatabase() AND active = 0 AND table IN (${tables.map(() => '?').join(', ')})`,
+      [...tables],
+    )).map((row) => row.part));
+    const replaced = await inactive();
     for (let pause = 100; ; pause = Math.min(pause * 2, 5_000)) {
-      const [left] = await this.query<{ n: number }>(
-        `SELECT count() AS n FROM system.parts WHERE database = currentDatabase() AND active = 0 AND table IN (${tables.map(() => '?').join(', ')})`,
-        [...tables],
-      );
-      if (Number(left?.n ?? 0) === 0) return { engine: 'clickhouse', tables: [...tables], rowsRewritten: 0, blocksScrubbed: 0, seconds: (Date.now() - started) / 1000, scrubSeconds: 0 };
-      if (Date.now() > deadline) {
-        throw new WarehouseError(`${left!.n} inactive parts of ${tables.join(', ')} were still on disk after ${RECLAIM_WAIT_MS / 1000} s; lower the server's merge_tree old_parts_lifetime`);
+      const now = await inactive();
+      const left = [...replaced].filter((part) => now.has(part));
+      if (left.length === 0) return { engine: 'clickhouse', tables: [...tables], rowsRewritten: 0, blocksScrubbed: 0, seconds: (Date.now() - started) / 1000, scrubSeconds: 0 };
+      if (Date.now() - started > RECLAIM_WAIT_MS) {
+        throw new WarehouseError(`${left.length} replaced parts (${left.slice(0, 3).join(', ')}) were still on disk after ${RECLAIM_WAIT_MS / 1000} s; lower the server's merge_tree old_parts_lifetime`);
       }
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
