@@ -64,7 +64,7 @@ export async function measureShipping(
   const spoolDir = join(scratch, 'spool');
   const captured = await captureChanges(warehouse, { tables: platformTables(), spoolDir });
   const target = new DirectoryTarget(join(scratch, 'shipped'));
-  const shipping = new BackupShipping({ target, log: captured.log, snapshot: captured.snapshot, key: () => keyring.active, spoolDir, logger: quiet });
+  const shipping = new BackupShipping({ target, log: captured.log, snapshot: () => captured.source.begin(), key: () => keyring.active, spoolDir, logger: quiet });
   await shipping.start();
   const exposureMs: number[] = [];
   let sampling = false;

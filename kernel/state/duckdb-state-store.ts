@@ -57,14 +57,20 @@ export class DuckDBStateStore implements StateStore {
   private constructor(
     readonly location: string,
     tables: readonly TableDefinition[],
-    connect: () => Promise<DuckDBConnection>,
+    private readonly connectTo: () => Promise<DuckDBConnection>,
     private readonly instance?: DuckDBInstance,
     /** The warehouse whose file it shares: that file is reclaimed through it, under its write lock. */
     private readonly warehouse?: DuckDBWarehouse,
   ) {
     this.tables = tables.filter((table) => table.state);
     this.byName = new Map(this.tables.map((table) => [table.name, table]));
-    this.pool = new ConnectionPool(connect, POOL_SIZE);
+    this.pool = new ConnectionPool(connectTo, POOL_SIZE);
+  }
+
+  /** A connection of its own on the store's database, outside the pool (a backup's snapshot); the caller closes it before the store closes. */
+  connect(): Promise<DuckDBConnection> {
+    if (this.closed) return Promise.reject(new WarehouseError(`the state store (${this.location}) is closed`));
+    return this.connectTo();
   }
 
   /** State in a DuckDB file of its own (`:memory:` for a throwaway one), holding the state tables among `tables`. */

@@ -13,6 +13,9 @@ export interface StateStoreOptions {
   dataDir?: string;
 }
 
+/** The state's database in the data folder beside a warehouse other than DuckDB. */
+export const STATE_FILE = 'state.duckdb';
+
 /**
  * The embedded state store for `warehouse`: in the same database when the warehouse is
  * DuckDB, otherwise `state.duckdb` in the data folder (what was in the warehouse is
@@ -32,7 +35,7 @@ export async function openStateStore(warehouse: Warehouse, options: StateStoreOp
   }
   const memory = options.dataDir === ':memory:';
   if (!memory) await mkdir(options.dataDir, { recursive: true });
-  const store = await DuckDBStateStore.open(memory ? ':memory:' : join(options.dataDir, 'state.duckdb'), options.tables);
+  const store = await DuckDBStateStore.open(memory ? ':memory:' : join(options.dataDir, STATE_FILE), options.tables);
   try {
     await ensureStateSchema(store);
     await importFromWarehouse(store, warehouse);

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vit
 import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
 import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import type { DuckDBWarehouse } from '../../kernel/warehouse/index.ts';
-import { BackupShipping, DirectoryTarget, captureChanges, type BackupServices } from '../../platform/backup/index.ts';
+import { BackupShipping, DirectoryTarget, captureChanges, duckdbBackupSource, type BackupServices } from '../../platform/backup/index.ts';
 import { LedgerStore } from '../../platform/governance/index.ts';
 import { WorkflowEngine } from '../../platform/workflows/index.ts';
 import { platformTables } from '../../surfaces/compose/index.ts';
@@ -37,7 +37,7 @@ describe('the DR drill: back up the running platform, restore into scratch, vali
   const engineWith = (services: BackupServices) => new WorkflowEngine({ state, ledger, platformTenant: 'summit-internal', types: suppliedTypes({ drDrill: drDrill(services) }) });
 
   it('runs approved, restores what it backed up with every ledger root checked, and leaves a signed backup and no scratch behind', async () => {
-    const engine = engineWith(backups(db.warehouse as DuckDBWarehouse));
+    const engine = engineWith(backups(duckdbBackupSource(db.warehouse as DuckDBWarehouse)));
     const run = await engine.request({ tenant: 'summit-internal', type: 'dr-drill', requestedBy: 'summit-internal/ops', rationale: DRILL, params: {} });
     expect(run.status).toBe('awaiting-approval');
     expect(run.steps.find((s) => s.step === 'preflight' && s.phase === 'completed')!.output).toMatchObject({ result: { completeBackups: 0, latest: null, rtoTargetSeconds: 300 } });
@@ -59,8 +59,8 @@ describe('the DR drill: back up the running platform, restore into scratch, vali
   it('with continuous backup running, restores what was shipped (not a backup of its own) and reports the writes a disaster then would lose', async () => {
     const captured = await captureChanges(db.warehouse, { tables: platformTables(), spoolDir: join(dir, 'spool') });
     const shippedLedger = new LedgerStore(captured.state, keyring);
-    const services = { ...backups(db.warehouse as DuckDBWarehouse) };
-    const shipping = new BackupShipping({ target: services.target, log: captured.log, snapshot: captured.snapshot, key: () => keyring.active, spoolDir: join(dir, 'spool'), logger: { info: () => undefined, warn: () => undefined, error: () => undefined }, everyMs: 60_000 });
+    const services = { ...backups(duckdbBackupSource(db.warehouse as DuckDBWarehouse)) };
+    const shipping = new BackupShipping({ target: services.target, log: captured.log, snapshot: () => captured.source.begin(), key: () => keyring.active, spoolDir: join(dir, 'spool'), logger: { info: () => undefined, warn: () => undefined, error: () => undefined }, everyMs: 60_000 });
     onTestFinished(async () => {
       await shipping.stop();
       await shippedLedger.close();

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomainError } from '../../kernel/errors/index.ts';
-import { MANIFEST_OBJECT, backupFolder, restoreBackup, takeBackup, type BackupManifest, type BackupServices, type RestoreReport } from '../../platform/backup/index.ts';
+import { MANIFEST_OBJECT, backupFolder, backupNow, restoreBackup, type BackupManifest, type BackupServices, type RestoreReport } from '../../platform/backup/index.ts';
 import type { PlatformEvent } from '../../platform/ingest/index.ts';
 import type { StepContext } from '../../platform/workflows/index.ts';
 import type { SuppliedExecutor } from './supplied-executors.ts';
@@ -79,7 +79,7 @@ export function drDrill(backups: BackupServices, emit?: (tenant: string, events:
         report = await restore();
         rpoSeconds = lastWrite === undefined ? 0 : Math.max(0, (lastWrite - Date.parse(report.recoveredThrough)) / 1000);
       } else {
-        const manifest = await takeBackup(backups.source!, { target: backups.target, key: backups.signingKey(), progress: say, now: () => context.now() });
+        const manifest = await backupNow(backups.source!, { target: backups.target, key: backups.signingKey(), progress: say, now: () => context.now() });
         backupSeconds = (context.now().getTime() - started) / 1000;
         const restoreStarted = context.now();
         report = await restore(manifest.backupId);

@@ -23,10 +23,25 @@ export interface LedgerHead {
   rootHash: string;
 }
 
+/** A ClickHouse table as backed up: its `CREATE` statement and, for a MergeTree table, the parts `FREEZE` held. */
+export interface ClickHouseTableBackup {
+  name: string;
+  /** The table engine (`MergeTree`, `ReplacingMergeTree`, `View`, …). */
+  engine: string;
+  /** The object holding its `CREATE` statement, without a database name. */
+  ddl: string;
+  /** Rows in its parts (their `count.txt`): what the attached table must hold. */
+  rows: number;
+  /** Each part's name; its files are the objects under `clickhouse/<table>/<part>/`. */
+  parts: string[];
+}
+
 export interface BackupManifest {
   format: typeof MANIFEST_FORMAT;
   backupId: string;
-  engine: 'duckdb';
+  /** `duckdb`: the embedded database (warehouse and state). `clickhouse`: the operational state (`state.duckdb`) in `objects`, the warehouse in `clickhouse`. */
+  engine: 'duckdb' | 'clickhouse';
+  clickhouse?: { database: string; tables: ClickHouseTableBackup[] };
   /** When the snapshot was read (ISO 8601): what a restore holds is the database as of this moment. */
   snapshotAt: string;
   completedAt: string;
@@ -43,6 +58,9 @@ export function signManifest(manifest: BackupManifest, key: LedgerKey): DsseEnve
 export function manifestObjectBytes(manifest: BackupManifest, key: LedgerKey): Buffer {
   return Buffer.from(JSON.stringify(signManifest(manifest, key)));
 }
+
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PART_NAME = /^[A-Za-z0-9_-]+$/;
 
 /** The manifest inside a signed envelope, once its signature verifies with one of `keys`; refuses anything else, saying why. */
 export function openManifest(envelope: unknown, keys: KeySource, where: string): BackupManifest {
@@ -64,8 +82,13 @@ export function openManifest(envelope: unknown, keys: KeySource, where: string):
     } catch {
       throw new DomainError('BACKUP_MANIFEST_INVALID', `${where} lists an object named ${JSON.stringify(object.name)}, which is no plain object name.`);
     }
-    if (object.table !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(object.table)) {
+    if (object.table !== undefined && !TABLE_NAME.test(object.table)) {
       throw new DomainError('BACKUP_MANIFEST_INVALID', `${where} lists a table named ${JSON.stringify(object.table)}.`);
+    }
+  }
+  for (const table of manifest.clickhouse?.tables ?? []) {
+    if (!TABLE_NAME.test(table.name) || !table.parts.every((part) => PART_NAME.test(part))) {
+      throw new DomainError('BACKUP_MANIFEST_INVALID', `${where} lists a ClickHouse table ${JSON.stringify(table.name)} with parts ${JSON.stringify(table.parts.slice(0, 3))}.`);
     }
   }
   if (!Array.isArray(manifest.objects) || !manifest.objects.some((o) => o.name === 'schema.sql')) throw new DomainError('BACKUP_MANIFEST_INVALID', `${where} lists no schema.sql.`);

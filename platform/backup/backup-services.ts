@@ -2,13 +2,13 @@ import type { KeySource, LedgerKey } from '../../kernel/ledger/index.ts';
 import type { TableDefinition } from '../../kernel/warehouse/index.ts';
 import type { BackupTarget } from './backup-target.ts';
 import type { ShippingStatus } from './backup-shipping.ts';
-import type { DuckDBSource } from './take-backup.ts';
+import type { BackupSource } from './backup-source.ts';
 
 /** What the running platform backs up, where to, and with which keys: what a DR drill works with. */
 export interface BackupServices {
   target: BackupTarget;
-  /** The database a drill backs up; absent when the warehouse is not the embedded DuckDB (not backed up yet). */
-  source?: DuckDBSource;
+  /** What a drill or an erasure backs up; absent where the stores cannot be backed up (a warehouse's server whose files are elsewhere is found out at backup). */
+  source?: BackupSource;
   /** Signs each backup's manifest. */
   signingKey(): LedgerKey;
   /** What a restore verifies the manifest with. */

@@ -67,11 +67,12 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
 
   const ship = async (everyMs: number, newBaseAfter?: { changes: number }, keepDays?: number, wrap = (target: BackupTarget) => target) => {
     const spoolDir = await folder('spool');
-    captured = await captureChanges(db.warehouse, { tables: platformTables(), spoolDir });
+    const stores = await captureChanges(db.warehouse, { tables: platformTables(), spoolDir });
+    captured = stores;
     ledger = new LedgerStore(captured.state, keyring);
     const targetDir = await folder('target');
     const target = wrap(new DirectoryTarget(targetDir));
-    const shipping = new BackupShipping({ target, log: captured.log, snapshot: captured.snapshot, key: () => keyring.active, spoolDir, logger: quiet, everyMs, newBaseAfter, keepDays });
+    const shipping = new BackupShipping({ target, log: captured.log, snapshot: () => stores.source.begin(), key: () => keyring.active, spoolDir, logger: quiet, everyMs, newBaseAfter, keepDays });
     return { stores: captured, shipping, target, targetDir, spoolDir };
   };
 

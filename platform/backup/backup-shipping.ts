@@ -6,9 +6,9 @@ import { manifestObjectBytes, type BackupManifest } from './backup-manifest.ts';
 import type { BackupTarget } from './backup-target.ts';
 import type { ChangeLog, LoggedChange } from './change-log.ts';
 import { blobObject, sealSegment, segmentObject, sha256, spanOf, type ChangeSegment, type ShippedLogged } from './change-segments.ts';
-import type { OpenSnapshot } from './duckdb-snapshot.ts';
+import type { OpenSnapshot } from './backup-source.ts';
 import { pruneBackups } from './prune-backups.ts';
-import { sha256File, takeBackup } from './take-backup.ts';
+import { sha256File } from './object-digest.ts';
 
 /** How often changes are shipped: what bounds the RPO. */
 export const SHIP_EVERY_MS = 1000;
@@ -18,7 +18,7 @@ const QUIESCE_TIMEOUT_MS = 2000;
 export interface ShippingOptions {
   target: BackupTarget;
   log: ChangeLog;
-  /** Begins a snapshot of the whole database (called while no write is under way). */
+  /** Begins a snapshot of everything the platform wrote (called while no write is under way): `BackupSource.begin`. */
   snapshot(): Promise<OpenSnapshot>;
   key(): LedgerKey;
   /** A folder of this process's own for staging (the change log's CSV copies live there too). */
@@ -150,7 +150,7 @@ export class BackupShipping {
   private async export(begun: { snapshot: OpenSnapshot }): Promise<{ manifest: BackupManifest; key: LedgerKey }> {
     const key = this.options.key();
     try {
-      return { manifest: await takeBackup(begun.snapshot.source, { target: this.options.target, key }), key };
+      return { manifest: await begun.snapshot.export({ target: this.options.target, key }), key };
     } finally {
       await begun.snapshot.end();
     }

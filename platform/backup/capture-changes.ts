@@ -1,8 +1,10 @@
 import { rm } from 'node:fs/promises';
-import { openStateStore } from '../../kernel/state/index.ts';
-import { DuckDBWarehouse, type TableDefinition, type Warehouse } from '../../kernel/warehouse/index.ts';
+import { DuckDBStateStore, openStateStore } from '../../kernel/state/index.ts';
+import { ClickHouseWarehouse, DuckDBWarehouse, type TableDefinition, type Warehouse } from '../../kernel/warehouse/index.ts';
+import type { BackupSource } from './backup-source.ts';
 import { ChangeLog } from './change-log.ts';
-import { beginSnapshot, type OpenSnapshot } from './duckdb-snapshot.ts';
+import { clickhouseBackupSource } from './clickhouse-snapshot.ts';
+import { duckdbBackupSource } from './duckdb-snapshot.ts';
 import { LoggedStateStore } from './logged-state-store.ts';
 import { LoggedWarehouse } from './logged-warehouse.ts';
 
@@ -10,28 +12,34 @@ import { LoggedWarehouse } from './logged-warehouse.ts';
 export interface CapturedStores {
   log: ChangeLog;
   warehouse: LoggedWarehouse;
-  /** Opened here on the warehouse's database; its caller closes it (after the platform, before the warehouse). */
+  /** Opened here (on the warehouse's database, or `state.duckdb` beside ClickHouse); its caller closes it (after the platform, before the warehouse). */
   state: LoggedStateStore;
-  /** Begins a snapshot of the database both stores write. */
-  snapshot(): Promise<OpenSnapshot>;
+  /** What both stores hold, as one backup. */
+  source: BackupSource;
 }
 
 /**
- * Wraps an embedded (DuckDB) warehouse and the state store in it so that every write of data
- * is recorded once committed. `spoolDir` is this process's: what a killed process left there
- * was never shipped and is removed.
+ * Wraps the warehouse and the state store so that every write of data is recorded once
+ * committed. `spoolDir` is this process's: what a killed process left there was never
+ * shipped and is removed.
  */
-export async function captureChanges(warehouse: Warehouse, options: { tables: readonly TableDefinition[]; spoolDir: string }): Promise<CapturedStores> {
-  if (!(warehouse instanceof DuckDBWarehouse)) {
-    throw new Error(`Continuous backup ships the embedded DuckDB database; the ${warehouse.engine} warehouse is not backed up this way yet (COMPANYOS_BACKUP_SHIPPING=off).`);
+export async function captureChanges(warehouse: Warehouse, options: { tables: readonly TableDefinition[]; spoolDir: string; dataDir?: string }): Promise<CapturedStores> {
+  const state = await openStateStore(warehouse, { tables: options.tables, dataDir: options.dataDir });
+  let source: BackupSource;
+  if (warehouse instanceof DuckDBWarehouse) source = duckdbBackupSource(warehouse);
+  else if (warehouse instanceof ClickHouseWarehouse && state instanceof DuckDBStateStore) source = clickhouseBackupSource(warehouse, state);
+  else {
+    await state.close();
+    throw new Error(`Continuous backup ships DuckDB, or ClickHouse with its state beside it; the ${warehouse.engine} warehouse is not backed up this way (COMPANYOS_BACKUP_SHIPPING=off).`);
   }
   await rm(options.spoolDir, { recursive: true, force: true });
   const log = new ChangeLog();
-  const state = await openStateStore(warehouse, { tables: options.tables });
-  return {
-    log,
-    warehouse: new LoggedWarehouse(warehouse, log, options.spoolDir),
-    state: new LoggedStateStore(state, log),
-    snapshot: () => beginSnapshot(warehouse),
-  };
+  return { log, warehouse: new LoggedWarehouse(warehouse, log, options.spoolDir), state: new LoggedStateStore(state, log), source };
+}
+
+/** What `warehouse` and `state` (as `createPlatform` opened them) hold, as a backup source; undefined where they cannot be backed up. */
+export function backupSourceOf(warehouse: Warehouse, state: unknown): BackupSource | undefined {
+  if (warehouse instanceof DuckDBWarehouse) return duckdbBackupSource(warehouse);
+  if (warehouse instanceof ClickHouseWarehouse && state instanceof DuckDBStateStore) return clickhouseBackupSource(warehouse, state);
+  return undefined;
 }

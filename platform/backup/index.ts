@@ -6,7 +6,10 @@ export { backupFolder, takeBackup, type BackupOptions, type DuckDBSource } from 
 export { RESTORED_DATABASE, restoreBackup, type RestoreOptions, type RestoreReport } from './restore-backup.ts';
 export type { BackupServices } from './backup-services.ts';
 export { ChangeLog, type Change, type LoggedChange } from './change-log.ts';
-export { captureChanges, type CapturedStores } from './capture-changes.ts';
+export { backupSourceOf, captureChanges, type CapturedStores } from './capture-changes.ts';
+export { backupNow, type BackupSource, type OpenSnapshot } from './backup-source.ts';
+export { clickhouseBackupSource } from './clickhouse-snapshot.ts';
+export { duckdbBackupSource } from './duckdb-snapshot.ts';
 export { BackupShipping, SHIP_EVERY_MS, type ShippingStatus } from './backup-shipping.ts';
 export { changesFolder, segmentObject } from './change-segments.ts';
 export { BACKUP_ACTOR, baseReceiptId, receiptEachBase } from './base-receipt.ts';

@@ -1,22 +1,26 @@
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DomainError } from '../../kernel/errors/index.ts';
 import type { KeySource } from '../../kernel/ledger/index.ts';
-import { DuckDBStateStore } from '../../kernel/state/index.ts';
-import { DuckDBWarehouse, type TableDefinition } from '../../kernel/warehouse/index.ts';
+import { DuckDBStateStore, STATE_FILE } from '../../kernel/state/index.ts';
+import { DuckDBWarehouse, type ClickHouseWarehouse, type TableDefinition, type Warehouse } from '../../kernel/warehouse/index.ts';
 import { MANIFEST_OBJECT, openManifest, type BackupManifest } from './backup-manifest.ts';
 import type { BackupTarget } from './backup-target.ts';
 import { backupIdTime } from './backup-ids.ts';
 import { ledgerHeads } from './ledger-heads.ts';
 import { applyChanges, fetchChanges, type ReplayReport } from './replay-changes.ts';
-import { backupFolder, quoteLiteral, sha256File } from './take-backup.ts';
+import { assertNoTables, attachClickHouse, type AttachedTables } from './restore-clickhouse.ts';
+import { quoteLiteral, sha256File } from './object-digest.ts';
+import { backupFolder } from './take-backup.ts';
 
 export interface RestoreOptions {
   target: BackupTarget;
   /** Verifier keys the manifest's signature must verify with. */
   keys: KeySource;
-  /** The data folder to restore into: empty or absent. The database becomes `warehouse.duckdb` in it. */
+  /** The data folder to restore into: empty or absent. The database becomes `warehouse.duckdb` in it (`state.duckdb` for a ClickHouse backup). */
   dataDir: string;
+  /** Where a backup of a ClickHouse warehouse is restored: a database without tables on a server whose data folder this machine can write (its host). */
+  clickhouse?: ClickHouseWarehouse;
   /** A backup id; the latest complete backup when absent (with `toTime`: the latest taken by then). */
   backupId?: string;
   /** Replay the backup's shipped changes acknowledged up to this time only (default: all of them). */
@@ -29,7 +33,7 @@ export interface RestoreOptions {
    * Rebuilds what is derived from the restored data (the models: shipped changes hold none) before the
    * database takes its name; counted in the RTO. A throw fails the restore. Its answer is printed.
    */
-  rebuild?: (database: DuckDBWarehouse) => Promise<string>;
+  rebuild?: (warehouse: Warehouse) => Promise<string>;
 }
 
 export interface RestoreReport {
@@ -64,15 +68,26 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
   const started = now().getTime();
   await assertEmpty(options.dataDir);
   const manifest = await readManifest(options);
+  const clickhouse = manifest.engine === 'clickhouse' ? options.clickhouse : undefined;
+  if (manifest.engine === 'clickhouse' && !clickhouse) {
+    throw new DomainError('RESTORE_ENGINE_MISMATCH', `backup ${manifest.backupId} is of a ClickHouse warehouse (database ${manifest.clickhouse?.database}): restore it with COMPANYOS_WAREHOUSE=clickhouse and the server to restore into.`);
+  }
+  if (manifest.engine !== 'clickhouse' && options.clickhouse) {
+    throw new DomainError('RESTORE_ENGINE_MISMATCH', `backup ${manifest.backupId} is of the embedded DuckDB database: restore it with COMPANYOS_WAREHOUSE=duckdb.`);
+  }
+  if (clickhouse) await assertNoTables(clickhouse);
   const staging = join(options.dataDir, `.restore-${manifest.backupId}`);
-  const partial = join(options.dataDir, `${RESTORED_DATABASE}.restoring`);
+  const restored = clickhouse ? STATE_FILE : RESTORED_DATABASE;
+  const partial = join(options.dataDir, `${restored}.restoring`);
   await mkdir(staging, { recursive: true });
   let replayed: ReplayReport;
   let tenantsVerified: number;
+  let attached: AttachedTables | undefined;
   try {
     for (const object of manifest.objects) {
       const name = `${backupFolder(manifest.backupId)}/${object.name}`;
       const path = join(staging, object.name);
+      await mkdir(dirname(path), { recursive: true });
       if (!(await options.target.get(name, path))) throw new DomainError('BACKUP_OBJECT_MISSING', `${name} is listed in the manifest but missing from ${options.target.description}.`);
       const bytes = (await stat(path)).size;
       if (bytes !== object.bytes) throw new DomainError('BACKUP_OBJECT_CORRUPT', `${name} holds ${bytes} bytes; the manifest says ${object.bytes}.`);
@@ -89,20 +104,27 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
       }
       say(`${Object.keys(manifest.rowCounts).length} tables loaded`);
       await validate(database, manifest);
+      if (clickhouse) {
+        attached = await attachClickHouse(clickhouse, manifest, staging);
+        say(`${manifest.clickhouse!.tables.length} ClickHouse tables attached in ${clickhouse.database}, row counts checked`);
+      }
+      const warehouse = clickhouse ?? database;
       const state = DuckDBStateStore.sharing(database, options.tables);
       try {
-        replayed = await applyChanges(database, state, changes, { staging, toTime: options.toTime, progress: say });
+        replayed = await applyChanges(warehouse, state, changes, { staging, toTime: options.toTime, progress: say });
       } finally {
         await state.close();
       }
       tenantsVerified = await verifyLedgers(database);
-      if (options.rebuild) say(await options.rebuild(database));
+      await attached?.startMerges();
+      if (options.rebuild) say(await options.rebuild(warehouse));
       await database.execute('CHECKPOINT');
     } finally {
       await database.close();
     }
-    await rename(partial, join(options.dataDir, RESTORED_DATABASE));
+    await rename(partial, join(options.dataDir, restored));
   } catch (error) {
+    await attached?.drop();
     await rm(partial, { force: true });
     await rm(`${partial}.wal`, { force: true });
     throw error;

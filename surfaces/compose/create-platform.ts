@@ -5,7 +5,7 @@ import type { Logger } from '../../kernel/log/index.ts';
 import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
 import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import { DuckDBWarehouse, type Warehouse } from '../../kernel/warehouse/index.ts';
-import { openBackupTarget, replaceBackups, type BackupServices, type S3Options, type ShippingStatus } from '../../platform/backup/index.ts';
+import { backupSourceOf, openBackupTarget, replaceBackups, type BackupServices, type BackupSource, type S3Options, type ShippingStatus } from '../../platform/backup/index.ts';
 import { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
 import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, type RotatingSecret, type TokenKeyFile } from '../../platform/identity/index.ts';
 import { IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
@@ -61,6 +61,8 @@ export interface PlatformOptions {
   continuousBackup?: () => ShippingStatus | undefined;
   /** With continuous backup: starts its next base now (an erasure replaces the backups that hold the subject). */
   newBackupBase?: () => Promise<string>;
+  /** What a drill or an erasure backs up when the stores handed in record their writes (continuous backup: `captureChanges`'s `source`); else found from the warehouse and state. */
+  backupSource?: BackupSource;
   /**
    * The weekly retention run's windows (`COMPANYOS_RETENTION`); without them nothing expires. It reads
    * the system's clock, not the platform's (a demo seed moves that one back), unless given its own.
@@ -149,7 +151,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const backupsDir = options.backupsDir ?? join(stateDir ?? tmpdir(), stateDir ? 'backups' : 'companyos-backups');
   const backups: BackupServices = {
     target: openBackupTarget(backupsDir, options.s3),
-    source: warehouse instanceof DuckDBWarehouse ? warehouse : undefined,
+    source: options.backupSource ?? backupSourceOf(warehouse, state),
     signingKey: () => keyring.active,
     verifierKeys: keyring,
     tables: platformTables(packs),

@@ -54,6 +54,8 @@ export interface ServerOptions {
   continuousBackup?: PlatformOptions['continuousBackup'];
   /** createPlatform's `newBackupBase`. */
   newBackupBase?: PlatformOptions['newBackupBase'];
+  /** createPlatform's `backupSource`. */
+  backupSource?: PlatformOptions['backupSource'];
   /** The weekly retention run's windows (createPlatform's `retention`). */
   retention?: RetentionWindows;
   tokens: TokenAuthority;
@@ -165,6 +167,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     s3: options.s3,
     continuousBackup: options.continuousBackup,
     newBackupBase: options.newBackupBase,
+    backupSource: options.backupSource,
     retention: options.retention && { windows: options.retention },
     log: app.log,
   }));

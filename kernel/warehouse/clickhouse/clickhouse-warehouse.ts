@@ -44,6 +44,8 @@ export class ClickHouseWarehouse implements Warehouse {
 
   private constructor(
     readonly location: string,
+    /** The database on the server that holds the platform's tables. */
+    readonly database: string,
     private readonly client: ClickHouseClient,
   ) {
     const storage: UniqueStorage = {
@@ -80,7 +82,7 @@ export class ClickHouseWarehouse implements Warehouse {
     } finally {
       await admin.close();
     }
-    return new ClickHouseWarehouse(location, createClient({ ...connection, database }));
+    return new ClickHouseWarehouse(location, database, createClient({ ...connection, database }));
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Keyring, LEDGER_KEY_NAME } from '../../../kernel/ledger/index.ts';
-import { DuckDBWarehouse, openWarehouse } from '../../../kernel/warehouse/index.ts';
+import { openWarehouse, type ClickHouseWarehouse, type Warehouse } from '../../../kernel/warehouse/index.ts';
+import { openStateStore, type StateStore } from '../../../kernel/state/index.ts';
 import { MODEL_GENERATORS } from '../../../packs/index.ts';
 import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
 import { buildProject } from '../../../platform/transforms/index.ts';
-import { openBackupTarget, restoreBackup, takeBackup } from '../../../platform/backup/index.ts';
+import { backupNow, backupSourceOf, openBackupTarget, restoreBackup } from '../../../platform/backup/index.ts';
 import { findRunningPlatform, loadConfig, readVerifierKeys, warehouseConfig } from '../kit/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
 import { migratePlatform, platformTables } from '../../compose/index.ts';
@@ -14,7 +15,8 @@ export function registerBackup(program: Command): void {
   program
     .command('backup')
     .description(
-      'Back up the embedded database (DuckDB: the warehouse and the operational state) to a directory: one consistent snapshot, ' +
+      'Back up the platform to a directory or object store: the embedded DuckDB database (warehouse and operational state) as one consistent snapshot, ' +
+        'or on ClickHouse every table FREEZEd (run it on the ClickHouse host: it reads the server\'s files) with the operational state beside it; ' +
         'each object checksummed, and a manifest (row counts, every tenant\'s ledger root) signed with the ledger\'s key. ' +
         'Runs on the data folder while the platform is stopped.',
     )
@@ -24,13 +26,17 @@ export function registerBackup(program: Command): void {
       const running = await findRunningPlatform(config.dataDir);
       if (running) throw new Error(`The platform at ${running} holds ${config.dataDir}: stop it first (backups taken by the running platform come with the next part of this work).`);
       const warehouse = await openWarehouse(warehouseConfig(config));
+      let state: StateStore | undefined;
       try {
-        if (!(warehouse instanceof DuckDBWarehouse)) throw new Error(`Backups of a ${warehouse.engine} warehouse are not available yet: only the embedded DuckDB database is backed up.`);
         await migratePlatform(warehouse);
+        state = await openStateStore(warehouse, { tables: platformTables(), dataDir: config.dataDir });
+        const source = backupSourceOf(warehouse, state);
+        if (!source) throw new Error(`Backups of a ${warehouse.engine} warehouse are not available.`);
         const keyring = await Keyring.open(join(config.dataDir, 'keys'), LEDGER_KEY_NAME);
-        const manifest = await takeBackup(warehouse, { target: openBackupTarget(options.to, config.s3), key: keyring.active, progress: (line) => console.log(line) });
+        const manifest = await backupNow(source, { target: openBackupTarget(options.to, config.s3), key: keyring.active, progress: (line) => console.log(line) });
         console.log(`verify and restore with: companyos restore --from ${options.to} --backup ${manifest.backupId} --key ${join(config.dataDir, 'keys', `${keyring.active.keyId}.pub`)} --data-dir <empty dir>`);
       } finally {
+        await state?.close();
         await warehouse.close();
       }
     });
@@ -42,22 +48,30 @@ export function registerBackup(program: Command): void {
         '(naming the first that differs), loads the snapshot, then checks row counts and each tenant\'s ledger root against the manifest, and prints the RTO.',
     )
     .requiredOption('--from <target>', 'the backup target the backup was written to: a directory or s3://bucket[/prefix]')
-    .requiredOption('--data-dir <dir>', 'an empty (or absent) folder; it becomes a data folder holding warehouse.duckdb')
+    .requiredOption('--data-dir <dir>', 'an empty (or absent) folder; it becomes a data folder holding warehouse.duckdb (on ClickHouse: state.duckdb, the tables going to COMPANYOS_CLICKHOUSE_DATABASE, which must hold none)')
     .requiredOption('--key <pubkey...>', 'a verifier key the manifest must be signed with (as in $COMPANYOS_DATA_DIR/keys/<keyid>.pub), or a file of them; repeatable')
     .option('--backup <id>', 'the backup to restore (default: the latest complete one; with --to-time, the latest taken by then)')
     .option('--no-models', 'skip rebuilding the models (they stay as of the base snapshot until the next build; the restore is faster)')
     .option('--to-time <time>', 'replay the shipped changes acknowledged up to this time only (ISO 8601, e.g. 2026-12-03T09:15:00Z); default: all of them')
     .action(async (options: { from: string; dataDir: string; key: string[]; backup?: string; toTime?: string; models: boolean }) => {
-      await restoreBackup({
-        rebuild: options.models ? (database) => rebuildModels(database, options.dataDir) : undefined,
-        target: openBackupTarget(options.from, loadConfig().s3),
-        keys: await readVerifierKeys(options.key),
-        dataDir: options.dataDir,
-        backupId: options.backup,
-        toTime: options.toTime === undefined ? undefined : parseTime(options.toTime),
-        tables: platformTables(),
-        progress: (line) => console.log(line),
-      });
+      const config = loadConfig();
+      // A ClickHouse backup is restored into the configured server and database (which must hold no tables), the state into the data folder.
+      const clickhouse = config.engine === 'clickhouse' ? await openWarehouse(warehouseConfig(config)) : undefined;
+      try {
+        await restoreBackup({
+          rebuild: options.models ? (warehouse) => rebuildModels(warehouse, options.dataDir) : undefined,
+          target: openBackupTarget(options.from, config.s3),
+          keys: await readVerifierKeys(options.key),
+          dataDir: options.dataDir,
+          clickhouse: clickhouse as ClickHouseWarehouse | undefined,
+          backupId: options.backup,
+          toTime: options.toTime === undefined ? undefined : parseTime(options.toTime),
+          tables: platformTables(),
+          progress: (line) => console.log(line),
+        });
+      } finally {
+        await clickhouse?.close();
+      }
     });
 }
 
@@ -69,7 +83,7 @@ function parseTime(text: string): Date {
 }
 
 /** The seeds loaded and every model built again from the restored data (a full refresh): a model that fails fails the restore. */
-async function rebuildModels(database: DuckDBWarehouse, dataDir: string): Promise<string> {
+async function rebuildModels(database: Warehouse, dataDir: string): Promise<string> {
   const started = Date.now();
   const build = (mode: 'seed' | 'run') => buildProject(database, { modelsDir: 'models', targetDir: join(dataDir, 'target'), generators: MODEL_GENERATORS, tenant: TENANT_ZERO, trigger: 'restore', fullRefresh: true, mode });
   // Seeds first (a base taken before any build has none), then the models; their tests are a build's business, not the restore's.

@@ -43,12 +43,13 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   const clock = new AdjustableClock();
   // With continuous backup, the platform writes through stores that record every change for shipping.
   const spoolDir = join(config.dataDir, 'backup-spool');
-  const captured = config.backupShippingMs === undefined ? undefined : await captureChanges(warehouse, { tables: platformTables(), spoolDir });
+  const captured = config.backupShippingMs === undefined ? undefined : await captureChanges(warehouse, { tables: platformTables(), spoolDir, dataDir: config.dataDir });
   // Drills read the shipping's state; it starts once the platform (its ledger signs the bases) exists.
   const continuous: { shipping?: BackupShipping } = {};
   const app = await buildServer({
     continuousBackup: () => continuous.shipping?.status,
     newBackupBase: captured && (() => continuous.shipping ? continuous.shipping.newBaseNow() : Promise.reject(new Error('continuous backup has not taken its first base yet'))),
+    backupSource: captured?.source,
     warehouse: captured?.warehouse ?? warehouse,
     clock,
     state: captured?.state ?? { dataDir: config.dataDir },
@@ -81,7 +82,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   const mint = (subject: string, roles: Role[]) => tokens.mint({ tenant: TENANT_ZERO, roles, subject, env: config.env, region: config.region });
   const demo = seeded ? await seedPackDemos(app, { ...platform, clock, mint }, await mint('companyos-start', ['operator'])) : undefined;
   const shipping = captured && new BackupShipping({
-    target: openBackupTarget(config.backupsDir, config.s3), log: captured.log, snapshot: captured.snapshot, key: () => platform.ledger.keyring.active,
+    target: openBackupTarget(config.backupsDir, config.s3), log: captured.log, snapshot: () => captured.source.begin(), key: () => platform.ledger.keyring.active,
     spoolDir, logger: app.log, everyMs: config.backupShippingMs, keepDays: config.backupKeepDays, onBase: receiptEachBase(platform.ledger, platform.operatorTenant, () => platform.engine.revision),
   });
   if (shipping) {
