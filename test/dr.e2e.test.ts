@@ -2,12 +2,15 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, afterEach, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { scratchWarehouse, type ScratchWarehouse } from '../dev/index.ts';
 import { rootFromLeafHashes } from '../kernel/ledger/index.ts';
-import { DuckDBWarehouse } from '../kernel/warehouse/index.ts';
+import { STATE_FILE } from '../kernel/state/index.ts';
+import { DuckDBWarehouse, openWarehouse, type Warehouse } from '../kernel/warehouse/index.ts';
 import { S3Target } from '../platform/backup/index.ts';
 import { OBJECT_STORE_CREDENTIALS, startObjectStore } from './support/object-store.ts';
 import { killAllCliProcesses, runCli, startPlatform, TempDirs } from './support/cli.ts';
+import { TEST_ENGINES, engineUnavailable } from './support/engines.ts';
 
 /** The RPO the issue asks for: what a kill may lose. */
 const RPO_MS = 5000;
@@ -24,7 +27,7 @@ interface Acked {
 }
 
 /** Each tenant's leaf hashes in log order. */
-async function leaves(database: DuckDBWarehouse): Promise<Map<string, Buffer[]>> {
+async function leaves(database: Warehouse): Promise<Map<string, Buffer[]>> {
   const byTenant = new Map<string, Buffer[]>();
   for (const row of await database.query<{ tenant_id: string; leaf_hash: string }>('SELECT tenant_id, leaf_hash FROM ledger_entries ORDER BY tenant_id, log_index')) {
     if (!byTenant.has(row.tenant_id)) byTenant.set(row.tenant_id, []);
@@ -33,19 +36,34 @@ async function leaves(database: DuckDBWarehouse): Promise<Map<string, Buffer[]>>
   return byTenant;
 }
 
-describe('disaster recovery: continuous backup to an object store survives kill -9 (embedded DuckDB)', () => {
+describe.each(TEST_ENGINES)('disaster recovery: continuous backup to an object store survives kill -9 (%s)', (engine) => {
   const dirs = new TempDirs();
-  afterAll(() => dirs.removeAll());
+  const scratches: ScratchWarehouse[] = [];
+  afterAll(async () => {
+    for (const scratch of scratches) await scratch.dispose();
+    await dirs.removeAll();
+  });
+  /** A new data folder, and on ClickHouse a new database without tables: where the platform runs, or a restore goes. */
+  const scratch = async () => {
+    const made = await scratchWarehouse(engine, inject('clickhouseUrl'));
+    scratches.push(made);
+    return made;
+  };
+  /** Where the state (entities, the ledger) is in a data folder: the embedded database, or state.duckdb beside ClickHouse. */
+  const stateFile = engine === 'clickhouse' ? STATE_FILE : 'warehouse.duckdb';
 
-  it('loses only what was acknowledged in the last 5 s, every ledger root matches, and one flipped byte is refused by name', { timeout: 240_000 }, async () => {
-    const dataDir = await dirs.make();
+  it('loses only what was acknowledged in the last 5 s, every ledger root matches, and one flipped byte is refused by name', { timeout: 240_000 }, async (context) => {
+    const unavailable = engineUnavailable(engine);
+    if (unavailable) context.skip(unavailable);
+    const source = await scratch();
+    const dataDir = source.dataDir;
     const store = await startObjectStore();
     onTestFinished(() => store.close());
     const backups = `s3://${store.bucket}/companyos`;
-    const platform = await startPlatform(dataDir, ['--no-seed'], { env: { COMPANYOS_BACKUP_SHIPPING: 'on', COMPANYOS_BACKUP_DIR: backups, ...store.env }, timeoutMs: 90_000 });
+    const platform = await startPlatform(dataDir, ['--no-seed'], { env: { ...source.env, COMPANYOS_BACKUP_SHIPPING: 'on', COMPANYOS_BACKUP_DIR: backups, ...store.env }, timeoutMs: 90_000 });
     const tenants = ['acme', 'globex'];
     const tokens = Object.fromEntries(await Promise.all(tenants.map(async (tenant) => {
-      const minted = await runCli(['token', '--tenant', tenant, '--role', 'operator', '--role', 'writer'], { dataDir });
+      const minted = await runCli(['token', '--tenant', tenant, '--role', 'operator', '--role', 'writer'], { dataDir, env: source.env });
       return [tenant, minted.stdout.trim()] as const;
     })));
     const call = async (tenant: string, path: string, body: unknown) => fetch(`${platform.url}${path}`, {
@@ -89,26 +107,28 @@ describe('disaster recovery: continuous backup to an object store survives kill 
 
     const key = join(dataDir, 'keys', (await readdir(join(dataDir, 'keys'))).find((name) => name.endsWith('.pub'))!);
     const restoredDir = join(await dirs.make(), 'restored');
-    const restore = await runCli(['restore', '--from', backups, '--key', key, '--data-dir', restoredDir], { dataDir, env: store.env, timeoutMs: 120_000 });
+    const into = await scratch();
+    const restore = await runCli(['restore', '--from', backups, '--key', key, '--data-dir', restoredDir], { dataDir, env: { ...into.env, ...store.env }, timeoutMs: 120_000 });
     expect(restore.code, `${restore.stdout}\n${restore.stderr}`).toBe(0);
     expect(Number(/(\d+) changes of (\d+) segments replayed/.exec(restore.stdout)?.[1])).toBeGreaterThan(50);
     // The models are rebuilt from the restored data, inside the RTO (the shipped changes hold none).
     expect(Number(/(\d+) models rebuilt from the restored data/.exec(restore.stdout)?.[1])).toBeGreaterThan(10);
     const through = Date.parse(/writes through (\S+) recovered/.exec(restore.stdout)![1]!);
     const rto = Number(/RTO (\d+\.\d) s/.exec(restore.stdout)![1]);
-    console.log(`DR drill: killed at ${new Date(killedAt).toISOString()}, restored through ${new Date(through).toISOString()}: RPO ${((killedAt - through) / 1000).toFixed(1)} s, RTO ${rto} s`);
+    console.log(`DR (${engine}): killed at ${new Date(killedAt).toISOString()}, restored through ${new Date(through).toISOString()}: RPO ${((killedAt - through) / 1000).toFixed(1)} s, RTO ${rto} s`);
     expect(killedAt - through).toBeLessThanOrEqual(RPO_MS);
     expect(rto).toBeLessThan(300);
 
-    const restored = await DuckDBWarehouse.open(join(restoredDir, 'warehouse.duckdb'));
-    const original = await DuckDBWarehouse.open(join(dataDir, 'warehouse.duckdb'));
+    const restored = await DuckDBWarehouse.open(join(restoredDir, stateFile));
+    const original = await DuckDBWarehouse.open(join(dataDir, stateFile));
+    const restoredWarehouse = engine === 'clickhouse' ? await openWarehouse(into.config) : restored;
     try {
       // Every write acknowledged more than 5 s before the kill is in the restored database.
-      const events = new Set((await restored.query<{ k: string }>("SELECT tenant_id || '/' || id AS k FROM events")).map((r) => r.k));
+      const events = new Set((await restoredWarehouse.query<{ k: string }>("SELECT concat(tenant_id, '/', id) AS k FROM events")).map((r) => r.k));
       const entities = new Set((await restored.query<{ k: string }>("SELECT tenant_id || '/' || entity_id AS k FROM entities")).map((r) => r.k));
       const lost = acked.filter((a) => a.at < killedAt - RPO_MS && !(a.kind === 'event' ? events : entities).has(`${a.tenant}/${a.id}`));
       expect(lost.slice(0, 5).map((l) => `${l.kind} ${l.tenant}/${l.id} ${new Date(l.at).toISOString()}`)).toEqual([]);
-      const [rebuilt] = await restored.query<{ n: number }>("SELECT count(*) AS n FROM build_runs WHERE trigger = 'restore' AND status = 'success'");
+      const [rebuilt] = await restoredWarehouse.query<{ n: number }>("SELECT count(*) AS n FROM build_runs WHERE trigger = 'restore' AND status = 'success'");
       expect(Number(rebuilt!.n)).toBe(2);
       // Each tenant's restored log is a prefix of the log the killed platform left, root for root.
       const [back, live] = [await leaves(restored), await leaves(original)];
@@ -129,6 +149,7 @@ describe('disaster recovery: continuous backup to an object store survives kill 
       store_.close();
       expect(statement.subject[0]).toEqual({ name: `backup/${backupId}`, digest: { sha256: createHash('sha256').update(await readFile(manifestCopy)).digest('hex') } });
     } finally {
+      if (restoredWarehouse !== restored) await restoredWarehouse.close();
       await restored.close();
       await original.close();
     }
@@ -145,7 +166,7 @@ describe('disaster recovery: continuous backup to an object store survives kill 
     await target.put(victim, local);
     target.close();
     const elsewhere = join(await dirs.make(), 'restored');
-    const refused = await runCli(['restore', '--from', backups, '--key', key, '--data-dir', elsewhere], { dataDir, env: store.env, timeoutMs: 120_000 });
+    const refused = await runCli(['restore', '--from', backups, '--key', key, '--data-dir', elsewhere], { dataDir, env: { ...(await scratch()).env, ...store.env }, timeoutMs: 120_000 });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(victim);
     expect(await readdir(elsewhere)).toEqual([]);
