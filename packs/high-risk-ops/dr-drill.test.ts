@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
-import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
-import type { DuckDBWarehouse } from '../../kernel/warehouse/index.ts';
-import { BackupShipping, DirectoryTarget, captureChanges, duckdbBackupSource, type BackupServices } from '../../platform/backup/index.ts';
+import { openStateStore, type DuckDBStateStore, type StateStore } from '../../kernel/state/index.ts';
+import type { ClickHouseWarehouse, DuckDBWarehouse } from '../../kernel/warehouse/index.ts';
+import { BackupShipping, DirectoryTarget, captureChanges, clickhouseBackupSource, duckdbBackupSource, type BackupServices } from '../../platform/backup/index.ts';
 import { LedgerStore } from '../../platform/governance/index.ts';
 import { WorkflowEngine } from '../../platform/workflows/index.ts';
 import { platformTables } from '../../surfaces/compose/index.ts';
@@ -83,9 +83,51 @@ describe('the DR drill: back up the running platform, restore into scratch, vali
     expect((await services.target.list('backups')).filter((name) => name.endsWith('manifest.dsse.json'))).toEqual([`backups/${base.backupId}/manifest.dsse.json`]);
   });
 
-  it('fails at preflight, saying why, when the warehouse is not the embedded database', async () => {
+  it('fails at preflight, saying why, when the stores cannot be backed up', async () => {
     const run = await engineWith(backups(undefined)).request({ tenant: 'summit-internal', type: 'dr-drill', requestedBy: 'summit-internal/ops', rationale: DRILL, params: {} });
     expect(run.status).toBe('preflight-failed');
-    expect(run.transitions.at(-1)!.detail.error).toMatch(/only the embedded DuckDB database is backed up/);
+    expect(run.transitions.at(-1)!.detail.error).toMatch(/stores cannot be backed up/);
+  });
+});
+
+describe('the DR drill on ClickHouse: the warehouse restored into a scratch database on the same server, dropped after', () => {
+  const db = useWarehouse('clickhouse');
+  const keyring = Keyring.inMemory(LEDGER_KEY_NAME);
+  let dir: string;
+  let state: StateStore;
+  let ledger: LedgerStore;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'drill-'));
+    state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir, tables: platformTables() });
+    ledger = new LedgerStore(state, keyring);
+  });
+  afterEach(async () => {
+    await ledger.close();
+    await state.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('backs up (FREEZE and the state), restores every table with its rows and each ledger root, and leaves no scratch database or folder', async () => {
+    const warehouse = db.warehouse as ClickHouseWarehouse;
+    await warehouse.execute(`INSERT INTO events (tenant_id, source, id, type, time, policy_version, data, channel, ingested_at)
+      SELECT 'acme', '/drill', toString(number), 'usage.recorded', now(), 'v1', '{}', 'http', now() FROM system.numbers LIMIT 300`);
+    const services: BackupServices = {
+      target: new DirectoryTarget(join(dir, 'target')), source: clickhouseBackupSource(warehouse, state as DuckDBStateStore), signingKey: () => keyring.active,
+      verifierKeys: keyring, tables: platformTables(), scratchDir: join(dir, 'scratch'),
+    };
+    const engine = new WorkflowEngine({ state, ledger, platformTenant: 'summit-internal', types: suppliedTypes({ drDrill: drDrill(services) }) });
+    const run = await engine.request({ tenant: 'summit-internal', type: 'dr-drill', requestedBy: 'summit-internal/ops', rationale: DRILL, params: {} });
+    expect(run.status).toBe('awaiting-approval');
+    await engine.decide({ tenant: 'summit-internal', runId: run.runId, approver: 'summit-internal/sec', roles: ['approver'], decision: 'approve', rationale: DRILL });
+    const done = await engine.execute('summit-internal', run.runId, 'summit-internal/sre');
+    expect(done.status).toBe('succeeded');
+    const { result: outcome } = done.steps.find((s) => s.step === 'execute' && s.phase === 'completed')!.output as { result: DrillOutcome };
+    expect(outcome).toMatchObject({ mode: 'snapshot', rtoMet: true, scratchDestroyed: true });
+    expect(outcome.rows).toBeGreaterThanOrEqual(300);
+    expect(outcome.objects.some((o) => o.name.startsWith('clickhouse/events/'))).toBe(true);
+    expect(outcome.ledgers['summit-internal']!.size).toBeGreaterThanOrEqual(3);
+    const scratchDatabase = `${warehouse.database}_drill_${run.runId.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    expect(await warehouse.query('SELECT name FROM system.databases WHERE name = ?', [scratchDatabase])).toEqual([]);
+    expect(await readdir(join(dir, 'scratch')).catch(() => [])).toEqual([]);
   });
 });

@@ -48,8 +48,11 @@ export interface DrillOutcome {
  */
 export function drDrill(backups: BackupServices, emit?: (tenant: string, events: readonly PlatformEvent[]) => Promise<void>): SuppliedExecutor<unknown> {
   const scratch = (context: StepContext<unknown>) => join(backups.scratchDir, context.runId);
+  // On ClickHouse the warehouse is restored into a database of its own on the same server.
+  const scratchDatabase = (context: StepContext<unknown>) => backups.source?.scratchDatabase?.(`drill_${context.runId.replace(/[^A-Za-z0-9_]/g, '_')}`);
   const destroy = async (context: StepContext<unknown>) => {
     await rm(scratch(context), { recursive: true, force: true });
+    await (await scratchDatabase(context))?.drop();
     return { scratchDestroyed: true };
   };
   return {
@@ -58,7 +61,7 @@ export function drDrill(backups: BackupServices, emit?: (tenant: string, events:
       throw new DomainError('WORKFLOW_PARAMS_INVALID', 'dr-drill takes no params.');
     },
     async preflight() {
-      if (!backups.source) throw new DomainError('WORKFLOW_PARAMS_INVALID', 'dr-drill: only the embedded DuckDB database is backed up so far; this platform runs on another warehouse.');
+      if (!backups.source) throw new DomainError('WORKFLOW_PARAMS_INVALID', 'dr-drill: this platform\'s stores cannot be backed up (DuckDB, or ClickHouse with its state beside it, are).');
       const complete = (await backups.target.list('backups')).filter((name) => name.endsWith(`/${MANIFEST_OBJECT}`));
       return { target: backups.target.description, completeBackups: complete.length, latest: complete.at(-1)?.split('/')[1] ?? null, rtoTargetSeconds: RTO_TARGET_SECONDS };
     },
@@ -66,24 +69,29 @@ export function drDrill(backups: BackupServices, emit?: (tenant: string, events:
       const say = (line: string) => context.log(line);
       const started = context.now().getTime();
       const continuous = backups.continuous?.();
-      const restore = (backupId?: string) => restoreBackup({ target: backups.target, keys: backups.verifierKeys, dataDir: scratch(context), backupId, tables: backups.tables, progress: say, now: () => context.now() });
-      // A retry after a crash starts from an empty scratch folder.
+      // A retry after a crash starts from an empty scratch folder (and database).
       await destroy(context);
+      const into = await scratchDatabase(context);
+      const restore = (backupId?: string) => restoreBackup({ target: backups.target, keys: backups.verifierKeys, dataDir: scratch(context), clickhouse: into?.clickhouse, backupId, tables: backups.tables, progress: say, now: () => context.now() });
       let report: RestoreReport;
       let backupSeconds = 0;
       let rpoSeconds: number;
-      if (continuous?.backupId) {
-        // As a disaster now would find it: the newest base and whatever has been shipped after it, not a backup taken for the drill.
-        const lastWrite = continuous.lastWriteAt?.getTime();
-        say(`drill: restoring the continuous backup (base ${continuous.backupId}, ${continuous.segments} segments shipped)`);
-        report = await restore();
-        rpoSeconds = lastWrite === undefined ? 0 : Math.max(0, (lastWrite - Date.parse(report.recoveredThrough)) / 1000);
-      } else {
-        const manifest = await backupNow(backups.source!, { target: backups.target, key: backups.signingKey(), progress: say, now: () => context.now() });
-        backupSeconds = (context.now().getTime() - started) / 1000;
-        const restoreStarted = context.now();
-        report = await restore(manifest.backupId);
-        rpoSeconds = (restoreStarted.getTime() - new Date(manifest.snapshotAt).getTime()) / 1000;
+      try {
+        if (continuous?.backupId) {
+          // As a disaster now would find it: the newest base and whatever has been shipped after it, not a backup taken for the drill.
+          const lastWrite = continuous.lastWriteAt?.getTime();
+          say(`drill: restoring the continuous backup (base ${continuous.backupId}, ${continuous.segments} segments shipped)`);
+          report = await restore();
+          rpoSeconds = lastWrite === undefined ? 0 : Math.max(0, (lastWrite - Date.parse(report.recoveredThrough)) / 1000);
+        } else {
+          const manifest = await backupNow(backups.source!, { target: backups.target, key: backups.signingKey(), progress: say, now: () => context.now() });
+          backupSeconds = (context.now().getTime() - started) / 1000;
+          const restoreStarted = context.now();
+          report = await restore(manifest.backupId);
+          rpoSeconds = (restoreStarted.getTime() - new Date(manifest.snapshotAt).getTime()) / 1000;
+        }
+      } finally {
+        await into?.drop();
       }
       const { scratchDestroyed } = await destroy(context);
       const manifest: BackupManifest = report.manifest;

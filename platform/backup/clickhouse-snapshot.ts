@@ -23,6 +23,19 @@ export const ddlObject = (table: string) => `clickhouse/${table}.sql`;
 export function clickhouseBackupSource(warehouse: ClickHouseWarehouse, state: DuckDBDatabase): BackupSource {
   return {
     engine: 'clickhouse',
+    async scratchDatabase(name) {
+      const clickhouse = await warehouse.openSibling(`${warehouse.database}_${name}`);
+      return {
+        clickhouse,
+        async drop() {
+          try {
+            await clickhouse.execute(`DROP DATABASE IF EXISTS ${clickhouse.database}`);
+          } finally {
+            await clickhouse.close();
+          }
+        },
+      };
+    },
     async begin(): Promise<OpenSnapshot> {
       const snapshotAt = new Date();
       const frozen = await freezeClickHouse(warehouse);

@@ -7,7 +7,7 @@ export { RESTORED_DATABASE, restoreBackup, type RestoreOptions, type RestoreRepo
 export type { BackupServices } from './backup-services.ts';
 export { ChangeLog, type Change, type LoggedChange } from './change-log.ts';
 export { backupSourceOf, captureChanges, type CapturedStores } from './capture-changes.ts';
-export { backupNow, type BackupSource, type OpenSnapshot } from './backup-source.ts';
+export { backupNow, type BackupSource, type OpenSnapshot, type ScratchDatabase } from './backup-source.ts';
 export { clickhouseBackupSource } from './clickhouse-snapshot.ts';
 export { duckdbBackupSource } from './duckdb-snapshot.ts';
 export { BackupShipping, SHIP_EVERY_MS, type ShippingStatus } from './backup-shipping.ts';

@@ -137,7 +137,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
     snapshotAt: manifest.snapshotAt,
     objects: manifest.objects.length,
     bytes: manifest.objects.reduce((total, o) => total + o.bytes, 0),
-    rows: Object.values(manifest.rowCounts).reduce((total, n) => total + n, 0),
+    rows: [...Object.values(manifest.rowCounts), ...(manifest.clickhouse?.tables.map((t) => t.rows) ?? [])].reduce((total, n) => total + n, 0),
     tenantsVerified,
     replayed,
     recoveredThrough: replayed.recoveredThrough?.toISOString() ?? manifest.snapshotAt,

@@ -47,6 +47,8 @@ export class ClickHouseWarehouse implements Warehouse {
     /** The database on the server that holds the platform's tables. */
     readonly database: string,
     private readonly client: ClickHouseClient,
+    /** The server's URL as configured (credentials included): what `openSibling` connects with. */
+    private readonly url: string,
   ) {
     const storage: UniqueStorage = {
       loadDigests: (spec, since) => this.loadDigests(spec, since),
@@ -82,7 +84,13 @@ export class ClickHouseWarehouse implements Warehouse {
     } finally {
       await admin.close();
     }
-    return new ClickHouseWarehouse(location, database, createClient({ ...connection, database }));
+    return new ClickHouseWarehouse(location, database, createClient({ ...connection, database }), url);
+  }
+
+  /** Another database on the same server, with the same credentials (created if missing): a restore drill's scratch. */
+  openSibling(database: string): Promise<ClickHouseWarehouse> {
+    this.assertOpen();
+    return ClickHouseWarehouse.open({ url: this.url, database });
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
