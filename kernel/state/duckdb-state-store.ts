@@ -308,6 +308,15 @@ class DuckDBStateTransaction implements StateTransaction {
     return rows.length > 0;
   }
 
+  async delete(table: string, where: StateRow): Promise<number> {
+    this.stateTable(table);
+    if (Object.keys(where).length === 0) throw new WarehouseError(`a delete from ${table} names no row; it would remove them all`);
+    await this.sendHeld();
+    const conditions = Object.keys(where).map((column) => `${assertIdentifier(column)} = ?`);
+    const rows = await read(this.connection, `DELETE FROM ${table} WHERE ${conditions.join(' AND ')} RETURNING 1`, Object.values(where), true);
+    return rows.length;
+  }
+
   /** Sends what is held, and COMMIT. */
   async commit(): Promise<void> {
     if (!this.begun && this.held.length === 0) return;

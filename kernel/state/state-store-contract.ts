@@ -138,6 +138,15 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedState
       expect(await store.query('SELECT requested_by FROM approval_requests')).toEqual([{ requested_by: 'bo' }]);
     });
 
+    it('deletes only the rows every column of its condition selects, within the tenant named, and refuses a condition naming none', async () => {
+      await store.transaction((tx) => tx.insert('approval_requests', [request('r-1'), request('r-2'), { ...request('r-1'), tenant_id: 'globex' }]));
+      expect(await store.transaction((tx) => tx.delete('approval_requests', { tenant_id: 'acme', request_id: 'r-1' }))).toBe(1);
+      expect(await store.transaction((tx) => tx.delete('approval_requests', { tenant_id: 'acme', request_id: 'r-1' }))).toBe(0);
+      await expect(store.transaction((tx) => tx.delete('approval_requests', {}))).rejects.toThrow(/names no row/);
+      const left = await store.query<{ tenant_id: string; request_id: string }>('SELECT tenant_id, request_id FROM approval_requests ORDER BY tenant_id, request_id');
+      expect(left).toEqual([{ tenant_id: 'acme', request_id: 'r-2' }, { tenant_id: 'globex', request_id: 'r-1' }]);
+    });
+
     it('fails only the transaction at fault when many run at once: the others commit', async () => {
       await store.transaction((tx) => tx.insert('approval_requests', [request('taken')]));
       const outcomes = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => store.transaction(async (tx) => {

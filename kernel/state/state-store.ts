@@ -28,6 +28,8 @@ export interface StateTransaction extends StateReader {
    * false, changing nothing, when another writer got there first (or no row matches).
    */
   compareAndSet(table: string, where: StateRow, expected: StateRow, changes: StateRow): Promise<boolean>;
+  /** Deletes the rows `where` selects (every column of it must match; an empty `where` is refused): how many went. */
+  delete(table: string, where: StateRow): Promise<number>;
 }
 
 export interface TransactionOptions {

@@ -54,6 +54,9 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
     await stores.state.transaction(async (tx) => {
       const at = new Date(Date.UTC(2026, 11, 1, 0, 0, round));
       if (!(await tx.compareAndSet(CURSOR, { tenant_id: 'summit-internal' }, {}, { ingested_at: at }))) await tx.insert(CURSOR, [{ tenant_id: 'summit-internal', ingested_at: at }]);
+      // A row that lives one round: its delete is shipped and replayed too.
+      await tx.insert(CURSOR, [{ tenant_id: `passing-${round}`, ingested_at: at }]);
+      await tx.delete(CURSOR, { tenant_id: `passing-${round - 1}` });
     });
     if (round % 4 === 0) {
       const csv = join(scratch, `q-${round}.csv`);

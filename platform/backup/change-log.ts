@@ -3,7 +3,8 @@ import type { EncodedValue } from './change-values.ts';
 /** One step of a state transaction, as the transaction made it. */
 export type StateStep =
   | { op: 'insert' | 'insertNew'; table: string; rows: Record<string, EncodedValue>[] }
-  | { op: 'compareAndSet'; table: string; where: Record<string, EncodedValue>; expected: Record<string, EncodedValue>; changes: Record<string, EncodedValue> };
+  | { op: 'compareAndSet'; table: string; where: Record<string, EncodedValue>; expected: Record<string, EncodedValue>; changes: Record<string, EncodedValue> }
+  | { op: 'delete'; table: string; where: Record<string, EncodedValue>; rows: number };
 
 /**
  * A committed write of the platform's own data, in a form a restore replays: warehouse rows

@@ -72,4 +72,10 @@ class RecordingTransaction implements StateTransaction {
     if (changed) this.steps.push({ op: 'compareAndSet', table, where: encodeRecord(where), expected: encodeRecord(expected), changes: encodeRecord(changes) });
     return changed;
   }
+
+  async delete(table: string, where: StateRow): Promise<number> {
+    const deleted = await this.tx.delete(table, where);
+    if (deleted > 0) this.steps.push({ op: 'delete', table, where: encodeRecord(where), rows: deleted });
+    return deleted;
+  }
 }

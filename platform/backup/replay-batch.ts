@@ -69,7 +69,7 @@ export class ReplayBatch {
     if (step.op === 'insert' && last?.op === 'insert' && last.table === step.table) {
       this.steps[this.steps.length - 1] = { step: { ...last, rows: [...last.rows, ...step.rows] }, segment };
     } else this.steps.push({ step, segment });
-    this.rows += step.op === 'compareAndSet' ? 1 : step.rows.length;
+    this.rows += step.op === 'compareAndSet' ? 1 : step.op === 'delete' ? step.rows : step.rows.length;
   }
 }
 
@@ -84,6 +84,11 @@ async function applyStep(tx: StateTransaction, step: StateStep, segment: number)
     case 'compareAndSet':
       if (!(await tx.compareAndSet(step.table, decodeRecord(step.where), decodeRecord(step.expected), decodeRecord(step.changes)))) {
         throw new DomainError('BACKUP_VALIDATION_FAILED', `segment ${segment}: a change to ${step.table} (${JSON.stringify(step.where)}) did not apply again: the restored state differs from the one it was made on.`);
+      }
+      return;
+    case 'delete':
+      if ((await tx.delete(step.table, decodeRecord(step.where))) !== step.rows) {
+        throw new DomainError('BACKUP_VALIDATION_FAILED', `segment ${segment}: a delete from ${step.table} (${JSON.stringify(step.where)}) did not remove the ${step.rows} rows it removed before: the restored state differs from the one it was made on.`);
       }
   }
 }
