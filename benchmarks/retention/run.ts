@@ -28,7 +28,7 @@ const TENANTS = Number(args.tenants);
 const DAY_MS = 86_400_000;
 const NOW = new Date(Date.UTC(2026, 11, 1));
 const START = NOW.getTime() - 90 * DAY_MS;
-const WINDOWS = { 'raw-events': 30, quarantine: null, bills: null, 'run-history': null, 'decision-log': null } as const;
+const WINDOWS = { 'raw-events': 30, quarantine: null, bills: null, 'run-history': null, 'decision-log': null, evidence: null, audit: null, 'financial-record': null } as const;
 
 async function copyEvents(warehouse: Warehouse, engine: EngineName): Promise<void> {
   if (engine === 'clickhouse') {

@@ -13,11 +13,13 @@ export interface ColumnDefinition {
 /**
  * How long rows are kept and how they are erased (platform/retention reads this): `raw-events`,
  * `quarantine`, `bills`, `run-history` and `decision-log` age out by their window
- * (`COMPANYOS_RETENTION_DAYS`), measured on the table's `expiresBy` column; `audit` never (erasure
- * leaves salted digests, so receipts still verify); `financial-record` for the legal period;
- * `operational` while the thing it describes exists; `ephemeral` and `system` are the warehouse's own.
+ * (`COMPANYOS_RETENTION`), measured on the table's `expiresBy` column; `evidence` loses its content
+ * (`expiresPayload`) but keeps its digest; `audit` keeps every receipt for ever, and only the ledger's
+ * hidden fields (salted disclosures) go at its window, so receipts still verify; `financial-record`
+ * (invoices) goes after the legal period; `operational` while the thing it describes exists;
+ * `ephemeral` and `system` are the warehouse's own.
  */
-export type RetentionClass = 'raw-events' | 'quarantine' | 'bills' | 'run-history' | 'decision-log' | 'audit' | 'financial-record' | 'operational' | 'ephemeral' | 'system';
+export type RetentionClass = 'raw-events' | 'quarantine' | 'bills' | 'run-history' | 'decision-log' | 'evidence' | 'audit' | 'financial-record' | 'operational' | 'ephemeral' | 'system';
 
 /** A table, declared once: its columns, key, tenant column, retention class and the storage it needs. */
 export interface TableDefinition {
@@ -29,6 +31,8 @@ export interface TableDefinition {
   readonly retention: RetentionClass;
   /** The timestamp column its retention window is measured on; absent: not expired by age. */
   readonly expiresBy?: string;
+  /** A state table whose rows receipts name: its window empties these (nullable) columns and keeps the row. */
+  readonly expiresPayload?: readonly string[];
   /** The sort key: ClickHouse's ORDER BY, and the identity of a row where the engine deduplicates. */
   readonly key: readonly string[];
   /**
@@ -218,6 +222,7 @@ export const TABLES: readonly TableDefinition[] = [
     owner: 'platform/governance',
     tenantColumn: 'tenant_id',
     retention: 'audit',
+    expiresBy: 'appended_at',
     key: ['tenant_id', 'log_index'],
     clickhouse: { engine: 'MergeTree' },
     state: { unique: [['tenant_id', 'log_index'], ['tenant_id', 'receipt_id']] },
@@ -253,7 +258,9 @@ export const TABLES: readonly TableDefinition[] = [
     name: 'evidence',
     owner: 'platform/governance',
     tenantColumn: 'tenant_id',
-    retention: 'audit',
+    retention: 'evidence',
+    expiresBy: 'attached_at',
+    expiresPayload: ['content'],
     key: ['tenant_id', 'bundle_id', 'evidence_id'],
     clickhouse: { engine: 'MergeTree' },
     state: { unique: [['tenant_id', 'evidence_id', 'status']] },

@@ -81,7 +81,7 @@ export async function eraseRecords(services: ErasureServices, request: ErasureRe
   log(`deleted ${counts.events} events and ${counts.quarantine} quarantined payloads`);
   if (has('evidence')) counts.evidence = await evidence.eraseContaining(tenant, scope.subject, purgeId);
   counts.rationales = await eraseFreeText(state, tenant, scope.subject, purgeId);
-  const redactions = has('receipt-disclosures') ? await redactDisclosures(state, ledger, tenant, scope.subject, purgeId, request.at) : [];
+  const redactions = has('receipt-disclosures') ? await redactDisclosures(state, ledger, tenant, { holding: scope.subject }, purgeId, request.at) : [];
   counts.disclosures = redactions.length;
   const exports = has('exports') ? await eraseExports(services.exportsDir(tenant), scope.subject) : [];
   counts.exports = exports.length;

@@ -17,4 +17,4 @@ export { checkEvidenceItems } from './evidence-store.ts';
 export { replayDecisions, type DecisionFlip, type ReplayReport } from './decision-replay.ts';
 export { POLICY_ACTIVATIONS_TABLE, PolicyActivations, type Activation } from './policy-activations.ts';
 export { appendRecordReceipt, type RecordReceipt } from './record-receipt.ts';
-export { LEDGER_REDACTIONS_TABLE, redactDisclosures, type Redaction } from './ledger-redaction.ts';
+export { LEDGER_REDACTIONS_TABLE, redactDisclosures, type Redaction, type RedactionScope } from './ledger-redaction.ts';

@@ -34,20 +34,25 @@ export const LEDGER_REDACTIONS_TABLE: TableDefinition = {
   ],
 };
 
+/** Which disclosures a redaction removes: those holding a subject's text (an erasure), or all of receipts appended before a cutoff (retention). */
+export type RedactionScope = { holding: string } | { appendedBefore: Date };
+
 /**
- * Removes from the tenant's stored receipts every disclosure whose name or value holds `text`, and
- * records a redaction marker for each. The signed entries are not touched — they list only salted
- * digests — so every inclusion and consistency proof holds; what goes is the one thing that links
- * a digest to a value. One transaction; a receipt whose disclosures changed meanwhile fails it.
+ * Removes from the tenant's stored receipts every disclosure `scope` selects, and records a
+ * redaction marker for each. The signed entries are not touched — they list only salted digests —
+ * so every inclusion and consistency proof holds; what goes is the one thing that links a digest
+ * to a value. One transaction; a receipt whose disclosures changed meanwhile fails it.
  */
-export async function redactDisclosures(state: StateStore, ledger: LedgerStore, tenant: string, text: string, purgeId: string, at: Date): Promise<Redaction[]> {
+export async function redactDisclosures(state: StateStore, ledger: LedgerStore, tenant: string, scope: RedactionScope, purgeId: string, at: Date): Promise<Redaction[]> {
+  const before = 'appendedBefore' in scope ? scope.appendedBefore : undefined;
   const rows = await state.query<{ receipt_id: string; log_index: bigint | number; disclosures: string }>(
-    "SELECT receipt_id, log_index, disclosures FROM ledger_entries WHERE tenant_id = ? AND disclosures <> '[]' ORDER BY log_index",
-    [tenant],
+    `SELECT receipt_id, log_index, disclosures FROM ledger_entries WHERE tenant_id = ? AND disclosures <> '[]'${before ? ' AND appended_at < ?' : ''} ORDER BY log_index`,
+    before ? [tenant, before] : [tenant],
   );
+  const selects = (d: { name: string; value: unknown }) => 'holding' in scope ? d.name.includes(scope.holding) || JSON.stringify(d.value).includes(scope.holding) : true;
   const changes = rows.flatMap((row) => {
     const disclosures = JSON.parse(row.disclosures) as string[];
-    const erased = disclosures.map((d) => parseDisclosure(d)).filter((d) => d.name.includes(text) || JSON.stringify(d.value).includes(text));
+    const erased = disclosures.map((d) => parseDisclosure(d)).filter(selects);
     if (erased.length === 0) return [];
     const kept = disclosures.filter((d) => !erased.some((e) => parseDisclosure(d).digest === e.digest));
     return [{ row, kept, erased }];

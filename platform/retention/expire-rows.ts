@@ -62,7 +62,7 @@ export function readable(warehouse: Warehouse, table: TableDefinition): string {
 }
 
 /** A timestamp as either engine returns it (a Date, or ClickHouse's zone-less UTC text) in ISO 8601. */
-function isoOf(value: unknown): string {
+export function isoOf(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   const text = String(value);
   return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(' ', 'T')}Z`).toISOString();

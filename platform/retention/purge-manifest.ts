@@ -20,6 +20,8 @@ export interface PurgeManifest {
   counts: Record<ExpiringClass, number>;
   /** Per table (and tenant, in a tenant's manifest), what went: counts and time ranges, never the rows. */
   tombstones: Tombstone[];
+  /** In a tenant's manifest: the receipts' disclosures removed at the `audit` window, by digest and field name (never the value); the ledger's redaction markers are checked against this list. */
+  redactions?: { receiptId: string; digest: string; name: string }[];
 }
 
 export function signPurgeManifest(manifest: PurgeManifest, key: LedgerKey): DsseEnvelope {

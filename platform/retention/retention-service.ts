@@ -5,6 +5,7 @@ import { appendRecordReceipt, type LedgerStore } from '../governance/index.ts';
 import { stateSource, TenantScope } from '../tenancy/index.ts';
 import { purgeReceiptId, readPurgeManifests, type StoredPurgeManifest } from './read-purge-manifests.ts';
 import { expireRows, type Tombstone } from './expire-rows.ts';
+import { expireState } from './expire-state.ts';
 import { ALL_TENANTS, PURGE_MANIFEST_FORMAT, signPurgeManifest, type PurgeManifest } from './purge-manifest.ts';
 import { EXPIRING_CLASSES, type ExpiringClass, type RetentionWindows } from './retention-windows.ts';
 
@@ -64,15 +65,30 @@ export class RetentionService {
 
   private async run(now: Date): Promise<PurgeManifest> {
     const { warehouse, state, tables, windows, operatorTenant } = this.options;
-    const tombstones = await expireRows(warehouse, tables, windows, now);
     const purgeId = `retention-${weekStart(now)}`;
+    const tombstones = [...await expireRows(warehouse, tables, windows, now), ...(await expireState(state, this.options.ledger, tables, windows, now, purgeId)).tombstones];
     const platform = this.manifest(purgeId, ALL_TENANTS, now, platformTotals(tombstones));
     const byTenant = groupBy(tombstones, (t) => t.tenant);
+    // Read back rather than taken from this run: a run retried after a crash lists what the first one redacted.
+    const redactions = groupBy(await state.query<{ tenant_id: string; receipt_id: string; digest: string; name: string }>(
+      'SELECT tenant_id, receipt_id, digest, name FROM ledger_redactions WHERE purge_id = ? ORDER BY tenant_id, receipt_id, digest',
+      [purgeId],
+    ), (r) => r.tenant_id);
+    for (const tenant of redactions.keys()) if (!byTenant.has(tenant)) byTenant.set(tenant, []);
     const key = this.options.signingKey();
     const row = (tenant: string, manifest: PurgeManifest) => ({
       tenant_id: tenant, purge_id: purgeId, reason: 'retention', ran_at: now, envelope: JSON.stringify(signPurgeManifest(manifest, key)),
     });
-    const rows = [row(operatorTenant, platform), ...[...byTenant].map(([tenant, own]) => row(tenant, this.manifest(purgeId, tenant, now, own)))];
+    const tenantManifest = (tenant: string, own: Tombstone[]) => {
+      const redacted = (redactions.get(tenant) ?? []).map((r) => ({ receiptId: r.receipt_id, digest: r.digest, name: r.name }));
+      return { ...this.manifest(purgeId, tenant, now, own), ...(redacted.length > 0 ? { redactions: redacted } : {}) };
+    };
+    // The operator's one manifest covers every tenant, and lists its own redactions.
+    const operatorRedactions = tenantManifest(operatorTenant, []).redactions;
+    const rows = [
+      row(operatorTenant, { ...platform, ...(operatorRedactions ? { redactions: operatorRedactions } : {}) }),
+      ...[...byTenant].filter(([tenant]) => tenant !== operatorTenant).map(([tenant, own]) => row(tenant, tenantManifest(tenant, own))),
+    ];
     const stored = await state.transaction((tx) => tx.insertNew('purge_manifests', rows));
     // Another process that ran this week's purge first stored and receipted its manifests.
     if (stored > 0) for (const manifest of rows) await this.receipt(manifest.tenant_id, purgeId, now, manifest.envelope);

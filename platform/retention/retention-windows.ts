@@ -1,19 +1,26 @@
 import type { RetentionClass } from '../../kernel/warehouse/index.ts';
 
 /** The retention classes whose rows age out by a window (the table registry's `expiresBy`). */
-export const EXPIRING_CLASSES = ['raw-events', 'quarantine', 'bills', 'run-history', 'decision-log'] as const satisfies readonly RetentionClass[];
+export const EXPIRING_CLASSES = ['raw-events', 'quarantine', 'bills', 'run-history', 'decision-log', 'evidence', 'audit', 'financial-record'] as const satisfies readonly RetentionClass[];
 export type ExpiringClass = (typeof EXPIRING_CLASSES)[number];
 
 /** Days each class is kept; null keeps it for ever. */
 export type RetentionWindows = Readonly<Record<ExpiringClass, number | null>>;
 
-/** Raw events and decisions a little over a year (a year-on-year comparison), bills 25 months, the rest a quarter or a month. */
+/**
+ * Raw events and decisions a little over a year (a year-on-year comparison), bills 25 months, run history a
+ * quarter, the quarantine a month; evidence content and the receipts' hidden fields 7 years (an audit's
+ * look-back), invoices 10 years (the longest common legal period for commercial records).
+ */
 export const DEFAULT_RETENTION_DAYS: RetentionWindows = {
   'raw-events': 400,
   quarantine: 30,
   bills: 760,
   'run-history': 90,
   'decision-log': 400,
+  evidence: 2555,
+  audit: 2555,
+  'financial-record': 3650,
 };
 
 export class RetentionWindowsError extends Error {

@@ -23,12 +23,12 @@ describe('retention settings', () => {
   it('are off unless set; on gives the default windows; pairs override them, keep meaning never', () => {
     expect(loadConfig({}).retention).toBeUndefined();
     expect(loadConfig({ COMPANYOS_RETENTION: 'off' }).retention).toBeUndefined();
-    expect(loadConfig({ COMPANYOS_RETENTION: 'on' }).retention).toEqual({ 'raw-events': 400, quarantine: 30, bills: 760, 'run-history': 90, 'decision-log': 400 });
+    expect(loadConfig({ COMPANYOS_RETENTION: 'on' }).retention).toEqual({ 'raw-events': 400, quarantine: 30, bills: 760, 'run-history': 90, 'decision-log': 400, evidence: 2555, audit: 2555, 'financial-record': 3650 });
     expect(loadConfig({ COMPANYOS_RETENTION: 'raw-events=90, bills=keep' }).retention).toMatchObject({ 'raw-events': 90, bills: null, quarantine: 30 });
   });
 
   it('refuse a class without a window, and a window that is not a whole number of days', () => {
-    expect(() => loadConfig({ COMPANYOS_RETENTION: 'audit=10' })).toThrow(new ConfigError('COMPANYOS_RETENTION: "audit" is not a retention class with a window; use one of raw-events, quarantine, bills, run-history, decision-log.'));
+    expect(() => loadConfig({ COMPANYOS_RETENTION: 'operational=10' })).toThrow(new ConfigError('COMPANYOS_RETENTION: "operational" is not a retention class with a window; use one of raw-events, quarantine, bills, run-history, decision-log, evidence, audit, financial-record.'));
     for (const bad of ['raw-events=0', 'raw-events=1.5', 'raw-events=-3', 'raw-events', 'raw-events=1=2', 'quarantine=ten']) {
       expect(() => loadConfig({ COMPANYOS_RETENTION: bad }), bad).toThrow(/COMPANYOS_RETENTION: .* needs a whole number of days/);
     }

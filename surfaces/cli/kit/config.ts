@@ -60,7 +60,7 @@ export const ENVIRONMENT = [
   ['COMPANYOS_S3_ENDPOINT', '(none)', 'The S3-compatible server of an s3:// backup location (MinIO, Ceph…); AWS itself when unset (region: AWS_REGION, else us-east-1).'],
   ['COMPANYOS_BACKUP_SHIPPING', 'off', 'Continuous backup to COMPANYOS_BACKUP_DIR (embedded DuckDB): off, on (a base snapshot at start, then the changes shipped every second), or the seconds between shipments (1 to 5): the most a kill loses.'],
   ['COMPANYOS_BACKUP_KEEP_DAYS', '35', 'Continuous backup keeps what a restore to any of this many past days needs; older bases and their changes are removed after each new base (the newest complete one is always kept).'],
-  ['COMPANYOS_RETENTION', 'off', 'The weekly retention run: off, on (raw-events=400, quarantine=30, bills=760, run-history=90, decision-log=400 days), or class=days pairs over those (raw-events=90,bills=keep); each run leaves a signed purge manifest.'],
+  ['COMPANYOS_RETENTION', 'off', 'The weekly retention run: off, on (raw-events=400, quarantine=30, bills=760, run-history=90, decision-log=400, evidence=2555, audit=2555, financial-record=3650 days), or class=days pairs over those (raw-events=90,bills=keep); each run leaves a signed purge manifest.'],
   ['COMPANYOS_WAREHOUSE', 'duckdb', 'Warehouse engine: duckdb (embedded) or clickhouse.'],
   ['COMPANYOS_CLICKHOUSE_URL', 'http://127.0.0.1:8123', 'ClickHouse HTTP interface, credentials in the URL if any (http://user:password@host:8123).'],
   ['COMPANYOS_CLICKHOUSE_DATABASE', 'companyos', 'ClickHouse database; created if missing.'],
