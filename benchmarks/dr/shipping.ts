@@ -62,7 +62,7 @@ export async function measureShipping(
   await run('warm-plain', 'plain', { warehouse, state }, warmUp);
   await run('warm-shipped', 'shipped', { warehouse, state }, warmUp);
   const spoolDir = join(scratch, 'spool');
-  const captured = await captureChanges(warehouse, { tables: platformTables(), spoolDir });
+  const captured = await captureChanges(warehouse, { tables: platformTables(), spoolDir, state: warehouse.engine === 'clickhouse' ? state : undefined });
   const target = new DirectoryTarget(join(scratch, 'shipped'));
   const shipping = new BackupShipping({ target, log: captured.log, snapshot: () => captured.source.begin(), key: () => keyring.active, spoolDir, logger: quiet });
   await shipping.start();
@@ -84,7 +84,13 @@ export async function measureShipping(
     await shipping.stop();
     await captured.state.close();
   }
-  const report = await restoreBackup({ target, keys: keyring, dataDir: join(scratch, 'restored-shipped'), tables: platformTables() });
+  const into = await captured.source.scratchDatabase?.('bench_restore_shipped');
+  let report;
+  try {
+    report = await restoreBackup({ target, keys: keyring, dataDir: join(scratch, 'restored-shipped'), tables: platformTables(), clickhouse: into?.clickhouse });
+  } finally {
+    await into?.drop();
+  }
   return {
     plain: sum(plain), shipped: sum(shipped), exposureMs,
     restore: { seconds: report.rtoMs / 1000, changes: report.replayed.changes, segments: report.replayed.segments, replaySeconds: report.replayed.seconds },

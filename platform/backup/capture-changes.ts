@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { DuckDBStateStore, openStateStore } from '../../kernel/state/index.ts';
+import { DuckDBStateStore, openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import { ClickHouseWarehouse, DuckDBWarehouse, type TableDefinition, type Warehouse } from '../../kernel/warehouse/index.ts';
 import type { BackupSource } from './backup-source.ts';
 import { ChangeLog } from './change-log.ts';
@@ -23,8 +23,9 @@ export interface CapturedStores {
  * committed. `spoolDir` is this process's: what a killed process left there was never
  * shipped and is removed.
  */
-export async function captureChanges(warehouse: Warehouse, options: { tables: readonly TableDefinition[]; spoolDir: string; dataDir?: string }): Promise<CapturedStores> {
-  const state = await openStateStore(warehouse, { tables: options.tables, dataDir: options.dataDir });
+export async function captureChanges(warehouse: Warehouse, options: { tables: readonly TableDefinition[]; spoolDir: string; dataDir?: string; state?: StateStore }): Promise<CapturedStores> {
+  // A state store already open on this database (a benchmark's): two DuckDB instances cannot hold one file.
+  const state = options.state ?? await openStateStore(warehouse, { tables: options.tables, dataDir: options.dataDir });
   let source: BackupSource;
   if (warehouse instanceof DuckDBWarehouse) source = duckdbBackupSource(warehouse);
   else if (warehouse instanceof ClickHouseWarehouse && state instanceof DuckDBStateStore) source = clickhouseBackupSource(warehouse, state);
