@@ -12,6 +12,8 @@ import { platformTables } from '../../surfaces/compose/index.ts';
 import { useWarehouse } from '../../test/support/engines.ts';
 import { drDrill, type DrillOutcome } from './dr-drill.ts';
 import { suppliedTypes } from './supplied-executors.ts';
+import { MODEL_GENERATORS } from '../index.ts';
+import { rebuildModels } from '../../platform/transforms/index.ts';
 
 const DRILL = { category: 'drill', text: 'quarterly restore drill of the production backup' };
 
@@ -36,8 +38,11 @@ describe('the DR drill: back up the running platform, restore into scratch, vali
   });
   const engineWith = (services: BackupServices) => new WorkflowEngine({ state, ledger, platformTenant: 'summit-internal', types: suppliedTypes({ drDrill: drDrill(services) }) });
 
-  it('runs approved, restores what it backed up with every ledger root checked, and leaves a signed backup and no scratch behind', async () => {
-    const engine = engineWith(backups(duckdbBackupSource(db.warehouse as DuckDBWarehouse)));
+  it('runs approved, restores what it backed up with every ledger root checked and the models rebuilt, and leaves a signed backup and no scratch behind', async () => {
+    const engine = engineWith({
+      ...backups(duckdbBackupSource(db.warehouse as DuckDBWarehouse)),
+      rebuild: (restored, dataDir) => rebuildModels(restored, { modelsDir: 'models', generators: MODEL_GENERATORS, tenant: 'summit-internal', dataDir }),
+    });
     const run = await engine.request({ tenant: 'summit-internal', type: 'dr-drill', requestedBy: 'summit-internal/ops', rationale: DRILL, params: {} });
     expect(run.status).toBe('awaiting-approval');
     expect(run.steps.find((s) => s.step === 'preflight' && s.phase === 'completed')!.output).toMatchObject({ result: { completeBackups: 0, latest: null, rtoTargetSeconds: 300 } });
@@ -46,6 +51,7 @@ describe('the DR drill: back up the running platform, restore into scratch, vali
     expect(done.status).toBe('succeeded');
     const { result: outcome, transcript } = done.steps.find((s) => s.step === 'execute' && s.phase === 'completed')!.output as { result: DrillOutcome; transcript: string[] };
     expect(transcript.at(-1)).toMatch(/ drill: RTO \d+\.\d s \(target 300 s\), RPO /);
+    expect(transcript.join('\n')).toMatch(/\d+ models rebuilt from the restored data/);
     expect(outcome).toMatchObject({ rtoTargetSeconds: 300, rtoMet: true, scratchDestroyed: true });
     // The run's own receipts (requested, awaiting approval, approved, executing) were in the log when the snapshot was read.
     expect(outcome.ledgers['summit-internal']!.size).toBeGreaterThanOrEqual(3);

@@ -72,7 +72,9 @@ export function drDrill(backups: BackupServices, emit?: (tenant: string, events:
       // A retry after a crash starts from an empty scratch folder (and database).
       await destroy(context);
       const into = await scratchDatabase(context);
-      const restore = (backupId?: string) => restoreBackup({ target: backups.target, keys: backups.verifierKeys, dataDir: scratch(context), clickhouse: into?.clickhouse, backupId, tables: backups.tables, progress: say, now: () => context.now() });
+      const restore = (backupId?: string) => restoreBackup({ target: backups.target, keys: backups.verifierKeys, dataDir: scratch(context), clickhouse: into?.clickhouse, backupId, tables: backups.tables, progress: say, now: () => context.now(),
+        rebuild: backups.rebuild && ((warehouse) => backups.rebuild!(warehouse, scratch(context))),
+      });
       let report: RestoreReport;
       let backupSeconds = 0;
       let rpoSeconds: number;

@@ -1,5 +1,5 @@
 import type { KeySource, LedgerKey } from '../../kernel/ledger/index.ts';
-import type { TableDefinition } from '../../kernel/warehouse/index.ts';
+import type { TableDefinition, Warehouse } from '../../kernel/warehouse/index.ts';
 import type { BackupTarget } from './backup-target.ts';
 import type { ShippingStatus } from './backup-shipping.ts';
 import type { BackupSource } from './backup-source.ts';
@@ -19,4 +19,6 @@ export interface BackupServices {
   continuous?(): ShippingStatus | undefined;
   /** Where drills restore, one folder per run, destroyed after. */
   scratchDir: string;
+  /** Builds the models again on a restored warehouse (`rebuildModels`), as a real restore does; counted in the drill's RTO. */
+  rebuild?(warehouse: Warehouse, dataDir: string): Promise<string>;
 }

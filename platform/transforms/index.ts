@@ -7,6 +7,7 @@ export { renderModel, renderMacros } from './render-model.ts';
 export { manifest, runResults, writeArtifacts } from './artifacts.ts';
 export { RAW_SOURCES, PROJECT_NAME } from './raw-sources.ts';
 export { buildProject, type BuildRequest, type BuildReport, type BuildTrigger } from './build-project.ts';
+export { rebuildModels, type RebuildOptions } from './rebuild-models.ts';
 export { BuildGate, BuildInProgressError, type BuildSlot } from './build-gate.ts';
 export { httpLineageSink, type LineageSink } from './lineage/lineage-recorder.ts';
 export { readLineageGraph, LineageNodeUnknownError, type LineageGraph, type LineageDirection } from './lineage/lineage-graph.ts';

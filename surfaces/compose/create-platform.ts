@@ -11,7 +11,7 @@ import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, type RotatingSecret, type To
 import { IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
-import { BuildGate, ModelRefresh, type ModelGenerator } from '../../platform/transforms/index.ts';
+import { BuildGate, ModelRefresh, rebuildModels, type ModelGenerator } from '../../platform/transforms/index.ts';
 import { SYSTEM_CLOCK, WorkflowEngine, type WorkflowClock } from '../../platform/workflows/index.ts';
 import type { PlatformEvent } from '../../platform/ingest/index.ts';
 import { PACKS, type Pack } from '../../packs/index.ts';
@@ -157,6 +157,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     tables: platformTables(packs),
     continuous: options.continuousBackup,
     scratchDir: join(stateDir ?? tmpdir(), stateDir ? 'drills' : 'companyos-drills'),
+    rebuild: (restored, dataDir) => rebuildModels(restored, { modelsDir: options.models?.dir ?? 'models', generators, tenant: operatorTenant, dataDir }),
   };
   const retention = options.retention && new RetentionService({
     warehouse, state, tables: platformTables(packs), windows: options.retention.windows, operatorTenant, signingKey: () => keyring.active, now: () => (options.retention?.clock ?? SYSTEM_CLOCK).now(),
