@@ -8,6 +8,7 @@ export { reclaimDuckDB } from './duckdb/duckdb-reclaim.ts';
 export { EVENT_COLUMNS, QUARANTINE_COLUMNS } from './tables.ts';
 export { assertIdentifier } from './identifier.ts';
 export { ClickHouseWarehouse } from './clickhouse/clickhouse-warehouse.ts';
+export { escapeFileName } from './clickhouse/frozen-copies.ts';
 export { DUCKDB_DIALECT } from './duckdb/duckdb-dialect.ts';
 export { CLICKHOUSE_DIALECT } from './clickhouse/clickhouse-dialect.ts';
 export { toUnits, fromUnits, DECIMAL_SCALE } from './decimal-units.ts';

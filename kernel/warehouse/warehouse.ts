@@ -95,6 +95,8 @@ export interface ReclaimReport {
   seconds: number;
   /** Of which overwriting free blocks. */
   scrubSeconds: number;
+  /** ClickHouse: frozen copies (`FREEZE`) of the tables removed from the server's `shadow/` folder, or why they could not be looked for. */
+  frozenCopies?: { removed: number } | { unchecked: string };
 }
 
 export interface UniqueInsertResult {

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { access, readFile, readdir, rm, stat } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomainError } from '../../kernel/errors/index.ts';
-import type { ClickHouseWarehouse } from '../../kernel/warehouse/index.ts';
+import { escapeFileName, type ClickHouseWarehouse } from '../../kernel/warehouse/index.ts';
 import type { ClickHouseTableBackup } from './backup-manifest.ts';
 import type { StagedObject } from './export-duckdb.ts';
 import { sha256File } from './object-digest.ts';
@@ -33,13 +32,11 @@ const OBJECT_PART = /^[A-Za-z0-9._-]+$/;
  */
 export async function freezeClickHouse(warehouse: ClickHouseWarehouse): Promise<FrozenClickHouse> {
   const database = warehouse.database;
-  const tables = await warehouse.query<{ name: string; engine: string; data_path: string }>(
-    'SELECT name, engine, data_path FROM system.tables WHERE database = currentDatabase() ORDER BY name',
-  );
+  const tables = await warehouse.query<{ name: string; engine: string }>('SELECT name, engine FROM system.tables WHERE database = currentDatabase() ORDER BY name');
   const merging = tables.filter((table) => table.engine.endsWith('MergeTree'));
   const other = tables.find((table) => !table.engine.endsWith('MergeTree') && table.engine !== 'View');
   if (other) throw new DomainError('BACKUP_SOURCE_UNREADABLE', `${database}.${other.name} is a ${other.engine} table: backups of ClickHouse hold MergeTree tables and views only.`);
-  const root = merging.length > 0 ? await serverRoot(merging[0]!.data_path, database) : '';
+  const root = merging.length > 0 ? await serverRoot(warehouse) : '';
   const name = `companyos_${Date.now()}_${randomBytes(4).toString('hex')}`; // ClickHouse escapes other characters in the folder's name
   const shadow = join(root, 'shadow', name);
   const release = () => rm(shadow, { recursive: true, force: true });
@@ -53,7 +50,7 @@ export async function freezeClickHouse(warehouse: ClickHouseWarehouse): Promise<
     const frozen: FrozenClickHouse['tables'] = [];
     const objects: StagedObject[] = [];
     for (const table of tables) {
-      const parts = table.engine === 'View' ? [] : await frozenParts(join(shadow, 'data', escapeName(database), escapeName(table.name)));
+      const parts = table.engine === 'View' ? [] : await frozenParts(join(shadow, 'data', escapeFileName(database), escapeFileName(table.name)));
       let rows = 0;
       for (const part of parts) {
         rows += part.rows;
@@ -72,21 +69,6 @@ export async function freezeClickHouse(warehouse: ClickHouseWarehouse): Promise<
   }
 }
 
-/** The server's `<path>` from a table's data folder (`<path>data/<database>/<table>/`), once it is readable here. */
-async function serverRoot(dataPath: string, database: string): Promise<string> {
-  const marker = `/data/${escapeName(database)}/`;
-  const at = dataPath.lastIndexOf(marker);
-  const root = at < 0 ? '' : dataPath.slice(0, at + 1);
-  try {
-    if (!root) throw new Error(`unexpected data path ${dataPath}`);
-    await access(join(root, 'data'), constants.R_OK | constants.X_OK);
-    await access(root, constants.W_OK);
-  } catch (error) {
-    throw new DomainError('BACKUP_SOURCE_UNREADABLE', `ClickHouse keeps ${database} under ${root || dataPath}, which this machine cannot read and write (${(error as Error).message}): run the backup on the ClickHouse host, as the user that owns its data.`);
-  }
-  return root;
-}
-
 async function frozenParts(dir: string): Promise<{ name: string; dir: string; rows: number; files: string[] }[]> {
   const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [] as string[];
@@ -101,9 +83,13 @@ async function frozenParts(dir: string): Promise<{ name: string; dir: string; ro
   return parts;
 }
 
-/** ClickHouse's file name of a database or table: identifiers of the platform are plain, so themselves. */
-function escapeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+/** The server's `<path>`, once this machine can read and write there. */
+async function serverRoot(warehouse: ClickHouseWarehouse): Promise<string> {
+  const found = await warehouse.serverDataRoot();
+  if ('unreachable' in found) {
+    throw new DomainError('BACKUP_SOURCE_UNREADABLE', `ClickHouse keeps ${warehouse.database} where this machine cannot reach it (${found.unreachable}): run the backup on the ClickHouse host, as the user that owns its data.`);
+  }
+  return found.root;
 }
 
 /** `CREATE TABLE db.t …` as `CREATE TABLE t …`: a restore creates it in another database. */

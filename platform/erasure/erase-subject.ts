@@ -106,12 +106,15 @@ export async function finishErasure(services: ErasureServices, request: Omit<Era
   const warehouseTables = [...(has('raw-events') ? ['events'] : []), ...(has('quarantine') ? ['events_quarantine'] : [])];
   if (warehouseTables.length > 0) reclaimed.push(await warehouse.reclaim(warehouseTables));
   reclaimed.push(await state.reclaim(['evidence', 'ledger_entries', ...FREE_TEXT_COLUMNS.map((c) => c.table)]));
-  for (const r of reclaimed) log(`reclaimed ${r.tables.join(', ')} on ${r.engine}: ${r.rowsRewritten} rows rewritten, ${r.blocksScrubbed} free blocks overwritten in ${r.seconds.toFixed(1)} s`);
+  for (const r of reclaimed) {
+    const frozen = !r.frozenCopies ? '' : 'removed' in r.frozenCopies ? `, ${r.frozenCopies.removed} frozen copies removed` : `; frozen copies NOT checked: ${r.frozenCopies.unchecked}`;
+    log(`reclaimed ${r.tables.join(', ')} on ${r.engine}: ${r.rowsRewritten} rows rewritten, ${r.blocksScrubbed} free blocks overwritten in ${r.seconds.toFixed(1)} s${frozen}`);
+  }
 
   const manifest: ErasureManifest = {
     format: ERASURE_MANIFEST_FORMAT, purgeId, reason: 'erasure', scope: { tenant, artifacts, runId: request.runId }, ranAt: request.at.toISOString(),
     ...erased, models, backups,
-    reclaimed: reclaimed.map(({ engine, tables, rowsRewritten, blocksScrubbed }) => ({ engine, tables, rowsRewritten, blocksScrubbed })),
+    reclaimed: reclaimed.map(({ engine, tables, rowsRewritten, blocksScrubbed, frozenCopies }) => ({ engine, tables, rowsRewritten, blocksScrubbed, ...(frozenCopies ? { frozenCopies } : {}) })),
   };
   const envelope = JSON.stringify(signErasureManifest(manifest, ledger.keyring.active));
   await state.transaction((tx) => tx.insertNew('purge_manifests', [{ tenant_id: tenant, purge_id: purgeId, reason: 'erasure', ran_at: request.at, envelope }]));

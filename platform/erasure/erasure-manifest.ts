@@ -23,7 +23,7 @@ export interface ErasureManifest {
   exports: ErasedExport[];
   models: string | null;
   backups: { newBase: string | null; dropped: string[] } | null;
-  reclaimed: { engine: string; tables: string[]; rowsRewritten: number; blocksScrubbed: number }[];
+  reclaimed: { engine: string; tables: string[]; rowsRewritten: number; blocksScrubbed: number; frozenCopies?: { removed: number } | { unchecked: string } }[];
 }
 
 export function signErasureManifest(manifest: ErasureManifest, key: LedgerKey): DsseEnvelope {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -163,13 +163,21 @@ describe('erasure on ClickHouse: the subject\'s rows leave the server\'s data fo
     expect(Object.keys(before), JSON.stringify(before)).toEqual(expect.arrayContaining([subject, quarantineMarker]));
     expect(eventMarkers.some((m) => m in before), JSON.stringify(before)).toBe(true);
 
-    const run = (await call('ana', 'POST', '/v1/admin/purges', { subject, artifacts: ['raw-events', 'quarantine', 'models', 'evidence'], rationale: WHY })).json();
+    // A copy an operator froze by hand (clickhouse-backup does this) holds the subject too, for ever unless swept.
+    await db.warehouse.execute("ALTER TABLE events FREEZE WITH NAME 'operator_copy'");
+    expect(Object.keys(await markersIn(join(serverData!, 'shadow'), markers))).toContain(subject);
+    const run = (await call('ana', 'POST', '/v1/admin/purges', { subject, artifacts: ['raw-events', 'quarantine', 'models', 'evidence', 'backups'], rationale: WHY })).json();
     for (const who of ['bo', 'cy']) expect((await call(who, 'POST', `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: WHY })).statusCode).toBe(201);
     const executed = await call('dee', 'POST', `/v1/workflows/runs/${run.run_id}/execute`);
     expect(executed.json().status, executed.body.slice(0, 1500)).toBe('succeeded');
 
     expect(await markersIn(serverData!, markers)).toEqual({});
     expect(await markersIn(db.harness.dataDir, markers)).toEqual({});
+    // The backup the erasure took in place of the older ones (FREEZE of the tables after the deletes) holds none either.
+    expect((await readdir(join(dir, 'backups', 'backups'))).length).toBe(1);
+    expect(await markersIn(join(dir, 'backups'), markers)).toEqual({});
+    const transcript = JSON.stringify(executed.json().steps);
+    expect(transcript).toMatch(/[1-9]\d* frozen copies removed/);
     const [left] = await db.warehouse.query<{ n: number }>("SELECT count() AS n FROM events WHERE tenant_id = 'acme' AND subject = 'customer-neighbour'");
     expect(Number(left!.n)).toBe(1);
   });

@@ -9,6 +9,7 @@ import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
 import type { ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
 import { CLICKHOUSE_DIALECT } from './clickhouse-dialect.ts';
 import { bindParams, parseTsvWithTypes, toClickHouseLiteral, toTsvField } from './clickhouse-values.ts';
+import { removeFrozenCopies, serverDataRoot } from './frozen-copies.ts';
 
 type Rows = readonly (readonly SqlValue[])[];
 
@@ -146,12 +147,28 @@ export class ClickHouseWarehouse implements Warehouse {
     for (let pause = 100; ; pause = Math.min(pause * 2, 5_000)) {
       const now = await inactive();
       const left = [...replaced].filter((part) => now.has(part));
-      if (left.length === 0) return { engine: 'clickhouse', tables: [...tables], rowsRewritten: 0, blocksScrubbed: 0, seconds: (Date.now() - started) / 1000, scrubSeconds: 0 };
+      if (left.length === 0) {
+        const frozenCopies = await this.removeFrozenCopies(tables);
+        return { engine: 'clickhouse', tables: [...tables], rowsRewritten: 0, blocksScrubbed: 0, seconds: (Date.now() - started) / 1000, scrubSeconds: 0, frozenCopies };
+      }
       if (Date.now() - started > RECLAIM_WAIT_MS) {
         throw new WarehouseError(`${left.length} replaced parts (${left.slice(0, 3).join(', ')}) were still on disk after ${RECLAIM_WAIT_MS / 1000} s; lower the server's merge_tree old_parts_lifetime`);
       }
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
+  }
+
+  /** Where the server keeps its files (`<path>`), when this machine is its host; otherwise why not. */
+  async serverDataRoot(): Promise<{ root: string } | { unreachable: string }> {
+    const [table] = await this.query<{ data_path: string }>("SELECT data_path FROM system.tables WHERE database = currentDatabase() AND data_path != '' LIMIT 1");
+    return table ? serverDataRoot(table.data_path, this.database) : { unreachable: `${this.database} has no table stored on disk` };
+  }
+
+  /** Frozen copies of `tables` hold what deletes removed: gone too, where this machine can reach the server's files. */
+  private async removeFrozenCopies(tables: readonly string[]): Promise<{ removed: number } | { unchecked: string }> {
+    const found = await this.serverDataRoot();
+    if ('unreachable' in found) return { unchecked: found.unreachable };
+    return { removed: await removeFrozenCopies(found.root, this.database, tables) };
   }
 
   async insert(table: string, columns: readonly string[], rows: Rows): Promise<number> {
