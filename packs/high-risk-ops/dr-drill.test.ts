@@ -9,34 +9,37 @@ import { BackupShipping, DirectoryTarget, captureChanges, clickhouseBackupSource
 import { LedgerStore } from '../../platform/governance/index.ts';
 import { WorkflowEngine } from '../../platform/workflows/index.ts';
 import { platformTables } from '../../surfaces/compose/index.ts';
-import { useWarehouse } from '../../test/support/engines.ts';
+import { useWarehouse, type WarehouseFixture } from '../../test/support/engines.ts';
 import { drDrill, type DrillOutcome } from './dr-drill.ts';
 import { suppliedTypes } from './supplied-executors.ts';
 import { MODEL_GENERATORS } from '../index.ts';
 import { rebuildModels } from '../../platform/transforms/index.ts';
 
+/** Per test: a scratch folder, the state store on the engine's warehouse and a ledger on it. */
+function useDrillFixture(db: WarehouseFixture) {
+  const fixture = { keyring: Keyring.inMemory(LEDGER_KEY_NAME), dir: '', state: undefined as unknown as StateStore, ledger: undefined as unknown as LedgerStore };
+  beforeEach(async () => {
+    fixture.dir = await mkdtemp(join(tmpdir(), 'drill-'));
+    fixture.state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir, tables: platformTables() });
+    fixture.ledger = new LedgerStore(fixture.state, fixture.keyring);
+  });
+  afterEach(async () => {
+    await fixture.ledger.close();
+    await fixture.state.close();
+    await rm(fixture.dir, { recursive: true, force: true });
+  });
+  return fixture;
+}
+
 const DRILL = { category: 'drill', text: 'quarterly restore drill of the production backup' };
 
 describe('the DR drill: back up the running platform, restore into scratch, validate, destroy, report', () => {
   const db = useWarehouse('duckdb');
-  const keyring = Keyring.inMemory(LEDGER_KEY_NAME);
-  let dir: string;
-  let state: StateStore;
-  let ledger: LedgerStore;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'drill-'));
-    state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir, tables: platformTables() });
-    ledger = new LedgerStore(state, keyring);
-  });
-  afterEach(async () => {
-    await ledger.close();
-    await state.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const fx = useDrillFixture(db);
   const backups = (source: BackupServices['source']): BackupServices => ({
-    target: new DirectoryTarget(join(dir, 'target')), source, signingKey: () => keyring.active, verifierKeys: keyring, tables: platformTables(), scratchDir: join(dir, 'scratch'),
+    target: new DirectoryTarget(join(fx.dir, 'target')), source, signingKey: () => fx.keyring.active, verifierKeys: fx.keyring, tables: platformTables(), scratchDir: join(fx.dir, 'scratch'),
   });
-  const engineWith = (services: BackupServices) => new WorkflowEngine({ state, ledger, platformTenant: 'summit-internal', types: suppliedTypes({ drDrill: drDrill(services) }) });
+  const engineWith = (services: BackupServices) => new WorkflowEngine({ state: fx.state, ledger: fx.ledger, platformTenant: 'summit-internal', types: suppliedTypes({ drDrill: drDrill(services) }) });
 
   it('runs approved, restores what it backed up with every ledger root checked and the models rebuilt, and leaves a signed backup and no scratch behind', async () => {
     const engine = engineWith({
@@ -55,18 +58,18 @@ describe('the DR drill: back up the running platform, restore into scratch, vali
     expect(outcome).toMatchObject({ rtoTargetSeconds: 300, rtoMet: true, scratchDestroyed: true });
     // The run's own receipts (requested, awaiting approval, approved, executing) were in the log when the snapshot was read.
     expect(outcome.ledgers['summit-internal']!.size).toBeGreaterThanOrEqual(3);
-    const live = await ledger.checkpoint('summit-internal', outcome.ledgers['summit-internal']!.size);
+    const live = await fx.ledger.checkpoint('summit-internal', outcome.ledgers['summit-internal']!.size);
     expect(live.rootHash.toString('hex')).toBe(outcome.ledgers['summit-internal']!.rootHash);
     expect(outcome.objects.find((o) => o.name === 'ledger_entries.parquet')!.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(await readdir(join(dir, 'scratch')).catch(() => [])).toEqual([]);
-    expect(await readdir(join(dir, 'target', 'backups', outcome.backupId))).toContain('manifest.dsse.json');
+    expect(await readdir(join(fx.dir, 'scratch')).catch(() => [])).toEqual([]);
+    expect(await readdir(join(fx.dir, 'target', 'backups', outcome.backupId))).toContain('manifest.dsse.json');
   });
 
   it('with continuous backup running, restores what was shipped (not a backup of its own) and reports the writes a disaster then would lose', async () => {
-    const captured = await captureChanges(db.warehouse, { tables: platformTables(), spoolDir: join(dir, 'spool') });
-    const shippedLedger = new LedgerStore(captured.state, keyring);
+    const captured = await captureChanges(db.warehouse, { tables: platformTables(), spoolDir: join(fx.dir, 'spool') });
+    const shippedLedger = new LedgerStore(captured.state, fx.keyring);
     const services = { ...backups(duckdbBackupSource(db.warehouse as DuckDBWarehouse)) };
-    const shipping = new BackupShipping({ target: services.target, log: captured.log, snapshot: () => captured.source.begin(), key: () => keyring.active, spoolDir: join(dir, 'spool'), logger: { info: () => undefined, warn: () => undefined, error: () => undefined }, everyMs: 60_000 });
+    const shipping = new BackupShipping({ target: services.target, log: captured.log, snapshot: () => captured.source.begin(), key: () => fx.keyring.active, spoolDir: join(fx.dir, 'spool'), logger: { info: () => undefined, warn: () => undefined, error: () => undefined }, everyMs: 60_000 });
     onTestFinished(async () => {
       await shipping.stop();
       await shippedLedger.close();
@@ -98,30 +101,17 @@ describe('the DR drill: back up the running platform, restore into scratch, vali
 
 describe('the DR drill on ClickHouse: the warehouse restored into a scratch database on the same server, dropped after', () => {
   const db = useWarehouse('clickhouse');
-  const keyring = Keyring.inMemory(LEDGER_KEY_NAME);
-  let dir: string;
-  let state: StateStore;
-  let ledger: LedgerStore;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'drill-'));
-    state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir, tables: platformTables() });
-    ledger = new LedgerStore(state, keyring);
-  });
-  afterEach(async () => {
-    await ledger.close();
-    await state.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const fx = useDrillFixture(db);
 
   it('backs up (FREEZE and the state), restores every table with its rows and each ledger root, and leaves no scratch database or folder', async () => {
     const warehouse = db.warehouse as ClickHouseWarehouse;
     await warehouse.execute(`INSERT INTO events (tenant_id, source, id, type, time, policy_version, data, channel, ingested_at)
       SELECT 'acme', '/drill', toString(number), 'usage.recorded', now(), 'v1', '{}', 'http', now() FROM system.numbers LIMIT 300`);
     const services: BackupServices = {
-      target: new DirectoryTarget(join(dir, 'target')), source: clickhouseBackupSource(warehouse, state as DuckDBStateStore), signingKey: () => keyring.active,
-      verifierKeys: keyring, tables: platformTables(), scratchDir: join(dir, 'scratch'),
+      target: new DirectoryTarget(join(fx.dir, 'target')), source: clickhouseBackupSource(warehouse, fx.state as DuckDBStateStore), signingKey: () => fx.keyring.active,
+      verifierKeys: fx.keyring, tables: platformTables(), scratchDir: join(fx.dir, 'scratch'),
     };
-    const engine = new WorkflowEngine({ state, ledger, platformTenant: 'summit-internal', types: suppliedTypes({ drDrill: drDrill(services) }) });
+    const engine = new WorkflowEngine({ state: fx.state, ledger: fx.ledger, platformTenant: 'summit-internal', types: suppliedTypes({ drDrill: drDrill(services) }) });
     const run = await engine.request({ tenant: 'summit-internal', type: 'dr-drill', requestedBy: 'summit-internal/ops', rationale: DRILL, params: {} });
     expect(run.status).toBe('awaiting-approval');
     await engine.decide({ tenant: 'summit-internal', runId: run.runId, approver: 'summit-internal/sec', roles: ['approver'], decision: 'approve', rationale: DRILL });
@@ -134,6 +124,6 @@ describe('the DR drill on ClickHouse: the warehouse restored into a scratch data
     expect(outcome.ledgers['summit-internal']!.size).toBeGreaterThanOrEqual(3);
     const scratchDatabase = `${warehouse.database}_drill_${run.runId.replace(/[^A-Za-z0-9_]/g, '_')}`;
     expect(await warehouse.query('SELECT name FROM system.databases WHERE name = ?', [scratchDatabase])).toEqual([]);
-    expect(await readdir(join(dir, 'scratch')).catch(() => [])).toEqual([]);
+    expect(await readdir(join(fx.dir, 'scratch')).catch(() => [])).toEqual([]);
   });
 });
