@@ -1,3 +1,4 @@
 export { scratchWarehouse, type ScratchWarehouse } from './scratch-warehouse.ts';
 export { ensureKcat, startMockKafka, type MockKafkaCluster } from './kafka/mock-cluster.ts';
 export { ensureClickHouseServer, startLocalClickHouse, type LocalClickHouse } from './clickhouse/local-server.ts';
+export { ensurePostgres, findPostgresBin, startLocalPostgres, type LocalPostgres } from './postgres/local-server.ts';

@@ -1,6 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { ensureClickHouseServer, startLocalClickHouse, type LocalClickHouse } from '../dev/index.ts';
 import { ensureKcat, startMockKafka, type MockKafkaCluster } from '../dev/index.ts';
+import { ensurePostgres, startLocalPostgres, type LocalPostgres } from '../dev/index.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,13 +14,16 @@ declare module 'vitest' {
     /** Bootstrap address of the Kafka mock cluster, or null when it is unavailable. */
     kafkaBrokers: string | null;
     kafkaSkipReason: string | null;
+    /** A throwaway PostgreSQL cluster's URL (the state store's scale-out adapter), or null when it is unavailable. */
+    postgresUrl: string | null;
+    postgresSkipReason: string | null;
   }
 }
 
 /**
  * Provides the real engines for the whole run: a ClickHouse server on loopback
- * (COMPANYOS_TEST_CLICKHOUSE_URL to use one already running) and a Kafka mock
- * cluster through kcat. Without a binary and without root the suites needing it
+ * (COMPANYOS_TEST_CLICKHOUSE_URL to use one already running), a Kafka mock
+ * cluster through kcat and a throwaway PostgreSQL cluster (initdb). Without a binary and without root the suites needing it
  * are skipped with the reason; under CI a missing engine fails the run.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -40,8 +44,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const kafkaSkipReason = 'missing' in kcat ? kcat.missing : null;
   if (!('missing' in kcat)) kafka = await startMockKafka(kcat.binary);
 
+  let postgres: LocalPostgres | undefined;
+  const postgresBin = ensurePostgres((line) => console.log(line));
+  const postgresSkipReason = 'missing' in postgresBin ? postgresBin.missing : null;
+  if (!('missing' in postgresBin)) postgres = await startLocalPostgres(postgresBin.binary);
+
   const ci = ['true', '1'].includes(process.env.CI ?? '');
-  for (const [engine, reason] of [['ClickHouse', skipReason], ['Kafka', kafkaSkipReason]] as const) {
+  for (const [engine, reason] of [['ClickHouse', skipReason], ['Kafka', kafkaSkipReason], ['PostgreSQL', postgresSkipReason]] as const) {
     if (reason && ci) throw new Error(`CI=true and the ${engine} engine is unavailable: ${reason}`);
     if (reason) console.warn(`\n${engine} suites are skipped: ${reason}\n`);
   }
@@ -50,7 +59,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('clickhouseDataPath', server?.dataPath ?? null);
   project.provide('kafkaBrokers', kafka?.brokers ?? null);
   project.provide('kafkaSkipReason', kafkaSkipReason);
+  project.provide('postgresUrl', postgres?.url ?? null);
+  project.provide('postgresSkipReason', postgresSkipReason);
   return async () => {
+    await postgres?.stop();
     await kafka?.stop();
     await server?.stop();
   };

@@ -1296,7 +1296,7 @@ export interface components {
              * @description A stable code from the error catalogue (`companyos errors`).
              * @enum {string}
              */
-            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "STATE_CONFLICT" | "STATE_CHECK_FAILED" | "BACKUP_NOT_FOUND" | "BACKUP_MANIFEST_INVALID" | "BACKUP_OBJECT_MISSING" | "BACKUP_OBJECT_CORRUPT" | "BACKUP_VALIDATION_FAILED" | "RESTORE_TARGET_NOT_EMPTY" | "RESTORE_TIME_UNAVAILABLE" | "WORKFLOW_TYPE_UNKNOWN" | "WORKFLOW_NOT_FOUND" | "WORKFLOW_PARAMS_INVALID" | "ERASURE_TENANT_FORBIDDEN" | "WORKFLOW_STATE_INVALID" | "WORKFLOW_SEPARATION_OF_DUTIES" | "WORKFLOW_APPROVER_NOT_ELIGIBLE" | "WORKFLOW_ALREADY_DECIDED" | "WORKFLOW_PLATFORM_ONLY" | "WORKFLOW_EXPORT_UNAVAILABLE" | "WORKFLOW_EXPORT_NOT_YOURS" | "WORKFLOW_REQUIRED" | "WORKFLOW_APPROVAL_EXPIRED" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "LEAD_INVALID" | "LEAD_NOT_FOUND" | "LEAD_MERGE_INVALID" | "LEAD_ALREADY_MERGED" | "ROUTING_POLICY_INVALID" | "ROUTING_POLICY_NONE" | "QUOTE_INVALID" | "QUOTE_NOT_FOUND" | "QUOTE_EXISTS" | "QUOTE_CLOSED" | "QUOTE_NOT_APPROVED" | "QUOTE_RATIONALE_REQUIRED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
+            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "STATE_CONFLICT" | "STATE_CHECK_FAILED" | "BACKUP_NOT_FOUND" | "BACKUP_MANIFEST_INVALID" | "BACKUP_OBJECT_MISSING" | "BACKUP_OBJECT_CORRUPT" | "BACKUP_VALIDATION_FAILED" | "RESTORE_TARGET_NOT_EMPTY" | "RESTORE_ENGINE_MISMATCH" | "BACKUP_SOURCE_UNREADABLE" | "RESTORE_TIME_UNAVAILABLE" | "WORKFLOW_TYPE_UNKNOWN" | "WORKFLOW_NOT_FOUND" | "WORKFLOW_PARAMS_INVALID" | "ERASURE_TENANT_FORBIDDEN" | "WORKFLOW_STATE_INVALID" | "WORKFLOW_SEPARATION_OF_DUTIES" | "WORKFLOW_APPROVER_NOT_ELIGIBLE" | "WORKFLOW_ALREADY_DECIDED" | "WORKFLOW_PLATFORM_ONLY" | "WORKFLOW_EXPORT_UNAVAILABLE" | "WORKFLOW_EXPORT_NOT_YOURS" | "WORKFLOW_REQUIRED" | "WORKFLOW_APPROVAL_EXPIRED" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "LEAD_INVALID" | "LEAD_NOT_FOUND" | "LEAD_MERGE_INVALID" | "LEAD_ALREADY_MERGED" | "ROUTING_POLICY_INVALID" | "ROUTING_POLICY_NONE" | "QUOTE_INVALID" | "QUOTE_NOT_FOUND" | "QUOTE_EXISTS" | "QUOTE_CLOSED" | "QUOTE_NOT_APPROVED" | "QUOTE_RATIONALE_REQUIRED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
             /** @description What went wrong, for people. */
             message: string;
             /** @description On POLICY_DENIED: the decision in `GET /v1/policy/decisions`. */
@@ -1388,7 +1388,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1509,7 +1509,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1536,7 +1536,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1612,7 +1612,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1725,7 +1725,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1734,7 +1734,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2009,7 +2009,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2122,7 +2122,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2215,7 +2215,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2313,7 +2313,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2378,7 +2378,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2450,7 +2450,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2522,7 +2522,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2664,7 +2664,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2745,7 +2745,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2822,7 +2822,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2905,7 +2905,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3084,7 +3084,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3207,7 +3207,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3344,7 +3344,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3424,7 +3424,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3574,7 +3574,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3610,7 +3610,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3738,7 +3738,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3774,7 +3774,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3902,7 +3902,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3938,7 +3938,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4099,7 +4099,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4204,7 +4204,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4367,7 +4367,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4440,7 +4440,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4541,7 +4541,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4559,7 +4559,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4666,7 +4666,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4746,7 +4746,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4843,7 +4843,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4852,7 +4852,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4931,7 +4931,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4940,7 +4940,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5031,7 +5031,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5049,7 +5049,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5136,7 +5136,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5145,7 +5145,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5237,7 +5237,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5246,7 +5246,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5406,7 +5406,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5433,7 +5433,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5525,7 +5525,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5552,7 +5552,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5630,7 +5630,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5727,7 +5727,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5815,7 +5815,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5928,7 +5928,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6017,7 +6017,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6139,7 +6139,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6166,7 +6166,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6299,7 +6299,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6326,7 +6326,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6428,7 +6428,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6531,7 +6531,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6567,7 +6567,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6707,7 +6707,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6743,7 +6743,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6887,7 +6887,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7012,7 +7012,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7142,7 +7142,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7267,7 +7267,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7294,7 +7294,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7361,7 +7361,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7379,7 +7379,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7491,7 +7491,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7673,7 +7673,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7844,7 +7844,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7972,7 +7972,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8097,7 +8097,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8170,7 +8170,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8275,7 +8275,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8405,7 +8405,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8441,7 +8441,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8595,7 +8595,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8795,7 +8795,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8822,7 +8822,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9016,7 +9016,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9052,7 +9052,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9222,7 +9222,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9401,7 +9401,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
+            /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9437,7 +9437,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;

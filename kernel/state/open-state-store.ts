@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBWarehouse, WarehouseError, type TableDefinition, type Warehouse } from '../warehouse/index.ts';
+import { PostgresStateStore } from './postgres-state-store.ts';
 import { DuckDBStateStore } from './duckdb-state-store.ts';
 import { importFromWarehouse } from './import-from-warehouse.ts';
 import { ensureStateSchema } from './state-schema.ts';
@@ -11,6 +12,8 @@ export interface StateStoreOptions {
   tables: readonly TableDefinition[];
   /** Folder for the state's own file when the warehouse is not DuckDB (required then); `:memory:` for a throwaway store. */
   dataDir?: string;
+  /** A PostgreSQL server's `postgres://…` URL (`COMPANYOS_STATE_URL`): the state there, shared by every platform process (the scale-out profile). */
+  url?: string;
 }
 
 /** The state's database in the data folder beside a warehouse other than DuckDB. */
@@ -22,6 +25,15 @@ export const STATE_FILE = 'state.duckdb';
  * copied over the first time). Ready to use: its tables and unique keys exist.
  */
 export async function openStateStore(warehouse: Warehouse, options: StateStoreOptions): Promise<StateStore> {
+  if (options.url) {
+    if (!/^postgres(ql)?:\/\//.test(options.url)) throw new WarehouseError(`COMPANYOS_STATE_URL must be a postgres:// URL; got ${options.url.split('@').pop()}`);
+    const store = await PostgresStateStore.open(options.url, options.tables);
+    await ensureStateSchema(store).catch(async (error: unknown) => {
+      await store.close();
+      throw error;
+    });
+    return store;
+  }
   if (warehouse instanceof DuckDBWarehouse) {
     const store = DuckDBStateStore.sharing(warehouse, options.tables);
     await ensureStateSchema(store).catch(async (error: unknown) => {

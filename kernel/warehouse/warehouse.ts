@@ -87,7 +87,8 @@ export interface UniqueInsert {
 
 /** What `reclaim` did: the tables rewritten, and the free space overwritten. */
 export interface ReclaimReport {
-  engine: EngineName;
+  /** The engine that holds the tables: a warehouse's, or the state store's (`postgresql` in the scale-out profile). */
+  engine: EngineName | 'postgresql';
   tables: string[];
   rowsRewritten: number;
   /** Free blocks of the file overwritten (DuckDB). */

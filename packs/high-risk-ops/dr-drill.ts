@@ -57,8 +57,12 @@ export function drDrill(backups: BackupServices, emit?: (tenant: string, events:
   };
   return {
     parseParams: (input) => {
-      if (input === undefined || input === null || (typeof input === 'object' && !Array.isArray(input) && Object.keys(input).length === 0)) return {};
-      throw new DomainError('WORKFLOW_PARAMS_INVALID', 'dr-drill takes no params.');
+      if (input === undefined || input === null) return {};
+      const params = input as Record<string, unknown>;
+      if (typeof input !== 'object' || Array.isArray(input) || Object.keys(params).some((key) => key !== 'models') || (params.models !== undefined && typeof params.models !== 'boolean')) {
+        throw new DomainError('WORKFLOW_PARAMS_INVALID', 'dr-drill takes one optional param, models: false to skip rebuilding the models on the restore (as companyos restore --no-models).');
+      }
+      return params.models === false ? { models: false } : {};
     },
     async preflight() {
       if (!backups.source) throw new DomainError('WORKFLOW_PARAMS_INVALID', 'dr-drill: this platform\'s stores cannot be backed up (DuckDB, or ClickHouse with its state beside it, are).');
@@ -73,7 +77,7 @@ export function drDrill(backups: BackupServices, emit?: (tenant: string, events:
       await destroy(context);
       const into = await scratchDatabase(context);
       const restore = (backupId?: string) => restoreBackup({ target: backups.target, keys: backups.verifierKeys, dataDir: scratch(context), clickhouse: into?.clickhouse, backupId, tables: backups.tables, progress: say, now: () => context.now(),
-        rebuild: backups.rebuild && ((warehouse) => backups.rebuild!(warehouse, scratch(context))),
+        rebuild: backups.rebuild && (context.params as { models?: boolean }).models !== false ? (warehouse) => backups.rebuild!(warehouse, scratch(context)) : undefined,
       });
       let report: RestoreReport;
       let backupSeconds = 0;

@@ -24,9 +24,10 @@ export interface PlatformOptions {
   warehouse: Warehouse;
   /**
    * Operational state: an open store (the caller closes it), or where the platform opens its own
-   * (`dataDir`, used when the warehouse is not DuckDB; a DuckDB warehouse holds the state itself).
+   * (`url`: a PostgreSQL server's; else `dataDir`, used when the warehouse is not DuckDB; a DuckDB
+   * warehouse holds the state itself).
    */
-  state?: StateStore | { dataDir?: string };
+  state?: StateStore | { dataDir?: string; url?: string };
   /** Where exports, backups and drills keep their files when `state` is a store handed in (otherwise its data folder). */
   filesDir?: string;
   /** The policy bundle (default: the shipped `kernel/policies/`) and where this platform runs. */
@@ -131,7 +132,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const metrics = new PlatformMetrics();
   const pipeline = new IngestPipeline(warehouse, { dedupeWindowDays: options.dedupeWindowDays });
   const ownsState = !isStateStore(options.state);
-  const state = isStateStore(options.state) ? options.state : await openStateStore(warehouse, { dataDir: options.state?.dataDir, tables: platformTables(packs) });
+  const state = isStateStore(options.state) ? options.state : await openStateStore(warehouse, { dataDir: options.state?.dataDir, url: options.state?.url, tables: platformTables(packs) });
   const policies = new PolicyActivations(engine, shipped, state, engine.platformTenant ?? operatorTenant);
   const activation = await policies.restore();
   if (activation.superseded > 0 && !activation.restored) {

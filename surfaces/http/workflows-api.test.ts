@@ -102,17 +102,14 @@ describe.each(TEST_ENGINES)('governed workflows over HTTP on %s', (engine) => {
     expect(report.failures.join('\n')).toContain('step:rollback:1:completed');
   });
 
-  it('runs a DR drill in the operator tenant: a backup restored into scratch and validated on DuckDB, a clear refusal at preflight on ClickHouse', async () => {
+  it('runs a DR drill in the operator tenant: a backup restored into scratch (on ClickHouse a scratch database too), validated, models rebuilt', async () => {
     tokens.ops = await api.principal('ops', 'summit-internal', 'operator');
     tokens.sec = await api.principal('sec', 'summit-internal', 'approver');
     tokens.sre = await api.principal('sre', 'summit-internal', 'operator');
     const drill = { category: 'drill', text: 'quarterly restore drill of the production backup' };
+    expect((await call('ops', 'POST', '/v1/workflows/types/dr-drill/runs', { rationale: drill, params: { models: 'no' } })).json().code).toBe('WORKFLOW_PARAMS_INVALID');
     const run = (await call('ops', 'POST', '/v1/workflows/types/dr-drill/runs', { rationale: drill, params: {} })).json();
-    if (engine === 'clickhouse') {
-      expect(run.status).toBe('preflight-failed');
-      expect(JSON.stringify(run)).toContain('only the embedded DuckDB database is backed up');
-      return;
-    }
+    expect(run.status).toBe('awaiting-approval');
     await call('sec', 'POST', `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: { category: 'drill', text: 'the drill window is agreed with the on-call team' } });
     expect((await call('sre', 'POST', `/v1/workflows/runs/${run.run_id}/execute`)).json().status).toBe('succeeded');
     const bundle = (await call('ops', 'GET', `/v1/workflows/runs/${run.run_id}/evidence`)).json();
@@ -120,6 +117,8 @@ describe.each(TEST_ENGINES)('governed workflows over HTTP on %s', (engine) => {
     const executed = bundle.evidence.find((e: { id: string }) => e.id === 'step:execute:1:completed');
     const outcome = JSON.parse(Buffer.from(executed.content, 'base64').toString()).output.result;
     expect(outcome).toMatchObject({ rtoMet: true, scratchDestroyed: true, rtoTargetSeconds: 300 });
+    const transcript = JSON.parse(Buffer.from(executed.content, 'base64').toString()).output.transcript as string[];
+    expect(transcript.join('\n')).toMatch(/\d+ models rebuilt from the restored data/);
     expect(outcome.ledgers['summit-internal'].size).toBeGreaterThanOrEqual(3);
     // The pack's sweep (every 15 s) reports the drill's age for the DrDrillStale alert.
     await expect.poll(async () => {

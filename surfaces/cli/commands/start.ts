@@ -52,7 +52,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     backupSource: captured?.source,
     warehouse: captured?.warehouse ?? warehouse,
     clock,
-    state: captured?.state ?? { dataDir: config.dataDir },
+    state: captured?.state ?? { dataDir: config.dataDir, url: config.stateUrl },
     filesDir: config.dataDir,
     backupsDir: config.backupsDir,
     s3: config.s3,

@@ -21,6 +21,8 @@ export interface PlatformConfig {
   backupShippingMs: number | undefined;
   /** Continuous backup keeps what a restore to any of this many past days needs. */
   backupKeepDays: number;
+  /** `COMPANYOS_STATE_URL`: the state in PostgreSQL. */
+  stateUrl?: string;
   engine: string;
   clickhouse: { url: string; database: string };
   /** Set when COMPANYOS_KAFKA_BROKERS is. */
@@ -59,6 +61,7 @@ export const ENVIRONMENT = [
   ['COMPANYOS_BACKUP_DIR', '$COMPANYOS_DATA_DIR/backups', 'Where backups go (DR drills, continuous backup; `companyos backup --to` names its own): a directory on another volume than the data, or s3://bucket[/prefix] (credentials from the AWS_* variables or profile).'],
   ['COMPANYOS_S3_ENDPOINT', '(none)', 'The S3-compatible server of an s3:// backup location (MinIO, Ceph…); AWS itself when unset (region: AWS_REGION, else us-east-1).'],
   ['COMPANYOS_BACKUP_SHIPPING', 'off', 'Continuous backup to COMPANYOS_BACKUP_DIR (embedded DuckDB): off, on (a base snapshot at start, then the changes shipped every second), or the seconds between shipments (1 to 5): the most a kill loses.'],
+  ['COMPANYOS_STATE_URL', '(none)', 'Operational state (entities, approvals, workflows, the ledger, invoices) in PostgreSQL, postgres://user:password@host:5432/database, shared by every platform process (the scale-out profile); by default it is embedded (DuckDB).'],
   ['COMPANYOS_BACKUP_KEEP_DAYS', '35', 'Continuous backup keeps what a restore to any of this many past days needs; older bases and their changes are removed after each new base (the newest complete one is always kept).'],
   ['COMPANYOS_RETENTION', 'off', 'The weekly retention run: off, on (raw-events=400, quarantine=30, bills=760, run-history=90, decision-log=400, evidence=2555, audit=2555, financial-record=3650 days), or class=days pairs over those (raw-events=90,bills=keep); each run leaves a signed purge manifest.'],
   ['COMPANYOS_WAREHOUSE', 'duckdb', 'Warehouse engine: duckdb (embedded) or clickhouse.'],
@@ -103,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     retention: retentionOf(env.COMPANYOS_RETENTION),
     backupShippingMs: shippingOf(env.COMPANYOS_BACKUP_SHIPPING),
     backupKeepDays: keepDaysOf(env.COMPANYOS_BACKUP_KEEP_DAYS),
+    stateUrl: env.COMPANYOS_STATE_URL || undefined,
     engine: env.COMPANYOS_WAREHOUSE || 'duckdb',
     clickhouse: {
       url: env.COMPANYOS_CLICKHOUSE_URL || 'http://127.0.0.1:8123',
