@@ -24,37 +24,32 @@ async function freshStore(server: string): Promise<OpenedStateStore & { url: str
   };
 }
 
-if (url) {
-  stateStoreContract('PostgreSQL', () => freshStore(url));
+// Without a server (CI refuses to run then) the contract is not registered and the suite below says why it skipped.
+if (url) stateStoreContract('PostgreSQL', () => freshStore(url));
 
-  describe('the ledger on PostgreSQL, appended by two platform processes at once', () => {
-    it('sequences one tenant\'s log without a fork or a hole, and a receipt appended twice is one entry', async () => {
-      const opened = await freshStore(url);
-      const other = await PostgresStateStore.open(opened.url, platformTables());
-      const keyring = Keyring.inMemory(LEDGER_KEY_NAME);
-      // Two replicas: each its own pool and its own ledger, with its own in-memory tree.
-      const replicas = [new LedgerStore(opened.store, keyring), new LedgerStore(other, keyring)];
-      try {
-        const append = (replica: LedgerStore, i: number) => replica.append('acme', { receiptId: `r-${i}`, text: `{"receipt":${i}}`, disclosures: [], keyId: keyring.active.keyId });
-        const indexes = await Promise.all(Array.from({ length: 60 }, (_, i) => append(replicas[i % 2]!, i)));
-        expect([...indexes].sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i));
-        // A retry after a lost answer, on the other replica: where it already is, nothing added.
-        expect(await append(replicas[1]!, 0)).toBe(indexes[0]);
-        const rows = await opened.store.query<{ log_index: number; receipt_id: string }>("SELECT log_index, receipt_id FROM ledger_entries WHERE tenant_id = 'acme' ORDER BY log_index");
-        expect(rows.map((r) => r.log_index)).toEqual(Array.from({ length: 60 }, (_, i) => i));
-        expect(new Set(rows.map((r) => r.receipt_id)).size).toBe(60);
-        // Both replicas' trees agree with the stored log.
-        const [a, b] = await Promise.all(replicas.map((replica) => replica.checkpoint('acme', 60)));
-        expect(a!.rootHash.toString('hex')).toBe(b!.rootHash.toString('hex'));
-      } finally {
-        for (const replica of replicas) await replica.close();
-        await other.close();
-        await opened.dispose();
-      }
-    });
+describe.skipIf(!url)('the ledger on PostgreSQL, appended by two platform processes at once', () => {
+  it('sequences one tenant\'s log without a fork or a hole, and a receipt appended twice is one entry', async () => {
+    const opened = await freshStore(url!);
+    const other = await PostgresStateStore.open(opened.url, platformTables());
+    const keyring = Keyring.inMemory(LEDGER_KEY_NAME);
+    // Two replicas: each its own pool and its own ledger, with its own in-memory tree.
+    const replicas = [new LedgerStore(opened.store, keyring), new LedgerStore(other, keyring)];
+    try {
+      const append = (replica: LedgerStore, i: number) => replica.append('acme', { receiptId: `r-${i}`, text: `{"receipt":${i}}`, disclosures: [], keyId: keyring.active.keyId });
+      const indexes = await Promise.all(Array.from({ length: 60 }, (_, i) => append(replicas[i % 2]!, i)));
+      expect([...indexes].sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+      // A retry after a lost answer, on the other replica: where it already is, nothing added.
+      expect(await append(replicas[1]!, 0)).toBe(indexes[0]);
+      const rows = await opened.store.query<{ log_index: number; receipt_id: string }>("SELECT log_index, receipt_id FROM ledger_entries WHERE tenant_id = 'acme' ORDER BY log_index");
+      expect(rows.map((r) => r.log_index)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+      expect(new Set(rows.map((r) => r.receipt_id)).size).toBe(60);
+      // Both replicas' trees agree with the stored log.
+      const [a, b] = await Promise.all(replicas.map((replica) => replica.checkpoint('acme', 60)));
+      expect(a!.rootHash.toString('hex')).toBe(b!.rootHash.toString('hex'));
+    } finally {
+      for (const replica of replicas) await replica.close();
+      await other.close();
+      await opened.dispose();
+    }
   });
-} else {
-  describe.skip(`the PostgreSQL state store (${inject('postgresSkipReason') ?? 'no server'})`, () => {
-    it('needs a PostgreSQL server', () => undefined);
-  });
-}
+});

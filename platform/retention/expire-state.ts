@@ -60,22 +60,18 @@ export async function expireState(state: StateStore, ledger: LedgerStore | undef
   return expiry;
 }
 
-/** Every tenant's receipts appended before the cutoff lose their disclosures. */
+/** Every tenant's receipts appended before the cutoff lose their disclosures; one read finds the tenants and the time each range spans. */
 async function redactExpired(state: StateStore, ledger: LedgerStore, table: ExpiringStateTable, cutoff: Date, purgeId: string, now: Date, expiry: StateExpiry): Promise<void> {
-  const tenants = await state.query<{ tenant_id: string }>(
-    "SELECT DISTINCT tenant_id FROM ledger_entries WHERE appended_at < ? AND disclosures <> '[]' ORDER BY tenant_id",
+  const tenants = await state.query<{ tenant_id: string; oldest: SqlValue; newest: SqlValue }>(
+    "SELECT tenant_id, min(appended_at) AS oldest, max(appended_at) AS newest FROM ledger_entries WHERE appended_at < ? AND disclosures <> '[]' GROUP BY tenant_id ORDER BY tenant_id",
     [cutoff],
   );
-  for (const { tenant_id: tenant } of tenants) {
+  for (const { tenant_id: tenant, oldest, newest } of tenants) {
     const redactions = await redactDisclosures(state, ledger, tenant, { appendedBefore: cutoff }, purgeId, now);
     if (redactions.length === 0) continue;
     expiry.redactions.push(...redactions);
-    const receipts = [...new Set(redactions.map((r) => r.receiptId))];
-    const [range] = await state.query<{ oldest: SqlValue; newest: SqlValue }>(
-      `SELECT min(appended_at) AS oldest, max(appended_at) AS newest FROM ledger_entries WHERE tenant_id = ? AND receipt_id IN (${receipts.map(() => '?').join(', ')})`,
-      [tenant, ...receipts],
-    );
-    expiry.tombstones.push({ tenant, dataClass: table.retention, table: table.name, rows: receipts.length, from: isoOf(range!.oldest), to: isoOf(range!.newest), cutoff: cutoff.toISOString() });
+    const receipts = new Set(redactions.map((r) => r.receiptId)).size;
+    expiry.tombstones.push({ tenant, dataClass: table.retention, table: table.name, rows: receipts, from: isoOf(oldest), to: isoOf(newest), cutoff: cutoff.toISOString() });
   }
 }
 
