@@ -1,5 +1,6 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { ConnectionPool, type CachedConnection } from './duckdb-connection-pool.ts';
+import { SequenceClaims } from './sequence-claims.ts';
 import { DomainError } from '../errors/index.ts';
 import {
   WarehouseError, WarehouseLockedError, assertIdentifier, insertFromJsonSql, reclaimDuckDB, rowsAsJson,
@@ -53,6 +54,8 @@ export class DuckDBStateStore implements StateStore {
   private reclaiming: Promise<void> | undefined;
   readonly tables: readonly TableDefinition[];
   private readonly byName: ReadonlyMap<string, TableDefinition>;
+  /** One process holds the file, so sequences are counted here. */
+  private readonly claims = new SequenceClaims();
 
   private constructor(
     readonly location: string,
@@ -154,7 +157,7 @@ export class DuckDBStateStore implements StateStore {
   private async commitTogether(group: readonly QueuedTransaction[]): Promise<boolean> {
     const connection = await this.acquire();
     try {
-      const tx = new DuckDBStateTransaction(connection, this.byName);
+      const tx = new DuckDBStateTransaction(connection, this.byName, this.claims);
       const results: unknown[] = [];
       try {
         for (const queued of group) results.push(await queued.work(tx));
@@ -173,7 +176,7 @@ export class DuckDBStateStore implements StateStore {
   private async runTransaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T> {
     const connection = await this.acquire();
     try {
-      const tx = new DuckDBStateTransaction(connection, this.byName);
+      const tx = new DuckDBStateTransaction(connection, this.byName, this.claims);
       try {
         const result = await work(tx);
         await tx.commit();
@@ -266,11 +269,21 @@ interface HeldInsert {
 class DuckDBStateTransaction implements StateTransaction {
   private held: HeldInsert[] = [];
   private begun = false;
+  private committed: (() => void)[] = [];
 
   constructor(
     private readonly connection: CachedConnection,
     private readonly stateTables: ReadonlyMap<string, TableDefinition>,
+    private readonly claims: SequenceClaims,
   ) {}
+
+  claimSequence(key: string, count: number, head: (reader: StateReader) => Promise<number>): Promise<number> {
+    return this.claims.claim(this, key, count, head, this);
+  }
+
+  afterCommit(callback: () => void): void {
+    this.committed.push(callback);
+  }
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     await this.sendHeld();
@@ -317,12 +330,17 @@ class DuckDBStateTransaction implements StateTransaction {
     return rows.length;
   }
 
-  /** Sends what is held, and COMMIT. */
+  /** Sends what is held, and COMMIT; then gives up its sequences and runs what waited for the commit. */
   async commit(): Promise<void> {
-    if (!this.begun && this.held.length === 0) return;
-    if (!this.begun && this.held.length === 1) return this.commitLoneInsert();
-    await this.sendHeld();
-    await this.plain('COMMIT');
+    if (!this.begun && this.held.length === 1) await this.commitLoneInsert();
+    else if (this.begun || this.held.length > 0) {
+      await this.sendHeld();
+      await this.plain('COMMIT');
+    }
+    this.claims.end(this, true);
+    const committed = this.committed;
+    this.committed = [];
+    for (const callback of committed) callback();
   }
 
   /** A transaction that is one insert needs no BEGIN or COMMIT: the statement commits by itself (DuckDB's autocommit). */
@@ -335,8 +353,11 @@ class DuckDBStateTransaction implements StateTransaction {
   /** Ends the transaction with nothing written, whatever state a failure left it in. */
   async rollback(): Promise<void> {
     this.held = [];
+    this.committed = [];
     // Nothing to undo when BEGIN never went, or a failed COMMIT has ended the transaction already.
     if (this.begun) await this.connection.runPlain('ROLLBACK').catch(() => undefined);
+    // Only once its rows are gone may another transaction take the numbers back.
+    this.claims.end(this, false);
   }
 
   /** BEGIN, unless sent already, and the held inserts: each a kept statement with its rows bound as one JSON text. */

@@ -88,8 +88,10 @@ export class PostgresStateStore implements StateStore {
     try {
       await client.query('BEGIN');
       try {
-        const result = await work(new PostgresTransaction(client, this.byName));
+        const tx = new PostgresTransaction(client, this.byName);
+        const result = await work(tx);
         await run(client, 'COMMIT');
+        tx.committed();
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -133,8 +135,42 @@ class SerialReader implements StateReader {
 }
 
 class PostgresTransaction extends SerialReader implements StateTransaction {
+  /** The next free number of each sequence this transaction holds. */
+  private readonly sequences = new Map<string, number>();
+  private readonly callbacks: (() => void)[] = [];
+
   constructor(private readonly connection: pg.PoolClient, private readonly byName: ReadonlyMap<string, TableDefinition>) {
     super(connection);
+  }
+
+  /**
+   * A transaction-scoped advisory lock per sequence (released at COMMIT or ROLLBACK, by the server, whichever
+   * process holds it), then its head read afresh: READ COMMITTED reads each statement's own snapshot, so
+   * what the previous holder committed is seen. Holding one sequence, it only tries for another.
+   */
+  async claimSequence(key: string, count: number, head: (reader: StateReader) => Promise<number>): Promise<number> {
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`a sequence claim takes a positive count; got ${count}`);
+    let next = this.sequences.get(key);
+    if (next === undefined) {
+      if (this.sequences.size === 0) {
+        await this.query('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [key]);
+      } else {
+        const [taken] = await this.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS locked', [key]);
+        if (!taken!.locked) throw new DomainError('STATE_CONFLICT', `Another transaction holds the sequence ${key} while this one holds another: try again.`);
+      }
+      next = await head(this);
+    }
+    this.sequences.set(key, next + count);
+    return next;
+  }
+
+  afterCommit(callback: () => void): void {
+    this.callbacks.push(callback);
+  }
+
+  /** Called once COMMIT returned. */
+  committed(): void {
+    for (const callback of this.callbacks) callback();
   }
 
   async insert(table: string, rows: readonly StateRow[]): Promise<void> {

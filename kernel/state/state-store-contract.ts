@@ -176,6 +176,56 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedState
       expect(rows.map((r) => r.log_index)).toEqual(Array.from({ length: won }, (_, i) => i));
     });
 
+    it('numbers a sequence without holes or repeats across racing and rolled-back transactions, and runs afterCommit only on commit', async () => {
+      const head = async (reader: { query: StateStore['query'] }) => {
+        const [row] = await reader.query<{ next: number }>("SELECT coalesce(max(log_index) + 1, 0)::INTEGER AS next FROM ledger_entries WHERE tenant_id = 'acme'");
+        return Number(row!.next);
+      };
+      const committed: number[] = [];
+      const outcomes = await Promise.allSettled(Array.from({ length: 24 }, (_, i) => store.transaction(async (tx) => {
+        const count = 1 + (i % 3);
+        const first = await tx.claimSequence('ledger/acme', count, head);
+        await tx.insert('ledger_entries', Array.from({ length: count }, (_, k) => ({
+          tenant_id: 'acme', log_index: first + k, receipt_id: `r-${i}-${k}`, entry: '{}', leaf_hash: '00', disclosures: '[]', key_id: 'k', appended_at: new Date(),
+        })));
+        tx.afterCommit(() => committed.push(i));
+        if (i % 5 === 2) throw new Error('the caller changed its mind');
+        return first;
+      }, i % 4 === 0 ? { alone: true } : {})));
+      const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : []));
+      expect(failed).toEqual([2, 7, 12, 17, 22]);
+      expect(committed.sort((a, b) => a - b)).toEqual(outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : [])));
+      const rows = await store.query<{ log_index: number }>("SELECT log_index FROM ledger_entries WHERE tenant_id = 'acme' ORDER BY log_index");
+      const expected = outcomes.reduce((sum, o, i) => sum + (o.status === 'fulfilled' ? 1 + (i % 3) : 0), 0);
+      expect(rows.map((r) => Number(r.log_index))).toEqual(Array.from({ length: expected }, (_, i) => i));
+      // Counting on from what is stored, in a later transaction.
+      expect(await store.transaction((tx) => tx.claimSequence('ledger/acme', 1, head))).toBe(expected);
+    });
+
+    it('refuses a second sequence held elsewhere to a transaction that holds one, rather than wait for ever', async () => {
+      const head = async () => 0;
+      let finish!: () => void;
+      const held = new Promise<void>((resolve) => (finish = resolve));
+      let claimed!: () => void;
+      const hasClaimed = new Promise<void>((resolve) => (claimed = resolve));
+      const first = store.transaction(async (tx) => {
+        await tx.claimSequence('ledger/one', 1, head);
+        claimed();
+        await held;
+      });
+      await hasClaimed;
+      const second = store.transaction(async (tx) => {
+        await tx.claimSequence('ledger/two', 1, head);
+        await tx.claimSequence('ledger/one', 1, head);
+      }, { alone: true });
+      expect(await conflictOf(second)).toBe('STATE_CONFLICT');
+      finish();
+      await first;
+      // Released at the end of each: both can be claimed again.
+      const both = await store.transaction(async (tx) => [await tx.claimSequence('ledger/two', 1, head), await tx.claimSequence('ledger/one', 1, head)]);
+      expect(both.every(Number.isInteger)).toBe(true);
+    });
+
     it('lets exactly one of many racing compare-and-sets win', async () => {
       await store.transaction((tx) => tx.insert('approval_requests', [request('r-1')]));
       const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.transaction((tx) =>

@@ -30,6 +30,18 @@ export interface StateTransaction extends StateReader {
   compareAndSet(table: string, where: StateRow, expected: StateRow, changes: StateRow): Promise<boolean>;
   /** Deletes the rows `where` selects (every column of it must match; an empty `where` is refused): how many went. */
   delete(table: string, where: StateRow): Promise<number>;
+  /**
+   * Claims `count` consecutive numbers of the sequence `key` (a tenant's log: `ledger/<tenant>`) and answers
+   * the first. `head` reads the next free number from committed state (one past the log's last index); an
+   * adapter that is its state's only writer may read it once and count on in memory. The sequence is this
+   * transaction's until it ends: another transaction claiming it waits, and a rollback gives the numbers
+   * back, so committed transactions' numbers follow one another with no hole and none taken twice. A
+   * transaction that holds a sequence and asks for another one held elsewhere fails with `STATE_CONFLICT`
+   * instead of waiting (two such transactions would wait for each other for ever).
+   */
+  claimSequence(key: string, count: number, head: (reader: StateReader) => Promise<number>): Promise<number>;
+  /** Runs `callback` once the transaction has committed (after the adapter's COMMIT returned), before the transaction's caller resumes; never when it rolls back. It must not throw. */
+  afterCommit(callback: () => void): void;
 }
 
 export interface TransactionOptions {

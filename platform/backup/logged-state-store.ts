@@ -73,6 +73,15 @@ class RecordingTransaction implements StateTransaction {
     return changed;
   }
 
+  /** Writes no row itself: the rows numbered by it are recorded as they are inserted. */
+  claimSequence(key: string, count: number, head: (reader: StateReader) => Promise<number>): Promise<number> {
+    return this.tx.claimSequence(key, count, head);
+  }
+
+  afterCommit(callback: () => void): void {
+    this.tx.afterCommit(callback);
+  }
+
   async delete(table: string, where: StateRow): Promise<number> {
     const deleted = await this.tx.delete(table, where);
     if (deleted > 0) this.steps.push({ op: 'delete', table, where: encodeRecord(where), rows: deleted });
