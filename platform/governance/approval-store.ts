@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { StateStore } from '../../kernel/state/index.ts';
+import type { InSameTransaction } from './in-same-transaction.ts';
 import { DomainError } from '../../kernel/errors/index.ts';
 
 /** Why a destructive action may go ahead: every approval names one. */
@@ -98,7 +99,7 @@ export class ApprovalStore {
     return this.open.get(key)!;
   }
 
-  async approve(tenant: string, request: ApprovalRequest, approver: string, rationale: Rationale, evidenceIds: string[]): Promise<Approval> {
+  async approve(tenant: string, request: ApprovalRequest, approver: string, rationale: Rationale, evidenceIds: string[], also?: InSameTransaction<Approval>): Promise<Approval> {
     const approval: Approval = {
       approvalId: randomUUID(),
       requestId: request.requestId,
@@ -110,7 +111,7 @@ export class ApprovalStore {
       evidenceIds,
       approvedAt: new Date(),
     };
-    await this.write(tenant, request, approval, 'approved');
+    await this.write(tenant, request, approval, 'approved', also);
     const open = await this.pending(tenant, request.entityId, request.action);
     const at = open.findIndex((r) => r.requestId === request.requestId);
     if (at >= 0) open.splice(at, 1);
@@ -164,11 +165,14 @@ export class ApprovalStore {
     };
   }
 
-  private async write(tenant: string, request: ApprovalRequest, approval: Approval, status: string): Promise<void> {
-    await this.state.transaction((tx) => tx.insert('approvals', [{
-      tenant_id: tenant, approval_id: approval.approvalId, request_id: request.requestId, entity_id: request.entityId, action: request.action,
-      requested_by: request.requestedBy, approver: approval.approver, rationale_category: approval.rationale.category,
-      rationale: approval.rationale.text, evidence_ids: JSON.stringify(approval.evidenceIds), approved_at: approval.approvedAt, status,
-    }]));
+  private async write(tenant: string, request: ApprovalRequest, approval: Approval, status: string, also?: InSameTransaction<Approval>): Promise<void> {
+    await this.state.transaction(async (tx) => {
+      await tx.insert('approvals', [{
+        tenant_id: tenant, approval_id: approval.approvalId, request_id: request.requestId, entity_id: request.entityId, action: request.action,
+        requested_by: request.requestedBy, approver: approval.approver, rationale_category: approval.rationale.category,
+        rationale: approval.rationale.text, evidence_ids: JSON.stringify(approval.evidenceIds), approved_at: approval.approvedAt, status,
+      }]);
+      await also?.(tx, approval);
+    });
   }
 }

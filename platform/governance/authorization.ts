@@ -24,4 +24,9 @@ export interface ReceiptDraft {
   rollback?: () => Promise<void>;
   /** Set once the receipt is in the ledger. */
   logIndex?: number;
+  /**
+   * Appended in the action's own transaction (`appendReceiptIn`): true once that committed — it stands
+   * exactly when the action does —, false while it has not (the transaction failed: neither was written).
+   */
+  withAction?: boolean;
 }

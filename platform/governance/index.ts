@@ -9,7 +9,7 @@ export { DATA_CLASSES, EDGE_TYPES, ENTITY_TYPES, checkEdgeInput, checkEntityInpu
 export { traverse, type Lineage } from './entities/lineage.ts';
 export { DecisionLog } from './decision-log.ts';
 export { PolicyGate } from './policy-gate.ts';
-export { LedgerStore, type StoredEntry } from './ledger-store.ts';
+export { LedgerStore, type AppendEntry, type StoredEntry } from './ledger-store.ts';
 export { type Authorization, type ReceiptDraft } from './authorization.ts';
 export { filtersOwnPrincipal, redactDecision } from './decision-redaction.ts';
 export { exportBundle, proofJson } from './bundle-export.ts';

@@ -65,7 +65,7 @@ describe.each(TEST_ENGINES)('the per-tenant ledger on %s', (engine) => {
     }
   }));
 
-  it('writes the logs of several tenants in one transaction, and a tenant whose head another writer took is retried alone', () => withState(async (state) => {
+  it('writes the logs of several tenants in one transaction, at the heads other writers left, and a tenant whose receipt is already logged alone', () => withState(async (state) => {
     let transactions = 0;
     const counted: StateStore = Object.assign(Object.create(state) as StateStore, {
       transaction: <T>(work: Parameters<StateStore['transaction']>[0]) => {
@@ -76,16 +76,22 @@ describe.each(TEST_ENGINES)('the per-tenant ledger on %s', (engine) => {
     const [a, b] = [ledgerOn(counted), ledgerOn(state)];
     await Promise.all(['alpha', 'beta', 'gamma'].map((tenant) => a.append(tenant, entry(`first-${tenant}`))));
     expect(transactions).toBe(1);
-    // Another replica appends to alpha: a's tree of alpha is one behind, so a write of all three logs meets alpha's taken index.
+    // Another replica appends to alpha: a's tree of alpha is one behind, and the sequence still puts a's next append after it.
     await b.append('alpha', entry('from-b'));
     transactions = 0;
     const placed = await Promise.all(['alpha', 'beta', 'gamma'].map((tenant) => a.append(tenant, entry(`second-${tenant}`))));
     expect(placed).toEqual([2, 1, 1]);
-    // The write of all three, then each tenant alone, then alpha again at its new head.
-    expect(transactions).toBe(5);
+    expect(transactions).toBe(1);
+    // A receipt beta already holds fails the write of all three: each tenant alone, then beta's new one after learning where the old one is.
+    transactions = 0;
+    const again = await Promise.all([a.append('alpha', entry('third-alpha')), a.append('beta', entry('second-beta')), a.append('beta', entry('third-beta'))]);
+    expect(again).toEqual([3, 1, 2]);
+    expect(transactions).toBe(4);
+    expect(verifyCheckpoint((await a.checkpoint('alpha', 4)).note, [keyring.active]).size).toBe(4);
     const rows = await state.query<{ tenant_id: string; log_index: number; receipt_id: string }>('SELECT tenant_id, log_index, receipt_id FROM ledger_entries ORDER BY tenant_id, log_index');
     expect(rows.map((r) => `${r.tenant_id}:${Number(r.log_index)}:${r.receipt_id}`)).toEqual([
-      'alpha:0:first-alpha', 'alpha:1:from-b', 'alpha:2:second-alpha', 'beta:0:first-beta', 'beta:1:second-beta', 'gamma:0:first-gamma', 'gamma:1:second-gamma',
+      'alpha:0:first-alpha', 'alpha:1:from-b', 'alpha:2:second-alpha', 'alpha:3:third-alpha',
+      'beta:0:first-beta', 'beta:1:second-beta', 'beta:2:third-beta', 'gamma:0:first-gamma', 'gamma:1:second-gamma',
     ]);
   }));
 

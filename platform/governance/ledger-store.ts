@@ -1,7 +1,7 @@
 import type { Logger } from '../../kernel/log/index.ts';
 import { hashLeaf, MerkleTree, signCheckpoint, type Keyring } from '../../kernel/ledger/index.ts';
 import { DomainError } from '../../kernel/errors/index.ts';
-import type { StateStore } from '../../kernel/state/index.ts';
+import type { StateReader, StateStore, StateTransaction } from '../../kernel/state/index.ts';
 import type { SqlValue } from '../../kernel/warehouse/index.ts';
 
 export interface StoredEntry {
@@ -21,23 +21,22 @@ export interface SignedCheckpoint {
   note: string;
 }
 
+/** A signed receipt to append: its DSSE envelope's JSON text and its disclosures. */
+export interface AppendEntry {
+  receiptId: string;
+  text: string;
+  disclosures: string[];
+  keyId: string;
+}
+
 interface Pending {
   tenant: string;
-  entry: { receiptId: string; text: string; disclosures: string[]; keyId: string };
+  entry: AppendEntry;
   resolve(index: number): void;
   reject(error: unknown): void;
 }
 
-/** A tenant's batch ready to write, and what it becomes once written. */
-interface Staged {
-  tenant: string;
-  tree: MerkleTree;
-  leaves: Buffer[];
-  entries: StoredEntry[];
-  rows: Record<string, SqlValue>[];
-}
-
-/** Tries at appending one batch when other writers keep taking the next index first. */
+/** Tries at appending one batch whose receipts other writers keep appending first. */
 const APPEND_ATTEMPTS = 5;
 /** Receipts kept in memory after they are appended, for fetches that follow. */
 const RECENT_RECEIPTS = 50_000;
@@ -47,14 +46,14 @@ const ALONE = { alone: true } as const;
 
 /**
  * The per-tenant append-only logs, kept in the state store (`ledger_entries`)
- * with each tenant's Merkle tree in memory for O(log n) proofs. Appends to one
- * log are group-committed in order, and the logs of all tenants together: what
- * queues while a write is in flight goes out as the next write, each tenant's
- * entries with consecutive indexes of its own log. The store's
- * unique keys sequence the log: (tenant, index) taken means another writer
- * appended first, so the tree is reloaded and the batch retried at the new
- * head; (tenant, receipt id) taken means the receipt is already in the log (a
- * retry after a lost answer), and it resolves to where it is, added nothing.
+ * with each tenant's Merkle tree in memory for O(log n) proofs. A log's indexes
+ * come from the state store's sequence `ledger/<tenant>`, held by the appending
+ * transaction until it ends: any number of writers (replicas on PostgreSQL) append
+ * without forks or holes. A privileged action appends its receipt in its own
+ * transaction (`appendIn`); other receipts queue (`append`) and are group-committed,
+ * the logs of all tenants together. The unique key (tenant, receipt id) makes an
+ * append idempotent: a receipt already in the log (a retry after a lost answer)
+ * resolves to where it is and adds nothing.
  */
 export class LedgerStore {
   private readonly trees = new Map<string, Promise<MerkleTree>>();
@@ -84,7 +83,7 @@ export class LedgerStore {
   }
 
   /** Appends one entry; resolves with its index once it is stored. Throws, appending nothing, when the state store refuses. */
-  append(tenant: string, entry: Pending['entry']): Promise<number> {
+  append(tenant: string, entry: AppendEntry): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ tenant, entry, resolve, reject });
       if (!this.draining) void this.drain();
@@ -123,7 +122,12 @@ export class LedgerStore {
       for (const pending of batch) pending.resolve(stored.get(pending.entry.receiptId)!.logIndex);
     };
     if (byTenant.size > 1) {
-      const together = await this.storeTogether([...byTenant].map(([tenant, batch]) => [tenant, unique(batch)] as const)).catch(() => undefined);
+      const batches = [...byTenant].sort(([a], [b]) => (a < b ? -1 : 1)).map(([tenant, batch]) => [tenant, unique(batch)] as const);
+      const together = await this.state.transaction(async (tx) => {
+        const stored = new Map<string, Map<string, StoredEntry>>();
+        for (const [tenant, batch] of batches) stored.set(tenant, byReceipt(await this.appendIn(tx, tenant, batch)));
+        return stored;
+      }, ALONE).catch(() => undefined);
       if (together) {
         for (const [tenant, batch] of byTenant) settle(batch, together.get(tenant)!);
         return;
@@ -138,58 +142,59 @@ export class LedgerStore {
     }));
   }
 
-  /** Every tenant's entries at the head of its log, in one transaction; throws, with nothing written, when any part fails. */
-  private async storeTogether(batches: readonly (readonly [string, readonly Pending['entry'][]])[]): Promise<Map<string, Map<string, StoredEntry>>> {
-    const staged = await Promise.all(batches.map(async ([tenant, batch]) => this.stage(tenant, await this.tree(tenant), batch)));
-    await this.state.transaction((tx) => tx.insert('ledger_entries', staged.flatMap((stage) => stage.rows)), ALONE);
-    return new Map(staged.map((stage) => [stage.tenant, this.placed(stage)]));
-  }
-
-  /** Writes `batch` at the head of the tenant's log; answers where each receipt is. */
-  private async store(tenant: string, batch: readonly Pending['entry'][]): Promise<Map<string, StoredEntry>> {
+  /** Writes `batch` at the head of the tenant's log; answers where each receipt is (where it already was, for one appended before). */
+  private async store(tenant: string, batch: readonly AppendEntry[]): Promise<Map<string, StoredEntry>> {
     const placed = new Map<string, StoredEntry>();
     let todo = batch;
     for (let attempt = 1; todo.length > 0; attempt++) {
-      const stage = this.stage(tenant, await this.tree(tenant), todo);
       try {
-        await this.state.transaction((tx) => tx.insert('ledger_entries', stage.rows), ALONE);
+        for (const entry of await this.state.transaction((tx) => this.appendIn(tx, tenant, todo), ALONE)) placed.set(entry.receiptId, entry);
+        todo = [];
       } catch (error) {
         if (!(error instanceof DomainError && error.code === 'STATE_CONFLICT') || attempt >= APPEND_ATTEMPTS) throw error;
-        this.trees.delete(tenant);
+        // A receipt id taken: those receipts are in the log already (a retry after a lost answer).
         for (const known of await this.entries(tenant, todo.map((entry) => entry.receiptId))) {
           this.remember(known);
           placed.set(known.receiptId, known);
         }
         todo = todo.filter((entry) => !placed.has(entry.receiptId));
-        continue;
       }
-      for (const [receiptId, entry] of this.placed(stage)) placed.set(receiptId, entry);
-      todo = [];
     }
     return placed;
   }
 
-  /** `batch` as the rows that put it at the head of the tenant's log as `tree` knows it. */
-  private stage(tenant: string, tree: MerkleTree, batch: readonly Pending['entry'][]): Staged {
+  /**
+   * Appends `batch` to the tenant's log as part of `tx`, at the head the state store's sequence
+   * `ledger/<tenant>` gives (held by `tx` until it ends, so no other append lands between and a
+   * rollback leaves no hole): a privileged action and its receipt commit together. Answers the
+   * entries as they stand once `tx` commits; the tree and the recent receipts learn them then.
+   * A receipt id already in the log fails the transaction (`STATE_CONFLICT`).
+   */
+  async appendIn(tx: StateTransaction, tenant: string, batch: readonly AppendEntry[]): Promise<StoredEntry[]> {
+    if (batch.length === 0) return [];
+    const first = await tx.claimSequence(`ledger/${tenant}`, batch.length, (reader) => headOf(reader, tenant));
     const at = new Date();
     const leaves = batch.map((entry) => hashLeaf(entry.text));
     const entries = batch.map((entry, i): StoredEntry => ({
-      tenant, logIndex: tree.size + i, receiptId: entry.receiptId, entry: entry.text, disclosures: entry.disclosures, keyId: entry.keyId, appendedAt: at,
+      tenant, logIndex: first + i, receiptId: entry.receiptId, entry: entry.text, disclosures: entry.disclosures, keyId: entry.keyId, appendedAt: at,
     }));
-    const rows = entries.map((e, i) => ({
+    await tx.insert('ledger_entries', entries.map((e, i) => ({
       tenant_id: tenant, log_index: e.logIndex, receipt_id: e.receiptId, entry: e.entry, leaf_hash: leaves[i]!.toString('hex'),
       disclosures: JSON.stringify(e.disclosures), key_id: e.keyId, appended_at: at,
-    }));
-    return { tenant, tree, leaves, entries, rows };
+    })));
+    tx.afterCommit(() => this.committed(tenant, entries, leaves));
+    return entries;
   }
 
-  /** After a staged write committed: its leaves in the tree, its entries remembered; where each receipt is. */
-  private placed({ tree, leaves, entries }: Staged): Map<string, StoredEntry> {
-    // A catch-up (treeOf) may have read these leaves in already.
-    for (let i = tree.size - entries[0]!.logIndex; i < leaves.length; i++) tree.append(leaves[i]!);
+  /** Entries of the tenant's log just committed: into its tree (when it stands right below them) and the recent receipts. */
+  private committed(tenant: string, entries: readonly StoredEntry[], leaves: readonly Buffer[]): void {
     this.appended += entries.length;
     for (const entry of entries) this.remember(entry);
-    return new Map(entries.map((entry) => [entry.receiptId, entry]));
+    const first = entries[0]!.logIndex;
+    // A tree not loaded yet reads them with the rest; one further behind (another process appended below) catches up from the store when asked (treeOf).
+    void this.trees.get(tenant)?.then((tree) => {
+      for (let i = tree.size - first; i >= 0 && i < leaves.length; i++) tree.append(leaves[i]!);
+    }, () => undefined);
   }
 
   async size(tenant: string): Promise<number> {
@@ -352,6 +357,16 @@ export class LedgerStore {
     }
     return tree;
   }
+}
+
+/** One past the last index of the tenant's log as committed. */
+async function headOf(reader: StateReader, tenant: string): Promise<number> {
+  const [row] = await reader.query<{ next: SqlValue }>('SELECT coalesce(max(log_index) + 1, 0) AS next FROM ledger_entries WHERE tenant_id = ?', [tenant]);
+  return Number(row!.next);
+}
+
+function byReceipt(entries: readonly StoredEntry[]): Map<string, StoredEntry> {
+  return new Map(entries.map((entry) => [entry.receiptId, entry]));
 }
 
 function receiptKey(tenant: string, receiptId: string): string {

@@ -9,7 +9,8 @@ import { DomainError } from '../../kernel/errors/index.ts';
 import type { PlatformMetrics } from '../metrics/index.ts';
 import type { EvidenceStore } from './evidence-store.ts';
 import type { LedgerStore } from './ledger-store.ts';
-import { appendReceipt } from './receipt-writer.ts';
+import { appendReceipt, appendReceiptIn } from './receipt-writer.ts';
+import type { StateTransaction } from '../../kernel/state/index.ts';
 import type { DecisionLog } from './decision-log.ts';
 import type { Authorization, ReceiptDraft } from './authorization.ts';
 
@@ -150,6 +151,16 @@ export class PolicyGate {
   async receipt(tenant: string, action: string, gate: Authorization, draft: ReceiptDraft, body: string | Buffer): Promise<void> {
     await appendReceipt(this.deps.ledger, { tenant, action, gate, draft, body });
     this.deps.metrics.observeReceipt(action);
+  }
+
+  /**
+   * The receipt appended in the action's own transaction `tx`, so that both commit together and the answer
+   * waits for one commit, not two; `record` (what the action wrote) is digested as the target when the
+   * handler named none.
+   */
+  async receiptIn(tx: StateTransaction, tenant: string, action: string, gate: Authorization, draft: ReceiptDraft, record: string): Promise<void> {
+    await appendReceiptIn(tx, this.deps.ledger, { tenant, action, gate, draft, body: record });
+    tx.afterCommit(() => this.deps.metrics.observeReceipt(action));
   }
 
   /**

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { buildReceipt } from '../../kernel/ledger/index.ts';
 import type { Authorization, ReceiptDraft } from './authorization.ts';
-import type { LedgerStore } from './ledger-store.ts';
+import type { StateTransaction } from '../../kernel/state/index.ts';
+import type { AppendEntry, LedgerStore } from './ledger-store.ts';
 
 export interface ReceiptFacts {
   tenant: string;
@@ -14,6 +15,24 @@ export interface ReceiptFacts {
 
 /** Signs a receipt for a privileged action and appends it to the tenant's log. */
 export async function appendReceipt(ledger: LedgerStore, facts: ReceiptFacts): Promise<number> {
+  const index = await ledger.append(facts.tenant, signReceipt(ledger, facts));
+  facts.draft.logIndex = index;
+  return index;
+}
+
+/**
+ * Signs the receipt of the privileged action `tx` carries out and appends it in `tx`: the action and its
+ * receipt commit together. `draft.logIndex` is set once `tx` has committed.
+ */
+export async function appendReceiptIn(tx: StateTransaction, ledger: LedgerStore, facts: ReceiptFacts): Promise<void> {
+  const [entry] = await ledger.appendIn(tx, facts.tenant, [signReceipt(ledger, facts)]);
+  tx.afterCommit(() => {
+    facts.draft.logIndex = entry!.logIndex;
+    facts.draft.withAction = true;
+  });
+}
+
+function signReceipt(ledger: LedgerStore, facts: ReceiptFacts): AppendEntry {
   const { gate, draft } = facts;
   const key = ledger.keyring.active;
   const target = draft.target ?? {
@@ -36,12 +55,5 @@ export async function appendReceipt(ledger: LedgerStore, facts: ReceiptFacts): P
     },
     key,
   );
-  const index = await ledger.append(facts.tenant, {
-    receiptId: draft.id,
-    text: JSON.stringify(receipt.envelope),
-    disclosures: receipt.disclosures,
-    keyId: key.keyId,
-  });
-  draft.logIndex = index;
-  return index;
+  return { receiptId: draft.id, text: JSON.stringify(receipt.envelope), disclosures: receipt.disclosures, keyId: key.keyId };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { buildReceipt } from '../../kernel/ledger/index.ts';
-import type { LedgerStore } from '../governance/index.ts';
+import type { StateTransaction } from '../../kernel/state/index.ts';
+import type { AppendEntry, LedgerStore } from '../governance/index.ts';
 import type { RunRecord, TransitionRecord } from './run-records.ts';
 
 /** The receipt id of a run's `seq`-th transition: fixed, so appending it again after a crash adds nothing. */
@@ -8,12 +9,21 @@ export function transitionReceiptId(runId: string, seq: number): string {
   return `wf-${runId}-${seq}`;
 }
 
+/** Appends the receipts of the run's transitions in the transaction that stores them: a transition stands with its receipt or not at all. */
+export async function appendTransitionReceiptsIn(tx: StateTransaction, ledger: LedgerStore, run: RunRecord, transitions: readonly TransitionRecord[]): Promise<void> {
+  await ledger.appendIn(tx, run.tenant, transitions.map((transition) => transitionReceipt(ledger, run, transition)));
+}
+
+/** Appends the transition's receipt on its own: for a transition stored without one (by a version that wrote them after). */
+export function appendTransitionReceipt(ledger: LedgerStore, run: RunRecord, transition: TransitionRecord): Promise<number> {
+  return ledger.append(run.tenant, transitionReceipt(ledger, run, transition));
+}
+
 /**
- * Signs the transition's receipt and appends it to the tenant's log. Everything in it comes
- * from the stored transition (Ed25519 signs deterministically), so the receipt written after a
- * restart is byte for byte the one the dead process would have written.
+ * The transition's signed receipt. Everything in it comes from the stored transition (Ed25519 signs
+ * deterministically), so a receipt signed again is byte for byte the first.
  */
-export async function appendTransitionReceipt(ledger: LedgerStore, run: RunRecord, transition: TransitionRecord): Promise<number> {
+function transitionReceipt(ledger: LedgerStore, run: RunRecord, transition: TransitionRecord): AppendEntry {
   const key = ledger.keyring.active;
   const body = JSON.stringify({ run_id: run.runId, workflow_type: run.type, seq: transition.seq, status: transition.status, detail: transition.detail });
   const receipt = buildReceipt(
@@ -31,5 +41,5 @@ export async function appendTransitionReceipt(ledger: LedgerStore, run: RunRecor
     },
     key,
   );
-  return ledger.append(run.tenant, { receiptId: transition.receiptId, text: JSON.stringify(receipt.envelope), disclosures: receipt.disclosures, keyId: key.keyId });
+  return { receiptId: transition.receiptId, text: JSON.stringify(receipt.envelope), disclosures: receipt.disclosures, keyId: key.keyId };
 }

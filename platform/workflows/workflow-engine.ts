@@ -8,7 +8,7 @@ import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type Appro
 import { approvalRef, runEvidence, stepRefs } from './run-evidence.ts';
 import { loadRun, nextSeq, readRuns, statusOf, type ApprovalRecord, type RunRecord, type TransitionRecord } from './run-records.ts';
 import { runStep, StepFailed } from './step-runner.ts';
-import { appendTransitionReceipt, transitionReceiptId } from './transition-receipt.ts';
+import { appendTransitionReceipt, appendTransitionReceiptsIn, transitionReceiptId } from './transition-receipt.ts';
 import { STEP_NAMES, SYSTEM_CLOCK, type RunStatus, type WorkflowClock, type WorkflowType } from './workflow-type.ts';
 
 /** Who the engine's own transitions (expiry, preflight outcomes, revocations at expiry, executions on approval) are by. */
@@ -176,6 +176,7 @@ export class WorkflowEngine {
       }]);
       await insertTransition(tx, run.tenant, runId, requested);
       if (passed) await insertTransition(tx, run.tenant, runId, passed);
+      await appendTransitionReceiptsIn(tx, this.ledger, run, passed ? [requested, passed] : [requested]);
     });
     if (passed) {
       const ready = { ...run, transitions: [requested, passed] };
@@ -527,6 +528,7 @@ export class WorkflowEngine {
         await this.state.transaction(async (tx) => {
           await planned.also?.(tx);
           await insertTransition(tx, tenant, runId, transition);
+          await appendTransitionReceiptsIn(tx, this.ledger, run, [transition]);
         });
       } catch (error) {
         if (error instanceof DomainError && error.code === 'STATE_CONFLICT' && attempt < RACE_ATTEMPTS) continue;
@@ -542,20 +544,18 @@ export class WorkflowEngine {
     }
   }
 
-  /** A committed transition's receipt and its metering events, side by side. */
-  private async settle(run: RunRecord, transition: TransitionRecord): Promise<void> {
-    const receipted = appendTransitionReceipt(this.ledger, run, transition);
-    await Promise.all([receipted, this.meter(run, transition, receipted)]);
+  /** A committed transition's metering events (its receipt committed with it). */
+  private settle(run: RunRecord, transition: TransitionRecord): Promise<void> {
+    return this.meter(run, transition);
   }
 
   /**
    * The transition as metering events in the run's tenant: always `companyos.workflow.transition`;
    * at the run's approval outcome `<pack>.requests_total` (`high_risk_ops.requests_total`), and at
    * the end of its execution `workflow.executions_total`. Ids derive from the run, so a resend
-   * after a crash is deduplicated. `receipted`: the transition's receipt being appended, awaited
-   * before the ledger is asked whether the run's receipts are complete.
+   * after a crash is deduplicated.
    */
-  private async meter(run: RunRecord, transition: TransitionRecord, receipted: Promise<unknown>): Promise<void> {
+  private async meter(run: RunRecord, transition: TransitionRecord): Promise<void> {
     if (!this.emit) return;
     const pack = this.types.get(run.type)?.pack ?? 'unknown';
     const base = { specversion: '1.0' as const, source: '/companyos/workflows', time: transition.at.toISOString(), subject: run.runId, tenantid: run.tenant };
@@ -568,7 +568,7 @@ export class WorkflowEngine {
     }];
     const earlier = run.transitions.filter((t) => t.seq < transition.seq);
     if (APPROVAL_OUTCOMES.includes(transition.status) && !earlier.some((t) => APPROVAL_OUTCOMES.includes(t.status))) {
-      const held = await receipted.then(() => this.ledger.entries(run.tenant, run.transitions.map((t) => t.receiptId)), () => []);
+      const held = await this.ledger.entries(run.tenant, run.transitions.map((t) => t.receiptId)).catch(() => []);
       events.push({
         ...base, id: `${run.runId}:requests_total`, type: `${pack.replaceAll('-', '_')}.requests_total`,
         data: {
@@ -595,7 +595,7 @@ export class WorkflowEngine {
     }
   }
 
-  /** Appends the receipts of the run's transitions that the ledger does not hold yet (all of them are owed one). */
+  /** Appends the receipts the ledger lacks of the run's transitions: those a version that receipted after the commit stored without one. */
   private async receiptsFor(tenant: string, runId: string): Promise<void> {
     const run = (await loadRun(this.state, tenant, runId))!;
     const held = new Set((await this.ledger.entries(tenant, run.transitions.map((t) => t.receiptId))).map((entry) => entry.receiptId));

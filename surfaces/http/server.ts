@@ -19,7 +19,7 @@ import { refuseNonFiniteNumbers } from './finite-numbers.ts';
 import { depthLimitedJsonParser } from './json-body.ts';
 import {
   answerExpectContinue, buildSharedSerializer, capConnectionsPerIp, clientErrorHandler, DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, errorResponseSchema, httpStatusOf,
-  registerPolicyGate, timeoutOptions, type ConnectionLimits, type RouteEntry,
+  answerForFailure, registerPolicyGate, timeoutOptions, type ConnectionLimits, type RouteEntry,
 } from './kit/index.ts';
 import { API_VERSION } from './openapi/api-version.ts';
 import { acceptDeprecatedSpellings } from './openapi/deprecated-spellings.ts';
@@ -222,7 +222,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const closeStepMs = options.closeStepMs ?? DEFAULT_CLOSE_STEP_MS;
   if (selfMetering) app.addHook('onClose', () => closeWithin('self-metering flush', closeStepMs, () => selfMetering.close(), app.log));
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const domainError = toDomainError(error);
+    const domainError = answerForFailure(request, toDomainError(error));
     if (httpStatusOf(domainError) >= 500) request.log.error({ err: error }, 'request failed');
     return reply.code(httpStatusOf(domainError)).send(errorBody(domainError));
   });

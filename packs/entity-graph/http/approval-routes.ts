@@ -108,9 +108,11 @@ export function approvalRoutes(app: FastifyInstance, deps: { entities: EntitySto
       const found = await deps.evidence.items(request.gate!.resource.tenant, evidenceIds);
       const missing = evidenceIds.filter((id) => !found.some((item) => item.id === id));
       if (missing.length > 0) throw new DomainError('EVIDENCE_INVALID', `No evidence ${missing.join(', ')} in this tenant; attach it first (POST /v1/provenance/evidence).`);
-      const approval = await deps.approvals.approve(request.gate!.resource.tenant, pending, request.gate!.principalId, rationale, evidenceIds);
       request.receipt!.hidden = { rationale_category: rationale.category, rationale: rationale.text };
-      request.receipt!.rollback = () => deps.approvals.rollback(request.gate!.resource.tenant, pending, approval);
+      const approval = await deps.approvals.approve(
+        request.gate!.resource.tenant, pending, request.gate!.principalId, rationale, evidenceIds,
+        (tx, written) => request.receiptIn!(tx, JSON.stringify({ approval_id: written.approvalId, request_id: pending.requestId, approver: written.approver })),
+      );
       return reply.code(201).send({
         approval_id: approval.approvalId,
         request_id: pending.requestId,

@@ -57,9 +57,10 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
       },
     },
     async (request, reply) => {
-      const [entity] = await deps.entities.create(request.principal!.tenant, [checkEntityInput(request.body, 'body')], request.gate!.principalId);
-      request.receipt!.target = entityTarget(entity!);
-      request.receipt!.rollback = () => deps.entities.restore([entity!], undefined, `rollback:${request.receipt!.id}`);
+      const [entity] = await deps.entities.create(request.principal!.tenant, [checkEntityInput(request.body, 'body')], request.gate!.principalId, (tx, [created]) => {
+        request.receipt!.target = entityTarget(created!);
+        return request.receiptIn!(tx, '');
+      });
       return reply.code(201).send({ ...entity, receipt_id: request.receipt!.id });
     },
   );

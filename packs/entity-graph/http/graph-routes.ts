@@ -55,8 +55,8 @@ export function graphRoutes(app: FastifyInstance, deps: { entities: EntityStore 
         entity.tenant,
         [{ type: 'ENTITLED_TO', from: subject_id, to: entity.id, attributes: { entitlement, ...(expires_at ? { expires_at } : {}) } }],
         request.gate!.principalId,
+        (tx, [written]) => request.receiptIn!(tx, JSON.stringify(written)),
       );
-      request.receipt!.rollback = () => deps.entities.removeEdges([edge!], `rollback:${request.receipt!.id}`);
       return reply.code(201).send({ ...edge, receipt_id: request.receipt!.id });
     },
   );

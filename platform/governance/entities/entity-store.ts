@@ -3,6 +3,7 @@ import type { StateStore } from '../../../kernel/state/index.ts';
 import type { Row, SqlValue } from '../../../kernel/warehouse/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
 import { EntityCache } from './entity-cache.ts';
+import type { InSameTransaction } from '../in-same-transaction.ts';
 import type { Edge, EdgeInput, EdgeType, Entity, EntityInput, EntityType } from './entity-model.ts';
 
 /** The latest version of each of a tenant's entities that `where` (on `entities`) selects, tombstones included. */
@@ -40,7 +41,7 @@ export class EntityStore {
   ) {}
 
   /** Creates entities; refuses the whole batch when an id is already taken in the tenant (deleted ones included: ids are not reused). */
-  async create(tenant: string, inputs: readonly EntityInput[], by: string): Promise<Entity[]> {
+  async create(tenant: string, inputs: readonly EntityInput[], by: string, also?: InSameTransaction<readonly Entity[]>): Promise<Entity[]> {
     const now = new Date();
     const entities = inputs.map((input): Entity => ({
       id: input.id ?? randomUUID(),
@@ -60,7 +61,7 @@ export class EntityStore {
     const taken = await this.existingIds(tenant, given);
     if (taken.length > 0) throw new DomainError('ENTITY_EXISTS', `Taken: ${taken.slice(0, 5).join(', ')}${taken.length > 5 ? ` and ${taken.length - 5} more` : ''}.`);
     try {
-      await this.writeVersions(entities, by, now);
+      await this.writeVersions(entities, by, now, 0, also);
     } catch (error) {
       if (!isConflict(error)) throw error;
       const raced = await this.existingIds(tenant, ids);
@@ -167,13 +168,13 @@ export class EntityStore {
     if (latest.version !== current.version) throw versionConflict(latest);
   }
 
-  async createEdges(tenant: string, inputs: readonly EdgeInput[], by: string): Promise<Edge[]> {
+  async createEdges(tenant: string, inputs: readonly EdgeInput[], by: string, also?: InSameTransaction<readonly Edge[]>): Promise<Edge[]> {
     const ends = [...new Set(inputs.flatMap((edge) => [edge.from, edge.to]))];
     const found = new Set((await this.getMany(tenant, ends)).map((e) => e.id));
     const missing = ends.filter((id) => !found.has(id));
     if (missing.length > 0) throw new DomainError('EDGE_INVALID', `No entity ${missing.slice(0, 5).join(', ')} in this tenant.`);
     const edges = inputs.map((input): Edge => ({ id: randomUUID(), tenant, type: input.type, from: input.from, to: input.to, attributes: input.attributes ?? {} }));
-    await this.writeEdges(edges, by, 0);
+    await this.writeEdges(edges, by, 0, also);
     return edges;
   }
 
@@ -208,24 +209,30 @@ export class EntityStore {
     return rows.map((row) => String(row.entity_id));
   }
 
-  private async writeVersions(entities: readonly Entity[], by: string, at: Date, deleted = 0): Promise<void> {
+  private async writeVersions(entities: readonly Entity[], by: string, at: Date, deleted = 0, also?: InSameTransaction<readonly Entity[]>): Promise<void> {
     // Forgotten first: if the write fails, the next read asks the store.
     for (const e of entities) this.cache.forget(e.tenant, e.id);
-    await this.state.transaction((tx) => tx.insert('entities', entities.map((e) => ({
-      tenant_id: e.tenant, entity_id: e.id, version: e.version, entity_type: e.type, name: e.name, data_class: e.data_class, region: e.region,
-      attributes: JSON.stringify(e.attributes), deleted, recorded_by: by, recorded_at: at,
-    }))));
+    await this.state.transaction(async (tx) => {
+      await tx.insert('entities', entities.map((e) => ({
+        tenant_id: e.tenant, entity_id: e.id, version: e.version, entity_type: e.type, name: e.name, data_class: e.data_class, region: e.region,
+        attributes: JSON.stringify(e.attributes), deleted, recorded_by: by, recorded_at: at,
+      })));
+      await also?.(tx, entities);
+    });
     for (const e of entities) this.cache.set(e.tenant, e.id, deleted ? null : { ...e, updated_at: at.toISOString() }, e.version);
   }
 
-  private async writeEdges(edges: readonly Edge[], by: string, deleted: number): Promise<void> {
+  private async writeEdges(edges: readonly Edge[], by: string, deleted: number, also?: InSameTransaction<readonly Edge[]>): Promise<void> {
     const at = new Date();
     // A tombstone outranks the edge it removes: versions are the write time in microseconds.
     const version = at.getTime() * 1000 + deleted;
-    await this.state.transaction((tx) => tx.insert('entity_edges', edges.map((e) => ({
-      tenant_id: e.tenant, edge_id: e.id, version, edge_type: e.type, src_id: e.from, dst_id: e.to, attributes: JSON.stringify(e.attributes),
-      deleted, recorded_by: by, recorded_at: at,
-    }))));
+    await this.state.transaction(async (tx) => {
+      await tx.insert('entity_edges', edges.map((e) => ({
+        tenant_id: e.tenant, edge_id: e.id, version, edge_type: e.type, src_id: e.from, dst_id: e.to, attributes: JSON.stringify(e.attributes),
+        deleted, recorded_by: by, recorded_at: at,
+      })));
+      await also?.(tx, edges);
+    });
   }
 }
 

@@ -114,13 +114,21 @@ export function registerPolicyGate(app: FastifyInstance, gate: PolicyGate): Rout
         // What was authorized: the request (a bill file's bytes as they are, never re-encoded).
         await commit(Buffer.isBuffer(request.body) ? request.body : JSON.stringify({ method: request.method, url: request.url, body: request.body ?? null }));
       }
+    } else {
+      request.receiptIn = (tx, record) => {
+        draft.withAction ??= false;
+        return gate.receiptIn(tx, principal.tenant, route.action, authorization, draft, record);
+      };
     }
     reply.header('x-companyos-receipt', draft.id);
   });
 
   const receiptOnSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const draft = request.receipt;
-    if (!draft || !request.gate || draft.logIndex !== undefined) return payload;
+    if (!draft || !request.gate) return payload;
+    // Receipted with its action: it happened (whatever was answered after), and consumes its approval.
+    if (draft.withAction) return consume(request, payload);
+    if (draft.logIndex !== undefined) return payload;
     if (reply.statusCode >= 300 || draft.unchanged) {
       // Nothing happened, so nothing is receipted.
       reply.removeHeader('x-companyos-receipt');
@@ -142,9 +150,12 @@ export function registerPolicyGate(app: FastifyInstance, gate: PolicyGate): Rout
       reply.code(httpStatusOf(domainError)).header('content-type', 'application/json; charset=utf-8').removeHeader('x-companyos-receipt');
       return JSON.stringify({ code: domainError.code, message: domainError.message });
     }
-    // A dual-controlled action executes once per approval.
+    return consume(request, payload);
+  };
+  // A dual-controlled action executes once per approval.
+  const consume = async (request: FastifyRequest, payload: unknown) => {
     const approval = approvals.get(request);
-    if (approval) await gate.consumeApproval(request.gate.resource.tenant, approval, draft.id, request.log);
+    if (approval) await gate.consumeApproval(request.gate!.resource.tenant, approval, request.receipt!.id, request.log);
     return payload;
   };
 
@@ -159,6 +170,15 @@ export function registerPolicyGate(app: FastifyInstance, gate: PolicyGate): Rout
   app.addHook('onResponse', async (request) => release(request));
 
   return inventory;
+}
+
+/**
+ * The error a request answers: an engine failing the transaction that carried an action and its receipt
+ * is the receipt's failure as much as the action's — neither was written.
+ */
+export function answerForFailure(request: FastifyRequest, error: DomainError): DomainError {
+  if (request.receipt?.withAction !== false || httpStatusOf(error) < 500) return error;
+  return new DomainError('RECEIPT_WRITE_FAILED', 'Nothing was changed.');
 }
 
 function traceId(request: FastifyRequest): string {

@@ -4,7 +4,7 @@ export { bodyErrorsAs } from './body-errors.ts';
 export { decimal, eventPageSchema, eventStatsSchema, ingestResultSchema, jsonOrCsv, pageQuerySchema, percentOrNull, period, quarantinePageSchema, receiptHeader, receiptIdHeader, receiptIdSchema, timestamp } from './route-schemas.ts';
 export { errorResponse, errorResponses } from './error-responses.ts';
 export { allows, authorizeOrRefuse, platformTenantOf, readablePage } from './authorize.ts';
-export { pendingApprovalSchema, registerPolicyGate, summarizeCoverage, type CoverageSummary, type RouteEntry } from './gate.ts';
+export { answerForFailure, pendingApprovalSchema, registerPolicyGate, summarizeCoverage, type CoverageSummary, type RouteEntry } from './gate.ts';
 export { ownResource } from './own-resource.ts';
 export { replyTable, wantsCsv } from './csv-reply.ts';
 export { type GatedRoute } from './route-policy.ts';

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { DecisionContext, PolicyAction, ResourceAttributes } from '../../../kernel/policies/index.ts';
 import type { Authorization, ReceiptDraft } from '../../../platform/governance/index.ts';
+import type { StateTransaction } from '../../../kernel/state/index.ts';
 
 /** What a route declares to be gated: the action, and how to find the resource it acts on. */
 export interface GatedRoute {
@@ -52,5 +53,11 @@ declare module 'fastify' {
     receipt?: ReceiptDraft;
     /** On `upload` routes: appends the `before` receipt for the stored body's SHA-256 (RECEIPT_WRITE_FAILED when it cannot). */
     commitReceipt?: (sha256: string) => Promise<void>;
+    /**
+     * On privileged `after` routes: appends the receipt in the action's own state transaction, `record` (what
+     * it wrote) digested as the target unless the handler named one. The action and its receipt commit
+     * together; the answer waits for one commit instead of two, and needs no rollback.
+     */
+    receiptIn?: (tx: StateTransaction, record: string) => Promise<void>;
   }
 }
