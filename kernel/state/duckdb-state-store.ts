@@ -6,7 +6,7 @@ import {
   WarehouseError, WarehouseLockedError, assertIdentifier, insertFromJsonSql, reclaimDuckDB, rowsAsJson,
   type DuckDBWarehouse, type ReclaimReport, type Row, type SqlValue, type TableDefinition,
 } from '../warehouse/index.ts';
-import type { StateReader, StateRow, StateStore, StateTransaction, TransactionOptions } from './state-store.ts';
+import type { Numbering, StateReader, StateRow, StateStore, StateTransaction, TransactionOptions } from './state-store.ts';
 
 /** Connections at most: the lanes below, and readers beside them. */
 const POOL_SIZE = 6;
@@ -277,8 +277,13 @@ class DuckDBStateTransaction implements StateTransaction {
     private readonly claims: SequenceClaims,
   ) {}
 
-  claimSequence(key: string, count: number, head: (reader: StateReader) => Promise<number>): Promise<number> {
-    return this.claims.claim(this, key, count, head, this);
+  /** Numbered at once, from the sequence held in memory (see `SequenceClaims`), and held like any insert. */
+  async insertNumbered(table: string, rows: readonly StateRow[], numbering: Numbering, numbered: (first: number) => void): Promise<void> {
+    this.stateTable(table);
+    if (rows.length === 0) return;
+    const first = await this.claims.claim(this, numbering.sequence, rows.length, (reader) => numbering.head(reader), this);
+    await this.insert(table, rows.map((row, i) => ({ ...row, [numbering.column]: first + i })));
+    this.afterCommit(() => numbered(first));
   }
 
   afterCommit(callback: () => void): void {

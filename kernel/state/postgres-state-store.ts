@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { DomainError } from '../errors/index.ts';
 import { WarehouseError, assertIdentifier, type ReclaimReport, type Row, type SqlValue, type TableDefinition } from '../warehouse/index.ts';
-import { numberedPlaceholders, toPostgresParam } from './postgres-sql.ts';
-import type { StateReader, StateRow, StateStore, StateTransaction } from './state-store.ts';
+import { numberedPlaceholders, postgresType, toPostgresParam } from './postgres-sql.ts';
+import type { Numbering, StateReader, StateRow, StateStore, StateTransaction } from './state-store.ts';
 
 /** Connections at most per process: replicas share the server's `max_connections`. */
 const POOL_SIZE = 10;
@@ -90,6 +90,7 @@ export class PostgresStateStore implements StateStore {
       try {
         const tx = new PostgresTransaction(client, this.byName);
         const result = await work(tx);
+        await tx.numberHeld();
         await run(client, 'COMMIT');
         tx.committed();
         return result;
@@ -122,6 +123,13 @@ export class PostgresStateStore implements StateStore {
   }
 }
 
+interface NumberedInsertHeld {
+  table: string;
+  rows: readonly StateRow[];
+  numbering: Numbering;
+  numbered(first: number): void;
+}
+
 class SerialReader implements StateReader {
   private last: Promise<unknown> = Promise.resolve();
 
@@ -135,8 +143,7 @@ class SerialReader implements StateReader {
 }
 
 class PostgresTransaction extends SerialReader implements StateTransaction {
-  /** The next free number of each sequence this transaction holds. */
-  private readonly sequences = new Map<string, number>();
+  private readonly numberedInserts: NumberedInsertHeld[] = [];
   private readonly callbacks: (() => void)[] = [];
 
   constructor(private readonly connection: pg.PoolClient, private readonly byName: ReadonlyMap<string, TableDefinition>) {
@@ -144,24 +151,48 @@ class PostgresTransaction extends SerialReader implements StateTransaction {
   }
 
   /**
-   * A transaction-scoped advisory lock per sequence (released at COMMIT or ROLLBACK, by the server, whichever
-   * process holds it), then its head read afresh: READ COMMITTED reads each statement's own snapshot, so
-   * what the previous holder committed is seen. Holding one sequence, it only tries for another.
+   * Held to the COMMIT, so the sequence's row lock (taken by the UPDATE that numbers them) is held only for
+   * the commit itself: see `numberHeld`.
    */
-  async claimSequence(key: string, count: number, head: (reader: StateReader) => Promise<number>): Promise<number> {
-    if (!Number.isInteger(count) || count < 1) throw new RangeError(`a sequence claim takes a positive count; got ${count}`);
-    let next = this.sequences.get(key);
-    if (next === undefined) {
-      if (this.sequences.size === 0) {
-        await this.query('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [key]);
-      } else {
-        const [taken] = await this.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS locked', [key]);
-        if (!taken!.locked) throw new DomainError('STATE_CONFLICT', `Another transaction holds the sequence ${key} while this one holds another: try again.`);
+  async insertNumbered(table: string, rows: readonly StateRow[], numbering: Numbering, numbered: (first: number) => void): Promise<void> {
+    this.stateTable(table);
+    if (rows.length > 0) this.numberedInserts.push({ table, rows, numbering, numbered });
+  }
+
+  /**
+   * Writes the numbered inserts, each sequence's in one statement: an UPDATE of its row in `state_sequences`
+   * (its lock, held to COMMIT or ROLLBACK whichever process holds it; a waiter then reads the committed value)
+   * that hands its numbers to the INSERT. Sequences are taken in key order, so two transactions never wait
+   * for each other. A sequence without a row gets one from `head` first.
+   */
+  async numberHeld(): Promise<void> {
+    const pending = this.numberedInserts.splice(0).sort((a, b) => (a.numbering.sequence < b.numbering.sequence ? -1 : a.numbering.sequence > b.numbering.sequence ? 1 : 0));
+    for (const insert of pending) {
+      let first = await this.numberedInsert(insert);
+      if (first === undefined) {
+        await this.query('INSERT INTO state_sequences (sequence_key, next_value) VALUES (?, ?) ON CONFLICT DO NOTHING', [insert.numbering.sequence, await insert.numbering.head(this)]);
+        first = await this.numberedInsert(insert);
       }
-      next = await head(this);
+      if (first === undefined) throw new WarehouseError(`the sequence ${insert.numbering.sequence} could not be created`);
+      const at = first;
+      this.afterCommit(() => insert.numbered(at));
     }
-    this.sequences.set(key, next + count);
-    return next;
+  }
+
+  /** The first number the rows took; undefined (nothing inserted) when the sequence has no row. */
+  private async numberedInsert({ table, rows, numbering }: NumberedInsertHeld): Promise<number | undefined> {
+    const definition = this.stateTable(table);
+    const types = new Map(definition.columns.map((column) => [column.name, postgresType(column.type)]));
+    const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))].filter((column) => column !== numbering.column);
+    for (const column of columns) if (!types.has(column)) throw new Error(`${table} has no column ${column}`);
+    const values = rows.map(() => `(${['CAST(? AS INTEGER)', ...columns.map((column) => `CAST(? AS ${types.get(column)!})`)].join(', ')})`).join(', ');
+    const sql = `WITH numbers AS (UPDATE state_sequences SET next_value = next_value + ? WHERE sequence_key = ? RETURNING next_value - ? AS first)
+      INSERT INTO ${table} (${assertIdentifier(numbering.column)}, ${columns.join(', ')})
+      SELECT numbers.first + v.i, ${columns.map((column) => `v.${column}`).join(', ')} FROM numbers, (VALUES ${values}) AS v(i, ${columns.join(', ')})
+      RETURNING ${numbering.column} AS n`;
+    const params = [rows.length, numbering.sequence, rows.length, ...rows.flatMap((row, i) => [i, ...columns.map((column) => row[column] ?? null)])];
+    const inserted = await this.query<{ n: number }>(sql, params);
+    return inserted.length === 0 ? undefined : Math.min(...inserted.map((row) => Number(row.n)));
   }
 
   afterCommit(callback: () => void): void {

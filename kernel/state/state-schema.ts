@@ -1,5 +1,5 @@
 import { createTableSql, WarehouseError, type TableDefinition } from '../warehouse/index.ts';
-import { postgresTableSql } from './postgres-sql.ts';
+import { postgresTableSql, SEQUENCES_TABLE_SQL } from './postgres-sql.ts';
 import type { StateStore } from './state-store.ts';
 
 /** The unique index enforcing one of a table's unique keys. */
@@ -18,7 +18,8 @@ export async function ensureStateSchema(store: StateStore): Promise<void> {
   await store.transaction(async (tx) => {
     // One trip for every table (a store is opened for each test and server).
     const createSql = store.engine === 'postgresql' ? postgresTableSql : stateTableSql;
-    if (store.tables.length > 0) await tx.query(store.tables.map(createSql).join(';\n'));
+    const creates = [...store.tables.map(createSql), ...(store.engine === 'postgresql' ? [SEQUENCES_TABLE_SQL] : [])];
+    if (creates.length > 0) await tx.query(creates.join(';\n'));
     // Every table's columns in one read.
     const rows = store.tables.length === 0 ? [] : await tx.query<{ table_name: string; name: string }>(
       `SELECT table_name, column_name AS name FROM information_schema.columns

@@ -31,17 +31,30 @@ export interface StateTransaction extends StateReader {
   /** Deletes the rows `where` selects (every column of it must match; an empty `where` is refused): how many went. */
   delete(table: string, where: StateRow): Promise<number>;
   /**
-   * Claims `count` consecutive numbers of the sequence `key` (a tenant's log: `ledger/<tenant>`) and answers
-   * the first. `head` reads the next free number from committed state (one past the log's last index); an
-   * adapter that is its state's only writer may read it once and count on in memory. The sequence is this
-   * transaction's until it ends: another transaction claiming it waits, and a rollback gives the numbers
-   * back, so committed transactions' numbers follow one another with no hole and none taken twice. A
-   * transaction that holds a sequence and asks for another one held elsewhere fails with `STATE_CONFLICT`
-   * instead of waiting (two such transactions would wait for each other for ever).
+   * Inserts `rows` numbered by a sequence: row i's `numbering.column` is first + i, first being the
+   * sequence's next free number, and `numbered(first)` runs once the transaction has committed. The sequence
+   * is this transaction's from when the adapter takes it (at the call, or as late as the COMMIT) until it
+   * ends: another transaction numbering by it waits, and a rollback gives the numbers back, so committed
+   * transactions' numbers follow one another with no hole and none twice. Rows are written by the COMMIT
+   * at the latest: read them after. Two transactions never wait for each other for ever: one that would
+   * fails with `STATE_CONFLICT`.
    */
-  claimSequence(key: string, count: number, head: (reader: StateReader) => Promise<number>): Promise<number>;
+  insertNumbered(table: string, rows: readonly StateRow[], numbering: Numbering, numbered: (first: number) => void): Promise<void>;
   /** Runs `callback` once the transaction has committed (after the adapter's COMMIT returned), before the transaction's caller resumes; never when it rolls back. It must not throw. */
   afterCommit(callback: () => void): void;
+}
+
+/** How `insertNumbered` numbers rows. */
+export interface Numbering {
+  /** The sequence (a tenant's log: `ledger/<tenant>`). */
+  sequence: string;
+  /** The column each row's number goes in. */
+  column: string;
+  /**
+   * The sequence's next free number as committed state says (one past the log's last index): read when the
+   * adapter first uses the sequence, and again wherever it cannot count on what it saw.
+   */
+  head(reader: StateReader): Promise<number>;
 }
 
 export interface TransactionOptions {

@@ -1,4 +1,4 @@
-import type { StateReader, StateRow, StateStore, StateTransaction, TransactionOptions } from '../../kernel/state/index.ts';
+import type { Numbering, StateReader, StateRow, StateStore, StateTransaction, TransactionOptions } from '../../kernel/state/index.ts';
 import type { ReclaimReport, Row, SqlValue } from '../../kernel/warehouse/index.ts';
 import type { ChangeLog, StateStep } from './change-log.ts';
 import { encodeRecord } from './change-values.ts';
@@ -73,9 +73,14 @@ class RecordingTransaction implements StateTransaction {
     return changed;
   }
 
-  /** Writes no row itself: the rows numbered by it are recorded as they are inserted. */
-  claimSequence(key: string, count: number, head: (reader: StateReader) => Promise<number>): Promise<number> {
-    return this.tx.claimSequence(key, count, head);
+  /** Recorded, once numbered, as the plain insert a replay repeats. */
+  async insertNumbered(table: string, rows: readonly StateRow[], numbering: Numbering, numbered: (first: number) => void): Promise<void> {
+    const step = { op: 'insert' as const, table, rows: [] as ReturnType<typeof encodeRecord>[] };
+    this.steps.push(step);
+    await this.tx.insertNumbered(table, rows, numbering, (first) => {
+      step.rows.push(...rows.map((row, i) => encodeRecord({ ...row, [numbering.column]: first + i })));
+      numbered(first);
+    });
   }
 
   afterCommit(callback: () => void): void {

@@ -21,7 +21,8 @@ export function proofJson(logIndex: number, treeSize: number, rootHash: Buffer, 
 export async function exportBundle(
   ledger: LedgerStore, evidence: EvidenceStore, tenant: string, bundleId: string, entries: StoredEntry[], attached: EvidenceItem[],
 ): Promise<EvidenceBundleJson> {
-  const checkpoint = await ledger.checkpoint(tenant);
+  // Receipts this process has not learnt of yet (appended by another, or learnt out of order) are read in first.
+  const checkpoint = await ledger.checkpointCovering(tenant, Math.max(0, ...entries.map((entry) => entry.logIndex + 1)));
   const referenced = entries.flatMap((entry) => (receiptPredicate(entry).evidenceRefs ?? []).map((ref) => ref.id));
   const known = new Set(attached.map((item) => item.id));
   const items = [...attached, ...(await evidence.items(tenant, referenced.filter((id) => !known.has(id))))];

@@ -114,3 +114,26 @@ describe.each(TEST_ENGINES)('the per-tenant ledger on %s', (engine) => {
     expect(rows.map((r) => r.receipt_id)).toEqual(['r-0', 'r-1', 'r-2']);
   }));
 });
+
+describe('a receipt appended by another process (a replica)', () => {
+  const db = useWarehouse('duckdb');
+
+  it('is proven against a checkpoint that covers it: the tree reads in what it had not learnt', async () => {
+    const state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir, tables: platformTables() });
+    const keyring = Keyring.inMemory(LEDGER_KEY_NAME);
+    const [writer, reader] = [new LedgerStore(state, keyring), new LedgerStore(state, keyring)];
+    try {
+      // The reader's tree is loaded (empty) before the writer appends.
+      expect(await reader.size('acme')).toBe(0);
+      for (const id of ['r-0', 'r-1']) await writer.append('acme', { receiptId: id, text: `{"id":"${id}"}`, disclosures: [], keyId: keyring.active.keyId });
+      const found = (await reader.entryByReceipt('acme', 'r-1'))!;
+      const checkpoint = await reader.checkpointCovering('acme', found.logIndex + 1);
+      expect(checkpoint.size).toBe(2);
+      verifyInclusion(hashLeaf(found.entry), found.logIndex, 2, await reader.inclusionProof('acme', found.logIndex, 2), checkpoint.rootHash);
+    } finally {
+      await writer.close();
+      await reader.close();
+      await state.close();
+    }
+  });
+});

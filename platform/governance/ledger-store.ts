@@ -57,6 +57,8 @@ const ALONE = { alone: true } as const;
  */
 export class LedgerStore {
   private readonly trees = new Map<string, Promise<MerkleTree>>();
+  /** Per tenant, committed leaves above its tree's size (see `committed`). */
+  private readonly early = new Map<string, Map<number, Buffer>>();
   private readonly queue: Pending[] = [];
   private draining = false;
   private readonly recent = new Map<string, StoredEntry>();
@@ -123,9 +125,9 @@ export class LedgerStore {
     };
     if (byTenant.size > 1) {
       const batches = [...byTenant].sort(([a], [b]) => (a < b ? -1 : 1)).map(([tenant, batch]) => [tenant, unique(batch)] as const);
+      const stored = new Map<string, Map<string, StoredEntry>>();
       const together = await this.state.transaction(async (tx) => {
-        const stored = new Map<string, Map<string, StoredEntry>>();
-        for (const [tenant, batch] of batches) stored.set(tenant, byReceipt(await this.appendIn(tx, tenant, batch)));
+        for (const [tenant, batch] of batches) await this.appendIn(tx, tenant, batch, (entries) => stored.set(tenant, byReceipt(entries)));
         return stored;
       }, ALONE).catch(() => undefined);
       if (together) {
@@ -148,7 +150,9 @@ export class LedgerStore {
     let todo = batch;
     for (let attempt = 1; todo.length > 0; attempt++) {
       try {
-        for (const entry of await this.state.transaction((tx) => this.appendIn(tx, tenant, todo), ALONE)) placed.set(entry.receiptId, entry);
+        await this.state.transaction((tx) => this.appendIn(tx, tenant, todo, (entries) => {
+          for (const entry of entries) placed.set(entry.receiptId, entry);
+        }), ALONE);
         todo = [];
       } catch (error) {
         if (!(error instanceof DomainError && error.code === 'STATE_CONFLICT') || attempt >= APPEND_ATTEMPTS) throw error;
@@ -164,26 +168,27 @@ export class LedgerStore {
   }
 
   /**
-   * Appends `batch` to the tenant's log as part of `tx`, at the head the state store's sequence
-   * `ledger/<tenant>` gives (held by `tx` until it ends, so no other append lands between and a
-   * rollback leaves no hole): a privileged action and its receipt commit together. Answers the
-   * entries as they stand once `tx` commits; the tree and the recent receipts learn them then.
-   * A receipt id already in the log fails the transaction (`STATE_CONFLICT`).
+   * Appends `batch` to the tenant's log as part of `tx`, numbered by the state store's sequence
+   * `ledger/<tenant>` (held by `tx` until it ends, so no other append lands between and a rollback
+   * leaves no hole): a privileged action and its receipt commit together. Once `tx` has committed,
+   * the tree and the recent receipts learn the entries, then `placed` does. A receipt id already in
+   * the log fails the transaction (`STATE_CONFLICT`).
    */
-  async appendIn(tx: StateTransaction, tenant: string, batch: readonly AppendEntry[]): Promise<StoredEntry[]> {
-    if (batch.length === 0) return [];
-    const first = await tx.claimSequence(`ledger/${tenant}`, batch.length, (reader) => headOf(reader, tenant));
+  async appendIn(tx: StateTransaction, tenant: string, batch: readonly AppendEntry[], placed?: (entries: StoredEntry[]) => void): Promise<void> {
+    if (batch.length === 0) return;
     const at = new Date();
     const leaves = batch.map((entry) => hashLeaf(entry.text));
-    const entries = batch.map((entry, i): StoredEntry => ({
-      tenant, logIndex: first + i, receiptId: entry.receiptId, entry: entry.text, disclosures: entry.disclosures, keyId: entry.keyId, appendedAt: at,
+    const rows = batch.map((entry, i) => ({
+      tenant_id: tenant, receipt_id: entry.receiptId, entry: entry.text, leaf_hash: leaves[i]!.toString('hex'),
+      disclosures: JSON.stringify(entry.disclosures), key_id: entry.keyId, appended_at: at,
     }));
-    await tx.insert('ledger_entries', entries.map((e, i) => ({
-      tenant_id: tenant, log_index: e.logIndex, receipt_id: e.receiptId, entry: e.entry, leaf_hash: leaves[i]!.toString('hex'),
-      disclosures: JSON.stringify(e.disclosures), key_id: e.keyId, appended_at: at,
-    })));
-    tx.afterCommit(() => this.committed(tenant, entries, leaves));
-    return entries;
+    await tx.insertNumbered('ledger_entries', rows, { sequence: `ledger/${tenant}`, column: 'log_index', head: (reader) => headOf(reader, tenant) }, (first) => {
+      const entries = batch.map((entry, i): StoredEntry => ({
+        tenant, logIndex: first + i, receiptId: entry.receiptId, entry: entry.text, disclosures: entry.disclosures, keyId: entry.keyId, appendedAt: at,
+      }));
+      this.committed(tenant, entries, leaves);
+      placed?.(entries);
+    });
   }
 
   /** Entries of the tenant's log just committed: into its tree (when it stands right below them) and the recent receipts. */
@@ -191,10 +196,24 @@ export class LedgerStore {
     this.appended += entries.length;
     for (const entry of entries) this.remember(entry);
     const first = entries[0]!.logIndex;
-    // A tree not loaded yet reads them with the rest; one further behind (another process appended below) catches up from the store when asked (treeOf).
+    // A tree not loaded yet reads them with the rest. Commits on several connections may be learnt out of order, and
+    // another process's appends below them only from the store: leaves above the tree's size wait here until it reaches them.
     void this.trees.get(tenant)?.then((tree) => {
-      for (let i = tree.size - first; i >= 0 && i < leaves.length; i++) tree.append(leaves[i]!);
+      const waiting = this.early.get(tenant) ?? new Map<number, Buffer>();
+      leaves.forEach((leaf, i) => waiting.set(first + i, leaf));
+      this.extend(tenant, tree, waiting);
     }, () => undefined);
+  }
+
+  /** Appends to the tree the waiting leaves that continue it; keeps the others for later. */
+  private extend(tenant: string, tree: MerkleTree, waiting: Map<number, Buffer>): void {
+    for (let leaf = waiting.get(tree.size); leaf; leaf = waiting.get(tree.size)) {
+      waiting.delete(tree.size);
+      tree.append(leaf);
+    }
+    for (const index of waiting.keys()) if (index < tree.size) waiting.delete(index);
+    if (waiting.size > 0) this.early.set(tenant, waiting);
+    else this.early.delete(tenant);
   }
 
   async size(tenant: string): Promise<number> {
@@ -246,6 +265,12 @@ export class LedgerStore {
     this.persisting.add(persisting);
     void persisting.then(() => this.persisting.delete(persisting));
     return checkpoint;
+  }
+
+  /** A signed checkpoint of the log as it is now, covering at least its first `size` entries (read in from the store when this process has not learnt them yet). */
+  async checkpointCovering(tenant: string, size: number): Promise<SignedCheckpoint> {
+    await this.treeOf(tenant, size);
+    return this.checkpoint(tenant);
   }
 
   /** Waits for checkpoints still being stored. */
@@ -342,6 +367,8 @@ export class LedgerStore {
     );
     // Appends (this store's, or another catch-up's) may have grown the tree meanwhile: add only what it still lacks.
     for (const row of rows.slice(tree.size - from)) tree.append(Buffer.from(row.leaf_hash, 'hex'));
+    const waiting = this.early.get(tenant);
+    if (waiting) this.extend(tenant, tree, waiting);
     return tree;
   }
 

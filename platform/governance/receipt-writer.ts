@@ -25,8 +25,7 @@ export async function appendReceipt(ledger: LedgerStore, facts: ReceiptFacts): P
  * receipt commit together. `draft.logIndex` is set once `tx` has committed.
  */
 export async function appendReceiptIn(tx: StateTransaction, ledger: LedgerStore, facts: ReceiptFacts): Promise<void> {
-  const [entry] = await ledger.appendIn(tx, facts.tenant, [signReceipt(ledger, facts)]);
-  tx.afterCommit(() => {
+  await ledger.appendIn(tx, facts.tenant, [signReceipt(ledger, facts)], ([entry]) => {
     facts.draft.logIndex = entry!.logIndex;
     facts.draft.withAction = true;
   });

@@ -37,7 +37,8 @@ export function provenanceRoutes(app: FastifyInstance, deps: { ledger: LedgerSto
   };
 
   const withProof = async (entry: StoredEntry) => {
-    const checkpoint = await deps.ledger.checkpoint(entry.tenant);
+    // One this process has not learnt of yet (another replica appended it) is read in first.
+    const checkpoint = await deps.ledger.checkpointCovering(entry.tenant, entry.logIndex + 1);
     const hashes = await deps.ledger.inclusionProof(entry.tenant, entry.logIndex, checkpoint.size);
     return {
       receipt_id: entry.receiptId,
