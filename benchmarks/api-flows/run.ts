@@ -1,10 +1,11 @@
 /**
  * The policy-gated API flows under a constant arrival rate, against an ungated route, in one run.
  *
- *   npm run bench:api-flows -- [--rate 500] [--seconds 60] [--warmup 5] [--baseline 5] [--tenants 10] [--nodes 5000] [--connections 64]
+ *   npm run bench:api-flows -- [--rate 500] [--seconds 60] [--warmup 5] [--baseline 5] [--tenants 10] [--nodes 5000] [--connections 64] [--state duckdb|postgresql]
  *                              [--mix create-entity=20,grant-entitlement=20,approval=20,policy-simulate=20,provenance-fetch=20,run-workflow=20]
  *
- * The real platform (`companyos start --no-seed`, DuckDB, fresh data dir) runs as its own process.
+ * The real platform (`companyos start --no-seed`, DuckDB, fresh data dir) runs as its own process; with `--state postgresql` its
+ * operational state is in a throwaway PostgreSQL cluster on loopback (Debian's `postgresql`, fsync on), as the scale-out profile keeps it.
  * 1. Graph: `--tenants` × `--nodes` entities (~1.9 edges a node), one POST /v1/entities:batch per tenant; build time and nodes/s.
  * 2. Setup (not timed): an operator asks to delete as many entities as the run will approve (202 pending-approval).
  * 3. Baseline: GET /healthz (no token, no gate, no receipt) at the same rate for `--baseline` seconds.
@@ -17,6 +18,7 @@
  */
 import { parseArgs } from 'node:util';
 import { TokenAuthority } from '../../platform/identity/index.ts';
+import { ensurePostgres, startLocalPostgres, type LocalPostgres } from '../../dev/postgres/local-server.ts';
 import { percentiles } from '../lib/stats.ts';
 import { TargetFactory } from '../lib/targets.ts';
 import { FLOWS, RECEIPTED, shot, type Flow, type TenantState } from './flows.ts';
@@ -33,6 +35,7 @@ const { values: args } = parseArgs({
     tenants: { type: 'string', default: '10' },
     nodes: { type: 'string', default: '5000' },
     connections: { type: 'string', default: '64' },
+    state: { type: 'string', default: 'duckdb' },
     mix: { type: 'string', default: FLOWS.map((f) => `${f}=20`).join(',') },
   },
 });
@@ -50,6 +53,13 @@ const MIX = args.mix!.split(',').map((part): [Flow, number] => {
   if (!(FLOWS as readonly string[]).includes(flow!) || !(Number(weight) >= 0)) throw new Error(`--mix takes flow=weight pairs of ${FLOWS.join(', ')}; got "${part}"`);
   return [flow as Flow, Number(weight)];
 }).filter(([, weight]) => weight > 0);
+
+/** A durable throwaway cluster (Debian's `postgresql`, installed first when missing and root). */
+async function startPostgres(): Promise<LocalPostgres> {
+  const bin = ensurePostgres((line) => console.log(line));
+  if ('missing' in bin) throw new Error(`--state postgresql needs PostgreSQL's server: ${bin.missing}`);
+  return startLocalPostgres(bin.binary, 30_000, { durable: true });
+}
 
 const tenantName = (t: number) => `bench-t${String(t).padStart(2, '0')}`;
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
@@ -137,8 +147,10 @@ function printReport(result: LoopResult, baseline: LoopResult, decisionsPerS: st
 }
 
 console.log(`api-flows: ${TENANTS} tenants × ${count(NODES)} nodes, ${RATE} req/s for ${SECONDS} s after ${WARMUP} s warm-up, mix ${MIX.map(([f, w]) => `${f}=${w}`).join(',')}, ${CONNECTIONS} connections`);
+if (args.state !== 'duckdb' && args.state !== 'postgresql') throw new Error(`--state takes duckdb or postgresql; got "${args.state}"`);
 const targets = await TargetFactory.create('duckdb');
 const target = await targets.target();
+const postgres = args.state === 'postgresql' ? await startPostgres() : undefined;
 let platform: Platform | undefined;
 let client: Client | undefined;
 let cleaning: Promise<void> | undefined;
@@ -148,10 +160,11 @@ const cleanUp = () =>
     if (platform) await stopPlatform(platform.child);
     await target.dispose();
     await targets.close();
+    await postgres?.stop();
   })());
 process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
 try {
-  platform = await startPlatform({ ...target.env, COMPANYOS_JWT_SECRET: SECRET });
+  platform = await startPlatform({ ...target.env, COMPANYOS_JWT_SECRET: SECRET, ...(postgres ? { COMPANYOS_STATE_URL: postgres.url } : {}) });
   client = new Client(platform.url, CONNECTIONS);
   const authority = new TokenAuthority(SECRET);
   const mint = (tenant: string, role: 'operator' | 'approver', subject: string) => authority.mint({ tenant, roles: [role], subject, env: 'dev', region: 'local' });

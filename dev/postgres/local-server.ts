@@ -29,10 +29,11 @@ export function ensurePostgres(log?: (line: string) => void): Binary {
 
 /**
  * initdb into a new temp dir and starts `postgres` on a free loopback port with pg_ctl (fsync off:
- * a test cluster). PostgreSQL refuses to run as root, so under root (CI) the cluster belongs to the
- * `postgres` user the Debian package creates, and the server runs as that user.
+ * a test cluster; `durable` keeps fsync on, as a benchmark compares against DuckDB's synced commits).
+ * PostgreSQL refuses to run as root, so under root (CI) the cluster belongs to the `postgres` user
+ * the Debian package creates, and the server runs as that user.
  */
-export async function startLocalPostgres(bin: string, timeoutMs = 30_000): Promise<LocalPostgres> {
+export async function startLocalPostgres(bin: string, timeoutMs = 30_000, { durable = false } = {}): Promise<LocalPostgres> {
   const dir = await mkdtemp(join(tmpdir(), 'companyos-postgres-'));
   const data = join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
@@ -53,7 +54,7 @@ export async function startLocalPostgres(bin: string, timeoutMs = 30_000): Promi
     const command = run(join(bin, 'pg_ctl'), ['-D', data, ...args]);
     return spawnSync(command.command, command.args, { encoding: 'utf8', timeout: timeoutMs + 5_000 });
   };
-  const options = `-p ${port} -h 127.0.0.1 -k ${dir} -F -c max_connections=200`;
+  const options = `-p ${port} -h 127.0.0.1 -k ${dir}${durable ? '' : ' -F'} -c max_connections=200`;
   const started = ctl(['-l', join(dir, 'server.log'), '-o', options, '-w', '-t', String(Math.ceil(timeoutMs / 1000)), 'start']);
   const stop = async () => {
     ctl(['-m', 'fast', '-w', 'stop']);
