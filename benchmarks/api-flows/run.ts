@@ -18,7 +18,7 @@
  */
 import { parseArgs } from 'node:util';
 import { TokenAuthority } from '../../platform/identity/index.ts';
-import { ensurePostgres, startLocalPostgres, type LocalPostgres } from '../../dev/postgres/local-server.ts';
+import { ensurePostgres, startLocalPostgres, type LocalPostgres } from '../../dev/index.ts';
 import { percentiles } from '../lib/stats.ts';
 import { TargetFactory } from '../lib/targets.ts';
 import { FLOWS, RECEIPTED, shot, type Flow, type TenantState } from './flows.ts';
