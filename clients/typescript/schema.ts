@@ -1296,7 +1296,7 @@ export interface components {
              * @description A stable code from the error catalogue (`companyos errors`).
              * @enum {string}
              */
-            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "STATE_CONFLICT" | "STATE_CHECK_FAILED" | "BACKUP_NOT_FOUND" | "BACKUP_MANIFEST_INVALID" | "BACKUP_OBJECT_MISSING" | "BACKUP_OBJECT_CORRUPT" | "BACKUP_VALIDATION_FAILED" | "RESTORE_TARGET_NOT_EMPTY" | "RESTORE_ENGINE_MISMATCH" | "BACKUP_SOURCE_UNREADABLE" | "RESTORE_TIME_UNAVAILABLE" | "WORKFLOW_TYPE_UNKNOWN" | "WORKFLOW_NOT_FOUND" | "WORKFLOW_PARAMS_INVALID" | "ERASURE_TENANT_FORBIDDEN" | "WORKFLOW_STATE_INVALID" | "WORKFLOW_SEPARATION_OF_DUTIES" | "WORKFLOW_APPROVER_NOT_ELIGIBLE" | "WORKFLOW_ALREADY_DECIDED" | "WORKFLOW_PLATFORM_ONLY" | "WORKFLOW_EXPORT_UNAVAILABLE" | "WORKFLOW_EXPORT_NOT_YOURS" | "WORKFLOW_REQUIRED" | "WORKFLOW_APPROVAL_EXPIRED" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "LEAD_INVALID" | "LEAD_NOT_FOUND" | "LEAD_MERGE_INVALID" | "LEAD_ALREADY_MERGED" | "ROUTING_POLICY_INVALID" | "ROUTING_POLICY_NONE" | "QUOTE_INVALID" | "QUOTE_NOT_FOUND" | "QUOTE_EXISTS" | "QUOTE_CLOSED" | "QUOTE_NOT_APPROVED" | "QUOTE_RATIONALE_REQUIRED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
+            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "STATE_CONFLICT" | "STATE_CHECK_FAILED" | "BACKUP_NOT_FOUND" | "BACKUP_MANIFEST_INVALID" | "BACKUP_OBJECT_MISSING" | "BACKUP_OBJECT_CORRUPT" | "BACKUP_VALIDATION_FAILED" | "RESTORE_TARGET_NOT_EMPTY" | "RESTORE_ENGINE_MISMATCH" | "BACKUP_SOURCE_UNREADABLE" | "RESTORE_TIME_UNAVAILABLE" | "WORKFLOW_TYPE_UNKNOWN" | "WORKFLOW_NOT_FOUND" | "WORKFLOW_PARAMS_INVALID" | "ERASURE_TENANT_FORBIDDEN" | "WORKFLOW_STATE_INVALID" | "WORKFLOW_SEPARATION_OF_DUTIES" | "WORKFLOW_APPROVER_NOT_ELIGIBLE" | "WORKFLOW_ALREADY_DECIDED" | "WORKFLOW_PLATFORM_ONLY" | "WORKFLOW_EXPORT_UNAVAILABLE" | "WORKFLOW_EXPORT_NOT_YOURS" | "WORKFLOW_REQUIRED" | "WORKFLOW_APPROVAL_EXPIRED" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "LEAD_INVALID" | "LEAD_NOT_FOUND" | "LEAD_MERGE_INVALID" | "LEAD_ALREADY_MERGED" | "ROUTING_POLICY_INVALID" | "ROUTING_POLICY_NONE" | "QUOTE_INVALID" | "QUOTE_NOT_FOUND" | "QUOTE_EXISTS" | "QUOTE_CLOSED" | "QUOTE_NOT_APPROVED" | "QUOTE_RATIONALE_REQUIRED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TENANT_QUOTA_EXCEEDED" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
             /** @description What went wrong, for people. */
             message: string;
             /** @description On POLICY_DENIED: the decision in `GET /v1/policy/decisions`. */
@@ -1305,6 +1305,8 @@ export interface components {
             reasons?: string[];
             /** @description On ENTITY_VERSION_CONFLICT: the entity's version now (send it as If-Match after reading it again). */
             current_version?: number;
+            /** @description On TENANT_QUOTA_EXCEEDED: the seconds until the tenant may send again (also the Retry-After header). */
+            retry_after_seconds?: number;
         };
     };
     responses: never;
@@ -1381,6 +1383,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1536,6 +1547,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -1605,6 +1625,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1727,6 +1756,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2009,6 +2047,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -2122,6 +2169,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -2208,6 +2264,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2313,6 +2378,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -2371,6 +2445,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2450,6 +2533,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -2515,6 +2607,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2664,6 +2765,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -2738,6 +2848,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2822,6 +2941,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -2898,6 +3026,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3084,6 +3221,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -3200,6 +3346,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3344,6 +3499,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -3417,6 +3581,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3610,6 +3783,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -3767,6 +3949,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3938,6 +4129,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -4099,6 +4299,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -4197,6 +4406,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4367,6 +4585,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -4433,6 +4660,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4559,6 +4795,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -4666,6 +4911,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -4739,6 +4993,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4852,6 +5115,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -4933,6 +5205,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5049,6 +5330,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -5138,6 +5428,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5239,6 +5538,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): METER_NOT_BUILT, LINEAGE_NOT_BUILT, FINOPS_NOT_BUILT, PRICING_INVALID, NOTHING_TO_INVOICE, BUILD_IN_PROGRESS, APPROVAL_NOT_REQUESTED, APPROVAL_ALREADY_SATISFIED, ENTITY_EXISTS, ENTITY_VERSION_CONFLICT, STATE_CONFLICT, RESTORE_TARGET_NOT_EMPTY, RESTORE_ENGINE_MISMATCH, WORKFLOW_STATE_INVALID, WORKFLOW_ALREADY_DECIDED, WORKFLOW_EXPORT_UNAVAILABLE, WORKFLOW_APPROVAL_EXPIRED, LEAD_ALREADY_MERGED, QUOTE_EXISTS, QUOTE_CLOSED, QUOTE_NOT_APPROVED. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5433,6 +5741,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -5552,6 +5869,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -5623,6 +5949,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5727,6 +6062,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -5808,6 +6152,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5928,6 +6281,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -6010,6 +6372,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6159,6 +6530,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6326,6 +6706,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -6421,6 +6810,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6560,6 +6958,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6743,6 +7150,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -6887,6 +7303,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -7005,6 +7430,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7135,6 +7569,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7294,6 +7737,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -7372,6 +7824,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7484,6 +7945,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7673,6 +8143,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -7844,6 +8323,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -7965,6 +8453,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8097,6 +8594,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -8163,6 +8669,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8268,6 +8783,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8441,6 +8965,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -8588,6 +9121,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8815,6 +9357,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9052,6 +9603,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An error from the catalogue (`companyos errors`): BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
             503: {
                 headers: {
@@ -9215,6 +9775,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9430,6 +9999,15 @@ export interface operations {
             };
             /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -115,6 +115,7 @@ export const ERROR_CATALOGUE = {
   QUOTE_RATIONALE_REQUIRED: ['invalid-input', 'A discount above the automatic band needs a rationale: a category from the taxonomy and a sentence.'],
   NOT_FOUND: ['not-found', 'There is no such endpoint.'],
   REQUEST_TIMEOUT: ['timeout', 'The request took too long to arrive (headers or body); the connection is closed.'],
+  TENANT_QUOTA_EXCEEDED: ['rate-limited', 'The tenant has used its quota (requests or ingested events a second) for now; retry after the seconds Retry-After names.'],
   TOO_MANY_CONNECTIONS: ['rate-limited', 'This address holds as many open connections as the server allows; reuse or close one.'],
   WAREHOUSE_UNAVAILABLE: ['unavailable', 'The warehouse is not answering or refuses writes; try again shortly.'],
   INTERNAL: ['internal', 'Something failed inside the server; it has been logged.'],

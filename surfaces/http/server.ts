@@ -19,7 +19,7 @@ import { refuseNonFiniteNumbers } from './finite-numbers.ts';
 import { depthLimitedJsonParser } from './json-body.ts';
 import {
   answerExpectContinue, buildSharedSerializer, capConnectionsPerIp, clientErrorHandler, DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, errorResponseSchema, httpStatusOf,
-  answerForFailure, registerPolicyGate, timeoutOptions, type ConnectionLimits, type RouteEntry,
+  answerForFailure, registerPolicyGate, registerTenantQuotas, timeoutOptions, type ConnectionLimits, type RouteEntry,
 } from './kit/index.ts';
 import { API_VERSION } from './openapi/api-version.ts';
 import { acceptDeprecatedSpellings } from './openapi/deprecated-spellings.ts';
@@ -39,6 +39,7 @@ import { reportRoutes } from './routes/reports.ts';
 import { transformRoutes } from './routes/transforms.ts';
 import { SelfMetering } from './self-metering.ts';
 import { errorBody, toDomainError } from './to-domain-error.ts';
+import { TenantQuotas, type QuotaConfig } from '../../platform/tenancy/index.ts';
 
 export interface ServerOptions {
   warehouse: Warehouse;
@@ -61,6 +62,8 @@ export interface ServerOptions {
   tokens: TokenAuthority;
   /** Most events accepted in one POST. */
   maxBatchEvents?: number;
+  /** Per-tenant rates (requests, ingested events a second), counted in this process; none when absent. */
+  tenantQuotas?: QuotaConfig;
   /** Largest request body, in bytes. */
   maxBodyBytes?: number;
   /** `POST /v1/finops/bills`: the largest file (COMPANYOS_MAX_BILL_BYTES, default 2 GiB) and where uploads are stored while imported. */
@@ -212,6 +215,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (request.principal.env !== serverEnv) throw new DomainError('AUTH_TOKEN_WRONG_ENV');
     if (browser?.fromQuery) return keepInCookie(request, reply, authorization!.slice('Bearer '.length));
   });
+  const quotas = options.tenantQuotas ? new TenantQuotas(options.tenantQuotas) : undefined;
+  if (quotas) registerTenantQuotas(app, quotas);
   const selfMetering = options.selfMetering && options.selfMetering.sample > 0
     ? new SelfMetering(pipeline, { sample: options.selfMetering.sample, operatorTenant: platform.operatorTenant }, app.log)
     : undefined;
@@ -282,6 +287,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       publisher,
       metrics,
       maxBatchEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
+      quotas,
     });
   });
   quarantineRoutes(app, { scope: platform.scope });

@@ -60,6 +60,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     tokens,
     tokenKeys,
     maxBatchEvents: config.maxBatchEvents,
+    tenantQuotas: config.tenantQuotas,
     maxBodyBytes: config.maxBodyBytes,
     billUploads: { maxBytes: config.maxBillBytes },
     dedupeWindowDays: config.dedupeWindowDays,

@@ -8,6 +8,10 @@ import type { WarehouseConfig } from '../../../kernel/warehouse/index.ts';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration, JWT_SECRET_FILE } from '../../../platform/identity/index.ts';
 import { parseRetentionDays, RetentionWindowsError, type RetentionWindows } from '../../../platform/retention/index.ts';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../http/kit/index.ts';
+import { parseQuotaConfig, type QuotaConfig } from '../../../platform/tenancy/index.ts';
+
+/** Per tenant and platform process: far above what one tenant of a healthy company sends, low enough that one cannot starve the rest. */
+const DEFAULT_TENANT_QUOTAS = 'requests=2000,ingest-events=500000';
 
 export interface PlatformConfig {
   dataDir: string;
@@ -32,6 +36,8 @@ export interface PlatformConfig {
   port: number;
   host: string;
   maxBatchEvents: number;
+  /** Per-tenant rates on the API (COMPANYOS_TENANT_QUOTAS). */
+  tenantQuotas: QuotaConfig;
   maxBodyBytes: number;
   /** Largest bill file `POST /v1/finops/bills` streams to disk. */
   maxBillBytes: number;
@@ -75,6 +81,7 @@ export const ENVIRONMENT = [
   ['HOST', '127.0.0.1', 'API address to listen on.'],
   ['COMPANYOS_JWT_SECRET', '(generated)', 'HS256 secret for bearer tokens; if unset, one is generated into the data dir on first use.'],
   ['COMPANYOS_MAX_BATCH', String(DEFAULT_MAX_BATCH_EVENTS), 'Most events accepted in one POST /v1/events.'],
+  ['COMPANYOS_TENANT_QUOTAS', DEFAULT_TENANT_QUOTAS, 'Per-tenant rates a second, counted in each platform process: off, or [tenant:]kind=rate pairs — kinds requests (every API call) and ingest-events (events posted); acme:ingest-events=5000 for one tenant, unlimited lifts one. Beyond it: 429 TENANT_QUOTA_EXCEEDED with Retry-After.'],
   ['COMPANYOS_MAX_BODY_BYTES', String(DEFAULT_MAX_BODY_BYTES), 'Largest request body, in bytes.'],
   ['COMPANYOS_MAX_BILL_BYTES', String(DEFAULT_MAX_BILL_BYTES), 'Largest bill file POST /v1/finops/bills accepts, in bytes (streamed to a temporary file, never held in memory).'],
   ['COMPANYOS_DEDUPE_DAYS', String(DEFAULT_DEDUPE_WINDOW_DAYS), 'A repeat of (tenant, source, id) within this many days is never stored twice.'],
@@ -123,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '127.0.0.1',
     maxBatchEvents: integer(env, 'COMPANYOS_MAX_BATCH', DEFAULT_MAX_BATCH_EVENTS, 1, 1_000_000),
+    tenantQuotas: tenantQuotasOf(env.COMPANYOS_TENANT_QUOTAS),
     maxBodyBytes: integer(env, 'COMPANYOS_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 1024 ** 3),
     maxBillBytes: integer(env, 'COMPANYOS_MAX_BILL_BYTES', DEFAULT_MAX_BILL_BYTES, 1024, 1024 ** 4),
     dedupeWindowDays: integer(env, 'COMPANYOS_DEDUPE_DAYS', DEFAULT_DEDUPE_WINDOW_DAYS, 1, 3650),
@@ -238,6 +246,14 @@ function keepDaysOf(value: string | undefined): number {
   if (setting === '') return 35;
   if (/^[1-9]\d{0,4}$/.test(setting)) return Number(setting);
   throw new ConfigError(`COMPANYOS_BACKUP_KEEP_DAYS must be a whole number of days from 1 to 99999; got "${value}".`);
+}
+
+function tenantQuotasOf(text: string | undefined): QuotaConfig {
+  try {
+    return parseQuotaConfig(text || DEFAULT_TENANT_QUOTAS);
+  } catch (error) {
+    throw new ConfigError(`COMPANYOS_TENANT_QUOTAS: ${(error as Error).message}.`);
+  }
 }
 
 /** COMPANYOS_RETENTION: off (or unset), on (the default windows), or class=days pairs over them. */

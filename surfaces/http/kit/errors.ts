@@ -47,5 +47,6 @@ export const errorResponseSchema = {
     decision_id: { type: 'string', description: 'On POLICY_DENIED: the decision in `GET /v1/policy/decisions`.' },
     reasons: { type: 'array', items: { type: 'string' }, description: 'On POLICY_DENIED: the policies that denied.' },
     current_version: { type: 'integer', description: 'On ENTITY_VERSION_CONFLICT: the entity\'s version now (send it as If-Match after reading it again).' },
+    retry_after_seconds: { type: 'integer', description: 'On TENANT_QUOTA_EXCEEDED: the seconds until the tenant may send again (also the Retry-After header).' },
   },
 } as const;

@@ -12,4 +12,5 @@ export { API_ERRORS, errorCatalogue, errorResponseSchema, httpStatusOf } from '.
 export { DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BILL_BYTES, DEFAULT_MAX_BODY_BYTES } from './limits.ts';
 export { capConnectionsPerIp, clientErrorHandler, DEFAULT_CONNECTION_LIMITS, timeoutOptions, type ConnectionLimits } from './connection-limits.ts';
 export { answerExpectContinue, continueUpload } from './expect-continue.ts';
+export { registerTenantQuotas, takeIngestQuota } from './tenant-quotas.ts';
 export { buildSharedSerializer, sharedRequestValidators } from './shared-compilers.ts';

@@ -1,8 +1,8 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { errorResponse } from '../kit/index.ts';
 
-/** Statuses every /v1 route can answer whatever it does: a malformed request, no token, a denial, the warehouse away. */
-const EVERY_V1_ROUTE = [400, 401, 403, 503] as const;
+/** Statuses every /v1 route can answer whatever it does: a malformed request, no token, a denial, the tenant over its quota, the warehouse away. */
+const EVERY_V1_ROUTE = [400, 401, 403, 429, 503] as const;
 /** Statuses a route that reads a body can answer besides: too large, a content type it does not take. */
 const WITH_BODY = [413, 415] as const;
 /** A path segment past the router's limit. */

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseNdjson, type IngestContext, type IngestPipeline, type IngestResult, type KafkaEventPublisher } from '../../../platform/ingest/index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
-import type { TenantScope } from '../../../platform/tenancy/index.ts';
+import type { TenantQuotas, TenantScope } from '../../../platform/tenancy/index.ts';
 import { binaryModeRequestEvent, httpContentMode } from '../cloudevents-http.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
 import type { PlatformMetrics } from '../../../platform/metrics/index.ts';
-import { authorizeOrRefuse } from '../kit/index.ts';
+import { authorizeOrRefuse, takeIngestQuota } from '../kit/index.ts';
 import { eventStats, listEvents } from '../../../platform/ingest/index.ts';
 import { eventPageSchema, eventStatsSchema, ingestResultSchema, pageQuerySchema } from '../kit/index.ts';
 
@@ -79,6 +79,8 @@ export interface EventRouteDeps {
   publisher?: KafkaEventPublisher;
   metrics: PlatformMetrics;
   maxBatchEvents: number;
+  /** The tenants' ingest quotas: a batch takes its events from its caller's tenant. */
+  quotas?: TenantQuotas;
 }
 
 export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
@@ -120,6 +122,7 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
         throw new DomainError('BATCH_TOO_LARGE', `This batch has ${events.length}; the limit is ${deps.maxBatchEvents}.`);
       }
       await refuseUngrantedTenants(request, events);
+      takeIngestQuota(request, reply, deps.quotas, events.length);
       const context: IngestContext = { channel: 'http', submitter: principal.tenant };
       const result = deps.publisher
         ? await publish(deps.pipeline, deps.publisher, events, context)
