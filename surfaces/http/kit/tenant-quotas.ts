@@ -3,19 +3,30 @@ import { DomainError } from '../../../kernel/errors/index.ts';
 import type { QuotaKind, TenantQuotas } from '../../../platform/tenancy/index.ts';
 
 const WHAT: Record<QuotaKind, string> = { requests: 'requests', 'ingest-events': 'events' };
+/**
+ * How long a refusal decided before the body is read waits before it answers. The body stays unread (TCP
+ * holds the sender back), so a client that ignores Retry-After and floods gets a few answers a second per
+ * connection instead of thousands, and the refusals cost the other tenants next to nothing.
+ */
+export const REFUSAL_HOLD_MS = 250;
 
 /**
  * Per-tenant quotas on the API: every authenticated request takes one of its tenant's `requests`, and a
  * tenant whose `ingest-events` bucket is empty is refused before its batch is read. Register after the
  * hook that authenticates (it needs `request.principal`). Refusals are 429 TENANT_QUOTA_EXCEEDED with
- * `Retry-After`.
+ * `Retry-After`, answered after `holdMs` (REFUSAL_HOLD_MS).
  */
-export function registerTenantQuotas(app: FastifyInstance, quotas: TenantQuotas): void {
+export function registerTenantQuotas(app: FastifyInstance, quotas: TenantQuotas, holdMs = REFUSAL_HOLD_MS): void {
   app.addHook('onRequest', async (request, reply) => {
     const tenant = request.principal?.tenant;
     if (!tenant) return;
-    refuseUnless(reply, quotas, tenant, 'requests', quotas.take(tenant, 'requests'));
-    if (request.routeOptions.config.eventBatch) refuseUnless(reply, quotas, tenant, 'ingest-events', quotas.peek(tenant, 'ingest-events'));
+    try {
+      refuseUnless(reply, quotas, tenant, 'requests', quotas.take(tenant, 'requests'));
+      if (request.routeOptions.config.eventBatch) refuseUnless(reply, quotas, tenant, 'ingest-events', quotas.peek(tenant, 'ingest-events'));
+    } catch (error) {
+      await new Promise((resolve) => setTimeout(resolve, holdMs));
+      throw error;
+    }
   });
 }
 
