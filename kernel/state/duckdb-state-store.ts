@@ -158,8 +158,6 @@ export class DuckDBStateStore implements StateStore {
     const connection = await this.acquire();
     try {
       const tx = new DuckDBStateTransaction(connection, this.byName, this.claims);
-      // BEGIN travels while the group's work runs: a group of inserts then waits for two trips, not three.
-      tx.beginEarly();
       const results: unknown[] = [];
       try {
         for (const queued of group) results.push(await queued.work(tx));
@@ -271,8 +269,6 @@ interface HeldInsert {
 class DuckDBStateTransaction implements StateTransaction {
   private held: HeldInsert[] = [];
   private begun = false;
-  /** BEGIN sent ahead (`beginEarly`), awaited before the next statement. */
-  private beginning?: Promise<void>;
   private committed: (() => void)[] = [];
 
   constructor(
@@ -359,19 +355,10 @@ class DuckDBStateTransaction implements StateTransaction {
     await this.insertHeld(held);
   }
 
-  /** Sends BEGIN now, without waiting for it: the connection runs it before anything sent after it is awaited. */
-  beginEarly(): void {
-    this.begun = true;
-    this.beginning = this.plain('BEGIN TRANSACTION');
-    // Awaited (and its failure thrown) by the next statement.
-    this.beginning.catch(() => undefined);
-  }
-
   /** Ends the transaction with nothing written, whatever state a failure left it in. */
   async rollback(): Promise<void> {
     this.held = [];
     this.committed = [];
-    await this.beginning?.catch(() => undefined);
     // Nothing to undo when BEGIN never went, or a failed COMMIT has ended the transaction already.
     if (this.begun) await this.connection.runPlain('ROLLBACK').catch(() => undefined);
     // Only once its rows are gone may another transaction take the numbers back.
@@ -383,10 +370,6 @@ class DuckDBStateTransaction implements StateTransaction {
     if (!this.begun) {
       this.begun = true;
       await this.plain('BEGIN TRANSACTION');
-    } else if (this.beginning) {
-      const beginning = this.beginning;
-      this.beginning = undefined;
-      await beginning;
     }
     const held = this.held;
     this.held = [];
