@@ -278,9 +278,10 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
         request.receipt!.unchanged = true;
         return reply.header('etag', `"${current.version}"`).send({ ...current, receipt_id: null });
       }
-      const next = await deps.entities.update(current, planned, request.gate!.principalId);
-      request.receipt!.target = entityTarget(next);
-      request.receipt!.rollback = () => deps.entities.restore([next], current, `rollback:${request.receipt!.id}`);
+      const next = await deps.entities.update(current, planned, request.gate!.principalId, (tx, [written]) => {
+        request.receipt!.target = entityTarget(written!);
+        return request.receiptIn!(tx, '');
+      });
       return reply.header('etag', `"${next.version}"`).send({ ...next, receipt_id: request.receipt!.id });
     },
   );
@@ -323,9 +324,10 @@ export function entityRoutes(app: FastifyInstance, deps: EntityRouteDeps): void 
     async (request) => {
       const entity = loadedEntity(request);
       checkVersion(entity, expectedVersion(request));
-      const version = await deps.entities.delete(entity, request.gate!.principalId);
-      request.receipt!.target = entityTarget(entity, { ...entity, deleted: true });
-      request.receipt!.rollback = () => deps.entities.restore([{ ...entity, version }], entity, `rollback:${request.receipt!.id}`);
+      const version = await deps.entities.delete(entity, request.gate!.principalId, (tx) => {
+        request.receipt!.target = entityTarget(entity, { ...entity, deleted: true });
+        return request.receiptIn!(tx, '');
+      });
       return { deleted: true, entity_id: entity.id, version, requested_by: request.gate!.principalId, approvers: request.gate!.approvers, receipt_id: request.receipt!.id };
     },
   );

@@ -90,8 +90,10 @@ export function graphRoutes(app: FastifyInstance, deps: { entities: EntityStore 
       },
     },
     async (request, reply) => {
-      const [edge] = await deps.entities.createEdges(request.principal!.tenant, [checkEdgeInput(request.body, 'body')], request.gate!.principalId);
-      request.receipt!.rollback = () => deps.entities.removeEdges([edge!], `rollback:${request.receipt!.id}`);
+      const [edge] = await deps.entities.createEdges(
+        request.principal!.tenant, [checkEdgeInput(request.body, 'body')], request.gate!.principalId,
+        (tx, [written]) => request.receiptIn!(tx, JSON.stringify(written)),
+      );
       return reply.code(201).send({ ...edge, receipt_id: request.receipt!.id });
     },
   );

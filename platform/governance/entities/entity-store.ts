@@ -112,19 +112,19 @@ export class EntityStore {
   }
 
   /** Appends `next` as the version after `current`; refuses when `current` is no longer the latest (the caller holds the entity's lock). */
-  async update(current: Entity, next: Omit<Entity, 'version' | 'updated_at'>, by: string): Promise<Entity> {
+  async update(current: Entity, next: Omit<Entity, 'version' | 'updated_at'>, by: string, also?: InSameTransaction<readonly Entity[]>): Promise<Entity> {
     await this.expectLatest(current);
     const now = new Date();
     const entity = { ...next, tenant: current.tenant, id: current.id, version: current.version + 1, updated_at: now.toISOString() };
-    await this.writeNext(current, [entity], by, now);
+    await this.writeNext(current, [entity], by, now, 0, also);
     return entity;
   }
 
   /** Appends a tombstone after `current`; refuses when `current` is no longer the latest. Answers the tombstone's version. */
-  async delete(current: Entity, by: string): Promise<number> {
+  async delete(current: Entity, by: string, also?: InSameTransaction<readonly Entity[]>): Promise<number> {
     await this.expectLatest(current);
     const version = current.version + 1;
-    await this.writeNext(current, [{ ...current, version }], by, new Date(), 1);
+    await this.writeNext(current, [{ ...current, version }], by, new Date(), 1, also);
     return version;
   }
 
@@ -142,9 +142,9 @@ export class EntityStore {
   }
 
   /** Writes the version after `current`; another writer having taken it first is a stale write. */
-  private async writeNext(current: Entity, next: readonly Entity[], by: string, at: Date, deleted = 0): Promise<void> {
+  private async writeNext(current: Entity, next: readonly Entity[], by: string, at: Date, deleted = 0, also?: InSameTransaction<readonly Entity[]>): Promise<void> {
     try {
-      await this.writeVersions(next, by, at, deleted);
+      await this.writeVersions(next, by, at, deleted, also);
     } catch (error) {
       if (!isConflict(error)) throw error;
       this.cache.forget(current.tenant, current.id);
