@@ -2,6 +2,7 @@ import type { TestProject } from 'vitest/node';
 import { ensureClickHouseServer, startLocalClickHouse, type LocalClickHouse } from '../dev/index.ts';
 import { ensureKcat, startMockKafka, type MockKafkaCluster } from '../dev/index.ts';
 import { ensurePostgres, startLocalPostgres, type LocalPostgres } from '../dev/index.ts';
+import { ensureZooKeeper } from '../dev/index.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,13 +18,17 @@ declare module 'vitest' {
     /** A throwaway PostgreSQL cluster's URL (the state store's scale-out adapter), or null when it is unavailable. */
     postgresUrl: string | null;
     postgresSkipReason: string | null;
+    /** ZooKeeper's server jar (a ClickHouse cluster's coordinator; the suites start their own), or null when it is unavailable. */
+    zookeeperJar: string | null;
+    zookeeperSkipReason: string | null;
   }
 }
 
 /**
  * Provides the real engines for the whole run: a ClickHouse server on loopback
  * (COMPANYOS_TEST_CLICKHOUSE_URL to use one already running), a Kafka mock
- * cluster through kcat and a throwaway PostgreSQL cluster (initdb). Without a binary and without root the suites needing it
+ * cluster through kcat and a throwaway PostgreSQL cluster (initdb), and installs ZooKeeper for the
+ * suites that start a ClickHouse cluster. Without a binary and without root the suites needing it
  * are skipped with the reason; under CI a missing engine fails the run.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -49,8 +54,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const postgresSkipReason = 'missing' in postgresBin ? postgresBin.missing : null;
   if (!('missing' in postgresBin)) postgres = await startLocalPostgres(postgresBin.binary);
 
+  const zookeeper = ensureZooKeeper((line) => console.log(line));
+  const zookeeperSkipReason = 'missing' in zookeeper ? zookeeper.missing : null;
+
   const ci = ['true', '1'].includes(process.env.CI ?? '');
-  for (const [engine, reason] of [['ClickHouse', skipReason], ['Kafka', kafkaSkipReason], ['PostgreSQL', postgresSkipReason]] as const) {
+  const engines = [['ClickHouse', skipReason], ['Kafka', kafkaSkipReason], ['PostgreSQL', postgresSkipReason], ['ZooKeeper', zookeeperSkipReason]] as const;
+  for (const [engine, reason] of engines) {
     if (reason && ci) throw new Error(`CI=true and the ${engine} engine is unavailable: ${reason}`);
     if (reason) console.warn(`\n${engine} suites are skipped: ${reason}\n`);
   }
@@ -61,6 +70,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('kafkaSkipReason', kafkaSkipReason);
   project.provide('postgresUrl', postgres?.url ?? null);
   project.provide('postgresSkipReason', postgresSkipReason);
+  project.provide('zookeeperJar', 'missing' in zookeeper ? null : zookeeper.binary);
+  project.provide('zookeeperSkipReason', zookeeperSkipReason);
   return async () => {
     await postgres?.stop();
     await kafka?.stop();

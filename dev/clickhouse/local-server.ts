@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDebianPackage, onPath, type Binary } from '../debian-package.ts';
+import { freePorts } from '../free-ports.ts';
+import { stopChild } from '../stop-child.ts';
 
 /**
  * A throwaway ClickHouse server on loopback, for tests and benchmarks: its own
@@ -36,12 +37,25 @@ export function ensureClickHouseServer(log?: (line: string) => void): ClickHouse
 }
 
 export async function startLocalClickHouse(binary: string, timeoutMs = 60_000): Promise<LocalClickHouse> {
+  const [httpPort, tcpPort] = await freePorts(2);
+  return launchClickHouse(binary, { httpPort: httpPort!, tcpPort: tcpPort! }, '', timeoutMs);
+}
+
+export interface ClickHousePorts {
+  httpPort: number;
+  tcpPort: number;
+}
+
+/**
+ * A server in a new temp dir with our config plus `extraConfig` (XML elements inside `<yandex>`:
+ * a cluster's remote servers, ZooKeeper, macros), waited for until it answers `/ping`.
+ */
+export async function launchClickHouse(binary: string, ports: ClickHousePorts, extraConfig: string, timeoutMs = 60_000): Promise<LocalClickHouse> {
   const dir = await mkdtemp(join(tmpdir(), 'companyos-clickhouse-'));
   for (const sub of ['data', 'tmp', 'log', 'user_files', 'format_schemas']) await mkdir(join(dir, sub));
-  const [httpPort, tcpPort] = await freePorts(2);
-  await writeFile(join(dir, 'config.xml'), serverConfig(dir, httpPort!, tcpPort!));
+  await writeFile(join(dir, 'config.xml'), serverConfig(dir, ports, extraConfig));
   await writeFile(join(dir, 'users.xml'), USERS_CONFIG);
-  const url = `http://127.0.0.1:${httpPort}`;
+  const url = `http://127.0.0.1:${ports.httpPort}`;
   let child: ChildProcess;
   const launch = async () => {
     child = spawn(binary, [`--config-file=${join(dir, 'config.xml')}`], { stdio: 'ignore' });
@@ -54,11 +68,11 @@ export async function startLocalClickHouse(binary: string, timeoutMs = 60_000): 
     }
   };
   const stop = async () => {
-    await terminate(child);
+    await stopChild(child);
     await rm(dir, { recursive: true, force: true });
   };
   await launch();
-  return { url, dataPath: join(dir, 'data'), stop, kill: () => terminate(child), restart: launch };
+  return { url, dataPath: join(dir, 'data'), stop, kill: () => stopChild(child), restart: launch };
 }
 
 async function waitUntilAnswering(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -71,35 +85,12 @@ async function waitUntilAnswering(url: string, child: ChildProcess, timeoutMs: n
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`clickhouse-server did not answer on ${url} within ${timeoutMs / 1000} s`);
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<ReturnType<typeof createServer>>((resolve) => {
-        const server = createServer();
-        server.listen(0, '127.0.0.1', () => resolve(server));
-      }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
-
-function serverConfig(dir: string, httpPort: number, tcpPort: number): string {
+function serverConfig(dir: string, { httpPort, tcpPort }: ClickHousePorts, extraConfig: string): string {
   return `<yandex>
   <logger><level>warning</level><log>${dir}/log/server.log</log><errorlog>${dir}/log/err.log</errorlog><console>0</console></logger>
   <http_port>${httpPort}</http_port>
@@ -116,7 +107,7 @@ function serverConfig(dir: string, httpPort: number, tcpPort: number): string {
   <mark_cache_size>268435456</mark_cache_size>
   <!-- Parts a mutation or merge replaced are removed after 10 s (default 480 s): an erasure's reclaim waits for them in seconds, long enough that a reclaim which did not wait would be seen. -->
   <merge_tree><old_parts_lifetime>10</old_parts_lifetime></merge_tree>
-</yandex>
+${extraConfig}</yandex>
 `;
 }
 

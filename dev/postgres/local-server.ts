@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDebianPackage, type Binary } from '../debian-package.ts';
+import { freePort } from '../free-ports.ts';
 
 /** A throwaway PostgreSQL cluster on loopback (initdb in a temp dir), for tests and benchmarks. */
 export interface LocalPostgres {
@@ -66,12 +66,4 @@ export async function startLocalPostgres(bin: string, timeoutMs = 30_000, { dura
     throw new Error(`postgres did not start: ${(started.stderr || started.stdout).trim().slice(-400)}\n${log.slice(-1200)}`);
   }
   return { url: `postgres://companyos@127.0.0.1:${port}/postgres`, stop };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

@@ -11,7 +11,7 @@ export interface WarehouseConfig {
   engine: EngineName | string;
   /** Folder for embedded engines' files. */
   dataDir: string;
-  clickhouse?: { url: string; database: string };
+  clickhouse?: { url: string; database: string; cluster?: string };
 }
 
 export const ENGINES: readonly EngineName[] = ['duckdb', 'clickhouse'];

@@ -8,6 +8,7 @@ import { splitStatements } from '../sql-statements.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
 import type { ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
 import { CLICKHOUSE_DIALECT } from './clickhouse-dialect.ts';
+import { ClusterLayout } from './cluster-ddl.ts';
 import { bindParams, parseTsvWithTypes, toClickHouseLiteral, toTsvField } from './clickhouse-values.ts';
 import { removeFrozenCopies, serverDataRoot } from './frozen-copies.ts';
 
@@ -26,6 +27,8 @@ export interface ClickHouseOptions {
   /** HTTP interface, e.g. http://user:password@127.0.0.1:8123 */
   url: string;
   database: string;
+  /** A cluster of the server's `remote_servers` (`COMPANYOS_CLICKHOUSE_CLUSTER`): tables replicated and sharded by tenant (`ClusterLayout`). */
+  cluster?: string;
 }
 
 /**
@@ -50,6 +53,8 @@ export class ClickHouseWarehouse implements Warehouse {
     private readonly client: ClickHouseClient,
     /** The server's URL as configured (credentials included): what `openSibling` connects with. */
     private readonly url: string,
+    /** Set on a cluster: how DDL and system tables span its servers. */
+    private readonly cluster?: { layout: ClusterLayout; servers: string },
   ) {
     const storage: UniqueStorage = {
       loadDigests: (spec, since) => this.loadDigests(spec, since),
@@ -60,7 +65,7 @@ export class ClickHouseWarehouse implements Warehouse {
   }
 
   /** Connects, and creates the database if it does not exist. */
-  static async open({ url, database }: ClickHouseOptions): Promise<ClickHouseWarehouse> {
+  static async open({ url, database, cluster }: ClickHouseOptions): Promise<ClickHouseWarehouse> {
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -76,22 +81,29 @@ export class ClickHouseWarehouse implements Warehouse {
     };
     const location = `${parsed.origin}/${assertIdentifier(database)}`;
     const admin = createClient(connection);
+    let servers: string | undefined;
     try {
       const ping = await admin.ping();
       if (!ping.success) throw ping.error;
-      await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+      if (cluster) servers = await clusterServers(admin, cluster);
+      await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}${cluster ? ` ON CLUSTER ${cluster}` : ''}` });
     } catch (error) {
+      if (error instanceof WarehouseError) throw error;
       throw new WarehouseError(`cannot reach ClickHouse at ${parsed.origin}: ${(error as Error).message}`, { cause: error });
     } finally {
       await admin.close();
     }
-    return new ClickHouseWarehouse(location, database, createClient({ ...connection, database }), url);
+    // On a cluster an insert answers once a replica of its shard holds the rows, not when this server has
+    // queued them; reads and writes go to each shard's first live replica, so a read sees the writes before it.
+    const settings = cluster ? { clickhouse_settings: { insert_distributed_sync: 1 as const, load_balancing: 'in_order' as const } } : {};
+    const client = createClient({ ...connection, database, ...settings });
+    return new ClickHouseWarehouse(location, database, client, url, cluster ? { layout: new ClusterLayout(cluster, database), servers: servers! } : undefined);
   }
 
   /** Another database on the same server, with the same credentials (created if missing): a restore drill's scratch. */
   openSibling(database: string): Promise<ClickHouseWarehouse> {
     this.assertOpen();
-    return ClickHouseWarehouse.open({ url: this.url, database });
+    return ClickHouseWarehouse.open({ url: this.url, database, cluster: this.cluster?.layout.cluster });
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
@@ -107,7 +119,8 @@ export class ClickHouseWarehouse implements Warehouse {
 
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<void> {
     this.assertOpen();
-    for (const statement of splitStatements(bindParams(sql, params))) {
+    const statements = splitStatements(bindParams(sql, params));
+    for (const statement of this.cluster ? statements.flatMap((s) => this.cluster!.layout.rewrite(s)) : statements) {
       try {
         await this.client.command({ query: statement });
       } catch (error) {
@@ -122,8 +135,8 @@ export class ClickHouseWarehouse implements Warehouse {
     const deadline = Date.now() + MUTATION_WAIT_MS;
     for (let pause = 20; ; pause = Math.min(pause * 2, 500)) {
       const [pending] = await this.query<{ n: number }>(
-        'SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = ? AND is_done = 0',
-        [table],
+        `SELECT count() AS n FROM ${this.systemTable('mutations')} WHERE database = ? AND table = ? AND is_done = 0`,
+        [this.database, this.stored(table)],
       );
       if (Number(pending?.n ?? 0) === 0) return;
       if (Date.now() > deadline) throw new WarehouseError(`the delete from ${table} was still being applied after ${MUTATION_WAIT_MS / 1000} s; it goes on in ClickHouse (system.mutations)`);
@@ -140,8 +153,8 @@ export class ClickHouseWarehouse implements Warehouse {
   async reclaim(tables: readonly string[]): Promise<ReclaimReport> {
     const started = Date.now();
     const inactive = async () => new Set((await this.query<{ part: string }>(
-      `SELECT concat(table, '/', name) AS part FROM system.parts WHERE database = currentDatabase() AND active = 0 AND table IN (${tables.map(() => '?').join(', ')})`,
-      [...tables],
+      `SELECT concat(hostName(), ':', table, '/', name) AS part FROM ${this.systemTable('parts')} WHERE database = ? AND active = 0 AND table IN (${tables.map(() => '?').join(', ')})`,
+      [this.database, ...tables.map((table) => this.stored(table))],
     )).map((row) => row.part));
     const replaced = await inactive();
     for (let pause = 100; ; pause = Math.min(pause * 2, 5_000)) {
@@ -313,9 +326,27 @@ export class ClickHouseWarehouse implements Warehouse {
     return columns;
   }
 
+  /** A system table of this server, or of every server of the cluster (`remote`, one address a shard). */
+  private systemTable(name: string): string {
+    return this.cluster ? `remote('${this.cluster.servers}', system, ${assertIdentifier(name)})` : `system.${assertIdentifier(name)}`;
+  }
+
+  /** The table that holds `table`'s parts: itself, or on a cluster the replicated table behind it. */
+  private stored(table: string): string {
+    return this.cluster ? ClusterLayout.localName(table) : table;
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new WarehouseError('the warehouse is closed');
   }
+}
+
+/** Every server of `cluster` as `remote()` addresses (`host:port,host:port`); refused when the server does not know the cluster. */
+async function clusterServers(admin: ClickHouseClient, cluster: string): Promise<string> {
+  const result = await admin.query({ query: bindParams('SELECT host_address, port FROM system.clusters WHERE cluster = ?', [cluster]), format: 'JSONEachRow' });
+  const rows = await result.json<{ host_address: string; port: number }>();
+  if (rows.length === 0) throw new WarehouseError(`COMPANYOS_CLICKHOUSE_CLUSTER is "${cluster}", which this server's remote_servers does not define`);
+  return rows.map((row) => `${row.host_address}:${row.port}`).join(',');
 }
 
 /**

@@ -28,7 +28,7 @@ export interface PlatformConfig {
   /** `COMPANYOS_STATE_URL`: the state in PostgreSQL. */
   stateUrl?: string;
   engine: string;
-  clickhouse: { url: string; database: string };
+  clickhouse: { url: string; database: string; cluster?: string };
   /** Set when COMPANYOS_KAFKA_BROKERS is. */
   kafka: { brokers: string[]; topics: string[]; group: string } | null;
   /** `kafka`: POST /v1/events publishes to the first Kafka topic instead of writing. */
@@ -73,6 +73,7 @@ export const ENVIRONMENT = [
   ['COMPANYOS_WAREHOUSE', 'duckdb', 'Warehouse engine: duckdb (embedded) or clickhouse.'],
   ['COMPANYOS_CLICKHOUSE_URL', 'http://127.0.0.1:8123', 'ClickHouse HTTP interface, credentials in the URL if any (http://user:password@host:8123).'],
   ['COMPANYOS_CLICKHOUSE_DATABASE', 'companyos', 'ClickHouse database; created if missing.'],
+  ['COMPANYOS_CLICKHOUSE_CLUSTER', '(none)', 'A cluster of the ClickHouse servers\' remote_servers (coordinated by ZooKeeper): tables become Replicated…MergeTree on every server behind Distributed tables sharded by tenant. Transforms do not build on a cluster yet.'],
   ['COMPANYOS_KAFKA_BROKERS', '(none)', 'Kafka bootstrap brokers, comma-separated; when set, `start` also consumes events from Kafka.'],
   ['COMPANYOS_KAFKA_TOPICS', 'companyos.events', 'Topics to consume, comma-separated; refused messages go to <topic>.dlq.'],
   ['COMPANYOS_KAFKA_GROUP', 'companyos-ingest', 'Kafka consumer group.'],
@@ -118,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     clickhouse: {
       url: env.COMPANYOS_CLICKHOUSE_URL || 'http://127.0.0.1:8123',
       database: env.COMPANYOS_CLICKHOUSE_DATABASE || 'companyos',
+      cluster: env.COMPANYOS_CLICKHOUSE_CLUSTER || undefined,
     },
     kafka: env.COMPANYOS_KAFKA_BROKERS
       ? {
