@@ -19,6 +19,11 @@ export interface Dialect {
    * that hides them (`events FINAL`); elsewhere the table itself.
    */
   deduplicated(table: string): string;
+  /**
+   * How a model's SQL names a relation of the warehouse: the name itself, or on a ClickHouse cluster
+   * the name qualified by the database (DDL run `ON CLUSTER` resolves names in each server's default database).
+   */
+  relation(name: string): string;
   /** A top-level string field of a JSON text column, '' when absent. `key` is a plain name. */
   jsonString(column: string, key: string): string;
   /** A top-level numeric field of a JSON text column, 0 when absent. */

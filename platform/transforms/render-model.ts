@@ -39,11 +39,11 @@ export function renderModel(model: ModelFile, context: RenderContext): string {
   const { dialect, project } = context;
   return renderMacros(model.body, dialect)
     .replace(INCREMENTAL_BLOCK, (_, block: string) => (context.isIncremental ? block : ''))
-    .replace(/\{\{\s*this\s*\}\}/g, model.name)
+    .replace(/\{\{\s*this\s*\}\}/g, dialect.relation(model.name))
     .replace(/\{\{\s*ref\(\s*'([^']+)'\s*\)\s*\}\}/g, (_, name: string) => {
       const target = project.models.get(name)!;
       if (target.config.materialized === 'ephemeral') return `(${renderModel(target, { ...context, isIncremental: false })})`;
-      return mergedByKey(target) ? `(SELECT * FROM ${dialect.deduplicated(name)})` : name;
+      return mergedByKey(target) ? `(SELECT * FROM ${dialect.deduplicated(name)})` : dialect.relation(name);
     })
     .replace(/\{\{\s*source\(\s*'([^']+)'\s*,\s*'([^']+)'\s*\)\s*\}\}/g, (_, _source: string, table: string) => `(SELECT * FROM ${dialect.deduplicated(table)})`)
     .trim()

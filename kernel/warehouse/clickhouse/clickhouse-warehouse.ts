@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
@@ -6,9 +7,9 @@ import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
 import { splitStatements } from '../sql-statements.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
-import type { ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
-import { CLICKHOUSE_DIALECT } from './clickhouse-dialect.ts';
-import { ClusterLayout } from './cluster-ddl.ts';
+import type { Dialect, ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
+import { CLICKHOUSE_DIALECT, clusterDialect } from './clickhouse-dialect.ts';
+import { ClusterLayout, ClusterModelBuild } from './cluster-ddl.ts';
 import { bindParams, parseTsvWithTypes, toClickHouseLiteral, toTsvField } from './clickhouse-values.ts';
 import { removeFrozenCopies, serverDataRoot } from './frozen-copies.ts';
 
@@ -41,7 +42,7 @@ export interface ClickHouseOptions {
 export class ClickHouseWarehouse implements Warehouse {
   readonly engine = 'clickhouse';
   readonly capabilities: WarehouseCapabilities = { transactions: false, duplicatesUntilMerged: true, synchronousMutations: false, concurrentWriters: true };
-  readonly dialect = CLICKHOUSE_DIALECT;
+  readonly dialect: Dialect;
   private readonly unique: UniqueWriter;
   private readonly columnTypes = new Map<string, Promise<Map<string, string>>>();
   private closed = false;
@@ -56,6 +57,7 @@ export class ClickHouseWarehouse implements Warehouse {
     /** Set on a cluster: how DDL and system tables span its servers. */
     private readonly cluster?: { layout: ClusterLayout; servers: string },
   ) {
+    this.dialect = cluster ? clusterDialect(database) : CLICKHOUSE_DIALECT;
     const storage: UniqueStorage = {
       loadDigests: (spec, since) => this.loadDigests(spec, since),
       storedElsewhere: (spec, rows, digests) => this.storedElsewhere(spec, rows, digests),
@@ -95,7 +97,11 @@ export class ClickHouseWarehouse implements Warehouse {
     }
     // On a cluster an insert answers once a replica of its shard holds the rows, not when this server has
     // queued them; reads and writes go to each shard's first live replica, so a read sees the writes before it.
-    const settings = cluster ? { clickhouse_settings: { insert_distributed_sync: 1 as const, load_balancing: 'in_order' as const } } : {};
+    // A model's IN and JOIN over Distributed tables run as GLOBAL (their right side read once, whole): exact
+    // for the finops models that spread shared costs across tenants, which a per-shard join would not be.
+    const settings = cluster
+      ? { clickhouse_settings: { insert_distributed_sync: 1 as const, load_balancing: 'in_order' as const, distributed_product_mode: 'global' as const } }
+      : {};
     const client = createClient({ ...connection, database, ...settings });
     return new ClickHouseWarehouse(location, database, client, url, cluster ? { layout: new ClusterLayout(cluster, database), servers: servers! } : undefined);
   }
@@ -120,7 +126,12 @@ export class ClickHouseWarehouse implements Warehouse {
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<void> {
     this.assertOpen();
     const statements = splitStatements(bindParams(sql, params));
-    for (const statement of this.cluster ? statements.flatMap((s) => this.cluster!.layout.rewrite(s)) : statements) {
+    await this.commands(this.cluster ? statements.flatMap((s) => this.cluster!.layout.rewrite(s)) : statements);
+  }
+
+  /** Statements as they are, in order. */
+  private async commands(statements: readonly string[]): Promise<void> {
+    for (const statement of statements) {
       try {
         await this.client.command({ query: statement });
       } catch (error) {
@@ -241,6 +252,7 @@ export class ClickHouseWarehouse implements Warehouse {
   async materialize(name: string, kind: RelationKind, select: string, uniqueKey: readonly string[] = []): Promise<void> {
     assertIdentifier(name);
     uniqueKey.forEach(assertIdentifier);
+    if (this.cluster) return this.materializeOnCluster(name, kind, select, uniqueKey);
     const engine = uniqueKey.length ? `ReplacingMergeTree ORDER BY (${uniqueKey.join(', ')})` : 'MergeTree ORDER BY tuple()';
     // Built beside the old one and swapped in by one RENAME, so a reader never finds `name` missing
     // (no CREATE OR REPLACE or EXCHANGE TABLES in 18.16); leftovers of an interrupted swap go first.
@@ -254,6 +266,21 @@ export class ClickHouseWarehouse implements Warehouse {
     }
     await this.execute(`RENAME TABLE ${name} TO ${retired}, ${staged} TO ${name}`);
     await this.execute(`DROP TABLE ${retired}`);
+  }
+
+  /** `materialize` on a cluster: the model's rows sharded like the platform's tables (`ClusterModelBuild`). */
+  private async materializeOnCluster(name: string, kind: RelationKind, select: string, uniqueKey: readonly string[]): Promise<void> {
+    const build = new ClusterModelBuild(this.cluster!.layout, name, `b${randomUUID().replaceAll('-', '')}`);
+    await this.commands(build.clearLeftovers());
+    const [found] = await this.query<{ engine: string }>('SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = ?', [name]);
+    const existing = !found ? 'none' : found.engine === 'View' ? 'view' : 'table';
+    if (kind === 'view') return this.commands(build.replaceWithView(select, existing));
+    const columns = (await this.query<{ name: string; type: string }>(`DESCRIBE TABLE (${select})`)).map(({ name: column, type }) => ({ name: column, type }));
+    await this.commands([...build.createStaged(columns, uniqueKey), `INSERT INTO ${build.insertTarget} ${select}`]);
+    const current = existing === 'table' ? await this.columns(name) : [];
+    const sameColumns = current.length === columns.length && current.every((c, i) => c.name === columns[i]!.name && c.type === columns[i]!.type);
+    await this.commands(build.swapIn(existing, sameColumns));
+    this.columnTypes.delete(name);
   }
 
   /** An insert: a table made with a unique key is a ReplacingMergeTree, which keeps the later row per key. */

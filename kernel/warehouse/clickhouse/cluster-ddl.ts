@@ -64,6 +64,104 @@ export class ClusterLayout {
   }
 }
 
+/** A column of a model's result, as `DESCRIBE TABLE (SELECT …)` reports it. */
+export interface ModelColumn {
+  name: string;
+  type: string;
+}
+
+/**
+ * A model built on the cluster beside the one readers use, then swapped in. A table: `name__new_local`
+ * on every server (replicated under a ZooKeeper path of its own build, since a replicated table keeps
+ * its path through renames) and `name__new`, a Distributed table to insert through; the swap renames
+ * the replicated tables on each server, under the Distributed table `name` readers use. A view: made
+ * beside the old one and renamed in its place.
+ */
+export class ClusterModelBuild {
+  private readonly on: string;
+  private readonly staged: string;
+  private readonly stagedLocal: string;
+  private shardKey = '0';
+
+  constructor(
+    private readonly layout: ClusterLayout,
+    private readonly name: string,
+    private readonly build: string,
+  ) {
+    assertIdentifier(name);
+    assertIdentifier(build);
+    this.on = `ON CLUSTER ${layout.cluster}`;
+    this.staged = this.qualified(`${name}__new`);
+    this.stagedLocal = this.qualified(ClusterLayout.localName(`${name}__new`));
+  }
+
+  /** What an interrupted build left, dropped first. */
+  clearLeftovers(): string[] {
+    const { name } = this;
+    return [`${name}__new`, ClusterLayout.localName(`${name}__new`), `${name}__old`, ClusterLayout.localName(`${name}__old`)]
+      .map((table) => `DROP TABLE IF EXISTS ${this.qualified(table)} ${this.on}`);
+  }
+
+  /** The staged tables for rows of `columns`; with a unique key a ReplacingMergeTree ordered by it. */
+  createStaged(columns: readonly ModelColumn[], uniqueKey: readonly string[]): string[] {
+    const engine = uniqueKey.length ? 'ReplicatedReplacingMergeTree' : 'ReplicatedMergeTree';
+    const path = `'/clickhouse/tables/{shard}/${this.layout.database}/${this.name}/${this.build}', '{replica}'`;
+    const definitions = columns.map((c) => `${assertIdentifier(c.name)} ${c.type}`).join(', ');
+    const order = uniqueKey.length ? `(${uniqueKey.map(assertIdentifier).join(', ')})` : 'tuple()';
+    // Rows merged by key must meet on one shard: sharded by tenant only when the key holds the tenant.
+    const byTenant = columns.some((c) => c.name === 'tenant_id') && (uniqueKey.length === 0 || uniqueKey.includes('tenant_id'));
+    this.shardKey = byTenant ? 'sipHash64(tenant_id)' : '0';
+    return [
+      `CREATE TABLE ${this.stagedLocal} ${this.on} (${definitions}) ENGINE = ${engine}(${path}) ORDER BY ${order}`,
+      `CREATE TABLE ${this.staged} ${this.on} AS ${this.stagedLocal} ENGINE = ${this.distributed(`${this.name}__new`)}`,
+    ];
+  }
+
+  /** Where the model's rows are inserted (through the staged Distributed table). */
+  get insertTarget(): string {
+    return this.staged;
+  }
+
+  /**
+   * The staged rows in place of the model's. `existing` is what `name` is now; the Distributed table
+   * `name` is made again when it is missing, was a view or reads other columns (`sameColumns` false).
+   */
+  swapIn(existing: 'none' | 'view' | 'table', sameColumns: boolean): string[] {
+    const [name, local, retiredLocal] = [this.qualified(this.name), this.qualified(ClusterLayout.localName(this.name)), this.qualified(ClusterLayout.localName(`${this.name}__old`))];
+    const rename = existing === 'table'
+      ? `RENAME TABLE ${local} TO ${retiredLocal}, ${this.stagedLocal} TO ${local} ${this.on}`
+      : `RENAME TABLE ${this.stagedLocal} TO ${local} ${this.on}`;
+    const remake = existing !== 'table' || !sameColumns;
+    return [
+      rename,
+      ...(remake ? [`DROP TABLE IF EXISTS ${name} ${this.on}`, `CREATE TABLE ${name} ${this.on} AS ${local} ENGINE = ${this.distributed(this.name)}`] : []),
+      `DROP TABLE IF EXISTS ${this.staged} ${this.on}`,
+      `DROP TABLE IF EXISTS ${retiredLocal} ${this.on}`,
+    ];
+  }
+
+  /** A view over `select` (whose relations are qualified, `clusterDialect`) in place of what `name` is now. */
+  replaceWithView(select: string, existing: 'none' | 'view' | 'table'): string[] {
+    const [name, retired] = [this.qualified(this.name), this.qualified(`${this.name}__old`)];
+    const create = `CREATE VIEW ${this.staged} ${this.on} AS ${select}`;
+    if (existing === 'none') return [create, `RENAME TABLE ${this.staged} TO ${name} ${this.on}`];
+    return [
+      create,
+      `RENAME TABLE ${name} TO ${retired}, ${this.staged} TO ${name} ${this.on}`,
+      `DROP TABLE IF EXISTS ${retired} ${this.on}`,
+      ...(existing === 'table' ? [`DROP TABLE IF EXISTS ${this.qualified(ClusterLayout.localName(this.name))} ${this.on}`] : []),
+    ];
+  }
+
+  private distributed(over: string): string {
+    return `Distributed(${this.layout.cluster}, ${this.layout.database}, ${ClusterLayout.localName(over)}, ${this.shardKey})`;
+  }
+
+  private qualified(table: string): string {
+    return `${this.layout.database}.${table}`;
+  }
+}
+
 const CREATE_MERGE_TREE = /^CREATE TABLE (IF NOT EXISTS )?(\w+)\s*\(([\s\S]*)\)\s*ENGINE\s*=\s*(\w*MergeTree)(?:\s*\(([^)]*)\))?([\s\S]*)$/i;
 const ALTER_MUTATION = /^ALTER TABLE (\w+)\s+((?:DELETE|UPDATE)\b[\s\S]*)$/i;
 const ALTER_COLUMNS = /^ALTER TABLE (\w+)\s+((?:ADD|DROP|MODIFY|COMMENT) COLUMN\b[\s\S]*)$/i;

@@ -4,6 +4,7 @@ import { PLAIN_DECIMAL, type Dialect } from '../warehouse.ts';
 /** DuckDB's SQL for the places engines differ. */
 export const DUCKDB_DIALECT: Dialect = {
   deduplicated: (table) => table,
+  relation: (name) => assertIdentifier(name),
   jsonString: (column, key) => `coalesce(json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}'), '')`,
   jsonNumber: (column, key) => `coalesce(CAST(json_extract(${assertIdentifier(column)}, '$.${assertIdentifier(key)}') AS DOUBLE), 0)`,
   // TRY_CAST reads the text once; the plain-decimal check keeps DuckDB to what ClickHouse accepts (no '1e3', no spaces).

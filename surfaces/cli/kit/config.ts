@@ -73,7 +73,7 @@ export const ENVIRONMENT = [
   ['COMPANYOS_WAREHOUSE', 'duckdb', 'Warehouse engine: duckdb (embedded) or clickhouse.'],
   ['COMPANYOS_CLICKHOUSE_URL', 'http://127.0.0.1:8123', 'ClickHouse HTTP interface, credentials in the URL if any (http://user:password@host:8123).'],
   ['COMPANYOS_CLICKHOUSE_DATABASE', 'companyos', 'ClickHouse database; created if missing.'],
-  ['COMPANYOS_CLICKHOUSE_CLUSTER', '(none)', 'A cluster of the ClickHouse servers\' remote_servers (coordinated by ZooKeeper): tables become Replicated…MergeTree on every server behind Distributed tables sharded by tenant. Transforms do not build on a cluster yet.'],
+  ['COMPANYOS_CLICKHOUSE_CLUSTER', '(none)', 'A cluster of the ClickHouse servers\' remote_servers (coordinated by ZooKeeper): tables become Replicated…MergeTree on every server behind Distributed tables sharded by tenant.'],
   ['COMPANYOS_KAFKA_BROKERS', '(none)', 'Kafka bootstrap brokers, comma-separated; when set, `start` also consumes events from Kafka.'],
   ['COMPANYOS_KAFKA_TOPICS', 'companyos.events', 'Topics to consume, comma-separated; refused messages go to <topic>.dlq.'],
   ['COMPANYOS_KAFKA_GROUP', 'companyos-ingest', 'Kafka consumer group.'],

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { findClickHouseServer, startLocalClickHouseCluster, startLocalZooKeeper, type LocalClickHouseCluster, type LocalZooKeeper } from '../../dev/index.ts';
+import { ClickHouseWarehouse, type Warehouse } from '../../kernel/warehouse/index.ts';
+import { MODEL_GENERATORS } from '../../packs/index.ts';
+import { migratePlatform } from '../../surfaces/compose/index.ts';
+import { buildSimulatedFinops, MODELS } from '../../test/support/finops.ts';
+import { compileProject } from './compile-project.ts';
+import { RAW_SOURCES } from './raw-sources.ts';
+import { runProject } from './run-project.ts';
+
+/** When and in which import batch a row reached this warehouse: differs between two warehouses loaded one after the other. */
+const ARRIVAL = /(ingested|imported|loaded)_at$|^batch_id$/;
+
+/** Every row of `relation` but how it arrived, each as JSON, sorted: two warehouses hold the same rows when these are equal. */
+async function contents(warehouse: Warehouse, relation: string): Promise<string[]> {
+  const rows = await warehouse.query(`SELECT * FROM ${relation}`);
+  return rows.map((row) => JSON.stringify(Object.entries(row).filter(([column]) => !ARRIVAL.test(column)))).sort();
+}
+
+describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('the shipped models on a ClickHouse cluster (2 shards × 2 replicas) against one server', () => {
+  let zookeeper: LocalZooKeeper;
+  let cluster: LocalClickHouseCluster;
+  let sharded: ClickHouseWarehouse;
+  let single: ClickHouseWarehouse;
+  let targetDir: string;
+  const database = `models_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+
+  beforeAll(async () => {
+    zookeeper = await startLocalZooKeeper(inject('zookeeperJar')!);
+    cluster = await startLocalClickHouseCluster(findClickHouseServer()!, zookeeper);
+    sharded = await ClickHouseWarehouse.open({ url: cluster.nodes[0]!.url, database, cluster: cluster.name });
+    single = await ClickHouseWarehouse.open({ url: inject('clickhouseUrl')!, database });
+    targetDir = await mkdtemp(join(tmpdir(), 'companyos-cluster-build-'));
+    for (const warehouse of [sharded, single]) {
+      await migratePlatform(warehouse);
+      await buildSimulatedFinops(warehouse, targetDir);
+    }
+  }, 240_000);
+
+  afterAll(async () => {
+    await single?.execute(`DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
+    await single?.close();
+    await sharded?.close();
+    await cluster?.stop();
+    await zookeeper?.stop();
+    if (targetDir) await rm(targetDir, { recursive: true, force: true });
+  });
+
+  it('build every model, twice, to the same rows as on one server, the finops split of shared costs across tenants included', async () => {
+    const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
+    const built = [...project.models.values()].filter((m) => m.config.materialized !== 'ephemeral').map((m) => m.name);
+    expect(built).toContain('finops_cost_allocation');
+    for (let round = 1; round <= 2; round++) {
+      for (const warehouse of [sharded, single]) {
+        const results = await runProject(warehouse, project);
+        expect(results.filter((r) => r.status !== 'success').map((r) => [r.model, r.message])).toEqual([]);
+      }
+      for (const model of built) {
+        const rows = await contents(sharded, model);
+        expect(rows, `${model}, round ${round}`).toEqual(await contents(single, model));
+      }
+    }
+    expect((await contents(sharded, 'finops_cost_allocation')).length).toBeGreaterThan(0);
+    // The models are replicated tables on every server behind Distributed ones; staged and retired tables are gone.
+    const tables = await sharded.query<{ name: string; engine: string }>('SELECT name, engine FROM system.tables WHERE database = currentDatabase()');
+    const engines = new Map(tables.map((t) => [t.name, t.engine]));
+    expect(engines.get('stg_events')).toBe('View');
+    expect(engines.get('finops_cost_allocation')).toBe('Distributed');
+    expect(engines.get('finops_cost_allocation_local')).toMatch(/^Replicated/);
+    expect(tables.filter((t) => /__(new|old)/.test(t.name))).toEqual([]);
+  });
+});
