@@ -271,8 +271,12 @@ export class ClickHouseWarehouse implements Warehouse {
   /** `materialize` on a cluster: the model's rows sharded like the platform's tables (`ClusterModelBuild`). */
   private async materializeOnCluster(name: string, kind: RelationKind, select: string, uniqueKey: readonly string[]): Promise<void> {
     const build = new ClusterModelBuild(this.cluster!.layout, name, `b${randomUUID().replaceAll('-', '')}`);
-    await this.commands(build.clearLeftovers());
-    const [found] = await this.query<{ engine: string }>('SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = ?', [name]);
+    const relations = await this.query<{ name: string; engine: string }>(
+      "SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND (name = ? OR startsWith(name, concat(?, '__')))",
+      [name, name],
+    );
+    await this.commands(build.clearLeftovers(new Set(relations.map((r) => r.name))));
+    const found = relations.find((r) => r.name === name);
     const existing = !found ? 'none' : found.engine === 'View' ? 'view' : 'table';
     if (kind === 'view') return this.commands(build.replaceWithView(select, existing));
     const columns = (await this.query<{ name: string; type: string }>(`DESCRIBE TABLE (${select})`)).map(({ name: column, type }) => ({ name: column, type }));

@@ -95,10 +95,11 @@ export class ClusterModelBuild {
     this.stagedLocal = this.qualified(ClusterLayout.localName(`${name}__new`));
   }
 
-  /** What an interrupted build left, dropped first. */
-  clearLeftovers(): string[] {
+  /** What an interrupted build left (of `present`, the database's relations now), dropped first. */
+  clearLeftovers(present: ReadonlySet<string>): string[] {
     const { name } = this;
     return [`${name}__new`, ClusterLayout.localName(`${name}__new`), `${name}__old`, ClusterLayout.localName(`${name}__old`)]
+      .filter((table) => present.has(table))
       .map((table) => `DROP TABLE IF EXISTS ${this.qualified(table)} ${this.on}`);
   }
 
@@ -136,7 +137,7 @@ export class ClusterModelBuild {
       rename,
       ...(remake ? [`DROP TABLE IF EXISTS ${name} ${this.on}`, `CREATE TABLE ${name} ${this.on} AS ${local} ENGINE = ${this.distributed(this.name)}`] : []),
       `DROP TABLE IF EXISTS ${this.staged} ${this.on}`,
-      `DROP TABLE IF EXISTS ${retiredLocal} ${this.on}`,
+      ...(existing === 'table' ? [`DROP TABLE IF EXISTS ${retiredLocal} ${this.on}`] : []),
     ];
   }
 
