@@ -17,6 +17,7 @@ import type { PlatformEvent } from '../../platform/ingest/index.ts';
 import { PACKS, type Pack } from '../../packs/index.ts';
 import { platformTables } from './platform-tables.ts';
 import { RetentionService, type RetentionWindows } from '../../platform/retention/index.ts';
+import { JobLeases } from '../../platform/jobs/index.ts';
 import { tenantExportsDir, type ErasureServices } from '../../platform/erasure/index.ts';
 
 export interface PlatformOptions {
@@ -96,6 +97,8 @@ export interface Platform {
   readonly exportsDir: string;
   /** The weekly retention run, when configured (`retention`): the server's sweep starts it when due. */
   readonly retention?: RetentionService;
+  /** Leases on the cluster-wide jobs (retention, grant expiry, the packs' sweeps, scheduled builds): each runs in one process at a time. */
+  readonly jobLeases: JobLeases;
   /** Roles granted for a time by governed runs (temporary access); the API adds them to a principal's own. */
   readonly grants: AccessGrants;
   /** Governed workflows of the packs' types (`Pack.workflowTypes`), durable on the state store. */
@@ -211,6 +214,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     exportsDir,
     stateScope,
     retention,
+    jobLeases: new JobLeases(state),
     close: async () => {
       await Promise.all([decisions.close(), ledger.close()]);
       if (ownsState) await state.close();

@@ -128,6 +128,8 @@ declare module 'fastify' {
 }
 
 const DEFAULT_LEASE_SWEEP_MS = 15_000;
+/** A sweep job's lease lasts four sweeps, and at least this: a process killed holding one delays the job by that much. */
+const JOB_LEASE_MIN_MS = 60_000;
 const CLOUDEVENT_TYPES = ['application/cloudevents+json', 'application/cloudevents-batch+json'];
 
 /** The platform API: routes, auth, errors, metrics and OpenAPI, ready to listen. */
@@ -247,15 +249,23 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // and reports approvals past their SLA (events, and the gauge the alert reads).
   // The packs' sweeps (set up with their routes below): stopped, and the one under way awaited, before the stores close.
   const packSweeps: { timer?: NodeJS.Timeout; running?: Promise<unknown> } = {};
+  // Jobs that act on shared state run in one platform process at a time (a lease each, `JobLeases`);
+  // the SLA check only reads and emits events whose ids dedupe, so every process keeps its gauge current.
+  const sweepMs = options.leaseSweepMs ?? DEFAULT_LEASE_SWEEP_MS;
+  const exclusive = <T>(job: string, work: () => Promise<T>) => platform.jobLeases.runExclusive(job, Math.max(JOB_LEASE_MIN_MS, 4 * sweepMs), work);
   const leaseSweep = setInterval(() => {
-    platform.workflows.expireLeases().catch((error: unknown) => app.log.error({ err: error }, 'could not revoke expired grants; the next sweep tries again'));
+    exclusive('grant-expiry', () => platform.workflows.expireLeases())
+      .catch((error: unknown) => app.log.error({ err: error }, 'could not revoke expired grants; the next sweep tries again'));
     platform.workflows.reportSlaBreaches()
       .then((overdue) => metrics.observeOverdueApprovals(overdue))
       .catch((error: unknown) => app.log.error({ err: error }, 'could not check approvals against their SLA; the next sweep tries again'));
-    platform.retention?.runIfDue()
-      .then((manifest) => manifest && app.log.info({ purge: manifest.purgeId, counts: manifest.counts }, 'retention run done; its purge manifest is recorded'))
-      .catch((error: unknown) => app.log.error({ err: error }, 'the retention run failed; the next sweep tries again'));
-  }, options.leaseSweepMs ?? DEFAULT_LEASE_SWEEP_MS);
+    const retention = platform.retention;
+    if (retention) {
+      exclusive('retention', () => retention.runIfDue())
+        .then((run) => run.ran && run.value && app.log.info({ purge: run.value.purgeId, counts: run.value.counts }, 'retention run done; its purge manifest is recorded'))
+        .catch((error: unknown) => app.log.error({ err: error }, 'the retention run failed; the next sweep tries again'));
+    }
+  }, sweepMs);
   leaseSweep.unref();
   app.addHook('onClose', async () => {
     clearInterval(leaseSweep);
@@ -335,9 +345,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     packSweeps.timer = setInterval(() => {
       // One at a time: a slow sweep is not started again on top of itself.
       packSweeps.running ??= Promise.all(sweeping.map((pack) =>
-        pack.sweep!(packContext).catch((error: unknown) => app.log.error({ err: error, pack: pack.name }, 'a pack sweep failed; the next one tries again')),
+        exclusive(`pack-sweep/${pack.name}`, () => pack.sweep!(packContext)).catch((error: unknown) => app.log.error({ err: error, pack: pack.name }, 'a pack sweep failed; the next one tries again')),
       )).finally(() => (packSweeps.running = undefined));
-    }, options.leaseSweepMs ?? DEFAULT_LEASE_SWEEP_MS);
+    }, sweepMs);
     packSweeps.timer.unref();
   }
 

@@ -31,6 +31,12 @@ export function registerStart(program: Command): void {
     .action(async (options: { seed: boolean; schedule?: string | true }) => start(loadConfig(), options.seed, options.schedule));
 }
 
+/**
+ * A scheduled job's lease, renewed while it runs and held this long after: the same firing reaching
+ * another replica a little later finds it taken; a replica killed mid-job holds the job up this long at most.
+ */
+const SCHEDULED_JOB_LEASE_MS = 60_000;
+
 async function start(config: PlatformConfig, seed: boolean, scheduleFile: string | true | undefined): Promise<void> {
   const warehouse = await openWarehouse(warehouseConfig(config));
   await migratePlatform(warehouse);
@@ -101,13 +107,17 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   const schedule = scheduleFile
     ? startSchedule(
         await loadScheduleJobs(scheduleFile === true ? undefined : scheduleFile),
+        // Every replica started with --schedule runs the schedule; each job's lease lets one of them run each firing.
         async (job) => {
-          if (job.run) {
-            app.log.info({ job: job.name }, await runPackJob(job.run, localPlatformClient(platform, config)));
-            return;
-          }
-          const report = await platform.builds.run(platform.warehouse, { generators: platform.generators, modelsDir: 'models', targetDir: 'target', ...scheduledBuild(job), tenant: TENANT_ZERO, lineageSink });
-          app.log.info({ job: job.name, run: report.run_id, seconds: report.seconds, failed: report.results.filter((r) => r.status === 'error').length }, 'scheduled build done');
+          const run = await platform.jobLeases.runExclusive(`schedule/${job.name}`, SCHEDULED_JOB_LEASE_MS, async () => {
+            if (job.run) {
+              app.log.info({ job: job.name }, await runPackJob(job.run, localPlatformClient(platform, config)));
+              return;
+            }
+            const report = await platform.builds.run(platform.warehouse, { generators: platform.generators, modelsDir: 'models', targetDir: 'target', ...scheduledBuild(job), tenant: TENANT_ZERO, lineageSink });
+            app.log.info({ job: job.name, run: report.run_id, seconds: report.seconds, failed: report.results.filter((r) => r.status === 'error').length }, 'scheduled build done');
+          }, { holdAfter: true });
+          if (!run.ran) app.log.info({ job: job.name, holder: run.holder }, 'scheduled job left to the platform process running it');
         },
         (line) => app.log.warn(line),
       )

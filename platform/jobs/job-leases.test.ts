@@ -1,0 +1,110 @@
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { DuckDBStateStore, ensureStateSchema, PostgresStateStore, type StateStore } from '../../kernel/state/index.ts';
+import { freshPostgresDatabase } from '../../test/support/postgres.ts';
+import { JOB_LEASES_TABLE } from './job-leases-table.ts';
+import { JobLeases } from './job-leases.ts';
+
+const TTL = 30_000;
+
+/** Two platform processes' view of one state store: each its own connection where the engine has several (PostgreSQL). */
+async function twoProcesses(engine: 'duckdb' | 'postgresql'): Promise<{ stores: [StateStore, StateStore]; dispose(): Promise<void> }> {
+  if (engine === 'duckdb') {
+    // One process holds an embedded store: two lease holders share it, as two services of a process would.
+    const state = await DuckDBStateStore.open(':memory:', [JOB_LEASES_TABLE]);
+    await ensureStateSchema(state);
+    return { stores: [state, state], dispose: () => state.close() };
+  }
+  const database = await freshPostgresDatabase(inject('postgresUrl')!);
+  const first = await PostgresStateStore.open(database.url, [JOB_LEASES_TABLE]);
+  await ensureStateSchema(first);
+  const second = await PostgresStateStore.open(database.url, [JOB_LEASES_TABLE]);
+  return {
+    stores: [first, second],
+    dispose: async () => {
+      await Promise.all([first.close(), second.close()]);
+      await database.drop();
+    },
+  };
+}
+
+describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wide job runs in one process at a time', (engine) => {
+  let processes: Awaited<ReturnType<typeof twoProcesses>>;
+  let clock: Date;
+  let a: JobLeases;
+  let b: JobLeases;
+
+  beforeEach(async (context) => {
+    if (engine === 'postgresql' && !inject('postgresUrl')) context.skip();
+    processes = await twoProcesses(engine);
+    clock = new Date('2026-12-01T00:00:00Z');
+    a = new JobLeases(processes.stores[0], () => clock, 'replica-a');
+    b = new JobLeases(processes.stores[1], () => clock, 'replica-b');
+  });
+  afterEach(() => processes?.dispose());
+
+  it('gives a job to one of two processes racing for it; the winner renews it, the other is told who holds it', async () => {
+    const attempts = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).acquire('retention', TTL).then((lease) => ({ who: i % 2 ? 'replica-a' : 'replica-b', lease }))));
+    const winners = new Set(attempts.filter((t) => 'fencing' in t.lease).map((t) => t.who));
+    expect(winners.size).toBe(1);
+    const [winner] = [...winners];
+    for (const attempt of attempts.filter((t) => t.who !== winner)) expect(attempt.lease).toMatchObject({ holder: expect.any(String) });
+    const [holder, other] = winner === 'replica-a' ? [a, b] : [b, a];
+    expect(await holder.acquire('retention', TTL)).toEqual({ fencing: 1 });
+    expect(await other.acquire('retention', TTL)).toEqual({ holder: winner });
+  });
+
+  it('passes an expired lease to the next process with a larger fencing number; the old holder cannot take it back', async () => {
+    expect(await a.acquire('sla-check', TTL)).toEqual({ fencing: 1 });
+    clock = new Date(clock.getTime() + TTL - 1);
+    expect(await b.acquire('sla-check', TTL)).toEqual({ holder: 'replica-a' });
+    clock = new Date(clock.getTime() + 2);
+    expect(await b.acquire('sla-check', TTL)).toEqual({ fencing: 2 });
+    expect(await a.acquire('sla-check', TTL)).toEqual({ holder: 'replica-b' });
+  });
+
+  it('frees a released lease at once, and only its holder under its fencing number can release it', async () => {
+    expect(await a.acquire('scheduled-build', TTL)).toEqual({ fencing: 1 });
+    await b.release('scheduled-build', 1);
+    expect(await b.acquire('scheduled-build', TTL)).toEqual({ holder: 'replica-a' });
+    await a.release('scheduled-build', 1);
+    expect(await b.acquire('scheduled-build', TTL)).toEqual({ fencing: 2 });
+  });
+
+  it('keeps different jobs apart', async () => {
+    expect(await a.acquire('retention', TTL)).toEqual({ fencing: 1 });
+    expect(await b.acquire('grant-expiry', TTL)).toEqual({ fencing: 1 });
+  });
+
+  it('runs the work once when both processes sweep at the same moment, and renews the lease while a run outlasts it', async () => {
+    const realA = new JobLeases(processes.stores[0], undefined, 'replica-a');
+    const realB = new JobLeases(processes.stores[1], undefined, 'replica-b');
+    let runs = 0;
+    const work = async () => {
+      runs++;
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      return 'done';
+    };
+    const [first, second] = await Promise.all([realA.runExclusive('retention', 200, work), realB.runExclusive('retention', 200, work)]);
+    expect(runs).toBe(1);
+    expect([first.ran, second.ran].sort()).toEqual([false, true]);
+    // A run of 600 ms under a 200 ms lease: a third process trying half-way was refused (renewed), and after the run the lease is free.
+    let midway: unknown;
+    const third = new JobLeases(processes.stores[1], undefined, 'replica-c');
+    await realA.runExclusive('long-job', 200, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      midway = await third.acquire('long-job', 200);
+    });
+    expect(midway).toEqual({ holder: 'replica-a' });
+    expect(await third.acquire('long-job', 200)).toMatchObject({ fencing: expect.any(Number) });
+  });
+
+  it('holds a lease after the run when asked (a cron firing that reaches the other process a moment later runs once)', async () => {
+    let runs = 0;
+    const work = async () => void runs++;
+    expect((await a.runExclusive('schedule/hourly', TTL, work, { holdAfter: true })).ran).toBe(true);
+    clock = new Date(clock.getTime() + 2_000);
+    expect(await b.runExclusive('schedule/hourly', TTL, work, { holdAfter: true })).toEqual({ ran: false, holder: 'replica-a' });
+    expect((await a.runExclusive('schedule/hourly', TTL, work, { holdAfter: true })).ran).toBe(true);
+    expect(runs).toBe(2);
+  });
+});

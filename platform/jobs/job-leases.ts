@@ -1,0 +1,75 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '../../kernel/errors/index.ts';
+import type { StateStore } from '../../kernel/state/index.ts';
+
+/** What `runExclusive` did: ran `work` under lease `fencing`, or left it to the holder. */
+export type ExclusiveRun<T> = { ran: true; fencing: number; value: T } | { ran: false; holder: string };
+
+type LeaseRow = { holder: string; fencing: number; expires_at: Date };
+
+/**
+ * Cluster-wide jobs (retention, SLA checks, grant revocation, scheduled builds) run by one platform
+ * process at a time: each takes the job's lease in the shared state store before it runs it. A lease
+ * lasts `ttlMs` unless renewed, so a process killed while holding one delays the job by at most that;
+ * each new holder gets a larger fencing number.
+ */
+export class JobLeases {
+  /** This process, as lease rows name it. */
+  readonly holder: string;
+
+  constructor(
+    private readonly state: StateStore,
+    private readonly now: () => Date = () => new Date(),
+    holder?: string,
+  ) {
+    this.holder = holder ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  }
+
+  /** Takes (or renews) `job` for `ttlMs` when it is free, expired or already this process's: its fencing number, else who holds it. */
+  async acquire(job: string, ttlMs: number): Promise<{ fencing: number } | { holder: string }> {
+    try {
+      return await this.state.transaction(async (tx) => {
+        const now = this.now();
+        const until = new Date(now.getTime() + ttlMs);
+        const [row] = await tx.query<LeaseRow>('SELECT holder, fencing, expires_at FROM job_leases WHERE job = ?', [job]);
+        if (!row) {
+          await tx.insert('job_leases', [{ job, holder: this.holder, fencing: 1, expires_at: until }]);
+          return { fencing: 1 };
+        }
+        const live = new Date(row.expires_at).getTime() > now.getTime();
+        if (live && row.holder !== this.holder) return { holder: row.holder };
+        const fencing = live ? Number(row.fencing) : Number(row.fencing) + 1;
+        const taken = await tx.compareAndSet('job_leases', { job }, { holder: row.holder, fencing: Number(row.fencing) }, { holder: this.holder, fencing, expires_at: until });
+        return taken ? { fencing } : { holder: 'another process (it took the lease first)' };
+      });
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'STATE_CONFLICT') return { holder: 'another process (it took the lease first)' };
+      throw error;
+    }
+  }
+
+  /** Gives `job` up at once when this process holds it under `fencing` (a finished run need not wait for the lease to lapse). */
+  async release(job: string, fencing: number): Promise<void> {
+    await this.state.transaction((tx) => tx.compareAndSet('job_leases', { job }, { holder: this.holder, fencing }, { expires_at: new Date(0) }));
+  }
+
+  /**
+   * Runs `work` when this process can take `job`'s lease, renewing it every third of `ttlMs` while `work`
+   * runs and giving it up after (or, with `holdAfter`, letting it lapse: a cron firing that reaches every
+   * process a little apart then runs once); when another process holds it, does nothing.
+   */
+  async runExclusive<T>(job: string, ttlMs: number, work: (fencing: number) => Promise<T>, { holdAfter = false } = {}): Promise<ExclusiveRun<T>> {
+    const lease = await this.acquire(job, ttlMs);
+    if ('holder' in lease) return { ran: false, holder: lease.holder };
+    const renewal = setInterval(() => void this.acquire(job, ttlMs).catch(() => undefined), Math.max(1, Math.floor(ttlMs / 3)));
+    renewal.unref();
+    try {
+      return { ran: true, fencing: lease.fencing, value: await work(lease.fencing) };
+    } finally {
+      clearInterval(renewal);
+      if (holdAfter) await this.acquire(job, ttlMs).catch(() => undefined);
+      else await this.release(job, lease.fencing).catch(() => undefined);
+    }
+  }
+}
