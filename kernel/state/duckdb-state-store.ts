@@ -43,6 +43,7 @@ interface QueuedTransaction {
  */
 export class DuckDBStateStore implements StateStore {
   readonly engine = 'duckdb';
+  readonly soleWriter = true;
   private readonly pool: ConnectionPool;
   private closed = false;
   private readonly running = new Set<Promise<unknown>>();

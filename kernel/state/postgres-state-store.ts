@@ -32,6 +32,7 @@ const types = {
  */
 export class PostgresStateStore implements StateStore {
   readonly engine = 'postgresql';
+  readonly soleWriter = false;
   readonly tables: readonly TableDefinition[];
   private readonly byName: ReadonlyMap<string, TableDefinition>;
   private closed = false;

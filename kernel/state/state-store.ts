@@ -75,6 +75,12 @@ export interface TransactionOptions {
  */
 export interface StateStore extends StateReader {
   readonly engine: StateEngineName;
+  /**
+   * True when this process is the store's only writer (an embedded DuckDB file: one process holds it), so
+   * services may keep state in memory and update it by their own writes; false on PostgreSQL, where other
+   * platform processes write too and such caches would go stale: services read the store instead.
+   */
+  readonly soleWriter: boolean;
   /** Where the state lives, for messages and the readiness report. */
   readonly location: string;
   /** The operational tables it holds: only these are written. */

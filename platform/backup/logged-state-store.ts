@@ -10,11 +10,13 @@ import { encodeRecord } from './change-values.ts';
  */
 export class LoggedStateStore implements StateStore {
   readonly engine: StateStore['engine'];
+  readonly soleWriter: boolean;
   readonly location: string;
   readonly tables: StateStore['tables'];
 
   constructor(readonly inner: StateStore, private readonly log: ChangeLog) {
     this.engine = inner.engine;
+    this.soleWriter = inner.soleWriter;
     this.location = inner.location;
     this.tables = inner.tables;
   }

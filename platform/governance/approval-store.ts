@@ -56,7 +56,7 @@ export function parseRationale(value: unknown): Rationale {
  * many race for it.
  */
 export class ApprovalStore {
-  /** Open requests by tenant, entity and action, as this process (the only writer) last knew them. */
+  /** Open requests by tenant, entity and action, as this process last knew them: kept only when it is the store's only writer (`soleWriter`). */
   private readonly open = new Map<string, ApprovalRequest[]>();
 
   constructor(private readonly state: StateStore) {}
@@ -77,7 +77,7 @@ export class ApprovalStore {
   /** Requests not yet approved (oldest first). */
   async pending(tenant: string, entityId: string, action: string): Promise<ApprovalRequest[]> {
     const key = `${tenant}\u0000${entityId}\u0000${action}`;
-    const known = this.open.get(key);
+    const known = this.state.soleWriter ? this.open.get(key) : undefined;
     if (known) return known;
     const rows = await this.state.query(
       `SELECT request_id, requested_by, requested_at FROM approval_requests
@@ -94,6 +94,7 @@ export class ApprovalStore {
       requestedBy: String(row.requested_by),
       requestedAt: row.requested_at as Date,
     }));
+    if (!this.state.soleWriter) return open;
     // A concurrent caller may have filled it meanwhile; keep one list.
     if (!this.open.has(key)) this.open.set(key, open);
     return this.open.get(key)!;

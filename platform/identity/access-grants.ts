@@ -117,8 +117,9 @@ export class AccessGrants {
   }
 
   /** The tenant's unrevoked grants, read once; a failed read is tried again by the next caller. */
+  /** The tenant's unrevoked grants: kept only when this process is the store's only writer (`soleWriter`), else read each time. */
   private held(tenant: string): Promise<Map<string, AccessGrant>> {
-    let grants = this.tenants.get(tenant);
+    let grants = this.state.soleWriter ? this.tenants.get(tenant) : undefined;
     if (!grants) {
       grants = this.state.query(
         `SELECT g.* FROM access_grants g
@@ -126,6 +127,7 @@ export class AccessGrants {
           WHERE g.tenant_id = ? AND r.grant_id IS NULL`,
         [tenant],
       ).then((rows) => new Map(rows.map(toGrant).map((grant) => [grant.grantId, grant])));
+      if (!this.state.soleWriter) return grants;
       this.tenants.set(tenant, grants);
       grants.catch(() => this.tenants.delete(tenant));
     }

@@ -8,7 +8,7 @@ export function heldReads(state: StateStore, matches: (sql: string) => boolean) 
   let held: Promise<void> | undefined;
   let release = () => undefined as void;
   const store: StateStore = {
-    engine: state.engine, location: state.location, tables: state.tables,
+    engine: state.engine, soleWriter: state.soleWriter, location: state.location, tables: state.tables,
     transaction: (work) => state.transaction(work),
     snapshot: (work) => state.snapshot(work),
     reclaim: (tables) => state.reclaim(tables),

@@ -20,10 +20,15 @@ interface Cached {
 export class EntityCache {
   private readonly entries = new Map<string, Cached>();
 
-  constructor(private readonly capacity = 200_000) {}
+  /** `enabled` false (a state store other processes write too): nothing is kept, every lookup reads the store. */
+  constructor(
+    private readonly enabled = true,
+    private readonly capacity = 200_000,
+  ) {}
 
   /** The cached state: an entity, `null` when deleted, undefined when not cached. */
   get(tenant: string, id: string): Entity | null | undefined {
+    if (!this.enabled) return undefined;
     const key = entityKey(tenant, id);
     const cached = this.entries.get(key);
     if (cached === undefined) return undefined;
@@ -39,6 +44,7 @@ export class EntityCache {
 
   /** What a writer committed: version `version` of the entity, or its tombstone (`null`). */
   set(tenant: string, id: string, value: Entity | null, version: number): void {
+    if (!this.enabled) return;
     const key = entityKey(tenant, id);
     this.entries.delete(key);
     this.entries.set(key, { value, version });

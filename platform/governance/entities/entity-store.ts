@@ -33,12 +33,14 @@ function isConflict(error: unknown): boolean {
  * across read, version check and write, so they queue instead of failing.
  */
 export class EntityStore {
-  private readonly cache = new EntityCache();
+  private readonly cache: EntityCache;
 
   constructor(
     private readonly state: StateStore,
     private readonly defaultRegion: string,
-  ) {}
+  ) {
+    this.cache = new EntityCache(state.soleWriter);
+  }
 
   /** Creates entities; refuses the whole batch when an id is already taken in the tenant (deleted ones included: ids are not reused). */
   async create(tenant: string, inputs: readonly EntityInput[], by: string, also?: InSameTransaction<readonly Entity[]>): Promise<Entity[]> {

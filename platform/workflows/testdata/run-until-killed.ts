@@ -21,6 +21,7 @@ await ensureStateSchema(store);
 let commits = 0;
 const stopping: StateStore = {
   engine: store.engine,
+  soleWriter: store.soleWriter,
   location: store.location,
   tables: store.tables,
   query: (sql, params) => store.query(sql, params),
