@@ -4,3 +4,4 @@ export { ensureClickHouseServer, findClickHouseServer, startLocalClickHouse, typ
 export { ensurePostgres, findPostgresBin, startLocalPostgres, type LocalPostgres } from './postgres/local-server.ts';
 export { startLocalClickHouseCluster, type ClickHouseNode, type LocalClickHouseCluster } from './clickhouse/local-cluster.ts';
 export { ensureZooKeeper, startLocalZooKeeper, type LocalZooKeeper } from './zookeeper/local-server.ts';
+export { ensureHaproxy, startLocalBalancer, HAPROXY_CONFIG, type LocalBalancer } from './haproxy/local-balancer.ts';

@@ -2,7 +2,7 @@ import type { TestProject } from 'vitest/node';
 import { ensureClickHouseServer, startLocalClickHouse, type LocalClickHouse } from '../dev/index.ts';
 import { ensureKcat, startMockKafka, type MockKafkaCluster } from '../dev/index.ts';
 import { ensurePostgres, startLocalPostgres, type LocalPostgres } from '../dev/index.ts';
-import { ensureZooKeeper } from '../dev/index.ts';
+import { ensureHaproxy, ensureZooKeeper } from '../dev/index.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,6 +21,9 @@ declare module 'vitest' {
     /** ZooKeeper's server jar (a ClickHouse cluster's coordinator; the suites start their own), or null when it is unavailable. */
     zookeeperJar: string | null;
     zookeeperSkipReason: string | null;
+    /** HAProxy (the scale-out profile's load balancer; the suites start their own), or null when it is unavailable. */
+    haproxyBinary: string | null;
+    haproxySkipReason: string | null;
   }
 }
 
@@ -28,7 +31,7 @@ declare module 'vitest' {
  * Provides the real engines for the whole run: a ClickHouse server on loopback
  * (COMPANYOS_TEST_CLICKHOUSE_URL to use one already running), a Kafka mock
  * cluster through kcat and a throwaway PostgreSQL cluster (initdb), and installs ZooKeeper for the
- * suites that start a ClickHouse cluster. Without a binary and without root the suites needing it
+ * suites that start a ClickHouse cluster, and HAProxy for those that put API replicas behind it. Without a binary and without root the suites needing it
  * are skipped with the reason; under CI a missing engine fails the run.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -56,9 +59,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const zookeeper = ensureZooKeeper((line) => console.log(line));
   const zookeeperSkipReason = 'missing' in zookeeper ? zookeeper.missing : null;
+  const haproxy = ensureHaproxy((line) => console.log(line));
+  const haproxySkipReason = 'missing' in haproxy ? haproxy.missing : null;
 
   const ci = ['true', '1'].includes(process.env.CI ?? '');
-  const engines = [['ClickHouse', skipReason], ['Kafka', kafkaSkipReason], ['PostgreSQL', postgresSkipReason], ['ZooKeeper', zookeeperSkipReason]] as const;
+  const engines = [['ClickHouse', skipReason], ['Kafka', kafkaSkipReason], ['PostgreSQL', postgresSkipReason], ['ZooKeeper', zookeeperSkipReason], ['HAProxy', haproxySkipReason]] as const;
   for (const [engine, reason] of engines) {
     if (reason && ci) throw new Error(`CI=true and the ${engine} engine is unavailable: ${reason}`);
     if (reason) console.warn(`\n${engine} suites are skipped: ${reason}\n`);
@@ -72,6 +77,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('postgresSkipReason', postgresSkipReason);
   project.provide('zookeeperJar', 'missing' in zookeeper ? null : zookeeper.binary);
   project.provide('zookeeperSkipReason', zookeeperSkipReason);
+  project.provide('haproxyBinary', 'missing' in haproxy ? null : haproxy.binary);
+  project.provide('haproxySkipReason', haproxySkipReason);
   return async () => {
     await postgres?.stop();
     await kafka?.stop();

@@ -1,0 +1,116 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { startLocalBalancer } from '../dev/index.ts';
+import { openWarehouse } from '../kernel/warehouse/index.ts';
+import { TokenAuthority } from '../platform/identity/index.ts';
+import { killAllCliProcesses, startPlatform } from './support/cli.ts';
+import { engineHarness } from './support/engines.ts';
+import { freshPostgresDatabase } from './support/postgres.ts';
+
+const SECRET = 'scale-out-secret-scale-out-secret-0123456789';
+const TENANTS = ['acme', 'globex'];
+const WRITERS_PER_TENANT = 3;
+
+interface Answer {
+  at: number;
+  status: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The scale-out profile's request path: two `companyos start` replicas sharing PostgreSQL (state, the
+ * ledger's sequencing) and ClickHouse (events), behind HAProxy running deploy/scale-out/haproxy.cfg.
+ */
+describe.runIf(inject('clickhouseUrl') && inject('postgresUrl') && inject('haproxyBinary'))('scale-out: two API replicas behind HAProxy', () => {
+  it('loses no acknowledged write when a replica is SIGKILLed under load, and answers no 5xx once the balancer has taken it out', async () => {
+    onTestFinished(killAllCliProcesses);
+    const harness = await engineHarness('clickhouse');
+    onTestFinished(() => harness.cleanup());
+    const state = await freshPostgresDatabase(inject('postgresUrl')!);
+    onTestFinished(() => state.drop());
+    const env = { ...harness.env, COMPANYOS_STATE_URL: state.url, COMPANYOS_JWT_SECRET: SECRET };
+    const first = await startPlatform(harness.dataDir, ['--no-seed'], { env, timeoutMs: 90_000 });
+    // Replicas sign receipts with the same keys (in production a shared secret volume).
+    const secondDir = await mkdtemp(join(tmpdir(), 'companyos-replica-'));
+    onTestFinished(() => rm(secondDir, { recursive: true, force: true }));
+    await cp(join(harness.dataDir, 'keys'), join(secondDir, 'keys'), { recursive: true });
+    const second = await startPlatform(secondDir, ['--no-seed'], { env: { ...env, COMPANYOS_DATA_DIR: secondDir }, timeoutMs: 90_000 });
+    const balancer = await startLocalBalancer(inject('haproxyBinary')!, [first, second].map((p) => new URL(p.url).host));
+    onTestFinished(() => balancer.stop());
+
+    const authority = new TokenAuthority(SECRET);
+    const tokens = Object.fromEntries(await Promise.all(TENANTS.map(async (tenant) => [tenant, await authority.mint({ tenant, roles: ['operator', 'writer'], subject: 'load' })] as const)));
+    const answers: Answer[] = [];
+    const acked = { events: new Map<string, string>(), entities: new Map<string, string>() };
+    /** A request through the balancer; a connection it closed without an answer is status 0. */
+    const call = async (tenant: string, method: string, path: string, body?: unknown) => {
+      try {
+        const response = await fetch(`${balancer.url}${path}`, {
+          method, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[tenant]}` }, body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        const text = await response.text();
+        answers.push({ at: Date.now(), status: response.status });
+        return { status: response.status, body: text };
+      } catch (error) {
+        answers.push({ at: Date.now(), status: 0 });
+        return { status: 0, body: String(error) };
+      }
+    };
+    const failed = (a: Answer) => a.status === 0 || a.status >= 500;
+
+    let stopping = false;
+    const writer = async (tenant: string, w: number) => {
+      for (let i = 0; !stopping; i++) {
+        const id = `${tenant}-w${w}-${i}`;
+        const event = await call(tenant, 'POST', '/v1/events', [{ specversion: '1.0', id, source: '/scale-out', type: 'usage.recorded', time: new Date().toISOString(), tenantid: tenant, policyversion: 'v1', data: { units: i } }]);
+        if (event.status === 202) acked.events.set(id, tenant);
+        const entity = await call(tenant, 'POST', '/v1/entities', { id: `asset-${id}`, type: 'Asset', name: `replicated ${id}` });
+        if (entity.status === 201) acked.entities.set(`asset-${id}`, tenant);
+      }
+    };
+    const writers = TENANTS.flatMap((tenant) => Array.from({ length: WRITERS_PER_TENANT }, (_, w) => writer(tenant, w)));
+    await sleep(3000);
+    const before = acked.entities.size;
+    process.kill(first.pid, 'SIGKILL');
+    const killedAt = Date.now();
+    await sleep(6000);
+    stopping = true;
+    await Promise.all(writers);
+
+    // Failover settles once the balancer has seen two failed checks (500 ms apart); after that, no 5xx.
+    const settled = killedAt + 3000;
+    expect(answers.filter((a) => a.at > settled && failed(a))).toEqual([]);
+    expect(answers.filter((a) => a.at < killedAt && failed(a))).toEqual([]);
+    expect(before).toBeGreaterThan(10);
+    expect(acked.entities.size - before).toBeGreaterThan(10);
+
+    // Every acknowledged event is stored once; every acknowledged entity is there, read through the balancer.
+    const warehouse = await openWarehouse({ engine: 'clickhouse', dataDir: harness.dataDir, clickhouse: { url: inject('clickhouseUrl')!, database: harness.env.COMPANYOS_CLICKHOUSE_DATABASE! } });
+    onTestFinished(() => warehouse.close());
+    const stored = await warehouse.query<{ id: string; n: number }>(`SELECT id, toUInt32(count()) AS n FROM events FINAL WHERE source = '/scale-out' GROUP BY id`);
+    const counts = new Map(stored.map((row) => [row.id, Number(row.n)]));
+    expect([...acked.events.keys()].filter((id) => counts.get(id) !== 1)).toEqual([]);
+    for (const [id, tenant] of acked.entities) expect((await call(tenant, 'GET', `/v1/entities/${id}`)).status, id).toBe(200);
+
+    // Each tenant's receipt log, appended by both replicas, is one contiguous sequence.
+    const client = new pg.Client({ connectionString: state.url });
+    await client.connect();
+    try {
+      const logs = await client.query<{ tenant_id: string; n: string; first: string; last: string }>(
+        'SELECT tenant_id, count(*) AS n, min(log_index) AS first, max(log_index) AS last FROM ledger_entries GROUP BY tenant_id',
+      );
+      for (const tenant of TENANTS) {
+        const log = logs.rows.find((row) => row.tenant_id === tenant)!;
+        expect(Number(log.n)).toBeGreaterThanOrEqual([...acked.entities.values()].filter((t) => t === tenant).length);
+        expect([Number(log.first), Number(log.last)]).toEqual([0, Number(log.n) - 1]);
+      }
+    } finally {
+      await client.end();
+    }
+    await second.stop('SIGTERM');
+  }, 240_000);
+});
