@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { startLocalBalancer } from '../dev/index.ts';
+import { findClickHouseServer, scratchWarehouse, startLocalBalancer, startLocalClickHouseCluster, startLocalZooKeeper, type ClickHouseNode } from '../dev/index.ts';
 import { openWarehouse } from '../kernel/warehouse/index.ts';
 import { TokenAuthority } from '../platform/identity/index.ts';
 import { killAllCliProcesses, startPlatform } from './support/cli.ts';
-import { engineHarness } from './support/engines.ts';
 import { freshPostgresDatabase } from './support/postgres.ts';
 
 const SECRET = 'scale-out-secret-scale-out-secret-0123456789';
@@ -25,11 +24,39 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * The scale-out profile's request path: two `companyos start` replicas sharing PostgreSQL (state, the
  * ledger's sequencing) and ClickHouse (events), behind HAProxy running deploy/scale-out/haproxy.cfg.
  */
-describe.runIf(inject('clickhouseUrl') && inject('postgresUrl') && inject('haproxyBinary'))('scale-out: two API replicas behind HAProxy', () => {
-  it('loses no acknowledged write when a replica is SIGKILLed under load, and answers no 5xx once the balancer has taken it out', async () => {
+/** The warehouse the replicas share: the run's ClickHouse server, or a 2 × 2 cluster of which one server is killed with the replica. */
+interface SharedWarehouse {
+  env: Record<string, string>;
+  dataDir: string;
+  cluster?: string;
+  /** SIGKILLed at the moment the API replica is. */
+  alsoKilled?: ClickHouseNode;
+}
+
+async function sharedWarehouse(kind: 'server' | 'cluster'): Promise<SharedWarehouse> {
+  if (kind === 'server') {
+    const scratch = await scratchWarehouse('clickhouse', inject('clickhouseUrl'));
+    onTestFinished(() => scratch.dispose());
+    return { env: scratch.env, dataDir: scratch.dataDir };
+  }
+  const zookeeper = await startLocalZooKeeper(inject('zookeeperJar')!);
+  onTestFinished(() => zookeeper.stop());
+  const cluster = await startLocalClickHouseCluster(findClickHouseServer()!, zookeeper);
+  onTestFinished(() => cluster.stop());
+  const scratch = await scratchWarehouse('clickhouse', cluster.nodes[0]!.url);
+  onTestFinished(() => rm(scratch.dataDir, { recursive: true, force: true }));
+  // The replicas talk to shard 1's first server; shard 2's first server dies under them (its peer takes its writes).
+  const alsoKilled = cluster.nodes.find((n) => n.shard === 2 && n.replica === 1)!;
+  return { env: { ...scratch.env, COMPANYOS_CLICKHOUSE_CLUSTER: cluster.name }, dataDir: scratch.dataDir, cluster: cluster.name, alsoKilled };
+}
+
+describe.runIf(inject('clickhouseUrl') && inject('postgresUrl') && inject('haproxyBinary') && inject('zookeeperJar'))('scale-out: two API replicas behind HAProxy', () => {
+  it.each([
+    ['one ClickHouse server', 'server'],
+    ['a ClickHouse cluster of 2 shards × 2 replicas, one of whose servers dies with the replica', 'cluster'],
+  ] as const)('on %s: lose no acknowledged write when a replica is SIGKILLed under load, and answer no 5xx once the balancer has taken it out', async (_, kind) => {
     onTestFinished(killAllCliProcesses);
-    const harness = await engineHarness('clickhouse');
-    onTestFinished(() => harness.cleanup());
+    const harness = await sharedWarehouse(kind);
     const state = await freshPostgresDatabase(inject('postgresUrl')!);
     onTestFinished(() => state.drop());
     const env = { ...harness.env, COMPANYOS_STATE_URL: state.url, COMPANYOS_JWT_SECRET: SECRET };
@@ -77,6 +104,7 @@ describe.runIf(inject('clickhouseUrl') && inject('postgresUrl') && inject('hapro
     const before = acked.entities.size;
     process.kill(first.pid, 'SIGKILL');
     const killedAt = Date.now();
+    await harness.alsoKilled?.kill();
     await sleep(6000);
     stopping = true;
     await Promise.all(writers);
@@ -89,7 +117,10 @@ describe.runIf(inject('clickhouseUrl') && inject('postgresUrl') && inject('hapro
     expect(acked.entities.size - before).toBeGreaterThan(10);
 
     // Every acknowledged event is stored once; every acknowledged entity is there, read through the balancer.
-    const warehouse = await openWarehouse({ engine: 'clickhouse', dataDir: harness.dataDir, clickhouse: { url: inject('clickhouseUrl')!, database: harness.env.COMPANYOS_CLICKHOUSE_DATABASE! } });
+    const warehouse = await openWarehouse({
+      engine: 'clickhouse', dataDir: harness.dataDir,
+      clickhouse: { url: harness.env.COMPANYOS_CLICKHOUSE_URL!, database: harness.env.COMPANYOS_CLICKHOUSE_DATABASE!, cluster: harness.cluster },
+    });
     onTestFinished(() => warehouse.close());
     const stored = await warehouse.query<{ id: string; n: number }>(`SELECT id, toUInt32(count()) AS n FROM events FINAL WHERE source = '/scale-out' GROUP BY id`);
     const counts = new Map(stored.map((row) => [row.id, Number(row.n)]));
