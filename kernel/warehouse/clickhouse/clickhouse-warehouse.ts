@@ -88,7 +88,10 @@ export class ClickHouseWarehouse implements Warehouse {
       const ping = await admin.ping();
       if (!ping.success) throw ping.error;
       if (cluster) servers = await clusterServers(admin, cluster);
-      await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}${cluster ? ` ON CLUSTER ${cluster}` : ''}` });
+      // ON CLUSTER DDL waits for every server: only when the database is new, so that a start with a server down goes on.
+      if (!cluster || !(await exists(admin, 'SELECT name FROM system.databases WHERE name = ?', [database]))) {
+        await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}${cluster ? ` ON CLUSTER ${cluster}` : ''}` });
+      }
     } catch (error) {
       if (error instanceof WarehouseError) throw error;
       throw new WarehouseError(`cannot reach ClickHouse at ${parsed.origin}: ${(error as Error).message}`, { cause: error });
@@ -126,7 +129,14 @@ export class ClickHouseWarehouse implements Warehouse {
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<void> {
     this.assertOpen();
     const statements = splitStatements(bindParams(sql, params));
-    await this.commands(this.cluster ? statements.flatMap((s) => this.cluster!.layout.rewrite(s)) : statements);
+    if (!this.cluster) return this.commands(statements);
+    for (const statement of statements.flatMap((s) => this.cluster!.layout.rewrite(s))) {
+      // A table this server has was made on every server when it was created (a server that joins later gets
+      // its tables by hand: runbooks/scale-out.md): its ON CLUSTER create, which waits for every server, is skipped.
+      const creates = /^CREATE TABLE IF NOT EXISTS \w+\.(\w+) ON CLUSTER/.exec(statement);
+      if (creates && (await this.hasRelation(creates[1]!))) continue;
+      await this.commands([statement]);
+    }
   }
 
   /** Statements as they are, in order. */
@@ -370,6 +380,11 @@ export class ClickHouseWarehouse implements Warehouse {
   private assertOpen(): void {
     if (this.closed) throw new WarehouseError('the warehouse is closed');
   }
+}
+
+async function exists(admin: ClickHouseClient, sql: string, params: readonly SqlValue[]): Promise<boolean> {
+  const result = await admin.query({ query: bindParams(sql, params), format: 'JSONEachRow' });
+  return (await result.json()).length > 0;
 }
 
 /** Every server of `cluster` as `remote()` addresses (`host:port,host:port`); refused when the server does not know the cluster. */
