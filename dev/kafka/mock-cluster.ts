@@ -24,10 +24,11 @@ export function ensureKcat(log?: (line: string) => void): KcatBinary {
   return ensureDebianPackage('kcat', findKcat, log);
 }
 
-export async function startMockKafka(binary: string, timeoutMs = 20_000): Promise<MockKafkaCluster> {
+/** `brokers` mock brokers (the scale-out profile's tests use 3). */
+export async function startMockKafka(binary: string, timeoutMs = 20_000, { brokers: count = 1 } = {}): Promise<MockKafkaCluster> {
   const child: ChildProcess = spawn(
     binary,
-    ['-P', '-b', '127.0.0.1:1', '-t', '__companyos_boot', '-X', 'test.mock.num.brokers=1', '-X', 'debug=mock'],
+    ['-P', '-b', '127.0.0.1:1', '-t', '__companyos_boot', '-X', `test.mock.num.brokers=${count}`, '-X', 'debug=mock'],
     { stdio: ['pipe', 'ignore', 'pipe'] },
   );
   const brokers = await new Promise<string>((resolve, reject) => {
