@@ -1,4 +1,5 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -121,6 +122,30 @@ describe.runIf(inject('clickhouseUrl') && inject('postgresUrl') && inject('hapro
     await sleep(6000);
     stopping = true;
     await Promise.all(writers);
+
+    // Hostile bodies through the balancer get the platform's 4xx, not a balancer error: 10,000 levels deep, and larger than any body accepted.
+    const deep = await fetch(`${balancer.url}/v1/entities`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.acme}` }, body: `${'['.repeat(10_000)}${']'.repeat(10_000)}`,
+    });
+    expect([deep.status, ((await deep.json()) as { code?: string }).code]).toEqual([400, 'BODY_TOO_DEEP']);
+    // A 2 GB upload announced with Expect: 100-continue is refused before a byte of it is sent.
+    const huge = await new Promise<{ status: number; body: string; sent: boolean }>((resolve, reject) => {
+      let sent = false;
+      const req = httpRequest(`${balancer.url}/v1/events`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 2 * 1024 ** 3, expect: '100-continue', authorization: `Bearer ${tokens.acme}` },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), sent }));
+      });
+      req.on('continue', () => {
+        sent = true;
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect([huge.status, (JSON.parse(huge.body) as { code?: string }).code, huge.sent]).toEqual([413, 'BODY_TOO_LARGE', false]);
 
     // Failover settles once the balancer has seen two failed checks (500 ms apart); after that, no 5xx.
     const settled = killedAt + 3000;

@@ -130,11 +130,10 @@ export class ClickHouseWarehouse implements Warehouse {
     this.assertOpen();
     const statements = splitStatements(bindParams(sql, params));
     if (!this.cluster) return this.commands(statements);
-    for (const statement of statements.flatMap((s) => this.cluster!.layout.rewrite(s))) {
+    for (const { sql: statement, creates } of statements.flatMap((s) => this.cluster!.layout.rewrite(s))) {
       // A table this server has was made on every server when it was created (a server that joins later gets
       // its tables by hand: runbooks/scale-out.md): its ON CLUSTER create, which waits for every server, is skipped.
-      const creates = /^CREATE TABLE IF NOT EXISTS \w+\.(\w+) ON CLUSTER/.exec(statement);
-      if (creates && (await this.hasRelation(creates[1]!))) continue;
+      if (creates && (await this.hasRelation(creates))) continue;
       await this.commands([statement]);
     }
   }
@@ -280,17 +279,22 @@ export class ClickHouseWarehouse implements Warehouse {
 
   /** `materialize` on a cluster: the model's rows sharded like the platform's tables (`ClusterModelBuild`). */
   private async materializeOnCluster(name: string, kind: RelationKind, select: string, uniqueKey: readonly string[]): Promise<void> {
-    const build = new ClusterModelBuild(this.cluster!.layout, name, `b${randomUUID().replaceAll('-', '')}`);
+    const layout = this.cluster!.layout;
+    const buildId = `b${randomUUID().replaceAll('-', '')}`;
     const relations = await this.query<{ name: string; engine: string }>(
       "SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND (name = ? OR startsWith(name, concat(?, '__')))",
       [name, name],
     );
-    await this.commands(build.clearLeftovers(new Set(relations.map((r) => r.name))));
+    const present = new Set(relations.map((r) => r.name));
     const found = relations.find((r) => r.name === name);
     const existing = !found ? 'none' : found.engine === 'View' ? 'view' : 'table';
-    if (kind === 'view') return this.commands(build.replaceWithView(select, existing));
+    if (kind === 'view') {
+      const build = new ClusterModelBuild(layout, name, buildId);
+      return this.commands([...build.clearLeftovers(present), ...build.replaceWithView(select, existing)]);
+    }
     const columns = (await this.query<{ name: string; type: string }>(`DESCRIBE TABLE (${select})`)).map(({ name: column, type }) => ({ name: column, type }));
-    await this.commands([...build.createStaged(columns, uniqueKey), `INSERT INTO ${build.insertTarget} ${select}`]);
+    const build = new ClusterModelBuild(layout, name, buildId, ClusterModelBuild.modelShardKey(columns, uniqueKey));
+    await this.commands([...build.clearLeftovers(present), ...build.createStaged(columns, uniqueKey), `INSERT INTO ${build.insertTarget} ${select}`]);
     const current = existing === 'table' ? await this.columns(name) : [];
     const sameColumns = current.length === columns.length && current.every((c, i) => c.name === columns[i]!.name && c.type === columns[i]!.type);
     await this.commands(build.swapIn(existing, sameColumns));

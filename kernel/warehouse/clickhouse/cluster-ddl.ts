@@ -1,6 +1,17 @@
 import { WarehouseError } from '../errors.ts';
 import { assertIdentifier } from '../identifier.ts';
 
+/** One statement of cluster DDL, and the table it creates when it is a `CREATE TABLE IF NOT EXISTS` (skipped where the table is already). */
+export interface ClusterStatement {
+  sql: string;
+  creates?: string;
+}
+
+/** How a cluster's tables spread rows: by tenant when they hold one (FINAL and a tenant's aggregates stay exact on its shard), else all on the first shard. */
+export function shardKey(byTenant: boolean): string {
+  return byTenant ? 'sipHash64(tenant_id)' : '0';
+}
+
 /**
  * How the platform's tables are laid out on a ClickHouse cluster (`COMPANYOS_CLICKHOUSE_CLUSTER`):
  * each `CREATE TABLE name … ENGINE = XMergeTree` of a migration becomes `name_local`, a
@@ -28,7 +39,14 @@ export class ClusterLayout {
    * The statements that do on the cluster what `statement` does on one server. Names are qualified:
    * each server runs `ON CLUSTER` DDL in its own default database.
    */
-  rewrite(statement: string): string[] {
+  rewrite(statement: string): ClusterStatement[] {
+    return this.rewriteSql(statement).map((sql) => {
+      const creates = /^CREATE TABLE IF NOT EXISTS \w+\.(\w+) /.exec(sql)?.[1];
+      return creates ? { sql, creates } : { sql };
+    });
+  }
+
+  private rewriteSql(statement: string): string[] {
     const on = `ON CLUSTER ${this.cluster}`;
     const db = (name: string) => `${this.database}.${name}`;
     const create = CREATE_MERGE_TREE.exec(statement);
@@ -36,10 +54,9 @@ export class ClusterLayout {
       const [, ifNotExists = '', name, columns, engine, args, rest] = create as unknown as [string, string | undefined, string, string, string, string | undefined, string];
       const local = ClusterLayout.localName(name);
       const path = `'/clickhouse/tables/{shard}/${this.database}/${name}', '{replica}'`;
-      const shardKey = /^\s*tenant_id\s/m.test(columns) ? 'sipHash64(tenant_id)' : '0';
       return [
         `CREATE TABLE ${ifNotExists}${db(local)} ${on} (${columns}) ENGINE = Replicated${engine}(${path}${args?.trim() ? `, ${args.trim()}` : ''})${rest}`,
-        `CREATE TABLE ${ifNotExists}${db(name)} ${on} AS ${db(local)} ENGINE = Distributed(${this.cluster}, ${this.database}, ${local}, ${shardKey})`,
+        `CREATE TABLE ${ifNotExists}${db(name)} ${on} AS ${db(local)} ENGINE = Distributed(${this.cluster}, ${this.database}, ${local}, ${shardKey(/^\s*tenant_id\s/m.test(columns))})`,
       ];
     }
     const mutation = ALTER_MUTATION.exec(statement);
@@ -81,12 +98,13 @@ export class ClusterModelBuild {
   private readonly on: string;
   private readonly staged: string;
   private readonly stagedLocal: string;
-  private shardKey = '0';
 
+  /** `spread`: how a table model's rows spread (`modelShardKey`); a view's is not used. */
   constructor(
     private readonly layout: ClusterLayout,
     private readonly name: string,
     private readonly build: string,
+    private readonly spread = shardKey(false),
   ) {
     assertIdentifier(name);
     assertIdentifier(build);
@@ -109,9 +127,6 @@ export class ClusterModelBuild {
     const path = `'/clickhouse/tables/{shard}/${this.layout.database}/${this.name}/${this.build}', '{replica}'`;
     const definitions = columns.map((c) => `${assertIdentifier(c.name)} ${c.type}`).join(', ');
     const order = uniqueKey.length ? `(${uniqueKey.map(assertIdentifier).join(', ')})` : 'tuple()';
-    // Rows merged by key must meet on one shard: sharded by tenant only when the key holds the tenant.
-    const byTenant = columns.some((c) => c.name === 'tenant_id') && (uniqueKey.length === 0 || uniqueKey.includes('tenant_id'));
-    this.shardKey = byTenant ? 'sipHash64(tenant_id)' : '0';
     return [
       `CREATE TABLE ${this.stagedLocal} ${this.on} (${definitions}) ENGINE = ${engine}(${path}) ORDER BY ${order}`,
       `CREATE TABLE ${this.staged} ${this.on} AS ${this.stagedLocal} ENGINE = ${this.distributed(`${this.name}__new`)}`,
@@ -154,8 +169,13 @@ export class ClusterModelBuild {
     ];
   }
 
+  /** How a table model's rows spread: rows merged by key must meet on one shard, so by tenant only when the key holds the tenant. */
+  static modelShardKey(columns: readonly ModelColumn[], uniqueKey: readonly string[]): string {
+    return shardKey(columns.some((c) => c.name === 'tenant_id') && (uniqueKey.length === 0 || uniqueKey.includes('tenant_id')));
+  }
+
   private distributed(over: string): string {
-    return `Distributed(${this.layout.cluster}, ${this.layout.database}, ${ClusterLayout.localName(over)}, ${this.shardKey})`;
+    return `Distributed(${this.layout.cluster}, ${this.layout.database}, ${ClusterLayout.localName(over)}, ${this.spread})`;
   }
 
   private qualified(table: string): string {

@@ -65,9 +65,9 @@ function streamUpload(port: number, token: string, body: Readable, headers: Reco
 }
 
 /** A request that sends its body only when the server answers 100 Continue. */
-function expectContinue(port: number, path: string, headers: Record<string, string>, body: string): Promise<{ continued: boolean; status: number }> {
+function expectContinue(port: number, path: string, headers: Record<string, string>, body: string, announced = Buffer.byteLength(body)): Promise<{ continued: boolean; status: number }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path, headers: { ...headers, 'content-length': Buffer.byteLength(body), expect: '100-continue' } });
+    const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path, headers: { ...headers, 'content-length': announced, expect: '100-continue' } });
     let continued = false;
     req.on('continue', () => {
       continued = true;
@@ -138,6 +138,9 @@ describe('POST /v1/finops/bills: authorized on its headers, streamed to disk', (
       expectContinue(port, '/v1/events', { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/cloudevents+json' }, event);
     expect(await events(await server.api.token(OPERATOR, 'writer'))).toEqual({ continued: true, status: 202 });
     expect(await events()).toEqual({ continued: false, status: 401 });
+    // A body announced larger than the server takes (a 2 GB upload) is refused before a byte of it is sent.
+    const huge = await expectContinue(port, '/v1/events', { authorization: `Bearer ${await server.api.token(OPERATOR, 'writer')}`, 'content-type': 'application/json' }, '[]', 2 * 1024 ** 3);
+    expect(huge).toEqual({ continued: false, status: 413 });
   });
 
   it('lets only admins and operators import (the Cedar decision, nothing else), with a receipt committed to the file\'s SHA-256', async () => {

@@ -11,9 +11,15 @@ const wantsContinue = (request: FastifyRequest) => /^100-continue$/i.test(String
 export function answerExpectContinue(app: FastifyInstance): void {
   app.server.on('checkContinue', (request, response) => app.server.emit('request', request, response));
   app.addHook('preParsing', async (request, reply, payload) => {
-    if (wantsContinue(request) && !request.routeOptions.config.gate?.upload) reply.raw.writeContinue();
+    // A body announced larger than the route takes is refused (413) by the body parser next: no 100 Continue for it.
+    if (wantsContinue(request) && !request.routeOptions.config.gate?.upload && !announcedTooLarge(request)) reply.raw.writeContinue();
     return payload;
   });
+}
+
+function announcedTooLarge(request: FastifyRequest): boolean {
+  const declared = Number(request.headers['content-length']);
+  return Number.isFinite(declared) && declared > request.routeOptions.bodyLimit;
 }
 
 /** On an upload route, after the gate: let a waiting client send its body. */
