@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { KafkaJSNonRetriableError } from 'kafkajs';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
 import { cloudEvent } from '../../../test/support/events.ts';
@@ -66,6 +67,25 @@ describe.runIf(inject('kafkaBrokers')).each(TEST_ENGINES)('Kafka consumer into %
     expect(dead[0]!.headers).toMatchObject({ 'companyos-source-topic': topic, 'companyos-source-offset': '1' });
     const parked = await db.warehouse.query('SELECT reason_code FROM events_quarantine ORDER BY batch_index');
     expect(parked.map((r) => r.reason_code)).toEqual(['EVENT_NOT_JSON', 'EVENT_TOO_LARGE', 'EVENT_MISSING_SPECVERSION']);
+  });
+
+  it('makes a new consumer when kafkajs stops its own for good (a non-retriable error, as SyncGroup\'s error 42 is) and goes on', { timeout: 60_000 }, async () => {
+    const topic = uniqueTopic();
+    await produce(topic, events(5, 'before'));
+    const recreated: unknown[] = [];
+    let crashed = false;
+    await consume(topic, {
+      onBatch: () => {
+        if (crashed) return;
+        crashed = true;
+        throw new KafkaJSNonRetriableError('The request was malformed (INVALID_REQUEST, error 42)');
+      },
+      onRecreate: (error) => recreated.push(error),
+    });
+    await waitFor(async () => (await stored()) === 5 && recreated.length > 0, 'the first batch and the crash');
+    await produce(topic, events(5, 'after'));
+    await waitFor(async () => (await stored()) === 10, 'the events sent after the crash');
+    expect(recreated.map((e) => (e as Error).message)).toEqual(['The request was malformed (INVALID_REQUEST, error 42)']);
   });
 
   it('counts a replay of the same offsets once', async () => {

@@ -25,6 +25,8 @@ export interface KafkaConsumerOptions {
   onBatch?: (report: BatchReport) => void;
   /** Called when a write fails and will be retried. */
   onRetry?: (error: unknown, attempt: number, waitMs: number) => void;
+  /** Called when kafkajs gave up on its consumer (a crash it does not restart from) and a new one is made. */
+  onRecreate?: (error: unknown) => void;
 }
 
 export interface BatchReport {
@@ -58,25 +60,22 @@ export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
  */
 export class KafkaIngestConsumer {
   private readonly kafka: Kafka;
-  private readonly consumer: Consumer;
+  /** Replaced by a new one when kafkajs stops it for good (see `recreate`). */
+  private consumer: Consumer;
   private readonly producer: Producer;
   private readonly maxBytes: number;
   private readonly backoff: { initialMs: number; maxMs: number };
   private stopping = false;
+  private recreating: NodeJS.Timeout | undefined;
+  /** Counts the group's rebalances as this process saw them: a batch fetched before one may belong to another member now. */
+  private generation = 0;
 
   constructor(
     private readonly pipeline: IngestPipeline,
     private readonly options: KafkaConsumerOptions,
   ) {
     this.kafka = new Kafka({ clientId: options.clientId ?? 'companyos-ingest', brokers: options.brokers, logLevel: logLevel.ERROR });
-    this.consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
-      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS) / 3)),
-      maxWaitTimeInMs: 100,
-      maxBytes: 64 * 1024 * 1024,
-      maxBytesPerPartition: 16 * 1024 * 1024,
-    });
+    this.consumer = this.newConsumer();
     this.producer = this.kafka.producer();
     this.maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
@@ -84,17 +83,52 @@ export class KafkaIngestConsumer {
 
   async start(): Promise<void> {
     await this.producer.connect();
-    await this.consumer.connect();
-    for (const topic of this.options.topics) await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.run(this.consumer);
+  }
+
+  /** Finishes the batch in hand, commits what was written, and disconnects. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.recreating);
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+
+  private newConsumer(): Consumer {
+    const sessionTimeout = this.options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+    const consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout,
+      heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+      maxWaitTimeInMs: 100,
+      maxBytes: 64 * 1024 * 1024,
+      maxBytesPerPartition: 16 * 1024 * 1024,
+    });
+    // kafkajs restarts its consumer after a retriable error only; after any other (SyncGroup answered
+    // INVALID_REQUEST, error 42, by librdkafka's mock cluster now and then; an error thrown by a callback)
+    // it would stay stopped while the process looks alive.
+    for (const event of [consumer.events.REBALANCING, consumer.events.GROUP_JOIN]) consumer.on(event, () => void this.generation++);
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.generation++;
+      if (payload.restart || this.stopping || consumer !== this.consumer) return;
+      this.options.onRecreate?.(payload.error);
+      this.recreate(0);
+    });
+    return consumer;
+  }
+
+  private async run(consumer: Consumer): Promise<void> {
+    await consumer.connect();
+    for (const topic of this.options.topics) await consumer.subscribe({ topic, fromBeginning: true });
     const startOffset = this.options.startOffset;
     if (startOffset !== undefined) {
-      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
-          for (const partition of partitions) this.consumer.seek({ topic, partition, offset: startOffset });
+          for (const partition of partitions) consumer.seek({ topic, partition, offset: startOffset });
         }
       });
     }
-    await this.consumer.run({
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 16,
@@ -102,16 +136,26 @@ export class KafkaIngestConsumer {
     });
   }
 
-  /** Finishes the batch in hand, commits what was written, and disconnects. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.consumer.disconnect();
-    await this.producer.disconnect();
+  /** A new consumer in the same group, after a backoff; tried again (longer) while the brokers refuse it. */
+  private recreate(attempt: number): void {
+    const waitMs = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** attempt);
+    this.recreating = setTimeout(() => {
+      if (this.stopping) return;
+      const consumer = (this.consumer = this.newConsumer());
+      this.run(consumer).catch(async (error: unknown) => {
+        this.options.onRecreate?.(error);
+        await consumer.disconnect().catch(() => {});
+        if (!this.stopping && consumer === this.consumer) this.recreate(attempt + 1);
+      });
+    }, waitMs);
   }
 
   private async handle({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     const messages = this.options.skip ? batch.messages.filter((m) => !this.options.skip!(m)) : batch.messages;
-    if (batch.messages.length === 0) return;
+    const fetchedIn = this.generation;
+    // A batch fetched before a rebalance or a seek may be another member's now: it is theirs to write.
+    const fenced = () => isStale() || this.generation !== fetchedIn;
+    if (batch.messages.length === 0 || fenced()) return;
     const started = performance.now();
     const candidates = messages.map((message) => {
       // A message that breaks reading is dead-lettered like any refused one: it never holds the partition.
@@ -128,7 +172,7 @@ export class KafkaIngestConsumer {
         result = await this.pipeline.ingest(candidates, { channel: 'kafka', submitter: this.options.submitter });
       } catch (error) {
         // Nothing of this batch is committed; stopping now means it is delivered again.
-        if (this.stopping || !isRunning() || isStale()) return;
+        if (this.stopping || !isRunning() || fenced()) return;
         const waitMs = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** attempt);
         this.options.onRetry?.(error, attempt + 1, waitMs);
         await sleep(waitMs);
@@ -155,6 +199,10 @@ export class KafkaIngestConsumer {
         }),
       });
     }
+    // Fencing: a consumer whose group rebalanced while it wrote (it was paused past its session, say)
+    // commits nothing; a commit it sent before hearing of the rebalance carries its old generation and the
+    // broker refuses it. What it wrote is there once: the new owner's copy of the batch is absorbed by the dedupe.
+    if (fenced()) return;
     resolveOffset(batch.lastOffset());
     // Kafka's committed offset is the next one to read.
     await this.consumer.commitOffsets([

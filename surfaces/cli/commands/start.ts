@@ -73,7 +73,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     logLevel: config.logLevel,
     trustProxy: config.trustProxy,
     connectionLimits: config.connectionLimits,
-    kafka: config.kafka ? kafkaConsumerOptions(config.kafka) : undefined,
+    kafka: config.kafka?.consume ? kafkaConsumerOptions(config.kafka) : undefined,
     publishTo: config.kafka && config.ingestMode === 'kafka' ? { brokers: config.kafka.brokers, topic: config.kafka.topics[0]! } : undefined,
     transforms: { modelsDir: 'models', targetDir: 'target', operatorTenant: TENANT_ZERO, lineageSink },
     invoiceWebhook,

@@ -30,7 +30,7 @@ export interface PlatformConfig {
   engine: string;
   clickhouse: { url: string; database: string; cluster?: string };
   /** Set when COMPANYOS_KAFKA_BROKERS is. */
-  kafka: { brokers: string[]; topics: string[]; group: string } | null;
+  kafka: { brokers: string[]; topics: string[]; group: string; consume: boolean } | null;
   /** `kafka`: POST /v1/events publishes to the first Kafka topic instead of writing. */
   ingestMode: 'warehouse' | 'kafka';
   port: number;
@@ -77,6 +77,7 @@ export const ENVIRONMENT = [
   ['COMPANYOS_KAFKA_BROKERS', '(none)', 'Kafka bootstrap brokers, comma-separated; when set, `start` also consumes events from Kafka.'],
   ['COMPANYOS_KAFKA_TOPICS', 'companyos.events', 'Topics to consume, comma-separated; refused messages go to <topic>.dlq.'],
   ['COMPANYOS_KAFKA_GROUP', 'companyos-ingest', 'Kafka consumer group.'],
+  ['COMPANYOS_KAFKA_CONSUME', 'true', 'false: `start` does not consume (API replicas that only publish, beside `companyos kafka consume` processes of their own).'],
   ['COMPANYOS_INGEST_MODE', 'warehouse', 'warehouse: POST /v1/events writes; kafka: it publishes validated events to the first topic and the consumer writes them.'],
   ['PORT', '8080', 'API port.'],
   ['HOST', '127.0.0.1', 'API address to listen on.'],
@@ -126,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
           brokers: list(env.COMPANYOS_KAFKA_BROKERS),
           topics: list(env.COMPANYOS_KAFKA_TOPICS || 'companyos.events'),
           group: env.COMPANYOS_KAFKA_GROUP || 'companyos-ingest',
+          consume: flag(env, 'COMPANYOS_KAFKA_CONSUME', true),
         }
       : null,
     ingestMode: ingestMode(env),
@@ -213,6 +215,13 @@ function trustProxy(raw: string | undefined): boolean | string {
 
 function list(value: string): string[] {
   return value.split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} is true or false; got "${raw}".`);
+  return raw === 'true';
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

@@ -1,0 +1,134 @@
+import { TokenAuthority } from '../../platform/identity/index.ts';
+
+/** One answer the balancer gave; a connection it closed without an answer is status 0. */
+export interface Answer {
+  at: number;
+  status: number;
+}
+
+/** What the load generator knows of one entity from the answers it got. */
+export interface EntityFate {
+  tenant: string;
+  /** The name of the last acknowledged write. */
+  name: string;
+  deleted: boolean;
+  /** A write on it got no answer, or a 5xx: it may or may not have landed, so its state is not checked. */
+  uncertain: boolean;
+}
+
+const definitive = (status: number) => status > 0 && status < 500;
+
+/**
+ * Writers posting events and privileged calls through a load balancer, per tenant, keeping what was
+ * acknowledged: events (202), entities created (201), renamed (200) and — every `deleteEvery`-th one —
+ * deleted under dual control (a 202 request, another person's approval, the DELETE again: 200).
+ */
+export class BalancedLoad {
+  readonly answers: Answer[] = [];
+  readonly events = new Map<string, string>();
+  readonly entities = new Map<string, EntityFate>();
+  private readonly tokens = new Map<string, string>();
+  private running: Promise<void>[] = [];
+  private stopping = false;
+
+  private constructor(
+    readonly url: string,
+    private readonly source: string,
+  ) {}
+
+  static async create(url: string, secret: string, tenants: readonly string[], source: string): Promise<BalancedLoad> {
+    const load = new BalancedLoad(url, source);
+    const authority = new TokenAuthority(secret);
+    for (const tenant of tenants) {
+      load.tokens.set(`${tenant}/writer`, await authority.mint({ tenant, roles: ['operator', 'writer'], subject: 'load' }));
+      load.tokens.set(`${tenant}/approver`, await authority.mint({ tenant, roles: ['approver'], subject: 'load-approver' }));
+    }
+    return load;
+  }
+
+  token(tenant: string, as: 'writer' | 'approver' = 'writer'): string {
+    return this.tokens.get(`${tenant}/${as}`)!;
+  }
+
+  async call(tenant: string, method: string, path: string, body?: unknown, as: 'writer' | 'approver' = 'writer'): Promise<{ status: number; body: string }> {
+    try {
+      const response = await fetch(`${this.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token(tenant, as)}` },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      this.answers.push({ at: Date.now(), status: response.status });
+      return { status: response.status, body: text };
+    } catch (error) {
+      this.answers.push({ at: Date.now(), status: 0 });
+      return { status: 0, body: String(error) };
+    }
+  }
+
+  start(tenants: readonly string[], writersPerTenant: number, deleteEvery = 4): void {
+    this.running = tenants.flatMap((tenant) => Array.from({ length: writersPerTenant }, (_, w) => this.writer(tenant, w, deleteEvery)));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.running);
+  }
+
+  /** Answers with no status or a 5xx, in [from, to). */
+  failed(from: number, to = Infinity): Answer[] {
+    return this.answers.filter((a) => a.at >= from && a.at < to && !(a.status > 0 && a.status < 500));
+  }
+
+  /** Entities whose state read through the balancer is not the one their acknowledged writes left. */
+  async lostOrResurrected(): Promise<string[]> {
+    const wrong: string[] = [];
+    for (const [id, fate] of this.entities) {
+      if (fate.uncertain) continue;
+      const read = await this.call(fate.tenant, 'GET', `/v1/entities/${id}`);
+      const name = read.status === 200 ? (JSON.parse(read.body) as { name: string }).name : undefined;
+      if (fate.deleted ? read.status !== 404 : name !== fate.name) wrong.push(`${id}: ${fate.deleted ? 'deleted' : fate.name}, read ${read.status} ${name ?? ''}`);
+    }
+    return wrong;
+  }
+
+  private async writer(tenant: string, w: number, deleteEvery: number): Promise<void> {
+    for (let i = 0; !this.stopping; i++) {
+      const id = `${tenant}-w${w}-${i}`;
+      const event = await this.call(tenant, 'POST', '/v1/events', [
+        { specversion: '1.0', id, source: this.source, type: 'usage.recorded', time: new Date().toISOString(), tenantid: tenant, policyversion: 'v1', data: { units: i } },
+      ]);
+      if (event.status === 202) this.events.set(id, tenant);
+      await this.entityLife(tenant, `asset-${id}`, i % deleteEvery === deleteEvery - 1);
+    }
+  }
+
+  /** Creates, renames and perhaps deletes one entity, stopping at the first answer that leaves its state unknown. */
+  private async entityLife(tenant: string, id: string, remove: boolean): Promise<void> {
+    const created = await this.call(tenant, 'POST', '/v1/entities', { id, type: 'Asset', name: `created ${id}` });
+    if (created.status !== 201) {
+      if (!definitive(created.status)) this.entities.set(id, { tenant, name: '', deleted: false, uncertain: true });
+      return;
+    }
+    const fate: EntityFate = { tenant, name: `created ${id}`, deleted: false, uncertain: false };
+    this.entities.set(id, fate);
+    const steps: [() => Promise<{ status: number }>, number, () => void][] = [
+      [() => this.call(tenant, 'PATCH', `/v1/entities/${id}`, { name: `renamed ${id}` }), 200, () => (fate.name = `renamed ${id}`)],
+    ];
+    if (remove) {
+      steps.push(
+        [() => this.call(tenant, 'DELETE', `/v1/entities/${id}`), 202, () => {}],
+        [() => this.call(tenant, 'POST', '/v1/approvals', { entity_id: id, action: 'delete', rationale: 'decommission: retired by the load test' }, 'approver'), 201, () => {}],
+        [() => this.call(tenant, 'DELETE', `/v1/entities/${id}`), 200, () => (fate.deleted = true)],
+      );
+    }
+    for (const [step, expected, acknowledged] of steps) {
+      const { status } = await step();
+      if (status === expected) acknowledged();
+      else {
+        fate.uncertain = !definitive(status);
+        return;
+      }
+    }
+  }
+}
