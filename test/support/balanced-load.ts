@@ -27,6 +27,8 @@ export class BalancedLoad {
   readonly answers: Answer[] = [];
   readonly events = new Map<string, string>();
   readonly entities = new Map<string, EntityFate>();
+  /** Answers other than the one a step expects (the first few), to explain a test that fails. */
+  readonly surprises: string[] = [];
   private readonly tokens = new Map<string, string>();
   private running: Promise<void>[] = [];
   private stopping = false;
@@ -54,7 +56,7 @@ export class BalancedLoad {
     try {
       const response = await fetch(`${this.url}${path}`, {
         method,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token(tenant, as)}` },
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), authorization: `Bearer ${this.token(tenant, as)}` },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await response.text();
@@ -66,8 +68,14 @@ export class BalancedLoad {
     }
   }
 
-  start(tenants: readonly string[], writersPerTenant: number, deleteEvery = 4): void {
-    this.running = tenants.flatMap((tenant) => Array.from({ length: writersPerTenant }, (_, w) => this.writer(tenant, w, deleteEvery)));
+  /**
+   * Each writer loops: every `eventsEvery`-th turn a POST of `eventsPerPost` events, then an entity's life.
+   * (Through librdkafka's mock cluster, a consumer fetches one produced batch at a time: a POST is one batch.)
+   */
+  start(tenants: readonly string[], writersPerTenant: number, { deleteEvery = 4, eventsEvery = 1, eventsPerPost = 1 } = {}): void {
+    this.running = tenants.flatMap((tenant) =>
+      Array.from({ length: writersPerTenant }, (_, w) => this.writer(tenant, w, { deleteEvery, eventsEvery, eventsPerPost })),
+    );
   }
 
   async stop(): Promise<void> {
@@ -81,25 +89,32 @@ export class BalancedLoad {
   }
 
   /** Entities whose state read through the balancer is not the one their acknowledged writes left. */
-  async lostOrResurrected(): Promise<string[]> {
+  async lostOrResurrected(readers = 8): Promise<string[]> {
     const wrong: string[] = [];
-    for (const [id, fate] of this.entities) {
-      if (fate.uncertain) continue;
-      const read = await this.call(fate.tenant, 'GET', `/v1/entities/${id}`);
-      const name = read.status === 200 ? (JSON.parse(read.body) as { name: string }).name : undefined;
-      if (fate.deleted ? read.status !== 404 : name !== fate.name) wrong.push(`${id}: ${fate.deleted ? 'deleted' : fate.name}, read ${read.status} ${name ?? ''}`);
-    }
-    return wrong;
+    const queue = [...this.entities].filter(([, fate]) => !fate.uncertain);
+    const reader = async () => {
+      for (let next = queue.pop(); next; next = queue.pop()) {
+        const [id, fate] = next;
+        const read = await this.call(fate.tenant, 'GET', `/v1/entities/${id}`);
+        const name = read.status === 200 ? (JSON.parse(read.body) as { name: string }).name : undefined;
+        if (fate.deleted ? read.status !== 404 : name !== fate.name) wrong.push(`${id}: ${fate.deleted ? 'deleted' : fate.name}, read ${read.status} ${name ?? ''}`);
+      }
+    };
+    await Promise.all(Array.from({ length: readers }, reader));
+    return wrong.sort();
   }
 
-  private async writer(tenant: string, w: number, deleteEvery: number): Promise<void> {
+  private async writer(tenant: string, w: number, shape: { deleteEvery: number; eventsEvery: number; eventsPerPost: number }): Promise<void> {
     for (let i = 0; !this.stopping; i++) {
       const id = `${tenant}-w${w}-${i}`;
-      const event = await this.call(tenant, 'POST', '/v1/events', [
-        { specversion: '1.0', id, source: this.source, type: 'usage.recorded', time: new Date().toISOString(), tenantid: tenant, policyversion: 'v1', data: { units: i } },
-      ]);
-      if (event.status === 202) this.events.set(id, tenant);
-      await this.entityLife(tenant, `asset-${id}`, i % deleteEvery === deleteEvery - 1);
+      if (i % shape.eventsEvery === 0) {
+        const ids = Array.from({ length: shape.eventsPerPost }, (_, e) => (shape.eventsPerPost === 1 ? id : `${id}-${e}`));
+        const event = await this.call(tenant, 'POST', '/v1/events', ids.map((eventId, units) => (
+          { specversion: '1.0', id: eventId, source: this.source, type: 'usage.recorded', time: new Date().toISOString(), tenantid: tenant, policyversion: 'v1', data: { units } }
+        )));
+        if (event.status === 202) for (const eventId of ids) this.events.set(eventId, tenant);
+      }
+      await this.entityLife(tenant, `asset-${id}`, i % shape.deleteEvery === shape.deleteEvery - 1);
     }
   }
 
@@ -112,7 +127,7 @@ export class BalancedLoad {
     }
     const fate: EntityFate = { tenant, name: `created ${id}`, deleted: false, uncertain: false };
     this.entities.set(id, fate);
-    const steps: [() => Promise<{ status: number }>, number, () => void][] = [
+    const steps: [() => Promise<{ status: number; body: string }>, number, () => void][] = [
       [() => this.call(tenant, 'PATCH', `/v1/entities/${id}`, { name: `renamed ${id}` }), 200, () => (fate.name = `renamed ${id}`)],
     ];
     if (remove) {
@@ -123,9 +138,10 @@ export class BalancedLoad {
       );
     }
     for (const [step, expected, acknowledged] of steps) {
-      const { status } = await step();
+      const { status, body } = await step();
       if (status === expected) acknowledged();
       else {
+        if (this.surprises.length < 20) this.surprises.push(`${id}: expected ${expected}, got ${status} ${body.slice(0, 300)}`);
         fate.uncertain = !definitive(status);
         return;
       }
