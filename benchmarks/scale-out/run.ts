@@ -2,6 +2,7 @@
  * The scale-out profile through its load balancer: 1 API replica, then 2, in one run.
  *
  *   npm run bench:scale-out -- [--rate 500] [--seconds 30] [--warmup 5] [--tenants 10] [--ingest-seconds 15] [--batch 1000] [--connections 64]
+ *                              [--build-events 2000000] [--build-new 20000] [--build-tenants 100]
  *
  * Each replica is `companyos start --no-seed` as its own process, its state in one throwaway PostgreSQL cluster
  * (durable, fsync on) and its events in one ClickHouse server, behind HAProxy running deploy/scale-out/haproxy.cfg.
@@ -12,6 +13,9 @@
  *    `--ingest-seconds`; events/s, and batch p50/p95/p99.
  * Prints both shapes side by side, the 2-replica figure as a ratio of the 1-replica one, and PASS/MISS against the
  * issue's target: p95 ≤ 100 ms for every flow at 500 req/s with 2 replicas.
+ * 3. Builds on a 2 × 2 ClickHouse cluster (cluster-build.ts): full, then incremental after `--build-new` events, with
+ *    the same run's grouped scan of the raw events as baseline, and PASS/MISS against incremental ≤ 10% of full
+ *    (`--build-events 0` skips it).
  */
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +29,7 @@ import { Client, startPlatform, stopPlatform, type Platform } from '../api-flows
 import { benchmarkEvent } from '../lib/events.ts';
 import { percentiles } from '../lib/stats.ts';
 import { TargetFactory } from '../lib/targets.ts';
+import { measureClusterBuild } from './cluster-build.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,6 +40,9 @@ const { values: args } = parseArgs({
     'ingest-seconds': { type: 'string', default: '15' },
     batch: { type: 'string', default: '1000' },
     connections: { type: 'string', default: '64' },
+    'build-events': { type: 'string', default: '2000000' },
+    'build-new': { type: 'string', default: '20000' },
+    'build-tenants': { type: 'string', default: '100' },
   },
 });
 const RATE = Number(args.rate);
@@ -44,7 +52,9 @@ const TENANTS = Number(args.tenants);
 const INGEST_SECONDS = Number(args['ingest-seconds']);
 const BATCH = Number(args.batch);
 const CONNECTIONS = Number(args.connections);
+const BUILD_EVENTS = Number(args['build-events']);
 const TARGET_P95_MS = 100;
+const TARGET_INCREMENTAL_SHARE = 0.1;
 const SECRET = 'benchmark-secret-benchmark-secret-0123456789';
 const MIX: [Flow, number][] = [['create-entity', 25], ['run-workflow', 25], ['policy-simulate', 25], ['provenance-fetch', 25]];
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
@@ -168,4 +178,16 @@ try {
   await target.dispose();
   await targets.close();
   if (secondDir) await rm(secondDir, { recursive: true, force: true });
+}
+
+if (BUILD_EVENTS > 0) {
+  const build = await measureClusterBuild(BUILD_EVENTS, Number(args['build-new']), Number(args['build-tenants']));
+  const share = build.incrementalSeconds / build.fullSeconds;
+  console.log(`builds on 2 shards × 2 replicas, ${count(build.events)} events, then ${count(build.newEvents)} new:`);
+  console.log(`  baseline: one grouped scan of the events ${fmt(build.scanSeconds, 2)} s`);
+  console.log(`  full build ${fmt(build.fullSeconds, 2)} s (${fmt(build.fullSeconds / build.scanSeconds)}× the scan)`);
+  console.log(`  incremental build ${fmt(build.incrementalSeconds, 2)} s = ${fmt(100 * share)}% of the full one (target ≤ ${100 * TARGET_INCREMENTAL_SHARE}%: ${share <= TARGET_INCREMENTAL_SHARE ? 'PASS' : 'MISS'})`);
+  console.log(`  slowest models, incremental: ${build.slowestIncremental}`);
+  console.log(JSON.stringify({ benchmark: 'scale-out-cluster-build', events: build.events, new_events: build.newEvents, scan_s: Number(fmt(build.scanSeconds, 2)),
+    full_build_s: Number(fmt(build.fullSeconds, 2)), incremental_build_s: Number(fmt(build.incrementalSeconds, 2)), incremental_share: Number(share.toFixed(3)) }));
 }
