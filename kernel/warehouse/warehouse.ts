@@ -20,6 +20,13 @@ export interface Dialect {
    */
   deduplicated(table: string): string;
   /**
+   * A FROM item reading `table` deduplicated under `alias`, followed by the keyword that starts a filter on its
+   * sort-key columns only: on ClickHouse `t AS alias FINAL PREWHERE` (the filter drops whole rows before
+   * FINAL's merge reads the other columns, exact because every version of a row shares its sort key), elsewhere
+   * `t AS alias WHERE`.
+   */
+  deduplicatedWhereSortKey(table: string, alias: string): string;
+  /**
    * How a model's SQL names a relation of the warehouse: the name itself, or on a ClickHouse cluster
    * the name qualified by the database (DDL run `ON CLUSTER` resolves names in each server's default database).
    */

@@ -35,11 +35,13 @@ describe.each(TEST_ENGINES)('High-Risk Ops: a model table rebuilt from scratch o
     expect(await rows(MODEL)).toBe(before);
     expect(await db.warehouse.hasRelation(preflight.snapshot)).toBe(false);
 
-    // The rebuild fails (its upstream view is gone): the table is put back from the snapshot.
+    // The rebuild fails (the events it reads are gone for a moment): the table is put back from the snapshot.
     const second = (await call(ops, '/v1/workflows/types/model-full-refresh/runs', { rationale: WHY, params: { model: MODEL } })).json();
     await call(lead, `/v1/workflows/runs/${second.run_id}/approvals`, { decision: 'approve', rationale: WHY });
-    await db.warehouse.execute(engine === 'duckdb' ? 'DROP VIEW stg_events' : 'DROP TABLE stg_events');
+    const rename = (from: string, to: string) => db.warehouse.execute(engine === 'duckdb' ? `ALTER TABLE ${from} RENAME TO ${to}` : `RENAME TABLE ${from} TO ${to}`);
+    await rename('events', 'events_away');
     const rolledBack = (await call(sre, `/v1/workflows/runs/${second.run_id}/execute`)).json();
+    await rename('events_away', 'events');
     expect(rolledBack.status).toBe('rolled-back');
     expect(rolledBack.transitions.at(-1).detail.error).toMatch(/the full refresh of meter_policy_decisions_total failed/);
     expect(await rows(MODEL)).toBe(before);

@@ -8,8 +8,6 @@ export type Aggregation = (typeof AGGREGATIONS)[number];
 /** Aggregations over a decimal value: their meters hold DECIMAL(38, 10), the others whole numbers. */
 export const DECIMAL_AGGREGATIONS: ReadonlySet<Aggregation> = new Set(['SUM', 'MAX', 'LATEST']);
 
-/** The model meters read events from: accepted events, deduplicated. */
-export const STAGING_MODEL = 'stg_events';
 
 /** Event columns a meter can group by; any other dimension is a key of the event's `data`. */
 const COLUMN_DIMENSIONS = new Set(['plan', 'feature', 'flow_type', 'policy_version', 'sla_tier', 'source', 'subject']);
@@ -79,6 +77,11 @@ export function meterModelName(meter: Pick<Meter, 'name'>): string {
  * incremental run recomputes every (window, tenant) that newly ingested events
  * fall in, so an event that arrives after its window was built is counted, and
  * a late event costs one tenant's window, not every tenant's.
+ * It reads the raw events, not the `stg_events` view: its filter (type, window,
+ * tenant: sort-key columns) has to sit inside the deduplicated read, where
+ * ClickHouse applies it before FINAL merges every column (0.18 s against 1.7–2.5 s
+ * a meter at 2M events); the touched windows come from the rows as stored,
+ * duplicates included, which DISTINCT does not mind.
  */
 export function meterModel(meter: Meter, path: string): ModelFile {
   const window = `{{ time_window('${meter.window}', 'time') }}`;
@@ -103,11 +106,10 @@ export function meterModel(meter: Meter, path: string): ModelFile {
 FROM (
   SELECT
     ${[`${window} AS window_start`, 'e.tenant_id AS tenant_id', ...meter.groupBy.map((d) => `${dimension(d)} AS dim_${d}`), `${metered} AS metered`, 'e.time AS time', 'e.ingested_at AS ingested_at'].join(',\n    ')}
-  FROM {{ ref('stg_events') }} e
-  WHERE e.type = ${type}
+  FROM {{ deduplicated_where_sort_key('events', 'e') }} e.type = ${type}
 {% if is_incremental() %}
     AND (${window}, e.tenant_id) IN (
-      SELECT DISTINCT ${window}, tenant_id FROM {{ ref('stg_events') }} arrived
+      SELECT DISTINCT ${window}, tenant_id FROM {{ raw_rows('events') }} arrived
       WHERE arrived.type = ${type} AND arrived.ingested_at > (SELECT max(last_ingested_at) FROM {{ this }})
     )
 {% endif %}
@@ -122,8 +124,8 @@ GROUP BY ${['window_start', 'tenant_id', ...dims].join(', ')}${
     path,
     meter: meter.name,
     body,
-    refs: [STAGING_MODEL],
-    sources: [],
+    refs: [],
+    sources: [['raw', 'events']],
     config: {
       materialized: 'incremental',
       uniqueKey: ['window_start', 'tenant_id', ...meter.groupBy.map((d) => `dim_${d}`)],

@@ -22,6 +22,8 @@ const MACROS = {
   regexp_matches: (dialect: Dialect, column: string, pattern: string) => dialect.regexpMatches(column, pattern),
   prorate: (dialect: Dialect, amount: string, weight: string, total: string) => dialect.prorate(amount, weight, total),
   to_decimal: (dialect: Dialect, column: string) => dialect.toDecimal(column),
+  deduplicated_where_sort_key: (dialect: Dialect, table: string, alias: string) => dialect.deduplicatedWhereSortKey(table, alias),
+  raw_rows: (dialect: Dialect, table: string) => dialect.relation(table),
 };
 const MACRO = new RegExp(`\\{\\{\\s*(${Object.keys(MACROS).join('|')})\\(\\s*'([^']+)'\\s*(?:,\\s*'([^']+)'\\s*)?(?:,\\s*'([^']+)'\\s*)?\\)\\s*\\}\\}`, 'g');
 const INCREMENTAL_BLOCK = /\{%-?\s*if\s+is_incremental\(\)\s*-?%\}([\s\S]*?)\{%-?\s*endif\s*-?%\}/g;
@@ -34,6 +36,12 @@ const INCREMENTAL_BLOCK = /\{%-?\s*if\s+is_incremental\(\)\s*-?%\}([\s\S]*?)\{%-
  * `{{ this }}` the model's own table, `{% if is_incremental() %} … {% endif %}`
  * is kept only on incremental runs, and the dialect macros `json_string`,
  * `json_number`, `json_decimal` and `time_window` become the engine's SQL.
+ * For reads of a raw table that must be fast on ClickHouse (the meters'),
+ * `FROM {{ deduplicated_where_sort_key('events', 'e') }} <condition on sort-key
+ * columns>` filters before deduplicating, and `{{ raw_rows('events') }}` is
+ * the table as stored, duplicates included (for DISTINCT and max, which they
+ * cannot change). Neither registers a source: a model using them lists its
+ * sources itself.
  */
 export function renderModel(model: ModelFile, context: RenderContext): string {
   const { dialect, project } = context;

@@ -6,6 +6,7 @@ const WINDOW_FUNCTIONS = { hour: 'toStartOfHour(%)', day: 'toStartOfDay(%)', mon
 /** ClickHouse 18's SQL for the places engines differ. */
 export const CLICKHOUSE_DIALECT: Dialect = {
   deduplicated: (table) => `${assertIdentifier(table)} FINAL`,
+  deduplicatedWhereSortKey: (table, alias) => `${assertIdentifier(table)} AS ${assertIdentifier(alias)} FINAL PREWHERE`,
   relation: (name) => assertIdentifier(name),
   // ifNull: a Nullable JSON column would make the result Nullable, which a sorting key refuses.
   jsonString: (column, key) => `visitParamExtractString(ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}')`,
@@ -40,5 +41,10 @@ export const CLICKHOUSE_DIALECT: Dialect = {
 /** The dialect on a cluster: relations qualified by `database`, so that a view created `ON CLUSTER` reads them on every server. */
 export function clusterDialect(database: string): Dialect {
   const qualified = (name: string) => `${assertIdentifier(database)}.${assertIdentifier(name)}`;
-  return { ...CLICKHOUSE_DIALECT, relation: qualified, deduplicated: (table) => `${qualified(table)} FINAL` };
+  return {
+    ...CLICKHOUSE_DIALECT,
+    relation: qualified,
+    deduplicated: (table) => `${qualified(table)} FINAL`,
+    deduplicatedWhereSortKey: (table, alias) => `${qualified(table)} AS ${assertIdentifier(alias)} FINAL PREWHERE`,
+  };
 }

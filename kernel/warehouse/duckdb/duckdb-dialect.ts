@@ -4,6 +4,7 @@ import { PLAIN_DECIMAL, type Dialect } from '../warehouse.ts';
 /** DuckDB's SQL for the places engines differ. */
 export const DUCKDB_DIALECT: Dialect = {
   deduplicated: (table) => table,
+  deduplicatedWhereSortKey: (table, alias) => `${assertIdentifier(table)} AS ${assertIdentifier(alias)} WHERE`,
   relation: (name) => assertIdentifier(name),
   jsonString: (column, key) => `coalesce(json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}'), '')`,
   jsonNumber: (column, key) => `coalesce(CAST(json_extract(${assertIdentifier(column)}, '$.${assertIdentifier(key)}') AS DOUBLE), 0)`,

@@ -12,8 +12,7 @@ FROM (
     TRY_CAST(CASE WHEN regexp_full_match(json_extract_string(data, '$.gb'), '-?[0-9]{1,28}([.][0-9]{1,10})?') THEN json_extract_string(data, '$.gb') END AS DECIMAL(38, 10)) AS metered,
     e.time AS time,
     e.ingested_at AS ingested_at
-  FROM stg_events e
-  WHERE e.type = 'resource.storage_usage'
+  FROM events AS e WHERE e.type = 'resource.storage_usage'
 
 ) events_of_type
 GROUP BY window_start, tenant_id, dim_store
@@ -33,11 +32,10 @@ FROM (
     TRY_CAST(CASE WHEN regexp_full_match(json_extract_string(data, '$.gb'), '-?[0-9]{1,28}([.][0-9]{1,10})?') THEN json_extract_string(data, '$.gb') END AS DECIMAL(38, 10)) AS metered,
     e.time AS time,
     e.ingested_at AS ingested_at
-  FROM stg_events e
-  WHERE e.type = 'resource.storage_usage'
+  FROM events AS e WHERE e.type = 'resource.storage_usage'
 
     AND (date_trunc('hour', time), e.tenant_id) IN (
-      SELECT DISTINCT date_trunc('hour', time), tenant_id FROM stg_events arrived
+      SELECT DISTINCT date_trunc('hour', time), tenant_id FROM events arrived
       WHERE arrived.type = 'resource.storage_usage' AND arrived.ingested_at > (SELECT max(last_ingested_at) FROM meter_resource_storage_gb)
     )
 

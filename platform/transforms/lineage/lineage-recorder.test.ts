@@ -50,28 +50,26 @@ describe.each(TEST_ENGINES)('lineage on %s', (engine) => {
 
     const cpu = sent.find((e) => e.job.name === 'meter_resource_cpu_seconds' && e.eventType === 'COMPLETE')!;
     const cpuLineage = (cpu.outputs[0]!.facets!.columnLineage as { fields: Record<string, { inputFields: { name: string; field: string; transformations: { subtype: string }[] }[] }> }).fields;
-    expect(cpuLineage.window_start!.inputFields.map((f) => [f.name, f.field, f.transformations[0]!.subtype])).toEqual([['stg_events', 'time', 'TRANSFORMATION']]);
-    expect(cpuLineage.value!.inputFields.map((f) => [f.name, f.field, f.transformations[0]!.subtype])).toEqual([['stg_events', 'data', 'AGGREGATION']]);
+    expect(cpuLineage.window_start!.inputFields.map((f) => [f.name, f.field, f.transformations[0]!.subtype])).toEqual([['events', 'time', 'TRANSFORMATION']]);
+    expect(cpuLineage.value!.inputFields.map((f) => [f.name, f.field, f.transformations[0]!.subtype])).toEqual([['events', 'data', 'AGGREGATION']]);
     expect(cpu.outputs[0]!.outputFacets?.outputStatistics).toMatchObject({ rowCount: report.results.find((r) => r.model === 'meter_resource_cpu_seconds')!.rows });
   });
 
-  it('answers the graph events → staging → meters, upstream and downstream, by model, source or meter name', async () => {
+  it('answers the graph events → staging and events → meters, upstream and downstream, by model, source or meter name', async () => {
     await build(MODELS);
     const upstream = await readLineageGraph(db.warehouse, TENANT, { node: 'policy.decisions_total', direction: 'upstream', depth: 10 });
     expect(upstream!.node).toMatchObject({ name: 'meter_policy_decisions_total', kind: 'meter', meter: 'policy.decisions_total' });
     expect(upstream!.nodes.map((n) => [n.name, n.kind, n.distance])).toEqual([
       ['meter_policy_decisions_total', 'meter', 0],
-      ['stg_events', 'model', 1],
-      ['events', 'source', 2],
+      ['events', 'source', 1],
     ]);
-    expect(upstream!.edges).toEqual([
-      { upstream: 'events', downstream: 'stg_events' },
-      { upstream: 'stg_events', downstream: 'meter_policy_decisions_total' },
-    ]);
+    // Meters read the raw events themselves (their filter sits inside the deduplicated read), not the staging view.
+    expect(upstream!.edges).toEqual([{ upstream: 'events', downstream: 'meter_policy_decisions_total' }]);
     expect(upstream!.nodes[0]!.last_run).toMatchObject({ status: 'COMPLETE' });
 
     const oneHop = await readLineageGraph(db.warehouse, TENANT, { node: 'raw.events', direction: 'downstream', depth: 1 });
-    expect(oneHop!.nodes.map((n) => n.name)).toEqual(['events', 'stg_events']);
+    expect(oneHop!.nodes.map((n) => n.name)).toEqual(expect.arrayContaining(['events', 'stg_events', 'meter_policy_decisions_total']));
+    expect(oneHop!.nodes.filter((n) => n.kind === 'meter')).toHaveLength(13);
     const all = await readLineageGraph(db.warehouse, TENANT, { node: 'events', direction: 'downstream', depth: 2 });
     expect(all!.nodes.filter((n) => n.kind === 'meter')).toHaveLength(13);
 
