@@ -17,7 +17,7 @@ export function sloModels(slos: readonly Slo[], path: string): ModelFile[] {
   if (slos.length === 0) return [];
   const model = tableModels(path, 'slo');
   return [
-    model('slo_request_windows', requestWindows(slos), ['stg_events'], 'API requests per five minutes, tenant and SLO flow: total, and good (no 5xx, within the latency bound)'),
+    model('slo_request_windows', requestWindows(slos), [], 'API requests per five minutes, tenant and SLO flow: total, and good (no 5xx, within the latency bound)', [['raw', 'events']]),
     model('slo_status', status(slos), ['slo_request_windows'], 'Per tenant and SLO, as of the latest window: SLI and budget remaining over the SLO window, burn rate per alert window, page and ticket'),
   ];
 }
@@ -28,8 +28,9 @@ function requestWindows(slos: readonly Slo[]): string {
 FROM (
   SELECT {{ five_minute_window('time') }} AS window_start, tenant_id, flow_type AS flow,
     CASE WHEN {{ json_string('data', 'outcome') }} = 'ok' AND {{ json_number('data', 'latency_ms') }} <= ${bound} THEN 1 ELSE 0 END AS is_good
-  FROM {{ ref('stg_events') }} requests
-  WHERE type = 'api.requests_total' AND flow_type IN (${slos.map((s) => q(s.flow)).join(', ')})
+  -- The type filter inside the deduplicated read (ClickHouse: before FINAL merges every column), the rest after it.
+  FROM (SELECT * FROM {{ deduplicated_where_sort_key('events', 'typed') }} typed.type = 'api.requests_total') requests
+  WHERE flow_type IN (${slos.map((s) => q(s.flow)).join(', ')})
 ) classified
 GROUP BY window_start, tenant_id, flow`;
 }

@@ -16,7 +16,7 @@ export const refRelation: RelationOf = (model) => `{{ ref('${model}') }}`;
 export function economicsModels(pricing: Pricing, path: string): ModelFile[] {
   const model = tableModels(path, 'finops');
   return [
-    model('finops_tenant_profile', tenantProfile(), ['stg_events'], "Each tenant's plan and SLA tier per month: the latest its events carry"),
+    model('finops_tenant_profile', tenantProfile(), [], "Each tenant's plan and SLA tier per month: the latest its events carry", [['raw', 'events']]),
     model('finops_cogs', cogs(), ['finops_cost_allocation', 'finops_tenant_profile'], 'Attributed cost (COGS) per month, tenant, plan, SLA tier and pack'),
     model('finops_tenant_charges', tenantChargesSql(pricing, {}, refRelation), ['finops_cogs'],
       'Per month, tenant and SKU (plan/tier base, or add-on pack): revenue from pricing.yaml, COGS and margin'),
@@ -24,11 +24,15 @@ export function economicsModels(pricing: Pricing, path: string): ModelFile[] {
   ];
 }
 
+/**
+ * Read from the events as stored, without deduplicating (on ClickHouse, FINAL merged every column of every
+ * event: 1.1 s of a 7 s incremental build at 2M events): a copy of an event carries the same time and plan.
+ */
 function tenantProfile(): string {
   return `SELECT tenant_id, profile_month, argMax(event_plan, time) AS plan, argMax(event_tier, time) AS sla_tier
 FROM (
   SELECT tenant_id, {{ time_window('month', 'time') }} AS profile_month, time, plan AS event_plan, sla_tier AS event_tier
-  FROM {{ ref('stg_events') }} profiled WHERE coalesce(plan, '') != '' AND coalesce(sla_tier, '') != ''
+  FROM {{ raw_rows('events') }} profiled WHERE coalesce(plan, '') != '' AND coalesce(sla_tier, '') != ''
 ) tenant_events
 GROUP BY tenant_id, profile_month`;
 }
