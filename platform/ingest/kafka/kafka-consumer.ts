@@ -180,6 +180,8 @@ export class KafkaIngestConsumer {
       }
     }
 
+    // What it dead-letters, the partition's new owner dead-letters again: leave that to the owner.
+    if (fenced()) return;
     if (result.rejected.length) {
       const dlq = this.options.deadLetterTopic?.(batch.topic) ?? `${batch.topic}.dlq`;
       await this.producer.send({
