@@ -146,15 +146,23 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
   });
 
   it('keeps shipping to the current base while a later one is exported: a kill before it completes loses nothing, and once complete it is whole', async () => {
-    // A target whose manifests take 3 s to store once `slow` is set: the later base's export takes that long.
+    // A target that holds a manifest back once `slow` is set, until the test lets it go: the later base's export
+    // waits there with its tables written.
     let slow = false;
+    let manifestReached!: () => void;
+    const exportAtManifest = new Promise<void>((resolve) => (manifestReached = resolve));
+    let releaseManifest!: () => void;
+    const manifestReleased = new Promise<void>((resolve) => (releaseManifest = resolve));
     const slowManifests = (inner: BackupTarget): BackupTarget => ({
       description: inner.description,
       get: (name, to) => inner.get(name, to),
       list: (prefix) => inner.list(prefix),
       delete: (name) => inner.delete(name),
       put: async (name, from) => {
-        if (slow && name.endsWith('/manifest.dsse.json')) await sleep(3000);
+        if (slow && name.endsWith('/manifest.dsse.json')) {
+          manifestReached();
+          await manifestReleased;
+        }
         await inner.put(name, from);
       },
     });
@@ -173,13 +181,17 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
       await shipping.shipNow();
       expect(shipping.status.backupId).toBe(first.backupId);
     }
-    // A kill now: the target as it is, the later base without its manifest.
+    // A kill now: the target as it is, the later base without its manifest. Copied once the export has written
+    // its tables (a copy while it writes them would race its renames).
+    await exportAtManifest;
+    expect(shipping.status.backupId).toBe(first.backupId);
     const killed = await folder('killed');
     await cp(targetDir, killed, { recursive: true });
     const atKill = await contents(db.warehouse);
     const killedDir = join(await folder('restore-killed'), 'data');
     expect((await restoreBackup({ tables: platformTables(), target: new DirectoryTarget(killed), keys: keyring, dataDir: killedDir })).backupId).toBe(first.backupId);
 
+    releaseManifest();
     await shipping.settled();
     expect(shipping.status.backupId).not.toBe(first.backupId);
     for (; round <= 8; round++) await writeRound(stores, round, scratch);
