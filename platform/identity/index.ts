@@ -4,3 +4,6 @@ export { ROLES, type Role, type TokenRequest } from './auth.ts';
 export { ACCESS_GRANT_TABLES, AccessGrants, type AccessGrant } from './access-grants.ts';
 export { JWT_SECRET_FILE, TokenKeyFile, type TokenRotation } from './token-key-file.ts';
 export { RotatingSecret, secretId, type SecretRotation } from './rotating-secret.ts';
+export { checkIdentityProviders, loadIdentityProviders, type IdentityProvider } from './identity-providers.ts';
+export { ProviderTokens, type ProviderTokenOptions } from './provider-tokens.ts';
+export { BearerTokens } from './bearer-tokens.ts';

@@ -5,7 +5,7 @@ import type { Keyring } from '../../kernel/ledger/index.ts';
 import { cloudEventSchema } from '../../kernel/schemas/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import type { DecisionLog, LedgerStore, PolicyGate } from '../../platform/governance/index.ts';
-import type { RotatingSecret, TokenAuthority, TokenKeyFile } from '../../platform/identity/index.ts';
+import { BearerTokens, type ProviderTokens, type RotatingSecret, type TokenAuthority, type TokenKeyFile } from '../../platform/identity/index.ts';
 import { KafkaEventPublisher, KafkaIngestConsumer, type KafkaConsumerOptions } from '../../platform/ingest/index.ts';
 import type { BuildGate, LineageSink } from '../../platform/transforms/index.ts';
 import type { RetentionWindows } from '../../platform/retention/index.ts';
@@ -60,6 +60,8 @@ export interface ServerOptions {
   /** The weekly retention run's windows (createPlatform's `retention`). */
   retention?: RetentionWindows;
   tokens: TokenAuthority;
+  /** The tenants' identity providers, whose access tokens are accepted besides the platform's own. */
+  identityProviders?: ProviderTokens;
   /** Most events accepted in one POST. */
   maxBatchEvents?: number;
   /** Per-tenant rates (requests, ingested events a second), counted in this process; none when absent. */
@@ -207,12 +209,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   const serverEnv = platform.env;
+  const bearer = new BearerTokens(options.tokens, options.identityProviders);
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return;
     const browser = request.routeOptions.config.browser ? browserToken(request) : undefined;
     if (browser) noReferrer(reply);
     const authorization = browser?.fromQuery ? browser.authorization : request.headers.authorization ?? browser?.authorization;
-    request.principal = await platform.grants.apply(await options.tokens.verify(authorization));
+    request.principal = await platform.grants.apply(await bearer.verify(authorization));
     // Every route, not only the policy-gated ones: a staging token is nothing in prod.
     if (request.principal.env !== serverEnv) throw new DomainError('AUTH_TOKEN_WRONG_ENV');
     if (browser?.fromQuery) return keepInCookie(request, reply, authorization!.slice('Bearer '.length));

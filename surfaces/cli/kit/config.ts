@@ -57,6 +57,8 @@ export interface PlatformConfig {
   region: string;
   /** Builds also POST their OpenLineage events here. */
   openLineageUrl: string | undefined;
+  /** `COMPANYOS_IDENTITY_PROVIDERS`: the file naming the tenants' OIDC providers, whose access tokens the API accepts. */
+  identityProvidersFile: string | undefined;
   /** Where generated invoices are delivered; set when COMPANYOS_INVOICE_WEBHOOK_URL is. */
   invoiceWebhook: WebhookConfig | undefined;
 }
@@ -151,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     env: env.COMPANYOS_ENV || 'dev',
     region: env.COMPANYOS_REGION || 'local',
     openLineageUrl: env.COMPANYOS_OPENLINEAGE_URL || undefined,
+    identityProvidersFile: env.COMPANYOS_IDENTITY_PROVIDERS || undefined,
     invoiceWebhook: invoiceWebhook(env),
   };
 }
