@@ -16,6 +16,11 @@ export interface IdentityProvider {
   audience: string;
   /** Where its signing keys are; discovered from `<issuer>/.well-known/openid-configuration` when absent. */
   jwks_uri?: string;
+  /** The client people sign in through (authorization code with PKCE); without it, the provider's tokens are accepted but no one signs in here. */
+  client_id?: string;
+  /** Its secret, or the environment variable holding it (better: the file then holds no secret). A public client has neither. */
+  client_secret?: string;
+  client_secret_env?: string;
   /** A person's token must carry a verified `email` in one of these domains (none: any). */
   allowed_domains?: string[];
   /** The claim listing a person's groups (default `groups`) and the roles each group gives. */
@@ -48,6 +53,9 @@ const SCHEMA = {
           issuer: { type: 'string', pattern: '^https?://' },
           audience: { type: 'string', minLength: 1 },
           jwks_uri: { type: 'string', pattern: '^https?://' },
+          client_id: { type: 'string', minLength: 1 },
+          client_secret: { type: 'string', minLength: 1 },
+          client_secret_env: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$' },
           allowed_domains: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9.-]+$' } },
           groups_claim: { type: 'string', minLength: 1 },
           group_roles: { type: 'object', additionalProperties: roleList },

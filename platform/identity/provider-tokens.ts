@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
 import { DomainError } from '../../kernel/errors/index.ts';
-import { DEFAULT_REGION, ROLES, type Principal, type Role } from './auth.ts';
+import type { Principal } from './auth.ts';
+import { principalFromClaims } from './claims-mapping.ts';
 import type { IdentityProvider } from './identity-providers.ts';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, formatDuration, TOKEN_CLOCK_SKEW_SECONDS } from './token-lifetime.ts';
 
@@ -66,36 +67,7 @@ export class ProviderTokens {
     if (payload.exp! - Math.min(payload.iat ?? now, now) > this.maxTtlSeconds + TOKEN_CLOCK_SKEW_SECONDS) {
       throw new DomainError('AUTH_TOKEN_TOO_LONG_LIVED', `This server accepts at most ${formatDuration(this.maxTtlSeconds)}.`);
     }
-    return this.principal(provider, payload);
-  }
-
-  private principal(provider: IdentityProvider, payload: JWTPayload): Principal {
-    // A client-credentials token: the client is its own subject.
-    const machine = typeof payload.client_id === 'string' && payload.sub === payload.client_id;
-    let roles: Role[];
-    if (machine) {
-      roles = provider.machine_clients?.[payload.client_id as string] ?? [];
-    } else {
-      if (provider.allowed_domains?.length) {
-        const email = typeof payload.email === 'string' ? payload.email.toLowerCase() : '';
-        const domain = email.slice(email.lastIndexOf('@') + 1);
-        if (!email.includes('@') || payload.email_verified === false || !provider.allowed_domains.includes(domain)) {
-          throw new DomainError('AUTH_DOMAIN_NOT_ALLOWED', `${provider.name} lets in ${provider.allowed_domains.join(', ')} only.`);
-        }
-      }
-      const groups = payload[provider.groups_claim ?? 'groups'];
-      const named = Array.isArray(groups) ? groups.filter((group): group is string => typeof group === 'string') : [];
-      roles = [...new Set(named.flatMap((group) => provider.group_roles[group] ?? []))].filter((role) => ROLES.includes(role));
-    }
-    if (!roles.length) throw new DomainError('AUTH_TOKEN_NO_ROLES', `None of its groups or clients has a role in ${provider.name}'s mapping.`);
-    const claim = (name: string | undefined) => (name && typeof payload[name] === 'string' ? (payload[name] as string) : undefined);
-    return {
-      tenant: provider.tenant,
-      roles,
-      subject: `${provider.name}:${payload.sub ?? payload.client_id}`,
-      env: claim(provider.env_claim) ?? this.options.env,
-      region: claim(provider.region_claim) ?? provider.default_region ?? DEFAULT_REGION,
-    };
+    return principalFromClaims(provider, payload, this.options.env);
   }
 
   /** The provider's keys: one remote set per provider, its address discovered once (again after a failure). */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
@@ -6,8 +7,8 @@ import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
 import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import { backupSourceOf, openBackupTarget, replaceBackups, type BackupServices, type BackupSource, type S3Options, type ShippingStatus } from '../../platform/backup/index.ts';
-import { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
-import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, type RotatingSecret, type TokenKeyFile } from '../../platform/identity/index.ts';
+import { appendRecordReceipt, ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
+import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, LoginSessions, OidcLogin, ProviderTokens, type FinishedLogin, type IdentityProvider, type RotatingSecret, type SessionLimits, type TokenKeyFile } from '../../platform/identity/index.ts';
 import { IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
@@ -72,6 +73,19 @@ export interface PlatformOptions {
   retention?: { windows: RetentionWindows; clock?: WorkflowClock };
   /** The workflow engine's clock (default: the system's); tests and demo seeding move it by hand. */
   clock?: WorkflowClock;
+  /** The tenants' identity providers (COMPANYOS_IDENTITY_PROVIDERS): their access tokens, and people's sign-in. */
+  identity?: IdentityOptions;
+}
+
+export interface IdentityOptions {
+  providers: readonly IdentityProvider[];
+  /** How long a provider's fetched keys are trusted (default 10 min). */
+  jwksCacheMs?: number;
+  fetchTimeoutMs?: number;
+  maxTokenTtlSeconds?: number;
+  sessionLimits?: SessionLimits;
+  /** Sessions' clock: the system's (a demo seed moves the platform's back) unless a test gives one. */
+  now?: () => Date;
 }
 
 /** The platform's services, composed once: every surface (HTTP, CLI, reports), test and benchmark starts here. */
@@ -101,6 +115,8 @@ export interface Platform {
   readonly jobLeases: JobLeases;
   /** Roles granted for a time by governed runs (temporary access); the API adds them to a principal's own. */
   readonly grants: AccessGrants;
+  /** The tenants' identity providers' access tokens (when any is configured), people's sign-in through them, and their sessions. */
+  readonly identity: { readonly providerTokens?: ProviderTokens; readonly login: OidcLogin; readonly sessions: LoginSessions };
   /** Governed workflows of the packs' types (`Pack.workflowTypes`), durable on the state store. */
   readonly workflows: WorkflowEngine;
   readonly builds: BuildGate;
@@ -215,10 +231,34 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     stateScope,
     retention,
     jobLeases: new JobLeases(state),
+    identity: composeIdentity(state, env, ledger, options.identity),
     close: async () => {
       await Promise.all([decisions.close(), ledger.close()]);
       if (ownsState) await state.close();
     },
+  };
+}
+
+function composeIdentity(state: StateStore, env: string, ledger: LedgerStore, options: IdentityOptions | undefined): Platform['identity'] {
+  const providers = options?.providers ?? [];
+  const sessions = new LoginSessions(state, options?.now, options?.sessionLimits);
+  // Each login is receipted in its tenant's ledger: who, through which provider and mapping, with which roles.
+  const recordLogin = async (login: FinishedLogin) => {
+    const { principal, provider } = login;
+    const mapping = createHash('sha256').update(JSON.stringify(provider)).digest('hex');
+    const session = createHash('sha256').update(login.sessionId).digest('hex');
+    await appendRecordReceipt(ledger, {
+      tenant: principal.tenant, receiptId: `login/${session}`, actor: principal.subject, action: 'identity.login',
+      targetName: `identity-provider/${provider.name}`, decisionId: `login/${session.slice(0, 16)}`, bundleRevision: `mapping:sha256:${mapping.slice(0, 16)}`,
+      approvers: [], at: new Date(), record: JSON.stringify({ provider: provider.name, subject: principal.subject, roles: principal.roles, env: principal.env, region: principal.region }),
+    });
+  };
+  return {
+    providerTokens: providers.length
+      ? new ProviderTokens(providers, { env, jwksCacheMs: options?.jwksCacheMs, fetchTimeoutMs: options?.fetchTimeoutMs, maxTtlSeconds: options?.maxTokenTtlSeconds })
+      : undefined,
+    login: new OidcLogin(providers, sessions, env, recordLogin),
+    sessions,
   };
 }
 

@@ -5,7 +5,7 @@ import { TEST_SECRET } from '../../test/support/api.ts';
 import { engineHarness, type EngineHarness } from '../../test/support/engines.ts';
 import { providerKey, startOidcProvider, type LocalProvider, type ProviderKey } from '../../test/support/oidc-provider.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
-import { checkIdentityProviders, ProviderTokens, TokenAuthority, type IdentityProvider } from '../../platform/identity/index.ts';
+import { checkIdentityProviders, TokenAuthority, type IdentityProvider } from '../../platform/identity/index.ts';
 import { buildServer } from './server.ts';
 
 const API = 'https://api.acme.companyos.test';
@@ -46,7 +46,7 @@ describe("a tenant's identity provider: its access tokens call the API", () => {
     });
     app = await buildServer({
       warehouse, tokens, logLevel: 'silent',
-      identityProviders: new ProviderTokens(providers, { env: 'dev', jwksCacheMs: 400, fetchTimeoutMs: 2000 }),
+      identity: { providers, jwksCacheMs: 400, fetchTimeoutMs: 2000 },
     });
   });
   afterAll(async () => {

@@ -5,7 +5,7 @@ import type { Keyring } from '../../kernel/ledger/index.ts';
 import { cloudEventSchema } from '../../kernel/schemas/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import type { DecisionLog, LedgerStore, PolicyGate } from '../../platform/governance/index.ts';
-import { BearerTokens, type ProviderTokens, type RotatingSecret, type TokenAuthority, type TokenKeyFile } from '../../platform/identity/index.ts';
+import { BearerTokens, type RotatingSecret, type TokenAuthority, type TokenKeyFile } from '../../platform/identity/index.ts';
 import { KafkaEventPublisher, KafkaIngestConsumer, type KafkaConsumerOptions } from '../../platform/ingest/index.ts';
 import type { BuildGate, LineageSink } from '../../platform/transforms/index.ts';
 import type { RetentionWindows } from '../../platform/retention/index.ts';
@@ -14,6 +14,8 @@ import { createPlatform, type Platform, type PlatformOptions } from '../compose/
 import type { WorkflowClock } from '../../platform/workflows/index.ts';
 import { closeWithin, DEFAULT_CLOSE_STEP_MS } from './bounded-close.ts';
 import { browserToken, keepInCookie, noReferrer } from './browser-token.ts';
+import { clearSessionCookie, sessionCookie } from './session-cookie.ts';
+import { loginRoutes } from './routes/login.ts';
 import { registerEventBodyParser } from './cloudevents-http.ts';
 import { refuseNonFiniteNumbers } from './finite-numbers.ts';
 import { depthLimitedJsonParser } from './json-body.ts';
@@ -60,8 +62,8 @@ export interface ServerOptions {
   /** The weekly retention run's windows (createPlatform's `retention`). */
   retention?: RetentionWindows;
   tokens: TokenAuthority;
-  /** The tenants' identity providers, whose access tokens are accepted besides the platform's own. */
-  identityProviders?: ProviderTokens;
+  /** The tenants' identity providers: their access tokens are accepted besides the platform's own, and people sign in through them. */
+  identity?: PlatformOptions['identity'];
   /** Most events accepted in one POST. */
   maxBatchEvents?: number;
   /** Per-tenant rates (requests, ingested events a second), counted in this process; none when absent. */
@@ -176,6 +178,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     newBackupBase: options.newBackupBase,
     backupSource: options.backupSource,
     retention: options.retention && { windows: options.retention },
+    identity: options.identity,
     log: app.log,
   }));
   const { engine, decisions, ledger, entities, approvals, evidence, region, metrics, pipeline } = platform;
@@ -209,13 +212,24 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   const serverEnv = platform.env;
-  const bearer = new BearerTokens(options.tokens, options.identityProviders);
+  const bearer = new BearerTokens(options.tokens, platform.identity.providerTokens);
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return;
     const browser = request.routeOptions.config.browser ? browserToken(request) : undefined;
     if (browser) noReferrer(reply);
     const authorization = browser?.fromQuery ? browser.authorization : request.headers.authorization ?? browser?.authorization;
-    request.principal = await platform.grants.apply(await bearer.verify(authorization));
+    // A browser signed in through its identity provider holds a session; without one (or with one that
+    // ended) a page sends it to sign in when there is a provider to sign in with.
+    const session = browser && !request.headers.authorization && !browser.fromQuery ? sessionCookie(request) : undefined;
+    const principal = session === undefined ? undefined : await platform.identity.sessions.principal(session);
+    if (browser && !principal && (session !== undefined || !authorization)) {
+      if (session !== undefined) clearSessionCookie(request, reply);
+      if (request.method === 'GET' && platform.identity.login.providers.length) {
+        return reply.header('cache-control', 'no-store').redirect(`/auth/login?return_to=${encodeURIComponent(request.url)}`, 303);
+      }
+      if (session !== undefined) throw new DomainError('AUTH_SESSION_ENDED');
+    }
+    request.principal = await platform.grants.apply(principal ?? (await bearer.verify(authorization)));
     // Every route, not only the policy-gated ones: a staging token is nothing in prod.
     if (request.principal.env !== serverEnv) throw new DomainError('AUTH_TOKEN_WRONG_ENV');
     if (browser?.fromQuery) return keepInCookie(request, reply, authorization!.slice('Bearer '.length));
@@ -314,6 +328,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   lineageRoutes(app, { warehouse: platform.warehouse });
   operationsRoutes(app, { warehouse: platform.warehouse, metrics });
+  loginRoutes(app, platform.identity);
   reportRoutes(app, { scope: platform.scope, stateScope: platform.stateScope });
   policyRoutes(app, { engine, decisions, region });
   provenanceRoutes(app, { ledger, evidence, region, stateScope: platform.stateScope });

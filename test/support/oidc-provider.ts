@@ -32,6 +32,10 @@ export interface ProviderSetup {
   clients: Record<string, string>;
   /** The resource servers (audiences) it issues JWT access tokens for. */
   audiences: string[];
+  /** Web clients people sign in through (authorization code + PKCE). */
+  webClients?: { clientId: string; secret: string; redirectUri: string }[];
+  /** People: the login typed on its (development) sign-in form → their claims (any password is taken). */
+  people?: Record<string, Record<string, unknown>>;
 }
 
 /** `oidc-provider` (panva's certified OpenID provider) on loopback, as a tenant's identity provider. */
@@ -40,16 +44,27 @@ export async function startOidcProvider(setup: ProviderSetup): Promise<LocalProv
   const server = createServer((request, response) => handler(request, response));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const clients: ClientMetadata[] = Object.entries(setup.clients).map(([client_id, client_secret]) => ({
-    client_id, client_secret, grant_types: ['client_credentials'], redirect_uris: [], response_types: [],
-  }));
+  const clients: ClientMetadata[] = [
+    ...Object.entries(setup.clients).map(([client_id, client_secret]) => ({
+      client_id, client_secret, grant_types: ['client_credentials'], redirect_uris: [], response_types: [],
+    }) satisfies ClientMetadata),
+    ...(setup.webClients ?? []).map((client) => ({
+      client_id: client.clientId, client_secret: client.secret, grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [client.redirectUri], response_types: ['code'],
+    }) satisfies ClientMetadata),
+  ];
+  const people = setup.people ?? {};
   const provide = (keys: ProviderKey[]) => {
     const provider = new Provider(issuer, {
       clients,
       jwks: { keys: keys.map((key) => key.jwk) },
-      ttl: { ClientCredentials: 600 },
+      ttl: { ClientCredentials: 600, AccessToken: 600, IdToken: 600, Grant: 3600, Interaction: 600, Session: 3600 },
+      // The sign-in form of the provider's development interactions: any login it knows, any password.
+      findAccount: (_ctx, id) => (people[id] ? { accountId: id, claims: () => ({ sub: id, ...people[id] }) } : undefined),
+      claims: { openid: ['sub'], email: ['email', 'email_verified'], groups: ['groups'] },
+      // The ID token carries the person's claims (groups, email), as the platform's mapping reads them there.
+      conformIdTokenClaims: false,
       features: {
-        devInteractions: { enabled: false },
+        devInteractions: { enabled: setup.webClients !== undefined },
         clientCredentials: { enabled: true },
         resourceIndicators: {
           enabled: true,

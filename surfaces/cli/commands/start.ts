@@ -8,7 +8,7 @@ import { httpLineageSink } from '../../../platform/transforms/index.ts';
 import { tenantZeroWeek } from '../../../packs/metering/index.ts';
 import type { Platform } from '../../compose/index.ts';
 import { buildServer, closeInOrder } from '../../http/index.ts';
-import { loadIdentityProviders, ProviderTokens, TokenAuthority, TokenKeyFile, type Role } from '../../../platform/identity/index.ts';
+import { loadIdentityProviders, TokenAuthority, TokenKeyFile, type Role } from '../../../platform/identity/index.ts';
 import { AdjustableClock } from '../../../platform/workflows/index.ts';
 import type { DemoServices } from '../../../packs/index.ts';
 import { summarizeCoverage, type RouteEntry } from '../../http/kit/index.ts';
@@ -44,9 +44,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   // A secret in the data directory is rotated by a governed run; one from the environment is rotated where it is set.
   const tokenKeys = process.env.COMPANYOS_JWT_SECRET ? undefined : new TokenKeyFile(tokens, config.dataDir);
   await tokenKeys?.load();
-  const identityProviders = config.identityProvidersFile
-    ? new ProviderTokens(await loadIdentityProviders(config.identityProvidersFile), { env: config.env, maxTtlSeconds: config.maxTokenTtlSeconds })
-    : undefined;
+  const identityProviders = config.identityProvidersFile ? await loadIdentityProviders(config.identityProvidersFile) : [];
   const { webhook: invoiceWebhook, secret: webhookSecret, rotated: rotatedWebhookSecret } = await invoiceWebhookOf(config);
   const lineageSink = config.openLineageUrl ? httpLineageSink(config.openLineageUrl) : undefined;
   const clock = new AdjustableClock();
@@ -67,7 +65,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     s3: config.s3,
     retention: config.retention,
     tokens,
-    identityProviders,
+    identity: { providers: identityProviders, maxTokenTtlSeconds: config.maxTokenTtlSeconds },
     tokenKeys,
     maxBatchEvents: config.maxBatchEvents,
     tenantQuotas: config.tenantQuotas,
