@@ -45,8 +45,13 @@ describe.each([
         if (message.type() === 'error') errors.push(message.text());
       });
       tab.on('pageerror', (error) => errors.push(error.message));
+      // The banner's local development sign-in: one use, then a session cookie; no token in any URL.
+      expect(platform.signInLink).toBeDefined();
+      await tab.goto(platform.signInLink!);
+      expect(tab.url()).toBe(`${platform.url}/reports/summit-as-a-customer`);
+      expect((await fetch(platform.signInLink!, { redirect: 'manual' })).status).toBe(400);
       for (const slug of pages) {
-        const response = await tab.goto(`${platform.url}/reports/${slug}?token=${platform.token}`);
+        const response = await tab.goto(`${platform.url}/reports/${slug}`);
         expect(response?.status(), slug).toBe(200);
         expect(await tab.locator('.error').count(), `${slug}: ${await tab.locator('.error').allInnerTexts()}`).toBe(0);
         const charts = tab.locator('figure.chart');

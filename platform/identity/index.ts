@@ -8,6 +8,6 @@ export { checkIdentityProviders, loadIdentityProviders, type IdentityProvider } 
 export { ProviderTokens, type ProviderTokenOptions } from './provider-tokens.ts';
 export { BearerTokens } from './bearer-tokens.ts';
 export { LOGIN_SESSION_TABLES } from './login-sessions-table.ts';
-export { DEFAULT_SESSION_LIMITS, LoginSessions, type SessionLimits } from './login-sessions.ts';
+export { DEFAULT_SESSION_LIMITS, LOCAL_DEVELOPMENT, LoginSessions, type SessionLimits } from './login-sessions.ts';
 export { OidcLogin, type FinishedLogin } from './oidc-login.ts';
 export { principalFromClaims } from './claims-mapping.ts';

@@ -39,6 +39,8 @@ export const LOGIN_SESSION_TABLES: readonly TableDefinition[] = [
       { name: 'code_verifier', type: 'text' },
       { name: 'nonce', type: 'text' },
       { name: 'return_to', type: 'text' },
+      /** A local development sign-in's principal (no provider to ask); null for a provider's. */
+      { name: 'principal', type: 'json', nullable: true },
       { name: 'expires_at', type: 'timestamp' },
     ],
   },

@@ -18,7 +18,12 @@ export interface LoginAttempt {
   codeVerifier: string;
   nonce: string;
   returnTo: string;
+  /** A local development sign-in's principal: no provider is asked. */
+  principal?: Principal;
 }
+
+/** The provider name of local development sign-ins (`companyos start` without identity providers). */
+export const LOCAL_DEVELOPMENT = 'local-development';
 
 const LIVE = 'live';
 
@@ -42,28 +47,38 @@ export class LoginSessions {
     readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
   ) {}
 
-  /** Records a login under way; the `state` parameter that finds it again (one use, ten minutes). */
-  async beginAttempt(attempt: LoginAttempt): Promise<string> {
+  /** Records a login under way; the `state` parameter that finds it again (one use, ten minutes unless told). */
+  async beginAttempt(attempt: LoginAttempt, ttlMs = ATTEMPT_TTL_MS): Promise<string> {
     const state = randomId();
     await this.state.transaction((tx) =>
       tx.insert('login_attempts', [{
         tenant_id: attempt.tenant, state_hash: digest(state), provider: attempt.provider, code_verifier: attempt.codeVerifier,
-        nonce: attempt.nonce, return_to: attempt.returnTo, expires_at: new Date(this.now().getTime() + ATTEMPT_TTL_MS),
+        nonce: attempt.nonce, return_to: attempt.returnTo, principal: attempt.principal ? JSON.stringify(attempt.principal) : null,
+        expires_at: new Date(this.now().getTime() + ttlMs),
       }]),
     );
     return state;
   }
 
+  /**
+   * A one-use code that signs `principal` in on this machine without an identity provider (the link
+   * `companyos start` prints when none is configured): `GET /auth/local?code=` turns it into a session.
+   */
+  localSignIn(principal: Principal, returnTo: string, ttlMs: number): Promise<string> {
+    return this.beginAttempt({ tenant: principal.tenant, provider: LOCAL_DEVELOPMENT, codeVerifier: '', nonce: '', returnTo, principal }, ttlMs);
+  }
+
   /** The attempt `state` names, removed so that it finishes once; undefined when unknown, used or expired. */
   async takeAttempt(state: string): Promise<LoginAttempt | undefined> {
     return this.state.transaction(async (tx) => {
-      const [row] = await tx.query<{ tenant_id: string; provider: string; code_verifier: string; nonce: string; return_to: string; expires_at: Date }>(
-        'SELECT tenant_id, provider, code_verifier, nonce, return_to, expires_at FROM login_attempts WHERE state_hash = ?', [digest(state)],
+      const [row] = await tx.query<{ tenant_id: string; provider: string; code_verifier: string; nonce: string; return_to: string; principal: string | null; expires_at: Date }>(
+        'SELECT tenant_id, provider, code_verifier, nonce, return_to, principal, expires_at FROM login_attempts WHERE state_hash = ?', [digest(state)],
       );
       if (!row) return undefined;
       const taken = await tx.delete('login_attempts', { tenant_id: row.tenant_id, state_hash: digest(state) });
       if (taken !== 1 || new Date(row.expires_at).getTime() <= this.now().getTime()) return undefined;
-      return { tenant: row.tenant_id, provider: row.provider, codeVerifier: row.code_verifier, nonce: row.nonce, returnTo: row.return_to };
+      const attempt: LoginAttempt = { tenant: row.tenant_id, provider: row.provider, codeVerifier: row.code_verifier, nonce: row.nonce, returnTo: row.return_to };
+      return row.principal ? { ...attempt, principal: JSON.parse(String(row.principal)) as Principal } : attempt;
     });
   }
 

@@ -1,7 +1,7 @@
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import type { PlatformConfig } from './kit/index.ts';
 
-interface BannerFacts {
+export interface BannerFacts {
   url: string;
   config: PlatformConfig;
   warehouse: Warehouse;
@@ -9,10 +9,12 @@ interface BannerFacts {
   /** What the FinOps demo seeding did, when it ran. */
   demo?: string;
   token: string;
+  /** How the report pages are signed in to: the configured identity providers, or a one-use local development code. */
+  reports: { providers: string[]; localCode?: string };
 }
 
 /** What a newcomer needs after `npm start`: where it runs, a token, and three requests to try. */
-export function printBanner({ url, warehouse, seeded, demo, token }: BannerFacts): void {
+export function printBanner({ url, warehouse, seeded, demo, token, reports }: BannerFacts): void {
   const event = (id: string, tenant = true) =>
     JSON.stringify({
       specversion: '1.0',
@@ -40,9 +42,19 @@ export function printBanner({ url, warehouse, seeded, demo, token }: BannerFacts
     `  curl -s "${url}/v1/events?limit=5" -H "Authorization: Bearer $TOKEN"`,
     `  curl -s ${url}/v1/quarantine -H "Authorization: Bearer $TOKEN"`,
     '',
-    `Reports (open in a browser): ${url}/reports/summit-as-a-customer?token=${token}`,
+    ...reportLines(url, reports),
     `API reference: ${url}/openapi.json · metrics: ${url}/metrics · stop with Ctrl-C`,
     '',
   ];
   console.log(lines.filter((line, i) => line !== '' || lines[i - 1] !== '').join('\n'));
+}
+
+function reportLines(url: string, reports: BannerFacts['reports']): string[] {
+  if (reports.providers.length) return [`Reports (open in a browser; sign in through ${reports.providers.join(', ')}): ${url}/reports`];
+  if (!reports.localCode) return ['Reports: no identity provider is configured (COMPANYOS_IDENTITY_PROVIDERS), and local sign-in is off in prod.'];
+  return [
+    'Reports, LOCAL DEVELOPMENT SIGN-IN (no identity provider is configured; the link signs in once, within 24h, as a summit-internal admin):',
+    `  ${url}/auth/local?code=${reports.localCode}`,
+    '  For people: point COMPANYOS_IDENTITY_PROVIDERS at your company\'s OIDC provider (platform/identity/README.md).',
+  ];
 }

@@ -13,8 +13,7 @@ import type { PackContext, WebhookConfig } from '../../packs/index.ts';
 import { createPlatform, type Platform, type PlatformOptions } from '../compose/index.ts';
 import type { WorkflowClock } from '../../platform/workflows/index.ts';
 import { closeWithin, DEFAULT_CLOSE_STEP_MS } from './bounded-close.ts';
-import { browserToken, keepInCookie, noReferrer } from './browser-token.ts';
-import { clearSessionCookie, sessionCookie } from './session-cookie.ts';
+import { clearSessionCookie, noReferrer, sessionCookie, signInLocation } from './session-cookie.ts';
 import { loginRoutes } from './routes/login.ts';
 import { registerEventBodyParser } from './cloudevents-http.ts';
 import { refuseNonFiniteNumbers } from './finite-numbers.ts';
@@ -215,24 +214,21 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const bearer = new BearerTokens(options.tokens, platform.identity.providerTokens);
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return;
-    const browser = request.routeOptions.config.browser ? browserToken(request) : undefined;
+    const browser = request.routeOptions.config.browser === true;
     if (browser) noReferrer(reply);
-    const authorization = browser?.fromQuery ? browser.authorization : request.headers.authorization ?? browser?.authorization;
-    // A browser signed in through its identity provider holds a session; without one (or with one that
-    // ended) a page sends it to sign in when there is a provider to sign in with.
-    const session = browser && !request.headers.authorization && !browser.fromQuery ? sessionCookie(request) : undefined;
+    const authorization = request.headers.authorization;
+    // A page opened in a browser is signed in by a session (its identity provider's sign-in, or the local
+    // development link); without a live one it is sent to sign in. Never a token in its URL.
+    const session = browser && !authorization ? sessionCookie(request) : undefined;
     const principal = session === undefined ? undefined : await platform.identity.sessions.principal(session);
-    if (browser && !principal && (session !== undefined || !authorization)) {
+    if (browser && !authorization && !principal) {
       if (session !== undefined) clearSessionCookie(request, reply);
-      if (request.method === 'GET' && platform.identity.login.providers.length) {
-        return reply.header('cache-control', 'no-store').redirect(`/auth/login?return_to=${encodeURIComponent(request.url)}`, 303);
-      }
+      if (request.method === 'GET') return reply.header('cache-control', 'no-store').redirect(signInLocation(request.url), 303);
       if (session !== undefined) throw new DomainError('AUTH_SESSION_ENDED');
     }
     request.principal = await platform.grants.apply(principal ?? (await bearer.verify(authorization)));
     // Every route, not only the policy-gated ones: a staging token is nothing in prod.
     if (request.principal.env !== serverEnv) throw new DomainError('AUTH_TOKEN_WRONG_ENV');
-    if (browser?.fromQuery) return keepInCookie(request, reply, authorization!.slice('Bearer '.length));
   });
   const quotas = options.tenantQuotas ? new TenantQuotas(options.tenantQuotas) : undefined;
   if (quotas) registerTenantQuotas(app, quotas);

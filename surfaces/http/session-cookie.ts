@@ -24,3 +24,20 @@ export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply)
 function secure(request: FastifyRequest): string {
   return request.protocol === 'https' ? '; Secure' : '';
 }
+
+/** Report pages load nothing from elsewhere, but never tell anyone where they were. */
+export function noReferrer(reply: FastifyReply): void {
+  void reply.header('referrer-policy', 'no-referrer');
+}
+
+/** Where a browser without a session goes: sign-in, then back to `url` (minus any `token` a stale link carried). */
+export function signInLocation(url: string): string {
+  const at = url.indexOf('?');
+  let back = url;
+  if (at >= 0) {
+    const query = new URLSearchParams(url.slice(at + 1));
+    query.delete('token');
+    back = query.size ? `${url.slice(0, at)}?${query}` : url.slice(0, at);
+  }
+  return `/auth/login?return_to=${encodeURIComponent(back)}`;
+}

@@ -81,42 +81,42 @@ describe('bearer tokens and the report cookie', () => {
     expect((await get('/v1/events/stats', await tokens.mint({ tenant: 'acme', roles: ['admin'], env: 'prod' }), prod)).statusCode).toBe(200);
   });
 
-  it('moves a ?token= into a cookie and redirects to the same URL without it', async () => {
+  /** A session for `roles` of acme through the local development sign-in: its cookie. */
+  const signIn = async (app: FastifyInstance, headers: Record<string, string> = {}) => {
+    const code = await app.platform.identity.sessions.localSignIn({ tenant: 'acme', roles: ['reader'], subject: 'dev', env: 'dev', region: 'local' }, '/reports/usage', 60_000);
+    const response = await app.inject({ url: `/auth/local?code=${code}`, headers });
+    expect([response.statusCode, response.headers.location]).toEqual([303, '/reports/usage']);
+    return String(response.headers['set-cookie']);
+  };
+
+  it('never reads a token from a page\'s URL: the browser is sent to sign in, and no cookie is made of it', async () => {
     const app = await server();
     const token = await tokens.mint({ tenant: 'acme', roles: ['reader'] });
-    const bootstrap = await app.inject(`/reports/usage?from=2026-01-01&token=${token}`);
-    expect(bootstrap.statusCode).toBe(303);
-    expect(bootstrap.headers.location).toBe('/reports/usage?from=2026-01-01');
-    expect(bootstrap.headers['referrer-policy']).toBe('no-referrer');
-    const cookie = String(bootstrap.headers['set-cookie']);
-    expect(cookie).toMatch(/^companyos_token=[^;]+; Path=\/reports; HttpOnly; SameSite=Lax$/);
-    expect(bootstrap.body).not.toContain(token);
+    const response = await app.inject(`/reports/usage?from=2026-01-01&token=${token}`);
+    expect([response.statusCode, response.headers.location]).toEqual([303, `/auth/login?return_to=${encodeURIComponent('/reports/usage?from=2026-01-01')}`]);
+    expect(response.headers['set-cookie']).toBeUndefined();
+    expect(response.headers['referrer-policy']).toBe('no-referrer');
+    // A script's bearer token still opens a page.
+    expect((await get('/reports/usage', token, app)).statusCode).toBe(200);
+  });
 
+  it('signs a browser in with a session cookie (HttpOnly, SameSite=Lax, the whole site), served without a referrer', async () => {
+    const app = await server();
+    const cookie = await signIn(app);
+    expect(cookie).toMatch(/^companyos_session=[^;]+; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax$/);
     const page = await app.inject({ url: '/reports/usage', headers: { cookie: cookie.split(';')[0]! } });
     expect(page.statusCode).toBe(200);
     expect(page.headers['referrer-policy']).toBe('no-referrer');
     expect(page.headers['set-cookie']).toBeUndefined();
+    // An ended or made-up session: sent to sign in, the cookie cleared.
+    const made = await app.inject({ url: '/reports/usage', headers: { cookie: 'companyos_session=made-up' } });
+    expect([made.statusCode, String(made.headers['set-cookie'])]).toEqual([303, 'companyos_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax']);
   });
 
-  it('never turns an invalid token into a cookie', async () => {
-    const app = await server();
-    for (const token of ['not-a-token', await signed(acme, { iat: now() }), await tokens.mint({ tenant: 'acme', roles: ['reader'], env: 'staging' })]) {
-      const response = await app.inject(`/reports/usage?token=${token}`);
-      expect(response.statusCode).toBe(401);
-      expect(response.headers['set-cookie']).toBeUndefined();
-      expect(response.headers['referrer-policy']).toBe('no-referrer');
-    }
-  });
-
-  it('marks the cookie Secure when the page is served over TLS (through a trusted proxy)', async () => {
-    const app = await server({ trustProxy: true });
-    const token = await tokens.mint({ tenant: 'acme', roles: ['reader'] });
-    const response = await app.inject({ url: `/reports/usage?token=${token}`, headers: { 'x-forwarded-proto': 'https' } });
-    expect(response.statusCode).toBe(303);
-    expect(String(response.headers['set-cookie'])).toMatch(/; HttpOnly; SameSite=Lax; Secure$/);
+  it('marks the session cookie Secure when the page is served over TLS (through a trusted proxy)', async () => {
+    expect(await signIn(await server({ trustProxy: true }), { 'x-forwarded-proto': 'https' })).toMatch(/; HttpOnly; SameSite=Lax; Secure$/);
     // An untrusted client cannot claim TLS.
-    const direct = await (await server()).inject({ url: `/reports/usage?token=${token}`, headers: { 'x-forwarded-proto': 'https' } });
-    expect(String(direct.headers['set-cookie'])).not.toContain('Secure');
+    expect(await signIn(await server(), { 'x-forwarded-proto': 'https' })).not.toContain('Secure');
   });
 
   it('writes no token into any log line, debug level included', async () => {

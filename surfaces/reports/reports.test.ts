@@ -73,13 +73,16 @@ describe.each(TEST_ENGINES)('the FinOps report pages on %s', (engine) => {
     expect(other.html).not.toContain(formatValue(books!.total, 'usd'));
   });
 
-  it('are served live behind auth: ?token= once (a redirect leaves the cookie), then the cookie; CSV per query; 401 without a token', async () => {
+  it('are served live behind a session (sign-in, then its cookie) or a bearer token; CSV per query; without either, sent to sign in', async () => {
     await buildSimulatedFinops(db.warehouse, `${db.harness.dataDir}/target`);
     const api = await apiHarness(db.warehouse);
     try {
       const token = await api.principal('analyst', OPERATOR, 'reader');
-      expect((await api.app.inject({ url: '/reports/finops/tenant-costs' })).statusCode).toBe(401);
-      const first = await api.app.inject({ url: `/reports/finops/tenant-costs?token=${token}` });
+      const anonymous = await api.app.inject({ url: '/reports/finops/tenant-costs' });
+      expect([anonymous.statusCode, anonymous.headers.location]).toEqual([303, '/auth/login?return_to=%2Freports%2Ffinops%2Ftenant-costs']);
+      expect((await api.app.inject({ url: '/reports/finops/tenant-costs', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(200);
+      const code = await api.app.platform.identity.sessions.localSignIn({ tenant: OPERATOR, roles: ['reader'], subject: 'analyst', env: 'dev', region: 'local' }, '/reports/finops/tenant-costs', 60_000);
+      const first = await api.app.inject({ url: `/auth/local?code=${code}` });
       expect([first.statusCode, first.headers.location]).toEqual([303, '/reports/finops/tenant-costs']);
       const cookie = String(first.headers['set-cookie']).split(';')[0]!;
       const page = await api.app.inject({ url: '/reports/finops/tenant-costs', headers: { cookie } });

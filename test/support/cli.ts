@@ -22,6 +22,8 @@ export interface RunningPlatform {
   url: string;
   /** The admin token for summit-internal from the banner. */
   token: string;
+  /** The banner's one-use local development sign-in link for the report pages (none when providers are configured). */
+  signInLink?: string;
   pid: number;
   /** Everything printed so far. */
   stdout(): string;
@@ -91,11 +93,12 @@ export async function startPlatform(
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   exited.catch(() => undefined); // a spawn failure surfaces through the banner wait below
 
-  const banner = await new Promise<{ url: string; token: string }>((resolve, reject) => {
+  const banner = await new Promise<{ url: string; token: string; signInLink?: string }>((resolve, reject) => {
     const check = () => {
       const url = /CompanyOS is running at (http:\/\/\S+)/.exec(stdout)?.[1];
       const token = /^ {2}export TOKEN=(\S+)$/m.exec(stdout)?.[1];
-      if (url && token) finish(() => resolve({ url, token }));
+      const signInLink = /^ {2}(http\S+\/auth\/local\?code=\S+)$/m.exec(stdout)?.[1];
+      if (url && token) finish(() => resolve({ url, token, signInLink }));
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
       finish(() => reject(new Error(`companyos start exited (${code ?? signal}) before its banner.\nstdout:\n${stdout}\nstderr:\n${stderr}`)));

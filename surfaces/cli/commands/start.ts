@@ -8,11 +8,11 @@ import { httpLineageSink } from '../../../platform/transforms/index.ts';
 import { tenantZeroWeek } from '../../../packs/metering/index.ts';
 import type { Platform } from '../../compose/index.ts';
 import { buildServer, closeInOrder } from '../../http/index.ts';
-import { loadIdentityProviders, TokenAuthority, TokenKeyFile, type Role } from '../../../platform/identity/index.ts';
+import { LOCAL_DEVELOPMENT, loadIdentityProviders, TokenAuthority, TokenKeyFile, type Role } from '../../../platform/identity/index.ts';
 import { AdjustableClock } from '../../../platform/workflows/index.ts';
 import type { DemoServices } from '../../../packs/index.ts';
 import { summarizeCoverage, type RouteEntry } from '../../http/kit/index.ts';
-import { printBanner } from '../banner.ts';
+import { printBanner, type BannerFacts } from '../banner.ts';
 import { forgetRunningPlatform, invoiceWebhookOf, jwtSecret, WEBHOOK_SECRET_FILE, loadConfig, localPlatformClient, recordRunningPlatform, warehouseConfig, type PlatformConfig } from '../kit/index.ts';
 import { loadScheduleJobs, runPackJob } from './build.ts';
 import { kafkaConsumerOptions } from './kafka.ts';
@@ -155,8 +155,19 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
   const token = await tokens.mint({ tenant: TENANT_ZERO, roles: ['admin'], subject: 'companyos-start', env: config.env, region: config.region });
-  printBanner({ url, config, warehouse, seeded, demo, token });
+  printBanner({ url, config, warehouse, seeded, demo, token, reports: await reportsSignIn(platform, config, identityProviders.map((provider) => provider.name)) });
 }
+
+/** How people open the report pages: through the configured providers, or (not in prod) a one-use local sign-in link. */
+async function reportsSignIn(platform: Platform, config: PlatformConfig, providers: string[]): Promise<BannerFacts['reports']> {
+  if (providers.length) return { providers };
+  if (config.env === 'prod') return { providers: [] };
+  const principal = { tenant: TENANT_ZERO, roles: ['admin' as const], subject: LOCAL_DEVELOPMENT, env: config.env, region: config.region };
+  return { providers: [], localCode: await platform.identity.sessions.localSignIn(principal, '/reports/summit-as-a-customer', LOCAL_SIGN_IN_TTL_MS) };
+}
+
+/** How long the printed local sign-in link works (once). */
+const LOCAL_SIGN_IN_TTL_MS = 24 * 3_600_000;
 
 /** On an empty warehouse, a realistic week of Tenant Zero metering, through the normal ingest path. */
 async function seedTenantZero({ warehouse, pipeline }: Platform): Promise<number> {

@@ -9,7 +9,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Reachable without a token (health, metrics, OpenAPI). */
     public?: boolean;
-    /** Opened in a browser: the token may also come as `?token=` (then kept in an HttpOnly cookie) or that cookie. */
+    /** Opened in a browser: signed in by a session cookie (`/auth/login`), else by an `Authorization` header; never a token in the URL. */
     browser?: boolean;
   }
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../../../kernel/errors/index.ts';
-import type { LoginSessions, OidcLogin } from '../../../platform/identity/index.ts';
+import { LOCAL_DEVELOPMENT, type LoginSessions, type OidcLogin } from '../../../platform/identity/index.ts';
 import { clearSessionCookie, sessionCookie, setSessionCookie } from '../session-cookie.ts';
 
 const hidden = { hide: true } as const;
@@ -44,6 +44,14 @@ function sessionRoutes(app: FastifyInstance, deps: { login: OidcLogin; sessions:
   app.get('/auth/callback', { config: { public: true }, schema: hidden }, async (request, reply) => {
     const login = await deps.login.finish(new URL(request.url, callbackUrl(request)));
     return setSessionCookie(request, reply, login.sessionId, login.expiresAt).redirect(login.returnTo, 303);
+  });
+
+  // `companyos start` without an identity provider prints a link with a one-use code: this turns it into a session.
+  app.get<{ Querystring: { code?: string } }>('/auth/local', { config: { public: true }, schema: hidden }, async (request, reply) => {
+    const attempt = request.query.code ? await deps.sessions.takeAttempt(request.query.code) : undefined;
+    if (!attempt || attempt.provider !== LOCAL_DEVELOPMENT || !attempt.principal) throw new DomainError('LOGIN_STATE_UNKNOWN');
+    const session = await deps.sessions.open(attempt.principal, LOCAL_DEVELOPMENT);
+    return setSessionCookie(request, reply, session.id, session.expiresAt).redirect(attempt.returnTo, 303);
   });
 
   app.post(

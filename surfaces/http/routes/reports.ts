@@ -8,9 +8,9 @@ import { ownResource } from '../kit/index.ts';
 
 /**
  * The report pages, live: rendered per request from the warehouse, scoped to
- * the caller's tenant. Browsers authenticate once with `?token=`, as the
- * banner's link does: the auth hook moves it into an HttpOnly cookie and
- * redirects to the URL without it (`surfaces/http/browser-token.ts`).
+ * the caller's tenant. Browsers are signed in by a session (`routes/login.ts`:
+ * the tenant's identity provider, or the local development link `companyos
+ * start` prints); scripts send `Authorization: Bearer`.
  */
 export function reportRoutes(app: FastifyInstance, deps: { scope(tenant: string): TenantScope; stateScope?(tenant: string): TenantScope; pagesDir?: string }): void {
   const pages = loadPages(deps.pagesDir);
