@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'timeout'
   | 'too-large'
   | 'too-long'
+  | 'precondition-failed'
   | 'unsupported-media-type'
   | 'rate-limited'
   | 'unavailable'
@@ -37,6 +38,17 @@ export const ERROR_CATALOGUE = {
   LOGIN_STATE_UNKNOWN: ['invalid-input', 'This sign-in link is unknown, already used or older than ten minutes; sign in again.'],
   LOGIN_REFUSED: ['unauthenticated', 'The identity provider did not complete the sign-in.'],
   LOGIN_CROSS_SITE: ['forbidden', 'Signing out and refreshing a session are accepted from this server\'s own pages only.'],
+  SCIM_NOT_FOUND: ['not-found', 'There is no such resource in this tenant\'s SCIM directory.'],
+  SCIM_USER_EXISTS: ['conflict', 'A User with that userName already exists in this tenant\'s directory.'],
+  SCIM_VERSION_MISMATCH: ['precondition-failed', 'The resource changed since the version If-Match names; read it again and retry.'],
+  SCIM_INVALID_FILTER: ['invalid-input', 'The SCIM filter is not valid.'],
+  SCIM_FILTER_UNSUPPORTED: ['invalid-input', 'This SCIM filter uses an operator this server does not evaluate.'],
+  SCIM_INVALID_PATH: ['invalid-input', 'The SCIM PATCH path is not valid.'],
+  SCIM_INVALID_PATCH: ['invalid-input', 'The SCIM PATCH request is not valid.'],
+  SCIM_INVALID_VALUE: ['invalid-input', 'A SCIM attribute has a missing or wrong value.'],
+  SCIM_NO_TARGET: ['invalid-input', 'The SCIM PATCH path selects nothing to change.'],
+  SCIM_MUTABILITY: ['invalid-input', 'The SCIM request changes an attribute that cannot be changed.'],
+  AUTH_ACCOUNT_DEPROVISIONED: ['unauthenticated', 'The person this token was issued to has been deactivated or removed in the tenant\'s directory.'],
   AUTH_SESSION_ENDED: ['unauthenticated', 'You are not signed in, or your session ended (signed out, idle too long, or past its limit); sign in again.'],
   AUTH_TOKEN_WRONG_ENV: ['unauthenticated', 'The bearer token was minted for another environment (`env`) than this server\'s (COMPANYOS_ENV).'],
   TENANT_FORBIDDEN: ['forbidden', 'The token belongs to another tenant; writing events for a tenant needs that tenant\'s token or a connector role.'],

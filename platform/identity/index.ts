@@ -11,3 +11,7 @@ export { LOGIN_SESSION_TABLES } from './login-sessions-table.ts';
 export { DEFAULT_SESSION_LIMITS, LOCAL_DEVELOPMENT, LoginSessions, type SessionLimits } from './login-sessions.ts';
 export { OidcLogin, type FinishedLogin } from './oidc-login.ts';
 export { principalFromClaims } from './claims-mapping.ts';
+export { SCIM_TABLES } from './scim/scim-tables.ts';
+export { etag, ScimDirectory, type AlsoInWrite, type ScimKind, type StoredResource } from './scim/scim-directory.ts';
+export { parseFilter } from './scim/scim-filter.ts';
+export { SCIM_DISCOVERY } from './scim/scim-discovery.ts';

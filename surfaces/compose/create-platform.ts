@@ -8,7 +8,7 @@ import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import { backupSourceOf, openBackupTarget, replaceBackups, type BackupServices, type BackupSource, type S3Options, type ShippingStatus } from '../../platform/backup/index.ts';
 import { appendRecordReceipt, ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
-import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, LoginSessions, OidcLogin, ProviderTokens, type FinishedLogin, type IdentityProvider, type RotatingSecret, type SessionLimits, type TokenKeyFile } from '../../platform/identity/index.ts';
+import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, LoginSessions, OidcLogin, ProviderTokens, ScimDirectory, type FinishedLogin, type IdentityProvider, type RotatingSecret, type SessionLimits, type TokenKeyFile } from '../../platform/identity/index.ts';
 import { IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
@@ -116,7 +116,7 @@ export interface Platform {
   /** Roles granted for a time by governed runs (temporary access); the API adds them to a principal's own. */
   readonly grants: AccessGrants;
   /** The tenants' identity providers' access tokens (when any is configured), people's sign-in through them, and their sessions. */
-  readonly identity: { readonly providerTokens?: ProviderTokens; readonly login: OidcLogin; readonly sessions: LoginSessions };
+  readonly identity: { readonly providerTokens?: ProviderTokens; readonly login: OidcLogin; readonly sessions: LoginSessions; readonly directory: ScimDirectory };
   /** Governed workflows of the packs' types (`Pack.workflowTypes`), durable on the state store. */
   readonly workflows: WorkflowEngine;
   readonly builds: BuildGate;
@@ -242,6 +242,14 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
 function composeIdentity(state: StateStore, env: string, ledger: LedgerStore, options: IdentityOptions | undefined): Platform['identity'] {
   const providers = options?.providers ?? [];
   const sessions = new LoginSessions(state, options?.now, options?.sessionLimits);
+  // A person deactivated or deleted in the tenant's directory: their sessions end now, their provider tokens stop working.
+  const directory = new ScimDirectory(state, async (tenant, user) => {
+    for (const provider of providers.filter((candidate) => candidate.tenant === tenant)) {
+      for (const key of new Set([user.externalId, user.userName].filter((value): value is string => typeof value === 'string'))) {
+        await sessions.endAllOf(tenant, `${provider.name}:${key}`, 'deprovisioned');
+      }
+    }
+  });
   // Each login is receipted in its tenant's ledger: who, through which provider and mapping, with which roles.
   const recordLogin = async (login: FinishedLogin) => {
     const { principal, provider } = login;
@@ -255,10 +263,14 @@ function composeIdentity(state: StateStore, env: string, ledger: LedgerStore, op
   };
   return {
     providerTokens: providers.length
-      ? new ProviderTokens(providers, { env, jwksCacheMs: options?.jwksCacheMs, fetchTimeoutMs: options?.fetchTimeoutMs, maxTtlSeconds: options?.maxTokenTtlSeconds })
+      ? new ProviderTokens(providers, {
+        env, jwksCacheMs: options?.jwksCacheMs, fetchTimeoutMs: options?.fetchTimeoutMs, maxTtlSeconds: options?.maxTokenTtlSeconds,
+        deprovisioned: (tenant, keys) => directory.isDeprovisioned(tenant, keys),
+      })
       : undefined,
     login: new OidcLogin(providers, sessions, env, recordLogin),
     sessions,
+    directory,
   };
 }
 

@@ -32,6 +32,14 @@ const EXAMPLES: Record<string, { url: string; body?: unknown; contentType?: stri
   'POST /v1/revops/quotes': { url: '/v1/revops/quotes', body: { account: 'Coverage Co', currency: 'USD', list_price: '100.00', final_price: '95.00', terms: { term_months: 12, billing: 'annual' } } },
   'POST /v1/revops/quotes/:id/revisions': { url: '/v1/revops/quotes/QUOTE/revisions', body: { account: 'Coverage Co', currency: 'USD', list_price: '100.00', final_price: '92.00', terms: { term_months: 12, billing: 'annual' } } },
   'POST /v1/revops/quotes/:id/outcome': { url: '/v1/revops/quotes/QUOTE/outcome', body: { outcome: 'won', activation: { tenant: 'coverage-co', plan: 'pro', packs: ['revops'] } } },
+  'POST /scim/v2/Users': { url: '/scim/v2/Users', body: { userName: 'USER@coverage.example' }, contentType: 'application/scim+json' },
+  'PUT /scim/v2/Users/:id': { url: '/scim/v2/Users/USER', body: { userName: 'USER@coverage.example', active: true }, contentType: 'application/scim+json' },
+  'PATCH /scim/v2/Users/:id': { url: '/scim/v2/Users/USER', body: { Operations: [{ op: 'replace', path: 'displayName', value: 'Coverage' }] }, contentType: 'application/scim+json' },
+  'DELETE /scim/v2/Users/:id': { url: '/scim/v2/Users/USER' },
+  'POST /scim/v2/Groups': { url: '/scim/v2/Groups', body: { displayName: 'coverage', members: [{ value: 'USER' }] }, contentType: 'application/scim+json' },
+  'PUT /scim/v2/Groups/:id': { url: '/scim/v2/Groups/GROUP', body: { displayName: 'coverage-2' }, contentType: 'application/scim+json' },
+  'PATCH /scim/v2/Groups/:id': { url: '/scim/v2/Groups/GROUP', body: { Operations: [{ op: 'add', path: 'members', value: [{ value: 'USER' }] }] }, contentType: 'application/scim+json' },
+  'DELETE /scim/v2/Groups/:id': { url: '/scim/v2/Groups/GROUP' },
   // A month with charges: a run with nothing to invoice is refused before any receipt.
   'POST /v1/finops/invoices::generate': { url: '/v1/finops/invoices:generate?period=2026-10', tenant: OPERATOR, finopsBuilt: true },
 };
@@ -76,7 +84,17 @@ describe('every privileged route is gated and receipted', () => {
       payload: { id: `quote-${entity}`, account: 'Coverage Co', currency: 'USD', list_price: '100.00', final_price: '100.00', terms: { term_months: 12, billing: 'annual' } },
     });
     expect(quote.statusCode, quote.body).toBe(201);
-    return { ENTITY: entity, SUBJECT: subject, PENDING: pending, LEAD: `lead-${entity}`, INTO: `into-${entity}`, QUOTE: `quote-${entity}` };
+    // A person and a group in the tenant's SCIM directory.
+    const scim = (url: string, payload: unknown) =>
+      server.api.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/scim+json' }, payload: JSON.stringify(payload) });
+    const user = await scim('/scim/v2/Users', { userName: `person-${entity}@coverage.example` });
+    expect(user.statusCode, user.body).toBe(201);
+    const group = await scim('/scim/v2/Groups', { displayName: `group-${entity}` });
+    expect(group.statusCode, group.body).toBe(201);
+    return {
+      ENTITY: entity, SUBJECT: subject, PENDING: pending, LEAD: `lead-${entity}`, INTO: `into-${entity}`, QUOTE: `quote-${entity}`,
+      USER: user.json().id as string, GROUP: group.json().id as string,
+    };
   }
 
   it('classifies every state-changing route, and every privileged one has an example', () => {

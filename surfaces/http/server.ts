@@ -15,6 +15,7 @@ import type { WorkflowClock } from '../../platform/workflows/index.ts';
 import { closeWithin, DEFAULT_CLOSE_STEP_MS } from './bounded-close.ts';
 import { clearSessionCookie, noReferrer, sessionCookie, signInLocation } from './session-cookie.ts';
 import { loginRoutes } from './routes/login.ts';
+import { scimRoutes } from './routes/scim.ts';
 import { registerEventBodyParser } from './cloudevents-http.ts';
 import { refuseNonFiniteNumbers } from './finite-numbers.ts';
 import { depthLimitedJsonParser } from './json-body.ts';
@@ -325,6 +326,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   lineageRoutes(app, { warehouse: platform.warehouse });
   operationsRoutes(app, { warehouse: platform.warehouse, metrics });
   loginRoutes(app, platform.identity);
+  scimRoutes(app, { directory: platform.identity.directory, jsonParser });
   reportRoutes(app, { scope: platform.scope, stateScope: platform.stateScope });
   policyRoutes(app, { engine, decisions, region });
   provenanceRoutes(app, { ledger, evidence, region, stateScope: platform.stateScope });

@@ -11,6 +11,7 @@ export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   conflict: 409,
   'too-large': 413,
   'too-long': 414,
+  'precondition-failed': 412,
   'unsupported-media-type': 415,
   'rate-limited': 429,
   internal: 500,
