@@ -231,7 +231,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     stateScope,
     retention,
     jobLeases: new JobLeases(state),
-    identity: composeIdentity(state, env, ledger, options.identity),
+    identity: composeIdentity(state, env, ledger, workflows, options.identity),
     close: async () => {
       await Promise.all([decisions.close(), ledger.close()]);
       if (ownsState) await state.close();
@@ -239,14 +239,19 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   };
 }
 
-function composeIdentity(state: StateStore, env: string, ledger: LedgerStore, options: IdentityOptions | undefined): Platform['identity'] {
+function composeIdentity(state: StateStore, env: string, ledger: LedgerStore, workflows: WorkflowEngine, options: IdentityOptions | undefined): Platform['identity'] {
   const providers = options?.providers ?? [];
   const sessions = new LoginSessions(state, options?.now, options?.sessionLimits);
-  // A person deactivated or deleted in the tenant's directory: their sessions end now, their provider tokens stop working.
+  // A person deactivated or deleted in the tenant's directory: their sessions end and their runs still waiting
+  // for approval are withdrawn now; their provider tokens stop working (ProviderTokens asks the directory).
   const directory = new ScimDirectory(state, async (tenant, user) => {
-    for (const provider of providers.filter((candidate) => candidate.tenant === tenant)) {
-      for (const key of new Set([user.externalId, user.userName].filter((value): value is string => typeof value === 'string'))) {
-        await sessions.endAllOf(tenant, `${provider.name}:${key}`, 'deprovisioned');
+    const keys = [...new Set([user.externalId, user.userName].filter((value): value is string => typeof value === 'string'))];
+    const subjects = providers.filter((candidate) => candidate.tenant === tenant).flatMap((provider) => keys.map((key) => `${provider.name}:${key}`));
+    for (const subject of subjects) await sessions.endAllOf(tenant, subject, 'deprovisioned');
+    const requesters = new Set(subjects.map((subject) => `${tenant}/${subject}`));
+    for (const status of ['requested', 'awaiting-approval', 'approved'] as const) {
+      for (const run of await workflows.list(tenant, { status, limit: 1000 })) {
+        if (requesters.has(run.requestedBy)) await workflows.cancel(tenant, run.runId, `${tenant}/scim:deprovisioned`);
       }
     }
   });

@@ -51,7 +51,7 @@ describe('SCIM 2.0: what Okta\'s SPEC and CRUD suites and Entra\'s validator che
     warehouse = await harness.open();
     key = await providerKey('k1');
     idp = await startOidcProvider({ keys: [key], clients: {}, audiences: [API] });
-    const providers = checkIdentityProviders({ providers: [{ name: 'acme-idp', tenant: 'acme', issuer: idp.issuer, audience: API, group_roles: { staff: ['reader'] } }] });
+    const providers = checkIdentityProviders({ providers: [{ name: 'acme-idp', tenant: 'acme', issuer: idp.issuer, audience: API, group_roles: { staff: ['reader'], ops: ['operator'] } }] });
     app = await buildServer({ warehouse, tokens, logLevel: 'silent', identity: { providers } });
     bearer.acme = await tokens.mint({ tenant: 'acme', roles: ['admin'], subject: 'okta-provisioning' });
     bearer.globex = await tokens.mint({ tenant: 'globex', roles: ['admin'], subject: 'globex-provisioning' });
@@ -200,15 +200,23 @@ describe('SCIM 2.0: what Okta\'s SPEC and CRUD suites and Entra\'s validator che
     const principal = { tenant: 'acme', roles: ['reader' as const], subject: `acme-idp:${externalId}`, env: 'dev', region: 'local' };
     const session = await app.platform.identity.sessions.open(principal, 'acme-idp');
     const now = Math.floor(Date.now() / 1000);
-    const token = await idp.sign({ iss: idp.issuer, aud: API, sub: externalId, iat: now, exp: now + 600, groups: ['staff'] }, key);
+    const token = await idp.sign({ iss: idp.issuer, aud: API, sub: externalId, iat: now, exp: now + 600, groups: ['staff', 'ops'] }, key);
     const stats = () => app.inject({ url: '/v1/events/stats', headers: { authorization: `Bearer ${token}` } });
     expect((await stats()).statusCode).toBe(200);
     expect(await app.platform.identity.sessions.principal(session.id)).toEqual(principal);
+    // A run the person asked for, waiting for approval: withdrawn with the person.
+    const asked = await app.inject({
+      method: 'POST', url: '/v1/workflows/types/temporary-access/runs', headers: { authorization: `Bearer ${token}` },
+      payload: { rationale: { category: 'support', text: 'on-call needs read access tonight' }, params: { grantee: 'oncall-1', role: 'reader', duration_minutes: 30 } },
+    });
+    expect(asked.statusCode, asked.body).toBe(201);
+    expect(asked.json().status).toBe('awaiting-approval');
 
     expect((await scim('PATCH', `/Users/${user.id}`, patch({ op: 'replace', path: 'active', value: false }))).status).toBe(200);
     expect(await app.platform.identity.sessions.principal(session.id)).toBeUndefined();
     const refused = await stats();
     expect([refused.statusCode, refused.json().code]).toEqual([401, 'AUTH_ACCOUNT_DEPROVISIONED']);
+    expect((await app.platform.workflows.get('acme', asked.json().run_id)).status).toBe('cancelled');
     // Reactivated: tokens work again (their sessions stay ended; they sign in again).
     await scim('PATCH', `/Users/${user.id}`, patch({ op: 'replace', path: 'active', value: true }));
     expect((await stats()).statusCode).toBe(200);
