@@ -146,6 +146,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's API keys
+         * @description Every key of the caller's tenant, without secrets (decided as an audit: admins, operators and auditors).
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Issue an API key for a machine
+         * @description Issues a key of the caller's tenant with scopes: `read` (GET routes), `ingest` (POST /v1/events), `connector` (POST /v1/events, also for the `tenants` named, within the grants of kernel/policies/data/tenants.json). The key is in the answer once; only its SHA-256 is stored. Admins and operators; receipted.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{key_id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate an API key (with an overlap)
+         * @description A new secret for the key; the previous one keeps working for `overlap_minutes` (default 60, never past the key's expiry), so the machine can switch without a gap. Receipted.
+         */
+        post: operations["rotateApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{key_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke an API key now
+         * @description The key (and a secret still in a rotation's overlap) stops working on its next request. Receipted.
+         */
+        post: operations["revokeApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/policy/simulate": {
         parameters: {
             query?: never;
@@ -1296,7 +1360,7 @@ export interface components {
              * @description A stable code from the error catalogue (`companyos errors`).
              * @enum {string}
              */
-            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_AUDIENCE" | "AUTH_DOMAIN_NOT_ALLOWED" | "AUTH_PROVIDER_UNAVAILABLE" | "LOGIN_PROVIDER_UNKNOWN" | "LOGIN_STATE_UNKNOWN" | "LOGIN_REFUSED" | "LOGIN_CROSS_SITE" | "SCIM_NOT_FOUND" | "SCIM_USER_EXISTS" | "SCIM_VERSION_MISMATCH" | "SCIM_INVALID_FILTER" | "SCIM_FILTER_UNSUPPORTED" | "SCIM_INVALID_PATH" | "SCIM_INVALID_PATCH" | "SCIM_INVALID_VALUE" | "SCIM_NO_TARGET" | "SCIM_MUTABILITY" | "AUTH_ACCOUNT_DEPROVISIONED" | "AUTH_SESSION_ENDED" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "STATE_CONFLICT" | "STATE_CHECK_FAILED" | "BACKUP_NOT_FOUND" | "BACKUP_MANIFEST_INVALID" | "BACKUP_OBJECT_MISSING" | "BACKUP_OBJECT_CORRUPT" | "BACKUP_VALIDATION_FAILED" | "RESTORE_TARGET_NOT_EMPTY" | "RESTORE_ENGINE_MISMATCH" | "BACKUP_SOURCE_UNREADABLE" | "RESTORE_TIME_UNAVAILABLE" | "WORKFLOW_TYPE_UNKNOWN" | "WORKFLOW_NOT_FOUND" | "WORKFLOW_PARAMS_INVALID" | "ERASURE_TENANT_FORBIDDEN" | "WORKFLOW_STATE_INVALID" | "WORKFLOW_SEPARATION_OF_DUTIES" | "WORKFLOW_APPROVER_NOT_ELIGIBLE" | "WORKFLOW_ALREADY_DECIDED" | "WORKFLOW_PLATFORM_ONLY" | "WORKFLOW_EXPORT_UNAVAILABLE" | "WORKFLOW_EXPORT_NOT_YOURS" | "WORKFLOW_REQUIRED" | "WORKFLOW_APPROVAL_EXPIRED" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "LEAD_INVALID" | "LEAD_NOT_FOUND" | "LEAD_MERGE_INVALID" | "LEAD_ALREADY_MERGED" | "ROUTING_POLICY_INVALID" | "ROUTING_POLICY_NONE" | "QUOTE_INVALID" | "QUOTE_NOT_FOUND" | "QUOTE_EXISTS" | "QUOTE_CLOSED" | "QUOTE_NOT_APPROVED" | "QUOTE_RATIONALE_REQUIRED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TENANT_QUOTA_EXCEEDED" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
+            code: "AUTH_MISSING_TOKEN" | "AUTH_INVALID_TOKEN" | "AUTH_TOKEN_EXPIRED" | "AUTH_TOKEN_NO_EXPIRY" | "AUTH_TOKEN_TOO_LONG_LIVED" | "AUTH_TOKEN_NOT_YET_VALID" | "AUTH_TOKEN_NO_ROLES" | "AUTH_TOKEN_WRONG_AUDIENCE" | "AUTH_DOMAIN_NOT_ALLOWED" | "AUTH_PROVIDER_UNAVAILABLE" | "LOGIN_PROVIDER_UNKNOWN" | "LOGIN_STATE_UNKNOWN" | "LOGIN_REFUSED" | "LOGIN_CROSS_SITE" | "SCIM_NOT_FOUND" | "SCIM_USER_EXISTS" | "SCIM_VERSION_MISMATCH" | "SCIM_INVALID_FILTER" | "SCIM_FILTER_UNSUPPORTED" | "SCIM_INVALID_PATH" | "SCIM_INVALID_PATCH" | "SCIM_INVALID_VALUE" | "SCIM_NO_TARGET" | "SCIM_MUTABILITY" | "AUTH_ACCOUNT_DEPROVISIONED" | "API_KEY_INVALID" | "API_KEY_NOT_FOUND" | "API_KEY_REVOKED" | "API_KEY_SCOPE_FORBIDDEN" | "AUTH_SESSION_ENDED" | "AUTH_TOKEN_WRONG_ENV" | "TENANT_FORBIDDEN" | "ROLE_FORBIDDEN" | "EVENT_TENANT_NOT_GRANTED" | "BODY_NOT_JSON" | "BODY_NOT_EVENTS" | "BODY_TOO_LARGE" | "BODY_TOO_DEEP" | "BATCH_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CLOUDEVENTS_MODE_UNSUPPORTED" | "CLOUDEVENTS_HEADER_INVALID" | "BAD_REQUEST" | "QUERY_INVALID" | "VALUE_OUT_OF_RANGE" | "URL_TOO_LONG" | "CURSOR_INVALID" | "METER_UNKNOWN" | "METER_NOT_BUILT" | "LINEAGE_NODE_UNKNOWN" | "LINEAGE_NOT_BUILT" | "FINOPS_NOT_BUILT" | "BILL_FILE_INVALID" | "SCENARIO_INVALID" | "PRICING_INVALID" | "NOTHING_TO_INVOICE" | "INVOICE_NOT_FOUND" | "SELECTOR_UNKNOWN" | "MODELS_INVALID" | "BUILD_IN_PROGRESS" | "POLICY_DENIED" | "SELF_APPROVAL_REFUSED" | "APPROVAL_NOT_REQUESTED" | "APPROVAL_ALREADY_SATISFIED" | "RATIONALE_INVALID" | "POLICY_CASES_INVALID" | "ENTITY_INVALID" | "ENTITY_NOT_FOUND" | "ENTITY_EXISTS" | "ENTITY_VERSION_CONFLICT" | "STATE_CONFLICT" | "STATE_CHECK_FAILED" | "BACKUP_NOT_FOUND" | "BACKUP_MANIFEST_INVALID" | "BACKUP_OBJECT_MISSING" | "BACKUP_OBJECT_CORRUPT" | "BACKUP_VALIDATION_FAILED" | "RESTORE_TARGET_NOT_EMPTY" | "RESTORE_ENGINE_MISMATCH" | "BACKUP_SOURCE_UNREADABLE" | "RESTORE_TIME_UNAVAILABLE" | "WORKFLOW_TYPE_UNKNOWN" | "WORKFLOW_NOT_FOUND" | "WORKFLOW_PARAMS_INVALID" | "ERASURE_TENANT_FORBIDDEN" | "WORKFLOW_STATE_INVALID" | "WORKFLOW_SEPARATION_OF_DUTIES" | "WORKFLOW_APPROVER_NOT_ELIGIBLE" | "WORKFLOW_ALREADY_DECIDED" | "WORKFLOW_PLATFORM_ONLY" | "WORKFLOW_EXPORT_UNAVAILABLE" | "WORKFLOW_EXPORT_NOT_YOURS" | "WORKFLOW_REQUIRED" | "WORKFLOW_APPROVAL_EXPIRED" | "ENTITY_FIELD_IMMUTABLE" | "EDGE_INVALID" | "RECEIPT_NOT_FOUND" | "BUNDLE_NOT_FOUND" | "EVIDENCE_INVALID" | "LEDGER_RANGE_INVALID" | "RECEIPT_WRITE_FAILED" | "LEAD_INVALID" | "LEAD_NOT_FOUND" | "LEAD_MERGE_INVALID" | "LEAD_ALREADY_MERGED" | "ROUTING_POLICY_INVALID" | "ROUTING_POLICY_NONE" | "QUOTE_INVALID" | "QUOTE_NOT_FOUND" | "QUOTE_EXISTS" | "QUOTE_CLOSED" | "QUOTE_NOT_APPROVED" | "QUOTE_RATIONALE_REQUIRED" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "TENANT_QUOTA_EXCEEDED" | "TOO_MANY_CONNECTIONS" | "WAREHOUSE_UNAVAILABLE" | "INTERNAL";
             /** @description What went wrong, for people. */
             message: string;
             /** @description On POLICY_DENIED: the decision in `GET /v1/policy/decisions`. */
@@ -1363,7 +1427,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1372,7 +1436,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1381,7 +1445,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1493,7 +1557,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1502,7 +1566,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1511,7 +1575,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1605,7 +1669,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1614,7 +1678,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1623,7 +1687,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1718,7 +1782,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1727,7 +1791,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1736,7 +1800,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1745,7 +1809,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1861,6 +1925,473 @@ export interface operations {
                 };
                 content: {
                     "text/plain; version=0.0.4; charset=utf-8": string;
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: {
+                            /** @description The key's public id (the part of the key before the dot, after `cosk_`). */
+                            key_id: string;
+                            name: string;
+                            scopes: ("read" | "ingest" | "connector")[];
+                            /** @description A connector key's tenants: the only ones its events may be for besides its own. */
+                            tenants: string[];
+                            created_by: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                            /** @enum {string} */
+                            status: "active" | "revoked" | "expired";
+                            /**
+                             * Format: date-time
+                             * @description During a rotation's overlap: until when the previous secret still works.
+                             */
+                            previous_valid_until: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_PROVIDER_UNAVAILABLE, BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "billing-exporter",
+                 *       "scopes": [
+                 *         "ingest"
+                 *       ],
+                 *       "expires_in_days": 90
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                    scopes: ("read" | "ingest" | "connector")[];
+                    tenants?: string[];
+                    /** @default 90 */
+                    expires_in_days?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The key's public id (the part of the key before the dot, after `cosk_`). */
+                        key_id: string;
+                        name: string;
+                        scopes: ("read" | "ingest" | "connector")[];
+                        /** @description A connector key's tenants: the only ones its events may be for besides its own. */
+                        tenants: string[];
+                        created_by: string;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        expires_at: string;
+                        /** @enum {string} */
+                        status: "active" | "revoked" | "expired";
+                        /**
+                         * Format: date-time
+                         * @description During a rotation's overlap: until when the previous secret still works.
+                         */
+                        previous_valid_until: string | null;
+                        /** @description The key itself (`cosk_<id>.<secret>`): shown this once, never stored. */
+                        key: string;
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_TOO_LARGE, BATCH_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_PROVIDER_UNAVAILABLE, BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "overlap_minutes": 60
+                 *     }
+                 */
+                "application/json": {
+                    /** @default 60 */
+                    overlap_minutes?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The key's public id (the part of the key before the dot, after `cosk_`). */
+                        key_id: string;
+                        name: string;
+                        scopes: ("read" | "ingest" | "connector")[];
+                        /** @description A connector key's tenants: the only ones its events may be for besides its own. */
+                        tenants: string[];
+                        created_by: string;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        expires_at: string;
+                        /** @enum {string} */
+                        status: "active" | "revoked" | "expired";
+                        /**
+                         * Format: date-time
+                         * @description During a rotation's overlap: until when the previous secret still works.
+                         */
+                        previous_valid_until: string | null;
+                        /** @description The key itself (`cosk_<id>.<secret>`): shown this once, never stored. */
+                        key: string;
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_TOO_LARGE, BATCH_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_PROVIDER_UNAVAILABLE, BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The key's public id (the part of the key before the dot, after `cosk_`). */
+                        key_id: string;
+                        name: string;
+                        scopes: ("read" | "ingest" | "connector")[];
+                        /** @description A connector key's tenants: the only ones its events may be for besides its own. */
+                        tenants: string[];
+                        created_by: string;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        expires_at: string;
+                        /** @enum {string} */
+                        status: "active" | "revoked" | "expired";
+                        /**
+                         * Format: date-time
+                         * @description During a rotation's overlap: until when the previous secret still works.
+                         */
+                        previous_valid_until: string | null;
+                    };
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): BODY_TOO_LARGE, BATCH_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): URL_TOO_LONG. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): UNSUPPORTED_MEDIA_TYPE, CLOUDEVENTS_MODE_UNSUPPORTED. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): TENANT_QUOTA_EXCEEDED, TOO_MANY_CONNECTIONS. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error from the catalogue (`companyos errors`): AUTH_PROVIDER_UNAVAILABLE, BACKUP_SOURCE_UNREADABLE, RECEIPT_WRITE_FAILED, WAREHOUSE_UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2002,7 +2533,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2011,7 +2542,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2020,7 +2551,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2142,7 +2673,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2151,7 +2682,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2160,7 +2691,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2226,7 +2757,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2235,7 +2766,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2244,7 +2775,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2253,7 +2784,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2333,7 +2864,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2342,7 +2873,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2351,7 +2882,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2360,7 +2891,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2425,7 +2956,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2434,7 +2965,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2443,7 +2974,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2506,7 +3037,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2515,7 +3046,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2524,7 +3055,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2587,7 +3118,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2596,7 +3127,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2605,7 +3136,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2711,7 +3242,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2720,7 +3251,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2729,7 +3260,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2738,7 +3269,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2810,7 +3341,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2819,7 +3350,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2828,7 +3359,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2837,7 +3368,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2914,7 +3445,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2923,7 +3454,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2932,7 +3463,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3006,7 +3537,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3015,7 +3546,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3024,7 +3555,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3158,7 +3689,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3167,7 +3698,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3176,7 +3707,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3185,7 +3716,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3326,7 +3857,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3335,7 +3866,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3344,7 +3875,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3454,7 +3985,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3463,7 +3994,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3472,7 +4003,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3481,7 +4012,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3543,7 +4074,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3552,7 +4083,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3561,7 +4092,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3570,7 +4101,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3711,7 +4242,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3720,7 +4251,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3729,7 +4260,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3738,7 +4269,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3884,7 +4415,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3893,7 +4424,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3902,7 +4433,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3911,7 +4442,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4057,7 +4588,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4066,7 +4597,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4075,7 +4606,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4084,7 +4615,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4254,7 +4785,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4263,7 +4794,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4272,7 +4803,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4386,7 +4917,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4395,7 +4926,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4404,7 +4935,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4540,7 +5071,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4549,7 +5080,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4558,7 +5089,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4640,7 +5171,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4649,7 +5180,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4658,7 +5189,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4741,7 +5272,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4750,7 +5281,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4759,7 +5290,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4768,7 +5299,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4866,7 +5397,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4875,7 +5406,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4884,7 +5415,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4973,7 +5504,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4982,7 +5513,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4991,7 +5522,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5079,7 +5610,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5088,7 +5619,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5097,7 +5628,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5176,7 +5707,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5185,7 +5716,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5194,7 +5725,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5285,7 +5816,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5294,7 +5825,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5303,7 +5834,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5399,7 +5930,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5408,7 +5939,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5417,7 +5948,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5509,7 +6040,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5518,7 +6049,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5527,7 +6058,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5687,7 +6218,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5696,7 +6227,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5705,7 +6236,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5815,7 +6346,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5824,7 +6355,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5833,7 +6364,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5929,7 +6460,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5938,7 +6469,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5947,7 +6478,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6017,7 +6548,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6026,7 +6557,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6035,7 +6566,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6044,7 +6575,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6123,7 +6654,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6132,7 +6663,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6141,7 +6672,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6236,7 +6767,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6245,7 +6776,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6254,7 +6785,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6352,7 +6883,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6361,7 +6892,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6370,7 +6901,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6483,7 +7014,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6492,7 +7023,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6501,7 +7032,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6652,7 +7183,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6661,7 +7192,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6670,7 +7201,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6772,7 +7303,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6781,7 +7312,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6790,7 +7321,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6799,7 +7330,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6893,7 +7424,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6902,7 +7433,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6911,7 +7442,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6920,7 +7451,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7078,7 +7609,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7087,7 +7618,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7096,7 +7627,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7105,7 +7636,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7240,7 +7771,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7249,7 +7780,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7258,7 +7789,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7267,7 +7798,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7383,7 +7914,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7392,7 +7923,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7401,7 +7932,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7410,7 +7941,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7531,7 +8062,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7540,7 +8071,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7549,7 +8080,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7558,7 +8089,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7674,7 +8205,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7683,7 +8214,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7692,7 +8223,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7701,7 +8232,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7777,7 +8308,7 @@ export interface operations {
                     "application/json": string;
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7786,7 +8317,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7795,7 +8326,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7804,7 +8335,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7925,7 +8456,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7934,7 +8465,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7943,7 +8474,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8098,7 +8629,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8107,7 +8638,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8116,7 +8647,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8278,7 +8809,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8287,7 +8818,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8296,7 +8827,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8415,7 +8946,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8424,7 +8955,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8433,7 +8964,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8442,7 +8973,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8531,7 +9062,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8540,7 +9071,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8549,7 +9080,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8558,7 +9089,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8640,7 +9171,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8649,7 +9180,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8658,7 +9189,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8667,7 +9198,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8745,7 +9276,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8754,7 +9285,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8763,7 +9294,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8893,7 +9424,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8902,7 +9433,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8911,7 +9442,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8920,7 +9451,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9101,7 +9632,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9110,7 +9641,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9119,7 +9650,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9310,7 +9841,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9319,7 +9850,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9328,7 +9859,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9531,7 +10062,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9540,7 +10071,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9549,7 +10080,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9558,7 +10089,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9737,7 +10268,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9746,7 +10277,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9755,7 +10286,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9764,7 +10295,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9934,7 +10465,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_STATE_UNKNOWN, SCIM_INVALID_FILTER, SCIM_FILTER_UNSUPPORTED, SCIM_INVALID_PATH, SCIM_INVALID_PATCH, SCIM_INVALID_VALUE, SCIM_NO_TARGET, SCIM_MUTABILITY, API_KEY_INVALID, BODY_NOT_JSON, BODY_NOT_EVENTS, BODY_TOO_DEEP, CLOUDEVENTS_HEADER_INVALID, BAD_REQUEST, QUERY_INVALID, VALUE_OUT_OF_RANGE, CURSOR_INVALID, BILL_FILE_INVALID, SCENARIO_INVALID, SELECTOR_UNKNOWN, MODELS_INVALID, RATIONALE_INVALID, POLICY_CASES_INVALID, ENTITY_INVALID, BACKUP_MANIFEST_INVALID, BACKUP_OBJECT_MISSING, BACKUP_OBJECT_CORRUPT, RESTORE_TIME_UNAVAILABLE, WORKFLOW_PARAMS_INVALID, ENTITY_FIELD_IMMUTABLE, EDGE_INVALID, EVIDENCE_INVALID, LEDGER_RANGE_INVALID, LEAD_INVALID, LEAD_MERGE_INVALID, ROUTING_POLICY_INVALID, QUOTE_INVALID, QUOTE_RATIONALE_REQUIRED. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9943,7 +10474,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
+            /** @description An error from the catalogue (`companyos errors`): AUTH_MISSING_TOKEN, AUTH_INVALID_TOKEN, AUTH_TOKEN_EXPIRED, AUTH_TOKEN_NO_EXPIRY, AUTH_TOKEN_TOO_LONG_LIVED, AUTH_TOKEN_NOT_YET_VALID, AUTH_TOKEN_NO_ROLES, AUTH_TOKEN_WRONG_AUDIENCE, AUTH_DOMAIN_NOT_ALLOWED, LOGIN_REFUSED, AUTH_ACCOUNT_DEPROVISIONED, API_KEY_REVOKED, AUTH_SESSION_ENDED, AUTH_TOKEN_WRONG_ENV. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9952,7 +10483,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_CROSS_SITE, API_KEY_SCOPE_FORBIDDEN, TENANT_FORBIDDEN, ROLE_FORBIDDEN, EVENT_TENANT_NOT_GRANTED, POLICY_DENIED, SELF_APPROVAL_REFUSED, STATE_CHECK_FAILED, ERASURE_TENANT_FORBIDDEN, WORKFLOW_SEPARATION_OF_DUTIES, WORKFLOW_APPROVER_NOT_ELIGIBLE, WORKFLOW_PLATFORM_ONLY, WORKFLOW_EXPORT_NOT_YOURS, WORKFLOW_REQUIRED. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9961,7 +10492,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
+            /** @description An error from the catalogue (`companyos errors`): LOGIN_PROVIDER_UNKNOWN, SCIM_NOT_FOUND, API_KEY_NOT_FOUND, METER_UNKNOWN, LINEAGE_NODE_UNKNOWN, INVOICE_NOT_FOUND, ENTITY_NOT_FOUND, BACKUP_NOT_FOUND, WORKFLOW_TYPE_UNKNOWN, WORKFLOW_NOT_FOUND, RECEIPT_NOT_FOUND, BUNDLE_NOT_FOUND, LEAD_NOT_FOUND, ROUTING_POLICY_NONE, QUOTE_NOT_FOUND, NOT_FOUND. */
             404: {
                 headers: {
                     [name: string]: unknown;

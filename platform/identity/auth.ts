@@ -16,6 +16,10 @@ export interface Principal {
   region: string;
   /** Temporary grants (AccessGrants) whose roles `roles` includes right now. */
   grants?: string[];
+  /** An API key's scopes: what it may call at all (`scopesAllow`), whatever its roles allow. */
+  scopes?: string[];
+  /** A connector key's tenants: the only ones (besides its own) its events may be for. */
+  tenants?: string[];
 }
 
 /** What a token without `env` / `region` claims stands for. */

@@ -15,3 +15,4 @@ export { SCIM_TABLES } from './scim/scim-tables.ts';
 export { etag, ScimDirectory, type AlsoInWrite, type ScimKind, type StoredResource } from './scim/scim-directory.ts';
 export { parseFilter } from './scim/scim-filter.ts';
 export { SCIM_DISCOVERY } from './scim/scim-discovery.ts';
+export { API_KEY_PREFIX, API_KEY_SCOPES, API_KEYS_TABLE, ApiKeys, scopesAllow, type ApiKeyScope, type ApiKeyView } from './api-keys.ts';

@@ -8,7 +8,7 @@ import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import { backupSourceOf, openBackupTarget, replaceBackups, type BackupServices, type BackupSource, type S3Options, type ShippingStatus } from '../../platform/backup/index.ts';
 import { appendRecordReceipt, ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
-import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, LoginSessions, OidcLogin, ProviderTokens, ScimDirectory, type FinishedLogin, type IdentityProvider, type RotatingSecret, type SessionLimits, type TokenKeyFile } from '../../platform/identity/index.ts';
+import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, ApiKeys, LoginSessions, OidcLogin, ProviderTokens, ScimDirectory, type FinishedLogin, type IdentityProvider, type RotatingSecret, type SessionLimits, type TokenKeyFile } from '../../platform/identity/index.ts';
 import { IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
@@ -116,7 +116,7 @@ export interface Platform {
   /** Roles granted for a time by governed runs (temporary access); the API adds them to a principal's own. */
   readonly grants: AccessGrants;
   /** The tenants' identity providers' access tokens (when any is configured), people's sign-in through them, and their sessions. */
-  readonly identity: { readonly providerTokens?: ProviderTokens; readonly login: OidcLogin; readonly sessions: LoginSessions; readonly directory: ScimDirectory };
+  readonly identity: { readonly providerTokens?: ProviderTokens; readonly login: OidcLogin; readonly sessions: LoginSessions; readonly directory: ScimDirectory; readonly apiKeys: ApiKeys };
   /** Governed workflows of the packs' types (`Pack.workflowTypes`), durable on the state store. */
   readonly workflows: WorkflowEngine;
   readonly builds: BuildGate;
@@ -276,6 +276,7 @@ function composeIdentity(state: StateStore, env: string, ledger: LedgerStore, wo
     login: new OidcLogin(providers, sessions, env, recordLogin),
     sessions,
     directory,
+    apiKeys: new ApiKeys(state, options?.now),
   };
 }
 

@@ -40,6 +40,9 @@ const EXAMPLES: Record<string, { url: string; body?: unknown; contentType?: stri
   'PUT /scim/v2/Groups/:id': { url: '/scim/v2/Groups/GROUP', body: { displayName: 'coverage-2' }, contentType: 'application/scim+json' },
   'PATCH /scim/v2/Groups/:id': { url: '/scim/v2/Groups/GROUP', body: { Operations: [{ op: 'add', path: 'members', value: [{ value: 'USER' }] }] }, contentType: 'application/scim+json' },
   'DELETE /scim/v2/Groups/:id': { url: '/scim/v2/Groups/GROUP' },
+  'POST /v1/api-keys': { url: '/v1/api-keys', body: { name: 'coverage', scopes: ['read'] } },
+  'POST /v1/api-keys/:key_id/rotate': { url: '/v1/api-keys/APIKEY/rotate', body: { overlap_minutes: 5 } },
+  'POST /v1/api-keys/:key_id/revoke': { url: '/v1/api-keys/APIKEY/revoke' },
   // A month with charges: a run with nothing to invoice is refused before any receipt.
   'POST /v1/finops/invoices::generate': { url: '/v1/finops/invoices:generate?period=2026-10', tenant: OPERATOR, finopsBuilt: true },
 };
@@ -91,9 +94,11 @@ describe('every privileged route is gated and receipted', () => {
     expect(user.statusCode, user.body).toBe(201);
     const group = await scim('/scim/v2/Groups', { displayName: `group-${entity}` });
     expect(group.statusCode, group.body).toBe(201);
+    const apiKey = await server.api.app.inject({ method: 'POST', url: '/v1/api-keys', headers: { authorization: `Bearer ${admin}` }, payload: { name: `key-${entity}`, scopes: ['read'] } });
+    expect(apiKey.statusCode, apiKey.body).toBe(201);
     return {
       ENTITY: entity, SUBJECT: subject, PENDING: pending, LEAD: `lead-${entity}`, INTO: `into-${entity}`, QUOTE: `quote-${entity}`,
-      USER: user.json().id as string, GROUP: group.json().id as string,
+      USER: user.json().id as string, GROUP: group.json().id as string, APIKEY: apiKey.json().key_id as string,
     };
   }
 

@@ -5,7 +5,7 @@ import type { Keyring } from '../../kernel/ledger/index.ts';
 import { cloudEventSchema } from '../../kernel/schemas/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import type { DecisionLog, LedgerStore, PolicyGate } from '../../platform/governance/index.ts';
-import { BearerTokens, type RotatingSecret, type TokenAuthority, type TokenKeyFile } from '../../platform/identity/index.ts';
+import { BearerTokens, scopesAllow, type RotatingSecret, type TokenAuthority, type TokenKeyFile } from '../../platform/identity/index.ts';
 import { KafkaEventPublisher, KafkaIngestConsumer, type KafkaConsumerOptions } from '../../platform/ingest/index.ts';
 import type { BuildGate, LineageSink } from '../../platform/transforms/index.ts';
 import type { RetentionWindows } from '../../platform/retention/index.ts';
@@ -15,6 +15,7 @@ import type { WorkflowClock } from '../../platform/workflows/index.ts';
 import { closeWithin, DEFAULT_CLOSE_STEP_MS } from './bounded-close.ts';
 import { clearSessionCookie, noReferrer, sessionCookie, signInLocation } from './session-cookie.ts';
 import { loginRoutes } from './routes/login.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
 import { scimRoutes } from './routes/scim.ts';
 import { registerEventBodyParser } from './cloudevents-http.ts';
 import { refuseNonFiniteNumbers } from './finite-numbers.ts';
@@ -212,7 +213,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   const serverEnv = platform.env;
-  const bearer = new BearerTokens(options.tokens, platform.identity.providerTokens);
+  const bearer = new BearerTokens(options.tokens, platform.identity.providerTokens, platform.identity.apiKeys, { env: platform.env, region: platform.region });
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return;
     const browser = request.routeOptions.config.browser === true;
@@ -230,6 +231,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     request.principal = await platform.grants.apply(principal ?? (await bearer.verify(authorization)));
     // Every route, not only the policy-gated ones: a staging token is nothing in prod.
     if (request.principal.env !== serverEnv) throw new DomainError('AUTH_TOKEN_WRONG_ENV');
+    // An API key calls what its scopes name, whatever its roles would allow.
+    const { scopes } = request.principal;
+    if (scopes && !scopesAllow(scopes, request.method, request.routeOptions.url ?? '')) throw new DomainError('API_KEY_SCOPE_FORBIDDEN');
   });
   const quotas = options.tenantQuotas ? new TenantQuotas(options.tenantQuotas) : undefined;
   if (quotas) registerTenantQuotas(app, quotas);
@@ -326,6 +330,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   lineageRoutes(app, { warehouse: platform.warehouse });
   operationsRoutes(app, { warehouse: platform.warehouse, metrics });
   loginRoutes(app, platform.identity);
+  apiKeyRoutes(app, platform.identity);
   scimRoutes(app, { directory: platform.identity.directory, jsonParser });
   reportRoutes(app, { scope: platform.scope, stateScope: platform.stateScope });
   policyRoutes(app, { engine, decisions, region });

@@ -13,5 +13,6 @@ export const API_TAGS = [
   { name: 'revops', description: 'Revenue operations: leads in (normalized, spam parked, duplicates linked) and merged.' },
   { name: 'policy', description: 'Cedar decisions: simulate one, read the decision log.' },
   { name: 'provenance', description: 'Signed receipts, the tenant\'s ledger, evidence and offline-verifiable bundles.' },
+  { name: 'identity', description: 'Machine credentials: API keys with scopes, rotation and revocation.' },
   { name: 'operations', description: 'Health, readiness, metrics and this document.' },
 ] as const;

@@ -231,6 +231,10 @@ async function refuseUngrantedTenants(request: FastifyRequest, events: readonly 
     if (typeof tenant === 'string' && tenant !== principal.tenant && !firstIndex.has(tenant)) firstIndex.set(tenant, index);
   });
   for (const [tenant, index] of firstIndex) {
+    // A connector API key writes for the tenants it names only, whatever grants its tenant holds.
+    if (principal.tenants && !principal.tenants.includes(tenant)) {
+      throw new DomainError('EVENT_TENANT_NOT_GRANTED', `Event ${index} is for tenant "${tenant}"; this API key writes for ${principal.tenants.join(', ') || 'its own tenant'} only. Nothing was stored.`);
+    }
     await authorizeOrRefuse(request, 'write_events', tenantEvents(tenant, principal.region), (denied) =>
       new DomainError('EVENT_TENANT_NOT_GRANTED', `Event ${index} is for tenant "${tenant}"; ${principal.tenant} has no grant to write there. Nothing was stored.`, denied.fields),
     );
