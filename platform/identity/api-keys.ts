@@ -148,11 +148,10 @@ export class ApiKeys {
   private async change(tenant: string, keyId: string, changes: (row: KeyRow) => Partial<KeyRow>, also?: Also): Promise<ApiKeyView> {
     const [row] = await this.state.query<KeyRow>('SELECT * FROM api_keys WHERE tenant_id = ? AND key_id = ?', [tenant, keyId]);
     if (!row) throw new DomainError('API_KEY_NOT_FOUND', `There is no key ${keyId} in this tenant.`);
-    const next = { ...row, ...changes(row), version: Number(row.version) + 1 };
-    const view = viewOf(next, this.now());
+    const changed = { ...changes(row), version: Number(row.version) + 1 };
+    const view = viewOf({ ...row, ...changed }, this.now());
     const won = await this.state.transaction(async (tx) => {
-      const { tenant_id: _t, key_id: _k, ...rest } = next;
-      const set = await tx.compareAndSet('api_keys', { tenant_id: tenant, key_id: keyId }, { version: Number(row.version) }, rest);
+      const set = await tx.compareAndSet('api_keys', { tenant_id: tenant, key_id: keyId }, { version: Number(row.version) }, changed);
       if (set) await also?.(tx, view);
       return set;
     });
