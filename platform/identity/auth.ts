@@ -20,6 +20,10 @@ export interface Principal {
   scopes?: string[];
   /** A connector key's tenants: the only ones (besides its own) its events may be for. */
   tenants?: string[];
+  /** An exchanged token's audience (`workflow-run:<id>`): the only thing it may be used on. */
+  audience?: string;
+  /** An exchanged token's actor (`act.sub`, RFC 8693): who acts on the subject's behalf. */
+  actor?: string;
 }
 
 /** What a token without `env` / `region` claims stands for. */
@@ -34,6 +38,10 @@ export interface TokenRequest {
   region?: string;
   /** Lifetime ("15m", "24h", "30d"), or the expiry as seconds since the epoch; at most the authority's longest lifetime. */
   expiresIn?: string | number;
+  /** The one thing the token may be used on (token exchange: `workflow-run:<id>`). */
+  audience?: string;
+  /** Who acts on the subject's behalf (RFC 8693 `act`). */
+  actor?: string;
 }
 
 export interface TokenPolicy {
@@ -100,7 +108,12 @@ export class TokenAuthority {
     if (lifetime > this.maxTtlSeconds) {
       throw new RangeError(`a token may live at most ${formatDuration(this.maxTtlSeconds)} (COMPANYOS_MAX_TOKEN_TTL); ${formatDuration(lifetime)} was asked for`);
     }
-    return new SignJWT({ tenant: request.tenant, roles: request.roles, env: request.env ?? DEFAULT_ENV, region: request.region ?? DEFAULT_REGION })
+    const jwt = new SignJWT({
+      tenant: request.tenant, roles: request.roles, env: request.env ?? DEFAULT_ENV, region: request.region ?? DEFAULT_REGION,
+      ...(request.actor ? { act: { sub: request.actor } } : {}),
+    });
+    if (request.audience) jwt.setAudience(request.audience);
+    return jwt
       .setProtectedHeader({ alg: 'HS256', kid: this.signing.kid })
       .setIssuer(ISSUER)
       .setSubject(request.subject ?? `${request.tenant}:${request.roles.join('+')}`)
@@ -118,7 +131,7 @@ export class TokenAuthority {
     try {
       const signedBy = this.keyFor(token);
       const { payload } = await jwtVerify(token, signedBy.key, { issuer: ISSUER, algorithms: ['HS256'] });
-      const { tenant, roles, sub, env, region, exp, iat } = payload;
+      const { tenant, roles, sub, env, region, exp, iat, aud, act } = payload;
       if (typeof tenant !== 'string' || !Array.isArray(roles)) {
         throw new DomainError('AUTH_INVALID_TOKEN', 'It has no tenant or roles claim.');
       }
@@ -136,7 +149,10 @@ export class TokenAuthority {
         subject: sub ?? tenant,
         env: typeof env === 'string' ? env : DEFAULT_ENV,
         region: typeof region === 'string' ? region : DEFAULT_REGION,
+        ...(typeof aud === 'string' ? { audience: aud } : {}),
+        ...(act && typeof act === 'object' && typeof (act as { sub?: unknown }).sub === 'string' ? { actor: (act as { sub: string }).sub } : {}),
       };
+      if (Array.isArray(aud)) throw new DomainError('AUTH_INVALID_TOKEN', 'It names several audiences; this server takes one.');
       this.remember(token, principal, Math.min(exp * 1000, signedBy.until));
       return principal;
     } catch (error) {

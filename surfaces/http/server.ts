@@ -11,11 +11,12 @@ import type { BuildGate, LineageSink } from '../../platform/transforms/index.ts'
 import type { RetentionWindows } from '../../platform/retention/index.ts';
 import type { PackContext, WebhookConfig } from '../../packs/index.ts';
 import { createPlatform, type Platform, type PlatformOptions } from '../compose/index.ts';
-import type { WorkflowClock } from '../../platform/workflows/index.ts';
+import { runAudience, type WorkflowClock } from '../../platform/workflows/index.ts';
 import { closeWithin, DEFAULT_CLOSE_STEP_MS } from './bounded-close.ts';
 import { clearSessionCookie, noReferrer, sessionCookie, signInLocation } from './session-cookie.ts';
 import { loginRoutes } from './routes/login.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { tokenExchangeRoutes } from './routes/token-exchange.ts';
 import { scimRoutes } from './routes/scim.ts';
 import { registerEventBodyParser } from './cloudevents-http.ts';
 import { refuseNonFiniteNumbers } from './finite-numbers.ts';
@@ -234,6 +235,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // An API key calls what its scopes name, whatever its roles would allow.
     const { scopes } = request.principal;
     if (scopes && !scopesAllow(scopes, request.method, request.routeOptions.url ?? '')) throw new DomainError('API_KEY_SCOPE_FORBIDDEN');
+    // An exchanged executor token works on its own run only.
+    const { audience } = request.principal;
+    if (audience !== undefined) {
+      const runId = (request.params as { id?: string } | undefined)?.id;
+      if (!(request.routeOptions.url ?? '').startsWith('/v1/workflows/runs/:id') || audience !== runAudience(runId ?? '')) throw new DomainError('TOKEN_AUDIENCE_FORBIDDEN');
+    }
   });
   const quotas = options.tenantQuotas ? new TenantQuotas(options.tenantQuotas) : undefined;
   if (quotas) registerTenantQuotas(app, quotas);
@@ -331,6 +338,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   operationsRoutes(app, { warehouse: platform.warehouse, metrics });
   loginRoutes(app, platform.identity);
   apiKeyRoutes(app, platform.identity);
+  tokenExchangeRoutes(app, { bearer, tokens: options.tokens, workflows: platform.workflows, ledger: platform.ledger, clock: platform.clock });
   scimRoutes(app, { directory: platform.identity.directory, jsonParser });
   reportRoutes(app, { scope: platform.scope, stateScope: platform.stateScope });
   policyRoutes(app, { engine, decisions, region });
