@@ -50,7 +50,7 @@ export const HTTP_FREE_FILES = {
 };
 
 /** Services only the composition root (surfaces/compose/create-platform.ts) constructs. */
-export const COMPOSED_SERVICES = ['ApiKeys', 'ProviderTokens', 'LoginSessions', 'OidcLogin', 'ScimDirectory', 'PolicyGate', 'DecisionLog', 'LedgerStore', 'EntityStore', 'ApprovalStore', 'EvidenceStore', 'IngestPipeline', 'PlatformMetrics', 'BuildGate'];
+export const COMPOSED_SERVICES = ['IdentityMappings', 'ApiKeys', 'ProviderTokens', 'LoginSessions', 'OidcLogin', 'ScimDirectory', 'PolicyGate', 'DecisionLog', 'LedgerStore', 'EntityStore', 'ApprovalStore', 'EvidenceStore', 'IngestPipeline', 'PlatformMetrics', 'BuildGate'];
 
 /**
  * Above the platform, tenant data is read through a TenantScope (platform/tenancy), never by SQL on

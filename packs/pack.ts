@@ -6,7 +6,7 @@ import type { WebhookConfig } from './finops/index.ts';
 import type { BackupServices } from '../platform/backup/index.ts';
 import type { ErasureServices } from '../platform/erasure/index.ts';
 import type { ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations } from '../platform/governance/index.ts';
-import type { AccessGrants, Role, RotatingSecret, TokenKeyFile } from '../platform/identity/index.ts';
+import type { AccessGrants, IdentityMappings, Role, RotatingSecret, TokenKeyFile } from '../platform/identity/index.ts';
 import type { IngestPipeline, PlatformEvent } from '../platform/ingest/index.ts';
 import type { PlatformMetrics } from '../platform/metrics/index.ts';
 import type { TenantScope } from '../platform/tenancy/index.ts';
@@ -67,6 +67,8 @@ export interface WorkflowServices {
   readonly decisions: DecisionLog;
   /** Roles granted for a time. */
   readonly grants: AccessGrants;
+  /** The tenants' identity providers' claims mappings in force, and the one way to change them. */
+  readonly identityMappings: IdentityMappings;
   /** Snapshots, full refreshes and restores of model tables. */
   readonly models: ModelRefresh;
   /** A tenant's rows only, as routes read them. */

@@ -8,3 +8,4 @@ export { tokenSecretRotation, type TokenSecretRotationParams } from './token-sec
 export { webhookSecretRotation, type WebhookSecretRotationParams } from './webhook-secret-rotation.ts';
 export { drDrill, RTO_TARGET_SECONDS, type DrillOutcome } from './dr-drill.ts';
 export { erasure, erasurePurgeId, type ErasureParams } from './erasure.ts';
+export { identityMappingChange, type IdentityMappingChangeParams } from './identity-mapping-change.ts';

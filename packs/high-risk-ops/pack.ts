@@ -1,6 +1,6 @@
 import type { Pack } from '../pack.ts';
 import { exportRoutes, seedDemoWorkflows } from './http/index.ts';
-import { drDrill, erasure, ledgerKeyRotation, modelFullRefresh, policyChange, suppliedTypes, temporaryAccess, tenantExport, tokenSecretRotation, webhookSecretRotation } from './index.ts';
+import { drDrill, erasure, identityMappingChange, ledgerKeyRotation, modelFullRefresh, policyChange, suppliedTypes, temporaryAccess, tenantExport, tokenSecretRotation, webhookSecretRotation } from './index.ts';
 
 export const highRiskOpsPack: Pack = {
   name: 'high-risk-ops',
@@ -12,5 +12,5 @@ export const highRiskOpsPack: Pack = {
     const [last] = await context.workflows.list(context.operatorTenant, { type: 'dr-drill', status: 'succeeded', limit: 1 });
     context.metrics.observeLastDrill(last?.transitions.at(-1)?.at, context.clock.now());
   },
-  workflowTypes: (services) => [ledgerKeyRotation(services.ledger), policyChange(services), temporaryAccess(services), modelFullRefresh(services), tenantExport(services), erasure(services), tokenSecretRotation(services), webhookSecretRotation(services), ...suppliedTypes({ drDrill: services.backups && drDrill(services.backups, services.emit) })],
+  workflowTypes: (services) => [ledgerKeyRotation(services.ledger), policyChange(services), temporaryAccess(services), modelFullRefresh(services), tenantExport(services), erasure(services), tokenSecretRotation(services), webhookSecretRotation(services), identityMappingChange(services), ...suppliedTypes({ drDrill: services.backups && drDrill(services.backups, services.emit) })],
 };

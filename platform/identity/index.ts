@@ -16,3 +16,4 @@ export { etag, ScimDirectory, type AlsoInWrite, type ScimKind, type StoredResour
 export { parseFilter } from './scim/scim-filter.ts';
 export { SCIM_DISCOVERY } from './scim/scim-discovery.ts';
 export { API_KEY_PREFIX, API_KEY_SCOPES, API_KEYS_TABLE, ApiKeys, scopesAllow, type ApiKeyScope, type ApiKeyView } from './api-keys.ts';
+export { IDENTITY_MAPPINGS_TABLE, IdentityMappings, MAPPING_FIELDS, mappingDigest, type ClaimsMapping, type MappingRevision } from './identity-mappings.ts';

@@ -29,6 +29,8 @@ export class OidcLogin {
     private readonly env: string,
     /** Records each login (the platform receipts it in the tenant's ledger) before the session is handed out. */
     private readonly recordLogin: (login: FinishedLogin, claims: Record<string, unknown>) => Promise<void> = async () => {},
+    /** The provider with its claims mapping in force. */
+    private readonly resolve: (provider: IdentityProvider) => Promise<IdentityProvider> = async (provider) => provider,
   ) {
     this.byName = new Map(providers.filter((provider) => provider.client_id).map((provider) => [provider.name, provider]));
   }
@@ -80,7 +82,7 @@ export class OidcLogin {
       throw new DomainError('LOGIN_REFUSED', `${provider.name} did not complete it: ${(error as Error).message}.`);
     }
     if (!claims) throw new DomainError('LOGIN_REFUSED', `${provider.name} sent no ID token.`);
-    const principal = principalFromClaims(provider, claims, this.env);
+    const principal = principalFromClaims(await this.resolve(provider), claims, this.env);
     const session = await this.sessions.open(principal, provider.name);
     const login = { sessionId: session.id, expiresAt: session.expiresAt, principal, provider, returnTo: attempt.returnTo };
     try {

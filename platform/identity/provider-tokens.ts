@@ -16,6 +16,8 @@ export interface ProviderTokenOptions {
   jwksCacheMs?: number;
   /** How long a discovery or key fetch may take (default 5 s). */
   fetchTimeoutMs?: number;
+  /** The provider with its claims mapping in force (a governed change may have replaced the file's). */
+  resolve?: (provider: IdentityProvider) => Promise<IdentityProvider>;
   /** Whether the tenant's directory (SCIM) has deactivated or removed the person a token names (by `sub` or email). */
   deprovisioned?: (tenant: string, keys: readonly string[]) => Promise<boolean>;
 }
@@ -69,7 +71,7 @@ export class ProviderTokens {
     if (payload.exp! - Math.min(payload.iat ?? now, now) > this.maxTtlSeconds + TOKEN_CLOCK_SKEW_SECONDS) {
       throw new DomainError('AUTH_TOKEN_TOO_LONG_LIVED', `This server accepts at most ${formatDuration(this.maxTtlSeconds)}.`);
     }
-    const principal = principalFromClaims(provider, payload, this.options.env);
+    const principal = principalFromClaims(this.options.resolve ? await this.options.resolve(provider) : provider, payload, this.options.env);
     const keys = [payload.sub, payload.email].filter((key): key is string => typeof key === 'string');
     if (this.options.deprovisioned && (await this.options.deprovisioned(provider.tenant, keys))) throw new DomainError('AUTH_ACCOUNT_DEPROVISIONED');
     return principal;

@@ -8,7 +8,7 @@ import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import { backupSourceOf, openBackupTarget, replaceBackups, type BackupServices, type BackupSource, type S3Options, type ShippingStatus } from '../../platform/backup/index.ts';
 import { appendRecordReceipt, ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
-import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, ApiKeys, LoginSessions, OidcLogin, ProviderTokens, ScimDirectory, type FinishedLogin, type IdentityProvider, type RotatingSecret, type SessionLimits, type TokenKeyFile } from '../../platform/identity/index.ts';
+import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, ApiKeys, IdentityMappings, LoginSessions, OidcLogin, ProviderTokens, ScimDirectory, type FinishedLogin, type IdentityProvider, type RotatingSecret, type SessionLimits, type TokenKeyFile } from '../../platform/identity/index.ts';
 import { IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
@@ -116,7 +116,7 @@ export interface Platform {
   /** Roles granted for a time by governed runs (temporary access); the API adds them to a principal's own. */
   readonly grants: AccessGrants;
   /** The tenants' identity providers' access tokens (when any is configured), people's sign-in through them, and their sessions. */
-  readonly identity: { readonly providerTokens?: ProviderTokens; readonly login: OidcLogin; readonly sessions: LoginSessions; readonly directory: ScimDirectory; readonly apiKeys: ApiKeys };
+  readonly identity: { readonly providerTokens?: ProviderTokens; readonly login: OidcLogin; readonly sessions: LoginSessions; readonly directory: ScimDirectory; readonly apiKeys: ApiKeys; readonly mappings: IdentityMappings };
   /** Governed workflows of the packs' types (`Pack.workflowTypes`), durable on the state store. */
   readonly workflows: WorkflowEngine;
   readonly builds: BuildGate;
@@ -197,9 +197,10 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     rebuildModels: () => models.rebuildAll('erasure'),
     replaceBackups: () => replaceBackups(backups, options.newBackupBase),
   };
+  const identityMappings = new IdentityMappings(state, options.identity?.providers ?? []);
   const workflows = new WorkflowEngine({
     state, ledger, clock, log, platformTenant: engine.platformTenant ?? operatorTenant,
-    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, state, stateScope, emit, clock, policies, decisions, grants, models, scope, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret, backups, erasure }) ?? []),
+    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, state, stateScope, emit, clock, policies, decisions, grants, identityMappings, models, scope, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret, backups, erasure }) ?? []),
     emit,
   });
   return {
@@ -231,7 +232,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     stateScope,
     retention,
     jobLeases: new JobLeases(state),
-    identity: composeIdentity(state, env, ledger, workflows, options.identity),
+    identity: composeIdentity(state, env, ledger, workflows, identityMappings, options.identity),
     close: async () => {
       await Promise.all([decisions.close(), ledger.close()]);
       if (ownsState) await state.close();
@@ -239,9 +240,10 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   };
 }
 
-function composeIdentity(state: StateStore, env: string, ledger: LedgerStore, workflows: WorkflowEngine, options: IdentityOptions | undefined): Platform['identity'] {
+function composeIdentity(state: StateStore, env: string, ledger: LedgerStore, workflows: WorkflowEngine, mappings: IdentityMappings, options: IdentityOptions | undefined): Platform['identity'] {
   const providers = options?.providers ?? [];
   const sessions = new LoginSessions(state, options?.now, options?.sessionLimits);
+  const resolve = (provider: IdentityProvider) => mappings.resolve(provider);
   // A person deactivated or deleted in the tenant's directory: their sessions end and their runs still waiting
   // for approval are withdrawn now; their provider tokens stop working (ProviderTokens asks the directory).
   const directory = new ScimDirectory(state, async (tenant, user) => {
@@ -258,11 +260,11 @@ function composeIdentity(state: StateStore, env: string, ledger: LedgerStore, wo
   // Each login is receipted in its tenant's ledger: who, through which provider and mapping, with which roles.
   const recordLogin = async (login: FinishedLogin) => {
     const { principal, provider } = login;
-    const mapping = createHash('sha256').update(JSON.stringify(provider)).digest('hex');
+    const mapping = await mappings.current(provider);
     const session = createHash('sha256').update(login.sessionId).digest('hex');
     await appendRecordReceipt(ledger, {
       tenant: principal.tenant, receiptId: `login/${session}`, actor: principal.subject, action: 'identity.login',
-      targetName: `identity-provider/${provider.name}`, decisionId: `login/${session.slice(0, 16)}`, bundleRevision: `mapping:sha256:${mapping.slice(0, 16)}`,
+      targetName: `identity-provider/${provider.name}`, decisionId: `login/${session.slice(0, 16)}`, bundleRevision: `identity-mapping/${provider.name}@${mapping.revision} ${mapping.digest}`,
       approvers: [], at: new Date(), record: JSON.stringify({ provider: provider.name, subject: principal.subject, roles: principal.roles, env: principal.env, region: principal.region }),
     });
   };
@@ -271,12 +273,14 @@ function composeIdentity(state: StateStore, env: string, ledger: LedgerStore, wo
       ? new ProviderTokens(providers, {
         env, jwksCacheMs: options?.jwksCacheMs, fetchTimeoutMs: options?.fetchTimeoutMs, maxTtlSeconds: options?.maxTokenTtlSeconds,
         deprovisioned: (tenant, keys) => directory.isDeprovisioned(tenant, keys),
+        resolve,
       })
       : undefined,
-    login: new OidcLogin(providers, sessions, env, recordLogin),
+    login: new OidcLogin(providers, sessions, env, recordLogin, resolve),
     sessions,
     directory,
     apiKeys: new ApiKeys(state, options?.now),
+    mappings,
   };
 }
 
