@@ -88,9 +88,11 @@ describe('signing in to the report pages through the tenant\'s identity provider
     const cookie = (await sessionOf(context))!;
     expect([cookie.httpOnly, cookie.sameSite, cookie.path]).toEqual([true, 'Lax', '/']);
     expect(cookie.expires).toBeGreaterThan(Date.now() / 1000 + 11 * 3600);
-    // The login is receipted in acme's ledger.
+    // The login is decided (in the decision log) and receipted in acme's ledger, naming the decision.
     const receipts = await app.platform.state.query<{ n: number }>("SELECT count(*) AS n FROM ledger_entries WHERE tenant_id = 'acme' AND receipt_id LIKE 'login/%'");
     expect(Number(receipts[0]!.n)).toBe(1);
+    const decided = (await app.platform.decisions.query('acme', { limit: 100 })).filter((decision) => decision.route === '/auth/callback');
+    expect(decided.map((decision) => [decision.input.principal, decision.result.decision])).toEqual([['acme/acme-idp:alice', 'allow']]);
 
     // Refresh: a new id in the cookie; the old one no longer opens anything.
     expect(await tab.evaluate(() => fetch('/auth/session/refresh', { method: 'POST' }).then((r) => r.status))).toBe(200);

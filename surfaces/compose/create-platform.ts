@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DomainError } from '../../kernel/errors/index.ts';
 import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
 import type { Logger } from '../../kernel/log/index.ts';
 import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
@@ -232,7 +233,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     stateScope,
     retention,
     jobLeases: new JobLeases(state),
-    identity: composeIdentity(state, env, ledger, workflows, identityMappings, options.identity),
+    identity: composeIdentity(state, env, ledger, gate, workflows, identityMappings, options.identity),
     close: async () => {
       await Promise.all([decisions.close(), ledger.close()]);
       if (ownsState) await state.close();
@@ -240,7 +241,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   };
 }
 
-function composeIdentity(state: StateStore, env: string, ledger: LedgerStore, workflows: WorkflowEngine, mappings: IdentityMappings, options: IdentityOptions | undefined): Platform['identity'] {
+function composeIdentity(state: StateStore, env: string, ledger: LedgerStore, gate: PolicyGate, workflows: WorkflowEngine, mappings: IdentityMappings, options: IdentityOptions | undefined): Platform['identity'] {
   const providers = options?.providers ?? [];
   const sessions = new LoginSessions(state, options?.now, options?.sessionLimits);
   const resolve = (provider: IdentityProvider) => mappings.resolve(provider);
@@ -257,14 +258,18 @@ function composeIdentity(state: StateStore, env: string, ledger: LedgerStore, wo
       }
     }
   });
-  // Each login is receipted in its tenant's ledger: who, through which provider and mapping, with which roles.
+  // Each login is decided (may this person read the tenant's pages: logged like every decision) and receipted in
+  // the tenant's ledger: who, through which provider and mapping revision, with which roles.
   const recordLogin = async (login: FinishedLogin) => {
     const { principal, provider } = login;
+    const resource = { id: 'reports', tenant: principal.tenant, kind: 'Reports', data_class: 'internal', region: principal.region } as const;
+    const verdict = await gate.decide(principal, 'read', resource, {}, { method: 'GET', route: '/auth/callback', traceId: randomUUID().replaceAll('-', '') });
+    if (verdict.decision.decision !== 'allow') throw new DomainError('LOGIN_REFUSED', `No policy lets ${verdict.principalId} read the tenant's pages.`, { decision_id: verdict.decisionId });
     const mapping = await mappings.current(provider);
     const session = createHash('sha256').update(login.sessionId).digest('hex');
     await appendRecordReceipt(ledger, {
       tenant: principal.tenant, receiptId: `login/${session}`, actor: principal.subject, action: 'identity.login',
-      targetName: `identity-provider/${provider.name}`, decisionId: `login/${session.slice(0, 16)}`, bundleRevision: `identity-mapping/${provider.name}@${mapping.revision} ${mapping.digest}`,
+      targetName: `identity-provider/${provider.name}`, decisionId: verdict.decisionId, bundleRevision: `${gate.deps.engine.revision}; identity-mapping/${provider.name}@${mapping.revision} ${mapping.digest}`,
       approvers: [], at: new Date(), record: JSON.stringify({ provider: provider.name, subject: principal.subject, roles: principal.roles, env: principal.env, region: principal.region }),
     });
   };
