@@ -220,5 +220,8 @@ describe('SCIM 2.0: what Okta\'s SPEC and CRUD suites and Entra\'s validator che
     // Reactivated: tokens work again (their sessions stay ended; they sign in again).
     await scim('PATCH', `/Users/${user.id}`, patch({ op: 'replace', path: 'active', value: true }));
     expect((await stats()).statusCode).toBe(200);
+    // Deleted: refused again, for good.
+    expect((await scim('DELETE', `/Users/${user.id}`)).status).toBe(204);
+    expect((await stats()).json().code).toBe('AUTH_ACCOUNT_DEPROVISIONED');
   });
 });

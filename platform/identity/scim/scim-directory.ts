@@ -21,8 +21,9 @@ export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const ENTERPRISE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
 const KINDS = {
-  User: { table: 'scim_users', id: 'user_id', schema: USER_SCHEMA },
-  Group: { table: 'scim_groups', id: 'group_id', schema: GROUP_SCHEMA },
+  // A deleted person's row stays (their provider tokens must keep failing), out of every read.
+  User: { table: 'scim_users', id: 'user_id', schema: USER_SCHEMA, live: ' AND deleted = 0' },
+  Group: { table: 'scim_groups', id: 'group_id', schema: GROUP_SCHEMA, live: '' },
 } as const;
 
 /** How often a write that lost a race to another writer (no If-Match given) is tried again. */
@@ -69,7 +70,7 @@ export class ScimDirectory {
 
   /** The resources `filter` selects, in creation order: `count` of them from the 1-based `startIndex`, and how many there are. */
   async list(tenant: string, kind: ScimKind, filter: Filter | undefined, startIndex: number, count: number): Promise<{ total: number; items: StoredResource[] }> {
-    const rows = await this.state.query<Row>(`SELECT * FROM ${KINDS[kind].table} WHERE tenant_id = ? ORDER BY created_at, ${KINDS[kind].id}`, [tenant]);
+    const rows = await this.state.query<Row>(`SELECT * FROM ${KINDS[kind].table} WHERE tenant_id = ?${KINDS[kind].live} ORDER BY created_at, ${KINDS[kind].id}`, [tenant]);
     const all = rows.map((row) => stored(kind, row)).filter((item) => !filter || matches(item.resource, filter));
     return { total: all.length, items: all.slice(Math.max(0, startIndex - 1), Math.max(0, startIndex - 1) + Math.max(0, count)) };
   }
@@ -88,7 +89,11 @@ export class ScimDirectory {
     const current = await this.get(tenant, kind, id);
     if (ifMatch !== undefined && !etagMatches(ifMatch, current.version)) throw new DomainError('SCIM_VERSION_MISMATCH');
     await this.state.transaction(async (tx) => {
-      const gone = await tx.delete(KINDS[kind].table, { tenant_id: tenant, [KINDS[kind].id]: id, version: current.version });
+      const where = { tenant_id: tenant, [KINDS[kind].id]: id };
+      // A person's row is kept as a tombstone whose userName is free for someone new.
+      const gone = kind === 'User'
+        ? await tx.compareAndSet('scim_users', where, { version: current.version, deleted: 0 }, { deleted: 1, active: 0, user_name_key: `${String(current.resource.userName).toLowerCase()}#deleted:${id}`, version: current.version + 1, updated_at: this.now() })
+        : (await tx.delete('scim_groups', { ...where, version: current.version })) > 0;
       if (!gone) throw new DomainError('SCIM_NOT_FOUND', `There is no ${kind} ${id} (or it changed while being deleted).`);
       await also?.(tx, { id, deleted: true });
     });
@@ -98,11 +103,17 @@ export class ScimDirectory {
     }
   }
 
-  /** Whether `tenant`'s directory has a person matching one of `keys` (userName or externalId) who is inactive or gone. */
+  /**
+   * Whether `tenant`'s directory has deprovisioned the person one of `keys` names (userName or externalId):
+   * they are there only inactive or deleted. Someone the directory does not know is not deprovisioned.
+   */
   async isDeprovisioned(tenant: string, keys: readonly string[]): Promise<boolean> {
     for (const key of keys) {
-      const rows = await this.state.query<{ active: boolean }>('SELECT active FROM scim_users WHERE tenant_id = ? AND (user_name_key = ? OR external_id = ?)', [tenant, key.toLowerCase(), key]);
-      if (rows.some((row) => !row.active)) return true;
+      const rows = await this.state.query<{ active: number | boolean; deleted: number | boolean }>(
+        `SELECT active, deleted FROM scim_users WHERE tenant_id = ? AND (user_name_key = ? OR user_name_key LIKE ? ESCAPE '\\' OR external_id = ?)`,
+        [tenant, key.toLowerCase(), `${key.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}#deleted:%`, key],
+      );
+      if (rows.length && !rows.some((row) => Number(row.active) && !Number(row.deleted))) return true;
     }
     return false;
   }
@@ -143,7 +154,7 @@ export class ScimDirectory {
   }
 
   private async find(tenant: string, kind: ScimKind, id: string): Promise<StoredResource | undefined> {
-    const [row] = await this.state.query<Row>(`SELECT * FROM ${KINDS[kind].table} WHERE tenant_id = ? AND ${KINDS[kind].id} = ?`, [tenant, id]);
+    const [row] = await this.state.query<Row>(`SELECT * FROM ${KINDS[kind].table} WHERE tenant_id = ? AND ${KINDS[kind].id} = ?${KINDS[kind].live}`, [tenant, id]);
     return row ? stored(kind, row) : undefined;
   }
 
@@ -201,7 +212,7 @@ function stored(kind: ScimKind, row: Row): StoredResource {
 
 function derived(kind: ScimKind, resource: ScimResource): StateRow {
   if (kind === 'Group') return { display_name: String(resource.displayName) };
-  return { user_name_key: String(resource.userName).toLowerCase(), external_id: typeof resource.externalId === 'string' ? resource.externalId : '', active: resource.active !== false };
+  return { user_name_key: String(resource.userName).toLowerCase(), external_id: typeof resource.externalId === 'string' ? resource.externalId : '', active: resource.active === false ? 0 : 1, deleted: 0 };
 }
 
 function object(body: unknown): ScimResource {

@@ -19,6 +19,8 @@ export const SCIM_TABLES: readonly TableDefinition[] = [
       { name: 'user_name_key', type: 'text' },
       { name: 'external_id', type: 'text' },
       { name: 'active', type: 'flag' },
+      /** 1: deleted (a tombstone: out of every read; its provider tokens keep failing). */
+      { name: 'deleted', type: 'flag' },
       { name: 'resource', type: 'json' },
       { name: 'version', type: 'bigint' },
       { name: 'created_at', type: 'timestamp' },
