@@ -41,7 +41,7 @@ describe.each(TEST_ENGINES)('governed workflows over HTTP on %s', (engine) => {
 
   it('requests, approves and executes a run, each call decided by Cedar and each transition receipted', async () => {
     const types = await call('reader', 'GET', '/v1/workflows/types');
-    expect(types.json().types.map((t: { name: string }) => t.name)).toEqual(['dr-drill', 'erasure', 'ledger-key-rotation', 'model-full-refresh', 'policy-change', 'revops-activation', 'revops-discount', 'revops-routing-policy', 'temporary-access', 'tenant-export', 'test-change', 'token-secret-rotation', 'webhook-secret-rotation']);
+    expect(types.json().types.map((t: { name: string }) => t.name)).toEqual(['dr-drill', 'erasure', 'identity-mapping-change', 'ledger-key-rotation', 'model-full-refresh', 'policy-change', 'revops-activation', 'revops-discount', 'revops-routing-policy', 'temporary-access', 'tenant-export', 'test-change', 'token-secret-rotation', 'webhook-secret-rotation']);
 
     const requested = await call('ana', 'POST', '/v1/workflows/types/test-change/runs', { rationale: REASON, params: { target: 'staging-cert' } });
     expect(requested.statusCode, requested.body).toBe(201);
