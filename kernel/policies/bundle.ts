@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import * as cedar from './cedar-wasm.ts';
 
 /** The directory this file lives in: the bundle the platform ships. */
 export const DEFAULT_POLICY_DIR = new URL('.', import.meta.url).pathname;

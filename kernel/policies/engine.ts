@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
-import type { EntityJson, EntityUidJson } from '@cedar-policy/cedar-wasm/nodejs';
+import * as cedar from './cedar-wasm.ts';
+import type { EntityJson, EntityUidJson } from './cedar-wasm.ts';
 import type { PolicyBundle, TenantsData } from './bundle.ts';
 
 export const NAMESPACE = 'CompanyOS';

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
+import type { EntityJson } from './cedar-wasm.ts';
 import { ACTIONS, DUAL_CONTROL_ACTIONS, NAMESPACE, type PolicyAction } from './engine.ts';
 import type { PolicyCase } from './regression.ts';
 

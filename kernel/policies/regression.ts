@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
+import type { EntityJson } from './cedar-wasm.ts';
 import type { CedarRequest, Decision, PolicyEngine } from './engine.ts';
 
 /** One case in the shape `cedar run-tests` reads. */

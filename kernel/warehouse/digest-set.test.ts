@@ -24,6 +24,24 @@ describe('DigestSet', () => {
     expect(set.size).toBe(1);
   });
 
+  it('keeps between 20 and 40 bytes per key as it grows', () => {
+    const set = new DigestSet(4);
+    for (let i = 1; i <= 200_000; i++) {
+      set.add(md5(`k${i}`));
+      if (i >= 1000 && i % 997 === 0) {
+        expect(set.bytes / set.size).toBeLessThanOrEqual(40);
+        expect(set.bytes / set.size).toBeGreaterThanOrEqual(20);
+      }
+    }
+  });
+
+  it('sizes its first table for the keys it is told to expect', () => {
+    const set = new DigestSet(10_000);
+    const before = set.bytes;
+    for (let i = 0; i < 10_000; i++) set.add(md5(`k${i}`));
+    expect(set.bytes).toBe(before);
+  });
+
   it('rejects digests of the wrong length', () => {
     expect(() => new DigestSet().add(new Uint8Array(8))).toThrow(RangeError);
   });

@@ -17,3 +17,5 @@ export { BufferedWriter } from './buffered-writer.ts';
 export { TABLES, tableNamed, columnNames, columnsOf, nativeType, createTableSql, type TableDefinition, type ColumnDefinition, type ColumnType, type RetentionClass } from './table-registry.ts';
 export { toDuckDBParam, fromDuckDBValue, rowsOf } from './duckdb/duckdb-values.ts';
 export { insertFromJsonSql, rowsAsJson, tuplesAsJson } from './duckdb/duckdb-json-rows.ts';
+export { DigestSet } from './digest-set.ts';
+export { dedupeDigest } from './dedupe-key.ts';

@@ -18,3 +18,4 @@ export { replayDecisions, type DecisionFlip, type ReplayReport } from './decisio
 export { POLICY_ACTIVATIONS_TABLE, PolicyActivations, type Activation } from './policy-activations.ts';
 export { appendRecordReceipt, type RecordReceipt } from './record-receipt.ts';
 export { LEDGER_REDACTIONS_TABLE, redactDisclosures, type Redaction, type RedactionScope } from './ledger-redaction.ts';
+export { EntityCache } from './entities/entity-cache.ts';
