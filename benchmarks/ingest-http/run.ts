@@ -3,12 +3,13 @@
  *
  *   npm run bench:ingest-http -- [--events 1000000] [--batch 1000] [--concurrency 4] [--warehouse duckdb,clickhouse]
  *
- * 1. Baseline: the same events, already turned into rows, written straight
- *    through the warehouse adapter (`insertUnique`, batch by batch) in this process.
+ * 1. Baselines: the same events, already turned into rows, written straight
+ *    through the warehouse adapter (`insertUnique`, batch by batch) in this process; on DuckDB also
+ *    written by a bare appender (the engine's ceiling); and the request bodies parsed (`JSON.parse`) only.
  * 2. HTTP: the real platform (`companyos start`) runs as its own process on a
  *    fresh data dir; this process posts pre-serialized batches over loopback
  *    with keep-alive and `concurrency` requests in flight.
- * Prints events/s and p50/p95/p99 per batch for both, and HTTP as a share of the baseline,
+ * Prints events/s and p50/p95/p99 per batch for each, and HTTP as a share of each baseline,
  * for each engine named (ClickHouse: COMPANYOS_CLICKHOUSE_URL, or a local server started for the run).
  */
 import type { ChildProcess } from 'node:child_process';
@@ -19,6 +20,7 @@ import { TokenAuthority } from '../../platform/identity/index.ts';
 import type { EngineName } from '../../kernel/warehouse/index.ts';
 import { report, throughput, type Measurement } from '../lib/stats.ts';
 import { directAdapterBaseline } from '../lib/baseline.ts';
+import { bareAppenderBaseline, jsonParseBaseline } from '../lib/bare-appender.ts';
 import { benchmarkEvent } from '../lib/events.ts';
 import type { ScratchWarehouse } from '../../dev/index.ts';
 import { parseEngines, TargetFactory } from '../lib/targets.ts';
@@ -103,18 +105,22 @@ async function overHttp(engine: EngineName, target: ScratchWarehouse, bodies: re
 
 console.log(`ingest-http: ${N.toLocaleString('en-US')} events in batches of ${BATCH}, warehouse ${ENGINE_NAMES.join(' and ')}`);
 const bodies = batches().map((indexes) => Buffer.from(JSON.stringify(indexes.map((i) => benchmarkEvent(i, TENANT)))));
-const measurements: Measurement[] = [];
+const parseOnly = jsonParseBaseline(bodies, N);
+const measurements: Measurement[] = [parseOnly];
 const summaries: Record<string, unknown>[] = [];
 for (const engine of ENGINE_NAMES) {
   const targets = await TargetFactory.create(engine);
   try {
+    const appender = engine === 'duckdb' ? await bareAppenderBaseline(await targets.target(), N, BATCH, TENANT) : undefined;
     const direct = await directAdapterBaseline(engine, await targets.target(), N, BATCH, TENANT);
     const http = await overHttp(engine, await targets.target(), bodies);
-    measurements.push(direct, http);
+    measurements.push(...(appender ? [appender] : []), direct, http);
     const ratio = throughput(http) / throughput(direct);
     summaries.push({
       benchmark: 'ingest-http', engine, events: N, batch: BATCH, concurrency: CONCURRENCY,
       http_events_per_s: Math.round(throughput(http)), direct_events_per_s: Math.round(throughput(direct)), ratio: Number(ratio.toFixed(3)),
+      ...(appender ? { appender_events_per_s: Math.round(throughput(appender)), appender_ratio: Number((throughput(http) / throughput(appender)).toFixed(3)) } : {}),
+      parse_events_per_s: Math.round(throughput(parseOnly)), parse_ratio: Number((throughput(http) / throughput(parseOnly)).toFixed(3)),
     });
   } finally {
     await targets.close();
@@ -122,6 +128,7 @@ for (const engine of ENGINE_NAMES) {
 }
 console.log(report(measurements));
 for (const summary of summaries) {
-  console.log(`${summary.engine}: HTTP throughput is ${((summary.ratio as number) * 100).toFixed(1)}% of the direct-adapter baseline measured in this run.`);
+  const share = (ratio: unknown) => `${((ratio as number) * 100).toFixed(1)}%`;
+  console.log(`${summary.engine}: HTTP throughput is ${share(summary.ratio)} of the direct-adapter baseline${summary.appender_ratio === undefined ? '' : `, ${share(summary.appender_ratio)} of the bare appender (target ≥ 25%)`} and ${share(summary.parse_ratio)} of JSON.parse alone, measured in this run; target 200,000 events/s.`);
 }
 for (const summary of summaries) console.log(JSON.stringify(summary));

@@ -12,29 +12,27 @@ export const JSON_PARAMETER = '?::VARCHAR';
  * Rows go to DuckDB as one JSON text (`source`: a bound parameter), not as a VALUES list of a
  * parameter per cell: binding hundreds of values, and preparing a statement that differs with
  * the number of rows, both happen on Node's main thread and cost more than the insert itself.
- * Every field is read as text and cast by the INSERT, as a bound text would be: a value the
- * column cannot hold is refused, never turned into NULL.
+ * The text is an array of tuples (a row's values in `columns` order), which serializes about 10%
+ * faster than objects and parses faster in DuckDB. Every field is read as text and cast by the
+ * INSERT, as a bound text would be: a value the column cannot hold is refused, never turned into NULL.
  */
 export function insertFromJsonSql(table: string, columns: readonly string[], suffix = ''): string {
   for (const column of columns) assertIdentifier(column);
-  const shape = `[{${columns.map((column) => `"${column}": "VARCHAR"`).join(', ')}}]`;
-  return `INSERT INTO ${assertIdentifier(table)} (${columns.join(', ')}) SELECT unnest(from_json(${JSON_PARAMETER}, '${shape}'), recursive := true)${suffix}`;
+  const fields = columns.map((_, i) => `json_row[${i + 1}]`).join(', ');
+  return `INSERT INTO ${assertIdentifier(table)} (${columns.join(', ')}) SELECT ${fields} FROM (SELECT unnest(from_json(${JSON_PARAMETER}, '[["VARCHAR"]]')) AS json_row)${suffix}`;
 }
 
 /** Rows given as objects: their `columns` as the JSON text `insertFromJsonSql` takes. */
 export function rowsAsJson(rows: readonly Readonly<Record<string, SqlValue | undefined>>[], columns: readonly string[]): string {
-  return JSON.stringify(rows.map((row) => {
-    const out: Record<string, string | number | null> = {};
-    for (const column of columns) out[column] = jsonField(row[column]);
-    return out;
-  }));
+  return JSON.stringify(rows.map((row) => columns.map((column) => jsonField(row[column]))));
 }
 
 /** Rows given as tuples in the order of `columns`: the JSON text `insertFromJsonSql` takes. */
 export function tuplesAsJson(rows: readonly (readonly SqlValue[])[], columns: readonly string[]): string {
+  const width = columns.length;
   return JSON.stringify(rows.map((row) => {
-    const out: Record<string, string | number | null> = {};
-    for (let i = 0; i < columns.length; i++) out[columns[i]!] = jsonField(row[i]);
+    const out: (string | number | null)[] = new Array(width);
+    for (let i = 0; i < width; i++) out[i] = jsonField(row[i]);
     return out;
   }));
 }
