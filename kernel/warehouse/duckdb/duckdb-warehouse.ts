@@ -101,6 +101,8 @@ export class DuckDBWarehouse implements Warehouse {
     private readonly settings: DuckDBConnection,
     /** DuckDB's threads for scans: its default, the machine's cores. */
     private readonly cores: number,
+    /** DuckDB's threads while nothing scans. */
+    private readonly servingThreads: number,
   ) {
     const storage: UniqueStorage = {
       loadDigests: (spec, since) => this.loadDigests(spec, since),
@@ -110,8 +112,11 @@ export class DuckDBWarehouse implements Warehouse {
     this.unique = new UniqueWriter(storage, this.writeLock);
   }
 
-  /** Opens (creating if needed) the database at `path`; `:memory:` for a throwaway one. */
-  static async open(path: string): Promise<DuckDBWarehouse> {
+  /**
+   * Opens (creating if needed) the database at `path`; `:memory:` for a throwaway one. `allCores`: every statement
+   * may use every core (a scratch database that only loads and scans, with no one waiting on small writes).
+   */
+  static async open(path: string, { allCores = false } = {}): Promise<DuckDBWarehouse> {
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(path);
@@ -127,8 +132,10 @@ export class DuckDBWarehouse implements Warehouse {
     await writer.run(`SET checkpoint_threshold = '${WAL_BACKSTOP}'`);
     const settings = await instance.connect();
     const [row] = rowsOf<{ threads: number }>(await settings.runAndReadAll("SELECT current_setting('threads')::INTEGER AS threads"));
-    await settings.run(`SET threads = ${SERVING_THREADS}`);
-    return new DuckDBWarehouse(path, instance, writer, settings, Number(row?.threads) || SERVING_THREADS);
+    const cores = Number(row?.threads) || SERVING_THREADS;
+    const servingThreads = allCores ? cores : SERVING_THREADS;
+    await settings.run(`SET threads = ${servingThreads}`);
+    return new DuckDBWarehouse(path, instance, writer, settings, cores, servingThreads);
   }
 
   /**
@@ -136,7 +143,7 @@ export class DuckDBWarehouse implements Warehouse {
    * last scan ends: a build's models and checks follow one another, and changing DuckDB's threads costs a start.
    */
   private async allCores<T>(work: () => Promise<T>): Promise<T> {
-    if (this.cores <= SERVING_THREADS) return work();
+    if (this.cores <= this.servingThreads) return work();
     clearTimeout(this.serveAgain);
     if (this.scans++ === 0 && !this.wide) {
       this.wide = true;
@@ -149,7 +156,7 @@ export class DuckDBWarehouse implements Warehouse {
         this.serveAgain = setTimeout(() => {
           if (this.scans > 0 || this.closed) return;
           this.wide = false;
-          void this.setThreads(SERVING_THREADS);
+          void this.setThreads(this.servingThreads);
         }, SCANS_SETTLE_MS);
         this.serveAgain.unref();
       }

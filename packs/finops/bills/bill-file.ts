@@ -43,7 +43,7 @@ export class BillFile {
     );
     if (size === 0) throw new BillFileError(`${path}: the file is empty`);
     if (format && !BILL_FORMATS.includes(format)) throw new BillFileError(`unknown format "${format}"; use one of ${BILL_FORMATS.join(', ')}`);
-    const scratch = await DuckDBWarehouse.open(':memory:');
+    const scratch = await DuckDBWarehouse.open(':memory:', { allCores: true });
     try {
       await scratch.execute("SET TimeZone = 'UTC'");
       for (const macro of BILL_MACROS) await scratch.execute(macro);
