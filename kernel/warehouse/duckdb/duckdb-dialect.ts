@@ -1,6 +1,16 @@
 import { assertIdentifier, hasCaptureGroup, patternLiteral, quantileOf, timeUnit } from '../identifier.ts';
 import { PLAIN_DECIMAL, type Dialect } from '../warehouse.ts';
 
+/**
+ * Text as DECIMAL(38, 10), `TRY_CAST` (NULL when unreadable) or `CAST` (an error). DuckDB parses text into a
+ * 38-digit decimal about 100 times slower than into an 18-digit one (2 µs against 20 ns a value here), so
+ * what fits DECIMAL(18, 10) — amounts below 10⁸ with up to 10 decimals, nearly all — is read that way and
+ * widened; only the rest takes the slow path. The value and its type are the same either way.
+ */
+export function decimalFromText(text: string, cast: 'TRY_CAST' | 'CAST' = 'TRY_CAST'): string {
+  return `coalesce(TRY_CAST(${text} AS DECIMAL(18, 10)), ${cast}(${text} AS DECIMAL(38, 10)))`;
+}
+
 /** DuckDB's SQL for the places engines differ. */
 export const DUCKDB_DIALECT: Dialect = {
   deduplicated: (table) => table,
@@ -11,11 +21,11 @@ export const DUCKDB_DIALECT: Dialect = {
   // TRY_CAST reads the text once; the plain-decimal check keeps DuckDB to what ClickHouse accepts (no '1e3', no spaces).
   jsonDecimal: (column, key) => {
     const text = `json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}')`;
-    return `TRY_CAST(CASE WHEN regexp_full_match(${text}, '${PLAIN_DECIMAL}') THEN ${text} END AS DECIMAL(38, 10))`;
+    return `CASE WHEN regexp_full_match(${text}, '${PLAIN_DECIMAL}') THEN ${decimalFromText(text)} END`;
   },
   castText: (column, kind) => {
     const text = `nullif(${assertIdentifier(column)}, '')`;
-    return kind === 'integer' ? `CAST(${text} AS BIGINT)` : kind === 'decimal' ? `CAST(${text} AS DECIMAL(38, 10))` : text;
+    return kind === 'integer' ? `CAST(${text} AS BIGINT)` : kind === 'decimal' ? decimalFromText(text, 'CAST') : text;
   },
   timeWindow: (unit, column) => `date_trunc('${timeUnit(unit)}', ${assertIdentifier(column)})`,
   quantile: (column, q) => `quantile_cont(${assertIdentifier(column)}, ${quantileOf(q)})`,

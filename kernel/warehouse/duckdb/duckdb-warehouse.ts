@@ -1,6 +1,8 @@
 import {
   DuckDBDataChunk,
   DuckDBInstance,
+  DuckDBTypeId,
+  type DuckDBDecimalType,
   type DuckDBAppender,
   type DuckDBConnection,
   type DuckDBPreparedStatement,
@@ -12,7 +14,7 @@ import { SerialLock } from '../serial-lock.ts';
 import { insertFromJsonSql, tuplesAsJson } from './duckdb-json-rows.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
 import type { ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
-import { DUCKDB_DIALECT } from './duckdb-dialect.ts';
+import { decimalFromText, DUCKDB_DIALECT } from './duckdb-dialect.ts';
 import { reclaimDuckDB } from './duckdb-reclaim.ts';
 import { rowsOf, toDuckDBColumnValue, toDuckDBParam } from './duckdb-values.ts';
 import { CSV_FILE } from '../warehouse.ts';
@@ -248,15 +250,18 @@ export class DuckDBWarehouse implements Warehouse {
 
   async insertCsv(table: string, columns: readonly string[], path: string): Promise<void> {
     const types = await this.tableColumns(table);
-    const declared = columns.map((name) => {
+    const read = columns.map((name) => {
       const type = types.get(name);
       if (!type) throw new WarehouseError(`insertCsv into ${table}: there is no column ${name}`);
-      return `'${assertIdentifier(name)}': '${type.toString()}'`;
+      assertIdentifier(name);
+      // Wide decimals are read as text and parsed by `decimalFromText` (the reader's own parse is the slow one).
+      const wide = type.typeId === DuckDBTypeId.DECIMAL && (type as DuckDBDecimalType).width > 18;
+      return wide ? { declared: `'${name}': 'VARCHAR'`, selected: `${decimalFromText(name, 'CAST')} AS ${name}` } : { declared: `'${name}': '${type.toString()}'`, selected: name };
     });
     await this.allCores(() => this.execute(
-      `INSERT INTO ${assertIdentifier(table)} (${columns.join(', ')}) SELECT * FROM read_csv('${path.replaceAll("'", "''")}',
+      `INSERT INTO ${assertIdentifier(table)} (${columns.join(', ')}) SELECT ${read.map((r) => r.selected).join(', ')} FROM read_csv('${path.replaceAll("'", "''")}',
          header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', nullstr = '${CSV_FILE.nullText}',
-         timestampformat = '${CSV_FILE.timestampFormat}', columns = {${declared.join(', ')}})`,
+         timestampformat = '${CSV_FILE.timestampFormat}', columns = {${read.map((r) => r.declared).join(', ')}})`,
     ));
   }
 

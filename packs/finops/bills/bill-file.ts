@@ -89,8 +89,11 @@ export class BillFile {
    * (`CSV_FILE` conventions) for `Warehouse.insertCsv`; answers how many.
    */
   async writeLoadable(path: string, tenant: string, batchId: string): Promise<number> {
+    // Decimals that fit 18 digits are written through DECIMAL(18, 10): the same text, several times faster (see decimalFromText).
     const value = ({ column, kind }: (typeof FOCUS_COLUMNS)[number]) =>
-      kind === 'timestamp' ? `strftime(${column}, '${CSV_FILE.timestampFormat}') AS ${column}` : column;
+      kind === 'timestamp' ? `strftime(${column}, '${CSV_FILE.timestampFormat}') AS ${column}`
+        : kind === 'decimal' ? `coalesce(CAST(TRY_CAST(${column} AS DECIMAL(18, 10)) AS VARCHAR), CAST(${column} AS VARCHAR)) AS ${column}`
+          : column;
     await this.scratch.execute(
       `COPY (SELECT ${literal(tenant)} AS tenant_id, ${literal(batchId)} AS batch_id, line, ${FOCUS_COLUMNS.map(value).join(', ')}, extra
              FROM typed JOIN lines USING (record) WHERE problem_column IS NULL ORDER BY record)

@@ -1,5 +1,6 @@
 import { CHARGE_CATEGORIES, FOCUS_COLUMNS, type FocusColumn } from './focus-columns.ts';
 import { literal, quote } from './raw-columns.ts';
+import { decimalFromText } from '../../../kernel/warehouse/index.ts';
 
 /**
  * DuckDB SQL that turns a mapped FOCUS text value into its typed form, and the
@@ -82,9 +83,9 @@ function typed({ focus, kind }: FocusColumn): TypedColumn {
   switch (kind) {
     case 'decimal':
       return {
-        value: `TRY_CAST(${plainNumber(text)} AS DECIMAL(38, 10))`,
+        value: decimalFromText(plainNumber(text)),
         check: {
-          invalid: `${text} IS NOT NULL AND TRY_CAST(${plainNumber(text)} AS DECIMAL(38, 10)) IS NULL`,
+          invalid: `${text} IS NOT NULL AND ${decimalFromText(plainNumber(text))} IS NULL`,
           reason: `'not a decimal number that fits DECIMAL(38, 10): ' || ${text}`,
         },
       };

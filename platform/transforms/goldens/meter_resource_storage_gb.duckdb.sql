@@ -9,7 +9,7 @@ FROM (
     date_trunc('hour', time) AS window_start,
     e.tenant_id AS tenant_id,
     coalesce(json_extract_string(data, '$.store'), '') AS dim_store,
-    TRY_CAST(CASE WHEN regexp_full_match(json_extract_string(data, '$.gb'), '-?[0-9]{1,28}([.][0-9]{1,10})?') THEN json_extract_string(data, '$.gb') END AS DECIMAL(38, 10)) AS metered,
+    CASE WHEN regexp_full_match(json_extract_string(data, '$.gb'), '-?[0-9]{1,28}([.][0-9]{1,10})?') THEN coalesce(TRY_CAST(json_extract_string(data, '$.gb') AS DECIMAL(18, 10)), TRY_CAST(json_extract_string(data, '$.gb') AS DECIMAL(38, 10))) END AS metered,
     e.time AS time,
     e.ingested_at AS ingested_at
   FROM events AS e WHERE e.type = 'resource.storage_usage'
@@ -29,7 +29,7 @@ FROM (
     date_trunc('hour', time) AS window_start,
     e.tenant_id AS tenant_id,
     coalesce(json_extract_string(data, '$.store'), '') AS dim_store,
-    TRY_CAST(CASE WHEN regexp_full_match(json_extract_string(data, '$.gb'), '-?[0-9]{1,28}([.][0-9]{1,10})?') THEN json_extract_string(data, '$.gb') END AS DECIMAL(38, 10)) AS metered,
+    CASE WHEN regexp_full_match(json_extract_string(data, '$.gb'), '-?[0-9]{1,28}([.][0-9]{1,10})?') THEN coalesce(TRY_CAST(json_extract_string(data, '$.gb') AS DECIMAL(18, 10)), TRY_CAST(json_extract_string(data, '$.gb') AS DECIMAL(38, 10))) END AS metered,
     e.time AS time,
     e.ingested_at AS ingested_at
   FROM events AS e WHERE e.type = 'resource.storage_usage'
