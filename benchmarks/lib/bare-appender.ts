@@ -2,9 +2,8 @@ import { join } from 'node:path';
 import { DuckDBDataChunk, DuckDBInstance, DuckDBTimestampValue, type DuckDBValue } from '@duckdb/node-api';
 import type { ScratchWarehouse } from '../../dev/index.ts';
 import { EVENT_COLUMNS, openWarehouse, type SqlValue } from '../../kernel/warehouse/index.ts';
-import { normalizeEvent } from '../../platform/ingest/index.ts';
 import { migratePlatform } from '../../surfaces/compose/index.ts';
-import { benchmarkEvent } from './events.ts';
+import { benchmarkRows } from './baseline.ts';
 import type { Measurement } from './stats.ts';
 
 /**
@@ -23,13 +22,7 @@ export async function bareAppenderBaseline(target: ScratchWarehouse, events: num
     const appender = await connection.createAppender('events');
     const batchMs: number[] = [];
     for (let start = 0; start < events; start += batch) {
-      const now = new Date();
-      const rows: SqlValue[][] = [];
-      for (let i = start; i < Math.min(events, start + batch); i++) {
-        const normalized = normalizeEvent(benchmarkEvent(i, tenant), 'bench', now);
-        if (!normalized.ok) throw new Error(normalized.message);
-        rows.push(normalized.row);
-      }
+      const rows = benchmarkRows(start, Math.min(events, start + batch), tenant);
       const started = performance.now();
       const chunk = DuckDBDataChunk.create(types, rows.length);
       chunk.setColumns(types.map((_, column) => rows.map((row) => duckValue(row[column]))));

@@ -23,13 +23,7 @@ export async function directAdapterBaseline(
   const batchMs: number[] = [];
   let inserted = 0;
   for (let start = 0; start < events; start += batch) {
-    const now = new Date();
-    const rows: SqlValue[][] = [];
-    for (let i = start; i < Math.min(events, start + batch); i++) {
-      const normalized = normalizeEvent(benchmarkEvent(i, tenant), 'bench', now);
-      if (!normalized.ok) throw new Error(normalized.message);
-      rows.push(normalized.row);
-    }
+    const rows = benchmarkRows(start, Math.min(events, start + batch), tenant);
     const started = performance.now();
     inserted += (await warehouse.insertUnique(unique, rows)).inserted;
     batchMs.push(performance.now() - started);
@@ -38,4 +32,16 @@ export async function directAdapterBaseline(
   await target.dispose();
   if (inserted !== events) throw new Error(`baseline stored ${inserted} of ${events} events`);
   return { name: `direct adapter (${engine})`, events, seconds: batchMs.reduce((a, b) => a + b, 0) / 1000, batchMs };
+}
+
+/** The `events` rows of benchmark events `from` to `to` (exclusive), as the ingest pipeline would write them now. */
+export function benchmarkRows(from: number, to: number, tenant: string): SqlValue[][] {
+  const now = new Date();
+  const rows: SqlValue[][] = [];
+  for (let i = from; i < to; i++) {
+    const normalized = normalizeEvent(benchmarkEvent(i, tenant), 'bench', now);
+    if (!normalized.ok) throw new Error(normalized.message);
+    rows.push(normalized.row);
+  }
+  return rows;
 }
