@@ -42,6 +42,18 @@ describe('DigestSet', () => {
     expect(set.bytes).toBe(before);
   });
 
+  it('tells digests apart by their first 96 bits only', () => {
+    const set = new DigestSet();
+    const digest = md5('k');
+    const sameStart = Buffer.from(digest);
+    sameStart[15] = sameStart[15]! ^ 0xff;
+    const otherStart = Buffer.from(digest);
+    otherStart[11] = otherStart[11]! ^ 0x01;
+    expect(set.add(digest)).toBe(true);
+    expect(set.has(sameStart)).toBe(true);
+    expect(set.has(otherStart)).toBe(false);
+  });
+
   it('rejects digests of the wrong length', () => {
     expect(() => new DigestSet().add(new Uint8Array(8))).toThrow(RangeError);
   });

@@ -19,4 +19,4 @@ export { toDuckDBParam, fromDuckDBValue, rowsOf } from './duckdb/duckdb-values.t
 export { insertFromJsonSql, rowsAsJson, tuplesAsJson } from './duckdb/duckdb-json-rows.ts';
 export { DigestSet } from './digest-set.ts';
 export { dedupeDigest } from './dedupe-key.ts';
-export { decimalFromText } from './duckdb/duckdb-dialect.ts';
+export { decimalAsText, decimalFromText } from './duckdb/duckdb-dialect.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBWarehouse } from './duckdb-warehouse.ts';
-import { decimalFromText } from './duckdb-dialect.ts';
+import { decimalAsText, decimalFromText } from './duckdb-dialect.ts';
 
 // Texts around every edge of the two widths: the fast path must read each exactly as the 38-digit cast does.
 const TEXTS = [
@@ -35,5 +35,14 @@ describe('decimalFromText (DuckDB)', () => {
     await expect(warehouse.query(`SELECT ${decimalFromText("'abc'", 'CAST')} AS d`)).rejects.toThrow(/abc/);
     const [row] = await warehouse.query<{ d: string }>(`SELECT CAST(${decimalFromText("'100000000.25'", 'CAST')} AS VARCHAR) AS d`);
     expect(row!.d).toBe('100000000.2500000000');
+  });
+
+  it('prints every value as DECIMAL(38, 10) does, through 18 digits or not', async () => {
+    const rows = await warehouse.query<{ t: string; fast: string | null; wide: string | null }>(
+      `SELECT t, ${decimalAsText('d')} AS fast, CAST(d AS VARCHAR) AS wide FROM (SELECT t, TRY_CAST(t AS DECIMAL(38, 10)) AS d FROM texts)`,
+    );
+    for (const row of rows) expect({ t: row.t, text: row.fast }).toEqual({ t: row.t, text: row.wide });
+    expect(rows.find((r) => r.t === '123456789012345678.1234567891')!.fast).toBe('123456789012345678.1234567891');
+    expect(rows.find((r) => r.t === '-12.5')!.fast).toBe('-12.5000000000');
   });
 });

@@ -11,6 +11,11 @@ export function decimalFromText(text: string, cast: 'TRY_CAST' | 'CAST' = 'TRY_C
   return `coalesce(TRY_CAST(${text} AS DECIMAL(18, 10)), ${cast}(${text} AS DECIMAL(38, 10)))`;
 }
 
+/** A DECIMAL(38, 10) value as text, printed through DECIMAL(18, 10) when it fits (the same text, ~10× faster). */
+export function decimalAsText(value: string): string {
+  return `coalesce(CAST(TRY_CAST(${value} AS DECIMAL(18, 10)) AS VARCHAR), CAST(${value} AS VARCHAR))`;
+}
+
 /** DuckDB's SQL for the places engines differ. */
 export const DUCKDB_DIALECT: Dialect = {
   deduplicated: (table) => table,
