@@ -142,7 +142,7 @@ describe('every page on the seeded demo data', () => {
     expect(Number(drills!.last_rto_s)).toBeGreaterThan(0);
     expect(Number(drills!.last_rto_s)).toBeLessThan(300);
     expect(Number(drills!.last_rpo_s)).toBeGreaterThanOrEqual(0);
-    expect(leadership.results.get('dr_claim')![0]!.status).toBe('current: proven by a drill in the last 90 days');
+    expect(drills!.claim).toBe('current: proven by a drill in the last 90 days');
     expect(leadership.html).toContain('current: proven by a drill in the last 90 days');
     // The same page once the drill is 91 days old, and once there is none: the GA claim is marked stale.
     await db.warehouse.execute("UPDATE events SET time = time - INTERVAL 90 DAY WHERE type = 'dr.drill_completed'");
@@ -160,6 +160,36 @@ describe('every page on the seeded demo data', () => {
     expect(leadership.results.get('executions')!.map((r) => r.status)).toEqual(['succeeded']);
     const flows = leadership.results.get('flows')!.map((r) => r.flow);
     expect(flows).toEqual(['approval', 'create-entity', 'event-ingest', 'grant-entitlement', 'policy-simulate', 'provenance-fetch']);
+    // The page reads several numbers in one pass over the events; each is what a query of its own counts.
+    const one = async (select: string, where: string) =>
+      Object.values((await db.warehouse.query(`SELECT ${select} AS v FROM events WHERE tenant_id = '${OPERATOR}' AND ${where}`))[0]!)[0];
+    const decided = "type = 'high_risk_ops.requests_total' AND json_extract_string(data, '$.status') IN ('approved', 'denied')";
+    const [posture] = leadership.results.get('posture')!;
+    expect(Number(posture!.side_door_attempts)).toBe(Number(await one('count(*)', "type = 'companyos.policy.violation'")));
+    expect(Number(posture!.approval_sla_breaches)).toBe(Number(await one('count(*)', "type = 'high_risk_ops.approval_sla_breached'")));
+    expect(posture!.approval_p95_s).toBe(await one("quantile_cont(CAST(json_extract_string(data, '$.approval_latency_ms') AS DOUBLE) / 1000, 0.95)", decided));
+    expect(posture!.approval_p50_s).toBe(await one("quantile_cont(CAST(json_extract_string(data, '$.approval_latency_ms') AS DOUBLE) / 1000, 0.5)", decided));
+    expect(Number(await one('count(*)', decided))).toBeGreaterThan(0);
+    expect(posture!.receipts_complete).toBe(
+      await one("count(CASE WHEN json_extract_string(data, '$.receipt_complete') = 'true' THEN 1 END) / count(*)", "type = 'high_risk_ops.requests_total'"),
+    );
+    const [revops] = leadership.results.get('revops_summary')!;
+    const leads = "type = 'revops.leads_ingested_total'";
+    expect(Number(revops!.leads_in)).toBe(Number(await one('count(*)', leads)));
+    expect(Number(revops!.leads_parked)).toBe(Number(await one('count(*)', `${leads} AND json_extract_string(data, '$.status') = 'parked'`)));
+    expect(Number(revops!.leads_duplicate)).toBe(Number(await one('count(*)', `${leads} AND json_extract_string(data, '$.status') = 'duplicate'`)));
+    expect(Number(revops!.sla_breaches)).toBe(Number(await one('count(*)', "type = 'revops.lead.sla_breached'")));
+    expect(Number(revops!.quotes_lost)).toBe(Number(await one('count(*)', "type = 'revops.quote.lost'")));
+    const touched = "type = 'revops.lead.touched' AND CAST(json_extract_string(data, '$.sla_minutes') AS DOUBLE) > 0";
+    expect(Number(revops!.touched_with_sla)).toBeGreaterThan(0);
+    expect(Number(revops!.touched_with_sla)).toBe(Number(await one('count(*)', touched)));
+    expect(revops!.touch_p95_minutes).toBe(await one("quantile_cont(CAST(json_extract_string(data, '$.minutes_to_touch') AS DOUBLE), 0.95)", touched));
+    const engines = new Map(leadership.results.get('engines')!.map((r) => [r.interaction, r]));
+    expect([...engines.keys()]).toEqual(['policy decision', 'workflow execution']);
+    expect(Number(engines.get('policy decision')!.events)).toBe(Number(await one('count(*)', "type = 'policy.decisions_total'")));
+    expect(engines.get('workflow execution')!.p95_ms).toBe(
+      await one("quantile_cont(coalesce(CAST(json_extract_string(data, '$.duration_ms') AS DOUBLE), 0), 0.95)", "type = 'workflow.executions_total'"),
+    );
   });
 });
 
