@@ -16,6 +16,9 @@ describe.each(TEST_ENGINES)('High-Risk Ops: no side doors on %s', (engine) => {
     const sideDoors = async () => {
       const page = await server.api.app.inject({ method: 'GET', url: '/reports/summit-as-a-customer', headers: { authorization: `Bearer ${lead}` } });
       expect(page.statusCode).toBe(200);
+      // Every query of the page over the events ran on this engine (only stg_events is built here, not the SLO and FinOps models).
+      const failed = [...page.body.matchAll(/query (\w+) failed/g)].map((m) => m[1]);
+      expect(failed).toEqual(['slo', 'cogs', 'skus']);
       return Number(/data-column="side_door_attempts" data-value="(\d+)"/.exec(page.body)?.[1]);
     };
     // The page reads the staging view the models build.
