@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { chartSeries, renderChart } from './charts.ts';
+
+describe('chart series', () => {
+  const rows = [
+    { day: '2026-11-02', tenant: 'acme', cost: '1.50' },
+    { day: '2026-11-01', tenant: 'globex', cost: '2' },
+    { day: '2026-11-01', tenant: 'acme', cost: '3' },
+    { day: '2026-11-02', tenant: 'acme', cost: '0.25' },
+    { day: '2026-11-03', tenant: '', cost: '4' },
+  ];
+
+  it('splits rows by the series column in first-seen order, sums a category\'s rows, and leaves a gap where a series has none', () => {
+    expect(chartSeries({ kind: 'area', rows, x: 'day', y: ['cost'], series: 'tenant' })).toEqual({
+      xs: ['2026-11-02', '2026-11-01', '2026-11-03'],
+      series: [
+        { name: 'acme', data: [1.75, 3, null] },
+        { name: 'globex', data: [null, 2, null] },
+        { name: '(none)', data: [null, null, 4] },
+      ],
+    });
+  });
+
+  it('makes one series per y column without a series column', () => {
+    const two = rows.map((row, i) => ({ ...row, revenue: i }));
+    expect(chartSeries({ kind: 'bar', rows: two, x: 'day', y: ['cost', 'revenue'] }).series).toEqual([
+      { name: 'cost', data: [1.75, 5, 4] },
+      { name: 'revenue', data: [3, 3, 4] },
+    ]);
+  });
+
+  it('draws a chart of 100 series and 5,000 rows', () => {
+    const many = Array.from({ length: 5000 }, (_, i) => ({ day: `day-${i % 50}`, tenant: `tenant-${i % 100}`, cost: i }));
+    const svg = renderChart({ kind: 'area', rows: many, x: 'day', y: ['cost'], series: 'tenant' });
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('tenant-99');
+  });
+});
