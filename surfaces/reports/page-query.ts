@@ -30,6 +30,9 @@ const PARTS = /\b(FROM|JOIN)(\s+)([A-Za-z_][A-Za-z0-9_]*)(?:(\s+)(AS\s+)?([A-Za-
  * and is refused too.
  */
 export function scopePageQuery(name: string, queries: ReadonlyMap<string, string>, scope: Pick<TenantScope, 'table' | 'tenant'>): ScopedPageQuery {
+  if (joinsInOneSelect(queries.get(name)!) > 1) {
+    throw new Error(`query ${name} has two JOINs in one SELECT, which ClickHouse 18 does not run; join one subquery that groups the other rows per key`);
+  }
   const tables = new Set<string>();
   const query = scoped(name, queries, scope, tables, []);
   const state = [...tables].filter((table) => STATE_TABLE_NAMES.has(table));
@@ -72,4 +75,17 @@ function scoped(name: string, queries: ReadonlyMap<string, string>, scope: Pick<
   }
   parts.push(raw(text.slice(at)));
   return new SqlFragment(parts.map((p) => p.text).join(''), parts.flatMap((p) => p.params));
+}
+
+/** The most JOINs any one SELECT of `text` has (a subquery's are its own; a SELECT after UNION starts again). */
+function joinsInOneSelect(text: string): number {
+  const joins = [0];
+  let most = 0;
+  for (const [token] of text.matchAll(/\(|\)|\bSELECT\b|\bJOIN\b/gi)) {
+    if (token === '(') joins.push(0);
+    else if (token === ')') joins.pop();
+    else if (token.toUpperCase() === 'SELECT') joins[joins.length - 1] = 0;
+    else most = Math.max(most, ++joins[joins.length - 1]!);
+  }
+  return most;
 }

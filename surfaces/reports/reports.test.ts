@@ -193,6 +193,47 @@ describe('every page on the seeded demo data', () => {
   });
 });
 
+describe.each(TEST_ENGINES)('the RevOps page on %s', (engine) => {
+  const db = useWarehouse(engine);
+
+  it('converts each lead once, however many quotes it has or wins, and counts routing SLAs per lead (one JOIN a query: ClickHouse 18 takes no more)', async () => {
+    const event = (id: string, type: string, subject: string, data: object, tenantid = 'acme') =>
+      cloudEvent({ id, type, subject, data, tenantid, source: '/companyos/revops' });
+    await new IngestPipeline(db.warehouse).ingest([
+      event('lead-1', 'revops.leads_ingested_total', 'lead-1', { lead_source: 'web_form', status: 'new' }),
+      event('lead-2', 'revops.leads_ingested_total', 'lead-2', { lead_source: 'web_form', status: 'new' }),
+      event('lead-3', 'revops.leads_ingested_total', 'lead-3', { lead_source: 'partner_referral', status: 'new' }),
+      // Two quotes for lead 1 (each with a first revision, one revised again), both won; one for lead 3, open.
+      event('q-1:1', 'revops.quote.revised', 'q-1', { lead_id: 'lead-1', revision: 1, band: 'automatic' }),
+      event('q-1:2', 'revops.quote.revised', 'q-1', { lead_id: 'lead-1', revision: 2, band: 'automatic' }),
+      event('q-2:1', 'revops.quote.revised', 'q-2', { lead_id: 'lead-1', revision: 1, band: 'automatic' }),
+      event('q-3:1', 'revops.quote.revised', 'q-3', { lead_id: 'lead-3', revision: 1, band: 'automatic' }),
+      event('q-1:won', 'revops.quote.won', 'q-1', { lead_id: 'lead-1' }),
+      event('q-2:won', 'revops.quote.won', 'q-2', { lead_id: 'lead-1' }),
+      // Routed with a due time: lead 1 touched in time, lead 2 breached; lead 3 routed without one.
+      event('lead-1:routed', 'revops.lead.routed', 'lead-1', { segment: 'smb', due_at: '2026-11-20T13:00:00Z' }),
+      event('lead-2:routed', 'revops.lead.routed', 'lead-2', { segment: 'smb', due_at: '2026-11-20T13:00:00Z' }),
+      event('lead-3:routed', 'revops.lead.routed', 'lead-3', { segment: 'enterprise', due_at: '' }),
+      event('lead-1:touched', 'revops.lead.touched', 'lead-1', { kept_sla: 1, sla_minutes: 60 }),
+      event('lead-2:sla_breached', 'revops.lead.sla_breached', 'lead-2', {}),
+      // Another tenant's quote and win for a lead of the same id.
+      event('g-1:1', 'revops.quote.revised', 'g-1', { lead_id: 'lead-2', revision: 1, band: 'automatic' }, 'globex'),
+      event('g-1:won', 'revops.quote.won', 'g-1', { lead_id: 'lead-2' }, 'globex'),
+    ], { channel: 'seed', submitter: OPERATOR });
+    await buildProject(db.warehouse, { generators: [], modelsDir: 'models', targetDir: `${db.harness.dataDir}/target`, tenant: OPERATOR, trigger: 'cli', select: ['stg_events'] });
+    const pages = await loadPages();
+    const page = await renderPage(pages.get('revops')!, { scope: new TenantScope(db.warehouse, 'acme'), nav: navigation(pages), href: (s) => s, csvHref: (s) => s });
+    expect(page.problems).toEqual([]);
+    expect(page.results.get('conversion')!.map((r) => ({ source: r.source, leads: Number(r.leads), quoted: Number(r.quoted), won: Number(r.won) }))).toEqual([
+      { source: 'partner_referral', leads: 1, quoted: 1, won: 0 },
+      { source: 'web_form', leads: 2, quoted: 1, won: 1 },
+    ]);
+    expect(page.results.get('sla_by_segment')!.map((r) => [r.segment, r.routed, r.within_sla, r.touched_late, r.breaches].map(String))).toEqual([
+      ['smb', '2', '1', '0', '1'],
+    ]);
+  });
+});
+
 function byOperationOf(page: Awaited<ReturnType<typeof renderPage>>) {
   return new Map(page.results.get('high_risk')!.map((r) => [r.operation, r]));
 }
@@ -219,15 +260,20 @@ describe('page queries, scoped by construction', () => {
     expect(Number((await render('```sql everyone\nSELECT count(*) AS n FROM events\n```', 'globex')).results.get('everyone')![0]!.n)).toBe(3);
   });
 
-  it('refuses a comma join (its second table would go unscoped) and a query mixing operational state with warehouse tables', async () => {
+  it('refuses a comma join (its second table would go unscoped), a query mixing operational state with warehouse tables, and two JOINs in one SELECT', async () => {
     const page = await render([
       '```sql comma\nSELECT count(*) AS n FROM events a, events_quarantine b\n```',
       '```sql mixed\nSELECT (SELECT count(*) FROM ledger_entries) AS receipts, (SELECT count(*) FROM events) AS events\n```',
+      '```sql two_joins\nSELECT count(*) AS n FROM events a JOIN events b ON b.id = a.id LEFT JOIN events c ON c.id = a.id\n```',
+      '```sql nested_joins\nSELECT count(*) AS n FROM events a LEFT JOIN (SELECT b.id FROM events b JOIN events c ON c.id = b.id) d ON d.id = a.id\n' +
+        'UNION ALL SELECT count(*) AS n FROM events a JOIN events b ON b.id = a.id\n```',
     ].join('\n'));
     expect(page.problems).toEqual([
       'query comma joins events with a comma: write JOIN … ON, so that every table it reads is scoped to the tenant',
       'query mixed reads operational state (ledger_entries) and warehouse tables (events) together; split it into one query for each',
+      'query two_joins has two JOINs in one SELECT, which ClickHouse 18 does not run; join one subquery that groups the other rows per key',
     ]);
+    expect(page.results.has('nested_joins')).toBe(true);
   });
 
   it('runs a query on operational tables in the state store, scoped the same way', async () => {
