@@ -29,6 +29,18 @@ describe('chart series', () => {
     ]);
   });
 
+  it('draws rows whose values are missing, huge or not numbers, and a category that is missing', () => {
+    const odd = [
+      { day: '2026-11-01', cost: null },
+      { day: '2026-11-02', cost: '99999999999999999999999999.9999999999' },
+      { day: null, cost: 'twelve' },
+    ];
+    const { series } = chartSeries({ kind: 'bar', rows: odd, x: 'day', y: ['cost'] });
+    expect(series[0]!.data.slice(0, 2)).toEqual([0, 1e26]);
+    expect(Number.isNaN(series[0]!.data[2])).toBe(true);
+    expect(renderChart({ kind: 'bar', rows: odd, x: 'day', y: ['cost'] }).startsWith('<svg')).toBe(true);
+  });
+
   it('draws a chart of 100 series and 5,000 rows', () => {
     const many = Array.from({ length: 5000 }, (_, i) => ({ day: `day-${i % 50}`, tenant: `tenant-${i % 100}`, cost: i }));
     const svg = renderChart({ kind: 'area', rows: many, x: 'day', y: ['cost'], series: 'tenant' });

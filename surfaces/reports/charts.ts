@@ -62,15 +62,11 @@ export function renderChart(spec: ChartSpec): string {
 /**
  * The chart's categories (x values as shown, in first-seen order) and its series: one per `y` column, or
  * one per value of `series`; each holds, per category, the sum of its rows there, or null where it has none.
+ * Each row is placed by its category once: a chart of n rows costs O(n), not O(n × categories).
  */
 export function chartSeries(spec: ChartSpec): { xs: string[]; series: { name: string; data: (number | null)[] }[] } {
   const xs = [...new Set(spec.rows.map((row) => formatValue(row[spec.x], undefined)))];
-  return { xs, series: seriesOf(spec, xs) };
-}
-
-function seriesOf(spec: ChartSpec, xs: string[]): { name: string; data: (number | null)[] }[] {
-  // Each row is placed by its category once: a chart of n rows costs O(n), not O(n × categories).
-  const at = (rows: Row[], column: string) => {
+  const sumsAt = (rows: Row[], column: string) => {
     const sums = new Map<string, number>();
     for (const row of rows) {
       const x = formatValue(row[spec.x], undefined);
@@ -78,7 +74,7 @@ function seriesOf(spec: ChartSpec, xs: string[]): { name: string; data: (number 
     }
     return xs.map((x) => sums.get(x) ?? null);
   };
-  if (!spec.series) return spec.y.map((column) => ({ name: column, data: at(spec.rows, column) }));
+  if (!spec.series) return { xs, series: spec.y.map((column) => ({ name: column, data: sumsAt(spec.rows, column) })) };
   const bySeries = new Map<string, Row[]>();
   for (const row of spec.rows) {
     const name = String(row[spec.series] ?? '');
@@ -86,5 +82,5 @@ function seriesOf(spec: ChartSpec, xs: string[]): { name: string; data: (number 
     if (rows) rows.push(row);
     else bySeries.set(name, [row]);
   }
-  return [...bySeries].map(([name, rows]) => ({ name: name || '(none)', data: at(rows, spec.y[0]!) }));
+  return { xs, series: [...bySeries].map(([name, rows]) => ({ name: name || '(none)', data: sumsAt(rows, spec.y[0]!) })) };
 }

@@ -267,12 +267,16 @@ describe('page queries, scoped by construction', () => {
       '```sql two_joins\nSELECT count(*) AS n FROM events a JOIN events b ON b.id = a.id LEFT JOIN events c ON c.id = a.id\n```',
       '```sql nested_joins\nSELECT count(*) AS n FROM events a LEFT JOIN (SELECT b.id FROM events b JOIN events c ON c.id = b.id) d ON d.id = a.id\n' +
         'UNION ALL SELECT count(*) AS n FROM events a JOIN events b ON b.id = a.id\n```',
+      '```sql chained_joins\nSELECT count(*) AS n FROM ${one_join} x JOIN events b ON b.id = x.id JOIN events c ON c.id = x.id\n```',
+      '```sql one_join\nSELECT a.id FROM events a JOIN events b ON b.id = a.id\n```',
     ].join('\n'));
     expect(page.problems).toEqual([
       'query comma joins events with a comma: write JOIN … ON, so that every table it reads is scoped to the tenant',
       'query mixed reads operational state (ledger_entries) and warehouse tables (events) together; split it into one query for each',
       'query two_joins has two JOINs in one SELECT, which ClickHouse 18 does not run; join one subquery that groups the other rows per key',
+      'query chained_joins has two JOINs in one SELECT, which ClickHouse 18 does not run; join one subquery that groups the other rows per key',
     ]);
+    expect(page.results.has('one_join')).toBe(true);
     expect(page.results.has('nested_joins')).toBe(true);
   });
 
@@ -285,6 +289,12 @@ describe('page queries, scoped by construction', () => {
       const page = await render(markdown, 'acme', { stateScope: new TenantScope(stateSource(state), 'acme') });
       expect([page.problems, Number(page.results.get('asked')![0]!.n)]).toEqual([[], 1]);
       expect((await render(markdown)).problems).toEqual(['query asked reads operational state, which this rendering has no access to']);
+      // Two JOINs in one SELECT are the warehouse's limit (ClickHouse 18), not the state store's.
+      const joined = await render(
+        '```sql joined\nSELECT count(*) AS n FROM approval_requests a JOIN approval_requests b ON b.request_id = a.request_id JOIN approval_requests c ON c.request_id = a.request_id\n```',
+        'acme', { stateScope: new TenantScope(stateSource(state), 'acme') },
+      );
+      expect([joined.problems, Number(joined.results.get('joined')![0]!.n)]).toEqual([[], 1]);
     } finally {
       await state.close();
     }
