@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { DomainError } from '../errors/index.ts';
 import { WarehouseError, assertIdentifier, type ReclaimReport, type Row, type SqlValue, type TableDefinition } from '../warehouse/index.ts';
 import { numberedPlaceholders, postgresType, toPostgresParam } from './postgres-sql.ts';
@@ -15,13 +15,13 @@ const CHECK_VIOLATION = '23514';
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
 
 /** Values as every engine gives them back (see `Row`): big integers as numbers while exact, else text; numerics as text; timestamps as Dates. */
-const types = {
+const typesOf = (driver: typeof pg): pg.CustomTypesConfig => ({
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === 20) return (text: string) => (Number.isSafeInteger(Number(text)) ? Number(text) : text);
     if (oid === 1700) return (text: string) => text;
-    return pg.types.getTypeParser(oid, format);
+    return driver.types.getTypeParser(oid, format);
   },
-} as unknown as pg.CustomTypesConfig;
+}) as unknown as pg.CustomTypesConfig;
 
 /**
  * The `StateStore` on PostgreSQL, for the scale-out profile: any number of platform processes
@@ -51,7 +51,9 @@ export class PostgresStateStore implements StateStore {
     } catch (error) {
       throw new WarehouseError(`the state store URL is not a URL (${(error as Error).message})`, { cause: error });
     }
-    const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, types });
+    // The driver is loaded here, not with the module: only the scale-out profile uses it.
+    const { default: driver } = await import('pg');
+    const pool = new driver.Pool({ connectionString: url, max: POOL_SIZE, types: typesOf(driver) });
     // An idle connection the server dropped is replaced, not thrown at whoever holds the pool.
     pool.on('error', () => undefined);
     try {

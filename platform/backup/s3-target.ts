@@ -2,7 +2,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type * as S3 from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { assertObjectName, type BackupTarget } from './backup-target.ts';
 
 export interface S3Location {
@@ -17,6 +18,8 @@ export function parseS3Url(url: string): S3Location | undefined {
   if (!match) return undefined;
   return { bucket: match[1]!, prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
+
+type S3Sdk = typeof S3;
 
 export interface S3Options {
   /** An S3-compatible endpoint (MinIO, Ceph, a test server); AWS's own when absent. */
@@ -35,17 +38,27 @@ export interface S3Options {
  */
 export class S3Target implements BackupTarget {
   readonly description: string;
-  private readonly client: S3Client;
+  private s3?: Promise<{ sdk: S3Sdk; client: S3Client }>;
 
-  constructor(private readonly location: S3Location, options: S3Options = {}) {
+  constructor(
+    private readonly location: S3Location,
+    private readonly options: S3Options = {},
+  ) {
     this.description = `s3://${location.bucket}${location.prefix ? `/${location.prefix}` : ''}${options.endpoint ? ` at ${options.endpoint}` : ''}`;
-    this.client = new S3Client({
-      region: options.region ?? 'us-east-1',
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+  }
+
+  // The AWS SDK is loaded on the first request: it takes ~0.2 s to load, which every CLI command paid.
+  private connect(): Promise<{ sdk: S3Sdk; client: S3Client }> {
+    return (this.s3 ??= import('@aws-sdk/client-s3').then((sdk) => ({
+      sdk,
+      client: new sdk.S3Client({
+        region: this.options.region ?? 'us-east-1',
+        ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
+        ...(this.options.endpoint ? { endpoint: this.options.endpoint, forcePathStyle: true } : {}),
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      }),
+    })));
   }
 
   private key(name: string): string {
@@ -55,16 +68,18 @@ export class S3Target implements BackupTarget {
   async put(name: string, from: string): Promise<void> {
     assertObjectName(name);
     const { size } = await stat(from);
-    await this.client.send(new PutObjectCommand({ Bucket: this.location.bucket, Key: this.key(name), Body: createReadStream(from), ContentLength: size }));
+    const { sdk, client } = await this.connect();
+    await client.send(new sdk.PutObjectCommand({ Bucket: this.location.bucket, Key: this.key(name), Body: createReadStream(from), ContentLength: size }));
   }
 
   async get(name: string, to: string): Promise<true | undefined> {
     assertObjectName(name);
+    const { sdk, client } = await this.connect();
     let body: Readable;
     try {
-      body = (await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.key(name) }))).Body as Readable;
+      body = (await client.send(new sdk.GetObjectCommand({ Bucket: this.location.bucket, Key: this.key(name) }))).Body as Readable;
     } catch (error) {
-      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+      if (error instanceof sdk.NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
       throw error;
     }
     try {
@@ -78,7 +93,8 @@ export class S3Target implements BackupTarget {
 
   async delete(name: string): Promise<void> {
     assertObjectName(name);
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(name) }));
+    const { sdk, client } = await this.connect();
+    await client.send(new sdk.DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(name) }));
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -87,9 +103,10 @@ export class S3Target implements BackupTarget {
     const strip = this.location.prefix ? this.location.prefix.length + 1 : 0;
     // ListObjects (v1) paged by Marker, the last key seen: every S3 server pages it alike, while s3rver
     // cannot answer a truncated v2 listing at all (its continuation tokens need DES, gone from OpenSSL 3).
+    const { sdk, client } = await this.connect();
     let after: string | undefined;
     for (;;) {
-      const page = await this.client.send(new ListObjectsCommand({ Bucket: this.location.bucket, Prefix: under, Marker: after }));
+      const page = await client.send(new sdk.ListObjectsCommand({ Bucket: this.location.bucket, Prefix: under, Marker: after }));
       const keys = (page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
       for (const key of keys) names.push(key.slice(strip));
       if (!page.IsTruncated || keys.length === 0) break;
@@ -99,6 +116,6 @@ export class S3Target implements BackupTarget {
   }
 
   close(): void {
-    this.client.destroy();
+    void this.s3?.then(({ client }) => client.destroy());
   }
 }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { ROLES, type Role } from './auth.ts';
 
 /**
@@ -69,7 +69,10 @@ const SCHEMA = {
   },
 } as const;
 
-const validate = new Ajv({ allErrors: true, strict: true }).compile<{ providers: IdentityProvider[] }>(SCHEMA);
+// Compiled when a providers file is first read, not when the module loads (every CLI command loads it).
+let compiled: ValidateFunction<{ providers: IdentityProvider[] }> | undefined;
+const providersFileSchema = (): ValidateFunction<{ providers: IdentityProvider[] }> =>
+  (compiled ??= new Ajv({ allErrors: true, strict: true }).compile<{ providers: IdentityProvider[] }>(SCHEMA));
 
 /** The providers a file (COMPANYOS_IDENTITY_PROVIDERS) configures, checked: a mistake names its place. */
 export async function loadIdentityProviders(path: string): Promise<IdentityProvider[]> {
@@ -83,6 +86,7 @@ export async function loadIdentityProviders(path: string): Promise<IdentityProvi
 }
 
 export function checkIdentityProviders(parsed: unknown, where = 'identity providers'): IdentityProvider[] {
+  const validate = providersFileSchema();
   if (!validate(parsed)) {
     const problems = (validate.errors ?? []).map((error) => `${error.instancePath || '/'} ${error.message}`);
     throw new Error(`${where}: ${problems.join('; ')}`);

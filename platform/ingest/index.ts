@@ -11,6 +11,7 @@ export { parseEventArray, parseEventText } from './event-json.ts';
 export { isValueRefusal } from './value-refusal.ts';
 export { KafkaIngestConsumer, DEFAULT_MAX_MESSAGE_BYTES, type KafkaConsumerOptions, type BatchReport } from './kafka/kafka-consumer.ts';
 export { KafkaEventPublisher } from './kafka/kafka-publisher.ts';
+export { kafkaClient } from './kafka/kafka-client.ts';
 export { toCsv } from './csv-writer.ts';
 export { eventStats, listEvents } from './queries/events.ts';
 export { listQuarantine } from './queries/quarantine.ts';

@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import type { StateStore } from '../../../kernel/state/index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import type { PlatformEvent } from '../../../platform/ingest/index.ts';
@@ -15,7 +15,9 @@ const REFUSED_TABLE = 'revops_lead_events_refused';
 /** How far before the furthest event read each pass reads again: longer than any ingest takes to commit. */
 const SLACK_MS = 10 * 60 * 1000;
 
-const validate = new Ajv({ allErrors: false, strict: false }).compile(leadInputSchema);
+// Compiled on the first lead event, not when the module loads (every CLI command loads it).
+let compiled: ValidateFunction | undefined;
+const leadInput = (): ValidateFunction => (compiled ??= new Ajv({ allErrors: false, strict: false }).compile(leadInputSchema));
 
 interface LeadEventDeps {
   warehouse: Warehouse;
@@ -53,6 +55,7 @@ export async function takeSubmittedLeads(deps: LeadEventDeps): Promise<number> {
     const batch = byTenant.get(row.tenant_id) ?? { leads: new Map(), invalid: new Map() };
     const data: unknown = typeof row.data === 'string' ? safeJson(row.data) : row.data;
     const input = data && typeof data === 'object' && !Array.isArray(data) ? { id: row.id, ...(data as Record<string, unknown>) } : data;
+    const validate = leadInput();
     if (validate(input)) {
       const lead = input as LeadInput;
       // One id sent twice: the first stands (the intake answers the second as the first).

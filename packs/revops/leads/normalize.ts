@@ -1,4 +1,11 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { createRequire } from 'node:module';
+import type * as PhoneNumbers from 'libphonenumber-js';
+import type { CountryCode } from 'libphonenumber-js';
+
+// Loaded on the first phone number, not with the module: every CLI command and platform start loads this module.
+type PhoneLibrary = typeof PhoneNumbers;
+let phoneLibrary: PhoneLibrary | undefined;
+const phones = (): PhoneLibrary => (phoneLibrary ??= createRequire(import.meta.url)('libphonenumber-js') as PhoneLibrary);
 
 /** A lead's fields as they arrived, after shape checks (lead-input.ts). */
 export interface LeadFields {
@@ -78,7 +85,7 @@ function websiteDomain(raw: string): string | null {
 }
 
 function phoneE164(raw: string, country: string | null): string | null {
-  const parsed = parsePhoneNumberFromString(raw, (country ?? 'US') as CountryCode);
+  const parsed = phones().parsePhoneNumberFromString(raw, (country ?? 'US') as CountryCode);
   return parsed?.isPossible() ? parsed.number : null;
 }
 

@@ -3,14 +3,17 @@ import { createRequire } from 'node:module';
 /** Why a lead was parked as spam. */
 export type SpamDisposition = 'honeypot' | 'disposable-domain' | 'rate-limited';
 
-// The community list (CC0) of throwaway mail domains, as a JSON array without types of its own.
-const DISPOSABLE = new Set(createRequire(import.meta.url)('disposable-email-domains') as string[]);
+// The community list (CC0) of throwaway mail domains, as a JSON array without types of its own; read on the first
+// lead rather than when the module loads (every CLI command and platform start loads this module).
+let disposable: Set<string> | undefined;
+const disposableDomains = (): Set<string> =>
+  (disposable ??= new Set(createRequire(import.meta.url)('disposable-email-domains') as string[]));
 
 export function isDisposable(domain: string | null): boolean {
   if (!domain) return false;
   // A subdomain of a disposable service is one too.
   const labels = domain.split('.');
-  for (let i = 0; i < labels.length - 1; i++) if (DISPOSABLE.has(labels.slice(i).join('.'))) return true;
+  for (let i = 0; i < labels.length - 1; i++) if (disposableDomains().has(labels.slice(i).join('.'))) return true;
   return false;
 }
 

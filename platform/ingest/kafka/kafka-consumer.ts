@@ -1,4 +1,5 @@
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { kafkaClient } from './kafka-client.ts';
 import { UnparsedEvent, type IngestPipeline, type IngestResult } from '../pipeline.ts';
 import { eventCandidateOf } from './kafka-message.ts';
 
@@ -74,7 +75,7 @@ export class KafkaIngestConsumer {
     private readonly pipeline: IngestPipeline,
     private readonly options: KafkaConsumerOptions,
   ) {
-    this.kafka = new Kafka({ clientId: options.clientId ?? 'companyos-ingest', brokers: options.brokers, logLevel: logLevel.ERROR });
+    this.kafka = kafkaClient(options.clientId ?? 'companyos-ingest', options.brokers);
     this.consumer = this.newConsumer();
     this.producer = this.kafka.producer();
     this.maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;

@@ -1,4 +1,5 @@
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import { kafkaClient } from './kafka-client.ts';
 import type { CloudEvent } from '../../../kernel/schemas/index.ts';
 
 const STRUCTURED_HEADERS = { 'content-type': 'application/cloudevents+json; charset=utf-8' };
@@ -17,7 +18,7 @@ export class KafkaEventPublisher {
     brokers: string[],
     private readonly topic: string,
   ) {
-    this.producer = new Kafka({ clientId: 'companyos-api', brokers, logLevel: logLevel.ERROR }).producer();
+    this.producer = kafkaClient('companyos-api', brokers).producer();
   }
 
   async publish(events: readonly CloudEvent[]): Promise<void> {

@@ -1,6 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { Kafka, logLevel } from 'kafkajs';
-import { KafkaIngestConsumer, type BatchReport, type KafkaConsumerOptions } from '../../../platform/ingest/index.ts';
+import { KafkaIngestConsumer, kafkaClient, type BatchReport, type KafkaConsumerOptions } from '../../../platform/ingest/index.ts';
 import { TENANT_ZERO } from '../../../platform/tenancy/index.ts';
 import { ConfigError, loadConfig, type PlatformConfig } from '../kit/index.ts';
 import { findRunningPlatform, openLocalPlatform } from '../kit/index.ts';
@@ -81,7 +80,7 @@ async function kafkaSettings(): Promise<{ config: PlatformConfig; kafka: KafkaCo
 
 /** Partitions with messages, and their end offsets now: where a replay stops. */
 async function endOffsets(kafka: KafkaConfig): Promise<Map<string, bigint>> {
-  const admin = new Kafka({ clientId: 'companyos-replay', brokers: kafka.brokers, logLevel: logLevel.ERROR }).admin();
+  const admin = kafkaClient('companyos-replay', kafka.brokers).admin();
   await admin.connect();
   try {
     const ends = new Map<string, bigint>();
