@@ -73,6 +73,33 @@ describe.each(TEST_ENGINES)('the FinOps report pages on %s', (engine) => {
     expect(other.html).not.toContain(formatValue(books!.total, 'usd'));
   });
 
+  it('chart the nine costliest tenants by day and the rest as one series, losing no cost on any day', async () => {
+    await buildSimulatedFinops(db.warehouse, `${db.harness.dataDir}/target`, 12);
+    const pages = await loadPages();
+    const scope = new TenantScope(db.warehouse, OPERATOR);
+    const costs = await renderPage(pages.get('finops/tenant-costs')!, { scope, nav: navigation(pages), href: (s: string) => `/${s}`, csvHref: (s: string, q: string) => `/${s}/${q}.csv` });
+    expect(costs.problems).toEqual([]);
+    const daily = costs.results.get('daily') as { day: Date | string; tenant: string; cost: string | number }[];
+    const tenants = await db.warehouse.query<{ tenant: string; cost: string }>(
+      `SELECT cost_tenant AS tenant, sum(effective_cost) AS cost FROM finops_cost_allocation WHERE tenant_id = ? AND cost_tenant != '' GROUP BY cost_tenant`, [OPERATOR],
+    );
+    expect(tenants.length).toBeGreaterThan(10);
+    const costliest = tenants.sort((a, b) => Number(b.cost) - Number(a.cost) || a.tenant.localeCompare(b.tenant)).slice(0, 9).map((t) => t.tenant);
+    expect(new Set(daily.map((row) => row.tenant))).toEqual(new Set([...costliest, 'other tenants']));
+    // Each day's series add up to that day's whole cost, to the cent.
+    const byDay = await db.warehouse.query<{ day: Date | string; cost: string }>(
+      `SELECT ${db.warehouse.engine === 'duckdb' ? "date_trunc('day', charge_window)" : 'toStartOfDay(charge_window)'} AS day, sum(effective_cost) AS cost
+       FROM finops_cost_allocation WHERE tenant_id = ? AND cost_tenant != '' GROUP BY day`, [OPERATOR],
+    );
+    const charted = new Map<string, bigint>();
+    for (const row of daily) {
+      const day = new Date(row.day).toISOString();
+      charted.set(day, (charted.get(day) ?? 0n) + exactDecimal(row.cost));
+    }
+    expect(charted.size).toBe(byDay.length);
+    for (const day of byDay) expect(charted.get(new Date(day.day).toISOString()), String(day.day)).toBe(exactDecimal(day.cost));
+  });
+
   it('are served live behind a session (sign-in, then its cookie) or a bearer token; CSV per query; without either, sent to sign in', async () => {
     await buildSimulatedFinops(db.warehouse, `${db.harness.dataDir}/target`);
     const api = await apiHarness(db.warehouse);
@@ -300,3 +327,11 @@ describe('page queries, scoped by construction', () => {
     }
   });
 });
+
+/** A decimal text (or an integer) as an exact integer count of 10⁻¹⁰. */
+function exactDecimal(value: string | number): bigint {
+  const [whole, fraction = ''] = String(value).split('.');
+  const negative = whole!.startsWith('-');
+  const units = BigInt(whole!.replace('-', '') + fraction.padEnd(10, '0').slice(0, 10));
+  return negative ? -units : units;
+}

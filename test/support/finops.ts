@@ -15,8 +15,8 @@ export const OPERATOR = 'summit-internal';
  * A small simulated October, imported and built as the operator: 001 pro/silver,
  * 002 enterprise/gold with the FinOps add-on, 003 white-label/platinum.
  */
-export async function buildSimulatedFinops(warehouse: Warehouse, targetDir: string): Promise<void> {
-  const simulation = simulate({ tenants: 3, days: 5, seed: 3, start: new Date('2026-10-01T00:00:00Z'), eventLoss: 0 });
+export async function buildSimulatedFinops(warehouse: Warehouse, targetDir: string, tenants = 3): Promise<void> {
+  const simulation = simulate({ tenants, days: 5, seed: 3, start: new Date('2026-10-01T00:00:00Z'), eventLoss: 0 });
   await new IngestPipeline(warehouse).ingest(simulation.events, { channel: 'file', submitter: OPERATOR });
   const path = join(tmpdir(), `companyos-simulated-bill-${process.pid}-${Date.now()}.csv`);
   await writeFile(path, simulatedBillCsv(simulation.bill));
