@@ -176,6 +176,12 @@ export interface Warehouse {
    */
   insertCsv(table: string, columns: readonly string[], path: string): Promise<void>;
   /**
+   * Bulk insert of a Parquet file whose columns are `columns`, typed as the table's (or castable to them), where
+   * the engine reads Parquet (DuckDB; ClickHouse 18 does not, and a change-logging warehouse ships CSV only).
+   * Values travel in binary: no timestamp or wide decimal is printed and parsed again.
+   */
+  insertParquet?(table: string, columns: readonly string[], path: string): Promise<void>;
+  /**
    * Bulk insert that skips rows whose key was already written (within the
    * window) or appears earlier in the same call. Safe across restarts.
    */

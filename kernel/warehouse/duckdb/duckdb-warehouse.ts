@@ -265,6 +265,13 @@ export class DuckDBWarehouse implements Warehouse {
     ));
   }
 
+  async insertParquet(table: string, columns: readonly string[], path: string): Promise<void> {
+    const names = columns.map(assertIdentifier).join(', ');
+    await this.allCores(() => this.execute(
+      `INSERT INTO ${assertIdentifier(table)} (${names}) SELECT ${names} FROM read_parquet('${path.replaceAll("'", "''")}')`,
+    ));
+  }
+
   insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[]): Promise<UniqueInsertResult> {
     return this.unique.insert(spec, rows);
   }

@@ -85,18 +85,20 @@ export class BillFile {
   }
 
   /**
-   * Writes the loadable rows, in file order, as a CSV file of bill_rows
-   * (`CSV_FILE` conventions) for `Warehouse.insertCsv`; answers how many.
+   * Writes the loadable rows, in file order, as a file of bill_rows: Parquet for `Warehouse.insertParquet`
+   * (typed values as they are), or CSV (`CSV_FILE` conventions) for `Warehouse.insertCsv`; answers how many.
    */
-  async writeLoadable(path: string, tenant: string, batchId: string): Promise<number> {
+  async writeLoadable(path: string, tenant: string, batchId: string, format: 'csv' | 'parquet'): Promise<number> {
     const value = ({ column, kind }: (typeof FOCUS_COLUMNS)[number]) =>
-      kind === 'timestamp' ? `strftime(${column}, '${CSV_FILE.timestampFormat}') AS ${column}`
-        : kind === 'decimal' ? `${decimalAsText(column)} AS ${column}`
-          : column;
+      format === 'parquet' ? column
+        : kind === 'timestamp' ? `strftime(${column}, '${CSV_FILE.timestampFormat}') AS ${column}`
+          : kind === 'decimal' ? `${decimalAsText(column)} AS ${column}`
+            : column;
+    const options = format === 'parquet' ? 'FORMAT parquet' : `FORMAT csv, HEADER, NULLSTR '${CSV_FILE.nullText}'`;
     await this.scratch.execute(
       `COPY (SELECT ${literal(tenant)} AS tenant_id, ${literal(batchId)} AS batch_id, line, ${FOCUS_COLUMNS.map(value).join(', ')}, extra
              FROM typed JOIN lines USING (record) WHERE problem_column IS NULL ORDER BY record)
-       TO ${literal(path)} (FORMAT csv, HEADER, NULLSTR '${CSV_FILE.nullText}')`,
+       TO ${literal(path)} (${options})`,
     );
     const [{ n }] = (await this.scratch.query<{ n: number }>('SELECT count(*) AS n FROM typed JOIN lines USING (record) WHERE problem_column IS NULL')) as [{ n: number }];
     return Number(n);

@@ -186,3 +186,24 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
     await expect(importBillFile(db.warehouse, join(dir, 'missing.csv'), { tenant: TENANT })).rejects.toThrow(/missing\.csv: no such file/);
   });
 });
+
+describe('bill import on duckdb, Parquet and CSV hand-offs', () => {
+  const db = useWarehouse('duckdb');
+
+  it('loads the same rows, to the last digit and second, whether the warehouse reads the Parquet file or the CSV one', async () => {
+    // The same warehouse, as one that reads no Parquet (a change-logging warehouse, ClickHouse) sees it.
+    const csvOnly = new Proxy(db.warehouse, {
+      get: (target, name) => (name === 'insertParquet' ? undefined : (Reflect.get(target, name, target) as unknown)),
+    });
+    const everyColumn = async (batch: string) =>
+      (await db.warehouse.query(`SELECT * EXCLUDE (batch_id) FROM bill_rows WHERE batch_id = ? ORDER BY line`, [batch]))
+        .map((row) => JSON.stringify(row, (_, value: unknown) => (typeof value === 'bigint' ? String(value) : value)));
+    for (const fixture of ['messy-focus.csv', 'aws-cur-2.csv', 'gcp-billing-export.csv', 'azure-cost-details.csv']) {
+      const parquet = await importBillFile(db.warehouse, join(FIXTURES, fixture), { tenant: TENANT, checksum: `parquet-${fixture}` });
+      const csv = await importBillFile(csvOnly, join(FIXTURES, fixture), { tenant: TENANT, checksum: `csv-${fixture}` });
+      expect(parquet.rows_loaded, fixture).toBeGreaterThan(0);
+      expect(csv.rows_loaded, fixture).toBe(parquet.rows_loaded);
+      expect(await everyColumn(csv.batch_id), fixture).toEqual(await everyColumn(parquet.batch_id));
+    }
+  });
+});

@@ -68,13 +68,20 @@ export async function importBillFile(warehouse: Warehouse, path: string, options
   const file = await BillFile.open(path, options.format);
   try {
     const batchId = randomUUID();
-    // The rows go file to file: DuckDB writes them, the warehouse reads them, none passes through JS.
+    // The rows go file to file: DuckDB writes them, the warehouse reads them, none passes through JS. Parquet where
+    // the warehouse reads it: printing and parsing 1M rows' timestamps and wide decimals as CSV took ~9 of 22 s.
     const staging = await mkdtemp(join(tmpdir(), 'companyos-bill-rows-'));
     let loaded: number;
     try {
-      const rows = join(staging, 'bill_rows.csv');
-      loaded = await file.writeLoadable(rows, options.tenant, batchId);
-      if (loaded) await warehouse.insertCsv('bill_rows', BILL_ROW_COLUMNS, rows);
+      if (warehouse.insertParquet) {
+        const rows = join(staging, 'bill_rows.parquet');
+        loaded = await file.writeLoadable(rows, options.tenant, batchId, 'parquet');
+        if (loaded) await warehouse.insertParquet('bill_rows', BILL_ROW_COLUMNS, rows);
+      } else {
+        const rows = join(staging, 'bill_rows.csv');
+        loaded = await file.writeLoadable(rows, options.tenant, batchId, 'csv');
+        if (loaded) await warehouse.insertCsv('bill_rows', BILL_ROW_COLUMNS, rows);
+      }
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
