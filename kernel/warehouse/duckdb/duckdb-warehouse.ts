@@ -366,7 +366,9 @@ export class DuckDBWarehouse implements Warehouse {
     this.closed = true;
     await this.writeLock.run(async () => {
       this.forgetAppenders();
-      await this.writer.run('CHECKPOINT').catch(() => undefined);
+      // An in-memory database has nothing to keep: its checkpoint only compresses what is about to be freed (~1.4 s
+      // for a million-row bill's scratch tables).
+      if (this.location !== ':memory:') await this.writer.run('CHECKPOINT').catch(() => undefined);
       for (const connection of this.idleReaders.splice(0)) connection.closeSync();
       clearTimeout(this.serveAgain);
       await this.threadsSet;

@@ -97,7 +97,7 @@ export class BillFile {
     const options = format === 'parquet' ? 'FORMAT parquet' : `FORMAT csv, HEADER, NULLSTR '${CSV_FILE.nullText}'`;
     await this.scratch.execute(
       `COPY (SELECT ${literal(tenant)} AS tenant_id, ${literal(batchId)} AS batch_id, line, ${FOCUS_COLUMNS.map(value).join(', ')}, extra
-             FROM typed JOIN lines USING (record) WHERE problem_column IS NULL ORDER BY record)
+             FROM typed JOIN lines USING (record) WHERE problem_column IS NULL${format === 'parquet' ? '' : ' ORDER BY record'})
        TO ${literal(path)} (${options})`,
     );
     const [{ n }] = (await this.scratch.query<{ n: number }>('SELECT count(*) AS n FROM typed JOIN lines USING (record) WHERE problem_column IS NULL')) as [{ n: number }];
@@ -173,7 +173,8 @@ async function loadCsv(scratch: DuckDBWarehouse, path: string, notes: string[]):
     `CREATE TABLE raw_read AS SELECT * FROM read_csv(${literal(path)}, header = true, auto_detect = false, delim = ',', quote = '"',
        escape = '"', columns = ${columns}, store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`,
   );
-  await scratch.execute('CREATE TABLE raw AS SELECT rowid AS record, * FROM raw_read');
+  // A view: copying a million rows to number them cost ~0.9 s; the table's row ids are its records, in file order.
+  await scratch.execute('CREATE VIEW raw AS SELECT rowid AS record, * FROM raw_read');
   // One reject row per problem; a record is parked once, under its first problem.
   await scratch.execute(
     `CREATE TABLE rejects AS SELECT line, arg_min(coalesce(column_name, ''), column_idx) AS column_name,
@@ -181,13 +182,21 @@ async function loadCsv(scratch: DuckDBWarehouse, path: string, notes: string[]):
      FROM csv_rejects GROUP BY line`,
   );
   // DuckDB numbers a refused record by its own count of lines; the scan of the file gives each record's physical line.
-  const starts = await csvRecordStarts(path);
-  await scratch.execute('CREATE TABLE starts (ordinal BIGINT, line BIGINT, reader_line BIGINT)');
-  await scratch.insert('starts', ['ordinal', 'line', 'reader_line'], starts.map((s, i) => [i, s.line, s.readerLine]));
+  const { count, starts } = await csvRecordStarts(path);
+  if (starts) {
+    await scratch.execute('CREATE TABLE starts (ordinal BIGINT, line BIGINT, reader_line BIGINT)');
+    await scratch.insert('starts', ['ordinal', 'line', 'reader_line'], starts.map((s, i) => [i, s.line, s.readerLine]));
+  }
   const [{ kept, refused, last }] = (await scratch.query<{ kept: number; refused: number; last: number }>(
     'SELECT (SELECT count(*) FROM raw) AS kept, count(*) AS refused, coalesce(max(line), 0) AS last FROM rejects',
   )) as [{ kept: number; refused: number; last: number }];
-  if (starts.length === Number(kept) + Number(refused)) {
+  if (count === Number(kept) + Number(refused) && !starts) {
+    // Record i on line i + 2 as the reader counts it: the records DuckDB kept are, in order, the lines it did not refuse.
+    await scratch.execute(
+      `CREATE TABLE lines AS SELECT row_number() OVER (ORDER BY line) - 1 AS record, line
+       FROM range(2, ${count + 2}) AS t(line) WHERE line NOT IN (SELECT line FROM rejects)`,
+    );
+  } else if (count === Number(kept) + Number(refused)) {
     await scratch.execute('UPDATE rejects SET line = starts.line FROM starts WHERE rejects.line = starts.reader_line');
     // The records DuckDB kept are, in order, the records it did not refuse.
     await scratch.execute(
