@@ -87,6 +87,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
   const { platform } = app;
   if (rotatedWebhookSecret) app.log.warn(`the invoice webhook is signed with the rotated secret in ${join(config.dataDir, WEBHOOK_SECRET_FILE)}; COMPANYOS_INVOICE_WEBHOOK_SECRET is superseded`);
   const seeded = seed ? await seedTenantZero(platform) : 0;
+  if (seeded) progress(`seeded summit-internal's metering week: ${seeded.toLocaleString('en-US')} events`);
   // Before listening: a demo seed sets the platform's clock back to drive runs over the past week.
   const mint = (subject: string, roles: Role[]) => tokens.mint({ tenant: TENANT_ZERO, roles, subject, env: config.env, region: config.region });
   const demo = seeded ? await seedPackDemos(app, { ...platform, clock, mint }, await mint('companyos-start', ['operator'])) : undefined;
@@ -173,6 +174,7 @@ const LOCAL_SIGN_IN_TTL_MS = 24 * 3_600_000;
 async function seedTenantZero({ warehouse, pipeline }: Platform): Promise<number> {
   const [row] = await warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events');
   if (row!.n > 0) return 0;
+  progress('an empty warehouse: seeding the demo (about half a minute; --no-seed starts empty)');
   const events = tenantZeroWeek(new Date());
   let accepted = 0;
   for (let i = 0; i < events.length; i += 5000) {
@@ -215,6 +217,16 @@ async function recordPolicyCoverage(platform: Platform, inventory: RouteEntry[])
 /** Each pack's demo data, in registration order; one line for the banner. */
 async function seedPackDemos(app: FastifyInstance, services: Platform & DemoServices, operatorToken: string): Promise<string | undefined> {
   const lines: string[] = [];
-  for (const pack of services.packs) if (pack.seedDemo) lines.push(await pack.seedDemo(app, services, operatorToken));
+  for (const pack of services.packs) {
+    if (!pack.seedDemo) continue;
+    const started = performance.now();
+    lines.push(await pack.seedDemo(app, services, operatorToken));
+    progress(`seeded the ${pack.name} demo in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
   return lines.length ? lines.join('; ') : undefined;
+}
+
+/** A line on stderr while a start takes long (the demo seed): the banner, on stdout, comes once it serves. */
+function progress(line: string): void {
+  process.stderr.write(`companyos: ${line}\n`);
 }
