@@ -108,6 +108,42 @@ describe.each(TEST_ENGINES)('High-Risk Ops: temporary access on %s', (engine) =>
     expect((await workflows.get('acme', run.run_id)).status).toBe('revoked');
   });
 
+  it('revokes every grant whose time is up in one sweep, several at once, each once, in two tenants, and leaves the rest active', async () => {
+    const grants: { tenant: string; runId: string; minutes: number }[] = [];
+    for (const tenant of ['acme', 'globex']) {
+      const [ops, boss, cy] = await Promise.all([
+        server.api.principal('ops', tenant, 'operator'), server.api.principal('boss', tenant, 'approver'), server.api.principal('cy', tenant, 'operator'),
+      ]);
+      const call = (token: string, url: string, payload?: object) =>
+        server.api.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+      for (const minutes of [15, 15, 30, 15, 120, 15]) {
+        const run = (await call(ops, '/v1/workflows/types/temporary-access/runs', { rationale: INCIDENT, params: { grantee: 'dana', role: 'auditor', duration_minutes: minutes } })).json();
+        await call(boss, `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: INCIDENT });
+        expect((await call(cy, `/v1/workflows/runs/${run.run_id}/execute`)).json().status).toBe('active');
+        grants.push({ tenant, runId: run.run_id, minutes });
+      }
+    }
+    clock.advance(31 * MINUTE);
+    const { workflows } = server.api.app.platform;
+    const revoked = await workflows.expireLeases();
+    const expired = grants.filter((g) => g.minutes <= 30);
+    expect([...revoked].sort()).toEqual(expired.map((g) => g.runId).sort());
+    for (const grant of grants) {
+      const view = await workflows.get(grant.tenant, grant.runId);
+      expect(view.status, `${grant.tenant} ${grant.minutes} min`).toBe(grant.minutes <= 30 ? 'revoked' : 'active');
+      expect(view.transitions.filter((t) => t.status === 'revoked')).toHaveLength(grant.minutes <= 30 ? 1 : 0);
+    }
+    // Each revocation's receipt is in its own tenant's log, which proves it.
+    for (const grant of expired) {
+      const auditor = await server.api.principal('audit', grant.tenant, 'operator');
+      const evidence = await server.api.app.inject({ url: `/v1/workflows/runs/${grant.runId}/evidence`, headers: { authorization: `Bearer ${auditor}` } });
+      const bundle = evidence.json();
+      expect(verifyBundle(bundle, server.api.app.ledgerStore.keyring.all()).failures).toEqual([]);
+      expect(bundle.tenant).toBe(grant.tenant);
+    }
+    expect(await workflows.expireLeases()).toEqual([]);
+  });
+
   it('revokes a grant once when the sweep, a second sweep and a cancel meet on it', async () => {
     const [ops, boss, cy] = await Promise.all([
       server.api.principal('ops', 'acme', 'operator'), server.api.principal('boss', 'acme', 'approver'), server.api.principal('cy', 'acme', 'operator'),
