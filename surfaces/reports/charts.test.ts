@@ -41,6 +41,14 @@ describe('chart series', () => {
     expect(renderChart({ kind: 'bar', rows: odd, x: 'day', y: ['cost'] }).startsWith('<svg')).toBe(true);
   });
 
+  it('shows every series in its legend, wrapped onto rows: no page of entries the static SVG cannot turn to', () => {
+    const rows = Array.from({ length: 300 }, (_, i) => ({ day: `2026-10-${String(1 + (i % 30)).padStart(2, '0')}`, tenant: i % 10 === 9 ? 'other tenants' : `sim-tenant-00${i % 10}`, cost: i }));
+    const svg = renderChart({ kind: 'area', rows, x: 'day', y: ['cost'], series: 'tenant' });
+    const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+    for (const name of ['sim-tenant-000', 'sim-tenant-008', 'other tenants']) expect(texts).toContain(name);
+    expect(texts.filter((text) => /^\d+\/\d+$/.test(text))).toEqual([]);
+  });
+
   it('draws a chart of 100 series and 5,000 rows', () => {
     const many = Array.from({ length: 5000 }, (_, i) => ({ day: `day-${i % 50}`, tenant: `tenant-${i % 100}`, cost: i }));
     const svg = renderChart({ kind: 'area', rows: many, x: 'day', y: ['cost'], series: 'tenant' });

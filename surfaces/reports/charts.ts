@@ -32,6 +32,16 @@ export interface ChartSpec {
 
 const WIDTH = 760;
 const HEIGHT = 320;
+/** Height of a row of legend entries, and roughly what an entry takes: its symbol and gap, and each character of its name. */
+const LEGEND_ROW = 22;
+const LEGEND_ENTRY = 35;
+const LEGEND_CHARACTER = 7;
+
+/** Rows the legend's entries wrap onto at the chart's width (an estimate from the names' lengths; ECharts lays them out). */
+function legendRows(names: readonly string[]): number {
+  const width = names.reduce((sum, name) => sum + LEGEND_ENTRY + LEGEND_CHARACTER * name.length, 0);
+  return Math.max(1, Math.ceil(width / (WIDTH - 40)));
+}
 
 /** A chart as an SVG string, rendered server-side by Apache ECharts: the page needs no script to show it. */
 export function renderChart(spec: ChartSpec): string {
@@ -41,8 +51,10 @@ export function renderChart(spec: ChartSpec): string {
     chart.setOption({
       animation: false,
       title: spec.title ? { text: spec.title, left: 0, textStyle: { fontSize: 14 } } : undefined,
-      legend: series.length > 1 ? { bottom: 0, type: 'scroll' } : undefined,
-      grid: { left: 64, right: 16, top: spec.title ? 40 : 16, bottom: series.length > 1 ? 48 : 32, containLabel: true },
+      // A plain legend, wrapped onto as many rows as it needs: a scrolling one pages with a script the page does not
+      // run, so the static SVG hid every entry past its first page.
+      legend: series.length > 1 ? { bottom: 0, type: 'plain' } : undefined,
+      grid: { left: 64, right: 16, top: spec.title ? 40 : 16, bottom: series.length > 1 ? 24 + LEGEND_ROW * legendRows(series.map((s) => s.name)) : 32, containLabel: true },
       // No tooltip: the page runs no script to show one, and ECharts lays it out all the same (a third of a large chart's time).
       // Every category labelled while they fit; slanted when there are many.
       xAxis: { type: 'category', data: xs, boundaryGap: spec.kind === 'bar', axisLabel: xs.length <= 31 ? { interval: 0, rotate: xs.length > 8 ? 35 : 0 } : {} },
