@@ -10,7 +10,7 @@ import type { Role } from '../../platform/identity/index.ts';
 import { cloudEvent } from '../../test/support/events.ts';
 import { stateOptionsFor, TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { openStateStore } from '../../kernel/state/index.ts';
-import { stateSource, TenantScope } from '../../platform/tenancy/index.ts';
+import { raw, sql, stateSource, TenantScope } from '../../platform/tenancy/index.ts';
 import { buildSimulatedFinops, OPERATOR } from '../../test/support/finops.ts';
 import { replaceComponents } from './components.ts';
 import { formatValue } from './formats.ts';
@@ -80,17 +80,14 @@ describe.each(TEST_ENGINES)('the FinOps report pages on %s', (engine) => {
     const costs = await renderPage(pages.get('finops/tenant-costs')!, { scope, nav: navigation(pages), href: (s: string) => `/${s}`, csvHref: (s: string, q: string) => `/${s}/${q}.csv` });
     expect(costs.problems).toEqual([]);
     const daily = costs.results.get('daily') as { day: Date | string; tenant: string; cost: string | number }[];
-    const tenants = await db.warehouse.query<{ tenant: string; cost: string }>(
-      `SELECT cost_tenant AS tenant, sum(effective_cost) AS cost FROM finops_cost_allocation WHERE tenant_id = ? AND cost_tenant != '' GROUP BY cost_tenant`, [OPERATOR],
-    );
+    const allocated = scope.table('finops_cost_allocation', { where: sql`cost_tenant != ''` });
+    const tenants = await scope.query<{ tenant: string; cost: string }>(sql`SELECT cost_tenant AS tenant, sum(effective_cost) AS cost FROM ${allocated} GROUP BY cost_tenant`);
     expect(tenants.length).toBeGreaterThan(10);
     const costliest = tenants.sort((a, b) => Number(b.cost) - Number(a.cost) || a.tenant.localeCompare(b.tenant)).slice(0, 9).map((t) => t.tenant);
     expect(new Set(daily.map((row) => row.tenant))).toEqual(new Set([...costliest, 'other tenants']));
     // Each day's series add up to that day's whole cost, to the cent.
-    const byDay = await db.warehouse.query<{ day: Date | string; cost: string }>(
-      `SELECT ${db.warehouse.engine === 'duckdb' ? "date_trunc('day', charge_window)" : 'toStartOfDay(charge_window)'} AS day, sum(effective_cost) AS cost
-       FROM finops_cost_allocation WHERE tenant_id = ? AND cost_tenant != '' GROUP BY day`, [OPERATOR],
-    );
+    const day = db.warehouse.engine === 'duckdb' ? raw("date_trunc('day', charge_window)") : raw('toStartOfDay(charge_window)');
+    const byDay = await scope.query<{ day: Date | string; cost: string }>(sql`SELECT ${day} AS day, sum(effective_cost) AS cost FROM ${allocated} GROUP BY day`);
     const charted = new Map<string, bigint>();
     for (const row of daily) {
       const day = new Date(row.day).toISOString();
