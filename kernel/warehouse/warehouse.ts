@@ -149,6 +149,13 @@ export interface WarehouseCapabilities {
   readonly concurrentWriters: boolean;
 }
 
+/** Reads on one connection (`Warehouse.readSession`). */
+export interface ReadSession {
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Keeps the rows of `select` as a relation only this session sees, dropped when it ends; the relation's name. */
+  keep(select: string, params?: readonly SqlValue[]): Promise<string>;
+}
+
 /**
  * The warehouse port. Every engine adapter implements it; callers never ask
  * which engine they hold. SQL uses `?` placeholders for values.
@@ -197,6 +204,12 @@ export interface Warehouse {
    * engines that merge later).
    */
   mergeInto(name: string, select: string, uniqueKey: readonly string[]): Promise<void>;
+  /**
+   * Runs `work` on a connection of its own, where `keep` holds the rows a query reads for the reads after it:
+   * where the engine has temporary tables that only their connection sees (DuckDB). A report page whose
+   * queries read one query's rows reads the events once this way instead of once a query.
+   */
+  readSession?<T>(work: (session: ReadSession) => Promise<T>): Promise<T>;
   hasRelation(name: string): Promise<boolean>;
   /** The columns of a table or view, in order, with the engine's type names; empty when there is no such relation. */
   columns(name: string): Promise<{ name: string; type: string }[]>;

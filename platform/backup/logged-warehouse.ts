@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../../kernel/warehouse/index.ts';
+import type { ReadSession, ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../../kernel/warehouse/index.ts';
 import type { ChangeLog } from './change-log.ts';
 import { encodeRow } from './change-values.ts';
 
@@ -22,6 +22,7 @@ export class LoggedWarehouse implements Warehouse {
     this.capabilities = inner.capabilities;
     this.dialect = inner.dialect;
     this.location = inner.location;
+    if (inner.readSession) this.readSession = (work) => inner.readSession!(work);
   }
 
   query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
@@ -31,6 +32,9 @@ export class LoggedWarehouse implements Warehouse {
   execute(sql: string, params?: readonly SqlValue[]): Promise<void> {
     return this.inner.execute(sql, params);
   }
+
+  /** Reads, and rows kept only for the session: nothing to record. */
+  readonly readSession?: <T>(work: (session: ReadSession) => Promise<T>) => Promise<T>;
 
   deleteWhere(table: string, condition: string, params: readonly SqlValue[] = []): Promise<void> {
     return this.log.write(() => this.inner.deleteWhere(table, condition, params), () => ({ op: 'delete', table, condition, params: encodeRow(params) }));

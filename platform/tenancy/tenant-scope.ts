@@ -44,7 +44,17 @@ export function join(fragments: readonly SqlFragment[], separator: string): SqlF
 }
 
 /** What a scope reads from: the warehouse, or the state store (`stateSource`). */
-export type ScopeSource = Pick<Warehouse, 'dialect' | 'query' | 'hasRelation'>;
+export type ScopeSource = Pick<Warehouse, 'dialect' | 'query' | 'hasRelation' | 'readSession'>;
+
+/** Reads of one scope that may keep a query's rows for the reads after it (`TenantScope.readTogether`). */
+export interface ScopedReads {
+  query<T extends Row = Row>(query: SqlFragment): Promise<T[]>;
+  /**
+   * Keeps the rows `query` reads (built from this scope's tables: the tenant's rows only) as a relation that only
+   * these reads see, to read instead of running it again; absent where the engine has no such relation.
+   */
+  keep?(query: SqlFragment): Promise<SqlFragment>;
+}
 
 /**
  * The one way routes, reports and pack services read tenant data: bound to a
@@ -83,6 +93,15 @@ export class TenantScope {
 
   query<T extends Row = Row>(query: SqlFragment): Promise<T[]> {
     return this.source.query<T>(query.text, query.params);
+  }
+
+  /** `work` with reads that can keep one query's rows for those after it (`ScopedReads.keep`), on one connection where the engine has them. */
+  readTogether<T>(work: (reads: ScopedReads) => Promise<T>): Promise<T> {
+    if (!this.source.readSession) return work({ query: (query) => this.query(query) });
+    return this.source.readSession((session) => work({
+      query: <R extends Row = Row>(query: SqlFragment) => session.query<R>(query.text, query.params),
+      keep: async (query) => new SqlFragment(await session.keep(query.text, query.params), []),
+    }));
   }
 
   /** Whether a relation exists (a model built yet): no tenant data is read. */

@@ -27,11 +27,17 @@ const PARTS = /\b(FROM|JOIN)(\s+)([A-Za-z_][A-Za-z0-9_]*)(?:(\s+)(AS\s+)?([A-Za-
  * chained queries (`FROM ${other}`) are scoped the same way. A comma join is refused (its
  * second table would be named without FROM or JOIN); a query that names both operational
  * tables (the ledger, approvals: the state store) and analytical ones cannot run on either
- * and is refused too.
+ * and is refused too. `kept`: queries whose rows this rendering already holds (`ScopedReads.keep`),
+ * read from there instead of inlined again.
  */
-export function scopePageQuery(name: string, queries: ReadonlyMap<string, string>, scope: Pick<TenantScope, 'table' | 'tenant'>): ScopedPageQuery {
+export function scopePageQuery(
+  name: string,
+  queries: ReadonlyMap<string, string>,
+  scope: Pick<TenantScope, 'table' | 'tenant'>,
+  kept: ReadonlyMap<string, SqlFragment> = new Map(),
+): ScopedPageQuery {
   const tables = new Set<string>();
-  const query = scoped(name, queries, scope, tables, []);
+  const query = scoped(name, queries, scope, tables, [], kept);
   const state = [...tables].filter((table) => STATE_TABLE_NAMES.has(table));
   if (state.length > 0 && state.length < tables.size) {
     throw new Error(`query ${name} reads operational state (${state.join(', ')}) and warehouse tables (${[...tables].filter((t) => !STATE_TABLE_NAMES.has(t)).join(', ')}) together; split it into one query for each`);
@@ -43,6 +49,11 @@ export function scopePageQuery(name: string, queries: ReadonlyMap<string, string
   return { query, store: state.length > 0 ? 'state' : 'warehouse' };
 }
 
+/** The other queries of the page `text` reads (`${name}`; `${tenant}` is a value, not a query). */
+export function queriesRead(text: string): string[] {
+  return [...text.matchAll(/\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}/g)].map((match) => match[1]!).filter((name) => name !== 'tenant');
+}
+
 /** After a chained query: an optional alias, then a comma (a comma join). */
 const COMMA_AFTER = /^\s*(?:(?:AS\s+)?[A-Za-z_][A-Za-z0-9_]*\s*)?,/i;
 
@@ -50,7 +61,14 @@ function commaJoin(query: string, relation: string): Error {
   return new Error(`query ${query} joins ${relation} with a comma: write JOIN … ON, so that every table it reads is scoped to the tenant`);
 }
 
-function scoped(name: string, queries: ReadonlyMap<string, string>, scope: Pick<TenantScope, 'table' | 'tenant'>, tables: Set<string>, chain: string[]): SqlFragment {
+function scoped(
+  name: string,
+  queries: ReadonlyMap<string, string>,
+  scope: Pick<TenantScope, 'table' | 'tenant'>,
+  tables: Set<string>,
+  chain: string[],
+  kept: ReadonlyMap<string, SqlFragment>,
+): SqlFragment {
   if (chain.includes(name)) throw new Error(`query ${chain[0]} chains itself: ${[...chain, name].join(' → ')}`);
   const text = queries.get(name)!;
   const parts: SqlFragment[] = [];
@@ -64,7 +82,9 @@ function scoped(name: string, queries: ReadonlyMap<string, string>, scope: Pick<
     } else if (reference) {
       if (!queries.has(reference)) throw new Error(`query ${name} reads \${${reference}}, which is no query of this page`);
       if (COMMA_AFTER.test(text.slice(at))) throw commaJoin(name, `\${${reference}}`);
-      parts.push(sql`(${scoped(reference, queries, scope, tables, [...chain, name])})`);
+      const inlined = scoped(reference, queries, scope, tables, [...chain, name], kept);
+      const held = kept.get(reference);
+      parts.push(held ? sql`(SELECT * FROM ${held})` : sql`(${inlined})`);
     } else {
       const ownAlias = alias && (as || !NOT_AN_ALIAS.has(alias.toLowerCase())) ? alias : undefined;
       if (/^\s*,/.test(text.slice(ownAlias ? at : match.index + keyword!.length + space!.length + table!.length))) throw commaJoin(name, table!);

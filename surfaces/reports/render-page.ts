@@ -1,12 +1,11 @@
 import { marked } from 'marked';
-import { renderMacros } from '../../platform/transforms/index.ts';
 import type { Row } from '../../kernel/warehouse/index.ts';
-import { SqlFragment, type TenantScope } from '../../platform/tenancy/index.ts';
+import type { TenantScope } from '../../platform/tenancy/index.ts';
 import { renderChart, type ChartKind } from './charts.ts';
 import { extractComponents, insertComponents, type ComponentTag } from './components.ts';
 import { formatValue, type ValueFormat } from './formats.ts';
 import type { ReportPage } from './page-file.ts';
-import { scopePageQuery } from './page-query.ts';
+import { runQueries } from './run-page-queries.ts';
 
 export interface RenderedPage {
   html: string;
@@ -36,23 +35,6 @@ export async function renderPage(page: ReportPage, context: RenderContext): Prom
   if (page.syntaxProblems.length) return { html: layout(page, context, problemList(page.syntaxProblems)), results: new Map(), problems: [...page.syntaxProblems] };
   const { results, problems } = await runQueries(page, context);
   return renderBody(page, context, results, problems);
-}
-
-/** A page's queries alone, each read through the context's tenant scope: the engines' share of a render. */
-export async function runQueries(page: ReportPage, context: Pick<RenderContext, 'scope' | 'stateScope'>): Promise<{ results: Map<string, Row[]>; problems: string[] }> {
-  const results = new Map<string, Row[]>();
-  const problems: string[] = [];
-  for (const name of page.queries.keys()) {
-    try {
-      const { query, store } = scopePageQuery(name, page.queries, context.scope);
-      const scope = store === 'state' ? context.stateScope : context.scope;
-      if (!scope) throw new Error(`query ${name} reads operational state, which this rendering has no access to`);
-      results.set(name, await scope.query(new SqlFragment(renderMacros(query.text, scope.dialect), query.params)));
-    } catch (error) {
-      problems.push(error instanceof Error && error.message.startsWith('query ') ? error.message : `query ${name} failed: ${(error as Error).message}`);
-    }
-  }
-  return { results, problems };
 }
 
 async function renderBody(page: ReportPage, context: RenderContext, results: Map<string, Row[]>, problems: string[]): Promise<RenderedPage> {

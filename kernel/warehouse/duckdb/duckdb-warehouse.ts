@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   DuckDBDataChunk,
   DuckDBInstance,
@@ -13,7 +14,7 @@ import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
 import { insertFromJsonSql, tuplesAsJson } from './duckdb-json-rows.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
-import type { ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
+import type { ReadSession, ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
 import { decimalFromText, DUCKDB_DIALECT } from './duckdb-dialect.ts';
 import { reclaimDuckDB } from './duckdb-reclaim.ts';
 import { rowsOf, toDuckDBColumnValue, toDuckDBParam } from './duckdb-values.ts';
@@ -180,6 +181,41 @@ export class DuckDBWarehouse implements Warehouse {
         throw wrap(error, sql);
       } finally {
         this.release(connection);
+      }
+    });
+  }
+
+  /** Kept rows are TEMP tables of the session's connection: no other connection sees them; dropped at the end. */
+  readSession<T>(work: (session: ReadSession) => Promise<T>): Promise<T> {
+    return this.allCores(async () => {
+      const connection = await this.reader();
+      const kept: string[] = [];
+      const run = async <R>(sql: string, params: readonly SqlValue[], read: () => Promise<R>): Promise<R> => {
+        try {
+          return await read();
+        } catch (error) {
+          throw wrap(error, sql);
+        }
+      };
+      let reusable = true;
+      try {
+        return await work({
+          query: <R extends Row = Row>(sql: string, params: readonly SqlValue[] = []) =>
+            run(sql, params, async () => rowsOf<R>(await connection.runAndReadAll(sql, params.map(toDuckDBParam)))),
+          keep: (select: string, params: readonly SqlValue[] = []) => {
+            const name = `kept_${randomUUID().replaceAll('-', '')}`;
+            const statement = `CREATE TEMP TABLE ${name} AS ${select}`;
+            return run(statement, params, async () => {
+              await connection.run(statement, params.map(toDuckDBParam));
+              kept.push(name);
+              return name;
+            });
+          },
+        });
+      } finally {
+        for (const name of kept) await connection.run(`DROP TABLE IF EXISTS temp.${name}`).catch(() => (reusable = false));
+        if (reusable) this.release(connection);
+        else connection.closeSync();
       }
     });
   }
