@@ -10,7 +10,7 @@ import type { Role } from '../../platform/identity/index.ts';
 import { cloudEvent } from '../../test/support/events.ts';
 import { stateOptionsFor, TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { openStateStore } from '../../kernel/state/index.ts';
-import { raw, sql, stateSource, TenantScope } from '../../platform/tenancy/index.ts';
+import { raw, sql, stateSource, TenantScope, type ScopeSource } from '../../platform/tenancy/index.ts';
 import { buildSimulatedFinops, OPERATOR } from '../../test/support/finops.ts';
 import { replaceComponents } from './components.ts';
 import { formatValue } from './formats.ts';
@@ -278,10 +278,59 @@ describe('page queries, scoped by construction', () => {
       '```sql joined\nSELECT count(*) AS n FROM events e JOIN events AS f ON e.id = f.id WHERE e.type <> \'\'\n```',
       '```sql chained\nSELECT sum(n) AS n FROM ${everyone}\n```',
       '```sql nested\nSELECT count(*) AS n FROM (SELECT id FROM events WHERE tenant_id = ${tenant}) mine\n```',
+      '<BigValue data={everyone} value=n />',
     ].join('\n'));
     expect(page.problems).toEqual([]);
     for (const query of ['everyone', 'joined', 'chained', 'nested']) expect([query, Number(page.results.get(query)![0]!.n)]).toEqual([query, 2]);
     expect(Number((await render('```sql everyone\nSELECT count(*) AS n FROM events\n```', 'globex')).results.get('everyone')![0]!.n)).toBe(3);
+  });
+
+  it('runs a query other queries read once a render, keeps its rows for them, and gives only what the page shows as results', async () => {
+    await seed();
+    const markdown = [
+      '```sql mine\nSELECT id, type FROM events\n```',
+      '```sql counted\nSELECT count(*) AS n FROM ${mine}\n```',
+      '```sql typed\nSELECT type, count(*) AS n FROM ${mine} m GROUP BY type\n```',
+      '<BigValue data={counted} value=n />',
+      '<DataTable data={typed} />',
+    ].join('\n');
+    const page = parsePage('page', markdown);
+    // The engine's statements, as the warehouse is asked them.
+    const statements: string[] = [];
+    const spied = (session: boolean): ScopeSource => ({
+      dialect: db.warehouse.dialect,
+      hasRelation: (name) => db.warehouse.hasRelation(name),
+      query: (text, params) => (statements.push(text), db.warehouse.query(text, params)),
+      readSession: session
+        ? (work) => db.warehouse.readSession!((reads) => work({
+          query: (text, params) => (statements.push(text), reads.query(text, params)),
+          keep: (text, params) => (statements.push(text), reads.keep(text, params)),
+        }))
+        : undefined,
+    });
+    const renderAs = (tenant: string, session: boolean) => renderPage(page, { scope: new TenantScope(spied(session), tenant), nav: new Map(), href: (s) => s, csvHref: (s) => s });
+    const counts = (rendered: Awaited<ReturnType<typeof renderPage>>) => ({
+      problems: rendered.problems,
+      results: [...rendered.results.keys()],
+      counted: Number(rendered.results.get('counted')![0]!.n),
+      typed: rendered.results.get('typed')!.map((r) => Number(r.n)),
+    });
+    const eventReads = () => statements.filter((text) => /FROM events WHERE tenant_id/.test(text)).length;
+    // Two tenants at once: each render keeps its own tenant's rows.
+    const [acme, globex] = await Promise.all([renderAs('acme', true), renderAs('globex', true)]);
+    expect([counts(acme), counts(globex)]).toEqual([
+      { problems: [], results: ['counted', 'typed'], counted: 2, typed: [2] },
+      { problems: [], results: ['counted', 'typed'], counted: 3, typed: [3] },
+    ]);
+    expect(eventReads()).toBe(2);
+    // Where the engine keeps no rows, each query reads the events itself: the same results.
+    statements.length = 0;
+    expect(counts(await renderAs('acme', false))).toEqual(counts(acme));
+    expect(eventReads()).toBe(2);
+    // A query both read by others and shown is a result too.
+    const shown = await renderPage(parsePage('page', `${markdown}\n<DataTable data={mine} />`),
+      { scope: new TenantScope(db.warehouse, 'acme'), nav: new Map(), href: (s) => s, csvHref: (s) => s });
+    expect([shown.problems, shown.results.get('mine')!.length]).toEqual([[], 2]);
   });
 
   it('refuses a comma join (its second table would go unscoped), a query mixing operational state with warehouse tables, and two JOINs in one SELECT', async () => {
@@ -293,6 +342,7 @@ describe('page queries, scoped by construction', () => {
         'UNION ALL SELECT count(*) AS n FROM events a JOIN events b ON b.id = a.id\n```',
       '```sql chained_joins\nSELECT count(*) AS n FROM ${one_join} x JOIN events b ON b.id = x.id JOIN events c ON c.id = x.id\n```',
       '```sql one_join\nSELECT a.id FROM events a JOIN events b ON b.id = a.id\n```',
+      '<DataTable data={one_join} />',
     ].join('\n'));
     expect(page.problems).toEqual([
       'query comma joins events with a comma: write JOIN … ON, so that every table it reads is scoped to the tenant',

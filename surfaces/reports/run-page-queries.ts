@@ -9,10 +9,13 @@ import type { RenderContext } from './render-page.ts';
  * A page's queries, each read through the context's tenant scope: the engines' share of a render.
  * A query that other queries of the page read (`FROM ${name}`) runs once where the engine can keep its
  * rows for the render (`ScopedReads.keep`, as Evidence keeps every query's result): the queries after it
- * read those rows instead of running it again as a subquery. Results and problems come in page order.
+ * read those rows instead of running it again as a subquery. Such a query that no component shows is a step
+ * of the others, not a result of the page: its rows stay in the warehouse (no CSV). Results and problems come
+ * in page order.
  */
 export async function runQueries(page: ReportPage, context: Pick<RenderContext, 'scope' | 'stateScope'>): Promise<{ results: Map<string, Row[]>; problems: string[] }> {
   const read = new Set([...page.queries.values()].flatMap(queriesRead));
+  const shown = new Set([...page.body.matchAll(/\bdata=\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}/g)].map((match) => match[1]!));
   const results = new Map<string, Row[]>();
   const problems = new Map<string, string>();
   await context.scope.readTogether(async (reads) => {
@@ -28,8 +31,8 @@ export async function runQueries(page: ReportPage, context: Pick<RenderContext, 
         } else if (read.has(name) && reads.keep) {
           const relation = await reads.keep(rendered);
           kept.set(name, relation);
-          results.set(name, await reads.query(sql`SELECT * FROM ${relation}`));
-        } else {
+          if (shown.has(name)) results.set(name, await reads.query(sql`SELECT * FROM ${relation}`));
+        } else if (!read.has(name) || shown.has(name)) {
           results.set(name, await reads.query(rendered));
         }
       } catch (error) {
