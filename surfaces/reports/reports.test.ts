@@ -208,6 +208,9 @@ describe('every page on the seeded demo data', () => {
     expect(Number(revops!.touched_with_sla)).toBeGreaterThan(0);
     expect(Number(revops!.touched_with_sla)).toBe(Number(await one('count(*)', touched)));
     expect(revops!.touch_p95_minutes).toBe(await one("quantile_cont(CAST(json_extract_string(data, '$.minutes_to_touch') AS DOUBLE), 0.95)", touched));
+    expect(Number(revops!.touched_within_sla)).toBe(Number(await one('count(*)', `${touched} AND CAST(json_extract_string(data, '$.kept_sla') AS DOUBLE) = 1`)));
+    expect(Number(revops!.discount_requests)).toBe(Number(await one('count(*)', "type = 'revops.quote.revised' AND json_extract_string(data, '$.band') != 'automatic'")));
+    expect(Number(revops!.quotes_won)).toBe(Number(await one('count(*)', "type = 'revops.quote.won'")));
     const engines = new Map(leadership.results.get('engines')!.map((r) => [r.interaction, r]));
     expect([...engines.keys()]).toEqual(['policy decision', 'workflow execution']);
     expect(Number(engines.get('policy decision')!.events)).toBe(Number(await one('count(*)', "type = 'policy.decisions_total'")));
