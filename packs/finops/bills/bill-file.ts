@@ -2,7 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { CSV_FILE, decimalAsText, DuckDBWarehouse } from '../../../kernel/warehouse/index.ts';
 import { BILL_FORMATS, detectFormat, focusMapping, REQUIRED_SOURCE_COLUMNS, type BillFormat } from './bill-formats.ts';
-import { BILL_MACROS, typedBillSelect } from './bill-sql.ts';
+import { BILL_MACROS, tagObjectsSelect, typedBillSelect } from './bill-sql.ts';
 import { csvRecordStarts, readCsvHeader } from './csv-lines.ts';
 import { FOCUS_COLUMNS } from './focus-columns.ts';
 import { literal, quote, RawColumns } from './raw-columns.ts';
@@ -72,6 +72,7 @@ export class BillFile {
         `CREATE TABLE mapped AS SELECT record, ${FOCUS_COLUMNS.map((c) => `CAST(${mapping.expressions[c.focus] ?? "NULL"} AS VARCHAR) AS ${quote(c.focus)}`).join(', ')},
           ${extraJson} AS extra FROM raw`,
       );
+      await scratch.execute(`CREATE TABLE tag_objects AS ${tagObjectsSelect()}`);
       await scratch.execute(`CREATE TABLE typed AS ${typedBillSelect()}`);
       const [{ n }] = (await scratch.query<{ n: number }>('SELECT count(*) AS n FROM raw')) as [{ n: number }];
       const [{ rejected }] = (await scratch.query<{ rejected: number }>('SELECT count(*) AS rejected FROM rejects')) as [{ rejected: number }];
