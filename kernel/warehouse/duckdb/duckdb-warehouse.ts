@@ -427,9 +427,10 @@ export class DuckDBWarehouse implements Warehouse {
         `insert into ${table} must list every column (${[...typesByName.keys()].join(', ')}); got ${columns.join(', ')}`,
       );
     }
-    if (statement || rows.length <= STATEMENT_INSERT_ROWS) await this.insertStatements(this.writer, table, columns, rows);
+    const grouped = groupedByTenant(columns, rows);
+    if (statement || rows.length <= STATEMENT_INSERT_ROWS) await this.insertStatements(this.writer, table, columns, grouped);
     else {
-      await this.appendChunks(table, columns, typesByName, rows);
+      await this.appendChunks(table, columns, typesByName, grouped);
       this.countRows(rows.length);
     }
     return rows.length;
@@ -557,6 +558,22 @@ export class DuckDBWarehouse implements Warehouse {
     if (this.closed) throw new WarehouseError('the warehouse is closed');
     return this.idleReaders.pop() ?? this.instance.connect();
   }
+}
+
+/**
+ * A bulk insert's rows grouped by tenant, in arrival order within each (as ClickHouse's sort key keeps a tenant's
+ * rows together). DuckDB reads a column only for the vectors where a filter matched some row, so a tenant's query
+ * then decompresses the vectors that hold its rows instead of every vector of the table: a report page reading a
+ * tenant's event `data` from a table where 100 tenants' writes interleave took ~150 ms for that read alone.
+ */
+function groupedByTenant(columns: readonly string[], rows: readonly (readonly SqlValue[])[]): readonly (readonly SqlValue[])[] {
+  const at = columns.indexOf('tenant_id');
+  if (at < 0 || rows.length < 2) return rows;
+  const first = rows[0]![at];
+  if (rows.every((row) => row[at] === first)) return rows;
+  const tenant = (row: readonly SqlValue[]) => String(row[at] ?? '');
+  // Array sort is stable: rows of one tenant keep their order.
+  return [...rows].sort((a, b) => (tenant(a) < tenant(b) ? -1 : tenant(a) > tenant(b) ? 1 : 0));
 }
 
 function wrap(error: unknown, what: string): WarehouseError {
