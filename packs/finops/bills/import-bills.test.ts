@@ -59,6 +59,16 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
     expect(first.checksum).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('imports a file once when two imports of it run at once: one batch, its rows once, the other answered as a re-import', async () => {
+    const file = join(SPEC_EXAMPLES, readdirSync(SPEC_EXAMPLES).filter((f) => f.endsWith('.csv'))[1]!);
+    const reports = await Promise.all([importBillFile(db.warehouse, file, { tenant: TENANT }), importBillFile(db.warehouse, file, { tenant: TENANT })]);
+    expect(reports.map((r) => r.already_imported).sort()).toEqual([false, true]);
+    expect(reports[0]!.batch_id).toBe(reports[1]!.batch_id);
+    const batches = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM bill_batches');
+    const rows = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM bill_rows');
+    expect([Number(batches[0]!.n), Number(rows[0]!.n)]).toEqual([1, reports[0]!.rows_loaded]);
+  });
+
   it('reads a messy FOCUS export: NULL text, quoted and formatted numbers, odd tag keys, credits, corrections, x_ columns, bad rows parked', async () => {
     const report = await importBillFile(db.warehouse, join(FIXTURES, 'messy-focus.csv'), { tenant: TENANT });
     expect(report).toMatchObject({ rows_read: 7, rows_loaded: 4, rows_parked: 3 });
