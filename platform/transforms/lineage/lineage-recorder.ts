@@ -27,6 +27,7 @@ export class LineageRecorder {
   private readonly modelRuns = new Map<string, { runId: string; started: Date; inputs: LineageInput[] }>();
   private readonly namespace: string;
   readonly sinkFailures: string[] = [];
+  private readonly columnsOf = new Map<string, Promise<{ name: string; type: string }[]>>();
 
   constructor(
     private readonly warehouse: Warehouse,
@@ -87,6 +88,20 @@ export class LineageRecorder {
     await this.record([runEvent({ eventType, eventTime: new Date(), runId: this.buildRunId, job: this.buildJob, runFacets })]);
   }
 
+  /**
+   * The columns of a relation this build reads, asked of the warehouse once (the raw events are every meter's
+   * input): a relation changes only when this build writes it, and `output` asks again then.
+   */
+  private columns(relation: string): Promise<{ name: string; type: string }[]> {
+    let columns = this.columnsOf.get(relation);
+    if (!columns) {
+      columns = this.warehouse.columns(relation);
+      this.columnsOf.set(relation, columns);
+      columns.catch(() => this.columnsOf.delete(relation));
+    }
+    return columns;
+  }
+
   private async inputs(name: string): Promise<LineageInput[]> {
     const model = this.project.models.get(name)!;
     const relations = [...model.sources.map(([, table]) => table), ...model.refs];
@@ -94,13 +109,14 @@ export class LineageRecorder {
       relations.map(async (relation) => ({
         namespace: this.namespace,
         name: relation,
-        columns: (await this.warehouse.columns(relation)).map((c) => c.name),
+        columns: (await this.columns(relation)).map((c) => c.name),
       })),
     );
   }
 
   private async output(result: ModelResult, inputs: LineageInput[]): Promise<Dataset> {
     const columns = await this.warehouse.columns(result.model);
+    this.columnsOf.set(result.model, Promise.resolve(columns));
     const model = this.project.models.get(result.model)!;
     const datasetFacets: Record<string, object> = {
       schema: facets.schema(columns),
