@@ -17,6 +17,11 @@ export function attributes(text: string): Record<string, string> {
   return props;
 }
 
+/** The queries the component tags of `markdown` show (their `data`, however the attribute is written). */
+export function shownQueries(markdown: string): Set<string> {
+  return new Set([...markdown.matchAll(TAG)].map((match) => attributes(match[2]!).data).filter((name): name is string => Boolean(name)));
+}
+
 /**
  * Replaces every component tag of `markdown` with a placeholder word, and
  * returns what `render` made of each: markdown never sees the HTML (an SVG is

@@ -1,6 +1,7 @@
 import { renderMacros } from '../../platform/transforms/index.ts';
 import type { Row } from '../../kernel/warehouse/index.ts';
 import { SqlFragment, sql } from '../../platform/tenancy/index.ts';
+import { shownQueries } from './components.ts';
 import type { ReportPage } from './page-file.ts';
 import { queriesRead, scopePageQuery } from './page-query.ts';
 import type { RenderContext } from './render-page.ts';
@@ -15,7 +16,7 @@ import type { RenderContext } from './render-page.ts';
  */
 export async function runQueries(page: ReportPage, context: Pick<RenderContext, 'scope' | 'stateScope'>): Promise<{ results: Map<string, Row[]>; problems: string[] }> {
   const read = new Set([...page.queries.values()].flatMap(queriesRead));
-  const shown = new Set([...page.body.matchAll(/\bdata=\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}/g)].map((match) => match[1]!));
+  const shown = shownQueries(page.body);
   const results = new Map<string, Row[]>();
   const problems = new Map<string, string>();
   await context.scope.readTogether(async (reads) => {

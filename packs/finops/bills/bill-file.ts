@@ -68,7 +68,7 @@ export class BillFile {
       const extraJson = extra.length
         ? `CAST(to_json(struct_pack(${extra.map((n) => `${quote(n)} := ${quote(n)}`).join(', ')})) AS VARCHAR)`
         : `'{}'`;
-      // A view: the typing below reads it once; as a table it cost ~1 s a million rows to write.
+      // A view: the typing reads it once (and `tag_objects` its Tags alone); as a table it cost ~1 s a million rows to write.
       await scratch.execute(
         `CREATE VIEW mapped AS SELECT record, ${FOCUS_COLUMNS.map((c) => `CAST(${mapping.expressions[c.focus] ?? "NULL"} AS VARCHAR) AS ${quote(c.focus)}`).join(', ')},
           ${extraJson} AS extra FROM raw`,

@@ -15,7 +15,7 @@ interface TypedColumn {
 const ISO_DATE = `'^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T].*)?$'`;
 /**
  * An ISO 8601 date-time in UTC with nothing DuckDB's TIMESTAMPTZ reading would change (no offset but `Z`, at most
- * microseconds): read as a TIMESTAMP directly, ~10 times cheaper, the same value (`bill-timestamps.test.ts`).
+ * microseconds): read as a TIMESTAMP directly, ~10 times cheaper, the same value (`bill-fast-paths.test.ts`).
  */
 export const PLAIN_UTC = `'^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?Z?$'`;
 

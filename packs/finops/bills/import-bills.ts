@@ -53,10 +53,10 @@ export async function findImportedBill(scope: TenantScope, checksum: string, fil
 /**
  * Imports one bill file as a batch: its rows into bill_rows, unreadable rows
  * parked in bill_rows_parked with their line and column, and the batch in
- * bill_batches — in one transaction where the warehouse has them, else written
- * last, so a batch that failed half-way is never read (attribution reads only
- * recorded batches). A file whose checksum was imported before is recognised
- * and not written again, also when two imports of it meet in one process.
+ * bill_batches — written last, so a batch that failed half-way is never read
+ * (attribution reads only recorded batches). A file whose checksum was
+ * imported before is recognised and not written again, also when two imports
+ * of it meet in one process.
  */
 export async function importBillFile(warehouse: Warehouse, path: string, options: BillImportOptions): Promise<BillImportReport> {
   const started = performance.now();
@@ -94,33 +94,27 @@ async function importOnce(
     // the warehouse reads it: printing and parsing 1M rows' timestamps and wide decimals as CSV took ~9 of 22 s.
     const staging = await mkdtemp(join(tmpdir(), 'companyos-bill-rows-'));
     let loaded: number;
-    let parked: ParkedBillRow[];
     try {
       const parquet = Boolean(warehouse.insertParquet);
       const rows = join(staging, parquet ? 'bill_rows.parquet' : 'bill_rows.csv');
       loaded = await file.writeLoadable(rows, options.tenant, batchId, parquet ? 'parquet' : 'csv');
-      parked = await file.parked();
-      // Where the warehouse has transactions (DuckDB) the rows, the parked rows and the batch commit together: an
-      // import killed half-way leaves nothing behind. Elsewhere (ClickHouse) the batch is written last, so rows
-      // without one are never read.
-      const record = async () => {
-        if (loaded && warehouse.insertParquet) await warehouse.insertParquet('bill_rows', BILL_ROW_COLUMNS, rows);
-        else if (loaded) await warehouse.insertCsv('bill_rows', BILL_ROW_COLUMNS, rows);
-        if (parked.length) {
-          await warehouse.insert(
-            'bill_rows_parked',
-            PARKED_COLUMNS,
-            parked.map((p) => [options.tenant, batchId, fileName, p.line, p.column, p.code, p.reason, p.raw]),
-          );
-        }
-        await warehouse.insert('bill_batches', BATCH_COLUMNS, [
-          [options.tenant, batchId, fileName, checksum, file.format, file.recordCount, loaded, parked.length, new Date()],
-        ]);
-      };
-      await (warehouse.capabilities.transactions ? warehouse.transaction(record) : record());
+      if (loaded && warehouse.insertParquet) await warehouse.insertParquet('bill_rows', BILL_ROW_COLUMNS, rows);
+      else if (loaded) await warehouse.insertCsv('bill_rows', BILL_ROW_COLUMNS, rows);
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
+    const parked = await file.parked();
+    if (parked.length) {
+      await warehouse.insert(
+        'bill_rows_parked',
+        PARKED_COLUMNS,
+        parked.map((p) => [options.tenant, batchId, fileName, p.line, p.column, p.code, p.reason, p.raw]),
+      );
+    }
+    // Last: models read only the rows of recorded batches, so an import that stops before this is never read.
+    await warehouse.insert('bill_batches', BATCH_COLUMNS, [
+      [options.tenant, batchId, fileName, checksum, file.format, file.recordCount, loaded, parked.length, new Date()],
+    ]);
     return {
       batch_id: batchId, file_name: fileName, checksum, format: file.format,
       rows_read: file.recordCount, rows_loaded: loaded, rows_parked: parked.length,
