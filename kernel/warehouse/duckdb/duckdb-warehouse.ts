@@ -88,6 +88,8 @@ export class DuckDBWarehouse implements Warehouse {
   /** Reclaims asked for and not done: while any is, every insert goes through the write lock. */
   private reclaiming = 0;
   private rowsSinceCheckpoint = 0;
+  /** A checkpoint asked for inside a transaction, run when it ends (`checkpointSoon`). */
+  private checkpointOwed = false;
   /** Scans running: while any does, DuckDB has every core. */
   private scans = 0;
   /** The `SET threads` statements, in the order asked. */
@@ -352,18 +354,23 @@ export class DuckDBWarehouse implements Warehouse {
     );
   }
 
-  transaction<T>(fn: () => Promise<T>): Promise<T> {
-    return this.writeLock.run(async () => {
-      await this.writer.run('BEGIN TRANSACTION');
-      try {
-        const result = await fn();
-        await this.writer.run('COMMIT');
-        return result;
-      } catch (error) {
-        await this.writer.run('ROLLBACK');
-        throw error;
-      }
-    });
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.writeLock.run(async () => {
+        await this.writer.run('BEGIN TRANSACTION');
+        try {
+          const result = await fn();
+          await this.writer.run('COMMIT');
+          return result;
+        } catch (error) {
+          // The error is the caller's to see, not a ROLLBACK's of a transaction the error already ended.
+          await this.writer.run('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      });
+    } finally {
+      if (this.checkpointOwed) this.checkpointSoon();
+    }
   }
 
   /**
@@ -440,9 +447,22 @@ export class DuckDBWarehouse implements Warehouse {
     this.rowsSinceCheckpoint += rows;
     if (this.rowsSinceCheckpoint >= CHECKPOINT_EVERY_ROWS) {
       this.rowsSinceCheckpoint = 0;
-      // Queued behind the current write; runs on DuckDB's thread, not the event loop.
-      void this.writeLock.run(() => this.writer.run('CHECKPOINT')).catch(() => undefined);
+      this.checkpointSoon();
     }
+  }
+
+  /**
+   * A checkpoint queued behind the current write, on DuckDB's thread, not the event loop. Inside a transaction
+   * (the lock is re-entrant) it would run at once, on the transaction's connection, and take the transaction's
+   * rows with it (a transaction of 120,000 rows committed none): there it is owed until the transaction ends.
+   */
+  private checkpointSoon(): void {
+    if (this.writeLock.held()) {
+      this.checkpointOwed = true;
+      return;
+    }
+    this.checkpointOwed = false;
+    void this.writeLock.run(() => this.writer.run('CHECKPOINT')).catch(() => undefined);
   }
 
   /**
