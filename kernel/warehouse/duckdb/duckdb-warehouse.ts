@@ -13,6 +13,7 @@ import { WarehouseError, WarehouseLockedError } from '../errors.ts';
 import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
 import { insertFromJsonSql, tuplesAsJson } from './duckdb-json-rows.ts';
+import { groupedByTenant } from './tenant-grouping.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
 import type { ReadSession, ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
 import { decimalFromText, DUCKDB_DIALECT } from './duckdb-dialect.ts';
@@ -578,22 +579,6 @@ export class DuckDBWarehouse implements Warehouse {
     if (this.closed) throw new WarehouseError('the warehouse is closed');
     return this.idleReaders.pop() ?? this.instance.connect();
   }
-}
-
-/**
- * A bulk insert's rows grouped by tenant, in arrival order within each (as ClickHouse's sort key keeps a tenant's
- * rows together). DuckDB reads a column only for the vectors where a filter matched some row, so a tenant's query
- * then decompresses the vectors that hold its rows instead of every vector of the table: a report page reading a
- * tenant's event `data` from a table where 100 tenants' writes interleave took ~150 ms for that read alone.
- */
-function groupedByTenant(columns: readonly string[], rows: readonly (readonly SqlValue[])[]): readonly (readonly SqlValue[])[] {
-  const at = columns.indexOf('tenant_id');
-  if (at < 0 || rows.length < 2) return rows;
-  const first = rows[0]![at];
-  if (rows.every((row) => row[at] === first)) return rows;
-  const tenant = (row: readonly SqlValue[]) => String(row[at] ?? '');
-  // Array sort is stable: rows of one tenant keep their order.
-  return [...rows].sort((a, b) => (tenant(a) < tenant(b) ? -1 : tenant(a) > tenant(b) ? 1 : 0));
 }
 
 function wrap(error: unknown, what: string): WarehouseError {
