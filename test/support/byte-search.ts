@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -37,11 +38,24 @@ function occurrences(bytes: Buffer, forms: readonly Buffer[], depth = 0): number
   return found;
 }
 
+/**
+ * Every entry under `dir`. A server may remove a folder while it is walked (ClickHouse merging parts): the walk
+ * then starts again, and a file removed between the walk and its read is gone, so it holds nothing.
+ */
+async function listed(dir: string, attempts = 5): Promise<Dirent[]> {
+  try {
+    return await readdir(dir, { recursive: true, withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempts <= 1) throw error;
+    return listed(dir, attempts - 1);
+  }
+}
+
 /** Every file under `dir` holding `marker` in any of its forms, with the count: a byte search of the storage. */
 export async function findMarker(dir: string, marker: string): Promise<Record<string, number>> {
   const forms = markerForms(marker);
   const hits: Record<string, number> = {};
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+  for (const entry of await listed(dir)) {
     if (!entry.isFile()) continue;
     const path = join(entry.parentPath, entry.name);
     const bytes = await readFile(path).catch(() => undefined);
