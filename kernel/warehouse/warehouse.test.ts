@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { engineHarness, TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { EVENT_COLUMNS, MigrationError, migrateWarehouse, QUARANTINE_COLUMNS, openWarehouse, WarehouseLockedError, type SqlValue } from './index.ts';
 import { migrate } from './migrations.ts';
+import { DuckDBWarehouse } from './duckdb/duckdb-warehouse.ts';
 
 const EVENTS_UNIQUE = {
   table: 'events', columns: EVENT_COLUMNS, key: ['tenant_id', 'source', 'id'], windowColumn: 'ingested_at', windowDays: 35,
@@ -59,6 +60,27 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
       { simulation_id: 'sim "1"\nline two', period_start: new Date('2026-10-01T00:00:00Z'), true_cost: '-12345678901234567890.0123456789' },
       { simulation_id: 'sim-2', period_start: new Date('2026-10-31T23:59:59Z'), true_cost: '0.0000000001' },
     ]);
+  });
+
+  it.runIf(engine === 'duckdb')('loads Parquet files in one statement: only the rows `keep` marks, every file or none', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-parquet-'));
+    const scratch = await DuckDBWarehouse.open(':memory:');
+    const file = (name: string, rows: string) =>
+      scratch.execute(`COPY (SELECT * FROM (VALUES ${rows}) AS t(tenant_id, simulation_id, cost_tenant, period_start, billing_currency, true_cost, loadable))
+        TO '${join(dir, name)}' (FORMAT parquet)`);
+    const costs = () => db.warehouse.query('SELECT cost_tenant, true_cost FROM finops_true_costs ORDER BY cost_tenant');
+    const columns = ['tenant_id', 'simulation_id', 'cost_tenant', 'period_start', 'billing_currency', 'true_cost'];
+    try {
+      await file('a.parquet', `('acme', 's', 't-1', TIMESTAMP '2026-10-01', 'USD', 1.5::DECIMAL(38, 10), true), ('acme', 's', 't-2', TIMESTAMP '2026-10-01', 'USD', 2::DECIMAL(38, 10), false)`);
+      await file('b.parquet', `('acme', 's', 't-3', TIMESTAMP '2026-10-01', 'USD', -0.0000000001::DECIMAL(38, 10), true)`);
+      await file('broken.parquet', `('acme', 's', 't-4', 'not a time', 'USD', 4::DECIMAL(38, 10), true)`);
+      await expect(db.warehouse.insertParquet!('finops_true_costs', columns, [join(dir, 'a.parquet'), join(dir, 'broken.parquet')], { keep: 'loadable' })).rejects.toThrow();
+      expect(await costs()).toEqual([]);
+      await db.warehouse.insertParquet!('finops_true_costs', columns, [join(dir, 'a.parquet'), join(dir, 'b.parquet')], { keep: 'loadable' });
+      expect(await costs()).toEqual([{ cost_tenant: 't-1', true_cost: '1.5000000000' }, { cost_tenant: 't-3', true_cost: '-0.0000000001' }]);
+    } finally {
+      await scratch.close();
+    }
   });
 
   it('writes nothing of a bulk insert that fails part-way through', async () => {

@@ -183,11 +183,12 @@ export interface Warehouse {
    */
   insertCsv(table: string, columns: readonly string[], path: string): Promise<void>;
   /**
-   * Bulk insert of a Parquet file whose columns are `columns`, typed as the table's (or castable to them), where
-   * the engine reads Parquet (DuckDB; ClickHouse 18 does not, and a change-logging warehouse ships CSV only).
-   * Values travel in binary: no timestamp or wide decimal is printed and parsed again.
+   * Bulk insert of Parquet files (one statement, every file or none) holding at least `columns`, typed as the
+   * table's (or castable to them), where the engine reads Parquet (DuckDB; ClickHouse 18 does not, and a
+   * change-logging warehouse ships CSV only). Values travel in binary: no timestamp or wide decimal is printed and
+   * parsed again. `keep`: a BOOLEAN column of the files; only rows where it is true are inserted.
    */
-  insertParquet?(table: string, columns: readonly string[], path: string): Promise<void>;
+  insertParquet?(table: string, columns: readonly string[], paths: readonly string[], options?: { keep?: string }): Promise<void>;
   /**
    * Bulk insert that skips rows whose key was already written (within the
    * window) or appears earlier in the same call. Safe across restarts.

@@ -304,10 +304,12 @@ export class DuckDBWarehouse implements Warehouse {
     ));
   }
 
-  async insertParquet(table: string, columns: readonly string[], path: string): Promise<void> {
+  async insertParquet(table: string, columns: readonly string[], paths: readonly string[], { keep }: { keep?: string } = {}): Promise<void> {
     const names = columns.map(assertIdentifier).join(', ');
+    const files = paths.map((path) => `'${path.replaceAll("'", "''")}'`).join(', ');
     await this.allCores(() => this.execute(
-      `INSERT INTO ${assertIdentifier(table)} (${names}) SELECT ${names} FROM read_parquet('${path.replaceAll("'", "''")}')`,
+      `INSERT INTO ${assertIdentifier(table)} (${names}) SELECT ${names} FROM read_parquet([${files}], hive_partitioning = false)` +
+        (keep ? ` WHERE ${assertIdentifier(keep)}` : ''),
     ));
   }
 

@@ -23,16 +23,25 @@ export interface ParkedBillRow {
 
 /**
  * A bill file read by DuckDB (CSV or Parquet) into a scratch in-memory
- * database and mapped onto FOCUS. Rows come out typed, in chunks.
+ * database and mapped onto FOCUS; `writeRows` types them into a Parquet file.
  */
 export class BillFile {
   private constructor(
     readonly path: string,
     readonly format: BillFormat,
-    readonly notes: readonly string[],
+    private readonly readingNotes: readonly string[],
     readonly recordCount: number,
     private readonly scratch: DuckDBWarehouse,
   ) {}
+
+  /** The Parquet file `writeRows` wrote. */
+  private written: string | undefined;
+  private readonly typingNotes: string[] = [];
+
+  /** What was read other than as written, for the report (complete once `writeRows` has run). */
+  get notes(): readonly string[] {
+    return [...this.readingNotes, ...this.typingNotes];
+  }
 
   static async open(path: string, format?: BillFormat): Promise<BillFile> {
     const size = await stat(path).then(
@@ -49,7 +58,7 @@ export class BillFile {
       for (const macro of BILL_MACROS) await scratch.execute(macro);
       const parquet = extname(path).toLowerCase() === '.parquet' || (await isParquet(path));
       const lineNotes: string[] = [];
-      const names = parquet ? await loadParquet(scratch, path) : await loadCsv(scratch, path, lineNotes);
+      const { names, lineOfRecord } = parquet ? await loadParquet(scratch, path) : await loadCsv(scratch, path, lineNotes);
       const columns = new RawColumns(names);
       const detected = format ?? detectFormat(columns);
       if (!detected) {
@@ -74,11 +83,16 @@ export class BillFile {
           ${extraJson} AS extra FROM raw`,
       );
       await scratch.execute(`CREATE TABLE tag_objects AS ${tagObjectsSelect()}`);
-      await scratch.execute(`CREATE TABLE typed AS ${typedBillSelect()}`);
+      // Views: every row is typed once, as `writeRows` writes it, and read back from that file.
+      await scratch.execute(`CREATE VIEW typed AS ${typedBillSelect()}`);
+      await scratch.execute(
+        lineOfRecord
+          ? `CREATE VIEW numbered AS SELECT *, ${lineOfRecord} AS line FROM typed`
+          : 'CREATE VIEW numbered AS SELECT * FROM typed JOIN lines USING (record)',
+      );
       const [{ n }] = (await scratch.query<{ n: number }>('SELECT count(*) AS n FROM raw')) as [{ n: number }];
       const [{ rejected }] = (await scratch.query<{ rejected: number }>('SELECT count(*) AS rejected FROM rejects')) as [{ rejected: number }];
-      const notes = [...mapping.notes, ...lineNotes, ...(await readingNotes(scratch))];
-      return new BillFile(path, detected, notes, Number(n) + Number(rejected), scratch);
+      return new BillFile(path, detected, [...mapping.notes, ...lineNotes], Number(n) + Number(rejected), scratch);
     } catch (error) {
       await scratch.close();
       if (error instanceof BillFileError) throw error;
@@ -87,31 +101,49 @@ export class BillFile {
   }
 
   /**
-   * Writes the loadable rows, in file order, as a file of bill_rows: Parquet for `Warehouse.insertParquet`
-   * (typed values as they are), or CSV (`CSV_FILE` conventions) for `Warehouse.insertCsv`; answers how many.
+   * Types every row once and writes them all, in file order, as one Parquet file at `path`: every bill_rows column
+   * (with `tenant` and `batchId`), `loadable` (no value at fault), and what `parked` and the notes read back.
+   * Answers how many rows are loadable.
    */
-  async writeLoadable(path: string, tenant: string, batchId: string, format: 'csv' | 'parquet'): Promise<number> {
-    const value = ({ column, kind }: (typeof FOCUS_COLUMNS)[number]) =>
-      format === 'parquet' ? column
-        : kind === 'timestamp' ? `strftime(${column}, '${CSV_FILE.timestampFormat}') AS ${column}`
-          : kind === 'decimal' ? `${decimalAsText(column)} AS ${column}`
-            : column;
-    const options = format === 'parquet' ? 'FORMAT parquet' : `FORMAT csv, HEADER, NULLSTR '${CSV_FILE.nullText}'`;
+  async writeRows(path: string, tenant: string, batchId: string): Promise<number> {
     await this.scratch.execute(
-      `COPY (SELECT ${literal(tenant)} AS tenant_id, ${literal(batchId)} AS batch_id, line, ${FOCUS_COLUMNS.map(value).join(', ')}, extra
-             FROM typed JOIN lines USING (record) WHERE problem_column IS NULL${format === 'parquet' ? '' : ' ORDER BY record'})
-       TO ${literal(path)} (${options})`,
+      `COPY (SELECT ${literal(tenant)} AS tenant_id, ${literal(batchId)} AS batch_id, *, problem_column IS NULL AS loadable FROM numbered)
+       TO ${literal(path)} (FORMAT parquet)`,
     );
-    const [{ n }] = (await this.scratch.query<{ n: number }>('SELECT count(*) AS n FROM typed JOIN lines USING (record) WHERE problem_column IS NULL')) as [{ n: number }];
+    this.written = path;
+    const rows = `read_parquet(${literal(path)})`;
+    const untagged = await this.scratch.query<{ line: number; n: number }>(
+      `SELECT line, count(*) OVER () AS n FROM ${rows} WHERE loadable AND tags_unreadable ORDER BY line LIMIT ${NOTED_LINES}`,
+    );
+    if (untagged.length) {
+      const total = Number(untagged[0]!.n);
+      this.typingNotes.push(
+        `${total} row(s) with Tags that are not a JSON object (line ${untagged.map((r) => Number(r.line)).join(', ')}${total > NOTED_LINES ? ', …' : ''}): ` +
+          'loaded without tags (unallocated unless another rule claims them), the text kept in extra.Tags',
+      );
+    }
+    const [{ n }] = (await this.scratch.query<{ n: number }>(`SELECT count(*) AS n FROM ${rows} WHERE loadable`)) as [{ n: number }];
     return Number(n);
   }
 
-  /** Rows that could not be loaded: unreadable values, and records the CSV reader refused. */
+  /** The loadable rows `writeRows` wrote, in file order, as a CSV file of bill_rows (`CSV_FILE` conventions) for `Warehouse.insertCsv`. */
+  async writeLoadableCsv(path: string): Promise<void> {
+    const value = ({ column, kind }: (typeof FOCUS_COLUMNS)[number]) =>
+      kind === 'timestamp' ? `strftime(${column}, '${CSV_FILE.timestampFormat}') AS ${column}`
+        : kind === 'decimal' ? `${decimalAsText(column)} AS ${column}`
+          : column;
+    await this.scratch.execute(
+      `COPY (SELECT tenant_id, batch_id, line, ${FOCUS_COLUMNS.map(value).join(', ')}, extra
+             FROM read_parquet(${literal(this.rowsWritten())}) WHERE loadable ORDER BY line)
+       TO ${literal(path)} (FORMAT csv, HEADER, NULLSTR '${CSV_FILE.nullText}')`,
+    );
+  }
+
+  /** Rows that could not be loaded (after `writeRows`): unreadable values, and records the CSV reader refused. */
   async parked(): Promise<ParkedBillRow[]> {
     const bad = await this.scratch.query<{ line: number; problem_column: string; problem_code: string; problem_reason: string; raw: string }>(
       `SELECT line, problem_column, problem_code, problem_reason, CAST(to_json(r) AS VARCHAR) AS raw
-       FROM typed JOIN lines USING (record) JOIN raw AS r USING (record)
-       WHERE problem_column IS NOT NULL ORDER BY line`,
+       FROM read_parquet(${literal(this.rowsWritten())}) AS typed JOIN raw AS r USING (record) WHERE NOT loadable ORDER BY line`,
     );
     const refused = await this.scratch.query<{ line: number; column_name: string; reason: string; raw: string }>(
       'SELECT line, column_name, reason, raw FROM rejects ORDER BY line',
@@ -128,25 +160,17 @@ export class BillFile {
     ].sort((a, b) => a.line - b.line);
   }
 
+  private rowsWritten(): string {
+    if (!this.written) throw new Error('BillFile: writeRows first');
+    return this.written;
+  }
+
   close(): Promise<void> {
     return this.scratch.close();
   }
 }
 
 const NOTED_LINES = 10;
-
-/** What was read other than as written, for the report: rows loaded untagged because their Tags are no JSON object. */
-async function readingNotes(scratch: DuckDBWarehouse): Promise<string[]> {
-  const untagged = await scratch.query<{ line: number }>(
-    'SELECT line FROM typed JOIN lines USING (record) WHERE tags_unreadable AND problem_column IS NULL ORDER BY line',
-  );
-  if (!untagged.length) return [];
-  const lines = untagged.slice(0, NOTED_LINES).map((r) => Number(r.line)).join(', ');
-  return [
-    `${untagged.length} row(s) with Tags that are not a JSON object (line ${lines}${untagged.length > NOTED_LINES ? ', …' : ''}): ` +
-      'loaded without tags (unallocated unless another rule claims them), the text kept in extra.Tags',
-  ];
-}
 
 /** The raw row as JSON, without the reader's own record number. */
 function withoutRecord(json: string): string {
@@ -166,8 +190,14 @@ async function isParquet(path: string): Promise<boolean> {
   }
 }
 
-/** Loads `raw` (record + every column as text) and `lines` / `rejects`; returns the header. */
-async function loadCsv(scratch: DuckDBWarehouse, path: string, notes: string[]): Promise<string[]> {
+/** The columns of a file as read, and each record's line: an expression of `record`, or else the table `lines`. */
+interface LoadedFile {
+  names: string[];
+  lineOfRecord?: string;
+}
+
+/** Loads `raw` (record + every column as text), `rejects` and, unless each line follows from its record, `lines`. */
+async function loadCsv(scratch: DuckDBWarehouse, path: string, notes: string[]): Promise<LoadedFile> {
   const header = uniqueNames(await readCsvHeader(path));
   if (!header.length) throw new BillFileError(`${path}: the file has no header row`);
   const columns = `{${header.map((n) => `${literal(n)}: 'VARCHAR'`).join(', ')}}`;
@@ -195,6 +225,7 @@ async function loadCsv(scratch: DuckDBWarehouse, path: string, notes: string[]):
   const [{ kept, refused, last }] = (await scratch.query<{ kept: number; refused: number; last: number }>(
     'SELECT (SELECT count(*) FROM raw) AS kept, count(*) AS refused, coalesce(max(line), 0) AS last FROM rejects',
   )) as [{ kept: number; refused: number; last: number }];
+  if (count === Number(kept) && Number(refused) === 0 && !starts) return { names: header, lineOfRecord: 'record + 2' };
   if (count === Number(kept) + Number(refused) && !starts) {
     // Record i on line i + 2 as the reader counts it: the records DuckDB kept are, in order, the lines it did not refuse.
     await scratch.execute(
@@ -217,10 +248,10 @@ async function loadCsv(scratch: DuckDBWarehouse, path: string, notes: string[]):
     );
     notes.push('a broken quote makes record and line numbers differ: lines are given as record numbers (the header is 1)');
   }
-  return header;
+  return { names: header };
 }
 
-async function loadParquet(scratch: DuckDBWarehouse, path: string): Promise<string[]> {
+async function loadParquet(scratch: DuckDBWarehouse, path: string): Promise<LoadedFile> {
   const described = await scratch.query<{ column_name: string; column_type: string }>(
     `DESCRIBE SELECT * FROM read_parquet(${literal(path)})`,
   );
@@ -231,10 +262,9 @@ async function loadParquet(scratch: DuckDBWarehouse, path: string): Promise<stri
   await scratch.execute(
     `CREATE TABLE raw AS SELECT file_row_number AS record, ${select.join(', ')} FROM read_parquet(${literal(path)}, file_row_number = true)`,
   );
-  // Parquet has no lines: a row is reported by its 1-based row number.
-  await scratch.execute('CREATE TABLE lines AS SELECT record, record + 1 AS line FROM raw');
   await scratch.execute("CREATE TABLE rejects (line BIGINT, column_name VARCHAR, reason VARCHAR, raw VARCHAR)");
-  return described.map((d) => d.column_name);
+  // Parquet has no lines: a row is reported by its 1-based row number.
+  return { names: described.map((d) => d.column_name), lineOfRecord: 'record + 1' };
 }
 
 /** Header names as DuckDB can hold them: blanks named by position, repeats numbered. */

@@ -59,50 +59,116 @@ export interface RecordStarts {
   starts?: RecordStart[];
 }
 
-export async function csvRecordStarts(path: string): Promise<RecordStarts> {
-  let starts: RecordStart[] | undefined;
-  let count = 0;
-  let line = 1;
-  let readerLine = 1;
-  let quoted = false;
-  let recordHasContent = false;
-  let recordLine = 1;
-  let recordReaderLine = 1;
-  let previous = -1;
-  let headerSeen = false;
-  const endRecord = () => {
-    if (recordHasContent) {
-      if (headerSeen) {
-        if (starts || recordLine !== count + 2 || recordReaderLine !== count + 2) {
-          starts ??= Array.from({ length: count }, (_, i) => ({ line: i + 2, readerLine: i + 2 }));
-          starts.push({ line: recordLine, readerLine: recordReaderLine });
+/**
+ * Scans the file once. Spans without a line break or a quote are skipped natively (`Buffer.indexOf`), so a line
+ * costs two searches and a byte loop over its quoted part only: ~5 times cheaper than looking at every byte, which
+ * matters because the scan shares two cores with DuckDB reading the same file.
+ */
+export async function csvRecordStarts(path: string, { chunkBytes = 1 << 20 } = {}): Promise<RecordStarts> {
+  const scan = new RecordScan();
+  for await (const chunk of createReadStream(path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>) scan.feed(chunk);
+  return scan.end();
+}
+
+function evenQuotes(chunk: Buffer, from: number, to: number): boolean {
+  let quotes = 0;
+  for (let i = from; i < to; i++) if (chunk[i] === QUOTE) quotes++;
+  return quotes % 2 === 0;
+}
+
+class RecordScan {
+  private starts: RecordStart[] | undefined;
+  private count = 0;
+  private line = 1;
+  private readerLine = 1;
+  private quoted = false;
+  private recordHasContent = false;
+  private recordLine = 1;
+  private recordReaderLine = 1;
+  private previous = -1;
+  private headerSeen = false;
+
+  feed(chunk: Buffer): void {
+    const end = chunk.length;
+    const next = (byte: number, from: number) => {
+      const at = chunk.indexOf(byte, from);
+      return at < 0 ? end : at;
+    };
+    let nextLF = -1;
+    let nextCR = -1;
+    let nextQuote = -1;
+    let i = 0;
+    while (i < end) {
+      if (!this.quoted) {
+        if (nextLF < i) nextLF = next(LF, i);
+        if (nextCR < i) nextCR = next(CR, i);
+        if (nextQuote < i) nextQuote = next(QUOTE, i);
+        const special = Math.min(nextLF, nextCR, nextQuote);
+        if (special > i) {
+          this.recordHasContent = true;
+          this.previous = chunk[special - 1]!;
+          i = special;
+          if (i === end) return;
         }
-        count++;
-      }
-      headerSeen = true;
-    }
-    recordHasContent = false;
-  };
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i]!;
-      if (byte === LF) line++;
-      if (quoted) {
-        if (byte === QUOTE) quoted = false;
-      } else if (byte === LF || byte === CR) {
-        if (!(byte === LF && previous === CR)) {
-          endRecord();
-          readerLine++;
+        if (special !== nextQuote) {
+          this.step(chunk[i]!);
+          i++;
+          continue;
         }
-        recordLine = byte === CR ? line + 1 : line;
-        recordReaderLine = readerLine;
-      } else {
-        if (byte === QUOTE) quoted = true;
-        recordHasContent = true;
       }
-      previous = byte;
+      if (!this.quoted && nextLF < nextCR && nextLF < end && evenQuotes(chunk, i, nextLF)) {
+        // Quotes that pair up before the line break: quoted fields closed on their own line, as nearly always.
+        this.recordHasContent = true;
+        this.previous = chunk[nextLF - 1]!;
+        i = nextLF;
+        continue;
+      }
+      // A quote left open at the line break: byte by byte to the end of the line that closes the record (or of the chunk).
+      for (; i < end; i++) {
+        const byte = chunk[i]!;
+        this.step(byte);
+        if (!this.quoted && (byte === LF || byte === CR)) {
+          i++;
+          break;
+        }
+      }
     }
   }
-  endRecord();
-  return starts ? { count, starts } : { count };
+
+  end(): RecordStarts {
+    this.endRecord();
+    return this.starts ? { count: this.count, starts: this.starts } : { count: this.count };
+  }
+
+  private step(byte: number): void {
+    if (byte === LF) this.line++;
+    if (this.quoted) {
+      if (byte === QUOTE) this.quoted = false;
+    } else if (byte === LF || byte === CR) {
+      if (!(byte === LF && this.previous === CR)) {
+        this.endRecord();
+        this.readerLine++;
+      }
+      this.recordLine = byte === CR ? this.line + 1 : this.line;
+      this.recordReaderLine = this.readerLine;
+    } else {
+      if (byte === QUOTE) this.quoted = true;
+      this.recordHasContent = true;
+    }
+    this.previous = byte;
+  }
+
+  private endRecord(): void {
+    if (this.recordHasContent) {
+      if (this.headerSeen) {
+        if (this.starts || this.recordLine !== this.count + 2 || this.recordReaderLine !== this.count + 2) {
+          this.starts ??= Array.from({ length: this.count }, (_, i) => ({ line: i + 2, readerLine: i + 2 }));
+          this.starts.push({ line: this.recordLine, readerLine: this.recordReaderLine });
+        }
+        this.count++;
+      }
+      this.headerSeen = true;
+    }
+    this.recordHasContent = false;
+  }
 }

@@ -94,16 +94,20 @@ async function importOnce(
     // the warehouse reads it: printing and parsing 1M rows' timestamps and wide decimals as CSV took ~9 of 22 s.
     const staging = await mkdtemp(join(tmpdir(), 'companyos-bill-rows-'));
     let loaded: number;
+    let parked: ParkedBillRow[];
     try {
-      const parquet = Boolean(warehouse.insertParquet);
-      const rows = join(staging, parquet ? 'bill_rows.parquet' : 'bill_rows.csv');
-      loaded = await file.writeLoadable(rows, options.tenant, batchId, parquet ? 'parquet' : 'csv');
-      if (loaded && warehouse.insertParquet) await warehouse.insertParquet('bill_rows', BILL_ROW_COLUMNS, rows);
-      else if (loaded) await warehouse.insertCsv('bill_rows', BILL_ROW_COLUMNS, rows);
+      const rows = join(staging, 'bill_rows.parquet');
+      loaded = await file.writeRows(rows, options.tenant, batchId);
+      if (loaded && warehouse.insertParquet) await warehouse.insertParquet('bill_rows', BILL_ROW_COLUMNS, [rows], { keep: 'loadable' });
+      else if (loaded) {
+        const csv = join(staging, 'bill_rows.csv');
+        await file.writeLoadableCsv(csv);
+        await warehouse.insertCsv('bill_rows', BILL_ROW_COLUMNS, csv);
+      }
+      parked = await file.parked();
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
-    const parked = await file.parked();
     if (parked.length) {
       await warehouse.insert(
         'bill_rows_parked',
@@ -128,6 +132,6 @@ async function importOnce(
 
 async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
