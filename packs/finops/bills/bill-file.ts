@@ -142,8 +142,8 @@ export class BillFile {
   /** Rows that could not be loaded (after `writeRows`): unreadable values, and records the CSV reader refused. */
   async parked(): Promise<ParkedBillRow[]> {
     const bad = await this.scratch.query<{ line: number; problem_column: string; problem_code: string; problem_reason: string; raw: string }>(
-      `SELECT line, problem_column, problem_code, problem_reason, CAST(to_json(r) AS VARCHAR) AS raw
-       FROM read_parquet(${literal(this.rowsWritten())}) AS typed JOIN raw AS r USING (record) WHERE NOT loadable ORDER BY line`,
+      `SELECT typed.line, typed.problem_column, typed.problem_code, typed.problem_reason, CAST(to_json(r) AS VARCHAR) AS raw
+       FROM read_parquet(${literal(this.rowsWritten())}) AS typed JOIN raw AS r ON r.record = typed.record WHERE NOT typed.loadable ORDER BY typed.line`,
     );
     const refused = await this.scratch.query<{ line: number; column_name: string; reason: string; raw: string }>(
       'SELECT line, column_name, reason, raw FROM rejects ORDER BY line',
@@ -256,20 +256,24 @@ async function loadParquet(scratch: DuckDBWarehouse, path: string): Promise<Load
     `DESCRIBE SELECT * FROM read_parquet(${literal(path)})`,
   );
   const nested = /^(STRUCT|MAP|LIST|JSON)|\[\]$/;
-  const select = described.map(({ column_name: name, column_type: type }) =>
-    nested.test(type) ? `CAST(to_json(${quote(name)}) AS VARCHAR) AS ${quote(name)}` : `CAST(${quote(name)} AS VARCHAR) AS ${quote(name)}`,
+  const names = uniqueNames(described.map((d) => d.column_name));
+  const select = described.map(({ column_name: name, column_type: type }, i) =>
+    nested.test(type) ? `CAST(to_json(${quote(name)}) AS VARCHAR) AS ${quote(names[i]!)}` : `CAST(${quote(name)} AS VARCHAR) AS ${quote(names[i]!)}`,
   );
   await scratch.execute(
     `CREATE TABLE raw AS SELECT file_row_number AS record, ${select.join(', ')} FROM read_parquet(${literal(path)}, file_row_number = true)`,
   );
   await scratch.execute("CREATE TABLE rejects (line BIGINT, column_name VARCHAR, reason VARCHAR, raw VARCHAR)");
   // Parquet has no lines: a row is reported by its 1-based row number.
-  return { names: described.map((d) => d.column_name), lineOfRecord: 'record + 1' };
+  return { names, lineOfRecord: 'record + 1' };
 }
 
-/** Header names as DuckDB can hold them: blanks named by position, repeats numbered. */
+/**
+ * Header names as DuckDB can hold them: blanks named by position, repeats numbered. `record` is the import's own
+ * row number, so a file's column of that name is numbered as a repeat (`record_2`).
+ */
 function uniqueNames(header: string[]): string[] {
-  const seen = new Map<string, number>();
+  const seen = new Map<string, number>([['record', 1]]);
   return header.map((raw, i) => {
     const name = raw.trim() || `column_${i + 1}`;
     const key = name.toLowerCase();

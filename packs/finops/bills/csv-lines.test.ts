@@ -74,14 +74,20 @@ describe('csvRecordStarts', () => {
     const pieces = ['a', 'b1', ',', ',', '"', '""', '"x,y"', '"two\nlines"', '\n', '\n', '\r\n', '\r', '{""k"": ""v""}', ' '];
     let seed = 23;
     const random = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
+      seed = (seed * 48271) % 2147483647; // Park–Miller: exact in doubles
+      return Math.floor((seed / 2147483647) * n);
     };
+    const drawn = new Set<string>();
     for (let round = 0; round < 300; round++) {
       let text = 'h1,h2\n';
-      for (let n = random(60); n > 0; n--) text += pieces[random(pieces.length)];
+      for (let n = random(60); n > 0; n--) {
+        const piece = pieces[random(pieces.length)]!;
+        drawn.add(piece);
+        text += piece;
+      }
       const expected = byteByByte(Buffer.from(text));
       for (const chunkBytes of [1, 3, 7, 1 << 20]) expect(await startsOf(text, chunkBytes), `${JSON.stringify(text)} in chunks of ${chunkBytes}`).toEqual(expected);
     }
+    expect([...drawn].sort()).toEqual([...new Set(pieces)].sort());
   });
 });

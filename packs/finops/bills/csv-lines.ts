@@ -116,11 +116,12 @@ class RecordScan {
           continue;
         }
       }
-      if (!this.quoted && nextLF < nextCR && nextLF < end && evenQuotes(chunk, i, nextLF)) {
-        // Quotes that pair up before the line break: quoted fields closed on their own line, as nearly always.
+      const lineBreak = Math.min(nextLF, nextCR);
+      if (!this.quoted && lineBreak < end && evenQuotes(chunk, i, lineBreak)) {
+        // Quotes that pair up before the line break (LF, or the CR of a CRLF): quoted fields closed on their own line, as nearly always.
         this.recordHasContent = true;
-        this.previous = chunk[nextLF - 1]!;
-        i = nextLF;
+        this.previous = chunk[lineBreak - 1]!;
+        i = lineBreak;
         continue;
       }
       // A quote left open at the line break: byte by byte to the end of the line that closes the record (or of the chunk).

@@ -186,6 +186,28 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
     expect(open.notes.join()).toContain('lines are given as record numbers');
   });
 
+  it('reads a file whose own columns are named like the import\'s working columns, keeping them in extra', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-bill-names-'));
+    const file = join(dir, 'names.csv');
+    const own = ['record', 'line', 'loadable', 'problem_column', 'problem_code', 'problem_reason', 'tags_unreadable', 'tenant_id', 'batch_id', 'extra'];
+    await writeFile(
+      file,
+      `BillingAccountId,InvoiceId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargeCategory,BilledCost,EffectiveCost,${own.join(',')}\n` +
+        `a,I,USD,2026-10-01T00:00:00Z,2026-10-02T00:00:00Z,Usage,1.5,1.5,${own.map((n) => `x-${n}`).join(',')}\n` +
+        `a,I,USD,2026-10-01T00:00:00Z,2026-10-02T00:00:00Z,Usage,not money,1.5,${own.map((n) => `y-${n}`).join(',')}\n`,
+    );
+    const report = await importBillFile(db.warehouse, file, { tenant: TENANT });
+    expect(report).toMatchObject({ rows_read: 2, rows_loaded: 1, rows_parked: 1 });
+    expect(report.parked).toMatchObject([{ line: 3, column: 'BilledCost', code: 'BILL_VALUE_INVALID' }]);
+    // `record` is the import's own row number: the file's column of that name is kept as a repeat is, numbered.
+    const kept = (prefix: string) => Object.fromEntries(own.map((n) => [n === 'record' ? 'record_2' : n, `${prefix}-${n}`]));
+    expect(JSON.parse(report.parked[0]!.raw)).toMatchObject(kept('y'));
+    const [row] = await rowsOf(report.batch_id);
+    expect(row).toMatchObject({ line: 2 });
+    expect(JSON.parse(String(row!.extra))).toEqual(kept('x'));
+    expect(await db.warehouse.query('SELECT tenant_id FROM bill_rows WHERE batch_id = ?', [report.batch_id])).toEqual([{ tenant_id: TENANT }]);
+  });
+
   it('refuses a file that is no bill, naming it and what is missing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'companyos-bill-'));
     const file = join(dir, 'people.csv');
