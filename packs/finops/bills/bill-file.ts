@@ -225,8 +225,9 @@ async function loadCsv(scratch: DuckDBWarehouse, path: string, notes: string[]):
   const [{ kept, refused, last }] = (await scratch.query<{ kept: number; refused: number; last: number }>(
     'SELECT (SELECT count(*) FROM raw) AS kept, count(*) AS refused, coalesce(max(line), 0) AS last FROM rejects',
   )) as [{ kept: number; refused: number; last: number }];
-  if (count === Number(kept) && Number(refused) === 0 && !starts) return { names: header, lineOfRecord: 'record + 2' };
   if (count === Number(kept) + Number(refused) && !starts) {
+    // Nothing refused: record i is on line i + 2, with no table to join.
+    if (Number(refused) === 0) return { names: header, lineOfRecord: 'record + 2' };
     // Record i on line i + 2 as the reader counts it: the records DuckDB kept are, in order, the lines it did not refuse.
     await scratch.execute(
       `CREATE TABLE lines AS SELECT row_number() OVER (ORDER BY line) - 1 AS record, line
@@ -258,7 +259,7 @@ async function loadParquet(scratch: DuckDBWarehouse, path: string): Promise<Load
   const nested = /^(STRUCT|MAP|LIST|JSON)|\[\]$/;
   const names = uniqueNames(described.map((d) => d.column_name));
   const select = described.map(({ column_name: name, column_type: type }, i) =>
-    nested.test(type) ? `CAST(to_json(${quote(name)}) AS VARCHAR) AS ${quote(names[i]!)}` : `CAST(${quote(name)} AS VARCHAR) AS ${quote(names[i]!)}`,
+    `CAST(${nested.test(type) ? `to_json(${quote(name)})` : quote(name)} AS VARCHAR) AS ${quote(names[i]!)}`,
   );
   await scratch.execute(
     `CREATE TABLE raw AS SELECT file_row_number AS record, ${select.join(', ')} FROM read_parquet(${literal(path)}, file_row_number = true)`,
