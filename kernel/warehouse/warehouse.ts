@@ -27,6 +27,18 @@ export interface Dialect {
    */
   deduplicatedWhereSortKey(table: string, alias: string): string;
   /**
+   * True where a raw table holds each row once as soon as it is written (DuckDB: the dedupe runs inside the
+   * write), so what arrived can be added to what was built from the rows before; false where a row can be
+   * stored twice until the engine merges it (ClickHouse), so a build recomputes what the arrivals touch.
+   */
+  readonly uniqueRows: boolean;
+  /**
+   * The greatest value of a timestamp column, as an aggregate; the Unix epoch over no rows (DuckDB's `max` of
+   * nothing is NULL, and `x > NULL` holds for no row: an incremental build after an empty first one would never
+   * see an event).
+   */
+  watermark(column: string): string;
+  /**
    * How a model's SQL names a relation of the warehouse: the name itself, or on a ClickHouse cluster
    * the name qualified by the database (DDL run `ON CLUSTER` resolves names in each server's default database).
    */

@@ -49,6 +49,10 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
       // Values that are not plain decimals are not metered: not the latest, and no window of their own.
       { ...storage, id: 'unreadable-sample', time: new Date(Date.parse(storage.time!) + 2_400_000).toISOString(), data: { ...(storage.data as object), gb: '1e3', gb_hours: 'n/a' } },
       { ...storage, id: 'lonely-unreadable', time: new Date(Date.parse(storage.time!) - 10 * 86_400_000).toISOString(), data: { ...(storage.data as object), gb: null, gb_hours: '' } },
+      // One more event of every type into a window already built: counts and sums fold into the built rows.
+      ...[...new Map(week.map((e) => [e.type, e])).values()].map((e) => ({ ...e, id: `late-${e.type}` })),
+      // A new maximum in a built window, and one below it in another.
+      ...week.filter((e) => e.type === 'policy.decisions_total').slice(0, 2).map((e, i) => ({ ...e, id: `late-decision-${i}`, data: { ...(e.data as object), latency_ms: i ? 0 : 987_654 } })),
     ];
     await pipeline.ingest(late, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T11:00:00Z') });
     const second = await runProject(db.warehouse, project);
@@ -64,6 +68,22 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
       const third = await runProject(db.warehouse, project);
       expect(third.filter((r) => r.status !== 'success')).toEqual([]);
       await expectMetersToMatch([...week, ...otherTenant, ...late]);
+    }
+  });
+
+  it('count what arrives after a first build over no events at all (a fresh install)', { timeout: 90_000 }, async () => {
+    const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
+    const { meters } = parseMeters('meters.yaml', await readFile(`${MODELS}meters.yaml`, 'utf8'));
+    const empty = await runProject(db.warehouse, project);
+    expect(empty.filter((r) => r.status !== 'success')).toEqual([]);
+    const end = new Date('2026-11-22T10:00:00Z');
+    const events = [...tenantZeroWeek(end).slice(0, 600), ...workflowEngineEvents(end), ...revopsEvents(end)];
+    await new IngestPipeline(db.warehouse).ingest(events, { channel: 'seed', submitter: 'summit-internal', receivedAt: end });
+    const next = await runProject(db.warehouse, project);
+    expect(next.filter((r) => r.status !== 'success')).toEqual([]);
+    for (const meter of meters) {
+      const rows = await db.warehouse.query(`SELECT * FROM ${db.warehouse.dialect.deduplicated(meterModelName(meter))}`);
+      expect(meterRowLines(meter, rows), meter.name).toEqual(expectedMeterRows(meter, events));
     }
   });
 });

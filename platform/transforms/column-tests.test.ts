@@ -54,12 +54,16 @@ describe('generated SQL (goldens)', () => {
     expect(`${render(false)}\n-- incremental run:\n${render(true)}\n`).toBe(await golden(`tenant_counts.${dialect}.sql`));
   });
 
-  it.each(Object.keys(DIALECTS) as (keyof typeof DIALECTS)[])('renders a generated meter model (LATEST of a decimal) for %s', async (dialect) => {
-    const project = await compileProject(fileURLToPath(new URL('../../models/', import.meta.url)), RAW_SOURCES, MODEL_GENERATORS);
-    const model = project.models.get('meter_resource_storage_gb')!;
-    const render = (isIncremental: boolean) => renderModel(model, { dialect: DIALECTS[dialect], project, isIncremental });
-    expect(`${render(false)}\n-- incremental run:\n${render(true)}\n`).toBe(await golden(`meter_resource_storage_gb.${dialect}.sql`));
-  });
+  // LATEST recomputes the windows arrivals touch; SUM folds what arrived into what was built where rows are stored once.
+  it.each((Object.keys(DIALECTS) as (keyof typeof DIALECTS)[]).flatMap((dialect) => ['meter_resource_storage_gb', 'meter_resource_cpu_seconds'].map((model) => [model, dialect] as const)))(
+    'renders the generated meter model %s for %s',
+    async (name, dialect) => {
+      const project = await compileProject(fileURLToPath(new URL('../../models/', import.meta.url)), RAW_SOURCES, MODEL_GENERATORS);
+      const model = project.models.get(name)!;
+      const render = (isIncremental: boolean) => renderModel(model, { dialect: DIALECTS[dialect], project, isIncremental });
+      expect(`${render(false)}\n-- incremental run:\n${render(true)}\n`).toBe(await golden(`${name}.${dialect}.sql`));
+    },
+  );
 
   it('pins the generic test queries', async () => {
     const project = await compileProject(fixture('tested'), RAW_SOURCES);

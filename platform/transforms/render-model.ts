@@ -24,29 +24,48 @@ const MACROS = {
   to_decimal: (dialect: Dialect, column: string) => dialect.toDecimal(column),
   deduplicated_where_sort_key: (dialect: Dialect, table: string, alias: string) => dialect.deduplicatedWhereSortKey(table, alias),
   raw_rows: (dialect: Dialect, table: string) => dialect.relation(table),
+  watermark: (dialect: Dialect, column: string) => dialect.watermark(column),
 };
 const MACRO = new RegExp(`\\{\\{\\s*(${Object.keys(MACROS).join('|')})\\(\\s*'([^']+)'\\s*(?:,\\s*'([^']+)'\\s*)?(?:,\\s*'([^']+)'\\s*)?\\)\\s*\\}\\}`, 'g');
-const INCREMENTAL_BLOCK = /\{%-?\s*if\s+is_incremental\(\)\s*-?%\}([\s\S]*?)\{%-?\s*endif\s*-?%\}/g;
+/** The tests a `{% if %}` block may make, `and`-ed and each possibly `not`-ed. */
+const CONDITION = '(?:not\\s+)?(?:is_incremental|unique_rows)\\(\\)';
+/** Text holding no `{% if`: the innermost blocks are matched first, so blocks nest. */
+const FLAT = '((?:(?!\\{%-?\\s*if\\s)[\\s\\S])*?)';
+const IF_BLOCK = new RegExp(
+  `\\{%-?\\s*if\\s+(${CONDITION}(?:\\s+and\\s+${CONDITION})*)\\s*-?%\\}${FLAT}(?:\\{%-?\\s*else\\s*-?%\\}${FLAT})?\\{%-?\\s*endif\\s*-?%\\}`,
+  'g',
+);
 
 /**
  * The model's SQL as the engine runs it, with dbt's syntax: `{{ ref('m') }}`
  * becomes the model's relation (a deduplicated read for models merged by key),
  * `{{ source('raw', 't') }}` a deduplicated read of the raw table,
  * an ephemeral model's SQL inlined as a subquery,
- * `{{ this }}` the model's own table, `{% if is_incremental() %} … {% endif %}`
- * is kept only on incremental runs, and the dialect macros `json_string`,
+ * `{{ this }}` the model's own table, `{% if is_incremental() %} … {% else %} … {% endif %}`
+ * keeps the first part only on incremental runs (`unique_rows()`: only where raw rows are stored
+ * once, `Dialect.uniqueRows`; tests may be `and`-ed and `not`-ed; blocks nest), and the dialect macros `json_string`,
  * `json_number`, `json_decimal` and `time_window` become the engine's SQL.
  * For reads of a raw table that must be fast on ClickHouse (the meters'),
  * `FROM {{ deduplicated_where_sort_key('events', 'e') }} <condition on sort-key
  * columns>` filters before deduplicating, and `{{ raw_rows('events') }}` is
  * the table as stored, duplicates included (for DISTINCT and max, which they
- * cannot change). Neither registers a source: a model using them lists its
- * sources itself.
+ * cannot change); `{{ watermark('c') }}` is `max(c)`, the epoch over no rows.
+ * Neither registers a source: a model using them lists its sources itself.
  */
 export function renderModel(model: ModelFile, context: RenderContext): string {
   const { dialect, project } = context;
-  return renderMacros(model.body, dialect)
-    .replace(INCREMENTAL_BLOCK, (_, block: string) => (context.isIncremental ? block : ''))
+  const holds = (test: string) => {
+    const negated = test.startsWith('not');
+    const value = test.includes('is_incremental') ? context.isIncremental : dialect.uniqueRows;
+    return negated ? !value : value;
+  };
+  let sql = renderMacros(model.body, dialect);
+  for (let before = ''; before !== sql; ) {
+    before = sql;
+    sql = sql.replace(IF_BLOCK, (_, condition: string, then: string, otherwise: string | undefined) =>
+      condition.split(/\s+and\s+/).every(holds) ? then : (otherwise ?? ''));
+  }
+  return sql
     .replace(/\{\{\s*this\s*\}\}/g, dialect.relation(model.name))
     .replace(/\{\{\s*ref\(\s*'([^']+)'\s*\)\s*\}\}/g, (_, name: string) => {
       const target = project.models.get(name)!;

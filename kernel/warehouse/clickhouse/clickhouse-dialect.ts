@@ -7,6 +7,9 @@ const WINDOW_FUNCTIONS = { hour: 'toStartOfHour(%)', day: 'toStartOfDay(%)', mon
 export const CLICKHOUSE_DIALECT: Dialect = {
   deduplicated: (table) => `${assertIdentifier(table)} FINAL`,
   deduplicatedWhereSortKey: (table, alias) => `${assertIdentifier(table)} AS ${assertIdentifier(alias)} FINAL PREWHERE`,
+  uniqueRows: false,
+  // max of no rows is already the epoch: aggregates of nothing give the type's default.
+  watermark: (column) => `max(${assertIdentifier(column)})`,
   relation: (name) => assertIdentifier(name),
   // ifNull: a Nullable JSON column would make the result Nullable, which a sorting key refuses.
   jsonString: (column, key) => `visitParamExtractString(ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}')`,

@@ -20,6 +20,8 @@ export function decimalAsText(value: string): string {
 export const DUCKDB_DIALECT: Dialect = {
   deduplicated: (table) => table,
   deduplicatedWhereSortKey: (table, alias) => `${assertIdentifier(table)} AS ${assertIdentifier(alias)} WHERE`,
+  uniqueRows: true,
+  watermark: (column) => `coalesce(max(${assertIdentifier(column)}), TIMESTAMP '1970-01-01 00:00:00')`,
   relation: (name) => assertIdentifier(name),
   jsonString: (column, key) => `coalesce(json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}'), '')`,
   jsonNumber: (column, key) => `coalesce(CAST(json_extract(${assertIdentifier(column)}, '$.${assertIdentifier(key)}') AS DOUBLE), 0)`,

@@ -36,7 +36,7 @@ FROM (
 
     AND (date_trunc('hour', time), e.tenant_id) IN (
       SELECT DISTINCT date_trunc('hour', time), tenant_id FROM events arrived
-      WHERE arrived.type = 'resource.storage_usage' AND arrived.ingested_at > (SELECT max(last_ingested_at) FROM meter_resource_storage_gb)
+      WHERE arrived.type = 'resource.storage_usage' AND arrived.ingested_at > (SELECT coalesce(max(last_ingested_at), TIMESTAMP '1970-01-01 00:00:00') FROM meter_resource_storage_gb)
     )
 
 ) events_of_type

@@ -1,0 +1,48 @@
+SELECT
+  window_start,
+  tenant_id,
+  dim_service,
+  sum(metered) AS value,
+  max(ingested_at) AS last_ingested_at
+FROM (
+  SELECT
+    date_trunc('hour', time) AS window_start,
+    e.tenant_id AS tenant_id,
+    coalesce(json_extract_string(data, '$.service'), '') AS dim_service,
+    CASE WHEN regexp_full_match(json_extract_string(data, '$.cpu_seconds'), '-?[0-9]{1,28}([.][0-9]{1,10})?') THEN coalesce(TRY_CAST(json_extract_string(data, '$.cpu_seconds') AS DECIMAL(18, 10)), TRY_CAST(json_extract_string(data, '$.cpu_seconds') AS DECIMAL(38, 10))) END AS metered,
+    e.time AS time,
+    e.ingested_at AS ingested_at
+  FROM events AS e WHERE e.type = 'resource.cpu_usage'
+
+) events_of_type
+GROUP BY window_start, tenant_id, dim_service
+HAVING count(metered) > 0
+-- incremental run:
+WITH arrived AS (
+SELECT
+  window_start,
+  tenant_id,
+  dim_service,
+  sum(metered) AS value,
+  max(ingested_at) AS last_ingested_at
+FROM (
+  SELECT
+    date_trunc('hour', time) AS window_start,
+    e.tenant_id AS tenant_id,
+    coalesce(json_extract_string(data, '$.service'), '') AS dim_service,
+    CASE WHEN regexp_full_match(json_extract_string(data, '$.cpu_seconds'), '-?[0-9]{1,28}([.][0-9]{1,10})?') THEN coalesce(TRY_CAST(json_extract_string(data, '$.cpu_seconds') AS DECIMAL(18, 10)), TRY_CAST(json_extract_string(data, '$.cpu_seconds') AS DECIMAL(38, 10))) END AS metered,
+    e.time AS time,
+    e.ingested_at AS ingested_at
+  FROM events AS e WHERE e.type = 'resource.cpu_usage' AND e.ingested_at > (SELECT coalesce(max(last_ingested_at), TIMESTAMP '1970-01-01 00:00:00') FROM meter_resource_cpu_seconds)
+) events_of_type
+GROUP BY window_start, tenant_id, dim_service
+HAVING count(metered) > 0
+)
+SELECT window_start, tenant_id, dim_service, sum(value) AS value, max(last_ingested_at) AS last_ingested_at
+FROM (
+  SELECT window_start, tenant_id, dim_service, value, last_ingested_at FROM arrived
+  UNION ALL
+  SELECT window_start, tenant_id, dim_service, value, last_ingested_at FROM meter_resource_cpu_seconds built
+  WHERE (window_start, tenant_id, dim_service) IN (SELECT window_start, tenant_id, dim_service FROM arrived)
+) folded
+GROUP BY window_start, tenant_id, dim_service
