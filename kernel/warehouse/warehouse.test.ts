@@ -189,6 +189,18 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     await expect(db.warehouse.materialize('parked; DROP TABLE events', 'view', 'SELECT 1')).rejects.toThrow(/not a valid table/);
   });
 
+  it('lists a table\'s and a view\'s columns in order with their types, and none for a name that is not there', async () => {
+    await db.warehouse.materialize('listed', 'table', 'SELECT tenant_id, received_at, tenant_id AS second FROM events_quarantine');
+    await db.warehouse.materialize('listed_view', 'view', 'SELECT received_at, tenant_id FROM events_quarantine');
+    expect((await db.warehouse.columns('listed')).map((c) => c.name)).toEqual(['tenant_id', 'received_at', 'second']);
+    expect((await db.warehouse.columns('listed_view')).map((c) => c.name)).toEqual(['received_at', 'tenant_id']);
+    expect((await db.warehouse.columns('listed'))[1]!.type).toMatch(/TIMESTAMP|DateTime/);
+    expect(await db.warehouse.columns('no_such_relation')).toEqual([]);
+    // A hostile name is refused or bound as data, never run.
+    expect(await db.warehouse.columns("listed'); DROP TABLE events; --").catch(() => [])).toEqual([]);
+    expect(await db.warehouse.hasRelation('events')).toBe(true);
+  });
+
   it('never lets a reader find the name missing while it is replaced, as a table or a view', async () => {
     await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [['acme', 'q-1', new Date(), 'http', 0, null, null, 'X', 'x', '{}']]);
     await db.warehouse.materialize('swapped', 'table', 'SELECT tenant_id FROM events_quarantine');

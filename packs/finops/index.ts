@@ -9,6 +9,7 @@ export { assertInvoiceable, generateInvoices, listInvoices, readDeliveries, read
 export { allocationModels } from './models/allocation-models.ts';
 export { ALLOCATION_FILE, parseAllocationRules } from './models/allocation-rules.ts';
 export { economicsModels } from './models/economics-models.ts';
+export { tenantDaysGenerator, TENANT_DAYS } from './models/tenant-days-model.ts';
 export { parsePricing } from './models/pricing-rules.ts';
 export { readSimulationAccuracy } from './queries/finops.ts';
 export { deliverWebhook, signWebhook, verifyWebhook, SIGNATURE_HEADER } from './invoices/webhook-delivery.ts';

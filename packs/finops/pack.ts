@@ -15,6 +15,7 @@ import { ALLOCATION_FILE, parseAllocationRules } from './index.ts';
 import { economicsModels } from './index.ts';
 import { parsePricing, PRICING_FILE } from './index.ts';
 import { FINOPS_TABLES } from './index.ts';
+import { tenantDaysGenerator } from './index.ts';
 
 export const finopsPack: Pack = {
   name: 'finops',
@@ -31,6 +32,7 @@ export const finopsPack: Pack = {
       const { pricing, problems } = parsePricing(path, text);
       return { models: economicsModels(pricing, path), problems };
     }),
+    tenantDaysGenerator,
   ],
   routes: (app, context) => {
     finopsRoutes(app, { warehouse: context.warehouse, scope: context.scope, operatorTenant: context.operatorTenant });

@@ -109,6 +109,8 @@ export class DuckDBWarehouse implements Warehouse {
     private readonly cores: number,
     /** DuckDB's threads while nothing scans. */
     private readonly servingThreads: number,
+    /** The database's catalog name: a name qualified by it is never a connection's TEMP table. */
+    private readonly catalog: string,
   ) {
     const storage: UniqueStorage = {
       loadDigests: (spec, since) => this.loadDigests(spec, since),
@@ -137,11 +139,13 @@ export class DuckDBWarehouse implements Warehouse {
     const writer = await instance.connect();
     await writer.run(`SET checkpoint_threshold = '${WAL_BACKSTOP}'`);
     const settings = await instance.connect();
-    const [row] = rowsOf<{ threads: number }>(await settings.runAndReadAll("SELECT current_setting('threads')::INTEGER AS threads"));
+    const [row] = rowsOf<{ threads: number; catalog: string }>(
+      await settings.runAndReadAll("SELECT current_setting('threads')::INTEGER AS threads, current_database() AS catalog"),
+    );
     const cores = Number(row?.threads) || SERVING_THREADS;
     const servingThreads = allCores ? cores : SERVING_THREADS;
     await settings.run(`SET threads = ${servingThreads}`);
-    return new DuckDBWarehouse(path, instance, writer, settings, cores, servingThreads);
+    return new DuckDBWarehouse(path, instance, writer, settings, cores, servingThreads, String(row?.catalog ?? 'memory'));
   }
 
   /**
@@ -350,11 +354,15 @@ export class DuckDBWarehouse implements Warehouse {
     return rows.length > 0;
   }
 
-  columns(name: string): Promise<{ name: string; type: string }[]> {
-    return this.query<{ name: string; type: string }>(
-      "SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
-      [name],
-    );
+  /** From `pragma_table_info`: a lookup of one catalog entry (~0.6 ms), where `information_schema.columns` lists every table's (~5 ms). */
+  async columns(name: string): Promise<{ name: string; type: string }[]> {
+    const qualified = `"${this.catalog.replaceAll('"', '""')}".main.${assertIdentifier(name)}`;
+    try {
+      return await this.query<{ name: string; type: string }>(`SELECT name, type FROM pragma_table_info('${qualified.replaceAll("'", "''")}') ORDER BY cid`);
+    } catch (error) {
+      if (/Catalog Error: (Table|View)[^!]* does not exist/.test((error as Error).message)) return [];
+      throw error;
+    }
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,6 +1,7 @@
 import { tableModels, type ModelFile } from '../../../platform/transforms/index.ts';
 import { meterModelName } from '../../metering/index.ts';
 import type { AllocationRules, SharedRule } from './allocation-rules.ts';
+import { TENANT_DAYS } from './tenant-days-model.ts';
 
 /** Columns that identify a slice of the bill: who owns it, whose invoice, which day or month, what kind of charge. */
 const KEYS = [
@@ -24,13 +25,13 @@ const keys = (prefix = '') => KEYS.map((k) => `${prefix}${k}`).join(', ');
 export function allocationModels(rules: AllocationRules, path: string): ModelFile[] {
   const model = tableModels(path, 'finops');
   const meterRefs = [...new Set(rules.shared.flatMap((r) => (r.split.kind === 'meter' ? [meterModelName({ name: r.split.meter })] : [])))];
-  const evenSources: [string, string][] = rules.shared.some((r) => r.split.kind === 'even') ? [['raw', 'events']] : [];
+  const evenRefs = rules.shared.some((r) => r.split.kind === 'even') ? [TENANT_DAYS] : [];
   return [
     model('finops_bill_lines', billLines(rules), [], 'Bill rows of recorded import batches, with the rule that claims each', [
       ['raw', 'bill_rows'],
       ['raw', 'bill_batches'],
     ]),
-    model('finops_split_weights', splitWeights(rules), ['finops_bill_lines', ...meterRefs], 'Per shared rule and window, each tenant\'s weight', evenSources),
+    model('finops_split_weights', splitWeights(rules), ['finops_bill_lines', ...meterRefs, ...evenRefs], 'Per shared rule and window, each tenant\'s weight'),
     model('finops_shared_groups', sharedGroups(), ['finops_bill_lines', 'finops_split_weights'], 'Shared cost per rule and window, with the total weight to split it by'),
     model('finops_shared_shares', sharedShares(), ['finops_shared_groups', 'finops_split_weights'], "Each tenant's truncated share of shared cost"),
     model('finops_cost_allocation', costAllocation(), ['finops_bill_lines', 'finops_shared_groups', 'finops_shared_shares'],
@@ -102,7 +103,7 @@ function splitWeights(rules: AllocationRules): string {
     }
     if (split.kind === 'even') {
       const grain = (unit: 'day' | 'month') => `SELECT ${name} AS shared_rule, '${unit}' AS charge_grain, split_window AS charge_window, cost_tenant, {{ to_decimal('one') }} AS weight
-  FROM (SELECT DISTINCT {{ time_window('${unit}', 'time') }} AS split_window, tenant_id AS cost_tenant, 1 AS one FROM {{ raw_rows('events') }} active_${unit}) active`;
+  FROM (SELECT DISTINCT {{ time_window('${unit}', 'activity_day') }} AS split_window, tenant_id AS cost_tenant, 1 AS one FROM {{ ref('${TENANT_DAYS}') }} active_${unit}) active`;
       return `${grain('day')}\nUNION ALL\n${grain('month')}`;
     }
     const constants = Object.entries(split.weights)

@@ -1,5 +1,6 @@
 import { tableModels, type ModelFile } from '../../../platform/transforms/index.ts';
 import type { Pricing } from './pricing-rules.ts';
+import { TENANT_DAYS } from './tenant-days-model.ts';
 
 const q = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
@@ -9,14 +10,14 @@ export const refRelation: RelationOf = (model) => `{{ ref('${model}') }}`;
 
 /**
  * The economics models pricing.yaml becomes, after attribution:
- * finops_tenant_profile (each tenant's plan and SLA tier per month, from its events) →
+ * finops_tenant_profile (each tenant's plan and SLA tier per month, from `finops_tenant_days`) →
  * finops_cogs (attributed cost per tenant, plan, tier and pack) →
  * finops_tenant_charges (per tenant and SKU: what it pays, what it costs) → finops_sku_margins.
  */
 export function economicsModels(pricing: Pricing, path: string): ModelFile[] {
   const model = tableModels(path, 'finops');
   return [
-    model('finops_tenant_profile', tenantProfile(), [], "Each tenant's plan and SLA tier per month: the latest its events carry", [['raw', 'events']]),
+    model('finops_tenant_profile', tenantProfile(), [TENANT_DAYS], "Each tenant's plan and SLA tier per month: the latest its events carry"),
     model('finops_cogs', cogs(), ['finops_cost_allocation', 'finops_tenant_profile'], 'Attributed cost (COGS) per month, tenant, plan, SLA tier and pack'),
     model('finops_tenant_charges', tenantChargesSql(pricing, {}, refRelation), ['finops_cogs'],
       'Per month, tenant and SKU (plan/tier base, or add-on pack): revenue from pricing.yaml, COGS and margin'),
@@ -24,16 +25,13 @@ export function economicsModels(pricing: Pricing, path: string): ModelFile[] {
   ];
 }
 
-/**
- * Read from the events as stored, without deduplicating (on ClickHouse, FINAL merged every column of every
- * event: 1.1 s of a 7 s incremental build at 2M events): a copy of an event carries the same time and plan.
- */
+/** The month's latest plan and tier, from the days that carried them (`finops_tenant_days`). */
 function tenantProfile(): string {
-  return `SELECT tenant_id, profile_month, argMax(event_plan, time) AS plan, argMax(event_tier, time) AS sla_tier
+  return `SELECT tenant_id, profile_month, argMax(day_plan, profiled_at) AS plan, argMax(day_tier, profiled_at) AS sla_tier
 FROM (
-  SELECT tenant_id, {{ time_window('month', 'time') }} AS profile_month, time, plan AS event_plan, sla_tier AS event_tier
-  FROM {{ raw_rows('events') }} profiled WHERE coalesce(plan, '') != '' AND coalesce(sla_tier, '') != ''
-) tenant_events
+  SELECT tenant_id, {{ time_window('month', 'activity_day') }} AS profile_month, plan AS day_plan, sla_tier AS day_tier, profiled_at
+  FROM {{ ref('${TENANT_DAYS}') }} days WHERE profiled_at IS NOT NULL
+) profiled
 GROUP BY tenant_id, profile_month`;
 }
 
