@@ -130,6 +130,8 @@ GROUP BY ${keys}${having}`;
     )
 {% endif %}`);
   const accumulate = ACCUMULATE[meter.aggregation];
+  // The built rows of the keys that arrived: the one-column test first (DuckDB: 19 ms against 55 ms for the
+  // key alone, at 10M events and a million-row meter).
   const body = accumulate
     ? `{% if is_incremental() and unique_rows() %}
 WITH arrived AS (
@@ -140,7 +142,7 @@ FROM (
   SELECT ${keys}, value, last_ingested_at FROM arrived
   UNION ALL
   SELECT ${keys}, value, last_ingested_at FROM {{ this }} built
-  WHERE (${keys}) IN (SELECT ${keys} FROM arrived)
+  WHERE window_start IN (SELECT window_start FROM arrived) AND (${keys}) IN (SELECT ${keys} FROM arrived)
 ) folded
 GROUP BY ${keys}
 {% else %}
