@@ -35,6 +35,9 @@ const CHECKPOINT_EVERY_ROWS = 100_000;
 /** Up to this many rows an insert is an INSERT statement (async, ~0.2 ms) rather than an appender commit (sync, ~1 ms). */
 const STATEMENT_INSERT_ROWS = 256;
 const WAL_BACKSTOP = '512MB';
+/** Whether `main` holds a table or a view of a name (bound twice): ~1.7 ms, where `information_schema.tables` takes ~5 ms. */
+const RELATION_KIND = `SELECT 'BASE TABLE' AS table_type FROM duckdb_tables() WHERE schema_name = 'main' AND NOT temporary AND table_name = ?
+  UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE schema_name = 'main' AND NOT temporary AND NOT internal AND view_name = ?`;
 /**
  * DuckDB's threads while nothing scans. With more, DuckDB hands even a one-row insert's pipeline
  * to a background thread and the asking thread waits for it: the API's operational writes (the
@@ -325,10 +328,7 @@ export class DuckDBWarehouse implements Warehouse {
   async materialize(name: string, kind: RelationKind, select: string): Promise<void> {
     assertIdentifier(name);
     await this.allCores(() => this.transaction(async () => {
-      const [existing] = await this.queryOnWriter<{ table_type: string }>(
-        "SELECT table_type FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
-        [name],
-      );
+      const [existing] = await this.queryOnWriter<{ table_type: string }>(RELATION_KIND, [name, name]);
       if (existing?.table_type === 'VIEW' && kind === 'table') await this.execute(`DROP VIEW ${name}`);
       if (existing && existing.table_type !== 'VIEW' && kind === 'view') await this.execute(`DROP TABLE ${name}`);
       await this.execute(`CREATE OR REPLACE ${kind === 'view' ? 'VIEW' : 'TABLE'} ${name} AS ${select}`);
@@ -350,7 +350,7 @@ export class DuckDBWarehouse implements Warehouse {
   }
 
   async hasRelation(name: string): Promise<boolean> {
-    const rows = await this.query("SELECT 1 FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [name]);
+    const rows = await this.query(RELATION_KIND, [name, name]);
     return rows.length > 0;
   }
 
