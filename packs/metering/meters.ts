@@ -130,8 +130,9 @@ GROUP BY ${keys}${having}`;
     )
 {% endif %}`);
   const accumulate = ACCUMULATE[meter.aggregation];
-  // The built rows of the keys that arrived: the one-column test first (DuckDB: 19 ms against 55 ms for the
-  // key alone, at 10M events and a million-row meter).
+  // The built rows of the keys that arrived, the window's range tested first: DuckDB then reads only those windows'
+  // rows into the key test, and builds its hash on the arrived keys, not on the meter (13–40 ms against 30–75 ms
+  // for the key test alone at 10M events).
   const body = accumulate
     ? `{% if is_incremental() and unique_rows() %}
 WITH arrived AS (
@@ -142,7 +143,8 @@ FROM (
   SELECT ${keys}, value, last_ingested_at FROM arrived
   UNION ALL
   SELECT ${keys}, value, last_ingested_at FROM {{ this }} built
-  WHERE window_start IN (SELECT window_start FROM arrived) AND (${keys}) IN (SELECT ${keys} FROM arrived)
+  WHERE window_start BETWEEN (SELECT min(window_start) FROM arrived) AND (SELECT max(window_start) FROM arrived)
+    AND (${keys}) IN (SELECT ${keys} FROM arrived)
 ) folded
 GROUP BY ${keys}
 {% else %}

@@ -43,6 +43,7 @@ FROM (
   SELECT window_start, tenant_id, dim_service, value, last_ingested_at FROM arrived
   UNION ALL
   SELECT window_start, tenant_id, dim_service, value, last_ingested_at FROM meter_resource_cpu_seconds built
-  WHERE window_start IN (SELECT window_start FROM arrived) AND (window_start, tenant_id, dim_service) IN (SELECT window_start, tenant_id, dim_service FROM arrived)
+  WHERE window_start BETWEEN (SELECT min(window_start) FROM arrived) AND (SELECT max(window_start) FROM arrived)
+    AND (window_start, tenant_id, dim_service) IN (SELECT window_start, tenant_id, dim_service FROM arrived)
 ) folded
 GROUP BY window_start, tenant_id, dim_service
