@@ -59,6 +59,18 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
     expect(second.filter((r) => r.status !== 'success')).toEqual([]);
     await expectMetersToMatch([...week, ...otherTenant, ...late]);
 
+    // The LATEST meter as a release before `latest_at` built it: the next build rebuilds it rather than merge into it.
+    const older = 'meter_resource_storage_gb';
+    await db.warehouse.materialize(older, 'table', `SELECT window_start, tenant_id, dim_store, value, last_ingested_at FROM ${db.warehouse.dialect.deduplicated(older)}`, ['window_start', 'tenant_id', 'dim_store']);
+    const later = [{ ...storage, id: 'later-sample', time: new Date(Date.parse(storage.time!) + 3_000_000).toISOString(), data: { ...(storage.data as object), gb: '7.5' } }];
+    await pipeline.ingest(later, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T12:00:00Z') });
+    const rebuilt = await runProject(db.warehouse, project);
+    expect(rebuilt.filter((r) => r.status !== 'success')).toEqual([]);
+    expect(rebuilt.find((r) => r.model === older)!.message).toBe('table rebuilt: its columns changed since it was built');
+    expect(rebuilt.filter((r) => r.message.startsWith('table rebuilt')).map((r) => r.model)).toEqual([older]);
+    late.push(...later);
+    await expectMetersToMatch([...week, ...otherTenant, ...late]);
+
     if (engine === 'clickhouse') {
       // Two writers raced past the dedupe: events stored a second time, an hour later (ReplacingMergeTree keeps
       // both until it merges). Their windows are recomputed and still count each event once: the meters filter on

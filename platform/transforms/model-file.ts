@@ -33,6 +33,11 @@ export interface ModelFile {
   sources: [string, string][];
   /** For a model generated from meters.yaml, the meter's name. */
   meter?: string;
+  /**
+   * The columns the model selects, in order, where its generator knows them: an incremental model whose table
+   * holds other columns (its declaration changed since it was built) is rebuilt instead of merged into.
+   */
+  outputColumns?: readonly string[];
   /** For a CSV seed, its typed columns and rows. */
   seed?: Seed;
 }

@@ -1,5 +1,6 @@
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import type { CompiledProject } from './compile-project.ts';
+import type { ModelFile } from './model-file.ts';
 import { columnTestQueries, inlineParams } from './column-tests.ts';
 import { mergedByKey, renderModel } from './render-model.ts';
 import { loadSeed } from './seeds/load-seed.ts';
@@ -56,15 +57,16 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
   const mode = options.mode ?? 'build';
   const fullRefresh = options.fullRefresh ?? false;
   const selected = forMode(project, options.models ?? project.order, mode);
-  // Whether each model's relation is there is asked once, together, before any runs (a catalog lookup is ~5 ms
-  // on DuckDB): a model is the only one that creates its relation, and it is looked up before it runs.
+  // Whether each model's relation is there, and as what columns, is asked once, together, before any runs (a
+  // catalog lookup is milliseconds): a model is the only one that creates its relation, and it is looked up before it runs.
   const asked = selected.filter((name) => mode === 'test' || (!fullRefresh && project.models.get(name)!.config.materialized === 'incremental'));
-  const existing = new Set((await Promise.all(asked.map(async (name) => ((await warehouse.hasRelation(name)) ? [name] : [])))).flat());
+  const found = await Promise.all(asked.map(async (name) => [name, await relationState(warehouse, project.models.get(name)!, mode)] as const));
+  const states = new Map<string, RelationState>(found);
   const failed = new Map<string, string>();
   const results: ModelResult[] = [];
   for (const [index, name] of selected.entries()) {
     await options.onModel?.({ model: name, index, total: selected.length });
-    const result = await runModel(warehouse, project, name, { failed, fullRefresh, mode, exists: existing.has(name) });
+    const result = await runModel(warehouse, project, name, { failed, fullRefresh, mode, state: states.get(name) ?? 'missing' });
     if (result.status !== 'success') failed.set(name, result.status === 'error' ? name : result.message.replace(/^upstream /, ''));
     results.push(result);
     await options.onModel?.({ model: name, index, total: selected.length, result });
@@ -83,19 +85,29 @@ function forMode(project: CompiledProject, names: readonly string[], mode: RunMo
   });
 }
 
+/** The model's relation when the run began: there, absent, or a table whose columns are not the ones the model now selects. */
+type RelationState = 'present' | 'missing' | 'changed';
+
+async function relationState(warehouse: Warehouse, model: ModelFile, mode: RunMode): Promise<RelationState> {
+  if (mode === 'test' || !model.outputColumns) return (await warehouse.hasRelation(model.name)) ? 'present' : 'missing';
+  const columns = (await warehouse.columns(model.name)).map((c) => c.name);
+  if (columns.length === 0) return 'missing';
+  return columns.join(',') === model.outputColumns.join(',') ? 'present' : 'changed';
+}
+
 interface ModelRun {
   /** Models that failed so far, and the failure each stands for. */
   failed: Map<string, string>;
   fullRefresh: boolean;
   mode: RunMode;
-  /** The model's relation was there when the run began (asked for incremental models, and in `test` mode). */
-  exists: boolean;
+  /** Asked for incremental models and in `test` mode; 'missing' for the rest. */
+  state: RelationState;
 }
 
-async function runModel(warehouse: Warehouse, project: CompiledProject, name: string, { failed, fullRefresh, mode, exists }: ModelRun): Promise<ModelResult> {
+async function runModel(warehouse: Warehouse, project: CompiledProject, name: string, { failed, fullRefresh, mode, state }: ModelRun): Promise<ModelResult> {
   const model = project.models.get(name)!;
   const { materialized, uniqueKey } = model.config;
-  const isIncremental = materialized === 'incremental' && !fullRefresh && exists;
+  const isIncremental = materialized === 'incremental' && !fullRefresh && state === 'present';
   const sql = renderModel(model, { dialect: warehouse.dialect, project, isIncremental });
   const started = performance.now();
   const done = (status: ModelStatus, message: string, rows: number | null = null, tests: TestResult[] = []): ModelResult => ({
@@ -106,7 +118,7 @@ async function runModel(warehouse: Warehouse, project: CompiledProject, name: st
   if (materialized === 'ephemeral') return done('success', 'ephemeral: inlined where it is ref\'d');
   try {
     if (model.seed) return done('success', 'seed loaded', await loadSeed(warehouse, name, model.seed));
-    if (mode === 'test' && !exists) return done('error', 'not built yet: run `companyos build` or `companyos run` first');
+    if (mode === 'test' && state === 'missing') return done('error', 'not built yet: run `companyos build` or `companyos run` first');
     if (mode !== 'test' && isIncremental) await warehouse.mergeInto(name, sql, uniqueKey);
     else if (mode !== 'test') await warehouse.materialize(name, materialized === 'view' ? 'view' : 'table', sql, uniqueKey);
     const relation = (model: string) =>
@@ -114,7 +126,11 @@ async function runModel(warehouse: Warehouse, project: CompiledProject, name: st
     const tests = mode === 'run' ? [] : await runTests(warehouse, project, name, relation);
     const failing = tests.filter((t) => t.status === 'fail' || t.status === 'error');
     const built =
-      mode === 'test' ? 'tested' : materialized === 'view' ? 'view created' : isIncremental ? (uniqueKey.length ? 'merged' : 'appended') : 'table built';
+      mode === 'test' ? 'tested'
+      : materialized === 'view' ? 'view created'
+      : isIncremental ? (uniqueKey.length ? 'merged' : 'appended')
+      : state === 'changed' ? 'table rebuilt: its columns changed since it was built'
+      : 'table built';
     const message = failing.length ? `${failing.length} test${failing.length > 1 ? 's' : ''} failed: ${failing.map((t) => t.message).join('; ')}` : built;
     const rows = materialized === 'view' ? null : (await warehouse.query<{ n: number }>(`SELECT count(*) AS n FROM ${relation(name)}`))[0]!.n;
     return done(failing.length ? 'error' : 'success', message, rows, tests);

@@ -3,7 +3,8 @@ SELECT
   tenant_id,
   dim_store,
   argMax(metered, CASE WHEN metered IS NOT NULL THEN time END) AS value,
-  max(ingested_at) AS last_ingested_at
+  max(ingested_at) AS last_ingested_at,
+  max(CASE WHEN metered IS NOT NULL THEN time END) AS latest_at
 FROM (
   SELECT
     toStartOfHour(time) AS window_start,
@@ -23,7 +24,8 @@ SELECT
   tenant_id,
   dim_store,
   argMax(metered, CASE WHEN metered IS NOT NULL THEN time END) AS value,
-  max(ingested_at) AS last_ingested_at
+  max(ingested_at) AS last_ingested_at,
+  max(CASE WHEN metered IS NOT NULL THEN time END) AS latest_at
 FROM (
   SELECT
     toStartOfHour(time) AS window_start,
