@@ -57,11 +57,15 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
   const mode = options.mode ?? 'build';
   const fullRefresh = options.fullRefresh ?? false;
   const selected = forMode(project, options.models ?? project.order, mode);
-  // Whether each model's relation is there, and as what columns, is asked once, together, before any runs (a
-  // catalog lookup is milliseconds): a model is the only one that creates its relation, and it is looked up before it runs.
-  const asked = selected.filter((name) => mode === 'test' || (!fullRefresh && project.models.get(name)!.config.materialized === 'incremental'));
-  const found = await Promise.all(asked.map(async (name) => [name, await relationState(warehouse, project.models.get(name)!, mode)] as const));
-  const states = new Map<string, RelationState>(found);
+  // Whether each model's relation is there, and as what columns, is asked before any runs: a model is the only one
+  // that creates its relation, and it is looked up before it runs. One after another: ~1 ms each on DuckDB, where
+  // asked all at once they wait on each other (~25 ms each).
+  const states = new Map<string, RelationState>();
+  for (const name of selected) {
+    if (mode === 'test' || (!fullRefresh && project.models.get(name)!.config.materialized === 'incremental')) {
+      states.set(name, await relationState(warehouse, project.models.get(name)!, mode));
+    }
+  }
   const failed = new Map<string, string>();
   const results: ModelResult[] = [];
   for (const [index, name] of selected.entries()) {
