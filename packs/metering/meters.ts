@@ -173,19 +173,21 @@ GROUP BY ${keys}`;
 const describe = (meter: Meter) =>
   `${meter.aggregation} of ${meter.eventType} per ${meter.window}${meter.groupBy.length ? `, by ${meter.groupBy.join(', ')}` : ''}`;
 
+/** What a meter aggregates per key from its events' `metered` values (UNIQUE_COUNT: `uniqueCountModel`). */
+const MEASURES: Record<Exclude<Aggregation, 'UNIQUE_COUNT'>, string> = {
+  COUNT: 'count(*)',
+  SUM: 'sum(metered)',
+  MAX: 'max(metered)',
+  // A NULL ordering key makes both engines pass over the row (DuckDB's arg_max, ClickHouse's -Null combinator).
+  LATEST: 'argMax(metered, CASE WHEN metered IS NOT NULL THEN time END)',
+};
+
 function meterModel(meter: Meter, path: string): ModelFile {
   const window = `{{ time_window('${meter.window}', 'time') }}`;
   const decimal = DECIMAL_AGGREGATIONS.has(meter.aggregation);
   // The value is read once per event, in the inner query; the outer one aggregates.
   const metered = decimal ? `{{ json_decimal('data', '${meter.value}') }}` : 'NULL';
-  const measure = {
-    COUNT: 'count(*)',
-    SUM: 'sum(metered)',
-    MAX: 'max(metered)',
-    // A NULL ordering key makes both engines pass over the row (DuckDB's arg_max, ClickHouse's -Null combinator).
-    LATEST: 'argMax(metered, CASE WHEN metered IS NOT NULL THEN time END)',
-    UNIQUE_COUNT: undefined, // distinctValuesModel
-  }[meter.aggregation];
+  const measure = MEASURES[meter.aggregation as Exclude<Aggregation, 'UNIQUE_COUNT'>];
   const type = `'${meter.eventType.replaceAll("'", "''")}'`;
   const dims = meter.groupBy.map((d) => `dim_${d}`);
   const keys = ['window_start', 'tenant_id', ...dims].join(', ');
