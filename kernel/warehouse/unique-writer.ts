@@ -17,6 +17,11 @@ export interface UniqueStorage {
   storedElsewhere?(spec: UniqueInsert, rows: Rows, digests: readonly Buffer[]): Promise<boolean[]>;
   /** Writes the rows, and whatever the engine keeps to find their keys again. */
   write(spec: UniqueInsert, rows: Rows): Promise<void>;
+  /**
+   * The greatest value of `spec.stampColumn` stored, for engines with one writer, which keep that column in
+   * commit order (`UniqueInsert.stampColumn`); engines with several writers leave it out.
+   */
+  latestStamp?(spec: UniqueInsert & { stampColumn: string }): Promise<Date | null>;
 }
 
 interface Group {
@@ -34,6 +39,8 @@ interface Group {
 export class UniqueWriter {
   private readonly indexes = new Map<string, Promise<DigestSet>>();
   private readonly pending = new Map<string, Group>();
+  /** Per table, the last stamp committed (ms), read from storage on first use. */
+  private readonly stamps = new Map<string, Promise<number>>();
 
   constructor(
     private readonly storage: UniqueStorage,
@@ -76,7 +83,9 @@ export class UniqueWriter {
       const elsewhere = this.storage.storedElsewhere
         ? await this.storage.storedElsewhere(spec, candidates, candidateDigests)
         : candidates.map(() => false);
-      await this.storage.write(spec, candidates.filter((_, i) => !elsewhere[i]));
+      const { rows, stamp } = await this.stamped(spec, candidates.filter((_, i) => !elsewhere[i]));
+      await this.storage.write(spec, rows);
+      if (stamp !== undefined) this.stamps.set(spec.table, Promise.resolve(stamp));
       for (const digest of candidateDigests) index.add(digest);
       requests.forEach((request, r) => {
         const duplicate = slots[r]!.map((slot) => slot < 0 || elsewhere[slot]!);
@@ -85,6 +94,36 @@ export class UniqueWriter {
     } catch (error) {
       for (const request of requests) request.reject(error);
     }
+  }
+
+  /** The rows with `stampColumn` after the last committed stamp (runs under the lock, so in commit order), and the new last stamp. */
+  private async stamped(spec: UniqueInsert, rows: Rows): Promise<{ rows: Rows; stamp?: number }> {
+    const { stampColumn } = spec;
+    const latest = this.storage.latestStamp;
+    if (!stampColumn || !latest || rows.length === 0) return { rows };
+    const at = spec.columns.indexOf(stampColumn);
+    if (at < 0) throw new WarehouseError(`stamp column ${stampColumn} is not among the inserted columns`);
+    let last = this.stamps.get(spec.table);
+    if (!last) {
+      last = latest.call(this.storage, { ...spec, stampColumn }).then((at) => at?.getTime() ?? Number.NEGATIVE_INFINITY);
+      last.catch(() => this.stamps.delete(spec.table));
+      this.stamps.set(spec.table, last);
+    }
+    const floor = (await last) + 1;
+    let stamp = floor - 1;
+    const stampedRows = rows.map((row) => {
+      const value = row[at];
+      const ms = value instanceof Date ? value.getTime() : Number.NaN;
+      if (ms >= floor) {
+        stamp = Math.max(stamp, ms);
+        return row;
+      }
+      stamp = Math.max(stamp, floor);
+      const copy = [...row];
+      copy[at] = new Date(floor);
+      return copy;
+    });
+    return { rows: stampedRows, stamp };
   }
 
   private index(spec: UniqueInsert): Promise<DigestSet> {

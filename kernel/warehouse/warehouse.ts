@@ -107,6 +107,13 @@ export interface UniqueInsert {
   windowColumn: string;
   /** Keys seen within this many days are guaranteed to be recognised. */
   windowDays: number;
+  /**
+   * A timestamp column kept strictly increasing in commit order (events' `ingested_at`), where the engine has one
+   * writer (DuckDB): a row whose value is not after the last one committed is written 1 ms after it. A reader that
+   * has seen every row up to some value (an incremental build's watermark) then never misses a row committed
+   * later, however early it was received.
+   */
+  stampColumn?: string;
 }
 
 /** What `reclaim` did: the tables rewritten, and the free space overwritten. */

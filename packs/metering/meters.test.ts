@@ -100,6 +100,31 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
   });
 });
 
+describe('the shipped meters on duckdb, where ingested_at follows commit order', () => {
+  const db = useWarehouse('duckdb');
+
+  it('count an event received before the last build but stored after it', { timeout: 90_000 }, async () => {
+    const pipeline = new IngestPipeline(db.warehouse);
+    const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
+    const { meters } = parseMeters('meters.yaml', await readFile(`${MODELS}meters.yaml`, 'utf8'));
+    const end = new Date('2026-11-22T10:00:00Z');
+    const week = tenantZeroWeek(end).slice(0, 600);
+    await pipeline.ingest(week, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T12:00:00Z') });
+    expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+    // A request received at 11:30 whose write lost the race to the 12:00 one and to the build: its events are stored
+    // after the meters' watermark (12:00), so they are stamped after it.
+    const slow = week.slice(0, 50).map((e) => ({ ...e, id: `slow-${e.id}` }));
+    await pipeline.ingest(slow, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T11:30:00Z') });
+    const [stored] = await db.warehouse.query<{ at: Date }>("SELECT min(ingested_at) AS at FROM events WHERE id LIKE 'slow-%'");
+    expect(stored!.at.getTime()).toBe(Date.parse('2026-11-22T12:00:00.001Z'));
+    expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+    for (const meter of meters) {
+      const rows = await db.warehouse.query(`SELECT * FROM ${meterModelName(meter)}`);
+      expect(meterRowLines(meter, rows), meter.name).toEqual(expectedMeterRows(meter, [...week, ...slow]));
+    }
+  });
+});
+
 describe('parseMeters', () => {
   it('reports every bad meter at once', () => {
     const { problems } = parseMeters('meters.yaml', `meters:
@@ -107,13 +132,19 @@ describe('parseMeters', () => {
   - { name: sums, event_type: x, aggregation: SUM }
   - { name: w, event_type: x, window: week, group_by: ["a b"] }
   - { name: ok, event_type: x }
-  - { name: ok, event_type: y }`);
+  - { name: ok, event_type: y }
+  - { name: runners, event_type: x, aggregation: UNIQUE_COUNT, value: r }
+  - { name: runners._values, event_type: x }
+  - { name: a.b, event_type: x }
+  - { name: a_b, event_type: x }`);
     expect(problems.map((p) => p.message)).toEqual([
       'meters[0] (Bad Name): name must be lowercase letters, digits, "_" and "."',
       'meters[1] (sums): SUM needs value: <key of data>',
       'meters[2] (w): group_by "a b" is not a plain name',
       'meters[2] (w): window must be one of hour, day, month',
       'meter "ok" is declared twice',
+      'meters "runners" and "runners._values" would both build the model meter_runners__values',
+      'meters "a.b" and "a_b" would both build the model meter_a_b',
     ]);
   });
 });

@@ -59,9 +59,15 @@ export function parseMeters(path: string, text: string): { meters: Meter[]; prob
     return problems.length > before ? [] : [{ name, eventType, aggregation, value, groupBy, window }];
   });
   const seen = new Set<string>();
+  const models = new Map<string, string>();
   for (const meter of meters) {
     if (seen.has(meter.name)) problem(`meter "${meter.name}" is declared twice`);
     seen.add(meter.name);
+    for (const model of [meterModelName(meter), ...(meter.aggregation === 'UNIQUE_COUNT' ? [distinctValuesModelName(meter)] : [])]) {
+      const other = models.get(model);
+      if (other !== undefined && other !== meter.name) problem(`meters "${other}" and "${meter.name}" would both build the model ${model}`);
+      models.set(model, meter.name);
+    }
   }
   return { meters, problems };
 }

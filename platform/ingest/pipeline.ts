@@ -62,6 +62,8 @@ export class IngestPipeline {
       key: ['tenant_id', 'source', 'id'],
       windowColumn: 'ingested_at',
       windowDays: options.dedupeWindowDays ?? DEFAULT_DEDUPE_WINDOW_DAYS,
+      // Incremental builds read the events after their watermark on ingested_at: it must follow commit order.
+      stampColumn: 'ingested_at',
     };
   }
 

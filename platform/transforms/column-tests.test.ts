@@ -54,7 +54,7 @@ describe('generated SQL (goldens)', () => {
     expect(`${render(false)}\n-- incremental run:\n${render(true)}\n`).toBe(await golden(`tenant_counts.${dialect}.sql`));
   });
 
-  // LATEST recomputes the windows arrivals touch; SUM folds what arrived into what was built where rows are stored once.
+  // Where rows are stored once (DuckDB) LATEST and SUM fold what arrived into what was built; ClickHouse recomputes touched windows.
   it.each((Object.keys(DIALECTS) as (keyof typeof DIALECTS)[]).flatMap((dialect) => ['meter_resource_storage_gb', 'meter_resource_cpu_seconds'].map((model) => [model, dialect] as const)))(
     'renders the generated meter model %s for %s',
     async (name, dialect) => {

@@ -117,6 +117,11 @@ export class DuckDBWarehouse implements Warehouse {
   ) {
     const storage: UniqueStorage = {
       loadDigests: (spec, since) => this.loadDigests(spec, since),
+      latestStamp: async (spec) => {
+        const column = assertIdentifier(spec.stampColumn);
+        const [row] = rowsOf<{ at: Date | null }>(await this.writer.runAndReadAll(`SELECT max(${column}) AS at FROM ${assertIdentifier(spec.table)}`));
+        return row?.at ?? null;
+      },
       // Ingest: one statement, so DuckDB parses and writes the rows on its own thread while the event loop reads the next batch.
       write: async (spec, rows) => void (await this.allCores(() => this.append(spec.table, spec.columns, rows, { statement: true }))),
     };

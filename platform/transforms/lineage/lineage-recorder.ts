@@ -28,7 +28,7 @@ export class LineageRecorder {
   private readonly namespace: string;
   readonly sinkFailures: string[] = [];
   private readonly columnsOf = new Map<string, Promise<{ name: string; type: string }[]>>();
-  /** Rows on their way to `lineage_runs`: written beside the models, not before each (~9 ms a one-row commit), and all awaited when the build ends. */
+  /** Rows on their way to `lineage_runs`: written beside the models, not before each (~9 ms a one-row commit), and all settled when the build ends. */
   private readonly writes: Promise<unknown>[] = [];
 
   constructor(
@@ -88,7 +88,11 @@ export class LineageRecorder {
     const eventType = failed ? 'FAIL' : 'COMPLETE';
     const runFacets: Record<string, object> = failed ? { errorMessage: facets.errorMessage(`${failed} of ${results.length} models failed or were skipped`) } : {};
     await this.record([runEvent({ eventType, eventTime: new Date(), runId: this.buildRunId, job: this.buildJob, runFacets })]);
-    await Promise.all(this.writes);
+    // A run record that could not be written is reported with the build, as a refused sink event is: the models
+    // are built either way, and the build's artifacts and `build_runs` row still get written.
+    for (const written of await Promise.allSettled(this.writes)) {
+      if (written.status === 'rejected') this.sinkFailures.push(`lineage_runs: ${(written.reason as Error).message}`);
+    }
   }
 
   /**
