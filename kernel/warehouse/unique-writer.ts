@@ -83,13 +83,13 @@ export class UniqueWriter {
       const elsewhere = this.storage.storedElsewhere
         ? await this.storage.storedElsewhere(spec, candidates, candidateDigests)
         : candidates.map(() => false);
-      const { rows, stamp } = await this.stamped(spec, candidates.filter((_, i) => !elsewhere[i]));
+      const { rows, stamp, floor } = await this.stamped(spec, candidates.filter((_, i) => !elsewhere[i]));
       await this.storage.write(spec, rows);
       if (stamp !== undefined) this.stamps.set(spec.table, Promise.resolve(stamp));
       for (const digest of candidateDigests) index.add(digest);
       requests.forEach((request, r) => {
         const duplicate = slots[r]!.map((slot) => slot < 0 || elsewhere[slot]!);
-        request.resolve({ inserted: duplicate.filter((d) => !d).length, duplicate });
+        request.resolve({ inserted: duplicate.filter((d) => !d).length, duplicate, ...(floor === undefined ? {} : { stampFloor: new Date(floor) }) });
       });
     } catch (error) {
       for (const request of requests) request.reject(error);
@@ -97,7 +97,7 @@ export class UniqueWriter {
   }
 
   /** The rows with `stampColumn` after the last committed stamp (runs under the lock, so in commit order), and the new last stamp. */
-  private async stamped(spec: UniqueInsert, rows: Rows): Promise<{ rows: Rows; stamp?: number }> {
+  private async stamped(spec: UniqueInsert, rows: Rows): Promise<{ rows: Rows; stamp?: number; floor?: number }> {
     const { stampColumn } = spec;
     const latest = this.storage.latestStamp;
     if (!stampColumn || !latest || rows.length === 0) return { rows };
@@ -109,11 +109,20 @@ export class UniqueWriter {
       last.catch(() => this.stamps.delete(spec.table));
       this.stamps.set(spec.table, last);
     }
-    const floor = (await last) + 1;
-    let stamp = floor - 1;
-    const stampedRows = rows.map((row) => {
+    const previous = await last;
+    const msOf = (row: readonly SqlValue[]) => {
       const value = row[at];
-      const ms = value instanceof Date ? value.getTime() : Number.NaN;
+      return value instanceof Date ? value.getTime() : Number.NaN;
+    };
+    if (!Number.isFinite(previous)) {
+      // Nothing stored yet: every row keeps its value; the latest becomes the stamp to follow.
+      const latestMs = rows.reduce((latest, row) => (msOf(row) > latest ? msOf(row) : latest), Number.NEGATIVE_INFINITY);
+      return { rows, ...(Number.isFinite(latestMs) ? { stamp: latestMs } : {}) };
+    }
+    const floor = previous + 1;
+    let stamp = previous;
+    const stampedRows = rows.map((row) => {
+      const ms = msOf(row);
       if (ms >= floor) {
         stamp = Math.max(stamp, ms);
         return row;
@@ -123,7 +132,7 @@ export class UniqueWriter {
       copy[at] = new Date(floor);
       return copy;
     });
-    return { rows: stampedRows, stamp };
+    return { rows: stampedRows, stamp, floor };
   }
 
   private index(spec: UniqueInsert): Promise<DigestSet> {

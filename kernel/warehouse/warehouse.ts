@@ -135,6 +135,8 @@ export interface UniqueInsertResult {
   inserted: number;
   /** One flag per input row: true when the row was a duplicate and was not written. */
   duplicate: boolean[];
+  /** Where `stampColumn` was kept in commit order: a row whose value was before this was written with this instead. */
+  stampFloor?: Date;
 }
 
 /**

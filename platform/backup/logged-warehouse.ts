@@ -68,7 +68,7 @@ export class LoggedWarehouse implements Warehouse {
     return this.log.write(
       () => this.inner.insertUnique(spec, rows),
       (result) => (result.inserted > 0
-        ? { op: 'insert', table: spec.table, columns: [...spec.columns], rows: rows.filter((_, i) => !result.duplicate[i]).map(encodeRow) }
+        ? { op: 'insert', table: spec.table, columns: [...spec.columns], rows: asWritten(spec, result, rows.filter((_, i) => !result.duplicate[i])).map(encodeRow) }
         : undefined),
     );
   }
@@ -96,4 +96,18 @@ export class LoggedWarehouse implements Warehouse {
   close(): Promise<void> {
     return this.inner.close();
   }
+}
+
+/** The rows as the engine wrote them: a stamp column before the write's floor was written as the floor (`UniqueInsert.stampColumn`). */
+function asWritten(spec: UniqueInsert, result: UniqueInsertResult, rows: readonly (readonly SqlValue[])[]): readonly (readonly SqlValue[])[] {
+  const at = spec.stampColumn === undefined ? -1 : spec.columns.indexOf(spec.stampColumn);
+  const floor = result.stampFloor;
+  if (at < 0 || !floor) return rows;
+  return rows.map((row) => {
+    const value = row[at];
+    if (value instanceof Date && value.getTime() >= floor.getTime()) return row;
+    const copy = [...row];
+    copy[at] = floor;
+    return copy;
+  });
 }

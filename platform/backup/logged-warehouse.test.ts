@@ -1,0 +1,52 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openWarehouse, type Warehouse } from '../../kernel/warehouse/index.ts';
+import { IngestPipeline } from '../ingest/index.ts';
+import { migratePlatform } from '../../surfaces/compose/index.ts';
+import { cloudEvent } from '../../test/support/events.ts';
+import { ChangeLog } from './change-log.ts';
+import { decodeRow } from './change-values.ts';
+import { LoggedWarehouse } from './logged-warehouse.ts';
+
+describe('LoggedWarehouse on duckdb', () => {
+  let inner: Warehouse | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    await inner?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('logs events as stored: an ingested_at the warehouse moved to keep commit order is logged moved', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'companyos-logged-'));
+    inner = await openWarehouse({ engine: 'duckdb', dataDir: dir });
+    await migratePlatform(inner);
+    const log = new ChangeLog();
+    const pipeline = new IngestPipeline(new LoggedWarehouse(inner, log, join(dir, 'spool')));
+    const context = { channel: 'http' as const, submitter: 'acme' };
+    await pipeline.ingest([cloudEvent({ id: 'later' })], { ...context, receivedAt: new Date('2026-11-22T12:00:00Z') });
+    // Received earlier, stored after: written 1 ms after the last stamp, and logged so, or a restore would differ.
+    await pipeline.ingest([cloudEvent({ id: 'earlier' })], { ...context, receivedAt: new Date('2026-11-22T11:00:00Z') });
+    const stored = await inner.query<{ id: string; ingested_at: Date }>('SELECT id, ingested_at FROM events ORDER BY ingested_at');
+    expect(stored.map((r) => [r.id, r.ingested_at.toISOString()])).toEqual([
+      ['later', '2026-11-22T12:00:00.000Z'],
+      ['earlier', '2026-11-22T12:00:00.001Z'],
+    ]);
+    const changes = log.take();
+    const logged = changes.flatMap(({ change }) => {
+      if (change.op !== 'insert' || change.table !== 'events') return [];
+      const id = change.columns.indexOf('id');
+      const at = change.columns.indexOf('ingested_at');
+      return change.rows.map(decodeRow).map((row) => [row[id], (row[at] as Date).toISOString()]);
+    });
+    expect(logged).toEqual(stored.map((r) => [r.id, r.ingested_at.toISOString()]));
+
+    // After a restart the order goes on from what is stored.
+    await inner.close();
+    inner = await openWarehouse({ engine: 'duckdb', dataDir: dir });
+    await new IngestPipeline(inner).ingest([cloudEvent({ id: 'after-restart' })], { ...context, receivedAt: new Date('2026-11-22T10:00:00Z') });
+    const [restarted] = await inner.query<{ at: Date }>("SELECT ingested_at AS at FROM events WHERE id = 'after-restart'");
+    expect(restarted!.at.toISOString()).toBe('2026-11-22T12:00:00.002Z');
+  });
+});
