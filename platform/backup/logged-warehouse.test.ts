@@ -49,4 +49,28 @@ describe('LoggedWarehouse on duckdb', () => {
     const [restarted] = await inner.query<{ at: Date }>("SELECT ingested_at AS at FROM events WHERE id = 'after-restart'");
     expect(restarted!.at.toISOString()).toBe('2026-11-22T12:00:00.002Z');
   });
+
+  it('logs what was stored when two tenants\' writers race, each received before the other\'s last write', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'companyos-logged-'));
+    inner = await openWarehouse({ engine: 'duckdb', dataDir: dir });
+    await migratePlatform(inner);
+    const log = new ChangeLog();
+    const pipeline = new IngestPipeline(new LoggedWarehouse(inner, log, join(dir, 'spool')));
+    const base = Date.parse('2026-11-22T12:00:00Z');
+    await pipeline.ingest([cloudEvent({ id: 'first', tenantid: 'acme' })], { channel: 'http', submitter: 'acme', receivedAt: new Date(base - 5_000) });
+    // 40 requests at once from two tenants, received in an order that is not the order their writes commit in.
+    await Promise.all(Array.from({ length: 40 }, (_, i) => pipeline.ingest(
+      [cloudEvent({ id: `e-${i}`, tenantid: i % 2 ? 'acme' : 'globex' }), cloudEvent({ id: `f-${i}`, tenantid: i % 2 ? 'acme' : 'globex' })],
+      { channel: 'http', submitter: i % 2 ? 'acme' : 'globex', receivedAt: new Date(base - ((i * 7) % 11) * 1000) },
+    )));
+    const stored = await inner.query<{ tenant_id: string; id: string; ingested_at: Date }>('SELECT tenant_id, id, ingested_at FROM events ORDER BY tenant_id, id');
+    expect(stored).toHaveLength(81);
+    const logged = log.take().flatMap(({ change }) => {
+      if (change.op !== 'insert' || change.table !== 'events') return [];
+      const at = (name: string) => change.columns.indexOf(name);
+      return change.rows.map(decodeRow).map((row) => ({ tenant_id: row[at('tenant_id')], id: row[at('id')], ingested_at: row[at('ingested_at')] }));
+    });
+    const key = (r: { tenant_id: unknown; id: unknown }) => `${r.tenant_id}/${r.id}`;
+    expect(logged.sort((a, b) => key(a).localeCompare(key(b)))).toEqual(stored);
+  });
 });
