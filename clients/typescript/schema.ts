@@ -1505,6 +1505,11 @@ export interface operations {
                      */
                     mode?: "build" | "run" | "test" | "seed";
                     /**
+                     * @description How many models run at once, each once its parents are built (1 on ClickHouse 18.16, which cannot swap tables side by side).
+                     * @default 4
+                     */
+                    threads?: number;
+                    /**
                      * @description recorded in build_runs; `companyos schedule` sends schedule
                      * @enum {string}
                      */

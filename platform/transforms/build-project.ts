@@ -23,6 +23,8 @@ export interface BuildRequest {
   /** build (default), run, test or seed: see `RunOptions.mode`. */
   mode?: RunMode;
   onModel?: RunOptions['onModel'];
+  /** Models run at once: see `RunOptions.threads`. */
+  threads?: number;
   /** The tenant the build runs as; its lineage and run records carry it. */
   tenant: string;
   trigger: BuildTrigger;
@@ -59,6 +61,7 @@ export async function buildProject(warehouse: Warehouse, request: BuildRequest):
     models,
     fullRefresh: request.fullRefresh,
     mode,
+    threads: request.threads,
     onModel: async (event) => {
       if (event.result) await lineage.modelFinished(event.result);
       else await lineage.modelStarted(event.model);

@@ -2,7 +2,7 @@ export { fileGenerator, type ModelGenerator } from './model-generator.ts';
 export { compileProject, CompileError, type CompiledProject, type Sources } from './compile-project.ts';
 export { parseModelFile, MATERIALIZATIONS, GENERIC_TESTS, type ModelFile, type ModelConfig, type ColumnTest, type Materialization } from './model-file.ts';
 export { selectModels, SelectorError } from './select-models.ts';
-export { runProject, type ModelResult, type ModelStatus, type RunMode, type RunOptions } from './run-project.ts';
+export { runProject, DEFAULT_THREADS, MAX_THREADS, type ModelResult, type ModelStatus, type RunMode, type RunOptions } from './run-project.ts';
 export { renderModel, renderMacros } from './render-model.ts';
 export { manifest, runResults, writeArtifacts } from './artifacts.ts';
 export { RAW_SOURCES, PROJECT_NAME } from './raw-sources.ts';

@@ -51,4 +51,25 @@ describe.each(TEST_ENGINES)('runProject on %s', (engine) => {
     const [globex] = await db.warehouse.query<{ n: number }>("SELECT n FROM counts_by_type WHERE tenant_id = 'globex'");
     expect(globex!.n).toBe(2);
   });
+
+  it('runs independent models side by side where the engine can (DuckDB), one at a time where it cannot, and reports in run order', async () => {
+    await seed();
+    const project = await compileProject(RUNNABLE, { raw: ['events'] });
+    const overlapped = async (threads: number) => {
+      const running = new Set<string>();
+      let most = 0;
+      const results = await runProject(db.warehouse, project, {
+        threads,
+        onModel: ({ model, result }) => {
+          if (result) running.delete(model);
+          else most = Math.max(most, running.add(model).size);
+        },
+      });
+      expect(results.map((r) => r.model)).toEqual(selectModels(project, []));
+      expect(Object.fromEntries(results.map((r) => [r.model, r.status]))).toMatchObject({ broken_model: 'error', after_broken: 'skipped', counts_by_type: 'success' });
+      return most;
+    };
+    expect(await overlapped(1)).toBe(1);
+    expect(await overlapped(4)).toBe(db.warehouse.capabilities.concurrentDdl ? 2 : 1); // two branches of the fixture can run at once
+  });
 });

@@ -41,7 +41,7 @@ export interface ClickHouseOptions {
  */
 export class ClickHouseWarehouse implements Warehouse {
   readonly engine = 'clickhouse';
-  readonly capabilities: WarehouseCapabilities = { transactions: false, duplicatesUntilMerged: true, synchronousMutations: false, concurrentWriters: true };
+  readonly capabilities: WarehouseCapabilities = { transactions: false, duplicatesUntilMerged: true, synchronousMutations: false, concurrentWriters: true, concurrentDdl: false };
   readonly dialect: Dialect;
   private readonly unique: UniqueWriter;
   private readonly columnTypes = new Map<string, Promise<Map<string, string>>>();

@@ -72,7 +72,7 @@ async function settled(group: InsertGroup, rows: readonly (readonly SqlValue[])[
  */
 export class DuckDBWarehouse implements Warehouse {
   readonly engine = 'duckdb';
-  readonly capabilities: WarehouseCapabilities = { transactions: true, duplicatesUntilMerged: false, synchronousMutations: true, concurrentWriters: false };
+  readonly capabilities: WarehouseCapabilities = { transactions: true, duplicatesUntilMerged: false, synchronousMutations: true, concurrentWriters: false, concurrentDdl: true };
   readonly dialect = DUCKDB_DIALECT;
   private readonly writeLock = new SerialLock();
   private readonly unique: UniqueWriter;
@@ -344,12 +344,35 @@ export class DuckDBWarehouse implements Warehouse {
     if (uniqueKey.length === 0) return this.allCores(() => this.execute(`INSERT INTO ${name} SELECT * FROM (${select})`));
     const staged = `${name}__incoming`;
     const match = uniqueKey.map((k) => `${name}.${k} = ${staged}.${k}`).join(' AND ');
-    await this.allCores(() => this.transaction(async () => {
-      await this.execute(`CREATE OR REPLACE TEMP TABLE ${staged} AS ${select}`);
-      await this.execute(`DELETE FROM ${name} USING ${staged} WHERE ${match}`);
-      await this.execute(`INSERT INTO ${name} SELECT * FROM ${staged}`);
-      await this.execute(`DROP TABLE ${staged}`);
-    }));
+    const replace = [`DELETE FROM ${name} USING ${staged} WHERE ${match}`, `INSERT INTO ${name} SELECT * FROM ${staged}`];
+    if (this.writeLock.held()) {
+      // Inside the caller's transaction: every statement on the writer, in it.
+      for (const sql of [`CREATE OR REPLACE TEMP TABLE ${staged} AS ${select}`, ...replace, `DROP TABLE ${staged}`]) await this.execute(sql);
+      return;
+    }
+    // The rows are selected on a connection of their own, outside the write lock (a temporary table is written only
+    // to that connection's own catalog), so other writes — another model's merge in a build running several at once
+    // — go on meanwhile; only the delete and insert take the writer's turn. Nothing but this model writes its table,
+    // and rows that arrive in the raw tables meanwhile carry later stamps than any the selection saw.
+    const connection = await this.reader();
+    try {
+      await this.allCores(() => connection.run(`CREATE OR REPLACE TEMP TABLE ${staged} AS ${select}`)).catch((error: unknown) => {
+        throw wrap(error, `merge into ${name}`);
+      });
+      await this.allCores(() => this.writeLock.run(async () => {
+        await connection.run('BEGIN TRANSACTION');
+        try {
+          for (const sql of replace) await connection.run(sql);
+          await connection.run('COMMIT');
+        } catch (error) {
+          await connection.run('ROLLBACK').catch(() => undefined);
+          throw wrap(error, `merge into ${name}`);
+        }
+      }));
+    } finally {
+      await connection.run(`DROP TABLE IF EXISTS ${staged}`).then(() => this.release(connection), () => connection.closeSync());
+      if (this.checkpointOwed) this.checkpointSoon();
+    }
   }
 
   async hasRelation(name: string): Promise<boolean> {

@@ -2,8 +2,8 @@ import { MODEL_GENERATORS, PACKS } from '../../../packs/index.ts';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
-import { compileProject, RAW_SOURCES, selectModels, type BuildReport, type ModelResult, type RunMode } from '../../../platform/transforms/index.ts';
+import { InvalidArgumentError, type Command } from 'commander';
+import { compileProject, DEFAULT_THREADS, MAX_THREADS, RAW_SOURCES, selectModels, type BuildReport, type ModelResult, type RunMode } from '../../../platform/transforms/index.ts';
 import { DEFAULT_SCHEDULE, parseSchedule, scheduledBuild, startSchedule, type ScheduleJob } from '../../../platform/jobs/index.ts';
 import { loadConfig } from '../kit/index.ts';
 import { connectPlatform, type ClientBuildRequest, type PlatformClient } from '../kit/index.ts';
@@ -40,8 +40,9 @@ export function registerBuild(program: Command): void {
             'Goes through the running platform when `companyos start` is up.',
         )
         .option('--target <dir>', 'where the artifacts go', 'target')
-        .option('--full-refresh', 'rebuild incremental models from scratch'),
-    ).action(async (options: SelectionOptions & { target: string; fullRefresh?: boolean }) => {
+        .option('--full-refresh', 'rebuild incremental models from scratch')
+        .option('--threads <n>', `models run at once, each once its parents are built (1 to ${MAX_THREADS}; 1 on ClickHouse)`, parseThreads, DEFAULT_THREADS),
+    ).action(async (options: SelectionOptions & { target: string; fullRefresh?: boolean; threads: number }) => {
       const report = await buildOnce({ ...request(options), mode, trigger: 'cli' }, true);
       if (report.results.some((r) => r.status === 'error')) process.exitCode = 1;
     });
@@ -114,8 +115,16 @@ export function runPackJob(name: string, client: PlatformClient, now = new Date(
   return job.run({ client, now });
 }
 
-function request(options: SelectionOptions & { target: string; fullRefresh?: boolean }): Omit<ClientBuildRequest, 'trigger'> {
-  return { modelsDir: options.models, targetDir: options.target, select: options.select, exclude: options.exclude, fullRefresh: options.fullRefresh };
+function request(options: SelectionOptions & { target: string; fullRefresh?: boolean; threads: number }): Omit<ClientBuildRequest, 'trigger'> {
+  return { modelsDir: options.models, targetDir: options.target, select: options.select, exclude: options.exclude, fullRefresh: options.fullRefresh, threads: options.threads };
+}
+
+function parseThreads(value: string): number {
+  const threads = Number(value);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new InvalidArgumentError(`--threads takes a whole number from 1 to ${MAX_THREADS}, got "${value}"`);
+  }
+  return threads;
 }
 
 async function buildOnce(buildRequest: ClientBuildRequest, progress: boolean, label?: string): Promise<BuildReport> {

@@ -212,7 +212,7 @@ class HttpPlatformClient implements PlatformClient {
   async build(request: ClientBuildRequest): Promise<BuildReport> {
     const headers = await this.bearer(TENANT_ZERO, ['operator']);
     const trigger = request.trigger === 'schedule' ? request.trigger : undefined;
-    const body = { select: request.select, exclude: request.exclude, full_refresh: request.fullRefresh, mode: request.mode, trigger };
+    const body = { select: request.select, exclude: request.exclude, full_refresh: request.fullRefresh, mode: request.mode, threads: request.threads, trigger };
     return this.call(this.api.POST('/v1/transforms/build', { body, headers }));
   }
 

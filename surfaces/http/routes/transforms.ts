@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
-  BuildInProgressError, compileProject, CompileError, listBuildRuns, RAW_SOURCES, selectModels, SelectorError,
+  BuildInProgressError, compileProject, CompileError, DEFAULT_THREADS, listBuildRuns, MAX_THREADS, RAW_SOURCES, selectModels, SelectorError,
   type BuildGate, type BuildSlot, type CompiledProject, type LineageSink, type RunMode,
 } from '../../../platform/transforms/index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
@@ -88,7 +88,7 @@ const buildRunsSchema = {
   },
 } as const;
 
-type BuildBody = { select?: string[]; exclude?: string[]; full_refresh?: boolean; mode?: RunMode; trigger?: 'api' | 'schedule' };
+type BuildBody = { select?: string[]; exclude?: string[]; full_refresh?: boolean; mode?: RunMode; threads?: number; trigger?: 'api' | 'schedule' };
 
 /** What a build request was checked against before its receipt: the compiled project and the build slot it holds. */
 const prepared = new WeakMap<FastifyRequest, { project: CompiledProject; slot: BuildSlot }>();
@@ -114,6 +114,10 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
             exclude: { type: 'array', items: { type: 'string' }, description: 'Selectors of models to leave out.' },
             full_refresh: { type: 'boolean', description: 'Rebuild incremental models from scratch.' },
             mode: { type: 'string', enum: ['build', 'run', 'test', 'seed'], default: 'build', description: "dbt's commands: build, run (no tests), test (only tests), seed" },
+            threads: {
+              type: 'integer', minimum: 1, maximum: MAX_THREADS, default: DEFAULT_THREADS,
+              description: 'How many models run at once, each once its parents are built (1 on ClickHouse 18.16, which cannot swap tables side by side).',
+            },
             trigger: { type: 'string', enum: ['api', 'schedule'], description: 'recorded in build_runs; `companyos schedule` sends schedule' },
           },
           examples: [{ select: ['+tag:finops'], mode: 'build' }],
@@ -153,6 +157,7 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
           exclude: request.body?.exclude,
           fullRefresh: request.body?.full_refresh,
           mode: request.body?.mode,
+          threads: request.body?.threads,
           tenant: principal.tenant,
           trigger: request.body?.trigger ?? 'api',
           lineageSink: deps.lineageSink,

@@ -1,0 +1,48 @@
+/**
+ * Runs `work` for each of `names` (a topological order) with at most `threads` at once: a name starts once every
+ * one of its parents that is also in `names` has finished. Names start in the order given, as soon as they may.
+ * If `work` throws, nothing more starts; the running ones are waited for, then the first error is thrown.
+ */
+export async function runInOrder(
+  names: readonly string[],
+  parentsOf: (name: string) => readonly string[],
+  threads: number,
+  work: (name: string) => Promise<void>,
+): Promise<void> {
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a whole number ≥ 1, got ${threads}`);
+  const included = new Set(names);
+  const waitingOn = new Map(names.map((name) => [name, new Set(parentsOf(name).filter((p) => included.has(p) && p !== name))]));
+  const children = new Map(names.map((name) => [name, [] as string[]]));
+  for (const [name, parents] of waitingOn) for (const parent of parents) children.get(parent)!.push(name);
+  const unstarted = [...names];
+  const running = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+
+  const startReady = () => {
+    for (let i = 0; i < unstarted.length && running.size < threads && !failure; ) {
+      const name = unstarted[i]!;
+      if (waitingOn.get(name)!.size > 0) {
+        i++;
+        continue;
+      }
+      unstarted.splice(i, 1);
+      const run: Promise<void> = work(name).then(
+        () => {
+          for (const child of children.get(name)!) waitingOn.get(child)!.delete(name);
+        },
+        (error: unknown) => {
+          failure ??= { error };
+        },
+      ).finally(() => running.delete(run));
+      running.add(run);
+    }
+  };
+
+  startReady();
+  while (running.size > 0) {
+    await Promise.race(running);
+    startReady();
+  }
+  if (failure) throw failure.error;
+  if (unstarted.length > 0) throw new Error(`never started (their parents never finished): ${unstarted.join(', ')}`);
+}
