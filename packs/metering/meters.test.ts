@@ -123,6 +123,34 @@ describe('the shipped meters on duckdb, where ingested_at follows commit order',
       expect(meterRowLines(meter, rows), meter.name).toEqual(expectedMeterRows(meter, [...week, ...slow]));
     }
   });
+
+  it('count every event written while builds run models side by side, once', { timeout: 120_000 }, async () => {
+    const pipeline = new IngestPipeline(db.warehouse);
+    const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
+    const { meters } = parseMeters('meters.yaml', await readFile(`${MODELS}meters.yaml`, 'utf8'));
+    const week = tenantZeroWeek(new Date('2026-11-22T10:00:00Z')).slice(0, 1200);
+    const acme = week.slice(0, 300).map((e) => ({ ...e, id: `acme-${e.id}`, tenantid: 'acme' }));
+    await pipeline.ingest(week.slice(0, 200), { channel: 'seed', submitter: 'summit-internal' });
+    expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+    // Two tenants' writers, ten events a write, while three incremental builds (four models at once) select and merge.
+    // acme's requests were received 5 s before they are written (a slow client): stored after a build's watermark
+    // they must still be counted by the next build.
+    const writer = async (events: typeof week, tenant: string, lagMs: number) => {
+      for (let at = 0; at < events.length; at += 10) {
+        await pipeline.ingest(events.slice(at, at + 10), { channel: 'seed', submitter: tenant, receivedAt: new Date(Date.now() - lagMs) });
+      }
+    };
+    const writers = Promise.all([writer(week.slice(200), 'summit-internal', 0), writer(acme, 'acme', 5000)]);
+    const builds = (async () => {
+      for (let i = 0; i < 3; i++) expect((await runProject(db.warehouse, project, { threads: 4 })).filter((r) => r.status !== 'success')).toEqual([]);
+    })();
+    await Promise.all([writers, builds]);
+    expect((await runProject(db.warehouse, project, { threads: 4 })).filter((r) => r.status !== 'success')).toEqual([]);
+    for (const meter of meters) {
+      const rows = await db.warehouse.query(`SELECT * FROM ${meterModelName(meter)}`);
+      expect(meterRowLines(meter, rows), meter.name).toEqual(expectedMeterRows(meter, [...week, ...acme]));
+    }
+  });
 });
 
 describe('parseMeters', () => {

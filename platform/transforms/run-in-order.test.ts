@@ -49,6 +49,13 @@ describe('running models in dependency order, several at once', () => {
     expect(log).toEqual(['start b', 'end b', 'start d', 'end d']);
   });
 
+  it('waits on an ancestor in the run through a parent that is not (a view left out of a selection)', async () => {
+    const { log, work } = recorder({ a: 30 });
+    await runInOrder(['a', 'd', 'e'], (n) => PARENTS[n]!, 4, work);
+    expect(log.indexOf('start d')).toBeGreaterThan(log.indexOf('end a'));
+    expect(log.indexOf('start e')).toBeLessThan(log.indexOf('end a'));
+  });
+
   it('starts nothing more once work throws, waits for what runs, then throws that error', async () => {
     const { log, work } = recorder({ a: 5, e: 40 }, 'a');
     await expect(runInOrder(ORDER, (n) => PARENTS[n]!, 2, work)).rejects.toThrow('a broke');

@@ -1,6 +1,7 @@
 /**
  * Runs `work` for each of `names` (a topological order) with at most `threads` at once: a name starts once every
- * one of its parents that is also in `names` has finished. Names start in the order given, as soon as they may.
+ * one of its nearest ancestors in `names` has finished — through parents that are not in `names` (a view left out
+ * of a selection still reads its own parent). Names start in the order given, as soon as they may.
  * If `work` throws, nothing more starts; the running ones are waited for, then the first error is thrown.
  */
 export async function runInOrder(
@@ -11,7 +12,19 @@ export async function runInOrder(
 ): Promise<void> {
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a whole number ≥ 1, got ${threads}`);
   const included = new Set(names);
-  const waitingOn = new Map(names.map((name) => [name, new Set(parentsOf(name).filter((p) => included.has(p) && p !== name))]));
+  const nearest = new Map<string, Set<string>>();
+  const nearestIncluded = (name: string): Set<string> => {
+    let found = nearest.get(name);
+    if (found) return found;
+    nearest.set(name, (found = new Set()));
+    for (const parent of parentsOf(name)) {
+      if (parent === name) continue;
+      if (included.has(parent)) found.add(parent);
+      else for (const ancestor of nearestIncluded(parent)) found.add(ancestor);
+    }
+    return found;
+  };
+  const waitingOn = new Map(names.map((name) => [name, new Set(nearestIncluded(name))]));
   const children = new Map(names.map((name) => [name, [] as string[]]));
   for (const [name, parents] of waitingOn) for (const parent of parents) children.get(parent)!.push(name);
   const unstarted = [...names];
@@ -26,7 +39,7 @@ export async function runInOrder(
         continue;
       }
       unstarted.splice(i, 1);
-      const run: Promise<void> = work(name).then(
+      const run: Promise<void> = Promise.resolve().then(() => work(name)).then(
         () => {
           for (const child of children.get(name)!) waitingOn.get(child)!.delete(name);
         },

@@ -54,7 +54,10 @@ export interface RunOptions {
    * relations side by side (`capabilities.concurrentDdl`: ClickHouse 18.16).
    */
   threads?: number;
-  /** Told before and after each model, for progress output (after: in the order they finish). */
+  /**
+   * Told before and after each model, for progress output. `index`: how many started before it, or, told after,
+   * how many finished before it (models side by side finish out of run order).
+   */
   onModel?: (event: { model: string; index: number; total: number; result?: ModelResult }) => void | Promise<void>;
 }
 
@@ -82,13 +85,14 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
   const failed = new Map<string, string>();
   const results = new Map<string, ModelResult>();
   let started = 0;
+  let finished = 0;
   await runInOrder(selected, (name) => project.parents.get(name)!, threadsFor(warehouse, options.threads), async (name) => {
     const index = started++;
     await options.onModel?.({ model: name, index, total: selected.length });
     const result = await runModel(warehouse, project, name, { failed, fullRefresh, mode, state: states.get(name) ?? 'missing' });
     if (result.status !== 'success') failed.set(name, result.status === 'error' ? name : result.message.replace(/^upstream /, ''));
     results.set(name, result);
-    await options.onModel?.({ model: name, index, total: selected.length, result });
+    await options.onModel?.({ model: name, index: finished++, total: selected.length, result });
   });
   return selected.map((name) => results.get(name)!);
 }
@@ -146,7 +150,11 @@ async function runModel(warehouse: Warehouse, project: CompiledProject, name: st
     else if (mode !== 'test') await warehouse.materialize(name, materialized === 'view' ? 'view' : 'table', sql, uniqueKey);
     const relation = (model: string) =>
       mergedByKey(project.models.get(model)!) ? warehouse.dialect.deduplicated(model) : model;
-    const tests = mode === 'run' ? [] : await runTests(warehouse, project, name, relation);
+    // The tests and the row count read the built relation side by side (readers of their own on DuckDB).
+    const [tests, rows] = await Promise.all([
+      mode === 'run' ? [] : runTests(warehouse, project, name, relation),
+      materialized === 'view' ? null : warehouse.query<{ n: number }>(`SELECT count(*) AS n FROM ${relation(name)}`).then(([row]) => row!.n),
+    ]);
     const failing = tests.filter((t) => t.status === 'fail' || t.status === 'error');
     const built =
       mode === 'test' ? 'tested'
@@ -155,7 +163,6 @@ async function runModel(warehouse: Warehouse, project: CompiledProject, name: st
       : state === 'changed' ? 'table rebuilt: its columns changed since it was built'
       : 'table built';
     const message = failing.length ? `${failing.length} test${failing.length > 1 ? 's' : ''} failed: ${failing.map((t) => t.message).join('; ')}` : built;
-    const rows = materialized === 'view' ? null : (await warehouse.query<{ n: number }>(`SELECT count(*) AS n FROM ${relation(name)}`))[0]!.n;
     return done(failing.length ? 'error' : 'success', message, rows, tests);
   } catch (error) {
     return done('error', (error as Error).message);
@@ -168,17 +175,15 @@ async function runTests(
   name: string,
   relation: (model: string) => string,
 ): Promise<TestResult[]> {
-  const results: TestResult[] = [];
-  for (const test of columnTestQueries(project.models.get(name)!, relation)) {
+  return Promise.all(columnTestQueries(project.models.get(name)!, relation).map(async (test): Promise<TestResult> => {
     const sql = inlineParams(test.sql, test.params);
     try {
       const [row] = await warehouse.query<{ failures: number }>(test.sql, test.params);
       const failures = Number(row?.failures ?? 0);
       const status = failures === 0 ? 'pass' : test.severity === 'warn' ? 'warn' : 'fail';
-      results.push({ name: test.name, status, failures, sql, message: `${test.name}: ${failures} failing row${failures === 1 ? '' : 's'}` });
+      return { name: test.name, status, failures, sql, message: `${test.name}: ${failures} failing row${failures === 1 ? '' : 's'}` };
     } catch (error) {
-      results.push({ name: test.name, status: 'error', failures: 0, sql, message: `${test.name}: ${(error as Error).message}` });
+      return { name: test.name, status: 'error', failures: 0, sql, message: `${test.name}: ${(error as Error).message}` };
     }
-  }
-  return results;
+  }));
 }

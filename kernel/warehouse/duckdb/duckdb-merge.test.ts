@@ -37,7 +37,6 @@ describe('merging selected rows into a DuckDB table by key', () => {
   it('selects its rows without holding the writer: another write commits while the selection runs', async () => {
     let merged = false;
     const merge = warehouse.mergeInto('totals', SLOW_SELECTION, ['tenant_id', 'k']).then(() => (merged = true));
-    await new Promise((done) => setTimeout(done, 50));
     await warehouse.transaction(() => warehouse.execute("INSERT INTO notes VALUES ('acme', 'written meanwhile')"));
     // Behind one writer the transaction would have waited for the whole merge.
     expect(merged).toBe(false);
@@ -47,6 +46,8 @@ describe('merging selected rows into a DuckDB table by key', () => {
   });
 
   it('changes nothing when the selection or the write fails, and says which merge failed', async () => {
+    // A table of the staged rows' name outside the temporary schema is not the merge's to drop.
+    await warehouse.execute("CREATE TABLE totals__incoming AS SELECT 'kept' AS note");
     await expect(warehouse.mergeInto('totals', 'SELECT no_such_column FROM totals', ['tenant_id', 'k'])).rejects.toThrow(/merge into totals.*no_such_column/s);
     // The selected rows break a NOT NULL column: the delete before the insert is rolled back with it.
     await expect(warehouse.mergeInto('totals', "SELECT 'acme' AS tenant_id, 'k0' AS k, NULL::BIGINT AS n", ['tenant_id', 'k'])).rejects.toThrow(/merge into totals/);
@@ -58,6 +59,17 @@ describe('merging selected rows into a DuckDB table by key', () => {
     // Its connection went back clean: the next merges (the same staged name) work.
     for (let i = 0; i < 6; i++) await warehouse.mergeInto('totals', `SELECT 'acme' AS tenant_id, 'k0' AS k, ${i} AS n`, ['tenant_id', 'k']);
     expect((await rows())[0]).toEqual({ tenant_id: 'acme', k: 'k0', n: 5 });
+    expect(await warehouse.query('SELECT note FROM totals__incoming')).toEqual([{ note: 'kept' }]);
+  });
+
+  it('closing during a merge: the merge lands whole or not at all, and says the warehouse closed', async () => {
+    const merge = warehouse.mergeInto('totals', SLOW_SELECTION, ['tenant_id', 'k']).then(() => 'merged', (error: Error) => error.message);
+    await warehouse.close();
+    const outcome = await merge;
+    expect(['merged', expect.stringMatching(/the warehouse is closed/)]).toContainEqual(outcome);
+    warehouse = await DuckDBWarehouse.open(join(dir, 'warehouse.duckdb'));
+    const acme = (await rows()).filter((r) => r.tenant_id === 'acme').map((r) => `${r.k}=${r.n}`);
+    expect(acme).toEqual(outcome === 'merged' ? ['k0=333334', 'k1=333333', 'k2=333333', 'k9=9'] : ['k0=1', 'k9=9']);
   });
 
   it('inside a transaction, is part of it: rolled back with it', async () => {

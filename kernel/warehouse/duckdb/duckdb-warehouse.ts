@@ -344,33 +344,44 @@ export class DuckDBWarehouse implements Warehouse {
     if (uniqueKey.length === 0) return this.allCores(() => this.execute(`INSERT INTO ${name} SELECT * FROM (${select})`));
     const staged = `${name}__incoming`;
     const match = uniqueKey.map((k) => `${name}.${k} = ${staged}.${k}`).join(' AND ');
+    const stage = `CREATE OR REPLACE TEMP TABLE ${staged} AS ${select}`;
     const replace = [`DELETE FROM ${name} USING ${staged} WHERE ${match}`, `INSERT INTO ${name} SELECT * FROM ${staged}`];
-    if (this.writeLock.held()) {
-      // Inside the caller's transaction: every statement on the writer, in it.
-      for (const sql of [`CREATE OR REPLACE TEMP TABLE ${staged} AS ${select}`, ...replace, `DROP TABLE ${staged}`]) await this.execute(sql);
-      return;
-    }
+    // Inside the caller's transaction every statement runs on the writer, in it; during a reclaim, behind it.
+    const onWriter = async () => {
+      for (const sql of [stage, ...replace, `DROP TABLE temp.${staged}`]) await this.execute(sql);
+    };
+    if (this.writeLock.held()) return onWriter();
+    if (this.reclaiming > 0) return this.allCores(() => this.transaction(onWriter));
     // The rows are selected on a connection of their own, outside the write lock (a temporary table is written only
     // to that connection's own catalog), so other writes — another model's merge in a build running several at once
     // — go on meanwhile; only the delete and insert take the writer's turn. Nothing but this model writes its table,
-    // and rows that arrive in the raw tables meanwhile carry later stamps than any the selection saw.
+    // and rows that arrive in the raw tables meanwhile carry later stamps than any the selection saw. The selection
+    // counts as in flight: `close` and `reclaim` wait for it.
     const connection = await this.reader();
     try {
-      await this.allCores(() => connection.run(`CREATE OR REPLACE TEMP TABLE ${staged} AS ${select}`)).catch((error: unknown) => {
-        throw wrap(error, `merge into ${name}`);
-      });
+      const selecting = this.allCores(() => connection.run(stage)).then(() => undefined);
+      const tracked = selecting.catch(() => undefined);
+      this.inFlight.add(tracked);
+      try {
+        await selecting;
+      } finally {
+        this.inFlight.delete(tracked);
+      }
       await this.allCores(() => this.writeLock.run(async () => {
-        await connection.run('BEGIN TRANSACTION');
+        if (this.closed) throw new WarehouseError('the warehouse is closed');
         try {
+          await connection.run('BEGIN TRANSACTION');
           for (const sql of replace) await connection.run(sql);
           await connection.run('COMMIT');
         } catch (error) {
           await connection.run('ROLLBACK').catch(() => undefined);
-          throw wrap(error, `merge into ${name}`);
+          throw error;
         }
       }));
+    } catch (error) {
+      throw wrap(error, `merge into ${name}`);
     } finally {
-      await connection.run(`DROP TABLE IF EXISTS ${staged}`).then(() => this.release(connection), () => connection.closeSync());
+      await connection.run(`DROP TABLE IF EXISTS temp.${staged}`).then(() => this.release(connection), () => connection.closeSync());
       if (this.checkpointOwed) this.checkpointSoon();
     }
   }
