@@ -201,6 +201,17 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     expect(await db.warehouse.hasRelation('events')).toBe(true);
   });
 
+  it('lists several relations\' columns in one read, as `columns` does each, leaving out names that are not there', async () => {
+    await db.warehouse.materialize('listed', 'table', 'SELECT tenant_id, received_at, tenant_id AS second FROM events_quarantine');
+    await db.warehouse.materialize('listed_view', 'view', 'SELECT received_at, tenant_id FROM events_quarantine');
+    const found = await db.warehouse.columnsOf(['listed', 'listed_view', 'no_such_relation', "listed'); DROP TABLE events; --"]);
+    expect([...found.keys()].sort()).toEqual(['listed', 'listed_view']);
+    expect(found.get('listed')).toEqual(await db.warehouse.columns('listed'));
+    expect(found.get('listed_view')).toEqual(await db.warehouse.columns('listed_view'));
+    expect(await db.warehouse.columnsOf([])).toEqual(new Map());
+    expect(await db.warehouse.hasRelation('events')).toBe(true);
+  });
+
   it('never lets a reader find the name missing while it is replaced, as a table or a view', async () => {
     await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [['acme', 'q-1', new Date(), 'http', 0, null, null, 'X', 'x', '{}']]);
     await db.warehouse.materialize('swapped', 'table', 'SELECT tenant_id FROM events_quarantine');

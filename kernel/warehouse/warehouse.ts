@@ -241,6 +241,8 @@ export interface Warehouse {
   hasRelation(name: string): Promise<boolean>;
   /** The columns of a table or view, in order, with the engine's type names; empty when there is no such relation. */
   columns(name: string): Promise<{ name: string; type: string }[]>;
+  /** `columns` of several relations in one catalog read: each name that is there, with its columns in order. */
+  columnsOf(names: readonly string[]): Promise<Map<string, { name: string; type: string }[]>>;
   /**
    * Runs `fn` atomically: everything it does commits together or not at all.
    * Only where `capabilities.transactions`; elsewhere it refuses with a WarehouseError.

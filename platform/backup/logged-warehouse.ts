@@ -89,6 +89,10 @@ export class LoggedWarehouse implements Warehouse {
     return this.inner.columns(name);
   }
 
+  columnsOf(names: readonly string[]): Promise<Map<string, { name: string; type: string }[]>> {
+    return this.inner.columnsOf(names);
+  }
+
   transaction<T>(fn: () => Promise<T>): Promise<T> {
     return this.inner.transaction(fn);
   }

@@ -1,3 +1,6 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CompileError, compileProject } from './compile-project.ts';
@@ -20,6 +23,31 @@ describe('compileProject', () => {
     expect(project.models.get('stg_events')!.sources).toEqual([['raw', 'events']]);
     expect(project.children.get('stg_events')).toEqual(['daily_counts']);
     expect(project.parents.get('daily_counts')).toEqual(['stg_events']); // by ref and by its relationships test
+  });
+
+  it('gives the same project again while no file under the folder changed, and a new one after any edit', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'compile-'));
+    try {
+      await cp(fixture('good'), dir, { recursive: true });
+      const first = await compileProject(dir, SOURCES);
+      expect(await compileProject(dir, SOURCES)).toBe(first);
+      // An edit within the same second, of the same length: seen by content, not by modification time.
+      const path = join(dir, 'staging', 'stg_events.sql');
+      const text = await readFile(path, 'utf8');
+      await writeFile(path, text.replace('SELECT tenant_id', 'SELECT tenant_iD'));
+      const edited = await compileProject(dir, SOURCES);
+      expect(edited).not.toBe(first);
+      expect(edited.models.get('stg_events')!.body).toContain('tenant_iD');
+      // A file a generator reads counts too; other sources are another project.
+      await writeFile(join(dir, 'declared.yaml'), 'x: 1');
+      const generated = await compileProject(dir, SOURCES);
+      expect(generated).not.toBe(edited);
+      const otherSources = await compileProject(dir, { raw: [...SOURCES.raw, 'bill_rows'] });
+      expect(otherSources).not.toBe(generated);
+      expect(await compileProject(dir, { raw: [...SOURCES.raw, 'bill_rows'] })).toBe(otherSources);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('builds the target of a relationships test before the model tested against it', async () => {

@@ -1,8 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { ModelGenerator } from './model-generator.ts';
 import { parseModelFile, type ModelFile, type ModelProblem } from './model-file.ts';
 import { parseSeedFile } from './seeds/seed-file.ts';
+import { projectFingerprint } from './project-fingerprint.ts';
 
 /** Raw tables models may read with `{{ source('name', 'table') }}`. */
 export type Sources = Record<string, readonly string[]>;
@@ -25,12 +26,35 @@ export class CompileError extends Error {
   }
 }
 
+/** Projects compiled in this process, by folder: reused while nothing under the folder changed (dbt's partial parsing). */
+const compiled = new Map<string, { key: string; generators: readonly ModelGenerator[]; project: Promise<CompiledProject> }>();
+const KEPT_PROJECTS = 16;
+const NO_GENERATORS: readonly ModelGenerator[] = [];
+
 /**
  * Reads every `.sql` model and `.csv` seed under `dir`, and the models the packs' `generators`
  * make of their declarations there (packs/index.ts: MODEL_GENERATORS), and checks the graph:
- * names, refs, sources, tests, cycles.
+ * names, refs, sources, tests, cycles. A folder whose files are byte for byte the ones of its last
+ * compile in this process (with the same sources, generators and working directory, which names the
+ * paths in messages) gives that project again without parsing (~50 ms for the shipped project).
  */
-export async function compileProject(dir: string, sources: Sources, generators: readonly ModelGenerator[] = []): Promise<CompiledProject> {
+export async function compileProject(dir: string, sources: Sources, generators: readonly ModelGenerator[] = NO_GENERATORS): Promise<CompiledProject> {
+  const folder = resolve(dir);
+  const key = `${await projectFingerprint(folder)}\0${process.cwd()}\0${JSON.stringify(sources)}`;
+  const cached = compiled.get(folder);
+  if (cached && cached.key === key && cached.generators === generators) return cached.project;
+  const project = compileFresh(dir, sources, generators);
+  compiled.delete(folder);
+  compiled.set(folder, { key, generators, project });
+  if (compiled.size > KEPT_PROJECTS) compiled.delete(compiled.keys().next().value!);
+  // A compile that failed is not kept (a file that could not be read may be readable next time).
+  project.catch(() => {
+    if (compiled.get(folder)?.project === project) compiled.delete(folder);
+  });
+  return project;
+}
+
+async function compileFresh(dir: string, sources: Sources, generators: readonly ModelGenerator[]): Promise<CompiledProject> {
   const files = await projectFiles(dir);
   const problems: ModelProblem[] = [];
   const models = new Map<string, ModelFile>();

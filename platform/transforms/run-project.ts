@@ -73,15 +73,11 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
   const mode = options.mode ?? 'build';
   const fullRefresh = options.fullRefresh ?? false;
   const selected = forMode(project, options.models ?? project.order, mode);
-  // Whether each model's relation is there, and as what columns, is asked before any runs: a model is the only one
-  // that creates its relation, and it is looked up before it runs. One after another: ~1 ms each on DuckDB, where
-  // asked all at once they wait on each other (~25 ms each).
-  const states = new Map<string, RelationState>();
-  for (const name of selected) {
-    if (mode === 'test' || (!fullRefresh && project.models.get(name)!.config.materialized === 'incremental')) {
-      states.set(name, await relationState(warehouse, project.models.get(name)!, mode));
-    }
-  }
+  // Whether each model's relation is there, and as what columns, is asked before any runs (one catalog read): a model
+  // is the only one that creates its relation, and it is looked up before it runs.
+  const asked = selected.filter((name) => mode === 'test' || (!fullRefresh && project.models.get(name)!.config.materialized === 'incremental'));
+  const found = await warehouse.columnsOf(asked);
+  const states = new Map(asked.map((name) => [name, relationState(project.models.get(name)!, mode, found.get(name))]));
   const failed = new Map<string, string>();
   const results = new Map<string, ModelResult>();
   let started = 0;
@@ -115,11 +111,10 @@ function forMode(project: CompiledProject, names: readonly string[], mode: RunMo
 /** The model's relation when the run began: there, absent, or a table whose columns are not the ones the model now selects. */
 type RelationState = 'present' | 'missing' | 'changed';
 
-async function relationState(warehouse: Warehouse, model: ModelFile, mode: RunMode): Promise<RelationState> {
-  if (mode === 'test' || !model.outputColumns) return (await warehouse.hasRelation(model.name)) ? 'present' : 'missing';
-  const columns = (await warehouse.columns(model.name)).map((c) => c.name);
+function relationState(model: ModelFile, mode: RunMode, columns: readonly { name: string }[] = []): RelationState {
   if (columns.length === 0) return 'missing';
-  return columns.join(',') === model.outputColumns.join(',') ? 'present' : 'changed';
+  if (mode === 'test' || !model.outputColumns) return 'present';
+  return columns.map((c) => c.name).join(',') === model.outputColumns.join(',') ? 'present' : 'changed';
 }
 
 interface ModelRun {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { byRelation, type RelationColumn } from '../relation-columns.ts';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
@@ -313,6 +314,14 @@ export class ClickHouseWarehouse implements Warehouse {
 
   columns(name: string): Promise<{ name: string; type: string }[]> {
     return this.query<{ name: string; type: string }>('SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = ?', [name]);
+  }
+
+  async columnsOf(names: readonly string[]): Promise<Map<string, RelationColumn[]>> {
+    if (names.length === 0) return new Map();
+    return byRelation(await this.query<RelationColumn & { relation: string }>(
+      `SELECT table AS relation, name, type FROM system.columns WHERE database = currentDatabase() AND table IN (${names.map(() => '?').join(', ')})`,
+      names,
+    ));
   }
 
   transaction<T>(): Promise<T> {

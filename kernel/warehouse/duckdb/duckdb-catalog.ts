@@ -18,5 +18,11 @@ export function columnsSql(catalog: string, name: string): string {
   return `SELECT name, type FROM pragma_table_info('${qualified.replaceAll("'", "''")}') ORDER BY cid`;
 }
 
+/** The columns of `count` relations of `main` (bind the catalog, then the names), in order: one read of `duckdb_columns()`. */
+export function columnsOfSql(count: number): string {
+  return `SELECT table_name AS relation, column_name AS name, data_type AS type FROM duckdb_columns()
+    WHERE database_name = ? AND schema_name = 'main' AND table_name IN (${Array(count).fill('?').join(', ')}) ORDER BY table_name, column_index`;
+}
+
 /** The error `pragma_table_info` gives for a name that is neither a table nor a view. */
 export const isMissingRelation = (error: unknown): boolean => /Catalog Error: (Table|View)[^!]* does not exist/.test((error as Error).message);

@@ -15,7 +15,8 @@ import { SerialLock } from '../serial-lock.ts';
 import { insertFromJsonSql, tuplesAsJson } from './duckdb-json-rows.ts';
 import { groupedByTenant } from './tenant-grouping.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
-import { columnsSql, isMissingRelation, RELATION_KIND_SQL } from './duckdb-catalog.ts';
+import { columnsOfSql, columnsSql, isMissingRelation, RELATION_KIND_SQL } from './duckdb-catalog.ts';
+import { byRelation, type RelationColumn } from '../relation-columns.ts';
 import type { ReadSession, ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
 import { decimalFromText, DUCKDB_DIALECT } from './duckdb-dialect.ts';
 import { reclaimDuckDB } from './duckdb-reclaim.ts';
@@ -398,6 +399,11 @@ export class DuckDBWarehouse implements Warehouse {
       if (isMissingRelation(error)) return [];
       throw error;
     }
+  }
+
+  async columnsOf(names: readonly string[]): Promise<Map<string, RelationColumn[]>> {
+    if (names.length === 0) return new Map();
+    return byRelation(await this.query<RelationColumn & { relation: string }>(columnsOfSql(names.length), [this.catalog, ...names]));
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {

@@ -28,7 +28,7 @@ export class LineageRecorder {
   private readonly namespace: string;
   readonly sinkFailures: string[] = [];
   private readonly columnsOf = new Map<string, Promise<{ name: string; type: string }[]>>();
-  /** Rows on their way to `lineage_runs`: written beside the models, not before each (~9 ms a one-row commit), and all settled when the build ends. */
+  /** Rows on their way to `lineage_runs` and the graph: written beside the models, not before each (~9 ms a one-row commit), and all settled when the build ends. */
   private readonly writes: Promise<unknown>[] = [];
 
   constructor(
@@ -41,7 +41,8 @@ export class LineageRecorder {
   }
 
   async buildStarted(at: Date): Promise<void> {
-    await writeLineageGraph(this.warehouse, this.tenant, this.buildRunId, this.project, at);
+    // The graph is written beside the models, as the run rows are, and settled with them when the build ends.
+    this.track(writeLineageGraph(this.warehouse, this.tenant, this.buildRunId, this.project, at));
     await this.record([runEvent({ eventType: 'START', eventTime: at, runId: this.buildRunId, job: this.buildJob, jobFacets: { jobType: facets.jobType('JOB') } })]);
   }
 
@@ -91,7 +92,7 @@ export class LineageRecorder {
     // A run record that could not be written is reported with the build, as a refused sink event is: the models
     // are built either way, and the build's artifacts and `build_runs` row still get written.
     for (const written of await Promise.allSettled(this.writes)) {
-      if (written.status === 'rejected') this.sinkFailures.push(`lineage_runs: ${(written.reason as Error).message}`);
+      if (written.status === 'rejected') this.sinkFailures.push(`lineage: ${(written.reason as Error).message}`);
     }
   }
 
@@ -143,6 +144,12 @@ export class LineageRecorder {
     };
   }
 
+  /** A write `buildFinished` settles; until then a failure is not an unhandled rejection. */
+  private track(write: Promise<unknown>): void {
+    write.catch(() => undefined);
+    this.writes.push(write);
+  }
+
   private async record(events: RunEvent[]): Promise<void> {
     const written = this.warehouse.insert(
       'lineage_runs',
@@ -157,9 +164,7 @@ export class LineageRecorder {
         JSON.stringify(e),
       ]),
     );
-    // Seen by `buildFinished`; until then a failure is not an unhandled rejection.
-    written.catch(() => undefined);
-    this.writes.push(written);
+    this.track(written);
     if (!this.sink) return;
     for (const event of events) {
       try {
