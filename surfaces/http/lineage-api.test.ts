@@ -47,6 +47,20 @@ describe.each(TEST_ENGINES)('lineage and build runs API on %s', (engine) => {
     expect(runs).toMatchObject([{ run_id: built.json().run_id, trigger: 'api', status: 'success', models_error: 0 }]);
   });
 
+  it('builds with the threads asked, and refuses a thread count out of range before any receipt', async () => {
+    const build = async (payload: object) =>
+      server.api.app.inject({ method: 'POST', url: '/v1/transforms/build', payload, headers: { authorization: `Bearer ${await server.api.token('summit-internal', 'operator')}` } });
+    for (const threads of [0, 17, 1.5, 'four']) {
+      const refused = await build({ threads });
+      expect([refused.statusCode, refused.headers['x-companyos-receipt']], JSON.stringify(threads)).toEqual([400, undefined]);
+      expect(refused.json().message).toMatch(/threads/);
+    }
+    const one = await build({ threads: 1, select: ['stg_events'] });
+    expect(one.statusCode, one.body).toBe(200);
+    expect(one.headers['x-companyos-receipt']).toBeTruthy();
+    expect(one.json().results.map((r: { status: string }) => r.status)).toEqual(['success']);
+  });
+
   it("refuses bad queries, and never shows one tenant another's lineage or builds", async () => {
     await call('POST', '/v1/transforms/build', 'summit-internal', 'operator');
     const unknown = await call('GET', '/v1/lineage?node=nope', 'summit-internal', 'reader');
