@@ -9,16 +9,16 @@ import { sloModels } from './slo-models.ts';
 export const SLO_POINTER_FILE = 'slo.yaml';
 
 /** The SLO models of a project whose `slo.yaml` points at a folder of OpenSLO files; none without one. */
-export async function projectSloModels(modelsDir: string): Promise<{ models: ModelFile[]; problems: ModelProblem[] }> {
+export async function projectSloModels(modelsDir: string): Promise<{ models: ModelFile[]; problems: ModelProblem[]; inputs: string[] }> {
   const pointer = join(modelsDir, SLO_POINTER_FILE);
   const text = await readFile(pointer, 'utf8').catch(() => undefined);
-  if (text === undefined) return { models: [], problems: [] };
+  if (text === undefined) return { models: [], problems: [], inputs: [] };
   const path = relative(process.cwd(), pointer);
   const dir = (parse(text) as { openslo_dir?: unknown } | null)?.openslo_dir;
-  if (typeof dir !== 'string') return { models: [], problems: [{ path, message: 'openslo_dir must name the folder of OpenSLO files, relative to this one' }] };
+  if (typeof dir !== 'string') return { models: [], problems: [{ path, message: 'openslo_dir must name the folder of OpenSLO files, relative to this one' }], inputs: [] };
   const sloDir = resolve(modelsDir, dir);
   const files = await readdir(sloDir).catch(() => undefined);
-  if (!files) return { models: [], problems: [{ path, message: `openslo_dir ${dir} is not a readable folder` }] };
+  if (!files) return { models: [], problems: [{ path, message: `openslo_dir ${dir} is not a readable folder` }], inputs: [sloDir] };
   const slos: Slo[] = [];
   const problems: ModelProblem[] = [];
   for (const file of files.filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()) {
@@ -29,5 +29,5 @@ export async function projectSloModels(modelsDir: string): Promise<{ models: Mod
       problems.push({ path: relative(process.cwd(), join(sloDir, file)), message: error.message.replace(/^[^:]+: /, '') });
     }
   }
-  return { models: sloModels(slos, path), problems };
+  return { models: sloModels(slos, path), problems, inputs: [sloDir] };
 }

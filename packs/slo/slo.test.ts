@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,8 @@ import { DuckDBWarehouse } from '../../kernel/warehouse/index.ts';
 import { loadSlos, parseSlo, SloError } from './openslo.ts';
 import { prometheusRules } from './prometheus-rules.ts';
 import { migratePlatform } from '../../surfaces/compose/index.ts';
+import { compileProject, RAW_SOURCES } from '../../platform/transforms/index.ts';
+import { sloPack } from './pack.ts';
 
 const FLOWS = ['approval', 'create-entity', 'event-ingest', 'grant-entitlement', 'policy-simulate', 'provenance-fetch'];
 
@@ -38,6 +40,25 @@ describe('the platform SLOs (deploy/slo)', () => {
     } finally {
       await app.close();
       await warehouse.close();
+    }
+  });
+
+  it('is compiled again when an OpenSLO file its slo.yaml points at changes outside the models folder', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'slo-project-'));
+    try {
+      await mkdir(join(root, 'models'));
+      await mkdir(join(root, 'openslo'));
+      await writeFile(join(root, 'models', 'slo.yaml'), 'openslo_dir: ../openslo\n');
+      const declared = await readFile('deploy/slo/approval.yaml', 'utf8');
+      await writeFile(join(root, 'openslo', 'approval.yaml'), declared);
+      const first = await compileProject(join(root, 'models'), RAW_SOURCES, sloPack.generators);
+      expect(await compileProject(join(root, 'models'), RAW_SOURCES, sloPack.generators)).toBe(first);
+      await writeFile(join(root, 'openslo', 'approval.yaml'), declared.replace('0.995', '0.99'));
+      const edited = await compileProject(join(root, 'models'), RAW_SOURCES, sloPack.generators);
+      expect(edited).not.toBe(first);
+      expect(edited.models.get('slo_status')!.body).toContain('0.01');
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 

@@ -56,18 +56,25 @@ export async function buildProject(warehouse: Warehouse, request: BuildRequest):
   const models = selectModels(project, request.select ?? [], request.exclude ?? []);
   const started = new Date();
   const lineage = new LineageRecorder(warehouse, project, request.tenant, request.lineageSink);
-  await lineage.buildStarted(started);
-  const results = await runProject(warehouse, project, {
-    models,
-    fullRefresh: request.fullRefresh,
-    mode,
-    threads: request.threads,
-    onModel: async (event) => {
-      if (event.result) await lineage.modelFinished(event.result);
-      else await lineage.modelStarted(event.model);
-      await request.onModel?.(event);
-    },
-  });
+  let results: ModelResult[];
+  try {
+    await lineage.buildStarted(started);
+    results = await runProject(warehouse, project, {
+      models,
+      fullRefresh: request.fullRefresh,
+      mode,
+      threads: request.threads,
+      onModel: async (event) => {
+        if (event.result) await lineage.modelFinished(event.result);
+        else await lineage.modelStarted(event.model);
+        await request.onModel?.(event);
+      },
+    });
+  } catch (error) {
+    // The graph and run rows already on their way land before the caller (a CLI about to close the warehouse) goes on.
+    await lineage.settle();
+    throw error;
+  }
   await lineage.buildFinished(results);
   const finished = new Date();
   const seconds = (finished.getTime() - started.getTime()) / 1000;

@@ -1,10 +1,11 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CompileError, compileProject } from './compile-project.ts';
 import { parseModelFile } from './model-file.ts';
+import type { ModelGenerator } from './model-generator.ts';
 import { selectModels } from './select-models.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}/`, import.meta.url));
@@ -47,6 +48,30 @@ describe('compileProject', () => {
       expect(await compileProject(dir, { raw: [...SOURCES.raw, 'bill_rows'] })).toBe(otherSources);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sees a change in what a generator read outside the folder, and compiles a folder it cannot fully read afresh', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'compile-'));
+    const outside = await mkdtemp(join(tmpdir(), 'declared-'));
+    try {
+      await cp(fixture('good'), dir, { recursive: true });
+      await writeFile(join(outside, 'one.yaml'), 'x: 1');
+      const generators: ModelGenerator[] = [{ reads: outside, generate: async () => ({ models: [], problems: [], inputs: [outside] }) }];
+      const first = await compileProject(dir, SOURCES, generators);
+      expect(await compileProject(dir, SOURCES, generators)).toBe(first);
+      await writeFile(join(outside, 'two.yaml'), 'x: 2');
+      const second = await compileProject(dir, SOURCES, generators);
+      expect(second).not.toBe(first);
+      expect(await compileProject(dir, SOURCES, generators)).toBe(second);
+      // A declaration that cannot be read (a dangling link) leaves the project uncached, not failing.
+      await symlink(join(outside, 'gone.yaml'), join(dir, 'dangling.yaml'));
+      const third = await compileProject(dir, SOURCES, generators);
+      expect(third.order).toEqual(first.order);
+      expect(await compileProject(dir, SOURCES, generators)).not.toBe(third);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await rm(outside, { recursive: true, force: true });
     }
   });
 

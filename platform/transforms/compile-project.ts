@@ -26,42 +26,45 @@ export class CompileError extends Error {
   }
 }
 
-/** Projects compiled in this process, by folder: reused while nothing under the folder changed (dbt's partial parsing). */
-const compiled = new Map<string, { key: string; generators: readonly ModelGenerator[]; project: Promise<CompiledProject> }>();
+/** Projects compiled in this process, by folder: reused while nothing they read changed (dbt's partial parsing). */
+const compiled = new Map<string, { key: string; generators: readonly ModelGenerator[]; inputs: readonly string[]; digest: string; project: CompiledProject }>();
 const KEPT_PROJECTS = 16;
 const NO_GENERATORS: readonly ModelGenerator[] = [];
 
 /**
  * Reads every `.sql` model and `.csv` seed under `dir`, and the models the packs' `generators`
  * make of their declarations there (packs/index.ts: MODEL_GENERATORS), and checks the graph:
- * names, refs, sources, tests, cycles. A folder whose files are byte for byte the ones of its last
- * compile in this process (with the same sources, generators and working directory, which names the
- * paths in messages) gives that project again without parsing (~50 ms for the shipped project).
+ * names, refs, sources, tests, cycles. When the files it read last time in this process (those
+ * under the folder and what its generators read elsewhere) are byte for byte the same, with the
+ * same sources, generators and working directory (which names the paths in messages), the last
+ * project is given again without parsing (~50 ms for the shipped project).
  */
 export async function compileProject(dir: string, sources: Sources, generators: readonly ModelGenerator[] = NO_GENERATORS): Promise<CompiledProject> {
   const folder = resolve(dir);
-  const key = `${await projectFingerprint(folder)}\0${process.cwd()}\0${JSON.stringify(sources)}`;
+  const key = `${process.cwd()}\0${JSON.stringify(sources)}`;
   const cached = compiled.get(folder);
-  if (cached && cached.key === key && cached.generators === generators) return cached.project;
-  const project = compileFresh(dir, sources, generators);
+  if (cached && cached.key === key && cached.generators === generators && (await projectFingerprint(folder, cached.inputs)) === cached.digest) {
+    return cached.project;
+  }
+  const { project, inputs } = await compileFresh(dir, sources, generators);
+  // Kept only if nothing it read changed while it compiled.
+  const digest = await projectFingerprint(folder, inputs);
   compiled.delete(folder);
-  compiled.set(folder, { key, generators, project });
+  if (digest !== undefined) compiled.set(folder, { key, generators, inputs, digest, project });
   if (compiled.size > KEPT_PROJECTS) compiled.delete(compiled.keys().next().value!);
-  // A compile that failed is not kept (a file that could not be read may be readable next time).
-  project.catch(() => {
-    if (compiled.get(folder)?.project === project) compiled.delete(folder);
-  });
   return project;
 }
 
-async function compileFresh(dir: string, sources: Sources, generators: readonly ModelGenerator[]): Promise<CompiledProject> {
+async function compileFresh(dir: string, sources: Sources, generators: readonly ModelGenerator[]): Promise<{ project: CompiledProject; inputs: string[] }> {
   const files = await projectFiles(dir);
   const problems: ModelProblem[] = [];
+  const inputs: string[] = [];
   const models = new Map<string, ModelFile>();
   // Each pack's generated models (meters, attribution, SLOs …); their problems are reported with the rest.
   for (const generator of generators) {
     const generated = await generator.generate(dir);
     problems.push(...generated.problems);
+    inputs.push(...(generated.inputs ?? []));
     for (const model of generated.models) models.set(model.name, model);
   }
   for (const file of files) {
@@ -106,7 +109,7 @@ async function compileFresh(dir: string, sources: Sources, generators: readonly 
   if (problems.length) throw new CompileError(problems);
   const children = new Map([...models.keys()].map((name) => [name, [] as string[]]));
   for (const [child, refs] of parents) for (const parent of refs) children.get(parent)!.push(child);
-  return { models, order, parents, children };
+  return { project: { models, order, parents, children }, inputs };
 }
 
 /** Depth-first order (parents first); each cycle reported once, as the models on it. */

@@ -11,7 +11,8 @@ import type { ModelFile, ModelProblem } from './model-file.ts';
 export interface ModelGenerator {
   /** What it reads, for messages: a file or folder under the project. */
   readonly reads: string;
-  generate(projectDir: string): Promise<{ models: ModelFile[]; problems: ModelProblem[] }>;
+  /** `inputs`: files or folders outside the project folder it read (so that a change there is seen). */
+  generate(projectDir: string): Promise<{ models: ModelFile[]; problems: ModelProblem[]; inputs?: string[] }>;
 }
 
 /** A generator for one YAML file of the project: nothing when the project has no such file. */

@@ -11,20 +11,8 @@ export async function runInOrder(
   work: (name: string) => Promise<void>,
 ): Promise<void> {
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a whole number ≥ 1, got ${threads}`);
-  const included = new Set(names);
-  const nearest = new Map<string, Set<string>>();
-  const nearestIncluded = (name: string): Set<string> => {
-    let found = nearest.get(name);
-    if (found) return found;
-    nearest.set(name, (found = new Set()));
-    for (const parent of parentsOf(name)) {
-      if (parent === name) continue;
-      if (included.has(parent)) found.add(parent);
-      else for (const ancestor of nearestIncluded(parent)) found.add(ancestor);
-    }
-    return found;
-  };
-  const waitingOn = new Map(names.map((name) => [name, new Set(nearestIncluded(name))]));
+  const nearest = nearestAncestors(names, parentsOf);
+  const waitingOn = new Map(names.map((name) => [name, new Set(nearest(name))]));
   const children = new Map(names.map((name) => [name, [] as string[]]));
   for (const [name, parents] of waitingOn) for (const parent of parents) children.get(parent)!.push(name);
   const unstarted = [...names];
@@ -58,4 +46,22 @@ export async function runInOrder(
   }
   if (failure) throw failure.error;
   if (unstarted.length > 0) throw new Error(`never started (their parents never finished): ${unstarted.join(', ')}`);
+}
+
+/** Each name's nearest ancestors among `names`: its parents in `names`, and through those not in it, theirs. */
+export function nearestAncestors(names: readonly string[], parentsOf: (name: string) => readonly string[]): (name: string) => ReadonlySet<string> {
+  const included = new Set(names);
+  const nearest = new Map<string, Set<string>>();
+  const walk = (name: string): Set<string> => {
+    let found = nearest.get(name);
+    if (found) return found;
+    nearest.set(name, (found = new Set()));
+    for (const parent of parentsOf(name)) {
+      if (parent === name) continue;
+      if (included.has(parent)) found.add(parent);
+      else for (const ancestor of walk(parent)) found.add(ancestor);
+    }
+    return found;
+  };
+  return walk;
 }

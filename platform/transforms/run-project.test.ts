@@ -1,3 +1,6 @@
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
@@ -72,4 +75,22 @@ describe.each(TEST_ENGINES)('runProject on %s', (engine) => {
     expect(await overlapped(1)).toBe(1);
     expect(await overlapped(4)).toBe(db.warehouse.capabilities.concurrentDdl ? 2 : 1); // two branches of the fixture can run at once
   });
+
+  it('skips a model whose failed ancestor is reached through a model left out of the selection', async () => {
+    await seed();
+    const dir = await mkdtemp(join(tmpdir(), 'skip-through-'));
+    try {
+      await cp(RUNNABLE, dir, { recursive: true });
+      await writeFile(join(dir, 'beyond_broken.sql'), "/*---\nmaterialized: table\n---*/\nSELECT * FROM {{ ref('after_broken') }}\n");
+      const project = await compileProject(dir, { raw: ['events'] });
+      const results = await runProject(db.warehouse, project, { models: selectModels(project, ['broken_model', 'beyond_broken']) });
+      expect(results.map((r) => [r.model, r.status, r.message.startsWith('upstream') ? r.message : ''])).toEqual([
+        ['broken_model', 'error', ''],
+        ['beyond_broken', 'skipped', 'upstream broken_model failed'],
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
+

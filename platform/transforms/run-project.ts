@@ -3,7 +3,7 @@ import type { CompiledProject } from './compile-project.ts';
 import type { ModelFile } from './model-file.ts';
 import { columnTestQueries, inlineParams } from './column-tests.ts';
 import { mergedByKey, renderModel } from './render-model.ts';
-import { runInOrder } from './run-in-order.ts';
+import { nearestAncestors, runInOrder } from './run-in-order.ts';
 import { loadSeed } from './seeds/load-seed.ts';
 
 /** Models run at once unless told otherwise: measured on the 10M-event benchmark (see platform/transforms/README.md). */
@@ -80,12 +80,14 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
   const states = new Map(asked.map((name) => [name, relationState(project.models.get(name)!, mode, found.get(name))]));
   const failed = new Map<string, string>();
   const results = new Map<string, ModelResult>();
+  // A failure skips what runs after it through models left out of the selection too.
+  const upstream = nearestAncestors(selected, (name) => project.parents.get(name)!);
   let started = 0;
   let finished = 0;
   await runInOrder(selected, (name) => project.parents.get(name)!, threadsFor(warehouse, options.threads), async (name) => {
     const index = started++;
     await options.onModel?.({ model: name, index, total: selected.length });
-    const result = await runModel(warehouse, project, name, { failed, fullRefresh, mode, state: states.get(name) ?? 'missing' });
+    const result = await runModel(warehouse, project, name, { failed, fullRefresh, mode, state: states.get(name) ?? 'missing', upstream: upstream(name) });
     if (result.status !== 'success') failed.set(name, result.status === 'error' ? name : result.message.replace(/^upstream /, ''));
     results.set(name, result);
     await options.onModel?.({ model: name, index: finished++, total: selected.length, result });
@@ -124,9 +126,11 @@ interface ModelRun {
   mode: RunMode;
   /** Asked for incremental models and in `test` mode; 'missing' for the rest. */
   state: RelationState;
+  /** Its nearest ancestors in the run. */
+  upstream: ReadonlySet<string>;
 }
 
-async function runModel(warehouse: Warehouse, project: CompiledProject, name: string, { failed, fullRefresh, mode, state }: ModelRun): Promise<ModelResult> {
+async function runModel(warehouse: Warehouse, project: CompiledProject, name: string, { failed, fullRefresh, mode, state, upstream }: ModelRun): Promise<ModelResult> {
   const model = project.models.get(name)!;
   const { materialized, uniqueKey } = model.config;
   const isIncremental = materialized === 'incremental' && !fullRefresh && state === 'present';
@@ -135,7 +139,7 @@ async function runModel(warehouse: Warehouse, project: CompiledProject, name: st
   const done = (status: ModelStatus, message: string, rows: number | null = null, tests: TestResult[] = []): ModelResult => ({
     model: name, status, message, rows, sql, tests, seconds: (performance.now() - started) / 1000,
   });
-  const brokenParent = project.parents.get(name)!.find((parent) => failed.has(parent));
+  const brokenParent = [...upstream].find((parent) => failed.has(parent));
   if (brokenParent) return done('skipped', `upstream ${failed.get(brokenParent)} failed`);
   if (materialized === 'ephemeral') return done('success', 'ephemeral: inlined where it is ref\'d');
   try {
@@ -146,10 +150,13 @@ async function runModel(warehouse: Warehouse, project: CompiledProject, name: st
     const relation = (model: string) =>
       mergedByKey(project.models.get(model)!) ? warehouse.dialect.deduplicated(model) : model;
     // The tests and the row count read the built relation side by side (readers of their own on DuckDB).
-    const [tests, rows] = await Promise.all([
+    const [tested, counted] = await Promise.allSettled([
       mode === 'run' ? [] : runTests(warehouse, project, name, relation),
       materialized === 'view' ? null : warehouse.query<{ n: number }>(`SELECT count(*) AS n FROM ${relation(name)}`).then(([row]) => row!.n),
     ]);
+    if (counted.status === 'rejected') throw counted.reason;
+    // runTests reports a failing query as a test result; it does not reject.
+    const [tests, rows] = [tested.status === 'fulfilled' ? tested.value : [], counted.value];
     const failing = tests.filter((t) => t.status === 'fail' || t.status === 'error');
     const built =
       mode === 'test' ? 'tested'

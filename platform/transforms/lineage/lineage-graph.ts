@@ -40,8 +40,9 @@ export async function writeLineageGraph(warehouse: Warehouse, tenant: string, bu
     }),
   ];
   const edges = [...project.models.values()].flatMap((m) => [...m.sources.map(([, table]) => table), ...m.refs].map((upstream) => [upstream, m.name]));
-  await warehouse.insert('lineage_nodes', NODE_COLUMNS, nodes.map((n) => [tenant, buildRunId, at, n.name, n.kind, n.meter, n.materialized, n.description]));
+  // Edges first: readers find a build by its nodes, so a build whose write stopped half-way is not found.
   await warehouse.insert('lineage_edges', EDGE_COLUMNS, edges.map(([up, down]) => [tenant, buildRunId, at, up!, down!]));
+  await warehouse.insert('lineage_nodes', NODE_COLUMNS, nodes.map((n) => [tenant, buildRunId, at, n.name, n.kind, n.meter, n.materialized, n.description]));
 }
 
 /**

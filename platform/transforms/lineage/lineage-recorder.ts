@@ -89,9 +89,15 @@ export class LineageRecorder {
     const eventType = failed ? 'FAIL' : 'COMPLETE';
     const runFacets: Record<string, object> = failed ? { errorMessage: facets.errorMessage(`${failed} of ${results.length} models failed or were skipped`) } : {};
     await this.record([runEvent({ eventType, eventTime: new Date(), runId: this.buildRunId, job: this.buildJob, runFacets })]);
-    // A run record that could not be written is reported with the build, as a refused sink event is: the models
-    // are built either way, and the build's artifacts and `build_runs` row still get written.
-    for (const written of await Promise.allSettled(this.writes)) {
+    await this.settle();
+  }
+
+  /**
+   * Waits for the lineage rows on their way. One that could not be written is reported with the build, as a refused
+   * sink event is: the models are built either way, and the build's artifacts and `build_runs` row still get written.
+   */
+  async settle(): Promise<void> {
+    for (const written of await Promise.allSettled(this.writes.splice(0))) {
       if (written.status === 'rejected') this.sinkFailures.push(`lineage: ${(written.reason as Error).message}`);
     }
   }
