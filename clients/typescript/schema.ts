@@ -1505,7 +1505,7 @@ export interface operations {
                      */
                     mode?: "build" | "run" | "test" | "seed";
                     /**
-                     * @description How many models run at once, each once its parents are built (1 on ClickHouse 18.16, which cannot swap tables side by side).
+                     * @description How many models run at once, each once its parents are built.
                      * @default 4
                      */
                     threads?: number;

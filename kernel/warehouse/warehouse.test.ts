@@ -157,8 +157,8 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     // Each flag is what the engine really does: one writer and in-place mutations on the embedded file; merges on the server.
     expect(capabilities).toEqual(
       engine === 'duckdb'
-        ? { transactions: true, duplicatesUntilMerged: false, synchronousMutations: true, concurrentWriters: false, concurrentDdl: true }
-        : { transactions: false, duplicatesUntilMerged: true, synchronousMutations: false, concurrentWriters: true, concurrentDdl: false },
+        ? { transactions: true, duplicatesUntilMerged: false, synchronousMutations: true, concurrentWriters: false }
+        : { transactions: false, duplicatesUntilMerged: true, synchronousMutations: false, concurrentWriters: true },
     );
     if (!capabilities.transactions) await expect(db.warehouse.transaction(async () => 1)).rejects.toThrow(/no transactions/);
     else expect(await db.warehouse.transaction(async () => 1)).toBe(1);

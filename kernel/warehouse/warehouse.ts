@@ -168,12 +168,6 @@ export interface WarehouseCapabilities {
    * process that holds it (the running platform's API).
    */
   readonly concurrentWriters: boolean;
-  /**
-   * Relations may be built, swapped and dropped by several statements at once while others read the catalog
-   * (DuckDB), so a transforms build may run models side by side. False on ClickHouse 18.16, where a read of
-   * `system.tables` fails when a table is dropped under it ("Table … doesn't exist"): models run one at a time.
-   */
-  readonly concurrentDdl: boolean;
 }
 
 /** Reads on one connection (`Warehouse.readSession`). */

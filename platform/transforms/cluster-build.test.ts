@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { findClickHouseServer, startLocalClickHouseCluster, startLocalZooKeeper, type LocalClickHouseCluster, type LocalZooKeeper } from '../../dev/index.ts';
 import { ClickHouseWarehouse, type Warehouse } from '../../kernel/warehouse/index.ts';
@@ -11,8 +12,11 @@ import { buildSimulatedFinops, MODELS } from '../../test/support/finops.ts';
 import { compileProject } from './compile-project.ts';
 import { RAW_SOURCES } from './raw-sources.ts';
 import { runProject } from './run-project.ts';
+import { onServer } from '../../test/support/clickhouse-server.ts';
 
 /** When and in which import batch a row reached this warehouse: differs between two warehouses loaded one after the other. */
+const RUNNABLE = fileURLToPath(new URL('./fixtures/runnable', import.meta.url));
+
 const ARRIVAL = /(ingested|imported|loaded)_at$|^batch_id$/;
 
 /** Every row of `relation` but how it arrived, each as JSON, sorted: two warehouses hold the same rows when these are equal. */
@@ -63,14 +67,40 @@ describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('the shipped m
         const rows = await contents(sharded, model);
         expect(rows, `${model}, round ${round}`).toEqual(await contents(single, model));
       }
+      // The swap was waited for on every server: each answers the rows just built, not the last build's.
+      const expected = (await contents(single, 'finops_cost_allocation')).length;
+      for (const node of cluster.nodes) {
+        const [answer] = await onServer(node.url, `SELECT toString(count()) AS n FROM ${database}.finops_cost_allocation`);
+        expect(Number(answer!.n), node.url).toBe(expected);
+      }
     }
     expect((await contents(sharded, 'finops_cost_allocation')).length).toBeGreaterThan(0);
-    // The models are replicated tables on every server behind Distributed ones; staged and retired tables are gone.
+    // The models are replicated tables on every server behind Distributed ones.
     const tables = await sharded.query<{ name: string; engine: string }>('SELECT name, engine FROM system.tables WHERE database = currentDatabase()');
     const engines = new Map(tables.map((t) => [t.name, t.engine]));
     expect(engines.get('stg_events')).toBe('View');
     expect(engines.get('finops_cost_allocation')).toBe('Distributed');
     expect(engines.get('finops_cost_allocation_local')).toMatch(/^Replicated/);
-    expect(tables.filter((t) => /__(new|old)/.test(t.name))).toEqual([]);
+    // Staged and retired tables are dropped by DDL the build queues without waiting for: gone once the servers ran it.
+    const leftovers = async () => (await Promise.all(cluster.nodes.map((node) => onServer(node.url, `SELECT name FROM system.tables WHERE database = '${database}' AND match(name, '__(new|old)')`)))).flat();
+    await expect.poll(leftovers, { timeout: 15_000, interval: 200 }).toEqual([]);
+  });
+
+  it("reports a model's SQL error as ClickHouse's, for a view and a table, and skips what reads the failed table", async () => {
+    const project = await compileProject(RUNNABLE, { raw: ['events'] });
+    const results = await runProject(sharded, project);
+    const byModel = new Map(results.map((r) => [r.model, r]));
+    expect(byModel.get('counts_by_type')?.status).toBe('success');
+    expect(byModel.get('broken_model')).toMatchObject({ status: 'error', message: expect.stringMatching(/no_such_column/) });
+    expect(byModel.get('after_broken')?.status).toBe('skipped');
+    const dir = await mkdtemp(join(tmpdir(), 'cluster-broken-view-'));
+    try {
+      await writeFile(join(dir, 'broken_view.sql'), "/*---\nmaterialized: view\n---*/\nSELECT no_such_column FROM {{ source('raw', 'events') }}\n");
+      const [view] = await runProject(sharded, await compileProject(dir, { raw: ['events'] }));
+      expect(view).toMatchObject({ model: 'broken_view', status: 'error', message: expect.stringMatching(/no_such_column/) });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
+

@@ -50,8 +50,8 @@ export interface RunOptions {
   /**
    * How many models run at once (dbt's `--threads`): a model starts once its parents are done. Writes still take
    * the warehouse's own turn (one writer on DuckDB); what overlaps is the rest — one model's tests, row count and
-   * lineage beside another's build. Default `DEFAULT_THREADS`; always 1 where the warehouse cannot build
-   * relations side by side (`capabilities.concurrentDdl`: ClickHouse 18.16).
+   * lineage beside another's build; on ClickHouse, whose writes do not take turns, everything. Default
+   * `DEFAULT_THREADS`.
    */
   threads?: number;
   /**
@@ -84,7 +84,7 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
   const upstream = nearestAncestors(selected, (name) => project.parents.get(name)!);
   let started = 0;
   let finished = 0;
-  await runInOrder(selected, (name) => project.parents.get(name)!, threadsFor(warehouse, options.threads), async (name) => {
+  await runInOrder(selected, (name) => project.parents.get(name)!, options.threads ?? DEFAULT_THREADS, async (name) => {
     const index = started++;
     await options.onModel?.({ model: name, index, total: selected.length });
     const result = await runModel(warehouse, project, name, { failed, fullRefresh, mode, state: states.get(name) ?? 'missing', upstream: upstream(name) });
@@ -95,9 +95,6 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
   return selected.map((name) => results.get(name)!);
 }
 
-function threadsFor(warehouse: Warehouse, asked = DEFAULT_THREADS): number {
-  return warehouse.capabilities.concurrentDdl ? asked : 1;
-}
 
 /** The nodes a mode acts on: seeds only for `seed`, no seeds for `run`, neither seeds nor ephemerals for `test`. */
 function forMode(project: CompiledProject, names: readonly string[], mode: RunMode): string[] {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { findClickHouseServer, startLocalClickHouseCluster, startLocalZooKeeper, type LocalClickHouseCluster, type LocalZooKeeper } from '../../../dev/index.ts';
 import { EVENT_COLUMNS, migrateWarehouse, type SqlValue } from '../index.ts';
 import { ClickHouseWarehouse } from './clickhouse-warehouse.ts';
+import { onServer } from '../../../test/support/clickhouse-server.ts';
 
 const FINOPS_MIGRATIONS = fileURLToPath(new URL('../../../packs/finops/migrations/', import.meta.url));
 const EVENTS_UNIQUE = {
@@ -15,13 +16,6 @@ const event = (tenant: string, id: string, ingested = at): SqlValue[] => [
 ];
 const TENANTS = Array.from({ length: 12 }, (_, i) => `tenant-${i}`);
 
-/** A query on one server by its HTTP interface, rows as JSON. */
-async function on(url: string, sql: string): Promise<Record<string, string>[]> {
-  const response = await fetch(`${url}/?default_format=JSONEachRow`, { method: 'POST', body: sql });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${sql}: ${text}`);
-  return text.trim() ? text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, string>) : [];
-}
 
 describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('ClickHouse cluster: 2 shards × 2 replicas, ZooKeeper (COMPANYOS_CLICKHOUSE_CLUSTER)', () => {
   let zookeeper: LocalZooKeeper;
@@ -31,9 +25,9 @@ describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('ClickHouse cl
   /** The warehouse as seen through another server than the one it writes to. */
   const node = (shard: number, replica: number) => cluster.nodes.find((n) => n.shard === shard && n.replica === replica)!;
   const localCounts = async (url: string) =>
-    new Map((await on(url, `SELECT tenant_id, toString(count()) AS n FROM ${database}.events_local GROUP BY tenant_id`)).map((r) => [r.tenant_id!, Number(r.n)]));
+    new Map((await onServer(url, `SELECT tenant_id, toString(count()) AS n FROM ${database}.events_local GROUP BY tenant_id`)).map((r) => [r.tenant_id!, Number(r.n)]));
   const syncReplicas = async (table: string) => {
-    for (const n of cluster.nodes) await on(n.url, `SYSTEM SYNC REPLICA ${database}.${table}`);
+    for (const n of cluster.nodes) await onServer(n.url, `SYSTEM SYNC REPLICA ${database}.${table}`);
   };
 
   beforeAll(async () => {
@@ -51,7 +45,7 @@ describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('ClickHouse cl
 
   it('migrates every table into a replicated table on each server behind a Distributed table sharded by tenant', async () => {
     for (const n of cluster.nodes) {
-      const tables = new Map((await on(n.url, `SELECT name, engine, engine_full FROM system.tables WHERE database = '${database}'`)).map((r) => [r.name!, r]));
+      const tables = new Map((await onServer(n.url, `SELECT name, engine, engine_full FROM system.tables WHERE database = '${database}'`)).map((r) => [r.name!, r]));
       expect(tables.get('events_local')?.engine).toBe('ReplicatedReplacingMergeTree');
       expect(tables.get('events')?.engine).toBe('Distributed');
       expect(tables.get('events')?.engine_full).toContain('sipHash64(tenant_id)');
@@ -80,7 +74,7 @@ describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('ClickHouse cl
     expect(s1r1!.size).toBeGreaterThan(0);
     expect(s2r1!.size).toBeGreaterThan(0);
     for (const n of cluster.nodes) {
-      const [total] = await on(n.url, `SELECT toString(count()) AS n FROM ${database}.events`);
+      const [total] = await onServer(n.url, `SELECT toString(count()) AS n FROM ${database}.events`);
       expect(Number(total!.n)).toBe(rows.length);
     }
   });
@@ -122,9 +116,9 @@ describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('ClickHouse cl
       const [seen] = await through.query<{ n: string }>("SELECT toString(count()) AS n FROM events WHERE id = 'during-outage'");
       expect(Number(seen!.n)).toBe(TENANTS.length);
       await down.restart();
-      await on(down.url, `SYSTEM SYNC REPLICA ${database}.events_local`);
-      const [mine] = await on(down.url, `SELECT toString(count()) AS n FROM ${database}.events_local WHERE id = 'during-outage'`);
-      const [peer] = await on(node(1, 2).url, `SELECT toString(count()) AS n FROM ${database}.events_local WHERE id = 'during-outage'`);
+      await onServer(down.url, `SYSTEM SYNC REPLICA ${database}.events_local`);
+      const [mine] = await onServer(down.url, `SELECT toString(count()) AS n FROM ${database}.events_local WHERE id = 'during-outage'`);
+      const [peer] = await onServer(node(1, 2).url, `SELECT toString(count()) AS n FROM ${database}.events_local WHERE id = 'during-outage'`);
       expect(mine!.n).toBe(peer!.n);
     } finally {
       await through.close();

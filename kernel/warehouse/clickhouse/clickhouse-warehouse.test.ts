@@ -60,6 +60,27 @@ describe.runIf(inject('clickhouseUrl'))('ClickHouse warehouse', () => {
     expect(stored!.source).toBe(text);
   });
 
+  it('reads its catalog while other tables are built and dropped beside it (models side by side)', async () => {
+    // 18.16 fails a system.tables read with "Table … doesn't exist" when any table of the database goes meanwhile.
+    let churning = true;
+    const churn = async (builder: number) => {
+      for (let i = 0; churning; i++) {
+        await db.warehouse.execute(`CREATE TABLE churn_${builder}_${i % 3} (n UInt8) ENGINE = Memory`);
+        await db.warehouse.execute(`DROP TABLE churn_${builder}_${i % 3}`);
+      }
+    };
+    const builders = [churn(1), churn(2), churn(3)];
+    try {
+      for (let reads = 0; reads < 300; reads++) {
+        expect(await db.warehouse.hasRelation('events')).toBe(true);
+        expect(await db.warehouse.hasRelation('not_there')).toBe(false);
+      }
+    } finally {
+      churning = false;
+      await Promise.all(builders);
+    }
+  });
+
   it('explains an unreachable server', async () => {
     await expect(ClickHouseWarehouse.open({ url: 'http://127.0.0.1:1', database: 'x' })).rejects.toThrow(
       /cannot reach ClickHouse at http:\/\/127\.0\.0\.1:1/,

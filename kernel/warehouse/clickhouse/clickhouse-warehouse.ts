@@ -10,7 +10,7 @@ import { splitStatements } from '../sql-statements.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
 import type { Dialect, ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
 import { CLICKHOUSE_DIALECT, clusterDialect } from './clickhouse-dialect.ts';
-import { ClusterLayout, ClusterModelBuild } from './cluster-ddl.ts';
+import { ClusterLayout, ClusterModelBuild, type ModelDdl } from './cluster-ddl.ts';
 import { bindParams, parseTsvWithTypes, toClickHouseLiteral, toTsvField } from './clickhouse-values.ts';
 import { removeFrozenCopies, serverDataRoot } from './frozen-copies.ts';
 
@@ -20,6 +20,9 @@ type Rows = readonly (readonly SqlValue[])[];
 const RECLAIM_WAIT_MS = 600_000;
 /** The longest `deleteWhere` waits for ClickHouse to apply its mutation. */
 const MUTATION_WAIT_MS = 300_000;
+
+/** How often a read of `system.tables` is tried while tables are dropped under it (`droppedUnderCatalogRead`). */
+const CATALOG_READ_ATTEMPTS = 8;
 
 /** Keys per existence query: keeps the SQL well under ClickHouse's 256 KiB max_query_size. */
 const KEYS_PER_LOOKUP = 1000;
@@ -42,7 +45,7 @@ export interface ClickHouseOptions {
  */
 export class ClickHouseWarehouse implements Warehouse {
   readonly engine = 'clickhouse';
-  readonly capabilities: WarehouseCapabilities = { transactions: false, duplicatesUntilMerged: true, synchronousMutations: false, concurrentWriters: true, concurrentDdl: false };
+  readonly capabilities: WarehouseCapabilities = { transactions: false, duplicatesUntilMerged: true, synchronousMutations: false, concurrentWriters: true };
   readonly dialect: Dialect;
   private readonly unique: UniqueWriter;
   private readonly columnTypes = new Map<string, Promise<Map<string, string>>>();
@@ -119,11 +122,17 @@ export class ClickHouseWarehouse implements Warehouse {
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     this.assertOpen();
     const bound = bindParams(sql, params);
-    try {
-      const result = await this.client.query({ query: bound, format: 'TabSeparatedWithNamesAndTypes' });
-      return parseTsvWithTypes(await result.text()) as T[];
-    } catch (error) {
-      throw wrap(error, bound);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.client.query({ query: bound, format: 'TabSeparatedWithNamesAndTypes' });
+        return parseTsvWithTypes(await result.text()) as T[];
+      } catch (error) {
+        if (attempt < CATALOG_READ_ATTEMPTS && droppedUnderCatalogRead(bound, error)) {
+          await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+          continue;
+        }
+        throw wrap(error, bound);
+      }
     }
   }
 
@@ -291,15 +300,27 @@ export class ClickHouseWarehouse implements Warehouse {
     const existing = !found ? 'none' : found.engine === 'View' ? 'view' : 'table';
     if (kind === 'view') {
       const build = new ClusterModelBuild(layout, name, buildId);
-      return this.commands([...build.clearLeftovers(present), ...build.replaceWithView(select, existing)]);
+      return this.modelDdl([...build.clearLeftovers(present), ...build.replaceWithView(select, existing)]);
     }
     const columns = (await this.query<{ name: string; type: string }>(`DESCRIBE TABLE (${select})`)).map(({ name: column, type }) => ({ name: column, type }));
     const build = new ClusterModelBuild(layout, name, buildId, ClusterModelBuild.modelShardKey(columns, uniqueKey));
-    await this.commands([...build.clearLeftovers(present), ...build.createStaged(columns, uniqueKey), `INSERT INTO ${build.insertTarget} ${select}`]);
+    await this.modelDdl([...build.clearLeftovers(present), ...build.createStaged(columns, uniqueKey)]);
+    await this.commands([`INSERT INTO ${build.insertTarget} ${select}`]);
     const current = existing === 'table' ? await this.columns(name) : [];
     const sameColumns = current.length === columns.length && current.every((c, i) => c.name === columns[i]!.name && c.type === columns[i]!.type);
-    await this.commands(build.swapIn(existing, sameColumns));
+    await this.modelDdl(build.swapIn(existing, sameColumns));
     this.columnTypes.delete(name);
+  }
+
+  /** A model's cluster DDL in order, each statement waited for on every server or only queued (`ModelDdl`). */
+  private async modelDdl(statements: readonly ModelDdl[]): Promise<void> {
+    for (const { sql, wait } of statements) {
+      try {
+        await this.client.command({ query: sql, ...(wait ? {} : { clickhouse_settings: { distributed_ddl_task_timeout: '0' } }) });
+      } catch (error) {
+        throw wrap(error, sql);
+      }
+    }
   }
 
   /** An insert: a table made with a unique key is a ReplacingMergeTree, which keeps the later row per key. */
@@ -452,6 +473,17 @@ function keysTable(spec: UniqueInsert): string {
 function digestSql(key: readonly string[]): string {
   const pieces = key.map((c) => `toString(length(${assertIdentifier(c)})), ':', ${c}`).join(', ');
   return `lower(hex(MD5(concat(${pieces}))))`;
+}
+
+/**
+ * ClickHouse 18.16 reads every table's metadata file for each `system.tables` row, whatever the query
+ * selects or filters, so a table dropped meanwhile (another model's staged table, models built side by
+ * side) fails the read with "Table … doesn't exist" (code 60, which `system.tables` itself never
+ * is): the read is tried again.
+ */
+function droppedUnderCatalogRead(sql: string, error: unknown): boolean {
+  // 18.16's answer lacks the "(UNKNOWN_TABLE)" suffix the client parses a code from: read from the message.
+  return /\bsystem\.tables\b/.test(sql) && error instanceof Error && /^Code: 60,/.test(error.message);
 }
 
 function wrap(error: unknown, what: string): WarehouseError {

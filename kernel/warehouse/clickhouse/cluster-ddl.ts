@@ -81,6 +81,15 @@ export class ClusterLayout {
   }
 }
 
+/** A statement of a model's cluster DDL; `wait` false: queued for every server without waiting for them (`ClusterModelBuild`). */
+export interface ModelDdl {
+  sql: string;
+  wait: boolean;
+}
+
+const waited = (sql: string): ModelDdl => ({ sql, wait: true });
+const queued = (sql: string): ModelDdl => ({ sql, wait: false });
+
 /** A column of a model's result, as `DESCRIBE TABLE (SELECT …)` reports it. */
 export interface ModelColumn {
   name: string;
@@ -93,6 +102,14 @@ export interface ModelColumn {
  * its path through renames) and `name__new`, a Distributed table to insert through; the swap renames
  * the replicated tables on each server, under the Distributed table `name` readers use. A view: made
  * beside the old one and renamed in its place.
+ *
+ * Each statement says whether the build waits for every server to run it. Waiting costs at least 100 ms
+ * a statement on 18.16 (the initiator looks for the servers' answers in ZooKeeper, then again after
+ * 100 ms), while each server runs the cluster's DDL one statement at a time in the order it was queued.
+ * So a statement is only queued when what the build waits for next would fail without it (the staged
+ * replicated tables: the insert through the staged Distributed table, then the swap's rename, fail on
+ * a server that lacks them) or when it drops what nobody reads any more (a failed drop leaves a
+ * leftover the next build drops). The swap, and what reports a model's SQL errors, are waited for.
  */
 export class ClusterModelBuild {
   private readonly on: string;
@@ -114,22 +131,22 @@ export class ClusterModelBuild {
   }
 
   /** What an interrupted build left (of `present`, the database's relations now), dropped first. */
-  clearLeftovers(present: ReadonlySet<string>): string[] {
+  clearLeftovers(present: ReadonlySet<string>): ModelDdl[] {
     const { name } = this;
     return [`${name}__new`, ClusterLayout.localName(`${name}__new`), `${name}__old`, ClusterLayout.localName(`${name}__old`)]
       .filter((table) => present.has(table))
-      .map((table) => `DROP TABLE IF EXISTS ${this.qualified(table)} ${this.on}`);
+      .map((table) => queued(`DROP TABLE IF EXISTS ${this.qualified(table)} ${this.on}`));
   }
 
   /** The staged tables for rows of `columns`; with a unique key a ReplacingMergeTree ordered by it. */
-  createStaged(columns: readonly ModelColumn[], uniqueKey: readonly string[]): string[] {
+  createStaged(columns: readonly ModelColumn[], uniqueKey: readonly string[]): ModelDdl[] {
     const engine = uniqueKey.length ? 'ReplicatedReplacingMergeTree' : 'ReplicatedMergeTree';
     const path = `'/clickhouse/tables/{shard}/${this.layout.database}/${this.name}/${this.build}', '{replica}'`;
     const definitions = columns.map((c) => `${assertIdentifier(c.name)} ${c.type}`).join(', ');
     const order = uniqueKey.length ? `(${uniqueKey.map(assertIdentifier).join(', ')})` : 'tuple()';
     return [
-      `CREATE TABLE ${this.stagedLocal} ${this.on} (${definitions}) ENGINE = ${engine}(${path}) ORDER BY ${order}`,
-      `CREATE TABLE ${this.staged} ${this.on} AS ${this.stagedLocal} ENGINE = ${this.distributed(`${this.name}__new`)}`,
+      queued(`CREATE TABLE ${this.stagedLocal} ${this.on} (${definitions}) ENGINE = ${engine}(${path}) ORDER BY ${order}`),
+      waited(`CREATE TABLE ${this.staged} ${this.on} AS ${this.stagedLocal} ENGINE = ${this.distributed(`${this.name}__new`)}`),
     ];
   }
 
@@ -142,30 +159,30 @@ export class ClusterModelBuild {
    * The staged rows in place of the model's. `existing` is what `name` is now; the Distributed table
    * `name` is made again when it is missing, was a view or reads other columns (`sameColumns` false).
    */
-  swapIn(existing: 'none' | 'view' | 'table', sameColumns: boolean): string[] {
+  swapIn(existing: 'none' | 'view' | 'table', sameColumns: boolean): ModelDdl[] {
     const [name, local, retiredLocal] = [this.qualified(this.name), this.qualified(ClusterLayout.localName(this.name)), this.qualified(ClusterLayout.localName(`${this.name}__old`))];
     const rename = existing === 'table'
       ? `RENAME TABLE ${local} TO ${retiredLocal}, ${this.stagedLocal} TO ${local} ${this.on}`
       : `RENAME TABLE ${this.stagedLocal} TO ${local} ${this.on}`;
     const remake = existing !== 'table' || !sameColumns;
     return [
-      rename,
-      ...(remake ? [`DROP TABLE IF EXISTS ${name} ${this.on}`, `CREATE TABLE ${name} ${this.on} AS ${local} ENGINE = ${this.distributed(this.name)}`] : []),
-      `DROP TABLE IF EXISTS ${this.staged} ${this.on}`,
-      ...(existing === 'table' ? [`DROP TABLE IF EXISTS ${retiredLocal} ${this.on}`] : []),
+      waited(rename),
+      ...(remake ? [queued(`DROP TABLE IF EXISTS ${name} ${this.on}`), waited(`CREATE TABLE ${name} ${this.on} AS ${local} ENGINE = ${this.distributed(this.name)}`)] : []),
+      queued(`DROP TABLE IF EXISTS ${this.staged} ${this.on}`),
+      ...(existing === 'table' ? [queued(`DROP TABLE IF EXISTS ${retiredLocal} ${this.on}`)] : []),
     ];
   }
 
   /** A view over `select` (whose relations are qualified, `clusterDialect`) in place of what `name` is now. */
-  replaceWithView(select: string, existing: 'none' | 'view' | 'table'): string[] {
+  replaceWithView(select: string, existing: 'none' | 'view' | 'table'): ModelDdl[] {
     const [name, retired] = [this.qualified(this.name), this.qualified(`${this.name}__old`)];
-    const create = `CREATE VIEW ${this.staged} ${this.on} AS ${select}`;
-    if (existing === 'none') return [create, `RENAME TABLE ${this.staged} TO ${name} ${this.on}`];
+    const create = waited(`CREATE VIEW ${this.staged} ${this.on} AS ${select}`);
+    if (existing === 'none') return [create, waited(`RENAME TABLE ${this.staged} TO ${name} ${this.on}`)];
     return [
       create,
-      `RENAME TABLE ${name} TO ${retired}, ${this.staged} TO ${name} ${this.on}`,
-      `DROP TABLE IF EXISTS ${retired} ${this.on}`,
-      ...(existing === 'table' ? [`DROP TABLE IF EXISTS ${this.qualified(ClusterLayout.localName(this.name))} ${this.on}`] : []),
+      waited(`RENAME TABLE ${name} TO ${retired}, ${this.staged} TO ${name} ${this.on}`),
+      queued(`DROP TABLE IF EXISTS ${retired} ${this.on}`),
+      ...(existing === 'table' ? [queued(`DROP TABLE IF EXISTS ${this.qualified(ClusterLayout.localName(this.name))} ${this.on}`)] : []),
     ];
   }
 

@@ -73,7 +73,7 @@ async function settled(group: InsertGroup, rows: readonly (readonly SqlValue[])[
  */
 export class DuckDBWarehouse implements Warehouse {
   readonly engine = 'duckdb';
-  readonly capabilities: WarehouseCapabilities = { transactions: true, duplicatesUntilMerged: false, synchronousMutations: true, concurrentWriters: false, concurrentDdl: true };
+  readonly capabilities: WarehouseCapabilities = { transactions: true, duplicatesUntilMerged: false, synchronousMutations: true, concurrentWriters: false };
   readonly dialect = DUCKDB_DIALECT;
   private readonly writeLock = new SerialLock();
   private readonly unique: UniqueWriter;

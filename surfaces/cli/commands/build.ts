@@ -41,7 +41,7 @@ export function registerBuild(program: Command): void {
         )
         .option('--target <dir>', 'where the artifacts go', 'target')
         .option('--full-refresh', 'rebuild incremental models from scratch')
-        .option('--threads <n>', `models run at once, each once its parents are built (1 to ${MAX_THREADS}; 1 on ClickHouse)`, parseThreads, DEFAULT_THREADS),
+        .option('--threads <n>', `models run at once, each once its parents are built (1 to ${MAX_THREADS})`, parseThreads, DEFAULT_THREADS),
     ).action(async (options: SelectionOptions & { target: string; fullRefresh?: boolean; threads: number }) => {
       const report = await buildOnce({ ...request(options), mode, trigger: 'cli' }, true);
       if (report.results.some((r) => r.status === 'error')) process.exitCode = 1;

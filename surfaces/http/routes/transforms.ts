@@ -116,7 +116,7 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
             mode: { type: 'string', enum: ['build', 'run', 'test', 'seed'], default: 'build', description: "dbt's commands: build, run (no tests), test (only tests), seed" },
             threads: {
               type: 'integer', minimum: 1, maximum: MAX_THREADS, default: DEFAULT_THREADS,
-              description: 'How many models run at once, each once its parents are built (1 on ClickHouse 18.16, which cannot swap tables side by side).',
+              description: 'How many models run at once, each once its parents are built.',
             },
             trigger: { type: 'string', enum: ['api', 'schedule'], description: 'recorded in build_runs; `companyos schedule` sends schedule' },
           },
