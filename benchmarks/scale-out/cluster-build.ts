@@ -39,7 +39,7 @@ export async function measureClusterBuild(events: number, newEvents: number, ten
       try {
         await migratePlatform(warehouse);
         const load = (from: number, count: number, ingestedAt: Date) =>
-          loadBenchEvents(warehouse, { from, count, total: events, tenants, start: START, monthMs: MONTH_MS, ingestedAt });
+          loadBenchEvents(warehouse, { from, count, total: events, tenants, start: START, monthMs: MONTH_MS, ingestedAt, stampedAfterTime: true });
         await load(0, events, new Date(START + MONTH_MS));
         const [, scanSeconds] = await timed(() => warehouse.query('SELECT type, tenant_id, count(*) AS n FROM events GROUP BY type, tenant_id'));
         const build = (fullRefresh: boolean) =>

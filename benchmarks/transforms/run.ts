@@ -31,7 +31,7 @@ const NEW = Number(args.new);
 const START = Date.UTC(2026, 9, 1);
 const MONTH_MS = 30 * 86_400_000;
 const load = (warehouse: Parameters<typeof loadBenchEvents>[0], from: number, count: number, ingestedAt: Date) =>
-  loadBenchEvents(warehouse, { from, count, total: N, tenants: TENANTS, start: START, monthMs: MONTH_MS, ingestedAt });
+  loadBenchEvents(warehouse, { from, count, total: N, tenants: TENANTS, start: START, monthMs: MONTH_MS, ingestedAt, stampedAfterTime: true });
 
 
 const lines: string[] = [];

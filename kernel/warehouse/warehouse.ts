@@ -39,6 +39,13 @@ export interface Dialect {
    */
   watermark(column: string): string;
   /**
+   * Where a model that gives the same result when it reads a row twice (it recomputes what a row touches, or folds
+   * with max) reads on from, so that rows stored after rows stamped later than them are read too: `watermark` where
+   * the stamp follows commit order (`UniqueInsert.stampColumn`: DuckDB); elsewhere (ClickHouse, several writers, the
+   * receipt to the second) that less `LATE_STAMP_SECONDS`.
+   */
+  rereadWatermark(column: string): string;
+  /**
    * How a model's SQL names a relation of the warehouse: the name itself, or on a ClickHouse cluster
    * the name qualified by the database (DDL run `ON CLUSTER` resolves names in each server's default database).
    */

@@ -100,8 +100,8 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
   });
 });
 
-describe('the shipped meters on duckdb, where ingested_at follows commit order', () => {
-  const db = useWarehouse('duckdb');
+describe.each(TEST_ENGINES)('the shipped meters on %s, events stored after a build that came before them', (engine) => {
+  const db = useWarehouse(engine);
 
   it('count an event received before the last build but stored after it', { timeout: 90_000 }, async () => {
     const pipeline = new IngestPipeline(db.warehouse);
@@ -111,18 +111,25 @@ describe('the shipped meters on duckdb, where ingested_at follows commit order',
     const week = tenantZeroWeek(end).slice(0, 600);
     await pipeline.ingest(week, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T12:00:00Z') });
     expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
-    // A request received at 11:30 whose write lost the race to the 12:00 one and to the build: its events are stored
-    // after the meters' watermark (12:00), so they are stamped after it.
+    // A request received at 11:30 whose write lost the race to the 12:00 one and to the build, and one received in the
+    // same second as the 12:00 one, stored after the build. DuckDB stamps them after the meters' watermark (commit
+    // order); ClickHouse keeps their receipt and its builds read back an hour before the watermark.
     const slow = week.slice(0, 50).map((e) => ({ ...e, id: `slow-${e.id}` }));
     await pipeline.ingest(slow, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T11:30:00Z') });
+    const sameSecond = week.slice(50, 80).map((e) => ({ ...e, id: `same-second-${e.id}` }));
+    await pipeline.ingest(sameSecond, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T12:00:00.400Z') });
     const [stored] = await db.warehouse.query<{ at: Date }>("SELECT min(ingested_at) AS at FROM events WHERE id LIKE 'slow-%'");
-    expect(stored!.at.getTime()).toBe(Date.parse('2026-11-22T12:00:00.001Z'));
+    expect(stored!.at.getTime()).toBe(Date.parse(engine === 'duckdb' ? '2026-11-22T12:00:00.001Z' : '2026-11-22T11:30:00Z'));
     expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
     for (const meter of meters) {
-      const rows = await db.warehouse.query(`SELECT * FROM ${meterModelName(meter)}`);
-      expect(meterRowLines(meter, rows), meter.name).toEqual(expectedMeterRows(meter, [...week, ...slow]));
+      const rows = await db.warehouse.query(`SELECT * FROM ${db.warehouse.dialect.deduplicated(meterModelName(meter))}`);
+      expect(meterRowLines(meter, rows), meter.name).toEqual(expectedMeterRows(meter, [...week, ...slow, ...sameSecond]));
     }
   });
+});
+
+describe.each(TEST_ENGINES)('the shipped meters on %s, written to while they are built', (engine) => {
+  const db = useWarehouse(engine);
 
   it('count every event written while builds run models side by side, once', { timeout: 120_000 }, async () => {
     const pipeline = new IngestPipeline(db.warehouse);
@@ -147,7 +154,7 @@ describe('the shipped meters on duckdb, where ingested_at follows commit order',
     await Promise.all([writers, builds]);
     expect((await runProject(db.warehouse, project, { threads: 4 })).filter((r) => r.status !== 'success')).toEqual([]);
     for (const meter of meters) {
-      const rows = await db.warehouse.query(`SELECT * FROM ${meterModelName(meter)}`);
+      const rows = await db.warehouse.query(`SELECT * FROM ${db.warehouse.dialect.deduplicated(meterModelName(meter))}`);
       expect(meterRowLines(meter, rows), meter.name).toEqual(expectedMeterRows(meter, [...week, ...acme]));
     }
   });

@@ -95,7 +95,9 @@ const ACCUMULATE: Partial<Record<Aggregation, string>> = {
  *   touch (a LATEST meter keeps its value's event time, `latest_at`, for that);
  * - otherwise (duplicates wait for a merge: ClickHouse), every (window,
  *   tenant) the arrivals fall in is recomputed from its events, so a late
- *   event costs one tenant's window, not every tenant's;
+ *   event costs one tenant's window, not every tenant's; the arrivals are
+ *   what was stamped after the watermark less an hour (`reread_watermark`),
+ *   since there rows are not stored in the order they are stamped;
  * - a UNIQUE_COUNT meter (an earlier count cannot be combined with new values)
  *   counts a set of its distinct values, `meter_<name>__values`, that each
  *   build adds what arrived to, on either engine.
@@ -137,7 +139,7 @@ FROM (
     ${[`{{ time_window('${meter.window}', 'time') }} AS window_start`, 'e.tenant_id AS tenant_id', ...meter.groupBy.map((d) => `${dimensionSql(d)} AS dim_${d}`), `{{ json_string('data', '${meter.value}') }} AS metered`, 'e.ingested_at AS ingested_at'].join(',\n    ')}
   FROM {{ raw_rows('events') }} AS e WHERE e.type = '${meter.eventType.replaceAll("'", "''")}'
 {% if is_incremental() %}
-    AND e.ingested_at > (SELECT {{ watermark('last_ingested_at') }} FROM {{ this }})
+    AND e.ingested_at > (SELECT {{ reread_watermark('last_ingested_at') }} FROM {{ this }})
 {% endif %}
 ) values_of_type
 GROUP BY ${[...keys, 'metered'].join(', ')}`;
@@ -160,7 +162,7 @@ function uniqueCountModel(meter: Meter, path: string): ModelFile {
 FROM ${values} seen
 {% if is_incremental() %}
 WHERE (${keys}) IN (
-  SELECT ${keys} FROM ${values} arrived WHERE last_ingested_at > (SELECT {{ watermark('last_ingested_at') }} FROM {{ this }})
+  SELECT ${keys} FROM ${values} arrived WHERE last_ingested_at > (SELECT {{ reread_watermark('last_ingested_at') }} FROM {{ this }})
 )
 {% endif %}
 GROUP BY ${keys}`;
@@ -197,7 +199,7 @@ function meterModel(meter: Meter, path: string): ModelFile {
   const type = `'${meter.eventType.replaceAll("'", "''")}'`;
   const dims = meter.groupBy.map((d) => `dim_${d}`);
   const keys = ['window_start', 'tenant_id', ...dims].join(', ');
-  const since = `(SELECT {{ watermark('last_ingested_at') }} FROM {{ this }})`;
+  const since = `(SELECT {{ reread_watermark('last_ingested_at') }} FROM {{ this }})`;
   // An event whose value is absent or not a plain decimal is not metered. HAVING, not WHERE: a WHERE would be
   // pushed below the incremental (window, tenant) filter and parse every event's JSON.
   const having = decimal ? '\nHAVING count(metered) > 0' : '';

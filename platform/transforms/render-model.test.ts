@@ -33,4 +33,9 @@ describe('renderModel: conditional blocks', () => {
     expect(render(`SELECT {{ watermark('at') }} FROM {{ this }}`, true)).toBe("SELECT coalesce(max(at), TIMESTAMP '1970-01-01 00:00:00') FROM counts");
     expect(render(`SELECT {{ watermark('at') }} FROM {{ this }}`, true, CLICKHOUSE_DIALECT)).toBe('SELECT max(at) FROM counts');
   });
+
+  it('renders the reread watermark an hour back where stamps do not follow commit order, without wrapping below the epoch', () => {
+    expect(render(`SELECT {{ reread_watermark('at') }} FROM {{ this }}`, true)).toBe("SELECT coalesce(max(at), TIMESTAMP '1970-01-01 00:00:00') FROM counts");
+    expect(render(`SELECT {{ reread_watermark('at') }} FROM {{ this }}`, true, CLICKHOUSE_DIALECT)).toBe('SELECT (greatest(max(at), toDateTime(3600)) - 3600) FROM counts');
+  });
 });

@@ -25,6 +25,7 @@ const MACROS = {
   deduplicated_where_sort_key: (dialect: Dialect, table: string, alias: string) => dialect.deduplicatedWhereSortKey(table, alias),
   raw_rows: (dialect: Dialect, table: string) => dialect.relation(table),
   watermark: (dialect: Dialect, column: string) => dialect.watermark(column),
+  reread_watermark: (dialect: Dialect, column: string) => dialect.rereadWatermark(column),
 };
 const MACRO = new RegExp(`\\{\\{\\s*(${Object.keys(MACROS).join('|')})\\(\\s*'([^']+)'\\s*(?:,\\s*'([^']+)'\\s*)?(?:,\\s*'([^']+)'\\s*)?\\)\\s*\\}\\}`, 'g');
 /** The tests a `{% if %}` block may make, `and`-ed and each possibly `not`-ed. */

@@ -3,6 +3,14 @@ import { PLAIN_DECIMAL, type Dialect } from '../warehouse.ts';
 
 const WINDOW_FUNCTIONS = { hour: 'toStartOfHour(%)', day: 'toStartOfDay(%)', month: "toDateTime(toStartOfMonth(%), 'UTC')" };
 
+/**
+ * How much later than its stamp (`ingested_at`: when the event was received, to the second) a row may be stored and
+ * still be read by the next incremental build of a model that reads from `rereadWatermark` (meters, tenant days).
+ * Several writers stamp and store rows in their own order; a row stored later than this is counted by the next
+ * `--full-refresh`.
+ */
+export const LATE_STAMP_SECONDS = 3600;
+
 /** ClickHouse 18's SQL for the places engines differ. */
 export const CLICKHOUSE_DIALECT: Dialect = {
   deduplicated: (table) => `${assertIdentifier(table)} FINAL`,
@@ -10,6 +18,8 @@ export const CLICKHOUSE_DIALECT: Dialect = {
   uniqueRows: false,
   // max of no rows is already the epoch: aggregates of nothing give the type's default.
   watermark: (column) => `max(${assertIdentifier(column)})`,
+  // greatest() keeps the subtraction from going below the epoch, where DateTime would wrap around to 2106.
+  rereadWatermark: (column) => `(greatest(max(${assertIdentifier(column)}), toDateTime(${LATE_STAMP_SECONDS})) - ${LATE_STAMP_SECONDS})`,
   relation: (name) => assertIdentifier(name),
   // ifNull: a Nullable JSON column would make the result Nullable, which a sorting key refuses.
   jsonString: (column, key) => `visitParamExtractString(ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}')`,

@@ -16,12 +16,17 @@ export function decimalAsText(value: string): string {
   return `coalesce(CAST(TRY_CAST(${value} AS DECIMAL(18, 10)) AS VARCHAR), CAST(${value} AS VARCHAR))`;
 }
 
+/** The greatest value of a timestamp column; the epoch over no rows (DuckDB's max of nothing is NULL). */
+const latestOrEpoch = (column: string) => `coalesce(max(${assertIdentifier(column)}), TIMESTAMP '1970-01-01 00:00:00')`;
+
 /** DuckDB's SQL for the places engines differ. */
 export const DUCKDB_DIALECT: Dialect = {
   deduplicated: (table) => table,
   deduplicatedWhereSortKey: (table, alias) => `${assertIdentifier(table)} AS ${assertIdentifier(alias)} WHERE`,
   uniqueRows: true,
-  watermark: (column) => `coalesce(max(${assertIdentifier(column)}), TIMESTAMP '1970-01-01 00:00:00')`,
+  watermark: latestOrEpoch,
+  // ingested_at follows commit order here (UniqueInsert.stampColumn): nothing is stored behind the watermark.
+  rereadWatermark: latestOrEpoch,
   relation: (name) => assertIdentifier(name),
   jsonString: (column, key) => `coalesce(json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}'), '')`,
   jsonNumber: (column, key) => `coalesce(CAST(json_extract(${assertIdentifier(column)}, '$.${assertIdentifier(key)}') AS DOUBLE), 0)`,

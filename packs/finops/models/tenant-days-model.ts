@@ -6,7 +6,7 @@ import { PRICING_FILE } from './pricing-rules.ts';
 
 export const TENANT_DAYS = 'finops_tenant_days';
 
-const since = `(SELECT {{ watermark('last_ingested_at') }} FROM {{ this }})`;
+const since = `(SELECT {{ reread_watermark('last_ingested_at') }} FROM {{ this }})`;
 
 /**
  * Per tenant and day with events: the plan and SLA tier of its latest event that carries both, and when

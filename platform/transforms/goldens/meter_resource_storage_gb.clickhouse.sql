@@ -38,7 +38,7 @@ FROM (
 
     AND (toStartOfHour(time), e.tenant_id) IN (
       SELECT DISTINCT toStartOfHour(time), tenant_id FROM events arrived
-      WHERE arrived.type = 'resource.storage_usage' AND arrived.ingested_at > (SELECT max(last_ingested_at) FROM meter_resource_storage_gb)
+      WHERE arrived.type = 'resource.storage_usage' AND arrived.ingested_at > (SELECT (greatest(max(last_ingested_at), toDateTime(3600)) - 3600) FROM meter_resource_storage_gb)
     )
 
 ) events_of_type
