@@ -199,6 +199,9 @@ function meterModel(meter: Meter, path: string): ModelFile {
   const type = `'${meter.eventType.replaceAll("'", "''")}'`;
   const dims = meter.groupBy.map((d) => `dim_${d}`);
   const keys = ['window_start', 'tenant_id', ...dims].join(', ');
+  // The fold adds what it reads to what was built, so it must not read a row twice: the exact watermark (it runs only
+  // where stamps follow commit order). A recomputation may: it reads back where rows are stored out of stamp order.
+  const foldSince = `(SELECT {{ watermark('last_ingested_at') }} FROM {{ this }})`;
   const since = `(SELECT {{ reread_watermark('last_ingested_at') }} FROM {{ this }})`;
   // An event whose value is absent or not a plain decimal is not metered. HAVING, not WHERE: a WHERE would be
   // pushed below the incremental (window, tenant) filter and parse every event's JSON.
@@ -231,7 +234,7 @@ GROUP BY ${keys}${having}`;
   const body = accumulate
     ? `{% if is_incremental() and unique_rows() %}
 WITH arrived AS (
-${aggregated(`{{ raw_rows('events') }} AS e WHERE`, ` AND e.ingested_at > ${since}`)}
+${aggregated(`{{ raw_rows('events') }} AS e WHERE`, ` AND e.ingested_at > ${foldSince}`)}
 )
 SELECT ${keys}, ${accumulate} AS value, max(last_ingested_at) AS last_ingested_at${latest ? ', max(latest_at) AS latest_at' : ''}
 FROM (

@@ -72,9 +72,10 @@ describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('the shipped m
         const rows = await contents(sharded, model, merged);
         expect(rows, `${model}, round ${round}`).toEqual(await contents(single, model, merged));
       }
-      // The swap was waited for on every server: each answers the rows just built, not the last build's.
+      // Every server swapped: each answers the rows just built, not the last build's (its replica synced first).
       const expected = (await contents(single, 'finops_cost_allocation')).length;
       for (const node of cluster.nodes) {
+        await onServer(node.url, `SYSTEM SYNC REPLICA ${database}.finops_cost_allocation_local`);
         const [answer] = await onServer(node.url, `SELECT toString(count()) AS n FROM ${database}.finops_cost_allocation`);
         expect(Number(answer!.n), node.url).toBe(expected);
       }
@@ -89,6 +90,17 @@ describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('the shipped m
     // Staged and retired tables are dropped by DDL the build queues without waiting for: gone once the servers ran it.
     const leftovers = async () => (await Promise.all(cluster.nodes.map((node) => onServer(node.url, `SELECT name FROM system.tables WHERE database = '${database}' AND match(name, '__(new|old)')`)))).flat();
     await expect.poll(leftovers, { timeout: 15_000, interval: 200 }).toEqual([]);
+  });
+
+  it('drops what a failed drop left on one server only before it swaps a model there', async () => {
+    const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
+    const other = cluster.nodes[2]!;
+    await onServer(other.url, `CREATE TABLE ${database}.finops_cogs__old_local (x UInt8) ENGINE = MergeTree ORDER BY tuple()`);
+    const results = await runProject(sharded, project, { models: ['finops_cogs'] });
+    expect(results.map((r) => [r.model, r.status, r.status === 'success' ? '' : r.message])).toEqual([['finops_cogs', 'success', '']]);
+    expect(await contents(sharded, 'finops_cogs')).toEqual(await contents(single, 'finops_cogs'));
+    const left = () => onServer(other.url, `SELECT name FROM system.tables WHERE database = '${database}' AND match(name, '^finops_cogs__')`);
+    await expect.poll(left, { timeout: 15_000, interval: 200 }).toEqual([]);
   });
 
   it("reports a model's SQL error as ClickHouse's, for a view and a table, and skips what reads the failed table", async () => {

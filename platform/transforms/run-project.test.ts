@@ -55,7 +55,7 @@ describe.each(TEST_ENGINES)('runProject on %s', (engine) => {
     expect(globex!.n).toBe(2);
   });
 
-  it('runs independent models side by side where the engine can (DuckDB), one at a time where it cannot, and reports in run order', async () => {
+  it('runs independent models side by side on either engine, one at a time with one thread, and reports in run order', async () => {
     await seed();
     const project = await compileProject(RUNNABLE, { raw: ['events'] });
     const overlapped = async (threads: number) => {

@@ -291,20 +291,15 @@ export class ClickHouseWarehouse implements Warehouse {
   private async materializeOnCluster(name: string, kind: RelationKind, select: string, uniqueKey: readonly string[]): Promise<void> {
     const layout = this.cluster!.layout;
     const buildId = `b${randomUUID().replaceAll('-', '')}`;
-    const relations = await this.query<{ name: string; engine: string }>(
-      "SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND (name = ? OR startsWith(name, concat(?, '__')))",
-      [name, name],
-    );
-    const present = new Set(relations.map((r) => r.name));
-    const found = relations.find((r) => r.name === name);
+    const [found] = await this.query<{ engine: string }>('SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = ?', [name]);
     const existing = !found ? 'none' : found.engine === 'View' ? 'view' : 'table';
     if (kind === 'view') {
       const build = new ClusterModelBuild(layout, name, buildId);
-      return this.modelDdl([...build.clearLeftovers(present), ...build.replaceWithView(select, existing)]);
+      return this.modelDdl([...build.clearLeftovers(), ...build.replaceWithView(select, existing)]);
     }
     const columns = (await this.query<{ name: string; type: string }>(`DESCRIBE TABLE (${select})`)).map(({ name: column, type }) => ({ name: column, type }));
     const build = new ClusterModelBuild(layout, name, buildId, ClusterModelBuild.modelShardKey(columns, uniqueKey));
-    await this.modelDdl([...build.clearLeftovers(present), ...build.createStaged(columns, uniqueKey)]);
+    await this.modelDdl([...build.clearLeftovers(), ...build.createStaged(columns, uniqueKey)]);
     await this.commands([`INSERT INTO ${build.insertTarget} ${select}`]);
     const current = existing === 'table' ? await this.columns(name) : [];
     const sameColumns = current.length === columns.length && current.every((c, i) => c.name === columns[i]!.name && c.type === columns[i]!.type);

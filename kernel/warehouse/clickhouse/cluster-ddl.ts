@@ -106,10 +106,10 @@ export interface ModelColumn {
  * Each statement says whether the build waits for every server to run it. Waiting costs at least 100 ms
  * a statement on 18.16 (the initiator looks for the servers' answers in ZooKeeper, then again after
  * 100 ms), while each server runs the cluster's DDL one statement at a time in the order it was queued.
- * So a statement is only queued when what the build waits for next would fail without it (the staged
- * replicated tables: the insert through the staged Distributed table, then the swap's rename, fail on
- * a server that lacks them) or when it drops what nobody reads any more (a failed drop leaves a
- * leftover the next build drops). The swap, and what reports a model's SQL errors, are waited for.
+ * So only drops are queued: of leftovers, before the staged tables whose create (waited for) fails where
+ * one is still there, and of the staged Distributed and retired tables after the swap (nobody reads them;
+ * a failed one leaves a leftover the next build drops first). The staged tables, the swap, and what
+ * reports a model's SQL errors are waited for.
  */
 export class ClusterModelBuild {
   private readonly on: string;
@@ -130,11 +130,14 @@ export class ClusterModelBuild {
     this.stagedLocal = this.qualified(ClusterLayout.localName(`${name}__new`));
   }
 
-  /** What an interrupted build left (of `present`, the database's relations now), dropped first. */
-  clearLeftovers(present: ReadonlySet<string>): ModelDdl[] {
+  /**
+   * What an interrupted build or a failed drop left, dropped first on every server — whatever this server holds (a
+   * drop that failed on one server only left its table there) — and queued: a drop that fails again makes the staged
+   * create after it fail ("already exists"), which is waited for.
+   */
+  clearLeftovers(): ModelDdl[] {
     const { name } = this;
     return [`${name}__new`, ClusterLayout.localName(`${name}__new`), `${name}__old`, ClusterLayout.localName(`${name}__old`)]
-      .filter((table) => present.has(table))
       .map((table) => queued(`DROP TABLE IF EXISTS ${this.qualified(table)} ${this.on}`));
   }
 
@@ -145,7 +148,7 @@ export class ClusterModelBuild {
     const definitions = columns.map((c) => `${assertIdentifier(c.name)} ${c.type}`).join(', ');
     const order = uniqueKey.length ? `(${uniqueKey.map(assertIdentifier).join(', ')})` : 'tuple()';
     return [
-      queued(`CREATE TABLE ${this.stagedLocal} ${this.on} (${definitions}) ENGINE = ${engine}(${path}) ORDER BY ${order}`),
+      waited(`CREATE TABLE ${this.stagedLocal} ${this.on} (${definitions}) ENGINE = ${engine}(${path}) ORDER BY ${order}`),
       waited(`CREATE TABLE ${this.staged} ${this.on} AS ${this.stagedLocal} ENGINE = ${this.distributed(`${this.name}__new`)}`),
     ];
   }
