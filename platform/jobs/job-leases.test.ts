@@ -98,6 +98,36 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
     expect(await third.acquire('long-job', 200)).toMatchObject({ fencing: expect.any(Number) });
   });
 
+  it('gives the lease up after a run even when a renewal was still on its way as the run ended', async () => {
+    // Transactions started while the gate is set wait for it: the renewal is held until after the run's release.
+    let gate: Promise<void> | undefined;
+    const held: Promise<unknown>[] = [];
+    const store = processes.stores[0];
+    const gated = new Proxy(store, {
+      get: (target, key) => key !== 'transaction'
+        ? Reflect.get(target, key, target)
+        : (fn: Parameters<StateStore['transaction']>[0]) => {
+          if (!gate) return target.transaction(fn);
+          const later = gate.then(() => target.transaction(fn));
+          held.push(later);
+          return later;
+        },
+    });
+    const leases = new JobLeases(gated, undefined, 'replica-a');
+    let open!: () => void;
+    // The gate opens within the lease's 600 ms, so the held renewal renews rather than takes a lease anew.
+    await leases.runExclusive('gated-job', 600, async () => {
+      gate = new Promise((resolve) => (open = resolve));
+      await new Promise((resolve) => setTimeout(resolve, 250)); // a renewal (every 200 ms) starts and waits at the gate
+      gate = undefined;
+      setTimeout(open, 100);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await Promise.all(held);
+    expect(held.length).toBeGreaterThan(0);
+    expect(await new JobLeases(processes.stores[1], undefined, 'replica-c').acquire('gated-job', 600)).toMatchObject({ fencing: expect.any(Number) });
+  });
+
   it('holds a lease after the run when asked (a cron firing that reaches the other process a moment later runs once)', async () => {
     let runs = 0;
     const work = async () => void runs++;

@@ -62,12 +62,19 @@ export class JobLeases {
   async runExclusive<T>(job: string, ttlMs: number, work: (fencing: number) => Promise<T>, { holdAfter = false } = {}): Promise<ExclusiveRun<T>> {
     const lease = await this.acquire(job, ttlMs);
     if ('holder' in lease) return { ran: false, holder: lease.holder };
-    const renewal = setInterval(() => void this.acquire(job, ttlMs).catch(() => undefined), Math.max(1, Math.floor(ttlMs / 3)));
+    // A renewal still in flight when the run ends would take the lease back after the release: each is waited for.
+    const renewing = new Set<Promise<unknown>>();
+    const renewal = setInterval(() => {
+      const renewed = this.acquire(job, ttlMs).catch(() => undefined);
+      renewing.add(renewed);
+      void renewed.finally(() => renewing.delete(renewed));
+    }, Math.max(1, Math.floor(ttlMs / 3)));
     renewal.unref();
     try {
       return { ran: true, fencing: lease.fencing, value: await work(lease.fencing) };
     } finally {
       clearInterval(renewal);
+      await Promise.all(renewing);
       if (holdAfter) await this.acquire(job, ttlMs).catch(() => undefined);
       else await this.release(job, lease.fencing).catch(() => undefined);
     }
