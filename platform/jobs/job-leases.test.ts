@@ -128,6 +128,14 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
     expect(await new JobLeases(processes.stores[1], undefined, 'replica-c').acquire('gated-job', 600)).toMatchObject({ fencing: expect.any(Number) });
   });
 
+  it('frees the lease after a run whose renewal came after the lease had lapsed (nobody took it meanwhile)', async () => {
+    await a.runExclusive('lapsing-job', 300, async () => {
+      clock = new Date(clock.getTime() + 1_000); // the lease lapses by the clock; the next renewal (every 100 ms) finds it so
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    });
+    expect(await b.acquire('lapsing-job', 300)).toMatchObject({ fencing: expect.any(Number) });
+  });
+
   it('holds a lease after the run when asked (a cron firing that reaches the other process a moment later runs once)', async () => {
     let runs = 0;
     const work = async () => void runs++;

@@ -49,6 +49,15 @@ export class JobLeases {
     }
   }
 
+  /**
+   * Extends `job`'s lease by `ttlMs` when this process still holds it under `fencing`, lapsed or not (nobody took it
+   * meanwhile): a run keeps one fencing number, so its release frees what it renewed.
+   */
+  async renew(job: string, fencing: number, ttlMs: number): Promise<boolean> {
+    const until = new Date(this.now().getTime() + ttlMs);
+    return this.state.transaction((tx) => tx.compareAndSet('job_leases', { job }, { holder: this.holder, fencing }, { expires_at: until }));
+  }
+
   /** Gives `job` up at once when this process holds it under `fencing` (a finished run need not wait for the lease to lapse). */
   async release(job: string, fencing: number): Promise<void> {
     await this.state.transaction((tx) => tx.compareAndSet('job_leases', { job }, { holder: this.holder, fencing }, { expires_at: new Date(0) }));
@@ -65,7 +74,7 @@ export class JobLeases {
     // A renewal still in flight when the run ends would take the lease back after the release: each is waited for.
     const renewing = new Set<Promise<unknown>>();
     const renewal = setInterval(() => {
-      const renewed = this.acquire(job, ttlMs).catch(() => undefined);
+      const renewed = this.renew(job, lease.fencing, ttlMs).catch(() => undefined);
       renewing.add(renewed);
       void renewed.finally(() => renewing.delete(renewed));
     }, Math.max(1, Math.floor(ttlMs / 3)));
