@@ -6,6 +6,12 @@ import type { StateStore } from '../../kernel/state/index.ts';
 /** What `runExclusive` did: ran `work` under lease `fencing`, or left it to the holder. */
 export type ExclusiveRun<T> = { ran: true; fencing: number; value: T } | { ran: false; holder: string };
 
+/** A lease this process holds and renews until `release` (idempotent: every call answers the first one's outcome). */
+export interface HeldLease {
+  fencing: number;
+  release(options?: { holdAfter?: boolean }): Promise<void>;
+}
+
 type LeaseRow = { holder: string; fencing: number; expires_at: Date };
 
 /**
@@ -64,13 +70,12 @@ export class JobLeases {
   }
 
   /**
-   * Runs `work` when this process can take `job`'s lease, renewing it every third of `ttlMs` while `work`
-   * runs and giving it up after (or, with `holdAfter`, letting it lapse: a cron firing that reaches every
-   * process a little apart then runs once); when another process holds it, does nothing.
+   * Takes `job`'s lease when this process can, renewing it every third of `ttlMs` until the handle's `release`
+   * (which gives it up, or with `holdAfter` lets it lapse); when another process holds it, says which.
    */
-  async runExclusive<T>(job: string, ttlMs: number, work: (fencing: number) => Promise<T>, { holdAfter = false } = {}): Promise<ExclusiveRun<T>> {
+  async hold(job: string, ttlMs: number): Promise<HeldLease | { holder: string }> {
     const lease = await this.acquire(job, ttlMs);
-    if ('holder' in lease) return { ran: false, holder: lease.holder };
+    if ('holder' in lease) return lease;
     // A renewal still in flight when the run ends would take the lease back after the release: each is waited for.
     const renewing = new Set<Promise<unknown>>();
     const renewal = setInterval(() => {
@@ -79,13 +84,31 @@ export class JobLeases {
       void renewed.finally(() => renewing.delete(renewed));
     }, Math.max(1, Math.floor(ttlMs / 3)));
     renewal.unref();
+    let released: Promise<void> | undefined;
+    return {
+      fencing: lease.fencing,
+      release: ({ holdAfter = false } = {}) =>
+        (released ??= (async () => {
+          clearInterval(renewal);
+          await Promise.all(renewing);
+          if (holdAfter) await this.acquire(job, ttlMs).catch(() => undefined);
+          else await this.release(job, lease.fencing).catch(() => undefined);
+        })()),
+    };
+  }
+
+  /**
+   * Runs `work` when this process can take `job`'s lease, renewing it while `work` runs and giving it up after
+   * (or, with `holdAfter`, letting it lapse: a cron firing that reaches every process a little apart then runs
+   * once); when another process holds it, does nothing.
+   */
+  async runExclusive<T>(job: string, ttlMs: number, work: (fencing: number) => Promise<T>, { holdAfter = false } = {}): Promise<ExclusiveRun<T>> {
+    const lease = await this.hold(job, ttlMs);
+    if (!('fencing' in lease)) return { ran: false, holder: lease.holder };
     try {
       return { ran: true, fencing: lease.fencing, value: await work(lease.fencing) };
     } finally {
-      clearInterval(renewal);
-      await Promise.all(renewing);
-      if (holdAfter) await this.acquire(job, ttlMs).catch(() => undefined);
-      else await this.release(job, lease.fencing).catch(() => undefined);
+      await lease.release({ holdAfter });
     }
   }
 }

@@ -186,7 +186,8 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   });
   const scope = (tenant: string) => new TenantScope(warehouse, tenant);
   const stateScope = (tenant: string) => new TenantScope(stateSource(state), tenant);
-  const builds = options.builds ?? new BuildGate();
+  const jobLeases = new JobLeases(state);
+  const builds = options.builds ?? new BuildGate(jobLeases);
   const generators = packs.flatMap((pack) => pack.generators ?? []);
   const models = new ModelRefresh({ warehouse, builds, generators, modelsDir: options.models?.dir ?? 'models', targetDir: options.models?.targetDir ?? 'target', tenant: operatorTenant });
   // Stamped with the policy revision in force, as every event is.
@@ -232,7 +233,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     exportsDir,
     stateScope,
     retention,
-    jobLeases: new JobLeases(state),
+    jobLeases,
     identity: composeIdentity(state, env, ledger, gate, workflows, identityMappings, options.identity),
     close: async () => {
       await Promise.all([decisions.close(), ledger.close()]);

@@ -59,4 +59,29 @@ describe.skipIf(!server)('the platform with its state in PostgreSQL (COMPANYOS_S
     const [embedded] = await db.warehouse.query<{ n: number }>("SELECT count(*) AS n FROM ledger_entries WHERE tenant_id = 'acme'");
     expect(Number(embedded!.n)).toBe(0);
   });
+
+  it("takes turns with another replica to build: a build running there refuses this one, unreceipted, until it ends", { timeout: 60_000 }, async () => {
+    const replica = await createPlatform({ warehouse: db.warehouse, state: { url: database.url } });
+    try {
+      const operator = await api.principal('oli', 'summit-internal', 'operator');
+      const build = () => api.app.inject({ method: 'POST', url: '/v1/transforms/build', headers: { authorization: `Bearer ${operator}` }, payload: { mode: 'seed' } });
+      const receipts = async () => Number((await platform.state.query<{ n: number }>('SELECT count(*) AS n FROM ledger_entries'))[0]!.n);
+      const before = await receipts();
+      const elsewhere = await replica.builds.reserve();
+      const refused = await build();
+      expect(refused.statusCode, refused.body).toBe(409);
+      expect(refused.json()).toMatchObject({ code: 'BUILD_IN_PROGRESS', message: expect.stringContaining(replica.jobLeases.holder) });
+      expect(await receipts()).toBe(before);
+      // Nor can the other replica start a second one while this one builds.
+      await elsewhere.release();
+      const slot = await platform.builds.reserve();
+      await expect(replica.builds.reserve()).rejects.toThrow(/a build is already running \(in .+\)/);
+      await slot.release();
+      const built = await build();
+      expect(built.statusCode, built.body).toBe(200);
+      expect(await receipts()).toBe(before + 1);
+    } finally {
+      await replica.close();
+    }
+  });
 });

@@ -25,9 +25,9 @@ describe.each(TEST_ENGINES)('Before-receipted routes on %s', (engine) => {
       ['invoices before attribution is built', await call('POST', '/v1/finops/invoices:generate?period=2026-10'), 409],
       ['no true costs', await call('POST', '/v1/finops/simulations/true-costs', { simulation_id: 's1', rows: [] }), 400],
     ];
-    const slot = builds.reserve();
+    const slot = await builds.reserve();
     refused.push(['a build already running', await call('POST', '/v1/transforms/build', { mode: 'seed' }), 409]);
-    slot.release();
+    await slot.release();
     for (const [what, response, status] of refused) {
       expect(response.statusCode, `${what}: ${response.body}`).toBe(status);
       expect(response.headers['x-companyos-receipt'], what).toBeUndefined();

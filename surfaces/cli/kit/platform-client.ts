@@ -17,7 +17,7 @@ export interface PricingWhatIf {
   tier_moves: Record<string, string>;
   excluded_packs: string[];
 }
-import { buildProject, httpLineageSink, listBuildRuns, type BuildReport, type BuildRequest, type BuildRun } from '../../../platform/transforms/index.ts';
+import { httpLineageSink, listBuildRuns, type BuildReport, type BuildRequest, type BuildRun } from '../../../platform/transforms/index.ts';
 import { loadPricing } from '../../../packs/finops/index.ts';
 import type { Warehouse } from '../../../kernel/warehouse/index.ts';
 import { CompanyOsApiError, createCompanyOsClient, unwrap, type ApiResult, type CompanyOsClient, type operations } from '../../../clients/typescript/index.ts';
@@ -110,11 +110,17 @@ class LocalPlatformClient implements PlatformClient {
     return listQuarantine(this.platform.scope(tenant), filter);
   }
 
-  build(request: ClientBuildRequest): Promise<BuildReport> {
+  async build(request: ClientBuildRequest): Promise<BuildReport> {
     const lineageSink = this.config.openLineageUrl ? httpLineageSink(this.config.openLineageUrl) : undefined;
-    return this.privileged('run_transforms', { id: 'warehouse', kind: 'Warehouse' }, request, 'build', () =>
-      buildProject(this.warehouse, { ...request, generators: this.platform.generators, tenant: TENANT_ZERO, lineageSink }),
-    );
+    // Taken before the receipt, as the API does: a build running elsewhere on this warehouse refuses this one unrecorded.
+    const slot = await this.platform.builds.reserve();
+    try {
+      return await this.privileged('run_transforms', { id: 'warehouse', kind: 'Warehouse' }, request, 'build', () =>
+        this.platform.builds.run(this.warehouse, { ...request, generators: this.platform.generators, tenant: TENANT_ZERO, lineageSink }, slot),
+      );
+    } finally {
+      await slot.release();
+    }
   }
 
   buildRuns(limit: number): Promise<BuildRun[]> {

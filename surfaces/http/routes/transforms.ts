@@ -142,7 +142,9 @@ export function transformRoutes(app: FastifyInstance, deps: TransformRouteDeps):
         },
       },
       // The slot goes back when the call ends without building (its receipt could not be written).
-      onResponse: async (request) => prepared.get(request)?.slot.release(),
+      onResponse: async (request) => {
+        await prepared.get(request)?.slot.release();
+      },
     },
     async (request) => {
       // Cedar decided run_transforms on the operator tenant's warehouse: its admins and operators only.
