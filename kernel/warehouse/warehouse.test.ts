@@ -189,6 +189,20 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     await expect(db.warehouse.materialize('parked; DROP TABLE events', 'view', 'SELECT 1')).rejects.toThrow(/not a valid table/);
   });
 
+  it('inserts into a table by its columns as they are now, after it is built again or altered with other columns', async () => {
+    const read = () => db.warehouse.query<{ tenant_id: string; n: number | string }>('SELECT tenant_id, n FROM tallies ORDER BY tenant_id');
+    await db.warehouse.materialize('tallies', 'table', "SELECT 'acme' AS tenant_id, 'x' AS label");
+    await db.warehouse.insert('tallies', ['tenant_id', 'label'], [['globex', 'y']]);
+    await db.warehouse.materialize('tallies', 'table', "SELECT 'acme' AS tenant_id, CAST(1 AS BIGINT) AS n");
+    await db.warehouse.insert('tallies', ['tenant_id', 'n'], [['globex', 2]]);
+    expect((await read()).map((r) => [r.tenant_id, Number(r.n)])).toEqual([['acme', 1], ['globex', 2]]);
+    await db.warehouse.execute('ALTER TABLE tallies DROP COLUMN n');
+    await db.warehouse.execute('ALTER TABLE tallies ADD COLUMN n BIGINT');
+    await db.warehouse.execute('ALTER TABLE tallies ADD COLUMN note VARCHAR');
+    await db.warehouse.insert('tallies', ['tenant_id', 'n', 'note'], [['initech', 3, 'late']]);
+    expect((await read()).map((r) => r.tenant_id)).toEqual(['acme', 'globex', 'initech']);
+  });
+
   it('lists a table\'s and a view\'s columns in order with their types, and none for a name that is not there', async () => {
     await db.warehouse.materialize('listed', 'table', 'SELECT tenant_id, received_at, tenant_id AS second FROM events_quarantine');
     await db.warehouse.materialize('listed_view', 'view', 'SELECT received_at, tenant_id FROM events_quarantine');

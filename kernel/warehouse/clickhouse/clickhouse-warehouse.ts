@@ -139,6 +139,8 @@ export class ClickHouseWarehouse implements Warehouse {
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<void> {
     this.assertOpen();
     const statements = splitStatements(bindParams(sql, params));
+    // DDL may give a table other columns (a model built again, an ALTER): inserts read them anew.
+    if (statements.some((statement) => !/^\s*INSERT\b/i.test(statement))) this.columnTypes.clear();
     if (!this.cluster) return this.commands(statements);
     for (const { sql: statement, creates } of statements.flatMap((s) => this.cluster!.layout.rewrite(s))) {
       // A table this server has was made on every server when it was created (a server that joins later gets
