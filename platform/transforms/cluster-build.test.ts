@@ -92,15 +92,17 @@ describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('the shipped m
     await expect.poll(leftovers, { timeout: 15_000, interval: 200 }).toEqual([]);
   });
 
-  it('drops what a failed drop left on one server only before it swaps a model there', async () => {
+  it('drops what a failed drop or an interrupted build left on one server only before it swaps a model there', async () => {
     const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
-    const other = cluster.nodes[2]!;
+    const [initiator, other] = [cluster.nodes[0]!, cluster.nodes[2]!];
     await onServer(other.url, `CREATE TABLE ${database}.finops_cogs__old_local (x UInt8) ENGINE = MergeTree ORDER BY tuple()`);
+    // The staged Distributed table lives on the server the platform talks to only: an interrupted build leaves it there.
+    await onServer(initiator.url, `CREATE TABLE ${database}.finops_cogs__new (x UInt8) ENGINE = MergeTree ORDER BY tuple()`);
     const results = await runProject(sharded, project, { models: ['finops_cogs'] });
     expect(results.map((r) => [r.model, r.status, r.status === 'success' ? '' : r.message])).toEqual([['finops_cogs', 'success', '']]);
     expect(await contents(sharded, 'finops_cogs')).toEqual(await contents(single, 'finops_cogs'));
-    const left = () => onServer(other.url, `SELECT name FROM system.tables WHERE database = '${database}' AND match(name, '^finops_cogs__')`);
-    await expect.poll(left, { timeout: 15_000, interval: 200 }).toEqual([]);
+    const left = () => Promise.all([initiator, other].map((node) => onServer(node.url, `SELECT name FROM system.tables WHERE database = '${database}' AND match(name, '^finops_cogs__')`)));
+    await expect.poll(left, { timeout: 15_000, interval: 200 }).toEqual([[], []]);
   });
 
   it("reports a model's SQL error as ClickHouse's, for a view and a table, and skips what reads the failed table", async () => {

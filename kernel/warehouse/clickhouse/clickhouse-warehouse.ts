@@ -293,15 +293,22 @@ export class ClickHouseWarehouse implements Warehouse {
   private async materializeOnCluster(name: string, kind: RelationKind, select: string, uniqueKey: readonly string[]): Promise<void> {
     const layout = this.cluster!.layout;
     const buildId = `b${randomUUID().replaceAll('-', '')}`;
-    const [found] = await this.query<{ engine: string }>('SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = ?', [name]);
-    const existing = !found ? 'none' : found.engine === 'View' ? 'view' : 'table';
+    // What `name` is now, and what earlier builds left on any server, in one read of every server's catalog
+    // (builds take turns cluster-wide: no other build makes these names meanwhile).
+    const found = await this.query<{ name: string; engine: string }>(
+      `SELECT name, any(engine) AS engine FROM ${this.systemTable('tables')} WHERE database = ? AND name IN (?, ?, ?, ?, ?) GROUP BY name`,
+      [layout.database, name, ...new ClusterModelBuild(layout, name, buildId).leftoverNames()],
+    );
+    const engine = found.find((table) => table.name === name)?.engine;
+    const existing = engine === undefined ? 'none' : engine === 'View' ? 'view' : 'table';
+    const leftovers = found.map((table) => table.name).filter((table) => table !== name);
     if (kind === 'view') {
       const build = new ClusterModelBuild(layout, name, buildId);
-      return this.modelDdl([...build.clearLeftovers(), ...build.replaceWithView(select, existing)]);
+      return this.modelDdl([...build.clearLeftovers(leftovers), ...build.replaceWithView(select, existing)]);
     }
     const columns = (await this.query<{ name: string; type: string }>(`DESCRIBE TABLE (${select})`)).map(({ name: column, type }) => ({ name: column, type }));
     const build = new ClusterModelBuild(layout, name, buildId, ClusterModelBuild.modelShardKey(columns, uniqueKey));
-    await this.modelDdl([...build.clearLeftovers(), ...build.createStaged(columns, uniqueKey)]);
+    await this.modelDdl([...build.clearLeftovers(leftovers), ...build.createStaged(columns, uniqueKey)]);
     await this.commands([`INSERT INTO ${build.insertTarget} ${select}`]);
     const current = existing === 'table' ? await this.columns(name) : [];
     const sameColumns = current.length === columns.length && current.every((c, i) => c.name === columns[i]!.name && c.type === columns[i]!.type);
@@ -309,11 +316,11 @@ export class ClickHouseWarehouse implements Warehouse {
     this.columnTypes.delete(name);
   }
 
-  /** A model's cluster DDL in order, each statement waited for on every server or only queued (`ModelDdl`). */
+  /** A model's DDL in order, each statement waited for on every server, only queued, or run on this server (`ModelDdl`). */
   private async modelDdl(statements: readonly ModelDdl[]): Promise<void> {
-    for (const { sql, wait } of statements) {
+    for (const { sql, run } of statements) {
       try {
-        await this.client.command({ query: sql, ...(wait ? {} : { clickhouse_settings: { distributed_ddl_task_timeout: '0' } }) });
+        await this.client.command({ query: sql, ...(run === 'queue' ? { clickhouse_settings: { distributed_ddl_task_timeout: '0' } } : {}) });
       } catch (error) {
         throw wrap(error, sql);
       }
@@ -480,7 +487,7 @@ function digestSql(key: readonly string[]): string {
  */
 function droppedUnderCatalogRead(sql: string, error: unknown): boolean {
   // 18.16's answer lacks the "(UNKNOWN_TABLE)" suffix the client parses a code from: read from the message.
-  return /\bsystem\.tables\b/.test(sql) && error instanceof Error && /^Code: 60,/.test(error.message);
+  return /\bsystem(\.|, )tables\b/.test(sql) && error instanceof Error && /^Code: 60,/.test(error.message);
 }
 
 function wrap(error: unknown, what: string): WarehouseError {

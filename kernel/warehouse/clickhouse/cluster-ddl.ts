@@ -81,14 +81,18 @@ export class ClusterLayout {
   }
 }
 
-/** A statement of a model's cluster DDL; `wait` false: queued for every server without waiting for them (`ClusterModelBuild`). */
+/**
+ * A statement of a model's DDL (`ClusterModelBuild`), and how it runs: `wait`, `ON CLUSTER` and waited for on every
+ * server; `queue`, `ON CLUSTER` and only queued for them; `here`, on the server the platform talks to alone.
+ */
 export interface ModelDdl {
   sql: string;
-  wait: boolean;
+  run: 'wait' | 'queue' | 'here';
 }
 
-const waited = (sql: string): ModelDdl => ({ sql, wait: true });
-const queued = (sql: string): ModelDdl => ({ sql, wait: false });
+const waited = (sql: string): ModelDdl => ({ sql, run: 'wait' });
+const queued = (sql: string): ModelDdl => ({ sql, run: 'queue' });
+const here = (sql: string): ModelDdl => ({ sql, run: 'here' });
 
 /** A column of a model's result, as `DESCRIBE TABLE (SELECT …)` reports it. */
 export interface ModelColumn {
@@ -99,17 +103,17 @@ export interface ModelColumn {
 /**
  * A model built on the cluster beside the one readers use, then swapped in. A table: `name__new_local`
  * on every server (replicated under a ZooKeeper path of its own build, since a replicated table keeps
- * its path through renames) and `name__new`, a Distributed table to insert through; the swap renames
- * the replicated tables on each server, under the Distributed table `name` readers use. A view: made
- * beside the old one and renamed in its place.
+ * its path through renames) and `name__new`, a Distributed table to insert through, on the server the
+ * platform talks to only (nobody else reads it); the swap renames the replicated tables on each server,
+ * under the Distributed table `name` readers use. A view: made beside the old one and renamed in its place.
  *
  * Each statement says whether the build waits for every server to run it. Waiting costs at least 100 ms
  * a statement on 18.16 (the initiator looks for the servers' answers in ZooKeeper, then again after
  * 100 ms), while each server runs the cluster's DDL one statement at a time in the order it was queued.
  * So only drops are queued: of leftovers, before the staged tables whose create (waited for) fails where
- * one is still there, and of the staged Distributed and retired tables after the swap (nobody reads them;
- * a failed one leaves a leftover the next build drops first). The staged tables, the swap, and what
- * reports a model's SQL errors are waited for.
+ * one is still there, and of the retired tables after the swap (nobody reads them; a failed one leaves a
+ * leftover the next build drops). The staged replicated table, the swap, and what reports a model's SQL
+ * errors are waited for.
  */
 export class ClusterModelBuild {
   private readonly on: string;
@@ -130,15 +134,19 @@ export class ClusterModelBuild {
     this.stagedLocal = this.qualified(ClusterLayout.localName(`${name}__new`));
   }
 
-  /**
-   * What an interrupted build or a failed drop left, dropped first on every server — whatever this server holds (a
-   * drop that failed on one server only left its table there) — and queued: a drop that fails again makes the staged
-   * create after it fail ("already exists"), which is waited for.
-   */
-  clearLeftovers(): ModelDdl[] {
+  /** The names an interrupted build or a failed drop may have left on some server (`clearLeftovers`). */
+  leftoverNames(): string[] {
     const { name } = this;
-    return [`${name}__new`, ClusterLayout.localName(`${name}__new`), `${name}__old`, ClusterLayout.localName(`${name}__old`)]
-      .map((table) => queued(`DROP TABLE IF EXISTS ${this.qualified(table)} ${this.on}`));
+    return [`${name}__new`, ClusterLayout.localName(`${name}__new`), `${name}__old`, ClusterLayout.localName(`${name}__old`)];
+  }
+
+  /**
+   * Drops of `found`, the leftovers some server holds (a drop that failed on one server only left its table there),
+   * on every server, queued: a drop that fails again makes the staged create after it fail ("already exists"),
+   * which is waited for.
+   */
+  clearLeftovers(found: readonly string[]): ModelDdl[] {
+    return this.leftoverNames().filter((table) => found.includes(table)).map((table) => queued(`DROP TABLE IF EXISTS ${this.qualified(table)} ${this.on}`));
   }
 
   /** The staged tables for rows of `columns`; with a unique key a ReplacingMergeTree ordered by it. */
@@ -149,7 +157,7 @@ export class ClusterModelBuild {
     const order = uniqueKey.length ? `(${uniqueKey.map(assertIdentifier).join(', ')})` : 'tuple()';
     return [
       waited(`CREATE TABLE ${this.stagedLocal} ${this.on} (${definitions}) ENGINE = ${engine}(${path}) ORDER BY ${order}`),
-      waited(`CREATE TABLE ${this.staged} ${this.on} AS ${this.stagedLocal} ENGINE = ${this.distributed(`${this.name}__new`)}`),
+      here(`CREATE TABLE ${this.staged} AS ${this.stagedLocal} ENGINE = ${this.distributed(`${this.name}__new`)}`),
     ];
   }
 
@@ -171,7 +179,7 @@ export class ClusterModelBuild {
     return [
       waited(rename),
       ...(remake ? [queued(`DROP TABLE IF EXISTS ${name} ${this.on}`), waited(`CREATE TABLE ${name} ${this.on} AS ${local} ENGINE = ${this.distributed(this.name)}`)] : []),
-      queued(`DROP TABLE IF EXISTS ${this.staged} ${this.on}`),
+      here(`DROP TABLE IF EXISTS ${this.staged}`),
       ...(existing === 'table' ? [queued(`DROP TABLE IF EXISTS ${retiredLocal} ${this.on}`)] : []),
     ];
   }
