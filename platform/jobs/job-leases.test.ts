@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { DuckDBStateStore, ensureStateSchema, PostgresStateStore, type StateStore } from '../../kernel/state/index.ts';
 import { freshPostgresDatabase } from '../../test/support/postgres.ts';
@@ -144,5 +147,18 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
     expect(await b.runExclusive('schedule/hourly', TTL, work, { holdAfter: true })).toEqual({ ran: false, holder: 'replica-a' });
     expect((await a.runExclusive('schedule/hourly', TTL, work, { holdAfter: true })).ran).toBe(true);
     expect(runs).toBe(2);
+  });
+
+  it('passes a lease held by a process of this host that has exited to the next process at once; a running one keeps it', async () => {
+    const child = spawn(process.execPath, ['-e', '']);
+    await once(child, 'exit');
+    const gone = new JobLeases(processes.stores[0], () => clock, `${hostname()}/${child.pid}/killed`);
+    expect(await gone.acquire('transforms/build', TTL)).toEqual({ fencing: 1 });
+    expect(await b.acquire('transforms/build', TTL)).toEqual({ fencing: 2 });
+    // This process is running; another host's process (or one not named host/pid) cannot be checked: both keep theirs.
+    for (const [job, holder] of [['this-host', `${hostname()}/${process.pid}/other`], ['other-host', `elsewhere.example/${child.pid}/x`]]) {
+      expect(await new JobLeases(processes.stores[0], () => clock, holder).acquire(job!, TTL)).toEqual({ fencing: 1 });
+      expect(await b.acquire(job!, TTL)).toEqual({ holder });
+    }
   });
 });

@@ -32,7 +32,11 @@ export class JobLeases {
     this.holder = holder ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   }
 
-  /** Takes (or renews) `job` for `ttlMs` when it is free, expired or already this process's: its fencing number, else who holds it. */
+  /**
+   * Takes (or renews) `job` for `ttlMs` when it is free, expired, already this process's, or held by a process of this
+   * host that has exited (a killed CLI build need not hold the next one off until its lease lapses): its fencing
+   * number, else who holds it.
+   */
   async acquire(job: string, ttlMs: number): Promise<{ fencing: number } | { holder: string }> {
     try {
       return await this.state.transaction(async (tx) => {
@@ -43,7 +47,7 @@ export class JobLeases {
           await tx.insert('job_leases', [{ job, holder: this.holder, fencing: 1, expires_at: until }]);
           return { fencing: 1 };
         }
-        const live = new Date(row.expires_at).getTime() > now.getTime();
+        const live = new Date(row.expires_at).getTime() > now.getTime() && !(row.holder !== this.holder && exitedOnThisHost(row.holder));
         if (live && row.holder !== this.holder) return { holder: row.holder };
         const fencing = live ? Number(row.fencing) : Number(row.fencing) + 1;
         const taken = await tx.compareAndSet('job_leases', { job }, { holder: row.holder, fencing: Number(row.fencing) }, { holder: this.holder, fencing, expires_at: until });
@@ -110,5 +114,20 @@ export class JobLeases {
     } finally {
       await lease.release({ holdAfter });
     }
+  }
+}
+
+/**
+ * Whether `holder` names a process of this host (`host/pid/…`, as `JobLeases` writes it) that is no longer running.
+ * Only a definite "no such process" counts: a process of another user, or of another host, is taken to be running.
+ */
+function exitedOnThisHost(holder: string): boolean {
+  const [host, pid] = holder.split('/');
+  if (host !== hostname() || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
