@@ -228,6 +228,11 @@ export interface Warehouse {
    */
   materialize(name: string, kind: RelationKind, select: string, uniqueKey?: readonly string[]): Promise<void>;
   /**
+   * Waits until DDL that other clients queued and did not wait for has run on every server (a cluster's `ON CLUSTER`
+   * statements of a build killed mid-way): a build calls it before it reads the catalog. Where DDL runs when sent, absent.
+   */
+  settleDdl?(): Promise<void>;
+  /**
    * Adds the rows of `select` to table `name`: appended, or — with a `uniqueKey` —
    * replacing rows with the same key (reads through `dialect.deduplicated` on
    * engines that merge later).

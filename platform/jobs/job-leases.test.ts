@@ -152,13 +152,23 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
   it('passes a lease held by a process of this host that has exited to the next process at once; a running one keeps it', async () => {
     const child = spawn(process.execPath, ['-e', '']);
     await once(child, 'exit');
-    const gone = new JobLeases(processes.stores[0], () => clock, `${hostname()}/${child.pid}/killed`);
+    // What this process's own holder says after the pid: the machine's boot and pid namespace.
+    const space = new JobLeases(processes.stores[0]).holder.split('/')[2]!;
+    expect(space).toMatch(/^[0-9a-f]{12}\.\d+$/);
+    const gone = new JobLeases(processes.stores[0], () => clock, `${hostname()}/${child.pid}/${space}/killed`);
     expect(await gone.acquire('transforms/build', TTL)).toEqual({ fencing: 1 });
     expect(await b.acquire('transforms/build', TTL)).toEqual({ fencing: 2 });
-    // This process is running; another host's process (or one not named host/pid) cannot be checked: both keep theirs.
-    for (const [job, holder] of [['this-host', `${hostname()}/${process.pid}/other`], ['other-host', `elsewhere.example/${child.pid}/x`]]) {
-      expect(await new JobLeases(processes.stores[0], () => clock, holder).acquire(job!, TTL)).toEqual({ fencing: 1 });
-      expect(await b.acquire(job!, TTL)).toEqual({ holder });
+    // Kept: a running process of this host (the test's parent), and holders whose pid cannot be checked here — another
+    // host, another pid namespace of this host (a container sharing its hostname), a holder written without one.
+    const kept = [
+      `${hostname()}/${process.ppid}/${space}/parent`,
+      `elsewhere.example/${child.pid}/${space}/x`,
+      `${hostname()}/${child.pid}/${space.split('.')[0]}.1/other-namespace`,
+      `${hostname()}/${child.pid}/older-format`,
+    ];
+    for (const [i, holder] of kept.entries()) {
+      expect(await new JobLeases(processes.stores[0], () => clock, holder).acquire(`job-${i}`, TTL)).toEqual({ fencing: 1 });
+      expect(await b.acquire(`job-${i}`, TTL)).toEqual({ holder });
     }
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../kernel/errors/index.ts';
@@ -29,7 +30,7 @@ export class JobLeases {
     private readonly now: () => Date = () => new Date(),
     holder?: string,
   ) {
-    this.holder = holder ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+    this.holder = holder ?? `${hostname()}/${process.pid}/${PROCESS_SPACE}/${randomUUID().slice(0, 8)}`;
   }
 
   /**
@@ -118,12 +119,29 @@ export class JobLeases {
 }
 
 /**
- * Whether `holder` names a process of this host (`host/pid/…`, as `JobLeases` writes it) that is no longer running.
- * Only a definite "no such process" counts: a process of another user, or of another host, is taken to be running.
+ * Where this process's pid means something: the machine's boot and the pid namespace (`<boot id>.<namespace inode>`;
+ * empty where Linux's /proc does not say). Containers sharing a hostname (host networking) differ in it.
+ */
+const PROCESS_SPACE = processSpace();
+
+function processSpace(): string {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '').slice(0, 12);
+    const namespace = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1];
+    return boot && namespace ? `${boot}.${namespace}` : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Whether `holder` names a process of this host and pid namespace (`host/pid/space/…`, as `JobLeases` writes it) that
+ * is no longer running. Only a definite "no such process" counts: a process of another user, host or namespace, or a
+ * holder written without them, is taken to be running.
  */
 function exitedOnThisHost(holder: string): boolean {
-  const [host, pid] = holder.split('/');
-  if (host !== hostname() || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid) return false;
+  const [host, pid, space] = holder.split('/');
+  if (host !== hostname() || !PROCESS_SPACE || space !== PROCESS_SPACE || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid) return false;
   try {
     process.kill(Number(pid), 0);
     return false;

@@ -27,6 +27,8 @@ export const BUILD_LEASE_JOB = 'transforms/build';
  * mid-build keeps the other processes from building for at most this long.
  */
 export const BUILD_LEASE_MS = 60_000;
+/** How often a caller waiting for the slot (`reserve({ waitMs })`) asks again. */
+const RESERVE_POLL_MS = 1_000;
 
 /**
  * One build at a time per warehouse: the build API, the schedule and model refreshes share it, and a second
@@ -43,8 +45,25 @@ export class BuildGate {
     return this.holder !== undefined;
   }
 
-  /** Takes the slot (BuildInProgressError when a build runs here or in another process), so a caller can refuse before it commits to building. */
-  async reserve(): Promise<BuildSlot> {
+  /**
+   * Takes the slot, so a caller can refuse before it commits to building: BuildInProgressError when a build runs here
+   * or in another process — at once, or with `waitMs` once a build has kept it that long (a step that must build, not
+   * a caller that can be told to come back).
+   */
+  async reserve({ waitMs = 0 }: { waitMs?: number } = {}): Promise<BuildSlot> {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      try {
+        return await this.reserveNow();
+      } catch (error) {
+        const left = until - Date.now();
+        if (!(error instanceof BuildInProgressError) || left <= 0) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(RESERVE_POLL_MS, left)));
+      }
+    }
+  }
+
+  private async reserveNow(): Promise<BuildSlot> {
     if (this.holder) throw new BuildInProgressError(`since ${this.holder.since.toISOString()}`);
     // Taken before the lease is asked for: a second caller of this process is refused at once.
     const holder = { since: new Date() };

@@ -121,5 +121,25 @@ describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('the shipped m
       await rm(dir, { recursive: true, force: true });
     }
   });
-});
 
+  it("settles what a killed build left queued before a build reads the catalog: every server has run it", { timeout: 90_000 }, async () => {
+    const down = cluster.nodes[3]!;
+    await down.kill();
+    let restarted = false;
+    try {
+      // As a build killed while it waited for its staged table leaves it: queued for every server, run where one is up.
+      await onServer(cluster.nodes[0]!.url, `CREATE TABLE ${database}.queued_probe ON CLUSTER ${cluster.name} (x UInt8) ENGINE = MergeTree ORDER BY tuple()`, { distributed_ddl_task_timeout: '0' });
+      let settled = false;
+      const settling = sharded.settleDdl().then(() => void (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(settled).toBe(false);
+      await down.restart();
+      restarted = true;
+      await settling;
+      expect(await onServer(down.url, `SELECT name FROM system.tables WHERE database = '${database}' AND name = 'queued_probe'`)).toEqual([{ name: 'queued_probe' }]);
+    } finally {
+      if (!restarted) await down.restart();
+      await onServer(cluster.nodes[0]!.url, `DROP TABLE IF EXISTS ${database}.queued_probe ON CLUSTER ${cluster.name}`);
+    }
+  });
+});

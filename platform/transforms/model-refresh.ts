@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { assertIdentifier, type Warehouse } from '../../kernel/warehouse/index.ts';
-import type { BuildGate } from './build-gate.ts';
+import type { BuildGate, BuildSlot } from './build-gate.ts';
 import type { BuildReport, BuildTrigger } from './build-project.ts';
 import { compileProject } from './compile-project.ts';
 import type { ModelGenerator } from './model-generator.ts';
@@ -15,6 +15,9 @@ export interface ModelRefreshDeps {
   /** The tenant builds run as (the platform operator's). */
   tenant: string;
 }
+
+/** How long a model refresh waits for a running build before it fails. */
+const SLOT_WAIT_MS = 10 * 60_000;
 
 /**
  * What a destructive migration of a model table needs: the model as the project declares it, a
@@ -42,13 +45,13 @@ export class ModelRefresh {
 
   /** Copies `model`'s rows to `snapshot` (replacing an older copy); the rows copied. */
   async snapshot(model: string, snapshot: string): Promise<number> {
-    await this.deps.warehouse.materialize(assertIdentifier(snapshot), 'table', `SELECT * FROM ${assertIdentifier(model)}`);
+    await this.withSlot(() => this.deps.warehouse.materialize(assertIdentifier(snapshot), 'table', `SELECT * FROM ${assertIdentifier(model)}`));
     return this.rows(snapshot);
   }
 
   /** Makes `model` the snapshot's rows again, with the unique key incremental builds merge on. */
   async restore(model: string, snapshot: string, uniqueKey: readonly string[]): Promise<number> {
-    await this.deps.warehouse.materialize(assertIdentifier(model), 'table', `SELECT * FROM ${assertIdentifier(snapshot)}`, uniqueKey);
+    await this.withSlot(() => this.deps.warehouse.materialize(assertIdentifier(model), 'table', `SELECT * FROM ${assertIdentifier(snapshot)}`, uniqueKey));
     return this.rows(model);
   }
 
@@ -59,7 +62,7 @@ export class ModelRefresh {
   /** Rebuilds every model from scratch, as the operator's build: what an erasure does once raw rows are gone. Throws when a model fails. */
   async rebuildAll(trigger: BuildTrigger): Promise<string> {
     const { warehouse, builds, generators, modelsDir, targetDir, tenant } = this.deps;
-    const report = await builds.run(warehouse, { modelsDir, targetDir, generators, fullRefresh: true, tenant, trigger });
+    const report = await this.withSlot((slot) => builds.run(warehouse, { modelsDir, targetDir, generators, fullRefresh: true, tenant, trigger }, slot));
     const failed = report.results.filter((r) => r.status === 'error');
     if (failed.length > 0) throw new Error(`${failed.length} of ${report.results.length} models did not rebuild: ${failed.map((r) => r.model).join(', ').slice(0, 400)}`);
     return `${report.results.length} models rebuilt from scratch (run ${report.run_id})`;
@@ -68,6 +71,20 @@ export class ModelRefresh {
   /** Rebuilds `model` from scratch (`--full-refresh`), as the operator's build. */
   fullRefresh(model: string): Promise<BuildReport> {
     const { warehouse, builds, generators, modelsDir, targetDir, tenant } = this.deps;
-    return builds.run(warehouse, { modelsDir, targetDir, generators, select: [model], fullRefresh: true, tenant, trigger: 'api' });
+    return this.withSlot((slot) => builds.run(warehouse, { modelsDir, targetDir, generators, select: [model], fullRefresh: true, tenant, trigger: 'api' }, slot));
+  }
+
+  /**
+   * Runs `work` holding the build slot, waiting for a build running here or on another replica to end: a snapshot,
+   * a restore or a refresh replaces tables as a build does (their staged names would meet), and a governed step
+   * must do its work, not be refused.
+   */
+  private async withSlot<T>(work: (slot: BuildSlot) => Promise<T>): Promise<T> {
+    const slot = await this.deps.builds.reserve({ waitMs: SLOT_WAIT_MS });
+    try {
+      return await work(slot);
+    } finally {
+      await slot.release();
+    }
   }
 }

@@ -76,6 +76,8 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
   // Whether each model's relation is there, and as what columns, is asked before any runs (one catalog read): a model
   // is the only one that creates its relation, and it is looked up before it runs.
   const asked = selected.filter((name) => mode === 'test' || (!fullRefresh && project.models.get(name)!.config.materialized === 'incremental'));
+  // What a build killed mid-way left queued runs first: the catalog read, and each model's look for leftovers, see it.
+  if (mode !== 'test') await warehouse.settleDdl?.();
   const found = await warehouse.columnsOf(asked);
   const states = new Map(asked.map((name) => [name, relationState(project.models.get(name)!, mode, found.get(name))]));
   const failed = new Map<string, string>();

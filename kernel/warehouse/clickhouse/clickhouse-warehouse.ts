@@ -139,14 +139,20 @@ export class ClickHouseWarehouse implements Warehouse {
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<void> {
     this.assertOpen();
     const statements = splitStatements(bindParams(sql, params));
-    // DDL may give a table other columns (a model built again, an ALTER): inserts read them anew.
-    if (statements.some((statement) => !/^\s*INSERT\b/i.test(statement))) this.columnTypes.clear();
-    if (!this.cluster) return this.commands(statements);
-    for (const { sql: statement, creates } of statements.flatMap((s) => this.cluster!.layout.rewrite(s))) {
-      // A table this server has was made on every server when it was created (a server that joins later gets
-      // its tables by hand: runbooks/scale-out.md): its ON CLUSTER create, which waits for every server, is skipped.
-      if (creates && (await this.hasRelation(creates))) continue;
-      await this.commands([statement]);
+    // DDL may give a table other columns (a model built again, an ALTER): inserts read them anew — also an insert
+    // that read them while the DDL ran.
+    const ddl = statements.some((statement) => !/^\s*INSERT\b/i.test(statement));
+    if (ddl) this.columnTypes.clear();
+    try {
+      if (!this.cluster) return await this.commands(statements);
+      for (const { sql: statement, creates } of statements.flatMap((s) => this.cluster!.layout.rewrite(s))) {
+        // A table this server has was made on every server when it was created (a server that joins later gets
+        // its tables by hand: runbooks/scale-out.md): its ON CLUSTER create, which waits for every server, is skipped.
+        if (creates && (await this.hasRelation(creates))) continue;
+        await this.commands([statement]);
+      }
+    } finally {
+      if (ddl) this.columnTypes.clear();
     }
   }
 
@@ -324,6 +330,20 @@ export class ClickHouseWarehouse implements Warehouse {
       } catch (error) {
         throw wrap(error, sql);
       }
+    }
+  }
+
+  /**
+   * On a cluster, one `ON CLUSTER` statement waited for: each server runs the cluster's DDL in queue order, so once
+   * every server has run it, they have run what was queued before it (a killed build's creates and swaps).
+   */
+  async settleDdl(): Promise<void> {
+    if (!this.cluster) return;
+    const sql = `CREATE DATABASE IF NOT EXISTS ${this.cluster.layout.database} ON CLUSTER ${this.cluster.layout.cluster}`;
+    try {
+      await this.client.command({ query: sql });
+    } catch (error) {
+      throw wrap(error, sql);
     }
   }
 
