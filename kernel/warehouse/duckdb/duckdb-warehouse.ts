@@ -13,6 +13,7 @@ import { WarehouseError, WarehouseLockedError } from '../errors.ts';
 import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
 import { insertFromJsonSql, tuplesAsJson } from './duckdb-json-rows.ts';
+import { GroupCommits } from './group-commits.ts';
 import { groupedByTenant } from './tenant-grouping.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
 import { columnsOfSql, columnsSql, isMissingRelation, RELATION_KIND_SQL } from './duckdb-catalog.ts';
@@ -22,6 +23,8 @@ import { decimalFromText, DUCKDB_DIALECT } from './duckdb-dialect.ts';
 import { reclaimDuckDB } from './duckdb-reclaim.ts';
 import { rowsOf, toDuckDBColumnValue, toDuckDBParam } from './duckdb-values.ts';
 import { CSV_FILE } from '../warehouse.ts';
+
+type Rows = readonly (readonly SqlValue[])[];
 
 /** DuckDB's largest data chunk. */
 const CHUNK_ROWS = 2048;
@@ -50,21 +53,6 @@ const SERVING_THREADS = 1;
 const SCANS_SETTLE_MS = 250;
 
 
-interface InsertGroup {
-  parts: (readonly (readonly SqlValue[])[])[];
-  done: Promise<void>;
-  /** When appending the group together failed: each part's own outcome (undefined = written). */
-  failed?: unknown[];
-}
-
-/** What one insert of a group comes to: its rows written, or its own error. */
-async function settled(group: InsertGroup, rows: readonly (readonly SqlValue[])[]): Promise<number> {
-  await group.done;
-  const error = group.failed?.[group.parts.indexOf(rows)];
-  if (error) throw error;
-  return rows.length;
-}
-
 /**
  * The embedded warehouse. One process owns the file; writes go through one
  * connection, one at a time, and reads use their own connections (DuckDB's
@@ -83,10 +71,16 @@ export class DuckDBWarehouse implements Warehouse {
   private readonly appenders = new Map<string, DuckDBAppender>();
   /** Per connection, its prepared inserts by SQL; forgotten when SQL may have changed a table. */
   private insertsPrepared = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
-  private readonly insertGroups = new Map<string, InsertGroup>();
-  /** Per table, the group being written: the next one waits for it. */
-  private readonly insertChains = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Small inserts, group-committed per table and columns (`insert`). */
+  private readonly smallInserts = new GroupCommits<Rows>(
+    (key, parts) => this.insertGroup(this.smallInsertTargets.get(key)!, parts),
+    (run) => {
+      this.inFlight.add(run);
+      void run.then(() => this.inFlight.delete(run));
+    },
+  );
+  private readonly smallInsertTargets = new Map<string, { table: string; columns: readonly string[] }>();
   private closed = false;
   /** Reclaims asked for and not done: while any is, every insert goes through the write lock. */
   private reclaiming = 0;
@@ -261,37 +255,26 @@ export class DuckDBWarehouse implements Warehouse {
     if (rows.length === 0) return Promise.resolve(0);
     if (rows.length > STATEMENT_INSERT_ROWS || this.writeLock.held() || this.reclaiming > 0) return this.writeLock.run(() => this.append(table, columns, rows));
     const key = `${table}(${columns.join(',')})`;
-    const waiting = this.insertGroups.get(key);
-    if (waiting) {
-      waiting.parts.push(rows);
-      return settled(waiting, rows);
-    }
-    const group: InsertGroup = { parts: [rows], done: Promise.resolve() };
-    this.insertGroups.set(key, group);
-    const previous = this.insertChains.get(key) ?? Promise.resolve();
-    group.done = previous.then(() => this.runGroup(key, group, table, columns));
-    const chain = group.done.catch(() => undefined);
-    this.insertChains.set(key, chain);
-    this.inFlight.add(chain);
-    void chain.then(() => {
-      this.inFlight.delete(chain);
-      if (this.insertChains.get(key) === chain) this.insertChains.delete(key);
-    });
-    return settled(group, rows);
+    if (!this.smallInsertTargets.has(key)) this.smallInsertTargets.set(key, { table, columns });
+    return this.smallInserts.add(key, rows).then(() => rows.length);
   }
 
-  private async runGroup(key: string, group: InsertGroup, table: string, columns: readonly string[]): Promise<void> {
-    // From here on, new inserts start the next group.
-    if (this.insertGroups.get(key) === group) this.insertGroups.delete(key);
+  /** A group of small inserts on a pooled connection: together, or, when that fails, one after another (each its own outcome). */
+  private async insertGroup({ table, columns }: { table: string; columns: readonly string[] }, parts: readonly Rows[]): Promise<unknown[] | undefined> {
     const connection = await this.reader();
     try {
-      if (group.parts.length === 1) return await this.insertStatements(connection, table, columns, group.parts[0]!);
+      if (parts.length === 1) {
+        await this.insertStatements(connection, table, columns, parts[0]!);
+        return undefined;
+      }
       try {
-        await this.insertStatements(connection, table, columns, group.parts.flat());
+        await this.insertStatements(connection, table, columns, parts.flat());
+        return undefined;
       } catch {
         // One after another: the parts share the connection's prepared insert.
-        group.failed = [];
-        for (const part of group.parts) group.failed.push(await this.insertStatements(connection, table, columns, part).then(() => undefined, (error: unknown) => error));
+        const failed: unknown[] = [];
+        for (const part of parts) failed.push(await this.insertStatements(connection, table, columns, part).then(() => undefined, (error: unknown) => error));
+        return failed;
       }
     } finally {
       this.release(connection);
