@@ -229,7 +229,8 @@ export interface Warehouse {
   materialize(name: string, kind: RelationKind, select: string, uniqueKey?: readonly string[]): Promise<void>;
   /**
    * Waits until DDL that other clients queued and did not wait for has run on every server (a cluster's `ON CLUSTER`
-   * statements of a build killed mid-way): a build calls it before it reads the catalog. Where DDL runs when sent, absent.
+   * statements of a build killed mid-way): a build calls it before it reads the catalog. Bounded, never failing: a
+   * server that does not answer leaves what it would settle to the statements after. Where DDL runs when sent, absent.
    */
   settleDdl?(): Promise<void>;
   /**

@@ -36,6 +36,16 @@ describe('LoggedWarehouse on duckdb', () => {
     });
   }
 
+  it("passes a cluster's DDL settle through (a build under continuous backup settles what a killed build queued)", async () => {
+    const { warehouse, dataDir } = await loggedPipeline();
+    let settled = 0;
+    const cluster: Warehouse = Object.assign(Object.create(warehouse) as Warehouse, { settleDdl: async () => void settled++ });
+    const logged = new LoggedWarehouse(cluster, new ChangeLog(), join(dataDir, 'spool'));
+    await logged.settleDdl?.();
+    expect(settled).toBe(1);
+    expect(new LoggedWarehouse(warehouse, new ChangeLog(), join(dataDir, 'spool')).settleDdl).toBeUndefined();
+  });
+
   it('logs events as stored: an ingested_at the warehouse moved to keep commit order is logged moved', async () => {
     const { log, pipeline, warehouse, dataDir } = await loggedPipeline();
     const context = { channel: 'http' as const, submitter: 'acme' };

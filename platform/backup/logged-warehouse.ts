@@ -23,6 +23,7 @@ export class LoggedWarehouse implements Warehouse {
     this.dialect = inner.dialect;
     this.location = inner.location;
     if (inner.readSession) this.readSession = (work) => inner.readSession!(work);
+    if (inner.settleDdl) this.settleDdl = () => inner.settleDdl!();
   }
 
   query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
@@ -35,6 +36,8 @@ export class LoggedWarehouse implements Warehouse {
 
   /** Reads, and rows kept only for the session: nothing to record. */
   readonly readSession?: <T>(work: (session: ReadSession) => Promise<T>) => Promise<T>;
+  /** DDL is not recorded: settling it is the engine's. */
+  readonly settleDdl?: () => Promise<void>;
 
   deleteWhere(table: string, condition: string, params: readonly SqlValue[] = []): Promise<void> {
     return this.log.write(() => this.inner.deleteWhere(table, condition, params), () => ({ op: 'delete', table, condition, params: encodeRow(params) }));

@@ -122,7 +122,7 @@ describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('the shipped m
     }
   });
 
-  it("settles what a killed build left queued before a build reads the catalog: every server has run it", { timeout: 90_000 }, async () => {
+  it("settles what a killed build left queued before a build reads the catalog: every server has run it", { timeout: 150_000 }, async () => {
     const down = cluster.nodes[3]!;
     await down.kill();
     let restarted = false;

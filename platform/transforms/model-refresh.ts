@@ -16,8 +16,11 @@ export interface ModelRefreshDeps {
   tenant: string;
 }
 
-/** How long a model refresh waits for a running build before it fails. */
-const SLOT_WAIT_MS = 10 * 60_000;
+/**
+ * How long a model refresh waits for a running build before it fails (`BUILD_IN_PROGRESS`): its steps run inside
+ * API calls, which a balancer gives up on after a minute (deploy/scale-out/haproxy.cfg `timeout server`).
+ */
+const SLOT_WAIT_MS = 30_000;
 
 /**
  * What a destructive migration of a model table needs: the model as the project declares it, a
@@ -82,6 +85,7 @@ export class ModelRefresh {
   private async withSlot<T>(work: (slot: BuildSlot) => Promise<T>): Promise<T> {
     const slot = await this.deps.builds.reserve({ waitMs: SLOT_WAIT_MS });
     try {
+      await this.deps.warehouse.settleDdl?.();
       return await work(slot);
     } finally {
       await slot.release();

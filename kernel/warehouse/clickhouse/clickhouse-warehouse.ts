@@ -21,6 +21,9 @@ const RECLAIM_WAIT_MS = 600_000;
 /** The longest `deleteWhere` waits for ClickHouse to apply its mutation. */
 const MUTATION_WAIT_MS = 300_000;
 
+/** How long a build waits for the cluster's queued DDL to run on every server (`settleDdl`). */
+const SETTLE_DDL_SECONDS = 20;
+
 /** How often a read of `system.tables` is tried while tables are dropped under it (`droppedUnderCatalogRead`). */
 const CATALOG_READ_ATTEMPTS = 8;
 
@@ -335,16 +338,14 @@ export class ClickHouseWarehouse implements Warehouse {
 
   /**
    * On a cluster, one `ON CLUSTER` statement waited for: each server runs the cluster's DDL in queue order, so once
-   * every server has run it, they have run what was queued before it (a killed build's creates and swaps).
+   * every server has run it, they have run what was queued before it (a killed build's creates and swaps). Waited for
+   * `SETTLE_DDL_SECONDS` at most: with a server down the build goes on, and a model that meets what is still queued
+   * fails on its own, as its own cluster DDL would.
    */
   async settleDdl(): Promise<void> {
     if (!this.cluster) return;
     const sql = `CREATE DATABASE IF NOT EXISTS ${this.cluster.layout.database} ON CLUSTER ${this.cluster.layout.cluster}`;
-    try {
-      await this.client.command({ query: sql });
-    } catch (error) {
-      throw wrap(error, sql);
-    }
+    await this.client.command({ query: sql, clickhouse_settings: { distributed_ddl_task_timeout: String(SETTLE_DDL_SECONDS) } }).catch(() => undefined);
   }
 
   /** An insert: a table made with a unique key is a ReplacingMergeTree, which keeps the later row per key. */

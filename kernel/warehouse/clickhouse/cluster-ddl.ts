@@ -157,7 +157,7 @@ export class ClusterModelBuild {
     const order = uniqueKey.length ? `(${uniqueKey.map(assertIdentifier).join(', ')})` : 'tuple()';
     return [
       waited(`CREATE TABLE ${this.stagedLocal} ${this.on} (${definitions}) ENGINE = ${engine}(${path}) ORDER BY ${order}`),
-      // A server outside the cluster's list (a query node) is not in the catalog read: what an interrupted build left there goes here.
+      // Dropped here too: the catalog read and the settle before a build cover what the cluster's servers hold and ran.
       here(`DROP TABLE IF EXISTS ${this.staged}`),
       here(`CREATE TABLE ${this.staged} AS ${this.stagedLocal} ENGINE = ${this.distributed(`${this.name}__new`)}`),
     ];

@@ -255,7 +255,7 @@ export class DuckDBWarehouse implements Warehouse {
     if (rows.length === 0) return Promise.resolve(0);
     if (rows.length > STATEMENT_INSERT_ROWS || this.writeLock.held() || this.reclaiming > 0) return this.writeLock.run(() => this.append(table, columns, rows));
     const key = `${table}(${columns.join(',')})`;
-    if (!this.smallInsertTargets.has(key)) this.smallInsertTargets.set(key, { table, columns });
+    if (!this.smallInsertTargets.has(key)) this.smallInsertTargets.set(key, { table, columns: [...columns] });
     return this.smallInserts.add(key, rows).then(() => rows.length);
   }
 

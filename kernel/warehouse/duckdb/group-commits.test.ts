@@ -30,13 +30,25 @@ describe('group commits', () => {
     expect(tracked).toHaveLength(3);
   });
 
-  it('fail every part of a group whose write throws, and go on with the next group', async () => {
-    let calls = 0;
-    const commits = new GroupCommits<number>(async () => {
-      if (calls++ === 0) throw new Error('engine down');
+  it('fail every part of a group whose write throws, and write the group queued behind it', async () => {
+    const writes: number[][] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const commits = new GroupCommits<number>(async (_key, parts) => {
+      writes.push([...parts]);
+      if (parts.includes(1)) {
+        await held;
+        throw new Error('engine down');
+      }
       return undefined;
     }, () => undefined);
-    await expect(commits.add('k', 1)).rejects.toThrow('engine down');
-    await expect(commits.add('k', 2)).resolves.toBeUndefined();
+    const first = [commits.add('k', 1), commits.add('k', 1)];
+    await new Promise((resolve) => setImmediate(resolve));
+    // Queued behind the failing group, equal parts apart: each caller gets its own part's outcome.
+    const next = [commits.add('k', 2), commits.add('k', 2)];
+    release();
+    for (const part of first) await expect(part).rejects.toThrow('engine down');
+    for (const part of next) await expect(part).resolves.toBeUndefined();
+    expect(writes).toEqual([[1, 1], [2, 2]]);
   });
 });

@@ -17,10 +17,7 @@ export class GroupCommits<Part> {
   /** Writes `part` with whatever else of its key arrives meanwhile; settles with its own outcome. */
   add(key: string, part: Part): Promise<void> {
     const joined = this.open.get(key);
-    if (joined) {
-      joined.parts.push(part);
-      return outcome(joined, part);
-    }
+    if (joined) return outcome(joined, joined.parts.push(part) - 1);
     const group: Group<Part> = { parts: [part], done: Promise.resolve() };
     this.open.set(key, group);
     const previous = this.chains.get(key) ?? Promise.resolve();
@@ -35,7 +32,7 @@ export class GroupCommits<Part> {
     void chain.then(() => {
       if (this.chains.get(key) === chain) this.chains.delete(key);
     });
-    return outcome(group, part);
+    return outcome(group, 0);
   }
 }
 
@@ -46,9 +43,9 @@ interface Group<Part> {
   failed?: readonly unknown[];
 }
 
-/** What one part of a group comes to: written, or its own error. */
-async function outcome<Part>(group: Group<Part>, part: Part): Promise<void> {
+/** What the group's part at `index` comes to: written, or its own error. */
+async function outcome<Part>(group: Group<Part>, index: number): Promise<void> {
   await group.done;
-  const error = group.failed?.[group.parts.indexOf(part)];
+  const error = group.failed?.[index];
   if (error) throw error;
 }
