@@ -65,6 +65,8 @@ export interface Dialect {
    * BIGINT, decimals DECIMAL(38, 10) (values are checked to fit before).
    */
   castText(column: string, kind: SeedColumnKind): string;
+  /** A text value as a string literal of the engine's SQL (a small seed's rows written into its model's SELECT). */
+  textLiteral(text: string): string;
   /** The start of the hour, day or month a timestamp falls in, as a timestamp. */
   timeWindow(unit: TimeUnit, column: string): string;
   /** The `q` quantile (0–1, interpolated) of a numeric column, as an aggregate. */

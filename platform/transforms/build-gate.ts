@@ -32,9 +32,9 @@ const RESERVE_POLL_MS = 1_000;
 
 /**
  * One build at a time per warehouse: the build API, the schedule and model refreshes share it, and a second
- * caller is refused, not queued (unless it asks to wait: `reserve({ waitMs })`). In one process a slot is taken at once; with `leases` (the platform's job
- * leases), a build also takes the warehouse's build lease, so API replicas sharing a warehouse never build
- * side by side (their staged tables would take each other's names).
+ * caller is refused, not queued (unless it asks to wait: `reserve({ waitMs })`). In one process a slot is taken
+ * at once; with `leases` (the platform's job leases), a build also takes the warehouse's build lease, so API
+ * replicas sharing a warehouse never build side by side (their staged tables would take each other's names).
  */
 export class BuildGate {
   private holder: { since: Date } | undefined;

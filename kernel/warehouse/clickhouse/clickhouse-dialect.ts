@@ -1,5 +1,6 @@
 import { assertIdentifier, clickHousePatternLiteral as patternLiteral, quantileOf, timeUnit } from '../identifier.ts';
 import { PLAIN_DECIMAL, type Dialect } from '../warehouse.ts';
+import { quoteString } from './clickhouse-values.ts';
 
 const WINDOW_FUNCTIONS = { hour: 'toStartOfHour(%)', day: 'toStartOfDay(%)', month: "toDateTime(toStartOfMonth(%), 'UTC')" };
 
@@ -36,6 +37,7 @@ export const CLICKHOUSE_DIALECT: Dialect = {
     if (kind === 'decimal') return `if(${text} = '', NULL, toDecimal128(if(${text} = '', '0', ${text}), 10))`;
     return `nullIf(${text}, '')`;
   },
+  textLiteral: (text) => quoteString(text),
   timeWindow: (unit, column) => WINDOW_FUNCTIONS[timeUnit(unit)].replace('%', assertIdentifier(column)),
   quantile: (column, q) => `quantile(${quantileOf(q)})(${assertIdentifier(column)})`,
   fiveMinuteWindow: (column) => `toStartOfFiveMinute(${assertIdentifier(column)})`,

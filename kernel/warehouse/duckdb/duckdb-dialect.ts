@@ -39,6 +39,8 @@ export const DUCKDB_DIALECT: Dialect = {
     const text = `nullif(${assertIdentifier(column)}, '')`;
     return kind === 'integer' ? `CAST(${text} AS BIGINT)` : kind === 'decimal' ? decimalFromText(text, 'CAST') : text;
   },
+  // Standard SQL: a quote doubled, and nothing else escaped (a backslash is itself).
+  textLiteral: (text) => `'${text.replaceAll("'", "''")}'`,
   timeWindow: (unit, column) => `date_trunc('${timeUnit(unit)}', ${assertIdentifier(column)})`,
   quantile: (column, q) => `quantile_cont(${assertIdentifier(column)}, ${quantileOf(q)})`,
   fiveMinuteWindow: (column) => `time_bucket(INTERVAL 5 MINUTE, ${assertIdentifier(column)})`,

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { IngestPipeline } from '../../ingest/index.ts';
@@ -98,5 +101,35 @@ describe.each(TEST_ENGINES)('seeds and ephemeral models on %s', (engine) => {
     const tested = await runProject(db.warehouse, project, { models: ['priced_events'], mode: 'test' });
     expect(tested.map((r) => [r.model, r.status, r.message, r.tests.map((t) => t.status)])).toEqual([['priced_events', 'success', 'tested', ['pass', 'pass']]]);
     expect(await db.warehouse.query('SELECT count(*) AS n FROM priced_events')).toEqual([{ n: 2 }]);
+  });
+
+  it('load any text as written, a small seed in its SELECT and a large one (or one holding a NUL) through a staging table', async () => {
+    const texts = ["O'Brien", 'back\\slash \\n not a newline', 'two\nlines', 'tab\there', 'zoë ☕ 𝄞', "'; DROP TABLE events; --", '\\', ''];
+    const csv = (rows: string[][]) => ['id,label,amount', ...rows.map((r) => r.map((v) => `"${v.replaceAll('"', '""')}"`).join(','))].join('\n') + '\n';
+    const small = texts.map((text, i) => [String(i), text, i % 2 ? '1.5' : '']);
+    const large = Array.from({ length: 2_000 }, (_, i) => [String(i), `${texts[i % texts.length]} ${'x'.repeat(40)}`, String(i)]);
+    const withNul = [['1', 'a\u0000b', '2']];
+    const dir = await mkdtemp(join(tmpdir(), 'seeds-text-'));
+    try {
+      await writeFile(join(dir, 'small_seed.csv'), csv(small));
+      await writeFile(join(dir, 'large_seed.csv'), csv(large));
+      await writeFile(join(dir, 'nul_seed.csv'), csv(withNul));
+      const staged: string[] = [];
+      const insert = db.warehouse.insert.bind(db.warehouse);
+      const watched = Object.assign(Object.create(db.warehouse) as typeof db.warehouse, {
+        insert: (...args: Parameters<typeof insert>) => (staged.push(args[0]), insert(...args)),
+      });
+      const results = await runProject(watched, await compileProject(dir, RAW_SOURCES), { mode: 'seed' });
+      expect(staged.sort()).toEqual(['large_seed__seed_load', 'nul_seed__seed_load']);
+      expect(results.map((r) => [r.model, r.status, r.rows]).sort()).toEqual([['large_seed', 'success', 2_000], ['nul_seed', 'success', 1], ['small_seed', 'success', texts.length]]);
+      const read = async (seed: string) => (await db.warehouse.query<{ id: number; label: string | null; amount: string | null }>(`SELECT id, label, amount FROM ${seed} ORDER BY id`))
+        .map((r) => [String(r.id), r.label ?? '', r.amount === null ? '' : String(Number(r.amount))]);
+      expect(await read('small_seed')).toEqual(small.map(([id, label, amount]) => [id, label, amount === '' ? '' : '1.5']));
+      expect(await read('large_seed')).toEqual(large);
+      expect(await read('nul_seed')).toEqual(withNul);
+      expect(await db.warehouse.hasRelation('large_seed__seed_load')).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
