@@ -13,6 +13,7 @@ import { WarehouseError, WarehouseLockedError } from '../errors.ts';
 import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
 import { insertFromJsonSql, tuplesAsJson } from './duckdb-json-rows.ts';
+import { DuckDBThreads, SERVING_THREADS } from './duckdb-threads.ts';
 import { GroupCommits } from './group-commits.ts';
 import { groupedByTenant } from './tenant-grouping.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
@@ -40,17 +41,6 @@ const CHECKPOINT_EVERY_ROWS = 100_000;
 /** Up to this many rows an insert is an INSERT statement (async, ~0.2 ms) rather than an appender commit (sync, ~1 ms). */
 const STATEMENT_INSERT_ROWS = 256;
 const WAL_BACKSTOP = '512MB';
-/**
- * DuckDB's threads while nothing scans. With more, DuckDB hands even a one-row insert's pipeline
- * to a background thread and the asking thread waits for it: the API's operational writes (the
- * state store shares this database) cost two to three times the CPU — BEGIN, a one-row insert
- * and COMMIT took 0.76 ms of CPU with one thread and 1.64 ms with two on 2 cores — and at 500
- * requests/s that doubled the gated writes' p95. Scans (`query`, builds, CSV loads) ask for every
- * core while they run (`allCores`).
- */
-const SERVING_THREADS = 1;
-/** How long after the last scan DuckDB keeps every core. */
-const SCANS_SETTLE_MS = 250;
 
 
 /**
@@ -87,24 +77,13 @@ export class DuckDBWarehouse implements Warehouse {
   private rowsSinceCheckpoint = 0;
   /** A checkpoint asked for inside a transaction, run when it ends (`checkpointSoon`). */
   private checkpointOwed = false;
-  /** Scans running: while any does, DuckDB has every core. */
-  private scans = 0;
-  /** The `SET threads` statements, in the order asked. */
-  private threadsSet: Promise<void> = Promise.resolve();
-  /** DuckDB has every core (`allCores`). */
-  private wide = false;
-  private serveAgain?: NodeJS.Timeout;
 
   private constructor(
     readonly location: string,
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
-    /** Where `SET threads` runs: never behind a long write or read. */
-    private readonly settings: DuckDBConnection,
-    /** DuckDB's threads for scans: its default, the machine's cores. */
-    private readonly cores: number,
-    /** DuckDB's threads while nothing scans. */
-    private readonly servingThreads: number,
+    /** How many threads DuckDB runs: every core while a scan runs. */
+    private readonly threads: DuckDBThreads,
     /** The database's catalog name: a name qualified by it is never a connection's TEMP table. */
     private readonly catalog: string,
   ) {
@@ -146,38 +125,12 @@ export class DuckDBWarehouse implements Warehouse {
     const cores = Number(row?.threads) || SERVING_THREADS;
     const servingThreads = allCores ? cores : SERVING_THREADS;
     await settings.run(`SET threads = ${servingThreads}`);
-    return new DuckDBWarehouse(path, instance, writer, settings, cores, servingThreads, String(row?.catalog ?? 'memory'));
+    return new DuckDBWarehouse(path, instance, writer, new DuckDBThreads(settings, cores, servingThreads), String(row?.catalog ?? 'memory'));
   }
 
-  /**
-   * Runs `work` with every core DuckDB may use. The cores go back to the serving setting a moment after the
-   * last scan ends: a build's models and checks follow one another, and changing DuckDB's threads costs a start.
-   */
-  private async allCores<T>(work: () => Promise<T>): Promise<T> {
-    if (this.cores <= this.servingThreads) return work();
-    clearTimeout(this.serveAgain);
-    if (this.scans++ === 0 && !this.wide) {
-      this.wide = true;
-      await this.setThreads(this.cores);
-    } else await this.threadsSet;
-    try {
-      return await work();
-    } finally {
-      if (--this.scans === 0) {
-        this.serveAgain = setTimeout(() => {
-          if (this.scans > 0 || this.closed) return;
-          this.wide = false;
-          void this.setThreads(this.servingThreads);
-        }, SCANS_SETTLE_MS);
-        this.serveAgain.unref();
-      }
-    }
-  }
-
-  /** Queued behind the settings asked before, so the last one asked is the one in force. A failure only costs speed. */
-  private setThreads(threads: number): Promise<void> {
-    this.threadsSet = this.threadsSet.then(() => this.settings.run(`SET threads = ${threads}`)).then(() => undefined, () => undefined);
-    return this.threadsSet;
+  /** Runs `work` with every core DuckDB may use (`DuckDBThreads`). */
+  private allCores<T>(work: () => Promise<T>): Promise<T> {
+    return this.threads.allCores(work);
   }
 
   query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
@@ -448,9 +401,7 @@ export class DuckDBWarehouse implements Warehouse {
       // for a million-row bill's scratch tables).
       if (this.location !== ':memory:') await this.writer.run('CHECKPOINT').catch(() => undefined);
       for (const connection of this.idleReaders.splice(0)) connection.closeSync();
-      clearTimeout(this.serveAgain);
-      await this.threadsSet;
-      this.settings.closeSync();
+      await this.threads.close();
       this.writer.closeSync();
       this.instance.closeSync();
     });
