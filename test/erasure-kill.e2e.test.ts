@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { markersIn } from './support/byte-search.ts';
+import { markerMaker, markersIn } from './support/byte-search.ts';
 import { killAllCliProcesses, runCli, startPlatform, TempDirs, type RunningPlatform } from './support/cli.ts';
 
 afterEach(async () => {
   await killAllCliProcesses();
 });
 
-const mark = (label: string) => `${label}-${randomBytes(18).toString('base64url')}`;
+const mark = markerMaker();
 
 interface RunBody {
   status: string;
@@ -30,13 +30,13 @@ describe('erasure killed mid-way (kill -9 while it executes): the restarted plat
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
-    const subject = mark('subj');
-    const markers = [subject, ...Array.from({ length: 4 }, () => mark('evt'))];
+    const subject = mark();
+    const markers = [subject, ...Array.from({ length: 4 }, () => mark())];
     const event = (id: string, who: string, data: Record<string, unknown>) => ({
       specversion: '1.0', id, source: '/crm', type: 'usage.recorded', subject: who, time: new Date().toISOString(), tenantid: 'acme', policyversion: 'v1', data,
     });
     // Each marker in a row large enough to be stored uncompressed; neighbours of the same tenant that must stay.
-    const planted = markers.slice(1).map((m, i) => event(`s-${i}`, subject, { note: `${subject} ${m}`, pad: randomBytes(6000).toString('base64') }));
+    const planted = markers.slice(1).map((m, i) => event(`s-${i}`, subject, { note: `${subject} ${m}`, pad: randomBytes(4000).toString('hex') }));
     const neighbours = Array.from({ length: 3 }, (_, i) => event(`n-${i}`, 'customer-neighbour', { units: i }));
     expect((await call(alice, 'POST', '/v1/events', [...planted, ...neighbours])).body).toMatchObject({ accepted: 7 });
     expect(Object.keys(await markersIn(dataDir, markers)).length).toBeGreaterThan(0);

@@ -9,14 +9,14 @@ import {
 } from '../kernel/ledger/index.ts';
 import { DuckDBWarehouse } from '../kernel/warehouse/index.ts';
 import type { ErasureManifest } from '../platform/erasure/index.ts';
-import { markersIn } from './support/byte-search.ts';
+import { markerMaker, markersIn } from './support/byte-search.ts';
 import { killAllCliProcesses, runCli, startPlatform, TempDirs } from './support/cli.ts';
 
 afterEach(async () => {
   await killAllCliProcesses();
 });
 
-const mark = (label: string) => `${label}-${randomBytes(18).toString('base64url')}`;
+const mark = markerMaker();
 
 describe('erasure: a subject leaves no recoverable byte behind, and every receipt still verifies (embedded DuckDB)', () => {
   const dirs = new TempDirs();
@@ -36,20 +36,20 @@ describe('erasure: a subject leaves no recoverable byte behind, and every receip
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
-    const subject = mark('subj');
+    const subject = mark();
     const event = (tenant: string, id: string, who: string, type: string, data: Record<string, unknown>) => ({
       specversion: '1.0', id, source: '/crm', type, subject: who, time: new Date().toISOString(), tenantid: tenant, policyversion: 'v1', data,
     });
     // One marker a value: a value repeated across rows is compressed into symbols and never appears whole in the file.
-    const eventMarkers = Array.from({ length: 6 }, () => mark('evt'));
-    const leadSource = mark('lead');
-    const quarantineMarker = mark('quar');
-    const evidenceMarker = mark('evid');
-    const rationaleMarker = mark('why');
+    const eventMarkers = Array.from({ length: 6 }, () => mark());
+    const leadSource = mark();
+    const quarantineMarker = mark();
+    const evidenceMarker = mark();
+    const rationaleMarker = mark();
     const markers = [subject, ...eventMarkers, leadSource, quarantineMarker, evidenceMarker, rationaleMarker];
 
     // Events: the subject's (large enough to be stored uncompressed), a neighbour's in the same tenant, and another tenant's.
-    const subjects = eventMarkers.map((m, i) => event('acme', `s-${i}`, subject, 'usage.recorded', { note: `${subject} ${m}`, pad: randomBytes(6000).toString('base64') }));
+    const subjects = eventMarkers.map((m, i) => event('acme', `s-${i}`, subject, 'usage.recorded', { note: `${subject} ${m}`, pad: randomBytes(4000).toString('hex') }));
     const leads = [0, 1].map((i) => event('acme', `l-${i}`, subject, 'revops.leads_ingested_total', { lead_source: leadSource }));
     const neighbours = Array.from({ length: 5 }, (_, i) => event('acme', `n-${i}`, 'customer-neighbour', 'revops.leads_ingested_total', { lead_source: 'web' }));
     expect((await call(alice, 'POST', '/v1/events', [...subjects, ...leads, ...neighbours])).body).toMatchObject({ accepted: 13 });

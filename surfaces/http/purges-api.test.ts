@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { markersIn } from '../../test/support/byte-search.ts';
+import { markerMaker, markersIn } from '../../test/support/byte-search.ts';
 import { stateOptionsFor, useWarehouse } from '../../test/support/engines.ts';
 import { apiHarness, type ApiHarness } from '../../test/support/api.ts';
 import { createPlatform, type Platform } from '../compose/index.ts';
@@ -141,19 +141,19 @@ describe('erasure on ClickHouse: the subject\'s rows leave the server\'s data fo
   });
 
   it.skipIf(!serverData)('leaves 0 markers in the ClickHouse data path and in the state file beside it', { timeout: 120_000 }, async () => {
-    const mark = (label: string) => `${label}-${randomBytes(18).toString('base64url')}`;
-    const subject = mark('subj');
-    const eventMarkers = Array.from({ length: 4 }, () => mark('evt'));
-    const quarantineMarker = mark('quar');
+    const mark = markerMaker();
+    const subject = mark();
+    const eventMarkers = Array.from({ length: 4 }, () => mark());
+    const quarantineMarker = mark();
     const event = (id: string, who: string, data: Record<string, unknown>) => ({ specversion: '1.0', id, source: '/crm', type: 'usage.recorded', subject: who, time: new Date().toISOString(), tenantid: 'acme', policyversion: 'v1', data });
     const sent = await call('ana', 'POST', '/v1/events', [
-      ...eventMarkers.map((m, i) => event(`s-${i}`, subject, { note: m, pad: randomBytes(3000).toString('base64') })),
+      ...eventMarkers.map((m, i) => event(`s-${i}`, subject, { note: m, pad: randomBytes(2000).toString('hex') })),
       event('n-0', 'customer-neighbour', { units: 1 }),
       { specversion: '1.0', id: 'q-0', source: '/crm', subject, tenantid: 'acme', data: { note: quarantineMarker } },
     ]);
     expect(sent.json()).toMatchObject({ accepted: 5 });
     // Evidence in the state store beside ClickHouse (a DuckDB file of its own).
-    const evidenceMarker = mark('evid');
+    const evidenceMarker = mark();
     const evidence = await call('bo', 'POST', '/v1/provenance/evidence', { items: [{ kind: 'transcript', name: 'dsr-call.txt', content: Buffer.from(`call with ${subject}: ${evidenceMarker}`).toString('base64') }] });
     expect(evidence.statusCode).toBe(201);
     expect(Object.keys(await markersIn(db.harness.dataDir, [evidenceMarker]))).toEqual([evidenceMarker]);

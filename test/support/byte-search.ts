@@ -2,6 +2,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { randomInt } from 'node:crypto';
 
 /**
  * The forms a marker's bytes take in what the platform writes: as they are, and inside base64 or
@@ -51,9 +52,18 @@ async function listed(dir: string, attempts = 5): Promise<Dirent[]> {
   }
 }
 
+/**
+ * The part of a marker a search looks for: all but its first and last four characters. A compressor extends a match
+ * of the bytes around a marker into it as far as they agree (LZ4 forwards and backwards), so two markers starting
+ * with the same letter behind the same JSON key are stored with the second one's first letter in a reference.
+ */
+function searchedPart(marker: string): string {
+  return marker.length >= 24 ? marker.slice(4, -4) : marker;
+}
+
 /** Every file under `dir` holding `marker` in any of its forms, with the count: a byte search of the storage. */
 export async function findMarker(dir: string, marker: string): Promise<Record<string, number>> {
-  const forms = markerForms(marker);
+  const forms = markerForms(searchedPart(marker));
   const hits: Record<string, number> = {};
   for (const entry of await listed(dir)) {
     if (!entry.isFile()) continue;
@@ -73,4 +83,38 @@ export async function markersIn(dir: string, markers: readonly string[]): Promis
     if (Object.keys(hits).length > 0) found[marker] = hits;
   }
   return found;
+}
+
+/** Capital letters other than hex digits' (A–F) and those of ISO times (T, Z), and no O or I, to read them apart. */
+const MARKER_LETTERS = 'GHJKLMNPQRSUVWXY';
+const MARKER_LENGTH = 32;
+
+/**
+ * A maker of markers that a compressor stores whole. LZ4 and zstd write any run of four or more bytes seen earlier in
+ * the block as a reference to it, so a marker sharing four bytes with what came before (a JSON key such as "subject"
+ * before a `subj-…` marker, a base64 pad, another marker) may be stored split and a byte search would miss it.
+ * These markers use letters only they use, and no four of them in a row repeat across the markers one maker makes.
+ * Pad rows around them with hex (`randomBytes(n).toString('hex')`), which shares no letter with them.
+ */
+export function markerMaker(): () => string {
+  const used = new Set<string>();
+  const letter = () => MARKER_LETTERS[randomInt(MARKER_LETTERS.length)]!;
+  const attempt = (): string | undefined => {
+    let marker = letter() + letter() + letter();
+    const grams = new Set<string>();
+    while (marker.length < MARKER_LENGTH) {
+      const fresh = Array.from({ length: 64 }, () => marker.slice(-3) + letter()).find((gram) => !used.has(gram) && !grams.has(gram));
+      if (!fresh) return undefined;
+      grams.add(fresh);
+      marker += fresh.at(-1);
+    }
+    for (const gram of grams) used.add(gram);
+    return marker;
+  };
+  return () => {
+    for (;;) {
+      const marker = attempt();
+      if (marker) return marker;
+    }
+  };
 }
