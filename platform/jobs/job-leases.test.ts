@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { DuckDBStateStore, ensureStateSchema, PostgresStateStore, type StateStore } from '../../kernel/state/index.ts';
 import { freshPostgresDatabase } from '../../test/support/postgres.ts';
 import { JOB_LEASES_TABLE } from './job-leases-table.ts';
-import { JobLeases } from './job-leases.ts';
+import { JobLeases, LeaseLostError } from './job-leases.ts';
 
 const TTL = 30_000;
 
@@ -137,6 +137,44 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
       await new Promise((resolve) => setTimeout(resolve, 250));
     });
     expect(await b.acquire('lapsing-job', 300)).toMatchObject({ fencing: expect.any(Number) });
+  });
+
+  it('confirms a held lease before each step, renewing it when less than half is left, and refuses once another process took it', async () => {
+    const held = await a.hold('build', TTL);
+    if (!('fencing' in held)) throw new Error('not taken');
+    try {
+      await held.assertHeld();
+      // Past half its time: asking renews it, so the other process still finds it held once the first TTL has gone.
+      clock = new Date(clock.getTime() + TTL * 0.6);
+      await held.assertHeld();
+      clock = new Date(clock.getTime() + TTL * 0.6);
+      expect(await b.acquire('build', TTL)).toEqual({ holder: 'replica-a' });
+      // Lapsed by the clock (the process was paused, say) and taken: the next step is refused.
+      clock = new Date(clock.getTime() + TTL * 2);
+      expect(await b.acquire('build', TTL)).toEqual({ fencing: 2 });
+      await expect(held.assertHeld()).rejects.toThrow(LeaseLostError);
+      await expect(held.assertHeld()).rejects.toThrow(/passed to another process/);
+    } finally {
+      await held.release();
+    }
+    expect(await a.acquire('build', TTL)).toEqual({ holder: 'replica-b' });
+  });
+
+  it('refuses a step when the state store cannot confirm a lease with less than half its time left, and allows it while enough is left', async () => {
+    const held = await a.hold('build', TTL);
+    if (!('fencing' in held)) throw new Error('not taken');
+    const renew = a.renew.bind(a);
+    a.renew = () => Promise.reject(new Error('connection refused'));
+    try {
+      await held.assertHeld();
+      clock = new Date(clock.getTime() + TTL * 0.6);
+      await expect(held.assertHeld()).rejects.toThrow(/could not be renewed: connection refused/);
+      a.renew = renew;
+      await held.assertHeld();
+    } finally {
+      a.renew = renew;
+      await held.release();
+    }
   });
 
   it('holds a lease after the run when asked (a cron firing that reaches the other process a moment later runs once)', async () => {

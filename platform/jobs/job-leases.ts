@@ -10,7 +10,18 @@ export type ExclusiveRun<T> = { ran: true; fencing: number; value: T } | { ran: 
 /** A lease this process holds and renews until `release` (idempotent: every call answers the first one's outcome). */
 export interface HeldLease {
   fencing: number;
+  /**
+   * Resolves when the lease is this process's for at least half its time to live more (renewing it first when less is
+   * known to be left); rejects with LeaseLostError when another process took it or the state store cannot say. Work
+   * that must not overlap another holder's asks before each step.
+   */
+  assertHeld(): Promise<void>;
   release(options?: { holdAfter?: boolean }): Promise<void>;
+}
+
+/** The lease passed to another process, or could not be confirmed: whatever it guarded must stop. */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
 }
 
 type LeaseRow = { holder: string; fencing: number; expires_at: Date };
@@ -79,12 +90,21 @@ export class JobLeases {
    * (which gives it up, or with `holdAfter` lets it lapse); when another process holds it, says which.
    */
   async hold(job: string, ttlMs: number): Promise<HeldLease | { holder: string }> {
+    const asked = this.now().getTime();
     const lease = await this.acquire(job, ttlMs);
     if ('holder' in lease) return lease;
+    // Until when the lease is known to be this process's: from the start of the last call that took or renewed it.
+    let confirmedUntil = asked + ttlMs;
+    let lost: string | undefined;
+    const renew = async (): Promise<void> => {
+      const at = this.now().getTime();
+      if (await this.renew(job, lease.fencing, ttlMs)) confirmedUntil = Math.max(confirmedUntil, at + ttlMs);
+      else lost ??= `the lease "${job}" (fencing ${lease.fencing}) passed to another process`;
+    };
     // A renewal still in flight when the run ends would take the lease back after the release: each is waited for.
     const renewing = new Set<Promise<unknown>>();
     const renewal = setInterval(() => {
-      const renewed = this.renew(job, lease.fencing, ttlMs).catch(() => undefined);
+      const renewed = renew().catch(() => undefined);
       renewing.add(renewed);
       void renewed.finally(() => renewing.delete(renewed));
     }, Math.max(1, Math.floor(ttlMs / 3)));
@@ -92,6 +112,16 @@ export class JobLeases {
     let released: Promise<void> | undefined;
     return {
       fencing: lease.fencing,
+      assertHeld: async () => {
+        if (!lost && confirmedUntil - this.now().getTime() < ttlMs / 2) {
+          try {
+            await renew();
+          } catch (error) {
+            if (confirmedUntil - this.now().getTime() < ttlMs / 2) throw new LeaseLostError(`the lease "${job}" could not be renewed: ${(error as Error).message}`);
+          }
+        }
+        if (lost) throw new LeaseLostError(lost);
+      },
       release: ({ holdAfter = false } = {}) =>
         (released ??= (async () => {
           clearInterval(renewal);

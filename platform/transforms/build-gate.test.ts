@@ -1,8 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuckDBStateStore, ensureStateSchema, type StateStore } from '../../kernel/state/index.ts';
 import { DuckDBWarehouse } from '../../kernel/warehouse/duckdb/duckdb-warehouse.ts';
+import { useWarehouse } from '../../test/support/engines.ts';
 import { JOB_LEASES_TABLE, JobLeases } from '../jobs/index.ts';
-import { BuildGate, BuildInProgressError } from './build-gate.ts';
+import { BUILD_LEASE_JOB, BUILD_LEASE_MS, BuildGate, BuildInProgressError } from './build-gate.ts';
 import { ModelRefresh } from './model-refresh.ts';
 
 /** Two platform processes' build gates over one state store's leases, as two replicas sharing a warehouse have. */
@@ -50,6 +55,40 @@ describe('build gates of two processes sharing a warehouse', () => {
       expect(here.busy).toBe(false);
     } finally {
       await warehouse.close();
+    }
+  });
+});
+
+describe('a build whose lease passes to another process (paused past the lease, say)', () => {
+  const db = useWarehouse('duckdb');
+
+  it('stops before its next model: what follows is not built, and the run says why', async () => {
+    const state = await DuckDBStateStore.open(':memory:', [JOB_LEASES_TABLE]);
+    const targetDir = await mkdtemp(join(tmpdir(), 'companyos-build-lease-'));
+    try {
+      await ensureStateSchema(state);
+      let clock = new Date();
+      const here = new BuildGate(new JobLeases(state, () => clock, 'replica-a'));
+      const there = new JobLeases(state, () => clock, 'replica-b');
+      const report = await here.run(db.warehouse, {
+        modelsDir: fileURLToPath(new URL('./fixtures/good/', import.meta.url)), generators: [], targetDir, tenant: 'summit-internal', trigger: 'api', threads: 1,
+        onModel: async ({ result }) => {
+          if (result?.model !== 'stg_events') return;
+          clock = new Date(clock.getTime() + 2 * BUILD_LEASE_MS);
+          expect(await there.acquire(BUILD_LEASE_JOB, BUILD_LEASE_MS)).toEqual({ fencing: 2 });
+        },
+      });
+      const byModel = Object.fromEntries(report.results.map((r) => [r.model, r]));
+      expect(byModel.stg_events).toMatchObject({ status: 'success' });
+      expect(byModel.daily_counts).toMatchObject({ status: 'error', message: 'build stopped before this model: the lease "transforms/build" (fencing 1) passed to another process' });
+      expect(byModel.tenant_totals).toMatchObject({ status: 'skipped' });
+      expect(await db.warehouse.hasRelation('daily_counts')).toBe(false);
+      // The other process keeps the lease: the stopped build's release does not free it.
+      expect(await there.acquire(BUILD_LEASE_JOB, BUILD_LEASE_MS)).toEqual({ fencing: 2 });
+      expect(here.busy).toBe(false);
+    } finally {
+      await state.close();
+      await rm(targetDir, { recursive: true, force: true });
     }
   });
 });

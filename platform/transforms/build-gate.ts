@@ -12,6 +12,8 @@ export class BuildInProgressError extends Error {
 
 /** The one build slot, taken: `BuildGate.run` builds with it; `release` gives it back unused (idempotent). */
 export interface BuildSlot {
+  /** Rejects (LeaseLostError) when the build lease passed to another process: a build asks before each model writes. */
+  assertHeld(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export class BuildGate {
     }
     let released: Promise<void> | undefined;
     return {
+      assertHeld: async () => lease?.assertHeld(),
       // The slot is free here only once the lease is given up: a build taking it sooner would take the lease being released.
       release: () =>
         (released ??= (async () => {
@@ -94,7 +97,7 @@ export class BuildGate {
   async run(warehouse: Warehouse, request: BuildRequest, slot?: BuildSlot): Promise<BuildReport> {
     const taken = slot ?? (await this.reserve());
     try {
-      return await buildProject(warehouse, request);
+      return await buildProject(warehouse, { ...request, guard: () => taken.assertHeld() });
     } finally {
       await taken.release();
     }

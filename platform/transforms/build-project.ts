@@ -30,6 +30,8 @@ export interface BuildRequest {
   trigger: BuildTrigger;
   /** Also sends the OpenLineage events here (COMPANYOS_OPENLINEAGE_URL). */
   lineageSink?: LineageSink;
+  /** Asked before each model writes: see `RunOptions.guard` (`BuildGate.run` passes its lease's). */
+  guard?: RunOptions['guard'];
   /** The project as already compiled from `modelsDir` (by a caller that checked it first). */
   project?: CompiledProject;
 }
@@ -64,6 +66,7 @@ export async function buildProject(warehouse: Warehouse, request: BuildRequest):
       fullRefresh: request.fullRefresh,
       mode,
       threads: request.threads,
+      guard: request.guard,
       onModel: async (event) => {
         if (event.result) await lineage.modelFinished(event.result);
         else await lineage.modelStarted(event.model);

@@ -59,6 +59,12 @@ export interface RunOptions {
    * how many finished before it (models side by side finish out of run order).
    */
   onModel?: (event: { model: string; index: number; total: number; result?: ModelResult }) => void | Promise<void>;
+  /**
+   * Called before each model writes; when it rejects, that model and every one not yet started are not built (errors
+   * naming the reason) and the models already running finish. The build lease's check: a build whose lease passed to
+   * another process must not write beside that process's build.
+   */
+  guard?: () => Promise<void>;
 }
 
 /**
@@ -86,10 +92,20 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
   const upstream = nearestAncestors(selected, (name) => project.parents.get(name)!);
   let started = 0;
   let finished = 0;
+  let stopped: string | undefined;
+  const guard = mode === 'test' || !options.guard ? undefined : async () => {
+    if (stopped) throw new Error(stopped);
+    try {
+      await options.guard!();
+    } catch (error) {
+      stopped ??= `build stopped before this model: ${(error as Error).message}`;
+      throw new Error(stopped, { cause: error });
+    }
+  };
   await runInOrder(selected, (name) => project.parents.get(name)!, options.threads ?? DEFAULT_THREADS, async (name) => {
     const index = started++;
     await options.onModel?.({ model: name, index, total: selected.length });
-    const result = await runModel(warehouse, project, name, { failed, fullRefresh, mode, state: states.get(name) ?? 'missing', upstream: upstream(name) });
+    const result = await runModel(warehouse, project, name, { failed, fullRefresh, mode, state: states.get(name) ?? 'missing', upstream: upstream(name), guard });
     if (result.status !== 'success') failed.set(name, result.status === 'error' ? name : result.message.replace(/^upstream /, ''));
     results.set(name, result);
     await options.onModel?.({ model: name, index: finished++, total: selected.length, result });
@@ -127,9 +143,11 @@ interface ModelRun {
   state: RelationState;
   /** Its nearest ancestors in the run. */
   upstream: ReadonlySet<string>;
+  /** Asked before the model writes (`RunOptions.guard`). */
+  guard?: () => Promise<void>;
 }
 
-async function runModel(warehouse: Warehouse, project: CompiledProject, name: string, { failed, fullRefresh, mode, state, upstream }: ModelRun): Promise<ModelResult> {
+async function runModel(warehouse: Warehouse, project: CompiledProject, name: string, { failed, fullRefresh, mode, state, upstream, guard }: ModelRun): Promise<ModelResult> {
   const model = project.models.get(name)!;
   const { materialized, uniqueKey } = model.config;
   const isIncremental = materialized === 'incremental' && !fullRefresh && state === 'present';
@@ -142,6 +160,7 @@ async function runModel(warehouse: Warehouse, project: CompiledProject, name: st
   if (brokenParent) return done('skipped', `upstream ${failed.get(brokenParent)} failed`);
   if (materialized === 'ephemeral') return done('success', 'ephemeral: inlined where it is ref\'d');
   try {
+    await guard?.();
     if (model.seed) return done('success', 'seed loaded', await loadSeed(warehouse, name, model.seed));
     if (mode === 'test' && state === 'missing') return done('error', 'not built yet: run `companyos build` or `companyos run` first');
     if (mode !== 'test' && isIncremental) await warehouse.mergeInto(name, sql, uniqueKey);
