@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { findClickHouseServer, startLocalClickHouseCluster, startLocalZooKeeper, type LocalClickHouseCluster, type LocalZooKeeper } from '../dev/index.ts';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../kernel/schemas/index.ts';
 import { openWarehouse, type Warehouse, type WarehouseConfig } from '../kernel/warehouse/index.ts';
 import { IngestPipeline } from '../platform/ingest/index.ts';
 import { meterModelName, parseMeters, tenantZeroWeek } from '../packs/metering/index.ts';
 import { migratePlatform } from '../surfaces/compose/index.ts';
 import { onServer } from './support/clickhouse-server.ts';
+import { clusterAvailable, useClickHouseCluster } from './support/clickhouse-cluster.ts';
 import { killAllCliProcesses, runCli, spawnCli, TempDirs } from './support/cli.ts';
 import { expectedMeterRows, meterRowLines } from './support/meter-oracle.ts';
 
@@ -100,23 +100,14 @@ describe('a build killed mid-way (kill -9), four models at once, on DuckDB', () 
   });
 });
 
-describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('a build killed mid-way (kill -9), four models at once, on a ClickHouse cluster (2 shards × 2 replicas)', () => {
+describe.runIf(clusterAvailable())('a build killed mid-way (kill -9), four models at once, on a ClickHouse cluster (2 shards × 2 replicas)', () => {
   const dirs = new TempDirs();
-  let zookeeper: LocalZooKeeper;
-  let cluster: LocalClickHouseCluster;
+  const started = useClickHouseCluster();
   const database = `kill_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-
-  beforeAll(async () => {
-    zookeeper = await startLocalZooKeeper(inject('zookeeperJar')!);
-    cluster = await startLocalClickHouseCluster(findClickHouseServer()!, zookeeper);
-  }, 120_000);
-  afterAll(async () => {
-    await cluster?.stop();
-    await zookeeper?.stop();
-    await dirs.removeAll();
-  });
+  afterAll(() => dirs.removeAll());
 
   it('leaves each model as before or after its swap, and what it staged to the next build: every event counted once', { timeout: 300_000 }, async () => {
+    const { cluster } = started;
     const url = cluster.nodes[0]!.url;
     await killBuildsThenFinish({
       env: { COMPANYOS_WAREHOUSE: 'clickhouse', COMPANYOS_CLICKHOUSE_URL: url, COMPANYOS_CLICKHOUSE_DATABASE: database, COMPANYOS_CLICKHOUSE_CLUSTER: cluster.name },

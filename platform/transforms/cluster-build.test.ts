@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { findClickHouseServer, startLocalClickHouseCluster, startLocalZooKeeper, type LocalClickHouseCluster, type LocalZooKeeper } from '../../dev/index.ts';
 import { ClickHouseWarehouse, type Warehouse } from '../../kernel/warehouse/index.ts';
 import { MODEL_GENERATORS } from '../../packs/index.ts';
 import { migratePlatform } from '../../surfaces/compose/index.ts';
@@ -14,6 +13,8 @@ import { mergedByKey } from './render-model.ts';
 import { RAW_SOURCES } from './raw-sources.ts';
 import { runProject } from './run-project.ts';
 import { onServer } from '../../test/support/clickhouse-server.ts';
+import { clusterAvailable, useClickHouseCluster } from '../../test/support/clickhouse-cluster.ts';
+import type { LocalClickHouseCluster } from '../../dev/index.ts';
 
 /** When and in which import batch a row reached this warehouse: differs between two warehouses loaded one after the other. */
 const RUNNABLE = fileURLToPath(new URL('./fixtures/runnable', import.meta.url));
@@ -29,8 +30,8 @@ async function contents(warehouse: Warehouse, relation: string, mergedByKey = fa
   return rows.map((row) => JSON.stringify(Object.entries(row).filter(([column]) => !ARRIVAL.test(column)))).sort();
 }
 
-describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('the shipped models on a ClickHouse cluster (2 shards × 2 replicas) against one server', () => {
-  let zookeeper: LocalZooKeeper;
+describe.runIf(clusterAvailable())('the shipped models on a ClickHouse cluster (2 shards × 2 replicas) against one server', () => {
+  const started = useClickHouseCluster();
   let cluster: LocalClickHouseCluster;
   let sharded: ClickHouseWarehouse;
   let single: ClickHouseWarehouse;
@@ -38,8 +39,7 @@ describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('the shipped m
   const database = `models_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 
   beforeAll(async () => {
-    zookeeper = await startLocalZooKeeper(inject('zookeeperJar')!);
-    cluster = await startLocalClickHouseCluster(findClickHouseServer()!, zookeeper);
+    cluster = started.cluster;
     sharded = await ClickHouseWarehouse.open({ url: cluster.nodes[0]!.url, database, cluster: cluster.name });
     single = await ClickHouseWarehouse.open({ url: inject('clickhouseUrl')!, database });
     targetDir = await mkdtemp(join(tmpdir(), 'companyos-cluster-build-'));
@@ -53,8 +53,6 @@ describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('the shipped m
     await single?.execute(`DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
     await single?.close();
     await sharded?.close();
-    await cluster?.stop();
-    await zookeeper?.stop();
     if (targetDir) await rm(targetDir, { recursive: true, force: true });
   });
 

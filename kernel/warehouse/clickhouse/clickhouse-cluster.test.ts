@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { findClickHouseServer, startLocalClickHouseCluster, startLocalZooKeeper, type LocalClickHouseCluster, type LocalZooKeeper } from '../../../dev/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalClickHouseCluster } from '../../../dev/index.ts';
+import { clusterAvailable, useClickHouseCluster } from '../../../test/support/clickhouse-cluster.ts';
 import { EVENT_COLUMNS, migrateWarehouse, type SqlValue } from '../index.ts';
 import { ClickHouseWarehouse } from './clickhouse-warehouse.ts';
 import { onServer } from '../../../test/support/clickhouse-server.ts';
@@ -17,8 +18,8 @@ const event = (tenant: string, id: string, ingested = at): SqlValue[] => [
 const TENANTS = Array.from({ length: 12 }, (_, i) => `tenant-${i}`);
 
 
-describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('ClickHouse cluster: 2 shards × 2 replicas, ZooKeeper (COMPANYOS_CLICKHOUSE_CLUSTER)', () => {
-  let zookeeper: LocalZooKeeper;
+describe.runIf(clusterAvailable())('ClickHouse cluster: 2 shards × 2 replicas, ZooKeeper (COMPANYOS_CLICKHOUSE_CLUSTER)', () => {
+  const started = useClickHouseCluster();
   let cluster: LocalClickHouseCluster;
   let warehouse: ClickHouseWarehouse;
   const database = `cluster_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
@@ -31,16 +32,13 @@ describe.runIf(inject('clickhouseUrl') && inject('zookeeperJar'))('ClickHouse cl
   };
 
   beforeAll(async () => {
-    zookeeper = await startLocalZooKeeper(inject('zookeeperJar')!);
-    cluster = await startLocalClickHouseCluster(findClickHouseServer()!, zookeeper);
+    cluster = started.cluster;
     warehouse = await ClickHouseWarehouse.open({ url: node(1, 1).url, database, cluster: cluster.name });
     await migrateWarehouse(warehouse, [FINOPS_MIGRATIONS]);
   }, 120_000);
 
   afterAll(async () => {
     await warehouse?.close();
-    await cluster?.stop();
-    await zookeeper?.stop();
   });
 
   it('migrates every table into a replicated table on each server behind a Distributed table sharded by tenant', async () => {
