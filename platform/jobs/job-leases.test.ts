@@ -160,6 +160,25 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
     expect(await a.acquire('build', TTL)).toEqual({ holder: 'replica-b' });
   });
 
+  it('asks the state store once for steps asking together, and refuses every step after the release', async () => {
+    const held = await a.hold('build', TTL);
+    if (!('fencing' in held)) throw new Error('not taken');
+    const renew = a.renew.bind(a);
+    let renewals = 0;
+    a.renew = (...args) => ((renewals++), renew(...args));
+    try {
+      clock = new Date(clock.getTime() + TTL * 0.6);
+      await Promise.all(Array.from({ length: 4 }, () => held.assertHeld()));
+      expect(renewals).toBe(1);
+    } finally {
+      a.renew = renew;
+      await held.release();
+    }
+    await expect(held.assertHeld()).rejects.toThrow(/was released/);
+    // The released lease is not taken back by a late step: the other process takes it at once.
+    expect(await b.acquire('build', TTL)).toEqual({ fencing: 2 });
+  });
+
   it('refuses a step when the state store cannot confirm a lease with less than half its time left, and allows it while enough is left', async () => {
     const held = await a.hold('build', TTL);
     if (!('fencing' in held)) throw new Error('not taken');

@@ -96,28 +96,27 @@ export class JobLeases {
     // Until when the lease is known to be this process's: from the start of the last call that took or renewed it.
     let confirmedUntil = asked + ttlMs;
     let lost: string | undefined;
-    const renew = async (): Promise<void> => {
-      const at = this.now().getTime();
-      if (await this.renew(job, lease.fencing, ttlMs)) confirmedUntil = Math.max(confirmedUntil, at + ttlMs);
-      else lost ??= `the lease "${job}" (fencing ${lease.fencing}) passed to another process`;
-    };
-    // A renewal still in flight when the run ends would take the lease back after the release: each is waited for.
-    const renewing = new Set<Promise<unknown>>();
-    const renewal = setInterval(() => {
-      const renewed = renew().catch(() => undefined);
-      renewing.add(renewed);
-      void renewed.finally(() => renewing.delete(renewed));
-    }, Math.max(1, Math.floor(ttlMs / 3)));
-    renewal.unref();
     let released: Promise<void> | undefined;
+    // One renewal at a time, shared by the timer and every step asking (models side by side ask together). A renewal
+    // still in flight when the run ends would take the lease back after the release: the release waits for it.
+    let renewing: Promise<void> | undefined;
+    const renew = (): Promise<void> =>
+      (renewing ??= (async () => {
+        const at = this.now().getTime();
+        if (await this.renew(job, lease.fencing, ttlMs)) confirmedUntil = Math.max(confirmedUntil, at + ttlMs);
+        else lost ??= `the lease "${job}" (fencing ${lease.fencing}) passed to another process`;
+      })().finally(() => (renewing = undefined)));
+    const renewal = setInterval(() => void renew().catch(() => undefined), Math.max(1, Math.floor(ttlMs / 3)));
+    renewal.unref();
     return {
       fencing: lease.fencing,
       assertHeld: async () => {
+        if (released) throw new LeaseLostError(`the lease "${job}" (fencing ${lease.fencing}) was released`);
         if (!lost && confirmedUntil - this.now().getTime() < ttlMs / 2) {
           try {
             await renew();
           } catch (error) {
-            if (confirmedUntil - this.now().getTime() < ttlMs / 2) throw new LeaseLostError(`the lease "${job}" could not be renewed: ${(error as Error).message}`);
+            if (confirmedUntil - this.now().getTime() < ttlMs / 2) throw new LeaseLostError(`the lease "${job}" could not be renewed: ${error instanceof Error ? error.message : String(error)}`);
           }
         }
         if (lost) throw new LeaseLostError(lost);
@@ -125,7 +124,7 @@ export class JobLeases {
       release: ({ holdAfter = false } = {}) =>
         (released ??= (async () => {
           clearInterval(renewal);
-          await Promise.all(renewing);
+          await renewing?.catch(() => undefined);
           if (holdAfter) await this.acquire(job, ttlMs).catch(() => undefined);
           else await this.release(job, lease.fencing).catch(() => undefined);
         })()),

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuckDBStateStore, ensureStateSchema, type StateStore } from '../../kernel/state/index.ts';
 import { DuckDBWarehouse } from '../../kernel/warehouse/duckdb/duckdb-warehouse.ts';
+import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import { useWarehouse } from '../../test/support/engines.ts';
 import { JOB_LEASES_TABLE, JobLeases } from '../jobs/index.ts';
 import { BUILD_LEASE_JOB, BUILD_LEASE_MS, BuildGate, BuildInProgressError } from './build-gate.ts';
@@ -55,6 +56,31 @@ describe('build gates of two processes sharing a warehouse', () => {
       expect(here.busy).toBe(false);
     } finally {
       await warehouse.close();
+    }
+  });
+});
+
+describe('a model refresh whose lease passes to another process while the cluster settles', () => {
+  it('writes nothing: the snapshot is refused, naming the lease', async () => {
+    const state = await DuckDBStateStore.open(':memory:', [JOB_LEASES_TABLE]);
+    const warehouse = await DuckDBWarehouse.open(':memory:');
+    try {
+      await ensureStateSchema(state);
+      let clock = new Date();
+      const there = new JobLeases(state, () => clock, 'replica-b');
+      await warehouse.execute("CREATE TABLE meter_x AS SELECT 'acme' AS tenant_id, 1 AS value");
+      // A settle that outlasts the lease (a cluster server down), meanwhile taken by the other replica.
+      (warehouse as Warehouse).settleDdl = async () => {
+        clock = new Date(clock.getTime() + 2 * BUILD_LEASE_MS);
+        expect(await there.acquire(BUILD_LEASE_JOB, BUILD_LEASE_MS)).toEqual({ fencing: 2 });
+      };
+      const builds = new BuildGate(new JobLeases(state, () => clock, 'replica-a'));
+      const refresh = new ModelRefresh({ warehouse, builds, generators: [], modelsDir: 'models', targetDir: 'target', tenant: 'summit-internal' });
+      await expect(refresh.snapshot('meter_x', 'meter_x__snapshot')).rejects.toThrow(/passed to another process/);
+      expect(await warehouse.hasRelation('meter_x__snapshot')).toBe(false);
+    } finally {
+      await warehouse.close();
+      await state.close();
     }
   });
 });

@@ -86,6 +86,8 @@ export class ModelRefresh {
     const slot = await this.deps.builds.reserve({ waitMs: SLOT_WAIT_MS });
     try {
       await this.deps.warehouse.settleDdl?.();
+      // The settle may have waited on a cluster: the work writes only under a lease still held.
+      await slot.assertHeld();
       return await work(slot);
     } finally {
       await slot.release();

@@ -60,9 +60,9 @@ export interface RunOptions {
    */
   onModel?: (event: { model: string; index: number; total: number; result?: ModelResult }) => void | Promise<void>;
   /**
-   * Called before each model writes; when it rejects, that model and every one not yet started are not built (errors
-   * naming the reason) and the models already running finish. The build lease's check: a build whose lease passed to
-   * another process must not write beside that process's build.
+   * Called before each model writes; when it rejects, that model and every one not yet started are not built (an error
+   * naming the reason, or skipped below one) and the models already running finish. The build lease's check: a build
+   * whose lease passed to another process must not write beside that process's build.
    */
   guard?: () => Promise<void>;
 }
@@ -98,7 +98,7 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
     try {
       await options.guard!();
     } catch (error) {
-      stopped ??= `build stopped before this model: ${(error as Error).message}`;
+      stopped ??= `build stopped before this model: ${error instanceof Error ? error.message : String(error)}`;
       throw new Error(stopped, { cause: error });
     }
   };

@@ -90,11 +90,12 @@ const MARKER_LETTERS = 'GHJKLMNPQRSUVWXY';
 const MARKER_LENGTH = 32;
 
 /**
- * A maker of markers that a compressor stores whole. LZ4 and zstd write any run of four or more bytes seen earlier in
- * the block as a reference to it, so a marker sharing four bytes with what came before (a JSON key such as "subject"
- * before a `subj-…` marker, a base64 pad, another marker) may be stored split and a byte search would miss it.
- * These markers use letters only they use, and no four of them in a row repeat across the markers one maker makes.
- * Pad rows around them with hex (`randomBytes(n).toString('hex')`), which shares no letter with them.
+ * A maker of markers that LZ4 (ClickHouse's compression) keeps in one piece but for their ends. LZ4 writes any run of
+ * four or more bytes seen earlier in the block as a reference to it, so a marker sharing four bytes with what came
+ * before (a JSON key such as "subject" before a `subj-…` marker, a base64 pad, another marker) may be stored split,
+ * and a byte search would miss it. These markers use letters only they use, and no four of them in a row repeat across
+ * the markers one maker makes; a match of the bytes around one may still take a letter at either end, which
+ * `findMarker` does not look for. Pad rows around them with hex (`randomBytes(n).toString('hex')`).
  */
 export function markerMaker(): () => string {
   const used = new Set<string>();
