@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { DuckDBStateStore, ensureStateSchema, type StateStore } from '../../kern
 import { DuckDBWarehouse } from '../../kernel/warehouse/duckdb/duckdb-warehouse.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import { useWarehouse } from '../../test/support/engines.ts';
+import { officialSchema } from '../../test/support/official-schema.ts';
 import { JOB_LEASES_TABLE, JobLeases } from '../jobs/index.ts';
 import { BUILD_LEASE_JOB, BUILD_LEASE_MS, BuildGate, BuildInProgressError } from './build-gate.ts';
 import { ModelRefresh } from './model-refresh.ts';
@@ -109,6 +110,10 @@ describe('a build whose lease passes to another process (paused past the lease, 
       expect(byModel.daily_counts).toMatchObject({ status: 'error', message: 'build stopped before this model: the lease "transforms/build" (fencing 1) passed to another process' });
       expect(byModel.tenant_totals).toMatchObject({ status: 'skipped' });
       expect(await db.warehouse.hasRelation('daily_counts')).toBe(false);
+      // The stopped build's artifacts are dbt's still: the stop is an error result with its message.
+      const runResults = JSON.parse(await readFile(join(targetDir, 'run_results.json'), 'utf8')) as { results: { status: string; message: string }[] };
+      expect((await officialSchema('dbt/run-results-v6.json'))(runResults)).toEqual([]);
+      expect(runResults.results.map((r) => r.message)).toContainEqual(expect.stringMatching(/^build stopped before this model: /));
       // The other process keeps the lease: the stopped build's release does not free it.
       expect(await there.acquire(BUILD_LEASE_JOB, BUILD_LEASE_MS)).toEqual({ fencing: 2 });
       expect(here.busy).toBe(false);
