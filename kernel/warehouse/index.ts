@@ -1,5 +1,5 @@
 export { TIME_UNITS, PLAIN_DECIMAL } from './warehouse.ts';
-export type { Dialect, SeedColumnKind, EngineName, RelationKind, Row, TimeUnit, SqlValue, ReadSession, ReclaimReport, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from './warehouse.ts';
+export type { Dialect, ParquetRowNumbers, SeedColumnKind, EngineName, RelationKind, Row, TimeUnit, SqlValue, ReadSession, ReclaimReport, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from './warehouse.ts';
 export { WarehouseError, WarehouseLockedError, MigrationError } from './errors.ts';
 export { openWarehouse, migrateWarehouse, ENGINES, type WarehouseConfig } from './open-warehouse.ts';
 export type { Migration, MigrationReport } from './migrations.ts';

@@ -290,6 +290,28 @@ describe('warehouse on duckdb: Parquet', () => {
       await scratch.close();
     }
   });
+  it('numbers rows by their position in their own file when asked (`numberRows`), after `keep` picks them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-parquet-numbers-'));
+    const scratch = await DuckDBWarehouse.open(':memory:');
+    const columns = ['tenant_id', 'batch_id', 'line', 'billing_period_start', 'charge_period_start', 'charge_category', 'billed_cost', 'effective_cost', 'tags', 'extra'];
+    const file = (name: string, rows: number, skip: number) =>
+      scratch.execute(`COPY (SELECT 'acme' AS tenant_id, '${name}' AS batch_id, TIMESTAMP '2026-10-01' AS billing_period_start, TIMESTAMP '2026-10-01' AS charge_period_start,
+          'Usage' AS charge_category, i::DECIMAL(38, 10) AS billed_cost, i::DECIMAL(38, 10) AS effective_cost, '{}' AS tags, '{}' AS extra, i <> ${skip} AS loadable
+        FROM range(${rows}) AS t(i) ORDER BY i) TO '${join(dir, name)}' (FORMAT parquet)`);
+    try {
+      await file('a', 3000, 1);
+      await file('b', 5, -1);
+      await expect(db.warehouse.insertParquet!('bill_rows', columns, [join(dir, 'a')], { numberRows: { column: 'no_such', first: 2 } })).rejects.toThrow(/numberRows/);
+      await db.warehouse.insertParquet!('bill_rows', columns, [join(dir, 'a'), join(dir, 'b')], { keep: 'loadable', numberRows: { column: 'line', first: 2 } });
+      const rows = await db.warehouse.query<{ batch_id: string; n: number; off: number; first: number; last: number }>(
+        `SELECT batch_id, count(*) AS n, count(*) FILTER (WHERE line <> CAST(billed_cost AS BIGINT) + 2) AS off, min(line) AS first, max(line) AS last
+         FROM bill_rows GROUP BY batch_id ORDER BY batch_id`,
+      );
+      expect(rows.map((r) => [r.batch_id, Number(r.n), Number(r.off), Number(r.first), Number(r.last)])).toEqual([['a', 2999, 0, 2, 3001], ['b', 5, 0, 2, 6]]);
+    } finally {
+      await scratch.close();
+    }
+  });
 });
 
 describe('duckdb single owner', () => {

@@ -190,6 +190,12 @@ export interface ReadSession {
  * The warehouse port. Every engine adapter implements it; callers never ask
  * which engine they hold. SQL uses `?` placeholders for values.
  */
+/** A column filled with each row's position in its Parquet file: `first` for the file's first row, then one more a row. */
+export interface ParquetRowNumbers {
+  column: string;
+  first: number;
+}
+
 export interface Warehouse {
   readonly engine: EngineName;
   readonly capabilities: WarehouseCapabilities;
@@ -216,9 +222,10 @@ export interface Warehouse {
    * Bulk insert of Parquet files (one statement, every file or none) holding at least `columns`, typed as the
    * table's (or castable to them), where the engine reads Parquet (DuckDB; ClickHouse 18 does not, and a
    * change-logging warehouse ships CSV only). Values travel in binary: no timestamp or wide decimal is printed and
-   * parsed again. `keep`: a BOOLEAN column of the files; only rows where it is true are inserted.
+   * parsed again. `keep`: a BOOLEAN column of the files; only rows where it is true are inserted. `numberRows`: one
+   * of `columns` the files do not hold, given each row's position in its file (counted from `first`).
    */
-  insertParquet?(table: string, columns: readonly string[], paths: readonly string[], options?: { keep?: string }): Promise<void>;
+  insertParquet?(table: string, columns: readonly string[], paths: readonly string[], options?: { keep?: string; numberRows?: ParquetRowNumbers }): Promise<void>;
   /**
    * Bulk insert that skips rows whose key was already written (within the
    * window) or appears earlier in the same call. Safe across restarts.

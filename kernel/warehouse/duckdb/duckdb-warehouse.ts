@@ -19,7 +19,7 @@ import { groupedByTenant } from './tenant-grouping.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
 import { columnsOfSql, columnsSql, isMissingRelation, RELATION_KIND_SQL } from './duckdb-catalog.ts';
 import { byRelation, type RelationColumn } from '../relation-columns.ts';
-import type { ReadSession, ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
+import type { ParquetRowNumbers, ReadSession, ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
 import { decimalFromText, DUCKDB_DIALECT } from './duckdb-dialect.ts';
 import { reclaimDuckDB } from './duckdb-reclaim.ts';
 import { rowsOf, toDuckDBColumnValue, toDuckDBParam } from './duckdb-values.ts';
@@ -251,11 +251,22 @@ export class DuckDBWarehouse implements Warehouse {
     ));
   }
 
-  async insertParquet(table: string, columns: readonly string[], paths: readonly string[], { keep }: { keep?: string } = {}): Promise<void> {
-    const names = columns.map(assertIdentifier).join(', ');
+  async insertParquet(
+    table: string,
+    columns: readonly string[],
+    paths: readonly string[],
+    { keep, numberRows }: { keep?: string; numberRows?: ParquetRowNumbers } = {},
+  ): Promise<void> {
+    columns.forEach(assertIdentifier);
+    const first = numberRows ? Math.trunc(numberRows.first) : 0;
+    if (numberRows && (!columns.includes(numberRows.column) || !Number.isSafeInteger(first))) {
+      throw new WarehouseError(`insertParquet into ${table}: numberRows needs one of the columns and a whole first number`);
+    }
+    const selected = columns.map((name) => (name === numberRows?.column ? `file_row_number + ${first} AS ${name}` : name));
     const files = paths.map((path) => `'${path.replaceAll("'", "''")}'`).join(', ');
     await this.allCores(() => this.execute(
-      `INSERT INTO ${assertIdentifier(table)} (${names}) SELECT ${names} FROM read_parquet([${files}], hive_partitioning = false)` +
+      `INSERT INTO ${assertIdentifier(table)} (${columns.join(', ')}) SELECT ${selected.join(', ')}
+       FROM read_parquet([${files}], hive_partitioning = false${numberRows ? ', file_row_number = true' : ''})` +
         (keep ? ` WHERE ${assertIdentifier(keep)}` : ''),
     ));
   }

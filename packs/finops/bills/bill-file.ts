@@ -1,10 +1,10 @@
 import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { CSV_FILE, decimalAsText, DuckDBWarehouse } from '../../../kernel/warehouse/index.ts';
+import { CSV_FILE, decimalAsText, DuckDBWarehouse, type ParquetRowNumbers } from '../../../kernel/warehouse/index.ts';
 import { BILL_FORMATS, detectFormat, focusMapping, REQUIRED_SOURCE_COLUMNS, type BillFormat } from './bill-formats.ts';
-import { BILL_MACROS, tagObjectsSelect, typedBillSelect } from './bill-sql.ts';
-import { csvRecordStarts, readCsvHeader } from './csv-lines.ts';
-import { FOCUS_COLUMNS } from './focus-columns.ts';
+import { BILL_MACROS, RAW_ROW, TAG_LOOKUP, tagObjectsSelect, typedBillSelect } from './bill-sql.ts';
+import { csvRecordStarts, readCsvHeader, type RecordStarts } from './csv-lines.ts';
+import { BILL_ROW_COLUMNS, FOCUS_COLUMNS, type FocusKind } from './focus-columns.ts';
 import { literal, quote, RawColumns } from './raw-columns.ts';
 
 /** A bill file that cannot be imported at all: the message names the file and what is wrong. */
@@ -30,12 +30,25 @@ export class BillFile {
     readonly path: string,
     readonly format: BillFormat,
     private readonly readingNotes: readonly string[],
+    /** Records DuckDB read from the file (the refused ones are in `recordCount` and `parked` only). */
+    private readonly keptCount: number,
     readonly recordCount: number,
+    private readonly numbering: RecordNumbering,
+    /** bill_rows columns the file has no value for in any row: left out of the written rows (and so NULL when inserted). */
+    private readonly absent: ReadonlySet<string>,
+    /** The file as it was when opened: it is read twice. */
+    private readonly version: FileVersion,
     private readonly scratch: DuckDBWarehouse,
   ) {}
 
-  /** The Parquet file `writeRows` wrote. */
+  /** The bill_rows columns `loadableParquet`'s file holds: writing the columns no row has a value in cost more than the rest. */
+  get columns(): readonly string[] {
+    return BILL_ROW_COLUMNS.filter((c) => !this.absent.has(c));
+  }
+
+  /** The Parquet file `writeRows` wrote, and how many of its rows are not loadable. */
   private written: string | undefined;
+  private unloadable = 0;
   private readonly typingNotes: string[] = [];
 
   /** What was read other than as written, for the report (complete once `writeRows` has run). */
@@ -44,21 +57,18 @@ export class BillFile {
   }
 
   static async open(path: string, format?: BillFormat): Promise<BillFile> {
-    const size = await stat(path).then(
-      (s) => s.size,
-      () => {
-        throw new BillFileError(`${path}: no such file`);
-      },
-    );
-    if (size === 0) throw new BillFileError(`${path}: the file is empty`);
+    const version = await fileVersion(path).catch(() => {
+      throw new BillFileError(`${path}: no such file`);
+    });
+    if (version.size === 0) throw new BillFileError(`${path}: the file is empty`);
     if (format && !BILL_FORMATS.includes(format)) throw new BillFileError(`unknown format "${format}"; use one of ${BILL_FORMATS.join(', ')}`);
     const scratch = await DuckDBWarehouse.open(':memory:', { allCores: true });
     try {
       await scratch.execute("SET TimeZone = 'UTC'");
       for (const macro of BILL_MACROS) await scratch.execute(macro);
       const parquet = extname(path).toLowerCase() === '.parquet' || (await isParquet(path));
-      const lineNotes: string[] = [];
-      const { names, lineOfRecord } = parquet ? await loadParquet(scratch, path) : await loadCsv(scratch, path, lineNotes);
+      const source = parquet ? await describeParquet(scratch, path) : await describeCsv(scratch, path);
+      const names = source.names;
       const columns = new RawColumns(names);
       const detected = format ?? detectFormat(columns);
       if (!detected) {
@@ -77,22 +87,24 @@ export class BillFile {
       const extraJson = extra.length
         ? `CAST(to_json(struct_pack(${extra.map((n) => `${quote(n)} := ${quote(n)}`).join(', ')})) AS VARCHAR)`
         : `'{}'`;
-      // A view: the typing reads it once (and `tag_objects` its Tags alone); as a table it cost ~1 s a million rows to write.
+      // Views: the file is read twice (counted here, typed by `writeRows`), never copied into a table — keeping a million
+      // records in file order cost ~1.2 s more than reading them (DuckDB numbers a table's rows only by storing them in order).
       await scratch.execute(
-        `CREATE VIEW mapped AS SELECT record, ${FOCUS_COLUMNS.map((c) => `CAST(${mapping.expressions[c.focus] ?? "NULL"} AS VARCHAR) AS ${quote(c.focus)}`).join(', ')},
-          ${extraJson} AS extra FROM raw`,
+        `CREATE VIEW mapped AS SELECT ${FOCUS_COLUMNS.map((c) => `CAST(${mapping.expressions[c.focus] ?? "NULL"} AS VARCHAR) AS ${quote(c.focus)}`).join(', ')},
+          ${extraJson} AS extra, struct_pack(${names.map((n) => `${quote(n)} := ${quote(n)}`).join(', ')}) AS ${RAW_ROW} FROM raw`,
       );
+      // The one counting scan: the records DuckDB keeps, and (tag_objects) each distinct Tags text taken apart once.
+      await scratch.execute(`CREATE TABLE tag_texts AS SELECT ${quote('Tags')} AS tags_text, count(*) AS records FROM mapped GROUP BY ALL`);
+      const [{ kept }] = (await scratch.query<{ kept: number }>('SELECT coalesce(sum(records), 0) AS kept FROM tag_texts')) as [{ kept: number }];
+      const lineNotes: string[] = [];
+      const numbering = await source.numbering(Number(kept), lineNotes);
       await scratch.execute(`CREATE TABLE tag_objects AS ${tagObjectsSelect()}`);
-      // Views: every row is typed once, as `writeRows` writes it, and read back from that file.
+      for (const statement of TAG_LOOKUP) await scratch.execute(statement);
+      // A view: every row is typed once, as `writeRows` writes it.
       await scratch.execute(`CREATE VIEW typed AS ${typedBillSelect()}`);
-      await scratch.execute(
-        lineOfRecord
-          ? `CREATE VIEW numbered AS SELECT *, ${lineOfRecord} AS line FROM typed`
-          : 'CREATE VIEW numbered AS SELECT * FROM typed JOIN lines USING (record)',
-      );
-      const [{ n }] = (await scratch.query<{ n: number }>('SELECT count(*) AS n FROM raw')) as [{ n: number }];
       const [{ rejected }] = (await scratch.query<{ rejected: number }>('SELECT count(*) AS rejected FROM rejects')) as [{ rejected: number }];
-      return new BillFile(path, detected, [...mapping.notes, ...lineNotes], Number(n) + Number(rejected), scratch);
+      const absent = new Set(FOCUS_COLUMNS.filter((c) => ALWAYS_NULL_WITHOUT_SOURCE.has(c.kind) && c.focus !== 'BillingPeriodStart' && (mapping.expressions[c.focus] ?? 'NULL') === 'NULL').map((c) => c.column));
+      return new BillFile(path, detected, [...mapping.notes, ...lineNotes], Number(kept), Number(kept) + Number(rejected), numbering, absent, version, scratch);
     } catch (error) {
       await scratch.close();
       if (error instanceof BillFileError) throw error;
@@ -101,19 +113,33 @@ export class BillFile {
   }
 
   /**
-   * Types every row once and writes them all, in file order, as one Parquet file at `path`: every bill_rows column
-   * (with `tenant` and `batchId`), `loadable` (no value at fault), and what `parked` and the notes read back.
-   * Answers how many rows are loadable.
+   * Types every row once and writes them all, in file order, as one Parquet file at `path`: every bill_rows column but
+   * `line` (with `tenant` and `batchId`), `loadable` (no value at fault), and for a row that is not its problem and its
+   * raw text. A row's line follows from its position in the file (`rows`). Answers how many rows are loadable.
    */
   async writeRows(path: string, tenant: string, batchId: string): Promise<number> {
     await this.scratch.execute(
-      `COPY (SELECT ${literal(tenant)} AS tenant_id, ${literal(batchId)} AS batch_id, *, problem_column IS NULL AS loadable FROM numbered)
+      `COPY (SELECT ${literal(tenant)} AS tenant_id, ${literal(batchId)} AS batch_id, * EXCLUDE (${[RAW_ROW, ...this.absent].join(', ')}), problem_column IS NULL AS loadable FROM typed)
        TO ${literal(path)} (FORMAT parquet)`,
-    );
+    ).catch(async (error: unknown) => {
+      // A Tags text the first read did not see fails the lookup's cast.
+      throw (await this.changed()) ? this.changedError({ cause: error }) : error;
+    });
     this.written = path;
-    const rows = `read_parquet(${literal(path)})`;
+    // `record`: the row's position among the records DuckDB kept, in file order.
+    const numbered = this.numbering.first === undefined
+      ? `SELECT w.* EXCLUDE (file_row_number), w.file_row_number AS record, lines.line
+         FROM read_parquet(${literal(path)}, file_row_number = true) AS w JOIN lines ON lines.record = w.file_row_number`
+      : `SELECT * EXCLUDE (file_row_number), file_row_number AS record, file_row_number + ${this.numbering.first} AS line
+         FROM read_parquet(${literal(path)}, file_row_number = true)`;
+    await this.scratch.execute(`CREATE OR REPLACE VIEW rows_written AS ${numbered}`);
+    const [{ rows, loadable }] = (await this.scratch.query<{ rows: number; loadable: number }>(
+      'SELECT count(*) AS rows, count(*) FILTER (WHERE loadable) AS loadable FROM rows_written',
+    )) as [{ rows: number; loadable: number }];
+    // The file is read twice: a file changed between the reads would number its rows wrongly.
+    if (Number(rows) !== this.keptCount || (await this.changed())) throw this.changedError();
     const untagged = await this.scratch.query<{ line: number; n: number }>(
-      `SELECT line, count(*) OVER () AS n FROM ${rows} WHERE loadable AND tags_unreadable ORDER BY line LIMIT ${NOTED_LINES}`,
+      `SELECT line, count(*) OVER () AS n FROM rows_written WHERE loadable AND tags_unreadable ORDER BY line LIMIT ${NOTED_LINES}`,
     );
     if (untagged.length) {
       const total = Number(untagged[0]!.n);
@@ -122,28 +148,47 @@ export class BillFile {
           'loaded without tags (unallocated unless another rule claims them), the text kept in extra.Tags',
       );
     }
-    const [{ n }] = (await this.scratch.query<{ n: number }>(`SELECT count(*) AS n FROM ${rows} WHERE loadable`)) as [{ n: number }];
-    return Number(n);
+    this.unloadable = Number(rows) - Number(loadable);
+    return Number(loadable);
+  }
+
+  /**
+   * The loadable rows as a Parquet file for `Warehouse.insertParquet` (after `writeRows`): the file written, whose
+   * `line` is each row's number in it counted from `first`; or, when refused or multi-line records break that, a copy
+   * written to `path` with the lines.
+   */
+  async loadableParquet(path: string): Promise<{ path: string; keep: string; numberRows?: ParquetRowNumbers }> {
+    const written = this.rowsWritten();
+    if (this.numbering.first !== undefined) return { path: written, keep: 'loadable', numberRows: { column: 'line', first: this.numbering.first } };
+    await this.scratch.execute(`COPY (SELECT * FROM rows_written WHERE loadable) TO ${literal(path)} (FORMAT parquet)`);
+    return { path, keep: 'loadable' };
   }
 
   /** The loadable rows `writeRows` wrote, in file order, as a CSV file of bill_rows (`CSV_FILE` conventions) for `Warehouse.insertCsv`. */
   async writeLoadableCsv(path: string): Promise<void> {
+    this.rowsWritten();
     const value = ({ column, kind }: (typeof FOCUS_COLUMNS)[number]) =>
-      kind === 'timestamp' ? `strftime(${column}, '${CSV_FILE.timestampFormat}') AS ${column}`
+      this.absent.has(column) ? `NULL AS ${column}`
+        : kind === 'timestamp' ? `strftime(${column}, '${CSV_FILE.timestampFormat}') AS ${column}`
         : kind === 'decimal' ? `${decimalAsText(column)} AS ${column}`
           : column;
     await this.scratch.execute(
       `COPY (SELECT tenant_id, batch_id, line, ${FOCUS_COLUMNS.map(value).join(', ')}, extra
-             FROM read_parquet(${literal(this.rowsWritten())}) WHERE loadable ORDER BY line)
+             FROM rows_written WHERE loadable ORDER BY line)
        TO ${literal(path)} (FORMAT csv, HEADER, NULLSTR '${CSV_FILE.nullText}')`,
     );
   }
 
   /** Rows that could not be loaded (after `writeRows`): unreadable values, and records the CSV reader refused. */
   async parked(): Promise<ParkedBillRow[]> {
-    const bad = await this.scratch.query<{ line: number; problem_column: string; problem_code: string; problem_reason: string; raw: string }>(
-      `SELECT typed.line, typed.problem_column, typed.problem_code, typed.problem_reason, CAST(to_json(r) AS VARCHAR) AS raw
-       FROM read_parquet(${literal(this.rowsWritten())}) AS typed JOIN raw AS r ON r.record = typed.record WHERE NOT typed.loadable ORDER BY typed.line`,
+    this.rowsWritten();
+    // The raw text of a row at fault is read again, by its position in the file, only when there is one: carrying every
+    // row's text through the typing cost ~0.3 s a million rows. Numbering the records is one more scan, in one thread.
+    const bad = this.unloadable === 0 ? [] : await this.scratch.query<{ line: number; problem_column: string; problem_code: string; problem_reason: string; raw: string }>(
+      `SELECT bad.line, bad.problem_column, bad.problem_code, bad.problem_reason, CAST(to_json(source.${RAW_ROW}) AS VARCHAR) AS raw
+       FROM (SELECT record, line, problem_column, problem_code, problem_reason FROM rows_written WHERE NOT loadable) AS bad
+       JOIN (SELECT row_number() OVER () - 1 AS record, ${RAW_ROW} FROM mapped) AS source USING (record)
+       ORDER BY bad.line`,
     );
     const refused = await this.scratch.query<{ line: number; column_name: string; reason: string; raw: string }>(
       'SELECT line, column_name, reason, raw FROM rejects ORDER BY line',
@@ -154,10 +199,19 @@ export class BillFile {
         column: r.problem_column,
         code: r.problem_code as ParkedBillRow['code'],
         reason: r.problem_reason,
-        raw: withoutRecord(String(r.raw)),
+        raw: String(r.raw),
       })),
       ...refused.map((r) => ({ line: Number(r.line), column: r.column_name, code: 'BILL_ROW_MALFORMED' as const, reason: r.reason, raw: r.raw })),
     ].sort((a, b) => a.line - b.line);
+  }
+
+  private async changed(): Promise<boolean> {
+    const now = await fileVersion(this.path).catch(() => undefined);
+    return now?.size !== this.version.size || now.modifiedMs !== this.version.modifiedMs;
+  }
+
+  private changedError(options?: ErrorOptions): BillFileError {
+    return new BillFileError(`${this.path}: the file changed while it was read; import it again once it is complete`, options);
   }
 
   private rowsWritten(): string {
@@ -172,11 +226,17 @@ export class BillFile {
 
 const NOTED_LINES = 10;
 
-/** The raw row as JSON, without the reader's own record number. */
-function withoutRecord(json: string): string {
-  const fields = JSON.parse(json) as Record<string, unknown>;
-  delete fields.record;
-  return JSON.stringify(fields);
+/** Kinds of FOCUS column whose typed value is NULL when the file has no source for it (tags become `{}`, a category is required). */
+const ALWAYS_NULL_WITHOUT_SOURCE = new Set<FocusKind>(['decimal', 'timestamp', 'code', 'text']);
+
+interface FileVersion {
+  size: number;
+  modifiedMs: number;
+}
+
+async function fileVersion(path: string): Promise<FileVersion> {
+  const { size, mtimeMs } = await stat(path);
+  return { size, modifiedMs: mtimeMs };
 }
 
 async function isParquet(path: string): Promise<boolean> {
@@ -190,27 +250,39 @@ async function isParquet(path: string): Promise<boolean> {
   }
 }
 
-/** The columns of a file as read, and each record's line: an expression of `record`, or else the table `lines`. */
-interface LoadedFile {
-  names: string[];
-  lineOfRecord?: string;
+/** How a written row's line follows from its position p (0-based) in the file `writeRows` wrote: `first` + p, or else the table `lines`. */
+interface RecordNumbering {
+  first?: number;
 }
 
-/** Loads `raw` (record + every column as text), `rejects` and, unless each line follows from its record, `lines`. */
-async function loadCsv(scratch: DuckDBWarehouse, path: string, notes: string[]): Promise<LoadedFile> {
-  const header = uniqueNames(await readCsvHeader(path));
-  if (!header.length) throw new BillFileError(`${path}: the file has no header row`);
-  const columns = `{${header.map((n) => `${literal(n)}: 'VARCHAR'`).join(', ')}}`;
+/** Parquet has no lines: a row is reported by its 1-based row number. */
+const PARQUET_ROWS: RecordNumbering = { first: 1 };
+
+/** A file as the view `raw` (every column as text) with its column names, and how its records are numbered once it was read. */
+interface BillSource {
+  names: string[];
+  /** After the view was scanned once: fills `rejects` (and `lines` if needed) and says how rows are numbered. */
+  numbering(kept: number, notes: string[]): Promise<RecordNumbering>;
+}
+
+/** The view `raw` over a CSV file; refused records are kept in `csv_rejects` by each scan. */
+async function describeCsv(scratch: DuckDBWarehouse, path: string): Promise<BillSource> {
+  const names = uniqueNames(await readCsvHeader(path));
+  if (!names.length) throw new BillFileError(`${path}: the file has no header row`);
+  const columns = `{${names.map((n) => `${literal(n)}: 'VARCHAR'`).join(', ')}}`;
   // DuckDB numbers a refused record by its own count of lines; the scan of the file gives each record's physical line.
   // It runs on the event loop while DuckDB reads the file on its own threads.
   const scanned = csvRecordStarts(path);
   scanned.catch(() => undefined);
   await scratch.execute(
-    `CREATE TABLE raw_read AS SELECT * FROM read_csv(${literal(path)}, header = true, auto_detect = false, delim = ',', quote = '"',
+    `CREATE VIEW raw AS SELECT * FROM read_csv(${literal(path)}, header = true, auto_detect = false, delim = ',', quote = '"',
        escape = '"', columns = ${columns}, store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`,
   );
-  // A view: copying a million rows to number them cost ~0.9 s; the table's row ids are its records, in file order.
-  await scratch.execute('CREATE VIEW raw AS SELECT rowid AS record, * FROM raw_read');
+  return { names, numbering: (kept, notes) => numberCsvRecords(scratch, scanned, kept, notes) };
+}
+
+/** Fills `rejects` from the first scan's `csv_rejects` and, unless record i is on line i + 2, `lines`. */
+async function numberCsvRecords(scratch: DuckDBWarehouse, scanned: Promise<RecordStarts>, kept: number, notes: string[]): Promise<RecordNumbering> {
   // One reject row per problem; a record is parked once, under its first problem.
   await scratch.execute(
     `CREATE TABLE rejects AS SELECT line, arg_min(coalesce(column_name, ''), column_idx) AS column_name,
@@ -222,18 +294,18 @@ async function loadCsv(scratch: DuckDBWarehouse, path: string, notes: string[]):
     await scratch.execute('CREATE TABLE starts (ordinal BIGINT, line BIGINT, reader_line BIGINT)');
     await scratch.insert('starts', ['ordinal', 'line', 'reader_line'], starts.map((s, i) => [i, s.line, s.readerLine]));
   }
-  const [{ kept, refused, last }] = (await scratch.query<{ kept: number; refused: number; last: number }>(
-    'SELECT (SELECT count(*) FROM raw) AS kept, count(*) AS refused, coalesce(max(line), 0) AS last FROM rejects',
-  )) as [{ kept: number; refused: number; last: number }];
-  if (count === Number(kept) + Number(refused) && !starts) {
+  const [{ refused, last }] = (await scratch.query<{ refused: number; last: number }>(
+    'SELECT count(*) AS refused, coalesce(max(line), 0) AS last FROM rejects',
+  )) as [{ refused: number; last: number }];
+  if (count === kept + Number(refused) && !starts) {
     // Nothing refused: record i is on line i + 2, with no table to join.
-    if (Number(refused) === 0) return { names: header, lineOfRecord: 'record + 2' };
+    if (Number(refused) === 0) return { first: 2 };
     // Record i on line i + 2 as the reader counts it: the records DuckDB kept are, in order, the lines it did not refuse.
     await scratch.execute(
       `CREATE TABLE lines AS SELECT row_number() OVER (ORDER BY line) - 1 AS record, line
        FROM range(2, ${count + 2}) AS t(line) WHERE line NOT IN (SELECT line FROM rejects)`,
     );
-  } else if (count === Number(kept) + Number(refused)) {
+  } else if (count === kept + Number(refused)) {
     await scratch.execute('UPDATE rejects SET line = starts.line FROM starts WHERE rejects.line = starts.reader_line');
     // The records DuckDB kept are, in order, the records it did not refuse.
     await scratch.execute(
@@ -244,15 +316,16 @@ async function loadCsv(scratch: DuckDBWarehouse, path: string, notes: string[]):
     // A broken quote made DuckDB and the line scan see different records: number them as DuckDB counts them, losing none.
     await scratch.execute(
       `CREATE TABLE lines AS SELECT row_number() OVER (ORDER BY reader_line) - 1 AS record, reader_line AS line
-       FROM range(2, ${Number(kept) + Number(refused) + Number(last) + 2}) AS t(reader_line)
-       WHERE reader_line NOT IN (SELECT line FROM rejects) ORDER BY reader_line LIMIT ${Number(kept)}`,
+       FROM range(2, ${kept + Number(refused) + Number(last) + 2}) AS t(reader_line)
+       WHERE reader_line NOT IN (SELECT line FROM rejects) ORDER BY reader_line LIMIT ${kept}`,
     );
     notes.push('a broken quote makes record and line numbers differ: lines are given as record numbers (the header is 1)');
   }
-  return { names: header };
+  return {};
 }
 
-async function loadParquet(scratch: DuckDBWarehouse, path: string): Promise<LoadedFile> {
+/** The view `raw` over a Parquet file, nested values as JSON text. */
+async function describeParquet(scratch: DuckDBWarehouse, path: string): Promise<BillSource> {
   const described = await scratch.query<{ column_name: string; column_type: string }>(
     `DESCRIBE SELECT * FROM read_parquet(${literal(path)})`,
   );
@@ -261,20 +334,19 @@ async function loadParquet(scratch: DuckDBWarehouse, path: string): Promise<Load
   const select = described.map(({ column_name: name, column_type: type }, i) =>
     `CAST(${nested.test(type) ? `to_json(${quote(name)})` : quote(name)} AS VARCHAR) AS ${quote(names[i]!)}`,
   );
-  await scratch.execute(
-    `CREATE TABLE raw AS SELECT file_row_number AS record, ${select.join(', ')} FROM read_parquet(${literal(path)}, file_row_number = true)`,
-  );
-  await scratch.execute("CREATE TABLE rejects (line BIGINT, column_name VARCHAR, reason VARCHAR, raw VARCHAR)");
-  // Parquet has no lines: a row is reported by its 1-based row number.
-  return { names, lineOfRecord: 'record + 1' };
+  await scratch.execute(`CREATE VIEW raw AS SELECT ${select.join(', ')} FROM read_parquet(${literal(path)})`);
+  return {
+    names,
+    numbering: async () => {
+      await scratch.execute('CREATE TABLE rejects (line BIGINT, column_name VARCHAR, reason VARCHAR, raw VARCHAR)');
+      return PARQUET_ROWS;
+    },
+  };
 }
 
-/**
- * Header names as DuckDB can hold them: blanks named by position, repeats numbered. `record` is the import's own
- * row number, so a file's column of that name is numbered as a repeat (`record_2`).
- */
+/** Header names as DuckDB can hold them: blanks named by position, repeats numbered. */
 function uniqueNames(header: string[]): string[] {
-  const seen = new Map<string, number>([['record', 1]]);
+  const seen = new Map<string, number>();
   return header.map((raw, i) => {
     const name = raw.trim() || `column_${i + 1}`;
     const key = name.toLowerCase();

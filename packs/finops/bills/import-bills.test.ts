@@ -1,12 +1,12 @@
 import { readdirSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
 import { DuckDBWarehouse } from '../../../kernel/warehouse/index.ts';
-import { BillFileError, importBillFile } from './index.ts';
+import { BillFile, BillFileError, importBillFile } from './index.ts';
 
 const SPEC_EXAMPLES = fileURLToPath(new URL('../../../test/data/focus-spec-examples/', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -189,7 +189,10 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
   it('reads a file whose own columns are named like the import\'s working columns, keeping them in extra', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'companyos-bill-names-'));
     const file = join(dir, 'names.csv');
-    const own = ['record', 'line', 'loadable', 'problem_column', 'problem_code', 'problem_reason', 'tags_unreadable', 'tenant_id', 'batch_id', 'extra'];
+    const own = [
+      'record', 'line', 'loadable', 'problem', 'problem_column', 'problem_code', 'problem_reason', 'tags_unreadable', 'tenant_id', 'batch_id',
+      'extra', 'source_row', 'v_billed_cost', 'file_row_number',
+    ];
     await writeFile(
       file,
       `BillingAccountId,InvoiceId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargeCategory,BilledCost,EffectiveCost,${own.join(',')}\n` +
@@ -199,8 +202,7 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
     const report = await importBillFile(db.warehouse, file, { tenant: TENANT });
     expect(report).toMatchObject({ rows_read: 2, rows_loaded: 1, rows_parked: 1 });
     expect(report.parked).toMatchObject([{ line: 3, column: 'BilledCost', code: 'BILL_VALUE_INVALID' }]);
-    // `record` is the import's own row number: the file's column of that name is kept as a repeat is, numbered.
-    const kept = (prefix: string) => Object.fromEntries(own.map((n) => [n === 'record' ? 'record_2' : n, `${prefix}-${n}`]));
+    const kept = (prefix: string) => Object.fromEntries(own.map((n) => [n, `${prefix}-${n}`]));
     expect(JSON.parse(report.parked[0]!.raw)).toMatchObject(kept('y'));
     const [row] = await rowsOf(report.batch_id);
     expect(row).toMatchObject({ line: 2 });
@@ -221,6 +223,60 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
 
 describe('bill import on duckdb, Parquet and CSV hand-offs', () => {
   const db = useWarehouse('duckdb');
+
+  it('keeps each row on its own line in a file read in parallel: rows with and without Tags, unreadable Tags, parked values, refused and multi-line records', async () => {
+    // Rows are typed in file order and numbered by their position: a join (the Tags lookup once was one) reorders rows.
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-bill-order-'));
+    for (const broken of [false, true]) {
+      const file = join(dir, `order-${broken}.csv`);
+      const lines = ['BillingAccountId,BillingCurrency,ChargePeriodStart,ChargeCategory,BilledCost,EffectiveCost,ResourceId,Tags'];
+      for (let i = 0; i < 120_000; i++) {
+        const line = lines.length + 1;
+        const tags = i % 7 === 0 ? '' : i % 11 === 0 ? '"{oops"' : broken && i === 90_000 ? `"{""Tenant"":\n""t-${line % 5000}""}"` : `"{""Tenant"": ""t-${line % 5000}""}"`;
+        const cost = i % 1000 === 999 ? 'bad' : '1.5';
+        lines.push(`a,USD,2026-10-02T00:00:00Z,Usage,${cost},1.5,r-${line},${tags}${broken && i === 70_000 ? ',surplus' : ''}`);
+        if (tags.includes('\n')) lines.push('');
+      }
+      await writeFile(file, lines.filter((l, i) => l !== '' || i === 0).join('\n') + '\n');
+      const report = await importBillFile(db.warehouse, file, { tenant: TENANT });
+      expect(report, `broken ${broken}`).toMatchObject({ rows_read: 120_000, rows_parked: 120 + (broken ? 1 : 0) });
+      const [check] = await db.warehouse.query<Record<string, number>>(
+        `SELECT count(*) AS n, count(*) FILTER (WHERE resource_id <> 'r-' || line) AS off_line,
+           count(*) FILTER (WHERE tags <> '{}' AND tags <> '{"tenant":"t-' || (line % 5000) || '"}') AS off_tags,
+           count(*) FILTER (WHERE tags = '{}') AS untagged
+         FROM bill_rows WHERE batch_id = ?`,
+        [report.batch_id],
+      );
+      const untagged = Array.from({ length: 120_000 }, (_, i) => i).filter((i) => i % 1000 !== 999 && !(broken && i === 70_000) && (i % 7 === 0 || i % 11 === 0)).length;
+      expect(Object.values(check!).map(Number), `broken ${broken}`).toEqual([report.rows_loaded, 0, 0, untagged]);
+      const parked = await db.warehouse.query<{ line: number; reason_code: string; raw: string }>(
+        'SELECT line, reason_code, raw FROM bill_rows_parked WHERE batch_id = ? ORDER BY line',
+        [report.batch_id],
+      );
+      expect(parked).toHaveLength(report.rows_parked);
+      for (const row of parked) {
+        const resource = row.reason_code === 'BILL_ROW_MALFORMED' ? row.raw.split(',')[6] : (JSON.parse(row.raw) as { ResourceId: string }).ResourceId;
+        expect(resource, `broken ${broken}: ${row.raw}`).toBe(`r-${row.line}`);
+      }
+    }
+  }, 60_000);
+
+  it('refuses a file that changed between its two reads, naming it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-bill-changed-'));
+    const file = join(dir, 'growing.csv');
+    const row = (tags: string) => `a,I,USD,2026-10-01T00:00:00Z,2026-10-02T00:00:00Z,Usage,1.5,1.5,"${tags}"\n`;
+    const header = 'BillingAccountId,InvoiceId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargeCategory,BilledCost,EffectiveCost,Tags\n';
+    for (const more of [row('{}'), row('{""new"": ""tag""}')]) {
+      await writeFile(file, header + row('{}'));
+      const bill = await BillFile.open(file);
+      try {
+        await appendFile(file, more);
+        await expect(bill.writeRows(join(dir, 'rows.parquet'), TENANT, 'b')).rejects.toThrow(/growing\.csv: the file changed while it was read/);
+      } finally {
+        await bill.close();
+      }
+    }
+  });
 
   it('loads the same rows, to the last digit and second, whether the warehouse reads the Parquet file or the CSV one', async () => {
     // The same warehouse, as one that reads no Parquet (a change-logging warehouse, ClickHouse) sees it.

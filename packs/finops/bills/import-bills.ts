@@ -95,10 +95,11 @@ async function importOnce(
     let loaded: number;
     let parked: ParkedBillRow[];
     try {
-      const rows = join(staging, 'bill_rows.parquet');
-      loaded = await file.writeRows(rows, options.tenant, batchId);
-      if (loaded && warehouse.insertParquet) await warehouse.insertParquet('bill_rows', BILL_ROW_COLUMNS, [rows], { keep: 'loadable' });
-      else if (loaded) {
+      loaded = await file.writeRows(join(staging, 'bill_rows.parquet'), options.tenant, batchId);
+      if (loaded && warehouse.insertParquet) {
+        const { path: rows, ...read } = await file.loadableParquet(join(staging, 'bill_rows_numbered.parquet'));
+        await warehouse.insertParquet('bill_rows', file.columns, [rows], read);
+      } else if (loaded) {
         const csv = join(staging, 'bill_rows.csv');
         await file.writeLoadableCsv(csv);
         await warehouse.insertCsv('bill_rows', BILL_ROW_COLUMNS, csv);
