@@ -2,7 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { CSV_FILE, decimalAsText, DuckDBWarehouse, type ParquetRowNumbers } from '../../../kernel/warehouse/index.ts';
 import { BILL_FORMATS, detectFormat, focusMapping, REQUIRED_SOURCE_COLUMNS, type BillFormat } from './bill-formats.ts';
-import { BILL_MACROS, RAW_ROW, TAG_LOOKUP, tagObjectsSelect, typedBillSelect } from './bill-sql.ts';
+import { BILL_MACROS, RAW_ROW, type RowOrder, TAG_LOOKUP, TAG_LOOKUP_LIMIT, tagObjectsSelect, typedBillSelect } from './bill-sql.ts';
 import { csvRecordStarts, readCsvHeader, type RecordStarts } from './csv-lines.ts';
 import { BILL_ROW_COLUMNS, FOCUS_COLUMNS, type FocusKind } from './focus-columns.ts';
 import { literal, quote, RawColumns } from './raw-columns.ts';
@@ -34,6 +34,7 @@ export class BillFile {
     private readonly keptCount: number,
     readonly recordCount: number,
     private readonly numbering: RecordNumbering,
+    private readonly order: RowOrder,
     /** bill_rows columns the file has no value for in any row: left out of the written rows (and so NULL when inserted). */
     private readonly absent: ReadonlySet<string>,
     /** The file as it was when opened: it is read twice. */
@@ -87,24 +88,32 @@ export class BillFile {
       const extraJson = extra.length
         ? `CAST(to_json(struct_pack(${extra.map((n) => `${quote(n)} := ${quote(n)}`).join(', ')})) AS VARCHAR)`
         : `'{}'`;
-      // Views: the file is read twice (counted here, typed by `writeRows`), never copied into a table — keeping a million
-      // records in file order cost ~1.2 s more than reading them (DuckDB numbers a table's rows only by storing them in order).
-      await scratch.execute(
-        `CREATE VIEW mapped AS SELECT ${FOCUS_COLUMNS.map((c) => `CAST(${mapping.expressions[c.focus] ?? "NULL"} AS VARCHAR) AS ${quote(c.focus)}`).join(', ')},
-          ${extraJson} AS extra, struct_pack(${names.map((n) => `${quote(n)} := ${quote(n)}`).join(', ')}) AS ${RAW_ROW} FROM raw`,
-      );
+      const mappedFrom = (relation: string, record?: string) =>
+        `SELECT ${record ? `${record} AS record, ` : ''}${FOCUS_COLUMNS.map((c) => `CAST(${mapping.expressions[c.focus] ?? 'NULL'} AS VARCHAR) AS ${quote(c.focus)}`).join(', ')},
+          ${extraJson} AS extra, struct_pack(${names.map((n) => `${quote(n)} := ${quote(n)}`).join(', ')}) AS ${RAW_ROW} FROM ${relation}`;
+      await scratch.execute(`CREATE VIEW mapped AS ${mappedFrom('raw')}`);
       // The one counting scan: the records DuckDB keeps, and (tag_objects) each distinct Tags text taken apart once.
       await scratch.execute(`CREATE TABLE tag_texts AS SELECT ${quote('Tags')} AS tags_text, count(*) AS records FROM mapped GROUP BY ALL`);
-      const [{ kept }] = (await scratch.query<{ kept: number }>('SELECT coalesce(sum(records), 0) AS kept FROM tag_texts')) as [{ kept: number }];
+      const [{ kept, texts }] = (await scratch.query<{ kept: number; texts: number }>(
+        'SELECT coalesce(sum(records), 0) AS kept, count(tags_text) AS texts FROM tag_texts',
+      )) as [{ kept: number; texts: number }];
       const lineNotes: string[] = [];
       const numbering = await source.numbering(Number(kept), lineNotes);
       await scratch.execute(`CREATE TABLE tag_objects AS ${tagObjectsSelect()}`);
-      for (const statement of TAG_LOOKUP) await scratch.execute(statement);
+      // Rows in file order, numbered by position, when the Tags lookup is cheap; otherwise an ordered copy of the file
+      // numbers them (keeping a million records in a table in file order cost ~1.2 s more than reading them).
+      const order: RowOrder = Number(texts) <= TAG_LOOKUP_LIMIT ? 'position' : 'record';
+      if (order === 'position') {
+        for (const statement of TAG_LOOKUP) await scratch.execute(statement);
+      } else {
+        await scratch.execute('CREATE TABLE raw_copy AS SELECT * FROM raw');
+        await scratch.execute(`CREATE OR REPLACE VIEW mapped AS ${mappedFrom('raw_copy', 'rowid')}`);
+      }
       // A view: every row is typed once, as `writeRows` writes it.
-      await scratch.execute(`CREATE VIEW typed AS ${typedBillSelect()}`);
+      await scratch.execute(`CREATE VIEW typed AS ${typedBillSelect(order)}`);
       const [{ rejected }] = (await scratch.query<{ rejected: number }>('SELECT count(*) AS rejected FROM rejects')) as [{ rejected: number }];
       const absent = new Set(FOCUS_COLUMNS.filter((c) => ALWAYS_NULL_WITHOUT_SOURCE.has(c.kind) && c.focus !== 'BillingPeriodStart' && (mapping.expressions[c.focus] ?? 'NULL') === 'NULL').map((c) => c.column));
-      return new BillFile(path, detected, [...mapping.notes, ...lineNotes], Number(kept), Number(kept) + Number(rejected), numbering, absent, version, scratch);
+      return new BillFile(path, detected, [...mapping.notes, ...lineNotes], Number(kept), Number(kept) + Number(rejected), numbering, order, absent, version, scratch);
     } catch (error) {
       await scratch.close();
       if (error instanceof BillFileError) throw error;
@@ -118,8 +127,13 @@ export class BillFile {
    * raw text. A row's line follows from its position in the file (`rows`). Answers how many rows are loadable.
    */
   async writeRows(path: string, tenant: string, batchId: string): Promise<number> {
+    // In `record` order the rows carry their record, and their line is written with them.
+    const lined = this.order === 'position' ? 'typed'
+      : this.numbering.first === undefined ? '(SELECT typed.*, lines.line FROM typed JOIN lines USING (record))'
+        : `(SELECT *, record + ${this.numbering.first} AS line FROM typed)`;
     await this.scratch.execute(
-      `COPY (SELECT ${literal(tenant)} AS tenant_id, ${literal(batchId)} AS batch_id, * EXCLUDE (${[RAW_ROW, ...this.absent].join(', ')}), problem_column IS NULL AS loadable FROM typed)
+      `COPY (SELECT ${literal(tenant)} AS tenant_id, ${literal(batchId)} AS batch_id, * EXCLUDE (${[RAW_ROW, ...this.absent].join(', ')}), problem_column IS NULL AS loadable
+             FROM ${lined} AS rows)
        TO ${literal(path)} (FORMAT parquet)`,
     ).catch(async (error: unknown) => {
       // A Tags text the first read did not see fails the lookup's cast.
@@ -127,11 +141,12 @@ export class BillFile {
     });
     this.written = path;
     // `record`: the row's position among the records DuckDB kept, in file order.
-    const numbered = this.numbering.first === undefined
-      ? `SELECT w.* EXCLUDE (file_row_number), w.file_row_number AS record, lines.line
-         FROM read_parquet(${literal(path)}, file_row_number = true) AS w JOIN lines ON lines.record = w.file_row_number`
-      : `SELECT * EXCLUDE (file_row_number), file_row_number AS record, file_row_number + ${this.numbering.first} AS line
-         FROM read_parquet(${literal(path)}, file_row_number = true)`;
+    const numbered = this.order === 'record' ? `SELECT * FROM read_parquet(${literal(path)})`
+      : this.numbering.first === undefined
+        ? `SELECT w.* EXCLUDE (file_row_number), w.file_row_number AS record, lines.line
+           FROM read_parquet(${literal(path)}, file_row_number = true) AS w JOIN lines ON lines.record = w.file_row_number`
+        : `SELECT * EXCLUDE (file_row_number), file_row_number AS record, file_row_number + ${this.numbering.first} AS line
+           FROM read_parquet(${literal(path)}, file_row_number = true)`;
     await this.scratch.execute(`CREATE OR REPLACE VIEW rows_written AS ${numbered}`);
     const [{ rows, loadable }] = (await this.scratch.query<{ rows: number; loadable: number }>(
       'SELECT count(*) AS rows, count(*) FILTER (WHERE loadable) AS loadable FROM rows_written',
@@ -153,12 +168,13 @@ export class BillFile {
   }
 
   /**
-   * The loadable rows as a Parquet file for `Warehouse.insertParquet` (after `writeRows`): the file written, whose
-   * `line` is each row's number in it counted from `first`; or, when refused or multi-line records break that, a copy
-   * written to `path` with the lines.
+   * The loadable rows as a Parquet file for `Warehouse.insertParquet` (after `writeRows`): the file written — holding
+   * `line` (rows in `record` order), or whose `line` is each row's position in it counted from `first` — or, when
+   * refused or multi-line records break that, a copy written to `path` with the lines.
    */
   async loadableParquet(path: string): Promise<{ path: string; keep: string; numberRows?: ParquetRowNumbers }> {
     const written = this.rowsWritten();
+    if (this.order === 'record') return { path: written, keep: 'loadable' };
     if (this.numbering.first !== undefined) return { path: written, keep: 'loadable', numberRows: { column: 'line', first: this.numbering.first } };
     await this.scratch.execute(`COPY (SELECT * FROM rows_written WHERE loadable) TO ${literal(path)} (FORMAT parquet)`);
     return { path, keep: 'loadable' };
@@ -187,7 +203,7 @@ export class BillFile {
     const bad = this.unloadable === 0 ? [] : await this.scratch.query<{ line: number; problem_column: string; problem_code: string; problem_reason: string; raw: string }>(
       `SELECT bad.line, bad.problem_column, bad.problem_code, bad.problem_reason, CAST(to_json(source.${RAW_ROW}) AS VARCHAR) AS raw
        FROM (SELECT record, line, problem_column, problem_code, problem_reason FROM rows_written WHERE NOT loadable) AS bad
-       JOIN (SELECT row_number() OVER () - 1 AS record, ${RAW_ROW} FROM mapped) AS source USING (record)
+       JOIN (SELECT ${this.order === 'record' ? 'record' : 'row_number() OVER () - 1 AS record'}, ${RAW_ROW} FROM mapped) AS source USING (record)
        ORDER BY bad.line`,
     );
     const refused = await this.scratch.query<{ line: number; column_name: string; reason: string; raw: string }>(

@@ -73,9 +73,20 @@ export function tagObjectsSelect(): string {
 }
 
 /**
- * Statements run once `tag_objects` is built: each distinct Tags text gets a number (`bill_tag_text`, an ENUM) and its
- * reading is kept in two lists by that number, so a row reads its Tags by the number with no join. A join would
- * reorder rows, and the rows must stay in file order: a row's line is its position.
+ * How `typed` keeps each row's place in the file. `position`: rows are typed in file order straight from the file and
+ * numbered by their position in what `writeRows` writes; a row's Tags are read by number (`TAG_LOOKUP`), since a join
+ * would reorder rows (a hash join emits a chunk's unmatched rows last). `record`: rows carry their record number from
+ * an ordered copy of the file, and the Tags are joined — for files with more distinct Tags texts than
+ * `TAG_LOOKUP_LIMIT`, where the lookup's lists, constants DuckDB copies for every chunk of rows, cost more than the copy.
+ */
+export type RowOrder = 'position' | 'record';
+
+/** Distinct Tags texts up to which rows are kept in order by position (1M rows: ~0.05 s of list copies at this size). */
+export const TAG_LOOKUP_LIMIT = 2048;
+
+/**
+ * Statements run once `tag_objects` is built, for `position` order: each distinct Tags text gets a number
+ * (`bill_tag_text`, an ENUM) and its reading is kept in two lists by that number.
  */
 export const TAG_LOOKUP = [
   'CREATE TABLE tag_codes AS SELECT row_number() OVER (ORDER BY tags_text) - 1 AS code, * FROM tag_objects',
@@ -84,8 +95,12 @@ export const TAG_LOOKUP = [
   "SET VARIABLE bill_tag_objects = (SELECT coalesce(list(tags_object ORDER BY code), []) FROM tag_codes)",
 ];
 
-/** The mapped rows with their Tags' reading (`TAG_LOOKUP`): missing Tags are no object. */
-function withTagObjects(): string {
+/** The mapped rows with their Tags' reading: looked up by number (`position`) or joined (`record`); missing Tags are no object. */
+function withTagObjects(order: RowOrder): string {
+  if (order === 'record') {
+    return `(SELECT mapped.*, coalesce(tag_objects.tags_readable, false) AS tags_readable, tag_objects.tags_object
+  FROM mapped LEFT JOIN tag_objects ON tag_objects.tags_text = mapped.${quote('Tags')}) mapped`;
+  }
   const code = `enum_code(CAST(${quote('Tags')} AS bill_tag_text)) + 1`;
   return `(SELECT mapped.*, coalesce(getvariable('bill_tags_readable')[${code}], false) AS tags_readable,
     getvariable('bill_tag_objects')[${code}] AS tags_object
@@ -142,12 +157,12 @@ const REQUIRED = ['BilledCost', 'EffectiveCost', 'ChargePeriodStart'];
 
 /**
  * The SELECT over the mapped rows (`mapped`: the FOCUS columns as text, extra,
- * `RAW_ROW`; and the Tags lookup, `TAG_LOOKUP`) giving each bill_rows value, and for a row that cannot be
+ * `RAW_ROW`, and in `record` order `record`; and the Tags' readings, `withTagObjects`) giving each bill_rows value, and for a row that cannot be
  * loaded the first column at fault and why. Each value is typed once, in the inner SELECT (as `v_<column>`): the
  * checks compare values with their texts, and the three problem columns follow from the number of the first check
  * that fails (repeating the typing in each check was half of the typing's time).
  */
-export function typedBillSelect(): string {
+export function typedBillSelect(order: RowOrder): string {
   const columns = FOCUS_COLUMNS.map((column) => ({ column, ...typed(column) }));
   const problems = [
     ...REQUIRED.map((focus) => ({ focus, when: `${quote(focus)} IS NULL`, code: 'BILL_VALUE_MISSING', reason: `'${focus} is required'` })),
@@ -166,12 +181,12 @@ export function typedBillSelect(): string {
   const byProblem = (pick: (p: (typeof problems)[number]) => string) => `CASE problem ${problems.map((p, i) => `WHEN ${i} THEN ${pick(p)}`).join(' ')} END`;
   const tagsText = quote('Tags');
   const unreadableTags = `${tagsText} IS NOT NULL AND NOT tags_readable`;
-  return `SELECT ${RAW_ROW}, ${values.join(',\n  ')},
+  return `SELECT ${order === 'record' ? 'record, ' : ''}${RAW_ROW}, ${values.join(',\n  ')},
   CASE WHEN ${unreadableTags} THEN CAST(json_merge_patch(extra, json_object('Tags', ${tagsText})) AS VARCHAR) ELSE extra END AS extra,
   coalesce(${unreadableTags}, false) AS tags_unreadable,
   ${byProblem((p) => literal(p.focus))} AS problem_column,
   ${byProblem((p) => literal(p.code))} AS problem_code,
   ${byProblem((p) => p.reason)} AS problem_reason
 FROM (SELECT *, CASE ${problems.map((p, i) => `WHEN ${p.when} THEN ${i}`).join(' ')} END AS problem
-  FROM (SELECT mapped.*, ${typedValues.join(',\n    ')} FROM ${withTagObjects()}) typed_once) checked`;
+  FROM (SELECT mapped.*, ${typedValues.join(',\n    ')} FROM ${withTagObjects(order)}) typed_once) checked`;
 }
