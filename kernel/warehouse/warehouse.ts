@@ -186,16 +186,16 @@ export interface ReadSession {
   keep(select: string, params?: readonly SqlValue[]): Promise<string>;
 }
 
-/**
- * The warehouse port. Every engine adapter implements it; callers never ask
- * which engine they hold. SQL uses `?` placeholders for values.
- */
 /** A column filled with each row's position in its Parquet file: `first` for the file's first row, then one more a row. */
 export interface ParquetRowNumbers {
   column: string;
   first: number;
 }
 
+/**
+ * The warehouse port. Every engine adapter implements it; callers never ask
+ * which engine they hold. SQL uses `?` placeholders for values.
+ */
 export interface Warehouse {
   readonly engine: EngineName;
   readonly capabilities: WarehouseCapabilities;

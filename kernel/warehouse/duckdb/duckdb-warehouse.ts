@@ -258,11 +258,10 @@ export class DuckDBWarehouse implements Warehouse {
     { keep, numberRows }: { keep?: string; numberRows?: ParquetRowNumbers } = {},
   ): Promise<void> {
     columns.forEach(assertIdentifier);
-    const first = numberRows ? Math.trunc(numberRows.first) : 0;
-    if (numberRows && (!columns.includes(numberRows.column) || !Number.isSafeInteger(first))) {
+    if (numberRows && (!columns.includes(numberRows.column) || !Number.isSafeInteger(numberRows.first))) {
       throw new WarehouseError(`insertParquet into ${table}: numberRows needs one of the columns and a whole first number`);
     }
-    const selected = columns.map((name) => (name === numberRows?.column ? `file_row_number + ${first} AS ${name}` : name));
+    const selected = columns.map((name) => (name === numberRows?.column ? `file_row_number + ${numberRows.first} AS ${name}` : name));
     const files = paths.map((path) => `'${path.replaceAll("'", "''")}'`).join(', ');
     await this.allCores(() => this.execute(
       `INSERT INTO ${assertIdentifier(table)} (${columns.join(', ')}) SELECT ${selected.join(', ')}

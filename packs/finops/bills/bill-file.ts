@@ -93,7 +93,9 @@ export class BillFile {
           ${extraJson} AS extra, struct_pack(${names.map((n) => `${quote(n)} := ${quote(n)}`).join(', ')}) AS ${RAW_ROW} FROM ${relation}`;
       await scratch.execute(`CREATE VIEW mapped AS ${mappedFrom('raw')}`);
       // The one counting scan: the records DuckDB keeps, and (tag_objects) each distinct Tags text taken apart once.
-      await scratch.execute(`CREATE TABLE tag_texts AS SELECT ${quote('Tags')} AS tags_text, count(*) AS records FROM mapped GROUP BY ALL`);
+      // It reads every column (`count` of the row as read): DuckDB checks UTF-8 only in the columns it reads, and a
+      // record refused here must be refused by the second read too.
+      await scratch.execute(`CREATE TABLE tag_texts AS SELECT ${quote('Tags')} AS tags_text, count(${RAW_ROW}) AS records FROM mapped GROUP BY ALL`);
       const [{ kept, texts }] = (await scratch.query<{ kept: number; texts: number }>(
         'SELECT coalesce(sum(records), 0) AS kept, count(tags_text) AS texts FROM tag_texts',
       )) as [{ kept: number; texts: number }];
@@ -104,6 +106,7 @@ export class BillFile {
       // numbers them (keeping a million records in a table in file order cost ~1.2 s more than reading them).
       const order: RowOrder = Number(texts) <= TAG_LOOKUP_LIMIT ? 'position' : 'record';
       if (order === 'position') {
+        // `SET VARIABLE` holds for its connection only: `typed` is read through `execute`, on the same (writer) connection.
         for (const statement of TAG_LOOKUP) await scratch.execute(statement);
       } else {
         await scratch.execute('CREATE TABLE raw_copy AS SELECT * FROM raw');
@@ -360,9 +363,12 @@ async function describeParquet(scratch: DuckDBWarehouse, path: string): Promise<
   };
 }
 
-/** Header names as DuckDB can hold them: blanks named by position, repeats numbered. */
+/**
+ * Header names as DuckDB can hold them: blanks named by position, repeats numbered. `rowid` names DuckDB's row number
+ * (the record number of a copied file), so a file's column of that name is numbered as a repeat (`rowid_2`).
+ */
 function uniqueNames(header: string[]): string[] {
-  const seen = new Map<string, number>();
+  const seen = new Map<string, number>([['rowid', 1]]);
   return header.map((raw, i) => {
     const name = raw.trim() || `column_${i + 1}`;
     const key = name.toLowerCase();

@@ -187,29 +187,55 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
     expect(open.notes.join()).toContain('lines are given as record numbers');
   });
 
-  it('reads a file whose own columns are named like the import\'s working columns, keeping them in extra', async () => {
+  it('reads a file whose own columns are named like the import\'s working columns, keeping them in extra, in either row order', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'companyos-bill-names-'));
-    const file = join(dir, 'names.csv');
     const own = [
       'record', 'line', 'loadable', 'problem', 'problem_column', 'problem_code', 'problem_reason', 'tags_unreadable', 'tenant_id', 'batch_id',
-      'extra', 'source_row', 'v_billed_cost', 'file_row_number',
+      'extra', 'source_row', 'v_billed_cost', 'file_row_number', 'rowid',
     ];
-    await writeFile(
-      file,
-      `BillingAccountId,InvoiceId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargeCategory,BilledCost,EffectiveCost,${own.join(',')}\n` +
-        `a,I,USD,2026-10-01T00:00:00Z,2026-10-02T00:00:00Z,Usage,1.5,1.5,${own.map((n) => `x-${n}`).join(',')}\n` +
-        `a,I,USD,2026-10-01T00:00:00Z,2026-10-02T00:00:00Z,Usage,not money,1.5,${own.map((n) => `y-${n}`).join(',')}\n`,
-    );
-    const report = await importBillFile(db.warehouse, file, { tenant: TENANT });
-    expect(report).toMatchObject({ rows_read: 2, rows_loaded: 1, rows_parked: 1 });
-    expect(report.parked).toMatchObject([{ line: 3, column: 'BilledCost', code: 'BILL_VALUE_INVALID' }]);
-    const kept = (prefix: string) => Object.fromEntries(own.map((n) => [n, `${prefix}-${n}`]));
-    expect(JSON.parse(report.parked[0]!.raw)).toMatchObject(kept('y'));
-    const [row] = await rowsOf(report.batch_id);
-    expect(row).toMatchObject({ line: 2 });
-    expect(JSON.parse(String(row!.extra))).toEqual(kept('x'));
-    expect(await db.warehouse.query('SELECT tenant_id FROM bill_rows WHERE batch_id = ?', [report.batch_id])).toEqual([{ tenant_id: TENANT }]);
+    // More distinct Tags texts than the lookup takes: the rows are numbered from a copy of the file.
+    for (const fillers of [0, TAG_LOOKUP_LIMIT + 1]) {
+      const file = join(dir, `names-${fillers}.csv`);
+      const row = (cost: string, prefix: string, tags: string) =>
+        `a,I,USD,2026-10-01T00:00:00Z,2026-10-02T00:00:00Z,Usage,${cost},1.5,${own.map((n) => `${prefix}-${n}`).join(',')},"${tags}"\n`;
+      await writeFile(
+        file,
+        `BillingAccountId,InvoiceId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargeCategory,BilledCost,EffectiveCost,${own.join(',')},Tags\n` +
+          row('1.5', 'x', '{}') + row('not money', 'y', '{}') + Array.from({ length: fillers }, (_, i) => row('1', 'f', `{""n"": ""${i}""}`)).join(''),
+      );
+      const report = await importBillFile(db.warehouse, file, { tenant: TENANT });
+      expect(report, `${fillers} fillers`).toMatchObject({ rows_read: 2 + fillers, rows_loaded: 1 + fillers, rows_parked: 1 });
+      expect(report.parked).toMatchObject([{ line: 3, column: 'BilledCost', code: 'BILL_VALUE_INVALID' }]);
+      // `rowid` is DuckDB's row number: the file's column of that name is kept as a repeat is, numbered.
+      const kept = (prefix: string) => Object.fromEntries(own.map((n) => [n === 'rowid' ? 'rowid_2' : n, `${prefix}-${n}`]));
+      expect(JSON.parse(report.parked[0]!.raw)).toMatchObject(kept('y'));
+      const [first, second] = await rowsOf(report.batch_id);
+      expect(first).toMatchObject({ line: 2 });
+      expect(JSON.parse(String(first!.extra))).toEqual(kept('x'));
+      if (fillers) expect([second!.line, JSON.parse(String(second!.tags))]).toEqual([4, { n: '0' }]);
+    }
   });
+
+  it('parks a record with bytes that are not UTF-8, in any column, and loads the rest, in either row order', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-bill-utf8-'));
+    const header = Buffer.from('BillingAccountId,BillingCurrency,ChargePeriodStart,ChargeCategory,BilledCost,EffectiveCost,ResourceName,Tags\n');
+    const row = (resource: Buffer, tags: Buffer) =>
+      Buffer.concat([Buffer.from('a,USD,2026-10-02T00:00:00Z,Usage,1.5,1.5,'), resource, Buffer.from(',"'), tags, Buffer.from('"\n')]);
+    const latin1 = Buffer.from('caf\xe9', 'latin1');
+    for (const fillers of [3, TAG_LOOKUP_LIMIT + 1]) {
+      for (const where of ['ResourceName', 'Tags']) {
+        const file = join(dir, `bad-${where}-${fillers}.csv`);
+        const good = (i: number) => row(Buffer.from(`r-${i}`), Buffer.from(`{""n"": ""${i}""}`));
+        const bad = where === 'Tags' ? row(Buffer.from('r-bad'), Buffer.concat([Buffer.from('{""n"": ""'), latin1, Buffer.from('""}')])) : row(latin1, Buffer.from('{}'));
+        await writeFile(file, Buffer.concat([header, good(0), bad, ...Array.from({ length: fillers }, (_, i) => good(i + 1))]));
+        const report = await importBillFile(db.warehouse, file, { tenant: TENANT });
+        expect(report, `${where}, ${fillers} fillers`).toMatchObject({ rows_read: 2 + fillers, rows_loaded: 1 + fillers, rows_parked: 1 });
+        expect(report.parked, `${where}, ${fillers} fillers`).toMatchObject([{ line: 3, code: 'BILL_ROW_MALFORMED' }]);
+        const lines = await db.warehouse.query<{ line: number }>('SELECT line FROM bill_rows WHERE batch_id = ? ORDER BY line LIMIT 3', [report.batch_id]);
+        expect(lines.map((r) => Number(r.line))).toEqual([2, 4, 5]);
+      }
+    }
+  }, 60_000);
 
   it('refuses a file that is no bill, naming it and what is missing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'companyos-bill-'));
