@@ -125,9 +125,10 @@ export class BillFile {
   }
 
   /**
-   * Types every row once and writes them all, in file order, as one Parquet file at `path`: every bill_rows column but
-   * `line` (with `tenant` and `batchId`), `loadable` (no value at fault), and for a row that is not its problem and its
-   * raw text. A row's line follows from its position in the file (`rows`). Answers how many rows are loadable.
+   * Types every row once and writes them all, in file order, as one Parquet file at `path`: the bill_rows columns the
+   * file has values for (with `tenant` and `batchId`), `loadable` (no value at fault) and, for a row that cannot be
+   * loaded, its problem. A row's line follows from its position in the written file (`position` order) or is written
+   * with it (`record` order). Answers how many rows are loadable.
    */
   async writeRows(path: string, tenant: string, batchId: string): Promise<number> {
     // In `record` order the rows carry their record, and their line is written with them.
