@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
-import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
 import { DuckDBWarehouse } from '../../../kernel/warehouse/index.ts';
 import { BillFile, BillFileError, importBillFile } from './index.ts';
@@ -254,28 +254,32 @@ describe('bill import on duckdb, Parquet and CSV hand-offs', () => {
   it('keeps each row on its own line in a file read in parallel: rows with and without Tags, unreadable Tags, parked values, refused and multi-line records', async () => {
     // Rows are typed in file order and numbered by their position: a join (the Tags lookup once was one) reorders rows.
     const dir = await mkdtemp(join(tmpdir(), 'companyos-bill-order-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    // Long records, so that DuckDB splits each file among its threads (a thread reads ~8 MB of a CSV file at a time).
+    const ROWS = 60_000;
+    const PAD = 'x'.repeat(400);
     // Few distinct Tags texts: rows numbered by position; many: by an ordered copy of the file (`TAG_LOOKUP_LIMIT`).
     for (const [broken, tagSets] of [[false, TAG_LOOKUP_LIMIT / 2], [true, TAG_LOOKUP_LIMIT / 2], [false, TAG_LOOKUP_LIMIT * 2], [true, TAG_LOOKUP_LIMIT * 2]] as const) {
       const file = join(dir, `order-${broken}-${tagSets}.csv`);
       const lines = ['BillingAccountId,BillingCurrency,ChargePeriodStart,ChargeCategory,BilledCost,EffectiveCost,ResourceId,Tags'];
-      for (let i = 0; i < 100_000; i++) {
+      for (let i = 0; i < ROWS; i++) {
         const line = lines.length + 1;
-        const tags = i % 7 === 0 ? '' : i % 11 === 0 ? '"{oops"' : broken && i === 90_000 ? `"{""Tenant"":\n""t-${line % tagSets}""}"` : `"{""Tenant"": ""t-${line % tagSets}""}"`;
+        const tags = i % 7 === 0 ? '' : i % 11 === 0 ? '"{oops"' : broken && i === 45_000 ? `"{""Tenant"":\n""t-${line % tagSets}""}"` : `"{""Tenant"": ""t-${line % tagSets}""}"`;
         const cost = i % 1000 === 999 ? 'bad' : '1.5';
-        lines.push(`a,USD,2026-10-02T00:00:00Z,Usage,${cost},1.5,r-${line},${tags}${broken && i === 70_000 ? ',surplus' : ''}`);
+        lines.push(`a,USD,2026-10-02T00:00:00Z,Usage,${cost},1.5,r-${line}-${PAD},${tags}${broken && i === 35_000 ? ',surplus' : ''}`);
         if (tags.includes('\n')) lines.push('');
       }
       await writeFile(file, lines.filter((l, i) => l !== '' || i === 0).join('\n') + '\n');
       const report = await importBillFile(db.warehouse, file, { tenant: TENANT });
-      expect(report, `broken ${broken}, ${tagSets} tag sets`).toMatchObject({ rows_read: 100_000, rows_parked: 100 + (broken ? 1 : 0) });
+      expect(report, `broken ${broken}, ${tagSets} tag sets`).toMatchObject({ rows_read: ROWS, rows_parked: ROWS / 1000 + (broken ? 1 : 0) });
       const [check] = await db.warehouse.query<Record<string, number>>(
-        `SELECT count(*) AS n, count(*) FILTER (WHERE resource_id <> 'r-' || line) AS off_line,
+        `SELECT count(*) AS n, count(*) FILTER (WHERE resource_id <> 'r-' || line || '-${PAD}') AS off_line,
            count(*) FILTER (WHERE tags <> '{}' AND tags <> '{"tenant":"t-' || (line % ${tagSets}) || '"}') AS off_tags,
            count(*) FILTER (WHERE tags = '{}') AS untagged
          FROM bill_rows WHERE batch_id = ?`,
         [report.batch_id],
       );
-      const untagged = Array.from({ length: 100_000 }, (_, i) => i).filter((i) => i % 1000 !== 999 && !(broken && i === 70_000) && (i % 7 === 0 || i % 11 === 0)).length;
+      const untagged = Array.from({ length: ROWS }, (_, i) => i).filter((i) => i % 1000 !== 999 && !(broken && i === 35_000) && (i % 7 === 0 || i % 11 === 0)).length;
       expect(Object.values(check!).map(Number), `broken ${broken}, ${tagSets} tag sets`).toEqual([report.rows_loaded, 0, 0, untagged]);
       const parked = await db.warehouse.query<{ line: number; reason_code: string; raw: string }>(
         'SELECT line, reason_code, raw FROM bill_rows_parked WHERE batch_id = ? ORDER BY line',
@@ -284,7 +288,7 @@ describe('bill import on duckdb, Parquet and CSV hand-offs', () => {
       expect(parked).toHaveLength(report.rows_parked);
       for (const row of parked) {
         const resource = row.reason_code === 'BILL_ROW_MALFORMED' ? row.raw.split(',')[6] : (JSON.parse(row.raw) as { ResourceId: string }).ResourceId;
-        expect(resource, `broken ${broken}, ${tagSets} tag sets: ${row.raw}`).toBe(`r-${row.line}`);
+        expect(resource, `broken ${broken}, ${tagSets} tag sets: ${row.raw}`).toBe(`r-${row.line}-${PAD}`);
       }
     }
   }, 120_000);
