@@ -70,6 +70,20 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
     expect([Number(batches[0]!.n), Number(rows[0]!.n)]).toEqual([1, reports[0]!.rows_loaded]);
   });
 
+  it('imports one file for two tenants at once as two batches, each tenant\'s rows its own, each re-import answered with its own batch', async () => {
+    const file = join(FIXTURES, 'messy-focus.csv');
+    const [a, b] = await Promise.all([importBillFile(db.warehouse, file, { tenant: 'tenant-a' }), importBillFile(db.warehouse, file, { tenant: 'tenant-b' })]);
+    expect([a.already_imported, b.already_imported]).toEqual([false, false]);
+    expect(a.batch_id).not.toBe(b.batch_id);
+    const owners = await db.warehouse.query<{ batch_id: string; tenant_id: string; n: number }>(
+      'SELECT batch_id, tenant_id, count(*) AS n FROM bill_rows WHERE batch_id IN (?, ?) GROUP BY batch_id, tenant_id ORDER BY tenant_id',
+      [a.batch_id, b.batch_id],
+    );
+    expect(owners.map((r) => [r.batch_id, r.tenant_id, Number(r.n)])).toEqual([[a.batch_id, 'tenant-a', a.rows_loaded], [b.batch_id, 'tenant-b', b.rows_loaded]]);
+    const again = await importBillFile(db.warehouse, file, { tenant: 'tenant-b' });
+    expect(again).toMatchObject({ already_imported: true, batch_id: b.batch_id });
+  });
+
   it('reads a messy FOCUS export: NULL text, quoted and formatted numbers, odd tag keys, credits, corrections, x_ columns, bad rows parked', async () => {
     const report = await importBillFile(db.warehouse, join(FIXTURES, 'messy-focus.csv'), { tenant: TENANT });
     expect(report).toMatchObject({ rows_read: 7, rows_loaded: 4, rows_parked: 3 });
