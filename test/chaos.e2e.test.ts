@@ -10,6 +10,7 @@ import { openWarehouse } from '../kernel/warehouse/index.ts';
 import { BalancedLoad } from './support/balanced-load.ts';
 import { killAllCliProcesses, runCli, spawnCli, startPlatform } from './support/cli.ts';
 import { freshPostgresDatabase } from './support/postgres.ts';
+import { waitFor } from './support/wait-for.ts';
 
 const SECRET = 'chaos-secret-chaos-secret-chaos-secret-0123456789';
 const TENANTS = ['acme', 'globex'];
@@ -104,6 +105,8 @@ describe.runIf(inject('clickhouseUrl') && inject('postgresUrl') && inject('hapro
     await sleep(SESSION_TIMEOUT_MS + 3000);
     consumerB.kill('SIGCONT');
     await sleep(4000);
+    // Held until the load has done enough to judge: a slow machine writes fewer a second.
+    await waitFor(() => load.events.size > 50 && [...load.entities.values()].filter((e) => e.deleted).length > 5, 'fifty events and six deleted entities', 60_000);
     await load.stop();
     await restarted;
     const stoppedAt = Date.now();

@@ -5,7 +5,8 @@ import { IngestPipeline, KafkaEventPublisher, KafkaIngestConsumer } from '../pla
 import { apiHarness, useApi } from './support/api.ts';
 import { TEST_ENGINES, useWarehouse } from './support/engines.ts';
 import { cloudEvent } from './support/events.ts';
-import { kafkaBrokers, readTopic, uniqueTopic, waitFor } from './support/kafka.ts';
+import { kafkaBrokers, readTopic, uniqueTopic } from './support/kafka.ts';
+import { waitFor } from './support/wait-for.ts';
 
 /**
  * CloudEvents over Kafka, produced by the official `cloudevents` SDK's Kafka

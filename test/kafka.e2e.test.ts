@@ -4,7 +4,8 @@ import { openWarehouse } from '../kernel/warehouse/index.ts';
 import { expectCleanStop, killAllCliProcesses, runCli, spawnCli, startPlatform } from './support/cli.ts';
 import { engineHarness, engineUnavailable, TEST_ENGINES } from './support/engines.ts';
 import { cloudEvent } from './support/events.ts';
-import { kafkaBrokers, produce, uniqueTopic, waitFor } from './support/kafka.ts';
+import { kafkaBrokers, produce, uniqueTopic } from './support/kafka.ts';
+import { waitFor } from './support/wait-for.ts';
 import { migratePlatform } from '../surfaces/compose/index.ts';
 
 /** Kafka ingest through the real `companyos` processes, killed and restarted for real. */

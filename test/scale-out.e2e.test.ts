@@ -9,6 +9,7 @@ import { openWarehouse } from '../kernel/warehouse/index.ts';
 import { BalancedLoad } from './support/balanced-load.ts';
 import { killAllCliProcesses, startPlatform } from './support/cli.ts';
 import { freshPostgresDatabase } from './support/postgres.ts';
+import { waitFor } from './support/wait-for.ts';
 
 const SECRET = 'scale-out-secret-scale-out-secret-0123456789';
 const TENANTS = ['acme', 'globex'];
@@ -39,11 +40,14 @@ describe.runIf(inject('clickhouseUrl') && inject('postgresUrl') && inject('hapro
 
     const load = await BalancedLoad.create(balancer.url, SECRET, TENANTS, '/scale-out');
     load.start(TENANTS, 3);
+    // Timed phases, each held until it has done enough work to judge: a slow machine writes fewer entities a second.
     await sleep(3000);
+    await waitFor(() => load.entities.size > 10, 'eleven entities written before the kill', 60_000);
     const before = load.entities.size;
     process.kill(first.pid, 'SIGKILL');
     const killedAt = Date.now();
     await sleep(6000);
+    await waitFor(() => load.entities.size - before > 10, 'eleven entities written after the kill', 60_000);
     await load.stop();
     const tokens = { acme: load.token('acme') };
 

@@ -7,7 +7,7 @@ import { findClickHouseServer, startLocalClickHouse, type LocalClickHouse } from
 import { findKcat, startMockKafka, type MockKafkaCluster } from '../dev/kafka/mock-cluster.ts';
 import { killAllCliProcesses, startPlatform, TempDirs } from './support/cli.ts';
 import { cloudEvent } from './support/events.ts';
-import { waitFor } from './support/kafka.ts';
+import { waitFor } from './support/wait-for.ts';
 
 async function produce(brokers: string, topic: string, ids: string[]): Promise<void> {
   const producer = new Kafka({ clientId: 'shutdown-test', brokers: [brokers], logLevel: logLevel.NOTHING }).producer();

@@ -2,7 +2,8 @@ import { describe, expect, inject, it } from 'vitest';
 import { useApi } from '../../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { cloudEvent } from '../../test/support/events.ts';
-import { uniqueTopic, waitFor } from '../../test/support/kafka.ts';
+import { uniqueTopic } from '../../test/support/kafka.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 
 describe.runIf(inject('kafkaBrokers')).each(TEST_ENGINES)('Kafka ingest mode on %s', (engine) => {
   const brokers = [inject('kafkaBrokers')!];

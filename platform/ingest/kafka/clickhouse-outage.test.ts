@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { findClickHouseServer, startLocalClickHouse, type LocalClickHouse } from '../../../dev/clickhouse/local-server.ts';
 import { cloudEvent } from '../../../test/support/events.ts';
-import { kafkaBrokers, produce, uniqueTopic, waitFor } from '../../../test/support/kafka.ts';
+import { kafkaBrokers, produce, uniqueTopic } from '../../../test/support/kafka.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { ClickHouseWarehouse, migrateWarehouse } from '../../../kernel/warehouse/index.ts';
 import { IngestPipeline } from '../pipeline.ts';
 import { KafkaIngestConsumer } from './kafka-consumer.ts';

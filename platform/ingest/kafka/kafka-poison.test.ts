@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
 import { cloudEvent } from '../../../test/support/events.ts';
-import { kafkaBrokers, produce, readTopic, uniqueTopic, waitFor } from '../../../test/support/kafka.ts';
+import { kafkaBrokers, produce, readTopic, uniqueTopic } from '../../../test/support/kafka.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { IngestPipeline } from '../pipeline.ts';
 import { KafkaIngestConsumer, type BatchReport } from './kafka-consumer.ts';
 
