@@ -11,6 +11,7 @@ import { DuckDBWarehouse } from '../kernel/warehouse/index.ts';
 import type { ErasureManifest } from '../platform/erasure/index.ts';
 import { markerMaker, markersIn } from './support/byte-search.ts';
 import { killAllCliProcesses, runCli, startPlatform, TempDirs } from './support/cli.ts';
+import { waitFor } from './support/wait-for.ts';
 
 afterEach(async () => {
   await killAllCliProcesses();
@@ -75,12 +76,14 @@ describe('erasure: a subject leaves no recoverable byte behind, and every receip
     await call(bob, 'POST', `/v1/workflows/runs/${exportId}/approvals`, { decision: 'approve', rationale: { category: 'customer-request', text: 'checked the preflight count' } });
     expect((await call(dave, 'POST', `/v1/workflows/runs/${exportId}/execute`)).body.status).toBe('succeeded');
     expect((await call(operator, 'POST', '/v1/transforms/build', {})).status).toBe(200);
-    await sleep(2500); // shipped
 
     // What verifiers saw before the erasure: each tenant's signed checkpoint (stored, and checked again at the end).
     for (const bearer of [alice, globex, operator]) expect((await call(bearer, 'GET', '/v1/provenance/checkpoint')).status).toBe(200);
-    const before = await markersIn(dataDir, markers);
-    const places = new Set(Object.values(before).flatMap((hits) => Object.keys(hits).map((path) => path.split('/')[0])));
+    const placesOf = (found: Record<string, Record<string, number>>) => new Set(Object.values(found).flatMap((hits) => Object.keys(hits).map((path) => path.split('/')[0])));
+    let before: Record<string, Record<string, number>> = {};
+    // The backup shipper copies the warehouse on its own clock.
+    await waitFor(async () => placesOf(before = await markersIn(dataDir, markers)).has('backups'), 'a shipped backup holding the tenant\'s data', 60_000);
+    const places = placesOf(before);
     expect([...places].sort(), JSON.stringify(before, null, 1)).toEqual(expect.arrayContaining(['backups', 'exports']));
     expect(Object.keys(before[subject] ?? {}).some((path) => path.startsWith('warehouse.duckdb')), JSON.stringify(before[subject])).toBe(true);
     expect(Object.keys(before)).toEqual(expect.arrayContaining([leadSource, evidenceMarker, rationaleMarker]));
