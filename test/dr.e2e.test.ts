@@ -11,6 +11,7 @@ import { S3Target } from '../platform/backup/index.ts';
 import { OBJECT_STORE_CREDENTIALS, startObjectStore } from './support/object-store.ts';
 import { killAllCliProcesses, runCli, startPlatform, TempDirs } from './support/cli.ts';
 import { TEST_ENGINES, engineUnavailable } from './support/engines.ts';
+import { waitFor } from './support/wait-for.ts';
 
 /** The RPO the issue asks for: what a kill may lose. */
 const RPO_MS = 5000;
@@ -52,7 +53,7 @@ describe.each(TEST_ENGINES)('disaster recovery: continuous backup to an object s
   /** Where the state (entities, the ledger) is in a data folder: the embedded database, or state.duckdb beside ClickHouse. */
   const stateFile = engine === 'clickhouse' ? STATE_FILE : 'warehouse.duckdb';
 
-  it('loses only what was acknowledged in the last 5 s, every ledger root matches, and one flipped byte is refused by name', { timeout: 240_000 }, async (context) => {
+  it('loses only what was acknowledged in the last 5 s, every ledger root matches, and one flipped byte is refused by name', { timeout: 360_000 }, async (context) => {
     const unavailable = engineUnavailable(engine);
     if (unavailable) context.skip(unavailable);
     const source = await scratch();
@@ -93,6 +94,10 @@ describe.each(TEST_ENGINES)('disaster recovery: continuous backup to an object s
     const writers = tenants.map(writer);
     // Over 5 s after the base snapshot: the snapshot alone would miss the RPO, only the shipped changes meet it.
     await sleep(6000 + Math.floor(Math.random() * 4000));
+    // And until enough is acknowledged for the checks below to mean something, however slow the machine: writes
+    // acknowledged over the RPO before the kill must all come back.
+    const settled = (tenant: string) => acked.filter((a) => a.tenant === tenant && a.kind === 'entity' && a.at < Date.now() - RPO_MS).length;
+    await waitFor(() => tenants.every((tenant) => settled(tenant) > 10) && acked.filter((a) => a.kind === 'event').length > 20, 'eleven entities a tenant acknowledged over the RPO ago', 120_000);
     // What an operator watches: how far shipping is behind (under the RPO) and the base's age.
     const metrics = await (await fetch(`${platform.url}/metrics`)).text();
     expect(Number(/^companyos_backup_unshipped_age_seconds (\S+)$/m.exec(metrics)?.[1])).toBeLessThan(5);
