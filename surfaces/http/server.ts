@@ -101,7 +101,7 @@ export interface ServerOptions {
   tokenKeys?: TokenKeyFile;
   /** The invoice webhook's signing secret as a rotating secret (`companyos start` with a webhook); `invoiceWebhook` signs with what it holds. */
   webhookSecret?: RotatingSecret;
-  /** The workflow engine's and the grants' clock (tests move it by hand); the system's by default. */
+  /** The workflow engine's, the grants' and the tenant quotas' clock (tests move it by hand); the system's by default. */
   clock?: WorkflowClock;
   /** How often expired temporary grants are revoked and receipted, approvals checked against their SLA, and the packs sweep (their SLA checks) (default 15 s). */
   leaseSweepMs?: number;
@@ -242,7 +242,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       if (!(request.routeOptions.url ?? '').startsWith('/v1/workflows/runs/:id') || audience !== runAudience(runId ?? '')) throw new DomainError('TOKEN_AUDIENCE_FORBIDDEN');
     }
   });
-  const quotas = options.tenantQuotas ? new TenantQuotas(options.tenantQuotas) : undefined;
+  const quotas = options.tenantQuotas ? new TenantQuotas(options.tenantQuotas, () => platform.clock.now().getTime()) : undefined;
   if (quotas) registerTenantQuotas(app, quotas);
   const selfMetering = options.selfMetering && options.selfMetering.sample > 0
     ? new SelfMetering(pipeline, { sample: options.selfMetering.sample, operatorTenant: platform.operatorTenant }, app.log)

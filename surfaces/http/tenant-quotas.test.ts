@@ -2,10 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { parseQuotaConfig } from '../../platform/tenancy/index.ts';
 import { useApi } from '../../test/support/api.ts';
 import { useWarehouse } from '../../test/support/engines.ts';
+import { TestClock } from '../../test/support/test-clock.ts';
 
 describe('per-tenant quotas (COMPANYOS_TENANT_QUOTAS)', () => {
   const db = useWarehouse('duckdb');
-  const server = useApi(db, { tenantQuotas: parseQuotaConfig('requests=1000, acme:requests=5, ingest-events=100') });
+  // The buckets refill on a clock the test moves: a slow machine's requests do not refill them meanwhile.
+  const clock = new TestClock();
+  const server = useApi(db, { tenantQuotas: parseQuotaConfig('requests=1000, acme:requests=5, ingest-events=100'), clock });
   const event = (id: string, tenantid: string) => ({ specversion: '1.0', id, source: '/test', type: 't', tenantid, policyversion: 'v1', data: {} });
   const post = (token: string, payload: string) =>
     server.api.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents-batch+json' }, payload });
@@ -41,7 +44,7 @@ describe('per-tenant quotas (COMPANYOS_TENANT_QUOTAS)', () => {
     expect((await post(other, batch('initech', 0, 50))).statusCode).toBe(202);
     expect([await storedOf('globex'), await storedOf('initech')]).toEqual([150, 50]);
     // Once the debt (50 events) and one more have refilled, the tenant sends again.
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    clock.advance(600);
     expect((await post(acme, batch('globex', 150, 10))).statusCode).toBe(202);
     expect(await storedOf('globex')).toBe(160);
   });
