@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useStateStore } from '../../test/support/state.ts';
-import { heldReads, reachStore } from '../../test/support/held-reads.ts';
+import { heldReads } from '../../test/support/held-reads.ts';
 import { ACCESS_GRANT_TABLES, AccessGrants } from './access-grants.ts';
 import type { Principal } from './auth.ts';
 
@@ -31,9 +31,10 @@ describe('temporary access grants', () => {
 
     reads.hold();
     const slow = grants.apply(ana);
-    await reachStore();
+    await reads.reached();
+    // The revocation writes, then waits for reads in flight before it answers: it is released below.
     const revoking = grants.revoke('acme', 'g-1', 'cancelled by the requester');
-    await reachStore();
+    await new Promise((resolve) => setTimeout(resolve, 50));
     reads.release();
     await revoking;
     // The request that asked before the revocation was done keeps what it read; the next one does not.
@@ -46,9 +47,9 @@ describe('temporary access grants', () => {
     const grants = new AccessGrants(reads.store, () => NOW);
     reads.hold();
     const slow = grants.apply(ana);
-    await reachStore();
+    await reads.reached();
     const granting = grants.grant(grant('g-2'));
-    await reachStore();
+    await new Promise((resolve) => setTimeout(resolve, 50));
     reads.release();
     await granting;
     expect((await grants.apply(ana)).roles).toEqual(['reader', 'operator']);

@@ -3,10 +3,13 @@ import type { StateStore } from '../../kernel/state/index.ts';
 /**
  * `state` with one read held back: after `hold()`, the next read whose SQL `matches` runs at once
  * but answers only at `release()` — a read that began before a write and answers after it.
+ * `reached()` resolves once that read has been answered by the store (and is being held).
  */
 export function heldReads(state: StateStore, matches: (sql: string) => boolean) {
   let held: Promise<void> | undefined;
   let release = () => undefined as void;
+  let reached = Promise.resolve();
+  let markReached = () => undefined as void;
   const store: StateStore = {
     engine: state.engine, soleWriter: state.soleWriter, location: state.location, tables: state.tables,
     transaction: (work) => state.transaction(work),
@@ -17,7 +20,10 @@ export function heldReads(state: StateStore, matches: (sql: string) => boolean) 
       const wait = matches(sql) ? held : undefined;
       if (wait) held = undefined;
       const rows = await state.query(sql, params);
-      if (wait) await wait;
+      if (wait) {
+        markReached();
+        await wait;
+      }
       return rows as never;
     },
   };
@@ -25,12 +31,13 @@ export function heldReads(state: StateStore, matches: (sql: string) => boolean) 
     store,
     hold(): void {
       held = new Promise<void>((resolve) => (release = resolve));
+      reached = new Promise<void>((resolve) => (markReached = resolve));
+    },
+    reached(): Promise<void> {
+      return reached;
     },
     release(): void {
       release();
     },
   };
 }
-
-/** Lets a read just started reach its store before the caller goes on. */
-export const reachStore = () => new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useStateStore } from '../../../test/support/state.ts';
 import { EntityStore } from './entity-store.ts';
-import { heldReads, reachStore } from '../../../test/support/held-reads.ts';
+import { heldReads } from '../../../test/support/held-reads.ts';
 
 describe('the entity store', () => {
   const store = useStateStore();
@@ -13,7 +13,7 @@ describe('the entity store', () => {
 
     reads.hold();
     const slowRead = entities.get('acme', 'db-1');
-    await reachStore();
+    await reads.reached();
     if (change === 'reclassified') await entities.update(created!, { ...created!, data_class: 'restricted' }, 'acme/admin');
     else await entities.delete(created!, 'acme/admin');
     reads.release();
