@@ -81,7 +81,7 @@ async function killBuildsThenFinish(target: Target, dataDir: string): Promise<vo
     expect(counted).toBeGreaterThan(100);
   });
   // What the killed builds staged or retired is gone once the queued drops ran.
-  await expect.poll(() => target.leftovers(), { timeout: 15_000, interval: 250 }).toEqual([]);
+  await expect.poll(() => target.leftovers(), { timeout: 60_000, interval: 250 }).toEqual([]);
 }
 
 describe('a build killed mid-way (kill -9), four models at once, on DuckDB', () => {

@@ -70,6 +70,8 @@ describe('signing in to the report pages through the tenant\'s identity provider
     await tab.fill('input[name=login]', login);
     await tab.fill('input[name=password]', 'any password');
     await tab.click('button[type=submit]');
+    // The page the sign-in led to, loaded before it is asked whether it is the consent form.
+    await tab.waitForLoadState('load');
     if (await tab.locator('button[type=submit]').count()) await tab.click('button[type=submit]');
     await tab.waitForLoadState('load');
     return { context, tab, urls };

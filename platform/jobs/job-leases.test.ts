@@ -90,11 +90,12 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
     const [first, second] = await Promise.all([realA.runExclusive('retention', 200, work), realB.runExclusive('retention', 200, work)]);
     expect(runs).toBe(1);
     expect([first.ran, second.ran].sort()).toEqual([false, true]);
-    // A run of 600 ms under a 200 ms lease: a third process trying half-way was refused (renewed), and after the run the lease is free.
+    // A run of 1.7 s under a 1.5 s lease: a third process trying after the first lease would have lapsed was refused
+    // (renewed every 0.5 s, so a busy machine's late timers do not lapse it), and after the run the lease is free.
     let midway: unknown;
     const third = new JobLeases(processes.stores[1], undefined, 'replica-c');
-    await realA.runExclusive('long-job', 200, async () => {
-      await new Promise((resolve) => setTimeout(resolve, 400));
+    await realA.runExclusive('long-job', 1500, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1700));
       midway = await third.acquire('long-job', 200);
     });
     expect(midway).toEqual({ holder: 'replica-a' });

@@ -56,7 +56,7 @@ describe.runIf(clusterAvailable())('the shipped models on a ClickHouse cluster (
     if (targetDir) await rm(targetDir, { recursive: true, force: true });
   });
 
-  it('build every model, twice, to the same rows as on one server, the finops split of shared costs across tenants included', async () => {
+  it('build every model, twice, to the same rows as on one server, the finops split of shared costs across tenants included', { timeout: 180_000 }, async () => {
     const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
     const built = [...project.models.values()].filter((m) => m.config.materialized !== 'ephemeral').map((m) => m.name);
     expect(built).toContain('finops_cost_allocation');
@@ -87,10 +87,10 @@ describe.runIf(clusterAvailable())('the shipped models on a ClickHouse cluster (
     expect(engines.get('finops_cost_allocation_local')).toMatch(/^Replicated/);
     // Staged and retired tables are dropped by DDL the build queues without waiting for: gone once the servers ran it.
     const leftovers = async () => (await Promise.all(cluster.nodes.map((node) => onServer(node.url, `SELECT name FROM system.tables WHERE database = '${database}' AND match(name, '__(new|old)')`)))).flat();
-    await expect.poll(leftovers, { timeout: 15_000, interval: 200 }).toEqual([]);
+    await expect.poll(leftovers, { timeout: 60_000, interval: 200 }).toEqual([]);
   });
 
-  it('drops what a failed drop or an interrupted build left on one server only before it swaps a model there', async () => {
+  it('drops what a failed drop or an interrupted build left on one server only before it swaps a model there', { timeout: 120_000 }, async () => {
     const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
     const [initiator, other] = [cluster.nodes[0]!, cluster.nodes[2]!];
     await onServer(other.url, `CREATE TABLE ${database}.finops_cogs__old_local (x UInt8) ENGINE = MergeTree ORDER BY tuple()`);
@@ -100,7 +100,7 @@ describe.runIf(clusterAvailable())('the shipped models on a ClickHouse cluster (
     expect(results.map((r) => [r.model, r.status, r.status === 'success' ? '' : r.message])).toEqual([['finops_cogs', 'success', '']]);
     expect(await contents(sharded, 'finops_cogs')).toEqual(await contents(single, 'finops_cogs'));
     const left = () => Promise.all([initiator, other].map((node) => onServer(node.url, `SELECT name FROM system.tables WHERE database = '${database}' AND match(name, '^finops_cogs__')`)));
-    await expect.poll(left, { timeout: 15_000, interval: 200 }).toEqual([[], []]);
+    await expect.poll(left, { timeout: 60_000, interval: 200 }).toEqual([[], []]);
   });
 
   it("reports a model's SQL error as ClickHouse's, for a view and a table, and skips what reads the failed table", async () => {

@@ -40,6 +40,6 @@ describe('closeInOrder', () => {
     ];
     expect(await closeInOrder(steps, 600, log)).toBe(false);
     expect(Date.now() - started).toBeGreaterThanOrEqual(590);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(3000); // not held by the hanging steps; the margin is for late timers
   });
 });

@@ -1,5 +1,4 @@
 import { DuckDBInstance } from '@duckdb/node-api';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { DuckDBWarehouse } from './duckdb-warehouse.ts';
 
@@ -26,8 +25,7 @@ describe('DuckDB threads: one while serving, every core while scanning', () => {
       // Right after the scans the cores are still there (a build's next model follows at once) …
       expect(await threadsSeenBy(warehouse)).toBe(cores);
       // … and a moment later they are given back.
-      await sleep(600);
-      expect(await threadsSeenBy(warehouse)).toBe(1);
+      await expect.poll(() => threadsSeenBy(warehouse), { timeout: 5_000, interval: 100 }).toBe(1);
     } finally {
       await warehouse.close();
     }
