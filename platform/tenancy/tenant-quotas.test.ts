@@ -36,7 +36,16 @@ describe('tenant quotas', () => {
     expect(quotas.take('acme', 'ingest-events', 1).allowed).toBe(true);
   });
 
-  it('reads per-tenant rates over the defaults, unlimited included, and leaves unlisted kinds unlimited', () => {
+  it('puts no tenant in debt when its clock goes back (a wall clock set back, an adjustable clock moved)', () => {
+    const time = clock();
+    const quotas = new TenantQuotas(parseQuotaConfig('requests=5'), time.now);
+    expect(quotas.take('acme', 'requests')).toEqual({ allowed: true });
+    time.advance(-3 * 86_400_000);
+    for (let i = 0; i < 4; i++) expect(quotas.take('acme', 'requests')).toEqual({ allowed: true });
+    expect(quotas.take('acme', 'requests')).toEqual({ allowed: false, retryAfterSeconds: 1 });
+  });
+
+    it('reads per-tenant rates over the defaults, unlimited included, and leaves unlisted kinds unlimited', () => {
     const quotas = new TenantQuotas(parseQuotaConfig('requests=100, acme:requests=5, ingest-events=1000, bulk:ingest-events=unlimited'));
     expect(quotas.rate('acme', 'requests')).toBe(5);
     expect(quotas.rate('globex', 'requests')).toBe(100);

@@ -25,9 +25,10 @@ interface Bucket {
 export class TenantQuotas {
   private readonly buckets = new Map<string, Bucket>();
 
+  /** `now` in milliseconds, monotonic by default: a wall clock set back would leave every bucket in debt for as long. */
   constructor(
     readonly config: QuotaConfig,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** The tenant's rate of `kind` per second; undefined when unlimited. */
@@ -65,7 +66,7 @@ export class TenantQuotas {
     const now = this.now();
     let bucket = this.buckets.get(key);
     if (!bucket) this.buckets.set(key, (bucket = { tokens: rate, at: now }));
-    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.at) / 1000) * rate);
+    bucket.tokens = Math.min(rate, bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * rate);
     bucket.at = now;
     return bucket;
   }

@@ -70,6 +70,8 @@ export interface ServerOptions {
   maxBatchEvents?: number;
   /** Per-tenant rates (requests, ingested events a second), counted in this process; none when absent. */
   tenantQuotas?: QuotaConfig;
+  /** The quotas' clock in milliseconds (tests move it by hand); monotonic by default — not `clock`, which the demo seed moves back. */
+  quotaClock?: () => number;
   /** Largest request body, in bytes. */
   maxBodyBytes?: number;
   /** `POST /v1/finops/bills`: the largest file (COMPANYOS_MAX_BILL_BYTES, default 2 GiB) and where uploads are stored while imported. */
@@ -101,7 +103,7 @@ export interface ServerOptions {
   tokenKeys?: TokenKeyFile;
   /** The invoice webhook's signing secret as a rotating secret (`companyos start` with a webhook); `invoiceWebhook` signs with what it holds. */
   webhookSecret?: RotatingSecret;
-  /** The workflow engine's, the grants' and the tenant quotas' clock (tests move it by hand); the system's by default. */
+  /** The workflow engine's and the grants' clock (tests move it by hand); the system's by default. */
   clock?: WorkflowClock;
   /** How often expired temporary grants are revoked and receipted, approvals checked against their SLA, and the packs sweep (their SLA checks) (default 15 s). */
   leaseSweepMs?: number;
@@ -242,7 +244,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       if (!(request.routeOptions.url ?? '').startsWith('/v1/workflows/runs/:id') || audience !== runAudience(runId ?? '')) throw new DomainError('TOKEN_AUDIENCE_FORBIDDEN');
     }
   });
-  const quotas = options.tenantQuotas ? new TenantQuotas(options.tenantQuotas, () => platform.clock.now().getTime()) : undefined;
+  const quotas = options.tenantQuotas ? new TenantQuotas(options.tenantQuotas, options.quotaClock) : undefined;
   if (quotas) registerTenantQuotas(app, quotas);
   const selfMetering = options.selfMetering && options.selfMetering.sample > 0
     ? new SelfMetering(pipeline, { sample: options.selfMetering.sample, operatorTenant: platform.operatorTenant }, app.log)

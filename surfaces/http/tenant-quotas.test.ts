@@ -8,7 +8,7 @@ describe('per-tenant quotas (COMPANYOS_TENANT_QUOTAS)', () => {
   const db = useWarehouse('duckdb');
   // The buckets refill on a clock the test moves: a slow machine's requests do not refill them meanwhile.
   const clock = new TestClock();
-  const server = useApi(db, { tenantQuotas: parseQuotaConfig('requests=1000, acme:requests=5, ingest-events=100'), clock });
+  const server = useApi(db, { tenantQuotas: parseQuotaConfig('requests=1000, acme:requests=5, ingest-events=100'), quotaClock: () => clock.now().getTime() });
   const event = (id: string, tenantid: string) => ({ specversion: '1.0', id, source: '/test', type: 't', tenantid, policyversion: 'v1', data: {} });
   const post = (token: string, payload: string) =>
     server.api.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents-batch+json' }, payload });
