@@ -106,7 +106,10 @@ describe.runIf(inject('clickhouseUrl') && inject('postgresUrl') && inject('hapro
     consumerB.kill('SIGCONT');
     await sleep(4000);
     // Held until the load has done enough to judge: a slow machine writes fewer a second.
-    await waitFor(() => load.events.size > 50 && [...load.entities.values()].filter((e) => e.deleted).length > 5, 'fifty events and six deleted entities', 60_000);
+    await waitFor(() => load.events.size > 50 && [...load.entities.values()].filter((e) => e.deleted).length > 5, 'fifty events and six deleted entities', 60_000)
+      .catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}; surprises:\n${load.surprises.join('\n')}`, { cause: error });
+      });
     await load.stop();
     await restarted;
     const stoppedAt = Date.now();

@@ -74,6 +74,7 @@ describe.each(TEST_ENGINES)('disaster recovery: continuous backup to an object s
     // Writers in both tenants — events and receipted entity creations — until the kill at a random moment.
     const acked: Acked[] = [];
     let killed = false;
+    let writerFailed: unknown;
     const writer = async (tenant: string) => {
       for (let i = 0; !killed; i++) {
         try {
@@ -87,6 +88,7 @@ describe.each(TEST_ENGINES)('disaster recovery: continuous backup to an object s
           if (entity.status === 201) acked.push({ at: Date.now(), tenant, kind: 'entity', id: String(((await entity.json()) as { id: string }).id) });
         } catch (error) {
           if (killed) return; // the platform is gone
+          writerFailed = error;
           throw error;
         }
       }
@@ -97,7 +99,10 @@ describe.each(TEST_ENGINES)('disaster recovery: continuous backup to an object s
     // And until enough is acknowledged for the checks below to mean something, however slow the machine: writes
     // acknowledged over the RPO before the kill must all come back.
     const settled = (tenant: string) => acked.filter((a) => a.tenant === tenant && a.kind === 'entity' && a.at < Date.now() - RPO_MS).length;
-    await waitFor(() => tenants.every((tenant) => settled(tenant) > 10) && acked.filter((a) => a.kind === 'event').length > 20, 'eleven entities a tenant acknowledged over the RPO ago', 120_000);
+    await waitFor(() => {
+      if (writerFailed) throw writerFailed as Error;
+      return tenants.every((tenant) => settled(tenant) > 10) && acked.filter((a) => a.kind === 'event').length > 20;
+    }, 'eleven entities a tenant acknowledged over the RPO ago', 120_000);
     // What an operator watches: how far shipping is behind (under the RPO) and the base's age.
     const metrics = await (await fetch(`${platform.url}/metrics`)).text();
     expect(Number(/^companyos_backup_unshipped_age_seconds (\S+)$/m.exec(metrics)?.[1])).toBeLessThan(5);

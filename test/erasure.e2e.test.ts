@@ -115,7 +115,12 @@ describe('erasure: a subject leaves no recoverable byte behind, and every receip
     expect(withoutManifest.purgeManifests).toHaveLength(1);
     delete withoutManifest.purgeManifests;
     await writeFile(join(bundleDir, 'no-manifest.json'), JSON.stringify(withoutManifest));
+    // Shipping has caught up with the erasure (and had two cycles to put anything back) before the bytes are searched.
     await sleep(2000);
+    await waitFor(async () => {
+      const metrics = await (await fetch(`${platform.url}/metrics`)).text();
+      return Number(/^companyos_backup_unshipped_age_seconds (\S+)$/m.exec(metrics)?.[1]) === 0;
+    }, 'backup shipping to catch up', 60_000);
     const whileRunning = await markersIn(dataDir, markers);
     const stop = await platform.stop('SIGTERM');
     expect(stop.code).toBe(0);

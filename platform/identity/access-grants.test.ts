@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useStateStore } from '../../test/support/state.ts';
 import { heldReads } from '../../test/support/held-reads.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { ACCESS_GRANT_TABLES, AccessGrants } from './access-grants.ts';
 import type { Principal } from './auth.ts';
 
@@ -12,6 +13,10 @@ const grant = (grantId: string, grantee = 'ana') => ({
 
 describe('temporary access grants', () => {
   const store = useStateStore(ACCESS_GRANT_TABLES);
+  const committed = (table: string, grantId: string) => waitFor(async () => {
+    const [row] = await store.state.query<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = 'acme' AND grant_id = ?`, [grantId]);
+    return Number(row!.n) > 0;
+  }, `${grantId} committed to ${table}`, 10_000);
 
   it('gives the role from grant to expiry, to its grantee in its tenant only', async () => {
     let now = NOW;
@@ -32,9 +37,9 @@ describe('temporary access grants', () => {
     reads.hold();
     const slow = grants.apply(ana);
     await reads.reached();
-    // The revocation writes, then waits for reads in flight before it answers: it is released below.
+    // The revocation commits, then waits for reads in flight before it answers: the held read answers after the commit.
     const revoking = grants.revoke('acme', 'g-1', 'cancelled by the requester');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await committed('access_grant_revocations', 'g-1');
     reads.release();
     await revoking;
     // The request that asked before the revocation was done keeps what it read; the next one does not.
@@ -49,7 +54,7 @@ describe('temporary access grants', () => {
     const slow = grants.apply(ana);
     await reads.reached();
     const granting = grants.grant(grant('g-2'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await committed('access_grants', 'g-2');
     reads.release();
     await granting;
     expect((await grants.apply(ana)).roles).toEqual(['reader', 'operator']);

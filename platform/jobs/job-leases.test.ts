@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { DuckDBStateStore, ensureStateSchema, PostgresStateStore, type StateStore } from '../../kernel/state/index.ts';
 import { freshPostgresDatabase } from '../../test/support/postgres.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { JOB_LEASES_TABLE } from './job-leases-table.ts';
 import { JobLeases, LeaseLostError } from './job-leases.ts';
 
@@ -122,7 +123,7 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
     // The gate opens within the lease's 600 ms, so the held renewal renews rather than takes a lease anew.
     await leases.runExclusive('gated-job', 600, async () => {
       gate = new Promise((resolve) => (open = resolve));
-      await new Promise((resolve) => setTimeout(resolve, 250)); // a renewal (every 200 ms) starts and waits at the gate
+      await waitFor(() => held.length > 0, 'a renewal (every 200 ms) waiting at the gate', 5_000);
       gate = undefined;
       setTimeout(open, 100);
     });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { parseSchedule, ScheduleError, startSchedule, type ScheduleJob } from './schedule.ts';
 
@@ -58,8 +58,9 @@ describe('schedule', () => {
       },
       (line) => reports.push(line),
     );
+    onTestFinished(() => schedule.stop());
     await new Promise((done) => setTimeout(done, 4200));
-    await waitFor(() => builds.length >= 2 && reports.some((line) => /: skipped at /.test(line)), 'two builds and a skipped tick', 30_000);
+    await waitFor(() => builds.length >= 2 && reports.some((line) => /: skipped at /.test(line)), 'two builds and a skipped tick', 8_000);
     await schedule.stop();
     expect(most).toBe(1);
     expect(builds.length).toBeGreaterThanOrEqual(2);

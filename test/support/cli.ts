@@ -60,7 +60,10 @@ function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-/** Runs one CLI command to completion; `timeoutMs` only guards against a hang (a loaded CI machine runs a full build in tens of seconds). */
+/**
+ * Runs one CLI command to completion. `timeoutMs` guards against a hang: a loaded CI machine runs a full build in tens of
+ * seconds, and the default stays under vitest's 60 s so a hung command still fails with its output.
+ */
 export async function runCli(
   args: readonly string[],
   options: { dataDir: string; env?: Record<string, string>; timeoutMs?: number },
@@ -70,7 +73,7 @@ export async function runCli(
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 55_000);
   try {
     const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
     return { code, signal, stdout, stderr };
@@ -83,7 +86,7 @@ export async function runCli(
 export async function startPlatform(
   dataDir: string,
   args: readonly string[] = [],
-  { env, timeoutMs = 90_000 }: { env?: Record<string, string>; timeoutMs?: number } = {},
+  { env, timeoutMs = 45_000 }: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<RunningPlatform> {
   const child = spawnCli(['start', ...args], dataDir, env);
   let stdout = '';

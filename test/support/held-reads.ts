@@ -8,7 +8,7 @@ import type { StateStore } from '../../kernel/state/index.ts';
 export function heldReads(state: StateStore, matches: (sql: string) => boolean) {
   let held: Promise<void> | undefined;
   let release = () => undefined as void;
-  let reached = Promise.resolve();
+  let reached: Promise<void> | undefined;
   let markReached = () => undefined as void;
   const store: StateStore = {
     engine: state.engine, soleWriter: state.soleWriter, location: state.location, tables: state.tables,
@@ -19,11 +19,13 @@ export function heldReads(state: StateStore, matches: (sql: string) => boolean) 
     async query(sql, params) {
       const wait = matches(sql) ? held : undefined;
       if (wait) held = undefined;
-      const rows = await state.query(sql, params);
-      if (wait) {
-        markReached();
-        await wait;
+      let rows: unknown;
+      try {
+        rows = await state.query(sql, params);
+      } finally {
+        if (wait) markReached();
       }
+      if (wait) await wait;
       return rows as never;
     },
   };
@@ -34,6 +36,7 @@ export function heldReads(state: StateStore, matches: (sql: string) => boolean) 
       reached = new Promise<void>((resolve) => (markReached = resolve));
     },
     reached(): Promise<void> {
+      if (!reached) throw new Error('reached() before hold()');
       return reached;
     },
     release(): void {
