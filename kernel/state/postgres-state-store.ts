@@ -109,10 +109,10 @@ export class PostgresStateStore implements StateStore {
   /** `VACUUM FULL` rewrites each table without the rows deleted or replaced (an erasure). */
   async reclaim(tables: readonly string[]): Promise<ReclaimReport> {
     this.assertOpen();
-    const started = Date.now();
+    const started = performance.now();
     const own = tables.filter((table) => this.byName.has(table));
     for (const table of own) await run(this.pool, `VACUUM FULL ${assertIdentifier(table)}`);
-    return { engine: 'postgresql', tables: own, rowsRewritten: 0, blocksScrubbed: 0, seconds: (Date.now() - started) / 1000, scrubSeconds: 0 };
+    return { engine: 'postgresql', tables: own, rowsRewritten: 0, blocksScrubbed: 0, seconds: (performance.now() - started) / 1000, scrubSeconds: 0 };
   }
 
   async close(): Promise<void> {

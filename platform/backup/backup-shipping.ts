@@ -72,7 +72,7 @@ export class BackupShipping {
   private stopped = false;
   private lastShippedAt: Date | undefined;
   private shippedThrough: Date | undefined;
-  private baseTakenAt = 0;
+  private baseTakenAt = -Infinity;
   private changesSinceBase = 0;
   /** While a later base is exported: its position, and the changes after it shipped to the current base meanwhile. */
   private next: { position: number; shipped: LoggedChange[] } | undefined;
@@ -162,7 +162,7 @@ export class BackupShipping {
     this.segment = 0;
     this.previous = null;
     this.changesSinceBase = 0;
-    this.baseTakenAt = Date.now();
+    this.baseTakenAt = performance.now();
     this.lastShippedAt = new Date();
     void this.dropSpooled(this.options.log.discardThrough(position));
     this.options.logger.info({ backup: manifest.backupId, target: this.options.target.description }, 'backup shipping: base snapshot stored; shipping changes');
@@ -239,7 +239,7 @@ export class BackupShipping {
       this.changesSinceBase += changes.length;
     }
     const after = { ...NEW_BASE_AFTER, ...this.options.newBaseAfter };
-    if (!this.next && !this.stopped && (this.changesSinceBase >= after.changes || Date.now() - this.baseTakenAt >= after.ms)) await this.rebase();
+    if (!this.next && !this.stopped && (this.changesSinceBase >= after.changes || performance.now() - this.baseTakenAt >= after.ms)) await this.rebase();
   }
 
   private async prune(keepDays: number): Promise<void> {

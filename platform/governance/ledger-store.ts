@@ -259,8 +259,8 @@ export class LedgerStore {
     const checkpoint = { size: at, rootHash, note: signCheckpoint({ origin: this.origin(tenant), size: at, rootHash }, key) };
     if (at === tree.size) this.latest.set(tenant, { ...checkpoint, keyId: key.keyId });
     // A stored checkpoint is an anchor for later consistency proofs: one a second per tenant is plenty.
-    if (Date.now() - (this.lastPersisted.get(tenant) ?? 0) < PERSIST_EVERY_MS) return checkpoint;
-    this.lastPersisted.set(tenant, Date.now());
+    if (performance.now() - (this.lastPersisted.get(tenant) ?? -Infinity) < PERSIST_EVERY_MS) return checkpoint;
+    this.lastPersisted.set(tenant, performance.now());
     const persisting = this.persist(tenant, checkpoint, key.keyId);
     this.persisting.add(persisting);
     void persisting.then(() => this.persisting.delete(persisting));

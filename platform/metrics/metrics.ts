@@ -146,7 +146,7 @@ export class PlatformMetrics {
     this.observeIngest('kafka', report.result);
     this.kafkaBatches.inc({ topic: report.topic });
     this.kafkaLag.set({ topic: report.topic, partition: String(report.partition) }, report.lag);
-    const now = Date.now();
+    const now = performance.now();
     const { accepted, duplicates, rejected } = report.result;
     this.recentBatches.push({ at: now, events: accepted + duplicates + rejected.length });
     while (this.recentBatches[0]!.at < now - RATE_WINDOW_MS) this.recentBatches.shift();

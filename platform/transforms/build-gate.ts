@@ -53,12 +53,12 @@ export class BuildGate {
    * a caller that can be told to come back).
    */
   async reserve({ waitMs = 0 }: { waitMs?: number } = {}): Promise<BuildSlot> {
-    const until = Date.now() + waitMs;
+    const until = performance.now() + waitMs;
     for (;;) {
       try {
         return await this.reserveNow();
       } catch (error) {
-        const left = until - Date.now();
+        const left = until - performance.now();
         if (!(error instanceof BuildInProgressError) || left <= 0) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.min(RESERVE_POLL_MS, left)));
       }

@@ -44,10 +44,10 @@ export interface CloseStep {
  * instead of a fixed slice. Resolves true when every step finished.
  */
 export async function closeInOrder(steps: readonly CloseStep[], deadlineMs: number, log: CloseLog): Promise<boolean> {
-  const deadline = Date.now() + deadlineMs;
+  const deadline = performance.now() + deadlineMs;
   let allFinished = true;
   for (const { what, step, capMs } of steps) {
-    const left = Math.max(0, deadline - Date.now());
+    const left = Math.max(0, deadline - performance.now());
     if (!(await closeWithin(what, Math.min(capMs ?? left, left), step, log))) allFinished = false;
   }
   return allFinished;

@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { findClickHouseServer, startLocalClickHouse, type LocalClickHouse } from '../../dev/clickhouse/local-server.ts';
 import { scratchWarehouse, type ScratchWarehouse } from '../../dev/scratch-warehouse.ts';
 import { apiHarness, useApi } from '../../test/support/api.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { openWarehouse, type EngineName, type Warehouse } from '../../kernel/warehouse/index.ts';
 import { API_ERRORS } from './kit/errors.ts';
+import { ReadinessProbe } from './readiness.ts';
 import { migratePlatform } from '../compose/index.ts';
 
 async function readyz(app: FastifyInstance): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -39,6 +40,24 @@ describe.each(TEST_ENGINES)('/readyz on %s', (engine) => {
 
     await db.warehouse.execute(await probeTableDdl(engine));
     expect(await until(server.api.app, 200)).toMatchObject({ status: 'ready' });
+  });
+});
+
+describe('the readiness probe when the wall clock is set back', () => {
+  const db = useWarehouse('duckdb');
+
+  it('keeps an answer for its cache time by the monotonic clock: a day set back does not hold a stale "ready"', async () => {
+    const probe = new ReadinessProbe(db.warehouse, { cacheMs: 200, timeoutMs: 5000 });
+    await expect(probe.check()).resolves.toBeDefined();
+    const realNow = Date.now.bind(Date);
+    const setBack = vi.spyOn(Date, 'now').mockImplementation(() => realNow() - 86_400_000);
+    try {
+      await db.warehouse.execute('DROP TABLE readiness_probe');
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await expect(probe.check()).rejects.toThrow();
+    } finally {
+      setBack.mockRestore();
+    }
   });
 });
 

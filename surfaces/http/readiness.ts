@@ -24,9 +24,9 @@ export class ReadinessProbe {
   /** Resolves when the warehouse reads and writes; rejects with the engine's error (or the timeout) otherwise. */
   check(): Promise<Readiness> {
     const last = this.last;
-    if (last && (last.settledAt === undefined || Date.now() - last.settledAt < this.options.cacheMs)) return last.outcome;
+    if (last && (last.settledAt === undefined || performance.now() - last.settledAt < this.options.cacheMs)) return last.outcome;
     const current = { settledAt: undefined as number | undefined, outcome: this.probe() };
-    const settle = () => void (current.settledAt = Date.now());
+    const settle = () => void (current.settledAt = performance.now());
     current.outcome.then(settle, settle);
     this.last = current;
     return current.outcome;

@@ -173,14 +173,14 @@ export class ClickHouseWarehouse implements Warehouse {
   async deleteWhere(table: string, condition: string, params: readonly SqlValue[] = []): Promise<void> {
     await this.execute(`ALTER TABLE ${assertIdentifier(table)} DELETE WHERE ${condition}`, params);
     // Waited for here: `mutations_sync` is not known to every server this adapter supports.
-    const deadline = Date.now() + MUTATION_WAIT_MS;
+    const deadline = performance.now() + MUTATION_WAIT_MS;
     for (let pause = 20; ; pause = Math.min(pause * 2, 500)) {
       const [pending] = await this.query<{ n: number }>(
         `SELECT count() AS n FROM ${this.systemTable('mutations')} WHERE database = ? AND table = ? AND is_done = 0`,
         [this.database, this.stored(table)],
       );
       if (Number(pending?.n ?? 0) === 0) return;
-      if (Date.now() > deadline) throw new WarehouseError(`the delete from ${table} was still being applied after ${MUTATION_WAIT_MS / 1000} s; it goes on in ClickHouse (system.mutations)`);
+      if (performance.now() > deadline) throw new WarehouseError(`the delete from ${table} was still being applied after ${MUTATION_WAIT_MS / 1000} s; it goes on in ClickHouse (system.mutations)`);
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
@@ -192,7 +192,7 @@ export class ClickHouseWarehouse implements Warehouse {
    * inactive later were written after the deletes, so they hold none of it).
    */
   async reclaim(tables: readonly string[]): Promise<ReclaimReport> {
-    const started = Date.now();
+    const started = performance.now();
     const inactive = async () => new Set((await this.query<{ part: string }>(
       `SELECT concat(hostName(), ':', table, '/', name) AS part FROM ${this.systemTable('parts')} WHERE database = ? AND active = 0 AND table IN (${tables.map(() => '?').join(', ')})`,
       [this.database, ...tables.map((table) => this.stored(table))],
@@ -203,9 +203,9 @@ export class ClickHouseWarehouse implements Warehouse {
       const left = [...replaced].filter((part) => now.has(part));
       if (left.length === 0) {
         const frozenCopies = await this.removeFrozenCopies(tables);
-        return { engine: 'clickhouse', tables: [...tables], rowsRewritten: 0, blocksScrubbed: 0, seconds: (Date.now() - started) / 1000, scrubSeconds: 0, frozenCopies };
+        return { engine: 'clickhouse', tables: [...tables], rowsRewritten: 0, blocksScrubbed: 0, seconds: (performance.now() - started) / 1000, scrubSeconds: 0, frozenCopies };
       }
-      if (Date.now() - started > RECLAIM_WAIT_MS) {
+      if (performance.now() - started > RECLAIM_WAIT_MS) {
         throw new WarehouseError(`${left.length} replaced parts (${left.slice(0, 3).join(', ')}) were still on disk after ${RECLAIM_WAIT_MS / 1000} s; lower the server's merge_tree old_parts_lifetime`);
       }
       await new Promise((resolve) => setTimeout(resolve, pause));

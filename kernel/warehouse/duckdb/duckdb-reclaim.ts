@@ -21,7 +21,7 @@ const SCRUB_TABLE = 'companyos_reclaim_scrub';
  * another connection's commit (a write to the table meanwhile) is retried.
  */
 export async function reclaimDuckDB(connection: DuckDBConnection, tables: readonly string[]): Promise<ReclaimReport> {
-  const started = Date.now();
+  const started = performance.now();
   let rowsRewritten = 0;
   for (const table of tables) {
     const name = assertIdentifier(table);
@@ -51,9 +51,9 @@ export async function reclaimDuckDB(connection: DuckDBConnection, tables: readon
     });
   }
   await checkpoint(connection);
-  const rewritten = Date.now();
+  const rewritten = performance.now();
   const blocksScrubbed = await scrubFreeBlocks(connection);
-  return { engine: 'duckdb', tables: [...tables], rowsRewritten, blocksScrubbed, seconds: (Date.now() - started) / 1000, scrubSeconds: (Date.now() - rewritten) / 1000 };
+  return { engine: 'duckdb', tables: [...tables], rowsRewritten, blocksScrubbed, seconds: (performance.now() - started) / 1000, scrubSeconds: (performance.now() - rewritten) / 1000 };
 }
 
 /** Fills every free block with random text, then frees them again: what they held before is gone. */

@@ -86,7 +86,7 @@ export async function deliverWebhook(
   const deliveryId = randomUUID();
   let last: DeliveryAttempt | undefined;
   for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
-    const started = Date.now();
+    const started = performance.now();
     let status: number | null = null;
     let error: string | null = null;
     let retryAfterMs: number | undefined;
@@ -120,7 +120,7 @@ export async function deliverWebhook(
       status_code: status,
       outcome: delivered ? 'delivered' : again ? 'retrying' : 'failed',
       error,
-      duration_ms: Date.now() - started,
+      duration_ms: Math.round(performance.now() - started),
     };
     await record(last);
     if (!again) break;
