@@ -45,7 +45,7 @@ describe('tenant quotas', () => {
     expect(quotas.take('acme', 'requests')).toEqual({ allowed: false, retryAfterSeconds: 1 });
   });
 
-    it('reads per-tenant rates over the defaults, unlimited included, and leaves unlisted kinds unlimited', () => {
+  it('reads per-tenant rates over the defaults, unlimited included, and leaves unlisted kinds unlimited', () => {
     const quotas = new TenantQuotas(parseQuotaConfig('requests=100, acme:requests=5, ingest-events=1000, bulk:ingest-events=unlimited'));
     expect(quotas.rate('acme', 'requests')).toBe(5);
     expect(quotas.rate('globex', 'requests')).toBe(100);

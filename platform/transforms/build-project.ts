@@ -57,6 +57,7 @@ export async function buildProject(warehouse: Warehouse, request: BuildRequest):
   const mode = request.mode ?? 'build';
   const models = selectModels(project, request.select ?? [], request.exclude ?? []);
   const started = new Date();
+  const startedTick = performance.now();
   const lineage = new LineageRecorder(warehouse, project, request.tenant, request.lineageSink);
   let results: ModelResult[];
   try {
@@ -80,7 +81,7 @@ export async function buildProject(warehouse: Warehouse, request: BuildRequest):
   }
   await lineage.buildFinished(results);
   const finished = new Date();
-  const seconds = (finished.getTime() - started.getTime()) / 1000;
+  const seconds = (performance.now() - startedTick) / 1000;
   const artifacts: ArtifactContext = {
     projectName: PROJECT_NAME,
     namespace: await relationNamespace(warehouse),

@@ -47,7 +47,7 @@ export async function closeInOrder(steps: readonly CloseStep[], deadlineMs: numb
   const deadline = performance.now() + deadlineMs;
   let allFinished = true;
   for (const { what, step, capMs } of steps) {
-    const left = Math.max(0, deadline - performance.now());
+    const left = Math.max(0, Math.floor(deadline - performance.now()));
     if (!(await closeWithin(what, Math.min(capMs ?? left, left), step, log))) allFinished = false;
   }
   return allFinished;

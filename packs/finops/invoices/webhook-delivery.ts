@@ -86,6 +86,7 @@ export async function deliverWebhook(
   const deliveryId = randomUUID();
   let last: DeliveryAttempt | undefined;
   for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
+    const attemptedAt = new Date();
     const started = performance.now();
     let status: number | null = null;
     let error: string | null = null;
@@ -95,7 +96,7 @@ export async function deliverWebhook(
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          [SIGNATURE_HEADER]: signWebhook(config.signingSecrets?.() ?? config.secret, body, Math.floor(started / 1000)),
+          [SIGNATURE_HEADER]: signWebhook(config.signingSecrets?.() ?? config.secret, body, Math.floor(attemptedAt.getTime() / 1000)),
           [DELIVERY_HEADER]: deliveryId,
           ...headers,
         },
@@ -116,7 +117,7 @@ export async function deliverWebhook(
     last = {
       delivery_id: deliveryId,
       attempt,
-      attempted_at: new Date(started),
+      attempted_at: attemptedAt,
       status_code: status,
       outcome: delivered ? 'delivered' : again ? 'retrying' : 'failed',
       error,
