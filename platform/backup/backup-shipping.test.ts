@@ -15,6 +15,7 @@ import { BackupShipping, DirectoryTarget, RESTORED_DATABASE, captureChanges, res
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const CURSOR = 'revops_lead_event_cursor';
+const BILL_PARQUET_COLUMNS = ['tenant_id', 'batch_id', 'line', 'billing_period_start', 'charge_period_start', 'charge_category', 'billed_cost', 'effective_cost', 'tags', 'extra'];
 
 /** Every row of every registered table that exists, in a fixed order, as text: what "the same database" means here. */
 async function contents(warehouse: Warehouse): Promise<Record<string, string[]>> {
@@ -41,7 +42,7 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
     await dirs.removeAll();
   });
 
-  /** One round of every kind of write: events (some invalid, some repeated), receipts in two ledgers, a cursor moved, a CSV load, a delete. */
+  /** One round of every kind of write: events (some invalid, some repeated), receipts in two ledgers, a cursor moved, a CSV load, a Parquet load (two files, rows kept and numbered), a delete. */
   const writeRound = async (stores: CapturedStores, round: number, scratch: string) => {
     const pipeline = new IngestPipeline(stores.warehouse);
     const time = new Date(Date.UTC(2026, 11, 1, 0, 0, round)).toISOString();
@@ -64,6 +65,19 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
       await writeFile(csv, `${QUARANTINE_COLUMNS.join(',')}\n${QUARANTINE_COLUMNS.map(value).join(',')}\n`);
       await stores.warehouse.insertCsv('events_quarantine', QUARANTINE_COLUMNS, csv);
       await rm(csv);
+    }
+    if (round % 4 === 2) {
+      // Written on the live database's connection: a COPY … TO writes no row there, so nothing is recorded for it.
+      const files = [0, 1].map((part) => join(scratch, `bills-${round}-${part}.parquet`));
+      for (const [part, file] of files.entries()) {
+        await stores.warehouse.execute(
+          `COPY (SELECT 'acme' AS tenant_id, 'batch-${round}-${part}' AS batch_id, TIMESTAMP '2026-10-01' AS billing_period_start, TIMESTAMP '2026-10-01' AS charge_period_start,
+             'Usage' AS charge_category, i::DECIMAL(38, 10) AS billed_cost, i::DECIMAL(38, 10) AS effective_cost, '{}' AS tags, '{}' AS extra, i % 3 <> 1 AS loadable
+           FROM range(${5 + part}) AS t(i) ORDER BY i) TO '${file}' (FORMAT parquet)`,
+        );
+      }
+      await stores.warehouse.insertParquet!('bill_rows', BILL_PARQUET_COLUMNS, files, { keep: 'loadable', numberRows: { column: 'line', first: 2 } });
+      await Promise.all(files.map((file) => rm(file)));
     }
     if (round % 5 === 0) await stores.warehouse.deleteWhere('events', "tenant_id = 'globex' AND id = ?", [`e-${round - 2}`]);
   };
@@ -112,6 +126,11 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
       expect(back.events!.length).toBeGreaterThan(40);
       expect(back.ledger_entries!.length).toBe(2 * (round - 1));
       expect(back.events_quarantine!.some((row) => row.includes('csv-'))).toBe(true);
+      // The last Parquet load was written after the base (ten rounds follow its start) and came back from a segment: the
+      // row of each file not kept is not there, the others have their line (position in their file + 2).
+      const last = round - 1 - ((round - 1 - 2) % 4);
+      const lines = (batch: string) => back.bill_rows!.map((row) => JSON.parse(row) as { batch_id: string; line: number }).filter((row) => row.batch_id === batch).map((row) => row.line);
+      expect([lines(`batch-${last}-0`), lines(`batch-${last}-1`)]).toEqual([[2, 4, 5], [2, 4, 5, 7]]);
       expect(back).toEqual(live);
     } finally {
       await restored.close();

@@ -4,8 +4,8 @@ import type { LedgerKey } from '../../kernel/ledger/index.ts';
 import type { Logger } from '../../kernel/log/index.ts';
 import { manifestObjectBytes, type BackupManifest } from './backup-manifest.ts';
 import type { BackupTarget } from './backup-target.ts';
-import type { ChangeLog, LoggedChange } from './change-log.ts';
-import { blobObject, sealSegment, segmentObject, sha256, spanOf, type ChangeSegment, type ShippedLogged } from './change-segments.ts';
+import type { Change, ChangeLog, LoggedChange } from './change-log.ts';
+import { blobObject, sealSegment, segmentObject, sha256, spanOf, type ChangeSegment, type ShippedBlob, type ShippedLogged } from './change-segments.ts';
 import type { OpenSnapshot } from './backup-source.ts';
 import { pruneBackups } from './prune-backups.ts';
 import { sha256File } from './object-digest.ts';
@@ -232,7 +232,7 @@ export class BackupShipping {
         this.options.log.putBack(changes);
         throw error;
       }
-      // Changes a base being exported does not hold ship again to it; their CSV copies are kept until then.
+      // Changes a base being exported does not hold ship again to it; their spooled files are kept until then.
       const next = this.next;
       if (next) next.shipped.push(...changes.filter((logged) => logged.seq > next.position));
       await this.dropSpooled(next ? changes.filter((logged) => logged.seq <= next.position) : changes);
@@ -251,16 +251,33 @@ export class BackupShipping {
     }
   }
 
-  /** A CSV load's file goes to the target as an object of its own; the segment names it and its digest. */
+  /** A file load's files go to the target as objects of their own; the segment names each and its digest. */
   private async shipBlob(backupId: string, logged: LoggedChange): Promise<ShippedLogged> {
-    const { change } = logged;
-    if (change.op !== 'csv') return { seq: logged.seq, at: logged.at, change };
-    const object = blobObject(backupId, logged.seq);
-    await this.options.target.put(object, change.file);
-    return { seq: logged.seq, at: logged.at, change: { op: 'csv', table: change.table, columns: change.columns, object, sha256: await sha256File(change.file), bytes: (await stat(change.file)).size } };
+    const { seq, at, change } = logged;
+    const put = async (object: string, file: string): Promise<ShippedBlob> => {
+      await this.options.target.put(object, file);
+      return { object, sha256: await sha256File(file), bytes: (await stat(file)).size };
+    };
+    switch (change.op) {
+      case 'csv':
+        return { seq, at, change: { op: 'csv', table: change.table, columns: change.columns, ...(await put(blobObject(backupId, seq), change.file)) } };
+      case 'parquet': {
+        const { files, ...load } = change;
+        const objects: ShippedBlob[] = [];
+        for (const [index, file] of files.entries()) objects.push(await put(blobObject(backupId, seq, { index, extension: 'parquet' }), file));
+        return { seq, at, change: { ...load, objects } };
+      }
+      default:
+        return { seq, at, change };
+    }
   }
 
   private async dropSpooled(changes: readonly LoggedChange[]): Promise<void> {
-    for (const { change } of changes) if (change.op === 'csv') await rm(change.file, { force: true });
+    for (const { change } of changes) for (const file of spooledFiles(change)) await rm(file, { force: true });
   }
+}
+
+/** The local copies a change's file loads keep until shipped. */
+function spooledFiles(change: Change): readonly string[] {
+  return change.op === 'csv' ? [change.file] : change.op === 'parquet' ? change.files : [];
 }

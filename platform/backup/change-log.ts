@@ -1,3 +1,4 @@
+import type { ParquetRowNumbers } from '../../kernel/warehouse/index.ts';
 import type { EncodedValue } from './change-values.ts';
 
 /** One step of a state transaction, as the transaction made it. */
@@ -8,12 +9,13 @@ export type StateStep =
 
 /**
  * A committed write of the platform's own data, in a form a restore replays: warehouse rows
- * appended (`insert`; `csv` names a local copy of the file loaded), rows deleted, or a state
+ * appended (`insert`; `csv` and `parquet` name local copies of the files loaded), rows deleted, or a state
  * transaction's steps in order. Models are not here: a restore rebuilds them.
  */
 export type Change =
   | { op: 'insert'; table: string; columns: string[]; rows: EncodedValue[][] }
   | { op: 'csv'; table: string; columns: string[]; file: string }
+  | { op: 'parquet'; table: string; columns: string[]; files: string[]; keep?: string; numberRows?: ParquetRowNumbers }
   | { op: 'delete'; table: string; condition: string; params: EncodedValue[] }
   | { op: 'state'; steps: StateStep[] };
 

@@ -11,8 +11,18 @@ const decompress = promisify(gunzip);
 export const SEGMENT_PAYLOAD_TYPE = 'application/vnd.companyos.change-segment+json+gzip';
 export const SEGMENT_FORMAT = 'companyos.changes/v1';
 
-/** A CSV load as shipped: the file is an object of its own beside the segment, checked by its digest. */
-export type ShippedChange = Exclude<Change, { op: 'csv' }> | { op: 'csv'; table: string; columns: string[]; object: string; sha256: string; bytes: number };
+/** A file shipped as an object of its own beside the segment, checked by its digest. */
+export interface ShippedBlob {
+  object: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** A file load as shipped: a CSV load's file, a Parquet load's files, each a blob. */
+export type ShippedChange =
+  | Exclude<Change, { op: 'csv' | 'parquet' }>
+  | ({ op: 'csv'; table: string; columns: string[] } & ShippedBlob)
+  | (Omit<Extract<Change, { op: 'parquet' }>, 'files'> & { objects: ShippedBlob[] });
 
 export interface ShippedLogged {
   seq: number;
@@ -40,7 +50,8 @@ export interface ChangeSegment {
 /** The folder of a backup's shipped changes, and a segment's object name in it. */
 export const changesFolder = (backupId: string) => `backups/${backupId}/changes`;
 export const segmentObject = (backupId: string, segment: number) => `${changesFolder(backupId)}/${String(segment).padStart(10, '0')}.dsse.json`;
-export const blobObject = (backupId: string, seq: number) => `${changesFolder(backupId)}/blob-${String(seq).padStart(12, '0')}.csv`;
+export const blobObject = (backupId: string, seq: number, file?: { index: number; extension: 'parquet' }) =>
+  `${changesFolder(backupId)}/blob-${String(seq).padStart(12, '0')}${file ? `-${file.index}.${file.extension}` : '.csv'}`;
 
 export async function sealSegment(segment: ChangeSegment, key: LedgerKey): Promise<Buffer> {
   const payload = await compress(Buffer.from(JSON.stringify(segment)));

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ReadSession, ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../../kernel/warehouse/index.ts';
+import type { ParquetRowNumbers, ReadSession, ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse } from '../../kernel/warehouse/index.ts';
 import type { ChangeLog } from './change-log.ts';
 import { encodeRow } from './change-values.ts';
 
 /**
  * The warehouse with every data write recorded in a change log once it has committed:
  * rows inserted (for `insertUnique`, only those that were not duplicates), CSV files loaded
- * (copied into `spoolDir` first: the caller may remove its own), rows deleted. Models
+ * and Parquet files loaded (copied into `spoolDir` first: the caller may remove its own), rows deleted. Models
  * (`materialize`, `mergeInto`) and `execute` (DDL) are not recorded: a restore rebuilds models.
  */
 export class LoggedWarehouse implements Warehouse {
@@ -24,6 +24,7 @@ export class LoggedWarehouse implements Warehouse {
     this.location = inner.location;
     if (inner.readSession) this.readSession = (work) => inner.readSession!(work);
     if (inner.settleDdl) this.settleDdl = () => inner.settleDdl!();
+    if (inner.insertParquet) this.insertParquet = (table, columns, paths, options) => this.loadParquet(inner, table, columns, paths, options);
   }
 
   query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
@@ -56,13 +57,44 @@ export class LoggedWarehouse implements Warehouse {
   }
 
   async insertCsv(table: string, columns: readonly string[], path: string): Promise<void> {
-    await mkdir(this.spoolDir, { recursive: true });
-    const file = join(this.spoolDir, `${randomUUID()}.csv`);
-    await copyFile(path, file);
+    const [file] = await this.spool([path], 'csv');
     try {
-      await this.log.write(() => this.inner.insertCsv(table, columns, path), () => ({ op: 'csv', table, columns: [...columns], file }));
+      await this.log.write(() => this.inner.insertCsv(table, columns, path), () => ({ op: 'csv', table, columns: [...columns], file: file! }));
     } catch (error) {
-      await rm(file, { force: true });
+      await rm(file!, { force: true });
+      throw error;
+    }
+  }
+
+  /** Present only when the engine loads Parquet (callers load CSV otherwise). */
+  readonly insertParquet?: Warehouse['insertParquet'];
+
+  private async loadParquet(inner: Warehouse, table: string, columns: readonly string[], paths: readonly string[], options: { keep?: string; numberRows?: ParquetRowNumbers } = {}): Promise<void> {
+    const files = await this.spool(paths, 'parquet');
+    try {
+      await this.log.write(() => inner.insertParquet!(table, columns, paths, options), () => ({
+        op: 'parquet', table, columns: [...columns], files,
+        ...(options.keep ? { keep: options.keep } : {}), ...(options.numberRows ? { numberRows: { ...options.numberRows } } : {}),
+      }));
+    } catch (error) {
+      await Promise.all(files.map((file) => rm(file, { force: true })));
+      throw error;
+    }
+  }
+
+  /** Copies of the files a load reads, kept in the spool until shipped: the caller may remove its own once the load returns. */
+  private async spool(paths: readonly string[], extension: 'csv' | 'parquet'): Promise<string[]> {
+    await mkdir(this.spoolDir, { recursive: true });
+    const files: string[] = [];
+    try {
+      for (const path of paths) {
+        const file = join(this.spoolDir, `${randomUUID()}.${extension}`);
+        files.push(file);
+        await copyFile(path, file);
+      }
+      return files;
+    } catch (error) {
+      await Promise.all(files.map((file) => rm(file, { force: true })));
       throw error;
     }
   }

@@ -4,7 +4,7 @@ import { DomainError } from '../../kernel/errors/index.ts';
 import type { KeySource } from '../../kernel/ledger/index.ts';
 import type { StateStore } from '../../kernel/state/index.ts';
 import type { Warehouse } from '../../kernel/warehouse/index.ts';
-import { changesFolder, openSegment, segmentObject, sha256, type ChangeSegment, type ShippedLogged } from './change-segments.ts';
+import { changesFolder, openSegment, segmentObject, sha256, type ChangeSegment, type ShippedBlob } from './change-segments.ts';
 import { ReplayBatch } from './replay-batch.ts';
 import type { BackupTarget } from './backup-target.ts';
 import { sha256File } from './object-digest.ts';
@@ -81,7 +81,10 @@ export async function fetchChanges(options: FetchOptions): Promise<ChangeSegment
     if (segment.backupId !== options.backupId || segment.segment !== i + 1 || segment.previous !== previous) {
       throw new DomainError('BACKUP_OBJECT_CORRUPT', `${expected} is not segment ${i + 1} of backup ${options.backupId} following the segment before it.`);
     }
-    for (const { change } of segment.changes) if (change.op === 'csv') await fetchBlob(options, change);
+    for (const { change } of segment.changes) {
+      if (change.op === 'csv') await fetchBlob(options, change);
+      if (change.op === 'parquet') for (const blob of change.objects) await fetchBlob(options, blob);
+    }
     previous = sha256(bytes);
     segments.push(segment);
   }
@@ -89,7 +92,7 @@ export async function fetchChanges(options: FetchOptions): Promise<ChangeSegment
   return segments;
 }
 
-async function fetchBlob(options: FetchOptions, change: Extract<ShippedLogged['change'], { op: 'csv' }>): Promise<void> {
+async function fetchBlob(options: FetchOptions, change: ShippedBlob): Promise<void> {
   const local = join(options.staging, change.object.split('/').pop()!);
   if (!(await options.target.get(change.object, local))) throw new DomainError('BACKUP_OBJECT_MISSING', `${change.object} is named by a change segment but missing from ${options.target.description}.`);
   const bytes = (await stat(local)).size;
