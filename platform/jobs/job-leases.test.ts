@@ -41,8 +41,8 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
     if (engine === 'postgresql' && !inject('postgresUrl')) context.skip();
     processes = await twoProcesses(engine);
     clock = new Date('2026-12-01T00:00:00Z');
-    a = new JobLeases(processes.stores[0], () => clock, 'replica-a');
-    b = new JobLeases(processes.stores[1], () => clock, 'replica-b');
+    a = new JobLeases(processes.stores[0], { now: () => clock, elapsed: () => clock.getTime(), holder: 'replica-a' });
+    b = new JobLeases(processes.stores[1], { now: () => clock, elapsed: () => clock.getTime(), holder: 'replica-b' });
   });
   afterEach(() => processes?.dispose());
 
@@ -80,8 +80,8 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
   });
 
   it('runs the work once when both processes sweep at the same moment, and renews the lease while a run outlasts it', async () => {
-    const realA = new JobLeases(processes.stores[0], undefined, 'replica-a');
-    const realB = new JobLeases(processes.stores[1], undefined, 'replica-b');
+    const realA = new JobLeases(processes.stores[0], { holder: 'replica-a' });
+    const realB = new JobLeases(processes.stores[1], { holder: 'replica-b' });
     let runs = 0;
     const work = async () => {
       runs++;
@@ -94,7 +94,7 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
     // A run of 1.7 s under a 1.5 s lease: a third process trying after the first lease would have lapsed was refused
     // (renewed every 0.5 s, so a busy machine's late timers do not lapse it), and after the run the lease is free.
     let midway: unknown;
-    const third = new JobLeases(processes.stores[1], undefined, 'replica-c');
+    const third = new JobLeases(processes.stores[1], { holder: 'replica-c' });
     await realA.runExclusive('long-job', 1500, async () => {
       await new Promise((resolve) => setTimeout(resolve, 1700));
       midway = await third.acquire('long-job', 200);
@@ -118,7 +118,7 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
           return later;
         },
     });
-    const leases = new JobLeases(gated, undefined, 'replica-a');
+    const leases = new JobLeases(gated, { holder: 'replica-a' });
     let open!: () => void;
     // The gate opens within the lease's 600 ms, so the held renewal renews rather than takes a lease anew.
     await leases.runExclusive('gated-job', 600, async () => {
@@ -130,7 +130,7 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
     await new Promise((resolve) => setTimeout(resolve, 150));
     await Promise.all(held);
     expect(held.length).toBeGreaterThan(0);
-    expect(await new JobLeases(processes.stores[1], undefined, 'replica-c').acquire('gated-job', 600)).toMatchObject({ fencing: expect.any(Number) });
+    expect(await new JobLeases(processes.stores[1], { holder: 'replica-c' }).acquire('gated-job', 600)).toMatchObject({ fencing: expect.any(Number) });
   });
 
   it('frees the lease after a run whose renewal came after the lease had lapsed (nobody took it meanwhile)', async () => {
@@ -181,6 +181,23 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
     expect(await b.acquire('build', TTL)).toEqual({ fencing: 2 });
   });
 
+  it('counts a lease\'s confirmed time on a clock that never goes back: the wall clock set back a day does not stretch it', async () => {
+    let elapsed = 0;
+    const leases = new JobLeases(processes.stores[0], { now: () => clock, elapsed: () => elapsed, holder: 'replica-a' });
+    const held = await leases.hold('build', TTL);
+    if (!('fencing' in held)) throw new Error('not taken');
+    const renew = leases.renew.bind(leases);
+    leases.renew = () => Promise.reject(new Error('connection refused'));
+    try {
+      clock = new Date(clock.getTime() - 86_400_000);
+      elapsed += TTL * 0.6;
+      await expect(held.assertHeld()).rejects.toThrow(/could not be renewed: connection refused/);
+    } finally {
+      leases.renew = renew;
+      await held.release();
+    }
+  });
+
   it('refuses a step when the state store cannot confirm a lease with less than half its time left, and allows it while enough is left', async () => {
     const held = await a.hold('build', TTL);
     if (!('fencing' in held)) throw new Error('not taken');
@@ -215,7 +232,7 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
     // What this process's own holder says after the pid: the machine's boot and pid namespace.
     const space = new JobLeases(processes.stores[0]).holder.split('/')[2]!;
     expect(space).toMatch(/^[0-9a-f]{12}\.\d+$/);
-    const gone = new JobLeases(processes.stores[0], () => clock, `${hostname()}/${child.pid}/${space}/killed`);
+    const gone = new JobLeases(processes.stores[0], { now: () => clock, elapsed: () => clock.getTime(), holder: `${hostname()}/${child.pid}/${space}/killed` });
     expect(await gone.acquire('transforms/build', TTL)).toEqual({ fencing: 1 });
     expect(await b.acquire('transforms/build', TTL)).toEqual({ fencing: 2 });
     // Kept: a running process of this host (the test's parent), and holders whose pid cannot be checked here — another
@@ -227,7 +244,7 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
       `${hostname()}/${child.pid}/older-format`,
     ];
     for (const [i, holder] of kept.entries()) {
-      expect(await new JobLeases(processes.stores[0], () => clock, holder).acquire(`job-${i}`, TTL)).toEqual({ fencing: 1 });
+      expect(await new JobLeases(processes.stores[0], { now: () => clock, elapsed: () => clock.getTime(), holder }).acquire(`job-${i}`, TTL)).toEqual({ fencing: 1 });
       expect(await b.acquire(`job-${i}`, TTL)).toEqual({ holder });
     }
   });

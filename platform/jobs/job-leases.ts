@@ -36,11 +36,20 @@ export class JobLeases {
   /** This process, as lease rows name it. */
   readonly holder: string;
 
+  /** The wall clock: what lease rows' `expires_at` are compared with, across processes. */
+  private readonly now: () => Date;
+  /**
+   * Milliseconds on a clock that never goes back (`performance.now()`): how long a lease is known to be this process's.
+   * On the wall clock, a clock set back would stretch that while another process, going by the row, takes the lease.
+   */
+  private readonly elapsed: () => number;
+
   constructor(
     private readonly state: StateStore,
-    private readonly now: () => Date = () => new Date(),
-    holder?: string,
+    { now = () => new Date(), elapsed = () => performance.now(), holder }: { now?: () => Date; elapsed?: () => number; holder?: string } = {},
   ) {
+    this.now = now;
+    this.elapsed = elapsed;
     this.holder = holder ?? `${hostname()}/${process.pid}/${PROCESS_SPACE}/${randomUUID().slice(0, 8)}`;
   }
 
@@ -90,7 +99,7 @@ export class JobLeases {
    * (which gives it up, or with `holdAfter` lets it lapse); when another process holds it, says which.
    */
   async hold(job: string, ttlMs: number): Promise<HeldLease | { holder: string }> {
-    const asked = this.now().getTime();
+    const asked = this.elapsed();
     const lease = await this.acquire(job, ttlMs);
     if ('holder' in lease) return lease;
     // Until when the lease is known to be this process's: from the start of the last call that took or renewed it.
@@ -102,7 +111,7 @@ export class JobLeases {
     let renewing: Promise<void> | undefined;
     const renew = (): Promise<void> =>
       (renewing ??= (async () => {
-        const at = this.now().getTime();
+        const at = this.elapsed();
         if (await this.renew(job, lease.fencing, ttlMs)) confirmedUntil = Math.max(confirmedUntil, at + ttlMs);
         else lost ??= `the lease "${job}" (fencing ${lease.fencing}) passed to another process`;
       })().finally(() => (renewing = undefined)));
@@ -112,11 +121,11 @@ export class JobLeases {
       fencing: lease.fencing,
       assertHeld: async () => {
         if (released) throw new LeaseLostError(`the lease "${job}" (fencing ${lease.fencing}) was released`);
-        if (!lost && confirmedUntil - this.now().getTime() < ttlMs / 2) {
+        if (!lost && confirmedUntil - this.elapsed() < ttlMs / 2) {
           try {
             await renew();
           } catch (error) {
-            if (confirmedUntil - this.now().getTime() < ttlMs / 2) throw new LeaseLostError(`the lease "${job}" could not be renewed: ${error instanceof Error ? error.message : String(error)}`);
+            if (confirmedUntil - this.elapsed() < ttlMs / 2) throw new LeaseLostError(`the lease "${job}" could not be renewed: ${error instanceof Error ? error.message : String(error)}`);
           }
         }
         if (lost) throw new LeaseLostError(lost);

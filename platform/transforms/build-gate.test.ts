@@ -21,8 +21,8 @@ describe('build gates of two processes sharing a warehouse', () => {
   beforeEach(async () => {
     state = await DuckDBStateStore.open(':memory:', [JOB_LEASES_TABLE]);
     await ensureStateSchema(state);
-    here = new BuildGate(new JobLeases(state, undefined, 'replica-a'));
-    there = new BuildGate(new JobLeases(state, undefined, 'replica-b'));
+    here = new BuildGate(new JobLeases(state, { holder: 'replica-a' }));
+    there = new BuildGate(new JobLeases(state, { holder: 'replica-b' }));
   });
   afterEach(() => state.close());
 
@@ -68,14 +68,14 @@ describe('a model refresh whose lease passes to another process while the cluste
     try {
       await ensureStateSchema(state);
       let clock = new Date();
-      const there = new JobLeases(state, () => clock, 'replica-b');
+      const there = new JobLeases(state, { now: () => clock, elapsed: () => clock.getTime(), holder: 'replica-b' });
       await warehouse.execute("CREATE TABLE meter_x AS SELECT 'acme' AS tenant_id, 1 AS value");
       // A settle that outlasts the lease (a cluster server down), meanwhile taken by the other replica.
       (warehouse as Warehouse).settleDdl = async () => {
         clock = new Date(clock.getTime() + 2 * BUILD_LEASE_MS);
         expect(await there.acquire(BUILD_LEASE_JOB, BUILD_LEASE_MS)).toEqual({ fencing: 2 });
       };
-      const builds = new BuildGate(new JobLeases(state, () => clock, 'replica-a'));
+      const builds = new BuildGate(new JobLeases(state, { now: () => clock, elapsed: () => clock.getTime(), holder: 'replica-a' }));
       const refresh = new ModelRefresh({ warehouse, builds, generators: [], modelsDir: 'models', targetDir: 'target', tenant: 'summit-internal' });
       await expect(refresh.snapshot('meter_x', 'meter_x__snapshot')).rejects.toThrow(/passed to another process/);
       expect(await warehouse.hasRelation('meter_x__snapshot')).toBe(false);
@@ -95,8 +95,8 @@ describe('a build whose lease passes to another process (paused past the lease, 
     try {
       await ensureStateSchema(state);
       let clock = new Date();
-      const here = new BuildGate(new JobLeases(state, () => clock, 'replica-a'));
-      const there = new JobLeases(state, () => clock, 'replica-b');
+      const here = new BuildGate(new JobLeases(state, { now: () => clock, elapsed: () => clock.getTime(), holder: 'replica-a' }));
+      const there = new JobLeases(state, { now: () => clock, elapsed: () => clock.getTime(), holder: 'replica-b' });
       const report = await here.run(db.warehouse, {
         modelsDir: fileURLToPath(new URL('./fixtures/good/', import.meta.url)), generators: [], targetDir, tenant: 'summit-internal', trigger: 'api', threads: 1,
         onModel: async ({ result }) => {
