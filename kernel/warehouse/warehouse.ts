@@ -220,8 +220,8 @@ export interface Warehouse {
   insertCsv(table: string, columns: readonly string[], path: string): Promise<void>;
   /**
    * Bulk insert of Parquet files (one statement, every file or none) holding at least `columns`, typed as the
-   * table's (or castable to them), where the engine reads Parquet (DuckDB; ClickHouse 18 does not, and a
-   * change-logging warehouse ships CSV only). Values travel in binary: no timestamp or wide decimal is printed and
+   * table's (or castable to them), where the engine reads Parquet (DuckDB, and a change-logging warehouse around it;
+   * ClickHouse 18 does not). Rows go in no particular order. Values travel in binary: no timestamp or wide decimal is printed and
    * parsed again. `keep`: a BOOLEAN column of the files; only rows where it is true are inserted. `numberRows`: one
    * of `columns` the files do not hold, given each row's position in its file (counted from `first`).
    */

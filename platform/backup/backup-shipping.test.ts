@@ -8,10 +8,12 @@ import { platformTables } from '../../surfaces/compose/index.ts';
 import { TempDirs } from '../../test/support/cli.ts';
 import { domainErrorOf } from '../../test/support/domain-errors.ts';
 import { useWarehouse } from '../../test/support/engines.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { cloudEvent } from '../../test/support/events.ts';
 import { LedgerStore } from '../governance/index.ts';
 import { IngestPipeline } from '../ingest/index.ts';
 import { BackupShipping, DirectoryTarget, RESTORED_DATABASE, captureChanges, restoreBackup, segmentObject, type BackupTarget, type CapturedStores } from './index.ts';
+import { openSegment, sealSegment, type ShippedChange } from './change-segments.ts';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const CURSOR = 'revops_lead_event_cursor';
@@ -228,6 +230,42 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
     }
   });
 
+  it('removes the spooled files it kept for a later base once that base fails', async () => {
+    // A target that refuses a manifest once `failing` is set, when the test lets it: the later base's export fails there.
+    let failing = false;
+    let manifestReached!: () => void;
+    const exportAtManifest = new Promise<void>((resolve) => (manifestReached = resolve));
+    let failManifest!: () => void;
+    const manifestFails = new Promise<void>((resolve) => (failManifest = resolve));
+    const failingManifests = (inner: BackupTarget): BackupTarget => ({
+      ...inner,
+      put: async (name, from) => {
+        if (failing && name.endsWith('/manifest.dsse.json')) {
+          manifestReached();
+          await manifestFails;
+          throw new Error('the target refused the manifest');
+        }
+        await inner.put(name, from);
+      },
+    });
+    const { stores, shipping, spoolDir } = await ship(60_000, { changes: 10 }, undefined, failingManifests);
+    const scratch = await folder('scratch');
+    await shipping.start();
+    failing = true;
+    // Rounds 2, 4 and 6 load files; those shipped while the later base is exported are kept for it.
+    for (let round = 1; round <= 6; round++) {
+      await writeRound(stores, round, scratch);
+      await shipping.shipNow();
+    }
+    await exportAtManifest;
+    const loadedFiles = async () => (await readdir(spoolDir)).filter((name) => /\.(csv|parquet)$/.test(name));
+    expect((await loadedFiles()).length).toBeGreaterThan(0);
+    failManifest();
+    await waitFor(async () => (await loadedFiles()).length === 0, 'the spooled files to be removed after the failed base');
+    await ledger!.close();
+    await shipping.stop();
+  });
+
   it('restores to a time: the changes acknowledged by then and none after; before the first backup it refuses', async () => {
     const { stores, shipping, target } = await ship(10_000);
     const scratch = await folder('scratch');
@@ -259,6 +297,33 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
     const [code, message] = await domainErrorOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir: join(await folder('early'), 'data'), toTime: before }));
     expect(code).toBe('RESTORE_TIME_UNAVAILABLE');
     expect(message).toContain('before the first backup');
+  });
+
+  it('writes a segment holding a Parquet load as v2 (a release that reads v1 only refuses it) and the rest as v1; refuses a kind of change it does not know before restoring anything', async () => {
+    const { stores, shipping, target, targetDir } = await ship(10_000);
+    const scratch = await folder('scratch');
+    await shipping.start();
+    for (let segment = 1; segment <= 3; segment++) {
+      await writeRound(stores, segment, scratch);
+      await shipping.shipNow();
+    }
+    await ledger!.close();
+    await shipping.stop();
+    const base = shipping.status.backupId!;
+    const opened = await Promise.all([1, 2, 3].map(async (n) => openSegment(await readFile(join(targetDir, segmentObject(base, n))), keyring, `segment ${n}`)));
+    expect(opened.map((segment) => [segment.format, segment.changes.some(({ change }) => change.op === 'parquet')])).toEqual([
+      ['companyos.changes/v1', false], ['companyos.changes/v2', true], ['companyos.changes/v1', false],
+    ]);
+    // A segment from a later release, signed like any other, with a change this one does not know.
+    const [last] = opened.slice(-1);
+    last!.changes[0] = { ...last!.changes[0]!, change: { op: 'teleport' } as unknown as ShippedChange };
+    await writeFile(join(targetDir, segmentObject(base, 3)), await sealSegment(last!, keyring.active));
+    const dataDir = join(await folder('restore'), 'data');
+    const [code, message] = await domainErrorOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir }));
+    expect(code).toBe('BACKUP_OBJECT_CORRUPT');
+    expect(message).toContain('"teleport"');
+    expect(message).toContain(segmentObject(base, 3));
+    expect(await readdir(dataDir)).toEqual([]);
   });
 
   it('refuses a segment changed by one byte, or missing between others, naming it, and leaves no database behind', async () => {

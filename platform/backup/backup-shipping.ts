@@ -5,7 +5,7 @@ import type { Logger } from '../../kernel/log/index.ts';
 import { manifestObjectBytes, type BackupManifest } from './backup-manifest.ts';
 import type { BackupTarget } from './backup-target.ts';
 import type { Change, ChangeLog, LoggedChange } from './change-log.ts';
-import { blobObject, sealSegment, segmentObject, sha256, spanOf, type ChangeSegment, type ShippedBlob, type ShippedLogged } from './change-segments.ts';
+import { blobObject, sealSegment, segmentFormatFor, segmentObject, sha256, spanOf, type ChangeSegment, type ShippedBlob, type ShippedLogged } from './change-segments.ts';
 import type { OpenSnapshot } from './backup-source.ts';
 import { pruneBackups } from './prune-backups.ts';
 import { sha256File } from './object-digest.ts';
@@ -21,7 +21,7 @@ export interface ShippingOptions {
   /** Begins a snapshot of everything the platform wrote (called while no write is under way): `BackupSource.begin`. */
   snapshot(): Promise<OpenSnapshot>;
   key(): LedgerKey;
-  /** A folder of this process's own for staging (the change log's CSV copies live there too). */
+  /** A folder of this process's own for staging (the change log's copies of loaded files live there too). */
   spoolDir: string;
   logger: Logger;
   everyMs?: number;
@@ -191,7 +191,10 @@ export class BackupShipping {
         }));
         await this.afterBase(manifest, key);
       } catch (error) {
+        // The changes kept to ship again to the base that failed have gone to the current one: their files are done with.
+        const kept = this.next?.shipped ?? [];
         this.next = undefined;
+        await this.dropSpooled(kept).catch(() => undefined);
         this.options.logger.error({ err: error }, 'backup shipping: a new base snapshot failed; changes keep going to the current one');
       } finally {
         this.rebasing = undefined;
@@ -214,7 +217,7 @@ export class BackupShipping {
         const number = this.segment + 1;
         const shipped: ShippedLogged[] = [];
         for (const logged of changes) shipped.push(await this.shipBlob(base.backupId, logged));
-        const segment: ChangeSegment = { format: 'companyos.changes/v1', backupId: base.backupId, segment: number, previous: this.previous, ...spanOf(changes), changes: shipped };
+        const segment: ChangeSegment = { format: segmentFormatFor(shipped), backupId: base.backupId, segment: number, previous: this.previous, ...spanOf(changes), changes: shipped };
         const bytes = await sealSegment(segment, this.options.key());
         await mkdir(this.options.spoolDir, { recursive: true });
         const staged = join(this.options.spoolDir, `segment-${number}.json`);

@@ -9,7 +9,23 @@ const compress = promisify(gzip);
 const decompress = promisify(gunzip);
 
 export const SEGMENT_PAYLOAD_TYPE = 'application/vnd.companyos.change-segment+json+gzip';
-export const SEGMENT_FORMAT = 'companyos.changes/v1';
+/**
+ * v2 segments may hold Parquet loads; a segment without one is still written as v1, which releases before them read.
+ * A release that knew only v1 refuses a v2 segment rather than skipping the loads it does not know.
+ */
+export const SEGMENT_FORMATS = ['companyos.changes/v1', 'companyos.changes/v2'] as const;
+export type SegmentFormat = (typeof SEGMENT_FORMATS)[number];
+
+/** The kinds of change each format may hold. */
+const CHANGE_KINDS: Record<SegmentFormat, readonly string[]> = {
+  'companyos.changes/v1': ['insert', 'csv', 'delete', 'state'],
+  'companyos.changes/v2': ['insert', 'csv', 'parquet', 'delete', 'state'],
+};
+
+/** The oldest format that holds these changes. */
+export function segmentFormatFor(changes: readonly ShippedLogged[]): SegmentFormat {
+  return changes.some(({ change }) => change.op === 'parquet') ? 'companyos.changes/v2' : 'companyos.changes/v1';
+}
 
 /** A file shipped as an object of its own beside the segment, checked by its digest. */
 export interface ShippedBlob {
@@ -36,7 +52,7 @@ export interface ShippedLogged {
  * signed with the ledger's key around the gzipped JSON.
  */
 export interface ChangeSegment {
-  format: typeof SEGMENT_FORMAT;
+  format: SegmentFormat;
   backupId: string;
   segment: number;
   /** SHA-256 of the previous segment's object; null for the first. */
@@ -78,7 +94,11 @@ export async function openSegment(bytes: Buffer, keys: KeySource, name: string):
   }
   if (payloadType !== SEGMENT_PAYLOAD_TYPE) throw new DomainError('BACKUP_OBJECT_CORRUPT', `${name} is a ${payloadType}, not a change segment.`);
   const segment = JSON.parse((await decompress(payload)).toString('utf8')) as ChangeSegment;
-  if (segment.format !== SEGMENT_FORMAT) throw new DomainError('BACKUP_OBJECT_CORRUPT', `${name} has format ${String(segment.format)}; this platform reads ${SEGMENT_FORMAT}.`);
+  if (!(SEGMENT_FORMATS as readonly string[]).includes(segment.format)) {
+    throw new DomainError('BACKUP_OBJECT_CORRUPT', `${name} has format ${String(segment.format)}; this platform reads ${SEGMENT_FORMATS.join(' and ')}: restore with the release that shipped it.`);
+  }
+  const unknown = segment.changes.find(({ change }) => !CHANGE_KINDS[segment.format].includes(change.op));
+  if (unknown) throw new DomainError('BACKUP_OBJECT_CORRUPT', `${name} holds a change this platform cannot replay (${JSON.stringify(unknown.change.op)} in ${segment.format}).`);
   return segment;
 }
 

@@ -17,7 +17,7 @@ interface PendingStep {
 /**
  * Shipped changes applied in bulk, in an order that gives the same database as applying them one
  * by one: consecutive row inserts into a table become one insert (rows appended commute), a
- * delete or a CSV load first applies everything before it, and state steps keep their order —
+ * delete or a file load first applies everything before it, and state steps keep their order —
  * only consecutive plain inserts into the same table are merged — in one transaction per flush.
  */
 export class ReplayBatch {
@@ -43,7 +43,7 @@ export class ReplayBatch {
         return;
       case 'parquet': {
         await this.flush();
-        if (!this.warehouse.insertParquet) throw new Error(`replaying a Parquet load into ${change.table}: the ${this.warehouse.engine} warehouse does not load Parquet files`);
+        if (!this.warehouse.insertParquet) throw new DomainError('BACKUP_OBJECT_CORRUPT', `Segment ${segment} holds a Parquet load into ${change.table}, which a ${this.warehouse.engine} warehouse cannot replay (only DuckDB's backups hold them).`);
         const { table, columns, objects, keep, numberRows } = change;
         await this.warehouse.insertParquet(table, columns, objects.map((blob) => this.fetched(blob.object)), { keep, numberRows });
         return;
@@ -56,8 +56,8 @@ export class ReplayBatch {
         for (const step of change.steps) this.addStep(step, segment);
         break;
       default:
-        // A signed segment can still come from a newer version, with a kind of change this one does not know.
-        throw new DomainError('BACKUP_MANIFEST_INVALID', `Segment ${segment} holds a change this version cannot replay (${JSON.stringify((change as { op?: unknown }).op)}): restore with the version that shipped it.`);
+        // `openSegment` refuses kinds it does not know before anything is restored; this stays the last line.
+        throw new DomainError('BACKUP_OBJECT_CORRUPT', `Segment ${segment} holds a change this platform cannot replay (${JSON.stringify((change as { op?: unknown }).op)}).`);
     }
     if (this.rows >= FLUSH_ROWS) await this.flush();
   }

@@ -65,7 +65,7 @@ export async function applyChanges(warehouse: Warehouse, state: StateStore, segm
 
 /**
  * Fetches and checks every segment of a backup's shipped changes — signature, number, the chain
- * of digests, each CSV object's size and digest — naming the first that fails; before any is used.
+ * of digests, the kinds of change it holds, each loaded file's size and digest — naming the first that fails; before any is used.
  */
 export async function fetchChanges(options: FetchOptions): Promise<ChangeSegment[]> {
   const names = (await options.target.list(changesFolder(options.backupId))).filter((name) => name.endsWith('.dsse.json')).sort();

@@ -39,8 +39,10 @@ export class JobLeases {
   /** The wall clock: what lease rows' `expires_at` are compared with, across processes. */
   private readonly now: () => Date;
   /**
-   * Milliseconds on a clock that never goes back (`performance.now()`): how long a lease is known to be this process's.
-   * On the wall clock, a clock set back would stretch that while another process, going by the row, takes the lease.
+   * Milliseconds on a clock that never goes back (`performance.now()`): how long a lease is known to be this process's
+   * since it was last taken or renewed. On the wall clock, this clock set back stretched that past a failed renewal.
+   * The rows' `expires_at` are still written by each process's wall clock: processes whose clocks disagree by more than
+   * half a lease can overlap (NTP keeps them within milliseconds).
    */
   private readonly elapsed: () => number;
 
