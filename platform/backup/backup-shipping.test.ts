@@ -95,6 +95,20 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
     return { stores: captured, shipping, target, targetDir, spoolDir };
   };
 
+  /** Rounds 1–3 shipped as segments 1–3 of one base, shipping stopped. */
+  const shipThreeSegments = async () => {
+    const { stores, shipping, target, targetDir } = await ship(10_000);
+    const scratch = await folder('scratch');
+    await shipping.start();
+    for (let segment = 1; segment <= 3; segment++) {
+      await writeRound(stores, segment, scratch);
+      await shipping.shipNow();
+    }
+    await ledger!.close();
+    await shipping.stop();
+    return { target, targetDir, base: shipping.status.backupId! };
+  };
+
   it('restores the database as the live one is after the last shipment: every row of every table, each ledger verified', async () => {
     const { stores, shipping, target } = await ship(50);
     const scratch = await folder('scratch');
@@ -300,16 +314,7 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
   });
 
   it('writes a segment holding a Parquet load as v2 (a release that reads v1 only refuses it) and the rest as v1; refuses a kind of change it does not know before restoring anything', async () => {
-    const { stores, shipping, target, targetDir } = await ship(10_000);
-    const scratch = await folder('scratch');
-    await shipping.start();
-    for (let segment = 1; segment <= 3; segment++) {
-      await writeRound(stores, segment, scratch);
-      await shipping.shipNow();
-    }
-    await ledger!.close();
-    await shipping.stop();
-    const base = shipping.status.backupId!;
+    const { target, targetDir, base } = await shipThreeSegments();
     const opened = await Promise.all([1, 2, 3].map(async (n) => openSegment(await readFile(join(targetDir, segmentObject(base, n))), keyring, `segment ${n}`)));
     expect(opened.map((segment) => [segment.format, segment.changes.some(({ change }) => change.op === 'parquet')])).toEqual([
       ['companyos.changes/v1', false], ['companyos.changes/v2', true], ['companyos.changes/v1', false],
@@ -327,16 +332,7 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
   });
 
   it('refuses a segment changed by one byte, or missing between others, naming it, and leaves no database behind', async () => {
-    const { stores, shipping, target, targetDir } = await ship(10_000);
-    const scratch = await folder('scratch');
-    await shipping.start();
-    for (let segment = 1; segment <= 3; segment++) {
-      await writeRound(stores, segment, scratch);
-      await shipping.shipNow();
-    }
-    await ledger!.close();
-    await shipping.stop();
-    const base = shipping.status.backupId!;
+    const { target, targetDir, base } = await shipThreeSegments();
     const second = join(targetDir, segmentObject(base, 2));
     const original = await readFile(second);
     const flipped = Buffer.from(original);
