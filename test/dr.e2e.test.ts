@@ -37,6 +37,18 @@ async function leaves(database: Warehouse): Promise<Map<string, Buffer[]>> {
   return byTenant;
 }
 
+const BILL_ROWS = 3000;
+
+/** A FOCUS bill of `rows` usage rows, one an hour. */
+function drBill(rows: number): string {
+  const lines = ['BillingAccountId,InvoiceId,BillingCurrency,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,ResourceId,ServiceName,ProviderName,Tags'];
+  const hour = (i: number) => new Date(Date.UTC(2026, 10, 1) + i * 3_600_000).toISOString().replace('.000Z', 'Z');
+  for (let i = 0; i < rows; i++) {
+    lines.push(`dr-acct,INV-DR,USD,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,${hour(i % 720)},${hour((i % 720) + 1)},Usage,${(i % 100) / 10 + 0.25},${(i % 100) / 10 + 0.25},vm-${i},Compute,DrCloud,"{""Tenant"": ""acme""}"`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 describe.each(TEST_ENGINES)('disaster recovery: continuous backup to an object store survives kill -9 (%s)', (engine) => {
   const dirs = new TempDirs();
   const scratches: ScratchWarehouse[] = [];
@@ -96,13 +108,22 @@ describe.each(TEST_ENGINES)('disaster recovery: continuous backup to an object s
     const writers = tenants.map(writer);
     // Over 5 s after the base snapshot: the snapshot alone would miss the RPO, only the shipped changes meet it.
     await sleep(6000 + Math.floor(Math.random() * 4000));
+    // A bill imported meanwhile: its rows travel as a loaded file (Parquet on DuckDB), shipped beside the segments.
+    const operator = (await runCli(['token', '--tenant', 'summit-internal', '--role', 'operator'], { dataDir, env: source.env })).stdout.trim();
+    const uploaded = await fetch(`${platform.url}/v1/finops/bills?file_name=dr-bill.csv`, {
+      method: 'POST', headers: { 'content-type': 'text/csv', authorization: `Bearer ${operator}` }, body: drBill(BILL_ROWS),
+    });
+    const bill = (await uploaded.json()) as { batch_id: string; rows_loaded: number };
+    expect(uploaded.status, JSON.stringify(bill)).toBe(200);
+    expect(bill.rows_loaded).toBe(BILL_ROWS);
+    const billAckedAt = Date.now();
     // And until enough is acknowledged for the checks below to mean something, however slow the machine: writes
     // acknowledged over the RPO before the kill must all come back.
     const settled = (tenant: string) => acked.filter((a) => a.tenant === tenant && a.kind === 'entity' && a.at < Date.now() - RPO_MS).length;
     await waitFor(() => {
       if (writerFailed) throw writerFailed as Error;
-      return tenants.every((tenant) => settled(tenant) > 10) && acked.filter((a) => a.kind === 'event').length > 20;
-    }, 'eleven entities a tenant acknowledged over the RPO ago', 120_000);
+      return tenants.every((tenant) => settled(tenant) > 10) && acked.filter((a) => a.kind === 'event').length > 20 && billAckedAt < Date.now() - RPO_MS;
+    }, 'eleven entities a tenant and the bill acknowledged over the RPO ago', 120_000);
     // What an operator watches: how far shipping is behind (under the RPO) and the base's age.
     const metrics = await (await fetch(`${platform.url}/metrics`)).text();
     expect(Number(/^companyos_backup_unshipped_age_seconds (\S+)$/m.exec(metrics)?.[1])).toBeLessThan(5);
@@ -138,6 +159,10 @@ describe.each(TEST_ENGINES)('disaster recovery: continuous backup to an object s
       const entities = new Set((await restored.query<{ k: string }>("SELECT tenant_id || '/' || entity_id AS k FROM entities")).map((r) => r.k));
       const lost = acked.filter((a) => a.at < killedAt - RPO_MS && !(a.kind === 'event' ? events : entities).has(`${a.tenant}/${a.id}`));
       expect(lost.slice(0, 5).map((l) => `${l.kind} ${l.tenant}/${l.id} ${new Date(l.at).toISOString()}`)).toEqual([]);
+      const [billBack] = await restoredWarehouse.query<{ n: number; lines: number }>(
+        "SELECT count(*) AS n, count(DISTINCT line) AS lines FROM bill_rows WHERE tenant_id = 'summit-internal' AND batch_id = ?", [bill.batch_id],
+      );
+      expect([Number(billBack!.n), Number(billBack!.lines)]).toEqual([BILL_ROWS, BILL_ROWS]);
       const [rebuilt] = await restoredWarehouse.query<{ n: number }>("SELECT count(*) AS n FROM build_runs WHERE trigger = 'restore' AND status = 'success'");
       expect(Number(rebuilt!.n)).toBe(2);
       // Each tenant's restored log is a prefix of the log the killed platform left, root for root.
@@ -156,7 +181,10 @@ describe.each(TEST_ENGINES)('disaster recovery: continuous backup to an object s
       const manifestCopy = join(await dirs.make(), 'manifest');
       const store_ = new S3Target({ bucket: store.bucket, prefix: 'companyos' }, { endpoint: store.endpoint, credentials: OBJECT_STORE_CREDENTIALS });
       await store_.get(`backups/${backupId}/manifest.dsse.json`, manifestCopy);
+      // On DuckDB the bill's rows were shipped as the import's Parquet file, not as CSV text.
+      const loadedFiles = (await store_.list('backups')).filter((name) => /\/changes\/blob-/.test(name));
       store_.close();
+      if (engine === 'duckdb') expect(loadedFiles.some((name) => name.endsWith('.parquet')), loadedFiles.join(', ')).toBe(true);
       expect(statement.subject[0]).toEqual({ name: `backup/${backupId}`, digest: { sha256: createHash('sha256').update(await readFile(manifestCopy)).digest('hex') } });
     } finally {
       if (restoredWarehouse !== restored) await restoredWarehouse.close();
