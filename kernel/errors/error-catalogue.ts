@@ -102,7 +102,7 @@ export const ERROR_CATALOGUE = {
   BACKUP_NOT_FOUND: ['not-found', 'The backup target holds no complete backup by that id (a backup without its signed manifest is incomplete and never restored from).'],
   BACKUP_MANIFEST_INVALID: ['invalid-input', 'The backup\'s manifest is not a signed manifest this platform can verify with the keys given; nothing was restored.'],
   BACKUP_OBJECT_MISSING: ['invalid-input', 'An object the backup\'s manifest lists is missing from the target; nothing was restored.'],
-  BACKUP_OBJECT_CORRUPT: ['invalid-input', 'An object of the backup differs from its manifest (size or SHA-256); nothing was restored.'],
+  BACKUP_OBJECT_CORRUPT: ['invalid-input', 'An object of the backup differs from its manifest (size or SHA-256), or holds changes this release cannot read (a later format); nothing was restored.'],
   BACKUP_VALIDATION_FAILED: ['internal', 'The restored database does not match the backup\'s manifest (row counts or a ledger root); it was discarded.'],
   RESTORE_TARGET_NOT_EMPTY: ['conflict', 'A restore writes into an empty data folder (and, on ClickHouse, a database without tables) only.'],
   RESTORE_ENGINE_MISMATCH: ['conflict', 'The backup is of another warehouse engine than the one the restore writes to (COMPANYOS_WAREHOUSE).'],

@@ -329,6 +329,12 @@ describe('continuous backup: a base snapshot, then the changes shipped every int
     expect(message).toContain('"teleport"');
     expect(message).toContain(segmentObject(base, 3));
     expect(await readdir(dataDir)).toEqual([]);
+    // The same for a step of a state transaction.
+    last!.changes[0] = { ...last!.changes[0]!, change: { op: 'state', steps: [{ op: 'truncate', table: 'entities' }] } as unknown as ShippedChange };
+    await writeFile(join(targetDir, segmentObject(base, 3)), await sealSegment(last!, keyring.active));
+    const [stepCode, stepMessage] = await domainErrorOf(restoreBackup({ tables: platformTables(), target, keys: keyring, dataDir }));
+    expect([stepCode, stepMessage.includes('"truncate"'), stepMessage.includes(segmentObject(base, 3))]).toEqual(['BACKUP_OBJECT_CORRUPT', true, true]);
+    expect(await readdir(dataDir)).toEqual([]);
   });
 
   it('refuses a segment changed by one byte, or missing between others, naming it, and leaves no database behind', async () => {

@@ -194,7 +194,8 @@ export class BackupShipping {
         // The changes kept to ship again to the base that failed have gone to the current one: their files are done with.
         const kept = this.next?.shipped ?? [];
         this.next = undefined;
-        await this.dropSpooled(kept).catch(() => undefined);
+        // Not awaited: until `rebasing` is cleared below, a shipment finishing meanwhile must not start another base.
+        void this.dropSpooled(kept).catch(() => undefined);
         this.options.logger.error({ err: error }, 'backup shipping: a new base snapshot failed; changes keep going to the current one');
       } finally {
         this.rebasing = undefined;

@@ -22,6 +22,9 @@ const CHANGE_KINDS: Record<SegmentFormat, readonly string[]> = {
   'companyos.changes/v2': ['insert', 'csv', 'parquet', 'delete', 'state'],
 };
 
+/** The steps of a state transaction every format may hold. */
+const STATE_STEP_KINDS: readonly string[] = ['insert', 'insertNew', 'compareAndSet', 'delete'];
+
 /** The oldest format that holds these changes. */
 export function segmentFormatFor(changes: readonly ShippedLogged[]): SegmentFormat {
   return changes.some(({ change }) => change.op === 'parquet') ? 'companyos.changes/v2' : 'companyos.changes/v1';
@@ -99,6 +102,9 @@ export async function openSegment(bytes: Buffer, keys: KeySource, name: string):
   }
   const unknown = segment.changes.find(({ change }) => !CHANGE_KINDS[segment.format].includes(change.op));
   if (unknown) throw new DomainError('BACKUP_OBJECT_CORRUPT', `${name} holds a change this platform cannot replay (${JSON.stringify(unknown.change.op)} in ${segment.format}).`);
+  const steps = segment.changes.flatMap(({ change }) => (change.op === 'state' ? change.steps : []));
+  const unknownStep = steps.find((step) => !STATE_STEP_KINDS.includes(step.op));
+  if (unknownStep) throw new DomainError('BACKUP_OBJECT_CORRUPT', `${name} holds a state step this platform cannot replay (${JSON.stringify(unknownStep.op)}).`);
   return segment;
 }
 

@@ -105,5 +105,9 @@ async function applyStep(tx: StateTransaction, step: StateStep, segment: number)
       if ((await tx.delete(step.table, decodeRecord(step.where))) !== step.rows) {
         throw new DomainError('BACKUP_VALIDATION_FAILED', `segment ${segment}: a delete from ${step.table} (${JSON.stringify(step.where)}) did not remove the ${step.rows} rows it removed before: the restored state differs from the one it was made on.`);
       }
+      return;
+    default:
+      // `openSegment` refuses kinds it does not know before anything is restored; this stays the last line.
+      throw new DomainError('BACKUP_OBJECT_CORRUPT', `Segment ${segment} holds a state step this platform cannot replay (${JSON.stringify((step as { op?: unknown }).op)}).`);
   }
 }

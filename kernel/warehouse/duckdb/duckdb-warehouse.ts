@@ -282,11 +282,13 @@ export class DuckDBWarehouse implements Warehouse {
     if (this.writeLock.held()) return this.allCores(() => this.execute(sql));
     return this.allCores(() => this.writeLock.run(async () => {
       await this.writer.run('SET SESSION preserve_insertion_order = false');
-      const loaded = await this.execute(sql).then(() => undefined, (error: unknown) => ({ error }));
-      // The load's own error is the one to report; a failed reset after a good load says the writer is not as it should be.
-      const reset = await this.writer.run('RESET SESSION preserve_insertion_order').then(() => undefined, (error: unknown) => ({ error }));
-      if (loaded) throw loaded.error;
-      if (reset) throw wrap(reset.error, 'RESET SESSION preserve_insertion_order');
+      try {
+        await this.execute(sql);
+      } finally {
+        // A reset that fails leaves the writer inserting in no order, which nothing reads by; the load's outcome (its own
+        // error, or rows committed that the caller must record) is what the caller is told.
+        await this.writer.run('RESET SESSION preserve_insertion_order').catch(() => undefined);
+      }
     }));
   }
 
