@@ -20,15 +20,23 @@ describe('DuckDB bulk loads leave no row groups for a checkpoint to merge', () =
     if (dir) await rm(dir, { recursive: true, force: true });
     dir = undefined;
   });
+  /** A warehouse in a file of its own holding table `t` of `columns`. */
+  const onFileWarehouse = async (columns: string, work: (warehouse: DuckDBWarehouse, dir: string) => Promise<void>) => {
+    dir = await mkdtemp(join(tmpdir(), 'companyos-bulk-load-'));
+    const warehouse = await DuckDBWarehouse.open(join(dir, 'w.duckdb'));
+    try {
+      await warehouse.execute(`CREATE TABLE t (${columns})`);
+      await work(warehouse, dir);
+    } finally {
+      await warehouse.close();
+    }
+  };
 
   // Kept in file order, each part of a file DuckDB reads in parallel (a Parquet row group, here 131,072 rows) ended in a
   // short row group of its own, and the next checkpoint rewrote the table to merge them while every writer waited (1.7–3.4 s
   // after a million-row bill). Loaded in no order, the rows fill whole row groups.
   it('fills whole row groups from a Parquet file cut into parts larger than one', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'companyos-bulk-load-'));
-    const warehouse = await DuckDBWarehouse.open(join(dir, 'w.duckdb'));
-    try {
-      await warehouse.execute('CREATE TABLE t (id BIGINT, line BIGINT, note VARCHAR)');
+    await onFileWarehouse('id BIGINT, line BIGINT, note VARCHAR', async (warehouse, dir) => {
       const file = join(dir, 'rows.parquet');
       await warehouse.execute(`COPY (SELECT i AS id, 'row ' || i AS note, i <> 3 AS kept FROM range(${ROWS}) AS r(i)) TO '${file}' (FORMAT parquet, ROW_GROUP_SIZE 130000)`);
       const [parts] = await warehouse.query<{ n: bigint }>(`SELECT count(DISTINCT row_group_id) AS n FROM parquet_metadata('${file}')`);
@@ -38,16 +46,11 @@ describe('DuckDB bulk loads leave no row groups for a checkpoint to merge', () =
       expect(await rowGroups(warehouse, 't')).toBeLessThanOrEqual(Math.ceil(kept / ROW_GROUP_ROWS) + 1);
       const [{ n, off }] = (await warehouse.query<{ n: bigint; off: bigint }>('SELECT count(*) AS n, count(*) FILTER (WHERE line <> id) AS off FROM t')) as [{ n: bigint; off: bigint }];
       expect([Number(n), Number(off)]).toEqual([kept, 0]);
-    } finally {
-      await warehouse.close();
-    }
+    });
   });
 
   it('fills whole row groups from a CSV file read in parallel', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'companyos-bulk-load-'));
-    const warehouse = await DuckDBWarehouse.open(join(dir, 'w.duckdb'));
-    try {
-      await warehouse.execute('CREATE TABLE t (id BIGINT, note VARCHAR)');
+    await onFileWarehouse('id BIGINT, note VARCHAR', async (warehouse, dir) => {
       const file = join(dir, 'rows.csv');
       const lines = ['id,note'];
       for (let i = 0; i < ROWS; i++) lines.push(`${i},row ${i} ${'x'.repeat(40)}`);
@@ -56,8 +59,6 @@ describe('DuckDB bulk loads leave no row groups for a checkpoint to merge', () =
       expect(await rowGroups(warehouse, 't')).toBeLessThanOrEqual(Math.ceil(ROWS / ROW_GROUP_ROWS) + 1);
       const [{ n, ids }] = (await warehouse.query<{ n: bigint; ids: bigint }>('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM t')) as [{ n: bigint; ids: bigint }];
       expect([Number(n), Number(ids)]).toEqual([ROWS, ROWS]);
-    } finally {
-      await warehouse.close();
-    }
+    });
   });
 });

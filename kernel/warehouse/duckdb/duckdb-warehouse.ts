@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import {
   DuckDBDataChunk,
   DuckDBInstance,
-  DuckDBTypeId,
-  type DuckDBDecimalType,
   type DuckDBAppender,
   type DuckDBConnection,
   type DuckDBPreparedStatement,
@@ -19,11 +17,11 @@ import { groupedByTenant } from './tenant-grouping.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
 import { columnsOfSql, columnsSql, isMissingRelation, RELATION_KIND_SQL } from './duckdb-catalog.ts';
 import { byRelation, type RelationColumn } from '../relation-columns.ts';
-import type { ParquetRowNumbers, ReadSession, ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
-import { decimalFromText, DUCKDB_DIALECT } from './duckdb-dialect.ts';
+import type { ReadSession, ReclaimReport, RelationKind, Row, SqlValue, UniqueInsert, UniqueInsertResult, Warehouse, WarehouseCapabilities } from '../warehouse.ts';
+import { DUCKDB_DIALECT } from './duckdb-dialect.ts';
+import { csvLoadSql, parquetLoadSql, type ParquetLoadOptions } from './duckdb-file-loads.ts';
 import { reclaimDuckDB } from './duckdb-reclaim.ts';
 import { rowsOf, toDuckDBColumnValue, toDuckDBParam } from './duckdb-values.ts';
-import { CSV_FILE } from '../warehouse.ts';
 
 type Rows = readonly (readonly SqlValue[])[];
 
@@ -235,39 +233,11 @@ export class DuckDBWarehouse implements Warehouse {
   }
 
   async insertCsv(table: string, columns: readonly string[], path: string): Promise<void> {
-    const types = await this.tableColumns(table);
-    const read = columns.map((name) => {
-      const type = types.get(name);
-      if (!type) throw new WarehouseError(`insertCsv into ${table}: there is no column ${name}`);
-      assertIdentifier(name);
-      // Wide decimals are read as text and parsed by `decimalFromText` (the reader's own parse is the slow one).
-      const wide = type.typeId === DuckDBTypeId.DECIMAL && (type as DuckDBDecimalType).width > 18;
-      return wide ? { declared: `'${name}': 'VARCHAR'`, selected: `${decimalFromText(name, 'CAST')} AS ${name}` } : { declared: `'${name}': '${type.toString()}'`, selected: name };
-    });
-    await this.bulkLoad(
-      `INSERT INTO ${assertIdentifier(table)} (${columns.join(', ')}) SELECT ${read.map((r) => r.selected).join(', ')} FROM read_csv('${path.replaceAll("'", "''")}',
-         header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', nullstr = '${CSV_FILE.nullText}',
-         timestampformat = '${CSV_FILE.timestampFormat}', columns = {${read.map((r) => r.declared).join(', ')}})`,
-    );
+    await this.bulkLoad(csvLoadSql(table, columns, await this.tableColumns(table), path));
   }
 
-  async insertParquet(
-    table: string,
-    columns: readonly string[],
-    paths: readonly string[],
-    { keep, numberRows }: { keep?: string; numberRows?: ParquetRowNumbers } = {},
-  ): Promise<void> {
-    columns.forEach(assertIdentifier);
-    if (numberRows && (!columns.includes(numberRows.column) || !Number.isSafeInteger(numberRows.first))) {
-      throw new WarehouseError(`insertParquet into ${table}: numberRows needs one of the columns and a whole first number`);
-    }
-    const selected = columns.map((name) => (name === numberRows?.column ? `file_row_number + ${numberRows.first} AS ${name}` : name));
-    const files = paths.map((path) => `'${path.replaceAll("'", "''")}'`).join(', ');
-    await this.bulkLoad(
-      `INSERT INTO ${assertIdentifier(table)} (${columns.join(', ')}) SELECT ${selected.join(', ')}
-       FROM read_parquet([${files}], hive_partitioning = false${numberRows ? ', file_row_number = true' : ''})` +
-        (keep ? ` WHERE ${assertIdentifier(keep)}` : ''),
-    );
+  async insertParquet(table: string, columns: readonly string[], paths: readonly string[], options: ParquetLoadOptions = {}): Promise<void> {
+    await this.bulkLoad(parquetLoadSql(table, columns, paths, options));
   }
 
   /**
