@@ -3,6 +3,7 @@ import { ensureClickHouseServer, startLocalClickHouse, type LocalClickHouse } fr
 import { ensureKcat, startMockKafka, type MockKafkaCluster } from '../dev/index.ts';
 import { ensurePostgres, startLocalPostgres, type LocalPostgres } from '../dev/index.ts';
 import { ensureHaproxy, ensureZooKeeper } from '../dev/index.ts';
+import { useRunScratch } from './support/run-scratch.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -32,9 +33,11 @@ declare module 'vitest' {
  * (COMPANYOS_TEST_CLICKHOUSE_URL to use one already running), a Kafka mock
  * cluster through kcat and a throwaway PostgreSQL cluster (initdb), and installs ZooKeeper for the
  * suites that start a ClickHouse cluster, and HAProxy for those that put API replicas behind it. Without a binary and without root the suites needing it
- * are skipped with the reason; under CI a missing engine fails the run.
+ * are skipped with the reason; under CI a missing engine fails the run. Temporary files of the whole run go
+ * under one folder (`TMPDIR`), removed at its end.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const scratch = await useRunScratch();
   let server: LocalClickHouse | undefined;
   let url = process.env.COMPANYOS_TEST_CLICKHOUSE_URL || null;
   let skipReason: string | null = null;
@@ -83,5 +86,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await postgres?.stop();
     await kafka?.stop();
     await server?.stop();
+    await scratch.remove();
   };
 }
