@@ -9,6 +9,7 @@ import { openStateStore } from './open-state-store.ts';
 import { ensureStateSchema } from './state-schema.ts';
 import { stateStoreContract } from './state-store-contract.ts';
 import { platformTables } from '../../surfaces/compose/index.ts';
+import { DUCKDB_STORAGE_VERSION } from '../warehouse/index.ts';
 
 stateStoreContract('DuckDB, a file of its own', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'companyos-state-'));
@@ -48,6 +49,18 @@ describe('the DuckDB state store in the warehouse database', () => {
 });
 
 describe('the DuckDB state store on its own file', () => {
+  it(`is created in DuckDB's ${DUCKDB_STORAGE_VERSION} storage format, as the warehouse is`, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-state-format-'));
+    const store = await DuckDBStateStore.open(join(dir, 'state.duckdb'), platformTables());
+    try {
+      const [row] = await store.query<{ tags: unknown }>('SELECT tags FROM duckdb_databases() WHERE database_name = current_database()');
+      expect(String(row?.tags)).toContain(`'storage_version': '${DUCKDB_STORAGE_VERSION}+'`);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps every transaction it acknowledged when its process is SIGKILLed', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'companyos-state-kill-'));
     try {
