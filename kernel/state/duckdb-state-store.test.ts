@@ -53,7 +53,7 @@ describe('the DuckDB state store on its own file', () => {
     const dir = await mkdtemp(join(tmpdir(), 'companyos-state-format-'));
     const store = await DuckDBStateStore.open(join(dir, 'state.duckdb'), platformTables());
     try {
-      const [row] = await store.query<{ tags: unknown }>('SELECT tags FROM duckdb_databases() WHERE database_name = current_database()');
+      const [row] = await store.query<{ tags: string }>('SELECT tags FROM duckdb_databases() WHERE database_name = current_database()');
       expect(String(row?.tags)).toContain(`'storage_version': '${DUCKDB_STORAGE_VERSION}+'`);
     } finally {
       await store.close();
