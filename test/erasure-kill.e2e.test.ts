@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { markerMaker, markersIn } from './support/byte-search.ts';
+import { markerMaker, markersIn, TEXT_AS_WRITTEN_ENV } from './support/byte-search.ts';
 import { killAllCliProcesses, runCli, startPlatform, TempDirs, type RunningPlatform } from './support/cli.ts';
 
 afterEach(async () => {
@@ -22,7 +22,7 @@ describe('erasure killed mid-way (kill -9 while it executes): the restarted plat
   it('resumes the erasure at restart: 0 markers left, one manifest and one receipt, the neighbours\' rows kept', { timeout: 300_000 }, async () => {
     const dataDir = await dirs.make();
     const token = async (subject: string, role: string) => (await runCli(['token', '--tenant', 'acme', '--role', role, '--subject', subject], { dataDir })).stdout.trim();
-    let platform: RunningPlatform = await startPlatform(dataDir, ['--no-seed'], { timeoutMs: 90_000 });
+    let platform: RunningPlatform = await startPlatform(dataDir, ['--no-seed'], { env: TEXT_AS_WRITTEN_ENV, timeoutMs: 90_000 });
     const [alice, bob, carol, dave] = [await token('alice', 'operator'), await token('bob', 'approver'), await token('carol', 'admin'), await token('dave', 'operator')];
     const call = async (bearer: string, method: string, path: string, body?: unknown) => {
       const response = await fetch(`${platform.url}${path}`, {
@@ -35,7 +35,7 @@ describe('erasure killed mid-way (kill -9 while it executes): the restarted plat
     const event = (id: string, who: string, data: Record<string, unknown>) => ({
       specversion: '1.0', id, source: '/crm', type: 'usage.recorded', subject: who, time: new Date().toISOString(), tenantid: 'acme', policyversion: 'v1', data,
     });
-    // Each marker in a row large enough to be stored uncompressed; neighbours of the same tenant that must stay.
+    // Each marker in a row large enough to be stored uncompressed (in the v1.0 format); neighbours of the same tenant that must stay.
     const planted = markers.slice(1).map((m, i) => event(`s-${i}`, subject, { note: `${subject} ${m}`, pad: randomBytes(4000).toString('hex') }));
     const neighbours = Array.from({ length: 3 }, (_, i) => event(`n-${i}`, 'customer-neighbour', { units: i }));
     expect((await call(alice, 'POST', '/v1/events', [...planted, ...neighbours])).body).toMatchObject({ accepted: 7 });
@@ -65,7 +65,7 @@ describe('erasure killed mid-way (kill -9 while it executes): the restarted plat
     console.log(`erasure ${runId} killed ${delay} ms into its execute step (${before} just before)`);
 
     // Restarted: the run under way is carried out again from where it stood, before the platform serves.
-    platform = await startPlatform(dataDir, ['--no-seed'], { timeoutMs: 120_000 });
+    platform = await startPlatform(dataDir, ['--no-seed'], { env: TEXT_AS_WRITTEN_ENV, timeoutMs: 120_000 });
     let run: RunBody | undefined;
     for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(200)) {
       run = (await call(alice, 'GET', `/v1/workflows/runs/${runId}`)).body as unknown as RunBody;

@@ -9,7 +9,7 @@ import {
 } from '../kernel/ledger/index.ts';
 import { DuckDBWarehouse } from '../kernel/warehouse/index.ts';
 import type { ErasureManifest } from '../platform/erasure/index.ts';
-import { markerMaker, markersIn } from './support/byte-search.ts';
+import { markerMaker, markersIn, TEXT_AS_WRITTEN_ENV } from './support/byte-search.ts';
 import { killAllCliProcesses, runCli, startPlatform, TempDirs } from './support/cli.ts';
 import { waitFor } from './support/wait-for.ts';
 
@@ -25,7 +25,7 @@ describe('erasure: a subject leaves no recoverable byte behind, and every receip
 
   it('plants the subject across events, quarantine, models, exports, evidence, receipts and backups; a dual-controlled purge leaves 0 markers', { timeout: 300_000 }, async () => {
     const dataDir = await dirs.make();
-    const platform = await startPlatform(dataDir, ['--no-seed'], { env: { COMPANYOS_BACKUP_SHIPPING: 'on' }, timeoutMs: 90_000 });
+    const platform = await startPlatform(dataDir, ['--no-seed'], { env: { COMPANYOS_BACKUP_SHIPPING: 'on', ...TEXT_AS_WRITTEN_ENV }, timeoutMs: 90_000 });
     const token = async (tenant: string, subject: string, role: string) => (await runCli(['token', '--tenant', tenant, '--role', role, '--subject', subject], { dataDir })).stdout.trim();
     const [alice, bob, carol, dave, globex, operator] = [
       await token('acme', 'alice', 'operator'), await token('acme', 'bob', 'approver'), await token('acme', 'carol', 'admin'),
@@ -49,7 +49,7 @@ describe('erasure: a subject leaves no recoverable byte behind, and every receip
     const rationaleMarker = mark();
     const markers = [subject, ...eventMarkers, leadSource, quarantineMarker, evidenceMarker, rationaleMarker];
 
-    // Events: the subject's (large enough to be stored uncompressed), a neighbour's in the same tenant, and another tenant's.
+    // Events: the subject's (large enough to be stored uncompressed in the v1.0 format), a neighbour's in the same tenant, and another tenant's.
     const subjects = eventMarkers.map((m, i) => event('acme', `s-${i}`, subject, 'usage.recorded', { note: `${subject} ${m}`, pad: randomBytes(4000).toString('hex') }));
     const leads = [0, 1].map((i) => event('acme', `l-${i}`, subject, 'revops.leads_ingested_total', { lead_source: leadSource }));
     const neighbours = Array.from({ length: 5 }, (_, i) => event('acme', `n-${i}`, 'customer-neighbour', 'revops.leads_ingested_total', { lead_source: 'web' }));
@@ -132,7 +132,7 @@ describe('erasure: a subject leaves no recoverable byte behind, and every receip
     // The backup left is whole and restores without the subject.
     const keyFile = join(dataDir, 'keys', (await readdir(join(dataDir, 'keys'))).find((name) => name.endsWith('.pub'))!);
     const restoredDir = join(await dirs.make(), 'restored');
-    const restore = await runCli(['restore', '--from', join(dataDir, 'backups'), '--key', keyFile, '--data-dir', restoredDir], { dataDir, timeoutMs: 120_000 });
+    const restore = await runCli(['restore', '--from', join(dataDir, 'backups'), '--key', keyFile, '--data-dir', restoredDir], { dataDir, env: TEXT_AS_WRITTEN_ENV, timeoutMs: 120_000 });
     expect(restore.code, `${restore.stdout}\n${restore.stderr}`).toBe(0);
     expect(await markersIn(restoredDir, markers)).toEqual({});
     const restored = await DuckDBWarehouse.open(join(restoredDir, 'warehouse.duckdb'));

@@ -83,9 +83,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('haproxyBinary', 'missing' in haproxy ? null : haproxy.binary);
   project.provide('haproxySkipReason', haproxySkipReason);
   return async () => {
-    await postgres?.stop();
-    await kafka?.stop();
-    await server?.stop();
-    await scratch.remove();
+    try {
+      await postgres?.stop();
+      await kafka?.stop();
+      await server?.stop();
+    } finally {
+      await scratch.remove();
+    }
   };
 }

@@ -3,7 +3,7 @@ import { ConnectionPool, type CachedConnection } from './duckdb-connection-pool.
 import { SequenceClaims } from './sequence-claims.ts';
 import { DomainError } from '../errors/index.ts';
 import {
-  DUCKDB_STORAGE_VERSION, WarehouseError, WarehouseLockedError, assertIdentifier, insertFromJsonSql, reclaimDuckDB, rowsAsJson,
+  duckdbStorageVersion, WarehouseError, WarehouseLockedError, assertIdentifier, insertFromJsonSql, reclaimDuckDB, rowsAsJson,
   type DuckDBWarehouse, type ReclaimReport, type Row, type SqlValue, type TableDefinition,
 } from '../warehouse/index.ts';
 import type { Numbering, StateReader, StateRow, StateStore, StateTransaction, TransactionOptions } from './state-store.ts';
@@ -82,7 +82,7 @@ export class DuckDBStateStore implements StateStore {
     let instance: DuckDBInstance;
     try {
       // Only small statements run here: one thread, the one that asks, does each (see the DuckDB warehouse's SERVING_THREADS).
-      instance = await DuckDBInstance.create(path, { threads: '1', storage_compatibility_version: DUCKDB_STORAGE_VERSION });
+      instance = await DuckDBInstance.create(path, { threads: '1', storage_compatibility_version: duckdbStorageVersion() });
     } catch (error) {
       const message = (error as Error).message;
       if (/lock/i.test(message)) throw new WarehouseLockedError(path, Number(/PID (\d+)/.exec(message)?.[1]) || undefined, { cause: error });

@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { markerMaker, markersIn } from '../../test/support/byte-search.ts';
+import { markerMaker, markersIn, TEXT_AS_WRITTEN_ENV } from '../../test/support/byte-search.ts';
 import { stateOptionsFor, useWarehouse } from '../../test/support/engines.ts';
 import { apiHarness, type ApiHarness } from '../../test/support/api.ts';
 import { createPlatform, type Platform } from '../compose/index.ts';
 import { parseErasureScope } from '../../platform/erasure/index.ts';
+
+// The warehouse (DuckDB) and state.duckdb (beside ClickHouse) this file's byte searches read: text stored as written.
+Object.assign(process.env, TEXT_AS_WRITTEN_ENV);
 
 const WHY = { category: 'data-subject-request', text: 'erasure request DSR-7 received by the DPO' };
 

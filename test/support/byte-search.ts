@@ -119,3 +119,11 @@ export function markerMaker(): () => string {
     }
   };
 }
+
+/**
+ * The setting for platforms and tools whose DuckDB files a byte search reads: the v1.0 storage format, which stores a
+ * large text as written. The default (v1.4) format's DICT_FSST keeps text as symbol codes no search finds whole, so a
+ * value left behind would go unseen. How an erasure removes values (tables rewritten, free blocks overwritten) does
+ * not depend on the format.
+ */
+export const TEXT_AS_WRITTEN_ENV = { COMPANYOS_DUCKDB_STORAGE_VERSION: 'v1.0.0' } as const;

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 const PREFIX = 'companyos-test-run-';
 
 /**
- * Points `TMPDIR` at a folder of this test run's own, so every temporary file the tests make — and the
- * platforms, servers and CLIs they start, which inherit the variable — lands under it; the returned function
- * removes it. A test that forgets its cleanup (or is killed before it runs) then leaks nothing past the run:
+ * Points `TMPDIR` at a folder of this test run's own, so the temporary files the tests make through `os.tmpdir()` —
+ * and those of the platforms, servers and CLIs they start, which inherit the variable — land under it; the returned
+ * function removes it (a JVM's own files and the fixed `/tmp/...` paths a few suites name are not covered). A test that forgets its cleanup (or is killed before it runs) then leaks nothing past the run:
  * before this, a day of runs left ~30,000 folders in /tmp. Folders of earlier runs whose process is gone
  * (killed, or the machine stopped) are removed first.
  */

@@ -37,6 +37,21 @@ describe('the DuckDB warehouse file format', () => {
     expect(await storageVersionOf(path)).toBe(`${DUCKDB_STORAGE_VERSION}+`);
   });
 
+  it('creates them in the format COMPANYOS_DUCKDB_STORAGE_VERSION names, and refuses one that is not a version', async () => {
+    const path = join(dir, 'asked.duckdb');
+    process.env.COMPANYOS_DUCKDB_STORAGE_VERSION = 'v1.0.0';
+    try {
+      const warehouse = await DuckDBWarehouse.open(path);
+      await warehouse.execute('CREATE TABLE t (id BIGINT)');
+      await warehouse.close();
+      expect(await storageVersionOf(path)).toBe('v1.0.0+');
+      process.env.COMPANYOS_DUCKDB_STORAGE_VERSION = 'newest';
+      await expect(DuckDBWarehouse.open(join(dir, 'refused.duckdb'))).rejects.toThrow(/COMPANYOS_DUCKDB_STORAGE_VERSION must be a DuckDB storage version/);
+    } finally {
+      delete process.env.COMPANYOS_DUCKDB_STORAGE_VERSION;
+    }
+  });
+
   it('opens a file created in the old format, writes to it and keeps its format', async () => {
     const path = join(dir, 'old.duckdb');
     const old = await DuckDBInstance.create(path);

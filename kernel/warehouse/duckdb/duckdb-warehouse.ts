@@ -11,7 +11,7 @@ import { WarehouseError, WarehouseLockedError } from '../errors.ts';
 import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
 import { insertFromJsonSql, tuplesAsJson } from './duckdb-json-rows.ts';
-import { DUCKDB_STORAGE_VERSION } from './duckdb-storage-version.ts';
+import { duckdbStorageVersion } from './duckdb-storage-version.ts';
 import { DuckDBThreads, SERVING_THREADS } from './duckdb-threads.ts';
 import { GroupCommits } from './group-commits.ts';
 import { groupedByTenant } from './tenant-grouping.ts';
@@ -106,7 +106,7 @@ export class DuckDBWarehouse implements Warehouse {
   static async open(path: string, { allCores = false } = {}): Promise<DuckDBWarehouse> {
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(path, { storage_compatibility_version: DUCKDB_STORAGE_VERSION });
+      instance = await DuckDBInstance.create(path, { storage_compatibility_version: duckdbStorageVersion() });
     } catch (error) {
       const message = (error as Error).message;
       if (/lock/i.test(message)) {

@@ -57,3 +57,13 @@ describe('backup shipping settings', () => {
     }
   });
 });
+
+describe('the DuckDB storage format setting', () => {
+  it('takes a DuckDB storage version and refuses anything else before the platform starts', () => {
+    expect(() => loadConfig({ COMPANYOS_DUCKDB_STORAGE_VERSION: 'v1.0.0' })).not.toThrow();
+    for (const bad of ['latest', '1.4.0', 'v1.4', 'v1.4.0; DROP TABLE events']) {
+      expect(() => loadConfig({ COMPANYOS_DUCKDB_STORAGE_VERSION: bad }), bad).toThrow(ConfigError);
+    }
+    expect(() => loadConfig({ COMPANYOS_DUCKDB_STORAGE_VERSION: 'latest' })).toThrow(/COMPANYOS_DUCKDB_STORAGE_VERSION must be a DuckDB storage version such as v1\.0\.0 or v1\.4\.0; got "latest"/);
+  });
+});

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BILL_BYTES, DEFAULT_MAX_BODY_BYTES } from '../../http/kit/index.ts';
 import { DEFAULT_WEBHOOK, type WebhookConfig } from '../../../packs/finops/index.ts';
 import { DEFAULT_DEDUPE_WINDOW_DAYS } from '../../../platform/ingest/index.ts';
-import type { WarehouseConfig } from '../../../kernel/warehouse/index.ts';
+import { DUCKDB_STORAGE_VERSION, duckdbStorageVersion, type WarehouseConfig } from '../../../kernel/warehouse/index.ts';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, durationSeconds, formatDuration, JWT_SECRET_FILE } from '../../../platform/identity/index.ts';
 import { parseRetentionDays, RetentionWindowsError, type RetentionWindows } from '../../../platform/retention/index.ts';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../http/kit/index.ts';
@@ -73,6 +73,7 @@ export const ENVIRONMENT = [
   ['COMPANYOS_BACKUP_KEEP_DAYS', '35', 'Continuous backup keeps what a restore to any of this many past days needs; older bases and their changes are removed after each new base (the newest complete one is always kept).'],
   ['COMPANYOS_RETENTION', 'off', 'The weekly retention run: off, on (raw-events=400, quarantine=30, bills=760, run-history=90, decision-log=400, evidence=2555, audit=2555, financial-record=3650 days), or class=days pairs over those (raw-events=90,bills=keep); each run leaves a signed purge manifest.'],
   ['COMPANYOS_WAREHOUSE', 'duckdb', 'Warehouse engine: duckdb (embedded) or clickhouse.'],
+  ['COMPANYOS_DUCKDB_STORAGE_VERSION', DUCKDB_STORAGE_VERSION, 'The DuckDB storage format new DuckDB files (the embedded warehouse, state.duckdb, a restore) are created in; v1.0.0 keeps them readable by DuckDB 0.10–1.3. A file keeps the format it was created in.'],
   ['COMPANYOS_CLICKHOUSE_URL', 'http://127.0.0.1:8123', 'ClickHouse HTTP interface, credentials in the URL if any (http://user:password@host:8123).'],
   ['COMPANYOS_CLICKHOUSE_DATABASE', 'companyos', 'ClickHouse database; created if missing.'],
   ['COMPANYOS_CLICKHOUSE_CLUSTER', '(none)', 'A cluster of the ClickHouse servers\' remote_servers (coordinated by ZooKeeper): tables become Replicated…MergeTree on every server behind Distributed tables sharded by tenant.'],
@@ -110,6 +111,12 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  try {
+    // Read again where each DuckDB file is opened; checked here so a wrong value stops the start, not a later restore.
+    duckdbStorageVersion(env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message, { cause: error });
+  }
   return {
     dataDir: resolve(env.COMPANYOS_DATA_DIR || './.companyos'),
     backupsDir: env.COMPANYOS_BACKUP_DIR?.startsWith('s3://') ? env.COMPANYOS_BACKUP_DIR : resolve(env.COMPANYOS_BACKUP_DIR || join(env.COMPANYOS_DATA_DIR || './.companyos', 'backups')),
