@@ -83,12 +83,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('haproxyBinary', 'missing' in haproxy ? null : haproxy.binary);
   project.provide('haproxySkipReason', haproxySkipReason);
   return async () => {
-    try {
-      await postgres?.stop();
-      await kafka?.stop();
-      await server?.stop();
-    } finally {
-      await scratch.remove();
-    }
+    // Each server stopped even when another fails to, before their folders go.
+    const stopped = await Promise.allSettled([postgres?.stop(), kafka?.stop(), server?.stop()]);
+    await scratch.remove();
+    const failed = stopped.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
   };
 }

@@ -51,7 +51,11 @@ describe('the DuckDB state store in the warehouse database', () => {
 describe('the DuckDB state store on its own file', () => {
   it(`is created in DuckDB's ${DUCKDB_STORAGE_VERSION} storage format, as the warehouse is`, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'companyos-state-format-'));
-    const store = await DuckDBStateStore.open(join(dir, 'state.duckdb'), platformTables());
+    const shell = process.env.COMPANYOS_DUCKDB_STORAGE_VERSION;
+    delete process.env.COMPANYOS_DUCKDB_STORAGE_VERSION;
+    const store = await DuckDBStateStore.open(join(dir, 'state.duckdb'), platformTables()).finally(() => {
+      if (shell !== undefined) process.env.COMPANYOS_DUCKDB_STORAGE_VERSION = shell;
+    });
     try {
       const [row] = await store.query<{ tags: string }>('SELECT tags FROM duckdb_databases() WHERE database_name = current_database()');
       expect(String(row?.tags)).toContain(`'storage_version': '${DUCKDB_STORAGE_VERSION}+'`);

@@ -3,7 +3,7 @@ import { ConnectionPool, type CachedConnection } from './duckdb-connection-pool.
 import { SequenceClaims } from './sequence-claims.ts';
 import { DomainError } from '../errors/index.ts';
 import {
-  duckdbStorageVersion, WarehouseError, WarehouseLockedError, assertIdentifier, insertFromJsonSql, reclaimDuckDB, rowsAsJson,
+  duckdbStorageVersion, unknownStorageVersion, WarehouseError, WarehouseLockedError, assertIdentifier, insertFromJsonSql, reclaimDuckDB, rowsAsJson,
   type DuckDBWarehouse, type ReclaimReport, type Row, type SqlValue, type TableDefinition,
 } from '../warehouse/index.ts';
 import type { Numbering, StateReader, StateRow, StateStore, StateTransaction, TransactionOptions } from './state-store.ts';
@@ -80,10 +80,13 @@ export class DuckDBStateStore implements StateStore {
   /** State in a DuckDB file of its own (`:memory:` for a throwaway one), holding the state tables among `tables`. */
   static async open(path: string, tables: readonly TableDefinition[]): Promise<DuckDBStateStore> {
     let instance: DuckDBInstance;
+    const storageVersion = duckdbStorageVersion();
     try {
       // Only small statements run here: one thread, the one that asks, does each (see the DuckDB warehouse's SERVING_THREADS).
-      instance = await DuckDBInstance.create(path, { threads: '1', storage_compatibility_version: duckdbStorageVersion() });
+      instance = await DuckDBInstance.create(path, { threads: '1', storage_compatibility_version: storageVersion });
     } catch (error) {
+      const unknown = unknownStorageVersion(storageVersion, error);
+      if (unknown) throw unknown;
       const message = (error as Error).message;
       if (/lock/i.test(message)) throw new WarehouseLockedError(path, Number(/PID (\d+)/.exec(message)?.[1]) || undefined, { cause: error });
       throw new WarehouseError(`cannot open the state store at ${path}: ${message}`, { cause: error });

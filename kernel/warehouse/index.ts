@@ -20,4 +20,4 @@ export { insertFromJsonSql, rowsAsJson, tuplesAsJson } from './duckdb/duckdb-jso
 export { DigestSet } from './digest-set.ts';
 export { dedupeDigest } from './dedupe-key.ts';
 export { decimalAsText, decimalFromText } from './duckdb/duckdb-dialect.ts';
-export { DUCKDB_STORAGE_VERSION, duckdbStorageVersion } from './duckdb/duckdb-storage-version.ts';
+export { DUCKDB_STORAGE_VERSION, duckdbStorageVersion, unknownStorageVersion } from './duckdb/duckdb-storage-version.ts';

@@ -1,5 +1,5 @@
 import { DuckDBInstance } from '@duckdb/node-api';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -21,10 +21,15 @@ async function storageVersionOf(path: string): Promise<string> {
 
 describe('the DuckDB warehouse file format', () => {
   let dir: string;
+  /** The shell's own setting, put back after each test. */
+  const shell = process.env.COMPANYOS_DUCKDB_STORAGE_VERSION;
   beforeEach(async () => {
+    delete process.env.COMPANYOS_DUCKDB_STORAGE_VERSION;
     dir = await mkdtemp(join(tmpdir(), 'companyos-storage-version-'));
   });
   afterEach(async () => {
+    if (shell === undefined) delete process.env.COMPANYOS_DUCKDB_STORAGE_VERSION;
+    else process.env.COMPANYOS_DUCKDB_STORAGE_VERSION = shell;
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -46,10 +51,13 @@ describe('the DuckDB warehouse file format', () => {
       await warehouse.close();
       expect(await storageVersionOf(path)).toBe('v1.0.0+');
       process.env.COMPANYOS_DUCKDB_STORAGE_VERSION = 'newest';
-      await expect(DuckDBWarehouse.open(join(dir, 'refused.duckdb'))).rejects.toThrow(/COMPANYOS_DUCKDB_STORAGE_VERSION must be a DuckDB storage version/);
+      await expect(DuckDBWarehouse.open(join(dir, 'refused.duckdb'))).rejects.toThrow(/^COMPANYOS_DUCKDB_STORAGE_VERSION must be a DuckDB storage version/);
+      process.env.COMPANYOS_DUCKDB_STORAGE_VERSION = 'v9.9.9';
+      await expect(DuckDBWarehouse.open(join(dir, 'unknown.duckdb'))).rejects.toThrow('this DuckDB has no storage version "v9.9.9" (COMPANYOS_DUCKDB_STORAGE_VERSION)');
     } finally {
       delete process.env.COMPANYOS_DUCKDB_STORAGE_VERSION;
     }
+    expect(await readdir(dir)).toEqual(['asked.duckdb']);
   });
 
   it('opens a file created in the old format, writes to it and keeps its format', async () => {

@@ -23,3 +23,12 @@ export function duckdbStorageVersion(env: NodeJS.ProcessEnv = process.env): stri
   }
   return asked;
 }
+
+/** DuckDB's refusal of a storage version it does not know ("Failed to set config"), said as what to change; undefined for other errors. */
+export function unknownStorageVersion(version: string, error: unknown): WarehouseError | undefined {
+  if (!/Failed to set config/i.test((error as Error).message)) return undefined;
+  return new WarehouseError(
+    `this DuckDB has no storage version "${version}" (COMPANYOS_DUCKDB_STORAGE_VERSION); name one such as v1.0.0 or ${DUCKDB_STORAGE_VERSION}`,
+    { cause: error },
+  );
+}

@@ -11,7 +11,7 @@ import { WarehouseError, WarehouseLockedError } from '../errors.ts';
 import { assertIdentifier } from '../identifier.ts';
 import { SerialLock } from '../serial-lock.ts';
 import { insertFromJsonSql, tuplesAsJson } from './duckdb-json-rows.ts';
-import { duckdbStorageVersion } from './duckdb-storage-version.ts';
+import { duckdbStorageVersion, unknownStorageVersion } from './duckdb-storage-version.ts';
 import { DuckDBThreads, SERVING_THREADS } from './duckdb-threads.ts';
 import { GroupCommits } from './group-commits.ts';
 import { groupedByTenant } from './tenant-grouping.ts';
@@ -105,9 +105,12 @@ export class DuckDBWarehouse implements Warehouse {
    */
   static async open(path: string, { allCores = false } = {}): Promise<DuckDBWarehouse> {
     let instance: DuckDBInstance;
+    const storageVersion = duckdbStorageVersion();
     try {
-      instance = await DuckDBInstance.create(path, { storage_compatibility_version: duckdbStorageVersion() });
+      instance = await DuckDBInstance.create(path, { storage_compatibility_version: storageVersion });
     } catch (error) {
+      const unknown = unknownStorageVersion(storageVersion, error);
+      if (unknown) throw unknown;
       const message = (error as Error).message;
       if (/lock/i.test(message)) {
         const pid = /PID (\d+)/.exec(message)?.[1];

@@ -112,7 +112,8 @@ export class ConfigError extends Error {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
   try {
-    // Read again where each DuckDB file is opened; checked here so a wrong value stops the start, not a later restore.
+    // Read again where each DuckDB file is opened. Its form is checked here, so a mistyped value stops the start; a
+    // version DuckDB does not know is refused when a file is opened.
     duckdbStorageVersion(env);
   } catch (error) {
     throw new ConfigError((error as Error).message, { cause: error });
