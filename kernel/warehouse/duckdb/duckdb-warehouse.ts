@@ -188,15 +188,18 @@ export class DuckDBWarehouse implements Warehouse {
   }
 
   execute(sql: string, params: readonly SqlValue[] = []): Promise<void> {
-    return this.writeLock.run(async () => {
-      // SQL may change a table under an open appender (a rename would keep it writing to the old table).
-      this.forgetAppenders();
-      try {
-        await this.writer.run(sql, params.length ? params.map(toDuckDBParam) : undefined);
-      } catch (error) {
-        throw wrap(error, sql);
-      }
-    });
+    return this.writeLock.run(() => this.executeOnWriter(sql, params));
+  }
+
+  /** `execute`'s statement, for a caller that holds the write lock. */
+  private async executeOnWriter(sql: string, params: readonly SqlValue[] = []): Promise<void> {
+    // SQL may change a table under an open appender (a rename would keep it writing to the old table).
+    this.forgetAppenders();
+    try {
+      await this.writer.run(sql, params.length ? params.map(toDuckDBParam) : undefined);
+    } catch (error) {
+      throw wrap(error, sql);
+    }
   }
 
   /**
@@ -257,7 +260,7 @@ export class DuckDBWarehouse implements Warehouse {
     return this.allCores(() => this.writeLock.run(async () => {
       await this.writer.run('SET SESSION preserve_insertion_order = false');
       try {
-        await this.execute(sql);
+        await this.executeOnWriter(sql);
       } finally {
         // A reset that fails leaves the writer inserting in no order, which nothing reads by; the load's outcome (its own
         // error, or rows committed that the caller must record) is what the caller is told.
@@ -350,7 +353,7 @@ export class DuckDBWarehouse implements Warehouse {
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await this.writeLock.run(async () => {
+      return await this.writeLock.runHolding(async () => {
         await this.writer.run('BEGIN TRANSACTION');
         try {
           const result = await fn();
