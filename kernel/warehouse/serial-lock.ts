@@ -13,27 +13,33 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  */
 export class SerialLock {
   private tail: Promise<unknown> = Promise.resolve();
-  private readonly holder = new AsyncLocalStorage<true>();
+  private readonly holder = new AsyncLocalStorage<object>();
+  /** The holding task under way: a timer or promise a finished one left behind carries its token, not this one. */
+  private active: object | undefined;
 
-  /** Whether the caller is inside a task of this lock run by `runHolding` (a transaction in progress). */
+  /** Whether the caller is inside the holding task under way (a transaction in progress). */
   held(): boolean {
-    return this.holder.getStore() === true;
+    const token = this.holder.getStore();
+    return token !== undefined && token === this.active;
   }
 
-  /** Runs `task` after the tasks before it; inside a holding task, at once. `task` must not call back into the lock. */
+  /** Runs `task` after the tasks before it; inside a holding task, at once. `task` must not await a call back into the lock. */
   run<T>(task: () => Promise<T>): Promise<T> {
     if (this.held()) return task();
     return this.enqueue(task);
   }
 
-  /** Like `run`, and calls into the lock from anything `task` starts run at once, inside it. */
+  /** Like `run`, and calls into the lock from anything `task` starts run at once, inside it, while it runs. */
   runHolding<T>(task: () => Promise<T>): Promise<T> {
     if (this.held()) return task();
     return this.enqueue(async () => {
+      const token = {};
+      this.active = token;
       try {
-        return await this.holder.run(true, task);
+        return await this.holder.run(token, task);
       } finally {
-        // Tasks run one at a time, so no other holding task is under way: the hooks go until the next one.
+        this.active = undefined;
+        // Tasks run one at a time, so no other holding task is under way: no promise is hooked until the next one.
         this.holder.disable();
       }
     });

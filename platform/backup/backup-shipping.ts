@@ -8,7 +8,7 @@ import type { Change, ChangeLog, LoggedChange } from './change-log.ts';
 import { blobObject, sealSegment, segmentFormatFor, segmentObject, sha256, spanOf, type ChangeSegment, type ShippedBlob, type ShippedLogged } from './change-segments.ts';
 import type { OpenSnapshot } from './backup-source.ts';
 import { pruneBackups } from './prune-backups.ts';
-import { sha256File } from './object-digest.ts';
+import { sha256File } from '../../kernel/files/index.ts';
 
 /** How often changes are shipped: what bounds the RPO. */
 export const SHIP_EVERY_MS = 1000;

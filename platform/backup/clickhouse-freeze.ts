@@ -5,7 +5,7 @@ import { DomainError } from '../../kernel/errors/index.ts';
 import { escapeFileName, type ClickHouseWarehouse } from '../../kernel/warehouse/index.ts';
 import type { ClickHouseTableBackup } from './backup-manifest.ts';
 import type { StagedObject } from './export-duckdb.ts';
-import { sha256File } from './object-digest.ts';
+import { sha256File } from '../../kernel/files/index.ts';
 
 /** The database's tables as `FREEZE` left them in the server's `shadow/` folder, until `release`. */
 export interface FrozenClickHouse {

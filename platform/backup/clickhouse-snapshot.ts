@@ -6,7 +6,7 @@ import type { BackupSource, OpenSnapshot } from './backup-source.ts';
 import { freezeClickHouse } from './clickhouse-freeze.ts';
 import { beginSnapshot, type DuckDBDatabase } from './duckdb-snapshot.ts';
 import { exportDuckDB, type StagedObject } from './export-duckdb.ts';
-import { sha256File } from './object-digest.ts';
+import { sha256File } from '../../kernel/files/index.ts';
 import { storeBackup } from './take-backup.ts';
 import { stat } from 'node:fs/promises';
 

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Row, SqlValue } from '../../kernel/warehouse/index.ts';
 import type { BackupManifest, BackupObject } from './backup-manifest.ts';
 import { ledgerHeads } from './ledger-heads.ts';
-import { quoteLiteral, sha256File } from './object-digest.ts';
+import { sha256File } from '../../kernel/files/index.ts';
+import { quoteLiteral } from './object-digest.ts';
 
 /** A DuckDB database to back up: the warehouse (which holds the state in the embedded default) or a state store of its own. */
 export interface DuckDBSource {

@@ -7,7 +7,7 @@ import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import { changesFolder, openSegment, segmentObject, sha256, type ChangeSegment, type ShippedBlob } from './change-segments.ts';
 import { ReplayBatch } from './replay-batch.ts';
 import type { BackupTarget } from './backup-target.ts';
-import { sha256File } from './object-digest.ts';
+import { sha256File } from '../../kernel/files/index.ts';
 
 export interface FetchOptions {
   target: BackupTarget;

@@ -10,7 +10,8 @@ import { backupIdTime } from './backup-ids.ts';
 import { ledgerHeads } from './ledger-heads.ts';
 import { applyChanges, fetchChanges, type ReplayReport } from './replay-changes.ts';
 import { assertNoTables, attachClickHouse, type AttachedTables } from './restore-clickhouse.ts';
-import { quoteLiteral, sha256File } from './object-digest.ts';
+import { sha256File } from '../../kernel/files/index.ts';
+import { quoteLiteral } from './object-digest.ts';
 import { backupFolder } from './take-backup.ts';
 
 export interface RestoreOptions {

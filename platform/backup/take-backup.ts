@@ -8,7 +8,7 @@ import { newBackupId } from './backup-ids.ts';
 import { exportDuckDB, type DuckDBSource, type StagedObject } from './export-duckdb.ts';
 
 export type { DuckDBSource } from './export-duckdb.ts';
-export { quoteLiteral, sha256File } from './object-digest.ts';
+export { quoteLiteral } from './object-digest.ts';
 
 export interface BackupOptions {
   target: BackupTarget;

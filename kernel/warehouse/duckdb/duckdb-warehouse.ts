@@ -457,7 +457,10 @@ export class DuckDBWarehouse implements Warehouse {
       return;
     }
     this.checkpointOwed = false;
-    void this.writeLock.run(() => this.writer.run('CHECKPOINT')).catch(() => undefined);
+    void this.writeLock.run(async () => {
+      // Queued behind a write that `close` then waited for: the connection is gone (close checkpoints anyway).
+      if (!this.closed) await this.writer.run('CHECKPOINT');
+    }).catch(() => undefined);
   }
 
   /**

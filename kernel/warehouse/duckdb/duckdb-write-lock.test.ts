@@ -25,11 +25,15 @@ describe('the DuckDB warehouse\'s write lock', () => {
   it('leaves no hook on the process\'s promises once its writes, loads and transactions are done', async () => {
     expect(await promiseHooksOn()).toBe(false);
     await warehouse.insert('notes', NOTES.columns, notes(0, 3));
+    expect(await promiseHooksOn()).toBe(false);
     await warehouse.insert('notes', NOTES.columns, notes(3, 1_000));
+    expect(await promiseHooksOn()).toBe(false);
     await warehouse.insertUnique(NOTES, notes(5_000, 10));
+    expect(await promiseHooksOn()).toBe(false);
     const file = join(dir, 'notes.csv');
     await warehouse.execute(`COPY (SELECT 'acme' AS tenant_id, 'c-' || i AS id, TIMESTAMP '2026-11-02' AS seen_at FROM range(10) r(i)) TO '${file}' (HEADER)`);
     await warehouse.insertCsv('notes', NOTES.columns, file);
+    expect(await promiseHooksOn()).toBe(false);
     await warehouse.materialize('notes_count', 'table', 'SELECT count(*) AS n FROM notes');
     await warehouse.transaction(async () => {
       await warehouse.insert('notes', NOTES.columns, notes(9_000, 2));
