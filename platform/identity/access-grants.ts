@@ -116,8 +116,10 @@ export class AccessGrants {
     };
   }
 
-  /** The tenant's unrevoked grants, read once; a failed read is tried again by the next caller. */
-  /** The tenant's unrevoked grants: kept only when this process is the store's only writer (`soleWriter`), else read each time. */
+  /**
+   * The tenant's unrevoked grants: kept only when this process is the store's only writer (`soleWriter`), else read
+   * each time; a failed read is tried again by the next caller.
+   */
   private held(tenant: string): Promise<Map<string, AccessGrant>> {
     let grants = this.state.soleWriter ? this.tenants.get(tenant) : undefined;
     if (!grants) {
