@@ -50,17 +50,26 @@ export class UniqueWriter {
   insert(spec: UniqueInsert, rows: Rows): Promise<UniqueInsertResult> {
     const groupKey = `${spec.table}|${spec.key.join()}|${spec.windowColumn}|${spec.windowDays}`;
     return new Promise((resolve, reject) => {
+      // Inside a transaction, written in it at once: a group queued outside it waits for the transaction to end.
+      if (this.lock.held()) {
+        void this.commit({ spec, requests: [{ rows, resolve, reject }] });
+        return;
+      }
       let group = this.pending.get(groupKey);
       const isNew = !group;
       if (!group) this.pending.set(groupKey, (group = { spec, requests: [] }));
       group.requests.push({ rows, resolve, reject });
-      if (isNew) void this.lock.run(() => this.commit(groupKey));
+      if (isNew) {
+        void this.lock.run(() => {
+          const queued = this.pending.get(groupKey)!;
+          this.pending.delete(groupKey);
+          return this.commit(queued);
+        });
+      }
     });
   }
 
-  private async commit(groupKey: string): Promise<void> {
-    const { spec, requests } = this.pending.get(groupKey)!;
-    this.pending.delete(groupKey);
+  private async commit({ spec, requests }: Group): Promise<void> {
     try {
       const index = await this.index(spec);
       const keyAt = spec.key.map((k) => {

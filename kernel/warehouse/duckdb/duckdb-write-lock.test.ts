@@ -54,4 +54,23 @@ describe('the DuckDB warehouse\'s write lock', () => {
     expect(wal).toBeLessThan(64 * 1024);
     expect(await warehouse.query('SELECT count(*)::INTEGER AS n FROM notes')).toEqual([{ n: 100_000 }]);
   });
+
+  // Rows written inside a transaction used to join a group an outside caller had queued — behind the transaction, which
+  // waited for them.
+  it('writes a unique insert made inside a transaction in it, while another caller\'s group waits for the transaction', async () => {
+    let entered!: () => void;
+    const begun = new Promise<void>((resolve) => (entered = resolve));
+    const inside = warehouse.transaction(async () => {
+      entered();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return warehouse.insertUnique(NOTES, notes(3, 5));
+    });
+    await begun;
+    const outside = warehouse.insertUnique(NOTES, notes(0, 5));
+    const stuck = new Promise((_, reject) => setTimeout(() => reject(new Error('the transaction waited for a group queued behind it')), 3_000).unref());
+    expect(await Promise.race([inside, stuck])).toMatchObject({ inserted: 5 });
+    // Queued behind the transaction, the outside rows find n-3 and n-4 already written.
+    expect(await outside).toMatchObject({ inserted: 3, duplicate: [false, false, false, true, true] });
+    expect(await warehouse.query('SELECT count(*)::INTEGER AS n FROM notes')).toEqual([{ n: 8 }]);
+  });
 });
