@@ -8,8 +8,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  *
  * Knowing who is inside takes an `AsyncLocalStorage`, which on Node 20 puts a
  * hook on every promise the process creates while it is enabled (`bench:api-flows`:
- * ~10% of the gated writes' p50, half their p99). So it is enabled only while a
- * holding task runs, and plain `run` tasks — the frequent ones — go without it.
+ * ~4% of the API process's main thread). So it is enabled only while a holding
+ * task runs, and plain `run` tasks — the frequent ones — go without it.
  */
 export class SerialLock {
   private tail: Promise<unknown> = Promise.resolve();
