@@ -1,58 +1,47 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { promiseHooksOn } from '../../../test/support/promise-hooks.ts';
-import { DuckDBWarehouse } from './duckdb-warehouse.ts';
+import { useDuckDBFile } from '../../../test/support/duckdb-file.ts';
 
 const NOTES = { table: 'notes', columns: ['tenant_id', 'id', 'seen_at'], key: ['tenant_id', 'id'], windowColumn: 'seen_at', windowDays: 35 };
 const notes = (from: number, count: number) => Array.from({ length: count }, (_, i) => ['acme', `n-${from + i}`, new Date('2026-11-01T00:00:00Z')]);
 
 describe('the DuckDB warehouse\'s write lock', () => {
-  let dir: string;
-  let warehouse: DuckDBWarehouse;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'companyos-write-lock-'));
-    warehouse = await DuckDBWarehouse.open(join(dir, 'w.duckdb'));
-    await warehouse.execute('CREATE TABLE notes (tenant_id VARCHAR, id VARCHAR, seen_at TIMESTAMP)');
-  });
-  afterEach(async () => {
-    await warehouse.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const db = useDuckDBFile((warehouse) => warehouse.execute('CREATE TABLE notes (tenant_id VARCHAR, id VARCHAR, seen_at TIMESTAMP)'));
 
   // On Node 20 an enabled AsyncLocalStorage hooks every promise of the process: the API's every request paid for it.
   it('leaves no hook on the process\'s promises once its writes, loads and transactions are done', async () => {
     expect(await promiseHooksOn()).toBe(false);
-    await warehouse.insert('notes', NOTES.columns, notes(0, 3));
+    await db.warehouse.insert('notes', NOTES.columns, notes(0, 3));
     expect(await promiseHooksOn()).toBe(false);
-    await warehouse.insert('notes', NOTES.columns, notes(3, 1_000));
+    await db.warehouse.insert('notes', NOTES.columns, notes(3, 1_000));
     expect(await promiseHooksOn()).toBe(false);
-    await warehouse.insertUnique(NOTES, notes(5_000, 10));
+    await db.warehouse.insertUnique(NOTES, notes(5_000, 10));
     expect(await promiseHooksOn()).toBe(false);
-    const file = join(dir, 'notes.csv');
-    await warehouse.execute(`COPY (SELECT 'acme' AS tenant_id, 'c-' || i AS id, TIMESTAMP '2026-11-02' AS seen_at FROM range(10) r(i)) TO '${file}' (HEADER)`);
-    await warehouse.insertCsv('notes', NOTES.columns, file);
+    const file = join(db.dir, 'notes.csv');
+    await db.warehouse.execute(`COPY (SELECT 'acme' AS tenant_id, 'c-' || i AS id, TIMESTAMP '2026-11-02' AS seen_at FROM range(10) r(i)) TO '${file}' (HEADER)`);
+    await db.warehouse.insertCsv('notes', NOTES.columns, file);
     expect(await promiseHooksOn()).toBe(false);
-    await warehouse.materialize('notes_count', 'table', 'SELECT count(*) AS n FROM notes');
-    await warehouse.transaction(async () => {
-      await warehouse.insert('notes', NOTES.columns, notes(9_000, 2));
-      await warehouse.execute("DELETE FROM notes WHERE id = 'n-0'");
+    await db.warehouse.materialize('notes_count', 'table', 'SELECT count(*) AS n FROM notes');
+    await db.warehouse.transaction(async () => {
+      await db.warehouse.insert('notes', NOTES.columns, notes(9_000, 2));
+      await db.warehouse.execute("DELETE FROM notes WHERE id = 'n-0'");
     });
     expect(await promiseHooksOn()).toBe(false);
-    expect(await warehouse.query('SELECT count(*)::INTEGER AS n FROM notes')).toEqual([{ n: 3 + 1_000 + 10 + 10 + 2 - 1 }]);
+    expect(await db.warehouse.query('SELECT count(*)::INTEGER AS n FROM notes')).toEqual([{ n: 3 + 1_000 + 10 + 10 + 2 - 1 }]);
   });
 
   // The lock's tasks were all "inside" before, so ingest's checkpoint every 100,000 rows was put off until some transaction
   // ended, and the WAL grew to DuckDB's 512 MB backstop.
   it('checkpoints ingest every 100,000 rows, behind the write that crossed the mark', async () => {
-    for (let start = 0; start < 100_000; start += 10_000) await warehouse.insertUnique(NOTES, notes(start, 10_000));
+    for (let start = 0; start < 100_000; start += 10_000) await db.warehouse.insertUnique(NOTES, notes(start, 10_000));
     // A write after the one that crossed the mark finds the checkpoint done: it was queued ahead of it.
-    await warehouse.execute('CREATE TABLE later (x INTEGER)');
-    const wal = await stat(join(dir, 'w.duckdb.wal')).then((s) => s.size, () => 0);
+    await db.warehouse.execute('CREATE TABLE later (x INTEGER)');
+    const wal = await stat(join(db.dir, 'warehouse.duckdb.wal')).then((s) => s.size, () => 0);
     // 100,000 such rows left in it are ~2 MB.
     expect(wal).toBeLessThan(64 * 1024);
-    expect(await warehouse.query('SELECT count(*)::INTEGER AS n FROM notes')).toEqual([{ n: 100_000 }]);
+    expect(await db.warehouse.query('SELECT count(*)::INTEGER AS n FROM notes')).toEqual([{ n: 100_000 }]);
   });
 
   // Rows written inside a transaction used to join a group an outside caller had queued — behind the transaction, which
@@ -60,17 +49,17 @@ describe('the DuckDB warehouse\'s write lock', () => {
   it('writes a unique insert made inside a transaction in it, while another caller\'s group waits for the transaction', async () => {
     let entered!: () => void;
     const begun = new Promise<void>((resolve) => (entered = resolve));
-    const inside = warehouse.transaction(async () => {
+    const inside = db.warehouse.transaction(async () => {
       entered();
       await new Promise((resolve) => setTimeout(resolve, 20));
-      return warehouse.insertUnique(NOTES, notes(3, 5));
+      return db.warehouse.insertUnique(NOTES, notes(3, 5));
     });
     await begun;
-    const outside = warehouse.insertUnique(NOTES, notes(0, 5));
+    const outside = db.warehouse.insertUnique(NOTES, notes(0, 5));
     const stuck = new Promise((_, reject) => setTimeout(() => reject(new Error('the transaction waited for a group queued behind it')), 3_000).unref());
     expect(await Promise.race([inside, stuck])).toMatchObject({ inserted: 5 });
     // Queued behind the transaction, the outside rows find n-3 and n-4 already written.
     expect(await outside).toMatchObject({ inserted: 3, duplicate: [false, false, false, true, true] });
-    expect(await warehouse.query('SELECT count(*)::INTEGER AS n FROM notes')).toEqual([{ n: 8 }]);
+    expect(await db.warehouse.query('SELECT count(*)::INTEGER AS n FROM notes')).toEqual([{ n: 8 }]);
   });
 });
