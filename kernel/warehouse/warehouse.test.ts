@@ -12,8 +12,11 @@ const EVENTS_UNIQUE = {
   table: 'events', columns: EVENT_COLUMNS, key: ['tenant_id', 'source', 'id'], windowColumn: 'ingested_at', windowDays: 35,
 };
 
-function eventRow(id: string, tenant = 'acme', source = 'svc/api') {
-  const at = new Date('2026-11-01T10:00:00.123Z');
+const DAY_MS = 86_400_000;
+/** A day ago, to the millisecond: well inside the 35-day dedupe window whatever day the suite runs. */
+const RECENT = new Date(Math.floor(Date.now() / 1000) * 1000 - DAY_MS + 123);
+
+function eventRow(id: string, tenant = 'acme', source = 'svc/api', at = RECENT) {
   return [tenant, source, id, 'policy.decisions_total', at, null, 'v1', 'pro', null, null, null, null, '{"value":1}', '{}', 'test', at];
 }
 
@@ -150,6 +153,16 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     await db.reopen();
     const result = await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('a'), eventRow('z')]);
     expect(result).toEqual({ inserted: 1, duplicate: [true, false] });
+  });
+
+  it('remembers across a restart every key ingested within the dedupe window, up to its edge', async () => {
+    const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS);
+    await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('inside', 'acme', 'svc/api', daysAgo(34.9)), eventRow('outside', 'acme', 'svc/api', daysAgo(36))]);
+    await db.reopen();
+    const result = await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('inside'), eventRow('outside')]);
+    // The embedded engine keeps only the window's keys in memory; ClickHouse also looks rows up in its keys table,
+    // which keeps every key.
+    expect(result.duplicate).toEqual([true, engine === 'clickhouse']);
   });
 
   it('names what it can do, and refuses a transaction where it has none', async () => {

@@ -11,7 +11,8 @@ const FINOPS_MIGRATIONS = fileURLToPath(new URL('../../../packs/finops/migration
 const EVENTS_UNIQUE = {
   table: 'events', columns: EVENT_COLUMNS, key: ['tenant_id', 'source', 'id'], windowColumn: 'ingested_at', windowDays: 35,
 };
-const at = new Date('2026-11-01T10:00:00Z');
+/** A day ago, to the second: inside the 35-day dedupe window whatever day the suite runs. */
+const at = new Date(Math.floor(Date.now() / 1000) * 1000 - 86_400_000);
 const event = (tenant: string, id: string, ingested = at): SqlValue[] => [
   tenant, 'svc', id, 'metered', at, null, 'v1', null, null, null, null, null, '{}', '{}', 'test', ingested,
 ];

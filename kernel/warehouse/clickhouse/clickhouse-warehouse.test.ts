@@ -6,7 +6,8 @@ import { ClickHouseWarehouse } from './clickhouse-warehouse.ts';
 const EVENTS_UNIQUE = {
   table: 'events', columns: EVENT_COLUMNS, key: ['tenant_id', 'source', 'id'], windowColumn: 'ingested_at', windowDays: 35,
 };
-const at = new Date('2026-11-01T10:00:00Z');
+/** A day ago, to the second: inside the 35-day dedupe window whatever day the suite runs. */
+const at = new Date(Math.floor(Date.now() / 1000) * 1000 - 86_400_000);
 const row = (id: string, tenant = 'acme', source = 'svc'): SqlValue[] => [
   tenant, source, id, 'metered', at, null, 'v1', null, null, null, null, null, '{}', '{}', 'test', at,
 ];

@@ -5,7 +5,9 @@ import { promiseHooksOn } from '../../../test/support/promise-hooks.ts';
 import { useDuckDBFile } from '../../../test/support/duckdb-file.ts';
 
 const NOTES = { table: 'notes', columns: ['tenant_id', 'id', 'seen_at'], key: ['tenant_id', 'id'], windowColumn: 'seen_at', windowDays: 35 };
-const notes = (from: number, count: number) => Array.from({ length: count }, (_, i) => ['acme', `n-${from + i}`, new Date('2026-11-01T00:00:00Z')]);
+/** A day ago: inside the 35-day dedupe window whatever day the suite runs. */
+const NOTE_SEEN_AT = new Date(Date.now() - 86_400_000);
+const notes = (from: number, count: number) => Array.from({ length: count }, (_, i) => ['acme', `n-${from + i}`, NOTE_SEEN_AT]);
 
 describe('the DuckDB warehouse\'s write lock', () => {
   const db = useDuckDBFile((warehouse) => warehouse.execute('CREATE TABLE notes (tenant_id VARCHAR, id VARCHAR, seen_at TIMESTAMP)'));
