@@ -274,6 +274,11 @@ class DuckDBStateTransaction implements StateTransaction {
   private held: HeldInsert[] = [];
   private begun = false;
   private committed: (() => void)[] = [];
+  /**
+   * The first statement that failed. DuckDB ends the transaction there and then answers COMMIT without an error, keeping
+   * nothing: a transaction whose work caught the failure must fail with it, not report its writes (or its group's) kept.
+   */
+  private failure: Error | undefined;
 
   constructor(
     private readonly connection: CachedConnection,
@@ -296,7 +301,7 @@ class DuckDBStateTransaction implements StateTransaction {
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     await this.sendHeld();
-    return read<T>(this.connection, sql, params);
+    return this.noting(read<T>(this.connection, sql, params));
   }
 
   async insert(table: string, rows: readonly StateRow[]): Promise<void> {
@@ -317,7 +322,7 @@ class DuckDBStateTransaction implements StateTransaction {
     if (rows.length === 0) return 0;
     const columns = Object.keys(rows[0]!);
     const sql = insertSql(definition, columns, ' ON CONFLICT DO NOTHING RETURNING 1');
-    return (await read(this.connection, sql, [rowsAsJson(rows, columns)], true)).length;
+    return (await this.noting(read(this.connection, sql, [rowsAsJson(rows, columns)], true))).length;
   }
 
   async compareAndSet(table: string, where: StateRow, expected: StateRow, changes: StateRow): Promise<boolean> {
@@ -326,7 +331,7 @@ class DuckDBStateTransaction implements StateTransaction {
     const set = Object.keys(changes).map((column) => `${assertIdentifier(column)} = ?`);
     const conditions = [...Object.keys(where), ...Object.keys(expected)].map((column) => `${assertIdentifier(column)} = ?`);
     const params = [...Object.values(changes), ...Object.values(where), ...Object.values(expected)];
-    const rows = await read(this.connection, `UPDATE ${table} SET ${set.join(', ')} WHERE ${conditions.join(' AND ')} RETURNING 1`, params, true);
+    const rows = await this.noting(read(this.connection, `UPDATE ${table} SET ${set.join(', ')} WHERE ${conditions.join(' AND ')} RETURNING 1`, params, true));
     return rows.length > 0;
   }
 
@@ -335,12 +340,13 @@ class DuckDBStateTransaction implements StateTransaction {
     if (Object.keys(where).length === 0) throw new WarehouseError(`a delete from ${table} names no row; it would remove them all`);
     await this.sendHeld();
     const conditions = Object.keys(where).map((column) => `${assertIdentifier(column)} = ?`);
-    const rows = await read(this.connection, `DELETE FROM ${table} WHERE ${conditions.join(' AND ')} RETURNING 1`, Object.values(where), true);
+    const rows = await this.noting(read(this.connection, `DELETE FROM ${table} WHERE ${conditions.join(' AND ')} RETURNING 1`, Object.values(where), true));
     return rows.length;
   }
 
   /** Sends what is held, and COMMIT; then gives up its sequences and runs what waited for the commit. */
   async commit(): Promise<void> {
+    if (this.failure) throw this.failure;
     if (!this.begun && this.held.length === 1) await this.commitLoneInsert();
     else if (this.begun || this.held.length > 0) {
       await this.sendHeld();
@@ -389,7 +395,7 @@ class DuckDBStateTransaction implements StateTransaction {
     try {
       await this.connection.run(insertSql(table, columns), [rowsAsJson(rows, columns)]);
     } catch (error) {
-      throw translate(error, table.name);
+      throw this.noted(translate(error, table.name));
     }
   }
 
@@ -397,8 +403,22 @@ class DuckDBStateTransaction implements StateTransaction {
     try {
       await this.connection.runPlain(sql);
     } catch (error) {
-      throw translate(error, sql);
+      throw this.noted(translate(error, sql));
     }
+  }
+
+  /** `statement`'s outcome, its failure kept as the transaction's (see `failure`). */
+  private async noting<T>(statement: Promise<T>): Promise<T> {
+    try {
+      return await statement;
+    } catch (error) {
+      throw this.noted(error as Error);
+    }
+  }
+
+  private noted(error: Error): Error {
+    this.failure ??= error;
+    return error;
   }
 
   private stateTable(table: string): TableDefinition {

@@ -1,3 +1,5 @@
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { Keyring, LEDGER_KEY_NAME } from '../ledger/index.ts';
 import { LedgerStore } from '../../platform/governance/index.ts';
@@ -6,6 +8,7 @@ import { freshPostgresDatabase } from '../../test/support/postgres.ts';
 import { PostgresStateStore } from './postgres-state-store.ts';
 import { ensureStateSchema } from './state-schema.ts';
 import { stateStoreContract, type OpenedStateStore } from './state-store-contract.ts';
+import type { StateReader } from './state-store.ts';
 
 const url = inject('postgresUrl');
 
@@ -49,6 +52,113 @@ describe.skipIf(!url)('the ledger on PostgreSQL, appended by two platform proces
     } finally {
       for (const replica of replicas) await replica.close();
       await other.close();
+      await opened.dispose();
+    }
+  });
+});
+
+/** A TCP relay to PostgreSQL that counts the writes the client sends it: one a round trip, whatever each carries. */
+async function countingRelay(server: string): Promise<{ url: string; writes(): number; close(): Promise<void> }> {
+  const target = new URL(server);
+  const sockets = new Set<Socket>();
+  let writes = 0;
+  const relay = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => sockets.delete(socket));
+    }
+    client.on('data', (chunk) => {
+      writes++;
+      upstream.write(chunk);
+    });
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  const url = new URL(server);
+  url.port = String((relay.address() as AddressInfo).port);
+  return {
+    url: url.toString(),
+    writes: () => writes,
+    close: () => new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      relay.close(() => resolve());
+    }),
+  };
+}
+
+describe.skipIf(!url)('transactions on PostgreSQL, pipelined', () => {
+  const request = (id: string) => ({ tenant_id: 'acme', request_id: id, entity_id: 'e-1', action: 'delete', requested_by: 'ana', requested_at: new Date(), decision_id: `d-${id}` });
+  const ledgerRow = (id: string) => ({ tenant_id: 'acme', receipt_id: id, entry: '{}', leaf_hash: '00', disclosures: '[]', key_id: 'k', appended_at: new Date() });
+  const headOf = async (reader: StateReader) => {
+    const [row] = await reader.query<{ next: number }>("SELECT coalesce(max(log_index) + 1, 0) AS next FROM ledger_entries WHERE tenant_id = 'acme'");
+    return Number(row!.next);
+  };
+  const numbering = { sequence: 'ledger/acme', column: 'log_index', head: headOf };
+
+  it('sends a transaction\'s statements that need no answer in between — BEGIN, inserts, the numbered insert, COMMIT — in one write', async () => {
+    const opened = await freshStore(url!);
+    const relay = await countingRelay(opened.url);
+    const store = await PostgresStateStore.open(relay.url, platformTables());
+    try {
+      // The first numbering by a sequence makes its row, in round trips of its own; the pool's connection opens here too.
+      await store.transaction((tx) => tx.insertNumbered('ledger_entries', [ledgerRow('r-0')], numbering, () => undefined));
+      const before = relay.writes();
+      let first = -1;
+      await store.transaction(async (tx) => {
+        await tx.insert('approval_requests', [request('q-1')]);
+        await tx.insert('approval_requests', [request('q-2')]);
+        await tx.insertNumbered('ledger_entries', [ledgerRow('r-1'), ledgerRow('r-2')], numbering, (n) => (first = n));
+      });
+      expect(relay.writes() - before).toBe(1);
+      expect(first).toBe(1);
+      // A read needs its answer: what is held goes with it, and the rest with the COMMIT.
+      const between = relay.writes();
+      const seen = await store.transaction(async (tx) => {
+        await tx.insert('approval_requests', [request('q-3')]);
+        const rows = await tx.query<{ n: number }>("SELECT count(*) AS n FROM approval_requests WHERE tenant_id = 'acme'");
+        await tx.insertNumbered('ledger_entries', [ledgerRow('r-3')], numbering, () => undefined);
+        return Number(rows[0]!.n);
+      });
+      expect(seen).toBe(3);
+      expect(relay.writes() - between).toBe(2);
+      // A snapshot: BEGIN with its first read, the second read, ROLLBACK.
+      const reading = relay.writes();
+      await store.snapshot(async (reader) => {
+        await reader.query('SELECT 1 AS one');
+        await reader.query('SELECT 2 AS two');
+      });
+      expect(relay.writes() - reading).toBe(3);
+      const indexes = await opened.store.query<{ log_index: number }>("SELECT log_index FROM ledger_entries WHERE tenant_id = 'acme' ORDER BY log_index");
+      expect(indexes.map((row) => Number(row.log_index))).toEqual([0, 1, 2, 3]);
+    } finally {
+      await store.close();
+      await relay.close();
+      await opened.dispose();
+    }
+  });
+
+  it('numbers on from the log, with nothing lost, when a sequence it had used loses its row behind its back', async () => {
+    const opened = await freshStore(url!);
+    const admin = new pg.Client({ connectionString: opened.url });
+    await admin.connect();
+    try {
+      const told: number[] = [];
+      const append = (id: string) => opened.store.transaction(async (tx) => {
+        await tx.insert('approval_requests', [request(`q-${id}`)]);
+        await tx.insertNumbered('ledger_entries', [ledgerRow(id)], numbering, (n) => told.push(n));
+      });
+      await append('r-0');
+      await append('r-1');
+      await admin.query('DELETE FROM state_sequences');
+      await append('r-2');
+      await append('r-3');
+      expect(told).toEqual([0, 1, 2, 3]);
+      const requests = await opened.store.query<{ request_id: string }>('SELECT request_id FROM approval_requests ORDER BY request_id');
+      expect(requests.map((row) => row.request_id)).toEqual(['q-r-0', 'q-r-1', 'q-r-2', 'q-r-3']);
+    } finally {
+      await admin.end();
       await opened.dispose();
     }
   });

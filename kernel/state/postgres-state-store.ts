@@ -35,6 +35,8 @@ export class PostgresStateStore implements StateStore {
   readonly soleWriter = false;
   readonly tables: readonly TableDefinition[];
   private readonly byName: ReadonlyMap<string, TableDefinition>;
+  /** Sequences known to have their row in `state_sequences` (rows are never deleted): numbered in the COMMIT's own write. */
+  private readonly sequences = new Set<string>();
   private closed = false;
 
   private constructor(private readonly pool: pg.Pool, readonly location: string, tables: readonly TableDefinition[]) {
@@ -53,7 +55,8 @@ export class PostgresStateStore implements StateStore {
     }
     // The driver is loaded here, not with the module: only the scale-out profile uses it.
     const { default: driver } = await import('pg');
-    const pool = new driver.Pool({ connectionString: url, max: POOL_SIZE, types: typesOf(driver) });
+    // Pipelined: a transaction's statements that need no answer in between go in one write (see `PipelinedSession`).
+    const pool = new driver.Pool({ connectionString: url, max: POOL_SIZE, types: typesOf(driver), pipeline: true });
     // An idle connection the server dropped is replaced, not thrown at whoever holds the pool.
     pool.on('error', () => undefined);
     try {
@@ -73,36 +76,33 @@ export class PostgresStateStore implements StateStore {
   async snapshot<T>(work: (reader: StateReader) => Promise<T>): Promise<T> {
     this.assertOpen();
     const client = await this.pool.connect();
+    const session = new PipelinedSession(client, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      try {
-        return await work(new SerialReader(client));
-      } finally {
-        await client.query('ROLLBACK').catch(() => undefined);
-      }
+      return await work(session);
     } finally {
+      await session.end();
       client.release();
     }
   }
 
   async transaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T> {
     this.assertOpen();
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    // Run again (once) only when a sequence this process had seen turned out to have no row: it is then numbered the slow way.
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      const tx = new PostgresTransaction(client, this.byName, this.sequences);
       try {
-        const tx = new PostgresTransaction(client, this.byName);
         const result = await work(tx);
-        await tx.numberHeld();
-        await run(client, 'COMMIT');
+        await tx.commit();
         tx.committed();
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await tx.end();
+        if (error instanceof SequenceWithoutRow && attempt === 1) continue;
         throw error;
+      } finally {
+        client.release();
       }
-    } finally {
-      client.release();
     }
   }
 
@@ -133,29 +133,83 @@ interface NumberedInsertHeld {
   numbered(first: number): void;
 }
 
-class SerialReader implements StateReader {
+/** A statement and its `?` parameters. */
+interface Statement {
+  sql: string;
+  params: readonly SqlValue[];
+}
+
+/** A sequence this process had numbered by has no row: the transaction is run again, numbering it the slow way. */
+class SequenceWithoutRow extends Error {}
+
+/**
+ * Statements on one connection of a pipelined pool, in the order asked. The opening statement (BEGIN) goes in the
+ * same write as the first statement, and whatever the subclass holds (inserts no one waits on) goes ahead of the
+ * next statement that needs an answer: PostgreSQL runs them one after another and the main thread pays one write
+ * and one read for all of them instead of a round trip each (node-postgres would otherwise send one statement at a time).
+ */
+class PipelinedSession implements StateReader {
   private last: Promise<unknown> = Promise.resolve();
+  /** Whether the opening statement has gone. */
+  protected opened = false;
+  /** The first statement that failed: PostgreSQL ends the transaction there (and answers COMMIT with ROLLBACK). */
+  protected failure: Error | undefined;
 
-  constructor(private readonly client: pg.PoolClient) {}
+  constructor(protected readonly client: pg.PoolClient, private readonly opening: string) {}
 
-  query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    const next = this.last.catch(() => undefined).then(() => run<T>(this.client, sql, params));
+  async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    const results = await this.send([{ sql, params }]);
+    return rowsOf<T>(results.at(-1));
+  }
+
+  /** Ends what the opening began, if it went: ROLLBACK (whatever a failure left). */
+  async end(): Promise<void> {
+    await this.last.catch(() => undefined);
+    if (this.opened) await pipelined(this.client, [{ sql: 'ROLLBACK', params: [] }]).catch(() => undefined);
+  }
+
+  /** What is held (`takeHeld`) and then `statements`, after what is under way, in one write: the results of `statements`. */
+  protected send(statements: readonly Statement[]): Promise<pg.QueryResult[]> {
+    const next = this.last.catch(() => undefined).then(async () => {
+      const ahead = [...(this.opened ? [] : [{ sql: this.opening, params: [] }]), ...this.takeHeld()];
+      this.opened = true;
+      try {
+        return (await pipelined(this.client, [...ahead, ...statements])).slice(ahead.length);
+      } catch (error) {
+        this.failure ??= error as Error;
+        throw error;
+      }
+    });
     this.last = next;
     return next;
   }
+
+  /** Statements held for the next write; none here. */
+  protected takeHeld(): Statement[] {
+    return [];
+  }
 }
 
-class PostgresTransaction extends SerialReader implements StateTransaction {
+/**
+ * Inserts are held until the transaction needs an answer or commits, as on the embedded store: a failure of one
+ * (a taken key) fails the transaction there. Numbered inserts are held to the COMMIT and go in its write.
+ */
+class PostgresTransaction extends PipelinedSession implements StateTransaction {
   private readonly numberedInserts: NumberedInsertHeld[] = [];
   private readonly callbacks: (() => void)[] = [];
+  private held: Statement[] = [];
 
-  constructor(private readonly connection: pg.PoolClient, private readonly byName: ReadonlyMap<string, TableDefinition>) {
-    super(connection);
+  constructor(
+    client: pg.PoolClient,
+    private readonly byName: ReadonlyMap<string, TableDefinition>,
+    private readonly sequences: Set<string>,
+  ) {
+    super(client, 'BEGIN');
   }
 
   /**
    * Held to the COMMIT, so the sequence's row lock (taken by the UPDATE that numbers them) is held only for
-   * the commit itself: see `numberHeld`.
+   * the commit itself: see `commit`.
    */
   async insertNumbered(table: string, rows: readonly StateRow[], numbering: Numbering, numbered: (first: number) => void): Promise<void> {
     this.stateTable(table);
@@ -163,39 +217,77 @@ class PostgresTransaction extends SerialReader implements StateTransaction {
   }
 
   /**
-   * Writes the numbered inserts, each sequence's in one statement: an UPDATE of its row in `state_sequences`
-   * (its lock, held to COMMIT or ROLLBACK whichever process holds it; a waiter then reads the committed value)
-   * that hands its numbers to the INSERT. Sequences are taken in key order, so two transactions never wait
-   * for each other. A sequence without a row gets one from `head` first.
+   * Writes what is held and COMMITs, in one write when every sequence numbered by is known to have its row. Each
+   * sequence's rows are numbered by one statement: an UPDATE of its row in `state_sequences` (its lock, held to COMMIT
+   * or ROLLBACK whichever process holds it; a waiter then reads the committed value) hands its numbers to the INSERT.
+   * Sequences are taken in key order, so two transactions never wait for each other. A transaction one of whose
+   * statements failed is not committed, even when its work caught the failure: it fails with it.
    */
-  async numberHeld(): Promise<void> {
+  async commit(): Promise<void> {
+    if (this.failure) throw this.failure;
     const pending = this.numberedInserts.splice(0).sort((a, b) => (a.numbering.sequence < b.numbering.sequence ? -1 : a.numbering.sequence > b.numbering.sequence ? 1 : 0));
-    for (const insert of pending) {
-      let first = await this.numberedInsert(insert);
-      if (first === undefined) {
-        await this.query('INSERT INTO state_sequences (sequence_key, next_value) VALUES (?, ?) ON CONFLICT DO NOTHING', [insert.numbering.sequence, await insert.numbering.head(this)]);
-        first = await this.numberedInsert(insert);
+    const inCommit = pending.every((insert) => this.sequences.has(insert.numbering.sequence) && this.notNull(insert));
+    if (!inCommit) for (const insert of pending) await this.numberAlone(insert);
+    const numbered = inCommit ? pending : [];
+    // Nothing was sent and nothing is to be: there is nothing to commit.
+    if (!this.opened && this.held.length === 0 && numbered.length === 0) return;
+    const statements = [...numbered.map((insert) => this.numberedStatement(insert, true)), { sql: 'COMMIT', params: [] }];
+    let results: pg.QueryResult[];
+    try {
+      results = await this.send(statements);
+    } catch (error) {
+      const missing = numbered.find((insert) => isNullIn(error, insert.table, insert.numbering.column));
+      if (missing) {
+        this.sequences.delete(missing.numbering.sequence);
+        throw new SequenceWithoutRow(`the sequence ${missing.numbering.sequence} has no row`, { cause: error });
       }
-      if (first === undefined) throw new WarehouseError(`the sequence ${insert.numbering.sequence} could not be created`);
-      const at = first;
-      this.afterCommit(() => insert.numbered(at));
+      throw error;
     }
+    if (results.at(-1)?.command !== 'COMMIT') throw new WarehouseError('PostgreSQL rolled the transaction back at COMMIT (a statement of it had failed)');
+    numbered.forEach((insert, i) => {
+      const first = Math.min(...rowsOf<{ n: number }>(results[i]).map((row) => Number(row.n)));
+      this.afterCommit(() => insert.numbered(first));
+    });
   }
 
-  /** The first number the rows took; undefined (nothing inserted) when the sequence has no row. */
-  private async numberedInsert({ table, rows, numbering }: NumberedInsertHeld): Promise<number | undefined> {
+  /** Numbered in a statement of its own, the sequence's row made first (its head read from the log) when it has none. */
+  private async numberAlone(insert: NumberedInsertHeld): Promise<void> {
+    const numberedFirst = async () => {
+      const inserted = await this.query<{ n: number }>(...statementArgs(this.numberedStatement(insert, false)));
+      return inserted.length === 0 ? undefined : Math.min(...inserted.map((row) => Number(row.n)));
+    };
+    let first = await numberedFirst();
+    if (first === undefined) {
+      await this.query('INSERT INTO state_sequences (sequence_key, next_value) VALUES (?, ?) ON CONFLICT DO NOTHING', [insert.numbering.sequence, await insert.numbering.head(this)]);
+      first = await numberedFirst();
+    }
+    if (first === undefined) throw new WarehouseError(`the sequence ${insert.numbering.sequence} could not be created`);
+    this.sequences.add(insert.numbering.sequence);
+    const at = first;
+    this.afterCommit(() => insert.numbered(at));
+  }
+
+  /**
+   * The numbered insert. `strict`: a sequence without a row numbers the rows NULL, which the NOT NULL column refuses
+   * (failing the transaction before its COMMIT); otherwise it inserts nothing, for the caller to make the row.
+   */
+  private numberedStatement({ table, rows, numbering }: NumberedInsertHeld, strict: boolean): Statement {
     const definition = this.stateTable(table);
     const types = new Map(definition.columns.map((column) => [column.name, postgresType(column.type)]));
     const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))].filter((column) => column !== numbering.column);
     for (const column of columns) if (!types.has(column)) throw new Error(`${table} has no column ${column}`);
     const values = rows.map(() => `(${['CAST(? AS INTEGER)', ...columns.map((column) => `CAST(? AS ${types.get(column)!})`)].join(', ')})`).join(', ');
+    const first = strict ? '(SELECT first FROM numbers)' : 'numbers.first';
     const sql = `WITH numbers AS (UPDATE state_sequences SET next_value = next_value + ? WHERE sequence_key = ? RETURNING next_value - ? AS first)
       INSERT INTO ${table} (${assertIdentifier(numbering.column)}, ${columns.join(', ')})
-      SELECT numbers.first + v.i, ${columns.map((column) => `v.${column}`).join(', ')} FROM numbers, (VALUES ${values}) AS v(i, ${columns.join(', ')})
+      SELECT ${first} + v.i, ${columns.map((column) => `v.${column}`).join(', ')} FROM ${strict ? '' : 'numbers, '}(VALUES ${values}) AS v(i, ${columns.join(', ')})
       RETURNING ${numbering.column} AS n`;
     const params = [rows.length, numbering.sequence, rows.length, ...rows.flatMap((row, i) => [i, ...columns.map((column) => row[column] ?? null)])];
-    const inserted = await this.query<{ n: number }>(sql, params);
-    return inserted.length === 0 ? undefined : Math.min(...inserted.map((row) => Number(row.n)));
+    return { sql, params };
+  }
+
+  private notNull({ table, numbering }: NumberedInsertHeld): boolean {
+    return this.stateTable(table).columns.some((column) => column.name === numbering.column && !column.nullable);
   }
 
   afterCommit(callback: () => void): void {
@@ -208,11 +300,14 @@ class PostgresTransaction extends SerialReader implements StateTransaction {
   }
 
   async insert(table: string, rows: readonly StateRow[]): Promise<void> {
-    await this.write(table, rows, '');
+    this.held.push(...this.insertStatements(table, rows, ''));
   }
 
-  insertNew(table: string, rows: readonly StateRow[]): Promise<number> {
-    return this.write(table, rows, ' ON CONFLICT DO NOTHING');
+  async insertNew(table: string, rows: readonly StateRow[]): Promise<number> {
+    const statements = this.insertStatements(table, rows, ' ON CONFLICT DO NOTHING');
+    if (statements.length === 0) return 0;
+    const results = await this.send(statements);
+    return results.reduce((sum, result) => sum + (result.rowCount ?? 0), 0);
   }
 
   async compareAndSet(table: string, where: StateRow, expected: StateRow, changes: StateRow): Promise<boolean> {
@@ -232,10 +327,14 @@ class PostgresTransaction extends SerialReader implements StateTransaction {
     return (await this.query(`DELETE FROM ${table} WHERE ${conditions.join(' AND ')} RETURNING 1 AS deleted`, Object.values(where))).length;
   }
 
-  /** Multi-row INSERTs of the table's columns in the order the rows name them; how many rows went in. */
-  private async write(table: string, rows: readonly StateRow[], suffix: string): Promise<number> {
+  protected override takeHeld(): Statement[] {
+    return this.held.splice(0);
+  }
+
+  /** Multi-row INSERTs of the table's columns in the order the rows name them, checked here, before anything is sent. */
+  private insertStatements(table: string, rows: readonly StateRow[], suffix: string): Statement[] {
     const definition = this.stateTable(table);
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return [];
     const known = new Set(definition.columns.map((column) => column.name));
     const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
     for (const column of columns) if (!known.has(column)) throw new Error(`${table} has no column ${column}`);
@@ -249,14 +348,13 @@ class PostgresTransaction extends SerialReader implements StateTransaction {
       }
     }
     const perStatement = Math.max(1, Math.floor(PARAMS_PER_STATEMENT / columns.length));
-    let inserted = 0;
+    const statements: Statement[] = [];
     for (let at = 0; at < rows.length; at += perStatement) {
       const chunk = rows.slice(at, at + perStatement);
       const values = chunk.map(() => `(${columns.map(() => '?').join(', ')})`).join(', ');
-      const result = await this.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values}${suffix} RETURNING 1 AS inserted`, chunk.flatMap((row) => columns.map((column) => row[column] ?? null)));
-      inserted += result.length;
+      statements.push({ sql: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values}${suffix}`, params: chunk.flatMap((row) => columns.map((column) => row[column] ?? null)) });
     }
-    return inserted;
+    return statements;
   }
 
   private stateTable(table: string): TableDefinition {
@@ -264,6 +362,35 @@ class PostgresTransaction extends SerialReader implements StateTransaction {
     if (!definition) throw new WarehouseError(`${table} is not operational state: write it to the warehouse`);
     return definition;
   }
+}
+
+const statementArgs = ({ sql, params }: Statement): [string, readonly SqlValue[]] => [sql, params];
+
+const rowsOf = <T extends Row>(result: pg.QueryResult | undefined): T[] => (result?.rows ?? []) as T[];
+
+/** Whether `error` is PostgreSQL refusing a NULL in `table`.`column` (its NOT NULL). */
+function isNullIn(error: unknown, table: string, column: string): boolean {
+  const cause = (error as { cause?: { code?: string; table?: string; column?: string } }).cause;
+  return cause?.code === '23502' && cause.table === table && cause.column === column;
+}
+
+/**
+ * `statements` in one write to the server (the stream corked while the pipelined client queues them), each still
+ * answered on its own: the results in order, or the first failure (those after it in a transaction fail or roll back with it).
+ */
+async function pipelined(client: pg.PoolClient, statements: readonly Statement[]): Promise<pg.QueryResult[]> {
+  const { stream } = client.connection;
+  stream.cork();
+  let sent: Promise<pg.QueryResult>[];
+  try {
+    sent = statements.map(({ sql, params }) => (params.length === 0 ? client.query(sql) : client.query(numberedPlaceholders(sql), params.map(toPostgresParam))));
+  } finally {
+    stream.uncork();
+  }
+  const settled = await Promise.allSettled(sent);
+  const failed = settled.findIndex((outcome) => outcome.status === 'rejected');
+  if (failed >= 0) throw translate((settled[failed] as PromiseRejectedResult).reason, statements[failed]!.sql);
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<pg.QueryResult>).value);
 }
 
 async function run<T extends Row = Row>(client: pg.Pool | pg.PoolClient, sql: string, params: readonly SqlValue[] = []): Promise<T[]> {

@@ -160,6 +160,23 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedState
       expect(Number(count!.n)).toBe(1 + 28);
     });
 
+    it('never commits a transaction one of whose statements failed, even when its work caught the error: it fails with it, and the others commit', async () => {
+      // Both engines end a transaction at a failed statement and then answer COMMIT without an error, having kept nothing.
+      const told: number[] = [];
+      const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => store.transaction(async (tx) => {
+        await tx.insert('approval_requests', [request(`r-${i}`)]);
+        if (i === 5) await tx.query('SELECT CAST(requested_by AS INTEGER) AS n FROM approval_requests').catch(() => undefined);
+        tx.afterCommit(() => told.push(i));
+        return i;
+      })));
+      const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : []));
+      expect(failed).toEqual([5]);
+      expect((outcomes[5] as PromiseRejectedResult).reason).toBeInstanceOf(Error);
+      expect(told.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11]);
+      const rows = await store.query<{ request_id: string }>('SELECT request_id FROM approval_requests ORDER BY request_id');
+      expect(rows.map((r) => r.request_id).sort()).toEqual(told.map((i) => `r-${i}`).sort());
+    });
+
     it('lets exactly one of many racing writers take a key', async () => {
       const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => store.transaction(async (tx) => {
         const [head] = await tx.query<{ n: number }>("SELECT count(*) AS n FROM ledger_entries WHERE tenant_id = 'acme'");
