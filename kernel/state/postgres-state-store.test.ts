@@ -139,6 +139,86 @@ describe.skipIf(!url)('transactions on PostgreSQL, pipelined', () => {
     }
   });
 
+  it('runs a transaction\'s work once while the one that made its sequence\'s row commits, and after that one rolled back at COMMIT', async () => {
+    const opened = await freshStore(url!);
+    const admin = new pg.Client({ connectionString: opened.url });
+    await admin.connect();
+    try {
+      // Checked at COMMIT: a request named q-slow-… holds its transaction's COMMIT 300 ms, one named q-fail-… fails it.
+      await admin.query(`CREATE FUNCTION at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.request_id LIKE 'q-slow-%' THEN PERFORM pg_sleep(0.3); END IF;
+          IF NEW.request_id LIKE 'q-fail-%' THEN RAISE EXCEPTION 'refused at commit'; END IF;
+          RETURN NULL;
+        END $$`);
+      await admin.query('CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON approval_requests DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION at_commit()');
+      const runs = new Map<string, number>();
+      const told = new Map<string, number>();
+      const append = (id: string, sequence: string) => opened.store.transaction(async (tx) => {
+        runs.set(id, (runs.get(id) ?? 0) + 1);
+        await tx.insert('approval_requests', [request(`q-${id}`)]);
+        await tx.insertNumbered('ledger_entries', [{ ...ledgerRow(id), tenant_id: sequence }], { ...numbering, sequence: `ledger/${sequence}` }, (n) => told.set(id, n));
+      });
+      const slow = append('slow-1', 'one');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await Promise.all([slow, append('next-1', 'one')]);
+      await expect(append('fail-2', 'two')).rejects.toThrow('refused at commit');
+      await append('next-2', 'two');
+      expect(Object.fromEntries(runs)).toEqual({ 'slow-1': 1, 'next-1': 1, 'fail-2': 1, 'next-2': 1 });
+      expect(Object.fromEntries(told)).toEqual({ 'slow-1': 0, 'next-1': 1, 'next-2': 0 });
+    } finally {
+      await admin.end();
+      await opened.dispose();
+    }
+  });
+
+  it('waits for a statement its work did not wait for before it commits, and leaves no transaction open on the connection', async () => {
+    const opened = await freshStore(url!);
+    const admin = new pg.Client({ connectionString: opened.url });
+    await admin.connect();
+    try {
+      let told = false;
+      await opened.store.transaction(async (tx) => {
+        void tx.query('SELECT 1 AS one');
+        tx.afterCommit(() => (told = true));
+      });
+      expect(told).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const [open] = (await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'")).rows;
+      expect(open.n).toBe(0);
+      // A failure the work did not wait for still fails the transaction, and keeps nothing.
+      const failing = opened.store.transaction(async (tx) => {
+        await tx.insert('approval_requests', [request('q-lost')]);
+        void tx.query('SELECT CAST(requested_by AS INTEGER) FROM approval_requests').catch(() => undefined);
+      });
+      await expect(failing).rejects.toThrow();
+      expect(await opened.store.query("SELECT request_id FROM approval_requests WHERE request_id = 'q-lost'")).toEqual([]);
+    } finally {
+      await admin.end();
+      await opened.dispose();
+    }
+  });
+
+  it('fails a transaction whose connection the server ends, without bringing the process down, and goes on on a new one', async () => {
+    const opened = await freshStore(url!);
+    const admin = new pg.Client({ connectionString: opened.url });
+    await admin.connect();
+    try {
+      const ended = opened.store.transaction(async (tx) => {
+        const [backend] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await admin.query('SELECT pg_terminate_backend($1)', [backend!.pid]);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await tx.query('SELECT 1 AS one');
+      });
+      await expect(ended).rejects.toThrow();
+      await opened.store.transaction((tx) => tx.insert('approval_requests', [request('q-after')]));
+      expect(await opened.store.query("SELECT request_id FROM approval_requests WHERE request_id = 'q-after'")).toEqual([{ request_id: 'q-after' }]);
+    } finally {
+      await admin.end();
+      await opened.dispose();
+    }
+  });
+
   it('numbers on from the log, with nothing lost, when a sequence it had used loses its row behind its back', async () => {
     const opened = await freshStore(url!);
     const admin = new pg.Client({ connectionString: opened.url });

@@ -75,34 +75,55 @@ export class PostgresStateStore implements StateStore {
 
   async snapshot<T>(work: (reader: StateReader) => Promise<T>): Promise<T> {
     this.assertOpen();
-    const client = await this.pool.connect();
-    const session = new PipelinedSession(client, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    try {
-      return await work(session);
-    } finally {
-      await session.end();
-      client.release();
-    }
+    return this.onConnection(async (client) => {
+      const session = new PipelinedSession(client, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      try {
+        return await work(session);
+      } finally {
+        await session.end();
+      }
+    });
   }
 
   async transaction<T>(work: (tx: StateTransaction) => Promise<T>): Promise<T> {
     this.assertOpen();
-    // Run again (once) only when a sequence this process had seen turned out to have no row: it is then numbered the slow way.
+    // Run again, once, numbering the slow way, when a sequence this process had seen turned out to have no row.
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
-      const tx = new PostgresTransaction(client, this.byName, this.sequences);
       try {
-        const result = await work(tx);
-        await tx.commit();
-        tx.committed();
-        return result;
+        return await this.onConnection(async (client) => {
+          const tx = new PostgresTransaction(client, this.byName, this.sequences, { numberInCommit: attempt === 1 });
+          try {
+            const result = await work(tx);
+            await tx.commit();
+            tx.committed();
+            return result;
+          } catch (error) {
+            await tx.end();
+            throw error;
+          }
+        });
       } catch (error) {
-        await tx.end();
-        if (error instanceof SequenceWithoutRow && attempt === 1) continue;
-        throw error;
-      } finally {
-        client.release();
+        if (!(error instanceof SequenceWithoutRow)) throw error;
+        if (attempt > 1) throw new DomainError('STATE_CONFLICT', error.message);
       }
+    }
+  }
+
+  /**
+   * `use` on a connection of the pool. While it is out, the pool listens for none of its errors: a connection the
+   * server ends (a restart, a failover) would throw its error at the process. It is listened to here, and a connection
+   * that failed is given back to be closed, not reused.
+   */
+  private async onConnection<T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const failed = (error: Error) => (broken = error);
+    client.on('error', failed);
+    try {
+      return await use(client);
+    } finally {
+      client.off('error', failed);
+      client.release(broken);
     }
   }
 
@@ -157,6 +178,9 @@ class PipelinedSession implements StateReader {
 
   constructor(protected readonly client: pg.PoolClient, private readonly opening: string) {}
 
+  /** Set once the session commits or ends: its connection goes back to the pool, and nothing more may go on it. */
+  private finished = false;
+
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     const results = await this.send([{ sql, params }]);
     return rowsOf<T>(results.at(-1));
@@ -164,12 +188,20 @@ class PipelinedSession implements StateReader {
 
   /** Ends what the opening began, if it went: ROLLBACK (whatever a failure left). */
   async end(): Promise<void> {
-    await this.last.catch(() => undefined);
+    await this.settled();
+    this.finished = true;
     if (this.opened) await pipelined(this.client, [{ sql: 'ROLLBACK', params: [] }]).catch(() => undefined);
   }
 
+  /** Once every statement asked for so far has been answered (a statement the work did not wait for included). */
+  protected async settled(): Promise<void> {
+    await this.last.catch(() => undefined);
+  }
+
   /** What is held (`takeHeld`) and then `statements`, after what is under way, in one write: the results of `statements`. */
-  protected send(statements: readonly Statement[]): Promise<pg.QueryResult[]> {
+  protected send(statements: readonly Statement[], { last = false } = {}): Promise<pg.QueryResult[]> {
+    if (this.finished) return Promise.reject(new WarehouseError('the transaction has ended: no statement may run on it'));
+    if (last) this.finished = true;
     const next = this.last.catch(() => undefined).then(async () => {
       const ahead = [...(this.opened ? [] : [{ sql: this.opening, params: [] }]), ...this.takeHeld()];
       this.opened = true;
@@ -198,11 +230,16 @@ class PostgresTransaction extends PipelinedSession implements StateTransaction {
   private readonly numberedInserts: NumberedInsertHeld[] = [];
   private readonly callbacks: (() => void)[] = [];
   private held: Statement[] = [];
+  /** Sequences given a row by this transaction: known to have one once it commits. */
+  private readonly sequencesMade: string[] = [];
 
   constructor(
     client: pg.PoolClient,
     private readonly byName: ReadonlyMap<string, TableDefinition>,
+    /** Sequences known to have their row (the store's, shared by its transactions). */
     private readonly sequences: Set<string>,
+    /** Whether numbered inserts of known sequences may go with the COMMIT (not when running again after one had no row). */
+    private readonly options: { numberInCommit: boolean },
   ) {
     super(client, 'BEGIN');
   }
@@ -224,19 +261,20 @@ class PostgresTransaction extends PipelinedSession implements StateTransaction {
    * statements failed is not committed, even when its work caught the failure: it fails with it.
    */
   async commit(): Promise<void> {
+    await this.settled();
     if (this.failure) throw this.failure;
     const pending = this.numberedInserts.splice(0).sort((a, b) => (a.numbering.sequence < b.numbering.sequence ? -1 : a.numbering.sequence > b.numbering.sequence ? 1 : 0));
-    const inCommit = pending.every((insert) => this.sequences.has(insert.numbering.sequence) && this.notNull(insert));
+    const inCommit = this.options.numberInCommit && pending.every((insert) => this.sequences.has(insert.numbering.sequence));
     if (!inCommit) for (const insert of pending) await this.numberAlone(insert);
     const numbered = inCommit ? pending : [];
     // Nothing was sent and nothing is to be: there is nothing to commit.
     if (!this.opened && this.held.length === 0 && numbered.length === 0) return;
-    const statements = [...numbered.map((insert) => this.numberedStatement(insert, true)), { sql: 'COMMIT', params: [] }];
+    const strict = numbered.map((insert) => this.numberedStatement(insert, true));
     let results: pg.QueryResult[];
     try {
-      results = await this.send(statements);
+      results = await this.send([...strict, { sql: 'COMMIT', params: [] }], { last: true });
     } catch (error) {
-      const missing = numbered.find((insert) => isNullIn(error, insert.table, insert.numbering.column));
+      const missing = numbered.find((_, i) => failedStatement.get(error as Error) === strict[i] && isDivisionByZero(error));
       if (missing) {
         this.sequences.delete(missing.numbering.sequence);
         throw new SequenceWithoutRow(`the sequence ${missing.numbering.sequence} has no row`, { cause: error });
@@ -262,14 +300,14 @@ class PostgresTransaction extends PipelinedSession implements StateTransaction {
       first = await numberedFirst();
     }
     if (first === undefined) throw new WarehouseError(`the sequence ${insert.numbering.sequence} could not be created`);
-    this.sequences.add(insert.numbering.sequence);
+    this.sequencesMade.push(insert.numbering.sequence);
     const at = first;
     this.afterCommit(() => insert.numbered(at));
   }
 
   /**
-   * The numbered insert. `strict`: a sequence without a row numbers the rows NULL, which the NOT NULL column refuses
-   * (failing the transaction before its COMMIT); otherwise it inserts nothing, for the caller to make the row.
+   * The numbered insert. `strict`: a sequence without a row fails it, dividing by the count of numbers handed out (so
+   * the COMMIT after it rolls back); otherwise it inserts nothing, for the caller to make the row.
    */
   private numberedStatement({ table, rows, numbering }: NumberedInsertHeld, strict: boolean): Statement {
     const definition = this.stateTable(table);
@@ -277,7 +315,7 @@ class PostgresTransaction extends PipelinedSession implements StateTransaction {
     const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))].filter((column) => column !== numbering.column);
     for (const column of columns) if (!types.has(column)) throw new Error(`${table} has no column ${column}`);
     const values = rows.map(() => `(${['CAST(? AS INTEGER)', ...columns.map((column) => `CAST(? AS ${types.get(column)!})`)].join(', ')})`).join(', ');
-    const first = strict ? '(SELECT first FROM numbers)' : 'numbers.first';
+    const first = strict ? '(SELECT first FROM numbers) + 0 / (SELECT count(*) FROM numbers)' : 'numbers.first';
     const sql = `WITH numbers AS (UPDATE state_sequences SET next_value = next_value + ? WHERE sequence_key = ? RETURNING next_value - ? AS first)
       INSERT INTO ${table} (${assertIdentifier(numbering.column)}, ${columns.join(', ')})
       SELECT ${first} + v.i, ${columns.map((column) => `v.${column}`).join(', ')} FROM ${strict ? '' : 'numbers, '}(VALUES ${values}) AS v(i, ${columns.join(', ')})
@@ -286,16 +324,13 @@ class PostgresTransaction extends PipelinedSession implements StateTransaction {
     return { sql, params };
   }
 
-  private notNull({ table, numbering }: NumberedInsertHeld): boolean {
-    return this.stateTable(table).columns.some((column) => column.name === numbering.column && !column.nullable);
-  }
-
   afterCommit(callback: () => void): void {
     this.callbacks.push(callback);
   }
 
   /** Called once COMMIT returned. */
   committed(): void {
+    for (const sequence of this.sequencesMade) this.sequences.add(sequence);
     for (const callback of this.callbacks) callback();
   }
 
@@ -366,13 +401,16 @@ class PostgresTransaction extends PipelinedSession implements StateTransaction {
 
 const statementArgs = ({ sql, params }: Statement): [string, readonly SqlValue[]] => [sql, params];
 
-const rowsOf = <T extends Row>(result: pg.QueryResult | undefined): T[] => (result?.rows ?? []) as T[];
+/** A result's rows; of several statements in one text (each answered), the last one's. */
+const rowsOf = <T extends Row>(result: pg.QueryResult | pg.QueryResult[] | undefined): T[] => ((Array.isArray(result) ? result.at(-1) : result)?.rows ?? []) as T[];
 
-/** Whether `error` is PostgreSQL refusing a NULL in `table`.`column` (its NOT NULL). */
-function isNullIn(error: unknown, table: string, column: string): boolean {
-  const cause = (error as { cause?: { code?: string; table?: string; column?: string } }).cause;
-  return cause?.code === '23502' && cause.table === table && cause.column === column;
+/** Whether `error` is PostgreSQL's division by zero (a strict numbered insert's sequence without a row). */
+function isDivisionByZero(error: unknown): boolean {
+  return (error as { cause?: { code?: string } }).cause?.code === '22012';
 }
+
+/** Which statement of a batch an error `pipelined` threw is the failure of. */
+const failedStatement = new WeakMap<Error, Statement>();
 
 /**
  * `statements` in one write to the server (the stream corked while the pipelined client queues them), each still
@@ -389,7 +427,11 @@ async function pipelined(client: pg.PoolClient, statements: readonly Statement[]
   }
   const settled = await Promise.allSettled(sent);
   const failed = settled.findIndex((outcome) => outcome.status === 'rejected');
-  if (failed >= 0) throw translate((settled[failed] as PromiseRejectedResult).reason, statements[failed]!.sql);
+  if (failed >= 0) {
+    const error = translate((settled[failed] as PromiseRejectedResult).reason, statements[failed]!.sql);
+    failedStatement.set(error, statements[failed]!);
+    throw error;
+  }
   return settled.map((outcome) => (outcome as PromiseFulfilledResult<pg.QueryResult>).value);
 }
 
