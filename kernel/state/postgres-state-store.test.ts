@@ -219,6 +219,35 @@ describe.skipIf(!url)('transactions on PostgreSQL, pipelined', () => {
     }
   });
 
+  it('keeps each statement with parameters prepared on its connection, and runs unnamed one a table change broke', async () => {
+    const opened = await freshStore(url!);
+    const admin = new pg.Client({ connectionString: opened.url });
+    await admin.connect();
+    try {
+      const count = "SELECT count(*) AS n FROM approval_requests WHERE tenant_id = ? AND action <> 'kept-prepared'";
+      const kept = await opened.store.transaction(async (tx) => {
+        await tx.query(count, ['acme']);
+        return tx.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements');
+      });
+      expect(kept.map((row) => row.statement)).toContain(count.replace('?', '$1'));
+      // A column added behind the store's back changes what a kept `SELECT *` answers: PostgreSQL refuses it once.
+      const all = "SELECT * FROM approval_requests WHERE tenant_id = ? AND action <> 'star'";
+      await opened.store.transaction(async (tx) => {
+        await tx.insert('approval_requests', [request('q-1')]);
+        await tx.query(all, ['acme']);
+      });
+      await admin.query('ALTER TABLE approval_requests ADD COLUMN note TEXT');
+      // One after another, as a caller retrying would: on the one connection the store has opened so far.
+      const attempts: PromiseSettledResult<Record<string, unknown>[]>[] = [];
+      for (let i = 0; i < 3; i++) attempts.push(...await Promise.allSettled([opened.store.transaction((tx) => tx.query(all, ['acme']))]));
+      expect(attempts.map((a) => a.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+      expect((attempts[2] as PromiseFulfilledResult<Record<string, unknown>[]>).value[0]).toHaveProperty('note', null);
+    } finally {
+      await admin.end();
+      await opened.dispose();
+    }
+  });
+
   it('numbers on from the log, with nothing lost, when a sequence it had used loses its row behind its back', async () => {
     const opened = await freshStore(url!);
     const admin = new pg.Client({ connectionString: opened.url });

@@ -421,14 +421,16 @@ async function pipelined(client: pg.PoolClient, statements: readonly Statement[]
   stream.cork();
   let sent: Promise<pg.QueryResult>[];
   try {
-    sent = statements.map(({ sql, params }) => (params.length === 0 ? client.query(sql) : client.query(numberedPlaceholders(sql), params.map(toPostgresParam))));
+    sent = statements.map(({ sql, params }) => client.query(queryConfig(sql, params)));
   } finally {
     stream.uncork();
   }
   const settled = await Promise.allSettled(sent);
   const failed = settled.findIndex((outcome) => outcome.status === 'rejected');
   if (failed >= 0) {
-    const error = translate((settled[failed] as PromiseRejectedResult).reason, statements[failed]!.sql);
+    const reason = (settled[failed] as PromiseRejectedResult).reason;
+    forgetBrokenName(reason, statements[failed]!.sql);
+    const error = translate(reason, statements[failed]!.sql);
     failedStatement.set(error, statements[failed]!);
     throw error;
   }
@@ -437,13 +439,46 @@ async function pipelined(client: pg.PoolClient, statements: readonly Statement[]
 
 async function run<T extends Row = Row>(client: pg.Pool | pg.PoolClient, sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
   try {
-    const result = params.length === 0 ? await client.query(sql) : await client.query(numberedPlaceholders(sql), params.map(toPostgresParam));
+    const result = await client.query(queryConfig(sql, params));
     // Several statements in one text answer one result each.
     const last = Array.isArray(result) ? result.at(-1) : result;
     return ((last?.rows ?? []) as T[]);
   } catch (error) {
+    forgetBrokenName(error, sql);
     throw translate(error, sql);
   }
+}
+
+/** After PostgreSQL refused a kept statement whose result shape a table change broke (`0A000`), its text runs unnamed. */
+function forgetBrokenName(error: unknown, sql: string): void {
+  const known = preparedNames.get(sql);
+  if (known?.name && (error as { code?: string }).code === '0A000') delete known.name;
+}
+
+/**
+ * Statement names by text: a connection parses a named statement once and keeps it (and, once PostgreSQL settles on
+ * one, its plan). Parsing and planning every statement anew was most of PostgreSQL's CPU, which on a machine shared with
+ * the platform saturated it below 500 req/s (`bench:api-flows -- --state postgresql`, benchmarks/README.md). A state
+ * table's columns change only by a migration, with no platform process running an older declaration (`ensureStateSchema`
+ * refuses to start one): a text whose kept result shape a change did break anyway (`0A000`) runs unnamed from then on.
+ */
+const preparedNames = new Map<string, { text: string; name?: string }>();
+/** Texts kept named at most (each connection keeps every one it ran), and the longest named. */
+const MAX_PREPARED = 500;
+const MAX_PREPARED_TEXT = 4096;
+
+/** How `pg` is asked to run `sql`: a text alone without parameters (the simple protocol), else named while names last. */
+function queryConfig(sql: string, params: readonly SqlValue[]): pg.QueryConfig {
+  if (params.length === 0) return { text: sql };
+  let known = preparedNames.get(sql);
+  if (!known) {
+    known = { text: numberedPlaceholders(sql) };
+    if (preparedNames.size < MAX_PREPARED && sql.length <= MAX_PREPARED_TEXT) {
+      known.name = `companyos_${preparedNames.size}`;
+      preparedNames.set(sql, known);
+    }
+  }
+  return { text: known.text, values: params.map(toPostgresParam), ...(known.name ? { name: known.name } : {}) };
 }
 
 /** A race lost is a conflict the caller may retry; a rule broken is its own answer; anything else is the engine failing. */
