@@ -88,6 +88,19 @@ async function countingRelay(server: string): Promise<{ url: string; writes(): n
   };
 }
 
+/** A fresh store and a client of its own on its database (to act behind the store's back), both put away after `use`. */
+async function withAdmin(use: (opened: OpenedStateStore & { url: string }, admin: pg.Client) => Promise<void>): Promise<void> {
+  const opened = await freshStore(url!);
+  const admin = new pg.Client({ connectionString: opened.url });
+  await admin.connect();
+  try {
+    await use(opened, admin);
+  } finally {
+    await admin.end();
+    await opened.dispose();
+  }
+}
+
 describe.skipIf(!url)('transactions on PostgreSQL, pipelined', () => {
   const request = (id: string) => ({ tenant_id: 'acme', request_id: id, entity_id: 'e-1', action: 'delete', requested_by: 'ana', requested_at: new Date(), decision_id: `d-${id}` });
   const ledgerRow = (id: string) => ({ tenant_id: 'acme', receipt_id: id, entry: '{}', leaf_hash: '00', disclosures: '[]', key_id: 'k', appended_at: new Date() });
@@ -140,135 +153,107 @@ describe.skipIf(!url)('transactions on PostgreSQL, pipelined', () => {
   });
 
   it('runs a transaction\'s work once while the one that made its sequence\'s row commits, and after that one rolled back at COMMIT', async () => {
-    const opened = await freshStore(url!);
-    const admin = new pg.Client({ connectionString: opened.url });
-    await admin.connect();
-    try {
-      // Checked at COMMIT: a request named q-slow-… holds its transaction's COMMIT 300 ms, one named q-fail-… fails it.
-      await admin.query(`CREATE FUNCTION at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF NEW.request_id LIKE 'q-slow-%' THEN PERFORM pg_sleep(0.3); END IF;
-          IF NEW.request_id LIKE 'q-fail-%' THEN RAISE EXCEPTION 'refused at commit'; END IF;
-          RETURN NULL;
-        END $$`);
-      await admin.query('CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON approval_requests DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION at_commit()');
-      const runs = new Map<string, number>();
-      const told = new Map<string, number>();
-      const append = (id: string, sequence: string) => opened.store.transaction(async (tx) => {
-        runs.set(id, (runs.get(id) ?? 0) + 1);
-        await tx.insert('approval_requests', [request(`q-${id}`)]);
-        await tx.insertNumbered('ledger_entries', [{ ...ledgerRow(id), tenant_id: sequence }], { ...numbering, sequence: `ledger/${sequence}` }, (n) => told.set(id, n));
-      });
-      const slow = append('slow-1', 'one');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      await Promise.all([slow, append('next-1', 'one')]);
-      await expect(append('fail-2', 'two')).rejects.toThrow('refused at commit');
-      await append('next-2', 'two');
-      expect(Object.fromEntries(runs)).toEqual({ 'slow-1': 1, 'next-1': 1, 'fail-2': 1, 'next-2': 1 });
-      expect(Object.fromEntries(told)).toEqual({ 'slow-1': 0, 'next-1': 1, 'next-2': 0 });
-    } finally {
-      await admin.end();
-      await opened.dispose();
-    }
+    await withAdmin(async (opened, admin) => {
+    // Checked at COMMIT: a request named q-slow-… holds its transaction's COMMIT 300 ms, one named q-fail-… fails it.
+    await admin.query(`CREATE FUNCTION at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.request_id LIKE 'q-slow-%' THEN PERFORM pg_sleep(0.3); END IF;
+        IF NEW.request_id LIKE 'q-fail-%' THEN RAISE EXCEPTION 'refused at commit'; END IF;
+        RETURN NULL;
+      END $$`);
+    await admin.query('CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON approval_requests DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION at_commit()');
+    const runs = new Map<string, number>();
+    const told = new Map<string, number>();
+    const append = (id: string, sequence: string) => opened.store.transaction(async (tx) => {
+      runs.set(id, (runs.get(id) ?? 0) + 1);
+      await tx.insert('approval_requests', [request(`q-${id}`)]);
+      await tx.insertNumbered('ledger_entries', [{ ...ledgerRow(id), tenant_id: sequence }], { ...numbering, sequence: `ledger/${sequence}` }, (n) => told.set(id, n));
+    });
+    const slow = append('slow-1', 'one');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await Promise.all([slow, append('next-1', 'one')]);
+    await expect(append('fail-2', 'two')).rejects.toThrow('refused at commit');
+    await append('next-2', 'two');
+    expect(Object.fromEntries(runs)).toEqual({ 'slow-1': 1, 'next-1': 1, 'fail-2': 1, 'next-2': 1 });
+    expect(Object.fromEntries(told)).toEqual({ 'slow-1': 0, 'next-1': 1, 'next-2': 0 });
+    });
   });
 
   it('waits for a statement its work did not wait for before it commits, and leaves no transaction open on the connection', async () => {
-    const opened = await freshStore(url!);
-    const admin = new pg.Client({ connectionString: opened.url });
-    await admin.connect();
-    try {
-      let told = false;
-      await opened.store.transaction(async (tx) => {
-        void tx.query('SELECT 1 AS one');
-        tx.afterCommit(() => (told = true));
-      });
-      expect(told).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const [open] = (await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'")).rows;
-      expect(open.n).toBe(0);
-      // A failure the work did not wait for still fails the transaction, and keeps nothing.
-      const failing = opened.store.transaction(async (tx) => {
-        await tx.insert('approval_requests', [request('q-lost')]);
-        void tx.query('SELECT CAST(requested_by AS INTEGER) FROM approval_requests').catch(() => undefined);
-      });
-      await expect(failing).rejects.toThrow();
-      expect(await opened.store.query("SELECT request_id FROM approval_requests WHERE request_id = 'q-lost'")).toEqual([]);
-    } finally {
-      await admin.end();
-      await opened.dispose();
-    }
+    await withAdmin(async (opened, admin) => {
+    let told = false;
+    await opened.store.transaction(async (tx) => {
+      void tx.query('SELECT 1 AS one');
+      tx.afterCommit(() => (told = true));
+    });
+    expect(told).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const [open] = (await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'")).rows;
+    expect(open.n).toBe(0);
+    // A failure the work did not wait for still fails the transaction, and keeps nothing.
+    const failing = opened.store.transaction(async (tx) => {
+      await tx.insert('approval_requests', [request('q-lost')]);
+      void tx.query('SELECT CAST(requested_by AS INTEGER) FROM approval_requests').catch(() => undefined);
+    });
+    await expect(failing).rejects.toThrow();
+    expect(await opened.store.query("SELECT request_id FROM approval_requests WHERE request_id = 'q-lost'")).toEqual([]);
+    });
   });
 
   it('fails a transaction whose connection the server ends, without bringing the process down, and goes on on a new one', async () => {
-    const opened = await freshStore(url!);
-    const admin = new pg.Client({ connectionString: opened.url });
-    await admin.connect();
-    try {
-      const ended = opened.store.transaction(async (tx) => {
-        const [backend] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-        await admin.query('SELECT pg_terminate_backend($1)', [backend!.pid]);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        await tx.query('SELECT 1 AS one');
-      });
-      await expect(ended).rejects.toThrow();
-      await opened.store.transaction((tx) => tx.insert('approval_requests', [request('q-after')]));
-      expect(await opened.store.query("SELECT request_id FROM approval_requests WHERE request_id = 'q-after'")).toEqual([{ request_id: 'q-after' }]);
-    } finally {
-      await admin.end();
-      await opened.dispose();
-    }
+    await withAdmin(async (opened, admin) => {
+    const ended = opened.store.transaction(async (tx) => {
+      const [backend] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await admin.query('SELECT pg_terminate_backend($1)', [backend!.pid]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await tx.query('SELECT 1 AS one');
+    });
+    await expect(ended).rejects.toThrow();
+    await opened.store.transaction((tx) => tx.insert('approval_requests', [request('q-after')]));
+    expect(await opened.store.query("SELECT request_id FROM approval_requests WHERE request_id = 'q-after'")).toEqual([{ request_id: 'q-after' }]);
+    });
   });
 
   it('keeps each statement with parameters prepared on its connection, and runs unnamed one a table change broke', async () => {
-    const opened = await freshStore(url!);
-    const admin = new pg.Client({ connectionString: opened.url });
-    await admin.connect();
-    try {
-      const count = "SELECT count(*) AS n FROM approval_requests WHERE tenant_id = ? AND action <> 'kept-prepared'";
-      const kept = await opened.store.transaction(async (tx) => {
-        await tx.query(count, ['acme']);
-        return tx.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements');
-      });
-      expect(kept.map((row) => row.statement)).toContain(count.replace('?', '$1'));
-      // A column added behind the store's back changes what a kept `SELECT *` answers: PostgreSQL refuses it once.
-      const all = "SELECT * FROM approval_requests WHERE tenant_id = ? AND action <> 'star'";
-      await opened.store.transaction(async (tx) => {
-        await tx.insert('approval_requests', [request('q-1')]);
-        await tx.query(all, ['acme']);
-      });
-      await admin.query('ALTER TABLE approval_requests ADD COLUMN note TEXT');
-      // One after another, as a caller retrying would: on the one connection the store has opened so far.
-      const attempts: PromiseSettledResult<Record<string, unknown>[]>[] = [];
-      for (let i = 0; i < 3; i++) attempts.push(...await Promise.allSettled([opened.store.transaction((tx) => tx.query(all, ['acme']))]));
-      expect(attempts.map((a) => a.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
-      expect((attempts[2] as PromiseFulfilledResult<Record<string, unknown>[]>).value[0]).toHaveProperty('note', null);
-    } finally {
-      await admin.end();
-      await opened.dispose();
-    }
+    await withAdmin(async (opened, admin) => {
+    const count = "SELECT count(*) AS n FROM approval_requests WHERE tenant_id = ? AND action <> 'kept-prepared'";
+    const preparedAfter = (uses: number) => opened.store.transaction(async (tx) => {
+      for (let i = 0; i < uses; i++) await tx.query(count, ['acme']);
+      return (await tx.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements')).map((row) => row.statement);
+    });
+    // A text made once (a list's length, a batch's row count) takes no name; one asked for a third time does.
+    expect(await preparedAfter(2)).not.toContain(count.replace('?', '$1'));
+    expect(await preparedAfter(1)).toContain(count.replace('?', '$1'));
+    // A column added behind the store's back changes what a kept `SELECT *` answers: PostgreSQL refuses it once.
+    const all = "SELECT * FROM approval_requests WHERE tenant_id = ? AND action <> 'star'";
+    await opened.store.transaction(async (tx) => {
+      await tx.insert('approval_requests', [request('q-1')]);
+      for (let i = 0; i < 3; i++) await tx.query(all, ['acme']);
+    });
+    await admin.query('ALTER TABLE approval_requests ADD COLUMN note TEXT');
+    // One after another, as a caller retrying would: on the one connection the store has opened so far.
+    const attempts: PromiseSettledResult<Record<string, unknown>[]>[] = [];
+    for (let i = 0; i < 3; i++) attempts.push(...await Promise.allSettled([opened.store.transaction((tx) => tx.query(all, ['acme']))]));
+    expect(attempts.map((a) => a.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    expect((attempts[2] as PromiseFulfilledResult<Record<string, unknown>[]>).value[0]).toHaveProperty('note', null);
+    });
   });
 
   it('numbers on from the log, with nothing lost, when a sequence it had used loses its row behind its back', async () => {
-    const opened = await freshStore(url!);
-    const admin = new pg.Client({ connectionString: opened.url });
-    await admin.connect();
-    try {
-      const told: number[] = [];
-      const append = (id: string) => opened.store.transaction(async (tx) => {
-        await tx.insert('approval_requests', [request(`q-${id}`)]);
-        await tx.insertNumbered('ledger_entries', [ledgerRow(id)], numbering, (n) => told.push(n));
-      });
-      await append('r-0');
-      await append('r-1');
-      await admin.query('DELETE FROM state_sequences');
-      await append('r-2');
-      await append('r-3');
-      expect(told).toEqual([0, 1, 2, 3]);
-      const requests = await opened.store.query<{ request_id: string }>('SELECT request_id FROM approval_requests ORDER BY request_id');
-      expect(requests.map((row) => row.request_id)).toEqual(['q-r-0', 'q-r-1', 'q-r-2', 'q-r-3']);
-    } finally {
-      await admin.end();
-      await opened.dispose();
-    }
+    await withAdmin(async (opened, admin) => {
+    const told: number[] = [];
+    const append = (id: string) => opened.store.transaction(async (tx) => {
+      await tx.insert('approval_requests', [request(`q-${id}`)]);
+      await tx.insertNumbered('ledger_entries', [ledgerRow(id)], numbering, (n) => told.push(n));
+    });
+    await append('r-0');
+    await append('r-1');
+    await admin.query('DELETE FROM state_sequences');
+    await append('r-2');
+    await append('r-3');
+    expect(told).toEqual([0, 1, 2, 3]);
+    const requests = await opened.store.query<{ request_id: string }>('SELECT request_id FROM approval_requests ORDER BY request_id');
+    expect(requests.map((row) => row.request_id)).toEqual(['q-r-0', 'q-r-1', 'q-r-2', 'q-r-3']);
+    });
   });
 });

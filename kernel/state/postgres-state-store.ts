@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { DomainError } from '../errors/index.ts';
 import { WarehouseError, assertIdentifier, type ReclaimReport, type Row, type SqlValue, type TableDefinition } from '../warehouse/index.ts';
-import { numberedPlaceholders, postgresType, toPostgresParam } from './postgres-sql.ts';
+import { postgresType } from './postgres-sql.ts';
+import { StatementNames } from './postgres-statement-names.ts';
 import type { Numbering, StateReader, StateRow, StateStore, StateTransaction } from './state-store.ts';
 
 /** Connections at most per process: replicas share the server's `max_connections`. */
@@ -37,6 +38,7 @@ export class PostgresStateStore implements StateStore {
   private readonly byName: ReadonlyMap<string, TableDefinition>;
   /** Sequences known to have their row in `state_sequences` (rows are never deleted): numbered in the COMMIT's own write. */
   private readonly sequences = new Set<string>();
+  private readonly names = new StatementNames();
   private closed = false;
 
   private constructor(private readonly pool: pg.Pool, readonly location: string, tables: readonly TableDefinition[]) {
@@ -70,13 +72,13 @@ export class PostgresStateStore implements StateStore {
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     this.assertOpen();
-    return run<T>(this.pool, sql, params);
+    return run<T>(this.pool, this.names, sql, params);
   }
 
   async snapshot<T>(work: (reader: StateReader) => Promise<T>): Promise<T> {
     this.assertOpen();
     return this.onConnection(async (client) => {
-      const session = new PipelinedSession(client, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const session = new PipelinedSession(client, this.names, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       try {
         return await work(session);
       } finally {
@@ -91,7 +93,7 @@ export class PostgresStateStore implements StateStore {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.onConnection(async (client) => {
-          const tx = new PostgresTransaction(client, this.byName, this.sequences, { numberInCommit: attempt === 1 });
+          const tx = new PostgresTransaction(client, this.names, this.byName, this.sequences, { numberInCommit: attempt === 1 });
           try {
             const result = await work(tx);
             await tx.commit();
@@ -132,7 +134,7 @@ export class PostgresStateStore implements StateStore {
     this.assertOpen();
     const started = performance.now();
     const own = tables.filter((table) => this.byName.has(table));
-    for (const table of own) await run(this.pool, `VACUUM FULL ${assertIdentifier(table)}`);
+    for (const table of own) await run(this.pool, this.names, `VACUUM FULL ${assertIdentifier(table)}`);
     return { engine: 'postgresql', tables: own, rowsRewritten: 0, blocksScrubbed: 0, seconds: (performance.now() - started) / 1000, scrubSeconds: 0 };
   }
 
@@ -176,7 +178,7 @@ class PipelinedSession implements StateReader {
   /** The first statement that failed: PostgreSQL ends the transaction there (and answers COMMIT with ROLLBACK). */
   protected failure: Error | undefined;
 
-  constructor(protected readonly client: pg.PoolClient, private readonly opening: string) {}
+  constructor(protected readonly client: pg.PoolClient, private readonly names: StatementNames, private readonly opening: string) {}
 
   /** Set once the session commits or ends: its connection goes back to the pool, and nothing more may go on it. */
   private finished = false;
@@ -190,7 +192,7 @@ class PipelinedSession implements StateReader {
   async end(): Promise<void> {
     await this.settled();
     this.finished = true;
-    if (this.opened) await pipelined(this.client, [{ sql: 'ROLLBACK', params: [] }]).catch(() => undefined);
+    if (this.opened) await pipelined(this.client, this.names, [{ sql: 'ROLLBACK', params: [] }]).catch(() => undefined);
   }
 
   /** Once every statement asked for so far has been answered (a statement the work did not wait for included). */
@@ -206,7 +208,7 @@ class PipelinedSession implements StateReader {
       const ahead = [...(this.opened ? [] : [{ sql: this.opening, params: [] }]), ...this.takeHeld()];
       this.opened = true;
       try {
-        return (await pipelined(this.client, [...ahead, ...statements])).slice(ahead.length);
+        return (await pipelined(this.client, this.names, [...ahead, ...statements])).slice(ahead.length);
       } catch (error) {
         this.failure ??= error as Error;
         throw error;
@@ -235,13 +237,14 @@ class PostgresTransaction extends PipelinedSession implements StateTransaction {
 
   constructor(
     client: pg.PoolClient,
+    names: StatementNames,
     private readonly byName: ReadonlyMap<string, TableDefinition>,
     /** Sequences known to have their row (the store's, shared by its transactions). */
     private readonly sequences: Set<string>,
     /** Whether numbered inserts of known sequences may go with the COMMIT (not when running again after one had no row). */
     private readonly options: { numberInCommit: boolean },
   ) {
-    super(client, 'BEGIN');
+    super(client, names, 'BEGIN');
   }
 
   /**
@@ -416,12 +419,12 @@ const failedStatement = new WeakMap<Error, Statement>();
  * `statements` in one write to the server (the stream corked while the pipelined client queues them), each still
  * answered on its own: the results in order, or the first failure (those after it in a transaction fail or roll back with it).
  */
-async function pipelined(client: pg.PoolClient, statements: readonly Statement[]): Promise<pg.QueryResult[]> {
+async function pipelined(client: pg.PoolClient, names: StatementNames, statements: readonly Statement[]): Promise<pg.QueryResult[]> {
   const { stream } = client.connection;
   stream.cork();
   let sent: Promise<pg.QueryResult>[];
   try {
-    sent = statements.map(({ sql, params }) => client.query(queryConfig(sql, params)));
+    sent = statements.map(({ sql, params }) => client.query(names.config(sql, params)));
   } finally {
     stream.uncork();
   }
@@ -429,7 +432,7 @@ async function pipelined(client: pg.PoolClient, statements: readonly Statement[]
   const failed = settled.findIndex((outcome) => outcome.status === 'rejected');
   if (failed >= 0) {
     const reason = (settled[failed] as PromiseRejectedResult).reason;
-    forgetBrokenName(reason, statements[failed]!.sql);
+    names.forget(reason, statements[failed]!.sql);
     const error = translate(reason, statements[failed]!.sql);
     failedStatement.set(error, statements[failed]!);
     throw error;
@@ -437,48 +440,16 @@ async function pipelined(client: pg.PoolClient, statements: readonly Statement[]
   return settled.map((outcome) => (outcome as PromiseFulfilledResult<pg.QueryResult>).value);
 }
 
-async function run<T extends Row = Row>(client: pg.Pool | pg.PoolClient, sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+async function run<T extends Row = Row>(client: pg.Pool | pg.PoolClient, names: StatementNames, sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
   try {
-    const result = await client.query(queryConfig(sql, params));
+    const result = await client.query(names.config(sql, params));
     // Several statements in one text answer one result each.
     const last = Array.isArray(result) ? result.at(-1) : result;
     return ((last?.rows ?? []) as T[]);
   } catch (error) {
-    forgetBrokenName(error, sql);
+    names.forget(error, sql);
     throw translate(error, sql);
   }
-}
-
-/** After PostgreSQL refused a kept statement whose result shape a table change broke (`0A000`), its text runs unnamed. */
-function forgetBrokenName(error: unknown, sql: string): void {
-  const known = preparedNames.get(sql);
-  if (known?.name && (error as { code?: string }).code === '0A000') delete known.name;
-}
-
-/**
- * Statement names by text: a connection parses a named statement once and keeps it (and, once PostgreSQL settles on
- * one, its plan). Parsing and planning every statement anew was most of PostgreSQL's CPU, which on a machine shared with
- * the platform saturated it below 500 req/s (`bench:api-flows -- --state postgresql`, benchmarks/README.md). A state
- * table's columns change only by a migration, with no platform process running an older declaration (`ensureStateSchema`
- * refuses to start one): a text whose kept result shape a change did break anyway (`0A000`) runs unnamed from then on.
- */
-const preparedNames = new Map<string, { text: string; name?: string }>();
-/** Texts kept named at most (each connection keeps every one it ran), and the longest named. */
-const MAX_PREPARED = 500;
-const MAX_PREPARED_TEXT = 4096;
-
-/** How `pg` is asked to run `sql`: a text alone without parameters (the simple protocol), else named while names last. */
-function queryConfig(sql: string, params: readonly SqlValue[]): pg.QueryConfig {
-  if (params.length === 0) return { text: sql };
-  let known = preparedNames.get(sql);
-  if (!known) {
-    known = { text: numberedPlaceholders(sql) };
-    if (preparedNames.size < MAX_PREPARED && sql.length <= MAX_PREPARED_TEXT) {
-      known.name = `companyos_${preparedNames.size}`;
-      preparedNames.set(sql, known);
-    }
-  }
-  return { text: known.text, values: params.map(toPostgresParam), ...(known.name ? { name: known.name } : {}) };
 }
 
 /** A race lost is a conflict the caller may retry; a rule broken is its own answer; anything else is the engine failing. */

@@ -95,7 +95,8 @@ export class EntityStore {
       live += ' AND type_ = ?';
       params.push(filter.type);
     }
-    const rows = await this.state.query(`SELECT * FROM (${latestEntities(where)}) latest WHERE ${live} ORDER BY id_ LIMIT ${Math.trunc(filter.limit)}`, params);
+    // The limit is a parameter: one text for every page size (the PostgreSQL store names only texts asked for again).
+    const rows = await this.state.query(`SELECT * FROM (${latestEntities(where)}) latest WHERE ${live} ORDER BY id_ LIMIT ?`, [...params, Math.trunc(filter.limit)]);
     return rows.map(toEntity);
   }
 
