@@ -15,7 +15,7 @@ export interface NamingLimits {
   textLength: number;
 }
 
-const DEFAULT_LIMITS: NamingLimits = { names: 300, usesBeforeNaming: 3, countedTexts: 5_000, params: 64, textLength: 4_096 };
+const DEFAULT_LIMITS: NamingLimits = { names: 500, usesBeforeNaming: 3, countedTexts: 5_000, params: 1_000, textLength: 4_096 };
 
 /**
  * Names for the statements a store runs again and again: a connection parses a named statement once and keeps it
