@@ -178,10 +178,10 @@ class PipelinedSession implements StateReader {
   /** The first statement that failed: PostgreSQL ends the transaction there (and answers COMMIT with ROLLBACK). */
   protected failure: Error | undefined;
 
-  constructor(protected readonly client: pg.PoolClient, private readonly names: StatementNames, private readonly opening: string) {}
-
   /** Set once the session commits or ends: its connection goes back to the pool, and nothing more may go on it. */
-  private finished = false;
+  protected finished = false;
+
+  constructor(protected readonly client: pg.PoolClient, private readonly names: StatementNames, private readonly opening: string) {}
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     const results = await this.send([{ sql, params }]);
@@ -271,7 +271,10 @@ class PostgresTransaction extends PipelinedSession implements StateTransaction {
     if (!inCommit) for (const insert of pending) await this.numberAlone(insert);
     const numbered = inCommit ? pending : [];
     // Nothing was sent and nothing is to be: there is nothing to commit.
-    if (!this.opened && this.held.length === 0 && numbered.length === 0) return;
+    if (!this.opened && this.held.length === 0 && numbered.length === 0) {
+      this.finished = true;
+      return;
+    }
     const strict = numbered.map((insert) => this.numberedStatement(insert, true));
     let results: pg.QueryResult[];
     try {
