@@ -20,6 +20,16 @@ export class TargetFactory {
     return new TargetFactory(engine, server.url, server);
   }
 
+  /** The ClickHouse server's URL, when the engine is ClickHouse. */
+  get url(): string | undefined {
+    return this.clickhouseUrl;
+  }
+
+  /** The process id of the server this factory started (none for DuckDB or a server named by COMPANYOS_CLICKHOUSE_URL). */
+  serverPid(): number | undefined {
+    return this.server?.pid();
+  }
+
   target(): Promise<ScratchWarehouse> {
     return scratchWarehouse(this.engine, this.clickhouseUrl);
   }

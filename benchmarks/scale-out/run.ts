@@ -29,6 +29,7 @@ import { Client, startPlatform, stopPlatform, type Platform } from '../api-flows
 import { benchmarkEvent } from '../lib/events.ts';
 import { percentiles } from '../lib/stats.ts';
 import { TargetFactory } from '../lib/targets.ts';
+import { clickHouseWindow, cpuSeconds, describeWork, type ClickHouseWork } from '../lib/clickhouse-work.ts';
 import { measureClusterBuild } from './cluster-build.ts';
 
 const { values: args } = parseArgs({
@@ -67,9 +68,13 @@ interface ShapeResult {
   eventsPerSecond: number;
   batch: { p50: number; p95: number; p99: number };
   ingestErrors: number;
+  /** What ClickHouse did during the API window, and each replica's CPU in it. */
+  clickhouse: ClickHouseWork;
+  replicaCpu: number[];
 }
 
-async function measureShape(replicas: number, balancer: LocalBalancer, tenants: TenantState[], offset: { events: number }): Promise<ShapeResult> {
+async function measureShape(processes: Platform[], balancer: LocalBalancer, tenants: TenantState[], offset: { events: number }): Promise<ShapeResult> {
+  const replicas = processes.length;
   const client = new Client(balancer.url, CONNECTIONS);
   try {
     // Every tenant needs a receipt for provenance-fetch before the loop starts.
@@ -86,7 +91,11 @@ async function measureShape(replicas: number, balancer: LocalBalancer, tenants: 
       return { flow, shot: shot(flow, tenants[n % TENANTS]!, n + 1, client) };
     });
     await loop(0, WARMUP);
+    const window = await clickHouseWindow(targets.url!, targets.serverPid());
+    const cpuBefore = await Promise.all(processes.map((p) => cpuSeconds(p.child.pid)));
     const result = await loop(Math.round(RATE * WARMUP), SECONDS);
+    const clickhouse = await window.end();
+    const replicaCpu = (await Promise.all(processes.map((p) => cpuSeconds(p.child.pid)))).map((cpu, i) => ((cpu ?? 0) - (cpuBefore[i] ?? 0)) / clickhouse.seconds);
     const flows = new Map([...result.flows].map(([flow, s]) => [flow, { ...percentiles(s.latencies), errors: s.errors, requests: s.requests }]));
     for (const [flow, s] of result.flows) for (const sample of s.errorSamples) console.log(`error (${replicas} replica${replicas > 1 ? 's' : ''}, ${flow}): ${sample}`);
     const requests = [...result.flows.values()].reduce((n, s) => n + s.requests, 0);
@@ -112,7 +121,7 @@ async function measureShape(replicas: number, balancer: LocalBalancer, tenants: 
     }));
     const seconds = (performance.now() - started) / 1000;
     const batch = percentiles(batchMs);
-    return { replicas, flows, achieved: requests / result.seconds, eventsPerSecond: events / seconds, batch, ingestErrors };
+    return { replicas, flows, achieved: requests / result.seconds, eventsPerSecond: events / seconds, batch, ingestErrors, clickhouse, replicaCpu };
   } finally {
     client.close();
   }
@@ -130,6 +139,9 @@ function printReport(one: ShapeResult, two: ShapeResult): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   console.log([header, ...rows].map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n'));
   console.log(`achieved: ${fmt(one.achieved)} req/s (1 replica), ${fmt(two.achieved)} req/s (2 replicas) of ${RATE} offered`);
+  for (const shape of [one, two]) {
+    console.log(`during the API window, ${shape.replicas} replica${shape.replicas > 1 ? 's' : ''}: CPU ${shape.replicaCpu.map((c) => c.toFixed(2)).join(' + ')} cores; ClickHouse ${describeWork(shape.clickhouse)}`);
+  }
   const summary: Record<string, unknown> = { benchmark: 'scale-out', rate: RATE, seconds: SECONDS };
   for (const shape of [one, two]) {
     for (const [flow, p] of shape.flows) Object.assign(summary, { [`r${shape.replicas}_${flow}_p95_ms`]: Number(fmt(p.p95, 2)), [`r${shape.replicas}_${flow}_errors`]: p.errors });
@@ -161,14 +173,14 @@ try {
   const offset = { events: 0 };
   const address = (p: Platform) => new URL(p.url).host;
   balancer = await startLocalBalancer(haproxy.binary, [address(replicas[0]!), address(replicas[0]!)]);
-  const one = await measureShape(1, balancer, tenants, offset);
+  const one = await measureShape(replicas.slice(0, 1), balancer, tenants, offset);
   await balancer.stop();
 
   secondDir = await mkdtemp(join(tmpdir(), 'companyos-bench-replica-'));
   await cp(join(target.dataDir, 'keys'), join(secondDir, 'keys'), { recursive: true });
   replicas.push(await startPlatform({ ...env, COMPANYOS_DATA_DIR: secondDir }));
   balancer = await startLocalBalancer(haproxy.binary, replicas.map(address));
-  const two = await measureShape(2, balancer, tenants, offset);
+  const two = await measureShape(replicas, balancer, tenants, offset);
   printReport(one, two);
   for (const replica of replicas) if (replica.died) console.log(`WARNING: ${replica.died}`);
 } finally {

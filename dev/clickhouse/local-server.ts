@@ -21,6 +21,8 @@ export interface LocalClickHouse {
   kill(): Promise<void>;
   /** Starts the killed server again on the same data and ports. */
   restart(): Promise<void>;
+  /** The server process's id while it runs (for measuring its CPU). */
+  pid(): number | undefined;
 }
 
 export type ClickHouseBinary = Binary;
@@ -72,7 +74,7 @@ export async function launchClickHouse(binary: string, ports: ClickHousePorts, e
     await rm(dir, { recursive: true, force: true });
   };
   await launch();
-  return { url, dataPath: join(dir, 'data'), stop, kill: () => stopChild(child), restart: launch };
+  return { url, dataPath: join(dir, 'data'), stop, kill: () => stopChild(child), restart: launch, pid: () => child.pid };
 }
 
 async function waitUntilAnswering(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {

@@ -170,8 +170,8 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     // Each flag is what the engine really does: one writer and in-place mutations on the embedded file; merges on the server.
     expect(capabilities).toEqual(
       engine === 'duckdb'
-        ? { transactions: true, duplicatesUntilMerged: false, synchronousMutations: true, concurrentWriters: false }
-        : { transactions: false, duplicatesUntilMerged: true, synchronousMutations: false, concurrentWriters: true },
+        ? { transactions: true, duplicatesUntilMerged: false, synchronousMutations: true, concurrentWriters: false, batchWindowMs: 200 }
+        : { transactions: false, duplicatesUntilMerged: true, synchronousMutations: false, concurrentWriters: true, batchWindowMs: 1000 },
     );
     if (!capabilities.transactions) await expect(db.warehouse.transaction(async () => 1)).rejects.toThrow(/no transactions/);
     else expect(await db.warehouse.transaction(async () => 1)).toBe(1);

@@ -177,6 +177,13 @@ export interface WarehouseCapabilities {
    * process that holds it (the running platform's API).
    */
   readonly concurrentWriters: boolean;
+  /**
+   * How long a writer that batches rows off the request path (the decision log) gathers them
+   * before its one insert. ClickHouse makes a part of every insert and merges each into the
+   * table's larger parts, rewriting them: it wants about one insert a second per table. DuckDB
+   * appends a batch to the table's open row group, so a short wait loses less on a kill.
+   */
+  readonly batchWindowMs: number;
 }
 
 /** Reads on one connection (`Warehouse.readSession`). */

@@ -56,7 +56,7 @@ export class DecisionLog {
     private readonly warehouse: Warehouse,
     /** Where write failures are reported (also used by the gate for its own). */
     readonly log: Pick<Logger, 'error'>,
-    flushAfterMs = 200,
+    flushAfterMs = warehouse.capabilities.batchWindowMs,
   ) {
     this.writer = new BufferedWriter(
       async (rows) => {
@@ -89,7 +89,7 @@ export class DecisionLog {
   }
 
   /**
-   * Decisions are batched in memory, so a SIGKILL loses the last ~200 ms of them; receipts are not.
+   * Decisions are batched in memory, so a SIGKILL loses the last batch window of them (`capabilities.batchWindowMs`); receipts are not.
    * On start, each receipt that cites a decision the log lacks gets it back, rebuilt from the signed
    * receipt (principal, action, target, bundle revision, time; `erased` names what only memory held).
    * Receipts are read from the state store (`state`). Only receipts appended since shortly before the newest stored decision can cite a lost one.

@@ -48,7 +48,7 @@ export interface ClickHouseOptions {
  */
 export class ClickHouseWarehouse implements Warehouse {
   readonly engine = 'clickhouse';
-  readonly capabilities: WarehouseCapabilities = { transactions: false, duplicatesUntilMerged: true, synchronousMutations: false, concurrentWriters: true };
+  readonly capabilities: WarehouseCapabilities = { transactions: false, duplicatesUntilMerged: true, synchronousMutations: false, concurrentWriters: true, batchWindowMs: 1000 };
   readonly dialect: Dialect;
   private readonly unique: UniqueWriter;
   private readonly columnTypes = new Map<string, Promise<Map<string, string>>>();

@@ -50,7 +50,7 @@ const WAL_BACKSTOP = '512MB';
  */
 export class DuckDBWarehouse implements Warehouse {
   readonly engine = 'duckdb';
-  readonly capabilities: WarehouseCapabilities = { transactions: true, duplicatesUntilMerged: false, synchronousMutations: true, concurrentWriters: false };
+  readonly capabilities: WarehouseCapabilities = { transactions: true, duplicatesUntilMerged: false, synchronousMutations: true, concurrentWriters: false, batchWindowMs: 200 };
   readonly dialect = DUCKDB_DIALECT;
   private readonly writeLock = new SerialLock();
   private readonly unique: UniqueWriter;
