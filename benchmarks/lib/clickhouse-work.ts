@@ -9,16 +9,19 @@ export interface ClickHouseWork {
   /** The server process's CPU over the window (utime + stime), when it runs on this machine. */
   cpuSeconds: number | undefined;
   counters: Counters;
+  /** Inserts into each table of the database (its block numbers' advance), most first. */
+  insertsByTable: [string, number][];
 }
 
 /** Starts a window: `end()` answers what the server did in it (counter deltas, and CPU when `pid` is local). */
-export async function clickHouseWindow(url: string, pid: number | undefined): Promise<{ end(): Promise<ClickHouseWork> }> {
-  const [counters, cpu, started] = [await readCounters(url), await cpuSeconds(pid), performance.now()];
+export async function clickHouseWindow(url: string, database: string, pid: number | undefined): Promise<{ end(): Promise<ClickHouseWork> }> {
+  const [counters, blocks, cpu, started] = [await readCounters(url), await blockNumbers(url, database), await cpuSeconds(pid), performance.now()];
   return {
     async end() {
-      const [after, cpuAfter] = [await readCounters(url), await cpuSeconds(pid)];
+      const [after, blocksAfter, cpuAfter] = [await readCounters(url), await blockNumbers(url, database), await cpuSeconds(pid)];
       const delta = Object.fromEntries(COUNTERS.map((name) => [name, after[name] - counters[name]])) as Counters;
-      return { seconds: (performance.now() - started) / 1000, cpuSeconds: cpu === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpu, counters: delta };
+      const insertsByTable = [...blocksAfter].map(([table, n]): [string, number] => [table, n - (blocks.get(table) ?? 0)]).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+      return { seconds: (performance.now() - started) / 1000, cpuSeconds: cpu === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpu, counters: delta, insertsByTable };
     },
   };
 }
@@ -30,17 +33,26 @@ export function describeWork(work: ClickHouseWork): string {
   const cpu = work.cpuSeconds === undefined ? '' : `, server CPU ${(work.cpuSeconds / seconds).toFixed(2)} cores`;
   return `${(c.InsertQuery / seconds).toFixed(1)} inserts/s of ${Math.round(c.InsertedRows / Math.max(c.InsertQuery, 1))} rows; ` +
     `merges rewrote ${(c.MergedRows / 1e6).toFixed(2)}M rows, ${mb(c.MergedUncompressedBytes)} MB for ${mb(c.InsertedBytes)} MB inserted ` +
-    `(${(c.MergedUncompressedBytes / Math.max(c.InsertedBytes, 1)).toFixed(1)}×), merging ${(c.MergesTimeMilliseconds / 1000 / seconds).toFixed(2)} threads busy${cpu}`;
+    `(${(c.MergedUncompressedBytes / Math.max(c.InsertedBytes, 1)).toFixed(1)}×), merging ${(c.MergesTimeMilliseconds / 1000 / seconds).toFixed(2)} threads busy${cpu}; ` +
+    `inserts/s by table: ${work.insertsByTable.map(([table, n]) => `${table} ${(n / seconds).toFixed(1)}`).join(', ')}`;
+}
+
+/** Each MergeTree table's highest block number: one is taken per insert. */
+async function blockNumbers(url: string, database: string): Promise<Map<string, number>> {
+  const rows = await select<{ table: string; block: string }>(url, `SELECT table, max(max_block_number) AS block FROM system.parts WHERE database = '${database.replace(/'/g, '')}' GROUP BY table`);
+  return new Map(rows.map((row) => [row.table, Number(row.block)]));
+}
+
+async function select<T>(url: string, sql: string): Promise<T[]> {
+  const response = await fetch(`${url}/?query=${encodeURIComponent(`${sql} FORMAT JSONEachRow`)}`);
+  if (!response.ok) throw new Error(`ClickHouse answered ${response.status} to ${sql.slice(0, 80)}: ${(await response.text()).slice(0, 200)}`);
+  return (await response.text()).trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
 }
 
 async function readCounters(url: string): Promise<Counters> {
-  const response = await fetch(`${url}/?query=${encodeURIComponent(`SELECT event, value FROM system.events WHERE event IN (${COUNTERS.map((c) => `'${c}'`).join(', ')}) FORMAT JSONEachRow`)}`);
-  if (!response.ok) throw new Error(`ClickHouse's system.events answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+  const rows = await select<{ event: keyof Counters; value: string }>(url, `SELECT event, value FROM system.events WHERE event IN (${COUNTERS.map((c) => `'${c}'`).join(', ')})`);
   const counters = Object.fromEntries(COUNTERS.map((name) => [name, 0])) as Counters;
-  for (const line of (await response.text()).trim().split('\n').filter(Boolean)) {
-    const { event, value } = JSON.parse(line) as { event: keyof Counters; value: string };
-    counters[event] = Number(value);
-  }
+  for (const { event, value } of rows) counters[event] = Number(value);
   return counters;
 }
 

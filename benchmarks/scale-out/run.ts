@@ -91,7 +91,7 @@ async function measureShape(processes: Platform[], balancer: LocalBalancer, tena
       return { flow, shot: shot(flow, tenants[n % TENANTS]!, n + 1, client) };
     });
     await loop(0, WARMUP);
-    const window = await clickHouseWindow(targets.url!, targets.serverPid());
+    const window = await clickHouseWindow(targets.url!, target.config.clickhouse!.database, targets.serverPid());
     const cpuBefore = await Promise.all(processes.map((p) => cpuSeconds(p.child.pid)));
     const result = await loop(Math.round(RATE * WARMUP), SECONDS);
     const clickhouse = await window.end();
