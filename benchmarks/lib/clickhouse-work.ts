@@ -9,7 +9,7 @@ export interface ClickHouseWork {
   /** The server process's CPU over the window (utime + stime), when it runs on this machine. */
   cpuSeconds: number | undefined;
   counters: Counters;
-  /** Inserts into each table of the database (its block numbers' advance), most first. */
+  /** Parts each table of the database was given (its block numbers' advance: one per insert and partition, and per mutation), most first. Plain MergeTree only: replicated tables number blocks per partition. */
   insertsByTable: [string, number][];
 }
 
@@ -34,12 +34,12 @@ export function describeWork(work: ClickHouseWork): string {
   return `${(c.InsertQuery / seconds).toFixed(1)} inserts/s of ${Math.round(c.InsertedRows / Math.max(c.InsertQuery, 1))} rows; ` +
     `merges rewrote ${(c.MergedRows / 1e6).toFixed(2)}M rows, ${mb(c.MergedUncompressedBytes)} MB for ${mb(c.InsertedBytes)} MB inserted ` +
     `(${(c.MergedUncompressedBytes / Math.max(c.InsertedBytes, 1)).toFixed(1)}×), merging ${(c.MergesTimeMilliseconds / 1000 / seconds).toFixed(2)} threads busy${cpu}; ` +
-    `inserts/s by table: ${work.insertsByTable.map(([table, n]) => `${table} ${(n / seconds).toFixed(1)}`).join(', ')}`;
+    `new parts/s by table: ${work.insertsByTable.map(([table, n]) => `${table} ${(n / seconds).toFixed(1)}`).join(', ')}`;
 }
 
-/** Each MergeTree table's highest block number: one is taken per insert. */
+/** Each MergeTree table's highest block number: one is taken per insert (per partition it writes) and per mutation. */
 async function blockNumbers(url: string, database: string): Promise<Map<string, number>> {
-  const rows = await select<{ table: string; block: string }>(url, `SELECT table, max(max_block_number) AS block FROM system.parts WHERE database = '${database.replace(/'/g, '')}' GROUP BY table`);
+  const rows = await select<{ table: string; block: string }>(url, `SELECT table, max(max_block_number) AS block FROM system.parts WHERE database = '${database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' GROUP BY table`);
   return new Map(rows.map((row) => [row.table, Number(row.block)]));
 }
 

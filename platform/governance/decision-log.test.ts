@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { DecisionLog, type DecisionRecord } from './decision-log.ts';
 
@@ -14,6 +14,7 @@ describe.each(TEST_ENGINES)('decision log on %s', (engine) => {
 
   it('writes a steady stream of decisions as one insert per batch window, and a reader sees every one', async () => {
     const log = new DecisionLog(db.warehouse, { error: () => undefined });
+    onTestFinished(() => log.close());
     const insert = vi.spyOn(db.warehouse, 'insert');
     const total = 80;
     const started = performance.now();
@@ -29,6 +30,5 @@ describe.each(TEST_ENGINES)('decision log on %s', (engine) => {
     const acme = await log.query('acme', { limit: 1000 });
     expect(acme).toHaveLength(total / 2);
     expect(acme.every((d) => d.tenant === 'acme')).toBe(true);
-    await log.close();
   });
 });
