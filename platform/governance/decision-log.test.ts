@@ -1,6 +1,11 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
+import { openStateStore } from '../../kernel/state/index.ts';
+import { platformTables } from '../../surfaces/compose/index.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { DecisionLog, type DecisionRecord } from './decision-log.ts';
+import { LedgerStore } from './ledger-store.ts';
+import { appendRecordReceipt } from './record-receipt.ts';
 
 const decision = (n: number, tenant: string): DecisionRecord => ({
   decision_id: `d-${tenant}-${n}`, timestamp: new Date().toISOString(), path: 'cedar/CompanyOS/read',
@@ -30,5 +35,41 @@ describe.each(TEST_ENGINES)('decision log on %s', (engine) => {
     const acme = await log.query('acme', { limit: 1000 });
     expect(acme).toHaveLength(total / 2);
     expect(acme.every((d) => d.tenant === 'acme')).toBe(true);
+  });
+});
+
+describe('decision log recovery where several processes write it (ClickHouse)', () => {
+  const db = useWarehouse('clickhouse');
+
+  it('restores a decision only its receipt holds, and not one a live writer still has in its batch', { timeout: 30_000 }, async () => {
+    const state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir, tables: platformTables() });
+    const ledger = new LedgerStore(state, Keyring.inMemory(LEDGER_KEY_NAME));
+    const live = new DecisionLog(db.warehouse, { error: () => undefined }, 60_000);
+    const starting = new DecisionLog(db.warehouse, { error: () => undefined });
+    onTestFinished(async () => {
+      await Promise.all([live.close(), starting.close()]);
+      await ledger.close();
+      await state.close();
+    });
+    const receipted = async (decisionId: string) => appendRecordReceipt(ledger, {
+      tenant: 'acme', receiptId: `r-${decisionId}`, actor: 'acme/ana', action: 'create', targetName: 'Asset/a-1', decisionId,
+      bundleRevision: 'r1', approvers: [], at: new Date(), record: decisionId,
+    });
+    // The live replica decided and receipted; its decision waits in its batch. Another one's decision was lost with it (a kill).
+    live.record(decision(1, 'acme'));
+    await receipted('d-acme-1');
+    await receipted('d-lost-2');
+
+    const { recovered, recent } = await starting.recoverFromReceipts('companyos', state);
+    expect(recovered).toBe(0);
+    // A read in the first seconds waits for the check, so it sees the restored decision.
+    const read = starting.query('acme', { limit: 10 });
+    await live.flush();
+    expect(await recent).toBe(1);
+    expect((await read).map((d) => d.decision_id).sort()).toEqual(['d-acme-1', 'd-lost-2']);
+    const rows = await db.warehouse.query<{ decision_id: string; n: number }>(
+      "SELECT decision_id, count() AS n FROM policy_decisions WHERE tenant_id = 'acme' GROUP BY decision_id ORDER BY decision_id",
+    );
+    expect(rows.map((row) => [row.decision_id, Number(row.n)])).toEqual([['d-acme-1', 1], ['d-lost-2', 1]]);
   });
 });

@@ -33,6 +33,9 @@ export interface DecisionFilter {
 /** How far before the newest stored decision a receipt may still cite one that was lost. */
 const RECOVERY_MARGIN_MS = 60_000;
 
+/** Beyond a live writer's batch window, how long its batch may take to be written. */
+const LIVE_BATCH_SLACK_MS = 2_000;
+
 interface ReceiptPayload {
   subject: { name: string }[];
   predicate: { receiptId: string; action: string; actor: string; decisionId: string; bundleRevision: string; time: string };
@@ -45,12 +48,19 @@ const COLUMNS = [
 
 /**
  * Decisions are written in batches, off the request path: the gate answers at
- * Cedar's speed, not the warehouse's. Readers flush first, so what the API
- * returns includes every decision taken before the query.
+ * Cedar's speed, not the warehouse's. Readers flush first (and, in the first
+ * seconds after a start, wait for the recovery of recent receipts' decisions),
+ * so what the API returns includes every decision taken before the query.
  */
 export class DecisionLog {
   private readonly writer: BufferedWriter<SqlValue[]>;
   private written = 0;
+  /** The deferred check of the receipts of the last few seconds at start (`recoverFromReceipts`), until it has run. */
+  private recentCheck: NodeJS.Timeout | undefined;
+  private cancelRecentCheck: (() => void) | undefined;
+  private recentRecovery: Promise<number> | undefined;
+  /** Readers wait for it, so that what they read includes what it restores. */
+  private recentChecked: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly warehouse: Warehouse,
@@ -93,13 +103,36 @@ export class DecisionLog {
    * On start, each receipt that cites a decision the log lacks gets it back, rebuilt from the signed
    * receipt (principal, action, target, bundle revision, time; `erased` names what only memory held).
    * Receipts are read from the state store (`state`). Only receipts appended since shortly before the newest stored decision can cite a lost one.
+   * Where other processes write the same log (`concurrentWriters`), a receipt of the last few seconds may cite a decision still in a
+   * live writer's batch: those are checked once that batch must have been written (`recent`), so no decision is stored twice.
    */
-  async recoverFromReceipts(bundleName: string, state: StateReader): Promise<number> {
+  async recoverFromReceipts(bundleName: string, state: StateReader, now = new Date()): Promise<{ recovered: number; recent: Promise<number> }> {
     const [newest] = await this.warehouse.query('SELECT max(decided_at) AS at FROM policy_decisions');
     // An empty log answers NULL (DuckDB) or the zero date (ClickHouse): every receipt is then a candidate.
     const newestAt = newest?.at instanceof Date ? newest.at.getTime() : NaN;
     const since = new Date(Number.isFinite(newestAt) ? Math.max(0, newestAt - RECOVERY_MARGIN_MS) : 0);
-    const entries = await state.query('SELECT tenant_id, entry FROM ledger_entries WHERE appended_at >= ?', [since]);
+    const guardMs = this.warehouse.capabilities.concurrentWriters ? this.warehouse.capabilities.batchWindowMs + LIVE_BATCH_SLACK_MS : 0;
+    const settled = new Date(now.getTime() - guardMs);
+    const recovered = await this.recoverBetween(bundleName, state, since, guardMs > 0 ? settled : undefined);
+    if (guardMs === 0) return { recovered, recent: Promise.resolve(0) };
+    const recent = new Promise<number>((resolve, reject) => {
+      this.recentCheck = setTimeout(() => {
+        this.recentCheck = undefined;
+        this.recentRecovery = this.recoverBetween(bundleName, state, settled, now);
+        this.recentRecovery.then(resolve, reject);
+      }, guardMs);
+      this.cancelRecentCheck = () => resolve(0);
+    });
+    this.recentChecked = recent.catch(() => undefined);
+    return { recovered, recent };
+  }
+
+  /** Recovers the decisions cited by receipts appended in [`from`, `until`) (no upper bound when `until` is absent). */
+  private async recoverBetween(bundleName: string, state: StateReader, from: Date, until: Date | undefined): Promise<number> {
+    const entries = await state.query(
+      `SELECT tenant_id, entry FROM ledger_entries WHERE appended_at >= ?${until ? ' AND appended_at < ?' : ''}`,
+      until ? [from, until] : [from],
+    );
     const cited = new Map(entries.map((row) => {
       const payload = JSON.parse(Buffer.from((JSON.parse(String(row.entry)) as { payload: string }).payload, 'base64').toString('utf8')) as ReceiptPayload;
       return [payload.predicate.decisionId, { tenant: String(row.tenant_id), payload }] as const;
@@ -134,8 +167,11 @@ export class DecisionLog {
     return missing.length;
   }
 
-  close(): Promise<void> {
-    return this.writer.close();
+  async close(): Promise<void> {
+    clearTimeout(this.recentCheck);
+    this.cancelRecentCheck?.();
+    await this.recentRecovery?.catch(() => undefined);
+    await this.writer.close();
   }
 
   /**
@@ -143,6 +179,7 @@ export class DecisionLog {
    * policy bundle is replayed against. Only for the platform's own workflows, never a tenant's read.
    */
   async since(since: Date, limit: number): Promise<DecisionRecord[]> {
+    await this.recentChecked;
     await this.flush();
     const rows = await this.warehouse.query(`SELECT * FROM policy_decisions WHERE decided_at >= ? ORDER BY decided_at DESC, decision_id LIMIT ${limit}`, [since]);
     return rows.map(toRecord);
@@ -150,6 +187,7 @@ export class DecisionLog {
 
   /** Decisions taken by a tenant's principals or about its resources, newest first. */
   async query(tenant: string, filter: DecisionFilter): Promise<DecisionRecord[]> {
+    await this.recentChecked;
     await this.flush();
     const where = ['(tenant_id = ? OR resource_tenant = ?)'];
     const params: SqlValue[] = [tenant, tenant];

@@ -159,7 +159,12 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     log.warn({ superseded: activation.superseded, shipped: shipped.revision.id }, 'governed policy changes made on another release\'s bundle are not in force: this release ships its own; request them again if still wanted');
   }
   const decisions = new DecisionLog(warehouse, log);
-  const recoveredDecisions = await decisions.recoverFromReceipts(engine.bundle.name, state);
+  const recovery = await decisions.recoverFromReceipts(engine.bundle.name, state);
+  const recoveredDecisions = recovery.recovered;
+  void recovery.recent.then(
+    (recovered) => recovered > 0 && log.warn({ recovered }, 'decisions cited by receipts of the seconds before this start and missing from the decision log were restored from the receipts'),
+    (error: unknown) => log.error({ err: error }, 'could not check the receipts of the seconds before this start against the decision log'),
+  );
   const ledger = new LedgerStore(state, keyring, log);
   const entities = new EntityStore(state, region);
   const approvals = new ApprovalStore(state);
