@@ -4,7 +4,8 @@ import { engineHarness, engineUnavailable, TEST_ENGINES } from './support/engine
 
 /**
  * A receipt cites the decision that allowed its action: after a SIGKILL, every
- * decision id carried by a committed receipt is still in the decision log.
+ * decision id carried by a committed receipt is still in the decision log, and
+ * every committed workflow transition is metered once.
  */
 
 afterEach(() => killAllCliProcesses());
@@ -30,11 +31,23 @@ describe('the decision log survives SIGKILL like receipts do', () => {
         expect(response.status).toBe(201);
         receiptIds.push(((await response.json()) as { receipt_id: string }).receipt_id);
       }
-      // One more on its own, killed the moment its answer arrives: no batch timer gets a chance to flush it.
-      const last = await call(first.url, first.token, 'POST', '/v1/entities', { type: 'Asset', name: 'the-last-one' });
+      const runRequest = (i: number) => call(first.url, first.token, 'POST', '/v1/workflows/types/temporary-access/runs', {
+        rationale: { category: 'support', text: `on-call needs read access, page ${i}` }, params: { grantee: `oncall-${i}`, role: 'reader', duration_minutes: 30 },
+      });
+      const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => runRequest(i)));
+      // One more of each on its own, killed the moment their answers arrive: no batch timer gets a chance to flush them.
+      const [last, lastRun] = await Promise.all([call(first.url, first.token, 'POST', '/v1/entities', { type: 'Asset', name: 'the-last-one' }), runRequest(8)]);
       expect(last.status).toBe(201);
-      receiptIds.push(((await last.json()) as { receipt_id: string }).receipt_id);
       await first.stop('SIGKILL');
+      receiptIds.push(((await last.json()) as { receipt_id: string }).receipt_id);
+      // Each transition is metered as an event whose id is its receipt's: the ones a kill took from their batch are sent again at start.
+      const transitionReceipts: string[] = [];
+      for (const response of [...runs, lastRun]) {
+        const body = await response.text();
+        expect(response.status, body.slice(0, 300)).toBe(201);
+        transitionReceipts.push(...(JSON.parse(body) as { transitions: { receipt_id: string }[] }).transitions.map((t) => t.receipt_id));
+      }
+      expect(transitionReceipts).toHaveLength(18);
 
       const second = await startPlatform(harness.dataDir, ['--no-seed'], { env: harness.env });
       const cited: string[] = [];
@@ -50,6 +63,10 @@ describe('the decision log survives SIGKILL like receipts do', () => {
       };
       const found = new Set(logged.decisions.map((d) => d.decision_id));
       expect(cited.filter((id) => !found.has(id))).toEqual([]);
+      const metered = (await (await call(second.url, second.token, 'GET', '/v1/events?type=companyos.workflow.transition&limit=1000')).json()) as { events: { id: string }[] };
+      const ids = new Set(metered.events.map((event) => event.id));
+      expect(transitionReceipts.filter((id) => !ids.has(id))).toEqual([]);
+      expect(metered.events).toHaveLength(transitionReceipts.length);
       await second.stop();
     });
   }

@@ -19,3 +19,4 @@ export { type EventFilter } from './queries/events.ts';
 export { type QuarantineFilter, type ParkedEvent } from './queries/quarantine.ts';
 export type { PlatformEvent } from './platform-event.ts';
 export { sameTurnEmitter, type Emit } from './same-turn-emitter.ts';
+export { BatchedEmitter } from './batched-emitter.ts';

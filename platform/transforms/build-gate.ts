@@ -41,7 +41,11 @@ const RESERVE_POLL_MS = 1_000;
 export class BuildGate {
   private holder: { since: Date } | undefined;
 
-  constructor(private readonly leases?: BuildLeases) {}
+  constructor(
+    private readonly leases?: BuildLeases,
+    /** Run before each build, once the slot is held: the platform writes the events it has queued, which the models read. */
+    private readonly beforeBuild?: () => Promise<void>,
+  ) {}
 
   get busy(): boolean {
     return this.holder !== undefined;
@@ -97,6 +101,7 @@ export class BuildGate {
   async run(warehouse: Warehouse, request: BuildRequest, slot?: BuildSlot): Promise<BuildReport> {
     const taken = slot ?? (await this.reserve());
     try {
+      await this.beforeBuild?.();
       return await buildProject(warehouse, { ...request, guard: () => taken.assertHeld() });
     } finally {
       await taken.release();

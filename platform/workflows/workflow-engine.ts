@@ -6,7 +6,7 @@ import { CoalescedRun, KeyedMutex, type LedgerStore } from '../governance/index.
 import { approvalLatencies, percentile, slaBreaches, type SlaBreach } from './approval-sla.ts';
 import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type ApprovalRule, type CountedApproval } from './approval-rule.ts';
 import { approvalRef, runEvidence, stepRefs } from './run-evidence.ts';
-import { loadRun, nextSeq, readRuns, statusOf, type ApprovalRecord, type RunRecord, type TransitionRecord } from './run-records.ts';
+import { loadRun, loadRuns, nextSeq, readRuns, statusOf, type ApprovalRecord, type RunRecord, type TransitionRecord } from './run-records.ts';
 import { runStep, StepFailed } from './step-runner.ts';
 import { appendTransitionReceipt, appendTransitionReceiptsIn, transitionReceiptId } from './transition-receipt.ts';
 import { STEP_NAMES, SYSTEM_CLOCK, type RunStatus, type WorkflowClock, type WorkflowType } from './workflow-type.ts';
@@ -16,6 +16,9 @@ const REVOCATIONS_AT_ONCE = 8;
 
 /** Who the engine's own transitions (expiry, preflight outcomes, revocations at expiry, executions on approval) are by. */
 const ENGINE_ACTOR = 'workflow-engine';
+
+/** Runs read at once when transitions are metered again at start (`meterSince`). */
+const RUNS_PER_READ = 200;
 
 /** How often a transition that lost a race is tried again on fresh state. */
 const RACE_ATTEMPTS = 8;
@@ -42,6 +45,11 @@ export interface WorkflowEngineOptions {
    * send is reported to `log`, never to the caller: the transition and its receipt stand.
    */
   emit?: (tenant: string, events: WorkflowEvent[]) => Promise<void>;
+  /**
+   * Where the transitions' metering events go instead, when given: queued for a batch written off
+   * the request path (`BatchedEmitter`). What a kill loses of them, `meterSince` sends again at start.
+   */
+  emitLater?: (events: WorkflowEvent[]) => void;
   log?: { error(fields: object, message: string): void };
 }
 
@@ -85,6 +93,7 @@ export class WorkflowEngine {
   private readonly platformTenant?: string;
   private readonly types: ReadonlyMap<string, WorkflowType<unknown>>;
   private readonly emit?: WorkflowEngineOptions['emit'];
+  private readonly emitLater?: WorkflowEngineOptions['emitLater'];
   private readonly log: NonNullable<WorkflowEngineOptions['log']>;
   /** Runs whose SLA breach this process has reported (a resend after a restart is deduplicated by its id). */
   private readonly reportedBreaches = new Set<string>();
@@ -94,6 +103,7 @@ export class WorkflowEngine {
 
   constructor(options: WorkflowEngineOptions) {
     this.emit = options.emit;
+    this.emitLater = options.emitLater;
     this.log = options.log ?? { error: (fields, message) => console.error(message, fields) };
     this.state = options.state;
     this.ledger = options.ledger;
@@ -570,7 +580,7 @@ export class WorkflowEngine {
    * after a crash is deduplicated.
    */
   private async meter(run: RunRecord, transition: TransitionRecord): Promise<void> {
-    if (!this.emit) return;
+    if (!this.emit && !this.emitLater) return;
     const pack = this.types.get(run.type)?.pack ?? 'unknown';
     const base = { specversion: '1.0' as const, source: '/companyos/workflows', time: transition.at.toISOString(), subject: run.runId, tenantid: run.tenant };
     const events: WorkflowEvent[] = [{
@@ -602,11 +612,43 @@ export class WorkflowEngine {
         },
       });
     }
+    if (this.emitLater) {
+      this.emitLater(events);
+      return;
+    }
     try {
-      await this.emit(run.tenant, events);
+      await this.emit!(run.tenant, events);
     } catch (error) {
       this.log.error({ err: error, run: run.runId, seq: transition.seq }, 'could not record the workflow transition event');
     }
+  }
+
+  /**
+   * Meters again every transition committed at or after `since` (all tenants: the platform's own
+   * recovery at start, never a tenant's read), `RUNS_PER_READ` runs at a time: the events a kill took
+   * from `emitLater`'s batch come back, and ingest's dedupe drops the ones already stored. Answers how
+   * many transitions it metered.
+   */
+  async meterSince(since: Date): Promise<number> {
+    const rows = await this.state.query('SELECT DISTINCT tenant_id, run_id FROM workflow_transitions WHERE occurred_at >= ? ORDER BY tenant_id, run_id', [since]);
+    const byTenant = new Map<string, string[]>();
+    for (const row of rows) {
+      const runs = byTenant.get(String(row.tenant_id)) ?? [];
+      runs.push(String(row.run_id));
+      byTenant.set(String(row.tenant_id), runs);
+    }
+    let metered = 0;
+    for (const [tenant, runIds] of byTenant) {
+      for (let at = 0; at < runIds.length; at += RUNS_PER_READ) {
+        for (const run of await loadRuns(this.state, tenant, runIds.slice(at, at + RUNS_PER_READ))) {
+          for (const transition of run.transitions.filter((t) => t.at >= since)) {
+            await this.meter(run, transition);
+            metered++;
+          }
+        }
+      }
+    }
+    return metered;
   }
 
   /** Appends the receipts the ledger lacks of the run's transitions: those a version that receipted after the commit stored without one. */

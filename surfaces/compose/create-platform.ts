@@ -10,7 +10,7 @@ import type { Warehouse } from '../../kernel/warehouse/index.ts';
 import { backupSourceOf, openBackupTarget, replaceBackups, type BackupServices, type BackupSource, type S3Options, type ShippingStatus } from '../../platform/backup/index.ts';
 import { appendRecordReceipt, ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
 import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, ApiKeys, IdentityMappings, LoginSessions, OidcLogin, ProviderTokens, ScimDirectory, type FinishedLogin, type IdentityProvider, type RotatingSecret, type SessionLimits, type TokenKeyFile } from '../../platform/identity/index.ts';
-import { IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
+import { BatchedEmitter, IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
 import { BuildGate, ModelRefresh, rebuildModels, type ModelGenerator } from '../../platform/transforms/index.ts';
@@ -130,6 +130,10 @@ export interface Platform {
   readonly clock: WorkflowClock;
   /** Records events the platform itself makes (metering of its own operations) in a tenant's stream, stamped with the policy revision. */
   emit(tenant: string, events: readonly PlatformEvent[]): Promise<void>;
+  /** Writes the workflows' metering events queued for their batch: readers of raw events call it first. */
+  flushEvents(): Promise<void>;
+  /** Workflow transitions metered again at start (those since shortly before the newest stored one: a kill may have lost their batch). */
+  readonly remeteredTransitions: number;
   /** The one way surfaces and packs read a tenant's data: its rows only, by construction. */
   scope(tenant: string): TenantScope;
   /** The same for the tenant's operational state (the state store's tables). */
@@ -192,7 +196,13 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const scope = (tenant: string) => new TenantScope(warehouse, tenant);
   const stateScope = (tenant: string) => new TenantScope(stateSource(state), tenant);
   const jobLeases = new JobLeases(state);
-  const builds = options.builds ?? new BuildGate(jobLeases);
+  // The workflows' metering events, stamped with the policy revision in force, one ingest per batch window.
+  const platformEvents = new BatchedEmitter<PlatformEvent & { policyversion: string }>(
+    async (events) => void (await pipeline.ingest(events, { channel: 'http', submitter: operatorTenant })),
+    (error, pending) => log.error({ err: error, events: pending }, "could not record the platform's own events; retrying"),
+    warehouse.capabilities.batchWindowMs,
+  );
+  const builds = options.builds ?? new BuildGate(jobLeases, () => platformEvents.flush());
   const generators = packs.flatMap((pack) => pack.generators ?? []);
   const models = new ModelRefresh({ warehouse, builds, generators, modelsDir: options.models?.dir ?? 'models', targetDir: options.models?.targetDir ?? 'target', tenant: operatorTenant });
   // Stamped with the policy revision in force, as every event is.
@@ -209,7 +219,9 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     state, ledger, clock, log, platformTenant: engine.platformTenant ?? operatorTenant,
     types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, state, stateScope, emit, clock, policies, decisions, grants, identityMappings, models, scope, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret, backups, erasure }) ?? []),
     emit,
+    emitLater: (events) => platformEvents.push(events.map((event) => ({ ...event, policyversion: engine.revision }))),
   });
+  const remeteredTransitions = await workflows.meterSince(await meteredUntil(warehouse));
   return {
     warehouse,
     state,
@@ -232,6 +244,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     packs,
     generators,
     recoveredDecisions,
+    remeteredTransitions,
     clock,
     emit,
     scope,
@@ -240,7 +253,9 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     retention,
     jobLeases,
     identity: composeIdentity(state, env, ledger, gate, workflows, identityMappings, options.identity),
+    flushEvents: () => platformEvents.flush(),
     close: async () => {
+      await platformEvents.close();
       await Promise.all([decisions.close(), ledger.close()]);
       if (ownsState) await state.close();
     },
@@ -297,4 +312,15 @@ function composeIdentity(state: StateStore, env: string, ledger: LedgerStore, ga
 
 function isStateStore(value: PlatformOptions['state']): value is StateStore {
   return value !== undefined && 'transaction' in value;
+}
+
+/** How far before the newest stored transition event one may have been lost with a batch. */
+const REMETER_MARGIN_MS = 60_000;
+
+/** Where metering the workflows' transitions again starts: shortly before the newest one stored (from the start when none is). */
+async function meteredUntil(warehouse: Warehouse): Promise<Date> {
+  const [row] = await warehouse.query("SELECT max(time) AS at FROM events WHERE type = 'companyos.workflow.transition'");
+  // No such event answers NULL (DuckDB) or the zero date (ClickHouse).
+  const newest = row?.at instanceof Date ? row.at.getTime() : NaN;
+  return new Date(Number.isFinite(newest) && newest > 0 ? newest - REMETER_MARGIN_MS : 0);
 }

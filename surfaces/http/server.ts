@@ -325,6 +325,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       metrics,
       maxBatchEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
       quotas,
+      flushEvents: platform.flushEvents,
     });
   });
   quarantineRoutes(app, { scope: platform.scope });

@@ -81,6 +81,8 @@ export interface EventRouteDeps {
   maxBatchEvents: number;
   /** The tenants' ingest quotas: a batch takes its events from its caller's tenant. */
   quotas?: TenantQuotas;
+  /** Writes the events the platform has queued for its next batch (workflow metering): reads call it first, so they include them. */
+  flushEvents: () => Promise<void>;
 }
 
 export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
@@ -158,6 +160,7 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
     },
     async (request) => {
       const { type, from, to, limit, cursor } = request.query;
+      await deps.flushEvents();
       return listEvents(deps.scope(request.principal!.tenant), {
         type,
         from: from ? new Date(from) : undefined,
@@ -182,6 +185,7 @@ export function eventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
     },
     async (request) => {
       const tenant = request.principal!.tenant;
+      await deps.flushEvents();
       return { tenant, ...(await eventStats(deps.scope(tenant))) };
     },
   );
