@@ -1,5 +1,4 @@
 import { BufferedWriter } from '../../kernel/warehouse/index.ts';
-import type { PlatformEvent } from './platform-event.ts';
 
 /**
  * Events the platform derives from what it has committed (a workflow run's transitions), written
@@ -8,7 +7,7 @@ import type { PlatformEvent } from './platform-event.ts';
  * loses the batch in memory; the source emits them again at start (their ids derive from what was
  * committed, so ingest's dedupe drops those already stored). Readers of events flush first.
  */
-export class BatchedEmitter<T extends PlatformEvent = PlatformEvent> {
+export class BatchedEmitter<T extends object> {
   private readonly writer: BufferedWriter<T>;
 
   constructor(

@@ -130,7 +130,13 @@ export interface Platform {
   readonly clock: WorkflowClock;
   /** Records events the platform itself makes (metering of its own operations) in a tenant's stream, stamped with the policy revision. */
   emit(tenant: string, events: readonly PlatformEvent[]): Promise<void>;
-  /** Writes the workflows' metering events queued for their batch: readers of raw events call it first. */
+  /**
+   * Queues events the platform records about its own work (workflow metering, the API's self-metering) for the next
+   * batch: one ingest per batch window of the warehouse, off the request path. A kill loses what is queued: only
+   * events their source can send again (or a sample may lose) go here.
+   */
+  queueEvents(events: readonly QueuedEvent[]): void;
+  /** Writes the queued events: readers of raw events call it first. */
   flushEvents(): Promise<void>;
   /** Workflow transitions metered again at start (those since shortly before the newest stored one: a kill may have lost their batch). */
   readonly remeteredTransitions: number;
@@ -196,8 +202,8 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const scope = (tenant: string) => new TenantScope(warehouse, tenant);
   const stateScope = (tenant: string) => new TenantScope(stateSource(state), tenant);
   const jobLeases = new JobLeases(state);
-  // The workflows' metering events, stamped with the policy revision in force, one ingest per batch window.
-  const platformEvents = new BatchedEmitter<PlatformEvent & { policyversion: string }>(
+  // Events the platform records about its own work, one ingest per batch window.
+  const platformEvents = new BatchedEmitter<QueuedEvent>(
     async (events) => void (await pipeline.ingest(events, { channel: 'http', submitter: operatorTenant })),
     (error, pending) => log.error({ err: error, events: pending }, "could not record the platform's own events; retrying"),
     warehouse.capabilities.batchWindowMs,
@@ -253,6 +259,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     retention,
     jobLeases,
     identity: composeIdentity(state, env, ledger, gate, workflows, identityMappings, options.identity),
+    queueEvents: (events) => platformEvents.push(events),
     flushEvents: () => platformEvents.flush(),
     close: async () => {
       await platformEvents.close();
@@ -313,6 +320,9 @@ function composeIdentity(state: StateStore, env: string, ledger: LedgerStore, ga
 function isStateStore(value: PlatformOptions['state']): value is StateStore {
   return value !== undefined && 'transaction' in value;
 }
+
+/** An event (CloudEvents attributes and the platform's extensions) the platform queues about its own work, stamped with the policy version it was recorded under. */
+export type QueuedEvent = Omit<PlatformEvent, 'subject'> & { subject?: string; policyversion: string; [extension: string]: unknown };
 
 /** How far before the newest stored transition event one may have been lost with a batch. */
 const REMETER_MARGIN_MS = 60_000;

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
-import type { IngestPipeline } from '../../platform/ingest/index.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { flowOf } from '../../platform/metrics/index.ts';
-import { BufferedWriter } from '../../kernel/warehouse/index.ts';
+import type { Platform } from '../compose/index.ts';
 
 /** The event type the API's own requests are recorded as. */
 export const REQUEST_EVENT_TYPE = 'api.requests_total';
@@ -12,36 +11,27 @@ export interface SelfMeteringOptions {
   sample: number;
   /** Tenant that unauthenticated requests (health, metrics) are recorded under: the operator's. */
   operatorTenant: string;
-  flushAfterMs?: number;
 }
 
 /**
  * The platform measures itself through its own front door: every API request
  * (route, flow, tenant, status, latency) becomes an `api.requests_total` event
  * in the caller's tenant, through the same ingest pipeline as any customer's,
- * in batches off the request path. SLO models read them like any other events.
+ * queued with the platform's own events for their batch, off the request path
+ * (a kill loses the last batch of a sample). SLO models read them like any other events.
  */
 export class SelfMetering {
-  private readonly writer: BufferedWriter<Record<string, unknown>>;
-
   constructor(
-    pipeline: IngestPipeline,
+    private readonly queue: Pick<Platform, 'queueEvents' | 'flushEvents'>,
     private readonly options: SelfMeteringOptions,
-    log: Pick<FastifyBaseLogger, 'error'>,
-  ) {
-    this.writer = new BufferedWriter(
-      async (events) => void (await pipeline.ingest(events, { channel: 'http', submitter: options.operatorTenant })),
-      (error, pending) => log.error({ err: error, events: pending }, "could not record the API's own requests; retrying"),
-      { flushAfterMs: options.flushAfterMs ?? 1000, maxBatch: 1000 },
-    );
-  }
+  ) {}
 
   observe(request: FastifyRequest, reply: FastifyReply): void {
     const route = request.routeOptions.url;
     if (!route?.startsWith('/v1/') || Math.random() >= this.options.sample) return;
     const tenant = request.principal?.tenant ?? this.options.operatorTenant;
     const status = reply.statusCode;
-    this.writer.push({
+    this.queue.queueEvents([{
       specversion: '1.0',
       id: randomUUID(),
       source: '/companyos/api',
@@ -60,15 +50,11 @@ export class SelfMetering {
         latency_ms: Math.round(reply.elapsedTime * 1000) / 1000,
         sample_rate: this.options.sample,
       },
-    });
+    }]);
   }
 
   /** Resolves when every request observed so far is stored. */
   flush(): Promise<void> {
-    return this.writer.flush();
-  }
-
-  close(): Promise<void> {
-    return this.writer.close();
+    return this.queue.flushEvents();
   }
 }

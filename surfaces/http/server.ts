@@ -247,14 +247,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const quotas = options.tenantQuotas ? new TenantQuotas(options.tenantQuotas, options.quotaClock) : undefined;
   if (quotas) registerTenantQuotas(app, quotas);
   const selfMetering = options.selfMetering && options.selfMetering.sample > 0
-    ? new SelfMetering(pipeline, { sample: options.selfMetering.sample, operatorTenant: platform.operatorTenant }, app.log)
+    ? new SelfMetering(platform, { sample: options.selfMetering.sample, operatorTenant: platform.operatorTenant })
     : undefined;
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     selfMetering?.observe(request, reply);
   });
   const closeStepMs = options.closeStepMs ?? DEFAULT_CLOSE_STEP_MS;
-  if (selfMetering) app.addHook('onClose', () => closeWithin('self-metering flush', closeStepMs, () => selfMetering.close(), app.log));
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const domainError = answerForFailure(request, toDomainError(error));
     if (httpStatusOf(domainError) >= 500) request.log.error({ err: error }, 'request failed');
@@ -301,6 +300,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     await Promise.all([
       closeWithin('decision log flush', closeStepMs, () => decisions.close(), app.log),
       closeWithin('ledger flush', closeStepMs, () => ledger.close(), app.log),
+      // The platform's queued events (workflow metering, self-metering): a platform handed in is closed by its caller later.
+      closeWithin('queued events flush', closeStepMs, () => platform.flushEvents(), app.log),
     ]);
     // A platform composed here is closed here (its state store); one handed in is its caller's.
     if (!options.platform) await platform.close();
