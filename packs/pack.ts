@@ -73,6 +73,8 @@ export interface WorkflowServices {
   readonly models: ModelRefresh;
   /** A tenant's rows only, as routes read them. */
   scope(tenant: string): TenantScope;
+  /** Writes the events the platform has queued about its own work (workflow metering): readers of raw events call it first. */
+  flushEvents(): Promise<void>;
   /** Where governed exports write their files. */
   readonly exportsDir: string;
   /** The token-signing secret, when it is a file in the data directory a rotation may replace. */

@@ -68,6 +68,14 @@ describe('the decision log survives SIGKILL like receipts do', () => {
       expect(transitionReceipts.filter((id) => !ids.has(id))).toEqual([]);
       expect(metered.events).toHaveLength(transitionReceipts.length);
       await second.stop();
+      // Stored once each, not only read once (ClickHouse reads through FINAL): the rows themselves, once the platform is stopped.
+      const warehouse = await harness.open();
+      try {
+        const [stored] = await warehouse.query<{ n: number }>("SELECT count(*) AS n FROM events WHERE type = 'companyos.workflow.transition'");
+        expect(Number(stored!.n)).toBe(transitionReceipts.length);
+      } finally {
+        await warehouse.close();
+      }
     });
   }
 });

@@ -21,6 +21,8 @@ export interface TenantExportServices {
   scope(tenant: string): TenantScope;
   /** Where export files are written, one folder per tenant. */
   exportsDir: string;
+  /** Writes the platform's queued events (workflow metering), so an export holds the runs' transitions up to its own. */
+  flushEvents(): Promise<void>;
 }
 
 /** The export file of a run, in its tenant's folder (what the download route serves). */
@@ -56,6 +58,7 @@ export function tenantExport(services: TenantExportServices): WorkflowType<Tenan
         onInterrupt: 'retry',
         async run(context) {
           const { from, to } = range(context);
+          await services.flushEvents();
           const scope = services.scope(context.tenant);
           const conditions = [...(from ? [sql`time >= ${from}`] : []), ...(to ? [sql`time < ${to}`] : [])];
           const where = conditions.length ? conditions.reduce((a, b) => sql`${a} AND ${b}`) : undefined;
@@ -75,6 +78,7 @@ export function tenantExport(services: TenantExportServices): WorkflowType<Tenan
           const hash = createHash('sha256');
           let events = 0;
           let bytes = 0;
+          await services.flushEvents();
           try {
             let cursor: string | undefined;
             do {

@@ -592,13 +592,15 @@ export class WorkflowEngine {
     }];
     const earlier = run.transitions.filter((t) => t.seq < transition.seq);
     if (APPROVAL_OUTCOMES.includes(transition.status) && !earlier.some((t) => APPROVAL_OUTCOMES.includes(t.status))) {
-      const held = await this.ledger.entries(run.tenant, run.transitions.map((t) => t.receiptId)).catch(() => []);
+      // As the run stood at this transition (metered again at a start, the run may have gone on since).
+      const upTo = [...earlier, transition];
+      const held = await this.ledger.entries(run.tenant, upTo.map((t) => t.receiptId)).catch(() => []);
       events.push({
         ...base, id: `${run.runId}:requests_total`, type: `${pack.replaceAll('-', '_')}.requests_total`,
         data: {
           run_id: run.runId, operation: run.type, workflow_type: run.type, pack, status: transition.status,
-          approval_latency_ms: transition.at.getTime() - run.requestedAt.getTime(), approvers: run.approvals.filter((a) => a.decision === 'approve').length,
-          receipt_complete: held.length === run.transitions.length,
+          approval_latency_ms: transition.at.getTime() - run.requestedAt.getTime(), approvers: run.approvals.filter((a) => a.decision === 'approve' && a.at <= transition.at).length,
+          receipt_complete: held.length === upTo.length,
         },
       });
     }
@@ -641,6 +643,8 @@ export class WorkflowEngine {
     for (const [tenant, runIds] of byTenant) {
       for (let at = 0; at < runIds.length; at += RUNS_PER_READ) {
         for (const run of await loadRuns(this.state, tenant, runIds.slice(at, at + RUNS_PER_READ))) {
+          // A type no pack of this process declares any more: its pack is unknown here, so its events are not made up.
+          if (!this.types.has(run.type)) continue;
           for (const transition of run.transitions.filter((t) => t.at >= since)) {
             await this.meter(run, transition);
             metered++;

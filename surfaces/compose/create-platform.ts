@@ -138,8 +138,8 @@ export interface Platform {
   queueEvents(events: readonly QueuedEvent[]): void;
   /** Writes the queued events: readers of raw events call it first. */
   flushEvents(): Promise<void>;
-  /** Workflow transitions metered again at start (those since shortly before the newest stored one: a kill may have lost their batch). */
-  readonly remeteredTransitions: number;
+  /** Workflow transitions metered again after the start (those of the last `REMETER_LOOKBACK_MS`: a kill may have lost their batch). */
+  readonly remeteredTransitions: Promise<number>;
   /** The one way surfaces and packs read a tenant's data: its rows only, by construction. */
   scope(tenant: string): TenantScope;
   /** The same for the tenant's operational state (the state store's tables). */
@@ -221,13 +221,24 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     replaceBackups: () => replaceBackups(backups, options.newBackupBase),
   };
   const identityMappings = new IdentityMappings(state, options.identity?.providers ?? []);
+  // Set once the engine exists: the transitions of the minutes before this start metered again.
+  let remetering: Promise<number> = Promise.resolve(0);
+  const flushEvents = async () => {
+    await remetering;
+    await platformEvents.flush();
+  };
   const workflows = new WorkflowEngine({
     state, ledger, clock, log, platformTenant: engine.platformTenant ?? operatorTenant,
-    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, state, stateScope, emit, clock, policies, decisions, grants, identityMappings, models, scope, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret, backups, erasure }) ?? []),
+    types: packs.flatMap((pack) => pack.workflowTypes?.({ ledger, state, stateScope, emit, clock, policies, decisions, grants, identityMappings, models, scope, flushEvents, exportsDir, tokenKeys: options.tokenKeys, webhookSecret: options.webhookSecret, backups, erasure }) ?? []),
     emit,
     emitLater: (events) => platformEvents.push(events.map((event) => ({ ...event, policyversion: engine.revision }))),
   });
-  const remeteredTransitions = await workflows.meterSince(await meteredUntil(warehouse));
+  // What a kill took from the queue comes back: the transitions of the last minutes metered again, after the start
+  // (dedupe drops those already stored); readers of events wait for it through `flushEvents`.
+  remetering = workflows.meterSince(new Date(clock.now().getTime() - REMETER_LOOKBACK_MS)).catch((error: unknown) => {
+    log.error({ err: error }, 'could not meter again the workflow transitions of the minutes before this start');
+    return 0;
+  });
   return {
     warehouse,
     state,
@@ -250,7 +261,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     packs,
     generators,
     recoveredDecisions,
-    remeteredTransitions,
+    remeteredTransitions: remetering,
     clock,
     emit,
     scope,
@@ -260,8 +271,9 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     jobLeases,
     identity: composeIdentity(state, env, ledger, gate, workflows, identityMappings, options.identity),
     queueEvents: (events) => platformEvents.push(events),
-    flushEvents: () => platformEvents.flush(),
+    flushEvents,
     close: async () => {
+      await remetering;
       await platformEvents.close();
       await Promise.all([decisions.close(), ledger.close()]);
       if (ownsState) await state.close();
@@ -324,13 +336,10 @@ function isStateStore(value: PlatformOptions['state']): value is StateStore {
 /** An event (CloudEvents attributes and the platform's extensions) the platform queues about its own work, stamped with the policy version it was recorded under. */
 export type QueuedEvent = Omit<PlatformEvent, 'subject'> & { subject?: string; policyversion: string; [extension: string]: unknown };
 
-/** How far before the newest stored transition event one may have been lost with a batch. */
-const REMETER_MARGIN_MS = 60_000;
-
-/** Where metering the workflows' transitions again starts: shortly before the newest one stored (from the start when none is). */
-async function meteredUntil(warehouse: Warehouse): Promise<Date> {
-  const [row] = await warehouse.query("SELECT max(time) AS at FROM events WHERE type = 'companyos.workflow.transition'");
-  // No such event answers NULL (DuckDB) or the zero date (ClickHouse).
-  const newest = row?.at instanceof Date ? row.at.getTime() : NaN;
-  return new Date(Number.isFinite(newest) && newest > 0 ? newest - REMETER_MARGIN_MS : 0);
-}
+/**
+ * How far back a start meters the workflows' transitions again: a kill loses at most a batch window of queued events,
+ * so this covers a restart up to 15 minutes after it. A fixed span, not one anchored on the newest stored event: any
+ * tenant may post events of that type, and live replicas store theirs meanwhile. Well inside the dedupe window, so a
+ * copy already stored is dropped.
+ */
+const REMETER_LOOKBACK_MS = 15 * 60_000;

@@ -344,7 +344,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   apiKeyRoutes(app, platform.identity);
   tokenExchangeRoutes(app, { bearer, tokens: options.tokens, workflows: platform.workflows, ledger: platform.ledger, clock: platform.clock });
   scimRoutes(app, { directory: platform.identity.directory, jsonParser });
-  reportRoutes(app, { scope: platform.scope, stateScope: platform.stateScope });
+  reportRoutes(app, { scope: platform.scope, stateScope: platform.stateScope, flushEvents: platform.flushEvents });
   policyRoutes(app, { engine, decisions, region });
   provenanceRoutes(app, { ledger, evidence, region, stateScope: platform.stateScope });
   workflowRoutes(app, { workflows: platform.workflows, ledger, evidence });

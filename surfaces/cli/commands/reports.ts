@@ -18,6 +18,7 @@ export function registerReports(program: Command): void {
     .action(async (options: { out: string; tenant: string; pages?: string }) => {
       const platform = await openLocalPlatform(loadConfig());
       try {
+        await platform.flushEvents();
         const scopes = { scope: platform.scope(options.tenant), stateScope: platform.stateScope(options.tenant) };
         const report = await buildSite(scopes, resolve(options.out), await loadPages(options.pages ? resolve(options.pages) : undefined));
         for (const page of report.pages) {

@@ -102,7 +102,8 @@ class LocalPlatformClient implements PlatformClient {
     return this.pipeline.ingest(events, { channel: 'file', submitter });
   }
 
-  events(tenant: string, filter: EventFilter) {
+  async events(tenant: string, filter: EventFilter) {
+    await this.platform.flushEvents();
     return listEvents(this.platform.scope(tenant), filter);
   }
 

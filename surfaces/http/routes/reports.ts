@@ -12,7 +12,7 @@ import { ownResource } from '../kit/index.ts';
  * the tenant's identity provider, or the local development link `companyos
  * start` prints); scripts send `Authorization: Bearer`.
  */
-export function reportRoutes(app: FastifyInstance, deps: { scope(tenant: string): TenantScope; stateScope?(tenant: string): TenantScope; pagesDir?: string }): void {
+export function reportRoutes(app: FastifyInstance, deps: { scope(tenant: string): TenantScope; stateScope?(tenant: string): TenantScope; pagesDir?: string; flushEvents?(): Promise<void> }): void {
   const pages = loadPages(deps.pagesDir);
   const context = async (tenant: string) => ({
     scope: deps.scope(tenant),
@@ -30,6 +30,8 @@ export function reportRoutes(app: FastifyInstance, deps: { scope(tenant: string)
   const servePage = async (slug: string, query: string | undefined, request: FastifyRequest, reply: FastifyReply) => {
     const page = (await pages).get(slug);
     if (!page) throw new DomainError('NOT_FOUND', `There is no report page ${slug}.`);
+    // Pages read raw events too (stg_events): the platform's queued ones first.
+    await deps.flushEvents?.();
     const rendered = await renderPage(page, await context(request.principal!.tenant));
     if (!query) return reply.type('text/html; charset=utf-8').send(rendered.html);
     const rows = rendered.results.get(query);
