@@ -43,6 +43,29 @@ describe('the workflow engine', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('meters again the transitions of a span, each as the run stood at it, and skips types no pack declares', async () => {
+    const sent: { id: string; type: string; data: Record<string, unknown> }[] = [];
+    const engine = new WorkflowEngine({ state, ledger, clock, types: [testWorkflow({ journal })], emitLater: (events) => void sent.push(...events) });
+    const before = clock.now();
+    const run = await request(engine);
+    await approve(engine, run.runId, 'bo');
+    const live = sent.splice(0);
+    expect(live.map((e) => e.type)).toContain('test.requests_total');
+    // The run goes on after its approval: metered again, its approval outcome still reads as it stood then.
+    clock.advance(1000);
+    await engine.execute('acme', run.runId, 'cy');
+    sent.splice(0);
+    const after = new Date(clock.now().getTime() + 1);
+    const approvedAt = new Date((await engine.get('acme', run.runId)).transitions.find((t) => t.status === 'approved')!.at);
+    expect(await engine.meterSince(before, new Date(approvedAt.getTime() + 1))).toBe(live.filter((e) => e.type === 'companyos.workflow.transition').length);
+    expect(sent.map((e) => [e.id, e.data])).toEqual(live.map((e) => [e.id, e.data]));
+    // Another process's engine declares none of this run's types: it sends nothing it would have to make up.
+    const other = new WorkflowEngine({ state, ledger, clock, types: [], emitLater: (events) => void sent.push(...events) });
+    sent.splice(0);
+    expect(await other.meterSince(before, after)).toBe(0);
+    expect(sent).toEqual([]);
+  });
+
   it('reads where many runs stand in one read, the tenant\'s only', async () => {
     const engine = engineWith();
     const [waiting, approved] = [await request(engine), await request(engine)];

@@ -599,7 +599,7 @@ export class WorkflowEngine {
         ...base, id: `${run.runId}:requests_total`, type: `${pack.replaceAll('-', '_')}.requests_total`,
         data: {
           run_id: run.runId, operation: run.type, workflow_type: run.type, pack, status: transition.status,
-          approval_latency_ms: transition.at.getTime() - run.requestedAt.getTime(), approvers: run.approvals.filter((a) => a.decision === 'approve' && a.at <= transition.at).length,
+          approval_latency_ms: transition.at.getTime() - run.requestedAt.getTime(), approvers: run.approvals.filter((a) => a.decision === 'approve').length,
           receipt_complete: held.length === upTo.length,
         },
       });
@@ -626,13 +626,15 @@ export class WorkflowEngine {
   }
 
   /**
-   * Meters again every transition committed at or after `since` (all tenants: the platform's own
+   * Meters again every transition committed at or after `since` and before `until` (all tenants: the platform's own
    * recovery at start, never a tenant's read), `RUNS_PER_READ` runs at a time: the events a kill took
    * from `emitLater`'s batch come back, and ingest's dedupe drops the ones already stored. Answers how
    * many transitions it metered.
    */
-  async meterSince(since: Date): Promise<number> {
-    const rows = await this.state.query('SELECT DISTINCT tenant_id, run_id FROM workflow_transitions WHERE occurred_at >= ? ORDER BY tenant_id, run_id', [since]);
+  async meterSince(since: Date, until: Date): Promise<number> {
+    const rows = await this.state.query(
+      'SELECT DISTINCT tenant_id, run_id FROM workflow_transitions WHERE occurred_at >= ? AND occurred_at < ? ORDER BY tenant_id, run_id', [since, until],
+    );
     const byTenant = new Map<string, string[]>();
     for (const row of rows) {
       const runs = byTenant.get(String(row.tenant_id)) ?? [];
@@ -645,7 +647,7 @@ export class WorkflowEngine {
         for (const run of await loadRuns(this.state, tenant, runIds.slice(at, at + RUNS_PER_READ))) {
           // A type no pack of this process declares any more: its pack is unknown here, so its events are not made up.
           if (!this.types.has(run.type)) continue;
-          for (const transition of run.transitions.filter((t) => t.at >= since)) {
+          for (const transition of run.transitions.filter((t) => t.at >= since && t.at < until)) {
             await this.meter(run, transition);
             metered++;
           }

@@ -37,6 +37,12 @@ export interface PlatformOptions {
   policy?: { dir?: string; env?: string; region?: string };
   /** Signing keys of the receipt ledger: a keyring, or the folder it lives in ($COMPANYOS_DATA_DIR/keys); in memory when neither. */
   ledger?: { keyring?: Keyring; keysDir?: string };
+  /**
+   * After the start, meter again the workflow transitions of the last 15 minutes, whose queued events a kill may have
+   * taken (default true). The CLI's one-command platforms leave it to the server: it would cost each command a read of
+   * those minutes' runs and an ingest of their events.
+   */
+  remeterWorkflows?: boolean;
   /** A repeat of (tenant, source, id) within this many days is never stored twice. */
   dedupeWindowDays?: number;
   /** The platform operator's tenant (default summit-internal). */
@@ -208,7 +214,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     (error, pending) => log.error({ err: error, events: pending }, "could not record the platform's own events; retrying"),
     warehouse.capabilities.batchWindowMs,
   );
-  const builds = options.builds ?? new BuildGate(jobLeases, () => platformEvents.flush());
+  const builds = options.builds ?? new BuildGate(jobLeases, () => flushEvents());
   const generators = packs.flatMap((pack) => pack.generators ?? []);
   const models = new ModelRefresh({ warehouse, builds, generators, modelsDir: options.models?.dir ?? 'models', targetDir: options.models?.targetDir ?? 'target', tenant: operatorTenant });
   // Stamped with the policy revision in force, as every event is.
@@ -234,11 +240,25 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     emitLater: (events) => platformEvents.push(events.map((event) => ({ ...event, policyversion: engine.revision }))),
   });
   // What a kill took from the queue comes back: the transitions of the last minutes metered again, after the start
-  // (dedupe drops those already stored); readers of events wait for it through `flushEvents`.
-  remetering = workflows.meterSince(new Date(clock.now().getTime() - REMETER_LOOKBACK_MS)).catch((error: unknown) => {
-    log.error({ err: error }, 'could not meter again the workflow transitions of the minutes before this start');
-    return 0;
-  });
+  // (dedupe drops those already stored); readers of events wait for it through `flushEvents`. Where other processes
+  // write the same warehouse, the last seconds' transitions may still be in a live one's queue: metered once it must
+  // have written them, or both copies would be stored until ClickHouse merges them.
+  if (options.remeterWorkflows ?? true) {
+    const startedAt = clock.now();
+    const guardMs = warehouse.capabilities.concurrentWriters ? warehouse.capabilities.batchWindowMs + LIVE_BATCH_SLACK_MS : 0;
+    const settled = new Date(startedAt.getTime() - guardMs);
+    remetering = (async () => {
+      let metered = await workflows.meterSince(new Date(startedAt.getTime() - REMETER_LOOKBACK_MS), settled);
+      if (guardMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, guardMs));
+        metered += await workflows.meterSince(settled, startedAt);
+      }
+      return metered;
+    })().catch((error: unknown) => {
+      log.error({ err: error }, 'could not meter again the workflow transitions of the minutes before this start');
+      return 0;
+    });
+  }
   return {
     warehouse,
     state,
@@ -343,3 +363,6 @@ export type QueuedEvent = Omit<PlatformEvent, 'subject'> & { subject?: string; p
  * copy already stored is dropped.
  */
 const REMETER_LOOKBACK_MS = 15 * 60_000;
+
+/** Beyond a live writer's batch window, how long its batch may take to be written. */
+const LIVE_BATCH_SLACK_MS = 2_000;
