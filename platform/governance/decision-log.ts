@@ -48,9 +48,8 @@ const COLUMNS = [
 
 /**
  * Decisions are written in batches, off the request path: the gate answers at
- * Cedar's speed, not the warehouse's. Readers flush first (and, in the first
- * seconds after a start, wait for the recovery of recent receipts' decisions),
- * so what the API returns includes every decision taken before the query.
+ * Cedar's speed, not the warehouse's. Readers flush first, so what the API
+ * returns includes every decision taken before the query.
  */
 export class DecisionLog {
   private readonly writer: BufferedWriter<SqlValue[]>;
@@ -59,8 +58,6 @@ export class DecisionLog {
   private recentCheck: NodeJS.Timeout | undefined;
   private cancelRecentCheck: (() => void) | undefined;
   private recentRecovery: Promise<number> | undefined;
-  /** Readers wait for it, so that what they read includes what it restores. */
-  private recentChecked: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly warehouse: Warehouse,
@@ -123,7 +120,6 @@ export class DecisionLog {
       }, guardMs);
       this.cancelRecentCheck = () => resolve(0);
     });
-    this.recentChecked = recent.catch(() => undefined);
     return { recovered, recent };
   }
 
@@ -179,7 +175,6 @@ export class DecisionLog {
    * policy bundle is replayed against. Only for the platform's own workflows, never a tenant's read.
    */
   async since(since: Date, limit: number): Promise<DecisionRecord[]> {
-    await this.recentChecked;
     await this.flush();
     const rows = await this.warehouse.query(`SELECT * FROM policy_decisions WHERE decided_at >= ? ORDER BY decided_at DESC, decision_id LIMIT ${limit}`, [since]);
     return rows.map(toRecord);
@@ -187,7 +182,6 @@ export class DecisionLog {
 
   /** Decisions taken by a tenant's principals or about its resources, newest first. */
   async query(tenant: string, filter: DecisionFilter): Promise<DecisionRecord[]> {
-    await this.recentChecked;
     await this.flush();
     const where = ['(tenant_id = ? OR resource_tenant = ?)'];
     const params: SqlValue[] = [tenant, tenant];

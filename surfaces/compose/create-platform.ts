@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -227,10 +228,14 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     replaceBackups: () => replaceBackups(backups, options.newBackupBase),
   };
   const identityMappings = new IdentityMappings(state, options.identity?.providers ?? []);
-  // Set once the engine exists: the transitions of the minutes before this start metered again.
+  // Set once the engine exists: the transitions of the minutes before this start metered again (readers wait for the
+  // first pass only: the last seconds' pass waits for live replicas, and a read should not).
   let remetering: Promise<number> = Promise.resolve(0);
+  let firstPass: Promise<unknown> = Promise.resolve();
+  // Closing ends the wait for live replicas' queues: what they hold is theirs to write.
+  const closing = new AbortController();
   const flushEvents = async () => {
-    await remetering;
+    await firstPass;
     await platformEvents.flush();
   };
   const workflows = new WorkflowEngine({
@@ -240,19 +245,19 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     emitLater: (events) => platformEvents.push(events.map((event) => ({ ...event, policyversion: engine.revision }))),
   });
   // What a kill took from the queue comes back: the transitions of the last minutes metered again, after the start
-  // (dedupe drops those already stored); readers of events wait for it through `flushEvents`. Where other processes
+  // (dedupe drops those already stored); readers of events wait for its first pass through `flushEvents`. Where other processes
   // write the same warehouse, the last seconds' transitions may still be in a live one's queue: metered once it must
   // have written them, or both copies would be stored until ClickHouse merges them.
   if (options.remeterWorkflows ?? true) {
     const startedAt = clock.now();
     const guardMs = warehouse.capabilities.concurrentWriters ? warehouse.capabilities.batchWindowMs + LIVE_BATCH_SLACK_MS : 0;
     const settled = new Date(startedAt.getTime() - guardMs);
+    const first = workflows.meterSince(new Date(startedAt.getTime() - REMETER_LOOKBACK_MS), settled);
+    firstPass = first.catch(() => undefined);
     remetering = (async () => {
-      let metered = await workflows.meterSince(new Date(startedAt.getTime() - REMETER_LOOKBACK_MS), settled);
-      if (guardMs > 0) {
-        await new Promise((resolve) => setTimeout(resolve, guardMs));
-        metered += await workflows.meterSince(settled, startedAt);
-      }
+      let metered = await first;
+      const waited = guardMs > 0 && (await sleep(guardMs, true, { signal: closing.signal }).catch(() => false));
+      if (waited) metered += await workflows.meterSince(settled, startedAt);
       return metered;
     })().catch((error: unknown) => {
       log.error({ err: error }, 'could not meter again the workflow transitions of the minutes before this start');
@@ -293,6 +298,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     queueEvents: (events) => platformEvents.push(events),
     flushEvents,
     close: async () => {
+      closing.abort();
       await remetering;
       await platformEvents.close();
       await Promise.all([decisions.close(), ledger.close()]);
@@ -366,3 +372,4 @@ const REMETER_LOOKBACK_MS = 15 * 60_000;
 
 /** Beyond a live writer's batch window, how long its batch may take to be written. */
 const LIVE_BATCH_SLACK_MS = 2_000;
+
