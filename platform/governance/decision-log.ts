@@ -2,7 +2,7 @@ import { NAMESPACE } from '../../kernel/policies/index.ts';
 import type { Logger } from '../../kernel/log/index.ts';
 import type { StateReader } from '../../kernel/state/index.ts';
 import type { SqlValue, Warehouse } from '../../kernel/warehouse/index.ts';
-import { BufferedWriter } from '../../kernel/warehouse/index.ts';
+import { BufferedWriter, liveBatchGuardMs } from '../../kernel/warehouse/index.ts';
 
 /** One decision, in the fields of OPA's decision log plus Cedar's reasons. */
 export interface DecisionRecord {
@@ -33,8 +33,6 @@ export interface DecisionFilter {
 /** How far before the newest stored decision a receipt may still cite one that was lost. */
 const RECOVERY_MARGIN_MS = 60_000;
 
-/** Beyond a live writer's batch window, how long its batch may take to be written. */
-const LIVE_BATCH_SLACK_MS = 2_000;
 
 interface ReceiptPayload {
   subject: { name: string }[];
@@ -108,7 +106,7 @@ export class DecisionLog {
     // An empty log answers NULL (DuckDB) or the zero date (ClickHouse): every receipt is then a candidate.
     const newestAt = newest?.at instanceof Date ? newest.at.getTime() : NaN;
     const since = new Date(Number.isFinite(newestAt) ? Math.max(0, newestAt - RECOVERY_MARGIN_MS) : 0);
-    const guardMs = this.warehouse.capabilities.concurrentWriters ? this.warehouse.capabilities.batchWindowMs + LIVE_BATCH_SLACK_MS : 0;
+    const guardMs = liveBatchGuardMs(this.warehouse.capabilities);
     const settled = new Date(now.getTime() - guardMs);
     const recovered = await this.recoverBetween(bundleName, state, since, guardMs > 0 ? settled : undefined);
     if (guardMs === 0) return { recovered, recent: Promise.resolve(0) };

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudEvent } from 'cloudevents';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Keyring, LEDGER_KEY_NAME, verifyEnvelope } from '../../kernel/ledger/index.ts';
 import { DuckDBStateStore, ensureStateSchema } from '../../kernel/state/index.ts';
@@ -8,7 +9,7 @@ import { LedgerStore } from '../governance/index.ts';
 import { platformTables } from '../../surfaces/compose/index.ts';
 import { testWorkflow, type TestParams } from './testdata/test-workflow.ts';
 import { TestClock } from '../../test/support/test-clock.ts';
-import { WorkflowEngine } from './workflow-engine.ts';
+import { WorkflowEngine, type WorkflowEvent } from './workflow-engine.ts';
 import type { ApprovalRule } from './approval-rule.ts';
 
 const REASON = { category: 'maintenance', text: 'rotate the staging certificate before it expires' };
@@ -43,11 +44,12 @@ describe('the workflow engine', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('meters again the transitions of a span, each as the run stood at it, and skips types no pack declares', async () => {
-    const sent: { id: string; type: string; data: Record<string, unknown> }[] = [];
+  it('meters again the transitions of a span, each as the run stood at it and in its own tenant, as valid CloudEvents, and skips types no pack declares', async () => {
+    const sent: WorkflowEvent[] = [];
     const engine = new WorkflowEngine({ state, ledger, clock, types: [testWorkflow({ journal })], emitLater: (events) => void sent.push(...events) });
     const before = clock.now();
     const run = await request(engine);
+    const neighbour = await engine.request({ tenant: 'globex', type: 'test-change', requestedBy: 'gil', rationale: REASON, params: { target: 'x' } });
     await approve(engine, run.runId, 'bo');
     const live = sent.splice(0);
     expect(live.map((e) => e.type)).toContain('test.requests_total');
@@ -58,8 +60,14 @@ describe('the workflow engine', () => {
     const after = new Date(clock.now().getTime() + 1);
     const approvedAt = new Date((await engine.get('acme', run.runId)).transitions.find((t) => t.status === 'approved')!.at);
     expect(await engine.meterSince(before, new Date(approvedAt.getTime() + 1))).toBe(live.filter((e) => e.type === 'companyos.workflow.transition').length);
-    expect(sent.map((e) => [e.id, e.data])).toEqual(live.map((e) => [e.id, e.data]));
-    // Another process's engine declares none of this run's types: it sends nothing it would have to make up.
+    const byId = (events: WorkflowEvent[]) => events.map((e) => [e.id, e.tenantid, e.data]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(byId(sent)).toEqual(byId(live));
+    // Each in the tenant of its run, never the other's.
+    expect(new Set(sent.filter((e) => e.subject === neighbour.runId).map((e) => e.tenantid))).toEqual(new Set(['globex']));
+    expect(new Set(sent.filter((e) => e.subject === run.runId).map((e) => e.tenantid))).toEqual(new Set(['acme']));
+    // The official SDK checks each against the CloudEvents 1.0 attributes (it throws on an invalid one).
+    for (const event of sent) expect(new CloudEvent({ ...event }, true).validate()).toBe(true);
+    // Another process's engine declares none of these runs' types: it sends nothing it would have to make up.
     const other = new WorkflowEngine({ state, ledger, clock, types: [], emitLater: (events) => void sent.push(...events) });
     sent.splice(0);
     expect(await other.meterSince(before, after)).toBe(0);

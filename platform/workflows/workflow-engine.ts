@@ -6,7 +6,8 @@ import { CoalescedRun, KeyedMutex, type LedgerStore } from '../governance/index.
 import { approvalLatencies, percentile, slaBreaches, type SlaBreach } from './approval-sla.ts';
 import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type ApprovalRule, type CountedApproval } from './approval-rule.ts';
 import { approvalRef, runEvidence, stepRefs } from './run-evidence.ts';
-import { loadRun, loadRuns, nextSeq, readRuns, statusOf, type ApprovalRecord, type RunRecord, type TransitionRecord } from './run-records.ts';
+import { loadRun, nextSeq, readRuns, statusOf, type ApprovalRecord, type RunRecord, type TransitionRecord } from './run-records.ts';
+import { RunMetering } from './run-metering.ts';
 import { runStep, StepFailed } from './step-runner.ts';
 import { appendTransitionReceipt, appendTransitionReceiptsIn, transitionReceiptId } from './transition-receipt.ts';
 import { STEP_NAMES, SYSTEM_CLOCK, type RunStatus, type WorkflowClock, type WorkflowType } from './workflow-type.ts';
@@ -17,16 +18,9 @@ const REVOCATIONS_AT_ONCE = 8;
 /** Who the engine's own transitions (expiry, preflight outcomes, revocations at expiry, executions on approval) are by. */
 const ENGINE_ACTOR = 'workflow-engine';
 
-/** Runs read at once when transitions are metered again at start (`meterSince`). */
-const RUNS_PER_READ = 200;
-
 /** How often a transition that lost a race is tried again on fresh state. */
 const RACE_ATTEMPTS = 8;
 
-/** The outcomes of a run's approval: the first of them is metered as the request's outcome. */
-const APPROVAL_OUTCOMES: readonly RunStatus[] = ['approved', 'denied', 'expired', 'cancelled', 'preflight-failed'];
-/** The ends of an execution (`active`: a grant in force, which counts as succeeded). */
-const EXECUTION_OUTCOMES: readonly RunStatus[] = ['succeeded', 'failed', 'rolled-back', 'active'];
 
 /** A CloudEvent the engine meters with, in the run's tenant (see `meter`). */
 /** What the engine records of each transition (metering). */
@@ -93,7 +87,7 @@ export class WorkflowEngine {
   private readonly platformTenant?: string;
   private readonly types: ReadonlyMap<string, WorkflowType<unknown>>;
   private readonly emit?: WorkflowEngineOptions['emit'];
-  private readonly emitLater?: WorkflowEngineOptions['emitLater'];
+  private readonly metering?: RunMetering;
   private readonly log: NonNullable<WorkflowEngineOptions['log']>;
   /** Runs whose SLA breach this process has reported (a resend after a restart is deduplicated by its id). */
   private readonly reportedBreaches = new Set<string>();
@@ -103,13 +97,15 @@ export class WorkflowEngine {
 
   constructor(options: WorkflowEngineOptions) {
     this.emit = options.emit;
-    this.emitLater = options.emitLater;
     this.log = options.log ?? { error: (fields, message) => console.error(message, fields) };
     this.state = options.state;
     this.ledger = options.ledger;
     this.clock = options.clock ?? SYSTEM_CLOCK;
     this.platformTenant = options.platformTenant;
     this.types = new Map(options.types.map((type) => [type.name, type]));
+    const { emit, emitLater } = options;
+    const send = emitLater ? (_tenant: string, events: WorkflowEvent[]) => emitLater(events) : emit;
+    if (send) this.metering = new RunMetering({ state: this.state, ledger: this.ledger, packOf: (type) => this.types.get(type)?.pack, send, log: this.log });
     if (this.types.size !== options.types.length) throw new Error('two workflow types share a name');
     for (const type of options.types) checkApprovalRule(type.approval);
   }
@@ -570,91 +566,12 @@ export class WorkflowEngine {
 
   /** A committed transition's metering events (its receipt committed with it). */
   private settle(run: RunRecord, transition: TransitionRecord): Promise<void> {
-    return this.meter(run, transition);
+    return this.metering?.meter(run, transition) ?? Promise.resolve();
   }
 
-  /**
-   * The transition as metering events in the run's tenant: always `companyos.workflow.transition`;
-   * at the run's approval outcome `<pack>.requests_total` (`high_risk_ops.requests_total`), and at
-   * the end of its execution `workflow.executions_total`. Ids derive from the run, so a resend
-   * after a crash is deduplicated.
-   */
-  private async meter(run: RunRecord, transition: TransitionRecord): Promise<void> {
-    if (!this.emit && !this.emitLater) return;
-    const pack = this.types.get(run.type)?.pack ?? 'unknown';
-    const base = { specversion: '1.0' as const, source: '/companyos/workflows', time: transition.at.toISOString(), subject: run.runId, tenantid: run.tenant };
-    const events: WorkflowEvent[] = [{
-      ...base, id: transition.receiptId, type: 'companyos.workflow.transition',
-      data: {
-        run_id: run.runId, workflow_type: run.type, pack, seq: transition.seq, status: transition.status,
-        event: String(transition.detail.event ?? transition.status), actor: transition.actor, receipt_id: transition.receiptId,
-      },
-    }];
-    const earlier = run.transitions.filter((t) => t.seq < transition.seq);
-    if (APPROVAL_OUTCOMES.includes(transition.status) && !earlier.some((t) => APPROVAL_OUTCOMES.includes(t.status))) {
-      // As the run stood at this transition (metered again at a start, the run may have gone on since).
-      const upTo = [...earlier, transition];
-      const held = await this.ledger.entries(run.tenant, upTo.map((t) => t.receiptId)).catch(() => []);
-      events.push({
-        ...base, id: `${run.runId}:requests_total`, type: `${pack.replaceAll('-', '_')}.requests_total`,
-        data: {
-          run_id: run.runId, operation: run.type, workflow_type: run.type, pack, status: transition.status,
-          approval_latency_ms: transition.at.getTime() - run.requestedAt.getTime(), approvers: run.approvals.filter((a) => a.decision === 'approve').length,
-          receipt_complete: held.length === upTo.length,
-        },
-      });
-    }
-    const executing = earlier.find((t) => t.status === 'executing');
-    if (executing && EXECUTION_OUTCOMES.includes(transition.status)) {
-      events.push({
-        ...base, id: `${run.runId}:executions_total`, type: 'workflow.executions_total',
-        data: {
-          run_id: run.runId, workflow_type: run.type, pack: pack.replaceAll('-', '_'), status: transition.status === 'active' ? 'succeeded' : transition.status,
-          runner: String(transition.detail.runner ?? 'api'), duration_ms: transition.at.getTime() - executing.at.getTime(),
-        },
-      });
-    }
-    if (this.emitLater) {
-      this.emitLater(events);
-      return;
-    }
-    try {
-      await this.emit!(run.tenant, events);
-    } catch (error) {
-      this.log.error({ err: error, run: run.runId, seq: transition.seq }, 'could not record the workflow transition event');
-    }
-  }
-
-  /**
-   * Meters again every transition committed at or after `since` and before `until` (all tenants: the platform's own
-   * recovery at start, never a tenant's read), `RUNS_PER_READ` runs at a time: the events a kill took
-   * from `emitLater`'s batch come back, and ingest's dedupe drops the ones already stored. Answers how
-   * many transitions it metered.
-   */
-  async meterSince(since: Date, until: Date): Promise<number> {
-    const rows = await this.state.query(
-      'SELECT DISTINCT tenant_id, run_id FROM workflow_transitions WHERE occurred_at >= ? AND occurred_at < ? ORDER BY tenant_id, run_id', [since, until],
-    );
-    const byTenant = new Map<string, string[]>();
-    for (const row of rows) {
-      const runs = byTenant.get(String(row.tenant_id)) ?? [];
-      runs.push(String(row.run_id));
-      byTenant.set(String(row.tenant_id), runs);
-    }
-    let metered = 0;
-    for (const [tenant, runIds] of byTenant) {
-      for (let at = 0; at < runIds.length; at += RUNS_PER_READ) {
-        for (const run of await loadRuns(this.state, tenant, runIds.slice(at, at + RUNS_PER_READ))) {
-          // A type no pack of this process declares any more: its pack is unknown here, so its events are not made up.
-          if (!this.types.has(run.type)) continue;
-          for (const transition of run.transitions.filter((t) => t.at >= since && t.at < until)) {
-            await this.meter(run, transition);
-            metered++;
-          }
-        }
-      }
-    }
-    return metered;
+  /** Meters again the transitions committed in [`since`, `until`) (`RunMetering.meterSince`); 0 when nothing meters. */
+  meterSince(since: Date, until: Date): Promise<number> {
+    return this.metering?.meterSince(since, until) ?? Promise.resolve(0);
   }
 
   /** Appends the receipts the ledger lacks of the run's transitions: those a version that receipted after the commit stored without one. */

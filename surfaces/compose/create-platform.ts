@@ -7,7 +7,7 @@ import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
 import type { Logger } from '../../kernel/log/index.ts';
 import { loadPolicyBundle, PolicyEngine } from '../../kernel/policies/index.ts';
 import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
-import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import { liveBatchGuardMs, type Warehouse } from '../../kernel/warehouse/index.ts';
 import { backupSourceOf, openBackupTarget, replaceBackups, type BackupServices, type BackupSource, type S3Options, type ShippingStatus } from '../../platform/backup/index.ts';
 import { appendRecordReceipt, ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
 import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, ApiKeys, IdentityMappings, LoginSessions, OidcLogin, ProviderTokens, ScimDirectory, type FinishedLogin, type IdentityProvider, type RotatingSecret, type SessionLimits, type TokenKeyFile } from '../../platform/identity/index.ts';
@@ -250,7 +250,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   // have written them, or both copies would be stored until ClickHouse merges them.
   if (options.remeterWorkflows ?? true) {
     const startedAt = clock.now();
-    const guardMs = warehouse.capabilities.concurrentWriters ? warehouse.capabilities.batchWindowMs + LIVE_BATCH_SLACK_MS : 0;
+    const guardMs = liveBatchGuardMs(warehouse.capabilities);
     const settled = new Date(startedAt.getTime() - guardMs);
     const first = workflows.meterSince(new Date(startedAt.getTime() - REMETER_LOOKBACK_MS), settled);
     firstPass = first.catch(() => undefined);
@@ -370,6 +370,4 @@ export type QueuedEvent = Omit<PlatformEvent, 'subject'> & { subject?: string; p
  */
 const REMETER_LOOKBACK_MS = 15 * 60_000;
 
-/** Beyond a live writer's batch window, how long its batch may take to be written. */
-const LIVE_BATCH_SLACK_MS = 2_000;
 
