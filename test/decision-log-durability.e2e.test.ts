@@ -50,6 +50,11 @@ describe('the decision log survives SIGKILL like receipts do', () => {
       expect(transitionReceipts).toHaveLength(18);
 
       const second = await startPlatform(harness.dataDir, ['--no-seed'], { env: harness.env });
+      // Read the moment the platform answers: what a start restores is in what its first readers get.
+      const [logged, metered] = (await Promise.all([
+        call(second.url, second.token, 'GET', '/v1/policy/decisions?decision=allow&action=create&limit=1000').then((r) => r.json()),
+        call(second.url, second.token, 'GET', '/v1/events?type=companyos.workflow.transition&limit=1000').then((r) => r.json()),
+      ])) as [{ decisions: { decision_id: string }[] }, { events: { id: string }[] }];
       const cited: string[] = [];
       for (const id of receiptIds) {
         const response = await call(second.url, second.token, 'GET', `/v1/provenance/receipts/${id}`);
@@ -58,12 +63,8 @@ describe('the decision log survives SIGKILL like receipts do', () => {
         const statement = Buffer.from(envelope.payload, 'base64').toString('utf8');
         cited.push(/"decisionId":"([^"]+)"/.exec(statement)![1]!);
       }
-      const logged = (await (await call(second.url, second.token, 'GET', '/v1/policy/decisions?decision=allow&action=create&limit=1000')).json()) as {
-        decisions: { decision_id: string }[];
-      };
       const found = new Set(logged.decisions.map((d) => d.decision_id));
       expect(cited.filter((id) => !found.has(id))).toEqual([]);
-      const metered = (await (await call(second.url, second.token, 'GET', '/v1/events?type=companyos.workflow.transition&limit=1000')).json()) as { events: { id: string }[] };
       const ids = new Set(metered.events.map((event) => event.id));
       expect(transitionReceipts.filter((id) => !ids.has(id))).toEqual([]);
       expect(metered.events).toHaveLength(transitionReceipts.length);

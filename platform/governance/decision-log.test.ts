@@ -62,11 +62,22 @@ describe('decision log recovery where several processes write it (ClickHouse)', 
 
     const { recovered, recent } = await starting.recoverFromReceipts('companyos', state);
     expect(recovered).toBe(0);
+    // A read during the wait answers with what the wait restores.
+    const read = starting.query('acme', { limit: 100 });
     await live.flush();
     expect(await recent).toBe(1);
+    expect((await read).map((d) => d.decision_id)).toContain('d-lost-2');
     const rows = await db.warehouse.query<{ decision_id: string; n: number }>(
       "SELECT decision_id, count() AS n FROM policy_decisions WHERE tenant_id = 'acme' GROUP BY decision_id ORDER BY decision_id",
     );
     expect(rows.map((row) => [row.decision_id, Number(row.n)])).toEqual([['d-acme-1', 1], ['d-lost-2', 1]]);
+
+    // A start that finds nothing missing has nothing to wait for: its readers answer at once.
+    const again = new DecisionLog(db.warehouse, { error: () => undefined });
+    onTestFinished(() => again.close());
+    await again.recoverFromReceipts('companyos', state);
+    const asked = performance.now();
+    expect(await again.query('acme', { limit: 100 })).toHaveLength(2);
+    expect(performance.now() - asked).toBeLessThan(db.warehouse.capabilities.batchWindowMs);
   });
 });

@@ -34,6 +34,12 @@ export interface DecisionFilter {
 const RECOVERY_MARGIN_MS = 60_000;
 
 
+/** A receipt that cites a decision: its tenant's log and its signed statement. */
+interface CitingReceipt {
+  tenant: string;
+  payload: ReceiptPayload;
+}
+
 interface ReceiptPayload {
   subject: { name: string }[];
   predicate: { receiptId: string; action: string; actor: string; decisionId: string; bundleRevision: string; time: string };
@@ -46,8 +52,9 @@ const COLUMNS = [
 
 /**
  * Decisions are written in batches, off the request path: the gate answers at
- * Cedar's speed, not the warehouse's. Readers flush first, so what the API
- * returns includes every decision taken before the query.
+ * Cedar's speed, not the warehouse's. Readers flush first (and, in the first
+ * seconds after a start that found decisions missing, wait for their recovery),
+ * so what the API returns includes every decision taken before the query.
  */
 export class DecisionLog {
   private readonly writer: BufferedWriter<SqlValue[]>;
@@ -56,6 +63,8 @@ export class DecisionLog {
   private recentCheck: NodeJS.Timeout | undefined;
   private cancelRecentCheck: (() => void) | undefined;
   private recentRecovery: Promise<number> | undefined;
+  /** Readers wait for it, so that what they read includes what it restores (settled at once when nothing was missing). */
+  private recentChecked: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly warehouse: Warehouse,
@@ -100,6 +109,7 @@ export class DecisionLog {
    * Receipts are read from the state store (`state`). Only receipts appended since shortly before the newest stored decision can cite a lost one.
    * Where other processes write the same log (`concurrentWriters`), a receipt of the last few seconds may cite a decision still in a
    * live writer's batch: those are checked once that batch must have been written (`recent`), so no decision is stored twice.
+   * Until then readers wait, only when some of them were missing at start.
    */
   async recoverFromReceipts(bundleName: string, state: StateReader, now = new Date()): Promise<{ recovered: number; recent: Promise<number> }> {
     const [newest] = await this.warehouse.query('SELECT max(decided_at) AS at FROM policy_decisions');
@@ -108,21 +118,22 @@ export class DecisionLog {
     const since = new Date(Number.isFinite(newestAt) ? Math.max(0, newestAt - RECOVERY_MARGIN_MS) : 0);
     const guardMs = liveBatchGuardMs(this.warehouse.capabilities);
     const settled = new Date(now.getTime() - guardMs);
-    const recovered = await this.recoverBetween(bundleName, state, since, guardMs > 0 ? settled : undefined);
-    if (guardMs === 0) return { recovered, recent: Promise.resolve(0) };
+    const recovered = await this.restore(bundleName, await this.missingBetween(state, since, guardMs > 0 ? settled : undefined));
+    if (guardMs === 0 || (await this.missingBetween(state, settled, now)).length === 0) return { recovered, recent: Promise.resolve(0) };
     const recent = new Promise<number>((resolve, reject) => {
       this.recentCheck = setTimeout(() => {
         this.recentCheck = undefined;
-        this.recentRecovery = this.recoverBetween(bundleName, state, settled, now);
+        this.recentRecovery = this.missingBetween(state, settled, now).then((missing) => this.restore(bundleName, missing));
         this.recentRecovery.then(resolve, reject);
-      }, guardMs);
+      }, Math.max(0, now.getTime() + guardMs - Date.now()));
       this.cancelRecentCheck = () => resolve(0);
     });
+    this.recentChecked = recent.catch(() => undefined);
     return { recovered, recent };
   }
 
-  /** Recovers the decisions cited by receipts appended in [`from`, `until`) (no upper bound when `until` is absent). */
-  private async recoverBetween(bundleName: string, state: StateReader, from: Date, until: Date | undefined): Promise<number> {
+  /** The receipts appended in [`from`, `until`) (no upper bound when `until` is absent) whose decision the log lacks. */
+  private async missingBetween(state: StateReader, from: Date, until: Date | undefined): Promise<[string, CitingReceipt][]> {
     const entries = await state.query(
       `SELECT tenant_id, entry FROM ledger_entries WHERE appended_at >= ?${until ? ' AND appended_at < ?' : ''}`,
       until ? [from, until] : [from],
@@ -138,7 +149,11 @@ export class DecisionLog {
       const rows = await this.warehouse.query(`SELECT decision_id FROM policy_decisions WHERE decision_id IN (${chunk.map(() => '?').join(', ')})`, chunk);
       for (const row of rows) known.add(String(row.decision_id));
     }
-    const missing = [...cited].filter(([id]) => !known.has(id));
+    return [...cited].filter(([id]) => !known.has(id));
+  }
+
+  /** Records each missing decision, rebuilt from the receipt that cites it, and writes them; answers how many. */
+  private async restore(bundleName: string, missing: [string, CitingReceipt][]): Promise<number> {
     for (const [id, { tenant, payload }] of missing) {
       const { predicate, subject } = payload;
       this.record({
@@ -173,6 +188,7 @@ export class DecisionLog {
    * policy bundle is replayed against. Only for the platform's own workflows, never a tenant's read.
    */
   async since(since: Date, limit: number): Promise<DecisionRecord[]> {
+    await this.recentChecked;
     await this.flush();
     const rows = await this.warehouse.query(`SELECT * FROM policy_decisions WHERE decided_at >= ? ORDER BY decided_at DESC, decision_id LIMIT ${limit}`, [since]);
     return rows.map(toRecord);
@@ -180,6 +196,7 @@ export class DecisionLog {
 
   /** Decisions taken by a tenant's principals or about its resources, newest first. */
   async query(tenant: string, filter: DecisionFilter): Promise<DecisionRecord[]> {
+    await this.recentChecked;
     await this.flush();
     const where = ['(tenant_id = ? OR resource_tenant = ?)'];
     const params: SqlValue[] = [tenant, tenant];

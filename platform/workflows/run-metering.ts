@@ -66,6 +66,12 @@ export class RunMetering {
     return metered;
   }
 
+  /** Whether any transition was committed at or after `since` and before `until` (all tenants, like `meterSince`). */
+  async committedBetween(since: Date, until: Date): Promise<boolean> {
+    const rows = await this.deps.state.query('SELECT run_id FROM workflow_transitions WHERE occurred_at >= ? AND occurred_at < ? LIMIT 1', [since, until]);
+    return rows.length > 0;
+  }
+
   /** The transition's events, as the run stood at it (metered again at a start, the run may have gone on since). */
   private async events(run: RunRecord, transition: TransitionRecord, pack: string): Promise<PlatformEvent[]> {
     const base = { specversion: '1.0' as const, source: '/companyos/workflows', time: transition.at.toISOString(), subject: run.runId, tenantid: run.tenant };

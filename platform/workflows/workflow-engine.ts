@@ -574,6 +574,11 @@ export class WorkflowEngine {
     return this.metering?.meterSince(since, until) ?? Promise.resolve(0);
   }
 
+  /** Whether `meterSince(since, until)` has anything to meter. */
+  async meters(since: Date, until: Date): Promise<boolean> {
+    return (await this.metering?.committedBetween(since, until)) ?? false;
+  }
+
   /** Appends the receipts the ledger lacks of the run's transitions: those a version that receipted after the commit stored without one. */
   private async receiptsFor(tenant: string, runId: string): Promise<void> {
     const run = (await loadRun(this.state, tenant, runId))!;

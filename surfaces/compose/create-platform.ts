@@ -228,14 +228,14 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     replaceBackups: () => replaceBackups(backups, options.newBackupBase),
   };
   const identityMappings = new IdentityMappings(state, options.identity?.providers ?? []);
-  // Set once the engine exists: the transitions of the minutes before this start metered again (readers wait for the
-  // first pass only: the last seconds' pass waits for live replicas, and a read should not).
+  // Set once the engine exists: the transitions of the minutes before this start metered again. Readers wait for it;
+  // its last seconds' pass waits for live replicas, so a reader waits for that pass only when it has anything to meter.
   let remetering: Promise<number> = Promise.resolve(0);
-  let firstPass: Promise<unknown> = Promise.resolve();
+  let readable: Promise<unknown> = Promise.resolve();
   // Closing ends the wait for live replicas' queues: what they hold is theirs to write.
   const closing = new AbortController();
   const flushEvents = async () => {
-    await firstPass;
+    await readable;
     await platformEvents.flush();
   };
   const workflows = new WorkflowEngine({
@@ -245,24 +245,23 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     emitLater: (events) => platformEvents.push(events.map((event) => ({ ...event, policyversion: engine.revision }))),
   });
   // What a kill took from the queue comes back: the transitions of the last minutes metered again, after the start
-  // (dedupe drops those already stored); readers of events wait for its first pass through `flushEvents`. Where other processes
-  // write the same warehouse, the last seconds' transitions may still be in a live one's queue: metered once it must
-  // have written them, or both copies would be stored until ClickHouse merges them.
+  // (dedupe drops those already stored). Where other processes write the same warehouse, the last seconds'
+  // transitions may still be in a live one's queue: metered once it must have written them, or both copies would be
+  // stored until ClickHouse merges them.
   if (options.remeterWorkflows ?? true) {
     const startedAt = clock.now();
     const guardMs = liveBatchGuardMs(warehouse.capabilities);
     const settled = new Date(startedAt.getTime() - guardMs);
-    const first = workflows.meterSince(new Date(startedAt.getTime() - REMETER_LOOKBACK_MS), settled);
-    firstPass = first.catch(() => undefined);
     remetering = (async () => {
-      let metered = await first;
-      const waited = guardMs > 0 && (await sleep(guardMs, true, { signal: closing.signal }).catch(() => false));
+      let metered = await workflows.meterSince(new Date(startedAt.getTime() - REMETER_LOOKBACK_MS), settled);
+      const waited = guardMs > 0 && (await workflows.meters(settled, startedAt)) && (await sleep(Math.max(0, startedAt.getTime() + guardMs - clock.now().getTime()), true, { signal: closing.signal }).catch(() => false));
       if (waited) metered += await workflows.meterSince(settled, startedAt);
       return metered;
     })().catch((error: unknown) => {
       log.error({ err: error }, 'could not meter again the workflow transitions of the minutes before this start');
       return 0;
     });
+    readable = remetering;
   }
   return {
     warehouse,

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, inject, it } from 'vitest';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { markerMaker, markersIn } from './byte-search.ts';
 import { useWarehouse } from './engines.ts';
 
@@ -32,5 +35,31 @@ describe('markerMaker: markers a compressor stores whole', () => {
       expect(Object.keys(await markersIn(serverData!, markers)).sort()).toEqual([...markers].sort());
       expect(Object.keys(await markersIn(serverData!, before)).length).toBeLessThan(before.length);
     });
+  });
+});
+
+describe('markersIn: a folder a server changes while it is searched', () => {
+  // ClickHouse moves a merged part into place under a new name and removes the parts it replaced, at any moment.
+  it('finds a marker whose folder is renamed again and again during the search, and never fails on a vanished path', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'byte-search-'));
+    onTestFinished(() => rm(root, { recursive: true, force: true }));
+    const marker = markerMaker()();
+    const table = join(root, 'data', 'db', 'events');
+    for (let n = 0; n < 40; n++) {
+      await mkdir(join(table, `part_${n}`), { recursive: true });
+      await writeFile(join(table, `part_${n}`, 'data.bin'), randomBytes(4096));
+    }
+    await mkdir(join(table, 'moving_a'));
+    await writeFile(join(table, 'moving_a', 'data.bin'), Buffer.concat([randomBytes(512), Buffer.from(marker), randomBytes(512)]));
+    let churning = true;
+    const churn = (async () => {
+      for (let n = 0; churning; n++) await rename(join(table, n % 2 ? 'moving_b' : 'moving_a'), join(table, n % 2 ? 'moving_a' : 'moving_b'));
+    })();
+    try {
+      for (let search = 0; search < 30; search++) expect(Object.keys(await markersIn(root, [marker]))).toEqual([marker]);
+    } finally {
+      churning = false;
+      await churn;
+    }
   });
 });

@@ -1,4 +1,3 @@
-import type { Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -39,16 +38,34 @@ function occurrences(bytes: Buffer, forms: readonly Buffer[], depth = 0): number
   return found;
 }
 
+/** Attempts at a folder whose content changes while it is searched, before the change is taken for an error. */
+const SEARCH_ATTEMPTS = 10;
+
 /**
- * Every entry under `dir`. A server may remove a folder while it is walked (ClickHouse merging parts): the walk
- * then starts again, and a file removed between the walk and its read is gone, so it holds nothing.
+ * Adds to `hits` each file under `dir` holding any of `forms`, keyed by its path below `root`. A server may rename or
+ * remove a folder while it is searched (ClickHouse moving a merged part into place, removing the parts it replaced):
+ * a folder whose content vanishes under the search is searched again whole, from its listing, so a part renamed after
+ * its parent was listed is still read under its new name.
  */
-async function listed(dir: string, attempts = 5): Promise<Dirent[]> {
-  try {
-    return await readdir(dir, { recursive: true, withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempts <= 1) throw error;
-    return listed(dir, attempts - 1);
+async function searchFolder(root: string, dir: string, forms: readonly Buffer[], hits: Record<string, number>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    // This folder's own listing gone: the change is its parent's, which searches again.
+    const entries = await readdir(dir, { withFileTypes: true });
+    const found: Record<string, number> = {};
+    try {
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await searchFolder(root, path, forms, found);
+        else if (entry.isFile()) {
+          const n = occurrences(await readFile(path), forms);
+          if (n > 0) found[path.slice(root.length + 1)] = n;
+        }
+      }
+      Object.assign(hits, found);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= SEARCH_ATTEMPTS) throw error;
+    }
   }
 }
 
@@ -65,13 +82,7 @@ function searchedPart(marker: string): string {
 export async function findMarker(dir: string, marker: string): Promise<Record<string, number>> {
   const forms = markerForms(searchedPart(marker));
   const hits: Record<string, number> = {};
-  for (const entry of await listed(dir)) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    const bytes = await readFile(path).catch(() => undefined);
-    const n = bytes ? occurrences(bytes, forms) : 0;
-    if (n > 0) hits[path.slice(dir.length + 1)] = n;
-  }
+  await searchFolder(dir, dir, forms, hits);
   return hits;
 }
 
