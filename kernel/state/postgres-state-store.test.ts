@@ -257,3 +257,26 @@ describe.skipIf(!url)('transactions on PostgreSQL, pipelined', () => {
     });
   });
 });
+
+describe.skipIf(!url)('range reads across tenants on PostgreSQL', () => {
+  // A start reads the receipts and workflow transitions of the minutes before it, in every tenant: without an index
+  // on their time, each start would read the whole ledger.
+  it.each([
+    ['ledger_entries', 'appended_at', 'SELECT tenant_id, entry FROM ledger_entries WHERE appended_at >= $1 AND appended_at < $2'],
+    ['workflow_transitions', 'occurred_at', 'SELECT DISTINCT tenant_id, run_id FROM workflow_transitions WHERE occurred_at >= $1 AND occurred_at < $2'],
+  ])('reads %s by time through an index on %s, not a scan of every tenant\'s rows', async (_table, column, sql) => {
+    const opened = await freshStore(url!);
+    const client = new pg.Client({ connectionString: opened.url });
+    await client.connect();
+    try {
+      await client.query('SET enable_seqscan = off');
+      const plan = (await client.query(`EXPLAIN ${sql}`, [new Date(Date.now() - 60_000), new Date()])).rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
+      // The time is the index's condition (not a filter over a whole index read in another order).
+      expect(plan).toMatch(new RegExp(`Index Cond: \\(\\(${column} >=`));
+      expect(plan).not.toMatch(/Seq Scan/);
+    } finally {
+      await client.end();
+      await opened.dispose();
+    }
+  });
+});

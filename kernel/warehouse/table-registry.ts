@@ -54,6 +54,11 @@ export interface TableDefinition {
     readonly checks?: readonly string[];
     /** Born in the state store: the warehouse's migrations never made it (unlike the tables that moved there). */
     readonly onlyInStateStore?: true;
+    /**
+     * Columns the platform reads rows by across tenants (a start's recovery of the last minutes, retention by age):
+     * indexed where the store's engine uses an index for a range (PostgreSQL; DuckDB skips by its zone maps).
+     */
+    readonly ranges?: readonly string[];
   };
 }
 
@@ -225,7 +230,7 @@ export const TABLES: readonly TableDefinition[] = [
     expiresBy: 'appended_at',
     key: ['tenant_id', 'log_index'],
     clickhouse: { engine: 'MergeTree' },
-    state: { unique: [['tenant_id', 'log_index'], ['tenant_id', 'receipt_id']] },
+    state: { unique: [['tenant_id', 'log_index'], ['tenant_id', 'receipt_id']], ranges: ['appended_at'] },
     columns: [
       { name: 'tenant_id', type: 'text' },
       { name: 'log_index', type: 'bigint' },

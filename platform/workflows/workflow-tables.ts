@@ -30,7 +30,7 @@ export const WORKFLOW_TABLES: readonly TableDefinition[] = [
     ...run,
     name: 'workflow_transitions',
     key: ['tenant_id', 'run_id', 'seq'],
-    state: { unique: [['tenant_id', 'run_id', 'seq']], onlyInStateStore: true },
+    state: { unique: [['tenant_id', 'run_id', 'seq']], onlyInStateStore: true, ranges: ['occurred_at'] },
     columns: [
       { name: 'tenant_id', type: 'text' },
       { name: 'run_id', type: 'text' },
