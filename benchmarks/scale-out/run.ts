@@ -6,7 +6,7 @@
  *
  * Each replica is `companyos start --no-seed` as its own process, its state in one throwaway PostgreSQL cluster
  * (durable, fsync on) and its events in one ClickHouse server, behind HAProxy running deploy/scale-out/haproxy.cfg.
- * For each shape (1 replica: both `server` lines name it; 2 replicas):
+ * For each shape (1 replica: both `server` lines name it; 2 replicas), both API windows first, then both ingests:
  * 1. API: the gated flows create-entity, run-workflow, policy-simulate and provenance-fetch at a constant arrival rate
  *    (open loop, `--rate` req/s, tenants round robin) for `--seconds` after `--warmup`; p50/p95/p99 per flow.
  * 2. Ingest: `--connections` closed-loop writers posting batches of `--batch` events through the balancer for
@@ -73,7 +73,11 @@ interface ShapeResult {
   replicaCpu: number[];
 }
 
-async function measureShape(processes: Platform[], balancer: LocalBalancer, tenants: TenantState[], offset: { events: number }): Promise<ShapeResult> {
+type ApiResult = Pick<ShapeResult, 'replicas' | 'flows' | 'achieved' | 'clickhouse' | 'replicaCpu'>;
+type IngestResult = Pick<ShapeResult, 'eventsPerSecond' | 'batch' | 'ingestErrors'>;
+
+/** The API window: the gated flows at a constant arrival rate, with what ClickHouse and each replica did meanwhile. */
+async function measureApi(processes: Platform[], balancer: LocalBalancer, tenants: TenantState[]): Promise<ApiResult> {
   const replicas = processes.length;
   const client = new Client(balancer.url, CONNECTIONS);
   try {
@@ -99,8 +103,16 @@ async function measureShape(processes: Platform[], balancer: LocalBalancer, tena
     const flows = new Map([...result.flows].map(([flow, s]) => [flow, { ...percentiles(s.latencies), errors: s.errors, requests: s.requests }]));
     for (const [flow, s] of result.flows) for (const sample of s.errorSamples) console.log(`error (${replicas} replica${replicas > 1 ? 's' : ''}, ${flow}): ${sample}`);
     const requests = [...result.flows.values()].reduce((n, s) => n + s.requests, 0);
+    return { replicas, flows, achieved: requests / result.seconds, clickhouse, replicaCpu };
+  } finally {
+    client.close();
+  }
+}
 
-    // Ingest: closed loop, batches of BATCH events through the balancer.
+/** Ingest: closed loop, batches of BATCH events through the balancer. */
+async function measureIngest(replicas: number, balancer: LocalBalancer, tenants: TenantState[], offset: { events: number }): Promise<IngestResult> {
+  const client = new Client(balancer.url, CONNECTIONS);
+  try {
     const batchMs: number[] = [];
     let events = 0;
     let ingestErrors = 0;
@@ -120,8 +132,7 @@ async function measureShape(processes: Platform[], balancer: LocalBalancer, tena
       }
     }));
     const seconds = (performance.now() - started) / 1000;
-    const batch = percentiles(batchMs);
-    return { replicas, flows, achieved: requests / result.seconds, eventsPerSecond: events / seconds, batch, ingestErrors, clickhouse, replicaCpu };
+    return { eventsPerSecond: events / seconds, batch: percentiles(batchMs), ingestErrors };
   } finally {
     client.close();
   }
@@ -172,15 +183,25 @@ try {
   }));
   const offset = { events: 0 };
   const address = (p: Platform) => new URL(p.url).host;
-  balancer = await startLocalBalancer(haproxy.binary, [address(replicas[0]!), address(replicas[0]!)]);
-  const one = await measureShape(replicas.slice(0, 1), balancer, tenants, offset);
+  // Both API windows first, then both ingests: an ingest leaves ClickHouse merging its parts for a while, and the
+  // window after it would pay for that (the 2-replica one did, at ~0.25 of a core), not for its replicas.
+  const alone = () => startLocalBalancer(haproxy.binary, [address(replicas[0]!), address(replicas[0]!)]);
+  balancer = await alone();
+  const apiOne = await measureApi(replicas.slice(0, 1), balancer, tenants);
   await balancer.stop();
 
   secondDir = await mkdtemp(join(tmpdir(), 'companyos-bench-replica-'));
   await cp(join(target.dataDir, 'keys'), join(secondDir, 'keys'), { recursive: true });
   replicas.push(await startPlatform({ ...env, COMPANYOS_DATA_DIR: secondDir }));
   balancer = await startLocalBalancer(haproxy.binary, replicas.map(address));
-  const two = await measureShape(replicas, balancer, tenants, offset);
+  const apiTwo = await measureApi(replicas, balancer, tenants);
+  await balancer.stop();
+
+  balancer = await alone();
+  const one: ShapeResult = { ...apiOne, ...(await measureIngest(1, balancer, tenants, offset)) };
+  await balancer.stop();
+  balancer = await startLocalBalancer(haproxy.binary, replicas.map(address));
+  const two: ShapeResult = { ...apiTwo, ...(await measureIngest(2, balancer, tenants, offset)) };
   printReport(one, two);
   for (const replica of replicas) if (replica.died) console.log(`WARNING: ${replica.died}`);
 } finally {
