@@ -38,6 +38,21 @@ export function describeWork(work: ClickHouseWork): string {
 }
 
 /** Each MergeTree table's highest block number: one is taken per insert (per partition it writes) and per mutation. */
+/**
+ * Waits until the server runs no merge for two polls in a row (at most `maxMs`): a phase measured right after a bulk
+ * insert pays for merging what came before it. Answers the seconds waited.
+ */
+export async function mergesSettled(url: string, maxMs = 60_000): Promise<number> {
+  const started = performance.now();
+  let quiet = 0;
+  while (quiet < 2 && performance.now() - started < maxMs) {
+    const [row] = await select<{ n: string }>(url, 'SELECT count() AS n FROM system.merges');
+    quiet = Number(row?.n ?? 0) === 0 ? quiet + 1 : 0;
+    if (quiet < 2) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return (performance.now() - started) / 1000;
+}
+
 async function blockNumbers(url: string, database: string): Promise<Map<string, number>> {
   const rows = await select<{ table: string; block: string }>(url, `SELECT table, max(max_block_number) AS block FROM system.parts WHERE database = '${database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' GROUP BY table`);
   return new Map(rows.map((row) => [row.table, Number(row.block)]));

@@ -29,7 +29,7 @@ import { Client, startPlatform, stopPlatform, type Platform } from '../api-flows
 import { benchmarkEvent } from '../lib/events.ts';
 import { percentiles } from '../lib/stats.ts';
 import { TargetFactory } from '../lib/targets.ts';
-import { clickHouseWindow, cpuSeconds, describeWork, type ClickHouseWork } from '../lib/clickhouse-work.ts';
+import { clickHouseWindow, cpuSeconds, describeWork, mergesSettled, type ClickHouseWork } from '../lib/clickhouse-work.ts';
 import { measureClusterBuild } from './cluster-build.ts';
 
 const { values: args } = parseArgs({
@@ -94,6 +94,7 @@ async function measureApi(processes: Platform[], balancer: LocalBalancer, tenant
       seen.set(flow, n + 1);
       return { flow, shot: shot(flow, tenants[n % TENANTS]!, n + 1, client) };
     });
+    await mergesSettled(targets.url!);
     await loop(0, WARMUP);
     const window = await clickHouseWindow(targets.url!, target.config.clickhouse!.database, targets.serverPid());
     const cpuBefore = await Promise.all(processes.map((p) => cpuSeconds(p.child.pid)));
@@ -113,6 +114,7 @@ async function measureApi(processes: Platform[], balancer: LocalBalancer, tenant
 async function measureIngest(replicas: number, balancer: LocalBalancer, tenants: TenantState[], offset: { events: number }): Promise<IngestResult> {
   const client = new Client(balancer.url, CONNECTIONS);
   try {
+    await mergesSettled(targets.url!);
     const batchMs: number[] = [];
     let events = 0;
     let ingestErrors = 0;
@@ -183,8 +185,9 @@ try {
   }));
   const offset = { events: 0 };
   const address = (p: Platform) => new URL(p.url).host;
-  // Both API windows first, then both ingests: an ingest leaves ClickHouse merging its parts for a while, and the
-  // window after it would pay for that (the 2-replica one did, at ~0.25 of a core), not for its replicas.
+  // Both API windows first, then both ingests, each phase once ClickHouse merges nothing: an ingest leaves it merging its
+  // parts for a while, and the window after it would pay for that (the 2-replica one did, at ~0.25 of a core), not for
+  // its replicas. Replica 2 stays up, idle, through the 1-replica ingest.
   const alone = () => startLocalBalancer(haproxy.binary, [address(replicas[0]!), address(replicas[0]!)]);
   balancer = await alone();
   const apiOne = await measureApi(replicas.slice(0, 1), balancer, tenants);

@@ -280,3 +280,20 @@ describe.skipIf(!url)('range reads across tenants on PostgreSQL', () => {
     }
   });
 });
+
+describe.skipIf(!url)('schema set-up on PostgreSQL by replicas starting at once', () => {
+  it('creates the tables and indexes once, whichever replica gets there first, and neither start fails', { timeout: 60_000 }, async () => {
+    for (let round = 0; round < 3; round++) {
+      const database = await freshPostgresDatabase(url!);
+      const replicas = await Promise.all([0, 1, 2].map(() => PostgresStateStore.open(database.url, platformTables())));
+      try {
+        await Promise.all(replicas.map((store) => ensureStateSchema(store)));
+        const [indexes] = await replicas[0]!.query<{ n: number }>("SELECT count(*) AS n FROM pg_indexes WHERE indexname = 'ledger_entries_by_appended_at'");
+        expect(Number(indexes!.n)).toBe(1);
+      } finally {
+        await Promise.all(replicas.map((store) => store.close()));
+        await database.drop();
+      }
+    }
+  });
+});

@@ -7,6 +7,9 @@ export function uniqueIndexName(table: TableDefinition, position: number): strin
   return `${table.name}_unique_${position + 1}`;
 }
 
+/** The advisory lock key schema set-up holds on PostgreSQL (any fixed number no other lock of the database uses). */
+const SCHEMA_LOCK = 0x636f53;
+
 /** The index a range read of `column` across tenants uses (`state.ranges`). */
 export function rangeIndexName(table: TableDefinition, column: string): string {
   return `${table.name}_by_${column}`;
@@ -21,6 +24,8 @@ export function rangeIndexName(table: TableDefinition, column: string): string {
  */
 export async function ensureStateSchema(store: StateStore): Promise<void> {
   await store.transaction(async (tx) => {
+    // Replicas starting at once take turns: two creating the same index at once, one fails on PostgreSQL's catalog.
+    if (store.engine === 'postgresql') await tx.query(`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK})`);
     // One trip for every table (a store is opened for each test and server).
     const createSql = store.engine === 'postgresql' ? postgresTableSql : stateTableSql;
     const creates = [...store.tables.map(createSql), ...(store.engine === 'postgresql' ? [SEQUENCES_TABLE_SQL] : [])];

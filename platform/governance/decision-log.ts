@@ -109,7 +109,7 @@ export class DecisionLog {
    * Receipts are read from the state store (`state`). Only receipts appended since shortly before the newest stored decision can cite a lost one.
    * Where other processes write the same log (`concurrentWriters`), a receipt of the last few seconds may cite a decision still in a
    * live writer's batch: those are checked once that batch must have been written (`recent`), so no decision is stored twice.
-   * Until then readers wait, only when some of them were missing at start.
+   * Until then readers wait, when some of them were missing at start.
    */
   async recoverFromReceipts(bundleName: string, state: StateReader, now = new Date()): Promise<{ recovered: number; recent: Promise<number> }> {
     const [newest] = await this.warehouse.query('SELECT max(decided_at) AS at FROM policy_decisions');
@@ -119,7 +119,10 @@ export class DecisionLog {
     const guardMs = liveBatchGuardMs(this.warehouse.capabilities);
     const settled = new Date(now.getTime() - guardMs);
     const recovered = await this.restore(bundleName, await this.missingBetween(state, since, guardMs > 0 ? settled : undefined));
-    if (guardMs === 0 || (await this.missingBetween(state, settled, now)).length === 0) return { recovered, recent: Promise.resolve(0) };
+    if (guardMs === 0) return { recovered, recent: Promise.resolve(0) };
+    // Always looked at again at the deadline (a receipt committing late is dated inside the span); readers wait for that
+    // only when some decision was missing at the start.
+    const missingAtStart = (await this.missingBetween(state, settled, now)).length > 0;
     const recent = new Promise<number>((resolve, reject) => {
       this.recentCheck = setTimeout(() => {
         this.recentCheck = undefined;
@@ -128,7 +131,7 @@ export class DecisionLog {
       }, Math.max(0, now.getTime() + guardMs - Date.now()));
       this.cancelRecentCheck = () => resolve(0);
     });
-    this.recentChecked = recent.catch(() => undefined);
+    if (missingAtStart) this.recentChecked = recent.catch(() => undefined);
     return { recovered, recent };
   }
 

@@ -145,6 +145,8 @@ export interface Platform {
   queueEvents(events: readonly QueuedEvent[]): void;
   /** Writes the queued events: readers of raw events call it first. */
   flushEvents(): Promise<void>;
+  /** Writes what is queued now, without waiting for a start's re-metering: what a closing server does. */
+  flushQueue(): Promise<void>;
   /** Workflow transitions metered again after the start (those of the last `REMETER_LOOKBACK_MS`: a kill may have lost their batch). */
   readonly remeteredTransitions: Promise<number>;
   /** The one way surfaces and packs read a tenant's data: its rows only, by construction. */
@@ -252,16 +254,25 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     const startedAt = clock.now();
     const guardMs = liveBatchGuardMs(warehouse.capabilities);
     const settled = new Date(startedAt.getTime() - guardMs);
-    remetering = (async () => {
-      let metered = await workflows.meterSince(new Date(startedAt.getTime() - REMETER_LOOKBACK_MS), settled);
-      const waited = guardMs > 0 && (await workflows.meters(settled, startedAt)) && (await sleep(Math.max(0, startedAt.getTime() + guardMs - clock.now().getTime()), true, { signal: closing.signal }).catch(() => false));
-      if (waited) metered += await workflows.meterSince(settled, startedAt);
-      return metered;
-    })().catch((error: unknown) => {
+    const failed = (error: unknown) => {
       log.error({ err: error }, 'could not meter again the workflow transitions of the minutes before this start');
       return 0;
-    });
-    readable = remetering;
+    };
+    const first = workflows.meterSince(new Date(startedAt.getTime() - REMETER_LOOKBACK_MS), settled).catch(failed);
+    // The last seconds are always looked at once live replicas must have written their queues (a transition committing
+    // late is dated inside them); readers wait for that only when those seconds held transitions at the start.
+    const heldRecent = guardMs > 0 ? workflows.meters(settled, startedAt).catch(() => true) : Promise.resolve(false);
+    const last = (async () => {
+      await first;
+      if (guardMs === 0) return 0;
+      const waited = await sleep(Math.max(0, startedAt.getTime() + guardMs - clock.now().getTime()), true, { signal: closing.signal }).catch(() => false);
+      return waited ? workflows.meterSince(settled, startedAt) : 0;
+    })().catch(failed);
+    remetering = Promise.all([first, last]).then(([earlier, recent]) => earlier + recent);
+    readable = (async () => {
+      await first;
+      if (await heldRecent) await last;
+    })();
   }
   return {
     warehouse,
@@ -296,6 +307,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     identity: composeIdentity(state, env, ledger, gate, workflows, identityMappings, options.identity),
     queueEvents: (events) => platformEvents.push(events),
     flushEvents,
+    flushQueue: () => platformEvents.flush(),
     close: async () => {
       closing.abort();
       await remetering;

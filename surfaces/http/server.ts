@@ -301,7 +301,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       closeWithin('decision log flush', closeStepMs, () => decisions.close(), app.log),
       closeWithin('ledger flush', closeStepMs, () => ledger.close(), app.log),
       // The platform's queued events (workflow metering, self-metering): a platform handed in is closed by its caller later.
-      closeWithin('queued events flush', closeStepMs, () => platform.flushEvents(), app.log),
+      closeWithin('queued events flush', closeStepMs, () => platform.flushQueue(), app.log),
     ]);
     // A platform composed here is closed here (its state store); one handed in is its caller's.
     if (!options.platform) await platform.close();

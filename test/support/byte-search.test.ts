@@ -39,27 +39,41 @@ describe('markerMaker: markers a compressor stores whole', () => {
 });
 
 describe('markersIn: a folder a server changes while it is searched', () => {
-  // ClickHouse moves a merged part into place under a new name and removes the parts it replaced, at any moment.
-  it('finds a marker whose folder is renamed again and again during the search, and never fails on a vanished path', async () => {
+  // A ClickHouse merge writes the merged part under a temporary name, renames it into place and removes the parts it
+  // replaced, at any moment: a search that listed the table before must still find what the merged part holds.
+  it('finds a marker merged again and again into a new part during the search, and never fails on a vanished path', { timeout: 30_000 }, async () => {
     const root = await mkdtemp(join(tmpdir(), 'byte-search-'));
     onTestFinished(() => rm(root, { recursive: true, force: true }));
     const marker = markerMaker()();
     const table = join(root, 'data', 'db', 'events');
+    // Enough other parts that reading them takes several merges' time.
     for (let n = 0; n < 40; n++) {
-      await mkdir(join(table, `part_${n}`), { recursive: true });
-      await writeFile(join(table, `part_${n}`, 'data.bin'), randomBytes(4096));
+      await mkdir(join(table, `all_${n}_${n}_0`), { recursive: true });
+      await writeFile(join(table, `all_${n}_${n}_0`, 'data.bin'), randomBytes(256 * 1024));
     }
-    await mkdir(join(table, 'moving_a'));
-    await writeFile(join(table, 'moving_a', 'data.bin'), Buffer.concat([randomBytes(512), Buffer.from(marker), randomBytes(512)]));
-    let churning = true;
-    const churn = (async () => {
-      for (let n = 0; churning; n++) await rename(join(table, n % 2 ? 'moving_b' : 'moving_a'), join(table, n % 2 ? 'moving_a' : 'moving_b'));
+    const marked = Buffer.concat([randomBytes(512), Buffer.from(marker), randomBytes(512)]);
+    const part = (level: number) => join(table, `all_100_101_${level}`);
+    await mkdir(part(0));
+    await writeFile(join(part(0), 'data.bin'), marked);
+    let merging = true;
+    let merges = 0;
+    const merge = (async () => {
+      for (; merging; merges++) {
+        const merged = join(table, `tmp_merge_all_100_101_${merges + 1}`);
+        await mkdir(merged);
+        await writeFile(join(merged, 'data.bin'), marked);
+        await rename(merged, part(merges + 1));
+        await rm(part(merges), { recursive: true });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
     })();
-    try {
-      for (let search = 0; search < 30; search++) expect(Object.keys(await markersIn(root, [marker]))).toEqual([marker]);
-    } finally {
-      churning = false;
-      await churn;
-    }
+    onTestFinished(async () => {
+      merging = false;
+      await merge.catch(() => undefined);
+    });
+    for (let search = 0; search < 30; search++) expect(Object.keys(await markersIn(root, [marker]))).toEqual([marker]);
+    merging = false;
+    await merge;
+    expect(merges).toBeGreaterThan(30);
   });
 });

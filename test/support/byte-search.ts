@@ -38,33 +38,40 @@ function occurrences(bytes: Buffer, forms: readonly Buffer[], depth = 0): number
   return found;
 }
 
-/** Attempts at a folder whose content changes while it is searched, before the change is taken for an error. */
-const SEARCH_ATTEMPTS = 10;
+/** Times a folder whose content changes under the search is searched again, in all, before the search gives up. */
+const SEARCH_RETRIES = 50;
+
+/** A folder that kept changing under the search: not a vanished path (ENOENT), so no parent searches again for it. */
+class FolderKeptChanging extends Error {}
 
 /**
  * Adds to `hits` each file under `dir` holding any of `forms`, keyed by its path below `root`. A server may rename or
  * remove a folder while it is searched (ClickHouse moving a merged part into place, removing the parts it replaced):
- * a folder whose content vanishes under the search is searched again whole, from its listing, so a part renamed after
- * its parent was listed is still read under its new name.
+ * a folder whose content vanishes under the search is listed again and what it did not search yet is searched, so a
+ * part renamed after its parent was listed is still read under its new name. What a file held before it vanished
+ * stays a hit (a part's files never change once written). `retries` is shared by the whole search, so nested folders
+ * do not multiply it.
  */
-async function searchFolder(root: string, dir: string, forms: readonly Buffer[], hits: Record<string, number>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    // This folder's own listing gone: the change is its parent's, which searches again.
+async function searchFolder(root: string, dir: string, forms: readonly Buffer[], hits: Record<string, number>, retries: { left: number }): Promise<void> {
+  const searched = new Set<string>();
+  for (;;) {
+    // This folder's own listing gone: the change is its parent's, which lists it again.
     const entries = await readdir(dir, { withFileTypes: true });
-    const found: Record<string, number> = {};
     try {
       for (const entry of entries) {
         const path = join(dir, entry.name);
-        if (entry.isDirectory()) await searchFolder(root, path, forms, found);
+        if (searched.has(path)) continue;
+        if (entry.isDirectory()) await searchFolder(root, path, forms, hits, retries);
         else if (entry.isFile()) {
           const n = occurrences(await readFile(path), forms);
-          if (n > 0) found[path.slice(root.length + 1)] = n;
+          if (n > 0) hits[path.slice(root.length + 1)] = n;
         }
+        searched.add(path);
       }
-      Object.assign(hits, found);
       return;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= SEARCH_ATTEMPTS) throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if (retries.left-- <= 0) throw new FolderKeptChanging(`${dir} kept changing while it was searched`, { cause: error });
     }
   }
 }
@@ -82,7 +89,7 @@ function searchedPart(marker: string): string {
 export async function findMarker(dir: string, marker: string): Promise<Record<string, number>> {
   const forms = markerForms(searchedPart(marker));
   const hits: Record<string, number> = {};
-  await searchFolder(dir, dir, forms, hits);
+  await searchFolder(dir, dir, forms, hits, { left: SEARCH_RETRIES });
   return hits;
 }
 
