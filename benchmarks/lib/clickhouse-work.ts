@@ -37,25 +37,40 @@ export function describeWork(work: ClickHouseWork): string {
     `new parts/s by table: ${work.insertsByTable.map(([table, n]) => `${table} ${(n / seconds).toFixed(1)}`).join(', ')}`;
 }
 
-/** Each MergeTree table's highest block number: one is taken per insert (per partition it writes) and per mutation. */
 /**
- * Waits until the server runs no merge for two polls in a row (at most `maxMs`): a phase measured right after a bulk
- * insert pays for merging what came before it. Answers the seconds waited.
+ * Waits until the server merges nothing in `database` and its count of active parts holds still, for two polls in a
+ * row 250 ms apart (at most `maxMs`): a phase measured right after a bulk insert pays for merging what came before it.
+ * Answers the seconds waited, and says so when it gave up.
  */
-export async function mergesSettled(url: string, maxMs = 60_000): Promise<number> {
+export async function mergesSettled(url: string, database: string, maxMs = 60_000): Promise<number> {
   const started = performance.now();
+  const quoted = literal(database);
   let quiet = 0;
-  while (quiet < 2 && performance.now() - started < maxMs) {
-    const [row] = await select<{ n: string }>(url, 'SELECT count() AS n FROM system.merges');
-    quiet = Number(row?.n ?? 0) === 0 ? quiet + 1 : 0;
+  let parts = -1;
+  while (quiet < 2) {
+    if (performance.now() - started > maxMs) {
+      console.log(`ClickHouse was still merging after ${maxMs / 1000} s; measuring anyway`);
+      break;
+    }
+    const [row] = await select<{ merging: string; parts: string }>(url,
+      `SELECT (SELECT count() FROM system.merges WHERE database = ${quoted}) AS merging, (SELECT count() FROM system.parts WHERE database = ${quoted} AND active) AS parts`);
+    const now = Number(row?.parts ?? 0);
+    quiet = Number(row?.merging ?? 0) === 0 && now === parts ? quiet + 1 : 0;
+    parts = now;
     if (quiet < 2) await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return (performance.now() - started) / 1000;
 }
 
+/** Each MergeTree table's highest block number: one is taken per insert (per partition it writes) and per mutation. */
 async function blockNumbers(url: string, database: string): Promise<Map<string, number>> {
-  const rows = await select<{ table: string; block: string }>(url, `SELECT table, max(max_block_number) AS block FROM system.parts WHERE database = '${database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' GROUP BY table`);
+  const rows = await select<{ table: string; block: string }>(url, `SELECT table, max(max_block_number) AS block FROM system.parts WHERE database = ${literal(database)} GROUP BY table`);
   return new Map(rows.map((row) => [row.table, Number(row.block)]));
+}
+
+/** A ClickHouse string literal. */
+function literal(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 async function select<T>(url: string, sql: string): Promise<T[]> {

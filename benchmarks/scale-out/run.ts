@@ -94,7 +94,7 @@ async function measureApi(processes: Platform[], balancer: LocalBalancer, tenant
       seen.set(flow, n + 1);
       return { flow, shot: shot(flow, tenants[n % TENANTS]!, n + 1, client) };
     });
-    await mergesSettled(targets.url!);
+    await mergesSettled(targets.url!, target.config.clickhouse!.database);
     await loop(0, WARMUP);
     const window = await clickHouseWindow(targets.url!, target.config.clickhouse!.database, targets.serverPid());
     const cpuBefore = await Promise.all(processes.map((p) => cpuSeconds(p.child.pid)));
@@ -114,7 +114,7 @@ async function measureApi(processes: Platform[], balancer: LocalBalancer, tenant
 async function measureIngest(replicas: number, balancer: LocalBalancer, tenants: TenantState[], offset: { events: number }): Promise<IngestResult> {
   const client = new Client(balancer.url, CONNECTIONS);
   try {
-    await mergesSettled(targets.url!);
+    await mergesSettled(targets.url!, target.config.clickhouse!.database);
     const batchMs: number[] = [];
     let events = 0;
     let ingestErrors = 0;

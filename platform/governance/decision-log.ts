@@ -131,7 +131,9 @@ export class DecisionLog {
       }, Math.max(0, now.getTime() + guardMs - Date.now()));
       this.cancelRecentCheck = () => resolve(0);
     });
-    if (missingAtStart) this.recentChecked = recent.catch(() => undefined);
+    // Handled here whatever the caller does with `recent`: a failed check must not bring the process down.
+    const checked = recent.catch(() => undefined);
+    if (missingAtStart) this.recentChecked = checked;
     return { recovered, recent };
   }
 

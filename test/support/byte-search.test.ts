@@ -63,7 +63,9 @@ describe('markersIn: a folder a server changes while it is searched', () => {
         await mkdir(merged);
         await writeFile(join(merged, 'data.bin'), marked);
         await rename(merged, part(merges + 1));
-        await rm(part(merges), { recursive: true });
+        // As ClickHouse removes a replaced part: renamed out of the way first, then deleted.
+        await rename(part(merges), join(table, `delete_tmp_all_100_101_${merges}`));
+        await rm(join(table, `delete_tmp_all_100_101_${merges}`), { recursive: true });
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     })();
@@ -71,9 +73,8 @@ describe('markersIn: a folder a server changes while it is searched', () => {
       merging = false;
       await merge.catch(() => undefined);
     });
-    for (let search = 0; search < 30; search++) expect(Object.keys(await markersIn(root, [marker]))).toEqual([marker]);
+    for (let search = 0; search < 30 || merges <= 30; search++) expect(Object.keys(await markersIn(root, [marker]))).toEqual([marker]);
     merging = false;
     await merge;
-    expect(merges).toBeGreaterThan(30);
   });
 });

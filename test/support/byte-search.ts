@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { randomInt } from 'node:crypto';
@@ -38,41 +38,54 @@ function occurrences(bytes: Buffer, forms: readonly Buffer[], depth = 0): number
   return found;
 }
 
-/** Times a folder whose content changes under the search is searched again, in all, before the search gives up. */
-const SEARCH_RETRIES = 50;
+/**
+ * Times the folders of one search are listed again, in all, because something in them vanished or appeared while
+ * they were searched (a busy ClickHouse makes a part a second per table written to), before the search gives up.
+ */
+const SEARCH_RELISTS = 1000;
 
-/** A folder that kept changing under the search: not a vanished path (ENOENT), so no parent searches again for it. */
+/** A folder that kept changing under the search: not a vanished path (ENOENT), so no parent lists again for it. */
 class FolderKeptChanging extends Error {}
 
 /**
- * Adds to `hits` each file under `dir` holding any of `forms`, keyed by its path below `root`. A server may rename or
- * remove a folder while it is searched (ClickHouse moving a merged part into place, removing the parts it replaced):
- * a folder whose content vanishes under the search is listed again and what it did not search yet is searched, so a
- * part renamed after its parent was listed is still read under its new name. What a file held before it vanished
- * stays a hit (a part's files never change once written). `retries` is shared by the whole search, so nested folders
- * do not multiply it.
+ * Adds to `hits` each file under `dir` holding any of `forms`, keyed by its path below `root`. A server may rename,
+ * add or remove folders and files while they are searched (ClickHouse moving a merged part into place and removing the
+ * parts it replaced, DuckDB folding its WAL into the database file): a folder is listed again after each pass and
+ * where something vanished, until a listing shows nothing it has not searched — folders by path, files by path, size
+ * and time of change, so a file rewritten in place is read again. What a file held before it changed stays a hit.
+ * `relists` is shared by the whole search, so nested folders do not multiply it.
  */
-async function searchFolder(root: string, dir: string, forms: readonly Buffer[], hits: Record<string, number>, retries: { left: number }): Promise<void> {
+async function searchFolder(root: string, dir: string, forms: readonly Buffer[], hits: Record<string, number>, relists: { left: number }): Promise<void> {
   const searched = new Set<string>();
-  for (;;) {
+  for (let pass = 0; ; pass++) {
+    if (pass > 1 && relists.left-- <= 0) throw new FolderKeptChanging(`${dir} kept changing while it was searched`);
     // This folder's own listing gone: the change is its parent's, which lists it again.
     const entries = await readdir(dir, { withFileTypes: true });
+    let fresh = false;
     try {
       for (const entry of entries) {
         const path = join(dir, entry.name);
-        if (searched.has(path)) continue;
-        if (entry.isDirectory()) await searchFolder(root, path, forms, hits, retries);
-        else if (entry.isFile()) {
+        if (entry.isDirectory()) {
+          if (searched.has(path)) continue;
+          fresh = true;
+          await searchFolder(root, path, forms, hits, relists);
+          searched.add(path);
+        } else if (entry.isFile()) {
+          const { size, mtimeMs } = await stat(path);
+          const version = `${path}\n${size}\n${mtimeMs}`;
+          if (searched.has(version)) continue;
+          fresh = true;
           const n = occurrences(await readFile(path), forms);
-          if (n > 0) hits[path.slice(root.length + 1)] = n;
+          const at = path.slice(root.length + 1);
+          if (n > 0) hits[at] = Math.max(hits[at] ?? 0, n);
+          searched.add(version);
         }
-        searched.add(path);
       }
-      return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      if (retries.left-- <= 0) throw new FolderKeptChanging(`${dir} kept changing while it was searched`, { cause: error });
+      fresh = true;
     }
+    if (!fresh) return;
   }
 }
 
@@ -89,7 +102,7 @@ function searchedPart(marker: string): string {
 export async function findMarker(dir: string, marker: string): Promise<Record<string, number>> {
   const forms = markerForms(searchedPart(marker));
   const hits: Record<string, number> = {};
-  await searchFolder(dir, dir, forms, hits, { left: SEARCH_RETRIES });
+  await searchFolder(dir, dir, forms, hits, { left: SEARCH_RELISTS });
   return hits;
 }
 
