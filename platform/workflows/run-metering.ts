@@ -66,10 +66,15 @@ export class RunMetering {
     return metered;
   }
 
-  /** Whether any transition was committed at or after `since` and before `until` (all tenants, like `meterSince`). */
+  /** Whether `meterSince(since, until)` would meter anything: a transition in the span, of a type a pack declares. */
   async committedBetween(since: Date, until: Date): Promise<boolean> {
-    const rows = await this.deps.state.query('SELECT run_id FROM workflow_transitions WHERE occurred_at >= ? AND occurred_at < ? LIMIT 1', [since, until]);
-    return rows.length > 0;
+    const rows = await this.deps.state.query(
+      `SELECT DISTINCT runs.workflow_type FROM workflow_transitions transitions
+         JOIN workflow_runs runs ON runs.tenant_id = transitions.tenant_id AND runs.run_id = transitions.run_id
+        WHERE transitions.occurred_at >= ? AND transitions.occurred_at < ?`,
+      [since, until],
+    );
+    return rows.some((row) => this.deps.packOf(String(row.workflow_type)) !== undefined);
   }
 
   /** The transition's events, as the run stood at it (metered again at a start, the run may have gone on since). */

@@ -72,6 +72,10 @@ describe('the workflow engine', () => {
     sent.splice(0);
     expect(await other.meterSince(before, after)).toBe(0);
     expect(sent).toEqual([]);
+    // What a start's readers wait on: whether a span holds anything this process meters.
+    expect(await engine.meters(before, after)).toBe(true);
+    expect(await engine.meters(after, new Date(after.getTime() + 60_000))).toBe(false);
+    expect(await other.meters(before, after)).toBe(false);
   });
 
   it('reads where many runs stand in one read, the tenant\'s only', async () => {
