@@ -1,4 +1,5 @@
 import type { StateReader } from '../../kernel/state/index.ts';
+import type { PlatformEvent } from '../ingest/index.ts';
 import type { WorkflowType } from './workflow-type.ts';
 
 /** A run that has waited for its approvals longer than its type's SLA. */
@@ -9,6 +10,15 @@ export interface SlaBreach {
   requestedAt: Date;
   waitingMs: number;
   slaMs: number;
+}
+
+/** The breach as the event it is reported as once, in the run's tenant: `<pack>.approval_sla_breached`. */
+export function slaBreachEvent(breach: SlaBreach, pack: string): PlatformEvent {
+  return {
+    specversion: '1.0', id: `${breach.runId}:approval_sla_breached`, source: '/companyos/workflows', type: `${pack.replaceAll('-', '_')}.approval_sla_breached`,
+    time: new Date(breach.requestedAt.getTime() + breach.slaMs).toISOString(), subject: breach.runId, tenantid: breach.tenant,
+    data: { run_id: breach.runId, workflow_type: breach.type, operation: breach.type, requested_at: breach.requestedAt.toISOString(), sla_ms: breach.slaMs, waiting_ms: breach.waitingMs },
+  };
 }
 
 /** Where each run's latest transition left it. */

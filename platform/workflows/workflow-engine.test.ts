@@ -251,7 +251,11 @@ describe('the workflow engine', () => {
     const sent: { tenant: string; type: string; id: string; data: Record<string, unknown> }[] = [];
     const engine = new WorkflowEngine({
       state, ledger, clock, types: [testWorkflow({ journal })],
-      emit: async (tenant, events) => void sent.push(...events.map((e) => ({ tenant, type: e.type, id: e.id, data: e.data }))),
+      emit: async (tenant, events) => {
+        // The official SDK checks each against the CloudEvents 1.0 attributes (it throws on an invalid one).
+        for (const event of events) expect(new CloudEvent({ ...event }, true).validate()).toBe(true);
+        sent.push(...events.map((e) => ({ tenant, type: e.type, id: e.id, data: e.data as Record<string, unknown> })));
+      },
     });
     const slow = await request(engine);
     clock.advance(14 * 60 * 1000);

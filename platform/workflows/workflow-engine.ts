@@ -3,7 +3,7 @@ import { DomainError } from '../../kernel/errors/index.ts';
 import type { PlatformEvent } from '../ingest/index.ts';
 import type { StateStore, StateTransaction } from '../../kernel/state/index.ts';
 import { CoalescedRun, KeyedMutex, type LedgerStore } from '../governance/index.ts';
-import { approvalLatencies, percentile, slaBreaches, type SlaBreach } from './approval-sla.ts';
+import { approvalLatencies, percentile, slaBreachEvent, slaBreaches, type SlaBreach } from './approval-sla.ts';
 import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type ApprovalRule, type CountedApproval } from './approval-rule.ts';
 import { approvalRef, runEvidence, stepRefs } from './run-evidence.ts';
 import { loadRun, nextSeq, readRuns, statusOf, type ApprovalRecord, type RunRecord, type TransitionRecord } from './run-records.ts';
@@ -411,14 +411,8 @@ export class WorkflowEngine {
     for (const breach of breaches) {
       overdue.set(breach.type, (overdue.get(breach.type) ?? 0) + 1);
       if (this.reportedBreaches.has(breach.runId)) continue;
-      const pack = this.types.get(breach.type)?.pack ?? 'unknown';
-      const event: WorkflowEvent = {
-        specversion: '1.0', id: `${breach.runId}:approval_sla_breached`, source: '/companyos/workflows', type: `${pack.replaceAll('-', '_')}.approval_sla_breached`,
-        time: new Date(breach.requestedAt.getTime() + breach.slaMs).toISOString(), subject: breach.runId, tenantid: breach.tenant,
-        data: { run_id: breach.runId, workflow_type: breach.type, operation: breach.type, requested_at: breach.requestedAt.toISOString(), sla_ms: breach.slaMs, waiting_ms: breach.waitingMs },
-      };
       try {
-        await this.emit?.(breach.tenant, [event]);
+        await this.emit?.(breach.tenant, [slaBreachEvent(breach, this.types.get(breach.type)?.pack ?? 'unknown')]);
         this.reportedBreaches.add(breach.runId);
       } catch (error) {
         this.log.error({ err: error, run: breach.runId }, 'could not record the approval SLA breach; the next sweep tries again');
