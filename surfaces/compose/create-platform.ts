@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +10,11 @@ import { liveBatchGuardMs, type Warehouse } from '../../kernel/warehouse/index.t
 import { backupSourceOf, openBackupTarget, replaceBackups, type BackupServices, type BackupSource, type S3Options, type ShippingStatus } from '../../platform/backup/index.ts';
 import { appendRecordReceipt, ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
 import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, ApiKeys, IdentityMappings, LoginSessions, OidcLogin, ProviderTokens, ScimDirectory, type FinishedLogin, type IdentityProvider, type RotatingSecret, type SessionLimits, type TokenKeyFile } from '../../platform/identity/index.ts';
-import { BatchedEmitter, IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
+import { BatchedEmitter, DEFAULT_DEDUPE_WINDOW_DAYS, IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
 import { BuildGate, ModelRefresh, rebuildModels, type ModelGenerator } from '../../platform/transforms/index.ts';
-import { SYSTEM_CLOCK, WorkflowEngine, type WorkflowClock } from '../../platform/workflows/index.ts';
+import { MeteringMarks, remeterAfterStart, SYSTEM_CLOCK, WorkflowEngine, type WorkflowClock } from '../../platform/workflows/index.ts';
 import type { PlatformEvent } from '../../platform/ingest/index.ts';
 import { PACKS, type Pack } from '../../packs/index.ts';
 import { platformTables } from './platform-tables.ts';
@@ -39,9 +38,10 @@ export interface PlatformOptions {
   /** Signing keys of the receipt ledger: a keyring, or the folder it lives in ($COMPANYOS_DATA_DIR/keys); in memory when neither. */
   ledger?: { keyring?: Keyring; keysDir?: string };
   /**
-   * After the start, meter again the workflow transitions of the last 15 minutes, whose queued events a kill may have
-   * taken (default true). The CLI's one-command platforms leave it to the server: it would cost each command a read of
-   * those minutes' runs and an ingest of their events.
+   * After the start, meter again the workflow transitions whose queued events a kill may have taken, and mark how far
+   * this process's queue is written (`remeterAfterStart`, `MeteringMarks`; default true). The CLI's one-command
+   * platforms leave it to the server: it would cost each command a read of the last minutes' runs and an ingest of
+   * their events.
    */
   remeterWorkflows?: boolean;
   /** A repeat of (tenant, source, id) within this many days is never stored twice. */
@@ -147,7 +147,7 @@ export interface Platform {
   flushEvents(): Promise<void>;
   /** Writes what is queued now, without waiting for a start's re-metering: what a closing server does. */
   flushQueue(): Promise<void>;
-  /** Workflow transitions metered again after the start (those of the last `REMETER_LOOKBACK_MS`: a kill may have lost their batch). */
+  /** Workflow transitions metered again after the start (`remeterAfterStart`: those a kill may have taken from a queue). */
   readonly remeteredTransitions: Promise<number>;
   /** The one way surfaces and packs read a tenant's data: its rows only, by construction. */
   scope(tenant: string): TenantScope;
@@ -246,33 +246,16 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     emit,
     emitLater: (events) => platformEvents.push(events.map((event) => ({ ...event, policyversion: engine.revision }))),
   });
-  // What a kill took from the queue comes back: the transitions of the last minutes metered again, after the start
-  // (dedupe drops those already stored). Where other processes write the same warehouse, the last seconds'
-  // transitions may still be in a live one's queue: metered once it must have written them, or both copies would be
-  // stored until ClickHouse merges them.
-  if (options.remeterWorkflows ?? true) {
-    const startedAt = clock.now();
-    const guardMs = liveBatchGuardMs(warehouse.capabilities);
-    const settled = new Date(startedAt.getTime() - guardMs);
-    const failed = (error: unknown) => {
-      log.error({ err: error }, 'could not meter again the workflow transitions of the minutes before this start');
-      return 0;
-    };
-    const first = workflows.meterSince(new Date(startedAt.getTime() - REMETER_LOOKBACK_MS), settled).catch(failed);
-    // The last seconds are always looked at once live replicas must have written their queues (a transition committing
-    // late is dated inside them); readers wait for that only when those seconds held transitions at the start.
-    const heldRecent = guardMs > 0 ? workflows.meters(settled, startedAt).catch(() => true) : Promise.resolve(false);
-    const last = (async () => {
-      await first;
-      if (guardMs === 0) return 0;
-      const waited = await sleep(Math.max(0, startedAt.getTime() + guardMs - clock.now().getTime()), true, { signal: closing.signal }).catch(() => false);
-      return waited ? workflows.meterSince(settled, startedAt) : 0;
-    })().catch(failed);
-    remetering = Promise.all([first, last]).then(([earlier, recent]) => earlier + recent);
-    readable = (async () => {
-      await first;
-      if (await heldRecent) await last;
-    })();
+  // What a kill took from the queue comes back (`remeterAfterStart`); this process marks how far its own is written.
+  const marks = options.remeterWorkflows ?? true ? new MeteringMarks({ state, clock, flush: () => platformEvents.flush(), log }) : undefined;
+  if (marks) {
+    const remetered = remeterAfterStart({
+      workflows, marks, clock, log, guardMs: liveBatchGuardMs(warehouse.capabilities),
+      dedupeWindowDays: options.dedupeWindowDays ?? DEFAULT_DEDUPE_WINDOW_DAYS, signal: closing.signal,
+    });
+    remetering = remetered.metered;
+    readable = remetered.readable;
+    await marks.start();
   }
   return {
     warehouse,
@@ -312,6 +295,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
       closing.abort();
       await remetering;
       await platformEvents.close();
+      await marks?.close();
       await Promise.all([decisions.close(), ledger.close()]);
       if (ownsState) await state.close();
     },
@@ -373,12 +357,5 @@ function isStateStore(value: PlatformOptions['state']): value is StateStore {
 /** An event (CloudEvents attributes and the platform's extensions) the platform queues about its own work, stamped with the policy version it was recorded under. */
 export type QueuedEvent = Omit<PlatformEvent, 'subject'> & { subject?: string; policyversion: string; [extension: string]: unknown };
 
-/**
- * How far back a start meters the workflows' transitions again: a kill loses at most a batch window of queued events,
- * so this covers a restart up to 15 minutes after it. A fixed span, not one anchored on the newest stored event: any
- * tenant may post events of that type, and live replicas store theirs meanwhile. Well inside the dedupe window, so a
- * copy already stored is dropped.
- */
-const REMETER_LOOKBACK_MS = 15 * 60_000;
 
 

@@ -1,0 +1,29 @@
+// A platform process killed with workflow events in its queue (surfaces/compose/remetering.test.ts):
+// `killed-with-queued-events.ts <dir>` starts a platform on the DuckDB warehouse in <dir> whose writes of events never
+// finish, requests one temporary-access run, and prints "done <run id>" once the request has answered, its
+// transitions' events still queued. The test SIGKILLs it there.
+import { join } from 'node:path';
+import { DuckDBWarehouse, type SqlValue, type UniqueInsert } from '../../../kernel/warehouse/index.ts';
+import { createPlatform } from '../create-platform.ts';
+import { migratePlatform } from '../migrate-platform.ts';
+
+const [dir] = process.argv.slice(2) as [string];
+const warehouse = await DuckDBWarehouse.open(join(dir, 'warehouse.duckdb'));
+await migratePlatform(warehouse);
+// Every method is the warehouse's own, but a write of events never answers: the queue keeps them until the kill.
+const neverWritesEvents = new Proxy(warehouse, {
+  get(target, property) {
+    if (property === 'insertUnique') {
+      return (spec: UniqueInsert, rows: readonly (readonly SqlValue[])[]) => (spec.table === 'events' ? new Promise(() => undefined) : target.insertUnique(spec, rows));
+    }
+    const value: unknown = Reflect.get(target, property, target);
+    return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  },
+});
+const platform = await createPlatform({ warehouse: neverWritesEvents, ledger: { keysDir: join(dir, 'keys') } });
+const run = await platform.workflows.request({
+  tenant: 'acme', type: 'temporary-access', requestedBy: 'ana',
+  rationale: { category: 'support', text: 'on-call needs read access for the incident' }, params: { grantee: 'oncall-1', role: 'reader', duration_minutes: 30 },
+});
+process.stdout.write(`done ${run.runId}\n`);
+setInterval(() => undefined, 60_000);
