@@ -9,6 +9,7 @@ import { BufferedWriter } from '../../kernel/warehouse/index.ts';
  */
 export class BatchedEmitter<T extends object> {
   private readonly writer: BufferedWriter<T>;
+  private count = 0;
 
   constructor(
     send: (events: T[]) => Promise<void>,
@@ -21,6 +22,12 @@ export class BatchedEmitter<T extends object> {
   /** Queues the events for the next batch; never waits for the warehouse. */
   push(events: readonly T[]): void {
     for (const event of events) this.writer.push(event);
+    this.count += events.length;
+  }
+
+  /** How many events were pushed since it was made. */
+  get pushed(): number {
+    return this.count;
   }
 
   /** Resolves when every event pushed so far is stored (or has failed and is kept for the retry). */

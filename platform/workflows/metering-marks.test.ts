@@ -34,13 +34,17 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
   let processes: Awaited<ReturnType<typeof twoProcesses>>;
   let clock: TestClock;
   let flushes: 'write' | 'fail';
-  const marksOf = (state: StateStore) => new MeteringMarks({ state, clock, log: silent, flush: () => (flushes === 'write' ? Promise.resolve() : Promise.reject(new Error('warehouse down'))) });
+  let queued: number;
+  const marksOf = (state: StateStore) => new MeteringMarks({
+    state, clock, log: silent, queued: () => queued, flush: () => (flushes === 'write' ? Promise.resolve() : Promise.reject(new Error('warehouse down'))),
+  });
 
   beforeEach(async (context) => {
     if (engine === 'postgresql' && !inject('postgresUrl')) context.skip();
     processes = await twoProcesses(engine);
     clock = new TestClock();
     flushes = 'write';
+    queued = 0;
   });
   afterEach(() => processes?.dispose());
 
@@ -49,10 +53,12 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
     const a = marksOf(processes.stores[0]);
     await a.start();
     clock.advance(MARK_EVERY_MS);
+    queued++;
     await a.mark();
     // The warehouse stops taking writes: the mark says the process lives, not that later events are written.
     flushes = 'fail';
     clock.advance(MARK_EVERY_MS);
+    queued++;
     await a.mark();
     // Killed here. The next start, once the mark is old enough to be a dead process's on a shared store.
     clock.advance(DEAD_AFTER_MS + 1);
@@ -73,6 +79,21 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
     expect((await b.dead(clock.now())).map((mark) => mark.process)).toEqual([a.process]);
   });
 
+  it(engine === 'duckdb' ? 'are not written again by an idle process: nothing new for continuous backup to ship' : 'are refreshed while a process lives, idle or not', async () => {
+    const a = marksOf(processes.stores[0]);
+    await a.start();
+    const seen = async () => (await processes.stores[0].query<{ seen_at: Date }>('SELECT seen_at FROM metering_marks'))[0]!.seen_at.getTime();
+    const first = await seen();
+    clock.advance(MARK_EVERY_MS);
+    await a.mark();
+    expect(await seen()).toBe(engine === 'duckdb' ? first : first + MARK_EVERY_MS);
+    // Something queued: marked again.
+    queued++;
+    clock.advance(MARK_EVERY_MS);
+    await a.mark();
+    expect(await seen()).toBe(first + 2 * MARK_EVERY_MS);
+  });
+
   it('keep the new mark of a process that was only paused, and remove their own on close', async () => {
     const a = marksOf(processes.stores[0]);
     await a.start();
@@ -83,6 +104,7 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
     expect(dead.map((mark) => mark.process)).toEqual([a.process]);
     // A wakes and marks before B is done with its old mark: B's forget leaves the new one.
     clock.advance(1);
+    queued++;
     await a.mark();
     await b.forget(dead);
     const rows = async () => (await processes.stores[0].query<{ process_id: string }>('SELECT process_id FROM metering_marks ORDER BY process_id')).map((row) => row.process_id);
@@ -90,6 +112,7 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
     // Forgotten while paused, it marks again from what it can vouch for.
     await b.forget(await b.dead(new Date(clock.now().getTime() + DEAD_AFTER_MS + 1)));
     expect(await rows()).toEqual([b.process]);
+    queued++;
     await a.mark();
     expect(await rows()).toEqual([a.process, b.process].sort());
     await a.close();

@@ -19,6 +19,8 @@ export interface MeteringMarksDeps {
   clock: WorkflowClock;
   /** Resolves once every event queued so far is written. */
   flush(): Promise<void>;
+  /** How many events this process has queued so far. */
+  queued(): number;
   log: { error(fields: object, message: string): void };
 }
 
@@ -42,6 +44,8 @@ export class MeteringMarks {
   private closed = false;
   /** Every event of a transition this process committed before it is written (at first: nothing it queued yet). */
   private writtenThrough: Date;
+  /** `queued()` at the last mark recorded; undefined before the first. */
+  private queuedAtMark: number | undefined;
 
   constructor(private readonly deps: MeteringMarksDeps) {
     this.writtenThrough = new Date(deps.clock.now().getTime() - QUEUE_LAG_MS);
@@ -91,6 +95,10 @@ export class MeteringMarks {
 
   /** Records now how far this process's queue is written (what `start` does every `MARK_EVERY_MS`). */
   async mark(): Promise<void> {
+    const queued = this.deps.queued();
+    // Where one process holds the state, its mark only says how far its queue is written: an idle process does not
+    // write the same mark again (each write would be a change for continuous backup to ship).
+    if (this.deps.state.soleWriter && queued === this.queuedAtMark) return;
     const flushedFrom = this.deps.clock.now();
     let timeout: NodeJS.Timeout | undefined;
     const written = await Promise.race([
@@ -103,6 +111,10 @@ export class MeteringMarks {
       if (await tx.compareAndSet('metering_marks', { process_id: this.process }, {}, changes)) return;
       // The first mark, or a new one after a start took this (paused) process for dead and removed its mark.
       await tx.insert('metering_marks', [{ process_id: this.process, ...changes }]);
-    }).catch((error: unknown) => this.deps.log.error({ err: error }, 'could not record how far this process\'s metering is written'));
+    }).then(
+      // Marked again at the next turn unless the queue was written and nothing came since.
+      () => { this.queuedAtMark = written ? queued : undefined; },
+      (error: unknown) => this.deps.log.error({ err: error }, 'could not record how far this process\'s metering is written'),
+    );
   }
 }

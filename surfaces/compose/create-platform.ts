@@ -247,7 +247,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     emitLater: (events) => platformEvents.push(events.map((event) => ({ ...event, policyversion: engine.revision }))),
   });
   // What a kill took from the queue comes back (`remeterAfterStart`); this process marks how far its own is written.
-  const marks = options.remeterWorkflows ?? true ? new MeteringMarks({ state, clock, flush: () => platformEvents.flush(), log }) : undefined;
+  const marks = options.remeterWorkflows ?? true ? new MeteringMarks({ state, clock, flush: () => platformEvents.flush(), queued: () => platformEvents.pushed, log }) : undefined;
   if (marks) {
     const remetered = remeterAfterStart({
       workflows, marks, clock, log, guardMs: liveBatchGuardMs(warehouse.capabilities),
