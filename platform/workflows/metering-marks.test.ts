@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { DuckDBStateStore, ensureStateSchema, PostgresStateStore, type StateStore } from '../../kernel/state/index.ts';
 import { freshPostgresDatabase } from '../../test/support/postgres.ts';
 import { TestClock } from '../../test/support/test-clock.ts';
 import { METERING_MARKS_TABLE } from './metering-marks-table.ts';
 import { DEAD_AFTER_MS, MARK_EVERY_MS, MeteringMarks } from './metering-marks.ts';
-import { remeterFrom } from './remetering.ts';
+import { remeterAfterStart, remeterFrom } from './remetering.ts';
 
 const silent = { error: () => undefined };
 const LAG_MS = 60_000;
@@ -118,6 +118,36 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
     await a.close();
     await b.close();
     expect(await rows()).toEqual([]);
+  });
+});
+
+describe('a start metering again from a dead process\'s mark', () => {
+  it('forgets the mark only once what it metered again is written: a kill before that leaves the mark for the next start', async () => {
+    const state = await DuckDBStateStore.open(':memory:', [METERING_MARKS_TABLE]);
+    await ensureStateSchema(state);
+    try {
+      const clock = new TestClock();
+      const dead = new MeteringMarks({ state, clock, log: silent, queued: () => 0, flush: () => Promise.resolve() });
+      await dead.start();
+      clock.advance(3_600_000);
+      const marks = new MeteringMarks({ state, clock, log: silent, queued: () => 0, flush: () => Promise.resolve() });
+      let written!: () => void;
+      let flushed = false;
+      const metered: Date[] = [];
+      const remetered = remeterAfterStart({
+        workflows: { meterSince: async (since) => (metered.push(since), 2), meters: () => Promise.resolve(false) },
+        marks, clock, log: { error: () => undefined, warn: () => undefined }, guardMs: 0, dedupeWindowDays: 35, signal: new AbortController().signal,
+        flush: () => new Promise<void>((resolve) => { flushed = true; written = resolve; }),
+      });
+      await vi.waitFor(() => expect(flushed).toBe(true));
+      expect(metered).toEqual([new Date(clock.now().getTime() - 3_600_000 - LAG_MS)]);
+      expect((await marks.dead(clock.now())).map((mark) => mark.process)).toEqual([dead.process]);
+      written();
+      expect(await remetered.metered).toBe(2);
+      expect(await marks.dead(clock.now())).toEqual([]);
+    } finally {
+      await state.close();
+    }
   });
 });
 

@@ -19,6 +19,8 @@ export interface RemeteringOptions {
     meters(since: Date, until: Date): Promise<boolean>;
   };
   marks: MeteringMarks;
+  /** Writes what is queued: a dead process's mark is forgotten only once what was metered again from it is stored. */
+  flush(): Promise<void>;
   clock: WorkflowClock;
   log: { error(fields: object, message: string): void; warn(fields: object, message: string): void };
   /** How long other live processes' queued events may still be unwritten (`liveBatchGuardMs`); 0 where one process writes. */
@@ -59,7 +61,10 @@ export function remeterAfterStart(options: RemeteringOptions): Remetering {
         'a process stopped without writing its queue longer ago than the dedupe window: its workflow events before the window are not metered again');
     }
     const metered = await workflows.meterSince(since, settled);
-    await marks.forget(dead);
+    if (dead.length > 0) {
+      await options.flush();
+      await marks.forget(dead);
+    }
     return metered;
   })().catch(failed);
   // The last seconds are always looked at once live processes must have written their queues (a transition committing

@@ -250,7 +250,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const marks = options.remeterWorkflows ?? true ? new MeteringMarks({ state, clock, flush: () => platformEvents.flush(), queued: () => platformEvents.pushed, log }) : undefined;
   if (marks) {
     const remetered = remeterAfterStart({
-      workflows, marks, clock, log, guardMs: liveBatchGuardMs(warehouse.capabilities),
+      workflows, marks, clock, log, flush: () => platformEvents.flush(), guardMs: liveBatchGuardMs(warehouse.capabilities),
       dedupeWindowDays: options.dedupeWindowDays ?? DEFAULT_DEDUPE_WINDOW_DAYS, signal: closing.signal,
     });
     remetering = remetered.metered;
