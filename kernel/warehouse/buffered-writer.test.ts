@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BufferedWriter } from './buffered-writer.ts';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -49,6 +49,34 @@ describe('BufferedWriter', () => {
     fail = false;
     await writer.flush();
     expect(written).toEqual([7]);
+    await writer.close();
+  });
+
+  it('written: true only once everything pushed before it is written, a failed write\'s items included', async () => {
+    let fail = false;
+    let release: (() => void) | undefined;
+    const writer = new BufferedWriter<number>(
+      async (items) => {
+        if (items.includes(2) && !release) await new Promise<void>((resolve) => { release = resolve; });
+        if (fail) throw new Error('warehouse down');
+      },
+      () => undefined,
+      { flushAfterMs: 60_000, maxBatch: 1000 },
+    );
+    writer.push(1);
+    expect(await writer.written()).toBe(true);
+    fail = true;
+    writer.push(2);
+    const inFlight = writer.written();
+    await vi.waitFor(() => expect(release).toBeTypeOf('function'));
+    // Pushed while 2's write is in flight: its batch comes after, with 2 again once that write fails.
+    writer.push(3);
+    const after = writer.written();
+    release!();
+    expect(await inFlight).toBe(false);
+    expect(await after).toBe(false);
+    fail = false;
+    expect(await writer.written()).toBe(true);
     await writer.close();
   });
 });

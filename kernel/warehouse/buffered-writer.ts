@@ -32,6 +32,14 @@ export class BufferedWriter<T> {
     await this.scheduleBatch();
   }
 
+  /**
+   * Writes what is pushed: true once everything pushed before the call is written, false when that write failed (the
+   * items are kept for the retry). The batch that takes the buffer holds whatever an earlier failed write put back.
+   */
+  async written(): Promise<boolean> {
+    return (await this.scheduleBatch()) === undefined;
+  }
+
   async close(): Promise<void> {
     await this.flush();
     clearTimeout(this.timer);

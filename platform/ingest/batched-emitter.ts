@@ -35,6 +35,11 @@ export class BatchedEmitter<T extends object> {
     return this.writer.flush();
   }
 
+  /** Writes what is queued: true once every event pushed before the call is stored, false when that write failed (kept for the retry). */
+  written(): Promise<boolean> {
+    return this.writer.written();
+  }
+
   close(): Promise<void> {
     return this.writer.close();
   }

@@ -2,34 +2,14 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { DuckDBStateStore, ensureStateSchema, PostgresStateStore, type StateStore } from '../../kernel/state/index.ts';
-import { freshPostgresDatabase } from '../../test/support/postgres.ts';
+import type { StateStore } from '../../kernel/state/index.ts';
+import { twoProcesses } from '../../test/support/state.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { JOB_LEASES_TABLE } from './job-leases-table.ts';
 import { JobLeases, LeaseLostError } from './job-leases.ts';
 
 const TTL = 30_000;
 
-/** Two platform processes' view of one state store: each its own connection where the engine has several (PostgreSQL). */
-async function twoProcesses(engine: 'duckdb' | 'postgresql'): Promise<{ stores: [StateStore, StateStore]; dispose(): Promise<void> }> {
-  if (engine === 'duckdb') {
-    // One process holds an embedded store: two lease holders share it, as two services of a process would.
-    const state = await DuckDBStateStore.open(':memory:', [JOB_LEASES_TABLE]);
-    await ensureStateSchema(state);
-    return { stores: [state, state], dispose: () => state.close() };
-  }
-  const database = await freshPostgresDatabase(inject('postgresUrl')!);
-  const first = await PostgresStateStore.open(database.url, [JOB_LEASES_TABLE]);
-  await ensureStateSchema(first);
-  const second = await PostgresStateStore.open(database.url, [JOB_LEASES_TABLE]);
-  return {
-    stores: [first, second],
-    dispose: async () => {
-      await Promise.all([first.close(), second.close()]);
-      await database.drop();
-    },
-  };
-}
 
 describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wide job runs in one process at a time', (engine) => {
   let processes: Awaited<ReturnType<typeof twoProcesses>>;
@@ -39,7 +19,7 @@ describe.each(['duckdb', 'postgresql'] as const)('job leases on %s: a cluster-wi
 
   beforeEach(async (context) => {
     if (engine === 'postgresql' && !inject('postgresUrl')) context.skip();
-    processes = await twoProcesses(engine);
+    processes = await twoProcesses(engine, [JOB_LEASES_TABLE]);
     clock = new Date('2026-12-01T00:00:00Z');
     a = new JobLeases(processes.stores[0], { now: () => clock, elapsed: () => clock.getTime(), holder: 'replica-a' });
     b = new JobLeases(processes.stores[1], { now: () => clock, elapsed: () => clock.getTime(), holder: 'replica-b' });

@@ -1,54 +1,36 @@
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import { DuckDBStateStore, ensureStateSchema, PostgresStateStore, type StateStore } from '../../kernel/state/index.ts';
-import { freshPostgresDatabase } from '../../test/support/postgres.ts';
+import type { StateStore } from '../../kernel/state/index.ts';
 import { TestClock } from '../../test/support/test-clock.ts';
+import { twoProcesses } from '../../test/support/state.ts';
 import { METERING_MARKS_TABLE } from './metering-marks-table.ts';
 import { DEAD_AFTER_MS, MARK_EVERY_MS, MeteringMarks } from './metering-marks.ts';
-import { remeterAfterStart, remeterFrom } from './remetering.ts';
+import { remeterAfterStart, remeterFrom, type RemeteringOptions } from './remetering.ts';
 
-const silent = { error: () => undefined };
 const LAG_MS = 60_000;
-
-/** Two platform processes' view of one state store: each its own connection where the engine has several (PostgreSQL). */
-async function twoProcesses(engine: 'duckdb' | 'postgresql'): Promise<{ stores: [StateStore, StateStore]; dispose(): Promise<void> }> {
-  if (engine === 'duckdb') {
-    // One process holds an embedded store: the process before a restart and the one after it, one after the other.
-    const state = await DuckDBStateStore.open(':memory:', [METERING_MARKS_TABLE]);
-    await ensureStateSchema(state);
-    return { stores: [state, state], dispose: () => state.close() };
-  }
-  const database = await freshPostgresDatabase(inject('postgresUrl')!);
-  const first = await PostgresStateStore.open(database.url, [METERING_MARKS_TABLE]);
-  await ensureStateSchema(first);
-  const second = await PostgresStateStore.open(database.url, [METERING_MARKS_TABLE]);
-  return {
-    stores: [first, second],
-    dispose: async () => {
-      await Promise.all([first.close(), second.close()]);
-      await database.drop();
-    },
-  };
-}
+const silent = { error: () => undefined, warn: () => undefined };
 
 describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine) => {
   let processes: Awaited<ReturnType<typeof twoProcesses>>;
   let clock: TestClock;
-  let flushes: 'write' | 'fail';
+  let writes: 'succeed' | 'fail';
   let queued: number;
   const marksOf = (state: StateStore) => new MeteringMarks({
-    state, clock, log: silent, queued: () => queued, flush: () => (flushes === 'write' ? Promise.resolve() : Promise.reject(new Error('warehouse down'))),
+    state, clock, liveness: clock, log: silent, queued: () => queued, written: () => Promise.resolve(writes === 'succeed'),
   });
+  const marksIn = async () => new Map((await processes.stores[0].query<{ process_id: string; written_through: Date; seen_at: Date }>(
+    'SELECT process_id, written_through, seen_at FROM metering_marks',
+  )).map((row) => [row.process_id, { writtenThrough: new Date(row.written_through), seenAt: new Date(row.seen_at) }]));
 
   beforeEach(async (context) => {
     if (engine === 'postgresql' && !inject('postgresUrl')) context.skip();
-    processes = await twoProcesses(engine);
+    processes = await twoProcesses(engine, [METERING_MARKS_TABLE]);
     clock = new TestClock();
-    flushes = 'write';
+    writes = 'succeed';
     queued = 0;
   });
   afterEach(() => processes?.dispose());
 
-  it('name where a dead process\'s queue may begin, advancing only while its queue is written', async () => {
+  it('advance only while the queue is written; a dead process\'s mark is taken over once, holding the taker\'s own mark until released', async () => {
     const started = clock.now().getTime();
     const a = marksOf(processes.stores[0]);
     await a.start();
@@ -56,17 +38,29 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
     queued++;
     await a.mark();
     // The warehouse stops taking writes: the mark says the process lives, not that later events are written.
-    flushes = 'fail';
+    writes = 'fail';
     clock.advance(MARK_EVERY_MS);
     queued++;
     await a.mark();
-    // Killed here. The next start, once the mark is old enough to be a dead process's on a shared store.
+    expect((await marksIn()).get(a.process)).toEqual({ writtenThrough: new Date(started + MARK_EVERY_MS - LAG_MS), seenAt: new Date(started + 2 * MARK_EVERY_MS) });
+    // Killed here. Another process, once the mark is old enough to be a dead process's on a shared store.
+    writes = 'succeed';
     clock.advance(DEAD_AFTER_MS + 1);
     const b = marksOf(processes.stores[1]);
-    const dead = await b.dead(clock.now());
-    expect(dead).toEqual([{ process: a.process, writtenThrough: new Date(started + MARK_EVERY_MS - LAG_MS), seenAt: new Date(started + 2 * MARK_EVERY_MS) }]);
-    await b.forget(dead);
-    expect(await b.dead(clock.now())).toEqual([]);
+    await b.start();
+    expect(await b.claimDead(clock.now())).toEqual(new Date(started + MARK_EVERY_MS - LAG_MS));
+    expect([...(await marksIn()).keys()]).toEqual([b.process]);
+    // A third process sharing the store finds nothing left to take.
+    if (engine === 'postgresql') expect(await marksOf(processes.stores[0]).claimDead(clock.now())).toBeUndefined();
+    // Until b has metered the span again, its own mark stays at the span's start, however its queue is written.
+    clock.advance(MARK_EVERY_MS);
+    queued++;
+    await b.mark();
+    expect((await marksIn()).get(b.process)!.writtenThrough).toEqual(new Date(started + MARK_EVERY_MS - LAG_MS));
+    b.release();
+    queued++;
+    await b.mark();
+    expect((await marksIn()).get(b.process)!.writtenThrough).toEqual(new Date(clock.now().getTime() - LAG_MS));
   });
 
   it(engine === 'duckdb' ? 'take every other process for dead: one process holds the store' : 'take a process for dead only once its mark is older than DEAD_AFTER_MS', async () => {
@@ -74,94 +68,137 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
     await a.start();
     clock.advance(DEAD_AFTER_MS - 1);
     const b = marksOf(processes.stores[1]);
-    expect((await b.dead(clock.now())).map((mark) => mark.process)).toEqual(engine === 'duckdb' ? [a.process] : []);
+    const early = await b.claimDead(clock.now());
     clock.advance(2);
-    expect((await b.dead(clock.now())).map((mark) => mark.process)).toEqual([a.process]);
+    const late = await b.claimDead(clock.now());
+    expect([early, late].map((claimed) => claimed !== undefined)).toEqual(engine === 'duckdb' ? [true, false] : [false, true]);
   });
 
   it(engine === 'duckdb' ? 'are not written again by an idle process: nothing new for continuous backup to ship' : 'are refreshed while a process lives, idle or not', async () => {
     const a = marksOf(processes.stores[0]);
     await a.start();
-    const seen = async () => (await processes.stores[0].query<{ seen_at: Date }>('SELECT seen_at FROM metering_marks'))[0]!.seen_at.getTime();
+    const seen = async () => (await marksIn()).get(a.process)!.seenAt.getTime();
     const first = await seen();
     clock.advance(MARK_EVERY_MS);
     await a.mark();
     expect(await seen()).toBe(engine === 'duckdb' ? first : first + MARK_EVERY_MS);
-    // Something queued: marked again.
     queued++;
     clock.advance(MARK_EVERY_MS);
     await a.mark();
     expect(await seen()).toBe(first + 2 * MARK_EVERY_MS);
   });
 
-  it('keep the new mark of a process that was only paused, and remove their own on close', async () => {
+  it('are marked again by a paused process whose mark was taken, and removed on close only once the queue is written', async () => {
     const a = marksOf(processes.stores[0]);
     await a.start();
     clock.advance(DEAD_AFTER_MS + 1);
     const b = marksOf(processes.stores[1]);
     await b.start();
-    const dead = await b.dead(clock.now());
-    expect(dead.map((mark) => mark.process)).toEqual([a.process]);
-    // A wakes and marks before B is done with its old mark: B's forget leaves the new one.
-    clock.advance(1);
+    expect(await b.claimDead(clock.now())).toBeDefined();
+    b.release();
+    // A wakes: its next mark puts its row back.
     queued++;
     await a.mark();
-    await b.forget(dead);
-    const rows = async () => (await processes.stores[0].query<{ process_id: string }>('SELECT process_id FROM metering_marks ORDER BY process_id')).map((row) => row.process_id);
-    expect(await rows()).toEqual([a.process, b.process].sort());
-    // Forgotten while paused, it marks again from what it can vouch for.
-    await b.forget(await b.dead(new Date(clock.now().getTime() + DEAD_AFTER_MS + 1)));
-    expect(await rows()).toEqual([b.process]);
-    queued++;
-    await a.mark();
-    expect(await rows()).toEqual([a.process, b.process].sort());
+    expect([...(await marksIn()).keys()].sort()).toEqual([a.process, b.process].sort());
+    // A close whose last write fails leaves the mark for the next start.
+    writes = 'fail';
     await a.close();
+    expect([...(await marksIn()).keys()].sort()).toEqual([a.process, b.process].sort());
+    writes = 'succeed';
     await b.close();
-    expect(await rows()).toEqual([]);
+    expect([...(await marksIn()).keys()]).toEqual([a.process]);
   });
 });
 
+describe.runIf(inject('postgresUrl'))('metering marks on a PostgreSQL store shared by live processes', () => {
+  let processes: Awaited<ReturnType<typeof twoProcesses>>;
+  const clock = new TestClock();
+  const marksOf = (state: StateStore) => new MeteringMarks({ state, clock, liveness: clock, log: silent, queued: () => 0, written: () => Promise.resolve(true) });
+  const marksIn = async () => (await processes.stores[0].query<{ process_id: string }>('SELECT process_id FROM metering_marks')).map((row) => row.process_id);
+  beforeEach(async () => {
+    processes = await twoProcesses('postgresql', [METERING_MARKS_TABLE]);
+  });
+  afterEach(() => processes.dispose());
+
+  it('are swept by a live process: a process killed and never restarted is metered again without waiting for a start', async () => {
+    const metered: [Date, Date][] = [];
+    const closing = new AbortController();
+    const b = marksOf(processes.stores[1]);
+    await b.start();
+    const remetering = remeterAfterStart({ ...remeteringWith(metered, b, clock), signal: closing.signal, sweepEveryMs: 20 });
+    await remetering.metered;
+    metered.splice(0);
+    const a = marksOf(processes.stores[0]);
+    await a.start();
+    const killedAt = clock.now().getTime();
+    clock.advance(DEAD_AFTER_MS + 1);
+    await vi.waitFor(() => expect(metered).toEqual([[new Date(killedAt - LAG_MS), clock.now()]]));
+    await vi.waitFor(async () => expect(await marksIn()).toEqual([b.process]));
+    closing.abort();
+    await remetering.stopped;
+  });
+});
+
+/** Options whose workflows record the spans metered again and answer 1 transition each. */
+function remeteringWith(metered: [Date, Date][], marks: MeteringMarks, clock: TestClock): Omit<RemeteringOptions, 'signal'> {
+  return {
+    workflows: { meterSince: async (since, until) => (metered.push([since, until]), 1), meters: () => Promise.resolve(false) },
+    marks, clock, log: silent, guardMs: 0, dedupeWindowDays: 35,
+  };
+}
+
 describe('a start metering again from a dead process\'s mark', () => {
-  it('forgets the mark only once what it metered again is written: a kill before that leaves the mark for the next start', async () => {
-    const state = await DuckDBStateStore.open(':memory:', [METERING_MARKS_TABLE]);
-    await ensureStateSchema(state);
+  it('meters the last minutes first, for readers, and the dead process\'s older span in the background, holding its own mark before it', async () => {
+    const processes = await twoProcesses('duckdb', [METERING_MARKS_TABLE]);
+    const [state] = processes.stores;
     try {
       const clock = new TestClock();
-      const dead = new MeteringMarks({ state, clock, log: silent, queued: () => 0, flush: () => Promise.resolve() });
+      const options = { state, clock, liveness: clock, log: silent, queued: () => 0, written: () => Promise.resolve(true) };
+      const dead = new MeteringMarks(options);
       await dead.start();
+      const deadMark = new Date(clock.now().getTime() - LAG_MS);
       clock.advance(3_600_000);
-      const marks = new MeteringMarks({ state, clock, log: silent, queued: () => 0, flush: () => Promise.resolve() });
-      let written!: () => void;
-      let flushed = false;
-      const metered: Date[] = [];
-      const remetered = remeterAfterStart({
-        workflows: { meterSince: async (since) => (metered.push(since), 2), meters: () => Promise.resolve(false) },
-        marks, clock, log: { error: () => undefined, warn: () => undefined }, guardMs: 0, dedupeWindowDays: 35, signal: new AbortController().signal,
-        flush: () => new Promise<void>((resolve) => { flushed = true; written = resolve; }),
+      const marks = new MeteringMarks(options);
+      await marks.start();
+      const spans: [Date, Date][] = [];
+      let olderWritten!: () => void;
+      const remetering = remeterAfterStart({
+        ...remeteringWith(spans, marks, clock),
+        workflows: {
+          meterSince: async (since, until) => {
+            spans.push([since, until]);
+            if (since.getTime() === deadMark.getTime()) await new Promise<void>((resolve) => { olderWritten = resolve; });
+            return 1;
+          },
+          meters: () => Promise.resolve(false),
+        },
+        signal: new AbortController().signal,
       });
-      await vi.waitFor(() => expect(flushed).toBe(true));
-      expect(metered).toEqual([new Date(clock.now().getTime() - 3_600_000 - LAG_MS)]);
-      expect((await marks.dead(clock.now())).map((mark) => mark.process)).toEqual([dead.process]);
-      written();
-      expect(await remetered.metered).toBe(2);
-      expect(await marks.dead(clock.now())).toEqual([]);
+      const lookback = new Date(clock.now().getTime() - 15 * 60_000);
+      await remetering.readable;
+      await vi.waitFor(() => expect(olderWritten).toBeTypeOf('function'));
+      expect(spans).toEqual([[lookback, clock.now()], [deadMark, lookback]]);
+      // Killed now, the next start would find this process's mark at the dead one's.
+      const own = async () => new Date((await state.query<{ written_through: Date }>('SELECT written_through FROM metering_marks'))[0]!.written_through);
+      expect(await own()).toEqual(deadMark);
+      olderWritten();
+      expect(await remetering.metered).toBe(2);
+      await marks.mark();
+      expect(await own()).toEqual(new Date(clock.now().getTime() - LAG_MS));
     } finally {
-      await state.close();
+      await processes.dispose();
     }
   });
 });
 
-describe('where a start meters again from', () => {
-  const startedAt = new Date('2026-12-01T09:00:00Z');
-  const minutes = (n: number) => new Date(startedAt.getTime() - n * 60_000);
+describe('where a dead process\'s span is metered again from', () => {
+  const now = new Date('2026-12-01T09:00:00Z');
+  const minutes = (n: number) => new Date(now.getTime() - n * 60_000);
 
-  it('the last 15 minutes at least, a dead process\'s mark when earlier, never past the dedupe window', () => {
-    expect(remeterFrom(startedAt, undefined, 35)).toEqual(minutes(15));
-    expect(remeterFrom(startedAt, minutes(5), 35)).toEqual(minutes(15));
-    expect(remeterFrom(startedAt, minutes(3 * 24 * 60), 35)).toEqual(minutes(3 * 24 * 60));
+  it('its mark, never further back than an hour inside the dedupe window', () => {
+    expect(remeterFrom(now, minutes(5), 35)).toEqual(minutes(5));
+    expect(remeterFrom(now, minutes(3 * 24 * 60), 35)).toEqual(minutes(3 * 24 * 60));
     // A mark older than the window: from an hour inside it, where a copy already stored is still found by dedupe.
-    expect(remeterFrom(startedAt, minutes(40 * 24 * 60), 35)).toEqual(minutes(35 * 24 * 60 - 60));
-    // A window shorter than the lookback does not shorten the lookback.
-    expect(remeterFrom(startedAt, minutes(60), 0)).toEqual(minutes(15));
+    expect(remeterFrom(now, minutes(40 * 24 * 60), 35)).toEqual(minutes(35 * 24 * 60 - 60));
   });
 });

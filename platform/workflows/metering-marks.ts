@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { StateStore } from '../../kernel/state/index.ts';
+import type { StateStore, StateTransaction } from '../../kernel/state/index.ts';
 import type { WorkflowClock } from './workflow-type.ts';
 
 /** How often a running process records how far its queued metering is written. */
 export const MARK_EVERY_MS = 10_000;
 /**
  * A transition's events are queued shortly after its commit (once its receipts are read): a mark lies this far behind
- * the flush it follows, so a transition committed before the flush but queued after it is still metered again.
+ * the flush it follows, so a transition committed before the flush but queued after it is still metered again. A
+ * commit and receipt read slower than this can be passed by a mark.
  */
 const QUEUE_LAG_MS = 60_000;
 /** On a shared state store, a process whose mark is this old is taken for dead: its queue is metered again. */
@@ -14,60 +15,52 @@ export const DEAD_AFTER_MS = 6 * MARK_EVERY_MS;
 /** How long a mark waits for the queue to be written; past it, the mark records only that the process is alive. */
 const FLUSH_WAIT_MS = 5_000;
 
+const SYSTEM_TIME: WorkflowClock = { now: () => new Date() };
+
 export interface MeteringMarksDeps {
   state: StateStore;
+  /** The clock transitions are dated by: what `written_through` is compared with. */
   clock: WorkflowClock;
-  /** Resolves once every event queued so far is written. */
-  flush(): Promise<void>;
+  /** The wall clock a mark's `seen_at` is read by, which other processes judge liveness with (default: the system's). */
+  liveness?: WorkflowClock;
+  /** Writes what is queued: true once every event queued before the call is stored, false when the write failed. */
+  written(): Promise<boolean>;
   /** How many events this process has queued so far. */
   queued(): number;
   log: { error(fields: object, message: string): void };
 }
 
-/** A dead process's mark: its queued events of transitions committed at or after `writtenThrough` may be lost. */
-export interface DeadMark {
-  process: string;
-  writtenThrough: Date;
-  seenAt: Date;
-}
+type MarkRow = { process_id: string; written_through: Date; seen_at: Date };
 
 /**
  * What a kill loses of the queued metering events is found again from the marks: each running process records, every
- * `MARK_EVERY_MS`, that the events of the transitions it committed before a time are written. A start meters again
- * from the oldest mark of a dead process, however long after the kill it comes. Where one process holds the state
- * (`soleWriter`) every other mark is a dead process's; on a shared store, those older than `DEAD_AFTER_MS` are.
+ * `MARK_EVERY_MS`, that the events of the transitions it committed before a time are written. Another process takes
+ * over a dead process's mark (`claimDead`) and meters again from it, however long after the kill. Where one process
+ * holds the state (`soleWriter`) every other mark is a dead process's; on a shared store, those not refreshed for
+ * `DEAD_AFTER_MS` are.
  */
 export class MeteringMarks {
   readonly process = randomUUID();
   private timer: NodeJS.Timeout | undefined;
-  private marking: Promise<void> = Promise.resolve();
   private closed = false;
   /** Every event of a transition this process committed before it is written (at first: nothing it queued yet). */
   private writtenThrough: Date;
-  /** `queued()` at the last mark recorded; undefined before the first. */
+  /** `queued()` at the last mark that found the queue written; undefined before the first. */
   private queuedAtMark: number | undefined;
+  /** Spans taken over from dead processes and not yet metered again (`claimDead` … `release`): the mark stays before them. */
+  private holds = 0;
+  /** Marks and claims take turns: each writes this process's row from what the other left. */
+  private turn: Promise<unknown> = Promise.resolve();
+  private readonly liveness: WorkflowClock;
 
   constructor(private readonly deps: MeteringMarksDeps) {
     this.writtenThrough = new Date(deps.clock.now().getTime() - QUEUE_LAG_MS);
+    this.liveness = deps.liveness ?? SYSTEM_TIME;
   }
 
-  /** The marks of dead processes, oldest first. */
-  async dead(startedAt: Date): Promise<DeadMark[]> {
-    const rows = await this.deps.state.query<{ process_id: string; written_through: Date; seen_at: Date }>(
-      'SELECT process_id, written_through, seen_at FROM metering_marks WHERE process_id <> ? ORDER BY written_through', [this.process],
-    );
-    const deadBefore = startedAt.getTime() - DEAD_AFTER_MS;
-    return rows
-      .map((row) => ({ process: String(row.process_id), writtenThrough: new Date(row.written_through), seenAt: new Date(row.seen_at) }))
-      .filter((mark) => this.deps.state.soleWriter || mark.seenAt.getTime() < deadBefore);
-  }
-
-  /** Removes marks whose queues were metered again; a process that was only paused and has marked since keeps its new mark. */
-  async forget(marks: readonly DeadMark[]): Promise<void> {
-    if (marks.length === 0) return;
-    await this.deps.state.transaction(async (tx) => {
-      for (const mark of marks) await tx.delete('metering_marks', { process_id: mark.process, seen_at: mark.seenAt });
-    });
+  /** Whether other processes share the state store (PostgreSQL): their marks can die while this process runs. */
+  get shared(): boolean {
+    return !this.deps.state.soleWriter;
   }
 
   /**
@@ -75,46 +68,94 @@ export class MeteringMarks {
    * anything is queued: a process killed before its first mark would leave nothing that names its queue.
    */
   start(): Promise<void> {
-    const next = () => {
-      this.marking = this.mark().finally(() => {
-        if (!this.closed) this.timer = setTimeout(next, MARK_EVERY_MS).unref();
-      });
-      return this.marking;
-    };
+    const next = (): Promise<void> => this.mark().finally(() => {
+      if (!this.closed) this.timer = setTimeout(() => void next(), MARK_EVERY_MS).unref();
+    });
     return next();
   }
 
-  /** Stops marking and removes this process's mark: the caller has written its queue. */
+  /** Records now how far this process's queue is written (what `start` does every `MARK_EVERY_MS`). */
+  mark(): Promise<void> {
+    return this.inTurn(async () => {
+      const queued = this.deps.queued();
+      // Where one process holds the state, its mark only says how far its queue is written: an idle process does not
+      // write the same mark again (each write would be a change for continuous backup to ship).
+      if (this.deps.state.soleWriter && queued === this.queuedAtMark && this.holds === 0) return;
+      const flushedFrom = this.deps.clock.now();
+      const holding = this.holds > 0;
+      let timeout: NodeJS.Timeout | undefined;
+      const written = await Promise.race([
+        this.deps.written().catch(() => false),
+        new Promise<boolean>((resolve) => { timeout = setTimeout(() => resolve(false), FLUSH_WAIT_MS); }),
+      ]).finally(() => clearTimeout(timeout));
+      // A span taken over is metered again into the queue: only a flush begun after that is done covers it.
+      const advance = written && !holding && this.holds === 0;
+      if (advance) this.writtenThrough = new Date(flushedFrom.getTime() - QUEUE_LAG_MS);
+      const recorded = await this.deps.state.transaction((tx) => this.writeOwn(tx, this.writtenThrough))
+        .then(() => true, (error: unknown) => {
+          this.deps.log.error({ err: error }, 'could not record how far this process\'s metering is written');
+          return false;
+        });
+      // Marked again at the next turn unless the queue was written and nothing came since.
+      this.queuedAtMark = recorded && advance ? queued : undefined;
+    });
+  }
+
+  /**
+   * Takes over the marks of dead processes, in one transaction: removes them and lowers this process's own mark to the
+   * oldest, so a kill of this process before they are metered again leaves that span to the next start. Answers the
+   * oldest (undefined when there was none, or another process took them first); the caller meters again from it and
+   * then calls `release`. Until then this process's mark does not move past it.
+   */
+  claimDead(now: Date): Promise<Date | undefined> {
+    return this.inTurn(() => this.deps.state.transaction(async (tx) => {
+      const rows = await tx.query<MarkRow>('SELECT process_id, written_through, seen_at FROM metering_marks WHERE process_id <> ?', [this.process]);
+      const deadBefore = now.getTime() - DEAD_AFTER_MS;
+      let oldest: number | undefined;
+      for (const row of rows) {
+        if (!this.deps.state.soleWriter && new Date(row.seen_at).getTime() >= deadBefore) continue;
+        // Compared on seen_at: a process that was only paused and has marked since keeps its new mark.
+        if (await tx.delete('metering_marks', { process_id: row.process_id, seen_at: new Date(row.seen_at) }) === 0) continue;
+        oldest = Math.min(oldest ?? Infinity, new Date(row.written_through).getTime());
+      }
+      if (oldest === undefined) return undefined;
+      const through = new Date(Math.min(oldest, this.writtenThrough.getTime()));
+      await this.writeOwn(tx, through);
+      tx.afterCommit(() => {
+        this.writtenThrough = new Date(Math.min(through.getTime(), this.writtenThrough.getTime()));
+        this.holds++;
+      });
+      return new Date(oldest);
+    }));
+  }
+
+  /** A span `claimDead` answered is metered again (its events queued): the mark may move on once they are written. */
+  release(): void {
+    this.holds = Math.max(0, this.holds - 1);
+    this.queuedAtMark = undefined;
+  }
+
+  /** Stops marking and removes this process's mark once its queue is written; when that write fails the mark stays for the next start. */
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    await this.marking;
-    await this.deps.state.transaction((tx) => tx.delete('metering_marks', { process_id: this.process }))
-      .catch((error: unknown) => this.deps.log.error({ err: error }, 'could not remove this process\'s metering mark; the next start meters its last minutes again'));
+    await this.inTurn(async () => {
+      if (this.holds > 0 || !(await this.deps.written().catch(() => false))) return;
+      await this.deps.state.transaction((tx) => tx.delete('metering_marks', { process_id: this.process }))
+        .catch((error: unknown) => this.deps.log.error({ err: error }, 'could not remove this process\'s metering mark; the next start meters its last minutes again'));
+    });
   }
 
-  /** Records now how far this process's queue is written (what `start` does every `MARK_EVERY_MS`). */
-  async mark(): Promise<void> {
-    const queued = this.deps.queued();
-    // Where one process holds the state, its mark only says how far its queue is written: an idle process does not
-    // write the same mark again (each write would be a change for continuous backup to ship).
-    if (this.deps.state.soleWriter && queued === this.queuedAtMark) return;
-    const flushedFrom = this.deps.clock.now();
-    let timeout: NodeJS.Timeout | undefined;
-    const written = await Promise.race([
-      this.deps.flush().then(() => true, () => false),
-      new Promise<boolean>((resolve) => { timeout = setTimeout(() => resolve(false), FLUSH_WAIT_MS); }),
-    ]).finally(() => clearTimeout(timeout));
-    if (written) this.writtenThrough = new Date(flushedFrom.getTime() - QUEUE_LAG_MS);
-    const changes = { written_through: this.writtenThrough, seen_at: this.deps.clock.now() };
-    await this.deps.state.transaction(async (tx) => {
-      if (await tx.compareAndSet('metering_marks', { process_id: this.process }, {}, changes)) return;
-      // The first mark, or a new one after a start took this (paused) process for dead and removed its mark.
-      await tx.insert('metering_marks', [{ process_id: this.process, ...changes }]);
-    }).then(
-      // Marked again at the next turn unless the queue was written and nothing came since.
-      () => { this.queuedAtMark = written ? queued : undefined; },
-      (error: unknown) => this.deps.log.error({ err: error }, 'could not record how far this process\'s metering is written'),
-    );
+  private async writeOwn(tx: StateTransaction, writtenThrough: Date): Promise<void> {
+    const changes = { written_through: writtenThrough, seen_at: this.liveness.now() };
+    if (await tx.compareAndSet('metering_marks', { process_id: this.process }, {}, changes)) return;
+    // The first mark, or a new one after another process took this (paused) one for dead and removed its mark.
+    await tx.insert('metering_marks', [{ process_id: this.process, ...changes }]);
+  }
+
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(work, work);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 }

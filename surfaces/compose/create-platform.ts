@@ -230,8 +230,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     replaceBackups: () => replaceBackups(backups, options.newBackupBase),
   };
   const identityMappings = new IdentityMappings(state, options.identity?.providers ?? []);
-  // Set once the engine exists: the transitions of the minutes before this start metered again. Readers wait for it;
-  // its last seconds' pass waits for live replicas, so a reader waits for that pass only when it has anything to meter.
+  // Set once the engine exists: the start's re-metering (`remeterAfterStart`), and what readers of events wait for.
   let remetering: Promise<number> = Promise.resolve(0);
   let readable: Promise<unknown> = Promise.resolve();
   // Closing ends the wait for live replicas' queues: what they hold is theirs to write.
@@ -246,16 +245,19 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     emit,
     emitLater: (events) => platformEvents.push(events.map((event) => ({ ...event, policyversion: engine.revision }))),
   });
-  // What a kill took from the queue comes back (`remeterAfterStart`); this process marks how far its own is written.
-  const marks = options.remeterWorkflows ?? true ? new MeteringMarks({ state, clock, flush: () => platformEvents.flush(), queued: () => platformEvents.pushed, log }) : undefined;
+  // What a kill took from a queue comes back (`remeterAfterStart`); this process marks how far its own is written.
+  const remeter = options.remeterWorkflows ?? true;
+  const marks = remeter ? new MeteringMarks({ state, clock, written: () => platformEvents.written(), queued: () => platformEvents.pushed, log }) : undefined;
+  let sweeping: Promise<void> = Promise.resolve();
   if (marks) {
+    await marks.start();
     const remetered = remeterAfterStart({
-      workflows, marks, clock, log, flush: () => platformEvents.flush(), guardMs: liveBatchGuardMs(warehouse.capabilities),
+      workflows, marks, clock, log, guardMs: liveBatchGuardMs(warehouse.capabilities),
       dedupeWindowDays: options.dedupeWindowDays ?? DEFAULT_DEDUPE_WINDOW_DAYS, signal: closing.signal,
     });
     remetering = remetered.metered;
     readable = remetered.readable;
-    await marks.start();
+    sweeping = remetered.stopped;
   }
   return {
     warehouse,
@@ -293,7 +295,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     flushQueue: () => platformEvents.flush(),
     close: async () => {
       closing.abort();
-      await remetering;
+      await Promise.all([remetering, sweeping]);
       await platformEvents.close();
       await marks?.close();
       await Promise.all([decisions.close(), ledger.close()]);
@@ -356,6 +358,3 @@ function isStateStore(value: PlatformOptions['state']): value is StateStore {
 
 /** An event (CloudEvents attributes and the platform's extensions) the platform queues about its own work, stamped with the policy version it was recorded under. */
 export type QueuedEvent = Omit<PlatformEvent, 'subject'> & { subject?: string; policyversion: string; [extension: string]: unknown };
-
-
-
