@@ -40,10 +40,12 @@ export class BufferedWriter<T> {
     return (await this.scheduleBatch()) === undefined;
   }
 
-  async close(): Promise<void> {
-    await this.flush();
+  /** Writes what is pushed and stops the timers: true when everything was written, false when kept after a failed write. */
+  async close(): Promise<boolean> {
+    const written = await this.written();
     clearTimeout(this.timer);
     this.timer = undefined;
+    return written;
   }
 
   private scheduleBatch(): Promise<unknown> {

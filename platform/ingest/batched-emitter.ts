@@ -40,7 +40,8 @@ export class BatchedEmitter<T extends object> {
     return this.writer.written();
   }
 
-  close(): Promise<void> {
+  /** Writes what is queued and stops: true when every event was stored, false when a failed write kept some (lost with the process). */
+  close(): Promise<boolean> {
     return this.writer.close();
   }
 }

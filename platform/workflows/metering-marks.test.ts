@@ -14,9 +14,12 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
   let clock: TestClock;
   let writes: 'succeed' | 'fail';
   let queued: number;
-  const marksOf = (state: StateStore) => new MeteringMarks({
-    state, clock, liveness: clock, log: silent, queued: () => queued, written: () => Promise.resolve(writes === 'succeed'),
-  });
+  const started: MeteringMarks[] = [];
+  const marksOf = (state: StateStore) => {
+    const marks = new MeteringMarks({ state, clock, liveness: clock, log: silent, queued: () => queued, written: () => Promise.resolve(writes === 'succeed') });
+    started.push(marks);
+    return marks;
+  };
   const marksIn = async () => new Map((await processes.stores[0].query<{ process_id: string; written_through: Date; seen_at: Date }>(
     'SELECT process_id, written_through, seen_at FROM metering_marks',
   )).map((row) => [row.process_id, { writtenThrough: new Date(row.written_through), seenAt: new Date(row.seen_at) }]));
@@ -28,7 +31,11 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
     writes = 'succeed';
     queued = 0;
   });
-  afterEach(() => processes?.dispose());
+  afterEach(async () => {
+    // Their timers stop before the store goes.
+    await Promise.all(started.splice(0).map((marks) => marks.stop()));
+    await processes?.dispose();
+  });
 
   it('advance only while the queue is written; a dead process\'s mark is taken over once, holding the taker\'s own mark until released', async () => {
     const started = clock.now().getTime();
@@ -48,10 +55,10 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
     clock.advance(DEAD_AFTER_MS + 1);
     const b = marksOf(processes.stores[1]);
     await b.start();
-    expect(await b.claimDead(clock.now())).toEqual(new Date(started + MARK_EVERY_MS - LAG_MS));
+    expect(await b.claimDead()).toEqual(new Date(started + MARK_EVERY_MS - LAG_MS));
     expect([...(await marksIn()).keys()]).toEqual([b.process]);
     // A third process sharing the store finds nothing left to take.
-    if (engine === 'postgresql') expect(await marksOf(processes.stores[0]).claimDead(clock.now())).toBeUndefined();
+    if (engine === 'postgresql') expect(await marksOf(processes.stores[0]).claimDead()).toBeUndefined();
     // Until b has metered the span again, its own mark stays at the span's start, however its queue is written.
     clock.advance(MARK_EVERY_MS);
     queued++;
@@ -68,9 +75,9 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
     await a.start();
     clock.advance(DEAD_AFTER_MS - 1);
     const b = marksOf(processes.stores[1]);
-    const early = await b.claimDead(clock.now());
+    const early = await b.claimDead();
     clock.advance(2);
-    const late = await b.claimDead(clock.now());
+    const late = await b.claimDead();
     expect([early, late].map((claimed) => claimed !== undefined)).toEqual(engine === 'duckdb' ? [true, false] : [false, true]);
   });
 
@@ -94,19 +101,23 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
     clock.advance(DEAD_AFTER_MS + 1);
     const b = marksOf(processes.stores[1]);
     await b.start();
-    expect(await b.claimDead(clock.now())).toBeDefined();
+    expect(await b.claimDead()).toBeDefined();
     b.release();
     // A wakes: its next mark puts its row back.
     queued++;
     await a.mark();
     expect([...(await marksIn()).keys()].sort()).toEqual([a.process, b.process].sort());
-    // A close whose last write fails leaves the mark for the next start.
-    writes = 'fail';
-    await a.close();
+    // A close whose queue was not all written leaves the mark for the next start; so does one holding a span.
+    await a.close(false);
     expect([...(await marksIn()).keys()].sort()).toEqual([a.process, b.process].sort());
-    writes = 'succeed';
-    await b.close();
-    expect([...(await marksIn()).keys()]).toEqual([a.process]);
+    const c = marksOf(processes.stores[1]);
+    await c.start();
+    clock.advance(DEAD_AFTER_MS + 1);
+    await c.mark();
+    expect(await c.claimDead()).toBeDefined();
+    await c.close(true);
+    expect([...(await marksIn()).keys()]).toEqual([c.process]);
+    await b.close(true);
   });
 });
 
@@ -132,10 +143,11 @@ describe.runIf(inject('postgresUrl'))('metering marks on a PostgreSQL store shar
     await a.start();
     const killedAt = clock.now().getTime();
     clock.advance(DEAD_AFTER_MS + 1);
-    await vi.waitFor(() => expect(metered).toEqual([[new Date(killedAt - LAG_MS), clock.now()]]));
-    await vi.waitFor(async () => expect(await marksIn()).toEqual([b.process]));
+    await vi.waitFor(() => expect(metered).toEqual([[new Date(killedAt - LAG_MS), clock.now()]]), { timeout: 5_000 });
+    await vi.waitFor(async () => expect(await marksIn()).toEqual([b.process]), { timeout: 5_000 });
     closing.abort();
     await remetering.stopped;
+    await Promise.all([a.stop(), b.stop()]);
   });
 });
 
@@ -143,7 +155,7 @@ describe.runIf(inject('postgresUrl'))('metering marks on a PostgreSQL store shar
 function remeteringWith(metered: [Date, Date][], marks: MeteringMarks, clock: TestClock): Omit<RemeteringOptions, 'signal'> {
   return {
     workflows: { meterSince: async (since, until) => (metered.push([since, until]), 1), meters: () => Promise.resolve(false) },
-    marks, clock, log: silent, guardMs: 0, dedupeWindowDays: 35,
+    marks, clock, log: silent, guardMs: 0, dedupeWindowDays: 35, written: () => Promise.resolve(true),
   };
 }
 
@@ -185,6 +197,53 @@ describe('a start metering again from a dead process\'s mark', () => {
       expect(await remetering.metered).toBe(2);
       await marks.mark();
       expect(await own()).toEqual(new Date(clock.now().getTime() - LAG_MS));
+      await Promise.all([dead.stop(), marks.stop()]);
+    } finally {
+      await processes.dispose();
+    }
+  });
+
+  it('holds its own mark before a span whose pass failed until a sweep has metered it again', async () => {
+    const processes = await twoProcesses('duckdb', [METERING_MARKS_TABLE]);
+    const [state] = processes.stores;
+    try {
+      const clock = new TestClock();
+      const options = { state, clock, liveness: clock, log: silent, queued: () => 0, written: () => Promise.resolve(true) };
+      const dead = new MeteringMarks(options);
+      await dead.start();
+      const deadMark = new Date(clock.now().getTime() - LAG_MS);
+      // Within the last 15 minutes: the start's own pass over them covers the dead process's span.
+      clock.advance(5 * 60_000);
+      const marks = new MeteringMarks(options);
+      await marks.start();
+      const spans: [Date, Date][] = [];
+      const closing = new AbortController();
+      const remetering = remeterAfterStart({
+        ...remeteringWith(spans, marks, clock),
+        workflows: {
+          meterSince: async (since, until) => {
+            spans.push([since, until]);
+            if (spans.length === 1) throw new Error('the state store blinked');
+            return 1;
+          },
+          meters: () => Promise.resolve(false),
+        },
+        signal: closing.signal,
+        sweepEveryMs: 20,
+      });
+      const own = async () => new Date((await state.query<{ written_through: Date }>('SELECT written_through FROM metering_marks'))[0]!.written_through);
+      expect(await remetering.metered).toBe(0);
+      await marks.mark();
+      expect(await own()).toEqual(deadMark);
+      await vi.waitFor(() => expect(spans).toHaveLength(2), { timeout: 5_000 });
+      expect(spans[1]).toEqual(spans[0]);
+      await vi.waitFor(async () => {
+        await marks.mark();
+        expect(await own()).toEqual(new Date(clock.now().getTime() - LAG_MS));
+      }, { timeout: 5_000 });
+      closing.abort();
+      await remetering.stopped;
+      await Promise.all([dead.stop(), marks.stop()]);
     } finally {
       await processes.dispose();
     }

@@ -64,8 +64,9 @@ export class MeteringMarks {
   }
 
   /**
-   * Marks now and then every `MARK_EVERY_MS` until `close`; resolves once the first mark is recorded. Await it before
-   * anything is queued: a process killed before its first mark would leave nothing that names its queue.
+   * Marks now and then every `MARK_EVERY_MS` until `stop`; resolves once the first mark is recorded (or its failure
+   * logged). Await it before anything is queued: a process killed before its first mark would leave nothing that names
+   * its queue but the start's fixed lookback.
    */
   start(): Promise<void> {
     const next = (): Promise<void> => this.mark().finally(() => {
@@ -105,28 +106,40 @@ export class MeteringMarks {
    * Takes over the marks of dead processes, in one transaction: removes them and lowers this process's own mark to the
    * oldest, so a kill of this process before they are metered again leaves that span to the next start. Answers the
    * oldest (undefined when there was none, or another process took them first); the caller meters again from it and
-   * then calls `release`. Until then this process's mark does not move past it.
+   * then calls `release`. Until then this process's mark does not move past it. Dead is judged by the wall clock.
    */
-  claimDead(now: Date): Promise<Date | undefined> {
-    return this.inTurn(() => this.deps.state.transaction(async (tx) => {
-      const rows = await tx.query<MarkRow>('SELECT process_id, written_through, seen_at FROM metering_marks WHERE process_id <> ?', [this.process]);
-      const deadBefore = now.getTime() - DEAD_AFTER_MS;
-      let oldest: number | undefined;
-      for (const row of rows) {
-        if (!this.deps.state.soleWriter && new Date(row.seen_at).getTime() >= deadBefore) continue;
-        // Compared on seen_at: a process that was only paused and has marked since keeps its new mark.
-        if (await tx.delete('metering_marks', { process_id: row.process_id, seen_at: new Date(row.seen_at) }) === 0) continue;
-        oldest = Math.min(oldest ?? Infinity, new Date(row.written_through).getTime());
-      }
-      if (oldest === undefined) return undefined;
-      const through = new Date(Math.min(oldest, this.writtenThrough.getTime()));
-      await this.writeOwn(tx, through);
-      tx.afterCommit(() => {
-        this.writtenThrough = new Date(Math.min(through.getTime(), this.writtenThrough.getTime()));
+  claimDead(): Promise<Date | undefined> {
+    return this.inTurn(async () => {
+      let claimed: Date | undefined;
+      const hold = (oldest: Date) => {
+        this.writtenThrough = new Date(Math.min(oldest.getTime(), this.writtenThrough.getTime()));
         this.holds++;
-      });
-      return new Date(oldest);
-    }));
+        return oldest;
+      };
+      try {
+        return await this.deps.state.transaction(async (tx) => {
+          claimed = undefined;
+          const rows = await tx.query<MarkRow>('SELECT process_id, written_through, seen_at FROM metering_marks WHERE process_id <> ? ORDER BY process_id', [this.process]);
+          const deadBefore = this.liveness.now().getTime() - DEAD_AFTER_MS;
+          let oldest: number | undefined;
+          for (const row of rows) {
+            if (!this.deps.state.soleWriter && new Date(row.seen_at).getTime() >= deadBefore) continue;
+            // Compared on seen_at: a process that was only paused and has marked since keeps its new mark.
+            if (await tx.delete('metering_marks', { process_id: row.process_id, seen_at: new Date(row.seen_at) }) === 0) continue;
+            oldest = Math.min(oldest ?? Infinity, new Date(row.written_through).getTime());
+          }
+          if (oldest === undefined) return undefined;
+          claimed = new Date(oldest);
+          await this.writeOwn(tx, new Date(Math.min(oldest, this.writtenThrough.getTime())));
+          tx.afterCommit(() => void hold(claimed!));
+          return claimed;
+        });
+      } catch (error) {
+        // A commit that failed after deleting may still have committed: held as if taken (metering twice is dedupe's).
+        if (claimed) return hold(claimed);
+        throw error;
+      }
+    });
   }
 
   /** A span `claimDead` answered is metered again (its events queued): the mark may move on once they are written. */
@@ -135,15 +148,19 @@ export class MeteringMarks {
     this.queuedAtMark = undefined;
   }
 
-  /** Stops marking and removes this process's mark once its queue is written; when that write fails the mark stays for the next start. */
-  async close(): Promise<void> {
+  /** Stops marking (waiting for a mark under way): before the queue is closed, so that no mark writes after it. */
+  async stop(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    await this.inTurn(async () => {
-      if (this.holds > 0 || !(await this.deps.written().catch(() => false))) return;
-      await this.deps.state.transaction((tx) => tx.delete('metering_marks', { process_id: this.process }))
-        .catch((error: unknown) => this.deps.log.error({ err: error }, 'could not remove this process\'s metering mark; the next start meters its last minutes again'));
-    });
+    await this.inTurn(() => Promise.resolve());
+  }
+
+  /** Stops marking and removes this process's mark when its queue was written (`queueWritten`) and no span is held; otherwise the mark stays for the next start. */
+  async close(queueWritten: boolean): Promise<void> {
+    await this.stop();
+    if (!queueWritten || this.holds > 0) return;
+    await this.deps.state.transaction((tx) => tx.delete('metering_marks', { process_id: this.process }))
+      .catch((error: unknown) => this.deps.log.error({ err: error }, 'could not remove this process\'s metering mark; the next start meters its last minutes again'));
   }
 
   private async writeOwn(tx: StateTransaction, writtenThrough: Date): Promise<void> {

@@ -11,13 +11,17 @@ const REMETER_LOOKBACK_MS = 15 * 60_000;
 const DAY_MS = 86_400_000;
 /** Re-metering stays this far inside the dedupe window, so a copy already stored is dropped, never stored twice. */
 const DEDUPE_MARGIN_MS = 3_600_000;
+/** A long span is metered again an hour at a time, each hour written before the next is read: the queue stays small. */
+const SPAN_STEP_MS = 3_600_000;
 
 export interface RemeteringOptions {
   workflows: {
-    meterSince(since: Date, until: Date): Promise<number>;
+    meterSince(since: Date, until: Date, signal?: AbortSignal): Promise<number>;
     meters(since: Date, until: Date): Promise<boolean>;
   };
   marks: MeteringMarks;
+  /** Writes what is queued: true once the warehouse took every event queued before the call. */
+  written(): Promise<boolean>;
   clock: WorkflowClock;
   log: { error(fields: object, message: string): void; warn(fields: object, message: string): void };
   /** How long other live processes' queued events may still be unwritten (`liveBatchGuardMs`); 0 where one process writes. */
@@ -26,7 +30,7 @@ export interface RemeteringOptions {
   dedupeWindowDays: number;
   /** Aborted when the platform closes: the waits end, and what live processes hold is theirs to write. */
   signal: AbortSignal;
-  /** How often live processes look for dead processes' marks on a shared store (default `MARK_EVERY_MS`). */
+  /** How often spans are looked at again: dead processes' marks on a shared store, spans that failed (default `MARK_EVERY_MS`). */
   sweepEveryMs?: number;
 }
 
@@ -35,8 +39,20 @@ export interface Remetering {
   metered: Promise<number>;
   /** Readers of events wait for it: the last minutes, and the last seconds' pass when those seconds held anything to meter. */
   readable: Promise<void>;
-  /** Resolves once `signal` has aborted and the sweep of dead processes' marks under way, if any, is done. */
+  /** Resolves once `signal` has aborted and the sweep under way, if any, is done. */
   stopped: Promise<void>;
+}
+
+interface Span {
+  since: Date;
+  until: Date;
+}
+
+/** Spans taken over from a dead process, or metered again at a start, that failed: tried again at each sweep. */
+interface Unfinished {
+  spans: Span[];
+  /** Whether it holds this process's mark (`MeteringMarks.claimDead`): released once every span is metered again. */
+  held: boolean;
 }
 
 /**
@@ -44,69 +60,97 @@ export interface Remetering {
  * and, in the background, those since the oldest mark of a dead process (`MeteringMarks.claimDead`) are metered
  * again, and ingest's dedupe drops the events already stored. Where other processes share the state, live ones look
  * for dead processes' marks every `MARK_EVERY_MS` too, so a replica killed and never restarted is metered again
- * without waiting for a start. Where other processes write the same warehouse, the last seconds' transitions may
- * still be in a live one's queue: they are metered once it must have written them (`guardMs`), or both copies would
- * be stored until ClickHouse merges them.
+ * without waiting for a start. A span that fails is tried again at each sweep, holding this process's mark before it
+ * until it is done. Where other processes write the same warehouse, the last seconds' transitions may still be in a
+ * live one's queue: they are metered once it must have written them (`guardMs`), or both copies would be stored until
+ * ClickHouse merges them.
  */
 export function remeterAfterStart(options: RemeteringOptions): Remetering {
-  const { workflows, marks, clock, log, guardMs, signal } = options;
+  const { workflows, clock, guardMs, signal } = options;
   const startedAt = clock.now();
   const settled = new Date(startedAt.getTime() - guardMs);
   const lookback = new Date(Math.max(0, startedAt.getTime() - REMETER_LOOKBACK_MS));
-  const failed = (error: unknown) => {
-    log.error({ err: error }, 'could not meter again the workflow transitions of the minutes before this start');
-    return 0;
-  };
-  const recent = workflows.meterSince(lookback, settled).catch(failed);
-  const older = (async () => {
-    const claimed = await claim(options, startedAt);
-    if (!claimed) return 0;
-    const since = fromMark(options, startedAt, claimed);
-    const metered = since < lookback ? await workflows.meterSince(since, lookback) : 0;
-    await recent;
-    marks.release();
-    return metered;
-  })().catch(failed);
+  const unfinished: Unfinished[] = [];
+  const recent = pass(options, { since: lookback, until: settled });
   // The last seconds are always looked at once live processes must have written their queues (a transition committing
   // late is dated inside them); readers wait for that only when those seconds held transitions at the start.
   const heldRecent = guardMs > 0 ? workflows.meters(settled, startedAt).catch(() => true) : Promise.resolve(false);
   const last = (async () => {
     await recent;
-    if (guardMs === 0) return 0;
+    if (guardMs === 0) return { metered: 0 };
     const waited = await sleep(Math.max(0, startedAt.getTime() + guardMs - clock.now().getTime()), true, { signal }).catch(() => false);
-    return waited ? workflows.meterSince(settled, startedAt) : 0;
-  })().catch(failed);
+    return waited ? pass(options, { since: settled, until: startedAt }) : { metered: 0, failed: { since: settled, until: startedAt } };
+  })();
+  const older = (async () => {
+    const claimed = await claim(options);
+    const since = claimed && fromMark(options, startedAt, claimed);
+    const own = since && since < lookback ? await pass(options, { since, until: lookback }, true) : { metered: 0 };
+    const failed = [own, await recent, await last].flatMap((result) => (result.failed ? [result.failed] : []));
+    // A span taken over stays held until every pass that covers part of it is done.
+    if (failed.length > 0) unfinished.push({ spans: failed, held: claimed !== undefined });
+    else if (claimed) options.marks.release();
+    return own.metered;
+  })();
   return {
-    metered: Promise.all([recent, older, last]).then((counts) => counts.reduce((a, b) => a + b, 0)),
+    metered: Promise.all([recent, older, last]).then(([a, b, c]) => a.metered + b + c.metered),
     readable: (async () => {
       await recent;
       if (await heldRecent) await last;
     })(),
-    stopped: marks.shared ? sweepDeadMarks(options, older) : Promise.resolve(),
+    stopped: sweep(options, older, unfinished),
   };
 }
 
-/** Every `MARK_EVERY_MS` after the start's own pass, until `signal` aborts: dead processes' marks taken over and metered again. */
-async function sweepDeadMarks(options: RemeteringOptions, started: Promise<unknown>): Promise<void> {
-  const { workflows, marks, clock, log, guardMs, signal } = options;
+/**
+ * Every `sweepEveryMs` after the start's own passes, until `signal` aborts: spans that failed tried again, and, on a
+ * shared store, dead processes' marks taken over and metered again.
+ */
+async function sweep(options: RemeteringOptions, started: Promise<unknown>, unfinished: Unfinished[]): Promise<void> {
+  const { marks, clock, log, guardMs, signal } = options;
   await started;
   while (await sleep(options.sweepEveryMs ?? MARK_EVERY_MS, true, { signal, ref: false }).catch(() => false)) {
-    const now = clock.now();
-    const claimed = await claim(options, now);
-    if (!claimed) continue;
-    try {
-      const metered = await workflows.meterSince(fromMark(options, now, claimed), new Date(now.getTime() - guardMs));
-      marks.release();
-      log.warn({ metered, since: claimed }, 'a platform process stopped without writing its queue: its workflow transitions were metered again');
-    } catch (error) {
-      // Not released: this process's own mark stays before the span, so a start after its end meters it again.
-      log.error({ err: error }, 'could not meter again the workflow transitions of a stopped platform process');
+    for (const entry of unfinished.splice(0)) {
+      const results = [];
+      for (const span of entry.spans) results.push(await pass(options, span, true));
+      const failed = results.flatMap((result) => (result.failed ? [result.failed] : []));
+      if (failed.length > 0) unfinished.push({ ...entry, spans: failed });
+      else if (entry.held) marks.release();
     }
+    if (!marks.shared) continue;
+    const claimed = await claim(options);
+    if (!claimed) continue;
+    const now = clock.now();
+    const result = await pass(options, { since: fromMark(options, now, claimed), until: new Date(now.getTime() - guardMs) }, true);
+    if (result.failed) unfinished.push({ spans: [result.failed], held: true });
+    else marks.release();
+    log.warn({ metered: result.metered, since: claimed }, 'a platform process stopped without writing its queue: its workflow transitions are metered again');
   }
 }
 
-function claim({ marks, log }: RemeteringOptions, now: Date): Promise<Date | undefined> {
-  return marks.claimDead(now).catch((error: unknown) => {
+/**
+ * Meters a span again; `stepwise`, an hour at a time, each hour's events written before the next is read. Answers what
+ * it metered, and the part of the span left when it failed or `signal` aborted.
+ */
+async function pass(options: RemeteringOptions, span: Span, stepwise = false): Promise<{ metered: number; failed?: Span }> {
+  const { workflows, signal, log } = options;
+  let metered = 0;
+  let at = span.since.getTime();
+  try {
+    while (at < span.until.getTime()) {
+      const next = stepwise ? Math.min(at + SPAN_STEP_MS, span.until.getTime()) : span.until.getTime();
+      metered += await workflows.meterSince(new Date(at), new Date(next), signal);
+      if (stepwise && !(await options.written())) throw new Error('the warehouse did not take the events metered again');
+      at = next;
+    }
+    return { metered };
+  } catch (error) {
+    if (!signal.aborted) log.error({ err: error, since: new Date(at), until: span.until }, 'could not meter again the workflow transitions of a span; tried again later');
+    return { metered, failed: { since: new Date(at), until: span.until } };
+  }
+}
+
+function claim({ marks, log }: RemeteringOptions): Promise<Date | undefined> {
+  return marks.claimDead().catch((error: unknown) => {
     log.error({ err: error }, 'could not look for the metering marks of stopped platform processes');
     return undefined;
   });

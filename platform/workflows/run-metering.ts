@@ -43,8 +43,9 @@ export class RunMetering {
    * Meters again every transition committed at or after `since` and before `until` (all tenants: the platform's own
    * recovery at start, never a tenant's read), `RUNS_PER_READ` runs at a time: the events a kill took from a queued
    * batch come back, and ingest's dedupe drops the ones already stored. Answers how many transitions it metered.
+   * Stops between reads once `signal` aborts (throwing its reason).
    */
-  async meterSince(since: Date, until: Date): Promise<number> {
+  async meterSince(since: Date, until: Date, signal?: AbortSignal): Promise<number> {
     const rows = await this.deps.state.query(
       'SELECT DISTINCT tenant_id, run_id FROM workflow_transitions WHERE occurred_at >= ? AND occurred_at < ? ORDER BY tenant_id, run_id', [since, until],
     );
@@ -53,6 +54,7 @@ export class RunMetering {
     let metered = 0;
     for (const [tenant, runIds] of byTenant) {
       for (let at = 0; at < runIds.length; at += RUNS_PER_READ) {
+        signal?.throwIfAborted();
         for (const run of await loadRuns(this.deps.state, tenant, runIds.slice(at, at + RUNS_PER_READ))) {
           // A type no pack of this process declares any more: its pack is unknown here, so its events are not made up.
           if (this.deps.packOf(run.type) === undefined) continue;

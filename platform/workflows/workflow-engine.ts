@@ -564,8 +564,8 @@ export class WorkflowEngine {
   }
 
   /** Meters again the transitions committed in [`since`, `until`) (`RunMetering.meterSince`); 0 when nothing meters. */
-  meterSince(since: Date, until: Date): Promise<number> {
-    return this.metering?.meterSince(since, until) ?? Promise.resolve(0);
+  meterSince(since: Date, until: Date, signal?: AbortSignal): Promise<number> {
+    return this.metering?.meterSince(since, until, signal) ?? Promise.resolve(0);
   }
 
   /** Whether `meterSince(since, until)` has anything to meter. */

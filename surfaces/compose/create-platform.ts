@@ -252,7 +252,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   if (marks) {
     await marks.start();
     const remetered = remeterAfterStart({
-      workflows, marks, clock, log, guardMs: liveBatchGuardMs(warehouse.capabilities),
+      workflows, marks, clock, log, written: () => platformEvents.written(), guardMs: liveBatchGuardMs(warehouse.capabilities),
       dedupeWindowDays: options.dedupeWindowDays ?? DEFAULT_DEDUPE_WINDOW_DAYS, signal: closing.signal,
     });
     remetering = remetered.metered;
@@ -296,8 +296,9 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     close: async () => {
       closing.abort();
       await Promise.all([remetering, sweeping]);
-      await platformEvents.close();
-      await marks?.close();
+      await marks?.stop();
+      const written = await platformEvents.close();
+      await marks?.close(written);
       await Promise.all([decisions.close(), ledger.close()]);
       if (ownsState) await state.close();
     },
