@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import type { StateStore } from '../../kernel/state/index.ts';
+import type { StateStore, StateTransaction } from '../../kernel/state/index.ts';
+import type { SqlValue } from '../../kernel/warehouse/index.ts';
 import { TestClock } from '../../test/support/test-clock.ts';
 import { twoProcesses } from '../../test/support/state.ts';
 import { METERING_MARKS_TABLE } from './metering-marks-table.ts';
@@ -147,6 +148,32 @@ describe.runIf(inject('postgresUrl'))('metering marks on a PostgreSQL store shar
     await vi.waitFor(async () => expect(await marksIn()).toEqual([b.process]), { timeout: 5_000 });
     closing.abort();
     await remetering.stopped;
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it('leave a paused process that marks while its old mark is being taken over its new mark', async () => {
+    const a = marksOf(processes.stores[0]);
+    await a.start();
+    clock.advance(DEAD_AFTER_MS + 1);
+    // B's claim stops after reading the marks until A, awake again, has marked.
+    let awake!: () => void;
+    const aMarked = new Promise<void>((resolve) => { awake = resolve; });
+    const inner = processes.stores[1];
+    const pausing: StateStore = Object.assign(Object.create(inner) as StateStore, {
+      transaction: <T>(work: (tx: StateTransaction) => Promise<T>) => inner.transaction((tx) => work(Object.assign(Object.create(tx) as StateTransaction, {
+        query: async (sql: string, params?: readonly SqlValue[]) => {
+          const rows = await tx.query(sql, params);
+          if (sql.includes('FROM metering_marks')) await aMarked;
+          return rows;
+        },
+      }))),
+    });
+    const b = marksOf(pausing);
+    const claiming = b.claimDead();
+    await a.mark();
+    awake();
+    expect(await claiming).toBeUndefined();
+    expect(await marksIn()).toEqual([a.process]);
     await Promise.all([a.stop(), b.stop()]);
   });
 });
