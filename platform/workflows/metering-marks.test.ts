@@ -187,93 +187,89 @@ function remeteringWith(metered: [Date, Date][], marks: MeteringMarks, clock: Te
 }
 
 describe('a start metering again from a dead process\'s mark', () => {
+  let processes: Awaited<ReturnType<typeof twoProcesses>>;
+  let clock: TestClock;
+  let dead: MeteringMarks;
+  let deadMark: Date;
+  let marks: MeteringMarks;
+  /** This process's mark as stored. */
+  const own = async () => new Date((await processes.stores[0].query<{ written_through: Date }>('SELECT written_through FROM metering_marks'))[0]!.written_through);
+  /** A process marks, dies, and this one starts `later` ms after. */
+  const startAfterDeadProcess = async (later: number) => {
+    const options = { state: processes.stores[0], clock, liveness: clock, log: silent, queued: () => 0, written: () => Promise.resolve(true) };
+    dead = new MeteringMarks(options);
+    await dead.start();
+    deadMark = new Date(clock.now().getTime() - LAG_MS);
+    clock.advance(later);
+    marks = new MeteringMarks(options);
+    await marks.start();
+  };
+  beforeEach(async () => {
+    processes = await twoProcesses('duckdb', [METERING_MARKS_TABLE]);
+    clock = new TestClock();
+  });
+  afterEach(async () => {
+    await Promise.all([dead.stop(), marks.stop()]);
+    await processes.dispose();
+  });
+
   it('meters the last minutes first, for readers, and the dead process\'s older span in the background, holding its own mark before it', async () => {
-    const processes = await twoProcesses('duckdb', [METERING_MARKS_TABLE]);
-    const [state] = processes.stores;
-    try {
-      const clock = new TestClock();
-      const options = { state, clock, liveness: clock, log: silent, queued: () => 0, written: () => Promise.resolve(true) };
-      const dead = new MeteringMarks(options);
-      await dead.start();
-      const deadMark = new Date(clock.now().getTime() - LAG_MS);
-      clock.advance(3_600_000);
-      const marks = new MeteringMarks(options);
-      await marks.start();
-      const spans: [Date, Date][] = [];
-      let olderWritten!: () => void;
-      const remetering = remeterAfterStart({
-        ...remeteringWith(spans, marks, clock),
-        workflows: {
-          meterSince: async (since, until) => {
-            spans.push([since, until]);
-            if (since.getTime() === deadMark.getTime()) await new Promise<void>((resolve) => { olderWritten = resolve; });
-            return 1;
-          },
-          meters: () => Promise.resolve(false),
+    await startAfterDeadProcess(3_600_000);
+    const spans: [Date, Date][] = [];
+    let olderWritten!: () => void;
+    const remetering = remeterAfterStart({
+      ...remeteringWith(spans, marks, clock),
+      workflows: {
+        meterSince: async (since, until) => {
+          spans.push([since, until]);
+          if (since.getTime() === deadMark.getTime()) await new Promise<void>((resolve) => { olderWritten = resolve; });
+          return 1;
         },
-        signal: new AbortController().signal,
-      });
-      const lookback = new Date(clock.now().getTime() - 15 * 60_000);
-      await remetering.readable;
-      await vi.waitFor(() => expect(olderWritten).toBeTypeOf('function'));
-      expect(spans).toEqual([[lookback, clock.now()], [deadMark, lookback]]);
-      // Killed now, the next start would find this process's mark at the dead one's.
-      const own = async () => new Date((await state.query<{ written_through: Date }>('SELECT written_through FROM metering_marks'))[0]!.written_through);
-      expect(await own()).toEqual(deadMark);
-      olderWritten();
-      expect(await remetering.metered).toBe(2);
-      await marks.mark();
-      expect(await own()).toEqual(new Date(clock.now().getTime() - LAG_MS));
-      await Promise.all([dead.stop(), marks.stop()]);
-    } finally {
-      await processes.dispose();
-    }
+        meters: () => Promise.resolve(false),
+      },
+      signal: new AbortController().signal,
+    });
+    const lookback = new Date(clock.now().getTime() - 15 * 60_000);
+    await remetering.readable;
+    await vi.waitFor(() => expect(olderWritten).toBeTypeOf('function'));
+    expect(spans).toEqual([[lookback, clock.now()], [deadMark, lookback]]);
+    // Killed now, the next start would find this process's mark at the dead one's.
+    expect(await own()).toEqual(deadMark);
+    olderWritten();
+    expect(await remetering.metered).toBe(2);
+    await marks.mark();
+    expect(await own()).toEqual(new Date(clock.now().getTime() - LAG_MS));
   });
 
   it('holds its own mark before a span whose pass failed until a sweep has metered it again', async () => {
-    const processes = await twoProcesses('duckdb', [METERING_MARKS_TABLE]);
-    const [state] = processes.stores;
-    try {
-      const clock = new TestClock();
-      const options = { state, clock, liveness: clock, log: silent, queued: () => 0, written: () => Promise.resolve(true) };
-      const dead = new MeteringMarks(options);
-      await dead.start();
-      const deadMark = new Date(clock.now().getTime() - LAG_MS);
-      // Within the last 15 minutes: the start's own pass over them covers the dead process's span.
-      clock.advance(5 * 60_000);
-      const marks = new MeteringMarks(options);
-      await marks.start();
-      const spans: [Date, Date][] = [];
-      const closing = new AbortController();
-      const remetering = remeterAfterStart({
-        ...remeteringWith(spans, marks, clock),
-        workflows: {
-          meterSince: async (since, until) => {
-            spans.push([since, until]);
-            if (spans.length === 1) throw new Error('the state store blinked');
-            return 1;
-          },
-          meters: () => Promise.resolve(false),
+    // Within the last 15 minutes: the start's own pass over them covers the dead process's span.
+    await startAfterDeadProcess(5 * 60_000);
+    const spans: [Date, Date][] = [];
+    const closing = new AbortController();
+    const remetering = remeterAfterStart({
+      ...remeteringWith(spans, marks, clock),
+      workflows: {
+        meterSince: async (since, until) => {
+          spans.push([since, until]);
+          if (spans.length === 1) throw new Error('the state store blinked');
+          return 1;
         },
-        signal: closing.signal,
-        sweepEveryMs: 20,
-      });
-      const own = async () => new Date((await state.query<{ written_through: Date }>('SELECT written_through FROM metering_marks'))[0]!.written_through);
-      expect(await remetering.metered).toBe(0);
+        meters: () => Promise.resolve(false),
+      },
+      signal: closing.signal,
+      sweepEveryMs: 20,
+    });
+    expect(await remetering.metered).toBe(0);
+    await marks.mark();
+    expect(await own()).toEqual(deadMark);
+    await vi.waitFor(() => expect(spans).toHaveLength(2), { timeout: 5_000 });
+    expect(spans[1]).toEqual(spans[0]);
+    await vi.waitFor(async () => {
       await marks.mark();
-      expect(await own()).toEqual(deadMark);
-      await vi.waitFor(() => expect(spans).toHaveLength(2), { timeout: 5_000 });
-      expect(spans[1]).toEqual(spans[0]);
-      await vi.waitFor(async () => {
-        await marks.mark();
-        expect(await own()).toEqual(new Date(clock.now().getTime() - LAG_MS));
-      }, { timeout: 5_000 });
-      closing.abort();
-      await remetering.stopped;
-      await Promise.all([dead.stop(), marks.stop()]);
-    } finally {
-      await processes.dispose();
-    }
+      expect(await own()).toEqual(new Date(clock.now().getTime() - LAG_MS));
+    }, { timeout: 5_000 });
+    closing.abort();
+    await remetering.stopped;
   });
 });
 
