@@ -217,6 +217,7 @@ describe('a start metering again from a dead process\'s mark', () => {
     await startAfterDeadProcess(3_600_000);
     const spans: [Date, Date][] = [];
     let olderWritten!: () => void;
+    const closing = new AbortController();
     const remetering = remeterAfterStart({
       ...remeteringWith(spans, marks, clock),
       workflows: {
@@ -227,7 +228,7 @@ describe('a start metering again from a dead process\'s mark', () => {
         },
         meters: () => Promise.resolve(false),
       },
-      signal: new AbortController().signal,
+      signal: closing.signal,
     });
     const lookback = new Date(clock.now().getTime() - 15 * 60_000);
     await remetering.readable;
@@ -239,6 +240,32 @@ describe('a start metering again from a dead process\'s mark', () => {
     expect(await remetering.metered).toBe(2);
     await marks.mark();
     expect(await own()).toEqual(new Date(clock.now().getTime() - LAG_MS));
+    closing.abort();
+    await remetering.stopped;
+  });
+
+  it('waits for an hour whose write failed rather than metering it again: the queue still holds it', async () => {
+    await startAfterDeadProcess(3 * 3_600_000);
+    const spans: [Date, Date][] = [];
+    const answers = [true, false];
+    const closing = new AbortController();
+    const remetering = remeterAfterStart({
+      ...remeteringWith(spans, marks, clock),
+      written: () => Promise.resolve(answers.shift() ?? true),
+      signal: closing.signal,
+      sweepEveryMs: 20,
+    });
+    await remetering.metered;
+    const lookback = new Date(clock.now().getTime() - 15 * 60_000);
+    const hour = (n: number) => new Date(deadMark.getTime() + n * 3_600_000);
+    // The second hour's write failed: the sweep waits for it, then goes on from the third.
+    await vi.waitFor(async () => {
+      await marks.mark();
+      expect(await own()).toEqual(new Date(clock.now().getTime() - LAG_MS));
+    }, { timeout: 5_000 });
+    expect(spans.slice(1)).toEqual([[hour(0), hour(1)], [hour(1), hour(2)], [hour(2), lookback]]);
+    closing.abort();
+    await remetering.stopped;
   });
 
   it('holds its own mark before a span whose pass failed until a sweep has metered it again', async () => {

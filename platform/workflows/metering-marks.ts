@@ -111,9 +111,11 @@ export class MeteringMarks {
   claimDead(): Promise<Date | undefined> {
     return this.inTurn(async () => {
       let claimed: Date | undefined;
+      let held = false;
       const hold = (oldest: Date) => {
         this.writtenThrough = new Date(Math.min(oldest.getTime(), this.writtenThrough.getTime()));
-        this.holds++;
+        if (!held) this.holds++;
+        held = true;
         return oldest;
       };
       try {

@@ -46,6 +46,8 @@ export interface Remetering {
 interface Span {
   since: Date;
   until: Date;
+  /** What was metered again before `since` is queued but not known to be written: confirmed before going on. */
+  unconfirmed?: boolean;
 }
 
 /** Spans taken over from a dead process, or metered again at a start, that failed: tried again at each sweep. */
@@ -71,6 +73,8 @@ export function remeterAfterStart(options: RemeteringOptions): Remetering {
   const settled = new Date(startedAt.getTime() - guardMs);
   const lookback = new Date(Math.max(0, startedAt.getTime() - REMETER_LOOKBACK_MS));
   const unfinished: Unfinished[] = [];
+  // Set when the start could not look for dead processes' marks: the sweep looks again, on any store.
+  const claims = { retry: false };
   const recent = pass(options, { since: lookback, until: settled });
   // The last seconds are always looked at once live processes must have written their queues (a transition committing
   // late is dated inside them); readers wait for that only when those seconds held transitions at the start.
@@ -82,7 +86,7 @@ export function remeterAfterStart(options: RemeteringOptions): Remetering {
     return waited ? pass(options, { since: settled, until: startedAt }) : { metered: 0, failed: { since: settled, until: startedAt } };
   })();
   const older = (async () => {
-    const claimed = await claim(options);
+    const claimed = await claim(options, claims);
     const since = claimed && fromMark(options, startedAt, claimed);
     const own = since && since < lookback ? await pass(options, { since, until: lookback }, true) : { metered: 0 };
     const failed = [own, await recent, await last].flatMap((result) => (result.failed ? [result.failed] : []));
@@ -97,17 +101,16 @@ export function remeterAfterStart(options: RemeteringOptions): Remetering {
       await recent;
       if (await heldRecent) await last;
     })(),
-    stopped: sweep(options, older, unfinished),
+    stopped: sweep(options, unfinished, claims),
   };
 }
 
 /**
- * Every `sweepEveryMs` after the start's own passes, until `signal` aborts: spans that failed tried again, and, on a
- * shared store, dead processes' marks taken over and metered again.
+ * Every `sweepEveryMs` until `signal` aborts: spans that failed tried again, and, on a shared store (or after a start
+ * could not look), dead processes' marks taken over and metered again.
  */
-async function sweep(options: RemeteringOptions, started: Promise<unknown>, unfinished: Unfinished[]): Promise<void> {
+async function sweep(options: RemeteringOptions, unfinished: Unfinished[], claims: { retry: boolean }): Promise<void> {
   const { marks, clock, log, guardMs, signal } = options;
-  await started;
   while (await sleep(options.sweepEveryMs ?? MARK_EVERY_MS, true, { signal, ref: false }).catch(() => false)) {
     for (const entry of unfinished.splice(0)) {
       const results = [];
@@ -116,8 +119,8 @@ async function sweep(options: RemeteringOptions, started: Promise<unknown>, unfi
       if (failed.length > 0) unfinished.push({ ...entry, spans: failed });
       else if (entry.held) marks.release();
     }
-    if (!marks.shared) continue;
-    const claimed = await claim(options);
+    if (signal.aborted || (!marks.shared && !claims.retry)) continue;
+    const claimed = await claim(options, claims);
     if (!claimed) continue;
     const now = clock.now();
     const result = await pass(options, { since: fromMark(options, now, claimed), until: new Date(now.getTime() - guardMs) }, true);
@@ -129,29 +132,41 @@ async function sweep(options: RemeteringOptions, started: Promise<unknown>, unfi
 
 /**
  * Meters a span again; `stepwise`, an hour at a time, each hour's events written before the next is read. Answers what
- * it metered, and the part of the span left when it failed or `signal` aborted.
+ * it metered, and the part of the span left when it failed or `signal` aborted (a failed write leaves the hour queued:
+ * it is confirmed, not metered again, when the span is tried again).
  */
 async function pass(options: RemeteringOptions, span: Span, stepwise = false): Promise<{ metered: number; failed?: Span }> {
   const { workflows, signal, log } = options;
   let metered = 0;
   let at = span.since.getTime();
+  let unconfirmed = span.unconfirmed ?? false;
+  const confirm = async () => {
+    if (!(await options.written())) throw new Error('the warehouse did not take the events metered again');
+    unconfirmed = false;
+  };
   try {
+    if (unconfirmed) await confirm();
     while (at < span.until.getTime()) {
       const next = stepwise ? Math.min(at + SPAN_STEP_MS, span.until.getTime()) : span.until.getTime();
       metered += await workflows.meterSince(new Date(at), new Date(next), signal);
-      if (stepwise && !(await options.written())) throw new Error('the warehouse did not take the events metered again');
       at = next;
+      unconfirmed = stepwise;
+      if (stepwise) await confirm();
     }
     return { metered };
   } catch (error) {
     if (!signal.aborted) log.error({ err: error, since: new Date(at), until: span.until }, 'could not meter again the workflow transitions of a span; tried again later');
-    return { metered, failed: { since: new Date(at), until: span.until } };
+    return { metered, failed: { since: new Date(at), until: span.until, unconfirmed } };
   }
 }
 
-function claim({ marks, log }: RemeteringOptions): Promise<Date | undefined> {
-  return marks.claimDead().catch((error: unknown) => {
-    log.error({ err: error }, 'could not look for the metering marks of stopped platform processes');
+function claim({ marks, log }: RemeteringOptions, claims: { retry: boolean }): Promise<Date | undefined> {
+  return marks.claimDead().then((claimed) => {
+    claims.retry = false;
+    return claimed;
+  }, (error: unknown) => {
+    claims.retry = true;
+    log.error({ err: error }, 'could not look for the metering marks of stopped platform processes; looking again shortly');
     return undefined;
   });
 }

@@ -295,7 +295,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     flushQueue: () => platformEvents.flush(),
     close: async () => {
       closing.abort();
-      await Promise.all([remetering, sweeping]);
+      await Promise.allSettled([remetering, sweeping]);
       await marks?.stop();
       const written = await platformEvents.close();
       await marks?.close(written);
