@@ -268,6 +268,22 @@ describe('a start metering again from a dead process\'s mark', () => {
     await remetering.stopped;
   });
 
+  it('looks for dead processes\' marks again when the start could not, on a store one process holds too', async () => {
+    await startAfterDeadProcess(3_600_000);
+    const spans: [Date, Date][] = [];
+    let looks = 0;
+    const blinking = Object.assign(Object.create(marks) as MeteringMarks, {
+      claimDead: () => (looks++ === 0 ? Promise.reject(new Error('the state store blinked')) : marks.claimDead()),
+    });
+    const closing = new AbortController();
+    const remetering = remeterAfterStart({ ...remeteringWith(spans, blinking, clock), signal: closing.signal, sweepEveryMs: 20 });
+    await remetering.metered;
+    await vi.waitFor(() => expect(spans.map(([since]) => since)).toContainEqual(deadMark), { timeout: 5_000 });
+    expect(await processes.stores[0].query('SELECT process_id FROM metering_marks WHERE process_id = ?', [dead.process])).toEqual([]);
+    closing.abort();
+    await remetering.stopped;
+  });
+
   it('holds its own mark before a span whose pass failed until a sweep has metered it again', async () => {
     // Within the last 15 minutes: the start's own pass over them covers the dead process's span.
     await startAfterDeadProcess(5 * 60_000);
