@@ -178,10 +178,17 @@ describe.runIf(inject('postgresUrl'))('metering marks on a PostgreSQL store shar
   });
 });
 
-/** Options whose workflows record the spans metered again and answer 1 transition each. */
-function remeteringWith(metered: [Date, Date][], marks: MeteringMarks, clock: TestClock): Omit<RemeteringOptions, 'signal'> {
+/** Options whose workflows record the spans metered again (then run `each`, which may wait or throw) and answer 1 transition each. */
+function remeteringWith(metered: [Date, Date][], marks: MeteringMarks, clock: TestClock, each?: (since: Date) => Promise<void> | void): Omit<RemeteringOptions, 'signal'> {
   return {
-    workflows: { meterSince: async (since, until) => (metered.push([since, until]), 1), meters: () => Promise.resolve(false) },
+    workflows: {
+      meterSince: async (since, until) => {
+        metered.push([since, until]);
+        await each?.(since);
+        return 1;
+      },
+      meters: () => Promise.resolve(false),
+    },
     marks, clock, log: silent, guardMs: 0, dedupeWindowDays: 35, written: () => Promise.resolve(true),
   };
 }
@@ -219,15 +226,9 @@ describe('a start metering again from a dead process\'s mark', () => {
     let olderWritten!: () => void;
     const closing = new AbortController();
     const remetering = remeterAfterStart({
-      ...remeteringWith(spans, marks, clock),
-      workflows: {
-        meterSince: async (since, until) => {
-          spans.push([since, until]);
-          if (since.getTime() === deadMark.getTime()) await new Promise<void>((resolve) => { olderWritten = resolve; });
-          return 1;
-        },
-        meters: () => Promise.resolve(false),
-      },
+      ...remeteringWith(spans, marks, clock, async (since) => {
+        if (since.getTime() === deadMark.getTime()) await new Promise<void>((resolve) => { olderWritten = resolve; });
+      }),
       signal: closing.signal,
     });
     const lookback = new Date(clock.now().getTime() - 15 * 60_000);
@@ -290,15 +291,9 @@ describe('a start metering again from a dead process\'s mark', () => {
     const spans: [Date, Date][] = [];
     const closing = new AbortController();
     const remetering = remeterAfterStart({
-      ...remeteringWith(spans, marks, clock),
-      workflows: {
-        meterSince: async (since, until) => {
-          spans.push([since, until]);
-          if (spans.length === 1) throw new Error('the state store blinked');
-          return 1;
-        },
-        meters: () => Promise.resolve(false),
-      },
+      ...remeteringWith(spans, marks, clock, () => {
+        if (spans.length === 1) throw new Error('the state store blinked');
+      }),
       signal: closing.signal,
       sweepEveryMs: 20,
     });
