@@ -1,6 +1,6 @@
 // A platform process killed with workflow events in its queue (surfaces/compose/remetering.test.ts):
 // `killed-with-queued-events.ts <dir>` starts a platform on the DuckDB warehouse in <dir> whose writes of events never
-// finish, requests one temporary-access run, and prints "done <run id>" once the request has answered, its
+// finish, requests a temporary-access run in each of two tenants, and prints "done <acme run> <globex run>" once both have answered, its
 // transitions' events still queued. The test SIGKILLs it there.
 import { join } from 'node:path';
 import { DuckDBWarehouse, type SqlValue, type UniqueInsert } from '../../../kernel/warehouse/index.ts';
@@ -21,9 +21,10 @@ const neverWritesEvents = new Proxy(warehouse, {
   },
 });
 const platform = await createPlatform({ warehouse: neverWritesEvents, ledger: { keysDir: join(dir, 'keys') } });
-const run = await platform.workflows.request({
-  tenant: 'acme', type: 'temporary-access', requestedBy: 'ana',
+// One run in each of two tenants: each tenant's events must come back in that tenant.
+const runs = await Promise.all(['acme', 'globex'].map((tenant) => platform.workflows.request({
+  tenant, type: 'temporary-access', requestedBy: 'ana',
   rationale: { category: 'support', text: 'on-call needs read access for the incident' }, params: { grantee: 'oncall-1', role: 'reader', duration_minutes: 30 },
-});
-process.stdout.write(`done ${run.runId}\n`);
+})));
+process.stdout.write(`done ${runs.map((run) => run.runId).join(' ')}\n`);
 setInterval(() => undefined, 60_000);
