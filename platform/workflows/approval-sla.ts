@@ -1,5 +1,6 @@
 import type { StateReader } from '../../kernel/state/index.ts';
 import type { PlatformEvent } from '../ingest/index.ts';
+import { LATEST_TRANSITIONS } from './run-records.ts';
 import type { WorkflowType } from './workflow-type.ts';
 
 /** A run that has waited for its approvals longer than its type's SLA. */
@@ -21,16 +22,11 @@ export function slaBreachEvent(breach: SlaBreach, pack: string): PlatformEvent {
   };
 }
 
-/** Where each run's latest transition left it. */
-const LATEST = `SELECT t.tenant_id, t.run_id, t.status FROM workflow_transitions t
-  JOIN (SELECT tenant_id, run_id, max(seq) AS seq FROM workflow_transitions GROUP BY tenant_id, run_id) last
-    ON last.tenant_id = t.tenant_id AND last.run_id = t.run_id AND last.seq = t.seq`;
-
 /** Runs, of every tenant, still awaiting approval past their type's SLA at `now`: for the operators' alerting, not a tenant's read. */
 export async function slaBreaches(reader: StateReader, types: ReadonlyMap<string, WorkflowType<unknown>>, now: Date): Promise<SlaBreach[]> {
   const rows = await reader.query<{ tenant_id: string; run_id: string; workflow_type: string; requested_at: Date }>(
     `SELECT r.tenant_id, r.run_id, r.workflow_type, r.requested_at FROM workflow_runs r
-       JOIN (${LATEST}) latest ON latest.tenant_id = r.tenant_id AND latest.run_id = r.run_id
+       JOIN (${LATEST_TRANSITIONS}) latest ON latest.tenant_id = r.tenant_id AND latest.run_id = r.run_id
       WHERE latest.status = 'awaiting-approval' ORDER BY r.requested_at, r.run_id`,
   );
   return rows.flatMap((row) => {

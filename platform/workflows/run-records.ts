@@ -45,6 +45,14 @@ export interface RunRecord {
   steps: StepRecord[];
 }
 
+/**
+ * Each run's latest transition (a `workflow_transitions` row), across tenants: what the platform's sweeps (SLA
+ * breaches, grant expiry) select from, never a tenant's read.
+ */
+export const LATEST_TRANSITIONS = `SELECT t.* FROM workflow_transitions t
+  JOIN (SELECT tenant_id, run_id, max(seq) AS seq FROM workflow_transitions GROUP BY tenant_id, run_id) last
+    ON last.tenant_id = t.tenant_id AND last.run_id = t.run_id AND last.seq = t.seq`;
+
 export function statusOf(run: RunRecord): RunStatus {
   return run.transitions.at(-1)!.status;
 }

@@ -6,7 +6,7 @@ import { CoalescedRun, KeyedMutex, type LedgerStore } from '../governance/index.
 import { approvalLatencies, percentile, slaBreachEvent, slaBreaches, type SlaBreach } from './approval-sla.ts';
 import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type ApprovalRule, type CountedApproval } from './approval-rule.ts';
 import { approvalRef, runEvidence, stepRefs } from './run-evidence.ts';
-import { loadRun, nextSeq, readRuns, statusOf, type ApprovalRecord, type RunRecord, type TransitionRecord } from './run-records.ts';
+import { LATEST_TRANSITIONS, loadRun, nextSeq, readRuns, statusOf, type ApprovalRecord, type RunRecord, type TransitionRecord } from './run-records.ts';
 import { RunMetering } from './run-metering.ts';
 import { runStep, StepFailed } from './step-runner.ts';
 import { appendTransitionReceipt, appendTransitionReceiptsIn, transitionReceiptId } from './transition-receipt.ts';
@@ -275,10 +275,7 @@ export class WorkflowEngine {
   private async expireLeasesNow(): Promise<string[]> {
     const now = this.clock.now();
     const rows = await this.state.query<{ tenant_id: string; run_id: string; detail: string }>(
-      `SELECT t.tenant_id, t.run_id, t.detail FROM workflow_transitions t
-         JOIN (SELECT tenant_id, run_id, max(seq) AS seq FROM workflow_transitions GROUP BY tenant_id, run_id) last
-           ON last.tenant_id = t.tenant_id AND last.run_id = t.run_id AND last.seq = t.seq
-        WHERE t.status = 'active'`,
+      `SELECT tenant_id, run_id, detail FROM (${LATEST_TRANSITIONS}) latest WHERE status = 'active'`,
     );
     const due = rows.filter((row) => new Date(String((JSON.parse(String(row.detail)) as { expires_at?: string }).expires_at)) <= now);
     const revoked = new Set<string>();
