@@ -19,7 +19,7 @@ describe.each(TEST_ENGINES)('decision log on %s', (engine) => {
 
   it('writes a steady stream of decisions as one insert per batch window, and a reader sees every one', async () => {
     const log = new DecisionLog(db.warehouse, { error: () => undefined });
-    onTestFinished(() => log.close());
+    onTestFinished(async () => void (await log.close()));
     const insert = vi.spyOn(db.warehouse, 'insert');
     const total = 80;
     const started = performance.now();
@@ -77,7 +77,7 @@ describe('decision log recovery where several processes write it (ClickHouse)', 
     await live.flush();
     await receipted('d-acme-3');
     const again = new DecisionLog(db.warehouse, { error: () => undefined });
-    onTestFinished(() => again.close());
+    onTestFinished(async () => void (await again.close()));
     const second = await again.recoverFromReceipts('companyos', state);
     const first = await Promise.race([
       again.query('acme', { limit: 100 }).then((read) => `read ${read.length}`),
@@ -85,5 +85,37 @@ describe('decision log recovery where several processes write it (ClickHouse)', 
     ]);
     expect(first).toBe('read 3');
     expect(await second.recent).toBe(0);
+  });
+
+  it('restores a dead writer\'s decisions over a span however far the log has moved on, and never its own queued ones twice', { timeout: 30_000 }, async () => {
+    const state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir, tables: platformTables() });
+    const ledger = new LedgerStore(state, Keyring.inMemory(LEDGER_KEY_NAME));
+    // Its batch window outlasts the test: what it records stays queued until written.
+    const restoring = new DecisionLog(db.warehouse, { error: () => undefined }, 60_000);
+    const other = new DecisionLog(db.warehouse, { error: () => undefined });
+    onTestFinished(async () => {
+      await Promise.all([restoring.close(), other.close()]);
+      await ledger.close();
+      await state.close();
+    });
+    const receipted = async (decisionId: string) => appendRecordReceipt(ledger, {
+      tenant: 'acme', receiptId: `r-${decisionId}`, actor: 'acme/ana', action: 'create', targetName: 'Asset/a-1', decisionId,
+      bundleRevision: 'r1', approvers: [], at: new Date(), record: decisionId,
+    });
+    const since = new Date(Date.now() - 1_000);
+    // A process receipted a decision and was killed with it queued; other writers' decisions went on, ten minutes on.
+    await receipted('d-dead-1');
+    other.record({ ...decision(2, 'acme'), timestamp: new Date(Date.now() + 10 * 60_000).toISOString() });
+    await other.flush();
+    // The start's recovery looks only shortly before the newest stored decision: it cannot find this one.
+    expect((await new DecisionLog(db.warehouse, { error: () => undefined }).recoverFromReceipts('companyos', state)).recovered).toBe(0);
+    // The restoring process has a decision of its own queued, its receipt appended.
+    restoring.record(decision(3, 'acme'));
+    await receipted('d-acme-3');
+    expect(await restoring.restoreBetween('companyos', state, since, new Date(Date.now() + 1_000))).toBe(1);
+    const rows = await db.warehouse.query<{ decision_id: string; n: number }>(
+      "SELECT decision_id, count() AS n FROM policy_decisions WHERE tenant_id = 'acme' GROUP BY decision_id ORDER BY decision_id",
+    );
+    expect(rows.map((row) => [row.decision_id, Number(row.n)])).toEqual([['d-acme-2', 1], ['d-acme-3', 1], ['d-dead-1', 1]]);
   });
 });

@@ -58,7 +58,8 @@ const COLUMNS = [
  */
 export class DecisionLog {
   private readonly writer: BufferedWriter<SqlValue[]>;
-  private written = 0;
+  private stored = 0;
+  private queued = 0;
   /** The deferred check of the receipts of the last few seconds at start (`recoverFromReceipts`), until it has run. */
   private recentCheck: NodeJS.Timeout | undefined;
   private cancelRecentCheck: (() => void) | undefined;
@@ -75,7 +76,7 @@ export class DecisionLog {
     this.writer = new BufferedWriter(
       async (rows) => {
         await this.warehouse.insert('policy_decisions', COLUMNS, rows);
-        this.written += rows.length;
+        this.stored += rows.length;
       },
       (error, pending) => this.log.error({ err: error, decisions: pending }, 'decision log write failed; retrying'),
       { flushAfterMs, maxBatch: 1000 },
@@ -84,10 +85,11 @@ export class DecisionLog {
 
   /** Decisions written to the warehouse since the start. */
   get count(): number {
-    return this.written;
+    return this.stored;
   }
 
   record(record: DecisionRecord): void {
+    this.queued++;
     const [bundle, { revision }] = Object.entries(record.bundles)[0] ?? ['', { revision: '' }];
     this.writer.push([
       record.tenant, record.decision_id, new Date(record.timestamp), record.path, record.input.principal, record.input.action,
@@ -97,9 +99,29 @@ export class DecisionLog {
     ]);
   }
 
+  /** Decisions recorded since the start (written or still queued). */
+  get recorded(): number {
+    return this.queued;
+  }
+
   /** Resolves when every decision recorded so far is in the warehouse. */
   flush(): Promise<void> {
     return this.writer.flush();
+  }
+
+  /** Writes what is queued: true once every decision recorded before the call is stored, false when that write failed. */
+  written(): Promise<boolean> {
+    return this.writer.written();
+  }
+
+  /**
+   * Restores each decision cited by a receipt appended in [`since`, `until`) that the log lacks (what a dead process
+   * had queued: `QueueMarks`); answers how many. This process's own queue is written first, so none of its decisions
+   * is taken for missing and stored twice; decisions other live processes still hold must be newer than `until`.
+   */
+  async restoreBetween(bundleName: string, state: StateReader, since: Date, until: Date): Promise<number> {
+    if (!(await this.writer.written())) throw new Error('the decision log could not write its own queue');
+    return this.restore(bundleName, await this.missingBetween(state, since, until));
   }
 
   /**
@@ -181,11 +203,12 @@ export class DecisionLog {
     return missing.length;
   }
 
-  async close(): Promise<void> {
+  /** Answers whether every decision recorded was written (false: the last ones are lost, for a recovery to restore). */
+  async close(): Promise<boolean> {
     clearTimeout(this.recentCheck);
     this.cancelRecentCheck?.();
     await this.recentRecovery?.catch(() => undefined);
-    await this.writer.close();
+    return this.writer.close();
   }
 
   /**

@@ -4,6 +4,6 @@ export { checkApprovalRule, describeRule, outstanding, ruleSatisfied, type Appro
 export { AdjustableClock, FINAL_STATUSES, STEP_NAMES, SYSTEM_CLOCK, type RunStatus, type StepContext, type StepDefinition, type StepName, type WorkflowClock, type WorkflowType } from './workflow-type.ts';
 export { transitionReceiptId } from './transition-receipt.ts';
 export { exchangeForExecutor, runAudience } from './executor-tokens.ts';
-export { MeteringMarks } from './metering-marks.ts';
-export { METERING_MARKS_TABLE } from './metering-marks-table.ts';
-export { remeterAfterStart, type Remetering } from './remetering.ts';
+export { QueueMarks } from './queue-marks.ts';
+export { QUEUE_MARKS_TABLE } from './queue-marks-table.ts';
+export { recoverQueuesAfterStart, type QueueRecovery } from './queue-recovery.ts';

@@ -14,7 +14,7 @@ import { BatchedEmitter, DEFAULT_DEDUPE_WINDOW_DAYS, IngestPipeline, sameTurnEmi
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
 import { BuildGate, ModelRefresh, rebuildModels, type ModelGenerator } from '../../platform/transforms/index.ts';
-import { MeteringMarks, remeterAfterStart, SYSTEM_CLOCK, WorkflowEngine, type WorkflowClock } from '../../platform/workflows/index.ts';
+import { QueueMarks, recoverQueuesAfterStart, SYSTEM_CLOCK, WorkflowEngine, type WorkflowClock } from '../../platform/workflows/index.ts';
 import type { PlatformEvent } from '../../platform/ingest/index.ts';
 import { PACKS, type Pack } from '../../packs/index.ts';
 import { platformTables } from './platform-tables.ts';
@@ -38,12 +38,12 @@ export interface PlatformOptions {
   /** Signing keys of the receipt ledger: a keyring, or the folder it lives in ($COMPANYOS_DATA_DIR/keys); in memory when neither. */
   ledger?: { keyring?: Keyring; keysDir?: string };
   /**
-   * After the start, meter again the workflow transitions whose queued events a kill may have taken, and mark how far
-   * this process's queue is written (`remeterAfterStart`, `MeteringMarks`; default true). The CLI's one-command
-   * platforms leave it to the server: it would cost each command a read of the last minutes' runs and an ingest of
-   * their events.
+   * After the start, recover what a kill took from a process's queues (`recoverQueuesAfterStart`: the metering events
+   * of workflow transitions, the decisions receipts cite), and mark how far this process's queues are written
+   * (`QueueMarks`; default true). The CLI's one-command platforms leave it to the server: it would cost each command a
+   * read of the last minutes' runs and an ingest of their events.
    */
-  remeterWorkflows?: boolean;
+  recoverQueues?: boolean;
   /** A repeat of (tenant, source, id) within this many days is never stored twice. */
   dedupeWindowDays?: number;
   /** The platform operator's tenant (default summit-internal). */
@@ -147,7 +147,7 @@ export interface Platform {
   flushEvents(): Promise<void>;
   /** Writes what is queued now, without waiting for a start's re-metering: what a closing server does. */
   flushQueue(): Promise<void>;
-  /** Workflow transitions metered again after the start (`remeterAfterStart`: those a kill may have taken from a queue). */
+  /** Workflow transitions metered again after the start (`recoverQueuesAfterStart`: those a kill may have taken from a queue). */
   readonly remeteredTransitions: Promise<number>;
   /** The one way surfaces and packs read a tenant's data: its rows only, by construction. */
   scope(tenant: string): TenantScope;
@@ -230,7 +230,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     replaceBackups: () => replaceBackups(backups, options.newBackupBase),
   };
   const identityMappings = new IdentityMappings(state, options.identity?.providers ?? []);
-  // Set once the engine exists: the start's re-metering (`remeterAfterStart`), and what readers of events wait for.
+  // Set once the engine exists: the start's re-metering (`recoverQueuesAfterStart`), and what readers of events wait for.
   let remetering: Promise<number> = Promise.resolve(0);
   let readable: Promise<unknown> = Promise.resolve();
   // Closing ends the wait for live replicas' queues: what they hold is theirs to write.
@@ -245,14 +245,17 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     emit,
     emitLater: (events) => platformEvents.push(events.map((event) => ({ ...event, policyversion: engine.revision }))),
   });
-  // What a kill took from a queue comes back (`remeterAfterStart`); this process marks how far its own is written.
-  const remeter = options.remeterWorkflows ?? true;
-  const marks = remeter ? new MeteringMarks({ state, clock, written: () => platformEvents.written(), queued: () => platformEvents.pushed, log }) : undefined;
+  // What a kill took from a queue comes back (`recoverQueuesAfterStart`); this process marks how far its own are written.
+  const queuesWritten = async () => (await Promise.all([platformEvents.written(), decisions.written()])).every(Boolean);
+  const marks = (options.recoverQueues ?? true)
+    ? new QueueMarks({ state, clock, written: queuesWritten, queued: () => platformEvents.pushed + decisions.recorded, log })
+    : undefined;
   let sweeping: Promise<void> = Promise.resolve();
   if (marks) {
     await marks.start();
-    const remetered = remeterAfterStart({
+    const remetered = recoverQueuesAfterStart({
       workflows, marks, clock, log, written: () => platformEvents.written(), guardMs: liveBatchGuardMs(warehouse.capabilities),
+      decisions: { restoreBetween: (since, until) => decisions.restoreBetween(engine.bundle.name, state, since, until), written: () => decisions.written() },
       dedupeWindowDays: options.dedupeWindowDays ?? DEFAULT_DEDUPE_WINDOW_DAYS, signal: closing.signal,
     });
     remetering = remetered.metered;
@@ -297,9 +300,9 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
       closing.abort();
       await Promise.allSettled([remetering, sweeping]);
       await marks?.stop();
-      const written = await platformEvents.close();
+      const written = (await Promise.all([platformEvents.close(), decisions.close()])).every(Boolean);
       await marks?.close(written);
-      await Promise.all([decisions.close(), ledger.close()]);
+      await ledger.close();
       if (ownsState) await state.close();
     },
   };

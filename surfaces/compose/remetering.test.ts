@@ -56,7 +56,7 @@ describe('workflow events a kill took from the queue', () => {
     // The dead process's mark was done with, and the closed one left none: the next start has nothing more to meter.
     const stopped = await DuckDBWarehouse.open(join(dir, 'warehouse.duckdb'));
     try {
-      expect(await stopped.query('SELECT process_id FROM metering_marks')).toEqual([]);
+      expect(await stopped.query('SELECT process_id FROM queue_marks')).toEqual([]);
     } finally {
       await stopped.close();
     }

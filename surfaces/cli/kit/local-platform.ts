@@ -18,7 +18,7 @@ export async function openLocalPlatform(config: PlatformConfig): Promise<Platfor
     state: { dataDir: config.dataDir },
     policy: { env: config.env, region: config.region },
     ledger: { keysDir: join(config.dataDir, 'keys') },
-    remeterWorkflows: false,
+    recoverQueues: false,
     dedupeWindowDays: config.dedupeWindowDays,
     backupsDir: config.backupsDir,
     s3: config.s3,

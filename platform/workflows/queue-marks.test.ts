@@ -3,9 +3,9 @@ import type { StateStore, StateTransaction } from '../../kernel/state/index.ts';
 import type { SqlValue } from '../../kernel/warehouse/index.ts';
 import { TestClock } from '../../test/support/test-clock.ts';
 import { twoProcesses } from '../../test/support/state.ts';
-import { METERING_MARKS_TABLE } from './metering-marks-table.ts';
-import { DEAD_AFTER_MS, MARK_EVERY_MS, MeteringMarks } from './metering-marks.ts';
-import { remeterAfterStart, remeterFrom, type RemeteringOptions } from './remetering.ts';
+import { QUEUE_MARKS_TABLE } from './queue-marks-table.ts';
+import { DEAD_AFTER_MS, MARK_EVERY_MS, QueueMarks } from './queue-marks.ts';
+import { recoverQueuesAfterStart, remeterFrom, type QueueRecoveryOptions } from './queue-recovery.ts';
 
 const LAG_MS = 60_000;
 const silent = { error: () => undefined, warn: () => undefined };
@@ -15,19 +15,19 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
   let clock: TestClock;
   let writes: 'succeed' | 'fail';
   let queued: number;
-  const started: MeteringMarks[] = [];
+  const started: QueueMarks[] = [];
   const marksOf = (state: StateStore) => {
-    const marks = new MeteringMarks({ state, clock, liveness: clock, log: silent, queued: () => queued, written: () => Promise.resolve(writes === 'succeed') });
+    const marks = new QueueMarks({ state, clock, liveness: clock, receipts: clock, log: silent, queued: () => queued, written: () => Promise.resolve(writes === 'succeed') });
     started.push(marks);
     return marks;
   };
   const marksIn = async () => new Map((await processes.stores[0].query<{ process_id: string; written_through: Date; seen_at: Date }>(
-    'SELECT process_id, written_through, seen_at FROM metering_marks',
+    'SELECT process_id, written_through, seen_at FROM queue_marks',
   )).map((row) => [row.process_id, { writtenThrough: new Date(row.written_through), seenAt: new Date(row.seen_at) }]));
 
   beforeEach(async (context) => {
     if (engine === 'postgresql' && !inject('postgresUrl')) context.skip();
-    processes = await twoProcesses(engine, [METERING_MARKS_TABLE]);
+    processes = await twoProcesses(engine, [QUEUE_MARKS_TABLE]);
     clock = new TestClock();
     writes = 'succeed';
     queued = 0;
@@ -56,7 +56,8 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
     clock.advance(DEAD_AFTER_MS + 1);
     const b = marksOf(processes.stores[1]);
     await b.start();
-    expect(await b.claimDead()).toEqual(new Date(started + MARK_EVERY_MS - LAG_MS));
+    const mark = new Date(started + MARK_EVERY_MS - LAG_MS);
+    expect(await b.claimDead()).toEqual({ transitions: mark, decisions: mark });
     expect([...(await marksIn()).keys()]).toEqual([b.process]);
     // A third process sharing the store finds nothing left to take.
     if (engine === 'postgresql') expect(await marksOf(processes.stores[0]).claimDead()).toBeUndefined();
@@ -125,19 +126,20 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
 describe.runIf(inject('postgresUrl'))('metering marks on a PostgreSQL store shared by live processes', () => {
   let processes: Awaited<ReturnType<typeof twoProcesses>>;
   const clock = new TestClock();
-  const marksOf = (state: StateStore) => new MeteringMarks({ state, clock, liveness: clock, log: silent, queued: () => 0, written: () => Promise.resolve(true) });
-  const marksIn = async () => (await processes.stores[0].query<{ process_id: string }>('SELECT process_id FROM metering_marks')).map((row) => row.process_id);
+  const marksOf = (state: StateStore) => new QueueMarks({ state, clock, liveness: clock, receipts: clock, log: silent, queued: () => 0, written: () => Promise.resolve(true) });
+  const marksIn = async () => (await processes.stores[0].query<{ process_id: string }>('SELECT process_id FROM queue_marks')).map((row) => row.process_id);
   beforeEach(async () => {
-    processes = await twoProcesses('postgresql', [METERING_MARKS_TABLE]);
+    processes = await twoProcesses('postgresql', [QUEUE_MARKS_TABLE]);
   });
   afterEach(() => processes.dispose());
 
-  it('are swept by a live process: a process killed and never restarted is metered again without waiting for a start', async () => {
+  it('are swept by a live process: a process killed and never restarted is metered again and its decisions restored without waiting for a start', async () => {
     const metered: [Date, Date][] = [];
+    const restored: [Date, Date][] = [];
     const closing = new AbortController();
     const b = marksOf(processes.stores[1]);
     await b.start();
-    const remetering = remeterAfterStart({ ...remeteringWith(metered, b, clock), signal: closing.signal, sweepEveryMs: 20 });
+    const remetering = recoverQueuesAfterStart({ ...remeteringWith(metered, b, clock, undefined, restored), signal: closing.signal, sweepEveryMs: 20 });
     await remetering.metered;
     metered.splice(0);
     const a = marksOf(processes.stores[0]);
@@ -145,6 +147,7 @@ describe.runIf(inject('postgresUrl'))('metering marks on a PostgreSQL store shar
     const killedAt = clock.now().getTime();
     clock.advance(DEAD_AFTER_MS + 1);
     await vi.waitFor(() => expect(metered).toEqual([[new Date(killedAt - LAG_MS), clock.now()]]), { timeout: 5_000 });
+    await vi.waitFor(() => expect(restored).toEqual([[new Date(killedAt - LAG_MS), clock.now()]]), { timeout: 5_000 });
     await vi.waitFor(async () => expect(await marksIn()).toEqual([b.process]), { timeout: 5_000 });
     closing.abort();
     await remetering.stopped;
@@ -163,7 +166,7 @@ describe.runIf(inject('postgresUrl'))('metering marks on a PostgreSQL store shar
       transaction: <T>(work: (tx: StateTransaction) => Promise<T>) => inner.transaction((tx) => work(Object.assign(Object.create(tx) as StateTransaction, {
         query: async (sql: string, params?: readonly SqlValue[]) => {
           const rows = await tx.query(sql, params);
-          if (sql.includes('FROM metering_marks')) await aMarked;
+          if (sql.includes('FROM queue_marks')) await aMarked;
           return rows;
         },
       }))),
@@ -178,9 +181,22 @@ describe.runIf(inject('postgresUrl'))('metering marks on a PostgreSQL store shar
   });
 });
 
-/** Options whose workflows record the spans metered again (then run `each`, which may wait or throw) and answer 1 transition each. */
-function remeteringWith(metered: [Date, Date][], marks: MeteringMarks, clock: TestClock, each?: (since: Date) => Promise<void> | void): Omit<RemeteringOptions, 'signal'> {
+/**
+ * Options whose workflows record the spans metered again (then run `each`, which may wait or throw) and answer 1
+ * transition each; the decision log records the spans restored in `restored` and answers 1 decision each.
+ */
+function remeteringWith(
+  metered: [Date, Date][], marks: QueueMarks, clock: TestClock, each?: (since: Date) => Promise<void> | void, restored: [Date, Date][] = [],
+): Omit<QueueRecoveryOptions, 'signal'> {
   return {
+    decisions: {
+      restoreBetween: (since, until) => {
+        restored.push([since, until]);
+        return Promise.resolve(1);
+      },
+      written: () => Promise.resolve(true),
+    },
+    receipts: clock,
     workflows: {
       meterSince: async (since, until) => {
         metered.push([since, until]);
@@ -196,23 +212,23 @@ function remeteringWith(metered: [Date, Date][], marks: MeteringMarks, clock: Te
 describe('a start metering again from a dead process\'s mark', () => {
   let processes: Awaited<ReturnType<typeof twoProcesses>>;
   let clock: TestClock;
-  let dead: MeteringMarks;
+  let dead: QueueMarks;
   let deadMark: Date;
-  let marks: MeteringMarks;
+  let marks: QueueMarks;
   /** This process's mark as stored. */
-  const own = async () => new Date((await processes.stores[0].query<{ written_through: Date }>('SELECT written_through FROM metering_marks'))[0]!.written_through);
+  const own = async () => new Date((await processes.stores[0].query<{ written_through: Date }>('SELECT written_through FROM queue_marks'))[0]!.written_through);
   /** A process marks, dies, and this one starts `later` ms after. */
   const startAfterDeadProcess = async (later: number) => {
-    const options = { state: processes.stores[0], clock, liveness: clock, log: silent, queued: () => 0, written: () => Promise.resolve(true) };
-    dead = new MeteringMarks(options);
+    const options = { state: processes.stores[0], clock, liveness: clock, receipts: clock, log: silent, queued: () => 0, written: () => Promise.resolve(true) };
+    dead = new QueueMarks(options);
     await dead.start();
     deadMark = new Date(clock.now().getTime() - LAG_MS);
     clock.advance(later);
-    marks = new MeteringMarks(options);
+    marks = new QueueMarks(options);
     await marks.start();
   };
   beforeEach(async () => {
-    processes = await twoProcesses('duckdb', [METERING_MARKS_TABLE]);
+    processes = await twoProcesses('duckdb', [QUEUE_MARKS_TABLE]);
     clock = new TestClock();
   });
   afterEach(async () => {
@@ -225,7 +241,7 @@ describe('a start metering again from a dead process\'s mark', () => {
     const spans: [Date, Date][] = [];
     let olderWritten!: () => void;
     const closing = new AbortController();
-    const remetering = remeterAfterStart({
+    const remetering = recoverQueuesAfterStart({
       ...remeteringWith(spans, marks, clock, async (since) => {
         if (since.getTime() === deadMark.getTime()) await new Promise<void>((resolve) => { olderWritten = resolve; });
       }),
@@ -250,7 +266,7 @@ describe('a start metering again from a dead process\'s mark', () => {
     const spans: [Date, Date][] = [];
     const answers = [true, false];
     const closing = new AbortController();
-    const remetering = remeterAfterStart({
+    const remetering = recoverQueuesAfterStart({
       ...remeteringWith(spans, marks, clock),
       written: () => Promise.resolve(answers.shift() ?? true),
       signal: closing.signal,
@@ -273,14 +289,14 @@ describe('a start metering again from a dead process\'s mark', () => {
     await startAfterDeadProcess(3_600_000);
     const spans: [Date, Date][] = [];
     let looks = 0;
-    const blinking = Object.assign(Object.create(marks) as MeteringMarks, {
+    const blinking = Object.assign(Object.create(marks) as QueueMarks, {
       claimDead: () => (looks++ === 0 ? Promise.reject(new Error('the state store blinked')) : marks.claimDead()),
     });
     const closing = new AbortController();
-    const remetering = remeterAfterStart({ ...remeteringWith(spans, blinking, clock), signal: closing.signal, sweepEveryMs: 20 });
+    const remetering = recoverQueuesAfterStart({ ...remeteringWith(spans, blinking, clock), signal: closing.signal, sweepEveryMs: 20 });
     await remetering.metered;
     await vi.waitFor(() => expect(spans.map(([since]) => since)).toContainEqual(deadMark), { timeout: 5_000 });
-    expect(await processes.stores[0].query('SELECT process_id FROM metering_marks WHERE process_id = ?', [dead.process])).toEqual([]);
+    expect(await processes.stores[0].query('SELECT process_id FROM queue_marks WHERE process_id = ?', [dead.process])).toEqual([]);
     closing.abort();
     await remetering.stopped;
   });
@@ -290,7 +306,7 @@ describe('a start metering again from a dead process\'s mark', () => {
     await startAfterDeadProcess(5 * 60_000);
     const spans: [Date, Date][] = [];
     const closing = new AbortController();
-    const remetering = remeterAfterStart({
+    const remetering = recoverQueuesAfterStart({
       ...remeteringWith(spans, marks, clock, () => {
         if (spans.length === 1) throw new Error('the state store blinked');
       }),

@@ -6,8 +6,9 @@ import type { WorkflowClock } from './workflow-type.ts';
 export const MARK_EVERY_MS = 10_000;
 /**
  * A transition's events are queued shortly after its commit (once its receipts are read): a mark lies this far behind
- * the flush it follows, so a transition committed before the flush but queued after it is still metered again. A
- * commit and receipt read slower than this can be passed by a mark.
+ * the flush it follows, so a transition committed before the flush but queued after it is still metered again (a
+ * decision is queued before the receipt citing it is appended, so it is covered). A commit and receipt read slower
+ * than this can be passed by a mark.
  */
 const QUEUE_LAG_MS = 60_000;
 /** On a shared state store, a process whose mark is this old is taken for dead: its queue is metered again. */
@@ -17,34 +18,44 @@ const FLUSH_WAIT_MS = 5_000;
 
 const SYSTEM_TIME: WorkflowClock = { now: () => new Date() };
 
-export interface MeteringMarksDeps {
+export interface QueueMarksDeps {
   state: StateStore;
   /** The clock transitions are dated by: what `written_through` is compared with. */
   clock: WorkflowClock;
   /** The wall clock a mark's `seen_at` is read by, which other processes judge liveness with (default: the system's). */
   liveness?: WorkflowClock;
-  /** Writes what is queued: true once every event queued before the call is stored, false when the write failed. */
+  /** The clock receipts are dated by (`ledger_entries.appended_at`): what `decisions_through` is compared with (default: the system's). */
+  receipts?: WorkflowClock;
+  /** Writes what is queued (events and decisions): true once everything queued before the call is stored, false when a write failed. */
   written(): Promise<boolean>;
-  /** How many events this process has queued so far. */
+  /** How many events and decisions this process has queued so far. */
   queued(): number;
   log: { error(fields: object, message: string): void };
 }
 
-type MarkRow = { process_id: string; written_through: Date; seen_at: Date };
+type MarkRow = { process_id: string; written_through: Date; decisions_through: Date; seen_at: Date };
+
+/** How far a process's queues are written: everything it queued for what it committed before these times is stored. */
+export interface WrittenThrough {
+  /** Metering events of workflow transitions, by the time transitions are dated (the workflow clock). */
+  transitions: Date;
+  /** Decisions, by the time the receipts citing them were appended (the receipts' clock). */
+  decisions: Date;
+}
 
 /**
- * What a kill loses of the queued metering events is found again from the marks: each running process records, every
- * `MARK_EVERY_MS`, that the events of the transitions it committed before a time are written. Another process takes
- * over a dead process's mark (`claimDead`) and meters again from it, however long after the kill. Where one process
- * holds the state (`soleWriter`) every other mark is a dead process's; on a shared store, those not refreshed for
- * `DEAD_AFTER_MS` are.
+ * What a kill loses of a process's queues (workflow metering events, decisions) is found again from the marks: each
+ * running process records, every `MARK_EVERY_MS`, that what it queued for what it committed before a time is written.
+ * Another process takes over a dead process's mark (`claimDead`), meters its transitions again and restores the
+ * decisions its receipts cite from it, however long after the kill. Where one process holds the state (`soleWriter`)
+ * every other mark is a dead process's; on a shared store, those not refreshed for `DEAD_AFTER_MS` are.
  */
-export class MeteringMarks {
+export class QueueMarks {
   readonly process = randomUUID();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Every event of a transition this process committed before it is written (at first: nothing it queued yet). */
-  private writtenThrough: Date;
+  /** Everything this process queued for what it committed before these is written (at first: nothing it queued yet). */
+  private through: WrittenThrough;
   /** `queued()` at the last mark that found the queue written; undefined before the first. */
   private queuedAtMark: number | undefined;
   /** Spans taken over from dead processes and not yet metered again (`claimDead` … `release`): the mark stays before them. */
@@ -52,10 +63,12 @@ export class MeteringMarks {
   /** Marks and claims take turns: each writes this process's row from what the other left. */
   private turn: Promise<unknown> = Promise.resolve();
   private readonly liveness: WorkflowClock;
+  private readonly receipts: WorkflowClock;
 
-  constructor(private readonly deps: MeteringMarksDeps) {
-    this.writtenThrough = new Date(deps.clock.now().getTime() - QUEUE_LAG_MS);
+  constructor(private readonly deps: QueueMarksDeps) {
     this.liveness = deps.liveness ?? SYSTEM_TIME;
+    this.receipts = deps.receipts ?? SYSTEM_TIME;
+    this.through = this.lagging(deps.clock.now(), this.receipts.now());
   }
 
   /** Whether other processes share the state store (PostgreSQL): their marks can die while this process runs. */
@@ -82,7 +95,7 @@ export class MeteringMarks {
       // Where one process holds the state, its mark only says how far its queue is written: an idle process does not
       // write the same mark again (each write would be a change for continuous backup to ship).
       if (this.deps.state.soleWriter && queued === this.queuedAtMark && this.holds === 0) return;
-      const flushedFrom = this.deps.clock.now();
+      const flushedFrom = this.lagging(this.deps.clock.now(), this.receipts.now());
       const holding = this.holds > 0;
       let timeout: NodeJS.Timeout | undefined;
       const written = await Promise.race([
@@ -91,8 +104,8 @@ export class MeteringMarks {
       ]).finally(() => clearTimeout(timeout));
       // A span taken over is metered again into the queue: only a flush begun after that is done covers it.
       const advance = written && !holding && this.holds === 0;
-      if (advance) this.writtenThrough = new Date(flushedFrom.getTime() - QUEUE_LAG_MS);
-      const recorded = await this.deps.state.transaction((tx) => this.writeOwn(tx, this.writtenThrough))
+      if (advance) this.through = flushedFrom;
+      const recorded = await this.deps.state.transaction((tx) => this.writeOwn(tx, this.through))
         .then(() => true, (error: unknown) => {
           this.deps.log.error({ err: error }, 'could not record how far this process\'s metering is written');
           return false;
@@ -104,16 +117,16 @@ export class MeteringMarks {
 
   /**
    * Takes over the marks of dead processes, in one transaction: removes them and lowers this process's own mark to the
-   * oldest, so a kill of this process before they are metered again leaves that span to the next start. Answers the
-   * oldest (undefined when there was none, or another process took them first); the caller meters again from it and
-   * then calls `release`. Until then this process's mark does not move past it. Dead is judged by the wall clock.
+   * oldest, so a kill of this process before their queues are recovered leaves that span to the next start. Answers the
+   * oldest of each queue (undefined when there was none, or another process took them first); the caller recovers from
+   * them and then calls `release`. Until then this process's mark does not move past them. Dead is judged by the wall clock.
    */
-  claimDead(): Promise<Date | undefined> {
+  claimDead(): Promise<WrittenThrough | undefined> {
     return this.inTurn(async () => {
-      let claimed: Date | undefined;
+      let claimed: WrittenThrough | undefined;
       let held = false;
-      const hold = (oldest: Date) => {
-        this.writtenThrough = new Date(Math.min(oldest.getTime(), this.writtenThrough.getTime()));
+      const hold = (oldest: WrittenThrough) => {
+        this.through = earliest([oldest, this.through])!;
         if (!held) this.holds++;
         held = true;
         return oldest;
@@ -121,18 +134,20 @@ export class MeteringMarks {
       try {
         return await this.deps.state.transaction(async (tx) => {
           claimed = undefined;
-          const rows = await tx.query<MarkRow>('SELECT process_id, written_through, seen_at FROM metering_marks WHERE process_id <> ? ORDER BY process_id', [this.process]);
+          const rows = await tx.query<MarkRow>(
+            'SELECT process_id, written_through, decisions_through, seen_at FROM queue_marks WHERE process_id <> ? ORDER BY process_id', [this.process],
+          );
           const deadBefore = this.liveness.now().getTime() - DEAD_AFTER_MS;
-          let oldest: number | undefined;
+          const taken: WrittenThrough[] = [];
           for (const row of rows) {
             if (!this.deps.state.soleWriter && new Date(row.seen_at).getTime() >= deadBefore) continue;
             // Compared on seen_at: a process that was only paused and has marked since keeps its new mark.
-            if (await tx.delete('metering_marks', { process_id: row.process_id, seen_at: new Date(row.seen_at) }) === 0) continue;
-            oldest = Math.min(oldest ?? Infinity, new Date(row.written_through).getTime());
+            if (await tx.delete('queue_marks', { process_id: row.process_id, seen_at: new Date(row.seen_at) }) === 0) continue;
+            taken.push({ transitions: new Date(row.written_through), decisions: new Date(row.decisions_through) });
           }
-          if (oldest === undefined) return undefined;
-          claimed = new Date(oldest);
-          await this.writeOwn(tx, new Date(Math.min(oldest, this.writtenThrough.getTime())));
+          claimed = earliest(taken);
+          if (!claimed) return undefined;
+          await this.writeOwn(tx, earliest([claimed, this.through])!);
           tx.afterCommit(() => void hold(claimed!));
           return claimed;
         });
@@ -161,15 +176,20 @@ export class MeteringMarks {
   async close(queueWritten: boolean): Promise<void> {
     await this.stop();
     if (!queueWritten || this.holds > 0) return;
-    await this.deps.state.transaction((tx) => tx.delete('metering_marks', { process_id: this.process }))
+    await this.deps.state.transaction((tx) => tx.delete('queue_marks', { process_id: this.process }))
       .catch((error: unknown) => this.deps.log.error({ err: error }, 'could not remove this process\'s metering mark; the next start meters its last minutes again'));
   }
 
-  private async writeOwn(tx: StateTransaction, writtenThrough: Date): Promise<void> {
-    const changes = { written_through: writtenThrough, seen_at: this.liveness.now() };
-    if (await tx.compareAndSet('metering_marks', { process_id: this.process }, {}, changes)) return;
+  /** Where a mark stands for a flush begun at these times: `QUEUE_LAG_MS` before. */
+  private lagging(transitions: Date, decisions: Date): WrittenThrough {
+    return { transitions: new Date(transitions.getTime() - QUEUE_LAG_MS), decisions: new Date(decisions.getTime() - QUEUE_LAG_MS) };
+  }
+
+  private async writeOwn(tx: StateTransaction, through: WrittenThrough): Promise<void> {
+    const changes = { written_through: through.transitions, decisions_through: through.decisions, seen_at: this.liveness.now() };
+    if (await tx.compareAndSet('queue_marks', { process_id: this.process }, {}, changes)) return;
     // The first mark, or a new one after another process took this (paused) one for dead and removed its mark.
-    await tx.insert('metering_marks', [{ process_id: this.process, ...changes }]);
+    await tx.insert('queue_marks', [{ process_id: this.process, ...changes }]);
   }
 
   private inTurn<T>(work: () => Promise<T>): Promise<T> {
@@ -177,4 +197,11 @@ export class MeteringMarks {
     this.turn = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The earliest of each queue's mark among `marks` (undefined when there are none). */
+function earliest(marks: readonly WrittenThrough[]): WrittenThrough | undefined {
+  if (marks.length === 0) return undefined;
+  const min = (pick: (mark: WrittenThrough) => Date) => new Date(Math.min(...marks.map((mark) => pick(mark).getTime())));
+  return { transitions: min((mark) => mark.transitions), decisions: min((mark) => mark.decisions) };
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MARK_EVERY_MS, type MeteringMarks } from './metering-marks.ts';
+import { MARK_EVERY_MS, type QueueMarks, type WrittenThrough } from './queue-marks.ts';
 import type { WorkflowClock } from './workflow-type.ts';
 
 /**
@@ -13,16 +13,26 @@ const DAY_MS = 86_400_000;
 const DEDUPE_MARGIN_MS = 3_600_000;
 /** A long span is metered again an hour at a time, each hour written before the next is read: the queue stays small. */
 const SPAN_STEP_MS = 3_600_000;
+const SYSTEM_TIME: WorkflowClock = { now: () => new Date() };
 
-export interface RemeteringOptions {
+export interface QueueRecoveryOptions {
   workflows: {
     meterSince(since: Date, until: Date, signal?: AbortSignal): Promise<number>;
     meters(since: Date, until: Date): Promise<boolean>;
   };
-  marks: MeteringMarks;
+  marks: QueueMarks;
   /** Writes what is queued: true once the warehouse took every event queued before the call. */
   written(): Promise<boolean>;
+  /** The decision log: a dead process's queued decisions are restored from the receipts that cite them. */
+  decisions: {
+    /** Restores each decision cited by a receipt appended in [`since`, `until`) that the log lacks; answers how many. */
+    restoreBetween(since: Date, until: Date): Promise<number>;
+    /** Writes what is queued: true once the warehouse took every decision queued before the call. */
+    written(): Promise<boolean>;
+  };
   clock: WorkflowClock;
+  /** The clock receipts are dated by (default: the system's). */
+  receipts?: WorkflowClock;
   log: { error(fields: object, message: string): void; warn(fields: object, message: string): void };
   /** How long other live processes' queued events may still be unwritten (`liveBatchGuardMs`); 0 where one process writes. */
   guardMs: number;
@@ -34,7 +44,7 @@ export interface RemeteringOptions {
   sweepEveryMs?: number;
 }
 
-export interface Remetering {
+export interface QueueRecovery {
   /** The transitions the start metered again, once its passes are done. */
   metered: Promise<number>;
   /** Readers of events wait for it: the last minutes, and the last seconds' pass when those seconds held anything to meter. */
@@ -43,7 +53,15 @@ export interface Remetering {
   stopped: Promise<void>;
 }
 
+/** What a span recovers: a kind of queued work done again, and how to know it is written. */
+interface Redo {
+  what: string;
+  again(since: Date, until: Date, signal: AbortSignal): Promise<number>;
+  written(): Promise<boolean>;
+}
+
 interface Span {
+  redo: Redo;
   since: Date;
   until: Date;
   /** What was metered again before `since` is queued but not known to be written: confirmed before going on. */
@@ -53,21 +71,22 @@ interface Span {
 /** Spans taken over from a dead process, or metered again at a start, that failed: tried again at each sweep. */
 interface Unfinished {
   spans: Span[];
-  /** Whether it holds this process's mark (`MeteringMarks.claimDead`): released once every span is metered again. */
+  /** Whether it holds this process's mark (`QueueMarks.claimDead`): released once every span is metered again. */
   held: boolean;
 }
 
 /**
- * What a kill took from a process's queue comes back: at the start, the transitions of the last `REMETER_LOOKBACK_MS`
- * and, in the background, those since the oldest mark of a dead process (`MeteringMarks.claimDead`) are metered
- * again, and ingest's dedupe drops the events already stored. Where other processes share the state, live ones look
+ * What a kill took from a process's queues comes back: at the start, the transitions of the last `REMETER_LOOKBACK_MS`
+ * and, in the background, those since the oldest mark of a dead process (`QueueMarks.claimDead`) are metered
+ * again, and ingest's dedupe drops the events already stored; the decisions cited by the receipts appended since that
+ * mark and missing from the decision log are restored from the receipts. Where other processes share the state, live ones look
  * for dead processes' marks every `MARK_EVERY_MS` too, so a replica killed and never restarted is metered again
  * without waiting for a start. A span that fails is tried again at each sweep, holding this process's mark before it
  * until it is done. Where other processes write the same warehouse, the last seconds' transitions may still be in a
  * live one's queue: they are metered once it must have written them (`guardMs`), or both copies would be stored until
  * ClickHouse merges them.
  */
-export function remeterAfterStart(options: RemeteringOptions): Remetering {
+export function recoverQueuesAfterStart(options: QueueRecoveryOptions): QueueRecovery {
   const { workflows, clock, guardMs, signal } = options;
   const startedAt = clock.now();
   const settled = new Date(startedAt.getTime() - guardMs);
@@ -75,7 +94,8 @@ export function remeterAfterStart(options: RemeteringOptions): Remetering {
   const unfinished: Unfinished[] = [];
   // Set when the start could not look for dead processes' marks: the sweep looks again, on any store.
   const claims = { retry: false };
-  const recent = pass(options, { since: lookback, until: settled });
+  const { transitions } = redoing(options);
+  const recent = pass(options, { redo: transitions, since: lookback, until: settled });
   // The last seconds are always looked at once live processes must have written their queues (a transition committing
   // late is dated inside them); readers wait for that only when those seconds held transitions at the start.
   const heldRecent = guardMs > 0 ? workflows.meters(settled, startedAt).catch(() => true) : Promise.resolve(false);
@@ -83,13 +103,16 @@ export function remeterAfterStart(options: RemeteringOptions): Remetering {
     await recent;
     if (guardMs === 0) return { metered: 0 };
     const waited = await sleep(Math.max(0, startedAt.getTime() + guardMs - clock.now().getTime()), true, { signal }).catch(() => false);
-    return waited ? pass(options, { since: settled, until: startedAt }) : { metered: 0, failed: { since: settled, until: startedAt } };
+    const span = { redo: transitions, since: settled, until: startedAt };
+    return waited ? pass(options, span) : { metered: 0, failed: span };
   })();
   const older = (async () => {
     const claimed = await claim(options, claims);
-    const since = claimed && fromMark(options, startedAt, claimed);
-    const own = since && since < lookback ? await pass(options, { since, until: lookback }, true) : { metered: 0 };
-    const failed = [own, await recent, await last].flatMap((result) => (result.failed ? [result.failed] : []));
+    const since = claimed && fromMark(options, startedAt, claimed.transitions);
+    const own = since && since < lookback ? await pass(options, { redo: transitions, since, until: lookback }, true) : { metered: 0 };
+    const restored = claimed ? await restoreDecisions(options, claimed) : { metered: 0 };
+    if (restored.metered > 0) options.log.warn({ restored: restored.metered, since: claimed?.decisions }, 'decisions a stopped process had queued were restored from the receipts that cite them');
+    const failed = [own, restored, await recent, await last].flatMap((result) => (result.failed ? [result.failed] : []));
     // A span taken over stays held until every pass that covers part of it is done.
     if (failed.length > 0) unfinished.push({ spans: failed, held: claimed !== undefined });
     else if (claimed) options.marks.release();
@@ -109,7 +132,7 @@ export function remeterAfterStart(options: RemeteringOptions): Remetering {
  * Every `sweepEveryMs` until `signal` aborts: spans that failed tried again, and, on a shared store (or after a start
  * could not look), dead processes' marks taken over and metered again.
  */
-async function sweep(options: RemeteringOptions, unfinished: Unfinished[], claims: { retry: boolean }): Promise<void> {
+async function sweep(options: QueueRecoveryOptions, unfinished: Unfinished[], claims: { retry: boolean }): Promise<void> {
   const { marks, clock, log, guardMs, signal } = options;
   while (await sleep(options.sweepEveryMs ?? MARK_EVERY_MS, true, { signal, ref: false }).catch(() => false)) {
     for (const entry of unfinished.splice(0)) {
@@ -123,11 +146,30 @@ async function sweep(options: RemeteringOptions, unfinished: Unfinished[], claim
     const claimed = await claim(options, claims);
     if (!claimed) continue;
     const now = clock.now();
-    const result = await pass(options, { since: fromMark(options, now, claimed), until: new Date(now.getTime() - guardMs) }, true);
-    if (result.failed) unfinished.push({ spans: [result.failed], held: true });
+    const metered = await pass(options, { redo: redoing(options).transitions, since: fromMark(options, now, claimed.transitions), until: new Date(now.getTime() - guardMs) }, true);
+    const restored = await restoreDecisions(options, claimed);
+    const failed = [metered, restored].flatMap((result) => (result.failed ? [result.failed] : []));
+    if (failed.length > 0) unfinished.push({ spans: failed, held: true });
     else marks.release();
-    log.warn({ metered: result.metered, since: claimed }, 'a platform process stopped without writing its queue: its workflow transitions are metered again');
+    log.warn({ metered: metered.metered, restored: restored.metered, since: claimed },
+      'a platform process stopped without writing its queues: its workflow transitions are metered again and the decisions its receipts cite restored');
   }
+}
+
+/** The kinds of queued work a span redoes. */
+function redoing({ workflows, written, decisions }: QueueRecoveryOptions): { transitions: Redo; decisions: Redo } {
+  return {
+    transitions: { what: 'meter again the workflow transitions', again: (since, until, signal) => workflows.meterSince(since, until, signal), written },
+    decisions: { what: 'restore the decisions cited by the receipts', again: (since, until) => decisions.restoreBetween(since, until), written: () => decisions.written() },
+  };
+}
+
+/** The decisions a dead process's receipts cite since its mark, up to what live processes' queues may still hold. */
+function restoreDecisions(options: QueueRecoveryOptions, claimed: WrittenThrough): Promise<{ metered: number; failed?: Span }> {
+  const now = (options.receipts ?? SYSTEM_TIME).now();
+  const until = new Date(now.getTime() - options.guardMs);
+  if (claimed.decisions >= until) return Promise.resolve({ metered: 0 });
+  return pass(options, { redo: redoing(options).decisions, since: claimed.decisions, until }, true);
 }
 
 /**
@@ -135,32 +177,33 @@ async function sweep(options: RemeteringOptions, unfinished: Unfinished[], claim
  * it metered, and the part of the span left when it failed or `signal` aborted (a failed write leaves the hour queued:
  * it is confirmed, not metered again, when the span is tried again).
  */
-async function pass(options: RemeteringOptions, span: Span, stepwise = false): Promise<{ metered: number; failed?: Span }> {
-  const { workflows, signal, log } = options;
+async function pass(options: QueueRecoveryOptions, span: Span, stepwise = false): Promise<{ metered: number; failed?: Span }> {
+  const { signal, log } = options;
+  const { redo } = span;
   let metered = 0;
   let at = span.since.getTime();
   let unconfirmed = span.unconfirmed ?? false;
   const confirm = async () => {
-    if (!(await options.written())) throw new Error('the warehouse did not take the events metered again');
+    if (!(await redo.written())) throw new Error(`the warehouse did not take what was done to ${redo.what}`);
     unconfirmed = false;
   };
   try {
     if (unconfirmed) await confirm();
     while (at < span.until.getTime()) {
       const next = stepwise ? Math.min(at + SPAN_STEP_MS, span.until.getTime()) : span.until.getTime();
-      metered += await workflows.meterSince(new Date(at), new Date(next), signal);
+      metered += await redo.again(new Date(at), new Date(next), signal);
       at = next;
       unconfirmed = stepwise;
       if (stepwise) await confirm();
     }
     return { metered };
   } catch (error) {
-    if (!signal.aborted) log.error({ err: error, since: new Date(at), until: span.until }, 'could not meter again the workflow transitions of a span; tried again later');
-    return { metered, failed: { since: new Date(at), until: span.until, unconfirmed } };
+    if (!signal.aborted) log.error({ err: error, since: new Date(at), until: span.until }, `could not ${redo.what} of a span; tried again later`);
+    return { metered, failed: { redo, since: new Date(at), until: span.until, unconfirmed } };
   }
 }
 
-function claim({ marks, log }: RemeteringOptions, claims: { retry: boolean }): Promise<Date | undefined> {
+function claim({ marks, log }: QueueRecoveryOptions, claims: { retry: boolean }): Promise<WrittenThrough | undefined> {
   return marks.claimDead().then((claimed) => {
     claims.retry = false;
     return claimed;
@@ -172,7 +215,7 @@ function claim({ marks, log }: RemeteringOptions, claims: { retry: boolean }): P
 }
 
 /** A dead process's mark, or the oldest time inside the dedupe window when the mark is older (with a warning). */
-function fromMark({ log, dedupeWindowDays }: RemeteringOptions, now: Date, mark: Date): Date {
+function fromMark({ log, dedupeWindowDays }: QueueRecoveryOptions, now: Date, mark: Date): Date {
   const since = remeterFrom(now, mark, dedupeWindowDays);
   if (since > mark) {
     log.warn({ since: mark, dedupeWindowDays },
