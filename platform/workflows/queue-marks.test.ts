@@ -239,12 +239,13 @@ describe('a start metering again from a dead process\'s mark', () => {
   it('meters the last minutes first, for readers, and the dead process\'s older span in the background, holding its own mark before it', async () => {
     await startAfterDeadProcess(3_600_000);
     const spans: [Date, Date][] = [];
+    const restored: [Date, Date][] = [];
     let olderWritten!: () => void;
     const closing = new AbortController();
     const remetering = recoverQueuesAfterStart({
       ...remeteringWith(spans, marks, clock, async (since) => {
         if (since.getTime() === deadMark.getTime()) await new Promise<void>((resolve) => { olderWritten = resolve; });
-      }),
+      }, restored),
       signal: closing.signal,
     });
     const lookback = new Date(clock.now().getTime() - 15 * 60_000);
@@ -255,6 +256,8 @@ describe('a start metering again from a dead process\'s mark', () => {
     expect(await own()).toEqual(deadMark);
     olderWritten();
     expect(await remetering.metered).toBe(2);
+    // The decisions its receipts cite, from its mark, an hour at a time.
+    expect(restored).toEqual([[deadMark, new Date(deadMark.getTime() + 3_600_000)], [new Date(deadMark.getTime() + 3_600_000), clock.now()]]);
     await marks.mark();
     expect(await own()).toEqual(new Date(clock.now().getTime() - LAG_MS));
     closing.abort();
@@ -318,6 +321,36 @@ describe('a start metering again from a dead process\'s mark', () => {
     expect(await own()).toEqual(deadMark);
     await vi.waitFor(() => expect(spans).toHaveLength(2), { timeout: 5_000 });
     expect(spans[1]).toEqual(spans[0]);
+    await vi.waitFor(async () => {
+      await marks.mark();
+      expect(await own()).toEqual(new Date(clock.now().getTime() - LAG_MS));
+    }, { timeout: 5_000 });
+    closing.abort();
+    await remetering.stopped;
+  });
+  it('holds its own mark before a span of decisions whose restore failed until a sweep has restored it', async () => {
+    await startAfterDeadProcess(5 * 60_000);
+    const restored: [Date, Date][] = [];
+    const closing = new AbortController();
+    const options = remeteringWith([], marks, clock, undefined, restored);
+    const remetering = recoverQueuesAfterStart({
+      ...options,
+      decisions: {
+        ...options.decisions,
+        restoreBetween: async (since, until) => {
+          await options.decisions.restoreBetween(since, until);
+          if (restored.length === 1) throw new Error('the warehouse blinked');
+          return 1;
+        },
+      },
+      signal: closing.signal,
+      sweepEveryMs: 20,
+    });
+    await remetering.metered;
+    await marks.mark();
+    expect(await own()).toEqual(deadMark);
+    await vi.waitFor(() => expect(restored).toHaveLength(2), { timeout: 5_000 });
+    expect(restored[1]).toEqual(restored[0]);
     await vi.waitFor(async () => {
       await marks.mark();
       expect(await own()).toEqual(new Date(clock.now().getTime() - LAG_MS));

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, inject } from 'vitest';
 import { scratchWarehouse } from '../../dev/index.ts';
-import { openWarehouse, type EngineName, type Warehouse } from '../../kernel/warehouse/index.ts';
+import { openWarehouse, type EngineName, type Warehouse, type WarehouseConfig } from '../../kernel/warehouse/index.ts';
 import { migratePlatform } from '../../surfaces/compose/index.ts';
 
 /** A fresh, migrated warehouse per test, on a real engine. */
@@ -10,6 +10,8 @@ export interface EngineHarness {
   open(): Promise<Warehouse>;
   /** The settings `companyos` needs to reach the same warehouse (for child processes). */
   env: Record<string, string>;
+  /** What `openWarehouse` opens it with (for child processes that open it themselves). */
+  config: WarehouseConfig;
   dataDir: string;
   cleanup(): Promise<void>;
 }
@@ -38,6 +40,7 @@ export async function engineHarness(engine: EngineName): Promise<EngineHarness> 
     engine,
     dataDir: scratch.dataDir,
     env: scratch.env,
+    config: scratch.config,
     async open() {
       const warehouse = await openWarehouse(scratch.config);
       await migratePlatform(warehouse);
