@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
 import { openStateStore } from '../../kernel/state/index.ts';
@@ -7,8 +8,10 @@ import { DecisionLog, type DecisionRecord } from './decision-log.ts';
 import { LedgerStore } from './ledger-store.ts';
 import { appendRecordReceipt } from './record-receipt.ts';
 
+/** A gate decision's id (a UUID, as `newDecisionId` gives), named for the test by `label`. */
+const idOf = (label: string) => createHash('sha256').update(label).digest('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, '$1-$2-$3-$4-$5');
 const decision = (n: number, tenant: string): DecisionRecord => ({
-  decision_id: `d-${tenant}-${n}`, timestamp: new Date().toISOString(), path: 'cedar/CompanyOS/read',
+  decision_id: idOf(`d-${tenant}-${n}`), timestamp: new Date().toISOString(), path: 'cedar/CompanyOS/read',
   input: { principal: `${tenant}/ana`, action: 'read', resource: 'Resource/r-1', context: {} },
   result: { decision: 'allow', reasons: ['p1'], errors: [] }, bundles: { companyos: { revision: 'r1' } },
   erased: [], masked: [], trace_id: `t-${n}`, tenant, resource_tenant: tenant, method: 'GET', route: '/v1/entities/:id',
@@ -36,6 +39,20 @@ describe.each(TEST_ENGINES)('decision log on %s', (engine) => {
     expect(acme).toHaveLength(total / 2);
     expect(acme.every((d) => d.tenant === 'acme')).toBe(true);
   });
+
+  it('reads a decision once where storage holds it and a copy restored from its receipt, keeping the original', async () => {
+    const log = new DecisionLog(db.warehouse, { error: () => undefined });
+    onTestFinished(async () => void (await log.close()));
+    const original = decision(1, 'acme');
+    // A paused replica's queued decision, restored by another while it slept, then written by it on waking.
+    log.record({ ...original, erased: ['input.context', 'trace_id'], trace_id: '' });
+    log.record(original);
+    log.record(decision(2, 'acme'));
+    const read = await log.query('acme', { limit: 10 });
+    expect(read.map((d) => d.decision_id).sort()).toEqual([original.decision_id, idOf('d-acme-2')].sort());
+    expect(read.find((d) => d.decision_id === original.decision_id)!.trace_id).toBe(original.trace_id);
+    expect((await log.since(new Date(0), 10)).map((d) => d.decision_id).sort()).toEqual(read.map((d) => d.decision_id).sort());
+  });
 });
 
 describe('decision log recovery where several processes write it (ClickHouse)', () => {
@@ -51,10 +68,14 @@ describe('decision log recovery where several processes write it (ClickHouse)', 
       await ledger.close();
       await state.close();
     });
-    const receipted = async (decisionId: string) => appendRecordReceipt(ledger, {
-      tenant: 'acme', receiptId: `r-${decisionId}`, actor: 'acme/ana', action: 'create', targetName: 'Asset/a-1', decisionId,
-      bundleRevision: 'r1', approvers: [], at: new Date(), record: decisionId,
+    const receipted = async (label: string, actor = 'acme/ana') => appendRecordReceipt(ledger, {
+      tenant: 'acme', receiptId: `r-${label}`, actor, action: 'create', targetName: 'Asset/a-1', decisionId: label.includes(':') ? label : idOf(label),
+      bundleRevision: 'r1', approvers: [], at: new Date(), record: label,
     });
+    const stored = async () => (await db.warehouse.query<{ decision_id: string; n: number }>(
+      "SELECT decision_id, count() AS n FROM policy_decisions WHERE tenant_id = 'acme' GROUP BY decision_id ORDER BY decision_id",
+    )).map((row) => [row.decision_id, Number(row.n)]);
+    const once = (...labels: string[]) => labels.map((label) => [idOf(label), 1]).sort(([a], [b]) => String(a).localeCompare(String(b)));
     // The live replica decided and receipted; its decision waits in its batch. Another one's decision was lost with it (a kill).
     live.record(decision(1, 'acme'));
     await receipted('d-acme-1');
@@ -66,11 +87,8 @@ describe('decision log recovery where several processes write it (ClickHouse)', 
     const read = starting.query('acme', { limit: 100 });
     await live.flush();
     expect(await recent).toBe(1);
-    expect((await read).map((d) => d.decision_id)).toContain('d-lost-2');
-    const rows = await db.warehouse.query<{ decision_id: string; n: number }>(
-      "SELECT decision_id, count() AS n FROM policy_decisions WHERE tenant_id = 'acme' GROUP BY decision_id ORDER BY decision_id",
-    );
-    expect(rows.map((row) => [row.decision_id, Number(row.n)])).toEqual([['d-acme-1', 1], ['d-lost-2', 1]]);
+    expect((await read).map((d) => d.decision_id)).toContain(idOf('d-lost-2'));
+    expect(await stored()).toEqual(once('d-acme-1', 'd-lost-2'));
 
     // A start whose last seconds' receipts all have their decisions stored: its readers do not wait for the deferred check.
     live.record(decision(3, 'acme'));
@@ -98,24 +116,52 @@ describe('decision log recovery where several processes write it (ClickHouse)', 
       await ledger.close();
       await state.close();
     });
-    const receipted = async (decisionId: string) => appendRecordReceipt(ledger, {
-      tenant: 'acme', receiptId: `r-${decisionId}`, actor: 'acme/ana', action: 'create', targetName: 'Asset/a-1', decisionId,
-      bundleRevision: 'r1', approvers: [], at: new Date(), record: decisionId,
+    const receipted = async (label: string, actor = 'acme/ana') => appendRecordReceipt(ledger, {
+      tenant: 'acme', receiptId: `r-${label}`, actor, action: 'create', targetName: 'Asset/a-1', decisionId: label.includes(':') ? label : idOf(label),
+      bundleRevision: 'r1', approvers: [], at: new Date(), record: label,
     });
+    const stored = async () => (await db.warehouse.query<{ decision_id: string; n: number }>(
+      "SELECT decision_id, count() AS n FROM policy_decisions WHERE tenant_id = 'acme' GROUP BY decision_id ORDER BY decision_id",
+    )).map((row) => [row.decision_id, Number(row.n)]);
+    const once = (...labels: string[]) => labels.map((label) => [idOf(label), 1]).sort(([a], [b]) => String(a).localeCompare(String(b)));
     const since = new Date(Date.now() - 1_000);
     // A process receipted a decision and was killed with it queued; other writers' decisions went on, ten minutes on.
     await receipted('d-dead-1');
     other.record({ ...decision(2, 'acme'), timestamp: new Date(Date.now() + 10 * 60_000).toISOString() });
     await other.flush();
     // The start's recovery looks only shortly before the newest stored decision: it cannot find this one.
-    expect((await new DecisionLog(db.warehouse, { error: () => undefined }).recoverFromReceipts('companyos', state)).recovered).toBe(0);
-    // The restoring process has a decision of its own queued, its receipt appended.
+    const starting = new DecisionLog(db.warehouse, { error: () => undefined });
+    onTestFinished(async () => void (await starting.close()));
+    expect((await starting.recoverFromReceipts('companyos', state)).recovered).toBe(0);
+    // The restoring process has a decision of its own queued, its receipt appended; a workflow step's receipt cites no gate decision.
     restoring.record(decision(3, 'acme'));
     await receipted('d-acme-3');
+    await receipted('workflow:run-1:1', 'acme/workflows');
     expect(await restoring.restoreBetween('companyos', state, since, new Date(Date.now() + 1_000))).toBe(1);
-    const rows = await db.warehouse.query<{ decision_id: string; n: number }>(
-      "SELECT decision_id, count() AS n FROM policy_decisions WHERE tenant_id = 'acme' GROUP BY decision_id ORDER BY decision_id",
-    );
-    expect(rows.map((row) => [row.decision_id, Number(row.n)])).toEqual([['d-acme-2', 1], ['d-acme-3', 1], ['d-dead-1', 1]]);
+    expect(await stored()).toEqual(once('d-acme-2', 'd-acme-3', 'd-dead-1'));
+  });
+
+  it('finds a lost decision past the first page of receipts, in the tenant of the receipt when its actor names none', { timeout: 60_000 }, async () => {
+    const state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir, tables: platformTables() });
+    const ledger = new LedgerStore(state, Keyring.inMemory(LEDGER_KEY_NAME));
+    const log = new DecisionLog(db.warehouse, { error: () => undefined });
+    onTestFinished(async () => {
+      await log.close();
+      await ledger.close();
+      await state.close();
+    });
+    const since = new Date(Date.now() - 1_000);
+    const receipt = (label: string, actor = 'acme/ana') => appendRecordReceipt(ledger, {
+      tenant: 'acme', receiptId: `r-${label}`, actor, action: 'create', targetName: 'Asset/a-1', decisionId: idOf(label),
+      bundleRevision: 'r1', approvers: [], at: new Date(), record: label,
+    });
+    const stored = Array.from({ length: 1_001 }, (_, n) => decision(n, 'acme'));
+    for (const record of stored) log.record(record);
+    await log.flush();
+    await Promise.all(stored.map((_, n) => receipt(`d-acme-${n}`)));
+    await receipt('d-lost', 'revops-router');
+    expect(await log.restoreBetween('companyos', state, since, new Date(Date.now() + 1_000))).toBe(1);
+    const [restored] = await log.query('acme', { principal: 'revops-router', limit: 10 });
+    expect(restored).toMatchObject({ decision_id: idOf('d-lost'), tenant: 'acme', resource_tenant: 'acme' });
   });
 });

@@ -32,6 +32,10 @@ export interface DecisionFilter {
 
 /** How far before the newest stored decision a receipt may still cite one that was lost. */
 const RECOVERY_MARGIN_MS = 60_000;
+/** Receipts read at a time when looking for decisions a kill lost. */
+const RECEIPTS_PAGE = 1_000;
+/** The ids the gate gives its decisions (`newDecisionId`); receipts of the platform's own steps cite others. */
+const GATE_DECISION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 
 /** A receipt that cites a decision: its tenant's log and its signed statement. */
@@ -66,6 +70,8 @@ export class DecisionLog {
   private recentRecovery: Promise<number> | undefined;
   /** Readers wait for it, so that what they read includes what it restores (settled at once when nothing was missing). */
   private recentChecked: Promise<unknown> = Promise.resolve();
+  /** Restores take turns (`restoreSpan`). */
+  private restoring: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly warehouse: Warehouse,
@@ -121,7 +127,7 @@ export class DecisionLog {
    */
   async restoreBetween(bundleName: string, state: StateReader, since: Date, until: Date): Promise<number> {
     if (!(await this.writer.written())) throw new Error('the decision log could not write its own queue');
-    return this.restore(bundleName, await this.missingBetween(state, since, until));
+    return this.restoreSpan(bundleName, state, since, until);
   }
 
   /**
@@ -140,7 +146,7 @@ export class DecisionLog {
     const since = new Date(Number.isFinite(newestAt) ? Math.max(0, newestAt - RECOVERY_MARGIN_MS) : 0);
     const guardMs = liveBatchGuardMs(this.warehouse.capabilities);
     const settled = new Date(now.getTime() - guardMs);
-    const recovered = await this.restore(bundleName, await this.missingBetween(state, since, guardMs > 0 ? settled : undefined));
+    const recovered = await this.restoreSpan(bundleName, state, since, guardMs > 0 ? settled : undefined);
     if (guardMs === 0) return { recovered, recent: Promise.resolve(0) };
     // Always looked at again at the deadline (a receipt committing late is dated inside the span); readers wait for that
     // only when some decision was missing at the start.
@@ -148,7 +154,7 @@ export class DecisionLog {
     const recent = new Promise<number>((resolve, reject) => {
       this.recentCheck = setTimeout(() => {
         this.recentCheck = undefined;
-        this.recentRecovery = this.missingBetween(state, settled, now).then((missing) => this.restore(bundleName, missing));
+        this.recentRecovery = this.restoreSpan(bundleName, state, settled, now);
         this.recentRecovery.then(resolve, reject);
       }, Math.max(0, now.getTime() + guardMs - Date.now()));
       this.cancelRecentCheck = () => resolve(0);
@@ -159,27 +165,47 @@ export class DecisionLog {
     return { recovered, recent };
   }
 
-  /** The receipts appended in [`from`, `until`) (no upper bound when `until` is absent) whose decision the log lacks. */
+  /**
+   * The receipts appended in [`from`, `until`) (no upper bound when `until` is absent) citing a gate decision the log
+   * lacks, read a page at a time (a span of hours can hold more receipts than memory should).
+   */
   private async missingBetween(state: StateReader, from: Date, until: Date | undefined): Promise<[string, CitingReceipt][]> {
-    const entries = await state.query(
-      `SELECT tenant_id, entry FROM ledger_entries WHERE appended_at >= ?${until ? ' AND appended_at < ?' : ''}`,
-      until ? [from, until] : [from],
-    );
-    const cited = new Map(entries.map((row) => {
-      const payload = JSON.parse(Buffer.from((JSON.parse(String(row.entry)) as { payload: string }).payload, 'base64').toString('utf8')) as ReceiptPayload;
-      return [payload.predicate.decisionId, { tenant: String(row.tenant_id), payload }] as const;
-    }));
-    const known = new Set<string>();
-    const ids = [...cited.keys()];
-    for (let at = 0; at < ids.length; at += 500) {
-      const chunk = ids.slice(at, at + 500);
-      const rows = await this.warehouse.query(`SELECT decision_id FROM policy_decisions WHERE decision_id IN (${chunk.map(() => '?').join(', ')})`, chunk);
-      for (const row of rows) known.add(String(row.decision_id));
+    const missing: [string, CitingReceipt][] = [];
+    let after: SqlValue[] | undefined;
+    for (;;) {
+      const where = ['appended_at >= ?', ...(until ? ['appended_at < ?'] : []), ...(after ? ['(appended_at, tenant_id, log_index) > (?, ?, ?)'] : [])];
+      const entries = await state.query<{ tenant_id: string; log_index: number; appended_at: Date; entry: string }>(
+        `SELECT tenant_id, log_index, appended_at, entry FROM ledger_entries WHERE ${where.join(' AND ')} ORDER BY appended_at, tenant_id, log_index LIMIT ${RECEIPTS_PAGE}`,
+        [from, ...(until ? [until] : []), ...(after ?? [])],
+      );
+      const cited = new Map<string, CitingReceipt>();
+      for (const row of entries) {
+        const payload = JSON.parse(Buffer.from((JSON.parse(String(row.entry)) as { payload: string }).payload, 'base64').toString('utf8')) as ReceiptPayload;
+        // Receipts of the platform's own steps cite no gate decision (`workflow:…`, `system:…`): there is none to restore.
+        if (GATE_DECISION_ID.test(payload.predicate.decisionId)) cited.set(payload.predicate.decisionId, { tenant: String(row.tenant_id), payload });
+      }
+      const ids = [...cited.keys()];
+      const known = new Set<string>();
+      for (let at = 0; at < ids.length; at += 500) {
+        const chunk = ids.slice(at, at + 500);
+        const rows = await this.warehouse.query(`SELECT decision_id FROM policy_decisions WHERE decision_id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+        for (const row of rows) known.add(String(row.decision_id));
+      }
+      missing.push(...[...cited].filter(([id]) => !known.has(id)));
+      if (entries.length < RECEIPTS_PAGE) return missing;
+      const last = entries.at(-1)!;
+      after = [last.appended_at, last.tenant_id, last.log_index];
     }
-    return [...cited].filter(([id]) => !known.has(id));
   }
 
-  /** Records each missing decision, rebuilt from the receipt that cites it, and writes them; answers how many. */
+  /** Restores the decisions missing for the receipts of a span, one span at a time: two overlapping checks never both restore one. */
+  private restoreSpan(bundleName: string, state: StateReader, from: Date, until: Date | undefined): Promise<number> {
+    const run = this.restoring.then(async () => this.restore(bundleName, await this.missingBetween(state, from, until)));
+    this.restoring = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Records each missing decision, rebuilt from the receipt that cites it, and writes them; answers how many once written. */
   private async restore(bundleName: string, missing: [string, CitingReceipt][]): Promise<number> {
     for (const [id, { tenant, payload }] of missing) {
       const { predicate, subject } = payload;
@@ -193,13 +219,13 @@ export class DecisionLog {
         erased: ['input.context', 'result.reasons', 'trace_id', 'method', 'route'],
         masked: [],
         trace_id: '',
-        tenant: predicate.actor.split('/')[0] ?? tenant,
+        tenant: predicate.actor.includes('/') ? predicate.actor.split('/')[0]! : tenant,
         resource_tenant: tenant,
         method: '',
         route: '',
       });
     }
-    await this.flush();
+    if (missing.length > 0 && !(await this.writer.written())) throw new Error('the warehouse did not take the decisions restored from receipts');
     return missing.length;
   }
 
@@ -219,7 +245,7 @@ export class DecisionLog {
     await this.recentChecked;
     await this.flush();
     const rows = await this.warehouse.query(`SELECT * FROM policy_decisions WHERE decided_at >= ? ORDER BY decided_at DESC, decision_id LIMIT ${limit}`, [since]);
-    return rows.map(toRecord);
+    return withoutRestoredCopies(rows.map(toRecord));
   }
 
   /** Decisions taken by a tenant's principals or about its resources, newest first. */
@@ -243,8 +269,22 @@ export class DecisionLog {
       `SELECT * FROM policy_decisions WHERE ${where.join(' AND ')} ORDER BY decided_at DESC, decision_id LIMIT ${filter.limit}`,
       params,
     );
-    return rows.map(toRecord);
+    return withoutRestoredCopies(rows.map(toRecord));
   }
+}
+
+/**
+ * Each decision once: a replica paused past its mark's lifetime writes its queued decisions after another restored
+ * them, and two restorers can race, so storage may hold a decision and a copy restored from its receipt (`erased`
+ * names what the copy lacks). The original is kept where both are read.
+ */
+function withoutRestoredCopies(records: DecisionRecord[]): DecisionRecord[] {
+  const kept = new Map<string, DecisionRecord>();
+  for (const record of records) {
+    const seen = kept.get(record.decision_id);
+    if (!seen || (seen.erased.length > 0 && record.erased.length === 0)) kept.set(record.decision_id, record);
+  }
+  return [...kept.values()];
 }
 
 function toRecord(row: Record<string, unknown>): DecisionRecord {

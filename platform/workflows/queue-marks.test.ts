@@ -8,22 +8,25 @@ import { DEAD_AFTER_MS, MARK_EVERY_MS, QueueMarks } from './queue-marks.ts';
 import { recoverQueuesAfterStart, remeterFrom, type QueueRecoveryOptions } from './queue-recovery.ts';
 
 const LAG_MS = 60_000;
+const DAY_MS = 86_400_000;
 const silent = { error: () => undefined, warn: () => undefined };
 
-describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine) => {
+describe.each(['duckdb', 'postgresql'] as const)('queue marks on %s', (engine) => {
   let processes: Awaited<ReturnType<typeof twoProcesses>>;
   let clock: TestClock;
   let writes: 'succeed' | 'fail';
   let queued: number;
   const started: QueueMarks[] = [];
   const marksOf = (state: StateStore) => {
-    const marks = new QueueMarks({ state, clock, liveness: clock, receipts: clock, log: silent, queued: () => queued, written: () => Promise.resolve(writes === 'succeed') });
+    const marks = new QueueMarks({ state, clock, liveness: clock, receipts: receiptsClock, log: silent, queued: () => queued, written: () => Promise.resolve(writes === 'succeed') });
     started.push(marks);
     return marks;
   };
-  const marksIn = async () => new Map((await processes.stores[0].query<{ process_id: string; written_through: Date; seen_at: Date }>(
-    'SELECT process_id, written_through, seen_at FROM queue_marks',
-  )).map((row) => [row.process_id, { writtenThrough: new Date(row.written_through), seenAt: new Date(row.seen_at) }]));
+  // Receipts are dated by a clock of their own (the system's), a day off the workflow clock here: each mark follows its own.
+  const receiptsClock = { now: () => new Date(clock.now().getTime() + DAY_MS) };
+  const marksIn = async () => new Map((await processes.stores[0].query<{ process_id: string; written_through: Date; decisions_through: Date; seen_at: Date }>(
+    'SELECT process_id, written_through, decisions_through, seen_at FROM queue_marks',
+  )).map((row) => [row.process_id, { writtenThrough: new Date(row.written_through), seenAt: new Date(row.seen_at), decisionsThrough: new Date(row.decisions_through) }]));
 
   beforeEach(async (context) => {
     if (engine === 'postgresql' && !inject('postgresUrl')) context.skip();
@@ -50,14 +53,16 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
     clock.advance(MARK_EVERY_MS);
     queued++;
     await a.mark();
-    expect((await marksIn()).get(a.process)).toEqual({ writtenThrough: new Date(started + MARK_EVERY_MS - LAG_MS), seenAt: new Date(started + 2 * MARK_EVERY_MS) });
+    expect((await marksIn()).get(a.process)).toEqual({
+      writtenThrough: new Date(started + MARK_EVERY_MS - LAG_MS), decisionsThrough: new Date(started + DAY_MS + MARK_EVERY_MS - LAG_MS), seenAt: new Date(started + 2 * MARK_EVERY_MS),
+    });
     // Killed here. Another process, once the mark is old enough to be a dead process's on a shared store.
     writes = 'succeed';
     clock.advance(DEAD_AFTER_MS + 1);
     const b = marksOf(processes.stores[1]);
     await b.start();
     const mark = new Date(started + MARK_EVERY_MS - LAG_MS);
-    expect(await b.claimDead()).toEqual({ transitions: mark, decisions: mark });
+    expect(await b.claimDead()).toEqual({ transitions: mark, decisions: new Date(mark.getTime() + DAY_MS) });
     expect([...(await marksIn()).keys()]).toEqual([b.process]);
     // A third process sharing the store finds nothing left to take.
     if (engine === 'postgresql') expect(await marksOf(processes.stores[0]).claimDead()).toBeUndefined();
@@ -65,11 +70,13 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
     clock.advance(MARK_EVERY_MS);
     queued++;
     await b.mark();
-    expect((await marksIn()).get(b.process)!.writtenThrough).toEqual(new Date(started + MARK_EVERY_MS - LAG_MS));
+    expect((await marksIn()).get(b.process)).toMatchObject({ writtenThrough: mark, decisionsThrough: new Date(mark.getTime() + DAY_MS) });
     b.release();
     queued++;
     await b.mark();
-    expect((await marksIn()).get(b.process)!.writtenThrough).toEqual(new Date(clock.now().getTime() - LAG_MS));
+    expect((await marksIn()).get(b.process)).toMatchObject({
+      writtenThrough: new Date(clock.now().getTime() - LAG_MS), decisionsThrough: new Date(clock.now().getTime() + DAY_MS - LAG_MS),
+    });
   });
 
   it(engine === 'duckdb' ? 'take every other process for dead: one process holds the store' : 'take a process for dead only once its mark is older than DEAD_AFTER_MS', async () => {
@@ -123,7 +130,7 @@ describe.each(['duckdb', 'postgresql'] as const)('metering marks on %s', (engine
   });
 });
 
-describe.runIf(inject('postgresUrl'))('metering marks on a PostgreSQL store shared by live processes', () => {
+describe.runIf(inject('postgresUrl'))('queue marks on a PostgreSQL store shared by live processes', () => {
   let processes: Awaited<ReturnType<typeof twoProcesses>>;
   const clock = new TestClock();
   const marksOf = (state: StateStore) => new QueueMarks({ state, clock, liveness: clock, receipts: clock, log: silent, queued: () => 0, written: () => Promise.resolve(true) });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { StateStore, StateTransaction } from '../../kernel/state/index.ts';
 import type { WorkflowClock } from './workflow-type.ts';
 
-/** How often a running process records how far its queued metering is written. */
+/** How often a running process records how far its queues are written. */
 export const MARK_EVERY_MS = 10_000;
 /**
  * A transition's events are queued shortly after its commit (once its receipts are read): a mark lies this far behind
@@ -11,7 +11,7 @@ export const MARK_EVERY_MS = 10_000;
  * than this can be passed by a mark.
  */
 const QUEUE_LAG_MS = 60_000;
-/** On a shared state store, a process whose mark is this old is taken for dead: its queue is metered again. */
+/** On a shared state store, a process whose mark is this old is taken for dead: its queues are recovered. */
 export const DEAD_AFTER_MS = 6 * MARK_EVERY_MS;
 /** How long a mark waits for the queue to be written; past it, the mark records only that the process is alive. */
 const FLUSH_WAIT_MS = 5_000;
@@ -58,7 +58,7 @@ export class QueueMarks {
   private through: WrittenThrough;
   /** `queued()` at the last mark that found the queue written; undefined before the first. */
   private queuedAtMark: number | undefined;
-  /** Spans taken over from dead processes and not yet metered again (`claimDead` … `release`): the mark stays before them. */
+  /** Spans taken over from dead processes and not yet recovered (`claimDead` … `release`): the mark stays before them. */
   private holds = 0;
   /** Marks and claims take turns: each writes this process's row from what the other left. */
   private turn: Promise<unknown> = Promise.resolve();
@@ -102,12 +102,12 @@ export class QueueMarks {
         this.deps.written().catch(() => false),
         new Promise<boolean>((resolve) => { timeout = setTimeout(() => resolve(false), FLUSH_WAIT_MS); }),
       ]).finally(() => clearTimeout(timeout));
-      // A span taken over is metered again into the queue: only a flush begun after that is done covers it.
+      // A span taken over is redone into the queues: only a flush begun after that is done covers it.
       const advance = written && !holding && this.holds === 0;
       if (advance) this.through = flushedFrom;
       const recorded = await this.deps.state.transaction((tx) => this.writeOwn(tx, this.through))
         .then(() => true, (error: unknown) => {
-          this.deps.log.error({ err: error }, 'could not record how far this process\'s metering is written');
+          this.deps.log.error({ err: error }, 'could not record how far this process\'s queues are written');
           return false;
         });
       // Marked again at the next turn unless the queue was written and nothing came since.
@@ -159,7 +159,7 @@ export class QueueMarks {
     });
   }
 
-  /** A span `claimDead` answered is metered again (its events queued): the mark may move on once they are written. */
+  /** A span `claimDead` answered is recovered (its events and decisions queued): the mark may move on once they are written. */
   release(): void {
     this.holds = Math.max(0, this.holds - 1);
     this.queuedAtMark = undefined;
@@ -177,7 +177,7 @@ export class QueueMarks {
     await this.stop();
     if (!queueWritten || this.holds > 0) return;
     await this.deps.state.transaction((tx) => tx.delete('queue_marks', { process_id: this.process }))
-      .catch((error: unknown) => this.deps.log.error({ err: error }, 'could not remove this process\'s metering mark; the next start meters its last minutes again'));
+      .catch((error: unknown) => this.deps.log.error({ err: error }, 'could not remove this process\'s queue mark; the next start recovers its last minutes again'));
   }
 
   /** Where a mark stands for a flush begun at these times: `QUEUE_LAG_MS` before. */

@@ -11,7 +11,7 @@ const REMETER_LOOKBACK_MS = 15 * 60_000;
 const DAY_MS = 86_400_000;
 /** Re-metering stays this far inside the dedupe window, so a copy already stored is dropped, never stored twice. */
 const DEDUPE_MARGIN_MS = 3_600_000;
-/** A long span is metered again an hour at a time, each hour written before the next is read: the queue stays small. */
+/** A long span is redone an hour at a time, each hour written before the next is read: the queue stays small. */
 const SPAN_STEP_MS = 3_600_000;
 const SYSTEM_TIME: WorkflowClock = { now: () => new Date() };
 
@@ -64,14 +64,14 @@ interface Span {
   redo: Redo;
   since: Date;
   until: Date;
-  /** What was metered again before `since` is queued but not known to be written: confirmed before going on. */
+  /** What was redone before `since` is queued but not known to be written: confirmed before going on. */
   unconfirmed?: boolean;
 }
 
-/** Spans taken over from a dead process, or metered again at a start, that failed: tried again at each sweep. */
+/** Spans taken over from a dead process, or redone at a start, that failed: tried again at each sweep. */
 interface Unfinished {
   spans: Span[];
-  /** Whether it holds this process's mark (`QueueMarks.claimDead`): released once every span is metered again. */
+  /** Whether it holds this process's mark (`QueueMarks.claimDead`): released once every span is redone. */
   held: boolean;
 }
 
@@ -130,7 +130,7 @@ export function recoverQueuesAfterStart(options: QueueRecoveryOptions): QueueRec
 
 /**
  * Every `sweepEveryMs` until `signal` aborts: spans that failed tried again, and, on a shared store (or after a start
- * could not look), dead processes' marks taken over and metered again.
+ * could not look), dead processes' marks taken over and their queues recovered.
  */
 async function sweep(options: QueueRecoveryOptions, unfinished: Unfinished[], claims: { retry: boolean }): Promise<void> {
   const { marks, clock, log, guardMs, signal } = options;
@@ -151,8 +151,8 @@ async function sweep(options: QueueRecoveryOptions, unfinished: Unfinished[], cl
     const failed = [metered, restored].flatMap((result) => (result.failed ? [result.failed] : []));
     if (failed.length > 0) unfinished.push({ spans: failed, held: true });
     else marks.release();
-    log.warn({ metered: metered.metered, restored: restored.metered, since: claimed },
-      'a platform process stopped without writing its queues: its workflow transitions are metered again and the decisions its receipts cite restored');
+    log.warn({ metered: metered.metered, restored: restored.metered, since: claimed, unfinished: failed.length > 0 },
+      'took over the mark of a platform process that stopped without writing its queues: its workflow transitions metered again, the decisions its receipts cite and the log lacked restored');
   }
 }
 
@@ -175,7 +175,7 @@ function restoreDecisions(options: QueueRecoveryOptions, claimed: WrittenThrough
 /**
  * Meters a span again; `stepwise`, an hour at a time, each hour's events written before the next is read. Answers what
  * it metered, and the part of the span left when it failed or `signal` aborted (a failed write leaves the hour queued:
- * it is confirmed, not metered again, when the span is tried again).
+ * it is confirmed, not redone, when the span is tried again).
  */
 async function pass(options: QueueRecoveryOptions, span: Span, stepwise = false): Promise<{ metered: number; failed?: Span }> {
   const { signal, log } = options;
@@ -190,6 +190,8 @@ async function pass(options: QueueRecoveryOptions, span: Span, stepwise = false)
   try {
     if (unconfirmed) await confirm();
     while (at < span.until.getTime()) {
+      // A close ends a long span between hours: what is left stays held for the next start.
+      signal.throwIfAborted();
       const next = stepwise ? Math.min(at + SPAN_STEP_MS, span.until.getTime()) : span.until.getTime();
       metered += await redo.again(new Date(at), new Date(next), signal);
       at = next;
@@ -209,7 +211,7 @@ function claim({ marks, log }: QueueRecoveryOptions, claims: { retry: boolean })
     return claimed;
   }, (error: unknown) => {
     claims.retry = true;
-    log.error({ err: error }, 'could not look for the metering marks of stopped platform processes; looking again shortly');
+    log.error({ err: error }, 'could not look for the queue marks of stopped platform processes; looking again shortly');
     return undefined;
   });
 }

@@ -41,8 +41,9 @@ describe.runIf(inject('postgresUrl') && !engineUnavailable('clickhouse'))('decis
       await live.decisions.flush();
       await sleep(5_000);
     }
-    // The killed replica comes back (or never does: the live one takes over its mark once it is a minute old).
-    const restarted = await start();
+    // The killed replica comes back. Whichever looks first restores its decisions: the live replica, once the dead
+    // one's mark is a minute old, or the start (each path on its own: platform/workflows/queue-marks.test.ts).
+    await start();
 
     // Every decision a committed receipt cites is in the log, stored once, in the tenant of the receipt's actor.
     const cited = (await live.state.query<{ tenant_id: string; entry: string }>('SELECT tenant_id, entry FROM ledger_entries')).map((row) => {
@@ -65,10 +66,9 @@ describe.runIf(inject('postgresUrl') && !engineUnavailable('clickhouse'))('decis
     // As the decision log serves a tenant: its own lost decision, never the other tenant's.
     const reader = await start();
     for (const [tenant, other] of [['acme', 'globex'], ['globex', 'acme']] as const) {
-      const ids = (await reader.decisions.query(tenant, { principal: `${tenant}/ana`, limit: 100 })).map((decision) => decision.decision_id);
-      expect(ids).toEqual(lost.filter((receipt) => receipt.tenant === tenant).map((receipt) => receipt.decisionId));
+      const ids = (await reader.decisions.query(tenant, { limit: 1000 })).map((decision) => decision.decision_id);
+      expect(ids).toContain(lost.find((receipt) => receipt.tenant === tenant)!.decisionId);
       expect(ids).not.toContain(lost.find((receipt) => receipt.tenant === other)!.decisionId);
     }
-    expect(restarted).toBeDefined();
   });
 });
