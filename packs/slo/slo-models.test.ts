@@ -67,29 +67,4 @@ describe.each(TEST_ENGINES)('SLO models on %s', (engine) => {
     close(globex!.burn_rate_5m, 0);
     expect([Number(globex!.page), Number(globex!.ticket)]).toEqual([0, 0]);
   });
-
-  it('merges only the windows new requests arrived in, to what a full rebuild gives, late ones included', async () => {
-    const pipeline = new IngestPipeline(db.warehouse);
-    const build = (fullRefresh = false) => buildProject(db.warehouse, {
-      generators: MODEL_GENERATORS, modelsDir: 'models', targetDir: `${db.harness.dataDir}/target`, select: ['+slo_status'], tenant: 'summit-internal', trigger: 'cli', fullRefresh,
-    });
-    const windows = async () => (await db.warehouse.query<Record<string, unknown>>(
-      `SELECT window_start, tenant_id, flow, total, good FROM ${db.warehouse.dialect.deduplicated('slo_request_windows')} ORDER BY window_start, tenant_id, flow`,
-    )).map((row) => [(row.window_start as Date).toISOString(), row.tenant_id, row.flow, Number(row.total), Number(row.good)]);
-    await pipeline.ingest([...requests('acme', 'create-entity', LATEST, 20, 2), ...requests('globex', 'create-entity', LATEST, 10)], { channel: 'http', submitter: 'summit-internal' });
-    expect((await build()).results.map((r) => r.status)).not.toContain('error');
-    // New requests in a new window, late ones into a window built before (other ids: the same minute, other requests), and one tenant's untouched.
-    const late = requests('acme', 'create-entity', LATEST, 5, 5).map((event) => ({ ...event, id: `late-${String(event.id)}` }));
-    await pipeline.ingest([...requests('acme', 'create-entity', LATEST + 10 * MINUTE, 7, 0, 1), ...late], { channel: 'http', submitter: 'summit-internal' });
-    const incremental = await build();
-    expect(incremental.results.find((r) => r.model === 'slo_request_windows')!.message).toBe('merged');
-    const merged = await windows();
-    expect(merged).toEqual([
-      ['2026-11-20T12:00:00.000Z', 'acme', 'create-entity', 25, 18],
-      ['2026-11-20T12:00:00.000Z', 'globex', 'create-entity', 10, 10],
-      ['2026-11-20T12:10:00.000Z', 'acme', 'create-entity', 7, 6],
-    ]);
-    await build(true);
-    expect(await windows()).toEqual(merged);
-  });
 });

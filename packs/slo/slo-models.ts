@@ -17,50 +17,19 @@ export function sloModels(slos: readonly Slo[], path: string): ModelFile[] {
   if (slos.length === 0) return [];
   const model = tableModels(path, 'slo');
   return [
-    requestWindowsModel(slos, path),
+    model('slo_request_windows', requestWindows(slos), [], 'API requests per five minutes, tenant and SLO flow: total, and good (no 5xx, within the latency bound)', [['raw', 'events']]),
     model('slo_status', status(slos), ['slo_request_windows'], 'Per tenant and SLO, as of the latest window: SLI and budget remaining over the SLO window, burn rate per alert window, page and ticket'),
   ];
 }
 
-const WINDOW_KEY = ['window_start', 'tenant_id', 'flow'];
-
-/**
- * Incremental, as the meters are on ClickHouse: a build recomputes only the (five minutes, tenant) pairs that requests
- * arrived in since its watermark (read back as `reread_watermark` says), merged on the window key.
- */
-function requestWindowsModel(slos: readonly Slo[], path: string): ModelFile {
-  return {
-    name: 'slo_request_windows',
-    path,
-    body: requestWindows(slos),
-    refs: [],
-    sources: [['raw', 'events']],
-    outputColumns: [...WINDOW_KEY, 'total', 'good', 'last_ingested_at'],
-    config: {
-      materialized: 'incremental',
-      uniqueKey: WINDOW_KEY,
-      tags: ['slo'],
-      description: 'API requests per five minutes, tenant and SLO flow: total, and good (no 5xx, within the latency bound)',
-      columns: {},
-    },
-  };
-}
-
 function requestWindows(slos: readonly Slo[]): string {
   const bound = `CASE flow_type ${slos.map((s) => `WHEN ${q(s.flow)} THEN ${s.latencyMsAtMost}`).join(' ')} ELSE 0 END`;
-  return `SELECT window_start, tenant_id, flow, count(*) AS total, sum(is_good) AS good, max(ingested_at) AS last_ingested_at
+  return `SELECT window_start, tenant_id, flow, count(*) AS total, sum(is_good) AS good
 FROM (
-  SELECT {{ five_minute_window('time') }} AS window_start, tenant_id, coalesce(flow_type, '') AS flow, ingested_at,
+  SELECT {{ five_minute_window('time') }} AS window_start, tenant_id, flow_type AS flow,
     CASE WHEN {{ json_string('data', 'outcome') }} = 'ok' AND {{ json_number('data', 'latency_ms') }} <= ${bound} THEN 1 ELSE 0 END AS is_good
-  -- The type and window filter inside the deduplicated read (ClickHouse: before FINAL merges every column), the rest after it.
-  FROM (SELECT * FROM {{ deduplicated_where_sort_key('events', 'typed') }} typed.type = 'api.requests_total'
-{% if is_incremental() %}
-    AND ({{ five_minute_window('time') }}, typed.tenant_id) IN (
-      SELECT DISTINCT {{ five_minute_window('time') }}, tenant_id FROM {{ raw_rows('events') }} arrived
-      WHERE arrived.type = 'api.requests_total' AND arrived.ingested_at > (SELECT {{ reread_watermark('last_ingested_at') }} FROM {{ this }})
-    )
-{% endif %}
-  ) requests
+  -- The type filter inside the deduplicated read (ClickHouse: before FINAL merges every column), the rest after it.
+  FROM (SELECT * FROM {{ deduplicated_where_sort_key('events', 'typed') }} typed.type = 'api.requests_total') requests
   WHERE flow_type IN (${slos.map((s) => q(s.flow)).join(', ')})
 ) classified
 GROUP BY window_start, tenant_id, flow`;
