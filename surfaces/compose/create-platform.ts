@@ -39,9 +39,10 @@ export interface PlatformOptions {
   ledger?: { keyring?: Keyring; keysDir?: string };
   /**
    * After the start, recover what a kill took from a process's queues (`recoverQueuesAfterStart`: the metering events
-   * of workflow transitions, the decisions receipts cite), and mark how far this process's queues are written
-   * (`QueueMarks`; default true). The CLI's one-command platforms leave it to the server: it would cost each command a
-   * read of the last minutes' runs and an ingest of their events.
+   * of workflow transitions, the decisions receipts cite; default true). Every platform marks how far its own queues
+   * are written (`QueueMarks`), so what a kill takes from it is recovered by the next one that does. The CLI's
+   * one-command platforms leave the recovery to the server: it would cost each command a read of the last minutes'
+   * runs and an ingest of their events.
    */
   recoverQueues?: boolean;
   /** A repeat of (tenant, source, id) within this many days is never stored twice. */
@@ -247,12 +248,10 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   });
   // What a kill took from a queue comes back (`recoverQueuesAfterStart`); this process marks how far its own are written.
   const queuesWritten = async () => (await Promise.all([platformEvents.written(), decisions.written()])).every(Boolean);
-  const marks = (options.recoverQueues ?? true)
-    ? new QueueMarks({ state, clock, written: queuesWritten, queued: () => platformEvents.pushed + decisions.recorded, log })
-    : undefined;
+  const marks = new QueueMarks({ state, clock, written: queuesWritten, queued: () => platformEvents.pushed + decisions.recorded, log });
+  await marks.start();
   let sweeping: Promise<void> = Promise.resolve();
-  if (marks) {
-    await marks.start();
+  if (options.recoverQueues ?? true) {
     const remetered = recoverQueuesAfterStart({
       workflows, marks, clock, log, written: () => platformEvents.written(), guardMs: liveBatchGuardMs(warehouse.capabilities),
       decisions: { restoreBetween: (since, until) => decisions.restoreBetween(engine.bundle.name, state, since, until), written: () => decisions.written() },
@@ -299,9 +298,9 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     close: async () => {
       closing.abort();
       await Promise.allSettled([remetering, sweeping]);
-      await marks?.stop();
+      await marks.stop();
       const written = (await Promise.all([platformEvents.close(), decisions.close()])).every(Boolean);
-      await marks?.close(written);
+      await marks.close(written);
       await ledger.close();
       if (ownsState) await state.close();
     },

@@ -16,8 +16,8 @@ describe('workflow events a kill took from the queue', () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  it('are metered at the next start however long after the kill it comes, once', { timeout: 60_000 }, async () => {
-    const said = await runUntilKilled('surfaces/compose/testdata/killed-with-queued-events.ts', [dir]);
+  it.each(['server', 'cli'])('are metered at the next start however long after the kill it comes, once (killed: a %s platform)', { timeout: 60_000 }, async (kind) => {
+    const said = await runUntilKilled('surfaces/compose/testdata/killed-with-queued-events.ts', [dir, kind]);
     const [, acmeRun, globexRun] = said.split(' ') as [string, string, string];
     // A run's transition events, as stored in `tenant`'s rows.
     const transitionEvents = async (warehouse: DuckDBWarehouse, tenant: string, runId: string) =>
