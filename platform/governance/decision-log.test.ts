@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
-import { openStateStore } from '../../kernel/state/index.ts';
+import { openStateStore, type StateStore } from '../../kernel/state/index.ts';
 import { platformTables } from '../../surfaces/compose/index.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { DecisionLog, type DecisionRecord } from './decision-log.ts';
@@ -57,25 +57,39 @@ describe.each(TEST_ENGINES)('decision log on %s', (engine) => {
 
 describe('decision log recovery where several processes write it (ClickHouse)', () => {
   const db = useWarehouse('clickhouse');
+  let state: StateStore;
+  let ledger: LedgerStore;
+  const logs: DecisionLog[] = [];
+  /** A decision log of one process; `flushAfterMs` past the test keeps what it records queued until written. */
+  const logOf = (flushAfterMs?: number) => {
+    const log = new DecisionLog(db.warehouse, { error: () => undefined }, flushAfterMs);
+    logs.push(log);
+    return log;
+  };
+  beforeEach(async () => {
+    state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir, tables: platformTables() });
+    ledger = new LedgerStore(state, Keyring.inMemory(LEDGER_KEY_NAME));
+  });
+  // Before the warehouse closes (hooks after a test run in reverse).
+  afterEach(async () => {
+    await Promise.all(logs.splice(0).map((log) => log.close()));
+    await ledger.close();
+    await state.close();
+  });
+  /** A receipt in acme's log citing the decision `label` names (a gate decision's id, or `label` itself when it has a colon). */
+  const receipted = (label: string, actor = 'acme/ana') => appendRecordReceipt(ledger, {
+    tenant: 'acme', receiptId: `r-${label}`, actor, action: 'create', targetName: 'Asset/a-1', decisionId: label.includes(':') ? label : idOf(label),
+    bundleRevision: 'r1', approvers: [], at: new Date(), record: label,
+  });
+  /** acme's stored decisions and their copies, by id. */
+  const stored = async () => (await db.warehouse.query<{ decision_id: string; n: number }>(
+    "SELECT decision_id, count() AS n FROM policy_decisions WHERE tenant_id = 'acme' GROUP BY decision_id ORDER BY decision_id",
+  )).map((row) => [row.decision_id, Number(row.n)]);
+  const once = (...labels: string[]) => labels.map((label) => [idOf(label), 1]).sort(([a], [b]) => String(a).localeCompare(String(b)));
 
   it('restores a decision only its receipt holds, and not one a live writer still has in its batch', { timeout: 30_000 }, async () => {
-    const state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir, tables: platformTables() });
-    const ledger = new LedgerStore(state, Keyring.inMemory(LEDGER_KEY_NAME));
-    const live = new DecisionLog(db.warehouse, { error: () => undefined }, 60_000);
-    const starting = new DecisionLog(db.warehouse, { error: () => undefined });
-    onTestFinished(async () => {
-      await Promise.all([live.close(), starting.close()]);
-      await ledger.close();
-      await state.close();
-    });
-    const receipted = async (label: string, actor = 'acme/ana') => appendRecordReceipt(ledger, {
-      tenant: 'acme', receiptId: `r-${label}`, actor, action: 'create', targetName: 'Asset/a-1', decisionId: label.includes(':') ? label : idOf(label),
-      bundleRevision: 'r1', approvers: [], at: new Date(), record: label,
-    });
-    const stored = async () => (await db.warehouse.query<{ decision_id: string; n: number }>(
-      "SELECT decision_id, count() AS n FROM policy_decisions WHERE tenant_id = 'acme' GROUP BY decision_id ORDER BY decision_id",
-    )).map((row) => [row.decision_id, Number(row.n)]);
-    const once = (...labels: string[]) => labels.map((label) => [idOf(label), 1]).sort(([a], [b]) => String(a).localeCompare(String(b)));
+    const live = logOf(60_000);
+    const starting = logOf();
     // The live replica decided and receipted; its decision waits in its batch. Another one's decision was lost with it (a kill).
     live.record(decision(1, 'acme'));
     await receipted('d-acme-1');
@@ -94,8 +108,7 @@ describe('decision log recovery where several processes write it (ClickHouse)', 
     live.record(decision(3, 'acme'));
     await live.flush();
     await receipted('d-acme-3');
-    const again = new DecisionLog(db.warehouse, { error: () => undefined });
-    onTestFinished(async () => void (await again.close()));
+    const again = logOf();
     const second = await again.recoverFromReceipts('companyos', state);
     const first = await Promise.race([
       again.query('acme', { limit: 100 }).then((read) => `read ${read.length}`),
@@ -106,33 +119,15 @@ describe('decision log recovery where several processes write it (ClickHouse)', 
   });
 
   it('restores a dead writer\'s decisions over a span however far the log has moved on, and never its own queued ones twice', { timeout: 30_000 }, async () => {
-    const state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir, tables: platformTables() });
-    const ledger = new LedgerStore(state, Keyring.inMemory(LEDGER_KEY_NAME));
-    // Its batch window outlasts the test: what it records stays queued until written.
-    const restoring = new DecisionLog(db.warehouse, { error: () => undefined }, 60_000);
-    const other = new DecisionLog(db.warehouse, { error: () => undefined });
-    onTestFinished(async () => {
-      await Promise.all([restoring.close(), other.close()]);
-      await ledger.close();
-      await state.close();
-    });
-    const receipted = async (label: string, actor = 'acme/ana') => appendRecordReceipt(ledger, {
-      tenant: 'acme', receiptId: `r-${label}`, actor, action: 'create', targetName: 'Asset/a-1', decisionId: label.includes(':') ? label : idOf(label),
-      bundleRevision: 'r1', approvers: [], at: new Date(), record: label,
-    });
-    const stored = async () => (await db.warehouse.query<{ decision_id: string; n: number }>(
-      "SELECT decision_id, count() AS n FROM policy_decisions WHERE tenant_id = 'acme' GROUP BY decision_id ORDER BY decision_id",
-    )).map((row) => [row.decision_id, Number(row.n)]);
-    const once = (...labels: string[]) => labels.map((label) => [idOf(label), 1]).sort(([a], [b]) => String(a).localeCompare(String(b)));
+    const restoring = logOf(60_000);
+    const other = logOf();
     const since = new Date(Date.now() - 1_000);
     // A process receipted a decision and was killed with it queued; other writers' decisions went on, ten minutes on.
     await receipted('d-dead-1');
     other.record({ ...decision(2, 'acme'), timestamp: new Date(Date.now() + 10 * 60_000).toISOString() });
     await other.flush();
     // The start's recovery looks only shortly before the newest stored decision: it cannot find this one.
-    const starting = new DecisionLog(db.warehouse, { error: () => undefined });
-    onTestFinished(async () => void (await starting.close()));
-    expect((await starting.recoverFromReceipts('companyos', state)).recovered).toBe(0);
+    expect((await logOf().recoverFromReceipts('companyos', state)).recovered).toBe(0);
     // The restoring process has a decision of its own queued, its receipt appended; a workflow step's receipt cites no gate decision.
     restoring.record(decision(3, 'acme'));
     await receipted('d-acme-3');
@@ -142,24 +137,13 @@ describe('decision log recovery where several processes write it (ClickHouse)', 
   });
 
   it('finds a lost decision past the first page of receipts, in the tenant of the receipt when its actor names none', { timeout: 60_000 }, async () => {
-    const state = await openStateStore(db.warehouse, { dataDir: db.harness.dataDir, tables: platformTables() });
-    const ledger = new LedgerStore(state, Keyring.inMemory(LEDGER_KEY_NAME));
-    const log = new DecisionLog(db.warehouse, { error: () => undefined });
-    onTestFinished(async () => {
-      await log.close();
-      await ledger.close();
-      await state.close();
-    });
+    const log = logOf();
     const since = new Date(Date.now() - 1_000);
-    const receipt = (label: string, actor = 'acme/ana') => appendRecordReceipt(ledger, {
-      tenant: 'acme', receiptId: `r-${label}`, actor, action: 'create', targetName: 'Asset/a-1', decisionId: idOf(label),
-      bundleRevision: 'r1', approvers: [], at: new Date(), record: label,
-    });
-    const stored = Array.from({ length: 1_001 }, (_, n) => decision(n, 'acme'));
-    for (const record of stored) log.record(record);
+    const decided = Array.from({ length: 1_001 }, (_, n) => decision(n, 'acme'));
+    for (const record of decided) log.record(record);
     await log.flush();
-    await Promise.all(stored.map((_, n) => receipt(`d-acme-${n}`)));
-    await receipt('d-lost', 'revops-router');
+    await Promise.all(decided.map((_, n) => receipted(`d-acme-${n}`)));
+    await receipted('d-lost', 'revops-router');
     expect(await log.restoreBetween('companyos', state, since, new Date(Date.now() + 1_000))).toBe(1);
     const [restored] = await log.query('acme', { principal: 'revops-router', limit: 10 });
     expect(restored).toMatchObject({ decision_id: idOf('d-lost'), tenant: 'acme', resource_tenant: 'acme' });

@@ -311,53 +311,33 @@ describe('a start metering again from a dead process\'s mark', () => {
     await remetering.stopped;
   });
 
-  it('holds its own mark before a span whose pass failed until a sweep has metered it again', async () => {
+  it.each(['transitions', 'decisions'] as const)('holds its own mark before a span of %s whose pass failed until a sweep has redone it', async (kind) => {
     // Within the last 15 minutes: the start's own pass over them covers the dead process's span.
     await startAfterDeadProcess(5 * 60_000);
-    const spans: [Date, Date][] = [];
+    const metered: [Date, Date][] = [];
+    const restored: [Date, Date][] = [];
+    const spans = kind === 'transitions' ? metered : restored;
+    const failFirst = () => {
+      if (spans.length === 1) throw new Error('the store blinked');
+    };
+    const options = remeteringWith(metered, marks, clock, kind === 'transitions' ? failFirst : undefined, restored);
+    const restoreBetween = async (since: Date, until: Date) => {
+      const count = await options.decisions.restoreBetween(since, until);
+      failFirst();
+      return count;
+    };
     const closing = new AbortController();
     const remetering = recoverQueuesAfterStart({
-      ...remeteringWith(spans, marks, clock, () => {
-        if (spans.length === 1) throw new Error('the state store blinked');
-      }),
+      ...options,
+      decisions: kind === 'decisions' ? { ...options.decisions, restoreBetween } : options.decisions,
       signal: closing.signal,
       sweepEveryMs: 20,
     });
-    expect(await remetering.metered).toBe(0);
+    expect(await remetering.metered).toBe(kind === 'transitions' ? 0 : 1);
     await marks.mark();
     expect(await own()).toEqual(deadMark);
     await vi.waitFor(() => expect(spans).toHaveLength(2), { timeout: 5_000 });
     expect(spans[1]).toEqual(spans[0]);
-    await vi.waitFor(async () => {
-      await marks.mark();
-      expect(await own()).toEqual(new Date(clock.now().getTime() - LAG_MS));
-    }, { timeout: 5_000 });
-    closing.abort();
-    await remetering.stopped;
-  });
-  it('holds its own mark before a span of decisions whose restore failed until a sweep has restored it', async () => {
-    await startAfterDeadProcess(5 * 60_000);
-    const restored: [Date, Date][] = [];
-    const closing = new AbortController();
-    const options = remeteringWith([], marks, clock, undefined, restored);
-    const remetering = recoverQueuesAfterStart({
-      ...options,
-      decisions: {
-        ...options.decisions,
-        restoreBetween: async (since, until) => {
-          await options.decisions.restoreBetween(since, until);
-          if (restored.length === 1) throw new Error('the warehouse blinked');
-          return 1;
-        },
-      },
-      signal: closing.signal,
-      sweepEveryMs: 20,
-    });
-    await remetering.metered;
-    await marks.mark();
-    expect(await own()).toEqual(deadMark);
-    await vi.waitFor(() => expect(restored).toHaveLength(2), { timeout: 5_000 });
-    expect(restored[1]).toEqual(restored[0]);
     await vi.waitFor(async () => {
       await marks.mark();
       expect(await own()).toEqual(new Date(clock.now().getTime() - LAG_MS));
