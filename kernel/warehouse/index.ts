@@ -21,4 +21,4 @@ export { DigestSet } from './digest-set.ts';
 export { dedupeDigest } from './dedupe-key.ts';
 export { decimalAsText, decimalFromText } from './duckdb/duckdb-dialect.ts';
 export { DUCKDB_STORAGE_VERSION, duckdbStorageVersion, unknownStorageVersion } from './duckdb/duckdb-storage-version.ts';
-export { liveBatchGuardMs } from './live-batch-guard.ts';
+export { liveBatchesWritten, liveBatchGuardMs } from './live-batch-guard.ts';

@@ -2,7 +2,7 @@ import { NAMESPACE } from '../../kernel/policies/index.ts';
 import type { Logger } from '../../kernel/log/index.ts';
 import type { StateReader } from '../../kernel/state/index.ts';
 import type { SqlValue, Warehouse } from '../../kernel/warehouse/index.ts';
-import { BufferedWriter, liveBatchGuardMs } from '../../kernel/warehouse/index.ts';
+import { BufferedWriter, liveBatchesWritten, liveBatchGuardMs } from '../../kernel/warehouse/index.ts';
 
 /** One decision, in the fields of OPA's decision log plus Cedar's reasons. */
 export interface DecisionRecord {
@@ -64,9 +64,8 @@ export class DecisionLog {
   private readonly writer: BufferedWriter<SqlValue[]>;
   private stored = 0;
   private queued = 0;
-  /** The deferred check of the receipts of the last few seconds at start (`recoverFromReceipts`), until it has run. */
-  private recentCheck: NodeJS.Timeout | undefined;
-  private cancelRecentCheck: (() => void) | undefined;
+  /** Aborted by `close`: the deferred check of the receipts of the last few seconds at start (`recoverFromReceipts`) is not made then. */
+  private readonly closing = new AbortController();
   private recentRecovery: Promise<number> | undefined;
   /** Readers wait for it, so that what they read includes what it restores (settled at once when nothing was missing). */
   private recentChecked: Promise<unknown> = Promise.resolve();
@@ -151,14 +150,11 @@ export class DecisionLog {
     // Always looked at again at the deadline (a receipt committing late is dated inside the span); readers wait for that
     // only when some decision was missing at the start.
     const missingAtStart = (await this.missingBetween(state, settled, now)).length > 0;
-    const recent = new Promise<number>((resolve, reject) => {
-      this.recentCheck = setTimeout(() => {
-        this.recentCheck = undefined;
-        this.recentRecovery = this.restoreSpan(bundleName, state, settled, now);
-        this.recentRecovery.then(resolve, reject);
-      }, Math.max(0, now.getTime() + guardMs - Date.now()));
-      this.cancelRecentCheck = () => resolve(0);
-    });
+    const recent = (async () => {
+      if (!(await liveBatchesWritten(now.getTime(), guardMs, this.closing.signal))) return 0;
+      this.recentRecovery = this.restoreSpan(bundleName, state, settled, now);
+      return this.recentRecovery;
+    })();
     // Handled here whatever the caller does with `recent`: a failed check must not bring the process down.
     const checked = recent.catch(() => undefined);
     if (missingAtStart) this.recentChecked = checked;
@@ -231,8 +227,7 @@ export class DecisionLog {
 
   /** Answers whether every decision recorded was written (false: the last ones are lost, for a recovery to restore). */
   async close(): Promise<boolean> {
-    clearTimeout(this.recentCheck);
-    this.cancelRecentCheck?.();
+    this.closing.abort();
     await this.recentRecovery?.catch(() => undefined);
     return this.writer.close();
   }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { liveBatchesWritten } from '../../kernel/warehouse/index.ts';
 import { MARK_EVERY_MS, type QueueMarks, type WrittenThrough } from './queue-marks.ts';
 import type { WorkflowClock } from './workflow-type.ts';
 
@@ -102,7 +103,7 @@ export function recoverQueuesAfterStart(options: QueueRecoveryOptions): QueueRec
   const last = (async () => {
     await recent;
     if (guardMs === 0) return { metered: 0 };
-    const waited = await sleep(Math.max(0, startedAt.getTime() + guardMs - clock.now().getTime()), true, { signal }).catch(() => false);
+    const waited = await liveBatchesWritten(startedAt.getTime(), guardMs, signal, clock.now().getTime());
     const span = { redo: transitions, since: settled, until: startedAt };
     return waited ? pass(options, span) : { metered: 0, failed: span };
   })();
