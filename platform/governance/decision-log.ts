@@ -1,4 +1,4 @@
-import { NAMESPACE } from '../../kernel/policies/index.ts';
+import { ACTIONS, NAMESPACE } from '../../kernel/policies/index.ts';
 import type { Logger } from '../../kernel/log/index.ts';
 import type { StateReader } from '../../kernel/state/index.ts';
 import type { SqlValue, Warehouse } from '../../kernel/warehouse/index.ts';
@@ -32,10 +32,17 @@ export interface DecisionFilter {
 
 /** How far before the newest stored decision a receipt may still cite one that was lost. */
 const RECOVERY_MARGIN_MS = 60_000;
-/** Receipts read at a time when looking for decisions a kill lost. */
-const RECEIPTS_PAGE = 1_000;
-/** The ids the gate gives its decisions (`newDecisionId`); receipts of the platform's own steps cite others. */
+/** Receipts read at a time when looking for decisions a kill lost (a few MB of their text). */
+const RECEIPTS_PAGE = 8_000;
+/** Decision ids looked up in one query (a UUID takes ~40 bytes of SQL: well inside ClickHouse's 256 KiB `max_query_size`). */
+const IDS_PER_LOOKUP = 4_000;
+/** The ids the gate gives its decisions (`newDecisionId`). */
 const GATE_DECISION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/**
+ * The receipts of actions the gate decided (and logged): a policy action, or a login. Receipts of the platform's own
+ * steps (`workflow.…`, `erasure.purged`, `revops.quote.approve` citing its run) cite no logged decision.
+ */
+const GATE_RECEIPT_ACTIONS: ReadonlySet<string> = new Set([...ACTIONS, 'identity.login']);
 
 
 /** A receipt that cites a decision: its tenant's log and its signed statement. */
@@ -77,6 +84,8 @@ export class DecisionLog {
     /** Where write failures are reported (also used by the gate for its own). */
     readonly log: Pick<Logger, 'error'>,
     flushAfterMs = warehouse.capabilities.batchWindowMs,
+    /** Receipts read at a time when looking for decisions a kill lost. */
+    private readonly receiptsPage = RECEIPTS_PAGE,
   ) {
     this.writer = new BufferedWriter(
       async (rows) => {
@@ -126,7 +135,7 @@ export class DecisionLog {
    */
   async restoreBetween(bundleName: string, state: StateReader, since: Date, until: Date): Promise<number> {
     if (!(await this.writer.written())) throw new Error('the decision log could not write its own queue');
-    return this.restoreSpan(bundleName, state, since, until);
+    return this.restoreSpan(bundleName, state, since, until, true);
   }
 
   /**
@@ -145,14 +154,14 @@ export class DecisionLog {
     const since = new Date(Number.isFinite(newestAt) ? Math.max(0, newestAt - RECOVERY_MARGIN_MS) : 0);
     const guardMs = liveBatchGuardMs(this.warehouse.capabilities);
     const settled = new Date(now.getTime() - guardMs);
-    const recovered = await this.restoreSpan(bundleName, state, since, guardMs > 0 ? settled : undefined);
+    const recovered = await this.restoreSpan(bundleName, state, since, guardMs > 0 ? settled : undefined, false);
     if (guardMs === 0) return { recovered, recent: Promise.resolve(0) };
     // Always looked at again at the deadline (a receipt committing late is dated inside the span); readers wait for that
     // only when some decision was missing at the start.
     const missingAtStart = (await this.missingBetween(state, settled, now)).length > 0;
     const recent = (async () => {
       if (!(await liveBatchesWritten(now.getTime(), guardMs, this.closing.signal))) return 0;
-      this.recentRecovery = this.restoreSpan(bundleName, state, settled, now);
+      this.recentRecovery = this.restoreSpan(bundleName, state, settled, now, false);
       return this.recentRecovery;
     })();
     // Handled here whatever the caller does with `recent`: a failed check must not bring the process down.
@@ -167,42 +176,52 @@ export class DecisionLog {
    */
   private async missingBetween(state: StateReader, from: Date, until: Date | undefined): Promise<[string, CitingReceipt][]> {
     const missing: [string, CitingReceipt][] = [];
+    const seen = new Set<string>();
     let after: SqlValue[] | undefined;
     for (;;) {
       const where = ['appended_at >= ?', ...(until ? ['appended_at < ?'] : []), ...(after ? ['(appended_at, tenant_id, log_index) > (?, ?, ?)'] : [])];
       const entries = await state.query<{ tenant_id: string; log_index: number; appended_at: Date; entry: string }>(
-        `SELECT tenant_id, log_index, appended_at, entry FROM ledger_entries WHERE ${where.join(' AND ')} ORDER BY appended_at, tenant_id, log_index LIMIT ${RECEIPTS_PAGE}`,
+        `SELECT tenant_id, log_index, appended_at, entry FROM ledger_entries WHERE ${where.join(' AND ')} ORDER BY appended_at, tenant_id, log_index LIMIT ${this.receiptsPage}`,
         [from, ...(until ? [until] : []), ...(after ?? [])],
       );
       const cited = new Map<string, CitingReceipt>();
       for (const row of entries) {
         const payload = JSON.parse(Buffer.from((JSON.parse(String(row.entry)) as { payload: string }).payload, 'base64').toString('utf8')) as ReceiptPayload;
-        // Receipts of the platform's own steps cite no gate decision (`workflow:…`, `system:…`): there is none to restore.
-        if (GATE_DECISION_ID.test(payload.predicate.decisionId)) cited.set(payload.predicate.decisionId, { tenant: String(row.tenant_id), payload });
+        const { decisionId, action } = payload.predicate;
+        if (!GATE_RECEIPT_ACTIONS.has(action) || !GATE_DECISION_ID.test(decisionId) || seen.has(decisionId)) continue;
+        seen.add(decisionId);
+        cited.set(decisionId, { tenant: String(row.tenant_id), payload });
       }
       const ids = [...cited.keys()];
       const known = new Set<string>();
-      for (let at = 0; at < ids.length; at += 500) {
-        const chunk = ids.slice(at, at + 500);
+      for (let at = 0; at < ids.length; at += IDS_PER_LOOKUP) {
+        const chunk = ids.slice(at, at + IDS_PER_LOOKUP);
         const rows = await this.warehouse.query(`SELECT decision_id FROM policy_decisions WHERE decision_id IN (${chunk.map(() => '?').join(', ')})`, chunk);
         for (const row of rows) known.add(String(row.decision_id));
       }
       missing.push(...[...cited].filter(([id]) => !known.has(id)));
-      if (entries.length < RECEIPTS_PAGE) return missing;
+      if (entries.length < this.receiptsPage) return missing;
       const last = entries.at(-1)!;
-      after = [last.appended_at, last.tenant_id, last.log_index];
+      const next = [last.appended_at, last.tenant_id, last.log_index];
+      // A cursor that does not move would read the same page for ever (a timestamp finer than a Date can hold).
+      if (after && next.every((value, i) => String(value) === String(after![i]))) throw new Error('the receipts could not be read past one page');
+      after = next;
     }
   }
 
   /** Restores the decisions missing for the receipts of a span, one span at a time: two overlapping checks never both restore one. */
-  private restoreSpan(bundleName: string, state: StateReader, from: Date, until: Date | undefined): Promise<number> {
-    const run = this.restoring.then(async () => this.restore(bundleName, await this.missingBetween(state, from, until)));
+  private restoreSpan(bundleName: string, state: StateReader, from: Date, until: Date | undefined, confirm: boolean): Promise<number> {
+    const run = this.restoring.then(async () => this.restore(bundleName, await this.missingBetween(state, from, until), confirm));
     this.restoring = run.catch(() => undefined);
     return run;
   }
 
-  /** Records each missing decision, rebuilt from the receipt that cites it, and writes them; answers how many once written. */
-  private async restore(bundleName: string, missing: [string, CitingReceipt][]): Promise<number> {
+  /**
+   * Records each missing decision, rebuilt from the receipt that cites it, and writes them; answers how many. With
+   * `confirm`, throws when the warehouse did not take them (a recovery that holds a mark must not let it move on);
+   * without (a start), the write is retried and the process's own mark stays before them until it succeeds.
+   */
+  private async restore(bundleName: string, missing: [string, CitingReceipt][], confirm: boolean): Promise<number> {
     for (const [id, { tenant, payload }] of missing) {
       const { predicate, subject } = payload;
       this.record({
@@ -221,7 +240,10 @@ export class DecisionLog {
         route: '',
       });
     }
-    if (missing.length > 0 && !(await this.writer.written())) throw new Error('the warehouse did not take the decisions restored from receipts');
+    if (missing.length > 0 && !(await this.writer.written())) {
+      if (confirm) throw new Error('the warehouse did not take the decisions restored from receipts');
+      this.log.error({ decisions: missing.length }, 'the decisions restored from receipts are not written yet; retrying');
+    }
     return missing.length;
   }
 

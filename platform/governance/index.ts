@@ -7,7 +7,7 @@ export { KeyedMutex, entityKey } from './keyed-mutex.ts';
 export { CoalescedRun } from './coalesced-run.ts';
 export { DATA_CLASSES, EDGE_TYPES, ENTITY_TYPES, checkEdgeInput, checkEntityInput, type Entity, type EntityType } from './entities/entity-model.ts';
 export { traverse, type Lineage } from './entities/lineage.ts';
-export { DecisionLog } from './decision-log.ts';
+export { DecisionLog, type DecisionRecord } from './decision-log.ts';
 export { PolicyGate } from './policy-gate.ts';
 export { LedgerStore, type AppendEntry, type StoredEntry } from './ledger-store.ts';
 export { type Authorization, type ReceiptDraft } from './authorization.ts';

@@ -15,7 +15,7 @@ export async function openLocalPlatform(config: PlatformConfig): Promise<Platfor
   await migratePlatform(warehouse);
   const platform = await createPlatform({
     warehouse,
-    state: { dataDir: config.dataDir },
+    state: { dataDir: config.dataDir, url: config.stateUrl },
     policy: { env: config.env, region: config.region },
     ledger: { keysDir: join(config.dataDir, 'keys') },
     recoverQueues: false,
