@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { StateStore, StateTransaction } from '../../kernel/state/index.ts';
-import type { WorkflowClock } from './workflow-type.ts';
+import { SYSTEM_CLOCK, type WorkflowClock } from './workflow-type.ts';
 
 /** How often a running process records how far its queues are written. */
 export const MARK_EVERY_MS = 10_000;
@@ -15,8 +15,6 @@ const QUEUE_LAG_MS = 60_000;
 export const DEAD_AFTER_MS = 6 * MARK_EVERY_MS;
 /** How long a mark waits for the queue to be written; past it, the mark records only that the process is alive. */
 const FLUSH_WAIT_MS = 5_000;
-
-const SYSTEM_TIME: WorkflowClock = { now: () => new Date() };
 
 export interface QueueMarksDeps {
   state: StateStore;
@@ -66,8 +64,8 @@ export class QueueMarks {
   private readonly receipts: WorkflowClock;
 
   constructor(private readonly deps: QueueMarksDeps) {
-    this.liveness = deps.liveness ?? SYSTEM_TIME;
-    this.receipts = deps.receipts ?? SYSTEM_TIME;
+    this.liveness = deps.liveness ?? SYSTEM_CLOCK;
+    this.receipts = deps.receipts ?? SYSTEM_CLOCK;
     this.through = this.lagging(deps.clock.now(), this.receipts.now());
   }
 

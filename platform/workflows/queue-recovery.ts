@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { liveBatchesWritten } from '../../kernel/warehouse/index.ts';
 import { MARK_EVERY_MS, type QueueMarks, type WrittenThrough } from './queue-marks.ts';
-import type { WorkflowClock } from './workflow-type.ts';
+import { SYSTEM_CLOCK, type WorkflowClock } from './workflow-type.ts';
 
 /**
  * How far back a start always meters the workflows' transitions again, whatever the marks say: a store written by a
@@ -14,7 +14,6 @@ const DAY_MS = 86_400_000;
 const DEDUPE_MARGIN_MS = 3_600_000;
 /** A long span is redone an hour at a time, each hour written before the next is read: the queue stays small. */
 const SPAN_STEP_MS = 3_600_000;
-const SYSTEM_TIME: WorkflowClock = { now: () => new Date() };
 
 export interface QueueRecoveryOptions {
   workflows: {
@@ -167,7 +166,7 @@ function redoing({ workflows, written, decisions }: QueueRecoveryOptions): { tra
 
 /** The decisions a dead process's receipts cite since its mark, up to what live processes' queues may still hold. */
 function restoreDecisions(options: QueueRecoveryOptions, claimed: WrittenThrough): Promise<{ metered: number; failed?: Span }> {
-  const now = (options.receipts ?? SYSTEM_TIME).now();
+  const now = (options.receipts ?? SYSTEM_CLOCK).now();
   const until = new Date(now.getTime() - options.guardMs);
   if (claimed.decisions >= until) return Promise.resolve({ metered: 0 });
   return pass(options, { redo: redoing(options).decisions, since: claimed.decisions, until }, true);
