@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { ensureKcat, findClickHouseServer, scratchWarehouse, startLocalBalancer, startLocalClickHouseCluster, startLocalZooKeeper, startMockKafka } from '../dev/index.ts';
+import { ACTIONS } from '../kernel/policies/index.ts';
 import { openWarehouse } from '../kernel/warehouse/index.ts';
 import { BalancedLoad } from './support/balanced-load.ts';
 import { killAllCliProcesses, runCli, spawnCli, startPlatform } from './support/cli.ts';
@@ -162,6 +163,30 @@ describe.runIf(inject('clickhouseUrl') && inject('postgresUrl') && inject('hapro
     for (const verified of await Promise.all(bundles.map((path) => runCli(['ledger', 'verify', path, '--key', keyFile], { dataDir: scratch.dataDir })))) {
       expect([verified.code, verified.stderr], verified.stdout).toEqual([0, '']);
     }
+
+    // Every decision a committed receipt of a gated call cites is in the decision log: those the killed replica had
+    // queued are restored by the live one once the dead one's queue mark is a minute old.
+    const gated = new Set<string>(ACTIONS);
+    const cited = (await client.query<{ entry: string }>('SELECT entry FROM ledger_entries')).rows
+      .map((row) => (JSON.parse(Buffer.from((JSON.parse(row.entry) as { payload: string }).payload, 'base64').toString('utf8')) as { predicate: { action: string; decisionId: string } }).predicate)
+      .filter((predicate) => gated.has(predicate.action))
+      .map((predicate) => predicate.decisionId);
+    expect(cited.length).toBeGreaterThan(50);
+    const unlogged = async () => {
+      const logged = new Set<string>();
+      for (let at = 0; at < cited.length; at += 2_000) {
+        const chunk = cited.slice(at, at + 2_000);
+        const rows = await warehouse.query<{ decision_id: string }>(`SELECT decision_id FROM policy_decisions WHERE decision_id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+        for (const row of rows) logged.add(row.decision_id);
+      }
+      return cited.filter((id) => !logged.has(id));
+    };
+    let missing = await unlogged();
+    for (const deadline = faultsFrom + 120_000; missing.length > 0 && Date.now() < deadline;) {
+      await sleep(2000);
+      missing = await unlogged();
+    }
+    expect(missing).toEqual([]);
     await second.stop('SIGTERM');
   }, 400_000);
 });
