@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { serverTimingHooks } from './server-timing.ts';
 import { DomainError } from '../../kernel/errors/index.ts';
 import type { Keyring } from '../../kernel/ledger/index.ts';
 import { cloudEventSchema } from '../../kernel/schemas/index.ts';
@@ -97,6 +98,8 @@ export interface ServerOptions {
   invoiceWebhook?: WebhookConfig;
   /** Record every /v1 request as an `api.requests_total` event (share `sample` of them); off when absent. */
   selfMetering?: { sample: number };
+  /** Answer every request with a W3C `Server-Timing` header of where its time went (`server-timing.ts`); off when absent. */
+  serverTiming?: boolean;
   /** The policy bundle (default: the shipped `kernel/policies/`) and where this server runs. */
   policy?: { dir?: string; env?: string; region?: string };
   /** The token-signing secret as a file a governed rotation replaces (`companyos start` without COMPANYOS_JWT_SECRET). */
@@ -311,7 +314,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.decorate('ledgerStore', ledger);
   const policyGate = platform.gate;
   app.decorate('policyGate', policyGate);
+  const timing = options.serverTiming ? serverTimingHooks(app) : undefined;
   app.decorate('routeInventory', registerPolicyGate(app, policyGate));
+  timing?.after();
 
   const publisher = options.publishTo ? new KafkaEventPublisher(options.publishTo.brokers, options.publishTo.topic) : undefined;
   if (publisher) app.addHook('onClose', () => closeWithin('Kafka publisher close', closeStepMs, () => publisher.close(), app.log));

@@ -82,6 +82,7 @@ async function start(config: PlatformConfig, seed: boolean, scheduleFile: string
     webhookSecret,
     policy: { env: config.env, region: config.region },
     selfMetering: { sample: config.selfMeteringSample },
+    serverTiming: config.serverTiming,
     ledger: { keysDir: join(config.dataDir, 'keys') },
   });
   const { platform } = app;

@@ -51,6 +51,8 @@ export interface PlatformConfig {
   trustProxy: boolean | string;
   /** Share of API requests recorded as `api.requests_total` events for the SLO models (0 turns it off). */
   selfMeteringSample: number;
+  /** Answer each request with a `Server-Timing` header (COMPANYOS_SERVER_TIMING). */
+  serverTiming: boolean;
   /** Where this server runs, as policies see it: tokens of another environment are refused. */
   env: string;
   /** This server's region: restricted data is served to principals of the same region only. */
@@ -95,6 +97,7 @@ export const ENVIRONMENT = [
   ['COMPANYOS_INVOICE_WEBHOOK_SECRET', '(none)', 'HMAC-SHA256 key for the x-companyos-signature header; required with the URL, at least 32 characters.'],
   ['COMPANYOS_INVOICE_WEBHOOK_ATTEMPTS', String(DEFAULT_WEBHOOK.maxAttempts), 'Delivery attempts per invoice, with exponential backoff between them.'],
   ['COMPANYOS_SELF_METERING_SAMPLE', '1', 'Share of API requests (0–1) the platform records about itself as api.requests_total events, for its SLOs; 0 turns it off.'],
+  ['COMPANYOS_SERVER_TIMING', 'false', 'true: every answer carries a W3C Server-Timing header of where its time went in the server (auth, parse, gate, handler, receipt), for load tests.'],
   ['COMPANYOS_ENV', 'dev', 'The environment this server is (prod, staging, dev): policies refuse tokens minted for another, and restricted data is served in prod only.'],
   ['COMPANYOS_REGION', 'local', 'The region this server runs in: restricted data is served to principals of the same region only.'],
   ['COMPANYOS_HEADERS_TIMEOUT_MS', String(DEFAULT_CONNECTION_LIMITS.headersTimeoutMs), 'A client must send a request\'s headers within this many milliseconds, or gets 408 and is disconnected.'],
@@ -158,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     maxTokenTtlSeconds: lifetime(env, 'COMPANYOS_MAX_TOKEN_TTL', DEFAULT_MAX_TOKEN_TTL_SECONDS),
     trustProxy: trustProxy(env.COMPANYOS_TRUST_PROXY),
     selfMeteringSample: share(env.COMPANYOS_SELF_METERING_SAMPLE, 'COMPANYOS_SELF_METERING_SAMPLE', 1),
+    serverTiming: flag(env, 'COMPANYOS_SERVER_TIMING', false),
     env: env.COMPANYOS_ENV || 'dev',
     region: env.COMPANYOS_REGION || 'local',
     openLineageUrl: env.COMPANYOS_OPENLINEAGE_URL || undefined,

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { apiHarness, useApi } from '../../test/support/api.ts';
+import { useWarehouse } from '../../test/support/engines.ts';
+import { loadConfig } from '../cli/kit/index.ts';
+import { parseServerTiming, serverTiming } from './server-timing.ts';
+
+const PHASES = ['auth', 'parse', 'gate', 'handler', 'receipt'];
+
+describe('Server-Timing', () => {
+  const db = useWarehouse('duckdb');
+  const served = useApi(db, { serverTiming: true });
+
+  it('puts a slow policy decision in gate and a slow transaction in handler, the phases adding up to app', async () => {
+    const { app, token } = served.api;
+    const ops = await token('acme', 'operator', 'writer');
+    const create = () => app.inject({ method: 'POST', url: '/v1/entities', headers: { authorization: `Bearer ${ops}` }, payload: { type: 'Asset', name: 'timed' } });
+    const gate = app.platform.gate;
+    const decide = gate.decide.bind(gate);
+    gate.decide = async (...args) => {
+      await sleep(60);
+      return decide(...args);
+    };
+    const slowGate = await create();
+    gate.decide = decide;
+    const state = app.platform.state;
+    const transaction = state.transaction.bind(state);
+    state.transaction = (async (work, options) => {
+      await sleep(60);
+      return transaction(work, options);
+    }) as typeof state.transaction;
+    const slowWrite = await create();
+    state.transaction = transaction;
+
+    for (const [reply, slow] of [[slowGate, 'gate'], [slowWrite, 'handler']] as const) {
+      expect(reply.statusCode, reply.body).toBe(201);
+      const timings = parseServerTiming(String(reply.headers['server-timing']));
+      expect(Object.keys(timings)).toEqual([...PHASES, 'app']);
+      expect(timings[slow], `${slow} in ${String(reply.headers['server-timing'])}`).toBeGreaterThanOrEqual(55);
+      for (const phase of PHASES.filter((p) => p !== slow)) expect(timings[phase], phase).toBeLessThan(55);
+      const sum = PHASES.reduce((total, phase) => total + timings[phase]!, 0);
+      expect(Math.abs(sum - timings.app!)).toBeLessThan(0.05);
+    }
+  });
+
+  it('ends a refused request in the phase that refused it', async () => {
+    const { app, token } = served.api;
+    const partner = await token('acme', 'partner');
+    const unauthenticated = await app.inject({ method: 'POST', url: '/v1/entities', payload: { type: 'Asset', name: 'x' } });
+    expect(unauthenticated.statusCode).toBe(401);
+    expect(Object.keys(parseServerTiming(String(unauthenticated.headers['server-timing'])))).toEqual(['auth', 'receipt', 'app']);
+    const denied = await app.inject({ method: 'POST', url: '/v1/entities', headers: { authorization: `Bearer ${partner}` }, payload: { type: 'Asset', name: 'x' } });
+    expect(denied.statusCode, denied.body).toBe(403);
+    expect(Object.keys(parseServerTiming(String(denied.headers['server-timing'])))).toEqual(['auth', 'parse', 'gate', 'receipt', 'app']);
+  });
+
+  it('is off unless asked for', async () => {
+    const plain = await apiHarness(db.warehouse);
+    try {
+      const reply = await plain.app.inject({ method: 'GET', url: '/healthz' });
+      expect(reply.statusCode).toBe(200);
+      expect(reply.headers['server-timing']).toBeUndefined();
+    } finally {
+      await plain.app.close();
+    }
+    expect(loadConfig({}).serverTiming).toBe(false);
+    expect(loadConfig({ COMPANYOS_SERVER_TIMING: 'true' }).serverTiming).toBe(true);
+    expect(() => loadConfig({ COMPANYOS_SERVER_TIMING: 'yes' })).toThrow(/COMPANYOS_SERVER_TIMING is true or false/);
+  });
+});
+
+describe('Server-Timing header text', () => {
+  it('reads back what it writes, each phase from the end of the one before', () => {
+    const header = serverTiming({ auth: 0.5, parse: 0.75, handler: 3 }, 3.25);
+    expect(header).toBe('auth;dur=0.50, parse;dur=0.25, handler;dur=2.25, app;dur=3.25');
+    expect(parseServerTiming(header)).toEqual({ auth: 0.5, parse: 0.25, handler: 2.25, app: 3.25 });
+    expect(parseServerTiming('cache;desc="hit", db;dur=53;desc="x", bad;dur=abc')).toEqual({ db: 53 });
+    expect(parseServerTiming(undefined)).toEqual({});
+  });
+});
