@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Shot } from './open-loop.ts';
-import type { Client, Reply } from './platform.ts';
+import type { Caller, Reply } from './platform.ts';
 
 export const FLOWS = ['create-entity', 'grant-entitlement', 'approval', 'policy-simulate', 'provenance-fetch', 'run-workflow'] as const;
 export type Flow = (typeof FLOWS)[number];
@@ -34,7 +34,7 @@ const json = (reply: Reply) => {
 };
 
 /** Sends, and answers undefined when the status (and `check` of the body) is the expected one, else the request and what came back. */
-async function expect(client: Client, method: string, path: string, token: string, body: unknown, status: number, check?: (body: Record<string, unknown>) => boolean): Promise<string | undefined> {
+async function expect(client: Caller, method: string, path: string, token: string, body: unknown, status: number, check?: (body: Record<string, unknown>) => boolean): Promise<string | undefined> {
   const reply = await client.call(method, path, token, body);
   if (reply.status === status && (!check || check(json(reply)))) return undefined;
   const sent = body === undefined ? '' : ` ${typeof body === 'string' ? body.slice(0, 200) : JSON.stringify(body).slice(0, 200)}`;
@@ -42,7 +42,7 @@ async function expect(client: Client, method: string, path: string, token: strin
 }
 
 /** The k-th request of `flow` for tenant `t`. */
-export function shot(flow: Flow, t: TenantState, k: number, client: Client): Shot {
+export function shot(flow: Flow, t: TenantState, k: number, client: Caller): Shot {
   switch (flow) {
     case 'create-entity':
       return async () => {

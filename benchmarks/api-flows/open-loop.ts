@@ -5,6 +5,8 @@ export interface FlowSamples {
   requests: number;
   /** Latency of each expected reply, from its scheduled send time (so a slow server cannot hold the load back). */
   latencies: number[];
+  /** The `Server-Timing` header of each expected reply, in the order of `latencies` (undefined where there was none). */
+  serverTimings: (string | undefined)[];
   errors: number;
   errorSamples: string[];
 }
@@ -21,7 +23,11 @@ export interface LoopResult {
  * Constant arrival rate, open loop: request i is sent at start + i/rate whether
  * or not earlier ones were answered; `shotAt(i)` names its flow and makes it.
  */
-export async function openLoop(rate: number, seconds: number, shotAt: (i: number) => { flow: string; shot: Shot }): Promise<LoopResult> {
+export async function openLoop(
+  rate: number,
+  seconds: number,
+  shotAt: (i: number) => { flow: string; shot: Shot; serverTiming?: () => string | undefined },
+): Promise<LoopResult> {
   const total = Math.round(rate * seconds);
   const interval = 1000 / rate;
   const flows = new Map<string, FlowSamples>();
@@ -31,9 +37,9 @@ export async function openLoop(rate: number, seconds: number, shotAt: (i: number
   const start = performance.now();
 
   const launch = (i: number, scheduled: number) => {
-    const { flow, shot } = shotAt(i);
+    const { flow, shot, serverTiming } = shotAt(i);
     let samples = flows.get(flow);
-    if (!samples) flows.set(flow, (samples = { requests: 0, latencies: [], errors: 0, errorSamples: [] }));
+    if (!samples) flows.set(flow, (samples = { requests: 0, latencies: [], serverTimings: [], errors: 0, errorSamples: [] }));
     samples.requests++;
     sendLagMs.push(performance.now() - scheduled);
     const s = samples;
@@ -41,8 +47,10 @@ export async function openLoop(rate: number, seconds: number, shotAt: (i: number
       shot().then((problem) => {
         const now = performance.now();
         lastReply = Math.max(lastReply, now);
-        if (problem === undefined) s.latencies.push(now - scheduled);
-        else {
+        if (problem === undefined) {
+          s.latencies.push(now - scheduled);
+          s.serverTimings.push(serverTiming?.());
+        } else {
           s.errors++;
           if (s.errorSamples.length < 3) s.errorSamples.push(problem);
         }

@@ -5,7 +5,12 @@ import { Agent, request } from 'node:http';
 export interface Reply {
   status: number;
   body: string;
+  /** The `Server-Timing` header, when the platform sends it (`COMPANYOS_SERVER_TIMING`). */
+  serverTiming?: string;
 }
+
+/** What a flow needs of a client: one call. */
+export type Caller = Pick<Client, 'call'>;
 
 export interface Platform {
   url: string;
@@ -55,7 +60,8 @@ export class Client {
       const req = request(new URL(path, this.base), { method, agent: this.agent, headers, timeout: this.timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        const serverTiming = [res.headers['server-timing'] ?? []].flat().join(', ');
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), ...(serverTiming ? { serverTiming } : {}) }));
         res.on('error', (error) => resolve({ status: 0, body: String(error) }));
       });
       req.on('timeout', () => req.destroy(new Error(`no answer in ${this.timeoutMs} ms`)));
