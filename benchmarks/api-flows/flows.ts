@@ -41,6 +41,19 @@ async function expect(client: Caller, method: string, path: string, token: strin
   return `${method} ${path}${sent} → ${reply.status}: ${reply.body.slice(0, 400)}`;
 }
 
+/** `shot`, with the `Server-Timing` header of its reply read back once it is answered. */
+export function timedShot(flow: Flow, t: TenantState, k: number, client: Caller): { shot: Shot; serverTiming: () => string | undefined } {
+  let serverTiming: string | undefined;
+  const caller: Caller = {
+    call: async (...call) => {
+      const reply = await client.call(...call);
+      serverTiming = reply.serverTiming;
+      return reply;
+    },
+  };
+  return { shot: shot(flow, t, k, caller), serverTiming: () => serverTiming };
+}
+
 /** The k-th request of `flow` for tenant `t`. */
 export function shot(flow: Flow, t: TenantState, k: number, client: Caller): Shot {
   switch (flow) {

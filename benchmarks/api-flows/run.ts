@@ -26,10 +26,10 @@ import { TokenAuthority } from '../../platform/identity/index.ts';
 import { ensurePostgres, startLocalPostgres, type LocalPostgres } from '../../dev/index.ts';
 import { percentiles } from '../lib/stats.ts';
 import { TargetFactory } from '../lib/targets.ts';
-import { FLOWS, RECEIPTED, shot, type Flow, type TenantState } from './flows.ts';
+import { FLOWS, RECEIPTED, timedShot, type Flow, type TenantState } from './flows.ts';
 import { tenantGraph } from './graph.ts';
 import { openLoop, weightedSequence, type FlowSamples, type LoopResult } from './open-loop.ts';
-import { Client, inParallel, startPlatform, stopPlatform, type Caller, type Platform } from './platform.ts';
+import { Client, inParallel, startPlatform, stopPlatform, type Platform } from './platform.ts';
 import { describeBand, largestPart, tailBands } from './tail.ts';
 
 const { values: args } = parseArgs({
@@ -130,14 +130,7 @@ function runLoop(client: Client, tenants: TenantState[], sequence: readonly Flow
     const flow = sequence[offset + i]!;
     const n = seen.get(flow) ?? 0;
     seen.set(flow, n + 1);
-    // Each request's own caller, so that its reply's Server-Timing is read back with its latency.
-    let serverTiming: string | undefined;
-    const caller: Caller = { call: async (...call) => {
-      const reply = await client.call(...call);
-      serverTiming = reply.serverTiming;
-      return reply;
-    } };
-    return { flow, shot: shot(flow, tenants[n % TENANTS]!, Math.floor(n / TENANTS), caller), serverTiming: () => serverTiming };
+    return { flow, ...timedShot(flow, tenants[n % TENANTS]!, Math.floor(n / TENANTS), client) };
   });
 }
 

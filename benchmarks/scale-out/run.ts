@@ -23,7 +23,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureHaproxy, ensurePostgres, startLocalBalancer, startLocalPostgres, type LocalBalancer, type LocalPostgres } from '../../dev/index.ts';
 import { TokenAuthority } from '../../platform/identity/index.ts';
-import { shot, type Flow, type TenantState } from '../api-flows/flows.ts';
+import { shot, timedShot, type Flow, type TenantState } from '../api-flows/flows.ts';
+import { describeBand, largestPart, tailBands } from '../api-flows/tail.ts';
 import { openLoop, weightedSequence } from '../api-flows/open-loop.ts';
 import { Client, startPlatform, stopPlatform, type Platform } from '../api-flows/platform.ts';
 import { benchmarkEvent } from '../lib/events.ts';
@@ -71,9 +72,11 @@ interface ShapeResult {
   /** What ClickHouse did during the API window, and each replica's CPU in it. */
   clickhouse: ClickHouseWork;
   replicaCpu: number[];
+  /** The worst 1% of the writes (create-entity, run-workflow) and the requests around their median, by Server-Timing. */
+  tail: ReturnType<typeof tailBands>;
 }
 
-type ApiResult = Pick<ShapeResult, 'replicas' | 'flows' | 'achieved' | 'clickhouse' | 'replicaCpu'>;
+type ApiResult = Pick<ShapeResult, 'replicas' | 'flows' | 'achieved' | 'clickhouse' | 'replicaCpu' | 'tail'>;
 type IngestResult = Pick<ShapeResult, 'eventsPerSecond' | 'batch' | 'ingestErrors'>;
 
 /** The API window: the gated flows at a constant arrival rate, with what ClickHouse and each replica did meanwhile. */
@@ -92,7 +95,7 @@ async function measureApi(processes: Platform[], balancer: LocalBalancer, tenant
       const flow = sequence[from + i]!;
       const n = seen.get(flow) ?? 0;
       seen.set(flow, n + 1);
-      return { flow, shot: shot(flow, tenants[n % TENANTS]!, n + 1, client) };
+      return { flow, ...timedShot(flow, tenants[n % TENANTS]!, n + 1, client) };
     });
     await mergesSettled(targets.url!, target.config.clickhouse!.database);
     await loop(0, WARMUP);
@@ -104,7 +107,8 @@ async function measureApi(processes: Platform[], balancer: LocalBalancer, tenant
     const flows = new Map([...result.flows].map(([flow, s]) => [flow, { ...percentiles(s.latencies), errors: s.errors, requests: s.requests }]));
     for (const [flow, s] of result.flows) for (const sample of s.errorSamples) console.log(`error (${replicas} replica${replicas > 1 ? 's' : ''}, ${flow}): ${sample}`);
     const requests = [...result.flows.values()].reduce((n, s) => n + s.requests, 0);
-    return { replicas, flows, achieved: requests / result.seconds, clickhouse, replicaCpu };
+    const tail = tailBands((['create-entity', 'run-workflow'] as const).flatMap((flow) => (result.flows.get(flow) ? [result.flows.get(flow)!] : [])));
+    return { replicas, flows, achieved: requests / result.seconds, clickhouse, replicaCpu, tail };
   } finally {
     client.close();
   }
@@ -155,6 +159,12 @@ function printReport(one: ShapeResult, two: ShapeResult): void {
   for (const shape of [one, two]) {
     console.log(`during the API window, ${shape.replicas} replica${shape.replicas > 1 ? 's' : ''}: CPU ${shape.replicaCpu.map((c) => c.toFixed(2)).join(' + ')} cores; ClickHouse ${describeWork(shape.clickhouse)}`);
   }
+  for (const shape of [one, two]) {
+    const { tail, median } = shape.tail;
+    const largest = largestPart(tail);
+    console.log(`worst 1% of the writes, ${shape.replicas} replica${shape.replicas > 1 ? 's' : ''} (${count(tail.requests)} requests, ≥ ${fmt(tail.fromMs)} ms): ${describeBand(tail)}; most on ${largest.part} (${fmt(100 * largest.share)}%)`);
+    console.log(`  around their median: ${describeBand(median)}`);
+  }
   const summary: Record<string, unknown> = { benchmark: 'scale-out', rate: RATE, seconds: SECONDS };
   for (const shape of [one, two]) {
     for (const [flow, p] of shape.flows) Object.assign(summary, { [`r${shape.replicas}_${flow}_p95_ms`]: Number(fmt(p.p95, 2)), [`r${shape.replicas}_${flow}_errors`]: p.errors });
@@ -176,7 +186,7 @@ let balancer: LocalBalancer | undefined;
 let secondDir: string | undefined;
 try {
   postgres = await startLocalPostgres(pgBin.binary, 30_000, { durable: true });
-  const env = { ...target.env, COMPANYOS_JWT_SECRET: SECRET, COMPANYOS_STATE_URL: postgres.url };
+  const env = { ...target.env, COMPANYOS_JWT_SECRET: SECRET, COMPANYOS_STATE_URL: postgres.url, COMPANYOS_SERVER_TIMING: 'true' };
   replicas.push(await startPlatform(env));
   const authority = new TokenAuthority(SECRET);
   const tenants: TenantState[] = await Promise.all(Array.from({ length: TENANTS }, async (_, t) => {

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { useStateStore } from '../../test/support/state.ts';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import type { StateStore } from '../../kernel/state/index.ts';
+import type { SqlValue } from '../../kernel/warehouse/index.ts';
+import { twoProcesses, useStateStore } from '../../test/support/state.ts';
 import { heldReads } from '../../test/support/held-reads.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { ACCESS_GRANT_TABLES, AccessGrants } from './access-grants.ts';
@@ -83,5 +85,65 @@ describe('temporary access grants', () => {
     await grants.grant(grant('g-2', 'bo'));
     expect((await grants.apply(ana)).grants).toEqual(['g-1']);
     expect((await grants.apply({ ...ana, subject: 'bo' })).roles).toEqual(['reader']);
+  });
+});
+
+describe.each(['duckdb', 'postgresql'] as const)('temporary access grants read by every request on %s', (engine) => {
+  let processes: Awaited<ReturnType<typeof twoProcesses>>;
+  beforeEach(async (context) => {
+    if (engine === 'postgresql' && !inject('postgresUrl')) context.skip();
+    processes = await twoProcesses(engine, ACCESS_GRANT_TABLES);
+  });
+  afterEach(() => processes?.dispose());
+
+  it('gives the live grant and reads no grant long expired, whoever made them', async () => {
+    const [first, second] = processes.stores;
+    const maker = new AccessGrants(first, () => NOW);
+    const hourAgo = new Date(NOW.getTime() - 3_600_000);
+    // A year of temporary access: grants long expired, to the principal and to others, and the few that are not.
+    for (let i = 0; i < 300; i++) {
+      await maker.grant({ ...grant(`old-${i}`, i % 2 ? 'ana' : 'bo'), grantedAt: new Date(hourAgo.getTime() - 60_000), expiresAt: hourAgo });
+    }
+    await maker.grant(grant('live'));
+    await maker.grant(grant('revoked'));
+    await maker.revoke('acme', 'revoked', 'ended early');
+    await maker.grant(grant('other', 'bo'));
+    await maker.grant({ ...grant('later'), grantedAt: new Date(NOW.getTime() + 60_000), expiresAt: new Date(NOW.getTime() + 120_000) });
+
+    const rowsRead: number[] = [];
+    const reading: StateStore = Object.assign(Object.create(second) as StateStore, {
+      query: async (sql: string, params?: readonly SqlValue[]) => {
+        const rows = await second.query(sql, params);
+        rowsRead.push(rows.length);
+        return rows;
+      },
+    });
+    const requests = new AccessGrants(reading, () => NOW);
+    expect(await requests.apply(ana)).toMatchObject({ roles: ['reader', 'operator'], grants: ['live'] });
+    expect(await requests.apply({ ...ana, subject: 'cy' })).toEqual({ ...ana, subject: 'cy' });
+    // Shared (PostgreSQL): each request reads its principal's unexpired grants; embedded: the tenant's, once.
+    if (engine === 'postgresql') expect(rowsRead).toEqual([2, 0]);
+    else expect(rowsRead).toEqual([303]);
+  });
+
+});
+
+describe('temporary access grants on a shared store (PostgreSQL)', () => {
+  let processes: Awaited<ReturnType<typeof twoProcesses>>;
+  beforeEach(async (context) => {
+    if (!inject('postgresUrl')) context.skip();
+    processes = await twoProcesses('postgresql', ACCESS_GRANT_TABLES);
+  });
+  afterEach(() => processes?.dispose());
+
+  it('sees a grant and a revocation another process made at the next request', async () => {
+    const [first, second] = processes.stores;
+    const maker = new AccessGrants(first, () => NOW);
+    const requests = new AccessGrants(second, () => NOW);
+    expect((await requests.apply(ana)).roles).toEqual(['reader']);
+    await maker.grant(grant('g-1'));
+    expect((await requests.apply(ana)).roles).toEqual(['reader', 'operator']);
+    await maker.revoke('acme', 'g-1', 'ended early');
+    expect((await requests.apply(ana)).roles).toEqual(['reader']);
   });
 });

@@ -10,7 +10,8 @@ export const ACCESS_GRANT_TABLES: readonly TableDefinition[] = [
     ...grantTable,
     name: 'access_grants',
     key: ['tenant_id', 'grant_id'],
-    state: { unique: [['tenant_id', 'grant_id']], checks: ['expires_at > granted_at'], onlyInStateStore: true },
+    // Every request on a shared store reads its principal's grants that have not expired: few among all ever made.
+    state: { unique: [['tenant_id', 'grant_id']], checks: ['expires_at > granted_at'], onlyInStateStore: true, ranges: ['expires_at'] },
     columns: [
       { name: 'tenant_id', type: 'text' },
       { name: 'grant_id', type: 'text' },
@@ -53,7 +54,9 @@ export interface AccessGrant {
  * Every request asks for its principal's grants, so a tenant's unrevoked grants are read from the
  * store once and then kept by the writes, which all go through this class: one process owns the
  * embedded state store. A grant or revocation is applied to what is kept after it commits, and after
- * any read of the tenant in flight, so a read that a write overtook never hides it.
+ * any read of the tenant in flight, so a read that a write overtook never hides it. On a shared store
+ * (PostgreSQL, where other processes grant and revoke) each request reads its principal's grants that
+ * have not expired, and nothing is kept.
  */
 export class AccessGrants {
   /** Per tenant: grant id → grant, unrevoked (expired ones are dropped as they are met). */
@@ -69,6 +72,8 @@ export class AccessGrants {
     const added = await this.state.transaction((tx) => tx.insertNew('access_grants', [{
       tenant_id: grant.tenant, grant_id: grant.grantId, grantee: grant.grantee, role: grant.role, granted_at: grant.grantedAt, expires_at: grant.expiresAt,
     }]));
+    // On a shared store nothing is kept: each request reads what is granted.
+    if (!this.state.soleWriter) return;
     const grants = await this.held(grant.tenant);
     if (added > 0) {
       grants.set(grant.grantId, { ...grant });
@@ -84,7 +89,7 @@ export class AccessGrants {
     await this.state.transaction(async (tx) => {
       await tx.insertNew('access_grant_revocations', [{ tenant_id: tenant, grant_id: grantId, revoked_at: this.now(), reason }]);
     });
-    (await this.held(tenant)).delete(grantId);
+    if (this.state.soleWriter) (await this.held(tenant)).delete(grantId);
     return this.find(tenant, grantId);
   }
 
@@ -100,9 +105,10 @@ export class AccessGrants {
 
   /** The principal with the roles its grants give it now, and which grants those are (`grants`, for the decision log). */
   async apply(principal: Principal): Promise<Principal> {
-    const grants = await this.held(principal.tenant);
+    const at = this.now();
+    const grants = this.state.soleWriter ? await this.held(principal.tenant) : await this.unexpired(principal, at);
     if (grants.size === 0) return principal;
-    const now = this.now().getTime();
+    const now = at.getTime();
     const held: AccessGrant[] = [];
     for (const grant of grants.values()) {
       if (now >= grant.expiresAt.getTime()) grants.delete(grant.grantId);
@@ -117,11 +123,25 @@ export class AccessGrants {
   }
 
   /**
-   * The tenant's unrevoked grants: kept only when this process is the store's only writer (`soleWriter`), else read
-   * each time; a failed read is tried again by the next caller.
+   * The principal's unrevoked grants that have not expired at `at`, read now: on a shared store, where the tenant's
+   * grants are not kept. Those long expired, which would otherwise be read on every request for ever, are not read.
+   */
+  private async unexpired(principal: Principal, at: Date): Promise<Map<string, AccessGrant>> {
+    const rows = await this.state.query(
+      `SELECT g.* FROM access_grants g
+         LEFT JOIN access_grant_revocations r ON r.tenant_id = g.tenant_id AND r.grant_id = g.grant_id
+        WHERE g.expires_at > ? AND g.tenant_id = ? AND g.grantee = ? AND r.grant_id IS NULL`,
+      [at, principal.tenant, principal.subject],
+    );
+    return new Map(rows.map(toGrant).map((grant) => [grant.grantId, grant]));
+  }
+
+  /**
+   * The tenant's unrevoked grants, read once and kept (this process is the store's only writer: `soleWriter`); a
+   * failed read is tried again by the next caller. Grants and revocations update what is kept (`grant`, `revoke`).
    */
   private held(tenant: string): Promise<Map<string, AccessGrant>> {
-    let grants = this.state.soleWriter ? this.tenants.get(tenant) : undefined;
+    let grants = this.tenants.get(tenant);
     if (!grants) {
       grants = this.state.query(
         `SELECT g.* FROM access_grants g
@@ -129,7 +149,6 @@ export class AccessGrants {
           WHERE g.tenant_id = ? AND r.grant_id IS NULL`,
         [tenant],
       ).then((rows) => new Map(rows.map(toGrant).map((grant) => [grant.grantId, grant])));
-      if (!this.state.soleWriter) return grants;
       this.tenants.set(tenant, grants);
       grants.catch(() => this.tenants.delete(tenant));
     }
