@@ -14,7 +14,7 @@
  *    run-workflow (a governed run of High-Risk Ops' temporary-access requested: two receipted transitions);
  *    `--warmup` seconds first, not measured.
  * 5. Ceiling (`--ceiling 1000,2000,3000`, `--ceiling-seconds 5`; `--ceiling ''` skips it): the same mix offered at each rate in
- *    turn until one is not held (errors, or under 95% of it achieved); the ceiling is the last rate held.
+ *    turn until one is not held (errors, or under 99% of it achieved); the ceiling is the highest rate held.
  * Prints per flow requests, achieved rate, p50/p95/p99, errors and p95 as a multiple of the baseline's; policy decisions/s and
  * receipt appends/s; PASS/MISS against issue 23's targets: p95 ≤ 10 ms and no errors at 500 req/s for every flow, a ceiling
  * ≥ 3,000 req/s with 0 errors (and issue 18's p95 ≤ 50 ms). Then the worst 1% of the writes against the requests around
@@ -143,7 +143,7 @@ interface CeilingStep {
   held: boolean;
 }
 
-/** The mix offered at each of `CEILING_STEPS` in turn, until one is not held (an error, or under 95% of it achieved). */
+/** The mix offered at each of `CEILING_STEPS` in turn, until one is not held (an error, or under 99% of it achieved: a backlog). */
 async function measureCeiling(client: Client, tenants: TenantState[], sequence: readonly Flow[], offset: number): Promise<CeilingStep[]> {
   const steps: CeilingStep[] = [];
   for (const rate of CEILING_STEPS) {
@@ -153,7 +153,7 @@ async function measureCeiling(client: Client, tenants: TenantState[], sequence: 
     const requests = all.reduce((n, s) => n + s.requests, 0);
     const errors = all.reduce((n, s) => n + s.errors, 0);
     const achieved = requests / result.seconds;
-    const step = { rate, achieved, errors, p95: percentiles(all.flatMap((s) => s.latencies)).p95, sendLagP99: percentiles(result.sendLagMs).p99, held: errors === 0 && achieved >= 0.95 * rate };
+    const step = { rate, achieved, errors, p95: percentiles(all.flatMap((s) => s.latencies)).p95, sendLagP99: percentiles(result.sendLagMs).p99, held: errors === 0 && achieved >= 0.99 * rate };
     steps.push(step);
     console.log(`ceiling step ${count(rate)} req/s offered: ${fmt(achieved)} achieved, ${count(errors)} errors, p95 ${fmt(step.p95)} ms, driver send lag p99 ${fmt(step.sendLagP99)} ms — ${step.held ? 'held' : 'not held'}`);
     if (!step.held) break;
@@ -224,8 +224,8 @@ function printReport(result: LoopResult, baseline: LoopResult, decisionsPerS: st
   const lag = percentiles(result.sendLagMs);
   console.log(`overall: ${count(requests)} requests in ${fmt(result.seconds, 2)} s (${fmt(requests / result.seconds)} req/s achieved of ${RATE} offered), ${count(errors)} errors (${fmt((100 * errors) / requests, 2)}%); driver send lag p99 ${fmt(lag.p99)} ms`);
   console.log(`policy decisions: ${decisionsPerS}; receipt appends: ${receiptsPerS}`);
-  const overEarlier = MIX.filter(([flow]) => percentiles(result.flows.get(flow)!.latencies).p95 > EARLIER_TARGET_P95_MS).map(([flow]) => flow);
-  console.log(`issue 18's p95 ≤ ${EARLIER_TARGET_P95_MS} ms: ${overEarlier.length ? `missed by ${overEarlier.join(', ')}` : 'met by every flow'}`);
+  const overEarlier = MIX.filter(([flow]) => percentiles(result.flows.get(flow)!.latencies).p95 > EARLIER_TARGET_P95_MS || result.flows.get(flow)!.errors > 0).map(([flow]) => flow);
+  console.log(`issue 18's p95 ≤ ${EARLIER_TARGET_P95_MS} ms with 0 errors: ${overEarlier.length ? `missed by ${overEarlier.join(', ')}` : 'met by every flow'}`);
   for (const [flow] of MIX) {
     const p95 = percentiles(result.flows.get(flow)!.latencies).p95;
     console.log(`p95 ${flow} = ${fmt(p95 / base.p95)}× the ungated baseline (${fmt(p95)} ms vs GET /healthz ${fmt(base.p95)} ms at ${RATE} req/s)`);
@@ -267,7 +267,8 @@ try {
   const ceilingCount = CEILING_STEPS.reduce((n, rate) => n + Math.round(rate * CEILING_SECONDS), 0);
   const sequence = weightedSequence(MIX, warmupCount + Math.round(RATE * SECONDS) + ceilingCount) as Flow[];
   const approvals = sequence.filter((f) => f === 'approval').length;
-  await requestDeletes(client, tenants, tenants.map((_, t) => Math.ceil((approvals - t) / TENANTS) + 5));
+  // Each loop counts its requests from tenant 0 again: one spare approval a tenant for each (warm-up, window, ceiling steps).
+  await requestDeletes(client, tenants, tenants.map((_, t) => Math.ceil((approvals - t) / TENANTS) + 5 + CEILING_STEPS.length));
 
   const c = client;
   const baseline = await openLoop(RATE, BASELINE, () => ({ flow: 'baseline', shot: () => expectOk(c) }));
@@ -293,7 +294,8 @@ try {
   printReport(result, baseline, decisions, receipts);
   const tail = printTail(result, before, after);
   const steps = await measureCeiling(client, tenants, sequence, warmupCount + Math.round(RATE * SECONDS));
-  const held = steps.filter((step) => step.held).at(-1)?.rate;
+  const heldRates = steps.filter((step) => step.held).map((step) => step.rate);
+  const held = heldRates.length ? Math.max(...heldRates) : undefined;
   if (steps.length) {
     console.log(`ceiling: ${held === undefined ? `none of ${CEILING_STEPS.map(count).join(', ')} req/s held` : `${count(held)} req/s held with 0 errors`}` +
       ` (target ≥ ${count(TARGET_CEILING)} req/s: ${held !== undefined && held >= TARGET_CEILING ? 'PASS' : 'MISS'})`);

@@ -24,5 +24,8 @@ describe('tail bands', () => {
   it('counts replies without a Server-Timing header apart, out of the averages', () => {
     const { tail } = tailBands([flow([1, 2, 3, 4, 5, 6, 7, 8, 9, 100], (latency) => (latency === 100 ? undefined : `app;dur=${latency}`))], 0.1);
     expect(tail).toMatchObject({ requests: 1, fromMs: 100, latencyMs: 100, untimed: 1, appMs: 0, outsideMs: 0 });
+    // One of the two slowest timed: its parts add up to the band's latency, the untimed one is left out of all of them.
+    const mixed = tailBands([flow([...Array.from({ length: 18 }, (_, i) => i + 1), 100, 200], (latency) => (latency === 200 ? undefined : `handler;dur=${latency / 2}, app;dur=${latency / 2}`))], 0.1);
+    expect(mixed.tail).toMatchObject({ requests: 2, fromMs: 100, latencyMs: 100, outsideMs: 50, appMs: 50, untimed: 1 });
   });
 });

@@ -7,7 +7,10 @@ export interface Band {
   /** The band's lowest latency. */
   fromMs: number;
   latencyMs: number;
-  /** Latency beyond the server's own `app` time: before it took the request or after it answered (sockets, the event loop's queue). */
+  /**
+   * Latency beyond the server's own `app` time: before it took the request or after it answered — the load driver's
+   * send lag (latency counts from each request's scheduled time), sockets, a balancer, the event loop's queue.
+   */
   outsideMs: number;
   appMs: number;
   phasesMs: Record<string, number>;
@@ -37,7 +40,8 @@ function band(requests: readonly { latency: number; timing: string | undefined }
   return {
     requests: requests.length,
     fromMs: requests[0]?.latency ?? 0,
-    latencyMs: requests.length ? requests.reduce((sum, r) => sum + r.latency, 0) / requests.length : 0,
+    // Over the timed requests, so that the parts add up to it; over all when none was timed.
+    latencyMs: timed.length ? mean((r) => r.latency) : requests.length ? requests.reduce((sum, r) => sum + r.latency, 0) / requests.length : 0,
     outsideMs: mean((r) => r.latency - (r.timings.app ?? 0)),
     appMs: mean((r) => r.timings.app ?? 0),
     phasesMs: Object.fromEntries(SERVER_TIMING_PHASES.map((phase) => [phase, mean((r) => r.timings[phase] ?? 0)])),
@@ -54,7 +58,7 @@ export function describeBand(b: Band): string {
 
 /** The phase (or the time outside the server) a band's requests waited on most, and its share of their latency. */
 export function largestPart(b: Band): { part: string; share: number } {
-  const parts: [string, number][] = [['outside the server (sockets, the event loop\'s queue)', b.outsideMs], ...Object.entries(b.phasesMs)];
+  const parts: [string, number][] = [['outside the server (the driver\'s send lag, sockets, the event loop\'s queue)', b.outsideMs], ...Object.entries(b.phasesMs)];
   const [part, ms] = parts.reduce((best, next) => (next[1] > best[1] ? next : best));
   return { part, share: b.latencyMs > 0 ? ms / b.latencyMs : 0 };
 }

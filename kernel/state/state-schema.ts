@@ -10,13 +10,13 @@ export function uniqueIndexName(table: TableDefinition, position: number): strin
 /** The advisory lock key schema set-up holds on PostgreSQL (any fixed number no other lock of the database uses). */
 const SCHEMA_LOCK = 0x636f53;
 
-/** The index a range read of `column` across tenants uses (`state.ranges`). */
-export function rangeIndexName(table: TableDefinition, column: string): string {
-  return `${table.name}_by_${column}`;
+/** The index a range read of `column` across tenants uses (`state.ranges`), or a lookup by `columns` (`state.lookups`). */
+export function readIndexName(table: TableDefinition, columns: string | readonly string[]): string {
+  return `${table.name}_by_${[columns].flat().join('_')}`;
 }
 
 /**
- * Creates the store's tables (the registry's state tables), their unique indexes and (PostgreSQL) range indexes where missing, in one
+ * Creates the store's tables (the registry's state tables), their unique indexes and (PostgreSQL) range and lookup indexes where missing, in one
  * transaction, and refuses to go on when a table's columns differ from its declaration
  * (a state table changes by a migration, never silently). In a DuckDB warehouse the
  * tables already exist (the warehouse's migrations 0004 and 0005 made them): this adds
@@ -46,8 +46,8 @@ export async function ensureStateSchema(store: StateStore): Promise<void> {
     const indexes = store.tables.flatMap((table) => table.state!.unique.map((key, position) =>
       `CREATE UNIQUE INDEX IF NOT EXISTS ${uniqueIndexName(table, position)} ON ${table.name} (${key.join(', ')})`));
     if (store.engine === 'postgresql') {
-      indexes.push(...store.tables.flatMap((table) => (table.state!.ranges ?? []).map((column) =>
-        `CREATE INDEX IF NOT EXISTS ${rangeIndexName(table, column)} ON ${table.name} (${column})`)));
+      indexes.push(...store.tables.flatMap((table) => [...(table.state!.ranges ?? []).map((column) => [column]), ...(table.state!.lookups ?? [])].map((columns) =>
+        `CREATE INDEX IF NOT EXISTS ${readIndexName(table, columns)} ON ${table.name} (${columns.join(', ')})`)));
     }
     if (indexes.length > 0) await tx.query(indexes.join(';\n'));
   });

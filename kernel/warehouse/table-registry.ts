@@ -59,6 +59,11 @@ export interface TableDefinition {
      * indexed where the store's engine uses an index for a range (PostgreSQL; DuckDB skips by its zone maps).
      */
     readonly ranges?: readonly string[];
+    /**
+     * Column lists a hot read looks rows up by, besides the unique keys (each request's unexpired grants by tenant,
+     * grantee and expiry): an index each where the store's engine uses one (PostgreSQL).
+     */
+    readonly lookups?: readonly (readonly string[])[];
   };
 }
 

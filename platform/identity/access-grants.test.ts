@@ -126,6 +126,20 @@ describe.each(['duckdb', 'postgresql'] as const)('temporary access grants read b
     else expect(rowsRead).toEqual([303]);
   });
 
+  it('gives the role from grant to expiry, to its grantee in its tenant only, to the millisecond', async () => {
+    const [first, second] = processes.stores;
+    await new AccessGrants(first, () => NOW).grant(grant('g-1'));
+    let now = NOW;
+    const requests = new AccessGrants(second, () => now);
+    expect(await requests.apply(ana)).toMatchObject({ roles: ['reader', 'operator'], grants: ['g-1'] });
+    expect((await requests.apply({ ...ana, tenant: 'globex' })).roles).toEqual(['reader']);
+    expect((await requests.apply({ ...ana, subject: 'bo' })).roles).toEqual(['reader']);
+    now = new Date(NOW.getTime() + 30 * 60_000 - 1);
+    expect((await requests.apply(ana)).roles).toEqual(['reader', 'operator']);
+    now = new Date(NOW.getTime() + 30 * 60_000);
+    expect((await requests.apply(ana)).roles).toEqual(['reader']);
+  });
+
 });
 
 describe('temporary access grants on a shared store (PostgreSQL)', () => {
@@ -135,6 +149,13 @@ describe('temporary access grants on a shared store (PostgreSQL)', () => {
     processes = await twoProcesses('postgresql', ACCESS_GRANT_TABLES);
   });
   afterEach(() => processes?.dispose());
+
+  it('looks a request\'s grants up by tenant, grantee and expiry', async () => {
+    const [row] = await processes.stores[0].query<{ indexdef: string }>(
+      "SELECT indexdef FROM pg_indexes WHERE tablename = 'access_grants' AND indexname = 'access_grants_by_tenant_id_grantee_expires_at'",
+    );
+    expect(row?.indexdef).toMatch(/\(tenant_id, grantee, expires_at\)$/);
+  });
 
   it('sees a grant and a revocation another process made at the next request', async () => {
     const [first, second] = processes.stores;

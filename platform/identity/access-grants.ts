@@ -11,7 +11,7 @@ export const ACCESS_GRANT_TABLES: readonly TableDefinition[] = [
     name: 'access_grants',
     key: ['tenant_id', 'grant_id'],
     // Every request on a shared store reads its principal's grants that have not expired: few among all ever made.
-    state: { unique: [['tenant_id', 'grant_id']], checks: ['expires_at > granted_at'], onlyInStateStore: true, ranges: ['expires_at'] },
+    state: { unique: [['tenant_id', 'grant_id']], checks: ['expires_at > granted_at'], onlyInStateStore: true, lookups: [['tenant_id', 'grantee', 'expires_at']] },
     columns: [
       { name: 'tenant_id', type: 'text' },
       { name: 'grant_id', type: 'text' },

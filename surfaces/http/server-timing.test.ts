@@ -43,15 +43,24 @@ describe('Server-Timing', () => {
     }
   });
 
-  it('ends a refused request in the phase that refused it', async () => {
-    const { app, token } = served.api;
+  it('ends a parked request in the gate, and tells a refusal its total only', async () => {
+    const { app, token, principal } = served.api;
+    const ops = await principal('ops', 'acme', 'operator');
+    const created = await app.inject({ method: 'POST', url: '/v1/entities', headers: { authorization: `Bearer ${ops}` }, payload: { type: 'Asset', name: 'to delete' } });
+    expect(created.statusCode, created.body).toBe(201);
+    // Dual control: the delete waits for someone else's approval (202), decided in the gate.
+    const parked = await app.inject({ method: 'DELETE', url: `/v1/entities/${created.json().id}`, headers: { authorization: `Bearer ${ops}` } });
+    expect(parked.statusCode, parked.body).toBe(202);
+    expect(Object.keys(parseServerTiming(String(parked.headers['server-timing'])))).toEqual(['auth', 'parse', 'gate', 'receipt', 'app']);
+
     const partner = await token('acme', 'partner');
-    const unauthenticated = await app.inject({ method: 'POST', url: '/v1/entities', payload: { type: 'Asset', name: 'x' } });
-    expect(unauthenticated.statusCode).toBe(401);
-    expect(Object.keys(parseServerTiming(String(unauthenticated.headers['server-timing'])))).toEqual(['auth', 'receipt', 'app']);
-    const denied = await app.inject({ method: 'POST', url: '/v1/entities', headers: { authorization: `Bearer ${partner}` }, payload: { type: 'Asset', name: 'x' } });
-    expect(denied.statusCode, denied.body).toBe(403);
-    expect(Object.keys(parseServerTiming(String(denied.headers['server-timing'])))).toEqual(['auth', 'parse', 'gate', 'receipt', 'app']);
+    const refusals = [
+      await app.inject({ method: 'POST', url: '/v1/entities', payload: { type: 'Asset', name: 'x' } }),
+      await app.inject({ method: 'POST', url: '/v1/entities', headers: { authorization: `Bearer ${partner}` }, payload: { type: 'Asset', name: 'x' } }),
+      await app.inject({ method: 'GET', url: '/v1/entities/no-such-entity', headers: { authorization: `Bearer ${ops}` } }),
+    ];
+    expect(refusals.map((reply) => reply.statusCode)).toEqual([401, 403, 404]);
+    for (const reply of refusals) expect(Object.keys(parseServerTiming(String(reply.headers['server-timing'])))).toEqual(['app']);
   });
 
   it('is off unless asked for', async () => {
@@ -74,7 +83,7 @@ describe('Server-Timing header text', () => {
     const header = serverTiming({ auth: 0.5, parse: 0.75, handler: 3 }, 3.25);
     expect(header).toBe('auth;dur=0.50, parse;dur=0.25, handler;dur=2.25, app;dur=3.25');
     expect(parseServerTiming(header)).toEqual({ auth: 0.5, parse: 0.25, handler: 2.25, app: 3.25 });
-    expect(parseServerTiming('cache;desc="hit", db;dur=53;desc="x", bad;dur=abc')).toEqual({ db: 53 });
+    expect(parseServerTiming('cache;desc="hit", db;dur=53;desc="x", bad;dur=abc, dots;dur=1.2.3, dot;dur=., spaced ; DUR=2.5')).toEqual({ db: 53, spaced: 2.5 });
     expect(parseServerTiming(undefined)).toEqual({});
   });
 });

@@ -5,7 +5,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
  * credential checked, quotas), `parse` (body read and validated), `gate` (the policy gate's preHandler: locks, the
  * resource read, Cedar's decision, a receipt committed before the action), `handler` (the action, with a receipt
  * written in its transaction), `receipt` (a receipt appended after the action, and the other onSend work). `app` is the
- * whole: from the first onRequest hook to the header being set.
+ * whole: from the first onRequest hook to the header being set (a streamed body's transfer comes after). A route that
+ * reads its body in its handler (a bill upload, whose receipt is written once the body is stored) counts that as `handler`.
+ * An answer of 400 or more carries `app` only.
  */
 export const SERVER_TIMING_PHASES = ['auth', 'parse', 'gate', 'handler', 'receipt'] as const;
 export type ServerTimingPhase = (typeof SERVER_TIMING_PHASES)[number];
@@ -37,7 +39,9 @@ export function serverTimingHooks(app: FastifyInstance): { after(): void } {
       app.addHook('onSend', async (request, reply, payload) => {
         const app = reply.elapsedTime;
         end(request, 'receipt', app);
-        reply.header('server-timing', serverTiming(request.phaseEnds ?? {}, app));
+        // A refusal says only its total, which its caller measures anyway: how long each step took could tell one
+        // reason for a 404 from another (an entity of another tenant from none at all).
+        reply.header('server-timing', reply.statusCode >= 400 ? serverTiming({}, app) : serverTiming(request.phaseEnds ?? {}, app));
         return payload;
       });
     },
@@ -62,8 +66,9 @@ export function serverTiming(ends: Partial<Record<ServerTimingPhase, number>>, t
 export function parseServerTiming(header: string | undefined): Record<string, number> {
   const timings: Record<string, number> = {};
   for (const metric of (header ?? '').split(',')) {
-    const [name, ...params] = metric.trim().split(';');
-    const duration = params.map((p) => /^\s*dur=([0-9.]+)\s*$/.exec(p)?.[1]).find((d) => d !== undefined);
+    const [rawName, ...params] = metric.split(';');
+    const name = rawName!.trim();
+    const duration = params.map((p) => /^\s*dur=(\d+(?:\.\d+)?)\s*$/i.exec(p)?.[1]).find((d) => d !== undefined);
     if (name && duration !== undefined) timings[name] = Number(duration);
   }
   return timings;
