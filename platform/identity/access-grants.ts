@@ -1,4 +1,5 @@
 import type { StateStore } from '../../kernel/state/index.ts';
+import { sql, stateSource, TenantScope } from '../tenancy/index.ts';
 import type { TableDefinition } from '../../kernel/warehouse/index.ts';
 import type { Principal, Role } from './auth.ts';
 
@@ -127,12 +128,9 @@ export class AccessGrants {
    * grants are not kept. Those long expired, which would otherwise be read on every request for ever, are not read.
    */
   private async unexpired(principal: Principal, at: Date): Promise<Map<string, AccessGrant>> {
-    const rows = await this.state.query(
-      `SELECT g.* FROM access_grants g
-         LEFT JOIN access_grant_revocations r ON r.tenant_id = g.tenant_id AND r.grant_id = g.grant_id
-        WHERE g.expires_at > ? AND g.tenant_id = ? AND g.grantee = ? AND r.grant_id IS NULL`,
-      [at, principal.tenant, principal.subject],
-    );
+    const scope = new TenantScope(stateSource(this.state), principal.tenant);
+    const rows = await scope.query(sql`SELECT g.* FROM ${scope.table('access_grants', { as: 'g', where: sql`grantee = ${principal.subject} AND expires_at > ${at}` })}
+      WHERE NOT EXISTS (SELECT 1 FROM ${scope.table('access_grant_revocations', { as: 'r' })} WHERE r.grant_id = g.grant_id)`);
     return new Map(rows.map(toGrant).map((grant) => [grant.grantId, grant]));
   }
 
