@@ -30,4 +30,19 @@ describe('DuckDB threads: one while serving, every core while scanning', () => {
       await warehouse.close();
     }
   });
+
+  it('writes ingested rows on the serving thread: an ingest does not widen DuckDB for the state store beside it', async () => {
+    const warehouse = await DuckDBWarehouse.open(':memory:');
+    try {
+      await warehouse.execute('CREATE TABLE metered (tenant_id VARCHAR, id VARCHAR, ingested_at TIMESTAMP)');
+      const spec = { table: 'metered', columns: ['tenant_id', 'id', 'ingested_at'], key: ['tenant_id', 'id'], windowColumn: 'ingested_at', windowDays: 1, stampColumn: 'ingested_at' };
+      const at = new Date();
+      const { inserted } = await warehouse.insertUnique(spec, Array.from({ length: 5_000 }, (_, i) => ['tenant-a', `e${i}`, at]));
+      expect(inserted).toBe(5_000);
+      // A widened write would still hold every core here (they are given back only a moment after it).
+      expect(await threadsSeenBy(warehouse)).toBe(1);
+    } finally {
+      await warehouse.close();
+    }
+  });
 });
