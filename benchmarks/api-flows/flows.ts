@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import type { Shot } from './open-loop.ts';
 import type { Caller, Reply } from './platform.ts';
 
-export const FLOWS = ['create-entity', 'grant-entitlement', 'approval', 'policy-simulate', 'provenance-fetch', 'run-workflow'] as const;
+/** Issue 23's six gated flows: the default mix. */
+export const GATED_FLOWS = ['create-entity', 'grant-entitlement', 'approval', 'policy-simulate', 'provenance-fetch', 'run-workflow'] as const;
+/**
+ * Every flow the driver knows: the six, and `events-stats`, a read of the warehouse (a dashboard's), offered beside
+ * them only when `--mix` names it: on DuckDB it shows what a read does to the writes around it.
+ */
+export const FLOWS = [...GATED_FLOWS, 'events-stats'] as const;
 export type Flow = (typeof FLOWS)[number];
 /** Flows whose every success appends one receipt to the tenant's ledger. */
 export const RECEIPTED: readonly Flow[] = ['create-entity', 'grant-entitlement', 'approval'];
@@ -86,6 +92,8 @@ export function shot(flow: Flow, t: TenantState, k: number, client: Caller): Sho
       return () => expect(client, 'POST', '/v1/workflows/types/temporary-access/runs', t.ops,
         { rationale: { category: 'support', text: `benchmark access request ${t.name} #${k}` }, params: { grantee: `oncall-${k % 50}`, role: 'reader', duration_minutes: 30 } }, 201,
         (body) => body.status === 'awaiting-approval');
+    case 'events-stats':
+      return () => expect(client, 'GET', '/v1/events/stats', t.ops, undefined, 200);
     case 'provenance-fetch': {
       const receiptId = t.receipts[(k * 7919) % t.receipts.length]!;
       return () => expect(client, 'GET', `/v1/provenance/receipts/${receiptId}`, t.ops, undefined, 200);

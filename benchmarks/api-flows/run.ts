@@ -12,7 +12,8 @@
  * 4. Flows, open loop (request i leaves at i/rate whatever the earlier ones did; latency counts from then), tenants round robin:
  *    create-entity, grant-entitlement, approval (the second half of dual control), policy-simulate (3 cases), provenance-fetch,
  *    run-workflow (a governed run of High-Risk Ops' temporary-access requested: two receipted transitions);
- *    `--warmup` seconds first, not measured.
+ *    `--warmup` seconds first, not measured. `--mix …,events-stats=2` adds a read of the warehouse (GET /v1/events/stats, a
+ *    dashboard's), to see what reads do to the writes beside them.
  * 5. Ceiling (`--ceiling 1000,2000,3000`, `--ceiling-seconds 5`; `--ceiling ''` skips it): the same mix offered at each rate in
  *    turn until one is not held (errors, or under 99% of it achieved); the ceiling is the highest rate held.
  * Prints per flow requests, achieved rate, p50/p95/p99, errors and p95 as a multiple of the baseline's; policy decisions/s and
@@ -26,7 +27,7 @@ import { TokenAuthority } from '../../platform/identity/index.ts';
 import { ensurePostgres, startLocalPostgres, type LocalPostgres } from '../../dev/index.ts';
 import { percentiles } from '../lib/stats.ts';
 import { TargetFactory } from '../lib/targets.ts';
-import { FLOWS, RECEIPTED, timedShot, type Flow, type TenantState } from './flows.ts';
+import { FLOWS, GATED_FLOWS, RECEIPTED, timedShot, type Flow, type TenantState } from './flows.ts';
 import { tenantGraph } from './graph.ts';
 import { openLoop, weightedSequence, type FlowSamples, type LoopResult } from './open-loop.ts';
 import { Client, inParallel, startPlatform, stopPlatform, type Platform } from './platform.ts';
@@ -42,7 +43,7 @@ const { values: args } = parseArgs({
     nodes: { type: 'string', default: '5000' },
     connections: { type: 'string', default: '64' },
     state: { type: 'string', default: 'duckdb' },
-    mix: { type: 'string', default: FLOWS.map((f) => `${f}=20`).join(',') },
+    mix: { type: 'string', default: GATED_FLOWS.map((f) => `${f}=20`).join(',') },
     ceiling: { type: 'string', default: '1000,2000,3000' },
     'ceiling-seconds': { type: 'string', default: '5' },
   },
