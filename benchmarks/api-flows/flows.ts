@@ -2,13 +2,16 @@ import { readFileSync } from 'node:fs';
 import type { Shot } from './open-loop.ts';
 import type { Caller, Reply } from './platform.ts';
 
-/** Issue 23's six gated flows: the default mix. */
-export const GATED_FLOWS = ['create-entity', 'grant-entitlement', 'approval', 'policy-simulate', 'provenance-fetch', 'run-workflow'] as const;
+/** Issue 23's six flows: the default mix, and the flows its targets are checked on. */
+export const ISSUE_FLOWS = ['create-entity', 'grant-entitlement', 'approval', 'policy-simulate', 'provenance-fetch', 'run-workflow'] as const;
 /**
- * Every flow the driver knows: the six, and `events-stats`, a read of the warehouse (a dashboard's), offered beside
- * them only when `--mix` names it: on DuckDB it shows what a read does to the writes around it.
+ * Every flow the driver knows: the six, and `events-stats`, a gated read of the warehouse (a dashboard's; it writes the
+ * events buffered in the platform first), offered beside them only when `--mix` names it: on DuckDB it shows what a
+ * read does to the writes around it. No target is checked on it.
  */
-export const FLOWS = [...GATED_FLOWS, 'events-stats'] as const;
+export const FLOWS = [...ISSUE_FLOWS, 'events-stats'] as const;
+/** Whether issue 23's targets are checked on `flow`. */
+export const isIssueFlow = (flow: Flow): boolean => (ISSUE_FLOWS as readonly Flow[]).includes(flow);
 export type Flow = (typeof FLOWS)[number];
 /** Flows whose every success appends one receipt to the tenant's ledger. */
 export const RECEIPTED: readonly Flow[] = ['create-entity', 'grant-entitlement', 'approval'];
