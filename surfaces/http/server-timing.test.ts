@@ -6,6 +6,8 @@ import { loadConfig } from '../cli/kit/index.ts';
 import { parseServerTiming, serverTiming } from './server-timing.ts';
 
 const PHASES = ['auth', 'parse', 'gate', 'handler', 'receipt'];
+/** What the test adds to one phase; each other phase must stay under it. */
+const DELAY_MS = 300;
 
 describe('Server-Timing', () => {
   const db = useWarehouse('duckdb');
@@ -15,10 +17,13 @@ describe('Server-Timing', () => {
     const { app, token } = served.api;
     const ops = await token('acme', 'operator', 'writer');
     const create = () => app.inject({ method: 'POST', url: '/v1/entities', headers: { authorization: `Bearer ${ops}` }, payload: { type: 'Asset', name: 'timed' } });
+    // The first request pays the token's first verification and the grants' first read (81 ms of `auth` once on a busy CI
+    // machine): it is not the one measured, and the delays stand well above what a busy machine adds to any phase.
+    expect((await create()).statusCode).toBe(201);
     const gate = app.platform.gate;
     const decide = gate.decide.bind(gate);
     gate.decide = async (...args) => {
-      await sleep(60);
+      await sleep(DELAY_MS);
       return decide(...args);
     };
     const slowGate = await create();
@@ -26,7 +31,7 @@ describe('Server-Timing', () => {
     const state = app.platform.state;
     const transaction = state.transaction.bind(state);
     state.transaction = (async (work, options) => {
-      await sleep(60);
+      await sleep(DELAY_MS);
       return transaction(work, options);
     }) as typeof state.transaction;
     const slowWrite = await create();
@@ -36,8 +41,8 @@ describe('Server-Timing', () => {
       expect(reply.statusCode, reply.body).toBe(201);
       const timings = parseServerTiming(String(reply.headers['server-timing']));
       expect(Object.keys(timings)).toEqual([...PHASES, 'app']);
-      expect(timings[slow], `${slow} in ${String(reply.headers['server-timing'])}`).toBeGreaterThanOrEqual(55);
-      for (const phase of PHASES.filter((p) => p !== slow)) expect(timings[phase], phase).toBeLessThan(55);
+      expect(timings[slow], `${slow} in ${String(reply.headers['server-timing'])}`).toBeGreaterThanOrEqual(DELAY_MS - 5);
+      for (const phase of PHASES.filter((p) => p !== slow)) expect(timings[phase], phase).toBeLessThan(DELAY_MS - 5);
       const sum = PHASES.reduce((total, phase) => total + timings[phase]!, 0);
       expect(Math.abs(sum - timings.app!)).toBeLessThan(0.05);
     }
