@@ -26,7 +26,7 @@ export interface UniqueStorage {
 
 interface Group {
   spec: UniqueInsert;
-  requests: { rows: Rows; resolve: (result: UniqueInsertResult) => void; reject: (error: unknown) => void }[];
+  requests: { rows: Rows; digests: Buffer[]; resolve: (result: UniqueInsertResult) => void; reject: (error: unknown) => void }[];
 }
 
 /**
@@ -50,15 +50,23 @@ export class UniqueWriter {
   insert(spec: UniqueInsert, rows: Rows): Promise<UniqueInsertResult> {
     const groupKey = `${spec.table}|${spec.key.join()}|${spec.windowColumn}|${spec.windowDays}`;
     return new Promise((resolve, reject) => {
+      // Digested on arrival, not in the commit: a commit holds the lock, and the one before it leaves this thread idle.
+      let digests: Buffer[];
+      try {
+        digests = digestsOf(spec, rows);
+      } catch (error) {
+        reject(error);
+        return;
+      }
       // Inside a transaction, written in it at once: a group queued outside it waits for the transaction to end.
       if (this.lock.held()) {
-        void this.commit({ spec, requests: [{ rows, resolve, reject }] });
+        void this.commit({ spec, requests: [{ rows, digests, resolve, reject }] });
         return;
       }
       let group = this.pending.get(groupKey);
       const isNew = !group;
       if (!group) this.pending.set(groupKey, (group = { spec, requests: [] }));
-      group.requests.push({ rows, resolve, reject });
+      group.requests.push({ rows, digests, resolve, reject });
       if (isNew) {
         void this.lock.run(() => {
           const queued = this.pending.get(groupKey)!;
@@ -72,18 +80,13 @@ export class UniqueWriter {
   private async commit({ spec, requests }: Group): Promise<void> {
     try {
       const index = await this.index(spec);
-      const keyAt = spec.key.map((k) => {
-        const at = spec.columns.indexOf(k);
-        if (at < 0) throw new WarehouseError(`dedupe key column ${k} is not among the inserted columns`);
-        return at;
-      });
       const inGroup = new DigestSet(requests.reduce((n, r) => n + r.rows.length, 0));
       const candidates: (readonly SqlValue[])[] = [];
       const candidateDigests: Buffer[] = [];
       // Per request and row: -1 = duplicate, otherwise its position among the candidates.
-      const slots = requests.map(({ rows }) =>
-        rows.map((row) => {
-          const digest = dedupeDigest(keyAt.map((i) => String(row[i])));
+      const slots = requests.map(({ rows, digests }) =>
+        rows.map((row, i) => {
+          const digest = digests[i]!;
           if (index.has(digest) || !inGroup.add(digest)) return -1;
           candidateDigests.push(digest);
           return candidates.push(row) - 1;
@@ -160,4 +163,14 @@ export class UniqueWriter {
     for await (const hex of this.storage.loadDigests(spec, since)) index.add(Buffer.from(hex, 'hex'));
     return index;
   }
+}
+
+/** Each row's dedupe digest (`dedupeDigest` of its key columns). */
+function digestsOf(spec: UniqueInsert, rows: Rows): Buffer[] {
+  const keyAt = spec.key.map((k) => {
+    const at = spec.columns.indexOf(k);
+    if (at < 0) throw new WarehouseError(`dedupe key column ${k} is not among the inserted columns`);
+    return at;
+  });
+  return rows.map((row) => dedupeDigest(keyAt.map((i) => String(row[i]))));
 }

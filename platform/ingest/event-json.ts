@@ -1,5 +1,5 @@
 import { jsonDepth, MAX_JSON_DEPTH, splitJsonArray } from './json-depth.ts';
-import { UnparsedEvent } from './pipeline.ts';
+import { UnparsedEvent } from './candidate.ts';
 
 /** One event's JSON text as a candidate: parsed, or an `UnparsedEvent` (not JSON, or nested too deep) to be parked. */
 export function parseEventText(text: string): unknown {

@@ -1,5 +1,5 @@
 import { parseEventText } from './event-json.ts';
-import { UnparsedEvent } from './pipeline.ts';
+import { UnparsedEvent } from './candidate.ts';
 
 /** One NDJSON line as an event candidate: parsed JSON, or an `UnparsedEvent` (not JSON, nested too deep) to be parked. */
 export const parseNdjsonLine = parseEventText;

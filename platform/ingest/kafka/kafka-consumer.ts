@@ -1,7 +1,10 @@
+import { availableParallelism } from 'node:os';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { kafkaClient } from './kafka-client.ts';
-import { UnparsedEvent, type IngestPipeline, type IngestResult } from '../pipeline.ts';
-import { eventCandidateOf } from './kafka-message.ts';
+import type { IngestPipeline, IngestResult } from '../pipeline.ts';
+import { screenEvents } from '../screen-events.ts';
+import { kafkaCandidate } from './kafka-message.ts';
+import { KafkaScreenThread } from './screen-thread.ts';
 
 export interface KafkaConsumerOptions {
   brokers: string[];
@@ -28,6 +31,13 @@ export interface KafkaConsumerOptions {
   onRetry?: (error: unknown, attempt: number, waitMs: number) => void;
   /** Called when kafkajs gave up on its consumer (a crash it does not restart from) and a new one is made. */
   onRecreate?: (error: unknown) => void;
+  /**
+   * Read and validate messages on a worker thread (default: when the machine has more than one core),
+   * so this thread only fetches and writes.
+   */
+  screenOnWorker?: boolean;
+  /** Called when the worker thread failed and a batch was read on this thread instead. */
+  onScreenFallback?: (error: unknown) => void;
 }
 
 export interface BatchReport {
@@ -66,6 +76,7 @@ export class KafkaIngestConsumer {
   private readonly producer: Producer;
   private readonly maxBytes: number;
   private readonly backoff: { initialMs: number; maxMs: number };
+  private readonly screening: KafkaScreenThread | undefined;
   private stopping = false;
   private recreating: NodeJS.Timeout | undefined;
   /** Counts the group's rebalances as this process saw them: a batch fetched before one may belong to another member now. */
@@ -80,9 +91,12 @@ export class KafkaIngestConsumer {
     this.producer = this.kafka.producer();
     this.maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
+    if (options.screenOnWorker ?? availableParallelism() > 1) this.screening = new KafkaScreenThread(options.onScreenFallback);
   }
 
   async start(): Promise<void> {
+    // Started while the group forms, so the first batch does not wait for the thread to load.
+    this.screening?.start();
     await this.producer.connect();
     await this.run(this.consumer);
   }
@@ -93,6 +107,7 @@ export class KafkaIngestConsumer {
     clearTimeout(this.recreating);
     await this.consumer.disconnect();
     await this.producer.disconnect();
+    await this.screening?.close();
   }
 
   private newConsumer(): Consumer {
@@ -158,19 +173,17 @@ export class KafkaIngestConsumer {
     const fenced = () => isStale() || this.generation !== fetchedIn;
     if (batch.messages.length === 0 || fenced()) return;
     const started = performance.now();
-    const candidates = messages.map((message) => {
-      // A message that breaks reading is dead-lettered like any refused one: it never holds the partition.
-      try {
-        return eventCandidateOf(message, this.maxBytes);
-      } catch (error) {
-        return new UnparsedEvent(message.value?.toString('utf8') ?? '', (error as Error).message, 'EVENT_INVALID_ATTRIBUTE');
-      }
-    });
+    const context = { channel: 'kafka' as const, submitter: this.options.submitter, receivedAt: new Date() };
+    const candidateAt = (index: number) => kafkaCandidate(messages[index]!, this.maxBytes);
+    const screened = this.screening
+      ? await this.screening.screen(messages, this.maxBytes, context)
+      : await screenEvents(messages.map((message) => kafkaCandidate(message, this.maxBytes)), context);
+    if (fenced()) return;
 
     let result: IngestResult | undefined;
     for (let attempt = 0; !result; attempt++) {
       try {
-        result = await this.pipeline.ingest(candidates, { channel: 'kafka', submitter: this.options.submitter });
+        result = await this.pipeline.store(screened, context, candidateAt);
       } catch (error) {
         // Nothing of this batch is committed; stopping now means it is delivered again.
         if (this.stopping || !isRunning() || fenced()) return;

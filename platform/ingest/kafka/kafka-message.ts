@@ -1,7 +1,7 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { binaryModeEvent, mediaTypeOf } from '../binary-mode.ts';
 import { parseNdjsonLine } from '../ndjson.ts';
-import { UnparsedEvent } from '../pipeline.ts';
+import { UnparsedEvent } from '../candidate.ts';
 
 const STRUCTURED_TYPE = 'application/cloudevents+json';
 /** Any of the required attributes as a header means binary mode (a missing one is then the event's fault). */
@@ -37,8 +37,17 @@ export function eventCandidateOf(message: Pick<KafkaMessage, 'value' | 'headers'
   return result.ok ? result.event : new UnparsedEvent(result.text, result.reason, result.code);
 }
 
+/** `eventCandidateOf`, where a message that breaks reading is an `UnparsedEvent` like any refused one: it never holds the partition. */
+export function kafkaCandidate(message: Pick<KafkaMessage, 'value' | 'headers'>, maxBytes: number): unknown {
+  try {
+    return eventCandidateOf(message, maxBytes);
+  } catch (error) {
+    return new UnparsedEvent(message.value?.toString('utf8') ?? '', (error as Error).message, 'EVENT_INVALID_ATTRIBUTE');
+  }
+}
+
 /** Header values as UTF-8 text (the Kafka binding's encoding), names in lower case; absent values left out. */
-function headerStrings(headers: IHeaders | undefined): Record<string, string> {
+export function headerStrings(headers: IHeaders | undefined): Record<string, string> {
   const strings: Record<string, string> = {};
   for (const [name, raw] of Object.entries(headers ?? {})) {
     const value = Array.isArray(raw) ? raw[0] : raw;

@@ -1,0 +1,17 @@
+import type { IngestContext } from '../candidate.ts';
+import type { ScreenedBatch } from '../screen-events.ts';
+
+/** A Kafka batch sent to the screening thread: the messages' values end to end (transferred, not copied), and their headers as text. */
+export interface ScreenRequest {
+  id: number;
+  /** Every message's value, one after another; a missing value is empty. */
+  values: Uint8Array;
+  /** Where each message's value ends in `values`. */
+  ends: Uint32Array;
+  /** Each message's headers (`headerStrings`), or null for none. */
+  headers: (Record<string, string> | null)[];
+  maxBytes: number;
+  context: IngestContext & { receivedAt: Date };
+}
+
+export type ScreenResponse = { id: number; screened: ScreenedBatch } | { id: number; error: string };
