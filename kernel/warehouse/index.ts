@@ -18,7 +18,7 @@ export { TABLES, tableNamed, columnNames, columnsOf, nativeType, createTableSql,
 export { toDuckDBParam, fromDuckDBValue, rowsOf } from './duckdb/duckdb-values.ts';
 export { insertFromJsonSql, rowsAsJson, tuplesAsJson } from './duckdb/duckdb-json-rows.ts';
 export { DigestSet } from './digest-set.ts';
-export { dedupeDigest } from './dedupe-key.ts';
+export { dedupeDigest } from '../dedupe/index.ts';
 export { decimalAsText, decimalFromText } from './duckdb/duckdb-dialect.ts';
 export { DUCKDB_STORAGE_VERSION, duckdbStorageVersion, unknownStorageVersion } from './duckdb/duckdb-storage-version.ts';
 export { liveBatchesWritten, liveBatchGuardMs } from './live-batch-guard.ts';

@@ -1,4 +1,4 @@
-import { dedupeDigest } from './dedupe-key.ts';
+import { dedupeDigest } from '../dedupe/index.ts';
 import { DigestSet } from './digest-set.ts';
 import { WarehouseError } from './errors.ts';
 import type { SerialLock } from './serial-lock.ts';
@@ -14,7 +14,7 @@ export interface UniqueStorage {
    * For engines with several writers (ClickHouse): which of these rows some
    * other process has already stored. Single-writer engines leave it out.
    */
-  storedElsewhere?(spec: UniqueInsert, rows: Rows, digests: readonly Buffer[]): Promise<boolean[]>;
+  storedElsewhere?(spec: UniqueInsert, rows: Rows, digests: readonly Uint8Array[]): Promise<boolean[]>;
   /** Writes the rows, and whatever the engine keeps to find their keys again. */
   write(spec: UniqueInsert, rows: Rows): Promise<void>;
   /**
@@ -26,7 +26,7 @@ export interface UniqueStorage {
 
 interface Group {
   spec: UniqueInsert;
-  requests: { rows: Rows; digests: Buffer[]; resolve: (result: UniqueInsertResult) => void; reject: (error: unknown) => void }[];
+  requests: { rows: Rows; digests: readonly Uint8Array[]; resolve: (result: UniqueInsertResult) => void; reject: (error: unknown) => void }[];
 }
 
 /**
@@ -47,13 +47,14 @@ export class UniqueWriter {
     private readonly lock: SerialLock,
   ) {}
 
-  insert(spec: UniqueInsert, rows: Rows): Promise<UniqueInsertResult> {
+  insert(spec: UniqueInsert, rows: Rows, given?: readonly Uint8Array[]): Promise<UniqueInsertResult> {
     const groupKey = `${spec.table}|${spec.key.join()}|${spec.windowColumn}|${spec.windowDays}`;
     return new Promise((resolve, reject) => {
       // Digested on arrival, not in the commit: a commit holds the lock, and the one before it leaves this thread idle.
-      let digests: Buffer[];
+      let digests: readonly Uint8Array[];
       try {
-        digests = digestsOf(spec, rows);
+        digests = given ?? digestsOf(spec, rows);
+        if (digests.length !== rows.length) throw new WarehouseError(`${digests.length} digests given for ${rows.length} rows`);
       } catch (error) {
         reject(error);
         return;
@@ -82,7 +83,7 @@ export class UniqueWriter {
       const index = await this.index(spec);
       const inGroup = new DigestSet(requests.reduce((n, r) => n + r.rows.length, 0));
       const candidates: (readonly SqlValue[])[] = [];
-      const candidateDigests: Buffer[] = [];
+      const candidateDigests: Uint8Array[] = [];
       // Per request and row: -1 = duplicate, otherwise its position among the candidates.
       const slots = requests.map(({ rows, digests }) =>
         rows.map((row, i) => {

@@ -236,8 +236,10 @@ export interface Warehouse {
   /**
    * Bulk insert that skips rows whose key was already written (within the
    * window) or appears earlier in the same call. Safe across restarts.
+   * `digests`: each row's `dedupeDigest` of its `spec.key` values, when the caller
+   * computed them already (on another thread); otherwise they are computed here.
    */
-  insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[]): Promise<UniqueInsertResult>;
+  insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[], digests?: readonly Uint8Array[]): Promise<UniqueInsertResult>;
   /**
    * Makes `name` a view of `select`, or a table of its rows, replacing whatever
    * `name` was. A table given a `uniqueKey` is one `mergeInto` can merge into.

@@ -99,9 +99,9 @@ export class LoggedWarehouse implements Warehouse {
     }
   }
 
-  insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[]): Promise<UniqueInsertResult> {
+  insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[], digests?: readonly Uint8Array[]): Promise<UniqueInsertResult> {
     return this.log.write(
-      () => this.inner.insertUnique(spec, rows),
+      () => this.inner.insertUnique(spec, rows, digests),
       (result) => (result.inserted > 0
         ? { op: 'insert', table: spec.table, columns: [...spec.columns], rows: asWritten(spec, result, rows.filter((_, i) => !result.duplicate[i])).map(encodeRow) }
         : undefined),

@@ -1,3 +1,4 @@
+import { unpackDigests } from '../../kernel/dedupe/index.ts';
 import { EVENT_COLUMNS, QUARANTINE_COLUMNS, type SqlValue, type UniqueInsert, type Warehouse } from '../../kernel/warehouse/index.ts';
 import type { IngestContext, Rejection } from './candidate.ts';
 import { Quarantine } from './quarantine.ts';
@@ -24,6 +25,8 @@ export const DEFAULT_DEDUPE_WINDOW_DAYS = 35;
  */
 export class IngestPipeline {
   private readonly unique: UniqueInsert;
+  /** Positions of the dedupe key's columns in an `events` row: a thread that screens events may digest them too (`store`). */
+  readonly digestKey: readonly number[];
 
   constructor(
     private readonly warehouse: Warehouse,
@@ -38,6 +41,7 @@ export class IngestPipeline {
       // Incremental builds read the events after their watermark on ingested_at: it must follow commit order.
       stampColumn: 'ingested_at',
     };
+    this.digestKey = this.unique.key.map((column) => EVENT_COLUMNS.indexOf(column));
   }
 
   async ingest(candidates: readonly unknown[], context: IngestContext): Promise<IngestResult> {
@@ -53,7 +57,8 @@ export class IngestPipeline {
   async store(screened: ScreenedBatch, context: IngestContext, candidateAt: (index: number) => unknown): Promise<IngestResult> {
     const rejected = [...screened.rejected];
     if (screened.parked.length) await this.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, screened.parked);
-    const { inserted, duplicates, refused } = await this.insertIsolating(screened.rows, screened.indices);
+    const digests = screened.digests && unpackDigests(screened.digests);
+    const { inserted, duplicates, refused } = await this.insertIsolating(screened.rows, screened.indices, digests);
     if (refused.length) {
       const quarantine = new Quarantine(context, context.receivedAt ?? new Date());
       for (const { index, error } of refused) {
@@ -71,16 +76,20 @@ export class IngestPipeline {
    * the batch until the refused rows are found and writes the others. Anything
    * else (the warehouse down, full, a table missing) is thrown: the caller retries.
    */
-  private async insertIsolating(rows: SqlValue[][], indices: number[]): Promise<{ inserted: number; duplicates: number; refused: { index: number; error: unknown }[] }> {
+  private async insertIsolating(
+    rows: SqlValue[][],
+    indices: number[],
+    digests: readonly Uint8Array[] | undefined,
+  ): Promise<{ inserted: number; duplicates: number; refused: { index: number; error: unknown }[] }> {
     try {
-      const { inserted } = await this.warehouse.insertUnique(this.unique, rows);
+      const { inserted } = await this.warehouse.insertUnique(this.unique, rows, digests);
       return { inserted, duplicates: rows.length - inserted, refused: [] };
     } catch (error) {
       if (!isValueRefusal(error)) throw error;
       if (rows.length === 1) return { inserted: 0, duplicates: 0, refused: [{ index: indices[0]!, error }] };
       const half = Math.ceil(rows.length / 2);
-      const first = await this.insertIsolating(rows.slice(0, half), indices.slice(0, half));
-      const second = await this.insertIsolating(rows.slice(half), indices.slice(half));
+      const first = await this.insertIsolating(rows.slice(0, half), indices.slice(0, half), digests?.slice(0, half));
+      const second = await this.insertIsolating(rows.slice(half), indices.slice(half), digests?.slice(half));
       return { inserted: first.inserted + second.inserted, duplicates: first.duplicates + second.duplicates, refused: [...first.refused, ...second.refused] };
     }
   }

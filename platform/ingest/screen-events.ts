@@ -16,6 +16,8 @@ export interface ScreenedBatch {
   rejected: Rejection[];
   /** Their `events_quarantine` rows, to be written. */
   parked: SqlValue[][];
+  /** The rows' dedupe digests (`packedDigests`), when the thread that screened them computed them. */
+  digests?: Uint8Array;
 }
 
 export interface Screened extends ScreenedBatch {

@@ -270,8 +270,8 @@ export class ClickHouseWarehouse implements Warehouse {
     }
   }
 
-  insertUnique(spec: UniqueInsert, rows: Rows): Promise<UniqueInsertResult> {
-    return this.unique.insert(spec, rows);
+  insertUnique(spec: UniqueInsert, rows: Rows, digests?: readonly Uint8Array[]): Promise<UniqueInsertResult> {
+    return this.unique.insert(spec, rows, digests);
   }
 
   /**
@@ -390,7 +390,7 @@ export class ClickHouseWarehouse implements Warehouse {
     await this.insert(keysTable(spec), keyColumns, rows.map((row) => at.map((i) => row[i]!)));
   }
 
-  private async storedElsewhere(spec: UniqueInsert, rows: Rows, digests: readonly Buffer[]): Promise<boolean[]> {
+  private async storedElsewhere(spec: UniqueInsert, rows: Rows, digests: readonly Uint8Array[]): Promise<boolean[]> {
     const found = new Set<string>();
     for (const condition of keyLookups(spec, rows)) {
       const result = await this.query<{ d: string }>(
@@ -398,7 +398,7 @@ export class ClickHouseWarehouse implements Warehouse {
       );
       for (const { d } of result) found.add(d);
     }
-    return digests.map((digest) => found.has(digest.toString('hex')));
+    return digests.map((digest) => found.has(Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('hex')));
   }
 
   private async *loadDigests(spec: UniqueInsert, since: Date): AsyncIterable<string> {

@@ -37,9 +37,27 @@ export function tuplesAsJson(rows: readonly (readonly SqlValue[])[], columns: re
   }));
 }
 
+/**
+ * The two instants last written and their text, the most recent first: a batch's rows share
+ * one (their receive time) between their own, and `toISOString` is half a row's serialization.
+ */
+const recentDates = [{ ms: Number.NaN, text: '' }, { ms: Number.NaN, text: '' }];
+
+function dateText(date: Date): string {
+  const ms = date.getTime();
+  const [latest, older] = recentDates as [{ ms: number; text: string }, { ms: number; text: string }];
+  if (latest.ms === ms) return latest.text;
+  if (older.ms !== ms) {
+    older.ms = ms;
+    older.text = date.toISOString();
+  }
+  recentDates.reverse();
+  return older.text;
+}
+
 function jsonField(value: SqlValue | undefined): string | number | null {
   if (value === undefined || value === null) return null;
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) return dateText(value);
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'boolean') return value ? 1 : 0;
   // JSON has no NaN or infinities (it would write null); DuckDB reads these spellings as doubles.

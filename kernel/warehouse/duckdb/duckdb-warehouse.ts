@@ -272,8 +272,8 @@ export class DuckDBWarehouse implements Warehouse {
     }));
   }
 
-  insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[]): Promise<UniqueInsertResult> {
-    return this.unique.insert(spec, rows);
+  insertUnique(spec: UniqueInsert, rows: readonly (readonly SqlValue[])[], digests?: readonly Uint8Array[]): Promise<UniqueInsertResult> {
+    return this.unique.insert(spec, rows, digests);
   }
 
   /** In one transaction: DuckDB will not drop a view as a table (or back), so the old kind is looked up first. */

@@ -176,7 +176,7 @@ export class KafkaIngestConsumer {
     const context = { channel: 'kafka' as const, submitter: this.options.submitter, receivedAt: new Date() };
     const candidateAt = (index: number) => kafkaCandidate(messages[index]!, this.maxBytes);
     const screened = this.screening
-      ? await this.screening.screen(messages, this.maxBytes, context)
+      ? await this.screening.screen(messages, { maxBytes: this.maxBytes, context, digestKey: this.pipeline.digestKey })
       : await screenEvents(messages.map((message) => kafkaCandidate(message, this.maxBytes)), context);
     if (fenced()) return;
 

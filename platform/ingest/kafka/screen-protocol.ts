@@ -1,8 +1,17 @@
 import type { IngestContext } from '../candidate.ts';
 import type { ScreenedBatch } from '../screen-events.ts';
 
+/** How a batch is screened. */
+export interface ScreenOptions {
+  /** Larger messages are EVENT_TOO_LARGE. */
+  maxBytes: number;
+  context: IngestContext & { receivedAt: Date };
+  /** Positions of the dedupe key's columns in a row: given, the rows' digests come back too (`ScreenedBatch.digests`). */
+  digestKey?: readonly number[];
+}
+
 /** A Kafka batch sent to the screening thread: the messages' values end to end (transferred, not copied), and their headers as text. */
-export interface ScreenRequest {
+export interface ScreenRequest extends ScreenOptions {
   id: number;
   /** Every message's value, one after another; a missing value is empty. */
   values: Uint8Array;
@@ -10,8 +19,6 @@ export interface ScreenRequest {
   ends: Uint32Array;
   /** Each message's headers (`headerStrings`), or null for none. */
   headers: (Record<string, string> | null)[];
-  maxBytes: number;
-  context: IngestContext & { receivedAt: Date };
 }
 
 export type ScreenResponse = { id: number; screened: ScreenedBatch } | { id: number; error: string };

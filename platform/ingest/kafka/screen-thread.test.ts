@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { dedupeDigest, unpackDigests } from '../../../kernel/dedupe/index.ts';
+import { EVENT_COLUMNS } from '../../../kernel/warehouse/index.ts';
 import { cloudEvent } from '../../../test/support/events.ts';
 import { MAX_JSON_DEPTH } from '../json-depth.ts';
 import { screenEvents, type ScreenedBatch } from '../screen-events.ts';
@@ -41,7 +43,7 @@ describe('screening Kafka batches on a worker thread', () => {
     const thread = new KafkaScreenThread((error) => fallbacks.push(error));
     threads.push(thread);
     const inline = await screenEvents(messages.map((message) => kafkaCandidate(message, MAX_BYTES)), context);
-    const onWorker = await thread.screen(messages, MAX_BYTES, context);
+    const onWorker = await thread.screen(messages, { maxBytes: MAX_BYTES, context });
 
     expect(fallbacks).toEqual([]);
     expect(comparable(onWorker)).toEqual(comparable(inline));
@@ -51,13 +53,25 @@ describe('screening Kafka batches on a worker thread', () => {
     expect(onWorker.rows[0]![15]).toEqual(context.receivedAt);
   });
 
+  it('digests the rows\' keys when asked, as the warehouse would', async () => {
+    const thread = new KafkaScreenThread();
+    threads.push(thread);
+    const digestKey = ['tenant_id', 'source', 'id'].map((column) => EVENT_COLUMNS.indexOf(column));
+    const result = await thread.screen(messages, { maxBytes: MAX_BYTES, context, digestKey });
+
+    expect(result.digests).toHaveLength(4 * 16);
+    expect(unpackDigests(result.digests!).map((d) => Buffer.from(d).toString('hex'))).toEqual(
+      result.rows.map((row) => dedupeDigest([String(row[0]), String(row[1]), String(row[2])]).toString('hex')),
+    );
+  });
+
   it('answers concurrent batches each with its own result', async () => {
     const thread = new KafkaScreenThread();
     threads.push(thread);
     const batches = Array.from({ length: 8 }, (_, b) =>
       Array.from({ length: 300 }, (_, i) => ({ value: Buffer.from(JSON.stringify(cloudEvent({ id: `b${b}-${i}` }))), headers: {} })),
     );
-    const results = await Promise.all(batches.map((batch) => thread.screen(batch, MAX_BYTES, context)));
+    const results = await Promise.all(batches.map((batch) => thread.screen(batch, { maxBytes: MAX_BYTES, context })));
     results.forEach((result, b) => expect(result.rows.map((row) => row[2])).toEqual(batches[b]!.map((_, i) => `b${b}-${i}`)));
   });
 
@@ -66,7 +80,7 @@ describe('screening Kafka batches on a worker thread', () => {
     const thread = new KafkaScreenThread((error) => fallbacks.push(error), new URL('./fixtures/dying-screen-worker.ts', import.meta.url));
     threads.push(thread);
     const inline = await screenEvents(messages.map((message) => kafkaCandidate(message, MAX_BYTES)), context);
-    const result = await thread.screen(messages, MAX_BYTES, context);
+    const result = await thread.screen(messages, { maxBytes: MAX_BYTES, context });
 
     expect(comparable(result)).toEqual(comparable(inline));
     expect(fallbacks).toHaveLength(1);
@@ -77,7 +91,7 @@ describe('screening Kafka batches on a worker thread', () => {
     const fallbacks: unknown[] = [];
     const thread = new KafkaScreenThread((error) => fallbacks.push(error));
     const big = Array.from({ length: 20_000 }, (_, i) => ({ value: Buffer.from(JSON.stringify(cloudEvent({ id: `e${i}` }))), headers: {} }));
-    const screening = thread.screen(big, MAX_BYTES, context);
+    const screening = thread.screen(big, { maxBytes: MAX_BYTES, context });
     await thread.close();
     const result = await screening;
 

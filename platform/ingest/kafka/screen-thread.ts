@@ -1,9 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { KafkaMessage } from 'kafkajs';
-import type { IngestContext } from '../candidate.ts';
 import { screenEvents, type ScreenedBatch } from '../screen-events.ts';
 import { headerStrings, kafkaCandidate } from './kafka-message.ts';
-import type { ScreenRequest, ScreenResponse } from './screen-protocol.ts';
+import type { ScreenOptions, ScreenRequest, ScreenResponse } from './screen-protocol.ts';
 
 /**
  * The worker loads the TypeScript sources as the CLI does (bin/companyos.js), whatever started this
@@ -37,10 +36,10 @@ export class KafkaScreenThread {
     private readonly workerModule: URL = SCREEN_WORKER,
   ) {}
 
-  async screen(messages: Messages, maxBytes: number, context: IngestContext & { receivedAt: Date }): Promise<ScreenedBatch> {
+  async screen(messages: Messages, options: ScreenOptions): Promise<ScreenedBatch> {
     if (performance.now() - this.failedAt >= WORKER_RETRY_MS) {
       try {
-        return await this.onWorker(messages, maxBytes, context);
+        return await this.onWorker(messages, options);
       } catch (error) {
         if (!(error instanceof ScreenThreadClosed)) {
           this.failedAt = performance.now();
@@ -48,7 +47,7 @@ export class KafkaScreenThread {
         }
       }
     }
-    return screenEvents(messages.map((message) => kafkaCandidate(message, maxBytes)), context);
+    return screenEvents(messages.map((message) => kafkaCandidate(message, options.maxBytes)), options.context);
   }
 
   /** Loads the worker ahead of the first batch. */
@@ -66,7 +65,7 @@ export class KafkaScreenThread {
     await thread.worker.terminate();
   }
 
-  private onWorker(messages: Messages, maxBytes: number, context: IngestContext & { receivedAt: Date }): Promise<ScreenedBatch> {
+  private onWorker(messages: Messages, options: ScreenOptions): Promise<ScreenedBatch> {
     let total = 0;
     for (const message of messages) total += message.value?.length ?? 0;
     const values = new Uint8Array(total);
@@ -79,7 +78,7 @@ export class KafkaScreenThread {
     // Text, not the decoder's Buffers: those are views of a whole fetch response, which a message would copy entire.
     const headers = messages.map((message) => (message.headers && Object.keys(message.headers).length ? headerStrings(message.headers) : null));
     const id = this.next++;
-    const request: ScreenRequest = { id, values, ends, headers, maxBytes, context };
+    const request: ScreenRequest = { ...options, id, values, ends, headers };
     const { worker, pending } = this.started();
     return new Promise<ScreenedBatch>((resolve, reject) => {
       pending.set(id, { resolve, reject });
