@@ -1,4 +1,4 @@
-import { dedupeDigest } from '../dedupe/index.ts';
+import { dedupeDigest, DIGEST_BYTES } from '../dedupe/index.ts';
 import { DigestSet } from './digest-set.ts';
 import { WarehouseError } from './errors.ts';
 import type { SerialLock } from './serial-lock.ts';
@@ -55,6 +55,7 @@ export class UniqueWriter {
       try {
         digests = given ?? digestsOf(spec, rows);
         if (digests.length !== rows.length) throw new WarehouseError(`${digests.length} digests given for ${rows.length} rows`);
+        if (digests.some((digest) => digest.byteLength !== DIGEST_BYTES)) throw new WarehouseError(`a dedupe digest is ${DIGEST_BYTES} bytes`);
       } catch (error) {
         reject(error);
         return;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { engineHarness, TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { EVENT_COLUMNS, MigrationError, migrateWarehouse, QUARANTINE_COLUMNS, openWarehouse, WarehouseLockedError, type SqlValue } from './index.ts';
+import { packedDigests, unpackDigests } from '../dedupe/index.ts';
 import { migrate } from './migrations.ts';
 import { DuckDBWarehouse } from './duckdb/duckdb-warehouse.ts';
 
@@ -112,6 +113,17 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     expect(second).toEqual({ inserted: 2, duplicate: [true, false, false] });
     const [count] = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events');
     expect(count!.n).toBe(4);
+  });
+
+  it('dedupes on digests computed elsewhere (a screening thread\'s) as on its own, and refuses digests that do not fit the rows', async () => {
+    const rows = [eventRow('a'), eventRow('a'), eventRow('b')];
+    const given = unpackDigests(packedDigests(rows, [0, 1, 2]));
+    expect(await db.warehouse.insertUnique(EVENTS_UNIQUE, rows, given)).toEqual({ inserted: 2, duplicate: [false, true, false] });
+    expect(await db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('b'), eventRow('c')])).toEqual({ inserted: 1, duplicate: [true, false] });
+    await expect(db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('d')], given)).rejects.toThrow(/3 digests given for 1 rows/);
+    await expect(db.warehouse.insertUnique(EVENTS_UNIQUE, [eventRow('d')], [new Uint8Array(8)])).rejects.toThrow(/16 bytes/);
+    const ids = await db.warehouse.query('SELECT id FROM events ORDER BY id');
+    expect(ids.map((r) => r.id)).toEqual(['a', 'b', 'c']);
   });
 
   it('does not confuse keys whose parts run together', async () => {

@@ -41,7 +41,11 @@ export class IngestPipeline {
       // Incremental builds read the events after their watermark on ingested_at: it must follow commit order.
       stampColumn: 'ingested_at',
     };
-    this.digestKey = this.unique.key.map((column) => EVENT_COLUMNS.indexOf(column));
+    this.digestKey = this.unique.key.map((column) => {
+      const at = EVENT_COLUMNS.indexOf(column);
+      if (at < 0) throw new Error(`dedupe key column ${column} is not an events column`);
+      return at;
+    });
   }
 
   async ingest(candidates: readonly unknown[], context: IngestContext): Promise<IngestResult> {
@@ -49,14 +53,25 @@ export class IngestPipeline {
     return this.store(screened, context, (index) => candidates[index]);
   }
 
-  /**
-   * Writes a screened batch (`screenEvents`, on this thread or another): its parked
-   * events, then its rows. `candidateAt` gives back an input, for a row the engine
-   * refuses for its values (DuckDB reading a lone surrogate as JSON), which is then parked.
-   */
+  /** Writes a screened batch (`screenEvents`, on this thread or another): its parked events (`park`), then its rows (`write`). */
   async store(screened: ScreenedBatch, context: IngestContext, candidateAt: (index: number) => unknown): Promise<IngestResult> {
-    const rejected = [...screened.rejected];
+    await this.park(screened);
+    return this.write(screened, context, candidateAt);
+  }
+
+  /** Writes the quarantine rows of a screened batch's invalid events. */
+  async park(screened: ScreenedBatch): Promise<void> {
     if (screened.parked.length) await this.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, screened.parked);
+  }
+
+  /**
+   * Writes a screened batch's rows, deduplicated, and answers for the whole batch (its
+   * invalid events included, which `park` writes). `candidateAt` gives back an input, for
+   * a row the engine refuses for its values (DuckDB reading a lone surrogate as JSON),
+   * which is then parked.
+   */
+  async write(screened: ScreenedBatch, context: IngestContext, candidateAt: (index: number) => unknown): Promise<IngestResult> {
+    const rejected = [...screened.rejected];
     const digests = screened.digests && unpackDigests(screened.digests);
     const { inserted, duplicates, refused } = await this.insertIsolating(screened.rows, screened.indices, digests);
     if (refused.length) {

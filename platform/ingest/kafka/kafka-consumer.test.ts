@@ -114,4 +114,23 @@ describe.runIf(inject('kafkaBrokers')).each(TEST_ENGINES)('Kafka consumer into %
     await waitFor(async () => (await stored()) === 10 && accepted() >= 10, 'the 10 events after the outage');
     expect(accepted()).toBe(10);
   });
+
+  it('stamps a batch written after an outage as received when written, and parks its invalid events once', { timeout: 60_000 }, async () => {
+    const topic = uniqueTopic();
+    await db.warehouse.execute(RENAME[engine]('events', 'events_offline'));
+    await produce(topic, [...events(5, 'late'), '{not json']);
+    const run = await consume(topic);
+    await waitFor(async () => run.retries.length >= 2, 'retries while the warehouse refuses writes');
+    // Long enough that a stamp from before the outage cannot share a second (ClickHouse's precision) with one after it.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const restoredAt = Date.now();
+    await db.warehouse.execute(RENAME[engine]('events_offline', 'events'));
+    await waitFor(async () => (await stored()) === 5 && run.batches.length > 0, 'the batch after the outage');
+
+    const [{ first }] = (await db.warehouse.query<{ first: Date }>('SELECT min(ingested_at) AS first FROM events')) as [{ first: Date }];
+    // Incremental builds read ClickHouse's events by ingested_at: a batch stamped when first tried would fall behind their watermark.
+    expect(first.getTime()).toBeGreaterThanOrEqual(Math.floor((restoredAt - 1_000) / 1_000) * 1_000);
+    const parked = await db.warehouse.query<{ reason_code: string }>('SELECT reason_code FROM events_quarantine');
+    expect(parked.map((r) => r.reason_code)).toEqual(['EVENT_NOT_JSON']);
+  });
 });

@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { kafkaClient } from './kafka-client.ts';
+import type { IngestContext } from '../candidate.ts';
 import type { IngestPipeline, IngestResult } from '../pipeline.ts';
-import { screenEvents } from '../screen-events.ts';
+import { screenEvents, type ScreenedBatch } from '../screen-events.ts';
 import { kafkaCandidate } from './kafka-message.ts';
 import { KafkaScreenThread } from './screen-thread.ts';
 
@@ -36,8 +37,8 @@ export interface KafkaConsumerOptions {
    * so this thread only fetches and writes.
    */
   screenOnWorker?: boolean;
-  /** Called when the worker thread failed and a batch was read on this thread instead. */
-  onScreenFallback?: (error: unknown) => void;
+  /** Called when the worker thread failed: batches are read on this thread for `retryInMs`, then a new worker is tried. */
+  onScreenFallback?: (error: unknown, retryInMs: number) => void;
 }
 
 export interface BatchReport {
@@ -105,9 +106,12 @@ export class KafkaIngestConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.recreating);
-    await this.consumer.disconnect();
-    await this.producer.disconnect();
-    await this.screening?.close();
+    try {
+      await this.consumer.disconnect();
+      await this.producer.disconnect();
+    } finally {
+      await this.screening?.close();
+    }
   }
 
   private newConsumer(): Consumer {
@@ -152,6 +156,15 @@ export class KafkaIngestConsumer {
     });
   }
 
+  /** Reads and validates a batch's messages, received now: on the screening thread, or on this one. */
+  private async screen(messages: readonly KafkaMessage[]): Promise<{ screened: ScreenedBatch; context: IngestContext & { receivedAt: Date } }> {
+    const context = { channel: 'kafka' as const, submitter: this.options.submitter, receivedAt: new Date() };
+    const screened = this.screening
+      ? await this.screening.screen(messages, { maxBytes: this.maxBytes, context, digestKey: this.pipeline.digestKey })
+      : await screenEvents(messages.map((message) => kafkaCandidate(message, this.maxBytes)), context);
+    return { screened, context };
+  }
+
   /** A new consumer in the same group, after a backoff; tried again (longer) while the brokers refuse it. */
   private recreate(attempt: number): void {
     const waitMs = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** attempt);
@@ -173,17 +186,19 @@ export class KafkaIngestConsumer {
     const fenced = () => isStale() || this.generation !== fetchedIn;
     if (batch.messages.length === 0 || fenced()) return;
     const started = performance.now();
-    const context = { channel: 'kafka' as const, submitter: this.options.submitter, receivedAt: new Date() };
     const candidateAt = (index: number) => kafkaCandidate(messages[index]!, this.maxBytes);
-    const screened = this.screening
-      ? await this.screening.screen(messages, { maxBytes: this.maxBytes, context, digestKey: this.pipeline.digestKey })
-      : await screenEvents(messages.map((message) => kafkaCandidate(message, this.maxBytes)), context);
-    if (fenced()) return;
 
     let result: IngestResult | undefined;
+    let parked = false;
     for (let attempt = 0; !result; attempt++) {
       try {
-        result = await this.pipeline.store(screened, context, candidateAt);
+        // Screened at each try: a batch written after an outage is stamped as received then, as ClickHouse's incremental builds need.
+        const { screened, context } = await this.screen(messages);
+        if (fenced()) return;
+        // Its invalid events are parked once, whatever the retries of its valid ones.
+        if (!parked) await this.pipeline.park(screened);
+        parked = true;
+        result = await this.pipeline.write(screened, context, candidateAt);
       } catch (error) {
         // Nothing of this batch is committed; stopping now means it is delivered again.
         if (this.stopping || !isRunning() || fenced()) return;

@@ -17,7 +17,8 @@ describe.runIf(inject('kafkaBrokers')).each(TEST_ENGINES)('Kafka poison messages
     for (const consumer of running.splice(0)) await consumer.stop();
   });
 
-  it('dead-letters deep, unstorable and unreadable messages and keeps the partition flowing', { timeout: 60_000 }, async () => {
+  // Screened on the worker thread (the default with more than one core), and on the consumer's own.
+  it.each([true, false])('dead-letters deep, unstorable and unreadable messages and keeps the partition flowing (screened on a worker: %s)', { timeout: 60_000 }, async (screenOnWorker) => {
     const topic = uniqueTopic();
     const poison = [
       nested(10_000), // JSON nested 10,000 deep
@@ -29,6 +30,7 @@ describe.runIf(inject('kafkaBrokers')).each(TEST_ENGINES)('Kafka poison messages
     await produce(topic, [JSON.stringify(cloudEvent({ id: 'before' })), ...poison, JSON.stringify(cloudEvent({ id: 'after' }))]);
     const batches: BatchReport[] = [];
     const retries: unknown[] = [];
+    const fallbacks: unknown[] = [];
     const consumer = new KafkaIngestConsumer(new IngestPipeline(db.warehouse), {
       brokers: [kafkaBrokers()],
       topics: [topic],
@@ -38,6 +40,8 @@ describe.runIf(inject('kafkaBrokers')).each(TEST_ENGINES)('Kafka poison messages
       sessionTimeoutMs: 6_000,
       onBatch: (report) => batches.push(report),
       onRetry: (error) => retries.push(error),
+      screenOnWorker,
+      onScreenFallback: (error) => fallbacks.push(error),
     });
     running.push(consumer);
     await consumer.start();
@@ -54,6 +58,7 @@ describe.runIf(inject('kafkaBrokers')).each(TEST_ENGINES)('Kafka poison messages
     expect(parked.map((r) => r.reason_code)).toEqual(codes);
     // Nothing waited: the poison never looked like an outage.
     expect(retries).toEqual([]);
+    expect(fallbacks).toEqual([]);
     await waitFor(async () => batches.some((b) => BigInt(b.lastOffset) >= 6n), 'the commit past the poison');
   });
 });

@@ -16,35 +16,35 @@ export const WORKER_RETRY_MS = 30_000;
 type Messages = readonly Pick<KafkaMessage, 'value' | 'headers'>[];
 type Waiting = { resolve: (screened: ScreenedBatch) => void; reject: (error: Error) => void };
 
-/** What a batch in the worker gets when `close` stops it: screened on the calling thread, not counted as a failure. */
-class ScreenThreadClosed extends Error {}
+/** Why a batch in the worker was screened on the calling thread instead, already accounted for (closed, or its thread's failure reported). */
+class ScreenThreadGone extends Error {}
 
 /**
  * Screens Kafka batches (read each message, validate, normalize: `screenEvents`) on a
- * worker thread, so the consumer's thread only decodes fetches and writes — at about a
- * third less work an event. The worker only ever computes: a batch it cannot answer
- * (it died, or threw) is screened on the calling thread instead, with the same result.
+ * worker thread, so the consumer's thread only decodes fetches and writes. The worker
+ * only ever computes: a batch it cannot answer (it died, threw, or could not be sent) is
+ * screened on the calling thread instead, with the same result, and so is every batch for
+ * `WORKER_RETRY_MS` after a failure, which is reported once (`onFallback`).
  */
 export class KafkaScreenThread {
   private thread: { worker: Worker; pending: Map<number, Waiting> } | undefined;
   private next = 0;
   private failedAt = Number.NEGATIVE_INFINITY;
+  private closed = false;
 
   constructor(
-    private readonly onFallback?: (error: unknown) => void,
+    /** Told of a failure, and for how long batches are now screened on the calling thread. */
+    private readonly onFallback?: (error: unknown, retryInMs: number) => void,
     /** The worker's module: screen-worker.ts; tests give others (one that dies, say). */
     private readonly workerModule: URL = SCREEN_WORKER,
   ) {}
 
   async screen(messages: Messages, options: ScreenOptions): Promise<ScreenedBatch> {
-    if (performance.now() - this.failedAt >= WORKER_RETRY_MS) {
+    if (this.usable()) {
       try {
         return await this.onWorker(messages, options);
       } catch (error) {
-        if (!(error instanceof ScreenThreadClosed)) {
-          this.failedAt = performance.now();
-          this.onFallback?.(error);
-        }
+        if (!(error instanceof ScreenThreadGone)) this.failed(error);
       }
     }
     return screenEvents(messages.map((message) => kafkaCandidate(message, options.maxBytes)), options.context);
@@ -52,17 +52,33 @@ export class KafkaScreenThread {
 
   /** Loads the worker ahead of the first batch. */
   start(): void {
-    if (performance.now() - this.failedAt >= WORKER_RETRY_MS) this.started();
+    if (!this.usable()) return;
+    try {
+      this.started();
+    } catch (error) {
+      this.failed(error);
+    }
   }
 
-  /** Stops the worker; a batch in it is screened on the calling thread. */
+  /** Stops the worker for good; a batch in it, and any after, is screened on the calling thread. */
   async close(): Promise<void> {
+    this.closed = true;
     const thread = this.thread;
     this.thread = undefined;
     if (!thread) return;
-    for (const waiting of thread.pending.values()) waiting.reject(new ScreenThreadClosed('closed'));
+    for (const waiting of thread.pending.values()) waiting.reject(new ScreenThreadGone('closed'));
     thread.pending.clear();
     await thread.worker.terminate();
+  }
+
+  private usable(): boolean {
+    return !this.closed && performance.now() - this.failedAt >= WORKER_RETRY_MS;
+  }
+
+  private failed(error: unknown): void {
+    if (this.closed) return;
+    this.failedAt = performance.now();
+    this.onFallback?.(error, WORKER_RETRY_MS);
   }
 
   private onWorker(messages: Messages, options: ScreenOptions): Promise<ScreenedBatch> {
@@ -81,10 +97,15 @@ export class KafkaScreenThread {
     const request: ScreenRequest = { ...options, id, values, ends, headers };
     const { worker, pending } = this.started();
     return new Promise<ScreenedBatch>((resolve, reject) => {
+      try {
+        worker.postMessage(request, [values.buffer, ends.buffer]);
+      } catch (error) {
+        reject(error as Error);
+        return;
+      }
       pending.set(id, { resolve, reject });
       // Held only while it has work: an idle worker never keeps the process alive.
       worker.ref();
-      worker.postMessage(request, [values.buffer, ends.buffer]);
     });
   }
 
@@ -101,12 +122,19 @@ export class KafkaScreenThread {
       if ('error' in response) waiting?.reject(new Error(`screening thread: ${response.error}`));
       else waiting?.resolve(response.screened);
     });
+    // Once per thread: its batches in flight are screened on the calling thread, and the failure reported once.
+    let gone = false;
     const fail = (error: Error) => {
+      if (gone) return;
+      gone = true;
       if (this.thread === thread) this.thread = undefined;
-      for (const waiting of thread.pending.values()) waiting.reject(error);
+      this.failed(error);
+      for (const waiting of thread.pending.values()) waiting.reject(new ScreenThreadGone(error.message, { cause: error }));
       thread.pending.clear();
+      void worker.terminate();
     };
     worker.on('error', fail);
+    worker.on('messageerror', fail);
     worker.on('exit', (code) => fail(new Error(`screening thread exited (code ${code})`)));
     return (this.thread = thread);
   }
