@@ -4,6 +4,7 @@ import type { IngestContext, Rejection } from './candidate.ts';
 import { Quarantine } from './quarantine.ts';
 import { REJECTION_CODES } from './rejection-codes.ts';
 import { screenEvents, type Screened, type ScreenedBatch } from './screen-events.ts';
+import { ScreenThread } from './screen-thread.ts';
 import { isValueRefusal } from './value-refusal.ts';
 
 export { UnparsedEvent, type Channel, type IngestContext, type Rejection } from './candidate.ts';
@@ -23,15 +24,28 @@ export const DEFAULT_DEDUPE_WINDOW_DAYS = 35;
  * validate → normalize → dedupe on (tenant_id, source, id) → write, and park
  * whatever is invalid with its reason.
  */
+/** Batches at least this large are screened on the screening thread, when the pipeline has one; smaller ones are not worth the trip. */
+export const WORKER_BATCH_MIN = 256;
+
+export interface IngestPipelineOptions {
+  dedupeWindowDays?: number;
+  /** Screen large batches (`WORKER_BATCH_MIN`) on a worker thread, so the calling thread only receives and writes. */
+  screenOnWorker?: boolean;
+  /** Called when the worker thread failed: batches are screened on the calling thread for `retryInMs`, then a new worker is tried. */
+  onScreenFallback?: (error: unknown, retryInMs: number) => void;
+}
+
 export class IngestPipeline {
   private readonly unique: UniqueInsert;
+  private readonly screening: ScreenThread | undefined;
   /** Positions of the dedupe key's columns in an `events` row: a thread that screens events may digest them too (`store`). */
   readonly digestKey: readonly number[];
 
   constructor(
     private readonly warehouse: Warehouse,
-    options: { dedupeWindowDays?: number } = {},
+    options: IngestPipelineOptions = {},
   ) {
+    if (options.screenOnWorker) this.screening = new ScreenThread(options.onScreenFallback);
     this.unique = {
       table: 'events',
       columns: EVENT_COLUMNS,
@@ -49,8 +63,16 @@ export class IngestPipeline {
   }
 
   async ingest(candidates: readonly unknown[], context: IngestContext): Promise<IngestResult> {
-    const screened = await screenEvents(candidates, { ...context, receivedAt: context.receivedAt ?? new Date() });
-    return this.store(screened, context, (index) => candidates[index]);
+    const received = { ...context, receivedAt: context.receivedAt ?? new Date() };
+    const screened = this.screening && candidates.length >= WORKER_BATCH_MIN
+      ? await this.screening.screenCandidates(candidates, { context: received, digestKey: this.digestKey })
+      : await screenEvents(candidates, received);
+    return this.store(screened, received, (index) => candidates[index]);
+  }
+
+  /** Stops the screening thread; batches are then screened on the calling thread. */
+  close(): Promise<void> {
+    return this.screening?.close() ?? Promise.resolve();
   }
 
   /** Writes a screened batch (`screenEvents`, on this thread or another): its parked events (`park`), then its rows (`write`). */

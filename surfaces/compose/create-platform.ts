@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DomainError } from '../../kernel/errors/index.ts';
 import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
@@ -170,7 +170,11 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const operatorTenant = options.operatorTenant ?? TENANT_ZERO;
   const keyring = options.ledger?.keyring ?? (options.ledger?.keysDir ? await Keyring.open(options.ledger.keysDir, LEDGER_KEY_NAME) : Keyring.inMemory(LEDGER_KEY_NAME));
   const metrics = new PlatformMetrics();
-  const pipeline = new IngestPipeline(warehouse, { dedupeWindowDays: options.dedupeWindowDays });
+  const pipeline = new IngestPipeline(warehouse, {
+    dedupeWindowDays: options.dedupeWindowDays,
+    screenOnWorker: availableParallelism() > 1,
+    onScreenFallback: (error, retryInMs) => log.warn({ err: error, retryInMs }, 'the ingest screening thread failed; batches are screened on the main thread for a while (retryInMs)'),
+  });
   const ownsState = !isStateStore(options.state);
   const state = isStateStore(options.state) ? options.state : await openStateStore(warehouse, { dataDir: options.state?.dataDir, url: options.state?.url, tables: platformTables(packs) });
   const policies = new PolicyActivations(engine, shipped, state, engine.platformTenant ?? operatorTenant);
@@ -302,6 +306,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
       const written = (await Promise.all([platformEvents.close(), decisions.close()])).every(Boolean);
       await marks.close(written);
       await ledger.close();
+      await pipeline.close();
       if (ownsState) await state.close();
     },
   };

@@ -5,7 +5,7 @@ import type { IngestContext } from '../candidate.ts';
 import type { IngestPipeline, IngestResult } from '../pipeline.ts';
 import { screenEvents, type ScreenedBatch } from '../screen-events.ts';
 import { kafkaCandidate } from './kafka-message.ts';
-import { KafkaScreenThread } from './screen-thread.ts';
+import { ScreenThread } from '../screen-thread.ts';
 
 export interface KafkaConsumerOptions {
   brokers: string[];
@@ -77,7 +77,7 @@ export class KafkaIngestConsumer {
   private readonly producer: Producer;
   private readonly maxBytes: number;
   private readonly backoff: { initialMs: number; maxMs: number };
-  private readonly screening: KafkaScreenThread | undefined;
+  private readonly screening: ScreenThread | undefined;
   private stopping = false;
   private recreating: NodeJS.Timeout | undefined;
   /** Counts the group's rebalances as this process saw them: a batch fetched before one may belong to another member now. */
@@ -92,7 +92,7 @@ export class KafkaIngestConsumer {
     this.producer = this.kafka.producer();
     this.maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
-    if (options.screenOnWorker ?? availableParallelism() > 1) this.screening = new KafkaScreenThread(options.onScreenFallback);
+    if (options.screenOnWorker ?? availableParallelism() > 1) this.screening = new ScreenThread(options.onScreenFallback);
   }
 
   async start(): Promise<void> {
@@ -160,7 +160,7 @@ export class KafkaIngestConsumer {
   private async screen(messages: readonly KafkaMessage[]): Promise<{ screened: ScreenedBatch; context: IngestContext & { receivedAt: Date } }> {
     const context = { channel: 'kafka' as const, submitter: this.options.submitter, receivedAt: new Date() };
     const screened = this.screening
-      ? await this.screening.screen(messages, { maxBytes: this.maxBytes, context, digestKey: this.pipeline.digestKey })
+      ? await this.screening.screenMessages(messages, this.maxBytes, { context, digestKey: this.pipeline.digestKey })
       : await screenEvents(messages.map((message) => kafkaCandidate(message, this.maxBytes)), context);
     return { screened, context };
   }

@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { dedupeDigest, unpackDigests } from '../../../kernel/dedupe/index.ts';
-import { EVENT_COLUMNS } from '../../../kernel/warehouse/index.ts';
-import { cloudEvent } from '../../../test/support/events.ts';
-import { MAX_JSON_DEPTH } from '../json-depth.ts';
-import { screenEvents, type ScreenedBatch } from '../screen-events.ts';
-import { kafkaCandidate } from './kafka-message.ts';
-import { KafkaScreenThread } from './screen-thread.ts';
+import { dedupeDigest, unpackDigests } from '../../kernel/dedupe/index.ts';
+import { EVENT_COLUMNS } from '../../kernel/warehouse/index.ts';
+import { cloudEvent } from '../../test/support/events.ts';
+import { MAX_JSON_DEPTH } from './json-depth.ts';
+import { screenEvents, type ScreenedBatch } from './screen-events.ts';
+import { kafkaCandidate } from './kafka/kafka-message.ts';
+import { UnparsedEvent } from './candidate.ts';
+import { ScreenThread } from './screen-thread.ts';
 
 const MAX_BYTES = 4096;
 const context = { channel: 'kafka' as const, submitter: 'acme', receivedAt: new Date('2026-12-07T08:00:00Z') };
@@ -33,17 +34,17 @@ function comparable({ rows, indices, rejected, parked }: ScreenedBatch) {
 }
 
 describe('screening Kafka batches on a worker thread', () => {
-  const threads: KafkaScreenThread[] = [];
+  const threads: ScreenThread[] = [];
   afterEach(async () => {
     await Promise.all(threads.splice(0).map((thread) => thread.close()));
   });
 
   it('gives what screening on this thread gives, for every kind of message', async () => {
     const fallbacks: unknown[] = [];
-    const thread = new KafkaScreenThread((error) => fallbacks.push(error));
+    const thread = new ScreenThread((error) => fallbacks.push(error));
     threads.push(thread);
     const inline = await screenEvents(messages.map((message) => kafkaCandidate(message, MAX_BYTES)), context);
-    const onWorker = await thread.screen(messages, { maxBytes: MAX_BYTES, context });
+    const onWorker = await thread.screenMessages(messages, MAX_BYTES, { context });
 
     expect(fallbacks).toEqual([]);
     expect(comparable(onWorker)).toEqual(comparable(inline));
@@ -54,10 +55,10 @@ describe('screening Kafka batches on a worker thread', () => {
   });
 
   it('digests the rows\' keys when asked, as the warehouse would', async () => {
-    const thread = new KafkaScreenThread();
+    const thread = new ScreenThread();
     threads.push(thread);
     const digestKey = ['tenant_id', 'source', 'id'].map((column) => EVENT_COLUMNS.indexOf(column));
-    const result = await thread.screen(messages, { maxBytes: MAX_BYTES, context, digestKey });
+    const result = await thread.screenMessages(messages, MAX_BYTES, { context, digestKey });
 
     expect(result.digests).toHaveLength(4 * 16);
     expect(unpackDigests(result.digests!).map((d) => Buffer.from(d).toString('hex'))).toEqual(
@@ -65,22 +66,57 @@ describe('screening Kafka batches on a worker thread', () => {
     );
   });
 
+  it('gives for parsed candidates (an HTTP batch) what screening on this thread gives', async () => {
+    const fallbacks: unknown[] = [];
+    const thread = new ScreenThread((error) => fallbacks.push(error));
+    threads.push(thread);
+    const candidates = [
+      cloudEvent({ id: 'ok' }),
+      cloudEvent({ id: 'other-tenant', tenantid: 'globex', data: { nested: { list: [1, 'two', null] } } }),
+      new UnparsedEvent('{"oops', 'Unexpected end of JSON input'),
+      [1, 2],
+      'text',
+      null,
+      cloudEvent({ id: 'bad-time', time: 'yesterday' }),
+      cloudEvent({ id: 'no-policy', policyversion: undefined }),
+      cloudEvent({ id: 'extension', region: 'eu', subject: 'naïve 😀' }),
+    ];
+    const inline = await screenEvents(candidates, context);
+    const onWorker = await thread.screenCandidates(candidates, { context });
+
+    expect(fallbacks).toEqual([]);
+    expect(comparable(onWorker)).toEqual(comparable(inline));
+    expect(onWorker.indices).toEqual([0, 1, 8]);
+    expect(onWorker.rejected.map((r) => r.code)).toEqual(['EVENT_NOT_JSON', 'EVENT_NOT_OBJECT', 'EVENT_NOT_OBJECT', 'EVENT_NOT_OBJECT', 'EVENT_INVALID_TIME', 'EVENT_MISSING_POLICY_VERSION']);
+  });
+
+  it('screens on this thread a candidate that cannot travel to the worker, with the same result', async () => {
+    const fallbacks: unknown[] = [];
+    const thread = new ScreenThread((error) => fallbacks.push(error));
+    threads.push(thread);
+    const candidates = [cloudEvent({ id: 'ok' }), { ...cloudEvent({ id: 'odd' }), data: { f: () => 1 } }];
+    const result = await thread.screenCandidates(candidates, { context });
+
+    expect(comparable(result)).toEqual(comparable(await screenEvents(candidates, context)));
+    expect(fallbacks).toHaveLength(1);
+  });
+
   it('answers concurrent batches each with its own result', async () => {
-    const thread = new KafkaScreenThread();
+    const thread = new ScreenThread();
     threads.push(thread);
     const batches = Array.from({ length: 8 }, (_, b) =>
       Array.from({ length: 300 }, (_, i) => ({ value: Buffer.from(JSON.stringify(cloudEvent({ id: `b${b}-${i}` }))), headers: {} })),
     );
-    const results = await Promise.all(batches.map((batch) => thread.screen(batch, { maxBytes: MAX_BYTES, context })));
+    const results = await Promise.all(batches.map((batch) => thread.screenMessages(batch, MAX_BYTES, { context })));
     results.forEach((result, b) => expect(result.rows.map((row) => row[2])).toEqual(batches[b]!.map((_, i) => `b${b}-${i}`)));
   });
 
   it('screens a batch on this thread when the worker dies with it, and says so', async () => {
     const fallbacks: unknown[] = [];
-    const thread = new KafkaScreenThread((error) => fallbacks.push(error), new URL('./fixtures/dying-screen-worker.ts', import.meta.url));
+    const thread = new ScreenThread((error) => fallbacks.push(error), new URL('./fixtures/dying-screen-worker.ts', import.meta.url));
     threads.push(thread);
     const inline = await screenEvents(messages.map((message) => kafkaCandidate(message, MAX_BYTES)), context);
-    const result = await thread.screen(messages, { maxBytes: MAX_BYTES, context });
+    const result = await thread.screenMessages(messages, MAX_BYTES, { context });
 
     expect(comparable(result)).toEqual(comparable(inline));
     expect(fallbacks).toHaveLength(1);
@@ -89,9 +125,9 @@ describe('screening Kafka batches on a worker thread', () => {
 
   it('screens a batch on this thread when closed while the batch is in the worker', async () => {
     const fallbacks: unknown[] = [];
-    const thread = new KafkaScreenThread((error) => fallbacks.push(error));
+    const thread = new ScreenThread((error) => fallbacks.push(error));
     const big = Array.from({ length: 20_000 }, (_, i) => ({ value: Buffer.from(JSON.stringify(cloudEvent({ id: `e${i}` }))), headers: {} }));
-    const screening = thread.screen(big, { maxBytes: MAX_BYTES, context });
+    const screening = thread.screenMessages(big, MAX_BYTES, { context });
     await thread.close();
     const result = await screening;
 

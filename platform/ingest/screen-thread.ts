@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type { KafkaMessage } from 'kafkajs';
-import { screenEvents, type ScreenedBatch } from '../screen-events.ts';
-import { headerStrings, kafkaCandidate } from './kafka-message.ts';
-import type { ScreenOptions, ScreenRequest, ScreenResponse } from './screen-protocol.ts';
+import { UnparsedEvent } from './candidate.ts';
+import { headerStrings, kafkaCandidate } from './kafka/kafka-message.ts';
+import { screenEvents, type ScreenedBatch } from './screen-events.ts';
+import type { CandidatesBatch, MessagesBatch, ScreenOptions, ScreenRequest, ScreenResponse } from './screen-protocol.ts';
 
 /**
  * The worker loads the TypeScript sources as the CLI does (bin/companyos.js), whatever started this
@@ -20,13 +21,14 @@ type Waiting = { resolve: (screened: ScreenedBatch) => void; reject: (error: Err
 class ScreenThreadGone extends Error {}
 
 /**
- * Screens Kafka batches (read each message, validate, normalize: `screenEvents`) on a
- * worker thread, so the consumer's thread only decodes fetches and writes. The worker
+ * Screens batches (read each Kafka message, or take each parsed candidate; validate,
+ * normalize: `screenEvents`) on a worker thread, so the calling thread only receives and
+ * writes. The worker
  * only ever computes: a batch it cannot answer (it died, threw, or could not be sent) is
  * screened on the calling thread instead, with the same result, and so is every batch for
  * `WORKER_RETRY_MS` after a failure, which is reported once (`onFallback`).
  */
-export class KafkaScreenThread {
+export class ScreenThread {
   private thread: { worker: Worker; pending: Map<number, Waiting> } | undefined;
   private next = 0;
   private failedAt = Number.NEGATIVE_INFINITY;
@@ -39,15 +41,28 @@ export class KafkaScreenThread {
     private readonly workerModule: URL = SCREEN_WORKER,
   ) {}
 
-  async screen(messages: Messages, options: ScreenOptions): Promise<ScreenedBatch> {
+  /** A Kafka batch: each message read (`kafkaCandidate`, `maxBytes` the largest), then screened. */
+  async screenMessages(messages: Messages, maxBytes: number, options: ScreenOptions): Promise<ScreenedBatch> {
     if (this.usable()) {
       try {
-        return await this.onWorker(messages, options);
+        return await this.onWorker(packMessages(messages, maxBytes), options);
       } catch (error) {
         if (!(error instanceof ScreenThreadGone)) this.failed(error);
       }
     }
-    return screenEvents(messages.map((message) => kafkaCandidate(message, options.maxBytes)), options.context);
+    return screenEvents(messages.map((message) => kafkaCandidate(message, maxBytes)), options.context);
+  }
+
+  /** Candidates already parsed (cloned to the worker: one that cannot be is screened here). */
+  async screenCandidates(candidates: readonly unknown[], options: ScreenOptions): Promise<ScreenedBatch> {
+    if (this.usable()) {
+      try {
+        return await this.onWorker(packCandidates(candidates), options);
+      } catch (error) {
+        if (!(error instanceof ScreenThreadGone)) this.failed(error);
+      }
+    }
+    return screenEvents(candidates, options.context);
   }
 
   /** Loads the worker ahead of the first batch. */
@@ -81,24 +96,14 @@ export class KafkaScreenThread {
     this.onFallback?.(error, WORKER_RETRY_MS);
   }
 
-  private onWorker(messages: Messages, options: ScreenOptions): Promise<ScreenedBatch> {
-    let total = 0;
-    for (const message of messages) total += message.value?.length ?? 0;
-    const values = new Uint8Array(total);
-    const ends = new Uint32Array(messages.length);
-    let at = 0;
-    messages.forEach((message, i) => {
-      if (message.value) values.set(message.value, at);
-      ends[i] = at += message.value?.length ?? 0;
-    });
-    // Text, not the decoder's Buffers: those are views of a whole fetch response, which a message would copy entire.
-    const headers = messages.map((message) => (message.headers && Object.keys(message.headers).length ? headerStrings(message.headers) : null));
+  private onWorker(batch: MessagesBatch | CandidatesBatch, options: ScreenOptions): Promise<ScreenedBatch> {
     const id = this.next++;
-    const request: ScreenRequest = { ...options, id, values, ends, headers };
+    const request: ScreenRequest = { ...options, ...batch, id };
+    const transfer = batch.kind === 'messages' ? [batch.values.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer] : [];
     const { worker, pending } = this.started();
     return new Promise<ScreenedBatch>((resolve, reject) => {
       try {
-        worker.postMessage(request, [values.buffer, ends.buffer]);
+        worker.postMessage(request, transfer);
       } catch (error) {
         reject(error as Error);
         return;
@@ -138,4 +143,24 @@ export class KafkaScreenThread {
     worker.on('exit', (code) => fail(new Error(`screening thread exited (code ${code})`)));
     return (this.thread = thread);
   }
+}
+
+function packMessages(messages: Messages, maxBytes: number): MessagesBatch {
+  let total = 0;
+  for (const message of messages) total += message.value?.length ?? 0;
+  const values = new Uint8Array(total);
+  const ends = new Uint32Array(messages.length);
+  let at = 0;
+  messages.forEach((message, i) => {
+    if (message.value) values.set(message.value, at);
+    ends[i] = at += message.value?.length ?? 0;
+  });
+  // Text, not the decoder's Buffers: those are views of a whole fetch response, which a message would copy entire.
+  const headers = messages.map((message) => (message.headers && Object.keys(message.headers).length ? headerStrings(message.headers) : null));
+  return { kind: 'messages', maxBytes, values, ends, headers };
+}
+
+function packCandidates(candidates: readonly unknown[]): CandidatesBatch {
+  const unparsed = candidates.map((candidate) => (candidate instanceof UnparsedEvent ? { raw: candidate.raw, reason: candidate.reason, code: candidate.code } : null));
+  return { kind: 'candidates', candidates: candidates.map((candidate, i) => (unparsed[i] ? null : candidate)), unparsed };
 }
