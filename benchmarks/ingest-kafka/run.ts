@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureKcat, startMockKafka, type MockKafkaCluster } from '../../dev/index.ts';
 import type { ScratchWarehouse } from '../../dev/index.ts';
-import { IngestPipeline, KafkaIngestConsumer } from '../../platform/ingest/index.ts';
+import { IngestPipeline, KafkaIngestConsumer, screeningThreadPays } from '../../platform/ingest/index.ts';
 import { openWarehouse, type EngineName } from '../../kernel/warehouse/index.ts';
 import { directAdapterBaseline } from '../lib/baseline.ts';
 import { benchmarkEvent } from '../lib/events.ts';
@@ -98,7 +98,9 @@ async function consumeAll(broker: string, target: ScratchWarehouse, topics: stri
   let accepted = 0;
   let finished: () => void = () => {};
   const done = new Promise<void>((resolve) => (finished = resolve));
-  const consumer = new KafkaIngestConsumer(new IngestPipeline(warehouse), {
+  // As the platform builds it (surfaces/compose): screened on a worker thread where there is more than one core.
+  const pipeline = new IngestPipeline(warehouse, { screenOnWorker: screeningThreadPays() });
+  const consumer = new KafkaIngestConsumer(pipeline, {
     brokers: [broker],
     topics,
     groupId: `bench-${randomUUID()}`,
@@ -119,6 +121,7 @@ async function consumeAll(broker: string, target: ScratchWarehouse, topics: stri
   const seconds = (ended - (producer ? started : firstBatchAt)) / 1000;
   const joinSeconds = (firstBatchAt - started) / 1000;
   await consumer.stop();
+  await pipeline.close();
   await warehouse.close();
   await target.dispose();
   if (accepted !== N) throw new Error(`the consumer stored ${accepted} of ${N} events`);

@@ -1,4 +1,4 @@
-export { IngestPipeline, DEFAULT_DEDUPE_WINDOW_DAYS, UnparsedEvent, type Screened } from './pipeline.ts';
+export { IngestPipeline, DEFAULT_DEDUPE_WINDOW_DAYS, UnparsedEvent, screeningThreadPays, type Screened } from './pipeline.ts';
 export type { Channel, IngestContext, IngestResult, Rejection } from './pipeline.ts';
 export { REJECTION_CODES, type RejectionCode } from './rejection-codes.ts';
 export { validateEvent } from './validate-event.ts';

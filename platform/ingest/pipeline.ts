@@ -1,10 +1,13 @@
 import { unpackDigests } from '../../kernel/dedupe/index.ts';
+import { availableParallelism } from 'node:os';
+import type { KafkaMessage } from 'kafkajs';
 import { EVENT_COLUMNS, QUARANTINE_COLUMNS, type SqlValue, type UniqueInsert, type Warehouse } from '../../kernel/warehouse/index.ts';
 import type { IngestContext, Rejection } from './candidate.ts';
 import { Quarantine } from './quarantine.ts';
 import { REJECTION_CODES } from './rejection-codes.ts';
 import { screenEvents, type Screened, type ScreenedBatch } from './screen-events.ts';
 import { ScreenThread } from './screen-thread.ts';
+import { kafkaCandidate } from './kafka/kafka-message.ts';
 import { isValueRefusal } from './value-refusal.ts';
 
 export { UnparsedEvent, type Channel, type IngestContext, type Rejection } from './candidate.ts';
@@ -24,12 +27,20 @@ export const DEFAULT_DEDUPE_WINDOW_DAYS = 35;
  * validate → normalize → dedupe on (tenant_id, source, id) → write, and park
  * whatever is invalid with its reason.
  */
+/** Whether a screening thread pays here: with one core it would only take turns with the main thread. */
+export function screeningThreadPays(): boolean {
+  return availableParallelism() > 1;
+}
+
 /** Batches at least this large are screened on the screening thread, when the pipeline has one; smaller ones are not worth the trip. */
 export const WORKER_BATCH_MIN = 256;
 
 export interface IngestPipelineOptions {
   dedupeWindowDays?: number;
-  /** Screen large batches (`WORKER_BATCH_MIN`) on a worker thread, so the calling thread only receives and writes. */
+  /**
+   * Screen Kafka batches, and other batches of `WORKER_BATCH_MIN` events or more, on a worker thread, so the calling
+   * thread only receives and writes (off by default; the platform turns it on where there is more than one core).
+   */
   screenOnWorker?: boolean;
   /** Called when the worker thread failed: batches are screened on the calling thread for `retryInMs`, then a new worker is tried. */
   onScreenFallback?: (error: unknown, retryInMs: number) => void;
@@ -68,6 +79,21 @@ export class IngestPipeline {
       ? await this.screening.screenCandidates(candidates, { context: received, digestKey: this.digestKey })
       : await screenEvents(candidates, received);
     return this.store(screened, received, (index) => candidates[index]);
+  }
+
+  /**
+   * Reads and screens a Kafka batch (`kafkaCandidate` each message, `maxBytes` the largest): on the screening
+   * thread when the pipeline has one, whatever its size (a consumer's thread has nothing else to do meanwhile).
+   */
+  screenMessages(messages: readonly Pick<KafkaMessage, 'value' | 'headers'>[], maxBytes: number, context: IngestContext & { receivedAt: Date }): Promise<ScreenedBatch> {
+    return this.screening
+      ? this.screening.screenMessages(messages, maxBytes, { context, digestKey: this.digestKey })
+      : screenEvents(messages.map((message) => kafkaCandidate(message, maxBytes)), context);
+  }
+
+  /** Loads the screening thread ahead of the first batch (a consumer does, while its group forms). */
+  startScreening(): void {
+    this.screening?.start();
   }
 
   /** Stops the screening thread; batches are then screened on the calling thread. */

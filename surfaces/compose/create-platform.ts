@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DomainError } from '../../kernel/errors/index.ts';
 import { Keyring, LEDGER_KEY_NAME } from '../../kernel/ledger/index.ts';
@@ -10,7 +10,7 @@ import { liveBatchGuardMs, type Warehouse } from '../../kernel/warehouse/index.t
 import { backupSourceOf, openBackupTarget, replaceBackups, type BackupServices, type BackupSource, type S3Options, type ShippingStatus } from '../../platform/backup/index.ts';
 import { appendRecordReceipt, ApprovalStore, DecisionLog, EntityStore, EvidenceStore, LedgerStore, PolicyActivations, PolicyGate } from '../../platform/governance/index.ts';
 import { AccessGrants, DEFAULT_ENV, DEFAULT_REGION, ApiKeys, IdentityMappings, LoginSessions, OidcLogin, ProviderTokens, ScimDirectory, type FinishedLogin, type IdentityProvider, type RotatingSecret, type SessionLimits, type TokenKeyFile } from '../../platform/identity/index.ts';
-import { BatchedEmitter, DEFAULT_DEDUPE_WINDOW_DAYS, IngestPipeline, sameTurnEmitter } from '../../platform/ingest/index.ts';
+import { BatchedEmitter, DEFAULT_DEDUPE_WINDOW_DAYS, IngestPipeline, sameTurnEmitter, screeningThreadPays } from '../../platform/ingest/index.ts';
 import { PlatformMetrics } from '../../platform/metrics/index.ts';
 import { stateSource, TENANT_ZERO, TenantScope } from '../../platform/tenancy/index.ts';
 import { BuildGate, ModelRefresh, rebuildModels, type ModelGenerator } from '../../platform/transforms/index.ts';
@@ -172,7 +172,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const metrics = new PlatformMetrics();
   const pipeline = new IngestPipeline(warehouse, {
     dedupeWindowDays: options.dedupeWindowDays,
-    screenOnWorker: availableParallelism() > 1,
+    screenOnWorker: screeningThreadPays(),
     onScreenFallback: (error, retryInMs) => log.warn({ err: error, retryInMs }, 'the ingest screening thread failed; batches are screened on the main thread for a while (retryInMs)'),
   });
   const ownsState = !isStateStore(options.state);

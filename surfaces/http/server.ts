@@ -394,7 +394,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       ...options.kafka,
       onBatch: (report) => metrics.observeKafkaBatch(report),
       onRetry: (error, attempt, waitMs) => app.log.warn({ err: error, attempt, waitMs }, 'warehouse write failed; retrying the Kafka batch'),
-      onScreenFallback: (error, retryInMs) => app.log.warn({ err: error, retryInMs }, 'the Kafka screening thread failed; batches are read on the main thread for a while (retryInMs)'),
     });
     // Joining the group can wait for a crashed member's session to expire: serve HTTP meanwhile.
     app.addHook('onReady', async () => {

@@ -17,14 +17,19 @@ const RENAME = {
 describe.runIf(inject('kafkaBrokers')).each(TEST_ENGINES)('Kafka consumer into %s', (engine) => {
   const db = useWarehouse(engine);
   const running: KafkaIngestConsumer[] = [];
+  const pipelines: IngestPipeline[] = [];
   afterEach(async () => {
     for (const consumer of running.splice(0)) await consumer.stop();
+    for (const pipeline of pipelines.splice(0)) await pipeline.close();
   });
 
   async function consume(topic: string, overrides: Partial<KafkaConsumerOptions> = {}) {
     const batches: BatchReport[] = [];
     const retries: unknown[] = [];
-    const consumer = new KafkaIngestConsumer(new IngestPipeline(db.warehouse), {
+    // Screened on a worker thread, as the platform does on more than one core (kafka-poison.test.ts runs both ways).
+    const pipeline = new IngestPipeline(db.warehouse, { screenOnWorker: true });
+    pipelines.push(pipeline);
+    const consumer = new KafkaIngestConsumer(pipeline, {
       brokers: [kafkaBrokers()],
       topics: [topic],
       groupId: `group-${topic}`,

@@ -1,11 +1,7 @@
-import { availableParallelism } from 'node:os';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { kafkaClient } from './kafka-client.ts';
-import type { IngestContext } from '../candidate.ts';
 import type { IngestPipeline, IngestResult } from '../pipeline.ts';
-import { screenEvents, type ScreenedBatch } from '../screen-events.ts';
 import { kafkaCandidate } from './kafka-message.ts';
-import { ScreenThread } from '../screen-thread.ts';
 
 export interface KafkaConsumerOptions {
   brokers: string[];
@@ -32,13 +28,6 @@ export interface KafkaConsumerOptions {
   onRetry?: (error: unknown, attempt: number, waitMs: number) => void;
   /** Called when kafkajs gave up on its consumer (a crash it does not restart from) and a new one is made. */
   onRecreate?: (error: unknown) => void;
-  /**
-   * Read and validate messages on a worker thread (default: when the machine has more than one core),
-   * so this thread only fetches and writes.
-   */
-  screenOnWorker?: boolean;
-  /** Called when the worker thread failed: batches are read on this thread for `retryInMs`, then a new worker is tried. */
-  onScreenFallback?: (error: unknown, retryInMs: number) => void;
 }
 
 export interface BatchReport {
@@ -77,7 +66,6 @@ export class KafkaIngestConsumer {
   private readonly producer: Producer;
   private readonly maxBytes: number;
   private readonly backoff: { initialMs: number; maxMs: number };
-  private readonly screening: ScreenThread | undefined;
   private stopping = false;
   private recreating: NodeJS.Timeout | undefined;
   /** Counts the group's rebalances as this process saw them: a batch fetched before one may belong to another member now. */
@@ -92,12 +80,11 @@ export class KafkaIngestConsumer {
     this.producer = this.kafka.producer();
     this.maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
-    if (options.screenOnWorker ?? availableParallelism() > 1) this.screening = new ScreenThread(options.onScreenFallback);
   }
 
   async start(): Promise<void> {
     // Started while the group forms, so the first batch does not wait for the thread to load.
-    this.screening?.start();
+    this.pipeline.startScreening();
     await this.producer.connect();
     await this.run(this.consumer);
   }
@@ -106,12 +93,8 @@ export class KafkaIngestConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.recreating);
-    try {
-      await this.consumer.disconnect();
-      await this.producer.disconnect();
-    } finally {
-      await this.screening?.close();
-    }
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
   }
 
   private newConsumer(): Consumer {
@@ -156,15 +139,6 @@ export class KafkaIngestConsumer {
     });
   }
 
-  /** Reads and validates a batch's messages, received now: on the screening thread, or on this one. */
-  private async screen(messages: readonly KafkaMessage[]): Promise<{ screened: ScreenedBatch; context: IngestContext & { receivedAt: Date } }> {
-    const context = { channel: 'kafka' as const, submitter: this.options.submitter, receivedAt: new Date() };
-    const screened = this.screening
-      ? await this.screening.screenMessages(messages, this.maxBytes, { context, digestKey: this.pipeline.digestKey })
-      : await screenEvents(messages.map((message) => kafkaCandidate(message, this.maxBytes)), context);
-    return { screened, context };
-  }
-
   /** A new consumer in the same group, after a backoff; tried again (longer) while the brokers refuse it. */
   private recreate(attempt: number): void {
     const waitMs = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** attempt);
@@ -193,7 +167,8 @@ export class KafkaIngestConsumer {
     for (let attempt = 0; !result; attempt++) {
       try {
         // Screened at each try: a batch written after an outage is stamped as received then, as ClickHouse's incremental builds need.
-        const { screened, context } = await this.screen(messages);
+        const context = { channel: 'kafka' as const, submitter: this.options.submitter, receivedAt: new Date() };
+        const screened = await this.pipeline.screenMessages(messages, this.maxBytes, context);
         if (fenced()) return;
         // Its invalid events are parked once, whatever the retries of its valid ones.
         if (!parked) await this.pipeline.park(screened);

@@ -13,8 +13,10 @@ const withData = (id: string, dataJson: string) => JSON.stringify(cloudEvent({ i
 describe.runIf(inject('kafkaBrokers')).each(TEST_ENGINES)('Kafka poison messages into %s', (engine) => {
   const db = useWarehouse(engine);
   const running: KafkaIngestConsumer[] = [];
+  const pipelines: IngestPipeline[] = [];
   afterEach(async () => {
     for (const consumer of running.splice(0)) await consumer.stop();
+    for (const pipeline of pipelines.splice(0)) await pipeline.close();
   });
 
   // Screened on the worker thread (the default with more than one core), and on the consumer's own.
@@ -31,7 +33,9 @@ describe.runIf(inject('kafkaBrokers')).each(TEST_ENGINES)('Kafka poison messages
     const batches: BatchReport[] = [];
     const retries: unknown[] = [];
     const fallbacks: unknown[] = [];
-    const consumer = new KafkaIngestConsumer(new IngestPipeline(db.warehouse), {
+    const pipeline = new IngestPipeline(db.warehouse, { screenOnWorker, onScreenFallback: (error) => fallbacks.push(error) });
+    pipelines.push(pipeline);
+    const consumer = new KafkaIngestConsumer(pipeline, {
       brokers: [kafkaBrokers()],
       topics: [topic],
       groupId: `group-${topic}`,
@@ -40,8 +44,6 @@ describe.runIf(inject('kafkaBrokers')).each(TEST_ENGINES)('Kafka poison messages
       sessionTimeoutMs: 6_000,
       onBatch: (report) => batches.push(report),
       onRetry: (error) => retries.push(error),
-      screenOnWorker,
-      onScreenFallback: (error) => fallbacks.push(error),
     });
     running.push(consumer);
     await consumer.start();

@@ -118,8 +118,6 @@ async function runConsumer(
     },
     onRetry: (error, attempt, waitMs) =>
       console.error(`warehouse write failed (attempt ${attempt}), retrying in ${waitMs} ms: ${(error as Error).message}`),
-    onScreenFallback: (error, retryInMs) =>
-      console.error(`the Kafka screening thread failed; batches are read on the main thread for ${retryInMs / 1000} s: ${(error as Error).message}`),
   });
   const report = () =>
     console.log(
