@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { cloudEvent } from '../../test/support/events.ts';
-import { IngestPipeline, UnparsedEvent, WORKER_BATCH_MIN } from './pipeline.ts';
+import { IngestPipeline, UnparsedEvent } from './pipeline.ts';
 
 const http = { channel: 'http', submitter: 'acme' } as const;
 
@@ -26,23 +26,27 @@ describe.each(TEST_ENGINES)('ingest pipeline on %s', (engine) => {
     expect(JSON.parse(row!.payload as string)).toEqual(batch[2]);
   });
 
-  it('writes a large batch screened on its worker thread as it would one screened on this thread', async () => {
+  it('writes a Kafka batch screened on its worker thread as one screened on this thread', async () => {
     const fallbacks: unknown[] = [];
     const onWorker = new IngestPipeline(db.warehouse, { screenOnWorker: true, onScreenFallback: (error) => fallbacks.push(error) });
     try {
-      const batch = Array.from({ length: WORKER_BATCH_MIN }, (_, i) => cloudEvent({ id: `w-${i % 200}` }));
-      batch[7] = cloudEvent({ id: 'no-tenant', tenantid: undefined });
-      const receivedAt = new Date('2026-12-07T09:00:00.000Z');
-      const result = await onWorker.ingest(batch, { ...http, receivedAt });
+      const message = (event: Record<string, unknown>) => ({ value: Buffer.from(JSON.stringify(event)), headers: {} });
+      const messages = Array.from({ length: 300 }, (_, i) => message(cloudEvent({ id: `w-${i % 200}` })));
+      messages[7] = message(cloudEvent({ id: 'no-tenant', tenantid: undefined }));
+      const context = { channel: 'kafka' as const, submitter: 'acme', receivedAt: new Date('2026-12-07T09:00:00.000Z') };
+      const screened = await onWorker.screenMessages(messages, 1 << 20, context);
+      expect(screened.digests).toHaveLength(299 * 16);
+      const result = await onWorker.store(screened, context, () => undefined);
       expect(fallbacks).toEqual([]);
-      expect(result).toMatchObject({ accepted: 200, duplicates: WORKER_BATCH_MIN - 1 - 200 });
+      expect(result).toMatchObject({ accepted: 200, duplicates: 99 });
       expect(result.rejected.map((r) => [r.index, r.code])).toEqual([[7, 'EVENT_MISSING_TENANT']]);
       // The worker's digests dedupe against keys written on this thread, and the other way round.
       expect(await pipeline().ingest([cloudEvent({ id: 'w-0' }), cloudEvent({ id: 'new' })], http)).toMatchObject({ accepted: 1, duplicates: 1 });
-      expect((await onWorker.ingest(batch, http)).accepted).toBe(0);
+      const again = await onWorker.screenMessages([message(cloudEvent({ id: 'new' })), message(cloudEvent({ id: 'newer' }))], 1 << 20, context);
+      expect(await onWorker.store(again, context, () => undefined)).toMatchObject({ accepted: 1, duplicates: 1 });
       const rows = await db.warehouse.query<{ ingested_at: Date }>("SELECT ingested_at FROM events WHERE id = 'w-1'");
-      expect(rows.map((r) => r.ingested_at.toISOString())).toEqual([receivedAt.toISOString()]);
-      expect(await parked()).toHaveLength(2);
+      expect(rows.map((r) => r.ingested_at.toISOString())).toEqual([context.receivedAt.toISOString()]);
+      expect(await parked()).toHaveLength(1);
     } finally {
       await onWorker.close();
     }

@@ -32,14 +32,13 @@ export function screeningThreadPays(): boolean {
   return availableParallelism() > 1;
 }
 
-/** Batches at least this large are screened on the screening thread, when the pipeline has one; smaller ones are not worth the trip. */
-export const WORKER_BATCH_MIN = 256;
-
 export interface IngestPipelineOptions {
   dedupeWindowDays?: number;
   /**
-   * Screen Kafka batches, and other batches of `WORKER_BATCH_MIN` events or more, on a worker thread, so the calling
-   * thread only receives and writes (off by default; the platform turns it on where there is more than one core).
+   * Screen Kafka batches on a worker thread, so the consumer's thread only fetches and writes (off by default; the
+   * platform turns it on where there is more than one core). Other batches are screened where they arrive: an HTTP
+   * batch is parsed on the main thread, and cloning its events to a worker cost more than screening them
+   * (benchmarks/README.md, session 67).
    */
   screenOnWorker?: boolean;
   /** Called when the worker thread failed: batches are screened on the calling thread for `retryInMs`, then a new worker is tried. */
@@ -75,15 +74,13 @@ export class IngestPipeline {
 
   async ingest(candidates: readonly unknown[], context: IngestContext): Promise<IngestResult> {
     const received = { ...context, receivedAt: context.receivedAt ?? new Date() };
-    const screened = this.screening && candidates.length >= WORKER_BATCH_MIN
-      ? await this.screening.screenCandidates(candidates, { context: received, digestKey: this.digestKey })
-      : await screenEvents(candidates, received);
+    const screened = await screenEvents(candidates, received);
     return this.store(screened, received, (index) => candidates[index]);
   }
 
   /**
    * Reads and screens a Kafka batch (`kafkaCandidate` each message, `maxBytes` the largest): on the screening
-   * thread when the pipeline has one, whatever its size (a consumer's thread has nothing else to do meanwhile).
+   * thread when the pipeline has one.
    */
   screenMessages(messages: readonly Pick<KafkaMessage, 'value' | 'headers'>[], maxBytes: number, context: IngestContext & { receivedAt: Date }): Promise<ScreenedBatch> {
     return this.screening

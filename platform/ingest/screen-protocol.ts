@@ -1,5 +1,4 @@
 import type { IngestContext } from './candidate.ts';
-import type { RejectionCode } from './rejection-codes.ts';
 import type { ScreenedBatch } from './screen-events.ts';
 
 /** How a batch is screened. */
@@ -11,7 +10,6 @@ export interface ScreenOptions {
 
 /** A Kafka batch: the messages' values end to end (transferred, not copied), and their headers as text. */
 export interface MessagesBatch {
-  kind: 'messages';
   /** Larger messages are EVENT_TOO_LARGE. */
   maxBytes: number;
   /** Every message's value, one after another; a missing value is empty. */
@@ -22,13 +20,6 @@ export interface MessagesBatch {
   headers: (Record<string, string> | null)[];
 }
 
-/** Parsed candidates (an HTTP or file batch), cloned; an `UnparsedEvent` travels as its fields, in `unparsed` at its position. */
-export interface CandidatesBatch {
-  kind: 'candidates';
-  candidates: unknown[];
-  unparsed: ({ raw: string; reason: string; code: RejectionCode } | null)[];
-}
-
-export type ScreenRequest = ScreenOptions & { id: number } & (MessagesBatch | CandidatesBatch);
+export type ScreenRequest = ScreenOptions & MessagesBatch & { id: number };
 
 export type ScreenResponse = { id: number; screened: ScreenedBatch } | { id: number; error: string };

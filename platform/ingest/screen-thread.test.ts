@@ -5,7 +5,6 @@ import { cloudEvent } from '../../test/support/events.ts';
 import { MAX_JSON_DEPTH } from './json-depth.ts';
 import { screenEvents, type ScreenedBatch } from './screen-events.ts';
 import { kafkaCandidate } from './kafka/kafka-message.ts';
-import { UnparsedEvent } from './candidate.ts';
 import { ScreenThread } from './screen-thread.ts';
 
 const MAX_BYTES = 4096;
@@ -64,41 +63,6 @@ describe('screening Kafka batches on a worker thread', () => {
     expect(unpackDigests(result.digests!).map((d) => Buffer.from(d).toString('hex'))).toEqual(
       result.rows.map((row) => dedupeDigest([String(row[0]), String(row[1]), String(row[2])]).toString('hex')),
     );
-  });
-
-  it('gives for parsed candidates (an HTTP batch) what screening on this thread gives', async () => {
-    const fallbacks: unknown[] = [];
-    const thread = new ScreenThread((error) => fallbacks.push(error));
-    threads.push(thread);
-    const candidates = [
-      cloudEvent({ id: 'ok' }),
-      cloudEvent({ id: 'other-tenant', tenantid: 'globex', data: { nested: { list: [1, 'two', null] } } }),
-      new UnparsedEvent('{"oops', 'Unexpected end of JSON input'),
-      [1, 2],
-      'text',
-      null,
-      cloudEvent({ id: 'bad-time', time: 'yesterday' }),
-      cloudEvent({ id: 'no-policy', policyversion: undefined }),
-      cloudEvent({ id: 'extension', region: 'eu', subject: 'naïve 😀' }),
-    ];
-    const inline = await screenEvents(candidates, context);
-    const onWorker = await thread.screenCandidates(candidates, { context });
-
-    expect(fallbacks).toEqual([]);
-    expect(comparable(onWorker)).toEqual(comparable(inline));
-    expect(onWorker.indices).toEqual([0, 1, 8]);
-    expect(onWorker.rejected.map((r) => r.code)).toEqual(['EVENT_NOT_JSON', 'EVENT_NOT_OBJECT', 'EVENT_NOT_OBJECT', 'EVENT_NOT_OBJECT', 'EVENT_INVALID_TIME', 'EVENT_MISSING_POLICY_VERSION']);
-  });
-
-  it('screens on this thread a candidate that cannot travel to the worker, with the same result', async () => {
-    const fallbacks: unknown[] = [];
-    const thread = new ScreenThread((error) => fallbacks.push(error));
-    threads.push(thread);
-    const candidates = [cloudEvent({ id: 'ok' }), { ...cloudEvent({ id: 'odd' }), data: { f: () => 1 } }];
-    const result = await thread.screenCandidates(candidates, { context });
-
-    expect(comparable(result)).toEqual(comparable(await screenEvents(candidates, context)));
-    expect(fallbacks).toHaveLength(1);
   });
 
   it('answers concurrent batches each with its own result', async () => {

@@ -1,9 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { KafkaMessage } from 'kafkajs';
-import { UnparsedEvent } from './candidate.ts';
 import { headerStrings, kafkaCandidate } from './kafka/kafka-message.ts';
 import { screenEvents, type ScreenedBatch } from './screen-events.ts';
-import type { CandidatesBatch, MessagesBatch, ScreenOptions, ScreenRequest, ScreenResponse } from './screen-protocol.ts';
+import type { MessagesBatch, ScreenOptions, ScreenRequest, ScreenResponse } from './screen-protocol.ts';
 
 /**
  * The worker loads the TypeScript sources as the CLI does (bin/companyos.js), whatever started this
@@ -21,9 +20,8 @@ type Waiting = { resolve: (screened: ScreenedBatch) => void; reject: (error: Err
 class ScreenThreadGone extends Error {}
 
 /**
- * Screens batches (read each Kafka message, or take each parsed candidate; validate,
- * normalize: `screenEvents`) on a worker thread, so the calling thread only receives and
- * writes. The worker
+ * Screens Kafka batches (read each message, validate, normalize: `screenEvents`) on a
+ * worker thread, so the consumer's thread only fetches and writes. The worker
  * only ever computes: a batch it cannot answer (it died, threw, or could not be sent) is
  * screened on the calling thread instead, with the same result, and so is every batch for
  * `WORKER_RETRY_MS` after a failure, which is reported once (`onFallback`).
@@ -51,18 +49,6 @@ export class ScreenThread {
       }
     }
     return screenEvents(messages.map((message) => kafkaCandidate(message, maxBytes)), options.context);
-  }
-
-  /** Candidates already parsed (cloned to the worker: one that cannot be is screened here). */
-  async screenCandidates(candidates: readonly unknown[], options: ScreenOptions): Promise<ScreenedBatch> {
-    if (this.usable()) {
-      try {
-        return await this.onWorker(packCandidates(candidates), options);
-      } catch (error) {
-        if (!(error instanceof ScreenThreadGone)) this.failed(error);
-      }
-    }
-    return screenEvents(candidates, options.context);
   }
 
   /** Loads the worker ahead of the first batch. */
@@ -96,10 +82,10 @@ export class ScreenThread {
     this.onFallback?.(error, WORKER_RETRY_MS);
   }
 
-  private onWorker(batch: MessagesBatch | CandidatesBatch, options: ScreenOptions): Promise<ScreenedBatch> {
+  private onWorker(batch: MessagesBatch, options: ScreenOptions): Promise<ScreenedBatch> {
     const id = this.next++;
     const request: ScreenRequest = { ...options, ...batch, id };
-    const transfer = batch.kind === 'messages' ? [batch.values.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer] : [];
+    const transfer = [batch.values.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer];
     const { worker, pending } = this.started();
     return new Promise<ScreenedBatch>((resolve, reject) => {
       try {
@@ -157,10 +143,5 @@ function packMessages(messages: Messages, maxBytes: number): MessagesBatch {
   });
   // Text, not the decoder's Buffers: those are views of a whole fetch response, which a message would copy entire.
   const headers = messages.map((message) => (message.headers && Object.keys(message.headers).length ? headerStrings(message.headers) : null));
-  return { kind: 'messages', maxBytes, values, ends, headers };
-}
-
-function packCandidates(candidates: readonly unknown[]): CandidatesBatch {
-  const unparsed = candidates.map((candidate) => (candidate instanceof UnparsedEvent ? { raw: candidate.raw, reason: candidate.reason, code: candidate.code } : null));
-  return { kind: 'candidates', candidates: candidates.map((candidate, i) => (unparsed[i] ? null : candidate)), unparsed };
+  return { maxBytes, values, ends, headers };
 }

@@ -1,23 +1,15 @@
 import { parentPort } from 'node:worker_threads';
 import { packedDigests } from '../../kernel/dedupe/index.ts';
-import { UnparsedEvent } from './candidate.ts';
 import { kafkaCandidate } from './kafka/kafka-message.ts';
 import { screenEvents } from './screen-events.ts';
 import type { ScreenRequest, ScreenResponse } from './screen-protocol.ts';
 
-/** The screening thread (see screen-thread.ts): reads a batch's events and screens them; writes nothing. */
+/** The screening thread (see screen-thread.ts): reads each message of a batch and screens them; writes nothing. */
 parentPort!.on('message', (request: ScreenRequest) => {
   void screen(request).then(({ response, transfer }) => parentPort!.postMessage(response, transfer));
 });
 
-function candidatesOf(request: ScreenRequest): unknown[] {
-  if (request.kind === 'candidates') {
-    return request.candidates.map((candidate, i) => {
-      const unparsed = request.unparsed[i];
-      return unparsed ? new UnparsedEvent(unparsed.raw, unparsed.reason, unparsed.code) : candidate;
-    });
-  }
-  const { values, ends, headers, maxBytes } = request;
+function candidatesOf({ values, ends, headers, maxBytes }: ScreenRequest): unknown[] {
   const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
   return Array.from(ends, (end, i) => kafkaCandidate({ value: bytes.subarray(i === 0 ? 0 : ends[i - 1], end), headers: headers[i] ?? undefined }, maxBytes));
 }
