@@ -23,14 +23,17 @@ describe.runIf(inject('kafkaBrokers')).each(TEST_ENGINES)('CloudEvents content m
     acme = await server.api.token('acme');
   });
   const pipelines: IngestPipeline[] = [];
+  /** Failures of the screening thread: none may happen, or a test would pass on the fallback alone. */
+  const fallbacks: unknown[] = [];
   afterEach(async () => {
     for (const consumer of running.splice(0)) await consumer.stop();
     for (const pipeline of pipelines.splice(0)) await pipeline.close();
+    expect(fallbacks.splice(0)).toEqual([]);
   });
 
   const consume = async (topic: string) => {
     // Headers travel to the screening thread as text: binary mode is read there, as on a platform with two cores.
-    const pipeline = new IngestPipeline(db.warehouse, { screenOnWorker: true });
+    const pipeline = new IngestPipeline(db.warehouse, { screenOnWorker: true, onScreenFallback: (error) => fallbacks.push(error) });
     pipelines.push(pipeline);
     const consumer = new KafkaIngestConsumer(pipeline, {
       brokers: [kafkaBrokers()], topics: [topic], groupId: `group-${topic}`, submitter: 'acme', sessionTimeoutMs: 6_000,

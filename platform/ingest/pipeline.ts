@@ -1,6 +1,6 @@
-import { unpackDigests } from '../../kernel/dedupe/index.ts';
 import { availableParallelism } from 'node:os';
 import type { KafkaMessage } from 'kafkajs';
+import { unpackDigests } from '../../kernel/dedupe/index.ts';
 import { EVENT_COLUMNS, QUARANTINE_COLUMNS, type SqlValue, type UniqueInsert, type Warehouse } from '../../kernel/warehouse/index.ts';
 import type { IngestContext, Rejection } from './candidate.ts';
 import { Quarantine } from './quarantine.ts';
@@ -22,11 +22,6 @@ export interface IngestResult {
 /** The dedupe guarantee: a repeat of (tenant, source, id) within this many days is never stored twice. */
 export const DEFAULT_DEDUPE_WINDOW_DAYS = 35;
 
-/**
- * The one ingest path every source shares (HTTP, files, Kafka, the seed):
- * validate → normalize → dedupe on (tenant_id, source, id) → write, and park
- * whatever is invalid with its reason.
- */
 /** Whether a screening thread pays here: with one core it would only take turns with the main thread. */
 export function screeningThreadPays(): boolean {
   return availableParallelism() > 1;
@@ -45,6 +40,11 @@ export interface IngestPipelineOptions {
   onScreenFallback?: (error: unknown, retryInMs: number) => void;
 }
 
+/**
+ * The one ingest path every source shares (HTTP, files, Kafka, the seed):
+ * validate → normalize → dedupe on (tenant_id, source, id) → write, and park
+ * whatever is invalid with its reason.
+ */
 export class IngestPipeline {
   private readonly unique: UniqueInsert;
   private readonly screening: ScreenThread | undefined;

@@ -301,13 +301,16 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     flushQueue: () => platformEvents.flush(),
     close: async () => {
       closing.abort();
-      await Promise.allSettled([remetering, sweeping]);
-      await marks.stop();
-      const written = (await Promise.all([platformEvents.close(), decisions.close()])).every(Boolean);
-      await marks.close(written);
-      await ledger.close();
-      await pipeline.close();
-      if (ownsState) await state.close();
+      try {
+        await Promise.allSettled([remetering, sweeping]);
+        await marks.stop();
+        const written = (await Promise.all([platformEvents.close(), decisions.close()])).every(Boolean);
+        await marks.close(written);
+        await ledger.close();
+        if (ownsState) await state.close();
+      } finally {
+        await pipeline.close();
+      }
     },
   };
 }

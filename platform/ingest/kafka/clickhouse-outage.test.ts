@@ -21,7 +21,9 @@ describe.runIf(inject('kafkaBrokers') && inject('clickhouseUrl'))('Kafka consume
     const count = async () => (await warehouse.query<{ n: number }>('SELECT count(*) AS n FROM events FINAL'))[0]!.n;
     const topic = uniqueTopic();
     const retries: unknown[] = [];
-    const consumer = new KafkaIngestConsumer(new IngestPipeline(warehouse), {
+    // Screened on a worker thread, as the platform does on more than one core.
+    const pipeline = new IngestPipeline(warehouse, { screenOnWorker: true });
+    const consumer = new KafkaIngestConsumer(pipeline, {
       brokers: [kafkaBrokers()],
       topics: [topic],
       groupId: `g-${topic}`,
@@ -43,6 +45,7 @@ describe.runIf(inject('kafkaBrokers') && inject('clickhouseUrl'))('Kafka consume
       expect(String(retries[0])).toMatch(/ClickHouse failed/);
     } finally {
       await consumer.stop();
+      await pipeline.close();
       await warehouse.close();
     }
   });

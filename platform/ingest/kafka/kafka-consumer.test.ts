@@ -18,16 +18,19 @@ describe.runIf(inject('kafkaBrokers')).each(TEST_ENGINES)('Kafka consumer into %
   const db = useWarehouse(engine);
   const running: KafkaIngestConsumer[] = [];
   const pipelines: IngestPipeline[] = [];
+  /** Failures of the screening thread: none may happen, or a test would pass on the fallback alone. */
+  const fallbacks: unknown[] = [];
   afterEach(async () => {
     for (const consumer of running.splice(0)) await consumer.stop();
     for (const pipeline of pipelines.splice(0)) await pipeline.close();
+    expect(fallbacks.splice(0)).toEqual([]);
   });
 
   async function consume(topic: string, overrides: Partial<KafkaConsumerOptions> = {}) {
     const batches: BatchReport[] = [];
     const retries: unknown[] = [];
     // Screened on a worker thread, as the platform does on more than one core (kafka-poison.test.ts runs both ways).
-    const pipeline = new IngestPipeline(db.warehouse, { screenOnWorker: true });
+    const pipeline = new IngestPipeline(db.warehouse, { screenOnWorker: true, onScreenFallback: (error) => fallbacks.push(error) });
     pipelines.push(pipeline);
     const consumer = new KafkaIngestConsumer(pipeline, {
       brokers: [kafkaBrokers()],

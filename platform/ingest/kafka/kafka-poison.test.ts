@@ -19,7 +19,7 @@ describe.runIf(inject('kafkaBrokers')).each(TEST_ENGINES)('Kafka poison messages
     for (const pipeline of pipelines.splice(0)) await pipeline.close();
   });
 
-  // Screened on the worker thread (the default with more than one core), and on the consumer's own.
+  // Screened on a worker thread (as the platform does on more than one core), and on the consumer's own thread.
   it.each([true, false])('dead-letters deep, unstorable and unreadable messages and keeps the partition flowing (screened on a worker: %s)', { timeout: 60_000 }, async (screenOnWorker) => {
     const topic = uniqueTopic();
     const poison = [

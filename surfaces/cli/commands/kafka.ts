@@ -124,7 +124,12 @@ async function runConsumer(
       `consumed ${totals.batches} batches: accepted ${totals.accepted}, duplicates ${totals.duplicates}, ` +
         `rejected ${totals.rejected} (to DLQ); lag ${[...lag.values()].reduce((a, b) => a + b, 0)}`,
     );
-  await consumer.start();
+  try {
+    await consumer.start();
+  } catch (error) {
+    await platform.close();
+    throw error;
+  }
   console.log(`consuming ${options.topics.join(', ')} from ${options.brokers.join(', ')} as group ${options.groupId} into ${warehouse.location}`);
   const progress = setInterval(report, 2_000);
   try {
