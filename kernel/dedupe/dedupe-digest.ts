@@ -14,13 +14,18 @@ export function dedupeDigest(parts: readonly string[]): Buffer {
   return hash('md5', text, 'buffer');
 }
 
+/** The digest of a row's key: its values at `keyAt`, as text. */
+export function rowDigest(row: readonly unknown[], keyAt: readonly number[]): Buffer {
+  return dedupeDigest(keyAt.map((at) => String(row[at])));
+}
+
 /**
- * The digest of each row's key (its values at `keyAt`, as text), end to end in one
+ * The digest of each row's key (`rowDigest`), end to end in one
  * buffer, `DIGEST_BYTES` each: what one thread computes and hands to another in one transfer.
  */
 export function packedDigests(rows: readonly (readonly unknown[])[], keyAt: readonly number[]): Uint8Array<ArrayBuffer> {
   const packed = new Uint8Array(rows.length * DIGEST_BYTES);
-  rows.forEach((row, i) => packed.set(dedupeDigest(keyAt.map((at) => String(row[at]))), i * DIGEST_BYTES));
+  rows.forEach((row, i) => packed.set(rowDigest(row, keyAt), i * DIGEST_BYTES));
   return packed;
 }
 

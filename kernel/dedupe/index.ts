@@ -1,1 +1,1 @@
-export { dedupeDigest, packedDigests, unpackDigests, DIGEST_BYTES } from './dedupe-digest.ts';
+export { dedupeDigest, rowDigest, packedDigests, unpackDigests, DIGEST_BYTES } from './dedupe-digest.ts';

@@ -1,4 +1,4 @@
-import { dedupeDigest, DIGEST_BYTES } from '../dedupe/index.ts';
+import { DIGEST_BYTES, rowDigest } from '../dedupe/index.ts';
 import { DigestSet } from './digest-set.ts';
 import { WarehouseError } from './errors.ts';
 import type { SerialLock } from './serial-lock.ts';
@@ -174,5 +174,5 @@ function digestsOf(spec: UniqueInsert, rows: Rows): Buffer[] {
     if (at < 0) throw new WarehouseError(`dedupe key column ${k} is not among the inserted columns`);
     return at;
   });
-  return rows.map((row) => dedupeDigest(keyAt.map((i) => String(row[i]))));
+  return rows.map((row) => rowDigest(row, keyAt));
 }

@@ -160,7 +160,7 @@ export class IngestPipeline {
    */
   async screen(candidates: readonly unknown[], context: IngestContext): Promise<Screened> {
     const screened = await screenEvents(candidates, { ...context, receivedAt: context.receivedAt ?? new Date() });
-    if (screened.parked.length) await this.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, screened.parked);
+    await this.park(screened);
     return screened;
   }
 }
