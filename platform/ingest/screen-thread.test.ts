@@ -25,6 +25,8 @@ const messages = [
   { value: Buffer.from(JSON.stringify(cloudEvent({ id: 'no-tenant', tenantid: undefined }))), headers: {} },
   { value: Buffer.from('{}'), headers: { 'content-type': 'application/cloudevents+xml' } },
   { value: Buffer.from(JSON.stringify(cloudEvent({ id: 'ünïcode', subject: 'naïve 😀' }))), headers: {} },
+  // Huge numbers, as a producer's text carries them: beyond a double, and an integer of 40 digits.
+  { value: Buffer.from(JSON.stringify(cloudEvent({ id: 'huge', tenantid: 'globex' })).replace('"data":{"value":1}', '"data":{"big":1e400,"wide":1234567890123456789012345678901234567890}')), headers: {} },
 ];
 
 /** Quarantine rows carry a fresh id each: compared without it. */
@@ -47,9 +49,10 @@ describe('screening Kafka batches on a worker thread', () => {
 
     expect(fallbacks).toEqual([]);
     expect(comparable(onWorker)).toEqual(comparable(inline));
-    expect(onWorker.indices).toEqual([0, 1, 2, 9]);
+    expect(onWorker.indices).toEqual([0, 1, 2, 9, 10]);
     expect(onWorker.rejected.map((r) => r.code)).toEqual(['EVENT_NOT_JSON', 'EVENT_NOT_JSON', 'EVENT_TOO_LARGE', 'EVENT_TOO_DEEP', 'EVENT_MISSING_TENANT', 'EVENT_MODE_UNSUPPORTED']);
     expect(onWorker.rows[3]![5]).toBe('naïve 😀');
+    expect(onWorker.rows[4]![12]).toBe('{"big":null,"wide":1.2345678901234568e+39}');
     expect(onWorker.rows[0]![15]).toEqual(context.receivedAt);
   });
 
@@ -59,7 +62,7 @@ describe('screening Kafka batches on a worker thread', () => {
     const digestKey = ['tenant_id', 'source', 'id'].map((column) => EVENT_COLUMNS.indexOf(column));
     const result = await thread.screenMessages(messages, MAX_BYTES, { context, digestKey });
 
-    expect(result.digests).toHaveLength(4 * 16);
+    expect(result.digests).toHaveLength(5 * 16);
     expect(unpackDigests(result.digests!).map((d) => Buffer.from(d).toString('hex'))).toEqual(
       result.rows.map((row) => dedupeDigest([String(row[0]), String(row[1]), String(row[2])]).toString('hex')),
     );
