@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../../kernel/ids/index.ts';
 import type { StateStore } from '../../kernel/state/index.ts';
 import type { InSameTransaction } from './in-same-transaction.ts';
 import { DomainError } from '../../kernel/errors/index.ts';
@@ -66,7 +66,7 @@ export class ApprovalStore {
     const open = await this.pending(tenant, entityId, action);
     const mine = open.find((r) => r.requestedBy === requestedBy);
     if (mine) return mine;
-    const request = { requestId: randomUUID(), entityId, action, requestedBy, requestedAt: new Date() };
+    const request = { requestId: timeOrderedId(), entityId, action, requestedBy, requestedAt: new Date() };
     await this.state.transaction((tx) => tx.insert('approval_requests', [
       { tenant_id: tenant, request_id: request.requestId, entity_id: entityId, action, requested_by: requestedBy, requested_at: request.requestedAt, decision_id: decisionId },
     ]));
@@ -102,7 +102,7 @@ export class ApprovalStore {
 
   async approve(tenant: string, request: ApprovalRequest, approver: string, rationale: Rationale, evidenceIds: string[], also?: InSameTransaction<Approval>): Promise<Approval> {
     const approval: Approval = {
-      approvalId: randomUUID(),
+      approvalId: timeOrderedId(),
       requestId: request.requestId,
       entityId: request.entityId,
       action: request.action,

@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../../kernel/ids/index.ts';
+import { createHash } from 'node:crypto';
 import type { StateStore } from '../../kernel/state/index.ts';
 import { DomainError } from '../../kernel/errors/index.ts';
 
@@ -53,7 +54,7 @@ export class EvidenceStore {
   constructor(private readonly state: StateStore) {}
 
   async attach(tenant: string, items: Omit<EvidenceItem, 'id'>[], receiptId: string | undefined, attachReceiptId: string, by: string): Promise<EvidenceBundle> {
-    const bundle: EvidenceBundle = { bundleId: `bundle-${randomUUID()}`, receiptId, attachReceiptId, items: items.map((item) => ({ ...item, id: randomUUID() })) };
+    const bundle: EvidenceBundle = { bundleId: `bundle-${timeOrderedId()}`, receiptId, attachReceiptId, items: items.map((item) => ({ ...item, id: timeOrderedId() })) };
     await this.write(tenant, bundle, by, 'attached');
     return bundle;
   }

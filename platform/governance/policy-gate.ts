@@ -1,3 +1,4 @@
+import { timeOrderedId } from '../../kernel/ids/index.ts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../kernel/log/index.ts';
 import type { IngestPipeline } from '../ingest/index.ts';
@@ -124,7 +125,7 @@ export class PolicyGate {
     const gate = { decisionId: verdict.decisionId, bundleRevision: this.deps.engine.revision, principalId: verdict.principalId, resource, approvers: approval ? [approval.approver] : [] };
     if (!privileged) return { gate };
     const draft: ReceiptDraft = {
-      id: `rcpt-${randomUUID()}`,
+      id: `rcpt-${timeOrderedId()}`,
       evidenceRefs: [],
       hidden: approval ? { approval_id: approval.approvalId, rationale_category: approval.rationale.category, rationale: approval.rationale.text } : {},
     };

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../../kernel/ids/index.ts';
 import type { SqlValue } from '../../kernel/warehouse/index.ts';
 import { UnparsedEvent, type IngestContext, type Rejection } from './candidate.ts';
 import type { RejectionCode } from './rejection-codes.ts';
@@ -19,7 +19,7 @@ export class Quarantine {
     this.rejected.push({ index, id, code, message });
     this.rows.push([
       typeof attrs.tenantid === 'string' && attrs.tenantid ? attrs.tenantid : this.context.submitter,
-      randomUUID(),
+      timeOrderedId(),
       this.receivedAt,
       this.context.channel,
       index,

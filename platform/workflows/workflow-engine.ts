@@ -1,3 +1,4 @@
+import { timeOrderedId } from '../../kernel/ids/index.ts';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../kernel/errors/index.ts';
 import type { PlatformEvent } from '../ingest/index.ts';
@@ -163,7 +164,7 @@ export class WorkflowEngine {
     }
     const params = type.parseParams(request.params);
     checkRationale(type, request.rationale);
-    const runId = randomUUID();
+    const runId = timeOrderedId();
     const at = this.clock.now();
     const requested: TransitionRecord = { seq: 0, status: 'requested', actor: request.requestedBy, at, detail: { event: 'requested' }, receiptId: transitionReceiptId(runId, 0) };
     const run: RunRecord = {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../../../kernel/ids/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
 import type { StateStore } from '../../../kernel/state/index.ts';
 import { KeyedMutex } from '../../../platform/governance/index.ts';
@@ -120,7 +120,7 @@ export class LeadIntake {
   private async storeInTurn(tenant: string, inputs: readonly LeadInput[], by: string): Promise<{ outcomes: IntakeOutcome[]; routable: RoutableLead[]; at: Date }> {
     const at = this.now();
     const scope = this.deps.stateScope(tenant);
-    const ids = inputs.map((input) => input.id ?? randomUUID());
+    const ids = inputs.map((input) => input.id ?? timeOrderedId());
     const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
     if (repeated) throw new DomainError('LEAD_INVALID', `The id ${repeated} appears twice in the batch.`);
     const normalized = inputs.map((input) => normalizeLead({

@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../../../kernel/ids/index.ts';
+import { createHash } from 'node:crypto';
 import { DomainError } from '../../../kernel/errors/index.ts';
 import { fromUnits } from '../../../kernel/warehouse/index.ts';
 import { KeyedMutex } from '../../../platform/governance/index.ts';
@@ -37,7 +38,7 @@ export class QuoteBook {
 
   /** A new quote (revision 1). */
   create(tenant: string, input: QuoteInput, by: string): Promise<Quote> {
-    return this.addRevision(tenant, input.id ?? randomUUID(), input, by, 'new');
+    return this.addRevision(tenant, input.id ?? timeOrderedId(), input, by, 'new');
   }
 
   /** A requote: the next revision of an open quote. */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../../../kernel/ids/index.ts';
 import type { StateStore } from '../../../kernel/state/index.ts';
 import type { Row, SqlValue } from '../../../kernel/warehouse/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
@@ -46,7 +46,7 @@ export class EntityStore {
   async create(tenant: string, inputs: readonly EntityInput[], by: string, also?: InSameTransaction<readonly Entity[]>): Promise<Entity[]> {
     const now = new Date();
     const entities = inputs.map((input): Entity => ({
-      id: input.id ?? randomUUID(),
+      id: input.id ?? timeOrderedId(),
       tenant,
       type: input.type,
       name: input.name,
@@ -176,7 +176,7 @@ export class EntityStore {
     const found = new Set((await this.getMany(tenant, ends)).map((e) => e.id));
     const missing = ends.filter((id) => !found.has(id));
     if (missing.length > 0) throw new DomainError('EDGE_INVALID', `No entity ${missing.slice(0, 5).join(', ')} in this tenant.`);
-    const edges = inputs.map((input): Edge => ({ id: randomUUID(), tenant, type: input.type, from: input.from, to: input.to, attributes: input.attributes ?? {} }));
+    const edges = inputs.map((input): Edge => ({ id: timeOrderedId(), tenant, type: input.type, from: input.from, to: input.to, attributes: input.attributes ?? {} }));
     await this.writeEdges(edges, by, 0, also);
     return edges;
   }

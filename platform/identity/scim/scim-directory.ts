@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../../../kernel/ids/index.ts';
 import { DomainError } from '../../../kernel/errors/index.ts';
 import type { StateRow, StateStore, StateTransaction } from '../../../kernel/state/index.ts';
 import { matches, type Filter } from './scim-filter.ts';
@@ -48,7 +48,7 @@ export class ScimDirectory {
   ) {}
 
   async create(tenant: string, kind: ScimKind, body: unknown, also?: AlsoInWrite): Promise<StoredResource> {
-    const id = randomUUID();
+    const id = timeOrderedId();
     const resource = await this.checked(tenant, kind, { ...object(body), id });
     const at = this.now();
     try {

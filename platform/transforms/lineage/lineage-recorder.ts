@@ -5,7 +5,7 @@ import type { ModelResult } from '../run-project.ts';
 import { deriveColumnLineage, type LineageInput } from './column-lineage.ts';
 import { writeLineageGraph } from './lineage-graph.ts';
 import { facets, runEvent, type Dataset, type JobRef, type RunEvent, type RunEventType } from './openlineage.ts';
-import { runId } from './run-id.ts';
+import { timeOrderedId } from '../../../kernel/ids/index.ts';
 
 export const JOB_NAMESPACE = 'companyos';
 export const BUILD_JOB = 'companyos.build';
@@ -22,7 +22,7 @@ export type LineageSink = (event: RunEvent) => Promise<void>;
  * `lineage_runs` and sent to the sink; and the dataset graph of the project.
  */
 export class LineageRecorder {
-  readonly buildRunId = runId();
+  readonly buildRunId = timeOrderedId();
   private readonly buildJob: JobRef = { namespace: JOB_NAMESPACE, name: BUILD_JOB };
   private readonly modelRuns = new Map<string, { runId: string; started: Date; inputs: LineageInput[] }>();
   private readonly namespace: string;
@@ -50,7 +50,7 @@ export class LineageRecorder {
   async modelStarted(name: string): Promise<void> {
     const model = this.project.models.get(name)!;
     if (model.config.materialized === 'ephemeral') return;
-    const run = { runId: runId(), started: new Date(), inputs: await this.inputs(name) };
+    const run = { runId: timeOrderedId(), started: new Date(), inputs: await this.inputs(name) };
     this.modelRuns.set(name, run);
     await this.record([
       runEvent({ eventType: 'START', eventTime: run.started, runId: run.runId, job: { namespace: JOB_NAMESPACE, name }, ...this.modelFacets(name), inputs: datasets(run.inputs) }),
