@@ -13,7 +13,6 @@ import { SerialLock } from '../serial-lock.ts';
 import { insertFromJsonSql, tuplesAsJson } from './duckdb-json-rows.ts';
 import { duckdbStorageVersion, unknownStorageVersion } from './duckdb-storage-version.ts';
 import { DuckDBThreads, SERVING_THREADS } from './duckdb-threads.ts';
-import { WAL_CHECKPOINT_BYTES, WalWatch } from './duckdb-wal-watch.ts';
 import { GroupCommits } from './group-commits.ts';
 import { groupedByTenant } from './tenant-grouping.ts';
 import { UniqueWriter, type UniqueStorage } from '../unique-writer.ts';
@@ -77,10 +76,6 @@ export class DuckDBWarehouse implements Warehouse {
   private rowsSinceCheckpoint = 0;
   /** A checkpoint asked for inside a transaction, run when it ends (`checkpointSoon`). */
   private checkpointOwed = false;
-  /** A checkpoint queued and not yet done: asking again meanwhile queues nothing more. */
-  private checkpointQueued = false;
-  /** Checkpoints after writes the row count does not see (the state store's), by the WAL's size. */
-  private readonly walWatch?: WalWatch;
 
   private constructor(
     readonly location: string,
@@ -90,12 +85,7 @@ export class DuckDBWarehouse implements Warehouse {
     private readonly threads: DuckDBThreads,
     /** The database's catalog name: a name qualified by it is never a connection's TEMP table. */
     private readonly catalog: string,
-    walCheckpointBytes: number,
   ) {
-    if (location !== ':memory:') {
-      this.walWatch = new WalWatch(`${location}.wal`, walCheckpointBytes, () => this.checkpointSoon());
-      this.walWatch.start();
-    }
     const storage: UniqueStorage = {
       loadDigests: (spec, since) => this.loadDigests(spec, since),
       latestStamp: async (spec) => {
@@ -115,9 +105,8 @@ export class DuckDBWarehouse implements Warehouse {
   /**
    * Opens (creating if needed) the database at `path`; `:memory:` for a throwaway one. `allCores`: every statement
    * may use every core (a scratch database that only loads and scans, with no one waiting on small writes).
-   * `walCheckpointBytes`: the WAL size past which it checkpoints, whoever wrote (`WalWatch`).
    */
-  static async open(path: string, { allCores = false, walCheckpointBytes = WAL_CHECKPOINT_BYTES } = {}): Promise<DuckDBWarehouse> {
+  static async open(path: string, { allCores = false } = {}): Promise<DuckDBWarehouse> {
     let instance: DuckDBInstance;
     const storageVersion = duckdbStorageVersion();
     try {
@@ -141,7 +130,7 @@ export class DuckDBWarehouse implements Warehouse {
     const cores = Number(row?.threads) || SERVING_THREADS;
     const servingThreads = allCores ? cores : SERVING_THREADS;
     await settings.run(`SET threads = ${servingThreads}`);
-    return new DuckDBWarehouse(path, instance, writer, new DuckDBThreads(settings, cores, servingThreads), String(row?.catalog ?? 'memory'), walCheckpointBytes);
+    return new DuckDBWarehouse(path, instance, writer, new DuckDBThreads(settings, cores, servingThreads), String(row?.catalog ?? 'memory'));
   }
 
   /** Runs `work` with every core DuckDB may use (`DuckDBThreads`). */
@@ -418,7 +407,6 @@ export class DuckDBWarehouse implements Warehouse {
     if (this.closed) return;
     await Promise.all(this.inFlight);
     this.closed = true;
-    this.walWatch?.stop();
     await this.writeLock.run(async () => {
       this.forgetAppenders();
       // An in-memory database has nothing to keep: its checkpoint only compresses what is about to be freed (~1.4 s
@@ -472,15 +460,10 @@ export class DuckDBWarehouse implements Warehouse {
       return;
     }
     this.checkpointOwed = false;
-    if (this.checkpointQueued) return;
-    this.checkpointQueued = true;
     void this.writeLock.run(async () => {
-      this.rowsSinceCheckpoint = 0;
       // Queued behind a write that `close` then waited for: the connection is gone (close checkpoints anyway).
       if (!this.closed) await this.writer.run('CHECKPOINT');
-    }).catch(() => undefined).finally(() => {
-      this.checkpointQueued = false;
-    });
+    }).catch(() => undefined);
   }
 
   /**
