@@ -7,8 +7,8 @@ import { v7 } from 'uuid';
  * Why not a random (v4) UUID: the state tables' unique keys are DuckDB ART indexes, and a checkpoint writes each
  * index storage buffer that changed since the last one. Random keys land all over an index, so after a few thousand
  * inserts nearly every buffer has changed and each checkpoint rewrites the whole index — a stall of every commit that
- * grows with the table (66 → 415 ms at 0.1 → 1 million rows; `npm run bench:state-checkpoint`). Time-ordered keys land
- * at the index's end, and a checkpoint writes only that end (24–29 ms at any size). PostgreSQL's B-trees, and
+ * grows with the table (59 → 332 ms at 0.1 → 1 million rows; `npm run bench:state-checkpoint`). Time-ordered keys land
+ * at the index's end, and a checkpoint writes only that end (11–25 ms at any size). PostgreSQL's B-trees, and
  * OpenLineage's run ids, prefer them for the same reason.
  *
  * An id shows when it was made, to the millisecond: every record given one carries its time in the open anyway. Never

@@ -29,6 +29,8 @@ describe.each(TEST_ENGINES)('High-Risk Ops: a model table rebuilt from scratch o
     const preflight = run.steps.find((s: { step: string; phase: string }) => s.step === 'preflight' && s.phase === 'completed').output.result;
     expect(preflight).toMatchObject({ model: MODEL, materialized: 'incremental', rows: before });
     expect(await rows(preflight.snapshot)).toBe(before);
+    // Named by the whole run id: runs are unique, their first 12 digits only the millisecond they were made in (UUIDv7).
+    expect(preflight.snapshot).toBe(`${MODEL}__snapshot_${run.run_id.replaceAll('-', '')}`);
     await call(lead, `/v1/workflows/runs/${run.run_id}/approvals`, { decision: 'approve', rationale: WHY });
     const done = (await call(sre, `/v1/workflows/runs/${run.run_id}/execute`)).json();
     expect(done.status, JSON.stringify(done.transitions.at(-1))).toBe('succeeded');

@@ -27,7 +27,8 @@ interface Snapshot {
  * rebuild is not retried: its type compensates (rollback restores the snapshot).
  */
 export function modelFullRefresh({ models }: { models: ModelRefresh }): WorkflowType<ModelFullRefreshParams> {
-  const snapshotName = (context: StepContext<ModelFullRefreshParams>) => `${context.params.model}__snapshot_${context.runId.replaceAll('-', '').slice(0, 12)}`;
+  // The whole run id: its first 12 digits are only the millisecond it was made (a UUIDv7).
+  const snapshotName = (context: StepContext<ModelFullRefreshParams>) => `${context.params.model}__snapshot_${context.runId.replaceAll('-', '')}`;
   return {
     name: 'model-full-refresh',
     pack: 'high-risk-ops',

@@ -1,4 +1,5 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { timeOrderedId } from '../../../kernel/ids/index.ts';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export interface WebhookConfig {
   url: string;
@@ -83,7 +84,7 @@ export async function deliverWebhook(
   record: (attempt: DeliveryAttempt) => Promise<void>,
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 ): Promise<DeliveryResult> {
-  const deliveryId = randomUUID();
+  const deliveryId = timeOrderedId();
   let last: DeliveryAttempt | undefined;
   for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
     const attemptedAt = new Date();
