@@ -360,12 +360,13 @@ describe('companyos CLI, end to end', () => {
       expect(first.stdout).toMatch(/^applied 0003_bills$/m);
       expect(first.stdout).toMatch(/^applied 0004_invoices$/m);
       expect(first.stdout).toMatch(/^applied 0006_readiness_probe$/m);
+      expect(first.stdout).toMatch(/^applied 0007_model_states$/m);
       expect(first.stdout).toMatch(/: \d+ applied, 0 already applied\./);
 
       const second = await runCli(['migrate'], { dataDir });
       expect(second.code, second.stderr).toBe(0);
       expect(second.stdout).not.toMatch(/^applied /m);
-      expect(second.stdout).toMatch(/: 0 applied, 6 already applied\./);
+      expect(second.stdout).toMatch(/: 0 applied, 7 already applied\./);
     },
     E2E_TIMEOUT,
   );

@@ -89,6 +89,12 @@ export interface Dialect {
   prorate(amount: string, weight: string, total: string): string;
   /** A numeric column as DECIMAL(38, 10). */
   toDecimal(column: string): string;
+  /**
+   * An aggregate over the rows of the FROM item `alias` (a subquery's alias), as text: equal for the same rows in any
+   * order, different (but for a 64-bit hash collision) when a row is added, removed or changed. What a build compares
+   * to find a rebuilt table that came out as it was (platform/transforms/model-stamps.ts).
+   */
+  contentFingerprint(alias: string): string;
 }
 
 export type TimeUnit = 'hour' | 'day' | 'month';
@@ -251,6 +257,12 @@ export interface Warehouse {
    * server that does not answer leaves what it would settle to the statements after. Where DDL runs when sent, absent.
    */
   settleDdl?(): Promise<void>;
+  /**
+   * For each of `tables`, a text that changes whenever rows may have been written to or deleted from it (and, rarely,
+   * when none were: a merge that dropped duplicates). Cheap: read from the engine's catalog, not the rows. Where the
+   * engine offers no such evidence (DuckDB), absent: a build then rebuilds whatever reads a raw table.
+   */
+  changeTokens?(tables: readonly string[]): Promise<Map<string, string>>;
   /**
    * Adds the rows of `select` to table `name`: appended, or — with a `uniqueKey` —
    * replacing rows with the same key (reads through `dialect.deduplicated` on

@@ -24,6 +24,7 @@ export class LoggedWarehouse implements Warehouse {
     this.location = inner.location;
     if (inner.readSession) this.readSession = (work) => inner.readSession!(work);
     if (inner.settleDdl) this.settleDdl = () => inner.settleDdl!();
+    if (inner.changeTokens) this.changeTokens = (tables) => inner.changeTokens!(tables);
     if (inner.insertParquet) this.insertParquet = (table, columns, paths, options) => this.loadParquet(inner, table, columns, paths, options);
   }
 
@@ -39,6 +40,8 @@ export class LoggedWarehouse implements Warehouse {
   readonly readSession?: <T>(work: (session: ReadSession) => Promise<T>) => Promise<T>;
   /** DDL is not recorded: settling it is the engine's. */
   readonly settleDdl?: () => Promise<void>;
+  /** Reads the catalog: nothing to record. */
+  readonly changeTokens?: (tables: readonly string[]) => Promise<Map<string, string>>;
 
   deleteWhere(table: string, condition: string, params: readonly SqlValue[] = []): Promise<void> {
     return this.log.write(() => this.inner.deleteWhere(table, condition, params), () => ({ op: 'delete', table, condition, params: encodeRow(params) }));

@@ -68,6 +68,7 @@ export async function buildProject(warehouse: Warehouse, request: BuildRequest):
       mode,
       threads: request.threads,
       guard: request.guard,
+      stamps: { tenant: request.tenant, runId: lineage.buildRunId },
       onModel: async (event) => {
         if (event.result) await lineage.modelFinished(event.result);
         else await lineage.modelStarted(event.model);

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
+import { timeOrderedId } from '../../kernel/ids/index.ts';
 import { assertIdentifier, type Warehouse } from '../../kernel/warehouse/index.ts';
 import type { BuildGate, BuildSlot } from './build-gate.ts';
 import type { BuildReport, BuildTrigger } from './build-project.ts';
 import { compileProject } from './compile-project.ts';
+import { forgetModelStates } from './model-stamps.ts';
 import type { ModelGenerator } from './model-generator.ts';
 import { RAW_SOURCES } from './raw-sources.ts';
 
@@ -54,7 +56,11 @@ export class ModelRefresh {
 
   /** Makes `model` the snapshot's rows again, with the unique key incremental builds merge on. */
   async restore(model: string, snapshot: string, uniqueKey: readonly string[]): Promise<number> {
-    await this.withSlot(() => this.deps.warehouse.materialize(assertIdentifier(model), 'table', `SELECT * FROM ${assertIdentifier(snapshot)}`, uniqueKey));
+    await this.withSlot(async () => {
+      // Written outside a build: what a build recorded of the model no longer describes its table.
+      await forgetModelStates(this.deps.warehouse, this.deps.tenant, timeOrderedId(), [model]);
+      await this.deps.warehouse.materialize(assertIdentifier(model), 'table', `SELECT * FROM ${assertIdentifier(snapshot)}`, uniqueKey);
+    });
     return this.rows(model);
   }
 

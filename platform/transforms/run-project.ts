@@ -4,6 +4,7 @@ import type { ModelFile } from './model-file.ts';
 import { columnTestQueries, inlineParams } from './column-tests.ts';
 import { mergedByKey, renderModel } from './render-model.ts';
 import { nearestAncestors, runInOrder } from './run-in-order.ts';
+import { ModelStamps } from './model-stamps.ts';
 import { loadSeed } from './seeds/load-seed.ts';
 
 /** Models run at once unless told otherwise: measured on the 10M-event benchmark (see platform/transforms/README.md). */
@@ -65,6 +66,11 @@ export interface RunOptions {
    * whose lease passed to another process must not write beside that process's build.
    */
   guard?: () => Promise<void>;
+  /**
+   * Leaves a model as it is when its definition and what it reads are as a build of `tenant`'s last built it
+   * (`ModelStamps`), and records what this build builds and tests under `runId`. Absent: every selected model is built.
+   */
+  stamps?: { tenant: string; runId: string };
 }
 
 /**
@@ -81,7 +87,12 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
   const selected = forMode(project, options.models ?? project.order, mode);
   // Whether each model's relation is there, and as what columns, is asked before any runs (one catalog read): a model
   // is the only one that creates its relation, and it is looked up before it runs.
-  const asked = selected.filter((name) => mode === 'test' || (!fullRefresh && project.models.get(name)!.config.materialized === 'incremental'));
+  const stamps = options.stamps && mode !== 'test' ? await ModelStamps.load(warehouse, project, { ...options.stamps, fullRefresh, models: selected }) : undefined;
+  // A model left as it is must still be there as it was built.
+  const asked = selected.filter((name) => {
+    const { materialized } = project.models.get(name)!.config;
+    return mode === 'test' || (!fullRefresh && (materialized === 'incremental' || (stamps !== undefined && materialized !== 'ephemeral')));
+  });
   // What a build killed mid-way left queued runs first: the catalog read, and each model's look for leftovers, see it.
   if (mode !== 'test') await warehouse.settleDdl?.();
   const found = await warehouse.columnsOf(asked);
@@ -105,11 +116,12 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
   await runInOrder(selected, (name) => project.parents.get(name)!, options.threads ?? DEFAULT_THREADS, async (name) => {
     const index = started++;
     await options.onModel?.({ model: name, index, total: selected.length });
-    const result = await runModel(warehouse, project, name, { failed, fullRefresh, mode, state: states.get(name) ?? 'missing', upstream: upstream(name), guard });
+    const result = await runModel(warehouse, project, name, { failed, fullRefresh, mode, state: states.get(name) ?? 'missing', upstream: upstream(name), guard, stamps });
     if (result.status !== 'success') failed.set(name, result.status === 'error' ? name : result.message.replace(/^upstream /, ''));
     results.set(name, result);
     await options.onModel?.({ model: name, index: finished++, total: selected.length, result });
   });
+  await stamps?.save();
   return selected.map((name) => results.get(name)!);
 }
 
@@ -145,9 +157,16 @@ interface ModelRun {
   upstream: ReadonlySet<string>;
   /** Asked before the model writes (`RunOptions.guard`). */
   guard?: () => Promise<void>;
+  stamps?: ModelStamps;
 }
 
-async function runModel(warehouse: Warehouse, project: CompiledProject, name: string, { failed, fullRefresh, mode, state, upstream, guard }: ModelRun): Promise<ModelResult> {
+async function runModel(warehouse: Warehouse, project: CompiledProject, name: string, run: ModelRun): Promise<ModelResult> {
+  const result = await buildModel(warehouse, project, name, run);
+  if (result.status !== 'success') run.stamps?.unknown(name);
+  return result;
+}
+
+async function buildModel(warehouse: Warehouse, project: CompiledProject, name: string, { failed, fullRefresh, mode, state, upstream, guard, stamps }: ModelRun): Promise<ModelResult> {
   const model = project.models.get(name)!;
   const { materialized, uniqueKey } = model.config;
   const isIncremental = materialized === 'incremental' && !fullRefresh && state === 'present';
@@ -159,23 +178,41 @@ async function runModel(warehouse: Warehouse, project: CompiledProject, name: st
   const brokenParent = [...upstream].find((parent) => failed.has(parent));
   if (brokenParent) return done('skipped', `upstream ${failed.get(brokenParent)} failed`);
   if (materialized === 'ephemeral') return done('success', 'ephemeral: inlined where it is ref\'d');
+  const kept = stamps && !fullRefresh && mode !== 'test' ? stamps.unchanged(name) : undefined;
+  if (kept && state === 'present') {
+    stamps!.kept(name, kept);
+    return done('success', `unchanged: its definition and what it reads are as build ${kept.runId} read them`, materialized === 'view' ? null : kept.rows);
+  }
+  const record = mode === 'build' || mode === 'seed';
   try {
     await guard?.();
-    if (model.seed) return done('success', 'seed loaded', await loadSeed(warehouse, name, model.seed));
+    // Built although a state says it need not be (its table is missing or other): that state no longer describes it.
+    if (kept) await stamps!.forget([name]);
+    if (model.seed) {
+      const rows = await loadSeed(warehouse, name, model.seed);
+      stamps?.built(name, undefined, rows, record);
+      return done('success', 'seed loaded', rows);
+    }
     if (mode === 'test' && state === 'missing') return done('error', 'not built yet: run `companyos build` or `companyos run` first');
     if (mode !== 'test' && isIncremental) await warehouse.mergeInto(name, sql, uniqueKey);
     else if (mode !== 'test') await warehouse.materialize(name, materialized === 'view' ? 'view' : 'table', sql, uniqueKey);
     const relation = (model: string) =>
       mergedByKey(project.models.get(model)!) ? warehouse.dialect.deduplicated(model) : model;
     // The tests and the row count read the built relation side by side (readers of their own on DuckDB).
+    // A table's content is fingerprinted with its count when the build compares what it built (`ModelStamps`).
+    const fingerprinted = stamps !== undefined && materialized === 'table' && mode !== 'test';
     const [tested, counted] = await Promise.allSettled([
       mode === 'run' ? [] : runTests(warehouse, project, name, relation),
-      materialized === 'view' ? null : warehouse.query<{ n: number }>(`SELECT count(*) AS n FROM ${relation(name)}`).then(([row]) => row!.n),
+      // Aliases no model column takes: ClickHouse 18 would read a column of the alias's name as the alias (an aggregate).
+      materialized === 'view' ? null : warehouse.query<{ __model_rows: number; __model_content?: string }>(fingerprinted
+        ? `SELECT count(*) AS __model_rows, ${warehouse.dialect.contentFingerprint('content_rows')} AS __model_content FROM (SELECT * FROM ${relation(name)}) AS content_rows`
+        : `SELECT count(*) AS __model_rows FROM ${relation(name)}`).then(([row]) => row!),
     ]);
     if (counted.status === 'rejected') throw counted.reason;
     // runTests reports a failing query as a test result; it does not reject.
-    const [tests, rows] = [tested.status === 'fulfilled' ? tested.value : [], counted.value];
+    const [tests, rows] = [tested.status === 'fulfilled' ? tested.value : [], counted.value === null ? null : Number(counted.value.__model_rows)];
     const failing = tests.filter((t) => t.status === 'fail' || t.status === 'error');
+    if (failing.length === 0 && mode !== 'test') stamps?.built(name, counted.value?.__model_content, rows, record);
     const built =
       mode === 'test' ? 'tested'
       : materialized === 'view' ? 'view created'

@@ -51,6 +51,8 @@ export const CLICKHOUSE_DIALECT: Dialect = {
     return `toDecimal128(toDecimal128(${assertIdentifier(amount)}, 10) * ${units(weight)} / ${units(total)}, 10)`;
   },
   toDecimal: (column) => `toDecimal128(${assertIdentifier(column)}, 10)`,
+  // cityHash64 takes no Decimal in 18.16, and of a NULL gives NULL (which sum skips): the row's text as a tuple has neither.
+  contentFingerprint: (alias) => `toString(sum(cityHash64(toString(tuple(${assertIdentifier(alias)}.*)))))`,
 };
 
 /** The dialect on a cluster: relations qualified by `database`, so that a view created `ON CLUSTER` reads them on every server. */

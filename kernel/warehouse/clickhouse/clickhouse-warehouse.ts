@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { byRelation, type RelationColumn } from '../relation-columns.ts';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -183,6 +183,25 @@ export class ClickHouseWarehouse implements Warehouse {
       if (performance.now() > deadline) throw new WarehouseError(`the delete from ${table} was still being applied after ${MUTATION_WAIT_MS / 1000} s; it goes on in ClickHouse (system.mutations)`);
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
+  }
+
+  /**
+   * Per table, a digest of each partition's newest block, rows and mutation version over every server's active parts:
+   * an insert adds a block, a delete or update mutates, a drop or truncate removes parts. A merge keeps the newest
+   * block and the version, and changes the rows only where it drops duplicates (a needless rebuild, not a missed one).
+   */
+  async changeTokens(tables: readonly string[]): Promise<Map<string, string>> {
+    if (tables.length === 0) return new Map();
+    const tokens = new Map(tables.map((table) => [table, createHash('sha256')]));
+    const stored = new Map(tables.map((table) => [this.stored(table), table]));
+    const partitions = await this.query<{ table: string; partition_id: string; block: string; rows: string; version: string }>(
+      `SELECT table, partition_id, toString(max(max_block_number)) AS block, toString(sum(rows)) AS rows, toString(max(data_version)) AS version
+       FROM ${this.systemTable('parts')} WHERE database = ? AND active AND table IN (${tables.map(() => '?').join(', ')})
+       GROUP BY table, partition_id ORDER BY table, partition_id`,
+      [this.database, ...stored.keys()],
+    );
+    for (const row of partitions) tokens.get(stored.get(row.table)!)!.update(`${row.partition_id}:${row.block}:${row.rows}:${row.version}\n`);
+    return new Map([...tokens].map(([table, hash]) => [table, hash.digest('hex')]));
   }
 
   /**

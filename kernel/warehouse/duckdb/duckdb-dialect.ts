@@ -58,4 +58,6 @@ export const DUCKDB_DIALECT: Dialect = {
     return `CAST(CAST((${units(amount)} * ${units(weight)}) // ${units(total)} AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(38, 10))`;
   },
   toDecimal: (column) => `CAST(${assertIdentifier(column)} AS DECIMAL(38, 10))`,
+  // A FROM item's alias is its row as a struct; the sum of UBIGINT hashes is a HUGEINT (no wrap), NULL over no rows.
+  contentFingerprint: (alias) => `CAST(coalesce(sum(hash(${assertIdentifier(alias)})), 0) AS VARCHAR)`,
 };
