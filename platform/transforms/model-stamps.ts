@@ -67,32 +67,23 @@ export class ModelStamps {
     return state !== undefined && inputs !== undefined && state.inputs === inputs ? state : undefined;
   }
 
-  /** Whether a state of `name` is recorded that would hold: building it for another reason (its table missing) must forget it first. */
-  holds(name: string): boolean {
-    return this.unchanged(name) !== undefined;
-  }
-
   /** `name` left as it was in `state`. */
   kept(name: string, state: ModelState): void {
     this.settled.set(name, this.stampFromState(name, state));
   }
 
   /**
-   * `name` built in this build, its tests passed; `fingerprint` its content's (tables and seeds). Recorded when `record`
-   * (a build that tested it) and its inputs are known.
+   * `name` built in this build, its tests passed; `fingerprint` its content's (tables). What reads it folds in what it
+   * now holds, even when what it read had no stamp (a raw table on DuckDB); its state is recorded when `record` (a
+   * build that tested it) and its inputs are known.
    */
   built(name: string, fingerprint: string | undefined, rows: number | null, record: boolean): void {
     const model = this.model(name);
     // A seed's rows are its definition.
     const content = isView(model) ? '' : model.config.materialized === 'incremental' ? `merged:${this.runId}` : model.seed ? this.definition(name) : fingerprint;
     const inputs = this.inputsOf(name);
-    if (content === undefined || inputs === undefined) {
-      this.settled.set(name, undefined);
-      return;
-    }
-    const state: ModelState = { inputs, content, rows: rows ?? 0, runId: this.runId };
-    this.settled.set(name, this.stampFromState(name, state));
-    if (record) this.pending.push([name, state]);
+    this.settled.set(name, isView(model) ? this.viewStamp(name) : content);
+    if (record && content !== undefined && inputs !== undefined) this.pending.push([name, { inputs, content, rows: rows ?? 0, runId: this.runId }]);
   }
 
   /** `name` not built (failed, or skipped below a failure): what reads it is rebuilt. */

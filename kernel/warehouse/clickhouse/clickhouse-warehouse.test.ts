@@ -16,6 +16,23 @@ const row = (id: string, tenant = 'acme', source = 'svc'): SqlValue[] => [
 describe.runIf(inject('clickhouseUrl'))('ClickHouse warehouse', () => {
   const db = useWarehouse('clickhouse');
 
+  it("changes a table's change token on an insert, a delete and an update, not on a merge that drops no row", async () => {
+    const token = async () => (await (db.warehouse as ClickHouseWarehouse).changeTokens(['events', 'bill_rows'])).get('events');
+    const empty = await token();
+    await db.warehouse.insert('events', EVENT_COLUMNS, [row('a')]);
+    await db.warehouse.insert('events', EVENT_COLUMNS, [row('b')]);
+    const inserted = await token();
+    expect(inserted).not.toBe(empty);
+    expect(await token()).toBe(inserted);
+    await db.warehouse.execute('OPTIMIZE TABLE events FINAL');
+    expect(await token()).toBe(inserted);
+    await db.warehouse.deleteWhere('events', "id = 'a'");
+    const deleted = await token();
+    expect(deleted).not.toBe(inserted);
+    await db.warehouse.execute("ALTER TABLE events UPDATE subject = 'x' WHERE id = 'b'");
+    await expect.poll(token).not.toBe(deleted);
+  });
+
   it('sees keys another process wrote: a second writer reports them as duplicates', async () => {
     const second = await db.harness.open();
     try {

@@ -186,16 +186,18 @@ export class ClickHouseWarehouse implements Warehouse {
   }
 
   /**
-   * Per table, a digest of each partition's newest block, rows and mutation version over every server's active parts:
+   * Per table, a digest of each partition's newest block, rows and newest mutation over every server's active parts:
    * an insert adds a block, a delete or update mutates, a drop or truncate removes parts. A merge keeps the newest
-   * block and the version, and changes the rows only where it drops duplicates (a needless rebuild, not a missed one).
+   * block; it changes the rows only where it drops duplicates, and the mutation only where it merges a mutated part
+   * with newer ones (a needless rebuild, never a missed one). A part's `data_version` is its first block unless a
+   * mutation rewrote it, when it is the mutation's, newer than any block of the part.
    */
   async changeTokens(tables: readonly string[]): Promise<Map<string, string>> {
     if (tables.length === 0) return new Map();
     const tokens = new Map(tables.map((table) => [table, createHash('sha256')]));
     const stored = new Map(tables.map((table) => [this.stored(table), table]));
     const partitions = await this.query<{ table: string; partition_id: string; block: string; rows: string; version: string }>(
-      `SELECT table, partition_id, toString(max(max_block_number)) AS block, toString(sum(rows)) AS rows, toString(max(data_version)) AS version
+      `SELECT table, partition_id, toString(max(max_block_number)) AS block, toString(sum(rows)) AS rows, toString(max(if(data_version > max_block_number, data_version, 0))) AS version
        FROM ${this.systemTable('parts')} WHERE database = ? AND active AND table IN (${tables.map(() => '?').join(', ')})
        GROUP BY table, partition_id ORDER BY table, partition_id`,
       [this.database, ...stored.keys()],

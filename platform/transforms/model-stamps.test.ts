@@ -1,0 +1,101 @@
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { timeOrderedId } from '../../kernel/ids/index.ts';
+import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
+import { cloudEvent } from '../../test/support/events.ts';
+import { IngestPipeline } from '../ingest/index.ts';
+import { compileProject } from './compile-project.ts';
+import { forgetModelStates } from './model-stamps.ts';
+import { RAW_SOURCES } from './raw-sources.ts';
+import { runProject, type RunOptions } from './run-project.ts';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/stamped/', import.meta.url));
+const TENANT = 'summit-internal';
+
+describe.each(TEST_ENGINES)('models left as they are on %s', (engine) => {
+  const db = useWarehouse(engine);
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  let received = Date.parse('2026-11-22T10:00:00Z');
+  const ingest = (events: Record<string, unknown>[]) =>
+    new IngestPipeline(db.warehouse).ingest(events, { channel: 'file', submitter: 'acme', receivedAt: new Date((received += 60_000)) });
+  const copyProject = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stamped-'));
+    dirs.push(dir);
+    await cp(FIXTURE, dir, { recursive: true });
+    return dir;
+  };
+  const build = async (dir: string, options: Partial<RunOptions> = {}) => {
+    const results = await runProject(db.warehouse, await compileProject(dir, RAW_SOURCES), { stamps: { tenant: TENANT, runId: timeOrderedId() }, ...options });
+    const failed = results.filter((r) => r.status !== 'success');
+    expect(failed, JSON.stringify(failed)).toEqual([]);
+    return Object.fromEntries(results.map((r) => [r.model, r.message.startsWith('unchanged') ? 'unchanged' : r.message]));
+  };
+  const plans = () => db.warehouse.query('SELECT tenant_id, plan FROM tenant_plans ORDER BY tenant_id');
+  // Where the engine gives no change token for raw tables (DuckDB), what reads one is rebuilt every time.
+  const rawReaderAgain = engine === 'clickhouse' ? 'unchanged' : 'table built';
+
+  it('leaves what did not change, and stops at a table rebuilt the same', async () => {
+    const dir = await copyProject();
+    await ingest([cloudEvent({ id: 'a1' }), cloudEvent({ id: 'g1', tenantid: 'globex' })]);
+    expect(await build(dir)).toEqual({ stg: 'view created', type_counts: 'table built', tenants_seen: 'table built', plans: 'seed loaded', tenant_plans: 'table built' });
+
+    // Nothing new: nothing is built where the engine can tell the raw table is as it was.
+    expect(await build(dir)).toEqual({ stg: 'unchanged', type_counts: rawReaderAgain, tenants_seen: 'unchanged', plans: 'unchanged', tenant_plans: 'unchanged' });
+
+    // A known tenant's event changes the counts, not the tenants: what reads the tenants is left.
+    await ingest([cloudEvent({ id: 'a2' })]);
+    expect(await build(dir)).toEqual({ stg: 'unchanged', type_counts: 'table built', tenants_seen: 'table built', plans: 'unchanged', tenant_plans: 'unchanged' });
+    expect(await plans()).toEqual([{ tenant_id: 'acme', plan: 'pro' }, { tenant_id: 'globex', plan: 'pro' }]);
+
+    // A new tenant changes the tenants: everything below is rebuilt.
+    await ingest([cloudEvent({ id: 'i1', tenantid: 'initech' })]);
+    expect(await build(dir)).toEqual({ stg: 'unchanged', type_counts: 'table built', tenants_seen: 'table built', plans: 'unchanged', tenant_plans: 'table built' });
+    expect(await plans()).toEqual([{ tenant_id: 'acme', plan: 'pro' }, { tenant_id: 'globex', plan: 'pro' }, { tenant_id: 'initech', plan: 'pro' }]);
+  });
+
+  it('rebuilds what a changed definition, a missing table, a forgotten state or a full refresh names', async () => {
+    const dir = await copyProject();
+    await ingest([cloudEvent({ id: 'a1' })]);
+    await build(dir);
+
+    // A seed's rows and a model's SQL are their definitions.
+    await writeFile(join(dir, 'plans.csv'), 'plan\npro\nteam\n');
+    expect(await build(dir)).toMatchObject({ plans: 'seed loaded', tenant_plans: 'table built', tenants_seen: 'unchanged' });
+    await writeFile(join(dir, 'tenants_seen.sql'), "/*---\nmaterialized: table\n---*/\nSELECT DISTINCT tenant_id FROM {{ ref('type_counts') }} c WHERE tenant_id != ''\n");
+    expect(await build(dir)).toMatchObject({ tenants_seen: 'table built', tenant_plans: 'unchanged' });
+
+    await db.warehouse.execute('DROP TABLE tenant_plans');
+    expect(await build(dir)).toMatchObject({ tenant_plans: 'table built' });
+    expect(await plans()).toEqual([{ tenant_id: 'acme', plan: 'pro' }, { tenant_id: 'acme', plan: 'team' }]);
+    expect(await build(dir)).toMatchObject({ tenant_plans: 'unchanged' });
+
+    await forgetModelStates(db.warehouse, TENANT, timeOrderedId(), ['tenants_seen']);
+    expect(await build(dir)).toMatchObject({ tenants_seen: 'table built', tenant_plans: 'unchanged' });
+
+    // Another tenant's states are its own.
+    await forgetModelStates(db.warehouse, 'acme', timeOrderedId(), ['stg', 'plans', 'tenant_plans']);
+    expect(await build(dir)).toMatchObject({ stg: 'unchanged', plans: 'unchanged', tenant_plans: 'unchanged' });
+
+    expect(Object.values(await build(dir, { fullRefresh: true }))).not.toContain('unchanged');
+    expect(await build(dir)).toMatchObject({ stg: 'unchanged', plans: 'unchanged', tenants_seen: 'unchanged', tenant_plans: 'unchanged' });
+  });
+
+  it('records what `build` tested, not what `run` built untested', async () => {
+    const dir = await copyProject();
+    await ingest([cloudEvent({ id: 'a1' })]);
+    await build(dir);
+    await writeFile(join(dir, 'tenant_plans.sql'), "/*---\nmaterialized: table\n---*/\nSELECT t.tenant_id AS tenant_id, upper(p.plan) AS plan FROM {{ ref('tenants_seen') }} t CROSS JOIN {{ ref('plans') }} p\n");
+    expect(await build(dir, { mode: 'run' })).toMatchObject({ tenant_plans: 'table built', tenants_seen: 'unchanged' });
+    // `run` left no state of it: the next build builds and tests it again.
+    expect(await build(dir)).toMatchObject({ tenant_plans: 'table built' });
+    expect(await build(dir)).toMatchObject({ tenant_plans: 'unchanged' });
+    expect(await plans()).toEqual([{ tenant_id: 'acme', plan: 'PRO' }]);
+  });
+});
