@@ -81,7 +81,7 @@ describe('compileProject', () => {
     expect(project.parents.get('plans')).toEqual(['tenants']);
   });
 
-  it('reports every broken model at once: cycle, unknown ref, bad config, unknown source', async () => {
+  it('reports every broken model at once: cycle, unknown ref, bad config, unknown source, an unlisted raw read', async () => {
     const error = await compileProject(fixture('broken'), SOURCES).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CompileError);
     const messages = (error as CompileError).problems.map((p) => `${p.path.split('/').pop()}: ${p.message}`);
@@ -93,9 +93,10 @@ describe('compileProject', () => {
         expect.stringMatching(/^c\.sql: source\('raw', 'bills'\) is not a declared source$/),
         expect.stringMatching(/^a\.sql: ref cycle: a → b → a$/),
         expect.stringMatching(/^d\.sql: an ephemeral model is never built, so it cannot have column tests$/),
+        expect.stringMatching(/^unlisted_raw_read\.sql: reads the raw table "events" without listing it among its sources$/),
       ]),
     );
-    expect(messages).toHaveLength(6);
+    expect(messages).toHaveLength(7);
   });
 });
 

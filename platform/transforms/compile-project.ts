@@ -4,6 +4,7 @@ import type { ModelGenerator } from './model-generator.ts';
 import { parseModelFile, type ModelFile, type ModelProblem } from './model-file.ts';
 import { parseSeedFile } from './seeds/seed-file.ts';
 import { projectFingerprint } from './project-fingerprint.ts';
+import { tablesReadByMacros } from './render-model.ts';
 
 /** Raw tables models may read with `{{ source('name', 'table') }}`. */
 export type Sources = Record<string, readonly string[]>;
@@ -82,6 +83,10 @@ async function compileFresh(dir: string, sources: Sources, generators: readonly 
     }
     for (const [source, table] of model.sources) {
       if (!sources[source]?.includes(table)) problems.push({ path: model.path, message: `source('${source}', '${table}') is not a declared source` });
+    }
+    // A build leaves a model as it is when what it reads did not change: what it reads must be known.
+    for (const table of tablesReadByMacros(model.body)) {
+      if (!model.sources.some(([, listed]) => listed === table)) problems.push({ path: model.path, message: `reads the raw table "${table}" without listing it among its sources` });
     }
     if (model.config.materialized === 'ephemeral' && Object.values(model.config.columns).some((c) => c.tests.length)) {
       problems.push({ path: model.path, message: 'an ephemeral model is never built, so it cannot have column tests' });

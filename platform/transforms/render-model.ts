@@ -37,6 +37,11 @@ const IF_BLOCK = new RegExp(
   'g',
 );
 
+/** The raw tables `raw_rows` and `deduplicated_where_sort_key` name in `sql`: a model that uses them lists them as its sources. */
+export function tablesReadByMacros(sql: string): string[] {
+  return [...sql.matchAll(/\{\{\s*(?:raw_rows|deduplicated_where_sort_key)\(\s*'([^']+)'/g)].map((match) => match[1]!);
+}
+
 /**
  * The model's SQL as the engine runs it, with dbt's syntax: `{{ ref('m') }}`
  * becomes the model's relation (a deduplicated read for models merged by key),
