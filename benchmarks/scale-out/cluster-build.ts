@@ -11,7 +11,12 @@ export interface ClusterBuildResult {
   events: number;
   newEvents: number;
   fullSeconds: number;
+  /** An incremental build right after the full one, with nothing new: what a build costs when it has nothing to do. */
+  idleSeconds: number;
   incrementalSeconds: number;
+  /** Models the incremental build left as they were (their definition and inputs unchanged), of all. */
+  unchangedIncremental: number;
+  models: number;
   /** One grouped scan of the raw events through the Distributed table: the least a build must read. */
   scanSeconds: number;
   slowestIncremental: string;
@@ -22,8 +27,8 @@ const MONTH_MS = 30 * 86_400_000;
 
 /**
  * The shipped models on a 2 × 2 ClickHouse cluster with ZooKeeper (as the tests start it): a full build over
- * `events` bench events for `tenants` tenants, then an incremental one after `newEvents` more (99% in the hour
- * after the month, 1% late across it, as `bench:transforms` loads them).
+ * `events` bench events for `tenants` tenants, an incremental one with nothing new, then one after `newEvents` more
+ * (99% in the hour after the month, 1% late across it, as `bench:transforms` loads them).
  */
 export async function measureClusterBuild(events: number, newEvents: number, tenants: number): Promise<ClusterBuildResult> {
   const zookeeperJar = ensureZooKeeper((line) => console.log(line));
@@ -47,10 +52,12 @@ export async function measureClusterBuild(events: number, newEvents: number, ten
         const [full, fullSeconds] = await build(true);
         const failed = full.results.filter((r) => r.status !== 'success');
         if (failed.length) throw new Error(`full build on the cluster failed: ${failed.map((r) => `${r.model}: ${r.message}`).join('; ')}`);
+        const [, idleSeconds] = await build(false);
         await load(events, newEvents, new Date(START + MONTH_MS + 2 * 3_600_000));
         const [incremental, incrementalSeconds] = await build(false);
         const slowestIncremental = [...incremental.results].sort((a, b) => b.seconds - a.seconds).slice(0, 4).map((r) => `${r.model} ${r.seconds.toFixed(2)} s`).join(', ');
-        return { events, newEvents, fullSeconds, incrementalSeconds, scanSeconds, slowestIncremental };
+        const unchangedIncremental = incremental.results.filter((r) => r.message.startsWith('unchanged')).length;
+        return { events, newEvents, fullSeconds, idleSeconds, incrementalSeconds, unchangedIncremental, models: incremental.results.length, scanSeconds, slowestIncremental };
       } finally {
         await warehouse.close();
         await scratch.dispose();
