@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { timeOrderedId } from '../../kernel/ids/index.ts';
 import { assertIdentifier, type Warehouse } from '../../kernel/warehouse/index.ts';
 import type { BuildGate, BuildSlot } from './build-gate.ts';
 import type { BuildReport, BuildTrigger } from './build-project.ts';
@@ -58,7 +57,7 @@ export class ModelRefresh {
   async restore(model: string, snapshot: string, uniqueKey: readonly string[]): Promise<number> {
     await this.withSlot(async () => {
       // Written outside a build: what a build recorded of the model no longer describes its table.
-      await forgetModelStates(this.deps.warehouse, this.deps.tenant, timeOrderedId(), [model]);
+      await forgetModelStates(this.deps.warehouse, this.deps.tenant, `restore of ${snapshot}`, [model]);
       await this.deps.warehouse.materialize(assertIdentifier(model), 'table', `SELECT * FROM ${assertIdentifier(snapshot)}`, uniqueKey);
     });
     return this.rows(model);

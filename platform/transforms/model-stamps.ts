@@ -5,31 +5,42 @@ import type { CompiledProject } from './compile-project.ts';
 import type { ModelFile } from './model-file.ts';
 import { renderModel } from './render-model.ts';
 
-/** Changed when how a model is built changes in a way its rendered SQL does not show: every recorded state then stops holding. */
+/** Changed when how a model is built or tested changes in a way its definition does not show: every recorded state then stops holding. */
 const STAMP_FORMAT = 'model-stamps/1';
 
-/** What a build recorded of a model it built. */
+/** What a build recorded of a model it built and tested. */
 export interface ModelState {
-  /** Digest of the model's definition and of the stamps of what it read (`inputsOf`). */
+  /** Digest of the model's definition and of the stamps of what it read; for a view, '?' when one had no stamp. */
   inputs: string;
-  /** What its children fold in: a table's content fingerprint, an incremental model's build; '' for a view. */
+  /** What its children fold in: a table's content fingerprint, an incremental model's build; a view's definition. */
   content: string;
   rows: number;
   runId: string;
 }
 
+/** What a build does with a model, as its stamps have it. */
+export type StampVerdict =
+  | { kind: 'unchanged'; state: ModelState }
+  /** A view whose SQL is as built: not made again, but tested (what it reads changed, or has no stamp). */
+  | { kind: 'view-in-place' }
+  | { kind: 'build' };
+
 const COLUMNS = columnNames('model_states');
+const UNKNOWN_INPUTS = '?';
 
 /**
- * Whether a model may be left as it is: when its definition and everything it reads are as they were when a build last
- * built it, building it again would give the same rows. What it reads is stamped:
+ * Whether a model may be left as it is: when its definition (its SQL as this engine runs it, its tests, how it is
+ * stored) and everything it reads are as they were when a build last built and tested it. What it reads is stamped:
  * - a raw source by the warehouse's change token (`Warehouse.changeTokens`; none on DuckDB, where whatever reads a raw
  *   table is always rebuilt);
- * - a table or seed by the fingerprint of its content after it was built, so a table rebuilt the same (a bill's
- *   allocation when only usage outside its windows moved) stops the rebuild of what reads it;
+ * - a table or seed by the fingerprint of its content after it was built, so a table rebuilt the same stops the
+ *   rebuild of what reads it;
  * - an incremental model by the build that last merged into it (a merge is not compared);
- * - a view or ephemeral model by its SQL and the stamps of what it reads (a view is left in place when its SQL is).
- * States are recorded in `model_states` by builds that tested what they built, and forgotten before a full refresh.
+ * - a view or ephemeral model by its SQL and the stamps of what it reads.
+ * A model whose SQL reads the clock or chance, or a table it does not name as a ref or source, is always rebuilt.
+ * A build forgets the states of the models it selected before it writes any (one write), and records again those it
+ * left and those it built and tested (`record`) at its end (one write): a model written by a build that failed,
+ * stopped, was killed or did not test it has no state, and is built again by the next.
  */
 export class ModelStamps {
   /** Stamps settled in this build: built, left as they were, or unknown (failed or skipped). */
@@ -45,44 +56,55 @@ export class ModelStamps {
     readonly runId: string,
     private readonly recorded: Map<string, ModelState>,
     private readonly tokens: Map<string, string>,
+    private readonly ids: RecordIds,
   ) {}
 
-  /** The recorded states and the raw sources' tokens, read once at a build's start; a full refresh forgets `models` first. */
+  /**
+   * The recorded states and the raw sources' tokens, read once before anything is built; then the states of `models`
+   * are forgotten in storage (kept here to decide by; a full refresh decides without them).
+   */
   static async load(warehouse: Warehouse, project: CompiledProject, options: { tenant: string; runId: string; fullRefresh: boolean; models: readonly string[] }): Promise<ModelStamps> {
     const { tenant, runId, fullRefresh, models } = options;
     const tables = [...new Set([...project.models.values()].flatMap((model) => model.sources.map(([, table]) => table)))];
-    const [recorded, tokens] = await Promise.all([
-      fullRefresh ? new Map<string, ModelState>() : readStates(warehouse, tenant),
+    const [{ states, latest }, tokens] = await Promise.all([
+      readStates(warehouse, tenant),
       warehouse.changeTokens ? warehouse.changeTokens(tables) : new Map<string, string>(),
     ]);
-    const stamps = new ModelStamps(warehouse, project, tenant, runId, recorded, tokens);
-    if (fullRefresh) await stamps.forget(models.filter((name) => project.models.get(name)!.config.materialized !== 'ephemeral'));
+    const ids = new RecordIds(latest);
+    const stamps = new ModelStamps(warehouse, project, tenant, runId, states, tokens, ids);
+    const selected = models.filter((name) => states.has(name));
+    await writeForgotten(warehouse, tenant, runId, selected, ids);
+    if (fullRefresh) for (const name of models) states.delete(name);
     return stamps;
   }
 
-  /** The state `name` was last built in, when its definition and inputs are still as that build read them. */
-  unchanged(name: string): ModelState | undefined {
+  /** Whether `name` is left as it is, only its view's tests run, or built. `present`: its relation is there as built. */
+  verdict(name: string, present: boolean): StampVerdict {
     const state = this.recorded.get(name);
+    if (!state || !present) return { kind: 'build' };
     const inputs = this.inputsOf(name);
-    return state !== undefined && inputs !== undefined && state.inputs === inputs ? state : undefined;
+    if (inputs !== undefined && state.inputs === inputs) return { kind: 'unchanged', state };
+    return isView(this.model(name)) && state.content === this.definition(name) ? { kind: 'view-in-place' } : { kind: 'build' };
   }
 
-  /** `name` left as it was in `state`. */
+  /** `name` left as it was in `state`: recorded again at the end. */
   kept(name: string, state: ModelState): void {
-    this.settled.set(name, this.stampFromState(name, state));
+    this.settled.set(name, isView(this.model(name)) ? this.viewStamp(name) : state.content);
+    this.pending.push([name, state]);
   }
 
   /**
-   * `name` built in this build, its tests passed; `fingerprint` its content's (tables). What reads it folds in what it
-   * now holds, even when what it read had no stamp (a raw table on DuckDB); its state is recorded when `record` (a
-   * build that tested it) and its inputs are known.
+   * `name` built (or a view tested in place) in this build, its tests passed; `fingerprint` its content's (tables).
+   * What reads it folds in what it now holds even when what it read had no stamp; its state is recorded when `record`
+   * (a build that tested it).
    */
   built(name: string, fingerprint: string | undefined, rows: number | null, record: boolean): void {
     const model = this.model(name);
-    // A seed's rows are its definition.
-    const content = isView(model) ? '' : model.config.materialized === 'incremental' ? `merged:${this.runId}` : model.seed ? this.definition(name) : fingerprint;
-    const inputs = this.inputsOf(name);
-    this.settled.set(name, isView(model) ? this.viewStamp(name) : content);
+    const view = isView(model);
+    // A seed's rows, and a view's SQL, are their definitions.
+    const content = view || model.seed ? this.definition(name) : model.config.materialized === 'incremental' ? `merged:${this.runId}` : fingerprint;
+    this.settled.set(name, view ? this.viewStamp(name) : content);
+    const inputs = view ? (this.viewStamp(name) ?? UNKNOWN_INPUTS) : this.inputsOf(name);
     if (record && content !== undefined && inputs !== undefined) this.pending.push([name, { inputs, content, rows: rows ?? 0, runId: this.runId }]);
   }
 
@@ -91,38 +113,28 @@ export class ModelStamps {
     this.settled.set(name, undefined);
   }
 
-  /** Records the states of what this build built and tested, in one write. */
+  /** Records the states of what this build left or built and tested, in one write. */
   async save(): Promise<void> {
     if (this.pending.length === 0) return;
     const at = new Date();
-    const rows = this.pending.splice(0).map(([model, s]) => [this.tenant, model, timeOrderedId(), s.runId, s.inputs, s.content, s.rows, at]);
+    const rows = this.pending.splice(0).map(([model, s]) => [this.tenant, model, this.ids.next(), s.runId, s.inputs, s.content, s.rows, at]);
     await this.warehouse.insert('model_states', COLUMNS, rows);
   }
 
-  /** Forgets the states of `models`: their tables are about to change in a way a state would not show. */
-  async forget(models: readonly string[]): Promise<void> {
-    await forgetModelStates(this.warehouse, this.tenant, this.runId, models);
-    for (const name of models) this.recorded.delete(name);
-  }
-
-  /** A digest of the model's definition and of the stamps of its parents and sources; undefined when one is unknown. A view's: its definition alone. */
+  /** A digest of the model's definition and of the stamps of its parents and sources; undefined when one is unknown or it is volatile. */
   private inputsOf(name: string): string | undefined {
-    const model = this.model(name);
-    if (isView(model)) return this.definition(name);
-    return this.digestOf(name);
+    return isView(this.model(name)) ? this.viewStamp(name) : this.digestOf(name);
   }
 
   /** The stamp what reads `name` folds in. */
   private stampOf(name: string): string | undefined {
     if (this.settled.has(name)) return this.settled.get(name);
-    const model = this.model(name);
-    if (isView(model)) return this.viewStamp(name);
     const state = this.recorded.get(name);
-    return state && state.content !== '' ? state.content : undefined;
-  }
-
-  private stampFromState(name: string, state: ModelState): string | undefined {
-    return isView(this.model(name)) ? this.viewStamp(name) : state.content;
+    if (isView(this.model(name))) {
+      // A view not made in this build reads as the one in the warehouse: its stamp holds only if that is this SQL.
+      return this.model(name).config.materialized === 'ephemeral' || state?.content === this.definition(name) ? this.viewStamp(name) : undefined;
+    }
+    return state?.content;
   }
 
   private viewStamp(name: string): string | undefined {
@@ -132,6 +144,7 @@ export class ModelStamps {
 
   private digestOf(name: string): string | undefined {
     const model = this.model(name);
+    if (volatile(model, this.rendered(model))) return undefined;
     const hash = createHash('sha256').update(this.definition(name));
     for (const parent of [...(this.project.parents.get(name) ?? [])].sort()) {
       const stamp = this.stampOf(parent);
@@ -146,19 +159,24 @@ export class ModelStamps {
     return hash.digest('hex');
   }
 
-  /** The model as the engine would run it, each way it can be rendered, with how it is stored. */
+  /** The model as the engine would run it, each way it can be rendered, with its tests and how it is stored. */
   private definition(name: string): string {
     let definition = this.definitions.get(name);
     if (definition === undefined) {
       const model = this.model(name);
-      const render = (isIncremental: boolean) => renderModel(model, { dialect: this.warehouse.dialect, project: this.project, isIncremental });
-      definition = createHash('sha256').update(JSON.stringify([
-        STAMP_FORMAT, this.warehouse.engine, model.config.materialized, model.config.uniqueKey, model.outputColumns ?? null, model.seed ?? null,
-        model.seed ? '' : render(false), model.config.materialized === 'incremental' ? render(true) : '',
-      ])).digest('hex');
+      const { materialized, uniqueKey, columns } = model.config;
+      definition = createHash('sha256')
+        .update(JSON.stringify([STAMP_FORMAT, this.warehouse.engine, materialized, uniqueKey, columns, model.outputColumns ?? null, model.seed ?? null, this.rendered(model)]))
+        .digest('hex');
       this.definitions.set(name, definition);
     }
     return definition;
+  }
+
+  private rendered(model: ModelFile): string[] {
+    if (model.seed) return [];
+    const render = (isIncremental: boolean) => renderModel(model, { dialect: this.warehouse.dialect, project: this.project, isIncremental });
+    return model.config.materialized === 'incremental' ? [render(false), render(true)] : [render(false)];
   }
 
   private model(name: string): ModelFile {
@@ -166,21 +184,57 @@ export class ModelStamps {
   }
 }
 
-/** Forgets the recorded states of `models` (their tables were written outside a build, or a full refresh begins). */
-export async function forgetModelStates(warehouse: Warehouse, tenant: string, runId: string, models: readonly string[]): Promise<void> {
+/** Forgets the recorded states of `models` (their tables were written outside a build). */
+export async function forgetModelStates(warehouse: Warehouse, tenant: string, reason: string, models: readonly string[]): Promise<void> {
   if (models.length === 0) return;
-  const at = new Date();
-  await warehouse.insert('model_states', COLUMNS, models.map((model) => [tenant, model, timeOrderedId(), runId, '', '', 0, at]));
+  const { latest } = await readStates(warehouse, tenant);
+  await writeForgotten(warehouse, tenant, reason, models, new RecordIds(latest));
 }
 
-async function readStates(warehouse: Warehouse, tenant: string): Promise<Map<string, ModelState>> {
-  const rows = await warehouse.query<{ model: string; inputs: string; content: string; row_count: number | string; run_id: string }>(
+async function writeForgotten(warehouse: Warehouse, tenant: string, runId: string, models: readonly string[], ids: RecordIds): Promise<void> {
+  if (models.length === 0) return;
+  const at = new Date();
+  await warehouse.insert('model_states', COLUMNS, models.map((model) => [tenant, model, ids.next(), runId, '', '', 0, at]));
+}
+
+/**
+ * The order of a tenant's records: time-ordered ids, each after every one recorded before, also when this process's
+ * clock is behind the one that wrote the latest (a forget must not sort before the state it forgets).
+ */
+class RecordIds {
+  constructor(private floor: string) {}
+
+  next(): string {
+    const id = timeOrderedId();
+    this.floor = id > this.floor ? id : `${this.floor}~`;
+    return this.floor;
+  }
+}
+
+async function readStates(warehouse: Warehouse, tenant: string): Promise<{ states: Map<string, ModelState>; latest: string }> {
+  const rows = await warehouse.query<{ model: string; inputs: string; content: string; row_count: number | string; run_id: string; latest: string }>(
     `SELECT model, argMax(inputs, recorded_id) AS inputs, argMax(content, recorded_id) AS content,
-       argMax(row_count, recorded_id) AS row_count, argMax(run_id, recorded_id) AS run_id
+       argMax(row_count, recorded_id) AS row_count, argMax(run_id, recorded_id) AS run_id, max(recorded_id) AS latest
      FROM model_states WHERE tenant_id = ? GROUP BY model`,
     [tenant],
   );
-  return new Map(rows.filter((row) => row.inputs !== '').map((row) => [row.model, { inputs: row.inputs, content: row.content, rows: Number(row.row_count), runId: row.run_id }]));
+  const latest = rows.reduce((max, row) => (row.latest > max ? row.latest : max), '');
+  const states = new Map(rows.filter((row) => row.inputs !== '').map((row) => [row.model, { inputs: row.inputs, content: row.content, rows: Number(row.row_count), runId: row.run_id }]));
+  return { states, latest };
 }
 
 const isView = (model: ModelFile) => model.config.materialized === 'view' || model.config.materialized === 'ephemeral';
+
+/** SQL whose result can differ with nothing changed: it reads the clock or chance. */
+const CLOCK_OR_CHANCE = /\b(now|now64|today|yesterday|current_timestamp|current_date|localtimestamp|rand|rand64|random|randomString|generateUUIDv4|gen_random_uuid|uuid)\s*\(|\bcurrent_(timestamp|date)\b/i;
+/** A table read by name in the model's own SQL, not through `ref`, `source` or a macro (a table function: its call follows). */
+const NAMED_READ = /\b(?:FROM|JOIN)\s+([A-Za-z_][\w.]*)(\s*\()?/gi;
+/** Names the SQL defines itself: common table expressions. */
+const CTE = /\b([A-Za-z_][A-Za-z0-9_]*)\s+AS\s*\(/gi;
+
+/** Whether a model's result can change with nothing it names changed. */
+function volatile(model: ModelFile, rendered: readonly string[]): boolean {
+  if (rendered.some((sql) => CLOCK_OR_CHANCE.test(sql))) return true;
+  const defined = new Set([...model.body.matchAll(CTE)].map((m) => m[1]!.toLowerCase()));
+  return [...model.body.matchAll(NAMED_READ)].some((m) => m[2] === undefined && !defined.has(m[1]!.toLowerCase()));
+}

@@ -4,7 +4,7 @@ import type { ModelFile } from './model-file.ts';
 import { columnTestQueries, inlineParams } from './column-tests.ts';
 import { mergedByKey, renderModel } from './render-model.ts';
 import { nearestAncestors, runInOrder } from './run-in-order.ts';
-import { ModelStamps } from './model-stamps.ts';
+import { ModelStamps, type StampVerdict } from './model-stamps.ts';
 import { loadSeed } from './seeds/load-seed.ts';
 
 /** Models run at once unless told otherwise: measured on the 10M-event benchmark (see platform/transforms/README.md). */
@@ -85,10 +85,9 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
   const mode = options.mode ?? 'build';
   const fullRefresh = options.fullRefresh ?? false;
   const selected = forMode(project, options.models ?? project.order, mode);
-  // Whether each model's relation is there, and as what columns, is asked before any runs (one catalog read): a model
-  // is the only one that creates its relation, and it is looked up before it runs.
-  const stamps = options.stamps && mode !== 'test' ? await ModelStamps.load(warehouse, project, { ...options.stamps, fullRefresh, models: selected }) : undefined;
-  // A model left as it is must still be there as it was built.
+  const stamps = await loadStamps(warehouse, project, options, selected);
+  // Whether each model's relation is there (and as what columns) is asked before any runs, in one catalog read: a model
+  // is the only one that creates its relation, and it is looked up before it runs. A model left as it is must be there.
   const asked = selected.filter((name) => {
     const { materialized } = project.models.get(name)!.config;
     return mode === 'test' || (!fullRefresh && (materialized === 'incremental' || (stamps !== undefined && materialized !== 'ephemeral')));
@@ -121,8 +120,21 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
     results.set(name, result);
     await options.onModel?.({ model: name, index: finished++, total: selected.length, result });
   });
-  await stamps?.save();
+  // A build whose lease passed to another process records nothing: the other one's build decides.
+  if (stamps && (await Promise.resolve(guard?.()).then(() => true, () => false))) await stamps.save();
   return selected.map((name) => results.get(name)!);
+}
+
+/** The stamps a build decides by (`RunOptions.stamps`); none for `test`, or when the build may not write. */
+async function loadStamps(warehouse: Warehouse, project: CompiledProject, options: RunOptions, selected: readonly string[]): Promise<ModelStamps | undefined> {
+  if (!options.stamps || options.mode === 'test') return undefined;
+  try {
+    await options.guard?.();
+  } catch {
+    // Each model reports why the build stopped.
+    return undefined;
+  }
+  return ModelStamps.load(warehouse, project, { ...options.stamps, fullRefresh: options.fullRefresh ?? false, models: selected });
 }
 
 
@@ -151,7 +163,7 @@ interface ModelRun {
   failed: Map<string, string>;
   fullRefresh: boolean;
   mode: RunMode;
-  /** Asked for incremental models and in `test` mode; 'missing' for the rest. */
+  /** Asked for incremental models, for every model when a build decides by stamps, and in `test` mode; 'missing' otherwise. */
   state: RelationState;
   /** Its nearest ancestors in the run. */
   upstream: ReadonlySet<string>;
@@ -178,16 +190,15 @@ async function buildModel(warehouse: Warehouse, project: CompiledProject, name: 
   const brokenParent = [...upstream].find((parent) => failed.has(parent));
   if (brokenParent) return done('skipped', `upstream ${failed.get(brokenParent)} failed`);
   if (materialized === 'ephemeral') return done('success', 'ephemeral: inlined where it is ref\'d');
-  const kept = stamps && !fullRefresh && mode !== 'test' ? stamps.unchanged(name) : undefined;
-  if (kept && state === 'present') {
-    stamps!.kept(name, kept);
-    return done('success', `unchanged: its definition and what it reads are as build ${kept.runId} read them`, materialized === 'view' ? null : kept.rows);
+  const verdict: StampVerdict = stamps && !fullRefresh && mode !== 'test' ? stamps.verdict(name, state === 'present') : { kind: 'build' };
+  if (verdict.kind === 'unchanged') {
+    stamps!.kept(name, verdict.state);
+    return done('success', `unchanged: its definition and what it reads are as build ${verdict.state.runId} read them`, materialized === 'view' ? null : verdict.state.rows);
   }
+  // What a build tested is recorded (`seed` loads what has no tests).
   const record = mode === 'build' || mode === 'seed';
   try {
     await guard?.();
-    // Built although a state says it need not be (its table is missing or other): that state no longer describes it.
-    if (kept) await stamps!.forget([name]);
     if (model.seed) {
       const rows = await loadSeed(warehouse, name, model.seed);
       stamps?.built(name, undefined, rows, record);
@@ -195,7 +206,7 @@ async function buildModel(warehouse: Warehouse, project: CompiledProject, name: 
     }
     if (mode === 'test' && state === 'missing') return done('error', 'not built yet: run `companyos build` or `companyos run` first');
     if (mode !== 'test' && isIncremental) await warehouse.mergeInto(name, sql, uniqueKey);
-    else if (mode !== 'test') await warehouse.materialize(name, materialized === 'view' ? 'view' : 'table', sql, uniqueKey);
+    else if (mode !== 'test' && verdict.kind !== 'view-in-place') await warehouse.materialize(name, materialized === 'view' ? 'view' : 'table', sql, uniqueKey);
     const relation = (model: string) =>
       mergedByKey(project.models.get(model)!) ? warehouse.dialect.deduplicated(model) : model;
     // The tests and the row count read the built relation side by side (readers of their own on DuckDB).
@@ -215,6 +226,7 @@ async function buildModel(warehouse: Warehouse, project: CompiledProject, name: 
     if (failing.length === 0 && mode !== 'test') stamps?.built(name, counted.value?.__model_content, rows, record);
     const built =
       mode === 'test' ? 'tested'
+      : verdict.kind === 'view-in-place' ? 'view in place (its SQL is as built), tested'
       : materialized === 'view' ? 'view created'
       : isIncremental ? (uniqueKey.length ? 'merged' : 'appended')
       : state === 'changed' ? 'table rebuilt: its columns changed since it was built'
