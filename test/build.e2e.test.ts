@@ -25,7 +25,7 @@ describe('companyos build, end to end', () => {
     const broken = fileURLToPath(new URL('../platform/transforms/fixtures/broken/', import.meta.url));
     const failed = await runCli(['build', '--models', broken, '--target', target], { dataDir });
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain('6 problems in the models');
+    expect(failed.stderr).toContain('7 problems in the models');
     expect(failed.stderr).toContain('ref cycle: a → b → a');
     expect(failed.stderr).not.toContain('    at ');
   });

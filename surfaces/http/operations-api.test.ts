@@ -13,7 +13,7 @@ describe.each(TEST_ENGINES)('operations API on %s', (engine) => {
     const ready = await server.api.app.inject('/readyz');
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({ status: 'ready', warehouse: engine, schema_version: expect.any(Number) });
-    expect(ready.json().schema_version).toBe(6);
+    expect(ready.json().schema_version).toBe(7);
   });
 
   it('is not ready once the warehouse is gone', async () => {
