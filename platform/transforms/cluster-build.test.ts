@@ -12,6 +12,9 @@ import { compileProject } from './compile-project.ts';
 import { mergedByKey } from './render-model.ts';
 import { RAW_SOURCES } from './raw-sources.ts';
 import { runProject } from './run-project.ts';
+import { timeOrderedId } from '../../kernel/ids/index.ts';
+import { cloudEvent } from '../../test/support/events.ts';
+import { IngestPipeline } from '../ingest/index.ts';
 import { onServer } from '../../test/support/clickhouse-server.ts';
 import { clusterAvailable, useClickHouseCluster } from '../../test/support/clickhouse-cluster.ts';
 import type { LocalClickHouseCluster } from '../../dev/index.ts';
@@ -88,6 +91,28 @@ describe.runIf(clusterAvailable())('the shipped models on a ClickHouse cluster (
     // Staged and retired tables are dropped by DDL the build queues without waiting for: gone once the servers ran it.
     const leftovers = async () => (await Promise.all(cluster.nodes.map((node) => onServer(node.url, `SELECT name FROM system.tables WHERE database = '${database}' AND match(name, '__(new|old)')`)))).flat();
     await expect.poll(leftovers, { timeout: 60_000, interval: 200 }).toEqual([]);
+  });
+
+  it('leaves what did not change on every server, and builds what an event stored on one shard reaches', { timeout: 120_000 }, async () => {
+    const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
+    const build = async () => {
+      const results = await runProject(sharded, project, { stamps: { tenant: 'summit-internal', runId: timeOrderedId() } });
+      expect(results.filter((r) => r.status !== 'success').map((r) => [r.model, r.message])).toEqual([]);
+      return new Map(results.map((r) => [r.model, r.message]));
+    };
+    // A merge that drops duplicate events changes their token: the events are merged, and every replica has fetched that, first.
+    for (const node of cluster.nodes) await onServer(node.url, `OPTIMIZE TABLE ${database}.events_local FINAL`);
+    for (const node of cluster.nodes) await onServer(node.url, `SYSTEM SYNC REPLICA ${database}.events_local`);
+    await build();
+    const idle = await build();
+    expect([...idle].filter(([, message]) => !message.startsWith('unchanged'))).toEqual([]);
+
+    await new IngestPipeline(sharded).ingest([cloudEvent({ id: 'stamped-1', tenantid: 'acme', type: 'notary.calls_total' })], { channel: 'file', submitter: 'acme' });
+    const after = await build();
+    expect(after.get('meter_notary_calls_total')).toBe('merged');
+    expect(after.get('stg_events')).toMatch(/^view in place/);
+    expect(after.get('finops_bill_lines')).toMatch(/^unchanged/);
+    expect(await contents(sharded, 'meter_notary_calls_total', true)).toEqual(expect.arrayContaining([expect.stringContaining('"acme"')]));
   });
 
   it('drops what a failed drop or an interrupted build left on one server only before it swaps a model there', { timeout: 120_000 }, async () => {
