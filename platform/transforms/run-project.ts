@@ -226,7 +226,7 @@ async function buildModel(warehouse: Warehouse, project: CompiledProject, name: 
     if (failing.length === 0 && mode !== 'test') stamps?.built(name, counted.value?.__model_content, rows, record);
     const built =
       mode === 'test' ? 'tested'
-      : verdict.kind === 'view-in-place' ? 'view in place (its SQL is as built), tested'
+      : verdict.kind === 'view-in-place' ? `view in place (its SQL is as built)${mode === 'run' ? '' : ', tested'}`
       : materialized === 'view' ? 'view created'
       : isIncremental ? (uniqueKey.length ? 'merged' : 'appended')
       : state === 'changed' ? 'table rebuilt: its columns changed since it was built'
