@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { timeOrderedId } from '../../kernel/ids/index.ts';
 import { columnNames, type Warehouse } from '../../kernel/warehouse/index.ts';
+import { sql, TenantScope } from '../tenancy/index.ts';
 import type { CompiledProject } from './compile-project.ts';
 import type { ModelFile } from './model-file.ts';
 import { renderModel } from './render-model.ts';
@@ -212,11 +213,11 @@ class RecordIds {
 }
 
 async function readStates(warehouse: Warehouse, tenant: string): Promise<{ states: Map<string, ModelState>; latest: string }> {
-  const rows = await warehouse.query<{ model: string; inputs: string; content: string; row_count: number | string; run_id: string; latest: string }>(
-    `SELECT model, argMax(inputs, recorded_id) AS inputs, argMax(content, recorded_id) AS content,
+  const scope = new TenantScope(warehouse, tenant);
+  const rows = await scope.query<{ model: string; inputs: string; content: string; row_count: number | string; run_id: string; latest: string }>(
+    sql`SELECT model, argMax(inputs, recorded_id) AS inputs, argMax(content, recorded_id) AS content,
        argMax(row_count, recorded_id) AS row_count, argMax(run_id, recorded_id) AS run_id, max(recorded_id) AS latest
-     FROM model_states WHERE tenant_id = ? GROUP BY model`,
-    [tenant],
+     FROM ${scope.table('model_states')} GROUP BY model`,
   );
   const latest = rows.reduce((max, row) => (row.latest > max ? row.latest : max), '');
   const states = new Map(rows.filter((row) => row.inputs !== '').map((row) => [row.model, { inputs: row.inputs, content: row.content, rows: Number(row.row_count), runId: row.run_id }]));
