@@ -50,6 +50,14 @@ describe.each(TEST_ENGINES)('dbt artifacts of a real build on %s', (engine) => {
     const test = runResults.results.find((r) => r.unique_id.startsWith('test.'))!;
     expect(test).toMatchObject({ status: 'pass', failures: 0, compiled: true, compiled_code: expect.stringMatching(/SELECT count\(\*\) AS failures/) });
 
+    // A build again with nothing new leaves models as they are (the seed, the FinOps tables): its results are as valid.
+    const again = join(target, 'again');
+    const second = await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: MODELS, targetDir: again, tenant: 'acme', trigger: 'cli' });
+    expect(second.results.filter((r) => r.message.startsWith('unchanged')).map((r) => r.model)).toContain('packs');
+    const againRun = JSON.parse(await readFile(join(again, 'run_results.json'), 'utf8')) as { results: Result[] };
+    expect((await officialSchema('dbt/run-results-v6.json'))(againRun)).toEqual([]);
+    expect(againRun.results.find((r) => r.unique_id === 'seed.companyos.packs' || r.unique_id === 'model.companyos.packs')).toMatchObject({ status: 'success' });
+
     // A build with a failed model and a skipped one is as valid.
     const failing = join(target, 'failing');
     await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: RUNNABLE, targetDir: failing, tenant: 'acme', trigger: 'cli' });
