@@ -36,7 +36,7 @@ async function withWarehouse<T>(config: WarehouseConfig, use: (warehouse: Wareho
 }
 
 /**
- * Builds killed after 2, 11 and 20 of the 30 models and seeds were done (three others in flight each time: selecting,
+ * Builds killed after 2, 11 and 20 of the 31 models and seeds were done (three others in flight each time: selecting,
  * merging, testing, swapping), new events arriving before each; then a build to the end must count every event once.
  */
 async function killBuildsThenFinish(target: Target, dataDir: string): Promise<void> {

@@ -18,7 +18,7 @@ describe('companyos build, end to end', () => {
     const built = await runCli(['build', '--target', target], { dataDir });
     expect(built.code, built.stderr).toBe(0);
     expect(built.stdout).toMatch(/OK {4}stg_events \(view created, 2\/2 tests pass\)/);
-    expect(built.stdout).toContain('30 of 30 models. PASS=30 ERROR=0 SKIP=0');
+    expect(built.stdout).toContain('31 of 31 models. PASS=31 ERROR=0 SKIP=0');
     const results = JSON.parse(await readFile(join(target, 'run_results.json'), 'utf8')) as { results: { unique_id: string; status: string }[] };
     expect(results.results.map((r) => r.unique_id)).toEqual(expect.arrayContaining(['model.companyos.stg_events', 'model.companyos.meter_policy_decisions_total']));
 
@@ -81,7 +81,7 @@ describe('companyos build, end to end', () => {
       const built = await runCli(['build', '-s', '+tag:meters'], { dataDir, timeoutMs: 60_000 });
       expect(built.code, built.stderr).toBe(0);
       expect(built.stdout).toContain(`build on the running platform at ${platform.url}`);
-      expect(built.stdout).toContain('14 of 30 models. PASS=14 ERROR=0 SKIP=0');
+      expect(built.stdout).toContain('15 of 31 models. PASS=15 ERROR=0 SKIP=0');
       // `start` built everything once already: this build merges what is new.
       expect(built.stdout).toMatch(/OK {4}meter_policy_decisions_total \((table built|merged), \d+ rows/);
       const refused = await fetch(`${platform.url}/v1/transforms/build`, {
@@ -109,10 +109,10 @@ describe('companyos build, end to end', () => {
     expect(tested.code).toBe(1);
     expect(tested.stdout).toContain('stg_events (not built yet');
     const ran = await runCli(['run', '-s', '+meter_notary_calls_total', '--target', target], { dataDir });
-    expect(ran.stdout).toContain('1 of 30 models. PASS=1 ERROR=0 SKIP=0');
+    expect(ran.stdout).toContain('1 of 31 models. PASS=1 ERROR=0 SKIP=0');
     const scheduled = await runCli(['schedule', '--once', '--target', target], { dataDir, timeoutMs: 60_000 });
     expect(scheduled.code, scheduled.stderr).toBe(0);
-    expect(scheduled.stdout).toMatch(/models: Done in .*30 of 30 models\. PASS=30 ERROR=0 SKIP=0/);
+    expect(scheduled.stdout).toMatch(/models: Done in .*31 of 31 models\. PASS=31 ERROR=0 SKIP=0/);
     const history = await runCli(['schedule', '--history'], { dataDir });
     expect(history.stdout.trim().split('\n').map((line) => line.split(/\s+/).slice(1, 3))).toEqual([
       ['schedule', 'success'],

@@ -37,7 +37,7 @@ describe.each([
     try {
       // What `npm start` does on a fresh data dir: the Tenant Zero seed, a simulated bill imported, every model built.
       const platform = await startPlatform(harness.dataDir, [], { env: harness.env, timeoutMs: 180_000 });
-      expect(platform.stdout()).toMatch(/demo FinOps data: a simulated bill of [\d,]+ rows for 8 tenants, imported and built \(30 models\)/);
+      expect(platform.stdout()).toMatch(/demo FinOps data: a simulated bill of [\d,]+ rows for 8 tenants, imported and built \(31 models\)/);
       const shown = new Map<string, string>();
       const tab = await browser.newPage({ viewport: { width: 1180, height: 900 } });
       const errors: string[] = [];

@@ -18,6 +18,11 @@ export function quantileOf(q: number): string {
   return String(q);
 }
 
+export function wholeSeconds(seconds: number): string {
+  if (!Number.isSafeInteger(seconds) || seconds < 0) throw new WarehouseError(`"${seconds}" is not a whole number of seconds`);
+  return String(seconds);
+}
+
 export function timeUnit(unit: string): 'hour' | 'day' | 'month' {
   if (unit !== 'hour' && unit !== 'day' && unit !== 'month') throw new WarehouseError(`"${unit}" is not a time window (hour, day or month)`);
   return unit;

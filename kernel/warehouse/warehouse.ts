@@ -45,6 +45,10 @@ export interface Dialect {
    * receipt to the second) that less `LATE_STAMP_SECONDS`.
    */
   rereadWatermark(column: string): string;
+  /** `watermark` less `seconds`, as an aggregate, never below the epoch. */
+  watermarkBefore(column: string, seconds: number): string;
+  /** The earliest or the latest time a timestamp column can hold, as a literal a sort-key range can be pruned by. */
+  timeLimit(which: 'earliest' | 'latest'): string;
   /**
    * How a model's SQL names a relation of the warehouse: the name itself, or on a ClickHouse cluster
    * the name qualified by the database (DDL run `ON CLUSTER` resolves names in each server's default database).

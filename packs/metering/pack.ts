@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { fileGenerator } from '../../platform/transforms/index.ts';
 import type { Pack } from '../pack.ts';
 import { usageRoutes } from './http/index.ts';
-import { meterModels, parseMeters } from './index.ts';
+import { meterProjectModels, parseMeters } from './index.ts';
 
 export const meteringPack: Pack = {
   name: 'metering',
@@ -11,7 +11,7 @@ export const meteringPack: Pack = {
   generators: [
     fileGenerator('meters.yaml', (path, text) => {
       const { meters, problems } = parseMeters(path, text);
-      return { models: meters.flatMap((meter) => meterModels(meter, path)), problems };
+      return { models: meterProjectModels(meters, path), problems };
     }),
   ],
   routes: (app, context) => usageRoutes(app, { scope: context.scope, modelsDir: context.modelsDir }),

@@ -26,6 +26,8 @@ const MACROS = {
   raw_rows: (dialect: Dialect, table: string) => dialect.relation(table),
   watermark: (dialect: Dialect, column: string) => dialect.watermark(column),
   reread_watermark: (dialect: Dialect, column: string) => dialect.rereadWatermark(column),
+  watermark_before: (dialect: Dialect, column: string, seconds: string) => dialect.watermarkBefore(column, Number(seconds)),
+  time_limit: (dialect: Dialect, which: string) => dialect.timeLimit(which === 'earliest' ? 'earliest' : 'latest'),
 };
 const MACRO = new RegExp(`\\{\\{\\s*(${Object.keys(MACROS).join('|')})\\(\\s*'([^']+)'\\s*(?:,\\s*'([^']+)'\\s*)?(?:,\\s*'([^']+)'\\s*)?\\)\\s*\\}\\}`, 'g');
 /** The tests a `{% if %}` block may make, `and`-ed and each possibly `not`-ed. */

@@ -1,4 +1,4 @@
-import { assertIdentifier, clickHousePatternLiteral as patternLiteral, quantileOf, timeUnit } from '../identifier.ts';
+import { assertIdentifier, clickHousePatternLiteral as patternLiteral, quantileOf, timeUnit, wholeSeconds } from '../identifier.ts';
 import { PLAIN_DECIMAL, type Dialect } from '../warehouse.ts';
 import { quoteString } from './clickhouse-values.ts';
 
@@ -12,6 +12,12 @@ const WINDOW_FUNCTIONS = { hour: 'toStartOfHour(%)', day: 'toStartOfDay(%)', mon
  */
 export const LATE_STAMP_SECONDS = 3600;
 
+/** greatest() keeps the subtraction from going below the epoch, where DateTime would wrap around to 2106. */
+function watermarkBefore(column: string, seconds: number): string {
+  const whole = wholeSeconds(seconds);
+  return `(greatest(max(${assertIdentifier(column)}), toDateTime(${whole})) - ${whole})`;
+}
+
 /** ClickHouse 18's SQL for the places engines differ. */
 export const CLICKHOUSE_DIALECT: Dialect = {
   deduplicated: (table) => `${assertIdentifier(table)} FINAL`,
@@ -19,8 +25,9 @@ export const CLICKHOUSE_DIALECT: Dialect = {
   uniqueRows: false,
   // max of no rows is already the epoch: aggregates of nothing give the type's default.
   watermark: (column) => `max(${assertIdentifier(column)})`,
-  // greatest() keeps the subtraction from going below the epoch, where DateTime would wrap around to 2106.
-  rereadWatermark: (column) => `(greatest(max(${assertIdentifier(column)}), toDateTime(${LATE_STAMP_SECONDS})) - ${LATE_STAMP_SECONDS})`,
+  rereadWatermark: (column) => watermarkBefore(column, LATE_STAMP_SECONDS),
+  watermarkBefore: (column, seconds) => watermarkBefore(column, seconds),
+  timeLimit: (which) => (which === 'earliest' ? "toDateTime(0, 'UTC')" : "toDateTime(4294967295, 'UTC')"),
   relation: (name) => assertIdentifier(name),
   // ifNull: a Nullable JSON column would make the result Nullable, which a sorting key refuses.
   jsonString: (column, key) => `visitParamExtractString(ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}')`,

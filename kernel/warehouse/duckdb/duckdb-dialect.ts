@@ -1,4 +1,4 @@
-import { assertIdentifier, hasCaptureGroup, patternLiteral, quantileOf, timeUnit } from '../identifier.ts';
+import { assertIdentifier, hasCaptureGroup, patternLiteral, quantileOf, timeUnit, wholeSeconds } from '../identifier.ts';
 import { PLAIN_DECIMAL, type Dialect } from '../warehouse.ts';
 
 /**
@@ -27,6 +27,8 @@ export const DUCKDB_DIALECT: Dialect = {
   watermark: latestOrEpoch,
   // ingested_at follows commit order here (UniqueInsert.stampColumn): nothing is stored behind the watermark.
   rereadWatermark: latestOrEpoch,
+  timeLimit: (which) => (which === 'earliest' ? "'-infinity'::TIMESTAMP" : "'infinity'::TIMESTAMP"),
+  watermarkBefore: (column, seconds) => `greatest(${latestOrEpoch(column)} - INTERVAL ${wholeSeconds(seconds)} SECOND, TIMESTAMP '1970-01-01 00:00:00')`,
   relation: (name) => assertIdentifier(name),
   jsonString: (column, key) => `coalesce(json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}'), '')`,
   jsonNumber: (column, key) => `coalesce(CAST(json_extract(${assertIdentifier(column)}, '$.${assertIdentifier(key)}') AS DOUBLE), 0)`,

@@ -13,7 +13,6 @@ FROM (
     e.time AS time,
     e.ingested_at AS ingested_at
   FROM events AS e WHERE e.type = 'resource.cpu_usage'
-
 ) events_of_type
 GROUP BY window_start, tenant_id, dim_service
 HAVING count(metered) > 0

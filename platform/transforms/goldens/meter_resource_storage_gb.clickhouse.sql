@@ -14,7 +14,6 @@ FROM (
     e.time AS time,
     e.ingested_at AS ingested_at
   FROM events AS e FINAL PREWHERE e.type = 'resource.storage_usage'
-
 ) events_of_type
 GROUP BY window_start, tenant_id, dim_store
 HAVING count(metered) > 0
@@ -34,13 +33,30 @@ FROM (
     if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '0'), 10), NULL) AS metered,
     e.time AS time,
     e.ingested_at AS ingested_at
+  FROM meter_touched_events AS e WHERE e.type = 'resource.storage_usage'
+    AND (SELECT (greatest(max(ingested_at), toDateTime(10800)) - 10800) FROM meter_touched_events) <= (SELECT (greatest(max(last_ingested_at), toDateTime(3600)) - 3600) FROM meter_resource_storage_gb)
+    AND (SELECT max(ingested_at) FROM meter_touched_events) >= (SELECT max(last_ingested_at) FROM meter_resource_storage_gb)
+    AND (toStartOfHour(time), e.tenant_id) IN (
+      SELECT DISTINCT toStartOfHour(time), tenant_id FROM meter_touched_events arrived
+      WHERE arrived.type = 'resource.storage_usage' AND arrived.ingested_at > (SELECT (greatest(max(last_ingested_at), toDateTime(3600)) - 3600) FROM meter_resource_storage_gb)
+    )
+  UNION ALL
+  SELECT
+    toStartOfHour(time) AS window_start,
+    e.tenant_id AS tenant_id,
+    visitParamExtractString(ifNull(data, ''), 'store') AS dim_store,
+    if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '0'), 10), NULL) AS metered,
+    e.time AS time,
+    e.ingested_at AS ingested_at
   FROM events AS e FINAL PREWHERE e.type = 'resource.storage_usage'
-
+    AND e.time >= if((SELECT (greatest(max(ingested_at), toDateTime(10800)) - 10800) FROM meter_touched_events) <= (SELECT (greatest(max(last_ingested_at), toDateTime(3600)) - 3600) FROM meter_resource_storage_gb)
+    AND (SELECT max(ingested_at) FROM meter_touched_events) >= (SELECT max(last_ingested_at) FROM meter_resource_storage_gb), toDateTime(4294967295, 'UTC'), toDateTime(0, 'UTC'))
+    AND e.time <= if((SELECT (greatest(max(ingested_at), toDateTime(10800)) - 10800) FROM meter_touched_events) <= (SELECT (greatest(max(last_ingested_at), toDateTime(3600)) - 3600) FROM meter_resource_storage_gb)
+    AND (SELECT max(ingested_at) FROM meter_touched_events) >= (SELECT max(last_ingested_at) FROM meter_resource_storage_gb), toDateTime(0, 'UTC'), toDateTime(4294967295, 'UTC'))
     AND (toStartOfHour(time), e.tenant_id) IN (
       SELECT DISTINCT toStartOfHour(time), tenant_id FROM events arrived
       WHERE arrived.type = 'resource.storage_usage' AND arrived.ingested_at > (SELECT (greatest(max(last_ingested_at), toDateTime(3600)) - 3600) FROM meter_resource_storage_gb)
     )
-
 ) events_of_type
 GROUP BY window_start, tenant_id, dim_store
 HAVING count(metered) > 0

@@ -14,7 +14,6 @@ FROM (
     e.time AS time,
     e.ingested_at AS ingested_at
   FROM events AS e WHERE e.type = 'resource.storage_usage'
-
 ) events_of_type
 GROUP BY window_start, tenant_id, dim_store
 HAVING count(metered) > 0
