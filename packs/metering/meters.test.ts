@@ -128,6 +128,41 @@ describe.each(TEST_ENGINES)('the shipped meters on %s, events stored after a bui
   });
 });
 
+describe.each(TEST_ENGINES)('the shipped meters on %s, after a gap longer than the touched events reach', (engine) => {
+  const db = useWarehouse(engine);
+
+  it('count events stamped before the touched events reach back to, and leave what a meter built alone read', { timeout: 90_000 }, async () => {
+    const pipeline = new IngestPipeline(db.warehouse);
+    const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
+    const { meters } = parseMeters('meters.yaml', await readFile(`${MODELS}meters.yaml`, 'utf8'));
+    const expectMeters = async (events: CloudEvent[]) => {
+      for (const meter of meters) {
+        const rows = await db.warehouse.query(`SELECT * FROM ${db.warehouse.dialect.deduplicated(meterModelName(meter))}`);
+        expect(meterRowLines(meter, rows), meter.name).toEqual(expectedMeterRows(meter, events));
+      }
+    };
+    const end = new Date('2026-11-22T10:00:00Z');
+    const week = tenantZeroWeek(end).slice(0, 1200);
+    const [built, early, late, unread] = [0, 1, 2, 3].map((i) => week.filter((_, at) => at % 4 === i));
+    await pipeline.ingest(built!, { channel: 'seed', submitter: 'summit-internal', receivedAt: end });
+    expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+    // Received at 10:30 and at 14:00, built once after both: the touched events reach back three hours from 14:00,
+    // not to the meters' 9:00, so on ClickHouse the meters read the events themselves for what arrived at 10:30.
+    await pipeline.ingest(early!, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T10:30:00Z') });
+    await pipeline.ingest(late!, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T14:00:00Z') });
+    expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+    await expectMeters([...built!, ...early!, ...late!]);
+    // The meters built without the touched events (not selected, so as the last build read them): what arrived since
+    // is not in them, and the meters keep what they hold; the next build with them counts it.
+    await pipeline.ingest(unread!, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T15:00:00Z') });
+    const alone = project.order.filter((name) => project.models.get(name)!.meter !== undefined);
+    expect((await runProject(db.warehouse, project, { models: alone })).filter((r) => r.status !== 'success')).toEqual([]);
+    await expectMeters([...built!, ...early!, ...late!, ...(engine === 'duckdb' ? unread! : [])]);
+    expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+    await expectMeters(week);
+  });
+});
+
 describe.each(TEST_ENGINES)('the shipped meters on %s, written to while they are built', (engine) => {
   const db = useWarehouse(engine);
 
