@@ -83,6 +83,22 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     if (engine === 'duckdb') expect(row!.received_at).toEqual(at);
   });
 
+  it('reads a watermark some seconds back, and bounds times by the first and last it can hold', async () => {
+    const at = new Date('2026-11-02T03:00:00Z');
+    const { dialect } = db.warehouse;
+    const before = `SELECT ${dialect.watermarkBefore('received_at', 7200)} AS w FROM events_quarantine`;
+    // Ten minutes after the epoch, two hours back is the epoch (ClickHouse's DateTime would wrap around to 2106).
+    await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [['acme', 'q-0', new Date(600_000), 'http', 0, null, null, 'X', 'x', '{}']]);
+    expect(await db.warehouse.query(`SELECT quarantine_id FROM events_quarantine WHERE received_at > (${before})`)).toHaveLength(1);
+    await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [['acme', 'q-1', at, 'http', 0, null, null, 'X', 'x', '{}']]);
+    const [row] = await db.warehouse.query<{ w: Date }>(before);
+    expect(row!.w.toISOString()).toBe('2026-11-02T01:00:00.000Z');
+    const within = (low: string, high: string) =>
+      db.warehouse.query(`SELECT quarantine_id FROM events_quarantine WHERE received_at >= ${dialect.timeLimit(low as 'earliest')} AND received_at <= ${dialect.timeLimit(high as 'latest')}`);
+    expect(await within('earliest', 'latest')).toHaveLength(2);
+    expect(await within('latest', 'earliest')).toHaveLength(0);
+  });
+
   it('refuses NULL in a column that cannot hold it, naming the column', async () => {
     const row = ['acme', 'q-1', new Date(), 'http', 0, null, null, null, 'reason', '{}'];
     await expect(db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [row])).rejects.toThrow(/reason_code/);

@@ -5,15 +5,29 @@ import { describe, expect, it } from 'vitest';
 import { IngestPipeline } from '../../platform/ingest/index.ts';
 import { tenantZeroWeek } from './index.ts';
 import type { CloudEvent } from '../../kernel/schemas/index.ts';
-import { EVENT_COLUMNS } from '../../kernel/warehouse/index.ts';
+import { EVENT_COLUMNS, type Warehouse } from '../../kernel/warehouse/index.ts';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
 import { expectedMeterRows, meterRowLines } from '../../test/support/meter-oracle.ts';
-import { compileProject } from '../../platform/transforms/compile-project.ts';
-import { AGGREGATIONS, meterModelName, parseMeters } from './meters.ts';
+import { compileProject, type CompiledProject } from '../../platform/transforms/compile-project.ts';
+import { AGGREGATIONS, meterModelName, parseMeters, type Meter } from './meters.ts';
 import { RAW_SOURCES } from '../../platform/transforms/raw-sources.ts';
 import { runProject } from '../../platform/transforms/run-project.ts';
 
 const MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
+
+async function shippedMeters(): Promise<{ project: CompiledProject; meters: Meter[] }> {
+  const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
+  const { meters } = parseMeters('meters.yaml', await readFile(`${MODELS}meters.yaml`, 'utf8'));
+  return { project, meters };
+}
+
+/** Each meter holds exactly what a direct computation over `events` gives. */
+async function expectMetersToHold(warehouse: Warehouse, meters: readonly Meter[], events: readonly CloudEvent[]): Promise<void> {
+  for (const meter of meters) {
+    const rows = await warehouse.query(`SELECT * FROM ${warehouse.dialect.deduplicated(meterModelName(meter))}`);
+    expect(meterRowLines(meter, rows), meter.name).toEqual(expectedMeterRows(meter, events));
+  }
+}
 
 describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
   const db = useWarehouse(engine);
@@ -25,8 +39,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
     const week = [...tenantZeroWeek(end).slice(0, 4000), ...workflowEngineEvents(end), ...revopsEvents(end)];
     const otherTenant = week.slice(0, 400).map((e) => ({ ...e, tenantid: 'acme' }));
     await pipeline.ingest([...week, ...otherTenant], { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T10:00:00Z') });
-    const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
-    const { meters } = parseMeters('meters.yaml', await readFile(`${MODELS}meters.yaml`, 'utf8'));
+    const { project, meters } = await shippedMeters();
     expect(new Set(meters.map((m) => m.aggregation))).toEqual(new Set(AGGREGATIONS));
 
     const expectMetersToMatch = async (events: CloudEvent[]) => {
@@ -84,8 +97,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
   });
 
   it('count what arrives after a first build over no events at all (a fresh install)', { timeout: 90_000 }, async () => {
-    const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
-    const { meters } = parseMeters('meters.yaml', await readFile(`${MODELS}meters.yaml`, 'utf8'));
+    const { project, meters } = await shippedMeters();
     const empty = await runProject(db.warehouse, project);
     expect(empty.filter((r) => r.status !== 'success')).toEqual([]);
     const end = new Date('2026-11-22T10:00:00Z');
@@ -93,10 +105,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
     await new IngestPipeline(db.warehouse).ingest(events, { channel: 'seed', submitter: 'summit-internal', receivedAt: end });
     const next = await runProject(db.warehouse, project);
     expect(next.filter((r) => r.status !== 'success')).toEqual([]);
-    for (const meter of meters) {
-      const rows = await db.warehouse.query(`SELECT * FROM ${db.warehouse.dialect.deduplicated(meterModelName(meter))}`);
-      expect(meterRowLines(meter, rows), meter.name).toEqual(expectedMeterRows(meter, events));
-    }
+    await expectMetersToHold(db.warehouse, meters, events);
   });
 });
 
@@ -105,8 +114,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s, events stored after a bui
 
   it('count an event received before the last build but stored after it', { timeout: 90_000 }, async () => {
     const pipeline = new IngestPipeline(db.warehouse);
-    const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
-    const { meters } = parseMeters('meters.yaml', await readFile(`${MODELS}meters.yaml`, 'utf8'));
+    const { project, meters } = await shippedMeters();
     const end = new Date('2026-11-22T10:00:00Z');
     const week = tenantZeroWeek(end).slice(0, 600);
     await pipeline.ingest(week, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T12:00:00Z') });
@@ -121,10 +129,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s, events stored after a bui
     const [stored] = await db.warehouse.query<{ at: Date }>("SELECT min(ingested_at) AS at FROM events WHERE id LIKE 'slow-%'");
     expect(stored!.at.getTime()).toBe(Date.parse(engine === 'duckdb' ? '2026-11-22T12:00:00.001Z' : '2026-11-22T11:30:00Z'));
     expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
-    for (const meter of meters) {
-      const rows = await db.warehouse.query(`SELECT * FROM ${db.warehouse.dialect.deduplicated(meterModelName(meter))}`);
-      expect(meterRowLines(meter, rows), meter.name).toEqual(expectedMeterRows(meter, [...week, ...slow, ...sameSecond]));
-    }
+    await expectMetersToHold(db.warehouse, meters, [...week, ...slow, ...sameSecond]);
   });
 });
 
@@ -133,14 +138,8 @@ describe.each(TEST_ENGINES)('the shipped meters on %s, after a gap longer than t
 
   it('count events stamped before the touched events reach back to, and leave what a meter built alone read', { timeout: 90_000 }, async () => {
     const pipeline = new IngestPipeline(db.warehouse);
-    const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
-    const { meters } = parseMeters('meters.yaml', await readFile(`${MODELS}meters.yaml`, 'utf8'));
-    const expectMeters = async (events: CloudEvent[]) => {
-      for (const meter of meters) {
-        const rows = await db.warehouse.query(`SELECT * FROM ${db.warehouse.dialect.deduplicated(meterModelName(meter))}`);
-        expect(meterRowLines(meter, rows), meter.name).toEqual(expectedMeterRows(meter, events));
-      }
-    };
+    const { project, meters } = await shippedMeters();
+    const expectMeters = (events: CloudEvent[]) => expectMetersToHold(db.warehouse, meters, events);
     const end = new Date('2026-11-22T10:00:00Z');
     const week = tenantZeroWeek(end).slice(0, 1200);
     const [built, early, late, unread] = [0, 1, 2, 3].map((i) => week.filter((_, at) => at % 4 === i));
@@ -168,8 +167,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s, written to while they are
 
   it('count every event written while builds run models side by side, once', { timeout: 120_000 }, async () => {
     const pipeline = new IngestPipeline(db.warehouse);
-    const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
-    const { meters } = parseMeters('meters.yaml', await readFile(`${MODELS}meters.yaml`, 'utf8'));
+    const { project, meters } = await shippedMeters();
     const week = tenantZeroWeek(new Date('2026-11-22T10:00:00Z')).slice(0, 1200);
     const acme = week.slice(0, 300).map((e) => ({ ...e, id: `acme-${e.id}`, tenantid: 'acme' }));
     await pipeline.ingest(week.slice(0, 200), { channel: 'seed', submitter: 'summit-internal' });
@@ -188,10 +186,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s, written to while they are
     })();
     await Promise.all([writers, builds]);
     expect((await runProject(db.warehouse, project, { threads: 4 })).filter((r) => r.status !== 'success')).toEqual([]);
-    for (const meter of meters) {
-      const rows = await db.warehouse.query(`SELECT * FROM ${db.warehouse.dialect.deduplicated(meterModelName(meter))}`);
-      expect(meterRowLines(meter, rows), meter.name).toEqual(expectedMeterRows(meter, [...week, ...acme]));
-    }
+    await expectMetersToHold(db.warehouse, meters, [...week, ...acme]);
   });
 });
 

@@ -148,15 +148,16 @@ function touchedEventsModel(meters: Meter[], path: string): ModelFile {
   const columns = ['tenant_id', 'type', 'time', 'ingested_at', 'data', ...new Set(recomputing.flatMap((m) => m.groupBy.filter((d) => COLUMN_DIMENSIONS.has(d))))];
   const select = `SELECT ${columns.map((c) => `e.${c} AS ${c}`).join(', ')}`;
   const types = [...widest.keys()].map(literal).join(', ') || "''";
-  const body = `{% if unique_rows() %}
-${select} FROM {{ raw_rows('events') }} AS e WHERE 1 = 0
-{% else %}
+  // A full refresh rebuilds the meters from the events: it needs none.
+  const body = `{% if not unique_rows() and not full_refresh() %}
 ${select}
 FROM {{ deduplicated_where_sort_key('events', 'e') }} (e.type, ${cell}, e.tenant_id) IN (
   SELECT DISTINCT type, ${cell}, tenant_id FROM {{ raw_rows('events') }} arrived
   WHERE arrived.type IN (${types})
     AND arrived.ingested_at > (SELECT {{ watermark_before('ingested_at', '${TOUCHED_LOOKBACK_SECONDS}') }} FROM {{ raw_rows('events') }})
 )
+{% else %}
+${select} FROM {{ raw_rows('events') }} AS e WHERE 1 = 0
 {% endif %}`;
   return {
     name: TOUCHED_EVENTS_MODEL,

@@ -7,6 +7,8 @@ export interface RenderContext {
   project: CompiledProject;
   /** True when an incremental model adds to its existing table (not a first or full-refresh build). */
   isIncremental: boolean;
+  /** True in a `--full-refresh` build (dbt's `flags.FULL_REFRESH`): what only incremental builds read can be left out. */
+  fullRefresh?: boolean;
 }
 
 /** Dialect macros: two quoted arguments, the engine's SQL out. */
@@ -31,7 +33,7 @@ const MACROS = {
 };
 const MACRO = new RegExp(`\\{\\{\\s*(${Object.keys(MACROS).join('|')})\\(\\s*'([^']+)'\\s*(?:,\\s*'([^']+)'\\s*)?(?:,\\s*'([^']+)'\\s*)?\\)\\s*\\}\\}`, 'g');
 /** The tests a `{% if %}` block may make, `and`-ed and each possibly `not`-ed. */
-const CONDITION = '(?:not\\s+)?(?:is_incremental|unique_rows)\\(\\)';
+const CONDITION = '(?:not\\s+)?(?:is_incremental|unique_rows|full_refresh)\\(\\)';
 /** Text holding no `{% if`: the innermost blocks are matched first, so blocks nest. */
 const FLAT = '((?:(?!\\{%-?\\s*if\\s)[\\s\\S])*?)';
 const IF_BLOCK = new RegExp(
@@ -51,7 +53,8 @@ export function tablesReadByMacros(sql: string): string[] {
  * an ephemeral model's SQL inlined as a subquery,
  * `{{ this }}` the model's own table, `{% if is_incremental() %} … {% else %} … {% endif %}`
  * keeps the first part only on incremental runs (`unique_rows()`: only where raw rows are stored
- * once, `Dialect.uniqueRows`; tests may be `and`-ed and `not`-ed; blocks nest), and the dialect macros `json_string`,
+ * once, `Dialect.uniqueRows`; `full_refresh()`: in a full-refresh build; tests may be `and`-ed and `not`-ed; blocks
+ * nest), and the dialect macros `json_string`,
  * `json_number`, `json_decimal` and `time_window` become the engine's SQL.
  * For reads of a raw table that must be fast on ClickHouse (the meters'),
  * `FROM {{ deduplicated_where_sort_key('events', 'e') }} <condition on sort-key
@@ -64,7 +67,7 @@ export function renderModel(model: ModelFile, context: RenderContext): string {
   const { dialect, project } = context;
   const holds = (test: string) => {
     const negated = test.startsWith('not');
-    const value = test.includes('is_incremental') ? context.isIncremental : dialect.uniqueRows;
+    const value = test.includes('is_incremental') ? context.isIncremental : test.includes('full_refresh') ? context.fullRefresh === true : dialect.uniqueRows;
     return negated ? !value : value;
   };
   let sql = renderMacros(model.body, dialect);

@@ -182,7 +182,7 @@ async function buildModel(warehouse: Warehouse, project: CompiledProject, name: 
   const model = project.models.get(name)!;
   const { materialized, uniqueKey } = model.config;
   const isIncremental = materialized === 'incremental' && !fullRefresh && state === 'present';
-  const sql = renderModel(model, { dialect: warehouse.dialect, project, isIncremental });
+  const sql = renderModel(model, { dialect: warehouse.dialect, project, isIncremental, fullRefresh });
   const started = performance.now();
   const done = (status: ModelStatus, message: string, rows: number | null = null, tests: TestResult[] = []): ModelResult => ({
     model: name, status, message, rows, sql, tests, seconds: (performance.now() - started) / 1000,
