@@ -98,7 +98,9 @@ const ACCUMULATE: Partial<Record<Aggregation, string>> = {
  *   tenant) the arrivals fall in is recomputed from its events, so a late
  *   event costs one tenant's window, not every tenant's; the arrivals are
  *   what was stamped after the watermark less an hour (`reread_watermark`),
- *   since there rows are not stored in the order they are stamped;
+ *   since there rows are not stored in the order they are stamped; the rows
+ *   come from the build's one read of the touched events (`touchedEventsModel`)
+ *   when that reaches back far enough, from the events otherwise;
  * - a UNIQUE_COUNT meter (an earlier count cannot be combined with new values)
  *   counts a set of its distinct values, `meter_<name>__values`, that each
  *   build adds what arrived to, on either engine.
