@@ -38,7 +38,11 @@ describe.each(TEST_ENGINES)('lineage and build runs API on %s', (engine) => {
 
     const lineage = await call('GET', '/v1/lineage?node=meter_api_calls_total&direction=upstream', 'summit-internal', 'reader');
     expect(lineage.statusCode).toBe(200);
-    expect(lineage.json().edges).toEqual([{ upstream: 'events', downstream: 'meter_api_calls_total' }]);
+    expect(lineage.json().edges).toEqual([
+      { upstream: 'events', downstream: 'meter_api_calls_total' },
+      { upstream: 'events', downstream: 'meter_touched_events' },
+      { upstream: 'meter_touched_events', downstream: 'meter_api_calls_total' },
+    ]);
     const down = (await call('GET', '/v1/lineage?node=events&direction=downstream&depth=1', 'summit-internal', 'reader')).json();
     expect(down.nodes.map((n: { name: string }) => n.name)).toEqual(expect.arrayContaining(['stg_events', 'slo_request_windows', 'meter_notary_calls_total']));
     expect(received.filter((e) => e.job.name === 'stg_events').map((e) => e.eventType)).toEqual(['START', 'COMPLETE']);

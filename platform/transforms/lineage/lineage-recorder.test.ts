@@ -50,8 +50,8 @@ describe.each(TEST_ENGINES)('lineage on %s', (engine) => {
 
     const cpu = sent.find((e) => e.job.name === 'meter_resource_cpu_seconds' && e.eventType === 'COMPLETE')!;
     const cpuLineage = (cpu.outputs[0]!.facets!.columnLineage as { fields: Record<string, { inputFields: { name: string; field: string; transformations: { subtype: string }[] }[] }> }).fields;
-    expect(cpuLineage.window_start!.inputFields.map((f) => [f.name, f.field, f.transformations[0]!.subtype])).toEqual([['events', 'time', 'TRANSFORMATION']]);
-    expect(cpuLineage.value!.inputFields.map((f) => [f.name, f.field, f.transformations[0]!.subtype])).toEqual([['events', 'data', 'AGGREGATION']]);
+    expect(cpuLineage.window_start!.inputFields.map((f) => [f.name, f.field, f.transformations[0]!.subtype])).toEqual([['events', 'time', 'TRANSFORMATION'], ['meter_touched_events', 'time', 'TRANSFORMATION']]);
+    expect(cpuLineage.value!.inputFields.map((f) => [f.name, f.field, f.transformations[0]!.subtype])).toEqual([['events', 'data', 'AGGREGATION'], ['meter_touched_events', 'data', 'AGGREGATION']]);
     expect(cpu.outputs[0]!.outputFacets?.outputStatistics).toMatchObject({ rowCount: report.results.find((r) => r.model === 'meter_resource_cpu_seconds')!.rows });
   });
 
@@ -62,9 +62,15 @@ describe.each(TEST_ENGINES)('lineage on %s', (engine) => {
     expect(upstream!.nodes.map((n) => [n.name, n.kind, n.distance])).toEqual([
       ['meter_policy_decisions_total', 'meter', 0],
       ['events', 'source', 1],
+      ['meter_touched_events', 'model', 1],
     ]);
-    // Meters read the raw events themselves (their filter sits inside the deduplicated read), not the staging view.
-    expect(upstream!.edges).toEqual([{ upstream: 'events', downstream: 'meter_policy_decisions_total' }]);
+    // Meters read the raw events themselves (their filter sits inside the deduplicated read), not the staging view, and
+    // what arrived from the touched events (ClickHouse).
+    expect(upstream!.edges).toEqual([
+      { upstream: 'events', downstream: 'meter_policy_decisions_total' },
+      { upstream: 'events', downstream: 'meter_touched_events' },
+      { upstream: 'meter_touched_events', downstream: 'meter_policy_decisions_total' },
+    ]);
     expect(upstream!.nodes[0]!.last_run).toMatchObject({ status: 'COMPLETE' });
 
     const oneHop = await readLineageGraph(db.warehouse, TENANT, { node: 'raw.events', direction: 'downstream', depth: 1 });
