@@ -1,5 +1,7 @@
 import { MODEL_GENERATORS } from '../index.ts';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { IngestPipeline } from '../../platform/ingest/index.ts';
@@ -136,29 +138,74 @@ describe.each(TEST_ENGINES)('the shipped meters on %s, events stored after a bui
 describe.each(TEST_ENGINES)('the shipped meters on %s, after a gap longer than the touched events reach', (engine) => {
   const db = useWarehouse(engine);
 
-  it('count events stamped before the touched events reach back to, and leave what a meter built alone read', { timeout: 90_000 }, async () => {
+  it('count events stamped before the touched events reach back to, newest unmetered events besides, and build the touched events with a meter selected alone', { timeout: 90_000 }, async () => {
     const pipeline = new IngestPipeline(db.warehouse);
     const { project, meters } = await shippedMeters();
     const expectMeters = (events: CloudEvent[]) => expectMetersToHold(db.warehouse, meters, events);
-    const end = new Date('2026-11-22T10:00:00Z');
-    const week = tenantZeroWeek(end).slice(0, 1200);
-    const [built, early, late, unread] = [0, 1, 2, 3].map((i) => week.filter((_, at) => at % 4 === i));
-    await pipeline.ingest(built!, { channel: 'seed', submitter: 'summit-internal', receivedAt: end });
-    expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+    const ingestAt = (events: CloudEvent[], at: string) => pipeline.ingest(events, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date(at) });
+    const build = async (models?: string[]) => {
+      const results = await runProject(db.warehouse, project, { models });
+      expect(results.filter((r) => r.status !== 'success')).toEqual([]);
+      return results.map((r) => r.model);
+    };
+    const week = tenantZeroWeek(new Date('2026-11-22T10:00:00Z')).slice(0, 1500);
+    const [built, early, late, unread, again] = [0, 1, 2, 3, 4].map((i) => week.filter((_, at) => at % 5 === i));
+    await ingestAt(built!, '2026-11-22T10:00:00Z');
+    await build();
     // Received at 10:30 and at 14:00, built once after both: the touched events reach back three hours from 14:00,
     // not to the meters' 9:00, so on ClickHouse the meters read the events themselves for what arrived at 10:30.
-    await pipeline.ingest(early!, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T10:30:00Z') });
-    await pipeline.ingest(late!, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T14:00:00Z') });
-    expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+    await ingestAt(early!, '2026-11-22T10:30:00Z');
+    await ingestAt(late!, '2026-11-22T14:00:00Z');
+    await build();
     await expectMeters([...built!, ...early!, ...late!]);
-    // The meters built without the touched events (not selected, so as the last build read them): what arrived since
-    // is not in them, and the meters keep what they hold; the next build with them counts it.
-    await pipeline.ingest(unread!, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T15:00:00Z') });
-    const alone = project.order.filter((name) => project.models.get(name)!.meter !== undefined);
-    expect((await runProject(db.warehouse, project, { models: alone })).filter((r) => r.status !== 'success')).toEqual([]);
-    await expectMeters([...built!, ...early!, ...late!, ...(engine === 'duckdb' ? unread! : [])]);
-    expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+    // A meter selected alone is built with the touched events, not from the ones an earlier build read.
+    await ingestAt(unread!, '2026-11-22T15:00:00Z');
+    expect(await build(['meter_notary_calls_total'])).toEqual(['meter_touched_events', 'meter_notary_calls_total']);
+    expect(await build(project.order.filter((name) => project.models.get(name)!.meter !== undefined))).toContain('meter_touched_events');
+    await expectMeters([...built!, ...early!, ...late!, ...unread!]);
+    // The newest events are of a type no meter reads: the touched events reach back from the newest metered one
+    // (16:45, so to 13:45 and the one at 15:30), not from 19:40 (to 16:40, which would leave out 15:30's pairs).
+    const [first, second] = [again!.slice(0, 150), again!.slice(150)];
+    await ingestAt(first, '2026-11-22T15:30:00Z');
+    await ingestAt(second, '2026-11-22T16:45:00Z');
+    await ingestAt(week.slice(0, 50).map((e) => ({ ...e, id: `unmetered-${e.id}`, type: 'audit.unmetered' })), '2026-11-22T19:40:00Z');
+    await build();
     await expectMeters(week);
+  });
+});
+
+describe.each(TEST_ENGINES)('meters of one type by hour, day and month on %s', (engine) => {
+  const db = useWarehouse(engine);
+
+  it('count the same events in each window, late ones too, and build a project whose meters all count distinct values', { timeout: 90_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-meters-'));
+    try {
+      // The touched events take each type's widest window: the month, for the CPU samples, and the day for decisions.
+      await writeFile(join(dir, 'meters.yaml'), `meters:
+  - { name: cpu.hourly_max, event_type: resource.cpu_usage, aggregation: MAX, value: cpu_seconds, group_by: [service], window: hour }
+  - { name: cpu.daily_total, event_type: resource.cpu_usage, aggregation: SUM, value: cpu_seconds, window: day }
+  - { name: cpu.monthly_samples, event_type: resource.cpu_usage, aggregation: COUNT, window: month }
+  - { name: decisions.daily, event_type: policy.decisions_total, aggregation: COUNT, group_by: [decision], window: day }
+`);
+      const project = await compileProject(dir, RAW_SOURCES, MODEL_GENERATORS);
+      const { meters } = parseMeters('meters.yaml', await readFile(join(dir, 'meters.yaml'), 'utf8'));
+      const week = tenantZeroWeek(new Date('2026-11-22T10:00:00Z')).slice(0, 3000);
+      for (const meter of meters) expect(expectedMeterRows(meter, week).length, meter.name).toBeGreaterThan(0);
+      const [first, second] = [week.filter((_, i) => i % 3 !== 0), week.filter((_, i) => i % 3 === 0)];
+      const pipeline = new IngestPipeline(db.warehouse);
+      await pipeline.ingest(first, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T10:00:00Z') });
+      expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+      await pipeline.ingest(second, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T11:00:00Z') });
+      expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+      await expectMetersToHold(db.warehouse, meters, week);
+
+      await writeFile(join(dir, 'meters.yaml'), 'meters:\n  - { name: runners.seen, event_type: workflow.executions_total, aggregation: UNIQUE_COUNT, value: runner, window: day }\n');
+      const distinctOnly = await compileProject(dir, RAW_SOURCES, MODEL_GENERATORS);
+      expect([...distinctOnly.models.keys()].sort()).toEqual(['meter_runners_seen', 'meter_runners_seen__values']);
+      expect((await runProject(db.warehouse, distinctOnly)).filter((r) => r.status !== 'success')).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

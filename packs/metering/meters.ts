@@ -110,20 +110,21 @@ const ACCUMULATE: Partial<Record<Aggregation, string>> = {
  * a meter at 2M events); the touched windows come from the rows as stored,
  * duplicates included, which DISTINCT does not mind.
  */
-export function meterModels(meter: Meter, path: string): ModelFile[] {
+function meterModels(meter: Meter, path: string): ModelFile[] {
   return meter.aggregation === 'UNIQUE_COUNT' ? [distinctValuesModel(meter, path), uniqueCountModel(meter, path)] : [meterModel(meter, path)];
 }
 
-/** Every model the meters become: each meter's, and the touched events the ClickHouse meters share (none without meters). */
+/** Every model the meters become: each meter's, and the touched events the recomputing meters share (none without one). */
 export function meterProjectModels(meters: Meter[], path: string): ModelFile[] {
-  return meters.length ? [touchedEventsModel(meters, path), ...meters.flatMap((meter) => meterModels(meter, path))] : [];
+  const recomputing = meters.filter((meter) => meter.aggregation !== 'UNIQUE_COUNT');
+  return [...(recomputing.length ? [touchedEventsModel(recomputing, path)] : []), ...meters.flatMap((meter) => meterModels(meter, path))];
 }
 
 /** The model the meters read what arrived from where a build recomputes what arrivals touch (ClickHouse). */
 export const TOUCHED_EVENTS_MODEL = 'meter_touched_events';
 /**
- * How far back from the newest stamp the touched events reach: a meter whose watermark is further back (not built
- * for longer than this less `reread_watermark`'s hour) reads the events itself.
+ * How far back from the newest stamp of a metered type the touched events reach: a meter whose newest counted stamp
+ * is further back than this less `reread_watermark`'s hour reads the events itself.
  */
 const TOUCHED_LOOKBACK_SECONDS = 3 * 3600;
 
@@ -133,30 +134,31 @@ const TOUCHED_LOOKBACK_SECONDS = 3 * 3600;
  * has: hour windows lie inside day ones), which every recomputing meter then picks its own pairs from. A meter on
  * ClickHouse reads most of the events to recompute its pairs, whatever their number (its type is spread over every
  * tenant's rows, and a late event anywhere touches a granule), so twelve meters read the events twelve times.
- * Where rows are stored once (DuckDB) meters fold what arrived and it holds nothing.
+ * Where rows are stored once (DuckDB) meters fold what arrived and it holds nothing; so does a full refresh. The reach
+ * is measured from the newest event of a metered type, the newest stamp the table then holds, which is what each
+ * meter compares its own watermark with. It is built in every run that builds a meter reading it
+ * (`builtWithReaders`): one read earlier than a meter's last build could take back what that build counted.
  */
-function touchedEventsModel(meters: Meter[], path: string): ModelFile {
-  const recomputing = meters.filter((meter) => meter.aggregation !== 'UNIQUE_COUNT');
+function touchedEventsModel(recomputing: Meter[], path: string): ModelFile {
   const widest = new Map<string, TimeUnit>();
   for (const meter of recomputing) {
     const before = widest.get(meter.eventType);
     if (before === undefined || TIME_UNITS.indexOf(meter.window) > TIME_UNITS.indexOf(before)) widest.set(meter.eventType, meter.window);
   }
-  const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
-  const byWindow = TIME_UNITS.map((unit) => [unit, [...widest].filter(([, w]) => w === unit).map(([type]) => literal(type))] as const).filter(([, types]) => types.length);
+  const byWindow = TIME_UNITS.map((unit) => [unit, [...widest].filter(([, w]) => w === unit).map(([type]) => sqlText(type))] as const).filter(([, types]) => types.length);
   const cell = byWindow.length === 1
     ? `{{ time_window('${byWindow[0]![0]}', 'time') }}`
     : `CASE ${byWindow.slice(0, -1).map(([unit, types]) => `WHEN type IN (${types.join(', ')}) THEN {{ time_window('${unit}', 'time') }}`).join(' ')} ELSE {{ time_window('${byWindow.at(-1)![0]}', 'time') }} END`;
   const columns = ['tenant_id', 'type', 'time', 'ingested_at', 'data', ...new Set(recomputing.flatMap((m) => m.groupBy.filter((d) => COLUMN_DIMENSIONS.has(d))))];
   const select = `SELECT ${columns.map((c) => `e.${c} AS ${c}`).join(', ')}`;
-  const types = [...widest.keys()].map(literal).join(', ') || "''";
+  const types = [...widest.keys()].map(sqlText).join(', ');
   // A full refresh rebuilds the meters from the events: it needs none.
   const body = `{% if not unique_rows() and not full_refresh() %}
 ${select}
 FROM {{ deduplicated_where_sort_key('events', 'e') }} (e.type, ${cell}, e.tenant_id) IN (
   SELECT DISTINCT type, ${cell}, tenant_id FROM {{ raw_rows('events') }} arrived
   WHERE arrived.type IN (${types})
-    AND arrived.ingested_at > (SELECT {{ watermark_before('ingested_at', '${TOUCHED_LOOKBACK_SECONDS}') }} FROM {{ raw_rows('events') }})
+    AND arrived.ingested_at > (SELECT {{ watermark_before('ingested_at', '${TOUCHED_LOOKBACK_SECONDS}') }} FROM {{ raw_rows('events') }} newest WHERE newest.type IN (${types}))
 )
 {% else %}
 ${select} FROM {{ raw_rows('events') }} AS e WHERE 1 = 0
@@ -174,6 +176,7 @@ ${select} FROM {{ raw_rows('events') }} AS e WHERE 1 = 0
       tags: ['meters'],
       description: `The events of every (type, window, tenant) an event stamped in the last ${TOUCHED_LOOKBACK_SECONDS / 3600} hours fell in, that the meters recompute from (ClickHouse; empty where meters fold what arrived)`,
       columns: {},
+      builtWithReaders: true,
     },
   };
 }
@@ -183,6 +186,8 @@ export function distinctValuesModelName(meter: Pick<Meter, 'name'>): string {
   return `${meterModelName(meter)}__values`;
 }
 
+/** Text as an SQL string literal (both engines double a quote inside one). */
+const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;
 const meterKeys = (meter: Meter) => ['window_start', 'tenant_id', ...meter.groupBy.map((d) => `dim_${d}`)];
 const dimensionSql = (d: string) => (COLUMN_DIMENSIONS.has(d) ? `coalesce(e.${d}, '')` : `{{ json_string('data', '${d}') }}`);
 const meterConfig = (meter: Meter, uniqueKey: string[], description: string): ModelFile['config'] => ({
@@ -204,7 +209,7 @@ function distinctValuesModel(meter: Meter, path: string): ModelFile {
 FROM (
   SELECT
     ${[`{{ time_window('${meter.window}', 'time') }} AS window_start`, 'e.tenant_id AS tenant_id', ...meter.groupBy.map((d) => `${dimensionSql(d)} AS dim_${d}`), `{{ json_string('data', '${meter.value}') }} AS metered`, 'e.ingested_at AS ingested_at'].join(',\n    ')}
-  FROM {{ raw_rows('events') }} AS e WHERE e.type = '${meter.eventType.replaceAll("'", "''")}'
+  FROM {{ raw_rows('events') }} AS e WHERE e.type = ${sqlText(meter.eventType)}
 {% if is_incremental() %}
     AND e.ingested_at > (SELECT {{ reread_watermark('last_ingested_at') }} FROM {{ this }})
 {% endif %}
@@ -263,7 +268,7 @@ function meterModel(meter: Meter, path: string): ModelFile {
   // The value is read once per event, in the inner query; the outer one aggregates.
   const metered = decimal ? `{{ json_decimal('data', '${meter.value}') }}` : 'NULL';
   const measure = MEASURES[meter.aggregation as Exclude<Aggregation, 'UNIQUE_COUNT'>];
-  const type = `'${meter.eventType.replaceAll("'", "''")}'`;
+  const type = sqlText(meter.eventType);
   const dims = meter.groupBy.map((d) => `dim_${d}`);
   const keys = ['window_start', 'tenant_id', ...dims].join(', ');
   // The fold adds what it reads to what was built, so it must not read a row twice: the exact watermark (it runs only
@@ -295,8 +300,8 @@ GROUP BY ${keys}${having}`;
     )`;
   const shared = `{{ ref('${TOUCHED_EVENTS_MODEL}') }}`;
   // The touched events hold every row of the pairs this meter's arrivals touch when they reach back to its own
-  // watermark and were read no earlier than what it built last: otherwise (built before this meter was, or longer ago
-  // than they reach) it reads the events itself. That read is bounded by a time range the condition makes empty or
+  // watermark and hold what it counted last (they are built in the same run, before it; a full refresh leaves them
+  // empty): otherwise it reads the events itself. That read is bounded by a time range the condition makes empty or
   // whole, so that ClickHouse skips every part when it is not needed (a false condition alone is still read: 0.06
   // against 0.27 s a meter at 10M events); `if`, not CASE, which 18.16 does not fold into the range.
   const covered = `(SELECT {{ watermark_before('ingested_at', '${TOUCHED_LOOKBACK_SECONDS}') }} FROM ${shared}) <= ${since}

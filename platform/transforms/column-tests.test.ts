@@ -54,8 +54,8 @@ describe('generated SQL (goldens)', () => {
     expect(`${render(false)}\n-- incremental run:\n${render(true)}\n`).toBe(await golden(`tenant_counts.${dialect}.sql`));
   });
 
-  // Where rows are stored once (DuckDB) LATEST and SUM fold what arrived into what was built; ClickHouse recomputes touched windows.
-  it.each((Object.keys(DIALECTS) as (keyof typeof DIALECTS)[]).flatMap((dialect) => ['meter_resource_storage_gb', 'meter_resource_cpu_seconds'].map((model) => [model, dialect] as const)))(
+  // Where rows are stored once (DuckDB) LATEST and SUM fold what arrived into what was built; ClickHouse recomputes touched windows from the touched events.
+  it.each((Object.keys(DIALECTS) as (keyof typeof DIALECTS)[]).flatMap((dialect) => ['meter_resource_storage_gb', 'meter_resource_cpu_seconds', 'meter_touched_events'].map((model) => [model, dialect] as const)))(
     'renders the generated meter model %s for %s',
     async (name, dialect) => {
       const project = await compileProject(fileURLToPath(new URL('../../models/', import.meta.url)), RAW_SOURCES, MODEL_GENERATORS);

@@ -21,6 +21,11 @@ export interface ModelConfig {
   tags: string[];
   description: string;
   columns: Record<string, { description: string; tests: ColumnTest[] }>;
+  /**
+   * Built in every run that builds a model reading it, selected or not (a generated model's setting): what it holds is
+   * only good for the run that made it (the meters' touched events).
+   */
+  builtWithReaders?: boolean;
 }
 
 export interface ModelFile {

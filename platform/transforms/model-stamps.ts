@@ -176,8 +176,9 @@ export class ModelStamps {
 
   private rendered(model: ModelFile): string[] {
     if (model.seed) return [];
-    const render = (isIncremental: boolean) => renderModel(model, { dialect: this.warehouse.dialect, project: this.project, isIncremental });
-    return model.config.materialized === 'incremental' ? [render(false), render(true)] : [render(false)];
+    const render = (isIncremental: boolean, fullRefresh = false) =>
+      renderModel(model, { dialect: this.warehouse.dialect, project: this.project, isIncremental, fullRefresh });
+    return [render(false), render(false, true), ...(model.config.materialized === 'incremental' ? [render(true)] : [])];
   }
 
   private model(name: string): ModelFile {

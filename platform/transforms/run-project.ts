@@ -84,7 +84,7 @@ export interface RunOptions {
 export async function runProject(warehouse: Warehouse, project: CompiledProject, options: RunOptions = {}): Promise<ModelResult[]> {
   const mode = options.mode ?? 'build';
   const fullRefresh = options.fullRefresh ?? false;
-  const selected = forMode(project, options.models ?? project.order, mode);
+  const selected = forMode(project, withBuiltWithReaders(project, options.models ?? project.order, mode), mode);
   const stamps = await loadStamps(warehouse, project, options, selected);
   // Whether each model's relation is there (and as what columns) is asked before any runs, in one catalog read: a model
   // is the only one that creates its relation, and it is looked up before it runs. A model left as it is must be there.
@@ -137,6 +137,16 @@ async function loadStamps(warehouse: Warehouse, project: CompiledProject, option
   return ModelStamps.load(warehouse, project, { ...options.stamps, fullRefresh: options.fullRefresh ?? false, models: selected });
 }
 
+
+/** `names` and, unless only testing, the parents they read that are built with their readers, in run order. */
+function withBuiltWithReaders(project: CompiledProject, names: readonly string[], mode: RunMode): readonly string[] {
+  if (mode === 'test') return names;
+  const wanted = new Set(names);
+  for (const name of names) {
+    for (const parent of project.parents.get(name) ?? []) if (project.models.get(parent)!.config.builtWithReaders) wanted.add(parent);
+  }
+  return wanted.size === names.length ? names : project.order.filter((name) => wanted.has(name));
+}
 
 /** The nodes a mode acts on: seeds only for `seed`, no seeds for `run`, neither seeds nor ephemerals for `test`. */
 function forMode(project: CompiledProject, names: readonly string[], mode: RunMode): string[] {
