@@ -1,6 +1,8 @@
 import { parse as parseYaml } from 'yaml';
 import { TIME_UNITS, type TimeUnit } from '../../kernel/warehouse/index.ts';
 import type { ModelFile, ModelProblem } from '../../platform/transforms/index.ts';
+import { sqlText } from './sql-text.ts';
+import { TOUCHED_EVENTS_MODEL, TOUCHED_LOOKBACK_SECONDS, touchedEventsModel } from './touched-events.ts';
 
 export const AGGREGATIONS = ['COUNT', 'SUM', 'MAX', 'LATEST', 'UNIQUE_COUNT'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
@@ -117,68 +119,8 @@ function meterModels(meter: Meter, path: string): ModelFile[] {
 /** Every model the meters become: each meter's, and the touched events the recomputing meters share (none without one). */
 export function meterProjectModels(meters: Meter[], path: string): ModelFile[] {
   const recomputing = meters.filter((meter) => meter.aggregation !== 'UNIQUE_COUNT');
-  return [...(recomputing.length ? [touchedEventsModel(recomputing, path)] : []), ...meters.flatMap((meter) => meterModels(meter, path))];
-}
-
-/** The model the meters read what arrived from where a build recomputes what arrivals touch (ClickHouse). */
-export const TOUCHED_EVENTS_MODEL = 'meter_touched_events';
-/**
- * How far back from the newest stamp of a metered type the touched events reach: a meter whose newest counted stamp
- * is further back than this less `reread_watermark`'s hour reads the events itself.
- */
-const TOUCHED_LOOKBACK_SECONDS = 3 * 3600;
-
-/**
- * One read of the events per build instead of one per meter: the deduplicated events of every (event type, window,
- * tenant) an event stamped in the last `TOUCHED_LOOKBACK_SECONDS` fell in (the widest window a meter of that type
- * has: hour windows lie inside day ones), which every recomputing meter then picks its own pairs from. A meter on
- * ClickHouse reads most of the events to recompute its pairs, whatever their number (its type is spread over every
- * tenant's rows, and a late event anywhere touches a granule), so twelve meters read the events twelve times.
- * Where rows are stored once (DuckDB) meters fold what arrived and it holds nothing; so does a full refresh. The reach
- * is measured from the newest event of a metered type, the newest stamp the table then holds, which is what each
- * meter compares its own watermark with. It is built in every run that builds a meter reading it
- * (`builtWithReaders`): one read earlier than a meter's last build could take back what that build counted.
- */
-function touchedEventsModel(recomputing: Meter[], path: string): ModelFile {
-  const widest = new Map<string, TimeUnit>();
-  for (const meter of recomputing) {
-    const before = widest.get(meter.eventType);
-    if (before === undefined || TIME_UNITS.indexOf(meter.window) > TIME_UNITS.indexOf(before)) widest.set(meter.eventType, meter.window);
-  }
-  const byWindow = TIME_UNITS.map((unit) => [unit, [...widest].filter(([, w]) => w === unit).map(([type]) => sqlText(type))] as const).filter(([, types]) => types.length);
-  const cell = byWindow.length === 1
-    ? `{{ time_window('${byWindow[0]![0]}', 'time') }}`
-    : `CASE ${byWindow.slice(0, -1).map(([unit, types]) => `WHEN type IN (${types.join(', ')}) THEN {{ time_window('${unit}', 'time') }}`).join(' ')} ELSE {{ time_window('${byWindow.at(-1)![0]}', 'time') }} END`;
-  const columns = ['tenant_id', 'type', 'time', 'ingested_at', 'data', ...new Set(recomputing.flatMap((m) => m.groupBy.filter((d) => COLUMN_DIMENSIONS.has(d))))];
-  const select = `SELECT ${columns.map((c) => `e.${c} AS ${c}`).join(', ')}`;
-  const types = [...widest.keys()].map(sqlText).join(', ');
-  // A full refresh rebuilds the meters from the events: it needs none.
-  const body = `{% if not unique_rows() and not full_refresh() %}
-${select}
-FROM {{ deduplicated_where_sort_key('events', 'e') }} (e.type, ${cell}, e.tenant_id) IN (
-  SELECT DISTINCT type, ${cell}, tenant_id FROM {{ raw_rows('events') }} arrived
-  WHERE arrived.type IN (${types})
-    AND arrived.ingested_at > (SELECT {{ watermark_before('ingested_at', '${TOUCHED_LOOKBACK_SECONDS}') }} FROM {{ raw_rows('events') }} newest WHERE newest.type IN (${types}))
-)
-{% else %}
-${select} FROM {{ raw_rows('events') }} AS e WHERE 1 = 0
-{% endif %}`;
-  return {
-    name: TOUCHED_EVENTS_MODEL,
-    path,
-    outputColumns: columns,
-    body,
-    refs: [],
-    sources: [['raw', 'events']],
-    config: {
-      materialized: 'table',
-      uniqueKey: [],
-      tags: ['meters'],
-      description: `The events of every (type, window, tenant) an event stamped in the last ${TOUCHED_LOOKBACK_SECONDS / 3600} hours fell in, that the meters recompute from (ClickHouse; empty where meters fold what arrived)`,
-      columns: {},
-      builtWithReaders: true,
-    },
-  };
+  const dimensionColumns = [...new Set(recomputing.flatMap((meter) => meter.groupBy.filter((d) => COLUMN_DIMENSIONS.has(d))))];
+  return [...(recomputing.length ? [touchedEventsModel(recomputing, dimensionColumns, path)] : []), ...meters.flatMap((meter) => meterModels(meter, path))];
 }
 
 /** The name of the set a UNIQUE_COUNT meter counts: `meter_<name>__values`. */
@@ -186,8 +128,6 @@ export function distinctValuesModelName(meter: Pick<Meter, 'name'>): string {
   return `${meterModelName(meter)}__values`;
 }
 
-/** Text as an SQL string literal (both engines double a quote inside one). */
-const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;
 const meterKeys = (meter: Meter) => ['window_start', 'tenant_id', ...meter.groupBy.map((d) => `dim_${d}`)];
 const dimensionSql = (d: string) => (COLUMN_DIMENSIONS.has(d) ? `coalesce(e.${d}, '')` : `{{ json_string('data', '${d}') }}`);
 const meterConfig = (meter: Meter, uniqueKey: string[], description: string): ModelFile['config'] => ({
