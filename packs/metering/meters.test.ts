@@ -248,7 +248,8 @@ describe('parseMeters', () => {
   - { name: runners, event_type: x, aggregation: UNIQUE_COUNT, value: r }
   - { name: runners._values, event_type: x }
   - { name: a.b, event_type: x }
-  - { name: a_b, event_type: x }`);
+  - { name: a_b, event_type: x }
+  - { name: touched.events, event_type: x }`);
     expect(problems.map((p) => p.message)).toEqual([
       'meters[0] (Bad Name): name must be lowercase letters, digits, "_" and "."',
       'meters[1] (sums): SUM needs value: <key of data>',
@@ -257,6 +258,7 @@ describe('parseMeters', () => {
       'meter "ok" is declared twice',
       'meters "runners" and "runners._values" would both build the model meter_runners__values',
       'meters "a.b" and "a_b" would both build the model meter_a_b',
+      'meter "touched.events" would build the model meter_touched_events, which the meters share: rename it',
     ]);
   });
 });
