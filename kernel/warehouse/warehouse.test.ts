@@ -93,8 +93,8 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     await db.warehouse.insert('events_quarantine', QUARANTINE_COLUMNS, [['acme', 'q-1', at, 'http', 0, null, null, 'X', 'x', '{}']]);
     const [row] = await db.warehouse.query<{ w: Date }>(before);
     expect(row!.w.toISOString()).toBe('2026-11-02T01:00:00.000Z');
-    const within = (low: string, high: string) =>
-      db.warehouse.query(`SELECT quarantine_id FROM events_quarantine WHERE received_at >= ${dialect.timeLimit(low as 'earliest')} AND received_at <= ${dialect.timeLimit(high as 'latest')}`);
+    const within = (low: 'earliest' | 'latest', high: 'earliest' | 'latest') =>
+      db.warehouse.query(`SELECT quarantine_id FROM events_quarantine WHERE received_at >= ${dialect.timeLimit(low)} AND received_at <= ${dialect.timeLimit(high)}`);
     expect(await within('earliest', 'latest')).toHaveLength(2);
     expect(await within('latest', 'earliest')).toHaveLength(0);
   });

@@ -177,7 +177,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s, after a gap longer than t
 describe.each(TEST_ENGINES)('meters of one type by hour, day and month on %s', (engine) => {
   const db = useWarehouse(engine);
 
-  it('count the same events in each window, late ones too, and build a project whose meters all count distinct values', { timeout: 90_000 }, async () => {
+  it('count the same events in each window, late ones, a second tenant\'s and a quoted type\'s too, and build a project whose meters all count distinct values', { timeout: 90_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'companyos-meters-'));
     try {
       // The touched events take each type's widest window: the month, for the CPU samples, and the day for decisions.
@@ -186,12 +186,17 @@ describe.each(TEST_ENGINES)('meters of one type by hour, day and month on %s', (
   - { name: cpu.daily_total, event_type: resource.cpu_usage, aggregation: SUM, value: cpu_seconds, window: day }
   - { name: cpu.monthly_samples, event_type: resource.cpu_usage, aggregation: COUNT, window: month }
   - { name: decisions.daily, event_type: policy.decisions_total, aggregation: COUNT, group_by: [decision], window: day }
+  - { name: quoted.calls, event_type: "it's.called", aggregation: COUNT, window: hour }
 `);
       const project = await compileProject(dir, RAW_SOURCES, MODEL_GENERATORS);
       const { meters } = parseMeters('meters.yaml', await readFile(join(dir, 'meters.yaml'), 'utf8'));
-      const week = tenantZeroWeek(new Date('2026-11-22T10:00:00Z')).slice(0, 3000);
+      // A type with a quote in it, and a second tenant's events arriving in the incremental build's batch.
+      const ours = tenantZeroWeek(new Date('2026-11-22T10:00:00Z')).slice(0, 3000);
+      const quoted = ours.slice(0, 200).map((e) => ({ ...e, id: `quoted-${e.id}`, type: "it's.called" }));
+      const acme = ours.filter((_, i) => i % 4 === 0).map((e) => ({ ...e, id: `acme-${e.id}`, tenantid: 'acme' }));
+      const week = [...ours, ...quoted, ...acme];
       for (const meter of meters) expect(expectedMeterRows(meter, week).length, meter.name).toBeGreaterThan(0);
-      const [first, second] = [week.filter((_, i) => i % 3 !== 0), week.filter((_, i) => i % 3 === 0)];
+      const [first, second] = [[...ours, ...quoted].filter((_, i) => i % 3 !== 0), [...[...ours, ...quoted].filter((_, i) => i % 3 === 0), ...acme]];
       const pipeline = new IngestPipeline(db.warehouse);
       await pipeline.ingest(first, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T10:00:00Z') });
       expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);

@@ -51,5 +51,6 @@ describe('renderModel: conditional blocks', () => {
     expect(render(`WHERE at >= {{ time_limit('earliest') }} AND at <= {{ time_limit('latest') }}`, true, CLICKHOUSE_DIALECT))
       .toBe("WHERE at >= toDateTime(0, 'UTC') AND at <= toDateTime(4294967295, 'UTC')");
     expect(() => render(`SELECT {{ watermark_before('at', '1.5') }}`, true)).toThrow('"1.5" is not a whole number of seconds');
+    expect(() => render(`WHERE at < {{ time_limit('earlist') }}`, true)).toThrow("time_limit takes 'earliest' or 'latest', not 'earlist'");
   });
 });

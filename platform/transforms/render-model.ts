@@ -1,4 +1,4 @@
-import type { Dialect, TimeUnit } from '../../kernel/warehouse/index.ts';
+import { WarehouseError, type Dialect, type TimeUnit } from '../../kernel/warehouse/index.ts';
 import type { CompiledProject } from './compile-project.ts';
 import type { ModelFile } from './model-file.ts';
 
@@ -9,6 +9,11 @@ export interface RenderContext {
   isIncremental: boolean;
   /** True in a `--full-refresh` build (dbt's `flags.FULL_REFRESH`): what only incremental builds read can be left out. */
   fullRefresh?: boolean;
+}
+
+function timeLimitOf(which: string): 'earliest' | 'latest' {
+  if (which !== 'earliest' && which !== 'latest') throw new WarehouseError(`time_limit takes 'earliest' or 'latest', not '${which}'`);
+  return which;
 }
 
 /** Dialect macros: two quoted arguments, the engine's SQL out. */
@@ -29,7 +34,7 @@ const MACROS = {
   watermark: (dialect: Dialect, column: string) => dialect.watermark(column),
   reread_watermark: (dialect: Dialect, column: string) => dialect.rereadWatermark(column),
   watermark_before: (dialect: Dialect, column: string, seconds: string) => dialect.watermarkBefore(column, Number(seconds)),
-  time_limit: (dialect: Dialect, which: string) => dialect.timeLimit(which === 'earliest' ? 'earliest' : 'latest'),
+  time_limit: (dialect: Dialect, which: string) => dialect.timeLimit(timeLimitOf(which)),
 };
 const MACRO = new RegExp(`\\{\\{\\s*(${Object.keys(MACROS).join('|')})\\(\\s*'([^']+)'\\s*(?:,\\s*'([^']+)'\\s*)?(?:,\\s*'([^']+)'\\s*)?\\)\\s*\\}\\}`, 'g');
 /** The tests a `{% if %}` block may make, `and`-ed and each possibly `not`-ed. */

@@ -26,7 +26,7 @@ export const CLICKHOUSE_DIALECT: Dialect = {
   // max of no rows is already the epoch: aggregates of nothing give the type's default.
   watermark: (column) => `max(${assertIdentifier(column)})`,
   rereadWatermark: (column) => watermarkBefore(column, LATE_STAMP_SECONDS),
-  watermarkBefore: (column, seconds) => watermarkBefore(column, seconds),
+  watermarkBefore,
   timeLimit: (which) => (which === 'earliest' ? "toDateTime(0, 'UTC')" : "toDateTime(4294967295, 'UTC')"),
   relation: (name) => assertIdentifier(name),
   // ifNull: a Nullable JSON column would make the result Nullable, which a sorting key refuses.
