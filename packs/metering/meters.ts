@@ -234,9 +234,9 @@ ${rows}
 GROUP BY ${keys}${having}`;
   const aggregated = (from: string, filter: string) => aggregatedOver(inner(from, filter));
   // The (window, tenant) pairs an arrival since `since` falls in, from `table` (its rows as stored: DISTINCT does not mind copies).
-  const touched = (table: string) => `(${window}, e.tenant_id) IN (
+  const touched = (table: string, bound = '') => `(${window}, e.tenant_id) IN (
       SELECT DISTINCT ${window}, tenant_id FROM ${table} arrived
-      WHERE arrived.type = ${type} AND arrived.ingested_at > ${since}
+      WHERE arrived.type = ${type} AND arrived.ingested_at > ${since}${bound}
     )`;
   const shared = `{{ ref('${TOUCHED_EVENTS_MODEL}') }}`;
   // The touched events hold every row of the pairs this meter's arrivals touch when they reach back to its own
@@ -246,15 +246,18 @@ GROUP BY ${keys}${having}`;
   // against 0.27 s a meter at 10M events); `if`, not CASE, which 18.16 does not fold into the range.
   const covered = `(SELECT {{ watermark_before('ingested_at', '${TOUCHED_LOOKBACK_SECONDS}') }} FROM ${shared}) <= ${since}
     AND (SELECT {{ watermark('ingested_at') }} FROM ${shared}) >= (SELECT {{ watermark('last_ingested_at') }} FROM {{ this }})`;
+  // Both reads of the events (the rows and the pairs they touch) take the bound: the pairs alone read 3.5M rows a
+  // shard at 10M events when they are not needed.
+  const uncovered = (alias: string, indent: string) => `
+${indent}AND ${alias}.time >= if(${covered}, {{ time_limit('latest') }}, {{ time_limit('earliest') }})
+${indent}AND ${alias}.time <= if(${covered}, {{ time_limit('earliest') }}, {{ time_limit('latest') }})`;
   const recomputed = `{% if is_incremental() %}
 ${aggregatedOver(`${inner(`${shared} AS e WHERE`, `
     AND ${covered}
     AND ${touched(shared)}`)}
   UNION ALL
-${inner(`{{ deduplicated_where_sort_key('events', 'e') }}`, `
-    AND e.time >= if(${covered}, {{ time_limit('latest') }}, {{ time_limit('earliest') }})
-    AND e.time <= if(${covered}, {{ time_limit('earliest') }}, {{ time_limit('latest') }})
-    AND ${touched(`{{ raw_rows('events') }}`)}`)}`)}
+${inner(`{{ deduplicated_where_sort_key('events', 'e') }}`, `${uncovered('e', '    ')}
+    AND ${touched(`{{ raw_rows('events') }}`, uncovered('arrived', '        '))}`)}`)}
 {% else %}
 ${aggregated(`{{ deduplicated_where_sort_key('events', 'e') }}`, '')}
 {% endif %}`;

@@ -54,6 +54,10 @@ FROM (
     AND (toStartOfHour(time), e.tenant_id) IN (
       SELECT DISTINCT toStartOfHour(time), tenant_id FROM events arrived
       WHERE arrived.type = 'resource.cpu_usage' AND arrived.ingested_at > (SELECT (greatest(max(last_ingested_at), toDateTime(3600)) - 3600) FROM meter_resource_cpu_seconds)
+        AND arrived.time >= if((SELECT (greatest(max(ingested_at), toDateTime(10800)) - 10800) FROM meter_touched_events) <= (SELECT (greatest(max(last_ingested_at), toDateTime(3600)) - 3600) FROM meter_resource_cpu_seconds)
+    AND (SELECT max(ingested_at) FROM meter_touched_events) >= (SELECT max(last_ingested_at) FROM meter_resource_cpu_seconds), toDateTime(4294967295, 'UTC'), toDateTime(0, 'UTC'))
+        AND arrived.time <= if((SELECT (greatest(max(ingested_at), toDateTime(10800)) - 10800) FROM meter_touched_events) <= (SELECT (greatest(max(last_ingested_at), toDateTime(3600)) - 3600) FROM meter_resource_cpu_seconds)
+    AND (SELECT max(ingested_at) FROM meter_touched_events) >= (SELECT max(last_ingested_at) FROM meter_resource_cpu_seconds), toDateTime(0, 'UTC'), toDateTime(4294967295, 'UTC'))
     )
 ) events_of_type
 GROUP BY window_start, tenant_id, dim_service
