@@ -27,11 +27,6 @@ export interface Dialect {
    */
   deduplicatedWhereSortKey(table: string, alias: string): string;
   /**
-   * As `deduplicatedWhereSortKey`, every stored copy of a row included: on ClickHouse `t AS alias PREWHERE` (the
-   * filter's columns read first, the others only where it keeps rows, and no FINAL merge), elsewhere `t AS alias WHERE`.
-   */
-  rawRowsWhereSortKey(table: string, alias: string): string;
-  /**
    * True where a raw table holds each row once as soon as it is written (DuckDB: the dedupe runs inside the
    * write), so what arrived can be added to what was built from the rows before; false where a row can be
    * stored twice until the engine merges it (ClickHouse), so a build recomputes what the arrivals touch.

@@ -31,7 +31,6 @@ const MACROS = {
   to_decimal: (dialect: Dialect, column: string) => dialect.toDecimal(column),
   deduplicated_where_sort_key: (dialect: Dialect, table: string, alias: string) => dialect.deduplicatedWhereSortKey(table, alias),
   raw_rows: (dialect: Dialect, table: string) => dialect.relation(table),
-  raw_rows_where_sort_key: (dialect: Dialect, table: string, alias: string) => dialect.rawRowsWhereSortKey(table, alias),
   watermark: (dialect: Dialect, column: string) => dialect.watermark(column),
   reread_watermark: (dialect: Dialect, column: string) => dialect.rereadWatermark(column),
   watermark_before: (dialect: Dialect, column: string, seconds: string) => dialect.watermarkBefore(column, Number(seconds)),
@@ -47,9 +46,9 @@ const IF_BLOCK = new RegExp(
   'g',
 );
 
-/** The raw tables `raw_rows`, `raw_rows_where_sort_key` and `deduplicated_where_sort_key` name in `sql`: a model that uses them lists them as its sources. */
+/** The raw tables `raw_rows` and `deduplicated_where_sort_key` name in `sql`: a model that uses them lists them as its sources. */
 export function tablesReadByMacros(sql: string): string[] {
-  return [...sql.matchAll(/\{\{\s*(?:raw_rows|raw_rows_where_sort_key|deduplicated_where_sort_key)\(\s*'([^']+)'/g)].map((match) => match[1]!);
+  return [...sql.matchAll(/\{\{\s*(?:raw_rows|deduplicated_where_sort_key)\(\s*'([^']+)'/g)].map((match) => match[1]!);
 }
 
 /**
@@ -66,7 +65,7 @@ export function tablesReadByMacros(sql: string): string[] {
  * `FROM {{ deduplicated_where_sort_key('events', 'e') }} <condition on sort-key
  * columns>` filters before deduplicating, and `{{ raw_rows('events') }}` is
  * the table as stored, duplicates included (for DISTINCT and max, which they
- * cannot change; `raw_rows_where_sort_key` the same with the sort-key filter first); `{{ watermark('c') }}` is `max(c)`, the epoch over no rows.
+ * cannot change); `{{ watermark('c') }}` is `max(c)`, the epoch over no rows.
  * Neither registers a source: a model using them lists its sources itself.
  */
 export function renderModel(model: ModelFile, context: RenderContext): string {

@@ -22,7 +22,6 @@ function watermarkBefore(column: string, seconds: number): string {
 export const CLICKHOUSE_DIALECT: Dialect = {
   deduplicated: (table) => `${assertIdentifier(table)} FINAL`,
   deduplicatedWhereSortKey: (table, alias) => `${assertIdentifier(table)} AS ${assertIdentifier(alias)} FINAL PREWHERE`,
-  rawRowsWhereSortKey: (table, alias) => `${assertIdentifier(table)} AS ${assertIdentifier(alias)} PREWHERE`,
   uniqueRows: false,
   // max of no rows is already the epoch: aggregates of nothing give the type's default.
   watermark: (column) => `max(${assertIdentifier(column)})`,
@@ -71,6 +70,5 @@ export function clusterDialect(database: string): Dialect {
     relation: qualified,
     deduplicated: (table) => `${qualified(table)} FINAL`,
     deduplicatedWhereSortKey: (table, alias) => `${qualified(table)} AS ${assertIdentifier(alias)} FINAL PREWHERE`,
-    rawRowsWhereSortKey: (table, alias) => `${qualified(table)} AS ${assertIdentifier(alias)} PREWHERE`,
   };
 }

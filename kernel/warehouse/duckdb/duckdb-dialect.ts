@@ -23,7 +23,6 @@ const latestOrEpoch = (column: string) => `coalesce(max(${assertIdentifier(colum
 export const DUCKDB_DIALECT: Dialect = {
   deduplicated: (table) => table,
   deduplicatedWhereSortKey: (table, alias) => `${assertIdentifier(table)} AS ${assertIdentifier(alias)} WHERE`,
-  rawRowsWhereSortKey: (table, alias) => `${assertIdentifier(table)} AS ${assertIdentifier(alias)} WHERE`,
   uniqueRows: true,
   watermark: latestOrEpoch,
   // ingested_at follows commit order here (UniqueInsert.stampColumn): nothing is stored behind the watermark.

@@ -31,8 +31,7 @@ FROM (
     if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '0'), 10), NULL) AS metered,
     e.time AS time,
     e.ingested_at AS ingested_at
-  FROM (SELECT * FROM meter_touched_events copies WHERE copies.type = 'resource.cpu_usage'
-    ORDER BY copies.ingested_at DESC LIMIT 1 BY copies.tenant_id, copies.time, copies.source, copies.id) AS e WHERE e.type = 'resource.cpu_usage'
+  FROM meter_touched_events AS e WHERE e.type = 'resource.cpu_usage'
     AND (SELECT (greatest(max(ingested_at), toDateTime(10800)) - 10800) FROM meter_touched_events) <= (SELECT (greatest(max(last_ingested_at), toDateTime(3600)) - 3600) FROM meter_resource_cpu_seconds)
     AND (SELECT max(ingested_at) FROM meter_touched_events) >= (SELECT max(last_ingested_at) FROM meter_resource_cpu_seconds)
     AND (toStartOfHour(time), e.tenant_id) IN (
