@@ -92,9 +92,13 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
       // sort-key columns before FINAL, which every copy of a row shares.
       const copied = EVENT_COLUMNS.map((c) => (c === 'ingested_at' ? 'ingested_at + 3600' : c)).join(', ');
       await db.warehouse.execute(`INSERT INTO events (${EVENT_COLUMNS.join(', ')}) SELECT ${copied} FROM events WHERE id IN ('late-arrival', 'late-sample', '${week[1]!.id}')`);
+      // A newer version of a row (a copy stored later with other data): FINAL keeps it, and so must a recompute.
+      const revised = EVENT_COLUMNS.map((c) => (c === 'ingested_at' ? 'ingested_at + 3600' : c === 'data' ? `replaceAll(data, '"gb":"7.5"', '"gb":"8.25"')` : c)).join(', ');
+      await db.warehouse.execute(`INSERT INTO events (${EVENT_COLUMNS.join(', ')}) SELECT ${revised} FROM events WHERE id = 'later-sample'`);
       const third = await runProject(db.warehouse, project);
       expect(third.filter((r) => r.status !== 'success')).toEqual([]);
-      await expectMetersToMatch([...week, ...otherTenant, ...late]);
+      const newest = late.map((e) => (e.id === 'later-sample' ? { ...e, data: { ...(e.data as object), gb: '8.25' } } : e));
+      await expectMetersToMatch([...week, ...otherTenant, ...newest]);
     }
   });
 
