@@ -121,6 +121,52 @@ describe.each(TEST_ENGINES)('models left as they are on %s', (engine) => {
     expect(await build(dir)).toMatchObject({ tenant_plans: 'unchanged' });
   });
 
+  it('builds an incremental model whole when how its rows are computed changed, also after a build that forgot its state and stopped', async () => {
+    const dir = await copyProject();
+    const weighted = (factor: number, tests = '') => `/*---
+materialized: incremental
+unique_key: [tenant_id]${tests}
+---*/
+SELECT tenant_id, count(*) * ${factor} AS weighted, max(ingested_at) AS last_ingested_at
+FROM {{ source('raw', 'events') }} e
+{% if is_incremental() %}
+WHERE tenant_id IN (SELECT tenant_id FROM {{ raw_rows('events') }} arrived WHERE arrived.ingested_at > (SELECT {{ watermark('last_ingested_at') }} FROM {{ this }}))
+{% endif %}
+GROUP BY tenant_id
+`;
+    const rows = async () => (await db.warehouse.query(`SELECT tenant_id, weighted FROM ${db.warehouse.dialect.deduplicated('weighted')}`))
+      .map((r) => `${r.tenant_id}=${r.weighted}`).sort();
+    await writeFile(join(dir, 'weighted.sql'), weighted(1));
+    await ingest([cloudEvent({ id: 'a1' }), cloudEvent({ id: 'g1', tenantid: 'globex' })]);
+    expect(await build(dir, { models: ['weighted'] })).toEqual({ weighted: 'table built' });
+    await ingest([cloudEvent({ id: 'a2' })]);
+    expect(await build(dir, { models: ['weighted'] })).toEqual({ weighted: 'merged' });
+    expect(await rows()).toEqual(['acme=2', 'globex=1']);
+
+    // A merge would recompute acme's row only, and leave globex's as the old SQL made it.
+    await writeFile(join(dir, 'weighted.sql'), weighted(10));
+    await ingest([cloudEvent({ id: 'a3' })]);
+    expect(await build(dir, { models: ['weighted'] })).toEqual({ weighted: 'table rebuilt: its definition changed since it was built' });
+    expect(await rows()).toEqual(['acme=30', 'globex=10']);
+
+    // A build that forgot the state, then stopped before the model: the next still knows what made its rows.
+    await writeFile(join(dir, 'weighted.sql'), weighted(100));
+    let asked = 0;
+    // The lease holds when the build starts (its states are forgotten), and has passed on when the model would write.
+    const guard = () => (asked++ === 0 ? Promise.resolve() : Promise.reject(new Error('the lease passed on')));
+    const stopped = await runProject(db.warehouse, await compileProject(dir, RAW_SOURCES), { models: ['weighted'], stamps: { tenant: TENANT, runId: timeOrderedId() }, guard });
+    expect(stopped.map((r) => r.status)).toEqual(['error']);
+    await ingest([cloudEvent({ id: 'a4' })]);
+    expect(await build(dir, { models: ['weighted'] })).toEqual({ weighted: 'table rebuilt: its definition changed since it was built' });
+    expect(await rows()).toEqual(['acme=400', 'globex=100']);
+
+    // A test is not how rows are computed: merged again.
+    await writeFile(join(dir, 'weighted.sql'), weighted(100, '\ncolumns:\n  tenant_id:\n    tests: [not_null]'));
+    await ingest([cloudEvent({ id: 'a5' })]);
+    expect(await build(dir, { models: ['weighted'] })).toEqual({ weighted: 'merged' });
+    expect(await rows()).toEqual(['acme=500', 'globex=100']);
+  });
+
   it('records what `build` tested, not what `run` built untested', async () => {
     const dir = await copyProject();
     await ingest([cloudEvent({ id: 'a1' })]);

@@ -19,6 +19,13 @@ export interface ModelState {
   runId: string;
 }
 
+/**
+ * An incremental model's content stamp: the build that last merged into it, and a digest of how its rows are computed
+ * (`rowsDefinition`). A forgotten state keeps that digest (`forgotten:<digest>`): a build killed after it forgot the
+ * state must not let the next one merge a changed definition into rows the old one made.
+ */
+const MERGED = /^(?:merged:[^:]+|forgotten):([0-9a-f]{64})$/;
+
 /** What a build does with a model, as its stamps have it. */
 export type StampVerdict =
   | { kind: 'unchanged'; state: ModelState }
@@ -56,6 +63,8 @@ export class ModelStamps {
     private readonly tenant: string,
     readonly runId: string,
     private readonly recorded: Map<string, ModelState>,
+    /** Each incremental model's rows definition when it was last built, where its latest record keeps one. */
+    private readonly builtAs: Map<string, string>,
     private readonly tokens: Map<string, string>,
     private readonly ids: RecordIds,
   ) {}
@@ -67,14 +76,14 @@ export class ModelStamps {
   static async load(warehouse: Warehouse, project: CompiledProject, options: { tenant: string; runId: string; fullRefresh: boolean; models: readonly string[] }): Promise<ModelStamps> {
     const { tenant, runId, fullRefresh, models } = options;
     const tables = [...new Set([...project.models.values()].flatMap((model) => model.sources.map(([, table]) => table)))];
-    const [{ states, latest }, tokens] = await Promise.all([
+    const [{ states, builtAs, latest }, tokens] = await Promise.all([
       readStates(warehouse, tenant),
       warehouse.changeTokens ? warehouse.changeTokens(tables) : new Map<string, string>(),
     ]);
     const ids = new RecordIds(latest);
-    const stamps = new ModelStamps(warehouse, project, tenant, runId, states, tokens, ids);
+    const stamps = new ModelStamps(warehouse, project, tenant, runId, states, builtAs, tokens, ids);
     const selected = models.filter((name) => states.has(name));
-    await writeForgotten(warehouse, tenant, runId, selected, ids);
+    await writeForgotten(warehouse, tenant, runId, selected, ids, builtAs);
     if (fullRefresh) for (const name of models) states.delete(name);
     return stamps;
   }
@@ -86,6 +95,16 @@ export class ModelStamps {
     const inputs = this.inputsOf(name);
     if (inputs !== undefined && state.inputs === inputs) return { kind: 'unchanged', state };
     return isView(this.model(name)) && state.content === this.definition(name) ? { kind: 'view-in-place' } : { kind: 'build' };
+  }
+
+  /**
+   * Whether an incremental model must be built whole: how its rows are computed changed since a build last made them
+   * (its SQL, key or columns as this engine runs them; not its tests). Merging would leave the rows no arrival touches
+   * as the old definition made them.
+   */
+  definitionChanged(name: string): boolean {
+    const before = this.builtAs.get(name);
+    return before !== undefined && this.model(name).config.materialized === 'incremental' && before !== this.rowsDefinition(name);
   }
 
   /** `name` left as it was in `state`: recorded again at the end. */
@@ -103,9 +122,10 @@ export class ModelStamps {
     const model = this.model(name);
     const view = isView(model);
     // A seed's rows, and a view's SQL, are their definitions.
-    const content = view || model.seed ? this.definition(name) : model.config.materialized === 'incremental' ? `merged:${this.runId}` : fingerprint;
+    const content = view || model.seed ? this.definition(name) : model.config.materialized === 'incremental' ? `merged:${this.runId}:${this.rowsDefinition(name)}` : fingerprint;
     this.settled.set(name, view ? this.viewStamp(name) : content);
-    const inputs = view ? (this.viewStamp(name) ?? UNKNOWN_INPUTS) : this.inputsOf(name);
+    // An incremental model is recorded with unknown inputs too (DuckDB gives raw tables no change token): what made its rows must be known.
+    const inputs = view || model.config.materialized === 'incremental' ? (this.inputsOf(name) ?? UNKNOWN_INPUTS) : this.inputsOf(name);
     if (record && content !== undefined && inputs !== undefined) this.pending.push([name, { inputs, content, rows: rows ?? 0, runId: this.runId }]);
   }
 
@@ -174,6 +194,14 @@ export class ModelStamps {
     return definition;
   }
 
+  /** How the model's rows are computed: its SQL as this engine runs it each way, its key and its columns. */
+  private rowsDefinition(name: string): string {
+    const model = this.model(name);
+    return createHash('sha256')
+      .update(JSON.stringify([STAMP_FORMAT, this.warehouse.engine, model.config.materialized, model.config.uniqueKey, model.outputColumns ?? null, this.rendered(model)]))
+      .digest('hex');
+  }
+
   private rendered(model: ModelFile): string[] {
     if (model.seed) return [];
     const render = (isIncremental: boolean, fullRefresh = false) =>
@@ -189,14 +217,16 @@ export class ModelStamps {
 /** Forgets the recorded states of `models` (their tables were written outside a build). */
 export async function forgetModelStates(warehouse: Warehouse, tenant: string, reason: string, models: readonly string[]): Promise<void> {
   if (models.length === 0) return;
-  const { latest } = await readStates(warehouse, tenant);
-  await writeForgotten(warehouse, tenant, reason, models, new RecordIds(latest));
+  const { latest, builtAs } = await readStates(warehouse, tenant);
+  await writeForgotten(warehouse, tenant, reason, models, new RecordIds(latest), builtAs);
 }
 
-async function writeForgotten(warehouse: Warehouse, tenant: string, runId: string, models: readonly string[], ids: RecordIds): Promise<void> {
+/** Forgets the states of `models`, keeping each one's rows definition from `builtAs` (`MERGED`). */
+async function writeForgotten(warehouse: Warehouse, tenant: string, runId: string, models: readonly string[], ids: RecordIds, builtAs = new Map<string, string>()): Promise<void> {
   if (models.length === 0) return;
   const at = new Date();
-  await warehouse.insert('model_states', COLUMNS, models.map((model) => [tenant, model, ids.next(), runId, '', '', 0, at]));
+  const kept = (model: string) => (builtAs.has(model) ? `forgotten:${builtAs.get(model)}` : '');
+  await warehouse.insert('model_states', COLUMNS, models.map((model) => [tenant, model, ids.next(), runId, '', kept(model), 0, at]));
 }
 
 /**
@@ -213,7 +243,7 @@ class RecordIds {
   }
 }
 
-async function readStates(warehouse: Warehouse, tenant: string): Promise<{ states: Map<string, ModelState>; latest: string }> {
+async function readStates(warehouse: Warehouse, tenant: string): Promise<{ states: Map<string, ModelState>; builtAs: Map<string, string>; latest: string }> {
   const scope = new TenantScope(warehouse, tenant);
   const rows = await scope.query<{ model: string; inputs: string; content: string; row_count: number | string; run_id: string; latest: string }>(
     sql`SELECT model, argMax(inputs, recorded_id) AS inputs, argMax(content, recorded_id) AS content,
@@ -222,7 +252,11 @@ async function readStates(warehouse: Warehouse, tenant: string): Promise<{ state
   );
   const latest = rows.reduce((max, row) => (row.latest > max ? row.latest : max), '');
   const states = new Map(rows.filter((row) => row.inputs !== '').map((row) => [row.model, { inputs: row.inputs, content: row.content, rows: Number(row.row_count), runId: row.run_id }]));
-  return { states, latest };
+  const builtAs = new Map(rows.flatMap((row) => {
+    const digest = MERGED.exec(row.content)?.[1];
+    return digest ? [[row.model, digest] as const] : [];
+  }));
+  return { states, builtAs, latest };
 }
 
 const isView = (model: ModelFile) => model.config.materialized === 'view' || model.config.materialized === 'ephemeral';

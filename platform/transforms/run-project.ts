@@ -191,7 +191,9 @@ async function runModel(warehouse: Warehouse, project: CompiledProject, name: st
 async function buildModel(warehouse: Warehouse, project: CompiledProject, name: string, { failed, fullRefresh, mode, state, upstream, guard, stamps }: ModelRun): Promise<ModelResult> {
   const model = project.models.get(name)!;
   const { materialized, uniqueKey } = model.config;
-  const isIncremental = materialized === 'incremental' && !fullRefresh && state === 'present';
+  // A changed definition rebuilds the whole table: a merge would keep the old definition's rows where nothing arrived.
+  const redefined = mode !== 'test' && !fullRefresh && state === 'present' && stamps?.definitionChanged(name) === true;
+  const isIncremental = materialized === 'incremental' && !fullRefresh && state === 'present' && !redefined;
   const sql = renderModel(model, { dialect: warehouse.dialect, project, isIncremental, fullRefresh });
   const started = performance.now();
   const done = (status: ModelStatus, message: string, rows: number | null = null, tests: TestResult[] = []): ModelResult => ({
@@ -240,6 +242,7 @@ async function buildModel(warehouse: Warehouse, project: CompiledProject, name: 
       : materialized === 'view' ? 'view created'
       : isIncremental ? (uniqueKey.length ? 'merged' : 'appended')
       : state === 'changed' ? 'table rebuilt: its columns changed since it was built'
+      : redefined ? 'table rebuilt: its definition changed since it was built'
       : 'table built';
     const message = failing.length ? `${failing.length} test${failing.length > 1 ? 's' : ''} failed: ${failing.map((t) => t.message).join('; ')}` : built;
     return done(failing.length ? 'error' : 'success', message, rows, tests);
