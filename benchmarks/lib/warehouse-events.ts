@@ -55,7 +55,7 @@ function row(i: number, spec: BenchEventsSpec): SqlValue[] {
   const tenant = i % spec.tenants === 0 ? TENANT_ZERO : `tenant-${i % spec.tenants}`;
   const flow = type === 'api.requests_total' ? pick(FLOWS, i >> 3) : type.split('.')[0]!;
   return [
-    tenant, 'urn:bench', `t-${i}`, type, time, null, 'bundle-1', 'pro', flow, 'bench', 'gold',
+    tenant, 'urn:bench', `t-${i}`, type, time, null, 'bundle-1', 'pro', 'bench', flow, 'gold',
     'application/json', JSON.stringify(DATA[type](i)), '{}', 'bench',
     spec.stampedAfterTime && i < spec.total ? new Date(Math.min(time.getTime() + 60_000, spec.ingestedAt.getTime())) : spec.ingestedAt,
   ];
