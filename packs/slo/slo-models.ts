@@ -52,6 +52,8 @@ GROUP BY window_start, tenant_id, flow`;
   return {
     name: 'slo_request_windows',
     path,
+    // Known, so that the table earlier releases built (no last_ingested_at) is built again rather than merged into.
+    outputColumns: ['window_start', 'tenant_id', 'flow', 'total', 'good', 'last_ingested_at'],
     body,
     refs: [],
     sources: [['raw', 'events']],

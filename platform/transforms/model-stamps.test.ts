@@ -160,11 +160,34 @@ GROUP BY tenant_id
     expect(await build(dir, { models: ['weighted'] })).toEqual({ weighted: 'table rebuilt: its definition changed since it was built' });
     expect(await rows()).toEqual(['acme=400', 'globex=100']);
 
-    // A test is not how rows are computed: merged again.
-    await writeFile(join(dir, 'weighted.sql'), weighted(100, '\ncolumns:\n  tenant_id:\n    tests: [not_null]'));
+    // `run` records no state: the next build still knows what made the rows, and merges.
+    await writeFile(join(dir, 'weighted.sql'), weighted(1000));
+    expect(await build(dir, { models: ['weighted'], mode: 'run' })).toEqual({ weighted: 'table rebuilt: its definition changed since it was built' });
     await ingest([cloudEvent({ id: 'a5' })]);
     expect(await build(dir, { models: ['weighted'] })).toEqual({ weighted: 'merged' });
-    expect(await rows()).toEqual(['acme=500', 'globex=100']);
+    expect(await rows()).toEqual(['acme=5000', 'globex=1000']);
+    await writeFile(join(dir, 'weighted.sql'), weighted(100));
+
+    // A test is not how rows are computed: merged again.
+    expect(await build(dir, { models: ['weighted'] })).toEqual({ weighted: 'table rebuilt: its definition changed since it was built' });
+    await writeFile(join(dir, 'weighted.sql'), weighted(100, '\ncolumns:\n  tenant_id:\n    tests: [not_null]'));
+    await ingest([cloudEvent({ id: 'a6' })]);
+    expect(await build(dir, { models: ['weighted'] })).toEqual({ weighted: 'merged' });
+    expect(await rows()).toEqual(['acme=600', 'globex=100']);
+  });
+
+  it('builds whole a model that was a table and became incremental with the same columns, where the table was recorded', async () => {
+    const dir = await copyProject();
+    const sql = (materialized: string) => `/*---\nmaterialized: ${materialized}\nunique_key: [tenant_id]\n---*/\nSELECT tenant_id, count(*) AS n FROM {{ ref('type_counts') }} c GROUP BY tenant_id\n`;
+    await writeFile(join(dir, 'per_tenant.sql'), sql('table'));
+    await ingest([cloudEvent({ id: 'a1' }), cloudEvent({ id: 'g1', tenantid: 'globex' })]);
+    expect(await build(dir)).toMatchObject({ per_tenant: 'table built' });
+    await writeFile(join(dir, 'per_tenant.sql'), sql('incremental'));
+    // A merge into the table would keep both versions of a row on ClickHouse, whose table was not made to replace by key.
+    expect(await build(dir)).toMatchObject({ per_tenant: 'table rebuilt: its definition changed since it was built' });
+    expect(await build(dir)).toMatchObject({ per_tenant: 'unchanged' });
+    const counted = await db.warehouse.query(`SELECT tenant_id, n FROM ${db.warehouse.dialect.deduplicated('per_tenant')} ORDER BY tenant_id`);
+    expect(counted.map((r) => `${r.tenant_id}=${r.n}`)).toEqual(['acme=1', 'globex=1']);
   });
 
   it('records what `build` tested, not what `run` built untested', async () => {

@@ -20,11 +20,19 @@ export interface ModelState {
 }
 
 /**
- * An incremental model's content stamp: the build that last merged into it, and a digest of how its rows are computed
- * (`rowsDefinition`). A forgotten state keeps that digest (`forgotten:<digest>`): a build killed after it forgot the
- * state must not let the next one merge a changed definition into rows the old one made.
+ * What made an incremental model's rows, as its latest record has it (`rowsDefinition` digests):
+ * - its state: `merged:<run>:<digest>`, the build that last merged into it;
+ * - the forget a build writes before it builds: `forgotten:<digest>[,<digest>]`, what made the rows and what this
+ *   build may write them with, so that a build killed mid-way leaves the next one knowing the rows may be either;
+ * - the forget a build writes for a model it wrote without recording a state (`run`, failed tests): `forgotten:<digest>`.
+ * Another record of a model now incremental (a table's fingerprint, a view's definition) says it was built as something
+ * else (`OTHER_ROWS`). A forget without digests (a write outside a build, or older records) says nothing.
  */
-const MERGED = /^(?:merged:[^:]+|forgotten):([0-9a-f]{64})$/;
+const MERGED = /^merged:[^:]+:([0-9a-f]{64})$/;
+const FORGOTTEN = /^forgotten:([0-9a-f]{64}(?:,[0-9a-f]{64})*)$/;
+const LEGACY_MERGED = /^merged:[^:]+$/;
+/** The digest that stands for rows made as something other than an incremental model: no definition has it. */
+const OTHER_ROWS = '0'.repeat(64);
 
 /** What a build does with a model, as its stamps have it. */
 export type StampVerdict =
@@ -56,6 +64,8 @@ export class ModelStamps {
   private readonly derived = new Map<string, string | undefined>();
   private readonly definitions = new Map<string, string>();
   private readonly pending: [string, ModelState][] = [];
+  /** Incremental models this build wrote (`wrote`). */
+  private readonly written = new Set<string>();
 
   private constructor(
     private readonly warehouse: Warehouse,
@@ -63,8 +73,8 @@ export class ModelStamps {
     private readonly tenant: string,
     readonly runId: string,
     private readonly recorded: Map<string, ModelState>,
-    /** Each incremental model's rows definition when it was last built, where its latest record keeps one. */
-    private readonly builtAs: Map<string, string>,
+    /** The rows definitions that may have made each model's rows, where its latest record says (`MERGED`). */
+    private readonly builtAs: Map<string, readonly string[]>,
     private readonly tokens: Map<string, string>,
     private readonly ids: RecordIds,
   ) {}
@@ -82,8 +92,8 @@ export class ModelStamps {
     ]);
     const ids = new RecordIds(latest);
     const stamps = new ModelStamps(warehouse, project, tenant, runId, states, builtAs, tokens, ids);
-    const selected = models.filter((name) => states.has(name));
-    await writeForgotten(warehouse, tenant, runId, selected, ids, builtAs);
+    const selected = models.filter((name) => states.has(name) || stamps.isIncremental(name));
+    await writeForgotten(warehouse, tenant, runId, selected.map((name) => [name, stamps.mayWrite(name)]), ids);
     if (fullRefresh) for (const name of models) states.delete(name);
     return stamps;
   }
@@ -104,7 +114,21 @@ export class ModelStamps {
    */
   definitionChanged(name: string): boolean {
     const before = this.builtAs.get(name);
-    return before !== undefined && this.model(name).config.materialized === 'incremental' && before !== this.rowsDefinition(name);
+    return before !== undefined && this.isIncremental(name) && before.some((digest) => digest !== this.rowsDefinition(name));
+  }
+
+  /** `name` (an incremental model) was written by this build: recorded as made by its definition even when no state is. */
+  wrote(name: string): void {
+    if (this.isIncremental(name)) this.written.add(name);
+  }
+
+  isIncremental(name: string): boolean {
+    return this.model(name).config.materialized === 'incremental';
+  }
+
+  /** What a build's forget keeps of `name`: what may have made its rows, and what this build may write them with. */
+  mayWrite(name: string): string {
+    return this.isIncremental(name) ? `forgotten:${[...new Set([...(this.builtAs.get(name) ?? []), this.rowsDefinition(name)])].join(',')}` : '';
   }
 
   /** `name` left as it was in `state`: recorded again at the end. */
@@ -136,9 +160,16 @@ export class ModelStamps {
 
   /** Records the states of what this build left or built and tested, in one write. */
   async save(): Promise<void> {
-    if (this.pending.length === 0) return;
+    const recorded = new Set(this.pending.map(([model]) => model));
+    // Written without a state (`run`, failed tests): what made the rows is still known.
+    const unrecorded = [...this.written].filter((model) => !recorded.has(model)).map((model): [string, string] => [model, `forgotten:${this.rowsDefinition(model)}`]);
+    if (this.pending.length === 0 && unrecorded.length === 0) return;
     const at = new Date();
-    const rows = this.pending.splice(0).map(([model, s]) => [this.tenant, model, this.ids.next(), s.runId, s.inputs, s.content, s.rows, at]);
+    const rows = [
+      ...this.pending.splice(0).map(([model, s]) => [this.tenant, model, this.ids.next(), s.runId, s.inputs, s.content, s.rows, at]),
+      ...unrecorded.map(([model, content]) => [this.tenant, model, this.ids.next(), this.runId, '', content, 0, at]),
+    ];
+    this.written.clear();
     await this.warehouse.insert('model_states', COLUMNS, rows);
   }
 
@@ -217,16 +248,16 @@ export class ModelStamps {
 /** Forgets the recorded states of `models` (their tables were written outside a build). */
 export async function forgetModelStates(warehouse: Warehouse, tenant: string, reason: string, models: readonly string[]): Promise<void> {
   if (models.length === 0) return;
-  const { latest, builtAs } = await readStates(warehouse, tenant);
-  await writeForgotten(warehouse, tenant, reason, models, new RecordIds(latest), builtAs);
+  const { latest } = await readStates(warehouse, tenant);
+  // What made the rows written outside a build is not known: the next build merges, as it always did.
+  await writeForgotten(warehouse, tenant, reason, models.map((model) => [model, '']), new RecordIds(latest));
 }
 
-/** Forgets the states of `models`, keeping each one's rows definition from `builtAs` (`MERGED`). */
-async function writeForgotten(warehouse: Warehouse, tenant: string, runId: string, models: readonly string[], ids: RecordIds, builtAs = new Map<string, string>()): Promise<void> {
+/** Forgets the states of the models, each keeping `content` (`FORGOTTEN`, or ''). */
+async function writeForgotten(warehouse: Warehouse, tenant: string, runId: string, models: readonly (readonly [string, string])[], ids: RecordIds): Promise<void> {
   if (models.length === 0) return;
   const at = new Date();
-  const kept = (model: string) => (builtAs.has(model) ? `forgotten:${builtAs.get(model)}` : '');
-  await warehouse.insert('model_states', COLUMNS, models.map((model) => [tenant, model, ids.next(), runId, '', kept(model), 0, at]));
+  await warehouse.insert('model_states', COLUMNS, models.map(([model, content]) => [tenant, model, ids.next(), runId, '', content, 0, at]));
 }
 
 /**
@@ -243,7 +274,7 @@ class RecordIds {
   }
 }
 
-async function readStates(warehouse: Warehouse, tenant: string): Promise<{ states: Map<string, ModelState>; builtAs: Map<string, string>; latest: string }> {
+async function readStates(warehouse: Warehouse, tenant: string): Promise<{ states: Map<string, ModelState>; builtAs: Map<string, readonly string[]>; latest: string }> {
   const scope = new TenantScope(warehouse, tenant);
   const rows = await scope.query<{ model: string; inputs: string; content: string; row_count: number | string; run_id: string; latest: string }>(
     sql`SELECT model, argMax(inputs, recorded_id) AS inputs, argMax(content, recorded_id) AS content,
@@ -252,9 +283,12 @@ async function readStates(warehouse: Warehouse, tenant: string): Promise<{ state
   );
   const latest = rows.reduce((max, row) => (row.latest > max ? row.latest : max), '');
   const states = new Map(rows.filter((row) => row.inputs !== '').map((row) => [row.model, { inputs: row.inputs, content: row.content, rows: Number(row.row_count), runId: row.run_id }]));
-  const builtAs = new Map(rows.flatMap((row) => {
-    const digest = MERGED.exec(row.content)?.[1];
-    return digest ? [[row.model, digest] as const] : [];
+  const builtAs = new Map(rows.flatMap((row): [string, readonly string[]][] => {
+    const merged = MERGED.exec(row.content)?.[1];
+    if (merged) return [[row.model, [merged]]];
+    const forgotten = FORGOTTEN.exec(row.content)?.[1];
+    if (forgotten) return [[row.model, forgotten.split(',')]];
+    return row.content === '' || LEGACY_MERGED.test(row.content) ? [] : [[row.model, [OTHER_ROWS]]];
   }));
   return { states, builtAs, latest };
 }

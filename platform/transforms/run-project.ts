@@ -219,6 +219,7 @@ async function buildModel(warehouse: Warehouse, project: CompiledProject, name: 
     if (mode === 'test' && state === 'missing') return done('error', 'not built yet: run `companyos build` or `companyos run` first');
     if (mode !== 'test' && isIncremental) await warehouse.mergeInto(name, sql, uniqueKey);
     else if (mode !== 'test' && verdict.kind !== 'view-in-place') await warehouse.materialize(name, materialized === 'view' ? 'view' : 'table', sql, uniqueKey);
+    if (mode !== 'test') stamps?.wrote(name);
     const relation = (model: string) =>
       mergedByKey(project.models.get(model)!) ? warehouse.dialect.deduplicated(model) : model;
     // The tests and the row count read the built relation side by side (readers of their own on DuckDB).
