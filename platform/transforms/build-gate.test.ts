@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuckDBStateStore, ensureStateSchema, type StateStore } from '../../kernel/state/index.ts';
 import { DuckDBWarehouse } from '../../kernel/warehouse/duckdb/duckdb-warehouse.ts';
-import type { Warehouse } from '../../kernel/warehouse/index.ts';
+import { migrateWarehouse, type Warehouse } from '../../kernel/warehouse/index.ts';
 import { useWarehouse } from '../../test/support/engines.ts';
 import { officialSchema } from '../../test/support/official-schema.ts';
 import { JOB_LEASES_TABLE, JobLeases } from '../jobs/index.ts';
@@ -44,6 +44,7 @@ describe('build gates of two processes sharing a warehouse', () => {
   it("take a model refresh's snapshot only once the other process's build is done", async () => {
     const warehouse = await DuckDBWarehouse.open(':memory:');
     try {
+      await migrateWarehouse(warehouse);
       await warehouse.execute("CREATE TABLE meter_x AS SELECT 'acme' AS tenant_id, 1 AS value");
       const refresh = new ModelRefresh({ warehouse, builds: here, generators: [], modelsDir: 'models', targetDir: 'target', tenant: 'summit-internal' });
       const elsewhere = await there.reserve();

@@ -3,7 +3,7 @@ import { assertIdentifier, type Warehouse } from '../../kernel/warehouse/index.t
 import type { BuildGate, BuildSlot } from './build-gate.ts';
 import type { BuildReport, BuildTrigger } from './build-project.ts';
 import { compileProject } from './compile-project.ts';
-import { forgetModelStates } from './model-stamps.ts';
+import { copyRowsMadeBy } from './model-stamps.ts';
 import type { ModelGenerator } from './model-generator.ts';
 import { RAW_SOURCES } from './raw-sources.ts';
 
@@ -47,17 +47,21 @@ export class ModelRefresh {
     return Number(row?.n ?? 0);
   }
 
-  /** Copies `model`'s rows to `snapshot` (replacing an older copy); the rows copied. */
+  /** Copies `model`'s rows to `snapshot` (replacing an older copy), and what made them; the rows copied. */
   async snapshot(model: string, snapshot: string): Promise<number> {
-    await this.withSlot(() => this.deps.warehouse.materialize(assertIdentifier(snapshot), 'table', `SELECT * FROM ${assertIdentifier(model)}`));
+    await this.withSlot(async () => {
+      await this.deps.warehouse.materialize(assertIdentifier(snapshot), 'table', `SELECT * FROM ${assertIdentifier(model)}`);
+      await copyRowsMadeBy(this.deps.warehouse, this.deps.tenant, `snapshot of ${model}`, model, snapshot);
+    });
     return this.rows(snapshot);
   }
 
   /** Makes `model` the snapshot's rows again, with the unique key incremental builds merge on. */
   async restore(model: string, snapshot: string, uniqueKey: readonly string[]): Promise<number> {
     await this.withSlot(async () => {
-      // Written outside a build: what a build recorded of the model no longer describes its table.
-      await forgetModelStates(this.deps.warehouse, this.deps.tenant, `restore of ${snapshot}`, [model]);
+      // Written outside a build: what a build recorded of the model no longer describes its table, but what made the
+      // snapshot's rows does (a build then builds it whole if its definition changed since).
+      await copyRowsMadeBy(this.deps.warehouse, this.deps.tenant, `restore of ${snapshot}`, snapshot, model);
       await this.deps.warehouse.materialize(assertIdentifier(model), 'table', `SELECT * FROM ${assertIdentifier(snapshot)}`, uniqueKey);
     });
     return this.rows(model);

@@ -9,6 +9,10 @@ import { cloudEvent } from '../../test/support/events.ts';
 import { IngestPipeline } from '../ingest/index.ts';
 import { compileProject } from './compile-project.ts';
 import { forgetModelStates } from './model-stamps.ts';
+import { DuckDBStateStore, ensureStateSchema } from '../../kernel/state/index.ts';
+import { JOB_LEASES_TABLE, JobLeases } from '../jobs/index.ts';
+import { BuildGate } from './build-gate.ts';
+import { ModelRefresh } from './model-refresh.ts';
 import { RAW_SOURCES } from './raw-sources.ts';
 import { runProject, type RunOptions } from './run-project.ts';
 
@@ -174,20 +178,62 @@ GROUP BY tenant_id
     await ingest([cloudEvent({ id: 'a6' })]);
     expect(await build(dir, { models: ['weighted'] })).toEqual({ weighted: 'merged' });
     expect(await rows()).toEqual(['acme=600', 'globex=100']);
+
+    // A build that rewrote it with another definition and lost its lease before it recorded; the definition put back:
+    // the rows are the other one's, so it is built whole.
+    const tested = weighted(100, '\ncolumns:\n  tenant_id:\n    tests: [not_null]');
+    await writeFile(join(dir, 'weighted.sql'), weighted(7));
+    let checks = 0;
+    const lostAtTheEnd = () => (++checks < 3 ? Promise.resolve() : Promise.reject(new Error('the lease passed on')));
+    const unsaved = await runProject(db.warehouse, await compileProject(dir, RAW_SOURCES), { models: ['weighted'], stamps: { tenant: TENANT, runId: timeOrderedId() }, guard: lostAtTheEnd });
+    expect(unsaved.map((r) => r.message)).toEqual(['table rebuilt: its definition changed since it was built']);
+    expect(await rows()).toEqual(['acme=42', 'globex=7']);
+    await writeFile(join(dir, 'weighted.sql'), tested);
+    expect(await build(dir, { models: ['weighted'] })).toEqual({ weighted: 'table rebuilt: its definition changed since it was built' });
+    expect(await rows()).toEqual(['acme=600', 'globex=100']);
+  });
+
+  it('builds whole a model put back from a snapshot its changed definition did not make', async () => {
+    const dir = await copyProject();
+    const sql = (factor: number) => `/*---\nmaterialized: incremental\nunique_key: [tenant_id]\n---*/\nSELECT tenant_id, count(*) * ${factor} AS n FROM {{ ref('type_counts') }} c GROUP BY tenant_id\n`;
+    const state = await DuckDBStateStore.open(':memory:', [JOB_LEASES_TABLE]);
+    try {
+      await ensureStateSchema(state);
+      const refresh = new ModelRefresh({ warehouse: db.warehouse, builds: new BuildGate(new JobLeases(state, { holder: 'here' })), generators: [], modelsDir: dir, targetDir: dir, tenant: TENANT });
+      await writeFile(join(dir, 'per_tenant.sql'), sql(1));
+      await ingest([cloudEvent({ id: 'a1' })]);
+      await build(dir);
+      await refresh.snapshot('per_tenant', 'per_tenant__snapshot');
+      await writeFile(join(dir, 'per_tenant.sql'), sql(10));
+      expect(await build(dir)).toMatchObject({ per_tenant: 'table rebuilt: its definition changed since it was built' });
+      // The rows the first definition made are back: the next build builds it whole again.
+      await refresh.restore('per_tenant', 'per_tenant__snapshot', ['tenant_id']);
+      expect(await build(dir)).toMatchObject({ per_tenant: 'table rebuilt: its definition changed since it was built' });
+      expect(await db.warehouse.query(`SELECT tenant_id, n FROM ${db.warehouse.dialect.deduplicated('per_tenant')}`)).toEqual([{ tenant_id: 'acme', n: 10 }]);
+    } finally {
+      await state.close();
+    }
   });
 
   it('builds whole a model that was a table and became incremental with the same columns, where the table was recorded', async () => {
     const dir = await copyProject();
-    const sql = (materialized: string) => `/*---\nmaterialized: ${materialized}\nunique_key: [tenant_id]\n---*/\nSELECT tenant_id, count(*) AS n FROM {{ ref('type_counts') }} c GROUP BY tenant_id\n`;
-    await writeFile(join(dir, 'per_tenant.sql'), sql('table'));
+    const sql = (config: string) => `/*---\n${config}\n---*/\nSELECT tenant_id, count(*) AS n FROM {{ ref('type_counts') }} c GROUP BY tenant_id\n`;
+    await writeFile(join(dir, 'per_tenant.sql'), sql('materialized: table'));
+    await writeFile(join(dir, 'per_tenant_run.sql'), sql('materialized: table'));
     await ingest([cloudEvent({ id: 'a1' }), cloudEvent({ id: 'g1', tenantid: 'globex' })]);
-    expect(await build(dir)).toMatchObject({ per_tenant: 'table built' });
-    await writeFile(join(dir, 'per_tenant.sql'), sql('incremental'));
-    // A merge into the table would keep both versions of a row on ClickHouse, whose table was not made to replace by key.
-    expect(await build(dir)).toMatchObject({ per_tenant: 'table rebuilt: its definition changed since it was built' });
-    expect(await build(dir)).toMatchObject({ per_tenant: 'unchanged' });
-    const counted = await db.warehouse.query(`SELECT tenant_id, n FROM ${db.warehouse.dialect.deduplicated('per_tenant')} ORDER BY tenant_id`);
-    expect(counted.map((r) => `${r.tenant_id}=${r.n}`)).toEqual(['acme=1', 'globex=1']);
+    expect(await build(dir)).toMatchObject({ per_tenant: 'table built', per_tenant_run: 'table built' });
+    // Its latest record the forget of a `run`, which records no state.
+    expect(await build(dir, { models: ['per_tenant_run'], mode: 'run', fullRefresh: true })).toEqual({ per_tenant_run: 'table built' });
+    // Made without a key: on ClickHouse a MergeTree that keeps both versions of a row merged into it.
+    for (const model of ['per_tenant', 'per_tenant_run']) await writeFile(join(dir, `${model}.sql`), sql('materialized: incremental\nunique_key: [tenant_id]'));
+    await ingest([cloudEvent({ id: 'a2', type: 'other.type' })]);
+    expect(await build(dir)).toMatchObject({
+      per_tenant: 'table rebuilt: its definition changed since it was built', per_tenant_run: 'table rebuilt: its definition changed since it was built',
+    });
+    for (const model of ['per_tenant', 'per_tenant_run']) {
+      const counted = await db.warehouse.query(`SELECT tenant_id, n FROM ${db.warehouse.dialect.deduplicated(model)} ORDER BY tenant_id`);
+      expect(counted.map((r) => `${r.tenant_id}=${r.n}`)).toEqual(['acme=2', 'globex=1']);
+    }
   });
 
   it('records what `build` tested, not what `run` built untested', async () => {

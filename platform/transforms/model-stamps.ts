@@ -56,7 +56,9 @@ const UNKNOWN_INPUTS = '?';
  * A model whose SQL reads the clock or chance, or a table it does not name as a ref or source, is always rebuilt.
  * A build forgets the states of the models it selected before it writes any (one write), and records again those it
  * left and those it built and tested (`record`) at its end (one write): a model written by a build that failed,
- * stopped, was killed or did not test it has no state, and is built again by the next.
+ * stopped, was killed or did not test it has no state, and is built again by the next. What made an incremental
+ * model's rows outlives its state (`MERGED`): a forget keeps it, and so does what `save` writes for an incremental
+ * model written without a state.
  */
 export class ModelStamps {
   /** Stamps settled in this build: built, left as they were, or unknown (failed or skipped). */
@@ -92,7 +94,7 @@ export class ModelStamps {
     ]);
     const ids = new RecordIds(latest);
     const stamps = new ModelStamps(warehouse, project, tenant, runId, states, builtAs, tokens, ids);
-    const selected = models.filter((name) => states.has(name) || stamps.isIncremental(name));
+    const selected = models.filter((name) => states.has(name) || project.models.get(name)!.config.materialized !== 'ephemeral');
     await writeForgotten(warehouse, tenant, runId, selected.map((name) => [name, stamps.mayWrite(name)]), ids);
     if (fullRefresh) for (const name of models) states.delete(name);
     return stamps;
@@ -126,9 +128,14 @@ export class ModelStamps {
     return this.model(name).config.materialized === 'incremental';
   }
 
-  /** What a build's forget keeps of `name`: what may have made its rows, and what this build may write them with. */
+  /**
+   * What a build's forget keeps of `name`: what may have made its rows, and what this build may write them with; for a
+   * table or view, that it was made as one (should it become incremental, the next build builds it whole).
+   */
   mayWrite(name: string): string {
-    return this.isIncremental(name) ? `forgotten:${[...new Set([...(this.builtAs.get(name) ?? []), this.rowsDefinition(name)])].join(',')}` : '';
+    const { materialized } = this.model(name).config;
+    if (materialized === 'incremental') return `forgotten:${[...new Set([...(this.builtAs.get(name) ?? []), this.rowsDefinition(name)])].join(',')}`;
+    return materialized === 'ephemeral' ? '' : `forgotten:${OTHER_ROWS}`;
   }
 
   /** `name` left as it was in `state`: recorded again at the end. */
@@ -251,6 +258,16 @@ export async function forgetModelStates(warehouse: Warehouse, tenant: string, re
   const { latest } = await readStates(warehouse, tenant);
   // What made the rows written outside a build is not known: the next build merges, as it always did.
   await writeForgotten(warehouse, tenant, reason, models.map((model) => [model, '']), new RecordIds(latest));
+}
+
+/**
+ * Records for `to` what made `from`'s rows, as `from`'s latest record says (nothing known: nothing kept): a model's
+ * snapshot keeps what made the model's rows, and the model put back from it gets that again.
+ */
+export async function copyRowsMadeBy(warehouse: Warehouse, tenant: string, reason: string, from: string, to: string): Promise<void> {
+  const { latest, builtAs } = await readStates(warehouse, tenant);
+  const made = builtAs.get(from);
+  await writeForgotten(warehouse, tenant, reason, [[to, made ? `forgotten:${made.join(',')}` : '']], new RecordIds(latest));
 }
 
 /** Forgets the states of the models, each keeping `content` (`FORGOTTEN`, or ''). */
