@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 /**
  * `companyos start --no-seed` as its own process, with `env` on top of ours
@@ -6,8 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
  * The caller stops it (SIGTERM).
  */
 export async function spawnPlatform(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), 'bin/companyos.js', 'start', '--no-seed'], {
-    env: { ...process.env, ...env, PORT: '0', COMPANYOS_LOG_LEVEL: 'warn' },
+  const profile = process.env.BENCH_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` } : {};
+  // Run as a program, as `npm start` does: its shebang carries the server's V8 flags.
+  const child = spawn(fileURLToPath(new URL('../../bin/companyos.js', import.meta.url)), ['start', '--no-seed'], {
+    env: { ...process.env, ...profile, ...env, PORT: '0', COMPANYOS_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {

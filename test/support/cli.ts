@@ -46,7 +46,8 @@ export function cliEnv(dataDir: string, extra: Record<string, string> = {}): Nod
 
 /** Spawns a long-running CLI command (tracked, so `killAllCliProcesses` ends it). */
 export function spawnCli(args: readonly string[], dataDir: string, extra?: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['bin/companyos.js', ...args], {
+  // Run as a program, as `npm start` does: its shebang carries the server's V8 flags.
+  const child = spawn(join(REPO_ROOT, 'bin/companyos.js'), args, {
     cwd: REPO_ROOT,
     env: cliEnv(dataDir, extra),
     stdio: ['ignore', 'pipe', 'pipe'],
