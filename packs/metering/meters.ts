@@ -1,7 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { TIME_UNITS, type TimeUnit } from '../../kernel/warehouse/index.ts';
-import type { ModelFile, ModelProblem } from '../../platform/transforms/index.ts';
-import { sqlText } from './sql-text.ts';
+import { modelText, type ModelFile, type ModelProblem } from '../../platform/transforms/index.ts';
 import { TOUCHED_EVENTS_MODEL, TOUCHED_LOOKBACK_SECONDS, touchedEventsModel } from './touched-events.ts';
 
 export const AGGREGATIONS = ['COUNT', 'SUM', 'MAX', 'LATEST', 'UNIQUE_COUNT'] as const;
@@ -149,7 +148,7 @@ function distinctValuesModel(meter: Meter, path: string): ModelFile {
 FROM (
   SELECT
     ${[`{{ time_window('${meter.window}', 'time') }} AS window_start`, 'e.tenant_id AS tenant_id', ...meter.groupBy.map((d) => `${dimensionSql(d)} AS dim_${d}`), `{{ json_string('data', '${meter.value}') }} AS metered`, 'e.ingested_at AS ingested_at'].join(',\n    ')}
-  FROM {{ raw_rows('events') }} AS e WHERE e.type = ${sqlText(meter.eventType)}
+  FROM {{ raw_rows('events') }} AS e WHERE e.type = ${modelText(meter.eventType)}
 {% if is_incremental() %}
     AND e.ingested_at > (SELECT {{ reread_watermark('last_ingested_at') }} FROM {{ this }})
 {% endif %}
@@ -208,7 +207,7 @@ function meterModel(meter: Meter, path: string): ModelFile {
   // The value is read once per event, in the inner query; the outer one aggregates.
   const metered = decimal ? `{{ json_decimal('data', '${meter.value}') }}` : 'NULL';
   const measure = MEASURES[meter.aggregation as Exclude<Aggregation, 'UNIQUE_COUNT'>];
-  const type = sqlText(meter.eventType);
+  const type = modelText(meter.eventType);
   const dims = meter.groupBy.map((d) => `dim_${d}`);
   const keys = ['window_start', 'tenant_id', ...dims].join(', ');
   // The fold adds what it reads to what was built, so it must not read a row twice: the exact watermark (it runs only

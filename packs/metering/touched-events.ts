@@ -1,7 +1,6 @@
 import { TIME_UNITS, type TimeUnit } from '../../kernel/warehouse/index.ts';
-import type { ModelFile } from '../../platform/transforms/index.ts';
+import { modelText, type ModelFile } from '../../platform/transforms/index.ts';
 import type { Meter } from './meters.ts';
-import { sqlText } from './sql-text.ts';
 
 /** The model the meters read what arrived from where a build recomputes what arrivals touch (ClickHouse). */
 export const TOUCHED_EVENTS_MODEL = 'meter_touched_events';
@@ -28,13 +27,13 @@ export function touchedEventsModel(recomputing: readonly Meter[], dimensionColum
     const before = widest.get(meter.eventType);
     if (before === undefined || TIME_UNITS.indexOf(meter.window) > TIME_UNITS.indexOf(before)) widest.set(meter.eventType, meter.window);
   }
-  const byWindow = TIME_UNITS.map((unit) => [unit, [...widest].filter(([, w]) => w === unit).map(([type]) => sqlText(type))] as const).filter(([, types]) => types.length);
+  const byWindow = TIME_UNITS.map((unit) => [unit, [...widest].filter(([, w]) => w === unit).map(([type]) => modelText(type))] as const).filter(([, types]) => types.length);
   const cell = byWindow.length === 1
     ? `{{ time_window('${byWindow[0]![0]}', 'time') }}`
     : `CASE ${byWindow.slice(0, -1).map(([unit, types]) => `WHEN type IN (${types.join(', ')}) THEN {{ time_window('${unit}', 'time') }}`).join(' ')} ELSE {{ time_window('${byWindow.at(-1)![0]}', 'time') }} END`;
   const columns = ['tenant_id', 'type', 'time', 'ingested_at', 'data', ...dimensionColumns];
   const select = `SELECT ${columns.map((c) => `e.${c} AS ${c}`).join(', ')}`;
-  const types = [...widest.keys()].map(sqlText).join(', ');
+  const types = [...widest.keys()].map(modelText).join(', ');
   // A full refresh rebuilds the meters from the events: it needs none.
   const body = `{% if not unique_rows() and not full_refresh() %}
 ${select}

@@ -1,10 +1,9 @@
-import { tableModels, type ModelFile } from '../../platform/transforms/index.ts';
+import { modelText, tableModels, type ModelFile } from '../../platform/transforms/index.ts';
 import { BURN_ALERTS } from './prometheus-rules.ts';
 import type { Slo } from './openslo.ts';
 
 /** Burn-rate windows, in minutes, named as the alerts name them. */
 const WINDOWS: Record<string, number> = { '5m': 5, '30m': 30, '1h': 60, '2h': 120, '6h': 360, '1d': 1440, '3d': 4320 };
-const q = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /**
  * The SLO models the OpenSLO files become, over the API's own request events:
@@ -31,7 +30,7 @@ const REQUESTS = "'api.requests_total'";
  * build read every request event each time (2–3 s of a 10M-event cluster's incremental build).
  */
 function requestWindowsModel(slos: readonly Slo[], path: string): ModelFile {
-  const bound = `CASE flow_type ${slos.map((s) => `WHEN ${q(s.flow)} THEN ${s.latencyMsAtMost}`).join(' ')} ELSE 0 END`;
+  const bound = `CASE flow_type ${slos.map((s) => `WHEN ${modelText(s.flow)} THEN ${s.latencyMsAtMost}`).join(' ')} ELSE 0 END`;
   const body = `SELECT window_start, tenant_id, flow, count(*) AS total, sum(is_good) AS good, max(request_ingested_at) AS last_ingested_at
 FROM (
   SELECT {{ five_minute_window('time') }} AS window_start, tenant_id, coalesce(flow_type, '') AS flow,
@@ -46,7 +45,7 @@ FROM (
     )
 {% endif %}
   ) requests
-  WHERE flow_type IN (${slos.map((s) => q(s.flow)).join(', ')})
+  WHERE flow_type IN (${slos.map((s) => modelText(s.flow)).join(', ')})
 ) classified
 GROUP BY window_start, tenant_id, flow`;
   return {
@@ -72,11 +71,11 @@ function status(slos: readonly Slo[]): string {
   // Windows end at the latest five minutes with data: "now" is the data's, so a rebuild of the same events agrees.
   const since = (minutes: number) => `window_start >= latest - INTERVAL ${minutes - 5} MINUTE`;
   // Every CASE has an ELSE: ClickHouse 18 cannot store the Nullable(Nothing) a CASE without one can give.
-  const inSloWindow = `CASE flow ${slos.map((s) => `WHEN ${q(s.flow)} THEN ${since(s.windowDays * 1440)}`).join(' ')} ELSE 1 = 0 END`;
+  const inSloWindow = `CASE flow ${slos.map((s) => `WHEN ${modelText(s.flow)} THEN ${since(s.windowDays * 1440)}`).join(' ')} ELSE 1 = 0 END`;
   const sums = (suffix: string, condition: string) =>
     `sum(CASE WHEN ${condition} THEN total ELSE 0 END) AS total_${suffix},\n      sum(CASE WHEN ${condition} THEN total - good ELSE 0 END) AS bad_${suffix}`;
-  const budget = `CASE slo_flow ${slos.map((s) => `WHEN ${q(s.flow)} THEN ${Number((1 - s.target).toFixed(10))}`).join(' ')} ELSE 1 END`;
-  const name = `CASE slo_flow ${slos.map((s) => `WHEN ${q(s.flow)} THEN ${q(s.name)}`).join(' ')} ELSE '' END`;
+  const budget = `CASE slo_flow ${slos.map((s) => `WHEN ${modelText(s.flow)} THEN ${Number((1 - s.target).toFixed(10))}`).join(' ')} ELSE 1 END`;
+  const name = `CASE slo_flow ${slos.map((s) => `WHEN ${modelText(s.flow)} THEN ${modelText(s.name)}`).join(' ')} ELSE '' END`;
   const windows = Object.keys(WINDOWS);
   const alerting = (severity: string) =>
     BURN_ALERTS.filter((a) => a.severity === severity)

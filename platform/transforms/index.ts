@@ -4,6 +4,7 @@ export { parseModelFile, MATERIALIZATIONS, GENERIC_TESTS, type ModelFile, type M
 export { selectModels, SelectorError } from './select-models.ts';
 export { runProject, DEFAULT_THREADS, MAX_THREADS, type ModelResult, type ModelStatus, type RunMode, type RunOptions } from './run-project.ts';
 export { renderModel, renderMacros } from './render-model.ts';
+export { modelText, renderTexts } from './model-text.ts';
 export { manifest, runResults, writeArtifacts } from './artifacts.ts';
 export { RAW_SOURCES, PROJECT_NAME } from './raw-sources.ts';
 export { buildProject, type BuildRequest, type BuildReport, type BuildTrigger } from './build-project.ts';

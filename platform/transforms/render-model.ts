@@ -1,6 +1,7 @@
 import { WarehouseError, type Dialect, type TimeUnit } from '../../kernel/warehouse/index.ts';
 import type { CompiledProject } from './compile-project.ts';
 import type { ModelFile } from './model-file.ts';
+import { renderTexts } from './model-text.ts';
 
 export interface RenderContext {
   dialect: Dialect;
@@ -67,8 +68,15 @@ export function tablesReadByMacros(sql: string): string[] {
  * the table as stored, duplicates included (for DISTINCT and max, which they
  * cannot change); `{{ watermark('c') }}` is `max(c)`, the epoch over no rows.
  * Neither registers a source: a model using them lists its sources itself.
+ * `{{ text('…') }}` (`modelText`) is a text literal, rendered last.
  */
 export function renderModel(model: ModelFile, context: RenderContext): string {
+  // Texts last: a rendered one may hold anything, template syntax included.
+  return renderTexts(renderTemplate(model, context), context.dialect);
+}
+
+/** `renderModel`, its `modelText` literals left encoded. */
+function renderTemplate(model: ModelFile, context: RenderContext): string {
   const { dialect, project } = context;
   const holds = (test: string) => {
     const negated = test.startsWith('not');
@@ -85,7 +93,7 @@ export function renderModel(model: ModelFile, context: RenderContext): string {
     .replace(/\{\{\s*this\s*\}\}/g, dialect.relation(model.name))
     .replace(/\{\{\s*ref\(\s*'([^']+)'\s*\)\s*\}\}/g, (_, name: string) => {
       const target = project.models.get(name)!;
-      if (target.config.materialized === 'ephemeral') return `(${renderModel(target, { ...context, isIncremental: false })})`;
+      if (target.config.materialized === 'ephemeral') return `(${renderTemplate(target, { ...context, isIncremental: false })})`;
       return mergedByKey(target) ? `(SELECT * FROM ${dialect.deduplicated(name)})` : dialect.relation(name);
     })
     .replace(/\{\{\s*source\(\s*'([^']+)'\s*,\s*'([^']+)'\s*\)\s*\}\}/g, (_, _source: string, table: string) => `(SELECT * FROM ${dialect.deduplicated(table)})`)

@@ -1,4 +1,4 @@
-import { tableModels, type ModelFile } from '../../../platform/transforms/index.ts';
+import { modelText, tableModels, type ModelFile } from '../../../platform/transforms/index.ts';
 import { meterModelName } from '../../metering/index.ts';
 import type { AllocationRules, SharedRule } from './allocation-rules.ts';
 import { TENANT_DAYS } from './tenant-days-model.ts';
@@ -11,7 +11,6 @@ const KEYS = [
 /** The invoice a charge is on: what reconciliation totals. */
 const INVOICE_KEYS = ['tenant_id', 'provider_name', 'account', 'invoice', 'billing_period_start', 'currency'];
 
-const q = (text: string) => `'${text.replaceAll("'", "''")}'`;
 const keys = (prefix = '') => KEYS.map((k) => `${prefix}${k}`).join(', ');
 
 /**
@@ -49,15 +48,15 @@ function billLines(rules: AllocationRules): string {
     r.tag
       ? { when: `${tag(r.tag)} != ''`, tenant: tag(r.tag), rule: r.name }
       : r.tenant
-        ? { when: `{{ regexp_matches('resource_id', '${r.resourceId}') }}`, tenant: q(r.tenant), rule: r.name }
+        ? { when: `{{ regexp_matches('resource_id', '${r.resourceId}') }}`, tenant: modelText(r.tenant), rule: r.name }
         : { when: `{{ regexp_extract('resource_id', '${r.resourceId}') }} != ''`, tenant: `{{ regexp_extract('resource_id', '${r.resourceId}') }}`, rule: r.name },
   );
   const sharedWhen = (rule: SharedRule) => {
     const conditions = [
-      ...Object.entries(rule.match.tags).map(([k, v]) => `${tag(k)} = ${q(v)}`),
+      ...Object.entries(rule.match.tags).map(([k, v]) => `${tag(k)} = ${modelText(v)}`),
       ...(rule.match.resourceId ? [`{{ regexp_matches('resource_id', '${rule.match.resourceId}') }}`] : []),
-      ...(rule.match.serviceName ? [`service_name = ${q(rule.match.serviceName)}`] : []),
-      ...(rule.match.chargeCategory ? [`charge_category = ${q(rule.match.chargeCategory)}`] : []),
+      ...(rule.match.serviceName ? [`service_name = ${modelText(rule.match.serviceName)}`] : []),
+      ...(rule.match.chargeCategory ? [`charge_category = ${modelText(rule.match.chargeCategory)}`] : []),
     ];
     return conditions.join(' AND ');
   };
@@ -66,7 +65,7 @@ function billLines(rules: AllocationRules): string {
   const dayLong = 'charge_period_end IS NULL OR charge_period_end <= charge_period_start + INTERVAL 1 DAY';
   return `SELECT
   ${keys()}, batch_id, line, charge_period_start, resource_id, billed_cost, effective_cost, direct_rule, direct_tenant,
-  CASE WHEN direct_tenant != '' THEN '' ELSE ${caseOf(rules.shared.map((r) => ({ when: sharedWhen(r), then: q(r.name) })))} END AS shared_rule
+  CASE WHEN direct_tenant != '' THEN '' ELSE ${caseOf(rules.shared.map((r) => ({ when: sharedWhen(r), then: modelText(r.name) })))} END AS shared_rule
 FROM (
   SELECT
     tenant_id, batch_id, line, charge_period_start, resource_id, billed_cost, effective_cost, billing_period_start,
@@ -80,7 +79,7 @@ FROM (
     coalesce(charge_class, '') AS charge_class_key,
     coalesce(service_name, '') AS service,
     ${tag('pack')} AS pack,
-    ${caseOf(directTenant.map((d) => ({ when: d.when, then: q(d.rule) })))} AS direct_rule,
+    ${caseOf(directTenant.map((d) => ({ when: d.when, then: modelText(d.rule) })))} AS direct_rule,
     ${caseOf(directTenant.map((d) => ({ when: d.when, then: d.tenant })))} AS direct_tenant,
     service_name, tags
   FROM {{ source('raw', 'bill_rows') }} bill
@@ -90,11 +89,11 @@ FROM (
 
 function splitWeights(rules: AllocationRules): string {
   const branches = rules.shared.map((rule) => {
-    const name = q(rule.name);
+    const name = modelText(rule.name);
     const split = rule.split;
     if (split.kind === 'meter') {
       const meter = meterModelName({ name: split.meter });
-      const filter = Object.entries(split.where).map(([k, v]) => `dim_${k} = ${q(v)}`);
+      const filter = Object.entries(split.where).map(([k, v]) => `dim_${k} = ${modelText(v)}`);
       const grain = (unit: 'day' | 'month') => `SELECT ${name} AS shared_rule, '${unit}' AS charge_grain, split_window AS charge_window, cost_tenant, sum(usage) AS weight
   FROM (SELECT {{ time_window('${unit}', 'window_start') }} AS split_window, tenant_id AS cost_tenant, {{ to_decimal('value') }} AS usage
         FROM {{ ref('${meter}') }} usage_${unit}${filter.length ? ` WHERE ${filter.join(' AND ')}` : ''}) metered
@@ -107,7 +106,7 @@ function splitWeights(rules: AllocationRules): string {
       return `${grain('day')}\nUNION ALL\n${grain('month')}`;
     }
     const constants = Object.entries(split.weights)
-      .map(([tenant, weight]) => `SELECT ${q(tenant)} AS cost_tenant, ${q(weight)} AS weight_text`)
+      .map(([tenant, weight]) => `SELECT ${modelText(tenant)} AS cost_tenant, ${modelText(weight)} AS weight_text`)
       .join(' UNION ALL ');
     return `SELECT ${name} AS shared_rule, charge_grain, charge_window, cost_tenant, {{ to_decimal('weight_text') }} AS weight
   FROM (SELECT DISTINCT charge_grain, charge_window FROM {{ ref('finops_bill_lines') }} WHERE shared_rule = ${name}) windows
@@ -208,12 +207,12 @@ function unitCosts(rules: AllocationRules): string {
     return `SELECT tenant_id, rule, rule AS meter, currency, charge_window AS period_start, billed_cost AS cost, billed_cost AS usage, billed_cost AS unit_cost
 FROM {{ ref('finops_cost_allocation') }} WHERE 1 = 0`;
   }
-  const meterOf = `CASE ${metered.map((r) => `WHEN rule = ${q(r.name)} THEN ${q((r.split as { meter: string }).meter)}`).join(' ')} END`;
+  const meterOf = `CASE ${metered.map((r) => `WHEN rule = ${modelText(r.name)} THEN ${modelText((r.split as { meter: string }).meter)}`).join(' ')} END`;
   return `SELECT tenant_id, rule, meter, currency, period_start, cost, usage, {{ prorate('cost', 'one', 'usage') }} AS unit_cost
 FROM (
   SELECT tenant_id, rule, ${meterOf} AS meter, currency, {{ time_window('month', 'charge_window') }} AS period_start, sum(effective_cost) AS cost
   FROM {{ ref('finops_cost_allocation') }}
-  WHERE allocation = 'shared' AND rule IN (${metered.map((r) => q(r.name)).join(', ')})
+  WHERE allocation = 'shared' AND rule IN (${metered.map((r) => modelText(r.name)).join(', ')})
   GROUP BY tenant_id, rule, meter, currency, period_start
 ) cost
 JOIN (

@@ -1,8 +1,7 @@
-import { tableModels, type ModelFile } from '../../../platform/transforms/index.ts';
+import { modelText, tableModels, type ModelFile } from '../../../platform/transforms/index.ts';
 import type { Pricing } from './pricing-rules.ts';
 import { TENANT_DAYS } from './tenant-days-model.ts';
 
-const q = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /** How the economics SQL names the models it reads: `{{ ref() }}` inside a build, the table itself for a what-if query. */
 export type RelationOf = (model: string) => string;
@@ -51,7 +50,7 @@ GROUP BY tenant_id, cost_month, cost_tenant, tenant_plan, tenant_tier, cost_pack
 
 const caseOf = (column: string, values: Record<string, string>, fallback: string) => {
   const entries = Object.entries(values);
-  return entries.length ? `CASE ${column} ${entries.map(([k, v]) => `WHEN ${q(k)} THEN ${q(v)}`).join(' ')} ELSE ${q(fallback)} END` : q(fallback);
+  return entries.length ? `CASE ${column} ${entries.map(([k, v]) => `WHEN ${modelText(k)} THEN ${modelText(v)}`).join(' ')} ELSE ${modelText(fallback)} END` : modelText(fallback);
 };
 
 /**
@@ -64,9 +63,9 @@ const caseOf = (column: string, values: Record<string, string>, fallback: string
  */
 export function tenantChargesSql(pricing: Pricing, tierMoves: Record<string, string>, relation: RelationOf): string {
   const addOns = Object.entries(pricing.packs).filter(([, p]) => !p.inBaseSku);
-  const isAddOn = addOns.length ? `pack IN (${addOns.map(([name]) => q(name)).join(', ')})` : '1 = 0';
+  const isAddOn = addOns.length ? `pack IN (${addOns.map(([name]) => modelText(name)).join(', ')})` : '1 = 0';
   const known = (column: string) => `CASE WHEN ${column} = '' THEN 'unknown' ELSE ${column} END`;
-  const moved = Object.keys(tierMoves).length ? `CASE cost_tenant ${Object.entries(tierMoves).map(([t, tier]) => `WHEN ${q(t)} THEN ${q(tier)}`).join(' ')} ELSE ${known('sla_tier')} END` : known('sla_tier');
+  const moved = Object.keys(tierMoves).length ? `CASE cost_tenant ${Object.entries(tierMoves).map(([t, tier]) => `WHEN ${modelText(t)} THEN ${modelText(tier)}`).join(' ')} ELSE ${known('sla_tier')} END` : known('sla_tier');
   const factors = Object.fromEntries(Object.entries(pricing.slaTiers).map(([tier, t]) => [tier, t.costFactor]));
   const priced = `SELECT tenant_id, cost_month, cost_tenant, sku_kind, sku, base_sku, {{ prorate('effective_cost', 'new_factor', 'old_factor') }} AS line_cogs,
     plan_price + tier_price AS base_price, pack_price
@@ -86,11 +85,11 @@ export function tenantChargesSql(pricing: Pricing, tierMoves: Record<string, str
         ${caseOf('tier_name', factors, '1')} AS new_factor_text
       FROM (
         SELECT tenant_id, cost_month, cost_tenant, pack, effective_cost, ${known('plan')} AS plan_name, ${known('sla_tier')} AS old_tier, ${moved} AS tier_name
-        FROM ${relation('finops_cogs')} costs WHERE currency = ${q(pricing.currency)}
+        FROM ${relation('finops_cogs')} costs WHERE currency = ${modelText(pricing.currency)}
       ) named
     ) texts
   ) decimals`;
-  return `SELECT tenant_id, cost_month, ${q(pricing.currency)} AS currency, cost_tenant, sku_kind, sku,
+  return `SELECT tenant_id, cost_month, ${modelText(pricing.currency)} AS currency, cost_tenant, sku_kind, sku,
   sum(charge_revenue) AS revenue, sum(charge_cogs) AS cogs, sum(charge_revenue) - sum(charge_cogs) AS margin
 FROM (
   SELECT tenant_id, cost_month, cost_tenant, sku_kind, sku, line_cogs - line_cogs AS charge_revenue, line_cogs AS charge_cogs FROM (${priced}) cost_lines

@@ -1,4 +1,4 @@
-import { renderMacros } from '../../../platform/transforms/index.ts';
+import { renderMacros, renderTexts } from '../../../platform/transforms/index.ts';
 import { scenarioProblems, skuMarginsSql, tenantChargesSql, withExcludedPacks, type Pricing, type PricingScenario, type RelationOf } from '../index.ts';
 import { join, raw, sql, TENANT_ZERO, type SqlFragment, type TenantScope } from '../../../platform/tenancy/index.ts';
 import { fromUnits, toUnits, type Row } from '../../../kernel/warehouse/index.ts';
@@ -21,8 +21,9 @@ const markRelation: RelationOf = (model) => `@@relation:${model}@@`;
  * owner's scope, `where` applied inside each: the query sees the owner's rows only.
  */
 function scopedModelSql(marked: string, scope: TenantScope, where: SqlFragment): SqlFragment {
+  // Texts after the split: a text may hold anything, a relation mark included.
   const pieces = renderMacros(marked, scope.dialect).split(RELATION_MARK);
-  return join(pieces.map((piece, i) => (i % 2 ? scope.table(piece, { as: null, where }) : raw(piece))), '');
+  return join(pieces.map((piece, i) => (i % 2 ? scope.table(piece, { as: null, where }) : raw(renderTexts(piece, scope.dialect)))), '');
 }
 
 /**
