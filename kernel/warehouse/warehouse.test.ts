@@ -306,6 +306,17 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     expect(rows).toEqual([{ event_id: hostile }]);
     await expect(db.warehouse.query('SELECT count(*) AS n FROM events')).resolves.toHaveLength(1);
   });
+
+  it('reads a JSON field as a number leniently (0 unless a number) and as a decimal strictly (NULL unless plain), never failing on a value', async () => {
+    // What events carry in `data`: any JSON a sender wrote. One odd value must not fail the query that reads them all.
+    const data = ['{"x":12.5}', '{"x":"12.5"}', '{"x":"fast"}', '{"x":[1]}', '{"x":{"y":1}}', '{"x":null}', '{}', '{"x":1e400}'];
+    const { dialect } = db.warehouse;
+    const rows = await db.warehouse.query<{ i: number; n: number; d: string | null }>(
+      `SELECT i, ${dialect.jsonNumber('data', 'x')} AS n, ${dialect.jsonDecimal('data', 'x')} AS d FROM (${data.map((json, i) => `SELECT ${i} AS i, '${json}' AS data`).join(' UNION ALL ')}) fields ORDER BY i`,
+    );
+    expect(rows.slice(0, 7).map((r) => Number(r.n))).toEqual([12.5, 12.5, 0, 0, 0, 0, 0]);
+    expect(rows.map((r) => (r.d === null ? null : Number(r.d)))).toEqual([12.5, 12.5, null, null, null, null, null, null]);
+  });
 });
 
 describe('warehouse on duckdb: Parquet', () => {

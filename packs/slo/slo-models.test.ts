@@ -69,6 +69,20 @@ describe.each(TEST_ENGINES)('SLO models on %s', (engine) => {
     expect([Number(globex!.page), Number(globex!.ticket)]).toEqual([0, 0]);
   });
 
+  it('counts a request whose latency is missing or not a number as not good: it cannot be shown within the bound', async () => {
+    const [missing, text, quoted, fast] = requests('acme', 'create-entity', LATEST, 4);
+    delete (missing!.data as Record<string, unknown>).latency_ms;
+    (text!.data as Record<string, unknown>).latency_ms = 'fast';
+    (quoted!.data as Record<string, unknown>).latency_ms = '12.5';
+    const events = [missing!, text!, quoted!, fast!];
+    expect((await new IngestPipeline(db.warehouse).ingest(events, { channel: 'http', submitter: 'summit-internal' })).accepted).toBe(4);
+    const report = await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: 'models', targetDir: `${db.harness.dataDir}/target`, select: ['slo_request_windows'], tenant: 'summit-internal', trigger: 'cli' });
+    expect(report.results.filter((r) => r.status !== 'success').map((r) => `${r.model}: ${r.message}`)).toEqual([]);
+    const [windows] = await db.warehouse.query('SELECT sum(total) AS total, sum(good) AS good FROM slo_request_windows');
+    // The number written as a JSON string is read as the number it spells, as money is (`json_decimal`).
+    expect([Number(windows!.total), Number(windows!.good)]).toEqual([4, 2]);
+  });
+
   it('recomputes the windows that requests stored since the last build fall in, late ones and copies too, to what a full build gives', async () => {
     const pipeline = new IngestPipeline(db.warehouse);
     const ingest = async (events: Record<string, unknown>[], receivedAt: string) =>

@@ -31,7 +31,8 @@ export const DUCKDB_DIALECT: Dialect = {
   watermarkBefore: (column, seconds) => `greatest(${latestOrEpoch(column)} - INTERVAL ${wholeSeconds(seconds)} SECOND, TIMESTAMP '1970-01-01 00:00:00')`,
   relation: (name) => assertIdentifier(name),
   jsonString: (column, key) => `coalesce(json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}'), '')`,
-  jsonNumber: (column, key) => `coalesce(CAST(json_extract(${assertIdentifier(column)}, '$.${assertIdentifier(key)}') AS DOUBLE), 0)`,
+  // TRY_CAST: a value that is no number (a word, a list) reads as 0, as ClickHouse's visitParamExtractFloat reads it, not an error.
+  jsonNumber: (column, key) => `coalesce(TRY_CAST(json_extract(${assertIdentifier(column)}, '$.${assertIdentifier(key)}') AS DOUBLE), 0)`,
   // TRY_CAST reads the text once; the plain-decimal check keeps DuckDB to what ClickHouse accepts (no '1e3', no spaces).
   jsonDecimal: (column, key) => {
     const text = `json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}')`;
