@@ -5,3 +5,4 @@ export { ensurePostgres, findPostgresBin, startLocalPostgres, type LocalPostgres
 export { startLocalClickHouseCluster, type ClickHouseNode, type LocalClickHouseCluster } from './clickhouse/local-cluster.ts';
 export { ensureZooKeeper, startLocalZooKeeper, type LocalZooKeeper } from './zookeeper/local-server.ts';
 export { ensureHaproxy, startLocalBalancer, HAPROXY_CONFIG, type LocalBalancer } from './haproxy/local-balancer.ts';
+export { SERVER_NODE_FLAGS } from './server-node-flags.ts';

@@ -1,3 +1,4 @@
+import { SERVER_NODE_FLAGS } from '../dev/index.ts';
 import { randomUUID } from 'node:crypto';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -113,8 +114,8 @@ describe('companyos CLI, end to end', () => {
         // Other commands find the running platform through platform.json.
         const record = JSON.parse(await readFile(join(dataDir, 'platform.json'), 'utf8')) as { url: string; pid: number };
         expect(record).toEqual({ url: first.url, pid: first.pid });
-        // Started as a program, as `npm start` does: the V8 flags of bin/companyos.js's shebang reach the server.
-        expect((await readFile(`/proc/${first.pid}/cmdline`, 'utf8')).split('\0')).toContain('--max-semi-space-size=64');
+        // Started with the flags `npm start` gives a server (dev/server-node-flags.ts): they reach its Node.
+        expect((await readFile(`/proc/${first.pid}/cmdline`, 'utf8')).split('\0')).toEqual(expect.arrayContaining([...SERVER_NODE_FLAGS]));
 
         const statsBefore = await api<Stats>(first.url, first.token, '/v1/events/stats');
         expect(statsBefore.status).toBe(200);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { SERVER_NODE_FLAGS } from '../../dev/index.ts';
 
 /** Runs the real `companyos` CLI (bin/companyos.js, through tsx) as child processes. */
 
@@ -46,8 +47,8 @@ export function cliEnv(dataDir: string, extra: Record<string, string> = {}): Nod
 
 /** Spawns a long-running CLI command (tracked, so `killAllCliProcesses` ends it). */
 export function spawnCli(args: readonly string[], dataDir: string, extra?: Record<string, string>): ChildProcess {
-  // Run as a program, as `npm start` does: its shebang carries the server's V8 flags.
-  const child = spawn(join(REPO_ROOT, 'bin/companyos.js'), args, {
+  // With the flags `npm start` gives the server: tests run what is deployed.
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, 'bin/companyos.js', ...args], {
     cwd: REPO_ROOT,
     env: cliEnv(dataDir, extra),
     stdio: ['ignore', 'pipe', 'pipe'],
