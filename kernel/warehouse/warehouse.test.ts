@@ -309,13 +309,25 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
 
   it('reads a JSON field as a number leniently (0 unless a number) and as a decimal strictly (NULL unless plain), never failing on a value', async () => {
     // What events carry in `data`: any JSON a sender wrote. One odd value must not fail the query that reads them all.
-    const data = ['{"x":12.5}', '{"x":"12.5"}', '{"x":"fast"}', '{"x":[1]}', '{"x":{"y":1}}', '{"x":null}', '{}', '{"x":1e400}'];
+    const data = ['{"x":12.5}', '{"x":"12.5"}', '{"x":"fast"}', '{"x":[1]}', '{"x":{"y":1}}', '{"x":null}', '{}', '{"x":1e400}', '{"x":-300}', '{"x":"999999999999999999"}', '{"x":"1000000000000000000"}'];
     const { dialect } = db.warehouse;
-    const rows = await db.warehouse.query<{ i: number; n: number; d: string | null }>(
-      `SELECT i, ${dialect.jsonNumber('data', 'x')} AS n, ${dialect.jsonDecimal('data', 'x')} AS d FROM (${data.map((json, i) => `SELECT ${i} AS i, '${json}' AS data`).join(' UNION ALL ')}) fields ORDER BY i`,
+    const rows = await db.warehouse.query<{ i: number; n: number; d: string | null; num: boolean | number }>(
+      `SELECT i, ${dialect.jsonNumber('data', 'x')} AS n, ${dialect.jsonDecimal('data', 'x')} AS d, ${dialect.jsonIsNumber('data', 'x')} AS num
+       FROM (${data.map((json, i) => `SELECT ${i} AS i, '${json}' AS data`).join(' UNION ALL ')}) fields ORDER BY i`,
     );
     expect(rows.slice(0, 7).map((r) => Number(r.n))).toEqual([12.5, 12.5, 0, 0, 0, 0, 0]);
-    expect(rows.map((r) => (r.d === null ? null : Number(r.d)))).toEqual([12.5, 12.5, null, null, null, null, null, null]);
+    // At most 18 integer digits: so that sums of them fit DECIMAL(38, 10).
+    expect(rows.map((r) => (r.d === null ? null : String(Number(r.d))))).toEqual(['12.5', '12.5', null, null, null, null, null, null, '-300', '1000000000000000000', null]);
+    expect(rows.map((r) => Boolean(Number(r.num)))).toEqual([true, false, false, false, false, false, false, true, true, false, false]);
+  });
+
+  it('sums the largest decimals a JSON field may give without overflowing, however many rows hold them', async () => {
+    const { dialect } = db.warehouse;
+    const largest = '"999999999999999999.9999999999"';
+    const rows = await db.warehouse.query<{ total: string }>(
+      `SELECT sum(${dialect.jsonDecimal('data', 'x')}) AS total FROM (${Array.from({ length: 50 }, () => `SELECT '{"x":${largest}}' AS data`).join(' UNION ALL ')}) fields`,
+    );
+    expect(String(rows[0]!.total)).toMatch(/^49999999999999999999\.9999999950*$/);
   });
 });
 

@@ -56,12 +56,14 @@ export interface Dialect {
   relation(name: string): string;
   /** A top-level string field of a JSON text column, '' when absent. `key` is a plain name. */
   jsonString(column: string, key: string): string;
-  /** A top-level numeric field of a JSON text column, 0 when absent. */
+  /** A top-level numeric field of a JSON text column as a double: 0 when absent or not a number, never an error. */
   jsonNumber(column: string, key: string): string;
+  /** Whether a top-level field of a JSON text column is a JSON number (a string that spells one is not). */
+  jsonIsNumber(column: string, key: string): string;
   /**
    * A top-level field of a JSON text column as DECIMAL(38, 10), read from a JSON
-   * string or number; NULL when absent or not a plain decimal (`-12.50`), so
-   * money never passes through a float.
+   * string or number; NULL when absent or not a plain decimal of at most 18 integer
+   * digits (`JSON_DECIMAL`), so money never passes through a float and sums of it fit.
    */
   jsonDecimal(column: string, key: string): string;
   /**
@@ -105,8 +107,15 @@ export type TimeUnit = 'hour' | 'day' | 'month';
 export type SeedColumnKind = 'integer' | 'decimal' | 'text';
 export const TIME_UNITS: readonly TimeUnit[] = ['hour', 'day', 'month'];
 
-/** What `jsonDecimal` accepts: up to 28 integer and 10 fractional digits, as DECIMAL(38, 10) holds. */
+/** A plain decimal as a seed file may hold one: up to 28 integer and 10 fractional digits, as DECIMAL(38, 10) holds. */
 export const PLAIN_DECIMAL = '-?[0-9]{1,28}([.][0-9]{1,10})?';
+
+/**
+ * What `jsonDecimal` reads from an event: up to 18 integer and 10 fractional digits. Models add these up (a SUM
+ * meter's window, a cost split's weights): 10^10 of the largest still fit DECIMAL(38, 10), where two values of 28
+ * digits overflowed it (DuckDB failed the model for every tenant; ClickHouse's sum wraps). A larger value is NULL.
+ */
+export const JSON_DECIMAL = '-?[0-9]{1,18}([.][0-9]{1,10})?';
 
 export type RelationKind = 'view' | 'table';
 

@@ -79,8 +79,8 @@ describe.each(TEST_ENGINES)('SLO models on %s', (engine) => {
     const report = await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: 'models', targetDir: `${db.harness.dataDir}/target`, select: ['slo_request_windows'], tenant: 'summit-internal', trigger: 'cli' });
     expect(report.results.filter((r) => r.status !== 'success').map((r) => `${r.model}: ${r.message}`)).toEqual([]);
     const [windows] = await db.warehouse.query('SELECT sum(total) AS total, sum(good) AS good FROM slo_request_windows');
-    // The number written as a JSON string is read as the number it spells, as money is (`json_decimal`).
-    expect([Number(windows!.total), Number(windows!.good)]).toEqual([4, 2]);
+    // A latency is a JSON number; a string that spells one is not (the platform writes numbers).
+    expect([Number(windows!.total), Number(windows!.good)]).toEqual([4, 1]);
   });
 
   it('recomputes the windows that requests stored since the last build fall in, late ones and copies too, to what a full build gives', async () => {

@@ -34,8 +34,8 @@ function requestWindowsModel(slos: readonly Slo[], path: string): ModelFile {
   const body = `SELECT window_start, tenant_id, flow, count(*) AS total, sum(is_good) AS good, max(request_ingested_at) AS last_ingested_at
 FROM (
   SELECT {{ five_minute_window('time') }} AS window_start, tenant_id, coalesce(flow_type, '') AS flow,
-    -- Good: answered ok within the bound. A latency missing or not a number is not shown within it (json_decimal: NULL).
-    CASE WHEN {{ json_string('data', 'outcome') }} = 'ok' AND {{ json_decimal('data', 'latency_ms') }} <= ${bound} THEN 1 ELSE 0 END AS is_good,
+    -- Good: answered ok within the bound. A latency missing or not a JSON number is not shown within it.
+    CASE WHEN {{ json_string('data', 'outcome') }} = 'ok' AND {{ json_is_number('data', 'latency_ms') }} AND {{ json_number('data', 'latency_ms') }} <= ${bound} THEN 1 ELSE 0 END AS is_good,
     ingested_at AS request_ingested_at
   -- The type and window filter inside the deduplicated read (ClickHouse: before FINAL merges every column), the rest after it.
   FROM (SELECT * FROM {{ deduplicated_where_sort_key('events', 'typed') }} typed.type = ${REQUESTS}

@@ -21,6 +21,7 @@ function timeLimitOf(which: string): 'earliest' | 'latest' {
 const MACROS = {
   json_string: (dialect: Dialect, column: string, key: string) => dialect.jsonString(column, key),
   json_number: (dialect: Dialect, column: string, key: string) => dialect.jsonNumber(column, key),
+  json_is_number: (dialect: Dialect, column: string, key: string) => dialect.jsonIsNumber(column, key),
   json_decimal: (dialect: Dialect, column: string, key: string) => dialect.jsonDecimal(column, key),
   time_window: (dialect: Dialect, unit: string, column: string) => dialect.timeWindow(unit as TimeUnit, column),
   five_minute_window: (dialect: Dialect, column: string) => dialect.fiveMinuteWindow(column),

@@ -1,5 +1,5 @@
 import { assertIdentifier, clickHousePatternLiteral as patternLiteral, quantileOf, timeUnit, wholeSeconds } from '../identifier.ts';
-import { PLAIN_DECIMAL, type Dialect } from '../warehouse.ts';
+import { JSON_DECIMAL, type Dialect } from '../warehouse.ts';
 import { quoteString } from './clickhouse-values.ts';
 
 const WINDOW_FUNCTIONS = { hour: 'toStartOfHour(%)', day: 'toStartOfDay(%)', month: "toDateTime(toStartOfMonth(%), 'UTC')" };
@@ -32,9 +32,11 @@ export const CLICKHOUSE_DIALECT: Dialect = {
   // ifNull: a Nullable JSON column would make the result Nullable, which a sorting key refuses.
   jsonString: (column, key) => `visitParamExtractString(ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}')`,
   jsonNumber: (column, key) => `visitParamExtractFloat(ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}')`,
+  // The raw value as written (data is stored as JSON.stringify wrote it: no spaces); a string keeps its quotes.
+  jsonIsNumber: (column, key) => `match(visitParamExtractRaw(ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}'), '^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$')`,
   jsonDecimal: (column, key) => {
     const text = `replaceAll(visitParamExtractRaw(ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}'), '"', '')`;
-    const plain = `match(${text}, '^${PLAIN_DECIMAL}$')`;
+    const plain = `match(${text}, '^${JSON_DECIMAL}$')`;
     // ClickHouse evaluates both branches of if(), so the cast gets a parsable '0' where the value is not plain.
     return `if(${plain}, toDecimal128(if(${plain}, ${text}, '0'), 10), NULL)`;
   },

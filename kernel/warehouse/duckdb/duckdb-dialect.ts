@@ -1,5 +1,5 @@
 import { assertIdentifier, hasCaptureGroup, patternLiteral, quantileOf, timeUnit, wholeSeconds } from '../identifier.ts';
-import { PLAIN_DECIMAL, type Dialect } from '../warehouse.ts';
+import { JSON_DECIMAL, type Dialect } from '../warehouse.ts';
 
 /**
  * Text as DECIMAL(38, 10), `TRY_CAST` (NULL when unreadable) or `CAST` (an error). DuckDB parses text into a
@@ -33,10 +33,11 @@ export const DUCKDB_DIALECT: Dialect = {
   jsonString: (column, key) => `coalesce(json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}'), '')`,
   // TRY_CAST: a value that is no number (a word, a list) reads as 0, as ClickHouse's visitParamExtractFloat reads it, not an error.
   jsonNumber: (column, key) => `coalesce(TRY_CAST(json_extract(${assertIdentifier(column)}, '$.${assertIdentifier(key)}') AS DOUBLE), 0)`,
+  jsonIsNumber: (column, key) => `coalesce(json_type(${assertIdentifier(column)}, '$.${assertIdentifier(key)}') IN ('BIGINT', 'UBIGINT', 'DOUBLE'), false)`,
   // TRY_CAST reads the text once; the plain-decimal check keeps DuckDB to what ClickHouse accepts (no '1e3', no spaces).
   jsonDecimal: (column, key) => {
     const text = `json_extract_string(${assertIdentifier(column)}, '$.${assertIdentifier(key)}')`;
-    return `CASE WHEN regexp_full_match(${text}, '${PLAIN_DECIMAL}') THEN ${decimalFromText(text)} END`;
+    return `CASE WHEN regexp_full_match(${text}, '${JSON_DECIMAL}') THEN ${decimalFromText(text)} END`;
   },
   castText: (column, kind) => {
     const text = `nullif(${assertIdentifier(column)}, '')`;

@@ -54,14 +54,14 @@ describe.each(TEST_ENGINES)('usage API on %s', (engine) => {
     const sample = (id: string, time: string, gb: string) =>
       cloudEvent({ id, time, type: 'resource.storage_usage', data: { store: 'warehouse', gb, gb_hours: gb } });
     await new IngestPipeline(db.warehouse).ingest(
-      [sample('s1', '2026-11-20T10:00:10Z', '0.1'), sample('s2', '2026-11-20T11:00:10Z', '0.2'), sample('s3', '2026-11-20T12:00:10Z', '1234567890123456789.123456789')],
+      [sample('s1', '2026-11-20T10:00:10Z', '0.1'), sample('s2', '2026-11-20T11:00:10Z', '0.2'), sample('s3', '2026-11-20T12:00:10Z', '123456789012345678.123456789')],
       { channel: 'file', submitter: 'acme' },
     );
     await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: MODELS, targetDir: '/tmp/companyos-usage-target', select: ['+tag:meters'], tenant: 'summit-internal', trigger: 'cli' });
     const hours = (await get('/v1/tenants/acme/usage?meter=resource.storage_gb_hours&window=day')).json();
-    expect(hours).toMatchObject({ aggregation: 'SUM', rows: [{ window_start: '2026-11-20T00:00:00.000Z', value: '1234567890123456789.4234567890' }] });
+    expect(hours).toMatchObject({ aggregation: 'SUM', rows: [{ window_start: '2026-11-20T00:00:00.000Z', value: '123456789012345678.4234567890' }] });
     const latest = (await get('/v1/tenants/acme/usage?meter=resource.storage_gb&window=day&group_by=store')).json();
-    expect(latest.rows).toEqual([{ window_start: '2026-11-20T00:00:00.000Z', store: 'warehouse', value: '1234567890123456789.1234567890' }]);
+    expect(latest.rows).toEqual([{ window_start: '2026-11-20T00:00:00.000Z', store: 'warehouse', value: '123456789012345678.1234567890' }]);
   });
 
   it('still takes the 0.1.0 spelling `groupBy` (deprecated), and refuses a request that sends both spellings', async () => {
