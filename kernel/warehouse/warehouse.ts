@@ -32,6 +32,8 @@ export interface Dialect {
    * stored twice until the engine merges it (ClickHouse), so a build recomputes what the arrivals touch.
    */
   readonly uniqueRows: boolean;
+  /** True where a backslash escapes the next character in a string literal (ClickHouse: `'it\\'s'`); a doubled quote escapes a quote on every engine. */
+  readonly backslashEscapes: boolean;
   /**
    * The greatest value of a timestamp column, as an aggregate; the Unix epoch over no rows (DuckDB's `max` of
    * nothing is NULL, and `x > NULL` holds for no row: an incremental build after an empty first one would never

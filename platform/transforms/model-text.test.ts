@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TEST_ENGINES, useWarehouse } from '../../test/support/engines.ts';
+import { DUCKDB_DIALECT } from '../../kernel/warehouse/index.ts';
 import { modelText, renderTexts } from './model-text.ts';
 
 const TEXTS = ['', 'plain', "it's", 'C:\\path\\', "\\'", "''", '{{ this }}', "{{ text('x') }}", '%27 %41', 'line\nbreak\ttab', 'Zürich 東京 😀'];
@@ -17,5 +18,9 @@ describe.each(TEST_ENGINES)('model texts on %s', (engine) => {
 describe('modelText', () => {
   it('refuses a text that is not Unicode, naming it', () => {
     expect(() => modelText('bad \ud800 text')).toThrow(/not Unicode text/);
+  });
+
+  it('refuses a hand-written text that is not percent-encoded, naming it', () => {
+    expect(() => renderTexts("SELECT {{ text('50%') }}", DUCKDB_DIALECT)).toThrow(/\{\{ text\('50%'\) \}\} is not a text as modelText writes one/);
   });
 });

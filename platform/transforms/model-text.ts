@@ -16,5 +16,13 @@ export function modelText(text: string): string {
 
 /** The `modelText` literals of rendered SQL as the engine's string literals. */
 export function renderTexts(sql: string, dialect: Dialect): string {
-  return sql.replace(TEXT, (_, encoded: string) => dialect.textLiteral(decodeURIComponent(encoded)));
+  return sql.replace(TEXT, (written: string, encoded: string) => {
+    let text: string;
+    try {
+      text = decodeURIComponent(encoded);
+    } catch {
+      throw new WarehouseError(`${written} is not a text as modelText writes one (percent-encoded UTF-8)`);
+    }
+    return dialect.textLiteral(text);
+  });
 }

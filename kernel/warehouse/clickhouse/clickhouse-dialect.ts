@@ -23,6 +23,7 @@ export const CLICKHOUSE_DIALECT: Dialect = {
   deduplicated: (table) => `${assertIdentifier(table)} FINAL`,
   deduplicatedWhereSortKey: (table, alias) => `${assertIdentifier(table)} AS ${assertIdentifier(alias)} FINAL PREWHERE`,
   uniqueRows: false,
+  backslashEscapes: true,
   // max of no rows is already the epoch: aggregates of nothing give the type's default.
   watermark: (column) => `max(${assertIdentifier(column)})`,
   rereadWatermark: (column) => watermarkBefore(column, LATE_STAMP_SECONDS),

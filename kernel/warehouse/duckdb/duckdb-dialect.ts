@@ -24,6 +24,7 @@ export const DUCKDB_DIALECT: Dialect = {
   deduplicated: (table) => table,
   deduplicatedWhereSortKey: (table, alias) => `${assertIdentifier(table)} AS ${assertIdentifier(alias)} WHERE`,
   uniqueRows: true,
+  backslashEscapes: false,
   watermark: latestOrEpoch,
   // ingested_at follows commit order here (UniqueInsert.stampColumn): nothing is stored behind the watermark.
   rereadWatermark: latestOrEpoch,

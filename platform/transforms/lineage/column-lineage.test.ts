@@ -21,6 +21,14 @@ describe('column lineage from SQL', () => {
     });
   });
 
+  it('reads string literals as the engine writes them: a backslash escapes on ClickHouse, not on DuckDB', () => {
+    const onClickHouse = `SELECT 'Bob\\'s DB' AS service, tenant_id, 'x' AS k FROM events`;
+    const onDuckDB = `SELECT 'C:\\' AS service, tenant_id, 'x' AS k FROM events`;
+    const expected = { tenant_id: { inputFields: [direct('tenant_id', 'IDENTITY')] } };
+    expect(deriveColumnLineage(onClickHouse, [events], { backslashEscapes: true })).toEqual(expected);
+    expect(deriveColumnLineage(onDuckDB, [events])).toEqual(expected);
+  });
+
   it('traces through a subquery in FROM, keeping the strongest transformation', () => {
     const sql = `SELECT window_start, sum(metered) AS value FROM (
       SELECT date_trunc('hour', time) AS window_start, CAST(json_extract_string(data, '$.x') AS DECIMAL(38, 10)) AS metered FROM events

@@ -19,8 +19,8 @@ const IDENTIFIER = /(?:[A-Za-z_]\w*\.)?([A-Za-z_]\w*)(\s*\()?/g;
  * every input column through; expressions naming no input column (count(*))
  * get no entry rather than a guess.
  */
-export function deriveColumnLineage(sql: string, inputs: readonly LineageInput[]): ColumnLineage {
-  return derive(withoutLiterals(sql), inputs);
+export function deriveColumnLineage(sql: string, inputs: readonly LineageInput[], { backslashEscapes = false } = {}): ColumnLineage {
+  return derive(withoutLiterals(sql, backslashEscapes), inputs);
 }
 
 const SUBTYPES = ['IDENTITY', 'TRANSFORMATION', 'AGGREGATION'] as const;
@@ -73,9 +73,12 @@ function field(input: LineageInput, column: string, subtype: InputField['transfo
   return { namespace: input.namespace, name: input.name, field: column, transformations: [{ type: 'DIRECT', subtype }] };
 }
 
+/** String literals, as an engine that escapes with a backslash writes them, or as one that only doubles quotes does. */
+const LITERAL = { backslash: /'(?:[^'\\]|\\[\s\S]|'')*'/g, doubled: /'(?:[^']|'')*'/g };
+
 /** Comments and string literals out, so that neither is read as a column. */
-function withoutLiterals(sql: string): string {
-  return sql.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ').replace(/'(?:[^']|'')*'/g, "''");
+function withoutLiterals(sql: string, backslashEscapes: boolean): string {
+  return sql.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ').replace(LITERAL[backslashEscapes ? 'backslash' : 'doubled'], "''");
 }
 
 /** The items between the first top-level SELECT and its FROM, split on top-level commas, and what follows FROM. */

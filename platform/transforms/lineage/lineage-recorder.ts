@@ -134,7 +134,7 @@ export class LineageRecorder {
     const model = this.project.models.get(result.model)!;
     const datasetFacets: Record<string, object> = {
       schema: facets.schema(columns),
-      columnLineage: facets.columnLineage(deriveColumnLineage(result.sql, inputs)),
+      columnLineage: facets.columnLineage(deriveColumnLineage(result.sql, inputs, { backslashEscapes: this.warehouse.dialect.backslashEscapes })),
     };
     if (result.tests.length) {
       const columnOf = (test: string) => Object.keys(model.config.columns).find((c) => test.endsWith(`_${result.model}_${c}`));
