@@ -321,6 +321,14 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     expect(rows.map((r) => Boolean(Number(r.num)))).toEqual([true, false, false, false, false, false, false, true, true, false, false]);
   });
 
+  it('reads a JSON field as text the same on every engine, whatever JSON value it holds', async () => {
+    const data = ['{"x":"plain"}', '{"x":500}', '{"x":true}', '{"x":"say \\"hi\\""}', '{"x":null}', '{}', '{"x":{"y":1}}', '{"x":[1,2]}', '{"x":-12.5}'];
+    const rows = await db.warehouse.query<{ i: number; s: string }>(
+      `SELECT i, ${db.warehouse.dialect.jsonString('data', 'x')} AS s FROM (${data.map((json, i) => `SELECT ${i} AS i, ${db.warehouse.dialect.textLiteral(json)} AS data`).join(' UNION ALL ')}) fields ORDER BY i`,
+    );
+    expect(rows.map((r) => r.s)).toEqual(['plain', '500', 'true', 'say "hi"', '', '', '{"y":1}', '[1,2]', '-12.5']);
+  });
+
   it('sums the largest decimals a JSON field may give without overflowing, however many rows hold them', async () => {
     const { dialect } = db.warehouse;
     const largest = '"999999999999999999.9999999999"';

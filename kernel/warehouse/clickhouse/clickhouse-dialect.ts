@@ -31,7 +31,13 @@ export const CLICKHOUSE_DIALECT: Dialect = {
   timeLimit: (which) => (which === 'earliest' ? "toDateTime(0, 'UTC')" : "toDateTime(4294967295, 'UTC')"),
   relation: (name) => assertIdentifier(name),
   // ifNull: a Nullable JSON column would make the result Nullable, which a sorting key refuses.
-  jsonString: (column, key) => `visitParamExtractString(ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}')`,
+  // A string unescaped, null as '', any other value as its JSON text, as DuckDB's json_extract_string reads them
+  // (visitParamExtractString alone gives '' for a number: `"status":500` would group with no status at all).
+  jsonString: (column, key) => {
+    const source = `ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}'`;
+    const raw = `visitParamExtractRaw(${source})`;
+    return `multiIf(substring(${raw}, 1, 1) = '"', visitParamExtractString(${source}), ${raw} = 'null', '', ${raw})`;
+  },
   jsonNumber: (column, key) => `visitParamExtractFloat(ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}')`,
   // The raw value as written (data is stored as JSON.stringify wrote it: no spaces); a string keeps its quotes.
   jsonIsNumber: (column, key) => `match(visitParamExtractRaw(ifNull(${assertIdentifier(column)}, ''), '${assertIdentifier(key)}'), '^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$')`,

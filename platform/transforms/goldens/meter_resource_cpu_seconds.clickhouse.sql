@@ -8,8 +8,8 @@ FROM (
   SELECT
     toStartOfHour(time) AS window_start,
     e.tenant_id AS tenant_id,
-    visitParamExtractString(ifNull(data, ''), 'service') AS dim_service,
-    if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '0'), 10), NULL) AS metered,
+    multiIf(substring(visitParamExtractRaw(ifNull(data, ''), 'service'), 1, 1) = '"', visitParamExtractString(ifNull(data, ''), 'service'), visitParamExtractRaw(ifNull(data, ''), 'service') = 'null', '', visitParamExtractRaw(ifNull(data, ''), 'service')) AS dim_service,
+    if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '^-?[0-9]{1,18}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '^-?[0-9]{1,18}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '0'), 10), NULL) AS metered,
     e.time AS time,
     e.ingested_at AS ingested_at
   FROM events AS e FINAL PREWHERE e.type = 'resource.cpu_usage'
@@ -27,8 +27,8 @@ FROM (
   SELECT
     toStartOfHour(time) AS window_start,
     e.tenant_id AS tenant_id,
-    visitParamExtractString(ifNull(data, ''), 'service') AS dim_service,
-    if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '0'), 10), NULL) AS metered,
+    multiIf(substring(visitParamExtractRaw(ifNull(data, ''), 'service'), 1, 1) = '"', visitParamExtractString(ifNull(data, ''), 'service'), visitParamExtractRaw(ifNull(data, ''), 'service') = 'null', '', visitParamExtractRaw(ifNull(data, ''), 'service')) AS dim_service,
+    if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '^-?[0-9]{1,18}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '^-?[0-9]{1,18}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '0'), 10), NULL) AS metered,
     e.time AS time,
     e.ingested_at AS ingested_at
   FROM meter_touched_events AS e WHERE e.type = 'resource.cpu_usage'
@@ -42,8 +42,8 @@ FROM (
   SELECT
     toStartOfHour(time) AS window_start,
     e.tenant_id AS tenant_id,
-    visitParamExtractString(ifNull(data, ''), 'service') AS dim_service,
-    if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '0'), 10), NULL) AS metered,
+    multiIf(substring(visitParamExtractRaw(ifNull(data, ''), 'service'), 1, 1) = '"', visitParamExtractString(ifNull(data, ''), 'service'), visitParamExtractRaw(ifNull(data, ''), 'service') = 'null', '', visitParamExtractRaw(ifNull(data, ''), 'service')) AS dim_service,
+    if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '^-?[0-9]{1,18}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '^-?[0-9]{1,18}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'cpu_seconds'), '"', ''), '0'), 10), NULL) AS metered,
     e.time AS time,
     e.ingested_at AS ingested_at
   FROM events AS e FINAL PREWHERE e.type = 'resource.cpu_usage'

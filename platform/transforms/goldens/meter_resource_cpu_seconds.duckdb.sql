@@ -9,7 +9,7 @@ FROM (
     date_trunc('hour', time) AS window_start,
     e.tenant_id AS tenant_id,
     coalesce(json_extract_string(data, '$.service'), '') AS dim_service,
-    CASE WHEN regexp_full_match(json_extract_string(data, '$.cpu_seconds'), '-?[0-9]{1,28}([.][0-9]{1,10})?') THEN coalesce(TRY_CAST(json_extract_string(data, '$.cpu_seconds') AS DECIMAL(18, 10)), TRY_CAST(json_extract_string(data, '$.cpu_seconds') AS DECIMAL(38, 10))) END AS metered,
+    CASE WHEN regexp_full_match(json_extract_string(data, '$.cpu_seconds'), '-?[0-9]{1,18}([.][0-9]{1,10})?') THEN coalesce(TRY_CAST(json_extract_string(data, '$.cpu_seconds') AS DECIMAL(18, 10)), TRY_CAST(json_extract_string(data, '$.cpu_seconds') AS DECIMAL(38, 10))) END AS metered,
     e.time AS time,
     e.ingested_at AS ingested_at
   FROM events AS e WHERE e.type = 'resource.cpu_usage'
@@ -29,7 +29,7 @@ FROM (
     date_trunc('hour', time) AS window_start,
     e.tenant_id AS tenant_id,
     coalesce(json_extract_string(data, '$.service'), '') AS dim_service,
-    CASE WHEN regexp_full_match(json_extract_string(data, '$.cpu_seconds'), '-?[0-9]{1,28}([.][0-9]{1,10})?') THEN coalesce(TRY_CAST(json_extract_string(data, '$.cpu_seconds') AS DECIMAL(18, 10)), TRY_CAST(json_extract_string(data, '$.cpu_seconds') AS DECIMAL(38, 10))) END AS metered,
+    CASE WHEN regexp_full_match(json_extract_string(data, '$.cpu_seconds'), '-?[0-9]{1,18}([.][0-9]{1,10})?') THEN coalesce(TRY_CAST(json_extract_string(data, '$.cpu_seconds') AS DECIMAL(18, 10)), TRY_CAST(json_extract_string(data, '$.cpu_seconds') AS DECIMAL(38, 10))) END AS metered,
     e.time AS time,
     e.ingested_at AS ingested_at
   FROM events AS e WHERE e.type = 'resource.cpu_usage' AND e.ingested_at > (SELECT coalesce(max(last_ingested_at), TIMESTAMP '1970-01-01 00:00:00') FROM meter_resource_cpu_seconds)

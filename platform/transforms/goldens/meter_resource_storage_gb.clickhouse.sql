@@ -9,8 +9,8 @@ FROM (
   SELECT
     toStartOfHour(time) AS window_start,
     e.tenant_id AS tenant_id,
-    visitParamExtractString(ifNull(data, ''), 'store') AS dim_store,
-    if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '0'), 10), NULL) AS metered,
+    multiIf(substring(visitParamExtractRaw(ifNull(data, ''), 'store'), 1, 1) = '"', visitParamExtractString(ifNull(data, ''), 'store'), visitParamExtractRaw(ifNull(data, ''), 'store') = 'null', '', visitParamExtractRaw(ifNull(data, ''), 'store')) AS dim_store,
+    if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,18}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,18}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '0'), 10), NULL) AS metered,
     e.time AS time,
     e.ingested_at AS ingested_at
   FROM events AS e FINAL PREWHERE e.type = 'resource.storage_usage'
@@ -29,8 +29,8 @@ FROM (
   SELECT
     toStartOfHour(time) AS window_start,
     e.tenant_id AS tenant_id,
-    visitParamExtractString(ifNull(data, ''), 'store') AS dim_store,
-    if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '0'), 10), NULL) AS metered,
+    multiIf(substring(visitParamExtractRaw(ifNull(data, ''), 'store'), 1, 1) = '"', visitParamExtractString(ifNull(data, ''), 'store'), visitParamExtractRaw(ifNull(data, ''), 'store') = 'null', '', visitParamExtractRaw(ifNull(data, ''), 'store')) AS dim_store,
+    if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,18}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,18}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '0'), 10), NULL) AS metered,
     e.time AS time,
     e.ingested_at AS ingested_at
   FROM meter_touched_events AS e WHERE e.type = 'resource.storage_usage'
@@ -44,8 +44,8 @@ FROM (
   SELECT
     toStartOfHour(time) AS window_start,
     e.tenant_id AS tenant_id,
-    visitParamExtractString(ifNull(data, ''), 'store') AS dim_store,
-    if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,28}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '0'), 10), NULL) AS metered,
+    multiIf(substring(visitParamExtractRaw(ifNull(data, ''), 'store'), 1, 1) = '"', visitParamExtractString(ifNull(data, ''), 'store'), visitParamExtractRaw(ifNull(data, ''), 'store') = 'null', '', visitParamExtractRaw(ifNull(data, ''), 'store')) AS dim_store,
+    if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,18}([.][0-9]{1,10})?$'), toDecimal128(if(match(replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '^-?[0-9]{1,18}([.][0-9]{1,10})?$'), replaceAll(visitParamExtractRaw(ifNull(data, ''), 'gb'), '"', ''), '0'), 10), NULL) AS metered,
     e.time AS time,
     e.ingested_at AS ingested_at
   FROM events AS e FINAL PREWHERE e.type = 'resource.storage_usage'
