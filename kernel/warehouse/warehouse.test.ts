@@ -329,6 +329,31 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     expect(rows.map((r) => r.s)).toEqual(['plain', '500', 'true', 'say "hi"', '', '', '{"y":1}', '[1,2]', '-12.5']);
   });
 
+  it('prorates an amount by any weights without overflowing: exact for small totals, within a unit of the tenth decimal beyond', async () => {
+    // amount, weight, total → share. A $1M line split by bytes (2 TB of 5 TB) overflowed 38 digits before.
+    const cases = [
+      ['100', '1', '3', '33.3333333333'],
+      ['1000000000', '7', '9', '777777777.7777777777'],
+      ['50000', '300000000', '900000000', '16666.6666666666'],
+      ['1000000', '2000000000000', '5000000000000', '400000.0000000000'],
+      ['1000', '2000000000000000', '5000000000000000', '400.0000000000'],
+      ['100', '100000000000000000', '300000000000000000', '33.3333333333'],
+      ['0.0000000003', '1', '2', '0.0000000001'],
+    ];
+    const { dialect } = db.warehouse;
+    const duckdb = db.warehouse.engine === 'duckdb';
+    const decimal = (text: string) => (duckdb ? `CAST('${text}' AS DECIMAL(38, 10))` : `toDecimal128('${text}', 10)`);
+    const shares: string[] = [];
+    for (const [amount, weight, total] of cases) {
+      const share = dialect.prorate('a', 'w', 't');
+      const [row] = await db.warehouse.query<{ share: string }>(
+        `SELECT ${duckdb ? `CAST(${share} AS VARCHAR)` : `toString(${share})`} AS share FROM (SELECT ${decimal(amount!)} AS a, ${decimal(weight!)} AS w, ${decimal(total!)} AS t) parts`,
+      );
+      shares.push(row!.share);
+    }
+    expect(shares).toEqual(cases.map((c) => c[3]));
+  });
+
   it('sums the largest decimals a JSON field may give without overflowing, however many rows hold them', async () => {
     const { dialect } = db.warehouse;
     const largest = '"999999999999999999.9999999999"';

@@ -90,9 +90,11 @@ export interface Dialect {
   /** Whether a text column holds the text bound to the one `?` it leaves (false when NULL). */
   containsText(column: string): string;
   /**
-   * `amount × weight ÷ total` as DECIMAL(38, 10), truncated, computed in
-   * integers: exact, never through a float. All three are DECIMAL(38, 10)
-   * columns; amounts up to 10⁹ and weights up to 10⁶ per unit keep within 38 digits.
+   * `amount × weight ÷ total` as DECIMAL(38, 10), truncated, computed in integers, never through a float. All
+   * three are DECIMAL(38, 10) columns. Exact while `total` is under 10⁸ (`PRORATE_WEIGHT_UNITS` in units of
+   * 10⁻¹⁰); beyond, weight and total are first divided by the power of ten that brings the total under it, so
+   * that large weights (a bytes meter's) keep within 38 digits, and a share is then within a unit of its tenth
+   * decimal of the exact one. Amounts up to 10¹⁰ and weights up to 10¹⁸ a row.
    */
   prorate(amount: string, weight: string, total: string): string;
   /** A numeric column as DECIMAL(38, 10). */
@@ -108,6 +110,9 @@ export interface Dialect {
 export type TimeUnit = 'hour' | 'day' | 'month';
 export type SeedColumnKind = 'integer' | 'decimal' | 'text';
 export const TIME_UNITS: readonly TimeUnit[] = ['hour', 'day', 'month'];
+
+/** Where `prorate` reduces its weights: a total above this many units of 10⁻¹⁰ (10⁸) is divided down to it. */
+export const PRORATE_WEIGHT_UNITS = '1000000000000000000';
 
 /** A plain decimal as a seed file may hold one: up to 28 integer and 10 fractional digits, as DECIMAL(38, 10) holds. */
 export const PLAIN_DECIMAL = '-?[0-9]{1,28}([.][0-9]{1,10})?';

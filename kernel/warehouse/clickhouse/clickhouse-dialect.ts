@@ -1,5 +1,5 @@
 import { assertIdentifier, clickHousePatternLiteral as patternLiteral, quantileOf, timeUnit, wholeSeconds } from '../identifier.ts';
-import { JSON_DECIMAL, type Dialect } from '../warehouse.ts';
+import { JSON_DECIMAL, PRORATE_WEIGHT_UNITS, type Dialect } from '../warehouse.ts';
 import { quoteString } from './clickhouse-values.ts';
 
 const WINDOW_FUNCTIONS = { hour: 'toStartOfHour(%)', day: 'toStartOfDay(%)', month: "toDateTime(toStartOfMonth(%), 'UTC')" };
@@ -64,7 +64,8 @@ export const CLICKHOUSE_DIALECT: Dialect = {
   // Decimal128(10) × Decimal128(0) keeps the scale; ÷ Decimal128(0) truncates at it.
   prorate: (amount, weight, total) => {
     const units = (column: string) => `toDecimal128(toDecimal128(${assertIdentifier(column)}, 10) * 10000000000, 0)`;
-    return `toDecimal128(toDecimal128(${assertIdentifier(amount)}, 10) * ${units(weight)} / ${units(total)}, 10)`;
+    const divisor = `toDecimal128(intExp10(toUInt8(greatest(0, ceil(log10(toFloat64(${units(total)}) / ${PRORATE_WEIGHT_UNITS}))))), 0)`;
+    return `toDecimal128(toDecimal128(${assertIdentifier(amount)}, 10) * (${units(weight)} / ${divisor}) / (${units(total)} / ${divisor}), 10)`;
   },
   toDecimal: (column) => `toDecimal128(${assertIdentifier(column)}, 10)`,
   // cityHash64 takes no Decimal in 18.16, and of a NULL gives NULL (which sum skips): the row's text as a tuple has neither.

@@ -1,5 +1,5 @@
 import { assertIdentifier, hasCaptureGroup, patternLiteral, quantileOf, timeUnit, wholeSeconds } from '../identifier.ts';
-import { JSON_DECIMAL, type Dialect } from '../warehouse.ts';
+import { JSON_DECIMAL, PRORATE_WEIGHT_UNITS, type Dialect } from '../warehouse.ts';
 
 /**
  * Text as DECIMAL(38, 10), `TRY_CAST` (NULL when unreadable) or `CAST` (an error). DuckDB parses text into a
@@ -60,7 +60,8 @@ export const DUCKDB_DIALECT: Dialect = {
   // DECIMAL ÷ DECIMAL is a DOUBLE in DuckDB: divide the scaled integers instead (HUGEINT, 38 digits).
   prorate: (amount, weight, total) => {
     const units = (column: string) => `CAST(CAST(${assertIdentifier(column)} AS DECIMAL(38, 10)) * 10000000000 AS HUGEINT)`;
-    return `CAST(CAST((${units(amount)} * ${units(weight)}) // ${units(total)} AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(38, 10))`;
+    const divisor = `CAST(pow(10, greatest(0, ceil(log10(CAST(${units(total)} AS DOUBLE) / ${PRORATE_WEIGHT_UNITS})))) AS HUGEINT)`;
+    return `CAST(CAST((${units(amount)} * (${units(weight)} // ${divisor})) // (${units(total)} // ${divisor}) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(38, 10))`;
   },
   toDecimal: (column) => `CAST(${assertIdentifier(column)} AS DECIMAL(38, 10))`,
   // A FROM item's alias is its row as a struct; the sum of UBIGINT hashes is a HUGEINT (no wrap), NULL over no rows.
