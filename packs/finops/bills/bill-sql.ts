@@ -156,6 +156,13 @@ export const RAW_ROW = 'source_row';
 const REQUIRED = ['BilledCost', 'EffectiveCost', 'ChargePeriodStart'];
 
 /**
+ * The costs the models add up and split, and the most one bill line may cost: no bill has a line of ten billion, and
+ * under it the sums and shares of a whole bill stay within DECIMAL(38, 10) (a line of 10¹⁸ failed the FinOps build).
+ */
+const SPLIT_COSTS = ['BilledCost', 'EffectiveCost'];
+const MAX_LINE_COST = '10000000000';
+
+/**
  * The SELECT over the mapped rows (`mapped`: the FOCUS columns as text, extra,
  * `RAW_ROW`, and in `record` order `record`; and the Tags' readings, `withTagObjects`) giving each bill_rows value, and for a row that cannot be
  * loaded the first column at fault and why. Each value is typed once, in the inner SELECT (as `v_<column>`): the
@@ -171,6 +178,12 @@ export function typedBillSelect(order: RowOrder): string {
         ? [{ focus: column.focus, when: `${check.always ? '' : `${quote(column.focus)} IS NOT NULL AND `}v_${column.column} IS NULL`, code: 'BILL_VALUE_INVALID', reason: check.reason }]
         : [],
     ),
+    ...columns.filter(({ column }) => SPLIT_COSTS.includes(column.focus)).map(({ column }) => ({
+      focus: column.focus,
+      when: `abs(v_${column.column}) >= ${MAX_LINE_COST}`,
+      code: 'BILL_VALUE_INVALID',
+      reason: `'${column.focus} of 10^10 or more is no bill line''s cost; got ' || ${quote(column.focus)}`,
+    })),
   ];
   const typedValues = columns.map(({ column, value }) => `${value} AS v_${column.column}`);
   const values = columns.map(({ column }) =>

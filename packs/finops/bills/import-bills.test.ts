@@ -189,6 +189,15 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
     expect(JSON.parse(String(azureRow!.tags))).toEqual({ tenant: 'acme', tenant__2: 'b' });
 
     const row = (cost: string, tags = '"{}"') => `a,I,USD,2026-10-01T00:00:00Z,2026-10-02T00:00:00Z,Usage,${cost},${cost},${tags}\n`;
+    // A cost no bill line has is parked: one would overflow the sums and shares of every tenant's attribution.
+    const huge = await write(
+      'huge-cost.csv',
+      'BillingAccountId,InvoiceId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargeCategory,BilledCost,EffectiveCost,Tags\n' +
+        row('9999999999.9999999999') + row('10000000000') + row('-1000000000000000000'),
+    );
+    expect(huge).toMatchObject({ rows_loaded: 1, rows_parked: 2 });
+    expect(huge.parked.map((p) => [p.line, p.column, p.code])).toEqual([[3, 'BilledCost', 'BILL_VALUE_INVALID'], [4, 'BilledCost', 'BILL_VALUE_INVALID']]);
+    expect(huge.parked[0]!.reason).toContain("BilledCost of 10^10 or more is no bill line's cost; got 10000000000");
     const open = await write(
       'open-quote.csv',
       'BillingAccountId,InvoiceId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargeCategory,BilledCost,EffectiveCost,Tags\n' +
