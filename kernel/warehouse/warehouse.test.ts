@@ -339,6 +339,9 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
       ['1000', '2000000000000000', '5000000000000000', '400.0000000000'],
       ['100', '100000000000000000', '300000000000000000', '33.3333333333'],
       ['0.0000000003', '1', '2', '0.0000000001'],
+      // Weights a tenant's events make negative split as before: the ratio is what counts.
+      ['100', '-1', '-3', '33.3333333333'],
+      ['1000', '-2000000000000000', '-5000000000000000', '400.0000000000'],
     ];
     const { dialect } = db.warehouse;
     const duckdb = db.warehouse.engine === 'duckdb';

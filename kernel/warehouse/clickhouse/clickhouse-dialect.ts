@@ -64,7 +64,8 @@ export const CLICKHOUSE_DIALECT: Dialect = {
   // Decimal128(10) × Decimal128(0) keeps the scale; ÷ Decimal128(0) truncates at it.
   prorate: (amount, weight, total) => {
     const units = (column: string) => `toDecimal128(toDecimal128(${assertIdentifier(column)}, 10) * 10000000000, 0)`;
-    const divisor = `toDecimal128(intExp10(toUInt8(greatest(0, ceil(log10(toFloat64(${units(total)}) / ${PRORATE_WEIGHT_UNITS}))))), 0)`;
+    // 1 below PRORATE_WEIGHT_UNITS, a zero or negative total included (log10 of nothing below 1).
+    const divisor = `toDecimal128(intExp10(toUInt8(greatest(0, ceil(log10(greatest(abs(toFloat64(${units(total)})), 1) / ${PRORATE_WEIGHT_UNITS}))))), 0)`;
     return `toDecimal128(toDecimal128(${assertIdentifier(amount)}, 10) * (${units(weight)} / ${divisor}) / (${units(total)} / ${divisor}), 10)`;
   },
   toDecimal: (column) => `toDecimal128(${assertIdentifier(column)}, 10)`,

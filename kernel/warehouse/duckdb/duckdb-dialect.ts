@@ -60,7 +60,8 @@ export const DUCKDB_DIALECT: Dialect = {
   // DECIMAL ÷ DECIMAL is a DOUBLE in DuckDB: divide the scaled integers instead (HUGEINT, 38 digits).
   prorate: (amount, weight, total) => {
     const units = (column: string) => `CAST(CAST(${assertIdentifier(column)} AS DECIMAL(38, 10)) * 10000000000 AS HUGEINT)`;
-    const divisor = `CAST(pow(10, greatest(0, ceil(log10(CAST(${units(total)} AS DOUBLE) / ${PRORATE_WEIGHT_UNITS})))) AS HUGEINT)`;
+    // 1 below PRORATE_WEIGHT_UNITS, a zero or negative total included (log10 of nothing below 1).
+    const divisor = `CAST(pow(10, greatest(0, ceil(log10(greatest(abs(CAST(${units(total)} AS DOUBLE)), 1) / ${PRORATE_WEIGHT_UNITS})))) AS HUGEINT)`;
     return `CAST(CAST((${units(amount)} * (${units(weight)} // ${divisor})) // (${units(total)} // ${divisor}) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(38, 10))`;
   },
   toDecimal: (column) => `CAST(${assertIdentifier(column)} AS DECIMAL(38, 10))`,
