@@ -37,6 +37,9 @@ export interface AllocationRules {
 /** Where a models folder keeps its allocation rules. */
 export const ALLOCATION_FILE = 'finops/allocation.yaml';
 
+/** Lookarounds and backreferences, not after an escaping backslash: JavaScript has them, RE2 does not. */
+const RE2_UNSUPPORTED = /(?<!\\)(?:\\\\)*(?:\(\?<?[=!]|\\[1-9]|\\k<)/;
+
 const NAME = /^[a-z][a-z0-9_-]*$/;
 const KEY = /^[a-z_][a-z0-9_]*$/;
 const DECIMAL = /^[0-9]{1,9}([.][0-9]{1,10})?$/;
@@ -79,6 +82,8 @@ export function parseAllocationRules(path: string, text: string): { rules: Alloc
     if (text.includes("'")) problem(`${where}: a pattern cannot contain a single quote`);
     try {
       new RegExp(text);
+      // The engines match with RE2, which JavaScript's syntax outgrows: the build would fail on these.
+      if (RE2_UNSUPPORTED.test(text)) problem(`${where}: "${text}" uses a lookaround or a backreference, which the warehouse's regular expressions (RE2) do not have`);
     } catch {
       problem(`${where}: "${text}" is not a regular expression`);
     }

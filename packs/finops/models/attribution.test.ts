@@ -90,6 +90,10 @@ describe('allocation rules', () => {
     tag: tenant
   - name: no-group
     resource_id: '^vm-'
+  - name: lookahead
+    resource_id: '^vm-(\\w+)(?=-prod)'
+  - name: escaped-paren
+    resource_id: '^vm-(\\w+)\\(?=x'
 shared:
   - name: nothing
     split: even
@@ -101,6 +105,7 @@ shared:
     expect(problems.map((p) => p.message)).toEqual([
       'direct[0]: name must be lowercase letters, digits, "-" and "_"',
       'direct[1]: resource_id needs a capture group naming the tenant, or a tenant:',
+      'direct[2]: "^vm-(\\w+)(?=-prod)" uses a lookaround or a backreference, which the warehouse\'s regular expressions (RE2) do not have',
       'shared[0] (nothing): match: needs at least one of tag, resource_id, service_name, charge_category',
       'shared[1] (bad-split): weight of "acme" must be a positive decimal',
     ]);
