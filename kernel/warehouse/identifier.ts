@@ -37,8 +37,3 @@ export function patternLiteral(pattern: string): string {
 export function clickHousePatternLiteral(pattern: string): string {
   return `'${pattern.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 }
-
-/** Whether a pattern has a capturing group (an unescaped "(" not followed by "?"). */
-export function hasCaptureGroup(pattern: string): boolean {
-  return /(^|[^\\])\((?!\?)/.test(pattern);
-}

@@ -329,6 +329,29 @@ describe.each(TEST_ENGINES)('warehouse on %s', (engine) => {
     expect(rows.map((r) => r.s)).toEqual(['plain', '500', 'true', 'say "hi"', '', '', '{"y":1}', '[1,2]', '-12.5']);
   });
 
+  it('extracts a pattern\'s first group, or its whole match when it has none, as RE2 counts groups on every engine', async () => {
+    const cases: [pattern: string, text: string, extracted: string][] = [
+      ['acct-([a-z]+)', 'x-acct-acme-1', 'acme'],
+      ['acct-[a-z]+', 'x-acct-acme-1', 'acct-acme'],
+      ['x[(]y', 'ax(yb', 'x(y'],
+      ['[(][a-z]+[)]', 'a(bc)d', '(bc)'],
+      ['\\\\(a)', 'x\\ab', 'a'],
+      ['\\(a\\)', 'x(a)b', '(a)'],
+      ['(?:ab)+c', 'xababcd', 'ababc'],
+      ['(?P<t>[a-z]+)-', 'acme-7', 'acme'],
+      ['[]a]+(b)', ']ab', 'b'],
+      ['[^]a]+', 'xy]a', 'xy'],
+      ['[[:alpha:]]+', '12ab3', 'ab'],
+      ['[[:alpha:](]+', '1a(b2', 'a(b'],
+      ['\\Q(\\Ex', 'a(xb', '(x'],
+    ];
+    const { dialect } = db.warehouse;
+    const rows = await db.warehouse.query<{ i: number; s: string }>(
+      `SELECT i, s FROM (${cases.map(([pattern, text], i) => `SELECT ${i} AS i, ${dialect.regexpExtract('t', pattern)} AS s FROM (SELECT ${dialect.textLiteral(text)} AS t) texts`).join(' UNION ALL ')}) extracted ORDER BY i`,
+    );
+    expect(rows.map((r) => r.s)).toEqual(cases.map(([, , extracted]) => extracted));
+  });
+
   it('prorates an amount by any weights without overflowing: exact for small totals, within a unit of the tenth decimal beyond', async () => {
     // amount, weight, total → share. A $1M line split by bytes (2 TB of 5 TB) overflowed 38 digits before.
     const cases = [

@@ -1,4 +1,5 @@
-import { assertIdentifier, hasCaptureGroup, patternLiteral, quantileOf, timeUnit, wholeSeconds } from '../identifier.ts';
+import { assertIdentifier, patternLiteral, quantileOf, timeUnit, wholeSeconds } from '../identifier.ts';
+import { captureGroups } from '../regex-syntax.ts';
 import { JSON_DECIMAL, PRORATE_WEIGHT_UNITS, type Dialect } from '../warehouse.ts';
 
 /**
@@ -52,7 +53,7 @@ export const DUCKDB_DIALECT: Dialect = {
   // epoch() of a TIMESTAMP reads it as UTC, as the platform writes them; of current_timestamp, the instant.
   secondsSince: (column) => `CAST(epoch(current_timestamp) - epoch(${assertIdentifier(column)}) AS BIGINT)`,
   regexpExtract: (column, pattern) => {
-    const group = hasCaptureGroup(pattern) ? 1 : 0;
+    const group = captureGroups(pattern) > 0 ? 1 : 0;
     return `regexp_extract(coalesce(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)}, ${group})`;
   },
   regexpMatches: (column, pattern) => `regexp_matches(coalesce(${assertIdentifier(column)}, ''), ${patternLiteral(pattern)})`,

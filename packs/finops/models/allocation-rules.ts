@@ -1,4 +1,5 @@
 import { parse as parseYaml } from 'yaml';
+import { captureGroups } from '../../../kernel/warehouse/index.ts';
 import type { ModelProblem } from '../../../platform/transforms/index.ts';
 
 /** A rule that names a bill row's tenant: a tag's value, a resource-id pattern's capture group, or a fixed tenant. */
@@ -37,8 +38,11 @@ export interface AllocationRules {
 /** Where a models folder keeps its allocation rules. */
 export const ALLOCATION_FILE = 'finops/allocation.yaml';
 
-/** Lookarounds and backreferences, not after an escaping backslash: JavaScript has them, RE2 does not. */
-const RE2_UNSUPPORTED = /(?<!\\)(?:\\\\)*(?:\(\?<?[=!]|\\[1-9]|\\k<)/;
+/**
+ * Lookarounds, backreferences, `(?<name>…)` groups and `\u` escapes, not after an escaping backslash: JavaScript has
+ * them, the engines' RE2 does not (it fails the build).
+ */
+const RE2_UNSUPPORTED = /(?<!\\)(?:\\\\)*(?:\(\?<?[=!]|\(\?<[A-Za-z_]|\\[1-9]|\\k<|\\u)/;
 
 const NAME = /^[a-z][a-z0-9_-]*$/;
 const KEY = /^[a-z_][a-z0-9_]*$/;
@@ -83,7 +87,7 @@ export function parseAllocationRules(path: string, text: string): { rules: Alloc
     try {
       new RegExp(text);
       // The engines match with RE2, which JavaScript's syntax outgrows: the build would fail on these.
-      if (RE2_UNSUPPORTED.test(text)) problem(`${where}: "${text}" uses a lookaround or a backreference, which the warehouse's regular expressions (RE2) do not have`);
+      if (RE2_UNSUPPORTED.test(text)) problem(`${where}: "${text}" uses a lookaround, a backreference, a (?<name>…) group or a \\u escape, which the warehouse's regular expressions (RE2) do not have`);
     } catch {
       problem(`${where}: "${text}" is not a regular expression`);
     }
@@ -99,7 +103,7 @@ export function parseAllocationRules(path: string, text: string): { rules: Alloc
     if ((tag === undefined) === (resourceId === undefined)) problem(`${where}: give either tag: <key> or resource_id: <pattern>`);
     if (tag !== undefined && !KEY.test(tag)) problem(`${where}: tag "${tag}" is not a tag key as imported (lowercase, "_" for other characters)`);
     if (tenant !== undefined && tag !== undefined) problem(`${where}: tenant: goes with resource_id:, not tag:`);
-    if (resourceId !== undefined && tenant === undefined && !/(^|[^\\])\((?!\?)/.test(resourceId)) {
+    if (resourceId !== undefined && tenant === undefined && captureGroups(resourceId) === 0) {
       problem(`${where}: resource_id needs a capture group naming the tenant, or a tenant:`);
     }
     return { name, tag, resourceId, tenant };
