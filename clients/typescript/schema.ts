@@ -1535,6 +1535,8 @@ export interface operations {
                             status: "success" | "error" | "skipped";
                             /** @description Why it failed, or which failed parent it was skipped for. */
                             message: string;
+                            /** @description Left as it was (status success, nothing run): its definition and what it reads are as the build `message` names had them. */
+                            reused: boolean;
                             seconds: number;
                             /** @description Rows in the relation after the run; null for views and models not built. */
                             rows: number | null;

@@ -69,18 +69,19 @@ describe.each(TEST_ENGINES)('SLO models on %s', (engine) => {
     expect([Number(globex!.page), Number(globex!.ticket)]).toEqual([0, 0]);
   });
 
-  it('counts a request whose latency is missing or not a number as not good: it cannot be shown within the bound', async () => {
+  it('counts a request whose latency is missing or not a number as not good, in its own tenant only: it cannot be shown within the bound', async () => {
     const [missing, text, quoted, fast] = requests('acme', 'create-entity', LATEST, 4);
     delete (missing!.data as Record<string, unknown>).latency_ms;
     (text!.data as Record<string, unknown>).latency_ms = 'fast';
     (quoted!.data as Record<string, unknown>).latency_ms = '12.5';
-    const events = [missing!, text!, quoted!, fast!];
-    expect((await new IngestPipeline(db.warehouse).ingest(events, { channel: 'http', submitter: 'summit-internal' })).accepted).toBe(4);
+    // Another tenant's requests in the same windows, in the same shared build.
+    const events = [missing!, text!, quoted!, fast!, ...requests('globex', 'create-entity', LATEST, 3)];
+    expect((await new IngestPipeline(db.warehouse).ingest(events, { channel: 'http', submitter: 'summit-internal' })).accepted).toBe(7);
     const report = await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: 'models', targetDir: `${db.harness.dataDir}/target`, select: ['slo_request_windows'], tenant: 'summit-internal', trigger: 'cli' });
     expect(report.results.filter((r) => r.status !== 'success').map((r) => `${r.model}: ${r.message}`)).toEqual([]);
-    const [windows] = await db.warehouse.query('SELECT sum(total) AS total, sum(good) AS good FROM slo_request_windows');
+    const windows = await db.warehouse.query('SELECT tenant_id, sum(total) AS total, sum(good) AS good FROM slo_request_windows GROUP BY tenant_id ORDER BY tenant_id');
     // A latency is a JSON number; a string that spells one is not (the platform writes numbers).
-    expect([Number(windows!.total), Number(windows!.good)]).toEqual([4, 1]);
+    expect(windows.map((w) => [w.tenant_id, Number(w.total), Number(w.good)])).toEqual([['acme', 4, 1], ['globex', 3, 3]]);
   });
 
   it('recomputes the windows that requests stored since the last build fall in, late ones and copies too, to what a full build gives', async () => {

@@ -225,7 +225,8 @@ export function runResults(results: readonly ModelResult[], project: CompiledPro
       return [
         {
           unique_id: modelId(project, projectName, r.model),
-          status: r.status,
+          // dbt's word for a node left as it is because nothing it depends on changed.
+          status: r.reused ? 'no-op' : r.status,
           execution_time: r.seconds,
           timing: [],
           message: r.message,

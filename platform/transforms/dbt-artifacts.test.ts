@@ -53,10 +53,20 @@ describe.each(TEST_ENGINES)('dbt artifacts of a real build on %s', (engine) => {
     // A build again with nothing new leaves models as they are (the seed, the FinOps tables): its results are as valid.
     const again = join(target, 'again');
     const second = await buildProject(db.warehouse, { generators: MODEL_GENERATORS, modelsDir: MODELS, targetDir: again, tenant: 'acme', trigger: 'cli' });
-    expect(second.results.filter((r) => r.message.startsWith('unchanged')).map((r) => r.model)).toContain('packs');
+    const reused = second.results.filter((r) => r.reused);
+    expect(reused.map((r) => r.model)).toContain('packs');
+    expect(reused.every((r) => r.status === 'success' && r.message.startsWith('unchanged'))).toBe(true);
     const againRun = JSON.parse(await readFile(join(again, 'run_results.json'), 'utf8')) as { results: Result[] };
     expect((await officialSchema('dbt/run-results-v6.json'))(againRun)).toEqual([]);
-    expect(againRun.results.find((r) => r.unique_id === 'seed.companyos.packs' || r.unique_id === 'model.companyos.packs')).toMatchObject({ status: 'success' });
+    // dbt's no-op: a node left as it is because nothing it depends on changed.
+    expect(againRun.results.find((r) => r.unique_id === 'seed.companyos.packs')).toMatchObject({ status: 'no-op' });
+    expect(againRun.results.filter((r) => r.status === 'no-op')).toHaveLength(reused.length);
+    // Lineage records runs of what ran: none for a model left as it is, one for each model the build ran.
+    const lineageJobs = (await db.warehouse.query<{ job_name: string }>(
+      "SELECT DISTINCT job_name FROM lineage_runs WHERE tenant_id = 'acme' AND parent_run_id = ?", [second.run_id],
+    )).map((r) => r.job_name).sort();
+    const ran = second.results.filter((r) => !r.reused && !r.message.startsWith('ephemeral')).map((r) => r.model).sort();
+    expect(lineageJobs).toEqual(ran);
 
     // A build with a failed model and a skipped one is as valid.
     const failing = join(target, 'failing');

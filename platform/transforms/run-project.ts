@@ -29,6 +29,11 @@ export interface ModelResult {
   status: ModelStatus;
   /** Why it failed, or which failed parent it was skipped for. */
   message: string;
+  /**
+   * Left as it was, nothing run: its definition and what it reads are as the build that made it had them (`message`
+   * names that build). dbt's `no-op`; no lineage run is recorded for it.
+   */
+  reused: boolean;
   seconds: number;
   /** Rows in the relation after the run (views: not counted). */
   rows: number | null;
@@ -56,8 +61,9 @@ export interface RunOptions {
    */
   threads?: number;
   /**
-   * Told before and after each model, for progress output. `index`: how many started before it, or, told after,
-   * how many finished before it (models side by side finish out of run order).
+   * Told before each model that runs, is tested or is skipped (not one left as it is: `ModelResult.reused`) and after
+   * each model, for progress output and lineage. `index`: how many were told before it, or, told after, how many
+   * finished before it (models side by side finish out of run order).
    */
   onModel?: (event: { model: string; index: number; total: number; result?: ModelResult }) => void | Promise<void>;
   /**
@@ -113,9 +119,10 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
     }
   };
   await runInOrder(selected, (name) => project.parents.get(name)!, options.threads ?? DEFAULT_THREADS, async (name) => {
-    const index = started++;
-    await options.onModel?.({ model: name, index, total: selected.length });
-    const result = await runModel(warehouse, project, name, { failed, fullRefresh, mode, state: states.get(name) ?? 'missing', upstream: upstream(name), guard, stamps });
+    const begin = async () => {
+      await options.onModel?.({ model: name, index: started++, total: selected.length });
+    };
+    const result = await runModel(warehouse, project, name, { failed, fullRefresh, mode, state: states.get(name) ?? 'missing', upstream: upstream(name), guard, stamps, begin });
     if (result.status !== 'success') failed.set(name, result.status === 'error' ? name : result.message.replace(/^upstream /, ''));
     results.set(name, result);
     await options.onModel?.({ model: name, index: finished++, total: selected.length, result });
@@ -180,6 +187,8 @@ interface ModelRun {
   /** Asked before the model writes (`RunOptions.guard`). */
   guard?: () => Promise<void>;
   stamps?: ModelStamps;
+  /** Told once the model is to be built, tested or skipped: not for a model left as it is. */
+  begin: () => Promise<void>;
 }
 
 async function runModel(warehouse: Warehouse, project: CompiledProject, name: string, run: ModelRun): Promise<ModelResult> {
@@ -188,7 +197,7 @@ async function runModel(warehouse: Warehouse, project: CompiledProject, name: st
   return result;
 }
 
-async function buildModel(warehouse: Warehouse, project: CompiledProject, name: string, { failed, fullRefresh, mode, state, upstream, guard, stamps }: ModelRun): Promise<ModelResult> {
+async function buildModel(warehouse: Warehouse, project: CompiledProject, name: string, { failed, fullRefresh, mode, state, upstream, guard, stamps, begin }: ModelRun): Promise<ModelResult> {
   const model = project.models.get(name)!;
   const { materialized, uniqueKey } = model.config;
   // A changed definition rebuilds the whole table: a merge would keep the old definition's rows where nothing arrived.
@@ -196,17 +205,20 @@ async function buildModel(warehouse: Warehouse, project: CompiledProject, name: 
   const isIncremental = materialized === 'incremental' && !fullRefresh && state === 'present' && !redefined;
   const sql = renderModel(model, { dialect: warehouse.dialect, project, isIncremental, fullRefresh });
   const started = performance.now();
-  const done = (status: ModelStatus, message: string, rows: number | null = null, tests: TestResult[] = []): ModelResult => ({
-    model: name, status, message, rows, sql, tests, seconds: (performance.now() - started) / 1000,
+  const done = (status: ModelStatus, message: string, rows: number | null = null, tests: TestResult[] = [], reused = false): ModelResult => ({
+    model: name, status, message, reused, rows, sql, tests, seconds: (performance.now() - started) / 1000,
   });
   const brokenParent = [...upstream].find((parent) => failed.has(parent));
-  if (brokenParent) return done('skipped', `upstream ${failed.get(brokenParent)} failed`);
-  if (materialized === 'ephemeral') return done('success', 'ephemeral: inlined where it is ref\'d');
-  const verdict: StampVerdict = stamps && !fullRefresh && mode !== 'test' ? stamps.verdict(name, state === 'present') : { kind: 'build' };
+  const verdict: StampVerdict = stamps && !fullRefresh && mode !== 'test' && !brokenParent && materialized !== 'ephemeral'
+    ? stamps.verdict(name, state === 'present')
+    : { kind: 'build' };
   if (verdict.kind === 'unchanged') {
     stamps!.kept(name, verdict.state);
-    return done('success', `unchanged: its definition and what it reads are as build ${verdict.state.runId} read them`, materialized === 'view' ? null : verdict.state.rows);
+    return done('success', `unchanged: its definition and what it reads are as build ${verdict.state.runId} read them`, materialized === 'view' ? null : verdict.state.rows, [], true);
   }
+  await begin();
+  if (brokenParent) return done('skipped', `upstream ${failed.get(brokenParent)} failed`);
+  if (materialized === 'ephemeral') return done('success', 'ephemeral: inlined where it is ref\'d');
   // What a build tested is recorded (`seed` loads what has no tests).
   const record = mode === 'build' || mode === 'seed';
   try {

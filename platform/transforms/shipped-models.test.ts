@@ -42,7 +42,7 @@ describe('dbt artifacts', () => {
     expect(doc.parent_map['model.companyos.stg_events']).toEqual(['source.companyos.raw.events']);
     expect(doc.child_map['source.companyos.raw.events']).toEqual(['model.companyos.stg_events']);
     expect(doc.child_map['model.companyos.daily_counts']).toEqual(['test.companyos.not_null_daily_counts_tenant_id', 'test.companyos.relationships_daily_counts_tenant_id', 'model.companyos.tenant_totals']);
-    const run = runResults([{ model: 'stg_events', status: 'success', message: 'view created', seconds: 0.5, rows: null, sql: 'SELECT 1', tests: [{ name: 'not_null_stg_events_tenant_id', status: 'fail', failures: 2, message: 'x', sql: 'SELECT 2' }] }], project, { ...context, elapsedSeconds: 1.5, mode: 'build' });
+    const run = runResults([{ model: 'stg_events', status: 'success', reused: false, message: 'view created', seconds: 0.5, rows: null, sql: 'SELECT 1', tests: [{ name: 'not_null_stg_events_tenant_id', status: 'fail', failures: 2, message: 'x', sql: 'SELECT 2' }] }], project, { ...context, elapsedSeconds: 1.5, mode: 'build' });
     expect(run.results[0]).toMatchObject({ unique_id: 'model.companyos.stg_events', status: 'success', execution_time: 0.5, adapter_response: {}, compiled_code: 'SELECT 1', failures: null });
     expect(run.results[1]).toMatchObject({ unique_id: 'test.companyos.not_null_stg_events_tenant_id', status: 'fail', failures: 2, compiled_code: 'SELECT 2' });
   });

@@ -16,8 +16,8 @@ export type LineageSink = (event: RunEvent) => Promise<void>;
 
 /**
  * The OpenLineage record of one build: a parent run for the build, one run per
- * model (START, then COMPLETE, FAIL, or ABORT when skipped for a failed
- * parent) with `parent`, `sql`, `schema`, `columnLineage`,
+ * model it ran (START, then COMPLETE, FAIL, or ABORT when skipped for a failed
+ * parent; none for a model left as it is, `ModelResult.reused`) with `parent`, `sql`, `schema`, `columnLineage`,
  * `dataQualityAssertions` and `outputStatistics` facets, stored in
  * `lineage_runs` and sent to the sink; and the dataset graph of the project.
  */

@@ -143,10 +143,10 @@ async function buildOnce(buildRequest: ClientBuildRequest, progress: boolean, la
     await client.close();
   }
   if (progress && client.remote) report.results.forEach((r, i) => console.log(describe(r, i, report.results.length)));
-  const count = (status: string) => report.results.filter((r) => r.status === status).length;
+  const count = (status: string) => report.results.filter((r) => r.status === status && !r.reused).length;
   console.log(
     `${prefix}Done in ${report.seconds.toFixed(1)}s: ${report.selected} of ${report.total} models. ` +
-      `PASS=${count('success')} ERROR=${count('error')} SKIP=${count('skipped')} (run ${report.run_id})`,
+      `PASS=${count('success')} ERROR=${count('error')} SKIP=${count('skipped')} NO-OP=${report.results.filter((r) => r.reused).length} (run ${report.run_id})`,
   );
   for (const failure of report.lineage_failures) console.error(`${prefix}OpenLineage endpoint refused: ${failure}`);
   if (report.results.some((r) => r.model === 'finops_reconciliation' && r.status === 'success')) await printFinops(prefix);
@@ -196,7 +196,7 @@ async function printHistory(limit: number): Promise<void> {
 
 function describe(result: ModelResult, index: number, total: number): string {
   const position = `${String(index + 1).padStart(String(total).length)}/${total}`;
-  const label = { success: 'OK   ', error: 'ERROR', skipped: 'SKIP ' }[result.status];
+  const label = result.reused ? 'NO-OP' : { success: 'OK   ', error: 'ERROR', skipped: 'SKIP ' }[result.status];
   const rows = result.rows === null ? '' : `, ${result.rows} rows`;
   const tests = result.tests.length ? `, ${result.tests.filter((t) => t.status === 'pass').length}/${result.tests.length} tests pass` : '';
   const detail = result.status === 'success' ? '' : `: ${result.message}`;

@@ -36,11 +36,15 @@ const testResultSchema = {
 
 const modelResultSchema = {
   type: 'object',
-  required: ['model', 'status', 'message', 'seconds', 'rows', 'sql', 'tests'],
+  required: ['model', 'status', 'message', 'reused', 'seconds', 'rows', 'sql', 'tests'],
   properties: {
     model: { type: 'string' },
     status: { type: 'string', enum: ['success', 'error', 'skipped'] },
     message: { type: 'string', description: 'Why it failed, or which failed parent it was skipped for.' },
+    reused: {
+      type: 'boolean',
+      description: 'Left as it was (status success, nothing run): its definition and what it reads are as the build `message` names had them.',
+    },
     seconds: { type: 'number' },
     rows: { type: ['integer', 'null'], description: 'Rows in the relation after the run; null for views and models not built.' },
     sql: { type: 'string', description: 'The SQL it ran.' },
