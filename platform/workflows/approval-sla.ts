@@ -38,6 +38,41 @@ export async function slaBreaches(reader: StateReader, types: ReadonlyMap<string
   });
 }
 
+/**
+ * Reports each run past its approval SLA once per process, as `slaBreachEvent` in its tenant (a resend after a
+ * restart is deduplicated by the event's id); a send that fails is logged and tried again on the next sweep.
+ */
+export class SlaBreachReporter {
+  /** Runs whose breach this process has reported. */
+  private readonly reported = new Set<string>();
+
+  constructor(
+    private readonly options: {
+      breaches: () => Promise<SlaBreach[]>;
+      types: ReadonlyMap<string, WorkflowType<unknown>>;
+      emit?: (tenant: string, events: PlatformEvent[]) => Promise<void>;
+      log: { error(fields: object, message: string): void };
+    },
+  ) {}
+
+  /** Reports what is new, and answers how many runs are overdue per type (every type, zero included). */
+  async report(): Promise<Map<string, number>> {
+    const { breaches, types, emit, log } = this.options;
+    const overdue = new Map([...types.keys()].map((type) => [type, 0]));
+    for (const breach of await breaches()) {
+      overdue.set(breach.type, (overdue.get(breach.type) ?? 0) + 1);
+      if (this.reported.has(breach.runId)) continue;
+      try {
+        await emit?.(breach.tenant, [slaBreachEvent(breach, types.get(breach.type)?.pack ?? 'unknown')]);
+        this.reported.add(breach.runId);
+      } catch (error) {
+        log.error({ err: error, run: breach.runId }, 'could not record the approval SLA breach; the next sweep tries again');
+      }
+    }
+    return overdue;
+  }
+}
+
 /** The tenant's approval latencies (request to approval, ms) of runs approved since `since`, oldest first. */
 export async function approvalLatencies(reader: StateReader, tenant: string, since: Date): Promise<number[]> {
   const rows = await reader.query<{ requested_at: Date; approved_at: Date }>(

@@ -137,3 +137,42 @@ function toStep(row: Row): StepRecord {
     at: row.recorded_at as Date, output: row.output === null ? null : JSON.parse(String(row.output)),
   };
 }
+
+/** Where each of the tenant's runs `runIds` stands (its last transition), in one read; another tenant's ids are absent. */
+export async function runStatuses(reader: StateReader, tenant: string, runIds: readonly string[]): Promise<Map<string, RunStatus>> {
+  if (runIds.length === 0) return new Map();
+  const ids = runIds.map(() => '?').join(', ');
+  const rows = await reader.query<{ run_id: string; status: RunStatus }>(
+    `SELECT t.run_id, t.status FROM workflow_transitions t
+       JOIN (SELECT run_id, max(seq) AS seq FROM workflow_transitions WHERE tenant_id = ? AND run_id IN (${ids}) GROUP BY run_id) last
+         ON last.run_id = t.run_id AND last.seq = t.seq
+      WHERE t.tenant_id = ?`,
+    [tenant, ...runIds, tenant],
+  );
+  return new Map(rows.map((row) => [row.run_id, row.status]));
+}
+
+/** What `listRuns` picks: a type, where the runs stand now, how many at most (1–1,000; 100 unless told). */
+export interface RunFilter {
+  type?: string;
+  status?: RunStatus;
+  limit?: number;
+}
+
+/**
+ * The tenant's runs that `filter` picks, newest first, in one snapshot: a run that moved on between the filter and
+ * the read would be listed under a status it no longer has. Where a run stands is its latest transition, so the
+ * status filter applies before the limit.
+ */
+export function listRuns(state: StateStore, tenant: string, filter: RunFilter = {}): Promise<RunRecord[]> {
+  const conditions = ['r.tenant_id = ?', ...(filter.type ? ['r.workflow_type = ?'] : []), ...(filter.status ? ['t.status = ?'] : [])];
+  const limit = Math.min(Math.max(1, Math.trunc(filter.limit ?? 100)), 1000);
+  return state.snapshot(async (reader) => readRuns(reader, tenant, (await reader.query<{ run_id: string }>(
+    `SELECT r.run_id FROM workflow_runs r
+       JOIN (SELECT run_id, max(seq) AS seq FROM workflow_transitions WHERE tenant_id = ? GROUP BY run_id) latest ON latest.run_id = r.run_id
+       JOIN workflow_transitions t ON t.tenant_id = r.tenant_id AND t.run_id = r.run_id AND t.seq = latest.seq
+      WHERE ${conditions.join(' AND ')}
+      ORDER BY r.requested_at DESC, r.run_id LIMIT ${limit}`,
+    [tenant, tenant, ...(filter.type ? [filter.type] : []), ...(filter.status ? [filter.status] : [])],
+  )).map((row) => row.run_id)));
+}

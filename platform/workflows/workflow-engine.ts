@@ -4,10 +4,10 @@ import { DomainError } from '../../kernel/errors/index.ts';
 import type { PlatformEvent } from '../ingest/index.ts';
 import type { StateStore, StateTransaction } from '../../kernel/state/index.ts';
 import { CoalescedRun, KeyedMutex, type LedgerStore } from '../governance/index.ts';
-import { approvalLatencies, percentile, slaBreachEvent, slaBreaches, type SlaBreach } from './approval-sla.ts';
+import { approvalLatencies, percentile, SlaBreachReporter, slaBreaches, type SlaBreach } from './approval-sla.ts';
 import { assertCounts, checkApprovalRule, outstanding, ruleSatisfied, type ApprovalRule, type CountedApproval } from './approval-rule.ts';
 import { approvalRef, runEvidence, stepRefs } from './run-evidence.ts';
-import { LATEST_TRANSITIONS, loadRun, nextSeq, readRuns, statusOf, type ApprovalRecord, type RunRecord, type TransitionRecord } from './run-records.ts';
+import { LATEST_TRANSITIONS, listRuns, loadRun, nextSeq, runStatuses, statusOf, type ApprovalRecord, type RunFilter, type RunRecord, type TransitionRecord } from './run-records.ts';
 import { RunMetering } from './run-metering.ts';
 import { runStep, StepFailed } from './step-runner.ts';
 import { appendTransitionReceipt, appendTransitionReceiptsIn, transitionReceiptId } from './transition-receipt.ts';
@@ -90,8 +90,7 @@ export class WorkflowEngine {
   private readonly emit?: WorkflowEngineOptions['emit'];
   private readonly metering?: RunMetering;
   private readonly log: NonNullable<WorkflowEngineOptions['log']>;
-  /** Runs whose SLA breach this process has reported (a resend after a restart is deduplicated by its id). */
-  private readonly reportedBreaches = new Set<string>();
+  private readonly slaReporter: SlaBreachReporter;
   /** One sweep at a time in this process (the timer, a demo seed and a resume call it), each caller answered by one that started after it asked. */
   private readonly expiring = new CoalescedRun(() => this.expireLeasesNow());
   private readonly revocations = new KeyedMutex();
@@ -107,6 +106,7 @@ export class WorkflowEngine {
     const { emit, emitLater } = options;
     const send = emitLater ? (_tenant: string, events: WorkflowEvent[]) => emitLater(events) : emit;
     if (send) this.metering = new RunMetering({ state: this.state, ledger: this.ledger, packOf: (type) => this.types.get(type)?.pack, send, log: this.log });
+    this.slaReporter = new SlaBreachReporter({ breaches: () => this.slaBreaches(), types: this.types, emit: this.emit, log: this.log });
     if (this.types.size !== options.types.length) throw new Error('two workflow types share a name');
     for (const type of options.types) checkApprovalRule(type.approval);
   }
@@ -358,33 +358,13 @@ export class WorkflowEngine {
   }
 
   /** Where each of the tenant's runs `runIds` stands (its last transition), in one read; another tenant's ids are absent. */
-  async statuses(tenant: string, runIds: readonly string[]): Promise<Map<string, RunStatus>> {
-    if (runIds.length === 0) return new Map();
-    const ids = runIds.map(() => '?').join(', ');
-    const rows = await this.state.query<{ run_id: string; status: RunStatus }>(
-      `SELECT t.run_id, t.status FROM workflow_transitions t
-         JOIN (SELECT run_id, max(seq) AS seq FROM workflow_transitions WHERE tenant_id = ? AND run_id IN (${ids}) GROUP BY run_id) last
-           ON last.run_id = t.run_id AND last.seq = t.seq
-        WHERE t.tenant_id = ?`,
-      [tenant, ...runIds, tenant],
-    );
-    return new Map(rows.map((row) => [row.run_id, row.status]));
+  statuses(tenant: string, runIds: readonly string[]): Promise<Map<string, RunStatus>> {
+    return runStatuses(this.state, tenant, runIds);
   }
 
   /** The tenant's runs, newest first; `status` filters on where they stand. */
-  async list(tenant: string, filter: { type?: string; status?: RunStatus; limit?: number } = {}): Promise<RunView[]> {
-    // Where each run stands is its latest transition: the status filter applies before the limit.
-    const conditions = ['r.tenant_id = ?', ...(filter.type ? ['r.workflow_type = ?'] : []), ...(filter.status ? ['t.status = ?'] : [])];
-    // One snapshot: a run that moved on between the filter and the read would be listed under a status it no longer has.
-    const runs = await this.state.snapshot(async (reader) => readRuns(reader, tenant, (await reader.query<{ run_id: string }>(
-      `SELECT r.run_id FROM workflow_runs r
-         JOIN (SELECT run_id, max(seq) AS seq FROM workflow_transitions WHERE tenant_id = ? GROUP BY run_id) latest ON latest.run_id = r.run_id
-         JOIN workflow_transitions t ON t.tenant_id = r.tenant_id AND t.run_id = r.run_id AND t.seq = latest.seq
-        WHERE ${conditions.join(' AND ')}
-        ORDER BY r.requested_at DESC, r.run_id LIMIT ${Math.min(Math.max(1, Math.trunc(filter.limit ?? 100)), 1000)}`,
-      [tenant, tenant, ...(filter.type ? [filter.type] : []), ...(filter.status ? [filter.status] : [])],
-    )).map((row) => row.run_id)));
-    return runs.map((run) => this.view(run));
+  async list(tenant: string, filter: RunFilter = {}): Promise<RunView[]> {
+    return (await listRuns(this.state, tenant, filter)).map((run) => this.view(run));
   }
 
   /** The run's evidence (approvals, step outputs and transcripts, with their bytes) and the ledger entries of its transitions. */
@@ -400,23 +380,11 @@ export class WorkflowEngine {
 
   /**
    * Runs past their approval SLA, each reported once as `<pack>.approval_sla_breached` in its
-   * tenant (`high_risk_ops.approval_sla_breached`); answers how many are overdue per type (every
-   * type, zero included) for the `companyos_workflow_approvals_overdue` gauge the alert reads.
+   * tenant (`SlaBreachReporter`); answers how many are overdue per type (every type, zero included)
+   * for the `companyos_workflow_approvals_overdue` gauge the alert reads.
    */
-  async reportSlaBreaches(): Promise<Map<string, number>> {
-    const breaches = await this.slaBreaches();
-    const overdue = new Map([...this.types.keys()].map((type) => [type, 0]));
-    for (const breach of breaches) {
-      overdue.set(breach.type, (overdue.get(breach.type) ?? 0) + 1);
-      if (this.reportedBreaches.has(breach.runId)) continue;
-      try {
-        await this.emit?.(breach.tenant, [slaBreachEvent(breach, this.types.get(breach.type)?.pack ?? 'unknown')]);
-        this.reportedBreaches.add(breach.runId);
-      } catch (error) {
-        this.log.error({ err: error, run: breach.runId }, 'could not record the approval SLA breach; the next sweep tries again');
-      }
-    }
-    return overdue;
+  reportSlaBreaches(): Promise<Map<string, number>> {
+    return this.slaReporter.report();
   }
 
   /** How long the tenant's runs approved in the last `windowMs` waited for approval: count, p50 and p95 in ms, from the runs themselves. */
