@@ -56,7 +56,7 @@ export async function measureClusterBuild(events: number, newEvents: number, ten
         await load(events, newEvents, new Date(START + MONTH_MS + 2 * 3_600_000));
         const [incremental, incrementalSeconds] = await build(false);
         const slowestIncremental = [...incremental.results].sort((a, b) => b.seconds - a.seconds).slice(0, 4).map((r) => `${r.model} ${r.seconds.toFixed(2)} s`).join(', ');
-        const unchangedIncremental = incremental.results.filter((r) => r.message.startsWith('unchanged')).length;
+        const unchangedIncremental = incremental.results.filter((r) => r.reused).length;
         return { events, newEvents, fullSeconds, idleSeconds, incrementalSeconds, unchangedIncremental, models: incremental.results.length, scanSeconds, slowestIncremental };
       } finally {
         await warehouse.close();
