@@ -7,7 +7,7 @@ export { DuckDBWarehouse } from './duckdb/duckdb-warehouse.ts';
 export { reclaimDuckDB } from './duckdb/duckdb-reclaim.ts';
 export { EVENT_COLUMNS, QUARANTINE_COLUMNS } from './tables.ts';
 export { assertIdentifier } from './identifier.ts';
-export { captureGroups } from './regex-syntax.ts';
+export { captureGroups, re2Problem } from './regex-syntax.ts';
 export { ClickHouseWarehouse } from './clickhouse/clickhouse-warehouse.ts';
 export { escapeFileName } from './clickhouse/frozen-copies.ts';
 export { DUCKDB_DIALECT } from './duckdb/duckdb-dialect.ts';

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { captureGroups } from '../../../kernel/warehouse/index.ts';
+import { captureGroups, re2Problem } from '../../../kernel/warehouse/index.ts';
 import type { ModelProblem } from '../../../platform/transforms/index.ts';
 
 /** A rule that names a bill row's tenant: a tag's value, a resource-id pattern's capture group, or a fixed tenant. */
@@ -38,12 +38,6 @@ export interface AllocationRules {
 /** Where a models folder keeps its allocation rules. */
 export const ALLOCATION_FILE = 'finops/allocation.yaml';
 
-/**
- * Lookarounds, backreferences, `(?<name>…)` groups and `\u` escapes, not after an escaping backslash: JavaScript has
- * them, the engines' RE2 does not (it fails the build).
- */
-const RE2_UNSUPPORTED = /(?<!\\)(?:\\\\)*(?:\(\?<?[=!]|\(\?<[A-Za-z_]|\\[1-9]|\\k<|\\u)/;
-
 const NAME = /^[a-z][a-z0-9_-]*$/;
 const KEY = /^[a-z_][a-z0-9_]*$/;
 const DECIMAL = /^[0-9]{1,9}([.][0-9]{1,10})?$/;
@@ -80,6 +74,8 @@ export function parseAllocationRules(path: string, text: string): { rules: Alloc
     names.add(name);
     return name;
   };
+  /** Patterns already reported: what else is said of them (a capture group) would follow from that. */
+  const unusable = new Set<string>();
   const pattern = (value: unknown, where: string): string | undefined => {
     if (value === undefined) return undefined;
     const text = String(value);
@@ -87,9 +83,14 @@ export function parseAllocationRules(path: string, text: string): { rules: Alloc
     try {
       new RegExp(text);
       // The engines match with RE2, which JavaScript's syntax outgrows: the build would fail on these.
-      if (RE2_UNSUPPORTED.test(text)) problem(`${where}: "${text}" uses a lookaround, a backreference, a (?<name>…) group or a \\u escape, which the warehouse's regular expressions (RE2) do not have`);
+      const unsupported = re2Problem(text);
+      if (unsupported) {
+        problem(`${where}: "${text}" uses ${unsupported}, which the warehouse's regular expressions (RE2) do not have`);
+        unusable.add(text);
+      }
     } catch {
       problem(`${where}: "${text}" is not a regular expression`);
+      unusable.add(text);
     }
     return text;
   };
@@ -103,7 +104,7 @@ export function parseAllocationRules(path: string, text: string): { rules: Alloc
     if ((tag === undefined) === (resourceId === undefined)) problem(`${where}: give either tag: <key> or resource_id: <pattern>`);
     if (tag !== undefined && !KEY.test(tag)) problem(`${where}: tag "${tag}" is not a tag key as imported (lowercase, "_" for other characters)`);
     if (tenant !== undefined && tag !== undefined) problem(`${where}: tenant: goes with resource_id:, not tag:`);
-    if (resourceId !== undefined && tenant === undefined && captureGroups(resourceId) === 0) {
+    if (resourceId !== undefined && tenant === undefined && !unusable.has(resourceId) && captureGroups(resourceId) === 0) {
       problem(`${where}: resource_id needs a capture group naming the tenant, or a tenant:`);
     }
     return { name, tag, resourceId, tenant };

@@ -111,10 +111,10 @@ shared:
     expect(problems.map((p) => p.message)).toEqual([
       'direct[0]: name must be lowercase letters, digits, "-" and "_"',
       'direct[1]: resource_id needs a capture group naming the tenant, or a tenant:',
-      'direct[2]: "^vm-(\\w+)(?=-prod)" uses a lookaround, a backreference, a (?<name>…) group or a \\u escape, which the warehouse\'s regular expressions (RE2) do not have',
+      'direct[2]: "^vm-(\\w+)(?=-prod)" uses a lookahead, which the warehouse\'s regular expressions (RE2) do not have',
       'direct[4]: resource_id needs a capture group naming the tenant, or a tenant:',
-      'direct[5]: "^vm-(?<tenant>\\w+)" uses a lookaround, a backreference, a (?<name>…) group or a \\u escape, which the warehouse\'s regular expressions (RE2) do not have',
-      'direct[6]: "^vm-(\\w+)\\u002d" uses a lookaround, a backreference, a (?<name>…) group or a \\u escape, which the warehouse\'s regular expressions (RE2) do not have',
+      'direct[5]: "^vm-(?<tenant>\\w+)" uses a (?<name>…) group, which the warehouse\'s regular expressions (RE2) do not have',
+      'direct[6]: "^vm-(\\w+)\\u002d" uses the escape \\u, which the warehouse\'s regular expressions (RE2) do not have',
       'shared[0] (nothing): match: needs at least one of tag, resource_id, service_name, charge_category',
       'shared[1] (bad-split): weight of "acme" must be a positive decimal',
     ]);
