@@ -69,6 +69,7 @@ export async function buildProject(warehouse: Warehouse, request: BuildRequest):
       threads: request.threads,
       guard: request.guard,
       stamps: { tenant: request.tenant, runId: lineage.buildRunId },
+      tenant: request.tenant,
       onModel: async (event) => {
         if (event.result) await lineage.modelFinished(event.result);
         else await lineage.modelStarted(event.model);

@@ -65,7 +65,7 @@ describe.runIf(clusterAvailable())('the shipped models on a ClickHouse cluster (
     expect(built).toContain('finops_cost_allocation');
     for (let round = 1; round <= 2; round++) {
       for (const warehouse of [sharded, single]) {
-        const results = await runProject(warehouse, project);
+        const results = await runProject(warehouse, project, { tenant: 'summit-internal' });
         expect(results.filter((r) => r.status !== 'success').map((r) => [r.model, r.message])).toEqual([]);
       }
       for (const model of built) {

@@ -243,7 +243,7 @@ export class ModelStamps {
   private rendered(model: ModelFile): string[] {
     if (model.seed) return [];
     const render = (isIncremental: boolean, fullRefresh = false) =>
-      renderModel(model, { dialect: this.warehouse.dialect, project: this.project, isIncremental, fullRefresh });
+      renderModel(model, { dialect: this.warehouse.dialect, project: this.project, isIncremental, fullRefresh, buildTenant: this.tenant });
     return [render(false), render(false, true), ...(model.config.materialized === 'incremental' ? [render(true)] : [])];
   }
 

@@ -1,7 +1,7 @@
 import { WarehouseError, type Dialect, type TimeUnit } from '../../kernel/warehouse/index.ts';
 import type { CompiledProject } from './compile-project.ts';
 import type { ModelFile } from './model-file.ts';
-import { renderTexts } from './model-text.ts';
+import { modelText, renderTexts } from './model-text.ts';
 
 export interface RenderContext {
   dialect: Dialect;
@@ -10,6 +10,11 @@ export interface RenderContext {
   isIncremental: boolean;
   /** True in a `--full-refresh` build (dbt's `flags.FULL_REFRESH`): what only incremental builds read can be left out. */
   fullRefresh?: boolean;
+  /**
+   * The tenant the build runs for, `{{ build_tenant() }}`: builds run in the platform operator's tenant, so a model
+   * tells the operator's rows from other tenants' by it (the FinOps splits). A model naming it fails to render without.
+   */
+  buildTenant?: string;
 }
 
 function timeLimitOf(which: string): 'earliest' | 'latest' {
@@ -92,6 +97,10 @@ function renderTemplate(model: ModelFile, context: RenderContext): string {
   }
   return sql
     .replace(/\{\{\s*this\s*\}\}/g, dialect.relation(model.name))
+    .replace(/\{\{\s*build_tenant\(\s*\)\s*\}\}/g, () => {
+      if (context.buildTenant === undefined) throw new WarehouseError(`model ${model.name} reads build_tenant(), and this build runs for no tenant`);
+      return modelText(context.buildTenant);
+    })
     .replace(/\{\{\s*ref\(\s*'([^']+)'\s*\)\s*\}\}/g, (_, name: string) => {
       const target = project.models.get(name)!;
       if (target.config.materialized === 'ephemeral') return `(${renderTemplate(target, { ...context, isIncremental: false })})`;

@@ -77,6 +77,8 @@ export interface RunOptions {
    * (`ModelStamps`), and records what this build builds and tests under `runId`. Absent: every selected model is built.
    */
   stamps?: { tenant: string; runId: string };
+  /** The tenant the build runs for (`{{ build_tenant() }}`, the platform operator's); the stamps' tenant unless told. */
+  tenant?: string;
 }
 
 /**
@@ -122,7 +124,9 @@ export async function runProject(warehouse: Warehouse, project: CompiledProject,
     const begin = async () => {
       await options.onModel?.({ model: name, index: started++, total: selected.length });
     };
-    const result = await runModel(warehouse, project, name, { failed, fullRefresh, mode, state: states.get(name) ?? 'missing', upstream: upstream(name), guard, stamps, begin });
+    const result = await runModel(warehouse, project, name, {
+      failed, fullRefresh, mode, state: states.get(name) ?? 'missing', upstream: upstream(name), guard, stamps, begin, buildTenant: options.tenant ?? options.stamps?.tenant,
+    });
     if (result.status !== 'success') failed.set(name, result.status === 'error' ? name : result.message.replace(/^upstream /, ''));
     results.set(name, result);
     await options.onModel?.({ model: name, index: finished++, total: selected.length, result });
@@ -189,6 +193,7 @@ interface ModelRun {
   stamps?: ModelStamps;
   /** Told once the model is to be built, tested or skipped: not for a model left as it is. */
   begin: () => Promise<void>;
+  buildTenant?: string;
 }
 
 async function runModel(warehouse: Warehouse, project: CompiledProject, name: string, run: ModelRun): Promise<ModelResult> {
@@ -197,14 +202,14 @@ async function runModel(warehouse: Warehouse, project: CompiledProject, name: st
   return result;
 }
 
-async function buildModel(warehouse: Warehouse, project: CompiledProject, name: string, { failed, fullRefresh, mode, state, upstream, guard, stamps, begin }: ModelRun): Promise<ModelResult> {
+async function buildModel(warehouse: Warehouse, project: CompiledProject, name: string, { failed, fullRefresh, mode, state, upstream, guard, stamps, begin, buildTenant }: ModelRun): Promise<ModelResult> {
   const model = project.models.get(name)!;
   const { materialized, uniqueKey } = model.config;
   // A changed definition rebuilds the whole table: a merge would keep the old definition's rows where nothing arrived.
   const redefined = mode !== 'test' && !fullRefresh && state === 'present' && stamps?.definitionChanged(name) === true;
   const isIncremental = materialized === 'incremental' && !fullRefresh && state === 'present' && !redefined;
-  const sql = renderModel(model, { dialect: warehouse.dialect, project, isIncremental, fullRefresh });
-  const started = performance.now();
+  const sql = renderModel(model, { dialect: warehouse.dialect, project, isIncremental, fullRefresh, buildTenant });
+  let started = performance.now();
   const done = (status: ModelStatus, message: string, rows: number | null = null, tests: TestResult[] = [], reused = false): ModelResult => ({
     model: name, status, message, reused, rows, sql, tests, seconds: (performance.now() - started) / 1000,
   });
@@ -217,6 +222,8 @@ async function buildModel(warehouse: Warehouse, project: CompiledProject, name: 
     return done('success', `unchanged: its definition and what it reads are as build ${verdict.state.runId} read them`, materialized === 'view' ? null : verdict.state.rows, [], true);
   }
   await begin();
+  // Its time is its own: what `begin` waited on (a lineage endpoint, progress output) is not.
+  started = performance.now();
   if (brokenParent) return done('skipped', `upstream ${failed.get(brokenParent)} failed`);
   if (materialized === 'ephemeral') return done('success', 'ephemeral: inlined where it is ref\'d');
   // What a build tested is recorded (`seed` loads what has no tests).

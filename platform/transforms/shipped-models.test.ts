@@ -18,7 +18,7 @@ describe.each(TEST_ENGINES)('the shipped models on %s', (engine) => {
     const events = tenantZeroWeek(new Date('2026-11-22T10:00:00Z')).slice(0, 2000);
     await new IngestPipeline(db.warehouse).ingest([...events, ...events.slice(0, 100)], { channel: 'seed', submitter: 'summit-internal' });
     const project = await compileProject(MODELS, RAW_SOURCES, MODEL_GENERATORS);
-    const results = await runProject(db.warehouse, project);
+    const results = await runProject(db.warehouse, project, { tenant: 'summit-internal' });
     expect(results.map((r) => [r.model, r.status, r.message])).toEqual(results.map((r) => [r.model, 'success', expect.any(String)]));
     const [staged] = await db.warehouse.query<{ n: number }>('SELECT count(*) AS n FROM stg_events');
     expect(staged!.n).toBe(2000);

@@ -63,10 +63,17 @@ function billLines(rules: AllocationRules): string {
   const caseOf = (branches: { when: string; then: string }[]) =>
     branches.length ? `CASE ${branches.map((b) => `WHEN ${b.when} THEN ${b.then}`).join(' ')} ELSE '' END` : "''";
   const dayLong = 'charge_period_end IS NULL OR charge_period_end <= charge_period_start + INTERVAL 1 DAY';
+  // A bill of another owner than the platform operator (the tenant builds run for) names no tenant but its owner:
+  // a claim of another tenant is no claim (its cost would show that tenant's usage, plan and tier to the owner).
+  const owned = `(tenant_id = {{ build_tenant() }} OR claimed_tenant = tenant_id)`;
   return `SELECT
   ${keys()}, batch_id, line, charge_period_start, resource_id, billed_cost, effective_cost, direct_rule, direct_tenant,
   CASE WHEN direct_tenant != '' THEN '' ELSE ${caseOf(rules.shared.map((r) => ({ when: sharedWhen(r), then: modelText(r.name) })))} END AS shared_rule
 FROM (
+  SELECT ${keys()}, batch_id, line, charge_period_start, resource_id, billed_cost, effective_cost, service_name, tags,
+    CASE WHEN ${owned} THEN claimed_rule ELSE '' END AS direct_rule,
+    CASE WHEN ${owned} THEN claimed_tenant ELSE '' END AS direct_tenant
+  FROM (
   SELECT
     tenant_id, batch_id, line, charge_period_start, resource_id, billed_cost, effective_cost, billing_period_start,
     coalesce(provider, '') AS provider_name,
@@ -79,11 +86,12 @@ FROM (
     coalesce(charge_class, '') AS charge_class_key,
     coalesce(service_name, '') AS service,
     ${tag('pack')} AS pack,
-    ${caseOf(directTenant.map((d) => ({ when: d.when, then: modelText(d.rule) })))} AS direct_rule,
-    ${caseOf(directTenant.map((d) => ({ when: d.when, then: d.tenant })))} AS direct_tenant,
+    ${caseOf(directTenant.map((d) => ({ when: d.when, then: modelText(d.rule) })))} AS claimed_rule,
+    ${caseOf(directTenant.map((d) => ({ when: d.when, then: d.tenant })))} AS claimed_tenant,
     service_name, tags
   FROM {{ source('raw', 'bill_rows') }} bill
   WHERE (tenant_id, batch_id) IN (SELECT tenant_id, batch_id FROM {{ source('raw', 'bill_batches') }} batches)
+  ) read
 ) claimed`;
 }
 
@@ -113,9 +121,17 @@ function splitWeights(rules: AllocationRules): string {
   CROSS JOIN (${constants}) fixed`;
   });
   // With no shared rules, an empty relation of the same shape.
-  return branches.length
-    ? branches.join('\nUNION ALL\n')
-    : `SELECT shared_rule, charge_grain, charge_window, direct_tenant AS cost_tenant, billed_cost AS weight FROM {{ ref('finops_bill_lines') }} WHERE 1 = 0`;
+  if (!branches.length) {
+    return `SELECT tenant_id, shared_rule, charge_grain, charge_window, direct_tenant AS cost_tenant, billed_cost AS weight FROM {{ ref('finops_bill_lines') }} WHERE 1 = 0`;
+  }
+  // Per bill owner: the platform operator's (the tenant builds run for) bills split by every tenant's weight, another
+  // owner's by its own only — other tenants' usage is not its to split by, nor to learn from its share.
+  return `SELECT tenant_id, shared_rule, charge_grain, charge_window, cost_tenant, weight
+FROM (SELECT DISTINCT tenant_id FROM {{ ref('finops_bill_lines') }} WHERE shared_rule != '') owners
+CROSS JOIN (
+${branches.join('\nUNION ALL\n')}
+) weights
+WHERE tenant_id = {{ build_tenant() }} OR cost_tenant = tenant_id`;
 }
 
 function sharedGroups(): string {
@@ -126,10 +142,10 @@ FROM (
   GROUP BY ${keys()}, shared_rule
 ) shared_cost
 LEFT JOIN (
-  SELECT shared_rule, charge_grain, charge_window, sum(weight) AS total_weight, argMax(cost_tenant, (weight, cost_tenant)) AS top_tenant
+  SELECT tenant_id, shared_rule, charge_grain, charge_window, sum(weight) AS total_weight, argMax(cost_tenant, (weight, cost_tenant)) AS top_tenant
   FROM {{ ref('finops_split_weights') }}
-  GROUP BY shared_rule, charge_grain, charge_window
-) totals USING (shared_rule, charge_grain, charge_window)`;
+  GROUP BY tenant_id, shared_rule, charge_grain, charge_window
+) totals USING (tenant_id, shared_rule, charge_grain, charge_window)`;
 }
 
 function sharedShares(): string {
@@ -137,8 +153,8 @@ function sharedShares(): string {
   {{ prorate('billed', 'weight', 'total_weight') }} AS billed_share,
   {{ prorate('effective', 'weight', 'total_weight') }} AS effective_share
 FROM (SELECT ${keys()}, shared_rule, billed, effective, total_weight FROM {{ ref('finops_shared_groups') }} WHERE coalesce(total_weight, 0) > 0) with_usage
-JOIN (SELECT shared_rule, charge_grain, charge_window, cost_tenant, weight FROM {{ ref('finops_split_weights') }}) weights
-USING (shared_rule, charge_grain, charge_window)`;
+JOIN (SELECT tenant_id, shared_rule, charge_grain, charge_window, cost_tenant, weight FROM {{ ref('finops_split_weights') }}) weights
+USING (tenant_id, shared_rule, charge_grain, charge_window)`;
 }
 
 function costAllocation(): string {
@@ -216,8 +232,8 @@ FROM (
   GROUP BY tenant_id, rule, meter, currency, period_start
 ) cost
 JOIN (
-  SELECT shared_rule AS rule, charge_window AS period_start, sum(weight) AS usage, {{ to_decimal('one_unit') }} AS one
-  FROM (SELECT shared_rule, charge_window, weight, 1 AS one_unit FROM {{ ref('finops_split_weights') }} WHERE charge_grain = 'month') monthly
-  GROUP BY rule, period_start, one_unit
-) usage_per_month USING (rule, period_start)`;
+  SELECT tenant_id, shared_rule AS rule, charge_window AS period_start, sum(weight) AS usage, {{ to_decimal('one_unit') }} AS one
+  FROM (SELECT tenant_id, shared_rule, charge_window, weight, 1 AS one_unit FROM {{ ref('finops_split_weights') }} WHERE charge_grain = 'month') monthly
+  GROUP BY tenant_id, rule, period_start, one_unit
+) usage_per_month USING (tenant_id, rule, period_start)`;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { buildProject } from '../../../platform/transforms/index.ts';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
 import { cloudEvent } from '../../../test/support/events.ts';
 import { MODEL_GENERATORS } from '../../index.ts';
+import { importBillFile } from '../index.ts';
 
 const MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
 const TENANT = 'summit-internal';
@@ -37,6 +38,14 @@ describe.each(TEST_ENGINES)('finops_tenant_days on %s', (engine) => {
   };
 
   it('folds what arrives into the days it touches: the same days, profiles and even split as a full refresh', async () => {
+    // The operator's bill has control-plane cost to split: the weights are its bill's.
+    const bill = join(await mkdtemp(join(tmpdir(), 'companyos-finops-bill-')), 'bill.csv');
+    await writeFile(bill, [
+      'BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName,BilledCost,EffectiveCost,BillingCurrency,Tags',
+      '2026-10-01T00:00:00Z,2026-11-01T00:00:00Z,2026-10-01T00:00:00Z,2026-11-01T00:00:00Z,Usage,Kubernetes,90.00,90.00,USD,"{""shared"":""control-plane""}"',
+      '',
+    ].join('\n'));
+    expect((await importBillFile(db.warehouse, bill, { tenant: TENANT })).rows_parked).toBe(0);
     const pipeline = new IngestPipeline(db.warehouse);
     await pipeline.ingest([
       event('a1', 'acme', '2026-10-03T10:00:00Z', 'pro', 'gold'),

@@ -20,9 +20,9 @@ export function periodRange(period: string): [Date, Date] {
 
 /**
  * The cost lines a bill owner sees. The platform operator's bills are split over every tenant by the
- * platform's allocation rules; another owner's bill lines attributed to other tenants (by those tenants'
- * usage, plans and tiers) are not that owner's to see, so its reads keep only what is attributed to itself
- * (and, where unallocated cost is shown, the unallocated line).
+ * platform's allocation rules; another owner's bills are attributed to itself only (the allocation models),
+ * and its reads keep only what is attributed to itself (and, where unallocated cost is shown, the unallocated
+ * line) as well, should a model ever name another tenant on its bill.
  */
 export function ownCostOnly(owner: string, platformTenant: string, withUnallocated = false): SqlFragment {
   if (owner === platformTenant) return raw('1 = 1');
