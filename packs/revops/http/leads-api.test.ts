@@ -75,8 +75,12 @@ describe.each(TEST_ENGINES)('RevOps lead intake on %s', (engine) => {
     expect(await ingested('acme')).toBe(10_000);
   });
 
-  it('parks web-form leads past the rate of their origin, and no other source', async () => {
-    const writer = await server.api.principal('forms', 'acme', 'writer');
+  it('parks web-form leads past the rate of their origin in their tenant, and no other source', async () => {
+    const [writer, otherWriter] = await Promise.all([server.api.principal('forms', 'acme', 'writer'), server.api.principal('forms', 'globex', 'writer')]);
+    // Another tenant's leads from the same address first: they count in its tenant only.
+    const elsewhere = Array.from({ length: 11 }, (_, i) => ({ source: 'web_form', origin: '203.0.113.9', email: `someone${i}@corp${i}.io` }));
+    const theirs = (await call(otherWriter, 'POST', '/v1/revops/leads:batch', { leads: elsewhere })).json().leads;
+    expect(theirs.map((l: { disposition: string | null }) => l.disposition)).toEqual([...Array(10).fill(null), 'rate-limited']);
     const leads = Array.from({ length: 12 }, (_, i) => ({ source: 'web_form', origin: '203.0.113.9', email: `person${i}@firm${i}.io` }));
     const taken = (await call(writer, 'POST', '/v1/revops/leads:batch', { leads })).json().leads;
     expect(taken.map((l: { disposition: string | null }) => l.disposition)).toEqual([...Array(10).fill(null), 'rate-limited', 'rate-limited']);

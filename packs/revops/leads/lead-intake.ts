@@ -139,7 +139,7 @@ export class LeadIntake {
         return;
       }
       const lead = normalized[i]!;
-      const disposition = spamDisposition(input, lead, this.rate, at);
+      const disposition = spamDisposition(tenant, input, lead, this.rate, at);
       const match = disposition ? undefined : index.match(lead);
       const status = disposition ? 'parked' : match ? 'duplicate' : 'new';
       if (status === 'new') index.add({ id, ...lead });
@@ -259,10 +259,10 @@ export class LeadIntake {
   }
 }
 
-function spamDisposition(input: LeadInput, lead: NormalizedLead, rate: OriginRate, at: Date): SpamDisposition | undefined {
+function spamDisposition(tenant: string, input: LeadInput, lead: NormalizedLead, rate: OriginRate, at: Date): SpamDisposition | undefined {
   if (input.honeypot?.trim()) return 'honeypot';
   if (isDisposable(lead.domain) || isDisposable(lead.emailKey?.split('@')[1] ?? null)) return 'disposable-domain';
-  if (input.origin && input.source === 'web_form' && rate.over(input.origin, at.getTime())) return 'rate-limited';
+  if (input.origin && input.source === 'web_form' && rate.over(tenant, input.origin, at.getTime())) return 'rate-limited';
   return undefined;
 }
 

@@ -18,8 +18,9 @@ export function isDisposable(domain: string | null): boolean {
 }
 
 /**
- * Leads per origin (a form's submitter address) in a sliding window: past `limit` within `windowMs`,
- * the rest are parked as `rate-limited`. Kept by the process that takes the intake.
+ * Leads per tenant and origin (a form's submitter address) in a sliding window: past `limit` within `windowMs`,
+ * the rest are parked as `rate-limited`. Kept by the process that takes the intake. Counted per tenant: one
+ * tenant's leads neither park another's nor show it how many came from an address.
  */
 export class OriginRate {
   private readonly seen = new Map<string, number[]>();
@@ -29,11 +30,12 @@ export class OriginRate {
     private readonly windowMs = 60_000,
   ) {}
 
-  /** Counts one lead from `origin` at `at`; true when it is over the limit. */
-  over(origin: string, at: number): boolean {
-    const recent = (this.seen.get(origin) ?? []).filter((t) => t > at - this.windowMs);
+  /** Counts one lead of `tenant` from `origin` at `at`; true when it is over the limit. */
+  over(tenant: string, origin: string, at: number): boolean {
+    const key = JSON.stringify([tenant, origin]);
+    const recent = (this.seen.get(key) ?? []).filter((t) => t > at - this.windowMs);
     recent.push(at);
-    this.seen.set(origin, recent);
+    this.seen.set(key, recent);
     if (this.seen.size > 100_000) this.seen.clear();
     return recent.length > this.limit;
   }
