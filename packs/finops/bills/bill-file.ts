@@ -305,8 +305,10 @@ async function describeCsv(scratch: DuckDBWarehouse, path: string): Promise<Bill
 async function numberCsvRecords(scratch: DuckDBWarehouse, scanned: Promise<RecordStarts>, kept: number, notes: string[]): Promise<RecordNumbering> {
   // One reject row per problem; a record is parked once, under its first problem.
   await scratch.execute(
-    `CREATE TABLE rejects AS SELECT line, arg_min(coalesce(column_name, ''), column_idx) AS column_name,
-       arg_min(error_message, column_idx) AS reason, arg_min(trim(csv_line, chr(13) || chr(10)), column_idx) AS raw
+    // A record refused whole (longer than the reader's 2 MB a line) has no column: its problem comes first.
+    `CREATE TABLE rejects AS SELECT line, arg_min(coalesce(column_name, ''), coalesce(column_idx, -1)) AS column_name,
+       coalesce(arg_min(error_message, coalesce(column_idx, -1)), 'the record could not be read') AS reason,
+       coalesce(arg_min(trim(csv_line, chr(13) || chr(10)), coalesce(column_idx, -1)), '') AS raw
      FROM csv_rejects GROUP BY line`,
   );
   const { count, starts } = await scanned;

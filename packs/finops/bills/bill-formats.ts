@@ -1,4 +1,5 @@
 import { FOCUS_ALIASES, FOCUS_COLUMNS } from './focus-columns.ts';
+import { plainNumber } from './bill-sql.ts';
 import { literal, type RawColumns } from './raw-columns.ts';
 
 export const BILL_FORMATS = ['focus', 'aws-cur', 'gcp', 'azure'] as const;
@@ -86,14 +87,13 @@ function fromAwsCur(c: RawColumns): FocusMapping {
       BillingPeriodEnd: c.first('bill_billing_period_end_date'),
       ChargePeriodStart: c.first('line_item_usage_start_date', 'bill_billing_period_start_date'),
       ChargePeriodEnd: c.first('line_item_usage_end_date', 'bill_billing_period_end_date'),
-      ChargeCategory: `CASE ${type}
-        WHEN 'Tax' THEN 'Tax'
-        WHEN 'Credit' THEN 'Credit' WHEN 'Refund' THEN 'Credit'
-        WHEN 'BundledDiscount' THEN 'Credit' WHEN 'Discount' THEN 'Credit' WHEN 'EdpDiscount' THEN 'Credit' WHEN 'PrivateRateDiscount' THEN 'Credit'
-        WHEN 'RIFee' THEN 'Purchase' WHEN 'Fee' THEN 'Purchase'
-        WHEN 'SavingsPlanRecurringFee' THEN 'Purchase' WHEN 'SavingsPlanUpfrontFee' THEN 'Purchase'
-        WHEN 'Usage' THEN 'Usage' WHEN 'DiscountedUsage' THEN 'Usage' WHEN 'SavingsPlanCoveredUsage' THEN 'Usage' WHEN 'SavingsPlanNegation' THEN 'Usage'
-        WHEN NULL THEN 'Usage'
+      // Compared in lower case (exports differ); every *Discount is a credit; a row without a type is usage.
+      ChargeCategory: `CASE
+        WHEN coalesce(trim(${type}), '') = '' THEN 'Usage'
+        WHEN lower(${type}) IN ('tax') THEN 'Tax'
+        WHEN lower(${type}) IN ('credit', 'refund') OR ends_with(lower(${type}), 'discount') THEN 'Credit'
+        WHEN lower(${type}) IN ('rifee', 'fee', 'savingsplanrecurringfee', 'savingsplanupfrontfee') THEN 'Purchase'
+        WHEN lower(${type}) IN ('usage', 'discountedusage', 'savingsplancoveredusage', 'savingsplannegation') THEN 'Usage'
         ELSE 'Adjustment' END`,
       ChargeFrequency: `CASE ${type} WHEN 'SavingsPlanUpfrontFee' THEN 'One-Time' WHEN 'RIFee' THEN 'Recurring' WHEN 'SavingsPlanRecurringFee' THEN 'Recurring' ELSE 'Usage-Based' END`,
       ChargeDescription: c.first('line_item_line_item_description'),
@@ -119,8 +119,8 @@ function fromAwsCur(c: RawColumns): FocusMapping {
       ServiceCategory: c.first('product_product_family'),
       RegionId: c.first('product_region_code', 'product_region'),
       SkuId: c.first('product_sku'),
-      // CUR 2.0 prefixes user tags with `user_`; the tag key is what follows.
-      Tags: `regexp_replace(${c.text('resource_tags')}, '"user_', '"', 'g')`,
+      // CUR 2.0 prefixes user tags with `user_`; the tag key is what follows. Keys only: a value stays as it is.
+      Tags: curTags(c.text('resource_tags')),
     },
     notes: [],
   };
@@ -129,10 +129,17 @@ function fromAwsCur(c: RawColumns): FocusMapping {
 /** The GCP billing export (BigQuery standard export, flattened with dotted names as `bq extract` writes CSV). */
 function fromGcp(c: RawColumns): FocusMapping {
   const credits = c.text('credits');
-  const creditSum = `(SELECT coalesce(sum(TRY_CAST(amount AS DECIMAL(38, 10))), 0) FROM unnest(CASE WHEN json_valid(${credits}) THEN json_extract_string(${credits}, '$[*].amount') ELSE [] END) AS t(amount))`;
+  const amounts = `json_extract_string(${credits}, '$[*].amount')`;
+  const decimal = (text: string) => `TRY_CAST(${plainNumber(text)} AS DECIMAL(38, 10))`;
+  // No credits, or a list of them whose every amount reads as a decimal.
+  const creditsReadable = `(coalesce(trim(${credits}), '') IN ('', '[]') OR (CASE WHEN json_valid(${credits}) THEN json_type(${credits}::JSON) = 'ARRAY'
+    AND coalesce(list_bool_and(list_transform(${amounts}, a -> ${decimal('a')} IS NOT NULL)), true) ELSE false END))`;
+  const creditSum = `(SELECT coalesce(sum(${decimal('amount')}), 0) FROM unnest(CASE WHEN json_valid(${credits}) THEN ${amounts} ELSE [] END) AS t(amount))`;
   const cost = c.text('cost');
-  // An unreadable cost stays as it was, so that it is parked as unreadable rather than netted to NULL.
-  const netCost = `coalesce(CAST(TRY_CAST(${cost} AS DECIMAL(38, 10)) + ${creditSum} AS VARCHAR), ${cost})`;
+  // An unreadable cost stays as it was, so that it is parked as unreadable rather than netted to NULL; credits that
+  // cannot be read make the cost unreadable, so that the row is parked rather than billed without them.
+  const netCost = !c.has('credits') ? cost : `CASE WHEN ${creditsReadable} THEN coalesce(CAST(${decimal(cost)} + ${creditSum} AS VARCHAR), ${cost})
+    ELSE ${cost} || ' less credits that are not a list of decimal amounts: ' || ${credits} END`;
   const month = c.text('invoice.month');
   const periodStart = `strftime(try_strptime(${month}, '%Y%m'), '%Y-%m-%dT00:00:00Z')`;
   return {
@@ -165,7 +172,7 @@ function fromGcp(c: RawColumns): FocusMapping {
       SkuId: c.first('sku.id'),
       // labels are [{key, value}]; FOCUS Tags are an object.
       // Written as object text, not a map, so that a key given twice is kept twice (the Tags reading numbers repeats).
-      Tags: `CASE WHEN (CASE WHEN json_valid(${c.text('labels')}) THEN json_type(${c.text('labels')}::JSON) = 'ARRAY' ELSE false END) THEN '{' || array_to_string(list_transform(
+      Tags: !c.has('labels') ? 'NULL' : `CASE WHEN (CASE WHEN json_valid(${c.text('labels')}) THEN json_type(${c.text('labels')}::JSON) = 'ARRAY' ELSE false END) THEN '{' || array_to_string(list_transform(
         json_extract(${c.text('labels')}, '$[*]'), l -> to_json(coalesce(json_extract_string(l, '$.key'), '')) || ':' || to_json(json_extract_string(l, '$.value'))), ',') || '}'
         ELSE ${c.text('labels')} END`,
     },
@@ -222,7 +229,18 @@ function fromAzure(c: RawColumns): FocusMapping {
   };
 }
 
-/** A date-only view of a bill timestamp text, for shifting Azure's inclusive ends. */
+/**
+ * A date-only view of a bill timestamp text, for shifting Azure's inclusive ends: `10/05/2026`, with or without a
+ * time after it (`10/5/2026 12:00:00 AM`), or ISO.
+ */
 function dateOf(text: string): string {
-  return `coalesce(try_strptime(${text}, '%m/%d/%Y'), TRY_CAST(left(${text}, 10) AS DATE))`;
+  return `coalesce(try_strptime(split_part(trim(${text}), ' ', 1), '%m/%d/%Y'), TRY_CAST(left(${text}, 10) AS DATE))`;
+}
+
+/**
+ * CUR's `resource_tags` with each key's `user_` prefix taken off, values as they are: a key is a string right after
+ * `{` or `,` (a quote inside a string value is escaped, so no value matches), and a key given twice stays twice.
+ */
+function curTags(tags: string): string {
+  return `regexp_replace(${tags}, '([{,]\\s*)"user_', '\\1"', 'g')`;
 }

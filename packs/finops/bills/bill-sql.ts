@@ -113,9 +113,10 @@ const TAGS = `coalesce(tags_object, '{}')`;
 /**
  * A money or quantity text as a plain decimal: a leading currency sign and
  * thousands separators, as spreadsheets export them ("$10,000.00"), removed.
+ * "0,125" is no thousands (a decimal comma, or a typo): it stays unreadable.
  */
-function plainNumber(text: string): string {
-  return `CASE WHEN regexp_full_match(${text}, '^-?[$€£¥]?-?[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?$') THEN replace(regexp_replace(${text}, '[$€£¥]', ''), ',', '')
+export function plainNumber(text: string): string {
+  return `CASE WHEN regexp_full_match(${text}, '^-?[$€£¥]?-?[1-9][0-9]{0,2}(,[0-9]{3})+([.][0-9]+)?$') THEN replace(regexp_replace(${text}, '[$€£¥]', ''), ',', '')
     ELSE regexp_replace(${text}, '^(-?)[$€£¥]', '\\1') END`;
 }
 

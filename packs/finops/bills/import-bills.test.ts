@@ -208,6 +208,65 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
     expect(open.rows_loaded + open.rows_parked).toBe(open.rows_read);
     expect(open.parked.map((p) => p.code)).toEqual(['BILL_ROW_MALFORMED']);
     expect(open.notes.join()).toContain('lines are given as record numbers');
+
+    // A record longer than the reader takes (2 MB a line) is parked whole, with the reader's reason: no failed import.
+    const long = await write(
+      'long-record.csv',
+      'BillingAccountId,InvoiceId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargeCategory,BilledCost,EffectiveCost,Tags\n' +
+        row('1') + row('2', `"${'x'.repeat(3 * 1024 * 1024)}"`) + row('3'),
+    );
+    expect(long).toMatchObject({ rows_loaded: 2, rows_parked: 1 });
+    expect(long.parked.map((p) => [p.code, p.column])).toEqual([['BILL_ROW_MALFORMED', '']]);
+    expect(long.parked[0]!.reason).toMatch(/line size/i);
+
+    // "0,125" is no thousands-separated number: parked, not read as 125.
+    const comma = await write(
+      'decimal-comma.csv',
+      'BillingAccountId,InvoiceId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargeCategory,BilledCost,EffectiveCost,Tags\n' + row('"0,125"') + row('"1,250.50"'),
+    );
+    expect(comma.parked.map((p) => [p.line, p.column, p.code])).toEqual([[2, 'BilledCost', 'BILL_VALUE_INVALID']]);
+    expect((await rowsOf(comma.batch_id)).map((r) => r.billed_cost)).toEqual(['1250.5000000000']);
+  });
+
+  it('reads what real exports hold: GCP without labels, GCP credits netted or the row parked, CUR tag values and charge types as they are', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'companyos-bill-exports-'));
+    const write = async (name: string, text: string) => {
+      await writeFile(join(dir, name), text);
+      return importBillFile(db.warehouse, join(dir, name), { tenant: TENANT });
+    };
+    const bare = await write('gcp-bare.csv', 'billing_account_id,service.description,usage_start_time,cost,currency\nb1,Compute,2026-10-01T00:00:00Z,1.5,USD\n');
+    expect(bare).toMatchObject({ rows_loaded: 1, rows_parked: 0 });
+
+    const credited = (credits: string) => `b1,Compute,2026-10-01T00:00:00Z,1.5,USD,regular,202610,"${credits.replaceAll('"', '""')}"\n`;
+    const gcp = await write(
+      'gcp-credits.csv',
+      'billing_account_id,service.description,usage_start_time,cost,currency,cost_type,invoice.month,credits\n' +
+        credited('[{"name":"CUD","amount":-0.25}]') + credited('[{"amount":"-$0.25"}]') + credited('[]') +
+        credited('not json') + credited('{"amount":-0.25}') + credited('[{"amount":-1e400}]'),
+    );
+    expect((await rowsOf(gcp.batch_id)).map((r) => [r.line, r.billed_cost])).toEqual([[2, '1.2500000000'], [3, '1.2500000000'], [4, '1.5000000000']]);
+    expect(gcp.parked.map((p) => [p.line, p.column, p.code])).toEqual([5, 6, 7].map((line) => [line, 'BilledCost', 'BILL_VALUE_INVALID']));
+    expect(gcp.parked[0]!.reason).toContain('less credits that are not a list of decimal amounts: not json');
+
+    const cur = await write(
+      'cur.csv',
+      'line_item_line_item_type,line_item_unblended_cost,line_item_usage_start_date,bill_billing_period_start_date,line_item_currency_code,resource_tags\n' +
+        ['Usage', '', 'usage', 'SppDiscount', 'RiVolumeDiscount', 'Tax', 'Something'].map((type) =>
+          `${type},1.00,2026-10-01T00:00:00Z,2026-10-01T00:00:00Z,USD,"{""user_team"":""user_admins"", ""note"":""a,\\""user_b"",""user_team"":""two""}"\n`).join(''),
+    );
+    const rows = await rowsOf(cur.batch_id);
+    expect(rows.map((r) => r.charge_category)).toEqual(['Usage', 'Usage', 'Usage', 'Credit', 'Credit', 'Tax', 'Adjustment']);
+    expect(JSON.parse(String(rows[0]!.tags))).toEqual({ team: 'user_admins', note: 'a,"user_b', team__2: 'two' });
+
+    // Azure dates with a time of day after them, as some exports write them: the inclusive ends still shift a day.
+    const azure = await write(
+      'azure-times.csv',
+      'BillingAccountId,InvoiceId,BillingCurrencyCode,BillingPeriodStartDate,BillingPeriodEndDate,Date,ChargeType,CostInBillingCurrency\n' +
+        'b,I,USD,10/01/2026 00:00:00,10/31/2026 00:00:00,10/5/2026 12:00:00 AM,Usage,1.5\n',
+    );
+    expect(azure).toMatchObject({ rows_loaded: 1, rows_parked: 0 });
+    const [azureRow] = await db.warehouse.query('SELECT charge_period_end, billing_period_end FROM bill_rows WHERE batch_id = ?', [azure.batch_id]);
+    expect([azureRow!.charge_period_end, azureRow!.billing_period_end].map((d) => (d as Date).toISOString())).toEqual(['2026-10-06T00:00:00.000Z', '2026-11-01T00:00:00.000Z']);
   });
 
   it('reads a file whose own columns are named like the import\'s working columns, keeping them in extra, in either row order', async () => {
