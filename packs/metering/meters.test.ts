@@ -15,6 +15,9 @@ import { AGGREGATIONS, meterModelName, parseMeters, type Meter } from './meters.
 import { RAW_SOURCES } from '../../platform/transforms/raw-sources.ts';
 import { runProject } from '../../platform/transforms/run-project.ts';
 
+/** The project holds the FinOps models, which tell the operator's bills by the tenant a build runs for. */
+const BUILD = { tenant: 'summit-internal' };
+
 const MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
 
 async function shippedMeters(): Promise<{ project: CompiledProject; meters: Meter[] }> {
@@ -52,7 +55,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
         expect(meterRowLines(meter, rows), meter.name).toEqual(expected);
       }
     };
-    const first = await runProject(db.warehouse, project);
+    const first = await runProject(db.warehouse, project, BUILD);
     expect(first.filter((r) => r.status !== 'success')).toEqual([]);
     await expectMetersToMatch([...week, ...otherTenant]);
 
@@ -70,7 +73,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
       ...week.filter((e) => e.type === 'policy.decisions_total').slice(0, 2).map((e, i) => ({ ...e, id: `late-decision-${i}`, data: { ...(e.data as object), latency_ms: i ? 0 : 987_654 } })),
     ];
     await pipeline.ingest(late, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T11:00:00Z') });
-    const second = await runProject(db.warehouse, project);
+    const second = await runProject(db.warehouse, project, BUILD);
     expect(second.filter((r) => r.status !== 'success')).toEqual([]);
     await expectMetersToMatch([...week, ...otherTenant, ...late]);
 
@@ -79,7 +82,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
     await db.warehouse.materialize(older, 'table', `SELECT window_start, tenant_id, dim_store, value, last_ingested_at FROM ${db.warehouse.dialect.deduplicated(older)}`, ['window_start', 'tenant_id', 'dim_store']);
     const later = [{ ...storage, id: 'later-sample', time: new Date(Date.parse(storage.time!) + 3_000_000).toISOString(), data: { ...(storage.data as object), gb: '7.5' } }];
     await pipeline.ingest(later, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T12:00:00Z') });
-    const rebuilt = await runProject(db.warehouse, project);
+    const rebuilt = await runProject(db.warehouse, project, BUILD);
     expect(rebuilt.filter((r) => r.status !== 'success')).toEqual([]);
     expect(rebuilt.find((r) => r.model === older)!.message).toBe('table rebuilt: its columns changed since it was built');
     expect(rebuilt.filter((r) => r.message.startsWith('table rebuilt')).map((r) => r.model)).toEqual([older]);
@@ -95,7 +98,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
       // A newer version of a row (a copy stored later with other data): FINAL keeps it, and so must a recompute.
       const revised = EVENT_COLUMNS.map((c) => (c === 'ingested_at' ? 'ingested_at + 3600' : c === 'data' ? `replaceAll(data, '"gb":"7.5"', '"gb":"8.25"')` : c)).join(', ');
       await db.warehouse.execute(`INSERT INTO events (${EVENT_COLUMNS.join(', ')}) SELECT ${revised} FROM events WHERE id = 'later-sample'`);
-      const third = await runProject(db.warehouse, project);
+      const third = await runProject(db.warehouse, project, BUILD);
       expect(third.filter((r) => r.status !== 'success')).toEqual([]);
       const newest = late.map((e) => (e.id === 'later-sample' ? { ...e, data: { ...(e.data as object), gb: '8.25' } } : e));
       await expectMetersToMatch([...week, ...otherTenant, ...newest]);
@@ -104,12 +107,12 @@ describe.each(TEST_ENGINES)('the shipped meters on %s', (engine) => {
 
   it('count what arrives after a first build over no events at all (a fresh install)', { timeout: 90_000 }, async () => {
     const { project, meters } = await shippedMeters();
-    const empty = await runProject(db.warehouse, project);
+    const empty = await runProject(db.warehouse, project, BUILD);
     expect(empty.filter((r) => r.status !== 'success')).toEqual([]);
     const end = new Date('2026-11-22T10:00:00Z');
     const events = [...tenantZeroWeek(end).slice(0, 600), ...workflowEngineEvents(end), ...revopsEvents(end)];
     await new IngestPipeline(db.warehouse).ingest(events, { channel: 'seed', submitter: 'summit-internal', receivedAt: end });
-    const next = await runProject(db.warehouse, project);
+    const next = await runProject(db.warehouse, project, BUILD);
     expect(next.filter((r) => r.status !== 'success')).toEqual([]);
     await expectMetersToHold(db.warehouse, meters, events);
   });
@@ -124,7 +127,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s, events stored after a bui
     const end = new Date('2026-11-22T10:00:00Z');
     const week = tenantZeroWeek(end).slice(0, 600);
     await pipeline.ingest(week, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T12:00:00Z') });
-    expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+    expect((await runProject(db.warehouse, project, BUILD)).filter((r) => r.status !== 'success')).toEqual([]);
     // A request received at 11:30 whose write lost the race to the 12:00 one and to the build, and one received in the
     // same second as the 12:00 one, stored after the build. DuckDB stamps them after the meters' watermark (commit
     // order); ClickHouse keeps their receipt and its builds read back an hour before the watermark.
@@ -134,7 +137,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s, events stored after a bui
     await pipeline.ingest(sameSecond, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T12:00:00.400Z') });
     const [stored] = await db.warehouse.query<{ at: Date }>("SELECT min(ingested_at) AS at FROM events WHERE id LIKE 'slow-%'");
     expect(stored!.at.getTime()).toBe(Date.parse(engine === 'duckdb' ? '2026-11-22T12:00:00.001Z' : '2026-11-22T11:30:00Z'));
-    expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+    expect((await runProject(db.warehouse, project, BUILD)).filter((r) => r.status !== 'success')).toEqual([]);
     await expectMetersToHold(db.warehouse, meters, [...week, ...slow, ...sameSecond]);
   });
 });
@@ -148,7 +151,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s, after a gap longer than t
     const expectMeters = (events: CloudEvent[]) => expectMetersToHold(db.warehouse, meters, events);
     const ingestAt = (events: CloudEvent[], at: string) => pipeline.ingest(events, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date(at) });
     const build = async (models?: string[]) => {
-      const results = await runProject(db.warehouse, project, { models });
+      const results = await runProject(db.warehouse, project, { ...BUILD, models });
       expect(results.filter((r) => r.status !== 'success')).toEqual([]);
       return results.map((r) => r.model);
     };
@@ -203,15 +206,15 @@ describe.each(TEST_ENGINES)('meters of one type by hour, day and month on %s', (
       const [first, second] = [[...ours, ...quoted].filter((_, i) => i % 3 !== 0), [...[...ours, ...quoted].filter((_, i) => i % 3 === 0), ...acme]];
       const pipeline = new IngestPipeline(db.warehouse);
       await pipeline.ingest(first, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T10:00:00Z') });
-      expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+      expect((await runProject(db.warehouse, project, BUILD)).filter((r) => r.status !== 'success')).toEqual([]);
       await pipeline.ingest(second, { channel: 'seed', submitter: 'summit-internal', receivedAt: new Date('2026-11-22T11:00:00Z') });
-      expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+      expect((await runProject(db.warehouse, project, BUILD)).filter((r) => r.status !== 'success')).toEqual([]);
       await expectMetersToHold(db.warehouse, meters, week);
 
       await writeFile(join(dir, 'meters.yaml'), 'meters:\n  - { name: runners.seen, event_type: workflow.executions_total, aggregation: UNIQUE_COUNT, value: runner, window: day }\n');
       const distinctOnly = await compileProject(dir, RAW_SOURCES, MODEL_GENERATORS);
       expect([...distinctOnly.models.keys()].sort()).toEqual(['meter_runners_seen', 'meter_runners_seen__values']);
-      expect((await runProject(db.warehouse, distinctOnly)).filter((r) => r.status !== 'success')).toEqual([]);
+      expect((await runProject(db.warehouse, distinctOnly, BUILD)).filter((r) => r.status !== 'success')).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -227,7 +230,7 @@ describe.each(TEST_ENGINES)('the shipped meters on %s, written to while they are
     const week = tenantZeroWeek(new Date('2026-11-22T10:00:00Z')).slice(0, 1200);
     const acme = week.slice(0, 300).map((e) => ({ ...e, id: `acme-${e.id}`, tenantid: 'acme' }));
     await pipeline.ingest(week.slice(0, 200), { channel: 'seed', submitter: 'summit-internal' });
-    expect((await runProject(db.warehouse, project)).filter((r) => r.status !== 'success')).toEqual([]);
+    expect((await runProject(db.warehouse, project, BUILD)).filter((r) => r.status !== 'success')).toEqual([]);
     // Two tenants' writers, ten events a write, while three incremental builds (four models at once) select and merge.
     // acme's requests were received 5 s before they are written (a slow client): stored after a build's watermark
     // they must still be counted by the next build.
@@ -238,10 +241,10 @@ describe.each(TEST_ENGINES)('the shipped meters on %s, written to while they are
     };
     const writers = Promise.all([writer(week.slice(200), 'summit-internal', 0), writer(acme, 'acme', 5000)]);
     const builds = (async () => {
-      for (let i = 0; i < 3; i++) expect((await runProject(db.warehouse, project, { threads: 4 })).filter((r) => r.status !== 'success')).toEqual([]);
+      for (let i = 0; i < 3; i++) expect((await runProject(db.warehouse, project, { ...BUILD, threads: 4 })).filter((r) => r.status !== 'success')).toEqual([]);
     })();
     await Promise.all([writers, builds]);
-    expect((await runProject(db.warehouse, project, { threads: 4 })).filter((r) => r.status !== 'success')).toEqual([]);
+    expect((await runProject(db.warehouse, project, { ...BUILD, threads: 4 })).filter((r) => r.status !== 'success')).toEqual([]);
     await expectMetersToHold(db.warehouse, meters, [...week, ...acme]);
   });
 });
