@@ -199,31 +199,33 @@ export class BillFile {
     );
   }
 
-  /** Rows that could not be loaded (after `writeRows`): unreadable values, and records the CSV reader refused. */
-  async parked(): Promise<ParkedBillRow[]> {
+  /**
+   * Rows that could not be loaded (after `writeRows`): unreadable values, and records the CSV reader refused, in line
+   * order, `size` at a time. They wait in the scratch database, not in memory: a file of 2 GB whose every row is
+   * parked (a date format of another locale) is as many rows as it has lines.
+   */
+  async *parkedPages(size = PARKED_PAGE_ROWS): AsyncGenerator<ParkedBillRow[]> {
     this.rowsWritten();
     // The raw text of a row at fault is read again, by its position in the file, only when there is one: carrying every
     // row's text through the typing cost ~0.3 s a million rows. Numbering the records is one more scan, in one thread.
-    const bad = this.unloadable === 0 ? [] : await this.scratch.query<{ line: number; problem_column: string; problem_code: string; problem_reason: string; raw: string }>(
-      `SELECT bad.line, bad.problem_column, bad.problem_code, bad.problem_reason, CAST(to_json(source.${RAW_ROW}) AS VARCHAR) AS raw
+    const bad = this.unloadable === 0 ? '' : `SELECT bad.line, bad.problem_column AS column_name, bad.problem_code AS code, bad.problem_reason AS reason,
+         CAST(to_json(source.${RAW_ROW}) AS VARCHAR) AS raw
        FROM (SELECT record, line, problem_column, problem_code, problem_reason FROM rows_written WHERE NOT loadable) AS bad
        JOIN (SELECT ${this.order === 'record' ? 'record' : 'row_number() OVER () - 1 AS record'}, ${RAW_ROW} FROM mapped) AS source USING (record)
-       ORDER BY bad.line`,
+       UNION ALL `;
+    await this.scratch.execute(
+      `CREATE OR REPLACE TABLE parked_rows AS SELECT row_number() OVER (ORDER BY line) - 1 AS n, line, column_name, code, reason, raw
+       FROM (${bad}SELECT line, column_name, 'BILL_ROW_MALFORMED' AS code, reason, raw FROM rejects) AS parked`,
     );
-    const refused = await this.scratch.query<{ line: number; column_name: string; reason: string; raw: string }>(
-      'SELECT line, column_name, reason, raw FROM rejects ORDER BY line',
-    );
-    return [
-      ...bad.map((r) => ({
-        line: Number(r.line),
-        column: r.problem_column,
-        code: r.problem_code as ParkedBillRow['code'],
-        reason: r.problem_reason,
-        raw: String(r.raw),
-      })),
-      ...refused.map((r) => ({ line: Number(r.line), column: r.column_name, code: 'BILL_ROW_MALFORMED' as const, reason: r.reason, raw: r.raw })),
-    ].sort((a, b) => a.line - b.line);
+    for (let from = 0; ; from += size) {
+      const page = await this.scratch.query<{ line: number; column_name: string; code: string; reason: string; raw: string }>(
+        `SELECT line, column_name, code, reason, raw FROM parked_rows WHERE n >= ${from} AND n < ${from + size} ORDER BY n`,
+      );
+      if (page.length === 0) return;
+      yield page.map((r) => ({ line: Number(r.line), column: r.column_name, code: r.code as ParkedBillRow['code'], reason: r.reason, raw: String(r.raw) }));
+    }
   }
+
 
   private async changed(): Promise<boolean> {
     const now = await fileVersion(this.path).catch(() => undefined);
@@ -277,6 +279,9 @@ interface RecordNumbering {
 
 /** Parquet has no lines: a row is reported by its 1-based row number. */
 const PARQUET_ROWS: RecordNumbering = { first: 1 };
+
+/** Parked rows read and written at a time (`parkedPages`). */
+const PARKED_PAGE_ROWS = 10_000;
 
 /** A file as the view `raw` (every column as text) with its column names, and how its records are numbered once it was read. */
 interface BillSource {
