@@ -168,7 +168,34 @@ export class BillFile {
       );
     }
     this.unloadable = Number(rows) - Number(loadable);
+    await this.collectParked();
     return Number(loadable);
+  }
+
+  /**
+   * The rows that cannot be loaded, in line order, into `parked_rows` (`parkedPages` reads them): unreadable values,
+   * and records the CSV reader refused. The raw text of a row at fault is read again, by its position in the file,
+   * only when there is one: carrying every row's text through the typing cost ~0.3 s a million rows.
+   */
+  private async collectParked(): Promise<void> {
+    const bad = this.unloadable === 0 ? '' : `SELECT bad.line, bad.problem_column AS column_name, bad.problem_code AS code, bad.problem_reason AS reason,
+         CAST(to_json(source.${RAW_ROW}) AS VARCHAR) AS raw
+       FROM (SELECT record, line, problem_column, problem_code, problem_reason FROM rows_written WHERE NOT loadable) AS bad
+       JOIN (SELECT ${this.order === 'record' ? 'record' : 'row_number() OVER () - 1 AS record'}, ${RAW_ROW} FROM mapped) AS source USING (record)
+       UNION ALL `;
+    await this.scratch.execute(
+      `CREATE OR REPLACE TABLE parked_rows AS SELECT row_number() OVER (ORDER BY line) - 1 AS n, line, column_name, code, reason, raw
+       FROM (${bad}SELECT line, column_name, 'BILL_ROW_MALFORMED' AS code, reason, raw FROM rejects) AS parked`,
+    );
+    // The header again mid-file (exports joined), its columns in another order: the rows after it would be read under
+    // the wrong names. In the same order it is only a row that does not read, parked.
+    const [repeated] = await this.scratch.query<{ line: number | null }>(
+      `SELECT min(line) AS line FROM parked_rows
+       WHERE code != 'BILL_ROW_MALFORMED' AND json_keys(raw) != json_extract_string(raw, '$.*') AND list_sort(json_keys(raw)) = list_sort(json_extract_string(raw, '$.*'))`,
+    );
+    if (repeated?.line !== null && repeated?.line !== undefined) {
+      throw new BillFileError(`${this.path}: line ${Number(repeated.line)} is the header again with its columns in another order (files joined?): the rows after it would be read under the wrong columns; import each file on its own`);
+    }
   }
 
   /**
@@ -200,23 +227,12 @@ export class BillFile {
   }
 
   /**
-   * Rows that could not be loaded (after `writeRows`): unreadable values, and records the CSV reader refused, in line
-   * order, `size` at a time. They wait in the scratch database, not in memory: a file of 2 GB whose every row is
-   * parked (a date format of another locale) is as many rows as it has lines.
+   * Rows that could not be loaded (after `writeRows`), in line order, `size` at a time. They wait in the scratch
+   * database, not in memory: a file of 2 GB whose every row is parked (a date format of another locale) is as many
+   * rows as it has lines.
    */
   async *parkedPages(size = PARKED_PAGE_ROWS): AsyncGenerator<ParkedBillRow[]> {
     this.rowsWritten();
-    // The raw text of a row at fault is read again, by its position in the file, only when there is one: carrying every
-    // row's text through the typing cost ~0.3 s a million rows. Numbering the records is one more scan, in one thread.
-    const bad = this.unloadable === 0 ? '' : `SELECT bad.line, bad.problem_column AS column_name, bad.problem_code AS code, bad.problem_reason AS reason,
-         CAST(to_json(source.${RAW_ROW}) AS VARCHAR) AS raw
-       FROM (SELECT record, line, problem_column, problem_code, problem_reason FROM rows_written WHERE NOT loadable) AS bad
-       JOIN (SELECT ${this.order === 'record' ? 'record' : 'row_number() OVER () - 1 AS record'}, ${RAW_ROW} FROM mapped) AS source USING (record)
-       UNION ALL `;
-    await this.scratch.execute(
-      `CREATE OR REPLACE TABLE parked_rows AS SELECT row_number() OVER (ORDER BY line) - 1 AS n, line, column_name, code, reason, raw
-       FROM (${bad}SELECT line, column_name, 'BILL_ROW_MALFORMED' AS code, reason, raw FROM rejects) AS parked`,
-    );
     for (let from = 0; ; from += size) {
       const page = await this.scratch.query<{ line: number; column_name: string; code: string; reason: string; raw: string }>(
         `SELECT line, column_name, code, reason, raw FROM parked_rows WHERE n >= ${from} AND n < ${from + size} ORDER BY n`,

@@ -258,6 +258,18 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
     expect(rows.map((r) => r.charge_category)).toEqual(['Usage', 'Usage', 'Usage', 'Credit', 'Credit', 'Tax', 'Adjustment']);
     expect(JSON.parse(String(rows[0]!.tags))).toEqual({ team: 'user_admins', note: 'a,"user_b', team__2: 'two' });
 
+    // Two exports joined: the second's header in another column order refuses the file, before anything is stored;
+    // in the same order it is a row that does not read.
+    const header = (columns: string[]) => `${columns.join(',')}\n`;
+    const focus = ['BillingAccountId', 'BillingCurrency', 'ChargePeriodStart', 'ChargeCategory', 'BilledCost', 'EffectiveCost'];
+    const swapped = [...focus.slice(0, 4), 'EffectiveCost', 'BilledCost'];
+    const before = (await db.warehouse.query('SELECT count(*) AS n FROM bill_rows'))[0]!.n;
+    await expect(write('joined.csv', header(focus) + 'a,USD,2026-10-01T00:00:00Z,Usage,100,1\n' + header(swapped) + 'a,USD,2026-10-01T00:00:00Z,Usage,1,100\n'))
+      .rejects.toThrow(/line 3 is the header again with its columns in another order/);
+    expect((await db.warehouse.query('SELECT count(*) AS n FROM bill_rows'))[0]!.n).toBe(before);
+    const same = await write('joined-same.csv', header(focus) + 'a,USD,2026-10-01T00:00:00Z,Usage,100,1\n' + header(focus) + 'a,USD,2026-10-01T00:00:00Z,Usage,100,1\n');
+    expect(same).toMatchObject({ rows_loaded: 2, rows_parked: 1 });
+
     // Azure dates with a time of day after them, as some exports write them: the inclusive ends still shift a day.
     const azure = await write(
       'azure-times.csv',
