@@ -120,7 +120,7 @@ export class BillFile {
     } catch (error) {
       await scratch.close();
       if (error instanceof BillFileError) throw error;
-      throw new BillFileError(`${path}: ${(error as Error).message}`);
+      throw new BillFileError(`${path}: ${readerProblem(error as Error)}`, { cause: error });
     }
   }
 
@@ -295,6 +295,17 @@ interface RecordNumbering {
 
 /** Parquet has no lines: a row is reported by its 1-based row number. */
 const PARQUET_ROWS: RecordNumbering = { first: 1 };
+
+/**
+ * What DuckDB's reader says of a file it cannot read, in the user's terms where its message is its own internals: it
+ * reads one kind of line end a file, and takes a carriage return it did not expect for a broken state.
+ */
+function readerProblem(error: Error): string {
+  if (error.message.includes('CSV Parser state machine reached an invalid state')) {
+    return 'the file mixes line ends (a line ending in CR alone, or in CRLF where the others end in LF) or an unquoted field holds a carriage return: save it with one kind of line end throughout (LF or CRLF), carriage returns in fields quoted';
+  }
+  return error.message;
+}
 
 /** Parked rows read and written at a time (`parkedPages`). */
 const PARKED_PAGE_ROWS = 10_000;

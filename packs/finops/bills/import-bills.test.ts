@@ -270,6 +270,10 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
     const same = await write('joined-same.csv', header(focus) + 'a,USD,2026-10-01T00:00:00Z,Usage,100,1\n' + header(focus) + 'a,USD,2026-10-01T00:00:00Z,Usage,100,1\n');
     expect(same).toMatchObject({ rows_loaded: 2, rows_parked: 1 });
 
+    // One CRLF line in an LF file (exports joined): refused in the user's terms, not the reader's internals.
+    await expect(write('mixed-line-ends.csv', header(focus) + 'a,USD,2026-10-01T00:00:00Z,Usage,1,1\r\n' + 'a,USD,2026-10-01T00:00:00Z,Usage,1,1\n'))
+      .rejects.toThrow(/the file mixes line ends .*: save it with one kind of line end throughout/);
+
     // Azure dates with a time of day after them, as some exports write them: the inclusive ends still shift a day.
     const azure = await write(
       'azure-times.csv',
