@@ -125,13 +125,17 @@ function splitWeights(rules: AllocationRules): string {
     return `SELECT tenant_id, shared_rule, charge_grain, charge_window, direct_tenant AS cost_tenant, billed_cost AS weight FROM {{ ref('finops_bill_lines') }} WHERE 1 = 0`;
   }
   // Per bill owner: the platform operator's (the tenant builds run for) bills split by every tenant's weight, another
-  // owner's by its own only — other tenants' usage is not its to split by, nor to learn from its share.
+  // owner's by its own only — other tenants' usage is not its to split by, nor to learn from its share. Two reads of
+  // the weights, each joined once: every owner against every weight grew with the owners (15 s at 200 on ClickHouse).
+  const weights = `(\n${branches.join('\nUNION ALL\n')}\n)`;
+  const owners = (which: string) => `(SELECT DISTINCT tenant_id FROM {{ ref('finops_bill_lines') }} WHERE shared_rule != '' AND tenant_id ${which} {{ build_tenant() }})`;
   return `SELECT tenant_id, shared_rule, charge_grain, charge_window, cost_tenant, weight
-FROM (SELECT DISTINCT tenant_id FROM {{ ref('finops_bill_lines') }} WHERE shared_rule != '') owners
-CROSS JOIN (
-${branches.join('\nUNION ALL\n')}
-) weights
-WHERE tenant_id = {{ build_tenant() }} OR cost_tenant = tenant_id`;
+FROM ${weights} every_tenant
+CROSS JOIN ${owners('=')} operator
+UNION ALL
+SELECT tenant_id, shared_rule, charge_grain, charge_window, cost_tenant, weight
+FROM ${weights} own_usage
+JOIN (SELECT tenant_id, tenant_id AS cost_tenant FROM ${owners('!=')} other_owners) owner USING (cost_tenant)`;
 }
 
 function sharedGroups(): string {
