@@ -79,13 +79,15 @@ export class ModelStamps {
     private readonly builtAs: Map<string, readonly string[]>,
     private readonly tokens: Map<string, string>,
     private readonly ids: RecordIds,
+    /** The tenant the build renders its models for (`{{ build_tenant() }}`): what a definition is digested as. */
+    private readonly buildTenant: string,
   ) {}
 
   /**
    * The recorded states and the raw sources' tokens, read once before anything is built; then the states of `models`
    * are forgotten in storage (kept here to decide by; a full refresh decides without them).
    */
-  static async load(warehouse: Warehouse, project: CompiledProject, options: { tenant: string; runId: string; fullRefresh: boolean; models: readonly string[] }): Promise<ModelStamps> {
+  static async load(warehouse: Warehouse, project: CompiledProject, options: { tenant: string; runId: string; fullRefresh: boolean; models: readonly string[]; buildTenant?: string }): Promise<ModelStamps> {
     const { tenant, runId, fullRefresh, models } = options;
     const tables = [...new Set([...project.models.values()].flatMap((model) => model.sources.map(([, table]) => table)))];
     const [{ states, builtAs, latest }, tokens] = await Promise.all([
@@ -93,7 +95,7 @@ export class ModelStamps {
       warehouse.changeTokens ? warehouse.changeTokens(tables) : new Map<string, string>(),
     ]);
     const ids = new RecordIds(latest);
-    const stamps = new ModelStamps(warehouse, project, tenant, runId, states, builtAs, tokens, ids);
+    const stamps = new ModelStamps(warehouse, project, tenant, runId, states, builtAs, tokens, ids, options.buildTenant ?? tenant);
     const selected = models.filter((name) => states.has(name) || project.models.get(name)!.config.materialized !== 'ephemeral');
     await writeForgotten(warehouse, tenant, runId, selected.map((name) => [name, stamps.mayWrite(name)]), ids);
     if (fullRefresh) for (const name of models) states.delete(name);
@@ -243,7 +245,7 @@ export class ModelStamps {
   private rendered(model: ModelFile): string[] {
     if (model.seed) return [];
     const render = (isIncremental: boolean, fullRefresh = false) =>
-      renderModel(model, { dialect: this.warehouse.dialect, project: this.project, isIncremental, fullRefresh, buildTenant: this.tenant });
+      renderModel(model, { dialect: this.warehouse.dialect, project: this.project, isIncremental, fullRefresh, buildTenant: this.buildTenant });
     return [render(false), render(false, true), ...(model.config.materialized === 'incremental' ? [render(true)] : [])];
   }
 

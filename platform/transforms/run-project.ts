@@ -145,7 +145,7 @@ async function loadStamps(warehouse: Warehouse, project: CompiledProject, option
     // Each model reports why the build stopped.
     return undefined;
   }
-  return ModelStamps.load(warehouse, project, { ...options.stamps, fullRefresh: options.fullRefresh ?? false, models: selected });
+  return ModelStamps.load(warehouse, project, { ...options.stamps, fullRefresh: options.fullRefresh ?? false, models: selected, buildTenant: options.tenant });
 }
 
 

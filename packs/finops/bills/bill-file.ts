@@ -40,6 +40,8 @@ export class BillFile {
     /** The file as it was when opened: it is read twice. */
     private readonly version: FileVersion,
     private readonly scratch: DuckDBWarehouse,
+    /** The header as the file writes it, and its names as the raw rows hold them (blanks named, repeats numbered). */
+    private readonly header: { written: readonly string[]; names: readonly string[] },
   ) {}
 
   /** The bill_rows columns `loadableParquet`'s file holds: writing the columns no row has a value in cost more than the rest. */
@@ -116,7 +118,7 @@ export class BillFile {
       await scratch.execute(`CREATE VIEW typed AS ${typedBillSelect(order)}`);
       const [{ rejected }] = (await scratch.query<{ rejected: number }>('SELECT count(*) AS rejected FROM rejects')) as [{ rejected: number }];
       const absent = new Set(FOCUS_COLUMNS.filter((c) => ALWAYS_NULL_WITHOUT_SOURCE.has(c.kind) && c.focus !== 'BillingPeriodStart' && (mapping.expressions[c.focus] ?? 'NULL') === 'NULL').map((c) => c.column));
-      return new BillFile(path, detected, [...mapping.notes, ...lineNotes], Number(kept), Number(kept) + Number(rejected), numbering, order, absent, version, scratch);
+      return new BillFile(path, detected, [...mapping.notes, ...lineNotes], Number(kept), Number(kept) + Number(rejected), numbering, order, absent, version, scratch, { written: source.header, names });
     } catch (error) {
       await scratch.close();
       if (error instanceof BillFileError) throw error;
@@ -187,15 +189,32 @@ export class BillFile {
       `CREATE OR REPLACE TABLE parked_rows AS SELECT row_number() OVER (ORDER BY line) - 1 AS n, line, column_name, code, reason, raw
        FROM (${bad}SELECT line, column_name, 'BILL_ROW_MALFORMED' AS code, reason, raw FROM rejects) AS parked`,
     );
-    // The header again mid-file (exports joined), its columns in another order: the rows after it would be read under
-    // the wrong names. In the same order it is only a row that does not read, parked.
-    const [repeated] = await this.scratch.query<{ line: number | null }>(
-      `SELECT min(line) AS line FROM parked_rows
-       WHERE code != 'BILL_ROW_MALFORMED' AND json_keys(raw) != json_extract_string(raw, '$.*') AND list_sort(json_keys(raw)) = list_sort(json_extract_string(raw, '$.*'))`,
-    );
-    if (repeated?.line !== null && repeated?.line !== undefined) {
-      throw new BillFileError(`${this.path}: line ${Number(repeated.line)} is the header again with its columns in another order (files joined?): the rows after it would be read under the wrong columns; import each file on its own`);
+    const line = await this.repeatedHeader();
+    if (line !== undefined) {
+      throw new BillFileError(`${this.path}: line ${line} is the header again with its columns in another order (files joined?): the rows after it would be read under the wrong columns; import each file on its own`);
     }
+  }
+
+  /**
+   * The first parked row that is the header again (exports joined) with its columns in another order: the rows after
+   * it would be read under the wrong names (in the same order it is only a row that does not read). Compared as a
+   * header is written again: a byte-order mark before it, spaces around the names. Only rows whose first value is a
+   * column name are taken apart.
+   */
+  private async repeatedHeader(): Promise<number | undefined> {
+    const clean = (text: string) => text.replaceAll('\uFEFF', '').trim();
+    const cleanSql = (text: string) => `trim(replace(${text}, chr(65279), ''))`;
+    const written = `[${this.header.written.map((name) => literal(clean(name))).join(', ')}]`;
+    const first = literal(`/${this.header.names[0]!.replaceAll('~', '~0').replaceAll('/', '~1')}`);
+    const values = `list_transform(json_extract_string(raw, '$.*'), v -> ${cleanSql('v')})`;
+    const [found] = await this.scratch.query<{ line: number | null }>(
+      `SELECT min(line) AS line FROM (
+         SELECT line, raw FROM parked_rows
+         WHERE CASE WHEN code = 'BILL_ROW_MALFORMED' THEN false ELSE list_contains(${written}, ${cleanSql(`json_extract_string(raw, ${first})`)}) END
+       ) AS candidates
+       WHERE ${values} != ${written} AND list_sort(${values}) = list_sort(${written})`,
+    );
+    return found?.line === null || found?.line === undefined ? undefined : Number(found.line);
   }
 
   /**
@@ -313,13 +332,16 @@ const PARKED_PAGE_ROWS = 10_000;
 /** A file as the view `raw` (every column as text) with its column names, and how its records are numbered once it was read. */
 interface BillSource {
   names: string[];
+  /** The header as written (`names` before blanks are named and repeats numbered). */
+  header: string[];
   /** After the view was scanned once: fills `rejects` (and `lines` if needed) and says how rows are numbered. */
   numbering(kept: number, notes: string[]): Promise<RecordNumbering>;
 }
 
 /** The view `raw` over a CSV file; refused records are kept in `csv_rejects` by each scan. */
 async function describeCsv(scratch: DuckDBWarehouse, path: string): Promise<BillSource> {
-  const names = uniqueNames(await readCsvHeader(path));
+  const header = await readCsvHeader(path);
+  const names = uniqueNames(header);
   if (!names.length) throw new BillFileError(`${path}: the file has no header row`);
   const columns = `{${names.map((n) => `${literal(n)}: 'VARCHAR'`).join(', ')}}`;
   // DuckDB numbers a refused record by its own count of lines; the scan of the file gives each record's physical line.
@@ -330,7 +352,7 @@ async function describeCsv(scratch: DuckDBWarehouse, path: string): Promise<Bill
     `CREATE VIEW raw AS SELECT * FROM read_csv(${literal(path)}, header = true, auto_detect = false, delim = ',', quote = '"',
        escape = '"', columns = ${columns}, store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`,
   );
-  return { names, numbering: (kept, notes) => numberCsvRecords(scratch, scanned, kept, notes) };
+  return { names, header, numbering: (kept, notes) => numberCsvRecords(scratch, scanned, kept, notes) };
 }
 
 /** Fills `rejects` from the first scan's `csv_rejects` and, unless record i is on line i + 2, `lines`. */
@@ -391,6 +413,7 @@ async function describeParquet(scratch: DuckDBWarehouse, path: string): Promise<
   await scratch.execute(`CREATE VIEW raw AS SELECT ${select.join(', ')} FROM read_parquet(${literal(path)})`);
   return {
     names,
+    header: described.map((d) => d.column_name),
     numbering: async () => {
       await scratch.execute('CREATE TABLE rejects (line BIGINT, column_name VARCHAR, reason VARCHAR, raw VARCHAR)');
       return PARQUET_ROWS;

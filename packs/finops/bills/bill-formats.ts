@@ -95,7 +95,7 @@ function fromAwsCur(c: RawColumns): FocusMapping {
         WHEN lower(${type}) IN ('rifee', 'fee', 'savingsplanrecurringfee', 'savingsplanupfrontfee') THEN 'Purchase'
         WHEN lower(${type}) IN ('usage', 'discountedusage', 'savingsplancoveredusage', 'savingsplannegation') THEN 'Usage'
         ELSE 'Adjustment' END`,
-      ChargeFrequency: `CASE ${type} WHEN 'SavingsPlanUpfrontFee' THEN 'One-Time' WHEN 'RIFee' THEN 'Recurring' WHEN 'SavingsPlanRecurringFee' THEN 'Recurring' ELSE 'Usage-Based' END`,
+      ChargeFrequency: `CASE lower(${type}) WHEN 'savingsplanupfrontfee' THEN 'One-Time' WHEN 'rifee' THEN 'Recurring' WHEN 'savingsplanrecurringfee' THEN 'Recurring' ELSE 'Usage-Based' END`,
       ChargeDescription: c.first('line_item_line_item_description'),
       PricingCategory: `CASE ${type} WHEN 'DiscountedUsage' THEN 'Committed' WHEN 'SavingsPlanCoveredUsage' THEN 'Committed' ELSE 'Standard' END`,
       BilledCost: unblended,
@@ -131,8 +131,9 @@ function fromGcp(c: RawColumns): FocusMapping {
   const credits = c.text('credits');
   const amounts = `json_extract_string(${credits}, '$[*].amount')`;
   const decimal = (text: string) => `TRY_CAST(${plainNumber(text)} AS DECIMAL(38, 10))`;
-  // No credits, or a list of them whose every amount reads as a decimal.
+  // No credits, or a list of them each with an amount that reads as a decimal.
   const creditsReadable = `(coalesce(trim(${credits}), '') IN ('', '[]') OR (CASE WHEN json_valid(${credits}) THEN json_type(${credits}::JSON) = 'ARRAY'
+    AND len(${amounts}) = json_array_length(${credits}::JSON)
     AND coalesce(list_bool_and(list_transform(${amounts}, a -> ${decimal('a')} IS NOT NULL)), true) ELSE false END))`;
   const creditSum = `(SELECT coalesce(sum(${decimal('amount')}), 0) FROM unnest(CASE WHEN json_valid(${credits}) THEN ${amounts} ELSE [] END) AS t(amount))`;
   const cost = c.text('cost');

@@ -242,10 +242,10 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
       'gcp-credits.csv',
       'billing_account_id,service.description,usage_start_time,cost,currency,cost_type,invoice.month,credits\n' +
         credited('[{"name":"CUD","amount":-0.25}]') + credited('[{"amount":"-$0.25"}]') + credited('[]') +
-        credited('not json') + credited('{"amount":-0.25}') + credited('[{"amount":-1e400}]'),
+        credited('not json') + credited('{"amount":-0.25}') + credited('[{"amount":-1e400}]') + credited('[{"amount":-0.25},{"name":"promo"}]'),
     );
     expect((await rowsOf(gcp.batch_id)).map((r) => [r.line, r.billed_cost])).toEqual([[2, '1.2500000000'], [3, '1.2500000000'], [4, '1.5000000000']]);
-    expect(gcp.parked.map((p) => [p.line, p.column, p.code])).toEqual([5, 6, 7].map((line) => [line, 'BilledCost', 'BILL_VALUE_INVALID']));
+    expect(gcp.parked.map((p) => [p.line, p.column, p.code])).toEqual([5, 6, 7, 8].map((line) => [line, 'BilledCost', 'BILL_VALUE_INVALID']));
     expect(gcp.parked[0]!.reason).toContain('less credits that are not a list of decimal amounts: not json');
 
     const cur = await write(
@@ -267,6 +267,14 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
     await expect(write('joined.csv', header(focus) + 'a,USD,2026-10-01T00:00:00Z,Usage,100,1\n' + header(swapped) + 'a,USD,2026-10-01T00:00:00Z,Usage,1,100\n'))
       .rejects.toThrow(/line 3 is the header again with its columns in another order/);
     expect((await db.warehouse.query('SELECT count(*) AS n FROM bill_rows'))[0]!.n).toBe(before);
+    // As a header is written again: after a byte-order mark (two exports joined by cat), with spaces, with a name twice.
+    await expect(write('joined-bom.csv', header(focus) + 'a,USD,2026-10-01T00:00:00Z,Usage,100,1\n\uFEFF' + header(swapped) + 'a,USD,2026-10-01T00:00:00Z,Usage,1,100\n'))
+      .rejects.toThrow(/line 3 is the header again/);
+    await expect(write('joined-spaces.csv', header(focus) + 'a,USD,2026-10-01T00:00:00Z,Usage,100,1\n' + swapped.join(', ') + '\na,USD,2026-10-01T00:00:00Z,Usage,1,100\n'))
+      .rejects.toThrow(/line 3 is the header again/);
+    const twice = [...focus, 'x_note', 'x_note'];
+    await expect(write('joined-twice.csv', header(twice) + 'a,USD,2026-10-01T00:00:00Z,Usage,100,1,n,m\n' + header([...swapped, 'x_note', 'x_note']) + 'a,USD,2026-10-01T00:00:00Z,Usage,1,100,n,m\n'))
+      .rejects.toThrow(/line 3 is the header again/);
     const same = await write('joined-same.csv', header(focus) + 'a,USD,2026-10-01T00:00:00Z,Usage,100,1\n' + header(focus) + 'a,USD,2026-10-01T00:00:00Z,Usage,100,1\n');
     expect(same).toMatchObject({ rows_loaded: 2, rows_parked: 1 });
 

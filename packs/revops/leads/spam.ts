@@ -17,13 +17,17 @@ export function isDisposable(domain: string | null): boolean {
   return false;
 }
 
+/** Origins an `OriginRate` keeps for one tenant at most. */
+const MAX_ORIGINS = 100_000;
+
 /**
  * Leads per tenant and origin (a form's submitter address) in a sliding window: past `limit` within `windowMs`,
  * the rest are parked as `rate-limited`. Kept by the process that takes the intake. Counted per tenant: one
- * tenant's leads neither park another's nor show it how many came from an address.
+ * tenant's leads neither park another's nor show it how many came from an address, and a tenant's flood of new
+ * addresses makes room among its own only.
  */
 export class OriginRate {
-  private readonly seen = new Map<string, number[]>();
+  private readonly tenants = new Map<string, Map<string, number[]>>();
 
   constructor(
     private readonly limit = 10,
@@ -32,11 +36,20 @@ export class OriginRate {
 
   /** Counts one lead of `tenant` from `origin` at `at`; true when it is over the limit. */
   over(tenant: string, origin: string, at: number): boolean {
-    const key = JSON.stringify([tenant, origin]);
-    const recent = (this.seen.get(key) ?? []).filter((t) => t > at - this.windowMs);
+    let seen = this.tenants.get(tenant);
+    if (!seen) this.tenants.set(tenant, (seen = new Map()));
+    const recent = (seen.get(origin) ?? []).filter((t) => t > at - this.windowMs);
     recent.push(at);
-    this.seen.set(key, recent);
-    if (this.seen.size > 100_000) this.seen.clear();
+    seen.set(origin, recent);
+    if (seen.size > MAX_ORIGINS) this.forgetQuiet(seen, at);
     return recent.length > this.limit;
+  }
+
+  /** Past `MAX_ORIGINS` of a tenant: its origins with no lead within the window go, then, down to half, its longest quiet. */
+  private forgetQuiet(seen: Map<string, number[]>, at: number): void {
+    for (const [origin, times] of seen) if (times.at(-1)! <= at - this.windowMs) seen.delete(origin);
+    if (seen.size <= MAX_ORIGINS) return;
+    const quietFirst = [...seen].sort(([, a], [, b]) => a.at(-1)! - b.at(-1)!);
+    for (const [origin] of quietFirst.slice(0, seen.size - MAX_ORIGINS / 2)) seen.delete(origin);
   }
 }
