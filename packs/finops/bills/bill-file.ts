@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { CSV_FILE, decimalAsText, DuckDBWarehouse, type ParquetRowNumbers } from '../../../kernel/warehouse/index.ts';
 import { BILL_FORMATS, detectFormat, focusMapping, REQUIRED_SOURCE_COLUMNS, type BillFormat } from './bill-formats.ts';
 import { BILL_MACROS, RAW_ROW, type RowOrder, TAG_LOOKUP, TAG_LOOKUP_LIMIT, tagObjectsSelect, typedBillSelect } from './bill-sql.ts';
-import { csvRecordStarts, readCsvHeader, type RecordStarts } from './csv-lines.ts';
+import { csvRecordStarts, isGzip, readCsvHeader, type RecordStarts } from './csv-lines.ts';
 import { BILL_ROW_COLUMNS, FOCUS_COLUMNS, type FocusKind } from './focus-columns.ts';
 import { literal, quote, RawColumns } from './raw-columns.ts';
 
@@ -70,7 +70,7 @@ export class BillFile {
       await scratch.execute("SET TimeZone = 'UTC'");
       for (const macro of BILL_MACROS) await scratch.execute(macro);
       const parquet = extname(path).toLowerCase() === '.parquet' || (await isParquet(path));
-      const source = parquet ? await describeParquet(scratch, path) : await describeCsv(scratch, path);
+      const source = parquet ? await describeParquet(scratch, path) : await describeCsv(scratch, path, await isGzip(path));
       const names = source.names;
       const columns = new RawColumns(names);
       const detected = format ?? detectFormat(columns);
@@ -338,19 +338,19 @@ interface BillSource {
   numbering(kept: number, notes: string[]): Promise<RecordNumbering>;
 }
 
-/** The view `raw` over a CSV file; refused records are kept in `csv_rejects` by each scan. */
-async function describeCsv(scratch: DuckDBWarehouse, path: string): Promise<BillSource> {
-  const header = await readCsvHeader(path);
+/** The view `raw` over a CSV file, gzip-compressed or not (AWS delivers CUR as `.csv.gz`); refused records are kept in `csv_rejects` by each scan. */
+async function describeCsv(scratch: DuckDBWarehouse, path: string, gzip: boolean): Promise<BillSource> {
+  const header = await readCsvHeader(path, { gzip });
   const names = uniqueNames(header);
   if (!names.length) throw new BillFileError(`${path}: the file has no header row`);
   const columns = `{${names.map((n) => `${literal(n)}: 'VARCHAR'`).join(', ')}}`;
   // DuckDB numbers a refused record by its own count of lines; the scan of the file gives each record's physical line.
   // It runs on the event loop while DuckDB reads the file on its own threads.
-  const scanned = csvRecordStarts(path);
+  const scanned = csvRecordStarts(path, { gzip });
   scanned.catch(() => undefined);
   await scratch.execute(
     `CREATE VIEW raw AS SELECT * FROM read_csv(${literal(path)}, header = true, auto_detect = false, delim = ',', quote = '"',
-       escape = '"', columns = ${columns}, store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`,
+       escape = '"', compression = '${gzip ? 'gzip' : 'none'}', columns = ${columns}, store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`,
   );
   return { names, header, numbering: (kept, notes) => numberCsvRecords(scratch, scanned, kept, notes) };
 }

@@ -1,41 +1,66 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
 
-/** The header fields of a CSV file (RFC 4180 quoting, BOM stripped). */
-export async function readCsvHeader(path: string): Promise<string[]> {
+/** Whether the file is gzip-compressed (its magic bytes), as AWS delivers CUR exports (`.csv.gz`). */
+export async function isGzip(path: string): Promise<boolean> {
   const handle = await open(path, 'r');
   try {
-    const buffer = Buffer.alloc(1 << 20);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    const text = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
-    const fields: string[] = [];
-    let field = '';
-    let quoted = false;
-    for (let i = 0; i < text.length; i++) {
-      const char = text[i]!;
-      if (quoted) {
-        if (char === '"' && text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else if (char === '"') quoted = false;
-        else field += char;
-      } else if (char === '"') quoted = true;
-      else if (char === ',') {
-        fields.push(field);
-        field = '';
-      }
-      else if (char === '\n' || char === '\r') break;
-      else field += char;
-    }
-    fields.push(field);
-    return fields.length === 1 && fields[0] === '' ? [] : fields;
+    const magic = Buffer.alloc(2);
+    await handle.read(magic, 0, 2, 0);
+    return magic[0] === 0x1f && magic[1] === 0x8b;
   } finally {
     await handle.close();
   }
+}
+
+/** The file's bytes as CSV text: decompressed as they stream when it is gzip. */
+function csvBytes(path: string, gzip: boolean, chunkBytes: number): AsyncIterable<Buffer> {
+  const file = createReadStream(path, { highWaterMark: chunkBytes });
+  if (!gzip) return file as AsyncIterable<Buffer>;
+  const text = file.pipe(createGunzip({ chunkSize: chunkBytes }));
+  // A reader that stops early (the header) or a corrupt stream closes the file too.
+  text.on('close', () => file.destroy());
+  file.on('error', (error) => text.destroy(error));
+  return text as AsyncIterable<Buffer>;
+}
+
+/** The header fields of a CSV file (RFC 4180 quoting, BOM stripped), gzip-compressed or not. */
+export async function readCsvHeader(path: string, { gzip = false } = {}): Promise<string[]> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  // The first MB is enough for any header; the rest of the file is not read.
+  for await (const chunk of csvBytes(path, gzip, 1 << 16)) {
+    chunks.push(chunk);
+    bytes += chunk.length;
+    if (bytes >= 1 << 20) break;
+  }
+  const text = Buffer.concat(chunks).subarray(0, 1 << 20).toString('utf8').replace(/^\uFEFF/, '');
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (quoted) {
+      if (char === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (char === '"') quoted = false;
+      else field += char;
+    } else if (char === '"') quoted = true;
+    else if (char === ',') {
+      fields.push(field);
+      field = '';
+    }
+    else if (char === '\n' || char === '\r') break;
+    else field += char;
+  }
+  fields.push(field);
+  return fields.length === 1 && fields[0] === '' ? [] : fields;
 }
 
 /**
@@ -64,9 +89,9 @@ export interface RecordStarts {
  * costs two searches and a byte loop over its quoted part only: ~5 times cheaper than looking at every byte, which
  * matters because the scan shares two cores with DuckDB reading the same file.
  */
-export async function csvRecordStarts(path: string, { chunkBytes = 1 << 20 } = {}): Promise<RecordStarts> {
+export async function csvRecordStarts(path: string, { chunkBytes = 1 << 20, gzip = false } = {}): Promise<RecordStarts> {
   const scan = new RecordScan();
-  for await (const chunk of createReadStream(path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>) scan.feed(chunk);
+  for await (const chunk of csvBytes(path, gzip, chunkBytes)) scan.feed(chunk);
   return scan.end();
 }
 

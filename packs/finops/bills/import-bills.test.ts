@@ -3,6 +3,7 @@ import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { TEST_ENGINES, useWarehouse } from '../../../test/support/engines.ts';
 import { DuckDBWarehouse } from '../../../kernel/warehouse/index.ts';
@@ -257,6 +258,21 @@ describe.each(TEST_ENGINES)('bill import on %s', (engine) => {
     const rows = await rowsOf(cur.batch_id);
     expect(rows.map((r) => r.charge_category)).toEqual(['Usage', 'Usage', 'Usage', 'Credit', 'Credit', 'Tax', 'Adjustment']);
     expect(JSON.parse(String(rows[0]!.tags))).toEqual({ team: 'user_admins', note: 'a,"user_b', team__2: 'two' });
+
+    // A CUR export as AWS delivers it, gzip-compressed, named .csv.gz or not (an upload's temporary name): read as the
+    // text it holds, its lines numbered in the text; a broken one is refused.
+    const curText = 'line_item_line_item_type,line_item_unblended_cost,line_item_usage_start_date,bill_billing_period_start_date,line_item_currency_code\n' +
+      'Usage,1.50,2026-10-01T00:00:00Z,2026-10-01T00:00:00Z,USD\nUsage,oops,2026-10-01T00:00:00Z,2026-10-01T00:00:00Z,USD\nTax,0.25,2026-10-01T00:00:00Z,2026-10-01T00:00:00Z,USD\n';
+    for (const name of ['cur.csv.gz', 'cur-upload']) {
+      // Each file its own bytes: the same checksum would be the same bill, already imported.
+      await writeFile(join(dir, name), gzipSync(name === 'cur-upload' ? curText.replace('Usage,1.50', 'Usage,1.5') : curText));
+      const gz = await importBillFile(db.warehouse, join(dir, name), { tenant: TENANT });
+      expect(gz).toMatchObject({ format: 'aws-cur', rows_read: 3, rows_loaded: 2, rows_parked: 1 });
+      expect(gz.parked.map((p) => [p.line, p.column])).toEqual([[3, 'BilledCost']]);
+      expect((await rowsOf(gz.batch_id)).map((r) => [r.line, r.billed_cost])).toEqual([[2, '1.5000000000'], [4, '0.2500000000']]);
+    }
+    await writeFile(join(dir, 'broken.csv.gz'), gzipSync(curText).subarray(0, 40));
+    await expect(importBillFile(db.warehouse, join(dir, 'broken.csv.gz'), { tenant: TENANT })).rejects.toThrow(BillFileError);
 
     // Two exports joined: the second's header in another column order refuses the file, before anything is stored;
     // in the same order it is a row that does not read.
