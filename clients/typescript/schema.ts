@@ -6732,6 +6732,7 @@ export interface operations {
         requestBody: {
             content: {
                 "text/csv": unknown;
+                "application/gzip": unknown;
                 "application/octet-stream": unknown;
                 "application/vnd.apache.parquet": unknown;
             };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../../../platform/identity/index.ts';
 import { readReceipt } from '../../../kernel/ledger/index.ts';
@@ -186,6 +187,15 @@ describe('POST /v1/finops/bills: authorized on its headers, streamed to disk', (
     expect(again.headers['x-companyos-receipt']).toBeUndefined();
     const [entries] = await server.api.app.platform.state.query<{ n: number }>('SELECT count(*) AS n FROM ledger_entries');
     expect(Number(entries!.n)).toBe(1);
+  });
+
+  it('imports a gzip-compressed bill sent as application/gzip, as AWS delivers CUR', async () => {
+    const token = await server.api.token(OPERATOR, 'operator');
+    const reply = await server.api.app.inject({
+      method: 'POST', url: '/v1/finops/bills?file_name=bill.csv.gz', payload: gzipSync(HEADER + row(7) + row(8)), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/gzip' },
+    });
+    expect(reply.statusCode, reply.body).toBe(200);
+    expect(reply.json()).toMatchObject({ rows_read: 2, rows_loaded: 2, rows_parked: 0 });
   });
 
   it('answers 413 to a file over the limit, declared or found while streaming, and leaves no file and no receipt behind', async () => {

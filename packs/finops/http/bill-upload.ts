@@ -12,7 +12,7 @@ import { receiptHeader } from '../../../surfaces/http/kit/index.ts';
 import { storeUpload } from './upload-file.ts';
 import { ownResource } from '../../../surfaces/http/kit/index.ts';
 
-const BILL_TYPES = ['text/csv', 'application/octet-stream', 'application/vnd.apache.parquet'];
+const BILL_TYPES = ['text/csv', 'application/gzip', 'application/octet-stream', 'application/vnd.apache.parquet'];
 
 
 export interface BillUploadOptions {
@@ -63,7 +63,8 @@ const billFile = (description: string) => ({ schema: { description } });
 const billBodies = {
   content: {
     'text/csv': billFile('A CSV bill file, as exported.'),
-    'application/octet-stream': billFile('A bill file, CSV or Parquet (told apart by its first bytes), as exported.'),
+    'application/gzip': billFile("A CSV bill file compressed with gzip, as AWS delivers CUR (.csv.gz)."),
+    'application/octet-stream': billFile('A bill file, CSV (plain or gzip-compressed) or Parquet (told apart by its first bytes), as exported.'),
     'application/vnd.apache.parquet': billFile('A Parquet bill file, as exported.'),
   },
 } as const;
